@@ -1,0 +1,71 @@
+"""HTML documents from jinja2 templates, printed to PDF by headless Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+]
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def render_html(template: str, context: dict[str, Any]) -> str:
+    return _env.get_template(template).render(**context)
+
+
+def chromium_executable(configured: str | None = None) -> str | None:
+    """The configured browser, else Debian's chromium, else Playwright's own (None)."""
+    for candidate in (configured, os.environ.get("LOS_CHROMIUM_PATH"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+class PdfRenderer:
+    """One browser per process, one page per document; restarted if it dies."""
+
+    def __init__(self, executable: str | None = None):
+        self.executable = chromium_executable(executable)
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _ensure(self) -> Any:
+        async with self._lock:
+            if self._browser is None or not self._browser.is_connected():
+                from playwright.async_api import async_playwright
+
+                if self._playwright is None:
+                    self._playwright = await async_playwright().start()
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=self.executable, args=CHROMIUM_ARGS, headless=True
+                )
+            return self._browser
+
+    async def pdf(self, html: str) -> bytes:
+        browser = await self._ensure()
+        page = await browser.new_page()
+        try:
+            await page.set_content(html, wait_until="load")
+            return await page.pdf(format="A4", print_background=True,
+                                  margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+        finally:
+            await page.close()
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+        self._browser = self._playwright = None

@@ -1,0 +1,377 @@
+"""Activities of the loan workflow. Thin: call one provider or write one fact, idempotently.
+
+Every write is keyed so a retried activity (worker crash, timeout) finds its own earlier work and
+does not repeat it: status history by (loan, seq), provider calls and ledger transactions by
+idempotency key, payments by the gateway's payment id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import providers
+from activities.documents import PdfRenderer, render_html
+from activities.providers.base import BusinessRefusal
+from activities.storage import LocalStorage
+from db.models import (
+    Brand,
+    BureauReport,
+    Customer,
+    Disbursal,
+    LedgerEntry,
+    LedgerTransaction,
+    Loan,
+    LoanAgreement,
+    LoanStatusHistory,
+    PaymentLink,
+    PaymentTransaction,
+    ProviderCall,
+    RepaymentInstallment,
+)
+from db.session import Database
+from domain import ledger, schedule
+from domain.money import format_inr
+from domain.repayment import Allocation, AllocationResult
+from domain.status import TERMINAL, LoanStatus
+from workflows.contracts import (
+    AgreementRequest,
+    AgreementResult,
+    BureauResult,
+    DisbursalRequest,
+    DisbursalResult,
+    DisbursedRecord,
+    KycResult,
+    OverdueRecord,
+    PaymentLinkRequest,
+    PaymentRecord,
+    ProviderRequest,
+    StatusChange,
+)
+
+T = TypeVar("T")
+
+
+def _refusal(exc: BusinessRefusal) -> ApplicationError:
+    return ApplicationError(str(exc), type="BusinessRefusal", non_retryable=True)
+
+
+def _post(session: Session, loan_id: str, key: str, txn: ledger.Transaction) -> bool:
+    """Insert one balanced ledger transaction unless its key was already posted."""
+    txn_id = session.execute(
+        insert(LedgerTransaction)
+        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=key)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerTransaction.id)
+    ).scalar_one_or_none()
+    if txn_id is None:
+        return False
+    session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
+    return True
+
+
+class LoanActivities:
+    def __init__(self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer,
+                 api_url: str):
+        self.db = db
+        self.http = http
+        self.storage = storage
+        self.renderer = renderer
+        self.api_url = api_url.rstrip("/")
+
+    async def _tx(self, fn: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self.db.unit_of_work() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(run)
+
+    def _context(self, loan_id: str) -> Callable[[Session], tuple[Loan, Customer, Brand]]:
+        def load(session: Session) -> tuple[Loan, Customer, Brand]:
+            loan = session.get(Loan, loan_id)
+            if loan is None:
+                raise ApplicationError(f"loan {loan_id} not found", type="NotFound", non_retryable=True)
+            return loan, session.get_one(Customer, loan.customer_id), session.get_one(Brand, loan.brand_id)
+
+        return load
+
+    def _callback(self, brand_id: str, vendor: str) -> str:
+        return f"{self.api_url}/api/v1/webhooks/{brand_id}/{vendor}"
+
+    async def _record_call(self, req: ProviderRequest, kind: str, outcome: str, response: dict) -> None:
+        def write(session: Session) -> None:
+            session.execute(
+                insert(ProviderCall)
+                .values(loan_id=req.loan_id, kind=kind, provider=req.provider, idempotency_key=req.idempotency_key,
+                        outcome=outcome, response=response)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+
+        await self._tx(write)
+
+    # ------------------------------------------------------------------ status
+    @activity.defn
+    async def record_status(self, change: StatusChange) -> None:
+        def write(session: Session) -> None:
+            inserted = session.execute(
+                insert(LoanStatusHistory)
+                .values(loan_id=change.loan_id, seq=change.seq, from_status=change.from_status,
+                        to_status=change.to_status, reason=change.reason, actor=change.actor)
+                .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
+                .returning(LoanStatusHistory.id)
+            ).scalar_one_or_none()
+            if inserted is None:
+                return
+            values: dict[str, Any] = {"status": change.to_status, "status_reason": change.reason}
+            if LoanStatus(change.to_status) in TERMINAL:
+                values["closed_at"] = datetime.now(UTC)
+                values["next_due_at"] = None
+            session.execute(update(Loan).where(Loan.id == change.loan_id).values(**values))
+
+        await self._tx(write)
+
+    # ------------------------------------------------------------------ KYC and bureau
+    @activity.defn
+    async def verify_pan(self, req: ProviderRequest) -> KycResult:
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            kyc = providers.build("kyc", brand.config, self.http)
+            result = await kyc.verify_pan(customer.pan or "")
+        except BusinessRefusal as exc:
+            raise _refusal(exc) from exc
+        await self._record_call(req, "KYC_PAN", "VERIFIED" if result.valid else "FAILED", result.raw)
+        if result.valid and result.name:
+            def save_name(session: Session) -> None:
+                session.execute(update(Customer).where(Customer.id == customer.id).values(full_name=result.name))
+
+            await self._tx(save_name)
+        return KycResult(result.valid, result.name, result.reason, kyc.config.vendor)
+
+    @activity.defn
+    async def pull_bureau(self, req: ProviderRequest) -> BureauResult:
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            bureau = providers.build("bureau", brand.config, self.http)
+            report = await bureau.pull(customer.pan or "", customer.full_name, req.idempotency_key)
+        except BusinessRefusal as exc:
+            raise _refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            session.execute(
+                insert(BureauReport)
+                .values(loan_id=req.loan_id, provider=bureau.config.vendor, score=report.score, report=report.raw)
+                .on_conflict_do_nothing(index_elements=["loan_id"])
+            )
+            session.execute(update(Loan).where(Loan.id == req.loan_id).values(credit_score=report.score))
+
+        await self._tx(write)
+        return BureauResult(report.score, bureau.config.vendor)
+
+    # ------------------------------------------------------------------ agreement + eSign
+    @activity.defn
+    async def prepare_agreement(self, req: AgreementRequest) -> AgreementResult:
+        def existing(session: Session) -> LoanAgreement | None:
+            return session.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == req.loan_id)).first()
+
+        found = await self._tx(existing)
+        if found is not None and found.docket_id and found.signing_url:
+            return AgreementResult(found.docket_id, found.signing_url, found.storage_key, found.sha256)
+
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        t = req.terms
+        dates = schedule.due_dates(req.now, t.tenure, t.repay_every, t.repay_unit, t.period_seconds)
+        rows = schedule.build_schedule(t.amount, t.annual_rate_bps, dates, t.repay_every, t.repay_unit)
+        html = render_html("agreement.html", {
+            "loan_id": loan.id, "brand_name": brand.name, "generated_on": req.now.date().isoformat(),
+            "borrower_name": customer.full_name or "—", "phone": customer.phone,
+            "pan_masked": f"{(customer.pan or '')[:2]}XXXXX{(customer.pan or '')[-3:]}",
+            "amount": format_inr(t.amount), "rate": f"{t.annual_rate_bps / 100:.2f}", "tenure": t.tenure,
+            "frequency": f"every {t.repay_every} {t.repay_unit.lower()}", "emi": format_inr(rows[0].total),
+            "total_interest": format_inr(sum(r.interest for r in rows)),
+            "total_payable": format_inr(sum(r.total for r in rows)),
+            "schedule": [{"number": r.number, "principal": format_inr(r.principal),
+                          "interest": format_inr(r.interest), "total": format_inr(r.total),
+                          "balance": format_inr(r.balance_after)} for r in rows],
+        })
+        pdf = await self.renderer.pdf(html)
+        key = f"agreements/{loan.brand_id}/{loan.id}.pdf"
+        await asyncio.to_thread(self.storage.put, key, pdf)
+        digest = hashlib.sha256(pdf).hexdigest()
+        try:
+            esign = providers.build("esign", brand.config, self.http)
+            docket = await esign.create_docket(
+                reference_id=loan.id, pdf=pdf, signer_name=customer.full_name or customer.phone,
+                signer_phone=customer.phone, expires_in_seconds=req.expires_in_seconds,
+                callback_url=self._callback(brand.id, esign.config.vendor), idempotency_key=req.idempotency_key,
+            )
+        except BusinessRefusal as exc:
+            raise _refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            session.execute(
+                insert(LoanAgreement)
+                .values(loan_id=loan.id, storage_key=key, sha256=digest, docket_id=docket.docket_id,
+                        signing_url=docket.signing_url, esign_provider=esign.config.vendor, status="SENT",
+                        expires_at=req.now + timedelta(seconds=req.expires_in_seconds))
+                .on_conflict_do_update(index_elements=["loan_id"],
+                                       set_={"docket_id": docket.docket_id, "signing_url": docket.signing_url,
+                                             "storage_key": key, "sha256": digest, "status": "SENT"})
+            )
+
+        await self._tx(write)
+        await self._notify(brand, customer.phone, "ESIGN_LINK",
+                           f"{brand.name}: your loan is sanctioned. Sign your agreement: {docket.signing_url}")
+        return AgreementResult(docket.docket_id, docket.signing_url, key, digest)
+
+    async def _notify(self, brand: Brand, phone: str, template: str, text: str) -> None:
+        """Best effort: a customer message never fails the loan step that triggered it."""
+        try:
+            sms = providers.build("sms", brand.config, self.http)
+            await sms.send_sms(to=phone, text=text, template=template)
+        except Exception as exc:  # noqa: BLE001
+            activity.logger.warning("SMS %s to %s not sent: %s", template, phone, exc)
+
+    # ------------------------------------------------------------------ disbursal
+    @activity.defn
+    async def initiate_disbursal(self, req: DisbursalRequest) -> DisbursalResult:
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+
+        def reserve(session: Session) -> Disbursal:
+            session.execute(
+                insert(Disbursal)
+                .values(loan_id=req.loan_id, idempotency_key=req.idempotency_key, amount=req.amount,
+                        provider=req.provider, approved_by=req.approved_by)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+            return session.scalars(select(Disbursal).where(Disbursal.idempotency_key == req.idempotency_key)).one()
+
+        row = await self._tx(reserve)
+        if row.transfer_id:
+            return DisbursalResult(row.transfer_id, row.status)
+        try:
+            bank = providers.build("disbursal", brand.config, self.http)
+            transfer = await bank.transfer(
+                amount=req.amount, reference_id=loan.id,
+                beneficiary={"name": customer.full_name, "phone": customer.phone},
+                callback_url=self._callback(brand.id, bank.config.vendor), idempotency_key=req.idempotency_key,
+            )
+        except BusinessRefusal as exc:
+            raise _refusal(exc) from exc
+
+        def save(session: Session) -> None:
+            session.execute(update(Disbursal).where(Disbursal.id == row.id)
+                            .values(transfer_id=transfer.transfer_id, status="PENDING"))
+
+        await self._tx(save)
+        return DisbursalResult(transfer.transfer_id, "PENDING")
+
+    @activity.defn
+    async def record_disbursal(self, rec: DisbursedRecord) -> None:
+        def write(session: Session) -> None:
+            if not _post(session, rec.loan_id, rec.ledger_key, ledger.disbursal(rec.amount)):
+                return
+            for inst in rec.installments:
+                session.add(RepaymentInstallment(
+                    loan_id=rec.loan_id, installment_no=inst.number, due_at=inst.due_at,
+                    principal=inst.principal, interest=inst.interest, total=inst.principal + inst.interest,
+                    balance_after=rec.amount - sum(i.principal for i in rec.installments[: inst.number]),
+                ))
+            session.execute(update(Disbursal).where(Disbursal.transfer_id == rec.transfer_id)
+                            .values(status="SETTLED", utr=rec.utr, settled_at=rec.disbursed_at))
+            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(
+                disbursed_at=rec.disbursed_at, disbursal_utr=rec.utr, outstanding_principal=rec.amount,
+                next_due_at=rec.installments[0].due_at))
+
+        await self._tx(write)
+
+    # ------------------------------------------------------------------ repayment
+    @activity.defn
+    async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
+        def existing(session: Session) -> PaymentLink | None:
+            return session.scalars(select(PaymentLink).where(
+                PaymentLink.loan_id == req.loan_id, PaymentLink.installment_no == req.installment_no)).first()
+
+        found = await self._tx(existing)
+        if found is not None:
+            return found.url
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            gateway = providers.build("payments", brand.config, self.http)
+            link = await gateway.create_payment_link(
+                amount=req.amount, reference_id=f"{loan.id}:{req.installment_no}",
+                description=f"{brand.name} loan installment {req.installment_no}", customer_phone=customer.phone,
+                notes={"loan_id": loan.id, "installment_no": req.installment_no},
+                callback_url=self._callback(brand.id, gateway.config.vendor),
+            )
+        except BusinessRefusal as exc:
+            raise _refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            session.execute(
+                insert(PaymentLink)
+                .values(loan_id=loan.id, installment_no=req.installment_no, provider=gateway.config.vendor,
+                        link_id=link.link_id, url=link.url, amount=req.amount)
+                .on_conflict_do_nothing(index_elements=["loan_id", "installment_no"])
+            )
+
+        await self._tx(write)
+        return link.url
+
+    @activity.defn
+    async def record_payment(self, rec: PaymentRecord) -> None:
+        def write(session: Session) -> None:
+            pay = rec.payment
+            allocation = AllocationResult([Allocation(n, i, p) for n, i, p in rec.allocations], rec.excess)
+            inserted = session.execute(
+                insert(PaymentTransaction)
+                .values(loan_id=rec.loan_id, gateway=pay.gateway, gateway_payment_id=pay.payment_id,
+                        amount=pay.amount, principal_part=allocation.principal, interest_part=allocation.interest,
+                        excess_part=rec.excess)
+                .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
+                .returning(PaymentTransaction.id)
+            ).scalar_one_or_none()
+            if inserted is None:
+                return  # this payment id was already applied
+            _post(session, rec.loan_id, f"payment:{pay.gateway}:{pay.payment_id}",
+                  ledger.repayment(pay.amount, allocation))
+            now = datetime.now(UTC)
+            for part in allocation.parts:
+                inst = session.scalars(select(RepaymentInstallment).where(
+                    RepaymentInstallment.loan_id == rec.loan_id,
+                    RepaymentInstallment.installment_no == part.number).with_for_update()).one()
+                inst.interest_paid += part.interest
+                inst.principal_paid += part.principal
+                if inst.interest_paid >= inst.interest and inst.principal_paid >= inst.principal:
+                    inst.status, inst.paid_at = "PAID", now
+                    session.execute(update(PaymentLink).where(
+                        PaymentLink.loan_id == rec.loan_id, PaymentLink.installment_no == part.number)
+                        .values(status="PAID"))
+            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(
+                outstanding_principal=rec.outstanding_principal, next_due_at=rec.next_due_at,
+                total_collected=Loan.total_collected + pay.amount))
+
+        await self._tx(write)
+
+    @activity.defn
+    async def mark_overdue(self, rec: OverdueRecord) -> None:
+        def write(session: Session) -> None:
+            session.execute(update(RepaymentInstallment).where(
+                RepaymentInstallment.loan_id == rec.loan_id, RepaymentInstallment.installment_no == rec.installment_no,
+                RepaymentInstallment.status == "PENDING").values(status="OVERDUE"))
+
+        await self._tx(write)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.record_status, self.verify_pan, self.pull_bureau, self.prepare_agreement,
+                self.initiate_disbursal, self.record_disbursal, self.ensure_payment_link, self.record_payment,
+                self.mark_overdue]

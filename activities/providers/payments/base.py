@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Link:
+    link_id: str
+    url: str
+
+
+class PaymentGateway(Protocol):
+    async def create_payment_link(self, *, amount: int, reference_id: str, description: str,
+                                  customer_phone: str, notes: dict, callback_url: str) -> Link: ...

@@ -1,0 +1,23 @@
+"""Webhook signatures: HMAC-SHA256 of the raw body, hex-encoded, compared in constant time
+(the scheme Razorpay, Cashfree and the eSign vendors use, each under its own header)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+SIGNATURE_HEADERS = {
+    "razorpay": "X-Razorpay-Signature",
+    "signzy": "X-Signzy-Signature",
+    "idfc": "X-IDFC-Signature",
+}
+
+
+def sign(body: bytes, secret: str) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, secret: str, signature: str | None) -> bool:
+    if not secret or not signature:
+        return False
+    return hmac.compare_digest(sign(body, secret), signature.strip())

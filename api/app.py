@@ -1,0 +1,68 @@
+"""The FastAPI application: customer, staff and webhook routes, /health, one error format."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api import errors
+from api.deps import TemporalHolder
+from api.partner.routes import router as partner_router
+from api.web.routes import router as web_router
+from api.webhooks.routes import router as webhook_router
+from db.session import Database
+from los.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.db = Database(settings.sqlalchemy_url)
+        app.state.temporal = TemporalHolder(settings)
+        app.state.http = httpx.AsyncClient(timeout=15.0)
+        try:
+            yield
+        finally:
+            await app.state.http.aclose()
+            app.state.db.dispose()
+
+    app = FastAPI(title="LOS — loan origination and management", version="0.1.0", lifespan=lifespan,
+                  description="Customer (/api/v1/web), staff (/api/v1/partner) and provider webhook APIs. "
+                              "Each loan is a Temporal workflow `loan-<loanId>`.")
+    errors.install(app)
+    app.include_router(web_router)
+    app.include_router(partner_router)
+    app.include_router(webhook_router)
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+
+        def ping_db() -> None:
+            with request.app.state.db.engine.connect() as conn:
+                conn.execute(text("select 1"))
+
+        try:
+            await asyncio.wait_for(asyncio.to_thread(ping_db), timeout=3)
+            checks["database"] = "up"
+        except Exception as exc:  # noqa: BLE001
+            checks["database"] = f"down: {type(exc).__name__}"
+        try:
+            client = await request.app.state.temporal.get()
+            await asyncio.wait_for(client.service_client.check_health(), timeout=3)
+            checks["temporal"] = "up"
+        except Exception as exc:  # noqa: BLE001
+            checks["temporal"] = f"down: {type(exc).__name__}"
+        ok = all(v == "up" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "degraded", **checks}, status_code=200 if ok else 503)
+
+    return app

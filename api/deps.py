@@ -1,0 +1,52 @@
+"""Shared request dependencies: DB session (unit of work), Temporal client, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+
+from domain.errors import ServiceUnavailable
+from los.settings import Settings
+from los.temporal import connect
+
+
+class TemporalHolder:
+    """Connects on first use, so the API starts (and reports 503 on /health) while Temporal is down."""
+
+    def __init__(self, settings: Settings, client: Client | None = None):
+        self.settings = settings
+        self.client = client
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self.client is not None:
+            return self.client
+        async with self._lock:
+            if self.client is None:
+                try:
+                    self.client = await asyncio.wait_for(connect(self.settings), timeout=5)
+                except Exception as exc:  # noqa: BLE001
+                    raise ServiceUnavailable(f"workflow engine unavailable: {exc}") from exc
+            return self.client
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with request.app.state.db.unit_of_work() as session:
+        yield session
+
+
+async def temporal(request: Request) -> Client:
+    return await request.app.state.temporal.get()
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,91 @@
+"""Tokens and passwords. Customers get a JWT after OTP; staff after email + password."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from domain.errors import AuthenticationError
+from los.settings import Settings
+
+_hasher = PasswordHasher()
+_bearer = HTTPBearer(auto_error=False)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except VerificationError:
+        return False
+
+
+def new_otp() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def hash_otp(settings: Settings, subject: str, code: str) -> str:
+    key = settings.jwt_secret.get_secret_value().encode()
+    return hmac.new(key, f"{subject}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # customer | staff
+    id: str
+    brand_id: str
+    role: str | None = None
+    email: str | None = None
+
+
+def issue_token(settings: Settings, principal: Principal) -> dict:
+    now = datetime.now(UTC)
+    exp = now + timedelta(minutes=settings.access_token_minutes)
+    claims = {"sub": principal.id, "typ": principal.kind, "brand": principal.brand_id, "iat": now, "exp": exp,
+              "jti": secrets.token_hex(8)}
+    if principal.role:
+        claims["role"] = principal.role
+    if principal.email:
+        claims["email"] = principal.email
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    return {"accessToken": token, "tokenType": "Bearer", "expiresAt": exp.isoformat()}
+
+
+def _decode(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"])
+    except jwt.PyJWTError as exc:
+        raise AuthenticationError(f"invalid token: {exc}") from exc
+    return Principal(claims["typ"], claims["sub"], claims["brand"], claims.get("role"), claims.get("email"))
+
+
+def _principal(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
+    if creds is None:
+        raise AuthenticationError("missing bearer token")
+    return _decode(request.app.state.settings, creds.credentials)
+
+
+def current_customer(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    p = _principal(request, creds)
+    if p.kind != "customer":
+        raise AuthenticationError("a customer token is required")
+    return p
+
+
+def current_staff(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    p = _principal(request, creds)
+    if p.kind != "staff":
+        raise AuthenticationError("a staff token is required")
+    return p

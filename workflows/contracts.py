@@ -1,0 +1,223 @@
+"""Inputs and outputs of the loan workflow and its activities. Dataclasses (one per call) so fields
+can be added later without breaking recorded histories. Money is integer paise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# --- search attributes (registered on the Temporal server by `los up` and the tests) -------------
+SEARCH_ATTRIBUTES = {
+    "LoanStatus": "Keyword",
+    "BrandId": "Keyword",
+    "LoanAmount": "Int",
+    "NextDueAt": "Datetime",
+    "DPD": "Int",
+}
+
+
+@dataclass
+class InstallmentState:
+    number: int
+    due_at: datetime
+    principal: int
+    interest: int
+    principal_paid: int = 0
+    interest_paid: int = 0
+    overdue: bool = False
+
+    @property
+    def paid(self) -> bool:
+        return self.principal_paid >= self.principal and self.interest_paid >= self.interest
+
+
+@dataclass
+class PaymentEvent:
+    payment_id: str
+    amount: int
+    gateway: str = "razorpay"
+    link_id: str | None = None
+
+
+@dataclass
+class EsignEvent:
+    docket_id: str
+    status: str  # SIGNED / EXPIRED / DECLINED
+    event_id: str = ""
+
+
+@dataclass
+class DisbursalEvent:
+    transfer_id: str
+    status: str  # SUCCESS / FAILED
+    utr: str | None = None
+    event_id: str = ""
+
+
+@dataclass
+class StaffAction:
+    """A staff member's decision, sent as a workflow update from the partner API."""
+
+    staff_id: str
+    staff_email: str
+    role: str
+    brand_id: str
+    reason: str | None = None
+
+
+@dataclass
+class LoanTerms:
+    amount: int
+    tenure: int
+    annual_rate_bps: int
+    repay_every: int = 1
+    repay_unit: str = "MONTHS"
+    period_seconds: int | None = None
+
+
+@dataclass
+class LoanPolicy:
+    min_credit_score: int = 650
+    auto_sanction_score: int = 750
+    esign_expiry_seconds: int = 3 * 24 * 3600
+    kyc_provider: str = "digitap"
+    bureau_provider: str = "cibil"
+    esign_provider: str = "signzy"
+    disbursal_provider: str = "idfc"
+    payment_provider: str = "razorpay"
+
+
+@dataclass
+class ServicingState:
+    installments: list[InstallmentState]
+    disbursed_at: datetime
+    processed_payments: list[str] = field(default_factory=list)
+    total_collected: int = 0
+    excess: int = 0
+
+
+@dataclass
+class LoanWorkflowInput:
+    loan_id: str
+    brand_id: str
+    customer_id: str
+    terms: LoanTerms
+    policy: LoanPolicy
+    # Carried across continue-as-new (phase boundary after disbursal, or when history grows).
+    status: str = "APPLIED"
+    status_seq: int = 0
+    servicing: ServicingState | None = None
+    pending_payments: list[PaymentEvent] = field(default_factory=list)
+
+
+@dataclass
+class LoanWorkflowResult:
+    loan_id: str
+    status: str
+    installments_paid: int = 0
+    total_collected: int = 0
+
+
+# --- activity inputs / outputs -------------------------------------------------------------------
+@dataclass
+class StatusChange:
+    loan_id: str
+    seq: int
+    from_status: str | None
+    to_status: str
+    reason: str | None = None
+    actor: str = "system"
+
+
+@dataclass
+class ProviderRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    idempotency_key: str
+
+
+@dataclass
+class KycResult:
+    verified: bool
+    name: str | None
+    reason: str | None
+    provider: str
+
+
+@dataclass
+class BureauResult:
+    score: int
+    provider: str
+
+
+@dataclass
+class AgreementRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    idempotency_key: str
+    terms: LoanTerms
+    expires_in_seconds: int
+    now: datetime
+
+
+@dataclass
+class AgreementResult:
+    docket_id: str
+    signing_url: str
+    storage_key: str
+    sha256: str
+
+
+@dataclass
+class DisbursalRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    idempotency_key: str
+    amount: int
+    approved_by: str
+
+
+@dataclass
+class DisbursalResult:
+    transfer_id: str
+    status: str
+
+
+@dataclass
+class DisbursedRecord:
+    loan_id: str
+    utr: str | None
+    transfer_id: str
+    amount: int
+    disbursed_at: datetime
+    installments: list[InstallmentState]
+    ledger_key: str
+
+
+@dataclass
+class PaymentLinkRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    installment_no: int
+    amount: int
+
+
+@dataclass
+class PaymentRecord:
+    loan_id: str
+    payment: PaymentEvent
+    allocations: list[tuple[int, int, int]]  # (installment_no, interest, principal)
+    excess: int
+    outstanding_principal: int
+    next_due_at: datetime | None
+
+
+@dataclass
+class OverdueRecord:
+    loan_id: str
+    installment_no: int
+    dpd: int

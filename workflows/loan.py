@@ -1,0 +1,372 @@
+"""LoanWorkflow: one loan from application to closure.
+
+Orchestration only. Every side effect is an activity; every decision comes from ``domain``. The run
+continues-as-new at the origination → servicing boundary (and whenever Temporal suggests it while
+servicing), carrying its state in the input, so a loan of any tenure keeps a small history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.loan import LoanActivities
+    from domain import rules, schedule
+    from domain.repayment import Due, allocate
+    from domain.status import LoanStatus
+    from workflows.contracts import (
+        AgreementRequest,
+        DisbursalEvent,
+        DisbursalRequest,
+        DisbursedRecord,
+        EsignEvent,
+        InstallmentState,
+        LoanWorkflowInput,
+        LoanWorkflowResult,
+        OverdueRecord,
+        PaymentEvent,
+        PaymentLinkRequest,
+        PaymentRecord,
+        ProviderRequest,
+        ServicingState,
+        StaffAction,
+        StatusChange,
+    )
+
+LOAN_STATUS = SearchAttributeKey.for_keyword("LoanStatus")
+BRAND_ID = SearchAttributeKey.for_keyword("BrandId")
+LOAN_AMOUNT = SearchAttributeKey.for_int("LoanAmount")
+NEXT_DUE_AT = SearchAttributeKey.for_datetime("NextDueAt")
+DPD = SearchAttributeKey.for_int("DPD")
+
+SANCTION_ROLES = frozenset({"SANCTION_MANAGER", "SANCTION_HEAD", "ADMIN", "SUPER_ADMIN"})
+DISBURSAL_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
+
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=8,
+    non_retryable_error_types=["BusinessRefusal"],
+)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+PROVIDER_TIMEOUT = timedelta(seconds=30)
+DB_TIMEOUT = timedelta(seconds=15)
+OVERDUE_RECHECK = timedelta(days=1)
+
+
+def _refuse(kind: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@workflow.defn
+class LoanWorkflow:
+    @workflow.init
+    def __init__(self, inp: LoanWorkflowInput) -> None:
+        self.inp = inp
+        self.status = LoanStatus(inp.status)
+        self.seq = inp.status_seq
+        self.staff_decision: tuple[str, StaffAction] | None = None
+        self.disbursal_approval: StaffAction | None = None
+        self.esign_event: EsignEvent | None = None
+        self.disbursal_events: dict[str, DisbursalEvent] = {}
+        self.pending_payments: list[PaymentEvent] = list(inp.pending_payments)
+        self.servicing: ServicingState | None = inp.servicing
+
+    # ---------------------------------------------------------------- run
+    @workflow.run
+    async def run(self, inp: LoanWorkflowInput) -> LoanWorkflowResult:
+        if self.servicing is None:
+            done = await self._originate()
+            if done is not None:
+                return done
+            await self._continue_as_new()
+        return await self._service()
+
+    # ---------------------------------------------------------------- origination
+    async def _originate(self) -> LoanWorkflowResult | None:
+        inp = self.inp
+        workflow.upsert_search_attributes(
+            [LOAN_STATUS.value_set(self.status), BRAND_ID.value_set(inp.brand_id),
+             LOAN_AMOUNT.value_set(inp.terms.amount)]
+        )
+        key = f"loan-{inp.loan_id}"
+        kyc = await workflow.execute_activity_method(
+            LoanActivities.verify_pan,
+            ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.kyc_provider, f"{key}:kyc:pan"),
+            start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY, summary="KYC: verify PAN",
+        )
+        if not kyc.verified:
+            return await self._end(LoanStatus.REJECTED, f"KYC_PAN: {kyc.reason}")
+
+        bureau = await workflow.execute_activity_method(
+            LoanActivities.pull_bureau,
+            ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.bureau_provider, f"{key}:bureau:1"),
+            start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY, summary="Bureau pull",
+        )
+        verdict = rules.decide(
+            bureau.score, rules.CreditPolicy(inp.policy.min_credit_score, inp.policy.auto_sanction_score)
+        )
+        if verdict.decision == rules.Decision.REJECT:
+            return await self._end(LoanStatus.REJECTED, verdict.reason)
+        if verdict.decision == rules.Decision.AUTO_SANCTION:
+            await self._move(LoanStatus.SANCTIONED, f"auto-sanctioned: {verdict.reason}")
+        else:
+            await self._move(LoanStatus.UNDER_REVIEW, f"manual review: {verdict.reason}")
+            await workflow.wait_condition(lambda: self.staff_decision is not None)
+            assert self.staff_decision is not None
+            verb, action = self.staff_decision
+            actor = f"{action.role}:{action.staff_email}"
+            if verb == "reject":
+                return await self._end(LoanStatus.REJECTED, action.reason or "rejected by staff", actor)
+            await self._move(LoanStatus.SANCTIONED, action.reason or "sanctioned by staff", actor)
+
+        agreement = await workflow.execute_activity_method(
+            LoanActivities.prepare_agreement,
+            AgreementRequest(inp.loan_id, inp.brand_id, inp.policy.esign_provider, f"{key}:agreement:1",
+                             inp.terms, inp.policy.esign_expiry_seconds, workflow.now()),
+            start_to_close_timeout=timedelta(seconds=90), retry_policy=PROVIDER_RETRY,
+            summary="Render agreement PDF and send for eSign",
+        )
+        await self._move(LoanStatus.AGREEMENT_PENDING, f"eSign docket {agreement.docket_id}")
+        try:
+            await workflow.wait_condition(
+                lambda: self.esign_event is not None,
+                timeout=timedelta(seconds=inp.policy.esign_expiry_seconds),
+                timeout_summary="eSign expiry",
+            )
+        except asyncio.TimeoutError:
+            return await self._end(LoanStatus.EXPIRED, "agreement not signed before expiry")
+        assert self.esign_event is not None
+        if self.esign_event.status != "SIGNED":
+            return await self._end(LoanStatus.EXPIRED, f"eSign {self.esign_event.status.lower()}")
+        await self._move(LoanStatus.AGREEMENT_SIGNED, f"signed, docket {agreement.docket_id}")
+
+        # Loan ops approves; the bank settles by webhook. A failed transfer waits for a new approval.
+        attempt = 0
+        while True:
+            await workflow.wait_condition(lambda: self.disbursal_approval is not None)
+            assert self.disbursal_approval is not None
+            approver = self.disbursal_approval
+            attempt += 1
+            transfer = await workflow.execute_activity_method(
+                LoanActivities.initiate_disbursal,
+                DisbursalRequest(inp.loan_id, inp.brand_id, inp.policy.disbursal_provider,
+                                 f"{key}:disbursal:{attempt}", inp.terms.amount,
+                                 f"{approver.role}:{approver.staff_email}"),
+                start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY,
+                summary=f"Bank transfer, attempt {attempt}",
+            )
+            await self._move(LoanStatus.DISBURSAL_PENDING, f"transfer {transfer.transfer_id} initiated",
+                             f"{approver.role}:{approver.staff_email}")
+            await workflow.wait_condition(lambda: transfer.transfer_id in self.disbursal_events)
+            settled = self.disbursal_events[transfer.transfer_id]
+            if settled.status == "SUCCESS":
+                break
+            self.disbursal_approval = None
+            await self._move(LoanStatus.AGREEMENT_SIGNED,
+                             f"transfer {transfer.transfer_id} failed; awaiting a new disbursal approval")
+
+        now = workflow.now()
+        terms = inp.terms
+        dates = schedule.due_dates(now, terms.tenure, terms.repay_every, terms.repay_unit, terms.period_seconds)
+        rows = schedule.build_schedule(terms.amount, terms.annual_rate_bps, dates, terms.repay_every,
+                                       terms.repay_unit)
+        installments = [InstallmentState(r.number, r.due_at, r.principal, r.interest) for r in rows]
+        await workflow.execute_activity_method(
+            LoanActivities.record_disbursal,
+            DisbursedRecord(inp.loan_id, settled.utr, transfer.transfer_id, terms.amount, now, installments,
+                            f"{key}:ledger:disbursal"),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary="Persist schedule and ledger",
+        )
+        self.servicing = ServicingState(installments=installments, disbursed_at=now)
+        await self._move(LoanStatus.DISBURSED, f"UTR {settled.utr}")
+        return None
+
+    # ---------------------------------------------------------------- servicing
+    async def _service(self) -> LoanWorkflowResult:
+        state = self.servicing
+        assert state is not None
+        workflow.upsert_search_attributes(
+            [LOAN_STATUS.value_set(self.status), BRAND_ID.value_set(self.inp.brand_id),
+             LOAN_AMOUNT.value_set(self.inp.terms.amount)]
+        )
+        while True:
+            await self._apply_payments()
+            unpaid = [i for i in state.installments if not i.paid]
+            if not unpaid:
+                workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
+                return await self._end(LoanStatus.COMPLETED, "all installments paid")
+            current = unpaid[0]
+            now = workflow.now()
+            past_due = [i for i in unpaid if i.due_at <= now]
+            if past_due:
+                for inst in past_due:
+                    if not inst.overdue:
+                        await self._mark_overdue(inst, now)
+                if self.status != LoanStatus.OVERDUE:
+                    await self._move(LoanStatus.OVERDUE, f"installment {past_due[0].number} unpaid after due date")
+            elif self.status == LoanStatus.OVERDUE:
+                await self._move(LoanStatus.DISBURSED, "arrears cleared")
+            dpd = max(0, (now - past_due[0].due_at).days) if past_due else 0
+            workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(dpd)])
+            await workflow.execute_activity_method(
+                LoanActivities.ensure_payment_link,
+                PaymentLinkRequest(self.inp.loan_id, self.inp.brand_id, self.inp.policy.payment_provider,
+                                   current.number, self._remaining(current)),
+                start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY,
+                summary=f"Payment link, installment {current.number}",
+            )
+            wait = current.due_at - now if not past_due else OVERDUE_RECHECK
+            try:
+                await workflow.wait_condition(lambda: bool(self.pending_payments), timeout=wait,
+                                              timeout_summary=f"installment {current.number} due")
+            except asyncio.TimeoutError:
+                pass
+            if workflow.info().is_continue_as_new_suggested():
+                await self._continue_as_new()
+
+    async def _apply_payments(self) -> None:
+        state = self.servicing
+        assert state is not None
+        while self.pending_payments:
+            payment = self.pending_payments.pop(0)
+            if payment.payment_id in state.processed_payments:
+                continue
+            dues = [Due(i.number, i.interest - i.interest_paid, i.principal - i.principal_paid)
+                    for i in state.installments if not i.paid]
+            result = allocate(payment.amount, dues)
+            by_number = {i.number: i for i in state.installments}
+            for part in result.parts:
+                by_number[part.number].interest_paid += part.interest
+                by_number[part.number].principal_paid += part.principal
+            outstanding = sum(i.principal - i.principal_paid for i in state.installments)
+            unpaid = [i for i in state.installments if not i.paid]
+            await workflow.execute_activity_method(
+                LoanActivities.record_payment,
+                PaymentRecord(self.inp.loan_id, payment,
+                              [(p.number, p.interest, p.principal) for p in result.parts], result.excess,
+                              outstanding, unpaid[0].due_at if unpaid else None),
+                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY,
+                summary=f"Payment {payment.payment_id}: {payment.amount} paise",
+            )
+            state.processed_payments.append(payment.payment_id)
+            state.total_collected += payment.amount
+            state.excess += result.excess
+
+    async def _mark_overdue(self, inst: InstallmentState, now: datetime) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.mark_overdue,
+            OverdueRecord(self.inp.loan_id, inst.number, max(0, (now - inst.due_at).days)),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=f"Installment {inst.number} overdue",
+        )
+        inst.overdue = True
+
+    @staticmethod
+    def _remaining(inst: InstallmentState) -> int:
+        return inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+
+    # ---------------------------------------------------------------- helpers
+    async def _move(self, to: LoanStatus, reason: str | None = None, actor: str = "system") -> None:
+        self.seq += 1
+        await workflow.execute_activity_method(
+            LoanActivities.record_status,
+            StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=f"{self.status} → {to}",
+        )
+        self.status = to
+        workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
+
+    async def _end(self, to: LoanStatus, reason: str, actor: str = "system") -> LoanWorkflowResult:
+        await self._move(to, reason, actor)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = self.servicing
+        return LoanWorkflowResult(
+            self.inp.loan_id, to,
+            installments_paid=sum(1 for i in state.installments if i.paid) if state else 0,
+            total_collected=state.total_collected if state else 0,
+        )
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            replace(self.inp, status=self.status, status_seq=self.seq, servicing=self.servicing,
+                    pending_payments=list(self.pending_payments))
+        )
+
+    def _check_staff(self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus]) -> None:
+        if action.brand_id != self.inp.brand_id:
+            raise _refuse("NotFound", "loan not found")
+        if action.role not in roles:
+            raise _refuse("PermissionDenied", f"role {action.role} may not do this")
+        if self.status not in states:
+            raise _refuse("Conflict", f"loan is {self.status}")
+
+    # ---------------------------------------------------------------- staff updates
+    @workflow.update
+    async def sanction(self, action: StaffAction) -> str:
+        self.staff_decision = ("sanction", action)
+        await workflow.wait_condition(lambda: self.status != LoanStatus.UNDER_REVIEW)
+        return self.status
+
+    @sanction.validator
+    def _validate_sanction(self, action: StaffAction) -> None:
+        self._check_staff(action, SANCTION_ROLES, {LoanStatus.UNDER_REVIEW})
+        if self.staff_decision is not None:
+            raise _refuse("Conflict", "a decision was already taken")
+
+    @workflow.update
+    async def reject(self, action: StaffAction) -> str:
+        self.staff_decision = ("reject", action)
+        await workflow.wait_condition(lambda: self.status != LoanStatus.UNDER_REVIEW)
+        return self.status
+
+    @reject.validator
+    def _validate_reject(self, action: StaffAction) -> None:
+        self._validate_sanction(action)
+        if not (action.reason or "").strip():
+            raise _refuse("ValidationError", "a rejection needs a reason")
+
+    @workflow.update
+    async def approve_disbursal(self, action: StaffAction) -> str:
+        self.disbursal_approval = action
+        await workflow.wait_condition(lambda: self.status != LoanStatus.AGREEMENT_SIGNED)
+        return self.status
+
+    @approve_disbursal.validator
+    def _validate_approve_disbursal(self, action: StaffAction) -> None:
+        self._check_staff(action, DISBURSAL_ROLES, {LoanStatus.AGREEMENT_SIGNED})
+        if self.disbursal_approval is not None:
+            raise _refuse("Conflict", "disbursal already approved")
+
+    # ---------------------------------------------------------------- provider signals
+    @workflow.signal
+    def esign_completed(self, event: EsignEvent) -> None:
+        if self.esign_event is None:
+            self.esign_event = event
+
+    @workflow.signal
+    def disbursal_settled(self, event: DisbursalEvent) -> None:
+        self.disbursal_events.setdefault(event.transfer_id, event)
+
+    @workflow.signal
+    def payment_received(self, event: PaymentEvent) -> None:
+        seen = set(self.servicing.processed_payments) if self.servicing else set()
+        if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
+            self.pending_payments.append(event)
+
+    @workflow.query
+    def snapshot(self) -> dict:
+        state = self.servicing
+        return {
+            "loan_id": self.inp.loan_id,
+            "status": str(self.status),
+            "installments_paid": sum(1 for i in state.installments if i.paid) if state else 0,
+            "total_collected": state.total_collected if state else 0,
+        }
