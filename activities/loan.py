@@ -45,6 +45,7 @@ from domain.money import format_inr
 from domain.repayment import Allocation, AllocationResult
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import (
+    AgreementOutcome,
     AgreementRequest,
     AgreementResult,
     BureauResult,
@@ -233,6 +234,16 @@ class LoanActivities:
                            f"{brand.name}: your loan is sanctioned. Sign your agreement: {docket.signing_url}")
         return AgreementResult(docket.docket_id, docket.signing_url, key, digest)
 
+    @activity.defn
+    async def record_agreement_outcome(self, outcome: AgreementOutcome) -> None:
+        def write(session: Session) -> None:
+            session.execute(update(LoanAgreement).where(LoanAgreement.loan_id == outcome.loan_id,
+                                                        LoanAgreement.status == "SENT")
+                            .values(status=outcome.status,
+                                    signed_at=outcome.at if outcome.status == "SIGNED" else None))
+
+        await self._tx(write)
+
     async def _notify(self, brand: Brand, phone: str, template: str, text: str) -> None:
         """Best effort: a customer message never fails the loan step that triggered it."""
         try:
@@ -372,6 +383,6 @@ class LoanActivities:
         await self._tx(write)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_status, self.verify_pan, self.pull_bureau, self.prepare_agreement,
+        return [self.record_status, self.verify_pan, self.pull_bureau, self.prepare_agreement, self.record_agreement_outcome,
                 self.initiate_disbursal, self.record_disbursal, self.ensure_payment_link, self.record_payment,
                 self.mark_overdue]

