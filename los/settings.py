@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
+DEV_SECRET = "dev-only-secret-change-me-before-production"  # noqa: S105 - refused outside development
 
 
 class Settings(BaseSettings):
