@@ -1,0 +1,184 @@
+"""Staff updates refused with nothing written; webhooks verified, stored once, never lost."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+from sqlalchemy import func, select
+from temporalio.api.enums.v1 import EventType
+
+from activities.providers import signing
+from db.models import Loan, LoanStatusHistory, PaymentTransaction, WebhookEvent
+from los.demo import Driver, demo_identity
+from los.seed import SANDBOX_SECRET
+from tests.conftest import eventually
+
+
+async def _apply(driver: Driver, scenario: str, product: str = "DEMO-FAST", tenure: int = 3) -> tuple[dict, dict]:
+    phone, pan = demo_identity(0, scenario)
+    headers = await driver.register(phone)
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    loan = await driver._ok(await driver.api.post(
+        "/api/v1/web/loans", json={"amount": "25000", "tenure": tenure, "productCode": product}, headers=headers))
+    return headers, loan
+
+
+async def _status(driver: Driver, headers: dict, loan_id: str, *wanted: str) -> dict:
+    async def check():  # noqa: ANN202
+        loan = await driver.loan(headers, loan_id)
+        return loan if loan["status"] in wanted else None
+
+    return await eventually(check)
+
+
+async def _history_events(client, workflow_id: str) -> list[int]:  # noqa: ANN001
+    return [e.event_type async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
+
+
+def _history_rows(db, loan_id: str) -> int:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan_id))
+
+
+async def test_sanction_refusals_change_nothing(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _apply(driver, "review")
+        await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+        rows_before = _history_rows(db, loan["id"])
+        events_before = await _history_events(app.client, loan["workflowId"])
+        url = f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}"
+
+        # wrong role → 403
+        resp = await driver.api.post(f"{url}/sanction", headers=await driver.staff_headers("COLLECTION_EXECUTIVE"))
+        assert resp.status_code == 403, resp.text
+        assert resp.json()["statusCode"] == 403 and resp.json()["path"].endswith("/sanction")
+        # wrong state → 409 (disbursal cannot be approved under review)
+        resp = await driver.api.post(f"{url}/approve-disbursal", headers=await driver.staff_headers("LOAN_EXECUTIVE"))
+        assert resp.status_code == 409, resp.text
+        # reject without a reason → 422
+        resp = await driver.api.post(f"{url}/reject", json={}, headers=await driver.staff_headers("SANCTION_HEAD"))
+        assert resp.status_code == 422, resp.text
+        # another brand's staff → 404, whether they use their brand id or this one
+        other = Driver(app.api.url, sandbox.url, "demo-other")
+        from los.seed import seed_brand
+
+        other_brand = seed_brand(db, sandbox.url, code=f"o{uuid.uuid4().hex[:7]}")
+        other.brand = other_brand["brand_code"]
+        other_headers = await other.staff_headers("SANCTION_HEAD")
+        resp = await driver.api.post(f"{url}/sanction", headers=other_headers)
+        assert resp.status_code == 404
+        resp = await driver.api.post(
+            f"/api/v1/partner/brand/{other_brand['brand_id']}/loans/{loan['id']}/sanction", headers=other_headers)
+        assert resp.status_code == 404
+        resp = await driver.api.get(f"/api/v1/partner/brand/{other_brand['brand_id']}/loans/{loan['id']}",
+                                    headers=other_headers)
+        assert resp.status_code == 404
+        await other.close()
+        # no token → 401
+        assert (await driver.api.post(f"{url}/sanction")).status_code == 401
+
+        assert _history_rows(db, loan["id"]) == rows_before
+        assert await _history_events(app.client, loan["workflowId"]) == events_before  # validators wrote nothing
+
+        # the right role works, and a second decision is refused
+        ok = await driver.api.post(f"{url}/sanction", json={"reason": "salary verified"},
+                                   headers=await driver.staff_headers("SANCTION_MANAGER"))
+        assert ok.status_code == 200 and ok.json()["status"] != "UNDER_REVIEW"
+        again = await driver.api.post(f"{url}/reject", json={"reason": "changed my mind"},
+                                      headers=await driver.staff_headers("SANCTION_HEAD"))
+        assert again.status_code == 409
+        with db.unit_of_work() as s:
+            sanction = s.scalars(select(LoanStatusHistory).where(
+                LoanStatusHistory.loan_id == loan["id"], LoanStatusHistory.to_status == "SANCTIONED")).one()
+            assert sanction.actor == "SANCTION_MANAGER:sanction.manager@" + brand["brand_code"] + ".example"
+            assert sanction.reason == "salary verified"
+    finally:
+        await driver.close()
+
+
+async def test_staff_reject_with_reason(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _apply(driver, "review")
+        await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+        resp = await driver.api.post(
+            f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}/reject",
+            json={"reason": "income not verifiable"}, headers=await driver.staff_headers("SANCTION_HEAD"))
+        assert resp.status_code == 200 and resp.json()["status"] == "REJECTED"
+        with db.unit_of_work() as s:
+            assert s.get_one(Loan, loan["id"]).status_reason == "income not verifiable"
+    finally:
+        await driver.close()
+
+
+def _signed(vendor: str, payload: dict, secret: str = SANDBOX_SECRET) -> tuple[bytes, dict]:
+    body = json.dumps(payload).encode()
+    return body, {"Content-Type": "application/json", signing.SIGNATURE_HEADERS[vendor]: signing.sign(body, secret)}
+
+
+def _payment_event(loan_id: str, payment_id: str, amount: int) -> dict:
+    return {"id": f"evt_{uuid.uuid4().hex[:10]}", "event": "payment.captured",
+            "payload": {"payment": {"entity": {"id": payment_id, "amount": amount, "notes": {"loan_id": loan_id}}}}}
+
+
+async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    hook = f"{app.api.url}/api/v1/webhooks/{brand['brand_id']}"
+    try:
+        headers, loan = await _apply(driver, "review", product="PL-MONTHLY", tenure=2)
+        await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+
+        # Early: the eSign "signed" callback lands while the workflow still waits for the sanction.
+        early = {"event_id": f"evt_{uuid.uuid4().hex[:8]}", "docket_id": "dkt_early", "reference_id": loan["id"],
+                 "status": "SIGNED"}
+        body, hdrs = _signed("signzy", early)
+        async with httpx.AsyncClient() as http:
+            # bad signature → 401 and nothing stored
+            bad = await http.post(f"{hook}/signzy", content=body, headers={**hdrs, "X-Signzy-Signature": "00" * 32})
+            assert bad.status_code == 401
+            with db.unit_of_work() as s:
+                assert s.scalar(select(func.count()).select_from(WebhookEvent).where(
+                    WebhookEvent.event_id == early["event_id"])) == 0
+            # malformed (signed, but not an object the vendor sends) → 422, nothing stored
+            junk, junk_hdrs = _signed("signzy", {"hello": "world"})
+            assert (await http.post(f"{hook}/signzy", content=junk, headers=junk_hdrs)).status_code == 422
+            resp = await http.post(f"{hook}/signzy", content=body, headers=hdrs)
+            assert resp.status_code == 200 and resp.json()["status"] == "delivered"
+
+        await driver.staff_action("SANCTION_MANAGER", loan["id"], "sanction")
+        # the early signature is honoured once the agreement is out: no second callback needed
+        await _status(driver, headers, loan["id"], "AGREEMENT_SIGNED")
+        await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
+        detail = await _status(driver, headers, loan["id"], "DISBURSED")
+        first_due = detail["schedule"][0]["totalPaise"]
+
+        payment = _payment_event(loan["id"], f"pay_{uuid.uuid4().hex[:10]}", first_due)
+        body, hdrs = _signed("razorpay", payment)
+        async with httpx.AsyncClient() as http:
+            first = await http.post(f"{hook}/razorpay", content=body, headers=hdrs)
+            assert first.status_code == 200 and first.json()["status"] == "delivered"
+            dup = await http.post(f"{hook}/razorpay", content=body, headers=hdrs)
+            assert dup.status_code == 200 and dup.json()["status"] == "duplicate"
+            # same payment id under a new event id (the gateway retried differently): still one payment
+            replay = dict(payment, id=f"evt_{uuid.uuid4().hex[:10]}")
+            body2, hdrs2 = _signed("razorpay", replay)
+            assert (await http.post(f"{hook}/razorpay", content=body2, headers=hdrs2)).status_code == 200
+
+        async def paid_once():  # noqa: ANN202
+            loan_now = await driver.loan(headers, loan["id"])
+            return loan_now if loan_now["schedule"][0]["status"] == "PAID" else None
+
+        after = await eventually(paid_once)
+        with db.unit_of_work() as s:
+            assert s.scalar(select(func.count()).select_from(PaymentTransaction).where(
+                PaymentTransaction.loan_id == loan["id"])) == 1
+            assert s.get_one(Loan, loan["id"]).total_collected == first_due
+        assert after["schedule"][1]["status"] == "PENDING"
+        signals = [e for e in await _history_events(app.client, f"loan-{loan['id']}")
+                   if e == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+        assert len(signals) >= 1
+    finally:
+        await driver.close()
