@@ -1,0 +1,106 @@
+"""The null loan workflow for bench/lifecycle.py: the same Temporal traffic as a production loan, no business work.
+
+It replays a *script* taken from a real ``LoanWorkflow`` history, one string per run, one letter per
+event in history order:
+
+    A  run one no-op activity                      (ACTIVITY_TASK_SCHEDULED)
+    S  wait for the next signal from the client     (WORKFLOW_EXECUTION_SIGNALED)
+    U  wait for the next update from the client     (WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    T  start a timer (one day), cancelled after the next activity completes, as the production
+       workflow cancels its eSign-expiry / due-date timers when the awaited event arrives (TIMER_STARTED)
+
+and continues-as-new between runs, so a null lifecycle has exactly as many activities, signals,
+updates, timers and continue-as-new as the production lifecycle it mirrors.
+
+Kept in its own small module (no project imports) so the workflow sandbox re-imports only this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+ACTIVITY = "null_step"
+NULL_TIMEOUT = timedelta(seconds=15)
+NULL_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+TIMER = timedelta(days=1)
+
+
+@dataclass
+class NullStep:
+    """Argument of the no-op activity: which lifecycle, and the activity's 0-based number in it."""
+
+    lifecycle: str
+    number: int
+
+
+@dataclass
+class NullInput:
+    lifecycle: str
+    scripts: list[str]
+    run: int = 0
+    signals_carried: int = 0
+
+
+@workflow.defn
+class NullLoanWorkflow:
+    @workflow.init
+    def __init__(self, inp: NullInput) -> None:
+        self.signals = inp.signals_carried
+        self.signals_used = 0
+        self.updates = 0
+        self.updates_used = 0
+
+    @workflow.run
+    async def run(self, inp: NullInput) -> int:
+        number = sum(script.count("A") for script in inp.scripts[: inp.run])
+        timers: list[asyncio.Task[None]] = []
+        for step in inp.scripts[inp.run]:
+            if step == "A":
+                await workflow.execute_activity(
+                    ACTIVITY, NullStep(inp.lifecycle, number),
+                    start_to_close_timeout=NULL_TIMEOUT, retry_policy=NULL_RETRY,
+                )
+                number += 1
+                if timers:
+                    for timer in timers:
+                        timer.cancel()
+                    await asyncio.gather(*timers, return_exceptions=True)
+                    timers.clear()
+            elif step == "S":
+                wanted = self.signals_used + 1
+                await workflow.wait_condition(lambda: self.signals >= wanted)
+                self.signals_used = wanted
+            elif step == "U":
+                wanted = self.updates_used + 1
+                await workflow.wait_condition(lambda: self.updates >= wanted)
+                self.updates_used = wanted
+            elif step == "T":
+                timers.append(asyncio.create_task(workflow.sleep(TIMER)))
+            else:
+                raise ValueError(f"unknown script step {step!r}")
+        for timer in timers:
+            timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if inp.run + 1 < len(inp.scripts):
+            workflow.continue_as_new(
+                replace(inp, run=inp.run + 1, signals_carried=self.signals - self.signals_used)
+            )
+        return number
+
+    @workflow.signal
+    def event(self, note: str) -> None:
+        self.signals += 1
+
+    @workflow.update
+    async def decide(self, note: str) -> int:
+        """Like the staff updates: accepted at once, answered when the workflow has acted on it."""
+        self.updates += 1
+        mine = self.updates
+        await workflow.wait_condition(lambda: self.updates_used >= mine)
+        return mine
