@@ -1,4 +1,4 @@
-"""The null loan workflow for bench/lifecycle.py: the same Temporal traffic as a production loan, no business work.
+"""bench/lifecycle.py's null loan workflow: a production loan's Temporal traffic without business work.
 
 It replays a *script* taken from a real ``LoanWorkflow`` history, one string per run, one letter per
 event in history order:
@@ -73,11 +73,11 @@ class NullLoanWorkflow:
                     timers.clear()
             elif step == "S":
                 wanted = self.signals_used + 1
-                await workflow.wait_condition(lambda: self.signals >= wanted)
+                await workflow.wait_condition(lambda wanted=wanted: self.signals >= wanted)
                 self.signals_used = wanted
             elif step == "U":
                 wanted = self.updates_used + 1
-                await workflow.wait_condition(lambda: self.updates >= wanted)
+                await workflow.wait_condition(lambda wanted=wanted: self.updates >= wanted)
                 self.updates_used = wanted
             elif step == "T":
                 timers.append(asyncio.create_task(workflow.sleep(TIMER)))

@@ -1,0 +1,31 @@
+"""Every saved history replays against today's workflow code: a non-deterministic change fails here.
+
+Refresh or add histories with:
+  temporal workflow show -w loan-<id> -r <runId> --output json > tests/histories/<name>.json
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.loan import LoanWorkflow
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+
+
+def test_histories_are_present() -> None:
+    names = {p.stem for p in HISTORIES}
+    assert {"lifecycle_origination", "lifecycle_servicing", "manual_review_origination"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -1,0 +1,111 @@
+"""Timers in virtual time: the Java time-skipping test server runs a year of repayments in seconds.
+Activities are the production ones (real PostgreSQL, sandbox over HTTP, Chromium PDF)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+
+import pytest_asyncio
+from sqlalchemy import select
+
+from db.models import LoanAgreement, LoanStatusHistory, RepaymentInstallment
+from los.demo import Driver, demo_identity
+from los.temporal import register_search_attributes
+from tests.conftest import eventually, running_app
+from workflows.loan import LoanWorkflow
+
+
+@pytest_asyncio.fixture(scope="module")
+async def ts_env():  # noqa: ANN201
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=pydantic_data_converter)
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture
+async def ts_app(ts_env, database_url, db, storage_dir, renderer):  # noqa: ANN001, ANN201
+    async with running_app(ts_env, database_url, db, storage_dir, renderer) as app:
+        yield app
+
+
+async def _until(driver: Driver, headers: dict, loan_id: str, predicate) -> dict:  # noqa: ANN001
+    async def check():  # noqa: ANN202
+        loan = await driver.loan(headers, loan_id)
+        return loan if predicate(loan) else None
+
+    return await eventually(check, timeout=60)
+
+
+async def _to_disbursed(driver: Driver, product: str, tenure: int) -> tuple[dict, dict]:
+    phone, pan = demo_identity(0, "auto")
+    headers = await driver.register(phone)
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    loan = await driver._ok(await driver.api.post(
+        "/api/v1/web/loans", json={"amount": "120000", "tenure": tenure, "productCode": product}, headers=headers))
+    return headers, loan
+
+
+async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(ts_app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _to_disbursed(driver, "PL-MONTHLY", 12)
+        pending = await _until(driver, headers, loan["id"],
+                               lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"])
+        await driver.sandbox.post(pending["agreement"]["signingUrl"])
+        await _until(driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_SIGNED")
+        await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
+        detail = await _until(driver, headers, loan["id"], lambda x: x["status"] == "DISBURSED")
+        assert len(detail["schedule"]) == 12
+        late = {3, 7}  # these two are paid a day after their due date
+
+        for row in detail["schedule"]:
+            number = row["installmentNo"]
+            due = datetime.fromisoformat(row["dueAt"])
+            now = await ts_env.get_current_time()
+            target = due + timedelta(days=1) if number in late else due - timedelta(days=1)
+            await ts_env.sleep(target - now)
+            if number in late:
+                await _until(driver, headers, loan["id"], lambda x: x["status"] == "OVERDUE")
+            current = await _until(driver, headers, loan["id"], lambda x, n=number: (x.get("paymentLink") or {})
+                                   .get("installmentNo") == n)
+            (await driver.sandbox.post(current["paymentLink"]["url"])).raise_for_status()
+            await _until(driver, headers, loan["id"],
+                         lambda x, n=number: x["schedule"][n - 1]["status"] == "PAID")
+
+        result = await ts_app.client.get_workflow_handle_for(LoanWorkflow.run, loan["workflowId"]).result()
+        assert result.status == "COMPLETED" and result.installments_paid == 12
+        virtual_span = await ts_env.get_current_time() - datetime.fromisoformat(detail["disbursedAt"])
+        assert virtual_span > timedelta(days=330)  # a year of timers really elapsed, in virtual time
+
+        with db.unit_of_work() as s:
+            moves = [h.to_status for h in s.scalars(select(LoanStatusHistory).where(
+                LoanStatusHistory.loan_id == loan["id"]).order_by(LoanStatusHistory.seq))]
+            assert moves.count("OVERDUE") == 2
+            assert moves[-1] == "COMPLETED"
+            rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan["id"])).all()
+            assert len(rows) == 12 and all(r.status == "PAID" for r in rows)
+            assert sum(r.principal for r in rows) == 120_000_00
+    finally:
+        await driver.close()
+
+
+async def test_unsigned_agreement_expires(ts_env, ts_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(ts_app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _to_disbursed(driver, "PL-MONTHLY", 6)
+        await _until(driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"])
+        await ts_env.sleep(timedelta(seconds=601))  # the brand's eSign expiry is 600 s
+        result = await ts_app.client.get_workflow_handle_for(LoanWorkflow.run, loan["workflowId"]).result()
+        assert result.status == "EXPIRED"
+        final = await driver.loan(headers, loan["id"])
+        assert final["status"] == "EXPIRED" and final["statusReason"] == "agreement not signed before expiry"
+        with db.unit_of_work() as s:
+            assert s.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan["id"])).one().status == "EXPIRED"
+    finally:
+        await driver.close()
