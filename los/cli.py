@@ -90,7 +90,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from sandbox.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.sandbox_port, log_level="warning")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    app = create_app(state_file=settings.home.resolve() / "sandbox-state.json")
+    uvicorn.run(app, host="127.0.0.1", port=settings.sandbox_port, log_level="warning")
     return 0
 
 

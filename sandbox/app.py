@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,7 +27,8 @@ log = logging.getLogger("los.sandbox")
 DEFAULT_SECRET = "sandbox-webhook-secret"  # noqa: S105 - the sandbox's published test secret
 
 
-def create_app(webhook_secret: str | None = None, delay_seconds: float | None = None) -> FastAPI:
+def create_app(webhook_secret: str | None = None, delay_seconds: float | None = None,
+               state_file: Path | None = None) -> FastAPI:
     app = FastAPI(title="LOS provider sandbox", version="0.1.0",
                   description="Imitates KYC, bureau, eSign, bank and payment-gateway vendors. See docs/sandbox.md.")
     secret = webhook_secret or os.environ.get("LOS_SANDBOX_WEBHOOK_SECRET", DEFAULT_SECRET)
@@ -36,6 +38,18 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
                              "idempotency": {}}
     tasks: set[asyncio.Task] = set()
     app.state.sandbox = state
+    # With a state file (as under `los up`), dockets, links and messages survive a restart.
+    if state_file is not None and state_file.exists():
+        state.update(json.loads(state_file.read_text()))
+
+    @app.middleware("http")
+    async def persist(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        if state_file is not None and request.method == "POST":
+            tmp = state_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state))
+            tmp.replace(state_file)
+        return response
 
     def new_id(prefix: str) -> str:
         return f"{prefix}_{next(counter):06d}{secrets.token_hex(4)}"
