@@ -19,27 +19,37 @@ from activities.loan import LoanActivities
 from activities.storage import LocalStorage
 from db.session import Database
 from los.settings import Settings, get_settings
-from los.temporal import connect
+from los.temporal import connect, register_search_attributes
 from workflows.loan import LoanWorkflow
 
 WORKFLOWS = [LoanWorkflow]
 
 
-def build_activities(settings: Settings, db: Database, http: httpx.AsyncClient,
-                     renderer: PdfRenderer) -> LoanActivities:
+def build_activities(
+    settings: Settings, db: Database, http: httpx.AsyncClient, renderer: PdfRenderer
+) -> LoanActivities:
     return LoanActivities(db, http, LocalStorage(settings.storage_path), renderer, settings.api_url)
 
 
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     client = client or await connect(settings)
+    try:
+        await register_search_attributes(client, settings.temporal_namespace)
+    except Exception as exc:  # noqa: BLE001 - e.g. Temporal Cloud, where ops register them
+        logging.getLogger("los.worker").warning("search attributes not registered: %s", exc)
     db = Database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=20.0))
         stack.push_async_callback(renderer.close)
         activities = build_activities(settings, db, http, renderer)
-        worker = Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS,
-                        activities=activities.all(), max_concurrent_activities=50)
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=WORKFLOWS,
+            activities=activities.all(),
+            max_concurrent_activities=50,
+        )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)
         if stop is None:
             await worker.run()

@@ -12,8 +12,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
 ]
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -25,8 +30,13 @@ def render_html(template: str, context: dict[str, Any]) -> str:
 
 def chromium_executable(configured: str | None = None) -> str | None:
     """The configured browser, else Debian's chromium, else Playwright's own (None)."""
-    for candidate in (configured, os.environ.get("LOS_CHROMIUM_PATH"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
+    for candidate in (
+        configured,
+        os.environ.get("LOS_CHROMIUM_PATH"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -58,8 +68,11 @@ class PdfRenderer:
         page = await browser.new_page()
         try:
             await page.set_content(html, wait_until="load")
-            return await page.pdf(format="A4", print_background=True,
-                                  margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+            return await page.pdf(
+                format="A4",
+                print_background=True,
+                margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
+            )
         finally:
             await page.close()
 

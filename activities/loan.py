@@ -82,8 +82,9 @@ def _post(session: Session, loan_id: str, key: str, txn: ledger.Transaction) -> 
 
 
 class LoanActivities:
-    def __init__(self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer,
-                 api_url: str):
+    def __init__(
+        self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer, api_url: str
+    ):
         self.db = db
         self.http = http
         self.storage = storage
@@ -113,8 +114,14 @@ class LoanActivities:
         def write(session: Session) -> None:
             session.execute(
                 insert(ProviderCall)
-                .values(loan_id=req.loan_id, kind=kind, provider=req.provider, idempotency_key=req.idempotency_key,
-                        outcome=outcome, response=response)
+                .values(
+                    loan_id=req.loan_id,
+                    kind=kind,
+                    provider=req.provider,
+                    idempotency_key=req.idempotency_key,
+                    outcome=outcome,
+                    response=response,
+                )
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
 
@@ -126,8 +133,14 @@ class LoanActivities:
         def write(session: Session) -> None:
             inserted = session.execute(
                 insert(LoanStatusHistory)
-                .values(loan_id=change.loan_id, seq=change.seq, from_status=change.from_status,
-                        to_status=change.to_status, reason=change.reason, actor=change.actor)
+                .values(
+                    loan_id=change.loan_id,
+                    seq=change.seq,
+                    from_status=change.from_status,
+                    to_status=change.to_status,
+                    reason=change.reason,
+                    actor=change.actor,
+                )
                 .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
                 .returning(LoanStatusHistory.id)
             ).scalar_one_or_none()
@@ -152,6 +165,7 @@ class LoanActivities:
             raise _refusal(exc) from exc
         await self._record_call(req, "KYC_PAN", "VERIFIED" if result.valid else "FAILED", result.raw)
         if result.valid and result.name:
+
             def save_name(session: Session) -> None:
                 session.execute(update(Customer).where(Customer.id == customer.id).values(full_name=result.name))
 
@@ -192,18 +206,34 @@ class LoanActivities:
         t = req.terms
         dates = schedule.due_dates(req.now, t.tenure, t.repay_every, t.repay_unit, t.period_seconds)
         rows = schedule.build_schedule(t.amount, t.annual_rate_bps, dates, t.repay_every, t.repay_unit)
-        html = render_html("agreement.html", {
-            "loan_id": loan.id, "brand_name": brand.name, "generated_on": req.now.date().isoformat(),
-            "borrower_name": customer.full_name or "—", "phone": customer.phone,
-            "pan_masked": f"{(customer.pan or '')[:2]}XXXXX{(customer.pan or '')[-3:]}",
-            "amount": format_inr(t.amount), "rate": f"{t.annual_rate_bps / 100:.2f}", "tenure": t.tenure,
-            "frequency": f"every {t.repay_every} {t.repay_unit.lower()}", "emi": format_inr(rows[0].total),
-            "total_interest": format_inr(sum(r.interest for r in rows)),
-            "total_payable": format_inr(sum(r.total for r in rows)),
-            "schedule": [{"number": r.number, "principal": format_inr(r.principal),
-                          "interest": format_inr(r.interest), "total": format_inr(r.total),
-                          "balance": format_inr(r.balance_after)} for r in rows],
-        })
+        html = render_html(
+            "agreement.html",
+            {
+                "loan_id": loan.id,
+                "brand_name": brand.name,
+                "generated_on": req.now.date().isoformat(),
+                "borrower_name": customer.full_name or "—",
+                "phone": customer.phone,
+                "pan_masked": f"{(customer.pan or '')[:2]}XXXXX{(customer.pan or '')[-3:]}",
+                "amount": format_inr(t.amount),
+                "rate": f"{t.annual_rate_bps / 100:.2f}",
+                "tenure": t.tenure,
+                "frequency": f"every {t.repay_every} {t.repay_unit.lower()}",
+                "emi": format_inr(rows[0].total),
+                "total_interest": format_inr(sum(r.interest for r in rows)),
+                "total_payable": format_inr(sum(r.total for r in rows)),
+                "schedule": [
+                    {
+                        "number": r.number,
+                        "principal": format_inr(r.principal),
+                        "interest": format_inr(r.interest),
+                        "total": format_inr(r.total),
+                        "balance": format_inr(r.balance_after),
+                    }
+                    for r in rows
+                ],
+            },
+        )
         pdf = await self.renderer.pdf(html)
         key = f"agreements/{loan.brand_id}/{loan.id}.pdf"
         await asyncio.to_thread(self.storage.put, key, pdf)
@@ -211,9 +241,13 @@ class LoanActivities:
         try:
             esign = providers.build("esign", brand.config, self.http)
             docket = await esign.create_docket(
-                reference_id=loan.id, pdf=pdf, signer_name=customer.full_name or customer.phone,
-                signer_phone=customer.phone, expires_in_seconds=req.expires_in_seconds,
-                callback_url=self._callback(brand.id, esign.config.vendor), idempotency_key=req.idempotency_key,
+                reference_id=loan.id,
+                pdf=pdf,
+                signer_name=customer.full_name or customer.phone,
+                signer_phone=customer.phone,
+                expires_in_seconds=req.expires_in_seconds,
+                callback_url=self._callback(brand.id, esign.config.vendor),
+                idempotency_key=req.idempotency_key,
             )
         except BusinessRefusal as exc:
             raise _refusal(exc) from exc
@@ -221,26 +255,45 @@ class LoanActivities:
         def write(session: Session) -> None:
             session.execute(
                 insert(LoanAgreement)
-                .values(loan_id=loan.id, storage_key=key, sha256=digest, docket_id=docket.docket_id,
-                        signing_url=docket.signing_url, esign_provider=esign.config.vendor, status="SENT",
-                        expires_at=req.now + timedelta(seconds=req.expires_in_seconds))
-                .on_conflict_do_update(index_elements=["loan_id"],
-                                       set_={"docket_id": docket.docket_id, "signing_url": docket.signing_url,
-                                             "storage_key": key, "sha256": digest, "status": "SENT"})
+                .values(
+                    loan_id=loan.id,
+                    storage_key=key,
+                    sha256=digest,
+                    docket_id=docket.docket_id,
+                    signing_url=docket.signing_url,
+                    esign_provider=esign.config.vendor,
+                    status="SENT",
+                    expires_at=req.now + timedelta(seconds=req.expires_in_seconds),
+                )
+                .on_conflict_do_update(
+                    index_elements=["loan_id"],
+                    set_={
+                        "docket_id": docket.docket_id,
+                        "signing_url": docket.signing_url,
+                        "storage_key": key,
+                        "sha256": digest,
+                        "status": "SENT",
+                    },
+                )
             )
 
         await self._tx(write)
-        await self._notify(brand, customer.phone, "ESIGN_LINK",
-                           f"{brand.name}: your loan is sanctioned. Sign your agreement: {docket.signing_url}")
+        await self._notify(
+            brand,
+            customer.phone,
+            "ESIGN_LINK",
+            f"{brand.name}: your loan is sanctioned. Sign your agreement: {docket.signing_url}",
+        )
         return AgreementResult(docket.docket_id, docket.signing_url, key, digest)
 
     @activity.defn
     async def record_agreement_outcome(self, outcome: AgreementOutcome) -> None:
         def write(session: Session) -> None:
-            session.execute(update(LoanAgreement).where(LoanAgreement.loan_id == outcome.loan_id,
-                                                        LoanAgreement.status == "SENT")
-                            .values(status=outcome.status,
-                                    signed_at=outcome.at if outcome.status == "SIGNED" else None))
+            session.execute(
+                update(LoanAgreement)
+                .where(LoanAgreement.loan_id == outcome.loan_id, LoanAgreement.status == "SENT")
+                .values(status=outcome.status, signed_at=outcome.at if outcome.status == "SIGNED" else None)
+            )
 
         await self._tx(write)
 
@@ -260,8 +313,13 @@ class LoanActivities:
         def reserve(session: Session) -> Disbursal:
             session.execute(
                 insert(Disbursal)
-                .values(loan_id=req.loan_id, idempotency_key=req.idempotency_key, amount=req.amount,
-                        provider=req.provider, approved_by=req.approved_by)
+                .values(
+                    loan_id=req.loan_id,
+                    idempotency_key=req.idempotency_key,
+                    amount=req.amount,
+                    provider=req.provider,
+                    approved_by=req.approved_by,
+                )
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
             return session.scalars(select(Disbursal).where(Disbursal.idempotency_key == req.idempotency_key)).one()
@@ -272,16 +330,21 @@ class LoanActivities:
         try:
             bank = providers.build("disbursal", brand.config, self.http)
             transfer = await bank.transfer(
-                amount=req.amount, reference_id=loan.id,
+                amount=req.amount,
+                reference_id=loan.id,
                 beneficiary={"name": customer.full_name, "phone": customer.phone},
-                callback_url=self._callback(brand.id, bank.config.vendor), idempotency_key=req.idempotency_key,
+                callback_url=self._callback(brand.id, bank.config.vendor),
+                idempotency_key=req.idempotency_key,
             )
         except BusinessRefusal as exc:
             raise _refusal(exc) from exc
 
         def save(session: Session) -> None:
-            session.execute(update(Disbursal).where(Disbursal.id == row.id)
-                            .values(transfer_id=transfer.transfer_id, status="PENDING"))
+            session.execute(
+                update(Disbursal)
+                .where(Disbursal.id == row.id)
+                .values(transfer_id=transfer.transfer_id, status="PENDING")
+            )
 
         await self._tx(save)
         return DisbursalResult(transfer.transfer_id, "PENDING")
@@ -292,16 +355,32 @@ class LoanActivities:
             if not _post(session, rec.loan_id, rec.ledger_key, ledger.disbursal(rec.amount)):
                 return
             for inst in rec.installments:
-                session.add(RepaymentInstallment(
-                    loan_id=rec.loan_id, installment_no=inst.number, due_at=inst.due_at,
-                    principal=inst.principal, interest=inst.interest, total=inst.principal + inst.interest,
-                    balance_after=rec.amount - sum(i.principal for i in rec.installments[: inst.number]),
-                ))
-            session.execute(update(Disbursal).where(Disbursal.transfer_id == rec.transfer_id)
-                            .values(status="SETTLED", utr=rec.utr, settled_at=rec.disbursed_at))
-            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(
-                disbursed_at=rec.disbursed_at, disbursal_utr=rec.utr, outstanding_principal=rec.amount,
-                next_due_at=rec.installments[0].due_at))
+                session.add(
+                    RepaymentInstallment(
+                        loan_id=rec.loan_id,
+                        installment_no=inst.number,
+                        due_at=inst.due_at,
+                        principal=inst.principal,
+                        interest=inst.interest,
+                        total=inst.principal + inst.interest,
+                        balance_after=rec.amount - sum(i.principal for i in rec.installments[: inst.number]),
+                    )
+                )
+            session.execute(
+                update(Disbursal)
+                .where(Disbursal.transfer_id == rec.transfer_id)
+                .values(status="SETTLED", utr=rec.utr, settled_at=rec.disbursed_at)
+            )
+            session.execute(
+                update(Loan)
+                .where(Loan.id == rec.loan_id)
+                .values(
+                    disbursed_at=rec.disbursed_at,
+                    disbursal_utr=rec.utr,
+                    outstanding_principal=rec.amount,
+                    next_due_at=rec.installments[0].due_at,
+                )
+            )
 
         await self._tx(write)
 
@@ -309,8 +388,11 @@ class LoanActivities:
     @activity.defn
     async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
         def existing(session: Session) -> PaymentLink | None:
-            return session.scalars(select(PaymentLink).where(
-                PaymentLink.loan_id == req.loan_id, PaymentLink.installment_no == req.installment_no)).first()
+            return session.scalars(
+                select(PaymentLink).where(
+                    PaymentLink.loan_id == req.loan_id, PaymentLink.installment_no == req.installment_no
+                )
+            ).first()
 
         found = await self._tx(existing)
         if found is not None:
@@ -319,8 +401,10 @@ class LoanActivities:
         try:
             gateway = providers.build("payments", brand.config, self.http)
             link = await gateway.create_payment_link(
-                amount=req.amount, reference_id=f"{loan.id}:{req.installment_no}",
-                description=f"{brand.name} loan installment {req.installment_no}", customer_phone=customer.phone,
+                amount=req.amount,
+                reference_id=f"{loan.id}:{req.installment_no}",
+                description=f"{brand.name} loan installment {req.installment_no}",
+                customer_phone=customer.phone,
                 notes={"loan_id": loan.id, "installment_no": req.installment_no},
                 callback_url=self._callback(brand.id, gateway.config.vendor),
             )
@@ -330,8 +414,14 @@ class LoanActivities:
         def write(session: Session) -> None:
             session.execute(
                 insert(PaymentLink)
-                .values(loan_id=loan.id, installment_no=req.installment_no, provider=gateway.config.vendor,
-                        link_id=link.link_id, url=link.url, amount=req.amount)
+                .values(
+                    loan_id=loan.id,
+                    installment_no=req.installment_no,
+                    provider=gateway.config.vendor,
+                    link_id=link.link_id,
+                    url=link.url,
+                    amount=req.amount,
+                )
                 .on_conflict_do_nothing(index_elements=["loan_id", "installment_no"])
             )
 
@@ -345,44 +435,81 @@ class LoanActivities:
             allocation = AllocationResult([Allocation(n, i, p) for n, i, p in rec.allocations], rec.excess)
             inserted = session.execute(
                 insert(PaymentTransaction)
-                .values(loan_id=rec.loan_id, gateway=pay.gateway, gateway_payment_id=pay.payment_id,
-                        amount=pay.amount, principal_part=allocation.principal, interest_part=allocation.interest,
-                        excess_part=rec.excess)
+                .values(
+                    loan_id=rec.loan_id,
+                    gateway=pay.gateway,
+                    gateway_payment_id=pay.payment_id,
+                    amount=pay.amount,
+                    principal_part=allocation.principal,
+                    interest_part=allocation.interest,
+                    excess_part=rec.excess,
+                )
                 .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
                 .returning(PaymentTransaction.id)
             ).scalar_one_or_none()
             if inserted is None:
                 return  # this payment id was already applied
-            _post(session, rec.loan_id, f"payment:{pay.gateway}:{pay.payment_id}",
-                  ledger.repayment(pay.amount, allocation))
+            _post(
+                session,
+                rec.loan_id,
+                f"payment:{pay.gateway}:{pay.payment_id}",
+                ledger.repayment(pay.amount, allocation),
+            )
             now = datetime.now(UTC)
             for part in allocation.parts:
-                inst = session.scalars(select(RepaymentInstallment).where(
-                    RepaymentInstallment.loan_id == rec.loan_id,
-                    RepaymentInstallment.installment_no == part.number).with_for_update()).one()
+                inst = session.scalars(
+                    select(RepaymentInstallment)
+                    .where(
+                        RepaymentInstallment.loan_id == rec.loan_id, RepaymentInstallment.installment_no == part.number
+                    )
+                    .with_for_update()
+                ).one()
                 inst.interest_paid += part.interest
                 inst.principal_paid += part.principal
                 if inst.interest_paid >= inst.interest and inst.principal_paid >= inst.principal:
                     inst.status, inst.paid_at = "PAID", now
-                    session.execute(update(PaymentLink).where(
-                        PaymentLink.loan_id == rec.loan_id, PaymentLink.installment_no == part.number)
-                        .values(status="PAID"))
-            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(
-                outstanding_principal=rec.outstanding_principal, next_due_at=rec.next_due_at,
-                total_collected=Loan.total_collected + pay.amount))
+                    session.execute(
+                        update(PaymentLink)
+                        .where(PaymentLink.loan_id == rec.loan_id, PaymentLink.installment_no == part.number)
+                        .values(status="PAID")
+                    )
+            session.execute(
+                update(Loan)
+                .where(Loan.id == rec.loan_id)
+                .values(
+                    outstanding_principal=rec.outstanding_principal,
+                    next_due_at=rec.next_due_at,
+                    total_collected=Loan.total_collected + pay.amount,
+                )
+            )
 
         await self._tx(write)
 
     @activity.defn
     async def mark_overdue(self, rec: OverdueRecord) -> None:
         def write(session: Session) -> None:
-            session.execute(update(RepaymentInstallment).where(
-                RepaymentInstallment.loan_id == rec.loan_id, RepaymentInstallment.installment_no == rec.installment_no,
-                RepaymentInstallment.status == "PENDING").values(status="OVERDUE"))
+            session.execute(
+                update(RepaymentInstallment)
+                .where(
+                    RepaymentInstallment.loan_id == rec.loan_id,
+                    RepaymentInstallment.installment_no == rec.installment_no,
+                    RepaymentInstallment.status == "PENDING",
+                )
+                .values(status="OVERDUE")
+            )
 
         await self._tx(write)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_status, self.verify_pan, self.pull_bureau, self.prepare_agreement, self.record_agreement_outcome,
-                self.initiate_disbursal, self.record_disbursal, self.ensure_payment_link, self.record_payment,
-                self.mark_overdue]
+        return [
+            self.record_status,
+            self.verify_pan,
+            self.pull_bureau,
+            self.prepare_agreement,
+            self.record_agreement_outcome,
+            self.initiate_disbursal,
+            self.record_disbursal,
+            self.ensure_payment_link,
+            self.record_payment,
+            self.mark_overdue,
+        ]

@@ -35,9 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.http.aclose()
             app.state.db.dispose()
 
-    app = FastAPI(title="LOS — loan origination and management", version="0.1.0", lifespan=lifespan,
-                  description="Customer (/api/v1/web), staff (/api/v1/partner) and provider webhook APIs. "
-                              "Each loan is a Temporal workflow `loan-<loanId>`.")
+    app = FastAPI(
+        title="LOS — loan origination and management",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Customer (/api/v1/web), staff (/api/v1/partner) and provider webhook APIs. "
+        "Each loan is a Temporal workflow `loan-<loanId>`.",
+    )
     errors.install(app)
     app.include_router(web_router)
     app.include_router(partner_router)

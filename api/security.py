@@ -53,8 +53,14 @@ class Principal:
 def issue_token(settings: Settings, principal: Principal) -> dict:
     now = datetime.now(UTC)
     exp = now + timedelta(minutes=settings.access_token_minutes)
-    claims = {"sub": principal.id, "typ": principal.kind, "brand": principal.brand_id, "iat": now, "exp": exp,
-              "jti": secrets.token_hex(8)}
+    claims = {
+        "sub": principal.id,
+        "typ": principal.kind,
+        "brand": principal.brand_id,
+        "iat": now,
+        "exp": exp,
+        "jti": secrets.token_hex(8),
+    }
     if principal.role:
         claims["role"] = principal.role
     if principal.email:

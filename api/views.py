@@ -47,46 +47,97 @@ def loan_summary(loan: Loan) -> dict[str, Any]:
 
 def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, Any]:
     out = loan_summary(loan)
-    history = session.scalars(select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan.id)
-                              .order_by(LoanStatusHistory.seq)).all()
+    history = session.scalars(
+        select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan.id).order_by(LoanStatusHistory.seq)
+    ).all()
     out["statusHistory"] = [
-        {"seq": h.seq, "from": h.from_status, "to": h.to_status, "reason": h.reason, "actor": h.actor,
-         "at": _iso(h.created_at)} for h in history
+        {
+            "seq": h.seq,
+            "from": h.from_status,
+            "to": h.to_status,
+            "reason": h.reason,
+            "actor": h.actor,
+            "at": _iso(h.created_at),
+        }
+        for h in history
     ]
-    rows = session.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan.id)
-                           .order_by(RepaymentInstallment.installment_no)).all()
+    rows = session.scalars(
+        select(RepaymentInstallment)
+        .where(RepaymentInstallment.loan_id == loan.id)
+        .order_by(RepaymentInstallment.installment_no)
+    ).all()
     out["schedule"] = [
-        {"installmentNo": r.installment_no, "dueAt": _iso(r.due_at), "principalPaise": r.principal,
-         "interestPaise": r.interest, "totalPaise": r.total, "balanceAfterPaise": r.balance_after,
-         "paidPaise": r.principal_paid + r.interest_paid, "status": r.status, "paidAt": _iso(r.paid_at)}
+        {
+            "installmentNo": r.installment_no,
+            "dueAt": _iso(r.due_at),
+            "principalPaise": r.principal,
+            "interestPaise": r.interest,
+            "totalPaise": r.total,
+            "balanceAfterPaise": r.balance_after,
+            "paidPaise": r.principal_paid + r.interest_paid,
+            "status": r.status,
+            "paidAt": _iso(r.paid_at),
+        }
         for r in rows
     ]
     agreement = session.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan.id)).first()
-    out["agreement"] = None if agreement is None else {
-        "status": agreement.status, "docketId": agreement.docket_id, "signingUrl": agreement.signing_url,
-        "provider": agreement.esign_provider, "expiresAt": _iso(agreement.expires_at),
-        "signedAt": _iso(agreement.signed_at), "sha256": agreement.sha256,
-    }
-    link = session.scalars(select(PaymentLink).where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE")
-                           .order_by(PaymentLink.installment_no)).first()
-    out["paymentLink"] = None if link is None else {
-        "installmentNo": link.installment_no, "url": link.url, "linkId": link.link_id, "amountPaise": link.amount,
-    }
-    payments = session.scalars(select(PaymentTransaction).where(PaymentTransaction.loan_id == loan.id)
-                               .order_by(PaymentTransaction.collected_at)).all()
+    out["agreement"] = (
+        None
+        if agreement is None
+        else {
+            "status": agreement.status,
+            "docketId": agreement.docket_id,
+            "signingUrl": agreement.signing_url,
+            "provider": agreement.esign_provider,
+            "expiresAt": _iso(agreement.expires_at),
+            "signedAt": _iso(agreement.signed_at),
+            "sha256": agreement.sha256,
+        }
+    )
+    link = session.scalars(
+        select(PaymentLink)
+        .where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE")
+        .order_by(PaymentLink.installment_no)
+    ).first()
+    out["paymentLink"] = (
+        None
+        if link is None
+        else {
+            "installmentNo": link.installment_no,
+            "url": link.url,
+            "linkId": link.link_id,
+            "amountPaise": link.amount,
+        }
+    )
+    payments = session.scalars(
+        select(PaymentTransaction)
+        .where(PaymentTransaction.loan_id == loan.id)
+        .order_by(PaymentTransaction.collected_at)
+    ).all()
     out["payments"] = [
-        {"gateway": p.gateway, "paymentId": p.gateway_payment_id, "amountPaise": p.amount,
-         "principalPaise": p.principal_part, "interestPaise": p.interest_part, "excessPaise": p.excess_part,
-         "collectedAt": _iso(p.collected_at)} for p in payments
+        {
+            "gateway": p.gateway,
+            "paymentId": p.gateway_payment_id,
+            "amountPaise": p.amount,
+            "principalPaise": p.principal_part,
+            "interestPaise": p.interest_part,
+            "excessPaise": p.excess_part,
+            "collectedAt": _iso(p.collected_at),
+        }
+        for p in payments
     ]
     if staff:
         bureau = session.scalars(select(BureauReport).where(BureauReport.loan_id == loan.id)).first()
-        out["bureau"] = None if bureau is None else {"provider": bureau.provider, "score": bureau.score,
-                                                     "pulledAt": _iso(bureau.created_at)}
+        out["bureau"] = (
+            None
+            if bureau is None
+            else {"provider": bureau.provider, "score": bureau.score, "pulledAt": _iso(bureau.created_at)}
+        )
         entries = session.execute(
             select(LedgerTransaction.kind, LedgerTransaction.idempotency_key, LedgerEntry.account, LedgerEntry.amount)
             .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-            .where(LedgerTransaction.loan_id == loan.id).order_by(LedgerTransaction.created_at, LedgerEntry.id)
+            .where(LedgerTransaction.loan_id == loan.id)
+            .order_by(LedgerTransaction.created_at, LedgerEntry.id)
         ).all()
         out["ledger"] = [{"kind": k, "key": key, "account": a, "amountPaise": amt} for k, key, a, amt in entries]
     return out

@@ -14,8 +14,8 @@ worker, API) in a temporary LOS_HOME on free, non-default ports, so it never tou
    on a worker inside this process (own task queue, same server, same pydantic data converter, the
    default sandboxed workflow runner like production). Null lifecycle i copies production loan i's
    history: the same activities (no-ops), signals and updates (sent by this process's Temporal
-   client), timers and continue-as-new, in the same order. The
-   event counts of both sides are counted from their histories and printed; they must be equal.
+   client), timers and continue-as-new, in the same order. The event counts of both sides are
+   counted from their histories and printed; they must be equal (else the exit status is 1).
 
 What is printed:
 
@@ -32,8 +32,10 @@ What is printed:
 * the events per lifecycle (activities, signals, updates, timers, continue-as-new), plus, for
   information, workflow tasks, history events and search-attribute upserts (not replicated).
 
-How to read it: the production side includes what a real client sees, including the Driver's
-polling of the API (every 0.25 s) before it signs, approves or pays; the null client reacts at once.
+How to read it: both clients act only once the workflow waits for them, so the two sides' histories
+also have the same number of workflow tasks (printed). The production Driver notices that by polling
+the API every 0.25 s, the null client by querying the workflow every 10 ms, after this process's
+no-op activity told it the preceding step ran; that reaction time is part of the production numbers.
 The production worker, API, sandbox and PostgreSQL are separate processes, while the null worker
 shares this process with both clients. Everything shares the same cores, so run it on a quiet machine
 and compare numbers from the same machine only.
@@ -62,21 +64,30 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # bench/null_workflow.py, also when run as `python -m bench.lifecycle`
 
+from null_workflow import ACTIVITY, NullInput, NullLoanWorkflow, NullStep  # noqa: E402
 from temporalio import activity  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
-from null_workflow import ACTIVITY, NullInput, NullLoanWorkflow, NullStep  # noqa: E402
-
 DECISION_ACTIVITY = "record_status"  # production: the first status move after APPLIED
+QUERY_INTERVAL = 0.01  # null client: seconds between `waiting` queries before a signal or update
 SCENARIOS = {"auto": ["auto"], "review": ["review"], "mix": ["auto", "review"]}
-EXTERNAL = ("DATABASE_URL", "LOS_DATABASE_URL", "TEMPORAL_ADDRESS", "LOS_TEMPORAL_ADDRESS", "LOS_PUBLIC_API_URL",
-            "LOS_SANDBOX_URL", "LOS_STORAGE_DIR", "LOS_API_HOST")
+EXTERNAL = (
+    "DATABASE_URL",
+    "LOS_DATABASE_URL",
+    "TEMPORAL_ADDRESS",
+    "LOS_TEMPORAL_ADDRESS",
+    "LOS_PUBLIC_API_URL",
+    "LOS_SANDBOX_URL",
+    "LOS_STORAGE_DIR",
+    "LOS_API_HOST",
+)
 STEP = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "A",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "S",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "U",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: "u",
     EventType.EVENT_TYPE_TIMER_STARTED: "T",
 }
 COUNTED = ["activities", "signals", "updates", "timers", "continue_as_new"]
@@ -109,13 +120,24 @@ def bench_settings(home: Path):  # noqa: ANN201 - los.settings.Settings, importe
     for name in EXTERNAL:  # a developer's external database / Temporal must not be used
         os.environ.pop(name, None)
     api, sandbox, temporal, ui = free_ports(4)
-    os.environ.update({
-        "LOS_HOME": str(home), "LOS_API_PORT": str(api), "LOS_SANDBOX_PORT": str(sandbox),
-        "LOS_TEMPORAL_PORT": str(temporal), "LOS_TEMPORAL_UI_PORT": str(ui),
-        "LOS_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui}",
-    })
-    return Settings(home=home, api_port=api, sandbox_port=sandbox, temporal_port=temporal, temporal_ui_port=ui,
-                    temporal_ui_url=f"http://127.0.0.1:{ui}")
+    os.environ.update(
+        {
+            "LOS_HOME": str(home),
+            "LOS_API_PORT": str(api),
+            "LOS_SANDBOX_PORT": str(sandbox),
+            "LOS_TEMPORAL_PORT": str(temporal),
+            "LOS_TEMPORAL_UI_PORT": str(ui),
+            "LOS_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui}",
+        }
+    )
+    return Settings(
+        home=home,
+        api_port=api,
+        sandbox_port=sandbox,
+        temporal_port=temporal,
+        temporal_ui_port=ui,
+        temporal_ui_url=f"http://127.0.0.1:{ui}",
+    )
 
 
 async def guarded(stack: Any, coro: Any) -> Any:
@@ -199,8 +221,9 @@ def decision_ms(history: list[dict[str, Any]]) -> float:
     return (at(decided["at"]) - at(rows[applied]["at"])).total_seconds() * 1000
 
 
-async def production(settings: Any, n: int, concurrency: int, scenario: str,
-                     timeout: float) -> tuple[list[Outcome], float]:
+async def production(
+    settings: Any, n: int, concurrency: int, scenario: str, timeout: float
+) -> tuple[list[Outcome], float]:
     from los.demo import Driver, demo_identity
 
     driver = Driver(settings.api_url, settings.sandbox_base_url, "demo", timeout=timeout)
@@ -255,29 +278,43 @@ async def null_step(step: NullStep) -> None:
         progress.step(step.number)
 
 
+async def wait_until_waiting(handle: Any, position: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while await handle.query(NullLoanWorkflow.waiting) != position:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{handle.id} never waited at script position {position}")
+        await asyncio.sleep(QUERY_INTERVAL)
+
+
 async def null_lifecycle(client: Client, task_queue: str, workflow_id: str, shape: Shape) -> Outcome:
     progress = PROGRESS[workflow_id] = Progress(shape.decision)
     t0 = time.time()
-    await client.start_workflow(NullLoanWorkflow.run, NullInput(workflow_id, shape.scripts), id=workflow_id,
-                                task_queue=task_queue)
-    handle = client.get_workflow_handle(workflow_id)  # no run id: signals follow continue-as-new
+    await client.start_workflow(
+        NullLoanWorkflow.run, NullInput(workflow_id, shape.scripts), id=workflow_id, task_queue=task_queue
+    )
+    handle = client.get_workflow_handle(workflow_id)  # no run id: follows continue-as-new
     activities_before = 0
-    for step in "".join(shape.scripts):
+    for position, step in enumerate("".join(shape.scripts)):
         if step == "A":
             activities_before += 1
-        elif step == "S":  # like the Driver: only once the workflow got to the step before the wait
+        elif step in "SU":
+            # Like the Driver, which acts once the API shows the loan's new status: send only when the
+            # workflow waits for it, so each signal/update gets its own workflow task as in production.
             await progress.wait_ran(activities_before)
-            await handle.signal(NullLoanWorkflow.event, "event")
-        elif step == "U":
-            await progress.wait_ran(activities_before)
-            await handle.execute_update(NullLoanWorkflow.decide, "decide")
+            await wait_until_waiting(handle, position)
+            if step == "S":
+                await handle.signal(NullLoanWorkflow.event, "event")
+            else:
+                await handle.execute_update(NullLoanWorkflow.decide, "decide")
     await handle.result()
+    PROGRESS.pop(workflow_id, None)
     assert progress.decided_at is not None
     return Outcome(workflow_id, (progress.decided_at - t0) * 1000, "COMPLETED")
 
 
-async def null_batch(client: Client, task_queue: str, shapes: list[Shape], concurrency: int,
-                     prefix: str) -> tuple[list[Outcome], float]:
+async def null_batch(
+    client: Client, task_queue: str, shapes: list[Shape], concurrency: int, prefix: str
+) -> tuple[list[Outcome], float]:
     sem = asyncio.Semaphore(concurrency)
 
     async def one(i: int, shape: Shape) -> Outcome:
@@ -322,18 +359,29 @@ def side(outcomes: list[Outcome], seconds: float, shapes: list[Shape], workflow:
 
 def print_table(report: dict[str, Any]) -> None:
     prod, null = report["production"], report["null"]
-    print(f"\nLoan lifecycle benchmark: {report['loans']} loans, concurrency {report['concurrency']}, "
-          f"scenario {report['scenario']}, {report['cpus']} CPU(s)\n")
+    print(
+        f"\nLoan lifecycle benchmark: {report['loans']} loans, concurrency {report['concurrency']}, "
+        f"scenario {report['scenario']}, {report['cpus']} CPU(s)\n"
+    )
     print(f"{'':<34}{'loans':>6}{'seconds':>10}{'loans/s':>10}{'decision p50 ms':>17}{'p95 ms':>9}")
     for name, row in (("production (LoanWorkflow)", prod), ("null (NullLoanWorkflow)", null)):
-        print(f"{name:<34}{row['loans']:>6}{row['seconds']:>10.2f}{row['loans_per_s']:>10.2f}"
-              f"{row['decision_ms']['p50']:>17.1f}{row['decision_ms']['p95']:>9.1f}")
+        print(
+            f"{name:<34}{row['loans']:>6}{row['seconds']:>10.2f}{row['loans_per_s']:>10.2f}"
+            f"{row['decision_ms']['p50']:>17.1f}{row['decision_ms']['p95']:>9.1f}"
+        )
     print(f"{'ratio production/null (loans/s)':<34}{report['ratio']:>36.3f}")
     print("\nEvents per lifecycle (from the histories; a decimal is a mean over lifecycles that differ):\n")
     keys = COUNTED + INFO
-    heads = {"activities": "activities", "signals": "signals", "updates": "updates", "timers": "timers",
-             "continue_as_new": "cont.-as-new", "workflow_tasks": "wf tasks", "history_events": "events",
-             "search_attribute_upserts": "SA upserts"}
+    heads = {
+        "activities": "activities",
+        "signals": "signals",
+        "updates": "updates",
+        "timers": "timers",
+        "continue_as_new": "cont.-as-new",
+        "workflow_tasks": "wf tasks",
+        "history_events": "events",
+        "search_attribute_upserts": "SA upserts",
+    }
     print(f"{'':<12}" + "".join(f"{heads[k]:>13}" for k in keys))
     for name, row in (("production", prod), ("null", null)):
         print(f"{name:<12}" + "".join(f"{row['events_per_lifecycle'][k]:>13}" for k in keys))
@@ -352,14 +400,15 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
 
     if args.warmup:
         log(f"warm-up: {args.warmup} production lifecycle(s) (browser start, connection pools, caches)")
-        warm, _ = await guarded(stack, production(settings, args.warmup, args.concurrency, args.scenario,
-                                                  args.timeout))
-        warm_shapes = [shape_of(await lifecycle_histories(client, o.workflow_id), DECISION_ACTIVITY)
-                       for o in warm if o.workflow_id]
+        warm, _ = await guarded(stack, production(settings, args.warmup, args.concurrency, args.scenario, args.timeout))
+        warm_shapes = [
+            shape_of(await lifecycle_histories(client, o.workflow_id), DECISION_ACTIVITY) for o in warm if o.workflow_id
+        ]
 
     log(f"production: {args.loans} lifecycles, concurrency {args.concurrency}, scenario {args.scenario}")
-    prod, prod_seconds = await guarded(stack, production(settings, args.loans, args.concurrency, args.scenario,
-                                                         args.timeout))
+    prod, prod_seconds = await guarded(
+        stack, production(settings, args.loans, args.concurrency, args.scenario, args.timeout)
+    )
     failed += [f"{o.workflow_id or 'loan'}: {o.status}" for o in prod if o.status != "COMPLETED"]
     prod = [o for o in prod if o.workflow_id]
     if not prod:
@@ -367,8 +416,13 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
     prod_shapes = [shape_of(await lifecycle_histories(client, o.workflow_id), DECISION_ACTIVITY) for o in prod]
 
     task_queue = f"bench-null-{uuid.uuid4().hex[:8]}"
-    worker = Worker(client, task_queue=task_queue, workflows=[NullLoanWorkflow], activities=[null_step],
-                    max_concurrent_activities=50)
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[NullLoanWorkflow],
+        activities=[null_step],
+        max_concurrent_activities=50,
+    )
     async with worker:
         if args.warmup:
             log(f"warm-up: {len(warm_shapes)} null lifecycle(s)")
@@ -379,11 +433,15 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
     same = all(p.counts[k] == n.counts[k] for p, n in zip(prod_shapes, null_shapes, strict=True) for k in COUNTED)
 
     report = {
-        "loans": args.loans, "concurrency": args.concurrency, "scenario": args.scenario, "warmup": args.warmup,
+        "loans": args.loans,
+        "concurrency": args.concurrency,
+        "scenario": args.scenario,
+        "warmup": args.warmup,
         "cpus": os.cpu_count(),
         "production": side(prod, prod_seconds, prod_shapes, "LoanWorkflow"),
         "null": side(null, null_seconds, null_shapes, "NullLoanWorkflow"),
-        "same_counts": same, "failed": failed,
+        "same_counts": same,
+        "failed": failed,
     }
     report["ratio"] = round(report["production"]["loans_per_s"] / report["null"]["loans_per_s"], 4)
     return report
@@ -393,8 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loans", type=int, default=20, help="lifecycles per side (default 20)")
     parser.add_argument("--concurrency", type=int, default=10, help="lifecycles in flight at once (default 10)")
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="auto",
-                        help="auto: auto-sanctioned loans; review: manual review then sanction; mix: alternate")
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="auto",
+        help="auto: auto-sanctioned loans; review: manual review then sanction; mix: alternate",
+    )
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured lifecycles per side first (default 1)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per production lifecycle")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")

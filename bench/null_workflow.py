@@ -6,8 +6,9 @@ event in history order:
     A  run one no-op activity                      (ACTIVITY_TASK_SCHEDULED)
     S  wait for the next signal from the client     (WORKFLOW_EXECUTION_SIGNALED)
     U  wait for the next update from the client     (WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
-    T  start a timer (one day), cancelled after the next activity completes, as the production
-       workflow cancels its eSign-expiry / due-date timers when the awaited event arrives (TIMER_STARTED)
+    u  answer the oldest open update                (WORKFLOW_EXECUTION_UPDATE_COMPLETED)
+    T  start a timer (one day), cancelled when the next awaited activity/signal/update arrives, as
+       the production workflow cancels its eSign-expiry / due-date timers (TIMER_STARTED)
 
 and continues-as-new between runs, so a null lifecycle has exactly as many activities, signals,
 updates, timers and continue-as-new as the production lifecycle it mirrors.
@@ -54,44 +55,64 @@ class NullLoanWorkflow:
         self.signals_used = 0
         self.updates = 0
         self.updates_used = 0
+        self.updates_released = 0
+        self.waiting_at = -1
 
     @workflow.run
     async def run(self, inp: NullInput) -> int:
         number = sum(script.count("A") for script in inp.scripts[: inp.run])
+        offset = sum(len(script) for script in inp.scripts[: inp.run])
         timers: list[asyncio.Task[None]] = []
-        for step in inp.scripts[inp.run]:
+        for i, step in enumerate(inp.scripts[inp.run]):
             if step == "A":
                 await workflow.execute_activity(
-                    ACTIVITY, NullStep(inp.lifecycle, number),
-                    start_to_close_timeout=NULL_TIMEOUT, retry_policy=NULL_RETRY,
+                    ACTIVITY,
+                    NullStep(inp.lifecycle, number),
+                    start_to_close_timeout=NULL_TIMEOUT,
+                    retry_policy=NULL_RETRY,
                 )
                 number += 1
-                if timers:
-                    for timer in timers:
-                        timer.cancel()
-                    await asyncio.gather(*timers, return_exceptions=True)
-                    timers.clear()
             elif step == "S":
                 wanted = self.signals_used + 1
+                self.waiting_at = offset + i
                 await workflow.wait_condition(lambda wanted=wanted: self.signals >= wanted)
+                self.waiting_at = -1
                 self.signals_used = wanted
             elif step == "U":
                 wanted = self.updates_used + 1
+                self.waiting_at = offset + i
                 await workflow.wait_condition(lambda wanted=wanted: self.updates >= wanted)
+                self.waiting_at = -1
                 self.updates_used = wanted
+            elif step == "u":
+                self.updates_released += 1
+                continue
             elif step == "T":
                 timers.append(asyncio.create_task(workflow.sleep(TIMER)))
+                continue
             else:
                 raise ValueError(f"unknown script step {step!r}")
+            # The awaited event came in a later workflow task than the timer's start, so the
+            # cancellation is recorded (a timer started and cancelled in one task never reaches history).
+            await self._cancel(timers)
+        await self._cancel(timers)
+        self.updates_released = self.updates
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if inp.run + 1 < len(inp.scripts):
+            workflow.continue_as_new(replace(inp, run=inp.run + 1, signals_carried=self.signals - self.signals_used))
+        return number
+
+    @staticmethod
+    async def _cancel(timers: list[asyncio.Task[None]]) -> None:
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if inp.run + 1 < len(inp.scripts):
-            workflow.continue_as_new(
-                replace(inp, run=inp.run + 1, signals_carried=self.signals - self.signals_used)
-            )
-        return number
+        timers.clear()
+
+    @workflow.query
+    def waiting(self) -> int:
+        """The script position (over all runs) of the signal or update the workflow now waits for, else -1."""
+        return self.waiting_at
 
     @workflow.signal
     def event(self, note: str) -> None:
@@ -99,8 +120,8 @@ class NullLoanWorkflow:
 
     @workflow.update
     async def decide(self, note: str) -> int:
-        """Like the staff updates: accepted at once, answered when the workflow has acted on it."""
+        """Like the staff updates: accepted at once, answered where production answered (step "u")."""
         self.updates += 1
         mine = self.updates
-        await workflow.wait_condition(lambda: self.updates_used >= mine)
+        await workflow.wait_condition(lambda: self.updates_released >= mine)
         return mine

@@ -40,9 +40,7 @@ def decide(score: int, policy: CreditPolicy) -> DecisionResult:
         return DecisionResult(
             Decision.AUTO_SANCTION, f"score {score} at or above auto-sanction {policy.auto_sanction_score}"
         )
-    return DecisionResult(
-        Decision.MANUAL_REVIEW, f"score {score} below auto-sanction {policy.auto_sanction_score}"
-    )
+    return DecisionResult(Decision.MANUAL_REVIEW, f"score {score} below auto-sanction {policy.auto_sanction_score}")
 
 
 def normalise_pan(pan: str) -> str:

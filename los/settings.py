@@ -18,9 +18,7 @@ class Settings(BaseSettings):
     env: str = "development"
     home: Path = Field(default=Path(".los"), description="state directory for embedded services")
 
-    database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("LOS_DATABASE_URL", "DATABASE_URL")
-    )
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("LOS_DATABASE_URL", "DATABASE_URL"))
     temporal_address: str | None = Field(
         default=None, validation_alias=AliasChoices("LOS_TEMPORAL_ADDRESS", "TEMPORAL_ADDRESS")
     )

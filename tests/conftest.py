@@ -59,8 +59,9 @@ class ThreadedServer:
 
     def __init__(self, app, port: int | None = None):  # noqa: ANN001
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -147,10 +148,14 @@ async def dev_env() -> AsyncIterator:
 
     from workflows.contracts import SEARCH_ATTRIBUTES
 
-    makers = {"Keyword": SearchAttributeKey.for_keyword, "Int": SearchAttributeKey.for_int,
-              "Datetime": SearchAttributeKey.for_datetime}
+    makers = {
+        "Keyword": SearchAttributeKey.for_keyword,
+        "Int": SearchAttributeKey.for_int,
+        "Datetime": SearchAttributeKey.for_datetime,
+    }
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=shutil.which("temporal"), data_converter=pydantic_data_converter,
+        dev_server_existing_path=shutil.which("temporal"),
+        data_converter=pydantic_data_converter,
         search_attributes=[makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
     )
     yield env
@@ -185,8 +190,14 @@ class App:
 
 
 @contextlib.asynccontextmanager
-async def running_app(env, database_url: str, db: Database, storage_dir: Path, renderer,  # noqa: ANN001
-                      task_queue: str | None = None) -> AsyncIterator[App]:
+async def running_app(
+    env,
+    database_url: str,
+    db: Database,
+    storage_dir: Path,
+    renderer,  # noqa: ANN001
+    task_queue: str | None = None,
+) -> AsyncIterator[App]:
     from temporalio.worker import Worker
 
     from activities.loan import LoanActivities
@@ -197,13 +208,13 @@ async def running_app(env, database_url: str, db: Database, storage_dir: Path, r
     queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
     port = free_port()
     target = env.client.service_client.config.target_host
-    settings = Settings(database_url=database_url, temporal_address=target, task_queue=queue, api_port=port,
-                        storage_dir=storage_dir)
+    settings = Settings(
+        database_url=database_url, temporal_address=target, task_queue=queue, api_port=port, storage_dir=storage_dir
+    )
     async with httpx.AsyncClient(timeout=30) as http:
         activities = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url)
         with ThreadedServer(create_app(settings), port=port) as api:
-            async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow],
-                              activities=activities.all()):
+            async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=activities.all()):
                 yield App(api, env.client, queue, settings, http)
 
 

@@ -94,14 +94,19 @@ class LoanWorkflow:
     async def _originate(self) -> LoanWorkflowResult | None:
         inp = self.inp
         workflow.upsert_search_attributes(
-            [LOAN_STATUS.value_set(self.status), BRAND_ID.value_set(inp.brand_id),
-             LOAN_AMOUNT.value_set(inp.terms.amount)]
+            [
+                LOAN_STATUS.value_set(self.status),
+                BRAND_ID.value_set(inp.brand_id),
+                LOAN_AMOUNT.value_set(inp.terms.amount),
+            ]
         )
         key = f"loan-{inp.loan_id}"
         kyc = await workflow.execute_activity_method(
             LoanActivities.verify_pan,
             ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.kyc_provider, f"{key}:kyc:pan"),
-            start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY, summary="KYC: verify PAN",
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="KYC: verify PAN",
         )
         if not kyc.verified:
             return await self._end(LoanStatus.REJECTED, f"KYC_PAN: {kyc.reason}")
@@ -109,7 +114,9 @@ class LoanWorkflow:
         bureau = await workflow.execute_activity_method(
             LoanActivities.pull_bureau,
             ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.bureau_provider, f"{key}:bureau:1"),
-            start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY, summary="Bureau pull",
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Bureau pull",
         )
         verdict = rules.decide(
             bureau.score, rules.CreditPolicy(inp.policy.min_credit_score, inp.policy.auto_sanction_score)
@@ -130,9 +137,17 @@ class LoanWorkflow:
 
         agreement = await workflow.execute_activity_method(
             LoanActivities.prepare_agreement,
-            AgreementRequest(inp.loan_id, inp.brand_id, inp.policy.esign_provider, f"{key}:agreement:1",
-                             inp.terms, inp.policy.esign_expiry_seconds, workflow.now()),
-            start_to_close_timeout=timedelta(seconds=90), retry_policy=PROVIDER_RETRY,
+            AgreementRequest(
+                inp.loan_id,
+                inp.brand_id,
+                inp.policy.esign_provider,
+                f"{key}:agreement:1",
+                inp.terms,
+                inp.policy.esign_expiry_seconds,
+                workflow.now(),
+            ),
+            start_to_close_timeout=timedelta(seconds=90),
+            retry_policy=PROVIDER_RETRY,
             summary="Render agreement PDF and send for eSign",
         )
         await self._move(LoanStatus.AGREEMENT_PENDING, f"eSign docket {agreement.docket_id}")
@@ -160,33 +175,53 @@ class LoanWorkflow:
             attempt += 1
             transfer = await workflow.execute_activity_method(
                 LoanActivities.initiate_disbursal,
-                DisbursalRequest(inp.loan_id, inp.brand_id, inp.policy.disbursal_provider,
-                                 f"{key}:disbursal:{attempt}", inp.terms.amount,
-                                 f"{approver.role}:{approver.staff_email}"),
-                start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY,
+                DisbursalRequest(
+                    inp.loan_id,
+                    inp.brand_id,
+                    inp.policy.disbursal_provider,
+                    f"{key}:disbursal:{attempt}",
+                    inp.terms.amount,
+                    f"{approver.role}:{approver.staff_email}",
+                ),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
                 summary=f"Bank transfer, attempt {attempt}",
             )
-            await self._move(LoanStatus.DISBURSAL_PENDING, f"transfer {transfer.transfer_id} initiated",
-                             f"{approver.role}:{approver.staff_email}")
-            await workflow.wait_condition(lambda: transfer.transfer_id in self.disbursal_events)
-            settled = self.disbursal_events[transfer.transfer_id]
+            await self._move(
+                LoanStatus.DISBURSAL_PENDING,
+                f"transfer {transfer.transfer_id} initiated",
+                f"{approver.role}:{approver.staff_email}",
+            )
+            transfer_id = transfer.transfer_id
+            await workflow.wait_condition(lambda t=transfer_id: t in self.disbursal_events)
+            settled = self.disbursal_events[transfer_id]
             if settled.status == "SUCCESS":
                 break
             self.disbursal_approval = None
-            await self._move(LoanStatus.AGREEMENT_SIGNED,
-                             f"transfer {transfer.transfer_id} failed; awaiting a new disbursal approval")
+            await self._move(
+                LoanStatus.AGREEMENT_SIGNED,
+                f"transfer {transfer.transfer_id} failed; awaiting a new disbursal approval",
+            )
 
         now = workflow.now()
         terms = inp.terms
         dates = schedule.due_dates(now, terms.tenure, terms.repay_every, terms.repay_unit, terms.period_seconds)
-        rows = schedule.build_schedule(terms.amount, terms.annual_rate_bps, dates, terms.repay_every,
-                                       terms.repay_unit)
+        rows = schedule.build_schedule(terms.amount, terms.annual_rate_bps, dates, terms.repay_every, terms.repay_unit)
         installments = [InstallmentState(r.number, r.due_at, r.principal, r.interest) for r in rows]
         await workflow.execute_activity_method(
             LoanActivities.record_disbursal,
-            DisbursedRecord(inp.loan_id, settled.utr, transfer.transfer_id, terms.amount, now, installments,
-                            f"{key}:ledger:disbursal"),
-            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary="Persist schedule and ledger",
+            DisbursedRecord(
+                inp.loan_id,
+                settled.utr,
+                transfer.transfer_id,
+                terms.amount,
+                now,
+                installments,
+                f"{key}:ledger:disbursal",
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary="Persist schedule and ledger",
         )
         self.servicing = ServicingState(installments=installments, disbursed_at=now)
         await self._move(LoanStatus.DISBURSED, f"UTR {settled.utr}")
@@ -197,8 +232,11 @@ class LoanWorkflow:
         state = self.servicing
         assert state is not None
         workflow.upsert_search_attributes(
-            [LOAN_STATUS.value_set(self.status), BRAND_ID.value_set(self.inp.brand_id),
-             LOAN_AMOUNT.value_set(self.inp.terms.amount)]
+            [
+                LOAN_STATUS.value_set(self.status),
+                BRAND_ID.value_set(self.inp.brand_id),
+                LOAN_AMOUNT.value_set(self.inp.terms.amount),
+            ]
         )
         while True:
             await self._apply_payments()
@@ -221,15 +259,24 @@ class LoanWorkflow:
             workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(dpd)])
             await workflow.execute_activity_method(
                 LoanActivities.ensure_payment_link,
-                PaymentLinkRequest(self.inp.loan_id, self.inp.brand_id, self.inp.policy.payment_provider,
-                                   current.number, self._remaining(current)),
-                start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY,
+                PaymentLinkRequest(
+                    self.inp.loan_id,
+                    self.inp.brand_id,
+                    self.inp.policy.payment_provider,
+                    current.number,
+                    self._remaining(current),
+                ),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
                 summary=f"Payment link, installment {current.number}",
             )
             wait = current.due_at - now if not past_due else OVERDUE_RECHECK
             try:
-                await workflow.wait_condition(lambda: bool(self.pending_payments), timeout=wait,
-                                              timeout_summary=f"installment {current.number} due")
+                await workflow.wait_condition(
+                    lambda: bool(self.pending_payments),
+                    timeout=wait,
+                    timeout_summary=f"installment {current.number} due",
+                )
             except asyncio.TimeoutError:
                 pass
             if workflow.info().is_continue_as_new_suggested():
@@ -242,8 +289,11 @@ class LoanWorkflow:
             payment = self.pending_payments.pop(0)
             if payment.payment_id in state.processed_payments:
                 continue
-            dues = [Due(i.number, i.interest - i.interest_paid, i.principal - i.principal_paid)
-                    for i in state.installments if not i.paid]
+            dues = [
+                Due(i.number, i.interest - i.interest_paid, i.principal - i.principal_paid)
+                for i in state.installments
+                if not i.paid
+            ]
             result = allocate(payment.amount, dues)
             by_number = {i.number: i for i in state.installments}
             for part in result.parts:
@@ -253,10 +303,16 @@ class LoanWorkflow:
             unpaid = [i for i in state.installments if not i.paid]
             await workflow.execute_activity_method(
                 LoanActivities.record_payment,
-                PaymentRecord(self.inp.loan_id, payment,
-                              [(p.number, p.interest, p.principal) for p in result.parts], result.excess,
-                              outstanding, unpaid[0].due_at if unpaid else None),
-                start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY,
+                PaymentRecord(
+                    self.inp.loan_id,
+                    payment,
+                    [(p.number, p.interest, p.principal) for p in result.parts],
+                    result.excess,
+                    outstanding,
+                    unpaid[0].due_at if unpaid else None,
+                ),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
                 summary=f"Payment {payment.payment_id}: {payment.amount} paise",
             )
             state.processed_payments.append(payment.payment_id)
@@ -267,14 +323,18 @@ class LoanWorkflow:
         await workflow.execute_activity_method(
             LoanActivities.record_agreement_outcome,
             AgreementOutcome(self.inp.loan_id, docket_id, status, workflow.now()),
-            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=f"Agreement {status.lower()}",
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Agreement {status.lower()}",
         )
 
     async def _mark_overdue(self, inst: InstallmentState, now: datetime) -> None:
         await workflow.execute_activity_method(
             LoanActivities.mark_overdue,
             OverdueRecord(self.inp.loan_id, inst.number, max(0, (now - inst.due_at).days)),
-            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=f"Installment {inst.number} overdue",
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Installment {inst.number} overdue",
         )
         inst.overdue = True
 
@@ -288,7 +348,9 @@ class LoanWorkflow:
         await workflow.execute_activity_method(
             LoanActivities.record_status,
             StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor),
-            start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=f"{self.status} → {to}",
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"{self.status} → {to}",
         )
         self.status = to
         workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
@@ -298,7 +360,8 @@ class LoanWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         state = self.servicing
         return LoanWorkflowResult(
-            self.inp.loan_id, to,
+            self.inp.loan_id,
+            to,
             installments_paid=sum(1 for i in state.installments if i.paid) if state else 0,
             total_collected=state.total_collected if state else 0,
         )
@@ -306,8 +369,13 @@ class LoanWorkflow:
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
-            replace(self.inp, status=self.status, status_seq=self.seq, servicing=self.servicing,
-                    pending_payments=list(self.pending_payments))
+            replace(
+                self.inp,
+                status=self.status,
+                status_seq=self.seq,
+                servicing=self.servicing,
+                pending_payments=list(self.pending_payments),
+            )
         )
 
     def _check_staff(self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus]) -> None:

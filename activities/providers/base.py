@@ -48,8 +48,9 @@ class HttpProvider:
         self.http = http
         self.config = config
 
-    async def call(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None,
-                   timeout: float = 20.0) -> dict[str, Any]:
+    async def call(
+        self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None, timeout: float = 20.0
+    ) -> dict[str, Any]:
         url = f"{self.config.base_url}{path}"
         hdrs = {"Authorization": f"Bearer {self.config.api_key}", **(headers or {})}
         try:

@@ -20,7 +20,7 @@ from domain.status import LoanStatus
 from workflows.contracts import StaffAction
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partner (staff)"])
-Db = Annotated[Session, Depends(db_session)]
+Db = Annotated[Session, Depends(db_session, scope="function")]
 Staff = Annotated[Principal, Depends(current_staff)]
 
 
@@ -41,8 +41,10 @@ def staff_login(request: Request, body: LoginIn, session: Db) -> dict:
     if user is None or not user.is_active or not check_password(user.password_hash, body.password):
         raise AuthenticationError("invalid email or password")
     token = issue_token(request.app.state.settings, Principal("staff", user.id, user.brand_id, user.role, user.email))
-    return {**token, "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
-                              "brandId": user.brand_id}}
+    return {
+        **token,
+        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "brandId": user.brand_id},
+    }
 
 
 def brand_scope(brand_id: str, staff: Staff, session: Db) -> Principal:
@@ -66,9 +68,14 @@ def _loan(session: Session, brand_id: str, loan_id: str) -> Loan:
 
 
 @router.get("/brand/{brand_id}/loans")
-def list_loans(brand_id: str, staff: Scoped, session: Db,
-               status: Annotated[LoanStatus | None, Query()] = None,
-               page: Annotated[int, Query(ge=1)] = 1, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+def list_loans(
+    brand_id: str,
+    staff: Scoped,
+    session: Db,
+    status: Annotated[LoanStatus | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict:
     query = select(Loan).where(Loan.brand_id == brand_id)
     if status is not None:
         query = query.where(Loan.status == status.value)
@@ -82,8 +89,9 @@ def get_loan(brand_id: str, loan_id: str, staff: Scoped, session: Db) -> dict:
     return loan_detail(session, _loan(session, brand_id, loan_id), staff=True)
 
 
-async def _decide(brand_id: str, loan_id: str, staff: Principal, session: Session, client: Client, update: str,
-                  body: DecisionIn) -> dict:
+async def _decide(
+    brand_id: str, loan_id: str, staff: Principal, session: Session, client: Client, update: str, body: DecisionIn
+) -> dict:
     loan = _loan(session, brand_id, loan_id)
     session.rollback()  # hold no transaction open across the workflow call
     action = StaffAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason)
@@ -92,18 +100,36 @@ async def _decide(brand_id: str, loan_id: str, staff: Principal, session: Sessio
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/sanction")
-async def sanction(brand_id: str, loan_id: str, staff: Scoped, session: Db,
-                   client: Annotated[Client, Depends(temporal)], body: DecisionIn | None = None) -> dict:
+async def sanction(
+    brand_id: str,
+    loan_id: str,
+    staff: Scoped,
+    session: Db,
+    client: Annotated[Client, Depends(temporal)],
+    body: DecisionIn | None = None,
+) -> dict:
     return await _decide(brand_id, loan_id, staff, session, client, "sanction", body or DecisionIn())
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/reject")
-async def reject(brand_id: str, loan_id: str, body: DecisionIn, staff: Scoped, session: Db,
-                 client: Annotated[Client, Depends(temporal)]) -> dict:
+async def reject(
+    brand_id: str,
+    loan_id: str,
+    body: DecisionIn,
+    staff: Scoped,
+    session: Db,
+    client: Annotated[Client, Depends(temporal)],
+) -> dict:
     return await _decide(brand_id, loan_id, staff, session, client, "reject", body)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/approve-disbursal")
-async def approve_disbursal(brand_id: str, loan_id: str, staff: Scoped, session: Db,
-                            client: Annotated[Client, Depends(temporal)], body: DecisionIn | None = None) -> dict:
+async def approve_disbursal(
+    brand_id: str,
+    loan_id: str,
+    staff: Scoped,
+    session: Db,
+    client: Annotated[Client, Depends(temporal)],
+    body: DecisionIn | None = None,
+) -> dict:
     return await _decide(brand_id, loan_id, staff, session, client, "approve_disbursal", body or DecisionIn())

@@ -30,7 +30,7 @@ from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
 router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"])
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 5
-Db = Annotated[Session, Depends(db_session)]
+Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
 
 
@@ -69,8 +69,9 @@ async def _send_otp(request: Request, brand: Brand, phone: str, code: str) -> No
     http: httpx.AsyncClient = request.app.state.http
     sms = providers.build("sms", brand.config, http)
     try:
-        await sms.send_sms(to=phone, text=f"{code} is your {brand.name} verification code. Valid for 5 minutes.",
-                           template="OTP")
+        await sms.send_sms(
+            to=phone, text=f"{code} is your {brand.name} verification code. Valid for 5 minutes.", template="OTP"
+        )
     except Exception as exc:  # noqa: BLE001
         raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
 
@@ -80,12 +81,30 @@ def list_brands(session: Db) -> list[dict]:
     """Active brands and their products (what a customer app shows before registration)."""
     out = []
     for brand in session.scalars(select(Brand).where(Brand.is_active).order_by(Brand.code)):
-        products = session.scalars(select(LoanProduct).where(LoanProduct.brand_id == brand.id,
-                                                             LoanProduct.is_active)).all()
-        out.append({"id": brand.id, "code": brand.code, "name": brand.name, "products": [
-            {"code": p.code, "name": p.name, "minAmountPaise": p.min_amount, "maxAmountPaise": p.max_amount,
-             "minTenure": p.min_tenure, "maxTenure": p.max_tenure, "annualRateBps": p.annual_rate_bps,
-             "repayEvery": p.repay_every, "repayUnit": p.repay_unit} for p in products]})
+        products = session.scalars(
+            select(LoanProduct).where(LoanProduct.brand_id == brand.id, LoanProduct.is_active)
+        ).all()
+        out.append(
+            {
+                "id": brand.id,
+                "code": brand.code,
+                "name": brand.name,
+                "products": [
+                    {
+                        "code": p.code,
+                        "name": p.name,
+                        "minAmountPaise": p.min_amount,
+                        "maxAmountPaise": p.max_amount,
+                        "minTenure": p.min_tenure,
+                        "maxTenure": p.max_tenure,
+                        "annualRateBps": p.annual_rate_bps,
+                        "repayEvery": p.repay_every,
+                        "repayUnit": p.repay_unit,
+                    }
+                    for p in products
+                ],
+            }
+        )
     return out
 
 
@@ -100,8 +119,13 @@ async def _challenge(request: Request, session: Session, body: RegisterIn, creat
         session.add(customer)
         session.flush()
     code = new_otp()
-    session.add(OtpChallenge(customer_id=customer.id, code_hash=hash_otp(request.app.state.settings, customer.id, code),
-                             expires_at=datetime.now(UTC) + OTP_TTL))
+    session.add(
+        OtpChallenge(
+            customer_id=customer.id,
+            code_hash=hash_otp(request.app.state.settings, customer.id, code),
+            expires_at=datetime.now(UTC) + OTP_TTL,
+        )
+    )
     session.flush()
     await _send_otp(request, brand, phone, code)
     return {"message": "OTP sent", "customerId": customer.id, "expiresInSeconds": int(OTP_TTL.total_seconds())}
@@ -125,8 +149,11 @@ def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
     if customer is None:
         raise AuthenticationError("invalid OTP")
     challenge = session.scalars(
-        select(OtpChallenge).where(OtpChallenge.customer_id == customer.id, OtpChallenge.consumed_at.is_(None))
-        .order_by(OtpChallenge.created_at.desc()).with_for_update()).first()
+        select(OtpChallenge)
+        .where(OtpChallenge.customer_id == customer.id, OtpChallenge.consumed_at.is_(None))
+        .order_by(OtpChallenge.created_at.desc())
+        .with_for_update()
+    ).first()
     now = datetime.now(UTC)
     if challenge is None or challenge.expires_at < now or challenge.attempts >= OTP_MAX_ATTEMPTS:
         raise AuthenticationError("OTP expired or too many attempts; request a new one")
@@ -146,8 +173,9 @@ def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
     pan = rules.normalise_pan(body.pan)
     customer = session.get_one(Customer, me.id)
     if customer.pan and customer.pan != pan:
-        active = session.scalars(select(Loan).where(Loan.customer_id == me.id,
-                                                    Loan.status.not_in([s.value for s in TERMINAL]))).first()
+        active = session.scalars(
+            select(Loan).where(Loan.customer_id == me.id, Loan.status.not_in([s.value for s in TERMINAL]))
+        ).first()
         if active is not None:
             raise Conflict("PAN cannot change while a loan is in progress", field="pan")
     customer.pan = pan
@@ -155,8 +183,9 @@ def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
 
 
 @router.post("/loans", status_code=201)
-async def apply(request: Request, body: ApplyIn, me: Me, session: Db,
-                client: Annotated[Client, Depends(temporal)]) -> dict:
+async def apply(
+    request: Request, body: ApplyIn, me: Me, session: Db, client: Annotated[Client, Depends(temporal)]
+) -> dict:
     customer = session.get_one(Customer, me.id)
     brand = session.get_one(Brand, me.brand_id)
     if not customer.pan:
@@ -168,20 +197,40 @@ async def apply(request: Request, body: ApplyIn, me: Me, session: Db,
     if product is None:
         raise NotFound("no such loan product", field="productCode")
     amount = to_paise(body.amount)
-    rules.check_application(amount, body.tenure, rules.ProductBounds(product.min_amount, product.max_amount,
-                                                                     product.min_tenure, product.max_tenure))
-    active = session.scalars(select(Loan).where(Loan.customer_id == customer.id,
-                                                Loan.status.not_in([s.value for s in TERMINAL]))).first()
+    rules.check_application(
+        amount,
+        body.tenure,
+        rules.ProductBounds(product.min_amount, product.max_amount, product.min_tenure, product.max_tenure),
+    )
+    active = session.scalars(
+        select(Loan).where(Loan.customer_id == customer.id, Loan.status.not_in([s.value for s in TERMINAL]))
+    ).first()
     if active is not None:
         raise Conflict(f"loan {active.id} is still {active.status}", field="loan")
 
     loan_id = new_id()
-    loan = Loan(id=loan_id, brand_id=brand.id, customer_id=customer.id, product_id=product.id,
-                workflow_id=f"loan-{loan_id}", amount=amount, tenure=body.tenure,
-                annual_rate_bps=product.annual_rate_bps, status=LoanStatus.APPLIED.value)
+    loan = Loan(
+        id=loan_id,
+        brand_id=brand.id,
+        customer_id=customer.id,
+        product_id=product.id,
+        workflow_id=f"loan-{loan_id}",
+        amount=amount,
+        tenure=body.tenure,
+        annual_rate_bps=product.annual_rate_bps,
+        status=LoanStatus.APPLIED.value,
+    )
     session.add(loan)
-    session.add(LoanStatusHistory(loan_id=loan_id, seq=0, from_status=None, to_status=LoanStatus.APPLIED.value,
-                                  reason="application received", actor=f"customer:{customer.id}"))
+    session.add(
+        LoanStatusHistory(
+            loan_id=loan_id,
+            seq=0,
+            from_status=None,
+            to_status=LoanStatus.APPLIED.value,
+            reason="application received",
+            actor=f"customer:{customer.id}",
+        )
+    )
     session.commit()
 
     cfg = brand.config
@@ -189,20 +238,33 @@ async def apply(request: Request, body: ApplyIn, me: Me, session: Db,
         min_credit_score=int(cfg.get("min_credit_score", 650)),
         auto_sanction_score=int(cfg.get("auto_sanction_score", 750)),
         esign_expiry_seconds=int(cfg.get("esign_expiry_seconds", 3 * 24 * 3600)),
-        **{f"{kind}_provider": cfg.get("providers", {}).get(key, {}).get("vendor", default)
-           for kind, key, default in (("kyc", "kyc", "digitap"), ("bureau", "bureau", "cibil"),
-                                      ("esign", "esign", "signzy"), ("disbursal", "disbursal", "idfc"),
-                                      ("payment", "payments", "razorpay"))},
+        **{
+            f"{kind}_provider": cfg.get("providers", {}).get(key, {}).get("vendor", default)
+            for kind, key, default in (
+                ("kyc", "kyc", "digitap"),
+                ("bureau", "bureau", "cibil"),
+                ("esign", "esign", "signzy"),
+                ("disbursal", "disbursal", "idfc"),
+                ("payment", "payments", "razorpay"),
+            )
+        },
     )
-    terms = LoanTerms(amount, body.tenure, product.annual_rate_bps, product.repay_every, product.repay_unit,
-                      product.period_seconds)
+    terms = LoanTerms(
+        amount, body.tenure, product.annual_rate_bps, product.repay_every, product.repay_unit, product.period_seconds
+    )
     try:
         await client.start_workflow(
-            LoanWorkflow.run, LoanWorkflowInput(loan_id, brand.id, customer.id, terms, policy),
-            id=loan.workflow_id, task_queue=request.app.state.settings.task_queue,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(LOAN_STATUS, LoanStatus.APPLIED.value), SearchAttributePair(BRAND_ID, brand.id),
-                SearchAttributePair(LOAN_AMOUNT, amount)]),
+            LoanWorkflow.run,
+            LoanWorkflowInput(loan_id, brand.id, customer.id, terms, policy),
+            id=loan.workflow_id,
+            task_queue=request.app.state.settings.task_queue,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(LOAN_STATUS, LoanStatus.APPLIED.value),
+                    SearchAttributePair(BRAND_ID, brand.id),
+                    SearchAttributePair(LOAN_AMOUNT, amount),
+                ]
+            ),
             static_summary=f"Loan {amount // 100} INR × {body.tenure} for customer {customer.phone}",
         )
     except WorkflowAlreadyStartedError:

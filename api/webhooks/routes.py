@@ -41,12 +41,21 @@ class Parsed:
 def _parse(vendor: str, body: dict[str, Any]) -> Parsed:
     try:
         if vendor == "signzy":
-            return Parsed(body["event_id"], f"docket.{body['status'].lower()}", body["reference_id"],
-                          "esign_completed", EsignEvent(body["docket_id"], body["status"], body["event_id"]))
+            return Parsed(
+                body["event_id"],
+                f"docket.{body['status'].lower()}",
+                body["reference_id"],
+                "esign_completed",
+                EsignEvent(body["docket_id"], body["status"], body["event_id"]),
+            )
         if vendor == "idfc":
-            return Parsed(body["event_id"], f"transfer.{body['status'].lower()}", body["reference_id"],
-                          "disbursal_settled",
-                          DisbursalEvent(body["transfer_id"], body["status"], body.get("utr"), body["event_id"]))
+            return Parsed(
+                body["event_id"],
+                f"transfer.{body['status'].lower()}",
+                body["reference_id"],
+                "disbursal_settled",
+                DisbursalEvent(body["transfer_id"], body["status"], body.get("utr"), body["event_id"]),
+            )
         if vendor == "razorpay":
             entity = body["payload"]["payment"]["entity"]
             loan_id = (entity.get("notes") or {}).get("loan_id")
@@ -55,8 +64,13 @@ def _parse(vendor: str, body: dict[str, Any]) -> Parsed:
             amount = entity["amount"]
             if not isinstance(amount, int) or amount <= 0:
                 raise ValidationError("payment amount must be a positive integer (paise)", field="payload.amount")
-            return Parsed(body["id"], body["event"], loan_id, "payment_received",
-                          PaymentEvent(entity["id"], amount, "razorpay", entity.get("payment_link_id")))
+            return Parsed(
+                body["id"],
+                body["event"],
+                loan_id,
+                "payment_received",
+                PaymentEvent(entity["id"], amount, "razorpay", entity.get("payment_link_id")),
+            )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValidationError(f"malformed {vendor} event: missing {exc}", field="body") from exc
     raise NotFound(f"unknown provider {vendor!r}")
@@ -91,18 +105,27 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
             loan = None
         session.execute(
             insert(WebhookEvent)
-            .values(provider=vendor, event_id=event.event_id, event_type=event.event_type,
-                    loan_id=loan.id if loan else None, payload=body)
+            .values(
+                provider=vendor,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                loan_id=loan.id if loan else None,
+                payload=body,
+            )
             .on_conflict_do_nothing(index_elements=["provider", "event_id"])
         )
-        stored = session.scalars(select(WebhookEvent).where(WebhookEvent.provider == vendor,
-                                                            WebhookEvent.event_id == event.event_id)).one()
+        stored = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.provider == vendor, WebhookEvent.event_id == event.event_id)
+        ).one()
         workflow_id = loan.workflow_id if loan else None
     if stored.delivered_at is not None:
         return {"status": "duplicate", "eventId": event.event_id}
     if workflow_id is None or event.signal is None:
-        return {"status": "ignored", "eventId": event.event_id,
-                "reason": "no matching loan" if workflow_id is None else f"{event.event_type} needs no action"}
+        return {
+            "status": "ignored",
+            "eventId": event.event_id,
+            "reason": "no matching loan" if workflow_id is None else f"{event.event_type} needs no action",
+        }
 
     client = await request.app.state.temporal.get()
     try:
@@ -113,6 +136,5 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
             raise ServiceUnavailable(f"could not deliver event: {exc.message}") from exc
         outcome = "ignored"  # the loan's workflow has already finished
     with db.unit_of_work() as session:
-        session.execute(update(WebhookEvent).where(WebhookEvent.id == stored.id)
-                        .values(delivered_at=datetime.now(UTC)))
+        session.execute(update(WebhookEvent).where(WebhookEvent.id == stored.id).values(delivered_at=datetime.now(UTC)))
     return {"status": outcome, "eventId": event.event_id}

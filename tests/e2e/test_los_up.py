@@ -31,10 +31,16 @@ class UpProcess:
         self.home = home
         self.ports = ports
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
-        self.env.update({"LOS_HOME": str(home), "LOS_API_PORT": str(ports["api"]),
-                         "LOS_SANDBOX_PORT": str(ports["sandbox"]), "LOS_TEMPORAL_PORT": str(ports["temporal"]),
-                         "LOS_TEMPORAL_UI_PORT": str(ports["ui"]),
-                         "LOS_TEMPORAL_UI_URL": f"http://localhost:{ports['ui']}"})
+        self.env.update(
+            {
+                "LOS_HOME": str(home),
+                "LOS_API_PORT": str(ports["api"]),
+                "LOS_SANDBOX_PORT": str(ports["sandbox"]),
+                "LOS_TEMPORAL_PORT": str(ports["temporal"]),
+                "LOS_TEMPORAL_UI_PORT": str(ports["ui"]),
+                "LOS_TEMPORAL_UI_URL": f"http://localhost:{ports['ui']}",
+            }
+        )
         self.proc: subprocess.Popen | None = None
         self.log = home / "up.out"
 
@@ -47,8 +53,9 @@ class UpProcess:
         return f"http://127.0.0.1:{self.ports['sandbox']}"
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "los.cli", "up"], env=self.env,
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "los.cli", "up"], env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT
+        )  # noqa: SIM115
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -86,8 +93,25 @@ def stack() -> Iterator[UpProcess]:
 
 
 def test_demo_takes_loans_to_completed(stack: UpProcess) -> None:
-    out = subprocess.run([sys.executable, "-m", "los.cli", "demo", "--loans", "2", "--json", "--api", stack.api,
-                          "--sandbox", stack.sandbox], env=stack.env, capture_output=True, text=True, timeout=240)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "los.cli",
+            "demo",
+            "--loans",
+            "2",
+            "--json",
+            "--api",
+            stack.api,
+            "--sandbox",
+            stack.sandbox,
+        ],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout)
     assert len(report["loans"]) == 2
@@ -99,17 +123,36 @@ def test_demo_takes_loans_to_completed(stack: UpProcess) -> None:
             assert loan.status == "COMPLETED" and loan.total_collected == item["total_collected_paise"]
             rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan.id)).all()
             assert sum(r.total for r in rows) == item["total_collected_paise"]
-            history = s.scalars(select(LoanStatusHistory.to_status).where(LoanStatusHistory.loan_id == loan.id)
-                                .order_by(LoanStatusHistory.seq)).all()
+            history = s.scalars(
+                select(LoanStatusHistory.to_status)
+                .where(LoanStatusHistory.loan_id == loan.id)
+                .order_by(LoanStatusHistory.seq)
+            ).all()
             assert history[0] == "APPLIED" and history[-1] == "COMPLETED" and "DISBURSED" in history
-            unbalanced = s.execute(select(LedgerEntry.transaction_id).join(LedgerTransaction)
-                                   .where(LedgerTransaction.loan_id == loan.id)
-                                   .group_by(LedgerEntry.transaction_id)
-                                   .having(func.sum(LedgerEntry.amount) != 0)).all()
+            unbalanced = s.execute(
+                select(LedgerEntry.transaction_id)
+                .join(LedgerTransaction)
+                .where(LedgerTransaction.loan_id == loan.id)
+                .group_by(LedgerEntry.transaction_id)
+                .having(func.sum(LedgerEntry.amount) != 0)
+            ).all()
             assert unbalanced == []
-    wf = subprocess.run(["temporal", "workflow", "list", "--address", f"127.0.0.1:{stack.ports['temporal']}",
-                         "--query", "LoanStatus='COMPLETED'", "-o", "json"], capture_output=True, text=True,
-                        timeout=60)
+    wf = subprocess.run(
+        [
+            "temporal",
+            "workflow",
+            "list",
+            "--address",
+            f"127.0.0.1:{stack.ports['temporal']}",
+            "--query",
+            "LoanStatus='COMPLETED'",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert wf.returncode == 0, wf.stderr
     listed = {w["execution"]["workflowId"] for w in json.loads(wf.stdout or "[]")}
     assert {item["workflow_id"] for item in report["loans"]} <= listed
@@ -140,8 +183,11 @@ async def test_loan_in_flight_survives_a_restart(stack: UpProcess) -> None:
     phone, pan = demo_identity(0, "auto")
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
-    loan = await driver._ok(await driver.api.post(
-        "/api/v1/web/loans", json={"amount": "30000", "tenure": 3, "productCode": "DEMO-FAST"}, headers=headers))
+    loan = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/loans", json={"amount": "30000", "tenure": 3, "productCode": "DEMO-FAST"}, headers=headers
+        )
+    )
 
     async def pending():  # noqa: ANN202
         detail = await driver.loan(headers, loan["id"])

@@ -35,13 +35,13 @@ async def test_bad_input_is_refused_with_the_field_and_nothing_written(app, bran
         await driver._ok(await api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
 
         cases = [
-            ({"amount": "4999", "tenure": 3}, "amount"),          # below the product minimum
-            ({"amount": "500001", "tenure": 3}, "amount"),        # above the maximum
-            ({"amount": "20000", "tenure": 25}, "tenure"),        # tenure outside the product
-            ({"amount": "20000", "tenure": "abc"}, "tenure"),     # wrong type
-            ({"amount": "-5", "tenure": 3}, "amount"),            # negative
-            ({"amount": "100.123", "tenure": 3}, "amount"),       # more than 2 decimals
-            ({"tenure": 3}, "amount"),                            # missing
+            ({"amount": "4999", "tenure": 3}, "amount"),  # below the product minimum
+            ({"amount": "500001", "tenure": 3}, "amount"),  # above the maximum
+            ({"amount": "20000", "tenure": 25}, "tenure"),  # tenure outside the product
+            ({"amount": "20000", "tenure": "abc"}, "tenure"),  # wrong type
+            ({"amount": "-5", "tenure": 3}, "amount"),  # negative
+            ({"amount": "100.123", "tenure": 3}, "amount"),  # more than 2 decimals
+            ({"tenure": 3}, "amount"),  # missing
             ({"amount": "20000", "tenure": 3, "rate": 1}, "rate"),  # unknown field
         ]
         for body, field in cases:
@@ -51,11 +51,13 @@ async def test_bad_input_is_refused_with_the_field_and_nothing_written(app, bran
             assert payload["statusCode"] == 422 and payload["path"] == "/api/v1/web/loans"
             assert field in [e["field"] for e in payload["errors"]], (body, payload)
 
-        r = await api.post("/api/v1/web/loans", content=b"{not json", headers={**headers,
-                                                                             "Content-Type": "application/json"})
+        r = await api.post(
+            "/api/v1/web/loans", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+        )
         assert r.status_code == 422
-        r = await api.post("/api/v1/web/loans", json={"amount": "20000", "tenure": 3, "productCode": "NOPE"},
-                           headers=headers)
+        r = await api.post(
+            "/api/v1/web/loans", json={"amount": "20000", "tenure": 3, "productCode": "NOPE"}, headers=headers
+        )
         assert r.status_code == 404 and r.json()["errors"][0]["field"] == "productCode"
         assert (await api.post("/api/v1/web/loans", json={"amount": "20000", "tenure": 3})).status_code == 401
         assert _loans(db) == before
@@ -65,8 +67,9 @@ async def test_bad_input_is_refused_with_the_field_and_nothing_written(app, bran
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "phoneNumber"
         r = await api.post("/api/v1/web/auth/register", json={"phoneNumber": "9876543210", "brand": "no-such-brand"})
         assert r.status_code == 404
-        r = await api.post("/api/v1/web/auth/verify-otp",
-                           json={"phoneNumber": phone, "brand": brand["brand_code"], "otp": "000000"})
+        r = await api.post(
+            "/api/v1/web/auth/verify-otp", json={"phoneNumber": phone, "brand": brand["brand_code"], "otp": "000000"}
+        )
         assert r.status_code in (401,)
     finally:
         await driver.close()
@@ -111,9 +114,16 @@ def test_database_refuses_an_unbalanced_ledger_transaction(db, brand) -> None:  
         customer = Customer(brand_id=brand["brand_id"], phone="9000000001")
         s.add(customer)
         s.flush()
-        loan = Loan(brand_id=brand["brand_id"], customer_id=customer.id, product_id=product.id,
-                    workflow_id=f"loan-ledger-{customer.id}", amount=1_000_00, tenure=1, annual_rate_bps=0,
-                    status="APPLIED")
+        loan = Loan(
+            brand_id=brand["brand_id"],
+            customer_id=customer.id,
+            product_id=product.id,
+            workflow_id=f"loan-ledger-{customer.id}",
+            amount=1_000_00,
+            tenure=1,
+            annual_rate_bps=0,
+            status="APPLIED",
+        )
         s.add(loan)
         s.flush()
         loan_id = loan.id
@@ -122,14 +132,24 @@ def test_database_refuses_an_unbalanced_ledger_transaction(db, brand) -> None:  
             txn = LedgerTransaction(loan_id=loan_id, kind="TEST", idempotency_key=f"unbalanced-{loan_id}")
             s.add(txn)
             s.flush()
-            s.add_all([LedgerEntry(transaction_id=txn.id, account="A", amount=100),
-                       LedgerEntry(transaction_id=txn.id, account="B", amount=-99)])
+            s.add_all(
+                [
+                    LedgerEntry(transaction_id=txn.id, account="A", amount=100),
+                    LedgerEntry(transaction_id=txn.id, account="B", amount=-99),
+                ]
+            )
     with db.unit_of_work() as s:
-        assert s.scalar(select(func.count()).select_from(LedgerTransaction)
-                        .where(LedgerTransaction.loan_id == loan_id)) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.loan_id == loan_id))
+            == 0
+        )
         # a balanced one is accepted
         txn = LedgerTransaction(loan_id=loan_id, kind="TEST", idempotency_key=f"balanced-{loan_id}")
         s.add(txn)
         s.flush()
-        s.add_all([LedgerEntry(transaction_id=txn.id, account="A", amount=100),
-                   LedgerEntry(transaction_id=txn.id, account="B", amount=-100)])
+        s.add_all(
+            [
+                LedgerEntry(transaction_id=txn.id, account="A", amount=100),
+                LedgerEntry(transaction_id=txn.id, account="B", amount=-100),
+            ]
+        )

@@ -32,22 +32,39 @@ async def test_auto_sanctioned_loan_runs_to_completion(app, brand, sandbox, db) 
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)
         assert loan.status == "COMPLETED" and loan.outstanding_principal == 0 and loan.closed_at is not None
-        history = [h.to_status for h in s.scalars(select(LoanStatusHistory).where(
-            LoanStatusHistory.loan_id == loan.id).order_by(LoanStatusHistory.seq))]
-        assert history == ["APPLIED", "SANCTIONED", "AGREEMENT_PENDING", "AGREEMENT_SIGNED", "DISBURSAL_PENDING",
-                           "DISBURSED", "COMPLETED"]
+        history = [
+            h.to_status
+            for h in s.scalars(
+                select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan.id).order_by(LoanStatusHistory.seq)
+            )
+        ]
+        assert history == [
+            "APPLIED",
+            "SANCTIONED",
+            "AGREEMENT_PENDING",
+            "AGREEMENT_SIGNED",
+            "DISBURSAL_PENDING",
+            "DISBURSED",
+            "COMPLETED",
+        ]
         rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan.id)).all()
         assert len(rows) == 3 and all(r.status == "PAID" for r in rows)
         assert sum(r.principal for r in rows) == 60_000_00
         collected = s.scalar(select(func.sum(PaymentTransaction.amount)).where(PaymentTransaction.loan_id == loan.id))
         assert collected == loan.total_collected == sum(r.total for r in rows) == journey.total_collected
         # the ledger balances per transaction and the receivable is back to zero
-        sums = s.execute(select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
-                         .join(LedgerTransaction).where(LedgerTransaction.loan_id == loan.id)
-                         .group_by(LedgerEntry.transaction_id)).all()
+        sums = s.execute(
+            select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
+            .join(LedgerTransaction)
+            .where(LedgerTransaction.loan_id == loan.id)
+            .group_by(LedgerEntry.transaction_id)
+        ).all()
         assert len(sums) == 4 and all(total == 0 for _, total in sums)
-        receivable = s.scalar(select(func.sum(LedgerEntry.amount)).join(LedgerTransaction).where(
-            LedgerTransaction.loan_id == loan.id, LedgerEntry.account == "LOAN_PRINCIPAL_RECEIVABLE"))
+        receivable = s.scalar(
+            select(func.sum(LedgerEntry.amount))
+            .join(LedgerTransaction)
+            .where(LedgerTransaction.loan_id == loan.id, LedgerEntry.account == "LOAN_PRINCIPAL_RECEIVABLE")
+        )
         assert receivable == 0
         agreement = s.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan.id)).one()
         assert agreement.status == "SIGNED" and agreement.signed_at is not None
@@ -70,8 +87,12 @@ async def test_low_score_is_rejected_by_the_bre(app, brand, sandbox, db) -> None
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)
         assert loan.status_reason.startswith("BRE_MIN_CREDIT_SCORE")
-        assert s.scalar(select(func.count()).select_from(RepaymentInstallment)
-                        .where(RepaymentInstallment.loan_id == loan.id)) == 0
+        assert (
+            s.scalar(
+                select(func.count()).select_from(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan.id)
+            )
+            == 0
+        )
     desc = await app.client.get_workflow_handle(journey.workflow_id).describe()
     assert desc.typed_search_attributes.get(LOAN_STATUS) == "REJECTED"
 
@@ -98,14 +119,19 @@ async def test_status_search_attribute_finds_exactly_the_disbursed_loans(app, br
             phone, pan = demo_identity(i, "auto")
             headers = await driver.register(phone)
             await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
-            loan = await driver._ok(await driver.api.post(
-                "/api/v1/web/loans", json={"amount": "20000", "tenure": 6, "productCode": "PL-MONTHLY"},
-                headers=headers))
-            detail = await eventually(lambda: _agreement_ready(driver, headers, loan["id"]))
+            loan = await driver._ok(
+                await driver.api.post(
+                    "/api/v1/web/loans",
+                    json={"amount": "20000", "tenure": 6, "productCode": "PL-MONTHLY"},
+                    headers=headers,
+                )
+            )
+            loan_id = loan["id"]
+            detail = await eventually(lambda h=headers, i=loan_id: _agreement_ready(driver, h, i))
             await driver.sandbox.post(detail["agreement"]["signingUrl"])
-            await eventually(lambda: _has_status(driver, headers, loan["id"], "AGREEMENT_SIGNED"))
-            await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
-            await eventually(lambda: _has_status(driver, headers, loan["id"], "DISBURSED"))
+            await eventually(lambda h=headers, i=loan_id: _has_status(driver, h, i, "AGREEMENT_SIGNED"))
+            await driver.staff_action("LOAN_EXECUTIVE", loan_id, "approve-disbursal")
+            await eventually(lambda h=headers, i=loan_id: _has_status(driver, h, i, "DISBURSED"))
             ids.append(loan["workflowId"])
     finally:
         await driver.close()

@@ -20,8 +20,11 @@ async def _apply(driver: Driver, scenario: str, product: str = "DEMO-FAST", tenu
     phone, pan = demo_identity(0, scenario)
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
-    loan = await driver._ok(await driver.api.post(
-        "/api/v1/web/loans", json={"amount": "25000", "tenure": tenure, "productCode": product}, headers=headers))
+    loan = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/loans", json={"amount": "25000", "tenure": tenure, "productCode": product}, headers=headers
+        )
+    )
     return headers, loan
 
 
@@ -71,10 +74,12 @@ async def test_sanction_refusals_change_nothing(app, brand, sandbox, db) -> None
         resp = await driver.api.post(f"{url}/sanction", headers=other_headers)
         assert resp.status_code == 404
         resp = await driver.api.post(
-            f"/api/v1/partner/brand/{other_brand['brand_id']}/loans/{loan['id']}/sanction", headers=other_headers)
+            f"/api/v1/partner/brand/{other_brand['brand_id']}/loans/{loan['id']}/sanction", headers=other_headers
+        )
         assert resp.status_code == 404
-        resp = await driver.api.get(f"/api/v1/partner/brand/{other_brand['brand_id']}/loans/{loan['id']}",
-                                    headers=other_headers)
+        resp = await driver.api.get(
+            f"/api/v1/partner/brand/{other_brand['brand_id']}/loans/{loan['id']}", headers=other_headers
+        )
         assert resp.status_code == 404
         await other.close()
         # no token → 401
@@ -84,15 +89,22 @@ async def test_sanction_refusals_change_nothing(app, brand, sandbox, db) -> None
         assert await _history_events(app.client, loan["workflowId"]) == events_before  # validators wrote nothing
 
         # the right role works, and a second decision is refused
-        ok = await driver.api.post(f"{url}/sanction", json={"reason": "salary verified"},
-                                   headers=await driver.staff_headers("SANCTION_MANAGER"))
+        ok = await driver.api.post(
+            f"{url}/sanction",
+            json={"reason": "salary verified"},
+            headers=await driver.staff_headers("SANCTION_MANAGER"),
+        )
         assert ok.status_code == 200 and ok.json()["status"] != "UNDER_REVIEW"
-        again = await driver.api.post(f"{url}/reject", json={"reason": "changed my mind"},
-                                      headers=await driver.staff_headers("SANCTION_HEAD"))
+        again = await driver.api.post(
+            f"{url}/reject", json={"reason": "changed my mind"}, headers=await driver.staff_headers("SANCTION_HEAD")
+        )
         assert again.status_code == 409
         with db.unit_of_work() as s:
-            sanction = s.scalars(select(LoanStatusHistory).where(
-                LoanStatusHistory.loan_id == loan["id"], LoanStatusHistory.to_status == "SANCTIONED")).one()
+            sanction = s.scalars(
+                select(LoanStatusHistory).where(
+                    LoanStatusHistory.loan_id == loan["id"], LoanStatusHistory.to_status == "SANCTIONED"
+                )
+            ).one()
             assert sanction.actor == "SANCTION_MANAGER:sanction.manager@" + brand["brand_code"] + ".example"
             assert sanction.reason == "salary verified"
     finally:
@@ -106,7 +118,9 @@ async def test_staff_reject_with_reason(app, brand, sandbox, db) -> None:  # noq
         await _status(driver, headers, loan["id"], "UNDER_REVIEW")
         resp = await driver.api.post(
             f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}/reject",
-            json={"reason": "income not verifiable"}, headers=await driver.staff_headers("SANCTION_HEAD"))
+            json={"reason": "income not verifiable"},
+            headers=await driver.staff_headers("SANCTION_HEAD"),
+        )
         assert resp.status_code == 200 and resp.json()["status"] == "REJECTED"
         with db.unit_of_work() as s:
             assert s.get_one(Loan, loan["id"]).status_reason == "income not verifiable"
@@ -120,8 +134,11 @@ def _signed(vendor: str, payload: dict, secret: str = SANDBOX_SECRET) -> tuple[b
 
 
 def _payment_event(loan_id: str, payment_id: str, amount: int) -> dict:
-    return {"id": f"evt_{uuid.uuid4().hex[:10]}", "event": "payment.captured",
-            "payload": {"payment": {"entity": {"id": payment_id, "amount": amount, "notes": {"loan_id": loan_id}}}}}
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:10]}",
+        "event": "payment.captured",
+        "payload": {"payment": {"entity": {"id": payment_id, "amount": amount, "notes": {"loan_id": loan_id}}}},
+    }
 
 
 async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, sandbox, db) -> None:  # noqa: ANN001
@@ -132,16 +149,24 @@ async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, 
         await _status(driver, headers, loan["id"], "UNDER_REVIEW")
 
         # Early: the eSign "signed" callback lands while the workflow still waits for the sanction.
-        early = {"event_id": f"evt_{uuid.uuid4().hex[:8]}", "docket_id": "dkt_early", "reference_id": loan["id"],
-                 "status": "SIGNED"}
+        early = {
+            "event_id": f"evt_{uuid.uuid4().hex[:8]}",
+            "docket_id": "dkt_early",
+            "reference_id": loan["id"],
+            "status": "SIGNED",
+        }
         body, hdrs = _signed("signzy", early)
         async with httpx.AsyncClient() as http:
             # bad signature → 401 and nothing stored
             bad = await http.post(f"{hook}/signzy", content=body, headers={**hdrs, "X-Signzy-Signature": "00" * 32})
             assert bad.status_code == 401
             with db.unit_of_work() as s:
-                assert s.scalar(select(func.count()).select_from(WebhookEvent).where(
-                    WebhookEvent.event_id == early["event_id"])) == 0
+                assert (
+                    s.scalar(
+                        select(func.count()).select_from(WebhookEvent).where(WebhookEvent.event_id == early["event_id"])
+                    )
+                    == 0
+                )
             # malformed (signed, but not an object the vendor sends) → 422, nothing stored
             junk, junk_hdrs = _signed("signzy", {"hello": "world"})
             assert (await http.post(f"{hook}/signzy", content=junk, headers=junk_hdrs)).status_code == 422
@@ -173,12 +198,19 @@ async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, 
 
         after = await eventually(paid_once)
         with db.unit_of_work() as s:
-            assert s.scalar(select(func.count()).select_from(PaymentTransaction).where(
-                PaymentTransaction.loan_id == loan["id"])) == 1
+            assert (
+                s.scalar(
+                    select(func.count()).select_from(PaymentTransaction).where(PaymentTransaction.loan_id == loan["id"])
+                )
+                == 1
+            )
             assert s.get_one(Loan, loan["id"]).total_collected == first_due
         assert after["schedule"][1]["status"] == "PENDING"
-        signals = [e for e in await _history_events(app.client, f"loan-{loan['id']}")
-                   if e == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+        signals = [
+            e
+            for e in await _history_events(app.client, f"loan-{loan['id']}")
+            if e == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        ]
         assert len(signals) >= 1
     finally:
         await driver.close()

@@ -82,8 +82,10 @@ def test_largest_remainder_sums_back(total: int, weights: list[int]) -> None:
     assert all(p >= 0 for p in parts)
 
 
-@given(amount=st.integers(1, 10**9),
-       dues=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 10**8)), min_size=0, max_size=24))
+@given(
+    amount=st.integers(1, 10**9),
+    dues=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 10**8)), min_size=0, max_size=24),
+)
 def test_allocation_conserves_money(amount: int, dues: list[tuple[int, int]]) -> None:
     result = allocate(amount, [Due(i + 1, a, b) for i, (a, b) in enumerate(dues)])
     assert result.interest + result.principal + result.excess == amount

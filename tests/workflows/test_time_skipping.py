@@ -22,7 +22,8 @@ async def ts_env():  # noqa: ANN201
     from temporalio.testing import WorkflowEnvironment
 
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=pydantic_data_converter)
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=pydantic_data_converter
+    )
     await register_search_attributes(env.client)
     yield env
     await env.shutdown()
@@ -46,8 +47,11 @@ async def _to_disbursed(driver: Driver, product: str, tenure: int) -> tuple[dict
     phone, pan = demo_identity(0, "auto")
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
-    loan = await driver._ok(await driver.api.post(
-        "/api/v1/web/loans", json={"amount": "120000", "tenure": tenure, "productCode": product}, headers=headers))
+    loan = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/loans", json={"amount": "120000", "tenure": tenure, "productCode": product}, headers=headers
+        )
+    )
     return headers, loan
 
 
@@ -55,8 +59,9 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
     driver = Driver(ts_app.api.url, sandbox.url, brand["brand_code"])
     try:
         headers, loan = await _to_disbursed(driver, "PL-MONTHLY", 12)
-        pending = await _until(driver, headers, loan["id"],
-                               lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"])
+        pending = await _until(
+            driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"]
+        )
         await driver.sandbox.post(pending["agreement"]["signingUrl"])
         await _until(driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_SIGNED")
         await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
@@ -72,11 +77,11 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
             await ts_env.sleep(target - now)
             if number in late:
                 await _until(driver, headers, loan["id"], lambda x: x["status"] == "OVERDUE")
-            current = await _until(driver, headers, loan["id"], lambda x, n=number: (x.get("paymentLink") or {})
-                                   .get("installmentNo") == n)
+            current = await _until(
+                driver, headers, loan["id"], lambda x, n=number: (x.get("paymentLink") or {}).get("installmentNo") == n
+            )
             (await driver.sandbox.post(current["paymentLink"]["url"])).raise_for_status()
-            await _until(driver, headers, loan["id"],
-                         lambda x, n=number: x["schedule"][n - 1]["status"] == "PAID")
+            await _until(driver, headers, loan["id"], lambda x, n=number: x["schedule"][n - 1]["status"] == "PAID")
 
         result = await ts_app.client.get_workflow_handle_for(LoanWorkflow.run, loan["workflowId"]).result()
         assert result.status == "COMPLETED" and result.installments_paid == 12
@@ -84,8 +89,14 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
         assert virtual_span > timedelta(days=330)  # a year of timers really elapsed, in virtual time
 
         with db.unit_of_work() as s:
-            moves = [h.to_status for h in s.scalars(select(LoanStatusHistory).where(
-                LoanStatusHistory.loan_id == loan["id"]).order_by(LoanStatusHistory.seq))]
+            moves = [
+                h.to_status
+                for h in s.scalars(
+                    select(LoanStatusHistory)
+                    .where(LoanStatusHistory.loan_id == loan["id"])
+                    .order_by(LoanStatusHistory.seq)
+                )
+            ]
             assert moves.count("OVERDUE") == 2
             assert moves[-1] == "COMPLETED"
             rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan["id"])).all()

@@ -8,8 +8,9 @@ from activities.providers.bureau.base import BureauReport
 
 class CibilBureau(HttpProvider):
     async def pull(self, pan: str, name: str | None, idempotency_key: str) -> BureauReport:
-        body = await self.call("POST", "/cibil/report", json={"pan": pan, "name": name},
-                               headers={"Idempotency-Key": idempotency_key})
+        body = await self.call(
+            "POST", "/cibil/report", json={"pan": pan, "name": name}, headers={"Idempotency-Key": idempotency_key}
+        )
         score = body.get("score")
         if not isinstance(score, int):
             raise ProviderError("cibil: report without a score")

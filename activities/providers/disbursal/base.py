@@ -11,5 +11,6 @@ class Transfer:
 
 
 class DisbursalProvider(Protocol):
-    async def transfer(self, *, amount: int, reference_id: str, beneficiary: dict, callback_url: str,
-                       idempotency_key: str) -> Transfer: ...
+    async def transfer(
+        self, *, amount: int, reference_id: str, beneficiary: dict, callback_url: str, idempotency_key: str
+    ) -> Transfer: ...

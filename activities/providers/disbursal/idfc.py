@@ -7,12 +7,18 @@ from activities.providers.disbursal.base import Transfer
 
 
 class IdfcDisbursal(HttpProvider):
-    async def transfer(self, *, amount: int, reference_id: str, beneficiary: dict, callback_url: str,
-                       idempotency_key: str) -> Transfer:
+    async def transfer(
+        self, *, amount: int, reference_id: str, beneficiary: dict, callback_url: str, idempotency_key: str
+    ) -> Transfer:
         body = await self.call(
-            "POST", "/idfc/transfers",
-            json={"amount": amount, "reference_id": reference_id, "beneficiary": beneficiary,
-                  "callback_url": callback_url},
+            "POST",
+            "/idfc/transfers",
+            json={
+                "amount": amount,
+                "reference_id": reference_id,
+                "beneficiary": beneficiary,
+                "callback_url": callback_url,
+            },
             headers={"Idempotency-Key": idempotency_key},
         )
         return Transfer(body["transfer_id"], body["status"])

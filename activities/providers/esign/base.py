@@ -11,5 +11,14 @@ class Docket:
 
 
 class EsignProvider(Protocol):
-    async def create_docket(self, *, reference_id: str, pdf: bytes, signer_name: str, signer_phone: str,
-                            expires_in_seconds: int, callback_url: str, idempotency_key: str) -> Docket: ...
+    async def create_docket(
+        self,
+        *,
+        reference_id: str,
+        pdf: bytes,
+        signer_name: str,
+        signer_phone: str,
+        expires_in_seconds: int,
+        callback_url: str,
+        idempotency_key: str,
+    ) -> Docket: ...

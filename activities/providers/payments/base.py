@@ -11,5 +11,6 @@ class Link:
 
 
 class PaymentGateway(Protocol):
-    async def create_payment_link(self, *, amount: int, reference_id: str, description: str,
-                                  customer_phone: str, notes: dict, callback_url: str) -> Link: ...
+    async def create_payment_link(
+        self, *, amount: int, reference_id: str, description: str, customer_phone: str, notes: dict, callback_url: str
+    ) -> Link: ...
