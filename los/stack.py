@@ -87,6 +87,11 @@ class Stack:
     def start(self) -> dict[str, str]:
         s = self.settings
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        from activities.documents import chromium_executable
+
+        if chromium_executable(s.chromium_path) is None:
+            log.warning("no Chromium found: agreements cannot be rendered to PDF until it is installed "
+                        "(bash scripts/install, or set LOS_CHROMIUM_PATH)")
         env = dict(os.environ)
         # Children read their settings from the environment: hand them exactly this stack's.
         env.update({

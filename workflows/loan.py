@@ -77,6 +77,7 @@ class LoanWorkflow:
         self.disbursal_approval: StaffAction | None = None
         self.esign_event: EsignEvent | None = None
         self.disbursal_events: dict[str, DisbursalEvent] = {}
+        self.awaited_transfer: str | None = None
         self.pending_payments: list[PaymentEvent] = list(inp.pending_payments)
         self.servicing: ServicingState | None = inp.servicing
 
@@ -192,9 +193,9 @@ class LoanWorkflow:
                 f"transfer {transfer.transfer_id} initiated",
                 f"{approver.role}:{approver.staff_email}",
             )
-            transfer_id = transfer.transfer_id
-            await workflow.wait_condition(lambda t=transfer_id: t in self.disbursal_events)
-            settled = self.disbursal_events[transfer_id]
+            self.awaited_transfer = transfer.transfer_id
+            await workflow.wait_condition(lambda: self.awaited_transfer in self.disbursal_events)
+            settled = self.disbursal_events[transfer.transfer_id]
             if settled.status == "SUCCESS":
                 break
             self.disbursal_approval = None

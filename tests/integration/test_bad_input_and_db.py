@@ -153,3 +153,17 @@ def test_database_refuses_an_unbalanced_ledger_transaction(db, brand) -> None:  
                 LedgerEntry(transaction_id=txn.id, account="B", amount=-100),
             ]
         )
+
+
+async def test_health_is_503_when_the_database_is_down(dev_env, tmp_path) -> None:  # noqa: ANN001
+    from api.app import create_app
+    from los.settings import Settings
+    from tests.conftest import ThreadedServer
+
+    target = dev_env.client.service_client.config.target_host
+    settings = Settings(database_url=f"postgresql://postgres@/postgres?host={tmp_path}", temporal_address=target)
+    with ThreadedServer(create_app(settings)) as api:
+        async with httpx.AsyncClient(timeout=20) as http:
+            r = await http.get(f"{api.url}/health")
+    assert r.status_code == 503
+    assert r.json()["temporal"] == "up" and r.json()["database"].startswith("down")
