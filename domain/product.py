@@ -1,0 +1,158 @@
+"""Loan product options, named as Apache Fineract names them, and the validated terms of one loan.
+
+Amounts are integer paise; rates are ``Decimal`` percentages (``Decimal("12")`` is 12% p.a.).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.errors import ValidationError
+
+
+class InterestMethod(StrEnum):
+    DECLINING_BALANCE = "DECLINING_BALANCE"
+    FLAT = "FLAT"
+
+
+class Amortization(StrEnum):
+    EQUAL_INSTALLMENTS = "EQUAL_INSTALLMENTS"
+    EQUAL_PRINCIPAL = "EQUAL_PRINCIPAL"
+
+
+class InterestCalc(StrEnum):
+    """Fineract's "interest calculation period": DAILY accrues on actual days; SAME_AS_REPAYMENT_PERIOD
+    charges a whole period's rate per installment."""
+
+    DAILY = "DAILY"
+    SAME_AS_REPAYMENT_PERIOD = "SAME_AS_REPAYMENT_PERIOD"
+
+
+class Frequency(StrEnum):
+    DAYS = "DAYS"
+    WEEKS = "WEEKS"
+    MONTHS = "MONTHS"
+
+
+class DaysInYear(StrEnum):
+    ACTUAL = "ACTUAL"
+    D360 = "360"
+    D364 = "364"
+    D365 = "365"
+
+
+class DaysInMonth(StrEnum):
+    ACTUAL = "ACTUAL"
+    D30 = "30"
+
+
+def parse_enum(enum: type[StrEnum], value: object, field_name: str) -> StrEnum:
+    """An option from its name (case-insensitive); an unknown name is a ValidationError on the field."""
+    if isinstance(value, enum):
+        return value
+    text = str(value).strip().upper()
+    for member in enum:  # type: ignore[attr-defined]
+        if text in (member.value, member.name):
+            return member
+    allowed = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+    raise ValidationError(f"unknown value {value!r}; allowed: {allowed}", field=field_name)
+
+
+def _no_float(value: object, field_name: str) -> None:
+    if isinstance(value, float):
+        raise TypeError(f"{field_name}: float is not allowed in money code")
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """Everything the schedule engine needs about one loan."""
+
+    principal: int  # paise
+    annual_rate: Decimal  # nominal % per annum
+    installments: int
+    disbursed_on: date
+    repay_every: int = 1
+    frequency: Frequency = Frequency.MONTHS
+    interest_method: InterestMethod = InterestMethod.DECLINING_BALANCE
+    amortization: Amortization = Amortization.EQUAL_INSTALLMENTS
+    interest_calc: InterestCalc = InterestCalc.SAME_AS_REPAYMENT_PERIOD
+    days_in_year: DaysInYear = DaysInYear.ACTUAL
+    days_in_month: DaysInMonth = DaysInMonth.ACTUAL
+    in_multiples_of: int = 1  # paise: 100 rounds installments to whole rupees
+    first_due: date | None = None  # a first period longer/shorter than the rest: broken-period interest
+    grace_principal: int = 0  # periods with no principal due
+    grace_interest: int = 0  # periods with no interest due (it is carried, not waived)
+    installment_fee: int = 0  # paise per installment, shown in the schedule's fees column
+    daily_rate: Decimal | None = None  # % per day: the daily-rate bullet loan (one repayment)
+    holidays: frozenset[date] = field(default_factory=frozenset)  # brand non-repayment dates
+
+    def __post_init__(self) -> None:
+        for name in ("principal", "installments", "repay_every", "in_multiples_of", "grace_principal",
+                     "grace_interest", "installment_fee"):
+            value = getattr(self, name)
+            _no_float(value, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValidationError("must be a whole number", field=name)
+        for name in ("annual_rate", "daily_rate"):
+            value = getattr(self, name)
+            _no_float(value, name)
+            if value is not None and not isinstance(value, Decimal):
+                object.__setattr__(self, name, Decimal(str(value)))
+        if self.principal <= 0:
+            raise ValidationError("principal must be positive", field="principal")
+        if self.installments <= 0 or self.installments > 1200:
+            raise ValidationError("installments must be between 1 and 1200", field="installments")
+        if self.repay_every <= 0:
+            raise ValidationError("repay every must be at least 1", field="repay_every")
+        if not Decimal(0) <= self.annual_rate <= Decimal(1000):
+            raise ValidationError("annual rate must be between 0 and 1000 percent", field="annual_rate")
+        if self.daily_rate is not None and not Decimal(0) <= self.daily_rate <= Decimal(10):
+            raise ValidationError("daily rate must be between 0 and 10 percent", field="daily_rate")
+        if self.in_multiples_of <= 0:
+            raise ValidationError("in multiples of must be positive", field="in_multiples_of")
+        if not 0 <= self.grace_principal < self.installments:
+            raise ValidationError("grace on principal must leave at least one installment", field="grace_principal")
+        if not 0 <= self.grace_interest < self.installments:
+            raise ValidationError("grace on interest must leave at least one installment", field="grace_interest")
+        if self.installment_fee < 0:
+            raise ValidationError("installment fee cannot be negative", field="installment_fee")
+        if self.first_due is not None and self.first_due <= self.disbursed_on:
+            raise ValidationError("first due date must be after disbursal", field="first_due")
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    number: int
+    due_date: date
+    days: int  # days in the period that ends on this due date
+    principal: int
+    interest: int
+    fees: int
+    total: int
+    balance: int  # principal outstanding after this installment
+
+
+@dataclass(frozen=True)
+class Schedule:
+    terms: LoanTerms
+    rows: tuple[ScheduleRow, ...]
+    emi: int  # the regular installment (principal + interest) the engine solved for
+
+    @property
+    def total_principal(self) -> int:
+        return sum(r.principal for r in self.rows)
+
+    @property
+    def total_interest(self) -> int:
+        return sum(r.interest for r in self.rows)
+
+    @property
+    def total_fees(self) -> int:
+        return sum(r.fees for r in self.rows)
+
+    @property
+    def total_due(self) -> int:
+        return sum(r.total for r in self.rows)
