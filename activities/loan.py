@@ -204,8 +204,8 @@ class LoanActivities:
 
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         t = req.terms
-        dates = schedule.due_dates(req.now, t.tenure, t.repay_every, t.repay_unit, t.period_seconds)
-        rows = schedule.build_schedule(t.amount, t.annual_rate_bps, dates, t.repay_every, t.repay_unit)
+        plan = schedule.generate(t.schedule_terms(req.now.date()))
+        rows = plan.rows
         html = render_html(
             "agreement.html",
             {
@@ -219,7 +219,7 @@ class LoanActivities:
                 "rate": f"{t.annual_rate_bps / 100:.2f}",
                 "tenure": t.tenure,
                 "frequency": f"every {t.repay_every} {t.repay_unit.lower()}",
-                "emi": format_inr(rows[0].total),
+                "emi": format_inr(plan.emi),
                 "total_interest": format_inr(sum(r.interest for r in rows)),
                 "total_payable": format_inr(sum(r.total for r in rows)),
                 "schedule": [
@@ -228,7 +228,8 @@ class LoanActivities:
                         "principal": format_inr(r.principal),
                         "interest": format_inr(r.interest),
                         "total": format_inr(r.total),
-                        "balance": format_inr(r.balance_after),
+                        "balance": format_inr(r.balance),
+                        "due_date": r.due_date.isoformat(),
                     }
                     for r in rows
                 ],
@@ -360,9 +361,12 @@ class LoanActivities:
                         loan_id=rec.loan_id,
                         installment_no=inst.number,
                         due_at=inst.due_at,
+                        due_date=inst.due_date,
+                        days=inst.days,
                         principal=inst.principal,
                         interest=inst.interest,
-                        total=inst.principal + inst.interest,
+                        fees=inst.fees,
+                        total=inst.principal + inst.interest + inst.fees,
                         balance_after=rec.amount - sum(i.principal for i in rec.installments[: inst.number]),
                     )
                 )

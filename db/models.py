@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -79,8 +82,31 @@ class LoanProduct(Base):
     repay_unit: Mapped[str] = mapped_column(String(10), default="MONTHS")
     # Demo products compress each repayment period into this many seconds of wall time.
     period_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Fineract-named schedule options (see domain.product)
+    interest_method: Mapped[str] = mapped_column(String(30), default="DECLINING_BALANCE")
+    amortization: Mapped[str] = mapped_column(String(30), default="EQUAL_INSTALLMENTS")
+    interest_calc: Mapped[str] = mapped_column(String(30), default="SAME_AS_REPAYMENT_PERIOD")
+    days_in_year: Mapped[str] = mapped_column(String(10), default="ACTUAL")
+    days_in_month: Mapped[str] = mapped_column(String(10), default="ACTUAL")
+    in_multiples_of: Mapped[int] = mapped_column(Integer, default=1)  # paise
+    grace_principal: Mapped[int] = mapped_column(Integer, default=0)
+    grace_interest: Mapped[int] = mapped_column(Integer, default=0)
+    daily_rate: Mapped[Decimal | None] = mapped_column(Numeric(8, 4), nullable=True)  # % per day (bullet)
+    # Upfront fees, GST, pass-through and penal charges (see domain.charges)
+    charges: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     __table_args__ = (UniqueConstraint("brand_id", "code"),)
+
+
+class BrandNonRepaymentDate(Base):
+    """Seed 001 "Brand Non-Repayment Dates": a due date on one of these moves to the next working day."""
+
+    __tablename__ = "brand_non_repayment_dates"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    __table_args__ = (UniqueConstraint("brand_id", "day"),)
 
 
 class StaffUser(Base):
@@ -217,9 +243,12 @@ class RepaymentInstallment(Base):
     id: Mapped[str] = pk()
     loan_id: Mapped[str] = fk("loans.id", index=True)
     installment_no: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # when it becomes overdue (the end of the due date, or a demo period)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    days: Mapped[int] = mapped_column(Integer, default=0)
     principal: Mapped[int] = mapped_column(BigInteger)
     interest: Mapped[int] = mapped_column(BigInteger)
+    fees: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(BigInteger)
     principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -90,8 +90,15 @@ class LoanTerms:
     holidays: frozenset[date] = field(default_factory=frozenset)  # brand non-repayment dates
 
     def __post_init__(self) -> None:
-        for name in ("principal", "installments", "repay_every", "in_multiples_of", "grace_principal",
-                     "grace_interest", "installment_fee"):
+        for name in (
+            "principal",
+            "installments",
+            "repay_every",
+            "in_multiples_of",
+            "grace_principal",
+            "grace_interest",
+            "installment_fee",
+        ):
             value = getattr(self, name)
             _no_float(value, name)
             if not isinstance(value, int) or isinstance(value, bool):

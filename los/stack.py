@@ -90,18 +90,31 @@ class Stack:
         from activities.documents import chromium_executable
 
         if chromium_executable(s.chromium_path) is None:
-            log.warning("no Chromium found: agreements cannot be rendered to PDF until it is installed "
-                        "(bash scripts/install, or set LOS_CHROMIUM_PATH)")
+            log.warning(
+                "no Chromium found: agreements cannot be rendered to PDF until it is installed "
+                "(bash scripts/install, or set LOS_CHROMIUM_PATH)"
+            )
         env = dict(os.environ)
         # Children read their settings from the environment: hand them exactly this stack's.
-        env.update({
-            "LOS_HOME": str(self.home), "LOS_API_HOST": s.api_host, "LOS_API_PORT": str(s.api_port),
-            "LOS_SANDBOX_PORT": str(s.sandbox_port), "LOS_TEMPORAL_PORT": str(s.temporal_port),
-            "LOS_TEMPORAL_UI_PORT": str(s.temporal_ui_port), "LOS_TEMPORAL_NAMESPACE": s.temporal_namespace,
-            "LOS_TASK_QUEUE": s.task_queue, "LOS_ENV": s.env,
-        })
-        for name, value in (("LOS_PUBLIC_API_URL", s.public_api_url), ("LOS_SANDBOX_URL", s.sandbox_url),
-                            ("LOS_STORAGE_DIR", s.storage_dir), ("LOS_CHROMIUM_PATH", s.chromium_path)):
+        env.update(
+            {
+                "LOS_HOME": str(self.home),
+                "LOS_API_HOST": s.api_host,
+                "LOS_API_PORT": str(s.api_port),
+                "LOS_SANDBOX_PORT": str(s.sandbox_port),
+                "LOS_TEMPORAL_PORT": str(s.temporal_port),
+                "LOS_TEMPORAL_UI_PORT": str(s.temporal_ui_port),
+                "LOS_TEMPORAL_NAMESPACE": s.temporal_namespace,
+                "LOS_TASK_QUEUE": s.task_queue,
+                "LOS_ENV": s.env,
+            }
+        )
+        for name, value in (
+            ("LOS_PUBLIC_API_URL", s.public_api_url),
+            ("LOS_SANDBOX_URL", s.sandbox_url),
+            ("LOS_STORAGE_DIR", s.storage_dir),
+            ("LOS_CHROMIUM_PATH", s.chromium_path),
+        ):
             if value is not None:
                 env[name] = str(value)
 

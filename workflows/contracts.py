@@ -4,7 +4,10 @@ can be added later without breaking recorded histories. Money is integer paise."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+
+from domain import product
 
 # --- search attributes (registered on the Temporal server by `los up` and the tests) -------------
 SEARCH_ATTRIBUTES = {
@@ -19,12 +22,15 @@ SEARCH_ATTRIBUTES = {
 @dataclass
 class InstallmentState:
     number: int
-    due_at: datetime
+    due_at: datetime  # when the installment becomes overdue (timer); see LoanWorkflow
     principal: int
     interest: int
     principal_paid: int = 0
     interest_paid: int = 0
     overdue: bool = False
+    due_date: date | None = None  # the calendar due date on the schedule
+    days: int = 0
+    fees: int = 0
 
     @property
     def paid(self) -> bool:
@@ -67,12 +73,45 @@ class StaffAction:
 
 @dataclass
 class LoanTerms:
+    """The product options frozen onto one loan at application (names as in ``domain.product``)."""
+
     amount: int
     tenure: int
     annual_rate_bps: int
     repay_every: int = 1
     repay_unit: str = "MONTHS"
     period_seconds: int | None = None
+    interest_method: str = "DECLINING_BALANCE"
+    amortization: str = "EQUAL_INSTALLMENTS"
+    interest_calc: str = "SAME_AS_REPAYMENT_PERIOD"
+    days_in_year: str = "ACTUAL"
+    days_in_month: str = "ACTUAL"
+    in_multiples_of: int = 1
+    grace_principal: int = 0
+    grace_interest: int = 0
+    daily_rate: str | None = None  # % per day, as a decimal string (daily-rate bullet loans)
+    holidays: list[date] = field(default_factory=list)  # brand non-repayment dates
+
+    def schedule_terms(self, disbursed_on: date) -> product.LoanTerms:
+        """The engine's terms for a loan disbursed on ``disbursed_on``."""
+        return product.LoanTerms(
+            principal=self.amount,
+            annual_rate=Decimal(self.annual_rate_bps) / 100,
+            installments=self.tenure,
+            disbursed_on=disbursed_on,
+            repay_every=self.repay_every,
+            frequency=product.Frequency(self.repay_unit),
+            interest_method=product.InterestMethod(self.interest_method),
+            amortization=product.Amortization(self.amortization),
+            interest_calc=product.InterestCalc(self.interest_calc),
+            days_in_year=product.DaysInYear(self.days_in_year),
+            days_in_month=product.DaysInMonth(self.days_in_month),
+            in_multiples_of=self.in_multiples_of,
+            grace_principal=self.grace_principal,
+            grace_interest=self.grace_interest,
+            daily_rate=Decimal(self.daily_rate) if self.daily_rate is not None else None,
+            holidays=frozenset(self.holidays),
+        )
 
 
 @dataclass

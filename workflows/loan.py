@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -60,6 +60,7 @@ DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_int
 PROVIDER_TIMEOUT = timedelta(seconds=30)
 DB_TIMEOUT = timedelta(seconds=15)
 OVERDUE_RECHECK = timedelta(days=1)
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
 def _refuse(kind: str, message: str) -> ApplicationError:
@@ -205,17 +206,14 @@ class LoanWorkflow:
             )
 
         now = workflow.now()
-        terms = inp.terms
-        dates = schedule.due_dates(now, terms.tenure, terms.repay_every, terms.repay_unit, terms.period_seconds)
-        rows = schedule.build_schedule(terms.amount, terms.annual_rate_bps, dates, terms.repay_every, terms.repay_unit)
-        installments = [InstallmentState(r.number, r.due_at, r.principal, r.interest) for r in rows]
+        installments = self._installments(now)
         await workflow.execute_activity_method(
             LoanActivities.record_disbursal,
             DisbursedRecord(
                 inp.loan_id,
                 settled.utr,
                 transfer.transfer_id,
-                terms.amount,
+                inp.terms.amount,
                 now,
                 installments,
                 f"{key}:ledger:disbursal",
@@ -282,6 +280,20 @@ class LoanWorkflow:
                 pass
             if workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new()
+
+    def _installments(self, now: datetime) -> list[InstallmentState]:
+        """The schedule from the engine; each installment's timer fires when its due date is over (midnight
+        IST after it), or every ``period_seconds`` for demo products."""
+        terms = self.inp.terms
+        plan = schedule.generate(terms.schedule_terms(now.astimezone(IST).date()))
+        if terms.period_seconds:
+            moments = [now + timedelta(seconds=terms.period_seconds * r.number) for r in plan.rows]
+        else:
+            moments = [datetime.combine(r.due_date + timedelta(days=1), time(0), IST) for r in plan.rows]
+        return [
+            InstallmentState(r.number, at, r.principal, r.interest, due_date=r.due_date, days=r.days, fees=r.fees)
+            for r, at in zip(plan.rows, moments, strict=True)
+        ]
 
     async def _apply_payments(self) -> None:
         state = self.servicing

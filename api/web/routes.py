@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities import providers
 from api.deps import db_session, is_uuid, temporal
+from api.products import loan_terms
 from api.security import Principal, current_customer, hash_otp, issue_token, new_otp
 from api.views import loan_detail, loan_summary
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, OtpChallenge, new_id
@@ -24,7 +25,7 @@ from domain import rules
 from domain.errors import AuthenticationError, Conflict, NotFound, ServiceUnavailable, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
-from workflows.contracts import LoanPolicy, LoanTerms, LoanWorkflowInput
+from workflows.contracts import LoanPolicy, LoanWorkflowInput
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
 
 router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"])
@@ -249,9 +250,7 @@ async def apply(
             )
         },
     )
-    terms = LoanTerms(
-        amount, body.tenure, product.annual_rate_bps, product.repay_every, product.repay_unit, product.period_seconds
-    )
+    terms = loan_terms(session, product, amount, body.tenure)
     try:
         await client.start_workflow(
             LoanWorkflow.run,
