@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from fractions import Fraction
 
 from domain.errors import ValidationError
 from domain.money import round_paise, split_largest_remainder
@@ -43,24 +44,48 @@ from domain.product import (
     InterestMethod,
     LoanTerms,
     Schedule,
-    ScheduleRow,
+    ScheduleRows,
 )
 
 HUNDRED = Decimal(100)
 
 
 # ----------------------------------------------------------------------------------------- dates
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_length(year: int, month0: int) -> int:
+    if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _MONTH_DAYS[month0]
+
+
 def add_months(moment: date, months: int, day: int | None = None) -> date:
     """Same (or the given) day-of-month ``months`` later, clamped to the month's last day."""
     index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(day or moment.day, calendar.monthrange(year, month)[1]))
+    year, month0 = moment.year + index // 12, index % 12
+    return date(year, month0 + 1, min(day or moment.day, _month_length(year, month0)))
 
 
 def _step(start: date, k: int, every: int, frequency: Frequency) -> date:
     if frequency == Frequency.MONTHS:
         return add_months(start, every * k)
     return start + timedelta(days=every * k * (7 if frequency == Frequency.WEEKS else 1))
+
+
+def _steps(start: date, first_k: int, count: int, every: int, frequency: Frequency) -> list[date]:
+    """``start`` stepped first_k, first_k+1, … periods (the hot path of long schedules)."""
+    if frequency != Frequency.MONTHS:
+        ordinal, span = start.toordinal(), every * (7 if frequency == Frequency.WEEKS else 1)
+        return [date.fromordinal(ordinal + span * k) for k in range(first_k, first_k + count)]
+    year, month0, day = start.year, start.month - 1, start.day
+    out = []
+    for k in range(first_k, first_k + count):
+        index = month0 + every * k
+        y, m0 = year + index // 12, index % 12
+        length = _MONTH_DAYS[m0] if m0 != 1 else _month_length(y, 1)
+        out.append(date(y, m0 + 1, day if day <= length else length))
+    return out
 
 
 def next_working_day(day: date, holidays: frozenset[date]) -> date:
@@ -77,13 +102,16 @@ def next_working_day(day: date, holidays: frozenset[date]) -> date:
 def regular_due_dates(terms: LoanTerms) -> list[date]:
     """Due dates before the holiday shift: the first, then every period after it."""
     if terms.first_due is not None:
-        return [_step(terms.first_due, k, terms.repay_every, terms.frequency) for k in range(terms.installments)]
+        return _steps(terms.first_due, 0, terms.installments, terms.repay_every, terms.frequency)
     # stepping from the disbursal date each time keeps its day of month (31 Jan → 28 Feb → 31 Mar)
-    return [_step(terms.disbursed_on, k + 1, terms.repay_every, terms.frequency) for k in range(terms.installments)]
+    return _steps(terms.disbursed_on, 1, terms.installments, terms.repay_every, terms.frequency)
 
 
 def due_dates_for(terms: LoanTerms) -> list[date]:
-    return [next_working_day(d, terms.holidays) for d in regular_due_dates(terms)]
+    regular = regular_due_dates(terms)
+    if not terms.holidays:
+        return regular
+    return [next_working_day(d, terms.holidays) for d in regular]
 
 
 def due_dates(
@@ -93,10 +121,7 @@ def due_dates(
     every period last that many seconds while the maths still treats it as a calendar period."""
     if compress_seconds:
         return [start + timedelta(seconds=compress_seconds * k) for k in range(1, count + 1)]
-    return [
-        datetime.combine(_step(start.date(), k, repay_every, Frequency(unit)), start.timetz())
-        for k in range(1, count + 1)
-    ]
+    return [datetime.combine(d, start.timetz()) for d in _steps(start.date(), 1, count, repay_every, Frequency(unit))]
 
 
 # ----------------------------------------------------------------------------------------- rates
@@ -104,13 +129,27 @@ def _year_days(terms: LoanTerms) -> int:
     return {DaysInYear.D360: 360, DaysInYear.D364: 364}.get(terms.days_in_year, 365)
 
 
-def periodic_rate(terms: LoanTerms) -> Decimal:
-    """Rate per regular repayment period as a fraction (not a percent)."""
-    annual = terms.annual_rate / HUNDRED
+def _ratio(value: Decimal) -> tuple[int, int]:
+    num, den = value.as_integer_ratio()
+    return num, den
+
+
+def periodic_rate_ratio(terms: LoanTerms) -> tuple[int, int]:
+    """Rate per regular repayment period as an exact fraction (numerator, denominator)."""
+    num, den = _ratio(terms.annual_rate)
+    den *= 100
     if terms.frequency == Frequency.MONTHS:
-        return annual * terms.repay_every / 12
+        return num * terms.repay_every, den * 12
     days = terms.repay_every * (7 if terms.frequency == Frequency.WEEKS else 1)
-    return annual * days / _year_days(terms)
+    return num * days, den * _year_days(terms)
+
+
+def periodic_rate(terms: LoanTerms) -> Decimal:
+    """Rate per regular repayment period as a Decimal fraction (not a percent)."""
+    num, den = periodic_rate_ratio(terms)
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return Decimal(num) / Decimal(den)
 
 
 def day_count(start: date, end: date, days_in_month: DaysInMonth) -> int:
@@ -123,19 +162,33 @@ def day_count(start: date, end: date, days_in_month: DaysInMonth) -> int:
     return (end - start).days
 
 
+def _year_fraction(terms: LoanTerms, start: date, end: date) -> tuple[int, int]:
+    """The period as an exact fraction of a year under the product's day count."""
+    if terms.days_in_year != DaysInYear.ACTUAL or terms.days_in_month == DaysInMonth.D30:
+        return day_count(start, end, terms.days_in_month), _year_days(terms)
+    if start.year == end.year or (end.year == start.year + 1 and end.month == 1 and end.day == 1):
+        return (end - start).days, 366 if calendar.isleap(start.year) else 365
+    num, den, cursor = 0, 1, start
+    while cursor < end:  # split at year ends: each day earns 1/365 or 1/366 of a year
+        stop = min(end, date(cursor.year + 1, 1, 1))
+        year = 366 if calendar.isleap(cursor.year) else 365
+        num, den = num * year + (stop - cursor).days * den, den * year
+        cursor = stop
+    return num, den
+
+
 def daily_interest(balance: int, terms: LoanTerms, start: date, end: date) -> Decimal:
     """Interest in paise (unrounded) on ``balance`` from ``start`` to ``end`` at the annual rate, DAILY."""
-    annual = terms.annual_rate / HUNDRED
-    if terms.days_in_year != DaysInYear.ACTUAL or terms.days_in_month == DaysInMonth.D30:
-        return Decimal(balance) * annual * day_count(start, end, terms.days_in_month) / _year_days(terms)
-    total = Decimal(0)
-    cursor = start
-    while cursor < end:  # split the period at year ends: each day earns 1/365 or 1/366 of a year
-        year_end = date(cursor.year + 1, 1, 1)
-        stop = min(end, year_end)
-        total += Decimal(balance) * annual * (stop - cursor).days / (366 if calendar.isleap(cursor.year) else 365)
-        cursor = stop
-    return total
+    a_num, a_den = _ratio(terms.annual_rate)
+    y_num, y_den = _year_fraction(terms, start, end)
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return Decimal(balance * a_num * y_num) / Decimal(a_den * 100 * y_den)
+
+
+def _half_up(num: int, den: int) -> int:
+    """num/den rounded half-up to an integer (num ≥ 0, den > 0), in integer arithmetic."""
+    return (2 * num + den) // (2 * den)
 
 
 # ----------------------------------------------------------------------------------------- EMI
@@ -153,116 +206,196 @@ def emi(principal: int, rate: Decimal, count: int, multiple: int = 1) -> int:
         return int((exact / multiple).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * multiple
 
 
-def _round_multiple(value: Decimal | int, multiple: int) -> int:
-    return int((Decimal(value) / multiple).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * multiple
+emi_amount = emi  # the name earlier code used
 
 
 # ----------------------------------------------------------------------------------------- engine
 def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: int = 1) -> Schedule:
     """The full schedule for ``terms``. ``fixed_emi`` keeps a given installment (reduce-tenure
-    prepayment); ``first_number`` numbers the rows of a schedule that continues an older one."""
+    prepayment); ``first_number`` numbers the rows of a schedule that continues an older one.
+
+    Exact integer arithmetic throughout: every rate is an exact fraction of integers, every interest
+    amount is rounded half-up to the paisa once, from the exact value."""
     if terms.daily_rate is not None:
         return _bullet(terms, first_number)
-    dates = due_dates_for(terms)
-    regular = regular_due_dates(terms)
-    starts = [terms.disbursed_on] + dates[:-1]
+    if (
+        terms.interest_method == InterestMethod.DECLINING_BALANCE
+        and not terms.holidays
+        and terms.interest_calc == InterestCalc.SAME_AS_REPAYMENT_PERIOD
+        and terms.first_due is None
+        and terms.grace_interest == 0
+    ):
+        return _regular(terms, fixed_emi, first_number)
     n = terms.installments
-    rate = periodic_rate(terms)
-    amortizing = n - terms.grace_principal
+    regular = regular_due_dates(terms)
+    dates = [next_working_day(d, terms.holidays) for d in regular] if terms.holidays else regular
+    prev = [terms.disbursed_on, *dates[:-1]]
+    days = [(d - s).days for d, s in zip(dates, prev, strict=True)]
+    fees = [terms.installment_fee] * n
+    r_num, r_den = periodic_rate_ratio(terms)
 
     if terms.interest_method == InterestMethod.FLAT:
-        return _flat(terms, dates, starts, rate, first_number)
+        return _flat(terms, dates, days, fees, r_num, r_den, first_number)
 
+    # Regular length of each period, for pro-rating a broken first period or a holiday shift.
+    if terms.interest_calc == InterestCalc.SAME_AS_REPAYMENT_PERIOD:
+        first_regular = _step(terms.disbursed_on, 1, terms.repay_every, terms.frequency)
+        regular_days = [(first_regular - terms.disbursed_on).days] + [
+            (b - a).days for a, b in zip(regular, regular[1:], strict=False)
+        ]
+        if terms.first_due is None:
+            regular_days[0] = (regular[0] - terms.disbursed_on).days
+    amortizing = n - terms.grace_principal
+    rate = Decimal(r_num) / Decimal(r_den)
     installment = fixed_emi if fixed_emi is not None else emi(terms.principal, rate, amortizing, terms.in_multiples_of)
     equal_principal = (
         split_largest_remainder(terms.principal, [1] * amortizing)
         if terms.amortization == Amortization.EQUAL_PRINCIPAL
-        else []
+        else None
     )
 
-    rows: list[ScheduleRow] = []
+    principal_col: list[int] = []
+    interest_col: list[int] = []
+    balance_col: list[int] = []
     balance = terms.principal
-    carried_interest = Decimal(0)
+    carried = Fraction(0)
+    daily = terms.interest_calc == InterestCalc.DAILY
+    a_num, a_den = _ratio(terms.annual_rate)
     for k in range(n):
-        start, due = starts[k], dates[k]
-        days = (due - start).days
-        if terms.interest_calc == InterestCalc.DAILY:
-            accrued = daily_interest(balance, terms, start, due)
+        # exact accrued interest of the period as num/den
+        if daily:
+            y_num, y_den = _year_fraction(terms, prev[k], dates[k])
+            num, den = balance * a_num * y_num, a_den * 100 * y_den
+        elif days[k] == regular_days[k]:
+            num, den = balance * r_num, r_den
         else:
-            regular_start = terms.disbursed_on if k == 0 else regular[k - 1]
-            regular_days = (
-                (_step(regular_start, 1, terms.repay_every, terms.frequency) - regular_start).days
-                if k == 0 and terms.first_due is not None
-                else (regular[k] - regular_start).days
-            )
-            accrued = Decimal(balance) * rate * Decimal(days) / Decimal(regular_days or 1)
+            num, den = balance * r_num * days[k], r_den * regular_days[k]
         if k < terms.grace_interest:
-            carried_interest += accrued
+            carried += Fraction(num, den)
             interest = 0
+        elif carried:
+            total = Fraction(num, den) + carried
+            interest, carried = _half_up(total.numerator, total.denominator), Fraction(0)
         else:
-            interest = round_paise(accrued + carried_interest)
-            carried_interest = Decimal(0)
+            interest = _half_up(num, den)
 
         if k == n - 1:
             principal = balance
         elif k < terms.grace_principal:
             principal = 0
-        elif terms.amortization == Amortization.EQUAL_PRINCIPAL:
+        elif equal_principal is not None:
             principal = min(balance, equal_principal[k - terms.grace_principal])
         else:
-            principal = min(balance, max(installment - interest, 0))
+            principal = installment - interest
+            principal = balance if principal > balance else (principal if principal > 0 else 0)
         balance -= principal
-        fees = terms.installment_fee
-        rows.append(
-            ScheduleRow(first_number + k, due, days, principal, interest, fees, principal + interest + fees, balance)
-        )
+        principal_col.append(principal)
+        interest_col.append(interest)
+        balance_col.append(balance)
+    if equal_principal is not None:
+        g = min(terms.grace_principal, n - 1)
+        installment = principal_col[g] + interest_col[g]
     return Schedule(
-        terms,
-        tuple(rows),
-        installment
-        if terms.amortization == Amortization.EQUAL_INSTALLMENTS
-        else rows[min(terms.grace_principal, n - 1)].principal + rows[min(terms.grace_principal, n - 1)].interest,
+        terms, ScheduleRows(first_number, dates, days, principal_col, interest_col, fees, balance_col), installment
     )
 
 
-def _flat(terms: LoanTerms, dates: list[date], starts: list[date], rate: Decimal, first_number: int) -> Schedule:
-    """FLAT: interest = principal × periodic rate × n, charged evenly; EQUAL_INSTALLMENTS rounds the
-    installment to ``in_multiples_of`` and lets the last absorb the difference."""
+def _calendar(terms: LoanTerms) -> tuple[list[date], list[int]]:
+    """Due dates and the days of each period (holiday-shifted)."""
+    dates = due_dates_for(terms)
+    ordinals = [terms.disbursed_on.toordinal()] + [d.toordinal() for d in dates]
+    return dates, [b - a for a, b in zip(ordinals, ordinals[1:], strict=False)]
+
+
+def _regular(terms: LoanTerms, fixed_emi: int | None, first_number: int) -> Schedule:
+    """The common case, fast: declining balance, whole regular periods, no holidays, no broken period.
+    Every period is charged exactly the periodic rate, so the amounts do not depend on the calendar and
+    the dates are worked out only when read. Same conventions and results as the general path."""
+    n = terms.installments
+    r_num, r_den = periodic_rate_ratio(terms)
+    grace = terms.grace_principal
+    amortizing = n - grace
+    principal_col: list[int] = []
+    interest_col: list[int] = []
+    balance_col: list[int] = []
+    add_p, add_i, add_b = principal_col.append, interest_col.append, balance_col.append
+    balance = terms.principal
+    two_num, two_den = 2 * r_num, 2 * r_den
+    for _ in range(grace):
+        add_p(0)
+        add_i((balance * two_num + r_den) // two_den)
+        add_b(balance)
+    if terms.amortization == Amortization.EQUAL_PRINCIPAL:
+        for part in split_largest_remainder(balance, [1] * amortizing):
+            add_i((balance * two_num + r_den) // two_den)
+            balance -= part
+            add_p(part)
+            add_b(balance)
+        g = min(grace, n - 1)
+        installment = principal_col[g] + interest_col[g]
+    else:
+        installment = (
+            fixed_emi
+            if fixed_emi is not None
+            else emi(terms.principal, Decimal(r_num) / Decimal(r_den), amortizing, terms.in_multiples_of)
+        )
+        for _ in range(amortizing - 1):
+            interest = (balance * two_num + r_den) // two_den
+            principal = installment - interest
+            if principal > balance:
+                principal = balance
+            elif principal < 0:
+                principal = 0
+            balance -= principal
+            add_p(principal)
+            add_i(interest)
+            add_b(balance)
+        add_i((balance * two_num + r_den) // two_den)
+        add_p(balance)
+        add_b(0)
+    rows = ScheduleRows(
+        first_number,
+        lambda: _calendar(terms),
+        None,
+        principal_col,
+        interest_col,
+        [terms.installment_fee] * n,
+        balance_col,
+    )
+    return Schedule(terms, rows, installment)
+
+
+def _flat(
+    terms: LoanTerms, dates: list[date], days: list[int], fees: list[int], r_num: int, r_den: int, first_number: int
+) -> Schedule:
+    """FLAT: interest = principal × periodic rate × n, charged evenly (largest remainder);
+    EQUAL_INSTALLMENTS rounds the installment to ``in_multiples_of`` and the last absorbs the difference."""
     n = terms.installments
     amortizing = n - terms.grace_principal
-    total_interest = round_paise(Decimal(terms.principal) * rate * n)
-    interest_parts = split_largest_remainder(total_interest, [1] * n)
+    total_interest = _half_up(terms.principal * r_num * n, r_den)
+    interest_col = split_largest_remainder(total_interest, [1] * n)
     principal_parts = [0] * terms.grace_principal + split_largest_remainder(terms.principal, [1] * amortizing)
+    level = None
     if terms.amortization == Amortization.EQUAL_INSTALLMENTS:
-        level = _round_multiple(Decimal(terms.principal + total_interest) / n, terms.in_multiples_of)
-    rows: list[ScheduleRow] = []
+        m = terms.in_multiples_of
+        level = _half_up(terms.principal + total_interest, n * m) * m
+    principal_col, balance_col = [], []
     balance = terms.principal
-    interest_left = total_interest
     for k in range(n):
-        interest = interest_parts[k] if k != n - 1 else interest_left
-        if terms.amortization == Amortization.EQUAL_INSTALLMENTS and k >= terms.grace_principal and k != n - 1:
-            principal = min(balance, max(level - interest, 0))
+        if k == n - 1:
+            principal = balance
+        elif level is not None and k >= terms.grace_principal:
+            principal = min(balance, max(level - interest_col[k], 0))
         else:
-            principal = principal_parts[k] if k != n - 1 else balance
-        interest_left -= interest
+            principal = principal_parts[k]
         balance -= principal
-        fees = terms.installment_fee
-        rows.append(
-            ScheduleRow(
-                first_number + k,
-                dates[k],
-                (dates[k] - starts[k]).days,
-                principal,
-                interest,
-                fees,
-                principal + interest + fees,
-                balance,
-            )
-        )
+        principal_col.append(principal)
+        balance_col.append(balance)
+    g = min(terms.grace_principal, n - 1)
     return Schedule(
         terms,
-        tuple(rows),
-        rows[min(terms.grace_principal, n - 1)].principal + rows[min(terms.grace_principal, n - 1)].interest,
+        ScheduleRows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
+        principal_col[g] + interest_col[g],
     )
 
 
@@ -276,10 +409,10 @@ def _bullet(terms: LoanTerms, first_number: int) -> Schedule:
         terms.first_due or _step(terms.disbursed_on, 1, terms.repay_every, terms.frequency), terms.holidays
     )
     days = (due - terms.disbursed_on).days
-    interest = round_paise(Decimal(terms.principal) * terms.daily_rate / HUNDRED * days)
-    fees = terms.installment_fee
-    row = ScheduleRow(first_number, due, days, terms.principal, interest, fees, terms.principal + interest + fees, 0)
-    return Schedule(terms, (row,), terms.principal + interest)
+    d_num, d_den = _ratio(terms.daily_rate)
+    interest = _half_up(terms.principal * d_num * days, d_den * 100)
+    rows = ScheduleRows(first_number, [due], [days], [terms.principal], [interest], [terms.installment_fee], [0])
+    return Schedule(terms, rows, terms.principal + interest)
 
 
 # ----------------------------------------------------------------------------------------- changes

@@ -40,7 +40,8 @@ def test_largest_remainder_sums_back(total: int, weights: list[int]) -> None:
 def test_allocation_conserves_money(amount: int, dues: list[tuple[int, int]]) -> None:
     result = allocate(amount, [Due(i + 1, a, b) for i, (a, b) in enumerate(dues)])
     assert result.interest + result.principal + result.excess == amount
-    for part, (interest_due, principal_due) in zip(result.parts, dues, strict=False):
+    for part in result.parts:
+        interest_due, principal_due = dues[part.number - 1]
         assert part.interest <= interest_due and part.principal <= principal_due
     txn = ledger.repayment(amount, result)
     assert sum(leg.amount for leg in txn.legs) == 0

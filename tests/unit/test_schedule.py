@@ -237,3 +237,16 @@ def test_unknown_option_and_float_are_refused() -> None:
         terms(principal=1000.5)
     with pytest.raises(TypeError):
         terms(annual_rate=12.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(OPTIONS, st.integers(0, 2))
+def test_fast_path_equals_general_path(opts: dict, grace: int) -> None:
+    """Regular schedules take a fast path; a holiday after the last due date forces the general one,
+    which must give the same schedule to the paisa and to the day."""
+    grace = min(grace, opts["installments"] - 1)
+    plain = terms(**opts, grace_principal=grace)
+    forced = replace(plain, holidays=frozenset({date(2200, 1, 1)}))
+    fast, general = S.generate(plain), S.generate(forced)
+    assert fast.emi == general.emi
+    assert list(fast.rows) == list(general.rows)
