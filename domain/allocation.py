@@ -30,9 +30,9 @@ Published sources for the order (Apache Fineract "loan transaction processing st
   IN_ADVANCE_PRINCIPAL`` with vertical processing; unlike Fineract, "in advance" here pays principal only;
 * ``Processing.HORIZONTAL`` with the default component order is Fineract's **"Penalties, Fees,
   Interest, Principal order"** (code ``mifos-standard-strategy``), installment by installment;
-* ``component_order=(FEES, INTEREST, PRINCIPAL, PENAL)`` style orders cover the other named
-  strategies (e.g. "Interest, Principal, Penalties, Fees Order",
-  ``interest-principal-penalties-fees-order-strategy``); Fineract's ``rbi-india-strategy``
+* other component orders (``overdue_order`` / ``current_order``) cover the other named strategies, e.g.
+  ``(INTEREST, PRINCIPAL, PENAL, FEES)`` horizontal ≈ "Interest, Principal, Penalties, Fees Order"
+  (``interest-principal-penalties-fees-order-strategy``); Fineract's ``rbi-india-strategy``
   ("Overdue/Due Fee/Int,Principal") is horizontal with fees → interest → principal.
 """
 
