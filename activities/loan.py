@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from temporalio import activity
@@ -42,20 +42,23 @@ from db.models import (
 from db.session import Database
 from domain import ledger, schedule
 from domain.money import format_inr
-from domain.repayment import Allocation, AllocationResult
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import (
     AgreementOutcome,
     AgreementRequest,
     AgreementResult,
     BureauResult,
+    DelinquencyRecord,
     DisbursalRequest,
     DisbursalResult,
     DisbursedRecord,
+    InstallmentState,
     KycResult,
     OverdueRecord,
     PaymentLinkRequest,
+    PaymentPart,
     PaymentRecord,
+    PenalLevy,
     ProviderRequest,
     StatusChange,
 )
@@ -79,6 +82,21 @@ def _post(session: Session, loan_id: str, key: str, txn: ledger.Transaction) -> 
         return False
     session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
     return True
+
+
+def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:
+    return RepaymentInstallment(
+        loan_id=loan_id,
+        installment_no=inst.number,
+        due_at=inst.due_at,
+        due_date=inst.due_date,
+        days=inst.days,
+        principal=inst.principal,
+        interest=inst.interest,
+        fees=inst.fees,
+        total=inst.principal + inst.interest + inst.fees,
+        balance_after=balance_after,
+    )
 
 
 class LoanActivities:
@@ -353,23 +371,18 @@ class LoanActivities:
     @activity.defn
     async def record_disbursal(self, rec: DisbursedRecord) -> None:
         def write(session: Session) -> None:
-            if not _post(session, rec.loan_id, rec.ledger_key, ledger.disbursal(rec.amount)):
+            txn = ledger.disbursal_with_deductions(
+                rec.amount,
+                upfront_fees=rec.upfront_fees,
+                upfront_fees_gst=rec.upfront_fees_gst,
+                third_party=rec.third_party,
+            )
+            if not _post(session, rec.loan_id, rec.ledger_key, txn):
                 return
+            balance = rec.amount
             for inst in rec.installments:
-                session.add(
-                    RepaymentInstallment(
-                        loan_id=rec.loan_id,
-                        installment_no=inst.number,
-                        due_at=inst.due_at,
-                        due_date=inst.due_date,
-                        days=inst.days,
-                        principal=inst.principal,
-                        interest=inst.interest,
-                        fees=inst.fees,
-                        total=inst.principal + inst.interest + inst.fees,
-                        balance_after=rec.amount - sum(i.principal for i in rec.installments[: inst.number]),
-                    )
-                )
+                balance -= inst.principal
+                session.add(_installment_row(rec.loan_id, inst, balance))
             session.execute(
                 update(Disbursal)
                 .where(Disbursal.transfer_id == rec.transfer_id)
@@ -391,22 +404,41 @@ class LoanActivities:
     # ------------------------------------------------------------------ repayment
     @activity.defn
     async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
+        """An ACTIVE link for exactly the amount now due on the installment. A link for another amount
+        (a penal charge was levied, or a part-payment made) is superseded; a paid one is left as it is."""
+
+        superseded: list[str] = []
+
         def existing(session: Session) -> PaymentLink | None:
-            return session.scalars(
-                select(PaymentLink).where(
-                    PaymentLink.loan_id == req.loan_id, PaymentLink.installment_no == req.installment_no
-                )
-            ).first()
+            links = session.scalars(
+                select(PaymentLink)
+                .where(PaymentLink.loan_id == req.loan_id, PaymentLink.installment_no == req.installment_no)
+                .with_for_update()
+            ).all()
+            match = None
+            for link in links:
+                if link.amount == req.amount and link.status == "ACTIVE":
+                    match = link
+                elif link.status == "ACTIVE":
+                    link.status = "SUPERSEDED"
+                    superseded.append(link.link_id)
+            return match
 
         found = await self._tx(existing)
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        gateway = providers.build("payments", brand.config, self.http)
+        for link_id in superseded:
+            try:  # a customer must not pay a stale amount; if the gateway refuses, a payment is still applied
+                await gateway.cancel_payment_link(link_id)
+            except Exception as exc:  # noqa: BLE001
+                activity.logger.warning("could not cancel superseded link %s: %s", link_id, exc)
         if found is not None:
             return found.url
-        loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:
-            gateway = providers.build("payments", brand.config, self.http)
             link = await gateway.create_payment_link(
                 amount=req.amount,
-                reference_id=f"{loan.id}:{req.installment_no}",
+                # the gateway keeps reference ids unique, so a retried call returns the same link
+                reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
                 description=f"{brand.name} loan installment {req.installment_no}",
                 customer_phone=customer.phone,
                 notes={"loan_id": loan.id, "installment_no": req.installment_no},
@@ -426,7 +458,7 @@ class LoanActivities:
                     url=link.url,
                     amount=req.amount,
                 )
-                .on_conflict_do_nothing(index_elements=["loan_id", "installment_no"])
+                .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount"])
             )
 
         await self._tx(write)
@@ -436,7 +468,8 @@ class LoanActivities:
     async def record_payment(self, rec: PaymentRecord) -> None:
         def write(session: Session) -> None:
             pay = rec.payment
-            allocation = AllocationResult([Allocation(n, i, p) for n, i, p in rec.allocations], rec.excess)
+            parts = rec.parts or [PaymentPart(n, interest=i, principal=p) for n, i, p in rec.allocations]
+            totals = {k: sum(getattr(p, k) for p in parts) for k in ("penal", "fees", "interest", "principal")}
             inserted = session.execute(
                 insert(PaymentTransaction)
                 .values(
@@ -444,8 +477,11 @@ class LoanActivities:
                     gateway=pay.gateway,
                     gateway_payment_id=pay.payment_id,
                     amount=pay.amount,
-                    principal_part=allocation.principal,
-                    interest_part=allocation.interest,
+                    principal_part=totals["principal"] + rec.advance_principal,
+                    interest_part=totals["interest"],
+                    fees_part=totals["fees"],
+                    penal_part=totals["penal"],
+                    advance_part=rec.advance_principal,
                     excess_part=rec.excess,
                 )
                 .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
@@ -453,14 +489,28 @@ class LoanActivities:
             ).scalar_one_or_none()
             if inserted is None:
                 return  # this payment id was already applied
-            _post(
-                session,
-                rec.loan_id,
-                f"payment:{pay.gateway}:{pay.payment_id}",
-                ledger.repayment(pay.amount, allocation),
+            if pay.link_id:
+                session.execute(
+                    update(PaymentLink)
+                    .where(PaymentLink.link_id == pay.link_id, PaymentLink.loan_id == rec.loan_id)
+                    .values(status="PAID")
+                )
+            key = f"payment:{pay.gateway}:{pay.payment_id}"
+            if totals["fees"]:  # installment fees are recognised when collected
+                _post(session, rec.loan_id, f"{key}:fees", ledger.fee_charge(totals["fees"]))
+            # Interest on the cash basis (credited to income when collected); the penal receivable was
+            # raised when the charge was levied.
+            txn = ledger.repayment_split(
+                principal=totals["principal"] + rec.advance_principal,
+                interest=totals["interest"],
+                fees=totals["fees"],
+                penal=totals["penal"],
+                excess=rec.excess,
+                accrued_interest=0,
             )
+            _post(session, rec.loan_id, key, txn)
             now = datetime.now(UTC)
-            for part in allocation.parts:
+            for part in parts:
                 inst = session.scalars(
                     select(RepaymentInstallment)
                     .where(
@@ -468,15 +518,34 @@ class LoanActivities:
                     )
                     .with_for_update()
                 ).one()
+                inst.penal_paid += part.penal
+                inst.fees_paid += part.fees
                 inst.interest_paid += part.interest
                 inst.principal_paid += part.principal
-                if inst.interest_paid >= inst.interest and inst.principal_paid >= inst.principal:
+                if (
+                    inst.interest_paid >= inst.interest
+                    and inst.principal_paid >= inst.principal
+                    and inst.fees_paid >= inst.fees
+                    and inst.penal_paid >= inst.penal
+                ):
                     inst.status, inst.paid_at = "PAID", now
                     session.execute(
                         update(PaymentLink)
                         .where(PaymentLink.loan_id == rec.loan_id, PaymentLink.installment_no == part.number)
                         .values(status="PAID")
                     )
+            if rec.rescheduled_from is not None:
+                # An advance to principal re-amortised the future: replace those rows.
+                session.execute(
+                    delete(RepaymentInstallment).where(
+                        RepaymentInstallment.loan_id == rec.loan_id,
+                        RepaymentInstallment.installment_no >= rec.rescheduled_from,
+                    )
+                )
+                balance = rec.outstanding_principal
+                for inst_state in rec.rescheduled:
+                    balance -= inst_state.principal
+                    session.add(_installment_row(rec.loan_id, inst_state, balance))
             session.execute(
                 update(Loan)
                 .where(Loan.id == rec.loan_id)
@@ -486,6 +555,31 @@ class LoanActivities:
                     total_collected=Loan.total_collected + pay.amount,
                 )
             )
+
+        await self._tx(write)
+
+    @activity.defn
+    async def levy_penal(self, levy: PenalLevy) -> None:
+        """A penal charge on an overdue installment: its own receivable, never principal or interest."""
+
+        def write(session: Session) -> None:
+            if not _post(session, levy.loan_id, levy.key, ledger.penal_charge(levy.amount)):
+                return
+            session.execute(
+                update(RepaymentInstallment)
+                .where(
+                    RepaymentInstallment.loan_id == levy.loan_id,
+                    RepaymentInstallment.installment_no == levy.installment_no,
+                )
+                .values(penal=RepaymentInstallment.penal + levy.amount)
+            )
+
+        await self._tx(write)
+
+    @activity.defn
+    async def record_delinquency(self, rec: DelinquencyRecord) -> None:
+        def write(session: Session) -> None:
+            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(dpd=rec.dpd, asset_class=rec.asset_class))
 
         await self._tx(write)
 
@@ -516,4 +610,6 @@ class LoanActivities:
             self.ensure_payment_link,
             self.record_payment,
             self.mark_overdue,
+            self.levy_penal,
+            self.record_delinquency,
         ]

@@ -37,4 +37,70 @@ def loan_terms(session: Session, product: LoanProduct, amount: int, tenure: int)
         grace_interest=product.grace_interest,
         daily_rate=str(product.daily_rate) if product.daily_rate is not None else None,
         holidays=brand_holidays(session, product.brand_id, since=date.today()),
+        **upfront_deductions(product, amount),
     )
+
+
+def upfront_deductions(product: LoanProduct, amount: int) -> dict:
+    """The product's upfront charges on ``amount`` as the disbursal ledger posting needs them."""
+    from domain import ledger
+    from domain.charges import ChargeKind, KfsHead, charge_config_from_dict, compute_upfront_charges
+
+    charges = compute_upfront_charges(amount, charge_config_from_dict(product.charges))
+    third_party: dict[str, int] = {}
+    for line in charges.lines:
+        if line.kind == ChargeKind.THIRD_PARTY:
+            account = (
+                ledger.INSURANCE_PREMIUM_PAYABLE if line.kfs_head == KfsHead.INSURANCE else ledger.THIRD_PARTY_PAYABLE
+            )
+            third_party[account] = third_party.get(account, 0) + line.amount
+    return {
+        "upfront_fees": charges.lender_fees + charges.other,
+        "upfront_fees_gst": charges.gst,
+        "third_party": third_party,
+        "net_disbursed": charges.net_disbursed,
+    }
+
+
+def preview_for(
+    session: Session,
+    product: LoanProduct,
+    amount: int,
+    tenure: int,
+    disbursed_on: date,
+    *,
+    with_kfs: bool = False,
+    loan_account_no: str | None = None,
+) -> dict:
+    """Schedule preview (and optionally the Key Fact Statement) for ``amount`` over ``tenure`` on
+    ``product``, as if disbursed on ``disbursed_on``. Bounds are the product's."""
+    from domain import rules
+    from domain import schedule as engine
+    from domain.charges import charge_config_from_dict, compute_upfront_charges
+    from domain.kfs import build_kfs
+    from domain.preview import schedule_preview
+
+    rules.check_application(
+        amount,
+        tenure,
+        rules.ProductBounds(product.min_amount, product.max_amount, product.min_tenure, product.max_tenure),
+    )
+    terms = loan_terms(session, product, amount, tenure)
+    plan = engine.generate(terms.schedule_terms(disbursed_on))
+    config = charge_config_from_dict(product.charges)
+    charges = compute_upfront_charges(amount, config)
+    out = schedule_preview(plan, charges)
+    out["product"] = {
+        "code": product.code,
+        "name": product.name,
+        "annualRateBps": product.annual_rate_bps,
+        "repayEvery": product.repay_every,
+        "repayUnit": product.repay_unit,
+        "interestMethod": product.interest_method,
+        "amortization": product.amortization,
+    }
+    if with_kfs:
+        out["kfs"] = build_kfs(
+            plan, charges, config=config, loan_account_no=loan_account_no, issued_on=disbursed_on
+        ).as_dict()
+    return out

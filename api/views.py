@@ -74,7 +74,9 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
             "interestPaise": r.interest,
             "totalPaise": r.total,
             "balanceAfterPaise": r.balance_after,
-            "paidPaise": r.principal_paid + r.interest_paid,
+            "penalPaise": r.penal,
+            "paidPaise": r.principal_paid + r.interest_paid + r.fees_paid + r.penal_paid,
+            "duePaise": r.total + r.penal - (r.principal_paid + r.interest_paid + r.fees_paid + r.penal_paid),
             "status": r.status,
             "paidAt": _iso(r.paid_at),
         }
@@ -97,7 +99,7 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
     link = session.scalars(
         select(PaymentLink)
         .where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE")
-        .order_by(PaymentLink.installment_no)
+        .order_by(PaymentLink.installment_no, PaymentLink.created_at.desc())
     ).first()
     out["paymentLink"] = (
         None

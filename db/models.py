@@ -159,6 +159,12 @@ class Loan(Base):
     credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     outstanding_principal: Mapped[int] = mapped_column(BigInteger, default=0)
     total_collected: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Upfront charges frozen at application (domain.charges) and what reaches the borrower's bank.
+    upfront_charges: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    net_disbursed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    apr: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)  # percent, RBI KFS method
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    asset_class: Mapped[str] = mapped_column(String(10), default="STANDARD")  # STANDARD / SMA-0..2 / NPA
     disbursed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     disbursal_utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
     next_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -253,6 +259,9 @@ class RepaymentInstallment(Base):
     balance_after: Mapped[int] = mapped_column(BigInteger)
     principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    penal: Mapped[int] = mapped_column(BigInteger, default=0)  # penal charges levied (never principal)
+    penal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / OVERDUE / PAID
     paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
@@ -267,9 +276,10 @@ class PaymentLink(Base):
     link_id: Mapped[str] = mapped_column(String(80), unique=True)
     url: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # ACTIVE / PAID / SUPERSEDED
     created_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
+    # One link per amount due on an installment: a penal charge or a part-payment changes the amount.
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no", "amount"),)
 
 
 class PaymentTransaction(Base):
@@ -283,6 +293,9 @@ class PaymentTransaction(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     principal_part: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    penal_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    advance_part: Mapped[int] = mapped_column(BigInteger, default=0)  # advance to principal (prepayment)
     excess_part: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(20), default="SUCCESS")
     collected_at: Mapped[datetime] = created()

@@ -51,10 +51,33 @@ _TOL = Decimal("1e-40")
 _MAX_ITER = 500
 _SIGNIFICANT = 30
 # bracket scan, per-period (or per-unit) rates; the first sign change at or above 0 wins, then below 0
-_GRID = tuple(Decimal(s) for s in (
-    "-0.999999", "-0.99", "-0.9", "-0.5", "-0.2", "-0.05", "0", "0.001", "0.005", "0.01", "0.02", "0.05",
-    "0.1", "0.2", "0.5", "1", "2", "5", "10", "100", "1000", "1000000",
-))
+_GRID = tuple(
+    Decimal(s)
+    for s in (
+        "-0.999999",
+        "-0.99",
+        "-0.9",
+        "-0.5",
+        "-0.2",
+        "-0.05",
+        "0",
+        "0.001",
+        "0.005",
+        "0.01",
+        "0.02",
+        "0.05",
+        "0.1",
+        "0.2",
+        "0.5",
+        "1",
+        "2",
+        "5",
+        "10",
+        "100",
+        "1000",
+        "1000000",
+    )
+)
 
 
 class AprMethod(StrEnum):
@@ -98,7 +121,7 @@ def _value_and_slope(x: Decimal, flows: Sequence[Decimal], exponents: Sequence[D
     for c, e in zip(flows, exponents, strict=True):
         if c == 0:
             continue
-        discounted = c * (base ** -e if e == e.to_integral_value() else (-e * log_base).exp())
+        discounted = c * (base**-e if e == e.to_integral_value() else (-e * log_base).exp())
         value += discounted
         slope -= e * discounted
     return value, slope / base
@@ -181,8 +204,12 @@ def irr(flows: Sequence[int | Decimal]) -> Decimal:
     return _round_sig(x)
 
 
-def xirr(dated_flows: Sequence[tuple[date, int | Decimal]], *, periods_per_year: Decimal | int | None = None,
-         days_in_year: int = 365) -> Decimal:
+def xirr(
+    dated_flows: Sequence[tuple[date, int | Decimal]],
+    *,
+    periods_per_year: Decimal | int | None = None,
+    days_in_year: int = 365,
+) -> Decimal:
     """Annual rate of return of flows on arbitrary dates, as a fraction, 30 significant digits.
 
     Time is actual days from the first flow's date, t/``days_in_year`` years (actual/365 fixed by default).
@@ -270,8 +297,13 @@ def schedule_cash_flows(schedule: Schedule, charges: UpfrontCharges | int) -> li
     return flows
 
 
-def apr_exact(schedule: Schedule, charges: UpfrontCharges | int, *, method: AprMethod | str = AprMethod.AUTO,
-              days_in_year: int = 365) -> Decimal:
+def apr_exact(
+    schedule: Schedule,
+    charges: UpfrontCharges | int,
+    *,
+    method: AprMethod | str = AprMethod.AUTO,
+    days_in_year: int = 365,
+) -> Decimal:
     """The APR in percent, unrounded (30 significant digits), of ``schedule`` on the net disbursed amount.
 
     RBI KFS circular (15 April 2024) Annex B: IRR of the flows on the net disbursed amount, reducing
@@ -306,8 +338,13 @@ def quantize_apr(percent: Decimal) -> Decimal:
     return percent.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def apr(schedule: Schedule, charges: UpfrontCharges | int, *, method: AprMethod | str = AprMethod.AUTO,
-        days_in_year: int = 365) -> Decimal:
+def apr(
+    schedule: Schedule,
+    charges: UpfrontCharges | int,
+    *,
+    method: AprMethod | str = AprMethod.AUTO,
+    days_in_year: int = 365,
+) -> Decimal:
     """The KFS APR in percent, 2 decimal places ROUND_HALF_UP (e.g. ``Decimal("17.07")``); see
     ``apr_exact`` for the convention (RBI KFS circular of 15 April 2024, Annex B)."""
     return quantize_apr(apr_exact(schedule, charges, method=method, days_in_year=days_in_year))

@@ -507,3 +507,68 @@ __all__ = [
     "levy_penal_charges",
     "penal_charge",
 ]
+
+
+def _decimal_field(value: object, field_name: str) -> Decimal:
+    """A percent from configuration JSON: a string or an int (a JSON float is read via its shortest repr)."""
+    if isinstance(value, bool):
+        raise ValidationError("must be a number", field=field_name)
+    try:
+        return Decimal(str(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+    except Exception as exc:  # decimal.InvalidOperation, TypeError
+        raise ValidationError(f"not a number: {value!r}", field=field_name) from exc
+
+
+def charge_config_from_dict(data: dict | None) -> ChargeConfig:
+    """A product's charge configuration as stored (JSON): amounts in integer paise, percents as strings.
+
+    ``{"upfront": [{"name": "Processing fee", "kind": "LENDER_FEE", "percent": "2", "minimum": 50000,
+    "kfs_head": "PROCESSING_FEE"}, {"name": "Insurance", "kind": "THIRD_PARTY", "flat": 120000}],
+    "gst_percent": "18", "penal": {"basis": "PERCENT_PER_ANNUM", "annual_percent": "24"},
+    "bounce_charge": 50000, "foreclosure_percent": "2", "cooling_off_days": 3}``
+    """
+    data = dict(data or {})
+    known = {
+        "upfront",
+        "gst_percent",
+        "penal",
+        "other_penal",
+        "bounce_charge",
+        "foreclosure_percent",
+        "switching_charges",
+        "other_contingent",
+        "cooling_off_days",
+    }
+    unknown = set(data) - known
+    if unknown:
+        raise ValidationError(f"unknown charge settings: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    upfront = []
+    for i, raw in enumerate(data.get("upfront") or []):
+        if not isinstance(raw, dict):
+            raise ValidationError("each upfront charge is an object", field=f"upfront.{i}")
+        spec = dict(raw)
+        if spec.get("percent") is not None:
+            spec["percent"] = _decimal_field(spec["percent"], f"upfront.{i}.percent")
+        try:
+            upfront.append(FeeSpec(**spec))
+        except TypeError as exc:
+            raise ValidationError(f"bad upfront charge: {exc}", field=f"upfront.{i}") from exc
+    penal = None
+    if data.get("penal"):
+        raw = dict(data["penal"])
+        if "annual_percent" in raw:
+            raw["annual_percent"] = _decimal_field(raw["annual_percent"], "penal.annual_percent")
+        try:
+            penal = PenalChargeSpec(**raw)
+        except TypeError as exc:
+            raise ValidationError(f"bad penal charge: {exc}", field="penal") from exc
+    kwargs: dict = {"upfront": tuple(upfront), "penal": penal}
+    for name in ("gst_percent", "foreclosure_percent"):
+        if data.get(name) is not None:
+            kwargs[name] = _decimal_field(data[name], name)
+    for name in ("other_penal", "bounce_charge", "switching_charges", "cooling_off_days"):
+        if data.get(name) is not None:
+            kwargs[name] = data[name]
+    if data.get("other_contingent"):
+        kwargs["other_contingent"] = tuple(data["other_contingent"])
+    return ChargeConfig(**kwargs)

@@ -95,8 +95,9 @@ class FloatingRateInfo:
             if not isinstance(value, Decimal):
                 raise ValidationError("must be a Decimal percent", field=name)
         if not isinstance(self.reset_periodicity_months, int) or self.reset_periodicity_months <= 0:
-            raise ValidationError("reset periodicity must be a positive number of months",
-                                  field="reset_periodicity_months")
+            raise ValidationError(
+                "reset periodicity must be a positive number of months", field="reset_periodicity_months"
+            )
 
     @property
     def final_rate(self) -> Decimal:
@@ -234,10 +235,24 @@ class KeyFactStatement:
             "issued_on": self.issued_on.isoformat() if self.issued_on else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
         }
-        for key in ("sanctioned_amount", "installment_amount", "total_interest", "processing_fees",
-                    "insurance_charges", "valuation_fees", "other_charges", "gst", "upfront_charges",
-                    "payable_to_re", "payable_to_third_party", "net_disbursed", "recurring_fees",
-                    "total_amount_payable", "total_amount_payable_incl_upfront", "total_cost_of_credit"):
+        for key in (
+            "sanctioned_amount",
+            "installment_amount",
+            "total_interest",
+            "processing_fees",
+            "insurance_charges",
+            "valuation_fees",
+            "other_charges",
+            "gst",
+            "upfront_charges",
+            "payable_to_re",
+            "payable_to_third_party",
+            "net_disbursed",
+            "recurring_fees",
+            "total_amount_payable",
+            "total_amount_payable_incl_upfront",
+            "total_cost_of_credit",
+        ):
             _money(out, key, getattr(self, key))
         if self.floating_rate is None:
             out["floating_rate"] = None
@@ -254,9 +269,14 @@ class KeyFactStatement:
             }
         fees = []
         for item in self.fees:
-            row: dict[str, Any] = {"name": item.name, "head": item.head.value, "kind": item.kind.value,
-                                   "payable_to": item.payable_to.value, "recurrence": item.recurrence.value,
-                                   "basis": item.basis}
+            row: dict[str, Any] = {
+                "name": item.name,
+                "head": item.head.value,
+                "kind": item.kind.value,
+                "payable_to": item.payable_to.value,
+                "recurrence": item.recurrence.value,
+                "basis": item.basis,
+            }
             _money(row, "amount", item.amount)
             fees.append(row)
         out["fees"] = fees
@@ -325,16 +345,31 @@ def _term_text(schedule: Schedule, term_days: int) -> str:
 
 def _fee_items(charges: UpfrontCharges, schedule: Schedule) -> tuple[FeeItem, ...]:
     items = [
-        FeeItem(line.name, line.kfs_head, line.kind,
-                PayableTo.THIRD_PARTY if line.kind == ChargeKind.THIRD_PARTY else PayableTo.RE,
-                Recurrence.ONE_TIME, line.amount, line.basis)
+        FeeItem(
+            line.name,
+            line.kfs_head,
+            line.kind,
+            PayableTo.THIRD_PARTY if line.kind == ChargeKind.THIRD_PARTY else PayableTo.RE,
+            Recurrence.ONE_TIME,
+            line.amount,
+            line.basis,
+        )
         for line in charges.lines
     ]
     fees = [r.fees for r in schedule.rows if r.fees]
     if fees:
         per = max(fees, key=fees.count)  # the usual per-installment fee (first of the most common)
-        items.append(FeeItem("Installment fee", KfsHead.OTHER, ChargeKind.LENDER_FEE, PayableTo.RE,
-                             Recurrence.RECURRING, per, "per instalment"))
+        items.append(
+            FeeItem(
+                "Installment fee",
+                KfsHead.OTHER,
+                ChargeKind.LENDER_FEE,
+                PayableTo.RE,
+                Recurrence.RECURRING,
+                per,
+                "per instalment",
+            )
+        )
     return tuple(items)
 
 
@@ -409,8 +444,18 @@ def build_kfs(
     rows = []
     outstanding = terms.principal
     for r in schedule.rows:
-        rows.append(RepaymentRow(r.number, r.due_date, outstanding, r.principal, r.interest, r.fees,
-                                 r.principal + r.interest + r.fees, r.balance))
+        rows.append(
+            RepaymentRow(
+                r.number,
+                r.due_date,
+                outstanding,
+                r.principal,
+                r.interest,
+                r.fees,
+                r.principal + r.interest + r.fees,
+                r.balance,
+            )
+        )
         outstanding = r.balance
 
     first, last = schedule.rows[0], schedule.rows[-1]

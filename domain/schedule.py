@@ -13,13 +13,18 @@ Conventions (Apache Fineract's loan product options; see ``domain.product``):
 * DAILY interest: balance × annual × days / days-in-year, where ACTUAL days-in-year splits each period
   over the calendar years it spans (366 in a leap year), and a 30-day month counts days 30/360-style.
 * EQUAL_INSTALLMENTS solves the EMI with the periodic rate, P·r·(1+r)^n / ((1+r)^n − 1), rounded
-  half-up to ``in_multiples_of``; EQUAL_PRINCIPAL spreads principal evenly (largest remainder). FLAT
+  half-up to ``in_multiples_of``; EQUAL_PRINCIPAL charges principal ÷ n (half-up to the paisa) per
+  installment and the last takes the rest, as Fineract does. FLAT
   computes interest once on the original principal for the whole term and spreads it evenly.
 * Grace on principal: the first G periods are interest only and the EMI amortises over n − G.
   Grace on interest: no interest is due in the first G periods; it is carried and falls due with the first
   installment after the grace.
 * Every amount is rounded half-up to the paisa; the last installment takes whatever balance is left, so
   principal parts sum to the principal exactly.
+* ACTUAL days-in-year means the real length of each calendar year (366 in a leap year), each day counted
+  in the year it falls in. Fineract's older (cumulative) engine reads ACTUAL as a fixed 365: use 365 to
+  reproduce its schedules. Fineract's newer (progressive) engine also solves the EMI from each period's
+  own daily rate; this engine solves it from the nominal periodic rate (see tests/unit/test_fineract_vectors.py).
 * The daily-rate bullet (``daily_rate``): simple interest principal × rate × days, one repayment.
 """
 
@@ -249,7 +254,7 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
     rate = Decimal(r_num) / Decimal(r_den)
     installment = fixed_emi if fixed_emi is not None else emi(terms.principal, rate, amortizing, terms.in_multiples_of)
     equal_principal = (
-        split_largest_remainder(terms.principal, [1] * amortizing)
+        _equal_principal_parts(terms.principal, amortizing)
         if terms.amortization == Amortization.EQUAL_PRINCIPAL
         else None
     )
@@ -300,6 +305,18 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
     )
 
 
+def _equal_principal_parts(principal: int, count: int) -> list[int]:
+    """EQUAL_PRINCIPAL as Fineract does it: principal ÷ n rounded half-up to the paisa for every installment
+    but the last, which takes what is left (never more than the balance)."""
+    part = _half_up(principal, count)
+    parts, left = [], principal
+    for _ in range(count - 1):
+        step = min(part, left)
+        parts.append(step)
+        left -= step
+    return [*parts, left]
+
+
 def _calendar(terms: LoanTerms) -> tuple[list[date], list[int]]:
     """Due dates and the days of each period (holiday-shifted)."""
     dates = due_dates_for(terms)
@@ -326,7 +343,7 @@ def _regular(terms: LoanTerms, fixed_emi: int | None, first_number: int) -> Sche
         add_i((balance * two_num + r_den) // two_den)
         add_b(balance)
     if terms.amortization == Amortization.EQUAL_PRINCIPAL:
-        for part in split_largest_remainder(balance, [1] * amortizing):
+        for part in _equal_principal_parts(balance, amortizing):
             add_i((balance * two_num + r_den) // two_den)
             balance -= part
             add_p(part)
@@ -529,3 +546,35 @@ def reschedule(
     if annual_rate is not None:
         terms = replace(terms, annual_rate=annual_rate)
     return generate(terms, first_number=installments_paid + 1)
+
+
+def reamortize(
+    terms: LoanTerms,
+    *,
+    balance: int,
+    anchor: date,
+    next_due: date,
+    remaining: int,
+    current_emi: int,
+    mode: PrepaymentMode | str,
+    first_number: int,
+) -> Schedule:
+    """The rest of a loan after an advance payment to principal: ``balance`` outstanding from ``anchor``
+    (the last settled due date), next due on ``next_due``, at most ``remaining`` installments.
+    REDUCE_TENURE keeps ``current_emi`` and drops installments from the end; REDUCE_EMI keeps the count."""
+    if balance <= 0:
+        raise ValidationError("nothing left to re-amortise", field="balance")
+    mode = PrepaymentMode(mode)
+    rest = replace(
+        terms,
+        principal=balance,
+        installments=remaining,
+        disbursed_on=anchor,
+        first_due=next_due,
+        grace_principal=0,
+        grace_interest=0,
+    )
+    if mode == PrepaymentMode.REDUCE_EMI:
+        return generate(rest, first_number=first_number)
+    count = _installments_for(balance, periodic_rate(rest), current_emi, remaining)
+    return generate(replace(rest, installments=count), fixed_emi=current_emi, first_number=first_number)

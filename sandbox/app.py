@@ -211,8 +211,16 @@ def create_app(
         amount = body.get("amount")
         if not isinstance(amount, int) or amount <= 0:
             raise HTTPException(400, "amount must be a positive integer (paise)")
+        for existing in state["links"].values():  # reference ids are unique, as at Razorpay
+            if body.get("reference_id") and existing.get("reference_id") == body["reference_id"]:
+                return {
+                    "id": existing["id"],
+                    "short_url": f"{base(request)}/razorpay/pay/{existing['id']}",
+                    "status": existing["status"],
+                }
         link_id = new_id("plink")
         state["links"][link_id] = {
+            "reference_id": body.get("reference_id"),
             "id": link_id,
             "amount": amount,
             "notes": body.get("notes", {}),
@@ -221,6 +229,14 @@ def create_app(
             "payments": [],
         }
         return {"id": link_id, "short_url": f"{base(request)}/razorpay/pay/{link_id}", "status": "created"}
+
+    @app.post("/razorpay/payment_links/{link_id}/cancel")
+    async def cancel_link(link_id: str) -> dict:
+        link = state["links"].get(link_id) or _missing("payment link")
+        if link["status"] == "paid":
+            raise HTTPException(400, "a paid link cannot be cancelled")
+        link["status"] = "cancelled"
+        return {"id": link_id, "status": "cancelled"}
 
     @app.get("/razorpay/pay/{link_id}", response_class=HTMLResponse)
     def pay_page(link_id: str) -> str:
@@ -234,6 +250,8 @@ def create_app(
     async def pay(link_id: str, amount: int | None = None) -> dict:
         """Capture a payment on the link (the full amount unless ``amount`` paise is given)."""
         link = state["links"].get(link_id) or _missing("payment link")
+        if link["status"] == "cancelled":
+            raise HTTPException(400, "this payment link was cancelled")
         paid = amount or link["amount"]
         payment_id = new_id("pay")
         link["payments"].append(payment_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from domain import product
 
@@ -31,10 +32,32 @@ class InstallmentState:
     due_date: date | None = None  # the calendar due date on the schedule
     days: int = 0
     fees: int = 0
+    fees_paid: int = 0
+    penal: int = 0  # penal charges levied on this installment (a charge, never principal)
+    penal_paid: int = 0
+    penal_accrued_to: date | None = None  # percent-basis penal computed up to this day
 
     @property
     def paid(self) -> bool:
-        return self.principal_paid >= self.principal and self.interest_paid >= self.interest
+        return (
+            self.principal_paid >= self.principal
+            and self.interest_paid >= self.interest
+            and self.fees_paid >= self.fees
+            and self.penal_paid >= self.penal
+        )
+
+    @property
+    def remaining(self) -> int:
+        return (
+            self.principal
+            - self.principal_paid
+            + self.interest
+            - self.interest_paid
+            + self.fees
+            - self.fees_paid
+            + self.penal
+            - self.penal_paid
+        )
 
 
 @dataclass
@@ -91,6 +114,11 @@ class LoanTerms:
     grace_interest: int = 0
     daily_rate: str | None = None  # % per day, as a decimal string (daily-rate bullet loans)
     holidays: list[date] = field(default_factory=list)  # brand non-repayment dates
+    # Upfront deductions at disbursal (domain.charges): lender fees, their GST, pass-through charges.
+    upfront_fees: int = 0
+    upfront_fees_gst: int = 0
+    third_party: dict[str, int] = field(default_factory=dict)  # ledger payable account → paise
+    net_disbursed: int | None = None  # what reaches the borrower's bank; None = the whole amount
 
     def schedule_terms(self, disbursed_on: date) -> product.LoanTerms:
         """The engine's terms for a loan disbursed on ``disbursed_on``."""
@@ -124,6 +152,10 @@ class LoanPolicy:
     esign_provider: str = "signzy"
     disbursal_provider: str = "idfc"
     payment_provider: str = "razorpay"
+    allocation: dict[str, Any] = field(default_factory=dict)  # domain.allocation.AllocationConfig fields
+    penal: dict[str, Any] | None = None  # domain.charges.PenalChargeSpec fields (percents as strings)
+    prepayment_mode: str = "REDUCE_TENURE"  # what an advance to principal does to the schedule
+    npa_days: int = 90
 
 
 @dataclass
@@ -133,6 +165,8 @@ class ServicingState:
     processed_payments: list[str] = field(default_factory=list)
     total_collected: int = 0
     excess: int = 0
+    asset_class: str = "STANDARD"
+    dpd: int = 0
 
 
 @dataclass
@@ -234,6 +268,9 @@ class DisbursedRecord:
     disbursed_at: datetime
     installments: list[InstallmentState]
     ledger_key: str
+    upfront_fees: int = 0
+    upfront_fees_gst: int = 0
+    third_party: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -246,13 +283,43 @@ class PaymentLinkRequest:
 
 
 @dataclass
+class PaymentPart:
+    number: int
+    penal: int = 0
+    fees: int = 0
+    interest: int = 0
+    principal: int = 0
+
+
+@dataclass
 class PaymentRecord:
     loan_id: str
     payment: PaymentEvent
-    allocations: list[tuple[int, int, int]]  # (installment_no, interest, principal)
+    allocations: list[tuple[int, int, int]]  # (installment_no, interest, principal); kept for old histories
     excess: int
     outstanding_principal: int
     next_due_at: datetime | None
+    parts: list[PaymentPart] = field(default_factory=list)
+    advance_principal: int = 0
+    # After an advance to principal the installments from this number on are replaced by ``rescheduled``.
+    rescheduled_from: int | None = None
+    rescheduled: list[InstallmentState] = field(default_factory=list)
+
+
+@dataclass
+class PenalLevy:
+    loan_id: str
+    installment_no: int
+    amount: int
+    key: str
+    reason: str
+
+
+@dataclass
+class DelinquencyRecord:
+    loan_id: str
+    dpd: int
+    asset_class: str
 
 
 @dataclass

@@ -18,11 +18,14 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain import rules, schedule
-    from domain.repayment import Due, allocate
+    from domain.allocation import AllocationConfig, InstallmentDue, allocate_payment
+    from domain.charges import PenalBasis, PenalChargeSpec, charge_config_from_dict, penal_charge
+    from domain.delinquency import assess
     from domain.status import LoanStatus
     from workflows.contracts import (
         AgreementOutcome,
         AgreementRequest,
+        DelinquencyRecord,
         DisbursalEvent,
         DisbursalRequest,
         DisbursedRecord,
@@ -33,7 +36,9 @@ with workflow.unsafe.imports_passed_through():
         OverdueRecord,
         PaymentEvent,
         PaymentLinkRequest,
+        PaymentPart,
         PaymentRecord,
+        PenalLevy,
         ProviderRequest,
         ServicingState,
         StaffAction,
@@ -182,7 +187,7 @@ class LoanWorkflow:
                     inp.brand_id,
                     inp.policy.disbursal_provider,
                     f"{key}:disbursal:{attempt}",
-                    inp.terms.amount,
+                    inp.terms.net_disbursed if inp.terms.net_disbursed is not None else inp.terms.amount,
                     f"{approver.role}:{approver.staff_email}",
                 ),
                 start_to_close_timeout=PROVIDER_TIMEOUT,
@@ -217,6 +222,9 @@ class LoanWorkflow:
                 now,
                 installments,
                 f"{key}:ledger:disbursal",
+                upfront_fees=inp.terms.upfront_fees,
+                upfront_fees_gst=inp.terms.upfront_fees_gst,
+                third_party=dict(inp.terms.third_party),
             ),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
@@ -238,24 +246,25 @@ class LoanWorkflow:
             ]
         )
         while True:
+            now = workflow.now()
+            await self._accrue_penal(now)
             await self._apply_payments()
             unpaid = [i for i in state.installments if not i.paid]
             if not unpaid:
                 workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
+                await self._record_delinquency(now)
                 return await self._end(LoanStatus.COMPLETED, "all installments paid")
             current = unpaid[0]
-            now = workflow.now()
             past_due = [i for i in unpaid if i.due_at <= now]
-            if past_due:
-                for inst in past_due:
-                    if not inst.overdue:
-                        await self._mark_overdue(inst, now)
-                if self.status != LoanStatus.OVERDUE:
-                    await self._move(LoanStatus.OVERDUE, f"installment {past_due[0].number} unpaid after due date")
-            elif self.status == LoanStatus.OVERDUE:
+            for inst in past_due:
+                if not inst.overdue:
+                    await self._mark_overdue(inst, now)
+            if past_due and self.status != LoanStatus.OVERDUE:
+                await self._move(LoanStatus.OVERDUE, f"installment {past_due[0].number} unpaid after due date")
+            elif not past_due and self.status == LoanStatus.OVERDUE:
                 await self._move(LoanStatus.DISBURSED, "arrears cleared")
-            dpd = max(0, (now - past_due[0].due_at).days) if past_due else 0
-            workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(dpd)])
+            await self._record_delinquency(now)
+            workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)])
             await workflow.execute_activity_method(
                 LoanActivities.ensure_payment_link,
                 PaymentLinkRequest(
@@ -263,7 +272,7 @@ class LoanWorkflow:
                     self.inp.brand_id,
                     self.inp.policy.payment_provider,
                     current.number,
-                    self._remaining(current),
+                    current.remaining,
                 ),
                 start_to_close_timeout=PROVIDER_TIMEOUT,
                 retry_policy=PROVIDER_RETRY,
@@ -286,14 +295,67 @@ class LoanWorkflow:
         IST after it), or every ``period_seconds`` for demo products."""
         terms = self.inp.terms
         plan = schedule.generate(terms.schedule_terms(now.astimezone(IST).date()))
-        if terms.period_seconds:
-            moments = [now + timedelta(seconds=terms.period_seconds * r.number) for r in plan.rows]
-        else:
-            moments = [datetime.combine(r.due_date + timedelta(days=1), time(0), IST) for r in plan.rows]
+        return self._states(plan.rows, now)
+
+    def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001
+        seconds = self.inp.terms.period_seconds
         return [
-            InstallmentState(r.number, at, r.principal, r.interest, due_date=r.due_date, days=r.days, fees=r.fees)
-            for r, at in zip(plan.rows, moments, strict=True)
+            InstallmentState(
+                r.number,
+                start + timedelta(seconds=seconds * r.number)
+                if seconds
+                else datetime.combine(r.due_date + timedelta(days=1), time(0), IST),
+                r.principal,
+                r.interest,
+                due_date=r.due_date,
+                days=r.days,
+                fees=r.fees,
+            )
+            for r in rows
         ]
+
+    def _penal_spec(self) -> PenalChargeSpec | None:
+        raw = self.inp.policy.penal
+        if not raw:
+            return None
+        return charge_config_from_dict({"penal": raw}).penal
+
+    async def _levy(self, inst: InstallmentState, amount: int, key: str, reason: str) -> None:
+        if amount <= 0:
+            return
+        await workflow.execute_activity_method(
+            LoanActivities.levy_penal,
+            PenalLevy(self.inp.loan_id, inst.number, amount, key, reason),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Penal charge {amount} paise, installment {inst.number}",
+        )
+        inst.penal += amount
+
+    async def _accrue_penal(self, now: datetime) -> None:
+        """Percent-per-annum penal charges on each overdue installment's unpaid principal + interest, simple,
+        for the days since last computed (RBI 2023: a charge, never added to principal or interest)."""
+        spec = self._penal_spec()
+        state = self.servicing
+        if spec is None or spec.basis != PenalBasis.PERCENT_PER_ANNUM or state is None:
+            return
+        today = now.astimezone(IST).date()
+        for inst in state.installments:
+            if not inst.overdue or inst.due_date is None:
+                continue
+            overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+            since = inst.penal_accrued_to or inst.due_date
+            days = (today - since).days
+            if overdue <= 0 or days <= 0:
+                continue
+            amount = penal_charge(spec, overdue, days)
+            await self._levy(
+                inst,
+                amount,
+                f"penal:{inst.number}:{since.isoformat()}:{today.isoformat()}",
+                f"{days} day(s) on {overdue} paise overdue",
+            )
+            inst.penal_accrued_to = today
 
     async def _apply_payments(self) -> None:
         state = self.servicing
@@ -302,18 +364,34 @@ class LoanWorkflow:
             payment = self.pending_payments.pop(0)
             if payment.payment_id in state.processed_payments:
                 continue
+            today = workflow.now().astimezone(IST).date()
+            unpaid = [i for i in state.installments if not i.paid]
             dues = [
-                Due(i.number, i.interest - i.interest_paid, i.principal - i.principal_paid)
-                for i in state.installments
-                if not i.paid
+                InstallmentDue(
+                    i.number,
+                    i.due_date or today,
+                    i.principal - i.principal_paid,
+                    i.interest - i.interest_paid,
+                    i.fees - i.fees_paid,
+                    i.penal - i.penal_paid,
+                )
+                for i in unpaid
             ]
-            result = allocate(payment.amount, dues)
+            config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
+            result = allocate_payment(payment.amount, today, dues, config)
             by_number = {i.number: i for i in state.installments}
             for part in result.parts:
-                by_number[part.number].interest_paid += part.interest
-                by_number[part.number].principal_paid += part.principal
+                inst = by_number[part.number]
+                inst.penal_paid += part.penal
+                inst.fees_paid += part.fees
+                inst.interest_paid += part.interest
+                inst.principal_paid += part.principal
+            rescheduled_from: int | None = None
+            rescheduled: list[InstallmentState] = []
+            if result.advance_principal:
+                rescheduled_from, rescheduled = self._reamortize(result.advance_principal)
             outstanding = sum(i.principal - i.principal_paid for i in state.installments)
-            unpaid = [i for i in state.installments if not i.paid]
+            left = [i for i in state.installments if not i.paid]
             await workflow.execute_activity_method(
                 LoanActivities.record_payment,
                 PaymentRecord(
@@ -322,7 +400,11 @@ class LoanWorkflow:
                     [(p.number, p.interest, p.principal) for p in result.parts],
                     result.excess,
                     outstanding,
-                    unpaid[0].due_at if unpaid else None,
+                    left[0].due_at if left else None,
+                    parts=[PaymentPart(p.number, p.penal, p.fees, p.interest, p.principal) for p in result.parts],
+                    advance_principal=result.advance_principal,
+                    rescheduled_from=rescheduled_from,
+                    rescheduled=rescheduled,
                 ),
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
@@ -331,6 +413,61 @@ class LoanWorkflow:
             state.processed_payments.append(payment.payment_id)
             state.total_collected += payment.amount
             state.excess += result.excess
+
+    def _reamortize(self, advance: int) -> tuple[int, list[InstallmentState]]:
+        """An advance to principal re-amortises the untouched future installments (product's prepayment
+        mode). Returns the first replaced number and the new installments."""
+        state = self.servicing
+        assert state is not None
+        future = [i for i in state.installments if i.principal_paid == 0 and i.interest_paid == 0 and not i.overdue]
+        settled = [i for i in state.installments if i not in future]
+        balance = sum(i.principal for i in future) - advance
+        first = future[0].number
+        if balance <= 0:  # the advance repaid every future installment
+            state.installments = settled
+            return first, []
+        anchor = settled[-1].due_date if settled and settled[-1].due_date else state.disbursed_at.date()
+        plan = schedule.reamortize(
+            self.inp.terms.schedule_terms(state.disbursed_at.astimezone(IST).date()),
+            balance=balance,
+            anchor=anchor,
+            next_due=future[0].due_date or anchor,
+            remaining=len(future),
+            current_emi=future[0].principal + future[0].interest,
+            mode=self.inp.policy.prepayment_mode,
+            first_number=first,
+        )
+        new = self._states(plan.rows, state.disbursed_at)
+        state.installments = settled + new
+        return first, new
+
+    async def _record_delinquency(self, now: datetime) -> None:
+        """DPD and RBI asset class (SMA-0/1/2, NPA with the upgrade-only-when-all-arrears-paid rule)."""
+        state = self.servicing
+        assert state is not None
+        today = now.astimezone(IST).date()
+        dues = [
+            InstallmentDue(
+                i.number,
+                i.due_date,
+                i.principal - i.principal_paid,
+                i.interest - i.interest_paid,
+                i.fees - i.fees_paid,
+                i.penal - i.penal_paid,
+            )
+            for i in state.installments
+            if not i.paid and i.due_date is not None
+        ]
+        result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days)
+        if (result.dpd, str(result.asset_class)) != (state.dpd, state.asset_class):
+            state.dpd, state.asset_class = result.dpd, str(result.asset_class)
+            await workflow.execute_activity_method(
+                LoanActivities.record_delinquency,
+                DelinquencyRecord(self.inp.loan_id, state.dpd, state.asset_class),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"DPD {state.dpd}, {state.asset_class}",
+            )
 
     async def _record_agreement(self, docket_id: str, status: str) -> None:
         await workflow.execute_activity_method(
@@ -350,10 +487,12 @@ class LoanWorkflow:
             summary=f"Installment {inst.number} overdue",
         )
         inst.overdue = True
-
-    @staticmethod
-    def _remaining(inst: InstallmentState) -> int:
-        return inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+        spec = self._penal_spec()
+        if spec is not None and spec.basis == PenalBasis.FLAT_PER_OCCURRENCE:
+            overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+            await self._levy(
+                inst, penal_charge(spec, overdue, 1), f"penal:{inst.number}:flat", "delayed payment (per occurrence)"
+            )
 
     # ---------------------------------------------------------------- helpers
     async def _move(self, to: LoanStatus, reason: str | None = None, actor: str = "system") -> None:

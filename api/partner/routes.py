@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.deps import db_session, is_uuid, temporal
+from api.products import preview_for
 from api.security import Principal, check_password, current_staff, issue_token
 from api.views import loan_detail, loan_summary
 from api.workflow_calls import staff_update
-from db.models import Brand, Loan, StaffUser
+from db.models import Brand, Loan, LoanProduct, StaffUser
 from domain.errors import AuthenticationError, NotFound
 from domain.status import LoanStatus
 from workflows.contracts import StaffAction
@@ -87,6 +89,26 @@ def list_loans(
 @router.get("/brand/{brand_id}/loans/{loan_id}")
 def get_loan(brand_id: str, loan_id: str, staff: Scoped, session: Db) -> dict:
     return loan_detail(session, _loan(session, brand_id, loan_id), staff=True)
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/schedule-preview")
+def schedule_preview(
+    brand_id: str,
+    loan_id: str,
+    staff: Scoped,
+    session: Db,
+    disbursed_on: Annotated[date | None, Query(alias="disbursedOn")] = None,
+) -> dict:
+    """The loan's schedule, charges, APR and Key Fact Statement, as if disbursed on ``disbursedOn``
+    (default: its disbursal date, or today if not yet disbursed)."""
+    loan = _loan(session, brand_id, loan_id)
+    product = session.get_one(LoanProduct, loan.product_id)
+    on = disbursed_on or (loan.disbursed_at.date() if loan.disbursed_at else date.today())
+    return {
+        "loanId": loan.id,
+        "disbursedOn": on.isoformat(),
+        **preview_for(session, product, loan.amount, loan.tenure, on, with_kfs=True, loan_account_no=loan.id),
+    }
 
 
 async def _decide(

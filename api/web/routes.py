@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities import providers
 from api.deps import db_session, is_uuid, temporal
-from api.products import loan_terms
+from api.products import loan_terms, preview_for
 from api.security import Principal, current_customer, hash_otp, issue_token, new_otp
 from api.views import loan_detail, loan_summary
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, OtpChallenge, new_id
@@ -75,6 +75,26 @@ async def _send_otp(request: Request, brand: Brand, phone: str, code: str) -> No
         )
     except Exception as exc:  # noqa: BLE001
         raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
+
+
+@router.get("/products/{product_code}/emi-preview")
+def emi_preview(
+    product_code: str,
+    session: Db,
+    brand: Annotated[str, Query(description="brand id or code", min_length=1, max_length=60)],
+    amount: Annotated[Decimal, Query(description="rupees", gt=0, max_digits=14, decimal_places=2)],
+    tenure: Annotated[int, Query(description="number of installments", gt=0, le=600)],
+) -> dict:
+    """EMI, schedule, charges, net disbursed amount and APR for a product, before applying."""
+    found = find_brand(session, brand)
+    product = session.scalars(
+        select(LoanProduct).where(
+            LoanProduct.brand_id == found.id, LoanProduct.code == product_code, LoanProduct.is_active
+        )
+    ).first()
+    if product is None:
+        raise NotFound("no such loan product", field="productCode")
+    return preview_for(session, product, to_paise(amount), tenure, date.today())
 
 
 @router.get("/brands")
@@ -209,6 +229,8 @@ async def apply(
     if active is not None:
         raise Conflict(f"loan {active.id} is still {active.status}", field="loan")
 
+    terms = loan_terms(session, product, amount, body.tenure)
+    preview = preview_for(session, product, amount, body.tenure, date.today())
     loan_id = new_id()
     loan = Loan(
         id=loan_id,
@@ -220,6 +242,9 @@ async def apply(
         tenure=body.tenure,
         annual_rate_bps=product.annual_rate_bps,
         status=LoanStatus.APPLIED.value,
+        upfront_charges=preview["charges"],
+        net_disbursed=terms.net_disbursed,
+        apr=Decimal(preview["apr"]),
     )
     session.add(loan)
     session.add(
@@ -249,8 +274,11 @@ async def apply(
                 ("payment", "payments", "razorpay"),
             )
         },
+        allocation=dict(cfg.get("allocation") or {}),
+        penal=(product.charges or {}).get("penal"),
+        prepayment_mode=str(cfg.get("prepayment_mode", "REDUCE_TENURE")),
+        npa_days=int(cfg.get("npa_days", 90)),
     )
-    terms = loan_terms(session, product, amount, body.tenure)
     try:
         await client.start_workflow(
             LoanWorkflow.run,

@@ -46,22 +46,40 @@ def _add_months(d: date, months: int) -> date:
     return d.replace(year=year, month=month, day=min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def emi_schedule(principal: int, rate: Decimal, n: int, *, start: date = START, fee: int = 0,
-                 frequency: Frequency = Frequency.MONTHS, first_due: date | None = None) -> Schedule:
+def emi_schedule(
+    principal: int,
+    rate: Decimal,
+    n: int,
+    *,
+    start: date = START,
+    fee: int = 0,
+    frequency: Frequency = Frequency.MONTHS,
+    first_due: date | None = None,
+) -> Schedule:
     """A declining-balance EMI schedule, independent of the engine: periodic rate annual/12 (monthly) or
     annual × 7/365 (weekly); EMI P·r(1+r)^n/((1+r)^n − 1) and each interest rounded half-up to the paisa;
     the last installment takes the remaining balance. ``first_due`` makes a broken first period whose
     interest is the periodic interest pro rata to its days (actual/30-day month here)."""
-    terms = LoanTerms(principal=principal, annual_rate=rate, installments=n, disbursed_on=start,
-                      frequency=frequency, installment_fee=fee, first_due=first_due)
+    terms = LoanTerms(
+        principal=principal,
+        annual_rate=rate,
+        installments=n,
+        disbursed_on=start,
+        frequency=frequency,
+        installment_fee=fee,
+        first_due=first_due,
+    )
     r = rate / 1200 if frequency == Frequency.MONTHS else rate / 100 * 7 / 365
     if r == 0:
         emi = -(-principal // n)
     else:
         emi = round_paise(principal * r * (1 + r) ** n / ((1 + r) ** n - 1))
     if first_due is None:
-        step = (lambda k: _add_months(start, k)) if frequency == Frequency.MONTHS else \
-            (lambda k: start + timedelta(weeks=k))
+        step = (
+            (lambda k: _add_months(start, k))
+            if frequency == Frequency.MONTHS
+            else (lambda k: start + timedelta(weeks=k))
+        )
         dates = [step(k) for k in range(1, n + 1)]
     else:
         dates = [_add_months(first_due, k) for k in range(n)]
@@ -79,8 +97,15 @@ def emi_schedule(principal: int, rate: Decimal, n: int, *, start: date = START, 
 
 def bullet_schedule(principal: int, daily_rate: Decimal, days: int, *, start: date = START) -> Schedule:
     """The daily-rate bullet: simple interest principal × rate% × days, one repayment."""
-    terms = LoanTerms(principal=principal, annual_rate=daily_rate * 365, installments=1, disbursed_on=start,
-                      frequency=Frequency.DAYS, repay_every=days, daily_rate=daily_rate)
+    terms = LoanTerms(
+        principal=principal,
+        annual_rate=daily_rate * 365,
+        installments=1,
+        disbursed_on=start,
+        frequency=Frequency.DAYS,
+        repay_every=days,
+        daily_rate=daily_rate,
+    )
     interest = round_paise(Decimal(principal) * daily_rate / 100 * days)
     row = ScheduleRow(1, start + timedelta(days=days), days, principal, interest, 0, principal + interest, 0)
     return Schedule(terms, (row,), principal + interest)
@@ -89,9 +114,16 @@ def bullet_schedule(principal: int, daily_rate: Decimal, days: int, *, start: da
 def rbi_illustration_charges() -> ChargeConfig:
     # processing fee ₹160 and insurance ₹240, stated as totals in the illustration (no separate GST line)
     return ChargeConfig(
-        upfront=(FeeSpec("Processing fee", ChargeKind.LENDER_FEE, flat=160_00, gst_applicable=False,
-                         kfs_head=KfsHead.PROCESSING_FEE),
-                 FeeSpec.insurance(flat=240_00)),
+        upfront=(
+            FeeSpec(
+                "Processing fee",
+                ChargeKind.LENDER_FEE,
+                flat=160_00,
+                gst_applicable=False,
+                kfs_head=KfsHead.PROCESSING_FEE,
+            ),
+            FeeSpec.insurance(flat=240_00),
+        ),
         gst_percent=Decimal(0),
     )
 
@@ -149,8 +181,13 @@ def test_numpy_financial_docs_irr_example() -> None:
 def test_excel_xirr_docs_example() -> None:
     # Microsoft Excel XIRR documentation example: -10,000 on 2008-01-01, 2,750 on 2008-03-01, 4,250 on
     # 2008-10-30, 3,250 on 2009-02-15, 2,750 on 2009-04-01 → 0.373362535 (Excel iterates to 0.000001%).
-    flows = [(date(2008, 1, 1), -10_000), (date(2008, 3, 1), 2_750), (date(2008, 10, 30), 4_250),
-             (date(2009, 2, 15), 3_250), (date(2009, 4, 1), 2_750)]
+    flows = [
+        (date(2008, 1, 1), -10_000),
+        (date(2008, 3, 1), 2_750),
+        (date(2008, 10, 30), 4_250),
+        (date(2009, 2, 15), 3_250),
+        (date(2009, 4, 1), 2_750),
+    ]
     assert abs(aprm.xirr(flows) - Decimal("0.373362535")) < Decimal("1e-8")
 
 
@@ -173,15 +210,23 @@ def test_percent_fee_rounds_half_up_and_clamps() -> None:
     # 1.5% of 3,500 paise = 52.5 paise → 53 (half-up; banker's rounding would give 52); GST 18% of 53 = 9.54 → 10
     config = ChargeConfig(upfront=(FeeSpec.processing_fee(percent=Decimal("1.5")),))
     assert [line.amount for line in compute_upfront_charges(35_00, config).lines] == [53, 10]
-    capped = ChargeConfig(upfront=(FeeSpec.processing_fee(percent=Decimal(2), minimum=500_00, maximum=5_000_00),),
-                          gst_percent=Decimal(0))
+    capped = ChargeConfig(
+        upfront=(FeeSpec.processing_fee(percent=Decimal(2), minimum=500_00, maximum=5_000_00),), gst_percent=Decimal(0)
+    )
     assert compute_upfront_charges(10_000_00, capped).total_deductions == 500_00  # 2% = ₹200 → minimum ₹500
     assert compute_upfront_charges(10_00_000_00, capped).total_deductions == 5_000_00  # 2% = ₹20,000 → max
-    other = ChargeConfig(upfront=(FeeSpec("Stamp duty", ChargeKind.OTHER, flat=100_00),
-                                  FeeSpec("Documentation", ChargeKind.OTHER, flat=200_00, gst_applicable=True)))
+    other = ChargeConfig(
+        upfront=(
+            FeeSpec("Stamp duty", ChargeKind.OTHER, flat=100_00),
+            FeeSpec("Documentation", ChargeKind.OTHER, flat=200_00, gst_applicable=True),
+        )
+    )
     lines = compute_upfront_charges(50_000_00, other).lines
     assert [(line.kind, line.amount) for line in lines] == [
-        (ChargeKind.OTHER, 100_00), (ChargeKind.OTHER, 200_00), (ChargeKind.GST, 36_00)]
+        (ChargeKind.OTHER, 100_00),
+        (ChargeKind.OTHER, 200_00),
+        (ChargeKind.GST, 36_00),
+    ]
 
 
 def test_penal_charges_per_rbi_2023() -> None:
@@ -294,10 +339,16 @@ rates_2dp = st.integers(1, 3600).map(lambda c: Decimal(c) / 100)
 
 
 @settings(max_examples=60, deadline=None)
-@given(principal=st.integers(5_000_00, 5_00_00_000_00), rate=rates_2dp, n=st.integers(1, 84),
-       fee_percent=st.integers(1, 500).map(lambda c: Decimal(c) / 100), insurance_bp=st.integers(0, 300))
-def test_apr_at_least_nominal_when_fees(principal: int, rate: Decimal, n: int, fee_percent: Decimal,
-                                         insurance_bp: int) -> None:
+@given(
+    principal=st.integers(5_000_00, 5_00_00_000_00),
+    rate=rates_2dp,
+    n=st.integers(1, 84),
+    fee_percent=st.integers(1, 500).map(lambda c: Decimal(c) / 100),
+    insurance_bp=st.integers(0, 300),
+)
+def test_apr_at_least_nominal_when_fees(
+    principal: int, rate: Decimal, n: int, fee_percent: Decimal, insurance_bp: int
+) -> None:
     schedule = emi_schedule(principal, rate, n)
     insurance = principal * insurance_bp // 10_000
     config = ChargeConfig(upfront=(FeeSpec.processing_fee(percent=fee_percent), FeeSpec.insurance(flat=insurance)))
@@ -323,14 +374,24 @@ def test_weekly_no_fee_apr_is_nominal(principal: int, rate: Decimal, n: int) -> 
 
 
 @settings(max_examples=100, deadline=None)
-@given(principal=st.integers(1, 10**12), flat=st.integers(0, 10**7),
-       percent=st.integers(0, 1000).map(lambda c: Decimal(c) / 100), third=st.integers(0, 10**7),
-       gst=st.integers(0, 2800).map(lambda c: Decimal(c) / 100))
-def test_net_disbursed_plus_deductions_is_principal(principal: int, flat: int, percent: Decimal, third: int,
-                                                     gst: Decimal) -> None:
-    config = ChargeConfig(upfront=(FeeSpec("Login fee", flat=flat), FeeSpec.processing_fee(percent=percent),
-                                   FeeSpec("Credit shield", ChargeKind.THIRD_PARTY, flat=third)),
-                          gst_percent=gst)
+@given(
+    principal=st.integers(1, 10**12),
+    flat=st.integers(0, 10**7),
+    percent=st.integers(0, 1000).map(lambda c: Decimal(c) / 100),
+    third=st.integers(0, 10**7),
+    gst=st.integers(0, 2800).map(lambda c: Decimal(c) / 100),
+)
+def test_net_disbursed_plus_deductions_is_principal(
+    principal: int, flat: int, percent: Decimal, third: int, gst: Decimal
+) -> None:
+    config = ChargeConfig(
+        upfront=(
+            FeeSpec("Login fee", flat=flat),
+            FeeSpec.processing_fee(percent=percent),
+            FeeSpec("Credit shield", ChargeKind.THIRD_PARTY, flat=third),
+        ),
+        gst_percent=gst,
+    )
     try:
         charges = compute_upfront_charges(principal, config)
     except ValidationError as err:
@@ -343,13 +404,21 @@ def test_net_disbursed_plus_deductions_is_principal(principal: int, flat: int, p
     assert not any(line.kind == ChargeKind.GST and line.applies_to == "Credit shield" for line in charges.lines)
 
 
-@given(principal=st.integers(0, 10**11), interest=st.integers(0, 10**9), penal=st.integers(0, 10**8),
-       levies=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 400)), max_size=12),
-       basis=st.sampled_from(list(PenalBasis)))
-def test_penal_charges_never_add_to_principal(principal: int, interest: int, penal: int,
-                                              levies: list[tuple[int, int]], basis: PenalBasis) -> None:
-    spec = (PenalChargeSpec.flat_per_occurrence(750_00) if basis == PenalBasis.FLAT_PER_OCCURRENCE
-            else PenalChargeSpec.percent_per_annum(Decimal(36)))
+@given(
+    principal=st.integers(0, 10**11),
+    interest=st.integers(0, 10**9),
+    penal=st.integers(0, 10**8),
+    levies=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 400)), max_size=12),
+    basis=st.sampled_from(list(PenalBasis)),
+)
+def test_penal_charges_never_add_to_principal(
+    principal: int, interest: int, penal: int, levies: list[tuple[int, int]], basis: PenalBasis
+) -> None:
+    spec = (
+        PenalChargeSpec.flat_per_occurrence(750_00)
+        if basis == PenalBasis.FLAT_PER_OCCURRENCE
+        else PenalChargeSpec.percent_per_annum(Decimal(36))
+    )
     before = Outstanding(principal=principal, interest=interest, penal=penal)
     after = levy_penal_charges(before, spec, levies)
     assert after.principal == before.principal
@@ -359,8 +428,11 @@ def test_penal_charges_never_add_to_principal(principal: int, interest: int, pen
     assert after.penal >= before.penal
 
 
-@given(principal=st.integers(1, 10**11), apr=st.integers(0, 10_000).map(lambda c: Decimal(c) / 100),
-       days=st.integers(0, 30))
+@given(
+    principal=st.integers(1, 10**11),
+    apr=st.integers(0, 10_000).map(lambda c: Decimal(c) / 100),
+    days=st.integers(0, 30),
+)
 def test_cooling_off_exit_is_principal_plus_proportionate_apr(principal: int, apr: Decimal, days: int) -> None:
     amount = cooling_off_exit_amount(principal, apr, days)
     assert amount >= principal
@@ -370,8 +442,11 @@ def test_cooling_off_exit_is_principal_plus_proportionate_apr(principal: int, ap
 # ----------------------------------------------------------------------------------------------- KFS
 def test_kfs_items_and_as_dict() -> None:
     config = ChargeConfig(
-        upfront=(FeeSpec.processing_fee(percent=Decimal(2)), FeeSpec.insurance(flat=1_200_00),
-                 FeeSpec("Valuation fee", ChargeKind.THIRD_PARTY, flat=500_00, kfs_head=KfsHead.VALUATION_FEE)),
+        upfront=(
+            FeeSpec.processing_fee(percent=Decimal(2)),
+            FeeSpec.insurance(flat=1_200_00),
+            FeeSpec("Valuation fee", ChargeKind.THIRD_PARTY, flat=500_00, kfs_head=KfsHead.VALUATION_FEE),
+        ),
         penal=PenalChargeSpec.percent_per_annum(Decimal(24)),
         bounce_charge=500_00,
         foreclosure_percent=Decimal(3),
@@ -379,9 +454,16 @@ def test_kfs_items_and_as_dict() -> None:
     )
     schedule = emi_schedule(2_00_000_00, Decimal("13.5"), 24, fee=50_00)
     charges = compute_upfront_charges(2_00_000_00, config)
-    kfs = build_kfs(schedule, charges, config=config, loan_type="Personal loan", loan_account_no="LN-1",
-                    disclosures=Disclosures(grievance_officer="Nodal officer, grievance@example.com"),
-                    issued_on=START, valid_until=START + timedelta(days=3))
+    kfs = build_kfs(
+        schedule,
+        charges,
+        config=config,
+        loan_type="Personal loan",
+        loan_account_no="LN-1",
+        disclosures=Disclosures(grievance_officer="Nodal officer, grievance@example.com"),
+        issued_on=START,
+        valid_until=START + timedelta(days=3),
+    )
     assert kfs.sanctioned_amount == 2_00_000_00
     assert kfs.processing_fees == 4_000_00 and kfs.gst == 720_00
     assert kfs.insurance_charges == 1_200_00 and kfs.valuation_fees == 500_00
@@ -402,8 +484,13 @@ def test_kfs_items_and_as_dict() -> None:
     assert d["net_disbursed_paise"] == 1_93_580_00 and d["net_disbursed_inr"] == "₹1,93,580.00"
     assert d["apr_percent"] == str(kfs.apr) and d["interest_rate_percent"] == "13.50"
     assert d["penal_charge"]["capitalised"] is False
-    assert [f["name"] for f in d["fees"]] == ["Processing fee", "GST on Processing fee", "Insurance premium",
-                                             "Valuation fee", "Installment fee"]
+    assert [f["name"] for f in d["fees"]] == [
+        "Processing fee",
+        "GST on Processing fee",
+        "Insurance premium",
+        "Valuation fee",
+        "Installment fee",
+    ]
     assert d["fees"][-1]["recurrence"] == "RECURRING"
     assert len(d["repayment_schedule"]) == 24
     assert all(isinstance(v, int) for k, v in d.items() if k.endswith("_paise"))
@@ -449,10 +536,20 @@ def test_kfs_floating_rate() -> None:
         (lambda: aprm.irr([100]), "cash_flows"),
         (lambda: aprm.apr(emi_schedule(1_000_00, Decimal(12), 3), 0), "net_disbursed"),
         (lambda: aprm.apr(emi_schedule(1_000_00, Decimal(12), 3), 1_000_00, method="MAGIC"), "method"),
-        (lambda: build_kfs(emi_schedule(1_000_00, Decimal(12), 3),
-                           compute_upfront_charges(2_000_00, ChargeConfig())), "charges"),
-        (lambda: build_kfs(emi_schedule(1_000_00, Decimal(12), 3), compute_upfront_charges(1_000_00, ChargeConfig()),
-                           interest_rate_type=InterestRateType.FLOATING), "floating_rate"),
+        (
+            lambda: build_kfs(
+                emi_schedule(1_000_00, Decimal(12), 3), compute_upfront_charges(2_000_00, ChargeConfig())
+            ),
+            "charges",
+        ),
+        (
+            lambda: build_kfs(
+                emi_schedule(1_000_00, Decimal(12), 3),
+                compute_upfront_charges(1_000_00, ChargeConfig()),
+                interest_rate_type=InterestRateType.FLOATING,
+            ),
+            "floating_rate",
+        ),
     ],
 )
 def test_bad_input_names_the_field(build, field: str) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest_asyncio
 from sqlalchemy import select
 
-from db.models import LoanAgreement, LoanStatusHistory, RepaymentInstallment
+from db.models import LedgerEntry, LedgerTransaction, Loan, LoanAgreement, LoanStatusHistory, RepaymentInstallment
 from los.demo import Driver, demo_identity
 from los.temporal import register_search_attributes
 from tests.conftest import eventually, running_app
@@ -68,6 +68,7 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
         detail = await _until(driver, headers, loan["id"], lambda x: x["status"] == "DISBURSED")
         assert len(detail["schedule"]) == 12
         late = {3, 7}  # these two are paid a day after their due date
+        penal_links: list[int] = []
 
         for row in detail["schedule"]:
             number = row["installmentNo"]
@@ -77,11 +78,30 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
             await ts_env.sleep(target - now)
             if number in late:
                 await _until(driver, headers, loan["id"], lambda x: x["status"] == "OVERDUE")
-            current = await _until(
-                driver, headers, loan["id"], lambda x, n=number: (x.get("paymentLink") or {}).get("installmentNo") == n
-            )
-            (await driver.sandbox.post(current["paymentLink"]["url"])).raise_for_status()
-            await _until(driver, headers, loan["id"], lambda x, n=number: x["schedule"][n - 1]["status"] == "PAID")
+            # The customer pays the link for what is due as shown, and waits for it to be applied. A late
+            # installment also owes a penal charge that grows by the day: what accrued since the link was made
+            # is left over and paid with a second, smaller link.
+            links_paid = 0
+            while True:
+                current = await _until(
+                    driver,
+                    headers,
+                    loan["id"],
+                    lambda x, n=number: (
+                        x["schedule"][n - 1]["status"] == "PAID"
+                        or (
+                            (x.get("paymentLink") or {}).get("installmentNo") == n
+                            and x["paymentLink"]["amountPaise"] == x["schedule"][n - 1]["duePaise"]
+                        )
+                    ),
+                )
+                if current["schedule"][number - 1]["status"] == "PAID":
+                    break
+                count = len(current["payments"])
+                (await driver.sandbox.post(current["paymentLink"]["url"])).raise_for_status()
+                links_paid += 1
+                await _until(driver, headers, loan["id"], lambda x, c=count: len(x["payments"]) > c)
+            penal_links.append(links_paid)
 
         result = await ts_app.client.get_workflow_handle_for(LoanWorkflow.run, loan["workflowId"]).result()
         assert result.status == "COMPLETED" and result.installments_paid == 12
@@ -102,6 +122,29 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
             rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan["id"])).all()
             assert len(rows) == 12 and all(r.status == "PAID" for r in rows)
             assert sum(r.principal for r in rows) == 120_000_00
+            # the late ones carried a penal charge (24% p.a. on the overdue installment for the days late)
+            penal = {r.installment_no: r.penal for r in rows if r.penal}
+            assert set(penal) == late and all(0 < p < 1_000_00 for p in penal.values())
+            assert all(r.penal_paid == r.penal for r in rows)
+            # on time: one link each; late: the link plus at most one for the penal accrued meanwhile
+            assert all(n == 1 for i, n in enumerate(penal_links, start=1) if i not in late)
+            assert all(1 <= penal_links[i - 1] <= 2 for i in late)
+            loan_row = s.get_one(Loan, loan["id"])
+            assert loan_row.total_collected == sum(r.total + r.penal for r in rows)
+            assert (loan_row.dpd, loan_row.asset_class) == (0, "STANDARD")
+            legs = s.execute(
+                select(LedgerTransaction.kind, LedgerEntry.account, LedgerEntry.amount)
+                .join(LedgerEntry)
+                .where(LedgerTransaction.loan_id == loan["id"])
+            ).all()
+            assert sum(a for _, _, a in legs) == 0
+            assert sum(a for k, acct, a in legs if k == "PENAL_CHARGE" and acct == "PENAL_CHARGES_INCOME") == -sum(
+                penal.values()
+            )
+            # the disbursal paid out the net amount: 2% processing fee + 18% GST + ₹300 insurance deducted
+            assert sum(a for k, acct, a in legs if k == "DISBURSAL" and acct == "DISBURSAL_BANK") == -(
+                120_000_00 - 2_400_00 - 432_00 - 300_00
+            )
     finally:
         await driver.close()
 

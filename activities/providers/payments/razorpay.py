@@ -24,3 +24,6 @@ class RazorpayGateway(HttpProvider):
             },
         )
         return Link(body["id"], body["short_url"])
+
+    async def cancel_payment_link(self, link_id: str) -> None:
+        await self.call("POST", f"/razorpay/payment_links/{link_id}/cancel")

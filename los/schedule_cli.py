@@ -1,0 +1,162 @@
+"""`los schedule`: print a repayment schedule (and APR, net disbursed) for any product options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from domain import schedule as engine
+from domain.charges import ChargeConfig, ChargeKind, FeeSpec, compute_upfront_charges
+from domain.errors import LosError
+from domain.money import to_paise
+from domain.preview import schedule_preview
+from domain.product import (
+    Amortization,
+    DaysInMonth,
+    DaysInYear,
+    Frequency,
+    InterestCalc,
+    InterestMethod,
+    LoanTerms,
+    parse_enum,
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--principal", required=True, help="loan amount in rupees, e.g. 500000 or 5000.50")
+    p.add_argument("--annual-rate", default="0", help="nominal interest rate, percent per annum (e.g. 12)")
+    p.add_argument("--installments", type=int, required=True, help="number of installments")
+    p.add_argument("--repay-every", type=int, default=1, help="repay every N periods (default 1)")
+    p.add_argument("--frequency", default="MONTHS", help="DAYS | WEEKS | MONTHS")
+    p.add_argument("--interest-method", default="DECLINING_BALANCE", help="DECLINING_BALANCE | FLAT")
+    p.add_argument("--amortization", default="EQUAL_INSTALLMENTS", help="EQUAL_INSTALLMENTS | EQUAL_PRINCIPAL")
+    p.add_argument("--interest-calc", default="SAME_AS_REPAYMENT_PERIOD", help="DAILY | SAME_AS_REPAYMENT_PERIOD")
+    p.add_argument("--days-in-year", default="ACTUAL", help="ACTUAL | 360 | 364 | 365")
+    p.add_argument("--days-in-month", default="ACTUAL", help="ACTUAL | 30")
+    p.add_argument("--in-multiples-of", default="0.01", help="round installments to multiples of this many rupees")
+    p.add_argument("--disbursed-on", default=None, help="disbursal date YYYY-MM-DD (default today)")
+    p.add_argument("--first-due", default=None, help="first due date YYYY-MM-DD (broken first period)")
+    p.add_argument("--grace-principal", type=int, default=0, help="periods with no principal due")
+    p.add_argument("--grace-interest", type=int, default=0, help="periods with no interest due")
+    p.add_argument("--fee-flat", default=None, help="processing fee, rupees")
+    p.add_argument("--fee-percent", default=None, help="processing fee, percent of the principal")
+    p.add_argument("--third-party-fee", default=None, help="pass-through charge (e.g. insurance), rupees")
+    p.add_argument("--gst-percent", default="18", help="GST on lender fees, percent (default 18)")
+    p.add_argument("--daily-rate", default=None, help="percent per day: a daily-rate bullet loan")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _decimal(value: str, flag: str) -> Decimal:
+    try:
+        result = Decimal(value)
+    except (InvalidOperation, ValueError) as exc:
+        raise UsageError(f"{flag}: not a number: {value!r}") from exc
+    if not result.is_finite():
+        raise UsageError(f"{flag}: not a finite number")
+    return result
+
+
+def _date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: expected a date YYYY-MM-DD, got {value!r}") from exc
+
+
+FLAG_OF_FIELD = {
+    "principal": "--principal",
+    "annual_rate": "--annual-rate",
+    "installments": "--installments",
+    "repay_every": "--repay-every",
+    "in_multiples_of": "--in-multiples-of",
+    "grace_principal": "--grace-principal",
+    "grace_interest": "--grace-interest",
+    "first_due": "--first-due",
+    "daily_rate": "--daily-rate",
+    "flat": "--fee-flat",
+    "percent": "--fee-percent",
+    "gst_percent": "--gst-percent",
+}
+
+
+def build(args: argparse.Namespace) -> dict:
+    multiple = to_paise(_decimal(args.in_multiples_of, "--in-multiples-of"), "in_multiples_of")
+    terms = LoanTerms(
+        principal=to_paise(_decimal(args.principal, "--principal"), "principal"),
+        annual_rate=_decimal(args.annual_rate, "--annual-rate"),
+        installments=args.installments,
+        disbursed_on=_date(args.disbursed_on, "--disbursed-on") or date.today(),
+        repay_every=args.repay_every,
+        frequency=parse_enum(Frequency, args.frequency, "frequency"),  # type: ignore[arg-type]
+        interest_method=parse_enum(InterestMethod, args.interest_method, "interest_method"),  # type: ignore[arg-type]
+        amortization=parse_enum(Amortization, args.amortization, "amortization"),  # type: ignore[arg-type]
+        interest_calc=parse_enum(InterestCalc, args.interest_calc, "interest_calc"),  # type: ignore[arg-type]
+        days_in_year=parse_enum(DaysInYear, args.days_in_year, "days_in_year"),  # type: ignore[arg-type]
+        days_in_month=parse_enum(DaysInMonth, args.days_in_month, "days_in_month"),  # type: ignore[arg-type]
+        in_multiples_of=multiple,
+        first_due=_date(args.first_due, "--first-due"),
+        grace_principal=args.grace_principal,
+        grace_interest=args.grace_interest,
+        daily_rate=_decimal(args.daily_rate, "--daily-rate") if args.daily_rate is not None else None,
+    )
+    fees = []
+    if args.fee_flat is not None and args.fee_percent is not None:
+        raise UsageError("--fee-flat and --fee-percent: give one or the other")
+    if args.fee_flat is not None:
+        fees.append(FeeSpec.processing_fee(flat=to_paise(_decimal(args.fee_flat, "--fee-flat"), "flat")))
+    if args.fee_percent is not None:
+        fees.append(FeeSpec.processing_fee(percent=_decimal(args.fee_percent, "--fee-percent")))
+    if args.third_party_fee is not None:
+        fees.append(
+            FeeSpec(
+                name="Third-party charges",
+                kind=ChargeKind.THIRD_PARTY,
+                flat=to_paise(_decimal(args.third_party_fee, "--third-party-fee"), "flat"),
+            )
+        )
+    config = ChargeConfig(upfront=tuple(fees), gst_percent=_decimal(args.gst_percent, "--gst-percent"))
+    charges = compute_upfront_charges(terms.principal, config)
+    return schedule_preview(engine.generate(terms), charges)
+
+
+def print_table(preview: dict) -> None:
+    print(
+        f"{'#':>4} {'due date':>10} {'days':>5} {'principal':>14} {'interest':>12} {'fees':>9} {'total':>14} "
+        f"{'balance':>15}"
+    )
+    for r in preview["installments"]:
+        print(
+            f"{r['number']:>4} {r['due_date']:>10} {r['days']:>5} {r['principal']:>14} {r['interest']:>12} "
+            f"{r['fees']:>9} {r['total']:>14} {r['balance']:>15}"
+        )
+    t = preview["totals"]
+    print(f"{'':>4} {'totals':>10} {'':>5} {t['principal']:>14} {t['interest']:>12} {t['fees']:>9} {t['total']:>14}")
+    print(f"\nEMI {preview['emi']}   APR {preview['apr']}%   net disbursed {preview['net_disbursed']}")
+    for c in preview["charges"]:
+        print(f"  less {c['name']}: {c['amount']} ({c['basis']})")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        preview = build(args)
+    except UsageError as exc:
+        print(f"los schedule: error: {exc}", file=sys.stderr)
+        return 2
+    except LosError as exc:
+        flag = FLAG_OF_FIELD.get(exc.field or "", f"--{(exc.field or '').replace('_', '-')}")
+        print(f"los schedule: error: {flag}: {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(preview, indent=2))
+    else:
+        print_table(preview)
+    return 0
