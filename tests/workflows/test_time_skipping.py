@@ -3,8 +3,10 @@ Activities are the production ones (real PostgreSQL, sandbox over HTTP, Chromium
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest_asyncio
 from sqlalchemy import select
@@ -33,6 +35,23 @@ async def ts_env():  # noqa: ANN201
 async def ts_app(ts_env, database_url, db, storage_dir, renderer):  # noqa: ANN001, ANN201
     async with running_app(ts_env, database_url, db, storage_dir, renderer) as app:
         yield app
+
+
+async def record_histories(client, workflow_id: str, name: str) -> None:  # noqa: ANN001
+    """Save every run of a workflow as tests/histories/<name>_<n>.json for the replay suite, following
+    the continue-as-new chain back from the latest run."""
+    histories = []
+    run_id = None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id
+        if not run_id:
+            break
+    folder = Path(__file__).parent.parent / "histories"
+    for n, history in enumerate(reversed(histories), start=1):
+        (folder / f"{name}_{n}.json").write_text(history.to_json())
 
 
 async def _until(driver: Driver, headers: dict, loan_id: str, predicate) -> dict:  # noqa: ANN001
@@ -105,6 +124,8 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
 
         result = await ts_app.client.get_workflow_handle_for(LoanWorkflow.run, loan["workflowId"]).result()
         assert result.status == "COMPLETED" and result.installments_paid == 12
+        if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run
+            await record_histories(ts_app.client, loan["workflowId"], "monthly_late_penal")
         virtual_span = await ts_env.get_current_time() - datetime.fromisoformat(detail["disbursedAt"])
         assert virtual_span > timedelta(days=330)  # a year of timers really elapsed, in virtual time
 
