@@ -129,6 +129,28 @@ class Customer(Base):
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     pan: Mapped[str | None] = mapped_column(String(10), nullable=True)
     full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Personal details (seed 001 UserDetails); Aadhaar is kept masked only (last 4) plus a keyed hash
+    # so blocklist/dedup checks can match it without storing the number.
+    first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    dob: Mapped[date | None] = mapped_column(Date, nullable=True)
+    gender: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pincode: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    pan_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    pan_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    aadhaar_masked: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    aadhaar_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    aadhaar_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    photo_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    device_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    onboarding_step: Mapped[str] = mapped_column(String(30), default="REGISTERED")
+    utm: Mapped[dict[str, Any]] = mapped_column(default=dict)  # utm_source/medium/campaign/term/content
+    assigned_to: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"),
+                                                    nullable=True)
     created_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("brand_id", "phone"),)
 
@@ -137,10 +159,177 @@ class OtpChallenge(Base):
     __tablename__ = "otp_challenges"
     id: Mapped[str] = pk()
     customer_id: Mapped[str] = fk("customers.id", index=True)
+    purpose: Mapped[str] = mapped_column(String(20), default="LOGIN")  # LOGIN / MOBILE
     code_hash: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+
+
+class RefreshToken(Base):
+    """Refresh tokens, stored hashed. Each use rotates it (the old one is revoked and points at its
+    successor); reusing a revoked token revokes its whole family."""
+
+    __tablename__ = "refresh_tokens"
+    id: Mapped[str] = pk()
+    subject_kind: Mapped[str] = mapped_column(String(10))  # customer / staff
+    subject_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), index=True)
+    brand_id: Mapped[str] = fk("brands.id")
+    family_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    created_at: Mapped[datetime] = created()
+
+
+class RevokedAccessToken(Base):
+    """Access tokens revoked by logout before they expire (by JWT id)."""
+
+    __tablename__ = "revoked_access_tokens"
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+
+
+class CustomerDocument(Base):
+    """KYC documents in private storage (seed 001 Document): served only by short-lived presigned URLs."""
+
+    __tablename__ = "customer_documents"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    doc_type: Mapped[str] = mapped_column(String(30))  # PAN_CARD / AADHAAR_FRONT / ... / OTHER
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / VERIFIED / REJECTED
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verified_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+
+
+class Employment(Base):
+    __tablename__ = "employments"
+    id: Mapped[str] = pk()
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    employer_name: Mapped[str] = mapped_column(String(200))
+    uan: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    monthly_salary: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # paise
+    employment_type: Mapped[str] = mapped_column(String(20), default="SALARIED")
+    joined_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # provider answer (EPFO history)
+    created_at: Mapped[datetime] = created()
+
+
+class BankAccount(Base):
+    """Seed 001 UserBankAccount. Penny drop matches the beneficiary name against the PAN name."""
+
+    __tablename__ = "bank_accounts"
+    id: Mapped[str] = pk()
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    account_number: Mapped[str] = mapped_column(String(20))
+    ifsc: Mapped[str] = mapped_column(String(11))
+    bank_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    beneficiary_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name_match_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    penny_drop_status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING/VERIFIED/FAILED
+    provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("customer_id", "account_number", "ifsc"),)
+
+
+class BsaReport(Base):
+    """Bank statement analysis (uploaded statement, or Account Aggregator data)."""
+
+    __tablename__ = "bsa_reports"
+    id: Mapped[str] = pk()
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True)
+    source: Mapped[str] = mapped_column(String(10))  # UPLOAD / AA
+    provider: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # salary credits, EMI debits, balances
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = created()
+
+
+class AaConsent(Base):
+    """Seed 001 AAConsentRequest."""
+
+    __tablename__ = "aa_consents"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    consent_handle: Mapped[str] = mapped_column(String(80), unique=True)
+    consent_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING/APPROVED/REJECTED/REVOKED
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class BlocklistEntry(Base):
+    """Seed 001 blocklist: a PAN, Aadhaar (keyed hash), phone or device that is refused at the BRE."""
+
+    __tablename__ = "blocklist_entries"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # PAN / AADHAAR / PHONE / DEVICE
+    value: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("brand_id", "kind", "value"),)
+
+
+class EvaluationItem(Base):
+    """Seed 001 Brand Evaluation Items: name, weight, threshold, pass/fail logic, hard reject or soft flag."""
+
+    __tablename__ = "evaluation_items"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    version: Mapped[str] = mapped_column(String(4), default="V1")
+    name: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(60))  # e.g. bureau.score, bsa.avg_salary, employment.months
+    comparator: Mapped[str] = mapped_column(String(4))  # >=, >, <=, <, ==, !=
+    threshold: Mapped[str] = mapped_column(String(60))
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    hard_reject: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (UniqueConstraint("brand_id", "version", "name"),)
+
+
+class PartnerUnavailabilityDate(Base):
+    """A staff member's day off: auto-allocation skips them."""
+
+    __tablename__ = "partner_unavailability_dates"
+    id: Mapped[str] = pk()
+    staff_id: Mapped[str] = fk("staff_users.id", index=True)
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    __table_args__ = (UniqueConstraint("staff_id", "day"),)
+
+
+class LoanDecision(Base):
+    """Every automatic decision step with its breakdown (BRE rules, evaluation items), for staff."""
+
+    __tablename__ = "loan_decisions"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    stage: Mapped[str] = mapped_column(String(20))  # KYC / BRE / EVALUATION / ALLOCATION
+    outcome: Mapped[str] = mapped_column(String(20))  # PASS / FAIL / MANUAL_REVIEW / AUTO_SANCTION ...
+    score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
+    details: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # one entry per rule/item with reason
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = created()
 
 
@@ -164,6 +353,10 @@ class Loan(Base):
     net_disbursed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     apr: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)  # percent, RBI KFS method
     dpd: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_to: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"),
+                                                    nullable=True, index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    evaluation_score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
     asset_class: Mapped[str] = mapped_column(String(10), default="STANDARD")  # STANDARD / SMA-0..2 / NPA
     disbursed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     disbursal_utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -193,8 +386,13 @@ class ProviderCall(Base):
 
     __tablename__ = "provider_calls"
     id: Mapped[str] = pk()
-    loan_id: Mapped[str] = fk("loans.id", index=True)
+    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True,
+                                                index=True)
+    customer_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("customers.id"),
+                                                    nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(30))
+    attempts: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # vendors tried, in order, with errors
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)  # e.g. a name-match score
     provider: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     outcome: Mapped[str] = mapped_column(String(30))
@@ -206,6 +404,9 @@ class BureauReport(Base):
     __tablename__ = "bureau_reports"
     id: Mapped[str] = pk()
     loan_id: Mapped[str] = fk("loans.id", index=True, unique=True)
+    customer_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("customers.id"),
+                                                    nullable=True, index=True)
+    reused_from: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)  # within 24 h
     provider: Mapped[str] = mapped_column(String(40))
     score: Mapped[int] = mapped_column(Integer)
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
