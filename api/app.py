@@ -14,6 +14,7 @@ from sqlalchemy import text
 from api import errors
 from api.deps import TemporalHolder
 from api.partner.routes import router as partner_router
+from api.web.auth import router as web_auth_router
 from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Each loan is a Temporal workflow `loan-<loanId>`.",
     )
     errors.install(app)
+    app.include_router(web_auth_router)
     app.include_router(web_router)
     app.include_router(partner_router)
     app.include_router(webhook_router)

@@ -48,6 +48,8 @@ class Principal:
     brand_id: str
     role: str | None = None
     email: str | None = None
+    jti: str | None = None
+    expires_at: datetime | None = None
 
 
 def issue_token(settings: Settings, principal: Principal) -> dict:
@@ -74,13 +76,31 @@ def _decode(settings: Settings, token: str) -> Principal:
         claims = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"])
     except jwt.PyJWTError as exc:
         raise AuthenticationError(f"invalid token: {exc}") from exc
-    return Principal(claims["typ"], claims["sub"], claims["brand"], claims.get("role"), claims.get("email"))
+    return Principal(
+        claims["typ"],
+        claims["sub"],
+        claims["brand"],
+        claims.get("role"),
+        claims.get("email"),
+        claims.get("jti"),
+        datetime.fromtimestamp(claims["exp"], UTC),
+    )
 
 
 def _principal(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
     if creds is None:
         raise AuthenticationError("missing bearer token")
-    return _decode(request.app.state.settings, creds.credentials)
+    principal = _decode(request.app.state.settings, creds.credentials)
+    if principal.jti and _revoked(request, principal.jti):
+        raise AuthenticationError("token revoked (logged out)")
+    return principal
+
+
+def _revoked(request: Request, jti: str) -> bool:
+    from db.models import RevokedAccessToken
+
+    with request.app.state.db.sessions() as session:
+        return session.get(RevokedAccessToken, jti) is not None
 
 
 def current_customer(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:

@@ -50,3 +50,10 @@ class ServiceUnavailable(LosError):
 
     status_code = 503
     error = "Service Unavailable"
+
+
+class TooManyRequests(LosError):
+    """Throttled: the same action was asked for too often (OTP resend, login attempts)."""
+
+    status_code = 429
+    error = "Too Many Requests"

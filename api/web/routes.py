@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -15,14 +14,14 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities import providers
 from api.deps import db_session, is_uuid, temporal
 from api.products import loan_terms, preview_for
-from api.security import Principal, current_customer, hash_otp, issue_token, new_otp
+from api.security import Principal, current_customer
 from api.views import loan_detail, loan_summary
-from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, OtpChallenge, new_id
+from api.web.auth import find_brand
+from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, new_id
 from domain import rules
-from domain.errors import AuthenticationError, Conflict, NotFound, ServiceUnavailable, ValidationError
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import LoanPolicy, LoanWorkflowInput
@@ -39,15 +38,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class RegisterIn(Strict):
-    phone_number: str = Field(alias="phoneNumber", min_length=10, max_length=13)
-    brand: str = Field(description="brand id or code", min_length=1, max_length=60)
-
-
-class VerifyOtpIn(RegisterIn):
-    otp: str = Field(pattern=r"^[0-9]{6}$")
-
-
 class PanIn(Strict):
     pan: str = Field(min_length=10, max_length=10)
 
@@ -56,25 +46,6 @@ class ApplyIn(Strict):
     amount: Decimal = Field(description="rupees, up to 2 decimals", gt=0, max_digits=14, decimal_places=2)
     tenure: int = Field(description="number of installments", gt=0, le=600)
     product_code: str | None = Field(default=None, alias="productCode")
-
-
-def find_brand(session: Session, ref: str) -> Brand:
-    cond = (Brand.code == ref) | (Brand.id == ref) if is_uuid(ref) else Brand.code == ref
-    brand = session.scalars(select(Brand).where(cond)).first()
-    if brand is None or not brand.is_active:
-        raise NotFound(f"brand {ref!r} not found", field="brand")
-    return brand
-
-
-async def _send_otp(request: Request, brand: Brand, phone: str, code: str) -> None:
-    http: httpx.AsyncClient = request.app.state.http
-    sms = providers.build("sms", brand.config, http)
-    try:
-        await sms.send_sms(
-            to=phone, text=f"{code} is your {brand.name} verification code. Valid for 5 minutes.", template="OTP"
-        )
-    except Exception as exc:  # noqa: BLE001
-        raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
 
 
 @router.get("/products/{product_code}/emi-preview")
@@ -127,65 +98,6 @@ def list_brands(session: Db) -> list[dict]:
             }
         )
     return out
-
-
-async def _challenge(request: Request, session: Session, body: RegisterIn, create: bool) -> dict:
-    brand = find_brand(session, body.brand)
-    phone = rules.normalise_phone(body.phone_number)
-    customer = session.scalars(select(Customer).where(Customer.brand_id == brand.id, Customer.phone == phone)).first()
-    if customer is None:
-        if not create:
-            raise NotFound("no customer with this phone number; register first", field="phoneNumber")
-        customer = Customer(id=new_id(), brand_id=brand.id, phone=phone)
-        session.add(customer)
-        session.flush()
-    code = new_otp()
-    session.add(
-        OtpChallenge(
-            customer_id=customer.id,
-            code_hash=hash_otp(request.app.state.settings, customer.id, code),
-            expires_at=datetime.now(UTC) + OTP_TTL,
-        )
-    )
-    session.flush()
-    await _send_otp(request, brand, phone, code)
-    return {"message": "OTP sent", "customerId": customer.id, "expiresInSeconds": int(OTP_TTL.total_seconds())}
-
-
-@router.post("/auth/register", status_code=201)
-async def register(request: Request, body: RegisterIn, session: Db) -> dict:
-    return await _challenge(request, session, body, create=True)
-
-
-@router.post("/auth/login")
-async def login(request: Request, body: RegisterIn, session: Db) -> dict:
-    return await _challenge(request, session, body, create=False)
-
-
-@router.post("/auth/verify-otp")
-def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
-    brand = find_brand(session, body.brand)
-    phone = rules.normalise_phone(body.phone_number)
-    customer = session.scalars(select(Customer).where(Customer.brand_id == brand.id, Customer.phone == phone)).first()
-    if customer is None:
-        raise AuthenticationError("invalid OTP")
-    challenge = session.scalars(
-        select(OtpChallenge)
-        .where(OtpChallenge.customer_id == customer.id, OtpChallenge.consumed_at.is_(None))
-        .order_by(OtpChallenge.created_at.desc())
-        .with_for_update()
-    ).first()
-    now = datetime.now(UTC)
-    if challenge is None or challenge.expires_at < now or challenge.attempts >= OTP_MAX_ATTEMPTS:
-        raise AuthenticationError("OTP expired or too many attempts; request a new one")
-    if challenge.code_hash != hash_otp(request.app.state.settings, customer.id, body.otp):
-        challenge.attempts += 1
-        session.commit()  # the failed attempt counts even though we answer with an error
-        raise AuthenticationError("invalid OTP")
-    challenge.consumed_at = now
-    customer.phone_verified = True
-    token = issue_token(request.app.state.settings, Principal("customer", customer.id, brand.id))
-    return {**token, "customerId": customer.id, "brandId": brand.id}
 
 
 @router.post("/kyc/verify-pan")

@@ -1,0 +1,177 @@
+"""Customer authentication, /api/v1/web/auth (seed 001): register, login, verify-otp, resend-otp,
+refresh-token, logout.
+
+OTPs are 6 digits, valid 5 minutes, stored as a keyed hash, 5 wrong tries at most; a resend is allowed
+once a minute and 5 times an hour. Verifying returns an access token and a refresh token (rotated on use).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activities import providers
+from api import tokens
+from api.deps import db_session, is_uuid
+from api.security import Principal, current_customer, hash_otp, new_otp
+from db.models import Brand, Customer, OtpChallenge, new_id
+from domain import rules
+from domain.errors import AuthenticationError, NotFound, ServiceUnavailable, TooManyRequests
+
+router = APIRouter(prefix="/api/v1/web/auth", tags=["web (customer): auth"])
+Db = Annotated[Session, Depends(db_session, scope="function")]
+Me = Annotated[Principal, Depends(current_customer)]
+
+OTP_TTL = timedelta(minutes=5)
+OTP_MAX_ATTEMPTS = 5
+RESEND_GAP = timedelta(seconds=60)
+RESEND_PER_HOUR = 5
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PhoneIn(Strict):
+    phone_number: str = Field(alias="phoneNumber", min_length=10, max_length=13)
+    brand: str = Field(description="brand id or code", min_length=1, max_length=60)
+
+
+class RegisterIn(PhoneIn):
+    utm: dict[str, str] | None = Field(default=None, description="utm_source, utm_medium, utm_campaign, ...")
+    device_id: str | None = Field(default=None, alias="deviceId", max_length=200)
+
+
+class VerifyOtpIn(PhoneIn):
+    otp: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class RefreshIn(Strict):
+    refresh_token: str = Field(alias="refreshToken", min_length=20, max_length=200)
+
+
+class LogoutIn(Strict):
+    refresh_token: str | None = Field(default=None, alias="refreshToken", max_length=200)
+
+
+def find_brand(session: Session, ref: str) -> Brand:
+    cond = (Brand.code == ref) | (Brand.id == ref) if is_uuid(ref) else Brand.code == ref
+    brand = session.scalars(select(Brand).where(cond)).first()
+    if brand is None or not brand.is_active:
+        raise NotFound(f"brand {ref!r} not found", field="brand")
+    return brand
+
+
+def _customer(session: Session, body: PhoneIn) -> tuple[Brand, str, Customer | None]:
+    brand = find_brand(session, body.brand)
+    phone = rules.normalise_phone(body.phone_number)
+    customer = session.scalars(select(Customer).where(Customer.brand_id == brand.id, Customer.phone == phone)).first()
+    return brand, phone, customer
+
+
+async def _send_otp(request: Request, session: Session, brand: Brand, customer: Customer) -> dict:
+    now = datetime.now(UTC)
+    recent = session.scalars(
+        select(OtpChallenge.created_at).where(
+            OtpChallenge.customer_id == customer.id, OtpChallenge.created_at > now - timedelta(hours=1)
+        )
+    ).all()
+    if recent and max(recent) > now - RESEND_GAP:
+        wait = int((max(recent) + RESEND_GAP - now).total_seconds()) + 1
+        raise TooManyRequests(f"an OTP was just sent; try again in {wait} s", field="phoneNumber")
+    if len(recent) >= RESEND_PER_HOUR:
+        raise TooManyRequests("too many OTPs this hour; try again later", field="phoneNumber")
+    code = new_otp()
+    session.add(
+        OtpChallenge(
+            customer_id=customer.id,
+            code_hash=hash_otp(request.app.state.settings, customer.id, code),
+            expires_at=now + OTP_TTL,
+        )
+    )
+    session.flush()
+    http: httpx.AsyncClient = request.app.state.http
+    try:
+        sms = providers.build("sms", brand.config, http)
+        await sms.send_sms(
+            to=customer.phone,
+            text=f"{code} is your {brand.name} verification code. Valid for 5 minutes.",
+            template="OTP",
+        )
+    except Exception as exc:  # noqa: BLE001 - nothing is stored: the transaction rolls back
+        raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
+    return {"message": "OTP sent", "customerId": customer.id, "expiresInSeconds": int(OTP_TTL.total_seconds())}
+
+
+@router.post("/register", status_code=201)
+async def register(request: Request, body: RegisterIn, session: Db) -> dict:
+    """Create the customer (or find them again) and send an OTP. UTM parameters from the body or the
+    query string are kept from the first registration."""
+    brand, phone, customer = _customer(session, body)
+    utm = {k: v[:200] for k, v in (body.utm or {}).items() if k in UTM_KEYS}
+    utm.update({k: v[:200] for k, v in request.query_params.items() if k in UTM_KEYS})
+    if customer is None:
+        customer = Customer(id=new_id(), brand_id=brand.id, phone=phone, utm=utm, device_id=body.device_id)
+        session.add(customer)
+        session.flush()
+    return await _send_otp(request, session, brand, customer)
+
+
+@router.post("/login")
+async def login(request: Request, body: PhoneIn, session: Db) -> dict:
+    brand, _, customer = _customer(session, body)
+    if customer is None:
+        raise NotFound("no customer with this phone number; register first", field="phoneNumber")
+    return await _send_otp(request, session, brand, customer)
+
+
+@router.post("/resend-otp")
+async def resend_otp(request: Request, body: PhoneIn, session: Db) -> dict:
+    return await login(request, body, session)
+
+
+@router.post("/verify-otp")
+def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
+    brand, _, customer = _customer(session, body)
+    if customer is None:
+        raise AuthenticationError("invalid OTP")
+    challenge = session.scalars(
+        select(OtpChallenge)
+        .where(OtpChallenge.customer_id == customer.id, OtpChallenge.consumed_at.is_(None))
+        .order_by(OtpChallenge.created_at.desc())
+        .with_for_update()
+    ).first()
+    now = datetime.now(UTC)
+    if challenge is None or challenge.expires_at < now or challenge.attempts >= OTP_MAX_ATTEMPTS:
+        raise AuthenticationError("OTP expired or too many attempts; request a new one")
+    if challenge.code_hash != hash_otp(request.app.state.settings, customer.id, body.otp):
+        challenge.attempts += 1
+        session.commit()  # the failed attempt counts even though we answer with an error
+        raise AuthenticationError(f"invalid OTP ({OTP_MAX_ATTEMPTS - challenge.attempts} tries left)")
+    challenge.consumed_at = now
+    customer.phone_verified = True
+    pair = tokens.login_tokens(session, request.app.state.settings, Principal("customer", customer.id, brand.id))
+    return {**pair, "customerId": customer.id, "brandId": brand.id}
+
+
+@router.post("/refresh-token")
+def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
+    def principal_for(subject_id: str, brand_id: str) -> Principal:
+        if session.get(Customer, subject_id) is None:
+            raise AuthenticationError("account not found")
+        return Principal("customer", subject_id, brand_id)
+
+    return tokens.rotate(session, request.app.state.settings, body.refresh_token, "customer", principal_for)
+
+
+@router.post("/logout")
+def logout(body: LogoutIn, me: Me, session: Db) -> dict:
+    tokens.logout(session, me, me.jti, me.expires_at, body.refresh_token)
+    return {"message": "logged out"}
