@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.documents import PdfRenderer
+from activities.kyc import KycActivities, aadhaar_key
 from activities.loan import LoanActivities
 from activities.storage import LocalStorage
 from db.session import Database
@@ -43,11 +44,18 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=20.0))
         stack.push_async_callback(renderer.close)
         activities = build_activities(settings, db, http, renderer)
+        kyc = KycActivities(
+            db,
+            http,
+            LocalStorage(settings.storage_path),
+            settings.api_url,
+            aadhaar_key(settings.jwt_secret.get_secret_value()),
+        )
         worker = Worker(
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
-            activities=activities.all(),
+            activities=activities.all() + kyc.all(),
             max_concurrent_activities=50,
         )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)

@@ -11,10 +11,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from activities.storage import build_storage
 from api import errors
 from api.deps import TemporalHolder
+from api.files import router as files_router
+from api.partner.documents import router as partner_documents_router
 from api.partner.routes import router as partner_router
 from api.web.auth import router as web_auth_router
+from api.web.documents import router as web_documents_router
+from api.web.kyc import router as web_kyc_router
 from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
@@ -30,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = Database(settings.sqlalchemy_url)
         app.state.temporal = TemporalHolder(settings)
         app.state.http = httpx.AsyncClient(timeout=15.0)
+        app.state.storage = build_storage(settings)
         try:
             yield
         finally:
@@ -45,9 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(web_auth_router)
+    app.include_router(web_kyc_router)
     app.include_router(web_router)
     app.include_router(partner_router)
     app.include_router(webhook_router)
+    app.include_router(web_documents_router)
+    app.include_router(partner_documents_router)
+    app.include_router(files_router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:

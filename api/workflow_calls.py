@@ -30,3 +30,34 @@ async def staff_update(client: Client, workflow_id: str, update: str, action: St
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise Conflict("the loan's workflow has finished; no decision can be taken now") from exc
         raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc
+
+
+async def customer_update(client: Client, workflow_id: str, update: str, arg: object) -> dict:
+    """A customer's input to their loan's workflow (Aadhaar OTP...), refusals as HTTP errors."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.execute_update(update, arg, result_type=dict)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        while cause is not None and not isinstance(cause, ApplicationError):
+            cause = cause.cause
+        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
+            details = cause.details[0] if cause.details else {}
+            raise REFUSALS[cause.type](
+                cause.message, field=details.get("field") if isinstance(details, dict) else None
+            ) from exc
+        if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":
+            raise ValidationError(cause.message) from exc
+        raise Conflict(f"refused: {exc.cause}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict("the loan's workflow has finished") from exc
+        raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc
+
+
+async def signal_active_loan(client: Client, workflow_id: str, arg: object) -> None:
+    try:
+        await client.get_workflow_handle(workflow_id).signal("kyc_input", arg)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc

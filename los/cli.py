@@ -112,11 +112,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from db.session import Database
-    from los.seed import seed_brand
+    from los.seed import FULL_KYC, seed_brand
 
     settings = _settings()
     db = Database(settings.sqlalchemy_url, pool_size=1)
-    seeded = seed_brand(db, settings.sandbox_base_url)
+    seeded = seed_brand(db, settings.sandbox_base_url, kyc_steps=FULL_KYC)
     db.dispose()
     print(json.dumps(seeded, indent=2))
     return 0

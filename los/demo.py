@@ -123,6 +123,68 @@ class Driver:
             )
         )
 
+    async def profile(self, headers: dict[str, str]) -> None:
+        """What a customer fills in before applying: personal details, salary account, employer."""
+        await self._ok(
+            await self.api.post(
+                "/api/v1/web/personal-details/update",
+                headers=headers,
+                json={
+                    "firstName": "Demo",
+                    "lastName": "Customer",
+                    "email": "demo.customer@example.com",
+                    "address": "12 MG Road, Bengaluru",
+                    "pincode": "560001",
+                    "city": "Bengaluru",
+                    "state": "Karnataka",
+                },
+            )
+        )
+        account = f"5{random.randrange(10**10, 10**11)}"
+        await self._ok(
+            await self.api.post(
+                "/api/v1/web/bank/add-account", headers=headers, json={"accountNumber": account, "ifsc": "HDFC0001234"}
+            )
+        )
+        await self._ok(
+            await self.api.post(
+                "/api/v1/web/employment/add",
+                headers=headers,
+                json={"employerName": "Acme Technologies Pvt Ltd", "monthlySalary": "65000"},
+            )
+        )
+
+    async def complete_kyc(self, headers: dict[str, str], loan_id: str, deadline: float) -> None:
+        """Answer whatever the loan's KYC phase waits for (Aadhaar OTP, bank statement...) until it is done."""
+        done: set[str] = set()
+        while time.monotonic() < deadline:
+            loan = await self.loan(headers, loan_id)
+            kyc = loan.get("kyc")
+            if loan["status"] != "APPLIED" or not kyc:
+                if loan["status"] != "APPLIED":
+                    return
+                await asyncio.sleep(0.2)
+                continue
+            waiting = kyc.get("waitingFor")
+            if waiting == "AADHAAR" and "AADHAAR" not in done:
+                await self._ok(
+                    await self.api.post(
+                        "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": demo_aadhaar()}
+                    )
+                )
+                await self._ok(
+                    await self.api.post(
+                        "/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": SANDBOX_AADHAAR_OTP}
+                    )
+                )
+                done.add("AADHAAR")
+            elif waiting == "BANK_STATEMENT" and "BANK_STATEMENT" not in done:
+                files = {"file": ("statement.pdf", demo_statement_pdf(), "application/pdf")}
+                await self._ok(await self.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files))
+                done.add("BANK_STATEMENT")
+            await asyncio.sleep(0.2)
+        raise DemoError(f"loan {loan_id}: KYC not completed in time")
+
     async def journey(
         self, phone: str, pan: str, amount: int = 50_000, tenure: int = 3, product: str | None = "DEMO-FAST"
     ) -> Journey:
@@ -134,8 +196,10 @@ class Driver:
         body: dict[str, Any] = {"amount": str(amount), "tenure": tenure}
         if product:
             body["productCode"] = product
+        await self.profile(headers)
         created = await self._ok(await self.api.post("/api/v1/web/loans", json=body, headers=headers))
         j.loan_id, j.workflow_id = created["id"], created["workflowId"]
+        await self.complete_kyc(headers, j.loan_id, deadline)
 
         loan = await self.wait_for(
             headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
@@ -180,6 +244,39 @@ class Driver:
         j.total_collected = loan["totalCollectedPaise"]
         j.seconds = time.monotonic() - start
         return j
+
+
+SANDBOX_AADHAAR_OTP = "123456"  # the OTP the sandbox accepts
+
+
+def demo_aadhaar() -> str:
+    """A random Aadhaar number with a valid Verhoeff check digit (never a real person's)."""
+    from domain.kyc import verhoeff_check_digit
+
+    body = f"{random.randrange(2, 10)}{random.randrange(10**9, 10**10):010d}"
+    return body + verhoeff_check_digit(body)
+
+
+def demo_statement_pdf() -> bytes:
+    """A small, valid PDF standing in for a salary account statement."""
+    text = b"BT /F1 12 Tf 72 720 Td (Salary credit ACME TECHNOLOGIES 65000.00) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
 
 
 def demo_identity(index: int, scenario: str) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from api.security import hash_password
-from db.models import Brand, LoanProduct, StaffUser
+from db.models import Brand, EvaluationItem, LoanProduct, StaffUser
 from db.session import Database
 
 ROLES = [
@@ -34,14 +34,33 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
     def p(vendor: str) -> dict[str, str]:
         return {"vendor": vendor, "base_url": sandbox_url, "api_key": f"sandbox-{vendor}-key", "webhook_secret": secret}
 
+    def primary(vendor: str, primary: bool = True) -> dict[str, Any]:
+        return {**p(vendor), "primary": primary, "active": True}
+
     return {
         "kyc": p("digitap"),
-        "bureau": p("cibil"),
+        "ckyc": p("digitap"),
+        # several vendors: the primary is tried first, the next takes over when it keeps failing
+        "bureau": [primary("cibil"), primary("equifax", False)],
+        "pennydrop": [primary("razorpay"), primary("cashfree", False)],
+        "employment": p("digitap"),
+        "bsa": [primary("cart"), primary("finbox", False), primary("scoreme", False)],
+        "aa": [primary("finduit"), primary("cart", False)],
         "esign": p("signzy"),
         "disbursal": p("idfc"),
         "payments": p("razorpay"),
         "sms": p("gupshup"),
     }
+
+
+FULL_KYC = ["PAN", "AADHAAR", "MOBILE", "CKYC", "BANK_ACCOUNT", "EMPLOYMENT", "BANK_STATEMENT"]
+DEMO_EVALUATION = [  # (name, metric, comparator, threshold, weight, hard reject)
+    ("Bureau score at or above minimum", "bureau.score", ">=", "650", 3, True),
+    ("Bureau score at or above 750", "bureau.score", ">=", "750", 3, False),
+    ("Bank account holder matches PAN", "kyc.bank_name_match", ">=", "80", 1, False),
+    ("Employment verified with EPFO", "kyc.employment_verified", "==", "true", 1, False),
+    ("Average salary credit at least ₹25,000", "kyc.bsa_avg_salary", ">=", "2500000", 2, False),
+]
 
 
 def seed_brand(
@@ -53,7 +72,10 @@ def seed_brand(
     period_seconds: int | None = 5,
     esign_expiry_seconds: int = 900,
     password: str = DEMO_PASSWORD,
+    kyc_steps: list[str] | None = None,
 ) -> dict[str, Any]:
+    """``kyc_steps`` None keeps the brand's KYC to the PAN check (tests of other stages use that);
+    `los up` seeds the demo brand with the full pipeline, BRE rules and evaluation items."""
     with db.unit_of_work() as session:
         brand = session.scalars(select(Brand).where(Brand.code == code)).first()
         config = {
@@ -61,13 +83,51 @@ def seed_brand(
             "auto_sanction_score": 750,
             "esign_expiry_seconds": esign_expiry_seconds,
             "providers": provider_config(sandbox_url),
+            "kyc_steps": kyc_steps or ["PAN"],
+            "kyc_timeout_seconds": 3600,
+            "name_match_threshold": 80,
         }
+        if kyc_steps:
+            config.update(
+                {
+                    "bre": {
+                        "min_bureau_score": 650,
+                        "max_dpd": 30,
+                        "dpd_lookback_months": 12,
+                        "max_active_loans": 5,
+                        "max_enquiries_30d": 6,
+                        "min_age": 21,
+                        "max_age": 60,
+                        "salary_threshold": 15_000_00,
+                        "rejection_duration_days": 30,
+                    },
+                    "evaluation_version": "V1",
+                    "auto_sanction_threshold": 80,
+                    "manual_review_threshold": 50,
+                    "allocation_role": "LOAN_EXECUTIVE",
+                    "allocation_cap": 25,
+                }
+            )
         if brand is None:
             brand = Brand(code=code, name=name, config=config)
             session.add(brand)
             session.flush()
         else:
             brand.config = {**brand.config, "providers": config["providers"]}
+        if kyc_steps and not session.scalars(select(EvaluationItem).where(EvaluationItem.brand_id == brand.id)).first():
+            for item_name, metric, comparator, threshold, weight, hard in DEMO_EVALUATION:
+                session.add(
+                    EvaluationItem(
+                        brand_id=brand.id,
+                        version="V1",
+                        name=item_name,
+                        metric=metric,
+                        comparator=comparator,
+                        threshold=threshold,
+                        weight=weight,
+                        hard_reject=hard,
+                    )
+                )
         products = {
             "DEMO-FAST": dict(
                 name="Demo personal loan (each month lasts a few seconds)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,17 @@ class Settings(BaseSettings):
     sandbox_url: str | None = None
 
     storage_dir: Path | None = None
+    # Private object storage: S3 (or MinIO/Ceph...) through boto3 when a bucket is set, else storage_dir.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://minio:9000; None is AWS
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None  # None: boto3's own chain (environment, instance role)
+    s3_secret_access_key: SecretStr | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] | None = None  # None: path with an endpoint URL
+    # Documents are served only by presigned URLs this short-lived (S3 allows up to 7 days).
+    presign_ttl_seconds: int = Field(default=300, gt=0, le=7 * 24 * 3600)
+    # Signs local-storage file links; defaults to (a key derived from) jwt_secret.
+    storage_url_secret: SecretStr | None = None
     jwt_secret: SecretStr = SecretStr(DEV_SECRET)
     access_token_minutes: int = 60
     chromium_path: str | None = None
@@ -44,6 +56,12 @@ class Settings(BaseSettings):
     def _refuse_dev_secret_in_production(self) -> Settings:
         if self.env != "development" and self.jwt_secret.get_secret_value() == DEV_SECRET:
             raise ValueError("LOS_JWT_SECRET must be set outside development")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_keys_come_in_pairs(self) -> Settings:
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError("LOS_S3_ACCESS_KEY_ID and LOS_S3_SECRET_ACCESS_KEY are set together or not at all")
         return self
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from db.migrate import upgrade
 from db.session import Database
-from los.seed import seed_brand
+from los.seed import FULL_KYC, seed_brand
 from los.settings import Settings, sqlalchemy_url
 from workflows.contracts import SEARCH_ATTRIBUTES
 
@@ -133,7 +133,7 @@ class Stack:
         url = sqlalchemy_url(db_url)
         upgrade(url)
         db = Database(url, pool_size=2)
-        seeded = seed_brand(db, s.sandbox_base_url)
+        seeded = seed_brand(db, s.sandbox_base_url, kyc_steps=FULL_KYC)
         db.dispose()
 
         me = [sys.executable, "-m", "los.cli"]

@@ -156,6 +156,8 @@ class LoanPolicy:
     penal: dict[str, Any] | None = None  # domain.charges.PenalChargeSpec fields (percents as strings)
     prepayment_mode: str = "REDUCE_TENURE"  # what an advance to principal does to the schedule
     npa_days: int = 90
+    kyc_steps: list[str] = field(default_factory=lambda: ["PAN"])  # the brand's steps, in order
+    kyc_timeout_seconds: int = 7 * 24 * 3600  # how long a step waits for the customer
 
 
 @dataclass
@@ -335,3 +337,61 @@ class OverdueRecord:
     loan_id: str
     installment_no: int
     dpd: int
+
+
+# --- customer input during the KYC phase ------------------------------------------------------------
+@dataclass
+class AadhaarInitiate:
+    aadhaar_number: str
+
+
+@dataclass
+class AadhaarOtp:
+    otp: str
+
+
+@dataclass
+class KycInput:
+    """The customer added or changed data a KYC step needs (employment, bank account, statement...)."""
+
+    step: str
+    ref_id: str | None = None
+
+
+@dataclass
+class KycStepRequest:
+    loan_id: str
+    brand_id: str
+    step: str
+    idempotency_key: str
+    ref_id: str | None = None
+    aadhaar_number: str | None = None
+    reference: str | None = None  # provider reference from the OTP initiation
+    otp: str | None = None
+
+
+@dataclass
+class KycStepResult:
+    step: str
+    status: str  # PASSED / FAILED / WAITING (needs customer input) / SKIPPED
+    reason: str | None = None
+    provider: str | None = None
+    score: str | None = None  # decimal string, e.g. a name-match score
+    reference: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # what later rules and evaluation read
+
+
+@dataclass
+class DecisionRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DecisionResult:
+    outcome: str  # REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    reasons: list[str] = field(default_factory=list)
+    score: str | None = None
+    assigned_to: str | None = None

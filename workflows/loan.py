@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.kyc import KycActivities
     from activities.loan import LoanActivities
     from domain import rules, schedule
     from domain.allocation import AllocationConfig, InstallmentDue, allocate_payment
@@ -23,14 +24,20 @@ with workflow.unsafe.imports_passed_through():
     from domain.delinquency import assess
     from domain.status import LoanStatus
     from workflows.contracts import (
+        AadhaarInitiate,
+        AadhaarOtp,
         AgreementOutcome,
         AgreementRequest,
+        DecisionRequest,
         DelinquencyRecord,
         DisbursalEvent,
         DisbursalRequest,
         DisbursedRecord,
         EsignEvent,
         InstallmentState,
+        KycInput,
+        KycStepRequest,
+        KycStepResult,
         LoanWorkflowInput,
         LoanWorkflowResult,
         OverdueRecord,
@@ -66,6 +73,7 @@ PROVIDER_TIMEOUT = timedelta(seconds=30)
 DB_TIMEOUT = timedelta(seconds=15)
 OVERDUE_RECHECK = timedelta(days=1)
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
+KYC_PHASE_PATCH = "kyc-phase-v2"
 
 
 def _refuse(kind: str, message: str) -> ApplicationError:
@@ -86,6 +94,16 @@ class LoanWorkflow:
         self.awaited_transfer: str | None = None
         self.pending_payments: list[PaymentEvent] = list(inp.pending_payments)
         self.servicing: ServicingState | None = inp.servicing
+        self.kyc_step: str | None = None
+        self.kyc_waiting: str | None = None
+        self.kyc_results: dict[str, str] = {}
+        self.kyc_inputs: dict[str, str | None] = {}
+        self.kyc_input_count = 0
+        self.kyc_seen = 0
+        self.aadhaar_reference: str | None = None
+        self.aadhaar_facts: dict = {}
+        self.facts: dict = {}
+        self.rejection: str | None = None
 
     # ---------------------------------------------------------------- run
     @workflow.run
@@ -108,26 +126,31 @@ class LoanWorkflow:
             ]
         )
         key = f"loan-{inp.loan_id}"
-        kyc = await workflow.execute_activity_method(
-            LoanActivities.verify_pan,
-            ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.kyc_provider, f"{key}:kyc:pan"),
-            start_to_close_timeout=PROVIDER_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-            summary="KYC: verify PAN",
-        )
-        if not kyc.verified:
-            return await self._end(LoanStatus.REJECTED, f"KYC_PAN: {kyc.reason}")
+        if workflow.patched(KYC_PHASE_PATCH):
+            verdict = await self._kyc_and_decide(key)
+            if verdict is None:
+                return await self._end(LoanStatus.REJECTED, self.rejection or "KYC incomplete")
+        else:  # loans started before the KYC phase existed
+            kyc = await workflow.execute_activity_method(
+                LoanActivities.verify_pan,
+                ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.kyc_provider, f"{key}:kyc:pan"),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary="KYC: verify PAN",
+            )
+            if not kyc.verified:
+                return await self._end(LoanStatus.REJECTED, f"KYC_PAN: {kyc.reason}")
 
-        bureau = await workflow.execute_activity_method(
-            LoanActivities.pull_bureau,
-            ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.bureau_provider, f"{key}:bureau:1"),
-            start_to_close_timeout=PROVIDER_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-            summary="Bureau pull",
-        )
-        verdict = rules.decide(
-            bureau.score, rules.CreditPolicy(inp.policy.min_credit_score, inp.policy.auto_sanction_score)
-        )
+            bureau = await workflow.execute_activity_method(
+                LoanActivities.pull_bureau,
+                ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.bureau_provider, f"{key}:bureau:1"),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary="Bureau pull",
+            )
+            verdict = rules.decide(
+                bureau.score, rules.CreditPolicy(inp.policy.min_credit_score, inp.policy.auto_sanction_score)
+            )
         if verdict.decision == rules.Decision.REJECT:
             return await self._end(LoanStatus.REJECTED, verdict.reason)
         if verdict.decision == rules.Decision.AUTO_SANCTION:
@@ -233,6 +256,141 @@ class LoanWorkflow:
         self.servicing = ServicingState(installments=installments, disbursed_at=now)
         await self._move(LoanStatus.DISBURSED, f"UTR {settled.utr}")
         return None
+
+    # ---------------------------------------------------------------- KYC and decision
+    async def _kyc_and_decide(self, key: str) -> rules.DecisionResult | None:
+        """The brand's KYC steps in order, then bureau, BRE and evaluation (one activity, which also
+        allocates a manual-review loan to a staff member). None means rejected (reason in self.rejection)."""
+        inp = self.inp
+        for step in inp.policy.kyc_steps:
+            self.kyc_step = step
+            result = await self._kyc_step(key, step)
+            self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
+            if result.status == "FAILED":
+                self.rejection = f"KYC_{step}: {result.reason}"
+                return None
+            if result.status == "TIMED_OUT":
+                self.rejection = f"KYC_{step}: customer did not complete it in time"
+                return None
+        self.kyc_step = None
+        decision = await workflow.execute_activity_method(
+            KycActivities.decide_credit,
+            DecisionRequest(inp.loan_id, inp.brand_id, f"{key}:decision:1", dict(self.facts)),
+            start_to_close_timeout=timedelta(seconds=120),
+            retry_policy=PROVIDER_RETRY,
+            summary="Bureau, BRE and evaluation",
+        )
+        reason = "; ".join(decision.reasons) or decision.outcome.lower()
+        if decision.outcome == "REJECT":
+            self.rejection = reason
+            return None
+        kind = rules.Decision.AUTO_SANCTION if decision.outcome == "AUTO_SANCTION" else rules.Decision.MANUAL_REVIEW
+        return rules.DecisionResult(kind, reason)
+
+    async def _kyc_step(self, key: str, step: str) -> KycStepResult:
+        """Run one step; a step that needs the customer (Aadhaar OTP, a bank account, a statement...)
+        waits for their input, up to the brand's KYC timeout."""
+        inp = self.inp
+        attempt = 0
+        while True:
+            attempt += 1
+            if step == "AADHAAR":
+                result = KycStepResult(step, "WAITING", "waiting for the Aadhaar OTP")
+            else:
+                result = await workflow.execute_activity_method(
+                    KycActivities.kyc_step,
+                    KycStepRequest(
+                        inp.loan_id,
+                        inp.brand_id,
+                        step,
+                        f"{key}:kyc:{step.lower()}:{attempt}",
+                        ref_id=self.kyc_inputs.get(step),
+                    ),
+                    start_to_close_timeout=timedelta(seconds=120),
+                    retry_policy=PROVIDER_RETRY,
+                    summary=f"KYC: {step.replace('_', ' ').lower()}",
+                )
+            if result.status != "WAITING":
+                self.kyc_results[step] = result.status
+                return result
+            self.kyc_waiting = step
+            self.kyc_seen = self.kyc_input_count
+            try:
+                await workflow.wait_condition(
+                    lambda: self.kyc_input_count > self.kyc_seen or self.kyc_results.get(step) == "PASSED",
+                    timeout=timedelta(seconds=inp.policy.kyc_timeout_seconds),
+                    timeout_summary=f"KYC {step.lower()} timeout",
+                )
+            except asyncio.TimeoutError:
+                return KycStepResult(step, "TIMED_OUT", "customer input not received")
+            finally:
+                self.kyc_waiting = None
+            if self.kyc_results.get(step) == "PASSED":  # completed by an update (Aadhaar OTP)
+                return KycStepResult(step, "PASSED", facts=self.aadhaar_facts)
+
+    # ---------------------------------------------------------------- customer updates and signals (KYC)
+    @workflow.update
+    async def aadhaar_initiate(self, req: AadhaarInitiate) -> dict:
+        result = await workflow.execute_activity_method(
+            KycActivities.aadhaar_initiate,
+            KycStepRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                "AADHAAR",
+                f"loan-{self.inp.loan_id}:aadhaar:initiate:{workflow.uuid4()}",
+                aadhaar_number=req.aadhaar_number,
+            ),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Aadhaar OTP sent",
+        )
+        if result.status == "FAILED":
+            raise _refuse("ValidationError", result.reason or "Aadhaar could not be verified")
+        self.aadhaar_reference = result.reference
+        return {"status": "OTP_SENT"}
+
+    @aadhaar_initiate.validator
+    def _validate_aadhaar_initiate(self, req: AadhaarInitiate) -> None:
+        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") == "PASSED":
+            raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
+        if self.status != LoanStatus.APPLIED:
+            raise _refuse("Conflict", f"loan is {self.status}")
+        if not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
+            raise _refuse("ValidationError", "Aadhaar must be 12 digits")
+
+    @workflow.update
+    async def aadhaar_submit(self, req: AadhaarOtp) -> dict:
+        result = await workflow.execute_activity_method(
+            KycActivities.aadhaar_submit,
+            KycStepRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                "AADHAAR",
+                f"loan-{self.inp.loan_id}:aadhaar:submit:{workflow.uuid4()}",
+                reference=self.aadhaar_reference,
+                otp=req.otp,
+            ),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Aadhaar OTP checked",
+        )
+        if result.status != "PASSED":
+            raise _refuse("ValidationError", result.reason or "wrong OTP")
+        self.aadhaar_facts = dict(result.facts)
+        self.kyc_results["AADHAAR"] = "PASSED"
+        return {"status": "VERIFIED"}
+
+    @aadhaar_submit.validator
+    def _validate_aadhaar_submit(self, req: AadhaarOtp) -> None:
+        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") == "PASSED":
+            raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
+        if not (len(req.otp) == 6 and req.otp.isdigit()):
+            raise _refuse("ValidationError", "OTP must be 6 digits")
+
+    @workflow.signal
+    def kyc_input(self, event: KycInput) -> None:
+        self.kyc_inputs[event.step] = event.ref_id
+        self.kyc_input_count += 1
 
     # ---------------------------------------------------------------- servicing
     async def _service(self) -> LoanWorkflowResult:
@@ -590,6 +748,17 @@ class LoanWorkflow:
         seen = set(self.servicing.processed_payments) if self.servicing else set()
         if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
             self.pending_payments.append(event)
+
+    @workflow.query
+    def kyc_status(self) -> dict:
+        """Where the KYC phase is: the current step, what it waits for from the customer, results so far."""
+        return {
+            "steps": list(self.inp.policy.kyc_steps),
+            "current": self.kyc_step,
+            "waitingFor": self.kyc_waiting,
+            "results": dict(self.kyc_results),
+            "aadhaarOtpSent": self.aadhaar_reference is not None,
+        }
 
     @workflow.query
     def snapshot(self) -> dict:

@@ -1,33 +1,83 @@
-"""Provider adapters, one package per kind. ``build`` picks the vendor a brand configured."""
+"""Provider adapters, one package per kind (``<kind>/base.py``: a Protocol and its result dataclasses;
+one module per vendor). ``build`` gives the vendor a brand configured for a kind (its primary one when
+several are listed); ``call_with_failover`` tries each active vendor in turn.
+
+| kind       | vendors                        | operations                                                        |
+|------------|--------------------------------|-------------------------------------------------------------------|
+| kyc        | digitap, digilocker            | verify_pan, aadhaar_otp_initiate/submit, mobile_to_pan/address;   |
+|            |                                | (digilocker) start_session, fetch_documents                       |
+| ckyc       | digitap                        | search, download, fetch                                           |
+| bureau     | cibil, equifax                 | pull                                                              |
+| bsa        | cart, finbox, scoreme          | analyse_statement                                                 |
+| aa         | finduit, cart                  | create_consent, consent_status, fetch_data, parse_webhook         |
+| pennydrop  | razorpay, cashfree             | verify_account                                                    |
+| employment | digitap                        | phone_to_uan, uan_to_employment                                   |
+| esign      | signzy                         | create_docket                                                     |
+| disbursal  | idfc                           | transfer                                                          |
+| payments   | razorpay                       | create_payment_link, cancel_payment_link                          |
+| sms        | gupshup                        | send_sms                                                          |
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from activities.providers.base import BusinessRefusal, ProviderConfig
+from activities.providers.aa.cart import CartAa
+from activities.providers.aa.finduit import FinduitAa
+from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError, UnsupportedOperation
+from activities.providers.bsa.cart import CartBsa
+from activities.providers.bsa.finbox import FinboxBsa
+from activities.providers.bsa.scoreme import ScoremeBsa
 from activities.providers.bureau.cibil import CibilBureau
+from activities.providers.bureau.equifax import EquifaxBureau
+from activities.providers.ckyc.digitap import DigitapCkyc
 from activities.providers.disbursal.idfc import IdfcDisbursal
+from activities.providers.employment.digitap import DigitapEpfo
 from activities.providers.esign.signzy import SignzyEsign
+from activities.providers.failover import Attempt, FailoverResult, adapter_for, call_with_failover
+from activities.providers.kyc.digilocker import DigiLockerKyc
 from activities.providers.kyc.digitap import DigitapKyc
 from activities.providers.messaging.gupshup import GupshupSms
 from activities.providers.payments.razorpay import RazorpayGateway
+from activities.providers.pennydrop.cashfree import CashfreePennyDrop
+from activities.providers.pennydrop.razorpay import RazorpayPennyDrop
 
 VENDORS: dict[str, dict[str, type]] = {
-    "kyc": {"digitap": DigitapKyc},
-    "bureau": {"cibil": CibilBureau},
+    "kyc": {"digitap": DigitapKyc, "digilocker": DigiLockerKyc},
+    "ckyc": {"digitap": DigitapCkyc},
+    "bureau": {"cibil": CibilBureau, "equifax": EquifaxBureau},
+    "bsa": {"cart": CartBsa, "finbox": FinboxBsa, "scoreme": ScoremeBsa},
+    "aa": {"finduit": FinduitAa, "cart": CartAa},
+    "pennydrop": {"razorpay": RazorpayPennyDrop, "cashfree": CashfreePennyDrop},
+    "employment": {"digitap": DigitapEpfo},
     "esign": {"signzy": SignzyEsign},
     "disbursal": {"idfc": IdfcDisbursal},
     "payments": {"razorpay": RazorpayGateway},
     "sms": {"gupshup": GupshupSms},
 }
 
+__all__ = [
+    "VENDORS",
+    "Attempt",
+    "BusinessRefusal",
+    "FailoverResult",
+    "ProviderConfig",
+    "ProviderError",
+    "UnsupportedOperation",
+    "adapter_for",
+    "build",
+    "call_with_failover",
+]
 
-def build(kind: str, brand_config: dict[str, Any], http: httpx.AsyncClient) -> Any:
-    cfg = ProviderConfig.from_brand(brand_config, kind)
-    try:
-        cls = VENDORS[kind][cfg.vendor]
-    except KeyError as exc:
-        raise BusinessRefusal(f"no adapter for {kind} vendor {cfg.vendor!r}") from exc
-    return cls(http, cfg)
+
+def build(kind: str, brand_config: Mapping[str, Any], http: httpx.AsyncClient, vendor: str | None = None) -> Any:
+    """The adapter for the brand's ``kind`` provider: its primary (first active) vendor, or the named
+    ``vendor`` (active or not — e.g. to fetch AA data from the vendor that holds the consent)."""
+    if vendor is None:
+        cfg = ProviderConfig.from_brand(brand_config, kind)
+    else:
+        cfg = ProviderConfig.for_vendor(brand_config, kind, vendor)
+    return adapter_for(cfg, http)

@@ -1,5 +1,5 @@
 """Webhook signatures: HMAC-SHA256 of the raw body, hex-encoded, compared in constant time
-(the scheme Razorpay, Cashfree and the eSign vendors use, each under its own header)."""
+(the scheme Razorpay, Cashfree, the eSign vendors and the AA gateways use, each under its own header)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ SIGNATURE_HEADERS = {
     "razorpay": "X-Razorpay-Signature",
     "signzy": "X-Signzy-Signature",
     "idfc": "X-IDFC-Signature",
+    "finduit": "X-Finduit-Signature",  # Account Aggregator consent status
+    "cart": "X-Cart-Signature",  # CART Account Aggregator consent status
 }
 
 

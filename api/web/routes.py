@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -14,12 +15,14 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.deps import db_session, is_uuid, temporal
 from api.products import loan_terms, preview_for
 from api.security import Principal, current_customer
 from api.views import loan_detail, loan_summary
 from api.web.auth import find_brand
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, new_id
+from domain import kyc as kyc_rules
 from domain import rules
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
@@ -177,7 +180,7 @@ async def apply(
         auto_sanction_score=int(cfg.get("auto_sanction_score", 750)),
         esign_expiry_seconds=int(cfg.get("esign_expiry_seconds", 3 * 24 * 3600)),
         **{
-            f"{kind}_provider": cfg.get("providers", {}).get(key, {}).get("vendor", default)
+            f"{kind}_provider": _primary_vendor(cfg, key, default)
             for kind, key, default in (
                 ("kyc", "kyc", "digitap"),
                 ("bureau", "bureau", "cibil"),
@@ -190,6 +193,8 @@ async def apply(
         penal=(product.charges or {}).get("penal"),
         prepayment_mode=str(cfg.get("prepayment_mode", "REDUCE_TENURE")),
         npa_days=int(cfg.get("npa_days", 90)),
+        kyc_steps=[str(step) for step in kyc_rules.validate_kyc_steps(cfg.get("kyc_steps") or ["PAN"])],
+        kyc_timeout_seconds=int(cfg.get("kyc_timeout_seconds", 7 * 24 * 3600)),
     )
     try:
         await client.start_workflow(
@@ -217,6 +222,13 @@ async def apply(
     return loan_summary(loan)
 
 
+def _primary_vendor(cfg: dict, kind: str, default: str) -> str:
+    try:
+        return ProviderConfig.from_brand(cfg, kind).vendor
+    except BusinessRefusal:
+        return default
+
+
 @router.get("/loans")
 def my_loans(me: Me, session: Db) -> list[dict]:
     loans = session.scalars(select(Loan).where(Loan.customer_id == me.id).order_by(Loan.created_at.desc())).all()
@@ -224,8 +236,20 @@ def my_loans(me: Me, session: Db) -> list[dict]:
 
 
 @router.get("/loans/{loan_id}")
-def my_loan(loan_id: str, me: Me, session: Db) -> dict:
+async def my_loan(request: Request, loan_id: str, me: Me, session: Db) -> dict:
     loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
     if loan is None or loan.customer_id != me.id:
         raise NotFound("loan not found")
-    return loan_detail(session, loan)
+    detail = loan_detail(session, loan)
+    detail["kyc"] = await kyc_status(request, loan) if loan.status == LoanStatus.APPLIED.value else None
+    return detail
+
+
+async def kyc_status(request: Request, loan: Loan) -> dict | None:
+    """Where the loan's KYC phase is (what it waits for from the customer), from its workflow."""
+    try:
+        client = await request.app.state.temporal.get()
+        handle = client.get_workflow_handle(loan.workflow_id)
+        return await asyncio.wait_for(handle.query("kyc_status", result_type=dict), timeout=3)
+    except Exception:  # noqa: BLE001 - the detail is still useful without it
+        return None

@@ -18,11 +18,11 @@ from sqlalchemy.dialects.postgresql import insert
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers import signing
-from activities.providers.base import ProviderConfig
+from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.deps import is_uuid
-from db.models import Brand, Loan, WebhookEvent
+from db.models import AaConsent, Brand, Loan, WebhookEvent
 from domain.errors import AuthenticationError, NotFound, ServiceUnavailable, ValidationError
-from workflows.contracts import DisbursalEvent, EsignEvent, PaymentEvent
+from workflows.contracts import DisbursalEvent, EsignEvent, KycInput, PaymentEvent
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -76,6 +76,74 @@ def _parse(vendor: str, body: dict[str, Any]) -> Parsed:
     raise NotFound(f"unknown provider {vendor!r}")
 
 
+@router.post("/{brand_id}/aa")
+async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
+    """Account Aggregator consent callbacks (approved / rejected / revoked). The signature is checked
+    against each of the brand's AA vendors; the event is stored once and the loan's KYC step resumes
+    (it asks the AA for the consent's status itself)."""
+    from activities.providers import adapter_for
+
+    if not is_uuid(brand_id):
+        raise NotFound("unknown webhook endpoint")
+    raw = await request.body()
+    db = request.app.state.db
+    with db.unit_of_work() as session:
+        brand = session.get(Brand, brand_id)
+        if brand is None:
+            raise NotFound("unknown webhook endpoint")
+        candidates = ProviderConfig.configured(brand.config, "aa")
+    adapter = None
+    for config in candidates:
+        candidate = adapter_for(config, request.app.state.http)
+        if signing.verify(raw, config.webhook_secret, request.headers.get(candidate.signature_header)):
+            adapter = candidate
+            break
+    if adapter is None:
+        raise AuthenticationError("webhook signature does not verify")
+    try:
+        body = json.loads(raw)
+        event = adapter.parse_webhook(body)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValidationError(f"malformed account aggregator event: {exc}", field="body") from exc
+    vendor = f"aa:{adapter.config.vendor}"
+    with db.unit_of_work() as session:
+        consent = session.scalars(
+            select(AaConsent).where(AaConsent.consent_handle == event.consent_handle, AaConsent.brand_id == brand_id)
+        ).first()
+        loan = session.get(Loan, consent.loan_id) if consent is not None and consent.loan_id else None
+        session.execute(
+            insert(WebhookEvent)
+            .values(
+                provider=vendor,
+                event_id=event.event_id,
+                event_type=f"consent.{event.status.lower()}",
+                loan_id=loan.id if loan else None,
+                payload=body,
+            )
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        )
+        stored = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.provider == vendor, WebhookEvent.event_id == event.event_id)
+        ).one()
+        workflow_id = loan.workflow_id if loan else None
+        consent_id = consent.id if consent else None
+    if stored.delivered_at is not None:
+        return {"status": "duplicate", "eventId": event.event_id}
+    if workflow_id is None:
+        return {"status": "ignored", "eventId": event.event_id, "reason": "no matching consent"}
+    client = await request.app.state.temporal.get()
+    try:
+        await client.get_workflow_handle(workflow_id).signal("kyc_input", KycInput("BANK_STATEMENT", consent_id))
+        outcome = "delivered"
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise ServiceUnavailable(f"could not deliver event: {exc.message}") from exc
+        outcome = "ignored"
+    with db.unit_of_work() as session:
+        session.execute(update(WebhookEvent).where(WebhookEvent.id == stored.id).values(delivered_at=datetime.now(UTC)))
+    return {"status": outcome, "eventId": event.event_id}
+
+
 @router.post("/{brand_id}/{vendor}")
 async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     if vendor not in VENDOR_KIND or not is_uuid(brand_id):
@@ -86,9 +154,10 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
         brand = session.get(Brand, brand_id)
         if brand is None:
             raise NotFound("unknown webhook endpoint")
-        config = ProviderConfig.from_brand(brand.config, VENDOR_KIND[vendor])
-    if config.vendor != vendor:
-        raise NotFound("unknown webhook endpoint")
+        try:  # any configured vendor of the kind, even one switched off since (its callbacks still count)
+            config = ProviderConfig.for_vendor(brand.config, VENDOR_KIND[vendor], vendor)
+        except BusinessRefusal as exc:
+            raise NotFound("unknown webhook endpoint") from exc
     if not signing.verify(raw, config.webhook_secret, request.headers.get(signing.SIGNATURE_HEADERS[vendor])):
         raise AuthenticationError("webhook signature does not verify")
     try:

@@ -174,7 +174,7 @@ async def test_rejected_loan_and_search_attributes(stack: UpProcess) -> None:
     assert desc.typed_search_attributes.get(LOAN_STATUS) == "REJECTED"
     with stack.db() as s:
         loan = s.get_one(Loan, journey.loan_id)
-        assert loan.status == "REJECTED" and "BRE_MIN_CREDIT_SCORE" in (loan.status_reason or "")
+        assert loan.status == "REJECTED" and "BRE_MIN_BUREAU_SCORE" in (loan.status_reason or "")
         assert desc.typed_search_attributes.get(BRAND_ID) == loan.brand_id
 
 
@@ -201,7 +201,7 @@ async def test_loan_in_flight_survives_a_restart(stack: UpProcess) -> None:
 
     driver = Driver(stack.api, stack.sandbox)
     try:
-        headers = await driver.register(phone)  # log in again (same customer, new OTP)
+        # the customer's access token from before the restart is still good
         (await driver.sandbox.post(detail["agreement"]["signingUrl"])).raise_for_status()
 
         async def signed():  # noqa: ANN202

@@ -86,7 +86,7 @@ async def test_low_score_is_rejected_by_the_bre(app, brand, sandbox, db) -> None
     assert journey.status == "REJECTED"
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)
-        assert loan.status_reason.startswith("BRE_MIN_CREDIT_SCORE")
+        assert loan.status_reason.startswith("BRE_MIN_BUREAU_SCORE")
         assert (
             s.scalar(
                 select(func.count()).select_from(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan.id)

@@ -1,0 +1,97 @@
+"""Staff review of KYC documents, under /api/v1/partner/brand/{brandId}/customers/{customerId}/documents.
+
+Brand-scoped like every partner route (``brand_scope``): a customer or document of another brand is 404.
+A document is decided once, from PENDING, by a staff role that reviews KYC; who and when is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import db_session, is_uuid
+from api.files import document_view
+from api.partner.routes import Scoped
+from api.security import Principal
+from db.models import Customer, CustomerDocument
+from domain.documents import DocumentStatus, check_decision, check_review_role, reject_reason
+from domain.errors import NotFound
+
+router = APIRouter(
+    prefix="/api/v1/partner/brand/{brand_id}/customers/{customer_id}/documents", tags=["partner (staff)"]
+)
+Db = Annotated[Session, Depends(db_session, scope="function")]
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def _customer(session: Session, brand_id: str, customer_id: str) -> Customer:
+    customer = session.get(Customer, customer_id) if is_uuid(customer_id) else None
+    if customer is None or customer.brand_id != brand_id:
+        raise NotFound("customer not found")
+    return customer
+
+
+def _document(session: Session, brand_id: str, customer_id: str, document_id: str) -> CustomerDocument:
+    _customer(session, brand_id, customer_id)
+    # Locked: two reviewers deciding at once get one decision and one 409.
+    doc = session.get(CustomerDocument, document_id, with_for_update=True) if is_uuid(document_id) else None
+    if doc is None or doc.brand_id != brand_id or doc.customer_id != customer_id:
+        raise NotFound("document not found")
+    return doc
+
+
+@router.get("")
+def list_documents(request: Request, brand_id: str, customer_id: str, staff: Scoped, session: Db) -> list[dict]:
+    """The customer's documents, newest first, each with a short-lived download URL."""
+    _customer(session, brand_id, customer_id)
+    docs = session.scalars(
+        select(CustomerDocument)
+        .where(CustomerDocument.brand_id == brand_id, CustomerDocument.customer_id == customer_id)
+        .order_by(CustomerDocument.created_at.desc(), CustomerDocument.id)
+    ).all()
+    return [document_view(request, d, staff=True) for d in docs]
+
+
+def _decide(
+    request: Request,
+    session: Session,
+    staff: Principal,
+    brand_id: str,
+    customer_id: str,
+    document_id: str,
+    decision: DocumentStatus,
+    reason: str | None = None,
+) -> dict:
+    check_review_role(staff.role)
+    doc = _document(session, brand_id, customer_id, document_id)
+    check_decision(doc.status, decision)
+    doc.status = decision.value
+    doc.reject_reason = reason
+    doc.verified_by = staff.id
+    doc.verified_at = datetime.now(UTC)
+    session.commit()
+    return document_view(request, doc, staff=True)
+
+
+@router.post("/{document_id}/verify")
+def verify_document(
+    request: Request, brand_id: str, customer_id: str, document_id: str, staff: Scoped, session: Db
+) -> dict:
+    return _decide(request, session, staff, brand_id, customer_id, document_id, DocumentStatus.VERIFIED)
+
+
+@router.post("/{document_id}/reject")
+def reject_document(
+    request: Request, brand_id: str, customer_id: str, document_id: str, body: RejectIn, staff: Scoped, session: Db
+) -> dict:
+    reason = reject_reason(body.reason)  # a reason of blanks is no reason
+    return _decide(request, session, staff, brand_id, customer_id, document_id, DocumentStatus.REJECTED, reason)

@@ -1,0 +1,246 @@
+"""Customer KYC and profile API, /api/v1/web (seed 001): personal details, Aadhaar OTP, mobile
+verification, employment, bank account and statement.
+
+Data the customer gives is stored here; verifying it with providers is the loan workflow's KYC phase.
+Steps that need the customer's input while a loan is in progress reach its workflow: Aadhaar OTP as
+updates (a wrong OTP is refused at once, nothing stored), new data as a ``kyc_input`` signal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+
+from api.deps import db_session, temporal
+from api.security import Principal, current_customer
+from api.workflow_calls import customer_update, signal_active_loan
+from db.models import BankAccount, Customer, Employment, Loan
+from domain import kyc as kyc_rules
+from domain.errors import NotFound, ValidationError
+from domain.money import to_paise
+from domain.status import TERMINAL
+from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycInput
+
+router = APIRouter(prefix="/api/v1/web", tags=["web (customer): KYC and profile"])
+Db = Annotated[Session, Depends(db_session, scope="function")]
+Me = Annotated[Principal, Depends(current_customer)]
+Engine = Annotated[Client, Depends(temporal)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PersonalDetailsIn(Strict):
+    first_name: str | None = Field(default=None, alias="firstName", min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, alias="lastName", max_length=100)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    dob: date | None = Field(default=None, alias="dateOfBirth")
+    gender: str | None = Field(default=None, pattern="^(MALE|FEMALE|OTHER)$")
+    address: str | None = Field(default=None, max_length=500)
+    pincode: str | None = None
+    city: str | None = Field(default=None, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+
+
+class AadhaarIn(Strict):
+    aadhaar_number: str = Field(alias="aadhaarNumber", min_length=12, max_length=14)
+
+
+class OtpIn(Strict):
+    otp: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class EmploymentIn(Strict):
+    employer_name: str = Field(alias="employerName", min_length=2, max_length=200)
+    monthly_salary: Decimal = Field(alias="monthlySalary", gt=0, max_digits=12, decimal_places=2, description="rupees")
+    uan: str | None = None
+    employment_type: str = Field(default="SALARIED", alias="employmentType", pattern="^(SALARIED|SELF_EMPLOYED)$")
+    joined_on: date | None = Field(default=None, alias="joinedOn")
+
+
+class UanIn(Strict):
+    uan: str | None = None
+
+
+class BankAccountIn(Strict):
+    account_number: str = Field(alias="accountNumber", min_length=9, max_length=18)
+    ifsc: str = Field(min_length=11, max_length=11)
+
+
+class BankVerifyIn(Strict):
+    account_id: str | None = Field(default=None, alias="accountId")
+
+
+def _details(c: Customer) -> dict:
+    return {
+        "customerId": c.id,
+        "phoneNumber": c.phone,
+        "phoneVerified": c.phone_verified,
+        "pan": c.pan,
+        "panVerified": c.pan_verified,
+        "panName": c.pan_name,
+        "firstName": c.first_name,
+        "lastName": c.last_name,
+        "email": c.email,
+        "dateOfBirth": c.dob.isoformat() if c.dob else None,
+        "gender": c.gender,
+        "address": c.address,
+        "pincode": c.pincode,
+        "city": c.city,
+        "state": c.state,
+        "aadhaarMasked": c.aadhaar_masked,
+        "aadhaarVerified": c.aadhaar_verified,
+        "onboardingStep": c.onboarding_step,
+    }
+
+
+@router.get("/personal-details")
+def personal_details(me: Me, session: Db) -> dict:
+    return _details(session.get_one(Customer, me.id))
+
+
+@router.post("/personal-details/update")
+def update_personal_details(body: PersonalDetailsIn, me: Me, session: Db) -> dict:
+    customer = session.get_one(Customer, me.id)
+    fields = body.model_dump(exclude_unset=True)
+    if "pincode" in fields and fields["pincode"] is not None:
+        fields["pincode"] = kyc_rules.validate_pincode(fields["pincode"])
+    if fields.get("dob") and fields["dob"] >= date.today():
+        raise ValidationError("date of birth must be in the past", field="dateOfBirth")
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    if customer.first_name and customer.onboarding_step == "REGISTERED":
+        customer.onboarding_step = "PERSONAL_DETAILS"
+    return _details(customer)
+
+
+def _active_loan(session: Session, customer_id: str) -> Loan | None:
+    return session.scalars(
+        select(Loan).where(Loan.customer_id == customer_id, Loan.status.not_in([s.value for s in TERMINAL]))
+    ).first()
+
+
+@router.post("/kyc/initiate-aadhaar-otp")
+async def initiate_aadhaar_otp(body: AadhaarIn, me: Me, session: Db, client: Engine) -> dict:
+    """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile."""
+    number = kyc_rules.validate_aadhaar(re.sub(r"\s", "", body.aadhaar_number))
+    loan = _active_loan(session, me.id)
+    if loan is None:
+        raise NotFound("apply for a loan first: Aadhaar is verified as part of the application", field="loan")
+    session.rollback()
+    result = await customer_update(client, loan.workflow_id, "aadhaar_initiate", AadhaarInitiate(number))
+    return {"loanId": loan.id, **result}
+
+
+@router.post("/kyc/submit-aadhaar-otp")
+async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine) -> dict:
+    loan = _active_loan(session, me.id)
+    if loan is None:
+        raise NotFound("no loan in progress", field="loan")
+    session.rollback()
+    result = await customer_update(client, loan.workflow_id, "aadhaar_submit", AadhaarOtp(body.otp))
+    return {"loanId": loan.id, **result}
+
+
+@router.post("/employment/add", status_code=201)
+async def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine) -> dict:
+    uan = kyc_rules.validate_uan(body.uan) if body.uan else None
+    row = Employment(
+        customer_id=me.id,
+        employer_name=body.employer_name.strip(),
+        monthly_salary=to_paise(body.monthly_salary, "monthlySalary"),
+        uan=uan,
+        employment_type=body.employment_type,
+        joined_on=body.joined_on,
+    )
+    session.add(row)
+    session.flush()
+    loan = _active_loan(session, me.id)
+    session.commit()
+    if loan is not None:
+        await signal_active_loan(client, loan.workflow_id, KycInput("EMPLOYMENT", row.id))
+    return {"employmentId": row.id, "uan": uan, "verified": False}
+
+
+@router.post("/employment/verify-uan")
+async def verify_uan(body: UanIn, me: Me, session: Db, client: Engine) -> dict:
+    """Adds or confirms the UAN on the latest employment; the loan's KYC phase checks it with EPFO."""
+    row = session.scalars(
+        select(Employment).where(Employment.customer_id == me.id).order_by(Employment.created_at.desc())
+    ).first()
+    if row is None:
+        raise NotFound("add your employment first", field="employment")
+    if body.uan:
+        row.uan = kyc_rules.validate_uan(body.uan)
+    loan = _active_loan(session, me.id)
+    session.commit()
+    if loan is not None:
+        await signal_active_loan(client, loan.workflow_id, KycInput("EMPLOYMENT", row.id))
+    return {"employmentId": row.id, "uan": row.uan, "status": "VERIFICATION_REQUESTED" if loan else "SAVED"}
+
+
+@router.post("/bank/add-account", status_code=201)
+async def add_bank_account(body: BankAccountIn, me: Me, session: Db) -> dict:
+    number = kyc_rules.validate_account_number(body.account_number)
+    ifsc = kyc_rules.validate_ifsc(body.ifsc)
+    existing = session.scalars(select(BankAccount).where(BankAccount.customer_id == me.id)).all()
+    if any(a.account_number == number and a.ifsc == ifsc for a in existing):
+        raise ValidationError("this account is already added", field="accountNumber")
+    row = BankAccount(customer_id=me.id, account_number=number, ifsc=ifsc, is_primary=not existing)
+    session.add(row)
+    session.flush()
+    return {
+        "accountId": row.id,
+        "ifsc": ifsc,
+        "accountNumberMasked": "X" * (len(number) - 4) + number[-4:],
+        "isPrimary": row.is_primary,
+        "pennyDropStatus": row.penny_drop_status,
+    }
+
+
+@router.post("/bank/verify")
+async def verify_bank_account(body: BankVerifyIn, me: Me, session: Db, client: Engine) -> dict:
+    """Penny drop: ₹1 to the account, beneficiary name matched against the PAN name (in the KYC phase)."""
+    query = select(BankAccount).where(BankAccount.customer_id == me.id)
+    query = query.where(BankAccount.id == body.account_id) if body.account_id else query.where(BankAccount.is_primary)
+    row = session.scalars(query).first()
+    if row is None:
+        raise NotFound("no such bank account", field="accountId")
+    loan = _active_loan(session, me.id)
+    session.commit()
+    if loan is not None:
+        await signal_active_loan(client, loan.workflow_id, KycInput("BANK_ACCOUNT", row.id))
+    return {
+        "accountId": row.id,
+        "pennyDropStatus": row.penny_drop_status,
+        "status": "VERIFICATION_REQUESTED" if loan else "SAVED",
+    }
+
+
+@router.get("/bank/accounts")
+def bank_accounts(me: Me, session: Db) -> list[dict]:
+    rows = session.scalars(
+        select(BankAccount).where(BankAccount.customer_id == me.id).order_by(BankAccount.created_at)
+    ).all()
+    return [
+        {
+            "accountId": r.id,
+            "ifsc": r.ifsc,
+            "bankName": r.bank_name,
+            "accountNumberMasked": "X" * (len(r.account_number) - 4) + r.account_number[-4:],
+            "beneficiaryName": r.beneficiary_name,
+            "nameMatchScore": str(r.name_match_score) if r.name_match_score is not None else None,
+            "pennyDropStatus": r.penny_drop_status,
+            "isPrimary": r.is_primary,
+        }
+        for r in rows
+    ]
