@@ -48,6 +48,7 @@ from db.models import (
 from db.session import Database
 from domain import assignment, bre, evaluation
 from domain import kyc as kyc_rules
+from domain.errors import LosError
 from workflows.contracts import DecisionRequest, DecisionResult, KycStepRequest, KycStepResult
 
 T = TypeVar("T")
@@ -552,7 +553,12 @@ class KycActivities:
                 "bureau.enquiries_30d": report.raw.get("enquiries_30d"),
             }
         )
-        return await self._tx(lambda session: self._decide(session, req, loan, customer, brand, report, facts))
+        try:
+            return await self._tx(lambda session: self._decide(session, req, loan, customer, brand, report, facts))
+        except LosError as exc:  # the brand's rules are misconfigured: retrying will not help
+            raise ApplicationError(
+                f"brand configuration: {exc.message}", type="BrandConfigError", non_retryable=True
+            ) from exc
 
     async def _bureau(self, req: DecisionRequest, loan: Loan, customer: Customer, brand: Brand) -> Any:
         """The brand's bureau with failover; a report on the same customer younger than 24 h is reused."""
@@ -654,7 +660,8 @@ class KycActivities:
                 for e in session.scalars(select(BlocklistEntry).where(BlocklistEntry.brand_id == brand.id))
             ]
         )
-        config = bre.BreConfig.from_dict({**cfg, **cfg.get("bre", {})}, strict=False, blocklist=blocklist)
+        # the brand's "bre" settings, or for older brands the same names at the top of the config
+        config = bre.BreConfig.from_dict(cfg.get("bre") or cfg, strict=False, blocklist=blocklist)
         last_rejected = session.scalar(
             select(func.max(Loan.closed_at)).where(
                 Loan.customer_id == customer.id, Loan.status == "REJECTED", Loan.id != loan.id
@@ -675,7 +682,17 @@ class KycActivities:
                 )
                 or 0
             )
-        salary = facts.get("kyc.bsa_avg_salary") or facts.get("kyc.monthly_salary")
+        # verified income first (bank statement), then the employment step's, then what the customer declared
+        salary = (
+            facts.get("kyc.bsa_avg_salary")
+            or facts.get("kyc.monthly_salary")
+            or session.scalar(
+                select(Employment.monthly_salary)
+                .where(Employment.customer_id == customer.id)
+                .order_by(Employment.created_at.desc())
+                .limit(1)
+            )
+        )
         facts_in = bre.BreInput(
             application_date=today,
             bureau_score=report.score,

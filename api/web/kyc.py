@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from api.security import Principal, current_customer
 from api.workflow_calls import customer_update, signal_active_loan
 from db.models import BankAccount, Customer, Employment, Loan
 from domain import kyc as kyc_rules
+from domain.documents import DocumentType
 from domain.errors import NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL
@@ -244,3 +245,16 @@ def bank_accounts(me: Me, session: Db) -> list[dict]:
         }
         for r in rows
     ]
+
+
+@router.post("/bank/upload-statement", status_code=201)
+async def upload_statement(request: Request, me: Me, session: Db, client: Engine) -> dict:
+    """A bank statement (PDF, multipart ``file``) for the loan's bank-statement analysis step."""
+    from api.web.documents import store_upload
+
+    doc = await store_upload(request, me, session, DocumentType.BANK_STATEMENT)
+    loan = _active_loan(session, me.id)
+    session.commit()
+    if loan is not None:
+        await signal_active_loan(client, loan.workflow_id, KycInput("BANK_STATEMENT", doc["id"]))
+    return {**doc, "status": "ANALYSIS_REQUESTED" if loan else "SAVED"}
