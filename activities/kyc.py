@@ -276,7 +276,8 @@ class KycActivities:
         history = res.value
         current = next((r for r in history.records if r.exited_on is None), None)
         employer_score = _score(name_match_score(current.employer, job.employer_name)) if current else None
-        verified = bool(history.found and current and employer_score is not None and employer_score >= 70)
+        # EPFO confirms a current employment; how well the declared employer's name matches is a fact of its own
+        verified = bool(history.found and current)
         months = None
         if current and current.joined_on:
             today = date.today()
@@ -305,7 +306,8 @@ class KycActivities:
             attempts + res.attempts_as_dicts(),
             employer_score,
         )
-        facts: dict[str, Any] = {"employment_verified": verified, "monthly_salary": job.monthly_salary}
+        facts: dict[str, Any] = {"employment_verified": verified, "monthly_salary": job.monthly_salary,
+                                 "employer_name_match": employer_score}
         if months is not None:
             facts["employment_months"] = months
         if current and current.latest_wage:

@@ -74,6 +74,7 @@ DB_TIMEOUT = timedelta(seconds=15)
 OVERDUE_RECHECK = timedelta(days=1)
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 KYC_PHASE_PATCH = "kyc-phase-v2"
+SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 
 
 def _refuse(kind: str, message: str) -> ApplicationError:
@@ -262,16 +263,30 @@ class LoanWorkflow:
         """The brand's KYC steps in order, then bureau, BRE and evaluation (one activity, which also
         allocates a manual-review loan to a staff member). None means rejected (reason in self.rejection)."""
         inp = self.inp
-        for step in inp.policy.kyc_steps:
-            self.kyc_step = step
-            result = await self._kyc_step(key, step)
-            self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
-            if result.status == "FAILED":
-                self.rejection = f"KYC_{step}: {result.reason}"
-                return None
-            if result.status == "TIMED_OUT":
-                self.rejection = f"KYC_{step}: customer did not complete it in time"
-                return None
+        steps = list(inp.policy.kyc_steps)
+        i = 0
+        while i < len(steps):
+            # PAN (its name feeds later checks) and Aadhaar (customer OTP) run alone; a run of the other,
+            # automated steps is started together, and any that needs the customer's input waits after.
+            group = [steps[i]]
+            if steps[i] not in SEQUENTIAL_KYC:
+                while i + len(group) < len(steps) and steps[i + len(group)] not in SEQUENTIAL_KYC:
+                    group.append(steps[i + len(group)])
+            firsts: list[KycStepResult | None] = [None] * len(group)
+            if len(group) > 1:
+                self.kyc_step = ",".join(group)
+                firsts = list(await asyncio.gather(*(self._kyc_activity(key, step, 1) for step in group)))
+            for step, first in zip(group, firsts, strict=True):
+                self.kyc_step = step
+                result = await self._kyc_step(key, step, first)
+                self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
+                if result.status == "FAILED":
+                    self.rejection = f"KYC_{step}: {result.reason}"
+                    return None
+                if result.status == "TIMED_OUT":
+                    self.rejection = f"KYC_{step}: customer did not complete it in time"
+                    return None
+            i += len(group)
         self.kyc_step = None
         decision = await workflow.execute_activity_method(
             KycActivities.decide_credit,
@@ -287,29 +302,34 @@ class LoanWorkflow:
         kind = rules.Decision.AUTO_SANCTION if decision.outcome == "AUTO_SANCTION" else rules.Decision.MANUAL_REVIEW
         return rules.DecisionResult(kind, reason)
 
-    async def _kyc_step(self, key: str, step: str) -> KycStepResult:
-        """Run one step; a step that needs the customer (Aadhaar OTP, a bank account, a statement...)
-        waits for their input, up to the brand's KYC timeout."""
+    async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
+        return await workflow.execute_activity_method(
+            KycActivities.kyc_step,
+            KycStepRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                step,
+                f"{key}:kyc:{step.lower()}:{attempt}",
+                ref_id=self.kyc_inputs.get(step),
+            ),
+            start_to_close_timeout=timedelta(seconds=120),
+            retry_policy=PROVIDER_RETRY,
+            summary=f"KYC: {step.replace('_', ' ').lower()}",
+        )
+
+    async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:
+        """Run one step (``first``: its first attempt, already run); a step that needs the customer
+        (Aadhaar OTP, a bank account, a statement...) waits for their input, up to the brand's KYC timeout."""
         inp = self.inp
         attempt = 0
         while True:
             attempt += 1
             if step == "AADHAAR":
                 result = KycStepResult(step, "WAITING", "waiting for the Aadhaar OTP")
+            elif attempt == 1 and first is not None:
+                result = first
             else:
-                result = await workflow.execute_activity_method(
-                    KycActivities.kyc_step,
-                    KycStepRequest(
-                        inp.loan_id,
-                        inp.brand_id,
-                        step,
-                        f"{key}:kyc:{step.lower()}:{attempt}",
-                        ref_id=self.kyc_inputs.get(step),
-                    ),
-                    start_to_close_timeout=timedelta(seconds=120),
-                    retry_policy=PROVIDER_RETRY,
-                    summary=f"KYC: {step.replace('_', ' ').lower()}",
-                )
+                result = await self._kyc_activity(key, step, attempt)
             if result.status != "WAITING":
                 self.kyc_results[step] = result.status
                 return result
