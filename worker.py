@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from activities.documents import PdfRenderer
 from activities.kyc import KycActivities, aadhaar_key
 from activities.loan import LoanActivities
-from activities.storage import LocalStorage
+from activities.storage import build_storage
 from db.session import Database
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
@@ -29,7 +29,7 @@ WORKFLOWS = [LoanWorkflow]
 def build_activities(
     settings: Settings, db: Database, http: httpx.AsyncClient, renderer: PdfRenderer
 ) -> LoanActivities:
-    return LoanActivities(db, http, LocalStorage(settings.storage_path), renderer, settings.api_url)
+    return LoanActivities(db, http, build_storage(settings), renderer, settings.api_url)
 
 
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
@@ -47,7 +47,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         kyc = KycActivities(
             db,
             http,
-            LocalStorage(settings.storage_path),
+            build_storage(settings),
             settings.api_url,
             aadhaar_key(settings.jwt_secret.get_secret_value()),
         )

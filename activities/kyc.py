@@ -306,8 +306,11 @@ class KycActivities:
             attempts + res.attempts_as_dicts(),
             employer_score,
         )
-        facts: dict[str, Any] = {"employment_verified": verified, "monthly_salary": job.monthly_salary,
-                                 "employer_name_match": employer_score}
+        facts: dict[str, Any] = {
+            "employment_verified": verified,
+            "monthly_salary": job.monthly_salary,
+            "employer_name_match": employer_score,
+        }
         if months is not None:
             facts["employment_months"] = months
         if current and current.latest_wage:
@@ -524,8 +527,6 @@ class KycActivities:
         def save(session: Session) -> None:
             c = session.get_one(Customer, customer.id)
             c.aadhaar_verified = True
-            if kyc.masked_aadhaar:
-                c.aadhaar_masked = kyc.masked_aadhaar[-14:]
             if kyc.address is not None and not c.address:
                 c.address, c.city = kyc.address.line, kyc.address.city
                 c.state, c.pincode = kyc.address.state, kyc.address.pincode

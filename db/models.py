@@ -149,8 +149,7 @@ class Customer(Base):
     device_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     onboarding_step: Mapped[str] = mapped_column(String(30), default="REGISTERED")
     utm: Mapped[dict[str, Any]] = mapped_column(default=dict)  # utm_source/medium/campaign/term/content
-    assigned_to: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"),
-                                                    nullable=True)
+    assigned_to: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"), nullable=True)
     created_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("brand_id", "phone"),)
 
@@ -353,8 +352,9 @@ class Loan(Base):
     net_disbursed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     apr: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)  # percent, RBI KFS method
     dpd: Mapped[int] = mapped_column(Integer, default=0)
-    assigned_to: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"),
-                                                    nullable=True, index=True)
+    assigned_to: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("staff_users.id"), nullable=True, index=True
+    )
     assigned_at: Mapped[datetime | None] = mapped_column(nullable=True)
     evaluation_score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
     asset_class: Mapped[str] = mapped_column(String(10), default="STANDARD")  # STANDARD / SMA-0..2 / NPA
@@ -386,10 +386,10 @@ class ProviderCall(Base):
 
     __tablename__ = "provider_calls"
     id: Mapped[str] = pk()
-    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True,
-                                                index=True)
-    customer_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("customers.id"),
-                                                    nullable=True, index=True)
+    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True, index=True)
+    customer_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("customers.id"), nullable=True, index=True
+    )
     kind: Mapped[str] = mapped_column(String(30))
     attempts: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # vendors tried, in order, with errors
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)  # e.g. a name-match score
@@ -404,8 +404,9 @@ class BureauReport(Base):
     __tablename__ = "bureau_reports"
     id: Mapped[str] = pk()
     loan_id: Mapped[str] = fk("loans.id", index=True, unique=True)
-    customer_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("customers.id"),
-                                                    nullable=True, index=True)
+    customer_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("customers.id"), nullable=True, index=True
+    )
     reused_from: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)  # within 24 h
     provider: Mapped[str] = mapped_column(String(40))
     score: Mapped[int] = mapped_column(Integer)

@@ -152,8 +152,9 @@ def assign(
     try:
         chosen_strategy = Strategy(str(strategy).strip().upper())
     except ValueError:
-        raise ValidationError(f"unknown strategy {strategy!r}; allowed: ROUND_ROBIN, LEAST_LOADED",
-                              field="strategy") from None
+        raise ValidationError(
+            f"unknown strategy {strategy!r}; allowed: ROUND_ROBIN, LEAST_LOADED", field="strategy"
+        ) from None
     pool = sorted(candidates, key=lambda c: c.staff_id)
     for a, b in zip(pool, pool[1:], strict=False):
         if a.staff_id == b.staff_id:
@@ -181,6 +182,9 @@ def assign(
         reason = f"least loaded eligible {role} (open workload {pick.open_workload})"
     else:
         pick = eligible[0]
-        reason = (f"round-robin: next eligible {role} after {last_assigned_id}" if last_assigned_id
-                  else f"round-robin: first eligible {role}")
+        reason = (
+            f"round-robin: next eligible {role} after {last_assigned_id}"
+            if last_assigned_id
+            else f"round-robin: first eligible {role}"
+        )
     return Assignment(pick.staff_id, reason, tuple(skipped))

@@ -270,10 +270,21 @@ class BreConfig:
 
 
 _ALIASES: dict[str, str] = {
-    **{f: f for f in (
-        "min_bureau_score", "max_dpd", "dpd_lookback_months", "max_active_loans", "max_enquiries_30d",
-        "min_age", "max_age", "salary_threshold", "rejection_duration_days", "enable_central_dedup",
-    )},
+    **{
+        f: f
+        for f in (
+            "min_bureau_score",
+            "max_dpd",
+            "dpd_lookback_months",
+            "max_active_loans",
+            "max_enquiries_30d",
+            "min_age",
+            "max_age",
+            "salary_threshold",
+            "rejection_duration_days",
+            "enable_central_dedup",
+        )
+    },
     "minBureauScore": "min_bureau_score",
     "min_credit_score": "min_bureau_score",
     "minCreditScore": "min_bureau_score",

@@ -250,8 +250,9 @@ class EvaluationPolicy:
         try:
             object.__setattr__(self, "version", EngineVersion(str(self.version).strip().upper()))
         except ValueError:
-            raise ValidationError(f"unknown evaluation version {self.version!r}; allowed: V1, V2",
-                                  field="version") from None
+            raise ValidationError(
+                f"unknown evaluation version {self.version!r}; allowed: V1, V2", field="version"
+            ) from None
         items = tuple(self.items)
         if not items:
             raise ValidationError("at least one evaluation item is required", field="items")
@@ -287,8 +288,9 @@ class EvaluationPolicy:
         try:
             version = EngineVersion(str(version_raw).strip().upper())
         except ValueError:
-            raise ValidationError(f"unknown evaluation version {version_raw!r}; allowed: V1, V2",
-                                  field=version_key) from None
+            raise ValidationError(
+                f"unknown evaluation version {version_raw!r}; allowed: V1, V2", field=version_key
+            ) from None
         auto, auto_key = _pick(data, "auto_sanction_threshold", "autoSanctionThreshold")
         manual, manual_key = _pick(data, "manual_review_threshold", "manualReviewThreshold")
         if auto is None:
@@ -385,6 +387,7 @@ class EvaluationResult:
 
 # --- evaluation ---------------------------------------------------------------------------------------
 
+
 def lookup_metric(facts: Mapping[str, Any], metric: str) -> Any:
     """The value at dotted path ``metric`` in ``facts``, or None when any step is absent.
 
@@ -457,13 +460,33 @@ def _score_item(item: Criterion, facts: Mapping[str, Any], version: EngineVersio
     observed, problem = _observe(lookup_metric(facts, item.metric), item)
     weight = Decimal(item.weight)
     if problem is not None:
-        return ItemResult(item.name, item.metric, item.comparator.value, observed, item.threshold, False,
-                          _q(Decimal(0)), item.weight, item.hard_reject, problem)
+        return ItemResult(
+            item.name,
+            item.metric,
+            item.comparator.value,
+            observed,
+            item.threshold,
+            False,
+            _q(Decimal(0)),
+            item.weight,
+            item.hard_reject,
+            problem,
+        )
     passed = _compare(observed, item.comparator, item.threshold)
     rel = f"{_fmt(observed)} {item.comparator.value} {_fmt(item.threshold)}"
     if passed:
-        return ItemResult(item.name, item.metric, item.comparator.value, observed, item.threshold, True,
-                          _q(weight), item.weight, item.hard_reject, f"passed: {rel}")
+        return ItemResult(
+            item.name,
+            item.metric,
+            item.comparator.value,
+            observed,
+            item.threshold,
+            True,
+            _q(weight),
+            item.weight,
+            item.hard_reject,
+            f"passed: {rel}",
+        )
     band = item.effective_band
     points = Decimal(0)
     reason = f"failed: {rel} is false"
@@ -475,8 +498,18 @@ def _score_item(item: Criterion, facts: Mapping[str, Any], version: EngineVersio
         fraction = max(Decimal(0), 1 - shortfall / band)
         points = weight * fraction
         reason += f"; missed by {shortfall} within band {band}: {_q(fraction * HUNDRED)}% credit"
-    return ItemResult(item.name, item.metric, item.comparator.value, observed, item.threshold, False,
-                      _q(points), item.weight, item.hard_reject, reason)
+    return ItemResult(
+        item.name,
+        item.metric,
+        item.comparator.value,
+        observed,
+        item.threshold,
+        False,
+        _q(points),
+        item.weight,
+        item.hard_reject,
+        reason,
+    )
 
 
 def evaluate(policy: EvaluationPolicy, facts: Mapping[str, Any]) -> EvaluationResult:
@@ -503,8 +536,13 @@ def evaluate(policy: EvaluationPolicy, facts: Mapping[str, Any]) -> EvaluationRe
     return EvaluationResult(policy.version, decision, score, total_weight, breakdown, soft, hard, reason)
 
 
-def evaluate_v1(items: Sequence[Criterion], facts: Mapping[str, Any], *, auto_sanction_threshold: Decimal | int,
-                manual_review_threshold: Decimal | int) -> EvaluationResult:
+def evaluate_v1(
+    items: Sequence[Criterion],
+    facts: Mapping[str, Any],
+    *,
+    auto_sanction_threshold: Decimal | int,
+    manual_review_threshold: Decimal | int,
+) -> EvaluationResult:
     """V1 (pass/fail) without building a policy first: same as :func:`evaluate` with version V1."""
     policy = EvaluationPolicy(
         EngineVersion.V1,
@@ -515,8 +553,13 @@ def evaluate_v1(items: Sequence[Criterion], facts: Mapping[str, Any], *, auto_sa
     return evaluate(policy, facts)
 
 
-def evaluate_v2(items: Sequence[Criterion], facts: Mapping[str, Any], *, auto_sanction_threshold: Decimal | int,
-                manual_review_threshold: Decimal | int) -> EvaluationResult:
+def evaluate_v2(
+    items: Sequence[Criterion],
+    facts: Mapping[str, Any],
+    *,
+    auto_sanction_threshold: Decimal | int,
+    manual_review_threshold: Decimal | int,
+) -> EvaluationResult:
     """V2 (graded) without building a policy first: same as :func:`evaluate` with version V2."""
     policy = EvaluationPolicy(
         EngineVersion.V2,

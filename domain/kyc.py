@@ -207,8 +207,27 @@ def age_on(dob: date, on: date) -> int:
 # Honorifics dropped when they lead the name (English and Indian forms, without their dots).
 NAME_TITLES: frozenset[str] = frozenset(
     {
-        "MR", "MRS", "MS", "MISS", "MX", "DR", "PROF", "SHRI", "SHREE", "SRI", "SMT", "SHRIMATI",
-        "KUM", "KUMARI", "KU", "SUSHRI", "CAPT", "COL", "LATE", "MASTER", "BABY",
+        "MR",
+        "MRS",
+        "MS",
+        "MISS",
+        "MX",
+        "DR",
+        "PROF",
+        "SHRI",
+        "SHREE",
+        "SRI",
+        "SMT",
+        "SHRIMATI",
+        "KUM",
+        "KUMARI",
+        "KU",
+        "SUSHRI",
+        "CAPT",
+        "COL",
+        "LATE",
+        "MASTER",
+        "BABY",
     }
 )
 _APOSTROPHES_RE = re.compile(r"['’`´]")

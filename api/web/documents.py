@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Depends, Request
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -219,7 +219,7 @@ async def read_upload(request: Request, limit: int = MAX_DOCUMENT_BYTES) -> Stre
         parser.finalize()
         if not collector.ended:
             raise ValidationError("the multipart body is incomplete", field="file")
-    except MultipartParseError as exc:
+    except FormParserError as exc:
         collector.out.close()
         raise ValidationError(f"malformed multipart body: {exc}", field="file") from exc
     except BaseException:
@@ -236,9 +236,22 @@ async def upload_document(request: Request, me: Me, session: Db) -> dict:
     """Upload a KYC document (multipart: ``docType``, ``file``). Images (JPEG/PNG/WebP) or PDF as the
     type allows, at most 50 MB; the content must be what it is declared to be. Stored privately as
     PENDING until staff verify or reject it."""
+    return await store_upload(request, me, session)
+
+
+async def store_upload(request: Request, me: Principal, session: Session, doc_type: DocumentType | None = None) -> dict:
+    """Read, check and store one multipart document upload of customer ``me``; returns the document as
+    the API shows it. With ``doc_type`` the form's ``docType`` may be left out (if sent, it must agree).
+    Commits ``session`` (the row, and whatever else it holds) before returning, and deletes the stored
+    file again if that commit fails."""
     upload = await read_upload(request)
     try:
-        doc_type = parse_doc_type(upload.fields.get("docType"))
+        sent = upload.fields.get("docType")
+        if doc_type is None or sent is not None:
+            parsed = parse_doc_type(sent)
+            if doc_type is not None and parsed is not doc_type:
+                raise ValidationError(f"this upload takes {doc_type.value} only", field="docType")
+            doc_type = parsed
         if upload.file is None:
             raise ValidationError("file is required", field="file")
         check_size(upload.size)

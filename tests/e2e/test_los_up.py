@@ -183,11 +183,13 @@ async def test_loan_in_flight_survives_a_restart(stack: UpProcess) -> None:
     phone, pan = demo_identity(0, "auto")
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.profile(headers)
     loan = await driver._ok(
         await driver.api.post(
             "/api/v1/web/loans", json={"amount": "30000", "tenure": 3, "productCode": "DEMO-FAST"}, headers=headers
         )
     )
+    await driver.complete_kyc(headers, loan["id"], time.monotonic() + 90)  # the demo brand's full KYC
 
     async def pending():  # noqa: ANN202
         detail = await driver.loan(headers, loan["id"])

@@ -1,0 +1,270 @@
+"""The KYC phase and credit decision through the real workflow, API, sandbox and database."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import delete, select
+
+from db.models import (
+    BankAccount,
+    BlocklistEntry,
+    Brand,
+    BsaReport,
+    BureauReport,
+    Customer,
+    Employment,
+    EvaluationItem,
+    Loan,
+    LoanDecision,
+    ProviderCall,
+    StaffUser,
+)
+from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity
+from los.seed import FULL_KYC, seed_brand
+from tests.conftest import eventually
+
+
+@pytest.fixture
+def kyc_brand(db, sandbox) -> dict:  # noqa: ANN001
+    code = f"k{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"KYC {code}", period_seconds=2, kyc_steps=FULL_KYC)
+
+
+def _brand_config(db, brand_id: str, **changes) -> None:  # noqa: ANN001, ANN003
+    with db.unit_of_work() as s:
+        brand = s.get_one(Brand, brand_id)
+        brand.config = {**brand.config, **changes}
+
+
+async def _wait(driver: Driver, headers: dict, loan_id: str, predicate, timeout: float = 60) -> dict:  # noqa: ANN001
+    async def check():  # noqa: ANN202
+        loan = await driver.loan(headers, loan_id)
+        return loan if predicate(loan) else None
+
+    return await eventually(check, timeout=timeout)
+
+
+async def _apply(driver: Driver, phone: str, pan: str, *, account: str | None = None) -> tuple[dict, dict]:
+    headers = await driver.register(phone)
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.profile(headers)
+    if account is not None:  # replace the salary account with a scenario's
+        await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/bank/add-account", headers=headers, json={"accountNumber": account, "ifsc": "ICIC0000123"}
+            )
+        )
+    loan = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/loans", headers=headers, json={"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+        )
+    )
+    return headers, loan
+
+
+async def test_full_kyc_pipeline_auto_sanction(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        journey = await driver.journey(*demo_identity(0, "auto"))
+    finally:
+        await driver.close()
+    assert journey.status == "COMPLETED", journey.history
+    with db.unit_of_work() as s:
+        loan = s.get_one(Loan, journey.loan_id)
+        customer = s.get_one(Customer, loan.customer_id)
+        assert customer.pan_verified and customer.aadhaar_verified
+        assert customer.aadhaar_masked.startswith("XXXX XXXX ") and customer.aadhaar_hash
+        account = s.scalars(select(BankAccount).where(BankAccount.customer_id == customer.id)).one()
+        assert account.penny_drop_status == "VERIFIED" and account.name_match_score >= 80
+        assert s.scalars(select(Employment).where(Employment.customer_id == customer.id)).one().verified
+        assert s.scalars(select(BsaReport).where(BsaReport.loan_id == loan.id)).one().summary["avg_salary"] > 0
+        kinds = {c.kind for c in s.scalars(select(ProviderCall).where(ProviderCall.loan_id == loan.id))}
+        assert {"PAN", "AADHAAR", "MOBILE", "CKYC", "PENNY_DROP", "EMPLOYMENT", "BSA", "BUREAU"} <= kinds
+        ckyc = s.scalars(select(ProviderCall).where(ProviderCall.loan_id == loan.id, ProviderCall.kind == "CKYC")).one()
+        assert ckyc.score is not None
+        stages = {d.stage: d for d in s.scalars(select(LoanDecision).where(LoanDecision.loan_id == loan.id))}
+        assert stages["BRE"].outcome == "PASS" and len(stages["BRE"].details) >= 8
+        assert stages["EVALUATION"].outcome == "AUTO_SANCTION" and loan.evaluation_score >= 80
+
+
+async def test_wrong_aadhaar_otp_is_refused_and_nothing_stored(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        await _wait(driver, headers, loan["id"], lambda x: (x.get("kyc") or {}).get("waitingFor") == "AADHAAR")
+        bad = await driver.api.post(
+            "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": "234567890123"}
+        )  # fails the Verhoeff check
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "aadhaar"
+        early = await driver.api.post("/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": "123456"})
+        assert early.status_code == 409  # nothing initiated yet
+        await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": demo_aadhaar()}
+            )
+        )
+        wrong = await driver.api.post("/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": "999999"})
+        assert wrong.status_code == 422, wrong.text
+        with db.unit_of_work() as s:
+            customer = s.scalars(select(Customer).where(Customer.phone == phone)).one()
+            assert not customer.aadhaar_verified
+            assert (
+                s.scalars(
+                    select(ProviderCall).where(ProviderCall.customer_id == customer.id, ProviderCall.kind == "AADHAAR")
+                ).first()
+                is None
+            )
+        ok = await driver.api.post(
+            "/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": SANDBOX_AADHAAR_OTP}
+        )
+        assert ok.status_code == 200 and ok.json()["status"] == "VERIFIED"
+        await _wait(driver, headers, loan["id"], lambda x: (x.get("kyc") or {}).get("current") != "AADHAAR")
+    finally:
+        await driver.close()
+
+
+async def test_beneficiary_name_mismatch_rejects(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "BANK_ACCOUNT"])
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers = await driver.register(phone)
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/bank/add-account",
+                headers=headers,
+                json={"accountNumber": "912345678901", "ifsc": "ICIC0000123"},
+            )
+        )
+        loan = await driver._ok(
+            await driver.api.post("/api/v1/web/loans", headers=headers, json={"amount": "50000", "tenure": 3})
+        )
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and final["statusReason"].startswith("KYC_BANK_ACCOUNT")
+        with db.unit_of_work() as s:
+            account = s.scalars(select(BankAccount).join(Customer).where(Customer.phone == phone)).one()
+            assert account.penny_drop_status == "FAILED" and account.name_match_score < 80
+    finally:
+        await driver.close()
+
+
+async def test_bureau_failover_and_bre_rejections(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN"])
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        # CIBIL answers 503 for PANs starting FAIL: Equifax takes over, and both attempts are recorded
+        phone, _ = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, "FAILA5123B")
+        await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        with db.unit_of_work() as s:
+            report = s.scalars(select(BureauReport).where(BureauReport.loan_id == loan["id"])).one()
+            assert report.provider == "equifax"
+            call = s.scalars(
+                select(ProviderCall).where(ProviderCall.loan_id == loan["id"], ProviderCall.kind == "BUREAU")
+            ).one()
+            assert [a["vendor"] for a in call.attempts] == ["cibil", "equifax"]
+            assert call.attempts[0]["outcome"] == "error"
+
+        # a 90-DPD account in the last year (PAN ending Z) fails the BRE's DPD rule
+        phone, _ = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, "ABCDE5123Z")
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and "BRE_MAX_DPD" in final["statusReason"]
+
+        # a blocklisted PAN is refused
+        with db.unit_of_work() as s:
+            s.add(BlocklistEntry(brand_id=kyc_brand["brand_id"], kind="PAN", value="ABCDE5999K", reason="fraud"))
+        phone, _ = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, "ABCDE5999K")
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and "BLOCKLIST" in final["statusReason"]
+        with db.unit_of_work() as s:
+            bre = s.scalars(
+                select(LoanDecision).where(LoanDecision.loan_id == loan["id"], LoanDecision.stage == "BRE")
+            ).one()
+            assert bre.outcome == "FAIL"
+    finally:
+        await driver.close()
+
+
+async def test_manual_review_is_allocated_round_robin(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN"])
+    with db.unit_of_work() as s:  # without items the evaluation falls back to the score bands (700 → review)
+        s.execute(delete(EvaluationItem).where(EvaluationItem.brand_id == kyc_brand["brand_id"]))
+        s.add(
+            StaffUser(
+                brand_id=kyc_brand["brand_id"],
+                email=f"second.le@{kyc_brand['brand_code']}.example",
+                name="Second Loan Executive",
+                role="LOAN_EXECUTIVE",
+                password_hash="x",
+            )
+        )
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        assigned = []
+        for _ in range(2):
+            phone, pan = demo_identity(0, "review")
+            headers, loan = await _apply(driver, phone, pan)
+            await _wait(driver, headers, loan["id"], lambda x: x["status"] == "UNDER_REVIEW")
+            with db.unit_of_work() as s:
+                assigned.append(s.get_one(Loan, loan["id"]).assigned_to)
+        with db.unit_of_work() as s:
+            executives = {
+                u.id
+                for u in s.scalars(
+                    select(StaffUser).where(
+                        StaffUser.brand_id == kyc_brand["brand_id"], StaffUser.role == "LOAN_EXECUTIVE"
+                    )
+                )
+            }
+        assert all(a in executives for a in assigned)
+        assert assigned[0] != assigned[1]  # round robin: the next executive gets the next loan
+        with db.unit_of_work() as s:
+            allocation = s.scalars(
+                select(LoanDecision).where(LoanDecision.loan_id == loan["id"], LoanDecision.stage == "ALLOCATION")
+            ).one()
+            assert allocation.outcome == "ASSIGNED"
+    finally:
+        await driver.close()
+
+
+async def test_customer_who_never_finishes_kyc_times_out(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "AADHAAR"], kyc_timeout_seconds=3)
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED", timeout=60)
+        assert final["status"] == "REJECTED" and "KYC_AADHAAR" in final["statusReason"]
+    finally:
+        await driver.close()
+
+
+async def test_bad_kyc_input_names_the_field(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, _ = demo_identity(0, "auto")
+        headers = await driver.register(phone)
+        cases = [
+            ("/api/v1/web/bank/add-account", {"accountNumber": "12345678901", "ifsc": "HDFC1001234"}, "ifsc"),
+            ("/api/v1/web/bank/add-account", {"accountNumber": "12AB5678901", "ifsc": "HDFC0001234"}, "accountNumber"),
+            ("/api/v1/web/employment/add", {"employerName": "Acme", "monthlySalary": "50000", "uan": "12345"}, "uan"),
+            ("/api/v1/web/personal-details/update", {"pincode": "012345"}, "pincode"),
+            ("/api/v1/web/kyc/verify-pan", {"pan": "ABCDE12345"}, "pan"),
+        ]
+        for path, body, field in cases:
+            r = await driver.api.post(path, json=body, headers=headers)
+            assert r.status_code == 422, (path, r.text)
+            assert field in [e["field"] for e in r.json()["errors"]], (path, r.json())
+        with db.unit_of_work() as s:
+            customer = s.scalars(select(Customer).where(Customer.phone == phone)).one()
+            assert s.scalars(select(BankAccount).where(BankAccount.customer_id == customer.id)).first() is None
+            assert s.scalars(select(Employment).where(Employment.customer_id == customer.id)).first() is None
+            assert customer.pincode is None and customer.pan is None
+    finally:
+        await driver.close()
