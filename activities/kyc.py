@@ -11,6 +11,7 @@ manual-review loan to a loan executive.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import asdict
@@ -524,9 +525,15 @@ class KycActivities:
             score,
         )
 
+        photo_key = None
+        if kyc.photo_base64:  # the e-KYC photo, kept in private storage like the documents
+            photo_key = f"photos/{brand.id}/{customer.id}/aadhaar.jpg"
+            await asyncio.to_thread(self.storage.put, photo_key, base64.b64decode(kyc.photo_base64), "image/jpeg")
+
         def save(session: Session) -> None:
             c = session.get_one(Customer, customer.id)
             c.aadhaar_verified = True
+            c.photo_key = photo_key or c.photo_key
             if kyc.address is not None and not c.address:
                 c.address, c.city = kyc.address.line, kyc.address.city
                 c.state, c.pincode = kyc.address.state, kyc.address.pincode

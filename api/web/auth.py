@@ -76,7 +76,7 @@ def _customer(session: Session, body: PhoneIn) -> tuple[Brand, str, Customer | N
     return brand, phone, customer
 
 
-async def _send_otp(request: Request, session: Session, brand: Brand, customer: Customer) -> dict:
+async def send_otp(request: Request, session: Session, brand: Brand, customer: Customer) -> dict:
     now = datetime.now(UTC)
     recent = session.scalars(
         select(OtpChallenge.created_at).where(
@@ -121,7 +121,7 @@ async def register(request: Request, body: RegisterIn, session: Db) -> dict:
         customer = Customer(id=new_id(), brand_id=brand.id, phone=phone, utm=utm, device_id=body.device_id)
         session.add(customer)
         session.flush()
-    return await _send_otp(request, session, brand, customer)
+    return await send_otp(request, session, brand, customer)
 
 
 @router.post("/login")
@@ -129,7 +129,7 @@ async def login(request: Request, body: PhoneIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
         raise NotFound("no customer with this phone number; register first", field="phoneNumber")
-    return await _send_otp(request, session, brand, customer)
+    return await send_otp(request, session, brand, customer)
 
 
 @router.post("/resend-otp")
@@ -142,6 +142,14 @@ def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
         raise AuthenticationError("invalid OTP")
+    check_otp(request, session, customer, body.otp)
+    customer.phone_verified = True
+    pair = tokens.login_tokens(session, request.app.state.settings, Principal("customer", customer.id, brand.id))
+    return {**pair, "customerId": customer.id, "brandId": brand.id}
+
+
+def check_otp(request: Request, session: Session, customer: Customer, otp: str) -> None:
+    """The customer's latest OTP: unexpired, fewer than 5 wrong tries, and equal; consumed on success."""
     challenge = session.scalars(
         select(OtpChallenge)
         .where(OtpChallenge.customer_id == customer.id, OtpChallenge.consumed_at.is_(None))
@@ -151,14 +159,11 @@ def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
     now = datetime.now(UTC)
     if challenge is None or challenge.expires_at < now or challenge.attempts >= OTP_MAX_ATTEMPTS:
         raise AuthenticationError("OTP expired or too many attempts; request a new one")
-    if challenge.code_hash != hash_otp(request.app.state.settings, customer.id, body.otp):
+    if challenge.code_hash != hash_otp(request.app.state.settings, customer.id, otp):
         challenge.attempts += 1
         session.commit()  # the failed attempt counts even though we answer with an error
         raise AuthenticationError(f"invalid OTP ({OTP_MAX_ATTEMPTS - challenge.attempts} tries left)")
     challenge.consumed_at = now
-    customer.phone_verified = True
-    pair = tokens.login_tokens(session, request.app.state.settings, Principal("customer", customer.id, brand.id))
-    return {**pair, "customerId": customer.id, "brandId": brand.id}
 
 
 @router.post("/refresh-token")

@@ -22,7 +22,7 @@ from temporalio.client import Client
 from api.deps import db_session, temporal
 from api.security import Principal, current_customer
 from api.workflow_calls import customer_update, signal_active_loan
-from db.models import BankAccount, Customer, Employment, Loan
+from db.models import BankAccount, Brand, Customer, Employment, Loan
 from domain import kyc as kyc_rules
 from domain.documents import DocumentType
 from domain.errors import NotFound, ValidationError
@@ -258,3 +258,22 @@ async def upload_statement(request: Request, me: Me, session: Db, client: Engine
     if loan is not None:
         await signal_active_loan(client, loan.workflow_id, KycInput("BANK_STATEMENT", doc["id"]))
     return {**doc, "status": "ANALYSIS_REQUESTED" if loan else "SAVED"}
+
+
+class VerifyMobileIn(Strict):
+    otp: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+
+
+@router.post("/kyc/verify-mobile")
+async def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session: Db) -> dict:
+    """Mobile verification: without ``otp`` an OTP goes to the registered number; with it, the number is
+    marked verified (same OTP rules as login: 5 minutes, 5 tries, resend throttled)."""
+    from api.web.auth import check_otp, send_otp
+
+    customer = session.get_one(Customer, me.id)
+    brand = session.get_one(Brand, me.brand_id)
+    if body.otp is None:
+        return await send_otp(request, session, brand, customer)
+    check_otp(request, session, customer, body.otp)
+    customer.phone_verified = True
+    return {"phoneNumber": customer.phone, "phoneVerified": True}

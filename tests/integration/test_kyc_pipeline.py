@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from db.models import (
     BankAccount,
@@ -18,6 +20,7 @@ from db.models import (
     EvaluationItem,
     Loan,
     LoanDecision,
+    OtpChallenge,
     ProviderCall,
     StaffUser,
 )
@@ -266,5 +269,79 @@ async def test_bad_kyc_input_names_the_field(app, kyc_brand, sandbox, db) -> Non
             assert s.scalars(select(BankAccount).where(BankAccount.customer_id == customer.id)).first() is None
             assert s.scalars(select(Employment).where(Employment.customer_id == customer.id)).first() is None
             assert customer.pincode is None and customer.pan is None
+    finally:
+        await driver.close()
+
+
+async def test_account_aggregator_consent_and_bureau_reuse(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "BANK_STATEMENT"], aa_enabled=True)
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        await _wait(driver, headers, loan["id"], lambda x: (x.get("kyc") or {}).get("waitingFor") == "BANK_STATEMENT")
+        text = await driver.latest_sms(phone, "share your bank statement")
+        consent_url = text.rsplit(" ", 1)[-1]
+        (await driver.sandbox.post(consent_url, params={"outcome": "APPROVED"})).raise_for_status()
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] in ("SANCTIONED", "UNDER_REVIEW", "AGREEMENT_PENDING"), final["statusReason"]
+        with db.unit_of_work() as s:
+            report = s.scalars(select(BsaReport).where(BsaReport.loan_id == loan["id"])).one()
+            assert report.source == "AA" and report.provider == "finduit"
+            first_bureau = s.scalars(select(BureauReport).where(BureauReport.loan_id == loan["id"])).one()
+            s.execute(update(Loan).where(Loan.id == loan["id"]).values(status="REJECTED"))  # free the customer
+
+        # a second application within 24 hours reuses the bureau report instead of pulling again
+        _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN"], aa_enabled=False)
+        second = await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/loans", headers=headers, json={"amount": "40000", "tenure": 3, "productCode": "DEMO-FAST"}
+            )
+        )
+        await _wait(driver, headers, second["id"], lambda x: x["status"] != "APPLIED")
+        with db.unit_of_work() as s:
+            reused = s.scalars(select(BureauReport).where(BureauReport.loan_id == second["id"])).one()
+            assert reused.reused_from == first_bureau.id and reused.score == first_bureau.score
+            pulls = s.scalars(
+                select(ProviderCall).where(ProviderCall.loan_id == second["id"], ProviderCall.kind == "BUREAU")
+            ).all()
+            assert pulls == []
+    finally:
+        await driver.close()
+
+
+async def test_rejected_consent_rejects_the_loan(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "BANK_STATEMENT"], aa_enabled=True)
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        text = await eventually(lambda: driver.latest_sms(phone, "share your bank statement"), timeout=30)
+        (await driver.sandbox.post(text.rsplit(" ", 1)[-1], params={"outcome": "REJECTED"})).raise_for_status()
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and "KYC_BANK_STATEMENT" in final["statusReason"]
+    finally:
+        await driver.close()
+
+
+async def test_verify_mobile_and_aadhaar_photo(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "AADHAAR"])
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        with db.unit_of_work() as s:  # allow the next OTP without waiting a minute
+            s.execute(update(OtpChallenge).values(created_at=datetime.now(UTC) - timedelta(minutes=2)))
+        assert (await driver.api.post("/api/v1/web/kyc/verify-mobile", headers=headers, json={})).status_code == 200
+        otp = (await driver.latest_sms(phone, "verification code")).split()[0]
+        bad = await driver.api.post("/api/v1/web/kyc/verify-mobile", headers=headers, json={"otp": "12345"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "otp"
+        ok = await driver.api.post("/api/v1/web/kyc/verify-mobile", headers=headers, json={"otp": otp})
+        assert ok.status_code == 200 and ok.json()["phoneVerified"] is True
+        await driver.complete_kyc(headers, loan["id"], time.monotonic() + 60)
+        with db.unit_of_work() as s:
+            customer = s.scalars(select(Customer).where(Customer.phone == phone)).one()
+            assert customer.aadhaar_verified and customer.photo_key
+            assert customer.address  # filled from the e-KYC answer
     finally:
         await driver.close()
