@@ -119,9 +119,61 @@ async def register(request: Request, body: RegisterIn, session: Db) -> dict:
     utm.update({k: v[:200] for k, v in request.query_params.items() if k in UTM_KEYS})
     if customer is None:
         customer = Customer(id=new_id(), brand_id=brand.id, phone=phone, utm=utm, device_id=body.device_id)
+        customer.assigned_to = allocate_customer(session, brand)
         session.add(customer)
         session.flush()
     return await send_otp(request, session, brand, customer)
+
+
+def allocate_customer(session: Session, brand: Brand) -> str | None:
+    """A new customer goes to a loan executive of the brand by round robin (seed 001 auto-allocation),
+    skipping staff on leave today and those at the brand's workload cap (customers assigned, not yet
+    with a loan that closed)."""
+    from sqlalchemy import func
+
+    from db.models import PartnerUnavailabilityDate, StaffUser
+    from domain import assignment
+
+    role = str(brand.config.get("allocation_role", "LOAN_EXECUTIVE"))
+    staff = session.scalars(select(StaffUser).where(StaffUser.brand_id == brand.id, StaffUser.role == role)).all()
+    if not staff:
+        return None
+    today = datetime.now(UTC).date()
+    load = dict(
+        session.execute(
+            select(Customer.assigned_to, func.count())
+            .where(Customer.brand_id == brand.id, Customer.assigned_to.is_not(None))
+            .group_by(Customer.assigned_to)
+        ).all()
+    )
+    away = set(
+        session.scalars(select(PartnerUnavailabilityDate.staff_id).where(PartnerUnavailabilityDate.day == today))
+    )
+    last = session.scalar(
+        select(Customer.assigned_to)
+        .where(Customer.brand_id == brand.id, Customer.assigned_to.is_not(None))
+        .order_by(Customer.created_at.desc())
+        .limit(1)
+    )
+    picked = assignment.assign(
+        [
+            assignment.StaffCandidate(
+                s.id,
+                s.brand_id,
+                s.role,
+                s.is_active,
+                load.get(s.id, 0),
+                frozenset({today}) if s.id in away else frozenset(),
+            )
+            for s in staff
+        ],
+        brand_id=brand.id,
+        role=role,
+        on=today,
+        last_assigned_id=last,
+        cap=brand.config.get("customer_allocation_cap"),
+    )
+    return picked.staff_id
 
 
 @router.post("/login")

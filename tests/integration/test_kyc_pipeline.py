@@ -345,3 +345,40 @@ async def test_verify_mobile_and_aadhaar_photo(app, kyc_brand, sandbox, db) -> N
             assert customer.address  # filled from the e-KYC answer
     finally:
         await driver.close()
+
+
+async def test_new_customers_are_allocated_and_failed_checks_reject(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        s.add(
+            StaffUser(
+                brand_id=kyc_brand["brand_id"],
+                email=f"le2@{kyc_brand['brand_code']}.example",
+                name="Loan Executive 2",
+                role="LOAN_EXECUTIVE",
+                password_hash="x",
+            )
+        )
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phones = [demo_identity(0, "auto")[0] for _ in range(2)]
+        for phone in phones:
+            await driver.register(phone)
+        with db.unit_of_work() as s:
+            owners = [s.scalars(select(Customer.assigned_to).where(Customer.phone == p)).one() for p in phones]
+        assert all(owners) and owners[0] != owners[1]  # round robin across the two executives
+
+        # EPFO knows no UAN for a phone ending 0001: the employment step fails the application
+        _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "EMPLOYMENT"])
+        phone = "98765" + "40001"
+        headers, loan = await _apply(driver, phone, demo_identity(0, "auto")[1])
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and final["statusReason"].startswith("KYC_EMPLOYMENT")
+
+        # a CKYC record in someone else's name scores below the brand's threshold
+        _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "CKYC"], ckyc_match_threshold=70)
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan[:-1] + "M")
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and final["statusReason"].startswith("KYC_CKYC"), final["statusReason"]
+    finally:
+        await driver.close()
