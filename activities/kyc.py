@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.base import DbActivities
 from activities.providers import call_with_failover
 from activities.providers.base import BusinessRefusal
 from activities.providers.matching import name_match_score
@@ -61,29 +62,13 @@ def _score(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 2)))
 
 
-class KycActivities:
+class KycActivities(DbActivities):
     def __init__(self, db: Database, http: httpx.AsyncClient, storage: Any, api_url: str, secret: bytes):
         self.db = db
         self.http = http
         self.storage = storage
         self.api_url = api_url.rstrip("/")
         self.secret = secret  # keys the Aadhaar hash
-
-    async def _tx(self, fn: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.db.unit_of_work() as session:
-                return fn(session)
-
-        return await asyncio.to_thread(run)
-
-    def _load(self, loan_id: str) -> Callable[[Session], tuple[Loan, Customer, Brand]]:
-        def load(session: Session) -> tuple[Loan, Customer, Brand]:
-            loan = session.get(Loan, loan_id)
-            if loan is None:
-                raise ApplicationError(f"loan {loan_id} not found", type="NotFound", non_retryable=True)
-            return loan, session.get_one(Customer, loan.customer_id), session.get_one(Brand, loan.brand_id)
-
-        return load
 
     async def _record(
         self,
@@ -123,7 +108,7 @@ class KycActivities:
     # ------------------------------------------------------------------ steps
     @activity.defn
     async def kyc_step(self, req: KycStepRequest) -> KycStepResult:
-        loan, customer, brand = await self._tx(self._load(req.loan_id))
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
         handler = {
             "PAN": self._pan,
             "MOBILE": self._mobile,
@@ -486,7 +471,7 @@ class KycActivities:
     # ------------------------------------------------------------------ Aadhaar (customer updates)
     @activity.defn
     async def aadhaar_initiate(self, req: KycStepRequest) -> KycStepResult:
-        loan, customer, brand = await self._tx(self._load(req.loan_id))
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:
             number = kyc_rules.validate_aadhaar(req.aadhaar_number or "")
             res = await self._failover("kyc", brand, "aadhaar_otp_initiate", number)
@@ -505,7 +490,7 @@ class KycActivities:
 
     @activity.defn
     async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
-        loan, customer, brand = await self._tx(self._load(req.loan_id))
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:
             res = await self._failover("kyc", brand, "aadhaar_otp_submit", req.reference or "", req.otp or "")
         except BusinessRefusal as exc:
@@ -553,7 +538,7 @@ class KycActivities:
     # ------------------------------------------------------------------ decision
     @activity.defn
     async def decide_credit(self, req: DecisionRequest) -> DecisionResult:
-        loan, customer, brand = await self._tx(self._load(req.loan_id))
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
         report = await self._bureau(req, loan, customer, brand)
         facts = {k: _revive(v) for k, v in req.facts.items()}
         facts.update(

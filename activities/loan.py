@@ -21,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import providers
+from activities.base import DbActivities
 from activities.documents import PdfRenderer, render_html
 from activities.providers.base import BusinessRefusal
 from activities.storage import LocalStorage
@@ -99,7 +100,7 @@ def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -
     )
 
 
-class LoanActivities:
+class LoanActivities(DbActivities):
     def __init__(
         self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer, api_url: str
     ):
@@ -108,22 +109,6 @@ class LoanActivities:
         self.storage = storage
         self.renderer = renderer
         self.api_url = api_url.rstrip("/")
-
-    async def _tx(self, fn: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.db.unit_of_work() as session:
-                return fn(session)
-
-        return await asyncio.to_thread(run)
-
-    def _context(self, loan_id: str) -> Callable[[Session], tuple[Loan, Customer, Brand]]:
-        def load(session: Session) -> tuple[Loan, Customer, Brand]:
-            loan = session.get(Loan, loan_id)
-            if loan is None:
-                raise ApplicationError(f"loan {loan_id} not found", type="NotFound", non_retryable=True)
-            return loan, session.get_one(Customer, loan.customer_id), session.get_one(Brand, loan.brand_id)
-
-        return load
 
     def _callback(self, brand_id: str, vendor: str) -> str:
         return f"{self.api_url}/api/v1/webhooks/{brand_id}/{vendor}"
