@@ -116,6 +116,7 @@ class KycActivities(DbActivities):
             "EMPLOYMENT": self._employment,
             "CKYC": self._ckyc,
             "BANK_STATEMENT": self._bank_statement,
+            "DIGILOCKER": self._digilocker,
         }.get(req.step)
         if handler is None:
             return KycStepResult(req.step, "SKIPPED", f"step {req.step} is not automated")
@@ -321,6 +322,62 @@ class KycActivities(DbActivities):
             return KycStepResult("CKYC", "FAILED", f"CKYC match {score} below {threshold}", res.vendor, str(score))
         return KycStepResult(
             "CKYC", "PASSED", provider=res.vendor, score=str(score), facts={"ckyc_found": True, "ckyc_score": score}
+        )
+
+    async def _digilocker(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
+        """DigiLocker (optional path): the customer authorises at DigiLocker, which redirects to the API with a
+        code (``ref_id`` here); the issued PAN must be the applicant's, its name is matched to the PAN name."""
+        if not req.ref_id:
+            state = digilocker_state(loan.id, self.secret)
+            res = await self._failover(
+                "kyc",
+                brand,
+                "start_session",
+                redirect_url=f"{self.api_url}/api/v1/web/kyc/digilocker/callback",
+                state=state,
+            )
+            await self._sms(
+                brand,
+                customer.phone,
+                "DIGILOCKER",
+                f"{brand.name}: share your documents from DigiLocker: {res.value.authorization_url}",
+            )
+            return KycStepResult(
+                "DIGILOCKER", "WAITING", "authorise DigiLocker", res.vendor, reference=res.value.authorization_url
+            )
+        try:
+            res = await self._failover("kyc", brand, "fetch_documents", req.ref_id)
+        except BusinessRefusal as exc:  # a stale or wrong code: the customer can authorise again
+            return KycStepResult("DIGILOCKER", "WAITING", str(exc))
+        pan_doc = res.value.of_type("PAN")
+        score = _score(name_match_score(pan_doc.name, customer.pan_name)) if pan_doc else None
+        await self._record(
+            req,
+            customer.id,
+            "DIGILOCKER",
+            res.vendor,
+            "FETCHED",
+            {"documents": [d.doc_type for d in res.value.documents]},
+            res.attempts_as_dicts(),
+            score,
+        )
+        if pan_doc is None or pan_doc.number != customer.pan:
+            return KycStepResult("DIGILOCKER", "FAILED", "DigiLocker PAN is not the applicant's", res.vendor)
+        aadhaar = res.value.of_type("AADHAAR")
+
+        def save(session: Session) -> None:
+            c = session.get_one(Customer, customer.id)
+            if aadhaar is not None and aadhaar.address is not None and not c.address:
+                c.address, c.city = aadhaar.address.line, aadhaar.address.city
+                c.state, c.pincode = aadhaar.address.state, aadhaar.address.pincode
+
+        await self._tx(save)
+        return KycStepResult(
+            "DIGILOCKER",
+            "PASSED",
+            provider=res.vendor,
+            score=str(score) if score else None,
+            facts={"digilocker_name_match": score, "digilocker_documents": len(res.value.documents)},
         )
 
     async def _bank_statement(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
@@ -902,6 +959,14 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return _jsonable(asdict(value))
     return value
+
+
+def digilocker_state(loan_id: str, secret: bytes) -> str:
+    """The DigiLocker ``state``: the loan id and a MAC, so a forged callback cannot touch another loan."""
+    import hmac
+
+    mac = hmac.new(secret, f"digilocker:{loan_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{loan_id}.{mac}"
 
 
 def aadhaar_key(secret: str) -> bytes:

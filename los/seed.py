@@ -38,7 +38,8 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
         return {**p(vendor), "primary": primary, "active": True}
 
     return {
-        "kyc": p("digitap"),
+        # PAN, Aadhaar and mobile checks at Digitap; DigiLocker's operations only DigiLocker offers
+        "kyc": [primary("digitap"), primary("digilocker", False)],
         "ckyc": p("digitap"),
         # several vendors: the primary is tried first, the next takes over when it keeps failing
         "bureau": [primary("cibil"), primary("equifax", False)],

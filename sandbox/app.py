@@ -984,6 +984,7 @@ def create_app(
         if session["code"] is None:
             session["code"] = secrets.token_hex(12)
             session["aadhaar"] = aadhaar
+            session["pan"] = (params.get("pan") or "").upper() or None  # the holder's PAN, when given
             state["digilocker"][f"code:{session['code']}"] = request_id
         query = urlencode({"code": session["code"], "state": session["state"]})
         return {"redirect_url": f"{session['redirect_url']}{separator}{query}", "code": session["code"]}
@@ -995,8 +996,11 @@ def create_app(
         request_id = state["digilocker"].get(f"code:{body.get('code', '')}")
         if request_id is None:
             refuse(400, "INVALID_CODE", "the code is unknown or expired")
-        aadhaar = state["digilocker"][request_id]["aadhaar"]
-        return {"request_id": request_id, "documents": scenarios.digilocker_documents(aadhaar)}
+        session = state["digilocker"][request_id]
+        return {
+            "request_id": request_id,
+            "documents": scenarios.digilocker_documents(session["aadhaar"], session.get("pan")),
+        }
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")

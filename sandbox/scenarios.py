@@ -536,14 +536,17 @@ def _analysis(
 
 
 # --- DigiLocker -------------------------------------------------------------------------------------
-def digilocker_documents(aadhaar: str) -> list[dict]:
+def digilocker_documents(aadhaar: str, pan: str | None = None) -> list[dict]:
     """The documents a valid Aadhaar holder has in DigiLocker: PAN and Aadhaar always (the PAN in the
-    same name, made from the Aadhaar's digits); a driving licence when the first digit is 5–9."""
-    person = aadhaar_person(aadhaar)
+    same name, made from the Aadhaar's digits, or ``pan`` with its ITD name when the sign-in gave one);
+    a driving licence when the first digit is 5–9."""
+    person = dict(aadhaar_person(aadhaar))
+    if pan:
+        person["name"] = pan_check(pan).get("name") or person["name"]
     docs = [
         {
             "doc_type": "PAN",
-            "number": pan_for(aadhaar, person["name"]),
+            "number": pan or pan_for(aadhaar, person["name"]),
             "name": person["name"],
             "dob": DOB,
             "gender": person["gender"],

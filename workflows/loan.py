@@ -99,6 +99,7 @@ class LoanWorkflow:
         self.kyc_waiting: str | None = None
         self.kyc_results: dict[str, str] = {}
         self.kyc_inputs: dict[str, str | None] = {}
+        self.kyc_links: dict[str, str] = {}  # e.g. the DigiLocker authorisation URL the customer opens
         self.kyc_input_count = 0
         self.kyc_seen = 0
         self.aadhaar_reference: str | None = None
@@ -333,6 +334,8 @@ class LoanWorkflow:
             if result.status != "WAITING":
                 self.kyc_results[step] = result.status
                 return result
+            if result.reference:
+                self.kyc_links[step] = result.reference
             self.kyc_waiting = step
             self.kyc_seen = self.kyc_input_count
             try:
@@ -778,6 +781,7 @@ class LoanWorkflow:
             "waitingFor": self.kyc_waiting,
             "results": dict(self.kyc_results),
             "aadhaarOtpSent": self.aadhaar_reference is not None,
+            "links": dict(self.kyc_links),
         }
 
     @workflow.query

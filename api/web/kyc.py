@@ -277,3 +277,27 @@ async def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session:
     check_otp(request, session, customer, body.otp)
     customer.phone_verified = True
     return {"phoneNumber": customer.phone, "phoneVerified": True}
+
+
+@router.get("/kyc/digilocker/callback", include_in_schema=True)
+async def digilocker_callback(
+    request: Request, session: Db, client: Engine, code: str | None = None, state: str = "", error: str | None = None
+) -> dict:
+    """Where DigiLocker sends the customer back (``?code=&state=``): the loan's DigiLocker step resumes.
+    ``state`` carries the loan id and a MAC, so a forged callback is refused."""
+    import hmac
+
+    from activities.kyc import aadhaar_key, digilocker_state
+
+    loan_id = state.split(".", 1)[0]
+    expected = digilocker_state(loan_id, aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value()))
+    if not hmac.compare_digest(expected, state):
+        raise ValidationError("unknown or tampered state", field="state")
+    if error or not code:
+        raise ValidationError(f"DigiLocker did not authorise: {error or 'no code'}", field="code")
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        raise NotFound("loan not found", field="state")
+    session.rollback()
+    await signal_active_loan(client, loan.workflow_id, KycInput("DIGILOCKER", code))
+    return {"loanId": loan.id, "status": "DOCUMENTS_REQUESTED", "message": "You can close this window."}

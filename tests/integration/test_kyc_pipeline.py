@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -380,5 +381,34 @@ async def test_new_customers_are_allocated_and_failed_checks_reject(app, kyc_bra
         headers, loan = await _apply(driver, phone, pan[:-1] + "M")
         final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
         assert final["status"] == "REJECTED" and final["statusReason"].startswith("KYC_CKYC"), final["statusReason"]
+    finally:
+        await driver.close()
+
+
+async def test_digilocker_optional_path(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "DIGILOCKER"])
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        detail = await _wait(
+            driver, headers, loan["id"], lambda x: "DIGILOCKER" in ((x.get("kyc") or {}).get("links") or {})
+        )
+        authorize = detail["kyc"]["links"]["DIGILOCKER"]
+        answer = (await driver.sandbox.post(authorize, params={"pan": pan})).json()
+        back = answer["redirect_url"]
+        forged = await driver.api.get(
+            back.replace("state=", "state=0").split("?")[0], params={"code": answer["code"], "state": "x.y"}
+        )
+        assert forged.status_code == 422 and forged.json()["errors"][0]["field"] == "state"
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(back)).status_code == 200  # the browser lands on the API
+        final = await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] in ("SANCTIONED", "AGREEMENT_PENDING", "UNDER_REVIEW"), final["statusReason"]
+        with db.unit_of_work() as s:
+            call = s.scalars(
+                select(ProviderCall).where(ProviderCall.loan_id == loan["id"], ProviderCall.kind == "DIGILOCKER")
+            ).one()
+            assert call.outcome == "FETCHED" and call.score is not None and call.score >= 90
     finally:
         await driver.close()
