@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 
 import httpx
@@ -33,6 +34,9 @@ def build_activities(
 
 
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
+    # Activities run their (synchronous) database work on the loop's default executor; its default size
+    # (CPUs + 4) would queue them behind each other under load.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="db"))
     client = client or await connect(settings)
     try:
         await register_search_attributes(client, settings.temporal_namespace)

@@ -412,3 +412,24 @@ async def test_digilocker_optional_path(app, kyc_brand, sandbox, db) -> None:  #
             assert call.outcome == "FETCHED" and call.score is not None and call.score >= 90
     finally:
         await driver.close()
+
+
+async def test_evaluation_v2_breakdown_is_stored(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "EMPLOYMENT"], evaluation_version="V2")
+    with db.unit_of_work() as s:
+        s.execute(update(EvaluationItem).where(EvaluationItem.brand_id == kyc_brand["brand_id"]).values(version="V2"))
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "review")
+        headers, loan = await _apply(driver, phone, pan)
+        await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+        with db.unit_of_work() as s:
+            decision = s.scalars(
+                select(LoanDecision).where(LoanDecision.loan_id == loan["id"], LoanDecision.stage == "EVALUATION")
+            ).one()
+            names = {item.get("item") for item in decision.details if isinstance(item, dict)}
+            assert "Bureau score at or above 750" in names
+            assert decision.score is not None and 0 < decision.score < 100  # graded, not all-or-nothing
+            assert s.get_one(Loan, loan["id"]).evaluation_score == decision.score
+    finally:
+        await driver.close()
