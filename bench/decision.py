@@ -2,7 +2,9 @@
 
 Starts a private stack (embedded PostgreSQL, Temporal dev server, worker, API, sandbox) on spare ports,
 seeds a brand whose KYC runs without customer input (PAN, mobile checks, CKYC, penny drop, EPFO), with
-the BRE and evaluation items of the demo brand, then submits N applications over HTTP, C at a time.
+the BRE and evaluation items of the demo brand, then submits applications over HTTP: first one at a time,
+then C at a time (everything shares the machine, including Chromium rendering the agreements of the
+loans already sanctioned).
 Each application's decision latency is the server-side time between its APPLIED status row and the next
 one (SANCTIONED / UNDER_REVIEW / REJECTED): KYC provider calls, bureau pull with failover, BRE,
 evaluation and allocation, with every status written to PostgreSQL. Prints p50/p95/max and decisions/s.
@@ -60,36 +62,27 @@ async def one(driver: Any, index: int, deadline: float) -> dict[str, Any]:
     raise RuntimeError(f"loan {loan['id']} got no decision in time")
 
 
-async def run(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from los.demo import Driver
+async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: int) -> dict[str, Any]:
+    gate = asyncio.Semaphore(concurrency)
+    deadline = time.monotonic() + 600
 
-    driver = Driver(settings.api_url, settings.sandbox_base_url, "bench")
-    try:
-        deadline = time.monotonic() + 600
-        for i in range(2):  # warm-up: connection pools, caches
-            await guarded(stack, one(driver, i, deadline))
-        gate = asyncio.Semaphore(args.concurrency)
+    async def limited(i: int) -> dict[str, Any]:
+        async with gate:
+            return await one(driver, i, deadline)
 
-        async def limited(i: int) -> dict[str, Any]:
-            async with gate:
-                return await one(driver, i, deadline)
-
-        started = time.monotonic()
-        results = await guarded(stack, asyncio.gather(*(limited(i) for i in range(args.loans))))
-        seconds = time.monotonic() - started
-    finally:
-        await driver.close()
+    started = time.monotonic()
+    results = await guarded(stack, asyncio.gather(*(limited(first + i) for i in range(loans))))
+    seconds = time.monotonic() - started
     server = [r["server_ms"] for r in results]
     client = [r["client_ms"] for r in results]
     outcomes: dict[str, int] = {}
     for r in results:
         outcomes[r["status"]] = outcomes.get(r["status"], 0) + 1
     return {
-        "loans": args.loans,
-        "concurrency": args.concurrency,
-        "kyc_steps": AUTOMATED_KYC,
+        "loans": loans,
+        "concurrency": concurrency,
         "seconds": round(seconds, 2),
-        "decisions_per_s": round(args.loans / seconds, 2),
+        "decisions_per_s": round(loans / seconds, 2),
         "decision_ms": {
             "p50": round(percentile(server, 0.5), 1),
             "p95": round(percentile(server, 0.95), 1),
@@ -97,14 +90,29 @@ async def run(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str, 
         },
         "client_ms": {"p50": round(percentile(client, 0.5), 1), "p95": round(percentile(client, 0.95), 1)},
         "outcomes": outcomes,
-        "target_p95_ms": 1000,
     }
+
+
+async def run(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Two passes on the same stack: one application at a time (the latency a customer sees), then
+    ``--concurrency`` at a time (throughput, and latency under that load on this machine)."""
+    from los.demo import Driver
+
+    driver = Driver(settings.api_url, settings.sandbox_base_url, "bench")
+    try:
+        for i in range(2):  # warm-up: connection pools, caches, the first workflow tasks
+            await guarded(stack, one(driver, i, time.monotonic() + 120))
+        alone = await measure(driver, stack, max(10, args.loans // 2), 1, 100)
+        loaded = await measure(driver, stack, args.loans, args.concurrency, 1000)
+    finally:
+        await driver.close()
+    return {"kyc_steps": AUTOMATED_KYC, "target_p95_ms": 1000, "one_at_a_time": alone, "concurrent": loaded}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--loans", type=int, default=40)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--loans", type=int, default=30, help="applications in the concurrent pass")
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -130,18 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        d, c = report["decision_ms"], report["client_ms"]
         print(
-            f"Application → automatic decision, {report['loans']} loans, {report['concurrency']} at a time, "
-            f"KYC {', '.join(report['kyc_steps'])}"
+            f"Application → automatic decision (server-side: APPLIED row → decision row), KYC "
+            f"{', '.join(report['kyc_steps'])}; target p95 < {report['target_p95_ms']} ms"
         )
-        print(
-            f"  server-side (APPLIED → decision):  p50 {d['p50']:.0f} ms   p95 {d['p95']:.0f} ms"
-            f"   max {d['max']:.0f} ms"
-            f"   (target p95 < {report['target_p95_ms']} ms)"
-        )
-        print(f"  client-side (POST → seen by poll): p50 {c['p50']:.0f} ms   p95 {c['p95']:.0f} ms")
-        print(f"  throughput: {report['decisions_per_s']} decisions/s   outcomes: {report['outcomes']}")
+        for label, key in (("one at a time", "one_at_a_time"), ("concurrent", "concurrent")):
+            r = report[key]
+            d, c = r["decision_ms"], r["client_ms"]
+            print(
+                f"  {label:<14} {r['loans']:>3} loans x{r['concurrency']}:"
+                f"  p50 {d['p50']:.0f} ms  p95 {d['p95']:.0f} ms"
+                f"  max {d['max']:.0f} ms   (client p95 {c['p95']:.0f} ms)   {r['decisions_per_s']} decisions/s"
+                f"   {r['outcomes']}"
+            )
     return 0
 
 
