@@ -21,6 +21,7 @@ from db.models import (
     EvaluationItem,
     Loan,
     LoanDecision,
+    LoanProduct,
     OtpChallenge,
     ProviderCall,
     StaffUser,
@@ -431,5 +432,67 @@ async def test_evaluation_v2_breakdown_is_stored(app, kyc_brand, sandbox, db) ->
             assert "Bureau score at or above 750" in names
             assert decision.score is not None and 0 < decision.score < 100  # graded, not all-or-nothing
             assert s.get_one(Loan, loan["id"]).evaluation_score == decision.score
+    finally:
+        await driver.close()
+
+
+async def test_more_bre_rules_through_the_workflow(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    """Enquiries, age, cooling period after a rejection, and cross-brand dedup, each failing its loan."""
+    base_bre = {"min_bureau_score": 650, "salary_threshold": 15_000_00}
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+
+    async def decided(phone: str, pan: str) -> tuple[dict, dict]:
+        headers, loan = await _apply(driver, phone, pan)
+        return headers, await _wait(driver, headers, loan["id"], lambda x: x["status"] != "APPLIED")
+
+    try:
+        # six enquiries in 30 days (PAN ending Q) against a limit of five
+        _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN"], bre={**base_bre, "max_enquiries_30d": 5})
+        _, final = await decided(demo_identity(0, "auto")[0], "ABCDE5123Q")
+        assert final["status"] == "REJECTED" and "BRE_MAX_ENQUIRIES_30D" in final["statusReason"]
+
+        # the sandbox's PAN holders were born in 1990: too young for a minimum age of 40
+        _brand_config(db, kyc_brand["brand_id"], bre={**base_bre, "min_age": 40})
+        _, final = await decided(*demo_identity(0, "auto"))
+        assert final["status"] == "REJECTED" and "BRE_MIN_AGE" in final["statusReason"]
+
+        # a customer rejected today may not apply again within the cooling period
+        _brand_config(db, kyc_brand["brand_id"], bre={**base_bre, "rejection_duration_days": 30})
+        headers, first = await decided(demo_identity(0, "auto")[0], "ABCDE0123K")  # score 580: rejected
+        assert first["status"] == "REJECTED"
+        await driver._ok(
+            await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": "ABCDE5123K"}, headers=headers)
+        )
+        second = await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/loans", headers=headers, json={"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+            )
+        )
+        final = await _wait(driver, headers, second["id"], lambda x: x["status"] != "APPLIED")
+        assert final["status"] == "REJECTED" and "BRE_COOLING_PERIOD" in final["statusReason"]
+
+        # the same PAN has a running loan at another brand, and this brand dedups centrally
+        other = seed_brand(db, sandbox.url, code=f"x{uuid.uuid4().hex[:7]}")
+        pan = "PQRSX5123K"
+        with db.unit_of_work() as s:
+            product = s.scalars(select(LoanProduct).where(LoanProduct.brand_id == other["brand_id"])).first()
+            elsewhere = Customer(brand_id=other["brand_id"], phone=demo_identity(0, "auto")[0], pan=pan)
+            s.add(elsewhere)
+            s.flush()
+            s.add(
+                Loan(
+                    brand_id=other["brand_id"],
+                    customer_id=elsewhere.id,
+                    product_id=product.id,
+                    workflow_id=f"loan-dedup-{elsewhere.id}",
+                    amount=10_000_00,
+                    tenure=3,
+                    annual_rate_bps=2400,
+                    status="DISBURSED",
+                )
+            )
+        _brand_config(db, kyc_brand["brand_id"], bre={**base_bre, "enable_central_dedup": True})
+        _, final = await decided(demo_identity(0, "auto")[0], pan)
+        assert final["status"] == "REJECTED" and "BRE_CENTRAL_DEDUP" in final["statusReason"]
     finally:
         await driver.close()
