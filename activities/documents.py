@@ -45,11 +45,13 @@ def chromium_executable(configured: str | None = None) -> str | None:
 class PdfRenderer:
     """One browser per process, one page per document; restarted if it dies."""
 
-    def __init__(self, executable: str | None = None):
+    def __init__(self, executable: str | None = None, concurrency: int = 1):
         self.executable = chromium_executable(executable)
         self._playwright: Any = None
         self._browser: Any = None
         self._lock = asyncio.Lock()
+        # Rendering is CPU-heavy; one at a time per worker keeps it from starving decisions and payments.
+        self._renders = asyncio.Semaphore(concurrency)
 
     async def _ensure(self) -> Any:
         async with self._lock:
@@ -64,6 +66,10 @@ class PdfRenderer:
             return self._browser
 
     async def pdf(self, html: str) -> bytes:
+        async with self._renders:
+            return await self._pdf(html)
+
+    async def _pdf(self, html: str) -> bytes:
         browser = await self._ensure()
         page = await browser.new_page()
         try:

@@ -101,12 +101,25 @@ def create_app(
 
     # Pure ASGI middlewares (``@app.middleware("http")`` would hide a caller's disconnect from the
     # endpoints, and a "time-out" must stop when the caller gives up).
-    async def persist(scope: Scope, receive: Receive, send: Send, inner: ASGIApp) -> None:
-        await inner(scope, receive, send)
-        if state_file is not None and scope["method"] == "POST":
+    flush_task: dict[str, asyncio.Task | None] = {"pending": None}
+
+    def flush() -> None:
+        if state_file is not None:
             tmp = state_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(state))
             tmp.replace(state_file)
+
+    async def flush_soon() -> None:
+        await asyncio.sleep(0.5)  # many calls in a burst are written once
+        flush_task["pending"] = None
+        flush()
+
+    async def persist(scope: Scope, receive: Receive, send: Send, inner: ASGIApp) -> None:
+        await inner(scope, receive, send)
+        if state_file is not None and scope["method"] == "POST" and flush_task["pending"] is None:
+            flush_task["pending"] = asyncio.get_running_loop().create_task(flush_soon())
+
+    app.router.on_shutdown.append(flush)
 
     async def inject_faults(scope: Scope, receive: Receive, send: Send, inner: ASGIApp) -> None:
         path = scope["path"]
