@@ -98,8 +98,9 @@ class Driver:
             self._brand_id = body["user"]["brandId"]
         return {"Authorization": f"Bearer {self._staff_tokens[role]}"}
 
-    async def loan(self, headers: dict[str, str], loan_id: str) -> dict[str, Any]:
-        return await self._ok(await self.api.get(f"/api/v1/web/loans/{loan_id}", headers=headers))
+    async def loan(self, headers: dict[str, str], loan_id: str, kyc: bool = False) -> dict[str, Any]:
+        params = {"include": "kyc"} if kyc else None
+        return await self._ok(await self.api.get(f"/api/v1/web/loans/{loan_id}", headers=headers, params=params))
 
     async def wait_for(
         self, headers: dict[str, str], loan_id: str, predicate, what: str, deadline: float
@@ -158,7 +159,7 @@ class Driver:
         """Answer whatever the loan's KYC phase waits for (Aadhaar OTP, bank statement...) until it is done."""
         done: set[str] = set()
         while time.monotonic() < deadline:
-            loan = await self.loan(headers, loan_id)
+            loan = await self.loan(headers, loan_id, kyc=True)
             kyc = loan.get("kyc")
             if loan["status"] != "APPLIED" or not kyc:
                 if loan["status"] != "APPLIED":

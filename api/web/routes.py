@@ -236,12 +236,21 @@ def my_loans(me: Me, session: Db) -> list[dict]:
 
 
 @router.get("/loans/{loan_id}")
-async def my_loan(request: Request, loan_id: str, me: Me, session: Db) -> dict:
+async def my_loan(
+    request: Request,
+    loan_id: str,
+    me: Me,
+    session: Db,
+    include: Annotated[
+        str | None, Query(description="`kyc`: the KYC phase's live progress (asks the workflow)")
+    ] = None,
+) -> dict:
     loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
     if loan is None or loan.customer_id != me.id:
         raise NotFound("loan not found")
     detail = loan_detail(session, loan)
-    detail["kyc"] = await kyc_status(request, loan) if loan.status == LoanStatus.APPLIED.value else None
+    wants_kyc = include is not None and "kyc" in include.split(",")
+    detail["kyc"] = await kyc_status(request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
     return detail
 
 

@@ -45,7 +45,7 @@ def _brand_config(db, brand_id: str, **changes) -> None:  # noqa: ANN001, ANN003
 
 async def _wait(driver: Driver, headers: dict, loan_id: str, predicate, timeout: float = 60) -> dict:  # noqa: ANN001
     async def check():  # noqa: ANN202
-        loan = await driver.loan(headers, loan_id)
+        loan = await driver.loan(headers, loan_id, kyc=True)
         return loan if predicate(loan) else None
 
     return await eventually(check, timeout=timeout)
