@@ -242,3 +242,20 @@ async def eventually(fn, timeout: float = 30.0, interval: float = 0.1):  # noqa:
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+async def record_histories(client, workflow_id: str, name: str) -> None:  # noqa: ANN001
+    """Save every run of a workflow as tests/histories/<name>_<n>.json for the replay suite, following
+    the continue-as-new chain back from the latest run."""
+    histories = []
+    run_id = None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id
+        if not run_id:
+            break
+    folder = Path(__file__).parent / "histories"
+    for n, history in enumerate(reversed(histories), start=1):
+        (folder / f"{name}_{n}.json").write_text(history.to_json())

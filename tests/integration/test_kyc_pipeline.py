@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from db.models import (
 )
 from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity
 from los.seed import FULL_KYC, seed_brand
-from tests.conftest import eventually
+from tests.conftest import eventually, record_histories
 
 
 @pytest.fixture
@@ -76,6 +77,8 @@ async def test_full_kyc_pipeline_auto_sanction(app, kyc_brand, sandbox, db) -> N
     finally:
         await driver.close()
     assert journey.status == "COMPLETED", journey.history
+    if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run
+        await record_histories(app.client, journey.workflow_id, "full_kyc")
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)
         customer = s.get_one(Customer, loan.customer_id)

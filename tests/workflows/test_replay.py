@@ -20,7 +20,8 @@ HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 
 def test_histories_are_present() -> None:
     names = {p.stem for p in HISTORIES}
-    assert {"lifecycle_origination", "lifecycle_servicing", "manual_review_origination"} <= names
+    assert {"lifecycle_origination", "lifecycle_servicing", "manual_review_origination"} <= names  # before KYC
+    assert {"full_kyc_1", "full_kyc_2", "monthly_late_penal_1", "monthly_late_penal_2"} <= names  # KYC phase
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest_asyncio
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from db.models import LedgerEntry, LedgerTransaction, Loan, LoanAgreement, LoanStatusHistory, RepaymentInstallment
 from los.demo import Driver, demo_identity
 from los.temporal import register_search_attributes
-from tests.conftest import eventually, running_app
+from tests.conftest import eventually, record_histories, running_app
 from workflows.loan import LoanWorkflow
 
 
@@ -35,23 +34,6 @@ async def ts_env():  # noqa: ANN201
 async def ts_app(ts_env, database_url, db, storage_dir, renderer):  # noqa: ANN001, ANN201
     async with running_app(ts_env, database_url, db, storage_dir, renderer) as app:
         yield app
-
-
-async def record_histories(client, workflow_id: str, name: str) -> None:  # noqa: ANN001
-    """Save every run of a workflow as tests/histories/<name>_<n>.json for the replay suite, following
-    the continue-as-new chain back from the latest run."""
-    histories = []
-    run_id = None
-    while True:
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        histories.append(history)
-        started = history.events[0].workflow_execution_started_event_attributes
-        run_id = started.continued_execution_run_id
-        if not run_id:
-            break
-    folder = Path(__file__).parent.parent / "histories"
-    for n, history in enumerate(reversed(histories), start=1):
-        (folder / f"{name}_{n}.json").write_text(history.to_json())
 
 
 async def _until(driver: Driver, headers: dict, loan_id: str, predicate) -> dict:  # noqa: ANN001
