@@ -110,6 +110,9 @@ class BrandNonRepaymentDate(Base):
 
 
 class StaffUser(Base):
+    """Seed 001 PartnerUser. ``brand_id``/``role`` are the home brand and role; ``staff_brand_roles`` lists
+    every brand the user may work in (with the role there). SUPER_ADMIN is platform-wide."""
+
     __tablename__ = "staff_users"
     id: Mapped[str] = pk()
     brand_id: Mapped[str] = fk("brands.id", index=True)
@@ -117,8 +120,160 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    reporting_to_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("staff_users.id"), nullable=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Lockout: consecutive failed logins, and until when the account refuses logins.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class StaffBrandRole(Base):
+    """Seed 000 PartnerUserBrandRole: one row per brand a staff user works in, with the role there."""
+
+    __tablename__ = "staff_brand_roles"
+    id: Mapped[str] = pk()
+    staff_id: Mapped[str] = fk("staff_users.id", index=True)
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("staff_id", "brand_id"),)
+
+
+class StaffLoginLog(Base):
+    """Seed 001 PartnerUserLoginLog: every login attempt, successful or not, with the device fingerprint."""
+
+    __tablename__ = "staff_login_logs"
+    id: Mapped[str] = pk()
+    staff_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("staff_users.id"), nullable=True, index=True
+    )
+    email: Mapped[str] = mapped_column(String(200))
+    success: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    device_fingerprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    new_device: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (Index("ix_staff_login_logs_email_created", "email", "created_at"),)
+
+
+class StaffActivitySession(Base):
+    """Seed 001 PartnerUserActivitySession: one per login, pinged while active, closed on logout."""
+
+    __tablename__ = "staff_activity_sessions"
+    id: Mapped[str] = pk()
+    staff_id: Mapped[str] = fk("staff_users.id", index=True)
+    brand_id: Mapped[str] = fk("brands.id")
+    refresh_family_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True, index=True)
+    device_fingerprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    login_at: Mapped[datetime] = created()
+    last_active_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    logout_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class BrandApiKey(Base):
+    """A brand's key for machine access (``X-API-Key``): shown once, stored as SHA-256, listed by last 4."""
+
+    __tablename__ = "brand_api_keys"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last4: Mapped[str] = mapped_column(String(4))
+    created_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"), nullable=True)
+    created_at: Mapped[datetime] = created()
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+
+
+class AuditLog(Base):
+    """Every change made by a staff member, an admin or an API key: who, brand, what, when, before/after."""
+
+    __tablename__ = "audit_logs"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("brands.id"), nullable=True, index=True
+    )
+    actor_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True, index=True)
+    actor_email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    actor_role: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    action: Mapped[str] = mapped_column(String(80))  # e.g. loan.forward, settings.blocklist.create
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    path: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    # Writes from workflow activities are retried: the key makes them land once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (Index("ix_audit_logs_brand_created", "brand_id", "created_at"),)
+
+
+class BrandStatusReason(Base):
+    """Seed 001 Brand Status Reasons: the reasons staff pick from, per loan status they apply to."""
+
+    __tablename__ = "brand_status_reasons"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    statuses: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # e.g. ["REJECTED", "SEND_BACK"]
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("brand_id", "code"),)
+
+
+class CamRecord(Base):
+    """Seed 001 CAMCalculator: the credit appraisal a credit executive saves for a loan (one per loan)."""
+
+    __tablename__ = "cam_records"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    loan_id: Mapped[str] = fk("loans.id", unique=True)
+    customer_id: Mapped[str] = fk("customers.id", index=True)
+    staff_id: Mapped[str] = fk("staff_users.id", index=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class LoanComment(Base):
+    __tablename__ = "loan_comments"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id")
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    staff_id: Mapped[str] = fk("staff_users.id")
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created()
+
+
+class StaffNotification(Base):
+    """Seed 001 Notification: in-app messages for one staff member (new assignment, status change...)."""
+
+    __tablename__ = "staff_notifications"
+    id: Mapped[str] = pk()
+    staff_id: Mapped[str] = fk("staff_users.id")
+    brand_id: Mapped[str] = fk("brands.id")
+    type: Mapped[str] = mapped_column(String(30))  # NEW_ASSIGNMENT / STATUS_CHANGE / SYSTEM
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, default=dict)
+    is_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    dismissed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Notifications raised by workflow activities are retried: the key makes them land once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (Index("ix_staff_notifications_staff_read", "staff_id", "is_read", "created_at"),)
 
 
 class Customer(Base):
@@ -357,6 +512,11 @@ class Loan(Base):
     )
     assigned_at: Mapped[datetime | None] = mapped_column(nullable=True)
     evaluation_score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
+    # Sanction hierarchy (UNDER_REVIEW only): CREDIT_EXECUTIVE -> SANCTION_MANAGER -> SANCTION_HEAD.
+    review_stage: Mapped[str | None] = mapped_column(String(30), nullable=True, index=True)
+    score_override: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
+    score_override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sanction_conditions: Mapped[str | None] = mapped_column(Text, nullable=True)
     asset_class: Mapped[str] = mapped_column(String(10), default="STANDARD")  # STANDARD / SMA-0..2 / NPA
     disbursed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     disbursal_utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -364,7 +524,10 @@ class Loan(Base):
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-    __table_args__ = (Index("ix_loans_brand_status", "brand_id", "status"),)
+    __table_args__ = (
+        Index("ix_loans_brand_status", "brand_id", "status"),
+        Index("ix_loans_brand_created", "brand_id", "created_at"),
+    )
 
 
 class LoanStatusHistory(Base):
@@ -377,6 +540,10 @@ class LoanStatusHistory(Base):
     to_status: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     actor: Mapped[str] = mapped_column(String(120), default="system")
+    # Staff actions in the sanction hierarchy: FORWARD / APPROVE / SEND_BACK / REJECT / SANCTION ...
+    action: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    actor_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("loan_id", "seq"),)
 
