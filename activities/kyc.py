@@ -27,6 +27,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.base import DbActivities
+from activities.notify import notify
 from activities.providers import call_with_failover
 from activities.providers.base import BusinessRefusal
 from activities.providers.matching import name_match_score
@@ -45,6 +46,7 @@ from db.models import (
     LoanDecision,
     PartnerUnavailabilityDate,
     ProviderCall,
+    StaffBrandRole,
     StaffUser,
 )
 from db.session import Database
@@ -831,8 +833,13 @@ class KycActivities(DbActivities):
         return DecisionResult(decision, [outcome.reason], str(outcome.score), assigned)
 
     def _allocate(self, session: Session, req: DecisionRequest, loan: Loan, brand: Brand, on: date) -> str | None:
-        """Round-robin over the brand's loan executives with a workload cap, skipping those on leave."""
-        staff = session.scalars(select(StaffUser).where(StaffUser.brand_id == brand.id)).all()
+        """Round-robin over the staff holding the brand's allocation role (by default the credit executives,
+        the first stage of the sanction hierarchy) with a workload cap, skipping those on leave."""
+        staff = session.execute(
+            select(StaffUser.id, StaffBrandRole.brand_id, StaffBrandRole.role, StaffUser.is_active)
+            .join(StaffBrandRole, StaffBrandRole.staff_id == StaffUser.id)
+            .where(StaffBrandRole.brand_id == brand.id)
+        ).all()
         workload = dict(
             session.execute(
                 select(Loan.assigned_to, func.count())
@@ -868,7 +875,7 @@ class KycActivities(DbActivities):
         picked = assignment.assign(
             candidates,
             brand_id=brand.id,
-            role=str(brand.config.get("allocation_role", "LOAN_EXECUTIVE")),
+            role=str(brand.config.get("allocation_role", "CREDIT_EXECUTIVE")),
             on=on,
             last_assigned_id=last,
             cap=brand.config.get("allocation_cap", 50),
@@ -887,6 +894,16 @@ class KycActivities(DbActivities):
                 update(Loan)
                 .where(Loan.id == loan.id)
                 .values(assigned_to=picked.staff_id, assigned_at=datetime.now(UTC))
+            )
+            notify(
+                session,
+                picked.staff_id,
+                brand.id,
+                "NEW_ASSIGNMENT",
+                "New loan for review",
+                f"Loan {loan.id} needs a credit review",
+                {"loanId": loan.id, "customerId": loan.customer_id},
+                f"{req.idempotency_key}:allocation:notify",
             )
         return picked.staff_id
 

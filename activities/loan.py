@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -23,9 +24,11 @@ from temporalio.exceptions import ApplicationError
 from activities import providers
 from activities.base import DbActivities
 from activities.documents import PdfRenderer, render_html
+from activities.notify import notify
 from activities.providers.base import BusinessRefusal
 from activities.storage import LocalStorage
 from db.models import (
+    AuditLog,
     Brand,
     BureauReport,
     Customer,
@@ -65,6 +68,16 @@ from workflows.contracts import (
 )
 
 T = TypeVar("T")
+
+
+def _review_state(loan: Loan) -> dict[str, Any]:
+    return {
+        "status": loan.status,
+        "reviewStage": loan.review_stage,
+        "assignedTo": loan.assigned_to,
+        "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,
+        "sanctionConditions": loan.sanction_conditions,
+    }
 
 
 def _refusal(exc: BusinessRefusal) -> ApplicationError:
@@ -133,6 +146,9 @@ class LoanActivities(DbActivities):
     # ------------------------------------------------------------------ status
     @activity.defn
     async def record_status(self, change: StatusChange) -> None:
+        """One status move (or review-stage move) of a loan, once: the history row, the loan's columns, and
+        for staff actions the audit log and notifications, all in one transaction."""
+
         def write(session: Session) -> None:
             inserted = session.execute(
                 insert(LoanStatusHistory)
@@ -143,17 +159,79 @@ class LoanActivities(DbActivities):
                     to_status=change.to_status,
                     reason=change.reason,
                     actor=change.actor,
+                    action=change.action,
+                    actor_id=change.actor_id,
+                    details=change.details,
                 )
                 .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
                 .returning(LoanStatusHistory.id)
             ).scalar_one_or_none()
             if inserted is None:
                 return
+            loan = session.get_one(Loan, change.loan_id, with_for_update=True)
+            before = _review_state(loan)
             values: dict[str, Any] = {"status": change.to_status, "status_reason": change.reason}
             if LoanStatus(change.to_status) in TERMINAL:
                 values["closed_at"] = datetime.now(UTC)
                 values["next_due_at"] = None
+            values["review_stage"] = (
+                change.review_stage if LoanStatus(change.to_status) == LoanStatus.UNDER_REVIEW else None
+            )
+            if change.reassign:
+                values["assigned_to"] = change.assign_to
+                values["assigned_at"] = datetime.now(UTC) if change.assign_to else None
+            details = change.details or {}
+            if "scoreOverride" in details:
+                values["score_override"] = Decimal(str(details["scoreOverride"]))
+                values["score_override_reason"] = details.get("reason")
+            if "conditions" in details:
+                values["sanction_conditions"] = details["conditions"]
             session.execute(update(Loan).where(Loan.id == change.loan_id).values(**values))
+            session.flush()
+            session.refresh(loan)
+            after = _review_state(loan)
+            key = f"status:{change.loan_id}:{change.seq}"
+            if change.actor_id:
+                role, _, email = change.actor.partition(":")
+                session.execute(
+                    insert(AuditLog)
+                    .values(
+                        brand_id=loan.brand_id,
+                        actor_id=change.actor_id,
+                        actor_email=email or None,
+                        actor_role=role or None,
+                        action=f"loan.{(change.action or 'status').lower()}",
+                        entity_type="loan",
+                        entity_id=loan.id,
+                        before=before,
+                        after=after,
+                        idempotency_key=key,
+                    )
+                    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                )
+            previous = before["assignedTo"]
+            if previous and previous != change.actor_id and change.from_status != change.to_status:
+                notify(
+                    session,
+                    previous,
+                    loan.brand_id,
+                    "STATUS_CHANGE",
+                    f"Loan is now {change.to_status}",
+                    change.reason or "",
+                    {"loanId": loan.id, "from": change.from_status, "to": change.to_status},
+                    f"{key}:status",
+                )
+            if change.reassign and change.assign_to and change.assign_to != previous:
+                notify(
+                    session,
+                    change.assign_to,
+                    loan.brand_id,
+                    "NEW_ASSIGNMENT",
+                    "Loan assigned to you",
+                    change.reason or "",
+                    {"loanId": loan.id, "reviewStage": change.review_stage},
+                    f"{key}:assign",
+                )
 
         await self._tx(write)
 

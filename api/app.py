@@ -13,10 +13,16 @@ from sqlalchemy import text
 
 from activities.storage import build_storage
 from api import errors
+from api.admin.routes import router as admin_router
 from api.deps import TemporalHolder
 from api.files import router as files_router
+from api.partner.api_keys import router as partner_api_keys_router
+from api.partner.auth import router as partner_auth_router
 from api.partner.documents import router as partner_documents_router
 from api.partner.routes import router as partner_router
+from api.partner.settings import router as partner_settings_router
+from api.partner.staff_users import router as partner_staff_users_router
+from api.partner.workbench import router as partner_workbench_router
 from api.web.auth import router as web_auth_router
 from api.web.documents import router as web_documents_router
 from api.web.kyc import router as web_kyc_router
@@ -53,7 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_auth_router)
     app.include_router(web_kyc_router)
     app.include_router(web_router)
+    app.include_router(partner_auth_router)
     app.include_router(partner_router)
+    app.include_router(partner_workbench_router)
+    app.include_router(partner_settings_router)
+    app.include_router(partner_staff_users_router)
+    app.include_router(partner_api_keys_router)
+    app.include_router(admin_router)
     app.include_router(webhook_router)
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)

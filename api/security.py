@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -43,13 +43,21 @@ def hash_otp(settings: Settings, subject: str, code: str) -> str:
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # customer | staff
+    kind: str  # customer | staff | api_key
     id: str
-    brand_id: str
-    role: str | None = None
+    brand_id: str  # the active brand (for staff: the brand in the path, once checked)
+    role: str | None = None  # the role in the active brand
     email: str | None = None
     jti: str | None = None
     expires_at: datetime | None = None
+    brands: dict[str, str] = field(default_factory=dict)  # staff: brand id -> role there
+    super_admin: bool = False
+    session_id: str | None = None  # staff: the activity session this token belongs to
+    permissions: frozenset[str] = frozenset()
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.email}" if self.email else f"{self.kind}:{self.id}"
 
 
 def issue_token(settings: Settings, principal: Principal) -> dict:
@@ -67,6 +75,12 @@ def issue_token(settings: Settings, principal: Principal) -> dict:
         claims["role"] = principal.role
     if principal.email:
         claims["email"] = principal.email
+    if principal.kind == "staff":
+        claims["brands"] = principal.brands
+        claims["sa"] = principal.super_admin
+        claims["perms"] = sorted(principal.permissions)
+        if principal.session_id:
+            claims["sid"] = principal.session_id
     token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
     return {"accessToken": token, "tokenType": "Bearer", "expiresAt": exp.isoformat()}
 
@@ -84,6 +98,10 @@ def _decode(settings: Settings, token: str) -> Principal:
         claims.get("email"),
         claims.get("jti"),
         datetime.fromtimestamp(claims["exp"], UTC),
+        brands=dict(claims.get("brands") or {}),
+        super_admin=bool(claims.get("sa")),
+        session_id=claims.get("sid"),
+        permissions=frozenset(claims.get("perms") or ()),
     )
 
 

@@ -45,6 +45,20 @@ def loan_summary(loan: Loan) -> dict[str, Any]:
     }
 
 
+def staff_loan_summary(loan: Loan) -> dict[str, Any]:
+    """What staff see in lists and queues: the customer view plus review stage, scores and assignment."""
+    return {
+        **loan_summary(loan),
+        "reviewStage": loan.review_stage,
+        "evaluationScore": str(loan.evaluation_score) if loan.evaluation_score is not None else None,
+        "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,
+        "assignedTo": loan.assigned_to,
+        "assignedAt": _iso(loan.assigned_at),
+        "dpd": loan.dpd,
+        "assetClass": loan.asset_class,
+    }
+
+
 def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, Any]:
     out = loan_summary(loan)
     history = session.scalars(
@@ -58,6 +72,7 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
             "reason": h.reason,
             "actor": h.actor,
             "at": _iso(h.created_at),
+            **({"action": h.action, "actorId": h.actor_id, "details": h.details} if staff else {}),
         }
         for h in history
     ]
@@ -129,6 +144,13 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
         for p in payments
     ]
     if staff:
+        out.update(staff_loan_summary(loan))
+        out["review"] = {
+            "stage": loan.review_stage,
+            "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,
+            "scoreOverrideReason": loan.score_override_reason,
+            "sanctionConditions": loan.sanction_conditions,
+        }
         bureau = session.scalars(select(BureauReport).where(BureauReport.loan_id == loan.id)).first()
         out["bureau"] = (
             None

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from enum import StrEnum
 
-from domain.errors import Conflict, PermissionDenied, ValidationError
+from domain.errors import Conflict, ValidationError
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # 50 MiB per file
 SNIFF_BYTES = 16  # enough of the head of a file to recognise every allowed format
@@ -22,10 +22,7 @@ PDF = "application/pdf"
 IMAGES = frozenset({JPEG, PNG, WEBP})
 IMAGES_OR_PDF = IMAGES | {PDF}
 
-# Roles that may verify or reject a customer's documents (collections staff only look).
-REVIEW_ROLES = frozenset(
-    {"SUPER_ADMIN", "ADMIN", "LOAN_EXECUTIVE", "CREDIT_EXECUTIVE", "SANCTION_MANAGER", "SANCTION_HEAD"}
-)
+# Who may verify or reject a customer's documents: the documents.verify permission (domain.access).
 
 
 class DocumentType(StrEnum):
@@ -152,11 +149,6 @@ def safe_file_name(name: str | None, content_type: str | None = None) -> str:
         stem, ext = stem + ext, want
     stem = re.sub(r"_{2,}", "_", stem).strip("._-") or "document"
     return stem[: MAX_FILE_NAME - len(ext)].rstrip("._-") + ext
-
-
-def check_review_role(role: str | None) -> None:
-    if role not in REVIEW_ROLES:
-        raise PermissionDenied(f"role {role or 'unknown'} cannot verify or reject documents")
 
 
 def check_decision(current: str, decision: DocumentStatus) -> None:

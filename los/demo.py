@@ -124,6 +124,13 @@ class Driver:
             )
         )
 
+    async def sanction_via_hierarchy(self, loan_id: str, note: str | None = None) -> dict:
+        """The sanction hierarchy, three different people: credit executive forwards, sanction manager
+        approves, sanction head sanctions."""
+        await self.staff_action("CREDIT_EXECUTIVE", loan_id, "forward", note)
+        await self.staff_action("SANCTION_MANAGER", loan_id, "approve", note)
+        return await self.staff_action("SANCTION_HEAD", loan_id, "sanction", note)
+
     async def profile(self, headers: dict[str, str]) -> None:
         """What a customer fills in before applying: personal details, salary account, employer."""
         await self._ok(
@@ -206,7 +213,7 @@ class Driver:
             headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
         )
         if loan["status"] == "UNDER_REVIEW":
-            await self.staff_action("SANCTION_MANAGER", j.loan_id, "sanction", "demo: income verified")
+            await self.sanction_via_hierarchy(j.loan_id, "demo: income verified")
         loan = await self.wait_for(
             headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
         )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from api.security import hash_password
-from db.models import Brand, EvaluationItem, LoanProduct, StaffUser
+from db.models import Brand, BrandStatusReason, EvaluationItem, LoanProduct, StaffBrandRole, StaffUser
 from db.session import Database
 
 ROLES = [
@@ -24,6 +24,18 @@ ROLES = [
 ]
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by `los up`, development only
 SANDBOX_SECRET = "sandbox-webhook-secret"  # noqa: S105
+
+
+# Default reasons staff pick from when rejecting or sending a loan back (seed 001 Brand Status Reasons).
+STATUS_REASONS = [
+    ("POLICY_DECLINE", "Does not meet the credit policy", ["REJECTED"]),
+    ("INCOME_INSUFFICIENT", "Income too low for the amount asked", ["REJECTED"]),
+    ("BUREAU_ADVERSE", "Adverse credit bureau history", ["REJECTED"]),
+    ("FRAUD_SUSPECTED", "Suspected fraud or identity mismatch", ["REJECTED"]),
+    ("DOCS_MISSING", "Documents missing or unreadable", ["SEND_BACK", "REJECTED"]),
+    ("CAM_INCOMPLETE", "Credit appraisal (CAM) incomplete", ["SEND_BACK"]),
+    ("CLARIFICATION", "Needs clarification from the credit executive", ["SEND_BACK"]),
+]
 
 
 def staff_email(role: str, brand_code: str = "demo") -> str:
@@ -105,7 +117,7 @@ def seed_brand(
                     "evaluation_version": "V1",
                     "auto_sanction_threshold": 80,
                     "manual_review_threshold": 50,
-                    "allocation_role": "LOAN_EXECUTIVE",
+                    "allocation_role": "CREDIT_EXECUTIVE",
                     "allocation_cap": 25,
                 }
             )
@@ -183,14 +195,18 @@ def seed_brand(
             email = staff_email(role, code)
             user = session.scalars(select(StaffUser).where(StaffUser.email == email)).first()
             if user is None:
-                session.add(
-                    StaffUser(
-                        brand_id=brand.id,
-                        email=email,
-                        name=role.replace("_", " ").title(),
-                        role=role,
-                        password_hash=hash_password(password),
-                    )
+                user = StaffUser(
+                    brand_id=brand.id,
+                    email=email,
+                    name=role.replace("_", " ").title(),
+                    role=role,
+                    password_hash=hash_password(password),
                 )
-            users.append({"role": role, "email": email, "password": password})
+                session.add(user)
+                session.flush()
+                session.add(StaffBrandRole(staff_id=user.id, brand_id=brand.id, role=role))
+            users.append({"role": role, "email": email, "password": password, "id": user.id})
+        if not session.scalars(select(BrandStatusReason).where(BrandStatusReason.brand_id == brand.id)).first():
+            for reason_code, label, statuses in STATUS_REASONS:
+                session.add(BrandStatusReason(brand_id=brand.id, code=reason_code, label=label, statuses=statuses))
         return {"brand_id": brand.id, "brand_code": code, "staff": users}

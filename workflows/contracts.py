@@ -92,6 +92,10 @@ class StaffAction:
     role: str
     brand_id: str
     reason: str | None = None
+    # Sanction hierarchy extras (all optional, so older histories decode unchanged):
+    reason_code: str | None = None  # from the brand's status reasons (reject, send back)
+    score_override: str | None = None  # Decimal as text, 0-100 (credit executive, on forward)
+    conditions: str | None = None  # sanction manager's conditions of approval
 
 
 @dataclass
@@ -202,6 +206,15 @@ class StatusChange:
     to_status: str
     reason: str | None = None
     actor: str = "system"
+    # Staff actions (sanction hierarchy): what was done, by whom, the stage the loan moves to, and extras
+    # (score override, conditions, reason code) that the activity also writes onto the loan.
+    action: str | None = None
+    actor_id: str | None = None
+    review_stage: str | None = None
+    details: dict | None = None
+    brand_id: str | None = None
+    assign_to: str | None = None  # the staff member the loan goes to with this move (None: the stage's pool)
+    reassign: bool = False  # True: set the loan's assignee to ``assign_to`` (else the assignment is kept)
 
 
 @dataclass

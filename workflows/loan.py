@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.kyc import KycActivities
     from activities.loan import LoanActivities
     from domain import rules, schedule
+    from domain.access import REASONED_ACTIONS, REVIEW_RULES, ReviewAction, ReviewStage
     from domain.allocation import AllocationConfig, InstallmentDue, allocate_payment
     from domain.charges import PenalBasis, PenalChargeSpec, charge_config_from_dict, penal_charge
     from domain.delinquency import assess
@@ -74,11 +76,47 @@ DB_TIMEOUT = timedelta(seconds=15)
 OVERDUE_RECHECK = timedelta(days=1)
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 KYC_PHASE_PATCH = "kyc-phase-v2"
+REVIEW_PATCH = "sanction-hierarchy-v1"
+# Roles that may take each review action at some stage (a wrong role is 403; the right role at the wrong
+# stage is 409).
+REVIEW_ACTION_ROLES = {
+    verb: frozenset(r for (_, v), (roles, _) in REVIEW_RULES.items() if v == verb for r in roles)
+    for verb in ReviewAction
+}
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 
 
 def _refuse(kind: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _review_reason(verb: ReviewAction, action: StaffAction) -> str:
+    words = {
+        ReviewAction.FORWARD: "forwarded to the sanction manager",
+        ReviewAction.APPROVE: "approved by the sanction manager, to the sanction head",
+        ReviewAction.SEND_BACK: "sent back to the credit executive",
+        ReviewAction.REJECT: "rejected",
+        ReviewAction.SANCTION: "sanctioned by the sanction head",
+    }[verb]
+    parts = [words]
+    if action.reason_code:
+        parts.append(f"[{action.reason_code}]")
+    if action.reason:
+        parts.append(action.reason)
+    return ": ".join([parts[0], " ".join(parts[1:])]) if len(parts) > 1 else parts[0]
+
+
+def _review_details(verb: ReviewAction, action: StaffAction) -> dict:
+    details: dict = {"action": verb.value}
+    if action.reason_code:
+        details["reasonCode"] = action.reason_code
+    if action.reason:
+        details["reason"] = action.reason
+    if action.score_override is not None:
+        details["scoreOverride"] = action.score_override
+    if action.conditions:
+        details["conditions"] = action.conditions
+    return details
 
 
 @workflow.defn
@@ -106,6 +144,14 @@ class LoanWorkflow:
         self.aadhaar_facts: dict = {}
         self.facts: dict = {}
         self.rejection: str | None = None
+        # Sanction hierarchy (patched REVIEW_PATCH): the stage, who acted at which stage (maker-checker),
+        # and the final verdict once a sanction head sanctions or someone rejects.
+        self.review_v2 = False
+        self.review_stage: ReviewStage | None = None
+        self.reviewers: dict[str, str] = {}
+        self.review_outcome: tuple[ReviewAction, StaffAction] | None = None
+        self.review_lock = asyncio.Lock()
+        self.last_forwarder: str | None = None
 
     # ---------------------------------------------------------------- run
     @workflow.run
@@ -157,7 +203,21 @@ class LoanWorkflow:
             return await self._end(LoanStatus.REJECTED, verdict.reason)
         if verdict.decision == rules.Decision.AUTO_SANCTION:
             await self._move(LoanStatus.SANCTIONED, f"auto-sanctioned: {verdict.reason}")
-        else:
+        elif workflow.patched(REVIEW_PATCH):
+            self.review_v2 = True
+            self.review_stage = ReviewStage.CREDIT_EXECUTIVE
+            await self._move(
+                LoanStatus.UNDER_REVIEW, f"manual review: {verdict.reason}", review_stage=self.review_stage
+            )
+            await workflow.wait_condition(lambda: self.review_outcome is not None)
+            assert self.review_outcome is not None
+            verb, action = self.review_outcome
+            actor = f"{action.role}:{action.staff_email}"
+            extra = {"action": verb.value, "actor_id": action.staff_id, "details": _review_details(verb, action)}
+            if verb == ReviewAction.REJECT:
+                return await self._end(LoanStatus.REJECTED, _review_reason(verb, action), actor, **extra)
+            await self._move(LoanStatus.SANCTIONED, _review_reason(verb, action), actor, **extra)
+        else:  # loans that reached manual review before the sanction hierarchy: one staff decision
             await self._move(LoanStatus.UNDER_REVIEW, f"manual review: {verdict.reason}")
             await workflow.wait_condition(lambda: self.staff_decision is not None)
             assert self.staff_decision is not None
@@ -676,11 +736,35 @@ class LoanWorkflow:
             )
 
     # ---------------------------------------------------------------- helpers
-    async def _move(self, to: LoanStatus, reason: str | None = None, actor: str = "system") -> None:
+    async def _move(
+        self,
+        to: LoanStatus,
+        reason: str | None = None,
+        actor: str = "system",
+        *,
+        action: str | None = None,
+        actor_id: str | None = None,
+        review_stage: str | None = None,
+        details: dict | None = None,
+        assign_to: str | None = None,
+        reassign: bool = False,
+    ) -> None:
         self.seq += 1
+        change = StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor)
+        if action is not None or review_stage is not None:  # staff actions and review stages only: older
+            change = replace(  # histories recorded the plain form
+                change,
+                action=action,
+                actor_id=actor_id,
+                review_stage=review_stage,
+                details=details,
+                brand_id=self.inp.brand_id,
+                assign_to=assign_to,
+                reassign=reassign,
+            )
         await workflow.execute_activity_method(
             LoanActivities.record_status,
-            StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor),
+            change,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
             summary=f"{self.status} → {to}",
@@ -688,8 +772,8 @@ class LoanWorkflow:
         self.status = to
         workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
 
-    async def _end(self, to: LoanStatus, reason: str, actor: str = "system") -> LoanWorkflowResult:
-        await self._move(to, reason, actor)
+    async def _end(self, to: LoanStatus, reason: str, actor: str = "system", **extra: Any) -> LoanWorkflowResult:
+        await self._move(to, reason, actor, **extra)
         await workflow.wait_condition(workflow.all_handlers_finished)
         state = self.servicing
         return LoanWorkflowResult(
@@ -720,26 +804,115 @@ class LoanWorkflow:
             raise _refuse("Conflict", f"loan is {self.status}")
 
     # ---------------------------------------------------------------- staff updates
+    # The sanction hierarchy: credit executive forwards -> sanction manager approves (with conditions),
+    # rejects or sends back -> sanction head sanctions, rejects or sends back. Each action is an update; its
+    # validator refuses (nothing written, nothing in history) a wrong brand (404), a wrong role (403), the
+    # same person acting at a second stage (403, maker-checker) or a wrong stage/state (409).
+    def _check_review(self, verb: ReviewAction, action: StaffAction) -> None:
+        if action.brand_id != self.inp.brand_id:
+            raise _refuse("NotFound", "loan not found")
+        if action.role not in REVIEW_ACTION_ROLES[verb]:
+            raise _refuse("PermissionDenied", f"role {action.role} may not {verb.value.lower()} a loan")
+        if self.status != LoanStatus.UNDER_REVIEW or self.review_stage is None:
+            raise _refuse("Conflict", f"loan is {self.status}, not under review")
+        if self.review_outcome is not None:
+            raise _refuse("Conflict", "a final decision was already taken")
+        rule = REVIEW_RULES.get((self.review_stage, verb))
+        if rule is None:
+            raise _refuse("Conflict", f"a loan at the {self.review_stage} stage cannot be {verb.value.lower()}ed")
+        if action.role not in rule[0]:
+            raise _refuse("PermissionDenied", f"role {action.role} does not act at the {self.review_stage} stage")
+        acted = self.reviewers.get(action.staff_id)
+        if acted is not None and acted != self.review_stage:
+            raise _refuse(
+                "PermissionDenied",
+                f"maker-checker: you already acted on this loan at the {acted} stage; another person must act now",
+            )
+        if verb in REASONED_ACTIONS and not (action.reason_code or "").strip():
+            raise _refuse("ValidationError", "pick a reason from the brand's status reasons (reasonCode)")
+        if action.score_override is not None and not (action.reason or "").strip():
+            raise _refuse("ValidationError", "overriding the evaluation score needs a reason")
+
+    async def _review(self, verb: ReviewAction, action: StaffAction) -> str:
+        async with self.review_lock:
+            self._check_review(verb, action)  # again: another action may have gone first
+            stage = self.review_stage
+            assert stage is not None
+            self.reviewers[action.staff_id] = stage
+            next_stage = REVIEW_RULES[(stage, verb)][1]
+            if next_stage is None:  # sanctioned or rejected: the main flow records it
+                self.review_outcome = (verb, action)
+                await workflow.wait_condition(lambda: self.status != LoanStatus.UNDER_REVIEW)
+                return str(self.status)
+            if verb == ReviewAction.FORWARD:
+                self.last_forwarder = action.staff_id
+            self.review_stage = next_stage
+            # Sent back: to the credit executive who forwarded it; forward: to the next stage's pool.
+            await self._move(
+                LoanStatus.UNDER_REVIEW,
+                _review_reason(verb, action),
+                f"{action.role}:{action.staff_email}",
+                action=verb.value,
+                actor_id=action.staff_id,
+                review_stage=next_stage,
+                details=_review_details(verb, action),
+                assign_to=self.last_forwarder if next_stage == ReviewStage.CREDIT_EXECUTIVE else None,
+                reassign=True,
+            )
+            return str(self.status)
+
+    @workflow.update
+    async def forward(self, action: StaffAction) -> str:
+        return await self._review(ReviewAction.FORWARD, action)
+
+    @forward.validator
+    def _validate_forward(self, action: StaffAction) -> None:
+        self._check_review(ReviewAction.FORWARD, action)
+
+    @workflow.update
+    async def approve(self, action: StaffAction) -> str:
+        return await self._review(ReviewAction.APPROVE, action)
+
+    @approve.validator
+    def _validate_approve(self, action: StaffAction) -> None:
+        self._check_review(ReviewAction.APPROVE, action)
+
+    @workflow.update
+    async def send_back(self, action: StaffAction) -> str:
+        return await self._review(ReviewAction.SEND_BACK, action)
+
+    @send_back.validator
+    def _validate_send_back(self, action: StaffAction) -> None:
+        self._check_review(ReviewAction.SEND_BACK, action)
+
     @workflow.update
     async def sanction(self, action: StaffAction) -> str:
+        if self.review_v2:
+            return await self._review(ReviewAction.SANCTION, action)
         self.staff_decision = ("sanction", action)
         await workflow.wait_condition(lambda: self.status != LoanStatus.UNDER_REVIEW)
         return self.status
 
     @sanction.validator
     def _validate_sanction(self, action: StaffAction) -> None:
+        if self.review_v2:
+            return self._check_review(ReviewAction.SANCTION, action)
         self._check_staff(action, SANCTION_ROLES, {LoanStatus.UNDER_REVIEW})
         if self.staff_decision is not None:
             raise _refuse("Conflict", "a decision was already taken")
 
     @workflow.update
     async def reject(self, action: StaffAction) -> str:
+        if self.review_v2:
+            return await self._review(ReviewAction.REJECT, action)
         self.staff_decision = ("reject", action)
         await workflow.wait_condition(lambda: self.status != LoanStatus.UNDER_REVIEW)
         return self.status
 
     @reject.validator
     def _validate_reject(self, action: StaffAction) -> None:
+        if self.review_v2:
+            return self._check_review(ReviewAction.REJECT, action)
         self._validate_sanction(action)
         if not (action.reason or "").strip():
             raise _refuse("ValidationError", "a rejection needs a reason")
@@ -753,6 +926,8 @@ class LoanWorkflow:
     @approve_disbursal.validator
     def _validate_approve_disbursal(self, action: StaffAction) -> None:
         self._check_staff(action, DISBURSAL_ROLES, {LoanStatus.AGREEMENT_SIGNED})
+        if action.staff_id in self.reviewers:
+            raise _refuse("PermissionDenied", "maker-checker: who sanctioned a loan cannot also release its money")
         if self.disbursal_approval is not None:
             raise _refuse("Conflict", "disbursal already approved")
 

@@ -1,6 +1,6 @@
 """Staff review of KYC documents, under /api/v1/partner/brand/{brandId}/customers/{customerId}/documents.
 
-Brand-scoped like every partner route (``brand_scope``): a customer or document of another brand is 404.
+Brand-scoped like every partner route (``api.access.Allow``): a customer or document of another brand is 404.
 A document is decided once, from PENDING, by a staff role that reviews KYC; who and when is recorded.
 """
 
@@ -14,12 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.access import Allow, audit
 from api.deps import db_session, is_uuid
 from api.files import document_view
-from api.partner.routes import Scoped
 from api.security import Principal
 from db.models import Customer, CustomerDocument
-from domain.documents import DocumentStatus, check_decision, check_review_role, reject_reason
+from domain.access import Permission as P
+from domain.documents import DocumentStatus, check_decision, reject_reason
 from domain.errors import NotFound
 
 router = APIRouter(
@@ -50,7 +51,9 @@ def _document(session: Session, brand_id: str, customer_id: str, document_id: st
 
 
 @router.get("")
-def list_documents(request: Request, brand_id: str, customer_id: str, staff: Scoped, session: Db) -> list[dict]:
+def list_documents(
+    request: Request, brand_id: str, customer_id: str, staff: Annotated[Principal, Allow(P.DOCUMENTS_VIEW)], session: Db
+) -> list[dict]:
     """The customer's documents, newest first, each with a short-lived download URL."""
     _customer(session, brand_id, customer_id)
     docs = session.scalars(
@@ -59,6 +62,9 @@ def list_documents(request: Request, brand_id: str, customer_id: str, staff: Sco
         .order_by(CustomerDocument.created_at.desc(), CustomerDocument.id)
     ).all()
     return [document_view(request, d, staff=True) for d in docs]
+
+
+Verifier = Annotated[Principal, Allow(P.DOCUMENTS_VERIFY, api_key=False)]
 
 
 def _decide(
@@ -71,27 +77,29 @@ def _decide(
     decision: DocumentStatus,
     reason: str | None = None,
 ) -> dict:
-    check_review_role(staff.role)
     doc = _document(session, brand_id, customer_id, document_id)
     check_decision(doc.status, decision)
+    before = {"status": doc.status, "rejectReason": doc.reject_reason}
     doc.status = decision.value
     doc.reject_reason = reason
     doc.verified_by = staff.id
     doc.verified_at = datetime.now(UTC)
+    after = {"status": doc.status, "rejectReason": doc.reject_reason}
+    audit(session, request, staff, f"document.{decision.value.lower()}", "document", doc.id, before=before, after=after)
     session.commit()
     return document_view(request, doc, staff=True)
 
 
 @router.post("/{document_id}/verify")
 def verify_document(
-    request: Request, brand_id: str, customer_id: str, document_id: str, staff: Scoped, session: Db
+    request: Request, brand_id: str, customer_id: str, document_id: str, staff: Verifier, session: Db
 ) -> dict:
     return _decide(request, session, staff, brand_id, customer_id, document_id, DocumentStatus.VERIFIED)
 
 
 @router.post("/{document_id}/reject")
 def reject_document(
-    request: Request, brand_id: str, customer_id: str, document_id: str, body: RejectIn, staff: Scoped, session: Db
+    request: Request, brand_id: str, customer_id: str, document_id: str, body: RejectIn, staff: Verifier, session: Db
 ) -> dict:
     reason = reject_reason(body.reason)  # a reason of blanks is no reason
     return _decide(request, session, staff, brand_id, customer_id, document_id, DocumentStatus.REJECTED, reason)

@@ -1,65 +1,41 @@
-"""Staff API: /api/v1/partner (login) and /api/v1/partner/brand/{brandId}/... (brand-scoped)."""
+"""Staff API for loans: /api/v1/partner/brand/{brandId}/loans..., the role queues and the sanction hierarchy.
+
+Every route declares its permission with ``api.access.Allow``; decisions are Temporal updates on the loan's
+workflow, whose validators enforce brand, role, state and maker-checker (see ``workflows.loan``). What the
+workflow cannot know (the brand's status reasons, whether a CAM was saved) is checked here first.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
+from activities.notify import notify
+from api.access import Allow, audit
 from api.deps import db_session, is_uuid, temporal
 from api.products import preview_for
-from api.security import Principal, check_password, current_staff, issue_token
-from api.views import loan_detail, loan_summary
+from api.security import Principal
+from api.views import loan_detail, staff_loan_summary
 from api.workflow_calls import staff_update
-from db.models import Brand, Loan, LoanProduct, StaffUser
-from domain.errors import AuthenticationError, NotFound
+from db.models import Brand, BrandStatusReason, CamRecord, Customer, Loan, LoanProduct, StaffBrandRole, StaffUser
+from domain.access import Permission as P
+from domain.access import ReviewStage, Role
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import LoanStatus
 from workflows.contracts import StaffAction
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partner (staff)"])
 Db = Annotated[Session, Depends(db_session, scope="function")]
-Staff = Annotated[Principal, Depends(current_staff)]
-
-
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=200)
-    password: str = Field(min_length=1, max_length=200)
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=1000)
-
-
-@router.post("/auth/login")
-def staff_login(request: Request, body: LoginIn, session: Db) -> dict:
-    user = session.scalars(select(StaffUser).where(StaffUser.email == body.email.strip().lower())).first()
-    if user is None or not user.is_active or not check_password(user.password_hash, body.password):
-        raise AuthenticationError("invalid email or password")
-    token = issue_token(request.app.state.settings, Principal("staff", user.id, user.brand_id, user.role, user.email))
-    return {
-        **token,
-        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "brandId": user.brand_id},
-    }
-
-
-def brand_scope(brand_id: str, staff: Staff, session: Db) -> Principal:
-    """The staff user must belong to the brand in the path; anything else is 'not found'."""
-    if not is_uuid(brand_id) or staff.brand_id != brand_id:
-        raise NotFound("brand not found")
-    brand = session.get(Brand, brand_id)
-    if brand is None or not brand.is_active:
-        raise NotFound("brand not found")
-    return staff
-
-
-Scoped = Annotated[Principal, Depends(brand_scope)]
+Temporal = Annotated[Client, Depends(temporal)]
+Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
 
 
 def _loan(session: Session, brand_id: str, loan_id: str) -> Loan:
@@ -69,25 +45,179 @@ def _loan(session: Session, brand_id: str, loan_id: str) -> Loan:
     return loan
 
 
+# ------------------------------------------------------------------------------------------- lists
+class Sort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    AMOUNT_DESC = "amount_desc"
+    AMOUNT_ASC = "amount_asc"
+
+
+def _page(
+    session: Session,
+    query: Select,
+    staff: Principal,
+    *,
+    assigned_to: str | None,
+    search: str | None,
+    min_amount: int | None,
+    max_amount: int | None,
+    created_from: date | None,
+    created_to: date | None,
+    sort: Sort,
+    page: int,
+    limit: int,
+) -> dict:
+    """Filters shared by the loan list and every queue, then one page and the total."""
+    if assigned_to == "me":
+        query = query.where(Loan.assigned_to == staff.id)
+    elif assigned_to == "none":
+        query = query.where(Loan.assigned_to.is_(None))
+    elif assigned_to:
+        if not is_uuid(assigned_to):
+            raise ValidationError("assignedTo is me, none or a staff id", field="assignedTo")
+        query = query.where(Loan.assigned_to == assigned_to)
+    if min_amount is not None:
+        query = query.where(Loan.amount >= min_amount)
+    if max_amount is not None:
+        query = query.where(Loan.amount <= max_amount)
+    if created_from is not None:
+        query = query.where(Loan.created_at >= datetime.combine(created_from, datetime.min.time(), UTC))
+    if created_to is not None:
+        query = query.where(Loan.created_at < datetime.combine(created_to, datetime.max.time(), UTC))
+    if search:
+        term = search.strip()
+        customers = select(Customer.id).where(
+            Customer.brand_id == staff.brand_id,
+            or_(Customer.phone == term, Customer.pan == term.upper(), Customer.full_name.ilike(f"%{term}%")),
+        )
+        query = query.where(or_(Loan.customer_id.in_(customers), Loan.id == term if is_uuid(term) else false()))
+    order = {
+        Sort.NEWEST: (Loan.created_at.desc(), Loan.id),
+        Sort.OLDEST: (Loan.created_at.asc(), Loan.id),
+        Sort.AMOUNT_DESC: (Loan.amount.desc(), Loan.id),
+        Sort.AMOUNT_ASC: (Loan.amount.asc(), Loan.id),
+    }[sort]
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    loans = session.scalars(query.order_by(*order).offset((page - 1) * limit).limit(limit)).all()
+    return {"items": [staff_loan_summary(loan) for loan in loans], "page": page, "limit": limit, "total": total}
+
+
+class ListFilters(BaseModel):
+    """Query filters of the loan list and the queues."""
+
+    model_config = ConfigDict(extra="forbid")
+    assigned_to: str | None = Field(default=None, alias="assignedTo", description="me, none or a staff id")
+    search: str | None = Field(default=None, max_length=100, description="phone, PAN, name or loan id")
+    min_amount: int | None = Field(default=None, alias="minAmount", ge=0, description="paise")
+    max_amount: int | None = Field(default=None, alias="maxAmount", ge=0, description="paise")
+    created_from: date | None = Field(default=None, alias="createdFrom")
+    created_to: date | None = Field(default=None, alias="createdTo")
+    sort: Sort = Sort.NEWEST
+    page: int = Field(default=1, ge=1)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+Filters = Annotated[ListFilters, Query()]
+
+
+def _filtered(session: Session, query: Select, staff: Principal, f: ListFilters) -> dict:
+    return _page(
+        session,
+        query,
+        staff,
+        assigned_to=f.assigned_to,
+        search=f.search,
+        min_amount=f.min_amount,
+        max_amount=f.max_amount,
+        created_from=f.created_from,
+        created_to=f.created_to,
+        sort=f.sort,
+        page=f.page,
+        limit=f.limit,
+    )
+
+
 @router.get("/brand/{brand_id}/loans")
 def list_loans(
     brand_id: str,
-    staff: Scoped,
+    staff: Viewer,
     session: Db,
+    filters: Filters,
     status: Annotated[LoanStatus | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    review_stage: Annotated[ReviewStage | None, Query(alias="reviewStage")] = None,
 ) -> dict:
     query = select(Loan).where(Loan.brand_id == brand_id)
     if status is not None:
         query = query.where(Loan.status == status.value)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    loans = session.scalars(query.order_by(Loan.created_at.desc()).offset((page - 1) * limit).limit(limit)).all()
-    return {"items": [loan_summary(loan) for loan in loans], "page": page, "limit": limit, "total": total}
+    if review_stage is not None:
+        query = query.where(Loan.review_stage == review_stage.value)
+    return _filtered(session, query, staff, filters)
+
+
+QUEUE_STAGES = {
+    "credit-executive": (ReviewStage.CREDIT_EXECUTIVE, P.QUEUE_CREDIT_EXECUTIVE),
+    "sanction-manager": (ReviewStage.SANCTION_MANAGER, P.QUEUE_SANCTION_MANAGER),
+    "sanction-head": (ReviewStage.SANCTION_HEAD, P.QUEUE_SANCTION_HEAD),
+}
+
+
+def _stage_queue(stage: ReviewStage) -> Select:
+    return select(Loan).where(Loan.status == LoanStatus.UNDER_REVIEW.value, Loan.review_stage == stage.value)
+
+
+@router.get("/brand/{brand_id}/queues/credit-executive")
+def credit_executive_queue(
+    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_CREDIT_EXECUTIVE)], session: Db, filters: Filters
+) -> dict:
+    """Loans under review waiting for a credit executive (new, or sent back)."""
+    query = _stage_queue(ReviewStage.CREDIT_EXECUTIVE).where(Loan.brand_id == brand_id)
+    return _filtered(session, query, staff, filters)
+
+
+@router.get("/brand/{brand_id}/queues/sanction-manager")
+def sanction_manager_queue(
+    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_SANCTION_MANAGER)], session: Db, filters: Filters
+) -> dict:
+    """Loans a credit executive forwarded, waiting for a sanction manager."""
+    query = _stage_queue(ReviewStage.SANCTION_MANAGER).where(Loan.brand_id == brand_id)
+    return _filtered(session, query, staff, filters)
+
+
+@router.get("/brand/{brand_id}/queues/sanction-head")
+def sanction_head_queue(
+    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_SANCTION_HEAD)], session: Db, filters: Filters
+) -> dict:
+    """Loans a sanction manager approved, waiting for the sanction head's final approval."""
+    query = _stage_queue(ReviewStage.SANCTION_HEAD).where(Loan.brand_id == brand_id)
+    return _filtered(session, query, staff, filters)
+
+
+OPS_STATUSES = (LoanStatus.AGREEMENT_SIGNED.value, LoanStatus.DISBURSAL_PENDING.value)
+
+
+@router.get("/brand/{brand_id}/queues/loans-ops")
+def loans_ops_queue(
+    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_LOANS_OPS)], session: Db, filters: Filters
+) -> dict:
+    """Signed loans waiting for loan ops to release the money, and transfers in flight."""
+    query = select(Loan).where(Loan.brand_id == brand_id, Loan.status.in_(OPS_STATUSES))
+    return _filtered(session, query, staff, filters)
+
+
+@router.get("/brand/{brand_id}/queues/unallocated")
+def unallocated_queue(
+    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_UNALLOCATED)], session: Db, filters: Filters
+) -> dict:
+    """Loans under review that nobody holds (auto-allocation found no one, or a stage's pool)."""
+    query = select(Loan).where(
+        Loan.brand_id == brand_id, Loan.status == LoanStatus.UNDER_REVIEW.value, Loan.assigned_to.is_(None)
+    )
+    return _filtered(session, query, staff, filters.model_copy(update={"assigned_to": None}))
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}")
-def get_loan(brand_id: str, loan_id: str, staff: Scoped, session: Db) -> dict:
+def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> dict:
     return loan_detail(session, _loan(session, brand_id, loan_id), staff=True)
 
 
@@ -95,7 +225,7 @@ def get_loan(brand_id: str, loan_id: str, staff: Scoped, session: Db) -> dict:
 def schedule_preview(
     brand_id: str,
     loan_id: str,
-    staff: Scoped,
+    staff: Viewer,
     session: Db,
     disbursed_on: Annotated[date | None, Query(alias="disbursedOn")] = None,
 ) -> dict:
@@ -111,47 +241,239 @@ def schedule_preview(
     }
 
 
-async def _decide(
-    brand_id: str, loan_id: str, staff: Principal, session: Session, client: Client, update: str, body: DecisionIn
-) -> dict:
-    loan = _loan(session, brand_id, loan_id)
-    session.rollback()  # hold no transaction open across the workflow call
-    action = StaffAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason)
-    status = await staff_update(client, loan.workflow_id, update, action)
-    return {"loanId": loan.id, "status": status}
+# ------------------------------------------------------------------------------------------- allocation
+class AllocateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str | None = Field(alias="staffId", description="the new holder; null puts the loan back in the pool")
+    reason: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/brand/{brand_id}/loans/{loan_id}/sanction")
-async def sanction(
+STAGE_ROLE = {
+    ReviewStage.CREDIT_EXECUTIVE.value: Role.CREDIT_EXECUTIVE.value,
+    ReviewStage.SANCTION_MANAGER.value: Role.SANCTION_MANAGER.value,
+    ReviewStage.SANCTION_HEAD.value: Role.SANCTION_HEAD.value,
+}
+
+
+@router.post("/brand/{brand_id}/loans/{loan_id}/allocate")
+def allocate_loan(
+    request: Request,
     brand_id: str,
     loan_id: str,
-    staff: Scoped,
+    body: AllocateIn,
+    staff: Annotated[Principal, Allow(P.LOANS_ALLOCATE, api_key=False)],
     session: Db,
-    client: Annotated[Client, Depends(temporal)],
-    body: DecisionIn | None = None,
 ) -> dict:
-    return await _decide(brand_id, loan_id, staff, session, client, "sanction", body or DecisionIn())
+    """Manual (re)allocation. A loan under review goes only to someone holding its stage's role in this brand."""
+    loan = session.get(Loan, loan_id, with_for_update=True) if is_uuid(loan_id) else None
+    if loan is None or loan.brand_id != brand_id:
+        raise NotFound("loan not found")
+    if LoanStatus(loan.status) in {LoanStatus.REJECTED, LoanStatus.CLOSED, LoanStatus.EXPIRED}:
+        raise Conflict(f"loan is {loan.status}; nothing to allocate")
+    if body.staff_id is not None:
+        if not is_uuid(body.staff_id):
+            raise ValidationError("not a staff id", field="staffId")
+        holder = session.execute(
+            select(StaffUser, StaffBrandRole.role)
+            .join(StaffBrandRole, StaffBrandRole.staff_id == StaffUser.id)
+            .where(StaffUser.id == body.staff_id, StaffBrandRole.brand_id == brand_id)
+        ).first()
+        if holder is None or not holder[0].is_active:
+            raise ValidationError("no active staff member of this brand has that id", field="staffId")
+        needed = STAGE_ROLE.get(loan.review_stage or "")
+        if needed and holder[1] != needed:
+            raise ValidationError(
+                f"the loan is at the {loan.review_stage} stage: it goes to a {needed}, not a {holder[1]}",
+                field="staffId",
+            )
+    before = {"assignedTo": loan.assigned_to}
+    loan.assigned_to = body.staff_id
+    loan.assigned_at = datetime.now(UTC) if body.staff_id else None
+    audit(
+        session,
+        request,
+        staff,
+        "loan.allocate",
+        "loan",
+        loan.id,
+        before=before,
+        after={"assignedTo": body.staff_id, "reason": body.reason},
+    )
+    if body.staff_id and body.staff_id != before["assignedTo"]:
+        notify(
+            session,
+            body.staff_id,
+            brand_id,
+            "NEW_ASSIGNMENT",
+            "Loan assigned to you",
+            body.reason or f"assigned by {staff.email}",
+            {"loanId": loan.id, "reviewStage": loan.review_stage},
+        )
+    session.commit()
+    return staff_loan_summary(loan)
+
+
+# ------------------------------------------------------------------------------------------- decisions
+class ForwardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=1000, description="notes; required with scoreOverride")
+    score_override: Decimal | None = Field(default=None, alias="scoreOverride", ge=0, le=100, decimal_places=2)
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    conditions: str | None = Field(default=None, max_length=2000, description="conditions of the approval")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ReasonedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason_code: str = Field(alias="reasonCode", min_length=1, max_length=40, description="a brand status reason")
+    reason: str | None = Field(default=None, max_length=1000, description="free-text remarks")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _check_reason_code(session: Session, brand_id: str, code: str, applies_to: str) -> str:
+    """The reason must be one of the brand's active status reasons for this kind of action."""
+    row = session.scalars(
+        select(BrandStatusReason).where(
+            BrandStatusReason.brand_id == brand_id,
+            BrandStatusReason.code == code.strip().upper(),
+            BrandStatusReason.is_active.is_(True),
+        )
+    ).first()
+    if row is None or applies_to not in (row.statuses or []):
+        raise ValidationError(f"{code} is not one of this brand's reasons for {applies_to}", field="reasonCode")
+    return row.code
+
+
+async def _act(
+    session: Session, client: Client, staff: Principal, brand_id: str, loan_id: str, update: str, **extra: str | None
+) -> dict:
+    loan = _loan(session, brand_id, loan_id)
+    workflow_id = loan.workflow_id
+    session.rollback()  # hold no transaction open across the workflow call
+    action = StaffAction(staff.id, staff.email or "", staff.role or "", brand_id, **extra)  # type: ignore[arg-type]
+    status = await staff_update(client, workflow_id, update, action)
+    fresh = session.get_one(Loan, loan_id)
+    return {"loanId": loan_id, "status": status, "reviewStage": fresh.review_stage, "assignedTo": fresh.assigned_to}
+
+
+@router.post("/brand/{brand_id}/loans/{loan_id}/forward")
+async def forward(
+    brand_id: str,
+    loan_id: str,
+    staff: Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)],
+    session: Db,
+    client: Temporal,
+    body: ForwardIn | None = None,
+) -> dict:
+    """Credit executive → sanction manager, optionally overriding the evaluation score (with a reason).
+    A brand with ``cam_required`` needs the loan's CAM saved first."""
+    body = body or ForwardIn()
+    brand = session.get_one(Brand, brand_id)
+    if (
+        brand.config.get("cam_required")
+        and session.scalars(select(CamRecord.id).where(CamRecord.loan_id == loan_id)).first() is None
+    ):
+        raise Conflict("this brand requires the CAM to be saved before forwarding", field="cam")
+    if body.score_override is not None and not (body.reason or "").strip():
+        raise ValidationError("overriding the evaluation score needs a reason", field="reason")
+    override = str(body.score_override) if body.score_override is not None else None
+    return await _act(session, client, staff, brand_id, loan_id, "forward", reason=body.reason, score_override=override)
+
+
+@router.post("/brand/{brand_id}/loans/{loan_id}/approve")
+async def approve(
+    brand_id: str,
+    loan_id: str,
+    staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)],
+    session: Db,
+    client: Temporal,
+    body: ApproveIn | None = None,
+) -> dict:
+    """Sanction manager approves (optionally with conditions) → sanction head."""
+    body = body or ApproveIn()
+    return await _act(
+        session, client, staff, brand_id, loan_id, "approve", reason=body.reason, conditions=body.conditions
+    )
+
+
+@router.post("/brand/{brand_id}/loans/{loan_id}/send-back")
+async def send_back(
+    brand_id: str,
+    loan_id: str,
+    body: ReasonedIn,
+    staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, P.REVIEW_SANCTION_HEAD, api_key=False)],
+    session: Db,
+    client: Temporal,
+) -> dict:
+    """Sanction manager or head sends the loan back to the credit executive who forwarded it."""
+    code = _check_reason_code(session, brand_id, body.reason_code, "SEND_BACK")
+    return await _act(session, client, staff, brand_id, loan_id, "send_back", reason=body.reason, reason_code=code)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/reject")
 async def reject(
     brand_id: str,
     loan_id: str,
-    body: DecisionIn,
-    staff: Scoped,
+    body: ReasonedIn,
+    staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, P.REVIEW_SANCTION_HEAD, api_key=False)],
     session: Db,
-    client: Annotated[Client, Depends(temporal)],
+    client: Temporal,
 ) -> dict:
-    return await _decide(brand_id, loan_id, staff, session, client, "reject", body)
+    """Sanction manager or head rejects, with one of the brand's rejection reasons."""
+    code = _check_reason_code(session, brand_id, body.reason_code, "REJECTED")
+    return await _act(session, client, staff, brand_id, loan_id, "reject", reason=body.reason, reason_code=code)
+
+
+@router.post("/brand/{brand_id}/loans/{loan_id}/sanction")
+async def sanction(
+    brand_id: str,
+    loan_id: str,
+    staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_HEAD, api_key=False)],
+    session: Db,
+    client: Temporal,
+    body: DecisionIn | None = None,
+) -> dict:
+    """Sanction head's final approval → SANCTIONED (the agreement goes out for eSign)."""
+    return await _act(session, client, staff, brand_id, loan_id, "sanction", reason=(body or DecisionIn()).reason)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/approve-disbursal")
 async def approve_disbursal(
     brand_id: str,
     loan_id: str,
-    staff: Scoped,
+    staff: Annotated[Principal, Allow(P.LOAN_OPS_DISBURSE, api_key=False)],
     session: Db,
-    client: Annotated[Client, Depends(temporal)],
+    client: Temporal,
     body: DecisionIn | None = None,
 ) -> dict:
-    return await _decide(brand_id, loan_id, staff, session, client, "approve_disbursal", body or DecisionIn())
+    """Loan ops releases the money of a signed loan (the bank confirms by webhook)."""
+    return await _act(
+        session, client, staff, brand_id, loan_id, "approve_disbursal", reason=(body or DecisionIn()).reason
+    )
+
+
+@router.get("/brand/{brand_id}/status-reasons")
+def status_reasons(
+    brand_id: str,
+    staff: Viewer,
+    session: Db,
+    applies_to: Annotated[str | None, Query(alias="appliesTo", max_length=30)] = None,
+) -> list[dict]:
+    """The reasons staff pick from (reject, send back...), for the decision dropdowns."""
+    rows = session.scalars(
+        select(BrandStatusReason)
+        .where(BrandStatusReason.brand_id == brand_id, BrandStatusReason.is_active.is_(True))
+        .order_by(BrandStatusReason.code)
+    ).all()
+    return [
+        {"code": r.code, "label": r.label, "appliesTo": r.statuses}
+        for r in rows
+        if applies_to is None or applies_to.upper() in (r.statuses or [])
+    ]

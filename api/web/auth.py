@@ -131,11 +131,15 @@ def allocate_customer(session: Session, brand: Brand) -> str | None:
     with a loan that closed)."""
     from sqlalchemy import func
 
-    from db.models import PartnerUnavailabilityDate, StaffUser
+    from db.models import PartnerUnavailabilityDate, StaffBrandRole, StaffUser
     from domain import assignment
 
-    role = str(brand.config.get("allocation_role", "LOAN_EXECUTIVE"))
-    staff = session.scalars(select(StaffUser).where(StaffUser.brand_id == brand.id, StaffUser.role == role)).all()
+    role = str(brand.config.get("customer_allocation_role", "LOAN_EXECUTIVE"))
+    staff = session.execute(
+        select(StaffUser.id, StaffBrandRole.brand_id, StaffBrandRole.role, StaffUser.is_active)
+        .join(StaffBrandRole, StaffBrandRole.staff_id == StaffUser.id)
+        .where(StaffBrandRole.brand_id == brand.id, StaffBrandRole.role == role)
+    ).all()
     if not staff:
         return None
     today = datetime.now(UTC).date()

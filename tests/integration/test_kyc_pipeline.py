@@ -25,6 +25,7 @@ from db.models import (
     LoanProduct,
     OtpChallenge,
     ProviderCall,
+    StaffBrandRole,
     StaffUser,
 )
 from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity
@@ -203,15 +204,16 @@ async def test_manual_review_is_allocated_round_robin(app, kyc_brand, sandbox, d
     _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN"])
     with db.unit_of_work() as s:  # without items the evaluation falls back to the score bands (700 → review)
         s.execute(delete(EvaluationItem).where(EvaluationItem.brand_id == kyc_brand["brand_id"]))
-        s.add(
-            StaffUser(
-                brand_id=kyc_brand["brand_id"],
-                email=f"second.le@{kyc_brand['brand_code']}.example",
-                name="Second Loan Executive",
-                role="LOAN_EXECUTIVE",
-                password_hash="x",
-            )
+        second = StaffUser(
+            brand_id=kyc_brand["brand_id"],
+            email=f"second.ce@{kyc_brand['brand_code']}.example",
+            name="Second Credit Executive",
+            role="CREDIT_EXECUTIVE",
+            password_hash="x",
         )
+        s.add(second)
+        s.flush()
+        s.add(StaffBrandRole(staff_id=second.id, brand_id=kyc_brand["brand_id"], role="CREDIT_EXECUTIVE"))
     driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
     try:
         assigned = []
@@ -226,7 +228,7 @@ async def test_manual_review_is_allocated_round_robin(app, kyc_brand, sandbox, d
                 u.id
                 for u in s.scalars(
                     select(StaffUser).where(
-                        StaffUser.brand_id == kyc_brand["brand_id"], StaffUser.role == "LOAN_EXECUTIVE"
+                        StaffUser.brand_id == kyc_brand["brand_id"], StaffUser.role == "CREDIT_EXECUTIVE"
                     )
                 )
             }
@@ -354,15 +356,16 @@ async def test_verify_mobile_and_aadhaar_photo(app, kyc_brand, sandbox, db) -> N
 
 async def test_new_customers_are_allocated_and_failed_checks_reject(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
     with db.unit_of_work() as s:
-        s.add(
-            StaffUser(
-                brand_id=kyc_brand["brand_id"],
-                email=f"le2@{kyc_brand['brand_code']}.example",
-                name="Loan Executive 2",
-                role="LOAN_EXECUTIVE",
-                password_hash="x",
-            )
+        le2 = StaffUser(
+            brand_id=kyc_brand["brand_id"],
+            email=f"le2@{kyc_brand['brand_code']}.example",
+            name="Loan Executive 2",
+            role="LOAN_EXECUTIVE",
+            password_hash="x",
         )
+        s.add(le2)
+        s.flush()
+        s.add(StaffBrandRole(staff_id=le2.id, brand_id=kyc_brand["brand_id"], role="LOAN_EXECUTIVE"))
     driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
     try:
         phones = [demo_identity(0, "auto")[0] for _ in range(2)]

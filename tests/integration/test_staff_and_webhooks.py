@@ -88,15 +88,19 @@ async def test_sanction_refusals_change_nothing(app, brand, sandbox, db) -> None
         assert _history_rows(db, loan["id"]) == rows_before
         assert await _history_events(app.client, loan["workflowId"]) == events_before  # validators wrote nothing
 
-        # the right role works, and a second decision is refused
+        # the hierarchy works, and a second decision is refused
+        await driver.staff_action("CREDIT_EXECUTIVE", loan["id"], "forward")
+        await driver.staff_action("SANCTION_MANAGER", loan["id"], "approve")
         ok = await driver.api.post(
             f"{url}/sanction",
             json={"reason": "salary verified"},
-            headers=await driver.staff_headers("SANCTION_MANAGER"),
+            headers=await driver.staff_headers("SANCTION_HEAD"),
         )
         assert ok.status_code == 200 and ok.json()["status"] != "UNDER_REVIEW"
         again = await driver.api.post(
-            f"{url}/reject", json={"reason": "changed my mind"}, headers=await driver.staff_headers("SANCTION_HEAD")
+            f"{url}/reject",
+            json={"reasonCode": "POLICY_DECLINE", "reason": "changed my mind"},
+            headers=await driver.staff_headers("SANCTION_HEAD"),
         )
         assert again.status_code == 409
         with db.unit_of_work() as s:
@@ -105,8 +109,8 @@ async def test_sanction_refusals_change_nothing(app, brand, sandbox, db) -> None
                     LoanStatusHistory.loan_id == loan["id"], LoanStatusHistory.to_status == "SANCTIONED"
                 )
             ).one()
-            assert sanction.actor == "SANCTION_MANAGER:sanction.manager@" + brand["brand_code"] + ".example"
-            assert sanction.reason == "salary verified"
+            assert sanction.actor == "SANCTION_HEAD:sanction.head@" + brand["brand_code"] + ".example"
+            assert sanction.action == "SANCTION" and sanction.reason.endswith("salary verified")
     finally:
         await driver.close()
 
@@ -116,14 +120,15 @@ async def test_staff_reject_with_reason(app, brand, sandbox, db) -> None:  # noq
     try:
         headers, loan = await _apply(driver, "review")
         await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+        await driver.staff_action("CREDIT_EXECUTIVE", loan["id"], "forward")
         resp = await driver.api.post(
             f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}/reject",
-            json={"reason": "income not verifiable"},
-            headers=await driver.staff_headers("SANCTION_HEAD"),
+            json={"reasonCode": "INCOME_INSUFFICIENT", "reason": "income not verifiable"},
+            headers=await driver.staff_headers("SANCTION_MANAGER"),
         )
         assert resp.status_code == 200 and resp.json()["status"] == "REJECTED"
         with db.unit_of_work() as s:
-            assert s.get_one(Loan, loan["id"]).status_reason == "income not verifiable"
+            assert s.get_one(Loan, loan["id"]).status_reason == "rejected: [INCOME_INSUFFICIENT] income not verifiable"
     finally:
         await driver.close()
 
@@ -173,7 +178,7 @@ async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, 
             resp = await http.post(f"{hook}/signzy", content=body, headers=hdrs)
             assert resp.status_code == 200 and resp.json()["status"] == "delivered"
 
-        await driver.staff_action("SANCTION_MANAGER", loan["id"], "sanction")
+        await driver.sanction_via_hierarchy(loan["id"])
         # the early signature is honoured once the agreement is out: no second callback needed
         await _status(driver, headers, loan["id"], "AGREEMENT_SIGNED")
         await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
