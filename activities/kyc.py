@@ -897,7 +897,7 @@ class KycActivities(DbActivities):
             )
             notify(
                 session,
-                picked.staff_id,
+                str(picked.staff_id),
                 brand.id,
                 "NEW_ASSIGNMENT",
                 "New loan for review",

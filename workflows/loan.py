@@ -211,12 +211,16 @@ class LoanWorkflow:
             )
             await workflow.wait_condition(lambda: self.review_outcome is not None)
             assert self.review_outcome is not None
-            verb, action = self.review_outcome
-            actor = f"{action.role}:{action.staff_email}"
-            extra = {"action": verb.value, "actor_id": action.staff_id, "details": _review_details(verb, action)}
-            if verb == ReviewAction.REJECT:
-                return await self._end(LoanStatus.REJECTED, _review_reason(verb, action), actor, **extra)
-            await self._move(LoanStatus.SANCTIONED, _review_reason(verb, action), actor, **extra)
+            final, by = self.review_outcome
+            actor = f"{by.role}:{by.staff_email}"
+            extra: dict[str, Any] = {
+                "action": final.value,
+                "actor_id": by.staff_id,
+                "details": _review_details(final, by),
+            }
+            if final == ReviewAction.REJECT:
+                return await self._end(LoanStatus.REJECTED, _review_reason(final, by), actor, **extra)
+            await self._move(LoanStatus.SANCTIONED, _review_reason(final, by), actor, **extra)
         else:  # loans that reached manual review before the sanction hierarchy: one staff decision
             await self._move(LoanStatus.UNDER_REVIEW, f"manual review: {verdict.reason}")
             await workflow.wait_condition(lambda: self.staff_decision is not None)
