@@ -29,7 +29,7 @@ from db.models import Brand, BrandStatusReason, CamRecord, Customer, Loan, LoanP
 from domain.access import Permission as P
 from domain.access import ReviewStage, Role
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.status import LoanStatus
+from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import StaffAction
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partner (staff)"])
@@ -268,7 +268,7 @@ def allocate_loan(
     loan = session.get(Loan, loan_id, with_for_update=True) if is_uuid(loan_id) else None
     if loan is None or loan.brand_id != brand_id:
         raise NotFound("loan not found")
-    if LoanStatus(loan.status) in {LoanStatus.REJECTED, LoanStatus.CLOSED, LoanStatus.EXPIRED}:
+    if LoanStatus(loan.status) in TERMINAL:
         raise Conflict(f"loan is {loan.status}; nothing to allocate")
     if body.staff_id is not None:
         if not is_uuid(body.staff_id):
