@@ -193,3 +193,29 @@ REVIEW_RULES: dict[tuple[ReviewStage, ReviewAction], tuple[frozenset[str], Revie
 
 # Actions that need a reason picked from the brand's status reasons (``BrandStatusReason.statuses``).
 REASONED_ACTIONS = frozenset({ReviewAction.REJECT, ReviewAction.SEND_BACK})
+
+
+ROLE_ABBREVIATIONS = {
+    Role.SUPER_ADMIN: "SA",
+    Role.ADMIN: "AD",
+    Role.LOAN_EXECUTIVE: "LE",
+    Role.CREDIT_EXECUTIVE: "CE",
+    Role.SANCTION_MANAGER: "SM",
+    Role.SANCTION_HEAD: "SH",
+    Role.COLLECTION_EXECUTIVE: "CX",
+    Role.COLLECTION_MANAGER: "CM",
+    Role.COLLECTION_HEAD: "CH",
+}
+
+
+def matrix_markdown() -> str:
+    """The roles × permissions matrix as a Markdown table (``los roles``; docs/staff.md embeds it)."""
+    roles = list(Role)
+    lines = [
+        "| permission | " + " | ".join(ROLE_ABBREVIATIONS[r] for r in roles) + " | API key |",
+        "|---|" + "---|" * (len(roles) + 1),
+    ]
+    for perm in Permission:
+        marks = ["✓" if perm in ROLE_PERMISSIONS[r] else "" for r in roles]
+        lines.append(f"| `{perm.value}` | " + " | ".join(marks) + f" | {'✓' if perm in API_KEY_PERMISSIONS else ''} |")
+    return "\n".join(lines)

