@@ -22,12 +22,12 @@ from typing import Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.deps import is_uuid
 from api.security import Principal, _bearer, _decode
-from db.models import AuditLog, Brand, BrandApiKey, RevokedAccessToken, StaffUser
+from db.models import AuditLog, Brand, BrandApiKey, RevokedAccessToken, StaffBrandRole, StaffUser
 from domain.access import API_KEY_PERMISSIONS, Permission, Role, permissions_of
 from domain.errors import AuthenticationError, NotFound, PermissionDenied
 
@@ -71,8 +71,8 @@ class _BrandGuard(_Guard):
 class _PlatformGuard(_Guard):
     def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
         with request.app.state.db.sessions() as session:
-            principal = _staff(request, session, creds)
-        if not principal.super_admin:
+            principal, role, _ = _staff(request, session, creds)
+        if role != Role.SUPER_ADMIN:
             raise PermissionDenied("super admin only")
         principal = Principal(
             "staff",
@@ -96,7 +96,7 @@ class _SelfGuard(_Guard):
 
     def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
         with request.app.state.db.sessions() as session:
-            principal = _staff(request, session, creds)
+            principal, _, _ = _staff(request, session, creds)
         request.state.principal = principal
         return principal
 
@@ -133,29 +133,46 @@ def guards_of(route: Any) -> list[_Guard]:
     return found
 
 
-def _staff(request: Request, session: Session, creds: HTTPAuthorizationCredentials | None) -> Principal:
+def _staff(
+    request: Request, session: Session, creds: HTTPAuthorizationCredentials | None, brand_id: str | None = None
+) -> tuple[Principal, str | None, bool]:
+    """Decode and check a staff token in ONE round trip: not revoked, account active, and (with ``brand_id``)
+    the role the user holds in that brand *now* (the database, not the token, is the authority: a role
+    removed or changed takes effect at once) and whether that brand is active."""
     if creds is None:
         raise AuthenticationError("missing bearer token")
     principal = _decode(request.app.state.settings, creds.credentials)
     if principal.kind != "staff":
         raise AuthenticationError("a staff token is required")
-    if principal.jti and session.get(RevokedAccessToken, principal.jti) is not None:
+    brand_key = brand_id if brand_id is not None and is_uuid(brand_id) else None
+    revoked = select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == (principal.jti or "")).exists()
+    row = session.execute(
+        select(
+            StaffUser.is_active,
+            StaffUser.role,
+            StaffBrandRole.role,
+            Brand.is_active,
+            revoked,
+        )
+        .select_from(StaffUser)
+        .outerjoin(StaffBrandRole, (StaffBrandRole.staff_id == StaffUser.id) & (StaffBrandRole.brand_id == brand_key))
+        .outerjoin(Brand, Brand.id == brand_key)
+        .where(StaffUser.id == principal.id)
+    ).first()
+    if row is not None and row[4]:
         raise AuthenticationError("token revoked (logged out)")
-    user = session.get(StaffUser, principal.id)
-    if user is None or not user.is_active:
+    if row is None or not row[0]:
         raise AuthenticationError("this staff account is deactivated")
-    return principal
+    super_admin = row[1] == Role.SUPER_ADMIN
+    role = Role.SUPER_ADMIN.value if super_admin else row[2]
+    return principal, role, bool(row[3])
 
 
 def _staff_in_brand(
     request: Request, session: Session, creds: HTTPAuthorizationCredentials | None, brand_id: str
 ) -> Principal:
-    principal = _staff(request, session, creds)
-    role = Role.SUPER_ADMIN.value if principal.super_admin else principal.brands.get(brand_id)
-    if role is None or not is_uuid(brand_id):
-        raise NotFound("brand not found")
-    brand = session.get(Brand, brand_id)
-    if brand is None or not brand.is_active:
+    principal, role, brand_active = _staff(request, session, creds, brand_id)
+    if role is None or not brand_active:
         raise NotFound("brand not found")
     return Principal(
         "staff",
@@ -166,7 +183,7 @@ def _staff_in_brand(
         principal.jti,
         principal.expires_at,
         brands=principal.brands,
-        super_admin=principal.super_admin,
+        super_admin=role == Role.SUPER_ADMIN,
         session_id=principal.session_id,
         permissions=frozenset(permissions_of(role)),
     )
