@@ -22,12 +22,12 @@ from typing import Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from api.deps import is_uuid
 from api.security import Principal, _bearer, _decode
-from db.models import AuditLog, Brand, BrandApiKey, RevokedAccessToken, StaffBrandRole, StaffUser
+from db.models import AuditLog, Brand, BrandApiKey, RevokedAccessToken, StaffActivitySession, StaffBrandRole, StaffUser
 from domain.access import API_KEY_PERMISSIONS, Permission, Role, permissions_of
 from domain.errors import AuthenticationError, NotFound, PermissionDenied
 
@@ -136,7 +136,8 @@ def guards_of(route: Any) -> list[_Guard]:
 def _staff(
     request: Request, session: Session, creds: HTTPAuthorizationCredentials | None, brand_id: str | None = None
 ) -> tuple[Principal, str | None, bool]:
-    """Decode and check a staff token in ONE round trip: not revoked, account active, and (with ``brand_id``)
+    """Decode and check a staff token in ONE round trip: not revoked, its sign-in session not logged out,
+    account active, and (with ``brand_id``)
     the role the user holds in that brand *now* (the database, not the token, is the authority: a role
     removed or changed takes effect at once) and whether that brand is active."""
     if creds is None:
@@ -146,6 +147,14 @@ def _staff(
         raise AuthenticationError("a staff token is required")
     brand_key = brand_id if brand_id is not None and is_uuid(brand_id) else None
     revoked = select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == (principal.jti or "")).exists()
+    # A token of a sign-in that was logged out is dead even if it was issued by an earlier refresh.
+    ended = (
+        select(StaffActivitySession.id)
+        .where(StaffActivitySession.id == principal.session_id, StaffActivitySession.logout_at.is_not(None))
+        .exists()
+        if principal.session_id and is_uuid(principal.session_id)
+        else false()
+    )
     row = session.execute(
         select(
             StaffUser.is_active,
@@ -153,6 +162,7 @@ def _staff(
             StaffBrandRole.role,
             Brand.is_active,
             revoked,
+            ended,
         )
         .select_from(StaffUser)
         .outerjoin(StaffBrandRole, (StaffBrandRole.staff_id == StaffUser.id) & (StaffBrandRole.brand_id == brand_key))
@@ -161,6 +171,8 @@ def _staff(
     ).first()
     if row is not None and row[4]:
         raise AuthenticationError("token revoked (logged out)")
+    if row is not None and row[5]:
+        raise AuthenticationError("this sign-in session has ended; log in again")
     if row is None or not row[0]:
         raise AuthenticationError("this staff account is deactivated")
     super_admin = row[1] == Role.SUPER_ADMIN

@@ -44,10 +44,16 @@ def _new_refresh(session: Session, principal: Principal, family_id: str) -> tupl
     return row, raw
 
 
-def login_tokens(session: Session, settings: Settings, principal: Principal) -> dict:
-    """Access + refresh token pair for a fresh login (a new refresh family)."""
-    _, raw = _new_refresh(session, principal, str(uuid.uuid4()))
+def login_tokens(session: Session, settings: Settings, principal: Principal, family_id: str | None = None) -> dict:
+    """Access + refresh token pair for a fresh login: a new refresh family, or ``family_id`` to stay in the
+    login's family (a staff member switching brand)."""
+    _, raw = _new_refresh(session, principal, family_id or str(uuid.uuid4()))
     return {**issue_token(settings, principal), "refreshToken": raw}
+
+
+def family_of(session: Session, raw: str) -> str | None:
+    """The refresh family (one login) a raw refresh token belongs to, if it is known."""
+    return session.scalar(select(RefreshToken.family_id).where(RefreshToken.token_hash == _hash(raw)))
 
 
 def rotate(

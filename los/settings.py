@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     storage_url_secret: SecretStr | None = None
     jwt_secret: SecretStr = SecretStr(DEV_SECRET)
     access_token_minutes: int = 60
+    # Staff sign-in: this many wrong passwords in a row lock the account for staff_lockout_minutes.
+    staff_max_failed_logins: int = Field(default=5, ge=1)
+    staff_lockout_minutes: int = Field(default=15, ge=1)
     chromium_path: str | None = None
 
     @model_validator(mode="after")

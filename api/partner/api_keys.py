@@ -1,7 +1,242 @@
-"""(being written)"""
+"""A brand's access administration, /api/v1/partner/brand/{brandId}/...: its API keys, and the reports of its
+staff's sign-ins (login logs) and activity sessions.
+
+An API key (``X-API-Key`` header, see ``api.access``) gives the brand's own systems read-only access to the
+brand's routes that allow keys (``API_KEY_PERMISSIONS``). The raw key is shown once, when it is created or
+rotated; only its SHA-256 and its last four characters are stored. Rotating revokes the old key and links it
+to its successor in one transaction. Every change is audited, never with the key itself.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
 
-router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}/api-keys", tags=["partner API keys"])
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from api.access import Allow, api_key_hash, audit
+from api.deps import db_session, is_uuid
+from api.security import Principal
+from db.models import BrandApiKey, StaffActivitySession, StaffBrandRole, StaffLoginLog, StaffUser, new_id
+from domain.access import Permission as P
+from domain.errors import Conflict, NotFound, ValidationError
+
+router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner access"])
+Db = Annotated[Session, Depends(db_session, scope="function")]
+KeyAdmin = Annotated[Principal, Allow(P.API_KEYS_MANAGE, api_key=False)]
+Auditor = Annotated[Principal, Allow(P.AUDIT_VIEW, api_key=False)]
+KEY_PREFIX = "los_"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# ----------------------------------------------------------------------------------------- API keys
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, description="what the key is for, e.g. 'collections CRM'")
+
+
+def key_view(key: BrandApiKey) -> dict:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "last4": key.last4,
+        "createdAt": _iso(key.created_at),
+        "createdBy": key.created_by,
+        "lastUsedAt": _iso(key.last_used_at),
+        "revokedAt": _iso(key.revoked_at),
+        "replacedBy": key.replaced_by,
+    }
+
+
+def _new_key(session: Session, brand_id: str, name: str, staff: Principal) -> dict:
+    """Stores a new key and answers its view with the raw key, the only time it is shown."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = BrandApiKey(
+        id=new_id(), brand_id=brand_id, name=name, key_hash=api_key_hash(raw), last4=raw[-4:], created_by=staff.id
+    )
+    session.add(key)
+    session.flush()
+    return {**key_view(key), "key": raw}
+
+
+def _key(session: Session, brand_id: str, key_id: str) -> BrandApiKey:
+    key = session.get(BrandApiKey, key_id, with_for_update=True) if is_uuid(key_id) else None
+    if key is None or key.brand_id != brand_id:
+        raise NotFound("API key not found")
+    return key
+
+
+@router.post("/api-keys", status_code=201)
+def create_api_key(request: Request, brand_id: str, body: ApiKeyIn, staff: KeyAdmin, session: Db) -> dict:
+    """A new key for the brand; the answer's ``key`` is the only time it is shown."""
+    name = body.name.strip()
+    if not name:
+        raise ValidationError("name must not be blank", field="name")
+    created = _new_key(session, brand_id, name, staff)
+    audit(session, request, staff, "api_key.create", "brand_api_key", created["id"], after={"name": name})
+    session.commit()
+    return created
+
+
+@router.get("/api-keys")
+def list_api_keys(brand_id: str, staff: KeyAdmin, session: Db) -> dict:
+    """The brand's keys, newest first, revoked ones included; never the key or its hash."""
+    keys = session.scalars(
+        select(BrandApiKey).where(BrandApiKey.brand_id == brand_id).order_by(BrandApiKey.created_at.desc())
+    ).all()
+    return {"items": [key_view(k) for k in keys]}
+
+
+@router.delete("/api-keys/{key_id}")
+def revoke_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin, session: Db) -> dict:
+    """The key stops working at once (401)."""
+    key = _key(session, brand_id, key_id)
+    if key.revoked_at is not None:
+        raise Conflict(f"this API key was already revoked at {key.revoked_at.isoformat()}")
+    key.revoked_at = datetime.now(UTC)
+    audit(
+        session,
+        request,
+        staff,
+        "api_key.revoke",
+        "brand_api_key",
+        key.id,
+        before={"revokedAt": None},
+        after={"revokedAt": key.revoked_at},
+    )
+    view = key_view(key)
+    session.commit()
+    return view
+
+
+@router.post("/api-keys/{key_id}/rotate", status_code=201)
+def rotate_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin, session: Db) -> dict:
+    """A new key with the same name; the old one is revoked and points at it (one transaction)."""
+    old = _key(session, brand_id, key_id)
+    if old.revoked_at is not None:
+        raise Conflict("a revoked API key cannot be rotated; create a new one")
+    created = _new_key(session, brand_id, old.name, staff)
+    old.revoked_at, old.replaced_by = datetime.now(UTC), created["id"]
+    audit(
+        session,
+        request,
+        staff,
+        "api_key.rotate",
+        "brand_api_key",
+        old.id,
+        before={"revokedAt": None, "replacedBy": None},
+        after={"revokedAt": old.revoked_at, "replacedBy": old.replaced_by, "newLast4": created["last4"]},
+    )
+    session.commit()
+    return created
+
+
+# ------------------------------------------------------------------------------------------ reports
+class Paging(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: uuid.UUID | None = Field(default=None, alias="staffId")
+    page: int = Field(default=1, ge=1)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class LoginLogFilters(Paging):
+    email: str | None = Field(default=None, max_length=200)
+    success: bool | None = None
+    from_: datetime | None = Field(default=None, alias="from", description="ISO date-time; UTC when no offset")
+    to: datetime | None = Field(default=None, description="ISO date-time; UTC when no offset")
+
+
+class SessionFilters(Paging):
+    active: bool | None = Field(default=None, description="true: not logged out; false: logged out")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _members(brand_id: str) -> Select:
+    """Staff who work in the brand: the reports show them only (not other brands' staff, nor unknown emails)."""
+    return select(StaffBrandRole.staff_id).where(StaffBrandRole.brand_id == brand_id)
+
+
+def _page(session: Session, query: Select, f: Paging) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return list(session.execute(query.offset((f.page - 1) * f.limit).limit(f.limit)).all()), total
+
+
+@router.get("/reports/login-logs")
+def login_logs(brand_id: str, staff: Auditor, session: Db, f: Annotated[LoginLogFilters, Query()]) -> dict:
+    """Sign-in attempts of the brand's staff, newest first."""
+    start, end = _utc(f.from_), _utc(f.to)
+    if start and end and start > end:
+        raise ValidationError("from must not be after to", field="from")
+    query = select(StaffLoginLog).where(StaffLoginLog.staff_id.in_(_members(brand_id)))
+    if f.staff_id:
+        query = query.where(StaffLoginLog.staff_id == str(f.staff_id))
+    if f.email:
+        query = query.where(StaffLoginLog.email == f.email.strip().lower())
+    if f.success is not None:
+        query = query.where(StaffLoginLog.success.is_(f.success))
+    if start:
+        query = query.where(StaffLoginLog.created_at >= start)
+    if end:
+        query = query.where(StaffLoginLog.created_at <= end)
+    rows, total = _page(session, query.order_by(StaffLoginLog.created_at.desc(), StaffLoginLog.id), f)
+    items = [
+        {
+            "id": log.id,
+            "staffId": log.staff_id,
+            "email": log.email,
+            "success": log.success,
+            "reason": log.reason,
+            "ip": log.ip,
+            "userAgent": log.user_agent,
+            "deviceFingerprint": log.device_fingerprint,
+            "newDevice": log.new_device,
+            "createdAt": _iso(log.created_at),
+        }
+        for (log,) in rows
+    ]
+    return {"items": items, "page": f.page, "limit": f.limit, "total": total}
+
+
+@router.get("/activity-sessions")
+def activity_sessions(brand_id: str, staff: Auditor, session: Db, f: Annotated[SessionFilters, Query()]) -> dict:
+    """Sign-in sessions of the brand's staff, newest first; the duration runs to logout, or to the last
+    activity while the session is open."""
+    query = (
+        select(StaffActivitySession, StaffUser.email, StaffUser.name)
+        .join(StaffUser, StaffUser.id == StaffActivitySession.staff_id)
+        .where(StaffActivitySession.staff_id.in_(_members(brand_id)))
+    )
+    if f.staff_id:
+        query = query.where(StaffActivitySession.staff_id == str(f.staff_id))
+    if f.active is not None:
+        open_ = StaffActivitySession.logout_at.is_(None)
+        query = query.where(open_ if f.active else ~open_)
+    rows, total = _page(session, query.order_by(StaffActivitySession.login_at.desc(), StaffActivitySession.id), f)
+    items = [
+        {
+            "id": s.id,
+            "staffId": s.staff_id,
+            "email": email,
+            "name": name,
+            "brandId": s.brand_id,
+            "deviceFingerprint": s.device_fingerprint,
+            "loginAt": _iso(s.login_at),
+            "lastActiveAt": _iso(s.last_active_at),
+            "logoutAt": _iso(s.logout_at),
+            "active": s.logout_at is None,
+            "durationSeconds": int(((s.logout_at or s.last_active_at) - s.login_at).total_seconds()),
+        }
+        for s, email, name in rows
+    ]
+    return {"items": items, "page": f.page, "limit": f.limit, "total": total}
