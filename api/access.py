@@ -230,13 +230,17 @@ def audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     brand_id: str | None = None,
+    platform: bool = False,
 ) -> None:
-    """Record a change in the caller's unit of work, so it commits (or not) together with the change."""
+    """Record a change in the caller's unit of work, so it commits (or not) together with the change.
+    The row belongs to ``brand_id`` (default: the caller's brand), or to no brand with ``platform=True``."""
+    if platform:
+        brand_id = None
+    elif brand_id is None and is_uuid(principal.brand_id):
+        brand_id = principal.brand_id
     session.add(
         AuditLog(
-            brand_id=brand_id
-            if brand_id is not None
-            else (principal.brand_id if is_uuid(principal.brand_id) else None),
+            brand_id=brand_id,
             actor_id=principal.id,
             actor_email=principal.email,
             actor_role=principal.role,

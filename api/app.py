@@ -14,6 +14,8 @@ from sqlalchemy import text
 from activities.storage import build_storage
 from api import errors
 from api.admin.routes import router as admin_router
+from api.admin.users import router as admin_users_router
+from api.audit_middleware import AuditSafetyNet
 from api.deps import TemporalHolder
 from api.files import router as files_router
 from api.partner.api_keys import router as partner_api_keys_router
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Each loan is a Temporal workflow `loan-<loanId>`.",
     )
     errors.install(app)
+    app.add_middleware(AuditSafetyNet)
     app.include_router(web_auth_router)
     app.include_router(web_kyc_router)
     app.include_router(web_router)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_staff_users_router)
     app.include_router(partner_api_keys_router)
     app.include_router(admin_router)
+    app.include_router(admin_users_router)
     app.include_router(webhook_router)
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)

@@ -255,6 +255,19 @@ STAGE_ROLE = {
 }
 
 
+def check_allocatable(loan: Loan, holder_role: str | None, field: str) -> None:
+    """The allocation rules of one loan: nothing to allocate once it ended; under review it goes only to
+    someone holding its stage's role (``holder_role`` None: back to the pool, always allowed)."""
+    if LoanStatus(loan.status) in TERMINAL:
+        raise Conflict(f"loan {loan.id} is {loan.status}; nothing to allocate", field=field)
+    needed = STAGE_ROLE.get(loan.review_stage or "")
+    if holder_role is not None and needed and holder_role != needed:
+        raise ValidationError(
+            f"loan {loan.id} is at the {loan.review_stage} stage: it goes to a {needed}, not a {holder_role}",
+            field=field,
+        )
+
+
 @router.post("/brand/{brand_id}/loans/{loan_id}/allocate")
 def allocate_loan(
     request: Request,
@@ -268,8 +281,7 @@ def allocate_loan(
     loan = session.get(Loan, loan_id, with_for_update=True) if is_uuid(loan_id) else None
     if loan is None or loan.brand_id != brand_id:
         raise NotFound("loan not found")
-    if LoanStatus(loan.status) in TERMINAL:
-        raise Conflict(f"loan is {loan.status}; nothing to allocate")
+    holder_role = None
     if body.staff_id is not None:
         if not is_uuid(body.staff_id):
             raise ValidationError("not a staff id", field="staffId")
@@ -280,12 +292,8 @@ def allocate_loan(
         ).first()
         if holder is None or not holder[0].is_active:
             raise ValidationError("no active staff member of this brand has that id", field="staffId")
-        needed = STAGE_ROLE.get(loan.review_stage or "")
-        if needed and holder[1] != needed:
-            raise ValidationError(
-                f"the loan is at the {loan.review_stage} stage: it goes to a {needed}, not a {holder[1]}",
-                field="staffId",
-            )
+        holder_role = holder[1]
+    check_allocatable(loan, holder_role, "staffId")
     before = {"assignedTo": loan.assigned_to}
     loan.assigned_to = body.staff_id
     loan.assigned_at = datetime.now(UTC) if body.staff_id else None
