@@ -1,0 +1,374 @@
+"""A brand's editable configuration (``Brand.config``, seed 001 BrandConfig), validated.
+
+Shared by the brand's own settings (``/api/v1/partner/brand/{brandId}/settings/brand``) and the platform
+admin (``/api/v1/admin/settings/brand/{brandId}``). The keys are stored snake_case, exactly as the code reads
+them (``activities/kyc.py``, ``api/web/routes.py``, ``api/web/auth.py``, ``api/partner/routes.py``); the API
+speaks camelCase. An update is partial: only the keys sent change, ``null`` removes a key (the code's
+default applies again). ``providers`` is not edited here: it has its own routes, with secrets masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activities.providers.base import BusinessRefusal, ProviderConfig
+from db.models import Brand, EvaluationItem
+from domain import bre, evaluation
+from domain.access import Role
+from domain.allocation import AllocationConfig, Component, CurrentRule, Processing
+from domain.errors import ValidationError
+from domain.evaluation import EngineVersion
+from domain.kyc import KycStep, validate_kyc_steps
+from domain.schedule import PrepaymentMode
+
+DAY = 24 * 3600
+# The steps the loan workflow carries out (activities/kyc.py, and Aadhaar through workflow updates); SELFIE
+# is not automated, a brand listing it would only see it skipped.
+AUTOMATED_KYC_STEPS = frozenset(KycStep) - {KycStep.SELFIE}
+STAFF_ROLES = tuple(r.value for r in Role if r is not Role.SUPER_ADMIN)
+
+# The facts the credit decision gives the evaluation engine: ``bureau.*`` from the bureau report and
+# ``kyc.<fact>`` from each KYC step of the workflow (activities/kyc.py, prefixed by workflows/loan.py).
+EVALUATION_METRICS = frozenset(
+    {
+        "bureau.score",
+        "bureau.active_loans",
+        "bureau.enquiries_30d",
+        "kyc.pan_verified",
+        "kyc.pan_name",
+        "kyc.age",
+        "kyc.aadhaar_verified",
+        "kyc.aadhaar_name_match",
+        "kyc.mobile_pan_match",
+        "kyc.mobile_address_score",
+        "kyc.bank_name_match",
+        "kyc.employment_verified",
+        "kyc.monthly_salary",
+        "kyc.employer_name_match",
+        "kyc.employment_months",
+        "kyc.epf_wage",
+        "kyc.ckyc_found",
+        "kyc.ckyc_score",
+        "kyc.digilocker_name_match",
+        "kyc.digilocker_documents",
+        "kyc.bsa_avg_salary",
+        "kyc.bsa_salary_credits",
+        "kyc.bsa_monthly_emi",
+        "kyc.bsa_average_balance",
+        "kyc.bsa_bounces",
+    }
+)
+
+# What the code uses when a key is not set (the ``.get(key, default)`` of each reader).
+DEFAULTS: dict[str, Any] = {
+    "min_credit_score": 650,
+    "auto_sanction_score": 750,
+    "esign_expiry_seconds": 3 * DAY,
+    "kyc_steps": ["PAN"],
+    "kyc_timeout_seconds": 7 * DAY,
+    "name_match_threshold": 80,
+    "ckyc_match_threshold": 0,
+    "mobile_pan_must_match": False,
+    "aa_enabled": False,
+    "bre": None,
+    "evaluation_version": "V1",
+    "auto_sanction_threshold": 100,
+    "manual_review_threshold": 50,
+    "allocation_role": "CREDIT_EXECUTIVE",
+    "allocation_cap": 50,
+    "customer_allocation_role": "LOAN_EXECUTIVE",
+    "customer_allocation_cap": None,
+    "cam_required": False,
+    "prepayment_mode": "REDUCE_TENURE",
+    "npa_days": 90,
+    "allocation": None,
+}
+
+# A brand created by the platform admin: the demo seed's credit policy, the code's durations, no providers.
+NEW_BRAND_CONFIG: dict[str, Any] = {
+    "min_credit_score": 650,
+    "auto_sanction_score": 750,
+    "esign_expiry_seconds": 3 * DAY,
+    "kyc_steps": ["PAN"],
+    "kyc_timeout_seconds": 7 * DAY,
+    "name_match_threshold": 80,
+    "providers": {},
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class BreSettings(_Model):
+    """The BRE's hard rules (``domain.bre.BreConfig``); when set, the BRE reads only these."""
+
+    min_bureau_score: int | None = Field(default=None, alias="minBureauScore", ge=300, le=900)
+    max_dpd: int | None = Field(default=None, alias="maxDpd", ge=0, le=999)
+    dpd_lookback_months: int | None = Field(default=None, alias="dpdLookbackMonths", ge=1, le=120)
+    max_active_loans: int | None = Field(default=None, alias="maxActiveLoans", ge=0, le=100)
+    max_enquiries_30d: int | None = Field(default=None, alias="maxEnquiries30d", ge=0, le=100)
+    min_age: int | None = Field(default=None, alias="minAge", ge=18, le=100)
+    max_age: int | None = Field(default=None, alias="maxAge", ge=18, le=100)
+    salary_threshold: int | None = Field(default=None, alias="salaryThreshold", ge=0, description="paise a month")
+    rejection_duration_days: int | None = Field(default=None, alias="rejectionDurationDays", ge=0, le=3650)
+    enable_central_dedup: bool | None = Field(default=None, alias="enableCentralDedup")
+
+
+class PaymentAllocation(_Model):
+    """How a repayment is split over dues (``domain.allocation.AllocationConfig``)."""
+
+    overdue_order: list[Component] | None = Field(default=None, alias="overdueOrder")
+    current_order: list[Component] | None = Field(default=None, alias="currentOrder")
+    processing: Processing | None = None
+    current_rule: CurrentRule | None = Field(default=None, alias="currentRule")
+    advance_to_principal: bool | None = Field(default=None, alias="advanceToPrincipal")
+
+
+class BrandConfigIn(_Model):
+    """Every editable key; all optional (a partial update)."""
+
+    min_credit_score: int | None = Field(default=None, alias="minCreditScore", ge=300, le=900)
+    auto_sanction_score: int | None = Field(default=None, alias="autoSanctionScore", ge=300, le=900)
+    esign_expiry_seconds: int | None = Field(default=None, alias="esignExpirySeconds", ge=60, le=30 * DAY)
+    kyc_steps: list[str] | None = Field(default=None, alias="kycSteps", max_length=len(KycStep))
+    kyc_timeout_seconds: int | None = Field(default=None, alias="kycTimeoutSeconds", ge=60, le=30 * DAY)
+    name_match_threshold: int | None = Field(default=None, alias="nameMatchThreshold", ge=0, le=100)
+    ckyc_match_threshold: int | None = Field(default=None, alias="ckycMatchThreshold", ge=0, le=100)
+    mobile_pan_must_match: bool | None = Field(default=None, alias="mobilePanMustMatch")
+    aa_enabled: bool | None = Field(default=None, alias="aaEnabled")
+    bre: BreSettings | None = None
+    evaluation_version: EngineVersion | None = Field(default=None, alias="evaluationVersion")
+    auto_sanction_threshold: int | None = Field(default=None, alias="autoSanctionThreshold", ge=0, le=100)
+    manual_review_threshold: int | None = Field(default=None, alias="manualReviewThreshold", ge=0, le=100)
+    allocation_role: str | None = Field(default=None, alias="allocationRole")
+    allocation_cap: int | None = Field(default=None, alias="allocationCap", ge=1, le=10_000)
+    customer_allocation_role: str | None = Field(default=None, alias="customerAllocationRole")
+    customer_allocation_cap: int | None = Field(default=None, alias="customerAllocationCap", ge=1, le=100_000)
+    cam_required: bool | None = Field(default=None, alias="camRequired")
+    prepayment_mode: PrepaymentMode | None = Field(default=None, alias="prepaymentMode")
+    npa_days: int | None = Field(default=None, alias="npaDays", ge=61, le=180)
+    allocation: PaymentAllocation | None = Field(default=None, alias="paymentAllocation")
+
+    @field_validator("kyc_steps")
+    @classmethod
+    def _steps(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        try:
+            steps = validate_kyc_steps(value)  # PAN first, known, no repeats
+        except ValidationError as exc:
+            raise ValueError(exc.message) from None
+        manual = [s.value for s in steps if s not in AUTOMATED_KYC_STEPS]
+        if manual:
+            raise ValueError(f"not an automated KYC step: {', '.join(manual)}")
+        return [s.value for s in steps]
+
+    @field_validator("allocation_role", "customer_allocation_role")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and value not in STAFF_ROLES:
+            raise ValueError(f"unknown staff role {value!r}; allowed: {', '.join(STAFF_ROLES)}")
+        return value
+
+
+class BrandSettingsIn(BrandConfigIn):
+    """The brand's name and its configuration (partial)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+
+
+_NESTED: dict[str, type[BaseModel]] = {"bre": BreSettings, "allocation": PaymentAllocation}
+
+
+def _alias(model: type[BaseModel], name: str) -> str:
+    field = model.model_fields.get(name)
+    return (field.alias or name) if field else name
+
+
+def _json(name: str, value: Any) -> Any:
+    nested = _NESTED.get(name)
+    if nested is not None and isinstance(value, Mapping):
+        return {_alias(nested, k): v for k, v in value.items() if v is not None}
+    return value
+
+
+def config_view(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The editable keys the brand has set (camelCase)."""
+    return {
+        _alias(BrandConfigIn, name): _json(name, value)
+        for name, value in config.items()
+        if name in BrandConfigIn.model_fields and value is not None
+    }
+
+
+def effective_view(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Every editable key with the value the code uses: the brand's, else the default."""
+    return {_alias(BrandConfigIn, name): _json(name, config.get(name, default)) for name, default in DEFAULTS.items()}
+
+
+def brand_view(brand: Brand) -> dict[str, Any]:
+    return {
+        "id": brand.id,
+        "code": brand.code,
+        "name": brand.name,
+        "isActive": brand.is_active,
+        "config": config_view(brand.config or {}),
+        "effective": effective_view(brand.config or {}),
+    }
+
+
+def merge(stored: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``patch`` (snake_case, JSON values) over ``stored``: ``None`` removes a key; a nested object (``bre``,
+    ``allocation``) is merged key by key the same way."""
+    merged = dict(stored)
+    for key, value in patch.items():
+        if isinstance(value, Mapping):
+            value = {k: v for k, v in {**(stored.get(key) or {}), **value}.items() if v is not None} or None
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def check_config(session: Session, brand_id: str, config: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
+    """Rules across keys, on the merged config; the error names the key the update sent."""
+
+    def blame(*names: str) -> str:
+        return _alias(BrandConfigIn, next((n for n in names if n in changed), names[0]))
+
+    minimum = config.get("min_credit_score", DEFAULTS["min_credit_score"])
+    if config.get("auto_sanction_score", DEFAULTS["auto_sanction_score"]) < minimum:
+        raise ValidationError(
+            f"must not be below the minimum credit score {minimum}",
+            field=blame("auto_sanction_score", "min_credit_score"),
+        )
+    if config.get("bre"):
+        try:
+            bre.BreConfig.from_dict(config["bre"], strict=True)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=f"bre.{_alias(BreSettings, exc.field or '')}") from exc
+    if config.get("allocation"):
+        try:
+            AllocationConfig(**config["allocation"])
+        except ValidationError as exc:
+            field = _alias(PaymentAllocation, exc.field or "")
+            raise ValidationError(exc.message, field=f"paymentAllocation.{field}") from exc
+    check_evaluation(session, brand_id, config, field=blame("evaluation_version", "manual_review_threshold"))
+
+
+def check_evaluation(session: Session, brand_id: str, config: Mapping[str, Any], *, field: str) -> None:
+    """The evaluation policy the credit decision will build (as activities/kyc.py does: the brand's active
+    items, or without any the two score bands) must be valid, else every decision would fail."""
+    items = [
+        {
+            "name": i.name,
+            "metric": i.metric,
+            "comparator": i.comparator,
+            "threshold": i.threshold,
+            "weight": i.weight,
+            "hard_reject": i.hard_reject,
+            "version": i.version,
+        }
+        for i in session.scalars(
+            select(EvaluationItem).where(EvaluationItem.brand_id == brand_id, EvaluationItem.is_active)
+        )
+    ]
+    version = str(config.get("evaluation_version", DEFAULTS["evaluation_version"]))
+    minimum = config.get("min_credit_score", DEFAULTS["min_credit_score"])
+    auto = config.get("auto_sanction_score", DEFAULTS["auto_sanction_score"])
+    bands = [
+        {
+            "name": "minimum",
+            "metric": "bureau.score",
+            "comparator": ">=",
+            "threshold": str(minimum),
+            "hard_reject": True,
+        },
+        {"name": "auto-sanction", "metric": "bureau.score", "comparator": ">=", "threshold": str(auto)},
+    ]
+    policy = {
+        "version": version,
+        "auto_sanction_threshold": config.get("auto_sanction_threshold", DEFAULTS["auto_sanction_threshold"]),
+        "manual_review_threshold": config.get("manual_review_threshold", DEFAULTS["manual_review_threshold"]),
+        "items": items or bands,
+    }
+    try:
+        evaluation.EvaluationPolicy.from_dict(policy)
+    except ValidationError as exc:
+        if exc.field in ("auto_sanction_threshold", "manual_review_threshold"):
+            raise ValidationError(exc.message, field=_alias(BrandConfigIn, exc.field)) from exc
+        if exc.field == "items" and not any(i["version"] == version for i in items):
+            raise ValidationError(
+                f"the brand evaluates with {version} and has no active {version} item", field=field
+            ) from exc
+        raise ValidationError(exc.message, field=field) from exc
+
+
+def update_brand(session: Session, brand: Brand, body: BrandSettingsIn) -> tuple[dict, dict]:
+    """Apply a validated partial update to ``brand`` (name and config); returns (before, after) of what
+    changed, camelCase, for the audit log. Nothing is changed when a rule across keys fails."""
+    patch = body.model_dump(mode="json", exclude_unset=True, exclude={"name"})
+    stored = dict(brand.config or {})
+    merged = merge(stored, patch)
+    check_config(session, brand.id, merged, patch)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if body.name is not None and body.name != brand.name:
+        before["name"], after["name"], brand.name = brand.name, body.name, body.name
+    old, new = config_view(stored), config_view(merged)
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            before[key], after[key] = old.get(key), new.get(key)
+    brand.config = merged
+    return before, after
+
+
+# ------------------------------------------------------------------------------------------ providers
+def mask(secret: str) -> str:
+    """A secret as staff see it: its last four characters at most."""
+    if not secret:
+        return ""
+    return "****" + (secret[-4:] if len(secret) >= 12 else "")
+
+
+def configured(config: Mapping[str, Any], kind: str) -> list[ProviderConfig]:
+    """The vendors configured for ``kind``, in order; a malformed entry counts as nothing (to be set again)."""
+    try:
+        return ProviderConfig.configured(config, kind)
+    except BusinessRefusal:
+        return []
+
+
+def providers_view(config: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The vendors configured for ``kind`` in order, secrets masked."""
+    return [
+        {
+            "vendor": c.vendor,
+            "baseUrl": c.base_url,
+            "apiKey": mask(c.api_key),
+            "webhookSecret": mask(c.webhook_secret),
+            "primary": c.primary,
+            "active": c.active,
+            "options": c.options,
+        }
+        for c in configured(config, kind)
+    ]
+
+
+def providers_summary(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per configured kind: its vendors, and the one a call tries first (no URLs, no secrets)."""
+    out = {}
+    for kind in sorted(config.get("providers") or {}):
+        try:
+            first: str | None = ProviderConfig.from_brand(config, kind).vendor
+        except BusinessRefusal:
+            first = None
+        out[kind] = {"vendors": [v["vendor"] for v in providers_view(config, kind)], "primary": first}
+    return out
