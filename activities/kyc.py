@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
@@ -28,8 +29,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import DbActivities
 from activities.notify import notify
-from activities.providers import call_with_failover
+from activities.providers import build, call_with_failover
 from activities.providers.base import BusinessRefusal
+from activities.providers.failover import Attempt
 from activities.providers.matching import name_match_score
 from db.models import (
     AaConsent,
@@ -53,6 +55,7 @@ from db.session import Database
 from domain import assignment, bre, evaluation
 from domain import kyc as kyc_rules
 from domain.errors import LosError
+from los.crypto import unseal
 from workflows.contracts import DecisionRequest, DecisionResult, KycStepRequest, KycStepResult
 
 T = TypeVar("T")
@@ -401,14 +404,34 @@ class KycActivities(DbActivities):
         if doc is None:
             return KycStepResult("BANK_STATEMENT", "WAITING", "upload a bank statement")
         pdf = await asyncio.to_thread(self.storage.get, doc.storage_key)
-        res = await self._failover(
-            "bsa",
-            brand,
-            "analyse_statement",
-            pdf=pdf,
-            reference_id=loan.id,
-            idempotency_key=f"{req.idempotency_key}:{doc.id}",
-        )
+        password = unseal(self.secret, STATEMENT_PASSWORD, doc.password_sealed) if doc.password_sealed else None
+        try:
+            res = await self._failover(
+                "bsa",
+                brand,
+                "analyse_statement",
+                pdf=pdf,
+                reference_id=loan.id,
+                idempotency_key=f"{req.idempotency_key}:{doc.id}",
+                password=password,
+            )
+        except BusinessRefusal as exc:
+            if exc.code not in STATEMENT_PASSWORD_CODES:
+                raise
+            # Not a reason to refuse the loan: the customer uploads it again with (the right) password.
+            await self._record(
+                req,
+                customer.id,
+                "BANK_STATEMENT",
+                exc.vendor or "-",
+                "REFUSED",
+                {"reason": str(exc)},
+                list(exc.attempts),
+            )
+            wanted = "the right password" if exc.code == "STATEMENT_PASSWORD_INCORRECT" else "its password"
+            return KycStepResult(
+                "BANK_STATEMENT", "WAITING", f"the statement is password-protected: upload it again with {wanted}"
+            )
         return await self._store_bsa(
             req, loan, customer, res.value, res.vendor, "UPLOAD", doc.id, res.attempts_as_dicts()
         )
@@ -461,21 +484,26 @@ class KycActivities(DbActivities):
             return KycStepResult(
                 "BANK_STATEMENT", "WAITING", "consent requested", res.vendor, reference=res.value.consent_handle
             )
-        status = await self._failover("aa", brand, "consent_status", consent.consent_handle)
-        if status.value != consent.status:
+        # A consent lives at the aggregator that issued it: its status and data come from that vendor only
+        # (another vendor would not know the handle). A fault there raises, so the activity retries.
+        issuer = build("aa", brand.config, self.http, vendor=consent.provider)
+        status = await issuer.consent_status(consent.consent_handle)
+        if status != consent.status:
 
             def save_status(session: Session) -> None:
-                session.execute(update(AaConsent).where(AaConsent.id == consent.id).values(status=status.value))
+                session.execute(update(AaConsent).where(AaConsent.id == consent.id).values(status=status))
 
             await self._tx(save_status)
-        if status.value in ("REJECTED", "REVOKED", "EXPIRED"):
+        if status in ("REJECTED", "REVOKED", "EXPIRED"):
             return KycStepResult(
-                "BANK_STATEMENT", "FAILED", f"account aggregator consent {status.value.lower()}", consent.provider
+                "BANK_STATEMENT", "FAILED", f"account aggregator consent {status.lower()}", consent.provider
             )
-        if status.value != "APPROVED":
+        if status != "APPROVED":
             return KycStepResult("BANK_STATEMENT", "WAITING", "waiting for consent", consent.provider)
-        res = await self._failover("aa", brand, "fetch_data", consent.consent_handle)
-        return await self._store_bsa(req, loan, customer, res.value, res.vendor, "AA", None, res.attempts_as_dicts())
+        started = time.monotonic()
+        report = await issuer.fetch_data(consent.consent_handle)
+        attempt = Attempt(consent.provider, "ok", None, int((time.monotonic() - started) * 1000))
+        return await self._store_bsa(req, loan, customer, report, consent.provider, "AA", None, [attempt.as_dict()])
 
     async def _store_bsa(
         self,
@@ -984,6 +1012,10 @@ def digilocker_state(loan_id: str, secret: bytes) -> str:
 
     mac = hmac.new(secret, f"digilocker:{loan_id}".encode(), hashlib.sha256).hexdigest()[:32]
     return f"{loan_id}.{mac}"
+
+
+STATEMENT_PASSWORD = "statement-password"  # the los.crypto purpose of a statement's sealed password
+STATEMENT_PASSWORD_CODES = frozenset({"STATEMENT_PASSWORD_REQUIRED", "STATEMENT_PASSWORD_INCORRECT"})
 
 
 def aadhaar_key(secret: str) -> bytes:

@@ -360,6 +360,8 @@ class CustomerDocument(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / VERIFIED / REJECTED
+    # A password-protected bank statement's password, encrypted (los.crypto), for the statement analysis only.
+    password_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     verified_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
     verified_at: Mapped[datetime | None] = mapped_column(nullable=True)

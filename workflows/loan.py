@@ -138,6 +138,7 @@ class LoanWorkflow:
         self.kyc_results: dict[str, str] = {}
         self.kyc_inputs: dict[str, str | None] = {}
         self.kyc_links: dict[str, str] = {}  # e.g. the DigiLocker authorisation URL the customer opens
+        self.kyc_notes: dict[str, str] = {}  # why a step waits for the customer (e.g. a statement's password)
         self.kyc_input_count = 0
         self.kyc_seen = 0
         self.aadhaar_reference: str | None = None
@@ -397,7 +398,9 @@ class LoanWorkflow:
                 result = await self._kyc_activity(key, step, attempt)
             if result.status != "WAITING":
                 self.kyc_results[step] = result.status
+                self.kyc_notes.pop(step, None)
                 return result
+            self.kyc_notes[step] = result.reason or ""
             if result.reference:
                 self.kyc_links[step] = result.reference
             self.kyc_waiting = step
@@ -961,6 +964,7 @@ class LoanWorkflow:
             "results": dict(self.kyc_results),
             "aadhaarOtpSent": self.aadhaar_reference is not None,
             "links": dict(self.kyc_links),
+            "notes": dict(self.kyc_notes),
         }
 
     @workflow.query

@@ -104,8 +104,9 @@ class _Collector:
     """python-multipart callbacks. File data is queued here and written to the spool between chunks, in
     the thread pool, so the event loop never blocks on the disk."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, fields: tuple[str, ...] = FIELDS):
         self.limit = limit
+        self.fields = fields
         self.out = StreamedUpload()
         self.part = _Part()
         self.parts = 0
@@ -131,7 +132,7 @@ class _Collector:
     def on_part_begin(self) -> None:
         self.parts += 1
         if self.parts > MAX_PARTS:
-            raise ValidationError(f"too many form parts; send only {' and '.join(FIELDS)}", field="file")
+            raise ValidationError(f"too many form parts; send only {' and '.join(self.fields)}", field="file")
         self.part = _Part()
         self._disposition = b""
 
@@ -155,8 +156,8 @@ class _Collector:
         if name is None:
             raise ValidationError("a form part has no name", field="file")
         self.part.name = name.decode("utf-8", "replace")
-        if self.part.name not in FIELDS:
-            raise ValidationError(f"unknown field; send only {' and '.join(FIELDS)}", field=self.part.name[:60])
+        if self.part.name not in self.fields:
+            raise ValidationError(f"unknown field; send only {' and '.join(self.fields)}", field=self.part.name[:60])
         if b"filename" in options:
             self.part.file_name = options[b"filename"].decode("utf-8", "replace")
         if self.part.name == "file":
@@ -198,7 +199,9 @@ class _Collector:
             await run_in_threadpool(self.out.file.write, data)
 
 
-async def read_upload(request: Request, limit: int = MAX_DOCUMENT_BYTES) -> StreamedUpload:
+async def read_upload(
+    request: Request, limit: int = MAX_DOCUMENT_BYTES, fields: tuple[str, ...] = FIELDS
+) -> StreamedUpload:
     """Parse a multipart upload as it streams in; refuse it as soon as the file passes ``limit``."""
     kind, params = parse_options_header(request.headers.get("content-type"))
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
@@ -210,7 +213,7 @@ async def read_upload(request: Request, limit: int = MAX_DOCUMENT_BYTES) -> Stre
         if int(declared) > limit + BODY_OVERHEAD:
             # Refused before a byte of the body is read.
             raise DocumentTooLarge(f"the file is larger than {limit // (1024 * 1024)} MB", field="file")
-    collector = _Collector(limit)
+    collector = _Collector(limit, fields)
     try:
         parser = MultipartParser(params[b"boundary"], collector.callbacks())
         async for chunk in request.stream():
@@ -239,12 +242,19 @@ async def upload_document(request: Request, me: Me, session: Db) -> dict:
     return await store_upload(request, me, session)
 
 
-async def store_upload(request: Request, me: Principal, session: Session, doc_type: DocumentType | None = None) -> dict:
+async def store_upload(
+    request: Request,
+    me: Principal,
+    session: Session,
+    doc_type: DocumentType | None = None,
+    *,
+    with_password: bool = False,
+) -> dict:
     """Read, check and store one multipart document upload of customer ``me``; returns the document as
     the API shows it. With ``doc_type`` the form's ``docType`` may be left out (if sent, it must agree).
     Commits ``session`` (the row, and whatever else it holds) before returning, and deletes the stored
     file again if that commit fails."""
-    upload = await read_upload(request)
+    upload = await read_upload(request, fields=(*FIELDS, "password") if with_password else FIELDS)
     try:
         sent = upload.fields.get("docType")
         if doc_type is None or sent is not None:
@@ -256,6 +266,9 @@ async def store_upload(request: Request, me: Principal, session: Session, doc_ty
             raise ValidationError("file is required", field="file")
         check_size(upload.size)
         content_type = check_content(doc_type, upload.content_type, upload.head, upload.file_name or "")
+        password = (upload.fields.get("password") or "") if with_password else ""
+        if len(password) > 100:
+            raise ValidationError("at most 100 characters", field="password")
         name = safe_file_name(upload.file_name, content_type)
 
         # The body is in; only now take a database connection.
@@ -278,6 +291,7 @@ async def store_upload(request: Request, me: Principal, session: Session, doc_ty
                 size_bytes=upload.size,
                 sha256=upload.sha256,
                 status=DocumentStatus.PENDING.value,
+                password_sealed=seal_statement_password(request, password) if password else None,
             )
             session.add(doc)
             session.commit()  # before answering: a row we could not keep means no file either
@@ -288,6 +302,14 @@ async def store_upload(request: Request, me: Principal, session: Session, doc_ty
     finally:
         upload.close()
     return document_view(request, doc)
+
+
+def seal_statement_password(request: Request, password: str) -> str:
+    """Kept encrypted for the statement analysis; never shown back."""
+    from activities.kyc import STATEMENT_PASSWORD, aadhaar_key
+    from los.crypto import seal
+
+    return seal(aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value()), STATEMENT_PASSWORD, password)
 
 
 def _forget(store, key: str) -> None:  # noqa: ANN001

@@ -249,10 +249,11 @@ def bank_accounts(me: Me, session: Db) -> list[dict]:
 
 @router.post("/bank/upload-statement", status_code=201)
 async def upload_statement(request: Request, me: Me, session: Db, client: Engine) -> dict:
-    """A bank statement (PDF, multipart ``file``) for the loan's bank-statement analysis step."""
+    """A bank statement (PDF, multipart ``file``, and ``password`` if the PDF is password-protected) for the
+    loan's bank-statement analysis step. The password is kept encrypted and used for the analysis only."""
     from api.web.documents import store_upload
 
-    doc = await store_upload(request, me, session, DocumentType.BANK_STATEMENT)
+    doc = await store_upload(request, me, session, DocumentType.BANK_STATEMENT, with_password=True)
     loan = _active_loan(session, me.id)
     session.commit()
     if loan is not None:

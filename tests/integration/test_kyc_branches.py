@@ -251,43 +251,91 @@ async def test_account_aggregator_consent_revoked_after_approval(app, kyc_brand,
         await driver.close()
 
 
-async def test_password_protected_bank_statement(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
-    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "BANK_STATEMENT"], aa_enabled=False)
+async def test_account_aggregator_fault_retries_at_the_issuing_aggregator(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    """A consent lives at the aggregator that issued it: a passing fault there is retried there, never sent to
+    another aggregator (which does not know the handle and would refuse it)."""
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "BANK_STATEMENT"], aa_enabled=True)
     driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
-
-    async def upload(statement: bytes) -> tuple[dict, dict]:
+    try:
         phone, pan = demo_identity(0, "auto")
         headers, loan = await _apply(driver, phone, pan)
         await _wait(driver, headers, loan["id"], lambda x: (x.get("kyc") or {}).get("waitingFor") == "BANK_STATEMENT")
-        files = {"file": ("statement.pdf", statement, "application/pdf")}
-        doc = await driver._ok(await driver.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files))
-        assert doc["status"] == "ANALYSIS_REQUESTED"
-        return loan, await _decided(driver, headers, loan["id"])
+        with db.unit_of_work() as s:
+            consent = s.scalars(select(AaConsent).where(AaConsent.loan_id == loan["id"])).one()
+        path = f"/finduit/v1/consents/{consent.consent_handle}/fetch"
+        fault = {"vendor": "finduit", "mode": "503", "times": 2, "path": path}
+        (await driver.sandbox.post("/_faults", json=fault)).raise_for_status()
+        try:
+            (await driver.sandbox.post(consent.consent_url, params={"outcome": "APPROVED"})).raise_for_status()
+            final = await _decided(driver, headers, loan["id"])
+        finally:
+            (await driver.sandbox.delete("/_faults", params={"vendor": "finduit"})).raise_for_status()
+        assert final["status"] != "REJECTED", final["statusReason"]
+        (bsa,) = _calls(db, loan["id"], "BSA")
+        assert bsa.outcome == "COMPLETED" and bsa.provider == "finduit"
+        with db.unit_of_work() as s:
+            report = s.scalars(select(BsaReport).where(BsaReport.loan_id == loan["id"])).one()
+            assert report.source == "AA"
+    finally:
+        await driver.close()
+
+
+async def test_password_protected_bank_statement(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    _brand_config(db, kyc_brand["brand_id"], kyc_steps=["PAN", "BANK_STATEMENT"], aa_enabled=False)
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    protected = scenarios.sample_statement(PASSWORD="s3cret", SALARY=45000)
+
+    async def upload(headers: dict, password: str | None = None) -> dict:
+        files = {"file": ("statement.pdf", protected, "application/pdf")}
+        data = {"password": password} if password is not None else None
+        doc = await driver._ok(
+            await driver.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files, data=data)
+        )
+        assert doc["status"] == "ANALYSIS_REQUESTED" and "password" not in json.dumps(doc).lower()
+        return doc
+
+    async def note(headers: dict, loan_id: str, words: str) -> dict:
+        def waiting(x: dict) -> bool:
+            kyc = x.get("kyc") or {}
+            return kyc.get("waitingFor") == "BANK_STATEMENT" and words in (kyc.get("notes") or {}).get(
+                "BANK_STATEMENT", ""
+            )
+
+        return await _wait(driver, headers, loan_id, waiting)
 
     try:
-        # the upload API takes no password: the analysis refuses the statement and the step fails
-        loan, final = await upload(scenarios.sample_statement(PASSWORD="s3cret", SALARY=45000))
-        assert final["status"] == "REJECTED"
-        reason = final["statusReason"]
-        assert reason.startswith("KYC_BANK_STATEMENT: cart: HTTP 422")
-        assert "STATEMENT_PASSWORD_REQUIRED" in reason and "password-protected" in reason
-        (call,) = _calls(db, loan["id"], "BANK_STATEMENT")
-        assert call.outcome == "REFUSED" and call.provider == "cart"
-        assert [a["vendor"] for a in call.attempts] == ["cart"]  # a refusal is not failed over
-        assert _calls(db, loan["id"], "BSA") == [] and _decisions(db, loan["id"]) == {}
-        with db.unit_of_work() as s:
-            assert s.scalars(select(BsaReport).where(BsaReport.loan_id == loan["id"])).first() is None
-            customer_id = s.scalars(select(ProviderCall.customer_id).where(ProviderCall.id == call.id)).one()
-            doc = s.scalars(select(CustomerDocument).where(CustomerDocument.customer_id == customer_id)).one()
-            assert doc.doc_type == "BANK_STATEMENT"
+        phone, pan = demo_identity(0, "auto")
+        headers, loan = await _apply(driver, phone, pan)
+        await _wait(driver, headers, loan["id"], lambda x: (x.get("kyc") or {}).get("waitingFor") == "BANK_STATEMENT")
 
-        # the same statement without the protection is analysed and the step passes
-        loan, final = await upload(scenarios.sample_statement(SALARY=45000))
+        # without its password the analysis refuses it; the loan is not refused, it waits for the password
+        await upload(headers)
+        await note(headers, loan["id"], "upload it again with its password")
+        (call,) = _calls(db, loan["id"], "BANK_STATEMENT")
+        assert (
+            call.outcome == "REFUSED" and call.provider == "cart" and "PASSWORD_REQUIRED" in json.dumps(call.response)
+        )
+        # a wrong password: the same, asking for the right one
+        await upload(headers, "wrong")
+        await note(headers, loan["id"], "with the right password")
+        assert (await driver.loan(headers, loan["id"]))["status"] == "APPLIED"
+
+        # the right password: analysed, the step passes; the password was stored sealed, never in clear
+        doc = await upload(headers, "s3cret")
+        final = await _decided(driver, headers, loan["id"])
         assert final["status"] in ("UNDER_REVIEW", "SANCTIONED", "AGREEMENT_PENDING"), final["statusReason"]
-        (call,) = _calls(db, loan["id"], "BSA")
-        assert call.outcome == "COMPLETED" and call.provider == "cart"
+        (bsa,) = _calls(db, loan["id"], "BSA")
+        assert bsa.outcome == "COMPLETED" and bsa.provider == "cart"
         with db.unit_of_work() as s:
             report = s.scalars(select(BsaReport).where(BsaReport.loan_id == loan["id"])).one()
             assert report.source == "UPLOAD" and report.summary["avg_salary"] == 45_000_00
+            stored = s.get_one(CustomerDocument, doc["id"])
+            assert stored.password_sealed and "s3cret" not in stored.password_sealed
+        # the upload validates the password's length like any field
+        files = {"file": ("statement.pdf", protected, "application/pdf")}
+        resp = await driver.api.post(
+            "/api/v1/web/bank/upload-statement", headers=headers, files=files, data={"password": "p" * 101}
+        )
+        assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "password"
     finally:
         await driver.close()
