@@ -25,7 +25,20 @@ from api.products import preview_for
 from api.security import Principal
 from api.views import loan_detail, staff_loan_summary
 from api.workflow_calls import staff_update
-from db.models import Brand, BrandStatusReason, CamRecord, Customer, Loan, LoanProduct, StaffBrandRole, StaffUser
+from db.models import (
+    Brand,
+    BrandStatusReason,
+    BsaReport,
+    BureauReport,
+    CamRecord,
+    Customer,
+    Loan,
+    LoanDecision,
+    LoanProduct,
+    ProviderCall,
+    StaffBrandRole,
+    StaffUser,
+)
 from domain.access import Permission as P
 from domain.access import ReviewStage, Role
 from domain.errors import Conflict, NotFound, ValidationError
@@ -219,6 +232,68 @@ def unallocated_queue(
 @router.get("/brand/{brand_id}/loans/{loan_id}")
 def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> dict:
     return loan_detail(session, _loan(session, brand_id, loan_id), staff=True)
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/review")
+def review_file(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> dict:
+    """What the credit executive and sanction managers review: the bureau report, the bank-statement analysis,
+    each automatic decision with its rule-by-rule breakdown (KYC, BRE, evaluation, allocation), the KYC
+    provider calls, the score override and conditions, and the CAM if one was saved."""
+    loan = _loan(session, brand_id, loan_id)
+    bureau = session.scalars(select(BureauReport).where(BureauReport.loan_id == loan.id)).first()
+    bsa = session.scalars(
+        select(BsaReport).where(BsaReport.loan_id == loan.id).order_by(BsaReport.created_at.desc())
+    ).first()
+    decisions = session.scalars(
+        select(LoanDecision).where(LoanDecision.loan_id == loan.id).order_by(LoanDecision.created_at)
+    ).all()
+    calls = session.scalars(
+        select(ProviderCall).where(ProviderCall.loan_id == loan.id).order_by(ProviderCall.created_at)
+    ).all()
+    cam = session.scalars(select(CamRecord).where(CamRecord.loan_id == loan.id)).first()
+    return {
+        "loanId": loan.id,
+        "status": loan.status,
+        "reviewStage": loan.review_stage,
+        "evaluationScore": str(loan.evaluation_score) if loan.evaluation_score is not None else None,
+        "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,
+        "scoreOverrideReason": loan.score_override_reason,
+        "sanctionConditions": loan.sanction_conditions,
+        "bureau": None
+        if bureau is None
+        else {
+            "provider": bureau.provider,
+            "score": bureau.score,
+            "reusedFrom": bureau.reused_from,
+            "report": bureau.report,
+            "pulledAt": bureau.created_at.isoformat(),
+        },
+        "bankStatement": None
+        if bsa is None
+        else {"source": bsa.source, "provider": bsa.provider, "status": bsa.status, "summary": bsa.summary},
+        "decisions": [
+            {
+                "stage": d.stage,
+                "outcome": d.outcome,
+                "score": str(d.score) if d.score is not None else None,
+                "details": d.details,
+                "at": d.created_at.isoformat(),
+            }
+            for d in decisions
+        ],
+        "checks": [
+            {
+                "kind": c.kind,
+                "provider": c.provider,
+                "outcome": c.outcome,
+                "score": str(c.score) if c.score is not None else None,
+                "attempts": c.attempts,
+                "at": c.created_at.isoformat(),
+            }
+            for c in calls
+        ],
+        "cam": None if cam is None else {"inputs": cam.inputs, "result": cam.result, "savedBy": cam.staff_id},
+    }
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/schedule-preview")

@@ -60,6 +60,12 @@ async def test_full_hierarchy_with_send_back(app, brand, sandbox, db) -> None:  
         assert loan["id"] in await _queue(driver, brand["brand_id"], "credit-executive", "CREDIT_EXECUTIVE")
         assert loan["id"] not in await _queue(driver, brand["brand_id"], "sanction-manager", "SANCTION_MANAGER")
 
+        review = (await driver.api.get(f"{url}/review", headers=await driver.staff_headers("CREDIT_EXECUTIVE"))).json()
+        assert review["reviewStage"] == "CREDIT_EXECUTIVE" and review["bureau"]["score"] == 700
+        assert {d["stage"] for d in review["decisions"]} >= {"BRE", "EVALUATION"}
+        bre = next(d for d in review["decisions"] if d["stage"] == "BRE")
+        assert any(r["rule"] == "MIN_BUREAU_SCORE" and r["passed"] for r in bre["details"])
+        assert any(c["kind"] == "KYC_PAN" or c["kind"] == "PAN" for c in review["checks"])
         # an override needs a reason
         resp = await _post(driver, f"{url}/forward", "CREDIT_EXECUTIVE", {"scoreOverride": "72.5"})
         assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "reason"
