@@ -32,37 +32,6 @@ DAY = 24 * 3600
 AUTOMATED_KYC_STEPS = frozenset(KycStep) - {KycStep.SELFIE}
 STAFF_ROLES = tuple(r.value for r in Role if r is not Role.SUPER_ADMIN)
 
-# The facts the credit decision gives the evaluation engine: ``bureau.*`` from the bureau report and
-# ``kyc.<fact>`` from each KYC step of the workflow (activities/kyc.py, prefixed by workflows/loan.py).
-EVALUATION_METRICS = frozenset(
-    {
-        "bureau.score",
-        "bureau.active_loans",
-        "bureau.enquiries_30d",
-        "kyc.pan_verified",
-        "kyc.pan_name",
-        "kyc.age",
-        "kyc.aadhaar_verified",
-        "kyc.aadhaar_name_match",
-        "kyc.mobile_pan_match",
-        "kyc.mobile_address_score",
-        "kyc.bank_name_match",
-        "kyc.employment_verified",
-        "kyc.monthly_salary",
-        "kyc.employer_name_match",
-        "kyc.employment_months",
-        "kyc.epf_wage",
-        "kyc.ckyc_found",
-        "kyc.ckyc_score",
-        "kyc.digilocker_name_match",
-        "kyc.digilocker_documents",
-        "kyc.bsa_avg_salary",
-        "kyc.bsa_salary_credits",
-        "kyc.bsa_monthly_emi",
-        "kyc.bsa_average_balance",
-        "kyc.bsa_bounces",
-    }
-)
 
 # What the code uses when a key is not set (the ``.get(key, default)`` of each reader).
 DEFAULTS: dict[str, Any] = {

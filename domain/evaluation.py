@@ -568,3 +568,35 @@ def evaluate_v2(
         _decimal(manual_review_threshold, "manual_review_threshold"),
     )
     return evaluate(policy, facts)
+
+
+# The facts the KYC phase and the bureau pull publish (activities/kyc.py), which evaluation items may read.
+EVALUATION_METRICS = frozenset(
+    {
+        "bureau.score",
+        "bureau.active_loans",
+        "bureau.enquiries_30d",
+        "kyc.pan_verified",
+        "kyc.pan_name",
+        "kyc.age",
+        "kyc.aadhaar_verified",
+        "kyc.aadhaar_name_match",
+        "kyc.mobile_pan_match",
+        "kyc.mobile_address_score",
+        "kyc.bank_name_match",
+        "kyc.employment_verified",
+        "kyc.monthly_salary",
+        "kyc.employer_name_match",
+        "kyc.employment_months",
+        "kyc.epf_wage",
+        "kyc.ckyc_found",
+        "kyc.ckyc_score",
+        "kyc.digilocker_name_match",
+        "kyc.digilocker_documents",
+        "kyc.bsa_avg_salary",
+        "kyc.bsa_salary_credits",
+        "kyc.bsa_monthly_emi",
+        "kyc.bsa_average_balance",
+        "kyc.bsa_bounces",
+    }
+)

@@ -25,7 +25,6 @@ from activities.kyc import aadhaar_key
 from activities.providers import VENDORS
 from api.access import Allow, audit
 from api.brand_config import (
-    EVALUATION_METRICS,
     BrandSettingsIn,
     brand_view,
     check_evaluation,
@@ -53,7 +52,7 @@ from domain.access import Permission as P
 from domain.bre import BlockKind
 from domain.charges import charge_config_from_dict
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.evaluation import Comparator, Criterion, EngineVersion
+from domain.evaluation import EVALUATION_METRICS, Comparator, Criterion, EngineVersion
 from domain.product import Amortization, DaysInMonth, DaysInYear, Frequency, InterestCalc, InterestMethod
 from domain.status import LoanStatus
 
