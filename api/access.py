@@ -257,6 +257,12 @@ def audit(
         request.state.audited = True
 
 
+def not_audited(request: Request) -> None:
+    """Tell the audit safety net (``api.audit_middleware``) that this change is not one to record (e.g. a
+    staff member marking their own notifications read)."""
+    request.state.audited = True
+
+
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -265,4 +271,4 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return json.loads(json.dumps(value, default=str))
 
 
-__all__ = ["Allow", "AllowPlatformAdmin", "AllowSelf", "api_key_hash", "audit", "guards_of"]
+__all__ = ["Allow", "AllowPlatformAdmin", "AllowSelf", "api_key_hash", "audit", "guards_of", "not_audited"]

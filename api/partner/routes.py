@@ -151,20 +151,18 @@ def _filtered(session: Session, query: Select, staff: Principal, f: ListFilters)
     )
 
 
+class LoanListFilters(ListFilters):
+    status: LoanStatus | None = None
+    review_stage: ReviewStage | None = Field(default=None, alias="reviewStage")
+
+
 @router.get("/brand/{brand_id}/loans")
-def list_loans(
-    brand_id: str,
-    staff: Viewer,
-    session: Db,
-    filters: Filters,
-    status: Annotated[LoanStatus | None, Query()] = None,
-    review_stage: Annotated[ReviewStage | None, Query(alias="reviewStage")] = None,
-) -> dict:
+def list_loans(brand_id: str, staff: Viewer, session: Db, filters: Annotated[LoanListFilters, Query()]) -> dict:
     query = select(Loan).where(Loan.brand_id == brand_id)
-    if status is not None:
-        query = query.where(Loan.status == status.value)
-    if review_stage is not None:
-        query = query.where(Loan.review_stage == review_stage.value)
+    if filters.status is not None:
+        query = query.where(Loan.status == filters.status.value)
+    if filters.review_stage is not None:
+        query = query.where(Loan.review_stage == filters.review_stage.value)
     return _filtered(session, query, staff, filters)
 
 

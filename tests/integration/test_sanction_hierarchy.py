@@ -101,6 +101,18 @@ async def test_full_hierarchy_with_send_back(app, brand, sandbox, db) -> None:  
         )
         assert resp.status_code == 200 and resp.json()["reviewStage"] == "SANCTION_HEAD"
         assert loan["id"] in await _queue(driver, brand["brand_id"], "sanction-head", "SANCTION_HEAD")
+        listed = await driver.api.get(
+            f"/api/v1/partner/brand/{brand['brand_id']}/loans",
+            params={"status": "UNDER_REVIEW", "reviewStage": "SANCTION_HEAD", "search": loan["id"]},
+            headers=await driver.staff_headers("ADMIN"),
+        )
+        assert listed.status_code == 200 and [i["id"] for i in listed.json()["items"]] == [loan["id"]]
+        bad = await driver.api.get(
+            f"/api/v1/partner/brand/{brand['brand_id']}/loans",
+            params={"status": "NOPE"},
+            headers=await driver.staff_headers("ADMIN"),
+        )
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
         resp = await _post(driver, f"{url}/sanction", "SANCTION_HEAD", {"reason": "ok"})
         assert resp.status_code == 200 and resp.json()["status"] != "UNDER_REVIEW"
         stored = _loan(db, loan["id"])
