@@ -25,7 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
-from api.deps import is_uuid
+from api.deps import db_session, is_uuid
 from api.security import Principal, _bearer, _decode
 from db.models import AuditLog, Brand, BrandApiKey, RevokedAccessToken, StaffActivitySession, StaffBrandRole, StaffUser
 from domain.access import API_KEY_PERMISSIONS, Permission, Role, permissions_of
@@ -54,24 +54,28 @@ class _BrandGuard(_Guard):
         brand_id: str,
         creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
         x_api_key: str | None = Header(default=None, alias="X-API-Key"),
+        session: Session = Depends(db_session, scope="function"),
     ) -> Principal:
-        with request.app.state.db.sessions() as session:
-            if creds is None and x_api_key and self.api_key:
-                principal = _api_key_principal(session, x_api_key, brand_id)
-            else:
-                principal = _staff_in_brand(request, session, creds, brand_id)
-            granted = principal.permissions
-            if not any(p in granted for p in self.permissions):
-                needed = " or ".join(self.permissions)
-                raise PermissionDenied(f"this needs the permission {needed}, which role {principal.role} lacks")
+        if creds is None and x_api_key and self.api_key:
+            principal = _api_key_principal(session, x_api_key, brand_id)
+        else:
+            principal = _staff_in_brand(request, session, creds, brand_id)
+        granted = principal.permissions
+        if not any(p in granted for p in self.permissions):
+            needed = " or ".join(self.permissions)
+            raise PermissionDenied(f"this needs the permission {needed}, which role {principal.role} lacks")
         request.state.principal = principal
         return principal
 
 
 class _PlatformGuard(_Guard):
-    def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-        with request.app.state.db.sessions() as session:
-            principal, role, _ = _staff(request, session, creds)
+    def __call__(
+        self,
+        request: Request,
+        creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        session: Session = Depends(db_session, scope="function"),
+    ) -> Principal:
+        principal, role, _ = _staff(request, session, creds)
         if role != Role.SUPER_ADMIN:
             raise PermissionDenied("super admin only")
         principal = Principal(
@@ -94,9 +98,13 @@ class _PlatformGuard(_Guard):
 class _SelfGuard(_Guard):
     """Any signed-in, active staff member, acting on their own things (profile, sessions)."""
 
-    def __call__(self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-        with request.app.state.db.sessions() as session:
-            principal, _, _ = _staff(request, session, creds)
+    def __call__(
+        self,
+        request: Request,
+        creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        session: Session = Depends(db_session, scope="function"),
+    ) -> Principal:
+        principal, _, _ = _staff(request, session, creds)
         request.state.principal = principal
         return principal
 

@@ -6,8 +6,9 @@ Starts embedded PostgreSQL in a temporary directory, migrates it, seeds a brand 
 providers point nowhere, nothing here calls them) and bulk-inserts ``--loans`` loans, each with its own customer,
 its status history (APPLIED → ... → its status: 2 to 8 rows) and, once disbursed, its repayment schedule (3 to
 12 installments), spread over the past year in the status mix of a lending book. Then it runs the API as
-production does (``los api``: one uvicorn process on a free port; no Temporal, which these GET routes never
-touch), signs a credit executive in, and runs ``--clients`` concurrent HTTP clients, each with its own
+production does (``los api --workers 2``: one uvicorn process per core, uvloop + httptools; no Temporal, which
+these GET routes never touch), signs a credit executive in, and runs ``--clients`` concurrent HTTP clients, each
+with its own
 connection, for ``--seconds`` after a 3 s warm-up. Each client is one staff member working the loan book:
 
     GET /api/v1/partner/brand/{b}/loans?page=P&limit=50   (P random within the result; 30 % with a status filter)
@@ -330,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time, after a 3 s warm-up")
     parser.add_argument("--think", type=float, default=0.5, help="mean seconds between a client's requests")
+    parser.add_argument("--workers", type=int, default=2, help="API processes (`los api --workers`), one per core")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -362,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with open(home / "api.log", "wb") as api_log:
             api = subprocess.Popen(
-                [sys.executable, "-m", "los.cli", "api", "--no-migrate"],
+                [sys.executable, "-m", "los.cli", "api", "--no-migrate", "--workers", str(args.workers)],
                 cwd=ROOT,
                 env=env,
                 stdout=api_log,

@@ -528,7 +528,7 @@ class Loan(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     __table_args__ = (
         Index("ix_loans_brand_status", "brand_id", "status"),
-        Index("ix_loans_brand_created", "brand_id", "created_at"),
+        Index("ix_loans_brand_created", "brand_id", "created_at", "id"),  # staff lists: newest first, stable
     )
 
 

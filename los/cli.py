@@ -80,7 +80,17 @@ def cmd_api(args: argparse.Namespace) -> int:
     settings = _settings()
     if not args.no_migrate:
         upgrade(settings.sqlalchemy_url)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+    if args.workers > 1:  # each worker process builds its own app from the same settings (environment)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=settings.api_host,
+            port=settings.api_port,
+            workers=args.workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
     return 0
 
 
@@ -155,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run a Temporal worker")
     api = sub.add_parser("api", help="run the HTTP API")
     api.add_argument("--no-migrate", action="store_true", help="do not run migrations on start")
+    api.add_argument(
+        "--workers", type=int, default=int(os.environ.get("LOS_API_WORKERS", "1")), help="API processes (default 1)"
+    )
     sub.add_parser("sandbox", help="run the provider sandbox")
     mig = sub.add_parser("migrate", help="run database migrations")
     mig.add_argument("--down", action="store_true")

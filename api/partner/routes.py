@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from api.access import Allow, audit
 from api.deps import db_session, is_uuid, temporal
 from api.products import preview_for
 from api.security import Principal
-from api.views import loan_detail, staff_loan_summary
+from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
 from api.workflow_calls import staff_update
 from db.models import (
     Brand,
@@ -80,7 +81,7 @@ def _page(
     sort: Sort,
     page: int,
     limit: int,
-) -> dict:
+) -> Response:
     """Filters shared by the loan list and every queue, then one page and the total."""
     if assigned_to == "me":
         query = query.where(Loan.assigned_to == staff.id)
@@ -106,14 +107,16 @@ def _page(
         )
         query = query.where(or_(Loan.customer_id.in_(customers), Loan.id == term if is_uuid(term) else false()))
     order = {
-        Sort.NEWEST: (Loan.created_at.desc(), Loan.id),
-        Sort.OLDEST: (Loan.created_at.asc(), Loan.id),
+        Sort.NEWEST: (Loan.created_at.desc(), Loan.id.desc()),  # both ways along ix_loans_brand_created
+        Sort.OLDEST: (Loan.created_at.asc(), Loan.id.asc()),
         Sort.AMOUNT_DESC: (Loan.amount.desc(), Loan.id),
         Sort.AMOUNT_ASC: (Loan.amount.asc(), Loan.id),
     }[sort]
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     loans = session.scalars(query.order_by(*order).offset((page - 1) * limit).limit(limit)).all()
-    return {"items": [staff_loan_summary(loan) for loan in loans], "page": page, "limit": limit, "total": total}
+    return json_response(
+        {"items": [staff_loan_summary(loan) for loan in loans], "page": page, "limit": limit, "total": total}
+    )
 
 
 class ListFilters(BaseModel):
@@ -134,7 +137,7 @@ class ListFilters(BaseModel):
 Filters = Annotated[ListFilters, Query()]
 
 
-def _filtered(session: Session, query: Select, staff: Principal, f: ListFilters) -> dict:
+def _filtered(session: Session, query: Select, staff: Principal, f: ListFilters) -> Response:
     return _page(
         session,
         query,
@@ -157,7 +160,7 @@ class LoanListFilters(ListFilters):
 
 
 @router.get("/brand/{brand_id}/loans")
-def list_loans(brand_id: str, staff: Viewer, session: Db, filters: Annotated[LoanListFilters, Query()]) -> dict:
+def list_loans(brand_id: str, staff: Viewer, session: Db, filters: Annotated[LoanListFilters, Query()]) -> Response:
     query = select(Loan).where(Loan.brand_id == brand_id)
     if filters.status is not None:
         query = query.where(Loan.status == filters.status.value)
@@ -180,7 +183,7 @@ def _stage_queue(stage: ReviewStage) -> Select:
 @router.get("/brand/{brand_id}/queues/credit-executive")
 def credit_executive_queue(
     brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_CREDIT_EXECUTIVE)], session: Db, filters: Filters
-) -> dict:
+) -> Response:
     """Loans under review waiting for a credit executive (new, or sent back)."""
     query = _stage_queue(ReviewStage.CREDIT_EXECUTIVE).where(Loan.brand_id == brand_id)
     return _filtered(session, query, staff, filters)
@@ -189,7 +192,7 @@ def credit_executive_queue(
 @router.get("/brand/{brand_id}/queues/sanction-manager")
 def sanction_manager_queue(
     brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_SANCTION_MANAGER)], session: Db, filters: Filters
-) -> dict:
+) -> Response:
     """Loans a credit executive forwarded, waiting for a sanction manager."""
     query = _stage_queue(ReviewStage.SANCTION_MANAGER).where(Loan.brand_id == brand_id)
     return _filtered(session, query, staff, filters)
@@ -198,7 +201,7 @@ def sanction_manager_queue(
 @router.get("/brand/{brand_id}/queues/sanction-head")
 def sanction_head_queue(
     brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_SANCTION_HEAD)], session: Db, filters: Filters
-) -> dict:
+) -> Response:
     """Loans a sanction manager approved, waiting for the sanction head's final approval."""
     query = _stage_queue(ReviewStage.SANCTION_HEAD).where(Loan.brand_id == brand_id)
     return _filtered(session, query, staff, filters)
@@ -210,7 +213,7 @@ OPS_STATUSES = (LoanStatus.AGREEMENT_SIGNED.value, LoanStatus.DISBURSAL_PENDING.
 @router.get("/brand/{brand_id}/queues/loans-ops")
 def loans_ops_queue(
     brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_LOANS_OPS)], session: Db, filters: Filters
-) -> dict:
+) -> Response:
     """Signed loans waiting for loan ops to release the money, and transfers in flight."""
     query = select(Loan).where(Loan.brand_id == brand_id, Loan.status.in_(OPS_STATUSES))
     return _filtered(session, query, staff, filters)
@@ -219,7 +222,7 @@ def loans_ops_queue(
 @router.get("/brand/{brand_id}/queues/unallocated")
 def unallocated_queue(
     brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_UNALLOCATED)], session: Db, filters: Filters
-) -> dict:
+) -> Response:
     """Loans under review that nobody holds (auto-allocation found no one, or a stage's pool)."""
     query = select(Loan).where(
         Loan.brand_id == brand_id, Loan.status == LoanStatus.UNDER_REVIEW.value, Loan.assigned_to.is_(None)
@@ -228,8 +231,14 @@ def unallocated_queue(
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}")
-def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> dict:
-    return loan_detail(session, _loan(session, brand_id, loan_id), staff=True)
+def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
+    return json_response(loan_detail(session, _loan(session, brand_id, loan_id), staff=True))
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/ledger")
+def ledger(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
+    """The loan's double-entry postings (disbursal, fees, GST, collections, penal charges), in order."""
+    return json_response({"loanId": loan_id, "entries": loan_ledger(session, _loan(session, brand_id, loan_id).id)})
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/review")

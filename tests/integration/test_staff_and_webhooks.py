@@ -184,6 +184,14 @@ async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, 
         await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
         detail = await _status(driver, headers, loan["id"], "DISBURSED")
         first_due = detail["schedule"][0]["totalPaise"]
+        ledger = await driver.api.get(
+            f"/api/v1/partner/brand/{driver._brand_id}/loans/{loan['id']}/ledger",
+            headers=await driver.staff_headers("ADMIN"),
+        )
+        entries = ledger.json()["entries"]
+        assert ledger.status_code == 200 and entries and {e["kind"] for e in entries} >= {"DISBURSAL"}
+        for key in {e["key"] for e in entries}:  # every posting balances
+            assert sum(e["amountPaise"] for e in entries if e["key"] == key) == 0
 
         payment = _payment_event(loan["id"], f"pay_{uuid.uuid4().hex[:10]}", first_due)
         body, hdrs = _signed("razorpay", payment)

@@ -170,7 +170,7 @@ def upgrade() -> None:
     op.add_column('loans', sa.Column('score_override', sa.Numeric(precision=7, scale=2), nullable=True))
     op.add_column('loans', sa.Column('score_override_reason', sa.Text(), nullable=True))
     op.add_column('loans', sa.Column('sanction_conditions', sa.Text(), nullable=True))
-    op.create_index('ix_loans_brand_created', 'loans', ['brand_id', 'created_at'], unique=False)
+    op.create_index('ix_loans_brand_created', 'loans', ['brand_id', 'created_at', 'id'], unique=False)
     op.create_index(op.f('ix_loans_review_stage'), 'loans', ['review_stage'], unique=False)
     op.add_column('staff_users', sa.Column('phone', sa.String(length=15), nullable=True))
     op.add_column('staff_users', sa.Column('reporting_to_id', sa.Uuid(as_uuid=False), nullable=True))
