@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +44,30 @@ def chromium_executable(configured: str | None = None) -> str | None:
     return None
 
 
+def _lower_priority(executable: str, nice: int) -> str:
+    """A launcher that starts ``executable`` under ``nice`` (the browser's renderer processes inherit it)."""
+    nice_bin = shutil.which("nice")
+    if nice <= 0 or nice_bin is None or not Path(executable).exists():
+        return executable
+    folder = Path(tempfile.gettempdir()) / f"los-chromium-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    launcher = folder / f"chromium-nice{nice}"
+    script = f'#!/bin/sh\nexec {shlex.quote(nice_bin)} -n {nice} {shlex.quote(executable)} "$@"\n'
+    if not launcher.exists() or launcher.read_text() != script:
+        tmp = folder / f".{launcher.name}.{os.getpid()}"
+        tmp.write_text(script)
+        tmp.chmod(0o755)
+        tmp.replace(launcher)
+    return str(launcher)
+
+
 class PdfRenderer:
     """One browser per process, one page per document; restarted if it dies."""
 
-    def __init__(self, executable: str | None = None, concurrency: int = 1):
+    def __init__(self, executable: str | None = None, concurrency: int = 1, nice: int = 10):
         self.executable = chromium_executable(executable)
+        # Chromium runs at a lower CPU priority: a PDF can wait a moment, a credit decision or a payment not.
+        self.nice = nice
         self._playwright: Any = None
         self._browser: Any = None
         self._lock = asyncio.Lock()
@@ -60,8 +81,9 @@ class PdfRenderer:
 
                 if self._playwright is None:
                     self._playwright = await async_playwright().start()
+                executable = self.executable or self._playwright.chromium.executable_path
                 self._browser = await self._playwright.chromium.launch(
-                    executable_path=self.executable, args=CHROMIUM_ARGS, headless=True
+                    executable_path=_lower_priority(executable, self.nice), args=CHROMIUM_ARGS, headless=True
                 )
             return self._browser
 

@@ -56,7 +56,8 @@ class Permission(StrEnum):
 
 P = Permission
 _VIEW = {P.DASHBOARD_VIEW, P.CUSTOMERS_VIEW, P.LOANS_VIEW, P.LOANS_COMMENT, P.DOCUMENTS_VIEW}
-_COLLECTIONS = {P.DASHBOARD_VIEW, P.CUSTOMERS_VIEW, P.LOANS_VIEW, P.LOANS_COMMENT, P.COLLECTIONS_VIEW}
+# Collections staff see the customer's documents (address proof for a field visit) but do not decide them.
+_COLLECTIONS = {P.DASHBOARD_VIEW, P.CUSTOMERS_VIEW, P.LOANS_VIEW, P.LOANS_COMMENT, P.COLLECTIONS_VIEW, P.DOCUMENTS_VIEW}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPER_ADMIN: frozenset(Permission),
