@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -62,6 +63,47 @@ async def one(driver: Any, index: int, deadline: float) -> dict[str, Any]:
     raise RuntimeError(f"loan {loan['id']} got no decision in time")
 
 
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this process and each process it started, grouped by the
+    direct child's role (a worker's Chromium counts as the worker's). Linux /proc; empty elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+    me = os.getpid()
+
+    def label(pid: int) -> str | None:
+        while pid in parents:
+            parent = parents[pid]
+            if parent == me:
+                try:
+                    cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    return "other"
+                words = [w.decode(errors="replace") for w in cmd if w]
+                for role in ("worker", "api", "sandbox"):
+                    if role in words:
+                        return role
+                return "temporal" if any("temporal" in w for w in words) else "postgres"
+            pid = parent
+        return None
+
+    out: dict[str, float] = {"load generator": used.get(me, 0.0)}
+    for pid in used:
+        if pid != me and (role := label(pid)) is not None:
+            out[role] = out.get(role, 0.0) + used[pid]
+    return out
+
+
 async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: int) -> dict[str, Any]:
     gate = asyncio.Semaphore(concurrency)
     deadline = time.monotonic() + 600
@@ -70,9 +112,10 @@ async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: 
         async with gate:
             return await one(driver, i, deadline)
 
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), cpu_by_process()
     results = await guarded(stack, asyncio.gather(*(limited(first + i) for i in range(loans))))
     seconds = time.monotonic() - started
+    cpu = {k: round((v - cpu_before.get(k, 0.0)) / loans * 1000) for k, v in cpu_by_process().items()}
     server = [r["server_ms"] for r in results]
     client = [r["client_ms"] for r in results]
     outcomes: dict[str, int] = {}
@@ -90,6 +133,7 @@ async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: 
         },
         "client_ms": {"p50": round(percentile(client, 0.5), 1), "p95": round(percentile(client, 0.95), 1)},
         "outcomes": outcomes,
+        "cpu_ms_per_loan": dict(sorted(cpu.items(), key=lambda kv: -kv[1])),
     }
 
 
@@ -151,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  max {d['max']:.0f} ms   (client p95 {c['p95']:.0f} ms)   {r['decisions_per_s']} decisions/s"
                 f"   {r['outcomes']}"
             )
+            print(f"  {'':<14} CPU ms per application: {r['cpu_ms_per_loan']}")
     return 0
 
 
