@@ -62,7 +62,9 @@ def _lower_priority(executable: str, nice: int) -> str:
 
 
 class PdfRenderer:
-    """One browser per process, one page per document; restarted if it dies."""
+    """One browser per process and a few pages kept open, each printing one document after another (a new
+    page per document costs a renderer process: about four times the CPU of the print itself). A page that
+    fails is thrown away; the browser is restarted if it dies."""
 
     def __init__(self, executable: str | None = None, concurrency: int = 1, nice: int = 10):
         self.executable = chromium_executable(executable)
@@ -73,6 +75,7 @@ class PdfRenderer:
         self._lock = asyncio.Lock()
         # Rendering is CPU-heavy; one at a time per worker keeps it from starving decisions and payments.
         self._renders = asyncio.Semaphore(concurrency)
+        self._pages: list[Any] = []  # idle pages, ready for the next document
 
     async def _ensure(self) -> Any:
         async with self._lock:
@@ -93,20 +96,35 @@ class PdfRenderer:
 
     async def _pdf(self, html: str) -> bytes:
         browser = await self._ensure()
-        page = await browser.new_page()
+        page = None
+        while self._pages and page is None:
+            candidate = self._pages.pop()
+            page = candidate if not candidate.is_closed() and candidate.context.browser is browser else None
+        page = page or await browser.new_page()
         try:
-            await page.set_content(html, wait_until="load")
-            return await page.pdf(
+            await page.set_content(html, wait_until="load")  # replaces the previous document entirely
+            pdf = await page.pdf(
                 format="A4",
                 print_background=True,
                 margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
             )
-        finally:
-            await page.close()
+        except BaseException:
+            await _close_quietly(page)
+            raise
+        self._pages.append(page)
+        return pdf
 
     async def close(self) -> None:
+        self._pages.clear()
         if self._browser is not None:
             await self._browser.close()
         if self._playwright is not None:
             await self._playwright.stop()
         self._browser = self._playwright = None
+
+
+async def _close_quietly(page: Any) -> None:
+    try:
+        await page.close()
+    except Exception:  # noqa: BLE001 - the render's own error is the one to report
+        pass

@@ -82,6 +82,11 @@ def cpu_by_process() -> dict[str, float]:
     me = os.getpid()
 
     def label(pid: int) -> str | None:
+        try:
+            if b"chrom" in (Path("/proc") / str(pid) / "comm").read_bytes():
+                return "chromium (agreements)" if _descends(pid) else None
+        except OSError:
+            pass
         while pid in parents:
             parent = parents[pid]
             if parent == me:
@@ -96,6 +101,13 @@ def cpu_by_process() -> dict[str, float]:
                 return "temporal" if any("temporal" in w for w in words) else "postgres"
             pid = parent
         return None
+
+    def _descends(pid: int) -> bool:
+        while pid in parents:
+            if parents[pid] == me:
+                return True
+            pid = parents[pid]
+        return False
 
     out: dict[str, float] = {"load generator": used.get(me, 0.0)}
     for pid in used:

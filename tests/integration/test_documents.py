@@ -486,3 +486,25 @@ def test_file_names_are_made_safe() -> None:
     assert safe_file_name("आधार.png", "image/png") == "document.png"
     long = safe_file_name("a" * 500 + ".pdf", "application/pdf")
     assert len(long) == 100 and long.endswith(".pdf")
+
+
+async def test_renderer_reuses_its_page_and_each_pdf_holds_only_its_document() -> None:
+    """The renderer keeps a page open between documents (a new page per document costs a renderer
+    process); each PDF must still be exactly its own document, and a page whose render fails is dropped."""
+    import re
+
+    from activities.documents import PdfRenderer
+
+    renderer = PdfRenderer()
+    try:
+        long = await renderer.pdf("<html><body>" + "<p style='page-break-after:always'>x</p>" * 5 + "</body></html>")
+        page = renderer._pages[-1]
+        short = await renderer.pdf("<html><body><p>one page</p></body></html>")
+        assert re.findall(rb"/Count (\d+)", long) == [b"5"] and re.findall(rb"/Count (\d+)", short) == [b"1"]
+        assert renderer._pages == [page]  # the same page printed both
+
+        await page.close()  # a page that died is not handed out again
+        again = await renderer.pdf("<html><body><p>after</p></body></html>")
+        assert again.startswith(b"%PDF-") and renderer._pages and renderer._pages[0] is not page
+    finally:
+        await renderer.close()
