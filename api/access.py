@@ -17,6 +17,7 @@ grants one of the permissions (else 403). The returned principal carries the pat
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,19 +79,7 @@ class _PlatformGuard(_Guard):
         principal, role, _ = _staff(request, session, creds)
         if role != Role.SUPER_ADMIN:
             raise PermissionDenied("super admin only")
-        principal = Principal(
-            "staff",
-            principal.id,
-            principal.brand_id,
-            Role.SUPER_ADMIN,
-            principal.email,
-            principal.jti,
-            principal.expires_at,
-            brands=principal.brands,
-            super_admin=True,
-            session_id=principal.session_id,
-            permissions=frozenset(permissions_of(Role.SUPER_ADMIN)),
-        )
+        principal = _acting_as(principal, principal.brand_id, Role.SUPER_ADMIN)
         request.state.principal = principal
         return principal
 
@@ -194,17 +183,16 @@ def _staff_in_brand(
     principal, role, brand_active = _staff(request, session, creds, brand_id)
     if role is None or not brand_active:
         raise NotFound("brand not found")
-    return Principal(
-        "staff",
-        principal.id,
-        brand_id,
-        role,
-        principal.email,
-        principal.jti,
-        principal.expires_at,
-        brands=principal.brands,
+    return _acting_as(principal, brand_id, role)
+
+
+def _acting_as(principal: Principal, brand_id: str, role: str) -> Principal:
+    """The token's principal, checked: acting in ``brand_id`` with the role held there now."""
+    return replace(
+        principal,
+        brand_id=brand_id,
+        role=role,
         super_admin=role == Role.SUPER_ADMIN,
-        session_id=principal.session_id,
         permissions=frozenset(permissions_of(role)),
     )
 
