@@ -161,7 +161,10 @@ class StaffLoginLog(Base):
     device_fingerprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
     new_device: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created()
-    __table_args__ = (Index("ix_staff_login_logs_email_created", "email", "created_at"),)
+    __table_args__ = (
+        Index("ix_staff_login_logs_email_created", "email", "created_at"),
+        Index("ix_staff_login_logs_ip_created", "ip", "created_at"),
+    )
 
 
 class StaffActivitySession(Base):

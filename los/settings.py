@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Staff sign-in: this many wrong passwords in a row lock the account for staff_lockout_minutes.
     staff_max_failed_logins: int = Field(default=5, ge=1)
     staff_lockout_minutes: int = Field(default=15, ge=1)
+    # ...and this many failed sign-ins from one address within staff_lockout_minutes throttle that address.
+    staff_max_failed_logins_per_ip: int = Field(default=100, ge=1)
     chromium_path: str | None = None
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ from api.security import Principal, check_password, hash_password
 from db.models import Brand, StaffActivitySession, StaffBrandRole, StaffLoginLog, StaffUser, new_id
 from domain.access import Role, permissions_of
 from domain.errors import AuthenticationError, LosError, NotFound, TooManyRequests
+from los.settings import Settings
 
 router = APIRouter(prefix="/api/v1/partner/auth", tags=["partner auth"])
 Db = Annotated[Session, Depends(db_session, scope="function")]
@@ -146,6 +147,27 @@ def _locked(until: datetime, now: datetime) -> TooManyRequests:
     )
 
 
+def _throttled(
+    session: Session, request: Request, email: str | None, now: datetime, settings: Settings
+) -> datetime | None:
+    """Until when sign-ins are refused without looking at the password: an email with as many recent failures
+    as lock an account (so an unknown email behaves like a locked one and reveals nothing), or an address
+    with too many recent failures (password spraying across accounts)."""
+    since = now - timedelta(minutes=settings.staff_lockout_minutes)
+    failed = (StaffLoginLog.success.is_(False), StaffLoginLog.created_at > since, StaffLoginLog.reason != "throttled")
+    limits = [(StaffLoginLog.email == email, settings.staff_max_failed_logins)] if email else []
+    ip = request.client.host if request.client else None
+    if ip:
+        limits.append((StaffLoginLog.ip == ip, settings.staff_max_failed_logins_per_ip))
+    for who, limit in limits:
+        recent = session.scalars(
+            select(StaffLoginLog.created_at).where(who, *failed).order_by(StaffLoginLog.created_at.desc()).limit(limit)
+        ).all()
+        if len(recent) >= limit:
+            return min(recent) + timedelta(minutes=settings.staff_lockout_minutes)
+    return None
+
+
 @router.post("/login")
 def staff_login(request: Request, body: LoginIn, session: Db) -> dict:
     settings = request.app.state.settings
@@ -158,6 +180,10 @@ def staff_login(request: Request, body: LoginIn, session: Db) -> dict:
         session.commit()  # the attempt and the failure count are kept although we answer with an error
         raise error
 
+    unknown = user is None or not user.is_active  # a known account has its own lock (failed_logins)
+    throttled = _throttled(session, request, email if unknown else None, now, settings)
+    if throttled is not None:
+        refuse("throttled", _locked(throttled, now))
     if user is None or not user.is_active:
         check_password(user.password_hash if user else _dummy_hash(), body.password)
         refuse("unknown email" if user is None else "account deactivated", _invalid())

@@ -187,6 +187,33 @@ async def test_lockout_refuses_even_the_right_password_until_it_expires(app, bra
 
 
 # --------------------------------------------------------------------------------- tokens, sessions
+async def test_unknown_emails_and_noisy_addresses_are_throttled(app, brand, db, http) -> None:  # noqa: ANN001
+    """An unknown email answers like a real one: 401, then 429 once it has failed as often as locks an account
+    (so the lock reveals nothing). One address failing too often is throttled whatever email it tries."""
+    limit = app.settings.staff_max_failed_logins
+    ghost = f"ghost{uuid.uuid4().hex[:6]}@{brand['brand_code']}.example"
+    for _ in range(limit):
+        resp = await http.post("/api/v1/partner/auth/login", json={"email": ghost, "password": "guess"})
+        assert resp.status_code == 401, resp.text
+    resp = await http.post("/api/v1/partner/auth/login", json={"email": ghost, "password": "guess"})
+    assert resp.status_code == 429 and "locked until" in resp.json()["message"]
+    with db.unit_of_work() as s:
+        reasons = s.scalars(
+            select(StaffLoginLog.reason).where(StaffLoginLog.email == ghost).order_by(StaffLoginLog.created_at)
+        ).all()
+    assert reasons == ["unknown email"] * limit + ["throttled"]
+
+    # an address over its limit: even a real account with the right password is refused for now
+    saved = app.settings.staff_max_failed_logins_per_ip
+    app.settings.staff_max_failed_logins_per_ip = 1
+    try:
+        resp = await _login(http, brand, "COLLECTION_HEAD")
+        assert resp.status_code == 429, resp.text
+    finally:
+        app.settings.staff_max_failed_logins_per_ip = saved
+    assert (await _login(http, brand, "COLLECTION_HEAD")).status_code == 200
+
+
 async def test_refresh_rotates_and_reuse_revokes_the_family(app, brand, db, http) -> None:  # noqa: ANN001
     first = await _tokens(http, brand, "LOAN_EXECUTIVE")
     resp = await http.post(f"{AUTH}/refresh-token", json={"refreshToken": first["refreshToken"]})

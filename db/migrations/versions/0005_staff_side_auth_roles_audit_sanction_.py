@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_login_logs'))
     )
     op.create_index('ix_staff_login_logs_email_created', 'staff_login_logs', ['email', 'created_at'], unique=False)
+    op.create_index('ix_staff_login_logs_ip_created', 'staff_login_logs', ['ip', 'created_at'], unique=False)
     op.create_index(op.f('ix_staff_login_logs_staff_id'), 'staff_login_logs', ['staff_id'], unique=False)
     op.create_table('staff_notifications',
     sa.Column('id', sa.Uuid(as_uuid=False), nullable=False),
@@ -214,6 +215,7 @@ def downgrade() -> None:
     op.drop_index('ix_staff_notifications_staff_read', table_name='staff_notifications')
     op.drop_table('staff_notifications')
     op.drop_index(op.f('ix_staff_login_logs_staff_id'), table_name='staff_login_logs')
+    op.drop_index('ix_staff_login_logs_ip_created', table_name='staff_login_logs')
     op.drop_index('ix_staff_login_logs_email_created', table_name='staff_login_logs')
     op.drop_table('staff_login_logs')
     op.drop_index(op.f('ix_staff_brand_roles_staff_id'), table_name='staff_brand_roles')
