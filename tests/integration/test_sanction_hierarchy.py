@@ -297,3 +297,34 @@ async def test_manual_allocation_follows_the_stage(app, brand, sandbox, db) -> N
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "assignedTo"
     finally:
         await driver.close()
+
+
+async def test_two_managers_at_once_one_wins(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """Two people approve the same loan at the same moment: the workflow takes them one at a time, the second
+    finds the stage moved and is refused (409); the loan moves once."""
+    import asyncio
+
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _apply(driver, "review")
+        await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+        url = f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}"
+        assert (await _post(driver, f"{url}/forward", "CREDIT_EXECUTIVE")).status_code == 200
+        manager, admin = await driver.staff_headers("SANCTION_MANAGER"), await driver.staff_headers("SUPER_ADMIN")
+        first, second = await asyncio.gather(
+            _post(driver, f"{url}/approve", "SANCTION_MANAGER", {"conditions": "a"}, headers=manager),
+            _post(driver, f"{url}/approve", "SUPER_ADMIN", {"conditions": "b"}, headers=admin),
+        )
+        codes = sorted([first.status_code, second.status_code])
+        assert codes == [200, 409], (first.text, second.text)
+        with db.unit_of_work() as s:
+            approvals = s.scalars(
+                select(LoanStatusHistory).where(
+                    LoanStatusHistory.loan_id == loan["id"], LoanStatusHistory.action == "APPROVE"
+                )
+            ).all()
+        assert len(approvals) == 1 and _loan(db, loan["id"]).review_stage == "SANCTION_HEAD"
+        winner = first if first.status_code == 200 else second
+        assert winner.json()["reviewStage"] == "SANCTION_HEAD"
+    finally:
+        await driver.close()
