@@ -166,12 +166,12 @@ def _staff(
         .outerjoin(Brand, Brand.id == brand_key)
         .where(StaffUser.id == principal.id)
     ).first()
-    if row is not None and row[4]:
-        raise AuthenticationError("token revoked (logged out)")
-    if row is not None and row[5]:
-        raise AuthenticationError("this sign-in session has ended; log in again")
     if row is None or not row[0]:
         raise AuthenticationError("this staff account is deactivated")
+    if row[4]:
+        raise AuthenticationError("token revoked (logged out)")
+    if row[5]:
+        raise AuthenticationError("this sign-in session has ended; log in again")
     super_admin = row[1] == Role.SUPER_ADMIN
     role = Role.SUPER_ADMIN.value if super_admin else row[2]
     return principal, role, bool(row[3])

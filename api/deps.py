@@ -44,9 +44,12 @@ async def temporal(request: Request) -> Client:
     return await request.app.state.temporal.get()
 
 
+MAX_PAGE = 10_000  # list pages: beyond this an OFFSET means nothing to a person and could overflow
+
+
 def is_uuid(value: str) -> bool:
+    """Only the canonical 8-4-4-4-12 form (what PostgreSQL accepts and the API hands out)."""
     try:
-        uuid.UUID(value)
-        return True
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
     except ValueError:
         return False

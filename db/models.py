@@ -544,7 +544,7 @@ class LoanStatusHistory(Base):
     from_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
     to_status: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    actor: Mapped[str] = mapped_column(String(120), default="system")
+    actor: Mapped[str] = mapped_column(Text, default="system")  # role:email (emails may be long)
     # Staff actions in the sanction hierarchy: FORWARD / APPROVE / SEND_BACK / REJECT / SANCTION ...
     action: Mapped[str | None] = mapped_column(String(30), nullable=True)
     actor_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)

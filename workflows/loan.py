@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -88,6 +89,14 @@ SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 
 def _refuse(kind: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _score_ok(text: str) -> bool:
+    try:
+        score = Decimal(text)
+    except ArithmeticError:
+        return False
+    return score.is_finite() and 0 <= score <= 100 and score == score.quantize(Decimal("0.01"))
 
 
 def _review_reason(verb: ReviewAction, action: StaffAction) -> str:
@@ -837,8 +846,11 @@ class LoanWorkflow:
             )
         if verb in REASONED_ACTIONS and not (action.reason_code or "").strip():
             raise _refuse("ValidationError", "pick a reason from the brand's status reasons (reasonCode)")
-        if action.score_override is not None and not (action.reason or "").strip():
-            raise _refuse("ValidationError", "overriding the evaluation score needs a reason")
+        if action.score_override is not None:
+            if not _score_ok(action.score_override):
+                raise _refuse("ValidationError", "a score override is a number from 0 to 100 with 2 decimals at most")
+            if not (action.reason or "").strip():
+                raise _refuse("ValidationError", "overriding the evaluation score needs a reason")
 
     async def _review(self, verb: ReviewAction, action: StaffAction) -> str:
         async with self.review_lock:

@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.access import AllowPlatformAdmin, audit
-from api.deps import db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid
+from api.partner.auth import end_sign_ins
+from api.partner.routes import release_held_loans
 from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, page_of, staff_view
 from api.security import Principal, hash_password
 from db.models import Brand, StaffBrandRole, StaffUser
@@ -131,7 +133,7 @@ class AdminUserFilters(BaseModel):
     role: Role | None = Field(default=None, description="held in some brand (in brandId if given)")
     active: bool | None = None
     search: str | None = Field(default=None, max_length=100, description="part of the name or email")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -248,11 +250,16 @@ def update_user(request: Request, user_id: str, body: AdminUserUpdateIn, staff: 
     if body.password is not None:
         user.password_hash = hash_password(body.password)
     user.brand_id, user.role = home, home_role
+    if body.password is not None or body.is_active is False:
+        end_sign_ins(session, user.id)  # a reset password or a deactivation ends every sign-in at once
     if roles != old:
         for row in session.scalars(select(StaffBrandRole).where(StaffBrandRole.staff_id == user.id)).all():
             if row.brand_id not in roles:
+                release_held_loans(session, user.id, row.brand_id)
                 session.delete(row)
             else:
+                if row.role != roles[row.brand_id]:
+                    release_held_loans(session, user.id, row.brand_id, roles[row.brand_id])
                 row.role = roles[row.brand_id]
         session.add_all(StaffBrandRole(staff_id=user.id, brand_id=b, role=r) for b, r in roles.items() if b not in old)
     after = _snapshot(user, roles) | ({"passwordReset": True} if body.password is not None else {})

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from api.access import Allow, api_key_hash, audit
-from api.deps import db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid
 from api.security import Principal
 from db.models import BrandApiKey, StaffActivitySession, StaffBrandRole, StaffLoginLog, StaffUser, new_id
 from domain.access import Permission as P
@@ -143,7 +143,7 @@ def rotate_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin
 class Paging(BaseModel):
     model_config = ConfigDict(extra="forbid")
     staff_id: uuid.UUID | None = Field(default=None, alias="staffId")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
 
 

@@ -20,14 +20,22 @@ from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api import tokens
 from api.access import AllowSelf
 from api.deps import db_session, is_uuid
 from api.security import Principal, check_password, hash_password
-from db.models import Brand, StaffActivitySession, StaffBrandRole, StaffLoginLog, StaffUser, new_id
+from db.models import (
+    Brand,
+    RefreshToken,
+    StaffActivitySession,
+    StaffBrandRole,
+    StaffLoginLog,
+    StaffUser,
+    new_id,
+)
 from domain.access import Role, permissions_of
 from domain.errors import AuthenticationError, LosError, NotFound, TooManyRequests
 from los.settings import Settings
@@ -262,6 +270,24 @@ def logout(me: Me, session: Db) -> dict:
         activity.logout_at = activity.logout_at or datetime.now(UTC)
     session.commit()
     return {"message": "logged out"}
+
+
+def end_sign_ins(session: Session, staff_id: str) -> None:
+    """Every sign-in of this staff member ends now (a password reset, a deactivation): their refresh tokens are
+    revoked and their open activity sessions closed, which the guard reads, so their access tokens die too."""
+    now = datetime.now(UTC)
+    session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.subject_kind == "staff", RefreshToken.subject_id == staff_id, RefreshToken.revoked_at.is_(None)
+        )
+        .values(revoked_at=now)
+    )
+    session.execute(
+        update(StaffActivitySession)
+        .where(StaffActivitySession.staff_id == staff_id, StaffActivitySession.logout_at.is_(None))
+        .values(logout_at=now)
+    )
 
 
 @router.post("/ping")

@@ -15,13 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, func, or_, select, update
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from activities.notify import notify
 from api.access import Allow, audit
-from api.deps import db_session, is_uuid, temporal
+from api.deps import MAX_PAGE, db_session, is_uuid, temporal
 from api.products import preview_for
 from api.security import Principal
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
@@ -130,7 +130,7 @@ class ListFilters(BaseModel):
     created_from: date | None = Field(default=None, alias="createdFrom")
     created_to: date | None = Field(default=None, alias="createdTo")
     sort: Sort = Sort.NEWEST
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -337,6 +337,17 @@ STAGE_ROLE = {
 }
 
 
+def release_held_loans(session: Session, staff_id: str, brand_id: str, new_role: str | None = None) -> list[str]:
+    """Loans this person holds in the brand go back to the pool: all of them (``new_role`` None: they leave
+    the brand), or those under review at a stage their new role does not act at."""
+    query = update(Loan).where(
+        Loan.brand_id == brand_id, Loan.assigned_to == staff_id, Loan.status.not_in([s.value for s in TERMINAL])
+    )
+    if new_role is not None:
+        query = query.where(Loan.review_stage.in_([stage for stage, role in STAGE_ROLE.items() if role != new_role]))
+    return list(session.scalars(query.values(assigned_to=None, assigned_at=None).returning(Loan.id)).all())
+
+
 def check_allocatable(loan: Loan, holder_role: str | None, field: str) -> None:
     """The allocation rules of one loan: nothing to allocate once it ended; under review it goes only to
     someone holding its stage's role (``holder_role`` None: back to the pool, always allowed)."""
@@ -465,10 +476,11 @@ async def forward(
     """Credit executive → sanction manager, optionally overriding the evaluation score (with a reason).
     A brand with ``cam_required`` needs the loan's CAM saved first."""
     body = body or ForwardIn()
+    loan = _loan(session, brand_id, loan_id)
     brand = session.get_one(Brand, brand_id)
     if (
         brand.config.get("cam_required")
-        and session.scalars(select(CamRecord.id).where(CamRecord.loan_id == loan_id)).first() is None
+        and session.scalars(select(CamRecord.id).where(CamRecord.loan_id == loan.id)).first() is None
     ):
         raise Conflict("this brand requires the CAM to be saved before forwarding", field="cam")
     if body.score_override is not None and not (body.reason or "").strip():

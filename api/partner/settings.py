@@ -33,7 +33,7 @@ from api.brand_config import (
     providers_view,
     update_brand,
 )
-from api.deps import db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid
 from api.products import preview_for
 from api.security import Principal
 from db.models import (
@@ -552,7 +552,7 @@ def list_blocklist(
     session: Db,
     kind: Annotated[BlockKind | None, Query()] = None,
     search: Annotated[str | None, Query(max_length=200, description="part of a value, or a whole Aadhaar")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict:
     query = select(BlocklistEntry).where(BlocklistEntry.brand_id == brand_id)

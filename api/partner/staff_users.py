@@ -15,21 +15,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities.notify import notify
 from api.access import Allow, audit
-from api.deps import db_session, is_uuid
-from api.partner.routes import check_allocatable
+from api.deps import MAX_PAGE, db_session, is_uuid
+from api.partner.auth import end_sign_ins
+from api.partner.routes import check_allocatable, release_held_loans
 from api.security import Principal, hash_password
 from api.views import staff_loan_summary
 from db.models import AuditLog, Loan, StaffBrandRole, StaffUser
 from domain.access import Permission as P
 from domain.access import Role
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from domain.status import TERMINAL
 
 router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner users"])
 Db = Annotated[Session, Depends(db_session, scope="function")]
@@ -137,7 +137,7 @@ class UserFilters(BaseModel):
     role: Role | None = Field(default=None, description="role in this brand")
     active: bool | None = None
     search: str | None = Field(default=None, max_length=100, description="part of the name or email")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -177,41 +177,35 @@ class UserIn(BaseModel):
 
 @router.post("/user/create", status_code=201)
 def create_user(request: Request, brand_id: str, body: UserIn, staff: Manager, session: Db) -> dict:
-    """A new account working in this brand. If the email already belongs to a user of another brand, that
-    account is given a role here instead (its name, phone and password stay theirs)."""
+    """A new account working in this brand. An email that already has an account (in any brand) is refused:
+    a brand admin cannot take over, or add to their brand, someone else's account — a platform admin gives an
+    existing person a role in another brand (``PUT /api/v1/admin/users/{id}``)."""
     role = _grantable(body.role)
     check_password_policy(body.password)
     manager_id = _reporting_to(session, brand_id, body.reporting_to_id)
     user = session.scalars(select(StaffUser).where(StaffUser.email == body.email).with_for_update()).first()
-    if user is None:
-        user = StaffUser(
-            brand_id=brand_id,
-            email=body.email,
-            name=body.name,
-            phone=body.phone,
-            role=role,
-            password_hash=hash_password(body.password),
-            reporting_to_id=manager_id,
+    if user is not None:  # one answer whatever the account is (another brand's, a super admin, deactivated)
+        raise Conflict(
+            "an account with this email already exists; a platform admin can give it a role in this brand",
+            field="email",
         )
-        session.add(user)
-        action, before = "user.create", None
-    else:
-        if session.scalars(
-            select(StaffBrandRole.id).where(StaffBrandRole.staff_id == user.id, StaffBrandRole.brand_id == brand_id)
-        ).first():
-            raise Conflict("a user with this email already works in this brand", field="email")
-        if user.role == Role.SUPER_ADMIN:
-            raise Conflict("this email belongs to a super admin, who already works in every brand", field="email")
-        if not user.is_active:
-            raise Conflict("this account is deactivated; a platform admin can reactivate it", field="email")
-        action, before = "user.add", {"role": None}
+    user = StaffUser(
+        brand_id=brand_id,
+        email=body.email,
+        name=body.name,
+        phone=body.phone,
+        role=role,
+        password_hash=hash_password(body.password),
+        reporting_to_id=manager_id,
+    )
+    session.add(user)
     try:
         session.flush()
         session.add(StaffBrandRole(staff_id=user.id, brand_id=brand_id, role=role))
         session.flush()
     except IntegrityError as exc:  # the same email created concurrently
         raise Conflict("a user with this email already exists", field="email") from exc
-    audit(session, request, staff, action, "staff_user", user.id, before=before, after=_snapshot(user, role))
+    audit(session, request, staff, "user.create", "staff_user", user.id, after=_snapshot(user, role))
     session.commit()
     return staff_view(user, role)
 
@@ -251,11 +245,21 @@ def update_user(request: Request, brand_id: str, user_id: str, body: UserUpdateI
         raise Conflict("you cannot deactivate yourself", field="isActive")
     if body.password is not None:
         check_password_policy(body.password)
-    account_wide = [alias for name, alias in (("password", "password"), ("is_active", "isActive")) if name in sent]
+    account_wide = [
+        alias
+        for name, alias in (
+            ("name", "name"),
+            ("phone", "phone"),
+            ("reporting_to_id", "reportingToId"),
+            ("password", "password"),
+            ("is_active", "isActive"),
+        )
+        if name in sent
+    ]
     if account_wide and _other_brands(session, user.id, brand_id):
         raise Conflict(
-            "this user also works in other brands: only a platform admin can change their password or deactivate "
-            "the account (remove their role here with DELETE instead)",
+            "this user also works in other brands: only a platform admin can change their account (name, phone, "
+            "reporting line, password, active); change their role here, or remove it with DELETE",
             field=account_wide[0],
         )
     manager_id = (
@@ -273,10 +277,15 @@ def update_user(request: Request, brand_id: str, user_id: str, body: UserUpdateI
     if body.password is not None:
         user.password_hash = hash_password(body.password)
     user.reporting_to_id = manager_id
+    released = release_held_loans(session, user.id, brand_id, role) if role != membership.role else []
     membership.role = role
     if user.brand_id == brand_id:
         user.role = role  # the home role follows the role in the home brand
+    if body.password is not None or body.is_active is False:
+        end_sign_ins(session, user.id)  # a reset password or a deactivation ends every sign-in at once
     after = _snapshot(user, role) | ({"passwordReset": True} if body.password is not None else {})
+    if released:
+        after["releasedLoans"] = released
     audit(session, request, staff, "user.update", "staff_user", user.id, before=before, after=after)
     session.commit()
     return staff_view(user, role)
@@ -302,14 +311,10 @@ def remove_user(request: Request, brand_id: str, user_id: str, staff: Manager, s
     ).all()
     if not remaining:
         user.is_active = False
+        end_sign_ins(session, user.id)
     elif user.brand_id == brand_id:
         user.brand_id, user.role = remaining[0].brand_id, remaining[0].role
-    released = session.scalars(
-        update(Loan)
-        .where(Loan.brand_id == brand_id, Loan.assigned_to == user.id, Loan.status.not_in([s.value for s in TERMINAL]))
-        .values(assigned_to=None, assigned_at=None)
-        .returning(Loan.id)
-    ).all()
+    released = release_held_loans(session, user.id, brand_id)
     after = {"role": None, "isActive": user.is_active, "releasedLoans": list(released)}
     audit(session, request, staff, "user.remove", "staff_user", user.id, before=before, after=after)
     session.commit()
@@ -381,7 +386,7 @@ class AuditFilters(BaseModel):
     entity_id: str | None = Field(default=None, alias="entityId", max_length=80)
     from_: datetime | None = Field(default=None, alias="from", description="inclusive; without a zone, UTC")
     to: datetime | None = Field(default=None, description="exclusive; without a zone, UTC")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from api.access import Allow, audit, not_audited
-from api.deps import db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid
 from api.security import Principal
 from db.models import Brand, CamRecord, Loan, LoanComment, StaffNotification, StaffUser
 from domain import cam
@@ -222,7 +222,7 @@ class CamFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     staff_id: str | None = Field(default=None, alias="staffId", description="who saved the CAM")
     customer_id: str | None = Field(default=None, alias="customerId")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=20, ge=1, le=100)
 
 
@@ -324,7 +324,7 @@ AnyStaff = Annotated[Principal, Allow(P.LOANS_VIEW, P.COLLECTIONS_VIEW, api_key=
 class NotificationFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unread: bool = Field(default=False, description="only the unread ones")
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=20, ge=1, le=100)
 
 

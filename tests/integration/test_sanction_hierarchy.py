@@ -289,12 +289,29 @@ async def test_manual_allocation_follows_the_stage(app, brand, sandbox, db) -> N
                 .order_by(AuditLog.created_at)
             ).all()
             assert [(r.before["assignedTo"], r.after["assignedTo"]) for r in rows] == [(initial, None), (None, ce)]
+        # a holder whose role changes to one that does not act at the loan's stage lets go of it
+        user_url = f"/api/v1/partner/brand/{brand['brand_id']}/user/{ce}/update"
+        resp = await driver.api.put(
+            user_url, json={"role": "LOAN_EXECUTIVE"}, headers=await driver.staff_headers("ADMIN")
+        )
+        assert resp.status_code == 200, resp.text
+        assert _loan(db, loan["id"]).assigned_to is None
+        with db.unit_of_work() as s:
+            change = s.scalars(select(AuditLog).where(AuditLog.entity_id == ce, AuditLog.action == "user.update")).one()
+            assert change.after["releasedLoans"] == [loan["id"]]
         bad = await driver.api.get(
             f"/api/v1/partner/brand/{brand['brand_id']}/queues/credit-executive",
             params={"assignedTo": "someone"},
-            headers=await driver.staff_headers("CREDIT_EXECUTIVE"),
+            headers=await driver.staff_headers("SANCTION_MANAGER"),
         )
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "assignedTo"
+        # the role comes from the database on every request: the former credit executive's token is now a
+        # loan executive's, without the credit queue
+        resp = await driver.api.get(
+            f"/api/v1/partner/brand/{brand['brand_id']}/queues/credit-executive",
+            headers=await driver.staff_headers("CREDIT_EXECUTIVE"),
+        )
+        assert resp.status_code == 403
     finally:
         await driver.close()
 

@@ -160,9 +160,16 @@ async def test_brand_users_list_create_update_delete(app, brand, sandbox, db) ->
             assert resp.status_code == status and _field(resp) == field, (body, resp.text)
         assert _user(db, email).updated_at == stored.updated_at
 
-        # password reset: the new one works, the old one no longer
+        # password reset: the new one works, the old one no longer; every sign-in from before ends at once
+        before_reset = await _login(api, email, PASSWORD)
+        assert (await api.get(f"{base}/loans", headers=_bearer(before_reset))).status_code == 200
         resp = await api.put(url, json={"password": "another-passw0rd"}, headers=admin)
         assert resp.status_code == 200, resp.text
+        assert (await api.get(f"{base}/loans", headers=_bearer(before_reset))).status_code == 401
+        refreshed = await api.post(
+            "/api/v1/partner/auth/refresh-token", json={"refreshToken": before_reset["refreshToken"]}
+        )
+        assert refreshed.status_code == 401
         assert _audits(db, AuditLog.action == "user.update", AuditLog.entity_id == user.id)[-1].after["passwordReset"]
         bad = await api.post("/api/v1/partner/auth/login", json={"email": email, "password": PASSWORD})
         assert bad.status_code == 401
@@ -220,14 +227,25 @@ async def test_multi_brand_users_and_audit_log_scope(app, brand, sandbox, db) ->
         shared = _user(db, shared_email)
         old_hash = shared.password_hash
 
-        # a user of brand B created in brand A: the account gets a role in A, and keeps its password
+        # brand A cannot take over or attach brand B's account by "creating" its email: 409, nothing changes
         resp = await api.post(
             f"{base_a}/user/create",
             json={"email": shared_email, "name": "Someone Else", "role": "SANCTION_MANAGER", "password": PASSWORD},
             headers=admin_a,
         )
-        assert resp.status_code == 201, resp.text
-        assert resp.json()["id"] == shared.id and resp.json()["role"] == "SANCTION_MANAGER"
+        assert resp.status_code == 409 and _field(resp) == "email", resp.text
+        assert "platform admin" in resp.json()["message"]
+        assert _roles(db, shared.id) == {other["brand_id"]: "CREDIT_EXECUTIVE"}
+        assert _audits(db, AuditLog.entity_id == shared.id) == []
+        # a platform admin gives the person a role in brand A; the account keeps its password
+        super_admin = await driver_a.staff_headers("SUPER_ADMIN")
+        super_admin_id = _user(db, staff_email("SUPER_ADMIN", brand["brand_code"])).id
+        roles = [
+            {"brandId": other["brand_id"], "role": "CREDIT_EXECUTIVE"},
+            {"brandId": brand["brand_id"], "role": "SANCTION_MANAGER"},
+        ]
+        resp = await api.put(f"/api/v1/admin/users/{shared.id}", json={"brands": roles}, headers=super_admin)
+        assert resp.status_code == 200, resp.text
         assert _roles(db, shared.id) == {other["brand_id"]: "CREDIT_EXECUTIVE", brand["brand_id"]: "SANCTION_MANAGER"}
         stored = _user(db, shared_email)
         assert stored.password_hash == old_hash and stored.name == shared.name and stored.brand_id == other["brand_id"]
@@ -251,8 +269,12 @@ async def test_multi_brand_users_and_audit_log_scope(app, brand, sandbox, db) ->
         )
         assert resp.status_code == 409
 
-        # brand A cannot reset the password of, or deactivate, an account that also works in brand B
-        for body, field in [({"password": "takeover-passw0rd"}, "password"), ({"isActive": False}, "isActive")]:
+        # brand A cannot change the account of someone who also works in brand B (password, active, name...)
+        for body, field in [
+            ({"password": "takeover-passw0rd"}, "password"),
+            ({"isActive": False}, "isActive"),
+            ({"name": "Renamed"}, "name"),
+        ]:
             resp = await api.put(f"{base_a}/user/{shared.id}/update", json=body, headers=admin_a)
             assert resp.status_code == 409 and _field(resp) == field, resp.text
         stored = _user(db, shared_email)
@@ -282,23 +304,25 @@ async def test_multi_brand_users_and_audit_log_scope(app, brand, sandbox, db) ->
         resp = await api.get(logs_a, headers=admin_a)
         assert resp.status_code == 200, resp.text
         items = resp.json()["items"]
-        assert [i["action"] for i in items] == ["user.remove", "user.add"]  # newest first
-        assert all(i["brandId"] == brand["brand_id"] and i["actorId"] == admin_a_id for i in items)
+        assert [i["action"] for i in items] == ["user.remove", "admin.user.role"]  # newest first
+        assert all(i["brandId"] == brand["brand_id"] for i in items)
+        assert [i["actorId"] for i in items] == [admin_a_id, super_admin_id]
         assert items[1]["before"] == {"role": None} and items[1]["after"]["role"] == "SANCTION_MANAGER"
         assert (await api.get(f"{base_a}/user/audit-logs", headers=admin_a)).json()["items"] == items
         filtered = {
-            "action": ("user.add", ["user.add"]),
-            "entityId": (shared.id, ["user.remove", "user.add"]),
+            "action": ("admin.user.role", ["admin.user.role"]),
+            "entityId": (shared.id, ["user.remove", "admin.user.role"]),
         }
         for name, (value, wanted) in filtered.items():
             resp = await api.get(logs_a, params={name: value}, headers=admin_a)
             assert [i["action"] for i in resp.json()["items"]] == wanted, (name, resp.text)
         checks = [
-            ({"action": "user."}, 2),
+            ({"action": "user."}, 1),
+            ({"action": "admin."}, 1),
             ({"action": "settings."}, 0),
             ({"entityType": "staff_user"}, 2),
             ({"entityType": "loan"}, 0),
-            ({"actorId": admin_a_id}, 2),
+            ({"actorId": admin_a_id}, 1),
             ({"actorId": admin_b_id}, 0),
             ({"from": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}, 2),
             ({"from": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, 0),
@@ -309,7 +333,7 @@ async def test_multi_brand_users_and_audit_log_scope(app, brand, sandbox, db) ->
             resp = await api.get(logs_a, params=params, headers=admin_a)
             assert resp.status_code == 200 and resp.json()["total"] == total, (params, resp.text)
         resp = await api.get(logs_a, params={"limit": 1, "page": 2}, headers=admin_a)
-        assert [i["action"] for i in resp.json()["items"]] == ["user.add"]
+        assert [i["action"] for i in resp.json()["items"]] == ["admin.user.role"]
         assert (await api.get(logs_a, params={"actorId": "me"}, headers=admin_a)).status_code == 422
         assert (await api.get(logs_a, params={"limit": 500}, headers=admin_a)).status_code == 422
         resp = await api.get(logs_a, params={"from": "2026-01-02", "to": "2026-01-01"}, headers=admin_a)
