@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api.access import Allow, api_key_hash, audit
 from api.deps import MAX_PAGE, db_session, is_uuid
 from api.security import Principal
-from db.models import BrandApiKey, StaffActivitySession, StaffBrandRole, StaffLoginLog, StaffUser, new_id
+from db.models import BrandApiKey, StaffActivitySession, StaffLoginLog, StaffUser, new_id
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
 
@@ -163,8 +163,9 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _members(brand_id: str) -> Select:
-    """Staff who work in the brand: the reports show them only (not other brands' staff, nor unknown emails)."""
-    return select(StaffBrandRole.staff_id).where(StaffBrandRole.brand_id == brand_id)
+    """Staff whose home is this brand. A sign-in is the person's, not one brand's: someone who also works
+    in other brands has their attempts (address, device) shown to their home brand only."""
+    return select(StaffUser.id).where(StaffUser.brand_id == brand_id)
 
 
 def _page(session: Session, query: Select, f: Paging) -> tuple[list, int]:
@@ -210,12 +211,12 @@ def login_logs(brand_id: str, staff: Auditor, session: Db, f: Annotated[LoginLog
 
 @router.get("/activity-sessions")
 def activity_sessions(brand_id: str, staff: Auditor, session: Db, f: Annotated[SessionFilters, Query()]) -> dict:
-    """Sign-in sessions of the brand's staff, newest first; the duration runs to logout, or to the last
+    """Sign-in sessions held in this brand, newest first; the duration runs to logout, or to the last
     activity while the session is open."""
     query = (
         select(StaffActivitySession, StaffUser.email, StaffUser.name)
         .join(StaffUser, StaffUser.id == StaffActivitySession.staff_id)
-        .where(StaffActivitySession.staff_id.in_(_members(brand_id)))
+        .where(StaffActivitySession.brand_id == brand_id)
     )
     if f.staff_id:
         query = query.where(StaffActivitySession.staff_id == str(f.staff_id))

@@ -660,7 +660,14 @@ def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn,
         clash = sorted(RESERVED_OPTIONS & set(options))
         if clash:
             raise ValidationError(f"{clash[0]} is not an option", field=f"vendors.{n}.options.{clash[0]}")
-        api_key = _secret(v.api_key, prior.api_key if prior else "")
+        moved = prior is not None and base_url.rstrip("/") != prior.base_url.rstrip("/")
+        resent = v.api_key is not None and not (prior and prior.api_key and v.api_key == mask(prior.api_key))
+        if moved and not resent:  # a kept key must never be sent to a host it was not issued for
+            raise ValidationError(
+                "a new URL needs the vendor's API key sent again (secrets are kept only for the same URL)",
+                field=f"vendors.{n}.apiKey",
+            )
+        api_key = _secret(v.api_key, prior.api_key if prior and not moved else "")
         webhook_secret = _secret(v.webhook_secret, prior.webhook_secret if prior else "")
         if prior is None or (api_key, webhook_secret) != (prior.api_key, prior.webhook_secret):
             rotated.append(v.vendor)

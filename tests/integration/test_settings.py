@@ -490,6 +490,13 @@ async def test_providers(app, brand, other_brand, sandbox, db) -> None:  # noqa:
             ("bureau", {"vendors": [{"vendor": "cibil"}], "primary": "equifax"}, "primary"),
             ("bureau", {"vendors": [{"vendor": "cibil", "baseUrl": "ftp://x"}]}, "vendors.0.baseUrl"),
             ("bureau", {"vendors": [{"vendor": "cibil", "options": {"api_key": "x"}}]}, "vendors.0.options.api_key"),
+            # a new URL for a configured vendor: its key is not carried to the new host, nor the masked one
+            ("bureau", {"vendors": [{"vendor": "cibil", "baseUrl": "https://elsewhere.example"}]}, "vendors.0.apiKey"),
+            (
+                "bureau",
+                {"vendors": [{"vendor": "cibil", "baseUrl": "https://elsewhere.example", "apiKey": "****-key"}]},
+                "vendors.0.apiKey",
+            ),
             ("crypto", {"vendors": []}, "kind"),
         ]:
             await api.refused(422, "PUT", f"/providers/{kind}", field, json=bad)
