@@ -42,6 +42,8 @@ from db.models import (
     PaymentTransaction,
     ProviderCall,
     RepaymentInstallment,
+    StaffBrandRole,
+    StaffUser,
 )
 from db.session import Database
 from domain import ledger, schedule
@@ -68,6 +70,21 @@ from workflows.contracts import (
 )
 
 T = TypeVar("T")
+
+
+def _still_acts(session: Session, staff_id: str | None, brand_id: str, stage: str | None) -> str | None:
+    """``staff_id`` if they are still active in the brand with the stage's role (or a super admin): a loan is
+    never handed back to someone who left or changed role since; it goes to the stage's pool instead."""
+    if staff_id is None:
+        return None
+    row = session.execute(
+        select(StaffUser.is_active, StaffUser.role, StaffBrandRole.role)
+        .outerjoin(StaffBrandRole, (StaffBrandRole.staff_id == StaffUser.id) & (StaffBrandRole.brand_id == brand_id))
+        .where(StaffUser.id == staff_id)
+    ).first()
+    if row is None or not row[0]:
+        return None
+    return staff_id if row[1] == "SUPER_ADMIN" or (stage is not None and row[2] == stage) else None
 
 
 def _review_state(loan: Loan) -> dict[str, Any]:
@@ -178,8 +195,9 @@ class LoanActivities(DbActivities):
                 change.review_stage if LoanStatus(change.to_status) == LoanStatus.UNDER_REVIEW else None
             )
             if change.reassign:
-                values["assigned_to"] = change.assign_to
-                values["assigned_at"] = datetime.now(UTC) if change.assign_to else None
+                holder = _still_acts(session, change.assign_to, loan.brand_id, change.review_stage)
+                values["assigned_to"] = holder
+                values["assigned_at"] = datetime.now(UTC) if holder else None
             details = change.details or {}
             if "scoreOverride" in details:
                 values["score_override"] = Decimal(str(details["scoreOverride"]))
@@ -221,10 +239,10 @@ class LoanActivities(DbActivities):
                     {"loanId": loan.id, "from": change.from_status, "to": change.to_status},
                     f"{key}:status",
                 )
-            if change.reassign and change.assign_to and change.assign_to != previous:
+            if change.reassign and after["assignedTo"] and after["assignedTo"] != previous:
                 notify(
                     session,
-                    change.assign_to,
+                    after["assignedTo"],
                     loan.brand_id,
                     "NEW_ASSIGNMENT",
                     "Loan assigned to you",

@@ -345,3 +345,25 @@ async def test_two_managers_at_once_one_wins(app, brand, sandbox, db) -> None:  
         assert winner.json()["reviewStage"] == "SANCTION_HEAD"
     finally:
         await driver.close()
+
+
+async def test_send_back_to_someone_who_left_goes_to_the_pool(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _apply(driver, "review")
+        await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+        url = f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}"
+        assert (await _post(driver, f"{url}/forward", "CREDIT_EXECUTIVE")).status_code == 200
+        ce = _staff_id(db, brand["brand_code"], "CREDIT_EXECUTIVE")
+        resp = await driver.api.put(
+            f"/api/v1/partner/brand/{brand['brand_id']}/user/{ce}/update",
+            json={"role": "LOAN_EXECUTIVE"},
+            headers=await driver.staff_headers("ADMIN"),
+        )
+        assert resp.status_code == 200, resp.text
+        resp = await _post(driver, f"{url}/send-back", "SANCTION_MANAGER", {"reasonCode": "CLARIFICATION"})
+        assert resp.status_code == 200 and resp.json()["reviewStage"] == "CREDIT_EXECUTIVE"
+        assert resp.json()["assignedTo"] is None  # not to the former credit executive: to the pool
+        assert loan["id"] in await _queue(driver, brand["brand_id"], "unallocated", "SANCTION_MANAGER")
+    finally:
+        await driver.close()
