@@ -7,6 +7,7 @@ import os
 import shlex
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -49,16 +50,14 @@ def _lower_priority(executable: str, nice: int) -> str:
     nice_bin = shutil.which("nice")
     if nice <= 0 or nice_bin is None or not Path(executable).exists():
         return executable
-    folder = Path(tempfile.gettempdir()) / f"los-chromium-{os.getuid()}"
-    folder.mkdir(exist_ok=True)
-    launcher = folder / f"chromium-nice{nice}"
-    script = f'#!/bin/sh\nexec {shlex.quote(nice_bin)} -n {nice} {shlex.quote(executable)} "$@"\n'
-    if not launcher.exists() or launcher.read_text() != script:
-        tmp = folder / f".{launcher.name}.{os.getpid()}"
-        tmp.write_text(script)
-        tmp.chmod(0o755)
-        tmp.replace(launcher)
+    folder = Path(tempfile.mkdtemp(prefix="los-chromium-"))  # private to this process (mode 0700)
+    launcher = folder / "chromium"
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(nice_bin)} -n {nice} {shlex.quote(executable)} "$@"\n')
+    launcher.chmod(0o700)
     return str(launcher)
+
+
+PAGE_RENDERS = 200  # documents a page prints before it is replaced
 
 
 class PdfRenderer:
@@ -76,6 +75,8 @@ class PdfRenderer:
         # Rendering is CPU-heavy; one at a time per worker keeps it from starving decisions and payments.
         self._renders = asyncio.Semaphore(concurrency)
         self._pages: list[Any] = []  # idle pages, ready for the next document
+        self._launcher: str | None = None
+        self._printed: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
     async def _ensure(self) -> Any:
         async with self._lock:
@@ -84,9 +85,11 @@ class PdfRenderer:
 
                 if self._playwright is None:
                     self._playwright = await async_playwright().start()
-                executable = self.executable or self._playwright.chromium.executable_path
+                if self._launcher is None:
+                    executable = self.executable or self._playwright.chromium.executable_path
+                    self._launcher = _lower_priority(executable, self.nice)
                 self._browser = await self._playwright.chromium.launch(
-                    executable_path=_lower_priority(executable, self.nice), args=CHROMIUM_ARGS, headless=True
+                    executable_path=self._launcher, args=CHROMIUM_ARGS, headless=True
                 )
             return self._browser
 
@@ -100,7 +103,10 @@ class PdfRenderer:
         while self._pages and page is None:
             candidate = self._pages.pop()
             page = candidate if not candidate.is_closed() and candidate.context.browser is browser else None
-        page = page or await browser.new_page()
+        if page is None:
+            page = await browser.new_page()
+            page.on("crash", lambda crashed: self._pages.remove(crashed) if crashed in self._pages else None)
+            self._printed[page] = 0
         try:
             await page.set_content(html, wait_until="load")  # replaces the previous document entirely
             pdf = await page.pdf(
@@ -111,7 +117,12 @@ class PdfRenderer:
         except BaseException:
             await _close_quietly(page)
             raise
-        self._pages.append(page)
+        self._printed[page] = self._printed.get(page, 0) + 1
+        if self._printed[page] < PAGE_RENDERS:
+            self._pages.append(page)
+        else:  # a fresh page now and then: whatever a long-lived renderer accumulates goes with it
+            del self._printed[page]
+            await _close_quietly(page)
         return pdf
 
     async def close(self) -> None:

@@ -238,7 +238,8 @@ class LoanWorkflow:
             verb, action = self.staff_decision
             actor = f"{action.role}:{action.staff_email}"
             if verb == "reject":
-                return await self._end(LoanStatus.REJECTED, action.reason or "rejected by staff", actor)
+                why = " ".join(p for p in (f"[{action.reason_code}]" if action.reason_code else "", action.reason) if p)
+                return await self._end(LoanStatus.REJECTED, why or "rejected by staff", actor)
             await self._move(LoanStatus.SANCTIONED, action.reason or "sanctioned by staff", actor)
 
         agreement = await workflow.execute_activity_method(
@@ -933,7 +934,7 @@ class LoanWorkflow:
         if self.review_v2:
             return self._check_review(ReviewAction.REJECT, action)
         self._validate_sanction(action)
-        if not (action.reason or "").strip():
+        if not (action.reason or action.reason_code or "").strip():
             raise _refuse("ValidationError", "a rejection needs a reason")
 
     @workflow.update

@@ -561,7 +561,8 @@ def list_blocklist(
     if search and search.strip():
         term = search.strip()
         matches: list[ColumnElement[bool]] = [BlocklistEntry.value.ilike(f"%{term}%")]
-        if kyc.verhoeff_validate(term.replace(" ", "")):
+        digits = term.replace(" ", "")
+        if len(digits) == 12 and digits.isdigit() and kyc.verhoeff_validate(digits):  # a whole Aadhaar
             matches.append(BlocklistEntry.value == _blocked_value(request, BlockKind.AADHAAR, term))
         query = query.where(or_(*matches))
     total = session.scalar(select(func.count()).select_from(query.subquery()))

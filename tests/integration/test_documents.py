@@ -493,9 +493,11 @@ async def test_renderer_reuses_its_page_and_each_pdf_holds_only_its_document() -
     process); each PDF must still be exactly its own document, and a page whose render fails is dropped."""
     import re
 
+    from activities import documents
     from activities.documents import PdfRenderer
 
     renderer = PdfRenderer()
+    limit = documents.PAGE_RENDERS
     try:
         long = await renderer.pdf("<html><body>" + "<p style='page-break-after:always'>x</p>" * 5 + "</body></html>")
         page = renderer._pages[-1]
@@ -506,5 +508,14 @@ async def test_renderer_reuses_its_page_and_each_pdf_holds_only_its_document() -
         await page.close()  # a page that died is not handed out again
         again = await renderer.pdf("<html><body><p>after</p></body></html>")
         assert again.startswith(b"%PDF-") and renderer._pages and renderer._pages[0] is not page
+
+        # and a page is replaced after a number of documents
+        documents.PAGE_RENDERS = 2
+        fresh = renderer._pages[0]
+        await renderer.pdf("<html><body><p>second on this page</p></body></html>")
+        assert renderer._pages == [] and fresh.is_closed()
+        await renderer.pdf("<html><body><p>on a new page</p></body></html>")
+        assert renderer._pages and renderer._pages[0] is not fresh
     finally:
+        documents.PAGE_RENDERS = limit
         await renderer.close()
