@@ -367,3 +367,28 @@ async def test_send_back_to_someone_who_left_goes_to_the_pool(app, brand, sandbo
         assert loan["id"] in await _queue(driver, brand["brand_id"], "unallocated", "SANCTION_MANAGER")
     finally:
         await driver.close()
+
+
+async def test_who_sanctioned_cannot_release_the_money(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """Maker-checker across the loan: a super admin who took part in the review cannot also approve the
+    disbursal; loan ops (another person) can."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _apply(driver, "review")
+        await _status(driver, headers, loan["id"], "UNDER_REVIEW")
+        url = f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}"
+        assert (await _post(driver, f"{url}/forward", "SUPER_ADMIN", {"reason": "verified"})).status_code == 200
+        assert (await _post(driver, f"{url}/approve", "SANCTION_MANAGER")).status_code == 200
+        assert (await _post(driver, f"{url}/sanction", "SANCTION_HEAD")).status_code == 200
+        pending = await _status(driver, headers, loan["id"], "AGREEMENT_PENDING")
+        signing_url = pending["agreement"]["signingUrl"]
+        (await driver.sandbox.post(signing_url)).raise_for_status()
+        await _status(driver, headers, loan["id"], "AGREEMENT_SIGNED")
+        events = await _history_events(app.client, loan["workflowId"])
+        resp = await _post(driver, f"{url}/approve-disbursal", "SUPER_ADMIN")
+        assert resp.status_code == 403 and "maker-checker" in resp.json()["message"]
+        assert await _history_events(app.client, loan["workflowId"]) == events
+        resp = await _post(driver, f"{url}/approve-disbursal", "LOAN_EXECUTIVE")
+        assert resp.status_code == 200, resp.text
+    finally:
+        await driver.close()
