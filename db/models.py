@@ -392,7 +392,10 @@ class BankAccount(Base):
     __tablename__ = "bank_accounts"
     id: Mapped[str] = pk()
     customer_id: Mapped[str] = fk("customers.id", index=True)
-    account_number: Mapped[str] = mapped_column(String(20))
+    # The number is kept encrypted (los.crypto.seal), found by its keyed fingerprint, shown by its last 4.
+    account_sealed: Mapped[str] = mapped_column(Text)
+    account_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    account_last4: Mapped[str] = mapped_column(String(4))
     ifsc: Mapped[str] = mapped_column(String(11))
     bank_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     beneficiary_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -401,7 +404,7 @@ class BankAccount(Base):
     provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("customer_id", "account_number", "ifsc"),)
+    __table_args__ = (UniqueConstraint("customer_id", "account_fingerprint", "ifsc"),)
 
 
 class BsaReport(Base):

@@ -1,13 +1,17 @@
-"""Field encryption for the few secrets the system must keep readable (a bank statement's PDF password).
+"""Field encryption for the secrets the system must keep readable (bank account numbers, a bank statement's
+PDF password), and keyed fingerprints to find or deduplicate them without decrypting.
 
 Fernet (AES-128-CBC + HMAC-SHA256, from the ``cryptography`` package) under a key derived from the
 deployment's secret key material; the stored token reveals nothing and any tampering fails to decrypt.
+A fingerprint is an HMAC-SHA256 under the same material: equal values give equal fingerprints, and
+without the key nobody can test a guess against one.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -15,6 +19,15 @@ from cryptography.fernet import Fernet, InvalidToken
 def _cipher(key_material: bytes, purpose: str) -> Fernet:
     key = hashlib.sha256(purpose.encode() + b":" + key_material).digest()
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def key_material(secret: str) -> bytes:
+    """The bytes every sealed field and fingerprint is keyed with, from the deployment secret."""
+    return hashlib.sha256(("aadhaar:" + secret).encode()).digest()
+
+
+def fingerprint(key_material: bytes, purpose: str, value: str) -> str:
+    return hmac.new(key_material, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def seal(key_material: bytes, purpose: str, plaintext: str) -> str:

@@ -189,20 +189,37 @@ async def verify_uan(body: UanIn, me: Me, session: Db, client: Engine) -> dict:
     return {"employmentId": row.id, "uan": row.uan, "status": "VERIFICATION_REQUESTED" if loan else "SAVED"}
 
 
+def _masked(account: BankAccount) -> str:
+    return "XXXXXXXX" + account.account_last4
+
+
 @router.post("/bank/add-account", status_code=201)
-async def add_bank_account(body: BankAccountIn, me: Me, session: Db) -> dict:
+async def add_bank_account(request: Request, body: BankAccountIn, me: Me, session: Db) -> dict:
+    """A bank account for disbursal and penny drop. The number is stored encrypted and shown masked."""
+    from activities.kyc import BANK_ACCOUNT, aadhaar_key
+    from los.crypto import fingerprint, seal
+
     number = kyc_rules.validate_account_number(body.account_number)
     ifsc = kyc_rules.validate_ifsc(body.ifsc)
+    key = aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value())
+    mark = fingerprint(key, BANK_ACCOUNT, number)
     existing = session.scalars(select(BankAccount).where(BankAccount.customer_id == me.id)).all()
-    if any(a.account_number == number and a.ifsc == ifsc for a in existing):
+    if any(a.account_fingerprint == mark and a.ifsc == ifsc for a in existing):
         raise ValidationError("this account is already added", field="accountNumber")
-    row = BankAccount(customer_id=me.id, account_number=number, ifsc=ifsc, is_primary=not existing)
+    row = BankAccount(
+        customer_id=me.id,
+        account_sealed=seal(key, BANK_ACCOUNT, number),
+        account_fingerprint=mark,
+        account_last4=number[-4:],
+        ifsc=ifsc,
+        is_primary=not existing,
+    )
     session.add(row)
     session.flush()
     return {
         "accountId": row.id,
         "ifsc": ifsc,
-        "accountNumberMasked": "X" * (len(number) - 4) + number[-4:],
+        "accountNumberMasked": _masked(row),
         "isPrimary": row.is_primary,
         "pennyDropStatus": row.penny_drop_status,
     }
@@ -237,7 +254,7 @@ def bank_accounts(me: Me, session: Db) -> list[dict]:
             "accountId": r.id,
             "ifsc": r.ifsc,
             "bankName": r.bank_name,
-            "accountNumberMasked": "X" * (len(r.account_number) - 4) + r.account_number[-4:],
+            "accountNumberMasked": _masked(r),
             "beneficiaryName": r.beneficiary_name,
             "nameMatchScore": str(r.name_match_score) if r.name_match_score is not None else None,
             "pennyDropStatus": r.penny_drop_status,
