@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.documents import PdfRenderer
-from activities.kyc import KycActivities, aadhaar_key
+from activities.kyc import KycActivities
 from activities.loan import LoanActivities
 from activities.storage import build_storage
 from db.session import Database
@@ -53,7 +53,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             http,
             build_storage(settings),
             settings.api_url,
-            aadhaar_key(settings.jwt_secret.get_secret_value()),
+            settings.field_key(),
         )
         worker = Worker(
             client,

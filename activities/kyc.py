@@ -55,7 +55,7 @@ from db.session import Database
 from domain import assignment, bre, evaluation
 from domain import kyc as kyc_rules
 from domain.errors import LosError
-from los.crypto import key_material, unseal
+from los.crypto import unseal
 from workflows.contracts import DecisionRequest, DecisionResult, KycStepRequest, KycStepResult
 
 T = TypeVar("T")
@@ -1017,7 +1017,3 @@ def digilocker_state(loan_id: str, secret: bytes) -> str:
 STATEMENT_PASSWORD = "statement-password"  # the los.crypto purpose of a statement's sealed password
 BANK_ACCOUNT = "bank-account"  # the los.crypto purpose of a sealed bank account number
 STATEMENT_PASSWORD_CODES = frozenset({"STATEMENT_PASSWORD_REQUIRED", "STATEMENT_PASSWORD_INCORRECT"})
-
-
-def aadhaar_key(secret: str) -> bytes:
-    return key_material(secret)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # Signs local-storage file links; defaults to (a key derived from) jwt_secret.
     storage_url_secret: SecretStr | None = None
     jwt_secret: SecretStr = SecretStr(DEV_SECRET)
+    # Keys the encrypted fields (bank account numbers, statement passwords) and the keyed hashes (Aadhaar,
+    # account fingerprints); defaults to jwt_secret. Set it on its own so the JWT secret can be rotated
+    # without losing what was sealed; it must never change afterwards (sealed data would be unreadable).
+    field_secret: SecretStr | None = None
     access_token_minutes: int = 60
     # Staff sign-in: this many wrong passwords in a row lock the account for staff_lockout_minutes.
     staff_max_failed_logins: int = Field(default=5, ge=1)
@@ -56,6 +60,12 @@ class Settings(BaseSettings):
     # ...and this many failed sign-ins from one address within staff_lockout_minutes throttle that address.
     staff_max_failed_logins_per_ip: int = Field(default=100, ge=1)
     chromium_path: str | None = None
+
+    def field_key(self) -> bytes:
+        """The key material of sealed fields and keyed hashes (see los.crypto)."""
+        from los.crypto import key_material
+
+        return key_material((self.field_secret or self.jwt_secret).get_secret_value())
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

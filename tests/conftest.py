@@ -200,7 +200,7 @@ async def running_app(
 ) -> AsyncIterator[App]:
     from temporalio.worker import Worker
 
-    from activities.kyc import KycActivities, aadhaar_key
+    from activities.kyc import KycActivities
     from activities.loan import LoanActivities
     from activities.storage import LocalStorage
     from api.app import create_app
@@ -214,9 +214,7 @@ async def running_app(
     )
     async with httpx.AsyncClient(timeout=30) as http:
         activities = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url)
-        kyc = KycActivities(
-            db, http, LocalStorage(storage_dir), settings.api_url, aadhaar_key(settings.jwt_secret.get_secret_value())
-        )
+        kyc = KycActivities(db, http, LocalStorage(storage_dir), settings.api_url, settings.field_key())
         with ThreadedServer(create_app(settings), port=port) as api:
             async with Worker(
                 env.client, task_queue=queue, workflows=[LoanWorkflow], activities=activities.all() + kyc.all()

@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.kyc import aadhaar_key
 from activities.providers import VENDORS
 from api.access import Allow, audit
 from api.brand_config import (
@@ -534,7 +533,7 @@ def _blocked_value(request: Request, kind: BlockKind, value: str) -> str:
         if kind is BlockKind.PHONE:
             return rules.normalise_phone(value)
         if kind is BlockKind.AADHAAR:
-            return kyc.aadhaar_hash(value, aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value()))
+            return kyc.aadhaar_hash(value, request.app.state.settings.field_key())
     except ValidationError as exc:
         raise ValidationError(exc.message, field="value") from exc
     return value.strip()

@@ -306,10 +306,10 @@ async def store_upload(
 
 def seal_statement_password(request: Request, password: str) -> str:
     """Kept encrypted for the statement analysis; never shown back."""
-    from activities.kyc import STATEMENT_PASSWORD, aadhaar_key
+    from activities.kyc import STATEMENT_PASSWORD
     from los.crypto import seal
 
-    return seal(aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value()), STATEMENT_PASSWORD, password)
+    return seal(request.app.state.settings.field_key(), STATEMENT_PASSWORD, password)
 
 
 def _forget(store, key: str) -> None:  # noqa: ANN001

@@ -196,12 +196,12 @@ def _masked(account: BankAccount) -> str:
 @router.post("/bank/add-account", status_code=201)
 async def add_bank_account(request: Request, body: BankAccountIn, me: Me, session: Db) -> dict:
     """A bank account for disbursal and penny drop. The number is stored encrypted and shown masked."""
-    from activities.kyc import BANK_ACCOUNT, aadhaar_key
+    from activities.kyc import BANK_ACCOUNT
     from los.crypto import fingerprint, seal
 
     number = kyc_rules.validate_account_number(body.account_number)
     ifsc = kyc_rules.validate_ifsc(body.ifsc)
-    key = aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value())
+    key = request.app.state.settings.field_key()
     mark = fingerprint(key, BANK_ACCOUNT, number)
     existing = session.scalars(select(BankAccount).where(BankAccount.customer_id == me.id)).all()
     if any(a.account_fingerprint == mark and a.ifsc == ifsc for a in existing):
@@ -305,10 +305,10 @@ async def digilocker_callback(
     ``state`` carries the loan id and a MAC, so a forged callback is refused."""
     import hmac
 
-    from activities.kyc import aadhaar_key, digilocker_state
+    from activities.kyc import digilocker_state
 
     loan_id = state.split(".", 1)[0]
-    expected = digilocker_state(loan_id, aadhaar_key(request.app.state.settings.jwt_secret.get_secret_value()))
+    expected = digilocker_state(loan_id, request.app.state.settings.field_key())
     if not hmac.compare_digest(expected, state):
         raise ValidationError("unknown or tampered state", field="state")
     if error or not code:

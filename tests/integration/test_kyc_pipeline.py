@@ -89,9 +89,9 @@ async def test_full_kyc_pipeline_auto_sanction(app, kyc_brand, sandbox, db) -> N
         assert account.penny_drop_status == "VERIFIED" and account.name_match_score >= 80
         # the number is kept encrypted: the penny drop above could only have read it by decrypting
         from activities.kyc import BANK_ACCOUNT
-        from los.crypto import key_material, unseal
+        from los.crypto import unseal
 
-        number = unseal(key_material(app.settings.jwt_secret.get_secret_value()), BANK_ACCOUNT, account.account_sealed)
+        number = unseal(app.settings.field_key(), BANK_ACCOUNT, account.account_sealed)
         assert number and number.endswith(account.account_last4) and number not in account.account_sealed
         assert s.scalars(select(Employment).where(Employment.customer_id == customer.id)).one().verified
         assert s.scalars(select(BsaReport).where(BsaReport.loan_id == loan.id)).one().summary["avg_salary"] > 0

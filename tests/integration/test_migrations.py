@@ -36,7 +36,7 @@ def test_upgrade_downgrade_upgrade(pg_server_url: str) -> None:
 
 def test_bank_account_numbers_are_sealed_in_place(pg_server_url: str) -> None:
     """0007 converts clear account numbers already stored into sealed ones (and back on downgrade)."""
-    from los.crypto import fingerprint, key_material, unseal
+    from los.crypto import fingerprint, unseal
     from los.settings import get_settings
 
     name = f"los_mig_{uuid.uuid4().hex[:8]}"
@@ -69,7 +69,7 @@ def test_bank_account_numbers_are_sealed_in_place(pg_server_url: str) -> None:
                 {"a": ids["account"], "c": ids["customer"]},
             )
         upgrade(url)
-        key = key_material(get_settings().jwt_secret.get_secret_value())
+        key = get_settings().field_key()
         with engine.connect() as conn:
             sealed, mark, last4 = conn.execute(
                 text("SELECT account_sealed, account_fingerprint, account_last4 FROM bank_accounts")

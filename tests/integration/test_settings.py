@@ -13,7 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from activities.kyc import aadhaar_key
 from activities.providers import ProviderConfig
 from db.models import (
     AuditLog,
@@ -391,7 +390,7 @@ async def test_blocklist_and_the_bre(app, brand, other_brand, sandbox, db) -> No
         assert blocked["value"] == pan
         aadhaar = demo_aadhaar()
         hashed = await api.ok("POST", "/blocklist", json={"kind": "AADHAAR", "value": aadhaar})
-        key = aadhaar_key(app.settings.jwt_secret.get_secret_value())
+        key = app.settings.field_key()
         assert hashed["value"] == kyc.aadhaar_hash(aadhaar, key) and aadhaar not in json.dumps(hashed)
         phone = await api.ok("POST", "/blocklist", json={"kind": "PHONE", "value": "+919876543210"})
         assert phone["value"] == "9876543210"

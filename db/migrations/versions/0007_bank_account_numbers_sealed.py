@@ -2,7 +2,7 @@
 
 Account numbers move from clear text to an encrypted token (los.crypto.seal), a keyed fingerprint (to find and
 deduplicate them) and the last 4 digits (to show them). Existing rows are converted with the deployment's
-secret (LOS_JWT_SECRET), the same key the API and the worker use.
+field secret (LOS_FIELD_SECRET, else LOS_JWT_SECRET), the same key the API and the worker use.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,10 +21,9 @@ PURPOSE = "bank-account"  # activities.kyc.BANK_ACCOUNT
 
 
 def _key() -> bytes:
-    from los.crypto import key_material
     from los.settings import get_settings
 
-    return key_material(get_settings().jwt_secret.get_secret_value())
+    return get_settings().field_key()
 
 
 def upgrade() -> None:
