@@ -9,7 +9,7 @@ Every brand-scoped staff route declares what it needs as its principal's type::
 to the brand in the path (an unknown brand, an inactive one or another brand's id is 404: ids are not
 confirmed to outsiders), that the staff account is still active, and that the role held *in that brand*
 grants one of the permissions (else 403). The returned principal carries the path's brand and that role.
-``Allow.of(route)`` tells which permissions a route declared, so a test can prove every route has a guard.
+``guards_of(route)`` tells which guards (and permissions) a route declared, so a test can prove every route has a guard.
 
 ``audit(...)`` records a change in the same transaction as the change itself.
 """
@@ -17,6 +17,7 @@ grants one of the permissions (else 403). The returned principal carries the pat
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ def api_key_hash(raw: str) -> str:
 
 
 class _Guard:
-    """``Depends(_Guard(...))`` with the permissions readable afterwards (see ``Allow.of``)."""
+    """``Depends(_Guard(...))`` with the permissions readable afterwards (see ``guards_of``)."""
 
     def __init__(self, permissions: tuple[Permission, ...], *, brand_scoped: bool, api_key: bool):
         self.permissions = permissions
@@ -260,11 +261,7 @@ def not_audited(request: Request) -> None:
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    import json
-
-    return json.loads(json.dumps(value, default=str))
+    return None if value is None else json.loads(json.dumps(value, default=str))
 
 
 __all__ = ["Allow", "AllowPlatformAdmin", "AllowSelf", "api_key_hash", "audit", "guards_of", "not_audited"]

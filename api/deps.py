@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import Request
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
@@ -45,6 +47,14 @@ async def temporal(request: Request) -> Client:
 
 
 MAX_PAGE = 10_000  # list pages: beyond this an OFFSET means nothing to a person and could overflow
+
+
+def page_of(session: Session, query: Select, page: int, limit: int, *order: Any) -> tuple[list[Any], int]:
+    """One page of ``query`` (in ``order``, if given) as rows, and the total number of rows."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if order:
+        query = query.order_by(*order)
+    return list(session.execute(query.offset((page - 1) * limit).limit(limit)).all()), total
 
 
 def is_uuid(value: str) -> bool:

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.access import AllowPlatformAdmin, audit
-from api.deps import MAX_PAGE, db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.partner.auth import end_sign_ins
 from api.partner.routes import release_held_loans
-from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, page_of, staff_view
+from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, staff_view
 from api.security import Principal, hash_password
 from db.models import Brand, StaffBrandRole, StaffUser
 from domain.access import Role

@@ -16,11 +16,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.access import Allow, api_key_hash, audit
-from api.deps import MAX_PAGE, db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.security import Principal
 from db.models import BrandApiKey, StaffActivitySession, StaffLoginLog, StaffUser, new_id
 from domain.access import Permission as P
@@ -168,11 +168,6 @@ def _members(brand_id: str) -> Select:
     return select(StaffUser.id).where(StaffUser.brand_id == brand_id)
 
 
-def _page(session: Session, query: Select, f: Paging) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return list(session.execute(query.offset((f.page - 1) * f.limit).limit(f.limit)).all()), total
-
-
 @router.get("/reports/login-logs")
 def login_logs(brand_id: str, staff: Auditor, session: Db, f: Annotated[LoginLogFilters, Query()]) -> dict:
     """Sign-in attempts of the brand's staff, newest first."""
@@ -190,7 +185,7 @@ def login_logs(brand_id: str, staff: Auditor, session: Db, f: Annotated[LoginLog
         query = query.where(StaffLoginLog.created_at >= start)
     if end:
         query = query.where(StaffLoginLog.created_at <= end)
-    rows, total = _page(session, query.order_by(StaffLoginLog.created_at.desc(), StaffLoginLog.id), f)
+    rows, total = page_of(session, query, f.page, f.limit, StaffLoginLog.created_at.desc(), StaffLoginLog.id)
     items = [
         {
             "id": log.id,
@@ -223,7 +218,8 @@ def activity_sessions(brand_id: str, staff: Auditor, session: Db, f: Annotated[S
     if f.active is not None:
         open_ = StaffActivitySession.logout_at.is_(None)
         query = query.where(open_ if f.active else ~open_)
-    rows, total = _page(session, query.order_by(StaffActivitySession.login_at.desc(), StaffActivitySession.id), f)
+    order = (StaffActivitySession.login_at.desc(), StaffActivitySession.id)
+    rows, total = page_of(session, query, f.page, f.limit, *order)
     items = [
         {
             "id": s.id,

@@ -15,13 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, false, func, or_, select, update
+from sqlalchemy import Select, false, or_, select, update
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from activities.notify import notify
 from api.access import Allow, audit
-from api.deps import MAX_PAGE, db_session, is_uuid, temporal
+from api.deps import MAX_PAGE, db_session, is_uuid, page_of, temporal
 from api.products import preview_for
 from api.security import Principal
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
@@ -112,10 +112,9 @@ def _page(
         Sort.AMOUNT_DESC: (Loan.amount.desc(), Loan.id),
         Sort.AMOUNT_ASC: (Loan.amount.asc(), Loan.id),
     }[sort]
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    loans = session.scalars(query.order_by(*order).offset((page - 1) * limit).limit(limit)).all()
+    rows, total = page_of(session, query, page, limit, *order)
     return json_response(
-        {"items": [staff_loan_summary(loan) for loan in loans], "page": page, "limit": limit, "total": total}
+        {"items": [staff_loan_summary(loan) for (loan,) in rows], "page": page, "limit": limit, "total": total}
     )
 
 
@@ -169,42 +168,40 @@ def list_loans(brand_id: str, staff: Viewer, session: Db, filters: Annotated[Loa
     return _filtered(session, query, staff, filters)
 
 
+# The three review-stage queues: (stage, the permission that opens it, what it holds).
 QUEUE_STAGES = {
-    "credit-executive": (ReviewStage.CREDIT_EXECUTIVE, P.QUEUE_CREDIT_EXECUTIVE),
-    "sanction-manager": (ReviewStage.SANCTION_MANAGER, P.QUEUE_SANCTION_MANAGER),
-    "sanction-head": (ReviewStage.SANCTION_HEAD, P.QUEUE_SANCTION_HEAD),
+    "credit-executive": (
+        ReviewStage.CREDIT_EXECUTIVE,
+        P.QUEUE_CREDIT_EXECUTIVE,
+        "Loans under review waiting for a credit executive (new, or sent back).",
+    ),
+    "sanction-manager": (
+        ReviewStage.SANCTION_MANAGER,
+        P.QUEUE_SANCTION_MANAGER,
+        "Loans a credit executive forwarded, waiting for a sanction manager.",
+    ),
+    "sanction-head": (
+        ReviewStage.SANCTION_HEAD,
+        P.QUEUE_SANCTION_HEAD,
+        "Loans a sanction manager approved, waiting for the sanction head's final approval.",
+    ),
 }
 
 
-def _stage_queue(stage: ReviewStage) -> Select:
-    return select(Loan).where(Loan.status == LoanStatus.UNDER_REVIEW.value, Loan.review_stage == stage.value)
+def _stage_queue_route(name: str, stage: ReviewStage, permission: P, doc: str) -> None:
+    def queue(brand_id: str, session: Db, filters: Filters, staff: Principal = Allow(permission)) -> Response:
+        query = select(Loan).where(
+            Loan.brand_id == brand_id, Loan.status == LoanStatus.UNDER_REVIEW.value, Loan.review_stage == stage.value
+        )
+        return _filtered(session, query, staff, filters)
+
+    queue.__doc__ = doc
+    queue.__name__ = f"{name.replace('-', '_')}_queue"
+    router.add_api_route(f"/brand/{{brand_id}}/queues/{name}", queue, methods=["GET"], name=queue.__name__)
 
 
-@router.get("/brand/{brand_id}/queues/credit-executive")
-def credit_executive_queue(
-    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_CREDIT_EXECUTIVE)], session: Db, filters: Filters
-) -> Response:
-    """Loans under review waiting for a credit executive (new, or sent back)."""
-    query = _stage_queue(ReviewStage.CREDIT_EXECUTIVE).where(Loan.brand_id == brand_id)
-    return _filtered(session, query, staff, filters)
-
-
-@router.get("/brand/{brand_id}/queues/sanction-manager")
-def sanction_manager_queue(
-    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_SANCTION_MANAGER)], session: Db, filters: Filters
-) -> Response:
-    """Loans a credit executive forwarded, waiting for a sanction manager."""
-    query = _stage_queue(ReviewStage.SANCTION_MANAGER).where(Loan.brand_id == brand_id)
-    return _filtered(session, query, staff, filters)
-
-
-@router.get("/brand/{brand_id}/queues/sanction-head")
-def sanction_head_queue(
-    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_SANCTION_HEAD)], session: Db, filters: Filters
-) -> Response:
-    """Loans a sanction manager approved, waiting for the sanction head's final approval."""
-    query = _stage_queue(ReviewStage.SANCTION_HEAD).where(Loan.brand_id == brand_id)
-    return _filtered(session, query, staff, filters)
+for _name, (_stage, _permission, _doc) in QUEUE_STAGES.items():
+    _stage_queue_route(_name, _stage, _permission, _doc)
 
 
 OPS_STATUSES = (LoanStatus.AGREEMENT_SIGNED.value, LoanStatus.DISBURSAL_PENDING.value)

@@ -32,7 +32,7 @@ from api.brand_config import (
     providers_view,
     update_brand,
 )
-from api.deps import MAX_PAGE, db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.products import preview_for
 from api.security import Principal
 from db.models import (
@@ -564,11 +564,8 @@ def list_blocklist(
         if len(digits) == 12 and digits.isdigit() and kyc.verhoeff_validate(digits):  # a whole Aadhaar
             matches.append(BlocklistEntry.value == _blocked_value(request, BlockKind.AADHAAR, term))
         query = query.where(or_(*matches))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(BlocklistEntry.created_at.desc(), BlocklistEntry.id).offset((page - 1) * limit).limit(limit)
-    )
-    return {"items": [_block_view(e) for e in rows], "page": page, "limit": limit, "total": total}
+    rows, total = page_of(session, query, page, limit, BlocklistEntry.created_at.desc(), BlocklistEntry.id)
+    return {"items": [_block_view(e) for (e,) in rows], "page": page, "limit": limit, "total": total}
 
 
 @router.post("/blocklist", status_code=201)

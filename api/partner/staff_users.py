@@ -15,13 +15,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities.notify import notify
 from api.access import Allow, audit
-from api.deps import MAX_PAGE, db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.partner.auth import end_sign_ins
 from api.partner.routes import check_allocatable, release_held_loans
 from api.security import Principal, hash_password
@@ -64,12 +64,6 @@ def staff_view(user: StaffUser, role: str | None) -> dict[str, Any]:
         "lastLoginAt": user.last_login_at.isoformat() if user.last_login_at else None,
         "createdAt": user.created_at.isoformat() if user.created_at else None,
     }
-
-
-def page_of(session: Session, query: Select, page: int, limit: int, *order: Any) -> tuple[list[Any], int]:
-    """One page of ``query`` in ``order``, and the total number of rows."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return list(session.execute(query.order_by(*order).offset((page - 1) * limit).limit(limit)).all()), total
 
 
 def _grantable(role: Role) -> str:

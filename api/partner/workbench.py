@@ -20,11 +20,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.access import Allow, audit, not_audited
-from api.deps import MAX_PAGE, db_session, is_uuid
+from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.security import Principal
 from db.models import Brand, CamRecord, Loan, LoanComment, StaffNotification, StaffUser
 from domain import cam
@@ -50,11 +50,6 @@ def _loan(session: Session, brand_id: str, loan_id: str, *, lock: bool = False) 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _page_of(session: Session, query: Select, page: int, limit: int) -> tuple[list[Any], int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return list(session.execute(query.offset((page - 1) * limit).limit(limit)).all()), total
 
 
 # ------------------------------------------------------------------------------------------- CAM
@@ -240,7 +235,7 @@ def list_cams(
             if not is_uuid(value):
                 raise ValidationError("not an id", field=name)
             query = query.where(column == value)
-    rows, total = _page_of(session, query.order_by(CamRecord.updated_at.desc(), CamRecord.id), f.page, f.limit)
+    rows, total = page_of(session, query.order_by(CamRecord.updated_at.desc(), CamRecord.id), f.page, f.limit)
     return {"items": [_cam_view(r) for (r,) in rows], "page": f.page, "limit": f.limit, "total": total}
 
 
@@ -362,7 +357,7 @@ def list_notifications(brand_id: str, staff: AnyStaff, session: Db, f: Annotated
     query = select(StaffNotification).where(*mine)
     if f.unread:
         query = query.where(StaffNotification.is_read.is_(False))
-    rows, total = _page_of(
+    rows, total = page_of(
         session, query.order_by(StaffNotification.created_at.desc(), StaffNotification.id), f.page, f.limit
     )
     unread = session.scalar(
