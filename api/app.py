@@ -16,6 +16,7 @@ from api import errors
 from api.admin.routes import router as admin_router
 from api.admin.users import router as admin_users_router
 from api.audit_middleware import AuditSafetyNet
+from api.codec import router as codec_router
 from api.deps import TemporalHolder
 from api.files import router as files_router
 from api.partner.api_keys import router as partner_api_keys_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)
     app.include_router(files_router)
+    app.include_router(codec_router)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:

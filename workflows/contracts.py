@@ -355,7 +355,13 @@ class OverdueRecord:
 # --- customer input during the KYC phase ------------------------------------------------------------
 @dataclass
 class AadhaarInitiate:
-    aadhaar_number: str
+    """The customer's Aadhaar for e-KYC. Only ``aadhaar_sealed`` (the number sealed with the field key,
+    ``los.crypto.seal``, purpose ``aadhaar``) and the masked form reach workflow history; ``aadhaar_number``
+    is kept empty and exists only so histories recorded before it was sealed still decode."""
+
+    aadhaar_number: str = ""
+    aadhaar_sealed: str | None = None
+    aadhaar_masked: str | None = None
 
 
 @dataclass
@@ -378,8 +384,9 @@ class KycStepRequest:
     step: str
     idempotency_key: str
     ref_id: str | None = None
-    aadhaar_number: str | None = None
+    aadhaar_number: str | None = None  # histories before sealing only; new requests carry aadhaar_sealed
     reference: str | None = None  # provider reference from the OTP initiation
+    aadhaar_sealed: str | None = None
     otp: str | None = None
 
 

@@ -438,7 +438,8 @@ class LoanWorkflow:
                 self.inp.brand_id,
                 "AADHAAR",
                 f"loan-{self.inp.loan_id}:aadhaar:initiate:{workflow.uuid4()}",
-                aadhaar_number=req.aadhaar_number,
+                aadhaar_number=req.aadhaar_number or None,
+                aadhaar_sealed=req.aadhaar_sealed,
             ),
             start_to_close_timeout=PROVIDER_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
@@ -455,7 +456,7 @@ class LoanWorkflow:
             raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
         if self.status != LoanStatus.APPLIED:
             raise _refuse("Conflict", f"loan is {self.status}")
-        if not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
+        if not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
             raise _refuse("ValidationError", "Aadhaar must be 12 digits")
 
     @workflow.update
