@@ -96,6 +96,9 @@ class StaffAction:
     reason_code: str | None = None  # from the brand's status reasons (reject, send back)
     score_override: str | None = None  # Decimal as text, 0-100 (credit executive, on forward)
     conditions: str | None = None  # sanction manager's conditions of approval
+    # The caller waits a bounded time for the answer; an update that reaches the workflow after this instant
+    # (no worker was running) is refused by the validator, so it is never applied silently later.
+    expires_at: datetime | None = None
 
 
 @dataclass
@@ -362,11 +365,13 @@ class AadhaarInitiate:
     aadhaar_number: str = ""
     aadhaar_sealed: str | None = None
     aadhaar_masked: str | None = None
+    expires_at: datetime | None = None  # as StaffAction.expires_at
 
 
 @dataclass
 class AadhaarOtp:
     otp: str
+    expires_at: datetime | None = None  # as StaffAction.expires_at
 
 
 @dataclass

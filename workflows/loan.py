@@ -91,6 +91,13 @@ def _refuse(kind: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+def _check_fresh(expires_at: datetime | None) -> None:
+    """Refuse a request that reached the workflow after its caller stopped waiting (e.g. no worker ran):
+    the caller was told it was not applied, so applying it now would be a silent later success."""
+    if expires_at is not None and workflow.now() > expires_at:
+        raise _refuse("Expired", "this request reached the loan after its caller stopped waiting; send it again")
+
+
 def _score_ok(text: str) -> bool:
     try:
         score = Decimal(text)
@@ -452,6 +459,7 @@ class LoanWorkflow:
 
     @aadhaar_initiate.validator
     def _validate_aadhaar_initiate(self, req: AadhaarInitiate) -> None:
+        _check_fresh(req.expires_at)
         if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") == "PASSED":
             raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
         if self.status != LoanStatus.APPLIED:
@@ -483,6 +491,7 @@ class LoanWorkflow:
 
     @aadhaar_submit.validator
     def _validate_aadhaar_submit(self, req: AadhaarOtp) -> None:
+        _check_fresh(req.expires_at)
         if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") == "PASSED":
             raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
         if not (len(req.otp) == 6 and req.otp.isdigit()):
@@ -814,6 +823,7 @@ class LoanWorkflow:
         )
 
     def _check_staff(self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus]) -> None:
+        _check_fresh(action.expires_at)
         if action.brand_id != self.inp.brand_id:
             raise _refuse("NotFound", "loan not found")
         if action.role not in roles:
@@ -827,6 +837,7 @@ class LoanWorkflow:
     # validator refuses (nothing written, nothing in history) a wrong brand (404), a wrong role (403), the
     # same person acting at a second stage (403, maker-checker) or a wrong stage/state (409).
     def _check_review(self, verb: ReviewAction, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)
         if action.brand_id != self.inp.brand_id:
             raise _refuse("NotFound", "loan not found")
         if action.role not in REVIEW_ACTION_ROLES[verb]:
