@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = "default"
     task_queue: str = "loans"
-    temporal_ui_url: str = "http://localhost:8233"
+    # The Temporal UI as people open it. Unset: the embedded dev server's (temporal_ui_port), or none at all
+    # when temporal_address points at an external server whose UI only the operator knows.
+    temporal_ui_url: str | None = None
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -94,6 +96,20 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui(self) -> str | None:
+        """The Temporal UI's base URL (no trailing slash), or None when it is not known."""
+        if self.temporal_ui_url:
+            return self.temporal_ui_url.rstrip("/")
+        if self.temporal_address:
+            return None
+        return f"http://localhost:{self.temporal_ui_port}"
+
+    def workflow_url(self, workflow_id: str) -> str | None:
+        """A workflow's page in the Temporal UI, or None when the UI is not known."""
+        ui = self.temporal_ui
+        return f"{ui}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}" if ui else None
 
     @property
     def sqlalchemy_url(self) -> str:
