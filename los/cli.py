@@ -10,12 +10,43 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 
 def _settings():  # imported lazily so `los --help` is instant
     from los.settings import get_settings
 
     return get_settings()
+
+
+def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings, imported lazily
+    """What `los up` prints once everything is up: where each part is, and the demo logins."""
+    api = settings.api_url
+    ui = settings.temporal_ui
+    temporal = (
+        f"  Temporal UI    {ui}       (gRPC {info['temporal']})"
+        if ui
+        else f"  Temporal       {info['temporal']}       (set LOS_TEMPORAL_UI_URL to show its UI here)"
+    )
+    seed = info["seed"]
+    lines = [
+        "",
+        f"  API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)",
+        temporal,
+        f"  Sandbox        {settings.sandbox_base_url}       (sent SMS: {settings.sandbox_base_url}/gupshup/messages)",
+        f"  PostgreSQL     {info['database']}",
+        f"  Logs           {logs}",
+        "",
+        f"  Demo brand '{seed['brand_code']}' id {seed['brand_id']}; staff logins "
+        f"(password '{seed['staff'][0]['password']}'):",
+    ]
+    lines += [f"    {user['role']:<22} {user['email']}" for user in seed["staff"]]
+    lines += [
+        "",
+        "  Try: los demo --loans 3        A process that exits is restarted; Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -37,26 +68,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     except BaseException:
         stack.stop()
         raise
-    seed = info["seed"]
-    api = settings.api_url
-    print(f"""
-  API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)
-  Temporal UI    {settings.temporal_ui_url}       (gRPC {info["temporal"]})
-  Sandbox        {settings.sandbox_base_url}       (sent SMS: {settings.sandbox_base_url}/gupshup/messages)
-  PostgreSQL     {info["database"]}
-  Logs           {stack.home / "logs"}
-
-  Demo brand '{seed["brand_code"]}' id {seed["brand_id"]}; staff logins (password '{seed["staff"][0]["password"]}'):""")
-    for user in seed["staff"]:
-        print(f"    {user['role']:<22} {user['email']}")
-    print("\n  Try: los demo --loans 3        Ctrl-C stops everything.\n", flush=True)
+    print(banner(settings, info, stack.home / "logs"), flush=True)
     try:
+        # Only Ctrl-C or SIGTERM ends `los up`; a child that exits is started again (see los.supervisor).
         while not stopping:
-            dead = stack.dead_child()
-            if dead:
-                print(f"error: {dead}", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+            stack.supervise()
+            time.sleep(0.25)
     finally:
         print("Stopping ...", flush=True)
         stack.stop()
@@ -133,7 +150,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from los.demo import run_demo
+    from los.demo import run_demo, text_report
 
     settings = _settings()
     api = args.api or settings.api_url
@@ -147,14 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    ui = settings.temporal_ui_url.rstrip("/")
-    for j in journeys:
-        print(f"\nLoan {j.loan_id}  ({j.status}, {j.seconds:.1f}s, phone {j.phone}, PAN {j.pan})")
-        print(f"  Temporal UI: {ui}/namespaces/{settings.temporal_namespace}/workflows/{j.workflow_id}")
-        for h in j.history:
-            print(f"  {h['at'][11:19]}  {(h['from'] or '—'):<18} → {h['to']:<18} {h['actor']:<40} {h['reason'] or ''}")
-        print(f"  installments paid: {j.installments_paid}, collected: ₹{j.total_collected / 100:,.2f}")
-    print(f"\n{len(journeys)} loan(s) in {time.monotonic() - started:.1f}s")
+    print(text_report(journeys, settings, time.monotonic() - started))
     return 0
 
 

@@ -9,11 +9,14 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from los.seed import DEMO_PASSWORD, staff_email
+
+if TYPE_CHECKING:
+    from los.settings import Settings
 
 TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "SETTLED", "WRITTEN_OFF"}
 
@@ -208,7 +211,14 @@ class Driver:
         created = await self._ok(await self.api.post("/api/v1/web/loans", json=body, headers=headers))
         j.loan_id, j.workflow_id = created["id"], created["workflowId"]
         await self.complete_kyc(headers, j.loan_id, deadline)
+        return await self.carry_on(headers, j, start)
 
+    async def carry_on(self, headers: dict[str, str], j: Journey, start: float | None = None) -> Journey:
+        """Take an applied loan (KYC answered) on from wherever it is to the end: sanction by the staff
+        when it is in review, eSign, disbursal, every installment paid. `start` is when the journey began
+        (time.monotonic()); the driver's timeout counts from it."""
+        start = time.monotonic() if start is None else start
+        deadline = start + self.timeout
         loan = await self.wait_for(
             headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
         )
@@ -305,3 +315,19 @@ async def run_demo(api_url: str, sandbox_url: str, loans: int, brand: str = "dem
         return list(await asyncio.gather(*jobs))
     finally:
         await driver.close()
+
+
+def text_report(journeys: list[Journey], settings: Settings, seconds: float) -> str:
+    """`los demo`'s report: each loan's status history and, when the Temporal UI is known, its page there."""
+    lines: list[str] = []
+    for j in journeys:
+        lines += ["", f"Loan {j.loan_id}  ({j.status}, {j.seconds:.1f}s, phone {j.phone}, PAN {j.pan})"]
+        url = settings.workflow_url(j.workflow_id)
+        lines.append(f"  Temporal UI: {url}" if url else f"  Workflow: {j.workflow_id}")
+        for h in j.history:
+            lines.append(
+                f"  {h['at'][11:19]}  {(h['from'] or '—'):<18} → {h['to']:<18} {h['actor']:<40} {h['reason'] or ''}"
+            )
+        lines.append(f"  installments paid: {j.installments_paid}, collected: ₹{j.total_collected / 100:,.2f}")
+    lines += ["", f"{len(journeys)} loan(s) in {seconds:.1f}s"]
+    return "\n".join(lines)

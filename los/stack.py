@@ -1,21 +1,23 @@
-"""`los up`: every process on one machine, embedded where no external service is configured."""
+"""`los up`: every process on one machine, embedded where no external service is configured, each kept
+running by a supervisor (los.supervisor) until `los up` is stopped."""
 
 from __future__ import annotations
 
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from db.migrate import upgrade
 from db.session import Database
 from los.seed import FULL_KYC, seed_brand
 from los.settings import Settings, sqlalchemy_url
+from los.supervisor import Backoff, Supervised
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 log = logging.getLogger("los.up")
@@ -72,17 +74,21 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
 
 
 class Stack:
-    def __init__(self, settings: Settings):
+    """The processes of `los up`: embedded PostgreSQL, and the supervised children (Temporal dev server
+    unless TEMPORAL_ADDRESS is set, sandbox, worker, API). Call supervise() every so often to restart any
+    child that exited; stop() ends them all."""
+
+    def __init__(self, settings: Settings, backoff: Callable[[], Backoff] = Backoff):
         self.settings = settings
         self.home = settings.home.resolve()
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: list[Supervised] = []
         self.pg: object | None = None
+        self._backoff = backoff
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-        logfile = open(self.home / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        proc = subprocess.Popen(cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
-        self.children.append((name, proc))
-        return proc
+        child = Supervised(name, cmd, env, self.home / "logs" / f"{name}.log", self._backoff())
+        self.children.append(child)
+        return child.start()
 
     def start(self) -> dict[str, str]:
         s = self.settings
@@ -144,23 +150,25 @@ class Stack:
         wait_port(s.api_host, s.api_port, 30, api)
         return {"database": db_url, "temporal": s.temporal_target, "seed": seeded}  # type: ignore[dict-item]
 
+    def supervise(self) -> None:
+        """Restart (after its backoff) every child that has exited. Never blocks; call it often."""
+        for child in self.children:
+            child.tick()
+
     def stop(self) -> None:
-        for _, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in reversed(self.children):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in time; killing it", name)
-                proc.kill()
+        """Stop every child (newest first, SIGTERM, then SIGKILL after 15 s) and the embedded PostgreSQL."""
+        for child in reversed(self.children):
+            child.terminate()
+        for child in reversed(self.children):
+            child.wait(timeout=15)
         self.children.clear()
         if self.pg is not None:
             self.pg.cleanup()  # type: ignore[attr-defined]
             self.pg = None
 
     def dead_child(self) -> str | None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                return f"{name} exited with {proc.returncode} (see {self.home / 'logs' / (name + '.log')})"
+        """The first child found not running, as a sentence, or None (for callers that do not supervise)."""
+        for child in self.children:
+            if child.proc is not None and child.proc.poll() is not None:
+                return f"{child.name} exited with {child.proc.returncode} (see {child.logfile})"
         return None
