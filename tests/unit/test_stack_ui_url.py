@@ -1,0 +1,62 @@
+"""Where `los up`'s banner and `los demo` send people for the Temporal UI: the port the dev server was
+really given, a URL the operator set, or nothing at all for an external server whose UI is unknown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from los.cli import banner
+from los.demo import Journey, text_report
+from los.settings import Settings
+
+SEED = {
+    "brand_code": "demo",
+    "brand_id": "b-1",
+    "staff": [{"role": "SANCTION_HEAD", "email": "sanction.head@demo.example", "password": "demo-password"}],
+}
+JOURNEY = Journey(
+    loan_id="L1",
+    workflow_id="loan-L1",
+    status="COMPLETED",
+    history=[{"at": "2026-01-01T10:00:00Z", "from": None, "to": "APPLIED", "actor": "customer", "reason": None}],
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LOS_TEMPORAL_UI_URL", "LOS_TEMPORAL_UI_PORT", "TEMPORAL_ADDRESS", "LOS_TEMPORAL_ADDRESS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_ui_url_follows_the_ui_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOS_TEMPORAL_UI_PORT", "18999")
+    s = Settings()
+    assert s.temporal_ui == "http://localhost:18999"
+    assert s.workflow_url("loan-L1") == "http://localhost:18999/namespaces/default/workflows/loan-L1"
+    text = banner(s, {"temporal": s.temporal_target, "database": "postgresql://x", "seed": SEED}, Path("logs"))
+    assert "Temporal UI    http://localhost:18999 " in text and "8233" not in text
+    report = text_report([JOURNEY], s, 1.0)
+    assert "Temporal UI: http://localhost:18999/namespaces/default/workflows/loan-L1" in report
+    assert "8233" not in report
+
+
+def test_the_default_port_and_an_explicit_url() -> None:
+    assert Settings().temporal_ui == "http://localhost:8233"
+    s = Settings(temporal_ui_url="https://temporal.lender.example/", temporal_namespace="loans-prod")
+    assert s.workflow_url("loan-L1") == "https://temporal.lender.example/namespaces/loans-prod/workflows/loan-L1"
+
+
+def test_an_external_server_has_no_ui_unless_one_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.internal:7233")
+    s = Settings()
+    assert s.temporal_ui is None and s.workflow_url("loan-L1") is None
+    text = banner(s, {"temporal": s.temporal_target, "database": "postgresql://x", "seed": SEED}, Path("logs"))
+    assert "Temporal       temporal.internal:7233" in text and "LOS_TEMPORAL_UI_URL" in text
+    assert "localhost" not in text.split("Sandbox")[0].split("Temporal")[1]
+    report = text_report([JOURNEY], s, 1.0)
+    assert "Workflow: loan-L1" in report and "Temporal UI" not in report
+
+    monkeypatch.setenv("LOS_TEMPORAL_UI_URL", "https://ui.temporal.internal")
+    assert Settings().workflow_url("loan-L1") == "https://ui.temporal.internal/namespaces/default/workflows/loan-L1"
