@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from activities.storage import FILES_ROUTE, LocalStorage, S3Storage, content_disposition
+from api.guards import GUARDS
 from db.models import CustomerDocument
 from domain.errors import NotFound, PermissionDenied
 
-router = APIRouter(prefix=FILES_ROUTE, tags=["files"])
+router = APIRouter(prefix=FILES_ROUTE, tags=["files"], dependencies=GUARDS)
 
 # User-supplied bytes served from the API's origin: never sniffed, never run, never cached.
 SAFE_HEADERS = {

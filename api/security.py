@@ -85,23 +85,65 @@ def issue_token(settings: Settings, principal: Principal) -> dict:
     return {"accessToken": token, "tokenType": "Bearer", "expiresAt": exp.isoformat()}
 
 
+PRINCIPAL_KINDS = frozenset({"customer", "staff"})
+
+
 def _decode(settings: Settings, token: str) -> Principal:
+    """The principal of a signed access token. Raises ``AuthenticationError`` (401) for a bad signature, an
+    expired token, or claims that are missing or malformed: ``typ`` (customer | staff), ``sub`` and ``brand``
+    (canonical UUIDs), ``exp``; ``role``, ``email``, ``jti``, ``sid`` text, ``brands`` an object of ids to roles,
+    ``perms`` a list of text."""
     try:
-        claims = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"])
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub", "typ", "brand"]},
+        )
     except jwt.PyJWTError as exc:
         raise AuthenticationError(f"invalid token: {exc}") from exc
+    try:
+        return _principal_of(claims)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise AuthenticationError(f"invalid token: {exc}") from exc
+
+
+def _text(claims: dict, name: str) -> str | None:
+    value = claims.get(name)
+    if value is not None and (not isinstance(value, str) or len(value) > 320 or "\x00" in value):
+        raise ValueError(f"claim {name} is not text")
+    return value
+
+
+def _principal_of(claims: dict) -> Principal:
+    from api.deps import is_uuid
+
+    kind, sub, brand = claims["typ"], claims["sub"], claims["brand"]
+    if kind not in PRINCIPAL_KINDS:
+        raise ValueError("claim typ is not customer or staff")
+    if not is_uuid(sub) or not is_uuid(brand):
+        raise ValueError("claims sub and brand must be ids")
+    brands = claims.get("brands") or {}
+    perms = claims.get("perms") or []
+    if not isinstance(brands, dict) or not all(is_uuid(k) and isinstance(v, str) for k, v in brands.items()):
+        raise ValueError("claim brands is not a map of brand ids to roles")
+    if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
+        raise ValueError("claim perms is not a list of permissions")
+    session_id = _text(claims, "sid")
+    if session_id is not None and not is_uuid(session_id):
+        raise ValueError("claim sid is not an id")
     return Principal(
-        claims["typ"],
-        claims["sub"],
-        claims["brand"],
-        claims.get("role"),
-        claims.get("email"),
-        claims.get("jti"),
+        kind,
+        sub,
+        brand,
+        _text(claims, "role"),
+        _text(claims, "email"),
+        _text(claims, "jti"),
         datetime.fromtimestamp(claims["exp"], UTC),
-        brands=dict(claims.get("brands") or {}),
-        super_admin=bool(claims.get("sa")),
-        session_id=claims.get("sid"),
-        permissions=frozenset(claims.get("perms") or ()),
+        brands=dict(brands),
+        super_admin=claims.get("sa") is True,
+        session_id=session_id,
+        permissions=frozenset(perms),
     )
 
 

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from api.access import AllowPlatformAdmin, audit
 from api.brand_config import NEW_BRAND_CONFIG, BrandSettingsIn, brand_view, config_view, providers_summary, update_brand
 from api.deps import db_session, is_uuid
+from api.guards import GUARDS
 from api.security import Principal
 from db.models import Brand, BrandStatusReason
 from domain.errors import Conflict, NotFound, ValidationError
 from los.seed import STATUS_REASONS
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Admin = Annotated[Principal, AllowPlatformAdmin()]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.access import AllowPlatformAdmin, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
+from api.guards import GUARDS
 from api.partner.auth import end_sign_ins
 from api.partner.routes import release_held_loans
 from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, staff_view
@@ -26,7 +27,7 @@ from db.models import Brand, StaffBrandRole, StaffUser
 from domain.access import Role
 from domain.errors import Conflict, NotFound, ValidationError
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin users"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin users"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Admin = Annotated[Principal, AllowPlatformAdmin()]
 

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from api.access import Allow, api_key_hash, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
+from api.guards import GUARDS
 from api.security import Principal
 from db.models import BrandApiKey, StaffActivitySession, StaffLoginLog, StaffUser, new_id
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
 
-router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner access"])
+router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner access"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 KeyAdmin = Annotated[Principal, Allow(P.API_KEYS_MANAGE, api_key=False)]
 Auditor = Annotated[Principal, Allow(P.AUDIT_VIEW, api_key=False)]

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from api import tokens
 from api.access import AllowSelf
 from api.deps import db_session, is_uuid
+from api.guards import GUARDS
 from api.security import Principal, check_password, hash_password
 from db.models import (
     Brand,
@@ -40,7 +41,7 @@ from domain.access import Role, permissions_of
 from domain.errors import AuthenticationError, LosError, NotFound, TooManyRequests
 from los.settings import Settings
 
-router = APIRouter(prefix="/api/v1/partner/auth", tags=["partner auth"])
+router = APIRouter(prefix="/api/v1/partner/auth", tags=["partner auth"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, AllowSelf()]
 FINGERPRINT_HEADER = "X-Device-Fingerprint"

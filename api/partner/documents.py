@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.access import Allow, audit
 from api.deps import db_session, is_uuid
 from api.files import document_view
+from api.guards import GUARDS
 from api.security import Principal
 from db.models import Customer, CustomerDocument
 from domain.access import Permission as P
@@ -24,7 +25,9 @@ from domain.documents import DocumentStatus, check_decision, reject_reason
 from domain.errors import NotFound
 
 router = APIRouter(
-    prefix="/api/v1/partner/brand/{brand_id}/customers/{customer_id}/documents", tags=["partner (staff)"]
+    prefix="/api/v1/partner/brand/{brand_id}/customers/{customer_id}/documents",
+    tags=["partner (staff)"],
+    dependencies=GUARDS,
 )
 Db = Annotated[Session, Depends(db_session, scope="function")]
 

@@ -22,6 +22,7 @@ from temporalio.client import Client
 from activities.notify import notify
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of, temporal
+from api.guards import GUARDS
 from api.products import preview_for
 from api.security import Principal
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
@@ -46,7 +47,7 @@ from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import StaffAction
 
-router = APIRouter(prefix="/api/v1/partner", tags=["partner (staff)"])
+router = APIRouter(prefix="/api/v1/partner", tags=["partner (staff)"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Temporal = Annotated[Client, Depends(temporal)]
 Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]

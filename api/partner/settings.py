@@ -33,6 +33,7 @@ from api.brand_config import (
     update_brand,
 )
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
+from api.guards import GUARDS
 from api.products import preview_for
 from api.security import Principal
 from db.models import (
@@ -55,7 +56,7 @@ from domain.evaluation import EVALUATION_METRICS, Comparator, Criterion, EngineV
 from domain.product import Amortization, DaysInMonth, DaysInYear, Frequency, InterestCalc, InterestMethod
 from domain.status import LoanStatus
 
-router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}/settings", tags=["partner settings"])
+router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}/settings", tags=["partner settings"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Viewer = Annotated[Principal, Allow(P.SETTINGS_VIEW)]
 Manager = Annotated[Principal, Allow(P.SETTINGS_MANAGE, api_key=False)]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from activities.notify import notify
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
+from api.guards import GUARDS
 from api.partner.auth import end_sign_ins
 from api.partner.routes import check_allocatable, release_held_loans
 from api.security import Principal, hash_password
@@ -31,7 +32,7 @@ from domain.access import Permission as P
 from domain.access import Role
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
-router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner users"])
+router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner users"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Manager = Annotated[Principal, Allow(P.STAFF_MANAGE, api_key=False)]
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Allow, audit, not_audited
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
+from api.guards import GUARDS
 from api.security import Principal
 from db.models import Brand, CamRecord, Loan, LoanComment, StaffNotification, StaffUser
 from domain import cam
@@ -32,7 +33,7 @@ from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import LoanStatus
 
-router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner workbench"])
+router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner workbench"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 
 CAM_STATUSES = frozenset({LoanStatus.APPLIED, LoanStatus.UNDER_REVIEW})

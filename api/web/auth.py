@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from activities import providers
 from api import tokens
 from api.deps import db_session, is_uuid
+from api.guards import GUARDS
 from api.security import Principal, current_customer, hash_otp, new_otp
 from db.models import Brand, Customer, OtpChallenge, new_id
 from domain import rules
 from domain.errors import AuthenticationError, NotFound, ServiceUnavailable, TooManyRequests
 
-router = APIRouter(prefix="/api/v1/web/auth", tags=["web (customer): auth"])
+router = APIRouter(prefix="/api/v1/web/auth", tags=["web (customer): auth"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
 

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import db_session
 from api.files import document_view, storage
+from api.guards import GUARDS
 from api.security import Principal, current_customer
 from db.models import Customer, CustomerDocument
 from domain.documents import (
@@ -38,7 +39,7 @@ from domain.documents import (
 )
 from domain.errors import NotFound, ValidationError
 
-router = APIRouter(prefix="/api/v1/web/kyc", tags=["web (customer)"])
+router = APIRouter(prefix="/api/v1/web/kyc", tags=["web (customer)"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
 

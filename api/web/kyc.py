@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.deps import db_session, temporal
+from api.guards import GUARDS
 from api.security import Principal, current_customer
 from api.workflow_calls import customer_update, signal_active_loan
 from db.models import BankAccount, Brand, Customer, Employment, Loan
@@ -30,7 +31,7 @@ from domain.money import to_paise
 from domain.status import TERMINAL
 from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycInput
 
-router = APIRouter(prefix="/api/v1/web", tags=["web (customer): KYC and profile"])
+router = APIRouter(prefix="/api/v1/web", tags=["web (customer): KYC and profile"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
 Engine = Annotated[Client, Depends(temporal)]

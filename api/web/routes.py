@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.deps import db_session, is_uuid, temporal
+from api.guards import GUARDS
 from api.products import loan_terms, preview_for
 from api.security import Principal, current_customer
 from api.views import loan_detail, loan_summary
@@ -30,7 +31,7 @@ from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import LoanPolicy, LoanWorkflowInput
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
 
-router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"])
+router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"], dependencies=GUARDS)
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 5
 Db = Annotated[Session, Depends(db_session, scope="function")]
