@@ -51,6 +51,23 @@ class DaysInMonth(StrEnum):
     D30 = "30"
 
 
+class HolidayStrategy(StrEnum):
+    """What a due date on a brand non-repayment date (holiday) does, chosen per product; see
+    ``domain.holidays`` for the exact rules. Named after Apache Fineract's working-days
+    "repayment reschedule type" (SAME_DAY, MOVE_TO_NEXT_WORKING_DAY, MOVE_TO_NEXT_REPAYMENT_MEETING_DAY,
+    MOVE_TO_PREVIOUS_WORKING_DAY) with what happens when the moved date meets the next (or previous) due date:
+    EXTEND_TERM shifts the later due dates (Fineract's "extend term for daily repayments"), MERGE makes the
+    colliding installments one (one due date, summed amounts). None gives a 0-day period or two installments
+    on one date; the default gives the same dates as a plain next-working-day move whenever that has no
+    collision."""
+
+    NEXT_WORKING_DAY_EXTEND_TERM = "NEXT_WORKING_DAY_EXTEND_TERM"
+    NEXT_WORKING_DAY_MERGE = "NEXT_WORKING_DAY_MERGE"
+    NEXT_REPAYMENT_DAY_MERGE = "NEXT_REPAYMENT_DAY_MERGE"
+    PREVIOUS_WORKING_DAY_MERGE = "PREVIOUS_WORKING_DAY_MERGE"
+    SAME_DAY = "SAME_DAY"
+
+
 def parse_enum(enum: type[StrEnum], value: object, field_name: str) -> StrEnum:
     """An option from its name (case-insensitive); an unknown name is a ValidationError on the field."""
     if isinstance(value, enum):
@@ -90,6 +107,7 @@ class LoanTerms:
     installment_fee: int = 0  # paise per installment, shown in the schedule's fees column
     daily_rate: Decimal | None = None  # % per day: the daily-rate bullet loan (one repayment)
     holidays: frozenset[date] = field(default_factory=frozenset)  # brand non-repayment dates
+    holiday_strategy: HolidayStrategy = HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM  # see domain.holidays
 
     def __post_init__(self) -> None:
         for name in (
@@ -110,6 +128,10 @@ class LoanTerms:
             _no_float(value, name)
             if value is not None and not isinstance(value, Decimal):
                 object.__setattr__(self, name, Decimal(str(value)))
+        strategy = parse_enum(HolidayStrategy, self.holiday_strategy, "holiday_strategy")
+        object.__setattr__(self, "holiday_strategy", strategy)
+        if not isinstance(self.holidays, frozenset):
+            object.__setattr__(self, "holidays", frozenset(self.holidays))
         if self.principal <= 0:
             raise ValidationError("principal must be positive", field="principal")
         if self.installments <= 0 or self.installments > 1200:

@@ -4,8 +4,10 @@ Conventions (Apache Fineract's loan product options; see ``domain.product``):
 
 * Due dates: the first is ``first_due`` or one period after disbursal; the rest follow the first every
   ``repay_every`` × frequency. Monthly dates keep the first due date's day of month, clamped to the month's
-  end (31 Jan → 28/29 Feb → 31 Mar). A date on a brand non-repayment date (holiday) moves to the next
-  working day, and the following period starts from the moved date (interest follows the real days).
+  end (31 Jan → 28/29 Feb → 31 Mar). A date on a brand non-repayment date (holiday) moves as the product's
+  ``holiday_strategy`` says (``domain.holidays``: by default to the next working day, extending the term when
+  that meets the next due date; or merging colliding installments), and the following period starts from the
+  moved date (interest follows the real days). Due dates are strictly increasing; no period is 0 days.
 * Periodic rate (SAME_AS_REPAYMENT_PERIOD): annual/12 × N for N-monthly; annual × 7N / days-in-year for
   N-weekly; annual × N / days-in-year for N-daily (ACTUAL days-in-year counts 365 here; 364 makes a week
   exactly 1/52 of a year). A period whose real length differs from the regular one (broken first period,
@@ -38,7 +40,9 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
 
+from domain import holidays
 from domain.errors import ValidationError
+from domain.holidays import next_working_day  # noqa: F401  (the name earlier code imported from here)
 from domain.money import round_paise, split_largest_remainder
 from domain.product import (
     Amortization,
@@ -72,12 +76,6 @@ def add_months(moment: date, months: int, day: int | None = None) -> date:
     return date(year, month0 + 1, min(day or moment.day, _month_length(year, month0)))
 
 
-def _step(start: date, k: int, every: int, frequency: Frequency) -> date:
-    if frequency == Frequency.MONTHS:
-        return add_months(start, every * k)
-    return start + timedelta(days=every * k * (7 if frequency == Frequency.WEEKS else 1))
-
-
 def _steps(start: date, first_k: int, count: int, every: int, frequency: Frequency) -> list[date]:
     """``start`` stepped first_k, first_k+1, … periods (the hot path of long schedules)."""
     if frequency != Frequency.MONTHS:
@@ -93,17 +91,6 @@ def _steps(start: date, first_k: int, count: int, every: int, frequency: Frequen
     return out
 
 
-def next_working_day(day: date, holidays: frozenset[date]) -> date:
-    """The day itself, or the first later day that is not a brand non-repayment date."""
-    guard = 0
-    while day in holidays:
-        day += timedelta(days=1)
-        guard += 1
-        if guard > 366:
-            raise ValidationError("non-repayment dates cover a whole year", field="holidays")
-    return day
-
-
 def regular_due_dates(terms: LoanTerms) -> list[date]:
     """Due dates before the holiday shift: the first, then every period after it."""
     if terms.first_due is not None:
@@ -112,11 +99,22 @@ def regular_due_dates(terms: LoanTerms) -> list[date]:
     return _steps(terms.disbursed_on, 1, terms.installments, terms.repay_every, terms.frequency)
 
 
+def due_calendar(terms: LoanTerms) -> holidays.DueCalendar:
+    """Due dates after the product's holiday strategy (``domain.holidays``), one per installment of the
+    terms, with each period's regular length; equal neighbours are installments to merge."""
+
+    def steps(start: date, count: int) -> list[date]:
+        return _steps(start, 1, count, terms.repay_every, terms.frequency)
+
+    return holidays.shift_due_dates(
+        regular_due_dates(terms), terms.disbursed_on, terms.holidays, terms.holiday_strategy, steps
+    )
+
+
 def due_dates_for(terms: LoanTerms) -> list[date]:
-    regular = regular_due_dates(terms)
-    if not terms.holidays:
-        return regular
-    return [next_working_day(d, terms.holidays) for d in regular]
+    """The schedule's due dates (strictly increasing; merged installments appear once)."""
+    dates = due_calendar(terms).dates
+    return sorted(set(dates)) if len(set(dates)) < len(dates) else dates
 
 
 def due_dates(
@@ -232,8 +230,8 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
     ):
         return _regular(terms, fixed_emi, first_number)
     n = terms.installments
-    regular = regular_due_dates(terms)
-    dates = [next_working_day(d, terms.holidays) for d in regular] if terms.holidays else regular
+    plan = due_calendar(terms)
+    dates, regular_days = plan.dates, plan.regular_days
     prev = [terms.disbursed_on, *dates[:-1]]
     days = [(d - s).days for d, s in zip(dates, prev, strict=True)]
     fees = [terms.installment_fee] * n
@@ -242,14 +240,6 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
     if terms.interest_method == InterestMethod.FLAT:
         return _flat(terms, dates, days, fees, r_num, r_den, first_number)
 
-    # Regular length of each period, for pro-rating a broken first period or a holiday shift.
-    if terms.interest_calc == InterestCalc.SAME_AS_REPAYMENT_PERIOD:
-        first_regular = _step(terms.disbursed_on, 1, terms.repay_every, terms.frequency)
-        regular_days = [(first_regular - terms.disbursed_on).days] + [
-            (b - a).days for a, b in zip(regular, regular[1:], strict=False)
-        ]
-        if terms.first_due is None:
-            regular_days[0] = (regular[0] - terms.disbursed_on).days
     amortizing = n - terms.grace_principal
     rate = Decimal(r_num) / Decimal(r_den)
     installment = fixed_emi if fixed_emi is not None else emi(terms.principal, rate, amortizing, terms.in_multiples_of)
@@ -301,8 +291,25 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
         g = min(terms.grace_principal, n - 1)
         installment = principal_col[g] + interest_col[g]
     return Schedule(
-        terms, ScheduleRows(first_number, dates, days, principal_col, interest_col, fees, balance_col), installment
+        terms, _rows(first_number, dates, days, principal_col, interest_col, fees, balance_col), installment
     )
+
+
+def _rows(
+    first_number: int,
+    dates: list[date],
+    days: list[int],
+    principal: list[int],
+    interest: list[int],
+    fees: list[int],
+    balance: list[int],
+) -> ScheduleRows:
+    """The rows, with installments that share a due date (a MERGE holiday strategy) made one."""
+    if any(a == b for a, b in zip(dates, dates[1:], strict=False)):
+        dates, (days, principal, interest, fees), balance = holidays.merge_collisions(
+            dates, [days, principal, interest, fees], balance
+        )
+    return ScheduleRows(first_number, dates, days, principal, interest, fees, balance)
 
 
 def _equal_principal_parts(principal: int, count: int) -> list[int]:
@@ -411,7 +418,7 @@ def _flat(
     g = min(terms.grace_principal, n - 1)
     return Schedule(
         terms,
-        ScheduleRows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
+        _rows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
         principal_col[g] + interest_col[g],
     )
 
@@ -422,9 +429,7 @@ def _bullet(terms: LoanTerms, first_number: int) -> Schedule:
     if terms.installments != 1:
         raise ValidationError("a daily-rate loan has exactly one installment", field="installments")
     assert terms.daily_rate is not None
-    due = next_working_day(
-        terms.first_due or _step(terms.disbursed_on, 1, terms.repay_every, terms.frequency), terms.holidays
-    )
+    due = due_calendar(terms).dates[0]
     days = (due - terms.disbursed_on).days
     d_num, d_den = _ratio(terms.daily_rate)
     interest = _half_up(terms.principal * d_num * days, d_den * 100)
