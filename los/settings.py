@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-before-production"  # noqa: S105 - refused outside development
+DEV_PAYLOAD_KEY_ID = "dev-field-key"  # the development payload key (derived from the field key)
 
 
 class Settings(BaseSettings):
@@ -55,6 +56,14 @@ class Settings(BaseSettings):
     # account fingerprints); defaults to jwt_secret. Set it on its own so the JWT secret can be rotated
     # without losing what was sealed; it must never change afterwards (sealed data would be unreadable).
     field_secret: SecretStr | None = None
+    # Temporal payload encryption (los.codec, docs/security.md): key id -> base64 AES key (16/24/32 bytes),
+    # as JSON in LOS_PAYLOAD_KEYS, and the id that encrypts new payloads (LOS_PAYLOAD_KEY_ID; may be left
+    # out when there is one key). Every id on the ring still decrypts, so keys rotate by adding one. Unset
+    # in development: one key derived from the field key (id DEV_PAYLOAD_KEY_ID); required elsewhere.
+    payload_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    payload_key_id: str | None = None
+    # Browser origins allowed to call the codec endpoint besides temporal_ui_url (e.g. a hosted Temporal UI).
+    codec_cors_origins: list[str] = Field(default_factory=list)
     access_token_minutes: int = 60
     # Staff sign-in: this many wrong passwords in a row lock the account for staff_lockout_minutes.
     staff_max_failed_logins: int = Field(default=5, ge=1)
@@ -68,6 +77,35 @@ class Settings(BaseSettings):
         from los.crypto import key_material
 
         return key_material((self.field_secret or self.jwt_secret).get_secret_value())
+
+    def payload_keyring(self) -> tuple[str, dict[str, bytes]]:
+        """``(encrypting key id, {key id: AES key bytes})`` for ``los.codec.EncryptionCodec``.
+
+        Configured keys (``LOS_PAYLOAD_KEYS``); in development the key derived from the field key is on the
+        ring too (it is the encrypting one when none is configured), so histories written before keys were
+        configured stay readable there. Raises ``ValueError`` for a malformed key or an unknown key id."""
+        import hashlib
+
+        from los.codec import decode_key
+
+        keys = {kid: decode_key(kid, value.get_secret_value()) for kid, value in self.payload_keys.items()}
+        if self.env == "development" and DEV_PAYLOAD_KEY_ID not in keys:
+            keys[DEV_PAYLOAD_KEY_ID] = hashlib.sha256(b"temporal-payloads:" + self.field_key()).digest()
+        key_id = self.payload_key_id or (next(iter(self.payload_keys)) if len(self.payload_keys) == 1 else None)
+        if key_id is None and not self.payload_keys:
+            key_id = DEV_PAYLOAD_KEY_ID
+        if key_id is None:
+            raise ValueError("LOS_PAYLOAD_KEY_ID must name the key that encrypts when LOS_PAYLOAD_KEYS has several")
+        if key_id not in keys:
+            raise ValueError(f"LOS_PAYLOAD_KEY_ID {key_id!r} is not a key of LOS_PAYLOAD_KEYS")
+        return key_id, keys
+
+    @model_validator(mode="after")
+    def _payload_keys_are_usable(self) -> Settings:
+        if self.env != "development" and not self.payload_keys:
+            raise ValueError("LOS_PAYLOAD_KEYS must be set outside development (see docs/security.md)")
+        self.payload_keyring()  # a malformed key or an unknown key id is refused at start, not at first use
+        return self
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

@@ -1,17 +1,44 @@
-"""Temporal client construction shared by the worker, the API and the CLI."""
+"""Temporal client construction shared by the worker, the API, the CLI, the tests and the benchmarks.
+
+Every client is built with :func:`data_converter`, so every payload it sends is encrypted (``los.codec``)
+and every payload it reads is decrypted: the worker, the API and the tools must all use it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from los.codec import EncryptionCodec
 from los.settings import Settings
 
 
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    """The payload codec of this deployment's keys (``Settings.payload_keyring``); raises ``ValueError``
+    when the keys are malformed."""
+    key_id, keys = settings.payload_keyring()
+    return EncryptionCodec(keys, key_id)
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The project's data converter: pydantic/JSON payloads, encrypted by :func:`payload_codec`, with
+    failure messages and stack traces moved into the (encrypted) encoded attributes, since a provider's
+    error text can quote what it was sent. Search attributes are never encoded (the SDK does not pass them
+    to codecs), so the UI can still filter loans."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=payload_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
 async def connect(settings: Settings) -> Client:
+    """A client of ``settings.temporal_target`` / namespace with :func:`data_converter`."""
     return await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=data_converter(settings)
     )
 
 

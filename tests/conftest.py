@@ -141,11 +141,12 @@ def brand(db: Database, sandbox: ThreadedServer) -> dict:
 # --- Temporal --------------------------------------------------------------------------------------
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator:
-    """Real Temporal dev server with the project's search attributes registered."""
+    """Real Temporal dev server with the project's search attributes registered; its client encrypts
+    payloads as production does (the development key, which every test's ``Settings()`` shares)."""
     from temporalio.common import SearchAttributeKey
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
+    from los.temporal import data_converter
     from workflows.contracts import SEARCH_ATTRIBUTES
 
     makers = {
@@ -155,7 +156,7 @@ async def dev_env() -> AsyncIterator:
     }
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=shutil.which("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
         search_attributes=[makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
     )
     yield env
