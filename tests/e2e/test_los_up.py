@@ -5,91 +5,20 @@ then stopped with Ctrl-C and started again with a loan in flight."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from db.models import LedgerEntry, LedgerTransaction, Loan, LoanStatusHistory, RepaymentInstallment
 from los.demo import Driver, demo_identity
-from tests.conftest import eventually, free_port
+from tests.conftest import eventually
+from tests.e2e.conftest import UpProcess
 
 pytestmark = pytest.mark.e2e
-
-
-class UpProcess:
-    def __init__(self, home: Path, ports: dict[str, int]):
-        self.home = home
-        self.ports = ports
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
-        self.env.update(
-            {
-                "LOS_HOME": str(home),
-                "LOS_API_PORT": str(ports["api"]),
-                "LOS_SANDBOX_PORT": str(ports["sandbox"]),
-                "LOS_TEMPORAL_PORT": str(ports["temporal"]),
-                "LOS_TEMPORAL_UI_PORT": str(ports["ui"]),
-                "LOS_TEMPORAL_UI_URL": f"http://localhost:{ports['ui']}",
-            }
-        )
-        self.proc: subprocess.Popen | None = None
-        self.log = home / "up.out"
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.ports['api']}"
-
-    @property
-    def sandbox(self) -> str:
-        return f"http://127.0.0.1:{self.ports['sandbox']}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "los.cli", "up"], env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT
-        )  # noqa: SIM115
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"los up exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.api}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"los up not healthy in time: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        code = self.proc.wait(timeout=60)
-        self.proc = None
-        return code
-
-    def db(self) -> Session:
-        engine = create_engine(f"postgresql+psycopg://postgres@/postgres?host={self.home / 'pgdata'}")
-        return Session(engine)
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[UpProcess]:
-    home = Path(tempfile.mkdtemp(prefix="los-e2e-"))
-    up = UpProcess(home, {name: free_port() for name in ("api", "sandbox", "temporal", "ui")})
-    up.start()
-    try:
-        yield up
-    finally:
-        if up.proc is not None:
-            up.stop()
 
 
 def test_demo_takes_loans_to_completed(stack: UpProcess) -> None:
@@ -212,3 +141,10 @@ async def test_loan_in_flight_survives_a_restart(stack: UpProcess) -> None:
         await eventually(signed, timeout=60)
     finally:
         await driver.close()
+
+
+def test_the_banner_shows_the_temporal_ui_on_its_port(stack: UpProcess) -> None:
+    ui = f"http://localhost:{stack.ports['ui']}"
+    banner = stack.output()
+    assert f"Temporal UI    {ui} " in banner and ":8233" not in banner
+    assert httpx.get(ui, timeout=10).status_code == 200  # and the UI is really there
