@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     staff_lockout_minutes: int = Field(default=15, ge=1)
     # ...and this many failed sign-ins from one address within staff_lockout_minutes throttle that address.
     staff_max_failed_logins_per_ip: int = Field(default=100, ge=1)
+    # The longest the API waits for a loan's workflow to take an update (a staff decision, an Aadhaar OTP); past
+    # it the caller gets 503 and the update, which carries this expiry, is refused if it reaches the loan later.
+    workflow_call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     chromium_path: str | None = None
 
     def field_key(self) -> bytes:
