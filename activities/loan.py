@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -26,6 +27,7 @@ from activities.base import DbActivities
 from activities.documents import PdfRenderer, render_html
 from activities.notify import notify
 from activities.providers.base import BusinessRefusal
+from activities.receipts import ReceiptActivities, unrecordable
 from activities.storage import LocalStorage
 from db.models import (
     AuditLog,
@@ -47,6 +49,7 @@ from db.models import (
 )
 from db.session import Database
 from domain import ledger, schedule
+from domain.errors import ValidationError
 from domain.money import format_inr
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import (
@@ -130,7 +133,7 @@ def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -
     )
 
 
-class LoanActivities(DbActivities):
+class LoanActivities(ReceiptActivities, DbActivities):
     def __init__(
         self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer, api_url: str
     ):
@@ -637,7 +640,10 @@ class LoanActivities(DbActivities):
                 )
             )
 
-        await self._tx(write)
+        try:
+            await self._tx(write)
+        except (DataError, ValidationError) as exc:  # retrying cannot fix these: the workflow parks the payment
+            raise unrecordable(exc) from exc
 
     @activity.defn
     async def levy_penal(self, levy: PenalLevy) -> None:
@@ -660,7 +666,10 @@ class LoanActivities(DbActivities):
     @activity.defn
     async def record_delinquency(self, rec: DelinquencyRecord) -> None:
         def write(session: Session) -> None:
-            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(dpd=rec.dpd, asset_class=rec.asset_class))
+            values: dict[str, Any] = {"dpd": rec.dpd, "asset_class": rec.asset_class}
+            if rec.class_changed and rec.as_of is not None:
+                values["asset_class_since"] = rec.as_of
+            session.execute(update(Loan).where(Loan.id == rec.loan_id).values(**values))
 
         await self._tx(write)
 
@@ -693,4 +702,6 @@ class LoanActivities(DbActivities):
             self.mark_overdue,
             self.levy_penal,
             self.record_delinquency,
+            self.park_payment,
+            self.record_credit_balance,
         ]

@@ -8,13 +8,22 @@ later). Staff see it as the loan's ``creditBalance``; refunds are a later concer
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
+
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentTransaction
+from activities.base import DbActivities
+from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction
 from domain import ledger
-from workflows.contracts import PaymentEvent
+from domain.errors import ValidationError
+from workflows.contracts import CreditBalanceRecord, PaymentEvent
+from workflows.contracts import ParkedPayment as ParkedPaymentInput
 
 
 def record_credit_balance(session: Session, loan_id: str, payment: PaymentEvent) -> bool:
@@ -55,3 +64,71 @@ def credit_balance(session: Session, loan_id: str) -> int:
     """The loan's credit balance in paise: every excess received (refunds will reduce it)."""
     total = func.coalesce(func.sum(PaymentTransaction.excess_part), 0)
     return int(session.scalar(select(total).where(PaymentTransaction.loan_id == loan_id)) or 0)
+
+
+def unrecordable(exc: Exception) -> ApplicationError:
+    """A payment the database or the ledger refuses for good (a value out of range, an unbalanced split): not
+    retried; the workflow parks the payment (``UnrecordablePayment``) and the payments behind it go on."""
+    return ApplicationError(
+        f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}", type="UnrecordablePayment", non_retryable=True
+    )
+
+
+class ReceiptActivities(DbActivities):
+    """Activities that keep every rupee received: parking what cannot be applied, and credit balances."""
+
+    @activity.defn
+    async def park_payment(self, parked: ParkedPaymentInput) -> None:
+        """Keep a payment the loan could not apply, once per (loan, gateway, payment id), for ops to resolve."""
+        pay = parked.payment
+
+        def write(session: Session) -> None:
+            session.execute(
+                insert(ParkedPayment)
+                .values(
+                    loan_id=parked.loan_id,
+                    gateway=str(pay.gateway)[:200].replace("\x00", ""),
+                    gateway_payment_id=str(pay.payment_id)[:500].replace("\x00", ""),
+                    amount=_as_number(pay.amount),
+                    reason=parked.reason.replace("\x00", ""),
+                    payload=_jsonable(dataclasses.asdict(pay)),
+                )
+                .on_conflict_do_nothing(index_elements=["loan_id", "gateway", "gateway_payment_id"])
+            )
+
+        await self._tx(write)
+
+    @activity.defn
+    async def record_credit_balance(self, rec: CreditBalanceRecord) -> None:
+        """:func:`record_credit_balance` as an activity (payments that reach an ended loan's workflow)."""
+
+        def write(session: Session) -> None:
+            record_credit_balance(session, rec.loan_id, rec.payment)
+
+        try:
+            await self._tx(write)
+        except (DataError, ValidationError) as exc:
+            raise unrecordable(exc) from exc
+
+
+def _as_number(amount: object) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except ArithmeticError:
+        return Decimal(0)
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 39:
+        return Decimal(0)
+    return value.to_integral_value()
+
+
+def _jsonable(value: object) -> object:
+    """JSON for JSONB: strings without NUL (PostgreSQL refuses it), big integers as text."""
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", ""): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        return str(value)
+    return value

@@ -526,6 +526,8 @@ class Loan(Base):
     score_override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     sanction_conditions: Mapped[str | None] = mapped_column(Text, nullable=True)
     asset_class: Mapped[str] = mapped_column(String(10), default="STANDARD")  # STANDARD / SMA-0..2 / NPA
+    # The IST date whose day-end produced the current asset class (RBI IRACP: the date of SMA/NPA).
+    asset_class_since: Mapped[date | None] = mapped_column(Date, nullable=True)
     disbursed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     disbursal_utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
     next_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -709,3 +711,21 @@ class WebhookEvent(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
     received_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+
+class ParkedPayment(Base):
+    """A received payment the loan could not apply (malformed, or its recording refused for good), kept for
+    ops with the reason so the payments behind it go on. ``amount`` is kept as received (NUMERIC: it may be
+    absurd, e.g. beyond BIGINT); RESOLVED once ops has dealt with it."""
+
+    __tablename__ = "parked_payments"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    gateway: Mapped[str] = mapped_column(Text)
+    gateway_payment_id: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Numeric(40, 0))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="PARKED")  # PARKED / RESOLVED
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("loan_id", "gateway", "gateway_payment_id"),)

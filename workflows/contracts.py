@@ -338,6 +338,29 @@ class DelinquencyRecord:
     loan_id: str
     dpd: int
     asset_class: str
+    # The IST calendar date whose day-end produced this DPD/class (RBI IRACP: "the date of SMA/NPA is the
+    # calendar date for which the day-end process is run"); None in histories recorded before it was kept.
+    as_of: date | None = None
+    class_changed: bool = False
+
+
+@dataclass
+class ParkedPayment:
+    """A received payment the loan could not apply (malformed, or its recording refused for good): kept aside
+    for ops with the reason, so the payments behind it go on. ``amount`` in paise as received (may be absurd)."""
+
+    loan_id: str
+    payment: PaymentEvent
+    reason: str
+
+
+@dataclass
+class CreditBalanceRecord:
+    """A payment received while no installment can take it (the loan has ended, or was never disbursed):
+    recorded wholly as the loan's credit balance (activities.receipts)."""
+
+    loan_id: str
+    payment: PaymentEvent
 
 
 @dataclass

@@ -8,6 +8,7 @@ servicing), carrying its state in the input, so a loan of any tenure keeps a sma
 from __future__ import annotations
 
 import asyncio
+import copy
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -15,7 +16,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.kyc import KycActivities
@@ -24,13 +25,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.access import REASONED_ACTIONS, REVIEW_RULES, ReviewAction, ReviewStage
     from domain.allocation import AllocationConfig, InstallmentDue, allocate_payment
     from domain.charges import PenalBasis, PenalChargeSpec, charge_config_from_dict, penal_charge
-    from domain.delinquency import assess
+    from domain.delinquency import assess, days_past_due
+    from domain.errors import ValidationError
     from domain.status import LoanStatus
     from workflows.contracts import (
         AadhaarInitiate,
         AadhaarOtp,
         AgreementOutcome,
         AgreementRequest,
+        CreditBalanceRecord,
         DecisionRequest,
         DelinquencyRecord,
         DisbursalEvent,
@@ -44,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         LoanWorkflowInput,
         LoanWorkflowResult,
         OverdueRecord,
+        ParkedPayment,
         PaymentEvent,
         PaymentLinkRequest,
         PaymentPart,
@@ -78,6 +82,16 @@ OVERDUE_RECHECK = timedelta(days=1)
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 KYC_PHASE_PATCH = "kyc-phase-v2"
 REVIEW_PATCH = "sanction-hierarchy-v1"
+# DPD and asset class as of the last day-end (RBI IRACP): the midnight (IST) run after a due date is that
+# date's day-end, DPD 1. Before this patch the workflow counted the new day too (DPD 2, classes a day early).
+DAY_END_PATCH = "dpd-day-end-v1"
+# Payments are never dropped: a malformed one is parked for ops, one that arrives when no installment can take it
+# (the loan ended) becomes the loan's credit balance.
+RECEIPTS_PATCH = "receipts-never-dropped-v1"
+# A single payment larger than this (₹1,000 crore) cannot be real for a retail loan: it is parked, not applied.
+PLAUSIBLE_PAYMENT_PAISE = 10**14
+# Recording refusals that retrying cannot fix: the payment is parked and the loan goes on.
+UNRECORDABLE = frozenset({"UnrecordablePayment", "ValidationError"})
 # Roles that may take each review action at some stage (a wrong role is 403; the right role at the wrong
 # stage is 409).
 REVIEW_ACTION_ROLES = {
@@ -89,6 +103,24 @@ SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 
 def _refuse(kind: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _payment_problem(payment: PaymentEvent) -> str | None:
+    """Why a received payment cannot be applied as it is (None when it can)."""
+    amount = payment.amount
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return f"amount {amount!r} is not whole paise"
+    if amount <= 0:
+        return f"amount {amount} paise is not positive"
+    if amount > PLAUSIBLE_PAYMENT_PAISE:
+        return f"amount {amount} paise is implausible for one payment"
+    return None
+
+
+def _next_ist_midnight(now: datetime) -> datetime:
+    """The next 00:00 IST after ``now``: when the day-end of today has run."""
+    local = now.astimezone(IST)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), IST)
 
 
 def _check_fresh(expires_at: datetime | None) -> None:
@@ -149,6 +181,8 @@ class LoanWorkflow:
         self.awaited_transfer: str | None = None
         self.pending_payments: list[PaymentEvent] = list(inp.pending_payments)
         self.servicing: ServicingState | None = inp.servicing
+        self.day_end_v2 = False  # DAY_END_PATCH, decided once per run
+        self.day_end_run = False  # this pass was woken by a day-end timer (not by a payment)
         self.kyc_step: str | None = None
         self.kyc_waiting: str | None = None
         self.kyc_results: dict[str, str] = {}
@@ -513,6 +547,7 @@ class LoanWorkflow:
                 LOAN_AMOUNT.value_set(self.inp.terms.amount),
             ]
         )
+        self.day_end_v2 = workflow.patched(DAY_END_PATCH)
         while True:
             now = workflow.now()
             await self._accrue_penal(now)
@@ -546,15 +581,21 @@ class LoanWorkflow:
                 retry_policy=PROVIDER_RETRY,
                 summary=f"Payment link, installment {current.number}",
             )
-            wait = current.due_at - now if not past_due else OVERDUE_RECHECK
+            if not past_due:
+                wait = current.due_at - now
+            elif self.day_end_v2 and not self.inp.terms.period_seconds:
+                wait = _next_ist_midnight(now) - now  # each day-end, whenever a payment woke us meanwhile
+            else:
+                wait = OVERDUE_RECHECK
             try:
                 await workflow.wait_condition(
                     lambda: bool(self.pending_payments),
                     timeout=wait,
                     timeout_summary=f"installment {current.number} due",
                 )
+                self.day_end_run = False
             except asyncio.TimeoutError:
-                pass
+                self.day_end_run = True
             if workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new()
 
@@ -626,61 +667,115 @@ class LoanWorkflow:
             inst.penal_accrued_to = today
 
     async def _apply_payments(self) -> None:
+        """Apply each pending payment in arrival order. One that cannot be applied (malformed, or its
+        recording refused for good) is parked for ops and the rest go on; it never blocks the loan."""
         state = self.servicing
         assert state is not None
         while self.pending_payments:
             payment = self.pending_payments.pop(0)
             if payment.payment_id in state.processed_payments:
                 continue
-            today = workflow.now().astimezone(IST).date()
-            unpaid = [i for i in state.installments if not i.paid]
-            dues = [
-                InstallmentDue(
-                    i.number,
-                    i.due_date or today,
-                    i.principal - i.principal_paid,
-                    i.interest - i.interest_paid,
-                    i.fees - i.fees_paid,
-                    i.penal - i.penal_paid,
-                )
-                for i in unpaid
-            ]
-            config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
-            result = allocate_payment(payment.amount, today, dues, config)
-            by_number = {i.number: i for i in state.installments}
-            for part in result.parts:
-                inst = by_number[part.number]
-                inst.penal_paid += part.penal
-                inst.fees_paid += part.fees
-                inst.interest_paid += part.interest
-                inst.principal_paid += part.principal
-            rescheduled_from: int | None = None
-            rescheduled: list[InstallmentState] = []
-            if result.advance_principal:
-                rescheduled_from, rescheduled = self._reamortize(result.advance_principal)
-            outstanding = sum(i.principal - i.principal_paid for i in state.installments)
-            left = [i for i in state.installments if not i.paid]
-            await workflow.execute_activity_method(
-                LoanActivities.record_payment,
-                PaymentRecord(
-                    self.inp.loan_id,
-                    payment,
-                    [(p.number, p.interest, p.principal) for p in result.parts],
-                    result.excess,
-                    outstanding,
-                    left[0].due_at if left else None,
-                    parts=[PaymentPart(p.number, p.penal, p.fees, p.interest, p.principal) for p in result.parts],
-                    advance_principal=result.advance_principal,
-                    rescheduled_from=rescheduled_from,
-                    rescheduled=rescheduled,
-                ),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"Payment {payment.payment_id}: {payment.amount} paise",
-            )
+            problem = _payment_problem(payment)
+            if problem is not None and workflow.patched(RECEIPTS_PATCH):
+                await self._park(payment, problem)
+                continue
+            kept = copy.deepcopy(state.installments)
+            try:
+                result = await self._apply_one(payment)
+            except (ActivityError, ValidationError) as exc:
+                cause = exc.cause if isinstance(exc, ActivityError) else exc
+                kind = cause.type if isinstance(cause, ApplicationError) else "ValidationError"
+                if kind not in UNRECORDABLE or not workflow.patched(RECEIPTS_PATCH):
+                    raise
+                state.installments = kept  # nothing of it was recorded: undo what it changed here
+                await self._park(payment, f"could not be recorded: {cause}")
+                continue
             state.processed_payments.append(payment.payment_id)
             state.total_collected += payment.amount
-            state.excess += result.excess
+            state.excess += result
+
+    async def _apply_one(self, payment: PaymentEvent) -> int:
+        """Allocate one payment (the brand's waterfall), record it, and return its excess in paise."""
+        state = self.servicing
+        assert state is not None
+        today = workflow.now().astimezone(IST).date()
+        unpaid = [i for i in state.installments if not i.paid]
+        dues = [
+            InstallmentDue(
+                i.number,
+                i.due_date or today,
+                i.principal - i.principal_paid,
+                i.interest - i.interest_paid,
+                i.fees - i.fees_paid,
+                i.penal - i.penal_paid,
+            )
+            for i in unpaid
+        ]
+        config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
+        result = allocate_payment(payment.amount, today, dues, config)
+        by_number = {i.number: i for i in state.installments}
+        for part in result.parts:
+            inst = by_number[part.number]
+            inst.penal_paid += part.penal
+            inst.fees_paid += part.fees
+            inst.interest_paid += part.interest
+            inst.principal_paid += part.principal
+        rescheduled_from: int | None = None
+        rescheduled: list[InstallmentState] = []
+        if result.advance_principal:
+            rescheduled_from, rescheduled = self._reamortize(result.advance_principal)
+        outstanding = sum(i.principal - i.principal_paid for i in state.installments)
+        left = [i for i in state.installments if not i.paid]
+        await workflow.execute_activity_method(
+            LoanActivities.record_payment,
+            PaymentRecord(
+                self.inp.loan_id,
+                payment,
+                [(p.number, p.interest, p.principal) for p in result.parts],
+                result.excess,
+                outstanding,
+                left[0].due_at if left else None,
+                parts=[PaymentPart(p.number, p.penal, p.fees, p.interest, p.principal) for p in result.parts],
+                advance_principal=result.advance_principal,
+                rescheduled_from=rescheduled_from,
+                rescheduled=rescheduled,
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Payment {payment.payment_id}: {payment.amount} paise",
+        )
+        return result.excess
+
+    async def _park(self, payment: PaymentEvent, reason: str) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.park_payment,
+            ParkedPayment(self.inp.loan_id, payment, reason),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Payment {payment.payment_id[:40]} parked for ops",
+        )
+        if self.servicing is not None:
+            self.servicing.processed_payments.append(payment.payment_id)
+
+    async def _keep_late_receipts(self) -> None:
+        """Payments that arrived as the loan ended: applied as excess (a credit balance) after disbursal,
+        recorded as a credit balance before it, parked if malformed. Loops: more may arrive meanwhile."""
+        while self.pending_payments:
+            if self.servicing is not None:
+                await self._apply_payments()
+                continue
+            payment = self.pending_payments.pop(0)
+            problem = _payment_problem(payment)
+            if problem is not None:
+                await self._park(payment, problem)
+                continue
+            await workflow.execute_activity_method(
+                LoanActivities.record_credit_balance,
+                CreditBalanceRecord(self.inp.loan_id, payment),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Payment {payment.payment_id}: {payment.amount} paise to credit balance",
+            )
 
     def _reamortize(self, advance: int) -> tuple[int, list[InstallmentState]]:
         """An advance to principal re-amortises the untouched future installments (product's prepayment
@@ -726,16 +821,32 @@ class LoanWorkflow:
             for i in state.installments
             if not i.paid and i.due_date is not None
         ]
-        result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days)
+        if self.day_end_v2:
+            # As of the last day-end run: at any moment of day D that is D-1's, so count from the start of D
+            # (RBI IRACP: due 31 Mar unpaid is DPD 1 at the day-end of 31 Mar, NPA at the day-end of 29 Jun).
+            result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days, at_day_end=False)
+        else:
+            result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days)
         if (result.dpd, str(result.asset_class)) != (state.dpd, state.asset_class):
+            changed = str(result.asset_class) != state.asset_class
             state.dpd, state.asset_class = result.dpd, str(result.asset_class)
+            record = DelinquencyRecord(self.inp.loan_id, state.dpd, state.asset_class)
+            if self.day_end_v2:
+                # A timer run at 00:00 IST is the previous date's day-end; a payment moves it during today.
+                as_of = today - timedelta(days=1) if self.day_end_run else today
+                record = replace(record, as_of=as_of, class_changed=changed)
             await workflow.execute_activity_method(
                 LoanActivities.record_delinquency,
-                DelinquencyRecord(self.inp.loan_id, state.dpd, state.asset_class),
+                record,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
                 summary=f"DPD {state.dpd}, {state.asset_class}",
             )
+
+    def _installment_dpd(self, inst: InstallmentState, now: datetime) -> int:
+        if self.day_end_v2 and inst.due_date is not None and not self.inp.terms.period_seconds:
+            return days_past_due(inst.due_date, now.astimezone(IST).date(), at_day_end=False)
+        return max(0, (now - inst.due_at).days)
 
     async def _record_agreement(self, docket_id: str, status: str) -> None:
         await workflow.execute_activity_method(
@@ -749,7 +860,7 @@ class LoanWorkflow:
     async def _mark_overdue(self, inst: InstallmentState, now: datetime) -> None:
         await workflow.execute_activity_method(
             LoanActivities.mark_overdue,
-            OverdueRecord(self.inp.loan_id, inst.number, max(0, (now - inst.due_at).days)),
+            OverdueRecord(self.inp.loan_id, inst.number, self._installment_dpd(inst, now)),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
             summary=f"Installment {inst.number} overdue",
@@ -802,6 +913,8 @@ class LoanWorkflow:
     async def _end(self, to: LoanStatus, reason: str, actor: str = "system", **extra: Any) -> LoanWorkflowResult:
         await self._move(to, reason, actor, **extra)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.pending_payments and workflow.patched(RECEIPTS_PATCH):
+            await self._keep_late_receipts()
         state = self.servicing
         return LoanWorkflowResult(
             self.inp.loan_id,
