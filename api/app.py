@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from activities.storage import build_storage
-from api import errors
+from api import errors, openapi
 from api.admin.routes import router as admin_router
 from api.admin.users import router as admin_users_router
 from api.audit_middleware import AuditSafetyNet
@@ -76,8 +76,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_documents_router)
     app.include_router(files_router)
     app.include_router(codec_router)
+    openapi.install(app)
+    app.add_middleware(errors.CatchAll)  # added last: the outermost layer, so nothing escapes the envelope
 
-    @app.get("/health", tags=["health"])
+    @app.get(
+        "/health",
+        tags=["health"],
+        responses={
+            503: {
+                "description": "Degraded: the database or the workflow engine is down.",
+                "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}},
+            }
+        },
+    )
     async def health(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
 

@@ -1,19 +1,58 @@
-"""The one place errors become HTTP: {statusCode, message, error, timestamp, path, errors[]}."""
+"""The one place errors become HTTP: {statusCode, message, error, timestamp, path, errors[]}.
+
+Business errors (``domain.errors.LosError``), request validation and Starlette's HTTP errors map to the
+envelope through exception handlers. Anything else that escapes a route is caught by ``CatchAll``, the
+outermost middleware: it logs the exception with its traceback and answers a 500 in the same envelope, so
+the client reads a documented body and its keep-alive connection stays open.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import LosError
 
+log = logging.getLogger(__name__)
 
-def _body(request: Request, status: int, message: str, errors: list[dict] | None = None) -> JSONResponse:
+
+class FieldError(BaseModel):
+    """One refused input: the field (dotted path, or ``body``) and why."""
+
+    model_config = ConfigDict(title="FieldError")
+
+    field: str | None = Field(description="dotted path of the input, `body` for the whole body")
+    reason: str
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer of the API (documented on every operation by ``api.openapi``)."""
+
+    model_config = ConfigDict(title="ErrorEnvelope")
+
+    statusCode: int = Field(description="the HTTP status, repeated")  # noqa: N815 - the wire name
+    message: str = Field(description="what went wrong, for people")
+    error: str = Field(description="the status's reason phrase")
+    timestamp: str = Field(description="ISO 8601 time of the answer", json_schema_extra={"format": "date-time"})
+    path: str = Field(description="the request's path")
+    errors: list[FieldError] = Field(default_factory=list, description="field errors; absent when none")
+
+
+def _body(
+    request: Request,
+    status: int,
+    message: str,
+    errors: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     payload = {
         "statusCode": status,
         "message": message,
@@ -23,10 +62,46 @@ def _body(request: Request, status: int, message: str, errors: list[dict] | None
     }
     if errors:
         payload["errors"] = errors
-    return JSONResponse(payload, status_code=status)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+class CatchAll:
+    """Pure ASGI middleware: an exception no handler mapped is logged and answered as a 500 envelope.
+
+    Starlette's own fallback re-raises after answering, and the server then closes the connection; here
+    the exception ends with the answer. If the response had already started, a complete answer is no
+    longer possible: the exception goes on to the server, which closes the connection so the client
+    cannot take a truncated body for a whole one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = _body(Request(scope), 500, "internal error; it has been logged")
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers that turn errors into the envelope. ``CatchAll`` is added by ``create_app``
+    after every other middleware, so it is the outermost one."""
+
     @app.exception_handler(LosError)
     async def _los(request: Request, exc: LosError) -> JSONResponse:
         return _body(request, exc.status_code, exc.message, exc.details)
@@ -42,4 +117,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _body(request, exc.status_code, str(exc.detail))
+        return _body(request, exc.status_code, str(exc.detail), headers=exc.headers)
