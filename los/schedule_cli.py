@@ -18,6 +18,7 @@ from domain.product import (
     DaysInMonth,
     DaysInYear,
     Frequency,
+    HolidayStrategy,
     InterestCalc,
     InterestMethod,
     LoanTerms,
@@ -46,6 +47,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--third-party-fee", default=None, help="pass-through charge (e.g. insurance), rupees")
     p.add_argument("--gst-percent", default="18", help="GST on lender fees, percent (default 18)")
     p.add_argument("--daily-rate", default=None, help="percent per day: a daily-rate bullet loan")
+    p.add_argument(
+        "--holidays",
+        default=None,
+        help="non-repayment dates, comma-separated YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD",
+    )
+    p.add_argument(
+        "--holiday-strategy",
+        default=HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM.value,
+        help=" | ".join(h.value for h in HolidayStrategy) + " (what a due date on a holiday does; docs/money.md)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -72,6 +83,26 @@ def _date(value: str | None, flag: str) -> date | None:
         raise UsageError(f"{flag}: expected a date YYYY-MM-DD, got {value!r}") from exc
 
 
+def _holidays(value: str | None) -> frozenset[date]:
+    """``--holidays``: days and inclusive ranges (``2024-01-15..2024-01-22``), comma-separated."""
+    if not value:
+        return frozenset()
+    days: set[date] = set()
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("..")
+        start = _date(first.strip(), "--holidays")
+        end = _date(last.strip(), "--holidays") if last else start
+        assert start is not None and end is not None
+        if end < start:
+            raise UsageError(f"--holidays: range ends before it starts: {part!r}")
+        if (end - start).days > 366:
+            raise UsageError(f"--holidays: range longer than a year: {part!r}")
+        days.update(date.fromordinal(o) for o in range(start.toordinal(), end.toordinal() + 1))
+    return frozenset(days)
+
+
 FLAG_OF_FIELD = {
     "principal": "--principal",
     "annual_rate": "--annual-rate",
@@ -82,6 +113,8 @@ FLAG_OF_FIELD = {
     "grace_interest": "--grace-interest",
     "first_due": "--first-due",
     "daily_rate": "--daily-rate",
+    "holidays": "--holidays",
+    "holiday_strategy": "--holiday-strategy",
     "flat": "--fee-flat",
     "percent": "--fee-percent",
     "gst_percent": "--gst-percent",
@@ -107,6 +140,8 @@ def build(args: argparse.Namespace) -> dict:
         grace_principal=args.grace_principal,
         grace_interest=args.grace_interest,
         daily_rate=_decimal(args.daily_rate, "--daily-rate") if args.daily_rate is not None else None,
+        holidays=_holidays(args.holidays),
+        holiday_strategy=parse_enum(HolidayStrategy, args.holiday_strategy, "holiday_strategy"),  # type: ignore[arg-type]
     )
     fees = []
     if args.fee_flat is not None and args.fee_percent is not None:
