@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
+from api.types import Paise
 from db.models import Brand, EvaluationItem
 from domain import bre, evaluation
 from domain.access import Role
@@ -84,7 +85,7 @@ class BreSettings(_Model):
     max_enquiries_30d: int | None = Field(default=None, alias="maxEnquiries30d", ge=0, le=100)
     min_age: int | None = Field(default=None, alias="minAge", ge=18, le=100)
     max_age: int | None = Field(default=None, alias="maxAge", ge=18, le=100)
-    salary_threshold: int | None = Field(default=None, alias="salaryThreshold", ge=0, description="paise a month")
+    salary_threshold: Paise | None = Field(default=None, alias="salaryThreshold", description="paise a month")
     rejection_duration_days: int | None = Field(default=None, alias="rejectionDurationDays", ge=0, le=3650)
     enable_central_dedup: bool | None = Field(default=None, alias="enableCentralDedup")
 

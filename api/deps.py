@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
@@ -44,6 +44,14 @@ def db_session(request: Request) -> Iterator[Session]:
 
 async def temporal(request: Request) -> Client:
     return await request.app.state.temporal.get()
+
+
+def update_bound(request: Request) -> float:
+    """Seconds the API waits for a loan's workflow to take an update (``Settings.workflow_call_timeout_seconds``)."""
+    return float(request.app.state.settings.workflow_call_timeout_seconds)
+
+
+UpdateBound = Annotated[float, Depends(update_bound)]
 
 
 MAX_PAGE = 10_000  # list pages: beyond this an OFFSET means nothing to a person and could overflow

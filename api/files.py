@@ -15,6 +15,7 @@ from api.guards import GUARDS
 from db.models import CustomerDocument
 from domain.errors import NotFound, PermissionDenied
 
+MAX_TOKEN = 4096
 router = APIRouter(prefix=FILES_ROUTE, tags=["files"], dependencies=GUARDS)
 
 # User-supplied bytes served from the API's origin: never sniffed, never run, never cached.
@@ -63,6 +64,8 @@ def download(token: str, request: Request) -> FileResponse:
     store = storage(request)
     if not isinstance(store, LocalStorage):
         raise NotFound("file not found")
+    if not token.isascii() or len(token) > MAX_TOKEN:  # a link we signed is short base64url text and a hex MAC
+        raise PermissionDenied("invalid file link")
     ref = store.redeem(token)
     try:
         path = store.path(ref.key)

@@ -4,12 +4,14 @@ request body, query and setting. See docs/api.md.
 * ``Rupees``: a decimal **string** of rupees with at most 2 decimals (``"50000"``, ``"50000.50"``), more than
   zero and at most ``MAX_RUPEES``. A JSON number is refused: it would pass through a binary float
   (``50000.30000000000001`` is not an amount anybody typed).
+* ``Score``: a percentage score 0..100 as a decimal string (``"72.5"``), JSON numbers refused likewise.
 * ``Paise``: a whole number of paise, 0..``MAX_PAISE`` (a JSON integer, or digits in a query string). A JSON
   float (``100.0`` too), a boolean or a fraction is refused.
 * ``Count`` / ``Tenure``: whole numbers with the same strictness, bounded so nothing reaching PostgreSQL
   overflows ``bigint``.
 * ``IsoDate``: ``YYYY-MM-DD`` text only (pydantic's lax mode would turn ``9.9e-116`` into 1970-01-01), between
   ``MIN_DATE`` and ``MAX_DATE``. ``BirthDate`` and ``WorkStartDate`` add what is plausible for a person.
+* ``IsoDateTime``: ISO 8601 text only (``2026-01-31T09:30:00+05:30``), in the same years as ``IsoDate``.
 * ``Uuid``: the canonical 8-4-4-4-12 form only (what PostgreSQL stores and the API hands out).
 
 A value outside these is a 422 naming the field, before anything reaches the database.
@@ -42,14 +44,17 @@ _WHOLE = re.compile(r"-?[0-9]{1,20}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _rupees(value: Any) -> Decimal:
-    if isinstance(value, Decimal) and value.is_finite():
-        return value
-    if isinstance(value, str) and _RUPEES.fullmatch(value):
-        return Decimal(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError('rupees go as a decimal string, e.g. "50000.50", never a JSON number')
-    raise ValueError('rupees as a decimal string with at most 2 decimals, e.g. "50000.50"')
+def _decimal_text(what: str, example: str) -> Any:
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, Decimal) and value.is_finite():
+            return value
+        if isinstance(value, str) and _RUPEES.fullmatch(value):
+            return Decimal(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f'{what} go as a decimal string, e.g. "{example}", never a JSON number')
+        raise ValueError(f'{what} as a decimal string with at most 2 decimals, e.g. "{example}"')
+
+    return parse
 
 
 def _whole(value: Any) -> int:
@@ -75,6 +80,22 @@ def _iso_date(value: Any) -> date:
         except ValueError:
             raise ValueError(f"{value} is not a calendar date") from None
     raise ValueError("a date as YYYY-MM-DD text")
+
+
+def _iso_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value) and len(value) <= 40:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value} is not a date-time") from None
+    raise ValueError("a date-time as ISO 8601 text, e.g. 2026-01-31T09:30:00+05:30")
+
+
+def _datetime_range(value: datetime) -> datetime:
+    _date_range(value.date())
+    return value
 
 
 def _date_range(value: date) -> date:
@@ -127,9 +148,16 @@ _DATE_SCHEMA = WithJsonSchema({"type": "string", "format": "date", "description"
 Rupees = Annotated[
     Decimal,
     Field(gt=0, le=MAX_RUPEES),
-    BeforeValidator(_rupees),
+    BeforeValidator(_decimal_text("rupees", "50000.50")),
     AfterValidator(_rupees_decimal_places),
     _RUPEES_SCHEMA,
+]
+Score = Annotated[
+    Decimal,
+    Field(ge=0, le=100),
+    BeforeValidator(_decimal_text("scores", "72.5")),
+    AfterValidator(_rupees_decimal_places),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,2})?$", "description": "0-100"}),
 ]
 Paise = Annotated[int, Field(ge=0, le=MAX_PAISE, description="integer paise"), BeforeValidator(_whole)]
 PositivePaise = Annotated[int, Field(gt=0, le=MAX_PAISE, description="integer paise"), BeforeValidator(_whole)]
@@ -138,6 +166,12 @@ Tenure = Annotated[int, Field(gt=0, le=MAX_TENURE, description="number of instal
 IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_date_range), _DATE_SCHEMA]
 BirthDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_birth_date), _DATE_SCHEMA]
 WorkStartDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_work_start), _DATE_SCHEMA]
+IsoDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_datetime),
+    AfterValidator(_datetime_range),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 Uuid = Annotated[str, BeforeValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 
 __all__ = [
@@ -146,9 +180,11 @@ __all__ = [
     "BirthDate",
     "Count",
     "IsoDate",
+    "IsoDateTime",
     "Paise",
     "PositivePaise",
     "Rupees",
+    "Score",
     "Tenure",
     "Uuid",
     "WorkStartDate",

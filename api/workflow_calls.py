@@ -1,12 +1,33 @@
-"""Sending staff decisions to a loan's workflow as updates, and turning refusals into HTTP errors."""
+"""Sending staff decisions and customer inputs to a loan's workflow as updates, and turning refusals into HTTP
+errors.
+
+Every update the API awaits is bounded (``Settings.workflow_call_timeout_seconds``, default 10 s). The update
+carries ``expires_at`` = now + the bound, and the workflow's validators refuse (type ``Expired``) one that reaches
+them later, so when no worker picks the update up in time the caller gets 503 — *not applied, send it again* —
+and the update is never applied silently afterwards. An update the workflow accepted in time is applied; if it
+is still running when the bound passes a second time the caller gets 202 (accepted, in progress).
+"""
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import Conflict, LosError, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
+from domain.errors import (
+    Conflict,
+    LosError,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    StillProcessing,
+    ValidationError,
+)
 from workflows.contracts import StaffAction
 
 REFUSALS: dict[str, type[LosError]] = {
@@ -15,32 +36,101 @@ REFUSALS: dict[str, type[LosError]] = {
     "NotFound": NotFound,
     "ValidationError": ValidationError,
 }
+# Acceptance is awaited a little past expires_at, so a validator that ran just before it is still heard.
+CLOCK_MARGIN_SECONDS = 1.0
+NOT_APPLIED = (
+    "the loan did not take this action within {bound:g} s (its workflow is not being processed right now); "
+    "it was NOT applied and will not be applied later: send it again"
+)
 
 
-async def staff_update(client: Client, workflow_id: str, update: str, action: StaffAction) -> str:
+def call_bound(settings: Any | None = None) -> float:
+    """The bound in seconds of one update call: ``settings.workflow_call_timeout_seconds``, or the process
+    settings' when ``settings`` is None."""
+    if settings is None:
+        from los.settings import get_settings
+
+        settings = get_settings()
+    return float(settings.workflow_call_timeout_seconds)
+
+
+def with_expiry(arg: Any, bound: float) -> Any:
+    """``arg`` with ``expires_at`` set to now + ``bound`` seconds, if it is a dataclass with that field (the
+    workflow contracts ``StaffAction``, ``AadhaarInitiate``, ``AadhaarOtp``); other arguments unchanged."""
+    if dataclasses.is_dataclass(arg) and not isinstance(arg, type):
+        if any(f.name == "expires_at" for f in dataclasses.fields(arg)):
+            return dataclasses.replace(arg, expires_at=datetime.now(UTC) + timedelta(seconds=bound))  # type: ignore[type-var]
+    return arg
+
+
+async def bounded_update(
+    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, bound: float
+) -> Any:
+    """Send ``update(arg)`` to ``workflow_id`` with ``expires_at`` set, wait at most ``bound`` seconds for the
+    workflow to accept it and as long again for its result. Raises ``ServiceUnavailable`` (503, not applied) when
+    it was not accepted in time or was refused as ``Expired``, ``StillProcessing`` (202) when accepted but not
+    finished, ``WorkflowUpdateFailedError`` for other refusals, ``RPCError`` from the server."""
     handle = client.get_workflow_handle(workflow_id)
+    sent = with_expiry(arg, bound)
     try:
-        return await handle.execute_update(update, action, result_type=str)
+        update_handle = await asyncio.wait_for(
+            handle.start_update(update, sent, wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=result_type),
+            timeout=bound + CLOCK_MARGIN_SECONDS,
+        )
+    except TimeoutError as exc:
+        raise ServiceUnavailable(NOT_APPLIED.format(bound=bound)) from exc
+    try:
+        return await asyncio.wait_for(update_handle.result(), timeout=bound)
+    except TimeoutError as exc:
+        raise StillProcessing(
+            "the loan accepted this action and is still applying it: do not send it again; reload the loan to see it"
+        ) from exc
+
+
+def _application_cause(exc: WorkflowUpdateFailedError) -> ApplicationError | None:
+    cause: BaseException | None = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause if hasattr(cause, "cause") else None
+    return cause
+
+
+def _expired(cause: ApplicationError | None, bound: float, exc: Exception) -> None:
+    if cause is not None and cause.type == "Expired":
+        raise ServiceUnavailable(NOT_APPLIED.format(bound=bound)) from exc
+
+
+async def staff_update(
+    client: Client, workflow_id: str, update: str, action: StaffAction, *, timeout: float | None = None
+) -> str:
+    """A staff decision (forward, approve, sanction, approve_disbursal...) as an update; returns the loan's new
+    status. ``timeout``: the bound in seconds (default ``call_bound()``). Refusals become 403/404/409/422, a
+    bound passed 503 (not applied) or 202 (accepted, in progress)."""
+    bound = timeout if timeout is not None else call_bound()
+    try:
+        return await bounded_update(client, workflow_id, update, action, str, bound)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
+        cause = _application_cause(exc)
+        _expired(cause, bound, exc)
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
             raise REFUSALS[cause.type](cause.message) from exc
-        raise Conflict(f"update refused: {cause}") from exc
+        raise Conflict(f"update refused: {exc.cause}") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise Conflict("the loan's workflow has finished; no decision can be taken now") from exc
         raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc
 
 
-async def customer_update(client: Client, workflow_id: str, update: str, arg: object) -> dict:
-    """A customer's input to their loan's workflow (Aadhaar OTP...), refusals as HTTP errors."""
-    handle = client.get_workflow_handle(workflow_id)
+async def customer_update(
+    client: Client, workflow_id: str, update: str, arg: object, *, timeout: float | None = None
+) -> dict:
+    """A customer's input to their loan's workflow (Aadhaar OTP...) as an update, bounded and with
+    ``expires_at`` set when ``arg`` has that field; refusals as HTTP errors (see ``staff_update``)."""
+    bound = timeout if timeout is not None else call_bound()
     try:
-        return await handle.execute_update(update, arg, result_type=dict)
+        return await bounded_update(client, workflow_id, update, arg, dict, bound)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        while cause is not None and not isinstance(cause, ApplicationError):
-            cause = cause.cause
+        cause = _application_cause(exc)
+        _expired(cause, bound, exc)
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
             details = cause.details[0] if cause.details else {}
             raise REFUSALS[cause.type](
@@ -56,6 +146,7 @@ async def customer_update(client: Client, workflow_id: str, update: str, arg: ob
 
 
 async def signal_active_loan(client: Client, workflow_id: str, arg: object) -> None:
+    """New customer data for the loan's KYC phase (``kyc_input`` signal); a signal may be handled late."""
     try:
         await client.get_workflow_handle(workflow_id).signal("kyc_input", arg)
     except RPCError as exc:

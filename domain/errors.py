@@ -57,3 +57,11 @@ class TooManyRequests(LosError):
 
     status_code = 429
     error = "Too Many Requests"
+
+
+class StillProcessing(LosError):
+    """The loan accepted the request but is still applying it when the caller's wait ended; sending it
+    again is not needed (the outcome shows on the loan)."""
+
+    status_code = 202
+    error = "Accepted"

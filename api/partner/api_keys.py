@@ -23,6 +23,7 @@ from api.access import Allow, api_key_hash, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
 from api.security import Principal
+from api.types import IsoDateTime
 from db.models import BrandApiKey, StaffActivitySession, StaffLoginLog, StaffUser, new_id
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
@@ -151,8 +152,8 @@ class Paging(BaseModel):
 class LoginLogFilters(Paging):
     email: str | None = Field(default=None, max_length=200)
     success: bool | None = None
-    from_: datetime | None = Field(default=None, alias="from", description="ISO date-time; UTC when no offset")
-    to: datetime | None = Field(default=None, description="ISO date-time; UTC when no offset")
+    from_: IsoDateTime | None = Field(default=None, alias="from", description="ISO date-time; UTC when no offset")
+    to: IsoDateTime | None = Field(default=None, description="ISO date-time; UTC when no offset")
 
 
 class SessionFilters(Paging):

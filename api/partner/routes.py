@@ -8,7 +8,6 @@ workflow cannot know (the brand's status reasons, whether a CAM was saved) is ch
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -21,10 +20,11 @@ from temporalio.client import Client
 
 from activities.notify import notify
 from api.access import Allow, audit
-from api.deps import MAX_PAGE, db_session, is_uuid, page_of, temporal
+from api.deps import MAX_PAGE, UpdateBound, db_session, is_uuid, page_of, temporal
 from api.guards import GUARDS
 from api.products import preview_for
 from api.security import Principal
+from api.types import IsoDate, Paise, Score, Uuid
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
 from api.workflow_calls import staff_update
 from db.models import (
@@ -125,10 +125,10 @@ class ListFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     assigned_to: str | None = Field(default=None, alias="assignedTo", description="me, none or a staff id")
     search: str | None = Field(default=None, max_length=100, description="phone, PAN, name or loan id")
-    min_amount: int | None = Field(default=None, alias="minAmount", ge=0, description="paise")
-    max_amount: int | None = Field(default=None, alias="maxAmount", ge=0, description="paise")
-    created_from: date | None = Field(default=None, alias="createdFrom")
-    created_to: date | None = Field(default=None, alias="createdTo")
+    min_amount: Paise | None = Field(default=None, alias="minAmount")
+    max_amount: Paise | None = Field(default=None, alias="maxAmount")
+    created_from: IsoDate | None = Field(default=None, alias="createdFrom")
+    created_to: IsoDate | None = Field(default=None, alias="createdTo")
     sort: Sort = Sort.NEWEST
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
@@ -307,7 +307,7 @@ def schedule_preview(
     loan_id: str,
     staff: Viewer,
     session: Db,
-    disbursed_on: Annotated[date | None, Query(alias="disbursedOn")] = None,
+    disbursed_on: Annotated[IsoDate | None, Query(alias="disbursedOn")] = None,
 ) -> dict:
     """The loan's schedule, charges, APR and Key Fact Statement, as if disbursed on ``disbursedOn``
     (default: its disbursal date, or today if not yet disbursed)."""
@@ -324,7 +324,7 @@ def schedule_preview(
 # ------------------------------------------------------------------------------------------- allocation
 class AllocateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    staff_id: str | None = Field(alias="staffId", description="the new holder; null puts the loan back in the pool")
+    staff_id: Uuid | None = Field(alias="staffId", description="the new holder; null puts the loan back in the pool")
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -416,7 +416,7 @@ def allocate_loan(
 class ForwardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=1000, description="notes; required with scoreOverride")
-    score_override: Decimal | None = Field(default=None, alias="scoreOverride", ge=0, le=100, decimal_places=2)
+    score_override: Score | None = Field(default=None, alias="scoreOverride")
 
 
 class ApproveIn(BaseModel):
@@ -451,13 +451,20 @@ def _check_reason_code(session: Session, brand_id: str, code: str, applies_to: s
 
 
 async def _act(
-    session: Session, client: Client, staff: Principal, brand_id: str, loan_id: str, update: str, **extra: str | None
+    session: Session,
+    client: Client,
+    bound: float,
+    staff: Principal,
+    brand_id: str,
+    loan_id: str,
+    update: str,
+    **extra: str | None,
 ) -> dict:
     loan = _loan(session, brand_id, loan_id)
     workflow_id = loan.workflow_id
     session.rollback()  # hold no transaction open across the workflow call
     action = StaffAction(staff.id, staff.email or "", staff.role or "", brand_id, **extra)  # type: ignore[arg-type]
-    status = await staff_update(client, workflow_id, update, action)
+    status = await staff_update(client, workflow_id, update, action, timeout=bound)
     fresh = session.get_one(Loan, loan_id)
     return {"loanId": loan_id, "status": status, "reviewStage": fresh.review_stage, "assignedTo": fresh.assigned_to}
 
@@ -469,6 +476,7 @@ async def forward(
     staff: Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)],
     session: Db,
     client: Temporal,
+    bound: UpdateBound,
     body: ForwardIn | None = None,
 ) -> dict:
     """Credit executive → sanction manager, optionally overriding the evaluation score (with a reason).
@@ -484,7 +492,9 @@ async def forward(
     if body.score_override is not None and not (body.reason or "").strip():
         raise ValidationError("overriding the evaluation score needs a reason", field="reason")
     override = str(body.score_override) if body.score_override is not None else None
-    return await _act(session, client, staff, brand_id, loan_id, "forward", reason=body.reason, score_override=override)
+    return await _act(
+        session, client, bound, staff, brand_id, loan_id, "forward", reason=body.reason, score_override=override
+    )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/approve")
@@ -494,12 +504,13 @@ async def approve(
     staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)],
     session: Db,
     client: Temporal,
+    bound: UpdateBound,
     body: ApproveIn | None = None,
 ) -> dict:
     """Sanction manager approves (optionally with conditions) → sanction head."""
     body = body or ApproveIn()
     return await _act(
-        session, client, staff, brand_id, loan_id, "approve", reason=body.reason, conditions=body.conditions
+        session, client, bound, staff, brand_id, loan_id, "approve", reason=body.reason, conditions=body.conditions
     )
 
 
@@ -511,10 +522,13 @@ async def send_back(
     staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, P.REVIEW_SANCTION_HEAD, api_key=False)],
     session: Db,
     client: Temporal,
+    bound: UpdateBound,
 ) -> dict:
     """Sanction manager or head sends the loan back to the credit executive who forwarded it."""
     code = _check_reason_code(session, brand_id, body.reason_code, "SEND_BACK")
-    return await _act(session, client, staff, brand_id, loan_id, "send_back", reason=body.reason, reason_code=code)
+    return await _act(
+        session, client, bound, staff, brand_id, loan_id, "send_back", reason=body.reason, reason_code=code
+    )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/reject")
@@ -525,10 +539,11 @@ async def reject(
     staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, P.REVIEW_SANCTION_HEAD, api_key=False)],
     session: Db,
     client: Temporal,
+    bound: UpdateBound,
 ) -> dict:
     """Sanction manager or head rejects, with one of the brand's rejection reasons."""
     code = _check_reason_code(session, brand_id, body.reason_code, "REJECTED")
-    return await _act(session, client, staff, brand_id, loan_id, "reject", reason=body.reason, reason_code=code)
+    return await _act(session, client, bound, staff, brand_id, loan_id, "reject", reason=body.reason, reason_code=code)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/sanction")
@@ -538,10 +553,13 @@ async def sanction(
     staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_HEAD, api_key=False)],
     session: Db,
     client: Temporal,
+    bound: UpdateBound,
     body: DecisionIn | None = None,
 ) -> dict:
     """Sanction head's final approval → SANCTIONED (the agreement goes out for eSign)."""
-    return await _act(session, client, staff, brand_id, loan_id, "sanction", reason=(body or DecisionIn()).reason)
+    return await _act(
+        session, client, bound, staff, brand_id, loan_id, "sanction", reason=(body or DecisionIn()).reason
+    )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/approve-disbursal")
@@ -551,11 +569,12 @@ async def approve_disbursal(
     staff: Annotated[Principal, Allow(P.LOAN_OPS_DISBURSE, api_key=False)],
     session: Db,
     client: Temporal,
+    bound: UpdateBound,
     body: DecisionIn | None = None,
 ) -> dict:
     """Loan ops releases the money of a signed loan (the bank confirms by webhook)."""
     return await _act(
-        session, client, staff, brand_id, loan_id, "approve_disbursal", reason=(body or DecisionIn()).reason
+        session, client, bound, staff, brand_id, loan_id, "approve_disbursal", reason=(body or DecisionIn()).reason
     )
 
 

@@ -36,6 +36,7 @@ from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
 from api.products import preview_for
 from api.security import Principal
+from api.types import IsoDate, PositivePaise
 from db.models import (
     BlocklistEntry,
     Brand,
@@ -127,8 +128,8 @@ class LoanRuleIn(Strict):
 
     code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
     name: Name
-    min_amount: int = Field(alias="minAmount", gt=0, le=MAX_AMOUNT)
-    max_amount: int = Field(alias="maxAmount", gt=0, le=MAX_AMOUNT)
+    min_amount: PositivePaise = Field(alias="minAmount", le=MAX_AMOUNT)
+    max_amount: PositivePaise = Field(alias="maxAmount", le=MAX_AMOUNT)
     min_tenure: int = Field(alias="minTenure", ge=1, le=600)
     max_tenure: int = Field(alias="maxTenure", ge=1, le=600)
     annual_rate_bps: int = Field(alias="annualRateBps", ge=0, le=MAX_ANNUAL_RATE_BPS)
@@ -142,7 +143,7 @@ class LoanRuleIn(Strict):
     interest_calc: InterestCalc = Field(default=InterestCalc.SAME_AS_REPAYMENT_PERIOD, alias="interestCalc")
     days_in_year: DaysInYear = Field(default=DaysInYear.ACTUAL, alias="daysInYear")
     days_in_month: DaysInMonth = Field(default=DaysInMonth.ACTUAL, alias="daysInMonth")
-    in_multiples_of: int = Field(default=1, alias="inMultiplesOf", ge=1, le=100_000, description="paise")
+    in_multiples_of: PositivePaise = Field(default=1, alias="inMultiplesOf", le=100_000)
     grace_principal: int = Field(default=0, alias="gracePrincipal", ge=0, le=600)
     grace_interest: int = Field(default=0, alias="graceInterest", ge=0, le=600)
     daily_rate: Decimal | None = Field(
@@ -707,7 +708,7 @@ def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn,
 # ------------------------------------------------------------------------------------------- staff days off
 class UnavailabilityIn(Strict):
     staff_id: str = Field(alias="staffId")
-    day: date
+    day: IsoDate
     reason: Note = None
 
 
@@ -732,8 +733,8 @@ def list_unavailability(
     staff: Viewer,
     session: Db,
     staff_id: Annotated[str | None, Query(alias="staffId")] = None,
-    day_from: Annotated[date | None, Query(alias="from")] = None,
-    day_to: Annotated[date | None, Query(alias="to")] = None,
+    day_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    day_to: Annotated[IsoDate | None, Query(alias="to")] = None,
 ) -> list[dict]:
     """Days off of the brand's staff (auto-allocation skips them on those days)."""
     _period(day_from, day_to)
@@ -791,7 +792,7 @@ def delete_unavailability(request: Request, brand_id: str, row_id: str, staff: M
 
 # ------------------------------------------------------------------------------------------- holidays
 class HolidayIn(Strict):
-    day: date
+    day: IsoDate
     reason: Note = None
 
 
@@ -804,8 +805,8 @@ def list_holidays(
     brand_id: str,
     staff: Viewer,
     session: Db,
-    day_from: Annotated[date | None, Query(alias="from")] = None,
-    day_to: Annotated[date | None, Query(alias="to")] = None,
+    day_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    day_to: Annotated[IsoDate | None, Query(alias="to")] = None,
 ) -> list[dict]:
     """Non-repayment dates: an installment falling due on one moves to the next working day."""
     _period(day_from, day_to)

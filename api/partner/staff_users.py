@@ -26,6 +26,7 @@ from api.guards import GUARDS
 from api.partner.auth import end_sign_ins
 from api.partner.routes import check_allocatable, release_held_loans
 from api.security import Principal, hash_password
+from api.types import IsoDateTime
 from api.views import staff_loan_summary
 from db.models import AuditLog, Loan, StaffBrandRole, StaffUser
 from domain.access import Permission as P
@@ -379,8 +380,8 @@ class AuditFilters(BaseModel):
     action: str | None = Field(default=None, max_length=80, description='prefix, e.g. "settings." or "loan.forward"')
     entity_type: str | None = Field(default=None, alias="entityType", max_length=40)
     entity_id: str | None = Field(default=None, alias="entityId", max_length=80)
-    from_: datetime | None = Field(default=None, alias="from", description="inclusive; without a zone, UTC")
-    to: datetime | None = Field(default=None, description="exclusive; without a zone, UTC")
+    from_: IsoDateTime | None = Field(default=None, alias="from", description="inclusive; without a zone, UTC")
+    to: IsoDateTime | None = Field(default=None, description="exclusive; without a zone, UTC")
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=50, ge=1, le=200)
 

@@ -14,7 +14,7 @@ brand's (or, for notifications, not the caller's) is 404.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from api.access import Allow, audit, not_audited
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
 from api.security import Principal
+from api.types import IsoDate, Paise, Tenure
 from db.models import Brand, CamRecord, Loan, LoanComment, StaffNotification, StaffUser
 from domain import cam
 from domain.access import Permission as P
@@ -37,8 +38,6 @@ router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner wor
 Db = Annotated[Session, Depends(db_session, scope="function")]
 
 CAM_STATUSES = frozenset({LoanStatus.APPLIED, LoanStatus.UNDER_REVIEW})
-MAX_PAISE = 10**14  # ₹1,00,00,00,00,000: far above any personal loan or salary
-Paise = Annotated[int, Field(strict=True, le=MAX_PAISE)]
 Percent = Annotated[str, Field(min_length=1, max_length=20, description='a decimal string, e.g. "50" or "12.5"')]
 
 
@@ -60,18 +59,18 @@ class CamIn(BaseModel):
     brand's BRE minimum salary."""
 
     model_config = ConfigDict(extra="forbid")
-    salary_credit_date_1: date | None = Field(default=None, alias="salaryCreditDate1")
+    salary_credit_date_1: IsoDate | None = Field(default=None, alias="salaryCreditDate1")
     salary_amount_1: Paise | None = Field(default=None, alias="salaryAmount1")
-    salary_credit_date_2: date | None = Field(default=None, alias="salaryCreditDate2")
+    salary_credit_date_2: IsoDate | None = Field(default=None, alias="salaryCreditDate2")
     salary_amount_2: Paise | None = Field(default=None, alias="salaryAmount2")
-    salary_credit_date_3: date | None = Field(default=None, alias="salaryCreditDate3")
+    salary_credit_date_3: IsoDate | None = Field(default=None, alias="salaryCreditDate3")
     salary_amount_3: Paise | None = Field(default=None, alias="salaryAmount3")
     actual_salary: Paise | None = Field(default=None, alias="actualSalary", description="assessed salary")
     obligations: Paise = Field(default=0, description="existing monthly EMIs")
     eligible_foir: Percent = Field(alias="eligibleFoir", description="the policy FOIR limit, percent")
     loan_applied: Paise | None = Field(default=None, alias="loanApplied")
     roi: Percent | None = Field(default=None, description="percent per annum")
-    tenure_months: int | None = Field(default=None, alias="tenureMonths", strict=True)
+    tenure_months: Tenure | None = Field(default=None, alias="tenureMonths")
     round_eligible_to: Paise = Field(default=1, alias="roundEligibleTo", description="1 = the paisa, 100 = rupee")
     recommend_multiple: Paise = Field(default=1, alias="recommendMultiple")
     loan_recommended: Paise | None = Field(default=None, alias="loanRecommended", description="an override")

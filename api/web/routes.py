@@ -20,6 +20,7 @@ from api.deps import db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.products import loan_terms, preview_for
 from api.security import Principal, current_customer
+from api.types import Rupees, Tenure
 from api.views import loan_detail, loan_summary
 from api.web.auth import find_brand
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, new_id
@@ -47,8 +48,8 @@ class PanIn(Strict):
 
 
 class ApplyIn(Strict):
-    amount: Decimal = Field(description="rupees, up to 2 decimals", gt=0, max_digits=14, decimal_places=2)
-    tenure: int = Field(description="number of installments", gt=0, le=600)
+    amount: Rupees = Field(description="rupees as a decimal string, up to 2 decimals")
+    tenure: Tenure
     product_code: str | None = Field(default=None, alias="productCode")
 
 
@@ -57,8 +58,8 @@ def emi_preview(
     product_code: str,
     session: Db,
     brand: Annotated[str, Query(description="brand id or code", min_length=1, max_length=60)],
-    amount: Annotated[Decimal, Query(description="rupees", gt=0, max_digits=14, decimal_places=2)],
-    tenure: Annotated[int, Query(description="number of installments", gt=0, le=600)],
+    amount: Annotated[Rupees, Query(description="rupees, up to 2 decimals")],
+    tenure: Annotated[Tenure, Query(description="number of installments")],
 ) -> dict:
     """EMI, schedule, charges, net disbursed amount and APR for a product, before applying."""
     found = find_brand(session, brand)
