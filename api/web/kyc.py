@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -19,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api.deps import db_session, temporal
+from api.deps import UpdateBound, db_session, temporal
 from api.guards import GUARDS
 from api.security import Principal, current_customer
+from api.types import BirthDate, Rupees, Uuid, WorkStartDate, check_joined_after_birth
 from api.workflow_calls import customer_update, signal_active_loan
 from db.models import BankAccount, Brand, Customer, Employment, Loan
 from domain import kyc as kyc_rules
@@ -45,7 +45,7 @@ class PersonalDetailsIn(Strict):
     first_name: str | None = Field(default=None, alias="firstName", min_length=1, max_length=100)
     last_name: str | None = Field(default=None, alias="lastName", max_length=100)
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
-    dob: date | None = Field(default=None, alias="dateOfBirth")
+    dob: BirthDate | None = Field(default=None, alias="dateOfBirth")
     gender: str | None = Field(default=None, pattern="^(MALE|FEMALE|OTHER)$")
     address: str | None = Field(default=None, max_length=500)
     pincode: str | None = None
@@ -63,10 +63,10 @@ class OtpIn(Strict):
 
 class EmploymentIn(Strict):
     employer_name: str = Field(alias="employerName", min_length=2, max_length=200)
-    monthly_salary: Decimal = Field(alias="monthlySalary", gt=0, max_digits=12, decimal_places=2, description="rupees")
+    monthly_salary: Rupees = Field(alias="monthlySalary", description="rupees a month")
     uan: str | None = None
     employment_type: str = Field(default="SALARIED", alias="employmentType", pattern="^(SALARIED|SELF_EMPLOYED)$")
-    joined_on: date | None = Field(default=None, alias="joinedOn")
+    joined_on: WorkStartDate | None = Field(default=None, alias="joinedOn")
 
 
 class UanIn(Strict):
@@ -79,7 +79,7 @@ class BankAccountIn(Strict):
 
 
 class BankVerifyIn(Strict):
-    account_id: str | None = Field(default=None, alias="accountId")
+    account_id: Uuid | None = Field(default=None, alias="accountId")
 
 
 def _details(c: Customer) -> dict:
@@ -144,18 +144,21 @@ async def initiate_aadhaar_otp(body: AadhaarIn, me: Me, session: Db, client: Eng
 
 
 @router.post("/kyc/submit-aadhaar-otp")
-async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine) -> dict:
+async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
     loan = _active_loan(session, me.id)
     if loan is None:
         raise NotFound("no loan in progress", field="loan")
     session.rollback()
-    result = await customer_update(client, loan.workflow_id, "aadhaar_submit", AadhaarOtp(body.otp))
+    result = await customer_update(client, loan.workflow_id, "aadhaar_submit", AadhaarOtp(body.otp), timeout=bound)
     return {"loanId": loan.id, **result}
 
 
 @router.post("/employment/add", status_code=201)
 async def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine) -> dict:
     uan = kyc_rules.validate_uan(body.uan) if body.uan else None
+    implausible = check_joined_after_birth(body.joined_on, session.get_one(Customer, me.id).dob)
+    if implausible:
+        raise ValidationError(implausible, field="joinedOn")
     row = Employment(
         customer_id=me.id,
         employer_name=body.employer_name.strip(),
