@@ -92,6 +92,10 @@ class LoanProduct(Base):
     grace_principal: Mapped[int] = mapped_column(Integer, default=0)
     grace_interest: Mapped[int] = mapped_column(Integer, default=0)
     daily_rate: Mapped[Decimal | None] = mapped_column(Numeric(8, 4), nullable=True)  # % per day (bullet)
+    # What a due date on a brand non-repayment date does (domain.product.HolidayStrategy, domain.holidays)
+    holiday_strategy: Mapped[str] = mapped_column(
+        String(40), default="NEXT_WORKING_DAY_EXTEND_TERM", server_default="NEXT_WORKING_DAY_EXTEND_TERM"
+    )
     # Upfront fees, GST, pass-through and penal charges (see domain.charges)
     charges: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
