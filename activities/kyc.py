@@ -15,7 +15,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import DbActivities
 from activities.notify import notify
+from activities.pii import redact
 from activities.providers import build, call_with_failover
 from activities.providers.base import BusinessRefusal
 from activities.providers.failover import Attempt
@@ -126,7 +127,9 @@ class KycActivities(DbActivities):
         if handler is None:
             return KycStepResult(req.step, "SKIPPED", f"step {req.step} is not automated")
         try:
-            return await handler(req, loan, customer, brand)
+            result = await handler(req, loan, customer, brand)
+            # a vendor's reason may quote what it was sent: only the redacted text reaches the workflow
+            return replace(result, reason=redact(result.reason)) if result.reason else result
         except BusinessRefusal as exc:
             await self._record(
                 req,
@@ -137,7 +140,7 @@ class KycActivities(DbActivities):
                 {"reason": str(exc)},
                 list(getattr(exc, "attempts", ())),
             )
-            return KycStepResult(req.step, "FAILED", str(exc))
+            return KycStepResult(req.step, "FAILED", redact(str(exc)))
 
     async def _pan(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
         res = await self._failover("kyc", brand, "verify_pan", customer.pan or "")
@@ -558,13 +561,22 @@ class KycActivities(DbActivities):
     # ------------------------------------------------------------------ Aadhaar (customer updates)
     @activity.defn
     async def aadhaar_initiate(self, req: KycStepRequest) -> KycStepResult:
+        """Send the Aadhaar OTP. The number comes sealed (``aadhaar_sealed``, purpose :data:`AADHAAR`) and is
+        opened only here; histories from before sealing carry ``aadhaar_number``. The result holds the
+        provider's reference, never the number (a refusal's text is redacted)."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
+        if req.aadhaar_sealed:
+            opened = unseal(self.secret, AADHAAR, req.aadhaar_sealed)
+            if opened is None:  # sealed under another field key: nothing to retry
+                return KycStepResult("AADHAAR", "FAILED", "the Aadhaar number could not be read; enter it again")
+        else:
+            opened = req.aadhaar_number or ""
         try:
-            number = kyc_rules.validate_aadhaar(req.aadhaar_number or "")
+            number = kyc_rules.validate_aadhaar(opened)
             res = await self._failover("kyc", brand, "aadhaar_otp_initiate", number)
         except Exception as exc:  # a refusal or a bad number: the customer's request is refused
             if isinstance(exc, BusinessRefusal) or exc.__class__.__name__ == "ValidationError":
-                return KycStepResult("AADHAAR", "FAILED", str(exc))
+                return KycStepResult("AADHAAR", "FAILED", redact(str(exc)))
             raise
 
         def save(session: Session) -> None:
@@ -581,10 +593,10 @@ class KycActivities(DbActivities):
         try:
             res = await self._failover("kyc", brand, "aadhaar_otp_submit", req.reference or "", req.otp or "")
         except BusinessRefusal as exc:
-            return KycStepResult("AADHAAR", "FAILED", str(exc))
+            return KycStepResult("AADHAAR", "FAILED", redact(str(exc)))
         kyc = res.value
         if not kyc.verified:
-            return KycStepResult("AADHAAR", "FAILED", kyc.reason or "wrong OTP", res.vendor)
+            return KycStepResult("AADHAAR", "FAILED", redact(kyc.reason or "wrong OTP"), res.vendor)
         score = _score(name_match_score(kyc.name, customer.pan_name or customer.full_name))
         await self._record(
             req,
@@ -1016,4 +1028,5 @@ def digilocker_state(loan_id: str, secret: bytes) -> str:
 
 STATEMENT_PASSWORD = "statement-password"  # the los.crypto purpose of a statement's sealed password
 BANK_ACCOUNT = "bank-account"  # the los.crypto purpose of a sealed bank account number
+AADHAAR = "aadhaar"  # the los.crypto purpose of an Aadhaar number sealed on its way through the workflow
 STATEMENT_PASSWORD_CODES = frozenset({"STATEMENT_PASSWORD_REQUIRED", "STATEMENT_PASSWORD_INCORRECT"})

@@ -132,14 +132,20 @@ def _active_loan(session: Session, customer_id: str) -> Loan | None:
 
 
 @router.post("/kyc/initiate-aadhaar-otp")
-async def initiate_aadhaar_otp(body: AadhaarIn, me: Me, session: Db, client: Engine) -> dict:
-    """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile."""
+async def initiate_aadhaar_otp(request: Request, body: AadhaarIn, me: Me, session: Db, client: Engine) -> dict:
+    """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile.
+    The number reaches the workflow sealed with the field key (and masked), never in plain text."""
+    from activities.kyc import AADHAAR
+    from los.crypto import seal
+
     number = kyc_rules.validate_aadhaar(re.sub(r"\s", "", body.aadhaar_number))
     loan = _active_loan(session, me.id)
     if loan is None:
         raise NotFound("apply for a loan first: Aadhaar is verified as part of the application", field="loan")
     session.rollback()
-    result = await customer_update(client, loan.workflow_id, "aadhaar_initiate", AadhaarInitiate(number))
+    sealed = seal(request.app.state.settings.field_key(), AADHAAR, number)
+    update = AadhaarInitiate(aadhaar_sealed=sealed, aadhaar_masked=kyc_rules.mask_aadhaar(number))
+    result = await customer_update(client, loan.workflow_id, "aadhaar_initiate", update)
     return {"loanId": loan.id, **result}
 
 
