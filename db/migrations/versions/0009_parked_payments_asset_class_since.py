@@ -5,7 +5,7 @@ A payment the loan could not apply (malformed, or refused for good by the databa
 whose day-end produced the current SMA/NPA class (RBI IRACP: the date of SMA/NPA).
 
 Revision ID: 0009
-Revises: 0007 (0008 when the holiday option lands)
+Revises: 0008
 Create Date: 2026-11-30 17:00:00.000000
 """
 from alembic import op
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
