@@ -169,6 +169,6 @@ class Stack:
     def dead_child(self) -> str | None:
         """The first child found not running, as a sentence, or None (for callers that do not supervise)."""
         for child in self.children:
-            if child.proc is not None and child.proc.poll() is not None:
-                return f"{child.name} exited with {child.proc.returncode} (see {child.logfile})"
+            if child.proc is not None and not child.running:
+                return f"{child.name} exited with {child.proc.poll()} (see {child.logfile})"
         return None

@@ -121,20 +121,34 @@ class Supervised:
     @property
     def running(self) -> bool:
         """Whether the process is alive right now."""
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and not self._exited()
 
     def _note(self, message: str) -> None:
         # The child's own log says why its output breaks off and starts again.
         with self.logfile.open("a", encoding="utf-8") as f:
             f.write(f"--- los up: {message} ---\n")
 
-    def _reap_group(self) -> None:
-        # Anything the child started (Chromium, uvicorn workers) goes with it rather than linger as orphans.
-        if self.proc is not None:
+    def _exited(self) -> bool:
+        """Whether the process has exited, without reaping it: while it is a zombie its pid (the id of
+        its process group) cannot be taken by an unrelated process, so the group can be killed safely."""
+        assert self.proc is not None
+        if self.proc.returncode is not None:
+            return True
+        try:
+            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:  # already reaped elsewhere
+            return True
+
+    def _reap(self) -> int:
+        """Kill what the exited child left behind in its process group (Chromium, uvicorn workers), rather
+        than let it linger as orphans, then collect the child's exit code."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        return self.proc.wait()
 
     def tick(self) -> None:
         """Notice an exit and schedule the restart, or restart when the pause is over. Never blocks."""
@@ -145,10 +159,9 @@ class Supervised:
             if now >= self.restart_at:
                 self.start()
             return
-        code = self.proc.poll()
-        if code is None:
+        if not self._exited():
             return
-        self._reap_group()
+        code = self._reap()
         uptime = now - self.started_at
         delay = self.backoff.after_exit(uptime)
         self.restarts += 1
@@ -184,10 +197,11 @@ class Supervised:
         """Wait for it to stop after terminate(), killing it (and what it started) when it takes too long."""
         if self.proc is None:
             return
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("%s did not stop in time; killing it", self.name)
-            self.proc.kill()
-            self.proc.wait()
-        self._reap_group()
+        deadline = time.monotonic() + timeout
+        while not self._exited():
+            if time.monotonic() >= deadline:
+                log.warning("%s did not stop in time; killing it", self.name)
+                self.proc.kill()
+                break
+            time.sleep(0.05)
+        self._reap()

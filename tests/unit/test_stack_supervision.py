@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,33 @@ def test_a_child_that_keeps_crashing_is_reported_with_its_log_and_not_restarted_
     assert f"worker keeps crashing: {CRASH_LOOP_AFTER} exits in a row, each within 60 s of starting" in report
     assert "| cannot open the widget store" in report  # the reason, from its log, on the console
     assert str(tmp_path / "worker.log") in report
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_what_an_exited_child_started_goes_with_it(tmp_path: Path) -> None:
+    clock = Clock()
+    script = (
+        "import subprocess, sys; p = subprocess.Popen(['sleep', '60']); "
+        "print('grandchild', p.pid, flush=True); sys.exit(1)"
+    )
+    child = Supervised("worker", [sys.executable, "-c", script], {}, tmp_path / "worker.log", Backoff(), clock)
+    child.start()
+    deadline = time.monotonic() + 30
+    while child.running and time.monotonic() < deadline:  # exited, but left for the supervisor to collect
+        time.sleep(0.02)
+    grandchild = int((tmp_path / "worker.log").read_text().split("grandchild ")[1].split()[0])
+    assert _alive(grandchild)  # orphaned, still running
+    child.tick()
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+    child.terminate()
+    child.wait(timeout=5)
