@@ -32,6 +32,8 @@ from typing import Any
 
 import httpx
 
+from activities.providers import signing
+
 DEFAULT_TIMEOUT_SECONDS = 20.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
@@ -203,9 +205,19 @@ class HttpProvider:
         self.http = http
         self.config = config
 
+    #: the header carrying the hex HMAC-SHA256 of a webhook's raw body (adapters that receive webhooks set it)
+    signature_header: str = ""
+
     @property
     def vendor(self) -> str:
         return self.config.vendor
+
+    def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether ``raw`` (the webhook body, unparsed) carries a valid signature under this vendor's
+        ``signature_header`` with the brand's ``webhook_secret`` (constant-time compare)."""
+        wanted = self.signature_header.lower()
+        given = next((v for k, v in headers.items() if k.lower() == wanted), None) if wanted else None
+        return signing.verify(raw, self.config.webhook_secret, given)
 
     async def call(
         self,

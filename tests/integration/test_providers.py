@@ -28,6 +28,7 @@ from activities.providers import (
 from activities.providers.base import rupees_to_paise
 from activities.providers.bsa.base import BsaReport
 from activities.providers.matching import name_match_score
+from domain.errors import ValidationError
 from sandbox import scenarios
 from sandbox.app import DEFAULT_SECRET, create_app
 from tests.conftest import ThreadedServer, eventually
@@ -567,11 +568,7 @@ async def test_aa_consent_approved_then_data(
 
     (await http.post(consent.consent_url)).raise_for_status()  # the customer approves (phone's rule)
     [event] = await _events(rec, name, aa, 1)
-    assert (event.consent_handle, event.status, event.reference_id) == (
-        consent.consent_handle,
-        "APPROVED",
-        f"loan-{PHONE}",
-    )
+    assert (event.consent_handle, event.status) == (consent.consent_handle, "APPROVED")
     assert await aa.consent_status(consent.consent_handle) == "APPROVED"
     report = await aa.fetch_data(consent.consent_handle)
     expected = scenarios.aa_analysis(PHONE, _today())
@@ -636,13 +633,20 @@ async def test_aa_consent_is_idempotent_and_fails_over(
         "aa", brand.listed("aa", "finduit", "cart"), http, "create_consent", **{**args, "idempotency_key": "k2"}
     )
     assert res.vendor == "cart" and res.value.consent_url.startswith(f"{sandbox.url}/cart/aa/consent/")
-    with pytest.raises(ValueError, match="malformed|unknown"):  # bad input at the webhook endpoint: 400
-        aa.parse_webhook({"event_id": "e", "consent_handle": "h", "consent_status": "MAYBE"})
+    notification = {
+        "ver": "2.0.0",
+        "timestamp": "2024-01-01T00:00:00.000Z",
+        "txnid": "e",
+        "Notifier": {"type": "AA", "id": "aa"},
+        "ConsentStatusNotification": {"consentId": "c", "consentHandle": "h", "consentStatus": "MAYBE"},
+    }
+    with pytest.raises(ValidationError) as bad:  # bad input at the webhook endpoint: 422 naming the field
+        aa.parse_webhook(notification)
+    assert bad.value.field == "ConsentStatusNotification.consentStatus"
     cart = providers.build("aa", brand.single("aa", "cart"), http)
-    with pytest.raises(ValueError, match="malformed"):
-        cart.parse_webhook({"eventId": "e", "consentHandle": "h", "consentStatus": "MAYBE"})
-    with pytest.raises(ValueError, match="malformed"):
-        cart.parse_webhook({"eventId": "e"})
+    with pytest.raises(ValidationError) as bad:
+        cart.parse_webhook({"txnid": "e"})
+    assert bad.value.field == "ver"
 
 
 # --- penny drop --------------------------------------------------------------------------------------

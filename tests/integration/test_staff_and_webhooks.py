@@ -13,6 +13,8 @@ from activities.providers import signing
 from db.models import Loan, LoanStatusHistory, PaymentTransaction, WebhookEvent
 from los.demo import Driver, demo_identity
 from los.seed import SANDBOX_SECRET
+from sandbox import webhooks
+from sandbox.webhooks import EVENT_ID_HEADERS
 from tests.conftest import eventually
 
 
@@ -133,17 +135,21 @@ async def test_staff_reject_with_reason(app, brand, sandbox, db) -> None:  # noq
         await driver.close()
 
 
-def _signed(vendor: str, payload: dict, secret: str = SANDBOX_SECRET) -> tuple[bytes, dict]:
+def _signed(
+    vendor: str, payload: dict, secret: str = SANDBOX_SECRET, event_id: str | None = None
+) -> tuple[bytes, dict]:
+    """The body and headers a vendor sends: the signature, and (Razorpay, IDFC) the event id header."""
     body = json.dumps(payload).encode()
-    return body, {"Content-Type": "application/json", signing.SIGNATURE_HEADERS[vendor]: signing.sign(body, secret)}
+    headers = {"Content-Type": "application/json", signing.SIGNATURE_HEADERS[vendor]: signing.sign(body, secret)}
+    if vendor in EVENT_ID_HEADERS:
+        headers[EVENT_ID_HEADERS[vendor]] = event_id or f"evt_{uuid.uuid4().hex[:14]}"
+    return body, headers
 
 
 def _payment_event(loan_id: str, payment_id: str, amount: int) -> dict:
-    return {
-        "id": f"evt_{uuid.uuid4().hex[:10]}",
-        "event": "payment.captured",
-        "payload": {"payment": {"entity": {"id": payment_id, "amount": amount, "notes": {"loan_id": loan_id}}}},
-    }
+    """A ``payment.captured`` event as Razorpay documents it, naming the loan in the payment's notes."""
+    payment = webhooks.razorpay_payment(payment_id, amount, "+919876543210", {"loan_id": loan_id}, "order_T1")
+    return webhooks.razorpay_payment_captured(payment)
 
 
 async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, sandbox, db) -> None:  # noqa: ANN001
@@ -200,9 +206,8 @@ async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, 
             assert first.status_code == 200 and first.json()["status"] == "delivered"
             dup = await http.post(f"{hook}/razorpay", content=body, headers=hdrs)
             assert dup.status_code == 200 and dup.json()["status"] == "duplicate"
-            # same payment id under a new event id (the gateway retried differently): still one payment
-            replay = dict(payment, id=f"evt_{uuid.uuid4().hex[:10]}")
-            body2, hdrs2 = _signed("razorpay", replay)
+            # same payment id under a new event id (payment_link.paid after payment.captured): still one payment
+            body2, hdrs2 = _signed("razorpay", payment)
             assert (await http.post(f"{hook}/razorpay", content=body2, headers=hdrs2)).status_code == 200
 
         async def paid_once():  # noqa: ANN202

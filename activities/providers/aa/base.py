@@ -1,16 +1,23 @@
 """Account Aggregator (RBI AA framework): ask the customer's consent to share bank data, learn the
 consent's fate by signed webhook (or by asking), then fetch the data — analysed like a statement
-(:class:`activities.providers.bsa.base.BsaReport`, ``source`` AA)."""
+(:class:`activities.providers.bsa.base.BsaReport`, ``source`` AA).
+
+Consent webhooks from every AA vendor are ReBIT ``ConsentNotification`` bodies
+(:func:`parse_consent_notification`). ReBIT signs them with a detached JWS (``x-jws-signature``) under the
+AA's key pair; the FIU-side gateways we use (FINDUIT, CART) forward them signed with the brand's shared
+webhook secret instead — hex HMAC-SHA256 of the raw body in their own header — which is what a brand's
+provider settings hold."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from activities.providers import webhooks as w
 from activities.providers.bsa.base import BsaReport
+from domain.errors import ValidationError
 
 PENDING, APPROVED, REJECTED, REVOKED, EXPIRED = "PENDING", "APPROVED", "REJECTED", "REVOKED", "EXPIRED"
 STATUSES = (PENDING, APPROVED, REJECTED, REVOKED, EXPIRED)
@@ -39,14 +46,38 @@ class AaConsentEvent:
     raw: dict
 
 
-@contextlib.contextmanager
-def webhook_fields(vendor: str) -> Iterator[None]:
-    """Reading an inbound webhook: a missing or wrong field is bad input (``ValueError`` → HTTP 400 at the
-    webhook endpoint), not a transient vendor fault."""
-    try:
-        yield
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{vendor}: malformed consent webhook: {exc!r}") from exc
+#: ReBIT ConsentStatus → ours (ACTIVE is an approved consent; a PAUSED one cannot be used, like a revoked one)
+REBIT_STATUS = {
+    "PENDING": PENDING,
+    "ACTIVE": APPROVED,
+    "REJECTED": REJECTED,
+    "REVOKED": REVOKED,
+    "PAUSED": REVOKED,
+    "EXPIRED": EXPIRED,
+}
+
+
+def parse_consent_notification(body: Mapping[str, Any]) -> AaConsentEvent:
+    """A ReBIT ``ConsentNotification`` (FIU API ``POST /Consent/Notification``, spec
+    https://api.rebit.org.in/viewSpec/FIU_2_0_0.yaml; Sahamati's AA ecosystem follows it)::
+
+        {"ver": "2.0.0", "timestamp": "<ISO 8601>", "txnid": "<uuid>", "Notifier": {"type": "AA", "id": "<AA id>"},
+         "ConsentStatusNotification": {"consentId": "...", "consentHandle": "...", "consentStatus": "ACTIVE"}}
+
+    → :class:`AaConsentEvent` (``event_id`` = ``txnid``, new for every notification; ``reference_id``
+    None: the notification names the consent handle only). ``domain.errors.ValidationError`` naming the
+    field when one is missing, too long or not a ReBIT consent status."""
+    event_id = w.text(w.at(body, "txnid"), "txnid", w.EVENT_ID_MAX) or ""
+    w.text(w.at(body, "ver"), "ver", 16)
+    notifier = w.text(w.at(body, "Notifier.type"), "Notifier.type", 16)
+    if notifier != "AA":
+        raise ValidationError("must be AA", field="Notifier.type")
+    handle = w.text(w.at(body, "ConsentStatusNotification.consentHandle"), "ConsentStatusNotification.consentHandle")
+    w.text(body["ConsentStatusNotification"].get("consentId"), "ConsentStatusNotification.consentId", required=False)
+    status = w.one_of(
+        w.at(body, "ConsentStatusNotification.consentStatus"), "ConsentStatusNotification.consentStatus", REBIT_STATUS
+    )
+    return AaConsentEvent(event_id, handle or "", REBIT_STATUS[status], None, dict(body))
 
 
 class AaProvider(Protocol):
@@ -67,4 +98,6 @@ class AaProvider(Protocol):
 
     async def fetch_data(self, consent_handle: str) -> BsaReport: ...
 
-    def parse_webhook(self, body: dict) -> AaConsentEvent: ...
+    def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> bool: ...
+
+    def parse_webhook(self, body: Mapping[str, Any]) -> AaConsentEvent: ...

@@ -1,14 +1,19 @@
 """CART Account Aggregator (CART's AA gateway; its data comes back in CART's BSA analysis format).
 
 - ``create_consent`` is idempotent by ``Idempotency-Key`` (same key → same consent handle).
-- Webhooks: HMAC-SHA256 of the raw body in ``X-Cart-Signature``; CART says ACTIVE for an approved
-  consent and PAUSED/REVOKED for a withdrawn one — ``parse_webhook`` maps them onto our statuses.
+- Webhooks: CART forwards the AA's ReBIT ``ConsentNotification`` (spec
+  https://api.rebit.org.in/viewSpec/FIU_2_0_0.yaml) signed with hex HMAC-SHA256 of the raw body in
+  ``X-Cart-Signature``; ReBIT says ACTIVE for an approved consent and PAUSED/REVOKED for a withdrawn one —
+  ``parse_webhook`` maps them onto our statuses. CART's own AA docs are not public; ReBIT is the standard
+  every AA's notification follows, so the body is ReBIT's. Failed deliveries are retried with backoff.
 - ``fetch_data`` needs an ACTIVE consent (else ``BusinessRefusal``, code CONSENT_NOT_ACTIVE).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from activities.providers.aa.base import (
     APPROVED,
@@ -18,7 +23,7 @@ from activities.providers.aa.base import (
     REVOKED,
     AaConsent,
     AaConsentEvent,
-    webhook_fields,
+    parse_consent_notification,
 )
 from activities.providers.base import HttpProvider
 from activities.providers.bsa.base import BsaReport
@@ -82,13 +87,8 @@ class CartAa(HttpProvider):
         with self.reading("CART AA data"):
             return cart_report(body["analysis"], report_id=str(body["dataSessionId"]), source="AA")
 
-    def parse_webhook(self, body: dict) -> AaConsentEvent:
-        """A CART consent notification → :class:`AaConsentEvent` (``ValueError`` if malformed)."""
-        with webhook_fields(self.config.vendor):
-            return AaConsentEvent(
-                str(body["eventId"]),
-                str(body["consentHandle"]),
-                CART_STATUS[body["consentStatus"]],
-                body.get("clientRefId"),
-                body,
-            )
+    def parse_webhook(self, body: Mapping[str, Any]) -> AaConsentEvent:
+        """A consent notification (ReBIT ``ConsentNotification``, see
+        :func:`activities.providers.aa.base.parse_consent_notification`) → :class:`AaConsentEvent`;
+        ``domain.errors.ValidationError`` naming the field when malformed."""
+        return parse_consent_notification(body)

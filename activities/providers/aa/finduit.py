@@ -1,17 +1,21 @@
 """FINDUIT Account Aggregator (FIU side).
 
 - ``create_consent`` is idempotent by ``Idempotency-Key``: the same key returns the same consent handle.
-- Consent status changes arrive as webhooks signed with HMAC-SHA256 of the raw body in
-  ``X-Finduit-Signature`` (verify with :func:`activities.providers.signing.verify`, then ``parse_webhook``).
+- Consent status changes arrive as the AA's ReBIT ``ConsentNotification`` (spec
+  https://api.rebit.org.in/viewSpec/FIU_2_0_0.yaml; FINDUIT's own docs are not public, and ReBIT is the
+  standard every AA's notification follows), signed with hex HMAC-SHA256 of the raw body in
+  ``X-Finduit-Signature`` (``verify_webhook``, then ``parse_webhook``); failed deliveries are retried.
 - ``fetch_data`` needs an APPROVED consent (else ``BusinessRefusal``, code CONSENT_NOT_ACTIVE); repeating it
   returns the same data session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from activities.providers.aa.base import STATUSES, AaConsent, AaConsentEvent, webhook_fields
+from activities.providers.aa.base import STATUSES, AaConsent, AaConsentEvent, parse_consent_notification
 from activities.providers.base import HttpProvider, parse_date
 from activities.providers.bsa.base import Bounce, BsaReport, EmiDebit, SalaryCredit
 from activities.providers.signing import SIGNATURE_HEADERS
@@ -94,13 +98,8 @@ class FinduitAa(HttpProvider):
                 raw=body,
             )
 
-    def parse_webhook(self, body: dict) -> AaConsentEvent:
-        """A FINDUIT consent notification → :class:`AaConsentEvent` (``ValueError`` if malformed)."""
-        with webhook_fields(self.config.vendor):
-            return AaConsentEvent(
-                str(body["event_id"]),
-                str(body["consent_handle"]),
-                _status(body["consent_status"]),
-                body.get("reference_id"),
-                body,
-            )
+    def parse_webhook(self, body: Mapping[str, Any]) -> AaConsentEvent:
+        """A consent notification (ReBIT ``ConsentNotification``, see
+        :func:`activities.providers.aa.base.parse_consent_notification`) → :class:`AaConsentEvent`;
+        ``domain.errors.ValidationError`` naming the field when malformed."""
+        return parse_consent_notification(body)

@@ -1,0 +1,153 @@
+"""Inbound provider webhooks: what every adapter's ``parse_webhook`` returns, and the checks at the door.
+
+A webhook is checked before anything is stored or signalled, so a malformed or poisoned event is answered
+4xx and changes nothing (the vendor's retries then stop at its own limit, and no event sits in front of
+the loan's later ones):
+
+- :func:`check_body` — the raw body: at most :data:`MAX_BODY_BYTES`, a JSON object, no NUL character in
+  any key or string (PostgreSQL's JSONB refuses ``\\u0000``), nesting at most :data:`MAX_DEPTH` deep.
+- :func:`text` — a string field: present, no NUL, at most ``max_length`` characters (sized to the column
+  it lands in: ``webhook_events.event_id`` is VARCHAR(120), ``event_type`` VARCHAR(60)).
+- :func:`paise` — an amount: a JSON integer (not a float, not a string, not a boolean), positive and at
+  most :data:`MAX_PAISE` (₹10 crore, far below BIGINT's 2^63).
+- :func:`inr` — a currency field, when the vendor sends one: ``INR``.
+
+Each raises :class:`domain.errors.ValidationError` naming the field (a dotted path into the vendor's
+body, or ``header:<name>``) and the reason; the webhook endpoint answers it as 422 with the error envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import ValidationError
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32
+MAX_PAISE = 10**11  # ₹10,00,00,000: no single repayment or disbursal of a retail loan comes near it
+EVENT_ID_MAX = 120  # webhook_events.event_id
+EVENT_TYPE_MAX = 60  # webhook_events.event_type
+ID_MAX = 120  # vendor ids (payment, transfer, docket, consent handle) kept in the event and the workflow
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """A verified, parsed webhook.
+
+    ``event_id``: the vendor's id of this event (stored once per provider); ``event_type``: e.g.
+    ``payment.captured``; ``loan_ref``: the loan id as the vendor carries it back (notes, reference id),
+    or None; ``signal``: the loan workflow's signal to send (None: store only); ``arg``: its argument
+    (``PaymentEvent``, ``EsignEvent``, ``DisbursalEvent``). ``is_payment``: money received — never dropped."""
+
+    event_id: str
+    event_type: str
+    loan_ref: str | None
+    signal: str | None
+    arg: Any
+    is_payment: bool = False
+
+
+def check_body(raw: bytes) -> dict[str, Any]:
+    """The raw webhook body as a JSON object, or ``ValidationError`` (field ``body``)."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationError(f"body is larger than {MAX_BODY_BYTES} bytes", field="body")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError("body is not JSON", field="body") from exc
+    if not isinstance(body, dict):
+        raise ValidationError("body must be a JSON object", field="body")
+    _no_nul(body, "body", 0)
+    return body
+
+
+def _no_nul(value: Any, path: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ValidationError(f"nested more than {MAX_DEPTH} levels", field=path)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError("contains a NUL character", field=path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                raise ValidationError("a key contains a NUL character", field=path)
+            _no_nul(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _no_nul(item, f"{path}[{n}]", depth + 1)
+
+
+def at(body: Mapping[str, Any], path: str) -> Any:
+    """``body["a"]["b"]`` for ``path`` "a.b"; ``ValidationError`` naming the path when a step is missing or
+    is not an object."""
+    value: Any = body
+    walked = []
+    for step in path.split("."):
+        walked.append(step)
+        if not isinstance(value, Mapping):
+            raise ValidationError("must be an object", field=".".join(walked[:-1]) or "body")
+        if step not in value:
+            raise ValidationError("is required", field=".".join(walked))
+        value = value[step]
+    return value
+
+
+def text(value: Any, field: str, max_length: int = ID_MAX, *, required: bool = True) -> str | None:
+    """A string field: non-empty (unless ``required`` is False and it is absent/null), no NUL, at most
+    ``max_length`` characters."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValidationError("must be a non-empty string", field=field)
+    if "\x00" in value:
+        raise ValidationError("contains a NUL character", field=field)
+    if len(value) > max_length:
+        raise ValidationError(f"is longer than {max_length} characters", field=field)
+    return value
+
+
+def paise(value: Any, field: str) -> int:
+    """An amount in integer paise: a JSON integer, 1 ≤ value ≤ :data:`MAX_PAISE`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("must be an integer amount in paise", field=field)
+    if value <= 0:
+        raise ValidationError("must be positive", field=field)
+    if value > MAX_PAISE:
+        raise ValidationError(f"is more than {MAX_PAISE} paise, not a plausible amount", field=field)
+    return value
+
+
+def inr(value: Any, field: str) -> str:
+    """The currency a vendor states: only ``INR`` is accepted."""
+    if value != "INR":
+        raise ValidationError("must be INR", field=field)
+    return value
+
+
+def one_of(value: Any, field: str, allowed: Mapping[str, str] | frozenset[str] | tuple[str, ...]) -> str:
+    """A status-like field that must be one of ``allowed`` (returned as given)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(f"must be one of {sorted(allowed)}", field=field)
+    return value
+
+
+def header(headers: Mapping[str, str] | None, name: str, max_length: int = EVENT_ID_MAX) -> str:
+    """A required header's value (case-insensitive name), checked like :func:`text`."""
+    found = None
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            found = value
+            break
+    return text(found, f"header:{name}", max_length) or ""
+
+
+def notes(value: Any, field: str) -> dict[str, Any]:
+    """Razorpay-style ``notes``: an object, or (when empty) an empty array or null."""
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError("must be an object", field=field)
+    return value

@@ -1,0 +1,239 @@
+"""Sandbox vendors that move money or sign for it: Signzy (eSign), IDFC (transfers), Razorpay (payment
+links, fund account validation), Cashfree (bank validation), Gupshup (SMS)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from sandbox import scenarios, webhooks
+from sandbox.context import Sandbox, missing
+
+
+def register(app: FastAPI, sbx: Sandbox) -> None:
+    """Add this family's endpoints to the sandbox ``app``."""
+
+    # --- Signzy eSign ---------------------------------------------------------------------------
+    @app.post("/signzy/dockets")
+    async def create_docket(request: Request, idempotency_key: str | None = Header(None)) -> dict:
+        if (done := sbx.idempotent(idempotency_key, "docket")) is not None:
+            return done
+        body = await request.json()
+        for field in ("reference_id", "document_base64", "callback_url"):
+            if not body.get(field):
+                raise HTTPException(400, f"{field} is required")
+        docket_id = sbx.new_id("dkt")
+        sbx.state["dockets"][docket_id] = {
+            "docket_id": docket_id,
+            "reference_id": body["reference_id"],
+            "callback_url": body["callback_url"],
+            "status": "PENDING",
+            "signer": body.get("signer", {}),
+            "pdf_bytes": len(body["document_base64"]),
+        }
+        return sbx.remember(
+            idempotency_key,
+            "docket",
+            {"docket_id": docket_id, "signing_url": f"{sbx.base(request)}/signzy/sign/{docket_id}"},
+        )
+
+    @app.get("/signzy/sign/{docket_id}", response_class=HTMLResponse)
+    def signing_page(docket_id: str) -> str:
+        docket = sbx.state["dockets"].get(docket_id) or missing("docket")
+        return (
+            f"<html><body><h1>Sign your loan agreement</h1><p>Docket {docket_id}: {docket['status']}</p>"
+            f"<form method='post'><button type='submit'>Sign with Aadhaar OTP</button></form></body></html>"
+        )
+
+    @app.post("/signzy/sign/{docket_id}")
+    async def sign_docket(docket_id: str, outcome: str = "SIGNED") -> dict:
+        """The signer completes (or declines with ?outcome=DECLINED); the webhook follows after the delay."""
+        docket = sbx.state["dockets"].get(docket_id) or missing("docket")
+        if docket["status"] != "PENDING":
+            return {"docket_id": docket_id, "status": docket["status"]}
+        docket["status"] = outcome
+        sbx.send_later("signzy", docket["callback_url"], webhooks.signzy_event(sbx.new_id("evt"), docket, outcome))
+        return {"docket_id": docket_id, "status": outcome}
+
+    # --- IDFC bank transfers --------------------------------------------------------------------
+    @app.post("/idfc/transfers")
+    async def transfer(request: Request, idempotency_key: str | None = Header(None)) -> dict:
+        if not idempotency_key:
+            raise HTTPException(400, "Idempotency-Key header is required")
+        if (done := sbx.idempotent(idempotency_key, "transfer")) is not None:
+            return done
+        body = await request.json()
+        amount = body.get("amount")
+        if not isinstance(amount, int) or amount <= 0:
+            raise HTTPException(400, "amount must be a positive integer (paise)")
+        transfer_id = sbx.new_id("trf")
+        utr = f"IDFC{secrets.randbelow(10**12):012d}"
+        sbx.state["transfers"][transfer_id] = {
+            "transfer_id": transfer_id,
+            "amount": amount,
+            "utr": utr,
+            "reference_id": body.get("reference_id"),
+            "created_at": int(datetime.now(UTC).timestamp()),
+        }
+        payout = webhooks.idfc_payout_event("payout.processed", sbx.state["transfers"][transfer_id])
+        sbx.send_later("idfc", body["callback_url"], payout)
+        return sbx.remember(idempotency_key, "transfer", {"transfer_id": transfer_id, "status": "PENDING"})
+
+    # --- Razorpay payment links -----------------------------------------------------------------
+    @app.post("/razorpay/payment_links")
+    async def create_link(request: Request) -> dict:
+        body = await request.json()
+        amount = body.get("amount")
+        if not isinstance(amount, int) or amount <= 0:
+            raise HTTPException(400, "amount must be a positive integer (paise)")
+        for existing in sbx.state["links"].values():  # reference ids are unique, as at Razorpay
+            if body.get("reference_id") and existing.get("reference_id") == body["reference_id"]:
+                return {
+                    "id": existing["id"],
+                    "short_url": f"{sbx.base(request)}/razorpay/pay/{existing['id']}",
+                    "status": existing["status"],
+                }
+        link_id = sbx.new_id("plink")
+        sbx.state["links"][link_id] = {
+            "reference_id": body.get("reference_id"),
+            "id": link_id,
+            "amount": amount,
+            "notes": body.get("notes", {}),
+            "description": body.get("description"),
+            "contact": (body.get("customer") or {}).get("contact"),
+            "created_at": int(datetime.now(UTC).timestamp()),
+            "callback_url": body["callback_url"],
+            "status": "created",
+            "payments": [],
+        }
+        return {"id": link_id, "short_url": f"{sbx.base(request)}/razorpay/pay/{link_id}", "status": "created"}
+
+    @app.post("/razorpay/payment_links/{link_id}/cancel")
+    async def cancel_link(link_id: str) -> dict:
+        link = sbx.state["links"].get(link_id) or missing("payment link")
+        if link["status"] == "paid":
+            raise HTTPException(400, "a paid link cannot be cancelled")
+        link["status"] = "cancelled"
+        return {"id": link_id, "status": "cancelled"}
+
+    @app.get("/razorpay/pay/{link_id}", response_class=HTMLResponse)
+    def pay_page(link_id: str) -> str:
+        link = sbx.state["links"].get(link_id) or missing("payment link")
+        return (
+            f"<html><body><h1>Pay ₹{link['amount'] / 100:.2f}</h1>"
+            f"<form method='post'><button type='submit'>Pay with UPI</button></form></body></html>"
+        )
+
+    @app.post("/razorpay/pay/{link_id}")
+    async def pay(request: Request, link_id: str, amount: int | None = None) -> dict:
+        """Capture a payment on the link (the full amount unless ``amount`` paise is given): the
+        ``payment.captured`` and ``payment_link.paid`` (``partially_paid`` for less) webhooks follow."""
+        link = sbx.state["links"].get(link_id) or missing("payment link")
+        if link["status"] == "cancelled":
+            raise HTTPException(400, "this payment link was cancelled")
+        paid = amount or link["amount"]
+        payment_id = sbx.new_id("pay")
+        link["payments"].append(payment_id)
+        link["status"] = "paid"
+        # Razorpay sends both events for a link payment (one payment id; the receiver applies it once).
+        payment = webhooks.razorpay_payment(
+            payment_id, paid, link.get("contact"), link["notes"], link.setdefault("order_id", sbx.new_id("order"))
+        )
+        after = min(sbx.delay, 0.2)
+        sbx.send_later("razorpay", link["callback_url"], webhooks.razorpay_payment_captured(payment), after)
+        paid_event = webhooks.razorpay_payment_link_paid(link, payment, f"{sbx.base(request)}/razorpay/pay/{link_id}")
+        if paid < link["amount"]:
+            paid_event["event"] = "payment_link.partially_paid"
+            paid_event["payload"]["payment_link"]["entity"]["status"] = "partially_paid"
+        sbx.send_later("razorpay", link["callback_url"], paid_event, after + 0.05)
+        return {"payment_id": payment_id, "amount": paid, "status": "captured"}
+
+    # --- Gupshup SMS ----------------------------------------------------------------------------
+    @app.post("/gupshup/sms")
+    async def sms(request: Request) -> dict:
+        body = await request.json()
+        if not body.get("to") or not body.get("text"):
+            raise HTTPException(400, "to and text are required")
+        message = {
+            "message_id": sbx.new_id("msg"),
+            "to": body["to"],
+            "text": body["text"],
+            "template": body.get("template"),
+            "sent_at": datetime.now(UTC).isoformat(),
+        }
+        sbx.state["sms"].append(message)
+        return message
+
+    @app.get("/gupshup/messages")
+    def messages(to: str | None = None) -> list[dict]:
+        """Every SMS sent, newest last (tests and `los demo` read OTPs and links here)."""
+        return [m for m in sbx.state["sms"] if to is None or m["to"] == to]
+
+    # --- Penny drop: Razorpay fund account validation, Cashfree bank validation ---------------------
+    @app.post("/razorpay/fund_accounts/validations")
+    async def razorpay_validation(request: Request, idempotency_key: str | None = Header(None)) -> Any:
+        """₹1 to the account; the registered name back. Same Idempotency-Key → the same validation."""
+        body = await sbx.json_body(request)
+        bank = ((body.get("fund_account") or {}).get("bank_account")) or {}
+        account, ifsc = str(bank.get("account_number", "")), str(bank.get("ifsc", "")).upper()
+        if fault := scenarios.penny_drop_fault(account, "razorpay"):
+            return await sbx.misbehave(request, fault)
+        if (done := sbx.idempotent(idempotency_key, "razorpay-fav")) is not None:
+            return sbx.state["validations"][done]
+        answer = scenarios.penny_drop(account, ifsc, bank.get("name") or None)
+        fav_id = sbx.new_id("fav")
+        sbx.state["validations"][fav_id] = {
+            "id": fav_id,
+            "entity": "fund_account.validation",
+            "status": "completed",
+            "amount": 100,
+            "currency": "INR",
+            "utr": f"RZPX{int(hashlib.sha256(fav_id.encode()).hexdigest()[:10], 16) % 10**12:012d}"
+            if answer["exists"]
+            else None,
+            "results": {
+                "account_status": "active" if answer["exists"] else "invalid",
+                "registered_name": answer["registered_name"],
+                "bank_name": scenarios.bank_name(ifsc),
+                **({"reason": answer["reason"]} if answer["reason"] else {}),
+            },
+            "notes": body.get("notes") or {},
+            "created_at": int(datetime.now(UTC).timestamp()),
+        }
+        sbx.remember(idempotency_key, "razorpay-fav", fav_id)
+        return sbx.state["validations"][fav_id]
+
+    @app.get("/razorpay/fund_accounts/validations/{fav_id}")
+    def razorpay_validation_get(fav_id: str) -> dict:
+        return sbx.state["validations"].get(fav_id) or missing("validation")
+
+    @app.get("/cashfree/payout/v1.2/validation/bankDetails")
+    async def cashfree_validation(
+        request: Request,
+        bankAccount: str = "",
+        ifsc: str = "",
+        name: str = "",  # noqa: N803 - Cashfree's names
+    ) -> Any:
+        """₹1 to the account; the name at the bank. Same account and IFSC → the same answer."""
+        if fault := scenarios.penny_drop_fault(bankAccount, "cashfree"):
+            return await sbx.misbehave(request, fault)
+        answer = scenarios.penny_drop(bankAccount, ifsc.upper(), name or None)
+        ref = int(hashlib.sha256(f"{bankAccount}:{ifsc.upper()}".encode()).hexdigest()[:12], 16)
+        return {
+            "status": "SUCCESS",
+            "subCode": "200",
+            "message": "Bank Account details verified successfully" if answer["exists"] else answer["reason"],
+            "data": {
+                "nameAtBank": answer["registered_name"] or "",
+                "accountExists": "YES" if answer["exists"] else "NO",
+                "amountDeposited": "1" if answer["exists"] else "0",
+                "refId": str(ref % 10**9),
+                "bankName": scenarios.bank_name(ifsc.upper()),
+                "utr": f"CF{ref % 10**12:012d}" if answer["exists"] else None,
+            },
+        }
