@@ -62,9 +62,10 @@ def test_an_exited_child_is_restarted_after_its_backoff_and_the_log_says_so(
     child.tick()
     assert child.proc is first and child.restart_at == clock.now + 1 and child.restarts == 1
     assert "worker exited with 3 after 5 s; restarting in 1 s (restart 1)" in caplog.text
-    assert "--- los up: worker exited with 3 after 5 s; restarting in 1 s (restart 1) ---" in (
-        tmp_path / "worker.log"
-    ).read_text()
+    assert (
+        "--- los up: worker exited with 3 after 5 s; restarting in 1 s (restart 1) ---"
+        in (tmp_path / "worker.log").read_text()
+    )
 
     clock.now += 0.5
     child.tick()  # the pause is not over: nothing is started
