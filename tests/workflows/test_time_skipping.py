@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest_asyncio
 from sqlalchemy import select
 
-from db.models import LedgerEntry, LedgerTransaction, Loan, LoanAgreement, LoanStatusHistory, RepaymentInstallment
+from db.models import (
+    LedgerEntry,
+    LedgerTransaction,
+    Loan,
+    LoanAgreement,
+    LoanProduct,
+    LoanStatusHistory,
+    RepaymentInstallment,
+)
 from los.demo import Driver, demo_identity
 from los.temporal import register_search_attributes
 from tests.conftest import eventually, record_histories, running_app
@@ -19,11 +27,13 @@ from workflows.loan import LoanWorkflow
 
 @pytest_asyncio.fixture(scope="module")
 async def ts_env():  # noqa: ANN201
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
+    from los.settings import Settings
+    from los.temporal import data_converter
+
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=pydantic_data_converter
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
     )
     await register_search_attributes(env.client)
     yield env
@@ -164,5 +174,89 @@ async def test_unsigned_agreement_expires(ts_env, ts_app, brand, sandbox, db) ->
         assert final["status"] == "EXPIRED" and final["statusReason"] == "agreement not signed before expiry"
         with db.unit_of_work() as s:
             assert s.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan["id"])).one().status == "EXPIRED"
+    finally:
+        await driver.close()
+
+
+IST = timezone(timedelta(hours=5, minutes=30))
+
+
+async def test_dpd_and_asset_class_on_rbi_day_ends(ts_env, ts_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """RBI IRACP clarifications (12 Nov 2021), worked example: an installment due 31 Mar, unpaid, is overdue
+    (DPD 1) at the day-end of 31 Mar; SMA-1 at the day-end of 30 Apr (due + 30 days), SMA-2 at the day-end of
+    30 May (+60), NPA at the day-end of 29 Jun (+90). The day-end of date X runs at 00:00 IST of X+1. A borrower
+    who pays the oldest installment during day +90 is SMA-2 at its day-end (the next one, due +30, is 61 days
+    past due), not NPA; that next installment makes the loan NPA at the day-end of its own +90."""
+    with db.unit_of_work() as s:  # 30-day periods, so every due date is the first plus a multiple of 30 days
+        product = s.scalars(
+            select(LoanProduct).where(LoanProduct.brand_id == brand["brand_id"], LoanProduct.code == "PL-MONTHLY")
+        ).one()
+        product.repay_every, product.repay_unit = 30, "DAYS"
+    driver = Driver(ts_app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _to_disbursed(driver, "PL-MONTHLY", 6)
+        pending = await _until(
+            driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"]
+        )
+        await driver.sandbox.post(pending["agreement"]["signingUrl"])
+        await _until(driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_SIGNED")
+        await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
+        detail = await _until(driver, headers, loan["id"], lambda x: x["status"] == "DISBURSED")
+        due = datetime.fromisoformat(detail["schedule"][0]["dueAt"]).astimezone(IST).date() - timedelta(days=1)
+        second = datetime.fromisoformat(detail["schedule"][1]["dueAt"]).astimezone(IST).date() - timedelta(days=1)
+        assert second == due + timedelta(days=30)
+
+        def day_end(offset: int) -> datetime:  # the instant the day-end of (due + offset) has run
+            return datetime.combine(due + timedelta(days=offset + 1), time(0), IST) + timedelta(minutes=1)
+
+        async def go(moment: datetime) -> None:
+            await ts_env.sleep(moment - await ts_env.get_current_time())
+
+        def state() -> tuple[int, str, object]:
+            with db.unit_of_work() as s:
+                row = s.get_one(Loan, loan["id"])
+                return row.dpd, row.asset_class, row.asset_class_since
+
+        async def reaches(dpd: int) -> tuple[int, str, object]:
+            return await eventually(lambda: (st := state())[0] == dpd and st, timeout=60)
+
+        await go(day_end(0) - timedelta(minutes=2))  # 23:59 IST on the due date: not yet overdue
+        assert state()[:2] == (0, "STANDARD")
+        await go(day_end(0))
+        assert await reaches(1) == (1, "SMA-0", due)
+        await go(day_end(29))
+        assert await reaches(30) == (30, "SMA-0", due)  # one day before SMA-1: still SMA-0
+        await go(day_end(30))
+        assert await reaches(31) == (31, "SMA-1", due + timedelta(30))
+        await go(day_end(59))
+        assert (await reaches(60))[1] == "SMA-1"
+        await go(day_end(60))
+        assert await reaches(61) == (61, "SMA-2", due + timedelta(60))
+        await go(day_end(89))
+        assert (await reaches(90))[1] == "SMA-2"  # the start of day +90: not NPA yet
+
+        # During day +90 the borrower pays what the oldest installment owes (with its penal charges).
+        await go(day_end(89) + timedelta(hours=10))
+        while True:
+            current = await _until(
+                driver,
+                headers,
+                loan["id"],
+                lambda x: x["schedule"][0]["status"] == "PAID"
+                or ((x.get("paymentLink") or {}).get("installmentNo") == 1),
+            )
+            if current["schedule"][0]["status"] == "PAID":
+                break
+            count = len(current["payments"])
+            (await driver.sandbox.post(current["paymentLink"]["url"])).raise_for_status()
+            await _until(driver, headers, loan["id"], lambda x, c=count: len(x["payments"]) > c)
+        await go(day_end(90))
+        # Installment 2 (due + 30) is now the oldest unpaid: at the day-end of day +90 it is 61 days past due,
+        # so SMA-2 and not NPA (the bug had tagged NPA at 00:00 of day +90, before the payment, for good).
+        assert await reaches(61) == (61, "SMA-2", due + timedelta(90))
+        await go(day_end(30 + 89))
+        assert (await reaches(90))[1] == "SMA-2"
+        await go(day_end(30 + 90))
+        assert await reaches(91) == (91, "NPA", due + timedelta(30 + 90))
     finally:
         await driver.close()
