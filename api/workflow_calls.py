@@ -15,7 +15,12 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -77,11 +82,11 @@ async def bounded_update(
             handle.start_update(update, sent, wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=result_type),
             timeout=bound + CLOCK_MARGIN_SECONDS,
         )
-    except TimeoutError as exc:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:  # the SDK reports the cancel as its own
         raise ServiceUnavailable(NOT_APPLIED.format(bound=bound)) from exc
     try:
         return await asyncio.wait_for(update_handle.result(), timeout=bound)
-    except TimeoutError as exc:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         raise StillProcessing(
             "the loan accepted this action and is still applying it: do not send it again; reload the loan to see it"
         ) from exc
