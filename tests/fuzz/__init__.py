@@ -1,0 +1,1 @@
+"""The API fuzzer (schemathesis) over the running app; see docs/api-errors.md."""

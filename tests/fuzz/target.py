@@ -1,0 +1,185 @@
+"""What the API fuzzer runs against: a database of its own, the API over real HTTP, a worker in a thread of
+its own (the fuzzer's requests are synchronous, so a worker on the test's event loop would stand still
+while they wait), a seeded brand, and a credential of each kind, renewed when the fuzzer signs it out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from db.migrate import upgrade
+from db.session import Database
+from los.demo import demo_identity
+from los.seed import seed_brand, staff_email
+from los.settings import Settings, sqlalchemy_url
+from tests.conftest import ThreadedServer, free_port
+
+
+@contextlib.contextmanager
+def fresh_database(pg_server_url: str) -> Iterator[str]:
+    """A new database on the session's server, migrated to head, dropped afterwards."""
+    name = f"los_fuzz_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, query = sqlalchemy_url(pg_server_url).partition("?")
+    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class WorkerThread:
+    """The loan worker (workflows and activities) on its own event loop in a background thread."""
+
+    def __init__(self, settings: Settings, db: Database, storage_dir: Path):
+        self.settings, self.db, self.storage_dir = settings, db, storage_dir
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="fuzz-worker", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            self._error = exc
+            self._ready.set()
+
+    async def _main(self) -> None:
+        from temporalio.worker import Worker
+
+        from activities.documents import PdfRenderer
+        from activities.kyc import KycActivities
+        from activities.loan import LoanActivities
+        from activities.storage import LocalStorage
+        from los.temporal import connect
+        from workflows.loan import LoanWorkflow
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        client = await connect(self.settings)
+        renderer = PdfRenderer()  # launches Chromium only if a loan gets as far as its agreement
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                store = LocalStorage(self.storage_dir)
+                loans = LoanActivities(self.db, http, store, renderer, self.settings.api_url)
+                kyc = KycActivities(self.db, http, store, self.settings.api_url, self.settings.field_key())
+                async with Worker(
+                    client,
+                    task_queue=self.settings.task_queue,
+                    workflows=[LoanWorkflow],
+                    activities=loans.all() + kyc.all(),
+                ):
+                    self._ready.set()
+                    await self._stop.wait()
+        finally:
+            await renderer.close()
+
+    def __enter__(self) -> WorkerThread:
+        self._thread.start()
+        if not self._ready.wait(timeout=60) or self._error is not None:
+            raise RuntimeError(f"the worker did not start: {self._error!r}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+@dataclass
+class FuzzTarget:
+    """The running API and a credential of each kind for the fuzz runs."""
+
+    url: str
+    sandbox_url: str
+    brand_id: str
+    brand_code: str
+    http: httpx.Client
+    _headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def schema_url(self) -> str:
+        return f"{self.url}/openapi.json"
+
+    def headers(self, who: str) -> dict[str, str]:
+        """The credential of ``who`` (anonymous, customer, staff, api_key), obtained on first use."""
+        if who not in self._headers:
+            self._headers[who] = self._sign_in(who)
+        return self._headers[who]
+
+    def after(self, who: str, case: Any, response: Any) -> None:
+        """A successful sign-out ends the credential; the next request of the run signs in again."""
+        if case.path.endswith("/auth/logout") and response.status_code < 300:
+            self._headers.pop(who, None)
+
+    def _sign_in(self, who: str) -> dict[str, str]:
+        if who == "anonymous":
+            return {}
+        if who == "customer":
+            return {"Authorization": f"Bearer {self._customer_token()}"}
+        staff = {"Authorization": f"Bearer {self._staff_token()}"}
+        if who == "staff":
+            return staff
+        if who == "api_key":
+            resp = self.http.post(
+                f"/api/v1/partner/brand/{self.brand_id}/api-keys", json={"name": "fuzz"}, headers=staff
+            )
+            resp.raise_for_status()
+            return {"X-API-Key": resp.json()["key"]}
+        raise ValueError(who)
+
+    def _staff_token(self) -> str:
+        body = {"email": staff_email("ADMIN", self.brand_code), "password": "demo-password"}
+        resp = self.http.post("/api/v1/partner/auth/login", json=body)
+        resp.raise_for_status()
+        return resp.json()["accessToken"]
+
+    def _customer_token(self) -> str:
+        phone, _ = demo_identity(0, "auto")
+        body = {"phoneNumber": phone, "brand": self.brand_code}
+        self.http.post("/api/v1/web/auth/register", json=body).raise_for_status()
+        sms = httpx.get(f"{self.sandbox_url}/gupshup/messages", params={"to": phone}, timeout=10).json()
+        otp = [m["text"] for m in sms if "verification code" in m["text"]][-1].split()[0]
+        resp = self.http.post("/api/v1/web/auth/verify-otp", json={**body, "otp": otp})
+        resp.raise_for_status()
+        return resp.json()["accessToken"]
+
+
+@contextlib.contextmanager
+def start_target(pg_server_url: str, temporal_target: str, sandbox_url: str, storage_dir: Path) -> Iterator[FuzzTarget]:
+    """Database, worker, API and a seeded brand (code ``fz…``, its staff with the demo password)."""
+    from api.app import create_app
+
+    with fresh_database(pg_server_url) as url:
+        db = Database(url, pool_size=5)
+        port = free_port()
+        settings = Settings(
+            database_url=url,
+            temporal_address=temporal_target,
+            task_queue=f"fuzz-{uuid.uuid4().hex[:8]}",
+            api_port=port,
+            storage_dir=storage_dir,
+        )
+        brand = seed_brand(db, sandbox_url, code=f"fz{uuid.uuid4().hex[:6]}", period_seconds=2)
+        try:
+            with WorkerThread(settings, db, storage_dir), ThreadedServer(create_app(settings), port=port) as api:
+                with httpx.Client(base_url=api.url, timeout=30) as http:
+                    yield FuzzTarget(api.url, sandbox_url, brand["brand_id"], brand["brand_code"], http)
+        finally:
+            db.dispose()
