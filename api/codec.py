@@ -55,8 +55,13 @@ class PayloadsIn(BaseModel):
 
 
 def _allowed_origins(request: Request) -> set[str]:
+    """The UI's origin and the configured ones; a loopback UI is the same whether opened as localhost or
+    127.0.0.1, so both spellings are allowed."""
     settings = request.app.state.settings
-    return {o.rstrip("/") for o in [settings.temporal_ui, *settings.codec_cors_origins] if o}
+    origins = {o.rstrip("/") for o in [settings.temporal_ui, *settings.codec_cors_origins] if o}
+    for host, twin in (("//localhost:", "//127.0.0.1:"), ("//127.0.0.1:", "//localhost:")):
+        origins |= {o.replace(host, twin) for o in origins if host in o}
+    return origins
 
 
 def _cors(request: Request, response: Response) -> Response:

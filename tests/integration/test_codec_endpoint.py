@@ -137,3 +137,14 @@ async def test_cors_preflight_only_for_the_temporal_ui(codec_api) -> None:  # no
             assert "POST" in ok.headers["access-control-allow-methods"]
         other = await api.options("/api/v1/codec/decode", headers={**asked, "Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_the_embedded_ui_is_allowed_under_either_loopback_name(app) -> None:  # noqa: ANN001
+    settings = app.settings.model_copy(update={"api_port": free_port(), "temporal_ui_url": "http://localhost:8233"})
+    with ThreadedServer(create_app(settings), port=settings.api_port) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+            for origin in ("http://localhost:8233", "http://127.0.0.1:8233"):
+                ok = await api.options("/api/v1/codec/decode", headers={"Origin": origin})
+                assert ok.headers["access-control-allow-origin"] == origin
+            other = await api.options("/api/v1/codec/decode", headers={"Origin": "http://localhost:9999"})
+            assert "access-control-allow-origin" not in other.headers
