@@ -36,7 +36,7 @@ from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
 from api.products import preview_for
 from api.security import Principal
-from api.types import IsoDate, PositivePaise
+from api.types import IsoDate, PositivePaise, Uuid
 from db.models import (
     BlocklistEntry,
     Brand,
@@ -707,7 +707,7 @@ def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn,
 
 # ------------------------------------------------------------------------------------------- staff days off
 class UnavailabilityIn(Strict):
-    staff_id: str = Field(alias="staffId")
+    staff_id: Uuid = Field(alias="staffId")
     day: IsoDate
     reason: Note = None
 

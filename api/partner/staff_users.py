@@ -26,7 +26,7 @@ from api.guards import GUARDS
 from api.partner.auth import end_sign_ins
 from api.partner.routes import check_allocatable, release_held_loans
 from api.security import Principal, hash_password
-from api.types import IsoDateTime
+from api.types import IsoDateTime, Uuid
 from api.views import staff_loan_summary
 from db.models import AuditLog, Loan, StaffBrandRole, StaffUser
 from domain.access import Permission as P
@@ -168,7 +168,7 @@ class UserIn(BaseModel):
     phone: Phone | None = None
     role: Role
     password: Password
-    reporting_to_id: str | None = Field(default=None, alias="reportingToId")
+    reporting_to_id: Uuid | None = Field(default=None, alias="reportingToId")
 
 
 @router.post("/user/create", status_code=201)
@@ -214,7 +214,7 @@ class UserUpdateIn(BaseModel):
     name: Name | None = None
     phone: Phone | None = None
     role: Role | None = Field(default=None, description="the role in this brand")
-    reporting_to_id: str | None = Field(default=None, alias="reportingToId")
+    reporting_to_id: Uuid | None = Field(default=None, alias="reportingToId")
     is_active: bool | None = Field(default=None, alias="isActive")
     password: Password | None = Field(default=None, description="a password reset")
 

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import db_session
 from api.files import document_view, storage
-from api.guards import GUARDS
+from api.guards import GUARDS, check_text
 from api.security import Principal, current_customer
 from db.models import Customer, CustomerDocument
 from domain.documents import (
@@ -257,6 +257,8 @@ async def store_upload(
     file again if that commit fails."""
     upload = await read_upload(request, fields=(*FIELDS, "password") if with_password else FIELDS)
     try:
+        for name, value in (*upload.fields.items(), ("file", upload.file_name)):
+            check_text(value, name)
         sent = upload.fields.get("docType")
         if doc_type is None or sent is not None:
             parsed = parse_doc_type(sent)
