@@ -157,7 +157,12 @@ class Supervised:
         now = self.clock()
         if self.restart_at is not None:
             if now >= self.restart_at:
-                self.start()
+                try:
+                    self.start()
+                except OSError as exc:  # e.g. the executable went away: try again later, do not bring down the rest
+                    delay = self.backoff.after_exit(0.0)
+                    self.restart_at = now + delay
+                    log.error("%s could not be started (%s); trying again in %g s", self.name, exc, delay)
             return
         if not self._exited():
             return

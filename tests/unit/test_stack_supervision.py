@@ -149,3 +149,25 @@ def test_what_an_exited_child_started_goes_with_it(tmp_path: Path) -> None:
     assert not _alive(grandchild)
     child.terminate()
     child.wait(timeout=5)
+
+
+def test_a_child_that_cannot_even_be_started_again_is_retried_later(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    child = crashing_child(tmp_path, clock)
+    first = child.start()
+    first.wait(timeout=30)
+    child.tick()  # exit noticed: restart in 1 s
+    child.cmd = [str(tmp_path / "no-such-program")]
+    clock.now += 1
+    child.tick()
+    assert child.proc is first and child.restart_at == clock.now + 2
+    assert "worker could not be started" in caplog.text and "trying again in 2 s" in caplog.text
+    child.cmd = [sys.executable, "-c", "import time; time.sleep(60)"]
+    clock.now += 2
+    child.tick()
+    assert child.proc is not first and child.running
+    child.terminate()
+    child.wait(timeout=10)
+    assert not child.running
