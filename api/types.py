@@ -27,8 +27,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from api.deps import is_uuid
+from domain.money import MAX_ENTERED_PAISE
 
-MAX_PAISE = 10**13  # ₹10,000 crore: far above any loan, fee or salary, far below bigint's 2^63-1
+MAX_PAISE = MAX_ENTERED_PAISE  # ₹10,000 crore
 MAX_RUPEES = Decimal(MAX_PAISE) / 100
 MAX_COUNT = 1_000_000  # counts, caps and thresholds a person sets
 MAX_TENURE = 600  # installments (50 years of monthly EMIs)

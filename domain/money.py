@@ -9,6 +9,9 @@ from domain.errors import ValidationError
 
 PAISE_PER_RUPEE = 100
 ONE_PAISA = Decimal("0.01")
+# The largest amount a person may enter (₹10,000 crore): far above any retail loan, fee or salary, and far below
+# PostgreSQL's BIGINT (2^63-1 paise), so an entered amount can always be stored and summed.
+MAX_ENTERED_PAISE = 10**13
 
 
 def _no_float(value: object, field: str) -> None:
