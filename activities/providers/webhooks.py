@@ -50,30 +50,35 @@ class InboundEvent:
     is_payment: bool = False
 
 
+def invalid(field: str, reason: str) -> ValidationError:
+    """The refusal of one field: message ``"<field>: <reason>"``, the field error in the envelope."""
+    return ValidationError(f"{field}: {reason}", field=field, details=[{"field": field, "reason": reason}])
+
+
 def check_body(raw: bytes) -> dict[str, Any]:
     """The raw webhook body as a JSON object, or ``ValidationError`` (field ``body``)."""
     if len(raw) > MAX_BODY_BYTES:
-        raise ValidationError(f"body is larger than {MAX_BODY_BYTES} bytes", field="body")
+        raise invalid("body", f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise ValidationError("body is not JSON", field="body") from exc
+        raise invalid("body", "body is not JSON") from exc
     if not isinstance(body, dict):
-        raise ValidationError("body must be a JSON object", field="body")
+        raise invalid("body", "body must be a JSON object")
     _no_nul(body, "body", 0)
     return body
 
 
 def _no_nul(value: Any, path: str, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise ValidationError(f"nested more than {MAX_DEPTH} levels", field=path)
+        raise invalid(path, f"nested more than {MAX_DEPTH} levels")
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValidationError("contains a NUL character", field=path)
+            raise invalid(path, "contains a NUL character")
     elif isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in key:
-                raise ValidationError("a key contains a NUL character", field=path)
+                raise invalid(path, "a key contains a NUL character")
             _no_nul(item, f"{path}.{key}", depth + 1)
     elif isinstance(value, list):
         for n, item in enumerate(value):
@@ -88,9 +93,9 @@ def at(body: Mapping[str, Any], path: str) -> Any:
     for step in path.split("."):
         walked.append(step)
         if not isinstance(value, Mapping):
-            raise ValidationError("must be an object", field=".".join(walked[:-1]) or "body")
+            raise invalid(".".join(walked[:-1], "must be an object") or "body")
         if step not in value:
-            raise ValidationError("is required", field=".".join(walked))
+            raise invalid(".".join(walked, "is required"))
         value = value[step]
     return value
 
@@ -101,36 +106,36 @@ def text(value: Any, field: str, max_length: int = ID_MAX, *, required: bool = T
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value:
-        raise ValidationError("must be a non-empty string", field=field)
+        raise invalid(field, "must be a non-empty string")
     if "\x00" in value:
-        raise ValidationError("contains a NUL character", field=field)
+        raise invalid(field, "contains a NUL character")
     if len(value) > max_length:
-        raise ValidationError(f"is longer than {max_length} characters", field=field)
+        raise invalid(field, f"is longer than {max_length} characters")
     return value
 
 
 def paise(value: Any, field: str) -> int:
     """An amount in integer paise: a JSON integer, 1 ≤ value ≤ :data:`MAX_PAISE`."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError("must be an integer amount in paise", field=field)
+        raise invalid(field, "must be an integer amount in paise")
     if value <= 0:
-        raise ValidationError("must be positive", field=field)
+        raise invalid(field, "must be positive")
     if value > MAX_PAISE:
-        raise ValidationError(f"is more than {MAX_PAISE} paise, not a plausible amount", field=field)
+        raise invalid(field, f"is more than {MAX_PAISE} paise, not a plausible amount")
     return value
 
 
 def inr(value: Any, field: str) -> str:
     """The currency a vendor states: only ``INR`` is accepted."""
     if value != "INR":
-        raise ValidationError("must be INR", field=field)
+        raise invalid(field, "must be INR")
     return value
 
 
 def one_of(value: Any, field: str, allowed: Mapping[str, str] | frozenset[str] | tuple[str, ...]) -> str:
     """A status-like field that must be one of ``allowed`` (returned as given)."""
     if not isinstance(value, str) or value not in allowed:
-        raise ValidationError(f"must be one of {sorted(allowed)}", field=field)
+        raise invalid(field, f"must be one of {sorted(allowed)}")
     return value
 
 
@@ -149,5 +154,5 @@ def notes(value: Any, field: str) -> dict[str, Any]:
     if value is None or value == []:
         return {}
     if not isinstance(value, dict):
-        raise ValidationError("must be an object", field=field)
+        raise invalid(field, "must be an object")
     return value

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from activities.providers import webhooks as w
 from activities.providers.bsa.base import BsaReport
-from domain.errors import ValidationError
 
 PENDING, APPROVED, REJECTED, REVOKED, EXPIRED = "PENDING", "APPROVED", "REJECTED", "REVOKED", "EXPIRED"
 STATUSES = (PENDING, APPROVED, REJECTED, REVOKED, EXPIRED)
@@ -71,7 +70,7 @@ def parse_consent_notification(body: Mapping[str, Any]) -> AaConsentEvent:
     w.text(w.at(body, "ver"), "ver", 16)
     notifier = w.text(w.at(body, "Notifier.type"), "Notifier.type", 16)
     if notifier != "AA":
-        raise ValidationError("must be AA", field="Notifier.type")
+        raise w.invalid("Notifier.type", "must be AA")
     handle = w.text(w.at(body, "ConsentStatusNotification.consentHandle"), "ConsentStatusNotification.consentHandle")
     w.text(body["ConsentStatusNotification"].get("consentId"), "ConsentStatusNotification.consentId", required=False)
     status = w.one_of(

@@ -24,7 +24,6 @@ from activities.providers import webhooks as w
 from activities.providers.base import HttpProvider
 from activities.providers.disbursal.base import Transfer
 from activities.providers.signing import SIGNATURE_HEADERS
-from domain.errors import ValidationError
 from workflows.contracts import DisbursalEvent
 
 EVENT_ID_HEADER = "X-IDFC-Event-Id"
@@ -58,7 +57,7 @@ class IdfcDisbursal(HttpProvider):
         event = w.text(w.at(body, "event"), "event", w.EVENT_TYPE_MAX) or ""
         payout = w.at(body, "payload.payout.entity")
         if not isinstance(payout, Mapping):
-            raise ValidationError("must be an object", field="payload.payout.entity")
+            raise w.invalid("payload.payout.entity", "must be an object")
         loan_ref = w.text(payout.get("reference_id"), "payload.payout.entity.reference_id", required=False)
         if event not in OUTCOMES:
             return w.InboundEvent(event_id, event, loan_ref, None, None)

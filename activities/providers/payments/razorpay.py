@@ -32,11 +32,10 @@ from activities.providers import webhooks as w
 from activities.providers.base import HttpProvider
 from activities.providers.payments.base import Link
 from activities.providers.signing import SIGNATURE_HEADERS
-from domain.errors import ValidationError
 from workflows.contracts import PaymentEvent
 
 EVENT_ID_HEADER = "X-Razorpay-Event-Id"
-PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid"})
+PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid", "payment_link.partially_paid"})
 
 
 class RazorpayGateway(HttpProvider):
@@ -74,18 +73,18 @@ class RazorpayGateway(HttpProvider):
             return w.InboundEvent(event_id, event, None, None, None)
         payment = w.at(body, "payload.payment.entity")
         if not isinstance(payment, Mapping):
-            raise ValidationError("must be an object", field="payload.payment.entity")
+            raise w.invalid("payload.payment.entity", "must be an object")
         payment_id = w.text(payment.get("id"), "payload.payment.entity.id") or ""
         amount = w.paise(payment.get("amount"), "payload.payment.entity.amount")
         w.inr(payment.get("currency"), "payload.payment.entity.currency")
         if payment.get("status") != "captured":
-            raise ValidationError("must be captured", field="payload.payment.entity.status")
+            raise w.invalid("payload.payment.entity.status", "must be captured")
         loan_ref = _loan_ref(payment.get("notes"), "payload.payment.entity.notes")
         link_id = None
         if event == "payment_link.paid":
             link = w.at(body, "payload.payment_link.entity")
             if not isinstance(link, Mapping):
-                raise ValidationError("must be an object", field="payload.payment_link.entity")
+                raise w.invalid("payload.payment_link.entity", "must be an object")
             link_id = w.text(link.get("id"), "payload.payment_link.entity.id")
             loan_ref = _loan_ref(link.get("notes"), "payload.payment_link.entity.notes") or loan_ref
         return w.InboundEvent(
