@@ -58,13 +58,13 @@ def invalid(field: str, reason: str) -> ValidationError:
 def check_body(raw: bytes) -> dict[str, Any]:
     """The raw webhook body as a JSON object, or ``ValidationError`` (field ``body``)."""
     if len(raw) > MAX_BODY_BYTES:
-        raise invalid("body", f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise invalid("body", f"is larger than {MAX_BODY_BYTES} bytes")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise invalid("body", "body is not JSON") from exc
+        raise invalid("body", "is not JSON") from exc
     if not isinstance(body, dict):
-        raise invalid("body", "body must be a JSON object")
+        raise invalid("body", "must be a JSON object")
     _no_nul(body, "body", 0)
     return body
 
@@ -93,9 +93,9 @@ def at(body: Mapping[str, Any], path: str) -> Any:
     for step in path.split("."):
         walked.append(step)
         if not isinstance(value, Mapping):
-            raise invalid(".".join(walked[:-1], "must be an object") or "body")
+            raise invalid(".".join(walked[:-1]) or "body", "must be an object")
         if step not in value:
-            raise invalid(".".join(walked, "is required"))
+            raise invalid(".".join(walked), "is required")
         value = value[step]
     return value
 

@@ -215,6 +215,20 @@ def test_event_id_header_and_event_name_are_checked() -> None:
     assert refused.value.field == "event"
 
 
+def test_missing_or_misplaced_parts_are_named() -> None:
+    body = fixture("razorpay_payment_captured.json")
+    del body["payload"]["payment"]
+    with pytest.raises(ValidationError) as refused:
+        RAZORPAY.parse_webhook(body, HEADERS)
+    assert refused.value.field == "payload.payment" and refused.value.message == "payload.payment: is required"
+    with pytest.raises(ValidationError) as refused:
+        RAZORPAY.parse_webhook({**body, "payload": []}, HEADERS)
+    assert refused.value.field == "payload"
+    with pytest.raises(ValidationError) as refused:
+        IDFC.parse_webhook({"event": "payout.processed", "payload": {"payout": "x"}}, {"X-IDFC-Event-Id": "e"})
+    assert refused.value.field == "payload.payout"
+
+
 def test_raw_body_checks() -> None:
     assert w.check_body(b'{"a": [1, {"b": "c"}]}') == {"a": [1, {"b": "c"}]}
     for raw, field in (
