@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,8 @@ class FuzzTarget:
     brand_code: str
     http: httpx.Client
     _headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (who, "METHOD /path template", status) -> how many answers
+    answers: Counter[tuple[str, str, int]] = field(default_factory=Counter)
 
     @property
     def schema_url(self) -> str:
@@ -124,7 +127,9 @@ class FuzzTarget:
         return self._headers[who]
 
     def after(self, who: str, case: Any, response: Any) -> None:
-        """A successful sign-out ends the credential; the next request of the run signs in again."""
+        """Count the answer; a successful sign-out ends the credential, so the next request of the run signs
+        in again."""
+        self.answers[(who, f"{case.method.upper()} {case.path}", response.status_code)] += 1
         if case.path.endswith("/auth/logout") and response.status_code < 300:
             self._headers.pop(who, None)
 

@@ -10,7 +10,7 @@ declared for its status. Generation is seeded, so a run asks the same questions 
 Budget (see docs/api-errors.md): ``LOS_FUZZ_EXAMPLES`` generated cases per operation and phase (default 3),
 and ``LOS_FUZZ_BUDGET_SECONDS`` for the four runs together (default 420): once it is spent every remaining
 operation fails at once, naming the budget, rather than letting CI run on. ``LOS_FUZZ_SEED`` changes the
-questions asked.
+questions asked; ``LOS_FUZZ_REPORT=<file>`` writes how each operation answered each credential.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,10 @@ def fuzz_target(dev_env, pg_server_url, sandbox, storage_dir) -> Iterator[FuzzTa
     target = dev_env.client.service_client.config.target_host
     with start_target(pg_server_url, target, sandbox.url, storage_dir) as fuzz:
         yield fuzz
+        report = os.environ.get("LOS_FUZZ_REPORT")
+        if report:  # every (credential, operation, status) and how often, for reading what the runs reached
+            rows = sorted(f"{who}\t{op}\t{status}\t{n}" for (who, op, status), n in fuzz.answers.items())
+            Path(report).write_text("\n".join(rows) + "\n")
 
 
 def _config(fuzz: FuzzTarget, *, fill_ids: bool, vendor: str | None = None) -> schemathesis.Config:
@@ -137,3 +142,38 @@ def test_fuzz_with_brand_api_key(case: Any, fuzz_target: FuzzTarget) -> None:
 @as_staff.parametrize()
 def test_fuzz_as_brand_admin(case: Any, fuzz_target: FuzzTarget) -> None:
     _fuzz(case, fuzz_target, "staff")
+
+
+def test_fuzz_runs_got_past_authentication(fuzz_target: FuzzTarget) -> None:
+    """Each credential opened the routes it is for: otherwise a run would only have fuzzed the 401 path."""
+    ran = {who for who, _, _ in fuzz_target.answers}
+    if not ran:
+        pytest.skip("no fuzz run in this session (select the runs too)")
+    opened = {
+        "customer": "/api/v1/web/loans",
+        "staff": "/api/v1/partner/brand/{brand_id}/settings/brand",
+        "api_key": "/api/v1/partner/brand/{brand_id}/loans",
+    }
+    for who, path in opened.items():
+        if who in ran:
+            ok = sum(
+                n
+                for (w, op, status), n in fuzz_target.answers.items()
+                if w == who and op == f"GET {path}" and status == 200
+            )
+            assert ok, f"{who}: no 200 from GET {path}: {_summary(fuzz_target, who)}"
+    if "anonymous" in ran:
+        guarded = [
+            n
+            for (w, op, status), n in fuzz_target.answers.items()
+            if w == "anonymous" and "/partner/brand/" in op and status < 300
+        ]
+        assert not guarded, "a staff route answered 2xx without credentials"
+
+
+def _summary(fuzz: FuzzTarget, who: str) -> str:
+    statuses: dict[int, int] = {}
+    for (w, _, status), n in fuzz.answers.items():
+        if w == who:
+            statuses[status] = statuses.get(status, 0) + n
+    return ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
