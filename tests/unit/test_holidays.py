@@ -221,8 +221,19 @@ LOANS = st.fixed_dictionaries(
         "interest_calc": st.sampled_from(list(InterestCalc)),
         "days_in_year": st.sampled_from(list(DaysInYear)),
         "holiday_strategy": st.sampled_from(list(HolidayStrategy)),
+        "in_multiples_of": st.sampled_from([1, 100]),
+        "installment_fee": st.sampled_from([0, 50_00]),
+        "first_due_after": st.none() | st.integers(1, 60),  # days after disbursal: a broken first period
+        "grace": st.integers(0, 2),
     }
 )
+
+
+def _terms(opts: dict) -> LoanTerms:
+    opts = dict(opts)
+    after, grace = opts.pop("first_due_after"), min(opts.pop("grace"), opts["installments"] - 1)
+    first_due = opts["disbursed_on"] + timedelta(days=after) if after else None
+    return LoanTerms(**opts, first_due=first_due, grace_principal=grace, grace_interest=grace)
 
 
 @settings(max_examples=400, deadline=None)
@@ -232,7 +243,7 @@ def test_never_a_zero_day_period(opts: dict, data: st.DataObject) -> None:
     every period ≥ 1 day and equal to its real length, principal summing to the loan, no negative amount, the
     balance running down to zero; only SAME_DAY leaves a due date on a holiday; EXTEND_TERM and SAME_DAY keep
     the installment count, the MERGE strategies never add one."""
-    terms = LoanTerms(**opts)
+    terms = _terms(opts)
     terms = replace(terms, holidays=data.draw(_calendar_runs(terms)))
     s = S.generate(terms)
     dates = [r.due_date for r in s.rows]
@@ -257,7 +268,7 @@ def test_never_a_zero_day_period(opts: dict, data: st.DataObject) -> None:
 def test_without_a_collision_the_dates_are_the_plain_next_working_day(opts: dict, data: st.DataObject) -> None:
     """Existing loans keep their schedules: when moving each regular date to the next working day gives no
     collision (the rule before strategies existed), both next-working-day strategies give exactly that."""
-    terms = LoanTerms(**opts)
+    terms = _terms(opts)
     terms = replace(terms, holidays=data.draw(_calendar_runs(terms)))
     plain = [next_working_day(d, terms.holidays) for d in S.regular_due_dates(terms)]
     if any(a >= b for a, b in zip(plain, plain[1:], strict=False)):
