@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from domain.errors import ValidationError
-from domain.product import HolidayStrategy
+from domain.product import HolidayStrategy, ScheduleRows
 
 _GUARD_DAYS = 366  # a run of non-repayment dates longer than a year is a data error
 _GUARD_PERIODS = 120  # regular dates to try past the term (NEXT_REPAYMENT_DAY_MERGE)
@@ -172,3 +172,21 @@ def merge_collisions(
             col.append(src[k])
         out_balance.append(balance[k])
     return out_dates, out_cols, out_balance
+
+
+def merged_rows(
+    first_number: int,
+    dates: list[date],
+    days: list[int],
+    principal: list[int],
+    interest: list[int],
+    fees: list[int],
+    balance: list[int],
+) -> ScheduleRows:
+    """A schedule's rows (amounts in paise, days per period), with installments that share a due date (a
+    MERGE strategy) made one by ``merge_collisions`` and numbered on from ``first_number``."""
+    if any(a == b for a, b in zip(dates, dates[1:], strict=False)):
+        dates, (days, principal, interest, fees), balance = merge_collisions(
+            dates, [days, principal, interest, fees], balance
+        )
+    return ScheduleRows(first_number, dates, days, principal, interest, fees, balance)

@@ -291,25 +291,10 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
         g = min(terms.grace_principal, n - 1)
         installment = principal_col[g] + interest_col[g]
     return Schedule(
-        terms, _rows(first_number, dates, days, principal_col, interest_col, fees, balance_col), installment
+        terms,
+        holidays.merged_rows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
+        installment,
     )
-
-
-def _rows(
-    first_number: int,
-    dates: list[date],
-    days: list[int],
-    principal: list[int],
-    interest: list[int],
-    fees: list[int],
-    balance: list[int],
-) -> ScheduleRows:
-    """The rows, with installments that share a due date (a MERGE holiday strategy) made one."""
-    if any(a == b for a, b in zip(dates, dates[1:], strict=False)):
-        dates, (days, principal, interest, fees), balance = holidays.merge_collisions(
-            dates, [days, principal, interest, fees], balance
-        )
-    return ScheduleRows(first_number, dates, days, principal, interest, fees, balance)
 
 
 def _equal_principal_parts(principal: int, count: int) -> list[int]:
@@ -418,7 +403,7 @@ def _flat(
     g = min(terms.grace_principal, n - 1)
     return Schedule(
         terms,
-        _rows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
+        holidays.merged_rows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
         principal_col[g] + interest_col[g],
     )
 
