@@ -107,7 +107,7 @@ class LoanTerms:
     installment_fee: int = 0  # paise per installment, shown in the schedule's fees column
     daily_rate: Decimal | None = None  # % per day: the daily-rate bullet loan (one repayment)
     holidays: frozenset[date] = field(default_factory=frozenset)  # brand non-repayment dates
-    holiday_strategy: HolidayStrategy = HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM  # see domain.holidays
+    holiday_strategy: HolidayStrategy = HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM  # domain.holidays; None: this
 
     def __post_init__(self) -> None:
         for name in (
@@ -128,7 +128,11 @@ class LoanTerms:
             _no_float(value, name)
             if value is not None and not isinstance(value, Decimal):
                 object.__setattr__(self, name, Decimal(str(value)))
-        strategy = parse_enum(HolidayStrategy, self.holiday_strategy, "holiday_strategy")
+        strategy = (
+            HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM
+            if self.holiday_strategy is None  # not chosen: the default
+            else parse_enum(HolidayStrategy, self.holiday_strategy, "holiday_strategy")
+        )
         object.__setattr__(self, "holiday_strategy", strategy)
         if not isinstance(self.holidays, frozenset):
             object.__setattr__(self, "holidays", frozenset(self.holidays))

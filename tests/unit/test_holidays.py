@@ -158,6 +158,7 @@ def test_previous_working_day_never_before_disbursal() -> None:
 
 def test_strategy_names_are_validated() -> None:
     assert replace(DAILY, holiday_strategy="next_working_day_merge").holiday_strategy == MERGE
+    assert replace(DAILY, holiday_strategy=None).holiday_strategy == EXTEND  # not chosen (a product not yet saved)
     with pytest.raises(ValidationError) as err:
         replace(DAILY, holiday_strategy="MOVE_SOMEWHERE")
     assert err.value.field == "holiday_strategy"
