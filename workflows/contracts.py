@@ -121,6 +121,7 @@ class LoanTerms:
     grace_interest: int = 0
     daily_rate: str | None = None  # % per day, as a decimal string (daily-rate bullet loans)
     holidays: list[date] = field(default_factory=list)  # brand non-repayment dates
+    holiday_strategy: str = "NEXT_WORKING_DAY_EXTEND_TERM"  # domain.product.HolidayStrategy
     # Upfront deductions at disbursal (domain.charges): lender fees, their GST, pass-through charges.
     upfront_fees: int = 0
     upfront_fees_gst: int = 0
@@ -146,6 +147,7 @@ class LoanTerms:
             grace_interest=self.grace_interest,
             daily_rate=Decimal(self.daily_rate) if self.daily_rate is not None else None,
             holidays=frozenset(self.holidays),
+            holiday_strategy=product.HolidayStrategy(self.holiday_strategy),
         )
 
 
