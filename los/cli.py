@@ -33,6 +33,17 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
         "",
         f"  API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)",
         temporal,
+    ]
+    if ui and not settings.temporal_address:  # the embedded UI, pointed at the API's codec endpoint
+        from los.stack import codec_endpoint, codec_login_url
+
+        admin = next((u["email"] for u in seed["staff"] if u["role"] == "SUPER_ADMIN"), "a super admin")
+        lines += [
+            f"  Decoding       sign in as {admin} at {codec_login_url(settings)}, then in the UI's",
+            f"                 Codec Server settings: 'Use my browser setting', endpoint {codec_endpoint(settings)},",
+            "                 tick 'Include cross-origin credentials' (docs/security.md)",
+        ]
+    lines += [
         f"  Sandbox        {settings.sandbox_base_url}       (sent SMS: {settings.sandbox_base_url}/gupshup/messages)",
         f"  PostgreSQL     {info['database']}",
         f"  Logs           {logs}",

@@ -45,12 +45,23 @@ def start_postgres(home: Path) -> tuple[str, object]:
     return server.get_uri(), server
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost", "0.0.0.0", "::", ""})  # noqa: S104 - all reach loopback
+
+
 def codec_endpoint(settings: Settings) -> str:
-    """The API's remote codec endpoint as the Temporal UI (a browser) reaches it."""
-    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host  # noqa: S104
+    """The API's remote codec endpoint as the Temporal UI (a browser) reaches it. An API on this machine is
+    addressed as ``localhost``, the host the embedded UI is opened at (``Settings.temporal_ui``): the two
+    are then the same site, so the browser sends the codec sign-in's SameSite=Lax cookie with the UI's
+    decode requests (under 127.0.0.1 it would be another site, and no cookie)."""
+    host = "localhost" if settings.api_host in LOOPBACK_HOSTS else settings.api_host
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{settings.api_port}/api/v1/codec"
+
+
+def codec_login_url(settings: Settings) -> str:
+    """Where a super admin signs in so the embedded Temporal UI can decode payloads (api/codec.py)."""
+    return f"{codec_endpoint(settings)}/login"
 
 
 def temporal_command(settings: Settings, home: Path) -> list[str]:
@@ -79,7 +90,9 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         "warn",
         "--namespace",
         settings.temporal_namespace,
-        # The UI decodes the encrypted payloads through the API's codec endpoint (api/codec.py).
+        # The UI decodes the encrypted payloads through the API's codec endpoint (api/codec.py) once a super
+        # admin has signed in there (codec_login_url) and, in the UI's Codec Server settings, turned on
+        # "Include cross-origin credentials": the dev server has no option that turns it on for them.
         "--ui-codec-endpoint",
         codec_endpoint(settings),
     ]
@@ -146,6 +159,9 @@ class Stack:
         env["DATABASE_URL"] = db_url
 
         if not s.temporal_address:
+            # The children see TEMPORAL_ADDRESS, so their Settings.temporal_ui would be unknown: name the
+            # embedded UI, whose origin the API's codec endpoint must allow (CORS with credentials).
+            env.setdefault("LOS_TEMPORAL_UI_URL", s.temporal_ui or f"http://localhost:{s.temporal_ui_port}")
             proc = self._spawn("temporal", temporal_command(s, self.home), env)
             wait_port("127.0.0.1", s.temporal_port, 90, proc)
             wait_port("127.0.0.1", s.temporal_ui_port, 90, proc)
