@@ -102,7 +102,7 @@ class LinkSigner:
 
     def verify(self, token: str, now: float | None = None) -> SignedRef:
         payload, dot, mac = token.partition(".")
-        if not dot or not payload or not mac or not payload.isascii():
+        if not dot or not payload or not mac or not payload.isascii() or not mac.isascii():
             raise PermissionDenied("invalid file link")
         if not hmac.compare_digest(self._mac(payload), mac):
             raise PermissionDenied("invalid file link")

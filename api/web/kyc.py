@@ -132,7 +132,9 @@ def _active_loan(session: Session, customer_id: str) -> Loan | None:
 
 
 @router.post("/kyc/initiate-aadhaar-otp")
-async def initiate_aadhaar_otp(request: Request, body: AadhaarIn, me: Me, session: Db, client: Engine) -> dict:
+async def initiate_aadhaar_otp(
+    request: Request, body: AadhaarIn, me: Me, session: Db, client: Engine, bound: UpdateBound
+) -> dict:
     """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile.
     The number reaches the workflow sealed with the field key (and masked), never in plain text."""
     from activities.kyc import AADHAAR
@@ -145,7 +147,7 @@ async def initiate_aadhaar_otp(request: Request, body: AadhaarIn, me: Me, sessio
     session.rollback()
     sealed = seal(request.app.state.settings.field_key(), AADHAAR, number)
     update = AadhaarInitiate(aadhaar_sealed=sealed, aadhaar_masked=kyc_rules.mask_aadhaar(number))
-    result = await customer_update(client, loan.workflow_id, "aadhaar_initiate", update)
+    result = await customer_update(client, loan.workflow_id, "aadhaar_initiate", update, timeout=bound)
     return {"loanId": loan.id, **result}
 
 

@@ -211,7 +211,7 @@ async def apply(
                     SearchAttributePair(LOAN_AMOUNT, amount),
                 ]
             ),
-            static_summary=f"Loan {amount // 100} INR × {body.tenure} for customer {customer.phone}",
+            static_summary=f"Loan {amount // 100} INR × {body.tenure} for customer {customer.id}",
         )
     except WorkflowAlreadyStartedError:
         pass
