@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import BrandNonRepaymentDate, LoanProduct
+from domain.product import HolidayStrategy
 from workflows.contracts import LoanTerms
 
 
@@ -37,6 +38,7 @@ def loan_terms(session: Session, product: LoanProduct, amount: int, tenure: int)
         grace_interest=product.grace_interest,
         daily_rate=str(product.daily_rate) if product.daily_rate is not None else None,
         holidays=brand_holidays(session, product.brand_id, since=date.today()),
+        holiday_strategy=product.holiday_strategy or HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM.value,
         **upfront_deductions(product, amount),
     )
 
@@ -98,6 +100,7 @@ def preview_for(
         "repayUnit": product.repay_unit,
         "interestMethod": product.interest_method,
         "amortization": product.amortization,
+        "holidayStrategy": product.holiday_strategy or HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM.value,
     }
     if with_kfs:
         out["kfs"] = build_kfs(

@@ -54,7 +54,15 @@ from domain.bre import BlockKind
 from domain.charges import charge_config_from_dict
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.evaluation import EVALUATION_METRICS, Comparator, Criterion, EngineVersion
-from domain.product import Amortization, DaysInMonth, DaysInYear, Frequency, InterestCalc, InterestMethod
+from domain.product import (
+    Amortization,
+    DaysInMonth,
+    DaysInYear,
+    Frequency,
+    HolidayStrategy,
+    InterestCalc,
+    InterestMethod,
+)
 from domain.status import LoanStatus
 
 router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}/settings", tags=["partner settings"], dependencies=GUARDS)
@@ -151,6 +159,11 @@ class LoanRuleIn(Strict):
     )
     charges: dict[str, Any] = Field(default_factory=dict, description="see domain.charges.charge_config_from_dict")
     is_active: bool = Field(default=True, alias="isActive")
+    holiday_strategy: HolidayStrategy = Field(
+        default=HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM,
+        alias="holidayStrategy",
+        description="what a due date on a brand holiday does (docs/money.md: Fineract's reschedule types)",
+    )
 
 
 def _rule_view(p: LoanProduct) -> dict:

@@ -210,6 +210,15 @@ async def test_loan_rules(app, brand, other_brand, sandbox, db) -> None:  # noqa
         updated = await api.ok("PUT", f"/loan-rules/{created['id']}", json={**RULE, "annualRateBps": 2000})
         assert updated["annualRateBps"] == 2000
         assert (await driver._ok(await driver.api.get(preview)))["product"]["annualRateBps"] == 2000
+        # the holiday strategy: the default until the brand picks one, then the preview uses it
+        assert updated["holidayStrategy"] == "NEXT_WORKING_DAY_EXTEND_TERM"
+        merged = {**RULE, "annualRateBps": 2000, "holidayStrategy": "NEXT_WORKING_DAY_MERGE"}
+        assert (await api.ok("PUT", f"/loan-rules/{created['id']}", json=merged))["holidayStrategy"] == merged[
+            "holidayStrategy"
+        ]
+        assert (await driver._ok(await driver.api.get(preview)))["product"]["holidayStrategy"] == merged[
+            "holidayStrategy"
+        ]
 
         # refusals change nothing
         rules_before = _rows(db, LoanProduct, brand_id=brand["brand_id"])
@@ -228,6 +237,7 @@ async def test_loan_rules(app, brand, other_brand, sandbox, db) -> None:  # noqa
             ({**RULE, "code": "NEW", "gracePrincipal": 1}, "gracePrincipal"),  # no installment left at tenure 1
             ({**RULE, "code": "new rule"}, "code"),
             ({**RULE, "code": "NEW", "surprise": True}, "surprise"),
+            ({**RULE, "code": "NEW", "holidayStrategy": "MOVE_SOMEWHERE"}, "holidayStrategy"),
         ]:
             await api.refused(422, "POST", "/loan-rules", field, json=body)
         await api.refused(422, "PUT", f"/loan-rules/{created['id']}", "maxAmount", json={**RULE, "maxAmount": 1})
