@@ -16,6 +16,7 @@ from db.models import (
     Loan,
     LoanAgreement,
     LoanStatusHistory,
+    ParkedPayment,
     PaymentLink,
     PaymentTransaction,
     RepaymentInstallment,
@@ -65,6 +66,7 @@ def staff_loan_summary(loan: Loan) -> dict[str, Any]:
         "assignedAt": _iso(loan.assigned_at),
         "dpd": loan.dpd,
         "assetClass": loan.asset_class,
+        "assetClassSince": _iso(loan.asset_class_since),  # the date whose day-end produced the class
     }
 
 
@@ -152,8 +154,24 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
         }
         for p in payments
     ]
+    # Money received beyond what was due (or after the loan ended): owed to the borrower (docs/servicing.md).
+    out["creditBalancePaise"] = sum(p.excess_part for p in payments)
     if staff:
         out.update(staff_loan_summary(loan))
+        parked = session.scalars(
+            select(ParkedPayment).where(ParkedPayment.loan_id == loan.id).order_by(ParkedPayment.created_at)
+        ).all()
+        out["parkedPayments"] = [  # received but not applicable: for ops to resolve
+            {
+                "gateway": p.gateway,
+                "paymentId": p.gateway_payment_id,
+                "amountPaise": str(p.amount),  # as received, possibly beyond any integer type
+                "reason": p.reason,
+                "status": p.status,
+                "parkedAt": _iso(p.created_at),
+            }
+            for p in parked
+        ]
         out["review"] = {
             "stage": loan.review_stage,
             "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,

@@ -100,6 +100,16 @@ async def test_malformed_payments_are_parked_and_later_ones_are_applied(app, bra
             count = s.scalar(select(func.count()).select_from(ParkedPayment).where(ParkedPayment.loan_id == loan["id"]))
             assert count == 3
 
+        # staff see them on the loan, amounts as received
+        staff = await driver.staff_headers("ADMIN")
+        detail = await driver._ok(
+            await driver.api.get(f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}", headers=staff)
+        )
+        shown = {p["paymentId"]: p for p in detail["parkedPayments"]}
+        assert shown["pay_absurd"]["amountPaise"] == "10000000000000000000"
+        assert shown["pay_absurd"]["status"] == "PARKED"
+        assert set(shown) == set(rows)
+
         # the loan goes on to the end through its ordinary payment links
         paid: set[str] = set()
         while True:
@@ -153,5 +163,6 @@ async def test_money_received_before_a_rejection_becomes_a_credit_balance(app, b
             )
             assert credit == -2_500_00  # a liability: owed to the borrower
         assert _ledger_balanced(db, loan["id"])
+        assert (await driver.loan(headers, loan["id"]))["creditBalancePaise"] == 2_500_00  # the borrower sees it
     finally:
         await driver.close()
