@@ -112,6 +112,9 @@ class FuzzTarget:
     brand_id: str
     brand_code: str
     http: httpx.Client
+    customer_id: str = ""
+    loan_id: str = ""  # the customer's loan, applied for at start (it goes on through KYC and review)
+    _customer_refresh: str = ""
     _headers: dict[str, dict[str, str]] = field(default_factory=dict)
     # (who, "METHOD /path template", status) -> how many answers
     answers: Counter[tuple[str, str, int]] = field(default_factory=Counter)
@@ -156,19 +159,38 @@ class FuzzTarget:
         return resp.json()["accessToken"]
 
     def _customer_token(self) -> str:
-        phone, _ = demo_identity(0, "auto")
+        """The same customer again (refresh token) after a sign-out; a new one only if that fails."""
+        if self._customer_refresh:
+            resp = self.http.post("/api/v1/web/auth/refresh-token", json={"refreshToken": self._customer_refresh})
+            if resp.status_code == 200:
+                self._customer_refresh = resp.json()["refreshToken"]
+                return resp.json()["accessToken"]
+        phone, _ = demo_identity(0, "review")
         body = {"phoneNumber": phone, "brand": self.brand_code}
         self.http.post("/api/v1/web/auth/register", json=body).raise_for_status()
         sms = httpx.get(f"{self.sandbox_url}/gupshup/messages", params={"to": phone}, timeout=10).json()
         otp = [m["text"] for m in sms if "verification code" in m["text"]][-1].split()[0]
         resp = self.http.post("/api/v1/web/auth/verify-otp", json={**body, "otp": otp})
         resp.raise_for_status()
+        self.customer_id, self._customer_refresh = resp.json()["customerId"], resp.json()["refreshToken"]
         return resp.json()["accessToken"]
+
+    def apply_for_loan(self) -> None:
+        """The customer verifies a PAN that leads to manual review and applies: staff routes then have a
+        real loan (and customer) of the brand to act on."""
+        headers = self.headers("customer")
+        _, pan = demo_identity(0, "review")
+        self.http.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers).raise_for_status()
+        body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+        resp = self.http.post("/api/v1/web/loans", json=body, headers=headers)
+        resp.raise_for_status()
+        self.loan_id = resp.json()["id"]
 
 
 @contextlib.contextmanager
 def start_target(pg_server_url: str, temporal_target: str, sandbox_url: str, storage_dir: Path) -> Iterator[FuzzTarget]:
-    """Database, worker, API and a seeded brand (code ``fz…``, its staff with the demo password)."""
+    """Database, worker, API, a seeded brand (code ``fz…``, its staff with the demo password) and a
+    customer's loan in it."""
     from api.app import create_app
 
     with fresh_database(pg_server_url) as url:
@@ -185,6 +207,8 @@ def start_target(pg_server_url: str, temporal_target: str, sandbox_url: str, sto
         try:
             with WorkerThread(settings, db, storage_dir), ThreadedServer(create_app(settings), port=port) as api:
                 with httpx.Client(base_url=api.url, timeout=30) as http:
-                    yield FuzzTarget(api.url, sandbox_url, brand["brand_id"], brand["brand_code"], http)
+                    fuzz = FuzzTarget(api.url, sandbox_url, brand["brand_id"], brand["brand_code"], http)
+                    fuzz.apply_for_loan()
+                    yield fuzz
         finally:
             db.dispose()

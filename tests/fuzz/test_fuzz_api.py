@@ -49,8 +49,14 @@ def fuzz_target(dev_env, pg_server_url, sandbox, storage_dir) -> Iterator[FuzzTa
 
 def _config(fuzz: FuzzTarget, *, fill_ids: bool, vendor: str | None = None) -> schemathesis.Config:
     parameters: dict[str, Any] = {}
-    if fill_ids:  # the seeded brand's real id, so the fuzzer gets past the brand check
-        parameters = {"path.brand_id": fuzz.brand_id, "query.brand": fuzz.brand_code, "path.product_code": "DEMO-FAST"}
+    if fill_ids:  # the seeded brand's real ids, so the fuzzer gets past the brand check and "not found"
+        parameters = {
+            "path.brand_id": fuzz.brand_id,
+            "query.brand": fuzz.brand_code,
+            "path.product_code": "DEMO-FAST",
+            "path.loan_id": fuzz.loan_id,
+            "path.customer_id": fuzz.customer_id,
+        }
     if vendor:  # a configured webhook vendor: unsigned bodies reach the signature check
         parameters["path.vendor"] = vendor
     return schemathesis.Config.from_dict(
