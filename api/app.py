@@ -19,6 +19,7 @@ from api.audit_middleware import AuditSafetyNet
 from api.codec import router as codec_router
 from api.deps import TemporalHolder
 from api.files import router as files_router
+from api.guards import GUARDS
 from api.partner.api_keys import router as partner_api_keys_router
 from api.partner.auth import router as partner_auth_router
 from api.partner.documents import router as partner_documents_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="LOS — loan origination and management",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=GUARDS,  # NUL characters refused on every route, present and future (api/guards.py)
         description="Customer (/api/v1/web), staff (/api/v1/partner) and provider webhook APIs. "
         "Each loan is a Temporal workflow `loan-<loanId>`.",
     )

@@ -30,7 +30,7 @@ from los.seed import seed_brand
 from los.settings import Settings, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
-_exit_status = 0
+_exit_status = 3  # pytest's "internal error" until the session reports its own status
 
 
 # --- the SDK can abort the interpreter at exit after every test passed: leave with the real status ---

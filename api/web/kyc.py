@@ -321,7 +321,7 @@ async def digilocker_callback(
 
     loan_id = state.split(".", 1)[0]
     expected = digilocker_state(loan_id, request.app.state.settings.field_key())
-    if not hmac.compare_digest(expected, state):
+    if not hmac.compare_digest(expected.encode(), state.encode()):
         raise ValidationError("unknown or tampered state", field="state")
     if error or not code:
         raise ValidationError(f"DigiLocker did not authorise: {error or 'no code'}", field="code")
