@@ -382,3 +382,11 @@ async def test_a_staff_action_without_a_worker_is_503_within_the_bound_and_never
                     assert len(accepted) == 1
             finally:
                 await driver.close()
+
+
+async def test_digilocker_callback_with_a_non_ascii_state_is_refused(app) -> None:  # noqa: ANN001
+    """Found by the fuzzer: a non-ASCII ``state`` made the MAC comparison raise (500)."""
+    async with httpx.AsyncClient(base_url=app.api.url, timeout=30) as client:
+        resp = await client.get("/api/v1/web/kyc/digilocker/callback", params={"code": "x", "state": "¹-\x84^e\x9a>"})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["errors"][0]["field"] == "state"
