@@ -120,7 +120,7 @@ def shift_due_dates(
                 regular_days[k + 1 :] = _lengths(moved, rest)
             dates.append(moved)
         return DueCalendar(dates, regular_days)
-    if strategy == HolidayStrategy.NEXT_WORKING_DAY_MERGE:
+    if strategy in (HolidayStrategy.NEXT_WORKING_DAY_MERGE, HolidayStrategy.LEGACY_NEXT_WORKING_DAY):
         return DueCalendar([next_working_day(d, holidays) for d in regular], regular_days)
     if strategy == HolidayStrategy.NEXT_REPAYMENT_DAY_MERGE:
         return DueCalendar(_next_repayment_days(regular, holidays, steps), regular_days)
@@ -182,10 +182,13 @@ def merged_rows(
     interest: list[int],
     fees: list[int],
     balance: list[int],
+    *,
+    merge: bool = True,
 ) -> ScheduleRows:
     """A schedule's rows (amounts in paise, days per period), with installments that share a due date (a
-    MERGE strategy) made one by ``merge_collisions`` and numbered on from ``first_number``."""
-    if any(a == b for a, b in zip(dates, dates[1:], strict=False)):
+    MERGE strategy) made one by ``merge_collisions`` and numbered on from ``first_number``. ``merge=False``
+    keeps them apart (LEGACY_NEXT_WORKING_DAY only)."""
+    if merge and any(a == b for a, b in zip(dates, dates[1:], strict=False)):
         dates, (days, principal, interest, fees), balance = merge_collisions(
             dates, [days, principal, interest, fees], balance
         )

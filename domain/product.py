@@ -66,6 +66,13 @@ class HolidayStrategy(StrEnum):
     NEXT_REPAYMENT_DAY_MERGE = "NEXT_REPAYMENT_DAY_MERGE"
     PREVIOUS_WORKING_DAY_MERGE = "PREVIOUS_WORKING_DAY_MERGE"
     SAME_DAY = "SAME_DAY"
+    # How loans applied for before holiday strategies existed were scheduled: each date moved to the next working
+    # day, colliding installments kept apart (a 0-day period). Kept only so those loans' workflows replay and keep
+    # the schedule their KFS showed; never offered for a product (``PRODUCT_HOLIDAY_STRATEGIES``).
+    LEGACY_NEXT_WORKING_DAY = "LEGACY_NEXT_WORKING_DAY"
+
+
+PRODUCT_HOLIDAY_STRATEGIES = tuple(s for s in HolidayStrategy if s != HolidayStrategy.LEGACY_NEXT_WORKING_DAY)
 
 
 def parse_enum(enum: type[StrEnum], value: object, field_name: str) -> StrEnum:

@@ -49,6 +49,7 @@ from domain.product import (
     DaysInMonth,
     DaysInYear,
     Frequency,
+    HolidayStrategy,
     InterestCalc,
     InterestMethod,
     LoanTerms,
@@ -97,6 +98,10 @@ def regular_due_dates(terms: LoanTerms) -> list[date]:
         return _steps(terms.first_due, 0, terms.installments, terms.repay_every, terms.frequency)
     # stepping from the disbursal date each time keeps its day of month (31 Jan → 28 Feb → 31 Mar)
     return _steps(terms.disbursed_on, 1, terms.installments, terms.repay_every, terms.frequency)
+
+
+def _merges(terms: LoanTerms) -> bool:
+    return terms.holiday_strategy != HolidayStrategy.LEGACY_NEXT_WORKING_DAY
 
 
 def due_calendar(terms: LoanTerms) -> holidays.DueCalendar:
@@ -292,7 +297,9 @@ def generate(terms: LoanTerms, *, fixed_emi: int | None = None, first_number: in
         installment = principal_col[g] + interest_col[g]
     return Schedule(
         terms,
-        holidays.merged_rows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
+        holidays.merged_rows(
+            first_number, dates, days, principal_col, interest_col, fees, balance_col, merge=_merges(terms)
+        ),
         installment,
     )
 
@@ -403,7 +410,9 @@ def _flat(
     g = min(terms.grace_principal, n - 1)
     return Schedule(
         terms,
-        holidays.merged_rows(first_number, dates, days, principal_col, interest_col, fees, balance_col),
+        holidays.merged_rows(
+            first_number, dates, days, principal_col, interest_col, fees, balance_col, merge=_merges(terms)
+        ),
         principal_col[g] + interest_col[g],
     )
 

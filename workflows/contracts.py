@@ -121,7 +121,9 @@ class LoanTerms:
     grace_interest: int = 0
     daily_rate: str | None = None  # % per day, as a decimal string (daily-rate bullet loans)
     holidays: list[date] = field(default_factory=list)  # brand non-repayment dates
-    holiday_strategy: str = "NEXT_WORKING_DAY_EXTEND_TERM"  # domain.product.HolidayStrategy
+    # domain.product.HolidayStrategy. Terms recorded before strategies existed carry none: they keep the schedule
+    # their KFS showed (and their workflows replay) under LEGACY_NEXT_WORKING_DAY; new loans get their product's.
+    holiday_strategy: str = "LEGACY_NEXT_WORKING_DAY"
     # Upfront deductions at disbursal (domain.charges): lender fees, their GST, pass-through charges.
     upfront_fees: int = 0
     upfront_fees_gst: int = 0

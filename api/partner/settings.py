@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -55,11 +56,11 @@ from domain.charges import charge_config_from_dict
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.evaluation import EVALUATION_METRICS, Comparator, Criterion, EngineVersion
 from domain.product import (
+    PRODUCT_HOLIDAY_STRATEGIES,
     Amortization,
     DaysInMonth,
     DaysInYear,
     Frequency,
-    HolidayStrategy,
     InterestCalc,
     InterestMethod,
 )
@@ -131,6 +132,12 @@ def put_brand(request: Request, brand_id: str, body: BrandSettingsIn, staff: Man
 
 
 # ------------------------------------------------------------------------------------------- loan rules
+# The strategies a product may pick (the legacy one only keeps older loans' schedules).
+ProductHolidayStrategy = StrEnum(  # type: ignore[misc]
+    "ProductHolidayStrategy", {s.name: s.value for s in PRODUCT_HOLIDAY_STRATEGIES}
+)
+
+
 class LoanRuleIn(Strict):
     """A loan product: amounts in paise, tenure in installments, schedule options named as Fineract names them."""
 
@@ -159,8 +166,8 @@ class LoanRuleIn(Strict):
     )
     charges: dict[str, Any] = Field(default_factory=dict, description="see domain.charges.charge_config_from_dict")
     is_active: bool = Field(default=True, alias="isActive")
-    holiday_strategy: HolidayStrategy = Field(
-        default=HolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM,
+    holiday_strategy: ProductHolidayStrategy = Field(
+        default=ProductHolidayStrategy.NEXT_WORKING_DAY_EXTEND_TERM,
         alias="holidayStrategy",
         description="what a due date on a brand holiday does (docs/money.md: Fineract's reschedule types)",
     )

@@ -14,6 +14,7 @@ from domain import schedule as S
 from domain.errors import ValidationError
 from domain.holidays import merge_collisions, next_working_day, previous_working_day
 from domain.product import (
+    PRODUCT_HOLIDAY_STRATEGIES,
     Amortization,
     DaysInYear,
     Frequency,
@@ -221,7 +222,7 @@ LOANS = st.fixed_dictionaries(
         "amortization": st.sampled_from(list(Amortization)),
         "interest_calc": st.sampled_from(list(InterestCalc)),
         "days_in_year": st.sampled_from(list(DaysInYear)),
-        "holiday_strategy": st.sampled_from(list(HolidayStrategy)),
+        "holiday_strategy": st.sampled_from(PRODUCT_HOLIDAY_STRATEGIES),
         "in_multiples_of": st.sampled_from([1, 100]),
         "installment_fee": st.sampled_from([0, 50_00]),
         "first_due_after": st.none() | st.integers(1, 60),  # days after disbursal: a broken first period
@@ -278,3 +279,28 @@ def test_without_a_collision_the_dates_are_the_plain_next_working_day(opts: dict
     merge = S.generate(replace(terms, holiday_strategy=MERGE))
     assert [r.due_date for r in extend.rows] == plain
     assert list(extend.rows) == list(merge.rows)
+
+
+def test_legacy_strategy_keeps_the_schedule_loans_were_applied_with() -> None:
+    """Loans applied for before holiday strategies existed carry none (``workflows.contracts.LoanTerms``
+    defaults to LEGACY_NEXT_WORKING_DAY): their workflows must replay and keep the schedule their KFS showed,
+    defect included — the daily loan of the report, two installments on 4 Jan, one of 0 days and 0 interest
+    (values computed by the engine as it was before strategies; a random comparison of 600 loans agreed)."""
+    terms = LoanTerms(
+        principal=10_000_00,
+        annual_rate=Decimal(24),
+        installments=5,
+        disbursed_on=date(2024, 1, 1),
+        frequency=Frequency.DAYS,
+        holidays=frozenset({date(2024, 1, 3)}),
+        holiday_strategy=HolidayStrategy.LEGACY_NEXT_WORKING_DAY,
+    )
+    rows = [(r.due_date, r.days, r.interest) for r in S.generate(terms).rows]
+    assert rows == [
+        (date(2024, 1, 2), 1, 658),
+        (date(2024, 1, 4), 2, 1052),
+        (date(2024, 1, 4), 0, 0),
+        (date(2024, 1, 5), 1, 263),
+        (date(2024, 1, 6), 1, 132),
+    ]
+    assert HolidayStrategy.LEGACY_NEXT_WORKING_DAY not in PRODUCT_HOLIDAY_STRATEGIES
