@@ -80,21 +80,9 @@ class ReceiptActivities(DbActivities):
     @activity.defn
     async def park_payment(self, parked: ParkedPaymentInput) -> None:
         """Keep a payment the loan could not apply, once per (loan, gateway, payment id), for ops to resolve."""
-        pay = parked.payment
 
         def write(session: Session) -> None:
-            session.execute(
-                insert(ParkedPayment)
-                .values(
-                    loan_id=parked.loan_id,
-                    gateway=str(pay.gateway)[:200].replace("\x00", ""),
-                    gateway_payment_id=str(pay.payment_id)[:500].replace("\x00", ""),
-                    amount=_as_number(pay.amount),
-                    reason=parked.reason.replace("\x00", ""),
-                    payload=_jsonable(dataclasses.asdict(pay)),
-                )
-                .on_conflict_do_nothing(index_elements=["loan_id", "gateway", "gateway_payment_id"])
-            )
+            park_payment(session, parked.loan_id, parked.payment, parked.reason)
 
         await self._tx(write)
 
@@ -109,6 +97,24 @@ class ReceiptActivities(DbActivities):
             await self._tx(write)
         except (DataError, ValidationError) as exc:
             raise unrecordable(exc) from exc
+
+
+def park_payment(session: Session, loan_id: str, payment: PaymentEvent, reason: str) -> None:
+    """Keep ``payment`` aside for ops with ``reason`` (``parked_payments``), once per (loan, gateway, payment id),
+    whatever its fields hold (an absurd amount is kept as a number, text without NUL). Runs in the caller's
+    transaction."""
+    session.execute(
+        insert(ParkedPayment)
+        .values(
+            loan_id=loan_id,
+            gateway=str(payment.gateway)[:200].replace("\x00", ""),
+            gateway_payment_id=str(payment.payment_id)[:500].replace("\x00", ""),
+            amount=_as_number(payment.amount),
+            reason=reason.replace("\x00", ""),
+            payload=_jsonable(dataclasses.asdict(payment)),
+        )
+        .on_conflict_do_nothing(index_elements=["loan_id", "gateway", "gateway_payment_id"])
+    )
 
 
 def _as_number(amount: object) -> Decimal:

@@ -180,6 +180,7 @@ class ServicingState:
     excess: int = 0
     asset_class: str = "STANDARD"
     dpd: int = 0
+    woke_for_day_end: bool = False  # the last wake was a day-end timer (its date is the day before)
 
 
 @dataclass

@@ -182,7 +182,8 @@ class LoanWorkflow:
         self.pending_payments: list[PaymentEvent] = list(inp.pending_payments)
         self.servicing: ServicingState | None = inp.servicing
         self.day_end_v2 = False  # DAY_END_PATCH, decided once per run
-        self.day_end_run = False  # this pass was woken by a day-end timer (not by a payment)
+        # This pass was woken by a day-end timer (not by a payment); carried across continue-as-new.
+        self.day_end_run = bool(inp.servicing.woke_for_day_end) if inp.servicing is not None else False
         self.kyc_step: str | None = None
         self.kyc_waiting: str | None = None
         self.kyc_results: dict[str, str] = {}
@@ -596,6 +597,7 @@ class LoanWorkflow:
                 self.day_end_run = False
             except asyncio.TimeoutError:
                 self.day_end_run = True
+            state.woke_for_day_end = self.day_end_run
             if workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new()
 
@@ -769,13 +771,19 @@ class LoanWorkflow:
             if problem is not None:
                 await self._park(payment, problem)
                 continue
-            await workflow.execute_activity_method(
-                LoanActivities.record_credit_balance,
-                CreditBalanceRecord(self.inp.loan_id, payment),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"Payment {payment.payment_id}: {payment.amount} paise to credit balance",
-            )
+            try:
+                await workflow.execute_activity_method(
+                    LoanActivities.record_credit_balance,
+                    CreditBalanceRecord(self.inp.loan_id, payment),
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                    summary=f"Payment {payment.payment_id[:40]}: {payment.amount} paise to credit balance",
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                if not (isinstance(cause, ApplicationError) and cause.type in UNRECORDABLE):
+                    raise
+                await self._park(payment, f"could not be recorded as credit balance: {cause}")
 
     def _reamortize(self, advance: int) -> tuple[int, list[InstallmentState]]:
         """An advance to principal re-amortises the untouched future installments (product's prepayment
@@ -936,7 +944,6 @@ class LoanWorkflow:
         )
 
     def _check_staff(self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus]) -> None:
-        _check_fresh(action.expires_at)
         if action.brand_id != self.inp.brand_id:
             raise _refuse("NotFound", "loan not found")
         if action.role not in roles:
@@ -950,7 +957,6 @@ class LoanWorkflow:
     # validator refuses (nothing written, nothing in history) a wrong brand (404), a wrong role (403), the
     # same person acting at a second stage (403, maker-checker) or a wrong stage/state (409).
     def _check_review(self, verb: ReviewAction, action: StaffAction) -> None:
-        _check_fresh(action.expires_at)
         if action.brand_id != self.inp.brand_id:
             raise _refuse("NotFound", "loan not found")
         if action.role not in REVIEW_ACTION_ROLES[verb]:
@@ -1012,6 +1018,7 @@ class LoanWorkflow:
 
     @forward.validator
     def _validate_forward(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
         self._check_review(ReviewAction.FORWARD, action)
 
     @workflow.update
@@ -1020,6 +1027,7 @@ class LoanWorkflow:
 
     @approve.validator
     def _validate_approve(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
         self._check_review(ReviewAction.APPROVE, action)
 
     @workflow.update
@@ -1028,6 +1036,7 @@ class LoanWorkflow:
 
     @send_back.validator
     def _validate_send_back(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
         self._check_review(ReviewAction.SEND_BACK, action)
 
     @workflow.update
@@ -1040,6 +1049,7 @@ class LoanWorkflow:
 
     @sanction.validator
     def _validate_sanction(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)
         if self.review_v2:
             return self._check_review(ReviewAction.SANCTION, action)
         self._check_staff(action, SANCTION_ROLES, {LoanStatus.UNDER_REVIEW})
@@ -1056,6 +1066,7 @@ class LoanWorkflow:
 
     @reject.validator
     def _validate_reject(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)
         if self.review_v2:
             return self._check_review(ReviewAction.REJECT, action)
         self._validate_sanction(action)
@@ -1070,6 +1081,7 @@ class LoanWorkflow:
 
     @approve_disbursal.validator
     def _validate_approve_disbursal(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)
         self._check_staff(action, DISBURSAL_ROLES, {LoanStatus.AGREEMENT_SIGNED})
         if action.staff_id in self.reviewers:
             raise _refuse("PermissionDenied", "maker-checker: who sanctioned a loan cannot also release its money")

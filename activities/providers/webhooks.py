@@ -30,7 +30,10 @@ MAX_DEPTH = 32
 MAX_PAISE = 10**11  # ₹10,00,00,000: no single repayment or disbursal of a retail loan comes near it
 EVENT_ID_MAX = 120  # webhook_events.event_id
 EVENT_TYPE_MAX = 60  # webhook_events.event_type
-ID_MAX = 120  # vendor ids (payment, transfer, docket, consent handle) kept in the event and the workflow
+# Vendor ids (payment, link, transfer, docket, consent handle) are kept in VARCHAR(80) columns
+# (payment_transactions.gateway_payment_id, payment_links.link_id, disbursals.transfer_id, ...).
+ID_MAX = 80
+UTR_MAX = 40  # disbursals.utr, loans.disbursal_utr
 
 
 @dataclass(frozen=True)

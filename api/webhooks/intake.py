@@ -21,13 +21,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers.webhooks import InboundEvent
-from activities.receipts import record_credit_balance
+from activities.receipts import park_payment, record_credit_balance
 from api.deps import is_uuid
 from db.models import Loan, WebhookEvent
-from domain.errors import ServiceUnavailable
+from domain.errors import ServiceUnavailable, ValidationError
 from domain.status import TERMINAL
 
 
@@ -72,9 +73,13 @@ def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict
         )
 
 
+def _delivered(session: Any, row_id: str) -> None:
+    session.execute(update(WebhookEvent).where(WebhookEvent.id == row_id).values(delivered_at=datetime.now(UTC)))
+
+
 def mark_delivered(db: Any, row_id: str) -> None:
     with db.unit_of_work() as session:
-        session.execute(update(WebhookEvent).where(WebhookEvent.id == row_id).values(delivered_at=datetime.now(UTC)))
+        _delivered(session, row_id)
 
 
 async def signal(temporal: Any, workflow_id: str, name: str, arg: Any) -> bool:
@@ -94,11 +99,15 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
     """Record a payment no running loan can take as the loan's credit balance, and mark the event
     delivered, in one transaction (a retry after a crash finds it undelivered and records nothing twice)."""
     loan_id = stored.loan_id or ""
-    with db.unit_of_work() as session:
-        recorded = record_credit_balance(session, loan_id, event.arg)
-        session.execute(
-            update(WebhookEvent).where(WebhookEvent.id == stored.row_id).values(delivered_at=datetime.now(UTC))
-        )
+    try:
+        with db.unit_of_work() as session:
+            recorded = record_credit_balance(session, loan_id, event.arg)
+            _delivered(session, stored.row_id)
+    except (DataError, ValidationError) as exc:  # refused for good: parked for ops, never a 500 or a lost rupee
+        with db.unit_of_work() as session:
+            park_payment(session, loan_id, event.arg, f"could not be recorded as credit balance: {exc}"[:500])
+            _delivered(session, stored.row_id)
+        return {"status": "parked", "eventId": event.event_id, "reason": "kept for ops: it could not be recorded"}
     if not recorded:
         return {"status": "duplicate", "eventId": event.event_id, "reason": "payment already recorded"}
     return {"status": "recorded_as_credit_balance", "eventId": event.event_id, "amountPaise": event.arg.amount}

@@ -134,6 +134,8 @@ async def test_money_received_before_a_rejection_becomes_a_credit_balance(app, b
         await _wait(driver, headers, loan["id"], lambda x: x["status"] == "UNDER_REVIEW")
         handle = app.client.get_workflow_handle(loan["workflowId"])
         await handle.signal("payment_received", PaymentEvent("pay_early", 2_500_00, "razorpay"))
+        # one the database refuses for good (an id longer than its column): parked, and the loan still ends well
+        await handle.signal("payment_received", PaymentEvent("pay_" + "y" * 120, 700_00, "razorpay"))
         url = f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}"
         await driver._ok(
             await driver.api.post(f"{url}/forward", headers=await driver.staff_headers("CREDIT_EXECUTIVE"))
@@ -164,5 +166,10 @@ async def test_money_received_before_a_rejection_becomes_a_credit_balance(app, b
             assert credit == -2_500_00  # a liability: owed to the borrower
         assert _ledger_balanced(db, loan["id"])
         assert (await driver.loan(headers, loan["id"]))["creditBalancePaise"] == 2_500_00  # the borrower sees it
+        result = await handle.result()
+        assert result["status"] == "REJECTED"  # not FAILED
+        with db.unit_of_work() as s:
+            parked = s.scalars(select(ParkedPayment).where(ParkedPayment.loan_id == loan["id"])).one()
+            assert parked.amount == 700_00 and "could not be recorded" in parked.reason
     finally:
         await driver.close()

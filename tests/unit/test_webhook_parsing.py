@@ -191,7 +191,7 @@ def _captured(**payment: Any) -> dict:
         ({"amount": True}, "payload.payment.entity.amount"),
         ({"currency": "USD"}, "payload.payment.entity.currency"),
         ({"id": ""}, "payload.payment.entity.id"),
-        ({"id": "p" * 121}, "payload.payment.entity.id"),
+        ({"id": "p" * 81}, "payload.payment.entity.id"),  # payment_transactions.gateway_payment_id is 80
         ({"id": "pay_\x00"}, "payload.payment.entity.id"),
         ({"status": "failed"}, "payload.payment.entity.status"),
         ({"notes": "loan"}, "payload.payment.entity.notes"),

@@ -64,7 +64,7 @@ class IdfcDisbursal(HttpProvider):
         transfer_id = w.text(payout.get("id"), "payload.payout.entity.id") or ""
         w.paise(payout.get("amount"), "payload.payout.entity.amount")
         w.inr(payout.get("currency"), "payload.payout.entity.currency")
-        utr = w.text(payout.get("utr"), "payload.payout.entity.utr", 64, required=OUTCOMES[event] == "SUCCESS")
+        utr = w.text(payout.get("utr"), "payload.payout.entity.utr", w.UTR_MAX, required=OUTCOMES[event] == "SUCCESS")
         return w.InboundEvent(
             event_id, event, loan_ref, "disbursal_settled", DisbursalEvent(transfer_id, OUTCOMES[event], utr, event_id)
         )
