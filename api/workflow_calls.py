@@ -41,8 +41,10 @@ REFUSALS: dict[str, type[LosError]] = {
     "NotFound": NotFound,
     "ValidationError": ValidationError,
 }
-# Acceptance is awaited a little past expires_at, so a validator that ran just before it is still heard.
-CLOCK_MARGIN_SECONDS = 1.0
+# Acceptance is awaited this long past expires_at, so a validator that ran just before it is still heard even
+# when the workflow engine's clock runs ahead of the API's: the clocks of the API hosts and the Temporal service
+# must agree within it (NTP), or an update could be applied after its caller was told 503.
+CLOCK_MARGIN_SECONDS = 3.0
 NOT_APPLIED = (
     "the loan did not take this action within {bound:g} s (its workflow is not being processed right now); "
     "it was NOT applied and will not be applied later: send it again"
