@@ -55,8 +55,8 @@ async def refuse_nul(request: Request) -> None:
         if NUL in key or NUL in value:
             raise ValidationError(NUL_REASON, field=_clean(key))
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        return
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        return  # (no content type at all: looked at too, in case a route parses it as JSON anyway)
     body = await request.body()  # cached on the request: the route reads the same bytes
     if b"\\u0000" not in body:  # the only way a NUL fits in valid JSON
         return

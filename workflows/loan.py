@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.charges import PenalBasis, PenalChargeSpec, charge_config_from_dict, penal_charge
     from domain.delinquency import assess, days_past_due
     from domain.errors import ValidationError
+    from domain.money import MAX_ENTERED_PAISE
     from domain.status import LoanStatus
     from workflows.contracts import (
         AadhaarInitiate,
@@ -88,8 +89,9 @@ DAY_END_PATCH = "dpd-day-end-v1"
 # Payments are never dropped: a malformed one is parked for ops, one that arrives when no installment can take it
 # (the loan ended) becomes the loan's credit balance.
 RECEIPTS_PATCH = "receipts-never-dropped-v1"
-# A single payment larger than this (₹1,000 crore) cannot be real for a retail loan: it is parked, not applied.
-PLAUSIBLE_PAYMENT_PAISE = 10**14
+# A single payment larger than the largest a loan can be cannot be real: it is parked, not applied (the webhooks
+# refuse it at the door with the same bound).
+PLAUSIBLE_PAYMENT_PAISE = MAX_ENTERED_PAISE
 # Recording refusals that retrying cannot fix: the payment is parked and the loan goes on.
 UNRECORDABLE = frozenset({"UnrecordablePayment", "ValidationError"})
 # Roles that may take each review action at some stage (a wrong role is 403; the right role at the wrong

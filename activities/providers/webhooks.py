@@ -9,7 +9,8 @@ the loan's later ones):
 - :func:`text` — a string field: present, no NUL, at most ``max_length`` characters (sized to the column
   it lands in: ``webhook_events.event_id`` is VARCHAR(120), ``event_type`` VARCHAR(60)).
 - :func:`paise` — an amount: a JSON integer (not a float, not a string, not a boolean), positive and at
-  most :data:`MAX_PAISE` (₹10 crore, far below BIGINT's 2^63).
+  most :data:`MAX_PAISE` (``domain.money.MAX_ENTERED_PAISE``: no amount beyond the largest a loan can be is
+  plausible; far below BIGINT's 2^63).
 - :func:`inr` — a currency field, when the vendor sends one: ``INR``.
 
 Each raises :class:`domain.errors.ValidationError` naming the field (a dotted path into the vendor's
@@ -24,10 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import ValidationError
+from domain.money import MAX_ENTERED_PAISE
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_DEPTH = 32
-MAX_PAISE = 10**11  # ₹10,00,00,000: no single repayment or disbursal of a retail loan comes near it
+MAX_PAISE = MAX_ENTERED_PAISE  # one bound for every amount that comes in: the largest a loan can be
 EVENT_ID_MAX = 120  # webhook_events.event_id
 EVENT_TYPE_MAX = 60  # webhook_events.event_type
 # Vendor ids (payment, link, transfer, docket, consent handle) are kept in VARCHAR(80) columns
