@@ -150,4 +150,4 @@ def test_the_banner_shows_the_temporal_ui_on_its_port(stack: UpProcess) -> None:
     assert httpx.get(ui, timeout=10).status_code == 200  # and the UI is really there
     # ...decoding payloads through the API's codec endpoint
     codec = httpx.get(f"{ui}/api/v1/settings", timeout=10).json()["Codec"]
-    assert codec["Endpoint"] == f"{stack.api}/api/v1/codec"
+    assert codec["Endpoint"] == f"http://localhost:{stack.ports['api']}/api/v1/codec"  # the UI's own site

@@ -67,7 +67,7 @@ def test_the_dev_server_is_given_the_apis_codec_endpoint(tmp_path: Path) -> None
 
     s = Settings(api_port=18123, temporal_ui_port=18999)
     cmd = temporal_command(s, tmp_path)
-    assert cmd[cmd.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:18123/api/v1/codec"
+    assert cmd[cmd.index("--ui-codec-endpoint") + 1] == "http://localhost:18123/api/v1/codec"  # the UI's site
     assert cmd[cmd.index("--ui-port") + 1] == "18999"
-    assert codec_endpoint(Settings(api_host="0.0.0.0", api_port=9000)) == "http://127.0.0.1:9000/api/v1/codec"
-    assert codec_endpoint(Settings(api_host="::1", api_port=9000)) == "http://[::1]:9000/api/v1/codec"
+    assert codec_endpoint(Settings(api_host="0.0.0.0", api_port=9000)) == "http://localhost:9000/api/v1/codec"
+    assert codec_endpoint(Settings(api_host="::1", api_port=9000)) == "http://localhost:9000/api/v1/codec"
