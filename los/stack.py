@@ -60,7 +60,7 @@ def codec_endpoint(settings: Settings) -> str:
 
 
 def codec_login_url(settings: Settings) -> str:
-    """Where a super admin signs in so the embedded Temporal UI can decode payloads (api/codec.py)."""
+    """Where a super admin signs in so the embedded Temporal UI can decode payloads (api/codec/)."""
     return f"{codec_endpoint(settings)}/login"
 
 
@@ -90,7 +90,7 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         "warn",
         "--namespace",
         settings.temporal_namespace,
-        # The UI decodes the encrypted payloads through the API's codec endpoint (api/codec.py) once a super
+        # The UI decodes the encrypted payloads through the API's codec endpoint (api/codec/) once a super
         # admin has signed in there (codec_login_url) and, in the UI's Codec Server settings, turned on
         # "Include cross-origin credentials": the dev server has no option that turns it on for them.
         "--ui-codec-endpoint",

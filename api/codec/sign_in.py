@@ -1,148 +1,32 @@
-"""Codec endpoint for the Temporal UI and CLI: /api/v1/codec/encode and /api/v1/codec/decode, and the
-codec sign-in (/api/v1/codec/login, /logout) that lets a browser carry a super admin's credentials as a cookie.
-
-Temporal's "remote codec" protocol: ``POST {endpoint}/decode`` (or ``/encode``) with
-``{"payloads": [{"metadata": {"encoding": "<base64>", ...}, "data": "<base64>"}, ...]}`` (the protobuf
-JSON form of ``temporal.api.common.v1.Payloads``) answers the same shape with each payload decoded
-(encoded). The UI sends ``X-Namespace`` and, when "Pass the user access token" is on, an
-``Authorization: Bearer`` header; the CLI sends ``--codec-auth``'s value as ``Authorization``.
-
-Who may call it: super admins only (``api.access.AllowPlatformAdmin``). The Temporal UI lists every brand's
-loans in one namespace, so decoding a history is a cross-brand read of personal data: no brand-scoped
-role covers it. Others get 401 (no or bad token) or 403. Every decode is written to the audit log
-(platform row ``codec.decode``: how many payloads, which namespace).
-
-A Temporal UI without a sign-in of its own (the dev server's, which ``los up`` starts) sends no token.
-For it a super admin signs in at ``GET /api/v1/codec/login`` with their staff email and password (the staff
-sign-in itself, ``api.partner.auth.staff_login``: same lockout, throttle and login log); the answer sets an
-HttpOnly, SameSite=Lax cookie for ``/api/v1/codec`` holding a short-lived signed token of its own type
-(``typ`` "codec", so it is no bearer token anywhere else) tied to that sign-in's activity session. The UI,
-with "Include cross-origin credentials" on, sends the cookie with each decode. The cookie stops working at
-``POST /api/v1/codec/logout``, when the sign-ins of the account are ended (password reset, deactivation),
-when the account is deactivated or no longer a super admin, and when it expires. Because a browser attaches
-cookies to requests other sites make, a request authenticated by the cookie must come from an allowed
-origin (its ``Origin`` header): another site cannot make a signed-in browser encode or decode.
-
-CORS: the Temporal UI runs on another origin (``Settings.temporal_ui``: ``LOS_TEMPORAL_UI_URL`` or the
-embedded dev server's, plus any of ``LOS_CODEC_CORS_ORIGINS``);
-those origins get the CORS headers, preflights and error answers included, with credentials allowed
-(always the origin itself, never ``*``). Other origins get no CORS headers, so a browser on another site
-cannot read the answer. See docs/security.md.
-"""
+"""The codec sign-in: a cookie that carries a super admin's credentials for a Temporal UI without a sign-in of
+its own; see ``api.codec``."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
-import inspect
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import jwt
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
-from google.protobuf import json_format
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.api.common.v1 import Payload
 
 from api import tokens
 from api.access import _PlatformGuard, audit
+from api.codec.cors import COOKIE, PREFIX, TOKEN_TYPE, Db, _allowed_origin, router
 from api.deps import db_session, is_uuid
 from api.guards import check_text
 from api.partner.auth import LoginIn, staff_login
 from api.security import Principal, _bearer, _decode
 from db.models import RevokedAccessToken, StaffActivitySession, StaffUser
 from domain.access import Permission, Role, permissions_of
-from domain.errors import AuthenticationError, LosError, PermissionDenied, ValidationError
-from los.codec import EncryptionCodec, PayloadDecryptionError
+from domain.errors import AuthenticationError, LosError, PermissionDenied
 from los.settings import Settings
-from los.temporal import payload_codec
-
-PREFIX = "/api/v1/codec"
-COOKIE = "los_codec"
-TOKEN_TYPE = "codec"
-MAX_PAYLOADS = 1000  # one UI page of history holds far fewer
-ALLOWED_HEADERS = "authorization, authorization-extras, content-type, x-namespace"
-
-
-def _exception_handler(request: Request, exc: Exception) -> Callable[..., Any] | None:
-    """The app's handler for ``exc`` (the one that writes the error envelope), looked up as Starlette does."""
-    handlers = request.app.exception_handlers
-    return next((handlers[cls] for cls in type(exc).__mro__ if cls in handlers), None)
-
-
-class _CorsRoute(APIRoute):
-    """A codec route whose every answer, errors included (401, 403, 422 from guards, validation and the
-    route), carries the CORS headers for an allowed origin: a browser shows a refused decode as that
-    refusal, not as a network error."""
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def with_cors(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except Exception as exc:
-                mapped = _exception_handler(request, exc)
-                if mapped is None:
-                    raise
-                response = mapped(request, exc)
-                if inspect.isawaitable(response):
-                    response = await response
-            return _cors(request, response)
-
-        return with_cors
-
-
-router = APIRouter(prefix=PREFIX, tags=["codec (Temporal UI)"], route_class=_CorsRoute)
-Db = Annotated[Session, Depends(db_session, scope="function")]
-
-
-class PayloadIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    metadata: dict[str, str] = Field(default_factory=dict, description="values base64")
-    data: str = Field(default="", description="base64")
-
-
-class PayloadsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    payloads: list[PayloadIn] = Field(default_factory=list, max_length=MAX_PAYLOADS)
-
-
-def _allowed_origins(request: Request) -> set[str]:
-    """The UI's origin and the configured ones; a loopback UI is the same whether opened as localhost or
-    127.0.0.1, so both spellings are allowed."""
-    settings = request.app.state.settings
-    origins = {o.rstrip("/") for o in [settings.temporal_ui, *settings.codec_cors_origins] if o}
-    for host, twin in (("//localhost:", "//127.0.0.1:"), ("//127.0.0.1:", "//localhost:")):
-        origins |= {o.replace(host, twin) for o in origins if host in o}
-    return origins
-
-
-def _allowed_origin(request: Request) -> str | None:
-    origin = request.headers.get("origin")
-    return origin if origin and origin.rstrip("/") in _allowed_origins(request) else None
-
-
-def _cors(request: Request, response: Response) -> Response:
-    response.headers["Vary"] = "Origin"  # the answer differs by origin: no cache may serve it to another
-    origin = _allowed_origin(request)
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
-    return response
-
 
 # --- the codec sign-in: a cookie for browsers whose Temporal UI has no sign-in ----------------------------
 
@@ -407,67 +291,3 @@ def logout(request: Request, session: Db) -> Response:
     )
     _set_cookie(request, response, None)
     return response
-
-
-# --- the codec protocol ---------------------------------------------------------------------------------
-
-
-def _codec(request: Request) -> EncryptionCodec:
-    codec = getattr(request.app.state, "payload_codec", None)
-    if codec is None:
-        codec = request.app.state.payload_codec = payload_codec(request.app.state.settings)
-    return codec
-
-
-def _payloads(body: PayloadsIn) -> list[Payload]:
-    out = []
-    for i, p in enumerate(body.payloads):
-        try:
-            metadata = {k: base64.b64decode(v, validate=True) for k, v in p.metadata.items()}
-            data = base64.b64decode(p.data, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ValidationError("metadata values and data must be base64", field=f"payloads.{i}") from exc
-        out.append(Payload(metadata=metadata, data=data))
-    return out
-
-
-def _answer(payloads: list[Payload]) -> Response:
-    return JSONResponse({"payloads": [json_format.MessageToDict(p) for p in payloads]})
-
-
-@router.options("/encode", include_in_schema=False)
-@router.options("/decode", include_in_schema=False)
-async def preflight(request: Request) -> Response:
-    """The browser's CORS preflight (it carries no credentials): headers for the allowed origins only."""
-    return Response(status_code=204)
-
-
-@router.post("/encode")
-async def encode(request: Request, body: PayloadsIn, admin: SuperAdmin) -> Response:
-    """Payloads encrypted under the current key (``{"payloads": [...]}`` in, the same shape out)."""
-    return _answer(await _codec(request).encode(_payloads(body)))
-
-
-@router.post("/decode")
-async def decode(request: Request, body: PayloadsIn, admin: SuperAdmin, session: Db) -> Response:
-    """Payloads decrypted (plain ones returned as they are); 422 naming the payload when one cannot be
-    decrypted (unknown key id, altered bytes). Audited."""
-    payloads = _payloads(body)
-    codec = _codec(request)
-    decoded = []
-    for i, p in enumerate(payloads):
-        try:
-            decoded.extend(await codec.decode([p]))
-        except PayloadDecryptionError as exc:
-            raise ValidationError(str(exc), field=f"payloads.{i}") from exc
-    audit(
-        session,
-        request,
-        admin,
-        "codec.decode",
-        "payloads",
-        None,
-        after={"payloads": len(payloads), "namespace": request.headers.get("x-namespace")},
-        platform=True,
-    )
-    return _answer(decoded)
