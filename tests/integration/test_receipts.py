@@ -8,21 +8,10 @@ from sqlalchemy import func, select
 
 from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction
 from domain import ledger
-from los.demo import Driver, demo_identity
+from los.demo import Driver
 from tests.conftest import eventually
+from tests.integration.test_staff_and_webhooks import _apply
 from workflows.contracts import PaymentEvent
-
-
-async def _apply(driver: Driver, scenario: str, product: str = "DEMO-FAST", tenure: int = 3) -> tuple[dict, dict]:
-    phone, pan = demo_identity(0, scenario)
-    headers = await driver.register(phone)
-    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
-    loan = await driver._ok(
-        await driver.api.post(
-            "/api/v1/web/loans", json={"amount": "25000", "tenure": tenure, "productCode": product}, headers=headers
-        )
-    )
-    return headers, loan
 
 
 async def _wait(driver: Driver, headers: dict, loan_id: str, check) -> dict:  # noqa: ANN001

@@ -16,11 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from activities.providers.aa.base import (
-    APPROVED,
-    EXPIRED,
-    PENDING,
-    REJECTED,
-    REVOKED,
+    REBIT_STATUS,
     AaConsent,
     AaConsentEvent,
     parse_consent_notification,
@@ -30,14 +26,7 @@ from activities.providers.bsa.base import BsaReport
 from activities.providers.bsa.cart import cart_report
 from activities.providers.signing import SIGNATURE_HEADERS
 
-CART_STATUS = {
-    "PENDING": PENDING,
-    "ACTIVE": APPROVED,
-    "REJECTED": REJECTED,
-    "REVOKED": REVOKED,
-    "PAUSED": REVOKED,
-    "EXPIRED": EXPIRED,
-}
+CART_STATUS = REBIT_STATUS  # CART's consent API speaks ReBIT's ConsentStatus names
 
 
 class CartAa(HttpProvider):
