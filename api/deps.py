@@ -47,8 +47,12 @@ async def temporal(request: Request) -> Client:
 
 
 def update_bound(request: Request) -> float:
-    """Seconds the API waits for a loan's workflow to take an update (``Settings.workflow_call_timeout_seconds``)."""
-    return float(request.app.state.settings.workflow_call_timeout_seconds)
+    """Seconds the API waits for a loan's workflow to take an update (``Settings.workflow_call_timeout_seconds``),
+    as a ``CallBound`` that also says whether updates carry their expiry (``Settings.workflow_update_expiry``)."""
+    from api.workflow_calls import CallBound
+
+    settings = request.app.state.settings
+    return CallBound(settings.workflow_call_timeout_seconds, settings.workflow_update_expiry)
 
 
 UpdateBound = Annotated[float, Depends(update_bound)]

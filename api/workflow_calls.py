@@ -51,6 +51,18 @@ NOT_APPLIED = (
 )
 
 
+class CallBound(float):
+    """The bound in seconds of one update call, and whether the update carries ``expires_at`` (``expire``:
+    ``Settings.workflow_update_expiry``; off only where the workflow clock is not the wall clock)."""
+
+    expire: bool
+
+    def __new__(cls, seconds: float, expire: bool = True) -> CallBound:
+        bound = super().__new__(cls, seconds)
+        bound.expire = expire
+        return bound
+
+
 def call_bound(settings: Any | None = None) -> float:
     """The bound in seconds of one update call: ``settings.workflow_call_timeout_seconds``, or the process
     settings' when ``settings`` is None."""
@@ -78,7 +90,7 @@ async def bounded_update(
     it was not accepted in time or was refused as ``Expired``, ``StillProcessing`` (202) when accepted but not
     finished, ``WorkflowUpdateFailedError`` for other refusals, ``RPCError`` from the server."""
     handle = client.get_workflow_handle(workflow_id)
-    sent = with_expiry(arg, bound)
+    sent = with_expiry(arg, bound) if getattr(bound, "expire", True) else arg
     try:
         update_handle = await asyncio.wait_for(
             handle.start_update(update, sent, wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=result_type),

@@ -198,6 +198,7 @@ async def running_app(
     storage_dir: Path,
     renderer,  # noqa: ANN001
     task_queue: str | None = None,
+    **settings_overrides: object,
 ) -> AsyncIterator[App]:
     from temporalio.worker import Worker
 
@@ -211,7 +212,12 @@ async def running_app(
     port = free_port()
     target = env.client.service_client.config.target_host
     settings = Settings(
-        database_url=database_url, temporal_address=target, task_queue=queue, api_port=port, storage_dir=storage_dir
+        database_url=database_url,
+        temporal_address=target,
+        task_queue=queue,
+        api_port=port,
+        storage_dir=storage_dir,
+        **settings_overrides,  # type: ignore[arg-type]
     )
     async with httpx.AsyncClient(timeout=30) as http:
         activities = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url)

@@ -42,7 +42,8 @@ async def ts_env():  # noqa: ANN201
 
 @pytest_asyncio.fixture
 async def ts_app(ts_env, database_url, db, storage_dir, renderer):  # noqa: ANN001, ANN201
-    async with running_app(ts_env, database_url, db, storage_dir, renderer) as app:
+    # Virtual time runs ahead of the wall clock (a year per test), so updates cannot carry a wall-clock expiry here.
+    async with running_app(ts_env, database_url, db, storage_dir, renderer, workflow_update_expiry=False) as app:
         yield app
 
 
