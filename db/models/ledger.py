@@ -1,0 +1,107 @@
+"""Repayment and money: the schedule, payment links, payments received, the double-entry ledger, parked payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, created, fk, pk
+
+
+class RepaymentInstallment(Base):
+    """One row of the repayment schedule (seed 001 RepaymentTimeline)."""
+
+    __tablename__ = "repayment_installments"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    installment_no: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]  # when it becomes overdue (the end of the due date, or a demo period)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    days: Mapped[int] = mapped_column(Integer, default=0)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    fees: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    penal: Mapped[int] = mapped_column(BigInteger, default=0)  # penal charges levied (never principal)
+    penal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / OVERDUE / PAID
+    paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
+
+
+class PaymentLink(Base):
+    __tablename__ = "payment_links"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    installment_no: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(40))
+    link_id: Mapped[str] = mapped_column(String(80), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # ACTIVE / PAID / SUPERSEDED
+    created_at: Mapped[datetime] = created()
+    # One link per amount due on an installment: a penal charge or a part-payment changes the amount.
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no", "amount"),)
+
+
+class PaymentTransaction(Base):
+    """Seed 001 PaymentCollectionTransaction. One row per gateway payment id, ever."""
+
+    __tablename__ = "payment_transactions"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    gateway: Mapped[str] = mapped_column(String(40))
+    gateway_payment_id: Mapped[str] = mapped_column(String(80))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    principal_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    penal_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    advance_part: Mapped[int] = mapped_column(BigInteger, default=0)  # advance to principal (prepayment)
+    excess_part: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="SUCCESS")
+    collected_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("gateway", "gateway_payment_id"),)
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = created()
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = fk("ledger_transactions.id", index=True)
+    account: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[int] = mapped_column(BigInteger)  # debit > 0, credit < 0
+
+
+class ParkedPayment(Base):
+    """A received payment the loan could not apply (malformed, or its recording refused for good), kept for
+    ops with the reason so the payments behind it go on. ``amount`` is kept as received (NUMERIC: it may be
+    absurd, e.g. beyond BIGINT); RESOLVED once ops has dealt with it."""
+
+    __tablename__ = "parked_payments"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    gateway: Mapped[str] = mapped_column(Text)
+    gateway_payment_id: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Numeric(40, 0))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="PARKED")  # PARKED / RESOLVED
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("loan_id", "gateway", "gateway_payment_id"),)
