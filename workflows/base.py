@@ -1,0 +1,162 @@
+"""The loan workflow's shared state and status moves (see ``workflows.loan``)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.loan import LoanActivities
+    from domain.access import ReviewAction, ReviewStage
+    from domain.status import LoanStatus
+    from workflows.contracts import (
+        DisbursalEvent,
+        EsignEvent,
+        InstallmentState,
+        LoanWorkflowInput,
+        LoanWorkflowResult,
+        PaymentEvent,
+        ServicingState,
+        StaffAction,
+        StatusChange,
+    )
+    from workflows.options import (
+        DB_RETRY,
+        DB_TIMEOUT,
+        LOAN_STATUS,
+        RECEIPTS_PATCH,
+    )
+
+
+def _refuse(kind: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _check_fresh(expires_at: datetime | None) -> None:
+    """Refuse a request that reached the workflow after its caller stopped waiting (e.g. no worker ran):
+    the caller was told it was not applied, so applying it now would be a silent later success."""
+    if expires_at is not None and workflow.now() > expires_at:
+        raise _refuse("Expired", "this request reached the loan after its caller stopped waiting; send it again")
+
+
+class LoanBase:
+    """What every phase of the loan workflow shares: its state (attributes below) and the one way a status
+    changes (``_move``: an idempotent ``record_status`` activity, then the ``LoanStatus`` search attribute)."""
+
+    # The loan's state, set in LoanWorkflow.__init__ (declared here so every phase can use it).
+    inp: LoanWorkflowInput
+    status: LoanStatus
+    seq: int
+    staff_decision: tuple[str, StaffAction] | None
+    disbursal_approval: StaffAction | None
+    esign_event: EsignEvent | None
+    disbursal_events: dict[str, DisbursalEvent]
+    awaited_transfer: str | None
+    pending_payments: list[PaymentEvent]
+    servicing: ServicingState | None
+    day_end_v2: bool
+    day_end_run: bool
+    kyc_step: str | None
+    kyc_waiting: str | None
+    kyc_results: dict[str, str]
+    kyc_inputs: dict[str, str | None]
+    kyc_links: dict[str, str]
+    kyc_notes: dict[str, str]
+    kyc_input_count: int
+    kyc_seen: int
+    aadhaar_reference: str | None
+    aadhaar_facts: dict
+    facts: dict
+    rejection: str | None
+    review_v2: bool
+    review_stage: ReviewStage | None
+    reviewers: dict[str, str]
+    review_outcome: tuple[ReviewAction, StaffAction] | None
+    review_lock: asyncio.Lock
+    last_forwarder: str | None
+
+    async def _move(
+        self,
+        to: LoanStatus,
+        reason: str | None = None,
+        actor: str = "system",
+        *,
+        action: str | None = None,
+        actor_id: str | None = None,
+        review_stage: str | None = None,
+        details: dict | None = None,
+        assign_to: str | None = None,
+        reassign: bool = False,
+    ) -> None:
+        self.seq += 1
+        change = StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor)
+        if action is not None or review_stage is not None:  # staff actions and review stages only: older
+            change = replace(  # histories recorded the plain form
+                change,
+                action=action,
+                actor_id=actor_id,
+                review_stage=review_stage,
+                details=details,
+                brand_id=self.inp.brand_id,
+                assign_to=assign_to,
+                reassign=reassign,
+            )
+        await workflow.execute_activity_method(
+            LoanActivities.record_status,
+            change,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"{self.status} → {to}",
+        )
+        self.status = to
+        workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
+
+    async def _end(self, to: LoanStatus, reason: str, actor: str = "system", **extra: Any) -> LoanWorkflowResult:
+        await self._move(to, reason, actor, **extra)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.pending_payments and workflow.patched(RECEIPTS_PATCH):
+            await self._keep_late_receipts()
+        state = self.servicing
+        return LoanWorkflowResult(
+            self.inp.loan_id,
+            to,
+            installments_paid=sum(1 for i in state.installments if i.paid) if state else 0,
+            total_collected=state.total_collected if state else 0,
+        )
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            replace(
+                self.inp,
+                status=self.status,
+                status_seq=self.seq,
+                servicing=self.servicing,
+                pending_payments=list(self.pending_payments),
+            )
+        )
+
+    def _check_staff(self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus]) -> None:
+        if action.brand_id != self.inp.brand_id:
+            raise _refuse("NotFound", "loan not found")
+        if action.role not in roles:
+            raise _refuse("PermissionDenied", f"role {action.role} may not do this")
+        if self.status not in states:
+            raise _refuse("Conflict", f"loan is {self.status}")
+
+    async def _keep_late_receipts(self) -> None:  # workflows.receipts
+        raise NotImplementedError
+
+    def _installments(self, now: datetime) -> list[InstallmentState]:  # workflows.servicing
+        raise NotImplementedError
+
+    def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001  (workflows.servicing)
+        raise NotImplementedError
+
+    async def _apply_payments(self) -> None:  # workflows.receipts
+        raise NotImplementedError

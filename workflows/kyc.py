@@ -1,0 +1,238 @@
+"""Origination's KYC phase and credit decision (see ``workflows.loan``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.kyc import KycActivities
+    from activities.loan import LoanActivities
+    from domain import rules
+    from domain.status import LoanStatus
+    from workflows.contracts import (
+        AadhaarInitiate,
+        AadhaarOtp,
+        DecisionRequest,
+        KycInput,
+        KycStepRequest,
+        KycStepResult,
+        ProviderRequest,
+    )
+    from workflows.options import (
+        KYC_PHASE_PATCH,
+        KYC_TIMEOUT,
+        PROVIDER_RETRY,
+        PROVIDER_TIMEOUT,
+    )
+
+from workflows.base import LoanBase, _check_fresh, _refuse
+
+SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
+
+
+class KycPhase(LoanBase):
+    """Origination, first part: the brand's KYC steps, then the credit decision (bureau, BRE, evaluation)."""
+
+    async def _decide(self, key: str) -> rules.DecisionResult:
+        """The verdict on the application: KYC then bureau, BRE and evaluation (a failed or abandoned KYC step is
+        a REJECT with its reason). Loans started before the KYC phase: the PAN check and the bureau score."""
+        inp = self.inp
+        if workflow.patched(KYC_PHASE_PATCH):
+            verdict = await self._kyc_and_decide(key)
+            if verdict is None:
+                return rules.DecisionResult(rules.Decision.REJECT, self.rejection or "KYC incomplete")
+            return verdict
+        kyc = await workflow.execute_activity_method(
+            LoanActivities.verify_pan,
+            ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.kyc_provider, f"{key}:kyc:pan"),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="KYC: verify PAN",
+        )
+        if not kyc.verified:
+            return rules.DecisionResult(rules.Decision.REJECT, f"KYC_PAN: {kyc.reason}")
+        bureau = await workflow.execute_activity_method(
+            LoanActivities.pull_bureau,
+            ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.bureau_provider, f"{key}:bureau:1"),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Bureau pull",
+        )
+        return rules.decide(
+            bureau.score, rules.CreditPolicy(inp.policy.min_credit_score, inp.policy.auto_sanction_score)
+        )
+
+    async def _kyc_and_decide(self, key: str) -> rules.DecisionResult | None:
+        """The brand's KYC steps in order, then bureau, BRE and evaluation (one activity, which also
+        allocates a manual-review loan to a staff member). None means rejected (reason in self.rejection)."""
+        inp = self.inp
+        steps = list(inp.policy.kyc_steps)
+        i = 0
+        while i < len(steps):
+            # PAN (its name feeds later checks) and Aadhaar (customer OTP) run alone; a run of the other,
+            # automated steps is started together, and any that needs the customer's input waits after.
+            group = [steps[i]]
+            if steps[i] not in SEQUENTIAL_KYC:
+                while i + len(group) < len(steps) and steps[i + len(group)] not in SEQUENTIAL_KYC:
+                    group.append(steps[i + len(group)])
+            firsts: list[KycStepResult | None] = [None] * len(group)
+            if len(group) > 1:
+                self.kyc_step = ",".join(group)
+                firsts = list(await asyncio.gather(*(self._kyc_activity(key, step, 1) for step in group)))
+            for step, first in zip(group, firsts, strict=True):
+                self.kyc_step = step
+                result = await self._kyc_step(key, step, first)
+                self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
+                if result.status == "FAILED":
+                    self.rejection = f"KYC_{step}: {result.reason}"
+                    return None
+                if result.status == "TIMED_OUT":
+                    self.rejection = f"KYC_{step}: customer did not complete it in time"
+                    return None
+            i += len(group)
+        self.kyc_step = None
+        decision = await workflow.execute_activity_method(
+            KycActivities.decide_credit,
+            DecisionRequest(inp.loan_id, inp.brand_id, f"{key}:decision:1", dict(self.facts)),
+            start_to_close_timeout=KYC_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Bureau, BRE and evaluation",
+        )
+        reason = "; ".join(decision.reasons) or decision.outcome.lower()
+        if decision.outcome == "REJECT":
+            self.rejection = reason
+            return None
+        kind = rules.Decision.AUTO_SANCTION if decision.outcome == "AUTO_SANCTION" else rules.Decision.MANUAL_REVIEW
+        return rules.DecisionResult(kind, reason)
+
+    async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
+        return await workflow.execute_activity_method(
+            KycActivities.kyc_step,
+            KycStepRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                step,
+                f"{key}:kyc:{step.lower()}:{attempt}",
+                ref_id=self.kyc_inputs.get(step),
+            ),
+            start_to_close_timeout=KYC_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary=f"KYC: {step.replace('_', ' ').lower()}",
+        )
+
+    async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:
+        """Run one step (``first``: its first attempt, already run); a step that needs the customer
+        (Aadhaar OTP, a bank account, a statement...) waits for their input, up to the brand's KYC timeout."""
+        inp = self.inp
+        attempt = 0
+        while True:
+            attempt += 1
+            if step == "AADHAAR":
+                result = KycStepResult(step, "WAITING", "waiting for the Aadhaar OTP")
+            elif attempt == 1 and first is not None:
+                result = first
+            else:
+                result = await self._kyc_activity(key, step, attempt)
+            if result.status != "WAITING":
+                self.kyc_results[step] = result.status
+                self.kyc_notes.pop(step, None)
+                return result
+            self.kyc_notes[step] = result.reason or ""
+            if result.reference:
+                self.kyc_links[step] = result.reference
+            self.kyc_waiting = step
+            self.kyc_seen = self.kyc_input_count
+            try:
+                await workflow.wait_condition(
+                    lambda: self.kyc_input_count > self.kyc_seen or self.kyc_results.get(step) == "PASSED",
+                    timeout=timedelta(seconds=inp.policy.kyc_timeout_seconds),
+                    timeout_summary=f"KYC {step.lower()} timeout",
+                )
+            except asyncio.TimeoutError:
+                return KycStepResult(step, "TIMED_OUT", "customer input not received")
+            finally:
+                self.kyc_waiting = None
+            if self.kyc_results.get(step) == "PASSED":  # completed by an update (Aadhaar OTP)
+                return KycStepResult(step, "PASSED", facts=self.aadhaar_facts)
+
+    @workflow.update
+    async def aadhaar_initiate(self, req: AadhaarInitiate) -> dict:
+        result = await workflow.execute_activity_method(
+            KycActivities.aadhaar_initiate,
+            KycStepRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                "AADHAAR",
+                f"loan-{self.inp.loan_id}:aadhaar:initiate:{workflow.uuid4()}",
+                aadhaar_number=req.aadhaar_number or None,
+                aadhaar_sealed=req.aadhaar_sealed,
+            ),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Aadhaar OTP sent",
+        )
+        if result.status == "FAILED":
+            raise _refuse("ValidationError", result.reason or "Aadhaar could not be verified")
+        self.aadhaar_reference = result.reference
+        return {"status": "OTP_SENT"}
+
+    @aadhaar_initiate.validator
+    def _validate_aadhaar_initiate(self, req: AadhaarInitiate) -> None:
+        _check_fresh(req.expires_at)
+        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") == "PASSED":
+            raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
+        if self.status != LoanStatus.APPLIED:
+            raise _refuse("Conflict", f"loan is {self.status}")
+        if not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
+            raise _refuse("ValidationError", "Aadhaar must be 12 digits")
+
+    @workflow.update
+    async def aadhaar_submit(self, req: AadhaarOtp) -> dict:
+        result = await workflow.execute_activity_method(
+            KycActivities.aadhaar_submit,
+            KycStepRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                "AADHAAR",
+                f"loan-{self.inp.loan_id}:aadhaar:submit:{workflow.uuid4()}",
+                reference=self.aadhaar_reference,
+                otp=req.otp,
+            ),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Aadhaar OTP checked",
+        )
+        if result.status != "PASSED":
+            raise _refuse("ValidationError", result.reason or "wrong OTP")
+        self.aadhaar_facts = dict(result.facts)
+        self.kyc_results["AADHAAR"] = "PASSED"
+        return {"status": "VERIFIED"}
+
+    @aadhaar_submit.validator
+    def _validate_aadhaar_submit(self, req: AadhaarOtp) -> None:
+        _check_fresh(req.expires_at)
+        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") == "PASSED":
+            raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
+        if not (len(req.otp) == 6 and req.otp.isdigit()):
+            raise _refuse("ValidationError", "OTP must be 6 digits")
+
+    @workflow.signal
+    def kyc_input(self, event: KycInput) -> None:
+        self.kyc_inputs[event.step] = event.ref_id
+        self.kyc_input_count += 1
+
+    @workflow.query
+    def kyc_status(self) -> dict:
+        """Where the KYC phase is: the current step, what it waits for from the customer, results so far."""
+        return {
+            "steps": list(self.inp.policy.kyc_steps),
+            "current": self.kyc_step,
+            "waitingFor": self.kyc_waiting,
+            "results": dict(self.kyc_results),
+            "aadhaarOtpSent": self.aadhaar_reference is not None,
+            "links": dict(self.kyc_links),
+            "notes": dict(self.kyc_notes),
+        }

@@ -1,0 +1,42 @@
+"""Where the loan workflow's knobs live: search attributes, activity timeouts and retry policies, the patch ids
+that keep older loans replaying, and the time zone of due dates. Workflow modules import from here only."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from temporalio.common import RetryPolicy, SearchAttributeKey
+
+LOAN_STATUS = SearchAttributeKey.for_keyword("LoanStatus")
+BRAND_ID = SearchAttributeKey.for_keyword("BrandId")
+LOAN_AMOUNT = SearchAttributeKey.for_int("LoanAmount")
+NEXT_DUE_AT = SearchAttributeKey.for_datetime("NextDueAt")
+DPD = SearchAttributeKey.for_int("DPD")
+
+# Provider calls: retried with backoff; a business refusal is final.
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=8,
+    non_retryable_error_types=["BusinessRefusal"],
+)
+PROVIDER_TIMEOUT = timedelta(seconds=30)
+KYC_TIMEOUT = timedelta(seconds=120)  # a KYC step or the credit decision (several provider calls)
+AGREEMENT_TIMEOUT = timedelta(seconds=90)  # render the PDF and open the eSign docket
+# Database writes: retried until they succeed (a refusal retrying cannot fix is raised as non-retryable).
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+DB_TIMEOUT = timedelta(seconds=15)
+
+OVERDUE_RECHECK = timedelta(days=1)  # demo products (period_seconds): how often an overdue loan is re-assessed
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+
+# Patches (workflow.patched): each keeps loans started before a change on their recorded path.
+KYC_PHASE_PATCH = "kyc-phase-v2"  # the KYC phase (before it: PAN check and bureau pull only)
+REVIEW_PATCH = "sanction-hierarchy-v1"  # the three-stage sanction hierarchy (before it: one staff decision)
+# DPD and asset class as of the last day-end (RBI IRACP): the midnight (IST) run after a due date is that
+# date's day-end, DPD 1. Before this patch the workflow counted the new day too (DPD 2, classes a day early).
+DAY_END_PATCH = "dpd-day-end-v1"
+# Payments are never dropped: a malformed one is parked for ops, one that arrives when no installment can take it
+# (the loan ended) becomes the loan's credit balance.
+RECEIPTS_PATCH = "receipts-never-dropped-v1"

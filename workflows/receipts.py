@@ -1,0 +1,205 @@
+"""Servicing's payments: allocation, parking, credit balance (see ``workflows.loan``)."""
+
+from __future__ import annotations
+
+import copy
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.loan import LoanActivities
+    from domain import schedule
+    from domain.allocation import AllocationConfig, InstallmentDue, allocate_payment
+    from domain.errors import ValidationError
+    from domain.money import MAX_ENTERED_PAISE
+    from workflows.contracts import (
+        CreditBalanceRecord,
+        InstallmentState,
+        ParkedPayment,
+        PaymentEvent,
+        PaymentPart,
+        PaymentRecord,
+    )
+    from workflows.options import (
+        DB_RETRY,
+        DB_TIMEOUT,
+        IST,
+        RECEIPTS_PATCH,
+    )
+
+from workflows.base import LoanBase
+
+# A single payment larger than the largest a loan can be cannot be real: it is parked, not applied (the webhooks
+# refuse it at the door with the same bound).
+PLAUSIBLE_PAYMENT_PAISE = MAX_ENTERED_PAISE
+# Recording refusals that retrying cannot fix: the payment is parked and the loan goes on.
+UNRECORDABLE = frozenset({"UnrecordablePayment", "ValidationError"})
+
+
+def _payment_problem(payment: PaymentEvent) -> str | None:
+    """Why a received payment cannot be applied as it is (None when it can)."""
+    amount = payment.amount
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return f"amount {amount!r} is not whole paise"
+    if amount <= 0:
+        return f"amount {amount} paise is not positive"
+    if amount > PLAUSIBLE_PAYMENT_PAISE:
+        return f"amount {amount} paise is implausible for one payment"
+    return None
+
+
+class ReceiptsPhase(LoanBase):
+    """Servicing: money in. Each payment received is allocated by the brand's waterfall and recorded once; an
+    advance to principal re-amortises the future; what cannot be applied is parked; what arrives as the loan ends
+    becomes its credit balance (docs/servicing.md)."""
+
+    async def _apply_payments(self) -> None:
+        """Apply each pending payment in arrival order. One that cannot be applied (malformed, or its
+        recording refused for good) is parked for ops and the rest go on; it never blocks the loan."""
+        state = self.servicing
+        assert state is not None
+        while self.pending_payments:
+            payment = self.pending_payments.pop(0)
+            if payment.payment_id in state.processed_payments:
+                continue
+            problem = _payment_problem(payment)
+            if problem is not None and workflow.patched(RECEIPTS_PATCH):
+                await self._park(payment, problem)
+                continue
+            kept = copy.deepcopy(state.installments)
+            try:
+                result = await self._apply_one(payment)
+            except (ActivityError, ValidationError) as exc:
+                cause = exc.cause if isinstance(exc, ActivityError) else exc
+                kind = cause.type if isinstance(cause, ApplicationError) else "ValidationError"
+                if kind not in UNRECORDABLE or not workflow.patched(RECEIPTS_PATCH):
+                    raise
+                state.installments = kept  # nothing of it was recorded: undo what it changed here
+                await self._park(payment, f"could not be recorded: {cause}")
+                continue
+            state.processed_payments.append(payment.payment_id)
+            state.total_collected += payment.amount
+            state.excess += result
+
+    async def _apply_one(self, payment: PaymentEvent) -> int:
+        """Allocate one payment (the brand's waterfall), record it, and return its excess in paise."""
+        state = self.servicing
+        assert state is not None
+        today = workflow.now().astimezone(IST).date()
+        unpaid = [i for i in state.installments if not i.paid]
+        dues = [
+            InstallmentDue(
+                i.number,
+                i.due_date or today,
+                i.principal - i.principal_paid,
+                i.interest - i.interest_paid,
+                i.fees - i.fees_paid,
+                i.penal - i.penal_paid,
+            )
+            for i in unpaid
+        ]
+        config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
+        result = allocate_payment(payment.amount, today, dues, config)
+        by_number = {i.number: i for i in state.installments}
+        for part in result.parts:
+            inst = by_number[part.number]
+            inst.penal_paid += part.penal
+            inst.fees_paid += part.fees
+            inst.interest_paid += part.interest
+            inst.principal_paid += part.principal
+        rescheduled_from: int | None = None
+        rescheduled: list[InstallmentState] = []
+        if result.advance_principal:
+            rescheduled_from, rescheduled = self._reamortize(result.advance_principal)
+        outstanding = sum(i.principal - i.principal_paid for i in state.installments)
+        left = [i for i in state.installments if not i.paid]
+        await workflow.execute_activity_method(
+            LoanActivities.record_payment,
+            PaymentRecord(
+                self.inp.loan_id,
+                payment,
+                [(p.number, p.interest, p.principal) for p in result.parts],
+                result.excess,
+                outstanding,
+                left[0].due_at if left else None,
+                parts=[PaymentPart(p.number, p.penal, p.fees, p.interest, p.principal) for p in result.parts],
+                advance_principal=result.advance_principal,
+                rescheduled_from=rescheduled_from,
+                rescheduled=rescheduled,
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Payment {payment.payment_id}: {payment.amount} paise",
+        )
+        return result.excess
+
+    async def _park(self, payment: PaymentEvent, reason: str) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.park_payment,
+            ParkedPayment(self.inp.loan_id, payment, reason),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Payment {payment.payment_id[:40]} parked for ops",
+        )
+        if self.servicing is not None:
+            self.servicing.processed_payments.append(payment.payment_id)
+
+    async def _keep_late_receipts(self) -> None:
+        """Payments that arrived as the loan ended: applied as excess (a credit balance) after disbursal,
+        recorded as a credit balance before it, parked if malformed. Loops: more may arrive meanwhile."""
+        while self.pending_payments:
+            if self.servicing is not None:
+                await self._apply_payments()
+                continue
+            payment = self.pending_payments.pop(0)
+            problem = _payment_problem(payment)
+            if problem is not None:
+                await self._park(payment, problem)
+                continue
+            try:
+                await workflow.execute_activity_method(
+                    LoanActivities.record_credit_balance,
+                    CreditBalanceRecord(self.inp.loan_id, payment),
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                    summary=f"Payment {payment.payment_id[:40]}: {payment.amount} paise to credit balance",
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                if not (isinstance(cause, ApplicationError) and cause.type in UNRECORDABLE):
+                    raise
+                await self._park(payment, f"could not be recorded as credit balance: {cause}")
+
+    def _reamortize(self, advance: int) -> tuple[int, list[InstallmentState]]:
+        """An advance to principal re-amortises the untouched future installments (product's prepayment
+        mode). Returns the first replaced number and the new installments."""
+        state = self.servicing
+        assert state is not None
+        future = [i for i in state.installments if i.principal_paid == 0 and i.interest_paid == 0 and not i.overdue]
+        settled = [i for i in state.installments if i not in future]
+        balance = sum(i.principal for i in future) - advance
+        first = future[0].number
+        if balance <= 0:  # the advance repaid every future installment
+            state.installments = settled
+            return first, []
+        anchor = settled[-1].due_date if settled and settled[-1].due_date else state.disbursed_at.date()
+        plan = schedule.reamortize(
+            self.inp.terms.schedule_terms(state.disbursed_at.astimezone(IST).date()),
+            balance=balance,
+            anchor=anchor,
+            next_due=future[0].due_date or anchor,
+            remaining=len(future),
+            current_emi=future[0].principal + future[0].interest,
+            mode=self.inp.policy.prepayment_mode,
+            first_number=first,
+        )
+        new = self._states(plan.rows, state.disbursed_at)
+        state.installments = settled + new
+        return first, new
+
+    @workflow.signal
+    def payment_received(self, event: PaymentEvent) -> None:
+        seen = set(self.servicing.processed_payments) if self.servicing else set()
+        if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
+            self.pending_payments.append(event)

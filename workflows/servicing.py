@@ -1,0 +1,243 @@
+"""Servicing's repayment loop, penal charges and delinquency (see ``workflows.loan``)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.loan import LoanActivities
+    from domain import schedule
+    from domain.allocation import InstallmentDue
+    from domain.charges import PenalBasis, PenalChargeSpec, charge_config_from_dict, penal_charge
+    from domain.delinquency import assess, days_past_due
+    from domain.status import LoanStatus
+    from workflows.contracts import (
+        DelinquencyRecord,
+        InstallmentState,
+        LoanWorkflowResult,
+        OverdueRecord,
+        PaymentLinkRequest,
+        PenalLevy,
+    )
+    from workflows.options import (
+        BRAND_ID,
+        DAY_END_PATCH,
+        DB_RETRY,
+        DB_TIMEOUT,
+        DPD,
+        IST,
+        LOAN_AMOUNT,
+        LOAN_STATUS,
+        NEXT_DUE_AT,
+        OVERDUE_RECHECK,
+        PROVIDER_RETRY,
+        PROVIDER_TIMEOUT,
+    )
+
+from workflows.base import LoanBase
+
+
+def _next_ist_midnight(now: datetime) -> datetime:
+    """The next 00:00 IST after ``now``: when the day-end of today has run."""
+    local = now.astimezone(IST)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), IST)
+
+
+class ServicingPhase(LoanBase):
+    """Servicing: the repayment loop. Each pass accrues penal charges, applies payments, marks installments
+    overdue, moves DISBURSED ↔ OVERDUE, records DPD and the RBI asset class as of the last day-end, keeps the
+    current installment's payment link, then sleeps until the next due date or day-end or payment."""
+
+    async def _service(self) -> LoanWorkflowResult:
+        state = self.servicing
+        assert state is not None
+        workflow.upsert_search_attributes(
+            [
+                LOAN_STATUS.value_set(self.status),
+                BRAND_ID.value_set(self.inp.brand_id),
+                LOAN_AMOUNT.value_set(self.inp.terms.amount),
+            ]
+        )
+        self.day_end_v2 = workflow.patched(DAY_END_PATCH)
+        while True:
+            now = workflow.now()
+            await self._accrue_penal(now)
+            await self._apply_payments()
+            unpaid = [i for i in state.installments if not i.paid]
+            if not unpaid:
+                workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
+                await self._record_delinquency(now)
+                return await self._end(LoanStatus.COMPLETED, "all installments paid")
+            current = unpaid[0]
+            past_due = [i for i in unpaid if i.due_at <= now]
+            for inst in past_due:
+                if not inst.overdue:
+                    await self._mark_overdue(inst, now)
+            if past_due and self.status != LoanStatus.OVERDUE:
+                await self._move(LoanStatus.OVERDUE, f"installment {past_due[0].number} unpaid after due date")
+            elif not past_due and self.status == LoanStatus.OVERDUE:
+                await self._move(LoanStatus.DISBURSED, "arrears cleared")
+            await self._record_delinquency(now)
+            workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)])
+            await workflow.execute_activity_method(
+                LoanActivities.ensure_payment_link,
+                PaymentLinkRequest(
+                    self.inp.loan_id,
+                    self.inp.brand_id,
+                    self.inp.policy.payment_provider,
+                    current.number,
+                    current.remaining,
+                ),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Payment link, installment {current.number}",
+            )
+            if not past_due:
+                wait = current.due_at - now
+            elif self.day_end_v2 and not self.inp.terms.period_seconds:
+                wait = _next_ist_midnight(now) - now  # each day-end, whenever a payment woke us meanwhile
+            else:
+                wait = OVERDUE_RECHECK
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self.pending_payments),
+                    timeout=wait,
+                    timeout_summary=f"installment {current.number} due",
+                )
+                self.day_end_run = False
+            except asyncio.TimeoutError:
+                self.day_end_run = True
+            state.woke_for_day_end = self.day_end_run
+            if workflow.info().is_continue_as_new_suggested():
+                await self._continue_as_new()
+
+    def _installments(self, now: datetime) -> list[InstallmentState]:
+        """The schedule from the engine; each installment's timer fires when its due date is over (midnight
+        IST after it), or every ``period_seconds`` for demo products."""
+        terms = self.inp.terms
+        plan = schedule.generate(terms.schedule_terms(now.astimezone(IST).date()))
+        return self._states(plan.rows, now)
+
+    def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001
+        seconds = self.inp.terms.period_seconds
+        return [
+            InstallmentState(
+                r.number,
+                start + timedelta(seconds=seconds * r.number)
+                if seconds
+                else datetime.combine(r.due_date + timedelta(days=1), time(0), IST),
+                r.principal,
+                r.interest,
+                due_date=r.due_date,
+                days=r.days,
+                fees=r.fees,
+            )
+            for r in rows
+        ]
+
+    def _penal_spec(self) -> PenalChargeSpec | None:
+        raw = self.inp.policy.penal
+        if not raw:
+            return None
+        return charge_config_from_dict({"penal": raw}).penal
+
+    async def _levy(self, inst: InstallmentState, amount: int, key: str, reason: str) -> None:
+        if amount <= 0:
+            return
+        await workflow.execute_activity_method(
+            LoanActivities.levy_penal,
+            PenalLevy(self.inp.loan_id, inst.number, amount, key, reason),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Penal charge {amount} paise, installment {inst.number}",
+        )
+        inst.penal += amount
+
+    async def _accrue_penal(self, now: datetime) -> None:
+        """Percent-per-annum penal charges on each overdue installment's unpaid principal + interest, simple,
+        for the days since last computed (RBI 2023: a charge, never added to principal or interest)."""
+        spec = self._penal_spec()
+        state = self.servicing
+        if spec is None or spec.basis != PenalBasis.PERCENT_PER_ANNUM or state is None:
+            return
+        today = now.astimezone(IST).date()
+        for inst in state.installments:
+            if not inst.overdue or inst.due_date is None:
+                continue
+            overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+            since = inst.penal_accrued_to or inst.due_date
+            days = (today - since).days
+            if overdue <= 0 or days <= 0:
+                continue
+            amount = penal_charge(spec, overdue, days)
+            await self._levy(
+                inst,
+                amount,
+                f"penal:{inst.number}:{since.isoformat()}:{today.isoformat()}",
+                f"{days} day(s) on {overdue} paise overdue",
+            )
+            inst.penal_accrued_to = today
+
+    async def _record_delinquency(self, now: datetime) -> None:
+        """DPD and RBI asset class (SMA-0/1/2, NPA with the upgrade-only-when-all-arrears-paid rule)."""
+        state = self.servicing
+        assert state is not None
+        today = now.astimezone(IST).date()
+        dues = [
+            InstallmentDue(
+                i.number,
+                i.due_date,
+                i.principal - i.principal_paid,
+                i.interest - i.interest_paid,
+                i.fees - i.fees_paid,
+                i.penal - i.penal_paid,
+            )
+            for i in state.installments
+            if not i.paid and i.due_date is not None
+        ]
+        if self.day_end_v2:
+            # As of the last day-end run: at any moment of day D that is D-1's, so count from the start of D
+            # (RBI IRACP: due 31 Mar unpaid is DPD 1 at the day-end of 31 Mar, NPA at the day-end of 29 Jun).
+            result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days, at_day_end=False)
+        else:
+            result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days)
+        if (result.dpd, str(result.asset_class)) != (state.dpd, state.asset_class):
+            changed = str(result.asset_class) != state.asset_class
+            state.dpd, state.asset_class = result.dpd, str(result.asset_class)
+            record = DelinquencyRecord(self.inp.loan_id, state.dpd, state.asset_class)
+            if self.day_end_v2:
+                # A timer run at 00:00 IST is the previous date's day-end; a payment moves it during today.
+                as_of = today - timedelta(days=1) if self.day_end_run else today
+                record = replace(record, as_of=as_of, class_changed=changed)
+            await workflow.execute_activity_method(
+                LoanActivities.record_delinquency,
+                record,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"DPD {state.dpd}, {state.asset_class}",
+            )
+
+    def _installment_dpd(self, inst: InstallmentState, now: datetime) -> int:
+        if self.day_end_v2 and inst.due_date is not None and not self.inp.terms.period_seconds:
+            return days_past_due(inst.due_date, now.astimezone(IST).date(), at_day_end=False)
+        return max(0, (now - inst.due_at).days)
+
+    async def _mark_overdue(self, inst: InstallmentState, now: datetime) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.mark_overdue,
+            OverdueRecord(self.inp.loan_id, inst.number, self._installment_dpd(inst, now)),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Installment {inst.number} overdue",
+        )
+        inst.overdue = True
+        spec = self._penal_spec()
+        if spec is not None and spec.basis == PenalBasis.FLAT_PER_OCCURRENCE:
+            overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+            await self._levy(
+                inst, penal_charge(spec, overdue, 1), f"penal:{inst.number}:flat", "delayed payment (per occurrence)"
+            )
