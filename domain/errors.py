@@ -65,3 +65,26 @@ class StillProcessing(LosError):
 
     status_code = 202
     error = "Accepted"
+
+
+class IllegalTransition(Conflict):
+    """A loan status move the lifecycle (``domain.lifecycle``) does not allow. Raised before anything is
+    recorded, so the loan stays where it was. ``from_status`` and ``to_status`` name the two states; the
+    message names them with their review stages when there are any."""
+
+    def __init__(
+        self,
+        from_status: str,
+        to_status: str,
+        why: str,
+        *,
+        from_review_stage: str | None = None,
+        review_stage: str | None = None,
+    ):
+        here = f"{from_status} ({from_review_stage})" if from_review_stage else str(from_status)
+        there = f"{to_status} ({review_stage})" if review_stage else str(to_status)
+        super().__init__(f"a loan cannot move from {here} to {there}: {why}")
+        self.from_status = str(from_status)
+        self.to_status = str(to_status)
+        self.from_review_stage = from_review_stage
+        self.review_stage = review_stage

@@ -1,4 +1,9 @@
-"""Loan statuses (seed 001's lifecycle) and the moves between them."""
+"""Loan statuses: the names seed 001 gives a loan's lifecycle ("Loan Lifecycle States"), plus the two the
+workflow needs between and after its steps (DISBURSAL_PENDING, EXPIRED).
+
+The values are stored (``loans.status``, ``loan_status_history``) and searched (the ``LoanStatus`` search
+attribute): never rename one. Which moves are allowed between them is ``domain.lifecycle``.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,26 @@ from enum import StrEnum
 
 
 class LoanStatus(StrEnum):
-    APPLIED = "APPLIED"
-    UNDER_REVIEW = "UNDER_REVIEW"
-    SANCTIONED = "SANCTIONED"
-    AGREEMENT_PENDING = "AGREEMENT_PENDING"
-    AGREEMENT_SIGNED = "AGREEMENT_SIGNED"
-    DISBURSAL_PENDING = "DISBURSAL_PENDING"
+    # Origination. Fineract's SUBMITTED_AND_PENDING_APPROVAL is split in two, as seed 001 does.
+    APPLIED = "APPLIED"  # application in; KYC, bureau, rules and evaluation run
+    UNDER_REVIEW = "UNDER_REVIEW"  # staff review, stage by stage (domain.access.ReviewStage)
+    SANCTIONED = "SANCTIONED"  # RBI's word for an approved loan (Fineract: APPROVED)
+    AGREEMENT_PENDING = "AGREEMENT_PENDING"  # agreement + KFS sent for eSign
+    AGREEMENT_SIGNED = "AGREEMENT_SIGNED"  # signed; waits for loan ops to release the money
+    DISBURSAL_PENDING = "DISBURSAL_PENDING"  # bank transfer initiated, not yet settled (not in seed 001)
+    # Servicing. Fineract's ACTIVE is split in two, as seed 001 does: OVERDUE while an installment is unpaid
+    # after its due date. DPD and the SMA/NPA asset class are not statuses (domain.delinquency).
     DISBURSED = "DISBURSED"
     OVERDUE = "OVERDUE"
-    SETTLED = "SETTLED"
-    WRITTEN_OFF = "WRITTEN_OFF"
-    COMPLETED = "COMPLETED"
-    REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"
+    # Ends.
+    SETTLED = "SETTLED"  # closed by a compromise settlement (no move leads here yet)
+    WRITTEN_OFF = "WRITTEN_OFF"  # closed by a write-off (Fineract: CLOSED_WRITTEN_OFF; no move leads here yet)
+    COMPLETED = "COMPLETED"  # repaid in full (Fineract: CLOSED_OBLIGATIONS_MET)
+    REJECTED = "REJECTED"  # refused before sanction (KYC, rules, or staff)
+    EXPIRED = "EXPIRED"  # sanctioned but the agreement was not signed (not in seed 001)
 
 
+# No move leads out of these (``domain.lifecycle.allowed_moves`` is empty for each): the workflow ends.
 TERMINAL = frozenset(
     {LoanStatus.COMPLETED, LoanStatus.REJECTED, LoanStatus.EXPIRED, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF}
 )
-
-ALLOWED: dict[LoanStatus, frozenset[LoanStatus]] = {
-    LoanStatus.APPLIED: frozenset({LoanStatus.UNDER_REVIEW, LoanStatus.SANCTIONED, LoanStatus.REJECTED}),
-    LoanStatus.UNDER_REVIEW: frozenset({LoanStatus.SANCTIONED, LoanStatus.REJECTED}),
-    LoanStatus.SANCTIONED: frozenset({LoanStatus.AGREEMENT_PENDING}),
-    LoanStatus.AGREEMENT_PENDING: frozenset({LoanStatus.AGREEMENT_SIGNED, LoanStatus.EXPIRED}),
-    LoanStatus.AGREEMENT_SIGNED: frozenset({LoanStatus.DISBURSAL_PENDING}),
-    LoanStatus.DISBURSAL_PENDING: frozenset({LoanStatus.DISBURSED, LoanStatus.AGREEMENT_SIGNED}),
-    LoanStatus.DISBURSED: frozenset({LoanStatus.OVERDUE, LoanStatus.COMPLETED}),
-    LoanStatus.OVERDUE: frozenset({LoanStatus.DISBURSED, LoanStatus.COMPLETED}),
-}
-
-
-def can_move(current: LoanStatus, target: LoanStatus) -> bool:
-    return target in ALLOWED.get(current, frozenset())

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from domain import ledger, rules
 from domain.errors import ValidationError
+from domain.lifecycle import can_move
 from domain.money import format_inr, split_largest_remainder, to_paise, to_rupees
 from domain.repayment import Due, allocate
-from domain.status import LoanStatus, can_move
+from domain.status import LoanStatus
 
 
 def test_money_is_exact_and_refuses_float() -> None:
