@@ -24,7 +24,14 @@ from api.partner.api_keys import router as partner_api_keys_router
 from api.partner.auth import router as partner_auth_router
 from api.partner.documents import router as partner_documents_router
 from api.partner.routes import router as partner_router
-from api.partner.settings import router as partner_settings_router
+from api.partner.settings import blocklist as settings_blocklist
+from api.partner.settings import brand as settings_brand
+from api.partner.settings import evaluation_items as settings_evaluation_items
+from api.partner.settings import holidays as settings_holidays
+from api.partner.settings import loan_rules as settings_loan_rules
+from api.partner.settings import providers as settings_providers
+from api.partner.settings import status_reasons as settings_status_reasons
+from api.partner.settings import unavailability as settings_unavailability
 from api.partner.staff_users import router as partner_staff_users_router
 from api.partner.workbench import router as partner_workbench_router
 from api.web.auth import router as web_auth_router
@@ -68,7 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_auth_router)
     app.include_router(partner_router)
     app.include_router(partner_workbench_router)
-    app.include_router(partner_settings_router)
+    app.include_router(settings_brand.router)
+    app.include_router(settings_loan_rules.router)
+    app.include_router(settings_evaluation_items.router)
+    app.include_router(settings_status_reasons.router)
+    app.include_router(settings_blocklist.router)
+    app.include_router(settings_providers.router)
+    app.include_router(settings_unavailability.router)
+    app.include_router(settings_holidays.router)
     app.include_router(partner_staff_users_router)
     app.include_router(partner_api_keys_router)
     app.include_router(admin_router)

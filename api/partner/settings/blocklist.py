@@ -1,0 +1,94 @@
+"""PANs, Aadhaars, phones and devices the BRE refuses: /settings/blocklist."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from pydantic import Field
+from sqlalchemy import ColumnElement, or_, select
+
+from api.access import audit
+from api.deps import MAX_PAGE, page_of
+from api.partner.settings.common import Db, Manager, Strict, Viewer, flush_or_conflict, own_row, settings_router
+from db.models import BlocklistEntry
+from domain import kyc, rules
+from domain.bre import BlockKind
+from domain.errors import ValidationError
+
+router = settings_router()
+
+
+class BlocklistIn(Strict):
+    kind: BlockKind
+    value: str = Field(min_length=1, max_length=200, description="PAN, 12-digit Aadhaar, mobile or device id")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _blocked_value(request: Request, kind: BlockKind, value: str) -> str:
+    """The value as the BRE matches it: PAN upper-case, phone its 10 digits, Aadhaar only as its keyed hash
+    (the hash the KYC step stores on the customer; the number itself is never kept)."""
+    try:
+        if kind is BlockKind.PAN:
+            return rules.normalise_pan(value)
+        if kind is BlockKind.PHONE:
+            return rules.normalise_phone(value)
+        if kind is BlockKind.AADHAAR:
+            return kyc.aadhaar_hash(value, request.app.state.settings.field_key())
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="value") from exc
+    return value.strip()
+
+
+def _block_view(e: BlocklistEntry) -> dict:
+    return {"id": e.id, "kind": e.kind, "value": e.value, "reason": e.reason, "createdAt": e.created_at}
+
+
+@router.get("/blocklist")
+def list_blocklist(
+    request: Request,
+    brand_id: str,
+    staff: Viewer,
+    session: Db,
+    kind: Annotated[BlockKind | None, Query()] = None,
+    search: Annotated[str | None, Query(max_length=200, description="part of a value, or a whole Aadhaar")] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict:
+    query = select(BlocklistEntry).where(BlocklistEntry.brand_id == brand_id)
+    if kind is not None:
+        query = query.where(BlocklistEntry.kind == kind.value)
+    if search and search.strip():
+        term = search.strip()
+        matches: list[ColumnElement[bool]] = [BlocklistEntry.value.ilike(f"%{term}%")]
+        digits = term.replace(" ", "")
+        if len(digits) == 12 and digits.isdigit() and kyc.verhoeff_validate(digits):  # a whole Aadhaar
+            matches.append(BlocklistEntry.value == _blocked_value(request, BlockKind.AADHAAR, term))
+        query = query.where(or_(*matches))
+    rows, total = page_of(session, query, page, limit, BlocklistEntry.created_at.desc(), BlocklistEntry.id)
+    return {"items": [_block_view(e) for (e,) in rows], "page": page, "limit": limit, "total": total}
+
+
+@router.post("/blocklist", status_code=201)
+def create_blocklist_entry(request: Request, brand_id: str, body: BlocklistIn, staff: Manager, session: Db) -> dict:
+    entry = BlocklistEntry(
+        brand_id=brand_id,
+        kind=body.kind.value,
+        value=_blocked_value(request, body.kind, body.value),
+        reason=body.reason,
+    )
+    session.add(entry)
+    flush_or_conflict(session, f"this {body.kind.value} is already blocked", "value")
+    audit(session, request, staff, "settings.blocklist.create", "blocklist_entry", entry.id, after=_block_view(entry))
+    session.commit()
+    return _block_view(entry)
+
+
+@router.delete("/blocklist/{entry_id}")
+def delete_blocklist_entry(request: Request, brand_id: str, entry_id: str, staff: Manager, session: Db) -> dict:
+    entry = own_row(session, BlocklistEntry, brand_id, entry_id, "blocklist entry")
+    before = _block_view(entry)
+    session.delete(entry)
+    audit(session, request, staff, "settings.blocklist.delete", "blocklist_entry", entry.id, before=before)
+    session.commit()
+    return {"id": entry.id, "deleted": True}

@@ -1,0 +1,125 @@
+"""The vendors of each provider kind, their order, URLs and secrets: /settings/providers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from pydantic import Field
+
+from activities.providers import VENDORS
+from api.access import audit
+from api.brand_config import configured, mask, providers_view
+from api.partner.settings.common import Db, Manager, Strict, Viewer, settings_router
+from db.models import Brand
+from domain.errors import ValidationError
+
+router = settings_router()
+
+RESERVED_OPTIONS = frozenset({"vendor", "base_url", "api_key", "webhook_secret", "primary", "active"})
+
+
+class VendorIn(Strict):
+    vendor: str = Field(max_length=40)
+    base_url: str | None = Field(
+        default=None, alias="baseUrl", pattern=r"^https?://\S+$", max_length=500, description="kept if not sent"
+    )
+    api_key: str | None = Field(default=None, alias="apiKey", max_length=500, description="kept if not sent")
+    webhook_secret: str | None = Field(
+        default=None, alias="webhookSecret", max_length=500, description="kept if not sent"
+    )
+    active: bool = True
+    options: dict[str, str | int | float | bool] | None = Field(
+        default=None, description="vendor options, e.g. timeout_seconds; kept if not sent"
+    )
+
+
+class ProvidersIn(Strict):
+    vendors: list[VendorIn] = Field(max_length=10, description="in the order failover tries them; [] removes")
+    primary: str | None = Field(default=None, description="the vendor tried first (default: the first active)")
+
+
+def _secret(sent: str | None, old: str) -> str:
+    """A secret not sent, or sent back as shown (masked), stays as it was."""
+    return old if sent is None or (old and sent == mask(old)) else sent
+
+
+def _providers_of(config: dict[str, Any]) -> dict[str, Any]:
+    return {kind: {"available": sorted(VENDORS[kind]), "vendors": providers_view(config, kind)} for kind in VENDORS}
+
+
+@router.get("/providers")
+def get_providers(brand_id: str, staff: Viewer, session: Db) -> dict:
+    """Per provider kind: the vendors the platform has adapters for, and the brand's, in order (secrets masked)."""
+    return _providers_of(session.get_one(Brand, brand_id).config or {})
+
+
+@router.put("/providers/{kind}")
+def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn, staff: Manager, session: Db) -> dict:
+    """Set the vendors of one kind: their order, the primary, which are active, URLs, secrets and options."""
+    if kind not in VENDORS:
+        raise ValidationError(f"unknown provider kind {kind!r}; known: {', '.join(VENDORS)}", field="kind")
+    brand = session.get_one(Brand, brand_id, with_for_update=True)
+    config = dict(brand.config or {})
+    old = {c.vendor: c for c in configured(config, kind)}
+    names = [v.vendor for v in body.vendors]
+    primary = body.primary or next((v.vendor for v in body.vendors if v.active), None)
+    entries, rotated = [], []
+    for n, v in enumerate(body.vendors):
+        if v.vendor not in VENDORS[kind]:
+            allowed = ", ".join(sorted(VENDORS[kind]))
+            raise ValidationError(f"no {kind} adapter {v.vendor!r}; available: {allowed}", field=f"vendors.{n}.vendor")
+        if names.index(v.vendor) != n:
+            raise ValidationError(f"{v.vendor} is listed twice", field=f"vendors.{n}.vendor")
+        prior = old.get(v.vendor)
+        base_url = v.base_url or (prior.base_url if prior else None)
+        if not base_url:
+            raise ValidationError("a vendor configured for the first time needs its URL", field=f"vendors.{n}.baseUrl")
+        options = v.options if v.options is not None else (prior.options if prior else {})
+        clash = sorted(RESERVED_OPTIONS & set(options))
+        if clash:
+            raise ValidationError(f"{clash[0]} is not an option", field=f"vendors.{n}.options.{clash[0]}")
+        moved = prior is not None and base_url.rstrip("/") != prior.base_url.rstrip("/")
+        resent = v.api_key is not None and not (prior and prior.api_key and v.api_key == mask(prior.api_key))
+        if moved and not resent:  # a kept key must never be sent to a host it was not issued for
+            raise ValidationError(
+                "a new URL needs the vendor's API key sent again (secrets are kept only for the same URL)",
+                field=f"vendors.{n}.apiKey",
+            )
+        api_key = _secret(v.api_key, prior.api_key if prior and not moved else "")
+        webhook_secret = _secret(v.webhook_secret, prior.webhook_secret if prior else "")
+        if prior is None or (api_key, webhook_secret) != (prior.api_key, prior.webhook_secret):
+            rotated.append(v.vendor)
+        entries.append(
+            {
+                "vendor": v.vendor,
+                "base_url": base_url.rstrip("/"),
+                "api_key": api_key,
+                "webhook_secret": webhook_secret,
+                "primary": v.vendor == primary,
+                "active": v.active,
+                **options,
+            }
+        )
+    if body.vendors and primary not in names:
+        raise ValidationError(f"{primary!r} is not one of the vendors listed", field="primary")
+    if body.vendors and not next(v for v in body.vendors if v.vendor == primary).active:
+        raise ValidationError(f"the primary vendor {primary} must be active", field="primary")
+    providers = {k: v for k, v in (config.get("providers") or {}).items() if k != kind}
+    if entries:
+        providers[kind] = entries
+    before = providers_view(config, kind)
+    brand.config = {**config, "providers": providers}
+    after = providers_view(brand.config, kind)
+    audit(
+        session,
+        request,
+        staff,
+        "settings.providers.update",
+        "brand_providers",
+        kind,
+        before={"vendors": before},
+        after={"vendors": after, "secretsChanged": rotated},
+    )
+    session.commit()
+    return {kind: {"available": sorted(VENDORS[kind]), "vendors": after}}
