@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain.access import ReviewAction, ReviewStage
+    from domain.lifecycle import check_move
     from domain.status import LoanStatus
     from workflows.contracts import (
         DisbursalEvent,
@@ -79,6 +80,7 @@ class LoanBase:
     review_outcome: tuple[ReviewAction, StaffAction] | None
     review_lock: asyncio.Lock
     last_forwarder: str | None
+    recorded_stage: ReviewStage | None  # the review stage the last recorded move led to (domain.lifecycle)
 
     async def _move(
         self,
@@ -93,6 +95,9 @@ class LoanBase:
         assign_to: str | None = None,
         reassign: bool = False,
     ) -> None:
+        # The loan state machine (domain.lifecycle): a move the lifecycle does not allow fails the workflow task
+        # loudly (retried, nothing recorded) instead of writing it.
+        check_move(self.status, to, review_stage=review_stage, from_review_stage=self.recorded_stage)
         self.seq += 1
         change = StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor)
         if action is not None or review_stage is not None:  # staff actions and review stages only: older
@@ -114,6 +119,7 @@ class LoanBase:
             summary=f"{self.status} → {to}",
         )
         self.status = to
+        self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None
         workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
 
     async def _end(self, to: LoanStatus, reason: str, actor: str = "system", **extra: Any) -> LoanWorkflowResult:

@@ -82,6 +82,7 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.review_outcome: tuple[ReviewAction, StaffAction] | None = None
         self.review_lock = asyncio.Lock()
         self.last_forwarder: str | None = None
+        self.recorded_stage: ReviewStage | None = None
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run
