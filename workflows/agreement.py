@@ -75,7 +75,7 @@ class AgreementPhase(LoanBase):
             summary=f"Agreement {status.lower()}",
         )
 
-    @workflow.signal
+    @workflow.signal(description="The eSign vendor's webhook: the agreement was signed, declined or expired.")
     def esign_completed(self, event: EsignEvent) -> None:
         if self.esign_event is None:
             self.esign_event = event

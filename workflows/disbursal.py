@@ -92,7 +92,9 @@ class DisbursalPhase(LoanBase):
         self.servicing = ServicingState(installments=installments, disbursed_at=now)
         await self._move(LoanStatus.DISBURSED, f"UTR {settled.utr}")
 
-    @workflow.update
+    @workflow.update(
+        description="Loan ops approve the disbursal of a signed loan (StaffAction; not who sanctioned it)."
+    )
     async def approve_disbursal(self, action: StaffAction) -> str:
         self.disbursal_approval = action
         await workflow.wait_condition(lambda: self.status != LoanStatus.AGREEMENT_SIGNED)
@@ -107,6 +109,6 @@ class DisbursalPhase(LoanBase):
         if self.disbursal_approval is not None:
             raise _refuse("Conflict", "disbursal already approved")
 
-    @workflow.signal
+    @workflow.signal(description="The bank's webhook: a disbursal transfer settled (SUCCESS with its UTR) or failed.")
     def disbursal_settled(self, event: DisbursalEvent) -> None:
         self.disbursal_events.setdefault(event.transfer_id, event)

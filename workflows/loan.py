@@ -116,7 +116,7 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         await self._disburse(key)
         return None
 
-    @workflow.query
+    @workflow.query(description="The loan at a glance: status, installments paid, total collected (paise).")
     def snapshot(self) -> dict:
         state = self.servicing
         return {

@@ -198,7 +198,9 @@ class ReceiptsPhase(LoanBase):
         state.installments = settled + new
         return first, new
 
-    @workflow.signal
+    @workflow.signal(
+        description="A gateway's webhook: a payment captured for this loan (paise), applied once per payment id."
+    )
     def payment_received(self, event: PaymentEvent) -> None:
         seen = set(self.servicing.processed_payments) if self.servicing else set()
         if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):

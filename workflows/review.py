@@ -162,7 +162,7 @@ class ReviewPhase(LoanBase):
             )
             return str(self.status)
 
-    @workflow.update
+    @workflow.update(description="Credit executive forwards a loan under review to the sanction manager (StaffAction).")
     async def forward(self, action: StaffAction) -> str:
         return await self._review(ReviewAction.FORWARD, action)
 
@@ -171,7 +171,9 @@ class ReviewPhase(LoanBase):
         _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
         self._check_review(ReviewAction.FORWARD, action)
 
-    @workflow.update
+    @workflow.update(
+        description="Sanction manager approves, with conditions, and sends the loan to the sanction head (StaffAction)."
+    )
     async def approve(self, action: StaffAction) -> str:
         return await self._review(ReviewAction.APPROVE, action)
 
@@ -180,7 +182,9 @@ class ReviewPhase(LoanBase):
         _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
         self._check_review(ReviewAction.APPROVE, action)
 
-    @workflow.update
+    @workflow.update(
+        description="Sanction manager or head sends the loan back to the credit executive, with a reason (StaffAction)."
+    )
     async def send_back(self, action: StaffAction) -> str:
         return await self._review(ReviewAction.SEND_BACK, action)
 
@@ -189,7 +193,7 @@ class ReviewPhase(LoanBase):
         _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
         self._check_review(ReviewAction.SEND_BACK, action)
 
-    @workflow.update
+    @workflow.update(description="Sanction head sanctions the loan (StaffAction); the agreement follows.")
     async def sanction(self, action: StaffAction) -> str:
         if self.review_v2:
             return await self._review(ReviewAction.SANCTION, action)
@@ -206,7 +210,9 @@ class ReviewPhase(LoanBase):
         if self.staff_decision is not None:
             raise _refuse("Conflict", "a decision was already taken")
 
-    @workflow.update
+    @workflow.update(
+        description="Sanction manager or head rejects the loan with one of the brand's reasons (StaffAction)."
+    )
     async def reject(self, action: StaffAction) -> str:
         if self.review_v2:
             return await self._review(ReviewAction.REJECT, action)
