@@ -10,9 +10,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain import schedule
-    from domain.allocation import AllocationConfig, InstallmentDue, allocate_payment
+    from domain.allocation import AllocationConfig, allocate_payment
     from domain.errors import ValidationError
     from domain.money import MAX_ENTERED_PAISE
+    from domain.servicing import apply_parts, payable_dues
     from workflows.contracts import (
         CreditBalanceRecord,
         InstallmentState,
@@ -87,27 +88,10 @@ class ReceiptsPhase(LoanBase):
         state = self.servicing
         assert state is not None
         today = workflow.now().astimezone(IST).date()
-        unpaid = [i for i in state.installments if not i.paid]
-        dues = [
-            InstallmentDue(
-                i.number,
-                i.due_date or today,
-                i.principal - i.principal_paid,
-                i.interest - i.interest_paid,
-                i.fees - i.fees_paid,
-                i.penal - i.penal_paid,
-            )
-            for i in unpaid
-        ]
+        dues = payable_dues(state.installments, today)
         config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
         result = allocate_payment(payment.amount, today, dues, config)
-        by_number = {i.number: i for i in state.installments}
-        for part in result.parts:
-            inst = by_number[part.number]
-            inst.penal_paid += part.penal
-            inst.fees_paid += part.fees
-            inst.interest_paid += part.interest
-            inst.principal_paid += part.principal
+        apply_parts(state.installments, result.parts)
         rescheduled_from: int | None = None
         rescheduled: list[InstallmentState] = []
         if result.advance_principal:

@@ -11,9 +11,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain import schedule
-    from domain.allocation import InstallmentDue
-    from domain.charges import PenalBasis, PenalChargeSpec, charge_config_from_dict, penal_charge
+    from domain.charges import PenalChargeSpec, charge_config_from_dict
     from domain.delinquency import assess, days_past_due
+    from domain.servicing import dated_dues, flat_penal_on_overdue, penal_accruals
     from domain.status import LoanStatus
     from workflows.contracts import (
         DelinquencyRecord,
@@ -160,45 +160,21 @@ class ServicingPhase(LoanBase):
     async def _accrue_penal(self, now: datetime) -> None:
         """Percent-per-annum penal charges on each overdue installment's unpaid principal + interest, simple,
         for the days since last computed (RBI 2023: a charge, never added to principal or interest)."""
-        spec = self._penal_spec()
         state = self.servicing
-        if spec is None or spec.basis != PenalBasis.PERCENT_PER_ANNUM or state is None:
+        if state is None:
             return
-        today = now.astimezone(IST).date()
-        for inst in state.installments:
-            if not inst.overdue or inst.due_date is None:
-                continue
-            overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
-            since = inst.penal_accrued_to or inst.due_date
-            days = (today - since).days
-            if overdue <= 0 or days <= 0:
-                continue
-            amount = penal_charge(spec, overdue, days)
-            await self._levy(
-                inst,
-                amount,
-                f"penal:{inst.number}:{since.isoformat()}:{today.isoformat()}",
-                f"{days} day(s) on {overdue} paise overdue",
-            )
-            inst.penal_accrued_to = today
+        by_number = {i.number: i for i in state.installments}
+        for accrual in penal_accruals(state.installments, now.astimezone(IST).date(), self._penal_spec()):
+            inst = by_number[accrual.number]
+            await self._levy(inst, accrual.amount, accrual.key, accrual.reason)
+            inst.penal_accrued_to = accrual.until
 
     async def _record_delinquency(self, now: datetime) -> None:
         """DPD and RBI asset class (SMA-0/1/2, NPA with the upgrade-only-when-all-arrears-paid rule)."""
         state = self.servicing
         assert state is not None
         today = now.astimezone(IST).date()
-        dues = [
-            InstallmentDue(
-                i.number,
-                i.due_date,
-                i.principal - i.principal_paid,
-                i.interest - i.interest_paid,
-                i.fees - i.fees_paid,
-                i.penal - i.penal_paid,
-            )
-            for i in state.installments
-            if not i.paid and i.due_date is not None
-        ]
+        dues = dated_dues(state.installments)
         if self.day_end_v2:
             # As of the last day-end run: at any moment of day D that is D-1's, so count from the start of D
             # (RBI IRACP: due 31 Mar unpaid is DPD 1 at the day-end of 31 Mar, NPA at the day-end of 29 Jun).
@@ -235,9 +211,5 @@ class ServicingPhase(LoanBase):
             summary=f"Installment {inst.number} overdue",
         )
         inst.overdue = True
-        spec = self._penal_spec()
-        if spec is not None and spec.basis == PenalBasis.FLAT_PER_OCCURRENCE:
-            overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
-            await self._levy(
-                inst, penal_charge(spec, overdue, 1), f"penal:{inst.number}:flat", "delayed payment (per occurrence)"
-            )
+        flat = flat_penal_on_overdue(inst, self._penal_spec())
+        await self._levy(inst, flat, f"penal:{inst.number}:flat", "delayed payment (per occurrence)")

@@ -1,0 +1,127 @@
+"""Servicing rules over a loan's installments, pure: what is due, what a payment's allocation does to them, which
+penal charges accrue. The loan workflow keeps the installments in its state and calls these; the activities record
+what they decide.
+
+An installment here is anything shaped like ``workflows.contracts.InstallmentState`` (the ``Installment``
+protocol): amounts in integer paise, dates as IST calendar dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from domain.allocation import InstallmentAllocation, InstallmentDue
+from domain.charges import PenalBasis, PenalChargeSpec, penal_charge
+
+
+class Installment(Protocol):
+    """One installment's schedule and what has been paid of it (paise)."""
+
+    number: int
+    due_date: date | None
+    principal: int
+    interest: int
+    fees: int
+    penal: int
+    principal_paid: int
+    interest_paid: int
+    fees_paid: int
+    penal_paid: int
+    overdue: bool
+    penal_accrued_to: date | None
+
+    @property
+    def paid(self) -> bool: ...
+
+
+def due_of(inst: Installment, due_date: date) -> InstallmentDue:
+    """What is still owed on ``inst`` by component, as the allocation waterfall and DPD count it."""
+    return InstallmentDue(
+        inst.number,
+        due_date,
+        inst.principal - inst.principal_paid,
+        inst.interest - inst.interest_paid,
+        inst.fees - inst.fees_paid,
+        inst.penal - inst.penal_paid,
+    )
+
+
+def payable_dues(installments: Iterable[Installment], today: date) -> list[InstallmentDue]:
+    """Every unpaid installment's dues, in order, for allocating a payment received ``today`` (an installment
+    without a calendar due date, a demo product's, counts as due today)."""
+    return [due_of(i, i.due_date or today) for i in installments if not i.paid]
+
+
+def dated_dues(installments: Iterable[Installment]) -> list[InstallmentDue]:
+    """Every unpaid installment with a calendar due date: what DPD and the asset class are counted on
+    (``domain.delinquency.assess``)."""
+    return [due_of(i, i.due_date) for i in installments if not i.paid and i.due_date is not None]
+
+
+def apply_parts(installments: Sequence[Installment], parts: Iterable[InstallmentAllocation]) -> None:
+    """Add an allocation's parts (``domain.allocation.allocate_payment``) to the installments they pay: each
+    part's penal, fees, interest and principal to the installment of its number. Raises KeyError for a part
+    whose installment is not in ``installments``."""
+    by_number = {i.number: i for i in installments}
+    for part in parts:
+        inst = by_number[part.number]
+        inst.penal_paid += part.penal
+        inst.fees_paid += part.fees
+        inst.interest_paid += part.interest
+        inst.principal_paid += part.principal
+
+
+@dataclass(frozen=True)
+class PenalAccrual:
+    """A penal charge to levy on one installment: ``amount`` paise for ``days`` days on ``overdue`` paise of
+    principal and interest, from ``since`` to ``until`` (``key`` makes its recording idempotent)."""
+
+    number: int
+    amount: int
+    overdue: int
+    days: int
+    since: date
+    until: date
+
+    @property
+    def key(self) -> str:
+        return f"penal:{self.number}:{self.since.isoformat()}:{self.until.isoformat()}"
+
+    @property
+    def reason(self) -> str:
+        return f"{self.days} day(s) on {self.overdue} paise overdue"
+
+
+def penal_accruals(
+    installments: Iterable[Installment], today: date, spec: PenalChargeSpec | None
+) -> list[PenalAccrual]:
+    """Percent-per-annum penal charges due ``today`` on each overdue installment's unpaid principal and interest,
+    simple, for the days since they were last computed (from the due date the first time). RBI's Fair Lending
+    Practice – Penal Charges in Loan Accounts (18 Aug 2023): a charge, never added to principal or interest and
+    never compounded. Empty unless ``spec`` is on the PERCENT_PER_ANNUM basis; an accrual of 0 paise is kept (its
+    dates still advance)."""
+    if spec is None or spec.basis != PenalBasis.PERCENT_PER_ANNUM:
+        return []
+    out: list[PenalAccrual] = []
+    for inst in installments:
+        if not inst.overdue or inst.due_date is None:
+            continue
+        overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+        since = inst.penal_accrued_to or inst.due_date
+        days = (today - since).days
+        if overdue <= 0 or days <= 0:
+            continue
+        out.append(PenalAccrual(inst.number, penal_charge(spec, overdue, days), overdue, days, since, today))
+    return out
+
+
+def flat_penal_on_overdue(inst: Installment, spec: PenalChargeSpec | None) -> int:
+    """The per-occurrence penal charge (paise) when ``inst`` falls overdue, on its unpaid principal and interest;
+    0 unless ``spec`` is on the FLAT_PER_OCCURRENCE basis."""
+    if spec is None or spec.basis != PenalBasis.FLAT_PER_OCCURRENCE:
+        return 0
+    overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
+    return penal_charge(spec, overdue, 1)

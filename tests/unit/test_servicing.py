@@ -1,0 +1,90 @@
+"""domain.servicing: dues, a payment's parts applied, penal charges accrued (RBI penal charges, 18 Aug 2023)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.allocation import Bucket, InstallmentAllocation, InstallmentDue
+from domain.charges import PenalBasis, PenalChargeSpec
+from domain.servicing import apply_parts, dated_dues, flat_penal_on_overdue, payable_dues, penal_accruals
+
+
+@dataclass
+class Inst:
+    number: int
+    due_date: date | None
+    principal: int
+    interest: int
+    fees: int = 0
+    penal: int = 0
+    principal_paid: int = 0
+    interest_paid: int = 0
+    fees_paid: int = 0
+    penal_paid: int = 0
+    overdue: bool = False
+    penal_accrued_to: date | None = None
+
+    @property
+    def paid(self) -> bool:
+        return (
+            self.principal_paid >= self.principal
+            and self.interest_paid >= self.interest
+            and self.fees_paid >= self.fees
+            and self.penal_paid >= self.penal
+        )
+
+
+TODAY = date(2026, 5, 10)
+PERCENT = PenalChargeSpec(PenalBasis.PERCENT_PER_ANNUM, annual_percent=Decimal("24"))
+FLAT = PenalChargeSpec(PenalBasis.FLAT_PER_OCCURRENCE, flat=500_00)
+
+
+def schedule() -> list[Inst]:
+    return [
+        Inst(1, date(2026, 3, 31), 8_000_00, 2_000_00, principal_paid=8_000_00, interest_paid=2_000_00),  # paid
+        Inst(2, date(2026, 4, 30), 8_100_00, 1_900_00, penal=100_00, interest_paid=900_00, overdue=True),
+        Inst(3, None, 8_200_00, 1_800_00),  # a demo product's installment: no calendar date
+    ]
+
+
+def test_dues_leave_out_what_is_paid_and_date_the_undated_today() -> None:
+    dues = payable_dues(schedule(), TODAY)
+    assert dues == [
+        InstallmentDue(2, date(2026, 4, 30), 8_100_00, 1_000_00, 0, 100_00),
+        InstallmentDue(3, TODAY, 8_200_00, 1_800_00, 0, 0),
+    ]
+    assert [d.number for d in dated_dues(schedule())] == [2]  # DPD counts calendar due dates only
+
+
+def test_a_payments_parts_are_added_to_their_installments() -> None:
+    insts = schedule()
+    parts = [
+        InstallmentAllocation(
+            2, date(2026, 4, 30), Bucket.OVERDUE, penal=100_00, interest=1_000_00, principal=8_100_00
+        ),
+        InstallmentAllocation(3, TODAY, Bucket.CURRENT, interest=500_00),
+    ]
+    apply_parts(insts, parts)
+    assert insts[1].paid and (insts[1].penal_paid, insts[1].interest_paid) == (100_00, 1_900_00)
+    assert (insts[2].interest_paid, insts[2].principal_paid) == (500_00, 0) and not insts[2].paid
+
+
+def test_penal_accrues_simple_on_principal_and_interest_since_last_computed() -> None:
+    insts = schedule()
+    [accrual] = penal_accruals(insts, TODAY, PERCENT)
+    # 10 days from the due date on 8,100 + 1,000 overdue (never on the penal already levied): 24% × 10/365
+    assert (accrual.number, accrual.overdue, accrual.days) == (2, 9_100_00, 10)
+    assert accrual.amount == 59_84  # 910000 paise × 0.24 × 10 / 365 = 5983.56… paise → half-up: ₹59.84
+    assert accrual.key == "penal:2:2026-04-30:2026-05-10" and accrual.reason == "10 day(s) on 910000 paise overdue"
+    insts[1].penal_accrued_to = TODAY
+    assert penal_accruals(insts, TODAY, PERCENT) == []  # nothing twice for the same days
+    assert penal_accruals(insts, date(2026, 5, 11), PERCENT)[0].days == 1
+
+
+def test_penal_basis_decides_which_charge_applies() -> None:
+    insts = schedule()
+    assert penal_accruals(insts, TODAY, FLAT) == [] and penal_accruals(insts, TODAY, None) == []
+    assert flat_penal_on_overdue(insts[1], FLAT) == 500_00
+    assert flat_penal_on_overdue(insts[1], PERCENT) == 0 and flat_penal_on_overdue(insts[1], None) == 0
