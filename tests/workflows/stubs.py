@@ -1,0 +1,459 @@
+"""Stub activities and builders for driving the real ``LoanWorkflow`` without a database, providers or a browser.
+
+Each stub is registered under the same activity name as the production one (``LoanActivities.all()`` and
+``KycActivities.all()``), answers with the contract type the workflow expects, and records every call in order,
+so a test can assert exactly what the workflow asked the outside world to do. What a stub answers is scripted
+per test (KYC results, the credit decision, Aadhaar answers, payments the database refuses).
+
+``LoanRun`` drives one loan the way the API and the providers' webhooks do: updates for staff and customer
+actions, signals for provider events, and the time-skipping test server's virtual clock for timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from workflows.contracts import (
+    AgreementOutcome,
+    AgreementRequest,
+    AgreementResult,
+    BureauResult,
+    CreditBalanceRecord,
+    DecisionRequest,
+    DecisionResult,
+    DelinquencyRecord,
+    DisbursalEvent,
+    DisbursalRequest,
+    DisbursalResult,
+    DisbursedRecord,
+    EsignEvent,
+    KycResult,
+    KycStepRequest,
+    KycStepResult,
+    LoanPolicy,
+    LoanTerms,
+    LoanWorkflowInput,
+    LoanWorkflowResult,
+    OverdueRecord,
+    ParkedPayment,
+    PaymentEvent,
+    PaymentLinkRequest,
+    PaymentRecord,
+    PenalLevy,
+    ProviderRequest,
+    StatusChange,
+)
+from workflows.loan import LoanWorkflow
+
+BRAND_ID = "brand-stub"
+CUSTOMER_ID = "customer-stub"
+WAIT_SECONDS = 15.0  # real seconds a test waits for the workflow to reach a point (it takes milliseconds)
+
+
+def production_activity_names() -> set[str]:
+    """The names the production worker registers (worker.py: ``LoanActivities.all() + KycActivities.all()``)."""
+    from activities.kyc import KycActivities
+    from activities.loan import LoanActivities
+
+    # all() only lists bound methods; no client is touched, so an instance without __init__ is enough.
+    bound = LoanActivities.__new__(LoanActivities).all() + KycActivities.__new__(KycActivities).all()
+    names = set()
+    for fn in bound:
+        defn = activity._Definition.from_callable(fn)
+        assert defn is not None and defn.name is not None
+        names.add(defn.name)
+    return names
+
+
+# --- builders --------------------------------------------------------------------------------------
+def terms(amount: int = 60_000_00, tenure: int = 3, period_seconds: int | None = 3600, **kw: Any) -> LoanTerms:
+    """A 24% p.a. monthly-EMI loan. ``period_seconds`` (a demo product's "month") makes each installment fall due
+    that many seconds after the previous one; None keeps real calendar due dates."""
+    return LoanTerms(amount=amount, tenure=tenure, annual_rate_bps=2400, period_seconds=period_seconds, **kw)
+
+
+def policy(**kw: Any) -> LoanPolicy:
+    return LoanPolicy(**{"esign_expiry_seconds": 600, "kyc_timeout_seconds": 3600, **kw})
+
+
+def loan_input(loan_terms: LoanTerms | None = None, loan_policy: LoanPolicy | None = None) -> LoanWorkflowInput:
+    return LoanWorkflowInput(
+        loan_id=str(uuid.uuid4()),
+        brand_id=BRAND_ID,
+        customer_id=CUSTOMER_ID,
+        terms=loan_terms or terms(),
+        policy=loan_policy or policy(),
+    )
+
+
+@dataclass(frozen=True)
+class Staff:
+    """One staff member; ``act`` builds the StaffAction the partner API would send for them."""
+
+    staff_id: str
+    role: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.staff_id}@brand.example"
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.email}"
+
+    def act(self, **kw: Any) -> Any:
+        from workflows.contracts import StaffAction
+
+        return StaffAction(self.staff_id, self.email, self.role, kw.pop("brand_id", BRAND_ID), **kw)
+
+
+CREDIT_EXECUTIVE = Staff("ce-1", "CREDIT_EXECUTIVE")
+CREDIT_EXECUTIVE_2 = Staff("ce-2", "CREDIT_EXECUTIVE")
+SANCTION_MANAGER = Staff("sm-1", "SANCTION_MANAGER")
+SANCTION_HEAD = Staff("sh-1", "SANCTION_HEAD")
+LOAN_EXECUTIVE = Staff("le-1", "LOAN_EXECUTIVE")
+SUPER_ADMIN = Staff("sa-1", "SUPER_ADMIN")
+
+
+# --- stub activities -------------------------------------------------------------------------------
+@dataclass
+class Call:
+    name: str
+    arg: Any
+
+
+@dataclass
+class StubActivities:
+    """Scripted answers, and every call in order (``calls``)."""
+
+    # Per KYC step, its answers in order (the last one repeats); a step not listed passes.
+    kyc: dict[str, list[KycStepResult]] = field(default_factory=dict)
+    decision: DecisionResult = field(default_factory=lambda: DecisionResult("AUTO_SANCTION", ["score 780"], "78.00"))
+    aadhaar_initiate_answer: KycStepResult = field(
+        default_factory=lambda: KycStepResult("AADHAAR", "PASSED", reference="AADHAAR-REF-1")
+    )
+    aadhaar_submit_answer: KycStepResult = field(
+        default_factory=lambda: KycStepResult("AADHAAR", "PASSED", facts={"aadhaar.name_match": "100.00"})
+    )
+    # Payment ids whose recording the database refuses for good (as activities.loan does for an impossible row).
+    unrecordable_payments: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+
+    def _record(self, name: str, arg: Any) -> None:
+        self.calls.append(Call(name, arg))
+
+    # queries over what was recorded
+    def of(self, name: str) -> list[Any]:
+        return [c.arg for c in self.calls if c.name == name]
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.calls]
+
+    def moves(self) -> list[tuple[str | None, str]]:
+        """(from, to) of every record_status call, in order."""
+        return [(c.from_status, c.to_status) for c in self.of("record_status")]
+
+    def statuses(self) -> list[str]:
+        """The status sequence as the database saw it: APPLIED, then each ``to``."""
+        return ["APPLIED"] + [to for _, to in self.moves()]
+
+    async def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; calls so far: {self.names()}")
+            await asyncio.sleep(0.01)
+
+    async def wait_calls(self, name: str, count: int) -> list[Any]:
+        """Wait until ``name`` was called at least ``count`` times; its calls."""
+        return await self.wait_for(lambda: len(self.of(name)) >= count and self.of(name), f"{count}× {name}")
+
+    # LoanActivities
+    @activity.defn(name="record_status")
+    async def record_status(self, change: StatusChange) -> None:
+        self._record("record_status", change)
+
+    @activity.defn(name="verify_pan")
+    async def verify_pan(self, req: ProviderRequest) -> KycResult:
+        self._record("verify_pan", req)
+        return KycResult(True, "ASHA VERMA", None, req.provider)
+
+    @activity.defn(name="pull_bureau")
+    async def pull_bureau(self, req: ProviderRequest) -> BureauResult:
+        self._record("pull_bureau", req)
+        return BureauResult(780, req.provider)
+
+    @activity.defn(name="prepare_agreement")
+    async def prepare_agreement(self, req: AgreementRequest) -> AgreementResult:
+        self._record("prepare_agreement", req)
+        docket = f"DKT-{req.loan_id[:8]}"
+        return AgreementResult(docket, f"https://esign.invalid/{docket}", f"agreements/{req.loan_id}.pdf", "0" * 64)
+
+    @activity.defn(name="record_agreement_outcome")
+    async def record_agreement_outcome(self, outcome: AgreementOutcome) -> None:
+        self._record("record_agreement_outcome", outcome)
+
+    @activity.defn(name="initiate_disbursal")
+    async def initiate_disbursal(self, req: DisbursalRequest) -> DisbursalResult:
+        self._record("initiate_disbursal", req)
+        attempt = req.idempotency_key.rsplit(":", 1)[-1]
+        return DisbursalResult(f"TR-{attempt}", "INITIATED")
+
+    @activity.defn(name="record_disbursal")
+    async def record_disbursal(self, rec: DisbursedRecord) -> None:
+        self._record("record_disbursal", rec)
+
+    @activity.defn(name="ensure_payment_link")
+    async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
+        self._record("ensure_payment_link", req)
+        return f"plink_{req.installment_no}_{req.amount}"
+
+    @activity.defn(name="record_payment")
+    async def record_payment(self, rec: PaymentRecord) -> None:
+        self._record("record_payment", rec)
+        if rec.payment.payment_id in self.unrecordable_payments:
+            raise ApplicationError("DataError: value out of range", type="UnrecordablePayment", non_retryable=True)
+
+    @activity.defn(name="mark_overdue")
+    async def mark_overdue(self, rec: OverdueRecord) -> None:
+        self._record("mark_overdue", rec)
+
+    @activity.defn(name="levy_penal")
+    async def levy_penal(self, levy: PenalLevy) -> None:
+        self._record("levy_penal", levy)
+
+    @activity.defn(name="record_delinquency")
+    async def record_delinquency(self, rec: DelinquencyRecord) -> None:
+        self._record("record_delinquency", rec)
+
+    @activity.defn(name="park_payment")
+    async def park_payment(self, parked: ParkedPayment) -> None:
+        self._record("park_payment", parked)
+
+    @activity.defn(name="record_credit_balance")
+    async def record_credit_balance(self, rec: CreditBalanceRecord) -> None:
+        self._record("record_credit_balance", rec)
+
+    # KycActivities
+    @activity.defn(name="kyc_step")
+    async def kyc_step(self, req: KycStepRequest) -> KycStepResult:
+        self._record("kyc_step", req)
+        answers = self.kyc.get(req.step)
+        if not answers:
+            return KycStepResult(req.step, "PASSED", provider="stub", facts={f"{req.step.lower()}.ok": True})
+        done = sum(1 for r in self.of("kyc_step") if r.step == req.step) - 1
+        return answers[min(done, len(answers) - 1)]
+
+    @activity.defn(name="aadhaar_initiate")
+    async def aadhaar_initiate(self, req: KycStepRequest) -> KycStepResult:
+        self._record("aadhaar_initiate", req)
+        return self.aadhaar_initiate_answer
+
+    @activity.defn(name="aadhaar_submit")
+    async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
+        self._record("aadhaar_submit", req)
+        return self.aadhaar_submit_answer
+
+    @activity.defn(name="decide_credit")
+    async def decide_credit(self, req: DecisionRequest) -> DecisionResult:
+        self._record("decide_credit", req)
+        return self.decision
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.record_status,
+            self.verify_pan,
+            self.pull_bureau,
+            self.prepare_agreement,
+            self.record_agreement_outcome,
+            self.initiate_disbursal,
+            self.record_disbursal,
+            self.ensure_payment_link,
+            self.record_payment,
+            self.mark_overdue,
+            self.levy_penal,
+            self.record_delinquency,
+            self.park_payment,
+            self.record_credit_balance,
+            self.kyc_step,
+            self.aadhaar_initiate,
+            self.aadhaar_submit,
+            self.decide_credit,
+        ]
+
+
+# --- driving one loan ------------------------------------------------------------------------------
+@dataclass
+class Refusal:
+    type: str | None
+    message: str
+
+
+@dataclass
+class LoanRun:
+    env: Any  # temporalio.testing.WorkflowEnvironment (time-skipping)
+    stubs: StubActivities
+    inp: LoanWorkflowInput
+    handle: WorkflowHandle  # as started: its result() lets virtual time run
+
+    @property
+    def loan_id(self) -> str:
+        return self.inp.loan_id
+
+    @property
+    def key(self) -> str:
+        return f"loan-{self.inp.loan_id}"
+
+    async def snapshot(self) -> dict:
+        return await self.handle.query("snapshot")
+
+    async def kyc_status(self) -> dict:
+        return await self.handle.query("kyc_status")
+
+    async def until_status(self, status: str) -> None:
+        """Wait until the workflow itself (not only the database stub) holds ``status``, so an update sent next
+        is validated against it."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        last = None
+        while time.monotonic() < deadline:
+            with contextlib.suppress(RPCError):  # a query during continue-as-new can miss the new run
+                last = (await self.snapshot())["status"]
+                if last == status:
+                    return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"status stayed {last}, expected {status}; calls: {self.stubs.names()}")
+
+    async def until_kyc_waiting(self, step: str) -> dict:
+        """Wait until the KYC phase waits for the customer's input on ``step``; the kyc_status query's answer."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        status: dict = {}
+        while time.monotonic() < deadline:
+            status = await self.kyc_status()
+            if status["waitingFor"] == step:
+                return status
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"KYC never waited for {step}: {status}; calls: {self.stubs.names()}")
+
+    async def update(self, name: str, arg: Any) -> Any:
+        return await self.handle.execute_update(name, arg)
+
+    async def refused(self, name: str, arg: Any) -> Refusal:
+        """Send an update that must be refused by its validator; the refusal's type and message."""
+        try:
+            answer = await self.handle.execute_update(name, arg)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            assert isinstance(cause, ApplicationError), cause
+            return Refusal(cause.type, cause.message)
+        raise AssertionError(f"update {name} was accepted ({answer!r})")
+
+    async def signal(self, name: str, arg: Any) -> None:
+        await self.handle.signal(name, arg)
+
+    async def sign(self, status: str = "SIGNED") -> str:
+        prepared = await self.stubs.wait_calls("prepare_agreement", 1)
+        docket = f"DKT-{prepared[0].loan_id[:8]}"
+        await self.signal("esign_completed", EsignEvent(docket, status, event_id=f"evt-esign-{status.lower()}"))
+        return docket
+
+    async def settle(self, transfer_id: str, status: str = "SUCCESS", utr: str | None = None) -> None:
+        await self.signal("disbursal_settled", DisbursalEvent(transfer_id, status, utr, f"evt-{transfer_id}"))
+
+    async def pay(self, payment_id: str, amount: int) -> None:
+        await self.signal("payment_received", PaymentEvent(payment_id, amount, link_id=None))
+
+    async def result(self) -> LoanWorkflowResult:
+        return await self.handle.result()
+
+    async def accepted_updates(self) -> list[str]:
+        """Names of the updates the workflow's history accepted (all runs of the loan, in order)."""
+        names: list[str] = []
+        run_id = None
+        histories = []
+        while True:  # from the latest run back through continue-as-new
+            history = await self.env.client.get_workflow_handle(self.handle.id, run_id=run_id).fetch_history()
+            histories.append(history)
+            started = history.events[0].workflow_execution_started_event_attributes
+            run_id = started.continued_execution_run_id
+            if not run_id:
+                break
+        for history in reversed(histories):
+            for event in history.events:
+                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                    names.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
+        return names
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Move virtual time to ``moment`` (timers due meanwhile fire)."""
+        now = await self.env.get_current_time()
+        if moment > now:
+            await self.env.sleep(moment - now)
+
+
+@contextlib.asynccontextmanager
+async def running_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput | None = None) -> AsyncIterator[LoanRun]:
+    """A worker of its own (own task queue) with the real LoanWorkflow and ``stubs``, and the loan's workflow
+    started as the API starts it. A workflow still running at the end is terminated, so its timers never
+    hold the shared test server's clock."""
+    inp = inp or loan_input()
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    from workflows.loan import BRAND_ID as BRAND_KEY
+    from workflows.loan import LOAN_AMOUNT, LOAN_STATUS
+
+    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+        handle = await env.client.start_workflow(
+            LoanWorkflow.run,
+            inp,
+            id=f"loan-{inp.loan_id}",
+            task_queue=queue,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(LOAN_STATUS, "APPLIED"),
+                    SearchAttributePair(BRAND_KEY, inp.brand_id),
+                    SearchAttributePair(LOAN_AMOUNT, inp.terms.amount),
+                ]
+            ),
+        )
+        run = LoanRun(env, stubs, inp, handle)
+        try:
+            yield run
+        finally:
+            with contextlib.suppress(RPCError):  # already ended: nothing to do
+                await env.client.get_workflow_handle(handle.id).terminate("test over")
+
+
+async def pay_every_installment(run: LoanRun, first_payment: int = 1) -> list[PaymentLinkRequest]:
+    """Pay each installment's link for exactly what it asks, in order, before its due date; the links paid."""
+    stubs = run.stubs
+    disbursed = (await stubs.wait_calls("record_disbursal", 1))[0]
+    paid: list[PaymentLinkRequest] = []
+    for n, inst in enumerate(disbursed.installments, start=first_payment):
+        link = await stubs.wait_for(
+            lambda inst=inst: next(
+                (r for r in reversed(stubs.of("ensure_payment_link")) if r.installment_no == inst.number), None
+            ),
+            f"the payment link of installment {inst.number}",
+        )
+        before = len(stubs.of("record_payment"))
+        await run.pay(f"pay_{n}", link.amount)
+        await stubs.wait_calls("record_payment", before + 1)
+        paid.append(link)
+    return paid

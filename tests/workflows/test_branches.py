@@ -1,0 +1,609 @@
+"""Every branch of LoanWorkflow against stub activities (tests/workflows/stubs.py), in virtual time.
+
+No database, provider sandbox, browser or API: the real workflow runs on the Java time-skipping test server
+with stubs registered under the production activity names, and each test asserts the exact status moves and
+activity calls the branch makes, so a change in the workflow's behaviour fails here. Virtual time only moves
+while a test awaits the workflow's result or sleeps the test server's clock, so every timer fires when the
+test says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
+
+import pytest_asyncio
+from temporalio import activity
+
+from domain.money import MAX_ENTERED_PAISE
+from tests.workflows.stubs import (
+    BRAND_ID,
+    CREDIT_EXECUTIVE,
+    LOAN_EXECUTIVE,
+    SANCTION_HEAD,
+    SANCTION_MANAGER,
+    SUPER_ADMIN,
+    LoanRun,
+    Staff,
+    StubActivities,
+    loan_input,
+    pay_every_installment,
+    policy,
+    production_activity_names,
+    running_loan,
+    terms,
+)
+from workflows.contracts import (
+    AadhaarInitiate,
+    AadhaarOtp,
+    DecisionResult,
+    DelinquencyRecord,
+    KycInput,
+    KycStepResult,
+    LoanWorkflowResult,
+    OverdueRecord,
+    ParkedPayment,
+    PaymentEvent,
+    StatusChange,
+)
+
+IST = timezone(timedelta(hours=5, minutes=30))
+MANUAL_REVIEW = DecisionResult("MANUAL_REVIEW", ["score 700 needs review"], "70.00")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def env():  # noqa: ANN201
+    from temporalio.testing import WorkflowEnvironment
+
+    from los.settings import Settings
+    from los.temporal import data_converter, register_search_attributes
+
+    # The project's converter (pydantic payloads, encrypted), as the API and the worker use.
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+def change(run: LoanRun, seq: int, frm: str, to: str, reason: str, actor: str = "system", **kw: object) -> StatusChange:
+    """The StatusChange the workflow records for a move (staff review moves also carry the brand)."""
+    base = StatusChange(run.loan_id, seq, frm, to, reason, actor)
+    return replace(base, **kw) if kw else base
+
+
+def review_change(
+    run: LoanRun, seq: int, frm: str, to: str, reason: str, actor: str = "system", **kw: object
+) -> StatusChange:
+    return change(run, seq, frm, to, reason, actor, brand_id=BRAND_ID, **kw)
+
+
+async def refused(run: LoanRun, name: str, arg: object, kind: str, message: str | None = None) -> None:
+    """The update is refused by its validator with ``kind`` and nothing reaches an activity."""
+    before = list(run.stubs.calls)
+    refusal = await run.refused(name, arg)
+    assert refusal.type == kind, refusal
+    if message is not None:
+        assert refusal.message == message, refusal
+    assert run.stubs.calls == before
+
+
+async def to_agreement_signed(run: LoanRun) -> str:
+    await run.until_status("AGREEMENT_PENDING")
+    docket = await run.sign()
+    await run.until_status("AGREEMENT_SIGNED")
+    return docket
+
+
+def test_stubs_stand_in_for_every_production_activity() -> None:
+    names = {activity._Definition.must_from_callable(fn).name for fn in StubActivities().all()}
+    assert names == production_activity_names()
+
+
+# --- decided before sanction ---------------------------------------------------------------------
+async def test_rejected_by_the_credit_decision(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(decision=DecisionResult("REJECT", ["bureau score 590 below 650", "FOIR 72%"]))
+    async with running_loan(env, stubs) as run:
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert stubs.names() == ["kyc_step", "decide_credit", "record_status"]
+    (pan,) = stubs.of("kyc_step")
+    assert (pan.step, pan.idempotency_key, pan.ref_id) == ("PAN", f"{run.key}:kyc:pan:1", None)
+    (decision,) = stubs.of("decide_credit")
+    assert decision.idempotency_key == f"{run.key}:decision:1"
+    assert decision.facts == {"kyc.pan.ok": True}
+    assert stubs.of("record_status") == [
+        change(run, 1, "APPLIED", "REJECTED", "bureau score 590 below 650; FOIR 72%"),
+    ]
+
+
+async def test_rejected_by_a_failed_kyc_step(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(kyc={"MOBILE": [KycStepResult("MOBILE", "FAILED", "mobile not linked to the PAN")]})
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE", "CKYC"]))
+    async with running_loan(env, stubs, inp) as run:
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    # PAN alone; MOBILE and CKYC (automated) start together; MOBILE's failure ends the loan, no decision.
+    steps = [r.step for r in stubs.of("kyc_step")]
+    assert steps[0] == "PAN" and sorted(steps[1:]) == ["CKYC", "MOBILE"]
+    assert "decide_credit" not in stubs.names()
+    assert stubs.of("record_status") == [
+        change(run, 1, "APPLIED", "REJECTED", "KYC_MOBILE: mobile not linked to the PAN"),
+    ]
+
+
+async def test_kyc_waits_for_the_customer_then_times_out(env) -> None:  # noqa: ANN001
+    waiting = KycStepResult("BANK_STATEMENT", "WAITING", "upload the last 3 months' statement")
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [waiting]})
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "EMPLOYMENT", "BANK_STATEMENT"], kyc_timeout_seconds=3600))
+    async with running_loan(env, stubs, inp) as run:
+        await stubs.wait_for(lambda: len(stubs.of("kyc_step")) == 3, "the first attempt of each step")
+        status = await run.until_kyc_waiting("BANK_STATEMENT")
+        assert status["results"] == {"PAN": "PASSED", "EMPLOYMENT": "PASSED"}
+        assert status["notes"] == {"BANK_STATEMENT": "upload the last 3 months' statement"}
+        # The customer uploads a statement: the step runs again with it, and still waits.
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-7"))
+        await stubs.wait_calls("kyc_step", 4)
+        await run.until_kyc_waiting("BANK_STATEMENT")
+        started = await env.get_current_time()
+        result = await run.result()  # virtual time runs to the KYC timeout
+        assert await env.get_current_time() - started >= timedelta(seconds=3600)
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    calls = [(r.step, r.idempotency_key, r.ref_id) for r in stubs.of("kyc_step")]
+    assert calls[0] == ("PAN", f"{run.key}:kyc:pan:1", None)
+    assert sorted(calls[1:3]) == [
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1", None),
+        ("EMPLOYMENT", f"{run.key}:kyc:employment:1", None),
+    ]
+    assert calls[3] == ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:2", "doc-7")
+    assert "decide_credit" not in stubs.names()
+    assert stubs.of("record_status") == [
+        change(run, 1, "APPLIED", "REJECTED", "KYC_BANK_STATEMENT: customer did not complete it in time"),
+    ]
+
+
+async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(decision=DecisionResult("REJECT", ["income below policy"]))
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR"]))
+    async with running_loan(env, stubs, inp) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        await refused(
+            run, "aadhaar_submit", AadhaarOtp("123456"), "Conflict", "no Aadhaar OTP is awaited; initiate it first"
+        )
+        await refused(run, "aadhaar_initiate", AadhaarInitiate("1234"), "ValidationError", "Aadhaar must be 12 digits")
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
+        await refused(run, "aadhaar_submit", AadhaarOtp("12345"), "ValidationError", "OTP must be 6 digits")
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert stubs.names() == ["kyc_step", "aadhaar_initiate", "aadhaar_submit", "decide_credit", "record_status"]
+    (initiate,) = stubs.of("aadhaar_initiate")
+    assert (initiate.step, initiate.aadhaar_sealed, initiate.aadhaar_number) == ("AADHAAR", "sealed-aadhaar", None)
+    assert initiate.idempotency_key.startswith(f"{run.key}:aadhaar:initiate:")
+    (submit,) = stubs.of("aadhaar_submit")
+    assert (submit.reference, submit.otp, submit.aadhaar_sealed) == ("AADHAAR-REF-1", "123456", None)
+    assert stubs.of("decide_credit")[0].facts == {"kyc.pan.ok": True, "kyc.aadhaar.name_match": "100.00"}
+    assert stubs.of("record_status") == [change(run, 1, "APPLIED", "REJECTED", "income below policy")]
+    assert await run.accepted_updates() == ["aadhaar_initiate", "aadhaar_submit"]
+
+
+# --- auto-sanction to closure ----------------------------------------------------------------------
+async def test_auto_sanction_to_completed(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    loan_terms = terms(
+        amount=60_000_00,
+        tenure=3,
+        period_seconds=3600,
+        upfront_fees=1_200_00,
+        upfront_fees_gst=216_00,
+        third_party={"INSURANCE_PREMIUM_PAYABLE": 300_00},
+        net_disbursed=58_284_00,
+    )
+    async with running_loan(env, stubs, loan_input(loan_terms)) as run:
+        docket = await to_agreement_signed(run)
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-1", "SUCCESS", "UTR0001")
+        links = await pay_every_installment(run)
+        result = await run.result()
+
+    collected = sum(link.amount for link in links)
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", installments_paid=3, total_collected=collected)
+    le = LOAN_EXECUTIVE.actor
+    assert stubs.of("record_status") == [
+        change(run, 1, "APPLIED", "SANCTIONED", "auto-sanctioned: score 780"),
+        change(run, 2, "SANCTIONED", "AGREEMENT_PENDING", f"eSign docket {docket}"),
+        change(run, 3, "AGREEMENT_PENDING", "AGREEMENT_SIGNED", f"signed, docket {docket}"),
+        change(run, 4, "AGREEMENT_SIGNED", "DISBURSAL_PENDING", "transfer TR-1 initiated", le),
+        change(run, 5, "DISBURSAL_PENDING", "DISBURSED", "UTR UTR0001"),
+        change(run, 6, "DISBURSED", "COMPLETED", "all installments paid"),
+    ]
+    assert stubs.names() == [
+        "kyc_step", "decide_credit", "record_status",
+        "prepare_agreement", "record_status",
+        "record_agreement_outcome", "record_status",
+        "initiate_disbursal", "record_status",
+        "record_disbursal", "record_status",
+        # servicing (a new run after continue-as-new): a link per installment, each paid before it falls due
+        "ensure_payment_link", "record_payment",
+        "ensure_payment_link", "record_payment",
+        "ensure_payment_link", "record_payment",
+        "record_status",
+    ]  # fmt: skip
+    (agreement,) = stubs.of("prepare_agreement")
+    assert (agreement.idempotency_key, agreement.provider, agreement.expires_in_seconds, agreement.terms) == (
+        f"{run.key}:agreement:1", "signzy", 600, loan_terms,
+    )  # fmt: skip
+    assert [(o.docket_id, o.status) for o in stubs.of("record_agreement_outcome")] == [(docket, "SIGNED")]
+    (transfer,) = stubs.of("initiate_disbursal")
+    assert (transfer.idempotency_key, transfer.provider, transfer.amount, transfer.approved_by) == (
+        f"{run.key}:disbursal:1", "idfc", 58_284_00, le,
+    )  # fmt: skip
+    (disbursed,) = stubs.of("record_disbursal")
+    assert (disbursed.utr, disbursed.transfer_id, disbursed.amount, disbursed.ledger_key) == (
+        "UTR0001", "TR-1", 60_000_00, f"{run.key}:ledger:disbursal",
+    )  # fmt: skip
+    assert (disbursed.upfront_fees, disbursed.upfront_fees_gst, disbursed.third_party) == (
+        1_200_00, 216_00, {"INSURANCE_PREMIUM_PAYABLE": 300_00},
+    )  # fmt: skip
+    schedule = disbursed.installments
+    assert [i.number for i in schedule] == [1, 2, 3]
+    assert sum(i.principal for i in schedule) == 60_000_00 and all(i.interest > 0 for i in schedule)
+    assert [i.due_at - disbursed.disbursed_at for i in schedule] == [timedelta(hours=h) for h in (1, 2, 3)]
+    # Each link asks for exactly the installment; each payment clears it, interest and principal, no excess.
+    assert [(link.installment_no, link.amount, link.provider) for link in links] == [
+        (i.number, i.principal + i.interest, "razorpay") for i in schedule
+    ]
+    payments = stubs.of("record_payment")
+    assert [p.payment.payment_id for p in payments] == ["pay_1", "pay_2", "pay_3"]
+    assert [[(part.number, part.interest, part.principal) for part in p.parts] for p in payments] == [
+        [(i.number, i.interest, i.principal)] for i in schedule
+    ]
+    assert [(p.excess, p.advance_principal, p.rescheduled_from) for p in payments] == [(0, 0, None)] * 3
+    assert [p.outstanding_principal for p in payments] == [
+        60_000_00 - schedule[0].principal, schedule[2].principal, 0,
+    ]  # fmt: skip
+    assert [p.next_due_at for p in payments] == [schedule[1].due_at, schedule[2].due_at, None]
+    assert await run.accepted_updates() == ["approve_disbursal"]
+
+
+# --- the sanction hierarchy --------------------------------------------------------------------------
+async def test_review_forward_approve_sanction_and_refusals(env) -> None:  # noqa: ANN001
+    """Credit executive forwards, a super admin approves at the sanction manager's stage, the sanction head
+    sanctions. Refusals on the way (wrong role, wrong stage, wrong brand, maker-checker, missing reason) change
+    nothing: no activity, no accepted update."""
+    stubs = StubActivities(decision=MANUAL_REVIEW)
+    inp = loan_input(terms(tenure=1))
+    async with running_loan(env, stubs, inp) as run:
+        await run.until_status("UNDER_REVIEW")
+        await refused(
+            run, "forward", LOAN_EXECUTIVE.act(), "PermissionDenied", "role LOAN_EXECUTIVE may not forward a loan"
+        )
+        await refused(
+            run,
+            "sanction",
+            SANCTION_HEAD.act(),
+            "Conflict",
+            "a loan at the CREDIT_EXECUTIVE stage cannot be sanctioned",
+        )
+        await refused(run, "forward", CREDIT_EXECUTIVE.act(brand_id="other-brand"), "NotFound", "loan not found")
+        await refused(run, "approve_disbursal", LOAN_EXECUTIVE.act(), "Conflict", "loan is UNDER_REVIEW")
+        await refused(
+            run, "forward", CREDIT_EXECUTIVE.act(score_override="72.50"), "ValidationError",
+            "overriding the evaluation score needs a reason",
+        )  # fmt: skip
+        forward = CREDIT_EXECUTIVE.act(score_override="72.50", reason="payslips verified")
+        assert await run.update("forward", forward) == "UNDER_REVIEW"
+
+        await refused(
+            run,
+            "forward",
+            CREDIT_EXECUTIVE.act(),
+            "Conflict",
+            "a loan at the SANCTION_MANAGER stage cannot be forwarded",
+        )
+        await refused(
+            run,
+            "reject",
+            SUPER_ADMIN.act(),
+            "ValidationError",
+            "pick a reason from the brand's status reasons (reasonCode)",
+        )
+        assert await run.update("approve", SUPER_ADMIN.act(conditions="NACH before disbursal")) == "UNDER_REVIEW"
+
+        await refused(
+            run, "sanction", SUPER_ADMIN.act(), "PermissionDenied",
+            "maker-checker: you already acted on this loan at the SANCTION_MANAGER stage; another person must act now",
+        )  # fmt: skip
+        await refused(
+            run, "sanction", SANCTION_MANAGER.act(), "PermissionDenied", "role SANCTION_MANAGER may not sanction a loan"
+        )
+        assert await run.update("sanction", SANCTION_HEAD.act(reason="within policy")) == "SANCTIONED"
+
+        await to_agreement_signed(run)
+        await refused(run, "sanction", SANCTION_HEAD.act(), "Conflict", "loan is AGREEMENT_SIGNED, not under review")
+        await refused(
+            run, "approve_disbursal", SUPER_ADMIN.act(), "PermissionDenied",
+            "maker-checker: who sanctioned a loan cannot also release its money",
+        )  # fmt: skip
+        await refused(
+            run, "approve_disbursal", SANCTION_HEAD.act(), "PermissionDenied", "role SANCTION_HEAD may not do this"
+        )
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-1", "SUCCESS", "UTR0002")
+        links = await pay_every_installment(run)
+        result = await run.result()
+
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, links[0].amount)
+    assert stubs.statuses() == [
+        "APPLIED", "UNDER_REVIEW", "UNDER_REVIEW", "UNDER_REVIEW", "SANCTIONED", "AGREEMENT_PENDING",
+        "AGREEMENT_SIGNED", "DISBURSAL_PENDING", "DISBURSED", "COMPLETED",
+    ]  # fmt: skip
+    assert stubs.of("record_status")[:4] == [
+        review_change(run, 1, "APPLIED", "UNDER_REVIEW", "manual review: score 700 needs review",
+                      review_stage="CREDIT_EXECUTIVE"),
+        review_change(
+            run, 2, "UNDER_REVIEW", "UNDER_REVIEW", "forwarded to the sanction manager: payslips verified",
+            CREDIT_EXECUTIVE.actor, action="FORWARD", actor_id="ce-1", review_stage="SANCTION_MANAGER",
+            details={"action": "FORWARD", "reason": "payslips verified", "scoreOverride": "72.50"}, reassign=True,
+        ),
+        review_change(
+            run, 3, "UNDER_REVIEW", "UNDER_REVIEW",
+            "approved by the sanction manager, to the sanction head", SUPER_ADMIN.actor, action="APPROVE",
+            actor_id="sa-1", review_stage="SANCTION_HEAD",
+            details={"action": "APPROVE", "conditions": "NACH before disbursal"}, reassign=True,
+        ),
+        review_change(
+            run, 4, "UNDER_REVIEW", "SANCTIONED", "sanctioned by the sanction head: within policy",
+            SANCTION_HEAD.actor, action="SANCTION", actor_id="sh-1",
+            details={"action": "SANCTION", "reason": "within policy"},
+        ),
+    ]  # fmt: skip
+    assert await run.accepted_updates() == ["forward", "approve", "sanction", "approve_disbursal"]
+
+
+async def test_review_with_send_back(env) -> None:  # noqa: ANN001
+    """approve → the sanction head sends back → the same credit executive forwards again → approve → sanction;
+    acting again at one's own stage is allowed. The unsigned agreement then expires."""
+    stubs = StubActivities(decision=MANUAL_REVIEW)
+    async with running_loan(env, stubs) as run:
+        await run.until_status("UNDER_REVIEW")
+        assert await run.update("forward", CREDIT_EXECUTIVE.act()) == "UNDER_REVIEW"
+        assert await run.update("approve", SANCTION_MANAGER.act()) == "UNDER_REVIEW"
+        await refused(run, "send_back", SANCTION_HEAD.act(), "ValidationError")  # a reason code is required
+        back = SANCTION_HEAD.act(reason_code="DOCS_MISSING", reason="salary slip for March")
+        assert await run.update("send_back", back) == "UNDER_REVIEW"
+        await refused(run, "approve", SANCTION_MANAGER.act(), "Conflict")  # back at the credit executive
+        assert await run.update("forward", CREDIT_EXECUTIVE.act(reason="slip added")) == "UNDER_REVIEW"
+        assert await run.update("approve", SANCTION_MANAGER.act()) == "UNDER_REVIEW"
+        assert await run.update("sanction", SANCTION_HEAD.act()) == "SANCTIONED"
+        await run.until_status("AGREEMENT_PENDING")
+        result = await run.result()  # nobody signs: the eSign expiry timer fires
+
+    assert result == LoanWorkflowResult(run.loan_id, "EXPIRED", 0, 0)
+    moves = stubs.of("record_status")
+    assert [(m.seq, m.to_status, m.action, m.review_stage, m.assign_to, m.reassign) for m in moves] == [
+        (1, "UNDER_REVIEW", None, "CREDIT_EXECUTIVE", None, False),
+        (2, "UNDER_REVIEW", "FORWARD", "SANCTION_MANAGER", None, True),
+        (3, "UNDER_REVIEW", "APPROVE", "SANCTION_HEAD", None, True),
+        (4, "UNDER_REVIEW", "SEND_BACK", "CREDIT_EXECUTIVE", "ce-1", True),  # back to who forwarded it
+        (5, "UNDER_REVIEW", "FORWARD", "SANCTION_MANAGER", None, True),
+        (6, "UNDER_REVIEW", "APPROVE", "SANCTION_HEAD", None, True),
+        (7, "SANCTIONED", "SANCTION", None, None, False),
+        (8, "AGREEMENT_PENDING", None, None, None, False),
+        (9, "EXPIRED", None, None, None, False),
+    ]
+    assert moves[3] == review_change(
+        run, 4, "UNDER_REVIEW", "UNDER_REVIEW",
+        "sent back to the credit executive: [DOCS_MISSING] salary slip for March",
+        SANCTION_HEAD.actor, action="SEND_BACK", actor_id="sh-1", review_stage="CREDIT_EXECUTIVE",
+        details={"action": "SEND_BACK", "reasonCode": "DOCS_MISSING", "reason": "salary slip for March"},
+        assign_to="ce-1", reassign=True,
+    )  # fmt: skip
+    assert (moves[8].reason, moves[8].actor) == ("agreement not signed before expiry", "system")
+    assert [o.status for o in stubs.of("record_agreement_outcome")] == ["EXPIRED"]
+    assert await run.accepted_updates() == ["forward", "approve", "send_back", "forward", "approve", "sanction"]
+
+
+async def test_rejected_at_the_sanction_manager_stage(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(decision=MANUAL_REVIEW)
+    async with running_loan(env, stubs) as run:
+        await run.until_status("UNDER_REVIEW")
+        assert await run.update("forward", CREDIT_EXECUTIVE.act()) == "UNDER_REVIEW"
+        await refused(run, "reject", CREDIT_EXECUTIVE.act(reason_code="LOW_INCOME"), "PermissionDenied")
+        reject = SANCTION_MANAGER.act(reason_code="LOW_INCOME", reason="income below policy")
+        assert await run.update("reject", reject) == "REJECTED"
+        result = await run.result()
+
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert stubs.statuses() == ["APPLIED", "UNDER_REVIEW", "UNDER_REVIEW", "REJECTED"]
+    assert stubs.of("record_status")[-1] == review_change(
+        run, 3, "UNDER_REVIEW", "REJECTED", "rejected: [LOW_INCOME] income below policy", SANCTION_MANAGER.actor,
+        action="REJECT", actor_id="sm-1",
+        details={"action": "REJECT", "reasonCode": "LOW_INCOME", "reason": "income below policy"},
+    )  # fmt: skip
+    assert "prepare_agreement" not in stubs.names()
+    assert await run.accepted_updates() == ["forward", "reject"]
+
+
+async def test_a_stale_update_is_refused(env) -> None:  # noqa: ANN001
+    """An update that reaches the workflow after its caller stopped waiting (StaffAction.expires_at past) is
+    refused, whoever sends it; the same action sent again in time is applied."""
+    stubs = StubActivities(decision=MANUAL_REVIEW)
+    async with running_loan(env, stubs) as run:
+        await run.until_status("UNDER_REVIEW")
+        now = await env.get_current_time()
+        await refused(
+            run, "forward", CREDIT_EXECUTIVE.act(expires_at=now - timedelta(seconds=1)), "Expired",
+            "this request reached the loan after its caller stopped waiting; send it again",
+        )  # fmt: skip
+        assert len(stubs.of("record_status")) == 1
+        fresh = CREDIT_EXECUTIVE.act(expires_at=now + timedelta(hours=1))
+        assert await run.update("forward", fresh) == "UNDER_REVIEW"
+        assert stubs.statuses() == ["APPLIED", "UNDER_REVIEW", "UNDER_REVIEW"]
+        assert await run.accepted_updates() == ["forward"]
+
+
+# --- eSign -------------------------------------------------------------------------------------------
+async def test_esign_expiry(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    async with running_loan(env, stubs) as run:
+        await run.until_status("AGREEMENT_PENDING")
+        started = await env.get_current_time()
+        result = await run.result()
+        assert await env.get_current_time() - started >= timedelta(seconds=600)  # the policy's eSign expiry
+    assert result == LoanWorkflowResult(run.loan_id, "EXPIRED", 0, 0)
+    docket = stubs.of("prepare_agreement")[0]
+    assert stubs.statuses() == ["APPLIED", "SANCTIONED", "AGREEMENT_PENDING", "EXPIRED"]
+    assert stubs.of("record_status")[-1] == change(
+        run, 3, "AGREEMENT_PENDING", "EXPIRED", "agreement not signed before expiry"
+    )
+    assert [(o.docket_id, o.status) for o in stubs.of("record_agreement_outcome")] == [
+        (f"DKT-{docket.loan_id[:8]}", "EXPIRED")
+    ]
+
+
+async def test_esign_declined(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    async with running_loan(env, stubs) as run:
+        docket = await run.sign("DECLINED")  # may arrive before the workflow waits for it: it is kept
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "EXPIRED", 0, 0)
+    assert stubs.statuses() == ["APPLIED", "SANCTIONED", "AGREEMENT_PENDING", "EXPIRED"]
+    assert stubs.of("record_status")[-1] == change(run, 3, "AGREEMENT_PENDING", "EXPIRED", "eSign declined")
+    assert [(o.docket_id, o.status) for o in stubs.of("record_agreement_outcome")] == [(docket, "DECLINED")]
+
+
+# --- disbursal ---------------------------------------------------------------------------------------
+async def test_failed_transfer_waits_for_a_new_approval(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    second = Staff("le-2", "LOAN_EXECUTIVE")
+    async with running_loan(env, stubs, loan_input(terms(tenure=1))) as run:
+        await to_agreement_signed(run)
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await refused(run, "approve_disbursal", second.act(), "Conflict", "loan is DISBURSAL_PENDING")
+        await run.settle("TR-1", "FAILED")
+        await run.until_status("AGREEMENT_SIGNED")
+        await run.settle("TR-1", "SUCCESS", "UTR-LATE")  # a second word on the failed transfer changes nothing
+        assert await run.update("approve_disbursal", second.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-2", "SUCCESS", "UTR0003")
+        links = await pay_every_installment(run)
+        result = await run.result()
+
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, links[0].amount)
+    assert stubs.of("record_status")[2:7] == [
+        change(run, 3, "AGREEMENT_PENDING", "AGREEMENT_SIGNED", stubs.of("record_status")[2].reason),
+        change(run, 4, "AGREEMENT_SIGNED", "DISBURSAL_PENDING", "transfer TR-1 initiated", LOAN_EXECUTIVE.actor),
+        change(
+            run, 5, "DISBURSAL_PENDING", "AGREEMENT_SIGNED", "transfer TR-1 failed; awaiting a new disbursal approval"
+        ),
+        change(run, 6, "AGREEMENT_SIGNED", "DISBURSAL_PENDING", "transfer TR-2 initiated", second.actor),
+        change(run, 7, "DISBURSAL_PENDING", "DISBURSED", "UTR UTR0003"),
+    ]
+    assert stubs.statuses() == [
+        "APPLIED", "SANCTIONED", "AGREEMENT_PENDING", "AGREEMENT_SIGNED", "DISBURSAL_PENDING", "AGREEMENT_SIGNED",
+        "DISBURSAL_PENDING", "DISBURSED", "COMPLETED",
+    ]  # fmt: skip
+    assert [(t.idempotency_key, t.approved_by) for t in stubs.of("initiate_disbursal")] == [
+        (f"{run.key}:disbursal:1", LOAN_EXECUTIVE.actor),
+        (f"{run.key}:disbursal:2", second.actor),
+    ]
+    (disbursed,) = stubs.of("record_disbursal")
+    assert (disbursed.transfer_id, disbursed.utr) == ("TR-2", "UTR0003")
+    assert await run.accepted_updates() == ["approve_disbursal", "approve_disbursal"]
+
+
+# --- servicing ---------------------------------------------------------------------------------------
+async def _disbursed(run: LoanRun) -> None:
+    await to_agreement_signed(run)
+    await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
+    await run.settle("TR-1", "SUCCESS", "UTR0004")
+    await run.stubs.wait_calls("ensure_payment_link", 1)
+
+
+async def test_unpaid_installment_goes_overdue_then_back_to_disbursed(env) -> None:  # noqa: ANN001
+    """A real monthly schedule: the first installment's timer fires at the day-end of its due date (00:00 IST
+    the day after) → OVERDUE, DPD 1, SMA-0; paid the next morning → DISBURSED; the second paid on time."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None))) as run:
+        await _disbursed(run)
+        first, second = stubs.of("record_disbursal")[0].installments
+        for inst in (first, second):  # each timer: the day-end of its due date, 00:00 IST the day after
+            assert inst.due_at == datetime.combine(inst.due_date + timedelta(days=1), time(0), IST)
+        await run.sleep_until(first.due_at + timedelta(minutes=1))
+        await stubs.wait_calls("ensure_payment_link", 2)
+        await run.until_status("OVERDUE")
+        link = stubs.of("ensure_payment_link")[-1]
+        assert (link.installment_no, link.amount) == (1, first.principal + first.interest)
+        await run.pay("pay_1", link.amount)
+        await stubs.wait_calls("ensure_payment_link", 3)
+        await run.until_status("DISBURSED")
+        await run.pay("pay_2", stubs.of("ensure_payment_link")[-1].amount)
+        result = await run.result()
+
+    assert result.status == "COMPLETED" and result.installments_paid == 2
+    assert stubs.names()[stubs.names().index("record_disbursal") + 2 :] == [
+        "ensure_payment_link",  # installment 1, before its due date
+        "mark_overdue", "record_status", "record_delinquency", "ensure_payment_link",  # its due date is over
+        "record_payment", "record_status", "record_delinquency", "ensure_payment_link",  # paid late
+        "record_payment", "record_status",  # installment 2, on time
+    ]  # fmt: skip
+    assert stubs.of("mark_overdue") == [OverdueRecord(run.loan_id, 1, 1)]
+    assert stubs.statuses()[-4:] == ["DISBURSED", "OVERDUE", "DISBURSED", "COMPLETED"]
+    overdue, cleared, completed = stubs.of("record_status")[-3:]
+    assert (overdue.reason, cleared.reason, completed.reason) == (
+        "installment 1 unpaid after due date", "arrears cleared", "all installments paid",
+    )  # fmt: skip
+    day_after = first.due_date + timedelta(days=1)
+    assert stubs.of("record_delinquency") == [
+        DelinquencyRecord(run.loan_id, 1, "SMA-0", as_of=first.due_date, class_changed=True),  # its day-end
+        DelinquencyRecord(run.loan_id, 0, "STANDARD", as_of=day_after, class_changed=True),  # paid that day
+    ]
+    assert [p.parts[0].number for p in stubs.of("record_payment")] == [1, 2]
+    assert stubs.of("levy_penal") == []  # the policy has no penal charge
+
+
+async def test_malformed_and_unrecordable_payments_are_parked(env) -> None:  # noqa: ANN001
+    """Zero, negative and impossibly large payments are parked for ops, as is one the database refuses for good;
+    the payments behind them are applied, and a parked payment sent again is not parked twice."""
+    stubs = StubActivities(unrecordable_payments={"pay_refused"})
+    async with running_loan(env, stubs, loan_input(terms(tenure=2))) as run:
+        await _disbursed(run)
+        first_link = stubs.of("ensure_payment_link")[0]
+        huge = MAX_ENTERED_PAISE + 1
+        for payment_id, amount in (("bad_zero", 0), ("bad_negative", -500), ("bad_huge", huge)):
+            await run.pay(payment_id, amount)
+        await run.pay("pay_1", first_link.amount)
+        await stubs.wait_calls("ensure_payment_link", 2)
+        await run.pay("bad_zero", 0)  # the gateway re-sends it
+        second_link = stubs.of("ensure_payment_link")[-1]
+        await run.pay("pay_refused", second_link.amount)
+        await stubs.wait_calls("ensure_payment_link", 3)
+        await run.pay("pay_2", stubs.of("ensure_payment_link")[-1].amount)
+        result = await run.result()
+
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 2, first_link.amount + second_link.amount)
+
+    def event(payment_id: str, amount: int) -> PaymentEvent:
+        return PaymentEvent(payment_id, amount)
+
+    assert stubs.of("park_payment") == [
+        ParkedPayment(run.loan_id, event("bad_zero", 0), "amount 0 paise is not positive"),
+        ParkedPayment(run.loan_id, event("bad_negative", -500), "amount -500 paise is not positive"),
+        ParkedPayment(run.loan_id, event("bad_huge", huge), f"amount {huge} paise is implausible for one payment"),
+        ParkedPayment(
+            run.loan_id, event("pay_refused", second_link.amount),
+            "could not be recorded: UnrecordablePayment: DataError: value out of range",
+        ),
+    ]  # fmt: skip
+    payments = stubs.of("record_payment")
+    assert [p.payment.payment_id for p in payments] == ["pay_1", "pay_refused", "pay_2"]
+    # The refused payment changed nothing: the next one is allocated exactly as it was.
+    assert payments[2].parts == payments[1].parts and payments[2].outstanding_principal == 0
+    assert [(link.installment_no, link.amount) for link in stubs.of("ensure_payment_link")] == [
+        (1, first_link.amount), (2, second_link.amount), (2, second_link.amount),
+    ]  # fmt: skip
+    assert stubs.statuses()[-2:] == ["DISBURSED", "COMPLETED"]
+    assert stubs.of("record_credit_balance") == []
