@@ -51,6 +51,14 @@ from db.session import Database
 from domain import ledger, schedule
 from domain.errors import ValidationError
 from domain.money import format_inr
+from domain.outcomes import (
+    AgreementStatus,
+    DisbursalStatus,
+    InstallmentStatus,
+    PaymentLinkStatus,
+    PaymentStatus,
+    ProviderCallStatus,
+)
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import (
     AgreementOutcome,
@@ -265,7 +273,8 @@ class LoanActivities(ReceiptActivities, DbActivities):
             result = await kyc.verify_pan(customer.pan or "")
         except BusinessRefusal as exc:
             raise _refusal(exc) from exc
-        await self._record_call(req, "KYC_PAN", "VERIFIED" if result.valid else "FAILED", result.raw)
+        outcome = ProviderCallStatus.VERIFIED if result.valid else ProviderCallStatus.FAILED
+        await self._record_call(req, "KYC_PAN", outcome, result.raw)
         if result.valid and result.name:
 
             def save_name(session: Session) -> None:
@@ -365,7 +374,7 @@ class LoanActivities(ReceiptActivities, DbActivities):
                     docket_id=docket.docket_id,
                     signing_url=docket.signing_url,
                     esign_provider=esign.config.vendor,
-                    status="SENT",
+                    status=AgreementStatus.SENT,
                     expires_at=req.now + timedelta(seconds=req.expires_in_seconds),
                 )
                 .on_conflict_do_update(
@@ -375,7 +384,7 @@ class LoanActivities(ReceiptActivities, DbActivities):
                         "signing_url": docket.signing_url,
                         "storage_key": key,
                         "sha256": digest,
-                        "status": "SENT",
+                        "status": AgreementStatus.SENT,
                     },
                 )
             )
@@ -391,11 +400,13 @@ class LoanActivities(ReceiptActivities, DbActivities):
 
     @activity.defn
     async def record_agreement_outcome(self, outcome: AgreementOutcome) -> None:
+        signed = outcome.status == AgreementStatus.SIGNED
+
         def write(session: Session) -> None:
             session.execute(
                 update(LoanAgreement)
-                .where(LoanAgreement.loan_id == outcome.loan_id, LoanAgreement.status == "SENT")
-                .values(status=outcome.status, signed_at=outcome.at if outcome.status == "SIGNED" else None)
+                .where(LoanAgreement.loan_id == outcome.loan_id, LoanAgreement.status == AgreementStatus.SENT)
+                .values(status=outcome.status, signed_at=outcome.at if signed else None)
             )
 
         await self._tx(write)
@@ -429,7 +440,7 @@ class LoanActivities(ReceiptActivities, DbActivities):
 
         row = await self._tx(reserve)
         if row.transfer_id:
-            return DisbursalResult(row.transfer_id, row.status)
+            return DisbursalResult(row.transfer_id, DisbursalStatus(row.status))
         try:
             bank = providers.build("disbursal", brand.config, self.http)
             transfer = await bank.transfer(
@@ -446,11 +457,11 @@ class LoanActivities(ReceiptActivities, DbActivities):
             session.execute(
                 update(Disbursal)
                 .where(Disbursal.id == row.id)
-                .values(transfer_id=transfer.transfer_id, status="PENDING")
+                .values(transfer_id=transfer.transfer_id, status=DisbursalStatus.PENDING)
             )
 
         await self._tx(save)
-        return DisbursalResult(transfer.transfer_id, "PENDING")
+        return DisbursalResult(transfer.transfer_id, DisbursalStatus.PENDING)
 
     @activity.defn
     async def record_disbursal(self, rec: DisbursedRecord) -> None:
@@ -470,7 +481,7 @@ class LoanActivities(ReceiptActivities, DbActivities):
             session.execute(
                 update(Disbursal)
                 .where(Disbursal.transfer_id == rec.transfer_id)
-                .values(status="SETTLED", utr=rec.utr, settled_at=rec.disbursed_at)
+                .values(status=DisbursalStatus.SETTLED, utr=rec.utr, settled_at=rec.disbursed_at)
             )
             session.execute(
                 update(Loan)
@@ -501,10 +512,10 @@ class LoanActivities(ReceiptActivities, DbActivities):
             ).all()
             match = None
             for link in links:
-                if link.amount == req.amount and link.status == "ACTIVE":
+                if link.amount == req.amount and link.status == PaymentLinkStatus.ACTIVE:
                     match = link
-                elif link.status == "ACTIVE":
-                    link.status = "SUPERSEDED"
+                elif link.status == PaymentLinkStatus.ACTIVE:
+                    link.status = PaymentLinkStatus.SUPERSEDED
                     superseded.append(link.link_id)
             return match
 
@@ -567,6 +578,7 @@ class LoanActivities(ReceiptActivities, DbActivities):
                     penal_part=totals["penal"],
                     advance_part=rec.advance_principal,
                     excess_part=rec.excess,
+                    status=PaymentStatus.SUCCESS,
                 )
                 .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
                 .returning(PaymentTransaction.id)
@@ -577,7 +589,7 @@ class LoanActivities(ReceiptActivities, DbActivities):
                 session.execute(
                     update(PaymentLink)
                     .where(PaymentLink.link_id == pay.link_id, PaymentLink.loan_id == rec.loan_id)
-                    .values(status="PAID")
+                    .values(status=PaymentLinkStatus.PAID)
                 )
             key = f"payment:{pay.gateway}:{pay.payment_id}"
             if totals["fees"]:  # installment fees are recognised when collected
@@ -612,11 +624,11 @@ class LoanActivities(ReceiptActivities, DbActivities):
                     and inst.fees_paid >= inst.fees
                     and inst.penal_paid >= inst.penal
                 ):
-                    inst.status, inst.paid_at = "PAID", now
+                    inst.status, inst.paid_at = InstallmentStatus.PAID, now
                     session.execute(
                         update(PaymentLink)
                         .where(PaymentLink.loan_id == rec.loan_id, PaymentLink.installment_no == part.number)
-                        .values(status="PAID")
+                        .values(status=PaymentLinkStatus.PAID)
                     )
             if rec.rescheduled_from is not None:
                 # An advance to principal re-amortised the future: replace those rows.
@@ -681,9 +693,9 @@ class LoanActivities(ReceiptActivities, DbActivities):
                 .where(
                     RepaymentInstallment.loan_id == rec.loan_id,
                     RepaymentInstallment.installment_no == rec.installment_no,
-                    RepaymentInstallment.status == "PENDING",
+                    RepaymentInstallment.status == InstallmentStatus.PENDING,
                 )
-                .values(status="OVERDUE")
+                .values(status=InstallmentStatus.OVERDUE)
             )
 
         await self._tx(write)

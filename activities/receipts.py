@@ -22,6 +22,7 @@ from activities.base import DbActivities
 from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction
 from domain import ledger
 from domain.errors import ValidationError
+from domain.outcomes import PaymentStatus
 from workflows.contracts import CreditBalanceRecord, PaymentEvent
 from workflows.contracts import ParkedPayment as ParkedPaymentInput
 
@@ -41,6 +42,7 @@ def record_credit_balance(session: Session, loan_id: str, payment: PaymentEvent)
             gateway_payment_id=payment.payment_id,
             amount=payment.amount,
             excess_part=payment.amount,
+            status=PaymentStatus.SUCCESS,
         )
         .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
         .returning(PaymentTransaction.id)

@@ -1,6 +1,10 @@
 """Sending staff decisions and customer inputs to a loan's workflow as updates, and turning refusals into HTTP
 errors.
 
+Updates, signals and queries are named by method reference on ``workflows.loan.LoanWorkflow``
+(``staff_update(client, wid, LoanWorkflow.forward, action)``), never by a string: a renamed or retyped handler
+fails at import and in ``tests/unit/test_workflow_calls_contract.py``, not in production.
+
 Every update the API awaits is bounded (``Settings.workflow_call_timeout_seconds``, default 10 s). The update
 carries ``expires_at`` = now + the bound, and the workflow's validators refuse (type ``Expired``) one that reaches
 them later, so when no worker picks the update up in time the caller gets 503 — *not applied, send it again* —
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,7 +38,14 @@ from domain.errors import (
     StillProcessing,
     ValidationError,
 )
-from workflows.contracts import StaffAction
+from workflows.contracts import KycInput, StaffAction
+from workflows.loan import LoanWorkflow
+
+#: A staff decision's update on ``LoanWorkflow`` (``LoanWorkflow.forward``...): takes a ``StaffAction``, answers
+#: the loan's new status.
+StaffUpdate = Callable[[LoanWorkflow, StaffAction], Awaitable[str]]
+#: A customer input's update on ``LoanWorkflow`` (``LoanWorkflow.aadhaar_submit``...): answers a dict.
+CustomerUpdate = Callable[[LoanWorkflow, Any], Awaitable[dict]]
 
 REFUSALS: dict[str, type[LosError]] = {
     "PermissionDenied": PermissionDenied,
@@ -83,12 +95,13 @@ def with_expiry(arg: Any, bound: float) -> Any:
 
 
 async def bounded_update(
-    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, bound: float
+    client: Client, workflow_id: str, update: Callable[..., Awaitable[Any]], arg: Any, result_type: type, bound: float
 ) -> Any:
-    """Send ``update(arg)`` to ``workflow_id`` with ``expires_at`` set, wait at most ``bound`` seconds for the
-    workflow to accept it and as long again for its result. Raises ``ServiceUnavailable`` (503, not applied) when
-    it was not accepted in time or was refused as ``Expired``, ``StillProcessing`` (202) when accepted but not
-    finished, ``WorkflowUpdateFailedError`` for other refusals, ``RPCError`` from the server."""
+    """Send ``update(arg)`` (a ``LoanWorkflow`` update method) to ``workflow_id`` with ``expires_at`` set, wait
+    at most ``bound`` seconds for the workflow to accept it and as long again for its result. Raises
+    ``ServiceUnavailable`` (503, not applied) when it was not accepted in time or was refused as ``Expired``,
+    ``StillProcessing`` (202) when accepted but not finished, ``WorkflowUpdateFailedError`` for other refusals,
+    ``RPCError`` from the server."""
     handle = client.get_workflow_handle(workflow_id)
     sent = with_expiry(arg, bound) if getattr(bound, "expire", True) else arg
     try:
@@ -119,11 +132,11 @@ def _expired(cause: ApplicationError | None, bound: float, exc: Exception) -> No
 
 
 async def staff_update(
-    client: Client, workflow_id: str, update: str, action: StaffAction, *, timeout: float | None = None
+    client: Client, workflow_id: str, update: StaffUpdate, action: StaffAction, *, timeout: float | None = None
 ) -> str:
-    """A staff decision (forward, approve, sanction, approve_disbursal...) as an update; returns the loan's new
-    status. ``timeout``: the bound in seconds (default ``call_bound()``). Refusals become 403/404/409/422, a
-    bound passed 503 (not applied) or 202 (accepted, in progress)."""
+    """A staff decision (``LoanWorkflow.forward``, ``approve``, ``sanction``, ``approve_disbursal``...) as an
+    update; returns the loan's new status. ``timeout``: the bound in seconds (default ``call_bound()``). Refusals
+    become 403/404/409/422, a bound passed 503 (not applied) or 202 (accepted, in progress)."""
     bound = timeout if timeout is not None else call_bound()
     try:
         return await bounded_update(client, workflow_id, update, action, str, bound)
@@ -140,10 +153,10 @@ async def staff_update(
 
 
 async def customer_update(
-    client: Client, workflow_id: str, update: str, arg: object, *, timeout: float | None = None
+    client: Client, workflow_id: str, update: CustomerUpdate, arg: object, *, timeout: float | None = None
 ) -> dict:
-    """A customer's input to their loan's workflow (Aadhaar OTP...) as an update, bounded and with
-    ``expires_at`` set when ``arg`` has that field; refusals as HTTP errors (see ``staff_update``)."""
+    """A customer's input to their loan's workflow (``LoanWorkflow.aadhaar_submit``...) as an update, bounded
+    and with ``expires_at`` set when ``arg`` has that field; refusals as HTTP errors (see ``staff_update``)."""
     bound = timeout if timeout is not None else call_bound()
     try:
         return await bounded_update(client, workflow_id, update, arg, dict, bound)
@@ -164,10 +177,10 @@ async def customer_update(
         raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc
 
 
-async def signal_active_loan(client: Client, workflow_id: str, arg: object) -> None:
-    """New customer data for the loan's KYC phase (``kyc_input`` signal); a signal may be handled late."""
+async def signal_active_loan(client: Client, workflow_id: str, arg: KycInput) -> None:
+    """New customer data for the loan's KYC phase (``LoanWorkflow.kyc_input``); a signal may be handled late."""
     try:
-        await client.get_workflow_handle(workflow_id).signal("kyc_input", arg)
+        await client.get_workflow_handle(workflow_id).signal(LoanWorkflow.kyc_input, arg)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain import product
+from domain.outcomes import AgreementStatus, DisbursalStatus, TransferStatus
+from domain.status import LoanStatus
 
 # --- search attributes (registered on the Temporal server by `los up` and the tests) -------------
 SEARCH_ATTRIBUTES = {
@@ -71,14 +73,14 @@ class PaymentEvent:
 @dataclass
 class EsignEvent:
     docket_id: str
-    status: str  # SIGNED / EXPIRED / DECLINED
+    status: AgreementStatus  # the vendor's final word: SIGNED / DECLINED / EXPIRED (ESIGN_OUTCOMES)
     event_id: str = ""
 
 
 @dataclass
 class DisbursalEvent:
     transfer_id: str
-    status: str  # SUCCESS / FAILED
+    status: TransferStatus  # SUCCESS / FAILED
     utr: str | None = None
     event_id: str = ""
 
@@ -191,7 +193,7 @@ class LoanWorkflowInput:
     terms: LoanTerms
     policy: LoanPolicy
     # Carried across continue-as-new (phase boundary after disbursal, or when history grows).
-    status: str = "APPLIED"
+    status: LoanStatus = LoanStatus.APPLIED
     status_seq: int = 0
     servicing: ServicingState | None = None
     pending_payments: list[PaymentEvent] = field(default_factory=list)
@@ -200,7 +202,7 @@ class LoanWorkflowInput:
 @dataclass
 class LoanWorkflowResult:
     loan_id: str
-    status: str
+    status: LoanStatus
     installments_paid: int = 0
     total_collected: int = 0
 
@@ -210,8 +212,8 @@ class LoanWorkflowResult:
 class StatusChange:
     loan_id: str
     seq: int
-    from_status: str | None
-    to_status: str
+    from_status: LoanStatus | None
+    to_status: LoanStatus
     reason: str | None = None
     actor: str = "system"
     # Staff actions (sanction hierarchy): what was done, by whom, the stage the loan moves to, and extras
@@ -279,7 +281,7 @@ class DisbursalRequest:
 @dataclass
 class DisbursalResult:
     transfer_id: str
-    status: str
+    status: DisbursalStatus  # PENDING once sent to the bank (SETTLED if asked again after settling)
 
 
 @dataclass
@@ -372,7 +374,7 @@ class CreditBalanceRecord:
 class AgreementOutcome:
     loan_id: str
     docket_id: str
-    status: str  # SIGNED / EXPIRED / DECLINED
+    status: str  # domain.outcomes.AgreementStatus, one of ESIGN_OUTCOMES: SIGNED / DECLINED / EXPIRED
     at: datetime
 
 
@@ -426,7 +428,9 @@ class KycStepRequest:
 @dataclass
 class KycStepResult:
     step: str
-    status: str  # PASSED / FAILED / WAITING (needs customer input) / SKIPPED
+    # domain.outcomes.KycStepStatus: PASSED / FAILED / WAITING (needs customer input) / SKIPPED (not automated) /
+    # TIMED_OUT (made by the workflow when the customer's input did not come in time)
+    status: str
     reason: str | None = None
     provider: str | None = None
     score: str | None = None  # decimal string, e.g. a name-match score
@@ -444,7 +448,54 @@ class DecisionRequest:
 
 @dataclass
 class DecisionResult:
-    outcome: str  # REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    outcome: str  # domain.outcomes.CreditOutcome: REJECT / MANUAL_REVIEW / AUTO_SANCTION
     reasons: list[str] = field(default_factory=list)
     score: str | None = None
     assigned_to: str | None = None
+
+
+# --- the credit decision in three activities (patch kyc-activity-per-step-v1) ---------------------------
+@dataclass
+class BureauPullRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+
+
+@dataclass
+class BureauPullResult:
+    """The loan's bureau report as stored (the report itself stays in the database for the rules)."""
+
+    score: int
+    provider: str
+    reused: bool = False  # a report on the same customer younger than 24 hours was reused
+    active_loans: int | None = None
+    enquiries_30d: int | None = None
+
+
+@dataclass
+class CreditRulesRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+    facts: dict[str, Any] = field(default_factory=dict)  # the KYC phase's facts (kyc.<name>)
+
+
+@dataclass
+class CreditRulesResult:
+    outcome: str  # domain.outcomes.CreditOutcome: REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    reasons: list[str] = field(default_factory=list)
+    score: str | None = None  # the evaluation score (decimal string); None when the BRE rejected
+    stage: str = "EVALUATION"  # the stage that decided: BRE or EVALUATION
+
+
+@dataclass
+class AllocationRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+
+
+@dataclass
+class AllocationResult:
+    assigned_to: str | None = None  # the staff member, or None: left in the unallocated queue

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from domain.errors import ValidationError
@@ -38,6 +39,16 @@ ID_MAX = 80
 UTR_MAX = 40  # disbursals.utr, loans.disbursal_utr
 
 
+class LoanSignal(StrEnum):
+    """The loan workflow's signals a webhook can send, by their names on the workflow
+    (``workflows.loan.LoanWorkflow``); ``api.webhooks.intake.SIGNALS`` maps each to the method it sends."""
+
+    PAYMENT_RECEIVED = "payment_received"  # PaymentEvent
+    ESIGN_COMPLETED = "esign_completed"  # EsignEvent
+    DISBURSAL_SETTLED = "disbursal_settled"  # DisbursalEvent
+    KYC_INPUT = "kyc_input"  # KycInput (an Account Aggregator consent changed)
+
+
 @dataclass(frozen=True)
 class InboundEvent:
     """A verified, parsed webhook.
@@ -50,7 +61,7 @@ class InboundEvent:
     event_id: str
     event_type: str
     loan_ref: str | None
-    signal: str | None
+    signal: LoanSignal | None
     arg: Any
     is_payment: bool = False
 

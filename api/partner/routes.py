@@ -26,7 +26,7 @@ from api.products import preview_for
 from api.security import Principal
 from api.types import IsoDate, Paise, Score, Uuid
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
-from api.workflow_calls import staff_update
+from api.workflow_calls import StaffUpdate, staff_update
 from db.models import (
     Brand,
     BrandStatusReason,
@@ -46,6 +46,7 @@ from domain.access import ReviewStage, Role
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import StaffAction
+from workflows.loan import LoanWorkflow
 
 router = APIRouter(prefix="/api/v1/partner", tags=["partner (staff)"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
@@ -457,7 +458,7 @@ async def _act(
     staff: Principal,
     brand_id: str,
     loan_id: str,
-    update: str,
+    update: StaffUpdate,
     **extra: str | None,
 ) -> dict:
     loan = _loan(session, brand_id, loan_id)
@@ -493,7 +494,15 @@ async def forward(
         raise ValidationError("overriding the evaluation score needs a reason", field="reason")
     override = str(body.score_override) if body.score_override is not None else None
     return await _act(
-        session, client, bound, staff, brand_id, loan_id, "forward", reason=body.reason, score_override=override
+        session,
+        client,
+        bound,
+        staff,
+        brand_id,
+        loan_id,
+        LoanWorkflow.forward,
+        reason=body.reason,
+        score_override=override,
     )
 
 
@@ -510,7 +519,15 @@ async def approve(
     """Sanction manager approves (optionally with conditions) → sanction head."""
     body = body or ApproveIn()
     return await _act(
-        session, client, bound, staff, brand_id, loan_id, "approve", reason=body.reason, conditions=body.conditions
+        session,
+        client,
+        bound,
+        staff,
+        brand_id,
+        loan_id,
+        LoanWorkflow.approve,
+        reason=body.reason,
+        conditions=body.conditions,
     )
 
 
@@ -527,7 +544,7 @@ async def send_back(
     """Sanction manager or head sends the loan back to the credit executive who forwarded it."""
     code = _check_reason_code(session, brand_id, body.reason_code, "SEND_BACK")
     return await _act(
-        session, client, bound, staff, brand_id, loan_id, "send_back", reason=body.reason, reason_code=code
+        session, client, bound, staff, brand_id, loan_id, LoanWorkflow.send_back, reason=body.reason, reason_code=code
     )
 
 
@@ -543,7 +560,9 @@ async def reject(
 ) -> dict:
     """Sanction manager or head rejects, with one of the brand's rejection reasons."""
     code = _check_reason_code(session, brand_id, body.reason_code, "REJECTED")
-    return await _act(session, client, bound, staff, brand_id, loan_id, "reject", reason=body.reason, reason_code=code)
+    return await _act(
+        session, client, bound, staff, brand_id, loan_id, LoanWorkflow.reject, reason=body.reason, reason_code=code
+    )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/sanction")
@@ -558,7 +577,7 @@ async def sanction(
 ) -> dict:
     """Sanction head's final approval → SANCTIONED (the agreement goes out for eSign)."""
     return await _act(
-        session, client, bound, staff, brand_id, loan_id, "sanction", reason=(body or DecisionIn()).reason
+        session, client, bound, staff, brand_id, loan_id, LoanWorkflow.sanction, reason=(body or DecisionIn()).reason
     )
 
 
@@ -574,7 +593,14 @@ async def approve_disbursal(
 ) -> dict:
     """Loan ops releases the money of a signed loan (the bank confirms by webhook)."""
     return await _act(
-        session, client, bound, staff, brand_id, loan_id, "approve_disbursal", reason=(body or DecisionIn()).reason
+        session,
+        client,
+        bound,
+        staff,
+        brand_id,
+        loan_id,
+        LoanWorkflow.approve_disbursal,
+        reason=(body or DecisionIn()).reason,
     )
 
 

@@ -30,6 +30,7 @@ from domain.errors import NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL
 from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycInput
+from workflows.loan import LoanWorkflow
 
 router = APIRouter(prefix="/api/v1/web", tags=["web (customer): KYC and profile"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
@@ -147,7 +148,7 @@ async def initiate_aadhaar_otp(
     session.rollback()
     sealed = seal(request.app.state.settings.field_key(), AADHAAR, number)
     update = AadhaarInitiate(aadhaar_sealed=sealed, aadhaar_masked=kyc_rules.mask_aadhaar(number))
-    result = await customer_update(client, loan.workflow_id, "aadhaar_initiate", update, timeout=bound)
+    result = await customer_update(client, loan.workflow_id, LoanWorkflow.aadhaar_initiate, update, timeout=bound)
     return {"loanId": loan.id, **result}
 
 
@@ -157,7 +158,8 @@ async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine, b
     if loan is None:
         raise NotFound("no loan in progress", field="loan")
     session.rollback()
-    result = await customer_update(client, loan.workflow_id, "aadhaar_submit", AadhaarOtp(body.otp), timeout=bound)
+    otp = AadhaarOtp(body.otp)
+    result = await customer_update(client, loan.workflow_id, LoanWorkflow.aadhaar_submit, otp, timeout=bound)
     return {"loanId": loan.id, **result}
 
 

@@ -261,6 +261,6 @@ async def kyc_status(request: Request, loan: Loan) -> dict | None:
     try:
         client = await request.app.state.temporal.get()
         handle = client.get_workflow_handle(loan.workflow_id)
-        return await asyncio.wait_for(handle.query("kyc_status", result_type=dict), timeout=3)
+        return await asyncio.wait_for(handle.query(LoanWorkflow.kyc_status), timeout=3)
     except Exception:  # noqa: BLE001 - the detail is still useful without it
         return None

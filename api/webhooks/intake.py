@@ -1,9 +1,10 @@
 """What the webhook endpoints do once an event is verified and parsed: store it once, find its loan,
 signal the loan's workflow, and keep money that no running loan can take.
 
-Outcomes (the ``status`` of the 200 answer):
+Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutcome`):
 
 - ``delivered`` — the loan's workflow was signalled;
+- ``parked`` — a payment that could not be recorded as credit balance: kept for ops with the reason;
 - ``duplicate`` — this provider event id was handled before (or this payment id is already recorded);
 - ``ignored`` — a non-payment event that needs no action, or whose loan/workflow is gone;
 - ``recorded_as_credit_balance`` — a payment for a loan in a terminal status, or whose workflow has
@@ -15,6 +16,7 @@ Outcomes (the ``status`` of the 200 answer):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,12 +26,23 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.providers.webhooks import InboundEvent
+from activities.providers.webhooks import InboundEvent, LoanSignal
 from activities.receipts import park_payment, record_credit_balance
 from api.deps import is_uuid
 from db.models import Loan, WebhookEvent
 from domain.errors import ServiceUnavailable, ValidationError
+from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
+from workflows.loan import LoanWorkflow
+
+#: The workflow signal each adapter's ``InboundEvent.signal`` names, by method reference (the one place the
+#: names meet the workflow; ``tests/unit/test_workflow_calls_contract.py`` checks it covers every name).
+SIGNALS: dict[LoanSignal, Callable[..., None]] = {
+    LoanSignal.PAYMENT_RECEIVED: LoanWorkflow.payment_received,
+    LoanSignal.ESIGN_COMPLETED: LoanWorkflow.esign_completed,
+    LoanSignal.DISBURSAL_SETTLED: LoanWorkflow.disbursal_settled,
+    LoanSignal.KYC_INPUT: LoanWorkflow.kyc_input,
+}
 
 
 @dataclass(frozen=True)
@@ -82,12 +95,13 @@ def mark_delivered(db: Any, row_id: str) -> None:
         _delivered(session, row_id)
 
 
-async def signal(temporal: Any, workflow_id: str, name: str, arg: Any) -> bool:
-    """Signal the workflow; False when it no longer runs (NOT_FOUND). Any other failure is a 503 so the
-    vendor retries (the stored event is still undelivered then)."""
+async def signal(temporal: Any, workflow_id: str, name: LoanSignal, arg: Any) -> bool:
+    """Send the workflow the signal ``name`` (its method in :data:`SIGNALS`); False when it no longer runs
+    (NOT_FOUND). Any other failure is a 503 so the vendor retries (the stored event is still undelivered then)."""
+    method = SIGNALS[name]
     client = await temporal.get()
     try:
-        await client.get_workflow_handle(workflow_id).signal(name, arg)
+        await client.get_workflow_handle(workflow_id).signal(method, arg)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise ServiceUnavailable(f"could not deliver event: {exc.message}") from exc
@@ -107,25 +121,37 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
         with db.unit_of_work() as session:
             park_payment(session, loan_id, event.arg, f"could not be recorded as credit balance: {exc}"[:500])
             _delivered(session, stored.row_id)
-        return {"status": "parked", "eventId": event.event_id, "reason": "kept for ops: it could not be recorded"}
+        return {
+            "status": WebhookOutcome.PARKED,
+            "eventId": event.event_id,
+            "reason": "kept for ops: it could not be recorded",
+        }
     if not recorded:
-        return {"status": "duplicate", "eventId": event.event_id, "reason": "payment already recorded"}
-    return {"status": "recorded_as_credit_balance", "eventId": event.event_id, "amountPaise": event.arg.amount}
+        return {"status": WebhookOutcome.DUPLICATE, "eventId": event.event_id, "reason": "payment already recorded"}
+    return {
+        "status": WebhookOutcome.RECORDED_AS_CREDIT_BALANCE,
+        "eventId": event.event_id,
+        "amountPaise": event.arg.amount,
+    }
 
 
 async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> dict:
     """Store ``event`` once and act on it (see the module docstring for the answers)."""
     stored = store(db, provider, brand_id, event, body)
     if stored.delivered:
-        return {"status": "duplicate", "eventId": event.event_id}
+        return {"status": WebhookOutcome.DUPLICATE, "eventId": event.event_id}
     if event.is_payment:
         if stored.loan_id is None:
-            return {"status": "unmatched", "eventId": event.event_id, "reason": "no loan of this brand matches"}
+            return {
+                "status": WebhookOutcome.UNMATCHED,
+                "eventId": event.event_id,
+                "reason": "no loan of this brand matches",
+            }
         if stored.loan_terminal:
             return keep_as_credit(db, stored, event)
     if stored.workflow_id is None or event.signal is None:
         return {
-            "status": "ignored",
+            "status": WebhookOutcome.IGNORED,
             "eventId": event.event_id,
             "reason": "no matching loan" if stored.workflow_id is None else f"{event.event_type} needs no action",
         }
@@ -133,6 +159,10 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
         if event.is_payment:  # the loan's workflow has finished: the money is still the borrower's
             return keep_as_credit(db, stored, event)
         mark_delivered(db, stored.row_id)
-        return {"status": "ignored", "eventId": event.event_id, "reason": "the loan's workflow has finished"}
+        return {
+            "status": WebhookOutcome.IGNORED,
+            "eventId": event.event_id,
+            "reason": "the loan's workflow has finished",
+        }
     mark_delivered(db, stored.row_id)
-    return {"status": "delivered", "eventId": event.event_id}
+    return {"status": WebhookOutcome.DELIVERED, "eventId": event.event_id}

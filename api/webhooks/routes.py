@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from activities.providers.failover import adapter_for
-from activities.providers.webhooks import InboundEvent, check_body
+from activities.providers.webhooks import InboundEvent, LoanSignal, check_body
 from api.deps import is_uuid
 from api.webhooks import intake
 from db.models import AaConsent, Brand
 from domain.errors import AuthenticationError, NotFound
+from domain.outcomes import WebhookOutcome
 from workflows.contracts import KycInput
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -68,11 +69,11 @@ async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
         consent_event.event_id,
         f"consent.{consent_event.status.lower()}",
         loan_ref,
-        "kyc_input" if consent_id else None,
+        LoanSignal.KYC_INPUT if consent_id else None,
         KycInput("BANK_STATEMENT", consent_id) if consent_id else None,
     )
     answer = await intake.handle(db, request.app.state.temporal, f"aa:{adapter.config.vendor}", brand_id, event, body)
-    if answer["status"] == "ignored" and consent_id is None:
+    if answer["status"] == WebhookOutcome.IGNORED and consent_id is None:
         answer["reason"] = "no matching consent"
     return answer
 

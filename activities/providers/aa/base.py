@@ -17,9 +17,16 @@ from typing import Any, Protocol
 
 from activities.providers import webhooks as w
 from activities.providers.bsa.base import BsaReport
+from domain.outcomes import ConsentStatus
 
-PENDING, APPROVED, REJECTED, REVOKED, EXPIRED = "PENDING", "APPROVED", "REJECTED", "REVOKED", "EXPIRED"
-STATUSES = (PENDING, APPROVED, REJECTED, REVOKED, EXPIRED)
+PENDING, APPROVED, REJECTED, REVOKED, EXPIRED = (
+    ConsentStatus.PENDING,
+    ConsentStatus.APPROVED,
+    ConsentStatus.REJECTED,
+    ConsentStatus.REVOKED,
+    ConsentStatus.EXPIRED,
+)
+STATUSES = tuple(s.value for s in ConsentStatus)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class AaConsentEvent:
 
     event_id: str
     consent_handle: str
-    status: str
+    status: ConsentStatus
     reference_id: str | None
     raw: dict
 

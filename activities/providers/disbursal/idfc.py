@@ -24,11 +24,12 @@ from activities.providers import webhooks as w
 from activities.providers.base import HttpProvider
 from activities.providers.disbursal.base import Transfer
 from activities.providers.signing import SIGNATURE_HEADERS
+from domain.outcomes import TransferStatus
 from workflows.contracts import DisbursalEvent
 
 EVENT_ID_HEADER = "X-IDFC-Event-Id"
-OUTCOMES = {"payout.processed": "SUCCESS", "payout.failed": "FAILED", "payout.reversed": "FAILED",
-            "payout.rejected": "FAILED"}  # fmt: skip
+OUTCOMES = {"payout.processed": TransferStatus.SUCCESS, "payout.failed": TransferStatus.FAILED,
+            "payout.reversed": TransferStatus.FAILED, "payout.rejected": TransferStatus.FAILED}  # fmt: skip
 
 
 class IdfcDisbursal(HttpProvider):
@@ -64,7 +65,12 @@ class IdfcDisbursal(HttpProvider):
         transfer_id = w.text(payout.get("id"), "payload.payout.entity.id") or ""
         w.paise(payout.get("amount"), "payload.payout.entity.amount")
         w.inr(payout.get("currency"), "payload.payout.entity.currency")
-        utr = w.text(payout.get("utr"), "payload.payout.entity.utr", w.UTR_MAX, required=OUTCOMES[event] == "SUCCESS")
+        settled = OUTCOMES[event] == TransferStatus.SUCCESS
+        utr = w.text(payout.get("utr"), "payload.payout.entity.utr", w.UTR_MAX, required=settled)
         return w.InboundEvent(
-            event_id, event, loan_ref, "disbursal_settled", DisbursalEvent(transfer_id, OUTCOMES[event], utr, event_id)
+            event_id,
+            event,
+            loan_ref,
+            w.LoanSignal.DISBURSAL_SETTLED,
+            DisbursalEvent(transfer_id, OUTCOMES[event], utr, event_id),
         )

@@ -20,9 +20,10 @@ from activities.providers import webhooks as w
 from activities.providers.base import HttpProvider
 from activities.providers.esign.base import Docket
 from activities.providers.signing import SIGNATURE_HEADERS
+from domain.outcomes import ESIGN_OUTCOMES, AgreementStatus
 from workflows.contracts import EsignEvent
 
-STATUSES = ("SIGNED", "DECLINED", "EXPIRED")
+STATUSES = tuple(sorted(s.value for s in ESIGN_OUTCOMES))  # DECLINED / EXPIRED / SIGNED, as the callback spells them
 
 
 class SignzyEsign(HttpProvider):
@@ -60,7 +61,11 @@ class SignzyEsign(HttpProvider):
         event_id = w.text(w.at(body, "event_id"), "event_id", w.EVENT_ID_MAX) or ""
         docket_id = w.text(w.at(body, "docket_id"), "docket_id") or ""
         loan_ref = w.text(w.at(body, "reference_id"), "reference_id")
-        status = w.one_of(w.at(body, "status"), "status", STATUSES)
+        status = AgreementStatus(w.one_of(w.at(body, "status"), "status", STATUSES))
         return w.InboundEvent(
-            event_id, f"docket.{status.lower()}", loan_ref, "esign_completed", EsignEvent(docket_id, status, event_id)
+            event_id,
+            f"docket.{status.lower()}",
+            loan_ref,
+            w.LoanSignal.ESIGN_COMPLETED,
+            EsignEvent(docket_id, status, event_id),
         )

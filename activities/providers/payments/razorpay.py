@@ -91,7 +91,7 @@ class RazorpayGateway(HttpProvider):
             event_id,
             event,
             loan_ref,
-            "payment_received",
+            w.LoanSignal.PAYMENT_RECEIVED,
             PaymentEvent(payment_id, amount, "razorpay", link_id),
             is_payment=True,
         )

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-VERIFIED, FAILED = "VERIFIED", "FAILED"
+from domain.outcomes import ProviderCallStatus
+
+VERIFIED, FAILED = ProviderCallStatus.VERIFIED, ProviderCallStatus.FAILED
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class PennyDropResult:
     """``status`` VERIFIED (the account exists and took the rupee) or FAILED (``reason`` says why:
     invalid/closed account, …). ``amount`` is in paise."""
 
-    status: str
+    status: ProviderCallStatus
     account_exists: bool
     beneficiary_name: str | None
     name_match_score: float | None
