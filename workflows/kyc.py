@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -15,6 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         AadhaarInitiate,
         AadhaarOtp,
+        AllocationRequest,
+        BureauPullRequest,
+        CreditRulesRequest,
         DecisionRequest,
         KycInput,
         KycStepRequest,
@@ -22,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
         ProviderRequest,
     )
     from workflows.options import (
+        DB_RETRY,
+        DB_TIMEOUT,
+        KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
         KYC_TIMEOUT,
         PROVIDER_RETRY,
@@ -32,9 +40,25 @@ from workflows.base import LoanBase, _check_fresh, _refuse
 
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 
+# The brand's KYC step (brand config ``kyc_steps``) → its activity and the summary the Temporal UI shows.
+# Aadhaar runs through the aadhaar_initiate / aadhaar_submit updates; a step not here (SELFIE) is not automated.
+KYC_STEP_ACTIVITIES: dict[str, tuple[Callable[..., Any], str]] = {
+    "PAN": (KycActivities.kyc_pan, "KYC: PAN"),
+    "MOBILE": (KycActivities.kyc_mobile, "KYC: mobile"),
+    "CKYC": (KycActivities.kyc_ckyc, "KYC: CKYC"),
+    "BANK_ACCOUNT": (KycActivities.kyc_penny_drop, "KYC: penny drop"),
+    "EMPLOYMENT": (KycActivities.kyc_employment, "KYC: employment (EPFO)"),
+    "BANK_STATEMENT": (KycActivities.kyc_bank_statement, "KYC: bank statement"),
+    "DIGILOCKER": (KycActivities.kyc_digilocker, "KYC: DigiLocker"),
+}
+
 
 class KycPhase(LoanBase):
     """Origination, first part: the brand's KYC steps, then the credit decision (bureau, BRE, evaluation)."""
+
+    # Set once per run in _kyc_and_decide: one activity per step and the decision in three
+    # (KYC_PER_STEP_PATCH), or, replaying a loan started before it, kyc_step and decide_credit.
+    kyc_per_step: bool = False
 
     async def _decide(self, key: str) -> rules.DecisionResult:
         """The verdict on the application: KYC then bureau, BRE and evaluation (a failed or abandoned KYC step is
@@ -66,9 +90,12 @@ class KycPhase(LoanBase):
         )
 
     async def _kyc_and_decide(self, key: str) -> rules.DecisionResult | None:
-        """The brand's KYC steps in order, then bureau, BRE and evaluation (one activity, which also
-        allocates a manual-review loan to a staff member). None means rejected (reason in self.rejection)."""
+        """The brand's KYC steps in order (an activity each), then the credit decision (bureau pull, rules and
+        evaluation, allocation of a manual-review loan). None means rejected (reason in self.rejection).
+        Loans started before KYC_PER_STEP_PATCH: every step through ``kyc_step``, the decision in one
+        ``decide_credit``."""
         inp = self.inp
+        self.kyc_per_step = workflow.patched(KYC_PER_STEP_PATCH)
         steps = list(inp.policy.kyc_steps)
         i = 0
         while i < len(steps):
@@ -94,6 +121,8 @@ class KycPhase(LoanBase):
                     return None
             i += len(group)
         self.kyc_step = None
+        if self.kyc_per_step:
+            return await self._credit_decision(key)
         decision = await workflow.execute_activity_method(
             KycActivities.decide_credit,
             DecisionRequest(inp.loan_id, inp.brand_id, f"{key}:decision:1", dict(self.facts)),
@@ -101,26 +130,69 @@ class KycPhase(LoanBase):
             retry_policy=PROVIDER_RETRY,
             summary="Bureau, BRE and evaluation",
         )
-        reason = "; ".join(decision.reasons) or decision.outcome.lower()
-        if decision.outcome == "REJECT":
+        return self._verdict(decision.outcome, decision.reasons)
+
+    async def _credit_decision(self, key: str) -> rules.DecisionResult | None:
+        """Bureau pull, then rules (BRE) and evaluation over the stored report and the KYC facts, then a
+        manual-review loan allocated to staff. None means rejected (reason in self.rejection)."""
+        inp = self.inp
+        await workflow.execute_activity_method(
+            KycActivities.credit_bureau_pull,
+            BureauPullRequest(inp.loan_id, inp.brand_id, f"{key}:decision:bureau"),
+            start_to_close_timeout=KYC_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Bureau pull",
+        )
+        verdict = await workflow.execute_activity_method(
+            KycActivities.credit_rules_and_evaluation,
+            CreditRulesRequest(inp.loan_id, inp.brand_id, f"{key}:decision:rules", dict(self.facts)),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary="Rules and evaluation",
+        )
+        if verdict.outcome == "MANUAL_REVIEW":
+            await workflow.execute_activity_method(
+                KycActivities.credit_allocation,
+                AllocationRequest(inp.loan_id, inp.brand_id, f"{key}:decision:allocation"),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary="Allocation",
+            )
+        return self._verdict(verdict.outcome, verdict.reasons)
+
+    def _verdict(self, outcome: str, reasons: list[str]) -> rules.DecisionResult | None:
+        reason = "; ".join(reasons) or outcome.lower()
+        if outcome == "REJECT":
             self.rejection = reason
             return None
-        kind = rules.Decision.AUTO_SANCTION if decision.outcome == "AUTO_SANCTION" else rules.Decision.MANUAL_REVIEW
+        kind = rules.Decision.AUTO_SANCTION if outcome == "AUTO_SANCTION" else rules.Decision.MANUAL_REVIEW
         return rules.DecisionResult(kind, reason)
 
     async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
+        req = KycStepRequest(
+            self.inp.loan_id,
+            self.inp.brand_id,
+            step,
+            f"{key}:kyc:{step.lower()}:{attempt}",
+            ref_id=self.kyc_inputs.get(step),
+        )
+        if not self.kyc_per_step:  # a loan started before KYC_PER_STEP_PATCH
+            return await workflow.execute_activity_method(
+                KycActivities.kyc_step,
+                req,
+                start_to_close_timeout=KYC_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"KYC: {step.replace('_', ' ').lower()}",
+            )
+        if step not in KYC_STEP_ACTIVITIES:
+            return KycStepResult(step, "SKIPPED", f"step {step} is not automated")
+        method, summary = KYC_STEP_ACTIVITIES[step]
         return await workflow.execute_activity_method(
-            KycActivities.kyc_step,
-            KycStepRequest(
-                self.inp.loan_id,
-                self.inp.brand_id,
-                step,
-                f"{key}:kyc:{step.lower()}:{attempt}",
-                ref_id=self.kyc_inputs.get(step),
-            ),
+            method,
+            req,
             start_to_close_timeout=KYC_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
-            summary=f"KYC: {step.replace('_', ' ').lower()}",
+            summary=summary if attempt == 1 else f"{summary} (attempt {attempt})",
         )
 
     async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:
@@ -158,7 +230,10 @@ class KycPhase(LoanBase):
             if self.kyc_results.get(step) == "PASSED":  # completed by an update (Aadhaar OTP)
                 return KycStepResult(step, "PASSED", facts=self.aadhaar_facts)
 
-    @workflow.update
+    @workflow.update(
+        description="The customer's Aadhaar number (sealed): the KYC vendor sends the OTP; refused (422) if the "
+        "number is invalid or Aadhaar is not awaited."
+    )
     async def aadhaar_initiate(self, req: AadhaarInitiate) -> dict:
         result = await workflow.execute_activity_method(
             KycActivities.aadhaar_initiate,
@@ -189,7 +264,10 @@ class KycPhase(LoanBase):
         if not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
             raise _refuse("ValidationError", "Aadhaar must be 12 digits")
 
-    @workflow.update
+    @workflow.update(
+        description="The customer's Aadhaar OTP: checked with the KYC vendor; a wrong OTP is refused (422) and "
+        "nothing is stored."
+    )
     async def aadhaar_submit(self, req: AadhaarOtp) -> dict:
         result = await workflow.execute_activity_method(
             KycActivities.aadhaar_submit,
@@ -219,12 +297,17 @@ class KycPhase(LoanBase):
         if not (len(req.otp) == 6 and req.otp.isdigit()):
             raise _refuse("ValidationError", "OTP must be 6 digits")
 
-    @workflow.signal
+    @workflow.signal(
+        description="The customer gave what a waiting KYC step needs (a bank account, employment, statement, "
+        "DigiLocker code) or the AA webhook came: the step runs again (KycInput: step and record id)."
+    )
     def kyc_input(self, event: KycInput) -> None:
         self.kyc_inputs[event.step] = event.ref_id
         self.kyc_input_count += 1
 
-    @workflow.query
+    @workflow.query(
+        description="The KYC phase: the brand's steps, the current one, what it waits for, results, links, notes."
+    )
     def kyc_status(self) -> dict:
         """Where the KYC phase is: the current step, what it waits for from the customer, results so far."""
         return {

@@ -40,3 +40,6 @@ DAY_END_PATCH = "dpd-day-end-v1"
 # Payments are never dropped: a malformed one is parked for ops, one that arrives when no installment can take it
 # (the loan ended) becomes the loan's credit balance.
 RECEIPTS_PATCH = "receipts-never-dropped-v1"
+# One activity per KYC step (kyc_pan, kyc_ckyc...) and the credit decision in three (bureau pull, rules and
+# evaluation, allocation). Before it: one kyc_step activity for every step and one decide_credit.
+KYC_PER_STEP_PATCH = "kyc-activity-per-step-v1"

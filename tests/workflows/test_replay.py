@@ -22,6 +22,7 @@ def test_histories_are_present() -> None:
     names = {p.stem for p in HISTORIES}
     assert {"lifecycle_origination", "lifecycle_servicing", "manual_review_origination"} <= names  # before KYC
     assert {"full_kyc_1", "full_kyc_2", "monthly_late_penal_1", "monthly_late_penal_2"} <= names  # KYC phase
+    assert {"full_kyc_per_step_1", "full_kyc_per_step_2"} <= names  # an activity per KYC step, decision in three
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
