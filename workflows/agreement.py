@@ -9,6 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
+    from domain.outcomes import AgreementStatus
     from domain.status import LoanStatus
     from workflows.contracts import (
         AgreementOutcome,
@@ -57,16 +58,16 @@ class AgreementPhase(LoanBase):
                 timeout_summary="eSign expiry",
             )
         except asyncio.TimeoutError:
-            await self._record_agreement(agreement.docket_id, "EXPIRED")
+            await self._record_agreement(agreement.docket_id, AgreementStatus.EXPIRED)
             return await self._end(LoanStatus.EXPIRED, "agreement not signed before expiry")
         assert self.esign_event is not None
         await self._record_agreement(agreement.docket_id, self.esign_event.status)
-        if self.esign_event.status != "SIGNED":
+        if self.esign_event.status != AgreementStatus.SIGNED:
             return await self._end(LoanStatus.EXPIRED, f"eSign {self.esign_event.status.lower()}")
         await self._move(LoanStatus.AGREEMENT_SIGNED, f"signed, docket {agreement.docket_id}")
         return None
 
-    async def _record_agreement(self, docket_id: str, status: str) -> None:
+    async def _record_agreement(self, docket_id: str, status: AgreementStatus) -> None:
         await workflow.execute_activity_method(
             LoanActivities.record_agreement_outcome,
             AgreementOutcome(self.inp.loan_id, docket_id, status, workflow.now()),

@@ -6,6 +6,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
+    from domain.outcomes import TransferStatus
     from domain.status import LoanStatus
     from workflows.contracts import (
         DisbursalEvent,
@@ -61,7 +62,7 @@ class DisbursalPhase(LoanBase):
             self.awaited_transfer = transfer.transfer_id
             await workflow.wait_condition(lambda: self.awaited_transfer in self.disbursal_events)
             settled = self.disbursal_events[transfer.transfer_id]
-            if settled.status == "SUCCESS":
+            if settled.status == TransferStatus.SUCCESS:
                 break
             self.disbursal_approval = None
             await self._move(

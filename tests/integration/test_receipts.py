@@ -12,6 +12,7 @@ from los.demo import Driver
 from tests.conftest import eventually
 from tests.integration.test_staff_and_webhooks import _apply
 from workflows.contracts import PaymentEvent
+from workflows.loan import LoanWorkflow
 
 
 async def _wait(driver: Driver, headers: dict, loan_id: str, check) -> dict:  # noqa: ANN001
@@ -52,8 +53,8 @@ async def test_malformed_payments_are_parked_and_later_ones_are_applied(app, bra
             PaymentEvent("pay_" + "x" * 200, 100_00, "razorpay"),  # the id is too long to record: refused for good
         ]
         for event in poison:
-            await handle.signal("payment_received", event)
-        await handle.signal("payment_received", PaymentEvent("pay_good", 1_000_00, "razorpay"))
+            await handle.signal(LoanWorkflow.payment_received, event)
+        await handle.signal(LoanWorkflow.payment_received, PaymentEvent("pay_good", 1_000_00, "razorpay"))
 
         def parked() -> dict[str, ParkedPayment] | None:
             with db.unit_of_work() as s:
@@ -82,7 +83,7 @@ async def test_malformed_payments_are_parked_and_later_ones_are_applied(app, bra
             assert s.get_one(Loan, loan["id"]).total_collected == 1_000_00
         assert _ledger_balanced(db, loan["id"])
         # the same poisoned event again is not parked twice
-        await handle.signal("payment_received", poison[0])
+        await handle.signal(LoanWorkflow.payment_received, poison[0])
         snapshot = await handle.query("snapshot")
         assert snapshot["total_collected"] == 1_000_00
         with db.unit_of_work() as s:
@@ -122,9 +123,9 @@ async def test_money_received_before_a_rejection_becomes_a_credit_balance(app, b
         headers, loan = await _apply(driver, "review")
         await _wait(driver, headers, loan["id"], lambda x: x["status"] == "UNDER_REVIEW")
         handle = app.client.get_workflow_handle(loan["workflowId"])
-        await handle.signal("payment_received", PaymentEvent("pay_early", 2_500_00, "razorpay"))
+        await handle.signal(LoanWorkflow.payment_received, PaymentEvent("pay_early", 2_500_00, "razorpay"))
         # one the database refuses for good (an id longer than its column): parked, and the loan still ends well
-        await handle.signal("payment_received", PaymentEvent("pay_" + "y" * 120, 700_00, "razorpay"))
+        await handle.signal(LoanWorkflow.payment_received, PaymentEvent("pay_" + "y" * 120, 700_00, "razorpay"))
         url = f"/api/v1/partner/brand/{brand['brand_id']}/loans/{loan['id']}"
         await driver._ok(
             await driver.api.post(f"{url}/forward", headers=await driver.staff_headers("CREDIT_EXECUTIVE"))
