@@ -32,8 +32,14 @@ from workflows.contracts import (
     AgreementOutcome,
     AgreementRequest,
     AgreementResult,
+    AllocationRequest,
+    AllocationResult,
+    BureauPullRequest,
+    BureauPullResult,
     BureauResult,
     CreditBalanceRecord,
+    CreditRulesRequest,
+    CreditRulesResult,
     DecisionRequest,
     DecisionResult,
     DelinquencyRecord,
@@ -64,6 +70,40 @@ BRAND_ID = "brand-stub"
 CUSTOMER_ID = "customer-stub"
 WAIT_SECONDS = 15.0  # real seconds a test waits for the workflow to reach a point (it takes milliseconds)
 
+# New loans run one activity per KYC step and the credit decision as bureau pull → rules and evaluation →
+# allocation (manual review only), patch ``kyc-activity-per-step-v1``. ``kyc_step`` and ``decide_credit`` stay
+# registered for loans started before it: stubbed too, and never called by a new loan.
+KYC_STEP_ACTIVITIES = {
+    "PAN": "kyc_pan",
+    "MOBILE": "kyc_mobile",
+    "CKYC": "kyc_ckyc",
+    "BANK_ACCOUNT": "kyc_penny_drop",
+    "EMPLOYMENT": "kyc_employment",
+    "BANK_STATEMENT": "kyc_bank_statement",
+    "DIGILOCKER": "kyc_digilocker",
+}
+KYC_ACTIVITIES = frozenset(KYC_STEP_ACTIVITIES.values()) | {"kyc_step"}
+DECISION_ACTIVITIES = frozenset(
+    {"decide_credit", "credit_bureau_pull", "credit_rules_and_evaluation", "credit_allocation"}
+)
+
+
+def kyc_activity(step: str) -> str:
+    """The activity a new loan's KYC ``step`` runs as."""
+    return KYC_STEP_ACTIVITIES[step]
+
+
+def decision_activities(outcome: str) -> list[str]:
+    """The activities, in order, of a new loan's credit decision that ends in ``outcome``."""
+    allocation = ["credit_allocation"] if outcome == "MANUAL_REVIEW" else []
+    return ["credit_bureau_pull", "credit_rules_and_evaluation", *allocation]
+
+
+def decision_keys(loan_key: str, outcome: str) -> list[str]:
+    """Their idempotency keys."""
+    keys = [f"{loan_key}:decision:bureau", f"{loan_key}:decision:rules"]
+    return keys + ([f"{loan_key}:decision:allocation"] if outcome == "MANUAL_REVIEW" else [])
+
 
 def production_activity_names() -> set[str]:
     """The names the production worker registers (worker.py: ``LoanActivities.all() + KycActivities.all()``)."""
@@ -71,7 +111,9 @@ def production_activity_names() -> set[str]:
     from activities.loan import LoanActivities
 
     # all() only lists bound methods; no client is touched, so an instance without __init__ is enough.
-    bound = LoanActivities.__new__(LoanActivities).all() + KycActivities.__new__(KycActivities).all()
+    loan = LoanActivities.__new__(LoanActivities)
+    kyc = KycActivities.__new__(KycActivities)
+    bound = loan.all() + kyc.all()
     names = set()
     for fn in bound:
         defn = activity._Definition.from_callable(fn)
@@ -172,6 +214,20 @@ class StubActivities:
         """The status sequence as the database saw it: APPLIED, then each ``to``."""
         return ["APPLIED"] + [to for _, to in self.moves()]
 
+    def kyc_requests(self) -> list[KycStepRequest]:
+        """Every KYC step the workflow ran, in order; each through its own activity."""
+        calls = [c for c in self.calls if c.name in KYC_ACTIVITIES]
+        assert [c.name for c in calls] == [kyc_activity(c.arg.step) for c in calls], [c.name for c in calls]
+        return [c.arg for c in calls]
+
+    def decisions(self) -> list[Call]:
+        return [c for c in self.calls if c.name in DECISION_ACTIVITIES]
+
+    def decision_facts(self) -> dict:
+        """The KYC facts the credit decision was given."""
+        (ask,) = [c.arg for c in self.calls if c.name in {"decide_credit", "credit_rules_and_evaluation"}]
+        return ask.facts
+
     async def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
         deadline = time.monotonic() + timeout
         while True:
@@ -253,14 +309,45 @@ class StubActivities:
         self._record("record_credit_balance", rec)
 
     # KycActivities
-    @activity.defn(name="kyc_step")
-    async def kyc_step(self, req: KycStepRequest) -> KycStepResult:
-        self._record("kyc_step", req)
+    def _kyc_answer(self, name: str, req: KycStepRequest) -> KycStepResult:
+        self._record(name, req)
         answers = self.kyc.get(req.step)
         if not answers:
             return KycStepResult(req.step, "PASSED", provider="stub", facts={f"{req.step.lower()}.ok": True})
-        done = sum(1 for r in self.of("kyc_step") if r.step == req.step) - 1
+        done = sum(1 for r in self.kyc_requests() if r.step == req.step) - 1
         return answers[min(done, len(answers) - 1)]
+
+    @activity.defn(name="kyc_step")
+    async def kyc_step(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_step", req)
+
+    @activity.defn(name="kyc_pan")
+    async def kyc_pan(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_pan", req)
+
+    @activity.defn(name="kyc_mobile")
+    async def kyc_mobile(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_mobile", req)
+
+    @activity.defn(name="kyc_ckyc")
+    async def kyc_ckyc(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_ckyc", req)
+
+    @activity.defn(name="kyc_penny_drop")
+    async def kyc_penny_drop(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_penny_drop", req)
+
+    @activity.defn(name="kyc_employment")
+    async def kyc_employment(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_employment", req)
+
+    @activity.defn(name="kyc_bank_statement")
+    async def kyc_bank_statement(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_bank_statement", req)
+
+    @activity.defn(name="kyc_digilocker")
+    async def kyc_digilocker(self, req: KycStepRequest) -> KycStepResult:
+        return self._kyc_answer("kyc_digilocker", req)
 
     @activity.defn(name="aadhaar_initiate")
     async def aadhaar_initiate(self, req: KycStepRequest) -> KycStepResult:
@@ -276,6 +363,22 @@ class StubActivities:
     async def decide_credit(self, req: DecisionRequest) -> DecisionResult:
         self._record("decide_credit", req)
         return self.decision
+
+    @activity.defn(name="credit_bureau_pull")
+    async def credit_bureau_pull(self, req: BureauPullRequest) -> BureauPullResult:
+        self._record("credit_bureau_pull", req)
+        return BureauPullResult(780, "cibil")
+
+    @activity.defn(name="credit_rules_and_evaluation")
+    async def credit_rules_and_evaluation(self, req: CreditRulesRequest) -> CreditRulesResult:
+        self._record("credit_rules_and_evaluation", req)
+        d = self.decision
+        return CreditRulesResult(d.outcome, list(d.reasons), d.score, "BRE" if d.outcome == "REJECT" else "EVALUATION")
+
+    @activity.defn(name="credit_allocation")
+    async def credit_allocation(self, req: AllocationRequest) -> AllocationResult:
+        self._record("credit_allocation", req)
+        return AllocationResult(self.decision.assigned_to)
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -294,9 +397,19 @@ class StubActivities:
             self.park_payment,
             self.record_credit_balance,
             self.kyc_step,
+            self.kyc_pan,
+            self.kyc_mobile,
+            self.kyc_ckyc,
+            self.kyc_penny_drop,
+            self.kyc_employment,
+            self.kyc_bank_statement,
+            self.kyc_digilocker,
             self.aadhaar_initiate,
             self.aadhaar_submit,
             self.decide_credit,
+            self.credit_bureau_pull,
+            self.credit_rules_and_evaluation,
+            self.credit_allocation,
         ]
 
 

@@ -27,6 +27,9 @@ from tests.workflows.stubs import (
     LoanRun,
     Staff,
     StubActivities,
+    decision_activities,
+    decision_keys,
+    kyc_activity,
     loan_input,
     pay_every_installment,
     policy,
@@ -108,12 +111,11 @@ async def test_rejected_by_the_credit_decision(env) -> None:  # noqa: ANN001
     async with running_loan(env, stubs) as run:
         result = await run.result()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
-    assert stubs.names() == ["kyc_step", "decide_credit", "record_status"]
-    (pan,) = stubs.of("kyc_step")
+    assert stubs.names() == [kyc_activity("PAN"), *decision_activities("REJECT"), "record_status"]
+    (pan,) = stubs.kyc_requests()
     assert (pan.step, pan.idempotency_key, pan.ref_id) == ("PAN", f"{run.key}:kyc:pan:1", None)
-    (decision,) = stubs.of("decide_credit")
-    assert decision.idempotency_key == f"{run.key}:decision:1"
-    assert decision.facts == {"kyc.pan.ok": True}
+    assert [c.arg.idempotency_key for c in stubs.decisions()] == decision_keys(run.key, "REJECT")
+    assert stubs.decision_facts() == {"kyc.pan.ok": True}
     assert stubs.of("record_status") == [
         change(run, 1, "APPLIED", "REJECTED", "bureau score 590 below 650; FOIR 72%"),
     ]
@@ -126,9 +128,9 @@ async def test_rejected_by_a_failed_kyc_step(env) -> None:  # noqa: ANN001
         result = await run.result()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
     # PAN alone; MOBILE and CKYC (automated) start together; MOBILE's failure ends the loan, no decision.
-    steps = [r.step for r in stubs.of("kyc_step")]
+    steps = [r.step for r in stubs.kyc_requests()]
     assert steps[0] == "PAN" and sorted(steps[1:]) == ["CKYC", "MOBILE"]
-    assert "decide_credit" not in stubs.names()
+    assert stubs.decisions() == []
     assert stubs.of("record_status") == [
         change(run, 1, "APPLIED", "REJECTED", "KYC_MOBILE: mobile not linked to the PAN"),
     ]
@@ -139,26 +141,26 @@ async def test_kyc_waits_for_the_customer_then_times_out(env) -> None:  # noqa: 
     stubs = StubActivities(kyc={"BANK_STATEMENT": [waiting]})
     inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "EMPLOYMENT", "BANK_STATEMENT"], kyc_timeout_seconds=3600))
     async with running_loan(env, stubs, inp) as run:
-        await stubs.wait_for(lambda: len(stubs.of("kyc_step")) == 3, "the first attempt of each step")
+        await stubs.wait_for(lambda: len(stubs.kyc_requests()) == 3, "the first attempt of each step")
         status = await run.until_kyc_waiting("BANK_STATEMENT")
         assert status["results"] == {"PAN": "PASSED", "EMPLOYMENT": "PASSED"}
         assert status["notes"] == {"BANK_STATEMENT": "upload the last 3 months' statement"}
         # The customer uploads a statement: the step runs again with it, and still waits.
         await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-7"))
-        await stubs.wait_calls("kyc_step", 4)
+        await stubs.wait_for(lambda: len(stubs.kyc_requests()) == 4, "the step run again")
         await run.until_kyc_waiting("BANK_STATEMENT")
         started = await env.get_current_time()
         result = await run.result()  # virtual time runs to the KYC timeout
         assert await env.get_current_time() - started >= timedelta(seconds=3600)
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
-    calls = [(r.step, r.idempotency_key, r.ref_id) for r in stubs.of("kyc_step")]
+    calls = [(r.step, r.idempotency_key, r.ref_id) for r in stubs.kyc_requests()]
     assert calls[0] == ("PAN", f"{run.key}:kyc:pan:1", None)
     assert sorted(calls[1:3]) == [
         ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1", None),
         ("EMPLOYMENT", f"{run.key}:kyc:employment:1", None),
     ]
     assert calls[3] == ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:2", "doc-7")
-    assert "decide_credit" not in stubs.names()
+    assert stubs.decisions() == []
     assert stubs.of("record_status") == [
         change(run, 1, "APPLIED", "REJECTED", "KYC_BANK_STATEMENT: customer did not complete it in time"),
     ]
@@ -179,13 +181,15 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
         assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
         result = await run.result()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
-    assert stubs.names() == ["kyc_step", "aadhaar_initiate", "aadhaar_submit", "decide_credit", "record_status"]
+    assert stubs.names() == [
+        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", *decision_activities("REJECT"), "record_status",
+    ]  # fmt: skip
     (initiate,) = stubs.of("aadhaar_initiate")
     assert (initiate.step, initiate.aadhaar_sealed, initiate.aadhaar_number) == ("AADHAAR", "sealed-aadhaar", None)
     assert initiate.idempotency_key.startswith(f"{run.key}:aadhaar:initiate:")
     (submit,) = stubs.of("aadhaar_submit")
     assert (submit.reference, submit.otp, submit.aadhaar_sealed) == ("AADHAAR-REF-1", "123456", None)
-    assert stubs.of("decide_credit")[0].facts == {"kyc.pan.ok": True, "kyc.aadhaar.name_match": "100.00"}
+    assert stubs.decision_facts() == {"kyc.pan.ok": True, "kyc.aadhaar.name_match": "100.00"}
     assert stubs.of("record_status") == [change(run, 1, "APPLIED", "REJECTED", "income below policy")]
     assert await run.accepted_updates() == ["aadhaar_initiate", "aadhaar_submit"]
 
@@ -221,7 +225,7 @@ async def test_auto_sanction_to_completed(env) -> None:  # noqa: ANN001
         change(run, 6, "DISBURSED", "COMPLETED", "all installments paid"),
     ]
     assert stubs.names() == [
-        "kyc_step", "decide_credit", "record_status",
+        kyc_activity("PAN"), *decision_activities("AUTO_SANCTION"), "record_status",
         "prepare_agreement", "record_status",
         "record_agreement_outcome", "record_status",
         "initiate_disbursal", "record_status",
@@ -418,6 +422,11 @@ async def test_rejected_at_the_sanction_manager_stage(env) -> None:  # noqa: ANN
         result = await run.result()
 
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    # a manual-review verdict is allocated to staff before the loan moves to review
+    assert stubs.names() == [
+        kyc_activity("PAN"), *decision_activities("MANUAL_REVIEW"), "record_status", "record_status", "record_status",
+    ]  # fmt: skip
+    assert [c.arg.idempotency_key for c in stubs.decisions()] == decision_keys(run.key, "MANUAL_REVIEW")
     assert stubs.statuses() == ["APPLIED", "UNDER_REVIEW", "UNDER_REVIEW", "REJECTED"]
     assert stubs.of("record_status")[-1] == review_change(
         run, 3, "UNDER_REVIEW", "REJECTED", "rejected: [LOW_INCOME] income below policy", SANCTION_MANAGER.actor,
