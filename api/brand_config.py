@@ -2,7 +2,7 @@
 
 Shared by the brand's own settings (``/api/v1/partner/brand/{brandId}/settings/brand``) and the platform
 admin (``/api/v1/admin/settings/brand/{brandId}``). The keys are stored snake_case, exactly as the code reads
-them (``activities/kyc.py``, ``api/web/routes.py``, ``api/web/auth.py``, ``api/partner/routes.py``); the API
+them (``activities/kyc/``, ``api/web/routes.py``, ``api/web/auth.py``, ``api/partner/routes.py``); the API
 speaks camelCase. An update is partial: only the keys sent change, ``null`` removes a key (the code's
 default applies again). ``providers`` is not edited here: it has its own routes, with secrets masked.
 """
@@ -28,7 +28,7 @@ from domain.kyc import KycStep, validate_kyc_steps
 from domain.schedule import PrepaymentMode
 
 DAY = 24 * 3600
-# The steps the loan workflow carries out (activities/kyc.py, and Aadhaar through workflow updates); SELFIE
+# The steps the loan workflow carries out (activities/kyc/, and Aadhaar through workflow updates); SELFIE
 # is not automated, a brand listing it would only see it skipped.
 AUTOMATED_KYC_STEPS = frozenset(KycStep) - {KycStep.SELFIE}
 STAFF_ROLES = tuple(r.value for r in Role if r is not Role.SUPER_ADMIN)
@@ -234,7 +234,7 @@ def check_config(session: Session, brand_id: str, config: Mapping[str, Any], cha
 
 
 def check_evaluation(session: Session, brand_id: str, config: Mapping[str, Any], *, field: str) -> None:
-    """The evaluation policy the credit decision will build (as activities/kyc.py does: the brand's active
+    """The evaluation policy the credit decision will build (as activities/kyc/decision.py does: the brand's active
     items, or without any the two score bands) must be valid, else every decision would fail."""
     items = [
         {

@@ -570,7 +570,7 @@ def evaluate_v2(
     return evaluate(policy, facts)
 
 
-# The facts the KYC phase and the bureau pull publish (activities/kyc.py), which evaluation items may read.
+# The facts the KYC phase and the bureau pull publish (activities/kyc/), which evaluation items may read.
 EVALUATION_METRICS = frozenset(
     {
         "bureau.score",

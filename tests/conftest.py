@@ -261,6 +261,9 @@ async def record_histories(client, workflow_id: str, name: str) -> None:  # noqa
         run_id = started.continued_execution_run_id
         if not run_id:
             break
+    from tests.decode_history import decode_history_json
+
     folder = Path(__file__).parent / "histories"
     for n, history in enumerate(reversed(histories), start=1):
-        (folder / f"{name}_{n}.json").write_text(history.to_json())
+        # Saved decoded: the replay suite reads histories without payload keys.
+        (folder / f"{name}_{n}.json").write_text(await decode_history_json(history.to_json()))
