@@ -149,9 +149,11 @@ async def test_kyc_waits_for_the_customer_then_times_out(env) -> None:  # noqa: 
         await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-7"))
         await stubs.wait_for(lambda: len(stubs.kyc_requests()) == 4, "the step run again")
         await run.until_kyc_waiting("BANK_STATEMENT")
-        started = await env.get_current_time()
-        result = await run.result()  # virtual time runs to the KYC timeout
-        assert await env.get_current_time() - started >= timedelta(seconds=3600)
+        await env.sleep(timedelta(seconds=3590))  # the wait restarted with the input: not over yet
+        assert (await run.kyc_status())["waitingFor"] == "BANK_STATEMENT" and stubs.of("record_status") == []
+        await env.sleep(timedelta(seconds=15))  # ... and now it is
+        await stubs.wait_calls("record_status", 1)
+        result = await run.result()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
     calls = [(r.step, r.idempotency_key, r.ref_id) for r in stubs.kyc_requests()]
     assert calls[0] == ("PAN", f"{run.key}:kyc:pan:1", None)
@@ -460,11 +462,15 @@ async def test_esign_expiry(env) -> None:  # noqa: ANN001
     stubs = StubActivities()
     async with running_loan(env, stubs) as run:
         await run.until_status("AGREEMENT_PENDING")
-        started = await env.get_current_time()
+        await env.sleep(timedelta(seconds=590))
+        assert stubs.of("record_agreement_outcome") == [] and len(stubs.of("record_status")) == 2
+        await env.sleep(timedelta(seconds=15))  # past the policy's eSign expiry (600 s)
+        await stubs.wait_calls("record_agreement_outcome", 1)
         result = await run.result()
-        assert await env.get_current_time() - started >= timedelta(seconds=600)  # the policy's eSign expiry
     assert result == LoanWorkflowResult(run.loan_id, "EXPIRED", 0, 0)
     docket = stubs.of("prepare_agreement")[0]
+    (outcome,) = stubs.of("record_agreement_outcome")
+    assert timedelta(seconds=600) <= outcome.at - docket.now < timedelta(seconds=605)
     assert stubs.statuses() == ["APPLIED", "SANCTIONED", "AGREEMENT_PENDING", "EXPIRED"]
     assert stubs.of("record_status")[-1] == change(
         run, 3, "AGREEMENT_PENDING", "EXPIRED", "agreement not signed before expiry"
