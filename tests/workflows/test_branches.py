@@ -40,6 +40,7 @@ from tests.workflows.stubs import (
 from workflows.contracts import (
     AadhaarInitiate,
     AadhaarOtp,
+    CreditBalanceRecord,
     DecisionResult,
     DelinquencyRecord,
     KycInput,
@@ -48,6 +49,7 @@ from workflows.contracts import (
     OverdueRecord,
     ParkedPayment,
     PaymentEvent,
+    PenalLevy,
     StatusChange,
 )
 
@@ -622,3 +624,103 @@ async def test_malformed_and_unrecordable_payments_are_parked(env) -> None:  # n
     ]  # fmt: skip
     assert stubs.statuses()[-2:] == ["DISBURSED", "COMPLETED"]
     assert stubs.of("record_credit_balance") == []
+
+
+# --- more branches ---------------------------------------------------------------------------------
+async def test_customer_input_completes_a_waiting_kyc_step(env) -> None:  # noqa: ANN001
+    statement = KycStepResult("BANK_STATEMENT", "PASSED", provider="stub", facts={"bsa.salary_months": 3})
+    waiting = KycStepResult("BANK_STATEMENT", "WAITING", "upload the last 3 months' statement")
+    stubs = StubActivities(
+        kyc={"BANK_STATEMENT": [waiting, statement]}, decision=DecisionResult("REJECT", ["FOIR 71% above 60%"])
+    )
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "BANK_STATEMENT"]))
+    async with running_loan(env, stubs, inp) as run:
+        await run.until_kyc_waiting("BANK_STATEMENT")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert [(r.step, r.idempotency_key, r.ref_id) for r in stubs.kyc_requests()] == [
+        ("PAN", f"{run.key}:kyc:pan:1", None),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1", None),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:2", "doc-9"),
+    ]
+    assert stubs.decision_facts() == {"kyc.pan.ok": True, "kyc.bsa.salary_months": 3}
+    assert stubs.of("record_status") == [change(run, 1, "APPLIED", "REJECTED", "FOIR 71% above 60%")]
+
+
+async def test_payment_before_disbursal_is_applied_once_serviced(env) -> None:  # noqa: ANN001
+    """A payment that arrives before disbursal waits in the workflow's state, crosses continue-as-new and is the
+    first thing applied; the link then asks for the rest."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=1))) as run:
+        await to_agreement_signed(run)
+        await run.pay("early", 1_000_00)
+        await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
+        await run.settle("TR-1", "SUCCESS", "UTR0005")
+        link = (await stubs.wait_calls("ensure_payment_link", 1))[0]
+        await run.pay("rest", link.amount)
+        result = await run.result()
+    (inst,) = stubs.of("record_disbursal")[0].installments
+    due = inst.principal + inst.interest
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, due)
+    assert stubs.names()[stubs.names().index("record_disbursal") :] == [
+        "record_disbursal", "record_status", "record_payment", "ensure_payment_link", "record_payment", "record_status",
+    ]  # fmt: skip
+    early, rest = stubs.of("record_payment")
+    assert (early.payment, early.parts[0].interest, early.parts[0].principal) == (
+        PaymentEvent("early", 1_000_00), min(1_000_00, inst.interest), max(0, 1_000_00 - inst.interest),
+    )  # fmt: skip
+    assert (link.installment_no, link.amount) == (1, due - 1_000_00)
+    assert rest.payment == PaymentEvent("rest", due - 1_000_00) and rest.outstanding_principal == 0
+
+
+async def test_payments_to_a_loan_that_ends_unserviced_become_credit_balance(env) -> None:  # noqa: ANN001
+    """Money received for a loan that then ends before disbursal is kept as its credit balance (a malformed
+    amount is parked), never dropped."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs) as run:
+        await run.until_status("AGREEMENT_PENDING")
+        await run.pay("early", 2_500_00)
+        await run.pay("early_bad", 0)
+        await run.sign("DECLINED")
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "EXPIRED", 0, 0)
+    assert stubs.names()[-4:] == ["record_agreement_outcome", "record_status", "record_credit_balance", "park_payment"]
+    assert stubs.of("record_credit_balance") == [CreditBalanceRecord(run.loan_id, PaymentEvent("early", 2_500_00))]
+    assert stubs.of("park_payment") == [
+        ParkedPayment(run.loan_id, PaymentEvent("early_bad", 0), "amount 0 paise is not positive")
+    ]
+    assert stubs.of("record_payment") == []
+
+
+async def test_flat_penal_charge_on_an_overdue_installment(env) -> None:  # noqa: ANN001
+    """A product's per-occurrence penal charge is levied once when the installment goes overdue; the next link
+    asks for it too and the payment settles it first."""
+    stubs = StubActivities()
+    loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
+    async with running_loan(env, stubs, loan_input(terms(tenure=1, period_seconds=None), loan_policy)) as run:
+        await _disbursed(run)
+        (inst,) = stubs.of("record_disbursal")[0].installments
+        await run.sleep_until(inst.due_at + timedelta(hours=1))
+        link = (await stubs.wait_calls("ensure_payment_link", 2))[-1]
+        await run.pay("late", link.amount)
+        result = await run.result()
+    due = inst.principal + inst.interest
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, due + 500_00)
+    assert stubs.names()[stubs.names().index("record_disbursal") + 2 :] == [
+        "ensure_payment_link", "mark_overdue", "levy_penal", "record_status", "record_delinquency",
+        "ensure_payment_link", "record_payment", "record_delinquency", "record_status",  # DPD 0, then COMPLETED
+    ]  # fmt: skip
+    assert stubs.of("levy_penal") == [
+        PenalLevy(run.loan_id, 1, 500_00, "penal:1:flat", "delayed payment (per occurrence)")
+    ]
+    assert (link.installment_no, link.amount) == (1, due + 500_00)
+    (payment,) = stubs.of("record_payment")
+    assert [(p.number, p.penal, p.interest, p.principal) for p in payment.parts] == [
+        (1, 500_00, inst.interest, inst.principal)
+    ]
+    assert stubs.statuses()[-3:] == ["DISBURSED", "OVERDUE", "COMPLETED"]
+    assert stubs.of("record_delinquency") == [
+        DelinquencyRecord(run.loan_id, 1, "SMA-0", as_of=inst.due_date, class_changed=True),
+        DelinquencyRecord(run.loan_id, 0, "STANDARD", as_of=inst.due_date + timedelta(days=1), class_changed=True),
+    ]
