@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain import product
-from domain.outcomes import AgreementStatus, DisbursalStatus, TransferStatus
+from domain.outcomes import AgreementStatus, CreditOutcome, DisbursalStatus, KycStepStatus, TransferStatus
 from domain.status import LoanStatus
 
 # --- search attributes (registered on the Temporal server by `los up` and the tests) -------------
@@ -374,7 +374,7 @@ class CreditBalanceRecord:
 class AgreementOutcome:
     loan_id: str
     docket_id: str
-    status: str  # domain.outcomes.AgreementStatus, one of ESIGN_OUTCOMES: SIGNED / DECLINED / EXPIRED
+    status: AgreementStatus  # one of ESIGN_OUTCOMES: SIGNED / DECLINED / EXPIRED
     at: datetime
 
 
@@ -428,9 +428,9 @@ class KycStepRequest:
 @dataclass
 class KycStepResult:
     step: str
-    # domain.outcomes.KycStepStatus: PASSED / FAILED / WAITING (needs customer input) / SKIPPED (not automated) /
-    # TIMED_OUT (made by the workflow when the customer's input did not come in time)
-    status: str
+    # PASSED / FAILED / WAITING (needs customer input) / SKIPPED (not automated) / TIMED_OUT (made by the workflow
+    # when the customer's input did not come in time)
+    status: KycStepStatus
     reason: str | None = None
     provider: str | None = None
     score: str | None = None  # decimal string, e.g. a name-match score
@@ -448,7 +448,7 @@ class DecisionRequest:
 
 @dataclass
 class DecisionResult:
-    outcome: str  # domain.outcomes.CreditOutcome: REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    outcome: CreditOutcome  # REJECT / MANUAL_REVIEW / AUTO_SANCTION
     reasons: list[str] = field(default_factory=list)
     score: str | None = None
     assigned_to: str | None = None
@@ -483,7 +483,7 @@ class CreditRulesRequest:
 
 @dataclass
 class CreditRulesResult:
-    outcome: str  # domain.outcomes.CreditOutcome: REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    outcome: CreditOutcome  # REJECT / MANUAL_REVIEW / AUTO_SANCTION
     reasons: list[str] = field(default_factory=list)
     score: str | None = None  # the evaluation score (decimal string); None when the BRE rejected
     stage: str = "EVALUATION"  # the stage that decided: BRE or EVALUATION

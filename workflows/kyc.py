@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.kyc import KycActivities
     from activities.loan import LoanActivities
     from domain import rules
+    from domain.outcomes import CreditOutcome, KycStepStatus
     from domain.status import LoanStatus
     from workflows.contracts import (
         AadhaarInitiate,
@@ -113,10 +114,10 @@ class KycPhase(LoanBase):
                 self.kyc_step = step
                 result = await self._kyc_step(key, step, first)
                 self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
-                if result.status == "FAILED":
+                if result.status == KycStepStatus.FAILED:
                     self.rejection = f"KYC_{step}: {result.reason}"
                     return None
-                if result.status == "TIMED_OUT":
+                if result.status == KycStepStatus.TIMED_OUT:
                     self.rejection = f"KYC_{step}: customer did not complete it in time"
                     return None
             i += len(group)
@@ -150,7 +151,7 @@ class KycPhase(LoanBase):
             retry_policy=DB_RETRY,
             summary="Rules and evaluation",
         )
-        if verdict.outcome == "MANUAL_REVIEW":
+        if verdict.outcome == CreditOutcome.MANUAL_REVIEW:
             await workflow.execute_activity_method(
                 KycActivities.credit_allocation,
                 AllocationRequest(inp.loan_id, inp.brand_id, f"{key}:decision:allocation"),
@@ -162,10 +163,10 @@ class KycPhase(LoanBase):
 
     def _verdict(self, outcome: str, reasons: list[str]) -> rules.DecisionResult | None:
         reason = "; ".join(reasons) or outcome.lower()
-        if outcome == "REJECT":
+        if outcome == CreditOutcome.REJECT:
             self.rejection = reason
             return None
-        kind = rules.Decision.AUTO_SANCTION if outcome == "AUTO_SANCTION" else rules.Decision.MANUAL_REVIEW
+        kind = rules.Decision.AUTO_SANCTION if outcome == CreditOutcome.AUTO_SANCTION else rules.Decision.MANUAL_REVIEW
         return rules.DecisionResult(kind, reason)
 
     async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
@@ -185,7 +186,7 @@ class KycPhase(LoanBase):
                 summary=f"KYC: {step.replace('_', ' ').lower()}",
             )
         if step not in KYC_STEP_ACTIVITIES:
-            return KycStepResult(step, "SKIPPED", f"step {step} is not automated")
+            return KycStepResult(step, KycStepStatus.SKIPPED, f"step {step} is not automated")
         method, summary = KYC_STEP_ACTIVITIES[step]
         return await workflow.execute_activity_method(
             method,
@@ -203,12 +204,12 @@ class KycPhase(LoanBase):
         while True:
             attempt += 1
             if step == "AADHAAR":
-                result = KycStepResult(step, "WAITING", "waiting for the Aadhaar OTP")
+                result = KycStepResult(step, KycStepStatus.WAITING, "waiting for the Aadhaar OTP")
             elif attempt == 1 and first is not None:
                 result = first
             else:
                 result = await self._kyc_activity(key, step, attempt)
-            if result.status != "WAITING":
+            if result.status != KycStepStatus.WAITING:
                 self.kyc_results[step] = result.status
                 self.kyc_notes.pop(step, None)
                 return result
@@ -219,16 +220,16 @@ class KycPhase(LoanBase):
             self.kyc_seen = self.kyc_input_count
             try:
                 await workflow.wait_condition(
-                    lambda: self.kyc_input_count > self.kyc_seen or self.kyc_results.get(step) == "PASSED",
+                    lambda: self.kyc_input_count > self.kyc_seen or self.kyc_results.get(step) == KycStepStatus.PASSED,
                     timeout=timedelta(seconds=inp.policy.kyc_timeout_seconds),
                     timeout_summary=f"KYC {step.lower()} timeout",
                 )
             except asyncio.TimeoutError:
-                return KycStepResult(step, "TIMED_OUT", "customer input not received")
+                return KycStepResult(step, KycStepStatus.TIMED_OUT, "customer input not received")
             finally:
                 self.kyc_waiting = None
-            if self.kyc_results.get(step) == "PASSED":  # completed by an update (Aadhaar OTP)
-                return KycStepResult(step, "PASSED", facts=self.aadhaar_facts)
+            if self.kyc_results.get(step) == KycStepStatus.PASSED:  # completed by an update (Aadhaar OTP)
+                return KycStepResult(step, KycStepStatus.PASSED, facts=self.aadhaar_facts)
 
     @workflow.update(
         description="The customer's Aadhaar number (sealed): the KYC vendor sends the OTP; refused (422) if the "
@@ -249,7 +250,7 @@ class KycPhase(LoanBase):
             retry_policy=PROVIDER_RETRY,
             summary="Aadhaar OTP sent",
         )
-        if result.status == "FAILED":
+        if result.status == KycStepStatus.FAILED:
             raise _refuse("ValidationError", result.reason or "Aadhaar could not be verified")
         self.aadhaar_reference = result.reference
         return {"status": "OTP_SENT"}
@@ -257,7 +258,7 @@ class KycPhase(LoanBase):
     @aadhaar_initiate.validator
     def _validate_aadhaar_initiate(self, req: AadhaarInitiate) -> None:
         _check_fresh(req.expires_at)
-        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") == "PASSED":
+        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") == KycStepStatus.PASSED:
             raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
         if self.status != LoanStatus.APPLIED:
             raise _refuse("Conflict", f"loan is {self.status}")
@@ -283,16 +284,16 @@ class KycPhase(LoanBase):
             retry_policy=PROVIDER_RETRY,
             summary="Aadhaar OTP checked",
         )
-        if result.status != "PASSED":
+        if result.status != KycStepStatus.PASSED:
             raise _refuse("ValidationError", result.reason or "wrong OTP")
         self.aadhaar_facts = dict(result.facts)
-        self.kyc_results["AADHAAR"] = "PASSED"
+        self.kyc_results["AADHAAR"] = KycStepStatus.PASSED
         return {"status": "VERIFIED"}
 
     @aadhaar_submit.validator
     def _validate_aadhaar_submit(self, req: AadhaarOtp) -> None:
         _check_fresh(req.expires_at)
-        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") == "PASSED":
+        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") == KycStepStatus.PASSED:
             raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
         if not (len(req.otp) == 6 and req.otp.isdigit()):
             raise _refuse("ValidationError", "OTP must be 6 digits")

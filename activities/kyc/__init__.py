@@ -38,6 +38,7 @@ from activities.kyc.decision import BUREAU_REUSE, DecisionActivities, brand_conf
 from activities.kyc.employment import EmploymentActivities
 from activities.kyc.identity import IdentityActivities
 from domain.errors import LosError
+from domain.outcomes import KycStepStatus
 from workflows.contracts import DecisionRequest, DecisionResult, KycStepRequest, KycStepResult
 
 __all__ = [
@@ -72,7 +73,7 @@ class KycActivities(IdentityActivities, CkycActivities, BankActivities, Employme
         """Any step by name (loans in flight before ``kyc-activity-per-step-v1``): the step's own activity."""
         step = self.steps().get(req.step)
         if step is None:
-            return KycStepResult(req.step, "SKIPPED", f"step {req.step} is not automated")
+            return KycStepResult(req.step, KycStepStatus.SKIPPED, f"step {req.step} is not automated")
         return await step(req)
 
     @activity.defn

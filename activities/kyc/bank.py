@@ -18,6 +18,7 @@ from activities.providers.base import BusinessRefusal
 from activities.providers.failover import Attempt
 from activities.providers.matching import name_match_score
 from db.models import Brand, BsaReport, Customer, Loan
+from domain.outcomes import KycStepStatus
 from los.crypto import unseal
 from workflows.contracts import KycStepRequest, KycStepResult
 
@@ -33,7 +34,7 @@ class BankActivities(KycBase):
     async def _bank_account(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
         account = await self._tx(lambda session: queries.bank_account_for(session, customer.id, req.ref_id))
         if account is None:
-            return KycStepResult("BANK_ACCOUNT", "WAITING", "add a bank account")
+            return KycStepResult("BANK_ACCOUNT", KycStepStatus.WAITING, "add a bank account")
         res = await self._failover(
             "pennydrop",
             brand,
@@ -72,13 +73,21 @@ class BankActivities(KycBase):
 
         await self._tx(save)
         if not drop.account_exists:
-            return KycStepResult("BANK_ACCOUNT", "FAILED", drop.reason or "account not found", res.vendor)
+            return KycStepResult("BANK_ACCOUNT", KycStepStatus.FAILED, drop.reason or "account not found", res.vendor)
         if not ok:
             return KycStepResult(
-                "BANK_ACCOUNT", "FAILED", f"beneficiary name match {score} below {threshold}", res.vendor, str(score)
+                "BANK_ACCOUNT",
+                KycStepStatus.FAILED,
+                f"beneficiary name match {score} below {threshold}",
+                res.vendor,
+                str(score),
             )
         return KycStepResult(
-            "BANK_ACCOUNT", "PASSED", provider=res.vendor, score=str(score), facts={"bank_name_match": score}
+            "BANK_ACCOUNT",
+            KycStepStatus.PASSED,
+            provider=res.vendor,
+            score=str(score),
+            facts={"bank_name_match": score},
         )
 
     # ------------------------------------------------------------------ bank statement
@@ -93,7 +102,7 @@ class BankActivities(KycBase):
             return await self._account_aggregator(req, loan, customer, brand)
         doc = await self._tx(lambda session: queries.bank_statement_for(session, customer.id, req.ref_id))
         if doc is None:
-            return KycStepResult("BANK_STATEMENT", "WAITING", "upload a bank statement")
+            return KycStepResult("BANK_STATEMENT", KycStepStatus.WAITING, "upload a bank statement")
         pdf = await asyncio.to_thread(self.storage.get, doc.storage_key)
         password = unseal(self.secret, STATEMENT_PASSWORD, doc.password_sealed) if doc.password_sealed else None
         try:
@@ -121,7 +130,9 @@ class BankActivities(KycBase):
             )
             wanted = "the right password" if exc.code == "STATEMENT_PASSWORD_INCORRECT" else "its password"
             return KycStepResult(
-                "BANK_STATEMENT", "WAITING", f"the statement is password-protected: upload it again with {wanted}"
+                "BANK_STATEMENT",
+                KycStepStatus.WAITING,
+                f"the statement is password-protected: upload it again with {wanted}",
             )
         return await self._store_bsa(
             req, loan, customer, res.value, res.vendor, "UPLOAD", doc.id, res.attempts_as_dicts()
@@ -165,7 +176,11 @@ class BankActivities(KycBase):
                 f"{brand.name}: share your bank statement securely: {res.value.consent_url}",
             )
             return KycStepResult(
-                "BANK_STATEMENT", "WAITING", "consent requested", res.vendor, reference=res.value.consent_handle
+                "BANK_STATEMENT",
+                KycStepStatus.WAITING,
+                "consent requested",
+                res.vendor,
+                reference=res.value.consent_handle,
             )
         # A consent lives at the aggregator that issued it: its status and data come from that vendor only
         # (another vendor would not know the handle). A fault there raises, so the activity retries.
@@ -175,10 +190,10 @@ class BankActivities(KycBase):
             await self._tx(lambda session: queries.set_consent_status(session, consent.id, status))
         if status in ("REJECTED", "REVOKED", "EXPIRED"):
             return KycStepResult(
-                "BANK_STATEMENT", "FAILED", f"account aggregator consent {status.lower()}", consent.provider
+                "BANK_STATEMENT", KycStepStatus.FAILED, f"account aggregator consent {status.lower()}", consent.provider
             )
         if status != "APPROVED":
-            return KycStepResult("BANK_STATEMENT", "WAITING", "waiting for consent", consent.provider)
+            return KycStepResult("BANK_STATEMENT", KycStepStatus.WAITING, "waiting for consent", consent.provider)
         started = time.monotonic()
         report = await issuer.fetch_data(consent.consent_handle)
         attempt = Attempt(consent.provider, "ok", None, int((time.monotonic() - started) * 1000))
@@ -227,5 +242,5 @@ class BankActivities(KycBase):
         await self._tx(save)
         await self._record(req, customer.id, "BSA", vendor, "COMPLETED", summary, attempts)
         return KycStepResult(
-            "BANK_STATEMENT", "PASSED", provider=vendor, facts={f"bsa_{k}": v for k, v in summary.items()}
+            "BANK_STATEMENT", KycStepStatus.PASSED, provider=vendor, facts={f"bsa_{k}": v for k, v in summary.items()}
         )

@@ -10,6 +10,7 @@ from temporalio import activity
 from activities.kyc.common import KycBase, score_of
 from activities.providers.matching import name_match_score
 from db.models import Brand, Customer, Loan
+from domain.outcomes import KycStepStatus
 from workflows.contracts import KycStepRequest, KycStepResult
 
 # How much each field weighs in the CKYC match score (seed 004); without an address on file, name and DOB only.
@@ -28,7 +29,9 @@ class CkycActivities(KycBase):
         record = res.value
         if record is None:
             await self._record(req, customer.id, "CKYC", res.vendor, "NOT_FOUND", {}, res.attempts_as_dicts())
-            return KycStepResult("CKYC", "PASSED", "no CKYC record", res.vendor, facts={"ckyc_found": False})
+            return KycStepResult(
+                "CKYC", KycStepStatus.PASSED, "no CKYC record", res.vendor, facts={"ckyc_found": False}
+            )
         name = name_match_score(record.name, customer.pan_name or customer.full_name) or 0.0
         dob = 100.0 if customer.dob and record.dob == customer.dob else 0.0
         address = name_match_score(record.address.line, customer.address) if customer.address else None
@@ -37,7 +40,13 @@ class CkycActivities(KycBase):
         await self._record(req, customer.id, "CKYC", res.vendor, "MATCHED", record.raw, res.attempts_as_dicts(), score)
         threshold = Decimal(str(brand.config.get("ckyc_match_threshold", 0)))
         if score is not None and score < threshold:
-            return KycStepResult("CKYC", "FAILED", f"CKYC match {score} below {threshold}", res.vendor, str(score))
+            return KycStepResult(
+                "CKYC", KycStepStatus.FAILED, f"CKYC match {score} below {threshold}", res.vendor, str(score)
+            )
         return KycStepResult(
-            "CKYC", "PASSED", provider=res.vendor, score=str(score), facts={"ckyc_found": True, "ckyc_score": score}
+            "CKYC",
+            KycStepStatus.PASSED,
+            provider=res.vendor,
+            score=str(score),
+            facts={"ckyc_found": True, "ckyc_score": score},
         )

@@ -22,6 +22,7 @@ from activities.providers import call_with_failover
 from activities.providers.base import BusinessRefusal
 from db.models import Brand, Customer, Loan
 from db.session import Database
+from domain.outcomes import KycStepStatus
 from workflows.contracts import KycStepRequest, KycStepResult
 
 STATEMENT_PASSWORD = "statement-password"  # the los.crypto purpose of a statement's sealed password
@@ -95,7 +96,7 @@ class KycBase(DbActivities):
                 {"reason": str(exc)},
                 list(getattr(exc, "attempts", ())),
             )
-            return KycStepResult(req.step, "FAILED", redact(str(exc)))
+            return KycStepResult(req.step, KycStepStatus.FAILED, redact(str(exc)))
 
     async def _record(
         self,

@@ -17,6 +17,7 @@ from activities.notify import notify
 from db.models import Brand, Customer, Loan
 from domain import assignment, bre, evaluation
 from domain.errors import LosError
+from domain.outcomes import CreditOutcome
 from workflows.contracts import (
     AllocationRequest,
     AllocationResult,
@@ -204,7 +205,7 @@ class DecisionActivities(KycBase):
             session, loan.id, "BRE", result.outcome, None, jsonable(result.to_details()), f"{key}:bre"
         )
         if not result.passed:
-            return CreditRulesResult("REJECT", [f"BRE_{reason}" for reason in result.reasons], stage="BRE")
+            return CreditRulesResult(CreditOutcome.REJECT, [f"BRE_{reason}" for reason in result.reasons], stage="BRE")
 
         # --- evaluation engine ------------------------------------------------------------------
         outcome = evaluation.evaluate(self._policy(session, brand), {k: v for k, v in facts.items() if v is not None})
@@ -218,7 +219,7 @@ class DecisionActivities(KycBase):
             f"{key}:evaluation",
         )
         queries.update_loan(session, loan.id, evaluation_score=outcome.score)
-        return CreditRulesResult(str(outcome.decision), [outcome.reason], str(outcome.score))
+        return CreditRulesResult(outcome.decision, [outcome.reason], str(outcome.score))
 
     @staticmethod
     def _policy(session: Session, brand: Brand) -> evaluation.EvaluationPolicy:

@@ -12,6 +12,7 @@ from activities.kyc import queries
 from activities.kyc.common import KycBase, score_of
 from activities.providers.matching import name_match_score
 from db.models import Brand, Customer, Employment, Loan
+from domain.outcomes import KycStepStatus
 from workflows.contracts import KycStepRequest, KycStepResult
 
 
@@ -24,7 +25,7 @@ class EmploymentActivities(KycBase):
     async def _employment(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
         job = await self._tx(lambda session: queries.employment_for(session, customer.id, req.ref_id))
         if job is None:
-            return KycStepResult("EMPLOYMENT", "WAITING", "add your employment")
+            return KycStepResult("EMPLOYMENT", KycStepStatus.WAITING, "add your employment")
         uan = job.uan
         attempts: list = []
         if not uan:
@@ -33,7 +34,7 @@ class EmploymentActivities(KycBase):
             uan = lookup.value.uans[0] if lookup.value.found and lookup.value.uans else None
         if not uan:
             await self._record(req, customer.id, "EMPLOYMENT", "-", "NOT_FOUND", {}, attempts)
-            return KycStepResult("EMPLOYMENT", "FAILED", "no UAN found for this mobile number")
+            return KycStepResult("EMPLOYMENT", KycStepStatus.FAILED, "no UAN found for this mobile number")
         res = await self._failover("employment", brand, "uan_to_employment", uan)
         history = res.value
         current = next((r for r in history.records if r.exited_on is None), None)
@@ -77,4 +78,4 @@ class EmploymentActivities(KycBase):
             facts["employment_months"] = months
         if current and current.latest_wage:
             facts["epf_wage"] = current.latest_wage
-        return KycStepResult("EMPLOYMENT", "PASSED", provider=res.vendor, facts=facts)
+        return KycStepResult("EMPLOYMENT", KycStepStatus.PASSED, provider=res.vendor, facts=facts)

@@ -17,6 +17,7 @@ from activities.providers.base import BusinessRefusal
 from activities.providers.matching import name_match_score
 from db.models import Brand, Customer, Loan
 from domain import kyc as kyc_rules
+from domain.outcomes import KycStepStatus
 from los.crypto import unseal
 from workflows.contracts import KycStepRequest, KycStepResult
 
@@ -42,7 +43,7 @@ class IdentityActivities(KycBase):
             req, customer.id, "PAN", res.vendor, "VERIFIED" if pan.valid else "FAILED", pan.raw, res.attempts_as_dicts()
         )
         if not pan.valid:
-            return KycStepResult("PAN", "FAILED", pan.reason or "PAN not verified", res.vendor)
+            return KycStepResult("PAN", KycStepStatus.FAILED, pan.reason or "PAN not verified", res.vendor)
         dob = date.fromisoformat(pan.dob) if pan.dob else None
 
         def save(session: Session) -> None:
@@ -56,7 +57,7 @@ class IdentityActivities(KycBase):
         facts: dict[str, Any] = {"pan_name": pan.name, "pan_verified": True}
         if dob:
             facts["age"] = kyc_rules.age_on(dob, date.today())
-        return KycStepResult("PAN", "PASSED", provider=res.vendor, facts=facts)
+        return KycStepResult("PAN", KycStepStatus.PASSED, provider=res.vendor, facts=facts)
 
     # ------------------------------------------------------------------ mobile
     @activity.defn
@@ -83,11 +84,13 @@ class IdentityActivities(KycBase):
             score_of(address_score),
         )
         if to_pan.value.found and not pan_match and brand.config.get("mobile_pan_must_match"):
-            return KycStepResult("MOBILE", "FAILED", "mobile number is linked to another PAN", to_pan.vendor)
+            return KycStepResult(
+                "MOBILE", KycStepStatus.FAILED, "mobile number is linked to another PAN", to_pan.vendor
+            )
         facts: dict[str, Any] = {"mobile_pan_match": pan_match}
         if address_score is not None:
             facts["mobile_address_score"] = score_of(address_score)
-        return KycStepResult("MOBILE", "PASSED", provider=to_pan.vendor, facts=facts)
+        return KycStepResult("MOBILE", KycStepStatus.PASSED, provider=to_pan.vendor, facts=facts)
 
     # ------------------------------------------------------------------ DigiLocker
     @activity.defn
@@ -113,12 +116,16 @@ class IdentityActivities(KycBase):
                 f"{brand.name}: share your documents from DigiLocker: {res.value.authorization_url}",
             )
             return KycStepResult(
-                "DIGILOCKER", "WAITING", "authorise DigiLocker", res.vendor, reference=res.value.authorization_url
+                "DIGILOCKER",
+                KycStepStatus.WAITING,
+                "authorise DigiLocker",
+                res.vendor,
+                reference=res.value.authorization_url,
             )
         try:
             res = await self._failover("kyc", brand, "fetch_documents", req.ref_id)
         except BusinessRefusal as exc:  # a stale or wrong code: the customer can authorise again
-            return KycStepResult("DIGILOCKER", "WAITING", str(exc))
+            return KycStepResult("DIGILOCKER", KycStepStatus.WAITING, str(exc))
         pan_doc = res.value.of_type("PAN")
         score = score_of(name_match_score(pan_doc.name, customer.pan_name)) if pan_doc else None
         await self._record(
@@ -132,7 +139,9 @@ class IdentityActivities(KycBase):
             score,
         )
         if pan_doc is None or pan_doc.number != customer.pan:
-            return KycStepResult("DIGILOCKER", "FAILED", "DigiLocker PAN is not the applicant's", res.vendor)
+            return KycStepResult(
+                "DIGILOCKER", KycStepStatus.FAILED, "DigiLocker PAN is not the applicant's", res.vendor
+            )
         aadhaar = res.value.of_type("AADHAAR")
 
         def save(session: Session) -> None:
@@ -142,7 +151,7 @@ class IdentityActivities(KycBase):
         await self._tx(save)
         return KycStepResult(
             "DIGILOCKER",
-            "PASSED",
+            KycStepStatus.PASSED,
             provider=res.vendor,
             score=str(score) if score else None,
             facts={"digilocker_name_match": score, "digilocker_documents": len(res.value.documents)},
@@ -158,7 +167,9 @@ class IdentityActivities(KycBase):
         if req.aadhaar_sealed:
             opened = unseal(self.secret, AADHAAR, req.aadhaar_sealed)
             if opened is None:  # sealed under another field key: nothing to retry
-                return KycStepResult("AADHAAR", "FAILED", "the Aadhaar number could not be read; enter it again")
+                return KycStepResult(
+                    "AADHAAR", KycStepStatus.FAILED, "the Aadhaar number could not be read; enter it again"
+                )
         else:
             opened = req.aadhaar_number or ""
         try:
@@ -166,7 +177,7 @@ class IdentityActivities(KycBase):
             res = await self._failover("kyc", brand, "aadhaar_otp_initiate", number)
         except Exception as exc:  # a refusal or a bad number: the customer's request is refused
             if isinstance(exc, BusinessRefusal) or exc.__class__.__name__ == "ValidationError":
-                return KycStepResult("AADHAAR", "FAILED", redact(str(exc)))
+                return KycStepResult("AADHAAR", KycStepStatus.FAILED, redact(str(exc)))
             raise
 
         def save(session: Session) -> None:
@@ -175,7 +186,7 @@ class IdentityActivities(KycBase):
             c.aadhaar_hash = kyc_rules.aadhaar_hash(number, self.secret)
 
         await self._tx(save)
-        return KycStepResult("AADHAAR", "WAITING", provider=res.vendor, reference=res.value.reference_id)
+        return KycStepResult("AADHAAR", KycStepStatus.WAITING, provider=res.vendor, reference=res.value.reference_id)
 
     @activity.defn
     async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
@@ -184,10 +195,10 @@ class IdentityActivities(KycBase):
         try:
             res = await self._failover("kyc", brand, "aadhaar_otp_submit", req.reference or "", req.otp or "")
         except BusinessRefusal as exc:
-            return KycStepResult("AADHAAR", "FAILED", redact(str(exc)))
+            return KycStepResult("AADHAAR", KycStepStatus.FAILED, redact(str(exc)))
         kyc = res.value
         if not kyc.verified:
-            return KycStepResult("AADHAAR", "FAILED", redact(kyc.reason or "wrong OTP"), res.vendor)
+            return KycStepResult("AADHAAR", KycStepStatus.FAILED, redact(kyc.reason or "wrong OTP"), res.vendor)
         score = score_of(name_match_score(kyc.name, customer.pan_name or customer.full_name))
         await self._record(
             req,
@@ -217,7 +228,7 @@ class IdentityActivities(KycBase):
         await self._tx(save)
         return KycStepResult(
             "AADHAAR",
-            "PASSED",
+            KycStepStatus.PASSED,
             provider=res.vendor,
             score=str(score) if score else None,
             facts={"aadhaar_verified": True, "aadhaar_name_match": score},
