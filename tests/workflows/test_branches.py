@@ -2,9 +2,12 @@
 
 No database, provider sandbox, browser or API: the real workflow runs on the Java time-skipping test server
 with stubs registered under the production activity names, and each test asserts the exact status moves and
-activity calls the branch makes, so a change in the workflow's behaviour fails here. Virtual time only moves
-while a test awaits the workflow's result or sleeps the test server's clock, so every timer fires when the
-test says so.
+activity calls the branch makes, so a change in the workflow's behaviour fails here. Virtual time skips ahead
+only while a test awaits the workflow's result or sleeps the test server's clock, so every timer fires when
+the test says so. (Once a workflow has ended, awaiting a result may also skip the clock years ahead, to the
+test server's leftover execution timeouts of ended workflows: no test reads the clock after its result.)
+
+Run: ``pytest tests/workflows/test_branches.py`` (a few seconds; needs only ``temporal-test-server``).
 """
 
 from __future__ import annotations
@@ -594,7 +597,8 @@ async def test_malformed_and_unrecordable_payments_are_parked(env) -> None:  # n
             await run.pay(payment_id, amount)
         await run.pay("pay_1", first_link.amount)
         await stubs.wait_calls("ensure_payment_link", 2)
-        await run.pay("bad_zero", 0)  # the gateway re-sends it
+        await run.pay("bad_zero", 0)  # the gateway re-sends a parked payment and an applied one
+        await run.pay("pay_1", first_link.amount)
         second_link = stubs.of("ensure_payment_link")[-1]
         await run.pay("pay_refused", second_link.amount)
         await stubs.wait_calls("ensure_payment_link", 3)
