@@ -189,8 +189,9 @@ class StubActivities:
     aadhaar_initiate_answer: KycStepResult = field(
         default_factory=lambda: KycStepResult("AADHAAR", "PASSED", reference="AADHAAR-REF-1")
     )
-    aadhaar_submit_answer: KycStepResult = field(
-        default_factory=lambda: KycStepResult("AADHAAR", "PASSED", facts={"aadhaar.name_match": "100.00"})
+    # The provider's answers to each OTP submitted, in order (the last one repeats).
+    aadhaar_submit_answers: list[KycStepResult] = field(
+        default_factory=lambda: [KycStepResult("AADHAAR", "PASSED", facts={"aadhaar.name_match": "100.00"})]
     )
     # Payment ids whose recording the database refuses for good (as activities.loan does for an impossible row).
     unrecordable_payments: set[str] = field(default_factory=set)
@@ -357,7 +358,8 @@ class StubActivities:
     @activity.defn(name="aadhaar_submit")
     async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
         self._record("aadhaar_submit", req)
-        return self.aadhaar_submit_answer
+        done = len(self.of("aadhaar_submit")) - 1
+        return self.aadhaar_submit_answers[min(done, len(self.aadhaar_submit_answers) - 1)]
 
     @activity.defn(name="decide_credit")
     async def decide_credit(self, req: DecisionRequest) -> DecisionResult:

@@ -28,6 +28,7 @@ from tests.workflows.stubs import (
     SANCTION_MANAGER,
     SUPER_ADMIN,
     LoanRun,
+    Refusal,
     Staff,
     StubActivities,
     decision_activities,
@@ -174,10 +175,18 @@ async def test_kyc_waits_for_the_customer_then_times_out(env) -> None:  # noqa: 
 
 
 async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: ANN001
-    stubs = StubActivities(decision=DecisionResult("REJECT", ["income below policy"]))
-    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR"]))
+    """The customer's Aadhaar and OTP arrive as updates: refused by their validators when out of turn or
+    malformed; an OTP the provider finds wrong fails that update (the step keeps waiting); the right one
+    completes the step. SELFIE, a step with no automation, is skipped."""
+    wrong = KycStepResult("AADHAAR", "FAILED", "OTP does not match")
+    right = KycStepResult("AADHAAR", "PASSED", facts={"aadhaar.name_match": "100.00"})
+    stubs = StubActivities(
+        decision=DecisionResult("REJECT", ["income below policy"]), aadhaar_submit_answers=[wrong, right]
+    )
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "SELFIE", "AADHAAR"]))
     async with running_loan(env, stubs, inp) as run:
-        await run.until_kyc_waiting("AADHAAR")
+        waiting = await run.until_kyc_waiting("AADHAAR")
+        assert waiting["results"] == {"PAN": "PASSED", "SELFIE": "SKIPPED"} and not waiting["aadhaarOtpSent"]
         await refused(
             run, "aadhaar_submit", AadhaarOtp("123456"), "Conflict", "no Aadhaar OTP is awaited; initiate it first"
         )
@@ -185,20 +194,30 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
         sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
         assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
         await refused(run, "aadhaar_submit", AadhaarOtp("12345"), "ValidationError", "OTP must be 6 digits")
+        assert await run.refused("aadhaar_submit", AadhaarOtp("111111")) == Refusal(
+            "ValidationError", "OTP does not match"
+        )
+        assert (await run.kyc_status())["waitingFor"] == "AADHAAR"
         assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
         result = await run.result()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
     assert stubs.names() == [
-        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", *decision_activities("REJECT"), "record_status",
+        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", "aadhaar_submit", *decision_activities("REJECT"),
+        "record_status",
     ]  # fmt: skip
     (initiate,) = stubs.of("aadhaar_initiate")
     assert (initiate.step, initiate.aadhaar_sealed, initiate.aadhaar_number) == ("AADHAAR", "sealed-aadhaar", None)
     assert initiate.idempotency_key.startswith(f"{run.key}:aadhaar:initiate:")
-    (submit,) = stubs.of("aadhaar_submit")
-    assert (submit.reference, submit.otp, submit.aadhaar_sealed) == ("AADHAAR-REF-1", "123456", None)
+    assert [(r.reference, r.otp, r.aadhaar_sealed) for r in stubs.of("aadhaar_submit")] == [
+        ("AADHAAR-REF-1", "111111", None),
+        ("AADHAAR-REF-1", "123456", None),
+    ]
+    first, second = stubs.of("aadhaar_submit")
+    assert first.idempotency_key != second.idempotency_key  # each OTP is a new provider call
     assert stubs.decision_facts() == {"kyc.pan.ok": True, "kyc.aadhaar.name_match": "100.00"}
     assert stubs.of("record_status") == [change(run, 1, "APPLIED", "REJECTED", "income below policy")]
-    assert await run.accepted_updates() == ["aadhaar_initiate", "aadhaar_submit"]
+    # the provider's refusal came after the update was accepted: it is in the history, and changed nothing
+    assert await run.accepted_updates() == ["aadhaar_initiate", "aadhaar_submit", "aadhaar_submit"]
 
 
 # --- auto-sanction to closure ----------------------------------------------------------------------
@@ -728,3 +747,42 @@ async def test_flat_penal_charge_on_an_overdue_installment(env) -> None:  # noqa
         DelinquencyRecord(run.loan_id, 1, "SMA-0", as_of=inst.due_date, class_changed=True),
         DelinquencyRecord(run.loan_id, 0, "STANDARD", as_of=inst.due_date + timedelta(days=1), class_changed=True),
     ]
+
+
+async def test_unpaid_installment_through_sma_to_npa(env) -> None:  # noqa: ANN001
+    """Left unpaid, the installment's DPD grows by one at every IST day-end (a day-end timer each night) and the
+    asset class follows RBI's table (SMA-0 1-30, SMA-1 31-60, SMA-2 61-90, NPA from 91), each record dated the
+    day whose day-end produced it; paid in full, the loan is standard again and completes."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=1, period_seconds=None))) as run:
+        await _disbursed(run)
+        (inst,) = stubs.of("record_disbursal")[0].installments
+        await run.sleep_until(inst.due_at + timedelta(days=90, minutes=1))
+        await stubs.wait_for(lambda: any(r.dpd == 91 for r in stubs.of("record_delinquency")), "DPD 91")
+        assert stubs.statuses()[-1] == "OVERDUE" and len(stubs.of("mark_overdue")) == 1
+        link = stubs.of("ensure_payment_link")[-1]
+        await run.pay("catch_up", link.amount)
+        result = await run.result()
+
+    due = inst.principal + inst.interest
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, due)
+    assert (link.installment_no, link.amount) == (1, due)
+
+    def asset_class(dpd: int) -> str:
+        return "SMA-0" if dpd <= 30 else "SMA-1" if dpd <= 60 else "SMA-2" if dpd <= 90 else "NPA"
+
+    records = stubs.of("record_delinquency")
+    assert records[:-1] == [
+        DelinquencyRecord(
+            run.loan_id, dpd, asset_class(dpd), as_of=inst.due_date + timedelta(days=dpd - 1),
+            class_changed=dpd in (1, 31, 61, 91),
+        )
+        for dpd in range(1, 92)
+    ]  # fmt: skip
+    # paid during the day after day +90's day-end: every arrear cleared, so the NPA is upgraded
+    paid_on = inst.due_date + timedelta(days=91)
+    assert records[-1] == DelinquencyRecord(run.loan_id, 0, "STANDARD", as_of=paid_on, class_changed=True)
+    assert stubs.of("mark_overdue") == [OverdueRecord(run.loan_id, 1, 1)]
+    assert stubs.statuses()[-3:] == ["DISBURSED", "OVERDUE", "COMPLETED"]
+    # a link for what is due after each wake: before the due date, then at each of the 91 day-ends
+    assert len(stubs.of("ensure_payment_link")) == 92
