@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest_asyncio
 from temporalio import activity
@@ -53,6 +54,7 @@ from workflows.contracts import (
     OverdueRecord,
     ParkedPayment,
     PaymentEvent,
+    PaymentPart,
     PenalLevy,
     StatusChange,
 )
@@ -786,3 +788,43 @@ async def test_unpaid_installment_through_sma_to_npa(env) -> None:  # noqa: ANN0
     assert stubs.statuses()[-3:] == ["DISBURSED", "OVERDUE", "COMPLETED"]
     # a link for what is due after each wake: before the due date, then at each of the 91 day-ends
     assert len(stubs.of("ensure_payment_link")) == 92
+
+
+async def test_advance_payment_reschedules_and_the_last_overpayment_is_excess(env) -> None:  # noqa: ANN001
+    """Paying more than is due prepays principal: the untouched installments are re-amortised keeping the EMI
+    (the policy's REDUCE_TENURE) on their own due dates; money beyond everything due is the loan's excess."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(amount=60_000_00, tenure=3))) as run:
+        await _disbursed(run)
+        one, two, three = stubs.of("record_disbursal")[0].installments
+        first = stubs.of("ensure_payment_link")[0]
+        await run.pay("with_advance", first.amount + 10_000_00)
+        second = (await stubs.wait_calls("ensure_payment_link", 2))[-1]
+        await run.pay("second", second.amount)
+        third = (await stubs.wait_calls("ensure_payment_link", 3))[-1]
+        await run.pay("last_and_more", third.amount + 500_00)
+        result = await run.result()
+
+    advance, paid_second, paid_last = stubs.of("record_payment")
+    balance = 60_000_00 - one.principal - 10_000_00
+    assert (advance.parts, advance.advance_principal, advance.excess, advance.outstanding_principal) == (
+        [PaymentPart(1, interest=one.interest, principal=one.principal)], 10_000_00, 0, balance,
+    )  # fmt: skip
+    new_two, new_three = advance.rescheduled
+    assert advance.rescheduled_from == 2 and (new_two.number, new_three.number) == (2, 3)
+    assert (new_two.due_at, new_three.due_at) == (two.due_at, three.due_at)
+    assert new_two.principal + new_three.principal == balance
+    assert new_two.interest == int((Decimal(balance) * Decimal("0.02")).quantize(Decimal(1), ROUND_HALF_UP))  # 24%/12
+    assert new_two.principal + new_two.interest == two.principal + two.interest  # the EMI is kept
+    assert new_three.principal + new_three.interest < three.principal + three.interest  # the last one shrinks
+    assert advance.next_due_at == two.due_at
+    assert [(link.installment_no, link.amount) for link in stubs.of("ensure_payment_link")] == [
+        (1, one.principal + one.interest),
+        (2, new_two.principal + new_two.interest),
+        (3, new_three.principal + new_three.interest),
+    ]
+    assert (paid_second.excess, paid_second.advance_principal) == (0, 0)
+    assert (paid_last.excess, paid_last.outstanding_principal, paid_last.next_due_at) == (500_00, 0, None)
+    collected = first.amount + 10_000_00 + second.amount + third.amount + 500_00
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 3, collected)
+    assert stubs.statuses()[-2:] == ["DISBURSED", "COMPLETED"]
