@@ -62,6 +62,7 @@ from workflows.contracts import (
     PaymentRecord,
     PenalLevy,
     ProviderRequest,
+    StaffAction,
     StatusChange,
 )
 from workflows.loan import LoanWorkflow
@@ -158,14 +159,11 @@ class Staff:
     def actor(self) -> str:
         return f"{self.role}:{self.email}"
 
-    def act(self, **kw: Any) -> Any:
-        from workflows.contracts import StaffAction
-
+    def act(self, **kw: Any) -> StaffAction:
         return StaffAction(self.staff_id, self.email, self.role, kw.pop("brand_id", BRAND_ID), **kw)
 
 
 CREDIT_EXECUTIVE = Staff("ce-1", "CREDIT_EXECUTIVE")
-CREDIT_EXECUTIVE_2 = Staff("ce-2", "CREDIT_EXECUTIVE")
 SANCTION_MANAGER = Staff("sm-1", "SANCTION_MANAGER")
 SANCTION_HEAD = Staff("sh-1", "SANCTION_HEAD")
 LOAN_EXECUTIVE = Staff("le-1", "LOAN_EXECUTIVE")
