@@ -828,3 +828,41 @@ async def test_advance_payment_reschedules_and_the_last_overpayment_is_excess(en
     collected = first.amount + 10_000_00 + second.amount + third.amount + 500_00
     assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 3, collected)
     assert stubs.statuses()[-2:] == ["DISBURSED", "COMPLETED"]
+
+
+async def test_percent_penal_charge_accrues_by_the_day(env) -> None:  # noqa: ANN001
+    """A percent-per-annum penal charge accrues on the overdue principal and interest, simple, for the days since
+    the due date, at each wake; the link asks for it and the payment settles it."""
+    stubs = StubActivities()
+    loan_policy = policy(penal={"basis": "PERCENT_PER_ANNUM", "annual_percent": "24"})
+    async with running_loan(env, stubs, loan_input(terms(tenure=1, period_seconds=None), loan_policy)) as run:
+        await _disbursed(run)
+        (inst,) = stubs.of("record_disbursal")[0].installments
+        await run.sleep_until(inst.due_at + timedelta(days=1, minutes=1))  # the due date's day-end, and the next
+        link = (await stubs.wait_calls("ensure_payment_link", 3))[-1]
+        await run.pay("late", link.amount)
+        result = await run.result()
+
+    due = inst.principal + inst.interest
+    penal = int((Decimal(due) * Decimal("0.24") * 2 / 365).quantize(Decimal(1), ROUND_HALF_UP))
+    assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, due + penal)
+    day = inst.due_date
+    assert stubs.of("levy_penal") == [
+        PenalLevy(run.loan_id, 1, penal, f"penal:1:{day}:{day + timedelta(days=2)}", f"2 day(s) on {due} paise overdue")
+    ]
+    assert stubs.names()[stubs.names().index("record_disbursal") + 2 :] == [
+        "ensure_payment_link",
+        "mark_overdue", "record_status", "record_delinquency", "ensure_payment_link",  # the due date's day-end
+        "levy_penal", "record_delinquency", "ensure_payment_link",  # the next day-end: two days of penal
+        "record_payment", "record_delinquency", "record_status",  # paid: no further accrual the same day
+    ]  # fmt: skip
+    assert (link.installment_no, link.amount) == (1, due + penal)
+    (payment,) = stubs.of("record_payment")
+    assert [(p.number, p.penal, p.interest, p.principal) for p in payment.parts] == [
+        (1, penal, inst.interest, inst.principal)
+    ]
+    assert [(r.dpd, r.asset_class) for r in stubs.of("record_delinquency")] == [
+        (1, "SMA-0"),
+        (2, "SMA-0"),
+        (0, "STANDARD"),
+    ]
