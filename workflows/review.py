@@ -28,6 +28,13 @@ REVIEW_ACTION_ROLES = {
     for verb in ReviewAction
 }
 SANCTION_ROLES = frozenset({"SANCTION_MANAGER", "SANCTION_HEAD", "ADMIN", "SUPER_ADMIN"})
+PAST = {
+    ReviewAction.FORWARD: "forwarded",
+    ReviewAction.APPROVE: "approved",
+    ReviewAction.SEND_BACK: "sent back",
+    ReviewAction.REJECT: "rejected",
+    ReviewAction.SANCTION: "sanctioned",
+}
 
 
 def _score_ok(text: str) -> bool:
@@ -117,7 +124,7 @@ class ReviewPhase(LoanBase):
             raise _refuse("Conflict", "a final decision was already taken")
         rule = REVIEW_RULES.get((self.review_stage, verb))
         if rule is None:
-            raise _refuse("Conflict", f"a loan at the {self.review_stage} stage cannot be {verb.value.lower()}ed")
+            raise _refuse("Conflict", f"a loan at the {self.review_stage} stage cannot be {PAST[verb]}")
         if action.role not in rule[0]:
             raise _refuse("PermissionDenied", f"role {action.role} does not act at the {self.review_stage} stage")
         acted = self.reviewers.get(action.staff_id)

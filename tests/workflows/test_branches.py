@@ -320,6 +320,20 @@ async def test_review_forward_approve_sanction_and_refusals(env) -> None:  # noq
             "Conflict",
             "a loan at the CREDIT_EXECUTIVE stage cannot be sanctioned",
         )
+        await refused(
+            run,
+            "approve",
+            SUPER_ADMIN.act(),
+            "Conflict",
+            "a loan at the CREDIT_EXECUTIVE stage cannot be approved",
+        )
+        await refused(
+            run,
+            "send_back",
+            SUPER_ADMIN.act(reason_code="CAM_INCOMPLETE"),
+            "Conflict",
+            "a loan at the CREDIT_EXECUTIVE stage cannot be sent back",
+        )
         await refused(run, "forward", CREDIT_EXECUTIVE.act(brand_id="other-brand"), "NotFound", "loan not found")
         await refused(run, "approve_disbursal", LOAN_EXECUTIVE.act(), "Conflict", "loan is UNDER_REVIEW")
         await refused(
