@@ -1,0 +1,53 @@
+"""Activities of the loan workflow, one module per concept. Thin: call one provider or write one fact, idempotently.
+
+- ``status``: a status move with its history, audit, assignment and staff notifications (``record_status``)
+- ``origination``: PAN and bureau of loans started before the KYC phase, and the agreement with its eSign
+- ``disbursal``: the bank transfer and, once settled, the ledger, the schedule and the loan's balances
+- ``repayment``: payment links, payments, penal charges, overdue installments and delinquency
+- ``common``: the base class (clients, provider calls, customer messages) and shared helpers
+- ``queries``: the SQL, one named function per aggregate and question
+
+Every write is keyed so a retried activity (worker crash, timeout) finds its own earlier work and
+does not repeat it: status history by (loan, seq), provider calls and ledger transactions by
+idempotency key, payments by the gateway's payment id.
+
+The workflow calls each activity as ``LoanActivities.<method>``, and recorded histories name them by method:
+a method keeps its name wherever it lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from activities.loan.disbursal import DisbursalActivities
+from activities.loan.origination import OriginationActivities
+from activities.loan.repayment import RepaymentActivities
+from activities.loan.status import StatusActivities
+from activities.receipts import ReceiptActivities
+
+__all__ = ["LoanActivities"]
+
+
+class LoanActivities(
+    StatusActivities, OriginationActivities, DisbursalActivities, RepaymentActivities, ReceiptActivities
+):
+    """Every loan activity the worker registers (``all()``), receipts included."""
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.record_status,
+            self.verify_pan,
+            self.pull_bureau,
+            self.prepare_agreement,
+            self.record_agreement_outcome,
+            self.initiate_disbursal,
+            self.record_disbursal,
+            self.ensure_payment_link,
+            self.record_payment,
+            self.mark_overdue,
+            self.levy_penal,
+            self.record_delinquency,
+            self.park_payment,
+            self.record_credit_balance,
+        ]

@@ -1,0 +1,63 @@
+"""What every loan activity shares: the class with its clients (database, HTTP, storage, PDF renderer, the API's
+address for webhooks), recording a provider call, a best-effort customer message, and turning a provider's
+refusal into an error the workflow is not retried on."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.orm import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import providers
+from activities.base import DbActivities
+from activities.documents import PdfRenderer
+from activities.loan import queries
+from activities.providers.base import BusinessRefusal
+from activities.storage import LocalStorage
+from db.models import Brand
+from db.session import Database
+from workflows.contracts import ProviderRequest
+
+
+def refusal(exc: BusinessRefusal) -> ApplicationError:
+    """A provider's refusal is an answer: the activity fails without retrying."""
+    return ApplicationError(str(exc), type="BusinessRefusal", non_retryable=True)
+
+
+class LoanBase(DbActivities):
+    """The clients every loan activity uses."""
+
+    def __init__(
+        self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer, api_url: str
+    ):
+        self.db = db
+        self.http = http
+        self.storage = storage
+        self.renderer = renderer
+        self.api_url = api_url.rstrip("/")
+
+    def _callback(self, brand_id: str, vendor: str) -> str:
+        return f"{self.api_url}/api/v1/webhooks/{brand_id}/{vendor}"
+
+    async def _record_call(self, req: ProviderRequest, kind: str, outcome: str, response: dict) -> None:
+        def write(session: Session) -> None:
+            queries.record_provider_call(
+                session,
+                req.idempotency_key,
+                loan_id=req.loan_id,
+                kind=kind,
+                provider=req.provider,
+                outcome=outcome,
+                response=response,
+            )
+
+        await self._tx(write)
+
+    async def _notify(self, brand: Brand, phone: str, template: str, text: str) -> None:
+        """Best effort: a customer message never fails the loan step that triggered it."""
+        try:
+            sms = providers.build("sms", brand.config, self.http)
+            await sms.send_sms(to=phone, text=text, template=template)
+        except Exception as exc:  # noqa: BLE001
+            activity.logger.warning("SMS %s to %s not sent: %s", template, phone, exc)

@@ -1,0 +1,161 @@
+"""Origination outside the KYC phase: PAN and bureau for loans started before it (``activities/kyc/`` does both
+for every later loan), and the agreement — its PDF, the eSign docket, the signing link sent to the customer and
+the signature's outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+from temporalio import activity
+
+from activities import providers
+from activities.documents import render_html
+from activities.loan import queries
+from activities.loan.common import LoanBase, refusal
+from activities.providers.base import BusinessRefusal
+from db.models import LoanAgreement
+from domain import schedule
+from domain.money import format_inr
+from domain.outcomes import AgreementStatus, ProviderCallStatus
+from workflows.contracts import (
+    AgreementOutcome,
+    AgreementRequest,
+    AgreementResult,
+    BureauResult,
+    KycResult,
+    ProviderRequest,
+)
+
+
+class OriginationActivities(LoanBase):
+    # ------------------------------------------------------------------ KYC and bureau (loans before the KYC phase)
+    @activity.defn
+    async def verify_pan(self, req: ProviderRequest) -> KycResult:
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            kyc = providers.build("kyc", brand.config, self.http)
+            result = await kyc.verify_pan(customer.pan or "")
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+        outcome = ProviderCallStatus.VERIFIED if result.valid else ProviderCallStatus.FAILED
+        await self._record_call(req, "KYC_PAN", outcome, result.raw)
+        if result.valid and result.name:
+            name = result.name
+
+            def save_name(session: Session) -> None:
+                queries.set_customer_name(session, customer.id, name)
+
+            await self._tx(save_name)
+        return KycResult(result.valid, result.name, result.reason, kyc.config.vendor)
+
+    @activity.defn
+    async def pull_bureau(self, req: ProviderRequest) -> BureauResult:
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            bureau = providers.build("bureau", brand.config, self.http)
+            report = await bureau.pull(customer.pan or "", customer.full_name, req.idempotency_key)
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            queries.insert_bureau_report(
+                session, loan_id=req.loan_id, provider=bureau.config.vendor, score=report.score, report=report.raw
+            )
+            queries.update_loan(session, req.loan_id, credit_score=report.score)
+
+        await self._tx(write)
+        return BureauResult(report.score, bureau.config.vendor)
+
+    # ------------------------------------------------------------------ agreement + eSign
+    @activity.defn
+    async def prepare_agreement(self, req: AgreementRequest) -> AgreementResult:
+        def existing(session: Session) -> LoanAgreement | None:
+            return queries.agreement_of(session, req.loan_id)
+
+        found = await self._tx(existing)
+        if found is not None and found.docket_id and found.signing_url:
+            return AgreementResult(found.docket_id, found.signing_url, found.storage_key, found.sha256)
+
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        t = req.terms
+        plan = schedule.generate(t.schedule_terms(req.now.date()))
+        rows = plan.rows
+        html = render_html(
+            "agreement.html",
+            {
+                "loan_id": loan.id,
+                "brand_name": brand.name,
+                "generated_on": req.now.date().isoformat(),
+                "borrower_name": customer.full_name or "—",
+                "phone": customer.phone,
+                "pan_masked": f"{(customer.pan or '')[:2]}XXXXX{(customer.pan or '')[-3:]}",
+                "amount": format_inr(t.amount),
+                "rate": f"{t.annual_rate_bps / 100:.2f}",
+                "tenure": t.tenure,
+                "frequency": f"every {t.repay_every} {t.repay_unit.lower()}",
+                "emi": format_inr(plan.emi),
+                "total_interest": format_inr(sum(r.interest for r in rows)),
+                "total_payable": format_inr(sum(r.total for r in rows)),
+                "schedule": [
+                    {
+                        "number": r.number,
+                        "principal": format_inr(r.principal),
+                        "interest": format_inr(r.interest),
+                        "total": format_inr(r.total),
+                        "balance": format_inr(r.balance),
+                        "due_date": r.due_date.isoformat(),
+                    }
+                    for r in rows
+                ],
+            },
+        )
+        pdf = await self.renderer.pdf(html)
+        key = f"agreements/{loan.brand_id}/{loan.id}.pdf"
+        await asyncio.to_thread(self.storage.put, key, pdf)
+        digest = hashlib.sha256(pdf).hexdigest()
+        try:
+            esign = providers.build("esign", brand.config, self.http)
+            docket = await esign.create_docket(
+                reference_id=loan.id,
+                pdf=pdf,
+                signer_name=customer.full_name or customer.phone,
+                signer_phone=customer.phone,
+                expires_in_seconds=req.expires_in_seconds,
+                callback_url=self._callback(brand.id, esign.config.vendor),
+                idempotency_key=req.idempotency_key,
+            )
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            queries.save_sent_agreement(
+                session,
+                loan.id,
+                storage_key=key,
+                sha256=digest,
+                docket_id=docket.docket_id,
+                signing_url=docket.signing_url,
+                esign_provider=esign.config.vendor,
+                expires_at=req.now + timedelta(seconds=req.expires_in_seconds),
+            )
+
+        await self._tx(write)
+        await self._notify(
+            brand,
+            customer.phone,
+            "ESIGN_LINK",
+            f"{brand.name}: your loan is sanctioned. Sign your agreement: {docket.signing_url}",
+        )
+        return AgreementResult(docket.docket_id, docket.signing_url, key, digest)
+
+    @activity.defn
+    async def record_agreement_outcome(self, outcome: AgreementOutcome) -> None:
+        signed = outcome.status == AgreementStatus.SIGNED
+
+        def write(session: Session) -> None:
+            queries.close_sent_agreement(session, outcome.loan_id, outcome.status, outcome.at if signed else None)
+
+        await self._tx(write)

@@ -1,0 +1,300 @@
+"""The SQL of the loan activities, one small named function per aggregate and question.
+
+Each takes the open ``Session`` of the activity's unit of work (``DbActivities._tx``); none commits. Inserts that
+carry an idempotency key (or a natural key: a loan's status sequence, a gateway's payment id) do nothing when the
+key is already stored, so a retried activity writes once; those that say whether they wrote return it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from db.models import (
+    AuditLog,
+    BureauReport,
+    Customer,
+    Disbursal,
+    LedgerEntry,
+    LedgerTransaction,
+    Loan,
+    LoanAgreement,
+    LoanStatusHistory,
+    PaymentLink,
+    PaymentTransaction,
+    ProviderCall,
+    RepaymentInstallment,
+    StaffBrandRole,
+    StaffUser,
+)
+from domain import ledger
+from domain.outcomes import AgreementStatus, DisbursalStatus, InstallmentStatus, PaymentLinkStatus
+from workflows.contracts import InstallmentState
+
+
+# ---------------------------------------------------------------------------------------------- loans
+def update_loan(session: Session, loan_id: str, **values: Any) -> None:
+    session.execute(update(Loan).where(Loan.id == loan_id).values(**values))
+
+
+def insert_status_history(session: Session, **values: Any) -> str | None:
+    """One status move, stored once per (loan, seq); the new row's id, or None when that move was stored."""
+    return session.execute(
+        insert(LoanStatusHistory)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
+        .returning(LoanStatusHistory.id)
+    ).scalar_one_or_none()
+
+
+def insert_audit(session: Session, idempotency_key: str, **values: Any) -> None:
+    """One staff action on the audit log, stored once per key."""
+    session.execute(
+        insert(AuditLog)
+        .values(idempotency_key=idempotency_key, **values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+
+
+# ---------------------------------------------------------------------------------------------- staff
+def staff_standing(session: Session, staff_id: str, brand_id: str) -> Any:
+    """(active, global role, role in the brand or None) of a staff member; None when there is no such staff."""
+    return session.execute(
+        select(StaffUser.is_active, StaffUser.role, StaffBrandRole.role)
+        .outerjoin(StaffBrandRole, (StaffBrandRole.staff_id == StaffUser.id) & (StaffBrandRole.brand_id == brand_id))
+        .where(StaffUser.id == staff_id)
+    ).first()
+
+
+# ---------------------------------------------------------------------------------------------- customers
+def set_customer_name(session: Session, customer_id: str, name: str) -> None:
+    session.execute(update(Customer).where(Customer.id == customer_id).values(full_name=name))
+
+
+# ---------------------------------------------------------------------------------------------- provider calls
+def record_provider_call(session: Session, idempotency_key: str, **values: Any) -> None:
+    """One provider call, stored once per key."""
+    session.execute(
+        insert(ProviderCall)
+        .values(idempotency_key=idempotency_key, **values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+
+
+# ---------------------------------------------------------------------------------------------- bureau reports
+def insert_bureau_report(session: Session, **values: Any) -> None:
+    """The loan's report (one per loan: a second insert for the same loan does nothing)."""
+    session.execute(insert(BureauReport).values(**values).on_conflict_do_nothing(index_elements=["loan_id"]))
+
+
+# ---------------------------------------------------------------------------------------------- agreements
+def agreement_of(session: Session, loan_id: str) -> LoanAgreement | None:
+    return session.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan_id)).first()
+
+
+def save_sent_agreement(
+    session: Session,
+    loan_id: str,
+    *,
+    storage_key: str,
+    sha256: str,
+    docket_id: str,
+    signing_url: str,
+    esign_provider: str,
+    expires_at: datetime,
+) -> None:
+    """The loan's agreement as sent for signature (one per loan: a new docket replaces the earlier one)."""
+    session.execute(
+        insert(LoanAgreement)
+        .values(
+            loan_id=loan_id,
+            storage_key=storage_key,
+            sha256=sha256,
+            docket_id=docket_id,
+            signing_url=signing_url,
+            esign_provider=esign_provider,
+            status=AgreementStatus.SENT,
+            expires_at=expires_at,
+        )
+        .on_conflict_do_update(
+            index_elements=["loan_id"],
+            set_={
+                "docket_id": docket_id,
+                "signing_url": signing_url,
+                "storage_key": storage_key,
+                "sha256": sha256,
+                "status": AgreementStatus.SENT,
+            },
+        )
+    )
+
+
+def close_sent_agreement(session: Session, loan_id: str, status: str, signed_at: datetime | None) -> None:
+    """The outcome of an agreement still out for signature (one already closed is left as it is)."""
+    session.execute(
+        update(LoanAgreement)
+        .where(LoanAgreement.loan_id == loan_id, LoanAgreement.status == AgreementStatus.SENT)
+        .values(status=status, signed_at=signed_at)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- disbursals
+def reserve_disbursal(session: Session, idempotency_key: str, **values: Any) -> Disbursal:
+    """The disbursal under ``idempotency_key``, inserted unless it is already there."""
+    session.execute(
+        insert(Disbursal)
+        .values(idempotency_key=idempotency_key, **values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return session.scalars(select(Disbursal).where(Disbursal.idempotency_key == idempotency_key)).one()
+
+
+def set_transfer(session: Session, disbursal_id: str, transfer_id: str) -> None:
+    """The bank accepted the transfer: it is pending under the bank's transfer id."""
+    session.execute(
+        update(Disbursal)
+        .where(Disbursal.id == disbursal_id)
+        .values(transfer_id=transfer_id, status=DisbursalStatus.PENDING)
+    )
+
+
+def settle_disbursal(session: Session, transfer_id: str, utr: str | None, settled_at: datetime) -> None:
+    session.execute(
+        update(Disbursal)
+        .where(Disbursal.transfer_id == transfer_id)
+        .values(status=DisbursalStatus.SETTLED, utr=utr, settled_at=settled_at)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- ledger
+def post_ledger(session: Session, loan_id: str, key: str, txn: ledger.Transaction) -> bool:
+    """Insert one balanced ledger transaction unless its key was already posted."""
+    txn_id = session.execute(
+        insert(LedgerTransaction)
+        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=key)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerTransaction.id)
+    ).scalar_one_or_none()
+    if txn_id is None:
+        return False
+    session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- installments
+def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:
+    return RepaymentInstallment(
+        loan_id=loan_id,
+        installment_no=inst.number,
+        due_at=inst.due_at,
+        due_date=inst.due_date,
+        days=inst.days,
+        principal=inst.principal,
+        interest=inst.interest,
+        fees=inst.fees,
+        total=inst.principal + inst.interest + inst.fees,
+        balance_after=balance_after,
+    )
+
+
+def add_installments(session: Session, loan_id: str, installments: Iterable[InstallmentState], balance: int) -> None:
+    """Schedule rows for ``installments``, each with the principal left after it, from ``balance`` before them."""
+    for inst in installments:
+        balance -= inst.principal
+        session.add(_installment_row(loan_id, inst, balance))
+
+
+def installment_for_update(session: Session, loan_id: str, installment_no: int) -> RepaymentInstallment:
+    return session.scalars(
+        select(RepaymentInstallment)
+        .where(RepaymentInstallment.loan_id == loan_id, RepaymentInstallment.installment_no == installment_no)
+        .with_for_update()
+    ).one()
+
+
+def delete_installments_from(session: Session, loan_id: str, installment_no: int) -> None:
+    """Drop the schedule rows from ``installment_no`` on (they are about to be re-amortised)."""
+    session.execute(
+        delete(RepaymentInstallment).where(
+            RepaymentInstallment.loan_id == loan_id,
+            RepaymentInstallment.installment_no >= installment_no,
+        )
+    )
+
+
+def add_penal(session: Session, loan_id: str, installment_no: int, amount: int) -> None:
+    session.execute(
+        update(RepaymentInstallment)
+        .where(
+            RepaymentInstallment.loan_id == loan_id,
+            RepaymentInstallment.installment_no == installment_no,
+        )
+        .values(penal=RepaymentInstallment.penal + amount)
+    )
+
+
+def mark_overdue(session: Session, loan_id: str, installment_no: int) -> None:
+    """A still-pending installment becomes overdue (one paid meanwhile is left as it is)."""
+    session.execute(
+        update(RepaymentInstallment)
+        .where(
+            RepaymentInstallment.loan_id == loan_id,
+            RepaymentInstallment.installment_no == installment_no,
+            RepaymentInstallment.status == InstallmentStatus.PENDING,
+        )
+        .values(status=InstallmentStatus.OVERDUE)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- payment links
+def installment_links_for_update(session: Session, loan_id: str, installment_no: int) -> list[PaymentLink]:
+    """Every link of the installment (any amount, any status), locked."""
+    return list(
+        session.scalars(
+            select(PaymentLink)
+            .where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no)
+            .with_for_update()
+        ).all()
+    )
+
+
+def insert_payment_link(session: Session, **values: Any) -> None:
+    """A link, stored once per (loan, installment, amount)."""
+    session.execute(
+        insert(PaymentLink)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount"])
+    )
+
+
+def link_paid(session: Session, loan_id: str, link_id: str) -> None:
+    session.execute(
+        update(PaymentLink)
+        .where(PaymentLink.link_id == link_id, PaymentLink.loan_id == loan_id)
+        .values(status=PaymentLinkStatus.PAID)
+    )
+
+
+def installment_links_paid(session: Session, loan_id: str, installment_no: int) -> None:
+    """Every link of a paid installment reads PAID."""
+    session.execute(
+        update(PaymentLink)
+        .where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no)
+        .values(status=PaymentLinkStatus.PAID)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- payments
+def insert_payment(session: Session, **values: Any) -> str | None:
+    """One payment, stored once per (gateway, gateway payment id); the new row's id, or None when it was stored."""
+    return session.execute(
+        insert(PaymentTransaction)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
+        .returning(PaymentTransaction.id)
+    ).scalar_one_or_none()

@@ -1,0 +1,188 @@
+"""Repayment: payment links for the amount due on an installment, payments applied (ledger, installments,
+re-amortised schedule, the loan's balances), penal charges, overdue installments and the loan's delinquency
+(DPD and RBI asset class)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
+from temporalio import activity
+
+from activities import providers
+from activities.loan import queries
+from activities.loan.common import LoanBase, refusal
+from activities.providers.base import BusinessRefusal
+from activities.receipts import unrecordable
+from db.models import Loan, PaymentLink
+from domain import ledger
+from domain.errors import ValidationError
+from domain.outcomes import InstallmentStatus, PaymentLinkStatus, PaymentStatus
+from workflows.contracts import (
+    DelinquencyRecord,
+    OverdueRecord,
+    PaymentLinkRequest,
+    PaymentPart,
+    PaymentRecord,
+    PenalLevy,
+)
+
+
+class RepaymentActivities(LoanBase):
+    # ------------------------------------------------------------------ payment links
+    @activity.defn
+    async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
+        """An ACTIVE link for exactly the amount now due on the installment. A link for another amount
+        (a penal charge was levied, or a part-payment made) is superseded; a paid one is left as it is."""
+
+        superseded: list[str] = []
+
+        def existing(session: Session) -> PaymentLink | None:
+            links = queries.installment_links_for_update(session, req.loan_id, req.installment_no)
+            match = None
+            for link in links:
+                if link.amount == req.amount and link.status == PaymentLinkStatus.ACTIVE:
+                    match = link
+                elif link.status == PaymentLinkStatus.ACTIVE:
+                    link.status = PaymentLinkStatus.SUPERSEDED
+                    superseded.append(link.link_id)
+            return match
+
+        found = await self._tx(existing)
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        gateway = providers.build("payments", brand.config, self.http)
+        for link_id in superseded:
+            try:  # a customer must not pay a stale amount; if the gateway refuses, a payment is still applied
+                await gateway.cancel_payment_link(link_id)
+            except Exception as exc:  # noqa: BLE001
+                activity.logger.warning("could not cancel superseded link %s: %s", link_id, exc)
+        if found is not None:
+            return found.url
+        try:
+            link = await gateway.create_payment_link(
+                amount=req.amount,
+                # the gateway keeps reference ids unique, so a retried call returns the same link
+                reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
+                description=f"{brand.name} loan installment {req.installment_no}",
+                customer_phone=customer.phone,
+                notes={"loan_id": loan.id, "installment_no": req.installment_no},
+                callback_url=self._callback(brand.id, gateway.config.vendor),
+            )
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            queries.insert_payment_link(
+                session,
+                loan_id=loan.id,
+                installment_no=req.installment_no,
+                provider=gateway.config.vendor,
+                link_id=link.link_id,
+                url=link.url,
+                amount=req.amount,
+            )
+
+        await self._tx(write)
+        return link.url
+
+    # ------------------------------------------------------------------ payments
+    @activity.defn
+    async def record_payment(self, rec: PaymentRecord) -> None:
+        def write(session: Session) -> None:
+            pay = rec.payment
+            parts = rec.parts or [PaymentPart(n, interest=i, principal=p) for n, i, p in rec.allocations]
+            totals = {k: sum(getattr(p, k) for p in parts) for k in ("penal", "fees", "interest", "principal")}
+            inserted = queries.insert_payment(
+                session,
+                loan_id=rec.loan_id,
+                gateway=pay.gateway,
+                gateway_payment_id=pay.payment_id,
+                amount=pay.amount,
+                principal_part=totals["principal"] + rec.advance_principal,
+                interest_part=totals["interest"],
+                fees_part=totals["fees"],
+                penal_part=totals["penal"],
+                advance_part=rec.advance_principal,
+                excess_part=rec.excess,
+                status=PaymentStatus.SUCCESS,
+            )
+            if inserted is None:
+                return  # this payment id was already applied
+            if pay.link_id:
+                queries.link_paid(session, rec.loan_id, pay.link_id)
+            key = f"payment:{pay.gateway}:{pay.payment_id}"
+            if totals["fees"]:  # installment fees are recognised when collected
+                queries.post_ledger(session, rec.loan_id, f"{key}:fees", ledger.fee_charge(totals["fees"]))
+            # Interest on the cash basis (credited to income when collected); the penal receivable was
+            # raised when the charge was levied.
+            txn = ledger.repayment_split(
+                principal=totals["principal"] + rec.advance_principal,
+                interest=totals["interest"],
+                fees=totals["fees"],
+                penal=totals["penal"],
+                excess=rec.excess,
+                accrued_interest=0,
+            )
+            queries.post_ledger(session, rec.loan_id, key, txn)
+            now = datetime.now(UTC)
+            for part in parts:
+                inst = queries.installment_for_update(session, rec.loan_id, part.number)
+                inst.penal_paid += part.penal
+                inst.fees_paid += part.fees
+                inst.interest_paid += part.interest
+                inst.principal_paid += part.principal
+                if (
+                    inst.interest_paid >= inst.interest
+                    and inst.principal_paid >= inst.principal
+                    and inst.fees_paid >= inst.fees
+                    and inst.penal_paid >= inst.penal
+                ):
+                    inst.status, inst.paid_at = InstallmentStatus.PAID, now
+                    queries.installment_links_paid(session, rec.loan_id, part.number)
+            if rec.rescheduled_from is not None:
+                # An advance to principal re-amortised the future: replace those rows.
+                queries.delete_installments_from(session, rec.loan_id, rec.rescheduled_from)
+                queries.add_installments(session, rec.loan_id, rec.rescheduled, rec.outstanding_principal)
+            queries.update_loan(
+                session,
+                rec.loan_id,
+                outstanding_principal=rec.outstanding_principal,
+                next_due_at=rec.next_due_at,
+                total_collected=Loan.total_collected + pay.amount,
+            )
+
+        try:
+            await self._tx(write)
+        except (DataError, ValidationError) as exc:  # retrying cannot fix these: the workflow parks the payment
+            raise unrecordable(exc) from exc
+
+    # ------------------------------------------------------------------ penal charges and delinquency
+    @activity.defn
+    async def levy_penal(self, levy: PenalLevy) -> None:
+        """A penal charge on an overdue installment: its own receivable, never principal or interest."""
+
+        def write(session: Session) -> None:
+            if not queries.post_ledger(session, levy.loan_id, levy.key, ledger.penal_charge(levy.amount)):
+                return
+            queries.add_penal(session, levy.loan_id, levy.installment_no, levy.amount)
+
+        await self._tx(write)
+
+    @activity.defn
+    async def record_delinquency(self, rec: DelinquencyRecord) -> None:
+        def write(session: Session) -> None:
+            values: dict[str, Any] = {"dpd": rec.dpd, "asset_class": rec.asset_class}
+            if rec.class_changed and rec.as_of is not None:
+                values["asset_class_since"] = rec.as_of
+            queries.update_loan(session, rec.loan_id, **values)
+
+        await self._tx(write)
+
+    @activity.defn
+    async def mark_overdue(self, rec: OverdueRecord) -> None:
+        def write(session: Session) -> None:
+            queries.mark_overdue(session, rec.loan_id, rec.installment_no)
+
+        await self._tx(write)

@@ -1,0 +1,126 @@
+"""A loan's status moves: the history row, the loan's columns, and for staff actions in the sanction hierarchy
+the audit log, the (re)assignment of the loan and the staff notifications, all in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+from temporalio import activity
+
+from activities.loan import queries
+from activities.loan.common import LoanBase
+from activities.notify import notify
+from db.models import Loan
+from domain.status import TERMINAL, LoanStatus
+from workflows.contracts import StatusChange
+
+
+def _still_acts(session: Session, staff_id: str | None, brand_id: str, stage: str | None) -> str | None:
+    """``staff_id`` if they are still active in the brand with the stage's role (or a super admin): a loan is
+    never handed back to someone who left or changed role since; it goes to the stage's pool instead."""
+    if staff_id is None:
+        return None
+    row = queries.staff_standing(session, staff_id, brand_id)
+    if row is None or not row[0]:
+        return None
+    return staff_id if row[1] == "SUPER_ADMIN" or (stage is not None and row[2] == stage) else None
+
+
+def _review_state(loan: Loan) -> dict[str, Any]:
+    return {
+        "status": loan.status,
+        "reviewStage": loan.review_stage,
+        "assignedTo": loan.assigned_to,
+        "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,
+        "sanctionConditions": loan.sanction_conditions,
+    }
+
+
+class StatusActivities(LoanBase):
+    @activity.defn
+    async def record_status(self, change: StatusChange) -> None:
+        """One status move (or review-stage move) of a loan, once: the history row, the loan's columns, and
+        for staff actions the audit log and notifications, all in one transaction."""
+
+        def write(session: Session) -> None:
+            inserted = queries.insert_status_history(
+                session,
+                loan_id=change.loan_id,
+                seq=change.seq,
+                from_status=change.from_status,
+                to_status=change.to_status,
+                reason=change.reason,
+                actor=change.actor,
+                action=change.action,
+                actor_id=change.actor_id,
+                details=change.details,
+            )
+            if inserted is None:
+                return
+            loan = session.get_one(Loan, change.loan_id, with_for_update=True)
+            before = _review_state(loan)
+            values: dict[str, Any] = {"status": change.to_status, "status_reason": change.reason}
+            if LoanStatus(change.to_status) in TERMINAL:
+                values["closed_at"] = datetime.now(UTC)
+                values["next_due_at"] = None
+            values["review_stage"] = (
+                change.review_stage if LoanStatus(change.to_status) == LoanStatus.UNDER_REVIEW else None
+            )
+            if change.reassign:
+                holder = _still_acts(session, change.assign_to, loan.brand_id, change.review_stage)
+                values["assigned_to"] = holder
+                values["assigned_at"] = datetime.now(UTC) if holder else None
+            details = change.details or {}
+            if "scoreOverride" in details:
+                values["score_override"] = Decimal(str(details["scoreOverride"]))
+                values["score_override_reason"] = details.get("reason")
+            if "conditions" in details:
+                values["sanction_conditions"] = details["conditions"]
+            queries.update_loan(session, change.loan_id, **values)
+            session.flush()
+            session.refresh(loan)
+            after = _review_state(loan)
+            key = f"status:{change.loan_id}:{change.seq}"
+            if change.actor_id:
+                role, _, email = change.actor.partition(":")
+                queries.insert_audit(
+                    session,
+                    key,
+                    brand_id=loan.brand_id,
+                    actor_id=change.actor_id,
+                    actor_email=email or None,
+                    actor_role=role or None,
+                    action=f"loan.{(change.action or 'status').lower()}",
+                    entity_type="loan",
+                    entity_id=loan.id,
+                    before=before,
+                    after=after,
+                )
+            previous = before["assignedTo"]
+            if previous and previous != change.actor_id and change.from_status != change.to_status:
+                notify(
+                    session,
+                    previous,
+                    loan.brand_id,
+                    "STATUS_CHANGE",
+                    f"Loan is now {change.to_status}",
+                    change.reason or "",
+                    {"loanId": loan.id, "from": change.from_status, "to": change.to_status},
+                    f"{key}:status",
+                )
+            if change.reassign and after["assignedTo"] and after["assignedTo"] != previous:
+                notify(
+                    session,
+                    after["assignedTo"],
+                    loan.brand_id,
+                    "NEW_ASSIGNMENT",
+                    "Loan assigned to you",
+                    change.reason or "",
+                    {"loanId": loan.id, "reviewStage": change.review_stage},
+                    f"{key}:assign",
+                )
+
+        await self._tx(write)
