@@ -4,7 +4,7 @@
 Two families live here:
 
 * the walking-skeleton postings ``disbursal(principal)`` and ``repayment(amount, allocation)`` (cash
-  basis: interest is income when collected), used by ``activities/loan.py``;
+  basis: interest is income when collected), used by ``activities/loan/``;
 * the full set (accrual basis): disbursal net of upfront fees, GST and third-party charges; fee, interest
   and penal-charge demands as receivables; repayment split by component; waiver; provision; write-off;
   recovery after write-off. They share the account names below.
