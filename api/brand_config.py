@@ -2,9 +2,10 @@
 
 Shared by the brand's own settings (``/api/v1/partner/brand/{brandId}/settings/brand``) and the platform
 admin (``/api/v1/admin/settings/brand/{brandId}``). The keys are stored snake_case, exactly as the code reads
-them (``activities/kyc/``, ``api/web/routes.py``, ``api/web/auth.py``, ``api/partner/routes.py``); the API
-speaks camelCase. An update is partial: only the keys sent change, ``null`` removes a key (the code's
-default applies again). ``providers`` is not edited here: it has its own routes, with secrets masked.
+them; the code reads them through one typed model holding every default, ``domain.brand_config.BrandConfig``
+(``BrandConfig.of(brand.config)``). The API speaks camelCase. An update is partial: only the keys sent
+change, ``null`` removes a key (the default applies again). ``providers`` is not edited here: it has its own
+routes, with secrets masked.
 """
 
 from __future__ import annotations
@@ -22,51 +23,35 @@ from db.models import Brand, EvaluationItem
 from domain import bre, evaluation
 from domain.access import Role
 from domain.allocation import AllocationConfig, Component, CurrentRule, Processing
+from domain.brand_config import DAY, BrandConfig
 from domain.errors import ValidationError
 from domain.evaluation import EngineVersion
 from domain.kyc import KycStep, validate_kyc_steps
 from domain.schedule import PrepaymentMode
 
-DAY = 24 * 3600
 # The steps the loan workflow carries out (activities/kyc/, and Aadhaar through workflow updates); SELFIE
 # is not automated, a brand listing it would only see it skipped.
 AUTOMATED_KYC_STEPS = frozenset(KycStep) - {KycStep.SELFIE}
 STAFF_ROLES = tuple(r.value for r in Role if r is not Role.SUPER_ADMIN)
 
 
-# What the code uses when a key is not set (the ``.get(key, default)`` of each reader).
-DEFAULTS: dict[str, Any] = {
-    "min_credit_score": 650,
-    "auto_sanction_score": 750,
-    "esign_expiry_seconds": 3 * DAY,
-    "kyc_steps": ["PAN"],
-    "kyc_timeout_seconds": 7 * DAY,
-    "name_match_threshold": 80,
-    "ckyc_match_threshold": 0,
-    "mobile_pan_must_match": False,
-    "aa_enabled": False,
-    "bre": None,
-    "evaluation_version": "V1",
-    "auto_sanction_threshold": 100,
-    "manual_review_threshold": 50,
-    "allocation_role": "CREDIT_EXECUTIVE",
-    "allocation_cap": 50,
-    "customer_allocation_role": "LOAN_EXECUTIVE",
-    "customer_allocation_cap": None,
-    "cam_required": False,
-    "prepayment_mode": "REDUCE_TENURE",
-    "npa_days": 90,
-    "allocation": None,
-}
+# What the code uses when a key is not set: the read model's defaults (``domain.brand_config.BrandConfig``).
+DEFAULTS: dict[str, Any] = BrandConfig.defaults()
 
-# A brand created by the platform admin: the demo seed's credit policy, the code's durations, no providers.
+# A brand created by the platform admin: the demo seed's credit policy, the code's durations (all the code's
+# defaults, written out so the brand's settings show them), no providers.
 NEW_BRAND_CONFIG: dict[str, Any] = {
-    "min_credit_score": 650,
-    "auto_sanction_score": 750,
-    "esign_expiry_seconds": 3 * DAY,
-    "kyc_steps": ["PAN"],
-    "kyc_timeout_seconds": 7 * DAY,
-    "name_match_threshold": 80,
+    **{
+        key: DEFAULTS[key]
+        for key in (
+            "min_credit_score",
+            "auto_sanction_score",
+            "esign_expiry_seconds",
+            "kyc_steps",
+            "kyc_timeout_seconds",
+            "name_match_threshold",
+        )
+    },
     "providers": {},
 }
 
@@ -178,8 +163,13 @@ def config_view(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def effective_view(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Every editable key with the value the code uses: the brand's, else the default."""
-    return {_alias(BrandConfigIn, name): _json(name, config.get(name, default)) for name, default in DEFAULTS.items()}
+    """Every editable key with the value the code uses: the brand's, else the default (as the code reads it).
+    A stored value the code cannot read (never saved through these routes) is shown as stored, to be fixed."""
+    try:
+        values = BrandConfig.of(config).as_dict()
+    except ValidationError:
+        values = {name: default if config.get(name) is None else config[name] for name, default in DEFAULTS.items()}
+    return {_alias(BrandConfigIn, name): _json(name, value) for name, value in values.items()}
 
 
 def brand_view(brand: Brand) -> dict[str, Any]:
@@ -213,20 +203,23 @@ def check_config(session: Session, brand_id: str, config: Mapping[str, Any], cha
     def blame(*names: str) -> str:
         return _alias(BrandConfigIn, next((n for n in names if n in changed), names[0]))
 
-    minimum = config.get("min_credit_score", DEFAULTS["min_credit_score"])
-    if config.get("auto_sanction_score", DEFAULTS["auto_sanction_score"]) < minimum:
+    try:  # what is saved must read back through the model the code reads with
+        read = BrandConfig.of(config)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field=_alias(BrandConfigIn, exc.field or "")) from exc
+    if read.auto_sanction_score < read.min_credit_score:
         raise ValidationError(
-            f"must not be below the minimum credit score {minimum}",
+            f"must not be below the minimum credit score {read.min_credit_score}",
             field=blame("auto_sanction_score", "min_credit_score"),
         )
-    if config.get("bre"):
+    if read.bre:
         try:
-            bre.BreConfig.from_dict(config["bre"], strict=True)
+            bre.BreConfig.from_dict(read.bre, strict=True)
         except ValidationError as exc:
             raise ValidationError(exc.message, field=f"bre.{_alias(BreSettings, exc.field or '')}") from exc
-    if config.get("allocation"):
+    if read.allocation:
         try:
-            AllocationConfig(**config["allocation"])
+            AllocationConfig(**read.allocation)
         except ValidationError as exc:
             field = _alias(PaymentAllocation, exc.field or "")
             raise ValidationError(exc.message, field=f"paymentAllocation.{field}") from exc
@@ -250,9 +243,8 @@ def check_evaluation(session: Session, brand_id: str, config: Mapping[str, Any],
             select(EvaluationItem).where(EvaluationItem.brand_id == brand_id, EvaluationItem.is_active)
         )
     ]
-    version = str(config.get("evaluation_version", DEFAULTS["evaluation_version"]))
-    minimum = config.get("min_credit_score", DEFAULTS["min_credit_score"])
-    auto = config.get("auto_sanction_score", DEFAULTS["auto_sanction_score"])
+    read = BrandConfig.of(config)
+    version, minimum, auto = read.evaluation_version, read.min_credit_score, read.auto_sanction_score
     bands = [
         {
             "name": "minimum",
@@ -265,8 +257,8 @@ def check_evaluation(session: Session, brand_id: str, config: Mapping[str, Any],
     ]
     policy = {
         "version": version,
-        "auto_sanction_threshold": config.get("auto_sanction_threshold", DEFAULTS["auto_sanction_threshold"]),
-        "manual_review_threshold": config.get("manual_review_threshold", DEFAULTS["manual_review_threshold"]),
+        "auto_sanction_threshold": read.auto_sanction_threshold,
+        "manual_review_threshold": read.manual_review_threshold,
         "items": items or bands,
     }
     try:

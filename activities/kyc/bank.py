@@ -18,6 +18,7 @@ from activities.providers.base import BusinessRefusal
 from activities.providers.failover import Attempt
 from activities.providers.matching import name_match_score
 from db.models import Brand, BsaReport, Customer, Loan
+from domain.brand_config import BrandConfig
 from domain.outcomes import KycStepStatus
 from los.crypto import unseal
 from workflows.contracts import KycStepRequest, KycStepResult
@@ -46,7 +47,7 @@ class BankActivities(KycBase):
             idempotency_key=f"{req.idempotency_key}:{account.id}",
         )
         drop = res.value
-        threshold = Decimal(str(brand.config.get("name_match_threshold", 80)))
+        threshold = Decimal(BrandConfig.of(brand.config).name_match_threshold)
         score = score_of(name_match_score(drop.beneficiary_name, customer.pan_name or customer.full_name))
         ok = drop.account_exists and score is not None and score >= threshold
         await self._record(
@@ -98,7 +99,7 @@ class BankActivities(KycBase):
         return await self._run_step(req, self._bank_statement)
 
     async def _bank_statement(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
-        if brand.config.get("aa_enabled"):
+        if BrandConfig.of(brand.config).aa_enabled:
             return await self._account_aggregator(req, loan, customer, brand)
         doc = await self._tx(lambda session: queries.bank_statement_for(session, customer.id, req.ref_id))
         if doc is None:

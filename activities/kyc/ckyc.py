@@ -10,6 +10,7 @@ from temporalio import activity
 from activities.kyc.common import KycBase, score_of
 from activities.providers.matching import name_match_score
 from db.models import Brand, Customer, Loan
+from domain.brand_config import BrandConfig
 from domain.outcomes import KycStepStatus
 from workflows.contracts import KycStepRequest, KycStepResult
 
@@ -38,7 +39,7 @@ class CkycActivities(KycBase):
         parts = [(name, NAME_WEIGHT), (dob, DOB_WEIGHT)] + ([(address, ADDRESS_WEIGHT)] if address is not None else [])
         score = score_of(sum(v * w for v, w in parts) / sum(w for _, w in parts))
         await self._record(req, customer.id, "CKYC", res.vendor, "MATCHED", record.raw, res.attempts_as_dicts(), score)
-        threshold = Decimal(str(brand.config.get("ckyc_match_threshold", 0)))
+        threshold = Decimal(BrandConfig.of(brand.config).ckyc_match_threshold)
         if score is not None and score < threshold:
             return KycStepResult(
                 "CKYC", KycStepStatus.FAILED, f"CKYC match {score} below {threshold}", res.vendor, str(score)

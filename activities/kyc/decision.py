@@ -16,6 +16,7 @@ from activities.kyc.common import KycBase, jsonable, revive
 from activities.notify import notify
 from db.models import Brand, Customer, Loan
 from domain import assignment, bre, evaluation
+from domain.brand_config import BrandConfig
 from domain.errors import LosError
 from domain.outcomes import CreditOutcome
 from workflows.contracts import (
@@ -168,13 +169,12 @@ class DecisionActivities(KycBase):
         kyc_facts: dict[str, Any],
     ) -> CreditRulesResult:
         """BRE then evaluation; outcomes stored under ``<key>:bre`` and ``<key>:evaluation``."""
-        cfg = brand.config
         facts = {k: revive(v) for k, v in kyc_facts.items()}
         facts.update(report.facts())
         # --- BRE (hard rules) -------------------------------------------------------------------
         blocklist = bre.Blocklist.from_entries(queries.blocklist_of(session, brand.id))
         # the brand's "bre" settings, or for older brands the same names at the top of the config
-        config = bre.BreConfig.from_dict(cfg.get("bre") or cfg, strict=False, blocklist=blocklist)
+        config = bre.BreConfig.from_dict(BrandConfig.of(brand.config).bre_settings(), strict=False, blocklist=blocklist)
         last_rejected = queries.last_rejection_at(session, customer.id, other_than=loan.id)
         other_brand_active = 0
         if config.enable_central_dedup and customer.pan:
@@ -225,9 +225,9 @@ class DecisionActivities(KycBase):
     def _policy(session: Session, brand: Brand) -> evaluation.EvaluationPolicy:
         """The brand's evaluation policy: its active items, or without any the score bands of the brand's
         ``min_credit_score`` and ``auto_sanction_score``."""
-        cfg = brand.config
-        version = str(cfg.get("evaluation_version", "V1"))
-        minimum, auto = cfg.get("min_credit_score", 650), cfg.get("auto_sanction_score", 750)
+        cfg = BrandConfig.of(brand.config)
+        version = cfg.evaluation_version
+        minimum, auto = cfg.min_credit_score, cfg.auto_sanction_score
         default_items = [
             {
                 "name": "Bureau score at or above minimum",
@@ -260,8 +260,8 @@ class DecisionActivities(KycBase):
         return evaluation.EvaluationPolicy.from_dict(
             {
                 "version": version,
-                "auto_sanction_threshold": cfg.get("auto_sanction_threshold", 100),
-                "manual_review_threshold": cfg.get("manual_review_threshold", 50),
+                "auto_sanction_threshold": cfg.auto_sanction_threshold,
+                "manual_review_threshold": cfg.manual_review_threshold,
                 "items": configured or [dict(item, version=version) for item in default_items],
             }
         )
@@ -281,6 +281,7 @@ class DecisionActivities(KycBase):
         """Round-robin over the staff holding the brand's allocation role (by default the credit executives,
         the first stage of the sanction hierarchy) with a workload cap, skipping those on leave. Stored under
         ``key``; the notification under ``<key>:notify``."""
+        cfg = BrandConfig.of(brand.config)
         workload = queries.review_workload(session, brand.id)
         leave = queries.on_leave(session, on)
         candidates = [
@@ -297,10 +298,10 @@ class DecisionActivities(KycBase):
         picked = assignment.assign(
             candidates,
             brand_id=brand.id,
-            role=str(brand.config.get("allocation_role", "CREDIT_EXECUTIVE")),
+            role=cfg.allocation_role,
             on=on,
             last_assigned_id=queries.last_assignee(session, brand.id),
-            cap=brand.config.get("allocation_cap", 50),
+            cap=cfg.allocation_cap,
         )
         queries.store_decision(
             session,

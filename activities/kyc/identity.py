@@ -17,6 +17,7 @@ from activities.providers.base import BusinessRefusal
 from activities.providers.matching import name_match_score
 from db.models import Brand, Customer, Loan
 from domain import kyc as kyc_rules
+from domain.brand_config import BrandConfig
 from domain.outcomes import KycStepStatus
 from los.crypto import unseal
 from workflows.contracts import KycStepRequest, KycStepResult
@@ -83,7 +84,7 @@ class IdentityActivities(KycBase):
             to_pan.attempts_as_dicts() + to_addr.attempts_as_dicts(),
             score_of(address_score),
         )
-        if to_pan.value.found and not pan_match and brand.config.get("mobile_pan_must_match"):
+        if to_pan.value.found and not pan_match and BrandConfig.of(brand.config).mobile_pan_must_match:
             return KycStepResult(
                 "MOBILE", KycStepStatus.FAILED, "mobile number is linked to another PAN", to_pan.vendor
             )

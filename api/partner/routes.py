@@ -43,6 +43,7 @@ from db.models import (
 )
 from domain.access import Permission as P
 from domain.access import ReviewStage, Role
+from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import StaffAction
@@ -486,7 +487,7 @@ async def forward(
     loan = _loan(session, brand_id, loan_id)
     brand = session.get_one(Brand, brand_id)
     if (
-        brand.config.get("cam_required")
+        BrandConfig.of(brand.config).cam_required
         and session.scalars(select(CamRecord.id).where(CamRecord.loan_id == loan.id)).first() is None
     ):
         raise Conflict("this brand requires the CAM to be saved before forwarding", field="cam")

@@ -31,6 +31,7 @@ from api.types import IsoDate, Paise, Tenure
 from db.models import Brand, CamRecord, Loan, LoanComment, StaffNotification, StaffUser
 from domain import cam
 from domain.access import Permission as P
+from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import LoanStatus
 
@@ -108,7 +109,7 @@ def _cam_input(body: CamIn, loan: Loan, brand: Brand) -> tuple[cam.CamInput, dic
     """The domain input and the inputs as stored (camelCase, the loan's and brand's defaults filled in)."""
     threshold = body.salary_threshold
     if threshold is None:
-        threshold = int((brand.config.get("bre") or {}).get("salary_threshold", 0))
+        threshold = int((BrandConfig.of(brand.config).bre or {}).get("salary_threshold", 0))
     stored = {
         **body.model_dump(by_alias=True, mode="json"),
         "loanApplied": loan.amount if body.loan_applied is None else body.loan_applied,

@@ -23,6 +23,7 @@ from api.guards import GUARDS
 from api.security import Principal, current_customer, hash_otp, new_otp
 from db.models import Brand, Customer, OtpChallenge, new_id
 from domain import rules
+from domain.brand_config import BrandConfig
 from domain.errors import AuthenticationError, NotFound, ServiceUnavailable, TooManyRequests
 
 router = APIRouter(prefix="/api/v1/web/auth", tags=["web (customer): auth"], dependencies=GUARDS)
@@ -135,7 +136,8 @@ def allocate_customer(session: Session, brand: Brand) -> str | None:
     from db.models import PartnerUnavailabilityDate, StaffBrandRole, StaffUser
     from domain import assignment
 
-    role = str(brand.config.get("customer_allocation_role", "LOAN_EXECUTIVE"))
+    config = BrandConfig.of(brand.config)
+    role = config.customer_allocation_role
     staff = session.execute(
         select(StaffUser.id, StaffBrandRole.brand_id, StaffBrandRole.role, StaffUser.is_active)
         .join(StaffBrandRole, StaffBrandRole.staff_id == StaffUser.id)
@@ -176,7 +178,7 @@ def allocate_customer(session: Session, brand: Brand) -> str | None:
         role=role,
         on=today,
         last_assigned_id=last,
-        cap=brand.config.get("customer_allocation_cap"),
+        cap=config.customer_allocation_cap,
     )
     return picked.staff_id
 

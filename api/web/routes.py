@@ -26,6 +26,7 @@ from api.web.auth import find_brand
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, new_id
 from domain import kyc as kyc_rules
 from domain import rules
+from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
@@ -177,10 +178,11 @@ async def apply(
     session.commit()
 
     cfg = brand.config
+    read = BrandConfig.of(cfg)
     policy = LoanPolicy(
-        min_credit_score=int(cfg.get("min_credit_score", 650)),
-        auto_sanction_score=int(cfg.get("auto_sanction_score", 750)),
-        esign_expiry_seconds=int(cfg.get("esign_expiry_seconds", 3 * 24 * 3600)),
+        min_credit_score=read.min_credit_score,
+        auto_sanction_score=read.auto_sanction_score,
+        esign_expiry_seconds=read.esign_expiry_seconds,
         **{
             f"{kind}_provider": _primary_vendor(cfg, key, default)
             for kind, key, default in (
@@ -191,12 +193,12 @@ async def apply(
                 ("payment", "payments", "razorpay"),
             )
         },
-        allocation=dict(cfg.get("allocation") or {}),
+        allocation=dict(read.allocation or {}),
         penal=(product.charges or {}).get("penal"),
-        prepayment_mode=str(cfg.get("prepayment_mode", "REDUCE_TENURE")),
-        npa_days=int(cfg.get("npa_days", 90)),
-        kyc_steps=[str(step) for step in kyc_rules.validate_kyc_steps(cfg.get("kyc_steps") or ["PAN"])],
-        kyc_timeout_seconds=int(cfg.get("kyc_timeout_seconds", 7 * 24 * 3600)),
+        prepayment_mode=read.prepayment_mode,
+        npa_days=read.npa_days,
+        kyc_steps=[str(step) for step in kyc_rules.validate_kyc_steps(read.kyc_steps)],
+        kyc_timeout_seconds=read.kyc_timeout_seconds,
     )
     try:
         await client.start_workflow(
