@@ -29,10 +29,11 @@ from los.demo import Driver, demo_identity
 from los.seed import FULL_KYC, seed_brand
 from los.temporal import payload_codec
 
-AADHAAR_RE = re.compile(r"(?<![0-9A-Za-z-])[0-9]{12}(?![0-9A-Za-z-])")
+# A run of digits inside a vendor id (trf_00002808136836, a hex id that drew only digits) is no identifier.
+AADHAAR_RE = re.compile(r"(?<![0-9A-Za-z_-])[0-9]{12}(?![0-9A-Za-z_-])")
 GROUPED_AADHAAR_RE = re.compile(r"(?<![0-9])[0-9]{4} [0-9]{4} [0-9]{4}(?![0-9])")
 PAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{5}[0-9]{4}[A-Z](?![A-Za-z0-9])")
-ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z-])[0-9]{9,18}(?![0-9A-Za-z-])")  # Indian account numbers: 9-18 digits
+ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z_-])[0-9]{9,18}(?![0-9A-Za-z_-])")  # Indian account numbers: 9-18 digits
 
 
 def payloads_in(msg: Message, path: str = "") -> Iterator[tuple[str, Payload]]:
