@@ -9,10 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
+from pydantic import Field
 
 from activities.storage import FILES_ROUTE, LocalStorage, S3Storage, content_disposition
 from api.guards import GUARDS
+from api.responses import ApiModel
 from db.models import CustomerDocument
+from domain.documents import JPEG, PDF, PNG, WEBP
 from domain.errors import NotFound, PermissionDenied
 
 MAX_TOKEN = 4096
@@ -33,6 +36,30 @@ def storage(request: Request) -> LocalStorage | S3Storage:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+class Document(ApiModel):
+    """A customer's KYC document as the customer sees it, with a short-lived download link."""
+
+    id: str
+    doc_type: str = Field(description="PAN_CARD, AADHAAR_FRONT, ... (domain.documents.DocumentType)")
+    file_name: str = Field(description="the stored file name (made safe from the uploaded one)")
+    content_type: str = Field(description="the checked media type: image/jpeg, image/png, image/webp, application/pdf")
+    size_bytes: int = Field(description="bytes")
+    sha256: str = Field(description="SHA-256 of the file, hex")
+    status: str = Field(description="PENDING, VERIFIED or REJECTED")
+    reject_reason: str | None = Field(description="why staff rejected it; null unless REJECTED")
+    decided_at: str | None = Field(description="ISO 8601 instant with offset when staff verified or rejected it")
+    created_at: str | None = Field(description="ISO 8601 instant with offset of the upload")
+    url: str = Field(description="presigned download link (this API's /api/v1/files/{token}, or S3)")
+    url_expires_at: str = Field(description="ISO 8601 instant with offset after which the link no longer works")
+
+
+class StaffDocument(Document):
+    """A KYC document as staff see it: also whose it is and who decided it."""
+
+    customer_id: str
+    decided_by: str | None = Field(description="staff id of the reviewer; null while PENDING")
 
 
 def document_view(request: Request, doc: CustomerDocument, *, staff: bool = False) -> dict[str, Any]:
@@ -59,7 +86,18 @@ def document_view(request: Request, doc: CustomerDocument, *, staff: bool = Fals
     return view
 
 
-@router.get("/{token}", response_class=FileResponse, responses={403: {}, 404: {}})
+DOWNLOAD = {
+    200: {
+        "description": "The file's bytes with the media type it was stored with (a KYC document: JPEG, PNG, "
+        "WebP or PDF), shown inline under its file name; never cached.",
+        "content": {media: {} for media in (JPEG, PNG, WEBP, PDF, "application/octet-stream")},
+    },
+    403: {},
+    404: {},
+}
+
+
+@router.get("/{token}", response_class=FileResponse, responses=DOWNLOAD)
 def download(token: str, request: Request) -> FileResponse:
     store = storage(request)
     if not isinstance(store, LocalStorage):
