@@ -59,7 +59,17 @@ VENDORS: dict[str, dict[str, type]] = {
     "sms": {"gupshup": GupshupSms},
 }
 
+#: Kinds whose vendors call us back at ``/api/v1/webhooks/{brandId}/{vendor}`` (each adapter has
+#: ``verify_webhook`` and ``parse_webhook``). Account Aggregators use ReBIT's one notification endpoint
+#: (``/api/v1/webhooks/{brandId}/aa``) instead, whatever the vendor.
+CALLBACK_KINDS = tuple(
+    kind
+    for kind, vendors in VENDORS.items()
+    if kind != "aa" and any(hasattr(cls, "parse_webhook") for cls in vendors.values())
+)
+
 __all__ = [
+    "CALLBACK_KINDS",
     "VENDORS",
     "Attempt",
     "BusinessRefusal",
@@ -70,6 +80,7 @@ __all__ = [
     "adapter_for",
     "build",
     "call_with_failover",
+    "webhook_adapter",
 ]
 
 
@@ -81,3 +92,18 @@ def build(kind: str, brand_config: Mapping[str, Any], http: httpx.AsyncClient, v
     else:
         cfg = ProviderConfig.for_vendor(brand_config, kind, vendor)
     return adapter_for(cfg, http)
+
+
+def webhook_adapter(brand_config: Mapping[str, Any], vendor: str, http: httpx.AsyncClient) -> Any | None:
+    """The adapter that owns ``vendor``'s webhooks for this brand: the vendor configured (active or not —
+    callbacks for work it started still count) for one of :data:`CALLBACK_KINDS`, or None when the brand
+    has no such vendor. The caller then checks the signature (``verify_webhook(raw, headers)``) and parses
+    the body (``parse_webhook(body, headers)`` → ``activities.providers.webhooks.InboundEvent``)."""
+    for kind in CALLBACK_KINDS:
+        cls = VENDORS[kind].get(vendor)
+        if cls is None or not hasattr(cls, "parse_webhook"):
+            continue
+        config = next((c for c in ProviderConfig.configured(brand_config, kind) if c.vendor == vendor), None)
+        if config is not None:
+            return cls(http, config)
+    return None

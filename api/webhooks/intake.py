@@ -9,13 +9,14 @@ Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutco
 - ``ignored`` — a non-payment event that needs no action, or whose loan/workflow is gone;
 - ``recorded_as_credit_balance`` — a payment for a loan in a terminal status, or whose workflow has
   finished: recorded once per gateway payment id as the loan's credit balance
-  (:func:`activities.receipts.record_credit_balance`), never dropped;
+  (:func:`db.receipts.record_credit_balance`), never dropped;
 - ``unmatched`` — a payment whose loan cannot be identified: the event is stored with ``loan_id`` NULL and
   ``delivered_at`` NULL for ops to find and assign (docs/sandbox.md, "Webhooks").
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,8 +28,8 @@ from sqlalchemy.exc import DataError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers.webhooks import InboundEvent, LoanSignal
-from activities.receipts import park_payment, record_credit_balance
 from api.deps import is_uuid
+from db import receipts
 from db.models import Loan, WebhookEvent
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
@@ -113,13 +114,24 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
     """Record a payment no running loan can take as the loan's credit balance, and mark the event
     delivered, in one transaction (a retry after a crash finds it undelivered and records nothing twice)."""
     loan_id = stored.loan_id or ""
+    payment = event.arg
     try:
         with db.unit_of_work() as session:
-            recorded = record_credit_balance(session, loan_id, event.arg)
+            recorded = receipts.record_credit_balance(
+                session, loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount
+            )
             _delivered(session, stored.row_id)
     except (DataError, ValidationError) as exc:  # refused for good: parked for ops, never a 500 or a lost rupee
         with db.unit_of_work() as session:
-            park_payment(session, loan_id, event.arg, f"could not be recorded as credit balance: {exc}"[:500])
+            receipts.park_payment(
+                session,
+                loan_id,
+                gateway=payment.gateway,
+                payment_id=payment.payment_id,
+                amount=payment.amount,
+                reason=f"could not be recorded as credit balance: {exc}"[:500],
+                payload=dataclasses.asdict(payment),
+            )
             _delivered(session, stored.row_id)
         return {
             "status": WebhookOutcome.PARKED,

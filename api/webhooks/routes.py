@@ -12,13 +12,16 @@ down) answers 503 so the provider retries; the retry finds the stored event unde
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import select
 
-from activities.providers.base import BusinessRefusal, ProviderConfig
-from activities.providers.failover import adapter_for
+from activities.providers import ProviderConfig, adapter_for, webhook_adapter
 from activities.providers.webhooks import InboundEvent, LoanSignal, check_body
 from api.deps import is_uuid
+from api.responses import ApiModel
 from api.webhooks import intake
 from db.models import AaConsent, Brand
 from domain.errors import AuthenticationError, NotFound
@@ -27,27 +30,38 @@ from workflows.contracts import KycInput
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-VENDOR_KIND = {"signzy": "esign", "idfc": "disbursal", "razorpay": "payments"}
+
+class WebhookAnswer(ApiModel):
+    """The 200 answer to a verified webhook: what was done with the event (``api.webhooks.intake``)."""
+
+    status: WebhookOutcome = Field(
+        description="delivered, duplicate, ignored, parked, unmatched or recorded_as_credit_balance"
+    )
+    event_id: str = Field(description="the vendor's id of this event")
+    reason: str | None = Field(default=None, description="why it was not delivered (absent when it was)")
+    amount_paise: int | None = Field(
+        default=None, description="recorded_as_credit_balance: the amount kept as the loan's credit balance"
+    )
 
 
-def _configs(request: Request, brand_id: str, kind: str) -> list[ProviderConfig]:
+def _brand_config(request: Request, brand_id: str) -> dict[str, Any]:
     if not is_uuid(brand_id):
         raise NotFound("unknown webhook endpoint")
     with request.app.state.db.unit_of_work() as session:
         brand = session.get(Brand, brand_id)
         if brand is None:
             raise NotFound("unknown webhook endpoint")
-        return ProviderConfig.configured(brand.config, kind)
+        return dict(brand.config or {})
 
 
-@router.post("/{brand_id}/aa")
+@router.post("/{brand_id}/aa", response_model=WebhookAnswer, response_model_exclude_none=True)
 async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
     """Account Aggregator consent notifications (ReBIT ConsentNotification: approved / rejected / revoked /
     paused / expired). The signature is checked against each of the brand's AA vendors; the event is
     stored once and the loan's KYC step resumes (it asks the AA for the consent's status itself)."""
     raw = await request.body()
     adapter = None
-    for config in _configs(request, brand_id, "aa"):
+    for config in ProviderConfig.configured(_brand_config(request, brand_id), "aa"):
         candidate = adapter_for(config, request.app.state.http)
         if candidate.verify_webhook(raw, request.headers):
             adapter = candidate
@@ -78,20 +92,14 @@ async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
     return answer
 
 
-@router.post("/{brand_id}/{vendor}")
+@router.post("/{brand_id}/{vendor}", response_model=WebhookAnswer, response_model_exclude_none=True)
 async def receive(brand_id: str, vendor: str, request: Request) -> dict:
-    """eSign (Signzy), bank transfer (IDFC) and payment (Razorpay) webhooks, each in its vendor's
-    documented shape (see each adapter's docstring)."""
-    if vendor not in VENDOR_KIND:
+    """A vendor's callback (eSign, bank transfer, payment: ``activities.providers.CALLBACK_KINDS``), in the
+    vendor's documented shape. The brand's adapter for ``vendor`` checks the signature and parses the body
+    (see each adapter's docstring); nothing here knows one vendor from another."""
+    adapter = webhook_adapter(_brand_config(request, brand_id), vendor, request.app.state.http)
+    if adapter is None:
         raise NotFound("unknown webhook endpoint")
-    # any configured vendor of the kind, even one switched off since (its callbacks still count)
-    config = next((c for c in _configs(request, brand_id, VENDOR_KIND[vendor]) if c.vendor == vendor), None)
-    if config is None:
-        raise NotFound("unknown webhook endpoint")
-    try:
-        adapter = adapter_for(config, request.app.state.http)
-    except BusinessRefusal as exc:
-        raise NotFound("unknown webhook endpoint") from exc
     raw = await request.body()
     if not adapter.verify_webhook(raw, request.headers):
         raise AuthenticationError("webhook signature does not verify")

@@ -11,8 +11,8 @@ import httpx
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 
-from activities.receipts import credit_balance
 from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentTransaction, WebhookEvent
+from db.receipts import credit_balance
 from los.demo import Driver, demo_identity
 from tests.conftest import eventually
 from tests.integration.test_staff_and_webhooks import _history_events, _payment_event, _signed

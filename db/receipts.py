@@ -1,0 +1,106 @@
+"""Money received that no installment takes: its SQL, shared by the receipt activities and the webhook intake.
+
+A payment captured after the loan closed (a borrower who paid by link and again by UPI), or the part of a
+payment beyond everything due, is recorded as a payment transaction whose whole amount (or the rest) is
+``excess_part`` and posted Dr BANK / Cr CUSTOMER_CREDIT (a liability: owed back to the borrower or applied
+later). Staff see it as the loan's ``creditBalance``. A payment that cannot even be recorded is parked for
+ops (``parked_payments``). Every function runs in the caller's transaction and takes plain values (paise,
+vendor ids), not workflow messages, so the API and the activities share it without depending on each other.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction
+from domain import ledger
+from domain.outcomes import PaymentStatus
+
+
+def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payment_id: str, amount: int) -> bool:
+    """Record a payment of ``amount`` paise against ``loan_id`` wholly as a credit balance, once per
+    (``gateway``, ``payment_id``).
+
+    Returns False when that gateway payment id was already recorded (a duplicate changes nothing). Raises
+    ``domain.errors.ValidationError`` for a non-positive amount (the ledger refuses it), and the database's
+    ``DataError`` for a value its columns cannot hold."""
+    txn = ledger.repayment_split(principal=0, interest=0, fees=0, penal=0, excess=amount, accrued_interest=0)
+    inserted = session.execute(
+        insert(PaymentTransaction)
+        .values(
+            loan_id=loan_id,
+            gateway=gateway,
+            gateway_payment_id=payment_id,
+            amount=amount,
+            excess_part=amount,
+            status=PaymentStatus.SUCCESS,
+        )
+        .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
+        .returning(PaymentTransaction.id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        return False
+    txn_id = session.execute(
+        insert(LedgerTransaction)
+        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=f"payment:{gateway}:{payment_id}")
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerTransaction.id)
+    ).scalar_one_or_none()
+    if txn_id is not None:
+        session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
+    session.execute(update(Loan).where(Loan.id == loan_id).values(total_collected=Loan.total_collected + amount))
+    return True
+
+
+def credit_balance(session: Session, loan_id: str) -> int:
+    """The loan's credit balance in paise: every excess received (refunds will reduce it)."""
+    total = func.coalesce(func.sum(PaymentTransaction.excess_part), 0)
+    return int(session.scalar(select(total).where(PaymentTransaction.loan_id == loan_id)) or 0)
+
+
+def park_payment(
+    session: Session, loan_id: str, *, gateway: object, payment_id: object, amount: object, reason: str, payload: Any
+) -> None:
+    """Keep a payment aside for ops with ``reason`` (``parked_payments``), once per (loan, gateway, payment id),
+    whatever its fields hold: an absurd ``amount`` is kept as a number (0 when it is not one), text without
+    NUL, ``payload`` (the payment as received) as JSON."""
+    session.execute(
+        insert(ParkedPayment)
+        .values(
+            loan_id=loan_id,
+            gateway=str(gateway)[:200].replace("\x00", ""),
+            gateway_payment_id=str(payment_id)[:500].replace("\x00", ""),
+            amount=_as_number(amount),
+            reason=reason.replace("\x00", ""),
+            payload=_jsonable(payload),
+        )
+        .on_conflict_do_nothing(index_elements=["loan_id", "gateway", "gateway_payment_id"])
+    )
+
+
+def _as_number(amount: object) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except ArithmeticError:
+        return Decimal(0)
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 39:
+        return Decimal(0)
+    return value.to_integral_value()
+
+
+def _jsonable(value: object) -> object:
+    """JSON for JSONB: strings without NUL (PostgreSQL refuses it), big integers as text."""
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", ""): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        return str(value)
+    return value
