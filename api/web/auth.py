@@ -20,6 +20,7 @@ from activities import providers
 from api import tokens
 from api.deps import db_session, is_uuid
 from api.guards import GUARDS
+from api.responses import ApiModel
 from api.security import Principal, current_customer, hash_otp, new_otp
 from db.models import Brand, Customer, OtpChallenge, new_id
 from domain import rules
@@ -61,6 +62,36 @@ class RefreshIn(Strict):
 
 class LogoutIn(Strict):
     refresh_token: str | None = Field(default=None, alias="refreshToken", max_length=200)
+
+
+class OtpSent(ApiModel):
+    """An OTP went to the customer's phone by SMS."""
+
+    message: str = Field(description='"OTP sent"')
+    customer_id: str
+    expires_in_seconds: int = Field(description="seconds the OTP stays valid (300)")
+
+
+class TokenPair(ApiModel):
+    """An access token and the refresh token that renews it (single use: each refresh rotates it)."""
+
+    access_token: str = Field(description="JWT, sent as Authorization: Bearer")
+    token_type: str = Field(description='"Bearer"')
+    expires_at: str = Field(description="ISO 8601 instant with offset when the access token expires")
+    refresh_token: str
+
+
+class CustomerSignIn(TokenPair):
+    """The customer is signed in: their tokens, id and brand."""
+
+    customer_id: str
+    brand_id: str
+
+
+class Message(ApiModel):
+    """A short confirmation for people."""
+
+    message: str
 
 
 def find_brand(session: Session, ref: str) -> Brand:
@@ -112,7 +143,7 @@ async def send_otp(request: Request, session: Session, brand: Brand, customer: C
     return {"message": "OTP sent", "customerId": customer.id, "expiresInSeconds": int(OTP_TTL.total_seconds())}
 
 
-@router.post("/register", status_code=201)
+@router.post("/register", status_code=201, response_model=OtpSent)
 async def register(request: Request, body: RegisterIn, session: Db) -> dict:
     """Create the customer (or find them again) and send an OTP. UTM parameters from the body or the
     query string are kept from the first registration."""
@@ -183,7 +214,7 @@ def allocate_customer(session: Session, brand: Brand) -> str | None:
     return picked.staff_id
 
 
-@router.post("/login")
+@router.post("/login", response_model=OtpSent)
 async def login(request: Request, body: PhoneIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
@@ -191,12 +222,12 @@ async def login(request: Request, body: PhoneIn, session: Db) -> dict:
     return await send_otp(request, session, brand, customer)
 
 
-@router.post("/resend-otp")
+@router.post("/resend-otp", response_model=OtpSent)
 async def resend_otp(request: Request, body: PhoneIn, session: Db) -> dict:
     return await login(request, body, session)
 
 
-@router.post("/verify-otp")
+@router.post("/verify-otp", response_model=CustomerSignIn)
 def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
@@ -225,7 +256,7 @@ def check_otp(request: Request, session: Session, customer: Customer, otp: str) 
     challenge.consumed_at = now
 
 
-@router.post("/refresh-token")
+@router.post("/refresh-token", response_model=TokenPair)
 def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
     def principal_for(subject_id: str, brand_id: str) -> Principal:
         if session.get(Customer, subject_id) is None:
@@ -235,7 +266,7 @@ def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
     return tokens.rotate(session, request.app.state.settings, body.refresh_token, "customer", principal_for)
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=Message)
 def logout(body: LogoutIn, me: Me, session: Db) -> dict:
     tokens.logout(session, me, me.jti, me.expires_at, body.refresh_token)
     return {"message": "logged out"}

@@ -22,6 +22,19 @@ from api.deps import UpdateBound, db_session, temporal
 from api.guards import GUARDS
 from api.security import Principal, current_customer
 from api.types import BirthDate, Rupees, Uuid, WorkStartDate, check_joined_after_birth
+from api.web.auth import OtpSent
+from api.web.kyc_schemas import (
+    AadhaarStep,
+    BankAccountAdded,
+    BankAccountView,
+    BankVerifyRequested,
+    DigilockerResumed,
+    EmploymentAdded,
+    MobileVerified,
+    PersonalDetails,
+    StatementUploaded,
+    UanRequested,
+)
 from api.workflow_calls import customer_update, signal_active_loan
 from db.models import BankAccount, Brand, Customer, Employment, Loan
 from domain import kyc as kyc_rules
@@ -106,12 +119,12 @@ def _details(c: Customer) -> dict:
     }
 
 
-@router.get("/personal-details")
+@router.get("/personal-details", response_model=PersonalDetails)
 def personal_details(me: Me, session: Db) -> dict:
     return _details(session.get_one(Customer, me.id))
 
 
-@router.post("/personal-details/update")
+@router.post("/personal-details/update", response_model=PersonalDetails)
 def update_personal_details(body: PersonalDetailsIn, me: Me, session: Db) -> dict:
     customer = session.get_one(Customer, me.id)
     fields = body.model_dump(exclude_unset=True)
@@ -132,7 +145,7 @@ def _active_loan(session: Session, customer_id: str) -> Loan | None:
     ).first()
 
 
-@router.post("/kyc/initiate-aadhaar-otp")
+@router.post("/kyc/initiate-aadhaar-otp", response_model=AadhaarStep)
 async def initiate_aadhaar_otp(
     request: Request, body: AadhaarIn, me: Me, session: Db, client: Engine, bound: UpdateBound
 ) -> dict:
@@ -152,7 +165,7 @@ async def initiate_aadhaar_otp(
     return {"loanId": loan.id, **result}
 
 
-@router.post("/kyc/submit-aadhaar-otp")
+@router.post("/kyc/submit-aadhaar-otp", response_model=AadhaarStep)
 async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
     loan = _active_loan(session, me.id)
     if loan is None:
@@ -163,7 +176,7 @@ async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine, b
     return {"loanId": loan.id, **result}
 
 
-@router.post("/employment/add", status_code=201)
+@router.post("/employment/add", status_code=201, response_model=EmploymentAdded)
 async def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine) -> dict:
     uan = kyc_rules.validate_uan(body.uan) if body.uan else None
     implausible = check_joined_after_birth(body.joined_on, session.get_one(Customer, me.id).dob)
@@ -186,7 +199,7 @@ async def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine
     return {"employmentId": row.id, "uan": uan, "verified": False}
 
 
-@router.post("/employment/verify-uan")
+@router.post("/employment/verify-uan", response_model=UanRequested)
 async def verify_uan(body: UanIn, me: Me, session: Db, client: Engine) -> dict:
     """Adds or confirms the UAN on the latest employment; the loan's KYC phase checks it with EPFO."""
     row = session.scalars(
@@ -207,7 +220,7 @@ def _masked(account: BankAccount) -> str:
     return "XXXXXXXX" + account.account_last4
 
 
-@router.post("/bank/add-account", status_code=201)
+@router.post("/bank/add-account", status_code=201, response_model=BankAccountAdded)
 async def add_bank_account(request: Request, body: BankAccountIn, me: Me, session: Db) -> dict:
     """A bank account for disbursal and penny drop. The number is stored encrypted and shown masked."""
     from activities.kyc import BANK_ACCOUNT
@@ -239,7 +252,7 @@ async def add_bank_account(request: Request, body: BankAccountIn, me: Me, sessio
     }
 
 
-@router.post("/bank/verify")
+@router.post("/bank/verify", response_model=BankVerifyRequested)
 async def verify_bank_account(body: BankVerifyIn, me: Me, session: Db, client: Engine) -> dict:
     """Penny drop: ₹1 to the account, beneficiary name matched against the PAN name (in the KYC phase)."""
     query = select(BankAccount).where(BankAccount.customer_id == me.id)
@@ -258,7 +271,7 @@ async def verify_bank_account(body: BankVerifyIn, me: Me, session: Db, client: E
     }
 
 
-@router.get("/bank/accounts")
+@router.get("/bank/accounts", response_model=list[BankAccountView])
 def bank_accounts(me: Me, session: Db) -> list[dict]:
     rows = session.scalars(
         select(BankAccount).where(BankAccount.customer_id == me.id).order_by(BankAccount.created_at)
@@ -278,7 +291,7 @@ def bank_accounts(me: Me, session: Db) -> list[dict]:
     ]
 
 
-@router.post("/bank/upload-statement", status_code=201)
+@router.post("/bank/upload-statement", status_code=201, response_model=StatementUploaded)
 async def upload_statement(request: Request, me: Me, session: Db, client: Engine) -> dict:
     """A bank statement (PDF, multipart ``file``, and ``password`` if the PDF is password-protected) for the
     loan's bank-statement analysis step. The password is kept encrypted and used for the analysis only."""
@@ -296,7 +309,7 @@ class VerifyMobileIn(Strict):
     otp: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
 
 
-@router.post("/kyc/verify-mobile")
+@router.post("/kyc/verify-mobile", response_model=OtpSent | MobileVerified)
 async def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session: Db) -> dict:
     """Mobile verification: without ``otp`` an OTP goes to the registered number; with it, the number is
     marked verified (same OTP rules as login: 5 minutes, 5 tries, resend throttled)."""
@@ -311,7 +324,7 @@ async def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session:
     return {"phoneNumber": customer.phone, "phoneVerified": True}
 
 
-@router.get("/kyc/digilocker/callback", include_in_schema=True)
+@router.get("/kyc/digilocker/callback", include_in_schema=True, response_model=DigilockerResumed)
 async def digilocker_callback(
     request: Request, session: Db, client: Engine, code: str | None = None, state: str = "", error: str | None = None
 ) -> dict:
