@@ -38,7 +38,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class Document(ApiModel):
+class KycDocument(ApiModel):
     """A customer's KYC document as the customer sees it, with a short-lived download link."""
 
     id: str
@@ -55,7 +55,7 @@ class Document(ApiModel):
     url_expires_at: str = Field(description="ISO 8601 instant with offset after which the link no longer works")
 
 
-class StaffDocument(Document):
+class StaffKycDocument(KycDocument):
     """A KYC document as staff see it: also whose it is and who decided it."""
 
     customer_id: str

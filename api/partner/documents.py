@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Allow, audit
 from api.deps import db_session, is_uuid
-from api.files import StaffDocument, document_view
+from api.files import StaffKycDocument, document_view
 from api.guards import GUARDS
 from api.security import Principal
 from db.models import Customer, CustomerDocument
@@ -53,7 +53,7 @@ def _document(session: Session, brand_id: str, customer_id: str, document_id: st
     return doc
 
 
-@router.get("", response_model=list[StaffDocument])
+@router.get("", response_model=list[StaffKycDocument])
 def list_documents(
     request: Request, brand_id: str, customer_id: str, staff: Annotated[Principal, Allow(P.DOCUMENTS_VIEW)], session: Db
 ) -> list[dict]:
@@ -93,14 +93,14 @@ def _decide(
     return document_view(request, doc, staff=True)
 
 
-@router.post("/{document_id}/verify", response_model=StaffDocument)
+@router.post("/{document_id}/verify", response_model=StaffKycDocument)
 def verify_document(
     request: Request, brand_id: str, customer_id: str, document_id: str, staff: Verifier, session: Db
 ) -> dict:
     return _decide(request, session, staff, brand_id, customer_id, document_id, DocumentStatus.VERIFIED)
 
 
-@router.post("/{document_id}/reject", response_model=StaffDocument)
+@router.post("/{document_id}/reject", response_model=StaffKycDocument)
 def reject_document(
     request: Request, brand_id: str, customer_id: str, document_id: str, body: RejectIn, staff: Verifier, session: Db
 ) -> dict:

@@ -72,7 +72,7 @@ class OtpSent(ApiModel):
     expires_in_seconds: int = Field(description="seconds the OTP stays valid (300)")
 
 
-class TokenPair(ApiModel):
+class CustomerTokens(ApiModel):
     """An access token and the refresh token that renews it (single use: each refresh rotates it)."""
 
     access_token: str = Field(description="JWT, sent as Authorization: Bearer")
@@ -81,14 +81,14 @@ class TokenPair(ApiModel):
     refresh_token: str
 
 
-class CustomerSignIn(TokenPair):
+class CustomerSignIn(CustomerTokens):
     """The customer is signed in: their tokens, id and brand."""
 
     customer_id: str
     brand_id: str
 
 
-class Message(ApiModel):
+class LoggedOut(ApiModel):
     """A short confirmation for people."""
 
     message: str
@@ -256,7 +256,7 @@ def check_otp(request: Request, session: Session, customer: Customer, otp: str) 
     challenge.consumed_at = now
 
 
-@router.post("/refresh-token", response_model=TokenPair)
+@router.post("/refresh-token", response_model=CustomerTokens)
 def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
     def principal_for(subject_id: str, brand_id: str) -> Principal:
         if session.get(Customer, subject_id) is None:
@@ -266,7 +266,7 @@ def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
     return tokens.rotate(session, request.app.state.settings, body.refresh_token, "customer", principal_for)
 
 
-@router.post("/logout", response_model=Message)
+@router.post("/logout", response_model=LoggedOut)
 def logout(body: LogoutIn, me: Me, session: Db) -> dict:
     tokens.logout(session, me, me.jti, me.expires_at, body.refresh_token)
     return {"message": "logged out"}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import db_session
-from api.files import Document, document_view, storage
+from api.files import KycDocument, document_view, storage
 from api.guards import GUARDS, check_text
 from api.security import Principal, current_customer
 from db.models import Customer, CustomerDocument
@@ -235,7 +235,7 @@ async def read_upload(
     return collector.out
 
 
-@router.post("/upload-document", status_code=201, response_model=Document, openapi_extra=UPLOAD_BODY)
+@router.post("/upload-document", status_code=201, response_model=KycDocument, openapi_extra=UPLOAD_BODY)
 async def upload_document(request: Request, me: Me, session: Db) -> dict:
     """Upload a KYC document (multipart: ``docType``, ``file``). Images (JPEG/PNG/WebP) or PDF as the
     type allows, at most 50 MB; the content must be what it is declared to be. Stored privately as
@@ -322,7 +322,7 @@ def _forget(store, key: str) -> None:  # noqa: ANN001
         pass
 
 
-@router.get("/documents", response_model=list[Document])
+@router.get("/documents", response_model=list[KycDocument])
 def my_documents(request: Request, me: Me, session: Db) -> list[dict]:
     """The customer's own documents, newest first, each with a short-lived download URL."""
     docs = session.scalars(

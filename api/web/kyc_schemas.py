@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.files import Document
+from api.files import KycDocument
 from api.responses import ApiModel
 
 REQUESTED = "VERIFICATION_REQUESTED (a loan is in progress: its KYC phase checks it) or SAVED (no loan yet)"
@@ -87,7 +87,7 @@ class BankAccountView(ApiModel):
     is_primary: bool
 
 
-class StatementUploaded(Document):
+class StatementUploaded(KycDocument):
     """The stored bank statement (a BANK_STATEMENT document) and what happens next."""
 
     status: str = Field(
