@@ -81,6 +81,9 @@ class LoanBase:
     review_lock: asyncio.Lock
     last_forwarder: str | None
     recorded_stage: ReviewStage | None  # the review stage the last recorded move led to (domain.lifecycle)
+    # The status a move is recording right now (its record_status activity in flight), else None. The database
+    # shows it before ``status`` does: a staff action taken on what the database shows is checked against it.
+    moving_to: LoanStatus | None
 
     async def _move(
         self,
@@ -111,6 +114,7 @@ class LoanBase:
                 assign_to=assign_to,
                 reassign=reassign,
             )
+        self.moving_to = to
         await workflow.execute_activity_method(
             LoanActivities.record_status,
             change,
@@ -119,6 +123,7 @@ class LoanBase:
             summary=f"{self.status} → {to}",
         )
         self.status = to
+        self.moving_to = None
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None
         workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
 
@@ -147,13 +152,19 @@ class LoanBase:
             )
         )
 
-    def _check_staff(self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus]) -> None:
+    def _check_staff(
+        self, action: StaffAction, roles: frozenset[str], states: set[LoanStatus], *, as_recorded: bool = False
+    ) -> None:
+        """Refuse a staff action of another brand, a role that may not take it, or a loan in none of ``states``.
+        ``as_recorded``: a status being recorded counts as reached (the staff member acted on what the
+        database shows; the handler must then wait for ``moving_to`` to clear)."""
         if action.brand_id != self.inp.brand_id:
             raise _refuse("NotFound", "loan not found")
         if action.role not in roles:
             raise _refuse("PermissionDenied", f"role {action.role} may not do this")
-        if self.status not in states:
-            raise _refuse("Conflict", f"loan is {self.status}")
+        status = self.moving_to if as_recorded and self.moving_to is not None else self.status
+        if status not in states:
+            raise _refuse("Conflict", f"loan is {status}")
 
     async def _keep_late_receipts(self) -> None:  # workflows.receipts
         raise NotImplementedError

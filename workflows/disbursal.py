@@ -98,13 +98,17 @@ class DisbursalPhase(LoanBase):
     )
     async def approve_disbursal(self, action: StaffAction) -> str:
         self.disbursal_approval = action
-        await workflow.wait_condition(lambda: self.status != LoanStatus.AGREEMENT_SIGNED)
+        # Taken on AGREEMENT_SIGNED as the database shows it, maybe while the workflow still records it.
+        await workflow.wait_condition(
+            lambda: self.moving_to is None
+            and self.status not in (LoanStatus.AGREEMENT_PENDING, LoanStatus.AGREEMENT_SIGNED)
+        )
         return self.status
 
     @approve_disbursal.validator
     def _validate_approve_disbursal(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)
-        self._check_staff(action, DISBURSAL_ROLES, {LoanStatus.AGREEMENT_SIGNED})
+        self._check_staff(action, DISBURSAL_ROLES, {LoanStatus.AGREEMENT_SIGNED}, as_recorded=True)
         if action.staff_id in self.reviewers:
             raise _refuse("PermissionDenied", "maker-checker: who sanctioned a loan cannot also release its money")
         if self.disbursal_approval is not None:

@@ -52,6 +52,7 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.inp = inp
         self.status = LoanStatus(inp.status)
         self.seq = inp.status_seq
+        self.moving_to: LoanStatus | None = None
         self.staff_decision: tuple[str, StaffAction] | None = None
         self.disbursal_approval: StaffAction | None = None
         self.esign_event: EsignEvent | None = None

@@ -193,7 +193,13 @@ class StubActivities:
     )
     # Payment ids whose recording the database refuses for good (as activities.loan does for an impossible row).
     unrecordable_payments: set[str] = field(default_factory=set)
+    # Statuses whose record_status call is held (in flight) until ``release(status)``.
+    hold: set[str] = field(default_factory=set)
+    holding: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+
+    def release(self, status: str) -> None:
+        self.holding[status].set()
 
     def _record(self, name: str, arg: Any) -> None:
         self.calls.append(Call(name, arg))
@@ -245,6 +251,8 @@ class StubActivities:
     @activity.defn(name="record_status")
     async def record_status(self, change: StatusChange) -> None:
         self._record("record_status", change)
+        if change.to_status in self.hold:
+            await self.holding.setdefault(change.to_status, asyncio.Event()).wait()
 
     @activity.defn(name="verify_pan")
     async def verify_pan(self, req: ProviderRequest) -> KycResult:

@@ -12,6 +12,7 @@ Run: ``pytest tests/workflows/test_branches.py`` (a few seconds; needs only ``te
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
@@ -568,6 +569,25 @@ async def test_failed_transfer_waits_for_a_new_approval(env) -> None:  # noqa: A
     (disbursed,) = stubs.of("record_disbursal")
     assert (disbursed.transfer_id, disbursed.utr) == ("TR-2", "UTR0003")
     assert await run.accepted_updates() == ["approve_disbursal", "approve_disbursal"]
+
+
+async def test_disbursal_approved_while_the_signature_is_being_recorded(env) -> None:  # noqa: ANN001
+    """Loan ops act on what the database shows, and AGREEMENT_SIGNED is written there before the workflow's own
+    status moves: an approval in that window is accepted and takes effect once the move is recorded."""
+    stubs = StubActivities(hold={"AGREEMENT_SIGNED"})
+    async with running_loan(env, stubs, loan_input(terms(tenure=1))) as run:
+        await run.until_status("AGREEMENT_PENDING")
+        await run.sign()
+        await stubs.wait_for(lambda: "AGREEMENT_SIGNED" in stubs.holding, "the signature being recorded")
+        approval = asyncio.create_task(run.update("approve_disbursal", LOAN_EXECUTIVE.act()))
+        await asyncio.sleep(0.3)
+        assert not approval.done()  # accepted, and waiting for the move to be recorded
+        assert stubs.of("initiate_disbursal") == []
+        stubs.release("AGREEMENT_SIGNED")
+        assert await approval == "DISBURSAL_PENDING"
+        await refused(run, "approve_disbursal", LOAN_EXECUTIVE.act(), "Conflict", "loan is DISBURSAL_PENDING")
+    assert stubs.statuses()[2:5] == ["AGREEMENT_PENDING", "AGREEMENT_SIGNED", "DISBURSAL_PENDING"]
+    assert await run.accepted_updates() == ["approve_disbursal"]
 
 
 # --- servicing ---------------------------------------------------------------------------------------
