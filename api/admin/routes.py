@@ -20,6 +20,7 @@ from api.access import AllowPlatformAdmin, audit
 from api.brand_config import NEW_BRAND_CONFIG, BrandSettingsIn, brand_view, config_view, providers_summary, update_brand
 from api.deps import db_session, is_uuid
 from api.guards import GUARDS
+from api.responses import ApiModel
 from api.security import Principal
 from db.models import Brand, BrandStatusReason
 from domain.errors import Conflict, NotFound, ValidationError
@@ -43,6 +44,46 @@ class BrandChangeIn(BaseModel):
     is_active: bool | None = Field(default=None, alias="isActive")
 
 
+class AdminBrand(ApiModel):
+    """A brand: its id, the code customers pick it by, its name and whether it is active."""
+
+    id: str
+    code: str
+    name: str
+    is_active: bool
+
+
+class AdminBrandListed(AdminBrand):
+    """A brand in the platform's list."""
+
+    created_at: str = Field(description="ISO 8601 instant with offset when the brand was created")
+
+
+class AdminBrandView(AdminBrand):
+    """A brand with its configuration: what it set, and what the code uses."""
+
+    config: dict[str, Any] = Field(
+        description="the editable keys the brand has set (camelCase, as PUT .../settings/brand takes them)"
+    )
+    effective: dict[str, Any] = Field(
+        description="every editable key with the value the code uses: the brand's, else the default"
+    )
+
+
+class ProviderKindSummary(ApiModel):
+    """The vendors configured for one kind of provider (no URLs, no secrets)."""
+
+    vendors: list[str] = Field(description="in the order they are tried")
+    primary: str | None = Field(description="the vendor a call tries first; null when none is usable")
+
+
+class AdminBrandSettings(AdminBrand):
+    """A brand with the configuration it set and its providers."""
+
+    config: dict[str, Any] = Field(description="the editable keys the brand has set (camelCase)")
+    providers: dict[str, ProviderKindSummary] = Field(description="per configured kind (kyc, bureau, esign, ...)")
+
+
 def _summary(brand: Brand) -> dict:
     return {"id": brand.id, "code": brand.code, "name": brand.name, "isActive": brand.is_active}
 
@@ -54,13 +95,16 @@ def _brand(session: Session, brand_id: str) -> Brand:
     return brand
 
 
-@router.get("/brands")
+@router.get("/brands", response_model=list[AdminBrandListed])
 def list_brands(admin: Admin, session: Db) -> list[dict]:
     """Every brand, active or not."""
-    return [_summary(b) | {"createdAt": b.created_at} for b in session.scalars(select(Brand).order_by(Brand.code))]
+    return [
+        _summary(b) | {"createdAt": b.created_at.isoformat()}
+        for b in session.scalars(select(Brand).order_by(Brand.code))
+    ]
 
 
-@router.post("/brands", status_code=201)
+@router.post("/brands", status_code=201, response_model=AdminBrandView)
 def create_brand(request: Request, body: BrandIn, admin: Admin, session: Db) -> dict:
     """A new, active brand with the default configuration (no providers, no loan rules) and status reasons."""
     if is_uuid(body.code):
@@ -88,7 +132,7 @@ def create_brand(request: Request, body: BrandIn, admin: Admin, session: Db) -> 
     return view
 
 
-@router.put("/brands/{brand_id}")
+@router.put("/brands/{brand_id}", response_model=AdminBrand)
 def change_brand(request: Request, brand_id: str, body: BrandChangeIn, admin: Admin, session: Db) -> dict:
     """Rename, deactivate (its staff and customers then find no such brand) or reactivate a brand."""
     brand = _brand(session, brand_id)
@@ -105,7 +149,7 @@ def change_brand(request: Request, brand_id: str, body: BrandChangeIn, admin: Ad
     return _summary(brand)
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=list[AdminBrandSettings])
 def platform_settings(admin: Admin, session: Db) -> list[dict]:
     """Every brand with the configuration it set and its providers (vendor names only, never secrets)."""
     return [
@@ -114,7 +158,7 @@ def platform_settings(admin: Admin, session: Db) -> list[dict]:
     ]
 
 
-@router.put("/settings/brand/{brand_id}")
+@router.put("/settings/brand/{brand_id}", response_model=AdminBrandView)
 def put_brand_settings(request: Request, brand_id: str, body: BrandSettingsIn, admin: Admin, session: Db) -> dict:
     """The same validated partial update as a brand's own ``PUT .../settings/brand``, for any brand."""
     brand = _brand(session, brand_id)

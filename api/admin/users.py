@@ -22,6 +22,7 @@ from api.guards import GUARDS
 from api.partner.auth import end_sign_ins
 from api.partner.routes import release_held_loans
 from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, staff_view
+from api.responses import ApiModel
 from api.security import Principal, hash_password
 from db.models import Brand, StaffBrandRole, StaffUser
 from domain.access import Role
@@ -36,6 +37,39 @@ class BrandRoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     brand_id: str = Field(alias="brandId")
     role: Role
+
+
+class BrandRole(ApiModel):
+    """The role a staff account holds in one brand."""
+
+    brand_id: str
+    role: str = Field(description="domain.access.Role: ADMIN, LOAN_EXECUTIVE, CREDIT_EXECUTIVE, ...")
+
+
+class AdminUser(ApiModel):
+    """A staff account as the platform admin sees it (never the password hash): its roles in every brand."""
+
+    id: str
+    email: str
+    name: str
+    phone: str | None
+    role: str = Field(description="the role in the home brand (SUPER_ADMIN for super admins)")
+    is_active: bool
+    reporting_to_id: str | None = Field(description="staff id of the manager")
+    last_login_at: str | None = Field(description="ISO 8601 instant with offset of the last sign-in")
+    created_at: str | None = Field(description="ISO 8601 instant with offset")
+    home_brand_id: str = Field(description="the brand the account signs in to first")
+    super_admin: bool
+    brands: list[BrandRole] = Field(description="by brand id")
+
+
+class AdminUserPage(ApiModel):
+    """One page of staff accounts, by email."""
+
+    items: list[AdminUser]
+    page: int = Field(description="1-based")
+    limit: int = Field(description="page size")
+    total: int = Field(description="accounts matching the filters, on every page")
 
 
 def _roles_of(session: Session, user_ids: list[str]) -> dict[str, dict[str, str]]:
@@ -138,7 +172,7 @@ class AdminUserFilters(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-@router.get("/users")
+@router.get("/users", response_model=AdminUserPage)
 def list_users(staff: Admin, session: Db, f: Annotated[AdminUserFilters, Query()]) -> dict:
     """Staff accounts of every brand, with their role in each."""
     query = select(StaffUser)
@@ -178,7 +212,7 @@ class AdminUserIn(BaseModel):
     super_admin: bool = Field(default=False, alias="superAdmin")
 
 
-@router.post("/users/create", status_code=201)
+@router.post("/users/create", status_code=201, response_model=AdminUser)
 def create_user(request: Request, body: AdminUserIn, staff: Admin, session: Db) -> dict:
     check_password_policy(body.password)
     roles = _brand_roles(session, body.brands, body.super_admin)
@@ -224,7 +258,7 @@ class AdminUserUpdateIn(BaseModel):
         return value
 
 
-@router.put("/users/{user_id}")
+@router.put("/users/{user_id}", response_model=AdminUser)
 def update_user(request: Request, user_id: str, body: AdminUserUpdateIn, staff: Admin, session: Db) -> dict:
     user = session.get(StaffUser, user_id, with_for_update=True) if is_uuid(user_id) else None
     if user is None:
