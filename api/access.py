@@ -1,9 +1,10 @@
 """The one declarative access mechanism (seed 001's ``@RequireRoleOrPermission``) and the audit log.
 
-Every brand-scoped staff route declares what it needs as its principal's type::
+Every brand-scoped staff route declares what it needs as its principal's type (and, like every route, what it
+answers as its ``response_model``)::
 
-    @router.get("/brand/{brand_id}/loans")
-    def list_loans(brand_id: str, staff: Annotated[Principal, Allow(P.LOANS_VIEW)], ...)
+    @router.get("/brand/{brand_id}/loans", response_model=LoanPage)
+    def list_loans(brand_id: str, staff: Annotated[Principal, Allow(P.LOANS_VIEW)], ...) -> dict
 
 ``Allow`` authenticates (staff bearer token, or the brand's ``X-API-Key``), checks that the principal belongs
 to the brand in the path (an unknown brand, an inactive one or another brand's id is 404: ids are not

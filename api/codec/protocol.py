@@ -14,6 +14,7 @@ from temporalio.api.common.v1 import Payload
 from api.access import audit
 from api.codec.cors import Db, router
 from api.codec.sign_in import SuperAdmin
+from api.responses import ApiModel
 from domain.errors import ValidationError
 from los.codec import EncryptionCodec, PayloadDecryptionError
 from los.temporal import payload_codec
@@ -32,6 +33,21 @@ class PayloadIn(BaseModel):
 class PayloadsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     payloads: list[PayloadIn] = Field(default_factory=list, max_length=MAX_PAYLOADS)
+
+
+class PayloadOut(ApiModel):
+    """One payload in the protobuf JSON form of temporal.api.common.v1.Payload; an empty field is left out."""
+
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="base64 values by key (encoding, encryption-key-id)"
+    )
+    data: str = Field(default="", description="base64")
+
+
+class PayloadsOut(ApiModel):
+    """The payloads, in the order sent, each encoded (/encode) or decoded (/decode)."""
+
+    payloads: list[PayloadOut]
 
 
 def _codec(request: Request) -> EncryptionCodec:
@@ -64,13 +80,13 @@ async def preflight(request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/encode")
+@router.post("/encode", response_model=PayloadsOut)
 async def encode(request: Request, body: PayloadsIn, admin: SuperAdmin) -> Response:
     """Payloads encrypted under the current key (``{"payloads": [...]}`` in, the same shape out)."""
     return _answer(await _codec(request).encode(_payloads(body)))
 
 
-@router.post("/decode")
+@router.post("/decode", response_model=PayloadsOut)
 async def decode(request: Request, body: PayloadsIn, admin: SuperAdmin, session: Db) -> Response:
     """Payloads decrypted (plain ones returned as they are); 422 naming the payload when one cannot be
     decrypted (unknown key id, altered bytes). Audited."""

@@ -7,12 +7,13 @@ import html
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from api.codec.cors import COOKIE, PREFIX, TOKEN_TYPE, Db, _allowed_origin, rout
 from api.deps import db_session, is_uuid
 from api.guards import check_text
 from api.partner.auth import LoginIn, staff_login
+from api.responses import ApiModel
 from api.security import Principal, _bearer, _decode
 from db.models import RevokedAccessToken, StaffActivitySession, StaffUser
 from domain.access import Permission, Role, permissions_of
@@ -237,7 +239,28 @@ def _end_sign_in(session: Session, staff: Principal) -> None:
         activity.logout_at = activity.logout_at or datetime.now(UTC)
 
 
-@router.post("/login")
+class CodecSignedIn(ApiModel):
+    """A super admin is signed in for decoding; the cookie carries the sign-in."""
+
+    email: str = Field(description="the super admin's staff email")
+    expires_at: str = Field(description="ISO 8601 instant with offset when the codec sign-in (and its cookie) ends")
+
+
+class CodecSignedOut(ApiModel):
+    """The codec sign-in of this browser has ended (or there was none)."""
+
+    message: str = Field(description='"signed out"')
+
+
+def _html(description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "content": {"text/html": {}}}}
+
+
+@router.post(
+    "/login",
+    response_model=CodecSignedIn,
+    responses=_html("JSON, or for a browser (Accept: text/html) a page saying how to point the Temporal UI here"),
+)
 def login(request: Request, body: Annotated[LoginIn, Form()], session: Db) -> Response:
     """Sign a super admin in for decoding in the browser (form fields ``email``, ``password``): the staff
     sign-in itself (same lockout, throttle and login log), then a cookie (HttpOnly, SameSite=Lax, path
@@ -270,7 +293,11 @@ def login(request: Request, body: Annotated[LoginIn, Form()], session: Db) -> Re
     return response
 
 
-@router.post("/logout")
+@router.post(
+    "/logout",
+    response_model=CodecSignedOut,
+    responses=_html("JSON, or for a browser (Accept: text/html) a page linking the sign-in form"),
+)
 def logout(request: Request, session: Db) -> Response:
     """End the codec sign-in of this browser: its token is revoked, its sign-in session closed and the cookie
     cleared. Answers 200 with or without a (valid) cookie."""
