@@ -10,7 +10,17 @@ from sqlalchemy import ColumnElement, or_, select
 
 from api.access import audit
 from api.deps import MAX_PAGE, page_of
-from api.partner.settings.common import Db, Manager, Strict, Viewer, flush_or_conflict, own_row, settings_router
+from api.partner.settings.common import (
+    Db,
+    Instant,
+    Manager,
+    Strict,
+    Viewer,
+    flush_or_conflict,
+    own_row,
+    settings_router,
+)
+from api.responses import ApiModel, Deleted
 from db.models import BlocklistEntry
 from domain import kyc, rules
 from domain.bre import BlockKind
@@ -23,6 +33,27 @@ class BlocklistIn(Strict):
     kind: BlockKind
     value: str = Field(min_length=1, max_length=200, description="PAN, 12-digit Aadhaar, mobile or device id")
     reason: str | None = Field(default=None, max_length=1000)
+
+
+class BlockedValue(ApiModel):
+    """A value the BRE refuses."""
+
+    id: str
+    kind: BlockKind
+    value: str = Field(
+        description="as the BRE matches it: PAN upper-case, phone its 10 digits, Aadhaar only as its keyed hash"
+    )
+    reason: str | None
+    created_at: Instant
+
+
+class BlocklistPage(ApiModel):
+    """One page of the brand's blocklist, newest first."""
+
+    items: list[BlockedValue]
+    page: int
+    limit: int
+    total: int = Field(description="entries matching the filters, on every page")
 
 
 def _blocked_value(request: Request, kind: BlockKind, value: str) -> str:
@@ -44,7 +75,7 @@ def _block_view(e: BlocklistEntry) -> dict:
     return {"id": e.id, "kind": e.kind, "value": e.value, "reason": e.reason, "createdAt": e.created_at}
 
 
-@router.get("/blocklist")
+@router.get("/blocklist", response_model=BlocklistPage)
 def list_blocklist(
     request: Request,
     brand_id: str,
@@ -69,7 +100,7 @@ def list_blocklist(
     return {"items": [_block_view(e) for (e,) in rows], "page": page, "limit": limit, "total": total}
 
 
-@router.post("/blocklist", status_code=201)
+@router.post("/blocklist", status_code=201, response_model=BlockedValue)
 def create_blocklist_entry(request: Request, brand_id: str, body: BlocklistIn, staff: Manager, session: Db) -> dict:
     entry = BlocklistEntry(
         brand_id=brand_id,
@@ -84,7 +115,7 @@ def create_blocklist_entry(request: Request, brand_id: str, body: BlocklistIn, s
     return _block_view(entry)
 
 
-@router.delete("/blocklist/{entry_id}")
+@router.delete("/blocklist/{entry_id}", response_model=Deleted)
 def delete_blocklist_entry(request: Request, brand_id: str, entry_id: str, staff: Manager, session: Db) -> dict:
     entry = own_row(session, BlocklistEntry, brand_id, entry_id, "blocklist entry")
     before = _block_view(entry)

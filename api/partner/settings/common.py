@@ -1,13 +1,14 @@
 """What the settings sub-resources share: the router every one of them is built on, the access and
-session dependencies, the strict request base, and the helpers that find, write and audit a brand's row."""
+session dependencies, the strict request base, the types the answers share, and the helpers that find, write and
+audit a brand's row."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,12 @@ Viewer = Annotated[Principal, Allow(P.SETTINGS_VIEW)]
 Manager = Annotated[Principal, Allow(P.SETTINGS_MANAGE, api_key=False)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Note = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=200)]
+Instant = Annotated[  # a row's timestamp as the routes have always written it: +00:00, not pydantic's Z
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+    Field(description="ISO 8601 instant with its offset"),
+]
 Row = TypeVar("Row", LoanProduct, EvaluationItem, BrandStatusReason, BlocklistEntry, BrandNonRepaymentDate)
 
 

@@ -22,6 +22,7 @@ from api.partner.settings.common import (
     own_row,
     settings_router,
 )
+from api.responses import ApiModel, Deleted
 from db.models import Brand, EvaluationItem
 from domain.errors import Conflict, ValidationError
 from domain.evaluation import EVALUATION_METRICS, Comparator, Criterion, EngineVersion
@@ -46,6 +47,20 @@ class EvaluationItemIn(ItemIn):
 class EvaluationSetIn(Strict):
     version: EngineVersion
     items: list[ItemIn] = Field(max_length=50)
+
+
+class EvaluationItemView(ApiModel):
+    """One criterion of the brand's evaluation engine."""
+
+    id: str
+    version: EngineVersion
+    name: str
+    metric: str = Field(description="one of the facts of the credit decision, e.g. bureau.score")
+    comparator: Comparator
+    threshold: str = Field(description='as stored: a number, "true"/"false" or text')
+    weight: int
+    hard_reject: bool = Field(description="failing it rejects the loan whatever the score")
+    is_active: bool
 
 
 def _item_columns(item: ItemIn, version: EngineVersion, prefix: str = "") -> dict[str, Any]:
@@ -105,7 +120,7 @@ def _check_items(session: Session, brand_id: str, field: str) -> None:
     check_evaluation(session, brand_id, session.get_one(Brand, brand_id).config or {}, field=field)
 
 
-@router.get("/evaluation-items")
+@router.get("/evaluation-items", response_model=list[EvaluationItemView])
 def list_evaluation_items(
     brand_id: str, staff: Viewer, session: Db, version: Annotated[EngineVersion | None, Query()] = None
 ) -> list[dict]:
@@ -115,7 +130,7 @@ def list_evaluation_items(
     return [_item_view(i) for i in session.scalars(query.order_by(EvaluationItem.version, EvaluationItem.name))]
 
 
-@router.put("/evaluation-items")
+@router.put("/evaluation-items", response_model=list[EvaluationItemView])
 def replace_evaluation_items(
     request: Request, brand_id: str, body: EvaluationSetIn, staff: Manager, session: Db
 ) -> list[dict]:
@@ -150,7 +165,7 @@ def replace_evaluation_items(
     return after
 
 
-@router.post("/evaluation-items", status_code=201)
+@router.post("/evaluation-items", status_code=201, response_model=EvaluationItemView)
 def create_evaluation_item(
     request: Request, brand_id: str, body: EvaluationItemIn, staff: Manager, session: Db
 ) -> dict:
@@ -167,7 +182,7 @@ def create_evaluation_item(
     return _item_view(item)
 
 
-@router.put("/evaluation-items/{item_id}")
+@router.put("/evaluation-items/{item_id}", response_model=EvaluationItemView)
 def replace_evaluation_item(
     request: Request, brand_id: str, item_id: str, body: EvaluationItemIn, staff: Manager, session: Db
 ) -> dict:
@@ -194,7 +209,7 @@ def replace_evaluation_item(
     return _item_view(item)
 
 
-@router.delete("/evaluation-items/{item_id}")
+@router.delete("/evaluation-items/{item_id}", response_model=Deleted)
 def delete_evaluation_item(request: Request, brand_id: str, item_id: str, staff: Manager, session: Db) -> dict:
     item = own_row(session, EvaluationItem, brand_id, item_id, "evaluation item")
     before = _item_view(item)

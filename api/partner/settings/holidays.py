@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
+from pydantic import Field
 from sqlalchemy import select
 
 from api.access import audit
@@ -19,6 +21,7 @@ from api.partner.settings.common import (
     own_row,
     settings_router,
 )
+from api.responses import ApiModel, Deleted
 from api.types import IsoDate
 from db.models import BrandNonRepaymentDate
 
@@ -30,11 +33,19 @@ class HolidayIn(Strict):
     reason: Note = None
 
 
+class Holiday(ApiModel):
+    """A non-repayment date of the brand."""
+
+    id: str
+    day: date = Field(description="IST calendar date, YYYY-MM-DD")
+    reason: str | None
+
+
 def _holiday_view(h: BrandNonRepaymentDate) -> dict:
     return {"id": h.id, "day": h.day, "reason": h.reason}
 
 
-@router.get("/holidays")
+@router.get("/holidays", response_model=list[Holiday])
 def list_holidays(
     brand_id: str,
     staff: Viewer,
@@ -52,7 +63,7 @@ def list_holidays(
     return [_holiday_view(h) for h in session.scalars(query.order_by(BrandNonRepaymentDate.day))]
 
 
-@router.post("/holidays", status_code=201)
+@router.post("/holidays", status_code=201, response_model=Holiday)
 def create_holiday(request: Request, brand_id: str, body: HolidayIn, staff: Manager, session: Db) -> dict:
     holiday = BrandNonRepaymentDate(brand_id=brand_id, day=body.day, reason=body.reason)
     session.add(holiday)
@@ -62,7 +73,7 @@ def create_holiday(request: Request, brand_id: str, body: HolidayIn, staff: Mana
     return _holiday_view(holiday)
 
 
-@router.delete("/holidays/{holiday_id}")
+@router.delete("/holidays/{holiday_id}", response_model=Deleted)
 def delete_holiday(request: Request, brand_id: str, holiday_id: str, staff: Manager, session: Db) -> dict:
     holiday = own_row(session, BrandNonRepaymentDate, brand_id, holiday_id, "holiday")
     before = _holiday_view(holiday)

@@ -26,6 +26,7 @@ from api.partner.settings.common import (
     settings_router,
 )
 from api.products import preview_for
+from api.responses import ApiModel
 from api.types import PositivePaise
 from db.models import LoanProduct
 from domain.charges import charge_config_from_dict
@@ -36,6 +37,7 @@ from domain.product import (
     DaysInMonth,
     DaysInYear,
     Frequency,
+    HolidayStrategy,
     InterestCalc,
     InterestMethod,
 )
@@ -89,6 +91,36 @@ class LoanRuleIn(Strict):
     )
 
 
+class LoanRule(ApiModel):
+    """A loan product of the brand, as ``LoanRuleIn`` sets it: amounts in paise, tenure in installments."""
+
+    id: str
+    code: str
+    name: str
+    min_amount: int = Field(description="paise")
+    max_amount: int = Field(description="paise")
+    min_tenure: int = Field(description="installments")
+    max_tenure: int = Field(description="installments")
+    annual_rate_bps: int = Field(description="basis points a year (2400 = 24% p.a.)")
+    repay_every: int = Field(description="repayUnits between two due dates")
+    repay_unit: Frequency
+    period_seconds: int | None = Field(description="demo: seconds per period")
+    interest_method: InterestMethod
+    amortization: Amortization
+    interest_calc: InterestCalc
+    days_in_year: DaysInYear
+    days_in_month: DaysInMonth
+    in_multiples_of: int = Field(description="paise; installments are rounded to a multiple of it")
+    grace_principal: int = Field(description="first installments with no principal due")
+    grace_interest: int = Field(description="first installments with no interest due")
+    daily_rate: str | None = Field(description="% a day (bullet loan), a decimal string")
+    charges: dict[str, Any] = Field(description="see domain.charges.charge_config_from_dict")
+    is_active: bool = Field(description="false: no new applications")
+    holiday_strategy: HolidayStrategy = Field(
+        description="what a due date on a brand holiday does; LEGACY_NEXT_WORKING_DAY only on older products"
+    )
+
+
 def _rule_view(p: LoanProduct) -> dict:
     out: dict[str, Any] = {"id": p.id}
     for name in LoanRuleIn.model_fields:
@@ -130,13 +162,13 @@ def _rule_columns(session: Session, brand_id: str, body: LoanRuleIn) -> dict[str
     return columns
 
 
-@router.get("/loan-rules")
+@router.get("/loan-rules", response_model=list[LoanRule])
 def list_loan_rules(brand_id: str, staff: Viewer, session: Db) -> list[dict]:
     rows = session.scalars(select(LoanProduct).where(LoanProduct.brand_id == brand_id).order_by(LoanProduct.code))
     return [_rule_view(p) for p in rows]
 
 
-@router.post("/loan-rules", status_code=201)
+@router.post("/loan-rules", status_code=201, response_model=LoanRule)
 def create_loan_rule(request: Request, brand_id: str, body: LoanRuleIn, staff: Manager, session: Db) -> dict:
     product = LoanProduct(brand_id=brand_id, **_rule_columns(session, brand_id, body))
     session.add(product)
@@ -147,7 +179,7 @@ def create_loan_rule(request: Request, brand_id: str, body: LoanRuleIn, staff: M
     return view
 
 
-@router.put("/loan-rules/{rule_id}")
+@router.put("/loan-rules/{rule_id}", response_model=LoanRule)
 def replace_loan_rule(
     request: Request, brand_id: str, rule_id: str, body: LoanRuleIn, staff: Manager, session: Db
 ) -> dict:
@@ -163,7 +195,7 @@ def replace_loan_rule(
     return _rule_view(product)
 
 
-@router.delete("/loan-rules/{rule_id}")
+@router.delete("/loan-rules/{rule_id}", response_model=LoanRule)
 def deactivate_loan_rule(request: Request, brand_id: str, rule_id: str, staff: Manager, session: Db) -> dict:
     """Loans keep their product: a rule is deactivated (no new applications), never deleted."""
     product = own_row(session, LoanProduct, brand_id, rule_id, "loan rule")

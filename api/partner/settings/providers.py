@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from pydantic import Field
+from pydantic import Field, create_model
 
 from activities.providers import VENDORS
 from api.access import audit
 from api.brand_config import configured, mask, providers_view
 from api.partner.settings.common import Db, Manager, Strict, Viewer, settings_router
+from api.responses import ApiModel
 from db.models import Brand
 from domain.errors import ValidationError
 
@@ -39,6 +40,44 @@ class ProvidersIn(Strict):
     primary: str | None = Field(default=None, description="the vendor tried first (default: the first active)")
 
 
+class ConfiguredVendor(ApiModel):
+    """One vendor the brand configured for a kind, in failover order; secrets masked."""
+
+    vendor: str
+    base_url: str
+    api_key: str = Field(description="masked: **** and at most the last four characters; empty when none")
+    webhook_secret: str = Field(description="masked like apiKey")
+    primary: bool = Field(description="the vendor tried first")
+    active: bool
+    options: dict[str, Any] = Field(description="vendor options, e.g. timeout_seconds")
+
+
+class KindProviders(ApiModel):
+    """A provider kind: the vendors the platform has adapters for, and the brand's."""
+
+    available: list[str] = Field(description="vendor names with an adapter, alphabetical")
+    vendors: list[ConfiguredVendor]
+
+
+# One key per provider kind (kyc, bureau, esign...), named as the kind.
+_EVERY_KIND: dict[str, Any] = {kind: (KindProviders, Field(alias=kind)) for kind in VENDORS}
+_ONE_KIND: dict[str, Any] = {kind: (KindProviders | None, Field(default=None, alias=kind)) for kind in VENDORS}
+Providers = create_model(
+    "Providers",
+    __base__=ApiModel,
+    __doc__="Every provider kind of the platform, with the brand's vendors for it.",
+    __module__=__name__,
+    **_EVERY_KIND,
+)
+ProvidersChanged = create_model(
+    "ProvidersChanged",
+    __base__=ApiModel,
+    __doc__="The one provider kind just set (the key is the kind).",
+    __module__=__name__,
+    **_ONE_KIND,
+)
+
+
 def _secret(sent: str | None, old: str) -> str:
     """A secret not sent, or sent back as shown (masked), stays as it was."""
     return old if sent is None or (old and sent == mask(old)) else sent
@@ -48,13 +87,13 @@ def _providers_of(config: dict[str, Any]) -> dict[str, Any]:
     return {kind: {"available": sorted(VENDORS[kind]), "vendors": providers_view(config, kind)} for kind in VENDORS}
 
 
-@router.get("/providers")
+@router.get("/providers", response_model=Providers)
 def get_providers(brand_id: str, staff: Viewer, session: Db) -> dict:
     """Per provider kind: the vendors the platform has adapters for, and the brand's, in order (secrets masked)."""
     return _providers_of(session.get_one(Brand, brand_id).config or {})
 
 
-@router.put("/providers/{kind}")
+@router.put("/providers/{kind}", response_model=ProvidersChanged, response_model_exclude_unset=True)
 def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn, staff: Manager, session: Db) -> dict:
     """Set the vendors of one kind: their order, the primary, which are active, URLs, secrets and options."""
     if kind not in VENDORS:

@@ -18,6 +18,7 @@ from api.partner.settings.common import (
     own_row,
     settings_router,
 )
+from api.responses import ApiModel
 from db.models import BrandStatusReason
 from domain.errors import ValidationError
 from domain.status import LoanStatus
@@ -40,6 +41,16 @@ class StatusReasonIn(Strict):
     is_active: bool = Field(default=True, alias="isActive")
 
 
+class StatusReason(ApiModel):
+    """A reason staff pick from; a deactivated one is no longer offered."""
+
+    id: str
+    code: str
+    label: str
+    statuses: list[str] = Field(description=f"what it is a reason for: {', '.join(REASON_STATUSES)}")
+    is_active: bool
+
+
 def _statuses(values: list[str]) -> list[str]:
     for n, value in enumerate(values):
         if value not in REASON_STATUSES:
@@ -55,7 +66,7 @@ def _reason_view(r: BrandStatusReason) -> dict:
     return {"id": r.id, "code": r.code, "label": r.label, "statuses": r.statuses, "isActive": r.is_active}
 
 
-@router.get("/status-reasons")
+@router.get("/status-reasons", response_model=list[StatusReason])
 def list_status_reasons(brand_id: str, staff: Viewer, session: Db) -> list[dict]:
     rows = session.scalars(
         select(BrandStatusReason).where(BrandStatusReason.brand_id == brand_id).order_by(BrandStatusReason.code)
@@ -63,7 +74,7 @@ def list_status_reasons(brand_id: str, staff: Viewer, session: Db) -> list[dict]
     return [_reason_view(r) for r in rows]
 
 
-@router.post("/status-reasons", status_code=201)
+@router.post("/status-reasons", status_code=201, response_model=StatusReason)
 def create_status_reason(request: Request, brand_id: str, body: StatusReasonIn, staff: Manager, session: Db) -> dict:
     reason = BrandStatusReason(
         brand_id=brand_id,
@@ -81,7 +92,7 @@ def create_status_reason(request: Request, brand_id: str, body: StatusReasonIn, 
     return _reason_view(reason)
 
 
-@router.put("/status-reasons/{reason_id}")
+@router.put("/status-reasons/{reason_id}", response_model=StatusReason)
 def replace_status_reason(
     request: Request, brand_id: str, reason_id: str, body: StatusReasonIn, staff: Manager, session: Db
 ) -> dict:
@@ -98,7 +109,7 @@ def replace_status_reason(
     return _reason_view(reason)
 
 
-@router.delete("/status-reasons/{reason_id}")
+@router.delete("/status-reasons/{reason_id}", response_model=StatusReason)
 def deactivate_status_reason(request: Request, brand_id: str, reason_id: str, staff: Manager, session: Db) -> dict:
     """Past decisions keep their reason code: a reason is deactivated (no longer offered), never deleted."""
     reason = own_row(session, BrandStatusReason, brand_id, reason_id, "status reason")

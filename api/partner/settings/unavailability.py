@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -20,6 +21,7 @@ from api.partner.settings.common import (
     flush_or_conflict,
     settings_router,
 )
+from api.responses import ApiModel, Deleted
 from api.types import IsoDate, Uuid
 from db.models import PartnerUnavailabilityDate, StaffBrandRole, StaffUser
 from domain.errors import NotFound, ValidationError
@@ -31,6 +33,17 @@ class UnavailabilityIn(Strict):
     staff_id: Uuid = Field(alias="staffId")
     day: IsoDate
     reason: Note = None
+
+
+class DayOff(ApiModel):
+    """A staff member's day off."""
+
+    id: str
+    staff_id: str
+    staff_name: str
+    staff_email: str
+    day: date = Field(description="IST calendar date, YYYY-MM-DD")
+    reason: str | None
 
 
 def _day_off_view(row: PartnerUnavailabilityDate, user: StaffUser) -> dict:
@@ -48,7 +61,7 @@ def _in_brand(brand_id: str) -> Any:
     return select(StaffBrandRole.staff_id).where(StaffBrandRole.brand_id == brand_id)
 
 
-@router.get("/unavailability-dates")
+@router.get("/unavailability-dates", response_model=list[DayOff])
 def list_unavailability(
     brand_id: str,
     staff: Viewer,
@@ -76,7 +89,7 @@ def list_unavailability(
     return [_day_off_view(row, user) for row, user in rows]
 
 
-@router.post("/unavailability-dates", status_code=201)
+@router.post("/unavailability-dates", status_code=201, response_model=DayOff)
 def create_unavailability(request: Request, brand_id: str, body: UnavailabilityIn, staff: Manager, session: Db) -> dict:
     user = session.get(StaffUser, body.staff_id) if is_uuid(body.staff_id) else None
     works_here = (
@@ -96,7 +109,7 @@ def create_unavailability(request: Request, brand_id: str, body: UnavailabilityI
     return view
 
 
-@router.delete("/unavailability-dates/{row_id}")
+@router.delete("/unavailability-dates/{row_id}", response_model=Deleted)
 def delete_unavailability(request: Request, brand_id: str, row_id: str, staff: Manager, session: Db) -> dict:
     row = session.get(PartnerUnavailabilityDate, row_id, with_for_update=True) if is_uuid(row_id) else None
     if (
