@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.access import Allow, api_key_hash, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
+from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDateTime
 from db.models import BrandApiKey, StaffActivitySession, StaffLoginLog, StaffUser, new_id
@@ -33,6 +34,7 @@ Db = Annotated[Session, Depends(db_session, scope="function")]
 KeyAdmin = Annotated[Principal, Allow(P.API_KEYS_MANAGE, api_key=False)]
 Auditor = Annotated[Principal, Allow(P.AUDIT_VIEW, api_key=False)]
 KEY_PREFIX = "los_"
+INSTANT = "ISO 8601 instant with its offset"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -43,6 +45,31 @@ def _iso(value: datetime | None) -> str | None:
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="what the key is for, e.g. 'collections CRM'")
+
+
+class ApiKey(ApiModel):
+    """A brand API key as listed: never the key or its hash."""
+
+    id: str
+    name: str = Field(description="what the key is for")
+    last4: str = Field(description="the key's last four characters")
+    created_at: str | None = Field(description=INSTANT)
+    created_by: str | None = Field(description="staff id of who created it")
+    last_used_at: str | None = Field(description=f"{INSTANT}; null: never used")
+    revoked_at: str | None = Field(description=f"{INSTANT}; null: the key works")
+    replaced_by: str | None = Field(description="the key a rotation replaced it with")
+
+
+class NewApiKey(ApiKey):
+    """A key just created or rotated in: the only answer that shows the key itself."""
+
+    key: str = Field(description="the raw key, sent as X-API-Key; shown this once")
+
+
+class ApiKeyList(ApiModel):
+    """The brand's keys, newest first, revoked ones included."""
+
+    items: list[ApiKey]
 
 
 def key_view(key: BrandApiKey) -> dict:
@@ -76,7 +103,7 @@ def _key(session: Session, brand_id: str, key_id: str) -> BrandApiKey:
     return key
 
 
-@router.post("/api-keys", status_code=201)
+@router.post("/api-keys", status_code=201, response_model=NewApiKey)
 def create_api_key(request: Request, brand_id: str, body: ApiKeyIn, staff: KeyAdmin, session: Db) -> dict:
     """A new key for the brand; the answer's ``key`` is the only time it is shown."""
     name = body.name.strip()
@@ -88,7 +115,7 @@ def create_api_key(request: Request, brand_id: str, body: ApiKeyIn, staff: KeyAd
     return created
 
 
-@router.get("/api-keys")
+@router.get("/api-keys", response_model=ApiKeyList)
 def list_api_keys(brand_id: str, staff: KeyAdmin, session: Db) -> dict:
     """The brand's keys, newest first, revoked ones included; never the key or its hash."""
     keys = session.scalars(
@@ -97,7 +124,7 @@ def list_api_keys(brand_id: str, staff: KeyAdmin, session: Db) -> dict:
     return {"items": [key_view(k) for k in keys]}
 
 
-@router.delete("/api-keys/{key_id}")
+@router.delete("/api-keys/{key_id}", response_model=ApiKey)
 def revoke_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin, session: Db) -> dict:
     """The key stops working at once (401)."""
     key = _key(session, brand_id, key_id)
@@ -119,7 +146,7 @@ def revoke_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin
     return view
 
 
-@router.post("/api-keys/{key_id}/rotate", status_code=201)
+@router.post("/api-keys/{key_id}/rotate", status_code=201, response_model=NewApiKey)
 def rotate_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin, session: Db) -> dict:
     """A new key with the same name; the old one is revoked and points at it (one transaction)."""
     old = _key(session, brand_id, key_id)
@@ -160,6 +187,55 @@ class SessionFilters(Paging):
     active: bool | None = Field(default=None, description="true: not logged out; false: logged out")
 
 
+class LoginAttempt(ApiModel):
+    """One sign-in attempt (unknown emails and refusals included)."""
+
+    id: str
+    staff_id: str | None = Field(description="null: no account has this email")
+    email: str = Field(description="the email tried, lower-cased")
+    success: bool
+    reason: str | None = Field(description='"ok", or why it was refused ("wrong password", "throttled"...)')
+    ip: str | None
+    user_agent: str | None
+    device_fingerprint: str | None = Field(description="the X-Device-Fingerprint header")
+    new_device: bool = Field(description="the account never signed in successfully from this fingerprint")
+    created_at: str | None = Field(description=INSTANT)
+
+
+class LoginLogPage(ApiModel):
+    """One page of sign-in attempts, newest first."""
+
+    items: list[LoginAttempt]
+    page: int
+    limit: int
+    total: int = Field(description="attempts matching the filters, on every page")
+
+
+class ActivitySession(ApiModel):
+    """One sign-in session: from login to logout, moved on by activity."""
+
+    id: str = Field(description="the session id, the access token's sid")
+    staff_id: str
+    email: str
+    name: str
+    brand_id: str = Field(description="the brand the session works in (switch-brand moves it)")
+    device_fingerprint: str | None
+    login_at: str | None = Field(description=INSTANT)
+    last_active_at: str | None = Field(description=INSTANT)
+    logout_at: str | None = Field(description=f"{INSTANT}; null: still open")
+    active: bool = Field(description="not logged out")
+    duration_seconds: int = Field(description="seconds to logout, or to the last activity while open")
+
+
+class ActivitySessionPage(ApiModel):
+    """One page of sign-in sessions, newest first."""
+
+    items: list[ActivitySession]
+    page: int
+    limit: int
+    total: int = Field(description="sessions matching the filters, on every page")
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
@@ -170,7 +246,7 @@ def _members(brand_id: str) -> Select:
     return select(StaffUser.id).where(StaffUser.brand_id == brand_id)
 
 
-@router.get("/reports/login-logs")
+@router.get("/reports/login-logs", response_model=LoginLogPage)
 def login_logs(brand_id: str, staff: Auditor, session: Db, f: Annotated[LoginLogFilters, Query()]) -> dict:
     """Sign-in attempts of the brand's staff, newest first."""
     start, end = _utc(f.from_), _utc(f.to)
@@ -206,7 +282,7 @@ def login_logs(brand_id: str, staff: Auditor, session: Db, f: Annotated[LoginLog
     return {"items": items, "page": f.page, "limit": f.limit, "total": total}
 
 
-@router.get("/activity-sessions")
+@router.get("/activity-sessions", response_model=ActivitySessionPage)
 def activity_sessions(brand_id: str, staff: Auditor, session: Db, f: Annotated[SessionFilters, Query()]) -> dict:
     """Sign-in sessions held in this brand, newest first; the duration runs to logout, or to the last
     activity while the session is open."""
