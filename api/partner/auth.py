@@ -27,6 +27,7 @@ from api import tokens
 from api.access import AllowSelf
 from api.deps import db_session, is_uuid
 from api.guards import GUARDS
+from api.responses import ApiModel
 from api.security import Principal, check_password, hash_password
 from db.models import (
     Brand,
@@ -37,7 +38,7 @@ from db.models import (
     StaffUser,
     new_id,
 )
-from domain.access import Role, permissions_of
+from domain.access import Permission, Role, permissions_of
 from domain.errors import AuthenticationError, LosError, NotFound, TooManyRequests
 from los.settings import Settings
 
@@ -62,6 +63,60 @@ class RefreshIn(Strict):
 
 class SwitchBrandIn(Strict):
     brand_id: str = Field(alias="brandId", min_length=1, max_length=60)
+
+
+class BrandRoleHeld(ApiModel):
+    """A brand the staff member works in, and their role there."""
+
+    brand_id: str
+    role: Role
+
+
+class StaffMe(ApiModel):
+    """The signed-in staff member as their token presents them."""
+
+    id: str
+    email: str
+    name: str
+    role: Role = Field(description="the role in the active brand")
+    brand_id: str = Field(description="the active brand")
+    brands: list[BrandRoleHeld] = Field(description="every brand they work in")
+    super_admin: bool
+    permissions: list[Permission] = Field(description="what the role allows in the active brand, sorted")
+
+
+class StaffTokens(ApiModel):
+    """An access token and the refresh token that renews it (single use: each refresh rotates it)."""
+
+    access_token: str = Field(description="JWT, sent as Authorization: Bearer")
+    token_type: str = Field(description='"Bearer"')
+    expires_at: str = Field(description="when the access token expires, ISO 8601 instant with its offset")
+    refresh_token: str
+
+
+class StaffSignIn(StaffTokens):
+    """The staff member is signed in (or switched brand): their tokens and who they are there."""
+
+    user: StaffMe
+
+
+class StaffLogin(StaffSignIn):
+    """A successful login."""
+
+    new_device: bool = Field(description="first successful sign-in from this X-Device-Fingerprint")
+
+
+class StaffLoggedOut(ApiModel):
+    """The sign-in ended."""
+
+    message: str = Field(description='"logged out"')
+
+
+class StillActive(ApiModel):
+    """The activity session moved on."""
+
+    session_id: str
+    last_active_at: str = Field(description="ISO 8601 instant with its offset")
 
 
 def staff_principal(
@@ -177,7 +232,7 @@ def _throttled(
     return None
 
 
-@router.post("/login")
+@router.post("/login", response_model=StaffLogin)
 def staff_login(request: Request, body: LoginIn, session: Db) -> dict:
     settings = request.app.state.settings
     email = body.email.strip().lower()
@@ -229,7 +284,7 @@ def staff_login(request: Request, body: LoginIn, session: Db) -> dict:
     return answer
 
 
-@router.post("/refresh-token")
+@router.post("/refresh-token", response_model=StaffTokens)
 def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
     """A new token pair for a refresh token (used once: presenting it again signs the whole login out).
     Roles are read again, so a changed role shows in the new token; a deactivated account gets 401."""
@@ -260,7 +315,7 @@ def _open_session(session: Session, me: Principal) -> StaffActivitySession:
     return activity
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=StaffLoggedOut)
 def logout(me: Me, session: Db) -> dict:
     """Revokes this access token and every refresh token of the login, and closes the activity session."""
     tokens.logout(session, me, me.jti, me.expires_at, None)
@@ -291,7 +346,7 @@ def end_sign_ins(session: Session, staff_id: str) -> None:
     )
 
 
-@router.post("/ping")
+@router.post("/ping", response_model=StillActive)
 def ping(me: Me, session: Db) -> dict:
     """The staff member is still at work: moves the activity session's last_active_at."""
     activity = _open_session(session, me)
@@ -300,7 +355,7 @@ def ping(me: Me, session: Db) -> dict:
     return {"sessionId": activity.id, "lastActiveAt": activity.last_active_at.isoformat()}
 
 
-@router.get("/me")
+@router.get("/me", response_model=StaffMe)
 def current_user(me: Me, session: Db) -> dict:
     """The signed-in staff member as the token presents them (active brand, role, permissions)."""
     user = session.get(StaffUser, me.id)
@@ -308,7 +363,7 @@ def current_user(me: Me, session: Db) -> dict:
     return user_view(user, me)
 
 
-@router.post("/switch-brand")
+@router.post("/switch-brand", response_model=StaffSignIn)
 def switch_brand(request: Request, body: SwitchBrandIn, me: Me, session: Db) -> dict:
     """A new token pair whose active brand (and role, permissions) is ``brandId``: a brand the user works
     in, or any active brand for a super admin. The login's other refresh tokens stop working."""
