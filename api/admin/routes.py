@@ -4,14 +4,21 @@ A new brand starts with a sane configuration (the demo seed's credit policy, no 
 anywhere until its admins set them) and the default status reasons; it is then configured under
 ``/api/v1/partner/brand/{brandId}/settings``. Only here is a brand deactivated. Every change is audited in
 the log of the brand it changed. Staff accounts are administered in ``api/admin/users.py``.
+
+A brand's configuration is answered as a brand's own settings routes answer it (``api.partner.settings.brand``:
+``config`` holds only the keys the brand set, and a stored value the models do not describe is shown as stored).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ValidationError as ModelError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +27,8 @@ from api.access import AllowPlatformAdmin, audit
 from api.brand_config import NEW_BRAND_CONFIG, BrandSettingsIn, brand_view, config_view, providers_summary, update_brand
 from api.deps import db_session, is_uuid
 from api.guards import GUARDS
+from api.partner.settings.brand import BrandSettings, ConfigSet
+from api.partner.settings.brand import _answer as brand_answer
 from api.responses import ApiModel
 from api.security import Principal
 from db.models import Brand, BrandStatusReason
@@ -59,17 +68,6 @@ class AdminBrandListed(AdminBrand):
     created_at: str = Field(description="ISO 8601 instant with offset when the brand was created")
 
 
-class AdminBrandView(AdminBrand):
-    """A brand with its configuration: what it set, and what the code uses."""
-
-    config: dict[str, Any] = Field(
-        description="the editable keys the brand has set (camelCase, as PUT .../settings/brand takes them)"
-    )
-    effective: dict[str, Any] = Field(
-        description="every editable key with the value the code uses: the brand's, else the default"
-    )
-
-
 class ProviderKindSummary(ApiModel):
     """The vendors configured for one kind of provider (no URLs, no secrets)."""
 
@@ -80,7 +78,7 @@ class ProviderKindSummary(ApiModel):
 class AdminBrandSettings(AdminBrand):
     """A brand with the configuration it set and its providers."""
 
-    config: dict[str, Any] = Field(description="the editable keys the brand has set (camelCase)")
+    config: ConfigSet  # type: ignore[valid-type]  # built from the input models in api.partner.settings.brand
     providers: dict[str, ProviderKindSummary] = Field(description="per configured kind (kyc, bureau, esign, ...)")
 
 
@@ -104,8 +102,8 @@ def list_brands(admin: Admin, session: Db) -> list[dict]:
     ]
 
 
-@router.post("/brands", status_code=201, response_model=AdminBrandView)
-def create_brand(request: Request, body: BrandIn, admin: Admin, session: Db) -> dict:
+@router.post("/brands", status_code=201, response_model=BrandSettings, response_model_exclude_unset=True)
+def create_brand(request: Request, body: BrandIn, admin: Admin, session: Db) -> dict[str, Any] | JSONResponse:
     """A new, active brand with the default configuration (no providers, no loan rules) and status reasons."""
     if is_uuid(body.code):
         raise ValidationError("a brand code cannot look like an id", field="code")
@@ -129,7 +127,7 @@ def create_brand(request: Request, body: BrandIn, admin: Admin, session: Db) -> 
         brand_id=brand.id,
     )
     session.commit()
-    return view
+    return brand_answer(brand)
 
 
 @router.put("/brands/{brand_id}", response_model=AdminBrand)
@@ -149,17 +147,25 @@ def change_brand(request: Request, brand_id: str, body: BrandChangeIn, admin: Ad
     return _summary(brand)
 
 
-@router.get("/settings", response_model=list[AdminBrandSettings])
-def platform_settings(admin: Admin, session: Db) -> list[dict]:
+@router.get("/settings", response_model=list[AdminBrandSettings], response_model_exclude_unset=True)
+def platform_settings(admin: Admin, session: Db) -> list[dict] | JSONResponse:
     """Every brand with the configuration it set and its providers (vendor names only, never secrets)."""
-    return [
+    rows = [
         _summary(b) | {"config": config_view(b.config or {}), "providers": providers_summary(b.config or {})}
         for b in session.scalars(select(Brand).order_by(Brand.code))
     ]
+    try:  # a stored value the model does not describe (never saved through the API) is shown as stored
+        for row in rows:
+            ConfigSet.model_validate_json(json.dumps(jsonable_encoder(row["config"])), strict=True)
+    except ModelError:
+        return JSONResponse(jsonable_encoder(rows))
+    return rows
 
 
-@router.put("/settings/brand/{brand_id}", response_model=AdminBrandView)
-def put_brand_settings(request: Request, brand_id: str, body: BrandSettingsIn, admin: Admin, session: Db) -> dict:
+@router.put("/settings/brand/{brand_id}", response_model=BrandSettings, response_model_exclude_unset=True)
+def put_brand_settings(
+    request: Request, brand_id: str, body: BrandSettingsIn, admin: Admin, session: Db
+) -> dict[str, Any] | JSONResponse:
     """The same validated partial update as a brand's own ``PUT .../settings/brand``, for any brand."""
     brand = _brand(session, brand_id)
     before, after = update_brand(session, brand, body)
@@ -175,4 +181,4 @@ def put_brand_settings(request: Request, brand_id: str, body: BrandSettingsIn, a
         brand_id=brand.id,
     )
     session.commit()
-    return brand_view(brand)
+    return brand_answer(brand)
