@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.cpu import cpu_by_process  # noqa: E402
 from bench.lifecycle import bench_settings, guarded, log, percentile  # noqa: E402
 
 AUTOMATED_KYC = ["PAN", "MOBILE", "CKYC", "BANK_ACCOUNT", "EMPLOYMENT"]
@@ -61,59 +61,6 @@ async def one(driver: Any, index: int, deadline: float) -> dict[str, Any]:
             }
         await asyncio.sleep(0.25)  # a customer app polls every few seconds; the latency is server-side
     raise RuntimeError(f"loan {loan['id']} got no decision in time")
-
-
-def cpu_by_process() -> dict[str, float]:
-    """CPU seconds (user + system) used so far by this process and each process it started, grouped by the
-    direct child's role (a worker's Chromium counts as the worker's). Linux /proc; empty elsewhere."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-        used[int(entry.name)] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
-    me = os.getpid()
-
-    def label(pid: int) -> str | None:
-        try:
-            if b"chrom" in (Path("/proc") / str(pid) / "comm").read_bytes():
-                return "chromium (agreements)" if _descends(pid) else None
-        except OSError:
-            pass
-        while pid in parents:
-            parent = parents[pid]
-            if parent == me:
-                try:
-                    cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
-                except OSError:
-                    return "other"
-                words = [w.decode(errors="replace") for w in cmd if w]
-                for role in ("worker", "api", "sandbox"):
-                    if role in words:
-                        return role
-                return "temporal" if any("temporal" in w for w in words) else "postgres"
-            pid = parent
-        return None
-
-    def _descends(pid: int) -> bool:
-        while pid in parents:
-            if parents[pid] == me:
-                return True
-            pid = parents[pid]
-        return False
-
-    out: dict[str, float] = {"load generator": used.get(me, 0.0)}
-    for pid in used:
-        if pid != me and (role := label(pid)) is not None:
-            out[role] = out.get(role, 0.0) + used[pid]
-    return out
 
 
 async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: int) -> dict[str, Any]:

@@ -64,11 +64,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # bench/null_workflow.py, also when run as `python -m bench.lifecycle`
 
+from cpu import cpu_by_process  # noqa: E402
 from null_workflow import ACTIVITY, NullInput, NullLoanWorkflow, NullStep  # noqa: E402
 from temporalio import activity  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
-from temporalio.client import Client  # noqa: E402
+from temporalio.client import Client, WorkflowUpdateStage  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
+from timeline import Timeline, print_timeline  # noqa: E402
 
 DECISION_ACTIVITY = "record_status"  # production: the first status move after APPLIED
 QUERY_INTERVAL = 0.01  # null client: seconds between `waiting` queries before a signal or update
@@ -112,9 +114,10 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def bench_settings(home: Path):  # noqa: ANN201 - los.settings.Settings, imported lazily
+def bench_settings(home: Path, vendor_delay: float = 0.2):  # noqa: ANN201 - los.settings.Settings, lazily
     """Settings for a private stack. The stack's children read their settings from the environment,
-    so the same values go into os.environ, which Stack copies for them."""
+    so the same values go into os.environ, which Stack copies for them. ``vendor_delay``: seconds the sandbox
+    waits before each webhook (``LOS_SANDBOX_DELAY_SECONDS``), i.e. how long the imitated vendors take."""
     from los.settings import Settings
 
     for name in EXTERNAL:  # a developer's external database / Temporal must not be used
@@ -128,6 +131,7 @@ def bench_settings(home: Path):  # noqa: ANN201 - los.settings.Settings, importe
             "LOS_TEMPORAL_PORT": str(temporal),
             "LOS_TEMPORAL_UI_PORT": str(ui),
             "LOS_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui}",
+            "LOS_SANDBOX_DELAY_SECONDS": str(vendor_delay),
         }
     )
     return Settings(
@@ -294,6 +298,7 @@ async def null_lifecycle(client: Client, task_queue: str, workflow_id: str, shap
     )
     handle = client.get_workflow_handle(workflow_id)  # no run id: follows continue-as-new
     activities_before = 0
+    updates = []
     for position, step in enumerate("".join(shape.scripts)):
         if step == "A":
             activities_before += 1
@@ -305,7 +310,14 @@ async def null_lifecycle(client: Client, task_queue: str, workflow_id: str, shap
             if step == "S":
                 await handle.signal(NullLoanWorkflow.event, "event")
             else:
-                await handle.execute_update(NullLoanWorkflow.decide, "decide")
+                # Accepted now, answered where production answered it ("u"), which may come after a later
+                # signal (a bank webhook faster than the disbursal's recording): do not wait for the answer.
+                updates.append(
+                    await handle.start_update(
+                        NullLoanWorkflow.decide, "decide", wait_for_stage=WorkflowUpdateStage.ACCEPTED
+                    )
+                )
+    await asyncio.gather(*(update.result() for update in updates))
     await handle.result()
     PROGRESS.pop(workflow_id, None)
     assert progress.decided_at is not None
@@ -361,7 +373,7 @@ def print_table(report: dict[str, Any]) -> None:
     prod, null = report["production"], report["null"]
     print(
         f"\nLoan lifecycle benchmark: {report['loans']} loans, concurrency {report['concurrency']}, "
-        f"scenario {report['scenario']}, {report['cpus']} CPU(s)\n"
+        f"scenario {report['scenario']}, vendor webhooks after {report['vendor_delay_s']} s, {report['cpus']} CPU(s)\n"
     )
     print(f"{'':<34}{'loans':>6}{'seconds':>10}{'loans/s':>10}{'decision p50 ms':>17}{'p95 ms':>9}")
     for name, row in (("production (LoanWorkflow)", prod), ("null (NullLoanWorkflow)", null)):
@@ -389,6 +401,9 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"\nSame activities/signals/updates/timers/continue-as-new on both sides: {same}")
     if report["failed"]:
         print(f"Failed lifecycles: {report['failed']}")
+    print_timeline(report["timeline"])
+    cpu = ", ".join(f"{role} {ms}" for role, ms in report["cpu_ms_per_loan"].items())
+    print(f"\nCPU ms per production lifecycle, by process: {cpu}")
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -406,14 +421,21 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
         ]
 
     log(f"production: {args.loans} lifecycles, concurrency {args.concurrency}, scenario {args.scenario}")
+    cpu_before = cpu_by_process()
     prod, prod_seconds = await guarded(
         stack, production(settings, args.loans, args.concurrency, args.scenario, args.timeout)
     )
+    cpu = {k: round((v - cpu_before.get(k, 0.0)) / args.loans * 1000) for k, v in cpu_by_process().items()}
     failed += [f"{o.workflow_id or 'loan'}: {o.status}" for o in prod if o.status != "COMPLETED"]
     prod = [o for o in prod if o.workflow_id]
     if not prod:
         raise RuntimeError(f"no production lifecycle finished: {failed}")
-    prod_shapes = [shape_of(await lifecycle_histories(client, o.workflow_id), DECISION_ACTIVITY) for o in prod]
+    timeline = Timeline()
+    prod_shapes = []
+    for o in prod:
+        runs = await lifecycle_histories(client, o.workflow_id)
+        timeline.add(runs)
+        prod_shapes.append(shape_of(runs, DECISION_ACTIVITY))
 
     task_queue = f"bench-null-{uuid.uuid4().hex[:8]}"
     worker = Worker(
@@ -437,11 +459,14 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
         "concurrency": args.concurrency,
         "scenario": args.scenario,
         "warmup": args.warmup,
+        "vendor_delay_s": args.vendor_delay,
         "cpus": os.cpu_count(),
         "production": side(prod, prod_seconds, prod_shapes, "LoanWorkflow"),
         "null": side(null, null_seconds, null_shapes, "NullLoanWorkflow"),
         "same_counts": same,
         "failed": failed,
+        "timeline": timeline.report(),
+        "cpu_ms_per_loan": dict(sorted(cpu.items(), key=lambda kv: -kv[1])),
     }
     report["ratio"] = round(report["production"]["loans_per_s"] / report["null"]["loans_per_s"], 4)
     return report
@@ -459,6 +484,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured lifecycles per side first (default 1)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per production lifecycle")
+    parser.add_argument(
+        "--vendor-delay",
+        type=float,
+        default=0.2,
+        help="seconds the sandbox's vendors take before each webhook (default 0.2, as in the test suite; "
+        "`los up`'s sandbox takes 1.0)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary LOS_HOME (logs) afterwards")
     args = parser.parse_args(argv)
@@ -469,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     from los.stack import Stack
 
     home = Path(tempfile.mkdtemp(prefix="los-bench-"))
-    settings = bench_settings(home)
+    settings = bench_settings(home, args.vendor_delay)
     stack = Stack(settings)
     started = time.monotonic()
     try:

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from los.settings import Settings
 
 TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "SETTLED", "WRITTEN_OFF"}
+# How the driver polls the loan while it waits for the next step, like an app would: soon after it acted
+# (most steps follow within a few hundred ms), then less and less often, never slower than POLL_MAX seconds.
+POLL_FIRST = 0.03
+POLL_GROWTH = 1.5
+POLL_MAX = 0.25
 
 
 class DemoError(RuntimeError):
@@ -108,13 +113,15 @@ class Driver:
     async def wait_for(
         self, headers: dict[str, str], loan_id: str, predicate, what: str, deadline: float
     ) -> dict[str, Any]:
+        pause = POLL_FIRST
         while time.monotonic() < deadline:
             loan = await self.loan(headers, loan_id)
             if predicate(loan):
                 return loan
             if loan["status"] in TERMINAL:
                 return loan
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(pause)
+            pause = min(pause * POLL_GROWTH, POLL_MAX)
         raise DemoError(f"loan {loan_id}: timed out waiting for {what}")
 
     async def staff_action(self, role: str, loan_id: str, action: str, reason: str | None = None) -> dict:
@@ -168,13 +175,15 @@ class Driver:
     async def complete_kyc(self, headers: dict[str, str], loan_id: str, deadline: float) -> None:
         """Answer whatever the loan's KYC phase waits for (Aadhaar OTP, bank statement...) until it is done."""
         done: set[str] = set()
+        pause = POLL_FIRST
         while time.monotonic() < deadline:
             loan = await self.loan(headers, loan_id, kyc=True)
             kyc = loan.get("kyc")
             if loan["status"] != "APPLIED" or not kyc:
                 if loan["status"] != "APPLIED":
                     return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(pause)
+                pause = min(pause * POLL_GROWTH, POLL_MAX)
                 continue
             waiting = kyc.get("waitingFor")
             if waiting == "AADHAAR" and "AADHAAR" not in done:
@@ -193,7 +202,11 @@ class Driver:
                 files = {"file": ("statement.pdf", demo_statement_pdf(), "application/pdf")}
                 await self._ok(await self.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files))
                 done.add("BANK_STATEMENT")
-            await asyncio.sleep(0.2)
+            else:
+                await asyncio.sleep(pause)
+                pause = min(pause * POLL_GROWTH, POLL_MAX)
+                continue
+            pause = POLL_FIRST  # answered: look again soon
         raise DemoError(f"loan {loan_id}: KYC not completed in time")
 
     async def journey(
