@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from sqlalchemy import text
 
 from activities.storage import build_storage
@@ -20,10 +21,17 @@ from api.codec import router as codec_router
 from api.deps import TemporalHolder
 from api.files import router as files_router
 from api.guards import GUARDS
+from api.partner import allocation as partner_allocation
+from api.partner import cam as partner_cam
+from api.partner import comments as partner_comments
+from api.partner import loans as partner_loans
+from api.partner import notifications as partner_notifications
+from api.partner import queues as partner_queues
+from api.partner import review as partner_review
+from api.partner import status_reasons as partner_status_reasons
 from api.partner.api_keys import router as partner_api_keys_router
 from api.partner.auth import router as partner_auth_router
 from api.partner.documents import router as partner_documents_router
-from api.partner.routes import router as partner_router
 from api.partner.settings import blocklist as settings_blocklist
 from api.partner.settings import brand as settings_brand
 from api.partner.settings import evaluation_items as settings_evaluation_items
@@ -33,7 +41,7 @@ from api.partner.settings import providers as settings_providers
 from api.partner.settings import status_reasons as settings_status_reasons
 from api.partner.settings import unavailability as settings_unavailability
 from api.partner.staff_users import router as partner_staff_users_router
-from api.partner.workbench import router as partner_workbench_router
+from api.responses import ApiModel
 from api.web.auth import router as web_auth_router
 from api.web.documents import router as web_documents_router
 from api.web.kyc import router as web_kyc_router
@@ -41,6 +49,14 @@ from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
 from los.settings import Settings, get_settings
+
+
+class Health(ApiModel):
+    """Whether the API reaches its database and the workflow engine (the 503 answer has the same keys)."""
+
+    status: str = Field(description="ok, or degraded when a check is down")
+    database: str = Field(description='"up", or "down: <error type>"')
+    temporal: str = Field(description='"up", or "down: <error type>"')
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -73,8 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_kyc_router)
     app.include_router(web_router)
     app.include_router(partner_auth_router)
-    app.include_router(partner_router)
-    app.include_router(partner_workbench_router)
+    for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
+        app.include_router(staff_router.router)
+    for workbench_router in (partner_cam, partner_comments, partner_notifications):
+        app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)
     app.include_router(settings_loan_rules.router)
     app.include_router(settings_evaluation_items.router)
@@ -98,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/health",
         tags=["health"],
+        response_model=Health,
         responses={
             503: {
                 "description": "Degraded: the database or the workflow engine is down.",

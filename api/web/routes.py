@@ -18,7 +18,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.deps import db_session, is_uuid, temporal
 from api.guards import GUARDS
+from api.loan_views import CustomerLoanDetail, LoanSummary
+from api.preview_views import SchedulePreview
 from api.products import loan_terms, preview_for
+from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees, Tenure
 from api.views import loan_detail, loan_summary
@@ -54,7 +57,37 @@ class ApplyIn(Strict):
     product_code: str | None = Field(default=None, alias="productCode")
 
 
-@router.get("/products/{product_code}/emi-preview")
+class ProductView(ApiModel):
+    """A loan product a customer may apply for."""
+
+    code: str
+    name: str
+    min_amount_paise: int
+    max_amount_paise: int
+    min_tenure: int = Field(description="installments")
+    max_tenure: int = Field(description="installments")
+    annual_rate_bps: int = Field(description="interest rate per annum, basis points")
+    repay_every: int = Field(description="installments fall every repayEvery repayUnit")
+    repay_unit: str = Field(description="DAYS, WEEKS or MONTHS")
+
+
+class BrandView(ApiModel):
+    """An active brand and its active products."""
+
+    id: str
+    code: str
+    name: str
+    products: list[ProductView]
+
+
+class PanSubmitted(ApiModel):
+    """The PAN as stored (normalised); the workflow verifies it on application."""
+
+    pan: str
+    status: str = Field(description="SUBMITTED")
+
+
+@router.get("/products/{product_code}/emi-preview", response_model=SchedulePreview)
 def emi_preview(
     product_code: str,
     session: Db,
@@ -74,7 +107,7 @@ def emi_preview(
     return preview_for(session, product, to_paise(amount), tenure, date.today())
 
 
-@router.get("/brands")
+@router.get("/brands", response_model=list[BrandView])
 def list_brands(session: Db) -> list[dict]:
     """Active brands and their products (what a customer app shows before registration)."""
     out = []
@@ -106,7 +139,7 @@ def list_brands(session: Db) -> list[dict]:
     return out
 
 
-@router.post("/kyc/verify-pan")
+@router.post("/kyc/verify-pan", response_model=PanSubmitted)
 def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
     """Stores the PAN; the loan workflow verifies it with the brand's KYC provider on application."""
     pan = rules.normalise_pan(body.pan)
@@ -121,7 +154,7 @@ def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
     return {"pan": pan, "status": "SUBMITTED"}
 
 
-@router.post("/loans", status_code=201)
+@router.post("/loans", status_code=201, response_model=LoanSummary)
 async def apply(
     request: Request, body: ApplyIn, me: Me, session: Db, client: Annotated[Client, Depends(temporal)]
 ) -> dict:
@@ -233,13 +266,13 @@ def _primary_vendor(cfg: dict, kind: str, default: str) -> str:
         return default
 
 
-@router.get("/loans")
+@router.get("/loans", response_model=list[LoanSummary])
 def my_loans(me: Me, session: Db) -> list[dict]:
     loans = session.scalars(select(Loan).where(Loan.customer_id == me.id).order_by(Loan.created_at.desc())).all()
     return [loan_summary(loan) for loan in loans]
 
 
-@router.get("/loans/{loan_id}")
+@router.get("/loans/{loan_id}", response_model=CustomerLoanDetail)
 async def my_loan(
     request: Request,
     loan_id: str,

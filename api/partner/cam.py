@@ -1,59 +1,41 @@
-"""The staff workbench of a brand, under /api/v1/partner/brand/{brandId}: the CAM calculator, loan comments and
-the staff member's own notifications.
+"""The CAM calculator of the staff workbench, under /api/v1/partner/brand/{brandId} (see docs/workbench.md).
 
-* CAM (seed 001 ``CAMCalculator``): one per loan, computed by ``domain.cam.calculate_cam`` from what the credit
-  team enters, saved (and replaced, or deleted) only while the loan is APPLIED or UNDER_REVIEW.
-* Comments: notes staff leave on a loan, never edited.
-* Notifications: written by the workflow activities and allocation (``activities.notify``); each staff member
-  sees, reads and dismisses only their own, brand by brand.
-
-Every route declares its permission with ``api.access.Allow``; a loan or notification that is not the caller's
-brand's (or, for notifications, not the caller's) is 404.
+One CAM per loan (seed 001 ``CAMCalculator``), computed by ``domain.cam.calculate_cam`` from what the credit team
+enters, saved (and replaced, or deleted) only while the loan is APPLIED or UNDER_REVIEW. Every route declares its
+permission with ``api.access.Allow``; a loan of another brand is 404.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import func, select, update
+from fastapi import Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.access import Allow, audit, not_audited
-from api.deps import MAX_PAGE, db_session, is_uuid, page_of
-from api.guards import GUARDS
+from api.access import Allow, audit
+from api.deps import MAX_PAGE, is_uuid, page_of
+from api.loan_views import INSTANT
+from api.partner.common import Db, find_loan, iso, workbench_router
+from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDate, Paise, Tenure
-from db.models import Brand, CamRecord, Loan, LoanComment, StaffNotification, StaffUser
+from db.models import Brand, CamRecord, Loan
 from domain import cam
 from domain.access import Permission as P
 from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import LoanStatus
 
-router = APIRouter(prefix="/api/v1/partner/brand/{brand_id}", tags=["partner workbench"], dependencies=GUARDS)
-Db = Annotated[Session, Depends(db_session, scope="function")]
+router = workbench_router()
 
 CAM_STATUSES = frozenset({LoanStatus.APPLIED, LoanStatus.UNDER_REVIEW})
 Percent = Annotated[str, Field(min_length=1, max_length=20, description='a decimal string, e.g. "50" or "12.5"')]
 
 
-def _loan(session: Session, brand_id: str, loan_id: str, *, lock: bool = False) -> Loan:
-    loan = session.get(Loan, loan_id, with_for_update=lock) if is_uuid(loan_id) else None
-    if loan is None or loan.brand_id != brand_id:
-        raise NotFound("loan not found")
-    return loan
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-# ------------------------------------------------------------------------------------------- CAM
 class CamIn(BaseModel):
     """What the credit team enters (seed 001 CAMCalculator). Amounts are integer paise, percentages decimal
     strings. ``loanApplied``, ``roi`` and ``tenureMonths`` default to the loan's; ``salaryThreshold`` to the
@@ -76,6 +58,35 @@ class CamIn(BaseModel):
     recommend_multiple: Paise = Field(default=1, alias="recommendMultiple")
     loan_recommended: Paise | None = Field(default=None, alias="loanRecommended", description="an override")
     salary_threshold: Paise | None = Field(default=None, alias="salaryThreshold")
+
+
+class CamView(ApiModel):
+    """A saved CAM: the inputs as stored (the loan's and brand's defaults filled in) and the computed result."""
+
+    id: str
+    loan_id: str
+    customer_id: str
+    staff_id: str = Field(description="who saved it last")
+    inputs: dict[str, Any] = Field(
+        description="the CamIn body with loanApplied, roi, tenureMonths and salaryThreshold filled in; "
+        "amounts paise, percentages decimal strings"
+    )
+    result: dict[str, Any] = Field(
+        description="seed 001 CAMCalculator fields (avgSalary, eligibleLoan, loanRecommended, proposedFoir...), "
+        "repaymentData {tenureMonths, income, maxEmi, proposedEmi}, withinPolicy and meetsSalaryThreshold; "
+        "amounts paise, percentages decimal strings"
+    )
+    created_at: str = Field(description=INSTANT)
+    updated_at: str = Field(description=f"when it was saved last; {INSTANT}")
+
+
+class CamPage(ApiModel):
+    """One page of the brand's CAMs, last saved first."""
+
+    items: list[CamView]
+    page: int
+    limit: int
+    total: int = Field(description="CAMs matching the filters, over all pages")
 
 
 # domain.cam's field names that do not camelCase into the body's
@@ -159,8 +170,8 @@ def _cam_view(record: CamRecord) -> dict[str, Any]:
         "staffId": record.staff_id,
         "inputs": record.inputs,
         "result": record.result,
-        "createdAt": _iso(record.created_at),
-        "updatedAt": _iso(record.updated_at),
+        "createdAt": iso(record.created_at),
+        "updatedAt": iso(record.updated_at),
     }
 
 
@@ -176,10 +187,10 @@ def _open_for_cam(loan: Loan) -> None:
 CamManager = Annotated[Principal, Allow(P.CAM_MANAGE, api_key=False)]
 
 
-@router.post("/loans/{loan_id}/cam")
+@router.post("/loans/{loan_id}/cam", response_model=CamView)
 def save_cam(request: Request, brand_id: str, loan_id: str, body: CamIn, staff: CamManager, session: Db) -> dict:
     """Compute the loan's CAM and save it, replacing the one saved before (one per loan)."""
-    loan = _loan(session, brand_id, loan_id, lock=True)  # serialises saves, and the status check
+    loan = find_loan(session, brand_id, loan_id, lock=True)  # serialises saves, and the status check
     _open_for_cam(loan)
     inp, inputs = _cam_input(body, loan, session.get_one(Brand, brand_id))
     result = _cam_result(inp)
@@ -206,9 +217,9 @@ def save_cam(request: Request, brand_id: str, loan_id: str, body: CamIn, staff: 
     return view
 
 
-@router.get("/loans/{loan_id}/cam")
+@router.get("/loans/{loan_id}/cam", response_model=CamView)
 def get_cam(brand_id: str, loan_id: str, staff: Annotated[Principal, Allow(P.LOANS_VIEW)], session: Db) -> dict:
-    record = _cam_of(session, _loan(session, brand_id, loan_id).id)
+    record = _cam_of(session, find_loan(session, brand_id, loan_id).id)
     if record is None:
         raise NotFound("no CAM saved for this loan")
     return _cam_view(record)
@@ -222,7 +233,7 @@ class CamFilters(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-@router.get("/cam")
+@router.get("/cam", response_model=CamPage)
 def list_cams(
     brand_id: str, staff: Annotated[Principal, Allow(P.CAM_MANAGE)], session: Db, f: Annotated[CamFilters, Query()]
 ) -> dict:
@@ -242,7 +253,7 @@ def list_cams(
 
 @router.delete("/loans/{loan_id}/cam", status_code=204)
 def delete_cam(request: Request, brand_id: str, loan_id: str, staff: CamManager, session: Db) -> None:
-    loan = _loan(session, brand_id, loan_id, lock=True)
+    loan = find_loan(session, brand_id, loan_id, lock=True)
     record = _cam_of(session, loan.id)
     if record is None:
         raise NotFound("no CAM saved for this loan")
@@ -250,153 +261,4 @@ def delete_cam(request: Request, brand_id: str, loan_id: str, staff: CamManager,
     before = {"inputs": record.inputs, "result": record.result, "staffId": record.staff_id}
     session.delete(record)
     audit(session, request, staff, "loan.cam.delete", "loan", loan.id, before=before, after=None)
-    session.commit()
-
-
-# ------------------------------------------------------------------------------------------- comments
-class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-def _comment_view(comment: LoanComment, author: StaffUser) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "loanId": comment.loan_id,
-        "comment": comment.comment,
-        "author": {"id": author.id, "name": author.name, "email": author.email},
-        "createdAt": _iso(comment.created_at),
-    }
-
-
-@router.get("/loans/{loan_id}/comments")
-def list_comments(
-    brand_id: str, loan_id: str, staff: Annotated[Principal, Allow(P.LOANS_VIEW)], session: Db
-) -> list[dict]:
-    """The loan's comments, newest first, with their authors."""
-    loan = _loan(session, brand_id, loan_id)
-    rows = session.execute(
-        select(LoanComment, StaffUser)
-        .join(StaffUser, StaffUser.id == LoanComment.staff_id)
-        .where(LoanComment.loan_id == loan.id)
-        .order_by(LoanComment.created_at.desc(), LoanComment.id)
-    ).all()
-    return [_comment_view(c, a) for c, a in rows]
-
-
-@router.post("/loans/{loan_id}/comments", status_code=201)
-def add_comment(
-    request: Request,
-    brand_id: str,
-    loan_id: str,
-    body: CommentIn,
-    staff: Annotated[Principal, Allow(P.LOANS_COMMENT, api_key=False)],
-    session: Db,
-) -> dict:
-    """Add a comment (comments are never edited)."""
-    loan = _loan(session, brand_id, loan_id)
-    comment = LoanComment(brand_id=brand_id, loan_id=loan.id, staff_id=staff.id, comment=body.comment)
-    session.add(comment)
-    session.flush()
-    session.refresh(comment)
-    audit(
-        session,
-        request,
-        staff,
-        "loan.comment.add",
-        "loan",
-        loan.id,
-        after={"commentId": comment.id, "comment": comment.comment},
-    )
-    view = _comment_view(comment, session.get_one(StaffUser, staff.id))
-    session.commit()
-    return view
-
-
-# ------------------------------------------------------------------------------------------- notifications
-AnyStaff = Annotated[Principal, Allow(P.LOANS_VIEW, P.COLLECTIONS_VIEW, api_key=False)]
-
-
-class NotificationFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    unread: bool = Field(default=False, description="only the unread ones")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=20, ge=1, le=100)
-
-
-def _mine(staff: Principal, brand_id: str) -> list[Any]:
-    return [
-        StaffNotification.staff_id == staff.id,
-        StaffNotification.brand_id == brand_id,
-        StaffNotification.dismissed_at.is_(None),
-    ]
-
-
-def _notification_view(n: StaffNotification) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "type": n.type,
-        "title": n.title,
-        "body": n.body,
-        "metadata": n.meta,
-        "isRead": n.is_read,
-        "createdAt": _iso(n.created_at),
-    }
-
-
-def _notification(session: Session, staff: Principal, brand_id: str, notification_id: str) -> StaffNotification:
-    n = session.get(StaffNotification, notification_id) if is_uuid(notification_id) else None
-    if n is None or n.staff_id != staff.id or n.brand_id != brand_id or n.dismissed_at is not None:
-        raise NotFound("notification not found")
-    return n
-
-
-@router.get("/notifications")
-def list_notifications(brand_id: str, staff: AnyStaff, session: Db, f: Annotated[NotificationFilters, Query()]) -> dict:
-    """The caller's notifications in this brand, newest first (dismissed ones excluded)."""
-    mine = _mine(staff, brand_id)
-    query = select(StaffNotification).where(*mine)
-    if f.unread:
-        query = query.where(StaffNotification.is_read.is_(False))
-    rows, total = page_of(
-        session, query.order_by(StaffNotification.created_at.desc(), StaffNotification.id), f.page, f.limit
-    )
-    unread = session.scalar(
-        select(func.count()).select_from(StaffNotification).where(*mine, StaffNotification.is_read.is_(False))
-    )
-    return {
-        "items": [_notification_view(n) for (n,) in rows],
-        "unreadCount": unread,
-        "total": total,
-        "page": f.page,
-        "limit": f.limit,
-    }
-
-
-@router.patch("/notifications/read-all")
-def read_all_notifications(request: Request, brand_id: str, staff: AnyStaff, session: Db) -> dict:
-    not_audited(request)
-    result = session.execute(
-        update(StaffNotification)
-        .where(*_mine(staff, brand_id), StaffNotification.is_read.is_(False))
-        .values(is_read=True)
-    )
-    session.commit()
-    return {"updated": result.rowcount}  # type: ignore[attr-defined]
-
-
-@router.patch("/notifications/{notification_id}/read")
-def read_notification(request: Request, brand_id: str, notification_id: str, staff: AnyStaff, session: Db) -> dict:
-    not_audited(request)
-    n = _notification(session, staff, brand_id, notification_id)
-    n.is_read = True
-    session.commit()
-    return _notification_view(n)
-
-
-@router.delete("/notifications/{notification_id}", status_code=204)
-def dismiss_notification(request: Request, brand_id: str, notification_id: str, staff: AnyStaff, session: Db) -> None:
-    """Dismiss: the notification leaves the caller's list for good."""
-    not_audited(request)
-    _notification(session, staff, brand_id, notification_id).dismissed_at = datetime.now(UTC)
     session.commit()

@@ -1,0 +1,217 @@
+"""Response models of the loan read views (``api/views.py``): what the customer and staff loan routes answer.
+
+The views build the JSON themselves (the hot staff routes send it through orjson, ``api.views.json_response``);
+these models document it in /docs, and the routes that do not take the orjson shortcut are validated against
+them. Amounts are integer paise (a ledger amount is signed: debit > 0, credit < 0), rates basis points, instants
+ISO 8601 strings with their offset, calendar dates (IST) ISO ``YYYY-MM-DD`` strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+
+from api.responses import ApiModel
+from domain.access import ReviewStage
+from domain.status import LoanStatus
+
+INSTANT = "ISO 8601 instant with its offset"
+DATE = "IST calendar date, ISO YYYY-MM-DD"
+DECIMAL = 'a decimal string, e.g. "72.50"'
+
+
+class LoanSummary(ApiModel):
+    """A loan as its customer sees it in a list (``api.views.loan_summary``)."""
+
+    id: str = Field(description="the loan id (UUID)")
+    workflow_id: str = Field(description="its Temporal workflow, loan-<loanId>")
+    brand_id: str
+    customer_id: str
+    status: LoanStatus
+    status_reason: str | None = Field(description="why it reached its status (rejections, expiry...)")
+    amount_paise: int = Field(description="the principal applied for, paise")
+    tenure: int = Field(description="number of installments")
+    annual_rate_bps: int = Field(description="interest rate per annum, basis points")
+    credit_score: int | None = Field(description="the bureau score, once pulled")
+    outstanding_principal_paise: int = Field(description="principal still owed, paise")
+    total_collected_paise: int = Field(description="everything collected so far, paise")
+    disbursed_at: str | None = Field(description=f"when the money was released; {INSTANT}")
+    disbursal_utr: str | None = Field(description="the bank's reference of the disbursal transfer")
+    next_due_at: str | None = Field(description=f"when the next installment falls overdue; {INSTANT}")
+    created_at: str = Field(description=f"when the application came in; {INSTANT}")
+
+
+class StaffLoanSummary(LoanSummary):
+    """A loan in the staff lists and queues (``api.views.staff_loan_summary``): the customer view plus review
+    stage, scores, assignment and delinquency."""
+
+    review_stage: ReviewStage | None = Field(description="where an UNDER_REVIEW loan stands in the hierarchy")
+    evaluation_score: str | None = Field(description=f"the automatic evaluation's score, {DECIMAL}")
+    score_override: str | None = Field(description=f"a credit executive's override of that score, {DECIMAL}")
+    assigned_to: str | None = Field(description="the staff id holding the loan; null: in the pool")
+    assigned_at: str | None = Field(description=f"when it was assigned; {INSTANT}")
+    dpd: int = Field(description="days past due")
+    asset_class: str = Field(description="RBI asset class: STANDARD, SMA-0, SMA-1, SMA-2 or NPA")
+    asset_class_since: str | None = Field(description=f"the day-end that produced the class; {DATE}")
+
+
+class LoanPage(ApiModel):
+    """One page of staff loan summaries (the loan list and every queue)."""
+
+    items: list[StaffLoanSummary]
+    page: int = Field(description="1-based page number")
+    limit: int = Field(description="page size")
+    total: int = Field(description="loans matching the filters, over all pages")
+
+
+class StatusChange(ApiModel):
+    """One move of the loan's status, oldest first."""
+
+    seq: int = Field(description="0 for the application, then one more per move")
+    from_status: LoanStatus | None = Field(alias="from", description="null for the application")
+    to: LoanStatus
+    reason: str | None
+    actor: str = Field(description="who moved it: system, customer:<id> or <role>:<email>")
+    at: str = Field(description=INSTANT)
+
+
+class StaffStatusChange(StatusChange):
+    """A status move as staff see it: with the staff action behind it."""
+
+    action: str | None = Field(description="the staff action (FORWARD, APPROVE, SEND_BACK...); null if none")
+    actor_id: str | None = Field(description="the staff id that acted")
+    details: dict[str, Any] | None = Field(description="the action's details (reason code, override...)")
+
+
+class Installment(ApiModel):
+    """One installment of the repayment schedule."""
+
+    installment_no: int = Field(description="1-based")
+    due_at: str = Field(description=f"when it falls overdue (the end of its due date); {INSTANT}")
+    principal_paise: int
+    interest_paise: int
+    total_paise: int = Field(description="principal + interest (+ installment fees), paise")
+    balance_after_paise: int = Field(description="principal left once it is paid, paise")
+    penal_paise: int = Field(description="penal charges levied on it, paise")
+    paid_paise: int = Field(description="paid so far (principal, interest, fees, penal), paise")
+    due_paise: int = Field(description="still due: total + penal - paid, paise")
+    status: str = Field(description="PENDING, OVERDUE or PAID")
+    paid_at: str | None = Field(description=INSTANT)
+
+
+class Agreement(ApiModel):
+    """The loan agreement and its eSign docket."""
+
+    status: str = Field(description="SENT, SIGNED, DECLINED or EXPIRED")
+    docket_id: str | None = Field(description="the eSign provider's docket")
+    signing_url: str | None = Field(description="where the customer signs")
+    provider: str = Field(description="the eSign vendor")
+    expires_at: str | None = Field(description=INSTANT)
+    signed_at: str | None = Field(description=INSTANT)
+    sha256: str = Field(description="hex digest of the agreement PDF")
+
+
+class PaymentLinkView(ApiModel):
+    """The active payment link of the earliest unpaid installment."""
+
+    installment_no: int
+    url: str
+    link_id: str = Field(description="the gateway's link id")
+    amount_paise: int
+
+
+class Payment(ApiModel):
+    """A payment received, and how it was applied."""
+
+    gateway: str
+    payment_id: str = Field(description="the gateway's payment id")
+    amount_paise: int
+    principal_paise: int = Field(description="applied to principal, paise")
+    interest_paise: int = Field(description="applied to interest, paise")
+    excess_paise: int = Field(description="beyond what was due: a credit balance owed to the borrower, paise")
+    collected_at: str = Field(description=INSTANT)
+
+
+class LoanDetailBase(ApiModel):
+    """The parts of the loan detail both audiences see (``api.views.loan_detail``)."""
+
+    status_history: Sequence[StatusChange]  # a list; staff see StaffStatusChange items
+    schedule: list[Installment]
+    agreement: Agreement | None
+    payment_link: PaymentLinkView | None
+    payments: list[Payment]
+    credit_balance_paise: int = Field(description="money received beyond what was due, owed to the borrower")
+
+
+class KycProgress(ApiModel):
+    """Where the KYC phase is (the workflow's ``kyc_status`` query)."""
+
+    steps: list[str] = Field(description="the brand's KYC steps, in order")
+    current: str | None = Field(description="the step (or comma-joined steps) running now")
+    waiting_for: str | None = Field(description="the step waiting for the customer")
+    results: dict[str, str] = Field(description="step → its outcome so far")
+    aadhaar_otp_sent: bool
+    links: dict[str, str] = Field(description="step → the link the customer follows (DigiLocker, AA...)")
+    notes: dict[str, str] = Field(description="step → why it stands where it does")
+
+
+class CustomerLoanDetail(LoanDetailBase, LoanSummary):
+    """The customer's loan: summary, status history, schedule, agreement, payment link and payments."""
+
+    kyc: KycProgress | None = Field(description="with ?include=kyc while APPLIED, else null")
+
+
+class ParkedPaymentView(ApiModel):
+    """Money received that could not be applied, for ops to resolve."""
+
+    gateway: str
+    payment_id: str
+    amount_paise: str = Field(description="paise as received, a decimal string (possibly beyond any integer type)")
+    reason: str
+    status: str = Field(description="PARKED or RESOLVED")
+    parked_at: str = Field(description=INSTANT)
+
+
+class ReviewState(ApiModel):
+    """The review's state on the loan."""
+
+    stage: ReviewStage | None
+    score_override: str | None = Field(description=DECIMAL)
+    score_override_reason: str | None
+    sanction_conditions: str | None
+
+
+class BureauSummary(ApiModel):
+    """The bureau pull behind the credit score."""
+
+    provider: str
+    score: int
+    pulled_at: str = Field(description=INSTANT)
+
+
+class StaffLoanDetail(LoanDetailBase, StaffLoanSummary):
+    """The loan as staff see it: the staff summary, the detail, parked payments, review state and bureau."""
+
+    status_history: list[StaffStatusChange] = Field(description="with the staff action behind each move")
+    parked_payments: list[ParkedPaymentView]
+    review: ReviewState
+    bureau: BureauSummary | None
+
+
+class LedgerEntryView(ApiModel):
+    """One posting of a double-entry transaction."""
+
+    kind: str = Field(description="the transaction: DISBURSAL, REPAYMENT, FEE_CHARGE, PENAL_CHARGE, WAIVER...")
+    key: str = Field(description="the transaction's idempotency key")
+    at: str = Field(description=INSTANT)
+    account: str
+    amount_paise: int = Field(description="debit > 0, credit < 0, paise")
+
+
+class LoanLedger(ApiModel):
+    """The loan's double-entry postings in order."""
+
+    loan_id: str
+    entries: list[LedgerEntryView]

@@ -1,0 +1,176 @@
+"""Staff loan reads: /api/v1/partner/brand/{brandId}/loans — the filtered list, the detail, the ledger and the
+schedule preview with its Key Fact Statement.
+
+The list (and every queue, ``api/partner/queues.py``), the detail and the ledger are the hot read routes: they
+answer through ``api.views.json_response`` (orjson), so FastAPI documents their ``response_model`` without
+re-validating the answer; ``tests/integration/test_loan_read_models.py`` checks real answers against it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from api.deps import MAX_PAGE, is_uuid, page_of
+from api.loan_views import LoanLedger, LoanPage, StaffLoanDetail
+from api.partner.common import Db, Viewer, find_loan, staff_router
+from api.preview_views import StaffSchedulePreview
+from api.products import preview_for
+from api.security import Principal
+from api.types import IsoDate, Paise
+from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
+from db.models import Customer, Loan, LoanProduct
+from domain.access import ReviewStage
+from domain.errors import ValidationError
+from domain.status import LoanStatus
+
+router = staff_router()
+
+
+# ------------------------------------------------------------------------------------------- filters
+class Sort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    AMOUNT_DESC = "amount_desc"
+    AMOUNT_ASC = "amount_asc"
+
+
+class ListFilters(BaseModel):
+    """Query filters of the loan list and the queues."""
+
+    model_config = ConfigDict(extra="forbid")
+    assigned_to: str | None = Field(default=None, alias="assignedTo", description="me, none or a staff id")
+    search: str | None = Field(default=None, max_length=100, description="phone, PAN, name or loan id")
+    min_amount: Paise | None = Field(default=None, alias="minAmount")
+    max_amount: Paise | None = Field(default=None, alias="maxAmount")
+    created_from: IsoDate | None = Field(default=None, alias="createdFrom")
+    created_to: IsoDate | None = Field(default=None, alias="createdTo")
+    sort: Sort = Sort.NEWEST
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+Filters = Annotated[ListFilters, Query()]
+
+
+def _page(
+    session: Session,
+    query: Select,
+    staff: Principal,
+    *,
+    assigned_to: str | None,
+    search: str | None,
+    min_amount: int | None,
+    max_amount: int | None,
+    created_from: date | None,
+    created_to: date | None,
+    sort: Sort,
+    page: int,
+    limit: int,
+) -> Response:
+    """Filters shared by the loan list and every queue, then one page and the total."""
+    if assigned_to == "me":
+        query = query.where(Loan.assigned_to == staff.id)
+    elif assigned_to == "none":
+        query = query.where(Loan.assigned_to.is_(None))
+    elif assigned_to:
+        if not is_uuid(assigned_to):
+            raise ValidationError("assignedTo is me, none or a staff id", field="assignedTo")
+        query = query.where(Loan.assigned_to == assigned_to)
+    if min_amount is not None:
+        query = query.where(Loan.amount >= min_amount)
+    if max_amount is not None:
+        query = query.where(Loan.amount <= max_amount)
+    if created_from is not None:
+        query = query.where(Loan.created_at >= datetime.combine(created_from, datetime.min.time(), UTC))
+    if created_to is not None:
+        query = query.where(Loan.created_at < datetime.combine(created_to, datetime.max.time(), UTC))
+    if search:
+        term = search.strip()
+        customers = select(Customer.id).where(
+            Customer.brand_id == staff.brand_id,
+            or_(Customer.phone == term, Customer.pan == term.upper(), Customer.full_name.ilike(f"%{term}%")),
+        )
+        query = query.where(or_(Loan.customer_id.in_(customers), Loan.id == term if is_uuid(term) else false()))
+    order = {
+        Sort.NEWEST: (Loan.created_at.desc(), Loan.id.desc()),  # both ways along ix_loans_brand_created
+        Sort.OLDEST: (Loan.created_at.asc(), Loan.id.asc()),
+        Sort.AMOUNT_DESC: (Loan.amount.desc(), Loan.id),
+        Sort.AMOUNT_ASC: (Loan.amount.asc(), Loan.id),
+    }[sort]
+    rows, total = page_of(session, query, page, limit, *order)
+    return json_response(
+        {"items": [staff_loan_summary(loan) for (loan,) in rows], "page": page, "limit": limit, "total": total}
+    )
+
+
+def filtered(session: Session, query: Select, staff: Principal, f: ListFilters) -> Response:
+    """One page of ``query`` narrowed by the list filters ``f``: a :class:`~api.loan_views.LoanPage`."""
+    return _page(
+        session,
+        query,
+        staff,
+        assigned_to=f.assigned_to,
+        search=f.search,
+        min_amount=f.min_amount,
+        max_amount=f.max_amount,
+        created_from=f.created_from,
+        created_to=f.created_to,
+        sort=f.sort,
+        page=f.page,
+        limit=f.limit,
+    )
+
+
+class LoanListFilters(ListFilters):
+    status: LoanStatus | None = None
+    review_stage: ReviewStage | None = Field(default=None, alias="reviewStage")
+
+
+# ------------------------------------------------------------------------------------------- routes
+@router.get("/brand/{brand_id}/loans", response_model=LoanPage)
+def list_loans(brand_id: str, staff: Viewer, session: Db, filters: Annotated[LoanListFilters, Query()]) -> Response:
+    query = select(Loan).where(Loan.brand_id == brand_id)
+    if filters.status is not None:
+        query = query.where(Loan.status == filters.status.value)
+    if filters.review_stage is not None:
+        query = query.where(Loan.review_stage == filters.review_stage.value)
+    return filtered(session, query, staff, filters)
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}", response_model=StaffLoanDetail)
+def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
+    return json_response(loan_detail(session, find_loan(session, brand_id, loan_id), staff=True))
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/ledger", response_model=LoanLedger)
+def ledger(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
+    """The loan's double-entry postings (disbursal, fees, GST, collections, penal charges), in order."""
+    return json_response({"loanId": loan_id, "entries": loan_ledger(session, find_loan(session, brand_id, loan_id).id)})
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/schedule-preview", response_model=StaffSchedulePreview)
+def schedule_preview(
+    brand_id: str,
+    loan_id: str,
+    staff: Viewer,
+    session: Db,
+    disbursed_on: Annotated[IsoDate | None, Query(alias="disbursedOn")] = None,
+) -> dict:
+    """The loan's schedule, charges, APR and Key Fact Statement, as if disbursed on ``disbursedOn``
+    (default: its disbursal date, or today if not yet disbursed)."""
+    loan = find_loan(session, brand_id, loan_id)
+    product = session.get_one(LoanProduct, loan.product_id)
+    on = disbursed_on or (loan.disbursed_at.date() if loan.disbursed_at else date.today())
+    return {
+        "loanId": loan.id,
+        "disbursedOn": on.isoformat(),
+        **preview_for(session, product, loan.amount, loan.tenure, on, with_kfs=True, loan_account_no=loan.id),
+    }
