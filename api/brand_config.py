@@ -14,18 +14,19 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.types import Paise
-from db.models import Brand, EvaluationItem
-from domain import bre, evaluation
+from db.evaluation_items import active_evaluation_items
+from db.models import Brand
+from domain import bre
 from domain.access import Role
 from domain.allocation import AllocationConfig, Component, CurrentRule, Processing
 from domain.brand_config import DAY, BrandConfig
 from domain.errors import ValidationError
 from domain.evaluation import EngineVersion
+from domain.evaluation_policy import brand_policy
 from domain.kyc import KycStep, validate_kyc_steps
 from domain.schedule import PrepaymentMode
 
@@ -227,42 +228,13 @@ def check_config(session: Session, brand_id: str, config: Mapping[str, Any], cha
 
 
 def check_evaluation(session: Session, brand_id: str, config: Mapping[str, Any], *, field: str) -> None:
-    """The evaluation policy the credit decision will build (as activities/kyc/decision.py does: the brand's active
-    items, or without any the two score bands) must be valid, else every decision would fail."""
-    items = [
-        {
-            "name": i.name,
-            "metric": i.metric,
-            "comparator": i.comparator,
-            "threshold": i.threshold,
-            "weight": i.weight,
-            "hard_reject": i.hard_reject,
-            "version": i.version,
-        }
-        for i in session.scalars(
-            select(EvaluationItem).where(EvaluationItem.brand_id == brand_id, EvaluationItem.is_active)
-        )
-    ]
+    """The evaluation policy the credit decision will build (``domain.evaluation_policy.brand_policy`` over the
+    brand's active items, or without any the two score bands) must be valid, else every decision would fail."""
+    items = active_evaluation_items(session, brand_id)
     read = BrandConfig.of(config)
-    version, minimum, auto = read.evaluation_version, read.min_credit_score, read.auto_sanction_score
-    bands = [
-        {
-            "name": "minimum",
-            "metric": "bureau.score",
-            "comparator": ">=",
-            "threshold": str(minimum),
-            "hard_reject": True,
-        },
-        {"name": "auto-sanction", "metric": "bureau.score", "comparator": ">=", "threshold": str(auto)},
-    ]
-    policy = {
-        "version": version,
-        "auto_sanction_threshold": read.auto_sanction_threshold,
-        "manual_review_threshold": read.manual_review_threshold,
-        "items": items or bands,
-    }
+    version = read.evaluation_version
     try:
-        evaluation.EvaluationPolicy.from_dict(policy)
+        brand_policy(read, items)
     except ValidationError as exc:
         if exc.field in ("auto_sanction_threshold", "manual_review_threshold"):
             raise ValidationError(exc.message, field=_alias(BrandConfigIn, exc.field)) from exc

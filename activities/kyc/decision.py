@@ -18,6 +18,7 @@ from db.models import Brand, Customer, Loan
 from domain import assignment, bre, evaluation
 from domain.brand_config import BrandConfig
 from domain.errors import LosError
+from domain.evaluation_policy import brand_policy
 from domain.outcomes import CreditOutcome
 from workflows.contracts import (
     AllocationRequest,
@@ -223,48 +224,9 @@ class DecisionActivities(KycBase):
 
     @staticmethod
     def _policy(session: Session, brand: Brand) -> evaluation.EvaluationPolicy:
-        """The brand's evaluation policy: its active items, or without any the score bands of the brand's
-        ``min_credit_score`` and ``auto_sanction_score``."""
-        cfg = BrandConfig.of(brand.config)
-        version = cfg.evaluation_version
-        minimum, auto = cfg.min_credit_score, cfg.auto_sanction_score
-        default_items = [
-            {
-                "name": "Bureau score at or above minimum",
-                "metric": "bureau.score",
-                "comparator": ">=",
-                "threshold": str(minimum),
-                "weight": 1,
-                "hard_reject": True,
-            },
-            {
-                "name": "Bureau score at or above auto-sanction",
-                "metric": "bureau.score",
-                "comparator": ">=",
-                "threshold": str(auto),
-                "weight": 1,
-            },
-        ]
-        configured = [
-            {
-                "name": i.name,
-                "metric": i.metric,
-                "comparator": i.comparator,
-                "threshold": i.threshold,
-                "weight": i.weight,
-                "hard_reject": i.hard_reject,
-                "version": i.version,
-            }
-            for i in queries.active_evaluation_items(session, brand.id)
-        ]
-        return evaluation.EvaluationPolicy.from_dict(
-            {
-                "version": version,
-                "auto_sanction_threshold": cfg.auto_sanction_threshold,
-                "manual_review_threshold": cfg.manual_review_threshold,
-                "items": configured or [dict(item, version=version) for item in default_items],
-            }
-        )
+        """The brand's evaluation policy (``domain.evaluation_policy.brand_policy``): its active items, or without
+        any the score bands of the brand's ``min_credit_score`` and ``auto_sanction_score``."""
+        return brand_policy(BrandConfig.of(brand.config), queries.active_evaluation_items(session, brand.id))
 
     # ------------------------------------------------------------------ allocation
     @activity.defn

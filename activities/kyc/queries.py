@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from db import evaluation_items
 from db.models import (
     AaConsent,
     BankAccount,
@@ -21,7 +22,6 @@ from db.models import (
     Customer,
     CustomerDocument,
     Employment,
-    EvaluationItem,
     Loan,
     LoanDecision,
     PartnerUnavailabilityDate,
@@ -195,12 +195,8 @@ def blocklist_of(session: Session, brand_id: str) -> list[tuple[str, str]]:
     ]
 
 
-def active_evaluation_items(session: Session, brand_id: str) -> list[EvaluationItem]:
-    return list(
-        session.scalars(
-            select(EvaluationItem).where(EvaluationItem.brand_id == brand_id, EvaluationItem.is_active)
-        ).all()
-    )
+# the brand's active evaluation items: SQL shared with the brand-settings check (api/brand_config.py)
+active_evaluation_items = evaluation_items.active_evaluation_items
 
 
 # ---------------------------------------------------------------------------------------------- staff
