@@ -23,8 +23,9 @@ from activities.notify import notify
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
+from api.partner.allocation import check_allocatable, release_held_loans
 from api.partner.auth import end_sign_ins
-from api.partner.routes import check_allocatable, release_held_loans
+from api.partner.staff_users_schemas import AuditPage, LoansAllocated, StaffMember, StaffMemberPage, StaffMemberRemoved
 from api.security import Principal, hash_password
 from api.types import IsoDateTime, Uuid
 from api.views import staff_loan_summary
@@ -137,7 +138,7 @@ class UserFilters(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-@router.get("/user")
+@router.get("/user", response_model=StaffMemberPage)
 def list_users(
     brand_id: str, staff: Annotated[Principal, Allow(P.STAFF_VIEW)], session: Db, f: Annotated[UserFilters, Query()]
 ) -> dict:
@@ -171,7 +172,7 @@ class UserIn(BaseModel):
     reporting_to_id: Uuid | None = Field(default=None, alias="reportingToId")
 
 
-@router.post("/user/create", status_code=201)
+@router.post("/user/create", status_code=201, response_model=StaffMember)
 def create_user(request: Request, brand_id: str, body: UserIn, staff: Manager, session: Db) -> dict:
     """A new account working in this brand. An email that already has an account (in any brand) is refused:
     a brand admin cannot take over, or add to their brand, someone else's account — a platform admin gives an
@@ -226,7 +227,7 @@ class UserUpdateIn(BaseModel):
         return value
 
 
-@router.put("/user/{user_id}/update")
+@router.put("/user/{user_id}/update", response_model=StaffMember)
 def update_user(request: Request, brand_id: str, user_id: str, body: UserUpdateIn, staff: Manager, session: Db) -> dict:
     user, membership = _member(session, brand_id, user_id, lock=True)
     _manageable(user)
@@ -288,7 +289,7 @@ def update_user(request: Request, brand_id: str, user_id: str, body: UserUpdateI
 
 
 # ------------------------------------------------------------------------------------------- delete
-@router.delete("/user/{user_id}")
+@router.delete("/user/{user_id}", response_model=StaffMemberRemoved)
 def remove_user(request: Request, brand_id: str, user_id: str, staff: Manager, session: Db) -> dict:
     """Removes the user's role in this brand and puts the loans they hold here back in the pool. A user left
     with no brand is deactivated (their tokens stop working); one who still works elsewhere keeps a home brand
@@ -324,7 +325,7 @@ class AllocateLoansIn(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/user/{user_id}/allocate-loans")
+@router.post("/user/{user_id}/allocate-loans", response_model=LoansAllocated)
 def allocate_loans(
     request: Request,
     brand_id: str,
@@ -408,8 +409,8 @@ def audit_view(row: AuditLog) -> dict[str, Any]:
     }
 
 
-@router.get("/audit-logs")
-@router.get("/user/audit-logs")
+@router.get("/audit-logs", response_model=AuditPage)
+@router.get("/user/audit-logs", response_model=AuditPage)
 def audit_logs(
     brand_id: str, staff: Annotated[Principal, Allow(P.AUDIT_VIEW)], session: Db, f: Annotated[AuditFilters, Query()]
 ) -> dict:
