@@ -31,15 +31,30 @@ The package, by seam:
 
 from __future__ import annotations
 
-from domain.bre.config import DEFAULT_DPD_LOOKBACK_MONTHS as DEFAULT_DPD_LOOKBACK_MONTHS
-from domain.bre.config import MAX_AGE_LIMIT as MAX_AGE_LIMIT
-from domain.bre.config import MAX_BUREAU_SCORE as MAX_BUREAU_SCORE
-from domain.bre.config import MIN_CONTRACT_AGE as MIN_CONTRACT_AGE
-from domain.bre.config import BlockKind, Blocklist, BreConfig
-from domain.bre.facts import BreInput, BureauAccount
-from domain.bre.results import BreResult, Rule, RuleResult
-from domain.bre.rules import ENQUIRY_WINDOW_DAYS as ENQUIRY_WINDOW_DAYS
-from domain.bre.rules import run_bre
+# ruff: noqa: F401
+# (this module only re-exports the names of its package)
+from domain.bre.config import (
+    DEFAULT_DPD_LOOKBACK_MONTHS,
+    MAX_AGE_LIMIT,
+    MAX_BUREAU_SCORE,
+    MIN_CONTRACT_AGE,
+    BlockKind,
+    Blocklist,
+    BreConfig,
+)
+from domain.bre.facts import (
+    BreInput,
+    BureauAccount,
+)
+from domain.bre.results import (
+    BreResult,
+    Rule,
+    RuleResult,
+)
+from domain.bre.rules import (
+    ENQUIRY_WINDOW_DAYS,
+    run_bre,
+)
 
 __all__ = [
     "Blocklist",

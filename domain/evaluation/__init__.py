@@ -46,51 +46,25 @@ credit decision builds it is ``domain.evaluation_policy.brand_policy``.
 
 from __future__ import annotations
 
+# ruff: noqa: F401
+# (this module only re-exports the names of its package)
 from domain.evaluation.config import (
-    DEFAULT_BAND_PERCENT as DEFAULT_BAND_PERCENT,
-)
-from domain.evaluation.config import (
-    EVALUATION_METRICS as EVALUATION_METRICS,
-)
-from domain.evaluation.config import (
-    HUNDRED as HUNDRED,
-)
-from domain.evaluation.config import (
-    TWO_PLACES as TWO_PLACES,
-)
-from domain.evaluation.config import (
-    Comparator as Comparator,
-)
-from domain.evaluation.config import (
-    Criterion as Criterion,
-)
-from domain.evaluation.config import (
-    EngineVersion as EngineVersion,
-)
-from domain.evaluation.config import (
-    EvaluationPolicy as EvaluationPolicy,
-)
-from domain.evaluation.config import (
-    Threshold as Threshold,
-)
-from domain.evaluation.config import (
-    parse_threshold as parse_threshold,
+    DEFAULT_BAND_PERCENT,
+    EVALUATION_METRICS,
+    HUNDRED,
+    TWO_PLACES,
+    Comparator,
+    Criterion,
+    EngineVersion,
+    EvaluationPolicy,
+    Threshold,
+    parse_threshold,
 )
 from domain.evaluation.scoring import (
-    EvaluationResult as EvaluationResult,
-)
-from domain.evaluation.scoring import (
-    ItemResult as ItemResult,
-)
-from domain.evaluation.scoring import (
-    evaluate as evaluate,
-)
-from domain.evaluation.scoring import (
-    evaluate_v1 as evaluate_v1,
-)
-from domain.evaluation.scoring import (
-    evaluate_v2 as evaluate_v2,
-)
-from domain.evaluation.scoring import (
-    lookup_metric as lookup_metric,
+    EvaluationResult,
+    ItemResult,
+    evaluate,
+    evaluate_v1,
+    evaluate_v2,
+    lookup_metric,
 )
