@@ -15,6 +15,11 @@ import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 
+# The purposes a field is sealed for (each its own key): shared by the API that seals and the activities that open.
+STATEMENT_PASSWORD = "statement-password"  # a bank statement's PDF password
+BANK_ACCOUNT = "bank-account"  # a bank account number
+AADHAAR = "aadhaar"  # an Aadhaar number on its way through the workflow
+
 
 def _cipher(key_material: bytes, purpose: str) -> Fernet:
     key = hashlib.sha256(purpose.encode() + b":" + key_material).digest()
@@ -40,3 +45,10 @@ def unseal(key_material: bytes, purpose: str, token: str) -> str | None:
         return _cipher(key_material, purpose).decrypt(token.encode()).decode()
     except InvalidToken:
         return None
+
+
+def digilocker_state(loan_id: str, key_material: bytes) -> str:
+    """The DigiLocker ``state`` parameter: the loan id and a MAC (HMAC-SHA256, 32 hex digits), so a forged
+    callback cannot touch another loan. Built when the authorisation URL is made, checked on the callback."""
+    mac = hmac.new(key_material, f"digilocker:{loan_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{loan_id}.{mac}"

@@ -3,8 +3,6 @@ of the fields these activities open, and small conversions."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 from datetime import date, datetime
@@ -23,11 +21,9 @@ from activities.providers.base import BusinessRefusal
 from db.models import Brand, Customer, Loan
 from db.session import Database
 from domain.outcomes import KycStepStatus
+from los.crypto import AADHAAR, BANK_ACCOUNT, STATEMENT_PASSWORD, digilocker_state  # noqa: F401 - re-exported
 from workflows.contracts import KycStepRequest, KycStepResult
 
-STATEMENT_PASSWORD = "statement-password"  # the los.crypto purpose of a statement's sealed password
-BANK_ACCOUNT = "bank-account"  # the los.crypto purpose of a sealed bank account number
-AADHAAR = "aadhaar"  # the los.crypto purpose of an Aadhaar number sealed on its way through the workflow
 STATEMENT_PASSWORD_CODES = frozenset({"STATEMENT_PASSWORD_REQUIRED", "STATEMENT_PASSWORD_INCORRECT"})
 
 # A step's work once its loan, customer and brand are loaded.
@@ -61,12 +57,6 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return jsonable(asdict(value))
     return value
-
-
-def digilocker_state(loan_id: str, secret: bytes) -> str:
-    """The DigiLocker ``state``: the loan id and a MAC, so a forged callback cannot touch another loan."""
-    mac = hmac.new(secret, f"digilocker:{loan_id}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{loan_id}.{mac}"
 
 
 class KycBase(DbActivities):

@@ -13,8 +13,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.kyc import queries
 from activities.kyc.common import KycBase, jsonable, revive
-from activities.notify import notify
 from db.models import Brand, Customer, Loan
+from db.notifications import notify
 from domain import assignment, bre, evaluation
 from domain.brand_config import BrandConfig
 from domain.errors import LosError

@@ -12,8 +12,8 @@ from temporalio import activity
 
 from activities.loan import queries
 from activities.loan.common import LoanBase
-from activities.notify import notify
 from db.models import Loan
+from db.notifications import notify
 from domain.status import TERMINAL, LoanStatus
 from workflows.contracts import StatusChange
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from api.access import AllowPlatformAdmin, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
+from api.partner.allocation import release_held_loans
 from api.partner.auth import end_sign_ins
-from api.partner.routes import release_held_loans
 from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, staff_view
 from api.responses import ApiModel
 from api.security import Principal, hash_password

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from activities.notify import notify
 from api.access import Allow, audit
 from api.deps import is_uuid
 from api.loan_views import StaffLoanSummary
@@ -21,6 +20,7 @@ from api.security import Principal
 from api.types import Uuid
 from api.views import staff_loan_summary
 from db.models import Loan, StaffBrandRole, StaffUser
+from db.notifications import notify
 from domain.access import Permission as P
 from domain.access import ReviewStage, Role
 from domain.errors import Conflict, NotFound, ValidationError

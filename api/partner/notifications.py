@@ -1,5 +1,5 @@
 """The staff member's own notifications, under /api/v1/partner/brand/{brandId}/notifications (see
-docs/workbench.md): written by the workflow activities and allocation (``activities.notify``); each staff member
+docs/workbench.md): written by the workflow activities and allocation (``db.notifications``); each staff member
 sees, reads and dismisses only their own, brand by brand. Someone else's notification is 404."""
 
 from __future__ import annotations

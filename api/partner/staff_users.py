@@ -19,7 +19,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.notify import notify
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
@@ -30,6 +29,7 @@ from api.security import Principal, hash_password
 from api.types import IsoDateTime, Uuid
 from api.views import staff_loan_summary
 from db.models import AuditLog, Loan, StaffBrandRole, StaffUser
+from db.notifications import notify
 from domain.access import Permission as P
 from domain.access import Role
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError

@@ -309,8 +309,7 @@ async def store_upload(
 
 def seal_statement_password(request: Request, password: str) -> str:
     """Kept encrypted for the statement analysis; never shown back."""
-    from activities.kyc import STATEMENT_PASSWORD
-    from los.crypto import seal
+    from los.crypto import STATEMENT_PASSWORD, seal
 
     return seal(request.app.state.settings.field_key(), STATEMENT_PASSWORD, password)
 

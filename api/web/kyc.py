@@ -151,8 +151,7 @@ async def initiate_aadhaar_otp(
 ) -> dict:
     """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile.
     The number reaches the workflow sealed with the field key (and masked), never in plain text."""
-    from activities.kyc import AADHAAR
-    from los.crypto import seal
+    from los.crypto import AADHAAR, seal
 
     number = kyc_rules.validate_aadhaar(re.sub(r"\s", "", body.aadhaar_number))
     loan = _active_loan(session, me.id)
@@ -223,8 +222,7 @@ def _masked(account: BankAccount) -> str:
 @router.post("/bank/add-account", status_code=201, response_model=BankAccountAdded)
 async def add_bank_account(request: Request, body: BankAccountIn, me: Me, session: Db) -> dict:
     """A bank account for disbursal and penny drop. The number is stored encrypted and shown masked."""
-    from activities.kyc import BANK_ACCOUNT
-    from los.crypto import fingerprint, seal
+    from los.crypto import BANK_ACCOUNT, fingerprint, seal
 
     number = kyc_rules.validate_account_number(body.account_number)
     ifsc = kyc_rules.validate_ifsc(body.ifsc)
@@ -332,7 +330,7 @@ async def digilocker_callback(
     ``state`` carries the loan id and a MAC, so a forged callback is refused."""
     import hmac
 
-    from activities.kyc import digilocker_state
+    from los.crypto import digilocker_state
 
     loan_id = state.split(".", 1)[0]
     expected = digilocker_state(loan_id, request.app.state.settings.field_key())

@@ -29,7 +29,7 @@ from domain.schedule import PrepaymentMode
 DAY = 24 * 3600
 
 # What each reader used when the key was not set, before the read model (api/web/routes.py, api/web/auth.py,
-# api/partner/routes.py (now api/partner/review.py), activities/kyc/*.py, and api/brand_config.py's DEFAULTS table).
+# api/partner/review.py, activities/kyc/*.py, and api/brand_config.py's DEFAULTS table).
 READERS_DEFAULTS: dict[str, Any] = {
     "min_credit_score": 650,
     "auto_sanction_score": 750,
