@@ -1,218 +1,38 @@
-"""Double-entry ledger postings. Each transaction is a list of legs whose signed amounts sum to zero
-(debit positive, credit negative, integer paise). The database enforces the same law.
-
-Two families live here:
-
-* the walking-skeleton postings ``disbursal(principal)`` and ``repayment(amount, allocation)`` (cash
-  basis: interest is income when collected), used by ``activities/loan/``;
-* the full set (accrual basis): disbursal net of upfront fees, GST and third-party charges; fee, interest
-  and penal-charge demands as receivables; repayment split by component; waiver; provision; write-off;
-  recovery after write-off. They share the account names below.
-
-Account conventions (amounts are paise; an asset/expense normally has a debit balance, a
-liability/income a credit balance):
-
-=============================  ==========  =====================================================
-constant                       type        holds
-=============================  ==========  =====================================================
-LOAN_PRINCIPAL                 asset       principal outstanding (only disbursal, principal
-                                           repayment and write-off touch it, never charges)
-INTEREST_RECEIVABLE            asset       interest demanded/accrued and not yet collected
-FEES_RECEIVABLE                asset       fees levied (incl. their GST) not yet collected
-PENAL_RECEIVABLE               asset       penal charges levied (incl. any GST) not yet collected
-DISBURSAL_BANK                 asset       the lender's bank account money is paid out of
-COLLECTION_BANK                asset       the lender's bank account collections land in
-CUSTOMER_CREDIT                liability   excess paid by the customer, owed back / to be applied
-GST_PAYABLE                    liability   output GST on fees and charges
-THIRD_PARTY_PAYABLE & co.      liability   amounts deducted at disbursal for others (insurer…)
-PROVISION_FOR_NPA              liability   provision held against the loan (contra-asset)
-INTEREST_INCOME                income      interest earned
-FEE_INCOME                     income      processing and other fees (net of GST)
-PENAL_INCOME                   income      penal charges (net of GST)
-BAD_DEBT_RECOVERY              income      money recovered after write-off
-INTEREST_WAIVED & co.          contra-inc  interest, fees, penal charges waived
-WRITE_OFF_EXPENSE              expense     written-off amounts not covered by provision
-PROVISION_EXPENSE              expense     provisions made
-=============================  ==========  =====================================================
-
-Sources: penal charges are a separate receivable/income and never capitalised into principal or
-interest (RBI "Fair Lending Practice – Penal Charges in Loan Accounts", RBI/2023-24/53
-DoR.MCS.REC.28/01.01.001/2023-24, 18 Aug 2023). GST at 18% on fees and charges of financial services
-(SAC 9971); interest on loans is exempt (Notification 12/2017-Central Tax (Rate), entry 27), so interest
-legs never carry GST.
+"""The full set of postings, accrual basis: disbursal net of upfront fees, GST and third-party charges; fee,
+interest and penal-charge demands as receivables; interest reversal on an NPA; repayment split by component;
+waiver; provision; write-off; recovery after write-off. Sources: the ``domain.ledger`` docstring.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from domain.errors import ValidationError
-from domain.repayment import AllocationResult
+from domain.ledger.accounts import (
+    BAD_DEBT_RECOVERY,
+    COLLECTION_BANK,
+    CUSTOMER_CREDIT,
+    DISBURSAL_BANK,
+    FEE_INCOME,
+    FEES_RECEIVABLE,
+    FEES_WAIVED,
+    GST_PAYABLE,
+    INTEREST_INCOME,
+    INTEREST_RECEIVABLE,
+    INTEREST_WAIVED,
+    LOAN_PRINCIPAL,
+    PENAL_INCOME,
+    PENAL_RECEIVABLE,
+    PENAL_WAIVED,
+    PROVISION_EXPENSE,
+    PROVISION_FOR_NPA,
+    WRITE_OFF_EXPENSE,
+)
+from domain.ledger.transactions import Transaction, _account, _build, _paise
 
 if TYPE_CHECKING:
     from domain.allocation import WaterfallResult
-
-# --- walking-skeleton accounts (names stored in the database; do not rename)
-LOAN_PRINCIPAL = "LOAN_PRINCIPAL_RECEIVABLE"
-INTEREST_INCOME = "INTEREST_INCOME"
-DISBURSAL_BANK = "DISBURSAL_BANK"
-COLLECTION_BANK = "COLLECTION_BANK"
-CUSTOMER_CREDIT = "CUSTOMER_CREDIT_BALANCE"
-
-# --- receivables
-INTEREST_RECEIVABLE = "INTEREST_RECEIVABLE"
-FEES_RECEIVABLE = "FEES_RECEIVABLE"
-PENAL_RECEIVABLE = "PENAL_CHARGES_RECEIVABLE"
-
-# --- income and contra-income
-FEE_INCOME = "FEE_INCOME"
-PENAL_INCOME = "PENAL_CHARGES_INCOME"
-BAD_DEBT_RECOVERY = "BAD_DEBTS_RECOVERED_INCOME"
-INTEREST_WAIVED = "INTEREST_WAIVED"
-FEES_WAIVED = "FEES_WAIVED"
-PENAL_WAIVED = "PENAL_CHARGES_WAIVED"
-
-# --- liabilities
-GST_PAYABLE = "GST_OUTPUT_PAYABLE"
-THIRD_PARTY_PAYABLE = "THIRD_PARTY_PAYABLE"
-INSURANCE_PREMIUM_PAYABLE = "INSURANCE_PREMIUM_PAYABLE"
-STAMP_DUTY_PAYABLE = "STAMP_DUTY_PAYABLE"
-PROVISION_FOR_NPA = "PROVISION_FOR_NPA"
-
-# --- expenses
-WRITE_OFF_EXPENSE = "WRITE_OFF_EXPENSE"
-PROVISION_EXPENSE = "PROVISION_EXPENSE"
-
-GST_RATE = Decimal("18")  # percent, financial services other than interest (SAC 9971)
-MAX_ACCOUNT_LENGTH = 60  # ledger_entries.account is VARCHAR(60)
-
-
-@dataclass(frozen=True)
-class Leg:
-    account: str
-    amount: int  # debit > 0, credit < 0
-
-
-@dataclass(frozen=True)
-class Transaction:
-    kind: str
-    legs: tuple[Leg, ...]
-
-    def __post_init__(self) -> None:
-        if sum(leg.amount for leg in self.legs) != 0:
-            raise ValueError(f"unbalanced ledger transaction {self.kind}: {self.legs}")
-        if any(leg.amount == 0 for leg in self.legs):
-            raise ValueError("zero-amount leg")
-
-    @property
-    def debits(self) -> int:
-        """Total of the debit legs (= total of the credit legs, negated)."""
-        return sum(leg.amount for leg in self.legs if leg.amount > 0)
-
-    def net(self, account: str) -> int:
-        """Signed total of this transaction's legs on ``account`` (debit > 0)."""
-        return sum(leg.amount for leg in self.legs if leg.account == account)
-
-
-def disbursal(principal: int) -> Transaction:
-    """Walking-skeleton disbursal with no deductions: Dr LOAN_PRINCIPAL, Cr DISBURSAL_BANK the principal.
-    See :func:`disbursal_with_deductions` for fees, GST and third-party charges. Kind ``DISBURSAL``."""
-    return Transaction("DISBURSAL", (Leg(LOAN_PRINCIPAL, principal), Leg(DISBURSAL_BANK, -principal)))
-
-
-def repayment(amount: int, allocation: AllocationResult) -> Transaction:
-    """Walking-skeleton repayment, cash basis: Dr COLLECTION_BANK amount; Cr LOAN_PRINCIPAL,
-    INTEREST_INCOME and CUSTOMER_CREDIT by the ``domain.repayment`` allocation (interest → principal,
-    oldest first). See :func:`repayment_split` / :func:`repayment_from_waterfall` for fees and penal
-    charges. Kind ``REPAYMENT``."""
-    return Transaction("REPAYMENT", tuple(_repayment_legs(amount, allocation)))
-
-
-def _repayment_legs(amount: int, allocation: AllocationResult) -> list[Leg]:
-    legs = [Leg(COLLECTION_BANK, amount)]
-    if allocation.principal:
-        legs.append(Leg(LOAN_PRINCIPAL, -allocation.principal))
-    if allocation.interest:
-        legs.append(Leg(INTEREST_INCOME, -allocation.interest))
-    if allocation.excess:
-        legs.append(Leg(CUSTOMER_CREDIT, -allocation.excess))
-    return legs
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _paise(value: object, field: str, *, positive: bool = False) -> int:
-    if isinstance(value, float):
-        raise TypeError(f"{field}: float is not allowed in money code, use int paise")
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError("must be a whole number of paise", field=field)
-    if value < 0 or (positive and value == 0):
-        raise ValidationError("must be positive" if positive else "cannot be negative", field=field)
-    return value
-
-
-def _build(kind: str, entries: Iterable[tuple[str, int]]) -> Transaction:
-    """A transaction from (account, signed amount) pairs: zero amounts dropped, same-account legs merged
-    in first-seen order."""
-    merged: dict[str, int] = {}
-    for account, amount in entries:
-        merged[account] = merged.get(account, 0) + amount
-    return Transaction(kind, tuple(Leg(a, v) for a, v in merged.items() if v != 0))
-
-
-def balances(transactions: Iterable[Transaction]) -> dict[str, int]:
-    """Net signed balance per account over ``transactions`` (debit > 0); zero balances omitted."""
-    out: dict[str, int] = {}
-    for txn in transactions:
-        for leg in txn.legs:
-            out[leg.account] = out.get(leg.account, 0) + leg.amount
-    return {k: v for k, v in out.items() if v != 0}
-
-
-def gst_on(amount: int, rate: Decimal = GST_RATE) -> int:
-    """GST in paise on a taxable ``amount`` in paise: amount × rate / 100, half-up to the paisa.
-
-    Convention: tax computed per line and rounded half-up to the paisa (not to the rupee: CGST Act
-    s.170's rounding applies to the return, not the invoice line). Default rate 18% (financial services
-    other than interest, SAC 9971). Interest is exempt (Notification 12/2017-CT(Rate) entry 27): don't
-    call this on interest.
-    """
-    amount = _paise(amount, "amount")
-    rate = _rate(rate)
-    return int((Decimal(amount) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def split_gst_inclusive(gross: int, rate: Decimal = GST_RATE) -> tuple[int, int]:
-    """(taxable value, GST) of a GST-inclusive ``gross`` in paise: taxable = gross × 100 / (100 + rate)
-    half-up to the paisa, GST = gross − taxable (so the two always add back to ``gross``)."""
-    gross = _paise(gross, "gross")
-    rate = _rate(rate)
-    taxable = int((Decimal(gross) * 100 / (100 + rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return taxable, gross - taxable
-
-
-def _rate(rate: object) -> Decimal:
-    if isinstance(rate, float):
-        raise TypeError("rate: float is not allowed in money code, use Decimal")
-    if isinstance(rate, bool) or not isinstance(rate, Decimal | int):
-        raise ValidationError("rate must be a Decimal percentage", field="rate")
-    value = Decimal(rate)
-    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
-        raise ValidationError("rate must be between 0 and 100 percent", field="rate")
-    return value
-
-
-def _account(name: object, field: str) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_ACCOUNT_LENGTH:
-        raise ValidationError(f"account must be a name of 1-{MAX_ACCOUNT_LENGTH} characters", field=field)
-    return name
-
-
-# --------------------------------------------------------------------------- postings
 
 
 def disbursal_with_deductions(
