@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "SETTLED", "WRITTEN_OFF"}
 # How the driver polls the loan while it waits for the next step, like an app would: soon after it acted
 # (most steps follow within a few hundred ms), then less and less often, never slower than POLL_MAX seconds.
-POLL_FIRST = 0.03
-POLL_GROWTH = 1.5
+POLL_FIRST = 0.05
+POLL_GROWTH = 2.0
 POLL_MAX = 0.25
 
 

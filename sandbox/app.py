@@ -117,6 +117,7 @@ def create_app(
             flush_task["pending"] = asyncio.get_running_loop().create_task(flush_soon())
 
     app.router.on_shutdown.append(flush)
+    app.router.on_shutdown.append(sbx.outbox.aclose)
 
     async def inject_faults(scope: Scope, receive: Receive, send: Send, inner: ASGIApp) -> None:
         path = scope["path"]
