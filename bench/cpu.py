@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 
-def cpu_by_process() -> dict[str, float]:
+def cpu_by_process(home: Path | None = None) -> dict[str, float]:
     """CPU seconds (user + system) used so far by this process and each process it started, grouped by the
-    direct child's role (a worker's Chromium counts as the worker's). Linux /proc; empty elsewhere."""
+    direct child's role (a worker's Chromium counts as the worker's), and with ``home`` (the stack's LOS_HOME)
+    the embedded PostgreSQL running from it and its backends. Linux /proc; empty elsewhere."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     parents: dict[int, int] = {}
     used: dict[int, float] = {}
@@ -23,8 +24,26 @@ def cpu_by_process() -> dict[str, float]:
         parents[int(entry.name)] = int(fields[1])
         used[int(entry.name)] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
     me = os.getpid()
+    postmasters = set()
+    if home is not None:
+        for pid in used:
+            try:
+                cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"postgres" in cmd and str(home).encode() in cmd:
+                postmasters.add(pid)
+
+    def in_postgres(pid: int) -> bool:
+        while pid in parents:
+            if pid in postmasters:
+                return True
+            pid = parents[pid]
+        return False
 
     def label(pid: int) -> str | None:
+        if in_postgres(pid):
+            return "postgres"
         try:
             if b"chrom" in (Path("/proc") / str(pid) / "comm").read_bytes():
                 return "chromium (agreements)" if _descends(pid) else None

@@ -339,6 +339,12 @@ async def null_batch(
 
 
 # ------------------------------------------------------------------------------------------- report
+def per_loan(before: dict[str, float], after: dict[str, float], loans: int) -> dict[str, int]:
+    """CPU ms per lifecycle by process role, largest first."""
+    used = {role: round((seconds - before.get(role, 0.0)) / loans * 1000) for role, seconds in after.items()}
+    return dict(sorted(used.items(), key=lambda kv: -kv[1]))
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * q
@@ -402,8 +408,9 @@ def print_table(report: dict[str, Any]) -> None:
     if report["failed"]:
         print(f"Failed lifecycles: {report['failed']}")
     print_timeline(report["timeline"])
-    cpu = ", ".join(f"{role} {ms}" for role, ms in report["cpu_ms_per_loan"].items())
-    print(f"\nCPU ms per production lifecycle, by process: {cpu}")
+    print("\nCPU ms per lifecycle, by process (the null side's worker and client are the load generator):")
+    for name, cpu in report["cpu_ms_per_loan"].items():
+        print(f"  {name:<11} total {sum(cpu.values()):>5}: " + ", ".join(f"{role} {ms}" for role, ms in cpu.items()))
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -421,11 +428,11 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
         ]
 
     log(f"production: {args.loans} lifecycles, concurrency {args.concurrency}, scenario {args.scenario}")
-    cpu_before = cpu_by_process()
+    cpu_before = cpu_by_process(settings.home)
     prod, prod_seconds = await guarded(
         stack, production(settings, args.loans, args.concurrency, args.scenario, args.timeout)
     )
-    cpu = {k: round((v - cpu_before.get(k, 0.0)) / args.loans * 1000) for k, v in cpu_by_process().items()}
+    cpu = per_loan(cpu_before, cpu_by_process(settings.home), args.loans)
     failed += [f"{o.workflow_id or 'loan'}: {o.status}" for o in prod if o.status != "COMPLETED"]
     prod = [o for o in prod if o.workflow_id]
     if not prod:
@@ -450,7 +457,9 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
             log(f"warm-up: {len(warm_shapes)} null lifecycle(s)")
             await null_batch(client, task_queue, warm_shapes, args.concurrency, f"{task_queue}-warmup")
         log(f"null: {args.loans} lifecycles, concurrency {args.concurrency}, task queue {task_queue}")
+        cpu_before = cpu_by_process(settings.home)
         null, null_seconds = await null_batch(client, task_queue, prod_shapes, args.concurrency, task_queue)
+        null_cpu = per_loan(cpu_before, cpu_by_process(settings.home), args.loans)
     null_shapes = [shape_of(await lifecycle_histories(client, o.workflow_id)) for o in null]
     same = all(p.counts[k] == n.counts[k] for p, n in zip(prod_shapes, null_shapes, strict=True) for k in COUNTED)
 
@@ -466,7 +475,7 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
         "same_counts": same,
         "failed": failed,
         "timeline": timeline.report(),
-        "cpu_ms_per_loan": dict(sorted(cpu.items(), key=lambda kv: -kv[1])),
+        "cpu_ms_per_loan": {"production": cpu, "null": null_cpu},
     }
     report["ratio"] = round(report["production"]["loans_per_s"] / report["null"]["loans_per_s"], 4)
     return report

@@ -24,7 +24,7 @@ from api.products import loan_terms, preview_for
 from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees, Tenure
-from api.views import loan_detail, loan_summary
+from api.views import json_response, loan_detail, loan_summary
 from api.web.auth import find_brand
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, new_id
 from domain import kyc as kyc_rules
@@ -288,7 +288,9 @@ async def my_loan(
     detail = loan_detail(session, loan)
     wants_kyc = include is not None and "kyc" in include.split(",")
     detail["kyc"] = await kyc_status(request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
-    return detail
+    # The app polls this route while a step runs: orjson, like the staff detail (the model documents it, and
+    # tests/integration/test_loan_read_models.py checks the answers against it).
+    return json_response(detail)
 
 
 async def kyc_status(request: Request, loan: Loan) -> dict | None:

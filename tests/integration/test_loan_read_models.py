@@ -1,8 +1,8 @@
-"""The hot staff read routes (loan list, queues, loan detail, ledger) answer through orjson
-(``api.views.json_response``), which FastAPI does not check against the route's ``response_model``: here their
-real answers, through the real API, workflow and database, are validated against the model each route declares,
-by the wire names alone, and dump back to exactly the JSON sent. So the schema /docs shows cannot drift from
-what orjson sends.
+"""The hot read routes (the staff loan list, queues, loan detail, ledger; the customer's loan detail) answer
+through orjson (``api.views.json_response``), which FastAPI does not check against the route's
+``response_model``: here their real answers, through the real API, workflow and database, are validated against
+the model each route declares, by the wire names alone, and dump back to exactly the JSON sent. So the schema
+/docs shows cannot drift from what orjson sends.
 
 A loan goes the whole way through the sanction hierarchy (staff actions in its history), eSign, disbursal and
 every repayment while its staff detail and ledger are read at each step; a second loan waits in review (stage,
@@ -30,6 +30,7 @@ HOT = {
     **{queue: f"{PARTNER}/queues/{queue}" for queue in ("credit-executive", "sanction-manager", "sanction-head")},
     "loans-ops": f"{PARTNER}/queues/loans-ops",
     "unallocated": f"{PARTNER}/queues/unallocated",
+    "customer": "/api/v1/web/loans/{loan_id}",
 }
 
 
@@ -54,7 +55,16 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
     models = declared_models()
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     base = f"/api/v1/partner/brand/{brand['brand_id']}"
-    seen: dict[str, list[Any]] = {"detail": [], "ledger": []}
+    seen: dict[str, list[Any]] = {"detail": [], "ledger": [], "customer": []}
+
+    async def keep_customer_detail(response: Any) -> None:  # every answer the borrower's app polls
+        path = response.request.url.path
+        if response.request.method == "GET" and path.startswith("/api/v1/web/loans/") and path.count("/") == 5:
+            await response.aread()
+            assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+            seen["customer"].append(response.json())
+
+    driver.api.event_hooks["response"] = [keep_customer_detail]
     try:
         staff = await driver.staff_headers("SANCTION_HEAD")  # may open every review queue
         ops = await driver.staff_headers("LOAN_EXECUTIVE")
@@ -115,6 +125,12 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
         assert any(d.payment_link for d in details) and any(d.agreement for d in details)  # type: ignore[attr-defined]
         assert any(c.action for c in details[-2].status_history)  # type: ignore[attr-defined]
         assert details[-2].parked_payments[0].amount_paise == str(10**30)  # type: ignore[attr-defined]
+        customer = [check(models["customer"], body) for body in seen["customer"]]
+        assert {"APPLIED", "UNDER_REVIEW", "AGREEMENT_PENDING", "DISBURSED", "COMPLETED"} <= {
+            c.status
+            for c in customer  # type: ignore[attr-defined]
+        }
+        assert any(c.kyc for c in customer) and any(c.payment_link for c in customer)  # type: ignore[attr-defined]
         ledgers = [check(models["ledger"], body) for body in seen["ledger"]]
         assert ledgers[-1].entries and {e.kind for e in ledgers[-1].entries} >= {"DISBURSAL", "REPAYMENT"}  # type: ignore[attr-defined]
 
@@ -132,6 +148,6 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
         assert [item["id"] for item in pages[2]["items"]] == [waiting["id"]]
         held = [item for item in pages[3]["items"] if item["id"] == waiting["id"]]  # the credit-executive queue
         assert held and held[0]["reviewStage"] == "CREDIT_EXECUTIVE"
-        assert all(models[name] is models["list"] for name in HOT if name not in ("detail", "ledger"))
+        assert all(models[name] is models["list"] for name in HOT if name not in ("detail", "ledger", "customer"))
     finally:
         await driver.close()
