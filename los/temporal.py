@@ -6,10 +6,18 @@ and every payload it reads is decrypted: the worker, the API and the tools must 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
+from pydantic import TypeAdapter
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, pydantic_data_converter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from los.codec import EncryptionCodec
@@ -23,6 +31,28 @@ def payload_codec(settings: Settings) -> EncryptionCodec:
     return EncryptionCodec(keys, key_id)
 
 
+#: Pydantic type adapters by type hint, shared by every payload converter of this process. The SDK makes a new
+#: payload converter for each workflow instance (each run, and again after the worker's cache evicts it), and the
+#: contrib converter keeps its adapters per converter, so every run rebuilt the schema of its input (the whole
+#: ``LoanWorkflowInput`` tree) and of each message it read: a few per cent of the worker's CPU.
+_TYPE_ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class PayloadConverter(CompositePayloadConverter):
+    """``temporalio.contrib.pydantic.PydanticPayloadConverter`` whose JSON converter reads and writes through
+    :data:`_TYPE_ADAPTERS` (same wire format: ``json/plain``, pydantic's JSON)."""
+
+    def __init__(self) -> None:
+        json_converter = PydanticJSONPlainPayloadConverter()
+        json_converter._type_adapter = _TYPE_ADAPTERS  # the converter's own cache, made process-wide
+        super().__init__(
+            *(
+                json_converter if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
 def data_converter(settings: Settings) -> DataConverter:
     """The project's data converter: pydantic/JSON payloads, encrypted by :func:`payload_codec`, with
     failure messages and stack traces moved into the (encrypted) encoded attributes, since a provider's
@@ -30,6 +60,7 @@ def data_converter(settings: Settings) -> DataConverter:
     to codecs), so the UI can still filter loans."""
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=PayloadConverter,
         payload_codec=payload_codec(settings),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -530,16 +530,20 @@ class LoanRun:
 
 
 @contextlib.asynccontextmanager
-async def running_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput | None = None) -> AsyncIterator[LoanRun]:
+async def running_loan(
+    env: Any, stubs: StubActivities, inp: LoanWorkflowInput | None = None, runner: Any = None
+) -> AsyncIterator[LoanRun]:
     """A worker of its own (own task queue) with the real LoanWorkflow and ``stubs``, and the loan's workflow
     started as the API starts it. A workflow still running at the end is terminated, so its timers never
-    hold the shared test server's clock."""
+    hold the shared test server's clock. ``runner``: the worker's workflow runner (default: the SDK's sandbox,
+    whose determinism checks read every module; ``worker.workflow_runner()`` is production's)."""
     inp = inp or loan_input()
     queue = f"stub-{uuid.uuid4().hex[:10]}"
     from workflows.loan import BRAND_ID as BRAND_KEY
     from workflows.loan import LOAN_AMOUNT, LOAN_STATUS
 
-    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+    extra = {"workflow_runner": runner} if runner is not None else {}
+    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all(), **extra):
         handle = await env.client.start_workflow(
             LoanWorkflow.run,
             inp,

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 import pytest_asyncio
 from temporalio import activity
 
@@ -43,6 +44,7 @@ from tests.workflows.stubs import (
     running_loan,
     terms,
 )
+from worker import workflow_runner
 from workflows.contracts import (
     AadhaarInitiate,
     AadhaarOtp,
@@ -224,8 +226,11 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
 
 
 # --- auto-sanction to closure ----------------------------------------------------------------------
-async def test_auto_sanction_to_completed(env) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("sandbox", ["default", "production"])
+async def test_auto_sanction_to_completed(env, sandbox: str) -> None:  # noqa: ANN001
+    """The whole way, under the SDK's default sandbox and under production's (phase modules passed through)."""
     stubs = StubActivities()
+    runner = workflow_runner() if sandbox == "production" else None
     loan_terms = terms(
         amount=60_000_00,
         tenure=3,
@@ -235,7 +240,7 @@ async def test_auto_sanction_to_completed(env) -> None:  # noqa: ANN001
         third_party={"INSURANCE_PREMIUM_PAYABLE": 300_00},
         net_disbursed=58_284_00,
     )
-    async with running_loan(env, stubs, loan_input(loan_terms)) as run:
+    async with running_loan(env, stubs, loan_input(loan_terms), runner) as run:
         docket = await to_agreement_signed(run)
         assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
         await run.settle("TR-1", "SUCCESS", "UTR0001")
