@@ -10,11 +10,14 @@ the pool opened before the failure (its disconnect handling); activities retry, 
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,9 +26,23 @@ PING_AFTER_IDLE_SECONDS = 2.0
 _CHECKED_IN = "los_checked_in_at"
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_loads(text: str | bytes) -> object:
+    """JSONB values as Python: orjson, several times faster than ``json`` on the brand configuration every
+    activity reads. A value with a run of 19 or more digits goes to ``json`` instead: orjson reads an integer
+    beyond 64 bits as a float, which would silently round it (a raw vendor payload may hold one)."""
+    probe = text if isinstance(text, str) else text.decode()
+    if _LONG_DIGITS.search(probe):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
 def make_engine(url: str, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
-    """An engine whose pool checks a connection idle for ``ping_after_idle`` seconds or more before use."""
-    engine = create_engine(url, pool_size=pool_size, max_overflow=20)
+    """An engine whose pool checks a connection idle for ``ping_after_idle`` seconds or more before use, and
+    that reads JSONB with :func:`json_loads`."""
+    engine = create_engine(url, pool_size=pool_size, max_overflow=20, json_deserializer=json_loads)
 
     @event.listens_for(engine, "checkin")
     def _checked_in(dbapi_connection: Any, record: Any) -> None:

@@ -62,6 +62,7 @@ class Driver:
         self.password = password
         self.timeout = timeout
         self._staff_tokens: dict[str, str] = {}
+        self._sign_in = asyncio.Lock()  # journeys in flight share one sign-in per role (not one each)
 
     async def close(self) -> None:
         await self.api.aclose()
@@ -95,7 +96,9 @@ class Driver:
         return {"Authorization": f"Bearer {token['accessToken']}"}
 
     async def staff_headers(self, role: str) -> dict[str, str]:
-        if role not in self._staff_tokens:
+        async with self._sign_in:
+            if role in self._staff_tokens:
+                return {"Authorization": f"Bearer {self._staff_tokens[role]}"}
             body = await self._ok(
                 await self.api.post(
                     "/api/v1/partner/auth/login",

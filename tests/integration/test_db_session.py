@@ -3,6 +3,8 @@ and hands out a recently used one without a round trip (db/session.py)."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import create_engine, event, text
 
 from db.session import Database
@@ -47,3 +49,14 @@ def test_a_recently_used_connection_is_not_pinged(database_url: str) -> None:
         assert statements == ["SELECT pg_backend_pid()"] * 3
     finally:
         db.dispose()
+
+
+def test_jsonb_reads_back_exactly(db: Database) -> None:
+    """JSONB goes through orjson, except integers orjson would round (beyond 64 bits): those read exactly."""
+    values = [
+        {"brand": "demo", "bps": 2400, "rate": "24.00", "nested": [1, 2.5, None, True, "₹"]},
+        {"amount": 10**30, "negative": -(10**25), "edge": 2**63 - 1},
+    ]
+    with db.unit_of_work() as session:
+        for value in values:
+            assert session.scalar(text("SELECT CAST(:v AS jsonb)"), {"v": json.dumps(value)}) == value
