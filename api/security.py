@@ -13,7 +13,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
+from api.deps import db_session
 from domain.errors import AuthenticationError
 from los.settings import Settings
 
@@ -147,24 +149,34 @@ def _principal_of(claims: dict) -> Principal:
     )
 
 
-def _principal(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
+def _principal(
+    request: Request, creds: HTTPAuthorizationCredentials | None, session: Session | None = None
+) -> Principal:
     if creds is None:
         raise AuthenticationError("missing bearer token")
     principal = _decode(request.app.state.settings, creds.credentials)
-    if principal.jti and _revoked(request, principal.jti):
+    if principal.jti and _revoked(request, principal.jti, session):
         raise AuthenticationError("token revoked (logged out)")
     return principal
 
 
-def _revoked(request: Request, jti: str) -> bool:
+def _revoked(request: Request, jti: str, session: Session | None = None) -> bool:
+    """Whether the token ``jti`` was revoked (logged out): in the request's own unit of work when given (one
+    connection and one transaction per request, not two)."""
     from db.models import RevokedAccessToken
 
-    with request.app.state.db.sessions() as session:
+    if session is not None:
         return session.get(RevokedAccessToken, jti) is not None
+    with request.app.state.db.sessions() as own:
+        return own.get(RevokedAccessToken, jti) is not None
 
 
-def current_customer(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    p = _principal(request, creds)
+def current_customer(
+    request: Request,
+    creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    session: Session = Depends(db_session, scope="function"),
+) -> Principal:
+    p = _principal(request, creds, session)
     if p.kind != "customer":
         raise AuthenticationError("a customer token is required")
     return p
