@@ -74,3 +74,20 @@ def test_api_uses_activities_only_through_adapters_and_storage() -> None:
 def test_only_the_process_layer_imports_the_api() -> None:
     for package in ("activities", "workflows", "domain", "db", "sandbox"):
         assert _breaking(package, lambda m: _top(m) != "api") == [], package
+
+
+def test_the_workflow_registers_every_contracts_module_in_its_sandbox() -> None:
+    """Pydantic resolves a dataclass's annotations through ``sys.modules[cls.__module__]``; in the workflow
+    sandbox only modules imported by name are there. A contracts module the workflow does not import by name
+    makes every workflow task fail with "Failed decoding arguments"."""
+    import dataclasses
+
+    import workflows.contracts as contracts
+
+    modules = {
+        getattr(contracts, name).__module__
+        for name in contracts.__all__
+        if dataclasses.is_dataclass(getattr(contracts, name))
+    }
+    source = (ROOT / "workflows" / "loan.py").read_text()
+    assert modules and all(f"import {module}" in source for module in modules), modules

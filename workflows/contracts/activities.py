@@ -1,0 +1,279 @@
+"""Inputs and outputs of the loan workflow's activities (one dataclass per call, so fields can be added later
+without breaking recorded histories; money is integer paise). Import them from :mod:`workflows.contracts`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from domain.outcomes import AgreementStatus, CreditOutcome, DisbursalStatus, KycStepStatus
+from domain.status import LoanStatus
+from workflows.contracts.messages import InstallmentState, LoanTerms, PaymentEvent
+
+
+# --- activity inputs / outputs -------------------------------------------------------------------
+@dataclass
+class StatusChange:
+    loan_id: str
+    seq: int
+    from_status: LoanStatus | None
+    to_status: LoanStatus
+    reason: str | None = None
+    actor: str = "system"
+    # Staff actions (sanction hierarchy): what was done, by whom, the stage the loan moves to, and extras
+    # (score override, conditions, reason code) that the activity also writes onto the loan.
+    action: str | None = None
+    actor_id: str | None = None
+    review_stage: str | None = None
+    details: dict | None = None
+    brand_id: str | None = None
+    assign_to: str | None = None  # the staff member the loan goes to with this move (None: the stage's pool)
+    reassign: bool = False  # True: set the loan's assignee to ``assign_to`` (else the assignment is kept)
+
+
+@dataclass
+class ProviderRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    idempotency_key: str
+
+
+@dataclass
+class KycResult:
+    verified: bool
+    name: str | None
+    reason: str | None
+    provider: str
+
+
+@dataclass
+class BureauResult:
+    score: int
+    provider: str
+
+
+@dataclass
+class AgreementRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    idempotency_key: str
+    terms: LoanTerms
+    expires_in_seconds: int
+    now: datetime
+
+
+@dataclass
+class AgreementResult:
+    docket_id: str
+    signing_url: str
+    storage_key: str
+    sha256: str
+
+
+@dataclass
+class DisbursalRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    idempotency_key: str
+    amount: int
+    approved_by: str
+
+
+@dataclass
+class DisbursalResult:
+    transfer_id: str
+    status: DisbursalStatus  # PENDING once sent to the bank (SETTLED if asked again after settling)
+
+
+@dataclass
+class DisbursedRecord:
+    loan_id: str
+    utr: str | None
+    transfer_id: str
+    amount: int
+    disbursed_at: datetime
+    installments: list[InstallmentState]
+    ledger_key: str
+    upfront_fees: int = 0
+    upfront_fees_gst: int = 0
+    third_party: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PaymentLinkRequest:
+    loan_id: str
+    brand_id: str
+    provider: str
+    installment_no: int
+    amount: int
+
+
+@dataclass
+class PaymentPart:
+    number: int
+    penal: int = 0
+    fees: int = 0
+    interest: int = 0
+    principal: int = 0
+
+
+@dataclass
+class PaymentRecord:
+    loan_id: str
+    payment: PaymentEvent
+    allocations: list[tuple[int, int, int]]  # (installment_no, interest, principal); kept for old histories
+    excess: int
+    outstanding_principal: int
+    next_due_at: datetime | None
+    parts: list[PaymentPart] = field(default_factory=list)
+    advance_principal: int = 0
+    # After an advance to principal the installments from this number on are replaced by ``rescheduled``.
+    rescheduled_from: int | None = None
+    rescheduled: list[InstallmentState] = field(default_factory=list)
+
+
+@dataclass
+class PenalLevy:
+    loan_id: str
+    installment_no: int
+    amount: int
+    key: str
+    reason: str
+
+
+@dataclass
+class DelinquencyRecord:
+    loan_id: str
+    dpd: int
+    asset_class: str
+    # The IST calendar date whose day-end produced this DPD/class (RBI IRACP: "the date of SMA/NPA is the
+    # calendar date for which the day-end process is run"); None in histories recorded before it was kept.
+    as_of: date | None = None
+    class_changed: bool = False
+
+
+@dataclass
+class ParkedPayment:
+    """A received payment the loan could not apply (malformed, or its recording refused for good): kept aside
+    for ops with the reason, so the payments behind it go on. ``amount`` in paise as received (may be absurd)."""
+
+    loan_id: str
+    payment: PaymentEvent
+    reason: str
+
+
+@dataclass
+class CreditBalanceRecord:
+    """A payment received while no installment can take it (the loan has ended, or was never disbursed):
+    recorded wholly as the loan's credit balance (activities.receipts)."""
+
+    loan_id: str
+    payment: PaymentEvent
+
+
+@dataclass
+class AgreementOutcome:
+    loan_id: str
+    docket_id: str
+    status: AgreementStatus  # one of ESIGN_OUTCOMES: SIGNED / DECLINED / EXPIRED
+    at: datetime
+
+
+@dataclass
+class OverdueRecord:
+    loan_id: str
+    installment_no: int
+    dpd: int
+
+
+@dataclass
+class KycStepRequest:
+    loan_id: str
+    brand_id: str
+    step: str
+    idempotency_key: str
+    ref_id: str | None = None
+    aadhaar_number: str | None = None  # histories before sealing only; new requests carry aadhaar_sealed
+    reference: str | None = None  # provider reference from the OTP initiation
+    aadhaar_sealed: str | None = None
+    otp: str | None = None
+
+
+@dataclass
+class KycStepResult:
+    step: str
+    # PASSED / FAILED / WAITING (needs customer input) / SKIPPED (not automated) / TIMED_OUT (made by the workflow
+    # when the customer's input did not come in time)
+    status: KycStepStatus
+    reason: str | None = None
+    provider: str | None = None
+    score: str | None = None  # decimal string, e.g. a name-match score
+    reference: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # what later rules and evaluation read
+
+
+@dataclass
+class DecisionRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DecisionResult:
+    outcome: CreditOutcome  # REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    reasons: list[str] = field(default_factory=list)
+    score: str | None = None
+    assigned_to: str | None = None
+
+
+# --- the credit decision in three activities (patch kyc-activity-per-step-v1) ---------------------------
+@dataclass
+class BureauPullRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+
+
+@dataclass
+class BureauPullResult:
+    """The loan's bureau report as stored (the report itself stays in the database for the rules)."""
+
+    score: int
+    provider: str
+    reused: bool = False  # a report on the same customer younger than 24 hours was reused
+    active_loans: int | None = None
+    enquiries_30d: int | None = None
+
+
+@dataclass
+class CreditRulesRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+    facts: dict[str, Any] = field(default_factory=dict)  # the KYC phase's facts (kyc.<name>)
+
+
+@dataclass
+class CreditRulesResult:
+    outcome: CreditOutcome  # REJECT / MANUAL_REVIEW / AUTO_SANCTION
+    reasons: list[str] = field(default_factory=list)
+    score: str | None = None  # the evaluation score (decimal string); None when the BRE rejected
+    stage: str = "EVALUATION"  # the stage that decided: BRE or EVALUATION
+
+
+@dataclass
+class AllocationRequest:
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+
+
+@dataclass
+class AllocationResult:
+    assigned_to: str | None = None  # the staff member, or None: left in the unallocated queue
