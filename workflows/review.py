@@ -113,13 +113,17 @@ class ReviewPhase(LoanBase):
             await self._move(LoanStatus.SANCTIONED, action.reason or "sanctioned by staff", actor)
         return None
 
-    def _check_review(self, verb: ReviewAction, action: StaffAction) -> None:
+    def _check_review(self, verb: ReviewAction, action: StaffAction, *, as_recorded: bool = False) -> None:
+        """Refuse a review action the loan's stage, the actor's role or maker-checker does not allow.
+        ``as_recorded`` (validators): a move to UNDER_REVIEW being recorded counts as done, since staff act on
+        what the database shows; the handler then waits for it (:meth:`_review`)."""
         if action.brand_id != self.inp.brand_id:
             raise _refuse("NotFound", "loan not found")
         if action.role not in REVIEW_ACTION_ROLES[verb]:
             raise _refuse("PermissionDenied", f"role {action.role} may not {verb.value.lower()} a loan")
-        if self.status != LoanStatus.UNDER_REVIEW or self.review_stage is None:
-            raise _refuse("Conflict", f"loan is {self.status}, not under review")
+        status = self.moving_to if as_recorded and self.moving_to is not None else self.status
+        if status != LoanStatus.UNDER_REVIEW or self.review_stage is None:
+            raise _refuse("Conflict", f"loan is {status}, not under review")
         if self.review_outcome is not None:
             raise _refuse("Conflict", "a final decision was already taken")
         rule = REVIEW_RULES.get((self.review_stage, verb))
@@ -143,6 +147,8 @@ class ReviewPhase(LoanBase):
 
     async def _review(self, verb: ReviewAction, action: StaffAction) -> str:
         async with self.review_lock:
+            if self.moving_to is not None:  # accepted while the move to UNDER_REVIEW was being recorded
+                await workflow.wait_condition(lambda: self.moving_to is None)
             self._check_review(verb, action)  # again: another action may have gone first
             stage = self.review_stage
             assert stage is not None
@@ -176,7 +182,7 @@ class ReviewPhase(LoanBase):
     @forward.validator
     def _validate_forward(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
-        self._check_review(ReviewAction.FORWARD, action)
+        self._check_review(ReviewAction.FORWARD, action, as_recorded=True)
 
     @workflow.update(
         description="Sanction manager approves, with conditions, and sends the loan to the sanction head (StaffAction)."
@@ -187,7 +193,7 @@ class ReviewPhase(LoanBase):
     @approve.validator
     def _validate_approve(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
-        self._check_review(ReviewAction.APPROVE, action)
+        self._check_review(ReviewAction.APPROVE, action, as_recorded=True)
 
     @workflow.update(
         description="Sanction manager or head sends the loan back to the credit executive, with a reason (StaffAction)."
@@ -198,7 +204,7 @@ class ReviewPhase(LoanBase):
     @send_back.validator
     def _validate_send_back(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)  # in validators only: an accepted update is never refused later
-        self._check_review(ReviewAction.SEND_BACK, action)
+        self._check_review(ReviewAction.SEND_BACK, action, as_recorded=True)
 
     @workflow.update(description="Sanction head sanctions the loan (StaffAction); the agreement follows.")
     async def sanction(self, action: StaffAction) -> str:
@@ -212,7 +218,7 @@ class ReviewPhase(LoanBase):
     def _validate_sanction(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)
         if self.review_v2:
-            return self._check_review(ReviewAction.SANCTION, action)
+            return self._check_review(ReviewAction.SANCTION, action, as_recorded=True)
         self._check_staff(action, SANCTION_ROLES, {LoanStatus.UNDER_REVIEW})
         if self.staff_decision is not None:
             raise _refuse("Conflict", "a decision was already taken")
@@ -231,7 +237,7 @@ class ReviewPhase(LoanBase):
     def _validate_reject(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)
         if self.review_v2:
-            return self._check_review(ReviewAction.REJECT, action)
+            return self._check_review(ReviewAction.REJECT, action, as_recorded=True)
         self._validate_sanction(action)
         if not (action.reason or action.reason_code or "").strip():
             raise _refuse("ValidationError", "a rejection needs a reason")

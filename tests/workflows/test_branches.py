@@ -416,6 +416,33 @@ async def test_review_forward_approve_sanction_and_refusals(env) -> None:  # noq
     assert await run.accepted_updates() == ["forward", "approve", "sanction", "approve_disbursal"]
 
 
+async def test_forward_taken_while_the_review_is_being_recorded(env) -> None:  # noqa: ANN001
+    """The credit executive sees UNDER_REVIEW in the database before the workflow's own status moves: a forward
+    in that window is accepted, and acts once the move is recorded (stage by stage, as recorded)."""
+    stubs = StubActivities(decision=MANUAL_REVIEW, hold={"UNDER_REVIEW"})
+    async with running_loan(env, stubs, loan_input(terms(tenure=1))) as run:
+        await stubs.wait_for(lambda: "UNDER_REVIEW" in stubs.holding, "the review being recorded")
+        forward = asyncio.create_task(run.update("forward", CREDIT_EXECUTIVE.act()))
+        await asyncio.sleep(0.3)
+        assert not forward.done()  # accepted, and waiting for the move to be recorded
+        assert [c.review_stage for c in stubs.of("record_status")] == ["CREDIT_EXECUTIVE"]
+        stubs.hold.clear()  # the forward's own move is not held
+        stubs.release("UNDER_REVIEW")
+        assert await forward == "UNDER_REVIEW"
+        await refused(
+            run,
+            "forward",
+            CREDIT_EXECUTIVE.act(),
+            "Conflict",
+            "a loan at the SANCTION_MANAGER stage cannot be forwarded",
+        )
+    assert [(c.to_status, c.review_stage) for c in stubs.of("record_status")][-2:] == [
+        ("UNDER_REVIEW", "CREDIT_EXECUTIVE"),
+        ("UNDER_REVIEW", "SANCTION_MANAGER"),
+    ]
+    assert await run.accepted_updates() == ["forward"]
+
+
 async def test_review_with_send_back(env) -> None:  # noqa: ANN001
     """approve → the sanction head sends back → the same credit executive forwards again → approve → sanction;
     acting again at one's own stage is allowed. The unsigned agreement then expires."""
