@@ -30,6 +30,7 @@ from api.partner import queues as partner_queues
 from api.partner import review as partner_review
 from api.partner import status_reasons as partner_status_reasons
 from api.partner.api_keys import router as partner_api_keys_router
+from api.partner.audit_logs import router as partner_audit_logs_router
 from api.partner.auth import router as partner_auth_router
 from api.partner.documents import router as partner_documents_router
 from api.partner.settings import blocklist as settings_blocklist
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settings_unavailability.router)
     app.include_router(settings_holidays.router)
     app.include_router(partner_staff_users_router)
+    app.include_router(partner_audit_logs_router)
     app.include_router(partner_api_keys_router)
     app.include_router(admin_router)
     app.include_router(admin_users_router)
