@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError
 
@@ -32,9 +33,14 @@ class DbActivities:
         """The loan, its customer and its brand; a missing loan is not retried."""
 
         def load(session: Session) -> tuple[Loan, Customer, Brand]:
-            loan = session.get(Loan, loan_id)
-            if loan is None:
+            row = session.execute(  # one round trip for the three rows
+                select(Loan, Customer, Brand)
+                .join(Customer, Customer.id == Loan.customer_id)
+                .join(Brand, Brand.id == Loan.brand_id)
+                .where(Loan.id == loan_id)
+            ).first()
+            if row is None:
                 raise ApplicationError(f"loan {loan_id} not found", type="NotFound", non_retryable=True)
-            return loan, session.get_one(Customer, loan.customer_id), session.get_one(Brand, loan.brand_id)
+            return row[0], row[1], row[2]
 
         return load
