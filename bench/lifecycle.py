@@ -56,24 +56,21 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # bench/null_workflow.py, also when run as `python -m bench.lifecycle`
+sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -m bench.lifecycle`
 
 from cpu import cpu_by_process  # noqa: E402
-from null_workflow import ACTIVITY, NullInput, NullLoanWorkflow, NullStep  # noqa: E402
-from temporalio import activity  # noqa: E402
-from temporalio.api.enums.v1 import EventType  # noqa: E402
-from temporalio.client import Client, WorkflowUpdateStage  # noqa: E402
+from null_client import null_batch, null_step  # noqa: E402
+from null_workflow import NullLoanWorkflow  # noqa: E402
+from shapes import COUNTED, INFO, Outcome, Shape, lifecycle_histories, shape_of  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 from timeline import Timeline, print_timeline  # noqa: E402
 
 DECISION_ACTIVITY = "record_status"  # production: the first status move after APPLIED
-QUERY_INTERVAL = 0.01  # null client: seconds between `waiting` queries before a signal or update
 SCENARIOS = {"auto": ["auto"], "review": ["review"], "mix": ["auto", "review"]}
 EXTERNAL = (
     "DATABASE_URL",
@@ -85,15 +82,6 @@ EXTERNAL = (
     "LOS_STORAGE_DIR",
     "LOS_API_HOST",
 )
-STEP = {
-    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "A",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "S",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "U",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: "u",
-    EventType.EVENT_TYPE_TIMER_STARTED: "T",
-}
-COUNTED = ["activities", "signals", "updates", "timers", "continue_as_new"]
-INFO = ["workflow_tasks", "history_events", "search_attribute_upserts"]
 
 
 def log(msg: str) -> None:
@@ -158,65 +146,7 @@ async def guarded(stack: Any, coro: Any) -> Any:
             raise RuntimeError(dead)
 
 
-# ------------------------------------------------------------------------------------------- histories
-@dataclass
-class Shape:
-    """What one lifecycle did, from its history (all runs, oldest first)."""
-
-    scripts: list[str]
-    decision: int  # 0-based number of the activity whose completion is the automatic decision
-    counts: dict[str, int]
-
-
-async def lifecycle_histories(client: Client, workflow_id: str) -> list[Any]:
-    """Every run of a workflow id, oldest first, by following continued_execution_run_id back."""
-    runs = []
-    handle = client.get_workflow_handle(workflow_id)
-    while True:
-        history = await handle.fetch_history()
-        runs.append(history)
-        started = history.events[0].workflow_execution_started_event_attributes
-        if not started.continued_execution_run_id:
-            break
-        handle = client.get_workflow_handle(workflow_id, run_id=started.continued_execution_run_id)
-    runs.reverse()
-    return runs
-
-
-def shape_of(histories: list[Any], decision_activity: str | None = None) -> Shape:
-    scripts, names, kinds = [], [], Counter()
-    for history in histories:
-        script = ""
-        for event in history.events:
-            kinds[event.event_type] += 1
-            step = STEP.get(event.event_type)
-            if step:
-                script += step
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                names.append(event.activity_task_scheduled_event_attributes.activity_type.name)
-        scripts.append(script)
-    decision = names.index(decision_activity) if decision_activity in names else min(2, len(names) - 1)
-    counts = {
-        "activities": kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED],
-        "signals": kinds[EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED],
-        "updates": kinds[EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED],
-        "timers": kinds[EventType.EVENT_TYPE_TIMER_STARTED],
-        "continue_as_new": kinds[EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW],
-        "workflow_tasks": kinds[EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED],
-        "history_events": sum(kinds.values()),
-        "search_attribute_upserts": kinds[EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES],
-    }
-    return Shape(scripts, decision, counts)
-
-
 # ------------------------------------------------------------------------------------------- production
-@dataclass
-class Outcome:
-    workflow_id: str
-    decision_ms: float
-    status: str
-
-
 def decision_ms(history: list[dict[str, Any]]) -> float:
     rows = sorted(history, key=lambda row: row["seq"])
     applied = next(i for i, row in enumerate(rows) if row["to"] == "APPLIED")
@@ -248,94 +178,6 @@ async def production(
         return list(outcomes), time.perf_counter() - started
     finally:
         await driver.close()
-
-
-# ------------------------------------------------------------------------------------------- null
-@dataclass
-class Progress:
-    """A null lifecycle as seen from this process: how many of its activities ran, when it decided."""
-
-    decision: int
-    ran: int = 0
-    decided_at: float | None = None
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def step(self, number: int) -> None:
-        if number == self.decision and self.decided_at is None:
-            self.decided_at = time.time()
-        self.ran = max(self.ran, number + 1)
-        self.changed.set()
-        self.changed = asyncio.Event()
-
-    async def wait_ran(self, count: int) -> None:
-        while self.ran < count:
-            await self.changed.wait()
-
-
-PROGRESS: dict[str, Progress] = {}
-
-
-@activity.defn(name=ACTIVITY)
-async def null_step(step: NullStep) -> None:
-    progress = PROGRESS.get(step.lifecycle)
-    if progress is not None:
-        progress.step(step.number)
-
-
-async def wait_until_waiting(handle: Any, position: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while await handle.query(NullLoanWorkflow.waiting) != position:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{handle.id} never waited at script position {position}")
-        await asyncio.sleep(QUERY_INTERVAL)
-
-
-async def null_lifecycle(client: Client, task_queue: str, workflow_id: str, shape: Shape) -> Outcome:
-    progress = PROGRESS[workflow_id] = Progress(shape.decision)
-    t0 = time.time()
-    await client.start_workflow(
-        NullLoanWorkflow.run, NullInput(workflow_id, shape.scripts), id=workflow_id, task_queue=task_queue
-    )
-    handle = client.get_workflow_handle(workflow_id)  # no run id: follows continue-as-new
-    activities_before = 0
-    updates = []
-    for position, step in enumerate("".join(shape.scripts)):
-        if step == "A":
-            activities_before += 1
-        elif step in "SU":
-            # Like the Driver, which acts once the API shows the loan's new status: send only when the
-            # workflow waits for it, so each signal/update gets its own workflow task as in production.
-            await progress.wait_ran(activities_before)
-            await wait_until_waiting(handle, position)
-            if step == "S":
-                await handle.signal(NullLoanWorkflow.event, "event")
-            else:
-                # Accepted now, answered where production answered it ("u"), which may come after a later
-                # signal (a bank webhook faster than the disbursal's recording): do not wait for the answer.
-                updates.append(
-                    await handle.start_update(
-                        NullLoanWorkflow.decide, "decide", wait_for_stage=WorkflowUpdateStage.ACCEPTED
-                    )
-                )
-    await asyncio.gather(*(update.result() for update in updates))
-    await handle.result()
-    PROGRESS.pop(workflow_id, None)
-    assert progress.decided_at is not None
-    return Outcome(workflow_id, (progress.decided_at - t0) * 1000, "COMPLETED")
-
-
-async def null_batch(
-    client: Client, task_queue: str, shapes: list[Shape], concurrency: int, prefix: str
-) -> tuple[list[Outcome], float]:
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(i: int, shape: Shape) -> Outcome:
-        async with sem:
-            return await null_lifecycle(client, task_queue, f"{prefix}-{i}", shape)
-
-    started = time.perf_counter()
-    outcomes = await asyncio.gather(*(one(i, s) for i, s in enumerate(shapes)))
-    return list(outcomes), time.perf_counter() - started
 
 
 # ------------------------------------------------------------------------------------------- report
