@@ -76,3 +76,9 @@ def cpu_by_process(home: Path | None = None) -> dict[str, float]:
         if pid != me and (role := label(pid)) is not None:
             out[role] = out.get(role, 0.0) + used[pid]
     return out
+
+
+def per_loan(before: dict[str, float], after: dict[str, float], loans: int) -> dict[str, int]:
+    """CPU ms per lifecycle by process role, largest first."""
+    used = {role: round((seconds - before.get(role, 0.0)) / loans * 1000) for role, seconds in after.items()}
+    return dict(sorted(used.items(), key=lambda kv: -kv[1]))

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cpu import cpu_by_process  # noqa: E402
+from bench.cpu import cpu_by_process, per_loan  # noqa: E402
 from bench.lifecycle import bench_settings, guarded, log, percentile  # noqa: E402
 
 AUTOMATED_KYC = ["PAN", "MOBILE", "CKYC", "BANK_ACCOUNT", "EMPLOYMENT"]
@@ -74,7 +74,7 @@ async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: 
     started, cpu_before = time.monotonic(), cpu_by_process()
     results = await guarded(stack, asyncio.gather(*(limited(first + i) for i in range(loans))))
     seconds = time.monotonic() - started
-    cpu = {k: round((v - cpu_before.get(k, 0.0)) / loans * 1000) for k, v in cpu_by_process().items()}
+    cpu = per_loan(cpu_before, cpu_by_process(), loans)
     server = [r["server_ms"] for r in results]
     client = [r["client_ms"] for r in results]
     outcomes: dict[str, int] = {}
@@ -92,7 +92,7 @@ async def measure(driver: Any, stack: Any, loans: int, concurrency: int, first: 
         },
         "client_ms": {"p50": round(percentile(client, 0.5), 1), "p95": round(percentile(client, 0.95), 1)},
         "outcomes": outcomes,
-        "cpu_ms_per_loan": dict(sorted(cpu.items(), key=lambda kv: -kv[1])),
+        "cpu_ms_per_loan": cpu,
     }
 
 

@@ -63,7 +63,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -m bench.lifecycle`
 
-from cpu import cpu_by_process  # noqa: E402
+from cpu import cpu_by_process, per_loan  # noqa: E402
 from null_client import null_batch, null_step  # noqa: E402
 from null_workflow import NullLoanWorkflow  # noqa: E402
 from shapes import COUNTED, INFO, Outcome, Shape, lifecycle_histories, shape_of  # noqa: E402
@@ -181,12 +181,6 @@ async def production(
 
 
 # ------------------------------------------------------------------------------------------- report
-def per_loan(before: dict[str, float], after: dict[str, float], loans: int) -> dict[str, int]:
-    """CPU ms per lifecycle by process role, largest first."""
-    used = {role: round((seconds - before.get(role, 0.0)) / loans * 1000) for role, seconds in after.items()}
-    return dict(sorted(used.items(), key=lambda kv: -kv[1]))
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * q
