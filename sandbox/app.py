@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import bureaus, identity, money, scenarios, statements
+from sandbox import banks, bureaus, esign, identity, money, scenarios, statements
 from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
@@ -152,6 +152,8 @@ def create_app(
     identity.register(app, sbx)
     bureaus.register(app, sbx)
     money.register(app, sbx)
+    esign.register(app, sbx)
+    banks.register(app, sbx)
     statements.register(app, sbx)
 
     # --- failure drills -------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
-"""Sandbox vendors that move money or sign for it: Signzy (eSign), IDFC (transfers), Razorpay (payment
-links, fund account validation), Cashfree (bank validation), Gupshup (SMS)."""
+"""Sandbox vendors that collect money or check accounts: Razorpay (payment links, fund account validation),
+Cashfree (bank validation), Gupshup (SMS). eSign vendors are in ``sandbox.esign``, banks in ``sandbox.banks``."""
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,72 +16,6 @@ from sandbox.context import Sandbox, missing
 
 def register(app: FastAPI, sbx: Sandbox) -> None:
     """Add this family's endpoints to the sandbox ``app``."""
-
-    # --- Signzy eSign ---------------------------------------------------------------------------
-    @app.post("/signzy/dockets")
-    async def create_docket(request: Request, idempotency_key: str | None = Header(None)) -> dict:
-        if (done := sbx.idempotent(idempotency_key, "docket")) is not None:
-            return done
-        body = await request.json()
-        for field in ("reference_id", "document_base64", "callback_url"):
-            if not body.get(field):
-                raise HTTPException(400, f"{field} is required")
-        docket_id = sbx.new_id("dkt")
-        sbx.state["dockets"][docket_id] = {
-            "docket_id": docket_id,
-            "reference_id": body["reference_id"],
-            "callback_url": body["callback_url"],
-            "status": "PENDING",
-            "signer": body.get("signer", {}),
-            "pdf_bytes": len(body["document_base64"]),
-        }
-        return sbx.remember(
-            idempotency_key,
-            "docket",
-            {"docket_id": docket_id, "signing_url": f"{sbx.base(request)}/signzy/sign/{docket_id}"},
-        )
-
-    @app.get("/signzy/sign/{docket_id}", response_class=HTMLResponse)
-    def signing_page(docket_id: str) -> str:
-        docket = sbx.state["dockets"].get(docket_id) or missing("docket")
-        return (
-            f"<html><body><h1>Sign your loan agreement</h1><p>Docket {docket_id}: {docket['status']}</p>"
-            f"<form method='post'><button type='submit'>Sign with Aadhaar OTP</button></form></body></html>"
-        )
-
-    @app.post("/signzy/sign/{docket_id}")
-    async def sign_docket(docket_id: str, outcome: str = "SIGNED") -> dict:
-        """The signer completes (or declines with ?outcome=DECLINED); the webhook follows after the delay."""
-        docket = sbx.state["dockets"].get(docket_id) or missing("docket")
-        if docket["status"] != "PENDING":
-            return {"docket_id": docket_id, "status": docket["status"]}
-        docket["status"] = outcome
-        sbx.send_later("signzy", docket["callback_url"], webhooks.signzy_event(sbx.new_id("evt"), docket, outcome))
-        return {"docket_id": docket_id, "status": outcome}
-
-    # --- IDFC bank transfers --------------------------------------------------------------------
-    @app.post("/idfc/transfers")
-    async def transfer(request: Request, idempotency_key: str | None = Header(None)) -> dict:
-        if not idempotency_key:
-            raise HTTPException(400, "Idempotency-Key header is required")
-        if (done := sbx.idempotent(idempotency_key, "transfer")) is not None:
-            return done
-        body = await request.json()
-        amount = body.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
-            raise HTTPException(400, "amount must be a positive integer (paise)")
-        transfer_id = sbx.new_id("trf")
-        utr = f"IDFC{secrets.randbelow(10**12):012d}"
-        sbx.state["transfers"][transfer_id] = {
-            "transfer_id": transfer_id,
-            "amount": amount,
-            "utr": utr,
-            "reference_id": body.get("reference_id"),
-            "created_at": int(datetime.now(UTC).timestamp()),
-        }
-        payout = webhooks.idfc_payout_event("payout.processed", sbx.state["transfers"][transfer_id])
-        sbx.send_later("idfc", body["callback_url"], payout)
-        return sbx.remember(idempotency_key, "transfer", {"transfer_id": transfer_id, "status": "PENDING"})
 
     # --- Razorpay payment links -----------------------------------------------------------------
     @app.post("/razorpay/payment_links")
