@@ -9,6 +9,7 @@ import hmac
 SIGNATURE_HEADERS = {
     "razorpay": "X-Razorpay-Signature",
     "signzy": "X-Signzy-Signature",
+    "signdesk": "X-SignDesk-Signature",  # eSign callbacks (SignDesk's scheme is not public)
     "idfc": "X-IDFC-Signature",
     "finduit": "X-Finduit-Signature",  # Account Aggregator consent status
     "cart": "X-Cart-Signature",  # CART Account Aggregator consent status
