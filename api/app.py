@@ -25,6 +25,7 @@ from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
 from api.partner import comments as partner_comments
 from api.partner import loans as partner_loans
+from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
 from api.partner import queues as partner_queues
 from api.partner import review as partner_review
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_auth_router)
     for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
         app.include_router(staff_router.router)
+    app.include_router(partner_money_out.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)

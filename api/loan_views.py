@@ -191,13 +191,38 @@ class BureauSummary(ApiModel):
     pulled_at: str = Field(description=INSTANT)
 
 
+class TransferView(ApiModel):
+    """One transfer attempt of the disbursal (a new approval is a new attempt), oldest first."""
+
+    id: str
+    idempotency_key: str = Field(description="the key the bank deduplicates the attempt by")
+    amount_paise: int = Field(description="what was sent (the net disbursal), paise")
+    mode: str | None = Field(description="IMPS, NEFT or RTGS")
+    account_masked: str | None = Field(description="the beneficiary account, XXXX + its last 4 digits")
+    ifsc: str | None
+    provider: str = Field(description="the disbursing bank")
+    transfer_id: str | None = Field(description="the bank's id of the transfer")
+    utr: str | None = Field(description="the bank's reference once settled")
+    status: str = Field(description="INITIATED, PENDING, SETTLED or FAILED")
+    failure_reason: str | None = Field(description="the bank's words when it FAILED")
+    outcome_source: str | None = Field(description="how the outcome was learnt: webhook or reconciler")
+    approved_by: str | None = Field(description="the staff member that released it")
+    created_at: str = Field(description=INSTANT)
+    sent_at: str | None = Field(description=f"when the request left for the bank; {INSTANT}")
+    settled_at: str | None = Field(description=INSTANT)
+
+
 class StaffLoanDetail(LoanDetailBase, StaffLoanSummary):
-    """The loan as staff see it: the staff summary, the detail, parked payments, review state and bureau."""
+    """The loan as staff see it: the staff summary, the detail, parked payments, review state, bureau and the
+    disbursal's transfer attempts."""
 
     status_history: list[StaffStatusChange] = Field(description="with the staff action behind each move")
     parked_payments: list[ParkedPaymentView]
     review: ReviewState
     bureau: BureauSummary | None
+    transfers: list[TransferView] = Field(
+        default_factory=list, description="every transfer attempt of the disbursal, oldest first"
+    )
 
 
 class LedgerEntryView(ApiModel):
@@ -215,3 +240,70 @@ class LoanLedger(ApiModel):
 
     loan_id: str
     entries: list[LedgerEntryView]
+
+
+# ------------------------------------------------------------------------------------------- money out
+class TransferList(ApiModel):
+    """Every transfer attempt of a loan, oldest first."""
+
+    loan_id: str
+    transfers: list[TransferView]
+
+
+class HeldLoanSummary(StaffLoanSummary):
+    """A loan on hold (NEEDS_ATTENTION): the staff summary plus the step that stopped and why."""
+
+    hold_step: str | None = Field(description="the step refused (e.g. disbursal, agreement)")
+    hold_reason: str | None = Field(description="why it was refused (the provider's words)")
+    held_since: str | None = Field(description=f"when the loan was put on hold; {INSTANT}")
+
+
+class HeldLoanPage(LoanPage):
+    """One page of loans on hold."""
+
+    items: list[HeldLoanSummary]
+
+
+class PennyDrop(ApiModel):
+    """The penny drop of the beneficiary account."""
+
+    status: str = Field(description="PENDING, VERIFIED or FAILED")
+    name_match_score: str | None = Field(description=f"the beneficiary name against the PAN name, {DECIMAL}")
+    verified_at: str | None = Field(description=f"the last penny drop that verified it; {INSTANT}")
+    age_hours: int | None = Field(description="whole hours since verifiedAt; null if never verified")
+
+
+class Beneficiary(ApiModel):
+    """Where the money goes: the latest attempt's account, else the borrower's primary account."""
+
+    bank_account_id: str
+    account_masked: str = Field(description="XXXX + the last 4 digits; the number itself is never shown")
+    ifsc: str
+    bank_name: str | None
+    holder_name: str | None = Field(description="the beneficiary name the bank returned")
+    penny_drop: PennyDrop
+
+
+class LatestTransfer(ApiModel):
+    """The latest transfer attempt, in short (``GET .../loans/{loanId}/transfers`` has them all)."""
+
+    id: str
+    status: str = Field(description="INITIATED, PENDING, SETTLED or FAILED")
+    utr: str | None
+    failure_reason: str | None
+    created_at: str = Field(description=INSTANT)
+
+
+class LoansOpsSummary(StaffLoanSummary):
+    """A loan in the loan-ops queue: the staff summary plus the beneficiary, its penny drop, the net disbursal and
+    the latest transfer attempt."""
+
+    net_disbursed_paise: int = Field(description="what reaches the borrower (amount less upfront charges), paise")
+    beneficiary: Beneficiary | None = Field(description="null when the borrower has no account on file")
+    latest_transfer: LatestTransfer | None = Field(description="null before the first attempt")
+
+
+class LoansOpsPage(LoanPage):
+    """One page of the loan-ops queue."""
+
+    items: list[LoansOpsSummary]

@@ -8,9 +8,10 @@ re-validating the answer; ``tests/integration/test_loan_read_models.py`` checks 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import Response
@@ -20,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from api.deps import MAX_PAGE, is_uuid, page_of
 from api.loan_views import LoanLedger, LoanPage, StaffLoanDetail
-from api.partner.common import Db, Viewer, find_loan, staff_router
+from api.partner.common import Db, Viewer, find_loan, iso, staff_router
 from api.preview_views import StaffSchedulePreview
 from api.products import preview_for
 from api.security import Principal
 from api.types import IsoDate, Paise
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
-from db.models import Customer, Loan, LoanProduct
+from db.models import Customer, Disbursal, Loan, LoanProduct
 from domain.access import ReviewStage
 from domain.errors import ValidationError
 from domain.status import LoanStatus
@@ -58,6 +59,9 @@ class ListFilters(BaseModel):
 
 
 Filters = Annotated[ListFilters, Query()]
+# What an endpoint adds to each row of its page: the page's loans → one dict of extra keys per loan, in order
+# (batched: one query for the page, not one per row).
+Extend = Callable[[Session, Sequence[Loan]], list[dict[str, Any]]]
 
 
 def _page(
@@ -74,6 +78,7 @@ def _page(
     sort: Sort,
     page: int,
     limit: int,
+    extend: Extend | None,
 ) -> Response:
     """Filters shared by the loan list and every queue, then one page and the total."""
     if assigned_to == "me":
@@ -106,13 +111,18 @@ def _page(
         Sort.AMOUNT_ASC: (Loan.amount.asc(), Loan.id),
     }[sort]
     rows, total = page_of(session, query, page, limit, *order)
-    return json_response(
-        {"items": [staff_loan_summary(loan) for (loan,) in rows], "page": page, "limit": limit, "total": total}
-    )
+    loans = [loan for (loan,) in rows]
+    items = [staff_loan_summary(loan) for loan in loans]
+    if extend is not None and loans:
+        items = [{**item, **more} for item, more in zip(items, extend(session, loans), strict=True)]
+    return json_response({"items": items, "page": page, "limit": limit, "total": total})
 
 
-def filtered(session: Session, query: Select, staff: Principal, f: ListFilters) -> Response:
-    """One page of ``query`` narrowed by the list filters ``f``: a :class:`~api.loan_views.LoanPage`."""
+def filtered(
+    session: Session, query: Select, staff: Principal, f: ListFilters, *, extend: Extend | None = None
+) -> Response:
+    """One page of ``query`` narrowed by the list filters ``f``: a :class:`~api.loan_views.LoanPage`, each row
+    with what ``extend`` adds to it (an endpoint's own row model, e.g. the loan-ops queue's)."""
     return _page(
         session,
         query,
@@ -126,6 +136,7 @@ def filtered(session: Session, query: Select, staff: Principal, f: ListFilters) 
         sort=f.sort,
         page=f.page,
         limit=f.limit,
+        extend=extend,
     )
 
 
@@ -147,7 +158,8 @@ def list_loans(brand_id: str, staff: Viewer, session: Db, filters: Annotated[Loa
 
 @router.get("/brand/{brand_id}/loans/{loan_id}", response_model=StaffLoanDetail)
 def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
-    return json_response(loan_detail(session, find_loan(session, brand_id, loan_id), staff=True))
+    loan = find_loan(session, brand_id, loan_id)
+    return json_response({**loan_detail(session, loan, staff=True), "transfers": transfers_of(session, loan.id)})
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/ledger", response_model=LoanLedger)
@@ -174,3 +186,37 @@ def schedule_preview(
         "disbursedOn": on.isoformat(),
         **preview_for(session, product, loan.amount, loan.tenure, on, with_kfs=True, loan_account_no=loan.id),
     }
+
+
+# ------------------------------------------------------------------------------------------- transfers
+def masked(last4: str | None) -> str | None:
+    """An account number as staff see it: XXXX and its last 4 digits."""
+    return f"XXXX{last4}" if last4 else None
+
+
+def transfers_of(session: Session, loan_id: str) -> list[dict[str, Any]]:
+    """Every transfer attempt of the loan, oldest first (:class:`~api.loan_views.TransferView`)."""
+    rows = session.scalars(
+        select(Disbursal).where(Disbursal.loan_id == loan_id).order_by(Disbursal.created_at, Disbursal.id)
+    ).all()
+    return [
+        {
+            "id": d.id,
+            "idempotencyKey": d.idempotency_key,
+            "amountPaise": d.amount,
+            "mode": d.mode,
+            "accountMasked": masked(d.account_last4),
+            "ifsc": d.ifsc,
+            "provider": d.provider,
+            "transferId": d.transfer_id,
+            "utr": d.utr,
+            "status": d.status,
+            "failureReason": d.failure_reason,
+            "outcomeSource": d.outcome_source,
+            "approvedBy": d.approved_by,
+            "createdAt": iso(d.created_at),
+            "sentAt": iso(d.sent_at),
+            "settledAt": iso(d.settled_at),
+        }
+        for d in rows
+    ]

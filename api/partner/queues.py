@@ -1,6 +1,7 @@
-"""The role queues: /api/v1/partner/brand/{brandId}/queues/... — the three review stages, loan ops and the
-unallocated pool. Each is the loan list (``api/partner/loans.py``) over a fixed selection, with the same filters,
-answered through orjson like it."""
+"""The role queues: /api/v1/partner/brand/{brandId}/queues/... — the three review stages and the unallocated
+pool. Each is the loan list (``api/partner/loans.py``) over a fixed selection, with the same filters, answered
+through orjson like it. Loan ops' queues (loans-ops, needs-attention), whose rows carry more, are in
+``api/partner/money_out.py``."""
 
 from __future__ import annotations
 
@@ -57,18 +58,6 @@ def _stage_queue_route(name: str, stage: ReviewStage, permission: P, doc: str) -
 
 for _name, (_stage, _permission, _doc) in QUEUE_STAGES.items():
     _stage_queue_route(_name, _stage, _permission, _doc)
-
-
-OPS_STATUSES = (LoanStatus.AGREEMENT_SIGNED.value, LoanStatus.DISBURSAL_PENDING.value)
-
-
-@router.get("/brand/{brand_id}/queues/loans-ops", response_model=LoanPage)
-def loans_ops_queue(
-    brand_id: str, staff: Annotated[Principal, Allow(P.QUEUE_LOANS_OPS)], session: Db, filters: Filters
-) -> Response:
-    """Signed loans waiting for loan ops to release the money, and transfers in flight."""
-    query = select(Loan).where(Loan.brand_id == brand_id, Loan.status.in_(OPS_STATUSES))
-    return filtered(session, query, staff, filters)
 
 
 @router.get("/brand/{brand_id}/queues/unallocated", response_model=LoanPage)

@@ -29,6 +29,7 @@ HOT = {
     "ledger": f"{PARTNER}/loans/{{loan_id}}/ledger",
     **{queue: f"{PARTNER}/queues/{queue}" for queue in ("credit-executive", "sanction-manager", "sanction-head")},
     "loans-ops": f"{PARTNER}/queues/loans-ops",
+    "needs-attention": f"{PARTNER}/queues/needs-attention",
     "unallocated": f"{PARTNER}/queues/unallocated",
     "customer": "/api/v1/web/loans/{loan_id}",
 }
@@ -124,6 +125,7 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
         assert {"UNDER_REVIEW", "DISBURSED", "COMPLETED"} <= statuses, statuses
         assert any(d.payment_link for d in details) and any(d.agreement for d in details)  # type: ignore[attr-defined]
         assert any(c.action for c in details[-2].status_history)  # type: ignore[attr-defined]
+        assert any(t.status == "SETTLED" for t in details[-2].transfers)  # type: ignore[attr-defined]
         assert details[-2].parked_payments[0].amount_paise == str(10**30)  # type: ignore[attr-defined]
         customer = [check(models["customer"], body) for body in seen["customer"]]
         assert {"APPLIED", "UNDER_REVIEW", "AGREEMENT_PENDING", "DISBURSED", "COMPLETED"} <= {
@@ -142,12 +144,15 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
         ]
         for queue in ("credit-executive", "sanction-manager", "sanction-head", "unallocated"):
             pages.append(await get(f"{base}/queues/{queue}"))
-        pages.append(await get(f"{base}/queues/loans-ops", headers=ops))
         for body in pages:
             check(models["list"], body)
+        # loan ops' queues: the list's rows, extended (their own models)
+        check(models["loans-ops"], await get(f"{base}/queues/loans-ops", headers=ops))
+        check(models["needs-attention"], await get(f"{base}/queues/needs-attention", headers=ops))
         assert [item["id"] for item in pages[2]["items"]] == [waiting["id"]]
         held = [item for item in pages[3]["items"] if item["id"] == waiting["id"]]  # the credit-executive queue
         assert held and held[0]["reviewStage"] == "CREDIT_EXECUTIVE"
-        assert all(models[name] is models["list"] for name in HOT if name not in ("detail", "ledger", "customer"))
+        own = ("detail", "ledger", "customer", "loans-ops", "needs-attention")
+        assert all(models[name] is models["list"] for name in HOT if name not in own)
     finally:
         await driver.close()
