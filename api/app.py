@@ -21,6 +21,7 @@ from api.codec import router as codec_router
 from api.deps import TemporalHolder
 from api.files import router as files_router
 from api.guards import GUARDS
+from api.partner import agreement as partner_agreement
 from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
 from api.partner import comments as partner_comments
@@ -46,6 +47,7 @@ from api.partner.staff_users import router as partner_staff_users_router
 from api.responses import ApiModel
 from api.web.auth import router as web_auth_router
 from api.web.documents import router as web_documents_router
+from api.web.kfs import router as web_kfs_router
 from api.web.kyc import router as web_kyc_router
 from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
@@ -90,9 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_auth_router)
     app.include_router(web_kyc_router)
     app.include_router(web_router)
+    app.include_router(web_kfs_router)
     app.include_router(partner_auth_router)
     for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
         app.include_router(staff_router.router)
+    app.include_router(partner_agreement.router)
     app.include_router(partner_money_out.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)

@@ -144,6 +144,10 @@ class KfsDisclosures(SnakeCaseModel):
     lsp_details: str | None
     lsp_recovery_agent: str | None
     disbursal_stage_clause: str | None
+    lender_legal_name: str | None = Field(description="the regulated entity lending (the brand's setting)")
+    nodal_officer: str | None = Field(description="the nodal grievance redressal officer's contact")
+    recovery_policy_url: str | None = Field(description="the lender's policy on recovery agents")
+    partner_name: str | None = Field(description="a co-lending partner or lending service provider")
 
 
 class KfsRepaymentRow(SnakeCaseModel):

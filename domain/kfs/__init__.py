@@ -27,6 +27,8 @@ Amounts are integer paise; ``as_dict`` gives each amount as ``<name>_paise`` (in
 The package, by seam: ``domain.kfs.statement`` holds the statement and its parts (``KeyFactStatement``,
 ``FeeItem``, ``FloatingRateInfo``, ``ContingentCharges``, ``Disclosures``, ``RepaymentRow`` and their enums) with
 ``as_dict``; ``domain.kfs.builder`` builds one from a schedule and its upfront charges (``build_kfs``).
+``domain.kfs.validity`` names a version (``kfs_hash``) and its validity (``kfs_valid_until``);
+``domain.kfs.disclosures`` fills Annex A part 2 from the brand's settings (``disclosures_from_brand``).
 ``domain.kfs`` re-exports every public name: import from it, as before the split.
 """
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 # ruff: noqa: F401
 # (this module only re-exports the names of its package)
 from domain.kfs.builder import build_kfs
+from domain.kfs.disclosures import disclosures_from_brand
 from domain.kfs.statement import (
     NIL,
     TWO_PLACES,
@@ -48,6 +51,13 @@ from domain.kfs.statement import (
     Recurrence,
     RepaymentRow,
 )
+from domain.kfs.validity import (
+    canonical_json,
+    kfs_hash,
+    kfs_valid_until,
+    validity_working_days,
+    working_day_calendar,
+)
 
 __all__ = [
     "ContingentCharges",
@@ -60,4 +70,10 @@ __all__ = [
     "Recurrence",
     "RepaymentRow",
     "build_kfs",
+    "canonical_json",
+    "disclosures_from_brand",
+    "kfs_hash",
+    "kfs_valid_until",
+    "validity_working_days",
+    "working_day_calendar",
 ]

@@ -111,6 +111,11 @@ class Disclosures:
     lsp_details: str | None = None  # lending service provider(s) involved
     lsp_recovery_agent: str | None = None  # LSP acting as recovery agent and authorised to approach the borrower
     disbursal_stage_clause: str | None = None  # item 3(ii), when disbursed in stages
+    # the parties named to the borrower (domain.kfs.disclosures, from the brand's settings)
+    lender_legal_name: str | None = None  # the regulated entity lending
+    nodal_officer: str | None = None  # the nodal grievance redressal officer's contact
+    recovery_policy_url: str | None = None  # the lender's policy on recovery agents
+    partner_name: str | None = None  # a co-lending partner or lending service provider
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,10 @@ class KeyFactStatement:
             "lsp_details": d.lsp_details,
             "lsp_recovery_agent": d.lsp_recovery_agent,
             "disbursal_stage_clause": d.disbursal_stage_clause,
+            "lender_legal_name": d.lender_legal_name,
+            "nodal_officer": d.nodal_officer,
+            "recovery_policy_url": d.recovery_policy_url,
+            "partner_name": d.partner_name,
         }
         schedule = []
         for r in self.repayment_schedule:

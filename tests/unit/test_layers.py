@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("api", "activities", "workflows", "domain", "db", "los", "sandbox")
-API_MAY_USE = ("activities.providers", "activities.storage")
+# activities.documents: the customer's KFS printed on request (api/web/kfs.py) by the same renderer as the agreement
+API_MAY_USE = ("activities.providers", "activities.storage", "activities.documents")
 
 
 def _imports(package: str) -> list[tuple[str, str]]:
