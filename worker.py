@@ -10,9 +10,21 @@ import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import httpx
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -24,8 +36,10 @@ from db.session import Database
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
 from workflows.loan import LoanWorkflow
+from workflows.reconciler import SCHEDULE_ID as RECONCILER_SCHEDULE
+from workflows.reconciler import ReconcileTransfersWorkflow
 
-WORKFLOWS = [LoanWorkflow]
+WORKFLOWS = [LoanWorkflow, ReconcileTransfersWorkflow]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
 # sandbox re-imports every module a workflow imports that is not passed through, for each new run and after
@@ -38,6 +52,7 @@ PHASE_MODULES = (
     "workflows.options",
     "workflows.kyc",
     "workflows.review",
+    "workflows.hold",
     "workflows.agreement",
     "workflows.disbursal",
     "workflows.servicing",
@@ -53,7 +68,39 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 def build_activities(
     settings: Settings, db: Database, http: httpx.AsyncClient, renderer: PdfRenderer
 ) -> LoanActivities:
-    return LoanActivities(db, http, build_storage(settings), renderer, settings.api_url)
+    return LoanActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
+
+
+async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None:
+    """The transfer reconciler's Temporal Schedule (``reconcile-transfers``, every
+    ``Settings.reconcile_every_seconds``), created once; an existing one gets the interval set now. Overlapping runs
+    are skipped. Never stops the worker: a failure is logged."""
+    if settings.reconcile_every_seconds <= 0:
+        return
+    every = timedelta(seconds=settings.reconcile_every_seconds)
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            ReconcileTransfersWorkflow.run, id="reconcile-transfers-run", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    log = logging.getLogger("los.worker")
+    try:
+        await client.create_schedule(RECONCILER_SCHEDULE, schedule)
+    except ScheduleAlreadyRunningError:
+
+        async def keep_interval(update: ScheduleUpdateInput) -> ScheduleUpdate:
+            current = update.description.schedule
+            current.spec = schedule.spec
+            return ScheduleUpdate(schedule=current)
+
+        try:
+            await client.get_schedule_handle(RECONCILER_SCHEDULE).update(keep_interval)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("reconciler schedule not updated: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it
+        log.warning("reconciler schedule not created: %s", exc)
 
 
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
@@ -65,6 +112,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         await register_search_attributes(client, settings.temporal_namespace)
     except Exception as exc:  # noqa: BLE001 - e.g. Temporal Cloud, where ops register them
         logging.getLogger("los.worker").warning("search attributes not registered: %s", exc)
+    await ensure_reconciler_schedule(client, settings)
     db = Database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:

@@ -86,6 +86,11 @@ class PaymentAllocation(_Model):
     advance_to_principal: bool | None = Field(default=None, alias="advanceToPrincipal")
 
 
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https://[^\s]+$")]
+
+
 class BrandConfigIn(_Model):
     """Every editable key; all optional (a partial update)."""
 
@@ -107,6 +112,15 @@ class BrandConfigIn(_Model):
     customer_allocation_role: str | None = Field(default=None, alias="customerAllocationRole")
     customer_allocation_cap: int | None = Field(default=None, alias="customerAllocationCap", ge=1, le=100_000)
     cam_required: bool | None = Field(default=None, alias="camRequired")
+    imps_limit: int | None = Field(default=None, alias="impsLimit", ge=1, le=500_000_00)
+    pennydrop_max_age_hours: int | None = Field(default=None, alias="pennydropMaxAgeHours", ge=0, le=24 * 90)
+    transfer_sla_seconds: int | None = Field(default=None, alias="transferSlaSeconds", ge=5, le=7 * DAY)
+    lender_legal_name: Text | None = Field(default=None, alias="lenderLegalName")
+    grievance_officer: LongText | None = Field(default=None, alias="grievanceOfficer")
+    nodal_officer: LongText | None = Field(default=None, alias="nodalOfficer")
+    recovery_policy_url: Url | None = Field(default=None, alias="recoveryPolicyUrl")
+    partner_name: Text | None = Field(default=None, alias="partnerName")
+    logo_url: Url | None = Field(default=None, alias="logoUrl")
     prepayment_mode: PrepaymentMode | None = Field(default=None, alias="prepaymentMode")
     npa_days: int | None = Field(default=None, alias="npaDays", ge=61, le=180)
     allocation: PaymentAllocation | None = Field(default=None, alias="paymentAllocation")

@@ -100,6 +100,20 @@ class BrandConfig:
     customer_allocation_cap: int | None = None
     # forwarding a loan needs its CAM saved
     cam_required: bool = False
+    # disbursal (money out): IMPS up to this amount in paise (NPCI's per-transaction cap is ₹5 lakh), NEFT above it
+    # and RTGS from ₹2 lakh; a penny drop younger than this many hours is trusted, else the account is verified
+    # again right before the transfer (0: always); a transfer with no bank callback after this many seconds is
+    # asked about by the reconciler (the bank's status API)
+    imps_limit: int = 500_000_00
+    pennydrop_max_age_hours: int = 72
+    transfer_sla_seconds: int = 15 * 60
+    # Key Fact Statement (RBI KFS circular, April 2024): Annex A part 2 and the parties named in it
+    lender_legal_name: str | None = None
+    grievance_officer: str | None = None  # name, designation, address, phone, email
+    nodal_officer: str | None = None
+    recovery_policy_url: str | None = None
+    partner_name: str | None = None  # a co-lending partner or LSP named in the KFS
+    logo_url: str | None = None
     # servicing
     prepayment_mode: str = "REDUCE_TENURE"
     npa_days: int = 90
@@ -150,6 +164,7 @@ _TYPES: dict[str, Callable[[Any, str], Any]] = {
     "int | None": _int,
     "bool": _bool,
     "str": _str,
+    "str | None": _str,
     "tuple[str, ...]": _steps,
     "Mapping[str, Any] | None": _mapping,
 }

@@ -17,12 +17,25 @@ Origination (a loan starts APPLIED, created by the application)::
     UNDER_REVIEW      -> UNDER_REVIEW       the review stage changes (below)
     UNDER_REVIEW      -> SANCTIONED         the sanction head sanctions (or the one staff decision)
     UNDER_REVIEW      -> REJECTED           the sanction manager or head rejects (or the one staff decision)
+    SANCTIONED        -> SANCTIONED         the borrower accepted the Key Fact Statement (action KFS_ACCEPTED)
     SANCTIONED        -> AGREEMENT_PENDING  agreement + KFS rendered and sent for eSign
+    AGREEMENT_PENDING -> AGREEMENT_PENDING  the signer declined (waits for a new link), a new docket replaced
+                                            the old one, or a new KFS was accepted (its validity had lapsed)
     AGREEMENT_PENDING -> AGREEMENT_SIGNED   the eSign webhook says SIGNED
-    AGREEMENT_PENDING -> EXPIRED            not signed before the eSign expiry, or the eSign ended otherwise
+    AGREEMENT_PENDING -> EXPIRED            not signed before the eSign expiry (or, before the money-out
+                                            patch, the eSign ended otherwise)
+    AGREEMENT_PENDING -> CANCELLED          staff cancel a loan whose signer declined
     AGREEMENT_SIGNED  -> DISBURSAL_PENDING  loan ops approve the disbursal; the bank transfer is initiated
     DISBURSAL_PENDING -> AGREEMENT_SIGNED   the transfer failed; a new disbursal approval is awaited
     DISBURSAL_PENDING -> DISBURSED          the transfer settled (UTR); schedule and ledger recorded
+
+The hold (``NEEDS_ATTENTION``): a step refused in a way retrying cannot fix parks the loan instead of failing::
+
+    APPLIED | SANCTIONED | AGREEMENT_PENDING | AGREEMENT_SIGNED | DISBURSAL_PENDING -> NEEDS_ATTENTION
+    NEEDS_ATTENTION   -> the status it was parked from   loan ops resume (the step runs again)
+    NEEDS_ATTENTION   -> REJECTED                        loan ops reject it with a reason
+
+(the table allows NEEDS_ATTENTION back to each of those statuses; the workflow returns only to the one it left).
 
 Servicing::
 
@@ -36,9 +49,10 @@ a review starts at CREDIT_EXECUTIVE; FORWARD goes CREDIT_EXECUTIVE -> SANCTION_M
 SANCTION_MANAGER -> SANCTION_HEAD, SEND_BACK goes SANCTION_MANAGER or SANCTION_HEAD -> CREDIT_EXECUTIVE.
 The review ends in SANCTIONED only from SANCTION_HEAD (SANCTION), in REJECTED from SANCTION_MANAGER or
 SANCTION_HEAD (REJECT). A stage move is a same-status move UNDER_REVIEW -> UNDER_REVIEW and names both
-stages; no other status moves to itself.
+stages; SANCTIONED and AGREEMENT_PENDING also move to themselves (a KFS accepted, a docket replaced), no other
+status does.
 
-Terminal: COMPLETED, REJECTED, EXPIRED, SETTLED, WRITTEN_OFF (``domain.status.TERMINAL``): no move out.
+Terminal: COMPLETED, REJECTED, EXPIRED, CANCELLED, SETTLED, WRITTEN_OFF (``domain.status.TERMINAL``): no move out.
 SETTLED and WRITTEN_OFF are named (seed 001, the brands' status reasons) but no move leads to them yet
 (``NOT_YET_REACHED``).
 
@@ -104,12 +118,17 @@ START = _S.APPLIED
 # Every status has a row; a terminal status has an empty one.
 MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
     {
-        _S.APPLIED: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED}),
+        _S.APPLIED: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED, _S.NEEDS_ATTENTION}),
         _S.UNDER_REVIEW: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED}),
-        _S.SANCTIONED: frozenset({_S.AGREEMENT_PENDING}),
-        _S.AGREEMENT_PENDING: frozenset({_S.AGREEMENT_SIGNED, _S.EXPIRED}),
-        _S.AGREEMENT_SIGNED: frozenset({_S.DISBURSAL_PENDING}),
-        _S.DISBURSAL_PENDING: frozenset({_S.DISBURSED, _S.AGREEMENT_SIGNED}),
+        _S.SANCTIONED: frozenset({_S.SANCTIONED, _S.AGREEMENT_PENDING, _S.NEEDS_ATTENTION}),
+        _S.AGREEMENT_PENDING: frozenset(
+            {_S.AGREEMENT_PENDING, _S.AGREEMENT_SIGNED, _S.EXPIRED, _S.CANCELLED, _S.NEEDS_ATTENTION}
+        ),
+        _S.AGREEMENT_SIGNED: frozenset({_S.DISBURSAL_PENDING, _S.NEEDS_ATTENTION}),
+        _S.DISBURSAL_PENDING: frozenset({_S.DISBURSED, _S.AGREEMENT_SIGNED, _S.NEEDS_ATTENTION}),
+        _S.NEEDS_ATTENTION: frozenset(
+            {_S.APPLIED, _S.SANCTIONED, _S.AGREEMENT_PENDING, _S.AGREEMENT_SIGNED, _S.DISBURSAL_PENDING, _S.REJECTED}
+        ),
         _S.DISBURSED: frozenset({_S.OVERDUE, _S.COMPLETED}),
         _S.OVERDUE: frozenset({_S.DISBURSED, _S.COMPLETED}),
         _S.SETTLED: frozenset(),
@@ -117,6 +136,7 @@ MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
         _S.COMPLETED: frozenset(),
         _S.REJECTED: frozenset(),
         _S.EXPIRED: frozenset(),
+        _S.CANCELLED: frozenset(),
     }
 )
 
@@ -177,7 +197,7 @@ def check_move(
     if dst == _S.UNDER_REVIEW and src != _S.UNDER_REVIEW:
         if after not in (None, REVIEW_START):
             raise refuse(f"a review starts at the {REVIEW_START} stage")
-    elif src == dst:  # within UNDER_REVIEW: the stage changes
+    elif src == dst == _S.UNDER_REVIEW:  # within UNDER_REVIEW: the stage changes
         if before is None or after is None:
             raise refuse("a move within review changes the review stage; name the stage it is at and the next")
         if (before, after) not in STAGE_MOVES:

@@ -54,6 +54,7 @@ class AgreementStatus(StrEnum):
     SIGNED = "SIGNED"
     DECLINED = "DECLINED"
     EXPIRED = "EXPIRED"  # not signed in time (the vendor's expiry, or the workflow's timer)
+    CANCELLED = "CANCELLED"  # cancelled at the vendor: a new docket replaced it
 
 
 ESIGN_OUTCOMES = frozenset({AgreementStatus.SIGNED, AgreementStatus.DECLINED, AgreementStatus.EXPIRED})
@@ -67,11 +68,12 @@ class TransferStatus(StrEnum):
 
 
 class DisbursalStatus(StrEnum):
-    """``disbursals.status`` and ``DisbursalResult.status``: reserved, sent to the bank, settled."""
+    """``disbursals.status`` and ``DisbursalResult.status``: reserved, sent to the bank, settled or failed."""
 
     INITIATED = "INITIATED"
     PENDING = "PENDING"
     SETTLED = "SETTLED"
+    FAILED = "FAILED"  # the bank failed or reversed it (``disbursals.failure_reason``); a new approval retries
 
 
 class PaymentStatus(StrEnum):

@@ -18,6 +18,9 @@ class LoanStatus(StrEnum):
     AGREEMENT_PENDING = "AGREEMENT_PENDING"  # agreement + KFS sent for eSign
     AGREEMENT_SIGNED = "AGREEMENT_SIGNED"  # signed; waits for loan ops to release the money
     DISBURSAL_PENDING = "DISBURSAL_PENDING"  # bank transfer initiated, not yet settled (not in seed 001)
+    # A hold, not an end: a step was refused in a way retrying cannot fix (no provider configured, the account
+    # closed, a vendor's permanent error); loan ops resume it (the step runs again) or reject the loan.
+    NEEDS_ATTENTION = "NEEDS_ATTENTION"
     # Servicing. Fineract's ACTIVE is split in two, as seed 001 does: OVERDUE while an installment is unpaid
     # after its due date. DPD and the SMA/NPA asset class are not statuses (domain.delinquency).
     DISBURSED = "DISBURSED"
@@ -28,9 +31,17 @@ class LoanStatus(StrEnum):
     COMPLETED = "COMPLETED"  # repaid in full (Fineract: CLOSED_OBLIGATIONS_MET)
     REJECTED = "REJECTED"  # refused before sanction (KYC, rules, or staff)
     EXPIRED = "EXPIRED"  # sanctioned but the agreement was not signed (not in seed 001)
+    CANCELLED = "CANCELLED"  # staff cancelled a sanctioned loan before disbursal (Fineract: WITHDRAWN)
 
 
 # No move leads out of these (``domain.lifecycle.allowed_moves`` is empty for each): the workflow ends.
 TERMINAL = frozenset(
-    {LoanStatus.COMPLETED, LoanStatus.REJECTED, LoanStatus.EXPIRED, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF}
+    {
+        LoanStatus.COMPLETED,
+        LoanStatus.REJECTED,
+        LoanStatus.EXPIRED,
+        LoanStatus.CANCELLED,
+        LoanStatus.SETTLED,
+        LoanStatus.WRITTEN_OFF,
+    }
 )

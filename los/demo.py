@@ -144,6 +144,15 @@ class Driver:
         await self.staff_action("SANCTION_MANAGER", loan_id, "approve", note)
         return await self.staff_action("SANCTION_HEAD", loan_id, "sanction", note)
 
+    async def accept_kfs(self, headers: dict[str, str], loan_id: str) -> dict:
+        """The borrower reads the Key Fact Statement and accepts that version (its hash)."""
+        kfs = await self._ok(await self.api.get(f"/api/v1/web/loans/{loan_id}/kfs", headers=headers))
+        return await self._ok(
+            await self.api.post(
+                f"/api/v1/web/loans/{loan_id}/kfs/accept", json={"kfsHash": kfs["kfsHash"]}, headers=headers
+            )
+        )
+
     async def profile(self, headers: dict[str, str]) -> None:
         """What a customer fills in before applying: personal details, salary account, employer."""
         await self._ok(
@@ -161,7 +170,7 @@ class Driver:
                 },
             )
         )
-        account = f"5{random.randrange(10**10, 10**11)}"
+        account = f"3{random.randrange(10**10, 10**11)}"  # no sandbox scenario starts with 3
         await self._ok(
             await self.api.post(
                 "/api/v1/web/bank/add-account", headers=headers, json={"accountNumber": account, "ifsc": "HDFC0001234"}
@@ -240,6 +249,11 @@ class Driver:
         )
         if loan["status"] == "UNDER_REVIEW":
             await self.sanction_via_hierarchy(j.loan_id, "demo: income verified")
+        loan = await self.wait_for(
+            headers, j.loan_id, lambda x: x["status"] not in ("APPLIED", "UNDER_REVIEW"), "sanction", deadline
+        )
+        if loan["status"] == "SANCTIONED":
+            await self.accept_kfs(headers, j.loan_id)
         loan = await self.wait_for(
             headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
         )

@@ -42,6 +42,22 @@ def staff_email(role: str, brand_code: str = "demo") -> str:
     return f"{role.lower().replace('_', '.')}@{brand_code}.example"
 
 
+def icici_keys() -> dict[str, str]:
+    """The sandbox ICICI's corporate ids and the published test key pair (the bank's public key, ours private)."""
+    from sandbox import bank_scenarios as icici
+
+    return {
+        "aggr_id": "AGGR0001",
+        "aggr_name": "SANDBOXLENDER",
+        "corp_id": "SANDBOXCORP",
+        "user_id": "USER1",
+        "urn": "SR0001",
+        "debit_account": "000451000301",
+        "bank_public_key": icici.public_pem(icici.ICICI_BANK_PRIVATE_PEM),
+        "client_private_key": icici.ICICI_CLIENT_PRIVATE_PEM,
+    }
+
+
 def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str, Any]:
     def p(vendor: str) -> dict[str, str]:
         return {"vendor": vendor, "base_url": sandbox_url, "api_key": f"sandbox-{vendor}-key", "webhook_secret": secret}
@@ -59,8 +75,16 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
         "employment": p("digitap"),
         "bsa": [primary("cart"), primary("finbox", False), primary("scoreme", False)],
         "aa": [primary("finduit"), primary("cart", False)],
-        "esign": p("signzy"),
-        "disbursal": p("idfc"),
+        # the primary opens dockets; the other takes over when it is down
+        "esign": [
+            {**primary("signzy"), "customer_id": "sandbox-customer"},
+            {**primary("signdesk", False), "application_id": "sandbox-app", "environment": "sandbox"},
+        ],
+        # the primary bank sends transfers; a transfer is only ever asked about at the bank that took it
+        "disbursal": [
+            {**primary("idfc"), "account_number": "7878780080316316"},
+            {**primary("icici", False), **icici_keys()},
+        ],
         "payments": p("razorpay"),
         "sms": p("gupshup"),
     }

@@ -47,7 +47,9 @@ VENDOR_PREFIXES = frozenset(
         "razorpay",
         "cashfree",
         "signzy",
+        "signdesk",
         "idfc",
+        "icici",
         "gupshup",
     }
 )

@@ -70,7 +70,14 @@ def idfc_payout(transfer: dict) -> dict:
             "description": transfer["reason"] if state == "FAILED" else description[status],
             "source": "beneficiary_bank",
         },
-        "fee_type": "",
+        "error": {  # RazorpayX's documented error object: NA fields unless the payout failed
+            "source": "beneficiary_bank" if state == "FAILED" else None,
+            "reason": transfer["reason"].lower().replace(" ", "_") if state == "FAILED" else None,
+            "description": transfer["reason"] if state == "FAILED" else None,
+            "code": "BAD_REQUEST_ERROR" if state == "FAILED" else "NA",
+            "step": "payout_processing" if state == "FAILED" else "NA",
+            "metadata": {},
+        },
     }
 
 

@@ -277,68 +277,6 @@ def razorpay_payment_link_paid(link: dict, payment: dict, short_url: str) -> dic
     }
 
 
-def idfc_payout_event(event: str, transfer: dict) -> dict:
-    """A payout event (RazorpayX's documented envelope) for a transfer: ``event`` ``payout.processed``
-    (with the UTR) or ``payout.failed``. The expanded ``fund_account`` object is left out, as in
-    RazorpayX's documented ``payout.failed`` example."""
-    status = {"payout.processed": "processed", "payout.failed": "failed"}[event]
-    return {
-        "entity": "event",
-        "account_id": ACCOUNT_ID,
-        "event": event,
-        "contains": ["payout"],
-        "payload": {
-            "payout": {
-                "entity": {
-                    "id": transfer["transfer_id"],
-                    "entity": "payout",
-                    "fund_account_id": "fa_" + _digits(transfer["transfer_id"], 14),
-                    "amount": transfer["amount"],
-                    "currency": "INR",
-                    "notes": {"reference_id": transfer.get("reference_id") or ""},
-                    "fees": 0,
-                    "tax": 0,
-                    "status": status,
-                    "purpose": "payout",
-                    "utr": transfer["utr"],
-                    "mode": "IMPS",
-                    "reference_id": transfer.get("reference_id"),
-                    "narration": "Loan disbursal",
-                    "batch_id": None,
-                    "failure_reason": None,
-                    "created_at": transfer.get("created_at", _now()),
-                    "status_details": {
-                        "reason": f"payout_{status}",
-                        "description": "Payout is processed and the money has been credited into the beneficiary "
-                        "account.",
-                        "source": "beneficiary_bank",
-                    },
-                    "error": {
-                        "source": None,
-                        "reason": None,
-                        "description": None,
-                        "code": "NA",
-                        "step": "NA",
-                        "metadata": {},
-                    },
-                }
-            }
-        },
-        "created_at": _now(),
-    }
-
-
-def signzy_event(event_id: str, docket: dict, status: str) -> dict:
-    """A Signzy docket callback."""
-    return {
-        "event_id": event_id,
-        "docket_id": docket["docket_id"],
-        "reference_id": docket["reference_id"],
-        "status": status,
-        "signed_at": datetime.now(UTC).isoformat(),
-    }
-
-
 #: the sandbox's consent statuses → ReBIT ConsentStatus
 REBIT_STATUS = {"PENDING": "PENDING", "APPROVED": "ACTIVE", "REJECTED": "REJECTED", "REVOKED": "REVOKED"}
 

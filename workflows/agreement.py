@@ -1,9 +1,24 @@
-"""Origination's agreement and eSign (see ``workflows.loan``)."""
+"""Origination's agreement and eSign (see ``workflows.loan``).
+
+Since MONEY_OUT_PATCH: nothing goes for eSign before the borrower accepted the Key Fact Statement (RBI KFS
+circular, April 2024), and the acceptance is in the status history (a SANCTIONED → SANCTIONED move, action
+KFS_ACCEPTED, with the version's hash and validity). Then, round after round:
+
+1. the agreement (the KFS as its annex) is rendered and a docket opened at the brand's eSign vendor (failing over
+   to the other); a docket it replaces is cancelled at its vendor first, so only one can ever be signed;
+2. AGREEMENT_PENDING until the vendor's word on *this* docket, the borrower's ask for a new link, or the expiry:
+   - SIGNED: the signed PDF is fetched, stored with its SHA-256 and sent to the borrower → AGREEMENT_SIGNED;
+   - DECLINED: the loan waits (until the expiry) for the borrower's new link or for staff to cancel it (CANCELLED);
+   - EXPIRED, or no word before the expiry: the loan ends EXPIRED;
+   - a new link asked for: the next round; when the accepted KFS's validity has lapsed (3 working days, 1 for
+     tenors under 7 days), the borrower accepts a recomputed KFS first.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
 
 from temporalio import workflow
 
@@ -14,26 +29,246 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         AgreementOutcome,
         AgreementRequest,
+        AgreementResendRequest,
+        AgreementResult,
         EsignEvent,
+        KfsAcceptance,
         LoanWorkflowResult,
+        SignedAgreementRequest,
+        StaffAction,
     )
     from workflows.options import (
         AGREEMENT_TIMEOUT,
         DB_RETRY,
         DB_TIMEOUT,
+        IST,
+        MONEY_OUT_PATCH,
         PROVIDER_RETRY,
+        PROVIDER_TIMEOUT,
     )
 
-from workflows.base import LoanBase
+from workflows.base import LoanStopped, _check_fresh, _refuse
+from workflows.hold import HOLD_ROLES, HoldPhase
+
+SIGNED, DECLINED, EXPIRED, RESEND, CANCEL = "SIGNED", "DECLINED", "EXPIRED", "RESEND", "CANCEL"
 
 
-class AgreementPhase(LoanBase):
-    """Origination, third part: the loan agreement rendered and sent for eSign, and the borrower's signature
-    (or its expiry or refusal)."""
+def _today() -> date:
+    """Today in IST, by the workflow's clock."""
+    return workflow.now().astimezone(IST).date()
+
+
+class AgreementPhase(HoldPhase):
+    """Origination, third part: the KFS accepted, the loan agreement rendered and sent for eSign, and the
+    borrower's signature (or its expiry, refusal, or a fresh link)."""
 
     async def _sign_agreement(self, key: str) -> LoanWorkflowResult | None:
-        """AGREEMENT_SIGNED (None), or the loan's end (EXPIRED) when the borrower does not sign in time or
-        declines."""
+        """AGREEMENT_SIGNED (None), or the loan's end (EXPIRED; CANCELLED by staff after a decline)."""
+        if not workflow.patched(MONEY_OUT_PATCH):
+            return await self._sign_agreement_v1(key)
+        inp = self.inp
+        replaces: str | None = None
+        round_no = 0
+        while True:
+            await self._await_kfs()
+            assert self.kfs_acceptance is not None
+            round_no += 1
+            request = AgreementRequest(
+                inp.loan_id,
+                inp.brand_id,
+                inp.policy.esign_provider,
+                f"{key}:agreement:{round_no}",
+                inp.terms,
+                inp.policy.esign_expiry_seconds,
+                workflow.now(),
+                kfs_hash=self.kfs_acceptance.kfs_hash,
+                replaces_docket=replaces,
+            )
+            agreement = await self._or_park("agreement", partial(self._prepare, request))
+            self.resend_requested = False
+            if agreement.docket_id != self.docket_id:
+                self.docket_id = agreement.docket_id
+                await self._move(LoanStatus.AGREEMENT_PENDING, f"eSign docket {agreement.docket_id}")
+            outcome = await self._await_signature(agreement.docket_id)
+            if outcome == SIGNED:
+                await self._record_agreement(agreement.docket_id, AgreementStatus.SIGNED)
+                await self._or_park("signed agreement", partial(self._keep_signed, agreement.docket_id))
+                await self._move(LoanStatus.AGREEMENT_SIGNED, f"signed, docket {agreement.docket_id}")
+                return None
+            if outcome == EXPIRED:
+                await self._record_agreement(agreement.docket_id, AgreementStatus.EXPIRED)
+                return await self._end(LoanStatus.EXPIRED, "agreement not signed before expiry")
+            if outcome == DECLINED:
+                await self._record_agreement(agreement.docket_id, AgreementStatus.DECLINED)
+                await self._move(
+                    LoanStatus.AGREEMENT_PENDING,
+                    f"the signer declined docket {agreement.docket_id}; awaiting a new link or cancellation",
+                    action="ESIGN_DECLINED",
+                )
+                after = await self._await_after_decline()
+                if after == EXPIRED:
+                    return await self._end(LoanStatus.EXPIRED, "declined and no new link asked for before expiry")
+                replaces = None  # a declined docket can no longer be signed
+            else:  # RESEND before any word from the vendor: cancel the open docket first
+                replaces = agreement.docket_id
+
+    async def _prepare(self, request: AgreementRequest) -> AgreementResult:
+        return await workflow.execute_activity_method(
+            LoanActivities.prepare_agreement,
+            request,
+            start_to_close_timeout=AGREEMENT_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Render agreement PDF and send for eSign"
+            + (f" (replacing docket {request.replaces_docket})" if request.replaces_docket else ""),
+        )
+
+    async def _keep_signed(self, docket_id: str) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.store_signed_agreement,
+            SignedAgreementRequest(self.inp.loan_id, self.inp.brand_id, docket_id),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Fetch and store the signed agreement; send it to the borrower",
+        )
+
+    async def _await_kfs(self) -> None:
+        """Until the borrower holds an accepted KFS still valid today (IST); records each acceptance."""
+        if self.kfs_acceptance is not None and self.kfs_acceptance.valid_until < _today():
+            self.kfs_acceptance = None  # lapsed: the borrower accepts a recomputed KFS
+        self.kfs_wanted = self.kfs_acceptance is None
+        await workflow.wait_condition(lambda: self.kfs_acceptance is not None)
+        self.kfs_wanted = False
+        acceptance = self.kfs_acceptance
+        assert acceptance is not None
+        if self.kfs_recorded != acceptance.kfs_hash:
+            await self._move(
+                self.status,
+                f"KFS accepted, valid until {acceptance.valid_until.isoformat()}",
+                f"CUSTOMER:{acceptance.customer_id}",
+                action="KFS_ACCEPTED",
+                details={
+                    "kfsHash": acceptance.kfs_hash,
+                    "issuedOn": acceptance.issued_on.isoformat(),
+                    "validUntil": acceptance.valid_until.isoformat(),
+                    "acceptedAt": acceptance.accepted_at.isoformat(),
+                },
+            )
+            self.kfs_recorded = acceptance.kfs_hash
+
+    async def _await_signature(self, docket_id: str) -> str:
+        """SIGNED / DECLINED / EXPIRED (the vendor's word on this docket, or the expiry timer) or RESEND."""
+        try:
+            await workflow.wait_condition(
+                lambda: docket_id in self.esign_events or self.resend_requested,
+                timeout=timedelta(seconds=self.inp.policy.esign_expiry_seconds),
+                timeout_summary="eSign expiry",
+            )
+        except asyncio.TimeoutError:
+            return EXPIRED
+        event = self.esign_events.get(docket_id)
+        if event is None:
+            return RESEND
+        return {AgreementStatus.SIGNED: SIGNED, AgreementStatus.DECLINED: DECLINED}.get(event.status, EXPIRED)
+
+    async def _await_after_decline(self) -> str:
+        """RESEND (the borrower asked for a new link) or EXPIRED (no ask before the expiry); raises
+        ``LoanStopped`` (CANCELLED) when staff cancel the agreement."""
+        try:
+            await workflow.wait_condition(
+                lambda: self.resend_requested or self.agreement_cancel is not None,
+                timeout=timedelta(seconds=self.inp.policy.esign_expiry_seconds),
+                timeout_summary="new link or cancellation after a decline",
+            )
+        except asyncio.TimeoutError:
+            return EXPIRED
+        if self.agreement_cancel is not None:
+            action = self.agreement_cancel
+            raise LoanStopped(
+                LoanStatus.CANCELLED,
+                action.reason or "agreement declined; cancelled by staff",
+                f"{action.role}:{action.staff_email}",
+                action,
+            )
+        return RESEND
+
+    # ---------------------------------------------------------------- the borrower's and staff's messages
+    @workflow.update(
+        description="The borrower accepts the Key Fact Statement (KfsAcceptance: the version's hash, its issue "
+        "date and validity); nothing goes for eSign before. Answers {status, kfsHash}."
+    )
+    async def accept_kfs(self, acceptance: KfsAcceptance) -> dict:
+        self.kfs_acceptance = acceptance
+        await workflow.wait_condition(lambda: self.kfs_recorded == acceptance.kfs_hash and self.moving_to is None)
+        return {"status": str(self.status), "kfsHash": acceptance.kfs_hash}
+
+    @accept_kfs.validator
+    def _validate_accept_kfs(self, acceptance: KfsAcceptance) -> None:
+        _check_fresh(acceptance.expires_at)
+        if acceptance.customer_id != self.inp.customer_id:
+            raise _refuse("NotFound", "loan not found")
+        status = self.moving_to or self.status  # the customer acts on what the database shows
+        if status not in (LoanStatus.SANCTIONED, LoanStatus.AGREEMENT_PENDING) or self.servicing is not None:
+            raise _refuse("Conflict", f"loan is {status}; the KFS is accepted once the loan is sanctioned")
+        if self.kfs_acceptance is not None:
+            raise _refuse("Conflict", "the KFS is already accepted")
+        if acceptance.valid_until < _today():
+            raise _refuse("Conflict", "this KFS is no longer valid; fetch it again")
+
+    @workflow.update(
+        description="The borrower asks for a fresh signing link (AgreementResendRequest): the open docket is "
+        "cancelled at the vendor first, then a new one opens. Answers {status, docketId, kfsRequired}."
+    )
+    async def resend_agreement(self, req: AgreementResendRequest) -> dict:
+        before = self.docket_id
+        self.resend_requested = True
+        await workflow.wait_condition(
+            lambda: (
+                (self.docket_id != before and self.moving_to is None)
+                or self.kfs_wanted
+                or self.status != LoanStatus.AGREEMENT_PENDING
+            )
+        )
+        return {"status": str(self.status), "docketId": self.docket_id, "kfsRequired": self.kfs_wanted}
+
+    @resend_agreement.validator
+    def _validate_resend_agreement(self, req: AgreementResendRequest) -> None:
+        _check_fresh(req.expires_at)
+        if req.customer_id != self.inp.customer_id:
+            raise _refuse("NotFound", "loan not found")
+        if self.status != LoanStatus.AGREEMENT_PENDING or self.moving_to is not None or self.docket_id is None:
+            raise _refuse("Conflict", f"loan is {self.moving_to or self.status}; no agreement is out for signature")
+        if self.resend_requested:
+            raise _refuse("Conflict", "a new link is already being prepared")
+        if self.docket_id in self.esign_events and self.esign_events[self.docket_id].status != AgreementStatus.DECLINED:
+            raise _refuse("Conflict", "the agreement is already signed or expired")
+
+    @workflow.update(
+        description="Staff cancel an agreement the signer declined (StaffAction with reason): the loan ends "
+        "CANCELLED. Answers the loan's status."
+    )
+    async def cancel_agreement(self, action: StaffAction) -> str:
+        self.agreement_cancel = action
+        await workflow.wait_condition(lambda: self.status == LoanStatus.CANCELLED and self.moving_to is None)
+        return self.status
+
+    @cancel_agreement.validator
+    def _validate_cancel_agreement(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)
+        self._check_staff(action, HOLD_ROLES, {LoanStatus.AGREEMENT_PENDING})
+        docket = self.docket_id
+        event = self.esign_events.get(docket) if docket else None
+        if event is None or event.status != AgreementStatus.DECLINED or self.resend_requested:
+            raise _refuse("Conflict", "only an agreement the signer declined can be cancelled")
+        if not (action.reason or "").strip():
+            raise _refuse("ValidationError", "reason: required to cancel an agreement")
+        if self.agreement_cancel is not None:
+            raise _refuse("Conflict", "already being cancelled")
+
+    # ---------------------------------------------------------------- before MONEY_OUT_PATCH
+
+    async def _sign_agreement_v1(self, key: str) -> LoanWorkflowResult | None:
+        """Loans started before MONEY_OUT_PATCH: AGREEMENT_SIGNED (None), or the loan's end (EXPIRED) when the
+        borrower does not sign in time or declines."""
         inp = self.inp
         agreement = await workflow.execute_activity_method(
             LoanActivities.prepare_agreement,
@@ -76,7 +311,8 @@ class AgreementPhase(LoanBase):
             summary=f"Agreement {status.lower()}",
         )
 
-    @workflow.signal(description="The eSign vendor's webhook: the agreement was signed, declined or expired.")
+    @workflow.signal(description="The eSign vendor's webhook: a docket was signed, declined or expired.")
     def esign_completed(self, event: EsignEvent) -> None:
         if self.esign_event is None:
             self.esign_event = event
+        self.esign_events.setdefault(event.docket_id, event)  # the first word on each docket counts

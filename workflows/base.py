@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         DisbursalEvent,
         EsignEvent,
         InstallmentState,
+        KfsAcceptance,
         LoanWorkflowInput,
         LoanWorkflowResult,
         PaymentEvent,
@@ -32,6 +33,15 @@ with workflow.unsafe.imports_passed_through():
         LOAN_STATUS,
         RECEIPTS_PATCH,
     )
+
+
+class LoanStopped(Exception):  # noqa: N818  (a control-flow signal, not an error)
+    """Raised inside origination when the loan ends on the way (ops reject a loan on hold, staff cancel an
+    agreement): ``LoanWorkflow._originate`` ends the loan in ``status`` with ``reason``."""
+
+    def __init__(self, status: LoanStatus, reason: str, actor: str = "system", action: StaffAction | None = None):
+        super().__init__(reason)
+        self.status, self.reason, self.actor, self.action = status, reason, actor, action
 
 
 def _refuse(kind: str, message: str) -> ApplicationError:
@@ -81,6 +91,17 @@ class LoanBase:
     review_lock: asyncio.Lock
     last_forwarder: str | None
     recorded_stage: ReviewStage | None  # the review stage the last recorded move led to (domain.lifecycle)
+    # Money out (MONEY_OUT_PATCH): the KFS the borrower accepted (None: none, or it lapsed and a new one is wanted),
+    # the open eSign docket, the borrower's ask for a new link, staff cancelling a declined agreement, the hold.
+    kfs_acceptance: KfsAcceptance | None
+    kfs_wanted: bool
+    kfs_recorded: str | None
+    docket_id: str | None
+    esign_events: dict[str, EsignEvent]
+    resend_requested: bool
+    agreement_cancel: StaffAction | None
+    hold_decision: tuple[str, StaffAction] | None
+    holds_cleared: int
     # The status a move is recording right now (its record_status activity in flight), else None. The database
     # shows it before ``status`` does: a staff action taken on what the database shows is checked against it.
     moving_to: LoanStatus | None

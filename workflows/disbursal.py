@@ -1,38 +1,177 @@
-"""Origination's disbursal (see ``workflows.loan``)."""
+"""Origination's disbursal (see ``workflows.loan``).
+
+Since MONEY_OUT_PATCH, each approval is one attempt: the beneficiary is re-verified by penny drop unless a recent
+one exists (a name mismatch or a closed account parks the loan for ops), the transfer names the verified account
+(its number decrypted only inside the activity, never in this history) and the rail, and settles by the bank's
+callback or, when that is lost, by the reconciler asking the bank's status API (``workflows.reconciler``); the first
+word on a transfer counts, a later one changes nothing. A failed transfer is recorded with the bank's reason and
+waits for a new approval (a new attempt, a new idempotency key). Once disbursed the borrower gets the amount and
+the UTR by SMS and email."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.kyc import KycActivities
     from activities.loan import LoanActivities
-    from domain.outcomes import TransferStatus
+    from domain.outcomes import DisbursalStatus, TransferStatus
     from domain.status import LoanStatus
     from workflows.contracts import (
+        BeneficiaryCheck,
+        BeneficiaryCheckRequest,
         DisbursalEvent,
+        DisbursalNotice,
         DisbursalRequest,
+        DisbursalResult,
         DisbursedRecord,
         ServicingState,
         StaffAction,
+        TransferFailure,
     )
     from workflows.options import (
         DB_RETRY,
         DB_TIMEOUT,
+        MONEY_OUT_PATCH,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
     )
 
-from workflows.base import LoanBase, _check_fresh, _refuse
+from temporalio.exceptions import ActivityError
+
+from workflows.base import _check_fresh, _refuse
+from workflows.hold import HoldPhase
 
 DISBURSAL_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
 
 
-class DisbursalPhase(LoanBase):
+class DisbursalPhase(HoldPhase):
     """Origination, last part: loan ops approve the disbursal (maker-checker: not who sanctioned it), the bank
     transfer goes out and settles by webhook; a failed transfer waits for a new approval. Then the schedule and
     the disbursal's ledger posting are recorded and the loan is DISBURSED."""
 
     async def _disburse(self, key: str) -> None:
+        if not workflow.patched(MONEY_OUT_PATCH):
+            return await self._disburse_v1(key)
+        inp = self.inp
+        attempt = 0
+        while True:
+            await workflow.wait_condition(lambda: self.disbursal_approval is not None)
+            assert self.disbursal_approval is not None
+            approver = f"{self.disbursal_approval.role}:{self.disbursal_approval.staff_email}"
+            attempt += 1
+            beneficiary = await self._verified_beneficiary(key, attempt)
+            request = DisbursalRequest(
+                inp.loan_id,
+                inp.brand_id,
+                inp.policy.disbursal_provider,
+                f"{key}:disbursal:{attempt}",
+                inp.terms.net_disbursed if inp.terms.net_disbursed is not None else inp.terms.amount,
+                approver,
+                bank_account_id=beneficiary.bank_account_id,
+            )
+            transfer = await self._or_park("disbursal", partial(self._send, request, attempt))
+            await self._move(
+                LoanStatus.DISBURSAL_PENDING,
+                f"transfer {transfer.transfer_id} initiated ({transfer.mode or 'bank'} to account "
+                f"XXXX{transfer.account_last4 or beneficiary.account_last4 or ''})",
+                approver,
+            )
+            if transfer.status == DisbursalStatus.FAILED:  # the bank's status API said so before any callback
+                settled = DisbursalEvent(transfer.transfer_id, TransferStatus.FAILED, None, "", transfer.reason, "bank")
+            else:
+                self.awaited_transfer = transfer.transfer_id
+                await workflow.wait_condition(lambda: self.awaited_transfer in self.disbursal_events)
+                settled = self.disbursal_events[transfer.transfer_id]
+            if settled.status == TransferStatus.SUCCESS:
+                break
+            await workflow.execute_activity_method(
+                LoanActivities.record_transfer_failure,
+                TransferFailure(inp.loan_id, transfer.transfer_id, settled.reason, settled.source),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Transfer {transfer.transfer_id} failed",
+            )
+            self.disbursal_approval = None
+            await self._move(
+                LoanStatus.AGREEMENT_SIGNED,
+                f"transfer {transfer.transfer_id} failed: {settled.reason or 'no reason given'}; "
+                "awaiting a new disbursal approval",
+            )
+        await self._record_disbursed(key, transfer.transfer_id, settled)
+        try:
+            await workflow.execute_activity_method(
+                LoanActivities.notify_disbursed,
+                DisbursalNotice(inp.loan_id, inp.brand_id, request.amount, settled.utr),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary="Tell the borrower: amount, UTR, KFS and agreement",
+            )
+        except ActivityError:
+            workflow.logger.warning("disbursal notice for loan %s not sent", inp.loan_id)  # the money is out
+
+    async def _send(self, request: DisbursalRequest, attempt: int) -> DisbursalResult:
+        return await workflow.execute_activity_method(
+            LoanActivities.initiate_disbursal,
+            request,
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary=f"Bank transfer, attempt {attempt}",
+        )
+
+    async def _verified_beneficiary(self, key: str, attempt: int) -> BeneficiaryCheck:
+        """The beneficiary account, verified by a recent penny drop (one now if the last is older than the brand's
+        window); a mismatch or a closed account parks the loan until ops resume it (the customer fixed the account)
+        or reject it."""
+        check_no = 0
+        while True:
+            check_no += 1
+            request = BeneficiaryCheckRequest(
+                self.inp.loan_id, self.inp.brand_id, f"{key}:beneficiary:{attempt}:{check_no}", workflow.now()
+            )
+            check = await self._or_park("beneficiary", partial(self._check_beneficiary, request))
+            if check.verified:
+                return check
+            await self._park("beneficiary", check.reason or "the beneficiary account could not be verified")
+
+    async def _check_beneficiary(self, request: BeneficiaryCheckRequest) -> BeneficiaryCheck:
+        return await workflow.execute_activity_method(
+            KycActivities.reverify_beneficiary,
+            request,
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary="Penny drop on the beneficiary before the transfer",
+        )
+
+    async def _record_disbursed(self, key: str, transfer_id: str, settled: DisbursalEvent) -> None:
+        inp = self.inp
+        now = workflow.now()
+        installments = self._installments(now)
+        await workflow.execute_activity_method(
+            LoanActivities.record_disbursal,
+            DisbursedRecord(
+                inp.loan_id,
+                settled.utr,
+                transfer_id,
+                inp.terms.amount,
+                now,
+                installments,
+                f"{key}:ledger:disbursal",
+                upfront_fees=inp.terms.upfront_fees,
+                upfront_fees_gst=inp.terms.upfront_fees_gst,
+                third_party=dict(inp.terms.third_party),
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary="Persist schedule and ledger",
+        )
+        self.servicing = ServicingState(installments=installments, disbursed_at=now)
+        await self._move(LoanStatus.DISBURSED, f"UTR {settled.utr}")
+
+    async def _disburse_v1(self, key: str) -> None:
+        """Loans started before MONEY_OUT_PATCH."""
         inp = self.inp
         attempt = 0
         while True:
@@ -100,8 +239,10 @@ class DisbursalPhase(LoanBase):
         self.disbursal_approval = action
         # Taken on AGREEMENT_SIGNED as the database shows it, maybe while the workflow still records it.
         await workflow.wait_condition(
-            lambda: self.moving_to is None
-            and self.status not in (LoanStatus.AGREEMENT_PENDING, LoanStatus.AGREEMENT_SIGNED)
+            lambda: (
+                self.moving_to is None
+                and self.status not in (LoanStatus.AGREEMENT_PENDING, LoanStatus.AGREEMENT_SIGNED)
+            )
         )
         return self.status
 

@@ -37,7 +37,8 @@ with workflow.unsafe.imports_passed_through():
         PROVIDER_TIMEOUT,
     )
 
-from workflows.base import LoanBase, _check_fresh, _refuse
+from workflows.base import _check_fresh, _refuse
+from workflows.hold import HoldPhase
 
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 
@@ -54,7 +55,7 @@ KYC_STEP_ACTIVITIES: dict[str, tuple[Callable[..., Any], str]] = {
 }
 
 
-class KycPhase(LoanBase):
+class KycPhase(HoldPhase):
     """Origination, first part: the brand's KYC steps, then the credit decision (bureau, BRE, evaluation)."""
 
     # Set once per run in _kyc_and_decide: one activity per step and the decision in three
@@ -137,12 +138,15 @@ class KycPhase(LoanBase):
         """Bureau pull, then rules (BRE) and evaluation over the stored report and the KYC facts, then a
         manual-review loan allocated to staff. None means rejected (reason in self.rejection)."""
         inp = self.inp
-        await workflow.execute_activity_method(
-            KycActivities.credit_bureau_pull,
-            BureauPullRequest(inp.loan_id, inp.brand_id, f"{key}:decision:bureau"),
-            start_to_close_timeout=KYC_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-            summary="Bureau pull",
+        await self._or_park(
+            "bureau pull",
+            lambda: workflow.execute_activity_method(
+                KycActivities.credit_bureau_pull,
+                BureauPullRequest(inp.loan_id, inp.brand_id, f"{key}:decision:bureau"),
+                start_to_close_timeout=KYC_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary="Bureau pull",
+            ),
         )
         verdict = await workflow.execute_activity_method(
             KycActivities.credit_rules_and_evaluation,
@@ -188,12 +192,15 @@ class KycPhase(LoanBase):
         if step not in KYC_STEP_ACTIVITIES:
             return KycStepResult(step, KycStepStatus.SKIPPED, f"step {step} is not automated")
         method, summary = KYC_STEP_ACTIVITIES[step]
-        return await workflow.execute_activity_method(
-            method,
-            req,
-            start_to_close_timeout=KYC_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-            summary=summary if attempt == 1 else f"{summary} (attempt {attempt})",
+        return await self._or_park(
+            f"KYC {step}",
+            lambda: workflow.execute_activity_method(
+                method,
+                req,
+                start_to_close_timeout=KYC_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=summary if attempt == 1 else f"{summary} (attempt {attempt})",
+            ),
         )
 
     async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:

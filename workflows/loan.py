@@ -6,7 +6,8 @@ their own modules, and ``run`` reads as the table of contents of a loan's life:
 - origination: ``workflows.kyc`` (KYC steps, credit decision) → ``workflows.review`` (auto-sanction or the
   sanction hierarchy) → ``workflows.agreement`` (agreement, eSign) → ``workflows.disbursal`` (approval, transfer);
 - servicing: ``workflows.servicing`` (repayment loop, penal charges, DPD/asset class) with ``workflows.receipts``
-  (payments, parking, credit balance).
+  (payments, parking, credit balance);
+- anywhere in origination: ``workflows.hold`` (a step refused for good parks the loan in NEEDS_ATTENTION for ops).
 
 One workflow type on one id (``loan-<id>``): the run continues-as-new at the origination → servicing boundary (and
 whenever Temporal suggests it while servicing), carrying its state in the input, so a loan of any tenure keeps a
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         DisbursalEvent,
         EsignEvent,
+        KfsAcceptance,
         LoanWorkflowInput,
         LoanWorkflowResult,
         PaymentEvent,
@@ -40,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import BRAND_ID, DPD, LOAN_AMOUNT, LOAN_STATUS, NEXT_DUE_AT
 
 from workflows.agreement import AgreementPhase
+from workflows.base import LoanStopped
 from workflows.disbursal import DisbursalPhase
 from workflows.kyc import KycPhase
 from workflows.receipts import ReceiptsPhase
@@ -88,6 +91,16 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.review_lock = asyncio.Lock()
         self.last_forwarder: str | None = None
         self.recorded_stage: ReviewStage | None = None
+        # Money out and the hold (workflows.agreement, workflows.disbursal, workflows.hold)
+        self.kfs_acceptance: KfsAcceptance | None = None
+        self.kfs_wanted = False
+        self.kfs_recorded: str | None = None
+        self.docket_id: str | None = None
+        self.esign_events: dict[str, EsignEvent] = {}
+        self.resend_requested = False
+        self.agreement_cancel: StaffAction | None = None
+        self.hold_decision: tuple[str, StaffAction] | None = None
+        self.holds_cleared = 0
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run
@@ -110,15 +123,25 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
             ]
         )
         key = f"loan-{inp.loan_id}"
-        verdict = await self._decide(key)
-        if verdict.decision == rules.Decision.REJECT:
-            return await self._end(LoanStatus.REJECTED, verdict.reason)
-        ended = await self._sanction(verdict)
-        if ended is None:
-            ended = await self._sign_agreement(key)
-        if ended is not None:
-            return ended
-        await self._disburse(key)
+        try:
+            verdict = await self._decide(key)
+            if verdict.decision == rules.Decision.REJECT:
+                return await self._end(LoanStatus.REJECTED, verdict.reason)
+            ended = await self._sanction(verdict)
+            if ended is None:
+                ended = await self._sign_agreement(key)
+            if ended is not None:
+                return ended
+            await self._disburse(key)
+        except LoanStopped as stop:  # ops rejected a loan on hold, staff cancelled a declined agreement
+            action = stop.action
+            return await self._end(
+                stop.status,
+                stop.reason,
+                stop.actor,
+                action="REJECT" if stop.status == LoanStatus.REJECTED else "CANCEL",
+                actor_id=action.staff_id if action else None,
+            )
         return None
 
     @workflow.query(description="The loan at a glance: status, installments paid, total collected (paise).")

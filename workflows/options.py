@@ -43,3 +43,8 @@ RECEIPTS_PATCH = "receipts-never-dropped-v1"
 # One activity per KYC step (kyc_pan, kyc_ckyc...) and the credit decision in three (bureau pull, rules and
 # evaluation, allocation). Before it: one kyc_step activity for every step and one decide_credit.
 KYC_PER_STEP_PATCH = "kyc-activity-per-step-v1"
+# Money out: the borrower accepts the KFS before anything is sent for eSign; eSign decline and resend; the beneficiary
+# re-verified and named on the transfer; failed transfers recorded with the bank's reason; the borrower told.
+MONEY_OUT_PATCH = "money-out-v1"
+# A business refusal parks the loan in NEEDS_ATTENTION (workflows.hold) instead of failing the workflow.
+HOLD_PATCH = "hold-not-fail-v1"

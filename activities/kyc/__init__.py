@@ -105,4 +105,5 @@ class KycActivities(IdentityActivities, CkycActivities, BankActivities, Employme
             self.credit_allocation,
             self.kyc_step,
             self.decide_credit,
+            self.reverify_beneficiary,
         ]

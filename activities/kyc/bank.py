@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +23,18 @@ from db.models import Brand, BsaReport, Customer, Loan
 from domain.brand_config import BrandConfig
 from domain.outcomes import KycStepStatus
 from los.crypto import unseal
-from workflows.contracts import KycStepRequest, KycStepResult
+from workflows.contracts import BeneficiaryCheck, BeneficiaryCheckRequest, KycStepRequest, KycStepResult
+
+
+@dataclass(frozen=True)
+class PennyDrop:
+    """A penny drop's verdict: ``ok`` (exists and the name matches), why not, the vendor and the match score."""
+
+    ok: bool
+    exists: bool
+    reason: str | None
+    vendor: str
+    score: Decimal | None
 
 
 class BankActivities(KycBase):
@@ -36,6 +49,25 @@ class BankActivities(KycBase):
         account = await self._tx(lambda session: queries.bank_account_for(session, customer.id, req.ref_id))
         if account is None:
             return KycStepResult("BANK_ACCOUNT", KycStepStatus.WAITING, "add a bank account")
+        drop = await self._penny_drop(req, loan, customer, brand, account)
+        if not drop.exists:
+            return KycStepResult("BANK_ACCOUNT", KycStepStatus.FAILED, drop.reason, drop.vendor)
+        if not drop.ok:
+            return KycStepResult("BANK_ACCOUNT", KycStepStatus.FAILED, drop.reason, drop.vendor, str(drop.score))
+        return KycStepResult(
+            "BANK_ACCOUNT",
+            KycStepStatus.PASSED,
+            provider=drop.vendor,
+            score=str(drop.score),
+            facts={"bank_name_match": drop.score},
+        )
+
+    async def _penny_drop(
+        self, req: KycStepRequest | BeneficiaryCheckRequest, loan: Loan, customer: Customer, brand: Brand, account: Any
+    ) -> PennyDrop:
+        """Penny drop on ``account`` through the brand's vendors: the account must exist and the name the bank
+        holds match the PAN name to the brand's ``name_match_threshold``. Recorded on ``provider_calls`` and on
+        the account (status, score, ``verified_at``)."""
         res = await self._failover(
             "pennydrop",
             brand,
@@ -50,16 +82,9 @@ class BankActivities(KycBase):
         threshold = Decimal(BrandConfig.of(brand.config).name_match_threshold)
         score = score_of(name_match_score(drop.beneficiary_name, customer.pan_name or customer.full_name))
         ok = drop.account_exists and score is not None and score >= threshold
-        await self._record(
-            req,
-            customer.id,
-            "PENNY_DROP",
-            res.vendor,
-            "VERIFIED" if ok else "FAILED",
-            drop.raw,
-            res.attempts_as_dicts(),
-            score,
-        )
+        status = "VERIFIED" if ok else "FAILED"
+        await self._record(req, customer.id, "PENNY_DROP", res.vendor, status, drop.raw, res.attempts_as_dicts(), score)
+        verified_at = datetime.now(UTC)
 
         def save(session: Session) -> None:
             queries.save_penny_drop(
@@ -68,28 +93,37 @@ class BankActivities(KycBase):
                 beneficiary_name=drop.beneficiary_name,
                 bank_name=drop.bank_name,
                 name_match_score=score,
-                penny_drop_status="VERIFIED" if ok else "FAILED",
+                penny_drop_status=status,
                 provider=res.vendor,
+                **({"verified_at": verified_at} if ok else {}),
             )
 
         await self._tx(save)
         if not drop.account_exists:
-            return KycStepResult("BANK_ACCOUNT", KycStepStatus.FAILED, drop.reason or "account not found", res.vendor)
-        if not ok:
-            return KycStepResult(
-                "BANK_ACCOUNT",
-                KycStepStatus.FAILED,
-                f"beneficiary name match {score} below {threshold}",
-                res.vendor,
-                str(score),
-            )
-        return KycStepResult(
-            "BANK_ACCOUNT",
-            KycStepStatus.PASSED,
-            provider=res.vendor,
-            score=str(score),
-            facts={"bank_name_match": score},
-        )
+            reason = drop.reason or "account not found"
+        elif not ok:
+            reason = f"beneficiary name match {score} below {threshold}"
+        else:
+            reason = None
+        return PennyDrop(ok, bool(drop.account_exists), reason, res.vendor, score)
+
+    @activity.defn
+    async def reverify_beneficiary(self, req: BeneficiaryCheckRequest) -> BeneficiaryCheck:
+        """The loan's beneficiary (the customer's primary account) right before a transfer: trusted when a penny
+        drop verified it within the brand's ``pennydrop_max_age_hours``, else verified again now. Not verified:
+        no account, the account closed, or the name the bank holds no longer matches (the workflow parks the loan).
+        The account number never leaves this activity."""
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        account = await self._tx(lambda session: queries.bank_account_for(session, customer.id, None))
+        if account is None:
+            return BeneficiaryCheck(False, "the customer has no primary bank account")
+        found = BeneficiaryCheck(True, None, account.id, account.account_last4, account.ifsc)
+        window = timedelta(hours=BrandConfig.of(brand.config).pennydrop_max_age_hours)
+        fresh = account.verified_at is not None and req.now - account.verified_at < window
+        if account.penny_drop_status == "VERIFIED" and fresh:
+            return found
+        drop = await self._penny_drop(req, loan, customer, brand, account)
+        return replace(found, verified=drop.ok, reason=drop.reason, reverified=True)
 
     # ------------------------------------------------------------------ bank statement
     @activity.defn

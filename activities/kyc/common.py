@@ -22,7 +22,7 @@ from db.models import Brand, Customer, Loan
 from db.session import Database
 from domain.outcomes import KycStepStatus
 from los.crypto import AADHAAR, BANK_ACCOUNT, STATEMENT_PASSWORD, digilocker_state  # noqa: F401 - re-exported
-from workflows.contracts import KycStepRequest, KycStepResult
+from workflows.contracts import BeneficiaryCheckRequest, KycStepRequest, KycStepResult
 
 STATEMENT_PASSWORD_CODES = frozenset({"STATEMENT_PASSWORD_REQUIRED", "STATEMENT_PASSWORD_INCORRECT"})
 
@@ -90,7 +90,7 @@ class KycBase(DbActivities):
 
     async def _record(
         self,
-        req: KycStepRequest,
+        req: KycStepRequest | BeneficiaryCheckRequest,
         customer_id: str,
         kind: str,
         vendor: str,

@@ -29,8 +29,15 @@ class LoanBase(DbActivities):
     """The clients every loan activity uses."""
 
     def __init__(
-        self, db: Database, http: httpx.AsyncClient, storage: LocalStorage, renderer: PdfRenderer, api_url: str
+        self,
+        db: Database,
+        http: httpx.AsyncClient,
+        storage: LocalStorage,
+        renderer: PdfRenderer,
+        api_url: str,
+        secret: bytes = b"",
     ):
+        self.secret = secret  # opens sealed fields (the beneficiary's account number, inside the transfer only)
         self.db = db
         self.http = http
         self.storage = storage

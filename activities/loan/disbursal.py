@@ -1,7 +1,16 @@
-"""Disbursal: the bank transfer (reserved once per key before the bank is asked), and once it settles the ledger
-posting net of upfront deductions, the repayment schedule and the loan's servicing columns."""
+"""Disbursal: the bank transfer to the verified beneficiary (reserved once per key before the bank is asked), its
+failure, the reconciler's questions to the bank, and once it settles the ledger posting net of upfront deductions,
+the repayment schedule, the loan's servicing columns and the borrower's notice.
+
+No double disbursal: a transfer row is reserved under the attempt's idempotency key and stamped ``sent_at`` before
+the request leaves. A retry that finds it sent without an answer (a timeout, a crash) asks the bank's status API by
+that key, always at the bank the row names, and sends again (same key, same bank) only when the bank says it never
+got it.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 from temporalio import activity
@@ -10,16 +19,36 @@ from activities import providers
 from activities.loan import queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
+from activities.providers.disbursal.base import BankTransferState, Beneficiary
 from db.models import Disbursal
 from domain import ledger
+from domain.brand_config import BrandConfig
+from domain.disbursal import transfer_mode
+from domain.money import format_inr
 from domain.outcomes import DisbursalStatus
-from workflows.contracts import DisbursalRequest, DisbursalResult, DisbursedRecord
+from los.crypto import BANK_ACCOUNT, unseal
+from workflows.contracts import (
+    DisbursalNotice,
+    DisbursalRequest,
+    DisbursalResult,
+    DisbursedRecord,
+    StaleTransfer,
+    TransferCheck,
+    TransferFailure,
+)
 
 
 class DisbursalActivities(LoanBase):
     @activity.defn
     async def initiate_disbursal(self, req: DisbursalRequest) -> DisbursalResult:
+        """Send the attempt's transfer once: PENDING with the bank's transfer id, or FAILED when the bank's status
+        API says a transfer sent earlier under this key failed. ``BusinessRefusal`` (not retried) when the bank
+        refuses the request (invalid account or IFSC, limits)."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
+        account = await self._tx(lambda s: queries.beneficiary_account(s, customer.id, req.bank_account_id))
+        if account is None:
+            raise refusal(BusinessRefusal("the customer has no verified bank account", code="NO_BENEFICIARY"))
+        mode = transfer_mode(req.amount, BrandConfig.of(brand.config).imps_limit)
 
         def reserve(session: Session) -> Disbursal:
             return queries.reserve_disbursal(
@@ -29,28 +58,88 @@ class DisbursalActivities(LoanBase):
                 amount=req.amount,
                 provider=req.provider,
                 approved_by=req.approved_by,
+                mode=mode,
+                bank_account_id=account.id,
+                account_last4=account.account_last4,
+                ifsc=account.ifsc,
             )
 
         row = await self._tx(reserve)
+        done = DisbursalResult(row.transfer_id or "", DisbursalStatus(row.status), row.failure_reason, row.mode,
+                               row.account_last4)  # fmt: skip
         if row.transfer_id:
-            return DisbursalResult(row.transfer_id, DisbursalStatus(row.status))
+            return done
         try:
-            bank = providers.build("disbursal", brand.config, self.http)
+            # the bank the row names (the brand's primary when it was reserved), never another one
+            bank = providers.build("disbursal", brand.config, self.http, vendor=row.provider)
+            if row.sent_at is not None:  # sent before, answer lost: ask the bank what it has
+                known = await bank.transfer_status(idempotency_key=req.idempotency_key)
+                if known.state != BankTransferState.NOT_FOUND and known.transfer_id:
+                    return await self._known(row, known.transfer_id, known.state, known.reason, done)
+            await self._tx(lambda s: queries.mark_sent(s, row.id, datetime.now(UTC)))
             transfer = await bank.transfer(
                 amount=req.amount,
                 reference_id=loan.id,
-                beneficiary={"name": customer.full_name, "phone": customer.phone},
+                beneficiary=Beneficiary(
+                    account.beneficiary_name or customer.pan_name or customer.full_name or "",
+                    unseal(self.secret, BANK_ACCOUNT, account.account_sealed) or "",
+                    account.ifsc,
+                    customer.phone,
+                    customer.email,
+                ),
+                mode=mode,
                 callback_url=self._callback(brand.id, bank.config.vendor),
                 idempotency_key=req.idempotency_key,
             )
         except BusinessRefusal as exc:
             raise refusal(exc) from exc
+        await self._tx(lambda s: queries.set_transfer(s, row.id, transfer.transfer_id))
+        return DisbursalResult(transfer.transfer_id, DisbursalStatus.PENDING, None, row.mode, row.account_last4)
 
-        def save(session: Session) -> None:
-            queries.set_transfer(session, row.id, transfer.transfer_id)
+    async def _known(
+        self, row: Disbursal, transfer_id: str, state: str, reason: str | None, done: DisbursalResult
+    ) -> DisbursalResult:
+        """A transfer the bank already has (its status API): recorded under its id; FAILED ones with the reason."""
+        await self._tx(lambda s: queries.set_transfer(s, row.id, transfer_id))
+        if state == BankTransferState.FAILED:
+            await self._tx(lambda s: queries.fail_disbursal(s, transfer_id, reason, "reconciler"))
+            return DisbursalResult(transfer_id, DisbursalStatus.FAILED, reason, done.mode, done.account_last4)
+        return DisbursalResult(transfer_id, DisbursalStatus.PENDING, None, done.mode, done.account_last4)
 
-        await self._tx(save)
-        return DisbursalResult(transfer.transfer_id, DisbursalStatus.PENDING)
+    @activity.defn
+    async def record_transfer_failure(self, failure: TransferFailure) -> None:
+        """The transfer failed (the bank's callback or its status API): FAILED with the bank's reason."""
+        await self._tx(lambda s: queries.fail_disbursal(s, failure.transfer_id, failure.reason, failure.source))
+
+    @activity.defn
+    async def find_stale_transfers(self, now: datetime) -> list[StaleTransfer]:
+        """Transfers pending at the bank longer than their brand's ``transfer_sla_seconds`` with no callback."""
+        rows = await self._tx(lambda s: queries.pending_transfers(s))
+        stale: list[StaleTransfer] = []
+        for disbursal, brand_id, config in rows:
+            sla = timedelta(seconds=BrandConfig.of(config).transfer_sla_seconds)
+            if disbursal.sent_at is not None and now - disbursal.sent_at >= sla:
+                stale.append(
+                    StaleTransfer(
+                        disbursal.loan_id,
+                        brand_id,
+                        disbursal.transfer_id or "",
+                        disbursal.idempotency_key,
+                        disbursal.provider,
+                    )  # fmt: skip
+                )
+        return stale
+
+    @activity.defn
+    async def check_transfer(self, transfer: StaleTransfer) -> TransferCheck:
+        """The bank's status API on one stale transfer (at the bank that holds it)."""
+        brand = await self._tx(lambda s: queries.brand_of(s, transfer.brand_id))
+        try:
+            bank = providers.build("disbursal", brand.config, self.http, vendor=transfer.provider)
+            answer = await bank.transfer_status(idempotency_key=transfer.idempotency_key)
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+        return TransferCheck(str(answer.state), answer.utr, answer.reason)
 
     @activity.defn
     async def record_disbursal(self, rec: DisbursedRecord) -> None:
@@ -75,3 +164,15 @@ class DisbursalActivities(LoanBase):
             )
 
         await self._tx(write)
+
+    @activity.defn
+    async def notify_disbursed(self, notice: DisbursalNotice) -> None:
+        """The borrower's message once the money left: amount, UTR, and where the KFS and agreement are."""
+        loan, customer, brand = await self._tx(self._context(notice.loan_id))
+        await self._notify(
+            brand,
+            customer.phone,
+            "DISBURSED",
+            f"{brand.name}: {format_inr(notice.amount)} sent to your bank account, UTR {notice.utr or '-'}. "
+            f"Your KFS and signed agreement are in the app under loan {loan.id[:8]}.",
+        )

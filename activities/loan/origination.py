@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 from temporalio import activity
@@ -16,7 +17,8 @@ from activities.documents import render_html
 from activities.loan import queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
-from db.models import LoanAgreement
+from activities.providers.failover import call_with_failover
+from db.kfs import agreement_context
 from domain import schedule
 from domain.money import format_inr
 from domain.outcomes import AgreementStatus, ProviderCallStatus
@@ -27,7 +29,10 @@ from workflows.contracts import (
     BureauResult,
     KycResult,
     ProviderRequest,
+    SignedAgreement,
+    SignedAgreementRequest,
 )
+from workflows.options import IST
 
 
 class OriginationActivities(LoanBase):
@@ -72,63 +77,52 @@ class OriginationActivities(LoanBase):
     # ------------------------------------------------------------------ agreement + eSign
     @activity.defn
     async def prepare_agreement(self, req: AgreementRequest) -> AgreementResult:
-        def existing(session: Session) -> LoanAgreement | None:
-            return queries.agreement_of(session, req.loan_id)
-
-        found = await self._tx(existing)
-        if found is not None and found.docket_id and found.signing_url:
-            return AgreementResult(found.docket_id, found.signing_url, found.storage_key, found.sha256)
-
+        """Render the agreement (the KFS as its annex, the sanction conditions, the brand's logo and legal name),
+        store it, and open an eSign docket at the brand's vendor, failing over to the next. A docket it replaces
+        is cancelled at its vendor first; if that one was signed meanwhile, it is answered instead (only one docket
+        can ever be signed). Loans before MONEY_OUT_PATCH (no ``kfs_hash``) get the agreement of their time."""
+        found = await self._tx(lambda s: queries.agreement_of(s, req.loan_id))
+        if found is not None and found.docket_id and found.signing_url and found.docket_id != req.replaces_docket:
+            if req.kfs_hash is None or found.status == AgreementStatus.SENT:
+                return AgreementResult(found.docket_id, found.signing_url, found.storage_key, found.sha256)
         loan, customer, brand = await self._tx(self._context(req.loan_id))
-        t = req.terms
-        plan = schedule.generate(t.schedule_terms(req.now.date()))
-        rows = plan.rows
-        html = render_html(
-            "agreement.html",
-            {
-                "loan_id": loan.id,
-                "brand_name": brand.name,
-                "generated_on": req.now.date().isoformat(),
-                "borrower_name": customer.full_name or "—",
-                "phone": customer.phone,
-                "pan_masked": f"{(customer.pan or '')[:2]}XXXXX{(customer.pan or '')[-3:]}",
-                "amount": format_inr(t.amount),
-                "rate": f"{t.annual_rate_bps / 100:.2f}",
-                "tenure": t.tenure,
-                "frequency": f"every {t.repay_every} {t.repay_unit.lower()}",
-                "emi": format_inr(plan.emi),
-                "total_interest": format_inr(sum(r.interest for r in rows)),
-                "total_payable": format_inr(sum(r.total for r in rows)),
-                "schedule": [
-                    {
-                        "number": r.number,
-                        "principal": format_inr(r.principal),
-                        "interest": format_inr(r.interest),
-                        "total": format_inr(r.total),
-                        "balance": format_inr(r.balance),
-                        "due_date": r.due_date.isoformat(),
-                    }
-                    for r in rows
-                ],
-            },
-        )
+        if req.replaces_docket and found is not None and found.docket_id == req.replaces_docket:
+            try:
+                esign = providers.build("esign", brand.config, self.http, vendor=found.esign_provider)
+                await esign.cancel_docket(req.replaces_docket)
+            except BusinessRefusal as exc:
+                if exc.code != "ALREADY_SIGNED":
+                    raise refusal(exc) from exc
+                return AgreementResult(found.docket_id, found.signing_url or "", found.storage_key, found.sha256)
+            await self._tx(lambda s: queries.close_sent_agreement(s, req.loan_id, AgreementStatus.CANCELLED, None))
+        if req.kfs_hash is None:
+            html = render_html("agreement_v1.html", self._v1_context(req, loan, customer, brand))
+        else:
+            context = await self._tx(lambda s: agreement_context(s, req.loan_id, req.now.astimezone(IST).date()))
+            html = render_html("agreement.html", context)
         pdf = await self.renderer.pdf(html)
-        key = f"agreements/{loan.brand_id}/{loan.id}.pdf"
+        key = f"agreements/{loan.brand_id}/{loan.id}/{req.idempotency_key.rsplit(':', 1)[-1]}.pdf"
         await asyncio.to_thread(self.storage.put, key, pdf)
         digest = hashlib.sha256(pdf).hexdigest()
         try:
-            esign = providers.build("esign", brand.config, self.http)
-            docket = await esign.create_docket(
-                reference_id=loan.id,
-                pdf=pdf,
-                signer_name=customer.full_name or customer.phone,
-                signer_phone=customer.phone,
-                expires_in_seconds=req.expires_in_seconds,
-                callback_url=self._callback(brand.id, esign.config.vendor),
-                idempotency_key=req.idempotency_key,
+            opened = await call_with_failover(
+                "esign",
+                brand.config,
+                self.http,
+                lambda esign: esign.create_docket(
+                    reference_id=loan.id,
+                    pdf=pdf,
+                    signer_name=customer.full_name or customer.phone,
+                    signer_phone=customer.phone,
+                    signer_email=customer.email,
+                    expires_in_seconds=req.expires_in_seconds,
+                    callback_url=self._callback(brand.id, esign.config.vendor),
+                    idempotency_key=req.idempotency_key,
+                ),
             )
         except BusinessRefusal as exc:
             raise refusal(exc) from exc
+        docket = opened.value
 
         def write(session: Session) -> None:
             queries.save_sent_agreement(
@@ -138,8 +132,9 @@ class OriginationActivities(LoanBase):
                 sha256=digest,
                 docket_id=docket.docket_id,
                 signing_url=docket.signing_url,
-                esign_provider=esign.config.vendor,
+                esign_provider=opened.vendor,
                 expires_at=req.now + timedelta(seconds=req.expires_in_seconds),
+                kfs_hash=req.kfs_hash,
             )
 
         await self._tx(write)
@@ -150,6 +145,66 @@ class OriginationActivities(LoanBase):
             f"{brand.name}: your loan is sanctioned. Sign your agreement: {docket.signing_url}",
         )
         return AgreementResult(docket.docket_id, docket.signing_url, key, digest)
+
+    @staticmethod
+    def _v1_context(req: AgreementRequest, loan: Any, customer: Any, brand: Any) -> dict[str, Any]:
+        t = req.terms
+        plan = schedule.generate(t.schedule_terms(req.now.date()))
+        rows = plan.rows
+        return {
+            "loan_id": loan.id,
+            "brand_name": brand.name,
+            "generated_on": req.now.date().isoformat(),
+            "borrower_name": customer.full_name or "—",
+            "phone": customer.phone,
+            "pan_masked": f"{(customer.pan or '')[:2]}XXXXX{(customer.pan or '')[-3:]}",
+            "amount": format_inr(t.amount),
+            "rate": f"{t.annual_rate_bps / 100:.2f}",
+            "tenure": t.tenure,
+            "frequency": f"every {t.repay_every} {t.repay_unit.lower()}",
+            "emi": format_inr(plan.emi),
+            "total_interest": format_inr(sum(r.interest for r in rows)),
+            "total_payable": format_inr(sum(r.total for r in rows)),
+            "schedule": [
+                {
+                    "number": r.number,
+                    "principal": format_inr(r.principal),
+                    "interest": format_inr(r.interest),
+                    "total": format_inr(r.total),
+                    "balance": format_inr(r.balance),
+                    "due_date": r.due_date.isoformat(),
+                }
+                for r in rows
+            ],
+        }
+
+    @activity.defn
+    async def store_signed_agreement(self, req: SignedAgreementRequest) -> SignedAgreement:
+        """Fetch the signed PDF from the vendor that holds the docket, store it privately with its SHA-256, and
+        send the borrower the link (RBI Digital Lending Directions: executed documents go to the borrower)."""
+        found = await self._tx(lambda s: queries.agreement_of(s, req.loan_id))
+        if found is None or found.docket_id != req.docket_id:
+            raise refusal(BusinessRefusal(f"no agreement with docket {req.docket_id}", code="NO_AGREEMENT"))
+        if found.signed_storage_key and found.signed_sha256:
+            return SignedAgreement(found.signed_storage_key, found.signed_sha256)
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            esign = providers.build("esign", brand.config, self.http, vendor=found.esign_provider)
+            pdf = await esign.signed_document(req.docket_id)
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+        key = f"agreements/{loan.brand_id}/{loan.id}/signed-{req.docket_id}.pdf"
+        await asyncio.to_thread(self.storage.put, key, pdf)
+        digest = hashlib.sha256(pdf).hexdigest()
+        await self._tx(lambda s: queries.save_signed_agreement(s, req.loan_id, req.docket_id, key, digest))
+        await self._notify(
+            brand,
+            customer.phone,
+            "AGREEMENT_SIGNED",
+            f"{brand.name}: your signed loan agreement (with its Key Fact Statement) is ready: "
+            f"{self.api_url}/api/v1/web/loans/{loan.id}/agreement",
+        )
+        return SignedAgreement(key, digest)
 
     @activity.defn
     async def record_agreement_outcome(self, outcome: AgreementOutcome) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from db.models import (
     AuditLog,
+    BankAccount,
+    Brand,
     BureauReport,
     Customer,
     Disbursal,
@@ -107,6 +109,7 @@ def save_sent_agreement(
     signing_url: str,
     esign_provider: str,
     expires_at: datetime,
+    kfs_hash: str | None = None,
 ) -> None:
     """The loan's agreement as sent for signature (one per loan: a new docket replaces the earlier one)."""
     session.execute(
@@ -120,6 +123,7 @@ def save_sent_agreement(
             esign_provider=esign_provider,
             status=AgreementStatus.SENT,
             expires_at=expires_at,
+            kfs_hash=kfs_hash,
         )
         .on_conflict_do_update(
             index_elements=["loan_id"],
@@ -129,6 +133,9 @@ def save_sent_agreement(
                 "storage_key": storage_key,
                 "sha256": sha256,
                 "status": AgreementStatus.SENT,
+                "esign_provider": esign_provider,
+                "expires_at": expires_at,
+                "kfs_hash": kfs_hash,
             },
         )
     )
@@ -143,6 +150,15 @@ def close_sent_agreement(session: Session, loan_id: str, status: str, signed_at:
     )
 
 
+def save_signed_agreement(session: Session, loan_id: str, docket_id: str, storage_key: str, sha256: str) -> None:
+    """The signed PDF of the loan's docket ``docket_id``, as stored."""
+    session.execute(
+        update(LoanAgreement)
+        .where(LoanAgreement.loan_id == loan_id, LoanAgreement.docket_id == docket_id)
+        .values(signed_storage_key=storage_key, signed_sha256=sha256)
+    )
+
+
 # ---------------------------------------------------------------------------------------------- disbursals
 def reserve_disbursal(session: Session, idempotency_key: str, **values: Any) -> Disbursal:
     """The disbursal under ``idempotency_key``, inserted unless it is already there."""
@@ -152,6 +168,46 @@ def reserve_disbursal(session: Session, idempotency_key: str, **values: Any) -> 
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
     return session.scalars(select(Disbursal).where(Disbursal.idempotency_key == idempotency_key)).one()
+
+
+def beneficiary_account(session: Session, customer_id: str, account_id: str | None) -> BankAccount | None:
+    """The customer's verified account ``account_id`` (else their verified primary account)."""
+    q = select(BankAccount).where(BankAccount.customer_id == customer_id, BankAccount.penny_drop_status == "VERIFIED")
+    q = q.where(BankAccount.id == account_id) if account_id else q.where(BankAccount.is_primary)
+    return session.scalars(q).first()
+
+
+def mark_sent(session: Session, disbursal_id: str, at: datetime) -> None:
+    """The transfer request is about to leave for the bank (stamped first: a lost answer is asked about, never
+    sent blind again)."""
+    stamp = update(Disbursal).where(Disbursal.id == disbursal_id, Disbursal.sent_at.is_(None)).values(sent_at=at)
+    session.execute(stamp)
+
+
+def fail_disbursal(session: Session, transfer_id: str, reason: str | None, source: str) -> None:
+    """The bank failed the transfer (a settled one stays settled)."""
+    session.execute(
+        update(Disbursal)
+        .where(Disbursal.transfer_id == transfer_id, Disbursal.status != DisbursalStatus.SETTLED)
+        .values(status=DisbursalStatus.FAILED, failure_reason=reason, outcome_source=source)
+    )
+
+
+def pending_transfers(session: Session) -> list[tuple[Disbursal, str, dict]]:
+    """Transfers the bank took and has not settled, with their brand's id and config (oldest first)."""
+    rows = session.execute(
+        select(Disbursal, Loan.brand_id, Brand.config)
+        .join(Loan, Loan.id == Disbursal.loan_id)
+        .join(Brand, Brand.id == Loan.brand_id)
+        .where(Disbursal.status == DisbursalStatus.PENDING, Disbursal.transfer_id.is_not(None))
+        .order_by(Disbursal.created_at)
+        .limit(500)
+    ).all()
+    return [(d, brand_id, config or {}) for d, brand_id, config in rows]
+
+
+def brand_of(session: Session, brand_id: str) -> Brand:
+    return session.get_one(Brand, brand_id)
 
 
 def set_transfer(session: Session, disbursal_id: str, transfer_id: str) -> None:
@@ -167,7 +223,7 @@ def settle_disbursal(session: Session, transfer_id: str, utr: str | None, settle
     session.execute(
         update(Disbursal)
         .where(Disbursal.transfer_id == transfer_id)
-        .values(status=DisbursalStatus.SETTLED, utr=utr, settled_at=settled_at)
+        .values(status=DisbursalStatus.SETTLED, utr=utr, settled_at=settled_at, failure_reason=None)
     )
 
 

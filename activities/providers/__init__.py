@@ -12,8 +12,8 @@ several are listed); ``call_with_failover`` tries each active vendor in turn.
 | aa         | finduit, cart                  | create_consent, consent_status, fetch_data, parse_webhook         |
 | pennydrop  | razorpay, cashfree             | verify_account                                                    |
 | employment | digitap                        | phone_to_uan, uan_to_employment                                   |
-| esign      | signzy                         | create_docket                                                     |
-| disbursal  | idfc                           | transfer                                                          |
+| esign      | signzy, signdesk               | create_docket, cancel_docket, signed_document, parse_webhook      |
+| disbursal  | idfc, icici                    | transfer, transfer_status, parse_webhook                          |
 | payments   | razorpay                       | create_payment_link, cancel_payment_link                          |
 | sms        | gupshup                        | send_sms                                                          |
 """
@@ -34,8 +34,10 @@ from activities.providers.bsa.scoreme import ScoremeBsa
 from activities.providers.bureau.cibil import CibilBureau
 from activities.providers.bureau.equifax import EquifaxBureau
 from activities.providers.ckyc.digitap import DigitapCkyc
+from activities.providers.disbursal.icici import IciciDisbursal
 from activities.providers.disbursal.idfc import IdfcDisbursal
 from activities.providers.employment.digitap import DigitapEpfo
+from activities.providers.esign.signdesk import SignDeskEsign
 from activities.providers.esign.signzy import SignzyEsign
 from activities.providers.failover import Attempt, FailoverResult, adapter_for, call_with_failover
 from activities.providers.kyc.digilocker import DigiLockerKyc
@@ -53,8 +55,8 @@ VENDORS: dict[str, dict[str, type]] = {
     "aa": {"finduit": FinduitAa, "cart": CartAa},
     "pennydrop": {"razorpay": RazorpayPennyDrop, "cashfree": CashfreePennyDrop},
     "employment": {"digitap": DigitapEpfo},
-    "esign": {"signzy": SignzyEsign},
-    "disbursal": {"idfc": IdfcDisbursal},
+    "esign": {"signzy": SignzyEsign, "signdesk": SignDeskEsign},
+    "disbursal": {"idfc": IdfcDisbursal, "icici": IciciDisbursal},
     "payments": {"razorpay": RazorpayGateway},
     "sms": {"gupshup": GupshupSms},
 }

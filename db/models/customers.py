@@ -123,6 +123,7 @@ class BankAccount(Base):
     penny_drop_status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING/VERIFIED/FAILED
     provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_at: Mapped[datetime | None] = mapped_column(nullable=True)  # the last penny drop that verified it
     created_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("customer_id", "account_fingerprint", "ifsc"),)
 

@@ -135,10 +135,17 @@ class LoanAgreement(Base):
     status: Mapped[str] = mapped_column(String(20), default="PENDING")
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     signed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # the signed PDF as fetched from the vendor (stored privately), and the KFS version the borrower accepted
+    signed_storage_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    signed_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kfs_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = created()
 
 
 class Disbursal(Base):
+    """One transfer attempt (a new approval is a new attempt, under a new idempotency key). Names the verified
+    account it went to by id, last 4 digits and IFSC, never by number."""
+
     __tablename__ = "disbursals"
     id: Mapped[str] = pk()
     loan_id: Mapped[str] = fk("loans.id", index=True)
@@ -149,8 +156,18 @@ class Disbursal(Base):
     utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="INITIATED")
     approved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(10), nullable=True)  # IMPS / NEFT / RTGS
+    bank_account_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    account_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    ifsc: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # the bank's words
+    # when the request left for the bank: set before sending, so a retry after a lost answer asks the bank's status
+    # API instead of sending again
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    outcome_source: Mapped[str | None] = mapped_column(String(20), nullable=True)  # webhook / reconciler
     created_at: Mapped[datetime] = created()
     settled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (Index("ix_disbursals_pending", "status", "created_at"),)
 
 
 class CamRecord(Base):

@@ -78,7 +78,7 @@ class WorkerThread:
         try:
             async with httpx.AsyncClient(timeout=30) as http:
                 store = LocalStorage(self.storage_dir)
-                loans = LoanActivities(self.db, http, store, renderer, self.settings.api_url)
+                loans = LoanActivities(self.db, http, store, renderer, self.settings.api_url, self.settings.field_key())
                 kyc = KycActivities(self.db, http, store, self.settings.api_url, self.settings.field_key())
                 async with Worker(
                     client,

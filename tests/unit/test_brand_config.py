@@ -49,6 +49,16 @@ READERS_DEFAULTS: dict[str, Any] = {
     "customer_allocation_role": "LOAN_EXECUTIVE",
     "customer_allocation_cap": None,
     "cam_required": False,
+    # money out (no reader before them: their defaults are the ones the disbursal and the KFS introduced)
+    "imps_limit": 500_000_00,
+    "pennydrop_max_age_hours": 72,
+    "transfer_sla_seconds": 15 * 60,
+    "lender_legal_name": None,
+    "grievance_officer": None,
+    "nodal_officer": None,
+    "recovery_policy_url": None,
+    "partner_name": None,
+    "logo_url": None,
     "prepayment_mode": "REDUCE_TENURE",
     "npa_days": 90,
     "allocation": None,
@@ -131,6 +141,11 @@ _FIELDS: dict[str, st.SearchStrategy[Any]] = {
         if f.annotation in ("int | None", int | None)
     },
     **{name: st.booleans() for name in ("mobile_pan_must_match", "aa_enabled", "cam_required")},
+    **{
+        name: st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=60)
+        for name in ("lender_legal_name", "grievance_officer", "nodal_officer", "partner_name")
+    },
+    **{name: st.just("https://lender.example/policy") for name in ("recovery_policy_url", "logo_url")},
     "kyc_steps": st.lists(st.sampled_from(_STEPS), unique=True).map(lambda rest: ["PAN", *rest]),
     "evaluation_version": st.sampled_from([v.value for v in EngineVersion]),
     "prepayment_mode": st.sampled_from([m.value for m in PrepaymentMode]),

@@ -46,12 +46,20 @@ WORKFLOW_MOVES: list[tuple[LoanStatus, LoanStatus, ReviewStage | None, ReviewSta
     (S.UNDER_REVIEW, S.REJECTED, SH, None),  # REJECT by the sanction head
     (S.UNDER_REVIEW, S.SANCTIONED, None, None),  # single staff decision: sanction
     (S.UNDER_REVIEW, S.REJECTED, None, None),  # single staff decision: reject
+    (S.SANCTIONED, S.SANCTIONED, None, None),  # the borrower accepted the KFS
     (S.SANCTIONED, S.AGREEMENT_PENDING, None, None),  # agreement sent for eSign
+    (S.AGREEMENT_PENDING, S.AGREEMENT_PENDING, None, None),  # declined, new docket, or a new KFS accepted
     (S.AGREEMENT_PENDING, S.AGREEMENT_SIGNED, None, None),  # eSign SIGNED
     (S.AGREEMENT_PENDING, S.EXPIRED, None, None),  # eSign expiry, or the eSign ended unsigned
+    (S.AGREEMENT_PENDING, S.CANCELLED, None, None),  # staff cancel after the signer declined
     (S.AGREEMENT_SIGNED, S.DISBURSAL_PENDING, None, None),  # disbursal approved, transfer initiated
     (S.DISBURSAL_PENDING, S.AGREEMENT_SIGNED, None, None),  # transfer failed
     (S.DISBURSAL_PENDING, S.DISBURSED, None, None),  # transfer settled
+    # the hold: a step refused for good parks the loan; ops resume it (back where it was) or reject it
+    *[(s, S.NEEDS_ATTENTION, None, None) for s in (S.APPLIED, S.SANCTIONED, S.AGREEMENT_PENDING)],
+    *[(s, S.NEEDS_ATTENTION, None, None) for s in (S.AGREEMENT_SIGNED, S.DISBURSAL_PENDING)],
+    *[(S.NEEDS_ATTENTION, s, None, None) for s in (S.APPLIED, S.SANCTIONED, S.AGREEMENT_PENDING)],
+    *[(S.NEEDS_ATTENTION, s, None, None) for s in (S.AGREEMENT_SIGNED, S.DISBURSAL_PENDING, S.REJECTED)],
     # servicing
     (S.DISBURSED, S.OVERDUE, None, None),  # installment unpaid after its due date
     (S.OVERDUE, S.DISBURSED, None, None),  # arrears cleared
@@ -90,9 +98,9 @@ def test_every_status_has_a_row_and_terminal_means_no_move_out() -> None:
 @pytest.mark.parametrize(
     ("src", "dst", "words"),
     [
-        (S.APPLIED, S.DISBURSED, "moves only to UNDER_REVIEW, SANCTIONED, REJECTED"),
+        (S.APPLIED, S.DISBURSED, "moves only to UNDER_REVIEW, SANCTIONED, NEEDS_ATTENTION, REJECTED"),
         (S.APPLIED, S.AGREEMENT_PENDING, "moves only to"),
-        (S.SANCTIONED, S.DISBURSED, "moves only to AGREEMENT_PENDING"),
+        (S.SANCTIONED, S.DISBURSED, "moves only to SANCTIONED, AGREEMENT_PENDING, NEEDS_ATTENTION"),
         (S.AGREEMENT_SIGNED, S.DISBURSED, "moves only to DISBURSAL_PENDING"),
         (S.DISBURSED, S.APPLIED, "moves only to OVERDUE, COMPLETED"),
         (S.DISBURSED, S.DISBURSED, "moves only to"),

@@ -3,6 +3,7 @@ the door with the field named (tests/fixtures/vendors/README.md cites each examp
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,12 @@ from activities.providers.aa.cart import CartAa
 from activities.providers.aa.finduit import FinduitAa
 from activities.providers.base import ProviderConfig
 from activities.providers.disbursal.idfc import IdfcDisbursal
-from activities.providers.esign.signzy import SignzyEsign
+from activities.providers.esign.signzy import SignzyEsign, callback_password
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.providers.signing import sign
 from domain.errors import ValidationError
+from sandbox import banks as sandbox_banks
+from sandbox import esign as sandbox_esign
 from sandbox import webhooks as sandbox_hooks
 from workflows.contracts import DisbursalEvent, EsignEvent, PaymentEvent
 
@@ -122,12 +125,20 @@ def test_rebit_consent_notification(cls: type, vendor: str) -> None:
 
 
 def test_signzy_callback() -> None:
-    body = sandbox_hooks.signzy_event("evt_1", {"docket_id": "dkt_1", "reference_id": LOAN}, "SIGNED")
-    event = SIGNZY.parse_webhook(body, {})
+    docket = {
+        "docket_id": "dkt_1", "customer_id": "c1", "reference": "key-1", "status": "SIGNED", "pdf": "JVBERi0=",
+        "signer": {"name": "ASHA VERMA"}, "signed_at": "2026-11-30T10:00:00+05:30",
+    }  # fmt: skip
+    body = sandbox_esign.signzy_customer_callback(docket)
+    creds = base64.b64encode(f"{LOAN}:{callback_password(SECRET, LOAN)}".encode()).decode()
+    headers = {"Authorization": f"Basic {creds}"}
+    assert SIGNZY.verify_webhook(json.dumps(body).encode(), headers)
+    assert not SIGNZY.verify_webhook(json.dumps(body).encode(), {"Authorization": "Basic " + creds[:-4] + "AAAA"})
+    event = SIGNZY.parse_webhook(body, headers)
     assert (event.event_type, event.loan_ref, event.arg) == (
-        "docket.signed",
+        "contract.completed",
         LOAN,
-        EsignEvent("dkt_1", "SIGNED", "evt_1"),
+        EsignEvent("dkt_1", "SIGNED", "dkt_1.completed"),
     )
 
 
@@ -143,8 +154,20 @@ def test_sandbox_payloads_have_the_documented_shape() -> None:
         "razorpay_payment_link_paid.json": sandbox_hooks.razorpay_payment_link_paid(
             link, _sandbox_payment({"loan_id": LOAN}), "http://sbx/razorpay/pay/plink_S1"
         ),
-        "razorpayx_payout_processed.json": sandbox_hooks.idfc_payout_event(
-            "payout.processed", {"transfer_id": "trf_1", "amount": 100, "utr": "U1", "reference_id": LOAN}
+        "razorpayx_payout_processed.json": sandbox_banks.idfc_event(
+            {
+                "transfer_id": "trf_1",
+                "account": "31234567890",
+                "amount": 100,
+                "loan_id": LOAN,
+                "mode": "IMPS",
+                "reference": "ref1",
+                "created_at": 1,
+                "utr": "U1",
+                "reason": None,
+                "settle_at": 0,
+                "outcome": "SUCCESS",
+            }
         ),
         "rebit_consent_notification.json": sandbox_hooks.rebit_consent_notification(
             {"vendor": "cart", "handle": "cac_1", "status": "APPROVED"}

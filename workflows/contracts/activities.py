@@ -63,6 +63,8 @@ class AgreementRequest:
     terms: LoanTerms
     expires_in_seconds: int
     now: datetime
+    kfs_hash: str | None = None  # the KFS version the borrower accepted (carried as the agreement's annex)
+    replaces_docket: str | None = None  # an unsigned docket to cancel at its vendor before the new one opens
 
 
 @dataclass
@@ -81,12 +83,90 @@ class DisbursalRequest:
     idempotency_key: str
     amount: int
     approved_by: str
+    bank_account_id: str | None = None  # the verified beneficiary (BeneficiaryCheck); None: older loans
 
 
 @dataclass
 class DisbursalResult:
     transfer_id: str
     status: DisbursalStatus  # PENDING once sent to the bank (SETTLED if asked again after settling)
+    reason: str | None = None  # FAILED: the bank's reason (its status API said so before any callback)
+    mode: str | None = None  # IMPS / NEFT / RTGS
+    account_last4: str | None = None
+
+
+@dataclass
+class BeneficiaryCheckRequest:
+    """Penny drop on the loan's beneficiary account right before a transfer, unless one younger than the brand's
+    ``pennydrop_max_age_hours`` exists."""
+
+    loan_id: str
+    brand_id: str
+    idempotency_key: str
+    now: datetime
+
+
+@dataclass
+class BeneficiaryCheck:
+    verified: bool
+    reason: str | None = None  # why not: no account, account closed, the name does not match
+    bank_account_id: str | None = None
+    account_last4: str | None = None
+    ifsc: str | None = None
+    reverified: bool = False  # a penny drop ran now (False: a recent one was trusted)
+
+
+@dataclass
+class TransferFailure:
+    """A transfer failed at the bank (its callback or its status API): recorded with the bank's reason."""
+
+    loan_id: str
+    transfer_id: str
+    reason: str | None
+    source: str  # webhook / reconciler
+
+
+@dataclass
+class StaleTransfer:
+    """A transfer pending past its brand's SLA with no callback: the reconciler asks the bank about it."""
+
+    loan_id: str
+    brand_id: str
+    transfer_id: str
+    idempotency_key: str
+    provider: str
+
+
+@dataclass
+class TransferCheck:
+    """The bank's status API on a stale transfer: NOT_FOUND / PENDING / SUCCESS / FAILED."""
+
+    state: str
+    utr: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class SignedAgreementRequest:
+    loan_id: str
+    brand_id: str
+    docket_id: str
+
+
+@dataclass
+class SignedAgreement:
+    storage_key: str
+    sha256: str
+
+
+@dataclass
+class DisbursalNotice:
+    """The borrower is told the money left: amount (paise), UTR, and where the KFS and agreement are."""
+
+    loan_id: str
+    brand_id: str
+    amount: int
+    utr: str | None
 
 
 @dataclass

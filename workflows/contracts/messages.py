@@ -84,6 +84,30 @@ class DisbursalEvent:
     status: TransferStatus  # SUCCESS / FAILED
     utr: str | None = None
     event_id: str = ""
+    reason: str | None = None  # the bank's failure reason, as it words it (FAILED)
+    source: str = "webhook"  # webhook (the bank's callback) / reconciler (the bank's status API)
+
+
+@dataclass
+class KfsAcceptance:
+    """The borrower accepted a Key Fact Statement (RBI KFS circular, 15 April 2024): the version's SHA-256
+    (``domain.kfs.kfs_hash``), the date it was issued on (its schedule assumes disbursal that day) and the last IST
+    date it stays valid (3 working days for tenors of 7 days or more, 1 below)."""
+
+    customer_id: str
+    kfs_hash: str
+    issued_on: date
+    valid_until: date
+    accepted_at: datetime
+    expires_at: datetime | None = None  # the caller's bound (see StaffAction.expires_at)
+
+
+@dataclass
+class AgreementResendRequest:
+    """The borrower asks for a fresh signing link (the old docket is cancelled at the vendor first)."""
+
+    customer_id: str
+    expires_at: datetime | None = None
 
 
 @dataclass

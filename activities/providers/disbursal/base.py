@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from domain.disbursal import TransferMode  # re-exported: the rail is the domain's rule (domain.disbursal)
 
-class TransferMode(StrEnum):
-    """The payment rail: IMPS (instant, up to the brand's limit; NPCI caps it at ₹5 lakh), NEFT, RTGS (₹2 lakh
-    and above)."""
-
-    IMPS = "IMPS"
-    NEFT = "NEFT"
-    RTGS = "RTGS"
+__all__ = ["BankTransferState", "Beneficiary", "DisbursalProvider", "Transfer", "TransferMode", "TransferStatusAnswer"]
 
 
 class BankTransferState(StrEnum):

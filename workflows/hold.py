@@ -1,0 +1,113 @@
+"""The hold: a step refused in a way retrying cannot fix parks the loan for ops instead of failing its workflow
+(see ``workflows.loan``).
+
+A provider's business refusal (an activity failing with ``BusinessRefusal``: no provider configured for a kind,
+the account closed, a vendor's permanent error) or a check that cannot pass as things stand (the beneficiary's
+name does not match) moves the loan to ``NEEDS_ATTENTION`` with the step and the reason. Loan ops or an admin then
+``resume_hold`` (the loan returns to the status it left and the step runs again, e.g. once the customer fixed their
+account) or ``reject_hold`` with a reason (the loan ends REJECTED). No loan's workflow ends Failed because a
+provider said no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.status import LoanStatus
+    from workflows.contracts import StaffAction
+    from workflows.options import HOLD_PATCH
+
+from workflows.base import LoanBase, LoanStopped, _check_fresh, _refuse
+
+T = TypeVar("T")
+
+HOLD_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
+RESUME, REJECT = "RESUME", "REJECT"
+
+
+def business_refusal(err: BaseException) -> str | None:
+    """The refusal's message when ``err`` is an activity that failed with ``BusinessRefusal``, else None."""
+    cause = err.cause if isinstance(err, ActivityError) else None
+    if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":
+        return cause.message
+    return None
+
+
+class HoldPhase(LoanBase):
+    """``_or_park`` around a step; ``_park`` to hold the loan; the ops updates that clear a hold."""
+
+    async def _or_park(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``; when it fails with a business refusal, park the loan (``_park``) and run it again once ops
+        resume it. Loans started before the hold (HOLD_PATCH) fail as they did."""
+        while True:
+            try:
+                return await call()
+            except ActivityError as err:
+                reason = business_refusal(err)
+                if reason is None or not workflow.patched(HOLD_PATCH):
+                    raise
+                await self._park(step, reason)
+
+    async def _park(self, step: str, reason: str) -> None:
+        """Hold the loan in NEEDS_ATTENTION until ops decide: returns once resumed (the loan back in the status
+        it left); raises ``LoanStopped`` (REJECTED, the staff member's reason) when ops reject it."""
+        back_to = self.status
+        self.hold_decision = None
+        await self._move(
+            LoanStatus.NEEDS_ATTENTION,
+            f"{step}: {reason}",
+            action="HOLD",
+            details={"step": step, "resumeTo": str(back_to)},
+        )
+        await workflow.wait_condition(lambda: self.hold_decision is not None)
+        assert self.hold_decision is not None
+        decision, action = self.hold_decision
+        actor = f"{action.role}:{action.staff_email}"
+        if decision == REJECT:
+            self.hold_decision = None
+            raise LoanStopped(LoanStatus.REJECTED, action.reason or f"rejected on hold ({step})", actor, action)
+        await self._move(
+            back_to, action.reason or f"resumed: {step} runs again", actor, action="RESUME", actor_id=action.staff_id
+        )
+        self.hold_decision = None
+        self.holds_cleared += 1
+
+    @workflow.update(
+        description="Loan ops or an admin resume a loan on hold (NEEDS_ATTENTION): it returns to the status it "
+        "left and the step that stopped runs again (StaffAction; answers the loan's status)."
+    )
+    async def resume_hold(self, action: StaffAction) -> str:
+        cleared = self.holds_cleared
+        self.hold_decision = (RESUME, action)
+        await workflow.wait_condition(lambda: self.holds_cleared > cleared and self.moving_to is None)
+        return self.status
+
+    @resume_hold.validator
+    def _validate_resume_hold(self, action: StaffAction) -> None:
+        self._check_hold(action)
+
+    @workflow.update(
+        description="Loan ops or an admin reject a loan on hold (NEEDS_ATTENTION) with a reason: it ends REJECTED "
+        "(StaffAction with reason; answers the loan's status)."
+    )
+    async def reject_hold(self, action: StaffAction) -> str:
+        self.hold_decision = (REJECT, action)
+        await workflow.wait_condition(lambda: self.status == LoanStatus.REJECTED and self.moving_to is None)
+        return self.status
+
+    @reject_hold.validator
+    def _validate_reject_hold(self, action: StaffAction) -> None:
+        self._check_hold(action)
+        if not (action.reason or "").strip():
+            raise _refuse("ValidationError", "reason: required to reject a loan on hold")
+
+    def _check_hold(self, action: StaffAction) -> None:
+        _check_fresh(action.expires_at)
+        self._check_staff(action, HOLD_ROLES, {LoanStatus.NEEDS_ATTENTION}, as_recorded=True)
+        if self.hold_decision is not None:
+            raise _refuse("Conflict", "this hold is already being cleared")
