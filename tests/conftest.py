@@ -220,7 +220,9 @@ async def running_app(
         **settings_overrides,  # type: ignore[arg-type]
     )
     async with httpx.AsyncClient(timeout=30) as http:
-        activities = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key())
+        activities = LoanActivities(
+            db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
+        )
         kyc = KycActivities(db, http, LocalStorage(storage_dir), settings.api_url, settings.field_key())
         with ThreadedServer(create_app(settings), port=port) as api:
             async with Worker(

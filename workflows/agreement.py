@@ -84,7 +84,7 @@ class AgreementPhase(HoldPhase):
                 kfs_hash=self.kfs_acceptance.kfs_hash,
                 replaces_docket=replaces,
             )
-            agreement = await self._or_park("agreement", partial(self._prepare, request))
+            agreement = await self._or_hold("agreement", partial(self._prepare, request))
             self.resend_requested = False
             if agreement.docket_id != self.docket_id:
                 self.docket_id = agreement.docket_id
@@ -92,7 +92,7 @@ class AgreementPhase(HoldPhase):
             outcome = await self._await_signature(agreement.docket_id)
             if outcome == SIGNED:
                 await self._record_agreement(agreement.docket_id, AgreementStatus.SIGNED)
-                await self._or_park("signed agreement", partial(self._keep_signed, agreement.docket_id))
+                await self._or_hold("signed agreement", partial(self._keep_signed, agreement.docket_id))
                 await self._move(LoanStatus.AGREEMENT_SIGNED, f"signed, docket {agreement.docket_id}")
                 return None
             if outcome == EXPIRED:

@@ -72,7 +72,7 @@ class DisbursalPhase(HoldPhase):
                 approver,
                 bank_account_id=beneficiary.bank_account_id,
             )
-            transfer = await self._or_park("disbursal", partial(self._send, request, attempt))
+            transfer = await self._or_hold("disbursal", partial(self._send, request, attempt))
             await self._move(
                 LoanStatus.DISBURSAL_PENDING,
                 f"transfer {transfer.transfer_id} initiated ({transfer.mode or 'bank'} to account "
@@ -131,10 +131,10 @@ class DisbursalPhase(HoldPhase):
             request = BeneficiaryCheckRequest(
                 self.inp.loan_id, self.inp.brand_id, f"{key}:beneficiary:{attempt}:{check_no}", workflow.now()
             )
-            check = await self._or_park("beneficiary", partial(self._check_beneficiary, request))
+            check = await self._or_hold("beneficiary", partial(self._check_beneficiary, request))
             if check.verified:
                 return check
-            await self._park("beneficiary", check.reason or "the beneficiary account could not be verified")
+            await self._hold("beneficiary", check.reason or "the beneficiary account could not be verified")
 
     async def _check_beneficiary(self, request: BeneficiaryCheckRequest) -> BeneficiaryCheck:
         return await workflow.execute_activity_method(

@@ -39,10 +39,10 @@ def business_refusal(err: BaseException) -> str | None:
 
 
 class HoldPhase(LoanBase):
-    """``_or_park`` around a step; ``_park`` to hold the loan; the ops updates that clear a hold."""
+    """``_or_hold`` around a step; ``_hold`` to park the loan; the ops updates that clear a hold."""
 
-    async def _or_park(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
-        """``call()``; when it fails with a business refusal, park the loan (``_park``) and run it again once ops
+    async def _or_hold(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``; when it fails with a business refusal, park the loan (``_hold``) and run it again once ops
         resume it. Loans started before the hold (HOLD_PATCH) fail as they did."""
         while True:
             try:
@@ -51,9 +51,9 @@ class HoldPhase(LoanBase):
                 reason = business_refusal(err)
                 if reason is None or not workflow.patched(HOLD_PATCH):
                     raise
-                await self._park(step, reason)
+                await self._hold(step, reason)
 
-    async def _park(self, step: str, reason: str) -> None:
+    async def _hold(self, step: str, reason: str) -> None:
         """Hold the loan in NEEDS_ATTENTION until ops decide: returns once resumed (the loan back in the status
         it left); raises ``LoanStopped`` (REJECTED, the staff member's reason) when ops reject it."""
         back_to = self.status

@@ -138,7 +138,7 @@ class KycPhase(HoldPhase):
         """Bureau pull, then rules (BRE) and evaluation over the stored report and the KYC facts, then a
         manual-review loan allocated to staff. None means rejected (reason in self.rejection)."""
         inp = self.inp
-        await self._or_park(
+        await self._or_hold(
             "bureau pull",
             lambda: workflow.execute_activity_method(
                 KycActivities.credit_bureau_pull,
@@ -192,7 +192,7 @@ class KycPhase(HoldPhase):
         if step not in KYC_STEP_ACTIVITIES:
             return KycStepResult(step, KycStepStatus.SKIPPED, f"step {step} is not automated")
         method, summary = KYC_STEP_ACTIVITIES[step]
-        return await self._or_park(
+        return await self._or_hold(
             f"KYC {step}",
             lambda: workflow.execute_activity_method(
                 method,

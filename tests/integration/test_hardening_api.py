@@ -330,7 +330,9 @@ async def test_a_staff_action_without_a_worker_is_503_within_the_bound_and_never
         workflow_call_timeout_seconds=bound,
     )
     async with httpx.AsyncClient(timeout=30) as http:
-        activities = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key())
+        activities = LoanActivities(
+            db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
+        )
         kyc = KycActivities(db, http, LocalStorage(storage_dir), settings.api_url, settings.field_key())
 
         def worker() -> Worker:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from db.models import (
     BureauReport,
+    Disbursal,
     LedgerEntry,
     LedgerTransaction,
     Loan,
@@ -41,12 +42,25 @@ async def test_auto_sanctioned_loan_runs_to_completion(app, brand, sandbox, db) 
         assert history == [
             "APPLIED",
             "SANCTIONED",
+            "SANCTIONED",  # the borrower accepted the KFS
             "AGREEMENT_PENDING",
             "AGREEMENT_SIGNED",
             "DISBURSAL_PENDING",
             "DISBURSED",
             "COMPLETED",
         ]
+        # the KFS accepted is the one the agreement carries; the signed PDF is kept apart from the unsigned one
+        kfs_row = s.scalars(
+            select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan.id, LoanStatusHistory.seq == 2)
+        ).one()
+        agreement = s.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan.id)).one()
+        assert kfs_row.action == "KFS_ACCEPTED" and kfs_row.details["kfsHash"] == agreement.kfs_hash
+        assert agreement.status == "SIGNED" and agreement.signed_storage_key and agreement.signed_sha256
+        assert agreement.signed_sha256 != agreement.sha256
+        # the transfer named the verified account (never its number) and its rail
+        (transfer,) = s.scalars(select(Disbursal).where(Disbursal.loan_id == loan.id)).all()
+        assert (transfer.status, transfer.mode, transfer.ifsc) == ("SETTLED", "IMPS", "HDFC0001234")
+        assert transfer.account_last4 and transfer.sent_at and transfer.utr == loan.disbursal_utr
         rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan.id)).all()
         assert len(rows) == 3 and all(r.status == "PAID" for r in rows)
         assert sum(r.principal for r in rows) == 60_000_00
@@ -119,6 +133,7 @@ async def test_status_search_attribute_finds_exactly_the_disbursed_loans(app, br
             phone, pan = demo_identity(i, "auto")
             headers = await driver.register(phone)
             await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+            await driver.profile(headers)  # the salary account the money goes to
             loan = await driver._ok(
                 await driver.api.post(
                     "/api/v1/web/loans",
@@ -127,6 +142,8 @@ async def test_status_search_attribute_finds_exactly_the_disbursed_loans(app, br
                 )
             )
             loan_id = loan["id"]
+            await eventually(lambda h=headers, i=loan_id: _has_status(driver, h, i, "SANCTIONED"))
+            await driver.accept_kfs(headers, loan_id)
             detail = await eventually(lambda h=headers, i=loan_id: _agreement_ready(driver, h, i))
             await driver.sandbox.post(detail["agreement"]["signingUrl"])
             await eventually(lambda h=headers, i=loan_id: _has_status(driver, h, i, "AGREEMENT_SIGNED"))

@@ -222,7 +222,7 @@ class IciciDisbursal(HttpProvider):
                 details=answer,
             )
         with self.reading("composite-payment answer"):
-            return Transfer(str(answer["REQID"]), STATES[status].value)
+            return Transfer(str(answer["REQID"]), STATES[str(status)].value)
 
     async def transfer_status(self, *, idempotency_key: str) -> TransferStatusAnswer:
         packet = {**self._ids(), "UNIQUEID": unique_id(idempotency_key)}
