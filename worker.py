@@ -71,7 +71,9 @@ def build_activities(
     return LoanActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
 
 
-async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None:
+async def ensure_reconciler_schedule(
+    client: Client, settings: Settings, schedule_id: str = RECONCILER_SCHEDULE
+) -> None:
     """The transfer reconciler's Temporal Schedule (``reconcile-transfers``, every
     ``Settings.reconcile_every_seconds``), created once; an existing one gets the interval set now. Overlapping runs
     are skipped. Never stops the worker: a failure is logged."""
@@ -80,14 +82,14 @@ async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None
     every = timedelta(seconds=settings.reconcile_every_seconds)
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
-            ReconcileTransfersWorkflow.run, id="reconcile-transfers-run", task_queue=settings.task_queue
+            ReconcileTransfersWorkflow.run, id=f"{schedule_id}-run", task_queue=settings.task_queue
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     log = logging.getLogger("los.worker")
     try:
-        await client.create_schedule(RECONCILER_SCHEDULE, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         async def keep_interval(update: ScheduleUpdateInput) -> ScheduleUpdate:
@@ -96,7 +98,7 @@ async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None
             return ScheduleUpdate(schedule=current)
 
         try:
-            await client.get_schedule_handle(RECONCILER_SCHEDULE).update(keep_interval)
+            await client.get_schedule_handle(schedule_id).update(keep_interval)
         except Exception as exc:  # noqa: BLE001
             log.warning("reconciler schedule not updated: %s", exc)
     except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it

@@ -163,11 +163,21 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from los.demo import run_demo, text_report
 
+    if args.scenario == "list":
+        from los.demo_scenarios import describe
+
+        print(describe())
+        return 0
     settings = _settings()
     api = args.api or settings.api_url
     sandbox = args.sandbox or settings.sandbox_base_url
     started = time.monotonic()
-    journeys = asyncio.run(run_demo(api, sandbox, args.loans, args.brand))
+    if args.scenario:
+        from los.demo_scenarios import run_scenario
+
+        journeys = [asyncio.run(run_scenario(api, sandbox, args.scenario, args.brand))]
+    else:
+        journeys = asyncio.run(run_demo(api, sandbox, args.loans, args.brand))
     if args.json:
         print(
             json.dumps(
@@ -203,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--loans", type=int, default=1)
     demo.add_argument("--json", action="store_true", help="print one JSON document")
     demo.add_argument("--brand", default="demo")
+    demo.add_argument(
+        "--scenario", help="run one named money-out journey (lost-bank-webhook, bank-timeout, ...); 'list' names them"
+    )
     demo.add_argument("--api", help="API base URL (default from settings)")
     demo.add_argument("--sandbox", help="sandbox base URL (default from settings)")
     args = parser.parse_args(argv)

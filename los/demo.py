@@ -18,7 +18,7 @@ from los.seed import DEMO_PASSWORD, staff_email
 if TYPE_CHECKING:
     from los.settings import Settings
 
-TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "SETTLED", "WRITTEN_OFF"}
+TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "CANCELLED", "SETTLED", "WRITTEN_OFF"}
 # How the driver polls the loan while it waits for the next step, like an app would: soon after it acted
 # (most steps follow within a few hundred ms), then less and less often, never slower than POLL_MAX seconds.
 POLL_FIRST = 0.05
@@ -153,7 +153,17 @@ class Driver:
             )
         )
 
-    async def profile(self, headers: dict[str, str]) -> None:
+    async def add_account(self, headers: dict[str, str], account: str, primary: bool = False) -> dict:
+        """The customer adds a bank account (``primary``: the one the loan is disbursed to)."""
+        return await self._ok(
+            await self.api.post(
+                "/api/v1/web/bank/add-account",
+                headers=headers,
+                json={"accountNumber": account, "ifsc": "HDFC0001234", "primary": primary},
+            )
+        )
+
+    async def profile(self, headers: dict[str, str], account: str | None = None) -> None:
         """What a customer fills in before applying: personal details, salary account, employer."""
         await self._ok(
             await self.api.post(
@@ -170,12 +180,7 @@ class Driver:
                 },
             )
         )
-        account = f"3{random.randrange(10**10, 10**11)}"  # no sandbox scenario starts with 3
-        await self._ok(
-            await self.api.post(
-                "/api/v1/web/bank/add-account", headers=headers, json={"accountNumber": account, "ifsc": "HDFC0001234"}
-            )
-        )
+        await self.add_account(headers, account or random_account())
         await self._ok(
             await self.api.post(
                 "/api/v1/web/employment/add",
@@ -240,10 +245,19 @@ class Driver:
 
     async def carry_on(self, headers: dict[str, str], j: Journey, start: float | None = None) -> Journey:
         """Take an applied loan (KYC answered) on from wherever it is to the end: sanction by the staff
-        when it is in review, eSign, disbursal, every installment paid. `start` is when the journey began
-        (time.monotonic()); the driver's timeout counts from it."""
+        when it is in review, the KFS accepted, eSign, disbursal, every installment paid. `start` is when the
+        journey began (time.monotonic()); the driver's timeout counts from it."""
         start = time.monotonic() if start is None else start
         deadline = start + self.timeout
+        loan = await self.to_signature(headers, j, deadline)
+        if loan["status"] == "AGREEMENT_PENDING":
+            loan = await self.sign(headers, j, loan, deadline)
+        if loan["status"] == "AGREEMENT_SIGNED":
+            loan = await self.disburse(headers, j, deadline)
+        return await self.repay(headers, j, loan, deadline, start)
+
+    async def to_signature(self, headers: dict[str, str], j: Journey, deadline: float) -> dict[str, Any]:
+        """The decision (staff sanction it when it is in review), then the KFS accepted: the agreement's link."""
         loan = await self.wait_for(
             headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
         )
@@ -254,21 +268,34 @@ class Driver:
         )
         if loan["status"] == "SANCTIONED":
             await self.accept_kfs(headers, j.loan_id)
-        loan = await self.wait_for(
+        return await self.wait_for(
             headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
         )
-        if loan["status"] == "AGREEMENT_PENDING":
-            signing_url = loan["agreement"]["signingUrl"]
-            (await self.sandbox.get(signing_url)).raise_for_status()  # the customer opens the link
-            (await self.sandbox.post(signing_url)).raise_for_status()  # ...and signs
-            loan = await self.wait_for(
-                headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_SIGNED", "signature", deadline
-            )
-        if loan["status"] == "AGREEMENT_SIGNED":
-            await self.staff_action("LOAN_EXECUTIVE", j.loan_id, "approve-disbursal")
-            loan = await self.wait_for(
-                headers, j.loan_id, lambda x: x["status"] in ("DISBURSED", "OVERDUE"), "disbursal", deadline
-            )
+
+    async def sign(
+        self, headers: dict[str, str], j: Journey, loan: dict[str, Any], deadline: float, outcome: str = "SIGNED"
+    ) -> dict[str, Any]:
+        """The customer opens the signing link and signs (or declines: ``outcome`` DECLINED)."""
+        signing_url = loan["agreement"]["signingUrl"]
+        (await self.sandbox.get(signing_url)).raise_for_status()
+        (await self.sandbox.post(signing_url, params={"outcome": outcome})).raise_for_status()
+        if outcome != "SIGNED":
+            return loan
+        return await self.wait_for(
+            headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_SIGNED", "signature", deadline
+        )
+
+    async def disburse(self, headers: dict[str, str], j: Journey, deadline: float) -> dict[str, Any]:
+        """Loan ops approve the disbursal; the bank's transfer settles."""
+        await self.staff_action("LOAN_EXECUTIVE", j.loan_id, "approve-disbursal")
+        return await self.wait_for(
+            headers, j.loan_id, lambda x: x["status"] in ("DISBURSED", "OVERDUE"), "disbursal", deadline
+        )
+
+    async def repay(
+        self, headers: dict[str, str], j: Journey, loan: dict[str, Any], deadline: float, start: float
+    ) -> Journey:
+        """Pay each installment's link as it comes, to the end; the journey's summary."""
         paid_links: set[str] = set()
         while loan["status"] not in TERMINAL:
             link = loan.get("paymentLink")
@@ -292,6 +319,11 @@ class Driver:
         j.total_collected = loan["totalCollectedPaise"]
         j.seconds = time.monotonic() - start
         return j
+
+
+def random_account() -> str:
+    """A salary account number no sandbox scenario reacts to (none starts with 3)."""
+    return f"3{random.randrange(10**10, 10**11)}"
 
 
 SANDBOX_AADHAAR_OTP = "123456"  # the OTP the sandbox accepts

@@ -82,7 +82,7 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
         ],
         # the primary bank sends transfers; a transfer is only ever asked about at the bank that took it
         "disbursal": [
-            {**primary("idfc"), "account_number": "7878780080316316"},
+            {**primary("idfc"), "account_number": "7878780080316316", "timeout_seconds": 5},
             {**primary("icici", False), **icici_keys()},
         ],
         "payments": p("razorpay"),
@@ -123,6 +123,8 @@ def seed_brand(
             "kyc_steps": kyc_steps or ["PAN"],
             "kyc_timeout_seconds": 3600,
             "name_match_threshold": 80,
+            # demo brands: a transfer with no bank callback after 5 s is asked about at the next reconciler run
+            "transfer_sla_seconds": 5,
         }
         if kyc_steps:
             config.update(

@@ -152,6 +152,9 @@ class Stack:
             if value is not None:
                 env[name] = str(value)
 
+        # The embedded stack's reconciler runs every 10 s (production: every 5 minutes) so a lost bank callback
+        # of the demo settles within seconds (`los demo --scenario lost-bank-webhook`).
+        env.setdefault("LOS_RECONCILE_EVERY_SECONDS", "10")
         if s.database_url:
             db_url = s.database_url
         else:

@@ -199,6 +199,16 @@ def create_app(
     def webhooks() -> list[dict]:
         return state["webhooks"]
 
+    @app.get("/_transfers")
+    def transfers(loan_id: str | None = None) -> list[dict]:
+        """Every transfer the sandbox banks took (``loan_id``: one loan's), account numbers masked: how many
+        times the money really left, whatever the lender's side recorded."""
+        return [
+            {**t, "account": "XXXX" + str(t.get("account", ""))[-4:]}
+            for t in state["transfers"].values()
+            if loan_id is None or t.get("loan_id") == loan_id
+        ]
+
     return app
 
 

@@ -207,6 +207,7 @@ async def running_app(
     from activities.storage import LocalStorage
     from api.app import create_app
     from workflows.loan import LoanWorkflow
+    from workflows.reconciler import ReconcileTransfersWorkflow
 
     queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
     port = free_port()
@@ -226,7 +227,10 @@ async def running_app(
         kyc = KycActivities(db, http, LocalStorage(storage_dir), settings.api_url, settings.field_key())
         with ThreadedServer(create_app(settings), port=port) as api:
             async with Worker(
-                env.client, task_queue=queue, workflows=[LoanWorkflow], activities=activities.all() + kyc.all()
+                env.client,
+                task_queue=queue,
+                workflows=[LoanWorkflow, ReconcileTransfersWorkflow],
+                activities=activities.all() + kyc.all(),
             ):
                 yield App(api, env.client, queue, settings, http)
 

@@ -90,6 +90,11 @@ class UanIn(Strict):
 class BankAccountIn(Strict):
     account_number: str = Field(alias="accountNumber", min_length=9, max_length=18)
     ifsc: str = Field(min_length=11, max_length=11)
+    primary: bool = Field(
+        default=False,
+        description="make it the account the loan is disbursed to (the first account always is); a new primary "
+        "account is verified by penny drop again before any transfer",
+    )
 
 
 class BankVerifyIn(Strict):
@@ -231,13 +236,17 @@ async def add_bank_account(request: Request, body: BankAccountIn, me: Me, sessio
     existing = session.scalars(select(BankAccount).where(BankAccount.customer_id == me.id)).all()
     if any(a.account_fingerprint == mark and a.ifsc == ifsc for a in existing):
         raise ValidationError("this account is already added", field="accountNumber")
+    primary = body.primary or not existing
+    if primary:
+        for other in existing:
+            other.is_primary = False
     row = BankAccount(
         customer_id=me.id,
         account_sealed=seal(key, BANK_ACCOUNT, number),
         account_fingerprint=mark,
         account_last4=number[-4:],
         ifsc=ifsc,
-        is_primary=not existing,
+        is_primary=primary,
     )
     session.add(row)
     session.flush()

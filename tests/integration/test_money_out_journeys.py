@@ -1,0 +1,107 @@
+"""The money-out journeys of `los demo --scenario` over the public API, each to COMPLETED, with what each must
+leave behind: one transfer per attempt at the bank and on our side, the bank's reason on a failed one, the
+reconciler's settlement of a lost callback, the hold and its resumption, the declined docket replaced."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from db.models import Disbursal, LoanAgreement, LoanStatusHistory
+from los.demo_scenarios import SCENARIOS, run_scenario
+from worker import ensure_reconciler_schedule
+
+
+def _history(db, loan_id: str) -> list[LoanStatusHistory]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        rows = s.scalars(
+            select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan_id).order_by(LoanStatusHistory.seq)
+        ).all()
+        s.expunge_all()
+        return list(rows)
+
+
+def _transfers(db, loan_id: str) -> list[Disbursal]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        rows = s.scalars(select(Disbursal).where(Disbursal.loan_id == loan_id).order_by(Disbursal.created_at)).all()
+        s.expunge_all()
+        return list(rows)
+
+
+async def _bank_transfers(sandbox, loan_id: str) -> list[dict]:  # noqa: ANN001
+    import httpx
+
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        return (await http.get("/_transfers", params={"loan_id": loan_id})).json()
+
+
+def test_the_cli_names_every_scenario() -> None:
+    assert set(SCENARIOS) >= {
+        "lost-bank-webhook",
+        "bank-timeout",
+        "transfer-failed-then-retried",
+        "penny-drop-mismatch",
+        "esign-declined-then-resent",
+    }
+
+
+async def test_lost_bank_webhook_is_settled_by_the_reconciler_schedule(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    schedule_id = f"reconcile-{uuid.uuid4().hex[:8]}"
+    app.settings.reconcile_every_seconds = 2
+    await ensure_reconciler_schedule(app.client, app.settings, schedule_id)
+    try:
+        journey = await run_scenario(app.api.url, sandbox.url, "lost-bank-webhook", brand["brand_code"])
+    finally:
+        await app.client.get_schedule_handle(schedule_id).delete()
+    assert journey.status == "COMPLETED"
+    (transfer,) = _transfers(db, journey.loan_id)
+    assert transfer.status == "SETTLED" and transfer.utr
+    assert len(await _bank_transfers(sandbox, journey.loan_id)) == 1
+    # no callback ever came for it: the UTR is the one the bank's status API gave the reconciler
+    disbursed = [h for h in _history(db, journey.loan_id) if h.to_status == "DISBURSED"]
+    assert disbursed[0].reason == f"UTR {transfer.utr}"
+
+
+async def test_bank_timeout_gives_exactly_one_transfer(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    journey = await run_scenario(app.api.url, sandbox.url, "bank-timeout", brand["brand_code"])
+    assert journey.status == "COMPLETED"
+    (transfer,) = _transfers(db, journey.loan_id)
+    assert transfer.status == "SETTLED" and transfer.sent_at is not None
+    assert len(await _bank_transfers(sandbox, journey.loan_id)) == 1
+
+
+async def test_a_failed_transfer_goes_back_to_ops_and_a_new_approval_retries(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    journey = await run_scenario(app.api.url, sandbox.url, "transfer-failed-then-retried", brand["brand_code"])
+    assert journey.status == "COMPLETED"
+    first, second = _transfers(db, journey.loan_id)
+    assert first.status == "FAILED" and "unavailable" in (first.failure_reason or "").lower()
+    assert second.status == "SETTLED" and first.idempotency_key != second.idempotency_key
+    back = [h for h in _history(db, journey.loan_id) if h.from_status == "DISBURSAL_PENDING"]
+    assert back[0].to_status == "AGREEMENT_SIGNED" and "unavailable" in back[0].reason.lower()
+    assert len(await _bank_transfers(sandbox, journey.loan_id)) == 2
+
+
+async def test_a_penny_drop_mismatch_parks_the_loan_until_ops_resume_it(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    journey = await run_scenario(app.api.url, sandbox.url, "penny-drop-mismatch", brand["brand_code"])
+    assert journey.status == "COMPLETED"
+    history = _history(db, journey.loan_id)
+    held = [h for h in history if h.to_status == "NEEDS_ATTENTION"]
+    assert len(held) == 1 and held[0].from_status == "AGREEMENT_SIGNED" and "name match" in held[0].reason
+    resumed = history[history.index(held[0]) + 1]
+    assert (resumed.to_status, resumed.actor.split(":")[0]) == ("AGREEMENT_SIGNED", "LOAN_EXECUTIVE")
+    (transfer,) = _transfers(db, journey.loan_id)  # nothing was sent to the mismatched account
+    assert transfer.status == "SETTLED"
+
+
+async def test_a_declined_agreement_is_resent_and_signed(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    journey = await run_scenario(app.api.url, sandbox.url, "esign-declined-then-resent", brand["brand_code"])
+    assert journey.status == "COMPLETED"
+    history = _history(db, journey.loan_id)
+    declined = [h for h in history if h.action == "ESIGN_DECLINED"]
+    assert len(declined) == 1
+    dockets = [h.reason for h in history if h.to_status == "AGREEMENT_PENDING" and h.reason.startswith("eSign docket")]
+    assert len(dockets) == 2 and dockets[0] != dockets[1]
+    with db.unit_of_work() as s:
+        agreement = s.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == journey.loan_id)).one()
+        assert agreement.status == "SIGNED" and f"eSign docket {agreement.docket_id}" == dockets[1]
