@@ -19,7 +19,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from activities.providers import ProviderConfig, adapter_for, webhook_adapter
-from activities.providers.webhooks import InboundEvent, LoanSignal, check_body
+from activities.providers.webhooks import MAX_BODY_BYTES, InboundEvent, LoanSignal, check_body
 from api.deps import is_uuid
 from api.responses import ApiModel
 from api.webhooks import intake
@@ -103,6 +103,7 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     raw = await request.body()
     if not adapter.verify_webhook(raw, request.headers):
         raise AuthenticationError("webhook signature does not verify")
-    body = check_body(raw)
+    body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
     event = adapter.parse_webhook(body, request.headers)
-    return await intake.handle(request.app.state.db, request.app.state.temporal, vendor, brand_id, event, body)
+    stored = adapter.stored_payload(body) if hasattr(adapter, "stored_payload") else body
+    return await intake.handle(request.app.state.db, request.app.state.temporal, vendor, brand_id, event, stored)

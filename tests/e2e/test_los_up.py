@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import LedgerEntry, LedgerTransaction, Loan, LoanStatusHistory, RepaymentInstallment
-from los.demo import Driver, demo_identity
+from los.demo import Driver, Journey, demo_identity
 from tests.conftest import eventually
 from tests.e2e.conftest import UpProcess
 
@@ -120,11 +120,8 @@ async def test_loan_in_flight_survives_a_restart(stack: UpProcess) -> None:
     )
     await driver.complete_kyc(headers, loan["id"], time.monotonic() + 90)  # the demo brand's full KYC
 
-    async def pending():  # noqa: ANN202
-        detail = await driver.loan(headers, loan["id"])
-        return detail if detail["status"] == "AGREEMENT_PENDING" and detail["agreement"] else None
-
-    detail = await eventually(pending, timeout=60)
+    journey = Journey(loan_id=loan["id"], workflow_id=loan["workflowId"])
+    detail = await driver.to_signature(headers, journey, time.monotonic() + 60)  # the KFS accepted
     await driver.close()
 
     assert stack.stop() == 0

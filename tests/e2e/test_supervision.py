@@ -63,11 +63,7 @@ async def test_killed_worker_and_sandbox_restart_and_the_loan_in_flight_complete
         journey.loan_id, journey.workflow_id = loan["id"], loan["workflowId"]
         await driver.complete_kyc(headers, loan["id"], time.monotonic() + 90)
 
-        async def pending() -> dict | None:
-            detail = await driver.loan(headers, loan["id"])
-            return detail if detail["status"] == "AGREEMENT_PENDING" and detail["agreement"] else None
-
-        detail = await eventually(pending, timeout=60)
+        detail = await driver.to_signature(headers, journey, time.monotonic() + 60)  # the KFS accepted
         # The sandbox writes its state file shortly after a burst of calls; a SIGKILL before that would
         # lose the eSign docket itself (as a real vendor never would), so kill it once the docket is saved.
         docket = detail["agreement"]["signingUrl"].rstrip("/").rsplit("/", 1)[-1]
@@ -111,3 +107,42 @@ async def test_killed_temporal_and_api_restart_and_work_flows_again(stack: UpPro
     finally:
         await driver.close()
     assert journey.status == "REJECTED"
+
+
+async def test_worker_killed_while_the_bank_holds_a_transfer_gives_one_transfer(stack: UpProcess) -> None:
+    """The bank takes the transfer but has not answered (account 2222…: the sandbox bank records it, then keeps the
+    caller waiting) when the worker is SIGKILLed. The restarted worker retries the attempt: it finds the request
+    sent, asks the bank's status API instead of sending again, and the loan completes with one transfer."""
+    driver = Driver(stack.api, stack.sandbox)
+    try:
+        phone, pan = demo_identity(0, "auto")
+        journey = Journey(phone=phone, pan=pan)
+        started = time.monotonic()
+        deadline = started + 180
+        headers = await driver.register(phone)
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        await driver.profile(headers, account="22221234567")
+        loan = await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/loans", json={"amount": "30000", "tenure": 3, "productCode": "DEMO-FAST"}, headers=headers
+            )
+        )
+        journey.loan_id, journey.workflow_id = loan["id"], loan["workflowId"]
+        await driver.complete_kyc(headers, loan["id"], deadline)
+        detail = await driver.to_signature(headers, journey, deadline)
+        await driver.sign(headers, journey, detail, deadline)
+        await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
+
+        async def taken() -> list:
+            return (await driver.sandbox.get("/_transfers", params={"loan_id": loan["id"]})).json()
+
+        assert len(await eventually(taken, timeout=60, interval=0.05)) == 1
+        await killed_and_back(stack, "worker")  # while the bank still keeps the worker's request waiting
+        loan_now = await driver.wait_for(
+            headers, loan["id"], lambda x: x["status"] in ("DISBURSED", "OVERDUE"), "disbursal", deadline
+        )
+        assert len(await taken()) == 1  # the money left once
+        journey = await driver.repay(headers, journey, loan_now, deadline, started)
+    finally:
+        await driver.close()
+    assert journey.status == "COMPLETED"

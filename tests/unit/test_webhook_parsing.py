@@ -266,3 +266,16 @@ def test_raw_body_checks() -> None:
             w.check_body(raw)
         if field:
             assert refused.value.field == field
+
+
+def test_signzy_callbacks_may_carry_the_signed_contract_but_the_stored_event_does_not() -> None:
+    body = {"contractId": "dkt_1", "finalSignedContract": "A" * 400_000, "contractName": "key-1"}
+    raw = json.dumps(body).encode()
+    with pytest.raises(ValidationError):
+        w.check_body(raw)  # over the default limit
+    assert w.check_body(raw, SIGNZY.max_body_bytes) == body
+    assert SIGNZY.stored_payload(body) == {
+        "contractId": "dkt_1",
+        "finalSignedContract": "<400000 base64 characters>",
+        "contractName": "key-1",
+    }

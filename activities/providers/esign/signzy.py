@@ -171,6 +171,16 @@ class SignzyEsign(HttpProvider):
         except (KeyError, TypeError, binascii.Error) as exc:
             raise ProviderError(f"signzy: malformed finalSignedContract: {exc!r}", vendor=self.vendor) from exc
 
+    # Signzy's callbacks carry the signed contract itself (base64): up to 16 MiB is taken, and the stored event keeps
+    # only its size (the signed PDF is fetched and stored apart, with its SHA-256).
+    max_body_bytes = 16 * 1024 * 1024
+
+    @staticmethod
+    def stored_payload(body: Mapping[str, Any]) -> dict[str, Any]:
+        """The callback as kept in ``webhook_events``: the documents replaced by their length."""
+        documents = ("finalSignedContract", "signerSignedContract")
+        return {k: (f"<{len(str(v))} base64 characters>" if k in documents and v else v) for k, v in body.items()}
+
     def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> bool:
         """The callback's Basic credentials are the ones this contract was given (see the module docstring)."""
         creds = basic_credentials(headers)
