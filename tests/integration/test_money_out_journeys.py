@@ -4,11 +4,15 @@ reconciler's settlement of a lost callback, the hold and its resumption, the dec
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 
 from db.models import Disbursal, LoanAgreement, LoanStatusHistory
+from los import demo_scenarios
 from los.demo_scenarios import SCENARIOS, run_scenario
 from worker import ensure_reconciler_schedule
 
@@ -71,7 +75,32 @@ async def test_bank_timeout_gives_exactly_one_transfer(app, brand, sandbox, db) 
     assert len(await _bank_transfers(sandbox, journey.loan_id)) == 1
 
 
-async def test_a_failed_transfer_goes_back_to_ops_and_a_new_approval_retries(app, brand, sandbox, db) -> None:  # noqa: ANN001
+async def _history_texts(client, workflow_id: str) -> list[str]:  # noqa: ANN001
+    """Every payload of every run of the workflow, opened with the project's codec and decoded to text."""
+    from tests.decode_history import decode_history_json
+
+    texts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "metadata" in node and "data" in node:
+                texts.append(base64.b64decode(node["data"]).decode(errors="replace"))
+            for value in node.values():
+                walk(value)
+
+    async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
+        history = await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
+        walk(json.loads(await decode_history_json(history.to_json())))
+    return texts
+
+
+async def test_a_failed_transfer_goes_back_to_ops_and_a_new_approval_retries(  # noqa: ANN001
+    app, brand, sandbox, db, monkeypatch
+) -> None:
+    monkeypatch.setattr(demo_scenarios, "_account", lambda prefix: f"{prefix}8642097")
     journey = await run_scenario(app.api.url, sandbox.url, "transfer-failed-then-retried", brand["brand_code"])
     assert journey.status == "COMPLETED"
     first, second = _transfers(db, journey.loan_id)
@@ -80,6 +109,10 @@ async def test_a_failed_transfer_goes_back_to_ops_and_a_new_approval_retries(app
     back = [h for h in _history(db, journey.loan_id) if h.from_status == "DISBURSAL_PENDING"]
     assert back[0].to_status == "AGREEMENT_SIGNED" and "unavailable" in back[0].reason.lower()
     assert len(await _bank_transfers(sandbox, journey.loan_id)) == 2
+    # the beneficiary's account number never entered the workflow's history (it is opened inside the activity)
+    texts = await _history_texts(app.client, journey.workflow_id)
+    assert any(journey.loan_id in t for t in texts)  # the payloads were opened and read
+    assert not any("55558642097" in t for t in texts)
 
 
 async def test_a_penny_drop_mismatch_parks_the_loan_until_ops_resume_it(app, brand, sandbox, db) -> None:  # noqa: ANN001
