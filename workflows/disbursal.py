@@ -80,7 +80,9 @@ class DisbursalPhase(HoldPhase):
                 approver,
             )
             if transfer.status == DisbursalStatus.FAILED:  # the bank's status API said so before any callback
-                settled = DisbursalEvent(transfer.transfer_id, TransferStatus.FAILED, None, "", transfer.reason, "bank")
+                settled = DisbursalEvent(
+                    transfer.transfer_id, TransferStatus.FAILED, None, "", transfer.reason, "status_api"
+                )
             else:
                 self.awaited_transfer = transfer.transfer_id
                 await workflow.wait_condition(lambda: self.awaited_transfer in self.disbursal_events)

@@ -102,7 +102,7 @@ class DisbursalActivities(LoanBase):
         """A transfer the bank already has (its status API): recorded under its id; FAILED ones with the reason."""
         await self._tx(lambda s: queries.set_transfer(s, row.id, transfer_id))
         if state == BankTransferState.FAILED:
-            await self._tx(lambda s: queries.fail_disbursal(s, transfer_id, reason, "reconciler"))
+            await self._tx(lambda s: queries.fail_disbursal(s, transfer_id, reason, "status_api"))
             return DisbursalResult(transfer_id, DisbursalStatus.FAILED, reason, done.mode, done.account_last4)
         return DisbursalResult(transfer_id, DisbursalStatus.PENDING, None, done.mode, done.account_last4)
 

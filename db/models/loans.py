@@ -164,7 +164,7 @@ class Disbursal(Base):
     # when the request left for the bank: set before sending, so a retry after a lost answer asks the bank's status
     # API instead of sending again
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    outcome_source: Mapped[str | None] = mapped_column(String(20), nullable=True)  # webhook / reconciler
+    outcome_source: Mapped[str | None] = mapped_column(String(20), nullable=True)  # webhook / reconciler / status_api
     created_at: Mapped[datetime] = created()
     settled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (Index("ix_disbursals_pending", "status", "created_at"),)

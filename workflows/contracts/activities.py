@@ -123,7 +123,7 @@ class TransferFailure:
     loan_id: str
     transfer_id: str
     reason: str | None
-    source: str  # webhook / reconciler
+    source: str  # webhook / reconciler / status_api (a retried attempt asked the bank)
 
 
 @dataclass

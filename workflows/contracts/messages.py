@@ -85,7 +85,7 @@ class DisbursalEvent:
     utr: str | None = None
     event_id: str = ""
     reason: str | None = None  # the bank's failure reason, as it words it (FAILED)
-    source: str = "webhook"  # webhook (the bank's callback) / reconciler (the bank's status API)
+    source: str = "webhook"  # webhook (the bank's callback) / reconciler / status_api (the bank's status API)
 
 
 @dataclass
