@@ -15,9 +15,9 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from temporalio import activity
@@ -34,6 +34,8 @@ from workflows.contracts import (
     AgreementResult,
     AllocationRequest,
     AllocationResult,
+    BeneficiaryCheck,
+    BeneficiaryCheckRequest,
     BureauPullRequest,
     BureauPullResult,
     BureauResult,
@@ -44,10 +46,12 @@ from workflows.contracts import (
     DecisionResult,
     DelinquencyRecord,
     DisbursalEvent,
+    DisbursalNotice,
     DisbursalRequest,
     DisbursalResult,
     DisbursedRecord,
     EsignEvent,
+    KfsAcceptance,
     KycResult,
     KycStepRequest,
     KycStepResult,
@@ -62,10 +66,17 @@ from workflows.contracts import (
     PaymentRecord,
     PenalLevy,
     ProviderRequest,
+    SignedAgreement,
+    SignedAgreementRequest,
     StaffAction,
+    StaleTransfer,
     StatusChange,
+    TransferCheck,
+    TransferFailure,
 )
 from workflows.loan import LoanWorkflow
+
+IST_ZONE = timezone(timedelta(hours=5, minutes=30))
 
 BRAND_ID = "brand-stub"
 CUSTOMER_ID = "customer-stub"
@@ -121,6 +132,14 @@ def production_activity_names() -> set[str]:
         assert defn is not None and defn.name is not None
         names.add(defn.name)
     return names
+
+
+def docket_id(req: AgreementRequest) -> str:
+    """The eSign docket the stub opens for an agreement request: ``DKT-<loan id's first 8>`` for the first round
+    (``:agreement:1``), with ``-<round>`` after it for each later one (a new docket every round, as a vendor does)."""
+    docket = f"DKT-{req.loan_id[:8]}"
+    round_no = req.idempotency_key.rsplit(":", 1)[-1]
+    return docket if round_no == "1" else f"{docket}-{round_no}"
 
 
 # --- builders --------------------------------------------------------------------------------------
@@ -197,6 +216,13 @@ class StubActivities:
     hold: set[str] = field(default_factory=set)
     holding: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    # reverify_beneficiary's answers in order (the last repeats); a string is a provider's refusal
+    beneficiary_answers: list[BeneficiaryCheck | str] = field(
+        default_factory=lambda: [BeneficiaryCheck(True, None, "acct-1", "1234", "HDFC0001234")]
+    )
+    # the reconciler's view: stale transfers, and what the bank's status API says of each (by transfer id)
+    stale_transfers: list[StaleTransfer] = field(default_factory=list)
+    transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
 
     def release(self, status: str) -> None:
         self.holding[status].set()
@@ -267,7 +293,7 @@ class StubActivities:
     @activity.defn(name="prepare_agreement")
     async def prepare_agreement(self, req: AgreementRequest) -> AgreementResult:
         self._record("prepare_agreement", req)
-        docket = f"DKT-{req.loan_id[:8]}"
+        docket = docket_id(req)
         return AgreementResult(docket, f"https://esign.invalid/{docket}", f"agreements/{req.loan_id}.pdf", "0" * 64)
 
     @activity.defn(name="record_agreement_outcome")
@@ -283,6 +309,38 @@ class StubActivities:
     @activity.defn(name="record_disbursal")
     async def record_disbursal(self, rec: DisbursedRecord) -> None:
         self._record("record_disbursal", rec)
+
+    @activity.defn(name="store_signed_agreement")
+    async def store_signed_agreement(self, req: SignedAgreementRequest) -> SignedAgreement:
+        self._record("store_signed_agreement", req)
+        return SignedAgreement(f"agreements/{req.loan_id}/signed-{req.docket_id}.pdf", "1" * 64)
+
+    @activity.defn(name="reverify_beneficiary")
+    async def reverify_beneficiary(self, req: BeneficiaryCheckRequest) -> BeneficiaryCheck:
+        self._record("reverify_beneficiary", req)
+        answers = self.beneficiary_answers
+        answer = answers[min(len(self.of("reverify_beneficiary")) - 1, len(answers) - 1)]
+        if isinstance(answer, str):  # a provider's refusal
+            raise ApplicationError(answer, type="BusinessRefusal", non_retryable=True)
+        return answer
+
+    @activity.defn(name="record_transfer_failure")
+    async def record_transfer_failure(self, failure: TransferFailure) -> None:
+        self._record("record_transfer_failure", failure)
+
+    @activity.defn(name="notify_disbursed")
+    async def notify_disbursed(self, notice: DisbursalNotice) -> None:
+        self._record("notify_disbursed", notice)
+
+    @activity.defn(name="find_stale_transfers")
+    async def find_stale_transfers(self, now: datetime) -> list[StaleTransfer]:
+        self._record("find_stale_transfers", now)
+        return list(self.stale_transfers)
+
+    @activity.defn(name="check_transfer")
+    async def check_transfer(self, transfer: StaleTransfer) -> TransferCheck:
+        self._record("check_transfer", transfer)
+        return self.transfer_checks[transfer.transfer_id]
 
     @activity.defn(name="ensure_payment_link")
     async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
@@ -397,6 +455,12 @@ class StubActivities:
             self.record_agreement_outcome,
             self.initiate_disbursal,
             self.record_disbursal,
+            self.store_signed_agreement,
+            self.reverify_beneficiary,
+            self.record_transfer_failure,
+            self.notify_disbursed,
+            self.find_stale_transfers,
+            self.check_transfer,
             self.ensure_payment_link,
             self.record_payment,
             self.mark_overdue,
@@ -434,6 +498,8 @@ class LoanRun:
     stubs: StubActivities
     inp: LoanWorkflowInput
     handle: WorkflowHandle  # as started: its result() lets virtual time run
+    task_queue: str = ""  # the stub worker's queue (another workflow started on it runs against the same stubs)
+    acceptances: list[KfsAcceptance] = field(default_factory=list)  # every KFS acceptance sent, in order
 
     @property
     def loan_id(self) -> str:
@@ -489,14 +555,40 @@ class LoanRun:
     async def signal(self, name: str, arg: Any) -> None:
         await self.handle.signal(name, arg)
 
-    async def sign(self, status: str = "SIGNED") -> str:
+    async def kfs(self, kfs_hash: str = "a" * 64, valid_days: int = 3, customer_id: str | None = None) -> KfsAcceptance:
+        """The KfsAcceptance the API sends: issued today (IST, by the test server's clock), valid ``valid_days``
+        days after it (0: today only), accepted now, by the loan's customer unless ``customer_id``."""
+        now = await self.env.get_current_time()
+        today = now.astimezone(IST_ZONE).date()
+        return KfsAcceptance(
+            customer_id or self.inp.customer_id, kfs_hash, today, today + timedelta(days=valid_days), now
+        )
+
+    async def accept_kfs(self, kfs_hash: str = "a" * 64, valid_days: int = 3, status: str = "SANCTIONED") -> dict:
+        """Once the loan is in ``status``, the borrower accepts the KFS (``kfs``); the update's answer."""
+        await self.until_status(status)
+        acceptance = await self.kfs(kfs_hash, valid_days)
+        self.acceptances.append(acceptance)
+        return await self.update("accept_kfs", acceptance)
+
+    async def to_agreement_pending(self) -> None:
+        """Accept the KFS, then wait for the agreement to be out for signature."""
+        await self.accept_kfs()
+        await self.until_status("AGREEMENT_PENDING")
+
+    async def sign(self, status: str = "SIGNED", docket: str | None = None) -> str:
+        """The eSign vendor's webhook on ``docket`` (default: the latest one opened); the docket."""
         prepared = await self.stubs.wait_calls("prepare_agreement", 1)
-        docket = f"DKT-{prepared[0].loan_id[:8]}"
+        docket = docket or docket_id(prepared[-1])
         await self.signal("esign_completed", EsignEvent(docket, status, event_id=f"evt-esign-{status.lower()}"))
         return docket
 
-    async def settle(self, transfer_id: str, status: str = "SUCCESS", utr: str | None = None) -> None:
-        await self.signal("disbursal_settled", DisbursalEvent(transfer_id, status, utr, f"evt-{transfer_id}"))
+    async def settle(
+        self, transfer_id: str, status: str = "SUCCESS", utr: str | None = None, reason: str | None = None
+    ) -> None:
+        """The bank's callback on a transfer (``reason``: its words on a failure)."""
+        event = DisbursalEvent(transfer_id, status, utr, f"evt-{transfer_id}", reason)
+        await self.signal("disbursal_settled", event)
 
     async def pay(self, payment_id: str, amount: int) -> None:
         await self.signal("payment_received", PaymentEvent(payment_id, amount, link_id=None))
@@ -531,19 +623,25 @@ class LoanRun:
 
 @contextlib.asynccontextmanager
 async def running_loan(
-    env: Any, stubs: StubActivities, inp: LoanWorkflowInput | None = None, runner: Any = None
+    env: Any,
+    stubs: StubActivities,
+    inp: LoanWorkflowInput | None = None,
+    runner: Any = None,
+    workflows: Sequence[type] = (),
 ) -> AsyncIterator[LoanRun]:
     """A worker of its own (own task queue) with the real LoanWorkflow and ``stubs``, and the loan's workflow
     started as the API starts it. A workflow still running at the end is terminated, so its timers never
     hold the shared test server's clock. ``runner``: the worker's workflow runner (default: the SDK's sandbox,
-    whose determinism checks read every module; ``worker.workflow_runner()`` is production's)."""
+    whose determinism checks read every module; ``worker.workflow_runner()`` is production's). ``workflows``:
+    more workflow types the worker runs (e.g. the transfer reconciler), started on ``LoanRun.task_queue``."""
     inp = inp or loan_input()
     queue = f"stub-{uuid.uuid4().hex[:10]}"
     from workflows.loan import BRAND_ID as BRAND_KEY
     from workflows.loan import LOAN_AMOUNT, LOAN_STATUS
 
     extra = {"workflow_runner": runner} if runner is not None else {}
-    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all(), **extra):
+    types = [LoanWorkflow, *workflows]
+    async with Worker(env.client, task_queue=queue, workflows=types, activities=stubs.all(), **extra):
         handle = await env.client.start_workflow(
             LoanWorkflow.run,
             inp,
@@ -557,7 +655,7 @@ async def running_loan(
                 ]
             ),
         )
-        run = LoanRun(env, stubs, inp, handle)
+        run = LoanRun(env, stubs, inp, handle, queue)
         try:
             yield run
         finally:
@@ -582,3 +680,50 @@ async def pay_every_installment(run: LoanRun, first_payment: int = 1) -> list[Pa
         await stubs.wait_calls("record_payment", before + 1)
         paid.append(link)
     return paid
+
+
+# --- what a test expects ---------------------------------------------------------------------------
+def change(run: LoanRun, seq: int, frm: str, to: str, reason: str, actor: str = "system", **kw: object) -> StatusChange:
+    """The StatusChange the workflow records for a move (staff review moves also carry the brand)."""
+    base = StatusChange(run.loan_id, seq, frm, to, reason, actor)
+    return replace(base, **kw) if kw else base  # type: ignore[arg-type]
+
+
+def review_change(
+    run: LoanRun, seq: int, frm: str, to: str, reason: str, actor: str = "system", **kw: object
+) -> StatusChange:
+    """A move that carries an action or a review stage: recorded with the brand too."""
+    return change(run, seq, frm, to, reason, actor, brand_id=BRAND_ID, **kw)
+
+
+def kfs_change(run: LoanRun, seq: int, status: str, acceptance: KfsAcceptance | None = None) -> StatusChange:
+    """The move that records the borrower's KFS acceptance (default: the first one sent): ``status`` to itself."""
+    accepted = acceptance or run.acceptances[0]
+    return review_change(
+        run, seq, status, status, f"KFS accepted, valid until {accepted.valid_until.isoformat()}",
+        f"CUSTOMER:{accepted.customer_id}", action="KFS_ACCEPTED",
+        details={
+            "kfsHash": accepted.kfs_hash,
+            "issuedOn": accepted.issued_on.isoformat(),
+            "validUntil": accepted.valid_until.isoformat(),
+            "acceptedAt": accepted.accepted_at.isoformat(),
+        },
+    )  # fmt: skip
+
+
+async def refused(run: LoanRun, name: str, arg: object, kind: str, message: str | None = None) -> None:
+    """The update is refused by its validator with ``kind`` (and ``message``) and nothing reaches an activity."""
+    before = list(run.stubs.calls)
+    refusal = await run.refused(name, arg)
+    assert refusal.type == kind, refusal
+    if message is not None:
+        assert refusal.message == message, refusal
+    assert run.stubs.calls == before
+
+
+async def to_agreement_signed(run: LoanRun) -> str:
+    """KFS accepted, the agreement out and signed: the loan in AGREEMENT_SIGNED; the docket."""
+    await run.to_agreement_pending()
+    docket = await run.sign()
+    await run.until_status("AGREEMENT_SIGNED")
+    return docket
