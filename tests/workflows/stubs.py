@@ -220,6 +220,9 @@ class StubActivities:
     beneficiary_answers: list[BeneficiaryCheck | str] = field(
         default_factory=lambda: [BeneficiaryCheck(True, None, "acct-1", "1234", "HDFC0001234")]
     )
+    # initiate_disbursal's answers by call, in order (a string is the bank's refusal); past the list, or None:
+    # TR-<attempt>, INITIATED
+    transfer_answers: list[DisbursalResult | str | None] = field(default_factory=list)
     # the reconciler's view: stale transfers, and what the bank's status API says of each (by transfer id)
     stale_transfers: list[StaleTransfer] = field(default_factory=list)
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
@@ -303,6 +306,12 @@ class StubActivities:
     @activity.defn(name="initiate_disbursal")
     async def initiate_disbursal(self, req: DisbursalRequest) -> DisbursalResult:
         self._record("initiate_disbursal", req)
+        done = len(self.of("initiate_disbursal")) - 1
+        answer = self.transfer_answers[done] if done < len(self.transfer_answers) else None
+        if isinstance(answer, str):  # the bank refuses the request
+            raise ApplicationError(answer, type="BusinessRefusal", non_retryable=True)
+        if answer is not None:
+            return answer
         attempt = req.idempotency_key.rsplit(":", 1)[-1]
         return DisbursalResult(f"TR-{attempt}", "INITIATED")
 
