@@ -19,12 +19,14 @@ Origination (a loan starts APPLIED, created by the application)::
     UNDER_REVIEW      -> REJECTED           the sanction manager or head rejects (or the one staff decision)
     SANCTIONED        -> SANCTIONED         the borrower accepted the Key Fact Statement (action KFS_ACCEPTED)
     SANCTIONED        -> AGREEMENT_PENDING  agreement + KFS rendered and sent for eSign
+    SANCTIONED        -> EXPIRED            the KFS not accepted within the eSign expiry
+    SANCTIONED        -> CANCELLED          staff cancel a loan whose KFS is awaited
     AGREEMENT_PENDING -> AGREEMENT_PENDING  the signer declined (waits for a new link), a new docket replaced
                                             the old one, or a new KFS was accepted (its validity had lapsed)
     AGREEMENT_PENDING -> AGREEMENT_SIGNED   the eSign webhook says SIGNED
     AGREEMENT_PENDING -> EXPIRED            not signed before the eSign expiry (or, before the money-out
                                             patch, the eSign ended otherwise)
-    AGREEMENT_PENDING -> CANCELLED          staff cancel a loan whose signer declined
+    AGREEMENT_PENDING -> CANCELLED          staff cancel a loan whose signer declined (or whose new KFS is awaited)
     AGREEMENT_SIGNED  -> DISBURSAL_PENDING  loan ops approve the disbursal; the bank transfer is initiated
     DISBURSAL_PENDING -> AGREEMENT_SIGNED   the transfer failed; a new disbursal approval is awaited
     DISBURSAL_PENDING -> DISBURSED          the transfer settled (UTR); schedule and ledger recorded
@@ -120,7 +122,9 @@ MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
     {
         _S.APPLIED: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED, _S.NEEDS_ATTENTION}),
         _S.UNDER_REVIEW: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED}),
-        _S.SANCTIONED: frozenset({_S.SANCTIONED, _S.AGREEMENT_PENDING, _S.NEEDS_ATTENTION}),
+        _S.SANCTIONED: frozenset(
+            {_S.SANCTIONED, _S.AGREEMENT_PENDING, _S.NEEDS_ATTENTION, _S.EXPIRED, _S.CANCELLED}
+        ),
         _S.AGREEMENT_PENDING: frozenset(
             {_S.AGREEMENT_PENDING, _S.AGREEMENT_SIGNED, _S.EXPIRED, _S.CANCELLED, _S.NEEDS_ATTENTION}
         ),

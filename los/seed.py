@@ -77,8 +77,8 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
         "aa": [primary("finduit"), primary("cart", False)],
         # the primary opens dockets; the other takes over when it is down
         "esign": [
-            {**primary("signzy"), "customer_id": "sandbox-customer"},
-            {**primary("signdesk", False), "application_id": "sandbox-app", "environment": "sandbox"},
+            {**primary("signzy"), "customer_id": "demo-lender"},
+            {**primary("signdesk", False), "application_id": "demo-lender-app", "environment": "sandbox"},
         ],
         # the primary bank sends transfers; a transfer is only ever asked about at the bank that took it
         "disbursal": [

@@ -53,6 +53,11 @@ from workflows.hold import HOLD_ROLES, HoldPhase
 SIGNED, DECLINED, EXPIRED, RESEND, CANCEL = "SIGNED", "DECLINED", "EXPIRED", "RESEND", "CANCEL"
 
 
+def _acceptance_key(acceptance: KfsAcceptance) -> str:
+    """One acceptance (the same KFS accepted again after it lapsed is a new one)."""
+    return f"{acceptance.kfs_hash}@{acceptance.accepted_at.isoformat()}"
+
+
 def _today() -> date:
     """Today in IST, by the workflow's clock."""
     return workflow.now().astimezone(IST).date()
@@ -70,7 +75,8 @@ class AgreementPhase(HoldPhase):
         replaces: str | None = None
         round_no = 0
         while True:
-            await self._await_kfs()
+            if not await self._await_kfs():
+                return await self._end(LoanStatus.EXPIRED, "the Key Fact Statement was not accepted in time")
             assert self.kfs_acceptance is not None
             round_no += 1
             request = AgreementRequest(
@@ -131,16 +137,25 @@ class AgreementPhase(HoldPhase):
             summary="Fetch and store the signed agreement; send it to the borrower",
         )
 
-    async def _await_kfs(self) -> None:
-        """Until the borrower holds an accepted KFS still valid today (IST); records each acceptance."""
-        if self.kfs_acceptance is not None and self.kfs_acceptance.valid_until < _today():
+    async def _await_kfs(self) -> bool:
+        """Until the borrower holds an accepted KFS still valid today (IST), recording each acceptance; False when
+        none comes within the eSign expiry. Raises ``LoanStopped`` (CANCELLED) when staff cancel meanwhile."""
+        if self.kfs_acceptance is not None and self._kfs_lapsed(self.kfs_acceptance):
             self.kfs_acceptance = None  # lapsed: the borrower accepts a recomputed KFS
         self.kfs_wanted = self.kfs_acceptance is None
-        await workflow.wait_condition(lambda: self.kfs_acceptance is not None)
+        try:
+            await workflow.wait_condition(
+                lambda: self.kfs_acceptance is not None or self.agreement_cancel is not None,
+                timeout=timedelta(seconds=self.inp.policy.esign_expiry_seconds),
+                timeout_summary="KFS acceptance",
+            )
+        except asyncio.TimeoutError:
+            return False
+        self._stop_if_cancelled()
         self.kfs_wanted = False
         acceptance = self.kfs_acceptance
         assert acceptance is not None
-        if self.kfs_recorded != acceptance.kfs_hash:
+        if self.kfs_recorded != _acceptance_key(acceptance):
             await self._move(
                 self.status,
                 f"KFS accepted, valid until {acceptance.valid_until.isoformat()}",
@@ -153,7 +168,25 @@ class AgreementPhase(HoldPhase):
                     "acceptedAt": acceptance.accepted_at.isoformat(),
                 },
             )
-            self.kfs_recorded = acceptance.kfs_hash
+            self.kfs_recorded = _acceptance_key(acceptance)
+            self.kfs_accepted_on = _today()
+        return True
+
+    def _kfs_lapsed(self, acceptance: KfsAcceptance) -> bool:
+        """The KFS's validity (``valid_until`` − ``issued_on`` days, as the API computed it) counted from the day the
+        workflow recorded the acceptance, by the workflow's own clock (it need not agree with the API's)."""
+        accepted_on = self.kfs_accepted_on or _today()
+        return _today() > accepted_on + (acceptance.valid_until - acceptance.issued_on)
+
+    def _stop_if_cancelled(self) -> None:
+        action = self.agreement_cancel
+        if action is not None:
+            raise LoanStopped(
+                LoanStatus.CANCELLED,
+                action.reason or "cancelled by staff before signature",
+                f"{action.role}:{action.staff_email}",
+                action,
+            )
 
     async def _await_signature(self, docket_id: str) -> str:
         """SIGNED / DECLINED / EXPIRED (the vendor's word on this docket, or the expiry timer) or RESEND."""
@@ -181,14 +214,7 @@ class AgreementPhase(HoldPhase):
             )
         except asyncio.TimeoutError:
             return EXPIRED
-        if self.agreement_cancel is not None:
-            action = self.agreement_cancel
-            raise LoanStopped(
-                LoanStatus.CANCELLED,
-                action.reason or "agreement declined; cancelled by staff",
-                f"{action.role}:{action.staff_email}",
-                action,
-            )
+        self._stop_if_cancelled()
         return RESEND
 
     # ---------------------------------------------------------------- the borrower's and staff's messages
@@ -198,7 +224,9 @@ class AgreementPhase(HoldPhase):
     )
     async def accept_kfs(self, acceptance: KfsAcceptance) -> dict:
         self.kfs_acceptance = acceptance
-        await workflow.wait_condition(lambda: self.kfs_recorded == acceptance.kfs_hash and self.moving_to is None)
+        await workflow.wait_condition(
+            lambda: self.kfs_recorded == _acceptance_key(acceptance) and self.moving_to is None
+        )
         return {"status": str(self.status), "kfsHash": acceptance.kfs_hash}
 
     @accept_kfs.validator
@@ -211,7 +239,7 @@ class AgreementPhase(HoldPhase):
             raise _refuse("Conflict", f"loan is {status}; the KFS is accepted once the loan is sanctioned")
         if self.kfs_acceptance is not None:
             raise _refuse("Conflict", "the KFS is already accepted")
-        if acceptance.valid_until < _today():
+        if acceptance.valid_until < acceptance.issued_on or _acceptance_key(acceptance) == self.kfs_recorded:
             raise _refuse("Conflict", "this KFS is no longer valid; fetch it again")
 
     @workflow.update(
@@ -243,8 +271,8 @@ class AgreementPhase(HoldPhase):
             raise _refuse("Conflict", "the agreement is already signed or expired")
 
     @workflow.update(
-        description="Staff cancel an agreement the signer declined (StaffAction with reason): the loan ends "
-        "CANCELLED. Answers the loan's status."
+        description="Staff cancel a loan whose signer declined the agreement, or that waits for the borrower's KFS "
+        "acceptance (StaffAction with reason): the loan ends CANCELLED. Answers the loan's status."
     )
     async def cancel_agreement(self, action: StaffAction) -> str:
         self.agreement_cancel = action
@@ -254,11 +282,14 @@ class AgreementPhase(HoldPhase):
     @cancel_agreement.validator
     def _validate_cancel_agreement(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)
-        self._check_staff(action, HOLD_ROLES, {LoanStatus.AGREEMENT_PENDING})
+        self._check_staff(action, HOLD_ROLES, {LoanStatus.SANCTIONED, LoanStatus.AGREEMENT_PENDING})
         docket = self.docket_id
         event = self.esign_events.get(docket) if docket else None
-        if event is None or event.status != AgreementStatus.DECLINED or self.resend_requested:
-            raise _refuse("Conflict", "only an agreement the signer declined can be cancelled")
+        declined = event is not None and event.status == AgreementStatus.DECLINED and not self.resend_requested
+        if not (declined or self.kfs_wanted):
+            raise _refuse(
+                "Conflict", "only an agreement the signer declined, or one waiting for the KFS, can be cancelled"
+            )
         if not (action.reason or "").strip():
             raise _refuse("ValidationError", "reason: required to cancel an agreement")
         if self.agreement_cancel is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from temporalio import workflow
@@ -96,6 +96,7 @@ class LoanBase:
     kfs_acceptance: KfsAcceptance | None
     kfs_wanted: bool
     kfs_recorded: str | None
+    kfs_accepted_on: date | None  # the IST day (workflow clock) the acceptance was recorded
     docket_id: str | None
     esign_events: dict[str, EsignEvent]
     resend_requested: bool

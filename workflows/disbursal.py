@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
 from temporalio.exceptions import ActivityError
 
 from workflows.base import _check_fresh, _refuse
-from workflows.hold import HoldPhase
+from workflows.hold import HoldPhase, business_refusal
 
 DISBURSAL_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
 
@@ -72,7 +72,16 @@ class DisbursalPhase(HoldPhase):
                 approver,
                 bank_account_id=beneficiary.bank_account_id,
             )
-            transfer = await self._or_hold("disbursal", partial(self._send, request, attempt))
+            try:
+                transfer = await self._send(request, attempt)
+            except ActivityError as err:
+                reason = business_refusal(err)
+                if reason is None:
+                    raise
+                # The bank refused the request (an invalid account...): park it; once resumed, the approval stands
+                # and the next attempt checks the beneficiary again and goes out under a new key.
+                await self._hold("disbursal", reason)
+                continue
             await self._move(
                 LoanStatus.DISBURSAL_PENDING,
                 f"transfer {transfer.transfer_id} initiated ({transfer.mode or 'bank'} to account "

@@ -18,6 +18,7 @@ small history. Shared state and status moves: ``workflows.base``; timeouts, retr
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from temporalio import workflow
 
@@ -95,6 +96,7 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.kfs_acceptance: KfsAcceptance | None = None
         self.kfs_wanted = False
         self.kfs_recorded: str | None = None
+        self.kfs_accepted_on: date | None = None
         self.docket_id: str | None = None
         self.esign_events: dict[str, EsignEvent] = {}
         self.resend_requested = False

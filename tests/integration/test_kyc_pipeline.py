@@ -296,12 +296,12 @@ async def test_account_aggregator_consent_and_bureau_reuse(app, kyc_brand, sandb
         text = await driver.latest_sms(phone, "share your bank statement")
         consent_url = text.rsplit(" ", 1)[-1]
         (await driver.sandbox.post(consent_url, params={"outcome": "APPROVED"})).raise_for_status()
-        # a status the workflow rests in (the staff's review, or the borrower's signature): the loan row is then
+        # a status the workflow rests in (the staff's review, or the borrower's KFS acceptance): the loan row is then
         # not written again while the test frees the customer below
         final = await _wait(
-            driver, headers, loan["id"], lambda x: x["status"] in ("UNDER_REVIEW", "AGREEMENT_PENDING", "REJECTED")
+            driver, headers, loan["id"], lambda x: x["status"] in ("UNDER_REVIEW", "SANCTIONED", "REJECTED")
         )
-        assert final["status"] in ("UNDER_REVIEW", "AGREEMENT_PENDING"), final["statusReason"]
+        assert final["status"] in ("UNDER_REVIEW", "SANCTIONED"), final["statusReason"]
         with db.unit_of_work() as s:
             report = s.scalars(select(BsaReport).where(BsaReport.loan_id == loan["id"])).one()
             assert report.source == "AA" and report.provider == "finduit"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from db.models import Disbursal, LoanAgreement, LoanStatusHistory
 from los import demo_scenarios
 from los.demo_scenarios import SCENARIOS, run_scenario
+from tests.conftest import record_histories
 from worker import ensure_reconciler_schedule
 
 
@@ -125,6 +127,8 @@ async def test_a_penny_drop_mismatch_parks_the_loan_until_ops_resume_it(app, bra
     assert (resumed.to_status, resumed.actor.split(":")[0]) == ("AGREEMENT_SIGNED", "LOAN_EXECUTIVE")
     (transfer,) = _transfers(db, journey.loan_id)  # nothing was sent to the mismatched account
     assert transfer.status == "SETTLED"
+    if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run
+        await record_histories(app.client, journey.workflow_id, "money_out_hold")
 
 
 async def test_a_declined_agreement_is_resent_and_signed(app, brand, sandbox, db) -> None:  # noqa: ANN001
@@ -138,3 +142,5 @@ async def test_a_declined_agreement_is_resent_and_signed(app, brand, sandbox, db
     with db.unit_of_work() as s:
         agreement = s.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == journey.loan_id)).one()
         assert agreement.status == "SIGNED" and f"eSign docket {agreement.docket_id}" == dockets[1]
+    if os.environ.get("LOS_RECORD_HISTORIES"):
+        await record_histories(app.client, journey.workflow_id, "money_out_esign_declined")

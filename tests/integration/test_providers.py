@@ -27,6 +27,7 @@ from activities.providers import (
 )
 from activities.providers.base import rupees_to_paise
 from activities.providers.bsa.base import BsaReport
+from activities.providers.disbursal.base import Beneficiary, TransferMode
 from activities.providers.matching import name_match_score
 from domain.errors import ValidationError
 from sandbox import scenarios
@@ -737,18 +738,21 @@ async def test_epfo_times_out(sandbox, brand: Brand, http: httpx.AsyncClient) ->
 
 # --- the existing vendors, unchanged -----------------------------------------------------------------
 async def test_existing_vendors_still_answer(sandbox, brand: Brand, http: httpx.AsyncClient) -> None:  # noqa: ANN001
+    extras = {"esign": {"customer_id": "lender-1"}, "disbursal": {"account_number": "7878780080316316"}}
     config = {
         "providers": {
-            k: entry(sandbox.url, v, brand.key)
+            k: entry(sandbox.url, v, brand.key, **extras.get(k, {}))
             for k, v in (("esign", "signzy"), ("disbursal", "idfc"), ("payments", "razorpay"), ("sms", "gupshup"))
         }
     }
+    pdf = b"%PDF-1.4\n%%EOF\n"
     docket = await providers.build("esign", config, http).create_docket(
         reference_id="loan-e",
-        pdf=b"%PDF-1.4",
+        pdf=pdf,
         signer_name="A",
         signer_phone=PHONE,
-        expires_in_seconds=60,
+        signer_email="a@example.com",
+        expires_in_seconds=24 * 3600,
         callback_url="http://127.0.0.1:9/x",
         idempotency_key="dk-" + uuid.uuid4().hex,
     )
@@ -756,7 +760,8 @@ async def test_existing_vendors_still_answer(sandbox, brand: Brand, http: httpx.
     transfer = await providers.build("disbursal", config, http).transfer(
         amount=100_00,
         reference_id="loan-e",
-        beneficiary={},
+        beneficiary=Beneficiary("ASHA VERMA", "31234567890", "HDFC0001234"),
+        mode=TransferMode.IMPS,
         callback_url="http://127.0.0.1:9/x",
         idempotency_key="tr-" + uuid.uuid4().hex,
     )

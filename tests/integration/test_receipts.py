@@ -38,6 +38,8 @@ async def test_malformed_payments_are_parked_and_later_ones_are_applied(app, bra
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     try:
         headers, loan = await _apply(driver, "auto")
+        await _wait(driver, headers, loan["id"], lambda x: x["status"] == "SANCTIONED")
+        await driver.accept_kfs(headers, loan["id"])
         pending = await _wait(
             driver, headers, loan["id"], lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"]
         )

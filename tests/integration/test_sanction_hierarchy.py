@@ -157,6 +157,8 @@ async def test_full_hierarchy_with_send_back(app, brand, sandbox, db) -> None:  
         assert detail["review"]["sanctionConditions"] == "NACH mandate before disbursal"
         assert [h.get("action") for h in detail["statusHistory"] if h.get("action")][-1] == "SANCTION"
         if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run
+            await _status(driver, headers, loan["id"], "SANCTIONED")
+            await driver.accept_kfs(headers, loan["id"])
             await _status(driver, headers, loan["id"], "AGREEMENT_PENDING")
             await record_histories(app.client, loan["workflowId"], "sanction_hierarchy")
     finally:
@@ -380,6 +382,8 @@ async def test_who_sanctioned_cannot_release_the_money(app, brand, sandbox, db) 
         assert (await _post(driver, f"{url}/forward", "SUPER_ADMIN", {"reason": "verified"})).status_code == 200
         assert (await _post(driver, f"{url}/approve", "SANCTION_MANAGER")).status_code == 200
         assert (await _post(driver, f"{url}/sanction", "SANCTION_HEAD")).status_code == 200
+        await _status(driver, headers, loan["id"], "SANCTIONED")
+        await driver.accept_kfs(headers, loan["id"])
         pending = await _status(driver, headers, loan["id"], "AGREEMENT_PENDING")
         signing_url = pending["agreement"]["signingUrl"]
         (await driver.sandbox.post(signing_url)).raise_for_status()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -10,8 +11,9 @@ from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 
 from activities.providers import signing
+from activities.providers.esign.signzy import callback_password
 from db.models import Loan, LoanStatusHistory, PaymentTransaction, WebhookEvent
-from los.demo import Driver, demo_identity
+from los.demo import Driver, demo_identity, random_account
 from los.seed import SANDBOX_SECRET
 from sandbox import webhooks
 from sandbox.webhooks import EVENT_ID_HEADERS
@@ -22,6 +24,8 @@ async def _apply(driver: Driver, scenario: str, product: str = "DEMO-FAST", tenu
     phone, pan = demo_identity(0, scenario)
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    # the account the money goes to; no email, so Signzy (which needs one) hands the signer to SignDesk
+    await driver.add_account(headers, random_account())
     loan = await driver._ok(
         await driver.api.post(
             "/api/v1/web/loans", json={"amount": "25000", "tenure": tenure, "productCode": product}, headers=headers
@@ -159,33 +163,33 @@ async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, 
         headers, loan = await _apply(driver, "review", product="PL-MONTHLY", tenure=2)
         await _status(driver, headers, loan["id"], "UNDER_REVIEW")
 
-        # Early: the eSign "signed" callback lands while the workflow still waits for the sanction.
-        early = {
-            "event_id": f"evt_{uuid.uuid4().hex[:8]}",
-            "docket_id": "dkt_early",
-            "reference_id": loan["id"],
-            "status": "SIGNED",
-        }
-        body, hdrs = _signed("signzy", early)
+        # Signzy's callback, authenticated by the Basic credentials given with the contract (the loan id and a
+        # password keyed with the brand's webhook secret); one about a contract the loan never opened changes nothing.
+        stray = {"contractId": f"ctr_{uuid.uuid4().hex[:8]}", "customerId": "demo-lender", "contractName": "k",
+                 "finalSignedContract": "JVBERi0=", "contractCompletionTime": 1, "signerCount": 1}  # fmt: skip
+        body = json.dumps(stray).encode()
+        creds = base64.b64encode(f"{loan['id']}:{callback_password(SANDBOX_SECRET, loan['id'])}".encode()).decode()
+        hdrs = {"Content-Type": "application/json", "Authorization": f"Basic {creds}"}
         async with httpx.AsyncClient() as http:
-            # bad signature → 401 and nothing stored
-            bad = await http.post(f"{hook}/signzy", content=body, headers={**hdrs, "X-Signzy-Signature": "00" * 32})
+            # bad credentials → 401 and nothing stored
+            forged = base64.b64encode(f"{loan['id']}:{'00' * 32}".encode()).decode()
+            bad = await http.post(f"{hook}/signzy", content=body, headers={**hdrs, "Authorization": f"Basic {forged}"})
             assert bad.status_code == 401
             with db.unit_of_work() as s:
-                assert (
-                    s.scalar(
-                        select(func.count()).select_from(WebhookEvent).where(WebhookEvent.event_id == early["event_id"])
-                    )
-                    == 0
-                )
-            # malformed (signed, but not an object the vendor sends) → 422, nothing stored
-            junk, junk_hdrs = _signed("signzy", {"hello": "world"})
-            assert (await http.post(f"{hook}/signzy", content=junk, headers=junk_hdrs)).status_code == 422
+                stored = select(func.count()).select_from(WebhookEvent).where(WebhookEvent.provider == "signzy")
+                assert s.scalar(stored.where(WebhookEvent.event_id.like(f"{stray['contractId']}%"))) == 0
+            # malformed (authenticated, but not an object the vendor sends) → 422, nothing stored
+            junk = json.dumps({"hello": "world"}).encode()
+            assert (await http.post(f"{hook}/signzy", content=junk, headers=hdrs)).status_code == 422
             resp = await http.post(f"{hook}/signzy", content=body, headers=hdrs)
             assert resp.status_code == 200 and resp.json()["status"] == "delivered"
 
         await driver.sanction_via_hierarchy(loan["id"])
-        # the early signature is honoured once the agreement is out: no second callback needed
+        await _status(driver, headers, loan["id"], "SANCTIONED")
+        await driver.accept_kfs(headers, loan["id"])
+        pending = await _status(driver, headers, loan["id"], "AGREEMENT_PENDING")
+        assert pending["agreement"]["docketId"] != stray["contractId"]  # the stray signature signed nothing
+        await driver.sandbox.post(pending["agreement"]["signingUrl"])
         await _status(driver, headers, loan["id"], "AGREEMENT_SIGNED")
         await driver.staff_action("LOAN_EXECUTIVE", loan["id"], "approve-disbursal")
         detail = await _status(driver, headers, loan["id"], "DISBURSED")

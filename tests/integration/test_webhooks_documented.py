@@ -31,6 +31,8 @@ async def _disbursed(driver: Driver, scenario: str = "auto") -> tuple[dict, str]
     )
     deadline = time.monotonic() + 90
     await driver.complete_kyc(headers, loan["id"], deadline)
+    await driver.wait_for(headers, loan["id"], lambda x: x["status"] == "SANCTIONED", "sanction", deadline)
+    await driver.accept_kfs(headers, loan["id"])
     ready = await driver.wait_for(
         headers, loan["id"], lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
     )

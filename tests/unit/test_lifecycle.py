@@ -48,6 +48,8 @@ WORKFLOW_MOVES: list[tuple[LoanStatus, LoanStatus, ReviewStage | None, ReviewSta
     (S.UNDER_REVIEW, S.REJECTED, None, None),  # single staff decision: reject
     (S.SANCTIONED, S.SANCTIONED, None, None),  # the borrower accepted the KFS
     (S.SANCTIONED, S.AGREEMENT_PENDING, None, None),  # agreement sent for eSign
+    (S.SANCTIONED, S.EXPIRED, None, None),  # the KFS not accepted in time
+    (S.SANCTIONED, S.CANCELLED, None, None),  # staff cancel while the KFS is awaited
     (S.AGREEMENT_PENDING, S.AGREEMENT_PENDING, None, None),  # declined, new docket, or a new KFS accepted
     (S.AGREEMENT_PENDING, S.AGREEMENT_SIGNED, None, None),  # eSign SIGNED
     (S.AGREEMENT_PENDING, S.EXPIRED, None, None),  # eSign expiry, or the eSign ended unsigned
@@ -100,7 +102,7 @@ def test_every_status_has_a_row_and_terminal_means_no_move_out() -> None:
     [
         (S.APPLIED, S.DISBURSED, "moves only to UNDER_REVIEW, SANCTIONED, NEEDS_ATTENTION, REJECTED"),
         (S.APPLIED, S.AGREEMENT_PENDING, "moves only to"),
-        (S.SANCTIONED, S.DISBURSED, "moves only to SANCTIONED, AGREEMENT_PENDING, NEEDS_ATTENTION"),
+        (S.SANCTIONED, S.DISBURSED, "moves only to SANCTIONED, AGREEMENT_PENDING, NEEDS_ATTENTION, EXPIRED, CANCELLED"),
         (S.AGREEMENT_SIGNED, S.DISBURSED, "moves only to DISBURSAL_PENDING"),
         (S.DISBURSED, S.APPLIED, "moves only to OVERDUE, COMPLETED"),
         (S.DISBURSED, S.DISBURSED, "moves only to"),

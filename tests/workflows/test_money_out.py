@@ -123,7 +123,7 @@ async def test_nothing_goes_for_esign_before_the_kfs_is_accepted(env) -> None:  
         assert await run.update("forward", CREDIT_EXECUTIVE.act()) == "UNDER_REVIEW"
         assert await run.update("approve", SANCTION_MANAGER.act()) == "UNDER_REVIEW"
         assert await run.update("sanction", SANCTION_HEAD.act()) == "SANCTIONED"
-        await env.sleep(timedelta(days=30))  # no timer runs out here, and nothing is sent for signature
+        await env.sleep(timedelta(seconds=590))  # just short of the wait's bound: nothing is sent for signature
         assert "prepare_agreement" not in stubs.names() and len(stubs.of("record_status")) == 4
         await refused(run, "accept_kfs", await run.kfs(customer_id="customer-other"), "NotFound", "loan not found")
         await refused(
@@ -157,6 +157,36 @@ async def test_nothing_goes_for_esign_before_the_kfs_is_accepted(env) -> None:  
     assert await run.accepted_updates() == ["forward", "approve", "sanction", "accept_kfs"]
 
 
+async def test_a_kfs_never_accepted_expires_the_loan_and_staff_may_cancel_one_awaited(env) -> None:  # noqa: ANN001
+    """The wait for the borrower's KFS acceptance is bounded by the eSign expiry (→ EXPIRED); while it lasts, staff
+    may cancel the loan (→ CANCELLED, with their reason)."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs) as run:
+        await run.until_status("SANCTIONED")
+        result = await run.result()  # virtual time runs: nobody accepts the KFS
+    assert result.status == "EXPIRED" and "prepare_agreement" not in stubs.names()
+    assert stubs.of("record_status")[-1] == change(
+        run, 2, "SANCTIONED", "EXPIRED", "the Key Fact Statement was not accepted in time"
+    )
+
+    stubs = StubActivities()
+    async with running_loan(env, stubs) as run:
+        await run.until_status("SANCTIONED")
+        await stubs.wait_for(lambda: len(stubs.of("record_status")) == 1, "the sanction recorded")
+        await refused(run, "cancel_agreement", LOAN_EXECUTIVE.act(reason=" "), "ValidationError")
+        assert await run.update("cancel_agreement", LOAN_EXECUTIVE.act(reason="borrower withdrew")) == "CANCELLED"
+        result = await run.result()
+    assert result.status == "CANCELLED" and "prepare_agreement" not in stubs.names()
+    last = stubs.of("record_status")[-1]
+    assert (last.from_status, last.to_status, last.reason, last.actor, last.action) == (
+        "SANCTIONED",
+        "CANCELLED",
+        "borrower withdrew",
+        LOAN_EXECUTIVE.actor,
+        "CANCEL",
+    )
+
+
 # --- eSign: decline, resend, cancel ----------------------------------------------------------------------
 async def test_declined_then_resent_and_signed(env) -> None:  # noqa: ANN001
     """DECLINED → the loan waits (ESIGN_DECLINED); the borrower's resend opens a second docket (round 2, nothing to
@@ -167,7 +197,7 @@ async def test_declined_then_resent_and_signed(env) -> None:  # noqa: ANN001
         first = docket_id(stubs.of("prepare_agreement")[0])
         await refused(
             run, "cancel_agreement", LOAN_EXECUTIVE.act(reason="borrower withdrew"), "Conflict",
-            "only an agreement the signer declined can be cancelled",
+            "only an agreement the signer declined, or one waiting for the KFS, can be cancelled",
         )  # fmt: skip
         await run.sign("DECLINED")
         await until_move(run, 4)
@@ -178,7 +208,7 @@ async def test_declined_then_resent_and_signed(env) -> None:  # noqa: ANN001
         assert answer == {"status": "AGREEMENT_PENDING", "docketId": second, "kfsRequired": False}
         await refused(
             run, "cancel_agreement", LOAN_EXECUTIVE.act(reason="borrower withdrew"), "Conflict",
-            "only an agreement the signer declined can be cancelled",
+            "only an agreement the signer declined, or one waiting for the KFS, can be cancelled",
         )  # fmt: skip
         assert await run.sign() == second
         await run.until_status("AGREEMENT_SIGNED")

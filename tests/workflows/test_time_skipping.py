@@ -19,7 +19,7 @@ from db.models import (
     LoanStatusHistory,
     RepaymentInstallment,
 )
-from los.demo import Driver, demo_identity
+from los.demo import Driver, demo_identity, random_account
 from los.temporal import register_search_attributes
 from tests.conftest import eventually, record_histories, running_app
 from workflows.loan import LoanWorkflow
@@ -59,11 +59,14 @@ async def _to_disbursed(driver: Driver, product: str, tenure: int) -> tuple[dict
     phone, pan = demo_identity(0, "auto")
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.add_account(headers, random_account())  # the account the money goes to
     loan = await driver._ok(
         await driver.api.post(
             "/api/v1/web/loans", json={"amount": "120000", "tenure": tenure, "productCode": product}, headers=headers
         )
     )
+    await _until(driver, headers, loan["id"], lambda x: x["status"] == "SANCTIONED")
+    await driver.accept_kfs(headers, loan["id"])  # nothing goes for eSign before
     return headers, loan
 
 

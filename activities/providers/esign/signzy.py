@@ -48,7 +48,7 @@ from typing import Any
 
 from activities.providers import signing
 from activities.providers import webhooks as w
-from activities.providers.base import BusinessRefusal, HttpProvider, ProviderError
+from activities.providers.base import BusinessRefusal, HttpProvider, ProviderError, UnsupportedOperation
 from activities.providers.esign.base import Docket
 from domain.outcomes import AgreementStatus
 from workflows.contracts import EsignEvent
@@ -101,8 +101,8 @@ class SignzyEsign(HttpProvider):
         callback_url: str,
         idempotency_key: str,
     ) -> Docket:
-        if not signer_email:
-            raise BusinessRefusal("signzy: the signer's email is compulsory", code="SIGNER_EMAIL_REQUIRED")
+        if not signer_email:  # Signzy documents it as compulsory: another eSign vendor may take this signer
+            raise UnsupportedOperation("signzy: the signer's email is compulsory")
         auth = {"username": reference_id, "password": callback_password(self.config.webhook_secret, reference_id)}
         hours = max(MIN_VALIDITY_HOURS, math.ceil(expires_in_seconds / 3600))
         body = await self._call(
