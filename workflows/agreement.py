@@ -25,7 +25,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain.outcomes import AgreementStatus
-    from domain.status import LoanStatus
+    from domain.status import TERMINAL, LoanStatus
     from workflows.contracts import (
         AgreementOutcome,
         AgreementRequest,
@@ -69,7 +69,8 @@ class AgreementPhase(HoldPhase):
 
     async def _sign_agreement(self, key: str) -> LoanWorkflowResult | None:
         """AGREEMENT_SIGNED (None), or the loan's end (EXPIRED; CANCELLED by staff after a decline)."""
-        if not workflow.patched(MONEY_OUT_PATCH):
+        self.money_out = workflow.patched(MONEY_OUT_PATCH)
+        if not self.money_out:
             return await self._sign_agreement_v1(key)
         inp = self.inp
         replaces: str | None = None
@@ -225,7 +226,9 @@ class AgreementPhase(HoldPhase):
     async def accept_kfs(self, acceptance: KfsAcceptance) -> dict:
         self.kfs_acceptance = acceptance
         await workflow.wait_condition(
-            lambda: self.kfs_recorded == _acceptance_key(acceptance) and self.moving_to is None
+            lambda: (
+                (self.kfs_recorded == _acceptance_key(acceptance) and self.moving_to is None) or self.status in TERMINAL
+            )
         )
         return {"status": str(self.status), "kfsHash": acceptance.kfs_hash}
 
@@ -234,6 +237,8 @@ class AgreementPhase(HoldPhase):
         _check_fresh(acceptance.expires_at)
         if acceptance.customer_id != self.inp.customer_id:
             raise _refuse("NotFound", "loan not found")
+        if self.money_out is False:  # a loan on the path from before the KFS step: its agreement is already out
+            raise _refuse("Conflict", "this loan's agreement went out before KFS acceptance was asked for")
         status = self.moving_to or self.status  # the customer acts on what the database shows
         if status not in (LoanStatus.SANCTIONED, LoanStatus.AGREEMENT_PENDING) or self.servicing is not None:
             raise _refuse("Conflict", f"loan is {status}; the KFS is accepted once the loan is sanctioned")
@@ -276,13 +281,15 @@ class AgreementPhase(HoldPhase):
     )
     async def cancel_agreement(self, action: StaffAction) -> str:
         self.agreement_cancel = action
-        await workflow.wait_condition(lambda: self.status == LoanStatus.CANCELLED and self.moving_to is None)
+        await workflow.wait_condition(lambda: self.status in TERMINAL and self.moving_to is None)
         return self.status
 
     @cancel_agreement.validator
     def _validate_cancel_agreement(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)
         self._check_staff(action, HOLD_ROLES, {LoanStatus.SANCTIONED, LoanStatus.AGREEMENT_PENDING})
+        if self.moving_to is not None:  # e.g. the loan is ending EXPIRED right now
+            raise _refuse("Conflict", f"loan is moving to {self.moving_to}; try again")
         docket = self.docket_id
         event = self.esign_events.get(docket) if docket else None
         declined = event is not None and event.status == AgreementStatus.DECLINED and not self.resend_requested

@@ -102,6 +102,9 @@ class LoanBase:
     resend_requested: bool
     agreement_cancel: StaffAction | None
     hold_decision: tuple[str, StaffAction] | None
+    hold_lock: asyncio.Lock  # one hold at a time (steps run side by side in the KYC phase)
+    stopped: LoanStopped | None  # ops rejected the loan on a hold: any later refusal ends it the same way
+    money_out: bool | None  # MONEY_OUT_PATCH as the agreement phase decided it (None: not reached yet)
     holds_cleared: int
     # The status a move is recording right now (its record_status activity in flight), else None. The database
     # shows it before ``status`` does: a staff action taken on what the database shows is checked against it.

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         MONEY_OUT_PATCH,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
+        TRANSFER_RETRY,
     )
 
 from temporalio.exceptions import ActivityError
@@ -128,7 +129,7 @@ class DisbursalPhase(HoldPhase):
             LoanActivities.initiate_disbursal,
             request,
             start_to_close_timeout=PROVIDER_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
+            retry_policy=TRANSFER_RETRY,
             summary=f"Bank transfer, attempt {attempt}",
         )
 

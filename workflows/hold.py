@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.status import LoanStatus
+    from domain.status import TERMINAL, LoanStatus
     from workflows.contracts import StaffAction
     from workflows.options import HOLD_PATCH
 
@@ -51,7 +51,11 @@ class HoldPhase(LoanBase):
                 reason = business_refusal(err)
                 if reason is None or not workflow.patched(HOLD_PATCH):
                     raise
-                await self._hold(step, reason)
+                # Steps running side by side (KYC) take turns: one hold at a time, each with its own decision.
+                async with self.hold_lock:
+                    if self.stopped is not None:  # ops rejected the loan on an earlier hold
+                        raise self.stopped from None
+                    await self._hold(step, reason)
 
     async def _hold(self, step: str, reason: str) -> None:
         """Hold the loan in NEEDS_ATTENTION until ops decide: returns once resumed (the loan back in the status
@@ -70,7 +74,10 @@ class HoldPhase(LoanBase):
         actor = f"{action.role}:{action.staff_email}"
         if decision == REJECT:
             self.hold_decision = None
-            raise LoanStopped(LoanStatus.REJECTED, action.reason or f"rejected on hold ({step})", actor, action)
+            self.stopped = LoanStopped(
+                LoanStatus.REJECTED, action.reason or f"rejected on hold ({step})", actor, action
+            )
+            raise self.stopped
         await self._move(
             back_to, action.reason or f"resumed: {step} runs again", actor, action="RESUME", actor_id=action.staff_id
         )
@@ -84,7 +91,9 @@ class HoldPhase(LoanBase):
     async def resume_hold(self, action: StaffAction) -> str:
         cleared = self.holds_cleared
         self.hold_decision = (RESUME, action)
-        await workflow.wait_condition(lambda: self.holds_cleared > cleared and self.moving_to is None)
+        await workflow.wait_condition(
+            lambda: (self.holds_cleared > cleared and self.moving_to is None) or self.status in TERMINAL
+        )
         return self.status
 
     @resume_hold.validator
@@ -97,7 +106,7 @@ class HoldPhase(LoanBase):
     )
     async def reject_hold(self, action: StaffAction) -> str:
         self.hold_decision = (REJECT, action)
-        await workflow.wait_condition(lambda: self.status == LoanStatus.REJECTED and self.moving_to is None)
+        await workflow.wait_condition(lambda: self.status in TERMINAL and self.moving_to is None)
         return self.status
 
     @reject_hold.validator

@@ -102,6 +102,9 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.resend_requested = False
         self.agreement_cancel: StaffAction | None = None
         self.hold_decision: tuple[str, StaffAction] | None = None
+        self.hold_lock = asyncio.Lock()
+        self.stopped: LoanStopped | None = None
+        self.money_out: bool | None = None
         self.holds_cleared = 0
 
     # ---------------------------------------------------------------- the life of a loan

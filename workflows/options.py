@@ -22,6 +22,15 @@ PROVIDER_RETRY = RetryPolicy(
     non_retryable_error_types=["BusinessRefusal"],
 )
 PROVIDER_TIMEOUT = timedelta(seconds=30)
+# Sending a transfer: retried until the bank answers (the activity is idempotent and asks the bank's status API
+# before any resend), so a bank down for hours never ends the loan's workflow with money possibly out.
+TRANSFER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+    non_retryable_error_types=["BusinessRefusal"],
+)
 KYC_TIMEOUT = timedelta(seconds=120)  # a KYC step or the credit decision (several provider calls)
 AGREEMENT_TIMEOUT = timedelta(seconds=90)  # render the PDF and open the eSign docket
 # Database writes: retried until they succeed (a refusal retrying cannot fix is raised as non-retryable).

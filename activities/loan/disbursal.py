@@ -18,8 +18,8 @@ from temporalio import activity
 from activities import providers
 from activities.loan import queries
 from activities.loan.common import LoanBase, refusal
-from activities.providers.base import BusinessRefusal
-from activities.providers.disbursal.base import BankTransferState, Beneficiary
+from activities.providers.base import BusinessRefusal, ProviderConfig
+from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode
 from db.models import Disbursal
 from domain import ledger
 from domain.brand_config import BrandConfig
@@ -49,6 +49,10 @@ class DisbursalActivities(LoanBase):
         if account is None:
             raise refusal(BusinessRefusal("the customer has no verified bank account", code="NO_BENEFICIARY"))
         mode = transfer_mode(req.amount, BrandConfig.of(brand.config).imps_limit)
+        try:  # a new attempt goes to the brand's primary bank now; the row keeps it for the attempt's whole life
+            primary = ProviderConfig.from_brand(brand.config, "disbursal").vendor
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
 
         def reserve(session: Session) -> Disbursal:
             return queries.reserve_disbursal(
@@ -56,7 +60,7 @@ class DisbursalActivities(LoanBase):
                 req.idempotency_key,
                 loan_id=req.loan_id,
                 amount=req.amount,
-                provider=req.provider,
+                provider=primary,
                 approved_by=req.approved_by,
                 mode=mode,
                 bank_account_id=account.id,
@@ -87,11 +91,13 @@ class DisbursalActivities(LoanBase):
                     customer.phone,
                     customer.email,
                 ),
-                mode=mode,
+                mode=TransferMode(row.mode or mode),  # a resend repeats the first request exactly
                 callback_url=self._callback(brand.id, bank.config.vendor),
                 idempotency_key=req.idempotency_key,
             )
-        except BusinessRefusal as exc:
+        except BusinessRefusal as exc:  # the bank refused this request: the attempt is over, with its reason
+            why = str(exc)
+            await self._tx(lambda s: queries.refuse_disbursal(s, row.id, why))
             raise refusal(exc) from exc
         await self._tx(lambda s: queries.set_transfer(s, row.id, transfer.transfer_id))
         return DisbursalResult(transfer.transfer_id, DisbursalStatus.PENDING, None, row.mode, row.account_last4)

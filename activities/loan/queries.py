@@ -193,6 +193,15 @@ def fail_disbursal(session: Session, transfer_id: str, reason: str | None, sourc
     )
 
 
+def refuse_disbursal(session: Session, disbursal_id: str, reason: str) -> None:
+    """The bank refused the attempt's request outright: FAILED with its words (no transfer exists)."""
+    session.execute(
+        update(Disbursal)
+        .where(Disbursal.id == disbursal_id, Disbursal.transfer_id.is_(None))
+        .values(status=DisbursalStatus.FAILED, failure_reason=reason[:500], outcome_source="refused")
+    )
+
+
 def pending_transfers(session: Session) -> list[tuple[Disbursal, str, dict]]:
     """Transfers the bank took and has not settled, with their brand's id and config (oldest first)."""
     rows = session.execute(
