@@ -221,28 +221,7 @@ class DisbursalPhase(HoldPhase):
                 f"transfer {transfer.transfer_id} failed; awaiting a new disbursal approval",
             )
 
-        now = workflow.now()
-        installments = self._installments(now)
-        await workflow.execute_activity_method(
-            LoanActivities.record_disbursal,
-            DisbursedRecord(
-                inp.loan_id,
-                settled.utr,
-                transfer.transfer_id,
-                inp.terms.amount,
-                now,
-                installments,
-                f"{key}:ledger:disbursal",
-                upfront_fees=inp.terms.upfront_fees,
-                upfront_fees_gst=inp.terms.upfront_fees_gst,
-                third_party=dict(inp.terms.third_party),
-            ),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-            summary="Persist schedule and ledger",
-        )
-        self.servicing = ServicingState(installments=installments, disbursed_at=now)
-        await self._move(LoanStatus.DISBURSED, f"UTR {settled.utr}")
+        await self._record_disbursed(key, transfer.transfer_id, settled)
 
     @workflow.update(
         description="Loan ops approve the disbursal of a signed loan (StaffAction; not who sanctioned it)."

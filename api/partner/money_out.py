@@ -89,8 +89,9 @@ async def cancel_agreement(
     bound: UpdateBound,
     body: DecisionIn | None = None,
 ) -> dict:
-    """Loan ops cancel a loan whose agreement the signer declined, with a reason (required): it ends CANCELLED.
-    Refused (409) while no decline is on record, or once the borrower asked for a new link."""
+    """Loan ops cancel a loan whose agreement the signer declined, or that waits for the borrower's KFS acceptance,
+    with a reason (required): it ends CANCELLED. Refused (409) otherwise, or once the borrower asked for a new
+    link after a decline."""
     reason = _reason(body, "cancel an agreement")
     return await _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.cancel_agreement, reason=reason)
 
