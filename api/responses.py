@@ -28,4 +28,3 @@ class Deleted(ApiModel):
 
     id: str
     deleted: bool
-

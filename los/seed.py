@@ -87,6 +87,7 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
         ],
         "payments": p("razorpay"),
         "sms": p("gupshup"),
+        "email": {**p("sendgrid"), "from_email": "loans@demo-finance.example", "from_name": "Demo Finance"},
     }
 
 

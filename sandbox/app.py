@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import banks, bureaus, esign, identity, money, scenarios, statements
+from sandbox import banks, bureaus, esign, identity, mail, money, scenarios, statements
 from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
@@ -50,6 +50,7 @@ VENDOR_PREFIXES = frozenset(
         "signdesk",
         "idfc",
         "icici",
+        "sendgrid",
         "gupshup",
     }
 )
@@ -157,6 +158,7 @@ def create_app(
     esign.register(app, sbx)
     banks.register(app, sbx)
     statements.register(app, sbx)
+    mail.register(app, sbx)
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")

@@ -61,6 +61,27 @@ class LoanBase(DbActivities):
 
         await self._tx(write)
 
+    async def _email(
+        self,
+        brand: Brand,
+        to: str | None,
+        subject: str,
+        text: str,
+        attachments: list[tuple[str, str, bytes]] | None = None,
+        reference: str | None = None,
+    ) -> None:
+        """Best effort, like ``_notify``: an email through the brand's ``email`` provider (none configured, or no
+        address: nothing sent). ``attachments``: (filename, MIME type, bytes)."""
+        if not to:
+            return
+        try:
+            mail = providers.build("email", brand.config, self.http)
+            await mail.send_email(
+                to=to, to_name=None, subject=subject, text=text, attachments=attachments or [], reference=reference
+            )
+        except Exception as exc:  # noqa: BLE001
+            activity.logger.warning("email %r not sent: %s", subject, exc)
+
     async def _notify(self, brand: Brand, phone: str, template: str, text: str) -> None:
         """Best effort: a customer message never fails the loan step that triggered it."""
         try:

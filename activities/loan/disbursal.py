@@ -182,3 +182,13 @@ class DisbursalActivities(LoanBase):
             f"{brand.name}: {format_inr(notice.amount)} sent to your bank account, UTR {notice.utr or '-'}. "
             f"Your KFS and signed agreement are in the app under loan {loan.id[:8]}.",
         )
+        await self._email(
+            brand,
+            customer.email,
+            f"{brand.name}: {format_inr(notice.amount)} disbursed",
+            f"Dear {customer.full_name or 'customer'},\n\n{format_inr(notice.amount)} was sent to your bank account "
+            f"(UTR {notice.utr or '-'}). Welcome aboard: your Key Fact Statement and signed agreement are at "
+            f"{self.api_url}/api/v1/web/loans/{loan.id}/kfs and {self.api_url}/api/v1/web/loans/{loan.id}/agreement."
+            f"\n\n{brand.name}",
+            reference=f"{loan.id}:disbursed",
+        )

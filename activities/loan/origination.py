@@ -197,12 +197,21 @@ class OriginationActivities(LoanBase):
         await asyncio.to_thread(self.storage.put, key, pdf)
         digest = hashlib.sha256(pdf).hexdigest()
         await self._tx(lambda s: queries.save_signed_agreement(s, req.loan_id, req.docket_id, key, digest))
+        link = f"{self.api_url}/api/v1/web/loans/{loan.id}/agreement"
         await self._notify(
             brand,
             customer.phone,
             "AGREEMENT_SIGNED",
-            f"{brand.name}: your signed loan agreement (with its Key Fact Statement) is ready: "
-            f"{self.api_url}/api/v1/web/loans/{loan.id}/agreement",
+            f"{brand.name}: your signed loan agreement (with its Key Fact Statement) is ready: {link}",
+        )
+        await self._email(
+            brand,
+            customer.email,
+            f"{brand.name}: your signed loan agreement",
+            f"Dear {customer.full_name or 'customer'},\n\nYour loan agreement, with its Key Fact Statement as annex, "
+            f"is signed. It is attached (SHA-256 {digest}) and stays available at {link}.\n\n{brand.name}",
+            [(f"loan-agreement-{loan.id[:8]}.pdf", "application/pdf", pdf)],
+            reference=f"{loan.id}:agreement:{req.docket_id}",
         )
         return SignedAgreement(key, digest)
 

@@ -16,6 +16,7 @@ several are listed); ``call_with_failover`` tries each active vendor in turn.
 | disbursal  | idfc, icici                    | transfer, transfer_status, parse_webhook                          |
 | payments   | razorpay                       | create_payment_link, cancel_payment_link                          |
 | sms        | gupshup                        | send_sms                                                          |
+| email      | sendgrid                       | send_email                                                        |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from activities.providers.failover import Attempt, FailoverResult, adapter_for, 
 from activities.providers.kyc.digilocker import DigiLockerKyc
 from activities.providers.kyc.digitap import DigitapKyc
 from activities.providers.messaging.gupshup import GupshupSms
+from activities.providers.messaging.sendgrid import SendGridEmail
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.providers.pennydrop.cashfree import CashfreePennyDrop
 from activities.providers.pennydrop.razorpay import RazorpayPennyDrop
@@ -59,6 +61,7 @@ VENDORS: dict[str, dict[str, type]] = {
     "disbursal": {"idfc": IdfcDisbursal, "icici": IciciDisbursal},
     "payments": {"razorpay": RazorpayGateway},
     "sms": {"gupshup": GupshupSms},
+    "email": {"sendgrid": SendGridEmail},
 }
 
 #: Kinds whose vendors call us back at ``/api/v1/webhooks/{brandId}/{vendor}`` (each adapter has

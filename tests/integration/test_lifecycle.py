@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -57,6 +58,7 @@ async def test_auto_sanctioned_loan_runs_to_completion(app, brand, sandbox, db) 
         assert kfs_row.action == "KFS_ACCEPTED" and kfs_row.details["kfsHash"] == agreement.kfs_hash
         assert agreement.status == "SIGNED" and agreement.signed_storage_key and agreement.signed_sha256
         assert agreement.signed_sha256 != agreement.sha256
+        signed_sha256, docket = agreement.signed_sha256, agreement.docket_id
         # the transfer named the verified account (never its number) and its rail
         (transfer,) = s.scalars(select(Disbursal).where(Disbursal.loan_id == loan.id)).all()
         assert (transfer.status, transfer.mode, transfer.ifsc) == ("SETTLED", "IMPS", "HDFC0001234")
@@ -89,6 +91,12 @@ async def test_auto_sanctioned_loan_runs_to_completion(app, brand, sandbox, db) 
     assert attrs.get(LOAN_STATUS) == "COMPLETED"
     assert attrs.get(BRAND_ID) == brand["brand_id"]
     assert attrs.get(LOAN_AMOUNT) == 60_000_00
+    # the executed agreement went to the borrower's email as it was signed, and the disbursal notice after it
+    emails = httpx.get(f"{sandbox.url}/sendgrid/messages", params={"to": "demo.customer@example.com"}).json()
+    mine = {m["custom_args"].get("reference"): m for m in emails}
+    (attached,) = mine[f"{journey.loan_id}:agreement:{docket}"]["attachments"]
+    assert attached["sha256"] == signed_sha256 and attached["type"] == "application/pdf"
+    assert "UTR" in mine[f"{journey.loan_id}:disbursed"]["content"][0]["value"]
 
 
 async def test_low_score_is_rejected_by_the_bre(app, brand, sandbox, db) -> None:  # noqa: ANN001
