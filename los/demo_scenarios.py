@@ -131,8 +131,13 @@ SCENARIOS: dict[str, Callable[[Driver, int], Awaitable[Journey]]] = {
 
 
 def describe() -> str:
-    """The scenario names with their first docstring line, one per line."""
-    return "\n".join(f"{name:30} {(fn.__doc__ or '').split(chr(10))[0]}" for name, fn in SCENARIOS.items())
+    """The scenario names, each with the first sentence of its docstring, one per line."""
+
+    def first_sentence(doc: str | None) -> str:
+        text = " ".join((doc or "").split())
+        return text.split(": ")[0].split(". ")[0].rstrip(".")
+
+    return "\n".join(f"{name:30} {first_sentence(fn.__doc__)}" for name, fn in SCENARIOS.items())
 
 
 async def run_scenario(api_url: str, sandbox_url: str, name: str, brand: str = "demo") -> Journey:

@@ -160,7 +160,7 @@ class AgreementPhase(HoldPhase):
             await self._move(
                 self.status,
                 f"KFS accepted, valid until {acceptance.valid_until.isoformat()}",
-                f"CUSTOMER:{acceptance.customer_id}",
+                f"customer:{acceptance.customer_id}",
                 action="KFS_ACCEPTED",
                 details={
                     "kfsHash": acceptance.kfs_hash,

@@ -710,7 +710,7 @@ def kfs_change(run: LoanRun, seq: int, status: str, acceptance: KfsAcceptance | 
     accepted = acceptance or run.acceptances[0]
     return review_change(
         run, seq, status, status, f"KFS accepted, valid until {accepted.valid_until.isoformat()}",
-        f"CUSTOMER:{accepted.customer_id}", action="KFS_ACCEPTED",
+        f"customer:{accepted.customer_id}", action="KFS_ACCEPTED",
         details={
             "kfsHash": accepted.kfs_hash,
             "issuedOn": accepted.issued_on.isoformat(),
