@@ -25,6 +25,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -75,9 +76,14 @@ async def ensure_reconciler_schedule(
     client: Client, settings: Settings, schedule_id: str = RECONCILER_SCHEDULE
 ) -> None:
     """The transfer reconciler's Temporal Schedule (``reconcile-transfers``, every
-    ``Settings.reconcile_every_seconds``), created once; an existing one gets the interval set now. Overlapping runs
-    are skipped. Never stops the worker: a failure is logged."""
-    if settings.reconcile_every_seconds <= 0:
+    ``Settings.reconcile_every_seconds``), created once; an existing one gets the interval set now (0: deleted).
+    Overlapping runs are skipped. Never stops the worker: a failure is logged."""
+    log = logging.getLogger("los.worker")
+    if settings.reconcile_every_seconds <= 0:  # switched off: an existing schedule goes too
+        try:
+            await client.get_schedule_handle(schedule_id).delete()
+        except RPCError:
+            pass  # there was none
         return
     every = timedelta(seconds=settings.reconcile_every_seconds)
     schedule = Schedule(
@@ -87,7 +93,6 @@ async def ensure_reconciler_schedule(
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
-    log = logging.getLogger("los.worker")
     try:
         await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:

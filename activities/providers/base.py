@@ -24,6 +24,7 @@ Any other key of a vendor's entry lands in ``ProviderConfig.options`` (e.g. ``ti
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -170,6 +171,22 @@ def _refusal_code(body: Any) -> str | None:
     return None
 
 
+def _refusal_text(body: Any) -> str:
+    """The vendor's code and description from an error body, at most 200 characters; digit runs of 9 or more
+    (account, Aadhaar or phone numbers a vendor may echo) masked to their last 4."""
+    parts: list[str] = []
+    holders = [body, body.get("detail"), body.get("error")] if isinstance(body, Mapping) else [body]
+    for holder in holders:
+        if isinstance(holder, str):
+            parts.append(holder)
+        elif isinstance(holder, Mapping):
+            for key in ("code", "message", "description", "reason", "error_description"):
+                if isinstance(holder.get(key), str):
+                    parts.append(holder[key])
+    text = "; ".join(dict.fromkeys(p for p in parts if p)) or "refused"
+    return re.sub(r"\d{5,}(\d{4})", lambda m: "X" * (len(m.group(0)) - 4) + m.group(1), text)[:200]
+
+
 def rupees_to_paise(value: Any) -> int:
     """A vendor's rupee amount (int, "45000.50" or a JSON float 45000.5) to integer paise, half-up.
     Floats only ever come from vendors' JSON; they go through ``str`` so 0.1 stays 0.1."""
@@ -248,8 +265,10 @@ class HttpProvider:
         except ValueError as exc:
             raise ProviderError(f"{vendor}: non-JSON answer", vendor=vendor, status=resp.status_code) from exc
         if resp.status_code >= 400:
+            # The message (which reaches the workflow's history and the hold's reason) names the vendor's code and
+            # description only: a vendor may echo what it was sent (an account number); the body stays in details.
             raise BusinessRefusal(
-                f"{vendor}: HTTP {resp.status_code}: {body}",
+                f"{vendor}: HTTP {resp.status_code}: {_refusal_text(body)}",
                 code=_refusal_code(body),
                 vendor=vendor,
                 status=resp.status_code,
