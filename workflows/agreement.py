@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from functools import partial
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
@@ -103,6 +104,8 @@ class AgreementPhase(HoldPhase):
                 await self._move(LoanStatus.AGREEMENT_SIGNED, f"signed, docket {agreement.docket_id}")
                 return None
             if outcome == EXPIRED:
+                if agreement.docket_id not in self.esign_events:  # our timer, not the vendor's: close it there too
+                    await self._cancel_open_docket(agreement.docket_id)
                 await self._record_agreement(agreement.docket_id, AgreementStatus.EXPIRED)
                 return await self._end(LoanStatus.EXPIRED, "agreement not signed before expiry")
             if outcome == DECLINED:
@@ -116,8 +119,9 @@ class AgreementPhase(HoldPhase):
                 if after == EXPIRED:
                     return await self._end(LoanStatus.EXPIRED, "declined and no new link asked for before expiry")
                 replaces = None  # a declined docket can no longer be signed
-            else:  # RESEND before any word from the vendor: cancel the open docket first
-                replaces = agreement.docket_id
+            else:  # RESEND before any word from the vendor: cancel the open docket at once (before any KFS wait)
+                await self._cancel_open_docket(agreement.docket_id)
+                replaces = agreement.docket_id  # the next round checks again: a docket signed meanwhile stands
 
     async def _prepare(self, request: AgreementRequest) -> AgreementResult:
         return await workflow.execute_activity_method(
@@ -128,6 +132,20 @@ class AgreementPhase(HoldPhase):
             summary="Render agreement PDF and send for eSign"
             + (f" (replacing docket {request.replaces_docket})" if request.replaces_docket else ""),
         )
+
+    async def _cancel_open_docket(self, docket_id: str) -> None:
+        """Cancel an unsigned docket at its vendor so it can no longer be signed; best effort (a docket signed
+        meanwhile stays signed, and its callback is taken as usual)."""
+        try:
+            await workflow.execute_activity_method(
+                LoanActivities.cancel_docket,
+                SignedAgreementRequest(self.inp.loan_id, self.inp.brand_id, docket_id),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Cancel eSign docket {docket_id}",
+            )
+        except ActivityError:
+            workflow.logger.warning("eSign docket %s not cancelled at its vendor", docket_id)
 
     async def _keep_signed(self, docket_id: str) -> None:
         await workflow.execute_activity_method(

@@ -42,6 +42,7 @@ class LoanActivities(
             self.prepare_agreement,
             self.record_agreement_outcome,
             self.store_signed_agreement,
+            self.cancel_docket,
             self.initiate_disbursal,
             self.record_transfer_failure,
             self.find_stale_transfers,

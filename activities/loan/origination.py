@@ -179,6 +179,24 @@ class OriginationActivities(LoanBase):
         }
 
     @activity.defn
+    async def cancel_docket(self, req: SignedAgreementRequest) -> bool:
+        """Cancel the loan's unsigned docket ``req.docket_id`` at the vendor that holds it (the agreement row then
+        CANCELLED). False when the vendor says it was signed meanwhile (that signature stands)."""
+        found = await self._tx(lambda s: queries.agreement_of(s, req.loan_id))
+        if found is None or found.docket_id != req.docket_id or found.status != AgreementStatus.SENT:
+            return True  # not out for signature any more: nothing to cancel
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            esign = providers.build("esign", brand.config, self.http, vendor=found.esign_provider)
+            await esign.cancel_docket(req.docket_id)
+        except BusinessRefusal as exc:
+            if exc.code == "ALREADY_SIGNED":
+                return False
+            raise refusal(exc) from exc
+        await self._tx(lambda s: queries.close_sent_agreement(s, req.loan_id, AgreementStatus.CANCELLED, None))
+        return True
+
+    @activity.defn
     async def store_signed_agreement(self, req: SignedAgreementRequest) -> SignedAgreement:
         """Fetch the signed PDF from the vendor that holds the docket, store it privately with its SHA-256, and
         send the borrower the link (RBI Digital Lending Directions: executed documents go to the borrower)."""

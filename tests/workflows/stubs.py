@@ -324,6 +324,11 @@ class StubActivities:
         self._record("store_signed_agreement", req)
         return SignedAgreement(f"agreements/{req.loan_id}/signed-{req.docket_id}.pdf", "1" * 64)
 
+    @activity.defn(name="cancel_docket")
+    async def cancel_docket(self, req: SignedAgreementRequest) -> bool:
+        self._record("cancel_docket", req)
+        return True
+
     @activity.defn(name="reverify_beneficiary")
     async def reverify_beneficiary(self, req: BeneficiaryCheckRequest) -> BeneficiaryCheck:
         self._record("reverify_beneficiary", req)
@@ -465,6 +470,7 @@ class StubActivities:
             self.initiate_disbursal,
             self.record_disbursal,
             self.store_signed_agreement,
+            self.cancel_docket,
             self.reverify_beneficiary,
             self.record_transfer_failure,
             self.notify_disbursed,

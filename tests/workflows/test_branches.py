@@ -531,6 +531,8 @@ async def test_esign_expiry(env) -> None:  # noqa: ANN001
     assert stubs.of("record_status")[-1] == change(
         run, 4, "AGREEMENT_PENDING", "EXPIRED", "agreement not signed before expiry"
     )
+    # the vendor never said so: the docket is closed there too, so it can no longer be signed
+    assert [c.docket_id for c in stubs.of("cancel_docket")] == [f"DKT-{docket.loan_id[:8]}"]
     assert [(o.docket_id, o.status) for o in stubs.of("record_agreement_outcome")] == [
         (f"DKT-{docket.loan_id[:8]}", "EXPIRED")
     ]
