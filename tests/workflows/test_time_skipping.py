@@ -246,8 +246,9 @@ async def test_dpd_and_asset_class_on_rbi_day_ends(ts_env, ts_app, brand, sandbo
                 driver,
                 headers,
                 loan["id"],
-                lambda x: x["schedule"][0]["status"] == "PAID"
-                or ((x.get("paymentLink") or {}).get("installmentNo") == 1),
+                lambda x: (
+                    x["schedule"][0]["status"] == "PAID" or ((x.get("paymentLink") or {}).get("installmentNo") == 1)
+                ),
             )
             if current["schedule"][0]["status"] == "PAID":
                 break
