@@ -6,11 +6,12 @@ Bodies (builders below; the adapters' docstrings cite each vendor's page):
 - Razorpay ``payment.captured`` and ``payment_link.paid`` — the documented event envelope (``entity``,
   ``account_id``, ``event``, ``contains``, ``payload``, ``created_at``), no id in the body; the event id in
   ``X-Razorpay-Event-Id``.
-- IDFC payouts — the RazorpayX ``payout.processed`` envelope; the event id in ``X-IDFC-Event-Id``.
-- Signzy — ``{"event_id", "docket_id", "reference_id", "status", "signed_at"}``.
 - FINDUIT and CART — a ReBIT ``ConsentNotification``.
+- The banks' callbacks (IDFC's RazorpayX-shaped payout events, ICICI's encrypted Composite Pay packets) are built in
+  ``sandbox.banks``, the eSign vendors' (Signzy, SignDesk) in ``sandbox.esign``.
 
-Every delivery is signed with hex HMAC-SHA256 of the raw body in the vendor's header. Retries: Razorpay
+Every delivery is signed with hex HMAC-SHA256 of the raw body in the vendor's header, unless its family registered
+the vendor's own scheme (``Outbox.sign_with``: Signzy's Basic credentials, ICICI's RSA signature). Retries: Razorpay
 (and RazorpayX) treat any non-2xx answer as a failure and retry with exponential backoff for 24 hours; the
 sandbox does the same for every vendor, with ``attempts`` tries (default 8, env
 ``LOS_SANDBOX_WEBHOOK_ATTEMPTS``) and backoff 0.5 s doubling up to ``max_backoff`` (10 s).
