@@ -180,8 +180,8 @@ class OriginationActivities(LoanBase):
 
     @activity.defn
     async def cancel_docket(self, req: SignedAgreementRequest) -> bool:
-        """Cancel the loan's unsigned docket ``req.docket_id`` at the vendor that holds it (the agreement row then
-        CANCELLED). False when the vendor says it was signed meanwhile (that signature stands)."""
+        """Cancel the loan's unsigned docket ``req.docket_id`` at the vendor that holds it. False when the vendor says
+        it was signed meanwhile (that signature stands)."""
         found = await self._tx(lambda s: queries.agreement_of(s, req.loan_id))
         if found is None or found.docket_id != req.docket_id or found.status != AgreementStatus.SENT:
             return True  # not out for signature any more: nothing to cancel
@@ -193,8 +193,7 @@ class OriginationActivities(LoanBase):
             if exc.code == "ALREADY_SIGNED":
                 return False
             raise refusal(exc) from exc
-        await self._tx(lambda s: queries.close_sent_agreement(s, req.loan_id, AgreementStatus.CANCELLED, None))
-        return True
+        return True  # the row's own outcome is recorded by the step that follows (EXPIRED, or CANCELLED when replaced)
 
     @activity.defn
     async def store_signed_agreement(self, req: SignedAgreementRequest) -> SignedAgreement:
