@@ -11,6 +11,7 @@ annex with its hash. Both are read-only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -184,6 +185,21 @@ def latest_kfs_acceptance(session: Session, loan_id: str) -> dict[str, Any] | No
 
 
 # ------------------------------------------------------------------------------------------- the agreement
+def schedule_rows(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """A schedule's rows as the agreement prints them: amounts in ₹ (``format_inr``), the due date ISO."""
+    return [
+        {
+            "number": r.number,
+            "principal": format_inr(r.principal),
+            "interest": format_inr(r.interest),
+            "total": format_inr(r.total),
+            "balance": format_inr(r.balance),
+            "due_date": r.due_date.isoformat(),
+        }
+        for r in rows
+    ]
+
+
 def mask_pan(pan: str | None) -> str:
     """``AB`` + ``XXXXX`` + the last three characters (``ABXXXXX34F``); an empty PAN shows as a dash."""
     return f"{pan[:2]}XXXXX{pan[-3:]}" if pan else "—"
@@ -229,17 +245,7 @@ def agreement_context(session: Session, loan_id: str, on: date) -> dict[str, Any
         "total_payable": format_inr(sum(r.total for r in rows)),
         "net_disbursed": format_inr(kfs.net_disbursed),
         "apr": str(kfs.apr),
-        "schedule": [
-            {
-                "number": r.number,
-                "principal": format_inr(r.principal),
-                "interest": format_inr(r.interest),
-                "total": format_inr(r.total),
-                "balance": format_inr(r.balance),
-                "due_date": r.due_date.isoformat(),
-            }
-            for r in rows
-        ],
+        "schedule": schedule_rows(rows),
         "sanction_conditions": loan.sanction_conditions or None,
         "kfs": annex,
         "kfs_hash": kfs_hash(annex),

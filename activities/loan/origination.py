@@ -18,7 +18,7 @@ from activities.loan import queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
 from activities.providers.failover import call_with_failover
-from db.kfs import agreement_context
+from db.kfs import agreement_context, schedule_rows
 from domain import schedule
 from domain.money import format_inr
 from domain.outcomes import AgreementStatus, ProviderCallStatus
@@ -165,17 +165,7 @@ class OriginationActivities(LoanBase):
             "emi": format_inr(plan.emi),
             "total_interest": format_inr(sum(r.interest for r in rows)),
             "total_payable": format_inr(sum(r.total for r in rows)),
-            "schedule": [
-                {
-                    "number": r.number,
-                    "principal": format_inr(r.principal),
-                    "interest": format_inr(r.interest),
-                    "total": format_inr(r.total),
-                    "balance": format_inr(r.balance),
-                    "due_date": r.due_date.isoformat(),
-                }
-                for r in rows
-            ],
+            "schedule": schedule_rows(rows),
         }
 
     @activity.defn
