@@ -22,7 +22,9 @@ with workflow.unsafe.imports_passed_through():
         KfsAcceptance,
         LoanWorkflowInput,
         LoanWorkflowResult,
+        MandateEvent,
         PaymentEvent,
+        PaymentFailure,
         ServicingState,
         StaffAction,
         StatusChange,
@@ -69,6 +71,8 @@ class LoanBase:
     disbursal_events: dict[str, DisbursalEvent]
     awaited_transfer: str | None
     pending_payments: list[PaymentEvent]
+    failed_payments: list[PaymentFailure]
+    mandate_events: list[MandateEvent]
     servicing: ServicingState | None
     day_end_v2: bool
     day_end_run: bool

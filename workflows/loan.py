@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     # sys.modules[cls.__module__], and inside the sandbox only the modules imported here are registered there.
     import workflows.contracts.activities  # noqa: F401
     import workflows.contracts.messages  # noqa: F401
+    import workflows.contracts.money_in  # noqa: F401
     from domain import rules
     from domain.access import ReviewAction, ReviewStage
     from domain.status import LoanStatus
@@ -46,6 +47,7 @@ from workflows.agreement import AgreementPhase
 from workflows.base import LoanStopped
 from workflows.disbursal import DisbursalPhase
 from workflows.kyc import KycPhase
+from workflows.money_in import MoneyInPhase
 from workflows.receipts import ReceiptsPhase
 from workflows.review import ReviewPhase
 from workflows.servicing import ServicingPhase
@@ -54,7 +56,7 @@ __all__ = ["BRAND_ID", "DPD", "LOAN_AMOUNT", "LOAN_STATUS", "NEXT_DUE_AT", "Loan
 
 
 @workflow.defn
-class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, ReceiptsPhase, ServicingPhase):
+class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, ReceiptsPhase, MoneyInPhase, ServicingPhase):
     @workflow.init
     def __init__(self, inp: LoanWorkflowInput) -> None:
         self.inp = inp
@@ -106,6 +108,9 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.stopped: LoanStopped | None = None
         self.money_out: bool | None = None
         self.holds_cleared = 0
+        # Money in (workflows.money_in)
+        self.failed_payments: list[PaymentFailure] = []
+        self.mandate_events: list[MandateEvent] = []
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run

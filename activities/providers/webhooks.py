@@ -44,6 +44,8 @@ class LoanSignal(StrEnum):
     (``workflows.loan.LoanWorkflow``); ``api.webhooks.intake.SIGNALS`` maps each to the method it sends."""
 
     PAYMENT_RECEIVED = "payment_received"  # PaymentEvent
+    PAYMENT_FAILED = "payment_failed"  # PaymentFailure (changes no dues)
+    MANDATE_UPDATED = "mandate_updated"  # MandateEvent (an autopay mandate confirmed, rejected, cancelled)
     ESIGN_COMPLETED = "esign_completed"  # EsignEvent
     DISBURSAL_SETTLED = "disbursal_settled"  # DisbursalEvent
     KYC_INPUT = "kyc_input"  # KycInput (an Account Aggregator consent changed)

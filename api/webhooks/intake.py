@@ -40,6 +40,8 @@ from workflows.loan import LoanWorkflow
 #: names meet the workflow; ``tests/unit/test_workflow_calls_contract.py`` checks it covers every name).
 SIGNALS: dict[LoanSignal, Callable[..., None]] = {
     LoanSignal.PAYMENT_RECEIVED: LoanWorkflow.payment_received,
+    LoanSignal.PAYMENT_FAILED: LoanWorkflow.payment_failed,
+    LoanSignal.MANDATE_UPDATED: LoanWorkflow.mandate_updated,
     LoanSignal.ESIGN_COMPLETED: LoanWorkflow.esign_completed,
     LoanSignal.DISBURSAL_SETTLED: LoanWorkflow.disbursal_settled,
     LoanSignal.KYC_INPUT: LoanWorkflow.kyc_input,

@@ -33,6 +33,15 @@ from db.models.loans import (
     LoanStatusHistory,
     ProviderCall,
 )
+from db.models.money_in import (
+    CustomerMessage,
+    Mandate,
+    MandateDebit,
+    MessageTemplate,
+    OfflinePayment,
+    PaymentAttempt,
+    Refund,
+)
 from db.models.staff import (
     AuditLog,
     PartnerUnavailabilityDate,
@@ -46,6 +55,13 @@ from db.models.tokens import RefreshToken, RevokedAccessToken
 from db.models.webhooks import WebhookEvent
 
 __all__ = [
+    "Refund",
+    "PaymentAttempt",
+    "OfflinePayment",
+    "MessageTemplate",
+    "MandateDebit",
+    "Mandate",
+    "CustomerMessage",
     "AaConsent",
     "AuditLog",
     "BankAccount",

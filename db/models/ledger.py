@@ -47,6 +47,9 @@ class PaymentLink(Base):
     url: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # ACTIVE / PAID / SUPERSEDED
+    # INSTALLMENT (the amount due, kept by the workflow), or one the borrower asked for (installment_no 0):
+    # PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE (a collector's link)
+    purpose: Mapped[str] = mapped_column(String(20), default="INSTALLMENT", server_default="INSTALLMENT")
     created_at: Mapped[datetime] = created()
     # One link per amount due on an installment: a penal charge or a part-payment changes the amount.
     __table_args__ = (UniqueConstraint("loan_id", "installment_no", "amount"),)
@@ -68,6 +71,11 @@ class PaymentTransaction(Base):
     advance_part: Mapped[int] = mapped_column(BigInteger, default=0)  # advance to principal (prepayment)
     excess_part: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(20), default="SUCCESS")
+    mode: Mapped[str | None] = mapped_column(String(20), nullable=True)  # UPI, CARD, EMANDATE, NEFT, CASH...
+    reference: Mapped[str | None] = mapped_column(String(80), nullable=True)  # UTR / bank reference when known
+    outstanding_after: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # principal left after it
+    receipt_no: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    receipt_key: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the stored receipt PDF
     collected_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("gateway", "gateway_payment_id"),)
 
@@ -78,6 +86,8 @@ class LedgerTransaction(Base):
     loan_id: Mapped[str] = fk("loans.id", index=True)
     kind: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # The IST date the transaction counts from (a ledger as of a date sums the transactions on or before it)
+    value_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     created_at: Mapped[datetime] = created()
 
 

@@ -50,6 +50,8 @@ class Loan(Base):
     disbursal_utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
     next_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # How it closed: REPAID, FORECLOSED, COOLING_OFF_EXIT (None while open, and for ends before disbursal)
+    closed_as: Mapped[str | None] = mapped_column(String(30), nullable=True)
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     __table_args__ = (

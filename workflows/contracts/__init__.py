@@ -57,15 +57,33 @@ from workflows.contracts.messages import (
     KfsAcceptance,
     KycInput,
     LoanPolicy,
+    MandateEvent,
     LoanTerms,
     LoanWorkflowInput,
     LoanWorkflowResult,
     PaymentEvent,
+    PaymentFailure,
     ServicingState,
     StaffAction,
 )
+from workflows.contracts.money_in import (
+    AccrualRecord,
+    ClosureRecord,
+    MandateDebitRequest,
+    MandateDebitResult,
+    NoticeRequest,
+    ReceiptRequest,
+)
 
 __all__ = [
+    "AccrualRecord",
+    "ClosureRecord",
+    "MandateDebitRequest",
+    "MandateDebitResult",
+    "MandateEvent",
+    "NoticeRequest",
+    "PaymentFailure",
+    "ReceiptRequest",
     "BeneficiaryCheck",
     "BeneficiaryCheckRequest",
     "DisbursalNotice",

@@ -65,10 +65,44 @@ class InstallmentState:
 
 @dataclass
 class PaymentEvent:
+    """Money received for a loan (signal ``payment_received``): the gateway's payment id (or an offline payment's
+    row id with gateway ``offline``), the amount in paise. ``purpose`` comes back from the link's notes
+    (INSTALLMENT, PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE); ``mandate_debit_id`` names the autopay debit it
+    settles; ``mode`` (UPI, CARD, EMANDATE, NEFT, CASH...) and ``reference`` (UTR) go on the receipt."""
+
     payment_id: str
     amount: int
     gateway: str = "razorpay"
     link_id: str | None = None
+    mode: str | None = None
+    reference: str | None = None
+    purpose: str | None = None
+    mandate_debit_id: str | None = None
+    paid_on: date | None = None  # an offline payment's value date (IST); None: the day it arrives
+
+
+@dataclass
+class PaymentFailure:
+    """A gateway reported a payment attempt failed (signal ``payment_failed``): it changes no dues. The loan
+    tells the borrower and, for an autopay debit (``mandate_debit_id``), falls back to the payment link."""
+
+    payment_id: str
+    gateway: str
+    amount: int
+    reason: str | None = None
+    order_id: str | None = None
+    mandate_debit_id: str | None = None
+
+
+@dataclass
+class MandateEvent:
+    """An autopay mandate changed at the gateway (signal ``mandate_updated``): ACTIVE (token confirmed),
+    REJECTED, CANCELLED or PAUSED. ``mandate_id`` is ours."""
+
+    mandate_id: str
+    status: str
+    token_id: str | None = None
+    reason: str | None = None
 
 
 @dataclass
@@ -208,6 +242,13 @@ class ServicingState:
     asset_class: str = "STANDARD"
     dpd: int = 0
     woke_for_day_end: bool = False  # the last wake was a day-end timer (its date is the day before)
+    # Money in (workflows.money_in): the autopay mandate in force, the debits sent per installment, the reminders
+    # already sent (keys), interest accrued to (IST date), and refunds approved or paid (paise).
+    mandate_id: str | None = None
+    mandate_attempts: dict[str, int] = field(default_factory=dict)  # installment number → debits tried
+    notices_sent: list[str] = field(default_factory=list)
+    accrued_to: date | None = None
+    refunded: int = 0
 
 
 @dataclass
