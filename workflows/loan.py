@@ -37,7 +37,9 @@ with workflow.unsafe.imports_passed_through():
         KfsAcceptance,
         LoanWorkflowInput,
         LoanWorkflowResult,
+        MandateEvent,
         PaymentEvent,
+        PaymentFailure,
         ServicingState,
         StaffAction,
     )
