@@ -43,8 +43,11 @@ Servicing::
 
     DISBURSED         -> OVERDUE            an installment is unpaid after its due date
     OVERDUE           -> DISBURSED          arrears cleared
-    DISBURSED         -> COMPLETED          all installments paid
+    DISBURSED         -> COMPLETED          all installments paid, or the loan foreclosed (``loans.closed_as``)
     OVERDUE           -> COMPLETED          all installments paid (the last payment also cleared the arrears)
+    DISBURSED|OVERDUE -> OVERPAID           all paid, and more received than owed: a credit balance to refund
+    OVERPAID          -> COMPLETED          the credit balance refunded
+    DISBURSED         -> CANCELLED          the borrower exited within the cooling-off period (RBI Digital Lending)
 
 Review stages within UNDER_REVIEW (``domain.access.REVIEW_RULES``, derived from it here, not restated):
 a review starts at CREDIT_EXECUTIVE; FORWARD goes CREDIT_EXECUTIVE -> SANCTION_MANAGER, APPROVE goes
@@ -100,8 +103,8 @@ Sources and where this differs
     status.
   - No undo moves (approval, disbursal, write-off undo) and no reopening of a closed loan (Fineract moves
     CLOSED_OBLIGATIONS_MET back to ACTIVE on a chargeback or an adjustment): a terminal status ends the
-    workflow, and a correction is a new record, not a move back. OVERPAID is not a status: an excess payment is
-    a credit balance on the loan.
+    workflow, and a correction is a new record, not a move back. OVERPAID is a status, as in Fineract, but only
+    once everything is paid: before that an excess is a credit balance on a loan still DISBURSED or OVERDUE.
 """
 
 from __future__ import annotations
@@ -122,9 +125,7 @@ MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
     {
         _S.APPLIED: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED, _S.NEEDS_ATTENTION}),
         _S.UNDER_REVIEW: frozenset({_S.UNDER_REVIEW, _S.SANCTIONED, _S.REJECTED}),
-        _S.SANCTIONED: frozenset(
-            {_S.SANCTIONED, _S.AGREEMENT_PENDING, _S.NEEDS_ATTENTION, _S.EXPIRED, _S.CANCELLED}
-        ),
+        _S.SANCTIONED: frozenset({_S.SANCTIONED, _S.AGREEMENT_PENDING, _S.NEEDS_ATTENTION, _S.EXPIRED, _S.CANCELLED}),
         _S.AGREEMENT_PENDING: frozenset(
             {_S.AGREEMENT_PENDING, _S.AGREEMENT_SIGNED, _S.EXPIRED, _S.CANCELLED, _S.NEEDS_ATTENTION}
         ),
@@ -133,8 +134,9 @@ MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
         _S.NEEDS_ATTENTION: frozenset(
             {_S.APPLIED, _S.SANCTIONED, _S.AGREEMENT_PENDING, _S.AGREEMENT_SIGNED, _S.DISBURSAL_PENDING, _S.REJECTED}
         ),
-        _S.DISBURSED: frozenset({_S.OVERDUE, _S.COMPLETED}),
-        _S.OVERDUE: frozenset({_S.DISBURSED, _S.COMPLETED}),
+        _S.DISBURSED: frozenset({_S.OVERDUE, _S.COMPLETED, _S.OVERPAID, _S.CANCELLED}),
+        _S.OVERDUE: frozenset({_S.DISBURSED, _S.COMPLETED, _S.OVERPAID}),
+        _S.OVERPAID: frozenset({_S.COMPLETED}),
         _S.SETTLED: frozenset(),
         _S.WRITTEN_OFF: frozenset(),
         _S.COMPLETED: frozenset(),

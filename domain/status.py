@@ -25,13 +25,18 @@ class LoanStatus(StrEnum):
     # after its due date. DPD and the SMA/NPA asset class are not statuses (domain.delinquency).
     DISBURSED = "DISBURSED"
     OVERDUE = "OVERDUE"
+    # Everything is paid and the loan holds more than it is owed (a credit balance) until that is refunded
+    # (Fineract: OVERPAID).
+    OVERPAID = "OVERPAID"
     # Ends.
     SETTLED = "SETTLED"  # closed by a compromise settlement (no move leads here yet)
     WRITTEN_OFF = "WRITTEN_OFF"  # closed by a write-off (Fineract: CLOSED_WRITTEN_OFF; no move leads here yet)
     COMPLETED = "COMPLETED"  # repaid in full (Fineract: CLOSED_OBLIGATIONS_MET)
     REJECTED = "REJECTED"  # refused before sanction (KYC, rules, or staff)
     EXPIRED = "EXPIRED"  # sanctioned but the agreement was not signed (not in seed 001)
-    CANCELLED = "CANCELLED"  # staff cancelled a sanctioned loan before disbursal (Fineract: WITHDRAWN)
+    # staff cancelled a sanctioned loan before disbursal (Fineract: WITHDRAWN), or the borrower exited a disbursed
+    # loan within the cooling-off period (RBI Digital Lending)
+    CANCELLED = "CANCELLED"
 
 
 # No move leads out of these (``domain.lifecycle.allowed_moves`` is empty for each): the workflow ends.

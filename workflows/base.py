@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         MandateEvent,
         PaymentEvent,
         PaymentFailure,
+        RefundSettled,
         ServicingState,
         StaffAction,
         StatusChange,
@@ -73,6 +74,7 @@ class LoanBase:
     pending_payments: list[PaymentEvent]
     failed_payments: list[PaymentFailure]
     mandate_events: list[MandateEvent]
+    refunds_settled: list[RefundSettled]
     servicing: ServicingState | None
     day_end_v2: bool
     day_end_run: bool

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         MandateEvent,
         PaymentEvent,
         PaymentFailure,
+        RefundSettled,
         ServicingState,
         StaffAction,
     )
@@ -113,6 +114,7 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         # Money in (workflows.money_in)
         self.failed_payments: list[PaymentFailure] = []
         self.mandate_events: list[MandateEvent] = []
+        self.refunds_settled: list[RefundSettled] = []
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run

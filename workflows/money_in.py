@@ -7,7 +7,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import MandateEvent, PaymentFailure
+    from workflows.contracts import MandateEvent, PaymentFailure, RefundSettled
 
 from workflows.base import LoanBase
 
@@ -23,3 +23,8 @@ class MoneyInPhase(LoanBase):
     @workflow.signal(description="An autopay mandate changed at the gateway (ACTIVE, REJECTED, CANCELLED, PAUSED).")
     def mandate_updated(self, event: MandateEvent) -> None:
         self.mandate_events.append(event)
+
+    @workflow.signal(description="A refund of the credit balance reached the borrower (paise, once per refund id).")
+    def refund_settled(self, event: RefundSettled) -> None:
+        if all(r.refund_id != event.refund_id for r in self.refunds_settled):
+            self.refunds_settled.append(event)

@@ -63,6 +63,7 @@ from workflows.contracts.messages import (
     MandateEvent,
     PaymentEvent,
     PaymentFailure,
+    RefundSettled,
     ServicingState,
     StaffAction,
 )
@@ -76,6 +77,7 @@ from workflows.contracts.money_in import (
 )
 
 __all__ = [
+    "RefundSettled",
     "AccrualRecord",
     "ClosureRecord",
     "MandateDebitRequest",

@@ -95,6 +95,16 @@ class PaymentFailure:
 
 
 @dataclass
+class RefundSettled:
+    """A refund of the loan's credit balance reached the borrower's account (signal ``refund_settled``, sent by
+    ``workflows.refund.RefundWorkflow``): ``amount`` paise, once per ``refund_id``."""
+
+    refund_id: str
+    amount: int
+    utr: str | None = None
+
+
+@dataclass
 class MandateEvent:
     """An autopay mandate changed at the gateway (signal ``mandate_updated``): ACTIVE (token confirmed),
     REJECTED, CANCELLED or PAUSED. ``mandate_id`` is ours."""

@@ -1,0 +1,96 @@
+"""Foreclosure quotes and the cooling-off exit (domain.closure) on a real schedule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain import schedule
+from domain.closure import close_schedule, cooling_off_days, cooling_off_exit, foreclosure_quote, settle_all
+from domain.errors import ValidationError
+from domain.servicing import apply_parts
+from workflows.contracts import InstallmentState, LoanTerms
+
+# ₹1,00,000 at 24% p.a. over 12 months, disbursed 1 Jan 2025 (EMI ₹9,455.96)
+TERMS = LoanTerms(amount=100_000_00, tenure=12, annual_rate_bps=2400, holiday_strategy="SAME_DAY")
+DISBURSED = date(2025, 1, 1)
+
+
+def _installments() -> list[InstallmentState]:
+    plan = schedule.generate(TERMS.schedule_terms(DISBURSED))
+    return [
+        InstallmentState(
+            r.number, datetime(2025, 1, 1), r.principal, r.interest, due_date=r.due_date, days=r.days, fees=r.fees
+        )
+        for r in plan.rows
+    ]
+
+
+def _pay_first(insts: list[InstallmentState]) -> None:
+    first = insts[0]
+    first.principal_paid, first.interest_paid = first.principal, first.interest
+
+
+def test_quote_mid_period_charges_interest_for_the_days_elapsed_only() -> None:
+    insts = _installments()
+    _pay_first(insts)
+    second = insts[1]  # 1 Feb → 1 Mar 2025, 28 days
+    on = date(2025, 2, 15)  # 14 of 28 days elapsed
+    quote = foreclosure_quote(insts, on)
+    outstanding = sum(i.principal for i in insts[1:])
+    assert quote.principal == outstanding
+    assert quote.current == 2
+    assert quote.current_interest == round(second.interest * 14 / 28)
+    assert quote.interest == quote.current_interest  # nothing overdue
+    assert (quote.fees, quote.penal, quote.charge, quote.charge_gst) == (0, 0, 0, 0)
+    assert quote.total == outstanding + quote.current_interest
+
+
+def test_quote_adds_overdue_dues_and_the_products_charge_with_gst() -> None:
+    insts = _installments()
+    insts[0].penal = 500_00  # unpaid first installment, a penal charge levied
+    on = date(2025, 2, 10)
+    quote = foreclosure_quote(insts, on, charge_percent="2", gst_percent="18")
+    assert quote.interest == insts[0].interest + quote.current_interest
+    assert quote.penal == 500_00
+    assert quote.charge == round(quote.principal * 2 / 100)
+    assert quote.charge_gst == round(quote.charge * 18 / 100)
+
+
+def test_closing_the_schedule_then_settling_all_pays_exactly_the_quote() -> None:
+    insts = _installments()
+    _pay_first(insts)
+    on = date(2025, 2, 20)
+    quote = foreclosure_quote(insts, on, charge_percent=Decimal("3"))
+    close_schedule(insts, quote)
+    parts = settle_all(insts, on)
+    assert sum(p.total for p in parts) == quote.total
+    apply_parts(insts, parts)
+    assert all(i.paid for i in insts)
+
+
+def test_quote_refuses_a_bad_percent() -> None:
+    with pytest.raises(ValidationError) as err:
+        foreclosure_quote(_installments(), date(2025, 1, 5), charge_percent="150")
+    assert err.value.field == "charge_percent"
+    with pytest.raises(TypeError):
+        foreclosure_quote(_installments(), date(2025, 1, 5), charge_percent=2.0)  # type: ignore[arg-type]
+
+
+def test_cooling_off_period_never_below_rbis_floor() -> None:
+    assert cooling_off_days(None, 365) == 3
+    assert cooling_off_days(1, 30) == 3  # a brand cannot go below 3 days for tenors of 7 days or more
+    assert cooling_off_days(None, 5) == 1
+    assert cooling_off_days(7, 365) == 7
+
+
+def test_cooling_off_exit_is_principal_plus_proportionate_apr_and_closes_after_the_period() -> None:
+    exit_ = cooling_off_exit(100_000_00, "26.5", date(2025, 1, 1), date(2025, 1, 3), 3)
+    # ₹1,00,000 × 26.5% × 2/365 = ₹145.21
+    assert (exit_.principal, exit_.apr_cost, exit_.amount, exit_.days_held) == (100_000_00, 145_21, 100_145_21, 2)
+    assert exit_.last_day == date(2025, 1, 4)
+    with pytest.raises(ValidationError) as err:
+        cooling_off_exit(100_000_00, "26.5", date(2025, 1, 1), date(2025, 1, 5), 3)
+    assert err.value.field == "on"
