@@ -22,6 +22,7 @@ from typing import Any
 
 from activities.loan.disbursal import DisbursalActivities
 from activities.loan.origination import OriginationActivities
+from activities.loan.receipt_docs import ReceiptDocActivities
 from activities.loan.repayment import RepaymentActivities
 from activities.loan.status import StatusActivities
 from activities.receipts import ReceiptActivities
@@ -30,7 +31,12 @@ __all__ = ["LoanActivities"]
 
 
 class LoanActivities(
-    StatusActivities, OriginationActivities, DisbursalActivities, RepaymentActivities, ReceiptActivities
+    StatusActivities,
+    OriginationActivities,
+    DisbursalActivities,
+    RepaymentActivities,
+    ReceiptActivities,
+    ReceiptDocActivities,
 ):
     """Every loan activity the worker registers (``all()``), receipts included."""
 
@@ -56,4 +62,5 @@ class LoanActivities(
             self.record_delinquency,
             self.park_payment,
             self.record_credit_balance,
+            self.issue_receipt,
         ]

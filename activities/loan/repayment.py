@@ -107,6 +107,11 @@ class RepaymentActivities(LoanBase):
                 advance_part=rec.advance_principal,
                 excess_part=rec.excess,
                 status=PaymentStatus.SUCCESS,
+                # For the receipt: how it was paid and the principal left after it (text cut to the columns and
+                # without NUL, so an odd gateway reference never stops the payment being recorded).
+                mode=(pay.mode or "")[:20].replace("\x00", "") or None,
+                reference=(pay.reference or "")[:80].replace("\x00", "") or None,
+                outstanding_after=rec.outstanding_principal,
             )
             if inserted is None:
                 return  # this payment id was already applied
