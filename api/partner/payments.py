@@ -1,0 +1,463 @@
+"""Offline payments and the payment approval queue (seed 001 "Payments": ``GET payment/approval``, ``POST
+payment/approve/:id``, ``POST payment/reject/:id``; seed 000 "Approval Queue"), under
+/api/v1/partner/brand/{brandId}/, and the staff reads of a loan's payments and receipts.
+
+Money paid outside the gateways (NEFT/IMPS/RTGS/UPI to the lender's account, cash, cheque) is recorded by one
+staff member (the maker) as PENDING, its proof attached by them, and approved or rejected by another (the
+checker): nobody decides a payment they recorded (403). Approval credits it: the loan's workflow gets
+``payment_received`` with a ``PaymentEvent`` whose gateway is ``offline`` and payment id the offline row's id
+(applied once per id by the brand's waterfall); a loan whose workflow has finished keeps it as credit balance
+(``db.receipts.record_credit_balance``). Each decision is taken once (a second is 409). Who may do what
+(``domain.access`` permissions; docs/money-in.md):
+
+- record, attach the proof: ``collections.pre`` or ``loan_ops.disburse`` (loan executive, collection roles, admins);
+- approve, reject: ``collections.manage`` (collection manager, collection head, admins);
+- the queue and the proofs: ``queue.loans_ops`` or ``collections.view``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.storage import LocalStorage, content_disposition
+from api.access import Allow, audit
+from api.deps import is_uuid, page_of
+from api.files import SAFE_HEADERS, storage
+from api.guards import check_text
+from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
+from api.responses import ApiModel
+from api.security import Principal
+from api.types import IsoDate, Rupees
+from api.web.documents import read_upload
+from api.web.payments import (
+    RECEIPT_PDF,
+    CreditedPayment,
+    OfflineMode,
+    OfflinePaymentView,
+    OfflineStatus,
+    PaymentAttemptView,
+    attempts_of,
+    credited_of,
+    offline_views,
+    receipt_response,
+)
+from db import receipts
+from db.models import BrandStatusReason, Loan, OfflinePayment, PaymentTransaction
+from domain.access import Permission as P
+from domain.documents import JPEG, PDF, PNG, DocumentTooLarge, normalise_content_type, safe_file_name
+from domain.documents import sniff_content_type as sniff
+from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
+from domain.money import to_paise
+from domain.status import TERMINAL, LoanStatus
+from workflows.contracts import PaymentEvent
+from workflows.loan import LoanWorkflow
+from workflows.options import IST
+
+router = staff_router()
+Maker = Annotated[Principal, Allow(P.COLLECTIONS_PRE, P.LOAN_OPS_DISBURSE, api_key=False)]
+Checker = Annotated[Principal, Allow(P.COLLECTIONS_MANAGE, api_key=False)]
+QueueViewer = Annotated[Principal, Allow(P.QUEUE_LOANS_OPS, P.COLLECTIONS_VIEW)]
+# Loans being repaid take a payment (OVERPAID: all paid and a credit balance to refund, still open).
+REPAYING = frozenset({LoanStatus.DISBURSED.value, LoanStatus.OVERDUE.value, "OVERPAID"})
+REJECT_REASONS_FOR = "PAYMENT_REJECTED"  # brand status reasons offered when rejecting a payment apply to this
+MAX_PROOF_BYTES = 10 * 1024 * 1024
+PROOF_TYPES = frozenset({PDF, JPEG, PNG})
+PROOF_DOWNLOAD: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The proof as stored (PDF, JPEG or PNG).", "content": {m: {} for m in PROOF_TYPES}},
+    404: {"description": "No such payment, or no proof attached."},
+}
+
+
+# What a reference looks like per mode (upper-cased, spaces removed first): NEFT's UTR is 16 characters and RTGS's
+# 22, each starting with the sending bank's 4-letter IFSC code (RBI NEFT/RTGS procedural guidelines); IMPS and
+# UPI carry NPCI's 12-digit RRN; a cheque its 6-digit MICR number, optionally with the drawee branch's IFSC after
+# a hyphen (two banks' cheques may share a number); cash the lender's receipt book number.
+REFERENCE_RULES: dict[OfflineMode, tuple[re.Pattern[str], str]] = {
+    OfflineMode.NEFT: (re.compile(r"[A-Z]{4}[A-Z0-9]{12}"), "a NEFT UTR: 16 characters, the bank's 4 letters first"),
+    OfflineMode.RTGS: (re.compile(r"[A-Z]{4}[A-Z0-9]{18}"), "an RTGS UTR: 22 characters, the bank's 4 letters first"),
+    OfflineMode.IMPS: (re.compile(r"[0-9]{12}"), "an IMPS reference (RRN): 12 digits"),
+    OfflineMode.UPI: (re.compile(r"[0-9]{12}"), "a UPI reference (UTR/RRN): 12 digits"),
+    OfflineMode.CHEQUE: (re.compile(r"[0-9]{6}(-[A-Z]{4}0[A-Z0-9]{6})?"), "a 6-digit cheque number (-IFSC optional)"),
+    OfflineMode.CASH: (re.compile(r"[A-Z0-9][A-Z0-9/-]{0,39}"), "the receipt book number: letters, digits, / and -"),
+}
+
+
+class OfflineIn(BaseModel):
+    """An offline payment as the maker records it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    amount: Rupees = Field(description='rupees as a decimal string, e.g. "12500.50"')
+    paid_on: IsoDate = Field(alias="paidOn", description="IST date the money was paid; not in the future")
+    mode: OfflineMode
+    reference: str = Field(min_length=1, max_length=40, description="UTR, cheque number or receipt book number")
+    remarks: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("paid_on")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > datetime.now(IST).date():
+            raise ValueError("must not be in the future (IST)")
+        return value
+
+    @field_validator("reference")
+    @classmethod
+    def _fits_mode(cls, value: str, info: ValidationInfo) -> str:
+        value = re.sub(r"\s+", "", value).upper()
+        mode = info.data.get("mode")
+        if mode is not None:  # (an invalid mode is reported on its own)
+            pattern, what = REFERENCE_RULES[mode]
+            if not pattern.fullmatch(value):
+                raise ValueError(f"for {mode.value} the reference must be {what}")
+        return value
+
+
+class OfflinePaymentPage(ApiModel):
+    items: list[OfflinePaymentView]
+    page: int = Field(description="1-based page number")
+    limit: int = Field(description="page size")
+    total: int = Field(description="payments matching the filters, over all pages")
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    reason: str | None = Field(default=None, max_length=1000, description="why (required without reasonCode)")
+    reason_code: str | None = Field(default=None, alias="reasonCode", max_length=40, description="a status reason")
+
+
+class StaffLoanPayments(ApiModel):
+    """Everything paid towards a loan, as staff see it."""
+
+    loan_id: str
+    payments: list[CreditedPayment] = Field(description="credited to the loan, oldest first")
+    attempts: list[PaymentAttemptView] = Field(description="every gateway attempt, captured or failed")
+    offline: list[OfflinePaymentView] = Field(description="offline payments recorded, with their status")
+    credit_balance_paise: int
+
+
+def _offline(session: Session, brand_id: str, payment_id: str) -> OfflinePayment:
+    """The brand's offline payment, row-locked (two checkers deciding at once: one decision, one 409)."""
+    row = session.get(OfflinePayment, payment_id, with_for_update=True) if is_uuid(payment_id) else None
+    if row is None or row.brand_id != brand_id:
+        raise NotFound("offline payment not found")
+    return row
+
+
+def _reference_free(session: Session, brand_id: str, reference: str, exclude: str | None = None) -> None:
+    """409 naming ``reference`` when the brand already has it: an offline payment (any status) or a payment
+    credited with that reference (a gateway's UTR)."""
+    query = select(OfflinePayment.id, OfflinePayment.status).where(
+        OfflinePayment.brand_id == brand_id, OfflinePayment.reference == reference
+    )
+    if exclude is not None:
+        query = query.where(OfflinePayment.id != exclude)
+    offline = session.execute(query).first()
+    if offline is not None:
+        raise Conflict(
+            f"reference {reference} was already used by offline payment {offline[0]} ({offline[1]})", field="reference"
+        )
+    credited = session.scalars(
+        select(PaymentTransaction.gateway_payment_id)
+        .join(Loan, Loan.id == PaymentTransaction.loan_id)
+        .where(Loan.brand_id == brand_id, PaymentTransaction.reference == reference)
+        .where(PaymentTransaction.gateway != "offline")
+    ).first()
+    if credited is not None:
+        raise Conflict(f"reference {reference} is the reference of payment {credited} already", field="reference")
+
+
+def _decidable(row: OfflinePayment, staff: Principal, what: str) -> None:
+    """Maker-checker: 409 unless PENDING, 403 when the checker is the maker."""
+    if row.status != OfflineStatus.PENDING:
+        raise Conflict(f"this payment was already {row.status.lower()}; it is decided once", field="status")
+    if row.recorded_by == staff.id:
+        raise PermissionDenied(
+            f"maker-checker: you recorded this payment, so another staff member must {what} it", field="recordedBy"
+        )
+
+
+# ------------------------------------------------------------------------------------------- record
+@router.post("/brand/{brand_id}/loans/{loan_id}/payments/offline", status_code=201, response_model=OfflinePaymentView)
+def record_offline(
+    request: Request, brand_id: str, loan_id: str, body: OfflineIn, staff: Maker, session: Db
+) -> dict[str, Any]:
+    """Record a payment made outside the gateways as PENDING (JSON): ``amount`` in rupees (decimal string),
+    ``paidOn`` the IST value date (not in the future, not before the disbursal), ``mode``, ``reference`` (the UTR
+    for NEFT/IMPS/RTGS/UPI, format checked; the cheque number; the receipt book number for CASH), used once per
+    brand (409 naming ``reference``), ``remarks``. Only a loan being repaid (DISBURSED, OVERDUE, OVERPAID) takes
+    one (409). The maker then attaches the proof (``POST .../payment/proof/{id}``)."""
+    loan = find_loan(session, brand_id, loan_id, lock=True)
+    if loan.status not in REPAYING:
+        raise Conflict(f"loan is {loan.status}; only a loan being repaid takes a payment", field="status")
+    disbursed_on = loan.disbursed_at.astimezone(IST).date() if loan.disbursed_at else None
+    if disbursed_on is not None and body.paid_on < disbursed_on:
+        raise ValidationError(f"must not be before the disbursal ({disbursed_on.isoformat()})", field="paidOn")
+    _reference_free(session, brand_id, body.reference)
+    row = OfflinePayment(
+        id=str(uuid.uuid4()),
+        brand_id=brand_id,
+        loan_id=loan.id,
+        amount=to_paise(body.amount),
+        paid_on=body.paid_on,
+        mode=body.mode.value,
+        reference=body.reference,
+        remarks=(body.remarks or "").strip() or None,
+        recorded_by=staff.id,
+        status=OfflineStatus.PENDING.value,
+    )
+    session.add(row)
+    after = {"loanId": loan.id, "amountPaise": row.amount, "mode": row.mode, "reference": row.reference}
+    audit(session, request, staff, "payment.offline_recorded", "offline_payment", row.id, after=after)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same reference recorded at the same moment by someone else
+        session.rollback()
+        raise Conflict(f"reference {body.reference} was already used by this brand", field="reference") from exc
+    return offline_views(session, row)[0]
+
+
+@router.post(
+    "/brand/{brand_id}/payment/proof/{payment_id}",
+    response_model=OfflinePaymentView,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary", "description": "PDF/JPEG/PNG"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: Maker, session: Db) -> dict[str, Any]:
+    """Attach the proof of a PENDING offline payment (multipart ``file``: PDF, JPEG or PNG, at most 10 MB), by
+    the staff member who recorded it (403 otherwise); a new proof replaces the previous one."""
+    row = _offline(session, brand_id, payment_id)
+    if row.recorded_by != staff.id:
+        raise PermissionDenied("the proof is part of the record: only the staff member who recorded it attaches it")
+    session.rollback()  # no lock held while the file streams in
+    upload = await read_upload(request, limit=MAX_PROOF_BYTES, fields=("file",))
+    try:
+        check_text(upload.file_name, "file")
+        if upload.file is None or upload.size == 0:
+            raise ValidationError("the proof file is empty or missing", field="file")
+        if upload.size > MAX_PROOF_BYTES:
+            raise DocumentTooLarge("the file is larger than 10 MB", field="file")
+        actual, claimed = sniff(upload.head), normalise_content_type(upload.content_type)
+        if actual not in PROOF_TYPES:
+            raise ValidationError("the proof must be a PDF, JPEG or PNG file", field="file")
+        if claimed not in ("", "application/octet-stream") and claimed != actual:
+            raise ValidationError(f"declared as {claimed} but the content is {actual}", field="file")
+        key = f"payment-proofs/{brand_id}/{payment_id}/{uuid.uuid4().hex}-{safe_file_name(upload.file_name, actual)}"
+        store = storage(request)
+        await run_in_threadpool(store.put_file, key, upload.file, actual)
+    finally:
+        upload.close()
+    row = _offline(session, brand_id, payment_id)
+    if row.status != OfflineStatus.PENDING:
+        await run_in_threadpool(store.delete, key)
+        raise Conflict(f"this payment was already {row.status.lower()}; its proof stays as it was", field="status")
+    before = {"proofSha256": row.proof_sha256}
+    row.proof_key, row.proof_sha256, row.proof_content_type = key, upload.sha256, actual
+    audit(
+        session,
+        request,
+        staff,
+        "payment.offline_proof",
+        "offline_payment",
+        row.id,
+        before=before,
+        after={"proofSha256": upload.sha256},
+    )
+    session.commit()
+    return offline_views(session, row)[0]
+
+
+# ------------------------------------------------------------------------------------------- queue
+@router.get("/brand/{brand_id}/payment/approval", response_model=OfflinePaymentPage)
+def approval_queue(
+    brand_id: str,
+    staff: QueueViewer,
+    session: Db,
+    status: Annotated[OfflineStatus | None, Query(description="default PENDING")] = OfflineStatus.PENDING,
+    mode: Annotated[OfflineMode | None, Query()] = None,
+    paid_from: Annotated[IsoDate | None, Query(alias="paidFrom", description="paidOn on or after (IST)")] = None,
+    paid_to: Annotated[IsoDate | None, Query(alias="paidTo", description="paidOn on or before (IST)")] = None,
+    loan_id: Annotated[str | None, Query(alias="loanId", max_length=36)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The brand's offline payments, oldest first: by default those waiting for a checker (``status``
+    PENDING); filtered by ``mode``, value date (``paidFrom``..``paidTo``) and ``loanId``; paged."""
+    query = select(OfflinePayment).where(OfflinePayment.brand_id == brand_id)
+    if status is not None:
+        query = query.where(OfflinePayment.status == status.value)
+    if mode is not None:
+        query = query.where(OfflinePayment.mode == mode.value)
+    if paid_from is not None:
+        query = query.where(OfflinePayment.paid_on >= paid_from)
+    if paid_to is not None:
+        query = query.where(OfflinePayment.paid_on <= paid_to)
+    if loan_id is not None:
+        if not is_uuid(loan_id):
+            raise ValidationError("not a loan id", field="loanId")
+        query = query.where(OfflinePayment.loan_id == loan_id.lower())
+    rows, total = page_of(session, query, page, limit, OfflinePayment.created_at, OfflinePayment.id)
+    items = [r[0] for r in rows]
+    return {"items": offline_views(session, *items) if items else [], "page": page, "limit": limit, "total": total}
+
+
+@router.get("/brand/{brand_id}/payment/proof/{payment_id}", response_class=Response, responses=PROOF_DOWNLOAD)
+async def download_proof(request: Request, brand_id: str, payment_id: str, staff: QueueViewer, session: Db) -> Response:
+    """The proof attached to an offline payment, as stored; 404 when none is attached."""
+    row = _offline(session, brand_id, payment_id)
+    if not row.proof_key:
+        raise NotFound("no proof is attached to this payment", field="proof")
+    key, media = row.proof_key, row.proof_content_type or "application/octet-stream"
+    session.rollback()
+    headers = {**SAFE_HEADERS, "Content-Disposition": content_disposition(key.rsplit("/", 1)[-1].split("-", 1)[-1])}
+    store = storage(request)
+    if isinstance(store, LocalStorage):
+        path = store.path(key)
+        if not path.is_file():
+            raise NotFound("the proof file is missing", field="proof")
+        return FileResponse(path, media_type=media, headers=headers)
+    return Response(await asyncio.to_thread(store.get, key), media_type=media, headers=headers)
+
+
+# ------------------------------------------------------------------------------------------- decisions
+async def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -> str:
+    """Credit an approved payment: signal the loan's workflow (LOAN), or, when the loan has ended or its workflow
+    finished, record it as credit balance in this transaction (CREDIT_BALANCE). 503 when the engine is down."""
+    event = PaymentEvent(
+        payment_id=row.id,
+        amount=row.amount,
+        gateway="offline",
+        mode=row.mode,
+        reference=row.reference,
+        paid_on=row.paid_on,
+    )
+    if loan.status not in TERMINAL:
+        try:
+            await client.get_workflow_handle(loan.workflow_id).signal(LoanWorkflow.payment_received, event)
+            return "LOAN"
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise ServiceUnavailable(f"the loan could not be reached: {exc.message}; nothing changed") from exc
+    receipts.record_credit_balance(session, loan.id, gateway="offline", payment_id=row.id, amount=row.amount)
+    return "CREDIT_BALANCE"
+
+
+@router.post("/brand/{brand_id}/payment/approve/{payment_id}", response_model=OfflinePaymentView)
+async def approve(
+    request: Request, brand_id: str, payment_id: str, staff: Checker, session: Db, client: Temporal
+) -> dict[str, Any]:
+    """Approve a PENDING offline payment, as a staff member other than its maker (403 otherwise). Its proof
+    must be attached (409 naming ``proof``) and its reference not taken meanwhile by a gateway payment (409). The
+    loan's workflow gets ``payment_received`` (gateway ``offline``, payment id this id) and applies it by the
+    waterfall; a loan whose workflow has finished keeps it as credit balance. Decided once (409 after)."""
+    row = _offline(session, brand_id, payment_id)
+    _decidable(row, staff, "approve")
+    if not row.proof_key:
+        raise Conflict("attach the payment's proof before it is approved", field="proof")
+    _reference_free(session, brand_id, row.reference, exclude=row.id)
+    credited_as = await _credit(session, client, session.get_one(Loan, row.loan_id), row)
+    row.status, row.decided_by, row.decided_at = OfflineStatus.APPROVED.value, staff.id, datetime.now(UTC)
+    audit(
+        session,
+        request,
+        staff,
+        "payment.offline_approved",
+        "offline_payment",
+        row.id,
+        before={"status": "PENDING"},
+        after={"status": row.status, "creditedAs": credited_as},
+    )
+    session.commit()  # a crash before this leaves it PENDING: approving again signals the same id, applied once
+    return {**offline_views(session, row)[0], "creditedAs": credited_as}
+
+
+@router.post("/brand/{brand_id}/payment/reject/{payment_id}", response_model=OfflinePaymentView)
+def reject(
+    request: Request, brand_id: str, payment_id: str, body: RejectIn, staff: Checker, session: Db
+) -> dict[str, Any]:
+    """Reject a PENDING offline payment with a reason (``reason``, or ``reasonCode``: one of the brand's status
+    reasons for PAYMENT_REJECTED, recorded with its label), as a staff member other than its maker. Nothing is
+    credited; the reference stays used. Decided once (409 after)."""
+    row = _offline(session, brand_id, payment_id)
+    _decidable(row, staff, "reject")
+    reason = (body.reason or "").strip()
+    if body.reason_code is not None:
+        code = session.scalars(
+            select(BrandStatusReason).where(
+                BrandStatusReason.brand_id == brand_id,
+                BrandStatusReason.code == body.reason_code.strip().upper(),
+                BrandStatusReason.is_active.is_(True),
+            )
+        ).first()
+        if code is None or REJECT_REASONS_FOR not in (code.statuses or []):
+            raise ValidationError(f"not one of this brand's reasons for {REJECT_REASONS_FOR}", field="reasonCode")
+        reason = f"{code.code}: {code.label}" + (f" ({reason})" if reason else "")
+    if not reason:
+        raise ValidationError("a reason is required to reject a payment", field="reason")
+    row.status, row.decided_by, row.decided_at = OfflineStatus.REJECTED.value, staff.id, datetime.now(UTC)
+    row.reason = reason
+    audit(
+        session,
+        request,
+        staff,
+        "payment.offline_rejected",
+        "offline_payment",
+        row.id,
+        before={"status": "PENDING"},
+        after={"status": row.status, "reason": reason},
+    )
+    session.commit()
+    return offline_views(session, row)[0]
+
+
+# ------------------------------------------------------------------------------------------- staff reads
+@router.get("/brand/{brand_id}/loans/{loan_id}/payments", response_model=StaffLoanPayments)
+def loan_payments(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> dict[str, Any]:
+    """The loan's credited payments (allocation, mode, reference, receipt number), every gateway attempt
+    (captured and failed), and the offline payments recorded with their status."""
+    loan = find_loan(session, brand_id, loan_id)
+    credited = credited_of(session, loan.id)
+    offline = session.scalars(
+        select(OfflinePayment)
+        .where(OfflinePayment.loan_id == loan.id, OfflinePayment.brand_id == brand_id)
+        .order_by(OfflinePayment.created_at, OfflinePayment.id)
+    ).all()
+    return {
+        "loanId": loan.id,
+        "payments": credited,
+        "attempts": attempts_of(session, loan.id, failed_only=False),
+        "offline": offline_views(session, *offline) if offline else [],
+        "creditBalancePaise": sum(p["allocation"]["excessPaise"] for p in credited),
+    }
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/receipts/{payment_id}", response_class=Response, responses=RECEIPT_PDF)
+async def loan_receipt(
+    request: Request, brand_id: str, loan_id: str, payment_id: str, staff: Viewer, session: Db
+) -> Response:
+    """The receipt PDF of one of the loan's payments (its ``id`` or gateway payment id); 404 until issued."""
+    return await receipt_response(request, session, find_loan(session, brand_id, loan_id), payment_id)

@@ -1,0 +1,291 @@
+"""Offline payments and the approval queue over the public API, on a loan disbursed the way a customer and the staff
+would (``los.demo.Driver``): one person records, another approves, and the loan's workflow credits the money by
+its waterfall (installments, ledger, the payments list); the maker cannot decide their own record; a reference is
+used once per brand; bad input is refused field by field with nothing written; a rejection needs a reason; a
+decision is taken once; another brand's staff see and touch nothing."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from db.models import LedgerEntry, LedgerTransaction, Loan, OfflinePayment
+from los.demo import Driver, Journey, demo_identity, demo_statement_pdf
+from los.seed import seed_brand
+from tests.conftest import eventually
+from workflows.options import IST
+
+MAKER, CHECKER = "LOAN_EXECUTIVE", "COLLECTION_MANAGER"
+
+
+def today() -> str:
+    return datetime.now(IST).date().isoformat()
+
+
+def neft_utr() -> str:
+    """A NEFT UTR nobody used: the bank's 4 letters, N, 11 digits."""
+    return f"HDFCN{random.randrange(10**10, 10**11)}"
+
+
+async def disbursed_loan(driver: Driver, *, before_disbursal: Any = None) -> tuple[dict[str, str], str]:
+    """A PL-MONTHLY loan (₹50,000 over 6 months; the first installment falls due in a month) taken to DISBURSED
+    through the API: the customer's headers and the loan id. ``before_disbursal(loan_id)`` runs once it is signed."""
+    phone, pan = demo_identity(0, "auto")
+    journey = Journey(phone=phone, pan=pan)
+    deadline = time.monotonic() + 150
+    headers = await driver.register(phone)
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.profile(headers)
+    loan = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/loans", json={"amount": "50000", "tenure": 6, "productCode": "PL-MONTHLY"}, headers=headers
+        )
+    )
+    journey.loan_id, journey.workflow_id = loan["id"], loan["workflowId"]
+    await driver.complete_kyc(headers, journey.loan_id, deadline)
+    detail = await driver.to_signature(headers, journey, deadline)
+    await driver.sign(headers, journey, detail, deadline)
+    if before_disbursal is not None:
+        await before_disbursal(journey.loan_id)
+    detail = await driver.disburse(headers, journey, deadline)
+    assert detail["status"] == "DISBURSED", detail["status"]
+    return headers, journey.loan_id
+
+
+def base(driver: Driver) -> str:
+    return f"/api/v1/partner/brand/{driver._brand_id}"
+
+
+async def record(driver: Driver, loan_id: str, role: str = MAKER, **fields: Any) -> Any:
+    body = {"amount": "5000.00", "paidOn": today(), "mode": "NEFT", "reference": neft_utr(), **fields}
+    headers = await driver.staff_headers(role)
+    return await driver.api.post(f"{base(driver)}/loans/{loan_id}/payments/offline", json=body, headers=headers)
+
+
+async def attach_proof(driver: Driver, payment_id: str, role: str = MAKER) -> Any:
+    files = {"file": ("bank-advice.pdf", demo_statement_pdf(), "application/pdf")}
+    headers = await driver.staff_headers(role)
+    return await driver.api.post(f"{base(driver)}/payment/proof/{payment_id}", files=files, headers=headers)
+
+
+async def decide(driver: Driver, action: str, payment_id: str, role: str = CHECKER, **body: Any) -> Any:
+    headers = await driver.staff_headers(role)
+    return await driver.api.post(f"{base(driver)}/payment/{action}/{payment_id}", json=body, headers=headers)
+
+
+async def credited_offline(driver: Driver, loan_id: str, amount: str = "5000.00") -> dict[str, Any]:
+    """Record (maker), attach the proof, approve (checker) and wait until the loan lists it credited: the payment
+    as the staff payments list shows it."""
+    r = await record(driver, loan_id, amount=amount)
+    assert r.status_code == 201, r.text
+    payment_id = r.json()["id"]
+    assert (await attach_proof(driver, payment_id)).status_code == 200
+    r = await decide(driver, "approve", payment_id)
+    assert r.status_code == 200, r.text
+    headers = await driver.staff_headers(CHECKER)
+
+    async def listed() -> dict | None:
+        body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=headers)).json()
+        return next((p for p in body["payments"] if p["paymentId"] == payment_id), None)
+
+    return await eventually(listed, timeout=30, interval=0.2)
+
+
+def errors_of(response: Any) -> dict[str, str]:
+    return {e["field"]: e["reason"] for e in response.json().get("errors", [])}
+
+
+async def test_an_offline_payment_recorded_and_approved_by_another_person_is_credited_to_the_loan(  # noqa: ANN001
+    app, brand, sandbox, db
+) -> None:
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+
+        async def refused_before_disbursal(loan_id: str) -> None:
+            r = await record(driver, loan_id)
+            assert r.status_code == 409 and errors_of(r).keys() == {"status"}, r.text
+
+        customer, loan_id = await disbursed_loan(driver, before_disbursal=refused_before_disbursal)
+        schedule_before = (await driver.api.get(f"/api/v1/web/loans/{loan_id}/schedule", headers=customer)).json()
+        with db.unit_of_work() as s:
+            collected_before = s.get_one(Loan, loan_id).total_collected
+
+        utr = neft_utr()
+        r = await record(driver, loan_id, "ADMIN", amount="7500.50", reference=utr.lower(), remarks="NEFT to escrow")
+        assert r.status_code == 201, r.text
+        recorded = r.json()
+        payment_id = recorded["id"]
+        assert recorded["status"] == "PENDING" and recorded["amountPaise"] == 7500_50
+        assert recorded["reference"] == utr and recorded["mode"] == "NEFT" and recorded["hasProof"] is False
+
+        # the checker cannot approve without the proof; only the maker attaches it
+        r = await decide(driver, "approve", payment_id)
+        assert r.status_code == 409 and "proof" in errors_of(r), r.text
+        assert (await attach_proof(driver, payment_id, CHECKER)).status_code == 403
+        r = await attach_proof(driver, payment_id, "ADMIN")
+        assert r.status_code == 200 and r.json()["hasProof"] and r.json()["proofContentType"] == "application/pdf"
+        proof = await driver.api.get(
+            f"{base(driver)}/payment/proof/{payment_id}", headers=await driver.staff_headers(CHECKER)
+        )
+        assert proof.status_code == 200 and proof.content == demo_statement_pdf()
+
+        # in the brand's queue, waiting for a checker
+        queue = await driver.api.get(
+            f"{base(driver)}/payment/approval",
+            params={"status": "PENDING", "mode": "NEFT", "loanId": loan_id, "paidFrom": today(), "paidTo": today()},
+            headers=await driver.staff_headers(CHECKER),
+        )
+        assert queue.status_code == 200, queue.text
+        assert [i["id"] for i in queue.json()["items"]] == [payment_id] and queue.json()["total"] == 1
+
+        # maker-checker: the admin who recorded it cannot approve (or reject) it
+        r = await decide(driver, "approve", payment_id, "ADMIN")
+        assert r.status_code == 403 and "maker-checker" in r.json()["message"], r.text
+        r = await decide(driver, "reject", payment_id, "ADMIN", reason="typo")
+        assert r.status_code == 403
+        # a loan executive records but does not approve
+        assert (await decide(driver, "approve", payment_id, MAKER)).status_code == 403
+
+        r = await decide(driver, "approve", payment_id)
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "APPROVED" and r.json()["creditedAs"] == "LOAN"
+        assert r.json()["decidedByEmail"].startswith("collection.manager@")
+        again = await decide(driver, "approve", payment_id)
+        assert again.status_code == 409 and "status" in errors_of(again)
+        assert (await decide(driver, "reject", payment_id, reason="late")).status_code == 409
+
+        staff = await driver.staff_headers(CHECKER)
+
+        async def credited() -> dict | None:
+            body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
+            return next((p for p in body["payments"] if p["paymentId"] == payment_id), None)
+
+        payment = await eventually(credited, timeout=30, interval=0.2)
+        assert payment["gateway"] == "offline" and payment["amountPaise"] == 7500_50
+        assert (payment["mode"], payment["reference"]) == ("NEFT", utr)
+        assert sum(payment["allocation"].values()) == 7500_50
+        assert payment["outstandingAfterPaise"] is not None
+        body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
+        assert [(o["id"], o["status"]) for o in body["offline"]] == [(payment_id, "APPROVED")]
+
+        # the loan's installments and ledger changed by exactly what was applied to them
+        schedule = (await driver.api.get(f"/api/v1/web/loans/{loan_id}/schedule", headers=customer)).json()
+
+        def paid(rows: list[dict]) -> int:
+            return sum(
+                i["principalPaidPaise"] + i["interestPaidPaise"] + i["feesPaidPaise"] + i["penalPaidPaise"]
+                for i in rows
+            )
+
+        allocation = payment["allocation"]
+        to_installments = sum(allocation[k] for k in ("penalPaise", "feesPaise", "interestPaise", "principalPaise"))
+        assert paid(schedule["installments"]) - paid(schedule_before["installments"]) == to_installments > 0
+        with db.unit_of_work() as s:
+            txn = s.scalars(
+                select(LedgerTransaction).where(LedgerTransaction.idempotency_key == f"payment:offline:{payment_id}")
+            ).one()
+            legs = s.scalars(select(LedgerEntry).where(LedgerEntry.transaction_id == txn.id)).all()
+            assert sum(leg.amount for leg in legs if leg.amount > 0) == 7500_50
+            assert s.get_one(Loan, loan_id).total_collected == collected_before + 7500_50
+    finally:
+        await driver.close()
+
+
+async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_needs_a_reason(  # noqa: ANN001
+    app, brand, sandbox, db
+) -> None:
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        _, loan_id = await disbursed_loan(driver)
+        utr = neft_utr()
+        first = await record(driver, loan_id, reference=utr)
+        assert first.status_code == 201, first.text
+        payment_id = first.json()["id"]
+
+        # the same UTR again (spaces and case do not make it another) → 409 naming the field
+        r = await record(driver, loan_id, reference=f" {utr[:8].lower()} {utr[8:]} ")
+        assert r.status_code == 409 and "reference" in errors_of(r) and payment_id in r.json()["message"], r.text
+
+        # every bad field named at once
+        tomorrow = (datetime.now(IST).date() + timedelta(days=1)).isoformat()
+        r = await record(driver, loan_id, amount=5000, paidOn=tomorrow, mode="BITCOIN", reference="", extra=1)
+        assert r.status_code == 422, r.text
+        assert {"amount", "paidOn", "mode", "reference", "extra"} <= errors_of(r).keys()
+        for fields, field in (
+            ({"mode": "NEFT", "reference": "12345"}, "reference"),  # not a NEFT UTR
+            ({"mode": "UPI", "reference": "HDFCN12345678901"}, "reference"),  # UPI's RRN is 12 digits
+            ({"mode": "CASH", "reference": "???"}, "reference"),  # a receipt book number
+            ({"amount": "0"}, "amount"),
+            ({"amount": "10.123"}, "amount"),
+            ({"paidOn": "2020-01-01"}, "paidOn"),  # before the disbursal
+            ({"paidOn": "31-12-2026"}, "paidOn"),
+            ({"remarks": "x" * 1001}, "remarks"),
+        ):
+            r = await record(driver, loan_id, **fields)
+            assert r.status_code == 422 and field in errors_of(r), (fields, r.text)
+        r = await record(driver, loan_id, mode="CASH", reference="rb-0042/17")
+        assert r.status_code == 201 and r.json()["reference"] == "RB-0042/17", r.text
+        cash_id = r.json()["id"]
+        with db.unit_of_work() as s:  # nothing else was written
+            rows = s.scalars(select(OfflinePayment.id).where(OfflinePayment.loan_id == loan_id)).all()
+            assert set(rows) == {payment_id, cash_id}
+
+        # a rejection needs a reason (free text, or one of the brand's reasons for PAYMENT_REJECTED)
+        r = await decide(driver, "reject", payment_id)
+        assert r.status_code == 422 and "reason" in errors_of(r)
+        r = await decide(driver, "reject", payment_id, reasonCode="POLICY_DECLINE")  # a reason for loans, not this
+        assert r.status_code == 422 and "reasonCode" in errors_of(r)
+        r = await decide(driver, "reject", payment_id, reason="UTR not in the bank statement of that day")
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "REJECTED" and r.json()["reason"] == "UTR not in the bank statement of that day"
+        assert (await decide(driver, "approve", payment_id)).status_code == 409
+        assert (await decide(driver, "reject", payment_id, reason="again")).status_code == 409
+        # rejected: nothing credited, the reference stays used
+        staff = await driver.staff_headers(CHECKER)
+        body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
+        assert body["payments"] == [] and {o["id"]: o["status"] for o in body["offline"]}[payment_id] == "REJECTED"
+        assert (await record(driver, loan_id, reference=utr)).status_code == 409
+        queue = await driver.api.get(f"{base(driver)}/payment/approval", params={"status": "REJECTED"}, headers=staff)
+        assert [i["id"] for i in queue.json()["items"]] == [payment_id]
+    finally:
+        await driver.close()
+
+
+async def test_another_brands_staff_can_neither_see_nor_decide(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    other_code = f"t{uuid.uuid4().hex[:8]}"
+    seed_brand(db, sandbox.url, code=other_code, name=f"Test {other_code}", period_seconds=2)
+    other = Driver(app.api.url, sandbox.url, other_code)
+    try:
+        _, loan_id = await disbursed_loan(driver)
+        r = await record(driver, loan_id)
+        payment_id = r.json()["id"]
+        assert (await attach_proof(driver, payment_id)).status_code == 200
+        headers = await other.staff_headers("ADMIN")
+        mine, theirs = base(driver), base(other)
+        for prefix in (mine, theirs):  # A's brand in the path (not theirs), or their own brand with A's ids
+            assert (await other.api.get(f"{prefix}/payment/proof/{payment_id}", headers=headers)).status_code == 404
+            assert (await other.api.get(f"{prefix}/loans/{loan_id}/payments", headers=headers)).status_code == 404
+            for action in ("approve", "reject"):
+                r = await other.api.post(
+                    f"{prefix}/payment/{action}/{payment_id}", json={"reason": "x"}, headers=headers
+                )
+                assert r.status_code == 404, r.text
+            r = await other.api.post(
+                f"{prefix}/loans/{loan_id}/payments/offline",
+                json={"amount": "1.00", "paidOn": today(), "mode": "NEFT", "reference": neft_utr()},
+                headers=headers,
+            )
+            assert r.status_code == 404, r.text
+        queue = await other.api.get(f"{theirs}/payment/approval", headers=headers)
+        assert queue.status_code == 200 and queue.json()["items"] == []
+        with db.unit_of_work() as s:
+            assert s.get_one(OfflinePayment, payment_id).status == "PENDING"
+    finally:
+        await driver.close()
+        await other.close()
