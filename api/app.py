@@ -28,6 +28,7 @@ from api.partner import comments as partner_comments
 from api.partner import loans as partner_loans
 from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
+from api.partner import payments as partner_payments
 from api.partner import queues as partner_queues
 from api.partner import review as partner_review
 from api.partner import status_reasons as partner_status_reasons
@@ -49,6 +50,7 @@ from api.web.auth import router as web_auth_router
 from api.web.documents import router as web_documents_router
 from api.web.kfs import router as web_kfs_router
 from api.web.kyc import router as web_kyc_router
+from api.web.payments import router as web_payments_router
 from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
@@ -93,11 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_kyc_router)
     app.include_router(web_router)
     app.include_router(web_kfs_router)
+    app.include_router(web_payments_router)
     app.include_router(partner_auth_router)
     for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
         app.include_router(staff_router.router)
     app.include_router(partner_agreement.router)
     app.include_router(partner_money_out.router)
+    app.include_router(partner_payments.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)
