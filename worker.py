@@ -32,6 +32,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.documents import PdfRenderer
 from activities.kyc import KycActivities
 from activities.loan import LoanActivities
+from activities.messaging import MessagingActivities
 from activities.storage import build_storage
 from db.session import Database
 from los.settings import Settings, get_settings
@@ -138,7 +139,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
             workflow_runner=workflow_runner(),
-            activities=activities.all() + kyc.all(),
+            activities=activities.all() + kyc.all() + MessagingActivities(db, http).all(),
             max_concurrent_activities=50,
         )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)

@@ -26,6 +26,7 @@ from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
 from api.partner import comments as partner_comments
 from api.partner import loans as partner_loans
+from api.partner import messages as partner_messages
 from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
 from api.partner import payments as partner_payments
@@ -43,6 +44,7 @@ from api.partner.settings import holidays as settings_holidays
 from api.partner.settings import loan_rules as settings_loan_rules
 from api.partner.settings import providers as settings_providers
 from api.partner.settings import status_reasons as settings_status_reasons
+from api.partner.settings import templates as settings_templates
 from api.partner.settings import unavailability as settings_unavailability
 from api.partner.staff_users import router as partner_staff_users_router
 from api.responses import ApiModel
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settings_providers.router)
     app.include_router(settings_unavailability.router)
     app.include_router(settings_holidays.router)
+    app.include_router(settings_templates.router)
+    app.include_router(partner_messages.router)
     app.include_router(partner_staff_users_router)
     app.include_router(partner_audit_logs_router)
     app.include_router(partner_api_keys_router)

@@ -42,6 +42,13 @@ def staff_email(role: str, brand_code: str = "demo") -> str:
     return f"{role.lower().replace('_', '.')}@{brand_code}.example"
 
 
+def sendgrid_key(secret: str) -> str:
+    """The sandbox SendGrid's Event Webhook verification key for ``secret`` (its signing key is derived from it)."""
+    from sandbox.messaging import sendgrid_public_key
+
+    return sendgrid_public_key(secret)
+
+
 def icici_keys() -> dict[str, str]:
     """The sandbox ICICI's corporate ids and the published test key pair (the bank's public key, ours private)."""
     from sandbox import bank_scenarios as icici
@@ -65,6 +72,15 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
     def primary(vendor: str, primary: bool = True) -> dict[str, Any]:
         return {**p(vendor), "primary": primary, "active": True}
 
+    def sms_options() -> dict[str, str]:
+        return {
+            "sender_id": "DEMOFN",
+            "dlt_entity_id": "1101000000000000001",
+            "default_dlt_template_id": "1107000000000000001",
+        }
+
+    sender = {"from_email": "loans@demo-finance.example", "from_name": "Demo Finance"}
+
     return {
         # PAN, Aadhaar and mobile checks at Digitap; DigiLocker's operations only DigiLocker offers
         "kyc": [primary("digitap"), primary("digilocker", False)],
@@ -86,8 +102,19 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
             {**primary("icici", False), **icici_keys()},
         ],
         "payments": p("razorpay"),
-        "sms": p("gupshup"),
-        "email": {**p("sendgrid"), "from_email": "loans@demo-finance.example", "from_name": "Demo Finance"},
+        # SMS: the sender id (header), DLT principal entity id and a DLT template id for texts without a template
+        # of their own (the OTP) — the sandbox's; a brand registers its own on a DLT platform
+        "sms": [
+            {**primary("gupshup"), **sms_options(), "userid": "2000123456"},
+            {**primary("msg91", False), **sms_options(), "template_ids": {}},
+            {**primary("nimbusit", False), **sms_options(), "userid": "demofinance"},
+        ],
+        "email": [
+            {**primary("sendgrid"), **sender, "event_webhook_public_key": sendgrid_key(secret)},
+            {**primary("brevo", False), **sender},
+            {**primary("zepto", False), **sender},
+        ],
+        "whatsapp": [{**primary("aisensy"), "source": "loan"}],
     }
 
 

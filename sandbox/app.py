@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import banks, bureaus, esign, identity, mail, money, scenarios, statements
+from sandbox import banks, bureaus, esign, identity, mail, messaging, money, scenarios, statements
 from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
@@ -52,6 +52,11 @@ VENDOR_PREFIXES = frozenset(
         "icici",
         "sendgrid",
         "gupshup",
+        "msg91",
+        "nimbusit",
+        "brevo",
+        "zepto",
+        "aisensy",
     }
 )
 FAULT_MODES = frozenset({"503", "500", "502", "429", "timeout", "malformed", "non_json"})
@@ -77,7 +82,9 @@ def create_app(
     delay = float(delay_seconds if delay_seconds is not None else os.environ.get("LOS_SANDBOX_DELAY_SECONDS", "1.0"))
     hang_for = float(hang_seconds if hang_seconds is not None else os.environ.get("LOS_SANDBOX_HANG_SECONDS", "30"))
     state: dict[str, Any] = {
-        "sms": [],
+        "sms": [],  # Gupshup's SMS (sandbox.messaging)
+        "messages": {},  # the other messaging vendors' sent messages, by vendor
+        "dlr_urls": {},  # where each messaging vendor sends delivery reports
         "dockets": {},
         "transfers": {},
         "links": {},
@@ -159,6 +166,7 @@ def create_app(
     banks.register(app, sbx)
     statements.register(app, sbx)
     mail.register(app, sbx)
+    messaging.register(app, sbx)
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")

@@ -1,5 +1,6 @@
 """Sandbox vendors that collect money or check accounts: Razorpay (payment links, fund account validation),
-Cashfree (bank validation), Gupshup (SMS). eSign vendors are in ``sandbox.esign``, banks in ``sandbox.banks``."""
+Cashfree (bank validation). Messaging vendors (Gupshup's SMS among them) are in ``sandbox.messaging``, eSign vendors
+in ``sandbox.esign``, banks in ``sandbox.banks``."""
 
 from __future__ import annotations
 
@@ -85,27 +86,6 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             paid_event["payload"]["payment_link"]["entity"]["status"] = "partially_paid"
         sbx.send_later("razorpay", link["callback_url"], paid_event, after + 0.05)
         return {"payment_id": payment_id, "amount": paid, "status": "captured"}
-
-    # --- Gupshup SMS ----------------------------------------------------------------------------
-    @app.post("/gupshup/sms")
-    async def sms(request: Request) -> dict:
-        body = await request.json()
-        if not body.get("to") or not body.get("text"):
-            raise HTTPException(400, "to and text are required")
-        message = {
-            "message_id": sbx.new_id("msg"),
-            "to": body["to"],
-            "text": body["text"],
-            "template": body.get("template"),
-            "sent_at": datetime.now(UTC).isoformat(),
-        }
-        sbx.state["sms"].append(message)
-        return message
-
-    @app.get("/gupshup/messages")
-    def messages(to: str | None = None) -> list[dict]:
-        """Every SMS sent, newest last (tests and `los demo` read OTPs and links here)."""
-        return [m for m in sbx.state["sms"] if to is None or m["to"] == to]
 
     # --- Penny drop: Razorpay fund account validation, Cashfree bank validation ---------------------
     @app.post("/razorpay/fund_accounts/validations")

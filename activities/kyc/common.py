@@ -15,6 +15,7 @@ from temporalio import activity
 
 from activities.base import DbActivities
 from activities.kyc import queries
+from activities.messaging.send import Sender, activity_origin
 from activities.pii import redact
 from activities.providers import call_with_failover
 from activities.providers.base import BusinessRefusal
@@ -123,7 +124,10 @@ class KycBase(DbActivities):
         return await call_with_failover(kind, brand.config, self.http, op, *args, **kwargs)
 
     async def _sms(self, brand: Brand, phone: str, template: str, text: str) -> None:
+        """Best effort, through the messaging pipeline: failover across the brand's SMS vendors, logged in
+        ``customer_messages`` under this activity's key (a retried step does not send it twice)."""
         try:
-            await self._failover("sms", brand, "send_sms", to=phone, text=text, template=template)
+            key, loan_id = activity_origin(template)
+            await Sender(self.db, self.http).sms_text(brand, phone, template, text, key=key, loan_id=loan_id)
         except Exception as exc:  # noqa: BLE001 - a message never fails the step
             activity.logger.warning("SMS %s not sent: %s", template, exc)

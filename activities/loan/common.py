@@ -13,6 +13,7 @@ from activities import providers
 from activities.base import DbActivities
 from activities.documents import PdfRenderer
 from activities.loan import queries
+from activities.messaging.send import Sender, activity_origin
 from activities.providers.base import BusinessRefusal
 from activities.storage import LocalStorage
 from db.models import Brand
@@ -70,22 +71,32 @@ class LoanBase(DbActivities):
         attachments: list[tuple[str, str, bytes]] | None = None,
         reference: str | None = None,
     ) -> None:
-        """Best effort, like ``_notify``: an email through the brand's ``email`` provider (none configured, or no
-        address: nothing sent). ``attachments``: (filename, MIME type, bytes)."""
+        """Best effort, like ``_notify``: an email through the brand's ``email`` vendors, with failover (none
+        configured, or no address: nothing sent). ``attachments``: (filename, MIME type, bytes)."""
         if not to:
             return
         try:
-            mail = providers.build("email", brand.config, self.http)
-            await mail.send_email(
-                to=to, to_name=None, subject=subject, text=text, attachments=attachments or [], reference=reference
+            await providers.call_with_failover(
+                "email",
+                brand.config,
+                self.http,
+                "send_email",
+                to=to,
+                to_name=None,
+                subject=subject,
+                text=text,
+                attachments=attachments or [],
+                reference=reference,
             )
         except Exception as exc:  # noqa: BLE001
             activity.logger.warning("email %r not sent: %s", subject, exc)
 
     async def _notify(self, brand: Brand, phone: str, template: str, text: str) -> None:
-        """Best effort: a customer message never fails the loan step that triggered it."""
+        """Best effort: a customer message never fails the loan step that triggered it. Sent through the messaging
+        pipeline (failover across the brand's SMS vendors, logged in ``customer_messages`` under this activity's
+        key, so a retried step does not send it twice)."""
         try:
-            sms = providers.build("sms", brand.config, self.http)
-            await sms.send_sms(to=phone, text=text, template=template)
+            key, loan_id = activity_origin(template)
+            await Sender(self.db, self.http).sms_text(brand, phone, template, text, key=key, loan_id=loan_id)
         except Exception as exc:  # noqa: BLE001
-            activity.logger.warning("SMS %s to %s not sent: %s", template, phone, exc)
+            activity.logger.warning("SMS %s not sent: %s", template, exc)

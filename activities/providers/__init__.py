@@ -15,8 +15,9 @@ several are listed); ``call_with_failover`` tries each active vendor in turn.
 | esign      | signzy, signdesk               | create_docket, cancel_docket, signed_document, parse_webhook      |
 | disbursal  | idfc, icici                    | transfer, transfer_status, parse_webhook                          |
 | payments   | razorpay                       | create_payment_link, cancel_payment_link                          |
-| sms        | gupshup                        | send_sms                                                          |
-| email      | sendgrid                       | send_email                                                        |
+| sms        | gupshup, msg91, nimbusit       | send_sms; (gupshup, msg91) verify_webhook, parse_webhook (DLR)    |
+| email      | sendgrid, brevo, zepto         | send_email, verify_webhook, parse_webhook (delivery events)       |
+| whatsapp   | aisensy                        | send_whatsapp                                                     |
 """
 
 from __future__ import annotations
@@ -43,8 +44,13 @@ from activities.providers.esign.signzy import SignzyEsign
 from activities.providers.failover import Attempt, FailoverResult, adapter_for, call_with_failover
 from activities.providers.kyc.digilocker import DigiLockerKyc
 from activities.providers.kyc.digitap import DigitapKyc
+from activities.providers.messaging.aisensy import AiSensyWhatsApp
+from activities.providers.messaging.brevo import BrevoEmail
 from activities.providers.messaging.gupshup import GupshupSms
+from activities.providers.messaging.msg91 import Msg91Sms
+from activities.providers.messaging.nimbusit import NimbusItSms
 from activities.providers.messaging.sendgrid import SendGridEmail
+from activities.providers.messaging.zepto import ZeptoEmail
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.providers.pennydrop.cashfree import CashfreePennyDrop
 from activities.providers.pennydrop.razorpay import RazorpayPennyDrop
@@ -60,8 +66,9 @@ VENDORS: dict[str, dict[str, type]] = {
     "esign": {"signzy": SignzyEsign, "signdesk": SignDeskEsign},
     "disbursal": {"idfc": IdfcDisbursal, "icici": IciciDisbursal},
     "payments": {"razorpay": RazorpayGateway},
-    "sms": {"gupshup": GupshupSms},
-    "email": {"sendgrid": SendGridEmail},
+    "sms": {"gupshup": GupshupSms, "msg91": Msg91Sms, "nimbusit": NimbusItSms},
+    "email": {"sendgrid": SendGridEmail, "brevo": BrevoEmail, "zepto": ZeptoEmail},
+    "whatsapp": {"aisensy": AiSensyWhatsApp},
 }
 
 #: Kinds whose vendors call us back at ``/api/v1/webhooks/{brandId}/{vendor}`` (each adapter has

@@ -12,19 +12,21 @@ down) answers 503 so the provider retries; the retry finds the stored event unde
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import select
 
+from activities.messaging import reports
 from activities.providers import ProviderConfig, adapter_for, webhook_adapter
 from activities.providers.webhooks import MAX_BODY_BYTES, InboundEvent, LoanSignal, check_body
 from api.deps import is_uuid
 from api.responses import ApiModel
 from api.webhooks import intake
 from db.models import AaConsent, Brand
-from domain.errors import AuthenticationError, NotFound
+from domain.errors import AuthenticationError, NotFound, ValidationError
 from domain.outcomes import WebhookOutcome
 from workflows.contracts import KycInput
 
@@ -101,9 +103,36 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     if adapter is None:
         raise NotFound("unknown webhook endpoint")
     raw = await request.body()
+    if adapter.config.kind in DELIVERY_REPORT_KINDS:
+        return _delivery_report(request, brand_id, adapter, raw)
     if not adapter.verify_webhook(raw, request.headers):
         raise AuthenticationError("webhook signature does not verify")
     body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
     event = adapter.parse_webhook(body, request.headers)
     stored = adapter.stored_payload(body) if hasattr(adapter, "stored_payload") else body
     return await intake.handle(request.app.state.db, request.app.state.temporal, vendor, brand_id, event, stored)
+
+
+DELIVERY_REPORT_KINDS = ("sms", "email", "whatsapp")
+
+
+def _delivery_report(request: Request, brand_id: str, adapter: Any, raw: bytes) -> dict:
+    """A messaging vendor's delivery report (``activities.messaging.reports``): checked as the vendor documents
+    (signature, or the brand's token in the URL or header where it documents none: 401), parsed (422 naming
+    ``body``), stored once and applied to ``customer_messages``. A report for an unknown message id is stored and
+    answered 200 (``unmatched``)."""
+    if not adapter.verify_webhook(raw, request.headers, request.query_params):
+        raise AuthenticationError("webhook signature does not verify")
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationError(f"body: is larger than {MAX_BODY_BYTES} bytes", field="body")
+    try:
+        updates = adapter.parse_webhook(raw, request.headers)
+        payload = json.loads(raw)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValidationError(f"body: not a delivery report: {exc}", field="body") from exc
+    with request.app.state.db.unit_of_work() as session:
+        answer = reports.record(session, brand_id, adapter.config.vendor, raw, updates, payload)
+    matched = answer.pop("matched")
+    if answer["status"] == WebhookOutcome.UNMATCHED:
+        answer["reason"] = f"no message with that id ({matched} of {len(updates)} matched)"
+    return answer

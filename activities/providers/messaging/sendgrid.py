@@ -15,12 +15,24 @@ https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors):
 
 The path carries the vendor prefix like every adapter's (``/sendgrid/v3/mail/send``; the sandbox twin is
 ``sandbox/mail.py``). Our ``reference`` goes in ``custom_args`` as ``{"reference": ...}``.
+
+Delivery reports: the Event Webhook
+(https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features)
+POSTs a JSON array of events ``{"email", "timestamp", "event" (processed, delivered, deferred, bounce, dropped,
+open, click...), "sg_event_id", "sg_message_id" (the ``X-Message-Id`` followed by ``.`` and a filter suffix),
+"reason"?, <custom_args>}``. The Signed Event Webhook signs ``timestamp + raw body`` with ECDSA (P-256, SHA-256):
+the base64 DER signature in ``X-Twilio-Email-Event-Webhook-Signature``, the timestamp in
+``X-Twilio-Email-Event-Webhook-Timestamp``; it is checked with the verification key SendGrid shows (base64 DER
+public key) — option ``event_webhook_public_key``.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -32,9 +44,48 @@ from activities.providers.base import (
     HttpProvider,
     ProviderError,
 )
+from activities.providers.messaging.base import (
+    DELIVERED,
+    FAILED,
+    READ,
+    SENT,
+    UNDELIVERED,
+    DeliveryUpdate,
+)
 from activities.providers.messaging.email_base import Attachment
 
 PATH = "/sendgrid/v3/mail/send"
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+STATUSES = {
+    "processed": SENT,
+    "deferred": SENT,
+    "delivered": DELIVERED,
+    "bounce": UNDELIVERED,
+    "dropped": FAILED,
+    "open": READ,
+}
+
+
+def verify_event_signature(public_key_b64: str, raw: bytes, signature_b64: str, timestamp: str) -> bool:
+    """SendGrid's Signed Event Webhook check: ECDSA/SHA-256 of ``timestamp + raw`` under the base64 DER key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    try:
+        key = load_der_public_key(base64.b64decode(public_key_b64))
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        return False
+    try:
+        key.verify(signature, timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _address(email: str, name: str | None) -> dict[str, str]:
@@ -114,3 +165,33 @@ class SendGridEmail(HttpProvider):
         if not message_id:
             raise ProviderError(f"{vendor}: 202 without X-Message-Id", vendor=vendor, status=status)
         return message_id
+
+    def verify_webhook(self, raw: bytes, headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> bool:
+        """The Signed Event Webhook's ECDSA signature under option ``event_webhook_public_key``."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        key = self.config.options.get("event_webhook_public_key")
+        signature, timestamp = lower.get(SIGNATURE_HEADER.lower()), lower.get(TIMESTAMP_HEADER.lower())
+        if not key or not signature or not timestamp:
+            return False
+        return verify_event_signature(str(key), raw, signature, timestamp)
+
+    def parse_webhook(self, raw: bytes, headers: Mapping[str, str] | None = None) -> list[DeliveryUpdate]:
+        """The array of events → updates keyed by the ``X-Message-Id`` part of ``sg_message_id`` (click, spam
+        report, unsubscribe change no delivery status and give none)."""
+        events = json.loads(raw)
+        if not isinstance(events, list):
+            raise ValueError("a JSON array of events")
+        updates = []
+        for event in events:
+            if not isinstance(event, Mapping) or not event.get("sg_message_id") or not event.get("event"):
+                raise ValueError("each event needs event and sg_message_id")
+            name = str(event["event"])
+            if name not in STATUSES:
+                continue
+            ts = event.get("timestamp")
+            at = datetime.fromtimestamp(ts, UTC) if isinstance(ts, int) else None
+            status = STATUSES[name]
+            reason = str(event.get("reason") or name) if status in (FAILED, UNDELIVERED) else None
+            message_id = str(event["sg_message_id"]).split(".", 1)[0]
+            updates.append(DeliveryUpdate(message_id, status, name, at, reason, event.get("sg_event_id")))
+        return updates

@@ -1,0 +1,41 @@
+"""The messaging activity: ``send_notice`` — one customer notice, every kind the brand sends, logged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import DbActivities
+from activities.messaging import events
+from activities.messaging.send import Sender
+from db.session import Database
+from workflows.contracts import NoticeRequest
+
+
+class MessagingActivities(DbActivities):
+    """Customer messages. Clients: the database and the HTTP client the vendors are called with."""
+
+    def __init__(self, db: Database, http: httpx.AsyncClient):
+        self.db = db
+        self.http = http
+        self.sender = Sender(db, http)
+
+    @activity.defn
+    async def send_notice(self, req: NoticeRequest) -> dict[str, str]:
+        """Render and send the notice ``req.event`` for ``req.loan_id`` on each kind the brand sends → kind: logged
+        status (SENT / FAILED, or what an earlier try logged). Best effort: a vendor's fault or refusal is logged
+        FAILED, never raised; a database fault raises (retried). An unknown event or loan is not retried."""
+        if req.event not in events.EVENT_VARIABLES:
+            raise ApplicationError(f"unknown notice event {req.event!r}", type="UnknownEvent", non_retryable=True)
+        try:
+            return await self.sender.notice(req.loan_id, req.event, req.key, req.values)
+        except LookupError as exc:
+            raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
+
+    def all(self) -> list[Callable[..., Any]]:
+        """The activities to register with the worker."""
+        return [self.send_notice]

@@ -1,0 +1,105 @@
+"""The templates every brand starts with (English), one per event and kind.
+
+SMS: each carries :data:`PLACEHOLDER_DLT_ID` — NOT a registered template. A brand registers each text on a DLT
+platform (TRAI TCCCPR 2018) and saves the id it was given (``PUT .../settings/templates/{event}/sms``); the SMS
+gateways refuse a text whose template is not registered. The texts use the DLT variable style: short, one link.
+
+WhatsApp: the body lists the template's parameters, one per line, in the order of the pre-approved template; the
+``dlt_template_id`` field holds the vendor's campaign name (AiSensy's API campaign), a placeholder here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from activities.messaging.events import NoticeEvent as E
+
+PLACEHOLDER_DLT_ID = "REPLACE-WITH-DLT-TEMPLATE-ID"  # marks a default SMS template no DLT platform knows
+PLACEHOLDER_CAMPAIGN = "REPLACE-WITH-CAMPAIGN"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One template: ``body`` (jinja2), ``subject`` (email), ``dlt_template_id`` (SMS: the DLT id; WhatsApp: the
+    campaign name)."""
+
+    body: str
+    subject: str | None = None
+    dlt_template_id: str | None = None
+    active: bool = True
+
+
+_SMS = {
+    E.SANCTIONED: "{{ brand_name }}: your loan {{ loan_ref }} of {{ amount }} for {{ tenure_months }} months is "
+    "sanctioned. We will send the agreement to sign next.",
+    E.AGREEMENT_READY: "{{ brand_name }}: your loan is sanctioned. Sign your agreement: {{ signing_url }}",
+    E.AGREEMENT_SIGNED: "{{ brand_name }}: your signed loan agreement (with its Key Fact Statement) is ready: "
+    "{{ agreement_link }}",
+    E.DISBURSED: "{{ brand_name }}: {{ amount }} sent to your bank account, UTR {{ utr }}, loan {{ loan_ref }}.",
+    E.DUE_REMINDER: "{{ brand_name }}: your installment of {{ amount }} is due on {{ due_date }} (in {{ days_before }} "
+    "days). Pay: {{ payment_link }}",
+    E.DUE_TODAY: "{{ brand_name }}: your installment of {{ amount }} is due today. Pay: {{ payment_link }}",
+    E.PAYMENT_RECEIVED: "{{ brand_name }}: we received {{ amount }} on {{ paid_on }} for loan {{ loan_ref }}. "
+    "Receipt: {{ receipt_link }}",
+    E.PAYMENT_FAILED: "{{ brand_name }}: your payment of {{ amount }} failed ({{ reason }}). Pay again: "
+    "{{ payment_link }}",
+    E.MANDATE_DEBIT_NOTICE: "{{ brand_name }}: {{ amount }} will be debited on {{ debit_date }} under mandate "
+    "{{ mandate_ref }} for loan {{ loan_ref }}. Keep your account funded.",
+    E.OVERDUE: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue (due {{ due_date }}). "
+    "Pay now to avoid charges: {{ payment_link }}",
+    E.CLOSED: "{{ brand_name }}: your loan {{ loan_ref }} is closed on {{ closed_on }}. Your no-objection "
+    "certificate: {{ noc_link }}",
+    E.REFUND_PAID: "{{ brand_name }}: a refund of {{ amount }} was sent to your bank account, UTR {{ utr }}.",
+    E.AA_CONSENT: "{{ brand_name }}: share your bank statement securely: {{ consent_url }}",
+    E.DIGILOCKER: "{{ brand_name }}: share your documents from DigiLocker: {{ authorization_url }}",
+}
+
+_SUBJECTS = {
+    E.SANCTIONED: "{{ brand_name }}: your loan is sanctioned",
+    E.AGREEMENT_READY: "{{ brand_name }}: sign your loan agreement",
+    E.AGREEMENT_SIGNED: "{{ brand_name }}: your signed loan agreement",
+    E.DISBURSED: "{{ brand_name }}: {{ amount }} disbursed",
+    E.DUE_REMINDER: "{{ brand_name }}: installment due on {{ due_date }}",
+    E.DUE_TODAY: "{{ brand_name }}: installment due today",
+    E.PAYMENT_RECEIVED: "{{ brand_name }}: payment of {{ amount }} received",
+    E.PAYMENT_FAILED: "{{ brand_name }}: your payment failed",
+    E.MANDATE_DEBIT_NOTICE: "{{ brand_name }}: autopay debit of {{ amount }} on {{ debit_date }}",
+    E.OVERDUE: "{{ brand_name }}: your loan is overdue",
+    E.CLOSED: "{{ brand_name }}: your loan is closed",
+    E.REFUND_PAID: "{{ brand_name }}: refund of {{ amount }} sent",
+    E.AA_CONSENT: "{{ brand_name }}: share your bank statement",
+    E.DIGILOCKER: "{{ brand_name }}: share your documents",
+}
+
+_WHATSAPP = {  # the parameters of the pre-approved template, one per line
+    E.SANCTIONED: "{{ customer_name }}\n{{ amount }}\n{{ tenure_months }}",
+    E.AGREEMENT_READY: "{{ customer_name }}\n{{ signing_url }}",
+    E.AGREEMENT_SIGNED: "{{ customer_name }}\n{{ agreement_link }}",
+    E.DISBURSED: "{{ customer_name }}\n{{ amount }}\n{{ utr }}",
+    E.DUE_REMINDER: "{{ customer_name }}\n{{ amount }}\n{{ due_date }}\n{{ payment_link }}",
+    E.DUE_TODAY: "{{ customer_name }}\n{{ amount }}\n{{ payment_link }}",
+    E.PAYMENT_RECEIVED: "{{ customer_name }}\n{{ amount }}\n{{ paid_on }}\n{{ receipt_link }}",
+    E.PAYMENT_FAILED: "{{ customer_name }}\n{{ amount }}\n{{ payment_link }}",
+    E.MANDATE_DEBIT_NOTICE: "{{ customer_name }}\n{{ amount }}\n{{ debit_date }}\n{{ mandate_ref }}",
+    E.OVERDUE: "{{ customer_name }}\n{{ amount }}\n{{ dpd }}\n{{ payment_link }}",
+    E.CLOSED: "{{ customer_name }}\n{{ closed_on }}\n{{ noc_link }}",
+    E.REFUND_PAID: "{{ customer_name }}\n{{ amount }}\n{{ utr }}",
+    E.AA_CONSENT: "{{ customer_name }}\n{{ consent_url }}",
+    E.DIGILOCKER: "{{ customer_name }}\n{{ authorization_url }}",
+}
+
+
+def _email(event: E) -> str:
+    return f"Dear {{{{ customer_name }}}},\n\n{_SMS[event].split(': ', 1)[1]}\n\nRegards,\n{{{{ brand_name }}}}"
+
+
+DEFAULTS: dict[tuple[str, str], Template] = {}
+for _event in E:
+    DEFAULTS[(_event.value, "sms")] = Template(_SMS[_event], None, PLACEHOLDER_DLT_ID)
+    DEFAULTS[(_event.value, "email")] = Template(_email(_event), _SUBJECTS[_event])
+    DEFAULTS[(_event.value, "whatsapp")] = Template(_WHATSAPP[_event], None, PLACEHOLDER_CAMPAIGN)
+
+
+def default(event: str, kind: str) -> Template:
+    """The shipped template for ``event`` and ``kind`` (KeyError: no such pair)."""
+    return DEFAULTS[(event, kind)]

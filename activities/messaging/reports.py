@@ -1,0 +1,46 @@
+"""Delivery reports: a vendor's verified callback, stored once and applied to the delivery log.
+
+Each report is stored in ``webhook_events`` (provider ``dlr:<vendor>``, the vendor's event id or the body's SHA-256),
+so a repeat changes nothing; each update moves its message's status (``log.apply_update``). A report for a message
+id the brand never sent through that vendor is stored all the same (ops can look) and answered 200 — the vendor must
+not retry it forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from activities.messaging.log import apply_update
+from activities.providers.messaging.base import DeliveryUpdate
+from db.models import WebhookEvent
+
+
+def record(
+    session: Session, brand_id: str, vendor: str, raw: bytes, updates: list[DeliveryUpdate], payload: Any
+) -> dict:
+    """Store the report and apply its updates → ``{"status": "delivered" | "duplicate" | "unmatched",
+    "event_id", "matched": n}`` (delivered: every update found its message; unmatched: some did not)."""
+    first = next((u.event_id for u in updates if u.event_id), None)
+    event_id = (first or hashlib.sha256(raw).hexdigest())[:120]
+    stored = payload if isinstance(payload, dict) else {"events": payload}
+    inserted = session.execute(
+        insert(WebhookEvent)
+        .values(provider=f"dlr:{vendor}"[:40], event_id=event_id, event_type="delivery_report", payload=stored)
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(WebhookEvent.id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        return {"status": "duplicate", "event_id": event_id, "matched": 0}
+    rows = [apply_update(session, brand_id, vendor, u) for u in updates]
+    matched = [r for r in rows if r is not None]
+    event = session.get(WebhookEvent, inserted)
+    if event is not None:
+        event.loan_id = next((r.loan_id for r in matched if r.loan_id), None)
+        event.delivered_at = datetime.now(UTC) if matched else None
+    status = "delivered" if updates and len(matched) == len(updates) else "unmatched" if updates else "ignored"
+    return {"status": status, "event_id": event_id, "matched": len(matched)}

@@ -1,0 +1,239 @@
+"""The sender: one notice rendered for each kind the brand sends, sent with failover across the kind's vendors,
+and logged once per (key, kind) in ``customer_messages`` with every vendor tried.
+
+Rules:
+
+- the kinds: those the brand configured a vendor for (``providers.sms`` / ``whatsapp`` / ``email``), email only
+  when the customer has an address, and not when the brand switched that template off (``active`` false);
+- the template: the brand's own for (event, kind), else the shipped default (``activities.messaging.defaults``);
+- a retried send finds its row: one already SENT (or further) sends nothing again; one still QUEUED (the earlier
+  try ended before it could record the vendor's answer) is sent again — the window between a vendor's answer and
+  the row's update is the only place a message can go out twice;
+- a vendor's fault moves to the next vendor (``call_with_failover``); when none takes it, or one refuses it, the row
+  is FAILED with the attempts and the reason — never an exception (a message never fails the loan step). A database
+  fault does raise, so the activity is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activities.messaging import defaults, events, templates
+from activities.messaging.log import claim, finish, mask_recipient
+from activities.pii import redact
+from activities.providers import ProviderConfig, call_with_failover
+from activities.providers.base import BusinessRefusal, ProviderError
+from activities.providers.messaging.base import FAILED, QUEUED, SENT
+from db.models import Brand, Customer, Loan, MessageTemplate
+from db.session import Database
+
+log = logging.getLogger("los.messaging")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a notice goes to: the brand (config), the customer's phone, email and name, and the loan."""
+
+    brand_id: str
+    brand_name: str
+    brand_config: Mapping[str, Any]
+    phone: str
+    email: str | None
+    name: str
+    customer_id: str | None = None
+    loan_id: str | None = None
+
+
+def template_for(session: Session, brand_id: str, event: str, kind: str) -> defaults.Template | None:
+    """The brand's template for (event, kind), else the default; None when neither exists."""
+    row = session.scalars(
+        select(MessageTemplate).where(
+            MessageTemplate.brand_id == brand_id, MessageTemplate.event == event, MessageTemplate.kind == kind
+        )
+    ).first()
+    if row is not None:
+        return defaults.Template(row.body, row.subject, row.dlt_template_id, row.active)
+    return defaults.DEFAULTS.get((event, kind))
+
+
+def activity_origin(name: str) -> tuple[str | None, str | None]:
+    """Inside an activity: (a key for message ``name`` — workflow, activity id, name — so a retried activity finds
+    its row; the loan id when the workflow is a loan's, ``loan-<id>``). Outside one: (None, None)."""
+    from temporalio import activity
+
+    try:
+        info = activity.info()
+    except RuntimeError:
+        return None, None
+    loan_id = info.workflow_id.removeprefix("loan-") if info.workflow_id.startswith("loan-") else None
+    try:
+        loan_id = str(uuid.UUID(loan_id)) if loan_id else None
+    except ValueError:
+        loan_id = None
+    return f"{info.workflow_id}:{info.activity_id}:{name}", loan_id
+
+
+class Sender:
+    """Sends and logs customer messages; ``db`` and ``http`` are the activity class's clients."""
+
+    def __init__(self, db: Database, http: httpx.AsyncClient):
+        self.db = db
+        self.http = http
+
+    async def _tx(self, fn: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self.db.unit_of_work() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(run)
+
+    async def notice(self, loan_id: str, event: str, key: str, values: Mapping[str, Any]) -> dict[str, str]:
+        """Send the notice ``event`` about ``loan_id`` (``values``: the event's variables, raw) → kind: status."""
+
+        def load(session: Session) -> tuple[Recipient, dict[str, defaults.Template | None]]:
+            loan = session.get(Loan, loan_id)
+            if loan is None:
+                raise LookupError(f"loan {loan_id} not found")
+            customer, brand = session.get(Customer, loan.customer_id), session.get(Brand, loan.brand_id)
+            assert customer is not None and brand is not None
+            who = Recipient(
+                brand.id,
+                brand.name,
+                dict(brand.config or {}),
+                customer.phone,
+                customer.email,
+                customer.full_name or "Customer",
+                customer.id,
+                loan.id,
+            )
+            return who, {kind: template_for(session, brand.id, event, kind) for kind in events.KINDS}
+
+        who, chosen = await self._tx(load)
+        common = {"customer_name": who.name, "brand_name": who.brand_name, "loan_ref": loan_id[:8]}
+        outcome: dict[str, str] = {}
+        for kind in events.KINDS:
+            template = chosen[kind]
+            if template is None or not template.active or not ProviderConfig.candidates(who.brand_config, kind):
+                continue
+            if kind == "email" and not who.email:
+                continue
+            try:
+                rendered = templates.render(event, template.body, template.subject, {**values, **common})
+            except templates.TemplateError as exc:
+                outcome[kind] = await self._failed_render(who, kind, event, key, template, exc)
+                continue
+            outcome[kind] = await self.deliver(who, kind, event, key, rendered, template.dlt_template_id, values)
+        return outcome
+
+    async def _failed_render(
+        self, who: Recipient, kind: str, event: str, key: str, template: defaults.Template, exc: Exception
+    ) -> str:
+        to = who.email if kind == "email" else who.phone
+        row_key = f"{key}:{kind}"
+
+        def write(session: Session) -> str:
+            row = claim(session, row_key, **self._fields(who, kind, event, to or "", template.dlt_template_id))
+            if row.status == QUEUED:
+                row.status, row.error = FAILED, f"template: {exc}"[:500]
+            return row.status
+
+        return await self._tx(write)
+
+    @staticmethod
+    def _fields(who: Recipient, kind: str, event: str, to: str, template_id: str | None) -> dict[str, Any]:
+        return {
+            "brand_id": who.brand_id,
+            "loan_id": who.loan_id,
+            "customer_id": who.customer_id,
+            "event": event[:40],
+            "kind": kind,
+            "template_id": (template_id or None) if kind != "email" else None,
+            "recipient": mask_recipient(kind, to),
+        }
+
+    async def deliver(
+        self,
+        who: Recipient,
+        kind: str,
+        event: str,
+        key: str,
+        rendered: templates.Rendered,
+        template_id: str | None,
+        values: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Send one rendered message of ``kind`` (logged under ``key:kind``) → its logged status."""
+        to = (who.email or "") if kind == "email" else who.phone
+        row_key = f"{key}:{kind}"
+        status = await self._tx(lambda s: claim(s, row_key, **self._fields(who, kind, event, to, template_id)).status)
+        if status != QUEUED:
+            return status  # sent (or settled) by an earlier try: nothing goes out twice
+        if kind == "sms":
+            text_values = {k: str(v) for k, v in templates.context(event, values or {}).items()} if values else None
+
+            async def op(a: Any) -> str:
+                return await a.send_sms(
+                    to=to, text=rendered.body, template=event, dlt_template_id=template_id, values=text_values
+                )
+        elif kind == "whatsapp":
+
+            async def op(a: Any) -> str:
+                return await a.send_whatsapp(
+                    to=to, name=who.name, campaign=template_id or "", params=rendered.params, reference=key
+                )
+        else:
+
+            async def op(a: Any) -> str:
+                return await a.send_email(
+                    to=to, to_name=who.name, subject=rendered.subject or event, text=rendered.body, reference=key
+                )
+
+        try:
+            result = await call_with_failover(kind, who.brand_config, self.http, op)
+        except (ProviderError, BusinessRefusal) as exc:
+            error = redact(str(exc))[:500]
+            log.warning("%s %s for %s not sent: %s", kind, event, who.loan_id or who.brand_id, error)
+            attempts = [dict(a) for a in getattr(exc, "attempts", ())]
+            vendor = exc.vendor
+            await self._tx(
+                lambda s: finish(
+                    s, row_key, status=FAILED, vendor=vendor, vendor_message_id=None, attempts=attempts, error=error
+                )
+            )
+            return FAILED
+        await self._tx(
+            lambda s: finish(
+                s,
+                row_key,
+                status=SENT,
+                vendor=result.vendor,
+                vendor_message_id=str(result.value or ""),
+                attempts=result.attempts_as_dicts(),
+                error=None,
+            )
+        )
+        return SENT
+
+    async def sms_text(
+        self, brand: Brand, phone: str, name: str, text: str, key: str | None = None, loan_id: str | None = None
+    ) -> str:
+        """An SMS whose text is already written (the KYC and agreement steps' messages), logged like a notice:
+        ``name`` is its event (an alias such as ``ESIGN_LINK`` resolved), its DLT id the brand's template's for
+        that event. ``key`` defaults to a new one (no retry protection)."""
+        event = events.event_of(name) or name
+        template = await self._tx(lambda s: template_for(s, brand.id, event, "sms"))
+        if template is not None and not template.active:
+            return "SKIPPED"
+        who = Recipient(brand.id, brand.name, dict(brand.config or {}), phone, None, "Customer", None, loan_id)
+        rendered = templates.Rendered(text)
+        dlt = template.dlt_template_id if template is not None else None
+        return await self.deliver(who, "sms", event, key or f"sms:{uuid.uuid4()}", rendered, dlt)
