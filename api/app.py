@@ -26,6 +26,7 @@ from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
 from api.partner import comments as partner_comments
 from api.partner import loans as partner_loans
+from api.partner import mandates as partner_mandates
 from api.partner import messages as partner_messages
 from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
@@ -52,6 +53,7 @@ from api.web.auth import router as web_auth_router
 from api.web.documents import router as web_documents_router
 from api.web.kfs import router as web_kfs_router
 from api.web.kyc import router as web_kyc_router
+from api.web.mandates import router as web_mandates_router
 from api.web.payments import router as web_payments_router
 from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
@@ -98,12 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.include_router(web_kfs_router)
     app.include_router(web_payments_router)
+    app.include_router(web_mandates_router)
     app.include_router(partner_auth_router)
     for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
         app.include_router(staff_router.router)
     app.include_router(partner_agreement.router)
     app.include_router(partner_money_out.router)
     app.include_router(partner_payments.router)
+    app.include_router(partner_mandates.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)

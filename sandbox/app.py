@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import banks, bureaus, esign, identity, mail, messaging, money, scenarios, statements
+from sandbox import autopay, banks, bureaus, esign, identity, mail, messaging, money, scenarios, statements
 from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
@@ -96,6 +96,9 @@ def create_app(
         "consents": {},  # AA consent handle → consent
         "validations": {},  # penny drop id → answer
         "digilocker": {},  # request id → session; "code:<code>" → request id
+        # Razorpay recurring payments (sandbox/autopay.py): customers, orders, registration links, tokens, recurring
+        # payments by id; failures queued by token id ("*": any)
+        **{key: {} for key in autopay.STATE_KEYS},
     }
     faults: list[dict[str, Any]] = []  # not persisted: a drill lasts as long as the process
     app.state.sandbox = state
@@ -167,6 +170,7 @@ def create_app(
     statements.register(app, sbx)
     mail.register(app, sbx)
     messaging.register(app, sbx)
+    autopay.register(app, sbx)
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")

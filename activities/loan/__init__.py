@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.loan.disbursal import DisbursalActivities
+from activities.loan.mandates import MandateActivities
 from activities.loan.origination import OriginationActivities
 from activities.loan.receipt_docs import ReceiptDocActivities
 from activities.loan.repayment import RepaymentActivities
@@ -37,6 +38,7 @@ class LoanActivities(
     RepaymentActivities,
     ReceiptActivities,
     ReceiptDocActivities,
+    MandateActivities,
 ):
     """Every loan activity the worker registers (``all()``), receipts included."""
 
@@ -62,5 +64,9 @@ class LoanActivities(
             self.record_delinquency,
             self.park_payment,
             self.record_credit_balance,
+            self.record_mandate_event,
+            self.notify_mandate_debit,
+            self.charge_mandate,
+            self.record_debit_outcome,
             self.issue_receipt,
         ]

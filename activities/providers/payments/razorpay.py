@@ -31,6 +31,7 @@ from typing import Any
 from activities.providers import webhooks as w
 from activities.providers.base import HttpProvider
 from activities.providers.payments.base import Link
+from activities.providers.payments.razorpay_autopay import RazorpayAutopay
 from activities.providers.signing import SIGNATURE_HEADERS
 from workflows.contracts import PaymentEvent
 
@@ -38,7 +39,7 @@ EVENT_ID_HEADER = "X-Razorpay-Event-Id"
 PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid", "payment_link.partially_paid"})
 
 
-class RazorpayGateway(HttpProvider):
+class RazorpayGateway(RazorpayAutopay, HttpProvider):
     signature_header = SIGNATURE_HEADERS["razorpay"]
 
     async def create_payment_link(
@@ -69,6 +70,8 @@ class RazorpayGateway(HttpProvider):
         range: the event id header, the event name, the payment's id/amount/currency/status, the notes."""
         event_id = w.header(headers, EVENT_ID_HEADER)
         event = w.text(w.at(body, "event"), "event", w.EVENT_TYPE_MAX) or ""
+        if event.startswith("token."):  # autopay: token.confirmed / rejected / cancelled / paused (razorpay_autopay)
+            return self.parse_token_event(body, headers)
         if event not in PAYMENT_EVENTS:
             return w.InboundEvent(event_id, event, None, None, None)
         payment = w.at(body, "payload.payment.entity")
