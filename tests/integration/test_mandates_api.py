@@ -123,6 +123,8 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
             stored = s.scalars(select(WebhookEvent).where(WebhookEvent.event_type == "token.confirmed",
                                                           WebhookEvent.loan_id == loan_id)).one()  # fmt: skip
             assert stored.delivered_at is not None
+            account = stored.payload["payload"]["token"]["entity"]["bank_details"]["account_number"]
+            assert account.startswith("XXXX")  # the stored event keeps only the last 4 digits
         # what the workflow records on that signal (record_mandate_event; a repeat changes nothing)
         activities = LoanActivities(
             db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url, app.settings.field_key()

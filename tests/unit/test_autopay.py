@@ -162,6 +162,19 @@ async def test_approval_confirms_the_token_and_signals_mandate_updated(gateway: 
     assert again.status_code == 400  # a link is authorised once
 
 
+async def test_the_stored_event_keeps_only_the_accounts_last_four_digits(gateway: Gateway) -> None:
+    reg = await gateway.register()
+    await gateway.authorise(reg.url)
+    body = json.loads((await gateway.hook(1)).content)
+    assert body["payload"]["token"]["entity"]["bank_details"]["account_number"] == "123456789012"  # as documented
+    stored = gateway.adapter.stored_payload(body)
+    assert stored["payload"]["token"]["entity"]["bank_details"]["account_number"] == "XXXXXXXX9012"
+    assert "123456789012" not in json.dumps(stored)
+    assert body["payload"]["token"]["entity"]["bank_details"]["account_number"] == "123456789012"  # not changed
+    other = {"event": "payment.captured", "payload": {"payment": {"entity": {"id": "pay_1"}}}}
+    assert gateway.adapter.stored_payload(other) == other
+
+
 async def test_rejection_carries_the_banks_reason(gateway: Gateway) -> None:
     reg = await gateway.register()
     await gateway.authorise(reg.url, "reject")

@@ -187,6 +187,21 @@ class RazorpayAutopay(HttpProvider):
         with self.reading("tokens"):
             return list(body.get("items") or [])
 
+    @staticmethod
+    def stored_payload(body: Mapping[str, Any]) -> dict[str, Any]:
+        """A Razorpay event as kept in ``webhook_events``: an e-mandate token's ``bank_details.account_number``
+        masked to its last 4 digits (Razorpay sends it in full); every other event as it came."""
+        token = (
+            body.get("payload", {}).get("token", {}).get("entity") if isinstance(body.get("payload"), dict) else None
+        )
+        details = token.get("bank_details") if isinstance(token, dict) else None
+        number = details.get("account_number") if isinstance(details, dict) else None
+        if not isinstance(number, str) or not str(body.get("event", "")).startswith("token."):
+            return dict(body)
+        masked = {**details, "account_number": "X" * max(len(number) - 4, 0) + number[-4:]}
+        entity = {**token, "bank_details": masked}
+        return {**body, "payload": {**body["payload"], "token": {**body["payload"]["token"], "entity": entity}}}
+
     def parse_token_event(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
         """A verified ``token.*`` webhook → :class:`InboundEvent` with the ``mandate_updated`` signal and a
         ``MandateEvent`` (ours: ``notes.mandate_id``; ACTIVE, REJECTED, CANCELLED or PAUSED; the token id; the
