@@ -20,7 +20,7 @@ from db.models import BankAccount, Mandate, MandateDebit, WebhookEvent
 from los.demo import Driver, demo_identity
 from tests.conftest import eventually
 from tests.integration.test_staff_and_webhooks import _apply
-from workflows.contracts import MandateDebitRequest, MandateEvent
+from workflows.contracts import MandateDebitRequest, MandateDebitResult, MandateEvent
 
 PRODUCT = "PL-MONTHLY"  # monthly dues: no autopay debit of the workflow's own falls inside the test
 
@@ -52,7 +52,7 @@ def _account_id(db, loan_id: str) -> str:  # noqa: ANN001
         ).first()
 
 
-async def _token_hooks(driver: Driver, event: str) -> list[dict]:
+async def _razorpay_hooks(driver: Driver, event: str) -> list[dict]:
     hooks = (await driver.sandbox.get("/_webhooks")).json()
     found = [h for h in hooks if h["vendor"] == "razorpay" and h["payload"].get("event") == event]
     return [h for h in found if h["status"] is not None]  # delivered (the status is the API's answer)
@@ -116,7 +116,7 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
             await driver.sandbox.post(created["registrationUrl"] + "/authorize?outcome=approve")
         )
         token_id = approved["token_id"]
-        hook = (await eventually(lambda: _token_hooks(driver, "token.confirmed"), timeout=30))[0]
+        hook = (await eventually(lambda: _razorpay_hooks(driver, "token.confirmed"), timeout=30))[0]
         assert hook["status"] == 200
         await eventually(lambda: _signals(app.client, loan["workflowId"], "mandate_updated"), timeout=30)
         with db.unit_of_work() as s:
@@ -160,6 +160,16 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
         with db.unit_of_work() as s:
             debit = s.get_one(MandateDebit, debit_id)
             assert debit.payment_id == charges[0]["id"] and debit.order_id == charges[0]["order_id"]
+        # the gateway's payment.captured reaches the API (credited to the loan like any payment) ...
+        (captured,) = await eventually(lambda: _razorpay_hooks(driver, "payment.captured"), timeout=30)
+        assert (
+            captured["status"] == 200 and captured["payload"]["payload"]["payment"]["entity"]["id"] == debit.payment_id
+        )
+        # ... and the workflow puts it on the debit: CAPTURED stands, a later failure report changes nothing
+        done = await env.run(activities.record_debit_outcome, MandateDebitResult(debit_id, "CAPTURED"))
+        assert (done.status, done.reason) == ("CAPTURED", None)
+        late = await env.run(activities.record_debit_outcome, MandateDebitResult(debit_id, "FAILED", "timeout"))
+        assert late.status == "CAPTURED"
         staff = await driver.staff_headers("LOAN_EXECUTIVE")
         seen = await driver._ok(
             await driver.api.get(f"/api/v1/partner/brand/{driver._brand_id}/loans/{loan_id}/mandate", headers=staff)
@@ -177,7 +187,7 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
         # --- a UPI mandate the borrower rejects -----------------------------------------------------------------
         upi = await driver._ok(await driver.api.post(url, json={"method": "UPI"}, headers=headers))
         await driver._ok(await driver.sandbox.post(upi["registrationUrl"] + "/authorize?outcome=reject"))
-        hook = (await eventually(lambda: _token_hooks(driver, "token.rejected"), timeout=30))[0]
+        hook = (await eventually(lambda: _razorpay_hooks(driver, "token.rejected"), timeout=30))[0]
         assert hook["status"] == 200
         event = _gateway(app).parse_webhook(hook["payload"], hook["headers"]).arg
         assert await env.run(activities.record_mandate_event, event) == "REJECTED"

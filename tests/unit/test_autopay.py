@@ -227,7 +227,7 @@ async def _confirmed(gateway: Gateway, **kw: Any) -> tuple[Any, str]:
     return reg, token_id
 
 
-NOTES = {"loan_id": LOAN, "mandate_debit_id": "d1", "purpose": "INSTALLMENT"}
+NOTES = {"loan_id": LOAN, "mandate_debit_id": "5b6c7d8e-9f00-4a1b-8c2d-3e4f5a6b7c8d", "purpose": "INSTALLMENT"}
 
 
 async def test_a_charge_is_made_once_per_receipt(gateway: Gateway) -> None:
