@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from activities import providers
-from activities.providers.base import BusinessRefusal, ProviderError
+from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError
 from activities.providers.payments.mandate_base import (
     MandateAccount,
     MandateCustomer,
@@ -175,6 +175,14 @@ def _my_loan(session: Session, loan_id: str, me: Principal, *, lock: bool = Fals
     return loan
 
 
+def _mandate_gateway(brand: Brand, request: Request) -> Any:
+    """The brand's first active payment gateway (primary first) that offers mandates; 409 ``method`` when none."""
+    for config in ProviderConfig.candidates(brand.config, "payments"):
+        if hasattr(providers.VENDORS["payments"].get(config.vendor), "create_mandate_registration"):
+            return providers.adapter_for(config, request.app.state.http)
+    raise Conflict("none of the brand's payment gateways offers autopay mandates", field="method")
+
+
 def _account(session: Session, customer_id: str, account_id: str | None) -> BankAccount:
     if account_id is not None and not is_uuid(account_id):
         raise ValidationError("bankAccountId: must be an id", field="bankAccountId")
@@ -203,12 +211,7 @@ async def register_mandate(request: Request, loan_id: str, body: MandateIn, me: 
         number = unseal(request.app.state.settings.field_key(), BANK_ACCOUNT, row.account_sealed) or ""
         holder = row.beneficiary_name or customer.pan_name or customer.full_name or ""
         account = MandateAccount(holder, number, row.ifsc)
-    try:
-        gateway = providers.build("payments", brand.config, request.app.state.http)
-    except BusinessRefusal as exc:
-        raise Conflict("the brand has no payment gateway for autopay", field="method") from exc
-    if not hasattr(gateway, "create_mandate_registration"):
-        raise Conflict(f"{gateway.vendor} does not offer autopay mandates", field="method")
+    gateway = _mandate_gateway(brand, request)
     ceiling = max_debit(session, loan)
     mandate = Mandate(loan_id=loan.id, provider=gateway.vendor, method=method.value, max_amount=ceiling)
     session.add(mandate)
