@@ -33,6 +33,7 @@ from activities.documents import PdfRenderer
 from activities.kyc import KycActivities
 from activities.loan import LoanActivities
 from activities.messaging import MessagingActivities
+from activities.refunds import RefundActivities
 from activities.storage import build_storage
 from db.session import Database
 from los.settings import Settings, get_settings
@@ -40,8 +41,9 @@ from los.temporal import connect, register_search_attributes
 from workflows.loan import LoanWorkflow
 from workflows.reconciler import SCHEDULE_ID as RECONCILER_SCHEDULE
 from workflows.reconciler import ReconcileTransfersWorkflow
+from workflows.refund import RefundWorkflow
 
-WORKFLOWS = [LoanWorkflow, ReconcileTransfersWorkflow]
+WORKFLOWS = [LoanWorkflow, ReconcileTransfersWorkflow, RefundWorkflow]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
 # sandbox re-imports every module a workflow imports that is not passed through, for each new run and after
@@ -134,12 +136,13 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             settings.api_url,
             settings.field_key(),
         )
+        refunds = RefundActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
         worker = Worker(
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
             workflow_runner=workflow_runner(),
-            activities=activities.all() + kyc.all() + MessagingActivities(db, http).all(),
+            activities=activities.all() + kyc.all() + MessagingActivities(db, http).all() + refunds.all(),
             max_concurrent_activities=50,
         )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)

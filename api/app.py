@@ -32,6 +32,7 @@ from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
 from api.partner import payments as partner_payments
 from api.partner import queues as partner_queues
+from api.partner import refunds as partner_refunds
 from api.partner import review as partner_review
 from api.partner import status_reasons as partner_status_reasons
 from api.partner.api_keys import router as partner_api_keys_router
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_agreement.router)
     app.include_router(partner_money_out.router)
     app.include_router(partner_payments.router)
+    app.include_router(partner_refunds.router)
     app.include_router(partner_mandates.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)

@@ -1,6 +1,7 @@
 """The full set of postings, accrual basis: disbursal net of upfront fees, GST and third-party charges; fee,
 interest and penal-charge demands as receivables; interest reversal on an NPA; repayment split by component;
-waiver; provision; write-off; recovery after write-off. Sources: the ``domain.ledger`` docstring.
+waiver; provision; write-off; recovery after write-off; refund of a credit balance. Sources: the ``domain.ledger``
+docstring.
 """
 
 from __future__ import annotations
@@ -237,3 +238,11 @@ def recovery_after_write_off(amount: int) -> Transaction:
     receivables are already gone, so nothing is allocated to principal). Kind ``WRITE_OFF_RECOVERY``."""
     amount = _paise(amount, "amount", positive=True)
     return _build("WRITE_OFF_RECOVERY", [(COLLECTION_BANK, amount), (BAD_DEBT_RECOVERY, -amount)])
+
+
+def refund(amount: int) -> Transaction:
+    """A credit balance paid back to the borrower's bank account: Dr CUSTOMER_CREDIT (the liability is settled),
+    Cr DISBURSAL_BANK (the refund leaves through the disbursal bank, as transfers do). Kind ``REFUND``. ``amount`` is
+    positive paise; raises TypeError on floats and ValidationError naming ``amount`` otherwise."""
+    amount = _paise(amount, "amount", positive=True)
+    return _build("REFUND", [(CUSTOMER_CREDIT, amount), (DISBURSAL_BANK, -amount)])
