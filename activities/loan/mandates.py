@@ -121,7 +121,8 @@ class MandateActivities(LoanBase):
 
     @activity.defn
     async def charge_mandate(self, req: MandateDebitRequest) -> MandateDebitResult:
-        """Charge the debit recorded by ``notify_mandate_debit`` once: SENT (its outcome comes as a payment event),
+        """Charge the debit recorded by ``notify_mandate_debit`` once, for ``req.amount`` paise but never more than
+        was notified (the row keeps what was charged): SENT (its outcome comes as a payment event),
         or FAILED at once with the reason when the mandate is no longer ACTIVE or the gateway refuses. A debit
         charged before answers what it has without a call. A transient gateway fault is retried; the retry finds
         the order by the debit's id (its receipt) and never charges twice. ``ApplicationError`` NotNotified (not
@@ -145,6 +146,7 @@ class MandateActivities(LoanBase):
             return MandateDebitResult(debit.id, debit.status, debit.failure_reason)
         if mandate.status != "ACTIVE" or not mandate.token_id or not mandate.customer_ref:
             return await self._failed(debit.id, f"the mandate is {mandate.status}")
+        amount = min(debit.amount, req.amount)  # never more than the notice said; less when less is due now
         notes = {
             "loan_id": loan.id,
             "mandate_debit_id": debit.id,
@@ -156,7 +158,7 @@ class MandateActivities(LoanBase):
             charge = await gateway.charge_mandate(
                 token_id=mandate.token_id,
                 customer_ref=mandate.customer_ref,
-                amount=debit.amount,
+                amount=amount,
                 notes=notes,
                 receipt=debit.id,
                 contact=customer.phone,
@@ -167,6 +169,7 @@ class MandateActivities(LoanBase):
 
         def sent(session: Session) -> MandateDebit:
             values: dict = {"order_id": charge.order_id, "payment_id": charge.payment_id, "status": charge.status}
+            values["amount"] = amount
             if charge.status == DebitStatus.FAILED:
                 values["failure_reason"] = (charge.reason or "failed")[:REASON_MAX]
             # an outcome that arrived by webhook meanwhile stands; the order and payment ids are kept either way

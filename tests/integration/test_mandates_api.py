@@ -5,6 +5,7 @@ another borrower's loan), a debit charged once however often its activity runs, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -152,11 +153,13 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
                                   datetime.now(UTC) + timedelta(hours=25))  # fmt: skip
         debit_id = await env.run(activities.notify_mandate_debit, req)
         assert await env.run(activities.notify_mandate_debit, req) == debit_id
-        first = await env.run(activities.charge_mandate, req)
+        more = dataclasses.replace(req, amount=5_000_00)  # more than the notice said: the notified amount is charged
+        first = await env.run(activities.charge_mandate, more)
         second_try = await env.run(activities.charge_mandate, req)
         assert first.debit_id == second_try.debit_id == debit_id and first.status == "SENT"
         charges = (await driver.sandbox.get("/razorpay/_autopay/charges", params={"token_id": token_id})).json()
         assert len(charges) == 1 and charges[0]["notes"]["mandate_debit_id"] == debit_id
+        assert charges[0]["amount"] == 1_000_00
         with db.unit_of_work() as s:
             debit = s.get_one(MandateDebit, debit_id)
             assert debit.payment_id == charges[0]["id"] and debit.order_id == charges[0]["order_id"]
