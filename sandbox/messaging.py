@@ -141,6 +141,11 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
     def dlr_urls() -> dict:
         return state["dlr_urls"]
 
+    @app.delete("/_messaging/webhooks/{vendor}")
+    def clear_dlr_url(vendor: str) -> dict:
+        """Stop ``vendor``'s delivery reports."""
+        return {"vendor": vendor, "url": state["dlr_urls"].pop(vendor, None)}
+
     # --- Gupshup Enterprise SMS -------------------------------------------------------------------
     @app.api_route("/gupshup/GatewayAPI/rest", methods=["GET", "POST"])
     async def gupshup_rest(request: Request) -> Response:

@@ -1,0 +1,214 @@
+"""Customer messages end to end over the real database, the sandbox's vendor twins over HTTP and (for delivery
+reports and the staff routes) the real API: a notice rendered and sent on every kind the brand has, logged once per
+key and kind; the primary SMS vendor failing → the next one, both attempts logged; delivery reports marking messages
+DELIVERED (Gupshup's token-in-URL POST, SendGrid's ECDSA-signed events); the templates API refusing with 422 naming
+the field, its preview, and a saved template used by the next send; the loan's delivery log with masked recipients."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from sqlalchemy import select
+
+from activities.messaging import MessagingActivities
+from db.models import Customer, CustomerMessage, WebhookEvent
+from los.demo import Driver
+from los.seed import SANDBOX_SECRET
+from tests.conftest import eventually
+from tests.integration.test_money_out_api import _loan
+from workflows.contracts import NoticeRequest
+
+DUE = {"amount": 450_050, "due_date": "2026-01-05", "payment_link": "https://pay.example/l/1"}
+
+
+def _customer_loan(db, brand_id: str, phone: str, email: str | None = "asha@example.com") -> tuple[str, str]:  # noqa: ANN001
+    loan_id, customer_id = _loan(db, brand_id, "ACTIVE")
+    with db.unit_of_work() as s:
+        customer = s.get(Customer, customer_id)
+        customer.phone, customer.email = phone, email
+    return loan_id, phone
+
+
+def _rows(db, loan_id: str) -> dict[str, CustomerMessage]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        rows = s.scalars(select(CustomerMessage).where(CustomerMessage.loan_id == loan_id)).all()
+        for r in rows:
+            s.expunge(r)
+        return {r.kind: r for r in rows}
+
+
+def _phone(prefix: str = "98") -> str:
+    return f"{prefix}{uuid.uuid4().int % 10 ** (10 - len(prefix)):0{10 - len(prefix)}d}"
+
+
+async def test_notice_rendered_sent_logged_once(db, brand, sandbox) -> None:  # noqa: ANN001
+    loan_id, phone = _customer_loan(db, brand["brand_id"], _phone())
+    async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        acts = MessagingActivities(db, http)
+        req = NoticeRequest(loan_id, "DUE_TODAY", f"{loan_id}:due:1", DUE)
+        outcome = await acts.send_notice(req)
+        assert outcome == {"sms": "SENT", "whatsapp": "SENT", "email": "SENT"}
+        [sms] = (await sbx.get("/gupshup/messages", params={"to": phone})).json()
+        assert "₹4,500.50 is due today" in sms["text"] and "https://pay.example/l/1" in sms["text"]
+        [wa] = (await sbx.get("/aisensy/messages", params={"to": phone})).json()
+        assert wa["params"][1] == "₹4,500.50" and wa["campaign"] == "REPLACE-WITH-CAMPAIGN"
+        mails = (await sbx.get("/sendgrid/messages", params={"to": "asha@example.com"})).json()
+        assert any(m["subject"].endswith("installment due today") for m in mails)
+        rows = _rows(db, loan_id)
+        assert rows["sms"].vendor == "gupshup" and rows["sms"].vendor_message_id == sms["message_id"]
+        assert rows["sms"].recipient == "XXXXXX" + phone[-4:] and rows["email"].recipient == "a***@example.com"
+        assert rows["sms"].template_id == "REPLACE-WITH-DLT-TEMPLATE-ID" and rows["sms"].status == "SENT"
+        assert [a["outcome"] for a in rows["sms"].attempts] == ["ok"]
+        # the same key again (a retried activity): nothing more is sent, nothing more is logged
+        assert await acts.send_notice(req) == outcome
+        assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 1
+        assert len((await sbx.get("/aisensy/messages", params={"to": phone})).json()) == 1
+        assert len(_rows(db, loan_id)) == 3
+        # a missing value fails the render: logged FAILED, nothing sent, no exception
+        missing = await acts.send_notice(NoticeRequest(loan_id, "DISBURSED", f"{loan_id}:disb", {"amount": 1}))
+        assert set(missing.values()) == {"FAILED"}
+        assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 1
+
+
+async def test_primary_sms_vendor_failing_fails_over(db, brand, sandbox) -> None:  # noqa: ANN001
+    # the sandbox Gupshup answers 503 for numbers starting 99999: MSG91, the next SMS vendor, takes the message
+    loan_id, phone = _customer_loan(db, brand["brand_id"], _phone("99999"), email=None)
+    async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        outcome = await MessagingActivities(db, http).send_notice(
+            NoticeRequest(loan_id, "DUE_TODAY", f"{loan_id}:k", DUE)
+        )
+        assert outcome == {"sms": "SENT", "whatsapp": "SENT"}  # no email address: no email
+        assert (await sbx.get("/gupshup/messages", params={"to": phone})).json() == []
+        [taken] = (await sbx.get("/msg91/messages", params={"to": phone})).json()
+        assert taken["variables"]["amount"] == "₹4,500.50"
+    sms = _rows(db, loan_id)["sms"]
+    assert sms.vendor == "msg91" and sms.vendor_message_id == taken["message_id"]
+    assert [(a["vendor"], a["outcome"]) for a in sms.attempts] == [("gupshup", "error"), ("msg91", "ok")]
+    assert "503" in sms.attempts[0]["error"]
+
+
+async def test_every_vendor_down_is_logged_failed_not_raised(db, brand, sandbox) -> None:  # noqa: ANN001
+    loan_id, phone = _customer_loan(db, brand["brand_id"], _phone("99999"), email=None)
+    async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        for vendor in ("msg91", "nimbusit", "aisensy"):
+            assert (await sbx.post("/_faults", json={"vendor": vendor, "mode": "503"})).status_code == 200
+        try:
+            outcome = await MessagingActivities(db, http).send_notice(
+                NoticeRequest(loan_id, "DUE_TODAY", f"{loan_id}:down", DUE)
+            )
+        finally:
+            await sbx.delete("/_faults")
+    assert outcome == {"sms": "FAILED", "whatsapp": "FAILED"}
+    rows = _rows(db, loan_id)
+    assert [a["vendor"] for a in rows["sms"].attempts] == ["gupshup", "msg91", "nimbusit"]
+    assert "every vendor failed" in rows["sms"].error
+
+
+async def test_delivery_reports_and_staff_routes(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    brand_id = brand["brand_id"]
+    hook = f"{app.api.url}/api/v1/webhooks/{brand_id}"
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api = driver.api
+    base = f"/api/v1/partner/brand/{brand_id}"
+    async with httpx.AsyncClient(base_url=sandbox.url) as sbx, httpx.AsyncClient(timeout=30) as http:
+        try:
+            # the lender registers its report URLs in the vendors' panels (Gupshup signs nothing: a token in the URL)
+            await sbx.put("/_messaging/webhooks/gupshup", json={"url": f"{hook}/gupshup?token={SANDBOX_SECRET}"})
+            await sbx.put("/_messaging/webhooks/sendgrid", json={"url": f"{hook}/sendgrid"})
+            admin = await driver.staff_headers("ADMIN")
+            credit = await driver.staff_headers("CREDIT_EXECUTIVE")
+            url = f"{base}/settings/templates/DUE_TODAY/sms"
+
+            # the templates API: defaults listed, field errors named, nothing written on a refusal
+            listed = (await api.get(f"{base}/settings/templates", headers=admin)).json()
+            due_sms = next(t for t in listed if (t["event"], t["kind"]) == ("DUE_TODAY", "sms"))
+            assert due_sms["isDefault"] and due_sms["needsDltId"]
+            assert {v["name"] for v in due_sms["variables"]} >= {"amount", "due_date", "payment_link"}
+            for body, field in (
+                ({"body": "Pay {{ amount }}"}, "dltTemplateId"),
+                ({"body": "Pay {{ amount }}", "dltTemplateId": "REPLACE-WITH-DLT-TEMPLATE-ID"}, "dltTemplateId"),
+                ({"body": "Pay {{ amount }} {{ utr }}", "dltTemplateId": "1107161234567890123"}, "body"),
+                ({"body": "{{ amount.__class__.__mro__ }}", "dltTemplateId": "1107161234567890123"}, "body"),
+                ({"body": "Pay", "dltTemplateId": "1107161234567890123", "subject": "x"}, "subject"),
+            ):
+                resp = await api.put(url, json=body, headers=admin)
+                assert resp.status_code == 422, resp.text
+                assert field in [e["field"] for e in resp.json()["errors"]], resp.text
+            resp = await api.put(f"{base}/settings/templates/DUE_TODAY/email", json={"body": "Hi"}, headers=admin)
+            assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "subject"
+            assert (await api.get(url, headers=admin)).json()["isDefault"]
+            good = {
+                "body": "{{ brand_name }}: pay {{ amount }} today: {{ payment_link }}",
+                "dltTemplateId": "1107161234567890123",
+            }
+            assert (await api.put(url, json=good, headers=credit)).status_code == 403
+            saved = await api.put(url, json=good, headers=admin)
+            assert saved.status_code == 200 and not saved.json()["isDefault"] and not saved.json()["needsDltId"]
+            preview = await api.post(
+                f"{base}/settings/templates/preview",
+                json={"event": "DUE_TODAY", "kind": "sms", "values": {"amount": 100_00}},
+                headers=admin,
+            )
+            assert preview.status_code == 200, preview.text
+            # the sample values, the amount replaced by the one given
+            assert preview.json()["body"] == "Demo Finance: pay ₹100.00 today: https://pay.example/l/abc"
+            bad = await api.post(
+                f"{base}/settings/templates/preview", json={"event": "DUE_TODAY", "kind": "fax"}, headers=admin
+            )
+            assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+
+            # a notice now uses the saved template; the vendors' delivery reports mark it DELIVERED
+            loan_id, phone = _customer_loan(db, brand_id, _phone())
+            await MessagingActivities(db, http).send_notice(NoticeRequest(loan_id, "DUE_TODAY", f"{loan_id}:r", DUE))
+            [sms] = (await sbx.get("/gupshup/messages", params={"to": phone})).json()
+            assert sms["text"].endswith("pay ₹4,500.50 today: https://pay.example/l/1")
+            assert sms["template"] == "1107161234567890123"
+
+            def delivered() -> bool:
+                rows = _rows(db, loan_id)
+                return rows["sms"].status == "DELIVERED" and rows["email"].status == "DELIVERED"
+
+            await eventually(delivered, timeout=20)
+            rows = _rows(db, loan_id)
+            assert rows["sms"].attempts[-1]["outcome"] == "report" and rows["sms"].attempts[-1]["status"] == "DELIVERED"
+            assert rows["whatsapp"].status == "SENT"  # AiSensy sends no reports
+
+            # the delivery log, masked
+            log = await api.get(f"{base}/loans/{loan_id}/messages", headers=admin)
+            assert log.status_code == 200, log.text
+            kinds = {m["kind"]: m for m in log.json()}
+            assert kinds["sms"]["status"] == "DELIVERED" and kinds["sms"]["recipient"] == "XXXXXX" + phone[-4:]
+            assert kinds["sms"]["templateId"] == "1107161234567890123" and kinds["email"]["vendor"] == "sendgrid"
+            assert phone not in log.text and "asha@example.com" not in log.text
+            assert (await api.get(f"{base}/loans/{uuid.uuid4()}/messages", headers=admin)).status_code == 404
+
+            # a report with a wrong token: 401; one for a message nobody sent: stored, answered 200
+            report = [{"externalId": "nobody-sent-this", "eventType": "DELIVERED", "eventTs": 1}]
+            wrong = await api.post(f"/api/v1/webhooks/{brand_id}/gupshup?token=nope", json=report)
+            assert wrong.status_code == 401
+            unknown = await api.post(f"/api/v1/webhooks/{brand_id}/gupshup?token={SANDBOX_SECRET}", json=report)
+            assert unknown.status_code == 200 and unknown.json()["status"] == "unmatched", unknown.text
+            again = await api.post(f"/api/v1/webhooks/{brand_id}/gupshup?token={SANDBOX_SECRET}", json=report)
+            assert again.json()["status"] == "duplicate"
+            with db.unit_of_work() as s:
+                stored = s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "dlr:gupshup")).all()
+                assert any(e.payload.get("events", [{}])[0].get("externalId") == "nobody-sent-this" for e in stored)
+            # a SendGrid report whose signature does not verify changes nothing
+            forged = await api.post(
+                f"/api/v1/webhooks/{brand_id}/sendgrid",
+                json=[{"event": "bounce", "sg_message_id": rows["email"].vendor_message_id + ".x", "timestamp": 1}],
+                headers={
+                    "X-Twilio-Email-Event-Webhook-Signature": "MEUCIQ==",
+                    "X-Twilio-Email-Event-Webhook-Timestamp": "1",
+                },
+            )
+            assert forged.status_code == 401 and _rows(db, loan_id)["email"].status == "DELIVERED"
+
+            # back to the default
+            reset = await api.delete(url, headers=admin)
+            assert reset.status_code == 200 and reset.json()["isDefault"]
+        finally:
+            await sbx.delete("/_messaging/webhooks/gupshup")
+            await sbx.delete("/_messaging/webhooks/sendgrid")
+            await driver.close()
