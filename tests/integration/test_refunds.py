@@ -20,6 +20,7 @@ from los.demo import Driver, demo_identity
 from los.seed import seed_brand
 from tests.conftest import App, ThreadedServer, eventually, free_port
 from tests.integration.test_staff_and_webhooks import _payment_event, _signed
+from tests.integration.test_webhooks_documented import _disbursed
 from workflows.refund import PROCESSED, RefundOutcome
 
 MAKER, CHECKER = "ADMIN", "COLLECTION_MANAGER"  # an admin may both ask and approve: maker-checker still applies
@@ -191,3 +192,43 @@ async def test_a_credit_balance_is_refunded_after_maker_checker_to_the_verified_
     finally:
         await driver.close()
         await other.close()
+
+
+async def test_an_overpaid_loan_completes_once_its_credit_balance_is_refunded(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """A running loan paid ₹35,000 at once (no stated purpose: a foreclosure) keeps the rest as credit balance in
+    OVERPAID; once the refund is PROCESSED the loan's workflow is signalled and the loan ends COMPLETED."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan_id = await _disbursed(driver)
+        pay = _payment_event(loan_id, f"pay_{uuid.uuid4().hex[:10]}", 35_000_00)
+        body, hook_headers = _signed("razorpay", pay)
+        async with httpx.AsyncClient() as http:
+            hook = f"{app.api.url}/api/v1/webhooks/{brand['brand_id']}/razorpay"
+            resp = await http.post(hook, content=body, headers=hook_headers)
+        assert resp.status_code == 200 and resp.json()["status"] == "delivered", resp.text
+
+        async def overpaid() -> dict | None:
+            loan = await driver.loan(headers, loan_id)
+            return loan if loan["status"] == "OVERPAID" else None
+
+        await eventually(overpaid, timeout=60)
+        credit = (await _get(driver, CHECKER, f"/loans/{loan_id}/refunds")).json()["creditBalancePaise"]
+        assert 0 < credit < 35_000_00 - 25_000_00 + 1
+
+        r = await _post(driver, MAKER, f"/loans/{loan_id}/refunds", {"reason": "foreclosed with more than due"})
+        assert r.status_code == 201 and r.json()["amountPaise"] == credit, r.text
+        r = await _post(driver, CHECKER, f"/refunds/{r.json()['id']}/approve")
+        assert r.status_code == 200, r.text
+
+        async def completed() -> dict | None:
+            loan = await driver.loan(headers, loan_id)
+            return loan if loan["status"] == "COMPLETED" else None
+
+        await eventually(completed, timeout=90)
+        with db.unit_of_work() as s:
+            row = s.scalars(select(Refund).where(Refund.loan_id == loan_id)).one()
+            assert row.status == PROCESSED and row.utr
+        sums, balance, postings = _ledger(db, loan_id)
+        assert all(total == 0 for total in sums) and (balance, postings) == (0, 1)
+    finally:
+        await driver.close()
