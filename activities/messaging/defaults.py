@@ -29,6 +29,8 @@ class Template:
     active: bool = True
 
 
+_PAY = "{% if payment_link is defined %} Pay: {{ payment_link }}{% endif %}"
+
 _SMS = {
     E.SANCTIONED: "{{ brand_name }}: your loan {{ loan_ref }} of {{ amount }} for {{ tenure_months }} months is "
     "sanctioned. We will send the agreement to sign next.",
@@ -37,19 +39,21 @@ _SMS = {
     "{{ agreement_link }}",
     E.DISBURSED: "{{ brand_name }}: {{ amount }} sent to your bank account, UTR {{ utr }}, loan {{ loan_ref }}.",
     E.DUE_REMINDER: "{{ brand_name }}: your installment of {{ amount }} is due on {{ due_date }} (in {{ days_before }} "
-    "days). Pay: {{ payment_link }}",
-    E.DUE_TODAY: "{{ brand_name }}: your installment of {{ amount }} is due today. Pay: {{ payment_link }}",
-    E.PAYMENT_RECEIVED: "{{ brand_name }}: we received {{ amount }} on {{ paid_on }} for loan {{ loan_ref }}. "
-    "Receipt: {{ receipt_link }}",
-    E.PAYMENT_FAILED: "{{ brand_name }}: your payment of {{ amount }} failed ({{ reason }}). Pay again: "
-    "{{ payment_link }}",
-    E.MANDATE_DEBIT_NOTICE: "{{ brand_name }}: {{ amount }} will be debited on {{ debit_date }} under mandate "
-    "{{ mandate_ref }} for loan {{ loan_ref }}. Keep your account funded.",
-    E.OVERDUE: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue (due {{ due_date }}). "
-    "Pay now to avoid charges: {{ payment_link }}",
-    E.CLOSED: "{{ brand_name }}: your loan {{ loan_ref }} is closed on {{ closed_on }}. Your no-objection "
-    "certificate: {{ noc_link }}",
+    "days)." + _PAY,
+    E.DUE_TODAY: "{{ brand_name }}: your installment of {{ amount }} is due today." + _PAY,
+    E.PAYMENT_RECEIVED: "{{ brand_name }}: we received {{ amount }} on {{ paid_on }} for loan {{ loan_ref }}."
+    "{% if receipt_link is defined %} Receipt: {{ receipt_link }}{% endif %}",
+    E.PAYMENT_FAILED: "{{ brand_name }}: your payment of {{ amount }} failed ({{ reason }})." + _PAY,
+    E.MANDATE_DEBIT_NOTICE: "{{ brand_name }}: {{ amount }} will be debited on {{ debit_date }} under your autopay "
+    "mandate{% if mandate_ref is defined %} {{ mandate_ref }}{% endif %} for loan {{ loan_ref }}. Keep your account "
+    "funded.",
+    E.OVERDUE: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue. Pay now to avoid "
+    "charges." + _PAY,
+    E.CLOSED: "{{ brand_name }}: your loan {{ loan_ref }} is closed on {{ closed_on }}.{% if noc_link is defined %} "
+    "Your no-objection certificate: {{ noc_link }}{% endif %}",
     E.REFUND_PAID: "{{ brand_name }}: a refund of {{ amount }} was sent to your bank account, UTR {{ utr }}.",
+    E.OVERPAID: "{{ brand_name }}: you paid {{ amount }} more than was due on loan {{ loan_ref }}. It is kept as "
+    "credit and adjusted or refunded to you.",
     E.AA_CONSENT: "{{ brand_name }}: share your bank statement securely: {{ consent_url }}",
     E.DIGILOCKER: "{{ brand_name }}: share your documents from DigiLocker: {{ authorization_url }}",
 }
@@ -67,6 +71,7 @@ _SUBJECTS = {
     E.OVERDUE: "{{ brand_name }}: your loan is overdue",
     E.CLOSED: "{{ brand_name }}: your loan is closed",
     E.REFUND_PAID: "{{ brand_name }}: refund of {{ amount }} sent",
+    E.OVERPAID: "{{ brand_name }}: {{ amount }} paid in excess",
     E.AA_CONSENT: "{{ brand_name }}: share your bank statement",
     E.DIGILOCKER: "{{ brand_name }}: share your documents",
 }
@@ -76,14 +81,15 @@ _WHATSAPP = {  # the parameters of the pre-approved template, one per line
     E.AGREEMENT_READY: "{{ customer_name }}\n{{ signing_url }}",
     E.AGREEMENT_SIGNED: "{{ customer_name }}\n{{ agreement_link }}",
     E.DISBURSED: "{{ customer_name }}\n{{ amount }}\n{{ utr }}",
-    E.DUE_REMINDER: "{{ customer_name }}\n{{ amount }}\n{{ due_date }}\n{{ payment_link }}",
-    E.DUE_TODAY: "{{ customer_name }}\n{{ amount }}\n{{ payment_link }}",
-    E.PAYMENT_RECEIVED: "{{ customer_name }}\n{{ amount }}\n{{ paid_on }}\n{{ receipt_link }}",
-    E.PAYMENT_FAILED: "{{ customer_name }}\n{{ amount }}\n{{ payment_link }}",
-    E.MANDATE_DEBIT_NOTICE: "{{ customer_name }}\n{{ amount }}\n{{ debit_date }}\n{{ mandate_ref }}",
-    E.OVERDUE: "{{ customer_name }}\n{{ amount }}\n{{ dpd }}\n{{ payment_link }}",
-    E.CLOSED: "{{ customer_name }}\n{{ closed_on }}\n{{ noc_link }}",
+    E.DUE_REMINDER: "{{ customer_name }}\n{{ amount }}\n{{ due_date }}\n{{ payment_link | default('-') }}",
+    E.DUE_TODAY: "{{ customer_name }}\n{{ amount }}\n{{ payment_link | default('-') }}",
+    E.PAYMENT_RECEIVED: "{{ customer_name }}\n{{ amount }}\n{{ paid_on }}\n{{ receipt_link | default('-') }}",
+    E.PAYMENT_FAILED: "{{ customer_name }}\n{{ amount }}\n{{ payment_link | default('-') }}",
+    E.MANDATE_DEBIT_NOTICE: "{{ customer_name }}\n{{ amount }}\n{{ debit_date }}\n{{ mandate_ref | default('-') }}",
+    E.OVERDUE: "{{ customer_name }}\n{{ amount }}\n{{ dpd }}\n{{ payment_link | default('-') }}",
+    E.CLOSED: "{{ customer_name }}\n{{ closed_on }}\n{{ noc_link | default('-') }}",
     E.REFUND_PAID: "{{ customer_name }}\n{{ amount }}\n{{ utr }}",
+    E.OVERPAID: "{{ customer_name }}\n{{ amount }}",
     E.AA_CONSENT: "{{ customer_name }}\n{{ consent_url }}",
     E.DIGILOCKER: "{{ customer_name }}\n{{ authorization_url }}",
 }

@@ -26,6 +26,7 @@ class NoticeEvent(StrEnum):
     OVERDUE = "OVERDUE"
     CLOSED = "CLOSED"
     REFUND_PAID = "REFUND_PAID"
+    OVERPAID = "OVERPAID"
     AA_CONSENT = "AA_CONSENT"
     DIGILOCKER = "DIGILOCKER"
 
@@ -48,7 +49,12 @@ COMMON = (
     Variable("loan_ref", "the loan's short reference (first 8 characters of its id)", sample="3f2a9c1d"),
 )
 
-_LINK = Variable("payment_link", "a link the customer pays through", sample="https://pay.example/l/abc")
+_LINK = Variable(
+    "payment_link",
+    "a link the customer pays through (the loan's active payment link)",
+    sample="https://pay.example/l/abc",
+)
+_INSTALLMENT = Variable("installment", "the installment's number", "number", 3)
 
 EVENT_VARIABLES: dict[str, tuple[Variable, ...]] = {
     NoticeEvent.SANCTIONED: (
@@ -70,16 +76,19 @@ EVENT_VARIABLES: dict[str, tuple[Variable, ...]] = {
         Variable("due_date", "the due date", "date", "2026-01-05"),
         Variable("days_before", "days left until the due date", "number", 3),
         _LINK,
+        _INSTALLMENT,
     ),
     NoticeEvent.DUE_TODAY: (
         Variable("amount", "the installment due today", "money", 450_000),
         Variable("due_date", "the due date (today)", "date", "2026-01-05"),
         _LINK,
+        _INSTALLMENT,
     ),
     NoticeEvent.PAYMENT_RECEIVED: (
         Variable("amount", "the amount received", "money", 450_000),
         Variable("paid_on", "the payment's date", "date", "2026-01-05"),
         Variable("receipt_link", "where the receipt is", sample="https://app.example/receipts/R-1"),
+        Variable("receipt_no", "the receipt's number", sample="DF/2025-26/000123"),
     ),
     NoticeEvent.PAYMENT_FAILED: (
         Variable("amount", "the amount that failed", "money", 450_000),
@@ -89,21 +98,31 @@ EVENT_VARIABLES: dict[str, tuple[Variable, ...]] = {
     NoticeEvent.MANDATE_DEBIT_NOTICE: (
         Variable("amount", "the amount to be debited", "money", 450_000),
         Variable("debit_date", "the debit's date", "date", "2026-01-05"),
-        Variable("mandate_ref", "the mandate's reference (UMRN or the gateway's token)", sample="UMRN0001234"),
+        Variable(
+            "mandate_ref",
+            "the mandate's reference (its method and the end of the gateway's token)",
+            sample="UPI-a1b2c3",
+        ),
+        _INSTALLMENT,
     ),
     NoticeEvent.OVERDUE: (
         Variable("amount", "the overdue amount", "money", 450_000),
         Variable("dpd", "days past due (1, 7, 30...)", "number", 7),
         Variable("due_date", "the missed due date", "date", "2026-01-05"),
         _LINK,
+        _INSTALLMENT,
     ),
     NoticeEvent.CLOSED: (
         Variable("closed_on", "the closure date", "date", "2026-01-05"),
-        Variable("noc_link", "where the no-objection certificate is", sample="https://app.example/noc"),
+        Variable("noc_link", "where the no-objection certificate is (when issued)", sample="https://app.example/noc"),
+        Variable("closed_as", "how it closed: PAID, FORECLOSED, COOLING_OFF_EXIT...", sample="PAID"),
     ),
     NoticeEvent.REFUND_PAID: (
         Variable("amount", "the refunded amount", "money", 12_000),
         Variable("utr", "the refund transfer's UTR", sample="IDFC0000654321"),
+    ),
+    NoticeEvent.OVERPAID: (
+        Variable("amount", "the amount paid beyond what was due, kept as credit balance", "money", 12_000),
     ),
     NoticeEvent.AA_CONSENT: (
         Variable(

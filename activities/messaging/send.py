@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.messaging import defaults, events, templates
+from activities.messaging import defaults, events, facts, templates
 from activities.messaging.log import claim, finish, mask_recipient
 from activities.pii import redact
 from activities.providers import ProviderConfig, call_with_failover
@@ -86,9 +86,10 @@ def activity_origin(name: str) -> tuple[str | None, str | None]:
 class Sender:
     """Sends and logs customer messages; ``db`` and ``http`` are the activity class's clients."""
 
-    def __init__(self, db: Database, http: httpx.AsyncClient):
+    def __init__(self, db: Database, http: httpx.AsyncClient, api_url: str = ""):
         self.db = db
         self.http = http
+        self.api_url = api_url.rstrip("/")  # the customer app's receipt links are under it
 
     async def _tx(self, fn: Callable[[Session], T]) -> T:
         def run() -> T:
@@ -100,7 +101,7 @@ class Sender:
     async def notice(self, loan_id: str, event: str, key: str, values: Mapping[str, Any]) -> dict[str, str]:
         """Send the notice ``event`` about ``loan_id`` (``values``: the event's variables, raw) → kind: status."""
 
-        def load(session: Session) -> tuple[Recipient, dict[str, defaults.Template | None]]:
+        def load(session: Session) -> tuple[Recipient, dict[str, defaults.Template | None], dict[str, Any]]:
             loan = session.get(Loan, loan_id)
             if loan is None:
                 raise LookupError(f"loan {loan_id} not found")
@@ -116,9 +117,10 @@ class Sender:
                 customer.id,
                 loan.id,
             )
-            return who, {kind: template_for(session, brand.id, event, kind) for kind in events.KINDS}
+            chosen = {kind: template_for(session, brand.id, event, kind) for kind in events.KINDS}
+            return who, chosen, facts.complete(session, loan, event, values, self.api_url)
 
-        who, chosen = await self._tx(load)
+        who, chosen, values = await self._tx(load)
         common = {"customer_name": who.name, "brand_name": who.brand_name, "loan_ref": loan_id[:8]}
         outcome: dict[str, str] = {}
         for kind in events.KINDS:

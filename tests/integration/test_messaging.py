@@ -65,10 +65,24 @@ async def test_notice_rendered_sent_logged_once(db, brand, sandbox) -> None:  # 
         assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 1
         assert len((await sbx.get("/aisensy/messages", params={"to": phone})).json()) == 1
         assert len(_rows(db, loan_id)) == 3
+        # the workflow's camelCase values are mapped, the rest completed from the loan's records
+        paid = {"amount": 450_050, "paymentId": "pay_T1", "receiptNo": "R-1"}
+        assert (await acts.send_notice(NoticeRequest(loan_id, "PAYMENT_RECEIVED", f"{loan_id}:paid", paid)))[
+            "sms"
+        ] == "SENT"
+        text = (await sbx.get("/gupshup/messages", params={"to": phone})).json()[-1]["text"]
+        assert "we received ₹4,500.50 on" in text and f"/loans/{loan_id}/receipts/pay_T1" in text
+        # an event the catalogue does not know sends nothing and fails nothing
+        assert await acts.send_notice(NoticeRequest(loan_id, "NOT_AN_EVENT", f"{loan_id}:x", {})) == {}
         # a missing value fails the render: logged FAILED, nothing sent, no exception
-        missing = await acts.send_notice(NoticeRequest(loan_id, "DISBURSED", f"{loan_id}:disb", {"amount": 1}))
+        missing = await acts.send_notice(NoticeRequest(loan_id, "AA_CONSENT", f"{loan_id}:aa", {}))
         assert set(missing.values()) == {"FAILED"}
-        assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 1
+        with db.unit_of_work() as s:
+            failed = s.scalars(
+                select(CustomerMessage).where(CustomerMessage.idempotency_key == f"{loan_id}:aa:sms")
+            ).one()
+            assert failed.status == "FAILED" and "consent_url" in failed.error and failed.vendor is None
+        assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 2
 
 
 async def test_primary_sms_vendor_failing_fails_over(db, brand, sandbox) -> None:  # noqa: ANN001
