@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import providers
 from activities.base import DbActivities
 from activities.documents import PdfRenderer
 from activities.loan import queries
@@ -71,22 +70,15 @@ class LoanBase(DbActivities):
         attachments: list[tuple[str, str, bytes]] | None = None,
         reference: str | None = None,
     ) -> None:
-        """Best effort, like ``_notify``: an email through the brand's ``email`` vendors, with failover (none
-        configured, or no address: nothing sent). ``attachments``: (filename, MIME type, bytes)."""
+        """Best effort, like ``_notify``: an email through the brand's ``email`` vendors with failover, logged in
+        ``customer_messages`` (none configured, or no address: nothing sent). ``attachments``: (filename, MIME type,
+        bytes)."""
         if not to:
             return
         try:
-            await providers.call_with_failover(
-                "email",
-                brand.config,
-                self.http,
-                "send_email",
-                to=to,
-                to_name=None,
-                subject=subject,
-                text=text,
-                attachments=attachments or [],
-                reference=reference,
+            key, loan_id = activity_origin(f"email:{reference or subject[:40]}")
+            await Sender(self.db, self.http).email_text(
+                brand, to, subject, text, attachments, key=key, loan_id=loan_id, name="EMAIL"
             )
         except Exception as exc:  # noqa: BLE001
             activity.logger.warning("email %r not sent: %s", subject, exc)

@@ -172,10 +172,12 @@ class Sender:
         rendered: templates.Rendered,
         template_id: str | None,
         values: Mapping[str, Any] | None = None,
+        attachments: list[tuple[str, str, bytes]] | None = None,
     ) -> str:
-        """Send one rendered message of ``kind`` (logged under ``key:kind``) → its logged status."""
+        """Send one rendered message of ``kind`` (logged under ``key:kind``) → its logged status. ``attachments``
+        (email): (file name, MIME type, bytes)."""
         to = (who.email or "") if kind == "email" else who.phone
-        row_key = f"{key}:{kind}"
+        row_key = f"{key[:190]}:{kind}"
         status = await self._tx(lambda s: claim(s, row_key, **self._fields(who, kind, event, to, template_id)).status)
         if status != QUEUED:
             return status  # sent (or settled) by an earlier try: nothing goes out twice
@@ -196,7 +198,12 @@ class Sender:
 
             async def op(a: Any) -> str:
                 return await a.send_email(
-                    to=to, to_name=who.name, subject=rendered.subject or event, text=rendered.body, reference=key
+                    to=to,
+                    to_name=who.name,
+                    subject=rendered.subject or event,
+                    text=rendered.body,
+                    attachments=attachments or [],
+                    reference=key,
                 )
 
         try:
@@ -239,3 +246,20 @@ class Sender:
         rendered = templates.Rendered(text)
         dlt = template.dlt_template_id if template is not None else None
         return await self.deliver(who, "sms", event, key or f"sms:{uuid.uuid4()}", rendered, dlt)
+
+    async def email_text(
+        self,
+        brand: Brand,
+        to: str,
+        subject: str,
+        text: str,
+        attachments: list[tuple[str, str, bytes]] | None = None,
+        key: str | None = None,
+        loan_id: str | None = None,
+        name: str = "EMAIL",
+    ) -> str:
+        """An email whose subject and text are already written (the agreement and disbursal steps'), sent with
+        failover and logged like a notice (event ``name``)."""
+        who = Recipient(brand.id, brand.name, dict(brand.config or {}), "", to, "", None, loan_id)
+        rendered = templates.Rendered(text, subject)
+        return await self.deliver(who, "email", name, key or f"email:{uuid.uuid4()}", rendered, None, None, attachments)

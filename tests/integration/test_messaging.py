@@ -85,6 +85,44 @@ async def test_notice_rendered_sent_logged_once(db, brand, sandbox) -> None:  # 
         assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 2
 
 
+async def test_step_texts_go_through_the_sender_and_are_logged(db, brand, sandbox) -> None:  # noqa: ANN001
+    """The loan and KYC steps' own SMS and emails (``_notify``, ``_sms``, ``_email``): failover, logged, once."""
+    import hashlib
+
+    from activities.messaging.send import Sender
+    from db.models import Brand
+
+    loan_id, phone = _customer_loan(db, brand["brand_id"], _phone("99999"))
+    with db.unit_of_work() as s:
+        row = s.get(Brand, brand["brand_id"])
+        s.expunge(row)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        sender = Sender(db, http)
+        for _ in range(2):  # the same key twice: one message
+            status = await sender.sms_text(
+                row, phone, "ESIGN_LINK", "Sign: https://e.example/1", key=f"{loan_id}:e", loan_id=loan_id
+            )
+            assert status == "SENT"
+        [taken] = (await sbx.get("/msg91/messages", params={"to": phone})).json()  # Gupshup refuses 99999…: failover
+        assert taken["variables"] == {"text": "Sign: https://e.example/1"}
+        mailed = await sender.email_text(
+            row,
+            "asha@example.com",
+            "Your agreement",
+            "Attached.",
+            [("a.pdf", "application/pdf", pdf)],
+            key=f"{loan_id}:m",
+            loan_id=loan_id,
+        )
+        assert mailed == "SENT"
+        sent = (await sbx.get("/sendgrid/messages", params={"to": "asha@example.com"})).json()[-1]
+        assert sent["attachments"][0]["sha256"] == hashlib.sha256(pdf).hexdigest()
+    rows = _rows(db, loan_id)
+    assert rows["sms"].event == "AGREEMENT_READY" and rows["sms"].vendor == "msg91"
+    assert rows["email"].event == "EMAIL" and rows["email"].vendor_message_id == sent["message_id"]
+
+
 async def test_primary_sms_vendor_failing_fails_over(db, brand, sandbox) -> None:  # noqa: ANN001
     # the sandbox Gupshup answers 503 for numbers starting 99999: MSG91, the next SMS vendor, takes the message
     loan_id, phone = _customer_loan(db, brand["brand_id"], _phone("99999"), email=None)
