@@ -263,6 +263,11 @@ def test_sms_template_needs_a_dlt_id() -> None:
     with pytest.raises(ValidationError) as err:
         _check("DUE_TODAY", "email", TemplateIn(body="Pay {{ amount }}"))
     assert err.value.field == "subject"
+    for campaign in (None, defaults.PLACEHOLDER_CAMPAIGN, "bad/name"):
+        with pytest.raises(ValidationError) as err:
+            _check("DUE_TODAY", "whatsapp", TemplateIn(body="{{ amount }}", dltTemplateId=campaign))
+        assert err.value.field == "dltTemplateId"
+    _check("DUE_TODAY", "whatsapp", TemplateIn(body="{{ customer_name }}\n{{ amount }}", dltTemplateId="due_today_v2"))
 
 
 def test_sandbox_key_is_a_der_p256_key() -> None:

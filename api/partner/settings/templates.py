@@ -10,7 +10,6 @@ attribute the sandboxed renderer refuses is a 422 naming ``body`` or ``subject``
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from activities.messaging import defaults, events, templates
 from api.access import audit
-from api.partner.settings.common import Db, Manager, Strict, Viewer, settings_router
+from api.partner.settings.common import Db, Instant, Manager, Strict, Viewer, settings_router
 from api.responses import ApiModel
 from db.models import MessageTemplate
 from domain.errors import NotFound, ValidationError
@@ -64,7 +63,7 @@ class TemplateView(ApiModel):
     is_default: bool
     needs_dlt_id: bool = Field(description="true while an SMS template still carries the placeholder DLT id")
     variables: list[VariableView]
-    updated_at: datetime | None
+    updated_at: Instant | None
 
 
 class PreviewView(ApiModel):
@@ -115,7 +114,7 @@ def _check(event: str, kind: str, body: TemplateIn) -> None:
         raise ValidationError(
             "an SMS template needs the DLT template id it was registered with (digits)", field="dltTemplateId"
         )
-    if kind == "whatsapp" and not CAMPAIGN.match(dlt):
+    if kind == "whatsapp" and (not CAMPAIGN.match(dlt) or dlt == defaults.PLACEHOLDER_CAMPAIGN):
         raise ValidationError(
             "a WhatsApp template needs its campaign name (letters, digits, _ . -)", field="dltTemplateId"
         )
