@@ -250,11 +250,20 @@ def record_offline(
 async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: Maker, session: Db) -> dict[str, Any]:
     """Attach the proof of a PENDING offline payment (multipart ``file``: PDF, JPEG or PNG, at most 10 MB), by
     the staff member who recorded it (403 otherwise); a new proof replaces the previous one."""
-    row = _offline(session, brand_id, payment_id)
+
+    def pending(row: OfflinePayment) -> OfflinePayment:
+        if row.status != OfflineStatus.PENDING:
+            raise Conflict(f"this payment was already {row.status.lower()}; its proof stays as it was", field="status")
+        return row
+
+    row = pending(_offline(session, brand_id, payment_id))
     if row.recorded_by != staff.id:
         raise PermissionDenied("the proof is part of the record: only the staff member who recorded it attaches it")
+    if not (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
+        raise ValidationError("send multipart/form-data with the proof in the field file", field="file")
     session.rollback()  # no lock held while the file streams in
     upload = await read_upload(request, limit=MAX_PROOF_BYTES, fields=("file",))
+    store = storage(request)
     try:
         check_text(upload.file_name, "file")
         if upload.file is None or upload.size == 0:
@@ -267,27 +276,24 @@ async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: 
         if claimed not in ("", "application/octet-stream") and claimed != actual:
             raise ValidationError(f"declared as {claimed} but the content is {actual}", field="file")
         key = f"payment-proofs/{brand_id}/{payment_id}/{uuid.uuid4().hex}-{safe_file_name(upload.file_name, actual)}"
-        store = storage(request)
         await run_in_threadpool(store.put_file, key, upload.file, actual)
     finally:
         upload.close()
-    row = _offline(session, brand_id, payment_id)
-    if row.status != OfflineStatus.PENDING:
+    try:
+        row = pending(_offline(session, brand_id, payment_id))
+    except Conflict:  # decided while the file streamed in
         await run_in_threadpool(store.delete, key)
-        raise Conflict(f"this payment was already {row.status.lower()}; its proof stays as it was", field="status")
-    before = {"proofSha256": row.proof_sha256}
+        raise
+    replaced, before = row.proof_key, {"proofSha256": row.proof_sha256}
     row.proof_key, row.proof_sha256, row.proof_content_type = key, upload.sha256, actual
-    audit(
-        session,
-        request,
-        staff,
-        "payment.offline_proof",
-        "offline_payment",
-        row.id,
-        before=before,
-        after={"proofSha256": upload.sha256},
-    )
+    after = {"proofSha256": upload.sha256}
+    audit(session, request, staff, "payment.offline_proof", "offline_payment", row.id, before=before, after=after)
     session.commit()
+    if replaced:
+        try:  # the old proof is no longer the record's; best effort, a leftover file harms nothing
+            await run_in_threadpool(store.delete, replaced)
+        except Exception:  # noqa: BLE001
+            pass
     return offline_views(session, row)[0]
 
 

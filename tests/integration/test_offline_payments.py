@@ -32,9 +32,12 @@ def neft_utr() -> str:
     return f"HDFCN{random.randrange(10**10, 10**11)}"
 
 
-async def disbursed_loan(driver: Driver, *, before_disbursal: Any = None) -> tuple[dict[str, str], str]:
-    """A PL-MONTHLY loan (₹50,000 over 6 months; the first installment falls due in a month) taken to DISBURSED
-    through the API: the customer's headers and the loan id. ``before_disbursal(loan_id)`` runs once it is signed."""
+async def disbursed_loan(
+    driver: Driver, *, before_disbursal: Any = None, product: str = "PL-MONTHLY", tenure: int = 6
+) -> tuple[dict[str, str], str]:
+    """A loan of ₹50,000 (by default PL-MONTHLY over 6 months: the first installment falls due in a month) taken
+    to DISBURSED through the API: the customer's headers and the loan id. ``before_disbursal(loan_id)`` runs once
+    it is signed."""
     phone, pan = demo_identity(0, "auto")
     journey = Journey(phone=phone, pan=pan)
     deadline = time.monotonic() + 150
@@ -43,7 +46,7 @@ async def disbursed_loan(driver: Driver, *, before_disbursal: Any = None) -> tup
     await driver.profile(headers)
     loan = await driver._ok(
         await driver.api.post(
-            "/api/v1/web/loans", json={"amount": "50000", "tenure": 6, "productCode": "PL-MONTHLY"}, headers=headers
+            "/api/v1/web/loans", json={"amount": "50000", "tenure": tenure, "productCode": product}, headers=headers
         )
     )
     journey.loan_id, journey.workflow_id = loan["id"], loan["workflowId"]
@@ -53,7 +56,7 @@ async def disbursed_loan(driver: Driver, *, before_disbursal: Any = None) -> tup
     if before_disbursal is not None:
         await before_disbursal(journey.loan_id)
     detail = await driver.disburse(headers, journey, deadline)
-    assert detail["status"] == "DISBURSED", detail["status"]
+    assert detail["status"] in ("DISBURSED", "OVERDUE"), detail["status"]
     return headers, journey.loan_id
 
 
@@ -231,6 +234,19 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
         r = await record(driver, loan_id, mode="CASH", reference="rb-0042/17")
         assert r.status_code == 201 and r.json()["reference"] == "RB-0042/17", r.text
         cash_id = r.json()["id"]
+        proof_url, maker = f"{base(driver)}/payment/proof/{cash_id}", await driver.staff_headers(MAKER)
+        for kwargs in (
+            {"files": {"file": ("advice.pdf", b"just text, not a PDF", "application/pdf")}},
+            {"files": {"file": ("advice.png", demo_statement_pdf(), "image/png")}},  # the bytes say PDF
+            {"json": {"file": "advice.pdf"}},
+        ):
+            r = await driver.api.post(proof_url, headers=maker, **kwargs)
+            assert r.status_code == 422 and "file" in errors_of(r), r.text
+        big = b"%PDF-1.4\n" + bytes(10 * 1024 * 1024)
+        r = await driver.api.post(proof_url, headers=maker, files={"file": ("big.pdf", big, "application/pdf")})
+        assert r.status_code == 413 and "file" in errors_of(r), r.text
+        with db.unit_of_work() as s:
+            assert s.get_one(OfflinePayment, cash_id).proof_key is None
         with db.unit_of_work() as s:  # nothing else was written
             rows = s.scalars(select(OfflinePayment.id).where(OfflinePayment.loan_id == loan_id)).all()
             assert set(rows) == {payment_id, cash_id}
@@ -289,3 +305,35 @@ async def test_another_brands_staff_can_neither_see_nor_decide(app, brand, sandb
     finally:
         await driver.close()
         await other.close()
+
+
+async def test_a_payment_approved_after_the_loan_closed_becomes_its_credit_balance(  # noqa: ANN001
+    app, brand, sandbox, db
+) -> None:
+    """Recorded while the loan was being repaid, approved after the borrower paid it off by link: the loan's
+    workflow has finished, so the money is kept as the loan's credit balance, owed back to the borrower."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        customer, loan_id = await disbursed_loan(driver, product="DEMO-FAST", tenure=1)
+        r = await record(driver, loan_id, amount="250.00")
+        assert r.status_code == 201, r.text
+        payment_id = r.json()["id"]
+        assert (await attach_proof(driver, payment_id)).status_code == 200
+        journey = Journey(loan_id=loan_id)
+        detail = await driver.loan(customer, loan_id)
+        journey = await driver.repay(customer, journey, detail, time.monotonic() + 120, time.monotonic())
+        assert journey.status == "COMPLETED"
+        r = await decide(driver, "approve", payment_id)
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["creditedAs"]) == ("APPROVED", "CREDIT_BALANCE")
+        body = (
+            await driver.api.get(
+                f"{base(driver)}/loans/{loan_id}/payments", headers=await driver.staff_headers(CHECKER)
+            )
+        ).json()
+        (kept,) = [p for p in body["payments"] if p["paymentId"] == payment_id]
+        assert kept["gateway"] == "offline" and kept["allocation"]["excessPaise"] == 250_00
+        assert body["creditBalancePaise"] >= 250_00
+        assert (await decide(driver, "approve", payment_id)).status_code == 409
+    finally:
+        await driver.close()
