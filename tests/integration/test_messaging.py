@@ -235,6 +235,11 @@ async def test_delivery_reports_and_staff_routes(app, brand, sandbox, db) -> Non
             assert phone not in log.text and "asha@example.com" not in log.text
             assert (await api.get(f"{base}/loans/{uuid.uuid4()}/messages", headers=admin)).status_code == 404
 
+            # a late, lesser report never moves a message back
+            late = [{"externalId": rows["sms"].vendor_message_id, "eventType": "SUBMITTED", "eventTs": 2}]
+            resp = await api.post(f"/api/v1/webhooks/{brand_id}/gupshup?token={SANDBOX_SECRET}", json=late)
+            assert resp.status_code == 200 and resp.json()["status"] == "delivered", resp.text
+            assert _rows(db, loan_id)["sms"].status == "DELIVERED"
             # a report with a wrong token: 401; one for a message nobody sent: stored, answered 200
             report = [{"externalId": "nobody-sent-this", "eventType": "DELIVERED", "eventTs": 1}]
             wrong = await api.post(f"/api/v1/webhooks/{brand_id}/gupshup?token=nope", json=report)
