@@ -83,6 +83,11 @@ def activity_origin(name: str) -> tuple[str | None, str | None]:
     return f"{info.workflow_id}:{info.activity_id}:{name}", loan_id
 
 
+def _row_key(key: str, kind: str) -> str:
+    """The delivery log's key of one message: the notice's key and the kind (within the column's 200)."""
+    return f"{key[:190]}:{kind}"
+
+
 class Sender:
     """Sends and logs customer messages; ``db`` and ``http`` are the activity class's clients."""
 
@@ -129,19 +134,20 @@ class Sender:
                 continue
             if kind == "email" and not who.email:
                 continue
+            filled = {**values, **common}
             try:
-                rendered = templates.render(event, template.body, template.subject, {**values, **common})
+                rendered = templates.render(event, template.body, template.subject, filled)
             except templates.TemplateError as exc:
                 outcome[kind] = await self._failed_render(who, kind, event, key, template, exc)
                 continue
-            outcome[kind] = await self.deliver(who, kind, event, key, rendered, template.dlt_template_id, values)
+            outcome[kind] = await self.deliver(who, kind, event, key, rendered, template.dlt_template_id, filled)
         return outcome
 
     async def _failed_render(
         self, who: Recipient, kind: str, event: str, key: str, template: defaults.Template, exc: Exception
     ) -> str:
         to = who.email if kind == "email" else who.phone
-        row_key = f"{key}:{kind}"
+        row_key = _row_key(key, kind)
 
         def write(session: Session) -> str:
             row = claim(session, row_key, **self._fields(who, kind, event, to or "", template.dlt_template_id))
@@ -177,7 +183,7 @@ class Sender:
         """Send one rendered message of ``kind`` (logged under ``key:kind``) → its logged status. ``attachments``
         (email): (file name, MIME type, bytes)."""
         to = (who.email or "") if kind == "email" else who.phone
-        row_key = f"{key[:190]}:{kind}"
+        row_key = _row_key(key, kind)
         status = await self._tx(lambda s: claim(s, row_key, **self._fields(who, kind, event, to, template_id)).status)
         if status != QUEUED:
             return status  # sent (or settled) by an earlier try: nothing goes out twice
