@@ -31,9 +31,8 @@ from domain.brand_config import BrandConfig
 from domain.disbursal import transfer_mode
 from domain.ledger.postings import refund as refund_posting
 from los.crypto import BANK_ACCOUNT, unseal
-from workflows.refund import FAILED, PROCESSED, SENT, RefundAnswer, RefundOutcome, RefundSend
+from workflows.refund import APPROVED, FAILED, PROCESSED, SENT, RefundAnswer, RefundOutcome, RefundSend
 
-APPROVED = "APPROVED"
 FINAL = (PROCESSED, FAILED)
 BANK_SAYS = {BankTransferState.SUCCESS.value: PROCESSED, BankTransferState.FAILED.value: FAILED}
 IST_OFFSET = timedelta(hours=5, minutes=30)

@@ -20,6 +20,7 @@ module imports no activity code.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,10 +31,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import NoticeRequest, RefundSettled
     from workflows.options import DB_RETRY, DB_TIMEOUT, NOTICE_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT, TRANSFER_RETRY
 
-SENT, PROCESSED, FAILED = "SENT", "PROCESSED", "FAILED"
+APPROVED, SENT, PROCESSED, FAILED = "APPROVED", "SENT", "PROCESSED", "FAILED"
 SLOW_POLL = timedelta(hours=1)
 NOTICE_GIVE_UP = timedelta(minutes=10)
-POLLS_PER_RUN = 500  # continue-as-new after this many status checks (a small history per run)
 
 
 @dataclass
@@ -41,7 +41,7 @@ class RefundState:
     """Where the refund stands: ``status`` SENT until the bank's outcome (PROCESSED / FAILED) is known, the UTR or
     the failure reason, how many status checks were made and how long they waited in all (seconds)."""
 
-    status: str = "APPROVED"
+    status: str = APPROVED
     utr: str | None = None
     reason: str | None = None
     polls: int = 0
@@ -61,6 +61,7 @@ class RefundInput:
     first_poll_seconds: int = 2
     poll_seconds: int = 30
     patient_seconds: int = 15 * 60
+    polls_per_run: int = 500  # status checks per run before a continue-as-new (a small history per run)
     state: RefundState | None = None  # carried over a continue-as-new
 
 
@@ -107,7 +108,7 @@ class RefundWorkflow:
         if inp.state is not None:
             self.state = inp.state
         state = self.state
-        if state.status == "APPROVED":
+        if state.status == APPROVED:
             answer: RefundAnswer = await workflow.execute_activity(
                 "send_refund",
                 RefundSend(inp.refund_id),
@@ -117,26 +118,16 @@ class RefundWorkflow:
                 summary=f"Send refund of {inp.amount} paise",
             )
             self._take(answer)
-        wait = timedelta(seconds=inp.first_poll_seconds)
+        wait, asked = timedelta(seconds=inp.first_poll_seconds), 0
         while state.status == SENT:
-            if state.polls and state.polls % POLLS_PER_RUN == 0:
-                workflow.continue_as_new(
-                    RefundInput(
-                        inp.refund_id,
-                        inp.loan_id,
-                        inp.brand_id,
-                        inp.amount,
-                        inp.first_poll_seconds,
-                        inp.poll_seconds,
-                        inp.patient_seconds,
-                        state,
-                    )  # fmt: skip
-                )
+            if asked >= inp.polls_per_run:  # a long wait: a fresh run (small history) carrying the state
+                workflow.continue_as_new(dataclasses.replace(inp, state=state))
             patient = state.waited_seconds < inp.patient_seconds
             wait = min(wait, timedelta(seconds=inp.poll_seconds)) if patient else SLOW_POLL
             await workflow.sleep(wait)
             state.waited_seconds += int(wait.total_seconds())
             state.polls += 1
+            asked += 1
             try:
                 answer = await workflow.execute_activity(
                     "check_refund",

@@ -105,7 +105,10 @@ class Bank:
         return [name for name, _ in self.calls]
 
 
-async def _run(env, bank: Bank, *, with_loan: bool = True) -> tuple[RefundState, list[RefundSettled] | None]:  # noqa: ANN001
+Outcome = tuple[RefundState, list[RefundSettled] | None]
+
+
+async def _run(env, bank: Bank, *, with_loan: bool = True, **knobs: int) -> Outcome:  # noqa: ANN001
     queue, refund_id, loan_id = f"refund-{uuid.uuid4().hex[:8]}", str(uuid.uuid4()), str(uuid.uuid4())
     async with Worker(env.client, task_queue=queue, workflows=[RefundWorkflow, OverpaidLoan], activities=bank.all()):
         loan = None
@@ -113,12 +116,13 @@ async def _run(env, bank: Bank, *, with_loan: bool = True) -> tuple[RefundState,
             loan = await env.client.start_workflow(OverpaidLoan.run, id=f"loan-{loan_id}", task_queue=queue)
         handle = await env.client.start_workflow(
             RefundWorkflow.run,
-            RefundInput(refund_id, loan_id, "brand-1", 1_234_50, patient_seconds=60),
+            RefundInput(refund_id, loan_id, "brand-1", 1_234_50, **{"patient_seconds": 60, **knobs}),
             id=f"refund-{refund_id}",
             task_queue=queue,
         )
         state = await handle.result()
-        assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+        latest = env.client.get_workflow_handle(handle.id)  # (the last run, after any continue-as-new)
+        assert (await latest.describe()).status == WorkflowExecutionStatus.COMPLETED
         settled = None
         if loan is not None:
             if state.status == PROCESSED:
@@ -170,3 +174,12 @@ async def test_a_finished_loan_workflow_does_not_fail_the_refund(env) -> None:  
     state, settled = await _run(env, bank, with_loan=False)
     assert state.status == PROCESSED and settled is None
     assert bank.names() == ["send_refund", "check_refund", "record_refund", "send_notice"]
+
+
+async def test_a_long_wait_polls_hourly_and_continues_as_new_with_its_state(env) -> None:  # noqa: ANN001
+    bank = Bank(RefundAnswer(SENT), [RefundAnswer(SENT)] * 5 + [RefundAnswer(PROCESSED, UTR)])
+    state, settled = await _run(env, bank, patient_seconds=0, polls_per_run=2)
+    assert bank.names() == ["send_refund"] + ["check_refund"] * 6 + ["record_refund", "send_notice"]
+    # past its patience every check waits an hour; three runs, one state: sent once, six checks in all
+    assert (state.status, state.polls, state.waited_seconds) == (PROCESSED, 6, 6 * 3600)
+    assert settled is not None and settled[0].utr == UTR
