@@ -17,14 +17,13 @@ checker): nobody decides a payment they recorded (403). Approval credits it: the
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.storage import LocalStorage, content_disposition
+from activities.storage import content_disposition
 from api.access import Allow, audit
 from api.deps import is_uuid, page_of
 from api.files import SAFE_HEADERS, storage
@@ -54,6 +53,7 @@ from api.web.payments import (
     credited_of,
     offline_views,
     receipt_response,
+    stored_file,
 )
 from db import receipts
 from db.models import BrandStatusReason, Loan, OfflinePayment, PaymentTransaction
@@ -189,6 +189,17 @@ def _decidable(row: OfflinePayment, staff: Principal, what: str) -> None:
         )
 
 
+def _decided(
+    request: Request, session: Session, staff: Principal, row: OfflinePayment, status: OfflineStatus, **after: str
+) -> None:
+    """Record the decision on ``row`` (who, when), audit it and commit."""
+    row.status, row.decided_by, row.decided_at = status.value, staff.id, datetime.now(UTC)
+    action = f"payment.offline_{status.value.lower()}"
+    before, changed = {"status": "PENDING"}, {"status": row.status, **after}
+    audit(session, request, staff, action, "offline_payment", row.id, before=before, after=changed)
+    session.commit()
+
+
 # ------------------------------------------------------------------------------------------- record
 @router.post("/brand/{brand_id}/loans/{loan_id}/payments/offline", status_code=201, response_model=OfflinePaymentView)
 def record_offline(
@@ -303,7 +314,7 @@ def approval_queue(
     brand_id: str,
     staff: QueueViewer,
     session: Db,
-    status: Annotated[OfflineStatus | None, Query(description="default PENDING")] = OfflineStatus.PENDING,
+    status: Annotated[Literal["PENDING", "APPROVED", "REJECTED", "ALL"], Query(description="ALL: any")] = "PENDING",
     mode: Annotated[OfflineMode | None, Query()] = None,
     paid_from: Annotated[IsoDate | None, Query(alias="paidFrom", description="paidOn on or after (IST)")] = None,
     paid_to: Annotated[IsoDate | None, Query(alias="paidTo", description="paidOn on or before (IST)")] = None,
@@ -314,8 +325,8 @@ def approval_queue(
     """The brand's offline payments, oldest first: by default those waiting for a checker (``status``
     PENDING); filtered by ``mode``, value date (``paidFrom``..``paidTo``) and ``loanId``; paged."""
     query = select(OfflinePayment).where(OfflinePayment.brand_id == brand_id)
-    if status is not None:
-        query = query.where(OfflinePayment.status == status.value)
+    if status != "ALL":
+        query = query.where(OfflinePayment.status == status)
     if mode is not None:
         query = query.where(OfflinePayment.mode == mode.value)
     if paid_from is not None:
@@ -340,13 +351,7 @@ async def download_proof(request: Request, brand_id: str, payment_id: str, staff
     key, media = row.proof_key, row.proof_content_type or "application/octet-stream"
     session.rollback()
     headers = {**SAFE_HEADERS, "Content-Disposition": content_disposition(key.rsplit("/", 1)[-1].split("-", 1)[-1])}
-    store = storage(request)
-    if isinstance(store, LocalStorage):
-        path = store.path(key)
-        if not path.is_file():
-            raise NotFound("the proof file is missing", field="proof")
-        return FileResponse(path, media_type=media, headers=headers)
-    return Response(await asyncio.to_thread(store.get, key), media_type=media, headers=headers)
+    return await stored_file(request, key, media, headers, field="proof")
 
 
 # ------------------------------------------------------------------------------------------- decisions
@@ -386,18 +391,8 @@ async def approve(
         raise Conflict("attach the payment's proof before it is approved", field="proof")
     _reference_free(session, brand_id, row.reference, exclude=row.id)
     credited_as = await _credit(session, client, session.get_one(Loan, row.loan_id), row)
-    row.status, row.decided_by, row.decided_at = OfflineStatus.APPROVED.value, staff.id, datetime.now(UTC)
-    audit(
-        session,
-        request,
-        staff,
-        "payment.offline_approved",
-        "offline_payment",
-        row.id,
-        before={"status": "PENDING"},
-        after={"status": row.status, "creditedAs": credited_as},
-    )
-    session.commit()  # a crash before this leaves it PENDING: approving again signals the same id, applied once
+    # a crash before this commits leaves it PENDING: approving again signals the same id, which is applied once
+    _decided(request, session, staff, row, OfflineStatus.APPROVED, creditedAs=credited_as)
     return {**offline_views(session, row)[0], "creditedAs": credited_as}
 
 
@@ -424,19 +419,8 @@ def reject(
         reason = f"{code.code}: {code.label}" + (f" ({reason})" if reason else "")
     if not reason:
         raise ValidationError("a reason is required to reject a payment", field="reason")
-    row.status, row.decided_by, row.decided_at = OfflineStatus.REJECTED.value, staff.id, datetime.now(UTC)
     row.reason = reason
-    audit(
-        session,
-        request,
-        staff,
-        "payment.offline_rejected",
-        "offline_payment",
-        row.id,
-        before={"status": "PENDING"},
-        after={"status": row.status, "reason": reason},
-    )
-    session.commit()
+    _decided(request, session, staff, row, OfflineStatus.REJECTED, reason=reason)
     return offline_views(session, row)[0]
 
 

@@ -321,17 +321,23 @@ async def receipt_response(request: Request, session: Session, loan: Loan, payme
     key, name = pay.receipt_key, f"receipt-{pay.receipt_no.replace('/', '-')}.pdf"
     session.rollback()  # nothing to write: the connection goes back to the pool while the file is read
     headers = {**PDF_HEADERS, "Content-Disposition": content_disposition(name), "X-Receipt-No": pay.receipt_no}
+    return await stored_file(request, key, PDF, headers, field="paymentId")
+
+
+async def stored_file(request: Request, key: str, media_type: str, headers: dict[str, str], *, field: str) -> Response:
+    """The stored file ``key`` as a response (streamed from the local store, read from S3); NotFound naming
+    ``field`` when it is missing."""
     store = storage(request)
     if isinstance(store, LocalStorage):
         path = store.path(key)
         if not path.is_file():
-            raise NotFound("the receipt file is missing", field="paymentId")
-        return FileResponse(path, media_type=PDF, headers=headers)
+            raise NotFound("the file is missing from storage", field=field)
+        return FileResponse(path, media_type=media_type, headers=headers)
     try:
         data = await asyncio.to_thread(store.get, key)
     except FileNotFoundError as exc:
-        raise NotFound("the receipt file is missing", field="paymentId") from exc
-    return Response(data, media_type=PDF, headers=headers)
+        raise NotFound("the file is missing from storage", field=field) from exc
+    return Response(data, media_type=media_type, headers=headers)
 
 
 def _my_loan(session: Session, loan_id: str, me: Principal) -> Loan:

@@ -6,13 +6,13 @@ any of it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from activities.loan import LoanActivities
-from activities.loan.receipt_docs import financial_year, rupees
+from activities.loan.receipt_docs import financial_year, receipt_prefix, rupees
 from activities.storage import LocalStorage
 from db.models import Brand, PaymentAttempt, PaymentTransaction
 from los.demo import Driver, demo_identity
@@ -177,3 +177,17 @@ async def test_a_receipt_not_issued_yet_is_404(app, brand, sandbox, db, storage_
         assert body["payments"][0]["receiptReady"] is False and body["payments"][0]["receiptNo"] is None
     finally:
         await driver.close()
+
+
+def test_receipt_numbers_follow_the_indian_financial_year() -> None:
+    assert [financial_year(d) for d in (date(2027, 3, 31), date(2027, 4, 1), date(2099, 4, 1))] == [
+        "2026-27",
+        "2027-28",
+        "2099-00",
+    ]
+    assert receipt_prefix("demo", date(2027, 3, 31)) == "DEMO/2026-27/"
+    long_codes = (
+        receipt_prefix("a-very-long-brand-code-1", date(2027, 4, 1)),
+        receipt_prefix("a-very-long-brand-code-2", date(2027, 4, 1)),
+    )
+    assert long_codes[0] != long_codes[1] and all(len(p) <= 33 for p in long_codes)  # number fits its 40 characters

@@ -268,6 +268,14 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
         assert (await record(driver, loan_id, reference=utr)).status_code == 409
         queue = await driver.api.get(f"{base(driver)}/payment/approval", params={"status": "REJECTED"}, headers=staff)
         assert [i["id"] for i in queue.json()["items"]] == [payment_id]
+        queue = await driver.api.get(f"{base(driver)}/payment/approval", params={"status": "ALL"}, headers=staff)
+        assert [(i["id"], i["status"]) for i in queue.json()["items"]] == [
+            (payment_id, "REJECTED"),
+            (cash_id, "PENDING"),
+        ]
+        for params in ({"status": "DONE"}, {"paidFrom": "yesterday"}, {"loanId": "42"}, {"limit": 0}):
+            r = await driver.api.get(f"{base(driver)}/payment/approval", params=params, headers=staff)
+            assert r.status_code == 422 and set(errors_of(r)) == set(params), (params, r.text)
     finally:
         await driver.close()
 
