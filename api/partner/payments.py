@@ -145,7 +145,7 @@ class StaffLoanPayments(ApiModel):
     payments: list[CreditedPayment] = Field(description="credited to the loan, oldest first")
     attempts: list[PaymentAttemptView] = Field(description="every gateway attempt, captured or failed")
     offline: list[OfflinePaymentView] = Field(description="offline payments recorded, with their status")
-    credit_balance_paise: int
+    credit_balance_paise: int = Field(description="money received beyond what was due, owed back to the borrower")
 
 
 def _offline(session: Session, brand_id: str, payment_id: str) -> OfflinePayment:
@@ -441,7 +441,7 @@ def loan_payments(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> di
         "payments": credited,
         "attempts": attempts_of(session, loan.id, failed_only=False),
         "offline": offline_views(session, *offline) if offline else [],
-        "creditBalancePaise": sum(p["allocation"]["excessPaise"] for p in credited),
+        "creditBalancePaise": receipts.credit_balance(session, loan.id),
     }
 
 

@@ -30,6 +30,7 @@ from api.files import storage
 from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal, current_customer
+from db import receipts
 from db.models import (
     Customer,
     Loan,
@@ -131,7 +132,7 @@ class LoanPayments(ApiModel):
     loan_id: str
     payments: list[CreditedPayment]
     failed_attempts: list[PaymentAttemptView]
-    credit_balance_paise: int = Field(description="every excess received: owed back to the borrower")
+    credit_balance_paise: int = Field(description="money received beyond what was due, owed back to the borrower")
 
 
 def _iso(value: Any) -> str | None:
@@ -364,7 +365,7 @@ def my_payments(loan_id: str, me: Me, session: Db) -> dict:
         "loanId": loan.id,
         "payments": credited,
         "failedAttempts": attempts_of(session, loan.id, failed_only=True),
-        "creditBalancePaise": sum(p["allocation"]["excessPaise"] for p in credited),
+        "creditBalancePaise": receipts.credit_balance(session, loan.id),
     }
 
 
