@@ -10,11 +10,11 @@ Receipt numbers are ``<BRANDCODE>/<FY>/<seq>`` (e.g. ``DEMO/2026-27/000042``): a
 financial year (1 April to 31 March, Income-tax Act 1961 s.3), taken under a transaction-scoped advisory lock so
 two receipts never share a number; the column is unique as well.
 
-The PDF is written directly (PDF 1.4, the standard Helvetica font, an uncompressed text stream) rather than
+The PDF is written directly (PDF 1.4, the standard Helvetica and Courier fonts, an uncompressed text stream) rather than
 printed by Chromium like the agreement: a receipt is issued for every payment of every loan for years, and a
 plain text document costs microseconds instead of a browser render of a few hundred milliseconds of CPU on the
-worker that also applies payments; the same figures always give the same bytes; and its text can be read back
-by any PDF reader (the tests read the figures out of it). Helvetica has no rupee sign, so amounts read ``Rs.``.
+worker that also applies payments; and its text can be read back by any PDF reader (the tests read the figures
+out of it). The standard fonts have no rupee sign, so amounts read ``Rs.``.
 """
 
 from __future__ import annotations
@@ -100,12 +100,9 @@ def rupees(paise: int) -> str:
     return format_inr(paise).replace("₹", "Rs. ")
 
 
-# Helvetica's advance widths (1/1000 em) of the characters an amount uses, to right-align the figures.
-_WIDTHS = {**dict.fromkeys("0123456789", 556), ",": 278, ".": 278, " ": 278, "R": 722, "s": 500, "-": 333}
-
-
-def _width(value: str, size: float) -> float:
-    return sum(_WIDTHS.get(c, 556) for c in value) * size / 1000
+# Amounts are set in Courier (every character 600/1000 em, declared in /Widths so a viewer that substitutes the
+# font still spaces them so), which right-aligns them exactly whatever font the viewer draws with.
+MONO_EM = 600
 
 
 def _pdf_text(value: str) -> str:
@@ -118,13 +115,13 @@ def receipt_pdf(r: Receipt) -> bytes:
     """The receipt as a one-page A4 PDF (see the module docstring for why it is written directly)."""
     ops: list[str] = []
 
-    def put(x: float, y: float, value: str, size: float = 10, bold: bool = False) -> None:
-        font = "F2" if bold else "F1"
+    def put(x: float, y: float, value: str, size: float = 10, bold: bool = False, mono: bool = False) -> None:
+        font = ("F4" if bold else "F3") if mono else ("F2" if bold else "F1")
         ops.append(f"BT /{font} {size:g} Tf {x:.2f} {y:.2f} Td ({_pdf_text(value)}) Tj ET")
 
     def row(y: float, label: str, value: str, bold: bool = False) -> None:
         put(60, y, label, bold=bold)
-        put(535 - _width(value, 10), y, value, bold=bold)
+        put(535 - len(value) * MONO_EM * 10 / 1000, y, value, bold=bold, mono=True)
 
     put(60, 790, r.lender, 14, bold=True)
     put(60, 772, f"{r.brand_name}: payment receipt", 11)
@@ -159,10 +156,15 @@ def receipt_pdf(r: Receipt) -> bytes:
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R /F4 8 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        *(
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding /FirstChar 32 /LastChar 126 "
+            b"/Widths [%s] >>" % (name, b" ".join([b"%d" % MONO_EM] * 95))
+            for name in (b"Courier", b"Courier-Bold")
+        ),
     ]
     out, offsets = b"%PDF-1.4\n", []
     for i, obj in enumerate(objects, start=1):
