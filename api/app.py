@@ -24,6 +24,7 @@ from api.guards import GUARDS
 from api.partner import agreement as partner_agreement
 from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
+from api.partner import closure as partner_closure
 from api.partner import comments as partner_comments
 from api.partner import loans as partner_loans
 from api.partner import mandates as partner_mandates
@@ -56,6 +57,7 @@ from api.web.kfs import router as web_kfs_router
 from api.web.kyc import router as web_kyc_router
 from api.web.mandates import router as web_mandates_router
 from api.web.payments import router as web_payments_router
+from api.web.repayment import router as web_repayment_router
 from api.web.routes import router as web_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_kfs_router)
     app.include_router(web_payments_router)
     app.include_router(web_mandates_router)
+    app.include_router(web_repayment_router)
     app.include_router(partner_auth_router)
     for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
         app.include_router(staff_router.router)
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_payments.router)
     app.include_router(partner_refunds.router)
     app.include_router(partner_mandates.router)
+    app.include_router(partner_closure.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -83,3 +84,29 @@ def preview_for(
             plan, charges, config=config, loan_account_no=loan_account_no, issued_on=disbursed_on
         ).as_dict()
     return out
+
+
+def money_in_policy(charges: dict | None, brand: Any, preview: dict, tenure: int) -> dict[str, Any]:
+    """The money-in fields of a new loan's ``LoanPolicy``: the product's foreclosure charge and GST rate, the loan's
+    APR (from ``preview``), the cooling-off period (the brand's ``cooling_off_days``, never below RBI's floor: 3 days
+    for a tenor of 7 days or more, 1 below; ``domain.closure.cooling_off_days``), the reminder lead and the autopay
+    retry rule (``brand``: a ``domain.brand_config.BrandConfig``)."""
+    from domain.charges import charge_config_from_dict
+    from domain.closure import cooling_off_days
+
+    config = charge_config_from_dict(charges)
+    rows = preview.get("installments") or []
+    tenor_days = 0
+    if rows:
+        first = date.fromisoformat(rows[0]["due_date"])
+        last = date.fromisoformat(rows[-1]["due_date"])
+        tenor_days = (last - first).days + max(1, int(rows[0].get("days") or 0))
+    return {
+        "foreclosure_percent": str(config.foreclosure_percent) if config.foreclosure_percent is not None else None,
+        "gst_percent": str(config.gst_percent),
+        "cooling_off_days": cooling_off_days(max(brand.cooling_off_days, config.cooling_off_days), tenor_days),
+        "apr": str(preview["apr"]),
+        "reminder_days": brand.reminder_days,
+        "autopay_retries": brand.autopay_retries,
+        "autopay_retry_days": brand.autopay_retry_days,
+    }

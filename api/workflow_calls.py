@@ -184,3 +184,14 @@ async def signal_active_loan(client: Client, workflow_id: str, arg: KycInput) ->
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc
+
+
+async def loan_query(client: Client, workflow_id: str, query: Callable[..., Any], *args: Any) -> Any:
+    """Ask a loan's workflow a query (``LoanWorkflow.quote_foreclosure``...) by method reference. 409 when its
+    workflow no longer runs (the loan has closed), 503 when the workflow engine cannot answer now."""
+    try:
+        return await client.get_workflow_handle(workflow_id).query(query, *args)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict("the loan's workflow has ended", field="loan") from exc
+        raise ServiceUnavailable(f"the loan could not be asked now: {exc.message}") from exc

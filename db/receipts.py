@@ -10,6 +10,7 @@ vendor ids), not workflow messages, so the API and the activities share it witho
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +48,12 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
         return False
     txn_id = session.execute(
         insert(LedgerTransaction)
-        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=f"payment:{gateway}:{payment_id}")
+        .values(
+            loan_id=loan_id,
+            kind=txn.kind,
+            idempotency_key=f"payment:{gateway}:{payment_id}",
+            value_date=(datetime.now(UTC) + timedelta(hours=5, minutes=30)).date(),
+        )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(LedgerTransaction.id)
     ).scalar_one_or_none()

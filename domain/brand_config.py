@@ -117,6 +117,14 @@ class BrandConfig:
     # servicing
     prepayment_mode: str = "REDUCE_TENURE"
     npa_days: int = 90
+    # money in (docs/money-in.md): the cooling-off (look-up) period in days (never below RBI's floor: 3 days for
+    # tenors of 7 days or more, 1 below), the due-date reminder's lead in days, autopay retries after a failed
+    # debit and the days between them, and the least a borrower may pay through `pay` (paise)
+    cooling_off_days: int = 3
+    reminder_days: int = 3
+    autopay_retries: int = 2
+    autopay_retry_days: int = 2
+    min_prepayment: int = 1_000_00
     # repayment waterfall (``domain.allocation.AllocationConfig``), as stored; unset: its defaults
     allocation: Mapping[str, Any] | None = None
     # the stored top-level keys (``providers`` left out): the BRE reads its names there when ``bre`` is not set

@@ -236,3 +236,16 @@ def cooling_off_exit(
         raise ValidationError(f"the cooling-off period ended on {last.isoformat()}", field="on")
     amount = cooling_off_exit_amount(principal, Decimal(apr_percent), held)
     return CoolingOffExit(on, last, principal, amount - principal, held)
+
+
+def exit_schedule(installments: Sequence[PeriodInstallment], exit_: CoolingOffExit) -> list[tuple[int, int, int]]:
+    """Shape the installments to what the cooling-off exit pays, in place: all principal, the APR cost as the
+    first installment's interest, nothing else (no fees, no later interest). Returns (number, interest, fees) of
+    every installment it changed. Then :func:`settle_all`."""
+    changed = []
+    for n, inst in enumerate(installments):
+        interest = exit_.apr_cost if n == 0 else 0
+        if (inst.interest, inst.fees) != (interest, 0):
+            inst.interest, inst.fees = interest, 0
+            changed.append((inst.number, interest, 0))
+    return changed

@@ -75,6 +75,7 @@ class LoanBase:
     failed_payments: list[PaymentFailure]
     mandate_events: list[MandateEvent]
     refunds_settled: list[RefundSettled]
+    money_in: bool
     servicing: ServicingState | None
     day_end_v2: bool
     day_end_run: bool
@@ -180,6 +181,9 @@ class LoanBase:
                 status_seq=self.seq,
                 servicing=self.servicing,
                 pending_payments=list(self.pending_payments),
+                pending_failures=list(self.failed_payments),
+                pending_mandate_events=list(self.mandate_events),
+                refunds_settled=list(self.refunds_settled),
             )
         )
 
@@ -203,8 +207,39 @@ class LoanBase:
     def _installments(self, now: datetime) -> list[InstallmentState]:  # workflows.servicing
         raise NotImplementedError
 
-    def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001  (workflows.servicing)
+    # workflows.money_in
+    def _money_in_woken(self) -> bool:
+        raise NotImplementedError
+
+    async def _take_events(self) -> None:
+        raise NotImplementedError
+
+    async def _accrue(self, now: datetime) -> None:
+        raise NotImplementedError
+
+    async def _reminders(self, now: datetime, current: InstallmentState) -> datetime | None:
+        raise NotImplementedError
+
+    async def _autopay(self, now: datetime, current: InstallmentState) -> datetime | None:
+        raise NotImplementedError
+
+    async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:
+        raise NotImplementedError
+
+    async def _close(self) -> LoanWorkflowResult:
+        raise NotImplementedError
+
+    async def _exit_cooling_off(self) -> LoanWorkflowResult:
+        raise NotImplementedError
+
+    def _debit_settled(self, mandate_debit_id: str | None) -> None:
+        raise NotImplementedError
+
+    async def _receipt(self, payment: PaymentEvent) -> None:
         raise NotImplementedError
 
     async def _apply_payments(self) -> None:  # workflows.receipts
+        raise NotImplementedError
+
+    def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001  (workflows.servicing)
         raise NotImplementedError

@@ -112,9 +112,10 @@ class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, Receip
         self.money_out: bool | None = None
         self.holds_cleared = 0
         # Money in (workflows.money_in)
-        self.failed_payments: list[PaymentFailure] = []
-        self.mandate_events: list[MandateEvent] = []
-        self.refunds_settled: list[RefundSettled] = []
+        self.failed_payments: list[PaymentFailure] = list(inp.pending_failures)
+        self.mandate_events: list[MandateEvent] = list(inp.pending_mandate_events)
+        self.refunds_settled: list[RefundSettled] = list(inp.refunds_settled)
+        self.money_in = False  # MONEY_IN_PATCH, decided once per servicing run
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run

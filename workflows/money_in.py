@@ -1,20 +1,57 @@
 """Servicing: money in beyond the schedule's own loop (see ``workflows.loan``): failed payments, autopay mandates
-and their debits, customer notices and reminders, interest accrual, foreclosure, the cooling-off exit, and the
-credit balance refunded (docs/money-in.md)."""
+and their debits, customer notices and reminders, interest accrued at each period's end, and the credit balance
+refunded before the loan completes (docs/money-in.md). Foreclosure and the cooling-off exit are applied with the
+payment that pays them (``workflows.receipts``).
+
+Timers, all in the loan's own workflow (never a cron scanning tables): a reminder ``reminder_days`` before each due
+date (10:00 IST) and one on it (09:00 IST); an autopay debit on the due date (09:00 IST) after a pre-debit notice at
+least 24 hours before it (NPCI's rule for UPI Autopay; sent 48 hours before when there is time), retried
+``autopay_retries`` times ``autopay_retry_days`` apart after a failure. A demo product (``period_seconds``) compresses
+the same steps into its period: the reminder at half the period before the due instant, the notice at a third, the
+debit at a fifth.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import MandateEvent, PaymentFailure, RefundSettled
+    from activities.loan import LoanActivities
+    from domain.closure import cooling_off_exit, foreclosure_quote
+    from domain.errors import ValidationError
+    from domain.status import LoanStatus
+    from workflows.contracts import (
+        AccrualRecord,
+        ClosureRecord,
+        DebitState,
+        InstallmentState,
+        LoanWorkflowResult,
+        MandateDebitRequest,
+        MandateDebitResult,
+        MandateEvent,
+        NoticeRequest,
+        PaymentEvent,
+        PaymentFailure,
+        ReceiptRequest,
+        RefundSettled,
+    )
+    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT
 
 from workflows.base import LoanBase
+
+NOTICE_HOUR, DUE_HOUR = time(10), time(9)  # IST: reminders, and the due-day notice and autopay debit
+NOTICE_LEAD = timedelta(hours=48)  # pre-debit notice before the debit, when there is time
+NPCI_MIN_NOTICE = timedelta(hours=24)  # never less (NPCI UPI Autopay pre-debit notification)
+OVERDUE_NOTICE_DAYS = (1, 7, 30)
 
 
 class MoneyInPhase(LoanBase):
     """Signals of money in, and the steps the servicing loop runs for them."""
 
+    # ---------------------------------------------------------------- signals
     @workflow.signal(description="A gateway reported a payment attempt failed: no dues change; the borrower is told.")
     def payment_failed(self, event: PaymentFailure) -> None:
         if all(f.payment_id != event.payment_id for f in self.failed_payments):
@@ -28,3 +65,312 @@ class MoneyInPhase(LoanBase):
     def refund_settled(self, event: RefundSettled) -> None:
         if all(r.refund_id != event.refund_id for r in self.refunds_settled):
             self.refunds_settled.append(event)
+
+    def _money_in_woken(self) -> bool:
+        return bool(self.failed_payments or self.mandate_events or self.refunds_settled)
+
+    # ---------------------------------------------------------------- notices
+    async def _notice(self, event: str, key: str, **values: object) -> None:
+        """One customer notice, once per ``key`` (best effort: the activity never fails the loan for a vendor)."""
+        state = self.servicing
+        if state is not None and key in state.notices_sent:
+            return
+        await workflow.execute_activity(
+            "send_notice",
+            NoticeRequest(self.inp.loan_id, event, f"{self.inp.loan_id}:{key}", dict(values)),
+            start_to_close_timeout=NOTICE_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Notice {event}",
+        )
+        if state is not None:
+            state.notices_sent.append(key)
+
+    def _instants(self, inst: InstallmentState) -> dict[str, datetime]:
+        """When this installment's reminder, due-day notice, pre-debit notice and debit go (see module doc)."""
+        seconds = self.inp.terms.period_seconds
+        if seconds or inst.due_date is None:
+            period = timedelta(seconds=seconds or 3600)
+            return {
+                "reminder": inst.due_at - period / 2,
+                "due": inst.due_at - period / 4,
+                "notice": inst.due_at - period / 3,
+                "debit": inst.due_at - period / 5,
+            }
+        due_day = inst.due_date
+        days = timedelta(days=self.inp.policy.reminder_days)
+        debit = datetime.combine(due_day, DUE_HOUR, IST)
+        return {
+            "reminder": datetime.combine(due_day - days, NOTICE_HOUR, IST),
+            "due": datetime.combine(due_day, DUE_HOUR, IST),
+            "notice": debit - NOTICE_LEAD,
+            "debit": debit,
+        }
+
+    async def _reminders(self, now: datetime, current: InstallmentState) -> datetime | None:
+        """Send the current installment's reminders whose time has come; the next one's instant."""
+        if current.due_at <= now:
+            return None
+        at = self._instants(current)
+        upcoming = []
+        for kind, event in (("reminder", "DUE_REMINDER"), ("due", "DUE_TODAY")):
+            if kind == "reminder" and self.servicing and self.servicing.mandate_id:
+                continue  # the pre-debit notice says it
+            key = f"{kind}:{current.number}:{current.due_date}"
+            if now >= at[kind]:
+                await self._notice(
+                    event,
+                    key,
+                    installment=current.number,
+                    amount=current.remaining,
+                    dueDate=str(current.due_date) if current.due_date else None,
+                )
+            elif self.servicing is not None and key not in self.servicing.notices_sent:
+                upcoming.append(at[kind])
+        return min(upcoming, default=None)
+
+    async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:
+        if dpd in OVERDUE_NOTICE_DAYS or (dpd == 0 and self.inp.terms.period_seconds):
+            await self._notice(
+                "OVERDUE", f"overdue:{inst.number}:{max(dpd, 1)}", installment=inst.number, dpd=max(dpd, 1),
+                amount=inst.remaining,
+            )  # fmt: skip
+
+    # ---------------------------------------------------------------- failed payments and mandates
+    async def _take_events(self) -> None:
+        """Failed payments (told; a failed autopay debit falls back to the link and is retried later) and mandate
+        changes (ACTIVE starts autopay; CANCELLED, REJECTED or PAUSED stops it)."""
+        state = self.servicing
+        assert state is not None
+        while self.mandate_events:
+            event = self.mandate_events.pop(0)
+            await workflow.execute_activity(
+                "record_mandate_event",
+                event,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Mandate {event.status}",
+            )
+            if event.status == "ACTIVE":
+                state.mandate_id = event.mandate_id
+            elif state.mandate_id == event.mandate_id:
+                state.mandate_id = None
+                if state.debit is not None and not state.debit.sent:
+                    state.debit = None  # a debit not yet sent is not sent
+        while self.failed_payments:
+            failure = self.failed_payments.pop(0)
+            debit = state.debit
+            if failure.mandate_debit_id and debit is not None and debit.debit_id == failure.mandate_debit_id:
+                state.debit = None  # the next try comes after the brand's retry interval
+                await self._notice(
+                    "PAYMENT_FAILED", f"failed:{failure.payment_id}", amount=failure.amount, reason=failure.reason,
+                    autopay=True, retry=debit.attempt <= self.inp.policy.autopay_retries,
+                )  # fmt: skip
+                state.debit_failures[str(debit.installment_no)] = debit.attempt
+                state.debit_failed_at[str(debit.installment_no)] = workflow.now()
+                continue
+            await self._notice(
+                "PAYMENT_FAILED", f"failed:{failure.payment_id}", amount=failure.amount, reason=failure.reason
+            )
+        while self.refunds_settled:
+            refund = self.refunds_settled.pop(0)
+            if refund.refund_id not in state.refund_ids:
+                state.refund_ids.append(refund.refund_id)
+                state.refunded += refund.amount
+
+    async def _autopay(self, now: datetime, current: InstallmentState) -> datetime | None:
+        """The current installment's autopay debit: the pre-debit notice, then the charge. Returns when the next
+        step is due (None: nothing to do)."""
+        state = self.servicing
+        assert state is not None
+        if state.mandate_id is None:
+            return None
+        debit = state.debit
+        if debit is not None and debit.installment_no != current.number:
+            if debit.sent:
+                return None  # its outcome is still awaited
+            state.debit = debit = None
+        if debit is None:
+            tried = state.debit_failures.get(str(current.number), 0)
+            failed_at = state.debit_failed_at.get(str(current.number))
+            attempt = tried + 1
+            if attempt > 1 + self.inp.policy.autopay_retries:
+                return None  # the link and reminders take over
+            at = self._instants(current)
+            charge_at = at["debit"]
+            notice_at = at["notice"]
+            if failed_at is not None:
+                gap = (
+                    timedelta(seconds=(self.inp.terms.period_seconds or 3600) / 5)
+                    if self.inp.terms.period_seconds
+                    else timedelta(days=self.inp.policy.autopay_retry_days)
+                )
+                charge_at = max(charge_at, failed_at + gap)
+                notice_at = charge_at - (gap / 2 if self.inp.terms.period_seconds else NOTICE_LEAD)
+            if now < notice_at:
+                return notice_at
+            if not self.inp.terms.period_seconds:
+                charge_at = max(charge_at, now + NPCI_MIN_NOTICE)  # never less than 24 hours' notice
+            debit = DebitState(current.number, attempt, charge_at, current.remaining)
+            debit.debit_id = await workflow.execute_activity(
+                "notify_mandate_debit",
+                self._debit_request(debit),
+                result_type=str,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Pre-debit notice, installment {current.number}",
+            )
+            state.debit = debit
+            await self._notice(
+                "MANDATE_DEBIT_NOTICE", f"debit-notice:{current.number}:{attempt}", amount=debit.amount,
+                chargeOn=str(charge_at.astimezone(IST).date()), installment=current.number,
+            )  # fmt: skip
+        if debit.sent:
+            return None
+        if now < debit.charge_at:
+            return debit.charge_at
+        debit.amount = min(debit.amount, current.remaining)  # never more than notified
+        result: MandateDebitResult = await workflow.execute_activity(
+            "charge_mandate",
+            self._debit_request(debit),
+            result_type=MandateDebitResult,
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary=f"Autopay debit {debit.amount} paise, installment {current.number}",
+        )
+        debit.sent = True
+        if result.status == "FAILED":
+            self.failed_payments.append(
+                PaymentFailure(
+                    f"debit:{result.debit_id}", "autopay", debit.amount, result.reason, mandate_debit_id=debit.debit_id
+                )  # fmt: skip
+            )
+        return None
+
+    def _debit_request(self, debit: DebitState) -> MandateDebitRequest:
+        state = self.servicing
+        assert state is not None and state.mandate_id is not None
+        inst = next(i for i in state.installments if i.number == debit.installment_no)
+        return MandateDebitRequest(
+            self.inp.loan_id, state.mandate_id, debit.installment_no, debit.attempt, debit.amount, inst.due_date,
+            debit.charge_at,
+        )  # fmt: skip
+
+    def _debit_settled(self, mandate_debit_id: str | None) -> None:
+        """A payment for the debit in progress arrived: that debit is over."""
+        state = self.servicing
+        if state is not None and state.debit is not None and mandate_debit_id == state.debit.debit_id:
+            state.debit = None
+
+    async def _receipt(self, payment: PaymentEvent) -> None:
+        """The credited payment's receipt (PDF, numbered, stored), then the borrower's notice linking it."""
+        receipt = await workflow.execute_activity(
+            "issue_receipt",
+            ReceiptRequest(self.inp.loan_id, payment.gateway, payment.payment_id),
+            start_to_close_timeout=NOTICE_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Receipt for {payment.payment_id[:40]}",
+        )
+        number = receipt.get("receipt_no") if isinstance(receipt, dict) else receipt
+        number = number if isinstance(number, str) else None
+        await self._notice(
+            "PAYMENT_RECEIVED", f"paid:{payment.gateway}:{payment.payment_id}", amount=payment.amount,
+            paymentId=payment.payment_id, receiptNo=number,
+        )  # fmt: skip
+
+    # ---------------------------------------------------------------- accrual
+    async def _accrue(self, now: datetime) -> None:
+        """Interest on the accrual basis, at each period's end: when an installment's due date is over, the part of
+        its interest not yet collected is posted receivable (Dr INTEREST_RECEIVABLE / Cr INTEREST_INCOME) with the
+        due date as value date; what was collected before was income when collected. So income to any date equals
+        the schedule's interest of the periods ended by then (plus interest collected ahead of its period)."""
+        state = self.servicing
+        assert state is not None
+        by_date: dict = {}
+        for inst in state.installments:
+            if inst.accrued or inst.due_at > now:
+                continue
+            amount = max(0, inst.interest - inst.interest_paid)
+            day = inst.due_date if inst.due_date and not self.inp.terms.period_seconds else now.astimezone(IST).date()
+            by_date.setdefault(day, []).append((inst, amount))
+        for day, items in sorted(by_date.items()):
+            amounts = [(i.number, a) for i, a in items if a > 0]
+            if amounts:
+                await workflow.execute_activity_method(
+                    LoanActivities.accrue_interest,
+                    AccrualRecord(self.inp.loan_id, day, amounts),
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                    summary=f"Interest accrued to {day}",
+                )
+            for inst, amount in items:
+                inst.accrued, inst.interest_accrued = True, amount
+
+    # ---------------------------------------------------------------- the end of servicing
+    async def _close(self) -> LoanWorkflowResult:
+        """Everything is paid. A credit balance keeps the loan OVERPAID until it is refunded (more money may still
+        arrive, and is kept as credit too); then COMPLETED, recorded as REPAID or FORECLOSED."""
+        state = self.servicing
+        assert state is not None
+        while state.excess - state.refunded > 0:
+            credit = state.excess - state.refunded
+            if self.status != LoanStatus.OVERPAID:
+                await self._move(LoanStatus.OVERPAID, f"credit balance of {credit} paise to refund")
+                await self._notice("OVERPAID", "overpaid", amount=credit)
+            await workflow.wait_condition(lambda: bool(self.pending_payments) or self._money_in_woken())
+            await self._apply_payments()
+            await self._take_events()
+        closed_as = state.closed_as or "REPAID"
+        await workflow.execute_activity_method(
+            LoanActivities.record_closure,
+            ClosureRecord(self.inp.loan_id, closed_as),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Closed as {closed_as}",
+        )
+        await self._notice("CLOSED", "closed", closedAs=closed_as)
+        reason = "foreclosed" if closed_as == "FORECLOSED" else "all installments paid"
+        return await self._end(LoanStatus.COMPLETED, reason)
+
+    async def _exit_cooling_off(self) -> LoanWorkflowResult:
+        """The borrower exited within the cooling-off period: CANCELLED, recorded as COOLING_OFF_EXIT."""
+        await workflow.execute_activity_method(
+            LoanActivities.record_closure,
+            ClosureRecord(self.inp.loan_id, "COOLING_OFF_EXIT"),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary="Closed as COOLING_OFF_EXIT",
+        )
+        await self._notice("CLOSED", "closed", closedAs="COOLING_OFF_EXIT")
+        return await self._end(LoanStatus.CANCELLED, "borrower exited within the cooling-off period")
+
+    # ---------------------------------------------------------------- queries (the API's quotes)
+    @workflow.query(description="The foreclosure quote on an IST date (ISO), paise by component, from loan state.")
+    def quote_foreclosure(self, on: str) -> dict:
+        state = self.servicing
+        if state is None:
+            raise ApplicationError("the loan is not being repaid", type="Conflict")
+        quote = foreclosure_quote(
+            state.installments,
+            date.fromisoformat(on),
+            charge_percent=self.inp.policy.foreclosure_percent,
+            gst_percent=self.inp.policy.gst_percent,
+        )
+        return quote.as_dict() | {"creditBalance": max(0, state.excess - state.refunded)}
+
+    @workflow.query(description="The cooling-off exit on an IST date (ISO): amount, APR cost, last day; or why not.")
+    def quote_cooling_off(self, on: str) -> dict:
+        state = self.servicing
+        policy = self.inp.policy
+        if state is None or self.status != LoanStatus.DISBURSED:
+            return {"available": False, "reason": f"the loan is {self.status}"}
+        if not policy.cooling_off_days or not policy.apr:
+            return {"available": False, "reason": "this loan was made before the cooling-off exit was offered"}
+        if any(i.principal_paid or i.interest_paid for i in state.installments):
+            return {"available": False, "reason": "a repayment has already been made"}
+        disbursed_on = state.disbursed_at.astimezone(IST).date()
+        try:
+            exit_ = cooling_off_exit(self.inp.terms.amount, policy.apr, disbursed_on, date.fromisoformat(on),
+                                     policy.cooling_off_days)  # fmt: skip
+        except ValidationError as exc:
+            return {"available": False, "reason": str(exc)}
+        return {"available": True, **exit_.as_dict()}

@@ -57,3 +57,7 @@ KYC_PER_STEP_PATCH = "kyc-activity-per-step-v1"
 MONEY_OUT_PATCH = "money-out-v1"
 # A business refusal parks the loan in NEEDS_ATTENTION (workflows.hold) instead of failing the workflow.
 HOLD_PATCH = "hold-not-fail-v1"
+# Money in: failed payments recorded and told, foreclosure and the cooling-off exit close the loan, OVERPAID until a
+# credit balance is refunded, interest accrued at each period's end, reminders and autopay debits on timers.
+MONEY_IN_PATCH = "money-in-v1"
+NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
+from datetime import date
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -11,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain import schedule
     from domain.allocation import AllocationConfig, allocate_payment
+    from domain.closure import close_schedule, cooling_off_exit, exit_schedule, foreclosure_quote, settle_all
     from domain.errors import ValidationError
     from domain.money import MAX_ENTERED_PAISE
     from domain.servicing import apply_parts, payable_dues
@@ -84,39 +87,112 @@ class ReceiptsPhase(LoanBase):
             state.excess += result
 
     async def _apply_one(self, payment: PaymentEvent) -> int:
-        """Allocate one payment (the brand's waterfall), record it, and return its excess in paise."""
+        """Allocate one payment (the brand's waterfall), record it, and return its excess in paise. Under the
+        money-in patch a payment that pays a foreclosure quote or the cooling-off exit closes the loan instead
+        (``_closing_parts``); the interest it pays clears what was accrued first (accrual basis)."""
         state = self.servicing
         assert state is not None
         today = workflow.now().astimezone(IST).date()
-        dues = payable_dues(state.installments, today)
-        config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
-        result = allocate_payment(payment.amount, today, dues, config)
-        apply_parts(state.installments, result.parts)
+        closing = self._closing_parts(payment, today) if self.money_in else None
+        if closing is not None:
+            parts, excess, advance, reshaped, fees_gst = closing
+        else:
+            dues = payable_dues(state.installments, today)
+            config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
+            result = allocate_payment(payment.amount, today, dues, config)
+            parts, excess, advance, reshaped, fees_gst = result.parts, result.excess, result.advance_principal, [], 0
+        accrued = self._clear_receivable(parts) if self.money_in else 0
+        apply_parts(state.installments, parts)
         rescheduled_from: int | None = None
         rescheduled: list[InstallmentState] = []
-        if result.advance_principal:
-            rescheduled_from, rescheduled = self._reamortize(result.advance_principal)
+        if advance:
+            rescheduled_from, rescheduled = self._reamortize(advance)
         outstanding = sum(i.principal - i.principal_paid for i in state.installments)
         left = [i for i in state.installments if not i.paid]
+        record = PaymentRecord(
+            self.inp.loan_id,
+            payment,
+            [(p.number, p.interest, p.principal) for p in parts],
+            excess,
+            outstanding,
+            left[0].due_at if left else None,
+            parts=[PaymentPart(p.number, p.penal, p.fees, p.interest, p.principal) for p in parts],
+            advance_principal=advance,
+            rescheduled_from=rescheduled_from,
+            rescheduled=rescheduled,
+        )
+        if self.money_in:
+            record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst)
         await workflow.execute_activity_method(
             LoanActivities.record_payment,
-            PaymentRecord(
-                self.inp.loan_id,
-                payment,
-                [(p.number, p.interest, p.principal) for p in result.parts],
-                result.excess,
-                outstanding,
-                left[0].due_at if left else None,
-                parts=[PaymentPart(p.number, p.penal, p.fees, p.interest, p.principal) for p in result.parts],
-                advance_principal=result.advance_principal,
-                rescheduled_from=rescheduled_from,
-                rescheduled=rescheduled,
-            ),
+            record,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
             summary=f"Payment {payment.payment_id}: {payment.amount} paise",
         )
-        return result.excess
+        if self.money_in:
+            self._debit_settled(payment.mandate_debit_id)
+            await self._receipt(payment)
+        return excess
+
+    def _closing_parts(self, payment: PaymentEvent, today: date) -> tuple | None:
+        """A payment that closes the loan early, as (parts, excess, advance, reshaped, fees GST), or None:
+
+        - ``COOLING_OFF`` within the look-up period and at least the exit amount: principal plus the proportionate
+          APR cost, no penalty (RBI Digital Lending); the loan ends CANCELLED;
+        - ``FORECLOSURE`` or ``PREPAYMENT`` (a link the borrower asked for) of at least the foreclosure quote
+          while a later period is still to come: the quote's interest to date and charge, all principal; the loan
+          ends COMPLETED, recorded FORECLOSED.
+
+        Less than the amount, or an installment payment, is allocated as usual (an advance re-amortises)."""
+        state = self.servicing
+        assert state is not None
+        policy = self.inp.policy
+        if payment.purpose == "COOLING_OFF" and policy.cooling_off_days and policy.apr:
+            if any(i.principal_paid or i.interest_paid for i in state.installments):
+                return None
+            disbursed_on = state.disbursed_at.astimezone(IST).date()
+            try:
+                exit_ = cooling_off_exit(
+                    self.inp.terms.amount, policy.apr, disbursed_on, today, policy.cooling_off_days
+                )
+            except ValidationError:
+                return None  # the period is over: the money is applied as a payment
+            if payment.amount < exit_.amount:
+                return None
+            reshaped = exit_schedule(state.installments, exit_)
+            parts = settle_all(state.installments, today)
+            state.closed_as = "COOLING_OFF_EXIT"
+            return parts, payment.amount - exit_.amount, 0, reshaped, 0
+        if payment.purpose not in ("FORECLOSURE", "PREPAYMENT"):
+            return None  # an installment's own payment (or one with no stated purpose) is allocated as usual
+        quote = foreclosure_quote(
+            state.installments, today, charge_percent=policy.foreclosure_percent, gst_percent=policy.gst_percent
+        )
+        if quote.current is None or payment.amount < quote.total:
+            return None
+        before = {i.number: (i.interest, i.fees) for i in state.installments}
+        close_schedule(state.installments, quote)
+        reshaped = [
+            (i.number, i.interest, i.fees) for i in state.installments if before[i.number] != (i.interest, i.fees)
+        ]
+        parts = settle_all(state.installments, today)
+        state.closed_as = "FORECLOSED"
+        return parts, payment.amount - quote.total, 0, reshaped, quote.charge_gst
+
+    def _clear_receivable(self, parts) -> int:  # noqa: ANN001
+        """The part of these interest payments that clears interest accrued earlier (posted receivable)."""
+        state = self.servicing
+        assert state is not None
+        by_number = {i.number: i for i in state.installments}
+        cleared = 0
+        for part in parts:
+            inst = by_number[part.number]
+            take = min(part.interest, inst.interest_accrued - inst.receivable_cleared)
+            if take > 0:
+                inst.receivable_cleared += take
+                cleared += take
+        return cleared
 
     async def _park(self, payment: PaymentEvent, reason: str) -> None:
         await workflow.execute_activity_method(

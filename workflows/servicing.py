@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         IST,
         LOAN_AMOUNT,
         LOAN_STATUS,
+        MONEY_IN_PATCH,
         NEXT_DUE_AT,
         OVERDUE_RECHECK,
         PROVIDER_RETRY,
@@ -63,14 +64,22 @@ class ServicingPhase(LoanBase):
             ]
         )
         self.day_end_v2 = workflow.patched(DAY_END_PATCH)
+        self.money_in = workflow.patched(MONEY_IN_PATCH)
+        woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
             await self._accrue_penal(now)
             await self._apply_payments()
+            if self.money_in:
+                await self._take_events()
+                if state.closed_as == "COOLING_OFF_EXIT":
+                    return await self._exit_cooling_off()
             unpaid = [i for i in state.installments if not i.paid]
             if not unpaid:
                 workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
                 await self._record_delinquency(now)
+                if self.money_in:
+                    return await self._close()
                 return await self._end(LoanStatus.COMPLETED, "all installments paid")
             current = unpaid[0]
             past_due = [i for i in unpaid if i.due_at <= now]
@@ -82,38 +91,56 @@ class ServicingPhase(LoanBase):
             elif not past_due and self.status == LoanStatus.OVERDUE:
                 await self._move(LoanStatus.DISBURSED, "arrears cleared")
             await self._record_delinquency(now)
+            next_step = None
+            if self.money_in:
+                await self._accrue(now)
+                if past_due:
+                    await self._overdue_notice(past_due[0], self._installment_dpd(past_due[0], now))
+                steps = [await self._reminders(now, current), await self._autopay(now, current)]
+                next_step = min((s for s in steps if s is not None), default=None)
             workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)])
-            await workflow.execute_activity_method(
-                LoanActivities.ensure_payment_link,
-                PaymentLinkRequest(
-                    self.inp.loan_id,
-                    self.inp.brand_id,
-                    self.inp.policy.payment_provider,
-                    current.number,
-                    current.remaining,
-                ),
-                start_to_close_timeout=PROVIDER_TIMEOUT,
-                retry_policy=PROVIDER_RETRY,
-                summary=f"Payment link, installment {current.number}",
-            )
+            link = (current.number, current.remaining)
+            if not (woke_for_money_in and link == last_link):  # a reminder's wake changes no link
+                await self._ensure_link(current)
+            last_link = link
             if not past_due:
                 wait = current.due_at - now
             elif self.day_end_v2 and not self.inp.terms.period_seconds:
                 wait = _next_ist_midnight(now) - now  # each day-end, whenever a payment woke us meanwhile
             else:
                 wait = OVERDUE_RECHECK
+            for_money_in = next_step is not None and next_step - now < wait
+            if for_money_in:
+                assert next_step is not None
+                wait = max(next_step - now, timedelta(0))
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self.pending_payments),
+                    lambda: bool(self.pending_payments) or (self.money_in and self._money_in_woken()),
                     timeout=wait,
-                    timeout_summary=f"installment {current.number} due",
+                    timeout_summary="reminder or autopay step" if for_money_in else f"installment {current.number} due",
                 )
-                self.day_end_run = False
+                self.day_end_run = woke_for_money_in = False
             except asyncio.TimeoutError:
-                self.day_end_run = True
+                self.day_end_run, woke_for_money_in = not for_money_in, for_money_in
             state.woke_for_day_end = self.day_end_run
             if workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new()
+
+    async def _ensure_link(self, current: InstallmentState) -> None:
+        """The current installment's payment link for exactly what is due on it."""
+        await workflow.execute_activity_method(
+            LoanActivities.ensure_payment_link,
+            PaymentLinkRequest(
+                self.inp.loan_id,
+                self.inp.brand_id,
+                self.inp.policy.payment_provider,
+                current.number,
+                current.remaining,
+            ),
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary=f"Payment link, installment {current.number}",
+        )
 
     def _installments(self, now: datetime) -> list[InstallmentState]:
         """The schedule from the engine; each installment's timer fires when its due date is over (midnight
@@ -212,4 +239,6 @@ class ServicingPhase(LoanBase):
         )
         inst.overdue = True
         flat = flat_penal_on_overdue(inst, self._penal_spec())
+        if self.money_in:
+            await self._overdue_notice(inst, max(1, self._installment_dpd(inst, now)))
         await self._levy(inst, flat, f"penal:{inst.number}:flat", "delayed payment (per occurrence)")

@@ -3,7 +3,8 @@
 - ``status``: a status move with its history, audit, assignment and staff notifications (``record_status``)
 - ``origination``: PAN and bureau of loans started before the KYC phase, and the agreement with its eSign
 - ``disbursal``: the bank transfer and, once settled, the ledger, the schedule and the loan's balances
-- ``repayment``: payment links, payments, penal charges, overdue installments and delinquency
+- ``links``: the payment link for the amount due on an installment, at the brand's gateways with failover
+- ``repayment``: payments, penal charges, overdue installments and delinquency
 - ``common``: the base class (clients, provider calls, customer messages) and shared helpers
 - ``queries``: the SQL, one named function per aggregate and question
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.loan.accounting import AccountingActivities
 from activities.loan.disbursal import DisbursalActivities
+from activities.loan.links import LinkActivities
 from activities.loan.mandates import MandateActivities
 from activities.loan.origination import OriginationActivities
 from activities.loan.receipt_docs import ReceiptDocActivities
@@ -35,10 +38,12 @@ class LoanActivities(
     StatusActivities,
     OriginationActivities,
     DisbursalActivities,
+    LinkActivities,
     RepaymentActivities,
     ReceiptActivities,
     ReceiptDocActivities,
     MandateActivities,
+    AccountingActivities,
 ):
     """Every loan activity the worker registers (``all()``), receipts included."""
 
@@ -68,5 +73,7 @@ class LoanActivities(
             self.notify_mandate_debit,
             self.charge_mandate,
             self.record_debit_outcome,
+            self.accrue_interest,
+            self.record_closure,
             self.issue_receipt,
         ]

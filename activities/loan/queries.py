@@ -8,7 +8,7 @@ key is already stored, so a retried activity writes once; those that say whether
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -237,11 +237,14 @@ def settle_disbursal(session: Session, transfer_id: str, utr: str | None, settle
 
 
 # ---------------------------------------------------------------------------------------------- ledger
-def post_ledger(session: Session, loan_id: str, key: str, txn: ledger.Transaction) -> bool:
-    """Insert one balanced ledger transaction unless its key was already posted."""
+def post_ledger(
+    session: Session, loan_id: str, key: str, txn: ledger.Transaction, value_date: date | None = None
+) -> bool:
+    """Insert one balanced ledger transaction unless its key was already posted. ``value_date``: the IST date it
+    counts from in a ledger as of a date (default: today in IST)."""
     txn_id = session.execute(
         insert(LedgerTransaction)
-        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=key)
+        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=key, value_date=value_date or ist_today())
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(LedgerTransaction.id)
     ).scalar_one_or_none()
@@ -251,7 +254,19 @@ def post_ledger(session: Session, loan_id: str, key: str, txn: ledger.Transactio
     return True
 
 
+def ist_today() -> date:
+    """Today's date in India (IST, UTC+05:30): the value date of postings made now."""
+    return (datetime.now(UTC) + timedelta(hours=5, minutes=30)).date()
+
+
 # ---------------------------------------------------------------------------------------------- installments
+def reshape_installment(session: Session, loan_id: str, number: int, *, interest: int, fees: int) -> None:
+    """Set an installment's interest and fees (a foreclosure or cooling-off exit closing its period early)."""
+    inst = installment_for_update(session, loan_id, number)
+    inst.interest, inst.fees = interest, fees
+    inst.total = inst.principal + interest + fees
+
+
 def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:
     return RepaymentInstallment(
         loan_id=loan_id,

@@ -1,6 +1,5 @@
-"""Repayment: payment links for the amount due on an installment, payments applied (ledger, installments,
-re-amortised schedule, the loan's balances), penal charges, overdue installments and the loan's delinquency
-(DPD and RBI asset class)."""
+"""Repayment: payments applied (ledger, installments, re-amortised schedule, the loan's balances), penal charges,
+overdue installments and the loan's delinquency (DPD and RBI asset class). Payment links: ``activities.loan.links``."""
 
 from __future__ import annotations
 
@@ -11,19 +10,16 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from temporalio import activity
 
-from activities import providers
 from activities.loan import queries
-from activities.loan.common import LoanBase, refusal
-from activities.providers.base import BusinessRefusal
+from activities.loan.common import LoanBase
 from activities.receipts import unrecordable
-from db.models import Loan, PaymentLink
+from db.models import Loan
 from domain import ledger
 from domain.errors import ValidationError
-from domain.outcomes import InstallmentStatus, PaymentLinkStatus, PaymentStatus
+from domain.outcomes import InstallmentStatus, PaymentStatus
 from workflows.contracts import (
     DelinquencyRecord,
     OverdueRecord,
-    PaymentLinkRequest,
     PaymentPart,
     PaymentRecord,
     PenalLevy,
@@ -31,62 +27,6 @@ from workflows.contracts import (
 
 
 class RepaymentActivities(LoanBase):
-    # ------------------------------------------------------------------ payment links
-    @activity.defn
-    async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
-        """An ACTIVE link for exactly the amount now due on the installment. A link for another amount
-        (a penal charge was levied, or a part-payment made) is superseded; a paid one is left as it is."""
-
-        superseded: list[str] = []
-
-        def existing(session: Session) -> PaymentLink | None:
-            links = queries.installment_links_for_update(session, req.loan_id, req.installment_no)
-            match = None
-            for link in links:
-                if link.amount == req.amount and link.status == PaymentLinkStatus.ACTIVE:
-                    match = link
-                elif link.status == PaymentLinkStatus.ACTIVE:
-                    link.status = PaymentLinkStatus.SUPERSEDED
-                    superseded.append(link.link_id)
-            return match
-
-        found = await self._tx(existing)
-        loan, customer, brand = await self._tx(self._context(req.loan_id))
-        gateway = providers.build("payments", brand.config, self.http)
-        for link_id in superseded:
-            try:  # a customer must not pay a stale amount; if the gateway refuses, a payment is still applied
-                await gateway.cancel_payment_link(link_id)
-            except Exception as exc:  # noqa: BLE001
-                activity.logger.warning("could not cancel superseded link %s: %s", link_id, exc)
-        if found is not None:
-            return found.url
-        try:
-            link = await gateway.create_payment_link(
-                amount=req.amount,
-                # the gateway keeps reference ids unique, so a retried call returns the same link
-                reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
-                description=f"{brand.name} loan installment {req.installment_no}",
-                customer_phone=customer.phone,
-                notes={"loan_id": loan.id, "installment_no": req.installment_no},
-                callback_url=self._callback(brand.id, gateway.config.vendor),
-            )
-        except BusinessRefusal as exc:
-            raise refusal(exc) from exc
-
-        def write(session: Session) -> None:
-            queries.insert_payment_link(
-                session,
-                loan_id=loan.id,
-                installment_no=req.installment_no,
-                provider=gateway.config.vendor,
-                link_id=link.link_id,
-                url=link.url,
-                amount=req.amount,
-            )
-
-        await self._tx(write)
-        return link.url
-
     # ------------------------------------------------------------------ payments
     @activity.defn
     async def record_payment(self, rec: PaymentRecord) -> None:
@@ -118,8 +58,9 @@ class RepaymentActivities(LoanBase):
             if pay.link_id:
                 queries.link_paid(session, rec.loan_id, pay.link_id)
             key = f"payment:{pay.gateway}:{pay.payment_id}"
-            if totals["fees"]:  # installment fees are recognised when collected
-                queries.post_ledger(session, rec.loan_id, f"{key}:fees", ledger.fee_charge(totals["fees"]))
+            if totals["fees"]:  # installment fees (and a foreclosure charge, with its GST) recognised when collected
+                fee_txn = ledger.fee_charge(totals["fees"] - rec.fees_gst, rec.fees_gst)
+                queries.post_ledger(session, rec.loan_id, f"{key}:fees", fee_txn)
             # Interest on the cash basis (credited to income when collected); the penal receivable was
             # raised when the charge was levied.
             txn = ledger.repayment_split(
@@ -128,10 +69,12 @@ class RepaymentActivities(LoanBase):
                 fees=totals["fees"],
                 penal=totals["penal"],
                 excess=rec.excess,
-                accrued_interest=0,
+                accrued_interest=rec.accrued_interest,  # accrual basis: what was posted receivable at period end
             )
             queries.post_ledger(session, rec.loan_id, key, txn)
             now = datetime.now(UTC)
+            for number, interest, fees in rec.reshaped:  # a foreclosure or cooling-off exit closes these periods
+                queries.reshape_installment(session, rec.loan_id, number, interest=interest, fees=fees)
             for part in parts:
                 inst = queries.installment_for_update(session, rec.loan_id, part.number)
                 inst.penal_paid += part.penal

@@ -20,7 +20,7 @@ from api.deps import db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.loan_views import CustomerLoanDetail, LoanSummary
 from api.preview_views import SchedulePreview
-from api.products import loan_terms, preview_for
+from api.products import loan_terms, money_in_policy, preview_for
 from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees, Tenure
@@ -232,6 +232,7 @@ async def apply(
         npa_days=read.npa_days,
         kyc_steps=[str(step) for step in kyc_rules.validate_kyc_steps(read.kyc_steps)],
         kyc_timeout_seconds=read.kyc_timeout_seconds,
+        **money_in_policy(product.charges, read, preview, body.tenure),
     )
     try:
         await client.start_workflow(

@@ -29,6 +29,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from workflows.contracts import (
+    AccrualRecord,
     AgreementOutcome,
     AgreementRequest,
     AgreementResult,
@@ -39,6 +40,7 @@ from workflows.contracts import (
     BureauPullRequest,
     BureauPullResult,
     BureauResult,
+    ClosureRecord,
     CreditBalanceRecord,
     CreditRulesRequest,
     CreditRulesResult,
@@ -59,6 +61,10 @@ from workflows.contracts import (
     LoanTerms,
     LoanWorkflowInput,
     LoanWorkflowResult,
+    MandateDebitRequest,
+    MandateDebitResult,
+    MandateEvent,
+    NoticeRequest,
     OverdueRecord,
     ParkedPayment,
     PaymentEvent,
@@ -66,6 +72,7 @@ from workflows.contracts import (
     PaymentRecord,
     PenalLevy,
     ProviderRequest,
+    ReceiptRequest,
     SignedAgreement,
     SignedAgreementRequest,
     StaffAction,
@@ -95,6 +102,19 @@ KYC_STEP_ACTIVITIES = {
     "DIGILOCKER": "kyc_digilocker",
 }
 KYC_ACTIVITIES = frozenset(KYC_STEP_ACTIVITIES.values()) | {"kyc_step"}
+# What a serviced loan asks besides its repayment loop (workflows.money_in): asserted by the money-in tests.
+MONEY_IN_ACTIVITIES = frozenset(
+    {
+        "send_notice",
+        "issue_receipt",
+        "accrue_interest",
+        "record_closure",
+        "record_mandate_event",
+        "notify_mandate_debit",
+        "charge_mandate",
+        "record_debit_outcome",
+    }
+)
 DECISION_ACTIVITIES = frozenset(
     {"decide_credit", "credit_bureau_pull", "credit_rules_and_evaluation", "credit_allocation"}
 )
@@ -226,6 +246,8 @@ class StubActivities:
     # the reconciler's view: stale transfers, and what the bank's status API says of each (by transfer id)
     stale_transfers: list[StaleTransfer] = field(default_factory=list)
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
+    # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event)
+    debit_answers: list[MandateDebitResult] = field(default_factory=list)
 
     def release(self, status: str) -> None:
         self.holding[status].set()
@@ -237,8 +259,10 @@ class StubActivities:
     def of(self, name: str) -> list[Any]:
         return [c.arg for c in self.calls if c.name == name]
 
-    def names(self) -> list[str]:
-        return [c.name for c in self.calls]
+    def names(self, money_in: bool = False) -> list[str]:
+        """Every activity called, in order; the money-in side activities (notices, receipts, accruals, closure,
+        autopay: ``MONEY_IN_ACTIVITIES``) only with ``money_in`` — the tests of money in assert those."""
+        return [c.name for c in self.calls if money_in or c.name not in MONEY_IN_ACTIVITIES]
 
     def moves(self) -> list[tuple[str | None, str]]:
         """(from, to) of every record_status call, in order."""
@@ -387,6 +411,39 @@ class StubActivities:
     async def record_credit_balance(self, rec: CreditBalanceRecord) -> None:
         self._record("record_credit_balance", rec)
 
+    # Money in
+    @activity.defn(name="send_notice")
+    async def send_notice(self, req: NoticeRequest) -> None:
+        self._record("send_notice", req)
+
+    @activity.defn(name="issue_receipt")
+    async def issue_receipt(self, req: ReceiptRequest) -> dict:
+        self._record("issue_receipt", req)
+        return {"receipt_no": f"R-{req.payment_id}"}
+
+    @activity.defn(name="accrue_interest")
+    async def accrue_interest(self, rec: AccrualRecord) -> None:
+        self._record("accrue_interest", rec)
+
+    @activity.defn(name="record_closure")
+    async def record_closure(self, rec: ClosureRecord) -> None:
+        self._record("record_closure", rec)
+
+    @activity.defn(name="record_mandate_event")
+    async def record_mandate_event(self, event: MandateEvent) -> None:
+        self._record("record_mandate_event", event)
+
+    @activity.defn(name="notify_mandate_debit")
+    async def notify_mandate_debit(self, req: MandateDebitRequest) -> str:
+        self._record("notify_mandate_debit", req)
+        return f"debit-{req.installment_no}-{req.attempt}"
+
+    @activity.defn(name="charge_mandate")
+    async def charge_mandate(self, req: MandateDebitRequest) -> MandateDebitResult:
+        self._record("charge_mandate", req)
+        answer = self.debit_answers.pop(0) if self.debit_answers else None
+        return answer or MandateDebitResult(f"debit-{req.installment_no}-{req.attempt}", "SENT")
+
     # KycActivities
     def _kyc_answer(self, name: str, req: KycStepRequest) -> KycStepResult:
         self._record(name, req)
@@ -483,6 +540,13 @@ class StubActivities:
             self.record_delinquency,
             self.park_payment,
             self.record_credit_balance,
+            self.send_notice,
+            self.issue_receipt,
+            self.accrue_interest,
+            self.record_closure,
+            self.record_mandate_event,
+            self.notify_mandate_debit,
+            self.charge_mandate,
             self.kyc_step,
             self.kyc_pan,
             self.kyc_mobile,

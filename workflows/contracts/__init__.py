@@ -51,6 +51,7 @@ from workflows.contracts.messages import (
     AadhaarInitiate,
     AadhaarOtp,
     AgreementResendRequest,
+    DebitState,
     DisbursalEvent,
     EsignEvent,
     InstallmentState,
@@ -77,6 +78,7 @@ from workflows.contracts.money_in import (
 )
 
 __all__ = [
+    "DebitState",
     "RefundSettled",
     "AccrualRecord",
     "ClosureRecord",

@@ -214,6 +214,13 @@ class PaymentRecord:
     # After an advance to principal the installments from this number on are replaced by ``rescheduled``.
     rescheduled_from: int | None = None
     rescheduled: list[InstallmentState] = field(default_factory=list)
+    # Accrual basis: the part of the interest paid that clears interest accrued earlier (Cr INTEREST_RECEIVABLE);
+    # the rest is income when collected.
+    accrued_interest: int = 0
+    # A foreclosure or a cooling-off exit reshapes the installments it closes: (number, interest, fees) as they now
+    # stand, recorded before the parts are applied; ``fees_gst`` is the GST within the fees (a foreclosure charge's).
+    reshaped: list[tuple[int, int, int]] = field(default_factory=list)
+    fees_gst: int = 0
 
 
 @dataclass

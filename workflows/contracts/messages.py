@@ -39,6 +39,11 @@ class InstallmentState:
     penal: int = 0  # penal charges levied on this installment (a charge, never principal)
     penal_paid: int = 0
     penal_accrued_to: date | None = None  # percent-basis penal computed up to this day
+    # Accrual basis (workflows.money_in): the interest posted as receivable at the period's end, and how much of it
+    # later payments cleared.
+    interest_accrued: int = 0
+    accrued: bool = False
+    receivable_cleared: int = 0
 
     @property
     def paid(self) -> bool:
@@ -240,6 +245,15 @@ class LoanPolicy:
     npa_days: int = 90
     kyc_steps: list[str] = field(default_factory=lambda: ["PAN"])  # the brand's steps, in order
     kyc_timeout_seconds: int = 7 * 24 * 3600  # how long a step waits for the customer
+    # Money in (workflows.money_in). Loans started before these existed read the defaults: no cooling-off exit,
+    # no foreclosure charge.
+    foreclosure_percent: str | None = None  # the product's foreclosure charge, % of principal outstanding
+    gst_percent: str = "18"  # GST on lender charges (the foreclosure charge)
+    cooling_off_days: int | None = None  # the look-up period (never below RBI's floor); None: no exit offered
+    apr: str | None = None  # the loan's APR (percent), for the cooling-off exit's proportionate cost
+    reminder_days: int = 3  # a reminder this many days before each due date (and one on it)
+    autopay_retries: int = 2  # further debits of a mandate after a failed one
+    autopay_retry_days: int = 2  # days between them
 
 
 @dataclass
@@ -254,11 +268,27 @@ class ServicingState:
     woke_for_day_end: bool = False  # the last wake was a day-end timer (its date is the day before)
     # Money in (workflows.money_in): the autopay mandate in force, the debits sent per installment, the reminders
     # already sent (keys), interest accrued to (IST date), and refunds approved or paid (paise).
-    mandate_id: str | None = None
-    mandate_attempts: dict[str, int] = field(default_factory=dict)  # installment number → debits tried
+    mandate_id: str | None = None  # the ACTIVE mandate (None: none, or cancelled/rejected/paused)
+    debit: DebitState | None = None  # the autopay debit of the current installment in progress
+    debit_failures: dict[str, int] = field(default_factory=dict)  # installment number → failed debits
+    debit_failed_at: dict[str, datetime] = field(default_factory=dict)  # installment number → the last failure
     notices_sent: list[str] = field(default_factory=list)
-    accrued_to: date | None = None
     refunded: int = 0
+    refund_ids: list[str] = field(default_factory=list)
+    closed_as: str | None = None  # FORECLOSED or COOLING_OFF_EXIT once a payment closed it so
+
+
+@dataclass
+class DebitState:
+    """An autopay debit in progress: installment, try number, our debit row id, the amount notified and when the
+    charge goes; ``sent`` once the gateway took it (the outcome arrives as a payment event)."""
+
+    installment_no: int
+    attempt: int
+    charge_at: datetime
+    amount: int
+    debit_id: str | None = None
+    sent: bool = False
 
 
 @dataclass
@@ -273,6 +303,9 @@ class LoanWorkflowInput:
     status_seq: int = 0
     servicing: ServicingState | None = None
     pending_payments: list[PaymentEvent] = field(default_factory=list)
+    pending_failures: list[PaymentFailure] = field(default_factory=list)
+    pending_mandate_events: list[MandateEvent] = field(default_factory=list)
+    refunds_settled: list[RefundSettled] = field(default_factory=list)
 
 
 @dataclass
