@@ -101,7 +101,14 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
             {**primary("idfc"), "account_number": "7878780080316316", "timeout_seconds": 5},
             {**primary("icici", False), **icici_keys()},
         ],
-        "payments": p("razorpay"),
+        # the primary gateway makes the payment links; the next takes over when it is down (each payment comes back
+        # by the webhook of the gateway that made its link). Cashfree: api_key is the client secret, which also
+        # signs its webhooks; Paytring: api_key is the key, webhook_secret its API secret (requests and callbacks).
+        "payments": [
+            primary("razorpay"),
+            {**primary("cashfree", False), "client_id": "sandbox-cashfree-app", "api_version": "2025-01-01"},
+            primary("paytring", False),
+        ],
         # SMS: the sender id (header), DLT principal entity id and a DLT template id for texts without a template
         # of their own (the OTP) — the sandbox's; a brand registers its own on a DLT platform
         "sms": [

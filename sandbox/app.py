@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import autopay, banks, bureaus, esign, identity, mail, messaging, money, scenarios, statements
+from sandbox import autopay, banks, bureaus, esign, gateways, identity, mail, messaging, money, scenarios, statements
 from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
@@ -46,6 +46,7 @@ VENDOR_PREFIXES = frozenset(
         "finduit",
         "razorpay",
         "cashfree",
+        "paytring",
         "signzy",
         "signdesk",
         "idfc",
@@ -99,6 +100,8 @@ def create_app(
         # Razorpay recurring payments (sandbox/autopay.py): customers, orders, registration links, tokens, recurring
         # payments by id; failures queued by token id ("*": any)
         **{key: {} for key in autopay.STATE_KEYS},
+        # Cashfree PG links and their orders, Paytring orders (sandbox/gateways.py), by id
+        **{key: {} for key in gateways.STATE_KEYS},
     }
     faults: list[dict[str, Any]] = []  # not persisted: a drill lasts as long as the process
     app.state.sandbox = state
@@ -165,6 +168,7 @@ def create_app(
     identity.register(app, sbx)
     bureaus.register(app, sbx)
     money.register(app, sbx)
+    gateways.register(app, sbx)
     esign.register(app, sbx)
     banks.register(app, sbx)
     statements.register(app, sbx)

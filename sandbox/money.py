@@ -64,28 +64,40 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         )
 
     @app.post("/razorpay/pay/{link_id}")
-    async def pay(request: Request, link_id: str, amount: int | None = None) -> dict:
-        """Capture a payment on the link (the full amount unless ``amount`` paise is given): the
-        ``payment.captured`` and ``payment_link.paid`` (``partially_paid`` for less) webhooks follow."""
+    async def pay(request: Request, link_id: str, amount: int | None = None, outcome: str = "success") -> dict:
+        """Pay the link (the full amount unless ``amount`` paise is given). ``outcome`` ``success``: a captured
+        payment, then the ``payment.captured`` and ``payment_link.paid`` (``partially_paid`` for less) webhooks;
+        ``failed``: a payment the bank declined, then ``payment.failed`` (the link stays payable);
+        ``failed_then_success``: both, in that order, each its own payment id."""
         link = sbx.state["links"].get(link_id) or missing("payment link")
         if link["status"] == "cancelled":
             raise HTTPException(400, "this payment link was cancelled")
+        if outcome not in ("success", "failed", "failed_then_success"):
+            raise HTTPException(400, "outcome must be success, failed or failed_then_success")
         paid = amount or link["amount"]
+        order_id = link.setdefault("order_id", sbx.new_id("order"))
+        after = min(sbx.delay, 0.2)
+        answer: dict[str, Any] = {"amount": paid}
+        if outcome != "success":
+            failed_id = sbx.new_id("pay")
+            failed = webhooks.razorpay_payment(failed_id, paid, link.get("contact"), link["notes"], order_id)
+            sbx.send_later("razorpay", link["callback_url"], webhooks.razorpay_payment_failed(failed), after)
+            answer.update(failed_payment_id=failed_id, status="failed")
+            after += 0.1
+            if outcome == "failed":
+                return answer
         payment_id = sbx.new_id("pay")
         link["payments"].append(payment_id)
         link["status"] = "paid"
         # Razorpay sends both events for a link payment (one payment id; the receiver applies it once).
-        payment = webhooks.razorpay_payment(
-            payment_id, paid, link.get("contact"), link["notes"], link.setdefault("order_id", sbx.new_id("order"))
-        )
-        after = min(sbx.delay, 0.2)
+        payment = webhooks.razorpay_payment(payment_id, paid, link.get("contact"), link["notes"], order_id)
         sbx.send_later("razorpay", link["callback_url"], webhooks.razorpay_payment_captured(payment), after)
         paid_event = webhooks.razorpay_payment_link_paid(link, payment, f"{sbx.base(request)}/razorpay/pay/{link_id}")
         if paid < link["amount"]:
             paid_event["event"] = "payment_link.partially_paid"
             paid_event["payload"]["payment_link"]["entity"]["status"] = "partially_paid"
         sbx.send_later("razorpay", link["callback_url"], paid_event, after + 0.05)
-        return {"payment_id": payment_id, "amount": paid, "status": "captured"}
+        return {**answer, "payment_id": payment_id, "status": "captured"}
 
     # --- Penny drop: Razorpay fund account validation, Cashfree bank validation ---------------------
     @app.post("/razorpay/fund_accounts/validations")

@@ -3,29 +3,38 @@ delay and retried the way the vendor retries — bounded so tests end.
 
 Bodies (builders below; the adapters' docstrings cite each vendor's page):
 
-- Razorpay ``payment.captured`` and ``payment_link.paid`` — the documented event envelope (``entity``,
-  ``account_id``, ``event``, ``contains``, ``payload``, ``created_at``), no id in the body; the event id in
-  ``X-Razorpay-Event-Id``.
+- Razorpay ``payment.captured``, ``payment_link.paid`` and ``payment.failed`` — the documented event envelope
+  (``entity``, ``account_id``, ``event``, ``contains``, ``payload``, ``created_at``), no id in the body; the event
+  id in ``X-Razorpay-Event-Id``.
+- Cashfree PG ``PAYMENT_SUCCESS_WEBHOOK`` / ``PAYMENT_FAILED_WEBHOOK`` / ``PAYMENT_USER_DROPPED_WEBHOOK`` and
+  ``PAYMENT_LINK_EVENT`` (``{"data", "event_time", "type"}``), signed with :func:`cashfree_headers`.
+- Paytring's order callback (a flat object of strings; ``activities.providers.payments.paytring`` says what is
+  documented and what is chosen), signed with :func:`paytring_headers`.
 - FINDUIT and CART — a ReBIT ``ConsentNotification``.
 - The banks' callbacks (IDFC's RazorpayX-shaped payout events, ICICI's encrypted Composite Pay packets) are built in
   ``sandbox.banks``, the eSign vendors' (Signzy, SignDesk) in ``sandbox.esign``.
 
 Every delivery is signed with hex HMAC-SHA256 of the raw body in the vendor's header, unless its family registered
-the vendor's own scheme (``Outbox.sign_with``: Signzy's Basic credentials, ICICI's RSA signature). Retries: Razorpay
-(and RazorpayX) treat any non-2xx answer as a failure and retry with exponential backoff for 24 hours; the
-sandbox does the same for every vendor, with ``attempts`` tries (default 8, env
-``LOS_SANDBOX_WEBHOOK_ATTEMPTS``) and backoff 0.5 s doubling up to ``max_backoff`` (10 s).
+the vendor's own scheme (``Outbox.sign_with``: Signzy's Basic credentials, ICICI's RSA signature, Cashfree's
+base64 HMAC of timestamp and body — signed afresh for each attempt, with its number, as Cashfree does).
+Retries: Razorpay (and RazorpayX) treat any non-2xx answer as a failure and retry with exponential backoff for 24
+hours, Cashfree any answer but 200 (by default at 2, 10 and 30 minutes); the sandbox retries every vendor on a
+non-2xx, with ``attempts`` tries (default 8, env ``LOS_SANDBOX_WEBHOOK_ATTEMPTS``) and backoff 0.5 s doubling up to
+``max_backoff`` (10 s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
 import json
 import os
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -35,6 +44,7 @@ from activities.providers import signing
 EVENT_ID_HEADERS = {"razorpay": "X-Razorpay-Event-Id", "idfc": "X-IDFC-Event-Id"}
 ACCOUNT_ID = "acc_SandboxLender01"  # the merchant account the sandbox's Razorpay events come from
 NOTIFIER_IDS = {"finduit": "finduit-aa", "cart": "cart-aa"}
+IST = timezone(timedelta(hours=5, minutes=30))
 
 
 #: A vendor's own way to sign a delivery: (raw body, the webhook secret, event id or None) → the headers to send
@@ -67,10 +77,15 @@ class Outbox:
         # loaded the CA store each time (two thirds of the sandbox's CPU under the lifecycle benchmark).
         self._client: httpx.AsyncClient | None = None
         self.signers = {}
+        self.attempt_headers: dict[str, str] = {}
 
-    def sign_with(self, vendor: str, signer: Signer) -> None:
-        """Sign ``vendor``'s deliveries with ``signer`` (its documented scheme) instead of the default."""
+    def sign_with(self, vendor: str, signer: Signer, attempt_header: str | None = None) -> None:
+        """Sign ``vendor``'s deliveries with ``signer`` (its documented scheme) instead of the default. With
+        ``attempt_header``, every attempt is signed afresh (a signature over a timestamp stays fresh on a retry)
+        and carries its number (1, 2, ...) in that header."""
         self.signers[vendor] = signer
+        if attempt_header:
+            self.attempt_headers[vendor] = attempt_header
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -115,6 +130,9 @@ class Outbox:
         client = self.client()
         for attempt in range(1, self.attempts + 1):
             record["attempts"] = attempt
+            if vendor in self.attempt_headers:  # signed afresh for each attempt, numbered
+                headers = {**self.headers(vendor, body, event_id), self.attempt_headers[vendor]: str(attempt)}
+                record["headers"] = headers
             try:
                 resp = await client.post(url, content=body, headers=headers)
                 record["status"] = resp.status_code
@@ -276,6 +294,188 @@ def razorpay_payment_link_paid(link: dict, payment: dict, short_url: str) -> dic
         "event": "payment_link.paid",
         "payload": {"order": {"entity": order}, "payment": {"entity": paid}, "payment_link": {"entity": entity}},
     }
+
+
+def razorpay_payment_failed(payment: dict, description: str = "Payment failed due to insufficient funds") -> dict:
+    """The ``payment.failed`` event around a payment entity that failed: ``status`` failed, not captured, with
+    Razorpay's error fields (https://razorpay.com/docs/errors/: code, description, source, step, reason)."""
+    failed = {
+        **payment,
+        "status": "failed",
+        "captured": False,
+        "error_code": "BAD_REQUEST_ERROR",
+        "error_description": description,
+        "error_source": "customer",
+        "error_step": "payment_authorization",
+        "error_reason": "insufficient_funds",
+        "acquirer_data": {"rrn": None},
+    }
+    return {
+        "entity": "event",
+        "account_id": ACCOUNT_ID,
+        "event": "payment.failed",
+        "contains": ["payment"],
+        "payload": {"payment": {"entity": failed}},
+        "created_at": _now(),
+    }
+
+
+# --- Cashfree PG ------------------------------------------------------------------------------------------------
+CASHFREE_WEBHOOK_VERSION = "2025-01-01"
+CASHFREE_STATUS = {"SUCCESS": "PAYMENT_SUCCESS_WEBHOOK", "FAILED": "PAYMENT_FAILED_WEBHOOK",
+                   "USER_DROPPED": "PAYMENT_USER_DROPPED_WEBHOOK"}  # fmt: skip
+
+
+def _ist_now() -> str:
+    return datetime.now(UTC).astimezone(IST).isoformat(timespec="seconds")
+
+
+def cashfree_rupees(paise: int) -> float | int:
+    """Paise as Cashfree writes an amount: a JSON number of rupees (``2`` or ``1234.5``)."""
+    return paise // 100 if paise % 100 == 0 else float(Decimal(paise).scaleb(-2))
+
+
+def cashfree_payment_webhook(order: dict, attempt: dict, customer_phone: str | None) -> dict:
+    """A payment webhook (success, failed or user dropped, by ``attempt["status"]``) for one payment attempt of an
+    order, as documented for version 2025-01-01 (https://www.cashfree.com/docs/api-reference/payments/latest/
+    payments/webhooks): the order (its ``order_tags``: for a link's order the link's ids), the payment, the
+    customer, the gateway's details, the offers; a failure adds ``error_details``."""
+    status = attempt["status"]
+    success = status == "SUCCESS"
+    payment = {
+        "cf_payment_id": attempt["cf_payment_id"],
+        "payment_status": status,
+        "payment_amount": cashfree_rupees(attempt["amount"]),
+        "payment_currency": "INR",
+        "payment_message": "00::Transaction success" if success else attempt.get("message", "Transaction failed"),
+        "payment_time": _ist_now(),
+        "bank_reference": _digits(attempt["cf_payment_id"], 12) if success else None,
+        "auth_id": None,
+        "payment_method": {
+            "upi": {
+                "channel": "collect",
+                "upi_id": "borrower@upi",
+                "upi_instrument": "UPI_ACCOUNT",
+                "upi_payer_ifsc": "HDFC0000001",
+                "upi_payer_account_number": "XXXXXX1234",
+            }
+        },
+        "payment_group": "upi",
+        "international_payment": {"international": False},
+        "payment_surcharge": None,
+    }
+    data: dict[str, Any] = {
+        "order": {
+            "order_id": order["order_id"],
+            "order_amount": cashfree_rupees(order["amount"]),
+            "order_currency": "INR",
+            "order_tags": order.get("tags") or None,
+        },
+        "payment": payment,
+        "customer_details": {
+            "customer_name": None,
+            "customer_id": f"cust_{_digits(order['order_id'], 8)}",
+            "customer_email": None,
+            "customer_phone": customer_phone,
+        },
+        "payment_gateway_details": {
+            "gateway_name": "CASHFREE",
+            "gateway_order_id": _digits(order["order_id"], 10),
+            "gateway_payment_id": _digits(attempt["cf_payment_id"], 10),
+            "gateway_settlement": "CASHFREE",
+            "gateway_status_code": None,
+        },
+        "payment_offers": None,
+    }
+    if not success:
+        data["error_details"] = {
+            "error_code": "TRANSACTION_DECLINED" if status == "FAILED" else "USER_DROPPED",
+            "error_description": attempt.get("message", "Transaction failed"),
+            "error_reason": "auth_declined" if status == "FAILED" else "user_dropped",
+            "error_source": "customer",
+        }
+    return {"data": data, "event_time": _ist_now(), "type": CASHFREE_STATUS[status]}
+
+
+def cashfree_link_event(link: dict, order: dict, attempt: dict) -> dict:
+    """``PAYMENT_LINK_EVENT`` (the link's status changed), as documented
+    (https://www.cashfree.com/docs/api-reference/payments/latest/payment-links/webhooks). ``link``: the link entity
+    as the sandbox keeps it (Cashfree's ``link_*`` fields, and ``amount`` / ``amount_paid`` in paise)."""
+    return {
+        "data": {
+            "cf_link_id": link["cf_link_id"],
+            "link_id": link["link_id"],
+            "link_status": link["link_status"],
+            "link_currency": "INR",
+            "link_amount": f"{Decimal(link['amount']).scaleb(-2):.2f}",
+            "link_amount_paid": f"{Decimal(link['amount_paid']).scaleb(-2):.2f}",
+            "link_partial_payments": link.get("link_partial_payments", False),
+            "link_minimum_partial_amount": None,
+            "link_purpose": link.get("link_purpose"),
+            "link_created_at": link.get("link_created_at"),
+            "customer_details": link.get("customer_details") or {},
+            "link_meta": link.get("link_meta") or {},
+            "link_url": link["link_url"],
+            "link_expiry_time": link.get("link_expiry_time"),
+            "link_notes": link.get("link_notes") or {},
+            "link_auto_reminders": False,
+            "link_notify": link.get("link_notify") or {"send_sms": False, "send_email": False},
+            "order": {
+                "order_amount": f"{Decimal(attempt['amount']).scaleb(-2):.2f}",
+                "order_id": order["order_id"],
+                "order_expiry_time": link.get("link_expiry_time"),
+                "order_hash": hashlib.sha256(order["order_id"].encode()).hexdigest()[:20],
+                "transaction_id": int(attempt["cf_payment_id"]),
+                "transaction_status": attempt["status"],
+            },
+        },
+        "type": "PAYMENT_LINK_EVENT",
+        "version": 1,
+        "event_time": _ist_now(),
+    }
+
+
+def cashfree_headers(body: bytes, secret: str, event_id: str | None = None) -> dict[str, str]:
+    """Cashfree's webhook headers: ``x-webhook-timestamp`` (ms) and ``x-webhook-signature`` = base64(HMAC-SHA256
+    of timestamp + raw body with the secret), ``x-webhook-version``, and ``x-idempotency-key`` (a hash of the
+    payload). Written here independently of the adapter, so a slip in either shows in the tests."""
+    stamp = str(int(datetime.now(UTC).timestamp() * 1000))
+    digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
+    return {
+        "x-webhook-timestamp": stamp,
+        "x-webhook-signature": base64.b64encode(digest).decode(),
+        "x-webhook-version": CASHFREE_WEBHOOK_VERSION,
+        "x-idempotency-key": base64.b64encode(hashlib.sha256(body).digest()).decode(),
+    }
+
+
+# --- Paytring -----------------------------------------------------------------------------------------------
+def paytring_callback(order: dict, attempt: dict) -> dict:
+    """Paytring's order callback for one payment attempt: a flat object of strings (see the adapter's docstring
+    for what is documented and what is chosen)."""
+    notes = order.get("notes") or {}
+    success = attempt["status"] == "success"
+    return {
+        "order_id": order["order_id"],
+        "receipt_id": order["receipt_id"],
+        "pg_transaction_id": attempt["id"],
+        "amount": str(attempt["amount"]),
+        "currency": "INR",
+        "order_status": attempt["status"],
+        "unmapped_status": "captured" if success else "failed",
+        "method": "UPI",
+        "pg": "RazorPay",
+        **{f"udf{n}": str(notes.get(f"udf{n}", "")) for n in range(1, 6)},
+        "message": "" if success else attempt.get("message", "Payment failed"),
+    }
+
+
+def paytring_headers(body: bytes, secret: str, event_id: str | None = None) -> dict[str, str]:
+    """``X-Paytring-Signature``: SHA-512 hex of the callback's values in key order, each followed by ``|``, then the
+    secret (Paytring's SDK hash; written here independently of the adapter)."""
+    fields = json.loads(body)
+    text = "".join(f"{fields[key]}|" for key in sorted(fields))
+    return {"X-Paytring-Signature": hashlib.sha512((text + secret).encode()).hexdigest()}
 
 
 #: the sandbox's consent statuses → ReBIT ConsentStatus

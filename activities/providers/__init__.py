@@ -14,7 +14,11 @@ several are listed); ``call_with_failover`` tries each active vendor in turn.
 | employment | digitap                        | phone_to_uan, uan_to_employment                                   |
 | esign      | signzy, signdesk               | create_docket, cancel_docket, signed_document, parse_webhook      |
 | disbursal  | idfc, icici                    | transfer, transfer_status, parse_webhook                          |
-| payments   | razorpay                       | create_payment_link, cancel_payment_link                          |
+| payments   | razorpay, cashfree, paytring   | create_payment_link, cancel_payment_link, verify_webhook,         |
+|            |                                | parse_webhook (captured → payment_received, failed →              |
+|            |                                | payment_failed); links with failover: payments/links.create_link; |
+|            |                                | (razorpay) autopay: create_mandate_registration, charge_mandate,  |
+|            |                                | cancel_mandate, token webhooks                                    |
 | sms        | gupshup, msg91, nimbusit       | send_sms; (gupshup, msg91) verify_webhook, parse_webhook (DLR)    |
 | email      | sendgrid, brevo, zepto         | send_email, verify_webhook, parse_webhook (delivery events)       |
 | whatsapp   | aisensy                        | send_whatsapp                                                     |
@@ -51,6 +55,8 @@ from activities.providers.messaging.msg91 import Msg91Sms
 from activities.providers.messaging.nimbusit import NimbusItSms
 from activities.providers.messaging.sendgrid import SendGridEmail
 from activities.providers.messaging.zepto import ZeptoEmail
+from activities.providers.payments.cashfree import CashfreeGateway
+from activities.providers.payments.paytring import PaytringGateway
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.providers.pennydrop.cashfree import CashfreePennyDrop
 from activities.providers.pennydrop.razorpay import RazorpayPennyDrop
@@ -65,7 +71,7 @@ VENDORS: dict[str, dict[str, type]] = {
     "employment": {"digitap": DigitapEpfo},
     "esign": {"signzy": SignzyEsign, "signdesk": SignDeskEsign},
     "disbursal": {"idfc": IdfcDisbursal, "icici": IciciDisbursal},
-    "payments": {"razorpay": RazorpayGateway},
+    "payments": {"razorpay": RazorpayGateway, "cashfree": CashfreeGateway, "paytring": PaytringGateway},
     "sms": {"gupshup": GupshupSms, "msg91": Msg91Sms, "nimbusit": NimbusItSms},
     "email": {"sendgrid": SendGridEmail, "brevo": BrevoEmail, "zepto": ZeptoEmail},
     "whatsapp": {"aisensy": AiSensyWhatsApp},

@@ -1,12 +1,25 @@
 """What the webhook endpoints do once an event is verified and parsed: store it once, find its loan,
-signal the loan's workflow, and keep money that no running loan can take.
+record the gateway's payment attempt, signal the loan's workflow, and keep money that no running loan can take.
+
+**Which loan.** The loan the event names (``InboundEvent.loan_ref``: our notes, carried back by the vendor) when it
+is a loan of this brand. A payment event that names none but names the link or order it was made on
+(``PaymentEvent.link_id``, ``PaymentFailure.order_id``: Cashfree's link payments carry only the link) finds its
+loan by the link this gateway made for it (``payment_links``: provider and link id, the brand's loans only).
+
+**Payment attempts.** Every payment a gateway reports is kept in ``payment_attempts``, once per (gateway, payment
+id), in the same transaction as the stored event: ``CAPTURED`` from a ``PaymentEvent``, ``FAILED`` from a
+``PaymentFailure`` (offline payments are not gateway attempts). ``FAILED`` never overwrites ``CAPTURED`` (events
+arrive out of order: a failure reported after the capture changes nothing, no dues and no signal); ``CAPTURED``
+overwrites ``FAILED`` (a late authorisation). A failure is signalled to the running loan (``payment_failed``: the
+borrower is told; no dues change); for a loan that has ended it is stored only.
 
 Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutcome`):
 
 - ``delivered`` — the loan's workflow was signalled;
 - ``parked`` — a payment that could not be recorded as credit balance: kept for ops with the reason;
 - ``duplicate`` — this provider event id was handled before (or this payment id is already recorded);
-- ``ignored`` — a non-payment event that needs no action, or whose loan/workflow is gone;
+- ``ignored`` — a non-payment event that needs no action, or whose loan/workflow is gone; a failed attempt for a
+  payment already captured, or for a loan that has ended;
 - ``recorded_as_credit_balance`` — a payment for a loan in a terminal status, or whose workflow has
   finished: recorded once per gateway payment id as the loan's credit balance
   (:func:`db.receipts.record_credit_balance`), never dropped;
@@ -22,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
 from temporalio.service import RPCError, RPCStatusCode
@@ -30,11 +43,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.providers.webhooks import InboundEvent, LoanSignal
 from api.deps import is_uuid
 from db import receipts
-from db.models import Loan, WebhookEvent
+from db.models import Loan, PaymentAttempt, PaymentLink, WebhookEvent
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
+from workflows.contracts import PaymentEvent, PaymentFailure
 from workflows.loan import LoanWorkflow
+
+CAPTURED, FAILED = "CAPTURED", "FAILED"  # payment_attempts.status
 
 #: The workflow signal each adapter's ``InboundEvent.signal`` names, by method reference (the one place the
 #: names meet the workflow; ``tests/unit/test_workflow_calls_contract.py`` checks it covers every name).
@@ -50,22 +66,95 @@ SIGNALS: dict[LoanSignal, Callable[..., None]] = {
 
 @dataclass(frozen=True)
 class Stored:
-    """The stored event's row id, whether it was handled before, and the loan it names (if any)."""
+    """The stored event's row id, whether it was handled before, the loan it names (if any), and the status of
+    its payment attempt after this event (``CAPTURED`` / ``FAILED``; None for an event about no payment)."""
 
     row_id: str
     delivered: bool
     loan_id: str | None
     workflow_id: str | None
     loan_terminal: bool
+    attempt: str | None = None
+
+
+def _link_ref(arg: Any) -> str | None:
+    """The link or order a payment event names (where its loan can be found when its notes name none)."""
+    if isinstance(arg, PaymentEvent):
+        return arg.link_id
+    if isinstance(arg, PaymentFailure):
+        return arg.order_id
+    return None
+
+
+def find_loan(session: Any, brand_id: str, event: InboundEvent) -> Loan | None:
+    """The brand's loan the event names; for a payment event naming none, the loan of the link the gateway made
+    (``payment_links``: this gateway, this link id)."""
+    if event.loan_ref is not None:
+        loan = session.get(Loan, event.loan_ref) if is_uuid(event.loan_ref) else None
+        return loan if loan is not None and loan.brand_id == brand_id else None
+    link_ref = _link_ref(event.arg)
+    if not link_ref:
+        return None
+    return session.scalars(
+        select(Loan)
+        .join(PaymentLink, PaymentLink.loan_id == Loan.id)
+        .where(PaymentLink.provider == event.arg.gateway, PaymentLink.link_id == link_ref, Loan.brand_id == brand_id)
+    ).first()
+
+
+def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -> str | None:
+    """Keep the gateway's payment attempt once per (gateway, payment id) and return its status now: a capture
+    turns a failed attempt into a captured one (a late authorisation); a failure never turns a captured one back.
+    None for an event about no gateway payment."""
+    if isinstance(arg, PaymentEvent) and arg.gateway != "offline":
+        status, order_id, method, failure = CAPTURED, arg.link_id, arg.mode, None
+    elif isinstance(arg, PaymentFailure):
+        status, order_id, method, failure = FAILED, arg.order_id, None, arg.reason
+    else:
+        return None
+    row = insert(PaymentAttempt).values(
+        brand_id=brand_id,
+        loan_id=loan_id,
+        gateway=arg.gateway,
+        gateway_payment_id=arg.payment_id,
+        order_id=order_id,
+        amount=arg.amount,
+        method=method,
+        status=status,
+        failure_reason=failure,
+        mandate_debit_id=arg.mandate_debit_id,
+    )
+    kept = PaymentAttempt.__table__.c
+    if status == CAPTURED:
+        row = row.on_conflict_do_update(
+            index_elements=["gateway", "gateway_payment_id"],
+            set_={
+                "status": CAPTURED,
+                "failure_reason": None,
+                "amount": func.coalesce(case((kept.status == CAPTURED, kept.amount)), row.excluded.amount),
+                "loan_id": func.coalesce(kept.loan_id, row.excluded.loan_id),
+                "order_id": func.coalesce(kept.order_id, row.excluded.order_id),
+                "method": func.coalesce(row.excluded.method, kept.method),
+                "mandate_debit_id": func.coalesce(kept.mandate_debit_id, row.excluded.mandate_debit_id),
+                "updated_at": func.now(),
+            },
+        )
+    else:
+        row = row.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
+    session.execute(row)
+    return session.scalars(
+        select(PaymentAttempt.status).where(
+            PaymentAttempt.gateway == arg.gateway, PaymentAttempt.gateway_payment_id == arg.payment_id
+        )
+    ).one()
 
 
 def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> Stored:
     """Insert the raw event once per (provider, event id) with the loan it names when that loan belongs
-    to ``brand_id``; returns what the stored row says."""
+    to ``brand_id``, and its payment attempt (:func:`record_attempt`), in one transaction; returns what the stored
+    rows say."""
     with db.unit_of_work() as session:
-        loan = session.get(Loan, event.loan_ref) if event.loan_ref and is_uuid(event.loan_ref) else None
-        if loan is not None and loan.brand_id != brand_id:
-            loan = None
+        loan = find_loan(session, brand_id, event)
         session.execute(
             insert(WebhookEvent)
             .values(
@@ -80,12 +169,14 @@ def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict
         row = session.scalars(
             select(WebhookEvent).where(WebhookEvent.provider == provider, WebhookEvent.event_id == event.event_id)
         ).one()
+        attempt = record_attempt(session, brand_id, loan.id if loan else None, event.arg)
         return Stored(
             row.id,
             row.delivered_at is not None,
             loan.id if loan else None,
             loan.workflow_id if loan else None,
             loan is not None and loan.status in TERMINAL,
+            attempt,
         )
 
 
@@ -163,6 +254,14 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
             }
         if stored.loan_terminal:
             return keep_as_credit(db, stored, event)
+    if isinstance(event.arg, PaymentFailure) and stored.workflow_id is not None:
+        if stored.attempt == CAPTURED or stored.loan_terminal:  # nothing for the loan to act on: stored only
+            mark_delivered(db, stored.row_id)
+            return {
+                "status": WebhookOutcome.IGNORED,
+                "eventId": event.event_id,
+                "reason": "the payment was captured" if stored.attempt == CAPTURED else "the loan has ended",
+            }
     if stored.workflow_id is None or event.signal is None:
         return {
             "status": WebhookOutcome.IGNORED,

@@ -83,7 +83,7 @@ def test_razorpay_payment_captured_documented_example() -> None:
         "payment_received",
         True,
     )
-    assert event.arg == PaymentEvent("pay_DESyzxuld02Zul", 100, "razorpay", None)
+    assert event.arg == PaymentEvent("pay_DESyzxuld02Zul", 100, "razorpay", None, mode="UPI", reference="0125836177")
     assert event.loan_ref is None  # the example's notes are [] — no loan named: stored as unmatched
 
 
@@ -91,7 +91,9 @@ def test_razorpay_payment_link_paid_documented_example() -> None:
     body = fixture("razorpay_payment_link_paid.json")
     event = RAZORPAY.parse_webhook(body, HEADERS)
     assert event.event_type == "payment_link.paid" and event.signal == "payment_received"
-    assert event.arg == PaymentEvent("pay_Qfldmt5StKZFCB", 1000, "razorpay", "plink_QflcnnZqCekuvL")
+    assert event.arg == PaymentEvent(
+        "pay_Qfldmt5StKZFCB", 1000, "razorpay", "plink_QflcnnZqCekuvL", mode="UPI", reference="103608848276"
+    )
     body["payload"]["payment_link"]["entity"]["notes"] = {"loan_id": LOAN}
     assert RAZORPAY.parse_webhook(body, HEADERS).loan_ref == LOAN
 

@@ -1,10 +1,11 @@
-"""Razorpay payment links, and the payment webhooks that announce money received.
+"""Razorpay payment links, and the payment webhooks that announce money received or an attempt that failed.
 
 Sources (Razorpay docs): payment links API https://razorpay.com/docs/api/payments/payment-links/;
-webhook payloads https://razorpay.com/docs/webhooks/payments/ (``payment.captured``) and
+webhook payloads https://razorpay.com/docs/webhooks/payments/ (``payment.captured``, ``payment.failed``) and
 https://razorpay.com/docs/webhooks/payloads/payment-links/ (``payment_link.paid``); validation, headers and
 idempotency https://razorpay.com/docs/webhooks/validate-test/; retries
-https://razorpay.com/docs/webhooks/best-practices/.
+https://razorpay.com/docs/webhooks/best-practices/; the error fields of a failed payment
+https://razorpay.com/docs/errors/.
 
 Webhooks, as documented:
 
@@ -15,12 +16,21 @@ Webhooks, as documented:
 - any non-2xx answer is a failed delivery, retried with exponential backoff for 24 hours;
 - amounts are integer paise, ``currency`` "INR"; ``notes`` is an object, or ``[]`` when empty.
 
-What the system acts on: ``payment.captured`` (any captured payment whose ``notes.loan_id`` names the
-loan — a UPI/QR payment made with our notes, or a link payment) and ``payment_link.paid`` (the link's
-``notes.loan_id``; the payment inside it). Both carry the same payment id for a link payment: one payment
-id is applied once (the workflow keeps the ids it processed; ``payment_transactions`` is unique on
-(gateway, gateway_payment_id)), so subscribing to both never counts a payment twice. Every other event is
-stored and needs no action.
+What the system acts on:
+
+- ``payment.captured`` (any captured payment whose ``notes.loan_id`` names the loan — a UPI/QR payment made with our
+  notes, or a link payment) and ``payment_link.paid`` (the link's ``notes.loan_id``; the payment inside it) →
+  ``payment_received`` with a ``PaymentEvent``. Both carry the same payment id for a link payment: one payment id
+  is applied once (the workflow keeps the ids it processed; ``payment_transactions`` is unique on
+  (gateway, gateway_payment_id)), so subscribing to both never counts a payment twice.
+- ``payment.failed`` (the payment entity with ``status`` "failed" and ``error_code`` / ``error_description`` /
+  ``error_reason``) → ``payment_failed`` with a ``PaymentFailure`` (reason: ``error_description``); it changes no
+  dues, and a failure reported for a payment id already captured changes nothing (``api.webhooks.intake``).
+
+The payment's ``notes`` (ours: ``loan_id``, ``purpose``, ``mandate_debit_id``) travel into the event; ``method``
+becomes its ``mode`` (UPI, CARD, NETBANKING...), the UPI RRN or the bank's transaction id its ``reference``.
+Every other event is stored and needs no action; autopay's ``token.*`` events are dispatched at the end of
+:meth:`RazorpayGateway.parse_webhook` (see the comment there).
 """
 
 from __future__ import annotations
@@ -30,21 +40,45 @@ from typing import Any
 
 from activities.providers import webhooks as w
 from activities.providers.base import HttpProvider
-from activities.providers.payments.base import Link
+from activities.providers.payments.base import (
+    Link,
+    LinkNotes,
+    link_notes,
+    optional_text,
+    payment_mode,
+    reason,
+)
 from activities.providers.payments.razorpay_autopay import RazorpayAutopay
 from activities.providers.signing import SIGNATURE_HEADERS
-from workflows.contracts import PaymentEvent
+from workflows.contracts import PaymentEvent, PaymentFailure
 
+GATEWAY = "razorpay"
 EVENT_ID_HEADER = "X-Razorpay-Event-Id"
 PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid", "payment_link.partially_paid"})
+FAILURE_EVENTS = frozenset({"payment.failed"})
+ENTITY = "payload.payment.entity"
 
 
 class RazorpayGateway(RazorpayAutopay, HttpProvider):
     signature_header = SIGNATURE_HEADERS["razorpay"]
 
     async def create_payment_link(
-        self, *, amount: int, reference_id: str, description: str, customer_phone: str, notes: dict, callback_url: str
+        self,
+        *,
+        amount: int,
+        reference_id: str,
+        description: str,
+        customer_phone: str,
+        notes: dict,
+        callback_url: str,
+        customer_name: str | None = None,
+        customer_email: str | None = None,
     ) -> Link:
+        customer: dict[str, str] = {"contact": customer_phone}
+        if customer_name:
+            customer["name"] = customer_name
+        if customer_email:
+            customer["email"] = customer_email
         body = await self.call(
             "POST",
             "/razorpay/payment_links",
@@ -53,53 +87,113 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
                 "currency": "INR",
                 "reference_id": reference_id,
                 "description": description,
-                "customer": {"contact": customer_phone},
+                "customer": customer,
                 "notes": notes,
                 "callback_url": callback_url,
             },
         )
-        return Link(body["id"], body["short_url"])
+        with self.reading("Razorpay payment link"):
+            return Link(body["id"], body["short_url"])
 
     async def cancel_payment_link(self, link_id: str) -> None:
         await self.call("POST", f"/razorpay/payment_links/{link_id}/cancel")
 
     def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
-        """A verified Razorpay webhook → :class:`InboundEvent`; for the payment events a ``PaymentEvent``
-        (payment id, amount in paise, gateway "razorpay", link id when known) for the
-        ``payment_received`` signal. ``ValidationError`` (field named) when anything is missing or out of
-        range: the event id header, the event name, the payment's id/amount/currency/status, the notes."""
+        """A verified Razorpay webhook → :class:`InboundEvent`: for the payment events a ``PaymentEvent``
+        (payment id, amount in paise, gateway "razorpay", link id when known, mode, reference, purpose, mandate
+        debit) for ``payment_received``; for ``payment.failed`` a ``PaymentFailure`` for ``payment_failed``.
+        ``ValidationError`` (field named) when anything is missing or out of range: the event id header, the event
+        name, the payment's id/amount/currency/status, the notes."""
         event_id = w.header(headers, EVENT_ID_HEADER)
         event = w.text(w.at(body, "event"), "event", w.EVENT_TYPE_MAX) or ""
-        if event.startswith("token."):  # autopay: token.confirmed / rejected / cancelled / paused (razorpay_autopay)
+        if event in PAYMENT_EVENTS:
+            return self._received(event_id, event, body)
+        if event in FAILURE_EVENTS:
+            return self._failed(event_id, event, body)
+        # Autopay (Razorpay recurring payments: ``token.confirmed`` / ``token.rejected`` / ``token.cancelled`` /
+        # ``token.paused`` → ``mandate_updated``) lives in ``razorpay_autopay.py``, a mixin of this class.
+        if event.startswith("token."):
             return self.parse_token_event(body, headers)
-        if event not in PAYMENT_EVENTS:
-            return w.InboundEvent(event_id, event, None, None, None)
-        payment = w.at(body, "payload.payment.entity")
-        if not isinstance(payment, Mapping):
-            raise w.invalid("payload.payment.entity", "must be an object")
-        payment_id = w.text(payment.get("id"), "payload.payment.entity.id") or ""
-        amount = w.paise(payment.get("amount"), "payload.payment.entity.amount")
-        w.inr(payment.get("currency"), "payload.payment.entity.currency")
+        return w.InboundEvent(event_id, event, None, None, None)
+
+    def _received(self, event_id: str, event: str, body: Mapping[str, Any]) -> w.InboundEvent:
+        payment = _payment(body)
+        payment_id = w.text(payment.get("id"), f"{ENTITY}.id") or ""
+        amount = w.paise(payment.get("amount"), f"{ENTITY}.amount")
+        w.inr(payment.get("currency"), f"{ENTITY}.currency")
         if payment.get("status") != "captured":
-            raise w.invalid("payload.payment.entity.status", "must be captured")
-        loan_ref = _loan_ref(payment.get("notes"), "payload.payment.entity.notes")
+            raise w.invalid(f"{ENTITY}.status", "must be captured")
+        notes = _notes(payment.get("notes"), f"{ENTITY}.notes")
         link_id = None
-        if event == "payment_link.paid":
+        if event != "payment.captured":  # payment_link.paid / partially_paid: the link's notes are ours
             link = w.at(body, "payload.payment_link.entity")
             if not isinstance(link, Mapping):
                 raise w.invalid("payload.payment_link.entity", "must be an object")
             link_id = w.text(link.get("id"), "payload.payment_link.entity.id")
-            loan_ref = _loan_ref(link.get("notes"), "payload.payment_link.entity.notes") or loan_ref
+            on_link = _notes(link.get("notes"), "payload.payment_link.entity.notes")
+            notes = LinkNotes(
+                on_link.loan_id or notes.loan_id,
+                on_link.purpose or notes.purpose,
+                on_link.mandate_debit_id or notes.mandate_debit_id,
+            )
         return w.InboundEvent(
             event_id,
             event,
-            loan_ref,
+            notes.loan_id,
             w.LoanSignal.PAYMENT_RECEIVED,
-            PaymentEvent(payment_id, amount, "razorpay", link_id),
+            PaymentEvent(
+                payment_id,
+                amount,
+                GATEWAY,
+                link_id,
+                mode=payment_mode(payment.get("method"), f"{ENTITY}.method"),
+                reference=_reference(payment),
+                purpose=notes.purpose,
+                mandate_debit_id=notes.mandate_debit_id,
+            ),
             is_payment=True,
         )
 
+    def _failed(self, event_id: str, event: str, body: Mapping[str, Any]) -> w.InboundEvent:
+        payment = _payment(body)
+        payment_id = w.text(payment.get("id"), f"{ENTITY}.id") or ""
+        amount = w.paise(payment.get("amount"), f"{ENTITY}.amount")
+        w.inr(payment.get("currency"), f"{ENTITY}.currency")
+        if payment.get("status") != "failed":
+            raise w.invalid(f"{ENTITY}.status", "must be failed")
+        notes = _notes(payment.get("notes"), f"{ENTITY}.notes")
+        failure = PaymentFailure(
+            payment_id,
+            GATEWAY,
+            amount,
+            reason=reason(payment.get("error_description"), payment.get("error_reason"), payment.get("error_code")),
+            order_id=optional_text(payment.get("order_id"), f"{ENTITY}.order_id", w.ID_MAX),
+            mandate_debit_id=notes.mandate_debit_id,
+        )
+        return w.InboundEvent(event_id, event, notes.loan_id, w.LoanSignal.PAYMENT_FAILED, failure)
 
-def _loan_ref(value: Any, field: str) -> str | None:
-    found = w.notes(value, field).get("loan_id")
-    return w.text(found, f"{field}.loan_id", required=False) if found is not None else None
+
+def _payment(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    payment = w.at(body, ENTITY)
+    if not isinstance(payment, Mapping):
+        raise w.invalid(ENTITY, "must be an object")
+    return payment
+
+
+def _notes(value: Any, field: str) -> LinkNotes:
+    return link_notes(w.notes(value, field), field)
+
+
+def _reference(payment: Mapping[str, Any]) -> str | None:
+    """The bank's reference for the receipt: the UPI RRN, else the netbanking transaction id (when Razorpay gives
+    one); a malformed one is left out rather than refusing the money."""
+    acquirer = payment.get("acquirer_data")
+    if not isinstance(acquirer, Mapping):
+        return None
+    for key in ("rrn", "bank_transaction_id", "upi_transaction_id"):
+        value = acquirer.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            text = str(value).strip()
+            if len(text) <= 80 and "\x00" not in text:
+                return text
+    return None

@@ -1,0 +1,84 @@
+"""Payment links for the amount due on an installment, made at the brand's gateways with failover (primary first):
+the link the borrower pays an installment with, kept to exactly the amount now due.
+
+The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorded histories name it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from temporalio import activity
+
+from activities import providers
+from activities.loan import queries
+from activities.loan.common import LoanBase, refusal
+from activities.providers.base import BusinessRefusal
+from activities.providers.payments.links import create_link, webhook_url
+from db.models import PaymentLink
+from domain.outcomes import PaymentLinkStatus
+from workflows.contracts import PaymentLinkRequest
+
+INSTALLMENT = "INSTALLMENT"
+
+
+class LinkActivities(LoanBase):
+    @activity.defn
+    async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
+        """An ACTIVE link for exactly the amount now due on the installment; its URL. A link for another amount
+        (a penal charge was levied, or a part-payment made) is superseded and cancelled at the gateway that made
+        it; a paid one is left as it is. A new link is made at the brand's primary gateway, or the next one when
+        the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it."""
+
+        superseded: list[tuple[str, str]] = []
+
+        def existing(session: Session) -> PaymentLink | None:
+            links = queries.installment_links_for_update(session, req.loan_id, req.installment_no)
+            match = None
+            for link in links:
+                if link.amount == req.amount and link.status == PaymentLinkStatus.ACTIVE:
+                    match = link
+                elif link.status == PaymentLinkStatus.ACTIVE:
+                    link.status = PaymentLinkStatus.SUPERSEDED
+                    superseded.append((link.provider, link.link_id))
+            return match
+
+        found = await self._tx(existing)
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        for vendor, link_id in superseded:
+            try:  # a customer must not pay a stale amount; if the gateway refuses, a payment is still applied
+                gateway = providers.build("payments", brand.config, self.http, vendor=vendor)
+                await gateway.cancel_payment_link(link_id)
+            except Exception as exc:  # noqa: BLE001
+                activity.logger.warning("could not cancel superseded link %s at %s: %s", link_id, vendor, exc)
+        if found is not None:
+            return found.url
+        try:
+            vendor, link = await create_link(
+                brand.config,
+                self.http,
+                amount=req.amount,
+                # each gateway keeps our reference unique, so a retried call gets the same link back
+                reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
+                description=f"{brand.name} loan installment {req.installment_no}",
+                phone=customer.phone,
+                notes={"loan_id": loan.id, "installment_no": req.installment_no, "purpose": INSTALLMENT},
+                callback_url=webhook_url(self.api_url, brand.id),
+                customer_name=customer.full_name or customer.pan_name,
+                customer_email=customer.email,
+            )
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            queries.insert_payment_link(
+                session,
+                loan_id=loan.id,
+                installment_no=req.installment_no,
+                provider=vendor,
+                link_id=link.link_id,
+                url=link.url,
+                amount=req.amount,
+                purpose=INSTALLMENT,
+            )
+
+        await self._tx(write)
+        return link.url

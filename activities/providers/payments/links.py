@@ -1,0 +1,93 @@
+"""A payment link at the brand's gateways, with failover: the one function both the loan's own links (the amount
+due on an installment, ``activities.loan.links``) and the links a borrower or a collector asks for (prepayment,
+foreclosure, cooling-off, overdue; the customer and partner APIs) are made with.
+
+    vendor, link = await create_link(
+        brand.config, http,
+        amount=1_250_00,                                   # paise
+        reference_id=f"{loan.id}:PREPAYMENT:{request_id}",  # our key: the same key gives the same link back
+        description="Demo Finance loan prepayment",
+        phone=customer.phone,
+        notes={"loan_id": loan.id, "purpose": "PREPAYMENT", "installment_no": 0},
+        callback_url=f"{api_url}/api/v1/webhooks/{brand.id}/{{vendor}}",
+    )
+    # record it: payment_links(loan_id, installment_no=0, purpose, provider=vendor, link_id=link.link_id,
+    #                          url=link.url, amount)
+
+The brand's ``providers.payments`` lists its gateways (razorpay, cashfree, paytring), one ``primary``; the active
+ones are tried primary first, then in list order (:func:`activities.providers.call_with_failover`): a gateway that
+is down, slow or answers nonsense (``ProviderError``) gives way to the next; a refusal (``BusinessRefusal``, e.g.
+an amount the gateway will not take) is the answer and is raised at once; when every gateway failed a
+``ProviderError`` carrying the attempts is raised (an activity retries it). Each payment then arrives at the webhook
+of the gateway that made the link, so record ``vendor`` with the link: it is also where the link is cancelled
+(``build("payments", config, http, vendor=...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from activities.providers.failover import call_with_failover
+from activities.providers.payments.base import Link
+
+KIND = "payments"
+
+
+def webhook_url(api_url: str, brand_id: str) -> Callable[[str], str]:
+    """The ``callback_url`` for :func:`create_link`: the LOS webhook endpoint of whichever gateway makes the link
+    (``<api_url>/api/v1/webhooks/<brand_id>/<vendor>``)."""
+    base = api_url.rstrip("/")
+    return lambda vendor: f"{base}/api/v1/webhooks/{brand_id}/{vendor}"
+
+
+async def create_link(
+    brand_config: Mapping[str, Any],
+    http: httpx.AsyncClient,
+    *,
+    amount: int,
+    reference_id: str,
+    description: str,
+    phone: str,
+    notes: Mapping[str, Any],
+    callback_url: str | Callable[[str], str],
+    customer_name: str | None = None,
+    customer_email: str | None = None,
+) -> tuple[str, Link]:
+    """A payment link for ``amount`` paise at the first of the brand's gateways that can make one; returns
+    ``(vendor, link)`` — the gateway's name (record it as ``payment_links.provider``) and its link (``link_id`` at
+    that gateway, ``url`` for the borrower).
+
+    - ``reference_id``: our key for this link, stable across retries (each gateway turns it into its own reference:
+      Razorpay's ``reference_id``, Cashfree's ``link_id``, Paytring's ``receipt_id``); a retried call gets the same
+      link back from a gateway that made it. Use a new key for a new amount.
+    - ``notes``: ours, returned with every payment of the link — ``loan_id`` (required for the payment to find its
+      loan), ``purpose`` (INSTALLMENT, PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE), ``installment_no`` (0 for a
+      link the borrower asked for), optionally ``mandate_debit_id``.
+    - ``callback_url``: where the gateway sends its webhooks for the link — the LOS endpoint of *that* gateway, so
+      either a function of the vendor (:func:`webhook_url`) or a string in which ``{vendor}`` is replaced by it.
+    - ``phone`` (any format; the gateways get its last 10 digits), ``customer_name``, ``customer_email``: shown on
+      the gateway's page (Paytring asks for a name; the description stands in when there is none).
+
+    Raises ``BusinessRefusal`` (a gateway said no; ``attempts`` lists what was tried; code ``NO_PROVIDER`` when the
+    brand has no active gateway) or ``ProviderError`` (every gateway failed; retry later)."""
+
+    def url_for(vendor: str) -> str:
+        return callback_url(vendor) if callable(callback_url) else callback_url.replace("{vendor}", vendor)
+
+    async def make(gateway: Any) -> Link:
+        return await gateway.create_payment_link(
+            amount=amount,
+            reference_id=reference_id,
+            description=description,
+            customer_phone=phone,
+            notes=dict(notes),
+            callback_url=url_for(gateway.config.vendor),
+            customer_name=customer_name,
+            customer_email=customer_email,
+        )
+
+    result = await call_with_failover(KIND, brand_config, http, make)
+    return result.vendor, result.value
