@@ -204,10 +204,11 @@ async def running_app(
 
     from activities.kyc import KycActivities
     from activities.loan import LoanActivities
+    from activities.messaging import MessagingActivities
+    from activities.refunds import RefundActivities
     from activities.storage import LocalStorage
     from api.app import create_app
-    from workflows.loan import LoanWorkflow
-    from workflows.reconciler import ReconcileTransfersWorkflow
+    from worker import WORKFLOWS
 
     queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
     port = free_port()
@@ -229,8 +230,13 @@ async def running_app(
             async with Worker(
                 env.client,
                 task_queue=queue,
-                workflows=[LoanWorkflow, ReconcileTransfersWorkflow],
-                activities=activities.all() + kyc.all(),
+                workflows=WORKFLOWS,
+                activities=activities.all()
+                + kyc.all()
+                + MessagingActivities(db, http).all()
+                + RefundActivities(
+                    db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
+                ).all(),
             ):
                 yield App(api, env.client, queue, settings, http)
 

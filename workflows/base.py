@@ -232,7 +232,7 @@ class LoanBase:
     async def _exit_cooling_off(self) -> LoanWorkflowResult:
         raise NotImplementedError
 
-    def _debit_settled(self, mandate_debit_id: str | None) -> None:
+    async def _debit_settled(self, mandate_debit_id: str | None) -> None:
         raise NotImplementedError
 
     async def _receipt(self, payment: PaymentEvent) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
@@ -159,6 +159,8 @@ class MoneyInPhase(LoanBase):
         while self.failed_payments:
             failure = self.failed_payments.pop(0)
             debit = state.debit
+            if failure.mandate_debit_id:
+                await self._debit_outcome(MandateDebitResult(failure.mandate_debit_id, "FAILED", failure.reason))
             if failure.mandate_debit_id and debit is not None and debit.debit_id == failure.mandate_debit_id:
                 state.debit = None  # the next try comes after the brand's retry interval
                 await self._notice(
@@ -255,11 +257,28 @@ class MoneyInPhase(LoanBase):
             debit.charge_at,
         )  # fmt: skip
 
-    def _debit_settled(self, mandate_debit_id: str | None) -> None:
-        """A payment for the debit in progress arrived: that debit is over."""
+    async def _debit_settled(self, mandate_debit_id: str | None) -> None:
+        """A payment for an autopay debit arrived: that debit is CAPTURED, and over if it was the one in progress."""
+        if not mandate_debit_id:
+            return
         state = self.servicing
         if state is not None and state.debit is not None and mandate_debit_id == state.debit.debit_id:
             state.debit = None
+        await self._debit_outcome(MandateDebitResult(mandate_debit_id, "CAPTURED"))
+
+    async def _debit_outcome(self, outcome: MandateDebitResult) -> None:
+        """Record a debit's outcome on its row (bookkeeping: a debit the row does not know never stops the loan)."""
+        try:
+            await workflow.execute_activity(
+                "record_debit_outcome",
+                outcome,
+                result_type=MandateDebitResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Autopay debit {outcome.status}",
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("debit %s outcome not recorded: %s", outcome.debit_id, exc.cause)
 
     async def _receipt(self, payment: PaymentEvent) -> None:
         """The credited payment's receipt (PDF, numbered, stored), then the borrower's notice linking it."""

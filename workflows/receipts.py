@@ -131,7 +131,7 @@ class ReceiptsPhase(LoanBase):
             summary=f"Payment {payment.payment_id}: {payment.amount} paise",
         )
         if self.money_in:
-            self._debit_settled(payment.mandate_debit_id)
+            await self._debit_settled(payment.mandate_debit_id)
             await self._receipt(payment)
         return excess
 

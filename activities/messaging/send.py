@@ -75,7 +75,8 @@ def activity_origin(name: str) -> tuple[str | None, str | None]:
         info = activity.info()
     except RuntimeError:
         return None, None
-    loan_id = info.workflow_id.removeprefix("loan-") if info.workflow_id.startswith("loan-") else None
+    workflow_id = info.workflow_id or ""
+    loan_id = workflow_id.removeprefix("loan-") if workflow_id.startswith("loan-") else None
     try:
         loan_id = str(uuid.UUID(loan_id)) if loan_id else None
     except ValueError:

@@ -138,14 +138,16 @@ def decision_keys(loan_key: str, outcome: str) -> list[str]:
 
 
 def production_activity_names() -> set[str]:
-    """The names the production worker registers (worker.py: ``LoanActivities.all() + KycActivities.all()``)."""
+    """The names the production worker registers for the loan workflow (worker.py: ``LoanActivities``, ``KycActivities``
+    and ``MessagingActivities``)."""
     from activities.kyc import KycActivities
     from activities.loan import LoanActivities
+    from activities.messaging import MessagingActivities
 
     # all() only lists bound methods; no client is touched, so an instance without __init__ is enough.
     loan = LoanActivities.__new__(LoanActivities)
     kyc = KycActivities.__new__(KycActivities)
-    bound = loan.all() + kyc.all()
+    bound = loan.all() + kyc.all() + MessagingActivities.__new__(MessagingActivities).all()
     names = set()
     for fn in bound:
         defn = activity._Definition.from_callable(fn)
@@ -438,6 +440,11 @@ class StubActivities:
         self._record("notify_mandate_debit", req)
         return f"debit-{req.installment_no}-{req.attempt}"
 
+    @activity.defn(name="record_debit_outcome")
+    async def record_debit_outcome(self, outcome: MandateDebitResult) -> MandateDebitResult:
+        self._record("record_debit_outcome", outcome)
+        return outcome
+
     @activity.defn(name="charge_mandate")
     async def charge_mandate(self, req: MandateDebitRequest) -> MandateDebitResult:
         self._record("charge_mandate", req)
@@ -547,6 +554,7 @@ class StubActivities:
             self.record_mandate_event,
             self.notify_mandate_debit,
             self.charge_mandate,
+            self.record_debit_outcome,
             self.kyc_step,
             self.kyc_pan,
             self.kyc_mobile,

@@ -51,6 +51,7 @@ from worker import workflow_runner
 from workflows.contracts import (
     AadhaarInitiate,
     AadhaarOtp,
+    ClosureRecord,
     CreditBalanceRecord,
     DecisionResult,
     DelinquencyRecord,
@@ -62,6 +63,7 @@ from workflows.contracts import (
     PaymentEvent,
     PaymentPart,
     PenalLevy,
+    RefundSettled,
     TransferFailure,
 )
 
@@ -875,6 +877,9 @@ async def test_advance_payment_reschedules_and_the_last_overpayment_is_excess(en
         await run.pay("second", second.amount)
         third = (await stubs.wait_calls("ensure_payment_link", 3))[-1]
         await run.pay("last_and_more", third.amount + 500_00)
+        # everything paid with ₹500 over: OVERPAID until that credit balance is refunded
+        await stubs.wait_for(lambda: "OVERPAID" in stubs.statuses(), "the loan OVERPAID")
+        await run.signal("refund_settled", RefundSettled("refund-1", 500_00, "UTR-R1"))
         result = await run.result()
 
     advance, paid_second, paid_last = stubs.of("record_payment")
@@ -899,7 +904,8 @@ async def test_advance_payment_reschedules_and_the_last_overpayment_is_excess(en
     assert (paid_last.excess, paid_last.outstanding_principal, paid_last.next_due_at) == (500_00, 0, None)
     collected = first.amount + 10_000_00 + second.amount + third.amount + 500_00
     assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 3, collected)
-    assert stubs.statuses()[-2:] == ["DISBURSED", "COMPLETED"]
+    assert stubs.statuses()[-3:] == ["DISBURSED", "OVERPAID", "COMPLETED"]
+    assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "REPAID")]
 
 
 async def test_percent_penal_charge_accrues_by_the_day(env) -> None:  # noqa: ANN001

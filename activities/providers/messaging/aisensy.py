@@ -18,6 +18,7 @@ AiSensy's delivery events are not documented for the API campaign: this adapter 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.messaging.base import MessagingProvider, indian_msisdn
@@ -31,7 +32,7 @@ class AiSensyWhatsApp(MessagingProvider):
     async def send_whatsapp(
         self, *, to: str, name: str, campaign: str, params: list[str], reference: str | None = None
     ) -> str:
-        body = {
+        body: dict[str, Any] = {
             "apiKey": self.config.api_key,
             "campaignName": campaign,
             "destination": "+" + indian_msisdn(to),

@@ -46,7 +46,8 @@ class NimbusItSms(MessagingProvider):
         answer = self.json_of(resp)
         if not isinstance(answer, Mapping):
             raise ProviderError(f"{self.vendor}: answer is not a JSON object", vendor=self.vendor)
-        detail = answer.get("Response") if isinstance(answer.get("Response"), Mapping) else {}
+        response = answer.get("Response")
+        detail: Mapping = response if isinstance(response, Mapping) else {}
         if str(answer.get("Status", "")).upper() != "OK" or resp.status_code >= 400:
             why = detail.get("Message") or answer.get("Response") or answer.get("Status")
             raise BusinessRefusal(f"nimbusit: {str(why)[:200]}", vendor=self.vendor, details=answer)

@@ -196,7 +196,9 @@ class RazorpayAutopay(HttpProvider):
         )
         details = token.get("bank_details") if isinstance(token, dict) else None
         number = details.get("account_number") if isinstance(details, dict) else None
-        if not isinstance(number, str) or not str(body.get("event", "")).startswith("token."):
+        if not isinstance(number, str) or not isinstance(details, dict) or not isinstance(token, dict):
+            return dict(body)
+        if not str(body.get("event", "")).startswith("token."):
             return dict(body)
         masked = {**details, "account_number": "X" * max(len(number) - 4, 0) + number[-4:]}
         entity = {**token, "bank_details": masked}
