@@ -123,6 +123,11 @@ class BrandConfigIn(_Model):
     logo_url: Url | None = Field(default=None, alias="logoUrl")
     prepayment_mode: PrepaymentMode | None = Field(default=None, alias="prepaymentMode")
     npa_days: int | None = Field(default=None, alias="npaDays", ge=61, le=180)
+    cooling_off_days: int | None = Field(default=None, alias="coolingOffDays", ge=1, le=30)
+    reminder_days: int | None = Field(default=None, alias="reminderDays", ge=1, le=15)
+    autopay_retries: int | None = Field(default=None, alias="autopayRetries", ge=0, le=5)
+    autopay_retry_days: int | None = Field(default=None, alias="autopayRetryDays", ge=1, le=15)
+    min_prepayment: int | None = Field(default=None, alias="minPrepayment", ge=1_00, le=10_00_000_00)
     allocation: PaymentAllocation | None = Field(default=None, alias="paymentAllocation")
 
     @field_validator("kyc_steps")

@@ -186,7 +186,11 @@ async def signal_active_loan(client: Client, workflow_id: str, arg: KycInput) ->
             raise ServiceUnavailable(f"workflow engine error: {exc.message}") from exc
 
 
-async def loan_query(client: Client, workflow_id: str, query: Callable[..., Any], *args: Any) -> Any:
+#: A query on ``LoanWorkflow`` taking one IST date as ISO text (``LoanWorkflow.quote_foreclosure``...).
+DateQuery = Callable[[LoanWorkflow, str], Any]
+
+
+async def loan_query(client: Client, workflow_id: str, query: DateQuery, *args: Any) -> Any:
     """Ask a loan's workflow a query (``LoanWorkflow.quote_foreclosure``...) by method reference. 409 when its
     workflow no longer runs (the loan has closed), 503 when the workflow engine cannot answer now."""
     try:

@@ -61,6 +61,11 @@ READERS_DEFAULTS: dict[str, Any] = {
     "logo_url": None,
     "prepayment_mode": "REDUCE_TENURE",
     "npa_days": 90,
+    "cooling_off_days": 3,
+    "reminder_days": 3,
+    "autopay_retries": 2,
+    "autopay_retry_days": 2,
+    "min_prepayment": 1_000_00,
     "allocation": None,
 }
 

@@ -18,7 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("api", "activities", "workflows", "domain", "db", "los", "sandbox")
 # activities.documents: the customer's KFS printed on request (api/web/kfs.py) by the same renderer as the agreement
-API_MAY_USE = ("activities.providers", "activities.storage", "activities.documents")
+# activities.messaging: the templates settings check a template as the sender renders it, and delivery reports
+# update the message log the sender writes
+API_MAY_USE = ("activities.providers", "activities.storage", "activities.documents", "activities.messaging")
 
 
 def _imports(package: str) -> list[tuple[str, str]]:

@@ -67,6 +67,10 @@ WORKFLOW_MOVES: list[tuple[LoanStatus, LoanStatus, ReviewStage | None, ReviewSta
     (S.OVERDUE, S.DISBURSED, None, None),  # arrears cleared
     (S.DISBURSED, S.COMPLETED, None, None),  # all installments paid
     (S.OVERDUE, S.COMPLETED, None, None),  # all installments paid while overdue
+    (S.DISBURSED, S.OVERPAID, None, None),  # all paid, a credit balance to refund
+    (S.OVERDUE, S.OVERPAID, None, None),  # the same, by a payment that also cleared the arrears
+    (S.OVERPAID, S.COMPLETED, None, None),  # the credit balance refunded
+    (S.DISBURSED, S.CANCELLED, None, None),  # the borrower exited within the cooling-off period
 ]
 
 
@@ -104,7 +108,7 @@ def test_every_status_has_a_row_and_terminal_means_no_move_out() -> None:
         (S.APPLIED, S.AGREEMENT_PENDING, "moves only to"),
         (S.SANCTIONED, S.DISBURSED, "moves only to SANCTIONED, AGREEMENT_PENDING, NEEDS_ATTENTION, EXPIRED, CANCELLED"),
         (S.AGREEMENT_SIGNED, S.DISBURSED, "moves only to DISBURSAL_PENDING"),
-        (S.DISBURSED, S.APPLIED, "moves only to OVERDUE, COMPLETED"),
+        (S.DISBURSED, S.APPLIED, "moves only to OVERDUE, OVERPAID, COMPLETED, CANCELLED"),
         (S.DISBURSED, S.DISBURSED, "moves only to"),
         (S.OVERDUE, S.OVERDUE, "moves only to"),
         (S.AGREEMENT_PENDING, S.REJECTED, "moves only to"),
@@ -113,7 +117,7 @@ def test_every_status_has_a_row_and_terminal_means_no_move_out() -> None:
         (S.REJECTED, S.SANCTIONED, "REJECTED is terminal"),
         (S.EXPIRED, S.AGREEMENT_PENDING, "EXPIRED is terminal"),
         (S.WRITTEN_OFF, S.DISBURSED, "WRITTEN_OFF is terminal"),
-        (S.OVERDUE, S.WRITTEN_OFF, "moves only to DISBURSED, COMPLETED"),  # not built yet
+        (S.OVERDUE, S.WRITTEN_OFF, "moves only to DISBURSED, OVERPAID, COMPLETED"),  # not built yet
         (S.OVERDUE, S.SETTLED, "moves only to"),  # not built yet
     ],
 )

@@ -50,6 +50,12 @@ MEANING = {
     "cam_required": "forwarding a loan needs its CAM saved",
     "prepayment_mode": "what an advance to principal reduces",
     "npa_days": "days past due from which a loan is a non-performing asset",
+    "cooling_off_days": "the cooling-off (look-up) period after disbursal, in days; never below RBI's floor of 3 "
+    "(1 for tenors under 7 days)",
+    "reminder_days": "days before each due date the payment reminder goes",
+    "autopay_retries": "further autopay debits after a failed one",
+    "autopay_retry_days": "days between autopay debits after a failure",
+    "min_prepayment": "the least a borrower may pay ahead through a link, in paise",
     "allocation": "how a repayment is split over dues (the repayment waterfall)",
     # the bre block
     "min_bureau_score": "lowest bureau score accepted",
