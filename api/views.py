@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import receipts
 from db.models import (
     BureauReport,
     LedgerEntry,
@@ -155,7 +156,7 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
         for p in payments
     ]
     # Money received beyond what was due (or after the loan ended): owed to the borrower (docs/servicing.md).
-    out["creditBalancePaise"] = sum(p.excess_part for p in payments)
+    out["creditBalancePaise"] = receipts.credit_balance(session, loan.id)  # less the refunds paid
     if staff:
         out.update(staff_loan_summary(loan))
         parked = session.scalars(

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction
+from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction, Refund
 from domain import ledger
 from domain.outcomes import PaymentStatus
 
@@ -64,9 +64,12 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
 
 
 def credit_balance(session: Session, loan_id: str) -> int:
-    """The loan's credit balance in paise: every excess received (refunds will reduce it)."""
+    """The loan's credit balance in paise: every excess received, less the refunds paid (PROCESSED)."""
     total = func.coalesce(func.sum(PaymentTransaction.excess_part), 0)
-    return int(session.scalar(select(total).where(PaymentTransaction.loan_id == loan_id)) or 0)
+    received = int(session.scalar(select(total).where(PaymentTransaction.loan_id == loan_id)) or 0)
+    paid = func.coalesce(func.sum(Refund.amount), 0)
+    refunded = session.scalar(select(paid).where(Refund.loan_id == loan_id, Refund.status == "PROCESSED"))
+    return received - int(refunded or 0)
 
 
 def park_payment(
