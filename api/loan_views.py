@@ -40,6 +40,9 @@ class LoanSummary(ApiModel):
     disbursed_at: str | None = Field(description=f"when the money was released; {INSTANT}")
     disbursal_utr: str | None = Field(description="the bank's reference of the disbursal transfer")
     next_due_at: str | None = Field(description=f"when the next installment falls overdue; {INSTANT}")
+    closed_as: str | None = Field(
+        default=None, description="how a repaid loan closed: REPAID, FORECLOSED or COOLING_OFF_EXIT (null while open)"
+    )
     created_at: str = Field(description=f"when the application came in; {INSTANT}")
 
 

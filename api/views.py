@@ -52,6 +52,7 @@ def loan_summary(loan: Loan) -> dict[str, Any]:
         "disbursedAt": _iso(loan.disbursed_at),
         "disbursalUtr": loan.disbursal_utr,
         "nextDueAt": _iso(loan.next_due_at),
+        "closedAs": loan.closed_as,
         "createdAt": _iso(loan.created_at),
     }
 
