@@ -22,6 +22,7 @@ from temporalio.client import Client
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.payments.links import create_link, webhook_url
 from api.deps import db_session, is_uuid, temporal
+from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees
@@ -34,7 +35,9 @@ from domain.status import LoanStatus
 from workflows.loan import LoanWorkflow
 from workflows.options import IST
 
-router = APIRouter(prefix="/api/v1/web", tags=["customer"])
+router = APIRouter(
+    prefix="/api/v1/web", tags=["web (customer): prepayment, foreclosure, cooling-off"], dependencies=GUARDS
+)
 
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
