@@ -234,15 +234,39 @@ class LedgerEntryView(ApiModel):
     kind: str = Field(description="the transaction: DISBURSAL, REPAYMENT, FEE_CHARGE, PENAL_CHARGE, WAIVER...")
     key: str = Field(description="the transaction's idempotency key")
     at: str = Field(description=INSTANT)
+    value_date: str | None = Field(default=None, description="the IST date it counts from, YYYY-MM-DD")
     account: str
     amount_paise: int = Field(description="debit > 0, credit < 0, paise")
 
 
+class TrialBalanceLine(ApiModel):
+    """One account's balance: debits positive, credits negative, paise."""
+
+    account: str
+    debit_paise: int
+    credit_paise: int
+    balance_paise: int
+
+
 class LoanLedger(ApiModel):
-    """The loan's double-entry postings in order."""
+    """The loan's double-entry postings in order, and its trial balance (as of a date when asked)."""
 
     loan_id: str
+    as_of: str | None = Field(default=None, description="the IST date the ledger is as of (null: everything)")
     entries: list[LedgerEntryView]
+    trial_balance: list[TrialBalanceLine] = Field(default_factory=list)
+    balanced: bool = Field(default=True, description="debits equal credits")
+
+
+class BrandTrialBalance(ApiModel):
+    """The brand's trial balance over every loan's ledger, as of a date."""
+
+    brand_id: str
+    as_of: str | None
+    accounts: list[TrialBalanceLine]
+    total_debit_paise: int
+    total_credit_paise: int
+    balanced: bool
 
 
 # ------------------------------------------------------------------------------------------- money out

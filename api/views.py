@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -189,18 +191,42 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
     return out
 
 
-def loan_ledger(session: Session, loan_id: str) -> list[dict[str, Any]]:
-    """The loan's double-entry postings in order (staff: ``GET .../loans/{id}/ledger``)."""
-    entries = session.execute(
+def loan_ledger(session: Session, loan_id: str, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The loan's double-entry postings in order (staff: ``GET .../loans/{id}/ledger``); with ``as_of`` only the
+    transactions whose value date (IST) is on or before it."""
+    query = (
         select(
             LedgerTransaction.kind,
             LedgerTransaction.idempotency_key,
             LedgerTransaction.created_at,
+            LedgerTransaction.value_date,
             LedgerEntry.account,
             LedgerEntry.amount,
         )
         .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
         .where(LedgerTransaction.loan_id == loan_id)
         .order_by(LedgerTransaction.created_at, LedgerEntry.id)
-    ).all()
-    return [{"kind": k, "key": key, "at": _iso(at), "account": a, "amountPaise": amt} for k, key, at, a, amt in entries]
+    )
+    if as_of is not None:
+        query = query.where(LedgerTransaction.value_date <= as_of)
+    return [
+        {
+            "kind": k,
+            "key": key,
+            "at": _iso(at),
+            "valueDate": vd.isoformat() if vd else None,
+            "account": a,
+            "amountPaise": amt,
+        }
+        for k, key, at, vd, a, amt in session.execute(query).all()
+    ]
+
+def trial_balance(rows: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
+    """(account, amount) postings → one line per account: debits, credits and balance (paise), by account name."""
+    lines: dict[str, list[int]] = {}
+    for account, amount in rows:
+        line = lines.setdefault(account, [0, 0])
+        line[0 if amount > 0 else 1] += amount
+    return [
+        {"account": a, "debitPaise": d, "creditPaise": -c, "balancePaise": d + c} for a, (d, c) in sorted(lines.items())
+    ]

@@ -122,7 +122,8 @@ class ReceiptsPhase(LoanBase):
             rescheduled=rescheduled,
         )
         if self.money_in:
-            record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst)
+            dated = payment.paid_on or today
+            record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst, value_date=dated)
         await workflow.execute_activity_method(
             LoanActivities.record_payment,
             record,

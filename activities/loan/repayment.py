@@ -60,7 +60,7 @@ class RepaymentActivities(LoanBase):
             key = f"payment:{pay.gateway}:{pay.payment_id}"
             if totals["fees"]:  # installment fees (and a foreclosure charge, with its GST) recognised when collected
                 fee_txn = ledger.fee_charge(totals["fees"] - rec.fees_gst, rec.fees_gst)
-                queries.post_ledger(session, rec.loan_id, f"{key}:fees", fee_txn)
+                queries.post_ledger(session, rec.loan_id, f"{key}:fees", fee_txn, rec.value_date)
             # Interest on the cash basis (credited to income when collected); the penal receivable was
             # raised when the charge was levied.
             txn = ledger.repayment_split(
@@ -71,7 +71,7 @@ class RepaymentActivities(LoanBase):
                 excess=rec.excess,
                 accrued_interest=rec.accrued_interest,  # accrual basis: what was posted receivable at period end
             )
-            queries.post_ledger(session, rec.loan_id, key, txn)
+            queries.post_ledger(session, rec.loan_id, key, txn, rec.value_date)
             now = datetime.now(UTC)
             for number, interest, fees in rec.reshaped:  # a foreclosure or cooling-off exit closes these periods
                 queries.reshape_installment(session, rec.loan_id, number, interest=interest, fees=fees)

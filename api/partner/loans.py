@@ -16,18 +16,18 @@ from typing import Annotated, Any
 from fastapi import Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import MAX_PAGE, is_uuid, page_of
-from api.loan_views import LoanLedger, LoanPage, StaffLoanDetail
+from api.loan_views import BrandTrialBalance, LoanLedger, LoanPage, StaffLoanDetail
 from api.partner.common import Db, Viewer, find_loan, iso, staff_router
 from api.preview_views import StaffSchedulePreview
 from api.products import preview_for
 from api.security import Principal
 from api.types import IsoDate, Paise
-from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary
-from db.models import Customer, Disbursal, Loan, LoanProduct
+from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary, trial_balance
+from db.models import Customer, Disbursal, LedgerEntry, LedgerTransaction, Loan, LoanProduct
 from domain.access import ReviewStage
 from domain.errors import ValidationError
 from domain.status import LoanStatus
@@ -163,9 +163,26 @@ def get_loan(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Respons
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/ledger", response_model=LoanLedger)
-def ledger(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
-    """The loan's double-entry postings (disbursal, fees, GST, collections, penal charges), in order."""
-    return json_response({"loanId": loan_id, "entries": loan_ledger(session, find_loan(session, brand_id, loan_id).id)})
+def ledger(
+    brand_id: str,
+    loan_id: str,
+    staff: Viewer,
+    session: Db,
+    as_of: Annotated[IsoDate | None, Query(alias="asOf", description="IST date, YYYY-MM-DD")] = None,
+) -> Response:
+    """The loan's double-entry postings (disbursal, fees, GST, collections, penal charges, accruals, refunds), in
+    order, and its trial balance; with ``asOf`` only what is dated on or before that day (value date, IST)."""
+    entries = loan_ledger(session, find_loan(session, brand_id, loan_id).id, as_of)
+    lines = trial_balance((e["account"], e["amountPaise"]) for e in entries)
+    return json_response(
+        {
+            "loanId": loan_id,
+            "asOf": as_of.isoformat() if as_of else None,
+            "entries": entries,
+            "trialBalance": lines,
+            "balanced": sum(line["balancePaise"] for line in lines) == 0,
+        }
+    )
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/schedule-preview", response_model=StaffSchedulePreview)
@@ -220,3 +237,39 @@ def transfers_of(session: Session, loan_id: str) -> list[dict[str, Any]]:
         }
         for d in rows
     ]
+
+
+@router.get("/brand/{brand_id}/ledger/trial-balance", response_model=BrandTrialBalance)
+def brand_trial_balance(
+    brand_id: str,
+    staff: Viewer,
+    session: Db,
+    as_of: Annotated[IsoDate | None, Query(alias="asOf", description="IST date, YYYY-MM-DD")] = None,
+) -> dict:
+    """The brand's trial balance: every loan's postings summed by account, as of ``asOf`` (value date, IST). It
+    always balances (each transaction does; PostgreSQL refuses one that does not)."""
+    query = (
+        select(
+            LedgerEntry.account,
+            func.sum(LedgerEntry.amount).filter(LedgerEntry.amount > 0),
+            func.sum(LedgerEntry.amount).filter(LedgerEntry.amount < 0),
+        )  # fmt: skip
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(Loan, Loan.id == LedgerTransaction.loan_id)
+        .where(Loan.brand_id == brand_id)
+        .group_by(LedgerEntry.account)
+        .order_by(LedgerEntry.account)
+    )
+    if as_of is not None:
+        query = query.where(LedgerTransaction.value_date <= as_of)
+    sums = [(a, int(d or 0), int(c or 0)) for a, d, c in session.execute(query).all()]
+    lines = [{"account": a, "debitPaise": d, "creditPaise": -c, "balancePaise": d + c} for a, d, c in sums]
+    debit, credit = sum(x["debitPaise"] for x in lines), sum(x["creditPaise"] for x in lines)
+    return {
+        "brandId": brand_id,
+        "asOf": as_of.isoformat() if as_of else None,
+        "accounts": lines,
+        "totalDebitPaise": debit,
+        "totalCreditPaise": credit,
+        "balanced": debit == credit,
+    }

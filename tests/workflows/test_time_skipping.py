@@ -162,6 +162,23 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
             assert sum(a for k, acct, a in legs if k == "DISBURSAL" and acct == "DISBURSAL_BANK") == -(
                 120_000_00 - 2_400_00 - 432_00 - 300_00
             )
+            dues = sorted((r.due_date, r.interest) for r in rows)
+        # Accrual basis: the ledger as of each due date holds, as interest income, exactly the schedule's interest
+        # of the periods ended by then (early payments were income when collected, late ones accrued at the
+        # period's end); the late installments' interest sat receivable at their due dates; every as-of ledger
+        # balances, and so does the brand's trial balance.
+        staff = await driver.staff_headers("CREDIT_EXECUTIVE")
+        base = f"/api/v1/partner/brand/{brand['brand_id']}"
+        for n, (due_date, _) in enumerate(dues, start=1):
+            book = (await driver.api.get(f"{base}/loans/{loan['id']}/ledger", params={"asOf": str(due_date)},
+                                         headers=staff)).json()  # fmt: skip
+            assert book["balanced"] and book["asOf"] == str(due_date)
+            lines = {line["account"]: line["balancePaise"] for line in book["trialBalance"]}
+            assert -lines["INTEREST_INCOME"] == sum(i for _, i in dues[:n]), n
+            receivable = lines.get("INTEREST_RECEIVABLE", 0)
+            assert receivable == (dues[n - 1][1] if n in late else 0), n
+        brand_book = (await driver.api.get(f"{base}/ledger/trial-balance", headers=staff)).json()
+        assert brand_book["balanced"] and brand_book["totalDebitPaise"] == brand_book["totalCreditPaise"] > 0
     finally:
         await driver.close()
 

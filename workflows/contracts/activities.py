@@ -221,6 +221,7 @@ class PaymentRecord:
     # stand, recorded before the parts are applied; ``fees_gst`` is the GST within the fees (a foreclosure charge's).
     reshaped: list[tuple[int, int, int]] = field(default_factory=list)
     fees_gst: int = 0
+    value_date: date | None = None  # the IST date the loan took it (its ledger postings count from it)
 
 
 @dataclass
