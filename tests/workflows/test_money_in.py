@@ -1,0 +1,177 @@
+"""Money in, driven through the real LoanWorkflow with stub activities in virtual time: reminders, autopay debits
+after a pre-debit notice (and the fallback when one fails), failed payments, foreclosure, the cooling-off exit,
+receipts and accruals."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest_asyncio
+
+from tests.workflows.stubs import (
+    LOAN_EXECUTIVE,
+    LoanRun,
+    StubActivities,
+    loan_input,
+    policy,
+    running_loan,
+    terms,
+    to_agreement_signed,
+)
+from workflows.contracts import (
+    ClosureRecord,
+    MandateDebitResult,
+    MandateEvent,
+    PaymentEvent,
+    PaymentFailure,
+)
+from workflows.options import IST
+
+
+@pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
+async def env():  # noqa: ANN201
+    from temporalio.testing import WorkflowEnvironment
+
+    from los.settings import Settings
+    from los.temporal import data_converter, register_search_attributes
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+async def _disbursed(run: LoanRun) -> None:
+    await to_agreement_signed(run)
+    await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
+    await run.settle("TR-1", "SUCCESS", "UTR0009")
+    await run.stubs.wait_calls("ensure_payment_link", 1)
+
+
+def _events(stubs: StubActivities) -> list[str]:
+    return [n.event for n in stubs.of("send_notice")]
+
+
+async def test_reminders_autopay_notice_a_day_ahead_and_a_failed_debit_falls_back_and_retries(env) -> None:  # noqa: ANN001
+    """A real monthly loan with an ACTIVE mandate: the pre-debit notice goes 48 h before the 09:00 IST debit on the
+    due date (NPCI: at least 24 h), the debit is charged for the installment; it fails, the borrower is told, the
+    link stays, and a new debit goes ``autopay_retry_days`` later after its own notice; its payment settles it."""
+    stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "SENT")])
+    loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        await _disbursed(run)
+        await run.signal("mandate_updated", MandateEvent("mandate-1", "ACTIVE", "token_1"))
+        await stubs.wait_calls("record_mandate_event", 1)
+        inst = stubs.of("record_disbursal")[0].installments[0]
+        debit_at = inst.due_at.astimezone(IST).replace(hour=9) - timedelta(days=1)  # 09:00 IST on the due date
+        assert inst.due_date is not None and debit_at.date() == inst.due_date
+        await run.sleep_until(debit_at - timedelta(hours=47))
+        (notice,) = await stubs.wait_calls("notify_mandate_debit", 1)
+        assert notice.charge_at == debit_at and notice.amount == inst.principal + inst.interest
+        assert "MANDATE_DEBIT_NOTICE" in _events(stubs) and "DUE_REMINDER" not in _events(stubs)
+        assert stubs.of("charge_mandate") == []  # not before its time
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        assert charge.attempt == 1 and charge.charge_at - notice.charge_at == timedelta(0)
+        # the gateway's payment.failed for that debit
+        await run.signal("payment_failed", PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
+                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
+        await stubs.wait_for(lambda: "PAYMENT_FAILED" in _events(stubs), "the failure told")
+        outcome = await stubs.wait_calls("record_debit_outcome", 1)
+        assert outcome[0] == MandateDebitResult("debit-1-1", "FAILED", "insufficient funds")
+        # the retry: two days after the failure, with its own notice at least a day before
+        await run.sleep_until(debit_at + timedelta(days=2, hours=1))
+        notices = await stubs.wait_calls("notify_mandate_debit", 2)
+        assert notices[1].attempt == 2 and notices[1].charge_at - debit_at >= timedelta(days=2)
+        assert notices[1].charge_at - notices[0].charge_at >= timedelta(hours=24)
+        await run.sleep_until(notices[1].charge_at + timedelta(minutes=1))
+        await stubs.wait_calls("charge_mandate", 2)
+        await run.signal("payment_received", PaymentEvent("pay_d2", charge.amount, mode="EMANDATE",
+                                                          mandate_debit_id="debit-1-2"))  # fmt: skip
+        await stubs.wait_calls("issue_receipt", 1)  # after the payment and its debit's outcome
+        assert stubs.of("record_debit_outcome")[-1] == MandateDebitResult("debit-1-2", "CAPTURED")
+        assert stubs.of("issue_receipt")[0].payment_id == "pay_d2"
+        assert stubs.of("accrue_interest")[0].amounts == [(1, inst.interest)]  # unpaid at its period's end
+
+
+async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001
+    """A FORECLOSURE payment of the quote: the current period's interest cut to what accrued (nothing, on the
+    disbursal day), later periods owe nothing, the loan COMPLETED and recorded FORECLOSED."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None))) as run:
+        await _disbursed(run)
+        quote = await run.handle.query("quote_foreclosure", str((await env.get_current_time()).astimezone(IST).date()))
+        assert quote["principal"] == 60_000_00 and quote["total"] == 60_000_00 + quote["interest"]
+        await run.signal("payment_received", PaymentEvent("pay_fc", quote["total"], purpose="FORECLOSURE"))
+        result = await run.result()
+
+    assert result.status == "COMPLETED"
+    (payment,) = stubs.of("record_payment")
+    assert payment.excess == 0 and payment.outstanding_principal == 0
+    assert sum(p.principal for p in payment.parts) == 60_000_00
+    assert [n for n, _, _ in payment.reshaped] == [1, 2, 3]  # every period closed early
+    assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "FORECLOSED")]
+    assert stubs.moves()[-1] == ("DISBURSED", "COMPLETED")
+
+
+async def test_less_than_the_quote_is_a_part_prepayment(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None))) as run:
+        await _disbursed(run)
+        await run.signal("payment_received", PaymentEvent("pay_pp", 40_000_00, purpose="PREPAYMENT"))
+        (payment,) = await stubs.wait_calls("record_payment", 1)
+    assert payment.reshaped == [] and payment.rescheduled_from is not None  # re-amortised, not closed
+    assert stubs.of("record_closure") == []
+
+
+async def test_cooling_off_exit_closes_the_loan_cancelled(env) -> None:  # noqa: ANN001
+    """Within the look-up period the principal plus the proportionate APR cost closes the loan CANCELLED."""
+    stubs = StubActivities()
+    loan_policy = policy(cooling_off_days=3, apr="26.5")
+    async with running_loan(env, stubs, loan_input(terms(amount=50_000_00, tenure=3, period_seconds=None),
+                                                   loan_policy)) as run:  # fmt: skip
+        await _disbursed(run)
+        await run.sleep_until((await env.get_current_time()) + timedelta(days=1))
+        today = (await env.get_current_time()).astimezone(IST).date()
+        offer = await run.handle.query("quote_cooling_off", str(today))
+        assert offer["available"] and offer["principal"] == 50_000_00 and offer["aprCost"] > 0
+        await run.signal("payment_received", PaymentEvent("pay_exit", offer["amount"], purpose="COOLING_OFF"))
+        result = await run.result()
+
+    assert result.status == "CANCELLED"
+    (payment,) = stubs.of("record_payment")
+    assert sum(p.principal for p in payment.parts) == 50_000_00
+    assert sum(p.interest for p in payment.parts) == offer["aprCost"] and payment.excess == 0
+    assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "COOLING_OFF_EXIT")]
+    assert stubs.moves()[-1] == ("DISBURSED", "CANCELLED")
+
+
+async def test_after_the_period_a_cooling_off_payment_is_an_ordinary_payment(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    loan_policy = policy(cooling_off_days=3, apr="26.5")
+    async with running_loan(env, stubs, loan_input(terms(amount=50_000_00, tenure=3, period_seconds=None),
+                                                   loan_policy)) as run:  # fmt: skip
+        await _disbursed(run)
+        await run.sleep_until((await env.get_current_time()) + timedelta(days=5))
+        today = (await env.get_current_time()).astimezone(IST).date()
+        assert not (await run.handle.query("quote_cooling_off", str(today)))["available"]
+        await run.signal("payment_received", PaymentEvent("pay_late", 10_000_00, purpose="COOLING_OFF"))
+        (payment,) = await stubs.wait_calls("record_payment", 1)
+    assert payment.reshaped == [] and stubs.of("record_closure") == []
+
+
+async def test_a_due_reminder_goes_before_the_due_date(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=1, period_seconds=None), policy(reminder_days=3)))\
+            as run:  # fmt: skip
+        await _disbursed(run)
+        (inst,) = stubs.of("record_disbursal")[0].installments
+        assert inst.due_date is not None
+        await run.sleep_until(inst.due_at - timedelta(days=3))  # three days before the day-end of the due date
+        await stubs.wait_for(lambda: "DUE_REMINDER" in _events(stubs), "the reminder")
+        reminder = next(n for n in stubs.of("send_notice") if n.event == "DUE_REMINDER")
+        assert reminder.values["installment"] == 1 and reminder.values["dueDate"] == str(inst.due_date)
+        assert "DUE_TODAY" not in _events(stubs)
