@@ -91,7 +91,8 @@ class PaytringGateway(HttpProvider):
         auth = base64.b64encode(f"{self.config.api_key}:{self._secret}".encode()).decode()
         answer = await self.call("POST", path, json=signed, headers={"Authorization": f"Basic {auth}"})
         if answer.get("status") is not True:
-            error = answer.get("error") if isinstance(answer.get("error"), Mapping) else {}
+            found = answer.get("error")
+            error: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
             raise BusinessRefusal(
                 f"paytring: {str(error.get('message') or 'refused')[:200]}",
                 code=str(error["code"]) if error.get("code") is not None else None,
