@@ -59,6 +59,11 @@ SEGMENT_TABLES = {
     "holidays": "brand_non_repayment_dates",
     "comments": "loan_comments",
     "activity-sessions": "staff_activity_sessions",
+    # money in: payment/approve/{id}, payment/reject/{id}, payment/proof/{id}; refunds/{id}/...
+    "approve": "offline_payments",
+    "reject": "offline_payments",
+    "proof": "offline_payments",
+    "refunds": "refunds",
 }
 
 

@@ -738,7 +738,17 @@ async def test_epfo_times_out(sandbox, brand: Brand, http: httpx.AsyncClient) ->
 
 # --- the existing vendors, unchanged -----------------------------------------------------------------
 async def test_existing_vendors_still_answer(sandbox, brand: Brand, http: httpx.AsyncClient) -> None:  # noqa: ANN001
-    extras = {"esign": {"customer_id": "lender-1"}, "disbursal": {"account_number": "7878780080316316"}}
+    extras = {
+        "esign": {"customer_id": "lender-1"},
+        "disbursal": {"account_number": "7878780080316316"},
+        # Gupshup's Enterprise API names the account, the DLT sender and entity, and a template per message
+        "sms": {
+            "userid": "2000000001",
+            "sender_id": "DEMOFN",
+            "dlt_entity_id": "1101000000000000001",
+            "default_dlt_template_id": "1107000000000000001",
+        },
+    }
     config = {
         "providers": {
             k: entry(sandbox.url, v, brand.key, **extras.get(k, {}))
