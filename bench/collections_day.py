@@ -1,0 +1,615 @@
+"""Collections day: N loans whose installments fall due at the same instant, all paid by gateway webhook at once.
+
+    python bench/collections_day.py [--loans 200] [--concurrency 25] [--json] [--keep]
+
+A month-end due-date storm. It starts its own whole stack (``los.stack.Stack`` through ``bench/lifecycle.py``'s
+helpers: Temporal dev server, embedded PostgreSQL, sandbox, the production worker, API) on spare ports, then:
+
+1. Loans straight into servicing. Originating N loans (KYC, bureau, eSign, disbursal) would take minutes and is
+   not what is measured here, so each loan is written to PostgreSQL as the disbursal activity leaves it (customer,
+   ``loans`` row DISBURSED with its status history, the disbursal's ledger posting, ``repayment_installments``)
+   and its ``LoanWorkflow`` is started with ``LoanWorkflowInput.servicing`` set, as the run after the
+   origination → servicing continue-as-new starts. The product is the demo brand's DEMO-FAST with a longer
+   "month" (``period_seconds``, ``--period``): every loan's first installment falls due at the same instant a
+   little ahead (``--lead``), the second one ``--period`` later (after the benchmark).
+2. The due instant passes: every loan marks its installment overdue, levies the product's flat penal charge,
+   moves to OVERDUE, tells the borrower and makes a payment link for the new amount. The benchmark waits until
+   every loan has done so (not measured).
+3. null: N ``NullLoanWorkflow`` runs (bench/null_workflow.py, script "S": wait for one signal) on a worker in this
+   process (own task queue, same server), each sent one bare signal by this process's Temporal client, at most
+   ``--concurrency`` in flight; measured from the first signal to the last workflow having taken its signal.
+4. production: for every loan, the ``payment_link.paid`` webhook Razorpay sends when the borrower pays the link
+   (the sandbox's builders, ``sandbox.webhooks``; the documented body, ``X-Razorpay-Event-Id`` and
+   ``X-Razorpay-Signature`` signed with the brand's webhook secret) is POSTed to the API's
+   ``/api/v1/webhooks/{brandId}/razorpay``, at most ``--concurrency`` in flight. The API verifies, stores the
+   event and the payment attempt, and signals ``payment_received``; the loan's workflow allocates the payment
+   and runs ``record_payment``, which writes the ``payment_transactions`` row. Measured from the first webhook
+   sent to the last of the N rows written (its ``collected_at``, PostgreSQL's clock, the same machine's).
+
+What is printed: seconds and credits/s, null signals/s, and ratio = credits/s ÷ null signals/s against the aim
+of 0.5 (met or not, and by how much). Then where a credit's time goes, read from the loans' histories from the
+``payment_received`` signal on: the activities the workflow ran for it (count per credit, mean queue wait and run
+time), signal → ``record_payment`` done (p50/p95), the webhooks' answers and HTTP latency, and the CPU each
+process spent per credit (measured until every loan had also finished what follows a credit: receipt, notice,
+status, the next installment's link). Run it on a quiet machine and compare figures from the same machine only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -m bench.collections_day`
+sys.path.insert(1, str(HERE.parent))  # the project, also when it is not installed
+
+from cpu import cpu_by_process, per_loan  # noqa: E402
+from lifecycle import bench_settings, guarded, log, percentile  # noqa: E402
+from null_client import wait_until_waiting  # noqa: E402
+from null_workflow import NullInput, NullLoanWorkflow  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+AIM = 0.5  # credits/s ÷ null signals/s
+PRODUCT = "DEMO-FAST"  # the demo brand's product the loans are made on (its charges: 1 % fee, flat penal)
+AMOUNT = 30_000_00  # paise
+TENURE = 3
+POLL = 0.05  # seconds between database polls while waiting for the credits
+E = EventType
+
+
+def log_progress(what: str, done: int, total: int, started: float) -> None:
+    log(f"{what}: {done}/{total} after {time.monotonic() - started:.1f}s")
+
+
+# ------------------------------------------------------------------------------------------- loans
+@dataclass
+class SeededLoan:
+    loan_id: str
+    phone: str
+    inp: Any  # LoanWorkflowInput
+
+
+def seed_loans(db: Any, n: int, period: int, due_at: datetime) -> tuple[str, str, list[SeededLoan]]:
+    """N customers and loans of the demo brand, each DISBURSED ``period`` seconds before ``due_at`` with its schedule,
+    written as the disbursal activity writes them; returns (brand id, webhook secret, loans)."""
+    from sqlalchemy import select
+
+    from activities.loan import queries
+    from api.products import loan_terms, money_in_policy, preview_for
+    from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory
+    from domain import ledger, schedule
+    from domain.brand_config import BrandConfig
+    from domain.status import LoanStatus
+    from workflows.contracts import InstallmentState, LoanPolicy, LoanWorkflowInput, ServicingState
+    from workflows.options import IST
+
+    disbursed_at = due_at - timedelta(seconds=period)
+    disbursed_on = disbursed_at.astimezone(IST).date()
+    tag = uuid.uuid4().int % 10**4
+    loans = []
+    with db.unit_of_work() as session:
+        brand = session.scalars(select(Brand).where(Brand.code == "demo")).one()
+        product = session.scalars(
+            select(LoanProduct).where(LoanProduct.brand_id == brand.id, LoanProduct.code == PRODUCT)
+        ).one()
+        secret = next(p for p in brand.config["providers"]["payments"] if p["vendor"] == "razorpay")["webhook_secret"]
+        read = BrandConfig.of(brand.config)
+        terms = replace(loan_terms(session, product, AMOUNT, TENURE), period_seconds=period)
+        preview = preview_for(session, product, AMOUNT, TENURE, disbursed_on)
+        policy = LoanPolicy(
+            min_credit_score=read.min_credit_score,
+            auto_sanction_score=read.auto_sanction_score,
+            esign_expiry_seconds=read.esign_expiry_seconds,
+            payment_provider="razorpay",
+            allocation=dict(read.allocation or {}),
+            penal=(product.charges or {}).get("penal"),
+            prepayment_mode=read.prepayment_mode,
+            npa_days=read.npa_days,
+            kyc_timeout_seconds=read.kyc_timeout_seconds,
+            **money_in_policy(product.charges, read, preview, TENURE),
+        )
+        rows = schedule.generate(terms.schedule_terms(disbursed_on)).rows
+        for i in range(n):
+            loan_id = str(uuid.uuid4())
+            phone = f"8{tag:04d}{i:05d}"
+            customer = Customer(
+                brand_id=brand.id,
+                phone=phone,
+                phone_verified=True,
+                full_name=f"Borrower {i}",
+                email=f"borrower{i}@example.com",
+            )
+            session.add(customer)
+            session.flush()
+            installments = [
+                InstallmentState(
+                    r.number,
+                    disbursed_at + timedelta(seconds=period * r.number),  # as LoanWorkflow._states for demo products
+                    r.principal,
+                    r.interest,
+                    due_date=r.due_date,
+                    days=r.days,
+                    fees=r.fees,
+                )
+                for r in rows
+            ]
+            session.add(
+                Loan(
+                    id=loan_id,
+                    brand_id=brand.id,
+                    customer_id=customer.id,
+                    product_id=product.id,
+                    workflow_id=f"loan-{loan_id}",
+                    amount=AMOUNT,
+                    tenure=TENURE,
+                    annual_rate_bps=product.annual_rate_bps,
+                    status=LoanStatus.DISBURSED.value,
+                    upfront_charges=preview["charges"],
+                    net_disbursed=terms.net_disbursed,
+                    outstanding_principal=AMOUNT,
+                    disbursed_at=disbursed_at,
+                    disbursal_utr=f"UTR{tag:04d}{i:08d}",
+                    next_due_at=installments[0].due_at,
+                )
+            )
+            session.flush()
+            session.add(
+                LoanStatusHistory(
+                    loan_id=loan_id, seq=0, from_status=None, to_status=LoanStatus.DISBURSED.value, reason="bench"
+                )
+            )
+            txn = ledger.disbursal_with_deductions(
+                AMOUNT,
+                upfront_fees=terms.upfront_fees,
+                upfront_fees_gst=terms.upfront_fees_gst,
+                third_party=terms.third_party,
+            )
+            queries.post_ledger(session, loan_id, f"loan-{loan_id}:ledger:disbursal", txn, disbursed_on)
+            queries.add_installments(session, loan_id, installments, AMOUNT)
+            inp = LoanWorkflowInput(
+                loan_id,
+                brand.id,
+                customer.id,
+                terms,
+                policy,
+                status=LoanStatus.DISBURSED,
+                status_seq=0,
+                servicing=ServicingState(installments=installments, disbursed_at=disbursed_at),
+            )
+            loans.append(SeededLoan(loan_id, phone, inp))
+        return brand.id, secret, loans
+
+
+async def start_loans(client: Any, task_queue: str, loans: list[SeededLoan], concurrency: int) -> None:
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    from domain.status import LoanStatus
+    from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
+
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(loan: SeededLoan) -> None:
+        async with gate:
+            await client.start_workflow(
+                LoanWorkflow.run,
+                loan.inp,
+                id=f"loan-{loan.loan_id}",
+                task_queue=task_queue,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(LOAN_STATUS, LoanStatus.DISBURSED.value),
+                        SearchAttributePair(BRAND_ID, loan.inp.brand_id),
+                        SearchAttributePair(LOAN_AMOUNT, AMOUNT),
+                    ]
+                ),
+            )
+
+    await asyncio.gather(*(one(loan) for loan in loans))
+
+
+def scalar(db: Any, sql: str, **params: Any) -> Any:
+    from sqlalchemy import text
+
+    with db.unit_of_work() as session:
+        return session.execute(text(sql), params).one()
+
+
+# Every bench loan is OVERDUE and holds an ACTIVE link for installment 1 made after the due instant (for the amount
+# with the penal charge): the last step of the pass the due instant started (``ServicingPhase._ensure_link``). The
+# link's amount is the workflow's own figure of what is due, so it is what the borrower pays.
+READY_TO_PAY = """
+select count(*) from loans l
+join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE' and p.created_at >= :due
+where l.product_id = :product and l.status = 'OVERDUE'
+"""
+# The loans' links to pay: (loan id, link id, url, amount).
+LINKS = """
+select l.id::text, p.link_id, p.url, p.amount from loans l
+join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE'
+where l.product_id = :product
+"""
+CREDITS = """
+select count(*), max(t.collected_at) from payment_transactions t join loans l on l.id = t.loan_id
+where l.product_id = :product
+"""
+# After a credit the loan is DISBURSED again and holds the next installment's link: the last step of that pass.
+SETTLED = """
+select count(*) from loans l
+join payment_links p on p.loan_id = l.id and p.installment_no = 2 and p.status = 'ACTIVE'
+where l.product_id = :product and l.status = 'DISBURSED'
+"""
+
+
+async def wait_count(
+    db: Any, sql: str, product: str, n: int, what: str, timeout: float, stack: Any, **params: Any
+) -> float:
+    started = time.monotonic()
+    last_log = started
+    while True:
+        done = (await asyncio.to_thread(scalar, db, sql, product=product, **params))[0]
+        if done >= n:
+            return time.monotonic() - started
+        if stack.dead_child():
+            raise RuntimeError(stack.dead_child())
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{what}: only {done}/{n} after {timeout:.0f}s")
+        if time.monotonic() - last_log > 10:
+            log_progress(what, done, n, started)
+            last_log = time.monotonic()
+        await asyncio.sleep(POLL if n - done < n // 10 + 1 else 0.25)
+
+
+# ------------------------------------------------------------------------------------------- webhooks
+def link_paid_webhook(loan_id: str, link_id: str, url: str, amount: int, phone: str, secret: str) -> tuple[bytes, dict]:
+    """The ``payment_link.paid`` event Razorpay sends when the borrower pays the loan's link, signed as Razorpay
+    signs it (the sandbox's own builders and signer)."""
+    from sandbox import webhooks
+
+    notes = {"loan_id": loan_id, "installment_no": 1, "purpose": "INSTALLMENT"}  # the link's notes (links.py)
+    link = {
+        "id": link_id,
+        "amount": amount,
+        "reference_id": f"{loan_id}:1:{amount}",
+        "notes": notes,
+        "description": "Demo Finance loan installment 1",
+        "contact": phone,
+    }
+    payment_id = "pay_" + uuid.uuid4().hex[:14]
+    payment = webhooks.razorpay_payment(payment_id, amount, phone, notes, "order_" + uuid.uuid4().hex[:14])
+    body = json.dumps(webhooks.razorpay_payment_link_paid(link, payment, url)).encode()
+    headers = webhooks.Outbox(secret, 0.0, []).headers("razorpay", body, webhooks.new_event_id())
+    return body, headers
+
+
+async def send_webhooks(
+    api_url: str, brand_id: str, hooks: list[tuple[bytes, dict]], concurrency: int
+) -> tuple[float, list[tuple[int, str, float]]]:
+    """POST every webhook, ``concurrency`` in flight; returns (the wall-clock instant the first was sent, and per
+    webhook its HTTP status, answer status and latency in ms)."""
+    import httpx
+
+    gate = asyncio.Semaphore(concurrency)
+    path = f"/api/v1/webhooks/{brand_id}/razorpay"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=api_url, timeout=120, limits=limits) as http:
+        await http.get("/health")  # the connection pool's first connection, outside the measurement
+
+        async def one(body: bytes, headers: dict) -> tuple[int, str, float]:
+            async with gate:
+                sent = time.perf_counter()
+                resp = await http.post(path, content=body, headers=headers)
+                ms = (time.perf_counter() - sent) * 1000
+                try:
+                    answer = resp.json().get("status", "?")
+                except ValueError:
+                    answer = "?"
+                return resp.status_code, str(answer), ms
+
+        first = time.time()
+        answers = await asyncio.gather(*(one(body, headers) for body, headers in hooks))
+    return first, list(answers)
+
+
+# ------------------------------------------------------------------------------------------- null side
+async def null_signals(client: Any, task_queue: str, n: int, concurrency: int, prefix: str) -> float:
+    """N null workflows, each waiting for one signal; sends the N signals ``concurrency`` at a time and returns
+    the seconds from the first signal to the last workflow done with its signal."""
+    gate = asyncio.Semaphore(concurrency)
+    handles = []
+    for i in range(n):
+        handles.append(
+            await client.start_workflow(
+                NullLoanWorkflow.run, NullInput(f"{prefix}-{i}", ["S"]), id=f"{prefix}-{i}", task_queue=task_queue
+            )
+        )
+
+    async def ready(handle: Any) -> None:
+        async with gate:
+            await wait_until_waiting(handle, 0)
+
+    await asyncio.gather(*(ready(h) for h in handles))
+
+    async def one(handle: Any) -> None:
+        async with gate:
+            await handle.signal(NullLoanWorkflow.event, "payment")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(h) for h in handles))
+    await asyncio.gather(*(h.result() for h in handles))
+    return time.perf_counter() - started
+
+
+# ------------------------------------------------------------------------------------------- where time goes
+def _ms(ts: Any) -> float:
+    return ts.seconds * 1000 + ts.nanos / 1e6
+
+
+async def credit_timeline(client: Any, workflow_ids: list[str], concurrency: int) -> dict[str, Any]:
+    """From each loan's ``payment_received`` signal on: the activities it ran (per credit: count, mean queued and
+    run ms), workflow tasks, and signal → ``record_payment`` completed."""
+    gate = asyncio.Semaphore(concurrency)
+    kinds: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    to_record: list[float] = []
+    to_idle: list[float] = []
+
+    async def one(wid: str) -> None:
+        async with gate:
+            events = [e async for e in client.get_workflow_handle(wid).fetch_history_events()]
+        signalled: float | None = None
+        scheduled: dict[int, tuple[str, float]] = {}
+        started: dict[int, float] = {}
+        last = 0.0
+        for event in events:
+            at = _ms(event.event_time)
+            kind = event.event_type
+            if kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                if event.workflow_execution_signaled_event_attributes.signal_name == "payment_received":
+                    signalled = at
+                continue
+            if signalled is None:
+                continue
+            last = at
+            if kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                scheduled[event.event_id] = (event.activity_task_scheduled_event_attributes.activity_type.name, at)
+            elif kind == E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                scheduled[event.event_id] = ("(workflow task)", at)
+            elif kind == E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                started[event.activity_task_started_event_attributes.scheduled_event_id] = at
+            elif kind == E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                started[event.workflow_task_started_event_attributes.scheduled_event_id] = at
+            elif kind in (E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED):
+                attrs = (
+                    event.activity_task_completed_event_attributes
+                    if kind == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+                    else event.workflow_task_completed_event_attributes
+                )
+                sid = attrs.scheduled_event_id
+                if sid in scheduled and sid in started:
+                    name, queued_at = scheduled[sid]
+                    row = kinds[name]
+                    row[0] += 1
+                    row[1] += started[sid] - queued_at
+                    row[2] += at - started[sid]
+                    if name == "record_payment":
+                        to_record.append(at - signalled)
+        if signalled is not None:
+            to_idle.append(last - signalled)
+
+    await asyncio.gather(*(one(w) for w in workflow_ids))
+    n = max(len(to_idle), 1)
+    rows = {
+        name: {
+            "per_credit": round(count / n, 2),
+            "queued_ms": round(queued / max(count, 1), 1),
+            "run_ms": round(run / max(count, 1), 1),
+        }
+        for name, (count, queued, run) in sorted(kinds.items(), key=lambda kv: -(kv[1][1] + kv[1][2]))
+    }
+    pct = {"p50": 0.5, "p95": 0.95}
+    return {
+        "credits_read": len(to_idle),
+        "kinds": rows,
+        "activities_per_credit": round(sum(c for name, (c, _, _) in kinds.items() if name != "(workflow task)") / n, 2),
+        "signal_to_recorded_ms": {k: round(percentile(to_record, q), 1) for k, q in pct.items()} if to_record else {},
+        "signal_to_idle_ms": {k: round(percentile(to_idle, q), 1) for k, q in pct.items()} if to_idle else {},
+    }
+
+
+# ------------------------------------------------------------------------------------------- main
+async def bench(settings: Any, stack: Any, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    from db.session import Database
+    from los.settings import sqlalchemy_url
+    from los.temporal import connect
+
+    client = await connect(settings)
+    db = Database(sqlalchemy_url(database_url), pool_size=2)
+    n, c = args.loans, args.concurrency
+    try:
+        lead = args.lead if args.lead is not None else 20 + 0.15 * n
+        due_at = datetime.now(UTC) + timedelta(seconds=lead)
+        log(f"{n} loans in servicing, first installment due at {due_at:%H:%M:%S} UTC ({lead:.0f}s ahead)")
+        brand_id, secret, loans = await asyncio.to_thread(seed_loans, db, n, args.period, due_at)
+        from sqlalchemy import select
+
+        from db.models import Loan
+
+        with db.unit_of_work() as session:
+            product = session.scalars(select(Loan.product_id).where(Loan.id == loans[0].loan_id)).one()
+        await guarded(stack, start_loans(client, settings.task_queue, loans, 20))
+        wait = (due_at - datetime.now(UTC)).total_seconds()
+        log(f"workflows started; the due instant passes in {max(wait, 0):.0f}s")
+        await asyncio.sleep(max(wait, 0))
+        what = "overdue, penal levied, link remade"
+        took = await wait_count(db, READY_TO_PAY, product, n, what, 300, stack, due=due_at)
+        log(f"every loan OVERDUE with a link for its new amount {took:.1f}s after the due instant")
+        await asyncio.sleep(2)  # the last workflow tasks of that pass
+
+        # null: bare signals to null workflows on this process's worker
+        task_queue = f"bench-null-{uuid.uuid4().hex[:8]}"
+        worker = Worker(client, task_queue=task_queue, workflows=[NullLoanWorkflow], activities=[])
+        async with worker:
+            await null_signals(client, task_queue, min(10, n), c, f"{task_queue}-warmup")
+            log(f"null: {n} signals to {n} waiting null workflows, {c} in flight")
+            cpu_before = cpu_by_process(settings.home)
+            null_seconds = await guarded(stack, null_signals(client, task_queue, n, c, f"{task_queue}-run"))
+            null_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n)
+
+        # production: the payment webhooks
+        phones = {loan.loan_id: loan.phone for loan in loans}
+        links = await asyncio.to_thread(
+            lambda: _rows(db, LINKS, product=product),
+        )
+        if len(links) != n:
+            raise RuntimeError(f"{len(links)} active links for {n} loans")
+        hooks = [link_paid_webhook(lid, link, url, amount, phones[lid], secret) for lid, link, url, amount in links]
+        log(f"production: {n} signed payment_link.paid webhooks to the API, {c} in flight")
+        cpu_before = cpu_by_process(settings.home)
+        sender = asyncio.ensure_future(send_webhooks(settings.api_url, brand_id, hooks, c))
+        await wait_count(db, CREDITS, product, n, "credits recorded", 300, stack)
+        first_sent, answers = await sender
+        count, last_at = await asyncio.to_thread(scalar, db, CREDITS, product=product)
+        prod_seconds = last_at.timestamp() - first_sent
+        await wait_count(db, SETTLED, product, n, "receipts, notices and next links", 300, stack)
+        prod_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n)
+        timeline = await credit_timeline(client, [f"loan-{loan.loan_id}" for loan in loans], 20)
+    finally:
+        db.dispose()
+
+    credits_per_s = n / prod_seconds
+    null_per_s = n / null_seconds
+    ratio = credits_per_s / null_per_s
+    latencies = [ms for _, _, ms in answers]
+    return {
+        "loans": n,
+        "concurrency": c,
+        "cpus": os.cpu_count(),
+        "period_s": args.period,
+        "production": {
+            "seconds": round(prod_seconds, 3),
+            "credits_per_s": round(credits_per_s, 2),
+            "credits": count,
+            "webhook_answers": dict(Counter(f"{code} {status}" for code, status, _ in answers)),
+            "webhook_ms": {"p50": round(percentile(latencies, 0.5), 1), "p95": round(percentile(latencies, 0.95), 1)},
+            "cpu_ms_per_credit": prod_cpu,
+        },
+        "null": {
+            "seconds": round(null_seconds, 3),
+            "signals_per_s": round(null_per_s, 2),
+            "cpu_ms_per_signal": null_cpu,
+        },
+        "ratio": round(ratio, 4),
+        "aim": AIM,
+        "aim_met": ratio >= AIM,
+        "timeline": timeline,
+    }
+
+
+def _rows(db: Any, sql: str, **params: Any) -> list[tuple]:
+    from sqlalchemy import text
+
+    with db.unit_of_work() as session:
+        return [tuple(r) for r in session.execute(text(sql), params).all()]
+
+
+def print_report(r: dict[str, Any]) -> None:
+    prod, null = r["production"], r["null"]
+    print(
+        f"\nCollections day: {r['loans']} loans due at the same instant, each paid by a signed Razorpay webhook, "
+        f"{r['concurrency']} in flight, {r['cpus']} CPU(s)\n"
+    )
+    print(f"{'':<44}{'count':>7}{'seconds':>10}{'per s':>10}")
+    print(f"{'production: credits applied (webhook → row)':<44}{r['loans']:>7}{prod['seconds']:>10.2f}"
+          f"{prod['credits_per_s']:>10.2f}")  # fmt: skip
+    print(f"{'null: bare signals taken (NullLoanWorkflow)':<44}{r['loans']:>7}{null['seconds']:>10.2f}"
+          f"{null['signals_per_s']:>10.2f}")  # fmt: skip
+    print(f"{'ratio credits/s ÷ null signals/s':<44}{r['ratio']:>27.3f}")
+    if r["aim_met"]:
+        print(f"Aim ≥ {r['aim']} of the null rate: met")
+    else:
+        print(
+            f"Aim ≥ {r['aim']} of the null rate: NOT met ({r['ratio'] / r['aim']:.0%} of the aim; credits would need "
+            f"to be {r['aim'] / r['ratio']:.1f}× faster)"
+        )
+    t = r["timeline"]
+    print(f"\nWebhook answers: {prod['webhook_answers']}; HTTP latency p50 {prod['webhook_ms']['p50']:.0f} ms, "
+          f"p95 {prod['webhook_ms']['p95']:.0f} ms")  # fmt: skip
+    rec, idle = t["signal_to_recorded_ms"], t["signal_to_idle_ms"]
+    if rec:
+        print(f"Signal → record_payment done: p50 {rec['p50']:.0f} ms, p95 {rec['p95']:.0f} ms; signal → the loan "
+              f"idle again: p50 {idle['p50']:.0f} ms, p95 {idle['p95']:.0f} ms")  # fmt: skip
+    print(f"\nWhat one credit runs, from the payment_received signal on ({t['activities_per_credit']} activities "
+          f"per credit; {t['credits_read']} histories):\n")  # fmt: skip
+    print(f"{'':<26}{'per credit':>11}{'queued ms':>11}{'run ms':>9}")
+    for name, row in t["kinds"].items():
+        print(f"{name:<26}{row['per_credit']:>11}{row['queued_ms']:>11.1f}{row['run_ms']:>9.1f}")
+    print("\nCPU ms per credit, by process (until every loan also finished its receipt, notice and next link):")
+    cpu = prod["cpu_ms_per_credit"]
+    print(f"  production total {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
+    cpu = null["cpu_ms_per_signal"]
+    print(f"  null       total {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loans", type=int, default=200, help="loans due at the same instant (default 200)")
+    parser.add_argument("--concurrency", type=int, default=25, help="webhooks / signals in flight (default 25)")
+    parser.add_argument(
+        "--period", type=int, default=3600, help="seconds between installments (the demo product's month; 3600)"
+    )
+    parser.add_argument(
+        "--lead", type=float, default=None, help="seconds from the loans' start to their due instant (20 + 0.15 N)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary LOS_HOME (logs) afterwards")
+    args = parser.parse_args(argv)
+    if args.loans < 1 or args.concurrency < 1 or args.period < 600:
+        parser.error("--loans and --concurrency must be at least 1, --period at least 600")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the stack when stopped
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from los.stack import Stack
+
+    home = Path(tempfile.mkdtemp(prefix="los-bench-"))
+    settings = bench_settings(home)
+    stack = Stack(settings)
+    started = time.monotonic()
+    try:
+        log(f"starting a private stack in {home} (API :{settings.api_port}, Temporal :{settings.temporal_port})")
+        info = stack.start()
+        log(f"stack up in {time.monotonic() - started:.1f}s")
+        report = asyncio.run(bench(settings, stack, info["database"], args))
+    finally:
+        log("stopping the stack")
+        stack.stop()
+        if args.keep:
+            log(f"kept {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+    report["total_seconds"] = round(time.monotonic() - started, 1)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print_report(report)
+        print(f"\n(total {report['total_seconds']}s including stack start/stop)")
+    bad = report["production"]["credits"] != report["loans"] or not math.isfinite(report["ratio"])
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
