@@ -112,7 +112,10 @@ class RepaymentActivities(LoanBase):
         """A penal charge on an overdue installment: its own receivable, never principal or interest."""
 
         def write(session: Session) -> None:
-            if not queries.post_ledger(session, levy.loan_id, levy.key, ledger.penal_charge(levy.amount)):
+            # the workflow's key names the installment and the days; the loan's id makes it unique in the ledger
+            # (ledger_transactions.idempotency_key is unique across every loan)
+            key = f"loan-{levy.loan_id}:{levy.key}"
+            if not queries.post_ledger(session, levy.loan_id, key, ledger.penal_charge(levy.amount)):
                 return
             queries.add_penal(session, levy.loan_id, levy.installment_no, levy.amount)
 
