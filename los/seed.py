@@ -271,3 +271,23 @@ def seed_brand(
             for reason_code, label, statuses in STATUS_REASONS:
                 session.add(BrandStatusReason(brand_id=brand.id, code=reason_code, label=label, statuses=statuses))
         return {"brand_id": brand.id, "brand_code": code, "staff": users}
+
+
+#: Vendors that send delivery reports, and whether their registered URL carries the token (they sign nothing).
+DELIVERY_REPORTS = {"gupshup": True, "msg91": True, "brevo": False, "zepto": False, "sendgrid": False}
+
+
+def register_delivery_reports(sandbox_url: str, api_url: str, brand_id: str, secret: str = SANDBOX_SECRET) -> None:
+    """Tell the sandbox's messaging vendors where the brand's delivery reports go, as a lender registers the URL in
+    each vendor's panel (``/api/v1/webhooks/{brandId}/{vendor}``; Gupshup's and MSG91's with ``?token=``, since
+    they sign nothing). Best effort: a sandbox that is not up yet only means reports stay unsent."""
+    import httpx
+
+    base = api_url.rstrip("/")
+    try:
+        with httpx.Client(timeout=5) as http:
+            for vendor, token in DELIVERY_REPORTS.items():
+                url = f"{base}/api/v1/webhooks/{brand_id}/{vendor}" + (f"?token={secret}" if token else "")
+                http.put(f"{sandbox_url.rstrip('/')}/_messaging/webhooks/{vendor}", json={"url": url})
+    except httpx.HTTPError:
+        pass
