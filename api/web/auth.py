@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities import providers
+from activities.messaging.send import Sender
 from api import tokens
 from api.deps import db_session, is_uuid
 from api.guards import GUARDS
@@ -131,15 +131,13 @@ async def send_otp(request: Request, session: Session, brand: Brand, customer: C
     )
     session.flush()
     http: httpx.AsyncClient = request.app.state.http
-    try:
-        sms = providers.build("sms", brand.config, http)
-        await sms.send_sms(
-            to=customer.phone,
-            text=f"{code} is your {brand.name} verification code. Valid for 5 minutes.",
-            template="OTP",
-        )
+    text = f"{code} is your {brand.name} verification code. Valid for 5 minutes."
+    try:  # with failover across the brand's SMS vendors, logged (without the text) like every message
+        status = await Sender(request.app.state.db, http).sms_text(brand, customer.phone, "OTP", text)
     except Exception as exc:  # noqa: BLE001 - nothing is stored: the transaction rolls back
         raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
+    if status != "SENT":
+        raise ServiceUnavailable("could not send OTP: no SMS vendor took it; try again shortly")
     return {"message": "OTP sent", "customerId": customer.id, "expiresInSeconds": int(OTP_TTL.total_seconds())}
 
 
