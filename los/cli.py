@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--json", action="store_true", help="print one JSON document")
     demo.add_argument("--brand", default="demo")
     demo.add_argument(
-        "--scenario", help="run one named money-out journey (lost-bank-webhook, bank-timeout, ...); 'list' names them"
+        "--scenario", help="run one named journey (lost-bank-webhook, autopay, foreclosure, ...); 'list' names them"
     )
     demo.add_argument("--api", help="API base URL (default from settings)")
     demo.add_argument("--sandbox", help="sandbox base URL (default from settings)")

@@ -320,6 +320,68 @@ class Driver:
         j.seconds = time.monotonic() - start
         return j
 
+    # --- money in (los/demo_money_in.py) --------------------------------------------------------------
+    async def partner(
+        self, role: str, method: str, path: str, json: Any = None, files: Any = None, params: Any = None
+    ) -> Any:
+        """A staff member in ``role`` calls ``/api/v1/partner/brand/{brandId}{path}``; the answer's JSON."""
+        headers = await self.staff_headers(role)
+        url = f"/api/v1/partner/brand/{self._brand_id}{path}"
+        return await self._ok(
+            await self.api.request(method, url, headers=headers, json=json, files=files, params=params)
+        )
+
+    async def customer_get(self, headers: dict[str, str], loan_id: str, what: str) -> Any:
+        """The borrower reads ``/api/v1/web/loans/{loanId}/{what}`` (schedule, payments, mandate...)."""
+        return await self._ok(await self.api.get(f"/api/v1/web/loans/{loan_id}/{what}", headers=headers))
+
+    async def pay_link(self, url: str, outcome: str = "success") -> dict[str, Any]:
+        """The borrower opens a payment link's page at the gateway and pays (``outcome`` as the sandbox takes it)."""
+        (await self.sandbox.get(url)).raise_for_status()
+        params = {"outcome": outcome} if outcome != "success" else None
+        return await self._ok(await self.sandbox.post(url, params=params))
+
+    async def ledger_sum(self, loan_id: str) -> tuple[int, int]:
+        """The loan's ledger as staff read it: (number of entries, their sum in paise; 0 when it balances)."""
+        ledger = await self.partner("LOAN_EXECUTIVE", "GET", f"/loans/{loan_id}/ledger")
+        return len(ledger["entries"]), sum(e["amountPaise"] for e in ledger["entries"])
+
+    async def pay_links(
+        self,
+        headers: dict[str, str],
+        j: Journey,
+        loan: dict[str, Any],
+        deadline: float,
+        *,
+        skip: set[str] | None = None,
+        until: frozenset[str] | set[str] = frozenset(TERMINAL),
+        twice: Any = None,
+    ) -> dict[str, Any]:
+        """Pay each new payment link as it comes (none in ``skip``) until the loan's status is in ``until``;
+        ``skip`` holds link ids or URLs already paid; ``twice(link, loan)`` true: that link is paid a second time at
+        once, as a borrower who taps Pay twice."""
+        paid = set(skip or ())  # link ids or URLs
+        stop = set(until) | TERMINAL
+
+        def new(link: dict[str, Any] | None) -> bool:
+            return link is not None and link["linkId"] not in paid and link["url"] not in paid
+
+        while loan["status"] not in stop:
+            link = loan.get("paymentLink")
+            if link and new(link):
+                await self.pay_link(link["url"])
+                if twice is not None and twice(link, loan):
+                    await self.pay_link(link["url"])
+                paid.add(link["linkId"])
+            loan = await self.wait_for(
+                headers,
+                j.loan_id,
+                lambda x: x["status"] in stop or new(x.get("paymentLink")),
+                "next payment link",
+                deadline,
+            )
+        return loan
+
 
 def random_account() -> str:
     """A salary account number no sandbox scenario reacts to (none starts with 3)."""

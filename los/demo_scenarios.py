@@ -1,5 +1,7 @@
-"""`los demo --scenario NAME`: one named money-out journey over the public API, as a customer, loan ops and the
-sandbox's vendors would play it; each ends COMPLETED. `los demo --scenario list` prints the names.
+"""`los demo --scenario NAME`: one named journey over the public API, as a customer, the staff and the sandbox's
+vendors would play it. Money out here, each ending COMPLETED; money in (autopay, offline payments, prepayment,
+foreclosure, refunds, the cooling-off exit, another gateway) in ``los.demo_money_in``, in the same table.
+`los demo --scenario list` prints the names.
 
 The sandbox decides the unhappy branch from the inputs (docs/sandbox.md): the beneficiary's account number (its
 first four digits pick a bank scenario), the signer's choice on the eSign page. Nothing here reaches around the
@@ -20,8 +22,11 @@ def _account(prefix: str) -> str:
     return f"{prefix}{random.randrange(10**6, 10**7)}"  # 11 digits
 
 
-async def _begin(driver: Driver, index: int, account: str) -> tuple[dict[str, str], Journey, float, float]:
-    """Register, apply with ``account`` as the salary account, answer KYC: (headers, journey, start, deadline)."""
+async def _begin(
+    driver: Driver, index: int, account: str, *, product: str = "DEMO-FAST", tenure: int = 3, amount: int = 50_000
+) -> tuple[dict[str, str], Journey, float, float]:
+    """Register, apply for ``amount`` rupees over ``tenure`` periods of ``product`` with ``account`` as the salary
+    account, answer KYC: (headers, journey, start, deadline)."""
     start = time.monotonic()
     deadline = start + driver.timeout
     phone, pan = demo_identity(index, "auto")
@@ -29,7 +34,7 @@ async def _begin(driver: Driver, index: int, account: str) -> tuple[dict[str, st
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
     await driver.profile(headers, account)
-    body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+    body = {"amount": str(amount), "tenure": tenure, "productCode": product}
     created = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
     j.loan_id, j.workflow_id = created["id"], created["workflowId"]
     await driver.complete_kyc(headers, j.loan_id, deadline)
@@ -129,6 +134,10 @@ SCENARIOS: dict[str, Callable[[Driver, int], Awaitable[Journey]]] = {
     "esign-declined-then-resent": esign_declined_then_resent,
 }
 
+from los import demo_money_in  # noqa: E402 - money-in journeys, same table (they use _begin and _signed above)
+
+SCENARIOS.update(demo_money_in.SCENARIOS)
+
 
 def describe() -> str:
     """The scenario names, each with the first sentence of its docstring, one per line."""
@@ -140,11 +149,14 @@ def describe() -> str:
     return "\n".join(f"{name:30} {first_sentence(fn.__doc__)}" for name, fn in SCENARIOS.items())
 
 
-async def run_scenario(api_url: str, sandbox_url: str, name: str, brand: str = "demo") -> Journey:
-    """Run scenario ``name`` once; its journey (``DemoError`` when it does not end as told)."""
+async def run_scenario(
+    api_url: str, sandbox_url: str, name: str, brand: str = "demo", timeout: float = 300.0
+) -> Journey:
+    """Run scenario ``name`` once, within ``timeout`` seconds; its journey (``DemoError`` when it does not end as
+    told)."""
     if name not in SCENARIOS:
         raise DemoError(f"unknown scenario {name!r}; `los demo --scenario list` names them")
-    driver = Driver(api_url, sandbox_url, brand, timeout=300.0)
+    driver = Driver(api_url, sandbox_url, brand, timeout=timeout)
     try:
         return await SCENARIOS[name](driver, random.randrange(10**6))
     finally:

@@ -1,0 +1,139 @@
+"""The money-in journeys of `los demo --scenario` over the public API, each to the end its name says, with what each
+must leave behind: the end state and ``closedAs``, the payments credited (gateway and mode), the mandate's debits,
+the offline payment decided by another person, the re-amortised schedule, the refund, and a ledger that balances."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from los.demo_money_in import MoneyInJourney
+from los.demo_scenarios import SCENARIOS, describe, run_scenario
+
+MONEY_IN = [
+    "autopay",
+    "autopay-failure",
+    "offline-payment",
+    "part-prepayment",
+    "foreclosure",
+    "pay-twice",
+    "cooling-off-exit",
+    "cashfree",
+]
+
+
+def test_the_cli_names_every_money_in_scenario() -> None:
+    assert set(SCENARIOS) >= set(MONEY_IN)
+    listed = {line.split()[0] for line in describe().splitlines()}
+    assert listed >= set(MONEY_IN)
+
+
+def _check_autopay(j: MoneyInJourney) -> None:
+    assert j.closed_as == "REPAID"
+    assert {p["gateway"] for p in j.payments} == {"razorpay"}
+    captured = [d for d in j.checks["debits"] if d[2] == "CAPTURED"]
+    assert sorted(d[0] for d in captured) == [1, 2, 3] and len(j.payments) == 3
+    assert j.checks["failed_attempts"] == 0
+
+
+def _check_autopay_failure(j: MoneyInJourney) -> None:
+    assert j.closed_as == "REPAID"
+    number = j.checks["failed_debit"]["installment"]
+    assert "Insufficient funds" in j.checks["failed_debit"]["reason"]
+    assert (number, 1, "FAILED") in j.checks["debits"]
+    assert j.checks["failed_attempts"] == 1
+    others = {d[0] for d in j.checks["debits"] if d[2] == "CAPTURED"}
+    assert others >= {1, 2, 3} - {number}
+
+
+def _check_offline(j: MoneyInJourney) -> None:
+    offline = j.checks["offline"]
+    assert offline["status"] == "APPROVED" and offline["credited_as"] == "LOAN"
+    assert offline["recorded_by"] != offline["decided_by"]
+    (credited,) = [p for p in j.payments if p["gateway"] == "offline"]
+    assert credited["mode"] == "UPI" and credited["amount_paise"] == offline["amount_paise"]
+    assert {p["gateway"] for p in j.payments} == {"offline", "razorpay"}
+
+
+def _check_prepayment(j: MoneyInJourney) -> None:
+    pre = j.checks["prepayment"]
+    assert pre["advance_paise"] > 0
+    before, after = pre["pending_before"], pre["pending_after"]
+    # REDUCE_TENURE (the brand's default) or REDUCE_EMI: fewer installments left, or smaller ones
+    assert len(after) < len(before) or max(t for _, t in after) < max(t for _, t in before), pre
+    assert j.closed_as == "REPAID"
+
+
+def _check_foreclosure(j: MoneyInJourney) -> None:
+    assert j.closed_as == "FORECLOSED" and j.checks["link_purpose"] == "FORECLOSURE"
+    (paid,) = j.payments
+    assert paid["amount_paise"] == j.checks["quote"]["total"]
+
+
+def _check_pay_twice(j: MoneyInJourney) -> None:
+    assert j.checks["overpaid"] and j.checks["credit_before_refund"] > 0
+    refund = j.checks["refund"]
+    assert refund["status"] == "PROCESSED" and refund["utr"]
+    assert refund["amount_paise"] == j.checks["credit_before_refund"]
+    assert j.closed_as == "REPAID" and j.credit_balance == 0
+    assert len(j.payments) == 4
+
+
+def _check_cooling_off(j: MoneyInJourney) -> None:
+    assert j.closed_as == "COOLING_OFF_EXIT" and j.checks["link_purpose"] == "COOLING_OFF"
+    (paid,) = j.payments
+    assert paid["amount_paise"] == j.checks["exit"]["amount"]
+
+
+def _check_cashfree(j: MoneyInJourney) -> None:
+    assert j.closed_as == "REPAID"
+    assert {p["gateway"] for p in j.payments} == {"cashfree"} and len(j.payments) == 3
+    assert j.checks["previous_primary"] == "razorpay"
+
+
+ENDS = {
+    "autopay": ("COMPLETED", _check_autopay),
+    "autopay-failure": ("COMPLETED", _check_autopay_failure),
+    "offline-payment": ("COMPLETED", _check_offline),
+    "part-prepayment": ("COMPLETED", _check_prepayment),
+    "foreclosure": ("COMPLETED", _check_foreclosure),
+    "pay-twice": ("COMPLETED", _check_pay_twice),
+    "cooling-off-exit": ("CANCELLED", _check_cooling_off),
+    "cashfree": ("COMPLETED", _check_cashfree),
+}
+
+
+# A paid one-off link (prepayment, foreclosure, cooling-off exit) is never marked PAID when Razorpay's payment.captured
+# arrives before payment_link.paid: activities/loan/repayment.py marks the link only from the event recorded first,
+# and the link-carrying event is then a duplicate. The loan's paymentLink (api/views.py, lowest installment first)
+# keeps showing the paid prepayment link, so the next installment's link never reaches the borrower.
+PREPAYMENT_LINK_STAYS_ACTIVE = (
+    "a paid PREPAYMENT link stays ACTIVE (link_paid only from the first-recorded event) and hides the installment "
+    "links in the loan's paymentLink"
+)
+XFAIL = {"part-prepayment": PREPAYMENT_LINK_STAYS_ACTIVE}
+
+
+@pytest.fixture
+def demo_brand(db, sandbox) -> dict:  # noqa: ANN001
+    """A brand as `los up` seeds it: DEMO-FAST periods of 5 seconds (an autopay debit goes a fifth of a period
+    before the due instant, time enough on a loaded machine)."""
+    from los.seed import seed_brand
+
+    code = f"m{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Money in {code}", period_seconds=5)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=XFAIL[n])) if n in XFAIL else n for n in MONEY_IN],
+)
+async def test_money_in_journey(name: str, app, demo_brand, sandbox) -> None:  # noqa: ANN001
+    journey = await run_scenario(app.api.url, sandbox.url, name, demo_brand["brand_code"], timeout=75)
+    assert isinstance(journey, MoneyInJourney)
+    status, check = ENDS[name]
+    assert journey.status == status, journey.as_json()
+    assert journey.ledger_entries > 0 and journey.ledger_sum == 0, journey.as_json()  # the ledger balances
+    assert journey.as_json()["ledger"]["balanced"] is True
+    check(journey)
