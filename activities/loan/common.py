@@ -77,6 +77,8 @@ class LoanBase(DbActivities):
             return
         try:
             key, loan_id = activity_origin(f"email:{reference or subject[:40]}")
+            # our reference travels with the message (the vendor's events carry it back) and keys its log row
+            key = reference or key
             await Sender(self.db, self.http).email_text(
                 brand, to, subject, text, attachments, key=key, loan_id=loan_id, name="EMAIL"
             )
