@@ -135,6 +135,7 @@ async def autopay(driver: Driver, index: int) -> MoneyInJourney:
     debits = (await driver.customer_get(headers, j.loan_id, "mandate"))["debits"]
     j.checks["mandate"] = mandate["mandateId"]
     j.checks["debits"] = sorted((d["installmentNo"], d["attempt"], d["status"]) for d in debits)
+    j.checks["debited_payments"] = sorted(d["paymentId"] for d in debits if d["status"] == "CAPTURED")
     return await _finish(driver, headers, j, loan, start)
 
 
@@ -170,6 +171,7 @@ async def autopay_failure(driver: Driver, index: int) -> MoneyInJourney:
     debits = (await driver.customer_get(headers, j.loan_id, "mandate"))["debits"]
     j.checks["failed_debit"] = {"installment": number, "reason": debit["failureReason"]}
     j.checks["debits"] = sorted((d["installmentNo"], d["attempt"], d["status"]) for d in debits)
+    j.checks["debited_payments"] = sorted(d["paymentId"] for d in debits if d["status"] == "CAPTURED")
     return await _finish(driver, headers, j, loan, start)
 
 
