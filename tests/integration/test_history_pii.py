@@ -22,7 +22,7 @@ from temporalio.api.history.v1 import History
 
 import los.demo
 from activities.kyc import AADHAAR, BANK_ACCOUNT
-from db.models import BankAccount, Customer, Disbursal, Loan
+from db.models import BankAccount, Customer, Disbursal, Loan, PaymentTransaction
 from los.codec import ENCODING, KEY_ID
 from los.crypto import unseal
 from los.demo import Driver, demo_identity
@@ -111,6 +111,14 @@ async def test_full_journey_leaves_no_identifier_in_history(app, kyc_brand, sand
         sealed_account = s.scalars(select(BankAccount).where(BankAccount.customer_id == customer.id)).one()
         account = unseal(app.settings.field_key(), BANK_ACCOUNT, sealed_account.account_sealed)
         utrs = frozenset(d.utr for d in s.scalars(select(Disbursal).where(Disbursal.loan_id == journey.loan_id)))
+        # the payments' bank references (a UPI/IMPS RRN is 12 digits) are the gateway's, not the customer's
+        utrs |= frozenset(
+            r
+            for r in s.scalars(
+                select(PaymentTransaction.reference).where(PaymentTransaction.loan_id == journey.loan_id)
+            )
+            if r
+        )
     assert account and ACCOUNT_RE.fullmatch(account)
     identifiers = {"aadhaar": aadhaar, "pan": pan, "account": account}
 
