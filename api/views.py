@@ -128,7 +128,8 @@ def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, 
     )
     link = session.scalars(
         select(PaymentLink)
-        .where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE")
+        # the installment's own link (a one-off link the borrower asked for, installment 0, is not the loan's)
+        .where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE", PaymentLink.installment_no > 0)
         .order_by(PaymentLink.installment_no, PaymentLink.created_at.desc())
     ).first()
     out["paymentLink"] = (

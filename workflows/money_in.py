@@ -143,13 +143,17 @@ class MoneyInPhase(LoanBase):
         assert state is not None
         while self.mandate_events:
             event = self.mandate_events.pop(0)
-            await workflow.execute_activity(
-                "record_mandate_event",
-                event,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"Mandate {event.status}",
-            )
+            try:
+                await workflow.execute_activity(
+                    "record_mandate_event",
+                    event,
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                    summary=f"Mandate {event.status}",
+                )
+            except ActivityError as exc:  # an unknown mandate: nothing to act on, never a failed loan
+                workflow.logger.warning("mandate %s not recorded: %s", event.mandate_id, exc.cause)
+                continue
             if event.status == "ACTIVE":
                 state.mandate_id = event.mandate_id
             elif state.mandate_id == event.mandate_id:

@@ -25,39 +25,15 @@ from activities import providers
 from activities.loan.common import LoanBase
 from activities.providers.base import BusinessRefusal
 from activities.providers.payments.mandate_base import DebitStatus
+from db.mandates import apply_mandate_event
 from db.models import Mandate, MandateDebit
 from workflows.contracts import MandateDebitRequest, MandateDebitResult, MandateEvent
 
 PRE_DEBIT_NOTICE = timedelta(hours=24)  # NPCI UPI Autopay: the pre-debit notification at least 24 h before
 LIVE = ("CREATED", "ACTIVE", "PAUSED")  # a loan has at most one mandate in these
-#: the statuses a mandate event may move a mandate from (CANCELLED and REJECTED are final)
-MOVES_FROM = {
-    "ACTIVE": ("CREATED", "PAUSED"),
-    "REJECTED": ("CREATED",),
-    "CANCELLED": ("CREATED", "ACTIVE", "PAUSED"),
-    "PAUSED": ("ACTIVE",),
-}
 #: the statuses a debit outcome may move a debit from: money received always counts; a failure never undoes it
 OUTCOME_FROM = {"CAPTURED": ("NOTIFIED", "SENT", "FAILED"), "FAILED": ("NOTIFIED", "SENT")}
 REASON_MAX = 500
-
-
-def apply_mandate_event(session: Session, event: MandateEvent, now: datetime) -> str | None:
-    """Move mandate ``event.mandate_id`` as the event says when :data:`MOVES_FROM` allows it (ACTIVE: the token and
-    ``activated_at``; REJECTED: the reason; CANCELLED: ``cancelled_at``). Answers the mandate's status after, None
-    when there is no such mandate."""
-    values: dict = {"status": event.status}
-    if event.status == "ACTIVE":
-        values |= {"activated_at": now, "failure_reason": None}
-        if event.token_id:
-            values["token_id"] = event.token_id
-    elif event.status == "REJECTED":
-        values["failure_reason"] = (event.reason or "rejected")[:REASON_MAX]
-    elif event.status == "CANCELLED":
-        values["cancelled_at"] = now
-    allowed = MOVES_FROM.get(event.status, ())
-    session.execute(update(Mandate).where(Mandate.id == event.mandate_id, Mandate.status.in_(allowed)).values(**values))
-    return session.scalars(select(Mandate.status).where(Mandate.id == event.mandate_id)).first()
 
 
 class MandateActivities(LoanBase):

@@ -360,6 +360,23 @@ def link_paid(session: Session, loan_id: str, link_id: str) -> None:
     )
 
 
+def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str, amount: int) -> None:
+    """The borrower's one-off link (prepayment, foreclosure, cooling-off: installment 0) that this payment paid reads
+    PAID: the gateway's first event may not name the link, so it is known by gateway, purpose and amount."""
+    session.execute(
+        update(PaymentLink)
+        .where(
+            PaymentLink.loan_id == loan_id,
+            PaymentLink.installment_no == 0,
+            PaymentLink.provider == gateway,
+            PaymentLink.purpose == purpose,
+            PaymentLink.amount == amount,
+            PaymentLink.status == PaymentLinkStatus.ACTIVE,
+        )
+        .values(status=PaymentLinkStatus.PAID)
+    )
+
+
 def installment_links_paid(session: Session, loan_id: str, installment_no: int) -> None:
     """Every link of a paid installment reads PAID."""
     session.execute(

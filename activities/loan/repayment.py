@@ -57,6 +57,8 @@ class RepaymentActivities(LoanBase):
                 return  # this payment id was already applied
             if pay.link_id:
                 queries.link_paid(session, rec.loan_id, pay.link_id)
+            elif pay.purpose and pay.purpose != "INSTALLMENT":  # a one-off link, known by its purpose and amount
+                queries.one_off_link_paid(session, rec.loan_id, pay.gateway, pay.purpose, pay.amount)
             key = f"payment:{pay.gateway}:{pay.payment_id}"
             if totals["fees"]:  # installment fees (and a foreclosure charge, with its GST) recognised when collected
                 fee_txn = ledger.fee_charge(totals["fees"] - rec.fees_gst, rec.fees_gst)

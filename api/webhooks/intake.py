@@ -43,11 +43,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.providers.webhooks import InboundEvent, LoanSignal
 from api.deps import is_uuid
 from db import receipts
-from db.models import Loan, PaymentAttempt, PaymentLink, WebhookEvent
+from db.mandates import apply_mandate_event
+from db.models import Loan, Mandate, PaymentAttempt, PaymentLink, WebhookEvent
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
-from workflows.contracts import PaymentEvent, PaymentFailure
+from workflows.contracts import MandateEvent, PaymentEvent, PaymentFailure
 from workflows.loan import LoanWorkflow
 
 CAPTURED, FAILED = "CAPTURED", "FAILED"  # payment_attempts.status
@@ -184,6 +185,15 @@ def _delivered(session: Any, row_id: str) -> None:
     session.execute(update(WebhookEvent).where(WebhookEvent.id == row_id).values(delivered_at=datetime.now(UTC)))
 
 
+def record_mandate(db: Any, loan_id: str, event: MandateEvent) -> None:
+    """Move the loan's mandate as the gateway says (``db.mandates.apply_mandate_event``); one of another loan is
+    left alone."""
+    with db.unit_of_work() as session:
+        mandate = session.get(Mandate, event.mandate_id) if is_uuid(event.mandate_id) else None
+        if mandate is not None and mandate.loan_id == loan_id:
+            apply_mandate_event(session, event, datetime.now(UTC))
+
+
 def mark_delivered(db: Any, row_id: str) -> None:
     with db.unit_of_work() as session:
         _delivered(session, row_id)
@@ -262,6 +272,10 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
                 "eventId": event.event_id,
                 "reason": "the payment was captured" if stored.attempt == CAPTURED else "the loan has ended",
             }
+    if isinstance(event.arg, MandateEvent) and stored.loan_id is not None:
+        # the mandate's row follows the gateway at once, whatever phase the loan is in (a borrower who authorised
+        # before disbursal sees it ACTIVE); the loan's workflow, signalled below, records the same move (a no-op)
+        record_mandate(db, stored.loan_id, event.arg)
     if stored.workflow_id is None or event.signal is None:
         return {
             "status": WebhookOutcome.IGNORED,
