@@ -109,15 +109,8 @@ ENDS = {
 }
 
 
-# A paid one-off link (prepayment, foreclosure, cooling-off exit) is never marked PAID when Razorpay's payment.captured
-# arrives before payment_link.paid: activities/loan/repayment.py marks the link only from the event recorded first,
-# and the link-carrying event is then a duplicate. The loan's paymentLink (api/views.py, lowest installment first)
-# keeps showing the paid prepayment link, so the next installment's link never reaches the borrower.
-PREPAYMENT_LINK_STAYS_ACTIVE = (
-    "a paid PREPAYMENT link stays ACTIVE (link_paid only from the first-recorded event) and hides the installment "
-    "links in the loan's paymentLink"
-)
-XFAIL = {"part-prepayment": PREPAYMENT_LINK_STAYS_ACTIVE}
+# Scenarios expected to fail, with the product bug that stops each (none today).
+XFAIL: dict[str, str] = {}
 
 
 @pytest.fixture
