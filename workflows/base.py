@@ -208,6 +208,9 @@ class LoanBase:
         raise NotImplementedError
 
     # workflows.money_in
+    async def _notice(self, event: str, key: str, **values: object) -> None:
+        raise NotImplementedError
+
     def _money_in_woken(self) -> bool:
         raise NotImplementedError
 

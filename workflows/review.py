@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
         StaffAction,
     )
     from workflows.options import (
+        MONEY_IN_PATCH,
         REVIEW_PATCH,
     )
 
@@ -111,6 +112,8 @@ class ReviewPhase(LoanBase):
                 why = " ".join(p for p in (f"[{action.reason_code}]" if action.reason_code else "", action.reason) if p)
                 return await self._end(LoanStatus.REJECTED, why or "rejected by staff", actor)
             await self._move(LoanStatus.SANCTIONED, action.reason or "sanctioned by staff", actor)
+        if workflow.patched(MONEY_IN_PATCH):  # the borrower is told, and asked to read and accept the KFS
+            await self._notice("SANCTIONED", "sanctioned", amount=self.inp.terms.amount)
         return None
 
     def _check_review(self, verb: ReviewAction, action: StaffAction, *, as_recorded: bool = False) -> None:
