@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -45,6 +46,10 @@ from workflows.base import LoanBase
 NOTICE_HOUR, DUE_HOUR = time(10), time(9)  # IST: reminders, and the due-day notice and autopay debit
 NOTICE_LEAD = timedelta(hours=48)  # pre-debit notice before the debit, when there is time
 NPCI_MIN_NOTICE = timedelta(hours=24)  # never less (NPCI UPI Autopay pre-debit notification)
+# A receipt's storage or renderer down for long must not stop the repayment loop (the GET renders 404 meanwhile).
+RECEIPT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=20
+)
 OVERDUE_NOTICE_DAYS = (1, 7, 30)
 
 
@@ -144,9 +149,10 @@ class MoneyInPhase(LoanBase):
         while self.mandate_events:
             event = self.mandate_events.pop(0)
             try:
-                await workflow.execute_activity(
+                took = await workflow.execute_activity(
                     "record_mandate_event",
                     event,
+                    result_type=str,
                     start_to_close_timeout=DB_TIMEOUT,
                     retry_policy=DB_RETRY,
                     summary=f"Mandate {event.status}",
@@ -154,6 +160,8 @@ class MoneyInPhase(LoanBase):
             except ActivityError as exc:  # an unknown mandate: nothing to act on, never a failed loan
                 workflow.logger.warning("mandate %s not recorded: %s", event.mandate_id, exc.cause)
                 continue
+            if took is not None and took != event.status:
+                continue  # the row refused the move (e.g. a cancelled mandate confirmed late): nothing changes
             if event.status == "ACTIVE":
                 state.mandate_id = event.mandate_id
             elif state.mandate_id == event.mandate_id:
@@ -191,9 +199,14 @@ class MoneyInPhase(LoanBase):
         if state.mandate_id is None:
             return None
         debit = state.debit
+        if debit is not None and debit.sent and now > debit.charge_at + self._debit_patience():
+            # no outcome ever came (a lost webhook): that try is over, the link and the next try take over
+            state.debit_failures[str(debit.installment_no)] = debit.attempt
+            state.debit_failed_at[str(debit.installment_no)] = now
+            state.debit = debit = None
         if debit is not None and debit.installment_no != current.number:
             if debit.sent:
-                return None  # its outcome is still awaited
+                return debit.charge_at + self._debit_patience()  # its outcome is still awaited
             state.debit = debit = None
         if debit is None:
             tried = state.debit_failures.get(str(current.number), 0)
@@ -214,8 +227,8 @@ class MoneyInPhase(LoanBase):
                 notice_at = charge_at - (gap / 2 if self.inp.terms.period_seconds else NOTICE_LEAD)
             if now < notice_at:
                 return notice_at
-            if not self.inp.terms.period_seconds:
-                charge_at = max(charge_at, now + NPCI_MIN_NOTICE)  # never less than 24 hours' notice
+            if not self.inp.terms.period_seconds:  # never less than 24 hours' notice, counted from when it goes
+                charge_at = max(charge_at, workflow.now() + NPCI_MIN_NOTICE)
             debit = DebitState(current.number, attempt, charge_at, current.remaining)
             debit.debit_id = await workflow.execute_activity(
                 "notify_mandate_debit",
@@ -230,6 +243,8 @@ class MoneyInPhase(LoanBase):
                 "MANDATE_DEBIT_NOTICE", f"debit-notice:{current.number}:{attempt}", amount=debit.amount,
                 chargeOn=str(charge_at.astimezone(IST).date()), installment=current.number,
             )  # fmt: skip
+            if not self.inp.terms.period_seconds:  # the notice itself may have waited (retries): keep the 24 hours
+                debit.charge_at = max(debit.charge_at, workflow.now() + NPCI_MIN_NOTICE)
         if debit.sent:
             return None
         if now < debit.charge_at:
@@ -244,6 +259,9 @@ class MoneyInPhase(LoanBase):
             summary=f"Autopay debit {debit.amount} paise, installment {current.number}",
         )
         debit.sent = True
+        if result.status == "CAPTURED":  # settled at once (or by an earlier try of this very debit)
+            await self._debit_settled(debit.debit_id)
+            return None
         if result.status == "FAILED":
             self.failed_payments.append(
                 PaymentFailure(
@@ -251,6 +269,13 @@ class MoneyInPhase(LoanBase):
                 )  # fmt: skip
             )
         return None
+
+    def _debit_patience(self) -> timedelta:
+        """How long a sent debit's outcome is awaited before that try counts as failed (e-mandates confirm in T+1
+        or T+2 working days; a demo product waits half its period)."""
+        if self.inp.terms.period_seconds:
+            return timedelta(seconds=self.inp.terms.period_seconds / 2)
+        return timedelta(days=4)
 
     def _debit_request(self, debit: DebitState) -> MandateDebitRequest:
         state = self.servicing
@@ -262,11 +287,14 @@ class MoneyInPhase(LoanBase):
         )  # fmt: skip
 
     async def _debit_settled(self, mandate_debit_id: str | None) -> None:
-        """A payment for an autopay debit arrived: that debit is CAPTURED, and over if it was the one in progress."""
+        """A payment for an autopay debit arrived: that debit is CAPTURED, and over if it was the one in progress
+        (it counts as a try: a remainder left, e.g. a penal charge levied meanwhile, gets a new notice and debit)."""
         if not mandate_debit_id:
             return
         state = self.servicing
         if state is not None and state.debit is not None and mandate_debit_id == state.debit.debit_id:
+            done = str(state.debit.installment_no)
+            state.debit_failures[done] = max(state.debit_failures.get(done, 0), state.debit.attempt)
             state.debit = None
         await self._debit_outcome(MandateDebitResult(mandate_debit_id, "CAPTURED"))
 
@@ -286,13 +314,17 @@ class MoneyInPhase(LoanBase):
 
     async def _receipt(self, payment: PaymentEvent) -> None:
         """The credited payment's receipt (PDF, numbered, stored), then the borrower's notice linking it."""
-        receipt = await workflow.execute_activity(
-            "issue_receipt",
-            ReceiptRequest(self.inp.loan_id, payment.gateway, payment.payment_id),
-            start_to_close_timeout=NOTICE_TIMEOUT,
-            retry_policy=DB_RETRY,
-            summary=f"Receipt for {payment.payment_id[:40]}",
-        )
+        try:  # a receipt never holds up the loan: tried for a while, then left for a staff re-issue
+            receipt = await workflow.execute_activity(
+                "issue_receipt",
+                ReceiptRequest(self.inp.loan_id, payment.gateway, payment.payment_id),
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                retry_policy=RECEIPT_RETRY,
+                summary=f"Receipt for {payment.payment_id[:40]}",
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("receipt for %s not issued: %s", payment.payment_id, exc.cause)
+            receipt = None
         number = receipt.get("receipt_no") if isinstance(receipt, dict) else receipt
         number = number if isinstance(number, str) else None
         await self._notice(
@@ -308,9 +340,15 @@ class MoneyInPhase(LoanBase):
         the schedule's interest of the periods ended by then (plus interest collected ahead of its period)."""
         state = self.servicing
         assert state is not None
+        if state.asset_class == "NPA":
+            return  # RBI IRACP: income on an NPA is recognised when received, never accrued
         by_date: dict = {}
+        since = state.accrual_since or state.disbursed_at
         for inst in state.installments:
             if inst.accrued or inst.due_at > now:
+                continue
+            if inst.due_at < since:  # ended before this loan's accrual began: it stays on the cash basis
+                inst.accrued = True
                 continue
             amount = max(0, inst.interest - inst.interest_paid)
             day = inst.due_date if inst.due_date and not self.inp.terms.period_seconds else now.astimezone(IST).date()

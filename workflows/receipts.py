@@ -71,7 +71,7 @@ class ReceiptsPhase(LoanBase):
             if problem is not None and workflow.patched(RECEIPTS_PATCH):
                 await self._park(payment, problem)
                 continue
-            kept = copy.deepcopy(state.installments)
+            kept, kept_closed_as = copy.deepcopy(state.installments), state.closed_as
             try:
                 result = await self._apply_one(payment)
             except (ActivityError, ValidationError) as exc:
@@ -80,6 +80,7 @@ class ReceiptsPhase(LoanBase):
                 if kind not in UNRECORDABLE or not workflow.patched(RECEIPTS_PATCH):
                     raise
                 state.installments = kept  # nothing of it was recorded: undo what it changed here
+                state.closed_as = kept_closed_as
                 await self._park(payment, f"could not be recorded: {cause}")
                 continue
             state.processed_payments.append(payment.payment_id)
@@ -149,13 +150,15 @@ class ReceiptsPhase(LoanBase):
         state = self.servicing
         assert state is not None
         policy = self.inp.policy
+        # judged as of the day the money was paid (the webhook's day, an offline payment's date), never later
+        paid_on = min(payment.paid_on or today, today)
         if payment.purpose == "COOLING_OFF" and policy.cooling_off_days and policy.apr:
             if any(i.principal_paid or i.interest_paid for i in state.installments):
                 return None
             disbursed_on = state.disbursed_at.astimezone(IST).date()
             try:
                 exit_ = cooling_off_exit(
-                    self.inp.terms.amount, policy.apr, disbursed_on, today, policy.cooling_off_days
+                    self.inp.terms.amount, policy.apr, disbursed_on, paid_on, policy.cooling_off_days
                 )
             except ValidationError:
                 return None  # the period is over: the money is applied as a payment
@@ -168,7 +171,7 @@ class ReceiptsPhase(LoanBase):
         if payment.purpose not in ("FORECLOSURE", "PREPAYMENT"):
             return None  # an installment's own payment (or one with no stated purpose) is allocated as usual
         quote = foreclosure_quote(
-            state.installments, today, charge_percent=policy.foreclosure_percent, gst_percent=policy.gst_percent
+            state.installments, paid_on, charge_percent=policy.foreclosure_percent, gst_percent=policy.gst_percent
         )
         if quote.current is None or payment.amount < quote.total:
             return None
@@ -265,4 +268,8 @@ class ReceiptsPhase(LoanBase):
     def payment_received(self, event: PaymentEvent) -> None:
         seen = set(self.servicing.processed_payments) if self.servicing else set()
         if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
+            if event.paid_on is None and self.money_in:
+                # dated the IST day it arrived: a foreclosure or cooling-off payment is judged as of that day even
+                # when the loan applies it after midnight
+                event = replace(event, paid_on=workflow.now().astimezone(IST).date())
             self.pending_payments.append(event)

@@ -65,6 +65,8 @@ class ServicingPhase(LoanBase):
         )
         self.day_end_v2 = workflow.patched(DAY_END_PATCH)
         self.money_in = workflow.patched(MONEY_IN_PATCH)
+        if self.money_in and state.accrual_since is None:
+            state.accrual_since = workflow.now()
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()

@@ -185,6 +185,22 @@ def _delivered(session: Any, row_id: str) -> None:
     session.execute(update(WebhookEvent).where(WebhookEvent.id == row_id).values(delivered_at=datetime.now(UTC)))
 
 
+def _as_paid(db: Any, loan_id: str | None, payment: PaymentEvent) -> PaymentEvent:
+    """The payment as the loan should take it: with the purpose of the link it paid when the gateway's event does not
+    carry our notes (Cashfree's link payments name only the link). The loan dates it the day its signal arrives."""
+    purpose = payment.purpose
+    if purpose is None and payment.link_id and loan_id:
+        with db.unit_of_work() as session:
+            purpose = session.scalars(
+                select(PaymentLink.purpose).where(
+                    PaymentLink.loan_id == loan_id,
+                    PaymentLink.provider == payment.gateway,
+                    PaymentLink.link_id == payment.link_id,
+                )
+            ).first()
+    return dataclasses.replace(payment, purpose=purpose)
+
+
 def record_mandate(db: Any, loan_id: str, event: MandateEvent) -> None:
     """Move the loan's mandate as the gateway says (``db.mandates.apply_mandate_event``); one of another loan is
     left alone."""
@@ -282,7 +298,8 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
             "eventId": event.event_id,
             "reason": "no matching loan" if stored.workflow_id is None else f"{event.event_type} needs no action",
         }
-    if not await signal(temporal, stored.workflow_id, event.signal, event.arg):
+    arg = _as_paid(db, stored.loan_id, event.arg) if isinstance(event.arg, PaymentEvent) else event.arg
+    if not await signal(temporal, stored.workflow_id, event.signal, arg):
         if event.is_payment:  # the loan's workflow has finished: the money is still the borrower's
             return keep_as_credit(db, stored, event)
         mark_delivered(db, stored.row_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -701,7 +702,9 @@ async def test_malformed_and_unrecordable_payments_are_parked(env) -> None:  # n
     def event(payment_id: str, amount: int) -> PaymentEvent:
         return PaymentEvent(payment_id, amount)
 
-    assert stubs.of("park_payment") == [
+    parked = stubs.of("park_payment")
+    assert all(p.payment.paid_on is not None for p in parked)  # each dated the day it arrived
+    assert [replace(p, payment=replace(p.payment, paid_on=None)) for p in parked] == [
         ParkedPayment(run.loan_id, event("bad_zero", 0), "amount 0 paise is not positive"),
         ParkedPayment(run.loan_id, event("bad_negative", -500), "amount -500 paise is not positive"),
         ParkedPayment(run.loan_id, event("bad_huge", huge), f"amount {huge} paise is implausible for one payment"),
@@ -767,7 +770,9 @@ async def test_payment_before_disbursal_is_applied_once_serviced(env) -> None:  
         PaymentEvent("early", 1_000_00), min(1_000_00, inst.interest), max(0, 1_000_00 - inst.interest),
     )  # fmt: skip
     assert (link.installment_no, link.amount) == (1, due - 1_000_00)
-    assert rest.payment == PaymentEvent("rest", due - 1_000_00) and rest.outstanding_principal == 0
+    assert early.payment.paid_on is None  # it arrived before servicing; the one after is dated its day
+    assert replace(rest.payment, paid_on=None) == PaymentEvent("rest", due - 1_000_00) and rest.payment.paid_on
+    assert rest.outstanding_principal == 0
 
 
 async def test_payments_to_a_loan_that_ends_unserviced_become_credit_balance(env) -> None:  # noqa: ANN001

@@ -276,6 +276,7 @@ class ServicingState:
     refunded: int = 0
     refund_ids: list[str] = field(default_factory=list)
     closed_as: str | None = None  # FORECLOSED or COOLING_OFF_EXIT once a payment closed it so
+    accrual_since: datetime | None = None  # accrual began (the first money-in pass); periods ended before: cash basis
 
 
 @dataclass
