@@ -405,6 +405,13 @@ def reject(
     credited; the reference stays used. Decided once (409 after)."""
     row = _offline(session, brand_id, payment_id)
     _decidable(row, staff, "reject")
+    credited = session.scalars(
+        select(PaymentTransaction.id).where(
+            PaymentTransaction.gateway == "offline", PaymentTransaction.gateway_payment_id == row.id
+        )
+    ).first()
+    if credited is not None:  # an approval reached the loan but was not recorded here (a crash between the two)
+        raise Conflict("this payment was already credited to the loan; approve it to record that", field="status")
     reason = (body.reason or "").strip()
     if body.reason_code is not None:
         code = session.scalars(
