@@ -51,8 +51,9 @@ class PaymentLink(Base):
     # PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE (a collector's link)
     purpose: Mapped[str] = mapped_column(String(20), default="INSTALLMENT", server_default="INSTALLMENT")
     created_at: Mapped[datetime] = created()
-    # One link per amount due on an installment: a penal charge or a part-payment changes the amount.
-    __table_args__ = (UniqueConstraint("loan_id", "installment_no", "amount"),)
+    # One link per amount due on an installment: a penal charge or a part-payment changes the amount. A borrower's
+    # one-off links (installment 0) are one per amount and purpose.
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no", "amount", "purpose"),)
 
 
 class PaymentTransaction(Base):

@@ -251,6 +251,12 @@ def upgrade() -> None:
     op.add_column(
         "payment_links", sa.Column("purpose", sa.String(length=20), server_default="INSTALLMENT", nullable=False)
     )
+    op.drop_constraint("uq_payment_links_loan_id_installment_no_amount", "payment_links", type_="unique")
+    op.create_unique_constraint(
+        "uq_payment_links_loan_id_installment_no_amount_purpose",
+        "payment_links",
+        ["loan_id", "installment_no", "amount", "purpose"],
+    )
     op.add_column("payment_transactions", sa.Column("mode", sa.String(length=20), nullable=True))
     op.add_column("payment_transactions", sa.Column("reference", sa.String(length=80), nullable=True))
     op.add_column("payment_transactions", sa.Column("outstanding_after", sa.BigInteger(), nullable=True))
@@ -266,6 +272,10 @@ def downgrade() -> None:
     op.drop_column("payment_transactions", "outstanding_after")
     op.drop_column("payment_transactions", "reference")
     op.drop_column("payment_transactions", "mode")
+    op.drop_constraint("uq_payment_links_loan_id_installment_no_amount_purpose", "payment_links", type_="unique")
+    op.create_unique_constraint(
+        "uq_payment_links_loan_id_installment_no_amount", "payment_links", ["loan_id", "installment_no", "amount"]
+    )
     op.drop_column("payment_links", "purpose")
     op.drop_column("loans", "closed_as")
     op.drop_index(op.f("ix_ledger_transactions_value_date"), table_name="ledger_transactions")
