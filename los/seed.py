@@ -106,7 +106,7 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
         # signs its webhooks; Paytring: api_key is the key, webhook_secret its API secret (requests and callbacks).
         "payments": [
             primary("razorpay"),
-            {**primary("cashfree", False), "client_id": "sandbox-cashfree-app", "api_version": "2025-01-01"},
+            {**primary("cashfree", False), "client_id": "CF-DEMO-APP-01", "api_version": "2025-01-01"},
             primary("paytring", False),
         ],
         # SMS: the sender id (header), DLT principal entity id and a DLT template id for texts without a template
