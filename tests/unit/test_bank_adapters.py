@@ -224,9 +224,10 @@ async def test_callback_parsing_refuses_bad_fields(bank: Bank) -> None:
 
 def test_icici_envelope_round_trip_and_signature() -> None:
     bank_key = icici.private_key(bs.ICICI_BANK_PRIVATE_PEM)
-    sealed = icici.seal({"UNIQUEID": "U1", "AMOUNT": "1.00"}, bank_key.public_key())
-    assert sealed["oaepHashingAlgorithm"] == "NONE" and "U1" not in json.dumps(sealed)
-    assert icici.unseal(sealed, bank_key) == {"UNIQUEID": "U1", "AMOUNT": "1.00"}
+    # a reference with "-" in it: base64 ciphertext never contains one, so finding it would mean plain text
+    sealed = icici.seal({"UNIQUEID": "U-1-REF", "AMOUNT": "1.00"}, bank_key.public_key())
+    assert sealed["oaepHashingAlgorithm"] == "NONE" and "U-1-REF" not in json.dumps(sealed)
+    assert icici.unseal(sealed, bank_key) == {"UNIQUEID": "U-1-REF", "AMOUNT": "1.00"}
     client_key = icici.private_key(bs.ICICI_CLIENT_PRIVATE_PEM)
     with pytest.raises(ValueError):
         icici.unseal(sealed, client_key)  # sealed to the bank, not to us
