@@ -344,11 +344,11 @@ def installment_links_for_update(session: Session, loan_id: str, installment_no:
 
 
 def insert_payment_link(session: Session, **values: Any) -> None:
-    """A link, stored once per (loan, installment, amount)."""
+    """A link, stored once per (loan, installment, amount, purpose)."""
     session.execute(
         insert(PaymentLink)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount"])
+        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount", "purpose"])
     )
 
 
