@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         KfsAcceptance,
         LoanWorkflowInput,
         LoanWorkflowResult,
+        MandateDebitResult,
         MandateEvent,
         PaymentEvent,
         PaymentFailure,
@@ -235,7 +236,13 @@ class LoanBase:
     async def _exit_cooling_off(self) -> LoanWorkflowResult:
         raise NotImplementedError
 
-    async def _debit_settled(self, mandate_debit_id: str | None) -> None:
+    async def _debit_settled(self, mandate_debit_id: str | None) -> None:  # workflows.autopay
+        raise NotImplementedError
+
+    async def _debit_outcome(self, outcome: MandateDebitResult) -> None:  # workflows.autopay
+        raise NotImplementedError
+
+    def _instants(self, inst: InstallmentState) -> dict[str, datetime]:
         raise NotImplementedError
 
     async def _receipt(self, payment: PaymentEvent) -> None:

@@ -6,7 +6,8 @@ their own modules, and ``run`` reads as the table of contents of a loan's life:
 - origination: ``workflows.kyc`` (KYC steps, credit decision) → ``workflows.review`` (auto-sanction or the
   sanction hierarchy) → ``workflows.agreement`` (agreement, eSign) → ``workflows.disbursal`` (approval, transfer);
 - servicing: ``workflows.servicing`` (repayment loop, penal charges, DPD/asset class) with ``workflows.receipts``
-  (payments, parking, credit balance);
+  (payments, parking, credit balance), ``workflows.money_in`` (notices, reminders, accrual, OVERPAID, quotes) and
+  ``workflows.autopay`` (mandate debits);
 - anywhere in origination: ``workflows.hold`` (a step refused for good parks the loan in NEEDS_ATTENTION for ops).
 
 One workflow type on one id (``loan-<id>``): the run continues-as-new at the origination → servicing boundary (and
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import BRAND_ID, DPD, LOAN_AMOUNT, LOAN_STATUS, NEXT_DUE_AT
 
 from workflows.agreement import AgreementPhase
+from workflows.autopay import AutopayPhase
 from workflows.base import LoanStopped
 from workflows.disbursal import DisbursalPhase
 from workflows.kyc import KycPhase
@@ -59,7 +61,9 @@ __all__ = ["BRAND_ID", "DPD", "LOAN_AMOUNT", "LOAN_STATUS", "NEXT_DUE_AT", "Loan
 
 
 @workflow.defn
-class LoanWorkflow(KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, ReceiptsPhase, MoneyInPhase, ServicingPhase):
+class LoanWorkflow(
+    KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, ReceiptsPhase, MoneyInPhase, AutopayPhase, ServicingPhase
+):
     @workflow.init
     def __init__(self, inp: LoanWorkflowInput) -> None:
         self.inp = inp

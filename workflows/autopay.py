@@ -1,0 +1,151 @@
+"""Servicing: autopay (see ``workflows.loan``). With an ACTIVE mandate each installment is debited on its due date at
+09:00 IST after a pre-debit notice at least 24 hours before (NPCI's rule for UPI Autopay; sent 48 hours before when
+there is time); a failed debit is told and retried ``autopay_retries`` times ``autopay_retry_days`` apart, each with
+its own notice, while the payment link stays. Mandate events themselves are taken in ``workflows.money_in``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        DebitState,
+        InstallmentState,
+        MandateDebitRequest,
+        MandateDebitResult,
+        PaymentFailure,
+    )
+    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, PROVIDER_RETRY, PROVIDER_TIMEOUT
+
+from workflows.base import LoanBase
+
+NOTICE_LEAD = timedelta(hours=48)  # pre-debit notice before the debit, when there is time
+NPCI_MIN_NOTICE = timedelta(hours=24)  # never less (NPCI UPI Autopay pre-debit notification)
+
+
+class AutopayPhase(LoanBase):
+    """The autopay debit of the current installment, step by step on the loan's timers."""
+
+    async def _autopay(self, now: datetime, current: InstallmentState) -> datetime | None:
+        """The current installment's autopay debit: the pre-debit notice, then the charge. Returns when the next
+        step is due (None: nothing to do)."""
+        state = self.servicing
+        assert state is not None
+        if state.mandate_id is None:
+            return None
+        debit = state.debit
+        if debit is not None and debit.sent and now > debit.charge_at + self._debit_patience():
+            # no outcome ever came (a lost webhook): that try is over, the link and the next try take over
+            state.debit_failures[str(debit.installment_no)] = debit.attempt
+            state.debit_failed_at[str(debit.installment_no)] = now
+            state.debit = debit = None
+        if debit is not None and debit.installment_no != current.number:
+            if debit.sent:
+                return debit.charge_at + self._debit_patience()  # its outcome is still awaited
+            state.debit = debit = None
+        if debit is None:
+            tried = state.debit_failures.get(str(current.number), 0)
+            failed_at = state.debit_failed_at.get(str(current.number))
+            attempt = tried + 1
+            if attempt > 1 + self.inp.policy.autopay_retries:
+                return None  # the link and reminders take over
+            at = self._instants(current)
+            charge_at = at["debit"]
+            notice_at = at["notice"]
+            if failed_at is not None:
+                gap = (
+                    timedelta(seconds=(self.inp.terms.period_seconds or 3600) / 5)
+                    if self.inp.terms.period_seconds
+                    else timedelta(days=self.inp.policy.autopay_retry_days)
+                )
+                charge_at = max(charge_at, failed_at + gap)
+                notice_at = charge_at - (gap / 2 if self.inp.terms.period_seconds else NOTICE_LEAD)
+            if now < notice_at:
+                return notice_at
+            if not self.inp.terms.period_seconds:  # never less than 24 hours' notice, counted from when it goes
+                charge_at = max(charge_at, workflow.now() + NPCI_MIN_NOTICE)
+            debit = DebitState(current.number, attempt, charge_at, current.remaining)
+            debit.debit_id = await workflow.execute_activity(
+                "notify_mandate_debit",
+                self._debit_request(debit),
+                result_type=str,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Pre-debit notice, installment {current.number}",
+            )
+            state.debit = debit
+            await self._notice(
+                "MANDATE_DEBIT_NOTICE", f"debit-notice:{current.number}:{attempt}", amount=debit.amount,
+                chargeOn=str(charge_at.astimezone(IST).date()), installment=current.number,
+            )  # fmt: skip
+            if not self.inp.terms.period_seconds:  # the notice itself may have waited (retries): keep the 24 hours
+                debit.charge_at = max(debit.charge_at, workflow.now() + NPCI_MIN_NOTICE)
+        if debit.sent:
+            return None
+        if now < debit.charge_at:
+            return debit.charge_at
+        debit.amount = min(debit.amount, current.remaining)  # never more than notified
+        result: MandateDebitResult = await workflow.execute_activity(
+            "charge_mandate",
+            self._debit_request(debit),
+            result_type=MandateDebitResult,
+            start_to_close_timeout=PROVIDER_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+            summary=f"Autopay debit {debit.amount} paise, installment {current.number}",
+        )
+        debit.sent = True
+        if result.status == "CAPTURED":  # settled at once (or by an earlier try of this very debit)
+            await self._debit_settled(debit.debit_id)
+            return None
+        if result.status == "FAILED":
+            self.failed_payments.append(
+                PaymentFailure(
+                    f"debit:{result.debit_id}", "autopay", debit.amount, result.reason, mandate_debit_id=debit.debit_id
+                )  # fmt: skip
+            )
+        return None
+
+    def _debit_patience(self) -> timedelta:
+        """How long a sent debit's outcome is awaited before that try counts as failed (e-mandates confirm in T+1
+        or T+2 working days; a demo product waits half its period)."""
+        if self.inp.terms.period_seconds:
+            return timedelta(seconds=self.inp.terms.period_seconds / 2)
+        return timedelta(days=4)
+
+    def _debit_request(self, debit: DebitState) -> MandateDebitRequest:
+        state = self.servicing
+        assert state is not None and state.mandate_id is not None
+        inst = next(i for i in state.installments if i.number == debit.installment_no)
+        return MandateDebitRequest(
+            self.inp.loan_id, state.mandate_id, debit.installment_no, debit.attempt, debit.amount, inst.due_date,
+            debit.charge_at,
+        )  # fmt: skip
+
+    async def _debit_settled(self, mandate_debit_id: str | None) -> None:
+        """A payment for an autopay debit arrived: that debit is CAPTURED, and over if it was the one in progress
+        (it counts as a try: a remainder left, e.g. a penal charge levied meanwhile, gets a new notice and debit)."""
+        if not mandate_debit_id:
+            return
+        state = self.servicing
+        if state is not None and state.debit is not None and mandate_debit_id == state.debit.debit_id:
+            done = str(state.debit.installment_no)
+            state.debit_failures[done] = max(state.debit_failures.get(done, 0), state.debit.attempt)
+            state.debit = None
+        await self._debit_outcome(MandateDebitResult(mandate_debit_id, "CAPTURED"))
+
+    async def _debit_outcome(self, outcome: MandateDebitResult) -> None:
+        """Record a debit's outcome on its row (bookkeeping: a debit the row does not know never stops the loan)."""
+        try:
+            await workflow.execute_activity(
+                "record_debit_outcome",
+                outcome,
+                result_type=MandateDebitResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Autopay debit {outcome.status}",
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("debit %s outcome not recorded: %s", outcome.debit_id, exc.cause)
