@@ -86,6 +86,9 @@ class ReceiptsPhase(LoanBase):
             state.processed_payments.append(payment.payment_id)
             state.total_collected += payment.amount
             state.excess += result
+            if self.money_in:  # after the loan's own figures: a receipt or a debit's bookkeeping never holds them
+                await self._debit_settled(payment.mandate_debit_id)
+                await self._receipt(payment)
 
     async def _apply_one(self, payment: PaymentEvent) -> int:
         """Allocate one payment (the brand's waterfall), record it, and return its excess in paise. Under the
@@ -132,9 +135,6 @@ class ReceiptsPhase(LoanBase):
             retry_policy=DB_RETRY,
             summary=f"Payment {payment.payment_id}: {payment.amount} paise",
         )
-        if self.money_in:
-            await self._debit_settled(payment.mandate_debit_id)
-            await self._receipt(payment)
         return excess
 
     def _closing_parts(self, payment: PaymentEvent, today: date) -> tuple | None:
