@@ -1,8 +1,8 @@
 """MSG91 SMS: the Flow (OneAPI) send with a template, and its delivery-report webhook.
 
 As documented (the DLT template mapping at
-https://msg91.com/help/dlt-registration-in-india/map-sms-content-template-on-msg91-api-panel; the Flow call as the
-MSG91 SDKs and integrations publish it, e.g. https://pypi.org/project/msg91-py/):
+https://msg91.com/help/dlt-registration-in-india/map-sms-content-template-on-msg91-api-panel; the Flow call as
+MSG91's own SDKs and integrations make it):
 
 - ``POST /api/v5/flow`` (``https://control.msg91.com``), header ``authkey: <auth key>``, JSON
   ``{"template_id": <MSG91 template id>, "sender": <sender id>, "short_url": "0", "recipients": [{"mobiles":
