@@ -10,7 +10,7 @@ vendor ids), not workflow messages, so the API and the activities share it witho
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -103,7 +103,9 @@ def _as_number(amount: object) -> Decimal:
 
 
 def _jsonable(value: object) -> object:
-    """JSON for JSONB: strings without NUL (PostgreSQL refuses it), big integers as text."""
+    """JSON for JSONB: strings without NUL (PostgreSQL refuses it), big integers and dates as text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
     if isinstance(value, dict):
         return {str(k).replace("\x00", ""): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

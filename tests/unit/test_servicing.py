@@ -88,3 +88,23 @@ def test_penal_basis_decides_which_charge_applies() -> None:
     assert penal_accruals(insts, TODAY, FLAT) == [] and penal_accruals(insts, TODAY, None) == []
     assert flat_penal_on_overdue(insts[1], FLAT) == 500_00
     assert flat_penal_on_overdue(insts[1], PERCENT) == 0 and flat_penal_on_overdue(insts[1], None) == 0
+
+
+def test_a_parked_payments_payload_keeps_its_date_as_text() -> None:
+    """A payment the loan dated (``PaymentEvent.paid_on``) is parked with its payload as JSON: the date as ISO text,
+    an absurd amount as text, no NUL."""
+    import dataclasses
+    import json
+    from datetime import date
+
+    from db.receipts import _jsonable
+    from workflows.contracts import PaymentEvent
+
+    event = PaymentEvent("pay\x00x", 10**22, "razorpay", paid_on=date(2026, 12, 1))
+    payload = _jsonable(dataclasses.asdict(event))
+    assert json.loads(json.dumps(payload)) == {
+        **payload,
+        "payment_id": "payx",
+        "amount": str(10**22),
+        "paid_on": "2026-12-01",
+    }
