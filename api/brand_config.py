@@ -24,6 +24,7 @@ from domain import bre
 from domain.access import Role
 from domain.allocation import AllocationConfig, Component, CurrentRule, Processing
 from domain.brand_config import DAY, BrandConfig
+from domain.collection_policy import CollectionPolicy, ReloanPolicy
 from domain.errors import ValidationError
 from domain.evaluation import EngineVersion
 from domain.evaluation_policy import brand_policy
@@ -129,6 +130,28 @@ class BrandConfigIn(_Model):
     autopay_retry_days: int | None = Field(default=None, alias="autopayRetryDays", ge=1, le=15)
     min_prepayment: int | None = Field(default=None, alias="minPrepayment", ge=1_00, le=10_00_000_00)
     allocation: PaymentAllocation | None = Field(default=None, alias="paymentAllocation")
+    collections: dict[str, Any] | None = None
+    reloan: dict[str, Any] | None = None
+
+    @field_validator("collections")
+    @classmethod
+    def _collections(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                CollectionPolicy.of(value)  # buckets contiguous, roles known, limits whole paise
+            except ValidationError as exc:
+                raise ValueError(f"{exc.field}: {exc.message}") from None
+        return value
+
+    @field_validator("reloan")
+    @classmethod
+    def _reloan(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                ReloanPolicy.of(value)
+            except ValidationError as exc:
+                raise ValueError(f"{exc.field}: {exc.message}") from None
+        return value
 
     @field_validator("kyc_steps")
     @classmethod

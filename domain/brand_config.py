@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from domain.collection_policy import CollectionPolicy, ReloanPolicy
 from domain.errors import ValidationError
 
 DAY = 24 * 3600
@@ -67,7 +68,7 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
 
 # How each stored value is read, and which keys count as not set when empty.
 _CONVERT: dict[str, Callable[[Any, str], Any]] = {}
-_EMPTY_IS_UNSET = frozenset({"kyc_steps", "bre", "allocation"})
+_EMPTY_IS_UNSET = frozenset({"kyc_steps", "bre", "allocation", "collections", "reloan"})
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,9 @@ class BrandConfig:
     min_prepayment: int = 1_000_00
     # repayment waterfall (``domain.allocation.AllocationConfig``), as stored; unset: its defaults
     allocation: Mapping[str, Any] | None = None
+    # collections, settlement, write-off and reloan rules (``domain.collection_policy``), as stored; unset: defaults
+    collections: Mapping[str, Any] | None = None
+    reloan: Mapping[str, Any] | None = None
     # the stored top-level keys (``providers`` left out): the BRE reads its names there when ``bre`` is not set
     legacy_bre: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -159,6 +163,14 @@ class BrandConfig:
                 value = dict(value)
             out[name] = value
         return out
+
+    def collection_policy(self) -> CollectionPolicy:
+        """The brand's collections rules (``domain.collection_policy``; defaults where unset)."""
+        return CollectionPolicy.of(self.collections)
+
+    def reloan_policy(self) -> ReloanPolicy:
+        """The brand's reloan rules (``domain.collection_policy``; defaults where unset)."""
+        return ReloanPolicy.of(self.reloan)
 
     def bre_settings(self) -> Mapping[str, Any]:
         """What ``domain.bre.BreConfig.from_dict`` reads: the ``bre`` block, or for older brands without one

@@ -56,6 +56,17 @@ _SMS = {
     "credit and adjusted or refunded to you.",
     E.AA_CONSENT: "{{ brand_name }}: share your bank statement securely: {{ consent_url }}",
     E.DIGILOCKER: "{{ brand_name }}: share your documents from DigiLocker: {{ authorization_url }}",
+    E.COLLECTION_PAYMENT_LINK: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue."
+    + _PAY,
+    E.SETTLEMENT_OFFER: "{{ brand_name }}: settle loan {{ loan_ref }} by paying {{ amount }} by {{ deadline }}."
+    + _PAY,
+    E.SETTLED: "{{ brand_name }}: loan {{ loan_ref }} is settled with your payment of {{ amount }}.",
+    E.WAIVER: "{{ brand_name }}: penal charges of {{ amount }} on loan {{ loan_ref }} have been waived.",
+    E.RESTRUCTURED: "{{ brand_name }}: loan {{ loan_ref }} is restructured: {{ installments }} installments of "
+    "{{ emi }} from {{ first_due }}.",
+    E.NOC_ISSUED: "{{ brand_name }}: your certificate {{ certificate_no }} for loan {{ loan_ref }}: {{ noc_link }}",
+    E.RELOAN_OFFER: "{{ brand_name }}: you can borrow {{ amount }} again, valid till {{ expires_on }}. Apply in the "
+    "app.",
 }
 
 _SUBJECTS = {
@@ -74,6 +85,13 @@ _SUBJECTS = {
     E.OVERPAID: "{{ brand_name }}: {{ amount }} paid in excess",
     E.AA_CONSENT: "{{ brand_name }}: share your bank statement",
     E.DIGILOCKER: "{{ brand_name }}: share your documents",
+    E.COLLECTION_PAYMENT_LINK: "{{ brand_name }}: pay your overdue amount",
+    E.SETTLEMENT_OFFER: "{{ brand_name }}: settlement offer for your loan",
+    E.SETTLED: "{{ brand_name }}: your loan is settled",
+    E.WAIVER: "{{ brand_name }}: penal charges waived",
+    E.RESTRUCTURED: "{{ brand_name }}: your loan is restructured",
+    E.NOC_ISSUED: "{{ brand_name }}: your loan closure certificate",
+    E.RELOAN_OFFER: "{{ brand_name }}: a new loan offer for you",
 }
 
 _WHATSAPP = {  # the parameters of the pre-approved template, one per line
@@ -92,6 +110,13 @@ _WHATSAPP = {  # the parameters of the pre-approved template, one per line
     E.OVERPAID: "{{ customer_name }}\n{{ amount }}",
     E.AA_CONSENT: "{{ customer_name }}\n{{ consent_url }}",
     E.DIGILOCKER: "{{ customer_name }}\n{{ authorization_url }}",
+    E.COLLECTION_PAYMENT_LINK: "{{ customer_name }}\n{{ amount }}\n{{ dpd }}\n{{ payment_link | default('-') }}",
+    E.SETTLEMENT_OFFER: "{{ customer_name }}\n{{ amount }}\n{{ deadline }}\n{{ payment_link | default('-') }}",
+    E.SETTLED: "{{ customer_name }}\n{{ amount }}",
+    E.WAIVER: "{{ customer_name }}\n{{ amount }}",
+    E.RESTRUCTURED: "{{ customer_name }}\n{{ emi }}\n{{ installments }}\n{{ first_due }}",
+    E.NOC_ISSUED: "{{ customer_name }}\n{{ certificate_no }}\n{{ noc_link }}",
+    E.RELOAN_OFFER: "{{ customer_name }}\n{{ amount }}\n{{ expires_on }}",
 }
 
 

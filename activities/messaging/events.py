@@ -29,6 +29,13 @@ class NoticeEvent(StrEnum):
     OVERPAID = "OVERPAID"
     AA_CONSENT = "AA_CONSENT"
     DIGILOCKER = "DIGILOCKER"
+    COLLECTION_PAYMENT_LINK = "COLLECTION_PAYMENT_LINK"
+    SETTLEMENT_OFFER = "SETTLEMENT_OFFER"
+    SETTLED = "SETTLED"
+    WAIVER = "WAIVER"
+    RESTRUCTURED = "RESTRUCTURED"
+    NOC_ISSUED = "NOC_ISSUED"
+    RELOAN_OFFER = "RELOAN_OFFER"
 
 
 #: the message kinds, in the order a notice sends them
@@ -133,6 +140,38 @@ EVENT_VARIABLES: dict[str, tuple[Variable, ...]] = {
         Variable(
             "authorization_url", "where the customer shares DigiLocker documents", sample="https://digilocker.example/a"
         ),
+    ),
+    NoticeEvent.COLLECTION_PAYMENT_LINK: (
+        Variable("amount", "the overdue amount to pay", "money", 450_000),
+        Variable("dpd", "days past due", "number", 12),
+        _LINK,
+    ),
+    NoticeEvent.SETTLEMENT_OFFER: (
+        Variable("amount", "the settlement amount to pay", "money", 2_500_000),
+        Variable("deadline", "the last day to pay it", "date", "2026-01-20"),
+        Variable("waived", "the amount waived if paid in time", "money", 1_200_000),
+        _LINK,
+    ),
+    NoticeEvent.SETTLED: (
+        Variable("amount", "the amount paid in settlement", "money", 2_500_000),
+        Variable("waived", "the amount waived", "money", 1_200_000),
+    ),
+    NoticeEvent.WAIVER: (
+        Variable("amount", "the penal charges waived", "money", 50_000),
+    ),
+    NoticeEvent.RESTRUCTURED: (
+        Variable("emi", "the new installment", "money", 300_000),
+        Variable("installments", "the number of installments left", "number", 18),
+        Variable("first_due", "the first new due date", "date", "2026-02-05"),
+    ),
+    NoticeEvent.NOC_ISSUED: (
+        Variable("certificate_no", "the certificate's number", sample="NOC/2026-27/000123"),
+        Variable("noc_link", "where the certificate is", sample="https://app.example/noc"),
+        Variable("kind", "NO_DUES or SETTLED", sample="NO_DUES"),
+    ),
+    NoticeEvent.RELOAN_OFFER: (
+        Variable("amount", "the amount offered", "money", 6_000_000),
+        Variable("expires_on", "the offer's last day", "date", "2026-02-05"),
     ),
 }
 

@@ -22,6 +22,8 @@ from db.models import Loan, Mandate, PaymentLink
 
 IST = timezone(timedelta(hours=5, minutes=30))
 #: the workflow's names whose variable is named otherwise
+#: the events whose notice carries the loan's payment link when the caller gave none
+LINKED_EVENTS = ("DUE_REMINDER", "DUE_TODAY", "OVERDUE", "PAYMENT_FAILED", "COLLECTION_PAYMENT_LINK")
 ALIASES = {"charge_on": "debit_date", "receipt_number": "receipt_no"}
 
 
@@ -53,7 +55,7 @@ def complete(session: Session, loan: Loan, event: str, values: Mapping[str, Any]
             v["days_before"] = max(0, (date.fromisoformat(str(v["due_date"])[:10]) - date.fromisoformat(today())).days)
         except ValueError:
             pass
-    if event in ("DUE_REMINDER", "DUE_TODAY", "OVERDUE", "PAYMENT_FAILED") and "payment_link" not in v:
+    if event in LINKED_EVENTS and "payment_link" not in v:
         query = select(PaymentLink).where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE")
         if isinstance(v.get("installment"), int):
             query = query.where(PaymentLink.installment_no == v["installment"])

@@ -13,6 +13,19 @@ from db.models.brands import (
     EvaluationItem,
     LoanProduct,
 )
+from db.models.collections import (
+    ClosureCertificate,
+    CollectionAllocation,
+    CollectionFollowUp,
+    CollectorProfile,
+    DialerCall,
+    DialerCallEvent,
+    FieldVisit,
+    ReloanOffer,
+    Restructure,
+    Settlement,
+    Waiver,
+)
 from db.models.customers import AaConsent, BankAccount, BsaReport, Customer, CustomerDocument, Employment, OtpChallenge
 from db.models.ledger import (
     LedgerEntry,
@@ -55,6 +68,17 @@ from db.models.tokens import RefreshToken, RevokedAccessToken
 from db.models.webhooks import WebhookEvent
 
 __all__ = [
+    "ClosureCertificate",
+    "CollectionAllocation",
+    "CollectionFollowUp",
+    "CollectorProfile",
+    "DialerCall",
+    "DialerCallEvent",
+    "FieldVisit",
+    "ReloanOffer",
+    "Restructure",
+    "Settlement",
+    "Waiver",
     "Refund",
     "PaymentAttempt",
     "OfflinePayment",

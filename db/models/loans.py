@@ -52,6 +52,19 @@ class Loan(Base):
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # How it closed: REPAID, FORECLOSED, COOLING_OFF_EXIT (None while open, and for ends before disbursal)
     closed_as: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # Collections (docs/collections.md): the brand's DPD bucket as of the last day-end, the collector working the
+    # loan now, the worst DPD the loan ever reached (reloan eligibility), what the bureau must be told (SETTLED,
+    # WRITTEN_OFF, RESTRUCTURED), when it was restructured, and the loan a reloan came from.
+    collection_bucket: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    collector_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("staff_users.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    max_dpd: Mapped[int] = mapped_column(Integer, default=0)
+    bureau_flag: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    restructured_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    previous_loan_id: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("loans.id", ondelete="RESTRICT"), nullable=True
+    )
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     __table_args__ = (

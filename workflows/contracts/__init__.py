@@ -46,6 +46,18 @@ from workflows.contracts.activities import (
     TransferCheck,
     TransferFailure,
 )
+from workflows.contracts.collections import (
+    CertificateRequest,
+    ClosingPostings,
+    CollectionReview,
+    ReloanRequest,
+    RestructureProposal,
+    RestructureState,
+    ServicingDecisionRecord,
+    SettlementProposal,
+    SettlementState,
+    WaiverRequest,
+)
 from workflows.contracts.messages import (
     SEARCH_ATTRIBUTES,
     AadhaarInitiate,
@@ -78,6 +90,16 @@ from workflows.contracts.money_in import (
 )
 
 __all__ = [
+    "CertificateRequest",
+    "ClosingPostings",
+    "CollectionReview",
+    "ReloanRequest",
+    "RestructureProposal",
+    "RestructureState",
+    "ServicingDecisionRecord",
+    "SettlementProposal",
+    "SettlementState",
+    "WaiverRequest",
     "DebitState",
     "RefundSettled",
     "AccrualRecord",

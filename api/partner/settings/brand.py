@@ -57,6 +57,9 @@ MEANING = {
     "autopay_retry_days": "days between autopay debits after a failure",
     "min_prepayment": "the least a borrower may pay ahead through a link, in paise",
     "allocation": "how a repayment is split over dues (the repayment waterfall)",
+    "collections": "collection buckets, pre-collection days, escalation DPD, the role per bucket, write-off DPD, "
+    "waiver and settlement limits per role, settlement deadline days (docs/collections.md)",
+    "reloan": "reloan offers at closure in good standing: max DPD, step-up percent, cap, offer days, KYC validity days",
     # the bre block
     "min_bureau_score": "lowest bureau score accepted",
     "max_dpd": "worst days past due accepted on any bureau account in the lookback window",
