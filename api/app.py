@@ -24,7 +24,9 @@ from api.guards import GUARDS
 from api.partner import agreement as partner_agreement
 from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
+from api.partner import closed_loans as partner_closed_loans
 from api.partner import closure as partner_closure
+from api.partner import collections as partner_collections
 from api.partner import comments as partner_comments
 from api.partner import loans as partner_loans
 from api.partner import mandates as partner_mandates
@@ -34,7 +36,9 @@ from api.partner import notifications as partner_notifications
 from api.partner import payments as partner_payments
 from api.partner import queues as partner_queues
 from api.partner import refunds as partner_refunds
+from api.partner import dialer as partner_dialer
 from api.partner import review as partner_review
+from api.partner import servicing_actions as partner_servicing_actions
 from api.partner import status_reasons as partner_status_reasons
 from api.partner.api_keys import router as partner_api_keys_router
 from api.partner.audit_logs import router as partner_audit_logs_router
@@ -52,6 +56,7 @@ from api.partner.settings import unavailability as settings_unavailability
 from api.partner.staff_users import router as partner_staff_users_router
 from api.responses import ApiModel
 from api.web.auth import router as web_auth_router
+from api.web.closure import router as web_closure_router
 from api.web.documents import router as web_documents_router
 from api.web.kfs import router as web_kfs_router
 from api.web.kyc import router as web_kyc_router
@@ -114,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_refunds.router)
     app.include_router(partner_mandates.router)
     app.include_router(partner_closure.router)
+    for servicing_router in (partner_collections, partner_dialer, partner_servicing_actions, partner_closed_loans):
+        app.include_router(servicing_router.router)
+    app.include_router(web_closure_router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)
