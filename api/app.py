@@ -28,6 +28,7 @@ from api.partner import closed_loans as partner_closed_loans
 from api.partner import closure as partner_closure
 from api.partner import collections as partner_collections
 from api.partner import comments as partner_comments
+from api.partner import dialer as partner_dialer
 from api.partner import loans as partner_loans
 from api.partner import mandates as partner_mandates
 from api.partner import messages as partner_messages
@@ -36,7 +37,6 @@ from api.partner import notifications as partner_notifications
 from api.partner import payments as partner_payments
 from api.partner import queues as partner_queues
 from api.partner import refunds as partner_refunds
-from api.partner import dialer as partner_dialer
 from api.partner import review as partner_review
 from api.partner import servicing_actions as partner_servicing_actions
 from api.partner import status_reasons as partner_status_reasons

@@ -1,4 +1,5 @@
-"""Closed loans: completed, settled and written-off lists, the closure certificate (NDC/NOC) regenerated, and reloans started by staff."""
+"""Closed loans: completed, settled and written-off lists, the closure certificate (NDC/NOC) regenerated, and reloans
+started by staff."""
 
 from __future__ import annotations
 

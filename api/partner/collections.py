@@ -1,4 +1,5 @@
-"""Collections: the pre-collection, overdue and post-collection queues, allocation, follow-ups with promises to pay, field visits, collector profiles, and the collector's payment link."""
+"""Collections: the pre-collection, overdue and post-collection queues, allocation, follow-ups with promises to pay,
+field visits, collector profiles, and the collector's payment link."""
 
 from __future__ import annotations
 
