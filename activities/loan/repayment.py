@@ -13,6 +13,7 @@ from temporalio import activity
 from activities.loan import queries
 from activities.loan.common import LoanBase
 from activities.receipts import unrecordable
+from db.collections import apply_payment_to_promises
 from db.models import Loan
 from domain import ledger
 from domain.errors import ValidationError
@@ -24,6 +25,7 @@ from workflows.contracts import (
     PaymentRecord,
     PenalLevy,
 )
+from workflows.options import IST
 
 
 class RepaymentActivities(LoanBase):
@@ -55,6 +57,9 @@ class RepaymentActivities(LoanBase):
             )
             if inserted is None:
                 return  # this payment id was already applied
+            # promises to pay this payment keeps (docs/collections.md), once: only when newly recorded
+            paid_on = rec.value_date or pay.paid_on or datetime.now(IST).date()
+            apply_payment_to_promises(session, rec.loan_id, pay.amount, paid_on)
             if pay.link_id:
                 queries.link_paid(session, rec.loan_id, pay.link_id)
             elif pay.purpose and pay.purpose != "INSTALLMENT":  # a one-off link, known by its purpose and amount
