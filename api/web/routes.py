@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,29 +11,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.deps import db_session, is_uuid, temporal
 from api.guards import GUARDS
+from api.loan_start import Application, ist_today, start_loan
 from api.loan_views import CustomerLoanDetail, LoanSummary
 from api.preview_views import SchedulePreview
-from api.products import loan_terms, money_in_policy, preview_for
+from api.products import preview_for
 from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees, Tenure
 from api.views import json_response, loan_detail, loan_summary
 from api.web.auth import find_brand
-from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, new_id
-from domain import kyc as kyc_rules
+from db import closure
+from db.models import Brand, Customer, Loan, LoanProduct
 from domain import rules
-from domain.brand_config import BrandConfig
-from domain.errors import Conflict, NotFound, ValidationError
+from domain.errors import Conflict, NotFound
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
-from workflows.contracts import LoanPolicy, LoanWorkflowInput
-from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
+from workflows.loan import LoanWorkflow
 
 router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"], dependencies=GUARDS)
 OTP_TTL = timedelta(minutes=5)
@@ -158,113 +153,20 @@ def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
 async def apply(
     request: Request, body: ApplyIn, me: Me, session: Db, client: Annotated[Client, Depends(temporal)]
 ) -> dict:
+    """Apply for a loan: checked against the product (422 naming the field), one loan in progress at a time
+    (409), then the loan's workflow starts (``api.loan_start.start_loan``). A customer with an open reloan offer
+    takes it up: the loan records the closed loan it follows and the offer becomes ACCEPTED."""
     customer = session.get_one(Customer, me.id)
     brand = session.get_one(Brand, me.brand_id)
-    if not customer.pan:
-        raise ValidationError("submit your PAN before applying", field="pan")
-    query = select(LoanProduct).where(LoanProduct.brand_id == brand.id, LoanProduct.is_active)
-    if body.product_code:
-        query = query.where(LoanProduct.code == body.product_code)
-    product = session.scalars(query.order_by(LoanProduct.code)).first()
-    if product is None:
-        raise NotFound("no such loan product", field="productCode")
-    amount = to_paise(body.amount)
-    rules.check_application(
-        amount,
-        body.tenure,
-        rules.ProductBounds(product.min_amount, product.max_amount, product.min_tenure, product.max_tenure),
-    )
-    active = session.scalars(
-        select(Loan).where(Loan.customer_id == customer.id, Loan.status.not_in([s.value for s in TERMINAL]))
-    ).first()
-    if active is not None:
-        raise Conflict(f"loan {active.id} is still {active.status}", field="loan")
-
-    terms = loan_terms(session, product, amount, body.tenure)
-    preview = preview_for(session, product, amount, body.tenure, date.today())
-    loan_id = new_id()
-    loan = Loan(
-        id=loan_id,
-        brand_id=brand.id,
-        customer_id=customer.id,
-        product_id=product.id,
-        workflow_id=f"loan-{loan_id}",
-        amount=amount,
+    application = Application(
+        amount=to_paise(body.amount),
         tenure=body.tenure,
-        annual_rate_bps=product.annual_rate_bps,
-        status=LoanStatus.APPLIED.value,
-        upfront_charges=preview["charges"],
-        net_disbursed=terms.net_disbursed,
-        apr=Decimal(preview["apr"]),
+        product_code=body.product_code,
+        actor=f"customer:{customer.id}",
+        offer=closure.open_offer(session, customer.id, ist_today()),
     )
-    session.add(loan)
-    session.add(
-        LoanStatusHistory(
-            loan_id=loan_id,
-            seq=0,
-            from_status=None,
-            to_status=LoanStatus.APPLIED.value,
-            reason="application received",
-            actor=f"customer:{customer.id}",
-        )
-    )
-    session.commit()
-
-    cfg = brand.config
-    read = BrandConfig.of(cfg)
-    policy = LoanPolicy(
-        min_credit_score=read.min_credit_score,
-        auto_sanction_score=read.auto_sanction_score,
-        esign_expiry_seconds=read.esign_expiry_seconds,
-        **{
-            f"{kind}_provider": _primary_vendor(cfg, key, default)
-            for kind, key, default in (
-                ("kyc", "kyc", "digitap"),
-                ("bureau", "bureau", "cibil"),
-                ("esign", "esign", "signzy"),
-                ("disbursal", "disbursal", "idfc"),
-                ("payment", "payments", "razorpay"),
-            )
-        },
-        allocation=dict(read.allocation or {}),
-        penal=(product.charges or {}).get("penal"),
-        prepayment_mode=read.prepayment_mode,
-        npa_days=read.npa_days,
-        kyc_steps=[str(step) for step in kyc_rules.validate_kyc_steps(read.kyc_steps)],
-        kyc_timeout_seconds=read.kyc_timeout_seconds,
-        **money_in_policy(product.charges, read, preview, body.tenure),
-    )
-    try:
-        await client.start_workflow(
-            LoanWorkflow.run,
-            LoanWorkflowInput(loan_id, brand.id, customer.id, terms, policy),
-            id=loan.workflow_id,
-            task_queue=request.app.state.settings.task_queue,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(LOAN_STATUS, LoanStatus.APPLIED.value),
-                    SearchAttributePair(BRAND_ID, brand.id),
-                    SearchAttributePair(LOAN_AMOUNT, amount),
-                ]
-            ),
-            static_summary=f"Loan {amount // 100} INR × {body.tenure} for customer {customer.id}",
-        )
-    except WorkflowAlreadyStartedError:
-        pass
-    except Exception:
-        # No workflow means no loan: undo the row so the customer can simply apply again.
-        session.query(LoanStatusHistory).filter(LoanStatusHistory.loan_id == loan_id).delete()
-        session.query(Loan).filter(Loan.id == loan_id).delete()
-        session.commit()
-        raise
+    loan = await start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
     return loan_summary(loan)
-
-
-def _primary_vendor(cfg: dict, kind: str, default: str) -> str:
-    try:
-        return ProviderConfig.from_brand(cfg, kind).vendor
-    except BusinessRefusal:
-        return default
 
 
 @router.get("/loans", response_model=list[LoanSummary])
