@@ -26,9 +26,11 @@ from api.partner import allocation as partner_allocation
 from api.partner import cam as partner_cam
 from api.partner import closed_loans as partner_closed_loans
 from api.partner import closure as partner_closure
+from api.partner import collection_work as partner_collection_work
 from api.partner import collections as partner_collections
 from api.partner import comments as partner_comments
 from api.partner import dialer as partner_dialer
+from api.partner import field_visits as partner_field_visits
 from api.partner import loans as partner_loans
 from api.partner import mandates as partner_mandates
 from api.partner import messages as partner_messages
@@ -121,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_closure.router)
     for servicing_router in (partner_collections, partner_dialer, partner_servicing_actions, partner_closed_loans):
         app.include_router(servicing_router.router)
+    app.include_router(partner_collection_work.router)
+    app.include_router(partner_field_visits.router)
     app.include_router(web_closure_router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)

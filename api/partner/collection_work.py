@@ -1,0 +1,285 @@
+"""The collector's day on one loan, under /api/v1/partner/brand/{brandId}/collection/{loanId}/ (docs/collections.md):
+follow-ups with their disposition (a promise to pay is tracked PENDING → KEPT by the payments that arrive, or BROKEN
+at the day-end after its date), the loan's promises, and a payment link for the overdue amount sent to the customer
+by the brand's channels. Field visits: ``api/partner/field_visits.py``.
+
+Who: recording needs ``collections.pre`` or ``collections.manage`` (no API key); reading ``collections.view`` or
+``collections.pre``. Someone without ``collections.manage`` works only the loans allocated to them or to nobody
+(403 otherwise). Another brand's loan is 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activities.messaging.send import Sender
+from activities.providers.base import BusinessRefusal, ProviderError
+from activities.providers.payments.links import create_link, webhook_url
+from api.access import Allow, audit
+from api.deps import page_of
+from api.partner.collections import REPAYING
+from api.partner.common import Db, find_loan, iso, staff_router
+from api.responses import ApiModel
+from api.security import Principal
+from api.types import IsoDate, Paise, Uuid
+from db import collections as sql
+from db.models import Brand, CollectionFollowUp, Customer, DialerCall, Loan, PaymentLink
+from domain.access import Permission as P
+from domain.collections import Disposition, PromiseStatus, check_follow_up
+from domain.errors import Conflict, PermissionDenied, ServiceUnavailable, ValidationError
+from workflows.options import IST
+
+router = staff_router()
+Worker = Annotated[Principal, Allow(P.COLLECTIONS_PRE, P.COLLECTIONS_MANAGE, api_key=False)]
+Reader = Annotated[Principal, Allow(P.COLLECTIONS_VIEW, P.COLLECTIONS_PRE)]
+
+
+# ------------------------------------------------------------------------------------------- models
+class FollowUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disposition: Disposition
+    remarks: str | None = Field(default=None, max_length=2000)
+    next_action_on: IsoDate | None = Field(
+        default=None, alias="nextActionOn", description="IST date; CALLBACK needs it"
+    )
+    ptp_date: IsoDate | None = Field(default=None, alias="ptpDate", description="PROMISE_TO_PAY: today or later (IST)")
+    ptp_amount: Paise | None = Field(default=None, alias="ptpAmount", description="PROMISE_TO_PAY: paise, above 0")
+    call_id: Uuid | None = Field(default=None, alias="callId", description="the dialer call this follow-up is about")
+
+
+class FollowUpView(ApiModel):
+    id: str
+    loan_id: str
+    staff_id: str
+    disposition: str
+    remarks: str | None
+    next_action_on: str | None
+    ptp_date: str | None
+    ptp_amount_paise: int | None
+    ptp_status: str | None = Field(description="PENDING, KEPT or BROKEN; null when no promise")
+    ptp_paid_paise: int = Field(description="received towards the promise so far")
+    ptp_resolved_at: str | None
+    call_id: str | None
+    created_at: str
+
+
+class FollowUpPage(ApiModel):
+    items: list[FollowUpView]
+    page: int
+    limit: int
+    total: int
+
+
+class Promises(ApiModel):
+    loan_id: str
+    pending: int
+    kept: int
+    broken: int
+    items: list[FollowUpView] = Field(description="every promise to pay, newest first")
+
+
+class CollectionLinkView(ApiModel):
+    loan_id: str
+    url: str
+    amount_paise: int = Field(description="the overdue amount the link collects")
+    purpose: str
+    gateway: str
+    dpd: int
+    sent: dict[str, str] = Field(description="each channel the brand sends on → SENT or FAILED")
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def workable(session: Session, brand_id: str, loan_id: str, staff: Principal) -> Loan:
+    """The brand's loan (404 otherwise), if ``staff`` may work it: anyone with ``collections.manage``, otherwise only
+    its collector (or anyone while nobody holds it) — 403 naming ``loanId``."""
+    loan = find_loan(session, brand_id, loan_id)
+    if staff.kind == "staff" and P.COLLECTIONS_MANAGE not in staff.permissions:
+        if loan.collector_id not in (None, staff.id):
+            raise PermissionDenied("this loan is allocated to another collector", field="loanId")
+    return loan
+
+
+def follow_up_view(row: CollectionFollowUp) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "loanId": row.loan_id,
+        "staffId": row.staff_id,
+        "disposition": row.disposition,
+        "remarks": row.remarks,
+        "nextActionOn": row.next_action_on.isoformat() if row.next_action_on else None,
+        "ptpDate": row.ptp_date.isoformat() if row.ptp_date else None,
+        "ptpAmountPaise": row.ptp_amount,
+        "ptpStatus": row.ptp_status,
+        "ptpPaidPaise": row.ptp_paid or 0,
+        "ptpResolvedAt": iso(row.ptp_resolved_at),
+        "callId": row.call_id,
+        "createdAt": iso(row.created_at),
+    }
+
+
+def _today() -> Any:
+    return datetime.now(IST).date()
+
+
+# ------------------------------------------------------------------------------------------- follow-ups
+@router.post("/brand/{brand_id}/collection/{loan_id}/follow-ups", status_code=201, response_model=FollowUpView)
+def add_follow_up(
+    request: Request, brand_id: str, loan_id: str, body: FollowUpIn, staff: Worker, session: Db
+) -> dict[str, Any]:
+    """Record a follow-up: ``disposition`` and what it needs (PROMISE_TO_PAY: ``ptpDate`` today or later and
+    ``ptpAmount`` > 0 paise; CALLBACK: ``nextActionOn``; the others carry no promise), ``remarks``, ``nextActionOn``
+    and the dialer ``callId``. A promise starts PENDING. Only a loan being repaid takes one (409). Audited."""
+    loan = workable(session, brand_id, loan_id, staff)
+    if loan.status not in REPAYING:
+        raise Conflict(f"loan is {loan.status}; follow-ups are for a loan being repaid", field="status")
+    kind = check_follow_up(
+        body.disposition,
+        today=_today(),
+        next_action_on=body.next_action_on,
+        ptp_date=body.ptp_date,
+        ptp_amount=body.ptp_amount,
+    )
+    if body.call_id is not None:
+        call = session.get(DialerCall, body.call_id)
+        if call is None or call.brand_id != brand_id or call.loan_id not in (None, loan.id):
+            raise ValidationError("no dialer call of this loan has that id", field="callId")
+    promise = kind is Disposition.PROMISE_TO_PAY
+    row = CollectionFollowUp(
+        id=str(uuid.uuid4()),
+        brand_id=brand_id,
+        loan_id=loan.id,
+        staff_id=staff.id,
+        disposition=kind.value,
+        remarks=(body.remarks or "").strip() or None,
+        next_action_on=body.next_action_on,
+        ptp_date=body.ptp_date,
+        ptp_amount=body.ptp_amount,
+        ptp_status=PromiseStatus.PENDING.value if promise else None,
+        ptp_paid=0,
+        call_id=body.call_id,
+    )
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    view = follow_up_view(row)
+    audit(session, request, staff, "loan.collection_follow_up", "loan", loan.id, after=view)
+    session.commit()
+    return view
+
+
+@router.get("/brand/{brand_id}/collection/{loan_id}/follow-ups", response_model=FollowUpPage)
+def list_follow_ups(
+    brand_id: str,
+    loan_id: str,
+    staff: Reader,
+    session: Db,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The loan's follow-ups, newest first, paged."""
+    loan = workable(session, brand_id, loan_id, staff)
+    query = select(CollectionFollowUp).where(CollectionFollowUp.loan_id == loan.id)
+    rows, total = page_of(session, query, page, limit, CollectionFollowUp.created_at.desc(), CollectionFollowUp.id)
+    return {"items": [follow_up_view(r[0]) for r in rows], "page": page, "limit": limit, "total": total}
+
+
+@router.get("/brand/{brand_id}/collection/{loan_id}/promises", response_model=Promises)
+def promises(brand_id: str, loan_id: str, staff: Reader, session: Db) -> dict[str, Any]:
+    """The loan's promises to pay, newest first, each PENDING, KEPT (the payments received on or before its date
+    reached the amount) or BROKEN (its date passed first), with the counts of each."""
+    loan = workable(session, brand_id, loan_id, staff)
+    rows = session.scalars(
+        select(CollectionFollowUp)
+        .where(CollectionFollowUp.loan_id == loan.id, CollectionFollowUp.ptp_status.is_not(None))
+        .order_by(CollectionFollowUp.created_at.desc(), CollectionFollowUp.id)
+    ).all()
+    counts = {s: sum(1 for r in rows if r.ptp_status == s.value) for s in PromiseStatus}
+    return {
+        "loanId": loan.id,
+        "pending": counts[PromiseStatus.PENDING],
+        "kept": counts[PromiseStatus.KEPT],
+        "broken": counts[PromiseStatus.BROKEN],
+        "items": [follow_up_view(r) for r in rows],
+    }
+
+
+# ------------------------------------------------------------------------------------------- payment link
+@router.post("/brand/{brand_id}/collection/{loan_id}/payment-link", response_model=CollectionLinkView)
+async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
+    """A payment link for the loan's overdue amount (unpaid principal, interest, fees and penal of its overdue
+    installments) at the brand's gateways (failover; purpose OVERDUE, so the payment is applied by the waterfall),
+    sent to the customer on the brand's channels as the notice COLLECTION_PAYMENT_LINK. The same amount on the same
+    day reuses the link. 409 when nothing is overdue or the loan is not being repaid; 503 when no gateway answers."""
+    loan = workable(session, brand_id, loan_id, staff)
+    if loan.status not in REPAYING:
+        raise Conflict(f"loan is {loan.status}; a payment link is for a loan being repaid", field="status")
+    amount = int(session.scalar(select(sql.overdue_paise(loan.id))) or 0)
+    if amount <= 0:
+        raise Conflict("nothing is overdue on this loan", field="loanId")
+    brand, customer = session.get_one(Brand, brand_id), session.get_one(Customer, loan.customer_id)
+    found = session.scalars(
+        select(PaymentLink).where(
+            PaymentLink.loan_id == loan.id,
+            PaymentLink.installment_no == 0,
+            PaymentLink.amount == amount,
+            PaymentLink.purpose == "OVERDUE",
+            PaymentLink.status == "ACTIVE",
+        )
+    ).first()
+    if found is not None:
+        vendor, url, link_id = found.provider, found.url, found.link_id
+    else:
+        try:
+            vendor, link = await create_link(
+                brand.config or {},
+                request.app.state.http,
+                amount=amount,
+                reference_id=f"{loan.id}:OVERDUE:{amount}:{_today().isoformat()}",
+                description=f"{brand.name} loan overdue amount",
+                phone=customer.phone,
+                notes={"loan_id": loan.id, "purpose": "OVERDUE", "installment_no": 0},
+                callback_url=webhook_url(request.app.state.settings.api_url, brand.id),
+                customer_name=customer.full_name,
+                customer_email=customer.email,
+            )
+        except BusinessRefusal as exc:
+            raise Conflict(f"the payment gateway refused the link: {exc}", field="amount") from exc
+        except ProviderError as exc:
+            raise ServiceUnavailable("no payment gateway is answering; try again shortly") from exc
+        url, link_id = link.url, link.link_id
+        session.add(
+            PaymentLink(
+                loan_id=loan.id,
+                installment_no=0,
+                provider=vendor,
+                link_id=link_id,
+                url=url,
+                amount=amount,
+                purpose="OVERDUE",
+                created_at=datetime.now(UTC),
+            )
+        )
+    dpd = loan.dpd
+    made = {"amountPaise": amount, "gateway": vendor, "linkId": link_id}
+    audit(session, request, staff, "loan.collection_payment_link", "loan", loan.id, after=made)
+    session.commit()
+    sender = Sender(request.app.state.db, request.app.state.http, request.app.state.settings.api_url)
+    key = f"collection-link:{loan.id}:{link_id}:{uuid.uuid4().hex[:12]}"
+    values = {"amount": amount, "dpd": dpd, "payment_link": url}
+    sent = await sender.notice(loan.id, "COLLECTION_PAYMENT_LINK", key, values)
+    return {
+        "loanId": loan.id,
+        "url": url,
+        "amountPaise": amount,
+        "purpose": "OVERDUE",
+        "gateway": vendor,
+        "dpd": dpd,
+        "sent": sent,
+    }
