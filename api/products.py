@@ -90,7 +90,7 @@ def money_in_policy(charges: dict | None, brand: Any, preview: dict, tenure: int
     """The money-in fields of a new loan's ``LoanPolicy``: the product's foreclosure charge and GST rate, the loan's
     APR (from ``preview``), the cooling-off period (the brand's ``cooling_off_days``, never below RBI's floor: 3 days
     for a tenor of 7 days or more, 1 below; ``domain.closure.cooling_off_days``), the reminder lead and the autopay
-    retry rule (``brand``: a ``domain.brand_config.BrandConfig``)."""
+    retry rule, and the brand's collections rules (``brand``: a ``domain.brand_config.BrandConfig``)."""
     from domain.charges import charge_config_from_dict
     from domain.closure import cooling_off_days
 
@@ -109,4 +109,6 @@ def money_in_policy(charges: dict | None, brand: Any, preview: dict, tenure: int
         "reminder_days": brand.reminder_days,
         "autopay_retries": brand.autopay_retries,
         "autopay_retry_days": brand.autopay_retry_days,
+        # the collections rules the loan is worked by (buckets, roles by bucket; domain.collection_policy)
+        "collections": dict(brand.collections) if brand.collections else None,
     }

@@ -48,6 +48,10 @@ Servicing::
     DISBURSED|OVERDUE -> OVERPAID           all paid, and more received than owed: a credit balance to refund
     OVERPAID          -> COMPLETED          the credit balance refunded
     DISBURSED         -> CANCELLED          the borrower exited within the cooling-off period (RBI Digital Lending)
+    OVERDUE           -> SETTLED            a compromise settlement approved and paid before its deadline (RBI's
+                                            Framework for Compromise Settlements and Technical Write-offs, 2023)
+    DISBURSED         -> SETTLED            the same, when earlier part-payments had already cleared the arrears
+    OVERDUE           -> WRITTEN_OFF        written off past the brand's write-off DPD by a role with the authority
 
 Review stages within UNDER_REVIEW (``domain.access.REVIEW_RULES``, derived from it here, not restated):
 a review starts at CREDIT_EXECUTIVE; FORWARD goes CREDIT_EXECUTIVE -> SANCTION_MANAGER, APPROVE goes
@@ -58,19 +62,16 @@ stages; SANCTIONED and AGREEMENT_PENDING also move to themselves (a KFS accepted
 status does.
 
 Terminal: COMPLETED, REJECTED, EXPIRED, CANCELLED, SETTLED, WRITTEN_OFF (``domain.status.TERMINAL``): no move out.
-SETTLED and WRITTEN_OFF are named (seed 001, the brands' status reasons) but no move leads to them yet
-(``NOT_YET_REACHED``).
+Money that reaches a WRITTEN_OFF loan is a recovery (recovery income), recorded without a move.
 
 Where the next issues go
 ========================
 
-* Collections: a collections case works an OVERDUE loan (a child workflow, by the architecture's rules);
-  the loan itself stays OVERDUE, so collections add no status and no row unless an issue asks for one.
-* Settlement (RBI's Framework for Compromise Settlements and Technical Write-offs, 8 June 2023):
-  ``OVERDUE -> SETTLED`` (and ``DISBURSED -> SETTLED`` only if the issue settles loans not in arrears);
-  take SETTLED out of ``NOT_YET_REACHED``.
-* Write-off (same framework; Fineract: WRITE_OFF_OUTSTANDING from ACTIVE): ``OVERDUE -> WRITTEN_OFF``;
-  take WRITTEN_OFF out of ``NOT_YET_REACHED``. Fineract's undo of a write-off is not followed (below).
+* Collections work an OVERDUE loan inside its own workflow (docs/collections.md); the loan stays OVERDUE, so
+  collections add no status. A restructure rolls the arrears into a new schedule: ``OVERDUE -> DISBURSED``.
+* Settlement (RBI's Framework for Compromise Settlements and Technical Write-offs, 8 June 2023) ends SETTLED;
+  write-off (same framework; Fineract: WRITE_OFF_OUTSTANDING from ACTIVE) ends WRITTEN_OFF. Fineract's undo of a
+  write-off is not followed (below).
 * Closure and foreclosure: full repayment already closes a loan (-> COMPLETED). A foreclosure (repaying
   everything before the schedule ends) is ``DISBURSED/OVERDUE -> COMPLETED`` with its own reason, as
   Fineract keeps it (LoanEvent.LOAN_FORECLOSURE, LoanSubStatus.FORECLOSED under a closed status), unless the
@@ -134,8 +135,8 @@ MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
         _S.NEEDS_ATTENTION: frozenset(
             {_S.APPLIED, _S.SANCTIONED, _S.AGREEMENT_PENDING, _S.AGREEMENT_SIGNED, _S.DISBURSAL_PENDING, _S.REJECTED}
         ),
-        _S.DISBURSED: frozenset({_S.OVERDUE, _S.COMPLETED, _S.OVERPAID, _S.CANCELLED}),
-        _S.OVERDUE: frozenset({_S.DISBURSED, _S.COMPLETED, _S.OVERPAID}),
+        _S.DISBURSED: frozenset({_S.OVERDUE, _S.COMPLETED, _S.OVERPAID, _S.CANCELLED, _S.SETTLED}),
+        _S.OVERDUE: frozenset({_S.DISBURSED, _S.COMPLETED, _S.OVERPAID, _S.SETTLED, _S.WRITTEN_OFF}),
         _S.OVERPAID: frozenset({_S.COMPLETED}),
         _S.SETTLED: frozenset(),
         _S.WRITTEN_OFF: frozenset(),
@@ -146,8 +147,8 @@ MOVES: Mapping[LoanStatus, frozenset[LoanStatus]] = MappingProxyType(
     }
 )
 
-# Named and terminal, but no move leads to them until settlement and write-off are built.
-NOT_YET_REACHED: frozenset[LoanStatus] = frozenset({_S.SETTLED, _S.WRITTEN_OFF})
+# Named and terminal, but no move leads to them yet (none: every status is reached).
+NOT_YET_REACHED: frozenset[LoanStatus] = frozenset()
 
 # The stage a review starts at.
 REVIEW_START = ReviewStage.CREDIT_EXECUTIVE

@@ -78,6 +78,11 @@ class LoanBase:
     refunds_settled: list[RefundSettled]
     money_in: bool
     servicing: ServicingState | None
+    servicing_lock: asyncio.Lock
+    loop_holds_lock: bool
+    collections: bool  # COLLECTIONS_PATCH, decided once per servicing run
+    write_off_request: Any  # the accepted write-off (workflows.collections), None until one is
+    relink: bool
     day_end_v2: bool
     day_end_run: bool
     kyc_step: str | None
@@ -160,8 +165,15 @@ class LoanBase:
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None
         workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
 
+    def _release_pass(self) -> None:
+        """The repayment loop lets go of ``servicing_lock`` (before it sleeps or ends), so decisions can run."""
+        if getattr(self, "loop_holds_lock", False):
+            self.loop_holds_lock = False
+            self.servicing_lock.release()
+
     async def _end(self, to: LoanStatus, reason: str, actor: str = "system", **extra: Any) -> LoanWorkflowResult:
         await self._move(to, reason, actor, **extra)
+        self._release_pass()  # a decision waiting for the lock then finds the loan ended and is refused
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.pending_payments and workflow.patched(RECEIPTS_PATCH):
             await self._keep_late_receipts()
@@ -174,6 +186,7 @@ class LoanBase:
         )
 
     async def _continue_as_new(self) -> None:
+        self._release_pass()
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             replace(
@@ -231,6 +244,30 @@ class LoanBase:
         raise NotImplementedError
 
     async def _close(self) -> LoanWorkflowResult:
+        raise NotImplementedError
+
+    async def _closure_documents(self) -> None:  # workflows.collections
+        raise NotImplementedError
+
+    def _settlement_open(self) -> Any:  # workflows.collections: the approved SettlementState, or None
+        raise NotImplementedError
+
+    def _settlement_due(self) -> datetime | None:  # workflows.collections
+        raise NotImplementedError
+
+    async def _lapse_settlement(self, now: datetime) -> None:  # workflows.collections
+        raise NotImplementedError
+
+    async def _close_settled(self) -> LoanWorkflowResult:  # workflows.collections
+        raise NotImplementedError
+
+    async def _write_off_now(self) -> LoanWorkflowResult:  # workflows.collections
+        raise NotImplementedError
+
+    async def _review_collections(self, now: datetime) -> None:  # workflows.collections
+        raise NotImplementedError
+
+    def _collections_woken(self) -> bool:  # workflows.collections
         raise NotImplementedError
 
     async def _exit_cooling_off(self) -> LoanWorkflowResult:

@@ -7,7 +7,8 @@ their own modules, and ``run`` reads as the table of contents of a loan's life:
   sanction hierarchy) → ``workflows.agreement`` (agreement, eSign) → ``workflows.disbursal`` (approval, transfer);
 - servicing: ``workflows.servicing`` (repayment loop, penal charges, DPD/asset class) with ``workflows.receipts``
   (payments, parking, credit balance), ``workflows.money_in`` (notices, reminders, accrual, OVERPAID, quotes) and
-  ``workflows.autopay`` (mandate debits);
+  ``workflows.autopay`` (mandate debits), ``workflows.collections`` (allocation, settlement, waiver, write-off,
+  restructure, closure documents);
 - anywhere in origination: ``workflows.hold`` (a step refused for good parks the loan in NEEDS_ATTENTION for ops).
 
 One workflow type on one id (``loan-<id>``): the run continues-as-new at the origination → servicing boundary (and
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     # The contracts' own modules, by name: pydantic resolves a dataclass's annotations through
     # sys.modules[cls.__module__], and inside the sandbox only the modules imported here are registered there.
     import workflows.contracts.activities  # noqa: F401
+    import workflows.contracts.collections  # noqa: F401
     import workflows.contracts.messages  # noqa: F401
     import workflows.contracts.money_in  # noqa: F401
     from domain import rules
@@ -42,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentEvent,
         PaymentFailure,
         RefundSettled,
+        ServicingAction,
         ServicingState,
         StaffAction,
     )
@@ -50,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.agreement import AgreementPhase
 from workflows.autopay import AutopayPhase
 from workflows.base import LoanStopped
+from workflows.collections import CollectionsPhase
 from workflows.disbursal import DisbursalPhase
 from workflows.kyc import KycPhase
 from workflows.money_in import MoneyInPhase
@@ -62,7 +66,15 @@ __all__ = ["BRAND_ID", "DPD", "LOAN_AMOUNT", "LOAN_STATUS", "NEXT_DUE_AT", "Loan
 
 @workflow.defn
 class LoanWorkflow(
-    KycPhase, ReviewPhase, AgreementPhase, DisbursalPhase, ReceiptsPhase, MoneyInPhase, AutopayPhase, ServicingPhase
+    KycPhase,
+    ReviewPhase,
+    AgreementPhase,
+    DisbursalPhase,
+    ReceiptsPhase,
+    MoneyInPhase,
+    AutopayPhase,
+    CollectionsPhase,
+    ServicingPhase,
 ):
     @workflow.init
     def __init__(self, inp: LoanWorkflowInput) -> None:
@@ -120,6 +132,13 @@ class LoanWorkflow(
         self.mandate_events: list[MandateEvent] = list(inp.pending_mandate_events)
         self.refunds_settled: list[RefundSettled] = list(inp.refunds_settled)
         self.money_in = False  # MONEY_IN_PATCH, decided once per servicing run
+        # Collections (workflows.collections): COLLECTIONS_PATCH, decided once per servicing run; the lock the
+        # repayment loop holds for each pass and decisions take; a write-off accepted; a link to remake.
+        self.collections = False
+        self.servicing_lock = asyncio.Lock()
+        self.loop_holds_lock = False
+        self.write_off_request: ServicingAction | None = None
+        self.relink = False
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run

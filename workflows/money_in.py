@@ -265,6 +265,7 @@ class MoneyInPhase(LoanBase):
             summary=f"Closed as {closed_as}",
         )
         await self._notice("CLOSED", "closed", closedAs=closed_as)
+        await self._closure_documents()
         reason = "foreclosed" if closed_as == "FORECLOSED" else "all installments paid"
         return await self._end(LoanStatus.COMPLETED, reason)
 

@@ -60,4 +60,10 @@ HOLD_PATCH = "hold-not-fail-v1"
 # Money in: failed payments recorded and told, foreclosure and the cooling-off exit close the loan, OVERPAID until a
 # credit balance is refunded, interest accrued at each period's end, reminders and autopay debits on timers.
 MONEY_IN_PATCH = "money-in-v1"
+# Collections: allocation at each DPD change, settlement, waiver, write-off, restructure, the closure certificate and
+# the reloan offer (workflows.collections).
+COLLECTIONS_PATCH = "collections-v1"
+# KYC reuse: the KYC phase first asks which of the customer's earlier KYC results are still valid (the brand's
+# reloan.kycValidityDays) and skips those steps; once every step passed, the loan's results are recorded.
+KYC_REUSE_PATCH = "kyc-reuse-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

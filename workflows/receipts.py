@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import ValidationError
     from domain.money import MAX_ENTERED_PAISE
     from domain.servicing import apply_parts, payable_dues
+    from domain.settlement import settlement_parts
     from workflows.contracts import (
         CreditBalanceRecord,
         InstallmentState,
@@ -152,6 +153,9 @@ class ReceiptsPhase(LoanBase):
         policy = self.inp.policy
         # judged as of the day the money was paid (the webhook's day, an offline payment's date), never later
         paid_on = min(payment.paid_on or today, today)
+        settling = self._settling_parts(payment, paid_on, today)
+        if settling is not None:
+            return settling
         if payment.purpose == "COOLING_OFF" and policy.cooling_off_days and policy.apr:
             if any(i.principal_paid or i.interest_paid for i in state.installments):
                 return None
@@ -183,6 +187,29 @@ class ReceiptsPhase(LoanBase):
         parts = settle_all(state.installments, today)
         state.closed_as = "FORECLOSED"
         return parts, payment.amount - quote.total, 0, reshaped, quote.charge_gst
+
+    def _settling_parts(self, payment: PaymentEvent, paid_on: date, today: date) -> tuple | None:
+        """A payment that completes an approved settlement (paid on or before its deadline, and with what came since
+        the approval at least its amount), as closing parts: interest only to the payment's day, the settlement's
+        money to principal first, then interest, fees and penal (``domain.settlement``); the rest is waived by the
+        loop (``closed_as`` SETTLED). None otherwise (the payment is allocated as usual and counts towards it)."""
+        state = self.servicing
+        assert state is not None
+        s = self._settlement_open() if self.collections else None
+        if s is None or s.deadline is None or paid_on > s.deadline:
+            return None
+        due = s.amount - (state.total_collected - s.collected_before)
+        if payment.amount < due:
+            return None
+        quote = foreclosure_quote(state.installments, paid_on, charge_percent=None, gst_percent="0")
+        before = {i.number: (i.interest, i.fees) for i in state.installments}
+        close_schedule(state.installments, quote)
+        reshaped = [
+            (i.number, i.interest, i.fees) for i in state.installments if before[i.number] != (i.interest, i.fees)
+        ]
+        parts, left = settlement_parts(state.installments, max(due, 0), today)
+        state.closed_as = "SETTLED"
+        return parts, payment.amount - max(due, 0) + left, 0, reshaped, 0
 
     def _clear_receivable(self, parts) -> int:  # noqa: ANN001
         """The part of these interest payments that clears interest accrued earlier (posted receivable)."""

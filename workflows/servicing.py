@@ -12,8 +12,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain import schedule
     from domain.charges import PenalChargeSpec, charge_config_from_dict
-    from domain.delinquency import assess, days_past_due
+    from domain.delinquency import AssetClass, assess, days_past_due
     from domain.servicing import dated_dues, flat_penal_on_overdue, penal_accruals
+    from domain.settlement import waive_remaining
     from domain.status import LoanStatus
     from workflows.contracts import (
         DelinquencyRecord,
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.options import (
         BRAND_ID,
+        COLLECTIONS_PATCH,
         DAY_END_PATCH,
         DB_RETRY,
         DB_TIMEOUT,
@@ -65,21 +67,34 @@ class ServicingPhase(LoanBase):
         )
         self.day_end_v2 = workflow.patched(DAY_END_PATCH)
         self.money_in = workflow.patched(MONEY_IN_PATCH)
+        self.collections = self.money_in and workflow.patched(COLLECTIONS_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
+            if self.collections:  # held for the pass: a staff decision never interleaves with a payment
+                await self.servicing_lock.acquire()
+                self.loop_holds_lock = True
             await self._accrue_penal(now)
             await self._apply_payments()
             if self.money_in:
                 await self._take_events()
                 if state.closed_as == "COOLING_OFF_EXIT":
                     return await self._exit_cooling_off()
+            if self.collections:
+                self.relink = False
+                if self.write_off_request is not None:
+                    return await self._write_off_now()
+                if state.closed_as == "SETTLED":
+                    waive_remaining(state.installments)  # the settlement paid: the rest is waived
+                await self._lapse_settlement(now)
             unpaid = [i for i in state.installments if not i.paid]
             if not unpaid:
                 workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
                 await self._record_delinquency(now)
+                if self.collections and state.closed_as == "SETTLED":
+                    return await self._close_settled()
                 if self.money_in:
                     return await self._close()
                 return await self._end(LoanStatus.COMPLETED, "all installments paid")
@@ -93,6 +108,8 @@ class ServicingPhase(LoanBase):
             elif not past_due and self.status == LoanStatus.OVERDUE:
                 await self._move(LoanStatus.DISBURSED, "arrears cleared")
             await self._record_delinquency(now)
+            if self.collections:
+                await self._review_collections(now)
             next_step = None
             if self.money_in:
                 await self._accrue(now)
@@ -111,13 +128,20 @@ class ServicingPhase(LoanBase):
                 wait = _next_ist_midnight(now) - now  # each day-end, whenever a payment woke us meanwhile
             else:
                 wait = OVERDUE_RECHECK
+            if self.collections and (lapse := self._settlement_due()) is not None:
+                next_step = lapse if next_step is None else min(next_step, lapse)
             for_money_in = next_step is not None and next_step - now < wait
             if for_money_in:
                 assert next_step is not None
                 wait = max(next_step - now, timedelta(0))
+            self._release_pass()
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self.pending_payments) or (self.money_in and self._money_in_woken()),
+                    lambda: (
+                        bool(self.pending_payments)
+                        or (self.money_in and self._money_in_woken())
+                        or (self.collections and self._collections_woken())
+                    ),
                     timeout=wait,
                     timeout_summary="reminder or autopay step" if for_money_in else f"installment {current.number} due",
                 )
@@ -210,6 +234,9 @@ class ServicingPhase(LoanBase):
             result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days, at_day_end=False)
         else:
             result = assess(dues, today, state.asset_class, npa_days=self.inp.policy.npa_days)
+        if self.collections and state.npa_until is not None and today < state.npa_until:
+            # RBI Prudential Framework (2019): restructured, so NPA until the specified period has passed
+            result = replace(result, asset_class=AssetClass.NPA)
         if (result.dpd, str(result.asset_class)) != (state.dpd, state.asset_class):
             changed = str(result.asset_class) != state.asset_class
             state.dpd, state.asset_class = result.dpd, str(result.asset_class)

@@ -5,6 +5,7 @@
 - ``disbursal``: the bank transfer and, once settled, the ledger, the schedule and the loan's balances
 - ``links``: the payment link for the amount due on an installment, at the brand's gateways with failover
 - ``repayment``: payments, penal charges, overdue installments and delinquency
+- ``servicing_decisions``: settlements, penal waivers, restructures, and the postings of a SETTLED or WRITTEN_OFF end
 - ``common``: the base class (clients, provider calls, customer messages) and shared helpers
 - ``queries``: the SQL, one named function per aggregate and question
 
@@ -28,6 +29,7 @@ from activities.loan.mandates import MandateActivities
 from activities.loan.origination import OriginationActivities
 from activities.loan.receipt_docs import ReceiptDocActivities
 from activities.loan.repayment import RepaymentActivities
+from activities.loan.servicing_decisions import ServicingDecisionActivities
 from activities.loan.status import StatusActivities
 from activities.receipts import ReceiptActivities
 
@@ -44,6 +46,7 @@ class LoanActivities(
     ReceiptDocActivities,
     MandateActivities,
     AccountingActivities,
+    ServicingDecisionActivities,
 ):
     """Every loan activity the worker registers (``all()``), receipts included."""
 
@@ -76,4 +79,7 @@ class LoanActivities(
             self.accrue_interest,
             self.record_closure,
             self.issue_receipt,
+            self.record_servicing_decision,
+            self.record_closing_postings,
+            self.settlement_link,
         ]

@@ -71,6 +71,9 @@ WORKFLOW_MOVES: list[tuple[LoanStatus, LoanStatus, ReviewStage | None, ReviewSta
     (S.OVERDUE, S.OVERPAID, None, None),  # the same, by a payment that also cleared the arrears
     (S.OVERPAID, S.COMPLETED, None, None),  # the credit balance refunded
     (S.DISBURSED, S.CANCELLED, None, None),  # the borrower exited within the cooling-off period
+    (S.OVERDUE, S.SETTLED, None, None),  # a settlement paid before its deadline
+    (S.DISBURSED, S.SETTLED, None, None),  # the same, after part-payments cleared the arrears
+    (S.OVERDUE, S.WRITTEN_OFF, None, None),  # written off past the brand's write-off DPD
 ]
 
 
@@ -108,7 +111,7 @@ def test_every_status_has_a_row_and_terminal_means_no_move_out() -> None:
         (S.APPLIED, S.AGREEMENT_PENDING, "moves only to"),
         (S.SANCTIONED, S.DISBURSED, "moves only to SANCTIONED, AGREEMENT_PENDING, NEEDS_ATTENTION, EXPIRED, CANCELLED"),
         (S.AGREEMENT_SIGNED, S.DISBURSED, "moves only to DISBURSAL_PENDING"),
-        (S.DISBURSED, S.APPLIED, "moves only to OVERDUE, OVERPAID, COMPLETED, CANCELLED"),
+        (S.DISBURSED, S.APPLIED, "moves only to OVERDUE, OVERPAID, SETTLED, COMPLETED, CANCELLED"),
         (S.DISBURSED, S.DISBURSED, "moves only to"),
         (S.OVERDUE, S.OVERDUE, "moves only to"),
         (S.AGREEMENT_PENDING, S.REJECTED, "moves only to"),
@@ -117,8 +120,9 @@ def test_every_status_has_a_row_and_terminal_means_no_move_out() -> None:
         (S.REJECTED, S.SANCTIONED, "REJECTED is terminal"),
         (S.EXPIRED, S.AGREEMENT_PENDING, "EXPIRED is terminal"),
         (S.WRITTEN_OFF, S.DISBURSED, "WRITTEN_OFF is terminal"),
-        (S.OVERDUE, S.WRITTEN_OFF, "moves only to DISBURSED, OVERPAID, COMPLETED"),  # not built yet
-        (S.OVERDUE, S.SETTLED, "moves only to"),  # not built yet
+        (S.DISBURSED, S.WRITTEN_OFF, "moves only to OVERDUE"),  # written off only once in arrears
+        (S.SETTLED, S.OVERDUE, "SETTLED is terminal"),
+        (S.OVERPAID, S.SETTLED, "moves only to COMPLETED"),
     ],
 )
 def test_forbidden_moves_name_both_states(src: LoanStatus, dst: LoanStatus, words: str) -> None:

@@ -40,7 +40,10 @@ from workflows.contracts import (
     BureauPullRequest,
     BureauPullResult,
     BureauResult,
+    CertificateRequest,
+    ClosingPostings,
     ClosureRecord,
+    CollectionReview,
     CreditBalanceRecord,
     CreditRulesRequest,
     CreditRulesResult,
@@ -73,6 +76,9 @@ from workflows.contracts import (
     PenalLevy,
     ProviderRequest,
     ReceiptRequest,
+    ReloanRequest,
+    ServicingDecisionRecord,
+    SettlementLinkRequest,
     SignedAgreement,
     SignedAgreementRequest,
     StaffAction,
@@ -113,6 +119,17 @@ MONEY_IN_ACTIVITIES = frozenset(
         "notify_mandate_debit",
         "charge_mandate",
         "record_debit_outcome",
+    }
+)
+# What collections add to a serviced loan (workflows.collections): asserted by the collections tests.
+COLLECTIONS_ACTIVITIES = frozenset(
+    {
+        "review_collection",
+        "record_servicing_decision",
+        "record_closing_postings",
+        "settlement_link",
+        "issue_closure_certificate",
+        "offer_reloan",
     }
 )
 DECISION_ACTIVITIES = frozenset(
@@ -250,6 +267,10 @@ class StubActivities:
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
     # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event)
     debit_answers: list[MandateDebitResult] = field(default_factory=list)
+    # KYC reuse (kyc-reuse-v1): kyc_reuse_lookup's answer, and its calls with kyc_record_results' (kept apart from
+    # ``calls`` so the activity sequences other tests assert stay as they are)
+    reusable: list[KycStepResult] = field(default_factory=list)
+    reuse_calls: list[Call] = field(default_factory=list)
 
     def release(self, status: str) -> None:
         self.holding[status].set()
@@ -261,10 +282,16 @@ class StubActivities:
     def of(self, name: str) -> list[Any]:
         return [c.arg for c in self.calls if c.name == name]
 
-    def names(self, money_in: bool = False) -> list[str]:
+    def names(self, money_in: bool = False, collections: bool = False) -> list[str]:
         """Every activity called, in order; the money-in side activities (notices, receipts, accruals, closure,
-        autopay: ``MONEY_IN_ACTIVITIES``) only with ``money_in`` — the tests of money in assert those."""
-        return [c.name for c in self.calls if money_in or c.name not in MONEY_IN_ACTIVITIES]
+        autopay: ``MONEY_IN_ACTIVITIES``) only with ``money_in``, and collections' (``COLLECTIONS_ACTIVITIES``)
+        only with ``collections`` — the tests of each assert those."""
+        return [
+            c.name
+            for c in self.calls
+            if (money_in or c.name not in MONEY_IN_ACTIVITIES)
+            and (collections or c.name not in COLLECTIONS_ACTIVITIES)
+        ]
 
     def moves(self) -> list[tuple[str | None, str]]:
         """(from, to) of every record_status call, in order."""
@@ -451,6 +478,36 @@ class StubActivities:
         answer = self.debit_answers.pop(0) if self.debit_answers else None
         return answer or MandateDebitResult(f"debit-{req.installment_no}-{req.attempt}", "SENT")
 
+    # Collections
+    @activity.defn(name="review_collection")
+    async def review_collection(self, review: CollectionReview) -> str | None:
+        self._record("review_collection", review)
+        return f"collector-{review.bucket}" if review.bucket else None
+
+    @activity.defn(name="record_servicing_decision")
+    async def record_servicing_decision(self, rec: ServicingDecisionRecord) -> None:
+        self._record("record_servicing_decision", rec)
+
+    @activity.defn(name="record_closing_postings")
+    async def record_closing_postings(self, req: ClosingPostings) -> dict:
+        self._record("record_closing_postings", req)
+        return {"principal": 0, "interest": 0, "fees": 0, "penal": 0}
+
+    @activity.defn(name="settlement_link")
+    async def settlement_link(self, req: SettlementLinkRequest) -> str:
+        self._record("settlement_link", req)
+        return f"settle_{req.amount}"
+
+    @activity.defn(name="issue_closure_certificate")
+    async def issue_closure_certificate(self, req: CertificateRequest) -> dict:
+        self._record("issue_closure_certificate", req)
+        return {"certificateNo": f"NOC-{req.loan_id[:8]}", "version": 1, "kind": req.kind}
+
+    @activity.defn(name="offer_reloan")
+    async def offer_reloan(self, req: ReloanRequest) -> dict | None:
+        self._record("offer_reloan", req)
+        return None
+
     # KycActivities
     def _kyc_answer(self, name: str, req: KycStepRequest) -> KycStepResult:
         self._record(name, req)
@@ -502,6 +559,17 @@ class StubActivities:
         self._record("aadhaar_submit", req)
         done = len(self.of("aadhaar_submit")) - 1
         return self.aadhaar_submit_answers[min(done, len(self.aadhaar_submit_answers) - 1)]
+
+    @activity.defn(name="kyc_reuse_lookup")
+    async def kyc_reuse_lookup(self, req: KycStepRequest) -> list[KycStepResult]:
+        self.reuse_calls.append(Call("kyc_reuse_lookup", req))
+        return list(self.reusable)
+
+    @activity.defn(name="kyc_record_results")
+    async def kyc_record_results(
+        self, req: KycStepRequest, passed: list[KycStepResult], reused: list[KycStepResult]
+    ) -> None:
+        self.reuse_calls.append(Call("kyc_record_results", (req, passed, reused)))
 
     @activity.defn(name="decide_credit")
     async def decide_credit(self, req: DecisionRequest) -> DecisionResult:
@@ -555,6 +623,12 @@ class StubActivities:
             self.notify_mandate_debit,
             self.charge_mandate,
             self.record_debit_outcome,
+            self.review_collection,
+            self.record_servicing_decision,
+            self.record_closing_postings,
+            self.settlement_link,
+            self.issue_closure_certificate,
+            self.offer_reloan,
             self.kyc_step,
             self.kyc_pan,
             self.kyc_mobile,
@@ -565,6 +639,8 @@ class StubActivities:
             self.kyc_digilocker,
             self.aadhaar_initiate,
             self.aadhaar_submit,
+            self.kyc_reuse_lookup,
+            self.kyc_record_results,
             self.decide_credit,
             self.credit_bureau_pull,
             self.credit_rules_and_evaluation,

@@ -67,7 +67,34 @@ class ClosingPostings:
     reference: str | None = None  # the settlement id
 
 
+@dataclass
+class SettlementLinkRequest:
+    """The payment link for an approved settlement's amount (purpose SETTLEMENT), at the brand's gateways."""
+
+    loan_id: str
+    settlement_id: str
+    amount: int
+
+
 # ---------------------------------------------------------------- updates (staff actions)
+@dataclass
+class ServicingAction:
+    """A staff decision on a servicing loan (approve or reject a settlement or restructure, write off). The API fills
+    ``limit`` (the most the actor's role may approve, in paise, under the brand's settings now; None: unlimited),
+    ``write_off_dpd`` and ``settlement_days`` from the brand's collections rules; the workflow's validator enforces
+    them."""
+
+    staff_id: str
+    staff_email: str
+    role: str
+    brand_id: str
+    reason: str | None = None
+    limit: int | None = None
+    write_off_dpd: int = 180
+    settlement_days: int = 15
+    expires_at: datetime | None = None
+
+
 @dataclass
 class SettlementProposal:
     """A collection manager's proposal: collect ``amount`` (paise, below the outstanding) by ``deadline`` (IST date;
@@ -94,6 +121,7 @@ class WaiverRequest:
     brand_id: str
     amount: int
     reason: str
+    limit: int | None = None  # the role's waiver limit (paise) under the brand's settings now; None: unlimited
     expires_at: datetime | None = None
 
 

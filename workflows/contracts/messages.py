@@ -12,6 +12,7 @@ from typing import Any
 from domain import product
 from domain.outcomes import AgreementStatus, TransferStatus
 from domain.status import LoanStatus
+from workflows.contracts.collections import RestructureState, SettlementState
 
 # --- search attributes (registered on the Temporal server by `los up` and the tests) -------------
 SEARCH_ATTRIBUTES = {
@@ -254,6 +255,9 @@ class LoanPolicy:
     reminder_days: int = 3  # a reminder this many days before each due date (and one on it)
     autopay_retries: int = 2  # further debits of a mandate after a failed one
     autopay_retry_days: int = 2  # days between them
+    # Collections (workflows.collections): the brand's collections rules when the loan started (buckets and the
+    # rest; domain.collection_policy), None: the defaults.
+    collections: dict[str, Any] | None = None
 
 
 @dataclass
@@ -277,6 +281,13 @@ class ServicingState:
     refund_ids: list[str] = field(default_factory=list)
     closed_as: str | None = None  # FORECLOSED or COOLING_OFF_EXIT once a payment closed it so
     accrual_since: datetime | None = None  # accrual began (the first money-in pass); periods ended before: cash basis
+    # Collections (workflows.collections): the worst DPD reached, the DPD last reviewed for allocation, the settlement
+    # and restructure in progress, and until when a restructured loan stays NPA (RBI's specified period).
+    max_dpd: int = 0
+    reviewed_dpd: int = 0
+    settlement: SettlementState | None = None
+    restructure: RestructureState | None = None
+    npa_until: date | None = None
 
 
 @dataclass

@@ -1,0 +1,244 @@
+"""Staff decisions on a servicing loan, recorded: settlements (their rows and the link the borrower pays), penal
+waivers (row, ledger, installments), restructures (row, new schedule), and the postings that zero a loan's
+receivables when it is SETTLED or WRITTEN_OFF. Each write is keyed, so a retried activity does nothing twice.
+
+Sources: RBI's Framework for Compromise Settlements and Technical Write-offs (8 June 2023); RBI's penal charges
+circular (18 August 2023: waived, never capitalised); ``domain.ledger.postings`` for the entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from temporalio import activity
+
+from activities.loan import queries
+from activities.loan.common import LoanBase, refusal
+from activities.providers.base import BusinessRefusal
+from activities.providers.payments.links import create_link, webhook_url
+from db.models import LedgerEntry, LedgerTransaction, Loan, RepaymentInstallment, Restructure, Settlement, Waiver
+from domain import ledger
+from domain.ledger.accounts import FEES_RECEIVABLE, INTEREST_RECEIVABLE, LOAN_PRINCIPAL, PENAL_RECEIVABLE
+from workflows.contracts import (
+    ClosingPostings,
+    InstallmentState,
+    ServicingDecisionRecord,
+    SettlementLinkRequest,
+)
+
+SETTLEMENT = "SETTLEMENT"
+
+
+def receivables(session: Session, loan_id: str) -> dict[str, int]:
+    """The loan's receivable balances now (paise, debit positive): principal, interest, fees, penal."""
+    accounts = {LOAN_PRINCIPAL: "principal", INTEREST_RECEIVABLE: "interest", FEES_RECEIVABLE: "fees",
+                PENAL_RECEIVABLE: "penal"}  # fmt: skip
+    rows = session.execute(
+        select(LedgerEntry.account, func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.loan_id == loan_id, LedgerEntry.account.in_(list(accounts)))
+        .group_by(LedgerEntry.account)
+    ).all()
+    out = dict.fromkeys(accounts.values(), 0)
+    for account, amount in rows:
+        out[accounts[account]] = max(int(amount), 0)
+    return out
+
+
+def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
+    p = rec.payload
+    row = session.get(Settlement, p["id"], with_for_update=True)
+    now = datetime.now(UTC)
+    if row is None:
+        session.add(
+            Settlement(
+                id=p["id"],
+                brand_id=p["brandId"],
+                loan_id=rec.loan_id,
+                amount=p["amount"],
+                outstanding=p["outstanding"],
+                waiver=p["waiver"],
+                reason=p["reason"],
+                deadline=date.fromisoformat(p["deadline"]),
+                status="PROPOSED",
+                proposed_by=p["proposedBy"],
+            )
+        )
+        return
+    if row.status == rec.status:
+        return  # a retry
+    row.status = rec.status
+    if rec.status in ("APPROVED", "REJECTED"):
+        row.decided_by, row.decided_at = p.get("decidedBy"), now
+        row.decision_reason = p.get("reason")
+        if p.get("deadline"):
+            row.deadline = date.fromisoformat(p["deadline"])
+    if rec.status in ("PAID", "LAPSED"):
+        row.collected = p.get("collected", row.collected)
+        row.closed_at = now
+
+
+def _waiver(session: Session, rec: ServicingDecisionRecord) -> None:
+    p = rec.payload
+    inserted = session.execute(select(Waiver.id).where(Waiver.idempotency_key == rec.key)).scalar_one_or_none()
+    if inserted is not None:
+        return
+    session.add(
+        Waiver(
+            brand_id=p["brandId"],
+            loan_id=rec.loan_id,
+            amount=p["amount"],
+            components={str(n): a for n, a in p["parts"]},
+            reason=p["reason"],
+            staff_id=p["staffId"],
+            idempotency_key=rec.key,
+        )
+    )
+    queries.post_ledger(session, rec.loan_id, f"loan-{rec.loan_id}:{rec.key}", ledger.waiver(penal=p["amount"]))
+    for number, amount in p["parts"]:
+        session.execute(
+            update(RepaymentInstallment)
+            .where(RepaymentInstallment.loan_id == rec.loan_id, RepaymentInstallment.installment_no == number)
+            .values(penal=RepaymentInstallment.penal - amount)
+        )
+
+
+def _restructure(session: Session, rec: ServicingDecisionRecord) -> None:
+    p = rec.payload
+    row = session.get(Restructure, p["id"], with_for_update=True)
+    if row is None:
+        session.add(
+            Restructure(
+                id=p["id"],
+                brand_id=p["brandId"],
+                loan_id=rec.loan_id,
+                outstanding_principal=p["outstanding"],
+                installments=p["installments"],
+                emi=p["emi"],
+                first_due=date.fromisoformat(p["firstDue"]),
+                schedule=p.get("schedule", []),
+                reason=p["reason"],
+                status="PROPOSED",
+                proposed_by=p["proposedBy"],
+            )
+        )
+        return
+    if row.status == rec.status:
+        return
+    row.status, row.decided_by, row.decided_at = rec.status, p.get("decidedBy"), datetime.now(UTC)
+    if rec.status != "APPROVED":
+        return
+    # the new schedule replaces every installment from the first one still owed
+    new = [_installment(i) for i in p["rescheduled"]]
+    queries.delete_installments_from(session, rec.loan_id, p["from"])
+    queries.add_installments(session, rec.loan_id, new, p["outstanding"])
+    session.execute(
+        update(Loan)
+        .where(Loan.id == rec.loan_id)
+        .values(restructured_at=datetime.now(UTC), bureau_flag="RESTRUCTURED", next_due_at=new[0].due_at)
+    )
+
+
+def _installment(raw: dict[str, Any]) -> InstallmentState:
+    return InstallmentState(
+        raw["number"],
+        datetime.fromisoformat(raw["dueAt"]),
+        raw["principal"],
+        raw["interest"],
+        due_date=date.fromisoformat(raw["dueDate"]) if raw.get("dueDate") else None,
+        days=raw.get("days", 0),
+        fees=raw.get("fees", 0),
+        penal=raw.get("penal", 0),
+    )
+
+
+class ServicingDecisionActivities(LoanBase):
+    @activity.defn
+    async def record_servicing_decision(self, rec: ServicingDecisionRecord) -> None:
+        """Record a staff decision on a servicing loan (``rec.kind``): SETTLEMENT — the row created (PROPOSED) or
+        moved to ``rec.status`` (APPROVED/REJECTED by ``decidedBy``; PAID/LAPSED with what was collected); WAIVER —
+        the row, the ledger (Dr PENAL_CHARGES_WAIVED / Cr PENAL_CHARGES_RECEIVABLE) and each installment's penal
+        reduced; RESTRUCTURE — the row created, or APPROVED with the new schedule in place of the rest and the loan
+        flagged RESTRUCTURED for the bureau. Idempotent (rows by id or ``rec.key``, the ledger by key)."""
+
+        def write(session: Session) -> None:
+            if rec.kind == SETTLEMENT:
+                _settlement(session, rec)
+            elif rec.kind == "WAIVER":
+                _waiver(session, rec)
+            elif rec.kind == "RESTRUCTURE":
+                _restructure(session, rec)
+            else:
+                raise ValueError(f"unknown servicing decision {rec.kind!r}")
+
+        await self._tx(write)
+
+    @activity.defn
+    async def record_closing_postings(self, req: ClosingPostings) -> dict:
+        """Zero the loan's receivables as it ends SETTLED or WRITTEN_OFF, from its ledger as it stands: SETTLEMENT —
+        penal, fees and interest receivable waived (Dr the contra-income accounts) and the principal not paid
+        written off (Dr WRITE_OFF_EXPENSE); WRITE_OFF — all four written off (Dr WRITE_OFF_EXPENSE). Sets the loan's
+        bureau flag (SETTLED / WRITTEN_OFF). Returns the paise posted by component. Once per loan and kind."""
+
+        def write(session: Session) -> dict:
+            owed = receivables(session, req.loan_id)
+            key = f"loan-{req.loan_id}:{req.kind.lower()}"
+            if req.kind == SETTLEMENT:
+                if owed["interest"] + owed["fees"] + owed["penal"]:
+                    txn = ledger.waiver(interest=owed["interest"], fees=owed["fees"], penal=owed["penal"])
+                    queries.post_ledger(session, req.loan_id, f"{key}:waiver", txn)
+                if owed["principal"]:
+                    txn = ledger.write_off(principal=owed["principal"])
+                    queries.post_ledger(session, req.loan_id, f"{key}:principal", txn)
+                flag = "SETTLED"
+            else:
+                if sum(owed.values()):
+                    txn = ledger.write_off(
+                        principal=owed["principal"], interest=owed["interest"], fees=owed["fees"], penal=owed["penal"]
+                    )
+                    queries.post_ledger(session, req.loan_id, key, txn)
+                flag = "WRITTEN_OFF"
+            session.execute(
+                update(Loan).where(Loan.id == req.loan_id).values(bureau_flag=flag, outstanding_principal=0)
+            )
+            return owed
+
+        return await self._tx(write)
+
+    @activity.defn
+    async def settlement_link(self, req: SettlementLinkRequest) -> str:
+        """The payment link for an approved settlement (purpose SETTLEMENT, the settlement's amount), at the brand's
+        gateways with failover; one per settlement (the same reference gives the same link back). Its URL."""
+        loan, customer, brand = await self._tx(self._context(req.loan_id))
+        try:
+            vendor, link = await create_link(
+                brand.config,
+                self.http,
+                amount=req.amount,
+                reference_id=f"{loan.id}:{SETTLEMENT}:{req.settlement_id}",
+                description=f"{brand.name} loan settlement",
+                phone=customer.phone,
+                notes={"loan_id": loan.id, "purpose": SETTLEMENT, "installment_no": 0},
+                callback_url=webhook_url(self.api_url, brand.id),
+                customer_name=customer.full_name or customer.pan_name,
+                customer_email=customer.email,
+            )
+        except BusinessRefusal as exc:
+            raise refusal(exc) from exc
+
+        def write(session: Session) -> None:
+            queries.insert_payment_link(
+                session,
+                loan_id=loan.id,
+                installment_no=0,
+                provider=vendor,
+                link_id=link.link_id,
+                url=link.url,
+                amount=req.amount,
+                purpose=SETTLEMENT,
+            )
+
+        await self._tx(write)
+        return link.url
