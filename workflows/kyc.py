@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         DB_TIMEOUT,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
+        KYC_REUSE_PATCH,
         KYC_TIMEOUT,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
@@ -41,6 +42,8 @@ from workflows.base import _check_fresh, _refuse
 from workflows.hold import HoldPhase
 
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
+KYC_REUSED = "REUSED"  # a step's result in ``kyc_results`` when an earlier loan's result was reused (KYC_REUSE_PATCH)
+DONE = frozenset({KycStepStatus.PASSED, KYC_REUSED})
 
 # The brand's KYC step (brand config ``kyc_steps``) → its activity and the summary the Temporal UI shows.
 # Aadhaar runs through the aadhaar_initiate / aadhaar_submit updates; a step not here (SELFIE) is not automated.
@@ -99,6 +102,10 @@ class KycPhase(HoldPhase):
         inp = self.inp
         self.kyc_per_step = workflow.patched(KYC_PER_STEP_PATCH)
         steps = list(inp.policy.kyc_steps)
+        reuse = self.kyc_per_step and workflow.patched(KYC_REUSE_PATCH)
+        reused = await self._reusable_kyc(key, steps) if reuse else []
+        steps = [step for step in steps if step not in {r.step for r in reused}]
+        passed: list[KycStepResult] = []
         i = 0
         while i < len(steps):
             # PAN (its name feeds later checks) and Aadhaar (customer OTP) run alone; a run of the other,
@@ -121,8 +128,17 @@ class KycPhase(HoldPhase):
                 if result.status == KycStepStatus.TIMED_OUT:
                     self.rejection = f"KYC_{step}: customer did not complete it in time"
                     return None
+                passed.append(result)
             i += len(group)
         self.kyc_step = None
+        if reuse:
+            await workflow.execute_activity_method(
+                KycActivities.kyc_record_results,
+                args=[KycStepRequest(inp.loan_id, inp.brand_id, "RESULTS", f"{key}:kyc:results"), passed, reused],
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary="KYC: results recorded",
+            )
         if self.kyc_per_step:
             return await self._credit_decision(key)
         decision = await workflow.execute_activity_method(
@@ -133,6 +149,23 @@ class KycPhase(HoldPhase):
             summary="Bureau, BRE and evaluation",
         )
         return self._verdict(decision.outcome, decision.reasons)
+
+    async def _reusable_kyc(self, key: str, steps: list[str]) -> list[KycStepResult]:
+        """The customer's earlier KYC results still valid for ``steps`` (the brand's ``kycValidityDays``): each is
+        marked REUSED in ``kyc_results`` and its facts join the decision's; those steps are not run again."""
+        inp = self.inp
+        found = await workflow.execute_activity_method(
+            KycActivities.kyc_reuse_lookup,
+            KycStepRequest(inp.loan_id, inp.brand_id, "REUSE", f"{key}:kyc:reuse"),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary="KYC: earlier results still valid",
+        )
+        reused = [r for r in found if r.step in steps and r.status == KycStepStatus.PASSED]
+        for result in reused:
+            self.kyc_results[result.step] = KYC_REUSED
+            self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
+        return reused
 
     async def _credit_decision(self, key: str) -> rules.DecisionResult | None:
         """Bureau pull, then rules (BRE) and evaluation over the stored report and the KYC facts, then a
@@ -265,7 +298,7 @@ class KycPhase(HoldPhase):
     @aadhaar_initiate.validator
     def _validate_aadhaar_initiate(self, req: AadhaarInitiate) -> None:
         _check_fresh(req.expires_at)
-        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") == KycStepStatus.PASSED:
+        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") in DONE:
             raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
         if self.status != LoanStatus.APPLIED:
             raise _refuse("Conflict", f"loan is {self.status}")
@@ -300,7 +333,7 @@ class KycPhase(HoldPhase):
     @aadhaar_submit.validator
     def _validate_aadhaar_submit(self, req: AadhaarOtp) -> None:
         _check_fresh(req.expires_at)
-        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") == KycStepStatus.PASSED:
+        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") in DONE:
             raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
         if not (len(req.otp) == 6 and req.otp.isdigit()):
             raise _refuse("ValidationError", "OTP must be 6 digits")

@@ -5,6 +5,7 @@
 - ``bank``: penny drop, bank statement (upload or Account Aggregator) and its analysis
 - ``employment``: EPFO
 - ``decision``: bureau pull, rules (BRE) and evaluation, allocation of a manual-review loan
+- ``reuse``: the loan's KYC results recorded, and those still valid reused by the customer's next loan
 - ``common``: the base class (clients, provider failover, recording a provider call) and shared helpers
 - ``queries``: the SQL, one named function per aggregate and question
 
@@ -37,6 +38,7 @@ from activities.kyc.common import (
 from activities.kyc.decision import BUREAU_REUSE, DecisionActivities, brand_config_error
 from activities.kyc.employment import EmploymentActivities
 from activities.kyc.identity import IdentityActivities
+from activities.kyc.reuse import ReuseActivities
 from domain.errors import LosError
 from domain.outcomes import KycStepStatus
 from workflows.contracts import DecisionRequest, DecisionResult, KycStepRequest, KycStepResult
@@ -52,7 +54,9 @@ __all__ = [
 ]
 
 
-class KycActivities(IdentityActivities, CkycActivities, BankActivities, EmploymentActivities, DecisionActivities):
+class KycActivities(
+    IdentityActivities, CkycActivities, BankActivities, EmploymentActivities, DecisionActivities, ReuseActivities
+):
     """Every KYC and credit-decision activity the worker registers (``all()``)."""
 
     def steps(self) -> dict[str, Callable[[KycStepRequest], Awaitable[KycStepResult]]]:
@@ -106,4 +110,6 @@ class KycActivities(IdentityActivities, CkycActivities, BankActivities, Employme
             self.kyc_step,
             self.decide_credit,
             self.reverify_beneficiary,
+            self.kyc_reuse_lookup,
+            self.kyc_record_results,
         ]

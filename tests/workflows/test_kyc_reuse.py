@@ -1,0 +1,142 @@
+"""KYC reuse in the real LoanWorkflow against stub activities, in virtual time (patch ``kyc-reuse-v1``).
+
+The KYC phase first asks ``kyc_reuse_lookup`` which of the customer's earlier results are still valid; those steps
+are not run (REUSED in the phase's results, their facts given to the credit decision), the others run as before,
+and once every step passed ``kyc_record_results`` stores them. With every step reused the loan goes straight to
+the credit decision, Aadhaar OTP included.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest_asyncio
+
+from tests.workflows.stubs import (
+    StubActivities,
+    decision_activities,
+    kyc_activity,
+    loan_input,
+    policy,
+    refused,
+    running_loan,
+)
+from workflows.contracts import AadhaarInitiate, DecisionResult, KycStepResult, LoanWorkflowResult
+
+PREVIOUS = "11111111-2222-3333-4444-555555555555"
+REJECT = DecisionResult("REJECT", ["income below policy"])
+
+
+@pytest_asyncio.fixture(scope="module")
+async def env():  # noqa: ANN201
+    from temporalio.testing import WorkflowEnvironment
+
+    from los.settings import Settings
+    from los.temporal import data_converter, register_search_attributes
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+def reused(step: str, **facts: object) -> KycStepResult:
+    return KycStepResult(step, "PASSED", "reused: verified 2026-05-01", "digitap", reference=PREVIOUS, facts=facts)
+
+
+async def test_every_step_reused_goes_straight_to_the_decision(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(
+        decision=REJECT,
+        reusable=[
+            reused("PAN", pan_name="ASHA RAO", pan_verified=True),
+            reused("AADHAAR", **{"aadhaar.name_match": "100.00"}),
+            reused("MOBILE", mobile_pan_match=True),
+            reused("DIGILOCKER"),  # a step this brand does not ask for: ignored
+        ],
+    )
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR", "MOBILE"]))
+    async with running_loan(env, stubs, inp) as run:
+        result = await run.result()
+        status = await run.kyc_status()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    # no KYC step ran, no Aadhaar OTP was awaited: the decision came next
+    assert stubs.names() == [*decision_activities("REJECT"), "record_status"]
+    assert status["results"] == {"PAN": "REUSED", "AADHAAR": "REUSED", "MOBILE": "REUSED"}
+    assert stubs.decision_facts() == {
+        "kyc.pan_name": "ASHA RAO",
+        "kyc.pan_verified": True,
+        "kyc.aadhaar.name_match": "100.00",
+        "kyc.mobile_pan_match": True,
+    }
+    lookup, record = stubs.reuse_calls
+    assert lookup.name == "kyc_reuse_lookup" and lookup.arg.idempotency_key == f"{run.key}:kyc:reuse"
+    req, passed, again = record.arg
+    assert record.name == "kyc_record_results" and req.idempotency_key == f"{run.key}:kyc:results"
+    assert passed == [] and [r.step for r in again] == ["PAN", "AADHAAR", "MOBILE"]
+    assert {r.reference for r in again} == {PREVIOUS}
+
+
+async def test_only_the_steps_still_valid_are_skipped(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(decision=REJECT, reusable=[reused("PAN", pan_name="ASHA RAO")])
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE", "CKYC"]))
+    async with running_loan(env, stubs, inp) as run:
+        await run.result()
+        status = await run.kyc_status()
+    names = stubs.names()  # MOBILE and CKYC start together: either may be recorded first
+    assert sorted(names[:2]) == [kyc_activity("CKYC"), kyc_activity("MOBILE")]
+    assert names[2:] == [*decision_activities("REJECT"), "record_status"]
+    assert status["results"] == {"PAN": "REUSED", "MOBILE": "PASSED", "CKYC": "PASSED"}
+    assert stubs.decision_facts() == {"kyc.pan_name": "ASHA RAO", "kyc.mobile.ok": True, "kyc.ckyc.ok": True}
+    _, record = stubs.reuse_calls
+    _, passed, again = record.arg
+    assert [r.step for r in passed] == ["MOBILE", "CKYC"] and [r.step for r in again] == ["PAN"]  # the brand's order
+
+
+async def test_nothing_valid_runs_every_step_and_records_them(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(decision=REJECT)
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE"]))
+    async with running_loan(env, stubs, inp) as run:
+        await run.result()
+    assert stubs.names() == [
+        kyc_activity("PAN"),
+        kyc_activity("MOBILE"),
+        *decision_activities("REJECT"),
+        "record_status",
+    ]
+    _, record = stubs.reuse_calls
+    _, passed, again = record.arg
+    assert [(r.step, r.status) for r in passed] == [("PAN", "PASSED"), ("MOBILE", "PASSED")] and again == []
+
+
+async def test_a_failed_step_records_nothing(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(
+        decision=REJECT, kyc={"MOBILE": [KycStepResult("MOBILE", "FAILED", "linked to another PAN")]}
+    )
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE"]))
+    async with running_loan(env, stubs, inp) as run:
+        result = await run.result()
+    assert result.status == "REJECTED"
+    assert [c.name for c in stubs.reuse_calls] == ["kyc_reuse_lookup"]
+
+
+async def test_a_reused_aadhaar_is_not_awaited(env) -> None:  # noqa: ANN001
+    """Aadhaar reused, a later step waits for the customer: an Aadhaar OTP sent now is refused."""
+    stubs = StubActivities(
+        decision=REJECT,
+        reusable=[reused("AADHAAR")],
+        kyc={"BANK_ACCOUNT": [KycStepResult("BANK_ACCOUNT", "WAITING", "add a bank account")]},
+    )
+    inp = loan_input(loan_policy=policy(kyc_steps=["AADHAAR", "BANK_ACCOUNT"]))
+    async with running_loan(env, stubs, inp) as run:
+        status = await run.until_kyc_waiting("BANK_ACCOUNT")
+        assert status["results"] == {"AADHAAR": "REUSED"}
+        await refused(
+            run,
+            "aadhaar_initiate",
+            AadhaarInitiate(aadhaar_sealed="sealed", aadhaar_masked="XXXX-XXXX-1236"),
+            "Conflict",
+            "Aadhaar is not awaited for this loan",
+        )
+    assert stubs.of("aadhaar_initiate") == []
