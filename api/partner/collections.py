@@ -181,7 +181,7 @@ class ProfileView(ApiModel):
     staff_id: str
     brand_id: str
     role: str
-    rating: str = Field(description="0-5")
+    rating: str = Field(description="0-5, two decimals")
     rating_criteria: dict[str, str]
     pincodes: list[str]
     capacity: int | None
@@ -380,7 +380,7 @@ def _profile_view(session: Session, brand_id: str, staff_id: str, role: str, row
         "staffId": staff_id,
         "brandId": brand_id,
         "role": role,
-        "rating": str(row.rating if row is not None else Decimal(3)),
+        "rating": str(Decimal(row.rating if row is not None else 3).quantize(Decimal("0.01"))),
         "ratingCriteria": {k: str(v) for k, v in (row.rating_criteria if row is not None else {}).items()},
         "pincodes": list(row.pincodes) if row is not None else [],
         "capacity": row.capacity if row is not None else None,

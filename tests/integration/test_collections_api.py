@@ -418,7 +418,7 @@ async def test_a_collectors_profile_is_read_and_set_by_a_manager(app, brand, san
     try:
         cm = await driver.staff_headers("COLLECTION_MANAGER")
         got = (await driver.api.get(url, headers=cm)).json()
-        assert got["rating"] == "3" and got["pincodes"] == [] and got["updatedAt"] is None
+        assert got["rating"] == "3.00" and got["pincodes"] == [] and got["updatedAt"] is None
         body = {"rating": "4.5", "pincodes": ["560001", "560002", "560001"], "capacity": 40}
         r = await driver.api.put(url, json=body, headers=cm)
         assert r.status_code == 200, r.text
