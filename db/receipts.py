@@ -27,10 +27,18 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
     """Record a payment of ``amount`` paise against ``loan_id`` wholly as a credit balance, once per
     (``gateway``, ``payment_id``).
 
+    A WRITTEN_OFF loan owes nothing on its books any more: the money is a recovery (Dr COLLECTION_BANK / Cr
+    BAD_DEBTS_RECOVERED_INCOME, ``domain.ledger.recovery_after_write_off``), not a credit balance (see
+    :func:`is_recovery`).
+
     Returns False when that gateway payment id was already recorded (a duplicate changes nothing). Raises
     ``domain.errors.ValidationError`` for a non-positive amount (the ledger refuses it), and the database's
     ``DataError`` for a value its columns cannot hold."""
-    txn = ledger.repayment_split(principal=0, interest=0, fees=0, penal=0, excess=amount, accrued_interest=0)
+    recovery = is_recovery(session, loan_id)
+    if recovery:
+        txn = ledger.recovery_after_write_off(amount)
+    else:
+        txn = ledger.repayment_split(principal=0, interest=0, fees=0, penal=0, excess=amount, accrued_interest=0)
     inserted = session.execute(
         insert(PaymentTransaction)
         .values(
@@ -38,7 +46,8 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
             gateway=gateway,
             gateway_payment_id=payment_id,
             amount=amount,
-            excess_part=amount,
+            excess_part=0 if recovery else amount,
+            mode="RECOVERY" if recovery else None,
             status=PaymentStatus.SUCCESS,
         )
         .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
@@ -61,6 +70,11 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
         session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
     session.execute(update(Loan).where(Loan.id == loan_id).values(total_collected=Loan.total_collected + amount))
     return True
+
+
+def is_recovery(session: Session, loan_id: str) -> bool:
+    """True when money reaching ``loan_id`` now is a recovery: the loan was written off."""
+    return session.scalar(select(Loan.status).where(Loan.id == loan_id)) == "WRITTEN_OFF"
 
 
 def credit_balance(session: Session, loan_id: str) -> int:

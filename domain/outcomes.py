@@ -123,5 +123,6 @@ class WebhookOutcome(StrEnum):
     DUPLICATE = "duplicate"  # handled before
     IGNORED = "ignored"  # needs no action, or its loan/workflow is gone
     RECORDED_AS_CREDIT_BALANCE = "recorded_as_credit_balance"  # money no running loan can take
+    RECORDED_AS_RECOVERY = "recorded_as_recovery"  # money reaching a written-off loan: recovery income
     PARKED = "parked"  # money that could not be recorded: kept for ops
     UNMATCHED = "unmatched"  # money whose loan cannot be identified: stored for ops

@@ -16,6 +16,7 @@ borrower is told; no dues change); for a loan that has ended it is stored only.
 Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutcome`):
 
 - ``delivered`` — the loan's workflow was signalled;
+- ``recorded_as_recovery`` — a payment reaching a WRITTEN_OFF loan: recovery income, once per gateway payment id;
 - ``parked`` — a payment that could not be recorded as credit balance: kept for ops with the reason;
 - ``duplicate`` — this provider event id was handled before (or this payment id is already recorded);
 - ``ignored`` — a non-payment event that needs no action, or whose loan/workflow is gone; a failed attempt for a
@@ -236,6 +237,7 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
     payment = event.arg
     try:
         with db.unit_of_work() as session:
+            recovery = receipts.is_recovery(session, loan_id)
             recorded = receipts.record_credit_balance(
                 session, loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount
             )
@@ -260,7 +262,7 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
     if not recorded:
         return {"status": WebhookOutcome.DUPLICATE, "eventId": event.event_id, "reason": "payment already recorded"}
     return {
-        "status": WebhookOutcome.RECORDED_AS_CREDIT_BALANCE,
+        "status": WebhookOutcome.RECORDED_AS_RECOVERY if recovery else WebhookOutcome.RECORDED_AS_CREDIT_BALANCE,
         "eventId": event.event_id,
         "amountPaise": event.arg.amount,
     }
