@@ -14,8 +14,10 @@ import httpx
 from sqlalchemy import func, select, update
 from temporalio.testing import ActivityEnvironment
 
+from activities.documents import render_html
 from activities.loan.closure_docs import ClosureDocActivities
 from activities.storage import LocalStorage
+from db.closure import certificate_context
 from db.models import ClosureCertificate, CustomerMessage, Loan, LoanDecision, ProviderCall, ReloanOffer
 from los.demo import Driver
 from tests.conftest import eventually
@@ -49,6 +51,17 @@ def _activities(app, db, storage_dir, renderer, http: httpx.AsyncClient) -> Clos
     return ClosureDocActivities(
         db, http, LocalStorage(storage_dir), renderer, app.settings.api_url, app.settings.field_key()
     )
+
+
+def _printed(db, loan_id: str) -> str:  # noqa: ANN001
+    """The loan's current certificate as its template prints it (the PDF is that HTML through Chromium)."""
+    with db.unit_of_work() as s:
+        cert = s.scalars(
+            select(ClosureCertificate)
+            .where(ClosureCertificate.loan_id == loan_id)
+            .order_by(ClosureCertificate.version.desc())
+        ).first()
+        return " ".join(render_html("noc.html", certificate_context(s, cert, datetime.now(UTC).date())).split())
 
 
 def _messages(db, loan_id: str, event: str) -> list[str]:  # noqa: ANN001
@@ -112,6 +125,12 @@ async def test_certificate_issued_once_regenerated_and_downloaded_by_its_borrowe
         _close(db, other_loan["id"], "SETTLED", None)
         settled = await driver.partner(ROLE, "POST", f"/loans/{other_loan['id']}/generate-ndc")
         assert settled["kind"] == "SETTLED" and settled["version"] == 1
+        letter = _printed(db, other_loan["id"])
+        assert "settled, not paid in full" in letter and "reported to the credit information companies as" in letter
+        assert "No Dues" not in letter and settled["certificateNo"] in letter
+        noc = _printed(db, loan["id"])
+        assert "No Dues and No Objection Certificate" in noc and "no objection" in noc and "released" in noc
+        assert "₹25,000.00" in noc and regenerated["certificateNo"] in noc and "(version 2)" in noc
 
         # the lists
         done = await driver.partner("CREDIT_EXECUTIVE", "GET", "/completed")
