@@ -93,6 +93,8 @@ class ServicingPhase(LoanBase):
             if not unpaid:
                 workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
                 await self._record_delinquency(now)
+                if self.collections:
+                    await self._review_collections(now)  # a collections case ends with the loan
                 if self.collections and state.closed_as == "SETTLED":
                     return await self._close_settled()
                 if self.money_in:

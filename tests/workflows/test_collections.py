@@ -1,0 +1,275 @@
+"""Collections, driven through the real LoanWorkflow with stub activities in virtual time: a 12-month loan that
+stops paying goes SMA-0, SMA-1, SMA-2 and NPA on RBI's dates, is reallocated at each bucket change and is settled;
+an NPA is upgraded only once every arrear is paid; waiver, write-off and restructure with their refusals."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, time, timedelta
+
+import pytest_asyncio
+
+from tests.workflows.stubs import (
+    BRAND_ID,
+    LOAN_EXECUTIVE,
+    LoanRun,
+    Staff,
+    StubActivities,
+    loan_input,
+    policy,
+    running_loan,
+    terms,
+    to_agreement_signed,
+)
+from workflows.contracts import (
+    PaymentEvent,
+    RestructureProposal,
+    ServicingAction,
+    SettlementProposal,
+    WaiverRequest,
+)
+from workflows.options import IST
+
+COLLECTOR = Staff("cx-1", "COLLECTION_EXECUTIVE")
+MANAGER = Staff("cm-1", "COLLECTION_MANAGER")
+HEAD = Staff("ch-1", "COLLECTION_HEAD")
+HEAD_2 = Staff("ch-2", "COLLECTION_HEAD")
+
+
+@pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
+async def env():  # noqa: ANN201
+    from temporalio.testing import WorkflowEnvironment
+
+    from los.settings import Settings
+    from los.temporal import data_converter, register_search_attributes
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+def action(staff: Staff, **kw: object) -> ServicingAction:
+    return ServicingAction(staff.staff_id, staff.email, staff.role, kw.pop("brand_id", BRAND_ID), **kw)  # type: ignore[arg-type]
+
+
+async def _disbursed(run: LoanRun) -> None:
+    await to_agreement_signed(run)
+    await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
+    await run.settle("TR-1", "SUCCESS", "UTR0009")
+    await run.stubs.wait_calls("ensure_payment_link", 1)
+
+
+def _day_end(day: date) -> datetime:
+    """The moment the day-end of ``day`` has run: 00:00 IST of the next day (plus a minute)."""
+    return datetime.combine(day + timedelta(days=1), time(0, 1), IST)
+
+
+def _classes(stubs: StubActivities) -> list[tuple[str, date | None]]:
+    """(asset class, as-of date) at each change of class the workflow recorded."""
+    return [(r.asset_class, r.as_of) for r in stubs.of("record_delinquency") if r.class_changed]
+
+
+def _buckets(stubs: StubActivities) -> list[str | None]:
+    """The bucket of each review, with repeats dropped: the allocations the loan went through."""
+    out: list[str | None] = []
+    for review in stubs.of("review_collection"):
+        if not out or out[-1] != review.bucket:
+            out.append(review.bucket)
+    return out
+
+
+async def test_twelve_month_loan_slips_on_rbi_dates_is_reallocated_per_bucket_and_settled(env) -> None:  # noqa: ANN001
+    """A 12-month loan unpaid from its first installment: SMA-0 at the due date's day-end, SMA-1 at +30, SMA-2 at
+    +60, NPA at +90 (RBI IRACP), the collection bucket (and so the allocation) changing at DPD 1, 31, 61 and 91.
+    A settlement proposed by a manager cannot be approved by the same person, by an executive, or above the head's
+    limit; a second head approves; the borrower pays the amount by its link before the deadline → SETTLED, the rest
+    waived, the settlement certificate issued."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=1_20_000_00, tenure=12, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        first = stubs.of("record_disbursal")[0].installments[0]
+        due = first.due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=90)))
+        await stubs.wait_for(lambda: ("NPA", due + timedelta(days=90)) in _classes(stubs), "NPA")
+        assert _classes(stubs) == [
+            ("SMA-0", due),
+            ("SMA-1", due + timedelta(days=30)),
+            ("SMA-2", due + timedelta(days=60)),
+            ("NPA", due + timedelta(days=90)),
+        ]
+        assert _buckets(stubs) == ["1-30", "31-60", "61-90", "90+"]
+        reviews = stubs.of("review_collection")
+        assert [r.dpd for r in reviews][:3] == [1, 2, 3] and reviews[-1].dpd == 91
+        assert all(r.overdue > 0 for r in reviews)
+
+        proposal = SettlementProposal(MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 0, "job loss")
+        bad = await run.refused("propose_settlement", proposal)
+        assert bad.type == "ValidationError" and "amount" in bad.message
+        exec_try = SettlementProposal(COLLECTOR.staff_id, COLLECTOR.email, COLLECTOR.role, BRAND_ID, 50_000_00, "x")
+        assert (await run.refused("propose_settlement", exec_try)).type == "PermissionDenied"
+        proposal.amount = 60_000_00
+        sid = await run.update("propose_settlement", proposal)
+        (proposed,) = [d for d in stubs.of("record_servicing_decision") if d.status == "PROPOSED"]
+        assert proposed.payload["id"] == sid and proposed.payload["amount"] == 60_000_00
+        waiver = proposed.payload["waiver"]
+        assert sum(waiver.values()) == proposed.payload["outstanding"] - 60_000_00
+        assert waiver["penal"] == 0 or waiver["interest"] == 0 or waiver["principal"] == 0  # filled in order
+        again = await run.refused("propose_settlement", proposal)
+        assert again.type == "Conflict"
+
+        same = await run.refused("approve_settlement", action(MANAGER))
+        assert same.type == "PermissionDenied"  # a manager may not approve
+        head_as_proposer = await run.refused("approve_settlement", action(HEAD, limit=1_00))
+        assert head_as_proposer.type == "PermissionDenied" and "limit" in head_as_proposer.message
+        other_brand = await run.refused("approve_settlement", action(HEAD, brand_id="other-brand"))
+        assert other_brand.type == "NotFound"
+        assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED"]  # refusals wrote nothing
+
+        assert await run.update("approve_settlement", action(HEAD, settlement_days=10)) == "APPROVED"
+        (link,) = await stubs.wait_calls("settlement_link", 1)
+        assert link.amount == 60_000_00
+        offer = [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
+        assert offer and offer[0].values["paymentLink"] == "settle_6000000"
+        write_off = await run.refused("write_off", action(HEAD, reason="x", write_off_dpd=30))
+        assert write_off.type == "Conflict" and "settlement" in write_off.message
+
+        await run.signal("payment_received", PaymentEvent("pay_settle", 60_000_00, link_id=None, purpose="SETTLEMENT"))
+        result = await run.result()
+        assert result.status == "SETTLED"
+        assert stubs.moves()[-1] == ("OVERDUE", "SETTLED")
+        (postings,) = stubs.of("record_closing_postings")
+        assert postings.kind == "SETTLEMENT" and postings.reference == sid
+        assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED", "PAID"]
+        (cert,) = stubs.of("issue_closure_certificate")
+        assert cert.kind == "SETTLED"
+        (closure,) = stubs.of("record_closure")
+        assert closure.closed_as == "SETTLED"
+        paid = stubs.of("record_payment")[-1]
+        parts = paid.parts
+        assert sum(p.principal + p.interest + p.fees + p.penal for p in parts) == 60_000_00
+        assert sum(p.penal for p in parts) == 0  # the settlement's money pays principal first
+        assert stubs.of("offer_reloan") == []  # no reloan after a settlement
+
+
+async def test_settlement_unpaid_by_its_deadline_lapses_and_collection_goes_on(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        due = stubs.of("record_disbursal")[0].installments[0].due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=5)))
+        await run.until_status("OVERDUE")
+        await run.update("propose_settlement", SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship",
+            deadline=due + timedelta(days=8),
+        ))  # fmt: skip
+        await run.update("approve_settlement", action(HEAD))
+        await run.sleep_until(_day_end(due + timedelta(days=9)))
+        await stubs.wait_for(
+            lambda: any(d.status == "LAPSED" for d in stubs.of("record_servicing_decision")), "the settlement lapses"
+        )
+        # a payment after the lapse is an ordinary payment, and a new settlement may be proposed
+        await run.update("propose_settlement", SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 40_000_00, "second offer"
+        ))  # fmt: skip
+        assert (await run.snapshot())["status"] == "OVERDUE"
+
+
+async def test_npa_is_upgraded_only_once_every_arrear_is_paid(env) -> None:  # noqa: ANN001
+    """NPA at the first installment's +90; paying that installment (the next one is still overdue) keeps it NPA
+    whatever the DPD; paying every arrear upgrades it (RBI IRACP: upgrade only when the entire arrears are paid)."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=6, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        rows = stubs.of("record_disbursal")[0].installments
+        due = rows[0].due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=90)))
+        await stubs.wait_for(lambda: _classes(stubs) and _classes(stubs)[-1][0] == "NPA", "NPA")
+        emi = rows[0].principal + rows[0].interest
+        await run.pay("pay_1", 2 * emi)  # the oldest installment cleared; the later ones still overdue
+        await stubs.wait_calls("record_payment", 1)
+        await run.sleep_until(_day_end(due + timedelta(days=92)))
+        await stubs.wait_for(lambda: len(stubs.of("record_delinquency")) > 0, "day-ends")
+        assert _classes(stubs)[-1][0] == "NPA"  # DPD fell below 91, but arrears remain: still NPA
+        snapshot = [r for r in stubs.of("record_delinquency")][-1]
+        assert snapshot.dpd < 91 and snapshot.asset_class == "NPA"
+        await run.pay("pay_2", 10 * emi)  # every arrear and more (an advance)
+        await stubs.wait_calls("record_payment", 2)
+        await stubs.wait_for(lambda: _classes(stubs)[-1][0] == "STANDARD", "the upgrade")
+        await stubs.wait_for(lambda: _buckets(stubs)[-1] is None, "the allocation ends (current again)")
+
+
+async def test_waiver_within_limit_write_off_after_threshold_and_refusals(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), loan_policy)
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        due = stubs.of("record_disbursal")[0].installments[0].due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=3)))
+        await run.until_status("OVERDUE")
+        levied = sum(levy.amount for levy in stubs.of("levy_penal"))
+        assert levied > 0
+        too_much = WaiverRequest(MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, levied + 1, "goodwill")
+        assert (await run.refused("waive_penal", too_much)).type == "ValidationError"
+        over_limit = WaiverRequest(MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, levied, "goodwill", limit=1)
+        refusal = await run.refused("waive_penal", over_limit)
+        assert refusal.type == "PermissionDenied" and "limit" in refusal.message
+        by_exec = WaiverRequest(COLLECTOR.staff_id, COLLECTOR.email, COLLECTOR.role, BRAND_ID, levied, "goodwill")
+        assert (await run.refused("waive_penal", by_exec)).type == "PermissionDenied"
+        links_before = len(stubs.of("ensure_payment_link"))
+        await run.update("waive_penal", WaiverRequest(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, levied, "goodwill"
+        ))  # fmt: skip
+        (waived,) = [d for d in stubs.of("record_servicing_decision") if d.kind == "WAIVER"]
+        assert waived.payload["amount"] == levied
+        await stubs.wait_for(lambda: len(stubs.of("ensure_payment_link")) > links_before, "a new link")
+        first = stubs.of("record_disbursal")[0].installments[0]
+        assert stubs.of("ensure_payment_link")[-1].amount == first.principal + first.interest  # penal gone
+
+        early = await run.refused("write_off", action(HEAD, reason="unreachable", write_off_dpd=30))
+        assert early.type == "Conflict" and "30" in early.message
+        by_manager = await run.refused("write_off", action(MANAGER, reason="unreachable", write_off_dpd=1))
+        assert by_manager.type == "PermissionDenied"
+        no_reason = await run.refused("write_off", action(HEAD, write_off_dpd=1))
+        assert no_reason.type == "ValidationError"
+        assert await run.update("write_off", action(HEAD, reason="unreachable", write_off_dpd=3)) == "WRITTEN_OFF"
+        result = await run.result()
+        assert result.status == "WRITTEN_OFF" and stubs.moves()[-1] == ("OVERDUE", "WRITTEN_OFF")
+        (postings,) = stubs.of("record_closing_postings")
+        assert postings.kind == "WRITE_OFF"
+        assert stubs.of("record_closure")[-1].closed_as == "WRITTEN_OFF"
+
+
+async def test_restructure_by_two_people_rolls_the_arrears_and_is_npa(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        due = stubs.of("record_disbursal")[0].installments[0].due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=10)))
+        await run.until_status("OVERDUE")
+        both = RestructureProposal(MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", 6, 10_000_00)
+        assert (await run.refused("propose_restructure", both)).type == "ValidationError"
+        rid = await run.update("propose_restructure", RestructureProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=6,
+        ))  # fmt: skip
+        assert (await run.refused("approve_restructure", action(MANAGER))).type == "PermissionDenied"
+        await run.update("approve_restructure", action(HEAD_2))
+        approved = [d for d in stubs.of("record_servicing_decision") if d.status == "APPROVED"]
+        assert approved and approved[0].payload["id"] == rid
+        assert len(approved[0].payload["rescheduled"]) == 6
+        await run.until_status("DISBURSED")  # the arrears moved onto the new schedule
+        assert stubs.moves()[-1] == ("OVERDUE", "DISBURSED")
+        classes = [r.asset_class for r in stubs.of("record_delinquency")]
+        assert classes[-1] == "NPA"  # RBI 2019: restructured, so NPA for the specified period
