@@ -239,7 +239,7 @@ def _queue(
     return {"items": items, "page": f.page, "limit": f.limit, "total": total}
 
 
-def _next_promises(session: Session, loan_ids: Sequence[str]) -> dict[str, tuple[Any, int]]:
+def _next_promises(session: Session, loan_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
     if not loan_ids:
         return {}
     rows = session.execute(
