@@ -6,6 +6,8 @@
 - ``links``: the payment link for the amount due on an installment, at the brand's gateways with failover
 - ``repayment``: payments, penal charges, overdue installments and delinquency
 - ``servicing_decisions``: settlements, penal waivers, restructures, and the postings of a SETTLED or WRITTEN_OFF end
+- ``collections``: allocation of a loan in arrears by bucket, and promises to pay broken at a day-end
+- ``closure_docs``: the closure certificate (NDC/NOC) and the reloan offer at closure
 - ``common``: the base class (clients, provider calls, customer messages) and shared helpers
 - ``queries``: the SQL, one named function per aggregate and question
 
@@ -23,6 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.loan.accounting import AccountingActivities
+from activities.loan.closure_docs import ClosureDocActivities
+from activities.loan.collections import CollectionActivities
 from activities.loan.disbursal import DisbursalActivities
 from activities.loan.links import LinkActivities
 from activities.loan.mandates import MandateActivities
@@ -47,6 +51,8 @@ class LoanActivities(
     MandateActivities,
     AccountingActivities,
     ServicingDecisionActivities,
+    CollectionActivities,
+    ClosureDocActivities,
 ):
     """Every loan activity the worker registers (``all()``), receipts included."""
 
@@ -82,4 +88,7 @@ class LoanActivities(
             self.record_servicing_decision,
             self.record_closing_postings,
             self.settlement_link,
+            self.review_collection,
+            self.issue_closure_certificate,
+            self.offer_reloan,
         ]
