@@ -12,7 +12,8 @@ Money is paise, days are calendar days, DPD as ``domain.delinquency`` counts it 
     bucketRoles        bucket name → the role that works it (seed 000: executive, then manager, then head)
                        default 1-30 and 31-60 COLLECTION_EXECUTIVE, 61-90 COLLECTION_MANAGER, 90+ COLLECTION_HEAD
     allocationCap      open cases per collector when their profile sets none (100)
-    writeOffDpd        the least DPD at which a loan may be written off (180)
+    writeOffDpd        the least DPD at which a loan may be written off (180; 0: any loan in arrears, for demo
+                       products whose periods last seconds and whose DPD stays 0)
     waiverLimits       role → the most penal charges one waiver may waive (paise); ADMIN/SUPER_ADMIN unlimited
                        default COLLECTION_MANAGER 5,000 rupees, COLLECTION_HEAD 50,000 rupees
     settlementLimits   role → the most a settlement it approves may waive in all (paise); ADMIN/SUPER_ADMIN
@@ -107,7 +108,7 @@ class CollectionPolicy:
             ("pre_due_days", 0, 60),
             ("escalation_dpd", 1, 3650),
             ("allocation_cap", 1, 100_000),
-            ("write_off_dpd", 1, 3650),
+            ("write_off_dpd", 0, 3650),  # 0: any loan in arrears (a demo brand's compressed time)
             ("settlement_days", 1, 180),
         ):
             if (value := _get(raw, key)) is not None:
