@@ -1,7 +1,8 @@
 """The collector's day on one loan, under /api/v1/partner/brand/{brandId}/collection/{loanId}/ (docs/collections.md):
 follow-ups with their disposition (a promise to pay is tracked PENDING → KEPT by the payments that arrive, or BROKEN
 at the day-end after its date), the loan's promises, and a payment link for the overdue amount sent to the customer
-by the brand's channels. Field visits: ``api/partner/field_visits.py``.
+by the brand's channels; and the collectors' profiles (rating, pincodes, cap) that allocation weighs. Field visits:
+``api/partner/field_visits.py``.
 
 Who: recording needs ``collections.pre`` or ``collections.manage`` (no API key); reading ``collections.view`` or
 ``collections.pre``. Someone without ``collections.manage`` works only the loans allocated to them or to nobody
@@ -10,12 +11,14 @@ Who: recording needs ``collections.pre`` or ``collections.manage`` (no API key);
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,22 +26,24 @@ from activities.messaging.send import Sender
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.payments.links import create_link, webhook_url
 from api.access import Allow, audit
-from api.deps import page_of
-from api.partner.collections import REPAYING
+from api.deps import is_uuid, page_of
+from api.partner.collections import REPAYING, Manager, collection_role
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDate, Paise, Uuid
 from db import collections as sql
-from db.models import Brand, CollectionFollowUp, Customer, DialerCall, Loan, PaymentLink
+from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan, PaymentLink
 from domain.access import Permission as P
 from domain.collections import Disposition, PromiseStatus, check_follow_up
-from domain.errors import Conflict, PermissionDenied, ServiceUnavailable, ValidationError
+from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 from workflows.options import IST
 
 router = staff_router()
 Worker = Annotated[Principal, Allow(P.COLLECTIONS_PRE, P.COLLECTIONS_MANAGE, api_key=False)]
 Reader = Annotated[Principal, Allow(P.COLLECTIONS_VIEW, P.COLLECTIONS_PRE)]
+MAX_PINCODES = 500
+_PINCODE = re.compile(r"[1-9][0-9]{5}")
 
 
 # ------------------------------------------------------------------------------------------- models
@@ -93,6 +98,58 @@ class CollectionLinkView(ApiModel):
     gateway: str
     dpd: int
     sent: dict[str, str] = Field(description="each channel the brand sends on → SENT or FAILED")
+
+
+def _rating(value: Any) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError('a rating goes as a decimal string, e.g. "4.5", or a whole number')
+    try:
+        rating = Decimal(str(value)) if isinstance(value, int | str) else None
+    except InvalidOperation:
+        rating = None
+    if rating is None or not rating.is_finite() or rating.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("a rating between 0 and 5 with at most 2 decimals")
+    if not Decimal(0) <= rating <= Decimal(5):
+        raise ValueError("must be between 0 and 5")
+    return rating
+
+
+Rating = Annotated[Decimal, BeforeValidator(_rating)]
+
+
+class ProfileIn(BaseModel):
+    """A collector's profile (seed 000's partner_user_rating_matrix). ``rating`` left out: the average of
+    ``ratingCriteria`` (rounded to 2 decimals), or the current rating."""
+
+    model_config = ConfigDict(extra="forbid")
+    rating: Rating | None = Field(default=None, description='0-5, e.g. "4.25"')
+    rating_criteria: dict[Annotated[str, Field(min_length=1, max_length=60)], Rating] | None = Field(
+        default=None, alias="ratingCriteria", max_length=20, description="criterion → score 0-5"
+    )
+    pincodes: list[str] | None = Field(default=None, max_length=MAX_PINCODES, description="6-digit pincodes covered")
+    capacity: int | None = Field(default=None, ge=1, le=100_000, description="open cases at most; null: brand's cap")
+
+    @field_validator("pincodes")
+    @classmethod
+    def _pincodes(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for code in value:
+            if not isinstance(code, str) or not _PINCODE.fullmatch(code):
+                raise ValueError(f"{code!r} is not a 6-digit Indian pincode")
+        return sorted(set(value))
+
+
+class ProfileView(ApiModel):
+    staff_id: str
+    brand_id: str
+    role: str
+    rating: str = Field(description="0-5, two decimals")
+    rating_criteria: dict[str, str]
+    pincodes: list[str]
+    capacity: int | None
+    open_cases: int
+    updated_at: str | None = Field(description="null: no profile saved yet (the defaults apply)")
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -283,3 +340,73 @@ async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Wor
         "dpd": dpd,
         "sent": sent,
     }
+
+
+# ------------------------------------------------------------------------------------------- profiles
+def _profile_view(session: Session, brand_id: str, staff_id: str, role: str, row: CollectorProfile | None) -> dict:
+    load = session.execute(sql.open_cases(brand_id).where(Loan.collector_id == staff_id)).first()
+    return {
+        "staffId": staff_id,
+        "brandId": brand_id,
+        "role": role,
+        "rating": str(Decimal(row.rating if row is not None else 3).quantize(Decimal("0.01"))),
+        "ratingCriteria": {k: str(v) for k, v in (row.rating_criteria if row is not None else {}).items()},
+        "pincodes": list(row.pincodes) if row is not None else [],
+        "capacity": row.capacity if row is not None else None,
+        "openCases": int(load[1]) if load else 0,
+        "updatedAt": iso(row.updated_at) if row is not None else None,
+    }
+
+
+def _collector(session: Session, brand_id: str, staff_id: str) -> str:
+    if not is_uuid(staff_id):
+        raise NotFound("collector not found")
+    try:
+        return collection_role(session, brand_id, staff_id, "staffId")
+    except ValidationError:
+        raise NotFound("collector not found") from None
+
+
+def _profile_row(session: Session, brand_id: str, staff_id: str) -> CollectorProfile | None:
+    return session.scalars(
+        select(CollectorProfile).where(CollectorProfile.brand_id == brand_id, CollectorProfile.staff_id == staff_id)
+    ).first()
+
+
+@router.get("/brand/{brand_id}/collection/collectors/{staff_id}/profile", response_model=ProfileView)
+def get_profile(brand_id: str, staff_id: str, staff: Manager, session: Db) -> dict:
+    """A collector's profile here: rating, its criteria, pincodes covered, their cap, and their open cases now.
+    404 for anyone who holds no collection role in this brand."""
+    role = _collector(session, brand_id, staff_id)
+    return _profile_view(session, brand_id, staff_id, role, _profile_row(session, brand_id, staff_id))
+
+
+@router.put("/brand/{brand_id}/collection/collectors/{staff_id}/profile", response_model=ProfileView)
+def put_profile(request: Request, brand_id: str, staff_id: str, body: ProfileIn, staff: Manager, session: Db) -> dict:
+    """Set a collector's rating (0-5; or the average of ``ratingCriteria``), its criteria, the pincodes they cover
+    and their cap on open cases (null: the brand's ``allocationCap``). Fields left out keep their value. Audited
+    (``collector.profile``)."""
+    role = _collector(session, brand_id, staff_id)
+    row = _profile_row(session, brand_id, staff_id)
+    before = _profile_view(session, brand_id, staff_id, role, row) if row is not None else None
+    if row is None:
+        row = CollectorProfile(brand_id=brand_id, staff_id=staff_id, rating=Decimal(3), rating_criteria={}, pincodes=[])
+        session.add(row)
+    sent = body.model_fields_set
+    if body.rating_criteria is not None:
+        row.rating_criteria = {k: str(v) for k, v in body.rating_criteria.items()}
+    if body.rating is not None:
+        row.rating = body.rating
+    elif body.rating_criteria:
+        scores = list(body.rating_criteria.values())
+        row.rating = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
+    if body.pincodes is not None:
+        row.pincodes = body.pincodes
+    if "capacity" in sent:
+        row.capacity = body.capacity
+    row.updated_at = datetime.now(UTC)
+    session.flush()
+    after = _profile_view(session, brand_id, staff_id, role, row)
+    audit(session, request, staff, "collector.profile", "staff", staff_id, before=before, after=after)
+    session.commit()
+    return after

@@ -1,6 +1,7 @@
-"""Collections: the pre-collection, overdue and post-collection queues, manual and bulk allocation, and the
-collectors' profiles, under /api/v1/partner/brand/{brandId}/collection (docs/collections.md). Follow-ups, field
-visits, promises and the collector's payment link are in ``api/partner/collection_work.py``.
+"""Collections: the pre-collection, overdue and post-collection queues and manual and bulk allocation, under
+/api/v1/partner/brand/{brandId}/collection (docs/collections.md). Follow-ups, promises, the collector's payment link
+and the collectors' profiles are in ``api/partner/collection_work.py``, field visits in
+``api/partner/field_visits.py``.
 
 Which loans each queue holds follows the brand's collections rules (``domain.collection_policy``): ``pre`` an
 installment due within ``preDueDays`` and nothing overdue, ``collection`` DPD 1 up to ``escalationDpd`` − 1, ``post``
@@ -10,15 +11,13 @@ allocated to them (and, before the due date, those allocated to nobody).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,6 @@ from db import collections as sql
 from db.models import (
     Brand,
     CollectionFollowUp,
-    CollectorProfile,
     Customer,
     Loan,
     StaffBrandRole,
@@ -49,8 +47,6 @@ router = staff_router()
 Manager = Annotated[Principal, Allow(P.COLLECTIONS_MANAGE, api_key=False)]
 REPAYING = (LoanStatus.DISBURSED.value, LoanStatus.OVERDUE.value, "OVERPAID")
 MAX_BULK = 200
-MAX_PINCODES = 500
-_PINCODE = re.compile(r"[1-9][0-9]{5}")
 
 
 # ------------------------------------------------------------------------------------------- models
@@ -135,58 +131,6 @@ class AllocateOut(ApiModel):
     staff_id: str
     role: str
     allocated: list[Moved]
-
-
-def _rating(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError('a rating goes as a decimal string, e.g. "4.5", or a whole number')
-    try:
-        rating = Decimal(str(value)) if isinstance(value, int | str) else None
-    except InvalidOperation:
-        rating = None
-    if rating is None or not rating.is_finite() or rating.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("a rating between 0 and 5 with at most 2 decimals")
-    if not Decimal(0) <= rating <= Decimal(5):
-        raise ValueError("must be between 0 and 5")
-    return rating
-
-
-Rating = Annotated[Decimal, BeforeValidator(_rating)]
-
-
-class ProfileIn(BaseModel):
-    """A collector's profile (seed 000's partner_user_rating_matrix). ``rating`` left out: the average of
-    ``ratingCriteria`` (rounded to 2 decimals), or the current rating."""
-
-    model_config = ConfigDict(extra="forbid")
-    rating: Rating | None = Field(default=None, description='0-5, e.g. "4.25"')
-    rating_criteria: dict[Annotated[str, Field(min_length=1, max_length=60)], Rating] | None = Field(
-        default=None, alias="ratingCriteria", max_length=20, description="criterion → score 0-5"
-    )
-    pincodes: list[str] | None = Field(default=None, max_length=MAX_PINCODES, description="6-digit pincodes covered")
-    capacity: int | None = Field(default=None, ge=1, le=100_000, description="open cases at most; null: brand's cap")
-
-    @field_validator("pincodes")
-    @classmethod
-    def _pincodes(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        for code in value:
-            if not isinstance(code, str) or not _PINCODE.fullmatch(code):
-                raise ValueError(f"{code!r} is not a 6-digit Indian pincode")
-        return sorted(set(value))
-
-
-class ProfileView(ApiModel):
-    staff_id: str
-    brand_id: str
-    role: str
-    rating: str = Field(description="0-5, two decimals")
-    rating_criteria: dict[str, str]
-    pincodes: list[str]
-    capacity: int | None
-    open_cases: int
-    updated_at: str | None = Field(description="null: no profile saved yet (the defaults apply)")
 
 
 # ------------------------------------------------------------------------------------------- queues
@@ -371,73 +315,3 @@ def allocate(request: Request, brand_id: str, body: AllocateIn, staff: Manager, 
         )
     session.commit()
     return {"staffId": body.staff_id, "role": role, "allocated": moved}
-
-
-# ------------------------------------------------------------------------------------------- profiles
-def _profile_view(session: Session, brand_id: str, staff_id: str, role: str, row: CollectorProfile | None) -> dict:
-    load = session.execute(sql.open_cases(brand_id).where(Loan.collector_id == staff_id)).first()
-    return {
-        "staffId": staff_id,
-        "brandId": brand_id,
-        "role": role,
-        "rating": str(Decimal(row.rating if row is not None else 3).quantize(Decimal("0.01"))),
-        "ratingCriteria": {k: str(v) for k, v in (row.rating_criteria if row is not None else {}).items()},
-        "pincodes": list(row.pincodes) if row is not None else [],
-        "capacity": row.capacity if row is not None else None,
-        "openCases": int(load[1]) if load else 0,
-        "updatedAt": iso(row.updated_at) if row is not None else None,
-    }
-
-
-def _collector(session: Session, brand_id: str, staff_id: str) -> str:
-    if not is_uuid(staff_id):
-        raise NotFound("collector not found")
-    try:
-        return collection_role(session, brand_id, staff_id, "staffId")
-    except ValidationError:
-        raise NotFound("collector not found") from None
-
-
-def _profile_row(session: Session, brand_id: str, staff_id: str) -> CollectorProfile | None:
-    return session.scalars(
-        select(CollectorProfile).where(CollectorProfile.brand_id == brand_id, CollectorProfile.staff_id == staff_id)
-    ).first()
-
-
-@router.get("/brand/{brand_id}/collection/collectors/{staff_id}/profile", response_model=ProfileView)
-def get_profile(brand_id: str, staff_id: str, staff: Manager, session: Db) -> dict:
-    """A collector's profile here: rating, its criteria, pincodes covered, their cap, and their open cases now.
-    404 for anyone who holds no collection role in this brand."""
-    role = _collector(session, brand_id, staff_id)
-    return _profile_view(session, brand_id, staff_id, role, _profile_row(session, brand_id, staff_id))
-
-
-@router.put("/brand/{brand_id}/collection/collectors/{staff_id}/profile", response_model=ProfileView)
-def put_profile(request: Request, brand_id: str, staff_id: str, body: ProfileIn, staff: Manager, session: Db) -> dict:
-    """Set a collector's rating (0-5; or the average of ``ratingCriteria``), its criteria, the pincodes they cover
-    and their cap on open cases (null: the brand's ``allocationCap``). Fields left out keep their value. Audited
-    (``collector.profile``)."""
-    role = _collector(session, brand_id, staff_id)
-    row = _profile_row(session, brand_id, staff_id)
-    before = _profile_view(session, brand_id, staff_id, role, row) if row is not None else None
-    if row is None:
-        row = CollectorProfile(brand_id=brand_id, staff_id=staff_id, rating=Decimal(3), rating_criteria={}, pincodes=[])
-        session.add(row)
-    sent = body.model_fields_set
-    if body.rating_criteria is not None:
-        row.rating_criteria = {k: str(v) for k, v in body.rating_criteria.items()}
-    if body.rating is not None:
-        row.rating = body.rating
-    elif body.rating_criteria:
-        scores = list(body.rating_criteria.values())
-        row.rating = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
-    if body.pincodes is not None:
-        row.pincodes = body.pincodes
-    if "capacity" in sent:
-        row.capacity = body.capacity
-    row.updated_at = datetime.now(UTC)
-    session.flush()
-    after = _profile_view(session, brand_id, staff_id, role, row)
-    audit(session, request, staff, "collector.profile", "staff", staff_id, before=before, after=after)
-    session.commit()
-    return after
