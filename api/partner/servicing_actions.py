@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api.access import Allow
+from api.access import Allow, audit
 from api.deps import UpdateBound
 from api.loan_views import INSTANT
 from api.partner.common import Db, Temporal, Viewer, find_loan, iso, staff_router
@@ -121,9 +121,14 @@ def _action(staff: Principal, brand_id: str, reason: str | None, **extra: Any) -
 
 
 async def _send(session: Session, client: Client, bound: float, loan: Loan, update: Any, arg: Any) -> tuple[str, str]:
+    """Send the decision to the loan's workflow; once it took it, the audit row (``collection.<decision>``)."""
     workflow_id, loan_id = loan.workflow_id, loan.id
     session.rollback()  # hold no transaction open across the workflow call
     answer = await staff_update(client, workflow_id, update, arg, timeout=bound)
+    staff = Principal("staff", arg.staff_id, arg.brand_id, role=arg.role, email=arg.staff_email)
+    details = {k: v for k, v in vars(arg).items() if k in ("amount", "reason", "installments", "emi", "limit")}
+    audit(session, None, staff, f"collection.{update.__name__}", "loan", loan_id, after={**details, "answer": answer})
+    session.commit()
     return answer, session.get_one(Loan, loan_id).status
 
 
