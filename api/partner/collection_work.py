@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from activities.messaging.send import Sender
@@ -272,8 +273,9 @@ def promises(brand_id: str, loan_id: str, staff: Reader, session: Db) -> dict[st
 async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
     """A payment link for the loan's overdue amount (unpaid principal, interest, fees and penal of its overdue
     installments) at the brand's gateways (failover; purpose OVERDUE, so the payment is applied by the waterfall),
-    sent to the customer on the brand's channels as the notice COLLECTION_PAYMENT_LINK. The same amount on the same
-    day reuses the link. 409 when nothing is overdue or the loan is not being repaid; 503 when no gateway answers."""
+    sent to the customer on the brand's channels as the notice COLLECTION_PAYMENT_LINK. The same amount asked again
+    reuses the link while it is unpaid. 409 when nothing is overdue or the loan is not being repaid; 503 when no
+    gateway answers."""
     loan = workable(session, brand_id, loan_id, staff)
     if loan.status not in REPAYING:
         raise Conflict(f"loan is {loan.status}; a payment link is for a loan being repaid", field="status")
@@ -311,8 +313,9 @@ async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Wor
         except ProviderError as exc:
             raise ServiceUnavailable("no payment gateway is answering; try again shortly") from exc
         url, link_id = link.url, link.link_id
-        session.add(
-            PaymentLink(
+        session.execute(
+            insert(PaymentLink)
+            .values(
                 loan_id=loan.id,
                 installment_no=0,
                 provider=vendor,
@@ -322,6 +325,7 @@ async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Wor
                 purpose="OVERDUE",
                 created_at=datetime.now(UTC),
             )
+            .on_conflict_do_nothing()  # the same link asked for twice at once: one row
         )
     dpd = loan.dpd
     made = {"amountPaise": amount, "gateway": vendor, "linkId": link_id}
