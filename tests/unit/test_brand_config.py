@@ -67,6 +67,8 @@ READERS_DEFAULTS: dict[str, Any] = {
     "autopay_retry_days": 2,
     "min_prepayment": 1_000_00,
     "allocation": None,
+    "collections": None,
+    "reloan": None,
 }
 
 
@@ -161,6 +163,18 @@ _FIELDS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "allocation": st.fixed_dictionaries(
         {}, optional={"overdueOrder": st.permutations(_COMPONENTS), "advanceToPrincipal": st.booleans()}
+    ),
+    "collections": st.fixed_dictionaries(
+        {},
+        optional={
+            "writeOffDpd": st.integers(0, 3650),
+            "settlementDays": st.integers(1, 180),
+            "waiverLimits": st.fixed_dictionaries({"COLLECTION_MANAGER": st.integers(0, 10**9)}),
+            "buckets": st.just(["0", "1-15", "16-60", "60+"]),
+        },
+    ),
+    "reloan": st.fixed_dictionaries(
+        {}, optional={"stepUpPercent": st.integers(0, 500), "enabled": st.booleans(), "maxDpd": st.integers(0, 90)}
     ),
 }
 
