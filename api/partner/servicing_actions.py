@@ -116,10 +116,6 @@ def _policy(session: Session, brand_id: str) -> CollectionPolicy:
     return BrandConfig.of(brand.config).collection_policy()
 
 
-def _action(staff: Principal, brand_id: str, reason: str | None, **extra: Any) -> ServicingAction:
-    return ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, reason, **extra)
-
-
 async def _send(session: Session, client: Client, bound: float, loan: Loan, update: Any, arg: Any) -> tuple[str, str]:
     """Send the decision to the loan's workflow; once it took it, the audit row (``collection.<decision>``)."""
     workflow_id, loan_id = loan.workflow_id, loan.id
@@ -167,8 +163,8 @@ async def approve_settlement(
     is sent the payment link for the amount and the deadline."""
     loan = find_loan(session, brand_id, loan_id)
     policy = _policy(session, brand_id)
-    action = _action(
-        staff, brand_id, body.reason if body else None,
+    action = ServicingAction(
+        staff.id, staff.email or "", staff.role or "", brand_id, body.reason if body else None,
         limit=policy.settlement_limit(staff.role or ""), settlement_days=policy.settlement_days,
     )  # fmt: skip
     result, status = await _send(session, client, bound, loan, LoanWorkflow.approve_settlement, action)
@@ -182,7 +178,7 @@ async def reject_settlement(
     """A collection head (or an admin) rejects the proposed settlement, with a reason; collection goes on."""
     loan = find_loan(session, brand_id, loan_id)
     sid = _open_settlement(session, loan_id)
-    action = _action(staff, brand_id, body.reason)
+    action = ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason)
     result, status = await _send(session, client, bound, loan, LoanWorkflow.reject_settlement, action)
     return _result(loan_id, status, result, sid)
 
@@ -247,7 +243,9 @@ async def write_off(
     later is posted as a recovery."""
     loan = find_loan(session, brand_id, loan_id)
     policy = _policy(session, brand_id)
-    action = _action(staff, brand_id, body.reason, write_off_dpd=policy.write_off_dpd)
+    action = ServicingAction(
+        staff.id, staff.email or "", staff.role or "", brand_id, body.reason, write_off_dpd=policy.write_off_dpd
+    )
     result, status = await _send(session, client, bound, loan, LoanWorkflow.write_off, action)
     return _result(loan_id, status, result)
 
@@ -284,7 +282,7 @@ async def approve_restructure(
     (RBI Prudential Framework, 2019)."""
     loan = find_loan(session, brand_id, loan_id)
     rid = _open_restructure(session, loan_id)
-    action = _action(staff, brand_id, body.reason if body else None)
+    action = ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason if body else None)
     _, status = await _send(session, client, bound, loan, LoanWorkflow.approve_restructure, action)
     return _result(loan_id, status, "APPROVED", rid)
 
@@ -296,7 +294,7 @@ async def reject_restructure(
     """Reject the proposed restructure (another person), with a reason."""
     loan = find_loan(session, brand_id, loan_id)
     rid = _open_restructure(session, loan_id)
-    action = _action(staff, brand_id, body.reason)
+    action = ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason)
     result, status = await _send(session, client, bound, loan, LoanWorkflow.reject_restructure, action)
     return _result(loan_id, status, result, rid)
 
