@@ -137,6 +137,9 @@ SCENARIOS: dict[str, Callable[[Driver, int], Awaitable[Journey]]] = {
 from los import demo_money_in  # noqa: E402 - money-in journeys, same table (they use _begin and _signed above)
 
 SCENARIOS.update(demo_money_in.SCENARIOS)
+from los import demo_collections  # noqa: E402 - collections, settlement, write-off and reloan journeys
+
+SCENARIOS.update(demo_collections.SCENARIOS)
 
 
 def describe() -> str:

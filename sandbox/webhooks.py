@@ -136,12 +136,21 @@ class Outbox:
             try:
                 resp = await client.post(url, content=body, headers=headers)
                 record["status"] = resp.status_code
+                record["answer"] = _answer(resp)
                 if 200 <= resp.status_code < 300:
                     return
             except httpx.HTTPError as exc:
                 record["status"] = f"error: {exc}"
             if attempt < self.attempts:
                 await asyncio.sleep(min(0.5 * 2 ** (attempt - 1), self.max_backoff))
+
+
+def _answer(resp: httpx.Response) -> Any:
+    """What the receiver answered (its JSON, else its text), kept with the delivery for ``GET /_webhooks``."""
+    try:
+        return resp.json()
+    except ValueError:
+        return resp.text[:500]
 
 
 def new_event_id() -> str:

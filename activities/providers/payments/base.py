@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from activities.providers import webhooks as w
 
 #: what a link is for (``payment_links.purpose``; it comes back in the notes of its payments)
-PURPOSES = frozenset({"INSTALLMENT", "PREPAYMENT", "FORECLOSURE", "COOLING_OFF", "OVERDUE"})
+PURPOSES = frozenset({"INSTALLMENT", "PREPAYMENT", "FORECLOSURE", "COOLING_OFF", "OVERDUE", "SETTLEMENT"})
 MODE_MAX = 20  # payment_transactions.mode (payment_attempts.method is 30)
 REFERENCE_MAX = 80  # payment_transactions.reference
 REASON_MAX = 500  # a failure's reason as kept and shown
