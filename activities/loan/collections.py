@@ -14,6 +14,7 @@ from db import collections as sql
 from db.models import Brand, Customer, Loan
 from domain.brand_config import BrandConfig
 from domain.collections import CollectorCandidate, choose_collector
+from domain.errors import ValidationError
 from workflows.contracts import CollectionReview
 
 
@@ -35,7 +36,8 @@ class CollectionActivities(LoanBase):
         - ``loans.max_dpd`` = the greater of itself and ``review.dpd``.
 
         The same bucket as recorded leaves the allocation as it is (a manual move stands). Returns the staff id of
-        the loan's collector after the review (None when nobody works it). An unknown loan is not retried."""
+        the loan's collector after the review (None when nobody works it). An unknown loan, or brand collections
+        settings that do not read, fail without a retry."""
 
         def write(session: Session) -> str | None:
             loan = session.get(Loan, review.loan_id, with_for_update=True)
@@ -48,7 +50,11 @@ class CollectionActivities(LoanBase):
             elif review.bucket != loan.collection_bucket:
                 brand = session.get_one(Brand, loan.brand_id)
                 customer = session.get_one(Customer, loan.customer_id)
-                policy = BrandConfig.of(brand.config).collection_policy()
+                try:
+                    policy = BrandConfig.of(brand.config).collection_policy()
+                except ValidationError as exc:  # a retry cannot mend the brand's settings: say so, once
+                    message = f"the brand's collections settings: {exc}"
+                    raise ApplicationError(message, type="ValidationError", non_retryable=True) from exc
                 bucket = str(review.bucket)
                 role = policy.role_for(bucket)
                 pool = sql.collector_candidates(session, loan.brand_id, role, review.as_of)
