@@ -4,7 +4,8 @@ brand B's id and B's objects, and prove that nothing of B is read or changed.
 For each route (and method) the walk
 1. checks the route declares a brand guard (``api.access.Allow``) — nothing under /brand/{brandId} is open;
 2. calls it with B's brand id in the path, signed in as an A user whose role has the route's permission → 404;
-3. calls it with A's brand id but B's object ids in the path and body → never a 2xx for B's objects;
+3. calls it with A's brand id but B's object ids in the path and body → never a 2xx for B's objects (every id in a
+   path is a real row of B's, named by the segment before it — ``SEGMENT_TABLES``; an unmapped one fails the walk);
 4. calls the GET routes with A's API key against B's brand → 404;
 and asserts that no answer contains any of B's identifiers, and that every B row in the database is unchanged.
 """
@@ -14,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -27,10 +29,18 @@ from db.models import (
     BlocklistEntry,
     BrandApiKey,
     BrandNonRepaymentDate,
+    CollectionFollowUp,
+    CollectorProfile,
     CustomerDocument,
+    DialerCall,
+    EvaluationItem,
+    FieldVisit,
     Loan,
     LoanComment,
+    OfflinePayment,
     PartnerUnavailabilityDate,
+    PaymentTransaction,
+    Refund,
     StaffBrandRole,
     StaffNotification,
     StaffUser,
@@ -64,7 +74,18 @@ SEGMENT_TABLES = {
     "reject": "offline_payments",
     "proof": "offline_payments",
     "refunds": "refunds",
+    "receipts": "payment_transactions",
+    # collections: collection/{loanId}/..., its field visits; collectors' profiles; the dialer's calls, agents and
+    # customers (a dialer "user" is a customer, a staff "user" is a staff member: the two segments before say which)
+    "collection": "loans",
+    "field-visits": "field_visits",
+    "collectors": "staff_users",
+    "call": "dialer_calls",
+    "partner": "staff_users",
+    "dialer/user": "customers",
 }
+# Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
+SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
 
 
 def _b_rows(db, brand_id: str) -> dict[str, list[tuple]]:  # noqa: ANN001
@@ -198,6 +219,66 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
                 )
             )
             s.add(BrandApiKey(brand_id=brand["brand_id"], name="a", key_hash=api_key_hash(a_key), last4=a_key[-4:]))
+            # collections: a collector's profile, a call, a follow-up on it, a field visit, a payment with a receipt
+            collector = staff_b["COLLECTION_EXECUTIVE"]
+            s.add(CollectorProfile(brand_id=b_id, staff_id=collector, rating_criteria={}, pincodes=["560001"]))
+            call = DialerCall(
+                brand_id=b_id,
+                provider="acefone",
+                provider_call_id=f"b-{uuid.uuid4().hex[:12]}",
+                customer_id=loan.customer_id,
+                loan_id=loan.id,
+                staff_id=collector,
+                customer_number_masked="XXXXXX0001",
+                status="COMPLETED",
+            )
+            s.add(call)
+            s.flush()
+            s.add(
+                CollectionFollowUp(
+                    brand_id=b_id, loan_id=loan.id, staff_id=collector, disposition="CALLBACK", call_id=call.id
+                )
+            )
+            s.add(
+                FieldVisit(
+                    brand_id=b_id,
+                    loan_id=loan.id,
+                    staff_id=collector,
+                    visited_at=datetime.now(UTC),
+                    latitude=Decimal("12.971599"),
+                    longitude=Decimal("77.594566"),
+                    photo_key=f"field-visits/{b_id}/{loan.id}/b.png",
+                    photo_content_type="image/png",
+                )
+            )
+            s.add(
+                PaymentTransaction(
+                    loan_id=loan.id,
+                    gateway="razorpay",
+                    gateway_payment_id=f"pay_b{uuid.uuid4().hex[:12]}",
+                    amount=100,
+                    receipt_no=f"RCPT-B-{uuid.uuid4().hex[:8]}",
+                    receipt_key=f"receipts/{b_id}/b.pdf",
+                )
+            )
+            # money in and settings objects the routes address by id: an offline payment, a refund, an item
+            s.add(
+                OfflinePayment(
+                    brand_id=b_id,
+                    loan_id=loan.id,
+                    amount=100,
+                    paid_on=date.today(),
+                    mode="UPI",
+                    reference=f"b{uuid.uuid4().hex[:11]}",
+                    recorded_by=collector,
+                )
+            )
+            s.add(Refund(brand_id=b_id, loan_id=loan.id, amount=100, reason="b only"))
+            s.add(
+                EvaluationItem(
+                    brand_id=b_id, name="b", metric="bureau.score", comparator=">=", threshold="700", is_active=False
+                )
+            )
             s.add(
                 CustomerDocument(
                     brand_id=b_id,
@@ -225,6 +306,8 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             "brand": b_id,
         }
 
+        no_b_row: set[str] = set()  # path objects B has none of (a made-up id would stand in)
+
         def path_for(template: str, brand_value: str) -> str:
             segments = template.split("/")
             out = []
@@ -235,17 +318,28 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
                 elif match.group(1) == "brand_id":
                     out.append(brand_value)
                 else:
-                    table = SEGMENT_TABLES.get(segments[i - 1], "")
+                    pair = "/".join(segments[max(i - 2, 0) : i])
+                    table = SEGMENT_TABLES.get(pair) or SEGMENT_TABLES.get(segments[i - 1], "")
+                    assert not match.group(1).endswith("id") or table, f"{template}: which table is {seg}?"
                     candidates = b_ids.get(table) or [str(uuid.uuid4())]
+                    if not b_ids.get(table) and match.group(1).endswith("id"):
+                        no_b_row.add(f"{table} ({template})")
+                    if segments[i - 1] in SEGMENT_ROLES and pair not in SEGMENT_TABLES:
+                        candidates = [staff_b[SEGMENT_ROLES[segments[i - 1]]]]
                     out.append(candidates[0] if match.group(1).endswith("id") else "bureau")
             return "/".join(out)
+
+        # a dialer's userId is the customer called, its partnerUserId the agent (a collector)
+        others = {k: v for k, v in body_ids.items() if k != "user"}
+        dialer_ids = {"partneruser": staff_b["COLLECTION_EXECUTIVE"], "user": loan_b["customerId"], **others}
 
         def body_for(path: str, method: str) -> Any:
             operation = schema["paths"][path][method.lower()]
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" not in content:
                 return None
-            return _example("body", content["application/json"]["schema"], components, body_ids)
+            ids = dialer_ids if "/dialer/" in path else body_ids
+            return _example("body", content["application/json"]["schema"], components, ids)
 
         def leaks(resp) -> set[str]:  # noqa: ANN001
             text = resp.text.replace(resp.request.url.path, "")  # error bodies echo the path asked for
@@ -284,6 +378,7 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
                     assert resp.status_code in (401, 404), (path, resp.status_code, resp.text)
                 walked += 1
         assert walked >= len(partner_paths)
+        assert not no_b_row, f"the walk asked with a made-up id, not one of B's: {sorted(no_b_row)}"
         assert _b_rows(db, b_id) == before  # nothing of B changed
     finally:
         await driver_a.close()
