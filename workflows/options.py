@@ -63,6 +63,9 @@ MONEY_IN_PATCH = "money-in-v1"
 # Collections: allocation at each DPD change, settlement, waiver, write-off, restructure, the closure certificate and
 # the reloan offer (workflows.collections).
 COLLECTIONS_PATCH = "collections-v1"
+# A servicing run continues-as-new past this many events even if the server has not suggested it yet, so a loan's
+# history stays bounded however long it stays in arrears (about 24 events a day while overdue). Under COLLECTIONS_PATCH.
+MAX_RUN_EVENTS = 2_000
 # KYC reuse: the KYC phase first asks which of the customer's earlier KYC results are still valid (the brand's
 # reloan.kycValidityDays) and skips those steps; once every step passed, the loan's results are recorded.
 KYC_REUSE_PATCH = "kyc-reuse-v1"

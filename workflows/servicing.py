@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         IST,
         LOAN_AMOUNT,
         LOAN_STATUS,
+        MAX_RUN_EVENTS,
         MONEY_IN_PATCH,
         NEXT_DUE_AT,
         OVERDUE_RECHECK,
@@ -151,7 +152,10 @@ class ServicingPhase(LoanBase):
             except asyncio.TimeoutError:
                 self.day_end_run, woke_for_money_in = not for_money_in, for_money_in
             state.woke_for_day_end = self.day_end_run
-            if workflow.info().is_continue_as_new_suggested():
+            info = workflow.info()
+            if info.is_continue_as_new_suggested() or (
+                self.collections and info.get_current_history_length() > MAX_RUN_EVENTS
+            ):
                 await self._continue_as_new()
 
     async def _ensure_link(self, current: InstallmentState) -> None:

@@ -273,3 +273,30 @@ async def test_restructure_by_two_people_rolls_the_arrears_and_is_npa(env) -> No
         assert stubs.moves()[-1] == ("OVERDUE", "DISBURSED")
         classes = [r.asset_class for r in stubs.of("record_delinquency")]
         assert classes[-1] == "NPA"  # RBI 2019: restructured, so NPA for the specified period
+
+
+async def test_history_stays_bounded_however_long_the_loan_is_in_arrears(env) -> None:  # noqa: ANN001
+    """A loan unpaid for 200 days continues-as-new whenever its run passes ``MAX_RUN_EVENTS`` events; every run stays
+    near that bound, and the count of days past due and the reviews carry on across the runs."""
+    from workflows.options import MAX_RUN_EVENTS
+
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=1_20_000_00, tenure=12, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        due = stubs.of("record_disbursal")[0].installments[0].due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=200)))
+        await stubs.wait_for(lambda: any(r.dpd == 201 for r in stubs.of("review_collection")), "DPD 201")
+        lengths, run_id = [], None
+        while True:
+            history = await env.client.get_workflow_handle(run.handle.id, run_id=run_id).fetch_history()
+            lengths.append(len(history.events))
+            run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+            if not run_id:
+                break
+        assert len(lengths) >= 3, lengths  # origination, then at least two servicing runs
+        assert max(lengths) < MAX_RUN_EVENTS + 200, lengths
+        dpds = [r.dpd for r in stubs.of("review_collection")]
+        assert dpds == list(range(1, 202)), "one review per day-end, none lost or repeated across the runs"
+        assert _buckets(stubs) == ["1-30", "31-60", "61-90", "90+"]
