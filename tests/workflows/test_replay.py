@@ -24,7 +24,7 @@ def test_histories_are_present() -> None:
     assert {"full_kyc_1", "full_kyc_2", "monthly_late_penal_1", "monthly_late_penal_2"} <= names  # KYC phase
     assert {"full_kyc_per_step_1", "full_kyc_per_step_2"} <= names  # an activity per KYC step, decision in three
     assert {"money_out_hold_1", "money_out_esign_declined_1"} <= names  # KFS, eSign rounds, the hold, the transfer
-    assert {"collections_settlement_1", "collections_settlement_2"} <= names  # SMA to NPA, reviews, a settlement
+    assert {"collections_settlement_1", "collections_settlement_2", "collections_settlement_3"} <= names  # NPA, settled
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
