@@ -65,7 +65,7 @@ def icici_keys() -> dict[str, str]:
     }
 
 
-def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str, Any]:
+def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET, code: str = "demo") -> dict[str, Any]:
     def p(vendor: str) -> dict[str, str]:
         return {"vendor": vendor, "base_url": sandbox_url, "api_key": f"sandbox-{vendor}-key", "webhook_secret": secret}
 
@@ -122,8 +122,23 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET) -> dict[str,
             {**primary("zepto", False), **sender},
         ],
         "whatsapp": [{**primary("aisensy"), "source": "loan"}],
+        # click-to-call (docs/dialer.md): Acefone bridges the agent's extension and the customer; Stringee takes
+        # over when Acefone is down. Each collector's extension is an option named after their email.
+        "dialer": [
+            {
+                **primary("acefone"),
+                "options": {
+                    "caller_id": "8062451617",
+                    **{f"extension.{staff_email(role, code)}": ext for role, ext in DIALER_EXTENSIONS.items()},
+                },
+            },
+            {**primary("stringee", False), "options": {"api_key_sid": "SK.0.demo", "from_number": "8062450000"}},
+        ],
     }
 
+
+#: the demo staff's dialer extensions (the collection roles, and loan ops who call about documents)
+DIALER_EXTENSIONS = {"COLLECTION_EXECUTIVE": "1001", "COLLECTION_MANAGER": "1002", "COLLECTION_HEAD": "1003"}
 
 FULL_KYC = ["PAN", "AADHAAR", "MOBILE", "CKYC", "BANK_ACCOUNT", "EMPLOYMENT", "BANK_STATEMENT"]
 DEMO_EVALUATION = [  # (name, metric, comparator, threshold, weight, hard reject)
@@ -154,7 +169,7 @@ def seed_brand(
             "min_credit_score": 650,
             "auto_sanction_score": 750,
             "esign_expiry_seconds": esign_expiry_seconds,
-            "providers": provider_config(sandbox_url),
+            "providers": provider_config(sandbox_url, code=code),
             "kyc_steps": kyc_steps or ["PAN"],
             "kyc_timeout_seconds": 3600,
             "name_match_threshold": 80,
@@ -289,5 +304,20 @@ def register_delivery_reports(sandbox_url: str, api_url: str, brand_id: str, sec
             for vendor, token in DELIVERY_REPORTS.items():
                 url = f"{base}/api/v1/webhooks/{brand_id}/{vendor}" + (f"?token={secret}" if token else "")
                 http.put(f"{sandbox_url.rstrip('/')}/_messaging/webhooks/{vendor}", json={"url": url})
+    except httpx.HTTPError:
+        pass
+
+
+def register_dialer_webhooks(sandbox_url: str, api_url: str, brand_id: str) -> None:
+    """Tell the sandbox's dialers (Acefone, Stringee) where the brand's call events go, as a lender sets it in each
+    vendor's panel (``/api/v1/webhooks/{brandId}/{vendor}``). Best effort, like :func:`register_delivery_reports`."""
+    import httpx
+
+    base = api_url.rstrip("/")
+    try:
+        with httpx.Client(timeout=5) as http:
+            for vendor in ("acefone", "stringee"):
+                url = f"{base}/api/v1/webhooks/{brand_id}/{vendor}"
+                http.put(f"{sandbox_url.rstrip('/')}/_dialer/webhooks/{vendor}", json={"url": url})
     except httpx.HTTPError:
         pass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from db.migrate import upgrade
 from db.session import Database
-from los.seed import FULL_KYC, register_delivery_reports, seed_brand
+from los.seed import FULL_KYC, register_delivery_reports, register_dialer_webhooks, seed_brand
 from los.settings import Settings, sqlalchemy_url
 from los.supervisor import Backoff, Supervised
 from workflows.contracts import SEARCH_ATTRIBUTES
@@ -180,6 +180,7 @@ class Stack:
         sandbox = self._spawn("sandbox", me + ["sandbox"], env)
         wait_port("127.0.0.1", s.sandbox_port, 30, sandbox)
         register_delivery_reports(s.sandbox_base_url, s.api_url, seeded["brand_id"])
+        register_dialer_webhooks(s.sandbox_base_url, s.api_url, seeded["brand_id"])
         self._spawn("worker", me + ["worker"], env)
         api = self._spawn("api", me + ["api", "--no-migrate"], env)
         wait_port(s.api_host, s.api_port, 30, api)
