@@ -103,24 +103,26 @@ def _today() -> str:
 
 
 # --------------------------------------------------------------------------------------------- staff
-async def _collector(driver: Driver) -> str:
-    """The brand's collection executive (the admin looks them up in the staff list, and creates one when the
-    brand has none); their staff id, signed in."""
+async def _collector(driver: Driver) -> tuple[str, str]:
+    """The brand's collection executive, signed in: the seeded one when the admin finds them active in the staff
+    list; otherwise one the admin creates through the staff-users API (or created so by an earlier run): (id, email)."""
     await driver.staff_headers(ADMIN)
-    email = staff_email(EXECUTIVE, driver.brand)
     listed = await driver.partner(ADMIN, "GET", "/user", params={"role": EXECUTIVE, "active": "true", "limit": 200})
-    member = next((u for u in listed["items"] if u["email"] == email), None)
-    if member is None:
-        body = {"email": email, "name": "Collection Executive", "role": EXECUTIVE, "password": EXECUTIVE_PASSWORD}
-        member = await driver.partner(ADMIN, "POST", "/user/create", json=body)
-    try:
+    by_email = {u["email"]: u for u in listed["items"]}
+    seeded = by_email.get(staff_email(EXECUTIVE, driver.brand))
+    if seeded is not None:
         await driver.staff_headers(EXECUTIVE)
-    except DemoError:  # created here, with a password the staff policy accepts (letters and digits)
-        signed = await driver._ok(
-            await driver.api.post("/api/v1/partner/auth/login", json={"email": email, "password": EXECUTIVE_PASSWORD})
-        )
-        driver._staff_tokens[EXECUTIVE] = signed["accessToken"]
-    return str(member["id"])
+        return str(seeded["id"]), str(seeded["email"])
+    email = f"collections.demo@{driver.brand}.example"
+    member = by_email.get(email)
+    if member is None:
+        body = {"email": email, "name": "Collections Demo", "role": EXECUTIVE, "password": EXECUTIVE_PASSWORD}
+        member = await driver.partner(ADMIN, "POST", "/user/create", json=body)
+    signed = await driver._ok(
+        await driver.api.post("/api/v1/partner/auth/login", json={"email": email, "password": EXECUTIVE_PASSWORD})
+    )
+    driver._staff_tokens[EXECUTIVE] = signed["accessToken"]
+    return str(member["id"]), email
 
 
 async def _queued(driver: Driver, role: str, loan_id: str, deadline: float, **filters: Any) -> tuple[str, dict]:
@@ -157,7 +159,7 @@ async def overdue_then_paid(driver: Driver, index: int) -> CollectionsJourney:
     executive, who finds it in their queue and logs a promise to pay today; the borrower pays the collector's
     payment link and the promise is KEPT; the loan is back to DISBURSED, the rest is paid by link; COMPLETED, and
     the borrower downloads the no-dues certificate."""
-    staff_id = await _collector(driver)
+    staff_id, email = await _collector(driver)
     headers, j, start, deadline = await _begin(driver, index)
     await _overdue(driver, headers, j, deadline)
     moved = await driver.partner(MANAGER, "POST", "/collection/allocate", json={
@@ -167,6 +169,7 @@ async def overdue_then_paid(driver: Driver, index: int) -> CollectionsJourney:
     j.checks["queue"] = {"queue": queue, "collector": row["collectorId"], "status": row["status"], "dpd": row["dpd"]}
     j.checks["allocated_to"] = moved["allocated"][0]["staffId"]
     j.checks["collector"] = staff_id
+    j.checks["collector_email"] = email
     promised = row["overduePaise"]
     if promised <= 0:
         raise DemoError(f"nothing overdue on the queue's row: {row}")

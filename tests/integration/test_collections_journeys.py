@@ -117,3 +117,22 @@ async def test_collections_journey(name: str, app, demo_brand, sandbox) -> None:
     assert journey.trial_balanced and ledger["balanced"] is True, ledger  # and in the trial balance
     assert journey.receivables == dict.fromkeys(RECEIVABLES, 0), ledger  # the loan ended: nothing left receivable
     check(journey)
+
+
+async def test_without_an_active_collection_executive_the_demo_creates_one(app, demo_brand, sandbox) -> None:  # noqa: ANN001
+    """The brand's admin deactivates the seeded collection executive (staff-users API): the scenario's admin creates
+    another through the same API, and the loan is allocated to, and worked by, that new person."""
+    from los.demo import Driver
+
+    seeded = next(u for u in demo_brand["staff"] if u["role"] == "COLLECTION_EXECUTIVE")
+    admin = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
+    try:
+        await admin.partner("ADMIN", "PUT", f"/user/{seeded['id']}/update", json={"isActive": False})
+    finally:
+        await admin.close()
+    journey = await run_scenario(app.api.url, sandbox.url, "overdue-then-paid", demo_brand["brand_code"], timeout=90)
+    assert isinstance(journey, CollectionsJourney)
+    assert journey.status == "COMPLETED", journey.as_json()
+    assert journey.checks["collector"] != seeded["id"]
+    assert journey.checks["collector_email"] == f"collections.demo@{demo_brand['brand_code']}.example"
+    _check_overdue_then_paid(journey)
