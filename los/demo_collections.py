@@ -155,10 +155,11 @@ async def _set_collections(driver: Driver, **changes: Any) -> Any:
 
 # --------------------------------------------------------------------------------------------- scenarios
 async def overdue_then_paid(driver: Driver, index: int) -> CollectionsJourney:
-    """The first installment is missed: the loan is OVERDUE, a collection manager allocates it to a collection
-    executive, who finds it in their queue and logs a promise to pay today; the borrower pays the collector's
-    payment link and the promise is KEPT; the loan is back to DISBURSED, the rest is paid by link; COMPLETED, and
-    the borrower downloads the no-dues certificate."""
+    """A missed installment collected on a promise to pay, then the loan repaid to the end: the first installment is
+    missed and the loan is OVERDUE; a collection manager allocates it to a collection executive, who finds it in
+    their queue and logs a promise to pay today; the borrower pays the collector's payment link and the promise is
+    KEPT; the loan is back to DISBURSED, the rest is paid by link; COMPLETED, and the borrower downloads the
+    no-dues certificate."""
     staff_id, email = await _collector(driver)
     headers, j, start, deadline = await _begin(driver, index)
     await _overdue(driver, headers, j, deadline)
@@ -245,7 +246,8 @@ async def _certificate(driver: Driver, headers: dict[str, str], j: Journey, dead
 
 
 async def settlement(driver: Driver, index: int) -> CollectionsJourney:
-    """The loan is OVERDUE: a collection manager proposes a settlement below what is owed, a collection head (a
+    """An overdue loan settled for less than it owes, by two people: a collection manager proposes a settlement below
+    what is owed, a collection head (a
     second person) approves it and the borrower is sent its link; paid before the deadline, the loan ends SETTLED,
     the rest waived in the ledger; the borrower downloads the settlement letter."""
     headers, j, start, deadline = await _begin(driver, index)
@@ -281,7 +283,8 @@ async def settlement(driver: Driver, index: int) -> CollectionsJourney:
 
 
 async def write_off_then_recovery(driver: Driver, index: int) -> CollectionsJourney:
-    """The loan is OVERDUE; the brand's admin lets loans in arrears be written off at any DPD (``writeOffDpd`` 0,
+    """An overdue loan written off, and money arriving later recorded as a recovery: the brand's admin lets loans in
+    arrears be written off at any DPD (``writeOffDpd`` 0,
     as a demo product's DPD stays 0) and a collection head writes it off: WRITTEN_OFF. The borrower later pays the
     link they were sent; the gateway's webhook is answered ``recorded_as_recovery`` and the money is recovery
     income in the ledger. The setting is put back after."""
@@ -349,9 +352,9 @@ def _amount(answer: Any) -> int | None:
 
 
 async def reloan(driver: Driver, index: int) -> CollectionsJourney:
-    """A loan repaid on time closes COMPLETED in good standing: the borrower sees a reloan offer, applies again, and
-    the new loan reuses the KYC results still valid (REUSED in its KYC results, no step asked again) and goes
-    straight to the credit decision. Both loans' statuses are shown."""
+    """A loan repaid in good standing earns a reloan that reuses its KYC: it closes COMPLETED, the borrower sees a
+    reloan offer, applies again, and the new loan reuses the KYC results still valid (REUSED in its KYC results, no
+    step asked again) and goes straight to the credit decision. Both loans' statuses are shown."""
     headers, j, start, deadline = await _begin(driver, index)
     loan = await driver.wait_for(headers, j.loan_id, lambda x: x["status"] in TERMINAL or x.get("paymentLink"),
                                  "the first payment link", deadline)  # fmt: skip
