@@ -5,6 +5,8 @@ The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorde
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 from temporalio import activity
 
@@ -51,34 +53,47 @@ class LinkActivities(LoanBase):
                 activity.logger.warning("could not cancel superseded link %s at %s: %s", link_id, vendor, exc)
         if found is not None:
             return found.url
-        try:
-            vendor, link = await create_link(
-                brand.config,
-                self.http,
-                amount=req.amount,
-                # each gateway keeps our reference unique, so a retried call gets the same link back
-                reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
-                description=f"{brand.name} loan installment {req.installment_no}",
-                phone=customer.phone,
-                notes={"loan_id": loan.id, "installment_no": req.installment_no, "purpose": INSTALLMENT},
-                callback_url=webhook_url(self.api_url, brand.id),
-                customer_name=customer.full_name or customer.pan_name,
-                customer_email=customer.email,
-            )
-        except BusinessRefusal as exc:
-            raise refusal(exc) from exc
+        return await make_link(
+            self, loan, customer, brand, amount=req.amount, installment_no=req.installment_no, purpose=INSTALLMENT,
+            # each gateway keeps our reference unique, so a retried call gets the same link back
+            reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
+            description=f"{brand.name} loan installment {req.installment_no}",
+        )  # fmt: skip
 
-        def write(session: Session) -> None:
-            queries.insert_payment_link(
-                session,
-                loan_id=loan.id,
-                installment_no=req.installment_no,
-                provider=vendor,
-                link_id=link.link_id,
-                url=link.url,
-                amount=req.amount,
-                purpose=INSTALLMENT,
-            )
 
-        await self._tx(write)
-        return link.url
+async def make_link(
+    base: LoanBase, loan: Any, customer: Any, brand: Any, *, amount: int, installment_no: int, purpose: str,
+    reference_id: str, description: str,
+) -> str:  # fmt: skip
+    """A link for ``amount`` paise at the brand's gateways (failover), recorded in ``payment_links`` once per
+    (loan, installment, amount, purpose) with the gateway that made it; its URL. A gateway's refusal is final."""
+    try:
+        vendor, link = await create_link(
+            brand.config,
+            base.http,
+            amount=amount,
+            reference_id=reference_id,
+            description=description,
+            phone=customer.phone,
+            notes={"loan_id": loan.id, "installment_no": installment_no, "purpose": purpose},
+            callback_url=webhook_url(base.api_url, brand.id),
+            customer_name=customer.full_name or customer.pan_name,
+            customer_email=customer.email,
+        )
+    except BusinessRefusal as exc:
+        raise refusal(exc) from exc
+
+    def write(session: Session) -> None:
+        queries.insert_payment_link(
+            session,
+            loan_id=loan.id,
+            installment_no=installment_no,
+            provider=vendor,
+            link_id=link.link_id,
+            url=link.url,
+            amount=amount,
+            purpose=purpose,
+        )
+
+    await base._tx(write)
+    return link.url

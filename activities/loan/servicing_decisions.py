@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities.loan import queries
-from activities.loan.common import LoanBase, refusal
-from activities.providers.base import BusinessRefusal
-from activities.providers.payments.links import create_link, webhook_url
+from activities.loan.common import LoanBase
+from activities.loan.links import make_link
 from db.models import LedgerEntry, LedgerTransaction, Loan, RepaymentInstallment, Restructure, Settlement, Waiver
 from domain import ledger
 from domain.ledger.accounts import FEES_RECEIVABLE, INTEREST_RECEIVABLE, LOAN_PRINCIPAL, PENAL_RECEIVABLE
@@ -212,33 +211,7 @@ class ServicingDecisionActivities(LoanBase):
         """The payment link for an approved settlement (purpose SETTLEMENT, the settlement's amount), at the brand's
         gateways with failover; one per settlement (the same reference gives the same link back). Its URL."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
-        try:
-            vendor, link = await create_link(
-                brand.config,
-                self.http,
-                amount=req.amount,
-                reference_id=f"{loan.id}:{SETTLEMENT}:{req.settlement_id}",
-                description=f"{brand.name} loan settlement",
-                phone=customer.phone,
-                notes={"loan_id": loan.id, "purpose": SETTLEMENT, "installment_no": 0},
-                callback_url=webhook_url(self.api_url, brand.id),
-                customer_name=customer.full_name or customer.pan_name,
-                customer_email=customer.email,
-            )
-        except BusinessRefusal as exc:
-            raise refusal(exc) from exc
-
-        def write(session: Session) -> None:
-            queries.insert_payment_link(
-                session,
-                loan_id=loan.id,
-                installment_no=0,
-                provider=vendor,
-                link_id=link.link_id,
-                url=link.url,
-                amount=req.amount,
-                purpose=SETTLEMENT,
-            )
-
-        await self._tx(write)
-        return link.url
+        return await make_link(
+            self, loan, customer, brand, amount=req.amount, installment_no=0, purpose=SETTLEMENT,
+            reference_id=f"{loan.id}:{SETTLEMENT}:{req.settlement_id}", description=f"{brand.name} loan settlement",
+        )  # fmt: skip
