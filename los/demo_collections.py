@@ -284,13 +284,11 @@ async def settlement(driver: Driver, index: int) -> CollectionsJourney:
 
 async def write_off_then_recovery(driver: Driver, index: int) -> CollectionsJourney:
     """An overdue loan written off, and money arriving later recorded as a recovery: the brand's admin lets loans in
-    arrears be written off at any DPD (``writeOffDpd`` 0,
-    as a demo product's DPD stays 0) and a collection head writes it off: WRITTEN_OFF. The borrower later pays the
-    link they were sent; the gateway's webhook is answered ``recorded_as_recovery`` and the money is recovery
-    income in the ledger. The setting is put back after."""
+    arrears be written off at any DPD (``writeOffDpd`` 0, as a demo product's DPD stays 0) and a collection head
+    writes it off: WRITTEN_OFF. The borrower later pays the link they were sent; the gateway's webhook is answered
+    ``recorded_as_recovery`` and the money is recovery income in the ledger. The setting is put back after."""
     headers, j, start, deadline = await _begin(driver, index)
-    loan = await _overdue(driver, headers, j, deadline)
-    url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(driver, j.phone, "overdue", deadline)
+    await _overdue(driver, headers, j, deadline)
     before = await _set_collections(driver, writeOffDpd=0)
     try:
         written = await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/writeoff", json={
@@ -303,6 +301,8 @@ async def write_off_then_recovery(driver: Driver, index: int) -> CollectionsJour
     if loan["status"] != "WRITTEN_OFF":
         raise DemoError(f"loan {j.loan_id} is {loan['status']}, not WRITTEN_OFF")
     first = await driver.ledger_sum(j.loan_id)
+    # the installment's link the borrower was last sent (it stays open at the gateway)
+    url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(driver, j.phone, "overdue", deadline)
     paid = await driver.pay_link(url)
     payment_id = _payment_id(paid)
 
