@@ -49,10 +49,6 @@ class CollectionsJourney(MoneyInJourney):
     def balanced(self) -> bool:
         return self.ledger_entries > 0 and self.ledger_sum == 0 and self.trial_balanced
 
-    @property
-    def receivable_left(self) -> int:
-        return sum(self.receivables.values())
-
 
 def _journey(j: Journey) -> CollectionsJourney:
     return CollectionsJourney(**{k: getattr(j, k) for k in MoneyInJourney.__dataclass_fields__})
@@ -71,7 +67,9 @@ async def _overdue(driver: Driver, headers: dict[str, str], j: Journey, deadline
     return await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "OVERDUE", "the loan overdue", deadline)
 
 
-async def _close(driver: Driver, headers: dict[str, str], j: CollectionsJourney, loan: dict, start: float) -> Any:
+async def _close(
+    driver: Driver, headers: dict[str, str], j: CollectionsJourney, loan: dict, start: float
+) -> CollectionsJourney:
     """The journey's summary, with the loan's trial balance and what each receivable account still holds."""
     await _finish(driver, headers, j, loan, start)
     ledger = await driver.partner("LOAN_EXECUTIVE", "GET", f"/loans/{j.loan_id}/ledger")
@@ -85,13 +83,13 @@ async def _close(driver: Driver, headers: dict[str, str], j: CollectionsJourney,
     return j
 
 
-async def _sms_link(driver: Driver, phone: str, contains: str, deadline: float, seen: set[str] = frozenset()) -> str:
-    """The payment link in the newest SMS to ``phone`` that says ``contains`` (and is not one of ``seen``)."""
+async def _sms_link(driver: Driver, phone: str, contains: str, deadline: float) -> str:
+    """The payment link in the newest SMS to ``phone`` that says ``contains``, as the borrower taps it."""
 
     async def found() -> str | None:
         msgs = await driver._ok(await driver.sandbox.get("/gupshup/messages", params={"to": phone}))
         for m in reversed(msgs):
-            if contains in m["text"] and (match := PAY.search(m["text"])) and match.group(1) not in seen:
+            if contains in m["text"] and (match := PAY.search(m["text"])):
                 return match.group(1)
         return None
 
@@ -247,9 +245,8 @@ async def _certificate(driver: Driver, headers: dict[str, str], j: Journey, dead
 
 async def settlement(driver: Driver, index: int) -> CollectionsJourney:
     """An overdue loan settled for less than it owes, by two people: a collection manager proposes a settlement below
-    what is owed, a collection head (a
-    second person) approves it and the borrower is sent its link; paid before the deadline, the loan ends SETTLED,
-    the rest waived in the ledger; the borrower downloads the settlement letter."""
+    what is owed, a collection head (a second person) approves it and the borrower is sent its link; paid before the
+    deadline, the loan ends SETTLED, the rest waived in the ledger; the borrower downloads the settlement letter."""
     headers, j, start, deadline = await _begin(driver, index)
     await _overdue(driver, headers, j, deadline)
     quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
