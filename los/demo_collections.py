@@ -96,6 +96,18 @@ async def _sms_link(driver: Driver, phone: str, contains: str, deadline: float) 
     return await _until(found, f"an SMS with {contains!r} and its link", deadline, pause=0.1)
 
 
+async def _closed_row(driver: Driver, listing: str, loan_id: str, deadline: float) -> dict[str, Any]:
+    """The loan's row in the staff's closed-loan list ``listing`` (completed, completed/settled, completed/writeoff;
+    newest closure first), as the fields the checks read."""
+
+    async def look() -> dict | None:
+        page = await driver.partner("LOAN_EXECUTIVE", "GET", f"/{listing}", params={"limit": 50})
+        return next((r for r in page["items"] if r["id"] == loan_id), None)
+
+    row = await _until(look, f"loan {loan_id} in {listing}", deadline, pause=0.2)
+    return {k: row[k] for k in ("status", "closedAs", "bureauFlag", "certificateNo", "maxDpd")}
+
+
 def _today() -> str:
     return datetime.now(IST).date().isoformat()
 
@@ -199,6 +211,7 @@ async def overdue_then_paid(driver: Driver, index: int) -> CollectionsJourney:
     j.checks["collector_links"] = len(sent)
     loan = await driver.pay_links(headers, j, loan, deadline, skip={link["url"] for link in sent})
     j.checks["noc"] = await _certificate(driver, headers, j, deadline)
+    j.checks["closed_list"] = await _closed_row(driver, "completed", j.loan_id, deadline)
     return await _close(driver, headers, j, loan, start)
 
 
@@ -276,6 +289,7 @@ async def settlement(driver: Driver, index: int) -> CollectionsJourney:
     }
     if loan["status"] == "SETTLED":
         j.checks["certificate"] = await _certificate(driver, headers, j, deadline)
+        j.checks["closed_list"] = await _closed_row(driver, "completed/settled", j.loan_id, deadline)
     return await _close(driver, headers, j, loan, start)
 
 
@@ -294,6 +308,7 @@ async def write_off_then_recovery(driver: Driver, index: int) -> CollectionsJour
     finally:
         await driver.partner(ADMIN, "PUT", "/settings/brand", json={"collections": before})
     j.checks["write_off"] = written["result"]
+    j.checks["closed_list"] = await _closed_row(driver, "completed/writeoff", j.loan_id, deadline)
     loan = await driver.wait_for(headers, j.loan_id, lambda x: False, "the loan written off", deadline)
     if loan["status"] != "WRITTEN_OFF":
         raise DemoError(f"loan {j.loan_id} is {loan['status']}, not WRITTEN_OFF")

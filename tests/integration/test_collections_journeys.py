@@ -36,6 +36,12 @@ def _check_overdue_then_paid(j: CollectionsJourney) -> None:
     assert moves.index(("DISBURSED", "OVERDUE")) < moves.index(("OVERDUE", "DISBURSED")) < len(moves)
     assert moves[-1][1] == "COMPLETED"
     assert j.checks["noc"]["pdf"] and j.checks["noc"]["number"]
+    listed = j.checks["closed_list"]  # staff see it among the completed loans, with the certificate downloaded
+    assert (listed["status"], listed["closedAs"], listed["certificateNo"]) == (
+        "COMPLETED",
+        "REPAID",
+        j.checks["noc"]["number"],
+    )
     assert len(j.payments) >= 3  # the collector's link, then the rest installment by installment
 
 
@@ -50,10 +56,15 @@ def _check_settlement(j: CollectionsJourney) -> None:
     assert paid["amount_paise"] == s["amount_paise"]
     assert "WAIVER" in j.checks["ledger_kinds"]  # the rest waived (and any principal unpaid written off)
     assert j.checks["certificate"]["pdf"] and j.checks["certificate"]["number"]
+    listed = j.checks["closed_list"]  # among the settled loans, flagged SETTLED for the bureau, with that letter
+    assert (listed["status"], listed["bureauFlag"]) == ("SETTLED", "SETTLED")
+    assert listed["certificateNo"] == j.checks["certificate"]["number"]
 
 
 def _check_write_off(j: CollectionsJourney) -> None:
     assert j.checks["write_off"] == "WRITTEN_OFF"
+    listed = j.checks["closed_list"]  # among the written-off loans, flagged for the bureau, with no certificate
+    assert (listed["status"], listed["bureauFlag"], listed["certificateNo"]) == ("WRITTEN_OFF", "WRITTEN_OFF", None)
     assert "WRITE_OFF" in j.checks["ledger_kinds"] and "WRITE_OFF_RECOVERY" in j.checks["ledger_kinds"]
     # Razorpay sends payment.captured and payment_link.paid for one payment: recorded once, the other a duplicate
     answers = j.checks["webhook_answers"]
