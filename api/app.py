@@ -66,6 +66,7 @@ from api.web.mandates import router as web_mandates_router
 from api.web.payments import router as web_payments_router
 from api.web.repayment import router as web_repayment_router
 from api.web.routes import router as web_router
+from api.webhooks.dialer import router as dialer_webhook_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
 from los.settings import Settings, get_settings
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_api_keys_router)
     app.include_router(admin_router)
     app.include_router(admin_users_router)
+    app.include_router(dialer_webhook_router)  # before /{brandId}/{vendor}: its two vendors' paths are its own
     app.include_router(webhook_router)
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)

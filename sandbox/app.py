@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox import autopay, banks, bureaus, esign, gateways, identity, mail, messaging, money, scenarios, statements
 from sandbox.context import Sandbox
+from sandbox.dialer import register as register_dialers
 from sandbox.webhooks import Outbox
 
 log = logging.getLogger("los.sandbox")
@@ -175,6 +176,7 @@ def create_app(
     mail.register(app, sbx)
     messaging.register(app, sbx)
     autopay.register(app, sbx)
+    register_dialers(app, sbx)
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")

@@ -22,6 +22,7 @@ several are listed); ``call_with_failover`` tries each active vendor in turn.
 | sms        | gupshup, msg91, nimbusit       | send_sms; (gupshup, msg91) verify_webhook, parse_webhook (DLR)    |
 | email      | sendgrid, brevo, zepto         | send_email, verify_webhook, parse_webhook (delivery events)       |
 | whatsapp   | aisensy                        | send_whatsapp                                                     |
+| dialer     | acefone, stringee              | initiate, verify_webhook, parse_webhook (own routes: dialer.py)   |
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from activities.providers.bsa.scoreme import ScoremeBsa
 from activities.providers.bureau.cibil import CibilBureau
 from activities.providers.bureau.equifax import EquifaxBureau
 from activities.providers.ckyc.digitap import DigitapCkyc
+from activities.providers.dialer import AcefoneDialer, StringeeDialer
 from activities.providers.disbursal.icici import IciciDisbursal
 from activities.providers.disbursal.idfc import IdfcDisbursal
 from activities.providers.employment.digitap import DigitapEpfo
@@ -75,15 +77,16 @@ VENDORS: dict[str, dict[str, type]] = {
     "sms": {"gupshup": GupshupSms, "msg91": Msg91Sms, "nimbusit": NimbusItSms},
     "email": {"sendgrid": SendGridEmail, "brevo": BrevoEmail, "zepto": ZeptoEmail},
     "whatsapp": {"aisensy": AiSensyWhatsApp},
+    "dialer": {"acefone": AcefoneDialer, "stringee": StringeeDialer},
 }
 
 #: Kinds whose vendors call us back at ``/api/v1/webhooks/{brandId}/{vendor}`` (each adapter has
 #: ``verify_webhook`` and ``parse_webhook``). Account Aggregators use ReBIT's one notification endpoint
-#: (``/api/v1/webhooks/{brandId}/aa``) instead, whatever the vendor.
+#: (``/api/v1/webhooks/{brandId}/aa``) instead, whatever the vendor; the dialers their own (``api/webhooks/dialer.py``).
 CALLBACK_KINDS = tuple(
     kind
     for kind, vendors in VENDORS.items()
-    if kind != "aa" and any(hasattr(cls, "parse_webhook") for cls in vendors.values())
+    if kind not in ("aa", "dialer") and any(hasattr(cls, "parse_webhook") for cls in vendors.values())
 )
 
 __all__ = [
