@@ -58,8 +58,7 @@ _SMS = {
     E.DIGILOCKER: "{{ brand_name }}: share your documents from DigiLocker: {{ authorization_url }}",
     E.COLLECTION_PAYMENT_LINK: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue."
     + _PAY,
-    E.SETTLEMENT_OFFER: "{{ brand_name }}: settle loan {{ loan_ref }} by paying {{ amount }} by {{ deadline }}."
-    + _PAY,
+    E.SETTLEMENT_OFFER: "{{ brand_name }}: settle loan {{ loan_ref }} by paying {{ amount }} by {{ deadline }}." + _PAY,
     E.SETTLED: "{{ brand_name }}: loan {{ loan_ref }} is settled with your payment of {{ amount }}.",
     E.WAIVER: "{{ brand_name }}: penal charges of {{ amount }} on loan {{ loan_ref }} have been waived.",
     E.RESTRUCTURED: "{{ brand_name }}: loan {{ loan_ref }} is restructured: {{ installments }} installments of "

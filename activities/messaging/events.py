@@ -156,9 +156,7 @@ EVENT_VARIABLES: dict[str, tuple[Variable, ...]] = {
         Variable("amount", "the amount paid in settlement", "money", 2_500_000),
         Variable("waived", "the amount waived", "money", 1_200_000),
     ),
-    NoticeEvent.WAIVER: (
-        Variable("amount", "the penal charges waived", "money", 50_000),
-    ),
+    NoticeEvent.WAIVER: (Variable("amount", "the penal charges waived", "money", 50_000),),
     NoticeEvent.RESTRUCTURED: (
         Variable("emi", "the new installment", "money", 300_000),
         Variable("installments", "the number of installments left", "number", 18),

@@ -289,8 +289,7 @@ class StubActivities:
         return [
             c.name
             for c in self.calls
-            if (money_in or c.name not in MONEY_IN_ACTIVITIES)
-            and (collections or c.name not in COLLECTIONS_ACTIVITIES)
+            if (money_in or c.name not in MONEY_IN_ACTIVITIES) and (collections or c.name not in COLLECTIONS_ACTIVITIES)
         ]
 
     def moves(self) -> list[tuple[str | None, str]]:
