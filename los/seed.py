@@ -127,12 +127,10 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET, code: str = 
         "dialer": [
             {
                 **primary("acefone"),
-                "options": {
-                    "caller_id": "8062451617",
-                    **{f"extension.{staff_email(role, code)}": ext for role, ext in DIALER_EXTENSIONS.items()},
-                },
+                "caller_id": "8062451617",
+                **{f"extension.{staff_email(role, code)}": ext for role, ext in DIALER_EXTENSIONS.items()},
             },
-            {**primary("stringee", False), "options": {"api_key_sid": "SK.0.demo", "from_number": "8062450000"}},
+            {**primary("stringee", False), "api_key_sid": "SK.0.demo", "from_number": "8062450000"},
         ],
     }
 

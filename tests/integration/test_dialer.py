@@ -6,7 +6,9 @@ another brand's staff see none of it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -417,3 +419,31 @@ async def test_another_brand_sees_none_of_it(app, brand, sandbox, db) -> None:  
     finally:
         await dialing.driver.close()
         await driver_b.close()
+
+
+async def test_the_seeded_brand_dials_as_it_comes(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """`los up`'s demo brand needs no set-up to call: the seed configures Acefone with the collectors' extensions and
+    tells the sandbox where call events go; the call ends COMPLETED with its recording."""
+    from los.seed import DIALER_EXTENSIONS, register_dialer_webhooks
+
+    register_dialer_webhooks(sandbox.url, app.api.url, brand["brand_id"])
+    customer_id, loan_id = _customer(db, brand["brand_id"], "9876541234", with_loan=True)
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers = await driver.staff_headers("COLLECTION_EXECUTIVE")
+        base = f"/api/v1/partner/brand/{brand['brand_id']}/acefone/dialer"
+        resp = await driver.api.post(
+            f"{base}/initiate", json={"userId": customer_id, "loanId": loan_id}, headers=headers
+        )
+        assert resp.status_code == 200, resp.text
+        placed = resp.json()
+        assert (placed["provider"], placed["agentNumber"]) == ("acefone", DIALER_EXTENSIONS["COLLECTION_EXECUTIVE"])
+        deadline = time.monotonic() + 20
+        while True:
+            call = (await driver.api.get(f"{base}/call/{placed['id']}", headers=headers)).json()
+            if call["status"] == "COMPLETED" or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert call["status"] == "COMPLETED" and call["recordingUrl"], call
+    finally:
+        await driver.close()
