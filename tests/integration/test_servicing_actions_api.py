@@ -1,0 +1,147 @@
+"""The servicing decisions over HTTP on a real overdue loan (API, worker, PostgreSQL, Temporal, the sandbox): each
+refusal is the status the docs promise — a role without the permission 403, the same person on both sides 403,
+above the role's limit 403, a loan not yet at the write-off DPD 409, bad input 422 naming the field — and writes
+nothing; then the decisions a lender takes in turn: a penal waiver within the limit, a settlement approved by a
+second person, rejected, and a restructure approved by another."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import AuditLog, Restructure, Settlement, Waiver
+from los.demo import Driver
+from los.demo_collections import _begin, _overdue
+
+
+@pytest.fixture
+def demo_brand(db, sandbox) -> dict:  # noqa: ANN001
+    from los.seed import seed_brand
+
+    code = f"s{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Servicing {code}", period_seconds=5)
+
+
+async def _call(driver: Driver, role: str, method: str, path: str, body: Any = None) -> Any:
+    headers = await driver.staff_headers(role)
+    url = f"/api/v1/partner/brand/{driver._brand_id}{path}"
+    return await driver.api.request(method, url, headers=headers, json=body)
+
+
+def _count(db, model: Any, loan_id: str) -> int:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(model).where(model.loan_id == loan_id))
+
+
+async def test_servicing_decisions_refuse_as_documented_and_write_nothing(app, demo_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
+    try:
+        headers, j, _, deadline = await _begin(driver, 1)
+        await _overdue(driver, headers, j, deadline)
+        loan = f"/collection/{j.loan_id}"
+        outstanding = (await driver.partner("COLLECTION_MANAGER", "GET", f"/loans/{j.loan_id}/foreclosure-quote"))[
+            "total"
+        ]
+
+        # a collection executive may not propose (no collections.manage): the guard's 403
+        resp = await _call(driver, "COLLECTION_EXECUTIVE", "POST", f"{loan}/settlement", {"amount": 100, "reason": "x"})
+        assert resp.status_code == 403, resp.text
+        # bad input: the field named (pydantic), and the workflow's own check of the amount
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/settlement", {"amount": -1, "reason": "x"})
+        assert resp.status_code == 422 and "amount" in resp.text, resp.text
+        resp = await _call(
+            driver, "COLLECTION_MANAGER", "POST", f"{loan}/settlement", {"amount": outstanding * 2, "reason": "x"}
+        )
+        assert resp.status_code == 422 and "amount" in resp.text and "outstanding" in resp.text, resp.text
+        assert _count(db, Settlement, j.loan_id) == 0
+
+        # the head proposes, and may not approve their own proposal (maker-checker)
+        amount = outstanding // 2
+        resp = await _call(
+            driver, "COLLECTION_HEAD", "POST", f"{loan}/settlement", {"amount": amount, "reason": "hardship"}
+        )
+        assert resp.status_code == 201, resp.text
+        sid = resp.json()["id"]
+        resp = await _call(driver, "COLLECTION_HEAD", "POST", f"{loan}/settlement/approve", {})
+        assert resp.status_code == 403 and "maker-checker" in resp.text, resp.text
+        # a collection manager may not approve at all
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/settlement/approve", {})
+        assert resp.status_code == 403, resp.text
+        # a second proposal while one is open: 409
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/settlement", {"amount": 100, "reason": "x"})
+        assert resp.status_code == 409, resp.text
+        # a write-off before the brand's writeOffDpd (180): 409 naming it; not by a manager: 403
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/writeoff", {"reason": "gone"})
+        assert resp.status_code == 403, resp.text
+        resp = await _call(driver, "ADMIN", "POST", f"{loan}/writeoff", {"reason": "gone"})
+        assert resp.status_code == 409 and "180" in resp.text, resp.text
+        # rejecting needs a reason; the admin rejects it (a different person from the proposer)
+        resp = await _call(driver, "ADMIN", "POST", f"{loan}/settlement/reject", {})
+        assert resp.status_code == 422, resp.text
+        resp = await _call(driver, "ADMIN", "POST", f"{loan}/settlement/reject", {"reason": "too low"})
+        assert resp.status_code == 200 and resp.json()["result"] == "REJECTED", resp.text
+        (row,) = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/settlements")
+        assert (row["id"], row["status"], row["decidedBy"] is not None) == (sid, "REJECTED", True)
+
+        # the head's settlement limit (brand settings) below the waiver: the head is refused, an admin approves
+        admin = await driver.staff_headers("ADMIN")
+        url = f"/api/v1/partner/brand/{driver._brand_id}/settings/brand"
+        put = await driver.api.put(
+            url, headers=admin, json={"collections": {"settlementLimits": {"COLLECTION_HEAD": 1}}}
+        )
+        assert put.status_code == 200, put.text
+        resp = await _call(
+            driver, "COLLECTION_MANAGER", "POST", f"{loan}/settlement", {"amount": amount, "reason": "y"}
+        )
+        assert resp.status_code == 201, resp.text
+        resp = await _call(driver, "COLLECTION_HEAD", "POST", f"{loan}/settlement/approve", {})
+        assert resp.status_code == 403 and "limit of 1 paise" in resp.text, resp.text
+        resp = await _call(driver, "ADMIN", "POST", f"{loan}/settlement/approve", {"reason": "board approved"})
+        assert resp.status_code == 200 and resp.json()["result"] == "APPROVED", resp.text
+        rows = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/settlements")
+        assert [r["status"] for r in rows] == ["APPROVED", "REJECTED"]
+        with db.unit_of_work() as s:
+            actions = set(s.scalars(select(AuditLog.action).where(AuditLog.entity_id == j.loan_id)))
+        assert {"collection.propose_settlement", "collection.approve_settlement", "collection.reject_settlement"} <= (
+            actions
+        )
+        assert _count(db, Waiver, j.loan_id) == 0 and _count(db, Restructure, j.loan_id) == 0
+    finally:
+        await driver.close()
+
+
+async def test_a_restructure_needs_a_second_person_and_brings_the_loan_current(app, demo_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
+    try:
+        headers, j, _, deadline = await _begin(driver, 2)
+        await _overdue(driver, headers, j, deadline)
+        loan = f"/collection/{j.loan_id}"
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/restructure", {"reason": "salary cut"})
+        assert resp.status_code == 422 and "installments" in resp.text, resp.text  # neither a count nor an EMI
+        resp = await _call(
+            driver, "COLLECTION_MANAGER", "POST", f"{loan}/restructure", {"installments": 6, "reason": "salary cut"}
+        )
+        assert resp.status_code == 201, resp.text
+        rid = resp.json()["id"]
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/restructure/approve", {})
+        assert resp.status_code == 403, resp.text
+        resp = await _call(driver, "COLLECTION_HEAD", "POST", f"{loan}/restructure/approve", {})
+        assert resp.status_code == 200 and resp.json()["id"] == rid, resp.text
+        (row,) = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/restructures")
+        assert (row["status"], row["installments"]) == ("APPROVED", 6)
+        end = time.monotonic() + 20
+        detail: dict = {}
+        while time.monotonic() < end:
+            detail = await driver.partner("COLLECTION_MANAGER", "GET", f"/loans/{j.loan_id}")
+            if detail.get("status") == "DISBURSED" and detail.get("assetClass") == "NPA":
+                break
+            await asyncio.sleep(0.2)
+        assert detail.get("status") == "DISBURSED", detail.get("status")  # the arrears now fall due later
+        assert detail.get("assetClass") == "NPA"  # restructured: NPA for the specified period (RBI 2019)
+    finally:
+        await driver.close()
