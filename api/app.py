@@ -29,6 +29,8 @@ from api.partner import closure as partner_closure
 from api.partner import collection_work as partner_collection_work
 from api.partner import collections as partner_collections
 from api.partner import comments as partner_comments
+from api.partner import customers as partner_customers
+from api.partner import dashboard as partner_dashboard
 from api.partner import dialer as partner_dialer
 from api.partner import field_visits as partner_field_visits
 from api.partner import loans as partner_loans
@@ -39,7 +41,9 @@ from api.partner import notifications as partner_notifications
 from api.partner import payments as partner_payments
 from api.partner import queues as partner_queues
 from api.partner import refunds as partner_refunds
+from api.partner import reports as partner_reports
 from api.partner import review as partner_review
+from api.partner import search as partner_search
 from api.partner import servicing_actions as partner_servicing_actions
 from api.partner import status_reasons as partner_status_reasons
 from api.partner.api_keys import router as partner_api_keys_router
@@ -127,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_collection_work.router)
     app.include_router(partner_field_visits.router)
     app.include_router(web_closure_router)
+    for operations_router in (partner_customers, partner_search, partner_reports, partner_dashboard):
+        app.include_router(operations_router.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)
