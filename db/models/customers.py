@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,8 +55,28 @@ class Customer(Base):
     onboarding_step: Mapped[str] = mapped_column(String(30), default="REGISTERED")
     utm: Mapped[dict[str, Any]] = mapped_column(default=dict)  # utm_source/medium/campaign/term/content
     assigned_to: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("staff_users.id"), nullable=True)
+    # ACTIVE / BLOCKED / SUSPENDED (staff, POST customers/{id}/status; docs/operations.md), with the staff's reason
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE", server_default="ACTIVE")
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("brand_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("brand_id", "phone"),
+        # Global search (api/partner/search.py): exact PAN and e-mail within a brand, fuzzy names by pg_trgm.
+        Index("ix_customers_brand_pan", "brand_id", "pan"),
+        Index("ix_customers_brand_email", "brand_id", func.lower(text("email"))),
+        Index(
+            "ix_customers_full_name_trgm",
+            "full_name",
+            postgresql_using="gin",
+            postgresql_ops={"full_name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_customers_pan_name_trgm",
+            "pan_name",
+            postgresql_using="gin",
+            postgresql_ops={"pan_name": "gin_trgm_ops"},
+        ),
+    )
 
 
 class OtpChallenge(Base):

@@ -65,11 +65,18 @@ class Loan(Base):
     previous_loan_id: Mapped[str | None] = mapped_column(
         Uuid(as_uuid=False), ForeignKey("loans.id", ondelete="RESTRICT"), nullable=True
     )
+    # An admin's audited bypass of the loan's reports requirement (the CAM of ``cam_required`` brands) before
+    # forwarding (POST loans/{id}/force-bypass-reports): who and when; null while the requirement applies.
+    reports_bypassed_by: Mapped[str | None] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("staff_users.id", ondelete="RESTRICT"), nullable=True
+    )
+    reports_bypassed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     __table_args__ = (
         Index("ix_loans_brand_status", "brand_id", "status"),
         Index("ix_loans_brand_created", "brand_id", "created_at", "id"),  # staff lists: newest first, stable
+        Index("ix_loans_brand_utr", "brand_id", "disbursal_utr"),  # global search by UTR
     )
 
 
