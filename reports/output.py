@@ -1,0 +1,63 @@
+"""How report rows are written: JSON values (paise as integers, dates and instants ISO, decimals as strings) and
+CSV cells (paise as rupees with 2 decimals, dates ISO, text guarded against formula injection)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from reports.base import Column
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def json_value(value: Any) -> Any:
+    """A value as plain JSON: ISO dates and instants, decimals as strings, the rest as is."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def json_rows(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    names = [c.name for c in columns]
+    return [{n: json_value(v) for n, v in zip(names, row, strict=True)} for row in rows]
+
+
+def rupees(paise: int) -> str:
+    """Integer paise as rupees with 2 decimals: 1234567 -> '12345.67', -5 -> '-0.05'."""
+    sign = "-" if paise < 0 else ""
+    whole, part = divmod(abs(int(paise)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def csv_value(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if column.type == "paise":
+        return rupees(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    if column.type == "text" and text.startswith(FORMULA_START):
+        return "'" + text  # a spreadsheet would run it as a formula (OWASP CSV injection)
+    return text
+
+
+def csv_lines(columns: Sequence[Column], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[str]:
+    """The header, then one chunk of CSV text per batch of rows (so memory holds one batch at a time)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    yield buffer.getvalue()
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        for row in batch:
+            writer.writerow([csv_value(c, v) for c, v in zip(columns, row, strict=True)])
+        yield buffer.getvalue()
