@@ -55,6 +55,7 @@ from db.models.money_in import (
     PaymentAttempt,
     Refund,
 )
+from db.models.portfolio import PortfolioSnapshot
 from db.models.staff import (
     AuditLog,
     PartnerUnavailabilityDate,
@@ -117,6 +118,7 @@ __all__ = [
     "PartnerUnavailabilityDate",
     "PaymentLink",
     "PaymentTransaction",
+    "PortfolioSnapshot",
     "ProviderCall",
     "RefreshToken",
     "RepaymentInstallment",
