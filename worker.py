@@ -36,6 +36,7 @@ from activities.messaging import MessagingActivities
 from activities.refunds import RefundActivities
 from activities.storage import build_storage
 from db.session import Database
+from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
 from workflows.loan import LoanWorkflow
@@ -117,7 +118,8 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
     # Activities run their (synchronous) database work on the loop's default executor; its default size
     # (CPUs + 4) would queue them behind each other under load.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="db"))
-    client = client or await connect(settings)
+    client = client or await connect(settings, runtime=worker_runtime(settings))
+    metrics_port = instrument_worker(settings)
     try:
         await register_search_attributes(client, settings.temporal_namespace)
     except Exception as exc:  # noqa: BLE001 - e.g. Temporal Cloud, where ops register them
@@ -144,8 +146,13 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             workflow_runner=workflow_runner(),
             activities=activities.all() + kyc.all() + MessagingActivities(db, http).all() + refunds.all(),
             max_concurrent_activities=50,
+            interceptors=[LogContextInterceptor()],
         )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)
+        if metrics_port:
+            logging.getLogger("los.worker").info(
+                "metrics: Temporal SDK on :%s, business counters on :%s", settings.worker_metrics_port, metrics_port
+            )
         if stop is None:
             await worker.run()
         else:
@@ -155,7 +162,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(get_settings())
     stop = asyncio.Event()
 
     async def runner() -> None:

@@ -73,6 +73,7 @@ from api.web.routes import router as web_router
 from api.webhooks.dialer import router as dialer_webhook_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
+from los.observability import instrument_app
 from los.settings import Settings, get_settings
 
 
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(files_router)
     app.include_router(codec_router)
     openapi.install(app)
+    instrument_app(app, settings)  # request metrics, GET /metrics, traces when on (docs/observability.md)
     app.add_middleware(errors.CatchAll)  # added last: the outermost layer, so nothing escapes the envelope
 
     @app.get(

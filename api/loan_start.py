@@ -29,6 +29,7 @@ from domain import rules
 from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.status import TERMINAL, LoanStatus
+from los import metrics
 from workflows.contracts import LoanPolicy, LoanWorkflowInput
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
 from workflows.options import IST
@@ -181,6 +182,7 @@ async def start_loan(
         session.query(Loan).filter(Loan.id == loan_id).delete()
         session.commit()
         raise
+    metrics.application_started(brand.id)
     return loan
 
 

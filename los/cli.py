@@ -46,6 +46,14 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
     lines += [
         f"  Sandbox        {settings.sandbox_base_url}       (sent SMS: {settings.sandbox_base_url}/gupshup/messages)",
         f"  PostgreSQL     {info['database']}",
+    ]
+    if info.get("worker_metrics"):
+        lines += [
+            f"  Metrics        {api}/metrics (loopback, or LOS_METRICS_TOKEN)   (docs/observability.md)",
+            f"                 worker: {info['worker_metrics']} (Temporal SDK),",
+            f"                 {info['worker_business_metrics']} (business counters)",
+        ]
+    lines += [
         f"  Logs           {logs}",
         "",
         f"  Demo brand '{seed['brand_code']}' id {seed['brand_id']}; staff logins "
@@ -104,8 +112,10 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from db.migrate import upgrade
+    from los.observability import configure_logging
 
     settings = _settings()
+    configure_logging(settings)
     if not args.no_migrate:
         upgrade(settings.sqlalchemy_url)
     if args.workers > 1:  # each worker process builds its own app from the same settings (environment)

@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     # where the workflow clock is not the wall clock (Temporal's time-skipping test server); calls stay bounded.
     workflow_update_expiry: bool = True
     chromium_path: str | None = None
+    # Observability (docs/observability.md). GET /metrics on the API: with a token, that bearer token is required;
+    # without, only loopback callers are answered.
+    metrics_token: SecretStr | None = None
+    # The worker's Prometheus endpoints: the Temporal SDK's metrics on this port, the business counters on the
+    # next one; None or 0: neither is served.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65534)
+    worker_metrics_host: str = "127.0.0.1"
+    # Traces exported over OTLP/HTTP to this collector (or the standard OTEL_EXPORTER_OTLP_ENDPOINT); unset: off.
+    otlp_endpoint: str | None = None
+    # Log lines: readable text, or one JSON object a line carrying loan_id, workflow_id and brand_id.
+    log_format: Literal["text", "json"] = "text"
 
     def field_key(self) -> bytes:
         """The key material of sealed fields and keyed hashes (see los.crypto)."""

@@ -48,6 +48,24 @@ def start_postgres(home: Path) -> tuple[str, object]:
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost", "0.0.0.0", "::", ""})  # noqa: S104 - all reach loopback
 
 
+def free_port_pair(host: str = "127.0.0.1", start: int = 9464, tries: int = 100) -> int:
+    """The first port from ``start`` that is free on ``host`` together with the next one (the worker's two
+    metrics endpoints: the Temporal SDK's and the business counters, docs/observability.md)."""
+
+    def free(port: int) -> bool:
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+            return True
+
+    for port in range(start, start + 2 * tries, 2):
+        if free(port) and free(port + 1):
+            return port
+    raise RuntimeError(f"no two free ports from {start} on {host}: set LOS_WORKER_METRICS_PORT")
+
+
 def codec_endpoint(settings: Settings) -> str:
     """The API's remote codec endpoint as the Temporal UI (a browser) reaches it. An API on this machine is
     addressed as ``localhost``, the host the embedded UI is opened at (``Settings.temporal_ui``): the two
@@ -152,6 +170,10 @@ class Stack:
             if value is not None:
                 env[name] = str(value)
 
+        # The worker's metrics endpoints (the SDK's, and the business counters on the next port): a free pair
+        # from 9464 unless set; the banner prints them.
+        metrics_port = s.worker_metrics_port or free_port_pair(s.worker_metrics_host)
+        env["LOS_WORKER_METRICS_PORT"] = str(metrics_port)
         # The embedded stack's reconciler runs every 10 s (production: every 5 minutes) so a lost bank callback
         # of the demo settles within seconds (`los demo --scenario lost-bank-webhook`).
         env.setdefault("LOS_RECONCILE_EVERY_SECONDS", "10")
@@ -184,7 +206,13 @@ class Stack:
         self._spawn("worker", me + ["worker"], env)
         api = self._spawn("api", me + ["api", "--no-migrate"], env)
         wait_port(s.api_host, s.api_port, 30, api)
-        return {"database": db_url, "temporal": s.temporal_target, "seed": seeded}  # type: ignore[dict-item]
+        return {  # type: ignore[dict-item]
+            "database": db_url,
+            "temporal": s.temporal_target,
+            "seed": seeded,
+            "worker_metrics": f"http://{s.worker_metrics_host}:{metrics_port}/metrics",
+            "worker_business_metrics": f"http://{s.worker_metrics_host}:{metrics_port + 1}/metrics",
+        }
 
     def supervise(self) -> None:
         """Restart (after its backoff) every child that has exited. Never blocks; call it often."""

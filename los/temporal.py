@@ -18,6 +18,7 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from los.codec import EncryptionCodec
@@ -66,10 +67,17 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """A client of ``settings.temporal_target`` / namespace with :func:`data_converter`."""
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client of ``settings.temporal_target`` / namespace with :func:`data_converter`, and the SDK's tracing
+    interceptor when tracing is on (``los.observability``); ``runtime``: e.g. one exporting the SDK's metrics."""
+    from los.observability import temporal_interceptors
+
     return await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=data_converter(settings)
+        settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
+        interceptors=temporal_interceptors(settings),
+        runtime=runtime,
     )
 
 

@@ -18,6 +18,7 @@ from db.models import Loan
 from domain import ledger
 from domain.errors import ValidationError
 from domain.outcomes import InstallmentStatus, PaymentStatus
+from los import metrics
 from workflows.contracts import (
     DelinquencyRecord,
     OverdueRecord,
@@ -32,7 +33,7 @@ class RepaymentActivities(LoanBase):
     # ------------------------------------------------------------------ payments
     @activity.defn
     async def record_payment(self, rec: PaymentRecord) -> None:
-        def write(session: Session) -> None:
+        def write(session: Session) -> str | None:
             pay = rec.payment
             parts = rec.parts or [PaymentPart(n, interest=i, principal=p) for n, i, p in rec.allocations]
             totals = {k: sum(getattr(p, k) for p in parts) for k in ("penal", "fees", "interest", "principal")}
@@ -56,7 +57,7 @@ class RepaymentActivities(LoanBase):
                 outstanding_after=rec.outstanding_principal,
             )
             if inserted is None:
-                return  # this payment id was already applied
+                return None  # this payment id was already applied
             # promises to pay this payment keeps (docs/collections.md), once: only when newly recorded
             paid_on = rec.value_date or pay.paid_on or datetime.now(IST).date()
             apply_payment_to_promises(session, rec.loan_id, pay.amount, paid_on)
@@ -107,11 +108,14 @@ class RepaymentActivities(LoanBase):
                 next_due_at=rec.next_due_at,
                 total_collected=Loan.total_collected + pay.amount,
             )
+            return session.get_one(Loan, rec.loan_id).brand_id
 
         try:
-            await self._tx(write)
+            brand_id = await self._tx(write)
         except (DataError, ValidationError) as exc:  # retrying cannot fix these: the workflow parks the payment
             raise unrecordable(exc) from exc
+        if brand_id is not None:  # newly credited (docs/observability.md)
+            metrics.payment_credited(brand_id, rec.payment.gateway, rec.payment.amount)
 
     # ------------------------------------------------------------------ penal charges and delinquency
     @activity.defn

@@ -15,6 +15,7 @@ from activities.loan.common import LoanBase
 from db.models import Loan
 from db.notifications import notify
 from domain.status import TERMINAL, LoanStatus
+from los import metrics
 from workflows.contracts import StatusChange
 
 
@@ -45,7 +46,7 @@ class StatusActivities(LoanBase):
         """One status move (or review-stage move) of a loan, once: the history row, the loan's columns, and
         for staff actions the audit log and notifications, all in one transaction."""
 
-        def write(session: Session) -> None:
+        def write(session: Session) -> tuple[str, int] | None:
             inserted = queries.insert_status_history(
                 session,
                 loan_id=change.loan_id,
@@ -59,7 +60,7 @@ class StatusActivities(LoanBase):
                 details=change.details,
             )
             if inserted is None:
-                return
+                return None
             loan = session.get_one(Loan, change.loan_id, with_for_update=True)
             before = _review_state(loan)
             values: dict[str, Any] = {"status": change.to_status, "status_reason": change.reason}
@@ -122,5 +123,7 @@ class StatusActivities(LoanBase):
                     {"loanId": loan.id, "reviewStage": change.review_stage},
                     f"{key}:assign",
                 )
+            return loan.brand_id, loan.amount
 
-        await self._tx(write)
+        if moved := await self._tx(write):  # counted once, when recorded (docs/observability.md)
+            metrics.status_moved(moved[0], change.from_status, change.to_status, moved[1])
