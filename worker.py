@@ -18,9 +18,11 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
     ScheduleUpdate,
     ScheduleUpdateInput,
@@ -33,6 +35,7 @@ from activities.documents import PdfRenderer
 from activities.kyc import KycActivities
 from activities.loan import LoanActivities
 from activities.messaging import MessagingActivities
+from activities.portfolio import PortfolioActivities
 from activities.refunds import RefundActivities
 from activities.storage import build_storage
 from db.session import Database
@@ -40,11 +43,13 @@ from los.observability import LogContextInterceptor, configure_logging, instrume
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
 from workflows.loan import LoanWorkflow
+from workflows.portfolio_snapshot import RUN_AT_UTC, PortfolioSnapshotWorkflow
+from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
 from workflows.reconciler import SCHEDULE_ID as RECONCILER_SCHEDULE
 from workflows.reconciler import ReconcileTransfersWorkflow
 from workflows.refund import RefundWorkflow
 
-WORKFLOWS = [LoanWorkflow, ReconcileTransfersWorkflow, RefundWorkflow]
+WORKFLOWS = [LoanWorkflow, ReconcileTransfersWorkflow, RefundWorkflow, PortfolioSnapshotWorkflow]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
 # sandbox re-imports every module a workflow imports that is not passed through, for each new run and after
@@ -114,6 +119,36 @@ async def ensure_reconciler_schedule(
         log.warning("reconciler schedule not created: %s", exc)
 
 
+async def ensure_portfolio_schedule(client: Client, settings: Settings, schedule_id: str = PORTFOLIO_SCHEDULE) -> None:
+    """The daily portfolio snapshot's Temporal Schedule (``portfolio-snapshot``, every day at 00:30 IST), created
+    once; an existing one gets its time set now (a pause set in the UI stays). Overlapping runs are skipped. Never
+    stops the worker: a failure is logged."""
+    log = logging.getLogger("los.worker")
+    hour, minute = RUN_AT_UTC
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            PortfolioSnapshotWorkflow.run, id=f"{schedule_id}-run", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+
+        async def keep_time(update: ScheduleUpdateInput) -> ScheduleUpdate:
+            current = update.description.schedule
+            current.spec = schedule.spec
+            return ScheduleUpdate(schedule=current)
+
+        try:
+            await client.get_schedule_handle(schedule_id).update(keep_time)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("portfolio snapshot schedule not updated: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it
+        log.warning("portfolio snapshot schedule not created: %s", exc)
+
+
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     # Activities run their (synchronous) database work on the loop's default executor; its default size
     # (CPUs + 4) would queue them behind each other under load.
@@ -125,6 +160,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
     except Exception as exc:  # noqa: BLE001 - e.g. Temporal Cloud, where ops register them
         logging.getLogger("los.worker").warning("search attributes not registered: %s", exc)
     await ensure_reconciler_schedule(client, settings)
+    await ensure_portfolio_schedule(client, settings)
     db = Database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:
@@ -144,7 +180,11 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
             workflow_runner=workflow_runner(),
-            activities=activities.all() + kyc.all() + MessagingActivities(db, http).all() + refunds.all(),
+            activities=activities.all()
+            + kyc.all()
+            + MessagingActivities(db, http).all()
+            + refunds.all()
+            + PortfolioActivities(db).all(),
             max_concurrent_activities=50,
             interceptors=[LogContextInterceptor()],
         )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import distinct, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from db.collections import overdue_paise
@@ -29,9 +30,11 @@ from db.models import (
     LoanProduct,
     LoanStatusHistory,
     PaymentTransaction,
+    PortfolioSnapshot,
     RepaymentInstallment,
     StaffBrandRole,
     StaffUser,
+    new_id,
 )
 from domain import portfolio as pf
 from domain.brand_config import BrandConfig
@@ -124,7 +127,7 @@ def disbursed(session: Session, brand_id: str, start: date, end: date) -> dict[s
             func.count(), func.coalesce(func.sum(Loan.amount), 0), func.coalesce(func.sum(Loan.net_disbursed), 0)
         ).where(Loan.brand_id == brand_id, Loan.disbursed_at >= lo, Loan.disbursed_at < hi)
     ).one()
-    return {"count": int(count), "amountPaise": int(amount), "netPaise": int(net)}
+    return {"count": int(count), "amountPaise": int(amount or 0), "netPaise": int(net or 0)}
 
 
 def _closed(session: Session, brand_id: str, status: str, start: date, end: date) -> tuple[int, int]:
@@ -270,7 +273,7 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
         .where(Loan.brand_id == brand_id, Loan.status.in_(REPAYING))
         .group_by(Loan.dpd)
     ).all()
-    by_bucket = {
+    by_bucket: dict[str, dict[str, Any]] = {
         b.name: {"bucket": b.name, "loans": 0, "principalPaise": 0, "overduePaise": 0} for b in buckets.buckets
     }
     for dpd, count, principal, due in rows:
@@ -280,7 +283,7 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
         line["overduePaise"] += int(due or 0)
 
     lo, hi = bounds(start, end)
-    staff = {
+    staff: dict[str, dict[str, Any]] = {
         sid: {"staffId": sid, "name": name, "role": role}
         for sid, name, role in session.execute(
             select(StaffUser.id, StaffUser.name, StaffBrandRole.role)
@@ -288,7 +291,7 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
             .where(StaffBrandRole.brand_id == brand_id)
         ).all()
     }
-    cases = {
+    cases: dict[str | None, tuple[int, int]] = {
         sid: (int(n), int(due or 0))
         for sid, n, due in session.execute(
             select(Loan.collector_id, func.count(), func.sum(overdue))
@@ -297,7 +300,7 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
         ).all()
     }
     f = CollectionFollowUp
-    promises = {
+    promises: dict[str | None, tuple[int, int, int, int]] = {
         sid: (int(made), int(kept), int(broken), int(pending))
         for sid, made, kept, broken, pending in session.execute(
             select(
@@ -312,7 +315,7 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
         ).all()
     }
     a, p = CollectionAllocation, PaymentTransaction
-    recovered = {
+    recovered: dict[str | None, int] = {
         sid: int(amount or 0)
         for sid, amount in session.execute(
             select(a.staff_id, func.sum(p.amount))
@@ -329,9 +332,9 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
             .group_by(a.staff_id)
         ).all()
     }
-    collectors = []
-    for sid in sorted(set(cases) | set(promises) | set(recovered), key=str):
-        who = staff.get(sid, {"staffId": sid, "name": None, "role": None})
+    collectors: list[dict[str, Any]] = []
+    for sid in sorted({str(k) for k in (*cases, *promises, *recovered) if k is not None}):
+        who: dict[str, Any] = staff.get(sid) or {"staffId": sid, "name": None, "role": None}
         n, due = cases.get(sid, (0, 0))
         made, kept, broken, pending = promises.get(sid, (0, 0, 0, 0))
         got = recovered.get(sid, 0)
@@ -348,8 +351,8 @@ def collection_analysis(session: Session, brand_id: str, start: date, end: date)
                 "recoveryRate": pct(pf.percent(got, got + due)),
             }
         )
-    total_recovered = sum(c["recoveredPaise"] for c in collectors)
-    total_overdue = sum(line["overduePaise"] for line in by_bucket.values())
+    total_recovered = sum(int(c["recoveredPaise"]) for c in collectors)
+    total_overdue = sum(int(line["overduePaise"]) for line in by_bucket.values())
     return {
         "fromDate": start.isoformat(),
         "toDate": end.isoformat(),
@@ -385,7 +388,7 @@ def disbursement_analysis(session: Session, brand_id: str, start: date, end: dat
     bands = {name: {"band": name, "count": 0, "amountPaise": 0, "netPaise": 0} for name, _, _ in AMOUNT_BANDS}
     for day, code, name, amount, net in rows:
         add(
-            days.setdefault(day.isoformat(), {"date": day.isoformat(), "count": 0, "amountPaise": 0, "netPaise": 0}),
+            days.setdefault(day.isoformat(), {"day": day.isoformat(), "count": 0, "amountPaise": 0, "netPaise": 0}),
             amount,
             net,
         )
@@ -530,3 +533,28 @@ def vintage(session: Session, brand_id: str, as_of: date) -> dict[str, Any]:
             for c in cohorts
         ],
     }
+
+
+# ------------------------------------------------------------------------------------------- snapshots
+def take_snapshot(session: Session, brand_id: str, as_of: date) -> bool:
+    """Write the brand's summary for the month to ``as_of`` (its first day to ``as_of``) as the snapshot of
+    ``as_of``, once: a snapshot already written for that day is left as it is. True when this call wrote it."""
+    figures = summary(session, brand_id, as_of.replace(day=1), as_of)
+    written = session.execute(
+        pg_insert(PortfolioSnapshot)
+        .values(id=new_id(), brand_id=brand_id, as_of=as_of, figures=figures)
+        .on_conflict_do_nothing(index_elements=["brand_id", "as_of"])
+        .returning(PortfolioSnapshot.id)
+    ).first()
+    return written is not None
+
+
+def snapshot_of(session: Session, brand_id: str, as_of: date) -> PortfolioSnapshot | None:
+    return session.scalars(
+        select(PortfolioSnapshot).where(PortfolioSnapshot.brand_id == brand_id, PortfolioSnapshot.as_of == as_of)
+    ).first()
+
+
+def active_brands(session: Session) -> list[str]:
+    """Every active brand's id, in a stable order (the snapshot's one activity per brand)."""
+    return [str(b) for b in session.scalars(select(Brand.id).where(Brand.is_active.is_(True)).order_by(Brand.code))]

@@ -1,8 +1,351 @@
 """Dashboards: the brand's figures and charts (stats, summary, collection and disbursement analysis, portfolio: AUM,
-PAR, NPA)."""
+PAR, NPA), under /api/v1/partner/brand/{brandId}/dashboard (docs/dashboards.md).
+
+Every figure is read from the database (``db/portfolio.py``; the ratios are ``domain/portfolio.py``), never from
+workflow state. Periods are IST calendar dates ``fromDate``..``toDate``, both included, at most 366 days; left out,
+the month to date. ``summary?asOf=`` reads the snapshot the daily ``portfolio-snapshot`` schedule froze after that
+day's day-end. Answers go out through orjson (``api.views.json_response``); each route declares its model.
+"""
 
 from __future__ import annotations
 
-from api.partner.common import staff_router
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.access import Allow
+from api.partner.common import Db, iso, staff_router
+from api.responses import ApiModel
+from api.security import Principal
+from api.types import IsoDate
+from api.views import json_response
+from db import portfolio as sql
+from domain.access import Permission as P
+from domain.errors import NotFound, ValidationError
 
 router = staff_router()
+Viewer = Annotated[Principal, Allow(P.DASHBOARD_VIEW)]
+MAX_PERIOD_DAYS = 366
+PREFIX = "/brand/{brand_id}/dashboard"
+
+
+# ------------------------------------------------------------------------------------------- input
+class PeriodQuery(BaseModel):
+    """An IST period, both ends included (left out: the month to date)."""
+
+    model_config = ConfigDict(extra="forbid")
+    from_date: IsoDate | None = Field(default=None, alias="fromDate", description="IST date, YYYY-MM-DD")
+    to_date: IsoDate | None = Field(default=None, alias="toDate", description="IST date, YYYY-MM-DD; default today")
+
+    def resolve(self, today: date) -> tuple[date, date]:
+        end = self.to_date or today
+        start = self.from_date or end.replace(day=1)
+        check_period(start, end)
+        return start, end
+
+
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationError("must not be before fromDate", field="toDate")
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise ValidationError(f"a period is at most {MAX_PERIOD_DAYS} days", field="toDate")
+
+
+class SummaryQuery(PeriodQuery):
+    as_of: IsoDate | None = Field(
+        default=None, alias="asOf", description="IST date: the snapshot taken after that day's day-end"
+    )
+
+
+class OpenPeriodQuery(PeriodQuery):
+    """A period with either end open (left out: every customer)."""
+
+
+Period = Annotated[PeriodQuery, Query()]
+
+
+# ------------------------------------------------------------------------------------------- answers
+class StatusCount(ApiModel):
+    status: str
+    count: int
+
+
+class TodayMonth(ApiModel):
+    today: int
+    this_month: int
+
+
+class Disbursed(ApiModel):
+    count: int
+    amount_paise: int = Field(description="principal disbursed")
+    net_paise: int = Field(description="what reached the borrowers' banks (after upfront deductions)")
+
+
+class Collected(ApiModel):
+    count: int
+    amount_paise: int
+
+
+class DisbursedTodayMonth(ApiModel):
+    today: Disbursed
+    this_month: Disbursed
+
+
+class CollectedTodayMonth(ApiModel):
+    today: Collected
+    this_month: Collected
+
+
+class DashboardStats(ApiModel):
+    as_of: str = Field(description="today, IST")
+    total_loans: int
+    by_status: list[StatusCount]
+    applications: TodayMonth
+    sanctioned: TodayMonth = Field(description="loans moved to SANCTIONED")
+    disbursed: DisbursedTodayMonth
+    collections: CollectedTodayMonth = Field(description="payments received")
+
+
+class AtRisk(ApiModel):
+    loans: int
+    principal_paise: int
+    percent: str | None = Field(description="of AUM, 2 decimals; null when AUM is 0")
+
+
+class Efficiency(ApiModel):
+    billed_paise: int = Field(description="principal + interest + fees of the installments due in the period")
+    collected_paise: int = Field(description="collected towards those installments")
+    percent: str | None
+
+
+class WrittenOff(ApiModel):
+    loans: int
+    principal_paise: int
+
+
+class Settled(ApiModel):
+    loans: int
+    principal_written_off_paise: int
+
+
+class PortfolioSummary(ApiModel):
+    brand_id: str
+    source: str = Field(description="live, or snapshot (asOf)")
+    as_of: str = Field(description="IST date: today (live) or the snapshot's day")
+    taken_at: str | None = Field(description="when the snapshot was written")
+    from_date: str
+    to_date: str
+    aum_paise: int = Field(description="principal outstanding of loans being repaid")
+    loans_on_book: int
+    disbursals: Disbursed
+    collections: Collected
+    collection_efficiency: Efficiency
+    par30: AtRisk
+    par60: AtRisk
+    par90: AtRisk
+    gnpa: AtRisk
+    written_off: WrittenOff
+    settled: Settled
+
+
+class SourceLine(ApiModel):
+    source: str = Field(description="utm_source, or direct")
+    customers: int
+    applied: int
+    disbursed: int
+
+
+class UsersBySubdomain(ApiModel):
+    brand_id: str
+    subdomain: str = Field(description="the brand's web app (its code)")
+    from_date: str | None
+    to_date: str | None
+    customers: int
+    applied: int
+    disbursed: int
+    by_source: list[SourceLine]
+
+
+class BucketLine(ApiModel):
+    bucket: str
+    loans: int
+    principal_paise: int
+    overdue_paise: int
+
+
+class CollectorLine(ApiModel):
+    staff_id: str
+    name: str | None
+    role: str | None
+    cases: int = Field(description="loans being repaid allocated to them now")
+    overdue_paise: int
+    promises: int = Field(description="promises to pay dated in the period")
+    promises_kept: int
+    promises_broken: int
+    promises_pending: int
+    recovered_paise: int = Field(description="paid in the period while the loan was allocated to them")
+    recovery_rate: str | None = Field(description="recovered ÷ (recovered + overdue now), percent")
+
+
+class CollectionAnalysis(ApiModel):
+    from_date: str
+    to_date: str
+    by_bucket: list[BucketLine]
+    by_collector: list[CollectorLine]
+    recovered_paise: int
+    overdue_paise: int
+    recovery_rate: str | None
+
+
+class DayLine(ApiModel):
+    day: str
+    count: int
+    amount_paise: int
+    net_paise: int
+
+
+class ProductLine(ApiModel):
+    product_code: str
+    name: str
+    count: int
+    amount_paise: int
+    net_paise: int
+
+
+class BandLine(ApiModel):
+    band: str
+    count: int
+    amount_paise: int
+    net_paise: int
+
+
+class DisbursementAnalysis(ApiModel):
+    from_date: str
+    to_date: str
+    count: int
+    amount_paise: int
+    net_paise: int
+    by_day: list[DayLine]
+    by_product: list[ProductLine]
+    by_amount_band: list[BandLine]
+
+
+class StaffLeadLine(ApiModel):
+    staff_id: str
+    name: str
+    role: str
+    assigned_customers: int
+    assigned_loans: int
+    sanctioned: int = Field(description="loans they moved to SANCTIONED in the period")
+    disbursed: int = Field(description="loans disbursed in the period that they worked")
+    disbursed_amount_paise: int
+
+
+class StaffLeads(ApiModel):
+    from_date: str
+    to_date: str
+    items: list[StaffLeadLine]
+
+
+class VintagePoint(ApiModel):
+    months_on_book: int
+    loans: int
+    principal_paise: int
+    percent_principal: str | None
+    percent_loans: str | None
+
+
+class Cohort(ApiModel):
+    month: str = Field(description="YYYY-MM of disbursal")
+    loans: int
+    principal_paise: int
+    dpd30: list[VintagePoint] = Field(description="cumulative share that went above DPD 30")
+    dpd90: list[VintagePoint] = Field(description="cumulative share that went above DPD 90")
+
+
+class Vintage(ApiModel):
+    as_of: str
+    cohorts: list[Cohort]
+
+
+# ------------------------------------------------------------------------------------------- routes
+@router.get(f"{PREFIX}/stats", response_model=DashboardStats)
+def stats(brand_id: str, staff: Viewer, session: Db) -> Response:
+    """Loans by status now; applications, sanctions, disbursals and payments received today and this month (IST)."""
+    return json_response(sql.stats(session, brand_id, sql.today_ist()))
+
+
+@router.get(f"{PREFIX}/summary", response_model=PortfolioSummary)
+def summary(brand_id: str, staff: Viewer, session: Db, q: Annotated[SummaryQuery, Query()]) -> Response:
+    """The board's portfolio: AUM, PAR 30/60/90 and GNPA % now; disbursals, payments, current collection
+    efficiency, loans written off and settled in the period. With ``asOf``: the snapshot of that day (the month to
+    that day), as it was written after its day-end; 404 when there is none."""
+    if q.as_of is not None:
+        if q.from_date is not None or q.to_date is not None:
+            raise ValidationError(
+                "asOf reads a day's snapshot (the month to that day): leave out fromDate and toDate", field="asOf"
+            )
+        snap = sql.snapshot_of(session, brand_id, q.as_of)
+        if snap is None:
+            raise NotFound(f"no portfolio snapshot for {q.as_of.isoformat()}")
+        return json_response(
+            {
+                "brandId": brand_id,
+                "source": "snapshot",
+                "asOf": snap.as_of.isoformat(),
+                "takenAt": iso(snap.created_at),
+                **snap.figures,
+            }
+        )
+    today = sql.today_ist()
+    start, end = q.resolve(today)
+    figures = sql.summary(session, brand_id, start, end)
+    return json_response({"brandId": brand_id, "source": "live", "asOf": today.isoformat(), "takenAt": None, **figures})
+
+
+@router.get(f"{PREFIX}/users-by-subdomain", response_model=UsersBySubdomain)
+def users_by_subdomain(brand_id: str, staff: Viewer, session: Db, q: Annotated[OpenPeriodQuery, Query()]) -> Response:
+    """Customers of the brand's web app (the brand is the subdomain a customer registers on), by ``utm_source``:
+    registered, applied and disbursed. ``fromDate``/``toDate`` narrow to customers registered then."""
+    if q.from_date is not None and q.to_date is not None:
+        check_period(q.from_date, q.to_date)
+    return json_response(sql.customers_by_source(session, brand_id, q.from_date, q.to_date))
+
+
+@router.get(f"{PREFIX}/collection-analysis", response_model=CollectionAnalysis)
+def collection_analysis(brand_id: str, staff: Viewer, session: Db, period: Period) -> Response:
+    """The book by the brand's collection buckets (loans, principal, overdue now); per collector: cases and overdue
+    now, promises dated in the period (kept, broken, pending), recovered in the period; the recovery rate."""
+    start, end = period.resolve(sql.today_ist())
+    return json_response(sql.collection_analysis(session, brand_id, start, end))
+
+
+@router.get(f"{PREFIX}/disbursement-analysis", response_model=DisbursementAnalysis)
+def disbursement_analysis(brand_id: str, staff: Viewer, session: Db, period: Period) -> Response:
+    """Loans disbursed in the period by IST day, by product and by amount band: count, principal, net."""
+    start, end = period.resolve(sql.today_ist())
+    return json_response(sql.disbursement_analysis(session, brand_id, start, end))
+
+
+@router.get(f"{PREFIX}/partner-user-leads-stats", response_model=StaffLeads)
+def partner_user_leads_stats(brand_id: str, staff: Viewer, session: Db, period: Period) -> Response:
+    """Per staff member of the brand: customers and loans assigned to them now, loans they sanctioned and loans
+    they worked that were disbursed in the period. There are no leads of their own yet: a customer assigned to a
+    staff member (``customers.assigned_to``) stands for one."""
+    start, end = period.resolve(sql.today_ist())
+    return json_response(sql.staff_leads(session, brand_id, start, end))
+
+
+@router.get(f"{PREFIX}/portfolio/vintage", response_model=Vintage)
+def vintage(
+    brand_id: str,
+    staff: Viewer,
+    session: Db,
+    as_of: Annotated[IsoDate | None, Query(alias="asOf", description="IST date; default today")] = None,
+) -> Response:
+    """Vintage curves: for each disbursal month, by month on book, the cumulative share of its principal and of
+    its loans whose DPD went above 30 and above 90."""
+    return json_response(sql.vintage(session, brand_id, as_of or sql.today_ist()))
