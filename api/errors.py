@@ -110,7 +110,8 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            where = list(err.get("loc", ()))  # the part of the request first, then the field (which may be "query")
+            loc = [str(p) for p in (where[1:] if where and where[0] in ("body", "query", "path") else where)]
             errors.append({"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid")})
         message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return _body(request, 422, message or "invalid request", errors)

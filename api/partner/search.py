@@ -75,7 +75,7 @@ class SearchHit(ApiModel):
 
 
 class SearchResult(ApiModel):
-    query: str
+    query: str = Field(description="the query as asked (a PAN masked)")
     items: list[SearchHit]
     count: int
 
@@ -220,4 +220,5 @@ def global_search(
     """One box for name, phone, PAN, loan id, UTR and e-mail in this brand: ``{query, items, count}``, each item
     a customer or a loan (with its customer), PAN masked. Exact matches first, then names by trigram similarity."""
     items = search(session, brand_id, body.query, body.limit)
-    return {"query": body.query, "items": items, "count": len(items)}
+    shown = mask_pan(body.query.upper()) if PAN.match(body.query.upper()) else body.query  # not even echoed in full
+    return {"query": shown, "items": items, "count": len(items)}
