@@ -270,6 +270,9 @@ class LoanBase:
     def _collections_woken(self) -> bool:  # workflows.collections
         raise NotImplementedError
 
+    def _write_off_still_due(self, now: datetime) -> bool:  # workflows.collections
+        raise NotImplementedError
+
     async def _exit_cooling_off(self) -> LoanWorkflowResult:
         raise NotImplementedError
 

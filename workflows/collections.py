@@ -70,6 +70,10 @@ with workflow.unsafe.imports_passed_through():
 from workflows.base import LoanBase, _check_fresh, _refuse
 
 SERVICING = frozenset({LoanStatus.DISBURSED, LoanStatus.OVERDUE})
+# A settlement lapses this long after its deadline day, so a payment made on or before the deadline and reported
+# late (an offline payment approved the next morning, dated on the deadline) still settles it.
+LAPSE_GRACE = timedelta(days=3)
+MAX_SETTLEMENT_DAYS = 180  # the furthest deadline a proposal may set (the brand's settlementDays is at most this)
 # RBI Prudential Framework (7 June 2019): a restructured account stays NPA until it performs for a year.
 SPECIFIED_PERIOD = timedelta(days=365)
 
@@ -81,6 +85,7 @@ class CollectionsPhase(LoanBase):
     loop_holds_lock: bool
     collections: bool
     write_off_request: ServicingAction | None
+    write_off_refusal: str | None
 
     # ---------------------------------------------------------------- shared checks
     def _policy(self) -> CollectionPolicy:
@@ -108,9 +113,10 @@ class CollectionsPhase(LoanBase):
             raise _refuse("Conflict", f"loan is {self.status}")
 
     async def _locked(self) -> None:
-        """Take the servicing lock for a decision's handler; refuse if the loan ended meanwhile."""
+        """Take the servicing lock for a decision's handler; refuse if the loan left servicing meanwhile (ended,
+        OVERPAID, or a write-off is being applied)."""
         await self.servicing_lock.acquire()
-        if self.status in TERMINAL or self.write_off_request is not None:
+        if self.status not in SERVICING or self.write_off_request is not None:
             self.servicing_lock.release()
             raise _refuse("Conflict", f"loan is {self.status}")
 
@@ -153,10 +159,14 @@ class CollectionsPhase(LoanBase):
         assert state is not None
         if state.settlement is not None:
             raise _refuse("Conflict", f"a settlement is already {state.settlement.status.lower()} on this loan")
+        if state.restructure is not None:
+            raise _refuse("Conflict", "a restructure awaits a decision on this loan")
         if not p.reason.strip():
             raise _refuse("ValidationError", "reason: a settlement needs a reason")
         if p.deadline is not None and p.deadline < self._today():
             raise _refuse("ValidationError", "deadline: must be today or later (IST)")
+        if p.deadline is not None and p.deadline > self._today() + timedelta(days=MAX_SETTLEMENT_DAYS):
+            raise _refuse("ValidationError", f"deadline: at most {MAX_SETTLEMENT_DAYS} days from today")
         try:
             settlement_waiver(self._outstanding(), p.amount)
         except ValidationError as exc:
@@ -183,16 +193,17 @@ class CollectionsPhase(LoanBase):
         await self._locked()
         try:
             s = self._check_settlement_decision(a)
-            self._check_settlement_limit(a, s)
+            outstanding, waiver = self._settlement_now(a, s)
             state = self.servicing
             assert state is not None
             deadline = s.deadline or self._today() + timedelta(days=a.settlement_days)
-            state.settlement = replace(
+            state.settlement = s = replace(
                 s, status="APPROVED", approved_by=a.staff_id, approved_at=workflow.now(), deadline=deadline,
-                collected_before=state.total_collected,
+                collected_before=state.total_collected, outstanding=outstanding.total, waiver=waiver,
             )  # fmt: skip
             await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "APPROVED", {
                 "id": s.settlement_id, "decidedBy": a.staff_id, "reason": a.reason, "deadline": deadline.isoformat(),
+                "outstanding": outstanding.total, "waiver": waiver,
             })  # fmt: skip
             url = await workflow.execute_activity_method(
                 LoanActivities.settlement_link,
@@ -209,15 +220,27 @@ class CollectionsPhase(LoanBase):
         finally:
             self.servicing_lock.release()
 
-    def _check_settlement_limit(self, a: ServicingAction, s: SettlementState) -> None:
-        why = check_limit(a.role, sum(s.waiver.values()), a.limit, "settlement waiver")
+    def _settlement_now(self, a: ServicingAction, s: SettlementState) -> tuple[Outstanding, dict[str, int]]:
+        """The outstanding and the waiver as they stand now (payments since the proposal reduce them): the amount
+        must still be below what is owed, and the approver's limit is checked on today's waiver."""
+        outstanding = self._outstanding()
+        try:
+            waiver = settlement_waiver(outstanding, s.amount)
+        except ValidationError:
+            raise _refuse(
+                "Conflict",
+                f"the borrower has paid since the proposal: {outstanding.total} paise is owed now, not more than the "
+                f"settlement amount of {s.amount}; reject it and propose again",
+            ) from None
+        why = check_limit(a.role, sum(waiver.values()), a.limit, "settlement waiver")
         if why is not None:
             raise _refuse("PermissionDenied", why)
+        return outstanding, waiver
 
     @approve_settlement.validator
     def _validate_approve_settlement(self, a: ServicingAction) -> None:
         _check_fresh(a.expires_at)
-        self._check_settlement_limit(a, self._check_settlement_decision(a))
+        self._settlement_now(a, self._check_settlement_decision(a))
 
     @workflow.update(description="Reject the proposed settlement (another person), with a reason.")
     async def reject_settlement(self, a: ServicingAction) -> str:
@@ -242,12 +265,13 @@ class CollectionsPhase(LoanBase):
             raise _refuse("ValidationError", "reason: a rejection needs a reason")
 
     def _settlement_due(self) -> datetime | None:
-        """When the approved settlement lapses: the end of its deadline day (IST)."""
+        """When the approved settlement lapses: the end of its deadline day (IST) plus ``LAPSE_GRACE`` for payments
+        made by the deadline and reported late."""
         state = self.servicing
         s = state.settlement if state is not None else None
-        if s is None or s.status != "APPROVED" or s.deadline is None:
+        if s is None or s.status != "APPROVED" or s.deadline is None or state is None or state.closed_as == "SETTLED":
             return None
-        return datetime.combine(s.deadline + timedelta(days=1), time(0), IST)
+        return datetime.combine(s.deadline + timedelta(days=1), time(0), IST) + LAPSE_GRACE
 
     async def _lapse_settlement(self, now: datetime) -> None:
         state = self.servicing
@@ -390,8 +414,29 @@ class CollectionsPhase(LoanBase):
             self.write_off_request = a
         finally:
             self.servicing_lock.release()
-        await workflow.wait_condition(lambda: self.status == LoanStatus.WRITTEN_OFF)
+        # applied by the loop's next pass, unless a payment applied in that pass cleared the arrears (dropped)
+        await workflow.wait_condition(lambda: self.write_off_request is None or self.status in TERMINAL)
+        if self.status != LoanStatus.WRITTEN_OFF:
+            raise _refuse("Conflict", self.write_off_refusal or f"loan is {self.status}")
         return str(self.status)
+
+    def _write_off_still_due(self, now: datetime) -> bool:
+        """The accepted write-off, checked again after the payments of this pass: still OVERDUE with arrears, past
+        the threshold. Otherwise it is dropped with the reason (the handler answers 409)."""
+        a, state = self.write_off_request, self.servicing
+        assert a is not None and state is not None
+        arrears = [i for i in state.installments if not i.paid and i.due_at <= now]
+        why = None
+        if self.status != LoanStatus.OVERDUE or not arrears:
+            why = "a payment cleared the loan's arrears before the write-off was applied"
+        elif state.closed_as is not None:
+            why = f"a payment closed the loan ({state.closed_as}) before the write-off was applied"
+        else:
+            why = can_write_off(state.dpd, a.write_off_dpd)
+        if why is None:
+            return True
+        self.write_off_refusal, self.write_off_request = why, None
+        return False
 
     @write_off.validator
     def _validate_write_off(self, a: ServicingAction) -> None:
@@ -399,8 +444,16 @@ class CollectionsPhase(LoanBase):
         self._check_write_off(a)
 
     async def _write_off_now(self) -> LoanWorkflowResult:
-        a = self.write_off_request
-        assert a is not None
+        a, state = self.write_off_request, self.servicing
+        assert a is not None and state is not None
+        if state.settlement is not None:  # a proposal never decided ends with the loan
+            await self._decision("SETTLEMENT", f"settlement:{state.settlement.settlement_id}", "CANCELLED", {
+                "id": state.settlement.settlement_id, "decidedBy": a.staff_id, "reason": "the loan was written off",
+            })  # fmt: skip
+        if state.restructure is not None:
+            await self._decision("RESTRUCTURE", f"restructure:{state.restructure.restructure_id}", "CANCELLED", {
+                "id": state.restructure.restructure_id, "decidedBy": a.staff_id,
+            })  # fmt: skip
         await workflow.execute_activity_method(
             LoanActivities.record_closing_postings,
             ClosingPostings(self.inp.loan_id, "WRITE_OFF"),
@@ -438,6 +491,9 @@ class CollectionsPhase(LoanBase):
                 first.interest += inst.interest - inst.interest_paid
                 first.fees += inst.fees - inst.fees_paid
                 first.penal += inst.penal - inst.penal_paid
+                # interest already posted receivable goes with it, so paying it clears the receivable (and it is
+                # never accrued twice)
+                first.interest_accrued += max(0, inst.interest_accrued - inst.receivable_cleared)
         return new
 
     def _check_restructure_proposal(self, r: RestructureProposal) -> None:
@@ -446,6 +502,8 @@ class CollectionsPhase(LoanBase):
         assert state is not None
         if state.restructure is not None:
             raise _refuse("Conflict", "a restructure already awaits a decision on this loan")
+        if state.settlement is not None:
+            raise _refuse("Conflict", f"a settlement is {state.settlement.status.lower()} on this loan")
         if not r.reason.strip():
             raise _refuse("ValidationError", "reason: a restructure needs a reason")
         if (r.installments is None) == (r.emi is None):
@@ -511,6 +569,7 @@ class CollectionsPhase(LoanBase):
             kept = [i for i in state.installments if i.number < start]
             state.installments = kept + new
             state.restructure = None
+            state.schedule_version += 1
             # RBI Prudential Framework (2019): restructured, so NPA until it performs for the specified period
             state.npa_until = first_due + SPECIFIED_PERIOD
             await self._decision("RESTRUCTURE", f"restructure:{r.restructure_id}", "APPROVED", {

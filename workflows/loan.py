@@ -138,6 +138,7 @@ class LoanWorkflow(
         self.servicing_lock = asyncio.Lock()
         self.loop_holds_lock = False
         self.write_off_request: ServicingAction | None = None
+        self.write_off_refusal: str | None = None  # why an accepted write-off was dropped (arrears paid meanwhile)
         self.relink = False
 
     # ---------------------------------------------------------------- the life of a loan

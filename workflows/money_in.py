@@ -226,7 +226,9 @@ class MoneyInPhase(LoanBase):
             if inst.due_at < since:  # ended before this loan's accrual began: it stays on the cash basis
                 inst.accrued = True
                 continue
-            amount = max(0, inst.interest - inst.interest_paid)
+            # interest already posted receivable and not yet cleared (carried onto it by a restructure) is not
+            # posted twice; for every other installment that part is 0
+            amount = max(0, inst.interest - inst.interest_paid - (inst.interest_accrued - inst.receivable_cleared))
             day = inst.due_date if inst.due_date and not self.inp.terms.period_seconds else now.astimezone(IST).date()
             by_date.setdefault(day, []).append((inst, amount))
         for day, items in sorted(by_date.items()):
@@ -240,7 +242,7 @@ class MoneyInPhase(LoanBase):
                     summary=f"Interest accrued to {day}",
                 )
             for inst, amount in items:
-                inst.accrued, inst.interest_accrued = True, amount
+                inst.accrued, inst.interest_accrued = True, inst.interest_accrued + amount
 
     # ---------------------------------------------------------------- the end of servicing
     async def _close(self) -> LoanWorkflowResult:
@@ -253,6 +255,7 @@ class MoneyInPhase(LoanBase):
             if self.status != LoanStatus.OVERPAID:
                 await self._move(LoanStatus.OVERPAID, f"credit balance of {credit} paise to refund")
                 await self._notice("OVERPAID", "overpaid", amount=credit)
+            self._release_pass()  # a staff decision waiting for the lock is refused (the loan is OVERPAID)
             await workflow.wait_condition(lambda: bool(self.pending_payments) or self._money_in_woken())
             await self._apply_payments()
             await self._take_events()

@@ -85,7 +85,7 @@ class ServicingPhase(LoanBase):
                     return await self._exit_cooling_off()
             if self.collections:
                 self.relink = False
-                if self.write_off_request is not None:
+                if self.write_off_request is not None and self._write_off_still_due(now):
                     return await self._write_off_now()
                 if state.closed_as == "SETTLED":
                     waive_remaining(state.installments)  # the settlement paid: the rest is waived
@@ -153,8 +153,10 @@ class ServicingPhase(LoanBase):
                 self.day_end_run, woke_for_money_in = not for_money_in, for_money_in
             state.woke_for_day_end = self.day_end_run
             info = workflow.info()
-            if info.is_continue_as_new_suggested() or (
-                self.collections and info.get_current_history_length() > MAX_RUN_EVENTS
+            pending = self.collections and self._collections_woken()  # a decision to act on first, in this run
+            if not pending and (
+                info.is_continue_as_new_suggested()
+                or (self.collections and info.get_current_history_length() > MAX_RUN_EVENTS)
             ):
                 await self._continue_as_new()
 
@@ -207,6 +209,8 @@ class ServicingPhase(LoanBase):
     async def _levy(self, inst: InstallmentState, amount: int, key: str, reason: str) -> None:
         if amount <= 0:
             return
+        if self.servicing is not None and self.servicing.schedule_version:
+            key = f"v{self.servicing.schedule_version}:{key}"  # a restructured schedule reuses the numbers
         await workflow.execute_activity_method(
             LoanActivities.levy_penal,
             PenalLevy(self.inp.loan_id, inst.number, amount, key, reason),

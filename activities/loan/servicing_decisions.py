@@ -69,12 +69,14 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
     if row.status == rec.status:
         return  # a retry
     row.status = rec.status
-    if rec.status in ("APPROVED", "REJECTED"):
+    if rec.status in ("APPROVED", "REJECTED", "CANCELLED"):
         row.decided_by, row.decided_at = p.get("decidedBy"), now
         row.decision_reason = p.get("reason")
         if p.get("deadline"):
             row.deadline = date.fromisoformat(p["deadline"])
-    if rec.status in ("PAID", "LAPSED"):
+        if "outstanding" in p:  # the figures as they stood at approval
+            row.outstanding, row.waiver = p["outstanding"], p["waiver"]
+    if rec.status in ("PAID", "LAPSED", "CANCELLED"):
         row.collected = p.get("collected", row.collected)
         row.closed_at = now
 

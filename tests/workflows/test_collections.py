@@ -157,28 +157,65 @@ async def test_twelve_month_loan_slips_on_rbi_dates_is_reallocated_per_bucket_an
 
 
 async def test_settlement_unpaid_by_its_deadline_lapses_and_collection_goes_on(env) -> None:  # noqa: ANN001
+    """Unpaid, the settlement lapses at the end of the grace after its deadline day (a payment made by the deadline
+    may be reported late); an approval on figures the borrower's payments have overtaken is refused."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        first = stubs.of("record_disbursal")[0].installments[0]
+        due = first.due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=5)))
+        await run.until_status("OVERDUE")
+        far = SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "x", deadline=due + timedelta(days=400)
+        )
+        assert (await run.refused("propose_settlement", far)).type == "ValidationError"
+        await run.update("propose_settlement", SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship",
+            deadline=due + timedelta(days=8),
+        ))  # fmt: skip
+        await run.update("approve_settlement", action(HEAD))
+        await run.sleep_until(_day_end(due + timedelta(days=9)))  # the deadline day is over; the grace is not
+        assert not any(d.status == "LAPSED" for d in stubs.of("record_servicing_decision"))
+        await run.sleep_until(_day_end(due + timedelta(days=11)))
+        await stubs.wait_for(
+            lambda: any(d.status == "LAPSED" for d in stubs.of("record_servicing_decision")), "the settlement lapses"
+        )
+        # collection goes on: a new proposal; the borrower then pays the whole of it before it is approved
+        await run.update("propose_settlement", SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 20_000_00, "second offer"
+        ))  # fmt: skip
+        await run.pay("pay_big", 45_000_00)
+        await stubs.wait_calls("record_payment", 1)
+        stale = await run.refused("approve_settlement", action(HEAD))
+        assert stale.type == "Conflict" and "paid since the proposal" in stale.message
+        assert (await run.snapshot())["status"] in ("OVERDUE", "DISBURSED")
+
+
+async def test_a_payment_dated_by_the_deadline_and_reported_late_still_settles(env) -> None:  # noqa: ANN001
+    """An offline payment made on the deadline and approved the next day (inside the grace) settles the loan: the
+    settlement is PAID, not LAPSED."""
     stubs = StubActivities()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
         await _disbursed(run)
         due = stubs.of("record_disbursal")[0].installments[0].due_date
         assert due is not None
-        await run.sleep_until(_day_end(due + timedelta(days=5)))
+        await run.sleep_until(_day_end(due + timedelta(days=3)))
         await run.until_status("OVERDUE")
+        deadline = due + timedelta(days=6)
         await run.update("propose_settlement", SettlementProposal(
-            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship",
-            deadline=due + timedelta(days=8),
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship", deadline=deadline
         ))  # fmt: skip
         await run.update("approve_settlement", action(HEAD))
-        await run.sleep_until(_day_end(due + timedelta(days=9)))
-        await stubs.wait_for(
-            lambda: any(d.status == "LAPSED" for d in stubs.of("record_servicing_decision")), "the settlement lapses"
-        )
-        # a payment after the lapse is an ordinary payment, and a new settlement may be proposed
-        await run.update("propose_settlement", SettlementProposal(
-            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 40_000_00, "second offer"
-        ))  # fmt: skip
-        assert (await run.snapshot())["status"] == "OVERDUE"
+        await run.sleep_until(_day_end(deadline + timedelta(days=1)))  # reported the day after the deadline
+        late = PaymentEvent("offline-1", 30_000_00, gateway="offline", paid_on=deadline, mode="NEFT")
+        await run.signal("payment_received", late)
+        result = await run.result()
+        assert result.status == "SETTLED"
+        assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED", "PAID"]
 
 
 async def test_npa_is_upgraded_only_once_every_arrear_is_paid(env) -> None:  # noqa: ANN001
@@ -252,7 +289,8 @@ async def test_waiver_within_limit_write_off_after_threshold_and_refusals(env) -
 
 async def test_restructure_by_two_people_rolls_the_arrears_and_is_npa(env) -> None:  # noqa: ANN001
     stubs = StubActivities()
-    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), loan_policy)
     async with running_loan(env, stubs, inp) as run:
         await _disbursed(run)
         due = stubs.of("record_disbursal")[0].installments[0].due_date
@@ -273,6 +311,21 @@ async def test_restructure_by_two_people_rolls_the_arrears_and_is_npa(env) -> No
         assert stubs.moves()[-1] == ("OVERDUE", "DISBURSED")
         classes = [r.asset_class for r in stubs.of("record_delinquency")]
         assert classes[-1] == "NPA"  # RBI 2019: restructured, so NPA for the specified period
+        # the interest accrued on the missed installment went with it: paying the new first one clears that
+        # receivable (never booked as income twice)
+        accrued = sum(a for rec in stubs.of("accrue_interest") for n, a in rec.amounts if n == 1)
+        assert accrued > 0
+        new_first = approved[0].payload["rescheduled"][0]
+        owed = new_first["principal"] + new_first["interest"] + new_first["fees"] + new_first["penal"]
+        await run.pay("pay_first", owed)
+        (paid,) = await stubs.wait_calls("record_payment", 1)
+        assert paid.accrued_interest == accrued
+        # the new first installment falls due unpaid: its flat penal charge has a key of its own schedule
+        due_new = date.fromisoformat(new_first["dueDate"])
+        await run.sleep_until(_day_end(due_new + timedelta(days=32)))
+        await stubs.wait_for(lambda: len(stubs.of("levy_penal")) >= 2, "the new schedule's penal charge")
+        keys = [levy.key for levy in stubs.of("levy_penal")]
+        assert len(keys) == len(set(keys)) and any(k.startswith("v1:") for k in keys), keys
 
 
 async def test_history_stays_bounded_however_long_the_loan_is_in_arrears(env) -> None:  # noqa: ANN001
@@ -300,3 +353,28 @@ async def test_history_stays_bounded_however_long_the_loan_is_in_arrears(env) ->
         dpds = [r.dpd for r in stubs.of("review_collection")]
         assert dpds == list(range(1, 202)), "one review per day-end, none lost or repeated across the runs"
         assert _buckets(stubs) == ["1-30", "31-60", "61-90", "90+"]
+
+
+def test_an_accepted_write_off_is_dropped_when_a_payment_of_the_same_pass_cleared_the_arrears() -> None:
+    """The loop checks an accepted write-off again after applying the payments of its pass: arrears paid meanwhile
+    drop it with the reason the handler answers (409), instead of writing off a loan that owes nothing overdue."""
+    from datetime import UTC
+
+    from domain.status import LoanStatus
+    from workflows.contracts import InstallmentState, ServicingState
+    from workflows.loan import LoanWorkflow
+
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    past = InstallmentState(1, now - timedelta(days=40), 10_000_00, 1_000_00, due_date=date(2027, 1, 20))
+    later = InstallmentState(2, now + timedelta(days=20), 10_000_00, 900_00, due_date=date(2027, 3, 20))
+    wf = LoanWorkflow.__new__(LoanWorkflow)
+    wf.status = LoanStatus.OVERDUE
+    wf.servicing = ServicingState([past, later], now - timedelta(days=70), dpd=40)
+    wf.write_off_request, wf.write_off_refusal = action(HEAD, reason="gone", write_off_dpd=30), None
+    assert wf._write_off_still_due(now) and wf.write_off_request is not None
+    past.principal_paid, past.interest_paid = past.principal, past.interest  # a payment of this pass cleared it
+    assert not wf._write_off_still_due(now)
+    assert wf.write_off_request is None and "cleared the loan's arrears" in (wf.write_off_refusal or "")
+    wf.write_off_request = action(HEAD, reason="gone", write_off_dpd=90)  # arrears, but below the threshold
+    past.principal_paid = 0
+    assert not wf._write_off_still_due(now) and "90" in (wf.write_off_refusal or "")

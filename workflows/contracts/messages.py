@@ -288,6 +288,7 @@ class ServicingState:
     settlement: SettlementState | None = None
     restructure: RestructureState | None = None
     npa_until: date | None = None
+    schedule_version: int = 0  # restructures approved: penal keys of a later schedule carry it (no collision)
 
 
 @dataclass
