@@ -33,6 +33,7 @@ from api.partner import customers as partner_customers
 from api.partner import dashboard as partner_dashboard
 from api.partner import dialer as partner_dialer
 from api.partner import field_visits as partner_field_visits
+from api.partner import loan_admin as partner_loan_admin
 from api.partner import loans as partner_loans
 from api.partner import mandates as partner_mandates
 from api.partner import messages as partner_messages
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_mandates_router)
     app.include_router(web_repayment_router)
     app.include_router(partner_auth_router)
+    app.include_router(partner_loan_admin.router)  # before loans/{loanId}: it has loans/disbursed-amount
     for staff_router in (partner_loans, partner_queues, partner_review, partner_allocation, partner_status_reasons):
         app.include_router(staff_router.router)
     app.include_router(partner_agreement.router)

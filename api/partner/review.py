@@ -247,6 +247,7 @@ async def forward(
     brand = session.get_one(Brand, brand_id)
     if (
         BrandConfig.of(brand.config).cam_required
+        and loan.reports_bypassed_at is None  # an admin's audited bypass (api/partner/loan_admin.py)
         and session.scalars(select(CamRecord.id).where(CamRecord.loan_id == loan.id)).first() is None
     ):
         raise Conflict("this brand requires the CAM to be saved before forwarding", field="cam")
