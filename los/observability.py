@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from temporalio import activity
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -101,9 +103,6 @@ def metrics_allowed(settings: Settings, client_host: str | None, authorization: 
 def instrument_app(app: FastAPI, settings: Settings) -> None:
     """The API's HTTP metrics middleware, ``GET /metrics`` (not in the OpenAPI schema) and, when tracing is
     on, the FastAPI and httpx OpenTelemetry instrumentation."""
-    from fastapi import Request
-    from fastapi.responses import PlainTextResponse, Response
-
     from los.metrics import LoansByStatus
 
     app.add_middleware(HttpMetrics)

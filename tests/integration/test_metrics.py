@@ -1,0 +1,273 @@
+"""Observability (docs/observability.md): the API's /metrics, the business counters moved by real loans, the
+worker's Temporal SDK metrics endpoint, JSON log lines with the ids, and traces API → workflow → activity."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import types
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+from temporalio import activity, workflow
+from temporalio.worker import Worker
+
+from api.app import create_app
+from los import observability
+from los.demo import Driver, demo_identity
+from los.settings import Settings
+from los.temporal import connect
+from tests.conftest import eventually, free_port, running_app
+
+
+def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
+    return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def value(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples named ``name`` whose labels include ``labels`` (0 when there is none)."""
+    return sum(v for n, lab, v in samples(text) if n == name and labels.items() <= lab.items())
+
+
+async def scrape(url: str) -> str:
+    async with httpx.AsyncClient(timeout=10) as http:
+        resp = await http.get(f"{url}/metrics")
+    assert resp.status_code == 200, resp.text
+    return resp.text
+
+
+async def test_metrics_count_requests_by_route_and_a_loan_by_brand(app, brand, sandbox) -> None:  # noqa: ANN001
+    brand_id = brand["brand_id"]
+    before = await scrape(app.api.url)
+    assert value(before, "los_applications_total", brand=brand_id) == 0
+
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        journey = await driver.journey(*demo_identity(0, "auto"), amount=60_000, tenure=3)
+    finally:
+        await driver.close()
+    assert journey.status == "COMPLETED"
+
+    text = await scrape(app.api.url)
+    # requests by route template: the loan's own id never becomes a label
+    route = "/api/v1/web/loans/{loan_id}"
+    assert value(text, "los_http_requests_total", method="GET", route=route, status="200") > value(
+        before, "los_http_requests_total", method="GET", route=route, status="200"
+    )
+    assert value(text, "los_http_request_duration_seconds_count", method="GET", route=route) > 0
+    assert not any(journey.loan_id in json.dumps(labels) for _, labels, _ in samples(text))
+    # the business counters, by brand
+    assert value(text, "los_applications_total", brand=brand_id) == 1
+    assert value(text, "los_decisions_total", brand=brand_id, outcome="sanctioned") == 1
+    assert value(text, "los_decisions_total", brand=brand_id, outcome="rejected") == 0
+    assert value(text, "los_disbursals_total", brand=brand_id) == 1
+    assert value(text, "los_disbursed_principal_paise_total", brand=brand_id) == 60_000 * 100
+    assert value(text, "los_payments_credited_total", brand=brand_id) == 3
+    assert value(text, "los_collected_paise_total", brand=brand_id) == journey.total_collected > 60_000 * 100
+    assert value(text, "los_loan_status_moves_total", brand=brand_id, to_status="COMPLETED") == 1
+    # loans by status, from the database
+    assert value(text, "los_loans", brand=brand_id, status="COMPLETED") == 1
+    assert value(text, "los_overdue_loans", brand=brand_id) == 0
+
+
+async def test_metrics_answer_loopback_or_the_token_only(database_url) -> None:  # noqa: ANN001
+    remote = ("203.0.113.9", 40000)
+
+    async def get(settings: Settings, client: tuple[str, int], **headers: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(settings), client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            return await http.get("/metrics", headers=headers)
+
+    open_settings = Settings(database_url=database_url)
+    assert (await get(open_settings, ("127.0.0.1", 40000))).status_code == 200
+    assert (await get(open_settings, remote)).status_code == 403
+    with_token = Settings(database_url=database_url, metrics_token=SecretStr("s3cret-token"))
+    assert (await get(with_token, remote)).status_code == 403
+    assert (await get(with_token, remote, authorization="Bearer wrong")).status_code == 403
+    assert (await get(with_token, ("127.0.0.1", 40000))).status_code == 403  # the token, when set, from anywhere
+    ok = await get(with_token, remote, authorization="Bearer s3cret-token")
+    assert ok.status_code == 200 and "los_http_requests_total" in ok.text
+
+
+# ---------------------------------------------------------------- the worker's endpoints and activity logs
+
+
+@dataclass
+class Ping:
+    loan_id: str
+    brand_id: str
+
+
+@activity.defn(name="metrics_test_ping")
+async def ping(p: Ping) -> str:
+    logging.getLogger("los.test.activity").info("pinged")
+    return p.loan_id
+
+
+@workflow.defn(name="MetricsTestWorkflow", sandboxed=False)
+class PingWorkflow:
+    @workflow.run
+    async def run(self, p: Ping) -> str:
+        return await workflow.execute_activity(ping, p, start_to_close_timeout=timedelta(seconds=10))
+
+
+class Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(observability.JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_worker_serves_sdk_metrics_and_logs_carry_the_ids(dev_env) -> None:  # noqa: ANN001
+    port = free_port()
+    while port + 1 > 65535:  # the business counters take the next port
+        port = free_port()
+    settings = Settings(
+        temporal_address=dev_env.client.service_client.config.target_host, worker_metrics_port=port, log_format="json"
+    )
+    client = await connect(settings, runtime=observability.worker_runtime(settings))
+    business_port = observability.instrument_worker(settings)
+    assert business_port == port + 1
+    captured = Captured()
+    logger = logging.getLogger("los.test.activity")
+    logger.addHandler(captured)
+    logger.setLevel(logging.INFO)
+    queue = f"metrics-{uuid.uuid4().hex[:8]}"
+    loan_id, brand_id = uuid.uuid4().hex, uuid.uuid4().hex
+    try:
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[PingWorkflow],
+            activities=[ping],
+            interceptors=[observability.LogContextInterceptor()],
+        ):
+            result = await client.execute_workflow(
+                PingWorkflow.run, Ping(loan_id, brand_id), id=f"loan-{loan_id}", task_queue=queue
+            )
+            assert result == loan_id
+
+            async def sdk_metrics() -> str | None:
+                async with httpx.AsyncClient(timeout=5) as http:
+                    text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+                return text if "temporal_activity_schedule_to_start_latency" in text else None
+
+            text = await eventually(sdk_metrics)
+            assert "temporal_workflow_task_execution_latency" in text
+            assert "temporal_activity_execution_latency" in text
+            async with httpx.AsyncClient(timeout=5) as http:
+                business = (await http.get(f"http://127.0.0.1:{business_port}/metrics")).text
+            assert "# TYPE los_payments_credited_total counter" in business
+    finally:
+        logger.removeHandler(captured)
+    [line] = captured.lines
+    record = json.loads(line)
+    assert record["message"] == "pinged" and record["level"] == "INFO" and record["logger"] == "los.test.activity"
+    assert record["workflow_id"] == f"loan-{loan_id}"
+    assert record["loan_id"] == loan_id and record["brand_id"] == brand_id
+
+
+async def test_api_log_lines_carry_the_path_ids() -> None:
+    """The request middleware names the request's loan and brand to the log lines written while it is handled."""
+    app = FastAPI()
+    app.add_middleware(observability.HttpMetrics)
+    log = logging.getLogger("los.test.api")
+
+    @app.get("/brand/{brandId}/loans/{loanId}")
+    async def read(brandId: str, loanId: str) -> dict:  # noqa: N803
+        log.warning("reading")
+        return {}
+
+    captured = Captured()
+    log.addHandler(captured)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            assert (await http.get("/brand/b-1/loans/l-2")).status_code == 200
+    finally:
+        log.removeHandler(captured)
+    [line] = captured.lines
+    assert json.loads(line) | {"ts": None} == {
+        "ts": None,
+        "level": "WARNING",
+        "logger": "los.test.api",
+        "message": "reading",
+        "loan_id": "l-2",
+        "workflow_id": "loan-l-2",
+        "brand_id": "b-1",
+    }
+    # outside a request or activity: no ids
+    plain = json.loads(observability.JsonFormatter().format(logging.makeLogRecord({"msg": "x", "levelname": "INFO"})))
+    assert set(plain) == {"ts", "level", "logger", "message"}
+
+
+# ---------------------------------------------------------------- traces
+
+
+async def test_a_request_is_traced_through_the_workflow_to_its_activities(
+    dev_env,
+    database_url,
+    db,
+    storage_dir,
+    renderer,
+    brand,
+    sandbox,  # noqa: ANN001
+) -> None:
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    target = dev_env.client.service_client.config.target_host
+    try:
+        with observability.use_tracer_provider(provider):
+            traced = await connect(Settings(temporal_address=target))  # the worker's client: the SDK interceptor
+            env = types.SimpleNamespace(client=traced)
+            async with running_app(env, database_url, db, storage_dir, renderer) as app:
+                driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+                try:
+                    journey = await driver.journey(*demo_identity(1, "reject"))
+                finally:
+                    await driver.close()
+                assert journey.status == "REJECTED"
+    finally:
+        HTTPXClientInstrumentor().uninstrument()
+        provider.shutdown()
+
+    spans = exporter.get_finished_spans()
+    by_id = {s.context.span_id: s for s in spans}
+
+    def ancestors(span):  # noqa: ANN001, ANN202
+        names = []
+        while span.parent is not None and span.parent.span_id in by_id:
+            span = by_id[span.parent.span_id]
+            names.append(span.name)
+        return names
+
+    [request] = [s for s in spans if s.name == "POST /api/v1/web/loans" and s.kind.name == "SERVER"]
+    [start] = [s for s in spans if s.name == "StartWorkflow:LoanWorkflow"]
+    assert start.parent.span_id == request.context.span_id and start.context.trace_id == request.context.trace_id
+    run = [s for s in spans if s.name == "RunWorkflow:LoanWorkflow"]
+    assert run and all(s.context.trace_id == request.context.trace_id for s in run)
+    activities = [s for s in spans if s.name == "RunActivity:record_status"]
+    assert activities, sorted({s.name for s in spans})
+    for span in activities:
+        chain = ancestors(span)
+        # activity ← its scheduling in the workflow ← the workflow's start ← the API request that applied
+        assert chain[:3] == ["StartActivity:record_status", "StartWorkflow:LoanWorkflow", "POST /api/v1/web/loans"]
+        assert span.context.trace_id == request.context.trace_id
+    # the provider calls of the activities: httpx client spans under their activity
+    provider_calls = [s for s in spans if s.kind.name == "CLIENT" and re.match(r"^(GET|POST|PUT)\b", s.name)]
+    assert any(any(n.startswith("RunActivity:") for n in ancestors(s)) for s in provider_calls)
