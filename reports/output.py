@@ -25,8 +25,15 @@ def json_value(value: Any) -> Any:
 
 
 def json_rows(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
-    names = [c.name for c in columns]
-    return [{n: json_value(v) for n, v in zip(names, row, strict=True)} for row in rows]
+    """Rows as objects keyed by the column names; paise always integers (a SQL sum comes back as a decimal)."""
+    out = []
+    for row in rows:
+        item = {}
+        for column, value in zip(columns, row, strict=True):
+            paise = column.type == "paise" and value is not None
+            item[column.name] = int(value) if paise else json_value(value)
+        out.append(item)
+    return out
 
 
 def rupees(paise: int) -> str:
