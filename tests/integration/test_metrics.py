@@ -271,3 +271,22 @@ async def test_a_request_is_traced_through_the_workflow_to_its_activities(
     # the provider calls of the activities: httpx client spans under their activity
     provider_calls = [s for s in spans if s.kind.name == "CLIENT" and re.match(r"^(GET|POST|PUT)\b", s.name)]
     assert any(any(n.startswith("RunActivity:") for n in ancestors(s)) for s in provider_calls)
+
+
+def test_the_dashboard_shows_only_metrics_the_processes_export() -> None:
+    """deploy/grafana/los-dashboard.json: valid JSON, and every los_* series it queries is one we export."""
+    from pathlib import Path
+
+    from prometheus_client import REGISTRY
+
+    import los.metrics  # noqa: F401 - registers the business counters
+
+    dashboard = json.loads((Path(__file__).parents[2] / "deploy/grafana/los-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    used = {m for e in exprs for m in re.findall(r"\blos_[a-z_]+", e)}
+    exported = {s.name for family in REGISTRY.collect() for s in family.samples} | {
+        f"{f.name}{suffix}" for f in REGISTRY.collect() for suffix in ("_total", "_bucket", "_count", "_sum")
+    }
+    exported |= {"los_loans", "los_overdue_loans"}  # read from the database at scrape time (los.metrics.LoansByStatus)
+    assert used and used <= exported, used - exported
+    assert any("temporal_workflow_task_schedule_to_start_latency_bucket" in e for e in exprs)
