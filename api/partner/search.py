@@ -9,8 +9,9 @@ What the term looks like decides what is asked (docs/operations.md, "Global sear
 * a UUID: the loan with that id, or the customer with that id;
 * a bank reference (6-40 letters and digits): a loan's disbursal UTR (``ix_loans_brand_utr``) or the reference of
   an offline payment on one of the brand's loans;
-* anything with letters: customers whose name (``full_name``) or name on the PAN (``pan_name``) is similar by
-  trigrams (``%`` operator, ``similarity()`` descending), through the GIN ``gin_trgm_ops`` indexes.
+* anything with letters: customers whose name (``full_name``) is similar by trigrams (``%`` operator, pg_trgm's
+  threshold 0.3, ``similarity()`` descending), then, if those do not fill the page, whose name on the PAN
+  (``pan_name``) is, each through its GIN ``gin_trgm_ops`` index.
 
 Exact matches come first, then names by similarity. Every query is filtered by the path's brand; PANs are shown
 masked (``ABXXXXX34F``), Aadhaar never.
@@ -182,9 +183,11 @@ def search(session: Session, brand_id: str, term: str, limit: int) -> list[dict[
         by_utr = select(Loan, Customer).where(or_(Loan.disbursal_utr == reference, Loan.id.in_(paid)))
         for loan, c in session.execute(_loans(by_utr, brand_id).limit(limit)):
             add(_loan_hit(loan, c, "utr"))
-    if exact is None and any(ch.isalpha() for ch in term) and len(hits) < limit:
-        for c, score in session.execute(_similar_names(brand_id, term, limit)):
-            add(_customer_hit(c, "name", float(score)))
+    # names: the customer's name first; the name on the PAN only when those do not fill the page
+    for column in (Customer.full_name, Customer.pan_name):
+        if exact is None and any(ch.isalpha() for ch in term) and len(hits) < limit:
+            for c, score in session.execute(_similar_names(brand_id, term, limit, column)):
+                add(_customer_hit(c, "name", float(score)))
     return hits
 
 
@@ -192,18 +195,13 @@ def _loans(query: Select, brand_id: str) -> Select:
     return query.join(Customer, Customer.id == Loan.customer_id).where(Loan.brand_id == brand_id)
 
 
-def _similar_names(brand_id: str, term: str, limit: int) -> Select:
-    """Customers whose name or PAN name is trigram-similar to ``term`` (GIN index scans, ``%``), best first."""
-    score = func.greatest(
-        func.coalesce(func.similarity(Customer.full_name, term), 0),
-        func.coalesce(func.similarity(Customer.pan_name, term), 0),
-    ).label("score")
+def _similar_names(brand_id: str, term: str, limit: int, column: Any) -> Select:
+    """Customers whose ``column`` (``full_name`` or ``pan_name``) is trigram-similar to ``term`` (``%``, a GIN index
+    scan), best first. One column per query: an OR of the two makes PostgreSQL scan the table."""
+    score = func.similarity(column, term).label("score")
     return (
         select(Customer, score)
-        .where(
-            Customer.brand_id == brand_id,
-            or_(Customer.full_name.op("%")(term), Customer.pan_name.op("%")(term)),
-        )
+        .where(Customer.brand_id == brand_id, column.op("%")(term))
         .order_by(score.desc(), Customer.id)
         .limit(limit)
     )
