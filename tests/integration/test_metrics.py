@@ -268,6 +268,13 @@ async def test_a_request_is_traced_through_the_workflow_to_its_activities(
         # activity ← its scheduling in the workflow ← the workflow's start ← the API request that applied
         assert chain[:3] == ["StartActivity:record_status", "StartWorkflow:LoanWorkflow", "POST /api/v1/web/loans"]
         assert span.context.trace_id == request.context.trace_id
+    # a request that asks the running workflow (the loan's KYC state, a query): the handler's span in the workflow
+    # is a child of the request's call
+    handled = [s for s in spans if s.name == "HandleQuery:kyc_status"]
+    assert handled
+    for span in handled:
+        chain = ancestors(span)
+        assert chain[:2] == ["QueryWorkflow:kyc_status", "GET /api/v1/web/loans/{loan_id}"], chain
     # the provider calls of the activities: httpx client spans under their activity
     provider_calls = [s for s in spans if s.kind.name == "CLIENT" and re.match(r"^(GET|POST|PUT)\b", s.name)]
     assert any(any(n.startswith("RunActivity:") for n in ancestors(s)) for s in provider_calls)
