@@ -18,6 +18,7 @@ from temporalio.client import ScheduleOverlapPolicy
 from temporalio.worker import Worker
 
 from activities.portfolio import PortfolioActivities
+from api.partner import dashboard as routes
 from db.models import (
     CollectionAllocation,
     CollectionFollowUp,
@@ -41,6 +42,15 @@ TODAY = datetime.now(IST).date()
 MONTH = TODAY.replace(day=1)
 START = TODAY - timedelta(days=59)  # the period the analysis routes are asked for: 60 days to today
 R = 100  # paise in a rupee
+MODELS = {
+    "stats": routes.DashboardStats,
+    "summary": routes.PortfolioSummary,
+    "users-by-subdomain": routes.UsersBySubdomain,
+    "collection-analysis": routes.CollectionAnalysis,
+    "disbursement-analysis": routes.DisbursementAnalysis,
+    "partner-user-leads-stats": routes.StaffLeads,
+    "portfolio/vintage": routes.Vintage,
+}
 
 
 def days_ago(n: int, hour: int = 12) -> datetime:
@@ -331,6 +341,7 @@ class Dash:
     async def ok(self, path: str, **params: Any) -> dict:
         resp = await self.get(path, **params)
         assert resp.status_code == 200, resp.text
+        MODELS[path].model_validate(resp.json())  # the answer is what the route declares (no key more or less)
         return resp.json()
 
 
