@@ -19,6 +19,7 @@ from sqlalchemy import Select
 from workflows.options import IST
 
 ColumnType = Literal["text", "paise", "date", "datetime", "number"]
+Spec = tuple[str, ColumnType, str]  # (name, type, description)
 MAX_DAYS = 366  # the widest date range one request may ask for
 
 
@@ -64,7 +65,7 @@ class Report:
         return self.build(brand_id, span)
 
 
-def cols(*spec: tuple[str, ColumnType, str]) -> tuple[Column, ...]:
+def cols(*spec: Spec) -> tuple[Column, ...]:
     """Columns from ``(name, type, description)`` triples."""
     return tuple(Column(n, t, d) for n, t, d in spec)
 

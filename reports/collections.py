@@ -19,14 +19,14 @@ from db.models import (
     RepaymentInstallment,
     StaffUser,
 )
-from reports.base import Range, Report, cols, in_range
+from reports.base import Range, Report, Spec, cols, in_range
 from reports.loans import _loans, _unpaid
 
-_LOAN = ("loan_id", "text", "the loan")
-_NAME = ("customer_name", "text", "the customer's full name")
-_PHONE = ("phone", "text", "the customer's mobile")
-_STATUS = ("status", "text", "the loan's status now")
-_COLLECTOR = ("collector_name", "text", "the collector working the loan now (empty: nobody)")
+_LOAN: Spec = ("loan_id", "text", "the loan")
+_NAME: Spec = ("customer_name", "text", "the customer's full name")
+_PHONE: Spec = ("phone", "text", "the customer's mobile")
+_STATUS: Spec = ("status", "text", "the loan's status now")
+_COLLECTOR: Spec = ("collector_name", "text", "the collector working the loan now (empty: nobody)")
 
 
 def _collector() -> Any:
@@ -76,6 +76,7 @@ def _collection_view(brand_id: str, span: Range, by_sanction: bool) -> Select[An
     repayable = select(func.coalesce(func.sum(i.total + i.penal), 0)).where(i.loan_id == Loan.id).scalar_subquery()
     c = _collector()
     query = _loans(brand_id, Loan.id.label("loan_id"))
+    order: Any
     if by_sanction:
         h = LoanStatusHistory
         query = query.join(h, and_(h.loan_id == Loan.id, h.to_status == "SANCTIONED")).add_columns(
@@ -149,7 +150,7 @@ def _allocations(brand_id: str, span: Range) -> Select[Any]:
     )
 
 
-def _remarks(brand_id: str, span: Range) -> Select[Any]:
+def _remarks(brand_id: str, span: Range) -> Any:  # a Select of the columns
     f = CollectionFollowUp
     return (
         select(
@@ -223,7 +224,7 @@ def _visits(brand_id: str, span: Range) -> Select[Any]:
     )
 
 
-_VIEW = (
+_VIEW: tuple[Spec, ...] = (
     ("customer_name", "text", "the customer's full name"),
     _PHONE,
     ("disbursed_at", "datetime", "when the money left"),

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from db.models import BankAccount, Customer, Employment, Loan, LoanStatusHistory, RepaymentInstallment
-from reports.base import Range, Report, cols, in_range
+from reports.base import Range, Report, Spec, cols, in_range
 
 OPEN = ("DISBURSED", "OVERDUE", "OVERPAID")
 
@@ -64,7 +64,7 @@ MASTER_COLUMNS = cols(
 )
 
 
-def _master(brand_id: str, span: Range) -> Select[Any]:
+def _master(brand_id: str, span: Range) -> Any:  # a Select of MASTER_COLUMNS
     emp = (
         select(Employment.employer_name, Employment.employment_type, Employment.monthly_salary)
         .where(Employment.customer_id == Customer.id)
@@ -326,11 +326,11 @@ def _affiliate(brand_id: str, span: Range) -> Select[Any]:
     )
 
 
-_LOAN = ("loan_id", "text", "the loan")
-_NAME = ("customer_name", "text", "the customer's full name")
-_PHONE = ("phone", "text", "the customer's mobile")
-_AMOUNT = ("amount", "paise", "principal")
-_STATUS = ("status", "text", "the loan's status now")
+_LOAN: Spec = ("loan_id", "text", "the loan")
+_NAME: Spec = ("customer_name", "text", "the customer's full name")
+_PHONE: Spec = ("phone", "text", "the customer's mobile")
+_AMOUNT: Spec = ("amount", "paise", "principal")
+_STATUS: Spec = ("status", "text", "the loan's status now")
 
 REPORTS = (
     Report(

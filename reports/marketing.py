@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Numeric, Select, cast, func, select, text
 
 from db.models import Customer, Loan, LoanStatusHistory, PaymentTransaction
-from reports.base import Range, Report, cols, in_range
+from reports.base import Range, Report, Spec, cols, in_range
 from reports.loans import utm
 
 NOTE = (
@@ -149,7 +149,7 @@ def _daily(brand_id: str, span: Range) -> Select[Any]:
     ).order_by(days.c.day)
 
 
-def _lead_totals(brand_id: str, span: Range) -> Select[Any]:
+def _lead_totals(brand_id: str, span: Range) -> Any:  # a Select of the columns
     pc = _per_customer()
     return (
         select(
@@ -164,7 +164,7 @@ def _lead_totals(brand_id: str, span: Range) -> Select[Any]:
     )
 
 
-_FUNNEL = (
+_FUNNEL: tuple[Spec, ...] = (
     ("registrations", "number", "customers who signed up"),
     ("applied", "number", "of them, those who applied for a loan"),
     ("disbursed", "number", "of them, those with a disbursed loan"),

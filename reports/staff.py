@@ -10,7 +10,7 @@ from db.models import Customer, Loan, StaffBrandRole, StaffLoginLog, StaffUser
 from reports.base import Range, Report, cols, in_range
 
 
-def _logins(brand_id: str, span: Range) -> Select[Any]:
+def _logins(brand_id: str, span: Range) -> Any:  # a Select of the columns
     log = StaffLoginLog
     return (
         select(
