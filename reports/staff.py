@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, select
+from sqlalchemy import and_, case, select
 
 from db.models import Customer, Loan, StaffBrandRole, StaffLoginLog, StaffUser
 from reports.base import Range, Report, cols, in_range
@@ -32,7 +32,7 @@ def _logins(brand_id: str, span: Range) -> Any:  # a Select of the columns
     )
 
 
-def _credit_allocations(brand_id: str, span: Range) -> Select[Any]:
+def _credit_allocations(brand_id: str, span: Range) -> Any:  # a Select of the columns
     return (
         select(
             Loan.assigned_at,
