@@ -208,16 +208,27 @@ def vintage(loans: Iterable[VintageLoan], as_of: date, thresholds: Sequence[int]
         total = sum(m.principal for m in members)
         curves: dict[int, list[VintagePoint]] = {}
         for days in thresholds:
-            points = []
+            # each member's month on book when it went above ``days`` (by as_of), then running totals
+            loans_at = [0] * (age + 1)
+            principal_at = [0] * (age + 1)
+            for m in members:
+                on = m.reached.get(days)
+                if on is not None and on <= as_of:
+                    mob = max(months_between(start, on), 0)
+                    loans_at[mob] += 1
+                    principal_at[mob] += m.principal
+            points, hit_loans, hit_principal = [], 0, 0
             for mob in range(age + 1):
-                hit = [
-                    m
-                    for m in members
-                    if (on := m.reached.get(days)) is not None and on <= as_of and months_between(start, on) <= mob
-                ]
-                principal = sum(m.principal for m in hit)
+                hit_loans += loans_at[mob]
+                hit_principal += principal_at[mob]
                 points.append(
-                    VintagePoint(mob, len(hit), principal, percent(principal, total), percent(len(hit), len(members)))
+                    VintagePoint(
+                        mob,
+                        hit_loans,
+                        hit_principal,
+                        percent(hit_principal, total),
+                        percent(hit_loans, len(members)),
+                    )
                 )
             curves[days] = points
         out.append(Cohort(f"{year:04d}-{month:02d}", len(members), total, curves))

@@ -344,8 +344,13 @@ def vintage(
     brand_id: str,
     staff: Viewer,
     session: Db,
-    as_of: Annotated[IsoDate | None, Query(alias="asOf", description="IST date; default today")] = None,
+    as_of: Annotated[
+        IsoDate | None, Query(alias="asOf", description="IST date, today or earlier; default today")
+    ] = None,
 ) -> Response:
     """Vintage curves: for each disbursal month, by month on book, the cumulative share of its principal and of
-    its loans whose DPD went above 30 and above 90."""
-    return json_response(sql.vintage(session, brand_id, as_of or sql.today_ist()))
+    its loans whose DPD went above 30 and above 90, as of ``asOf`` (today or earlier)."""
+    today = sql.today_ist()
+    if as_of is not None and as_of > today:
+        raise ValidationError("must not be after today (IST)", field="asOf")
+    return json_response(sql.vintage(session, brand_id, as_of or today))

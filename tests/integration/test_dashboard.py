@@ -553,6 +553,7 @@ async def test_periods_are_checked_and_other_brands_are_404(dash, books, other_b
         ("users-by-subdomain", {"fromDate": "2025-03-01", "toDate": "2025-02-01"}, "toDate"),
         ("summary", {"asOf": TODAY.isoformat(), "fromDate": START.isoformat()}, "asOf"),
         ("portfolio/vintage", {"asOf": "yesterday"}, "asOf"),
+        ("portfolio/vintage", {"asOf": (TODAY + timedelta(days=1)).isoformat()}, "asOf"),
     ]
     for path, params, field in cases:
         resp = await dash.get(path, **params)
