@@ -22,7 +22,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
@@ -46,6 +46,7 @@ Reader = Annotated[Principal, Allow(P.REPORTS_VIEW)]
 Mailer = Annotated[Principal, Allow(P.REPORTS_VIEW, api_key=False)]
 MAX_LIMIT = 500
 CSV = "text/csv"
+ReportType = Annotated[str, Path(description="a report type (GET reports lists them)", examples=["master-report"])]
 CSV_FILE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Every row of the report as CSV (header first), streamed as an attachment.",
@@ -186,7 +187,7 @@ def list_reports(brand_id: str, staff: Reader) -> dict[str, Any]:
 
 @router.get("/brand/{brand_id}/report/{report_type}", response_model=ReportPage)
 def report_page(
-    brand_id: str, report_type: str, staff: Reader, session: Db, q: Annotated[PageQuery, Query()]
+    brand_id: str, report_type: ReportType, staff: Reader, session: Db, q: Annotated[PageQuery, Query()]
 ) -> Response:
     """One page of the report for the range (``limit`` at most 500), with the total number of rows."""
     report = report_of(report_type)
@@ -213,7 +214,7 @@ def report_page(
     responses=CSV_FILE,
 )
 def report_csv(
-    request: Request, brand_id: str, report_type: str, staff: Reader, q: Annotated[RangeQuery, Query()]
+    request: Request, brand_id: str, report_type: ReportType, staff: Reader, q: Annotated[RangeQuery, Query()]
 ) -> StreamingResponse:
     """Every row of the report for the range as CSV, streamed (``Content-Disposition: attachment``)."""
     return _csv(request, report_of(report_type), brand_id, q.span(), bom=False)
@@ -225,7 +226,7 @@ def report_csv(
     responses=CSV_FILE,
 )
 def report_download(
-    request: Request, brand_id: str, report_type: str, staff: Reader, q: Annotated[RangeQuery, Query()]
+    request: Request, brand_id: str, report_type: ReportType, staff: Reader, q: Annotated[RangeQuery, Query()]
 ) -> StreamingResponse:
     """The same CSV as a file download, starting with a UTF-8 byte-order mark so spreadsheets read it right."""
     return _csv(request, report_of(report_type), brand_id, q.span(), bom=True)
