@@ -596,6 +596,11 @@ async def test_snapshot_written_once_per_day_and_read_back(dev_env, db, dash, bo
         again = await dev_env.client.execute_workflow(
             PortfolioSnapshotWorkflow.run, day.isoformat(), id=f"snap-{uuid.uuid4().hex[:8]}", task_queue=queue
         )
+        # as the schedule starts it (no date): the day that ended last in India, already written
+        scheduled = await dev_env.client.execute_workflow(
+            PortfolioSnapshotWorkflow.run, id=f"snap-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+    assert scheduled == {"asOf": day.isoformat(), "brands": first["brands"], "written": 0}
     assert again == {"asOf": day.isoformat(), "brands": first["brands"], "written": 0}
     with db.unit_of_work() as s:
         rows = s.scalars(select(PortfolioSnapshot).where(PortfolioSnapshot.brand_id == brand["brand_id"])).all()
