@@ -116,6 +116,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_logging(settings)
+    # JSON logs: uvicorn's own loggers go through the same (root) handler instead of its text format
+    logging_config = {"log_config": None} if settings.log_format == "json" else {}
     if not args.no_migrate:
         upgrade(settings.sqlalchemy_url)
     if args.workers > 1:  # each worker process builds its own app from the same settings (environment)
@@ -126,9 +128,16 @@ def cmd_api(args: argparse.Namespace) -> int:
             port=settings.api_port,
             workers=args.workers,
             log_level="warning",
+            **logging_config,
         )
     else:
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+            **logging_config,
+        )
     return 0
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import Counter
+from prometheus_client import Counter, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+disable_created_metrics()  # no ``*_created`` series beside every counter: half the series, nothing lost
 
 APPLICATIONS = Counter("los_applications", "Loan applications started (a loan and its workflow created)", ["brand"])
 STATUS_MOVES = Counter(

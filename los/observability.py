@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from temporalio import activity
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
+from los.metrics import LoansByStatus
 from los.settings import Settings
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ def metrics_allowed(settings: Settings, client_host: str | None, authorization: 
 def instrument_app(app: FastAPI, settings: Settings) -> None:
     """The API's HTTP metrics middleware, ``GET /metrics`` (not in the OpenAPI schema) and, when tracing is
     on, the FastAPI and httpx OpenTelemetry instrumentation."""
-    from los.metrics import LoansByStatus
-
     app.add_middleware(HttpMetrics)
 
     @app.get("/metrics", include_in_schema=False)
