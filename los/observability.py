@@ -177,31 +177,35 @@ def tracing_endpoint(settings: Settings) -> str | None:
 
 
 def tracer_provider(settings: Settings) -> TracerProvider | None:
-    """This process's tracer provider: made once, exporting over OTLP/HTTP in batches, when an endpoint is
-    configured (or one given by :func:`use_tracer_provider`); None means tracing is off."""
+    """This process's tracer provider: made once (:func:`otlp_tracer_provider`, and made the global one) when
+    an endpoint is configured, or the one given by :func:`use_tracer_provider`; None means tracing is off."""
     global _provider, _provider_made
     if _provider_made:
         return _provider
-    endpoint = tracing_endpoint(settings)
-    if endpoint:
+    if tracing_endpoint(settings):
         from opentelemetry import trace
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        service = os.environ.get("OTEL_SERVICE_NAME") or f"los-{_process_role()}"
-        provider = TracerProvider(resource=Resource.create({"service.name": service}))
-        exporter = (
-            OTLPSpanExporter(endpoint=_traces_url(settings.otlp_endpoint))
-            if settings.otlp_endpoint
-            else OTLPSpanExporter()  # the standard OTEL_EXPORTER_OTLP_* variables
-        )
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-        trace.set_tracer_provider(provider)
-        _provider = provider
+        _provider = otlp_tracer_provider(settings)
+        trace.set_tracer_provider(_provider)
     _provider_made = True
     return _provider
+
+
+def otlp_tracer_provider(settings: Settings) -> TracerProvider:
+    """A tracer provider exporting over OTLP/HTTP (protobuf) in batches: to ``LOS_OTLP_ENDPOINT`` (``/v1/traces``
+    added), else where the standard ``OTEL_EXPORTER_OTLP_*`` variables say."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    service = os.environ.get("OTEL_SERVICE_NAME") or f"los-{_process_role()}"
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    exporter = (
+        OTLPSpanExporter(endpoint=_traces_url(settings.otlp_endpoint)) if settings.otlp_endpoint else OTLPSpanExporter()
+    )
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
 
 
 def _traces_url(endpoint: str | None) -> str | None:

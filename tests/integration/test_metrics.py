@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,7 +26,7 @@ from los import observability
 from los.demo import Driver, demo_identity
 from los.settings import Settings
 from los.temporal import connect
-from tests.conftest import eventually, free_port, running_app
+from tests.conftest import ThreadedServer, eventually, free_port, running_app
 
 
 def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
@@ -297,3 +297,64 @@ def test_the_dashboard_shows_only_metrics_the_processes_export() -> None:
     exported |= {"los_loans", "los_overdue_loans"}  # read from the database at scrape time (los.metrics.LoansByStatus)
     assert used and used <= exported, used - exported
     assert any("temporal_workflow_task_schedule_to_start_latency_bucket" in e for e in exprs)
+
+
+def test_status_moves_are_told_apart() -> None:
+    """Decisions, disbursals and overdue loans are read from the status moves the worker records."""
+    from prometheus_client import REGISTRY
+
+    from los import metrics
+
+    brand_id = f"b-{uuid.uuid4().hex[:8]}"
+
+    def got(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"brand": brand_id, **labels}) or 0.0
+
+    for frm, to in [
+        ("APPLIED", "UNDER_REVIEW"),  # to staff
+        ("UNDER_REVIEW", "UNDER_REVIEW"),  # the next review stage: no new decision
+        ("UNDER_REVIEW", "SANCTIONED"),
+        ("SANCTIONED", "SANCTIONED"),  # the KFS accepted
+        ("APPLIED", "REJECTED"),
+        ("DISBURSAL_PENDING", "DISBURSED"),
+        ("DISBURSED", "OVERDUE"),
+        ("OVERDUE", "DISBURSED"),  # caught up: not a second disbursal
+        ("NEEDS_ATTENTION", "DISBURSED"),  # a held transfer released
+    ]:
+        metrics.status_moved(brand_id, frm, to, 10_000)
+    assert got("los_decisions_total", outcome="manual_review") == 1
+    assert got("los_decisions_total", outcome="sanctioned") == 1
+    assert got("los_decisions_total", outcome="rejected") == 1
+    assert got("los_disbursals_total") == 2 and got("los_disbursed_principal_paise_total") == 20_000
+    assert got("los_loans_went_overdue_total") == 1
+    assert got("los_loan_status_moves_total", from_status="UNDER_REVIEW", to_status="UNDER_REVIEW") == 1
+    metrics.payment_credited(brand_id, "razorpay", 2_500)
+    metrics.payment_credited(brand_id, None, 100)
+    assert got("los_payments_credited_total", gateway="razorpay") == 1
+    assert got("los_collected_paise_total", gateway="razorpay") == 2_500
+    assert got("los_collected_paise_total", gateway="unknown") == 100
+
+
+def test_traces_are_exported_over_otlp_when_an_endpoint_is_set(monkeypatch) -> None:  # noqa: ANN001
+    """Off by default; with LOS_OTLP_ENDPOINT, spans reach a collector as OTLP/HTTP protobuf at /v1/traces."""
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert observability.tracing_endpoint(Settings()) is None
+    received: list[tuple[str, str, bytes]] = []
+    collector = FastAPI()
+
+    @collector.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        received.append((request.url.path, request.headers["content-type"], await request.body()))
+        return Response(b"", media_type="application/x-protobuf")
+
+    with ThreadedServer(collector) as server:
+        settings = Settings(otlp_endpoint=server.url)
+        assert observability.tracing_endpoint(settings) == server.url
+        provider = observability.otlp_tracer_provider(settings)
+        with provider.get_tracer("test").start_as_current_span("disburse-loan-123"):
+            pass
+        assert provider.force_flush(10_000)
+        provider.shutdown()
+    [(path, content_type, body)] = received
+    assert path == "/v1/traces" and content_type == "application/x-protobuf" and b"disburse-loan-123" in body
