@@ -122,11 +122,13 @@ def explain(uri: str, brand_id: str, query: str) -> str:
     """The plan PostgreSQL runs for a name search (EXPLAIN ANALYZE, as the route asks it)."""
     from sqlalchemy import create_engine, text
 
+    from api.partner.search import SIMILARITY
     from los.settings import sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(uri))
     try:
         with engine.connect() as conn:
+            conn.execute(text(f"SET pg_trgm.similarity_threshold = {SIMILARITY}"))
             return "\n".join(row[0] for row in conn.execute(text(NAME_SQL), {"q": query, "b": brand_id}))
     finally:
         engine.dispose()
@@ -165,7 +167,11 @@ async def load(args: argparse.Namespace, api_url: str, brand: dict[str, Any], pe
             while not queue.empty():
                 n, (kind, query, cid) = queue.get_nowait()
                 t0 = time.perf_counter()
-                r = await http.post(url, json={"query": query, "limit": 20}, headers=headers)
+                try:
+                    r = await http.post(url, json={"query": query, "limit": 20}, headers=headers)
+                except httpx.TransportError as exc:  # a dropped keep-alive connection: counted, not retried
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
                 elapsed = (time.perf_counter() - t0) * 1000
                 if r.status_code != 200:
                     errors.append(f"{r.status_code} {r.text[:200]}")

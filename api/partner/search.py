@@ -10,7 +10,7 @@ What the term looks like decides what is asked (docs/operations.md, "Global sear
 * a bank reference (6-40 letters and digits): a loan's disbursal UTR (``ix_loans_brand_utr``) or the reference of
   an offline payment on one of the brand's loans;
 * anything with letters: customers whose name (``full_name``) is similar by trigrams (``%`` operator, pg_trgm's
-  threshold 0.3, ``similarity()`` descending), then, if those do not fill the page, whose name on the PAN
+  threshold set to 0.4, ``similarity()`` descending), then, if those do not fill the page, whose name on the PAN
   (``pan_name``) is, each through its GIN ``gin_trgm_ops`` index.
 
 Exact matches come first, then names by similarity. Every query is filtered by the path's brand; PANs are shown
@@ -23,7 +23,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from api.access import Allow
@@ -40,7 +40,9 @@ router = staff_router()
 PAN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
 REFERENCE = re.compile(r"^[A-Z0-9]{6,40}$")
 PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 \-]{8,18}$")
-SIMILARITY = 0.3  # pg_trgm's default threshold for ``%``; names below it are not shown
+# pg_trgm's threshold for ``%`` in this transaction (its default 0.3 lets a common surname alone match thousands of
+# names, each rechecked: bench/search.py); one typo in a name keeps it well above this
+SIMILARITY = 0.4
 
 
 class SearchIn(BaseModel):
@@ -184,6 +186,8 @@ def search(session: Session, brand_id: str, term: str, limit: int) -> list[dict[
         for loan, c in session.execute(_loans(by_utr, brand_id).limit(limit)):
             add(_loan_hit(loan, c, "utr"))
     # names: the customer's name first; the name on the PAN only when those do not fill the page
+    if exact is None and any(ch.isalpha() for ch in term) and len(hits) < limit:
+        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY}"))
     for column in (Customer.full_name, Customer.pan_name):
         if exact is None and any(ch.isalpha() for ch in term) and len(hits) < limit:
             for c, score in session.execute(_similar_names(brand_id, term, limit, column)):
