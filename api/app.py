@@ -33,6 +33,7 @@ from api.partner import customers as partner_customers
 from api.partner import dashboard as partner_dashboard
 from api.partner import dialer as partner_dialer
 from api.partner import field_visits as partner_field_visits
+from api.partner import leads as partner_leads
 from api.partner import loan_admin as partner_loan_admin
 from api.partner import loans as partner_loans
 from api.partner import mandates as partner_mandates
@@ -40,8 +41,10 @@ from api.partner import messages as partner_messages
 from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
 from api.partner import payments as partner_payments
+from api.partner import policy as partner_policy
 from api.partner import queues as partner_queues
 from api.partner import refunds as partner_refunds
+from api.partner import reminders as partner_reminders
 from api.partner import reports as partner_reports
 from api.partner import review as partner_review
 from api.partner import search as partner_search
@@ -135,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_field_visits.router)
     app.include_router(web_closure_router)
     for operations_router in (partner_customers, partner_search, partner_reports, partner_dashboard):
+        app.include_router(operations_router.router)
+    for operations_router in (partner_reminders, partner_leads, partner_policy):
         app.include_router(operations_router.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)

@@ -55,6 +55,13 @@ from db.models.money_in import (
     PaymentAttempt,
     Refund,
 )
+from db.models.operations import (
+    LeadForm,
+    PolicySimulation,
+    PolicyVersion,
+    StaffReminder,
+    StaffReminderLog,
+)
 from db.models.portfolio import PortfolioSnapshot
 from db.models.staff import (
     AuditLog,
@@ -69,6 +76,11 @@ from db.models.tokens import RefreshToken, RevokedAccessToken
 from db.models.webhooks import WebhookEvent
 
 __all__ = [
+    "LeadForm",
+    "PolicySimulation",
+    "PolicyVersion",
+    "StaffReminder",
+    "StaffReminderLog",
     "ClosureCertificate",
     "CollectionAllocation",
     "CollectionFollowUp",

@@ -109,6 +109,8 @@ class LoanDecision(Base):
     score: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
     details: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # one entry per rule/item with reason
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # the brand's published credit-policy version the decision used (policy_versions.version; None: unversioned)
+    policy_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = created()
 
 
