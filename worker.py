@@ -37,6 +37,7 @@ from activities.loan import LoanActivities
 from activities.messaging import MessagingActivities
 from activities.portfolio import PortfolioActivities
 from activities.refunds import RefundActivities
+from activities.reminders import ReminderActivities
 from activities.storage import build_storage
 from db.session import Database
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
@@ -48,8 +49,17 @@ from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
 from workflows.reconciler import SCHEDULE_ID as RECONCILER_SCHEDULE
 from workflows.reconciler import ReconcileTransfersWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.reminder_dispatch import EVERY as REMINDER_EVERY
+from workflows.reminder_dispatch import SCHEDULE_ID as REMINDER_SCHEDULE
+from workflows.reminder_dispatch import ReminderDispatchWorkflow
 
-WORKFLOWS = [LoanWorkflow, ReconcileTransfersWorkflow, RefundWorkflow, PortfolioSnapshotWorkflow]
+WORKFLOWS = [
+    LoanWorkflow,
+    ReconcileTransfersWorkflow,
+    RefundWorkflow,
+    PortfolioSnapshotWorkflow,
+    ReminderDispatchWorkflow,
+]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
 # sandbox re-imports every module a workflow imports that is not passed through, for each new run and after
@@ -149,6 +159,35 @@ async def ensure_portfolio_schedule(client: Client, settings: Settings, schedule
         log.warning("portfolio snapshot schedule not created: %s", exc)
 
 
+async def ensure_reminder_schedule(client: Client, settings: Settings, schedule_id: str = REMINDER_SCHEDULE) -> None:
+    """The staff reminders' dispatch Temporal Schedule (``reminder-dispatch``, every minute), created once; an existing
+    one gets its interval set now (a pause set in the UI stays). Overlapping runs are skipped. Never stops the
+    worker: a failure is logged."""
+    log = logging.getLogger("los.worker")
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            ReminderDispatchWorkflow.run, id=f"{schedule_id}-run", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=REMINDER_EVERY)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+
+        async def keep_interval(update: ScheduleUpdateInput) -> ScheduleUpdate:
+            current = update.description.schedule
+            current.spec = schedule.spec
+            return ScheduleUpdate(schedule=current)
+
+        try:
+            await client.get_schedule_handle(schedule_id).update(keep_interval)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("reminder dispatch schedule not updated: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it
+        log.warning("reminder dispatch schedule not created: %s", exc)
+
+
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     # Activities run their (synchronous) database work on the loop's default executor; its default size
     # (CPUs + 4) would queue them behind each other under load.
@@ -161,6 +200,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         logging.getLogger("los.worker").warning("search attributes not registered: %s", exc)
     await ensure_reconciler_schedule(client, settings)
     await ensure_portfolio_schedule(client, settings)
+    await ensure_reminder_schedule(client, settings)
     db = Database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:
@@ -184,7 +224,8 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + kyc.all()
             + MessagingActivities(db, http).all()
             + refunds.all()
-            + PortfolioActivities(db).all(),
+            + PortfolioActivities(db).all()
+            + ReminderActivities(db, http, settings.api_url).all(),
             max_concurrent_activities=50,
             interceptors=[LogContextInterceptor()],
         )
