@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.kyc import queries
 from activities.kyc.common import KycBase, jsonable, revive
-from db.models import Brand, Customer, Loan
+from db.models import Brand, Customer, Loan, LoanDecision, PolicyVersion
 from db.notifications import notify
 from domain import assignment, bre, evaluation
 from domain.brand_config import BrandConfig
@@ -71,6 +72,16 @@ def _account_dict(a: Any) -> dict:
 def brand_config_error(exc: LosError) -> ApplicationError:
     """The brand's rules are misconfigured: retrying will not help."""
     return ApplicationError(f"brand configuration: {exc.message}", type="BrandConfigError", non_retryable=True)
+
+
+def _record_version(session: Session, key: str, version: int | None) -> None:
+    """The policy version on the decision row stored under ``key`` (a retry keeps the first one recorded)."""
+    if version is not None:
+        session.execute(
+            update(LoanDecision)
+            .where(LoanDecision.idempotency_key == key, LoanDecision.policy_version.is_(None))
+            .values(policy_version=version)
+        )
 
 
 class DecisionActivities(KycBase):
@@ -205,6 +216,9 @@ class DecisionActivities(KycBase):
         queries.store_decision(
             session, loan.id, "BRE", result.outcome, None, jsonable(result.to_details()), f"{key}:bre"
         )
+        # the brand's latest published credit-policy version (None: never published), on both stages' rows
+        version = session.scalar(select(func.max(PolicyVersion.version)).where(PolicyVersion.brand_id == brand.id))
+        _record_version(session, f"{key}:bre", version)
         if not result.passed:
             return CreditRulesResult(CreditOutcome.REJECT, [f"BRE_{reason}" for reason in result.reasons], stage="BRE")
 
@@ -219,6 +233,7 @@ class DecisionActivities(KycBase):
             jsonable(outcome.to_details()),
             f"{key}:evaluation",
         )
+        _record_version(session, f"{key}:evaluation", version)
         queries.update_loan(session, loan.id, evaluation_score=outcome.score)
         return CreditRulesResult(outcome.decision, [outcome.reason], str(outcome.score))
 

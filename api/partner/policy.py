@@ -3,6 +3,412 @@ draft against recent decisions."""
 
 from __future__ import annotations
 
-from api.partner.common import staff_router
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import Request
+from pydantic import Field, StringConstraints
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.access import Allow, audit
+from api.brand_config import BreSettings, check_evaluation
+from api.deps import is_uuid
+from api.partner.common import Db, find_loan, staff_router
+from api.partner.settings.common import Strict, api_alias
+from api.partner.settings.evaluation_items import ItemIn, _item_columns
+from api.responses import ApiModel
+from api.security import Principal
+from db.evaluation_items import active_evaluation_items
+from db.models import (
+    BlocklistEntry,
+    Brand,
+    BureauReport,
+    Customer,
+    Employment,
+    Loan,
+    LoanDecision,
+    PolicySimulation,
+    PolicyVersion,
+)
+from domain import bre, evaluation
+from domain.access import Permission as P
+from domain.brand_config import BrandConfig
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.evaluation import EngineVersion
+from domain.evaluation_policy import default_items
+from domain.policy_simulation import PastApplication, Policy, apply, simulate
+from domain.rules import Decision
 
 router = staff_router()
+Manager = Annotated[Principal, Allow(P.SETTINGS_MANAGE, api_key=False)]
+Viewer = Annotated[Principal, Allow(P.SETTINGS_VIEW)]
+Explainer = Annotated[Principal, Allow(P.LOANS_VIEW)]
+BASE = "/brand/{brand_id}/policy"
+
+
+# ---------------------------------------------------------------------------------------------- configuration
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return str(value)
+
+
+def current_config(session: Session, brand: Brand) -> dict[str, Any]:
+    """The brand's credit policy as it is now: ``bre`` (``BreConfig.to_dict``: every rule, None unset) and
+    ``evaluation`` (what ``domain.evaluation_policy.brand_policy`` builds from: version, thresholds, items)."""
+    config = BrandConfig.of(brand.config or {})
+    rules = bre.BreConfig.from_dict(config.bre_settings(), strict=False).to_dict()
+    items = active_evaluation_items(session, brand.id)
+    return _jsonable(
+        {
+            "bre": rules,
+            "evaluation": {
+                "version": config.evaluation_version,
+                "auto_sanction_threshold": config.auto_sanction_threshold,
+                "manual_review_threshold": config.manual_review_threshold,
+                "items": [dict(i) for i in items] or default_items(config),
+            },
+        }
+    )
+
+
+def _blocklist(session: Session, brand_id: str) -> bre.Blocklist:
+    rows = session.execute(select(BlocklistEntry.kind, BlocklistEntry.value).where(BlocklistEntry.brand_id == brand_id))
+    return bre.Blocklist.from_entries([(k, v) for k, v in rows])
+
+
+def policy_of(config: dict[str, Any], blocklist: bre.Blocklist) -> Policy:
+    """A stored configuration (a version's, or a draft merged into the current one) as the domain's policy. The
+    blocklist is the brand's current one (it is a list of identifiers, not a rule, and is not versioned)."""
+    return Policy(
+        bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=blocklist),
+        evaluation.EvaluationPolicy.from_dict(config["evaluation"]),
+    )
+
+
+def _latest_version(session: Session, brand_id: str) -> int:
+    return session.scalar(select(func.max(PolicyVersion.version)).where(PolicyVersion.brand_id == brand_id)) or 0
+
+
+# ---------------------------------------------------------------------------------------------- facts
+def _decision_rows(session: Session, loan_id: str) -> tuple[LoanDecision | None, LoanDecision | None]:
+    rows = session.scalars(
+        select(LoanDecision)
+        .where(LoanDecision.loan_id == loan_id, LoanDecision.stage.in_(("BRE", "EVALUATION")))
+        .order_by(LoanDecision.created_at)
+    ).all()
+    bre_row = next((r for r in reversed(rows) if r.stage == "BRE"), None)
+    eval_row = next((r for r in reversed(rows) if r.stage == "EVALUATION"), None)
+    return bre_row, eval_row
+
+
+def recorded_decision(bre_row: LoanDecision, eval_row: LoanDecision | None) -> Decision:
+    if bre_row.outcome != "PASS" or eval_row is None:
+        return Decision.REJECT
+    return Decision(eval_row.outcome)
+
+
+def stored_facts(session: Session, loan: Loan, bre_row: LoanDecision, eval_row: LoanDecision | None) -> PastApplication:
+    """The facts the decision saw, read back from what it stored: the loan's bureau report (score, tradelines,
+    active loans, enquiries), the customer's identifiers and date of birth, the BRE rows' observed salary,
+    cooling-period days and other-brand loans, and every metric the evaluation row observed (the KYC and bank
+    statement facts). A fact the recorded policy did not read is missing (a salary falls back to the declared
+    one), as it would be for the decision (rules fail closed)."""
+    customer = session.get_one(Customer, loan.customer_id)
+    report = session.scalars(select(BureauReport).where(BureauReport.loan_id == loan.id)).first()
+    raw = report.report if report is not None else {}
+    on = bre_row.created_at.date()
+    observed = {d.get("rule"): d.get("observed") for d in bre_row.details or [] if isinstance(d, dict)}
+    facts: dict[str, Any] = {}
+    if eval_row is not None:
+        facts.update({d["metric"]: d.get("observed") for d in eval_row.details or [] if d.get("metric")})
+    if report is not None:
+        facts.update(
+            {
+                "bureau.score": report.score,
+                "bureau.active_loans": raw.get("active_loans"),
+                "bureau.enquiries_30d": raw.get("enquiries_30d"),
+            }
+        )
+    salary = observed.get("SALARY_THRESHOLD") or facts.get("kyc.bsa_avg_salary") or facts.get("kyc.monthly_salary")
+    if salary is None:  # the declared salary, the decision's last resort
+        salary = session.scalar(
+            select(Employment.monthly_salary)
+            .where(Employment.customer_id == customer.id)
+            .order_by(Employment.created_at.desc())
+            .limit(1)
+        )
+    days = observed.get("COOLING_PERIOD")
+    accounts = [
+        bre.BureauAccount(
+            dpd_history=tuple((date.fromisoformat(m), int(d)) for m, d in a.get("dpd_by_month", [])),
+            is_active=a.get("status") == "ACTIVE",
+        )
+        for a in raw.get("accounts_parsed") or []
+    ]
+    facts_in = bre.BreInput(
+        application_date=on,
+        bureau_score=report.score if report is not None else None,
+        bureau_accounts=accounts,
+        active_loans=raw.get("active_loans"),
+        enquiries_30d=raw.get("enquiries_30d"),
+        pan=customer.pan,
+        aadhaar_hash=customer.aadhaar_hash,
+        phone=customer.phone,
+        device_id=customer.device_id,
+        dob=customer.dob,
+        monthly_salary=int(salary) if salary is not None else None,
+        last_rejected_on=on - timedelta(days=int(days)) if isinstance(days, int) else None,
+        other_brand_active_loans=observed.get("CENTRAL_DEDUP"),
+    )
+    return PastApplication(loan.id, facts_in, facts, recorded_decision(bre_row, eval_row), int(loan.amount))
+
+
+# ---------------------------------------------------------------------------------------------- versions
+class PublishIn(Strict):
+    notes: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = None
+
+
+class PolicyVersionView(ApiModel):
+    """A published version of the brand's credit policy."""
+
+    id: str
+    version: int
+    config: dict[str, Any] = Field(
+        description="bre (every rule, null unset) and evaluation (version, thresholds, items)"
+    )
+    notes: str | None
+    published_by: str | None
+    published_at: str
+
+
+def _version_view(v: PolicyVersion) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "version": v.version,
+        "config": v.config,
+        "notes": v.notes,
+        "publishedBy": v.published_by,
+        "publishedAt": v.published_at.isoformat(),
+    }
+
+
+@router.post(BASE + "/versions", response_model=PolicyVersionView, status_code=201)
+def publish_version(request: Request, brand_id: str, body: PublishIn, staff: Manager, session: Db) -> dict:
+    """Publish the brand's current BRE rules and evaluation items as its next version."""
+    brand = session.get_one(Brand, brand_id, with_for_update=True)  # one publisher at a time per brand
+    row = PolicyVersion(
+        brand_id=brand_id,
+        version=_latest_version(session, brand_id) + 1,
+        config=current_config(session, brand),
+        notes=body.notes,
+        published_by=staff.id if is_uuid(staff.id) else None,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("another version was published at the same time", field="version") from exc
+    audit(session, request, staff, "POLICY_VERSION_PUBLISHED", "policy_version", row.id, after={"version": row.version})
+    return _version_view(row)
+
+
+@router.get(BASE + "/versions", response_model=list[PolicyVersionView])
+def list_versions(brand_id: str, staff: Viewer, session: Db) -> list[dict]:
+    rows = session.scalars(
+        select(PolicyVersion).where(PolicyVersion.brand_id == brand_id).order_by(PolicyVersion.version.desc())
+    )
+    return [_version_view(v) for v in rows]
+
+
+def _version(session: Session, brand_id: str, version: int) -> PolicyVersion:
+    row = session.scalars(
+        select(PolicyVersion).where(PolicyVersion.brand_id == brand_id, PolicyVersion.version == version)
+    ).first()
+    if row is None:
+        raise NotFound("policy version not found")
+    return row
+
+
+@router.get(BASE + "/versions/{version}", response_model=PolicyVersionView)
+def get_version(brand_id: str, version: int, staff: Viewer, session: Db) -> dict:
+    return _version_view(_version(session, brand_id, version))
+
+
+# ---------------------------------------------------------------------------------------------- explain
+class ExplainView(ApiModel):
+    """A loan's decision re-run on its stored facts with the policy version it recorded."""
+
+    loan_id: str
+    policy_version: int | None = Field(description="null: decided before any version was published")
+    config_source: str = Field(description="VERSION, or CURRENT when the decision recorded no version")
+    recorded: str
+    rerun: str
+    stage: str
+    matches: bool
+    score: str | None
+    rules: list[dict[str, Any]] = Field(description="per BRE rule: recorded and re-run outcome")
+    items: list[dict[str, Any]] = Field(description="per evaluation item: recorded and re-run outcome")
+
+
+def _compare(recorded: list[Any], rerun: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    before = {d.get(key): d for d in recorded if isinstance(d, dict)}
+    out = []
+    for d in rerun:
+        was = before.get(d[key], {})
+        was_outcome = was.get("outcome") or (None if not was else ("PASS" if was.get("passed") else "FAIL"))
+        now = d.get("outcome") or ("PASS" if d.get("passed") else "FAIL")
+        out.append({"name": d[key], "recorded": was_outcome, "rerun": now, "reason": d.get("reason")})
+    return out
+
+
+@router.get("/brand/{brand_id}/loans/{loan_id}/decision/explain", response_model=ExplainView)
+def explain_decision(brand_id: str, loan_id: str, staff: Explainer, session: Db) -> dict:
+    """Re-run the loan's credit decision on its stored facts with the policy version it recorded."""
+    loan = find_loan(session, brand_id, loan_id)
+    bre_row, eval_row = _decision_rows(session, loan.id)
+    if bre_row is None:
+        raise NotFound("this loan has no credit decision")
+    version = bre_row.policy_version
+    if version is not None:
+        config, source = _version(session, brand_id, version).config, "VERSION"
+    else:
+        config, source = current_config(session, session.get_one(Brand, brand_id)), "CURRENT"
+    app = stored_facts(session, loan, bre_row, eval_row)
+    result = apply(policy_of(config, _blocklist(session, brand_id)), app.bre_input, app.facts)
+    rules = _compare(bre_row.details or [], result.bre.to_details(), "rule")
+    items = _compare(
+        eval_row.details if eval_row else [], result.evaluation.to_details() if result.evaluation else [], "item"
+    )
+    same = all(r["recorded"] == r["rerun"] for r in rules + items)
+    return {
+        "loanId": loan.id,
+        "policyVersion": version,
+        "configSource": source,
+        "recorded": app.recorded.value,
+        "rerun": result.decision.value,
+        "stage": result.stage,
+        "matches": same and result.decision is app.recorded,
+        "score": None if result.evaluation is None else str(result.evaluation.score),
+        "rules": rules,
+        "items": items,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- simulation
+class DraftIn(Strict):
+    bre: BreSettings | None = Field(default=None, description="rules to change; the others stay as published now")
+    evaluation_items: list[ItemIn] | None = Field(
+        default=None, alias="evaluationItems", max_length=50, description="replace the items of the brand's version"
+    )
+
+
+class SimulateIn(Strict):
+    draft: DraftIn
+    sample_size: int = Field(default=500, ge=1, le=5000, alias="sampleSize")
+
+
+class SimulationView(ApiModel):
+    """A draft run against the brand's last decided applications."""
+
+    id: str
+    draft: dict[str, Any]
+    sample_size: int
+    result: dict[str, Any] = Field(
+        description="transitions, changed (with flipped rules/items), approval rate and expected loss (paise)"
+    )
+    created_by: str
+    created_at: str
+
+
+def _sim_view(s: PolicySimulation) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "draft": s.draft,
+        "sampleSize": s.sample_size,
+        "result": s.result,
+        "createdBy": s.created_by,
+        "createdAt": s.created_at.isoformat(),
+    }
+
+
+def draft_config(session: Session, brand: Brand, draft: DraftIn) -> dict[str, Any]:
+    """The brand's current configuration with the draft applied, validated as the settings routes validate:
+    an error names ``draft.bre.<key>`` or ``draft.evaluationItems[<i>].<key>``."""
+    config = current_config(session, brand)
+    if draft.bre is not None:
+        merged = {**config["bre"], **draft.bre.model_dump(exclude_unset=True)}
+        try:
+            bre.BreConfig.from_dict({k: v for k, v in merged.items() if v is not None}, strict=True)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=f"draft.bre.{api_alias(BreSettings, exc.field)}") from exc
+        config["bre"] = merged
+    if draft.evaluation_items is not None:
+        version = EngineVersion(config["evaluation"]["version"])
+        seen: set[str] = set()
+        items = []
+        for n, item in enumerate(draft.evaluation_items):
+            prefix = f"draft.evaluationItems[{n}]."
+            if item.name.lower() in seen:
+                raise ValidationError(f"the draft names {item.name!r} twice", field=prefix + "name")
+            seen.add(item.name.lower())
+            columns = _item_columns(item, version, prefix)
+            if columns.pop("is_active"):
+                items.append(columns)
+        config["evaluation"]["items"] = items
+        try:
+            evaluation.EvaluationPolicy.from_dict(config["evaluation"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="draft.evaluationItems") from exc
+    return config
+
+
+@router.post(BASE + "/simulate", response_model=SimulationView, status_code=201)
+def simulate_draft(request: Request, brand_id: str, body: SimulateIn, staff: Manager, session: Db) -> dict:
+    """Run a draft of the brand's BRE rules or evaluation items against its last ``sampleSize`` decided
+    applications (their stored facts) and store the result."""
+    brand = session.get_one(Brand, brand_id)
+    check_evaluation(session, brand_id, brand.config or {}, field="evaluationItems")  # the baseline must be valid
+    blocklist = _blocklist(session, brand_id)
+    draft = policy_of(draft_config(session, brand, body.draft), blocklist)
+    baseline = policy_of(current_config(session, brand), blocklist)
+    last = (
+        select(LoanDecision.loan_id, func.max(LoanDecision.created_at).label("at"))
+        .join(Loan, Loan.id == LoanDecision.loan_id)
+        .where(Loan.brand_id == brand_id, LoanDecision.stage == "BRE")
+        .group_by(LoanDecision.loan_id)
+        .order_by(func.max(LoanDecision.created_at).desc())
+        .limit(body.sample_size)
+    )
+    apps = []
+    for loan_id, _ in session.execute(last).all():
+        loan = session.get_one(Loan, loan_id)
+        bre_row, eval_row = _decision_rows(session, loan_id)
+        if bre_row is not None:
+            apps.append(stored_facts(session, loan, bre_row, eval_row))
+    result = simulate(draft, apps, baseline=baseline).to_dict()
+    row = PolicySimulation(
+        brand_id=brand_id,
+        draft=body.draft.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        sample_size=body.sample_size,
+        result=result,
+        created_by=staff.id,
+    )
+    session.add(row)
+    session.flush()
+    audit(session, request, staff, "POLICY_SIMULATED", "policy_simulation", row.id, after={"sampleSize": len(apps)})
+    return _sim_view(row)
+
+
+@router.get(BASE + "/simulations/{simulation_id}", response_model=SimulationView)
+def get_simulation(brand_id: str, simulation_id: str, staff: Viewer, session: Db) -> dict:
+    row = session.get(PolicySimulation, simulation_id) if is_uuid(simulation_id) else None
+    if row is None or row.brand_id != brand_id:
+        raise NotFound("simulation not found")
+    return _sim_view(row)
