@@ -28,6 +28,7 @@ from api.partner.customers_schemas import (
     StatusIn,
 )
 from api.partner.loans import masked
+from api.partner.reminders import reminders_of_customer
 from api.partner.search import customer_filter
 from api.security import Principal
 from api.views import staff_loan_summary
@@ -129,7 +130,7 @@ def unallocated_customers(brand_id: str, staff: CustomerViewer, session: Db, fil
 @router.get("/brand/{brand_id}/customers/{user_id}", response_model=CustomerDetail)
 def get_customer(brand_id: str, user_id: str, staff: CustomerViewer, session: Db) -> dict:
     """One customer's file: profile, KYC checks, documents, bank accounts (masked), employment, loans, calls and
-    reminders (none are recorded yet: an empty list)."""
+    reminders (the latest scheduled first)."""
     c = _find(session, brand_id, user_id)
     checks = session.scalars(
         select(ProviderCall).where(ProviderCall.customer_id == c.id).order_by(ProviderCall.created_at)
@@ -236,7 +237,7 @@ def get_customer(brand_id: str, user_id: str, staff: CustomerViewer, session: Db
             }
             for call in calls
         ],
-        "reminders": [],
+        "reminders": reminders_of_customer(session, brand_id, c.id),
     }
 
 

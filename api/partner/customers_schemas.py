@@ -133,7 +133,7 @@ class CustomerDetail(CustomerSummary):
     employment: list[EmploymentView]
     loans: list[StaffLoanSummary]
     calls: list[CallView]
-    reminders: list[dict[str, Any]] = Field(description="none are recorded yet: always empty")
+    reminders: list[dict[str, Any]] = Field(description="the staff reminders, the latest scheduled first")
 
 
 class CustomerFilters(BaseModel):
