@@ -40,6 +40,7 @@ from db.models import (
     OfflinePayment,
     PartnerUnavailabilityDate,
     PaymentTransaction,
+    PolicySimulation,
     Refund,
     StaffBrandRole,
     StaffNotification,
@@ -83,6 +84,9 @@ SEGMENT_TABLES = {
     "call": "dialer_calls",
     "partner": "staff_users",
     "dialer/user": "customers",
+    # credit policy: policy/simulations/{id} (policy/versions/{version} is a number, not an id)
+    "simulations": "policy_simulations",
+    "versions": "policy_versions",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
 SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
@@ -211,6 +215,7 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             s.add(LoanComment(brand_id=b_id, loan_id=loan.id, staff_id=staff_b["CREDIT_EXECUTIVE"], comment="b only"))
             s.add(StaffNotification(staff_id=staff_b["CREDIT_EXECUTIVE"], brand_id=b_id, type="SYSTEM", title="b"))
             s.add(BlocklistEntry(brand_id=b_id, kind="PHONE", value="9000000001", reason="b"))
+            s.add(PolicySimulation(brand_id=b_id, sample_size=1, created_by=staff_b["ADMIN"]))
             s.add(BrandNonRepaymentDate(brand_id=b_id, day=date.today() + timedelta(days=40), reason="b holiday"))
             s.add(PartnerUnavailabilityDate(staff_id=staff_b["CREDIT_EXECUTIVE"], day=date.today() + timedelta(days=9)))
             s.add(
