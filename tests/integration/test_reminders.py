@@ -189,7 +189,6 @@ async def test_create_list_edit_cancel_validation_isolation(app, brand, sandbox,
 
 
 async def test_dispatch_sends_due_ones_once_fails_refused_waits_future(db, brand, sandbox) -> None:  # noqa: ANN001
-    b = brand["brand_id"]
     phone, refused = _phone(), _phone("99999")
     due = _due(db, brand, phone)
     failing = _due(db, brand, refused)
