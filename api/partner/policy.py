@@ -4,6 +4,7 @@ draft against recent decisions."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -163,7 +164,7 @@ def stored_facts(session: Session, loan: Loan, bre_row: LoanDecision, eval_row: 
         phone=customer.phone,
         device_id=customer.device_id,
         dob=customer.dob,
-        monthly_salary=int(salary) if salary is not None else None,
+        monthly_salary=int(Decimal(str(salary))) if salary is not None else None,
         last_rejected_on=on - timedelta(days=int(days)) if isinstance(days, int) else None,
         other_brand_active_loans=observed.get("CENTRAL_DEDUP"),
     )
