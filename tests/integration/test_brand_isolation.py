@@ -44,6 +44,7 @@ from db.models import (
     Refund,
     StaffBrandRole,
     StaffNotification,
+    StaffReminder,
     StaffUser,
 )
 from domain.access import ROLE_PERMISSIONS, Role
@@ -87,6 +88,7 @@ SEGMENT_TABLES = {
     # credit policy: policy/simulations/{id} (policy/versions/{version} is a number, not an id)
     "simulations": "policy_simulations",
     "versions": "policy_versions",
+    "reminders": "staff_reminders",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
 SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
@@ -216,6 +218,16 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             s.add(StaffNotification(staff_id=staff_b["CREDIT_EXECUTIVE"], brand_id=b_id, type="SYSTEM", title="b"))
             s.add(BlocklistEntry(brand_id=b_id, kind="PHONE", value="9000000001", reason="b"))
             s.add(PolicySimulation(brand_id=b_id, sample_size=1, created_by=staff_b["ADMIN"]))
+            s.add(
+                StaffReminder(
+                    brand_id=b_id,
+                    customer_id=loan.customer_id,
+                    created_by=staff_b["ADMIN"],
+                    channel="sms",
+                    template="DUE_TODAY",
+                    scheduled_at=datetime.now(UTC) + timedelta(days=1),
+                )
+            )
             s.add(BrandNonRepaymentDate(brand_id=b_id, day=date.today() + timedelta(days=40), reason="b holiday"))
             s.add(PartnerUnavailabilityDate(staff_id=staff_b["CREDIT_EXECUTIVE"], day=date.today() + timedelta(days=9)))
             s.add(
