@@ -134,6 +134,8 @@ def _key(name: str) -> str:
 def parse_leads(data: bytes | str, *, max_rows: int | None = None) -> ParsedLeads:
     """Parse an export; raises LeadFileError for an unreadable file or more than ``max_rows`` rows."""
     text = _decode(data) if isinstance(data, bytes) else data
+    if "\x00" in text:
+        raise LeadFileError("the file holds a NUL character: not a CSV text file")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
