@@ -273,6 +273,8 @@ def _filtered(brand_id: str, f: LeadFilters, *, with_status: bool = True) -> Sel
         term = f.search.strip()
         conds = [LeadForm.full_name.ilike(_like(term), escape="\\"), LeadForm.email.ilike(_like(term), escape="\\")]
         digits = "".join(ch for ch in term if ch.isdigit())
+        if term.startswith("+91"):
+            digits = digits[2:]  # stored as the 10 digits
         if len(digits) >= 3:
             conds.append(LeadForm.phone.like(_like(digits[-10:]), escape="\\"))
         q = q.where(or_(*conds))
@@ -281,9 +283,8 @@ def _filtered(brand_id: str, f: LeadFilters, *, with_status: bool = True) -> Sel
 
 def _stats(session: Session, query: Select) -> dict[str, int]:
     sub = query.order_by(None).subquery()
-    by_status: dict[str, int] = dict(
-        session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).tuples().all()
-    )
+    counts = session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
+    by_status: dict[str, int] = {status: n for status, n in counts}
     paid = session.scalar(select(func.count()).select_from(sub).where(sub.c.is_paid.is_(True))) or 0
     total = sum(by_status.values())
     return {
@@ -458,7 +459,7 @@ def sync_leads(request: Request, brand_id: str, staff: Writer, session: Db, body
         rows = session.execute(
             select(Customer.phone, Customer.id).where(Customer.brand_id == brand_id, Customer.phone.in_(chunk))
         )
-        customer_by_phone.update(dict(rows.tuples().all()))
+        customer_by_phone.update({p: cid for p, cid in rows})
     c_email = func.lower(Customer.email)
     for start in range(0, len(emails), 5000):
         chunk = emails[start : start + 5000]
