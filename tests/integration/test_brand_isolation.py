@@ -35,6 +35,7 @@ from db.models import (
     DialerCall,
     EvaluationItem,
     FieldVisit,
+    LeadForm,
     Loan,
     LoanComment,
     OfflinePayment,
@@ -89,6 +90,7 @@ SEGMENT_TABLES = {
     "simulations": "policy_simulations",
     "versions": "policy_versions",
     "reminders": "staff_reminders",
+    "lead-forms": "lead_forms",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
 SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
@@ -218,6 +220,7 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             s.add(StaffNotification(staff_id=staff_b["CREDIT_EXECUTIVE"], brand_id=b_id, type="SYSTEM", title="b"))
             s.add(BlocklistEntry(brand_id=b_id, kind="PHONE", value="9000000001", reason="b"))
             s.add(PolicySimulation(brand_id=b_id, sample_size=1, created_by=staff_b["ADMIN"]))
+            s.add(LeadForm(brand_id=b_id, source="FACEBOOK", phone="9000000002", full_name="b lead", status="NEW"))
             s.add(
                 StaffReminder(
                     brand_id=b_id,
