@@ -436,7 +436,7 @@ async def upload_leads(request: Request, brand_id: str, staff: Writer, session: 
         "duplicates": duplicates,
         "invalid": len(invalid_lines),
     }
-    audit(session, request, staff, "LEAD_FORMS_UPLOADED", "lead_form_batch", batch_id, after=summary)
+    audit(session, request, staff, "lead_form.upload", "lead_form_batch", batch_id, after=summary)
     errors = [{"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors[:MAX_ERRORS]]
     return {**summary, "errors": errors}
 
@@ -486,7 +486,7 @@ def sync_leads(request: Request, brand_id: str, staff: Writer, session: Db, body
             failed += 1
         lead.processed_at = now
     after = {"processed": processed, "failed": failed, "batchId": body.batch_id if body else None}
-    audit(session, request, staff, "LEAD_FORMS_SYNCED", "lead_form", None, after=after)
+    audit(session, request, staff, "lead_form.sync", "lead_form", None, after=after)
     return {"processed": processed, "failed": failed}
 
 
@@ -573,7 +573,7 @@ def delete_leads(request: Request, brand_id: str, body: BulkDeleteIn, staff: Wri
     if len(found) != len(body.ids):
         raise NotFound("lead not found")
     session.execute(delete(LeadForm).where(LeadForm.brand_id == brand_id, LeadForm.id.in_(body.ids)))
-    audit(session, request, staff, "LEAD_FORMS_DELETED", "lead_form", None, before={"ids": body.ids})
+    audit(session, request, staff, "lead_form.bulk_delete", "lead_form", None, before={"ids": body.ids})
     return {"deleted": len(body.ids), "ids": body.ids}
 
 
@@ -599,6 +599,6 @@ def set_lead_status(
     lead.customer_id, lead.processed_at = None, None
     lead.failure_reason = None if body.status == LeadStatus.NEW else body.reason
     after = {"status": lead.status, "reason": body.reason}
-    audit(session, request, staff, "LEAD_FORM_STATUS_CHANGED", "lead_form", lead.id, before=before, after=after)
+    audit(session, request, staff, "lead_form.status", "lead_form", lead.id, before=before, after=after)
     session.flush()
     return _detail(lead)

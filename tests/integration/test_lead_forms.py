@@ -176,10 +176,10 @@ async def test_upload_sync_list_export_status_delete_isolation(app, brand, sandb
         with db.unit_of_work() as s:
             actions = set(s.scalars(select(AuditLog.action).where(AuditLog.brand_id == b)))
             assert {
-                "LEAD_FORMS_UPLOADED",
-                "LEAD_FORMS_SYNCED",
-                "LEAD_FORM_STATUS_CHANGED",
-                "LEAD_FORMS_DELETED",
+                "lead_form.upload",
+                "lead_form.sync",
+                "lead_form.status",
+                "lead_form.bulk_delete",
             } <= actions
             assert s.scalar(select(LeadForm.id).where(LeadForm.brand_id == other["brand_id"])) is None
     finally:
