@@ -13,21 +13,7 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import httpx
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleCalendarSpec,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
-from temporalio.service import RPCError
+from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -41,11 +27,13 @@ from activities.reminders import ReminderActivities
 from activities.storage import build_storage
 from db.session import Database
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
+from los.schedules import ScheduledJob, ensure_schedules
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
 from workflows.loan import LoanWorkflow
-from workflows.portfolio_snapshot import RUN_AT_UTC, PortfolioSnapshotWorkflow
+from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
 from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
+from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
 from workflows.reconciler import SCHEDULE_ID as RECONCILER_SCHEDULE
 from workflows.reconciler import ReconcileTransfersWorkflow
 from workflows.refund import RefundWorkflow
@@ -91,101 +79,35 @@ def build_activities(
     return LoanActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
 
 
-async def ensure_reconciler_schedule(
-    client: Client, settings: Settings, schedule_id: str = RECONCILER_SCHEDULE
-) -> None:
-    """The transfer reconciler's Temporal Schedule (``reconcile-transfers``, every
-    ``Settings.reconcile_every_seconds``), created once; an existing one gets the interval set now (0: deleted).
-    Overlapping runs are skipped. Never stops the worker: a failure is logged."""
-    log = logging.getLogger("los.worker")
-    if settings.reconcile_every_seconds <= 0:  # switched off: an existing schedule goes too
-        try:
-            await client.get_schedule_handle(schedule_id).delete()
-        except RPCError:
-            pass  # there was none
-        return
-    every = timedelta(seconds=settings.reconcile_every_seconds)
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            ReconcileTransfersWorkflow.run, id=f"{schedule_id}-run", task_queue=settings.task_queue
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        async def keep_interval(update: ScheduleUpdateInput) -> ScheduleUpdate:
-            current = update.description.schedule
-            current.spec = schedule.spec
-            return ScheduleUpdate(schedule=current)
-
-        try:
-            await client.get_schedule_handle(schedule_id).update(keep_interval)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("reconciler schedule not updated: %s", exc)
-    except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it
-        log.warning("reconciler schedule not created: %s", exc)
+SCHEDULED_JOBS = [
+    ScheduledJob(
+        RECONCILER_SCHEDULE,
+        ReconcileTransfersWorkflow.run,
+        every=lambda s: timedelta(seconds=s.reconcile_every_seconds),
+        description="transfers left pending are asked of the bank (LOS_RECONCILE_EVERY_SECONDS, 0 = off)",
+    ),
+    ScheduledJob(
+        PORTFOLIO_SCHEDULE,
+        PortfolioSnapshotWorkflow.run,
+        at_utc=PORTFOLIO_AT_UTC,
+        description="the daily portfolio snapshot behind the dashboards, 00:30 IST",
+    ),
+    ScheduledJob(
+        REMINDER_SCHEDULE,
+        ReminderDispatchWorkflow.run,
+        every=REMINDER_EVERY,
+        description="staff reminders whose time has come are sent",
+    ),
+]
+"""Every periodic job the worker registers (see :mod:`los.schedules`)."""
 
 
-async def ensure_portfolio_schedule(client: Client, settings: Settings, schedule_id: str = PORTFOLIO_SCHEDULE) -> None:
-    """The daily portfolio snapshot's Temporal Schedule (``portfolio-snapshot``, every day at 00:30 IST), created
-    once; an existing one gets its time set now (a pause set in the UI stays). Overlapping runs are skipped. Never
-    stops the worker: a failure is logged."""
-    log = logging.getLogger("los.worker")
-    hour, minute = RUN_AT_UTC
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            PortfolioSnapshotWorkflow.run, id=f"{schedule_id}-run", task_queue=settings.task_queue
-        ),
-        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        async def keep_time(update: ScheduleUpdateInput) -> ScheduleUpdate:
-            current = update.description.schedule
-            current.spec = schedule.spec
-            return ScheduleUpdate(schedule=current)
-
-        try:
-            await client.get_schedule_handle(schedule_id).update(keep_time)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("portfolio snapshot schedule not updated: %s", exc)
-    except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it
-        log.warning("portfolio snapshot schedule not created: %s", exc)
-
-
-async def ensure_reminder_schedule(client: Client, settings: Settings, schedule_id: str = REMINDER_SCHEDULE) -> None:
-    """The staff reminders' dispatch Temporal Schedule (``reminder-dispatch``, every minute), created once; an existing
-    one gets its interval set now (a pause set in the UI stays). Overlapping runs are skipped. Never stops the
-    worker: a failure is logged."""
-    log = logging.getLogger("los.worker")
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            ReminderDispatchWorkflow.run, id=f"{schedule_id}-run", task_queue=settings.task_queue
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=REMINDER_EVERY)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        async def keep_interval(update: ScheduleUpdateInput) -> ScheduleUpdate:
-            current = update.description.schedule
-            current.spec = schedule.spec
-            return ScheduleUpdate(schedule=current)
-
-        try:
-            await client.get_schedule_handle(schedule_id).update(keep_interval)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("reminder dispatch schedule not updated: %s", exc)
-    except Exception as exc:  # noqa: BLE001 - e.g. no permission on Temporal Cloud: ops create it
-        log.warning("reminder dispatch schedule not created: %s", exc)
+def scheduled_job(schedule_id: str) -> ScheduledJob:
+    """The job of :data:`SCHEDULED_JOBS` with this schedule id (``KeyError`` if none)."""
+    for job in SCHEDULED_JOBS:
+        if job.schedule_id == schedule_id:
+            return job
+    raise KeyError(schedule_id)
 
 
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
@@ -198,9 +120,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         await register_search_attributes(client, settings.temporal_namespace)
     except Exception as exc:  # noqa: BLE001 - e.g. Temporal Cloud, where ops register them
         logging.getLogger("los.worker").warning("search attributes not registered: %s", exc)
-    await ensure_reconciler_schedule(client, settings)
-    await ensure_portfolio_schedule(client, settings)
-    await ensure_reminder_schedule(client, settings)
+    await ensure_schedules(client, settings, SCHEDULED_JOBS)
     db = Database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:

@@ -34,8 +34,9 @@ from db.models import (
 )
 from db.portfolio import IST, start_of
 from los.demo import Driver
+from los.schedules import ensure_schedule
 from los.seed import seed_brand
-from worker import ensure_portfolio_schedule
+from worker import scheduled_job
 from workflows.portfolio_snapshot import RUN_AT_UTC, PortfolioSnapshotWorkflow, day_ended
 
 TODAY = datetime.now(IST).date()
@@ -624,11 +625,13 @@ async def test_snapshot_written_once_per_day_and_read_back(dev_env, db, dash, bo
 
 async def test_the_worker_registers_the_daily_schedule_once(dev_env, app) -> None:  # noqa: ANN001
     schedule_id = f"portfolio-snapshot-{uuid.uuid4().hex[:8]}"
-    await ensure_portfolio_schedule(dev_env.client, app.settings, schedule_id)
+    await ensure_schedule(dev_env.client, app.settings, scheduled_job("portfolio-snapshot"), schedule_id)
     handle = dev_env.client.get_schedule_handle(schedule_id)
     try:
         await handle.pause(note="ops paused it")
-        await ensure_portfolio_schedule(dev_env.client, app.settings, schedule_id)  # a restart: no error, one schedule
+        await ensure_schedule(
+            dev_env.client, app.settings, scheduled_job("portfolio-snapshot"), schedule_id
+        )  # a restart: no error, one schedule
         desc = await handle.describe()
         (calendar,) = desc.schedule.spec.calendars
         assert [r.start for r in calendar.hour] == [19] and [r.start for r in calendar.minute] == [0]

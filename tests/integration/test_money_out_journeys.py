@@ -15,8 +15,9 @@ from sqlalchemy import select
 from db.models import Disbursal, LoanAgreement, LoanStatusHistory
 from los import demo_scenarios
 from los.demo_scenarios import SCENARIOS, run_scenario
+from los.schedules import ensure_schedule
 from tests.conftest import record_histories
-from worker import ensure_reconciler_schedule
+from worker import scheduled_job
 
 
 def _history(db, loan_id: str) -> list[LoanStatusHistory]:  # noqa: ANN001
@@ -55,7 +56,7 @@ def test_the_cli_names_every_scenario() -> None:
 async def test_lost_bank_webhook_is_settled_by_the_reconciler_schedule(app, brand, sandbox, db) -> None:  # noqa: ANN001
     schedule_id = f"reconcile-{uuid.uuid4().hex[:8]}"
     app.settings.reconcile_every_seconds = 2
-    await ensure_reconciler_schedule(app.client, app.settings, schedule_id)
+    await ensure_schedule(app.client, app.settings, scheduled_job("reconcile-transfers"), schedule_id)
     try:
         journey = await run_scenario(app.api.url, sandbox.url, "lost-bank-webhook", brand["brand_code"])
     finally:

@@ -17,9 +17,10 @@ from temporalio.worker import Worker
 from activities.reminders import ReminderActivities, message_key
 from db.models import AuditLog, Customer, CustomerMessage, StaffReminder, StaffReminderLog
 from los.demo import Driver
+from los.schedules import ensure_schedule
 from los.seed import seed_brand
 from tests.integration.test_money_out_api import _loan
-from worker import ensure_reminder_schedule
+from worker import scheduled_job
 from workflows.reminder_dispatch import ReminderDispatchWorkflow
 
 DUE = {"amount": 450_050, "due_date": "2026-01-05", "days_before": 3, "payment_link": "https://pay.example/l/1"}
@@ -247,11 +248,13 @@ async def test_dispatch_workflow_and_cancelled_one_not_sent(dev_env, db, brand, 
 
 async def test_the_worker_registers_the_dispatch_schedule_once(dev_env, app) -> None:  # noqa: ANN001
     schedule_id = f"reminder-dispatch-{uuid.uuid4().hex[:8]}"
-    await ensure_reminder_schedule(dev_env.client, app.settings, schedule_id)
+    await ensure_schedule(dev_env.client, app.settings, scheduled_job("reminder-dispatch"), schedule_id)
     handle = dev_env.client.get_schedule_handle(schedule_id)
     try:
         await handle.pause(note="ops paused it")
-        await ensure_reminder_schedule(dev_env.client, app.settings, schedule_id)  # a restart: no error, one schedule
+        await ensure_schedule(
+            dev_env.client, app.settings, scheduled_job("reminder-dispatch"), schedule_id
+        )  # a restart: no error, one schedule
         desc = await handle.describe()
         (interval,) = desc.schedule.spec.intervals
         assert interval.every == timedelta(minutes=1)
