@@ -23,6 +23,7 @@ from api.files import router as files_router
 from api.guards import GUARDS
 from api.partner import agreement as partner_agreement
 from api.partner import allocation as partner_allocation
+from api.partner import bureau_files as partner_bureau_files
 from api.partner import cam as partner_cam
 from api.partner import closed_loans as partner_closed_loans
 from api.partner import closure as partner_closure
@@ -139,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_closure_router)
     for operations_router in (partner_customers, partner_search, partner_reports, partner_dashboard):
         app.include_router(operations_router.router)
-    for operations_router in (partner_reminders, partner_leads, partner_policy):
+    for operations_router in (partner_reminders, partner_leads, partner_policy, partner_bureau_files):
         app.include_router(operations_router.router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
