@@ -80,6 +80,7 @@ from api.webhooks.routes import router as webhook_router
 from db.session import Database
 from los.observability import instrument_app
 from los.settings import Settings, get_settings
+from ui import routes as ui_routes
 
 
 class Health(ApiModel):
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partner_documents_router)
     app.include_router(files_router)
     app.include_router(codec_router)
+    ui_routes.install(app)  # the staff console at /console, the borrower's app at /app (docs/console.md)
     openapi.install(app)
     instrument_app(app, settings)  # request metrics, GET /metrics, traces when on (docs/observability.md)
     app.add_middleware(errors.CatchAll)  # added last: the outermost layer, so nothing escapes the envelope

@@ -1,0 +1,62 @@
+"""Real Chromium (Debian's, driven by Playwright) against the real stack: the `app` fixture's API and worker,
+the Temporal dev server, PostgreSQL and the sandbox over HTTP.
+
+`page` is a fresh browser context and page per test; every console error, uncaught exception and failed
+request of the page is collected in `page.problems`, and a test that leaves any fails (the console and the app
+must run without errors in the browser console). A 4xx answer the test provoked on purpose is not a problem:
+only network failures and 5xx are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+CHROMIUM = os.environ.get("LOS_CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def chromium() -> AsyncIterator:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest_asyncio.fixture
+async def page(chromium) -> AsyncIterator:  # noqa: ANN001
+    """A page 1280x800 (the console's desktop size); `await page.set_viewport_size(...)` for a tablet or phone."""
+    context = await chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = await context.new_page()
+    problems: list[str] = []
+
+    def on_console(message) -> None:  # noqa: ANN001
+        provoked = "Failed to load resource: the server responded with a status of 4" in message.text
+        if message.type == "error" and not provoked:
+            problems.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url} {request.failure}"))
+    page.on(
+        "response",
+        lambda response: problems.append(f"HTTP {response.status}: {response.url}") if response.status >= 500 else None,
+    )
+    page.problems = problems
+    yield page
+    await context.close()
+    assert not problems, "the browser reported problems:\n" + "\n".join(problems)

@@ -1,0 +1,6 @@
+// Console page "notifications" (to be built).
+import { html } from "/ui/vendor/preact-htm.js";
+
+export default function Page() {
+  return html`<h1>notifications</h1><p class="muted">This page is not built yet.</p>`;
+}
