@@ -1,9 +1,10 @@
 """Dashboards: the brand's figures and charts (stats, summary, collection and disbursement analysis, portfolio: AUM,
 PAR, NPA), under /api/v1/partner/brand/{brandId}/dashboard (docs/dashboards.md).
 
-Every figure is read from the database (``db/portfolio.py``; the ratios are ``domain/portfolio.py``), never from
-workflow state. Periods are IST calendar dates ``fromDate``..``toDate``, both included, at most 366 days; left out,
-the month to date. ``summary?asOf=`` reads the snapshot the daily ``portfolio-snapshot`` schedule froze after that
+Every figure is read from the database (``db/portfolio.py``, ``db/portfolio_analysis.py``,
+``db/portfolio_vintage.py``; the ratios are ``domain/portfolio.py``), never from workflow state. Periods are IST
+calendar dates ``fromDate``..``toDate``, both included, at most 366 days; left out, the month to date.
+``summary?asOf=`` reads the snapshot the daily ``portfolio-snapshot`` schedule froze after that
 day's day-end. Answers go out through orjson (``api.views.json_response``); each route declares its model.
 """
 
@@ -23,6 +24,8 @@ from api.security import Principal
 from api.types import IsoDate
 from api.views import json_response
 from db import portfolio as sql
+from db import portfolio_analysis as analysis
+from db import portfolio_vintage
 from domain.access import Permission as P
 from domain.errors import NotFound, ValidationError
 
@@ -312,7 +315,7 @@ def users_by_subdomain(brand_id: str, staff: Viewer, session: Db, q: Annotated[O
     registered, applied and disbursed. ``fromDate``/``toDate`` narrow to customers registered then."""
     if q.from_date is not None and q.to_date is not None:
         check_period(q.from_date, q.to_date)
-    return json_response(sql.customers_by_source(session, brand_id, q.from_date, q.to_date))
+    return json_response(analysis.customers_by_source(session, brand_id, q.from_date, q.to_date))
 
 
 @router.get(f"{PREFIX}/collection-analysis", response_model=CollectionAnalysis)
@@ -320,14 +323,14 @@ def collection_analysis(brand_id: str, staff: Viewer, session: Db, period: Perio
     """The book by the brand's collection buckets (loans, principal, overdue now); per collector: cases and overdue
     now, promises dated in the period (kept, broken, pending), recovered in the period; the recovery rate."""
     start, end = period.resolve(sql.today_ist())
-    return json_response(sql.collection_analysis(session, brand_id, start, end))
+    return json_response(analysis.collection_analysis(session, brand_id, start, end))
 
 
 @router.get(f"{PREFIX}/disbursement-analysis", response_model=DisbursementAnalysis)
 def disbursement_analysis(brand_id: str, staff: Viewer, session: Db, period: Period) -> Response:
     """Loans disbursed in the period by IST day, by product and by amount band: count, principal, net."""
     start, end = period.resolve(sql.today_ist())
-    return json_response(sql.disbursement_analysis(session, brand_id, start, end))
+    return json_response(analysis.disbursement_analysis(session, brand_id, start, end))
 
 
 @router.get(f"{PREFIX}/partner-user-leads-stats", response_model=StaffLeads)
@@ -336,7 +339,7 @@ def partner_user_leads_stats(brand_id: str, staff: Viewer, session: Db, period: 
     they worked that were disbursed in the period. There are no leads of their own yet: a customer assigned to a
     staff member (``customers.assigned_to``) stands for one."""
     start, end = period.resolve(sql.today_ist())
-    return json_response(sql.staff_leads(session, brand_id, start, end))
+    return json_response(analysis.staff_leads(session, brand_id, start, end))
 
 
 @router.get(f"{PREFIX}/portfolio/vintage", response_model=Vintage)
@@ -353,4 +356,4 @@ def vintage(
     today = sql.today_ist()
     if as_of is not None and as_of > today:
         raise ValidationError("must not be after today (IST)", field="asOf")
-    return json_response(sql.vintage(session, brand_id, as_of or today))
+    return json_response(portfolio_vintage.vintage(session, brand_id, as_of or today))

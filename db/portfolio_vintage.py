@@ -1,0 +1,79 @@
+"""The vintage curves of one brand (``api/partner/dashboard.py``): its loans by month of disbursal, and the share
+of each cohort that reached 30 and 90 DPD by each month on book (``domain.portfolio.vintage``). Definitions and
+sources: docs/dashboards.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Loan, RepaymentInstallment
+from db.portfolio import ist_date, pct, start_of
+from domain import portfolio as pf
+
+
+# ------------------------------------------------------------------------------------------- vintage
+def vintage_loans(session: Session, brand_id: str, as_of: date) -> list[pf.VintageLoan]:
+    """Every loan of the brand disbursed by ``as_of`` (cooling-off exits left out), with the dates its DPD first
+    went above 30 and 90 (``domain.portfolio.reached_dpd_on``, from its schedule)."""
+    i = RepaymentInstallment
+    loans = session.execute(
+        select(Loan.id, ist_date(Loan.disbursed_at), Loan.amount).where(
+            Loan.brand_id == brand_id,
+            Loan.disbursed_at.is_not(None),
+            Loan.disbursed_at < start_of(as_of + timedelta(days=1)),
+            Loan.status != "CANCELLED",
+        )
+    ).all()
+    schedules: dict[str, list[tuple[date, date | None]]] = {}
+    for loan_id, due, paid in session.execute(
+        select(i.loan_id, i.due_date, ist_date(i.paid_at))
+        .join(Loan, Loan.id == i.loan_id)
+        .where(Loan.brand_id == brand_id, Loan.disbursed_at.is_not(None), i.due_date.is_not(None))
+    ).all():
+        schedules.setdefault(loan_id, []).append((due, paid))
+    return [
+        pf.VintageLoan(
+            on,
+            amount,
+            {days: pf.reached_dpd_on(schedules.get(loan_id, []), days, as_of) for days in pf.VINTAGE_DAYS},
+        )
+        for loan_id, on, amount in loans
+    ]
+
+
+def vintage(session: Session, brand_id: str, as_of: date) -> dict[str, Any]:
+    """The brand's cohorts as of ``as_of`` (IST): per month of disbursal, loans, principal (paise) and the DPD 30
+    and DPD 90 curves (share of principal and of loans, percent strings) by month on book."""
+    cohorts = pf.vintage(vintage_loans(session, brand_id, as_of), as_of)
+
+    def points(curve: Iterable[pf.VintagePoint]) -> list[dict[str, Any]]:
+        return [
+            {
+                "monthsOnBook": p.months_on_book,
+                "loans": p.loans,
+                "principalPaise": p.principal,
+                "percentPrincipal": pct(p.percent_principal),
+                "percentLoans": pct(p.percent_loans),
+            }
+            for p in curve
+        ]
+
+    return {
+        "asOf": as_of.isoformat(),
+        "cohorts": [
+            {
+                "month": c.month,
+                "loans": c.loans,
+                "principalPaise": c.principal,
+                "dpd30": points(c.curves[30]),
+                "dpd90": points(c.curves[90]),
+            }
+            for c in cohorts
+        ],
+    }
