@@ -122,6 +122,9 @@ class BrandConfigIn(_Model):
     recovery_policy_url: Url | None = Field(default=None, alias="recoveryPolicyUrl")
     partner_name: Text | None = Field(default=None, alias="partnerName")
     logo_url: Url | None = Field(default=None, alias="logoUrl")
+    brand_colour: str | None = Field(
+        default=None, alias="brandColour", pattern=r"^#[0-9a-fA-F]{6}$", description="#rrggbb, the front ends' colour"
+    )
     prepayment_mode: PrepaymentMode | None = Field(default=None, alias="prepaymentMode")
     npa_days: int | None = Field(default=None, alias="npaDays", ge=61, le=180)
     cooling_off_days: int | None = Field(default=None, alias="coolingOffDays", ge=1, le=30)

@@ -115,6 +115,8 @@ class BrandConfig:
     recovery_policy_url: str | None = None
     partner_name: str | None = None  # a co-lending partner or LSP named in the KFS
     logo_url: str | None = None
+    # the console's and the app's main colour (#rrggbb); unset: the product's blue
+    brand_colour: str | None = None
     # servicing
     prepayment_mode: str = "REDUCE_TENURE"
     npa_days: int = 90
