@@ -13,6 +13,7 @@ from db.models.brands import (
     EvaluationItem,
     LoanProduct,
 )
+from db.models.bureau_files import BureauFile, BureauFileRecord
 from db.models.collections import (
     ClosureCertificate,
     CollectionAllocation,
@@ -109,6 +110,8 @@ __all__ = [
     "BrandNonRepaymentDate",
     "BrandStatusReason",
     "BsaReport",
+    "BureauFile",
+    "BureauFileRecord",
     "BureauReport",
     "CamRecord",
     "Customer",

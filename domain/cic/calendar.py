@@ -68,7 +68,8 @@ def check_reference_date(d: date, kind: str, field: str = "referenceDate") -> No
         raise ValidationError(f"must be one of {', '.join(KINDS)}", field="kind")
     if not is_reference_date(d, kind):
         if kind == FULL:
-            raise ValidationError(f"a FULL file is as on the last day of a month ({last_day(d).isoformat()})", field=field)
+            last = last_day(d).isoformat()
+            raise ValidationError(f"a FULL file is as on the last day of a month ({last})", field=field)
         raise ValidationError("an INCREMENTAL file is as on the 9th, 16th or 23rd of a month", field=field)
 
 
