@@ -1,0 +1,82 @@
+"""What the daily operations jobs' activities share (``activities.ops_jobs``): the inputs the workflows pass, the
+brand's admins (who are told), the loan statuses that count as active, and the system audit row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from db.models import AuditLog, StaffBrandRole, StaffNotification, StaffUser
+from db.notifications import notify
+from domain.access import Role
+from domain.status import LoanStatus
+
+#: A loan that is disbursed and not closed (``OVERPAID`` is fully repaid, only waiting for its refund).
+ACTIVE_LOAN = (LoanStatus.DISBURSED.value, LoanStatus.OVERDUE.value)
+
+#: The staff notification type of every alert these jobs raise (``meta.alert`` says which).
+SYSTEM = "SYSTEM"
+
+
+@dataclass(frozen=True)
+class BrandRun:
+    """One brand in one run: ``now`` the run's instant (ISO 8601, UTC), ``day`` its IST date (YYYY-MM-DD)."""
+
+    brand_id: str
+    now: str
+    day: str
+
+
+def brand_admins(session: Session, brand_id: str) -> list[str]:
+    """The ids of the brand's active ADMIN staff (its role in the brand, ``staff_brand_roles``), stable order."""
+    return [
+        str(i)
+        for i in session.scalars(
+            select(StaffUser.id)
+            .join(StaffBrandRole, StaffBrandRole.staff_id == StaffUser.id)
+            .where(
+                StaffBrandRole.brand_id == brand_id,
+                func.upper(StaffBrandRole.role) == Role.ADMIN.value,
+                StaffUser.is_active.is_(True),
+            )
+            .order_by(StaffUser.email)
+        )
+    ]
+
+
+def notify_once(
+    session: Session,
+    staff_ids: list[str],
+    brand_id: str,
+    title: str,
+    body: str,
+    meta: dict[str, Any],
+    key: str,
+) -> int:
+    """A SYSTEM notification to each of ``staff_ids`` (duplicates dropped), stored once per ``key:<staff id>``
+    (``db.notifications``) → how many were new."""
+    wanted = list(dict.fromkeys(s for s in staff_ids if s))
+    keys = {staff: f"{key}:{staff}" for staff in wanted}
+    existing = set(
+        session.scalars(
+            select(StaffNotification.idempotency_key).where(StaffNotification.idempotency_key.in_(keys.values()))
+        )
+    )
+    for staff, k in keys.items():
+        notify(session, staff, brand_id, SYSTEM, title, body, meta, k)
+    return sum(1 for k in keys.values() if k not in existing)
+
+
+def audit_once(session: Session, key: str, **values: Any) -> bool:
+    """A system row on the audit log (no actor), stored once per ``key`` → True when this call wrote it."""
+    row = session.execute(
+        insert(AuditLog)
+        .values(idempotency_key=key, actor_id=None, actor_email=None, actor_role=None, **values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(AuditLog.id)
+    ).first()
+    return row is not None
