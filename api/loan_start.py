@@ -22,6 +22,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.products import loan_terms, money_in_policy, preview_for
+from api.web.auth import refuse_inactive
 from db import closure
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, ReloanOffer, new_id
 from domain import kyc as kyc_rules
@@ -82,8 +83,10 @@ async def start_loan(
 ) -> Loan:
     """Check the application, write the loan (APPLIED, with its history row), start its workflow and, for a
     reloan, mark the offer ACCEPTED by it. Raises ValidationError (no PAN; amount or tenure outside the product,
-    naming the field), NotFound (``productCode``) and Conflict (a loan still in progress, field ``loan``) with
-    nothing written; a workflow that cannot be started undoes the rows and re-raises."""
+    naming the field), PermissionDenied (403, field ``status``: the customer is not ACTIVE, ``refuse_inactive``),
+    NotFound (``productCode``) and Conflict (a loan still in progress, field ``loan``) with nothing written; a
+    workflow that cannot be started undoes the rows and re-raises."""
+    refuse_inactive(customer, "a loan application")
     if not customer.pan:
         raise ValidationError("submit your PAN before applying", field="pan")
     product = find_product(session, brand, app.product_code)

@@ -300,7 +300,9 @@ def set_customer_status(
     session: Db,
 ) -> dict:
     """Set the customer's status (ACTIVE, BLOCKED, SUSPENDED) with a reason. Audited (``customer.status``). A
-    record for staff: sign-in and applications do not read it yet (docs/operations.md)."""
+    customer who is not ACTIVE is refused sign-in (OTP sent or verified, token refresh) and new loans (their own
+    application and a staff-started reloan) with 403 naming the status (``api.web.auth.refuse_inactive``); their
+    loans keep being serviced and repayments accepted (docs/operations.md, "Customers")."""
     reason = body.reason.strip()
     if not reason:
         raise ValidationError("a reason is required", field="reason")

@@ -3,6 +3,10 @@ refresh-token, logout.
 
 OTPs are 6 digits, valid 5 minutes, stored as a keyed hash, 5 wrong tries at most; a resend is allowed
 once a minute and 5 times an hour. Verifying returns an access token and a refresh token (rotated on use).
+
+A customer whose status (``customers.status``, set by staff: docs/operations.md, "Customers") is not ACTIVE is
+refused with 403 naming the status, before any OTP is sent, at OTP verification and at a token refresh
+(``refuse_inactive``); their loans keep being serviced.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from api.security import Principal, current_customer, hash_otp, new_otp
 from db.models import Brand, Customer, OtpChallenge, new_id
 from domain import rules
 from domain.brand_config import BrandConfig
-from domain.errors import AuthenticationError, NotFound, ServiceUnavailable, TooManyRequests
+from domain.errors import AuthenticationError, NotFound, PermissionDenied, ServiceUnavailable, TooManyRequests
 
 router = APIRouter(prefix="/api/v1/web/auth", tags=["web (customer): auth"], dependencies=GUARDS)
 Db = Annotated[Session, Depends(db_session, scope="function")]
@@ -35,6 +39,7 @@ OTP_TTL = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 5
 RESEND_GAP = timedelta(seconds=60)
 RESEND_PER_HOUR = 5
+ACTIVE = "ACTIVE"  # the one customers.status that may sign in and apply
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -92,6 +97,22 @@ class LoggedOut(ApiModel):
     """A short confirmation for people."""
 
     message: str
+
+
+def refuse_inactive(customer: Customer, action: str) -> None:
+    """Refuse ``action`` (e.g. "sign-in", "a loan application") to a customer whose status is not ACTIVE.
+
+    ``customers.status`` is ACTIVE, SUSPENDED or BLOCKED, set by staff with a reason
+    (``POST /api/v1/partner/brand/{brandId}/customers/{userId}/status``). Raises PermissionDenied (403, field
+    ``status``) naming the status; the staff's reason is not shown to the customer. Nothing else reads the status:
+    the customer's loans keep being serviced (workflow timers, autopay, payment links, offline payments).
+    """
+    if customer.status != ACTIVE:
+        raise PermissionDenied(
+            f"this account is {customer.status}: {action} is not allowed; please contact the lender "
+            "(repayments of existing loans are still accepted)",
+            field="status",
+        )
 
 
 def find_brand(session: Session, ref: str) -> Brand:
@@ -153,6 +174,7 @@ async def register(request: Request, body: RegisterIn, session: Db) -> dict:
         customer.assigned_to = allocate_customer(session, brand)
         session.add(customer)
         session.flush()
+    refuse_inactive(customer, "sign-in")
     return await send_otp(request, session, brand, customer)
 
 
@@ -217,6 +239,7 @@ async def login(request: Request, body: PhoneIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
         raise NotFound("no customer with this phone number; register first", field="phoneNumber")
+    refuse_inactive(customer, "sign-in")
     return await send_otp(request, session, brand, customer)
 
 
@@ -230,6 +253,7 @@ def verify_otp(request: Request, body: VerifyOtpIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
         raise AuthenticationError("invalid OTP")
+    refuse_inactive(customer, "sign-in")
     check_otp(request, session, customer, body.otp)
     customer.phone_verified = True
     pair = tokens.login_tokens(session, request.app.state.settings, Principal("customer", customer.id, brand.id))
@@ -257,8 +281,10 @@ def check_otp(request: Request, session: Session, customer: Customer, otp: str) 
 @router.post("/refresh-token", response_model=CustomerTokens)
 def refresh_token(request: Request, body: RefreshIn, session: Db) -> dict:
     def principal_for(subject_id: str, brand_id: str) -> Principal:
-        if session.get(Customer, subject_id) is None:
+        customer = session.get(Customer, subject_id)
+        if customer is None:
             raise AuthenticationError("account not found")
+        refuse_inactive(customer, "sign-in")
         return Principal("customer", subject_id, brand_id)
 
     return tokens.rotate(session, request.app.state.settings, body.refresh_token, "customer", principal_for)
