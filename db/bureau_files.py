@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,7 +115,7 @@ def load_accounts(
     pay = PaymentTransaction
     last_paid = (
         select(pay.loan_id, pay.collected_at, pay.amount)
-        .distinct(pay.loan_id)
+        .ext(distinct_on(pay.loan_id))
         .where(pay.loan_id.in_(ids), pay.status == "SUCCESS", pay.collected_at < cut)
         .order_by(pay.loan_id, pay.collected_at.desc())
     )
@@ -122,7 +123,7 @@ def load_accounts(
     emi = _by_loan(
         session,
         select(RepaymentInstallment.loan_id, RepaymentInstallment.total)
-        .distinct(RepaymentInstallment.loan_id)
+        .ext(distinct_on(RepaymentInstallment.loan_id))
         .where(RepaymentInstallment.loan_id.in_(ids))
         .order_by(RepaymentInstallment.loan_id, RepaymentInstallment.installment_no),
     )
@@ -216,7 +217,7 @@ def reported_before(session: Session, brand_id: str, reference: date) -> dict[st
     r = BureauFileRecord
     stmt = (
         select(r.loan_id, r.snapshot)
-        .distinct(r.loan_id)
+        .ext(distinct_on(r.loan_id))
         .where(r.brand_id == brand_id, r.reference_date < reference)
         .order_by(r.loan_id, r.reference_date.desc())
     )
