@@ -65,6 +65,10 @@ PHASE_MODULES = (
     "workflows.disbursal",
     "workflows.servicing",
     "workflows.receipts",
+    "workflows.collections_base",
+    "workflows.settlement",
+    "workflows.restructure",
+    "workflows.collections",
 )
 
 

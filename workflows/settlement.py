@@ -1,0 +1,270 @@
+"""Servicing under collections: a settlement (one-time settlement, OTS) proposed, approved by another person within
+their limit or rejected, paid by its link before its deadline or lapsed; the closure documents of a loan closed
+(see ``workflows.collections``; docs/collections.md)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.loan import LoanActivities
+    from domain.errors import ValidationError
+    from domain.settlement import (
+        APPROVER_ROLES,
+        PROPOSER_ROLES,
+        Outstanding,
+        check_limit,
+        settlement_waiver,
+    )
+    from domain.status import LoanStatus
+    from workflows.contracts import (
+        CertificateRequest,
+        ClosingPostings,
+        ClosureRecord,
+        LoanWorkflowResult,
+        ReloanRequest,
+        ServicingAction,
+        SettlementLinkRequest,
+        SettlementProposal,
+        SettlementState,
+    )
+    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT
+
+from workflows.base import _check_fresh, _refuse
+from workflows.collections_base import CollectionsBase
+
+# A settlement lapses this long after its deadline day, so a payment made on or before the deadline and reported
+# late (an offline payment approved the next morning, dated on the deadline) still settles it.
+LAPSE_GRACE = timedelta(days=3)
+MAX_SETTLEMENT_DAYS = 180  # the furthest deadline a proposal may set (the brand's settlementDays is at most this)
+
+
+class SettlementSteps(CollectionsBase):
+    """The settlement updates and the closing steps of a settled (or paid) loan."""
+
+    # ---------------------------------------------------------------- settlement
+    @workflow.update(description="Propose a settlement: amount below the outstanding, reason, deadline (paise).")
+    async def propose_settlement(self, p: SettlementProposal) -> str:
+        await self._locked()
+        try:
+            self._validate_proposal(p)
+            state = self.servicing
+            assert state is not None
+            outstanding = self._outstanding()
+            waiver = settlement_waiver(outstanding, p.amount)
+            sid = str(workflow.uuid4())
+            deadline = p.deadline or self._today() + timedelta(days=self._policy().settlement_days)
+            state.settlement = SettlementState(
+                sid, p.amount, outstanding.total, waiver, p.reason.strip(), p.staff_id, deadline=p.deadline
+            )
+            await self._decision("SETTLEMENT", f"settlement:{sid}", "PROPOSED", {
+                "id": sid, "brandId": self.inp.brand_id, "amount": p.amount, "outstanding": outstanding.total,
+                "waiver": waiver, "reason": p.reason.strip(), "deadline": deadline.isoformat(),
+                "proposedBy": p.staff_id,
+            })  # fmt: skip
+            return sid
+        finally:
+            self.servicing_lock.release()
+
+    def _validate_proposal(self, p: SettlementProposal) -> None:
+        self._check_servicing(p.staff_id, p.role, p.brand_id, PROPOSER_ROLES, frozenset({LoanStatus.OVERDUE}))
+        state = self.servicing
+        assert state is not None
+        if state.settlement is not None:
+            raise _refuse("Conflict", f"a settlement is already {state.settlement.status.lower()} on this loan")
+        if state.restructure is not None:
+            raise _refuse("Conflict", "a restructure awaits a decision on this loan")
+        if not p.reason.strip():
+            raise _refuse("ValidationError", "reason: a settlement needs a reason")
+        if p.deadline is not None and p.deadline < self._today():
+            raise _refuse("ValidationError", "deadline: must be today or later (IST)")
+        if p.deadline is not None and p.deadline > self._today() + timedelta(days=MAX_SETTLEMENT_DAYS):
+            raise _refuse("ValidationError", f"deadline: at most {MAX_SETTLEMENT_DAYS} days from today")
+        try:
+            settlement_waiver(self._outstanding(), p.amount)
+        except ValidationError as exc:
+            raise _refuse("ValidationError", f"{exc.field}: {exc.message}") from None
+
+    @propose_settlement.validator
+    def _validate_propose_settlement(self, p: SettlementProposal) -> None:
+        _check_fresh(p.expires_at)
+        self._validate_proposal(p)
+
+    def _check_settlement_decision(self, a: ServicingAction) -> SettlementState:
+        self._check_servicing(a.staff_id, a.role, a.brand_id, APPROVER_ROLES)
+        state = self.servicing
+        assert state is not None
+        s = state.settlement
+        if s is None or s.status != "PROPOSED":
+            raise _refuse("Conflict", "no settlement proposal awaits a decision on this loan")
+        if s.proposed_by == a.staff_id:
+            raise _refuse("PermissionDenied", "maker-checker: you proposed this settlement; another person decides")
+        return s
+
+    @workflow.update(description="Approve the proposed settlement (another person, within their limit).")
+    async def approve_settlement(self, a: ServicingAction) -> str:
+        await self._locked()
+        try:
+            s = self._check_settlement_decision(a)
+            outstanding, waiver = self._settlement_now(a, s)
+            state = self.servicing
+            assert state is not None
+            deadline = s.deadline or self._today() + timedelta(days=a.settlement_days)
+            state.settlement = s = replace(
+                s, status="APPROVED", approved_by=a.staff_id, approved_at=workflow.now(), deadline=deadline,
+                collected_before=state.total_collected, outstanding=outstanding.total, waiver=waiver,
+            )  # fmt: skip
+            await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "APPROVED", {
+                "id": s.settlement_id, "decidedBy": a.staff_id, "reason": a.reason, "deadline": deadline.isoformat(),
+                "outstanding": outstanding.total, "waiver": waiver,
+            })  # fmt: skip
+            url = await workflow.execute_activity_method(
+                LoanActivities.settlement_link,
+                SettlementLinkRequest(self.inp.loan_id, s.settlement_id, s.amount),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Settlement link {s.amount} paise",
+            )
+            await self._notice(
+                "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}", amount=s.amount, deadline=deadline.isoformat(),
+                waived=sum(s.waiver.values()), paymentLink=url,
+            )  # fmt: skip
+            return "APPROVED"
+        finally:
+            self.servicing_lock.release()
+
+    def _settlement_now(self, a: ServicingAction, s: SettlementState) -> tuple[Outstanding, dict[str, int]]:
+        """The outstanding and the waiver as they stand now (payments since the proposal reduce them): the amount
+        must still be below what is owed, and the approver's limit is checked on today's waiver."""
+        outstanding = self._outstanding()
+        try:
+            waiver = settlement_waiver(outstanding, s.amount)
+        except ValidationError:
+            raise _refuse(
+                "Conflict",
+                f"the borrower has paid since the proposal: {outstanding.total} paise is owed now, not more than the "
+                f"settlement amount of {s.amount}; reject it and propose again",
+            ) from None
+        why = check_limit(a.role, sum(waiver.values()), a.limit, "settlement waiver")
+        if why is not None:
+            raise _refuse("PermissionDenied", why)
+        return outstanding, waiver
+
+    @approve_settlement.validator
+    def _validate_approve_settlement(self, a: ServicingAction) -> None:
+        _check_fresh(a.expires_at)
+        self._settlement_now(a, self._check_settlement_decision(a))
+
+    @workflow.update(description="Reject the proposed settlement (another person), with a reason.")
+    async def reject_settlement(self, a: ServicingAction) -> str:
+        await self._locked()
+        try:
+            s = self._check_settlement_decision(a)
+            state = self.servicing
+            assert state is not None
+            state.settlement = None
+            await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "REJECTED", {
+                "id": s.settlement_id, "decidedBy": a.staff_id, "reason": a.reason,
+            })  # fmt: skip
+            return "REJECTED"
+        finally:
+            self.servicing_lock.release()
+
+    @reject_settlement.validator
+    def _validate_reject_settlement(self, a: ServicingAction) -> None:
+        _check_fresh(a.expires_at)
+        self._check_settlement_decision(a)
+        if not (a.reason or "").strip():
+            raise _refuse("ValidationError", "reason: a rejection needs a reason")
+
+    def _settlement_due(self) -> datetime | None:
+        """When the approved settlement lapses: the end of its deadline day (IST) plus ``LAPSE_GRACE`` for payments
+        made by the deadline and reported late."""
+        state = self.servicing
+        s = state.settlement if state is not None else None
+        if s is None or s.status != "APPROVED" or s.deadline is None or state is None or state.closed_as == "SETTLED":
+            return None
+        return datetime.combine(s.deadline + timedelta(days=1), time(0), IST) + LAPSE_GRACE
+
+    async def _lapse_settlement(self, now: datetime) -> None:
+        state = self.servicing
+        assert state is not None
+        s = state.settlement
+        due = self._settlement_due()
+        if s is None or due is None or now < due:
+            return
+        state.settlement = None
+        await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "LAPSED", {
+            "id": s.settlement_id, "collected": state.total_collected - s.collected_before,
+        })  # fmt: skip
+
+    def _settlement_open(self) -> SettlementState | None:
+        """The approved settlement a payment may pay now (receipts), or None."""
+        state = self.servicing
+        s = state.settlement if state is not None else None
+        return s if s is not None and s.status == "APPROVED" else None
+
+    async def _close_settled(self) -> LoanWorkflowResult:
+        """The settlement was paid: the rest waived in the ledger, the bureau flag, SETTLED, the certificate."""
+        state = self.servicing
+        assert state is not None
+        s = state.settlement
+        sid = s.settlement_id if s is not None else "settlement"
+        posted = await workflow.execute_activity_method(
+            LoanActivities.record_closing_postings,
+            ClosingPostings(self.inp.loan_id, "SETTLEMENT", sid),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary="Settlement: the rest waived",
+        )
+        if s is not None:
+            await self._decision("SETTLEMENT", f"settlement:{sid}", "PAID", {
+                "id": sid, "collected": state.total_collected - s.collected_before,
+            })  # fmt: skip
+        await self._record_closure("SETTLED")
+        await self._notice("SETTLED", "settled", amount=s.amount if s else 0, waived=sum(posted.values()))
+        await self._certificate("SETTLED")
+        return await self._end(LoanStatus.SETTLED, "settled: the settlement amount was paid before its deadline")
+
+    async def _record_closure(self, closed_as: str) -> None:
+        await workflow.execute_activity_method(
+            LoanActivities.record_closure,
+            ClosureRecord(self.inp.loan_id, closed_as),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Closed as {closed_as}",
+        )
+
+    # ---------------------------------------------------------------- closure documents
+    async def _certificate(self, kind: str) -> None:
+        """The closure certificate (NDC/NOC), issued and sent; best effort: never holds the loan's end."""
+        try:
+            await workflow.execute_activity(
+                "issue_closure_certificate",
+                CertificateRequest(self.inp.loan_id, kind),
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Closure certificate ({kind})",
+            )
+        except Exception as exc:  # noqa: BLE001  (an ActivityError: staff regenerate it)
+            workflow.logger.warning("closure certificate not issued: %s", exc)
+
+    async def _closure_documents(self) -> None:
+        """At a closure in good standing (COMPLETED): the certificate, then a reloan offer if the brand's rules
+        allow one."""
+        if not self.collections:
+            return
+        await self._certificate("NO_DUES")
+        try:
+            await workflow.execute_activity(
+                "offer_reloan",
+                ReloanRequest(self.inp.loan_id),
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary="Reloan offer",
+            )
+        except Exception as exc:  # noqa: BLE001
+            workflow.logger.warning("reloan offer not made: %s", exc)
