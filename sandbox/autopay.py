@@ -29,7 +29,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from sandbox.context import Sandbox, missing
-from sandbox.webhooks import ACCOUNT_ID, razorpay_payment
+from sandbox.gateway_events import razorpay_payment
+from sandbox.webhooks import ACCOUNT_ID
 
 STATE_KEYS = ("rzp_customers", "rzp_orders", "rzp_auth_links", "rzp_tokens", "rzp_payments", "rzp_fail_next")
 METHODS = ("emandate", "upi")

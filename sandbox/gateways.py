@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from sandbox import webhooks
+from sandbox import gateway_events, webhooks
 from sandbox.context import Sandbox, missing
 
 #: state keys this family keeps (registered in ``sandbox.app``)
@@ -79,8 +79,8 @@ def _outcomes(outcome: str) -> list[str]:
 def register(app: FastAPI, sbx: Sandbox) -> None:
     """Add Cashfree PG and Paytring to the sandbox ``app``."""
     state = sbx.state
-    sbx.outbox.sign_with("cashfree", webhooks.cashfree_headers, attempt_header="x-webhook-attempt")
-    sbx.outbox.sign_with("paytring", webhooks.paytring_headers)
+    sbx.outbox.sign_with("cashfree", gateway_events.cashfree_headers, attempt_header="x-webhook-attempt")
+    sbx.outbox.sign_with("paytring", gateway_events.paytring_headers)
 
     def after() -> float:
         return min(sbx.delay, 0.2)
@@ -215,14 +215,17 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             attempts.append({"cf_payment_id": attempt["cf_payment_id"], "payment_status": status})
             if notify_url:
                 sbx.send_later(
-                    "cashfree", notify_url, webhooks.cashfree_payment_webhook(order, attempt, phone), after() + n * STEP
+                    "cashfree",
+                    notify_url,
+                    gateway_events.cashfree_payment_webhook(order, attempt, phone),
+                    after() + n * STEP,
                 )
             if status == "SUCCESS":
                 link["amount_paid"] += paid
-                link["link_amount_paid"] = webhooks.cashfree_rupees(link["amount_paid"])
+                link["link_amount_paid"] = gateway_events.cashfree_rupees(link["amount_paid"])
                 link["link_status"] = "PAID" if link["amount_paid"] >= link["amount"] else "PARTIALLY_PAID"
                 if notify_url:
-                    event = webhooks.cashfree_link_event(link, order, attempt)
+                    event = gateway_events.cashfree_link_event(link, order, attempt)
                     sbx.send_later("cashfree", notify_url, event, after() + n * STEP + STEP / 2)
         return {"order_id": order["order_id"], "payments": attempts}
 
@@ -350,6 +353,6 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             order["order_status"] = status
             attempts.append({"pg_transaction_id": attempt["id"], "order_status": status})
             sbx.send_later(
-                "paytring", order["callback_url"], webhooks.paytring_callback(order, attempt), after() + n * STEP
+                "paytring", order["callback_url"], gateway_events.paytring_callback(order, attempt), after() + n * STEP
             )
         return {"order_id": order_id, "payments": attempts}

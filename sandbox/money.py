@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from sandbox import scenarios, webhooks
+from sandbox import gateway_events, scenarios
 from sandbox.context import Sandbox, missing
 
 
@@ -80,8 +80,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         answer: dict[str, Any] = {"amount": paid}
         if outcome != "success":
             failed_id = sbx.new_id("pay")
-            failed = webhooks.razorpay_payment(failed_id, paid, link.get("contact"), link["notes"], order_id)
-            sbx.send_later("razorpay", link["callback_url"], webhooks.razorpay_payment_failed(failed), after)
+            failed = gateway_events.razorpay_payment(failed_id, paid, link.get("contact"), link["notes"], order_id)
+            sbx.send_later("razorpay", link["callback_url"], gateway_events.razorpay_payment_failed(failed), after)
             answer.update(failed_payment_id=failed_id, status="failed")
             after += 0.1
             if outcome == "failed":
@@ -90,9 +90,11 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         link["payments"].append(payment_id)
         link["status"] = "paid"
         # Razorpay sends both events for a link payment (one payment id; the receiver applies it once).
-        payment = webhooks.razorpay_payment(payment_id, paid, link.get("contact"), link["notes"], order_id)
-        sbx.send_later("razorpay", link["callback_url"], webhooks.razorpay_payment_captured(payment), after)
-        paid_event = webhooks.razorpay_payment_link_paid(link, payment, f"{sbx.base(request)}/razorpay/pay/{link_id}")
+        payment = gateway_events.razorpay_payment(payment_id, paid, link.get("contact"), link["notes"], order_id)
+        sbx.send_later("razorpay", link["callback_url"], gateway_events.razorpay_payment_captured(payment), after)
+        paid_event = gateway_events.razorpay_payment_link_paid(
+            link, payment, f"{sbx.base(request)}/razorpay/pay/{link_id}"
+        )
         if paid < link["amount"]:
             paid_event["event"] = "payment_link.partially_paid"
             paid_event["payload"]["payment_link"]["entity"]["status"] = "partially_paid"

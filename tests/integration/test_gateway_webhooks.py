@@ -20,7 +20,7 @@ from sqlalchemy import select
 from db.models import Brand, Loan, PaymentAttempt, PaymentLink, PaymentTransaction, WebhookEvent
 from los.demo import Driver, Journey, demo_identity
 from los.seed import SANDBOX_SECRET
-from sandbox import webhooks as sandbox_hooks
+from sandbox import gateway_events
 from tests.conftest import eventually
 from tests.integration.test_staff_and_webhooks import _signed
 from tests.integration.test_webhooks_documented import _disbursed
@@ -85,7 +85,7 @@ async def _begin(driver: Driver, index: int) -> tuple[dict[str, str], Journey, d
 def _cashfree(payload: dict, secret: str = SANDBOX_SECRET, at_ms: int | None = None) -> tuple[bytes, dict]:
     raw = json.dumps(payload).encode()
     if at_ms is None:
-        return raw, {"Content-Type": "application/json", **sandbox_hooks.cashfree_headers(raw, secret)}
+        return raw, {"Content-Type": "application/json", **gateway_events.cashfree_headers(raw, secret)}
     stamp = str(at_ms)
     digest = hmac.new(secret.encode(), stamp.encode() + raw, hashlib.sha256).digest()
     signature = base64.b64encode(digest).decode()
@@ -95,7 +95,7 @@ def _cashfree(payload: dict, secret: str = SANDBOX_SECRET, at_ms: int | None = N
 def _cashfree_payment(status: str, payment_id: str, paise: int, tags: dict, order_id: str = "CFPay_t_1") -> dict:
     order = {"order_id": order_id, "amount": paise, "tags": tags}
     attempt = {"cf_payment_id": payment_id, "status": status, "amount": paise, "message": "declined by the bank"}
-    return sandbox_hooks.cashfree_payment_webhook(order, attempt, "9876543210")
+    return gateway_events.cashfree_payment_webhook(order, attempt, "9876543210")
 
 
 @pytest.mark.parametrize("primary", ["razorpay", "cashfree", "paytring"])
@@ -212,25 +212,25 @@ async def test_duplicate_out_of_order_forged_and_stale_events_credit_once(app, b
                         "amount_paid": due, "link_created_at": "2026-01-01T10:00:00+05:30", "link_url": link["url"],
                         "link_notes": {"loan_id": loan_id}}  # fmt: skip
             attempt = {"cf_payment_id": "7700000001", "status": "SUCCESS", "amount": due}
-            event = sandbox_hooks.cashfree_link_event(link_row, {"order_id": "CFPay_t_1"}, attempt)
+            event = gateway_events.cashfree_link_event(link_row, {"order_id": "CFPay_t_1"}, attempt)
             assert (await post("cashfree", *_cashfree(event))).json()["status"] == "ignored"
 
             # Razorpay and Paytring refuse forged deliveries too
-            forged_rzp = sandbox_hooks.razorpay_payment_captured(
-                sandbox_hooks.razorpay_payment("pay_forged", due, None, {"loan_id": loan_id}, "order_f")
+            forged_rzp = gateway_events.razorpay_payment_captured(
+                gateway_events.razorpay_payment("pay_forged", due, None, {"loan_id": loan_id}, "order_f")
             )
             raw, hdrs = _signed("razorpay", forged_rzp, secret="not-the-secret")
             assert (await post("razorpay", raw, hdrs)).status_code == 401
             order = {"order_id": "1", "receipt_id": "r", "notes": {"udf1": loan_id}}
-            callback = sandbox_hooks.paytring_callback(order, {"id": "pt_forged", "status": "success", "amount": due})
+            callback = gateway_events.paytring_callback(order, {"id": "pt_forged", "status": "success", "amount": due})
             raw = json.dumps(callback).encode()
-            hdrs = sandbox_hooks.paytring_headers(raw, "not-the-secret")
+            hdrs = gateway_events.paytring_headers(raw, "not-the-secret")
             assert (await post("paytring", raw, {**hdrs, "Content-Type": "application/json"})).status_code == 401
             # a Razorpay failure reported after the capture of the same payment changes nothing either
-            rzp = sandbox_hooks.razorpay_payment("pay_rzp_1", 100_00, None, {"loan_id": loan_id}, "order_r")
-            raw, hdrs = _signed("razorpay", sandbox_hooks.razorpay_payment_captured(rzp))
+            rzp = gateway_events.razorpay_payment("pay_rzp_1", 100_00, None, {"loan_id": loan_id}, "order_r")
+            raw, hdrs = _signed("razorpay", gateway_events.razorpay_payment_captured(rzp))
             assert (await post("razorpay", raw, hdrs)).json()["status"] == "delivered"
-            raw, hdrs = _signed("razorpay", sandbox_hooks.razorpay_payment_failed(rzp))
+            raw, hdrs = _signed("razorpay", gateway_events.razorpay_payment_failed(rzp))
             assert (await post("razorpay", raw, hdrs)).json()["reason"] == "the payment was captured"
 
         async def paid() -> dict | None:

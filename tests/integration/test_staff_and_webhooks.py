@@ -15,7 +15,7 @@ from activities.providers.esign.signzy import callback_password
 from db.models import Loan, LoanStatusHistory, PaymentTransaction, WebhookEvent
 from los.demo import Driver, demo_identity, random_account
 from los.seed import SANDBOX_SECRET
-from sandbox import webhooks
+from sandbox import gateway_events
 from sandbox.webhooks import EVENT_ID_HEADERS
 from tests.conftest import eventually
 
@@ -152,8 +152,8 @@ def _signed(
 
 def _payment_event(loan_id: str, payment_id: str, amount: int) -> dict:
     """A ``payment.captured`` event as Razorpay documents it, naming the loan in the payment's notes."""
-    payment = webhooks.razorpay_payment(payment_id, amount, "+919876543210", {"loan_id": loan_id}, "order_T1")
-    return webhooks.razorpay_payment_captured(payment)
+    payment = gateway_events.razorpay_payment(payment_id, amount, "+919876543210", {"loan_id": loan_id}, "order_T1")
+    return gateway_events.razorpay_payment_captured(payment)
 
 
 async def test_webhooks_verify_store_once_and_survive_early_arrival(app, brand, sandbox, db) -> None:  # noqa: ANN001
