@@ -31,6 +31,8 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
     seed = info["seed"]
     lines = [
         "",
+        f"  Staff console  {api}/console   (docs/console.md)",
+        f"  Borrower app   {api}/app       (docs/app.md)",
         f"  API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)",
         temporal,
     ]

@@ -148,3 +148,13 @@ def test_the_banner_shows_the_temporal_ui_on_its_port(stack: UpProcess) -> None:
     # ...decoding payloads through the API's codec endpoint
     codec = httpx.get(f"{ui}/api/v1/settings", timeout=10).json()["Codec"]
     assert codec["Endpoint"] == f"http://localhost:{stack.ports['api']}/api/v1/codec"  # the UI's own site
+
+
+def test_the_banner_shows_the_console_and_the_app_and_they_are_served(stack: UpProcess) -> None:
+    api = f"http://localhost:{stack.ports['api']}"
+    banner = stack.output()
+    assert f":{stack.ports['api']}/console" in banner and f":{stack.ports['api']}/app " in banner, banner
+    for page in ("/console", "/app"):
+        answer = httpx.get(f"{api}{page}", timeout=10)
+        assert answer.status_code == 200 and '<script type="module"' in answer.text
+    assert httpx.get(f"{api}/ui/vendor/preact-htm.js", timeout=10).status_code == 200  # no CDN: served here
