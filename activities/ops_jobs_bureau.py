@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, literal, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from temporalio import activity
 
@@ -130,6 +131,23 @@ def _stored(call: ProviderCall) -> BureauRefreshResult:
     return BureauRefreshResult(call.outcome, r.get("score"), r.get("previousScore"), list(r.get("reasons") or []))
 
 
+def stored_refresh(session: Session, key: str) -> BureauRefreshResult | None:
+    """The outcome stored under ``key`` (a refresh already done), else None."""
+    call = session.scalars(select(ProviderCall).where(ProviderCall.idempotency_key == key)).first()
+    return _stored(call) if call is not None else None
+
+
+def pull_context(
+    session: Session, loan_id: str
+) -> tuple[str, str | None, dict[str, Any], tuple[int, dict[str, Any]] | None]:
+    """What a pull needs: the customer's PAN and name (as verified, else as given), the brand's configuration
+    (its bureaus) and the previous report (:func:`previous_report`)."""
+    loan = session.get_one(Loan, loan_id)
+    customer, brand = session.get_one(Customer, loan.customer_id), session.get_one(Brand, loan.brand_id)
+    name = customer.pan_name or customer.full_name
+    return customer.pan or "", name, dict(brand.config or {}), previous_report(session, loan_id)
+
+
 class BureauRefreshActivities(DbActivities):
     """The bureau refresh job's two activities."""
 
@@ -146,25 +164,10 @@ class BureauRefreshActivities(DbActivities):
         """Pull the loan's bureau report again and store it once per loan and day; notify staff on an early
         warning. A vendor's fault raises (retried); a refusal is stored as REFUSED."""
 
-        def load(session: Session) -> tuple[Any, ...]:
-            done = session.scalars(select(ProviderCall).where(ProviderCall.idempotency_key == req.key)).first()
-            if done is not None:
-                return (_stored(done),)
-            loan, customer = session.get_one(Loan, req.loan_id), None
-            customer = session.get_one(Customer, loan.customer_id)
-            brand = session.get_one(Brand, loan.brand_id)
-            return (
-                None,
-                customer.pan or "",
-                customer.pan_name or customer.full_name,
-                dict(brand.config or {}),
-                (previous_report(session, req.loan_id)),
-            )
-
-        loaded = await self._tx(load)
-        if loaded[0] is not None:
-            return loaded[0]
-        _, pan, name, config, previous = loaded
+        done = await self._tx(lambda s: stored_refresh(s, req.key))
+        if done is not None:
+            return done  # pulled (or refused) by an earlier try or run: no second enquiry
+        pan, name, config, previous = await self._tx(lambda s: pull_context(s, req.loan_id))
         try:
             res = await call_with_failover("bureau", config, self.http, lambda b: b.pull(pan, name, req.key))
         except BusinessRefusal as exc:
@@ -219,8 +222,6 @@ class BureauRefreshActivities(DbActivities):
         attempts: list[dict[str, Any]],
         vendor: str = "-",
     ) -> None:
-        from sqlalchemy.dialects.postgresql import insert
-
         loan = session.get_one(Loan, req.loan_id)
         session.execute(
             insert(ProviderCall)

@@ -25,6 +25,7 @@ from temporalio import activity
 from activities.base import DbActivities
 from activities.messaging.send import Sender
 from activities.ops_jobs_common import ACTIVE_LOAN, BrandRun, audit_once, brand_admins, notify_once
+from activities.providers import ProviderConfig
 from db.models import AuditLog, Brand, Customer, Loan, LoanDecision
 from domain import ops_jobs
 
@@ -160,8 +161,6 @@ class ReKycActivities(DbActivities):
             return brand, customer
 
         brand, customer = await self._tx(mark)
-        from activities.providers import ProviderConfig
-
         if not ProviderConfig.candidates(dict(brand.config or {}), "sms"):
             return "NO_SMS"
         return await self.sender.sms_text(

@@ -21,6 +21,7 @@ from db.models import (
     BureauReport,
     Customer,
     CustomerMessage,
+    Loan,
     LoanDecision,
     PartnerUnavailabilityDate,
     ProviderCall,
@@ -213,9 +214,10 @@ async def test_bureau_refresh_of_due_active_loans_with_an_early_warning_once(dev
     same = _with_report(db, b, "DISBURSED", "ABCDE9123A", 40)  # 780, clean
     fresh = _with_report(db, b, "DISBURSED", "ABCDE9124A", 5)  # pulled 5 days ago: not due
     closed = _with_report(db, b, "COMPLETED", "ABCDE9125A", 60)  # closed: never refreshed
+    down = _with_report(db, b, "DISBURSED", "DOWNE9126A", 45)  # every bureau answers 503: counted failed, run goes on
     run = BrandRun(b, NOW.isoformat(), NOW.astimezone(IST).date().isoformat())
     with db.unit_of_work() as s:
-        assert refresh_candidates(s, run) == [worse, same]  # the oldest report first
+        assert refresh_candidates(s, run) == [worse, down, same]  # the oldest report first
     _set_config(db, b, bureauBatch=1)
     with db.unit_of_work() as s:
         assert refresh_candidates(s, run) == [worse]
@@ -224,7 +226,7 @@ async def test_bureau_refresh_of_due_active_loans_with_an_early_warning_once(dev
         assert refresh_candidates(s, run) == []
     _set_config(db, b)
     out = await _run(dev_env, db, BureauRefreshWorkflow, b)
-    assert out == {"brands": 1, "refreshed": 2, "warnings": 1, "refused": 0, "failed": 0}
+    assert out == {"brands": 1, "refreshed": 2, "warnings": 1, "refused": 0, "failed": 1}
     [w] = _refreshes(db, worse)
     assert (w.outcome, int(w.score), w.response["previousScore"]) == ("WARNING", 580, 780)
     assert any("score fell 200 points" in r for r in w.response["reasons"])
@@ -232,10 +234,19 @@ async def test_bureau_refresh_of_due_active_loans_with_an_early_warning_once(dev
     assert w.response["report"]["accounts_parsed"] and w.provider == "cibil"
     [p] = _refreshes(db, same)
     assert (p.outcome, int(p.score), p.response["reasons"]) == ("PULLED", 780, [])
-    assert _refreshes(db, fresh) == [] and _refreshes(db, closed) == []
+    assert _refreshes(db, fresh) == [] and _refreshes(db, closed) == [] and _refreshes(db, down) == []
     warned = {a.staff_id for a in _alerts(db, b, "BUREAU_EARLY_WARNING")}
     assert warned == {collector, _staff(brand, "ADMIN")}
     # run again the same day: nothing is due (and the loan's activity, retried, pulls and notifies nothing new)
+    _set_config(db, b, bureauRefreshDays=30)
+    with db.unit_of_work() as s:
+        assert refresh_candidates(s, run) == [down]  # still due: nothing was stored for it
+    _set_config(db, b, bureauBatch=1, bureauRefreshDays=30)
+    with db.unit_of_work() as s:
+        s.get_one(Customer, s.get_one(Loan, down).customer_id).pan = "ABCDE9126A"  # the bureaus are back
+    again_run = await _run(dev_env, db, BureauRefreshWorkflow, b)
+    assert again_run == {"brands": 1, "refreshed": 1, "warnings": 0, "refused": 0, "failed": 0}
+    assert [c.outcome for c in _refreshes(db, down)] == ["PULLED"]
     assert (await _run(dev_env, db, BureauRefreshWorkflow, b))["refreshed"] == 0
     async with httpx.AsyncClient(timeout=30) as http:
         again = await OpsJobActivities(db, http).refresh_bureau(BureauRefreshRequest(b, worse, run.day))
