@@ -41,6 +41,7 @@ from api.partner import mandates as partner_mandates
 from api.partner import messages as partner_messages
 from api.partner import money_out as partner_money_out
 from api.partner import notifications as partner_notifications
+from api.partner import partner_lenders as partner_partner_lenders
 from api.partner import payments as partner_payments
 from api.partner import policy as partner_policy
 from api.partner import queues as partner_queues
@@ -50,6 +51,7 @@ from api.partner import reports as partner_reports
 from api.partner import review as partner_review
 from api.partner import search as partner_search
 from api.partner import servicing_actions as partner_servicing_actions
+from api.partner import sme as partner_sme
 from api.partner import status_reasons as partner_status_reasons
 from api.partner.api_keys import router as partner_api_keys_router
 from api.partner.audit_logs import router as partner_audit_logs_router
@@ -66,6 +68,7 @@ from api.partner.settings import templates as settings_templates
 from api.partner.settings import unavailability as settings_unavailability
 from api.partner.staff_users import router as partner_staff_users_router
 from api.responses import ApiModel
+from api.sme.routes import router as sme_router
 from api.web.auth import router as web_auth_router
 from api.web.closure import router as web_closure_router
 from api.web.documents import router as web_documents_router
@@ -143,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(operations_router.router)
     for operations_router in (partner_reminders, partner_leads, partner_policy, partner_bureau_files):
         app.include_router(operations_router.router)
+    for lending_router in (partner_partner_lenders, partner_sme):
+        app.include_router(lending_router.router)
+    app.include_router(sme_router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
         app.include_router(workbench_router.router)
     app.include_router(settings_brand.router)
