@@ -1,5 +1,134 @@
-// The borrower's app (mobile-first): to be built.
-import { html, render } from "/ui/vendor/preact-htm.js";
+// The borrower's app (mobile-first): sign-in by phone and OTP, then hash routes with a bottom navigation. Each
+// screen is its own module under ./screens, loaded when first opened; it exports a default component taking
+// {params, query, brand, navigate}. The brand is the one in the address (`/app?brand=demo`, see lib.brandCode).
+import { html, render, useEffect, useState } from "/ui/vendor/preact-htm.js";
+import { setSession } from "/ui/shared/api.js";
+import { brandCode, call, me } from "./lib.js";
 
-render(html`<main class="card"><h1>Your loan</h1><p class="muted">The app is not built yet.</p></main>`,
-  document.getElementById("root"));
+// path pattern -> screen module and title; `nav` puts it in the bottom navigation (in this order) with its icon
+export const ROUTES = [
+  { path: "/", screen: "home", title: "Home", nav: "⌂" },
+  { path: "/apply", screen: "apply", title: "Apply", nav: "＋" },
+  { path: "/profile", screen: "profile", title: "Your details", nav: "☺" },
+  { path: "/loan/:loanId/kfs", screen: "kfs", title: "Key Fact Statement" },
+  { path: "/loan/:loanId/sign", screen: "sign", title: "Sign the agreement" },
+  { path: "/loan/:loanId/pay", screen: "pay", title: "Pay" },
+  { path: "/loan/:loanId/documents", screen: "documents", title: "Documents" },
+  { path: "/loan/:loanId", screen: "loan", title: "Your loan" },
+  { path: "/loan", screen: "loan", title: "Your loan", nav: "₹" },
+  { path: "/pay", screen: "pay", title: "Pay", nav: "⇄" },
+  { path: "/documents", screen: "documents", title: "Documents", nav: "▤" },
+];
+
+/** The current hash route: {path, params, query, route}. */
+export function currentRoute() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const [path, search] = hash.split("?");
+  const query = Object.fromEntries(new URLSearchParams(search || ""));
+  for (const route of ROUTES) {
+    const names = [];
+    const pattern = new RegExp(
+      "^" + route.path.replace(/:(\w+)/g, (_, name) => (names.push(name), "([^/]+)")) + "/?$"
+    );
+    const match = (path || "/").match(pattern);
+    if (match) {
+      const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1])]));
+      return { path, params, query, route };
+    }
+  }
+  return { path, params: {}, query, route: null };
+}
+
+export function navigate(path) {
+  location.hash = "#" + path;
+}
+
+function Screen({ route, brand }) {
+  const [Component, setComponent] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    let live = true;
+    setComponent(null);
+    setError(null);
+    import(`./screens/${route.route.screen}.js`)
+      .then((module) => live && setComponent(() => module.default))
+      .catch((e) => live && setError(String(e)));
+    return () => {
+      live = false;
+    };
+  }, [route.route.screen]);
+  if (error) return html`<p class="error" role="alert">This screen could not be loaded: ${error}</p>`;
+  if (!Component) return html`<p class="muted">Loading…</p>`;
+  return html`<${Component} key=${route.path} params=${route.params} query=${route.query} brand=${brand}
+    navigate=${navigate} />`;
+}
+
+function Layout({ brand, onSignOut }) {
+  const [route, setRoute] = useState(currentRoute());
+  useEffect(() => {
+    const onHash = () => {
+      setRoute(currentRoute());
+      window.scrollTo(0, 0);
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  useEffect(() => {
+    document.title = `${route.route ? route.route.title : "Not found"} · ${brand ? brand.name : "Your loan"}`;
+  }, [route.path, brand]);
+  const signOut = async () => {
+    const session = me();
+    try {
+      await call("POST", "/api/v1/web/auth/logout", { refreshToken: session && session.refreshToken });
+    } catch (_) {
+      // signed out on this device either way
+    } finally {
+      setSession("customer", null);
+      onSignOut();
+    }
+  };
+  const navRoute = route.route && (route.route.nav ? route.route : ROUTES.find((r) => r.nav && r.screen === route.route.screen));
+  return html`<div class="app-shell">
+    <header class="app-bar">
+      <strong class="brand-name">${brand ? brand.name : "Your loan"}</strong>
+      <button class="secondary small" onClick=${signOut}>Sign out</button>
+    </header>
+    <main class="app-main" id="main">
+      ${route.route ? html`<${Screen} route=${route} brand=${brand} />` : html`<p>Screen not found. <a href="#/">Home</a></p>`}
+    </main>
+    <nav class="bottom-nav" aria-label="Main">
+      ${ROUTES.filter((r) => r.nav).map(
+        (r) => html`<a href=${"#" + r.path} aria-current=${navRoute === r ? "page" : undefined}>
+          <span class="icon" aria-hidden="true">${r.nav}</span><span>${r.title === "Your details" ? "Profile" : r.title}</span></a>`
+      )}
+    </nav>
+  </div>`;
+}
+
+function App() {
+  const [signedIn, setSignedIn] = useState(Boolean(me()));
+  const [brand, setBrand] = useState(null);
+  const [SignIn, setSignIn] = useState(null);
+  const code = brandCode();
+  useEffect(() => {
+    const onSignedOut = () => setSignedIn(false);
+    window.addEventListener("los:signed-out", onSignedOut);
+    call("GET", "/api/v1/web/brands")
+      .then((brands) => setBrand(brands.find((b) => b.code === code || b.id === code) || { code, name: "Your loan", products: [], missing: true }))
+      .catch(() => setBrand({ code, name: "Your loan", products: [], missing: true }));
+    return () => window.removeEventListener("los:signed-out", onSignedOut);
+  }, []);
+  useEffect(() => {
+    if (!signedIn && !SignIn) import("./screens/register.js").then((m) => setSignIn(() => m.SignIn));
+  }, [signedIn]);
+  if (!signedIn) {
+    if (!SignIn) return html`<main class="app-main"><p class="muted">Loading…</p></main>`;
+    return html`<${SignIn} brand=${brand} code=${code} onSignedIn=${() => {
+      setSignedIn(true);
+      navigate("/");
+    }} />`;
+  }
+  return html`<${Layout} brand=${brand} onSignOut=${() => setSignedIn(false)} />`;
+}
+
+render(html`<${App} />`, document.getElementById("root"));
