@@ -34,6 +34,7 @@ from domain import ops_jobs
 
 KIND = "BUREAU_REFRESH"
 PULLED, WARNING, REFUSED = "PULLED", "WARNING", "REFUSED"
+SKIPPED = "SKIPPED"  # the loan closed between the choice and the pull: nothing pulled or stored
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ class BureauRefreshResult:
     reasons: list[str]
 
 
-def _last_pull(session: Session) -> Any:
+def _last_pull() -> Any:
+    """(the latest successful refresh per loan, as a subquery; the loan's last pull: the later of it and the
+    origination report)."""
     refreshed = (
         select(ProviderCall.loan_id, func.max(ProviderCall.created_at).label("at"))
         .where(ProviderCall.kind == KIND, ProviderCall.outcome.in_((PULLED, WARNING)))
@@ -79,7 +82,7 @@ def refresh_candidates(session: Session, run: BrandRun) -> list[str]:
     if policy.bureau_refresh_days <= 0 or not ProviderConfig.candidates(dict(brand.config or {}), "bureau"):
         return []
     now = datetime.fromisoformat(run.now)
-    refreshed, last = _last_pull(session)
+    refreshed, last = _last_pull()
     tried_today = select(ProviderCall.id).where(
         ProviderCall.idempotency_key == func.concat(literal("bureau-refresh:"), Loan.id, literal(f":{run.day}"))
     )
@@ -139,10 +142,12 @@ def stored_refresh(session: Session, key: str) -> BureauRefreshResult | None:
 
 def pull_context(
     session: Session, loan_id: str
-) -> tuple[str, str | None, dict[str, Any], tuple[int, dict[str, Any]] | None]:
+) -> tuple[str, str | None, dict[str, Any], tuple[int, dict[str, Any]] | None] | None:
     """What a pull needs: the customer's PAN and name (as verified, else as given), the brand's configuration
-    (its bureaus) and the previous report (:func:`previous_report`)."""
+    (its bureaus) and the previous report (:func:`previous_report`); None when the loan is no longer active."""
     loan = session.get_one(Loan, loan_id)
+    if loan.status not in ACTIVE_LOAN:
+        return None
     customer, brand = session.get_one(Customer, loan.customer_id), session.get_one(Brand, loan.brand_id)
     name = customer.pan_name or customer.full_name
     return customer.pan or "", name, dict(brand.config or {}), previous_report(session, loan_id)
@@ -167,7 +172,10 @@ class BureauRefreshActivities(DbActivities):
         done = await self._tx(lambda s: stored_refresh(s, req.key))
         if done is not None:
             return done  # pulled (or refused) by an earlier try or run: no second enquiry
-        pan, name, config, previous = await self._tx(lambda s: pull_context(s, req.loan_id))
+        context = await self._tx(lambda s: pull_context(s, req.loan_id))
+        if context is None:
+            return BureauRefreshResult(SKIPPED, None, None, [])
+        pan, name, config, previous = context
         try:
             res = await call_with_failover("bureau", config, self.http, lambda b: b.pull(pan, name, req.key))
         except BusinessRefusal as exc:

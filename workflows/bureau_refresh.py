@@ -34,7 +34,7 @@ STEP_RETRY = RetryPolicy(
 @workflow.defn
 class BureauRefreshWorkflow:
     """One run; answers how many brands it went through, loans it refreshed, warnings raised, refusals and steps
-    that failed."""
+    that failed (a loan closed meanwhile is in none of them)."""
 
     @workflow.run
     async def run(self, brand_id: str | None = None) -> dict:
@@ -77,7 +77,7 @@ class BureauRefreshWorkflow:
                     continue
                 if result.outcome == "REFUSED":
                     out["refused"] += 1
-                else:
+                elif result.outcome != "SKIPPED":
                     out["refreshed"] += 1
                     out["warnings"] += result.outcome == "WARNING"
         return out
