@@ -106,13 +106,11 @@ def rekyc_candidates(session: Session, run: BrandRun, limit: int = REKYC_BATCH) 
 
 
 def _text(item: ReKycItem, brand_name: str) -> str:
+    """The SMS: the brand, the due date (``05 Jan 2026``) and what to do."""
     due = date.fromisoformat(item.due_on).strftime("%d %b %Y")
     if item.stage == ops_jobs.ReKycStage.OVERDUE:
-        return (
-            f"{brand_name}: your KYC was due for its periodic update on {due}. Please update it in the app or "
-            "reply to this message; your loan continues as before."
-        )
-    return f"{brand_name}: your KYC is due for its periodic update on {due}. Please update it in the app before then."
+        return f"{brand_name}: your KYC was due for its periodic update on {due}. Please contact us to update it."
+    return f"{brand_name}: your KYC is due for its periodic update on {due}. Please contact us to update it by then."
 
 
 class ReKycActivities(DbActivities):
