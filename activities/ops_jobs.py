@@ -28,7 +28,7 @@ from temporalio import activity
 from activities.base import DbActivities
 from activities.messaging.send import Sender
 from activities.ops_jobs_bureau import BureauRefreshActivities, BureauRefreshRequest, BureauRefreshResult
-from activities.ops_jobs_common import BrandRun, brand_admins, notify_once
+from activities.ops_jobs_common import BrandRun, brand_admins, brand_policy, notify_once
 from activities.ops_jobs_kyc import ReKycActivities, ReKycItem
 from db import portfolio
 from db.models import (
@@ -73,7 +73,7 @@ def find_inactive_staff(session: Session, run: BrandRun) -> list[InactiveStaff]:
     """The brand's active staff (not SUPER_ADMIN) last seen more than the brand's ``inactivityDays`` before
     ``run.now``, none on a day off on ``run.day``; the longest idle first."""
     brand = session.get_one(Brand, run.brand_id)
-    days = ops_jobs.policy_of(brand.config).inactivity_days
+    days = brand_policy(brand.config).inactivity_days
     now = datetime.fromisoformat(run.now)
     pinged = (
         select(StaffActivitySession.staff_id, func.max(StaffActivitySession.last_active_at).label("at"))
@@ -120,7 +120,7 @@ def allocations(session: Session, brand_id: str, staff_id: str) -> dict[str, int
 def alert_inactive(session: Session, who: InactiveStaff) -> int:
     """Notify the brand's admins (not the inactive one) once per spell → how many notifications were new."""
     brand = session.get_one(Brand, who.brand_id)
-    policy = ops_jobs.policy_of(brand.config)
+    policy = brand_policy(brand.config)
     staff = session.get_one(StaffUser, who.staff_id)
     meta: dict[str, Any] = {"alert": "STAFF_INACTIVE", "staffId": staff.id, "lastSeen": who.last_seen, "days": who.days}
     body = (

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities.base import DbActivities
-from activities.ops_jobs_common import ACTIVE_LOAN, BrandRun, brand_admins, notify_once
+from activities.ops_jobs_common import ACTIVE_LOAN, BrandRun, brand_admins, brand_policy, notify_once
 from activities.providers import ProviderConfig, call_with_failover
 from activities.providers.base import BusinessRefusal
 from db.models import Brand, BureauReport, Customer, Loan, ProviderCall
@@ -78,7 +78,7 @@ def refresh_candidates(session: Session, run: BrandRun) -> list[str]:
     at all before any), not yet tried on ``run.day``, at most the brand's ``bureauBatch``. None when the brand
     switched the refresh off or has no bureau vendor."""
     brand = session.get_one(Brand, run.brand_id)
-    policy = ops_jobs.policy_of(brand.config)
+    policy = brand_policy(brand.config)
     if policy.bureau_refresh_days <= 0 or not ProviderConfig.candidates(dict(brand.config or {}), "bureau"):
         return []
     now = datetime.fromisoformat(run.now)
@@ -176,6 +176,7 @@ class BureauRefreshActivities(DbActivities):
         if context is None:
             return BureauRefreshResult(SKIPPED, None, None, [])
         pan, name, config, previous = context
+        policy = brand_policy(config)  # before the pull: a bad setting costs no enquiry
         try:
             res = await call_with_failover("bureau", config, self.http, lambda b: b.pull(pan, name, req.key))
         except BusinessRefusal as exc:
@@ -188,7 +189,6 @@ class BureauRefreshActivities(DbActivities):
         raw.setdefault("active_loans", rep.active_loans)
         raw.setdefault("enquiries_30d", rep.enquiries_30d)
         raw["vendor"] = res.vendor
-        policy = ops_jobs.policy_of(config)
         after = ops_jobs.view_of(rep.score, raw)
         reasons: list[str] = []
         if previous is not None:

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from temporalio.exceptions import ApplicationError
 
 from db.models import AuditLog, StaffBrandRole, StaffNotification, StaffUser
 from db.notifications import notify
+from domain import ops_jobs
 from domain.access import Role
+from domain.errors import ValidationError
 from domain.status import LoanStatus
 
 #: A loan that is disbursed and not closed (``OVERPAID`` is fully repaid, only waiting for its refund).
@@ -29,6 +32,17 @@ class BrandRun:
     brand_id: str
     now: str
     day: str
+
+
+def brand_policy(config: Any) -> ops_jobs.OpsJobsPolicy:
+    """The brand's ``ops_jobs`` settings (``domain.ops_jobs.policy_of``). A bad stored value fails the step
+    without retries (``BrandConfigError``, naming the key): retrying cannot fix it, the brand's settings can."""
+    try:
+        return ops_jobs.policy_of(config)
+    except ValidationError as exc:
+        raise ApplicationError(
+            f"brand configuration: {exc.field}: {exc.message}", type="BrandConfigError", non_retryable=True
+        ) from exc
 
 
 def brand_admins(session: Session, brand_id: str) -> list[str]:

@@ -24,7 +24,7 @@ from temporalio import activity
 
 from activities.base import DbActivities
 from activities.messaging.send import Sender
-from activities.ops_jobs_common import ACTIVE_LOAN, BrandRun, audit_once, brand_admins, notify_once
+from activities.ops_jobs_common import ACTIVE_LOAN, BrandRun, audit_once, brand_admins, brand_policy, notify_once
 from activities.providers import ProviderConfig
 from db.models import AuditLog, Brand, Customer, Loan, LoanDecision
 from domain import ops_jobs
@@ -67,7 +67,7 @@ def rekyc_candidates(session: Session, run: BrandRun, limit: int = REKYC_BATCH) 
     """The brand's customers with an active loan whose KYC is due within the notice window or past due, and not
     yet marked at that stage for that due date; up to ``limit``, the earliest due first."""
     brand = session.get_one(Brand, run.brand_id)
-    policy = ops_jobs.policy_of(brand.config)
+    policy = brand_policy(brand.config)
     today = date.fromisoformat(run.day)
     active = session.execute(
         select(Customer.id, Customer.created_at, Loan.id)

@@ -112,6 +112,14 @@ async def test_inactive_staff_flagged_to_admins_once_with_their_allocations(dev_
     assert (await _run(dev_env, db, InactivityAlertsWorkflow, b))["alerts"] == 1
     fresh = [a for a in _alerts(db, b, "STAFF_INACTIVE") if a.meta["staffId"] == busy]
     assert len(fresh) == 1 and "allocations" not in fresh[0].meta
+    # a setting the code cannot read: the brand's step fails at once (no retries) and the run ends normally
+    _set_config(db, b, inactivityDays="soon")
+    assert await _run(dev_env, db, InactivityAlertsWorkflow, b) == {
+        "brands": 1,
+        "inactive": 0,
+        "alerts": 0,
+        "failed": 1,
+    }
 
 
 def _kyc_decision(db, loan_id: str, *verified: datetime) -> None:  # noqa: ANN001
