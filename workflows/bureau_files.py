@@ -18,7 +18,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.bureau_files import BureauFileActivities, BureauFileRequest
     from domain.cic.calendar import kind_of
-    from los.schedules import ScheduledJob
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST
 
 SCHEDULE_ID = "bureau-files"
@@ -61,12 +60,3 @@ class BureauFilesWorkflow:
             built += 1 if result["built"] else 0
             files.append({"brandId": brand_id, **result})
         return {"asOf": day.isoformat(), "kind": kind, "brands": len(brands), "built": built, "files": files}
-
-
-BUREAU_FILES_JOB = ScheduledJob(
-    SCHEDULE_ID,
-    BureauFilesWorkflow.run,
-    at_utc=RUN_AT_UTC,
-    description="the CIC submission files on RBI's reference dates (9th, 16th, 23rd, month end), 01:00 IST",
-)
-"""The job for ``worker.SCHEDULED_JOBS``."""

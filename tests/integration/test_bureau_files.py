@@ -22,11 +22,12 @@ from activities.bureau_files import BureauFileActivities
 from api.partner import bureau_files as routes
 from db.models import AuditLog, Brand, BureauFile, BureauFileRecord, Customer, Loan, LoanProduct, RepaymentInstallment
 from domain import cic
+from los.bureau_files_job import BUREAU_FILES_JOB
 from los.demo import Driver
 from los.schedules import ensure_schedule
 from los.seed import seed_brand
 from tests.unit.test_cic_format import parse_segment
-from workflows.bureau_files import BUREAU_FILES_JOB, RUN_AT_UTC, BureauFilesWorkflow, day_ended
+from workflows.bureau_files import RUN_AT_UTC, BureauFilesWorkflow, day_ended
 from workflows.options import IST
 
 R = 100  # paise in a rupee
