@@ -65,8 +65,8 @@ export default function Reports({ query, me, brandId }) {
   return html`<section>
     <${Heading} title="Reports">Choose a report and the IST days it covers (both included, at most a year apart).</${Heading}>
     <${Alert} error=${catalogue.error} />
-    <form class="card ops-filters" onSubmit=${show} aria-label="Report">
-      <${Field} id="rp-type" label="Report" value=${form.type} onInput=${set("type")} options=${options} />
+    <form class="card ops-filters" onSubmit=${show} aria-label="Choose a report">
+      <${Field} id="rp-type" label="Report type" value=${form.type} onInput=${set("type")} options=${options} />
       <${Field} id="rp-from" label="From" type="date" required value=${form.fromDate} onInput=${set("fromDate")} />
       <${Field} id="rp-to" label="To" type="date" required value=${form.toDate} onInput=${set("toDate")} />
       <div class="ops-actions">
