@@ -4,14 +4,16 @@ schedule, a part-payment paid at the sandbox's gateway page, and its receipt."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import uuid
 
 import httpx
 import pytest
 from playwright.async_api import expect
 
-from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity, random_account
+from los.demo import SANDBOX_AADHAAR_OTP, Driver, Journey, demo_aadhaar, demo_identity, random_account
 from los.seed import FULL_KYC, seed_brand
 from sandbox.scenarios import sample_statement
 
@@ -114,3 +116,83 @@ async def test_borrower_registers_applies_and_completes_kyc(app, kyc_brand, sand
         assert details["pan"] == pan and details["firstName"] == "Asha" and details["aadhaarVerified"]
     finally:
         await driver.close()
+
+
+async def _disbursed_loan(driver: Driver, brand_code: str) -> tuple[dict, str]:
+    """A customer's loan taken to DISBURSED over the public API as los/demo.py does: (their tokens, the loan id)."""
+    phone, pan = demo_identity(0, "auto")
+    await driver._ok(
+        await driver.api.post("/api/v1/web/auth/register", json={"phoneNumber": phone, "brand": brand_code})
+    )
+    otp = (await driver.latest_sms(phone, "verification code")).split()[0]
+    tokens = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/auth/verify-otp", json={"phoneNumber": phone, "brand": brand_code, "otp": otp}
+        )
+    )
+    headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.profile(headers)
+    body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+    created = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
+    j = Journey(loan_id=created["id"], workflow_id=created["workflowId"], phone=phone, pan=pan)
+    deadline = time.monotonic() + 90
+    await driver.complete_kyc(headers, j.loan_id, deadline)
+    loan = await driver.to_signature(headers, j, deadline)
+    await driver.sign(headers, j, loan, deadline)
+    await driver.disburse(headers, j, deadline)
+    return {**tokens, "phone": phone, "brand": brand_code}, j.loan_id
+
+
+async def test_disbursed_loan_schedule_part_payment_and_receipt(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001
+    code = monthly_brand["brand_code"]
+    driver = Driver(app.api.url, sandbox.url, code)
+    try:
+        session, loan_id = await _disbursed_loan(driver, code)
+    finally:
+        await driver.close()
+    # the borrower is signed in on this device (the app keeps its session in sessionStorage)
+    await page.add_init_script(f"sessionStorage.setItem('los.customer', {json.dumps(json.dumps(session))})")
+    await page.set_viewport_size(PHONE)
+    await page.goto(f"{app.api.url}/app?brand={code}#/loan/{loan_id}")
+    main = page.locator("main")
+
+    schedule = page.get_by_role("table", name="Repayment schedule")
+    await expect(schedule.locator("tbody tr")).to_have_count(3)
+    await expect(schedule.locator("tbody tr").first).to_contain_text("Upcoming")
+
+    # a part-payment: its link made by the API, paid on the sandbox gateway's page in a new tab
+    await main.get_by_role("link", name="Pay", exact=True).click()
+    await page.get_by_label("Part-payment amount (₹)").fill("2500")
+    await page.get_by_role("button", name="Create payment link").click()
+    async with page.context.expect_page() as opened:
+        await page.get_by_role("link", name="Pay ₹2,500.00 now").click()
+    gateway = await opened.value
+    assert gateway.url.startswith(sandbox.url)
+    await gateway.get_by_role("button", name="Pay with UPI").click()
+    await gateway.wait_for_load_state()
+    await gateway.close()
+
+    # back in the app: the payment shows, and its receipt downloads as a PDF
+    received = page.get_by_role("list", name="Payments received")
+    await expect(received).to_contain_text("₹2,500.00", timeout=SLOW)
+    await page.get_by_role("link", name="Receipts").click()
+    receipt = page.get_by_role("button", name=re.compile("^Download receipt "))
+    await receipt.wait_for(timeout=SLOW)
+    async with page.expect_response(lambda r: "/receipts/" in r.url) as answered, page.expect_download() as saved:
+        await receipt.click()
+    response = await answered.value
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    download = await saved.value
+    assert download.suggested_filename.startswith("receipt-") and download.suggested_filename.endswith(".pdf")
+    with open(await download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    # read back over the API: one payment of ₹2,500, applied to the loan (its parts add up), principal reduced
+    headers = {"Authorization": f"Bearer {session['accessToken']}"}
+    async with httpx.AsyncClient(base_url=app.api.url, headers=headers) as http:
+        paid = (await http.get(f"/api/v1/web/loans/{loan_id}/payments")).json()["payments"]
+        loan = (await http.get(f"/api/v1/web/loans/{loan_id}")).json()
+    assert [p["amountPaise"] for p in paid] == [2500_00]
+    assert paid[0]["receiptReady"] and sum(paid[0]["allocation"].values()) == 2500_00, paid[0]
+    assert loan["outstandingPrincipalPaise"] < 50_000_00 and loan["totalCollectedPaise"] == 2500_00

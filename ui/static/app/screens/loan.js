@@ -66,7 +66,7 @@ function Next({ loan }) {
     case "AGREEMENT_SIGNED":
     case "DISBURSAL_PENDING":
       return html`<p>Signed. The money is sent to your bank account after a final check.</p>
-        <p><a class="button secondary wide" href=${`${at}/pay#autopay`}>Set up autopay for your installments</a></p>`;
+        <p><a class="button secondary wide" href=${`${at}/pay`}>Set up autopay for your installments</a></p>`;
     case "NEEDS_ATTENTION":
       return html`<p>Our team needs to look at your loan${loan.statusReason ? `: ${loan.statusReason}` : ""}. We will
         contact you if we need anything.</p>`;
