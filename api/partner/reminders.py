@@ -9,7 +9,6 @@ executives up to the admins) and brand API keys do not: ``customers.allocate`` i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -17,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.messaging import events
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, is_uuid, page_of
 from api.partner.common import Db, iso, staff_router
+from api.partner.reminders_rules import check_template, check_variables, check_when
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDateTime, Uuid
@@ -33,9 +32,7 @@ Viewer = Annotated[Principal, Allow(P.CUSTOMERS_VIEW)]
 Writer = Annotated[Principal, Allow(P.LOANS_COMMENT, api_key=False)]
 Channel = Literal["sms", "email", "whatsapp"]
 Status = Literal["PENDING", "SENT", "FAILED", "CANCELLED"]
-Value = Annotated[str, Field(max_length=500)] | int | float
-MAX_AHEAD = timedelta(days=90)
-EVENTS = tuple(str(e) for e in events.EVENT_VARIABLES)
+VARIABLES = 'by name: a string or a number, as the variable\'s kind needs (docs/operations.md, "Staff reminders")'
 
 
 # ------------------------------------------------------------------------------------------- models
@@ -46,7 +43,7 @@ class ReminderIn(BaseModel):
     channel: Channel
     template: str = Field(max_length=40, description="a notice event of the catalogue, e.g. DUE_REMINDER")
     scheduled_at: IsoDateTime = Field(alias="scheduledAt", description="ISO 8601 with an offset; within 90 days")
-    variables: dict[str, Value] = Field(default_factory=dict, max_length=30)
+    variables: dict[str, Any] = Field(default_factory=dict, max_length=30, description=VARIABLES)
 
 
 class ReminderPatch(BaseModel):
@@ -56,7 +53,7 @@ class ReminderPatch(BaseModel):
     channel: Channel | None = None
     template: str | None = Field(default=None, max_length=40)
     scheduled_at: IsoDateTime | None = Field(default=None, alias="scheduledAt")
-    variables: dict[str, Value] | None = Field(default=None, max_length=30)
+    variables: dict[str, Any] | None = Field(default=None, max_length=30, description=VARIABLES)
 
     @model_validator(mode="after")
     def _something(self) -> ReminderPatch:
@@ -126,36 +123,7 @@ class ReminderPage(ApiModel):
     total: int
 
 
-# ------------------------------------------------------------------------------------------- rules
-def _check_template(template: str) -> str:
-    if template not in EVENTS:
-        raise ValidationError(f"not a template of the catalogue ({', '.join(EVENTS)})", field="template")
-    return template
-
-
-def _check_variables(template: str, values: dict[str, Any]) -> dict[str, Any]:
-    declared = {v.name for v in events.variables(template)}
-    unknown = sorted(set(values) - declared)
-    if unknown:
-        raise ValidationError(
-            f"{template} has no variable {', '.join(unknown)} (it has {', '.join(sorted(declared))})",
-            field="variables",
-            details=[{"field": f"variables.{name}", "reason": f"not a variable of {template}"} for name in unknown],
-        )
-    return values
-
-
-def _check_when(when: datetime) -> datetime:
-    if when.tzinfo is None:
-        raise ValidationError("needs an offset, e.g. 2026-01-31T09:30:00+05:30", field="scheduledAt")
-    now = datetime.now(UTC)
-    if when < now - timedelta(minutes=1):  # a minute's grace for the caller's clock
-        raise ValidationError("must not be in the past", field="scheduledAt")
-    if when > now + MAX_AHEAD:
-        raise ValidationError("must be within 90 days", field="scheduledAt")
-    return when.astimezone(UTC)
-
-
+# ------------------------------------------------------------------------------------------- helpers
 def _find(session: Session, brand_id: str, reminder_id: str, *, lock: bool = False) -> StaffReminder:
     query = select(StaffReminder).where(StaffReminder.id == reminder_id, StaffReminder.brand_id == brand_id)
     row = session.scalars(query.with_for_update() if lock else query).first() if is_uuid(reminder_id) else None
@@ -237,7 +205,10 @@ def _staff_id(staff: Principal) -> str | None:
 # ------------------------------------------------------------------------------------------- routes
 @router.post("/brand/{brand_id}/reminders", response_model=ReminderDetail, status_code=201)
 def create_reminder(request: Request, brand_id: str, staff: Writer, session: Db, body: ReminderIn) -> dict[str, Any]:
-    """Schedule a message for a customer: the channel, the template (a notice event) with its variables, when."""
+    """Schedule a message for a customer: the channel, the template (a notice event) with its variables, when.
+    422 naming the field: ``userId``, ``loanId``, ``template``, ``scheduledAt``, or ``variables.<name>`` for a
+    variable the event does not have, one the message uses and is not given, or one of the wrong type
+    (``api.partner.reminders_rules.check_variables``)."""
     customer = session.scalars(
         select(Customer).where(Customer.id == body.user_id, Customer.brand_id == brand_id)
     ).first()
@@ -247,9 +218,9 @@ def create_reminder(request: Request, brand_id: str, staff: Writer, session: Db,
         owner = session.scalar(select(Loan.customer_id).where(Loan.id == body.loan_id, Loan.brand_id == brand_id))
         if owner != customer.id:
             raise ValidationError("not a loan of this customer", field="loanId")
-    template = _check_template(body.template)
-    variables = _check_variables(template, body.variables)
-    when = _check_when(body.scheduled_at)
+    template = check_template(body.template)
+    variables = check_variables(session, brand_id, template, body.channel, body.variables)
+    when = check_when(body.scheduled_at)
     r = StaffReminder(
         brand_id=brand_id,
         customer_id=customer.id,
@@ -312,16 +283,16 @@ def edit_reminder(
     request: Request, brand_id: str, reminder_id: str, staff: Writer, session: Db, body: ReminderPatch
 ) -> dict[str, Any]:
     """Reschedule or edit a PENDING reminder (409 once it is sent, failed or cancelled). The variables are checked
-    against the template it will have."""
+    against the template and channel it will have (``check_variables``)."""
     r = _find(session, brand_id, reminder_id, lock=True)  # waits for a dispatch holding it
     if r.status != "PENDING":
         raise Conflict(f"the reminder is {r.status}: only a PENDING one can be edited")
     before = _state(r)
-    template = _check_template(body.template) if body.template is not None else r.template
+    template = check_template(body.template) if body.template is not None else r.template
     variables = body.variables if body.variables is not None else dict(r.variables or {})
-    _check_variables(template, variables)
+    check_variables(session, brand_id, template, body.channel or r.channel, variables)
     if body.scheduled_at is not None:
-        r.scheduled_at = _check_when(body.scheduled_at)
+        r.scheduled_at = check_when(body.scheduled_at)
     if body.channel is not None:
         r.channel = body.channel
     r.template, r.variables = template, variables

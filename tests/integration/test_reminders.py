@@ -15,7 +15,7 @@ from temporalio.client import ScheduleOverlapPolicy
 from temporalio.worker import Worker
 
 from activities.reminders import ReminderActivities, message_key
-from db.models import AuditLog, Customer, CustomerMessage, StaffReminder, StaffReminderLog
+from db.models import AuditLog, Customer, CustomerMessage, MessageTemplate, StaffReminder, StaffReminderLog
 from los.demo import Driver
 from los.schedules import ensure_schedule
 from los.seed import seed_brand
@@ -187,6 +187,89 @@ async def test_create_list_edit_cancel_validation_isolation(app, brand, sandbox,
     finally:
         await driver.close()
         await outsider.close()
+
+
+async def test_variables_are_checked_against_the_message_that_will_go(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    b = brand["brand_id"]
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api, base = driver.api, f"/api/v1/partner/brand/{b}/reminders"
+    loan_id, customer_id = _loan(db, b, "DISBURSED")
+    body = {
+        "userId": customer_id,
+        "loanId": loan_id,
+        "channel": "sms",
+        "template": "DUE_REMINDER",
+        "scheduledAt": _soon(hours=2),
+        "variables": DUE,
+    }
+
+    def stored() -> int:
+        with db.unit_of_work() as s:
+            return len(s.scalars(select(StaffReminder.id).where(StaffReminder.brand_id == b)).all())
+
+    try:
+        staff = await driver.staff_headers("COLLECTION_EXECUTIVE")
+        # one error per variable, each naming variables.<name>; nothing stored
+        cases = [
+            ({k: v for k, v in DUE.items() if k != "payment_link"}, {"variables.payment_link": "missing"}),
+            ({**DUE, "amount": "4500.50"}, {"variables.amount": "paise"}),
+            ({**DUE, "amount": 4500.5}, {"variables.amount": "paise"}),
+            ({**DUE, "amount": True}, {"variables.amount": "string or a number"}),
+            ({**DUE, "due_date": "05/01/2026"}, {"variables.due_date": "YYYY-MM-DD"}),
+            ({**DUE, "days_before": "three"}, {"variables.days_before": "number"}),
+            ({**DUE, "payment_link": None}, {"variables.payment_link": "null"}),
+            ({**DUE, "payment_link": ["x"]}, {"variables.payment_link": "string or a number"}),
+            ({**DUE, "payment_link": "x" * 501}, {"variables.payment_link": "500"}),
+            (
+                {"amount": "x", "due_date": "2026-01-05", "colour": "red"},
+                {
+                    "variables.colour": "not a variable",
+                    "variables.days_before": "missing",
+                    "variables.payment_link": "missing",
+                    "variables.amount": "paise",
+                },
+            ),
+        ]
+        for variables, expected in cases:
+            r = await api.post(base, json={**body, "variables": variables}, headers=staff)
+            assert r.status_code == 422, (variables, r.text)
+            errors = {e["field"]: e["reason"] for e in r.json()["errors"]}
+            assert set(errors) == set(expected), (variables, errors)
+            for field, words in expected.items():
+                assert words in errors[field], (field, errors[field])
+        assert stored() == 0
+
+        # the placeholders are those of the channel's template: WhatsApp's default has no days_before
+        no_days = {k: v for k, v in DUE.items() if k != "days_before"}
+        r = await api.post(base, json={**body, "channel": "whatsapp", "variables": no_days}, headers=staff)
+        assert r.status_code == 201, r.text
+        reminder = r.json()
+        # ... so moving it to SMS needs days_before; the reminder stays as it was
+        r = await api.patch(f"{base}/{reminder['id']}", json={"channel": "sms"}, headers=staff)
+        assert r.status_code == 422 and _fields(r) == ["variables.days_before"], r.text
+        saved, log = _reminder(db, reminder["id"])
+        assert saved.channel == "whatsapp" and log == ["CREATED"]
+        r = await api.patch(f"{base}/{reminder['id']}", json={"channel": "sms", "variables": DUE}, headers=staff)
+        assert r.status_code == 200 and r.json()["channel"] == "sms", r.text
+
+        # the brand's own template, when it has one, is the one read
+        with db.unit_of_work() as s:
+            s.add(
+                MessageTemplate(
+                    brand_id=b,
+                    event="DUE_REMINDER",
+                    kind="sms",
+                    body="{{ customer_name }}: installment {{ installment }} of {{ amount }} is due on {{ due_date }}",
+                    dlt_template_id="1107000000000000001",
+                )
+            )
+        r = await api.post(base, json=body, headers=staff)
+        assert r.status_code == 422 and _fields(r) == ["variables.installment"], r.text
+        r = await api.post(base, json={**body, "variables": {**DUE, "installment": 3}}, headers=staff)
+        assert r.status_code == 201, r.text
+        assert stored() == 2
+    finally:
+        await driver.close()
 
 
 async def test_dispatch_sends_due_ones_once_fails_refused_waits_future(db, brand, sandbox) -> None:  # noqa: ANN001
