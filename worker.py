@@ -17,19 +17,32 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.bureau_files import BureauFileActivities
 from activities.documents import PdfRenderer
 from activities.kyc import KycActivities
 from activities.loan import LoanActivities
 from activities.messaging import MessagingActivities
+from activities.ops_jobs import OpsJobActivities
 from activities.portfolio import PortfolioActivities
 from activities.refunds import RefundActivities
 from activities.reminders import ReminderActivities
 from activities.storage import build_storage
 from db.session import Database
+from los.bureau_files_job import BUREAU_FILES_JOB
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
 from los.schedules import ScheduledJob, ensure_schedules
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
+from workflows.bureau_files import BureauFilesWorkflow
+from workflows.bureau_refresh import RUN_AT_UTC as BUREAU_REFRESH_AT_UTC
+from workflows.bureau_refresh import SCHEDULE_ID as BUREAU_REFRESH_SCHEDULE
+from workflows.bureau_refresh import BureauRefreshWorkflow
+from workflows.inactivity_alerts import RUN_AT_UTC as INACTIVITY_ALERTS_AT_UTC
+from workflows.inactivity_alerts import SCHEDULE_ID as INACTIVITY_ALERTS_SCHEDULE
+from workflows.inactivity_alerts import InactivityAlertsWorkflow
+from workflows.kyc_expiry import RUN_AT_UTC as KYC_EXPIRY_AT_UTC
+from workflows.kyc_expiry import SCHEDULE_ID as KYC_EXPIRY_SCHEDULE
+from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.loan import LoanWorkflow
 from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
 from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
@@ -47,6 +60,10 @@ WORKFLOWS = [
     RefundWorkflow,
     PortfolioSnapshotWorkflow,
     ReminderDispatchWorkflow,
+    InactivityAlertsWorkflow,
+    KycExpiryWorkflow,
+    BureauRefreshWorkflow,
+    BureauFilesWorkflow,
 ]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
@@ -102,6 +119,25 @@ SCHEDULED_JOBS = [
         every=REMINDER_EVERY,
         description="staff reminders whose time has come are sent",
     ),
+    ScheduledJob(
+        INACTIVITY_ALERTS_SCHEDULE,
+        InactivityAlertsWorkflow.run,
+        at_utc=INACTIVITY_ALERTS_AT_UTC,
+        description="staff not seen for the brand's inactivityDays flagged to its admins, 09:00 IST",
+    ),
+    ScheduledJob(
+        KYC_EXPIRY_SCHEDULE,
+        KycExpiryWorkflow.run,
+        at_utc=KYC_EXPIRY_AT_UTC,
+        description="customers due for periodic KYC updation marked, told and their staff notified, 10:30 IST",
+    ),
+    ScheduledJob(
+        BUREAU_REFRESH_SCHEDULE,
+        BureauRefreshWorkflow.run,
+        at_utc=BUREAU_REFRESH_AT_UTC,
+        description="active loans' bureau reports pulled again after the brand's bureauRefreshDays, 02:00 IST",
+    ),
+    BUREAU_FILES_JOB,
 ]
 """Every periodic job the worker registers (see :mod:`los.schedules`)."""
 
@@ -149,7 +185,9 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + MessagingActivities(db, http).all()
             + refunds.all()
             + PortfolioActivities(db).all()
-            + ReminderActivities(db, http, settings.api_url).all(),
+            + ReminderActivities(db, http, settings.api_url).all()
+            + OpsJobActivities(db, http, settings.api_url).all()
+            + BureauFileActivities(db).all(),
             max_concurrent_activities=50,
             interceptors=[LogContextInterceptor()],
         )

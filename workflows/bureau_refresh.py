@@ -18,7 +18,6 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.ops_jobs import BrandRun, BureauRefreshRequest, BureauRefreshResult, OpsJobActivities
-    from los.schedules import ScheduledJob
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST, PROVIDER_TIMEOUT
 
 SCHEDULE_ID = "bureau-refresh"
@@ -81,11 +80,3 @@ class BureauRefreshWorkflow:
                     out["refreshed"] += 1
                     out["warnings"] += result.outcome == "WARNING"
         return out
-
-
-BUREAU_REFRESH_JOB = ScheduledJob(
-    SCHEDULE_ID,
-    BureauRefreshWorkflow.run,
-    at_utc=RUN_AT_UTC,
-    description="active loans' bureau reports pulled again after the brand's bureauRefreshDays, 02:00 IST",
-)

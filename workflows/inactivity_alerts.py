@@ -17,7 +17,6 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.ops_jobs import BrandRun, InactiveStaff, OpsJobActivities
-    from los.schedules import ScheduledJob
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST
 
 SCHEDULE_ID = "staff-inactivity-alerts"
@@ -75,11 +74,3 @@ class InactivityAlertsWorkflow:
                 except ActivityError:
                     failed += 1
         return {"brands": len(brands), "inactive": found, "alerts": alerts, "failed": failed}
-
-
-INACTIVITY_ALERTS_JOB = ScheduledJob(
-    SCHEDULE_ID,
-    InactivityAlertsWorkflow.run,
-    at_utc=RUN_AT_UTC,
-    description="staff not seen for the brand's inactivityDays flagged to its admins, 09:00 IST",
-)

@@ -19,7 +19,6 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.ops_jobs import BrandRun, OpsJobActivities, ReKycItem
-    from los.schedules import ScheduledJob
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST
 
 SCHEDULE_ID = "kyc-expiry"
@@ -76,11 +75,3 @@ class KycExpiryWorkflow:
                 except ActivityError:
                     failed += 1
         return {"brands": len(brands), "marked": marked, "failed": failed}
-
-
-KYC_EXPIRY_JOB = ScheduledJob(
-    SCHEDULE_ID,
-    KycExpiryWorkflow.run,
-    at_utc=RUN_AT_UTC,
-    description="customers due for periodic KYC updation marked, told and their staff notified, 10:30 IST",
-)

@@ -33,9 +33,10 @@ from domain.ops_jobs import IST, add_years
 from los.schedules import ensure_schedule
 from los.settings import Settings
 from tests.integration.test_money_out_api import _loan
-from workflows.bureau_refresh import BUREAU_REFRESH_JOB, BureauRefreshWorkflow
-from workflows.inactivity_alerts import INACTIVITY_ALERTS_JOB, InactivityAlertsWorkflow
-from workflows.kyc_expiry import KYC_EXPIRY_JOB, KycExpiryWorkflow
+from worker import scheduled_job
+from workflows.bureau_refresh import BureauRefreshWorkflow
+from workflows.inactivity_alerts import InactivityAlertsWorkflow
+from workflows.kyc_expiry import KycExpiryWorkflow
 
 NOW = datetime.now(UTC)
 
@@ -276,9 +277,9 @@ async def test_bureau_refresh_of_due_active_loans_with_an_early_warning_once(dev
 @pytest.mark.parametrize(
     ("job", "workflow", "hour_minute"),
     [
-        (INACTIVITY_ALERTS_JOB, "InactivityAlertsWorkflow", (3, 30)),
-        (KYC_EXPIRY_JOB, "KycExpiryWorkflow", (5, 0)),
-        (BUREAU_REFRESH_JOB, "BureauRefreshWorkflow", (20, 30)),
+        (scheduled_job("staff-inactivity-alerts"), "InactivityAlertsWorkflow", (3, 30)),
+        (scheduled_job("kyc-expiry"), "KycExpiryWorkflow", (5, 0)),
+        (scheduled_job("bureau-refresh"), "BureauRefreshWorkflow", (20, 30)),
     ],
 )
 async def test_each_schedule_is_registered_once_and_keeps_its_pause(dev_env, job, workflow, hour_minute) -> None:  # noqa: ANN001
