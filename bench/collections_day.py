@@ -19,7 +19,7 @@ helpers: Temporal dev server, embedded PostgreSQL, sandbox, the production worke
    process (own task queue, same server), each sent one bare signal by this process's Temporal client, at most
    ``--concurrency`` in flight; measured from the first signal to the last workflow having taken its signal.
 4. production: for every loan, the ``payment_link.paid`` webhook Razorpay sends when the borrower pays the link
-   (the sandbox's builders, ``sandbox.webhooks``; the documented body, ``X-Razorpay-Event-Id`` and
+   (the sandbox's builders, ``sandbox.gateway_events``; the documented body, ``X-Razorpay-Event-Id`` and
    ``X-Razorpay-Signature`` signed with the brand's webhook secret) is POSTed to the API's
    ``/api/v1/webhooks/{brandId}/razorpay``, at most ``--concurrency`` in flight. The API verifies, stores the
    event and the payment attempt, and signals ``payment_received``; the loan's workflow allocates the payment
@@ -279,7 +279,7 @@ async def wait_count(
 def link_paid_webhook(loan_id: str, link_id: str, url: str, amount: int, phone: str, secret: str) -> tuple[bytes, dict]:
     """The ``payment_link.paid`` event Razorpay sends when the borrower pays the loan's link, signed as Razorpay
     signs it (the sandbox's own builders and signer)."""
-    from sandbox import webhooks
+    from sandbox import gateway_events, webhooks
 
     notes = {"loan_id": loan_id, "installment_no": 1, "purpose": "INSTALLMENT"}  # the link's notes (links.py)
     link = {
@@ -291,8 +291,8 @@ def link_paid_webhook(loan_id: str, link_id: str, url: str, amount: int, phone: 
         "contact": phone,
     }
     payment_id = "pay_" + uuid.uuid4().hex[:14]
-    payment = webhooks.razorpay_payment(payment_id, amount, phone, notes, "order_" + uuid.uuid4().hex[:14])
-    body = json.dumps(webhooks.razorpay_payment_link_paid(link, payment, url)).encode()
+    payment = gateway_events.razorpay_payment(payment_id, amount, phone, notes, "order_" + uuid.uuid4().hex[:14])
+    body = json.dumps(gateway_events.razorpay_payment_link_paid(link, payment, url)).encode()
     headers = webhooks.Outbox(secret, 0.0, []).headers("razorpay", body, webhooks.new_event_id())
     return body, headers
 

@@ -23,6 +23,7 @@ from activities.providers.payments.links import create_link, webhook_url
 from activities.providers.payments.paytring import PaytringGateway, request_hash
 from activities.providers.payments.razorpay import RazorpayGateway
 from domain.errors import ValidationError
+from sandbox import gateway_events
 from sandbox import webhooks as sandbox_hooks
 from tests.unit.test_webhook_parsing import fixture, same_shape, shape
 from workflows.contracts import PaymentEvent, PaymentFailure
@@ -232,7 +233,7 @@ def test_cashfree_link_event_and_others_are_stored_without_action() -> None:
         "cf_link_id": 1576977, "link_id": "L_1", "link_status": "PAID", "amount": 20012, "amount_paid": 20012,
         "link_created_at": "2021-08-18T07:13:41", "link_url": "https://pay/L_1", "link_notes": {"loan_id": LOAN},
     }  # fmt: skip
-    body = sandbox_hooks.cashfree_link_event(
+    body = gateway_events.cashfree_link_event(
         link, {"order_id": "CFPay_1"}, {"cf_payment_id": "99", "status": "SUCCESS", "amount": 20012}
     )
     event = CASHFREE.parse_webhook(body, {})
@@ -260,14 +261,14 @@ def paytring_body(**change: str) -> dict:
         "receipt_id": f"{LOAN}:1:125000",
         "notes": {"udf1": LOAN, "udf2": "INSTALLMENT", "udf3": "1"},
     }
-    body = sandbox_hooks.paytring_callback(order, {"id": "489651179018519803", "status": "success", "amount": 125000})
+    body = gateway_events.paytring_callback(order, {"id": "489651179018519803", "status": "success", "amount": 125000})
     body.update(change)
     return body
 
 
 def paytring_signed(body: dict, secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body).encode()
-    return raw, sandbox_hooks.paytring_headers(raw, secret)
+    return raw, gateway_events.paytring_headers(raw, secret)
 
 
 def test_paytring_signature_is_the_sdk_hash_of_the_values() -> None:
@@ -332,8 +333,8 @@ def test_paytring_malformed_fields_are_named(change: dict, field: str) -> None:
 
 # --- Razorpay: failed payments, notes, method ------------------------------------------------------------------------
 def razorpay_failed(notes: dict) -> dict:
-    payment = sandbox_hooks.razorpay_payment("pay_F1", 150_000, "+919876543210", notes, "order_F1")
-    return sandbox_hooks.razorpay_payment_failed(payment, "Your bank declined the payment")
+    payment = gateway_events.razorpay_payment("pay_F1", 150_000, "+919876543210", notes, "order_F1")
+    return gateway_events.razorpay_payment_failed(payment, "Your bank declined the payment")
 
 
 def test_razorpay_payment_failed_is_a_payment_failure() -> None:
@@ -347,8 +348,8 @@ def test_razorpay_payment_failed_is_a_payment_failure() -> None:
 
 
 def test_razorpay_notes_and_method_reach_the_payment() -> None:
-    payment = sandbox_hooks.razorpay_payment("pay_P1", 10_000, None, {"loan_id": LOAN, "purpose": "PREPAYMENT"}, "o")
-    event = RAZORPAY.parse_webhook(sandbox_hooks.razorpay_payment_captured(payment), RZP_HEADERS)
+    payment = gateway_events.razorpay_payment("pay_P1", 10_000, None, {"loan_id": LOAN, "purpose": "PREPAYMENT"}, "o")
+    event = RAZORPAY.parse_webhook(gateway_events.razorpay_payment_captured(payment), RZP_HEADERS)
     assert (event.arg.mode, event.arg.purpose, event.arg.reference) == (
         "UPI",
         "PREPAYMENT",
@@ -376,18 +377,18 @@ def test_razorpay_failed_payment_fields_are_named(change: dict, field: str) -> N
 # --- the sandbox's webhooks: documented shape, and the adapters verify them ----------------------------------------
 def test_sandbox_cashfree_webhook_has_the_documented_shape_and_verifies() -> None:
     order = {"order_id": "CFPay_x_1", "amount": 123456, "tags": {"cf_link_id": "1", "link_id": "L_1"}}
-    ours = sandbox_hooks.cashfree_payment_webhook(
+    ours = gateway_events.cashfree_payment_webhook(
         order, {"cf_payment_id": "555", "status": "SUCCESS", "amount": 123456}, "9876543210"
     )
     documented = fixture("cashfree_payment_success.json")
     assert same_shape(shape(ours), shape(documented)) == []
     raw = json.dumps(ours).encode()
-    headers = sandbox_hooks.cashfree_headers(raw, SECRET)
+    headers = gateway_events.cashfree_headers(raw, SECRET)
     assert CASHFREE.verify_webhook(raw, headers)
     assert headers["x-idempotency-key"] and headers["x-webhook-version"] == "2025-01-01"
     event = CASHFREE.parse_webhook(json.loads(raw), headers)
     assert (event.arg.amount, event.arg.link_id) == (123456, "L_1")
-    failed = sandbox_hooks.cashfree_payment_webhook(
+    failed = gateway_events.cashfree_payment_webhook(
         order, {"cf_payment_id": "554", "status": "FAILED", "amount": 100}, None
     )
     assert CASHFREE.parse_webhook(failed, {}).arg.reason and failed["data"]["error_details"]["error_code"]
@@ -533,7 +534,7 @@ async def test_the_sandbox_signs_each_cashfree_retry_afresh() -> None:
 
     outbox = sandbox_hooks.Outbox(SECRET, 0.0, [], attempts=3, max_backoff=0.01)
     outbox._client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
-    outbox.sign_with("cashfree", sandbox_hooks.cashfree_headers, attempt_header="x-webhook-attempt")
+    outbox.sign_with("cashfree", gateway_events.cashfree_headers, attempt_header="x-webhook-attempt")
     body = cashfree_event()
     await outbox.deliver("cashfree", "http://los.invalid/hook", body, 0.0)
     await outbox.aclose()

@@ -21,6 +21,7 @@ from activities.providers.signing import sign
 from domain.errors import ValidationError
 from sandbox import banks as sandbox_banks
 from sandbox import esign as sandbox_esign
+from sandbox import gateway_events
 from sandbox import webhooks as sandbox_hooks
 from workflows.contracts import DisbursalEvent, EsignEvent, PaymentEvent
 
@@ -146,14 +147,14 @@ def test_signzy_callback() -> None:
 
 # --- the sandbox sends what the vendors document ------------------------------------------------------
 def _sandbox_payment(notes: dict) -> dict:
-    return sandbox_hooks.razorpay_payment("pay_S1", 150_000, "+919876543210", notes, "order_S1")
+    return gateway_events.razorpay_payment("pay_S1", 150_000, "+919876543210", notes, "order_S1")
 
 
 def test_sandbox_payloads_have_the_documented_shape() -> None:
     link = {"id": "plink_S1", "amount": 150_000, "notes": {"loan_id": LOAN}, "reference_id": "r", "contact": "+91"}
     ours = {
-        "razorpay_payment_captured.json": sandbox_hooks.razorpay_payment_captured(_sandbox_payment({"loan_id": LOAN})),
-        "razorpay_payment_link_paid.json": sandbox_hooks.razorpay_payment_link_paid(
+        "razorpay_payment_captured.json": gateway_events.razorpay_payment_captured(_sandbox_payment({"loan_id": LOAN})),
+        "razorpay_payment_link_paid.json": gateway_events.razorpay_payment_link_paid(
             link, _sandbox_payment({"loan_id": LOAN}), "http://sbx/razorpay/pay/plink_S1"
         ),
         "razorpayx_payout_processed.json": sandbox_banks.idfc_event(
