@@ -118,8 +118,9 @@ async def test_borrower_registers_applies_and_completes_kyc(app, kyc_brand, sand
         await driver.close()
 
 
-async def _disbursed_loan(driver: Driver, brand_code: str) -> tuple[dict, str]:
-    """A customer's loan taken to DISBURSED over the public API as los/demo.py does: (their tokens, the loan id)."""
+async def _loan(driver: Driver, brand_code: str, until: str = "DISBURSED") -> tuple[dict, str]:
+    """A customer's loan taken to ``until`` (SANCTIONED or DISBURSED) over the public API as los/demo.py does: (their
+    session as the app keeps it, the loan id)."""
     phone, pan = demo_identity(0, "auto")
     await driver._ok(
         await driver.api.post("/api/v1/web/auth/register", json={"phoneNumber": phone, "brand": brand_code})
@@ -138,23 +139,30 @@ async def _disbursed_loan(driver: Driver, brand_code: str) -> tuple[dict, str]:
     j = Journey(loan_id=created["id"], workflow_id=created["workflowId"], phone=phone, pan=pan)
     deadline = time.monotonic() + 90
     await driver.complete_kyc(headers, j.loan_id, deadline)
+    if until == "SANCTIONED":
+        await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "SANCTIONED", "the sanction", deadline)
+        return {**tokens, "phone": phone, "brand": brand_code}, j.loan_id
     loan = await driver.to_signature(headers, j, deadline)
     await driver.sign(headers, j, loan, deadline)
     await driver.disburse(headers, j, deadline)
     return {**tokens, "phone": phone, "brand": brand_code}, j.loan_id
 
 
+async def _open(page, app, session: dict, path: str) -> None:  # noqa: ANN001
+    """Open the app at ``path`` on a phone, the borrower signed in on this device (its session in sessionStorage)."""
+    await page.add_init_script(f"sessionStorage.setItem('los.customer', {json.dumps(json.dumps(session))})")
+    await page.set_viewport_size(PHONE)
+    await page.goto(f"{app.api.url}/app?brand={session['brand']}#{path}")
+
+
 async def test_disbursed_loan_schedule_part_payment_and_receipt(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001
     code = monthly_brand["brand_code"]
     driver = Driver(app.api.url, sandbox.url, code)
     try:
-        session, loan_id = await _disbursed_loan(driver, code)
+        session, loan_id = await _loan(driver, code)
     finally:
         await driver.close()
-    # the borrower is signed in on this device (the app keeps its session in sessionStorage)
-    await page.add_init_script(f"sessionStorage.setItem('los.customer', {json.dumps(json.dumps(session))})")
-    await page.set_viewport_size(PHONE)
-    await page.goto(f"{app.api.url}/app?brand={code}#/loan/{loan_id}")
+    await _open(page, app, session, f"/loan/{loan_id}")
     main = page.locator("main")
 
     schedule = page.get_by_role("table", name="Repayment schedule")
@@ -196,3 +204,50 @@ async def test_disbursed_loan_schedule_part_payment_and_receipt(app, monthly_bra
     assert [p["amountPaise"] for p in paid] == [2500_00]
     assert paid[0]["receiptReady"] and sum(paid[0]["allocation"].values()) == 2500_00, paid[0]
     assert loan["outstandingPrincipalPaise"] < 50_000_00 and loan["totalCollectedPaise"] == 2500_00
+
+
+async def test_sanctioned_loan_kfs_accepted_signed_and_autopay(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001
+    code = monthly_brand["brand_code"]
+    driver = Driver(app.api.url, sandbox.url, code)
+    try:
+        session, loan_id = await _loan(driver, code, until="SANCTIONED")
+    finally:
+        await driver.close()
+    await _open(page, app, session, f"/loan/{loan_id}")
+
+    # the KFS read in the app, then accepted (the button waits for the box to be ticked)
+    await page.get_by_role("link", name="Read the Key Fact Statement").click()
+    facts = page.get_by_role("table", name="Key facts")
+    await expect(facts).to_contain_text("₹50,000.00")
+    accept = page.get_by_role("button", name="Accept the Key Fact Statement")
+    await expect(accept).to_be_disabled()
+    await page.get_by_label("I have read the Key Fact Statement and accept its terms").check()
+    await accept.click()
+
+    # signed on the eSign vendor's page in a new tab; the app sees the signature come back
+    sign = page.get_by_role("link", name="Sign the agreement")
+    await sign.wait_for(timeout=SLOW)
+    async with page.context.expect_page() as opened:
+        await sign.click()
+    esign = await opened.value
+    await esign.get_by_role("button", name="Sign with Aadhaar OTP").click()
+    await esign.wait_for_load_state()
+    await esign.close()
+    await expect(page.locator("#loan-status")).to_have_text("Agreement signed: the money is being sent", timeout=SLOW)
+
+    # autopay: registered at the gateway (its authorisation page), then cancelled
+    await page.get_by_label("Pay by").select_option("UPI")
+    await page.get_by_role("button", name="Set up autopay").click()
+    authorise = page.get_by_role("link", name="Authorise autopay")
+    await expect(authorise).to_have_attribute("href", re.compile("^" + re.escape(sandbox.url)))
+    await page.get_by_role("button", name="Cancel autopay").click()
+    await expect(page.locator("#autopay")).to_contain_text("cancelled")
+
+    headers = {"Authorization": f"Bearer {session['accessToken']}"}
+    async with httpx.AsyncClient(base_url=app.api.url, headers=headers) as http:
+        loan = (await http.get(f"/api/v1/web/loans/{loan_id}")).json()
+        kfs = (await http.get(f"/api/v1/web/loans/{loan_id}/kfs")).json()
+        mandate = (await http.get(f"/api/v1/web/loans/{loan_id}/mandate")).json()
+    assert loan["status"] in ("AGREEMENT_SIGNED", "DISBURSAL_PENDING") and loan["agreement"]["status"] == "SIGNED"
+    assert kfs["accepted"]["kfsHash"] == kfs["kfsHash"]
+    assert (mandate["method"], mandate["status"]) == ("UPI", "CANCELLED")
