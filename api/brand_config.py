@@ -29,6 +29,7 @@ from domain.errors import ValidationError
 from domain.evaluation import EngineVersion
 from domain.evaluation_policy import brand_policy
 from domain.kyc import KycStep, validate_kyc_steps
+from domain.ops_jobs import OpsJobsPolicy
 from domain.schedule import PrepaymentMode
 
 # The steps the loan workflow carries out (activities/kyc/, and Aadhaar through workflow updates); SELFIE
@@ -92,6 +93,22 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https://[^\s]+$")]
 
 
+class BureauReportingIn(BaseModel):
+    """Reporting to the credit bureaus (CICs): whether the brand's files are built, and the member identity the CICs
+    issued (docs/bureau-reporting.md)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    enabled: bool = False
+    member_code: str | None = Field(
+        default=None, alias="memberCode", pattern=r"^[A-Z0-9]{1,10}$", description="the CIC member id, e.g. NB12345678"
+    )
+    member_short_name: str | None = Field(default=None, alias="memberShortName", min_length=1, max_length=16)
+    account_type: str | None = Field(
+        default=None, alias="accountType", pattern=r"^[0-9]{2}$", description="TUDF account type; 05 personal loan"
+    )
+
+
 class BrandConfigIn(_Model):
     """Every editable key; all optional (a partial update)."""
 
@@ -135,6 +152,18 @@ class BrandConfigIn(_Model):
     allocation: PaymentAllocation | None = Field(default=None, alias="paymentAllocation")
     collections: dict[str, Any] | None = None
     reloan: dict[str, Any] | None = None
+    ops_jobs: dict[str, Any] | None = Field(default=None, alias="opsJobs")
+    bureau_reporting: BureauReportingIn | None = Field(default=None, alias="bureauReporting")
+
+    @field_validator("ops_jobs")
+    @classmethod
+    def _ops_jobs(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                OpsJobsPolicy.of(value)  # days and limits in range, risk category known
+            except ValidationError as exc:
+                raise ValueError(f"{exc.field}: {exc.message}") from None
+        return value
 
     @field_validator("collections")
     @classmethod

@@ -22,6 +22,7 @@ from typing import Any
 
 from domain.collection_policy import CollectionPolicy, ReloanPolicy
 from domain.errors import ValidationError
+from domain.ops_jobs import OpsJobsPolicy
 
 DAY = 24 * 3600
 
@@ -68,7 +69,7 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
 
 # How each stored value is read, and which keys count as not set when empty.
 _CONVERT: dict[str, Callable[[Any, str], Any]] = {}
-_EMPTY_IS_UNSET = frozenset({"kyc_steps", "bre", "allocation", "collections", "reloan"})
+_EMPTY_IS_UNSET = frozenset({"kyc_steps", "bre", "allocation", "collections", "reloan", "ops_jobs", "bureau_reporting"})
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,10 @@ class BrandConfig:
     # collections, settlement, write-off and reloan rules (``domain.collection_policy``), as stored; unset: defaults
     collections: Mapping[str, Any] | None = None
     reloan: Mapping[str, Any] | None = None
+    # the scheduled jobs' rules (``domain.ops_jobs``: inactivity, re-KYC, bureau refresh), as stored; unset: defaults
+    ops_jobs: Mapping[str, Any] | None = None
+    # reporting to the credit bureaus (docs/bureau-reporting.md): enabled, memberCode, memberShortName, accountType
+    bureau_reporting: Mapping[str, Any] | None = None
     # the stored top-level keys (``providers`` left out): the BRE reads its names there when ``bre`` is not set
     legacy_bre: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -169,6 +174,10 @@ class BrandConfig:
     def collection_policy(self) -> CollectionPolicy:
         """The brand's collections rules (``domain.collection_policy``; defaults where unset)."""
         return CollectionPolicy.of(self.collections)
+
+    def ops_jobs_policy(self) -> OpsJobsPolicy:
+        """The scheduled jobs' rules (``domain.ops_jobs``; defaults where unset)."""
+        return OpsJobsPolicy.of(self.ops_jobs)
 
     def reloan_policy(self) -> ReloanPolicy:
         """The brand's reloan rules (``domain.collection_policy``; defaults where unset)."""

@@ -69,6 +69,9 @@ READERS_DEFAULTS: dict[str, Any] = {
     "allocation": None,
     "collections": None,
     "reloan": None,
+    "ops_jobs": None,
+    "bureau_reporting": None,
+    "brand_colour": None,
 }
 
 
@@ -176,6 +179,13 @@ _FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "reloan": st.fixed_dictionaries(
         {}, optional={"stepUpPercent": st.integers(0, 500), "enabled": st.booleans(), "maxDpd": st.integers(0, 90)}
     ),
+    "ops_jobs": st.fixed_dictionaries(
+        {}, optional={"inactivityDays": st.integers(1, 365), "reKycRisk": st.sampled_from(["LOW", "MEDIUM", "HIGH"])}
+    ),
+    "bureau_reporting": st.fixed_dictionaries(
+        {"enabled": st.booleans()}, optional={"memberCode": st.just("NB12345678"), "accountType": st.just("05")}
+    ),
+    "brand_colour": st.sampled_from(["#1d4ed8", "#0F766E"]),
 }
 
 
@@ -206,3 +216,18 @@ def test_a_configuration_that_would_not_read_back_is_refused_and_still_shown() -
     assert err.value.field == "npaDays"
     view = effective_view({"npa_days": "ninety", "cam_required": True})
     assert view["npaDays"] == "ninety" and view["camRequired"] is True and view["allocationCap"] == 50
+
+
+def test_scheduled_jobs_and_bureau_reporting_blocks_are_checked_when_saved() -> None:
+    from pydantic import ValidationError as PydanticError
+
+    with pytest.raises(PydanticError) as err:
+        BrandConfigIn.model_validate({"opsJobs": {"inactivityDays": 0}})
+    assert err.value.errors()[0]["loc"] == ("opsJobs",) and "inactivityDays" in str(err.value)
+    with pytest.raises(PydanticError) as err:
+        BrandConfigIn.model_validate({"bureauReporting": {"enabled": True, "accountType": "5"}})
+    assert err.value.errors()[0]["loc"][:2] == ("bureauReporting", "accountType")
+    saved = BrandConfigIn.model_validate({"bureauReporting": {"enabled": True, "memberCode": "NB12345678"}})
+    stored = json.loads(json.dumps(saved.model_dump(mode="json", exclude_unset=True)))
+    assert BrandConfig.of(stored).bureau_reporting == {"enabled": True, "member_code": "NB12345678"}
+    assert BrandConfig.of({"ops_jobs": {"inactivityDays": 3}}).ops_jobs_policy().inactivity_days == 3
