@@ -19,6 +19,12 @@ Expected loss (a deliberately simple model; every assumption is a parameter of :
 * exposure is the application's amount (integer paise); LGD is one fraction for every loan.
 
 Money is integer paise; rates and PDs are ``Decimal``; the loss is rounded to whole paise (ROUND_HALF_UP).
+
+Limits (:func:`check_limits`, enforced by :func:`simulate` and by the API before any query): at most
+:data:`MAX_SAMPLE` past applications (the last N decided, N from 1) and a draft of at most :data:`MAX_ITEMS`
+evaluation items, each text threshold at most :data:`MAX_TEXT_THRESHOLD` characters; the BRE's hard rules are a
+fixed set (``domain.bre.BreConfig``), so a draft cannot grow them. Beyond a limit: ``ValidationError`` (422) naming
+the field (``sampleSize``, ``draft.evaluationItems``, ``draft.evaluationItems[<i>].threshold``).
 """
 
 from __future__ import annotations
@@ -29,9 +35,32 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain import bre, evaluation
+from domain.errors import ValidationError
 from domain.rules import Decision
 
 APPROVE, MANUAL, REJECT = Decision.AUTO_SANCTION, Decision.MANUAL_REVIEW, Decision.REJECT
+MAX_SAMPLE = 5000  # past applications one simulation re-decides (each is a few queries and two engine runs)
+MAX_ITEMS = 50  # evaluation items in a draft: as many as the brand's settings take
+MAX_TEXT_THRESHOLD = 200  # characters of an item's text threshold
+
+
+def check_limits(sample_size: int, items: Sequence[Any] = (), *, prefix: str = "draft.evaluationItems") -> None:
+    """Refuse a simulation beyond the limits: ``sample_size`` (the last N decided applications) outside
+    1..:data:`MAX_SAMPLE` → ValidationError naming ``sampleSize``; more than :data:`MAX_ITEMS` evaluation ``items``
+    → naming ``prefix``; an item whose ``threshold`` is a text longer than :data:`MAX_TEXT_THRESHOLD` characters →
+    naming ``<prefix>[<i>].threshold``. ``items`` are anything with a ``threshold`` attribute or key."""
+    if isinstance(sample_size, bool) or not isinstance(sample_size, int) or not 1 <= sample_size <= MAX_SAMPLE:
+        raise ValidationError(
+            f"must be a whole number from 1 to {MAX_SAMPLE} (decided applications)", field="sampleSize"
+        )
+    if len(items) > MAX_ITEMS:
+        raise ValidationError(f"at most {MAX_ITEMS} evaluation items in a draft, not {len(items)}", field=prefix)
+    for n, item in enumerate(items):
+        threshold = item.get("threshold") if isinstance(item, Mapping) else getattr(item, "threshold", None)
+        if isinstance(threshold, str) and len(threshold) > MAX_TEXT_THRESHOLD:
+            raise ValidationError(
+                f"a text threshold is at most {MAX_TEXT_THRESHOLD} characters", field=f"{prefix}[{n}].threshold"
+            )
 
 
 @dataclass(frozen=True)
@@ -179,7 +208,11 @@ def simulate(
     differs between the baseline and the draft (``{"name", "before", "after"}``). The baseline is
     ``baseline`` re-run on the same facts when given (the published policy), else nothing flips but the
     draft's own results are listed as ``after``. Approval rate and expected loss: see :class:`LossModel`.
+
+    Raises ValidationError beyond the limits (:func:`check_limits`): more than :data:`MAX_SAMPLE` applications
+    (``sampleSize``), a draft of more than :data:`MAX_ITEMS` items (``draft.evaluationItems``).
     """
+    check_limits(max(len(applications), 1), draft.evaluation.items)
     model = loss_model or LossModel()
     result = SimulationResult(sample_size=len(applications), loss_model=model.to_dict())
     approved_before = approved_after = 0

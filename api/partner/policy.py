@@ -3,8 +3,6 @@ draft against recent decisions."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -17,17 +15,20 @@ from api.access import Allow, audit
 from api.brand_config import BreSettings, check_evaluation
 from api.deps import is_uuid
 from api.partner.common import Db, find_loan, staff_router
+from api.partner.policy_facts import (
+    brand_blocklist,
+    current_config,
+    decision_rows,
+    latest_version,
+    policy_of,
+    stored_facts,
+)
 from api.partner.settings.common import Strict, api_alias
 from api.partner.settings.evaluation_items import ItemIn, _item_columns
 from api.responses import ApiModel
 from api.security import Principal
-from db.evaluation_items import active_evaluation_items
 from db.models import (
-    BlocklistEntry,
     Brand,
-    BureauReport,
-    Customer,
-    Employment,
     Loan,
     LoanDecision,
     PolicySimulation,
@@ -35,140 +36,15 @@ from db.models import (
 )
 from domain import bre, evaluation
 from domain.access import Permission as P
-from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.evaluation import EngineVersion
-from domain.evaluation_policy import default_items
-from domain.policy_simulation import PastApplication, Policy, apply, simulate
-from domain.rules import Decision
+from domain.policy_simulation import MAX_ITEMS, MAX_SAMPLE, apply, check_limits, simulate
 
 router = staff_router()
 Manager = Annotated[Principal, Allow(P.SETTINGS_MANAGE, api_key=False)]
 Viewer = Annotated[Principal, Allow(P.SETTINGS_VIEW)]
 Explainer = Annotated[Principal, Allow(P.LOANS_VIEW)]
 BASE = "/brand/{brand_id}/policy"
-
-
-# ---------------------------------------------------------------------------------------------- configuration
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    return str(value)
-
-
-def current_config(session: Session, brand: Brand) -> dict[str, Any]:
-    """The brand's credit policy as it is now: ``bre`` (``BreConfig.to_dict``: every rule, None unset) and
-    ``evaluation`` (what ``domain.evaluation_policy.brand_policy`` builds from: version, thresholds, items)."""
-    config = BrandConfig.of(brand.config or {})
-    rules = bre.BreConfig.from_dict(config.bre_settings(), strict=False).to_dict()
-    items = active_evaluation_items(session, brand.id)
-    return _jsonable(
-        {
-            "bre": rules,
-            "evaluation": {
-                "version": config.evaluation_version,
-                "auto_sanction_threshold": config.auto_sanction_threshold,
-                "manual_review_threshold": config.manual_review_threshold,
-                "items": [dict(i) for i in items] or default_items(config),
-            },
-        }
-    )
-
-
-def _blocklist(session: Session, brand_id: str) -> bre.Blocklist:
-    rows = session.execute(select(BlocklistEntry.kind, BlocklistEntry.value).where(BlocklistEntry.brand_id == brand_id))
-    return bre.Blocklist.from_entries([(k, v) for k, v in rows])
-
-
-def policy_of(config: dict[str, Any], blocklist: bre.Blocklist) -> Policy:
-    """A stored configuration (a version's, or a draft merged into the current one) as the domain's policy. The
-    blocklist is the brand's current one (it is a list of identifiers, not a rule, and is not versioned)."""
-    return Policy(
-        bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=blocklist),
-        evaluation.EvaluationPolicy.from_dict(config["evaluation"]),
-    )
-
-
-def _latest_version(session: Session, brand_id: str) -> int:
-    return session.scalar(select(func.max(PolicyVersion.version)).where(PolicyVersion.brand_id == brand_id)) or 0
-
-
-# ---------------------------------------------------------------------------------------------- facts
-def _decision_rows(session: Session, loan_id: str) -> tuple[LoanDecision | None, LoanDecision | None]:
-    rows = session.scalars(
-        select(LoanDecision)
-        .where(LoanDecision.loan_id == loan_id, LoanDecision.stage.in_(("BRE", "EVALUATION")))
-        .order_by(LoanDecision.created_at)
-    ).all()
-    bre_row = next((r for r in reversed(rows) if r.stage == "BRE"), None)
-    eval_row = next((r for r in reversed(rows) if r.stage == "EVALUATION"), None)
-    return bre_row, eval_row
-
-
-def recorded_decision(bre_row: LoanDecision, eval_row: LoanDecision | None) -> Decision:
-    if bre_row.outcome != "PASS" or eval_row is None:
-        return Decision.REJECT
-    return Decision(eval_row.outcome)
-
-
-def stored_facts(session: Session, loan: Loan, bre_row: LoanDecision, eval_row: LoanDecision | None) -> PastApplication:
-    """The facts the decision saw, read back from what it stored: the loan's bureau report (score, tradelines,
-    active loans, enquiries), the customer's identifiers and date of birth, the BRE rows' observed salary,
-    cooling-period days and other-brand loans, and every metric the evaluation row observed (the KYC and bank
-    statement facts). A fact the recorded policy did not read is missing (a salary falls back to the declared
-    one), as it would be for the decision (rules fail closed)."""
-    customer = session.get_one(Customer, loan.customer_id)
-    report = session.scalars(select(BureauReport).where(BureauReport.loan_id == loan.id)).first()
-    raw = report.report if report is not None else {}
-    on = bre_row.created_at.date()
-    observed = {d.get("rule"): d.get("observed") for d in bre_row.details or [] if isinstance(d, dict)}
-    facts: dict[str, Any] = {}
-    if eval_row is not None:
-        facts.update({d["metric"]: d.get("observed") for d in eval_row.details or [] if d.get("metric")})
-    if report is not None:
-        facts.update(
-            {
-                "bureau.score": report.score,
-                "bureau.active_loans": raw.get("active_loans"),
-                "bureau.enquiries_30d": raw.get("enquiries_30d"),
-            }
-        )
-    salary = observed.get("SALARY_THRESHOLD") or facts.get("kyc.bsa_avg_salary") or facts.get("kyc.monthly_salary")
-    if salary is None:  # the declared salary, the decision's last resort
-        salary = session.scalar(
-            select(Employment.monthly_salary)
-            .where(Employment.customer_id == customer.id)
-            .order_by(Employment.created_at.desc())
-            .limit(1)
-        )
-    days = observed.get("COOLING_PERIOD")
-    accounts = [
-        bre.BureauAccount(
-            dpd_history=tuple((date.fromisoformat(m), int(d)) for m, d in a.get("dpd_by_month", [])),
-            is_active=a.get("status") == "ACTIVE",
-        )
-        for a in raw.get("accounts_parsed") or []
-    ]
-    facts_in = bre.BreInput(
-        application_date=on,
-        bureau_score=report.score if report is not None else None,
-        bureau_accounts=accounts,
-        active_loans=raw.get("active_loans"),
-        enquiries_30d=raw.get("enquiries_30d"),
-        pan=customer.pan,
-        aadhaar_hash=customer.aadhaar_hash,
-        phone=customer.phone,
-        device_id=customer.device_id,
-        dob=customer.dob,
-        monthly_salary=int(Decimal(str(salary))) if salary is not None else None,
-        last_rejected_on=on - timedelta(days=int(days)) if isinstance(days, int) else None,
-        other_brand_active_loans=observed.get("CENTRAL_DEDUP"),
-    )
-    return PastApplication(loan.id, facts_in, facts, recorded_decision(bre_row, eval_row), int(loan.amount))
 
 
 # ---------------------------------------------------------------------------------------------- versions
@@ -206,7 +82,7 @@ def publish_version(request: Request, brand_id: str, body: PublishIn, staff: Man
     brand = session.get_one(Brand, brand_id, with_for_update=True)  # one publisher at a time per brand
     row = PolicyVersion(
         brand_id=brand_id,
-        version=_latest_version(session, brand_id) + 1,
+        version=latest_version(session, brand_id) + 1,
         config=current_config(session, brand),
         notes=body.notes,
         published_by=staff.id if is_uuid(staff.id) else None,
@@ -273,7 +149,7 @@ def _compare(recorded: list[Any], rerun: list[dict[str, Any]], key: str) -> list
 def explain_decision(brand_id: str, loan_id: str, staff: Explainer, session: Db) -> dict:
     """Re-run the loan's credit decision on its stored facts with the policy version it recorded."""
     loan = find_loan(session, brand_id, loan_id)
-    bre_row, eval_row = _decision_rows(session, loan.id)
+    bre_row, eval_row = decision_rows(session, loan.id)
     if bre_row is None:
         raise NotFound("this loan has no credit decision")
     version = bre_row.policy_version
@@ -282,7 +158,7 @@ def explain_decision(brand_id: str, loan_id: str, staff: Explainer, session: Db)
     else:
         config, source = current_config(session, session.get_one(Brand, brand_id)), "CURRENT"
     app = stored_facts(session, loan, bre_row, eval_row)
-    result = apply(policy_of(config, _blocklist(session, brand_id)), app.bre_input, app.facts)
+    result = apply(policy_of(config, brand_blocklist(session, brand_id)), app.bre_input, app.facts)
     rules = _compare(bre_row.details or [], result.bre.to_details(), "rule")
     items = _compare(
         eval_row.details if eval_row else [], result.evaluation.to_details() if result.evaluation else [], "item"
@@ -306,13 +182,22 @@ def explain_decision(brand_id: str, loan_id: str, staff: Explainer, session: Db)
 class DraftIn(Strict):
     bre: BreSettings | None = Field(default=None, description="rules to change; the others stay as published now")
     evaluation_items: list[ItemIn] | None = Field(
-        default=None, alias="evaluationItems", max_length=50, description="replace the items of the brand's version"
+        default=None,
+        alias="evaluationItems",
+        max_length=MAX_ITEMS,
+        description=f"replace the items of the brand's version (at most {MAX_ITEMS})",
     )
 
 
 class SimulateIn(Strict):
     draft: DraftIn
-    sample_size: int = Field(default=500, ge=1, le=5000, alias="sampleSize")
+    sample_size: int = Field(
+        default=500,
+        ge=1,
+        le=MAX_SAMPLE,
+        alias="sampleSize",
+        description=f"re-decide the last N decided applications, N from 1 to {MAX_SAMPLE}",
+    )
 
 
 class SimulationView(ApiModel):
@@ -373,10 +258,13 @@ def draft_config(session: Session, brand: Brand, draft: DraftIn) -> dict[str, An
 @router.post(BASE + "/simulate", response_model=SimulationView, status_code=201)
 def simulate_draft(request: Request, brand_id: str, body: SimulateIn, staff: Manager, session: Db) -> dict:
     """Run a draft of the brand's BRE rules or evaluation items against its last ``sampleSize`` decided
-    applications (their stored facts) and store the result."""
+    applications (their stored facts) and store the result. Limits (``domain.policy_simulation.check_limits``):
+    ``sampleSize`` 1..5000, at most 50 draft items, a text threshold at most 200 characters; beyond one, 422 naming
+    the field and nothing is read or stored."""
+    check_limits(body.sample_size, body.draft.evaluation_items or [])
     brand = session.get_one(Brand, brand_id)
     check_evaluation(session, brand_id, brand.config or {}, field="evaluationItems")  # the baseline must be valid
-    blocklist = _blocklist(session, brand_id)
+    blocklist = brand_blocklist(session, brand_id)
     draft = policy_of(draft_config(session, brand, body.draft), blocklist)
     baseline = policy_of(current_config(session, brand), blocklist)
     last = (
@@ -390,7 +278,7 @@ def simulate_draft(request: Request, brand_id: str, body: SimulateIn, staff: Man
     apps = []
     for loan_id, _ in session.execute(last).all():
         loan = session.get_one(Loan, loan_id)
-        bre_row, eval_row = _decision_rows(session, loan_id)
+        bre_row, eval_row = decision_rows(session, loan_id)
         if bre_row is not None:
             apps.append(stored_facts(session, loan, bre_row, eval_row))
     result = simulate(draft, apps, baseline=baseline).to_dict()

@@ -148,3 +148,51 @@ async def test_versions_decisions_explain_and_simulation(app, brand, other_brand
     finally:
         await driver.close()
         await other.close()
+
+
+async def test_simulation_limits_are_422_naming_the_field_and_store_nothing(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api = Policy(driver, brand["brand_id"])
+    item = {"name": "Score", "metric": "bureau.score", "comparator": ">=", "threshold": 700}
+
+    def stored() -> int:
+        with db.unit_of_work() as s:
+            rows = s.scalars(select(PolicySimulation.id).where(PolicySimulation.brand_id == brand["brand_id"]))
+            return len(rows.all())
+
+    try:
+        for size in (0, -1, 5001, 10**9, "many", 2.5, None):
+            body = await api.refused(
+                422, "POST", "/policy/simulate", field="sampleSize", json={"draft": {}, "sampleSize": size}
+            )
+            assert [e["field"] for e in body["errors"]] == ["sampleSize"], (size, body)
+        too_many = [{**item, "name": f"item {n}"} for n in range(51)]
+        await api.refused(
+            422,
+            "POST",
+            "/policy/simulate",
+            field="draft.evaluationItems",
+            json={"draft": {"evaluationItems": too_many}},
+        )
+        long_text = [{**item, "threshold": "x" * 201}]
+        await api.refused(
+            422,
+            "POST",
+            "/policy/simulate",
+            field="draft.evaluationItems[0].threshold",
+            json={"draft": {"evaluationItems": long_text}},
+        )
+        await api.refused(
+            422, "POST", "/policy/simulate", field="draft.bre.colour", json={"draft": {"bre": {"colour": 1}}}
+        )
+        assert stored() == 0
+
+        # the bounds themselves are accepted (a brand with no decision yet: an empty sample)
+        for size in (1, 5000):
+            sim = await api.ok("POST", "/policy/simulate", json={"draft": {}, "sampleSize": size})
+            assert sim["sampleSize"] == size and sim["result"]["sampleSize"] == 0
+        fifty = [{**item, "name": f"item {n}"} for n in range(50)]
+        sim = await api.ok("POST", "/policy/simulate", json={"draft": {"evaluationItems": fifty}, "sampleSize": 1})
+        assert stored() == 3
+    finally:
+        await driver.close()

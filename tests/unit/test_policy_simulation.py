@@ -8,7 +8,18 @@ from decimal import Decimal
 import pytest
 
 from domain import bre, evaluation
-from domain.policy_simulation import LossModel, PastApplication, Policy, apply, simulate
+from domain.errors import ValidationError
+from domain.policy_simulation import (
+    MAX_ITEMS,
+    MAX_SAMPLE,
+    MAX_TEXT_THRESHOLD,
+    LossModel,
+    PastApplication,
+    Policy,
+    apply,
+    check_limits,
+    simulate,
+)
 from domain.rules import Decision
 
 TODAY = date(2026, 11, 1)
@@ -102,3 +113,25 @@ def test_empty_sample_and_float_exposure() -> None:
     assert result.sample_size == 0 and result.approval_rate_after == "0"
     with pytest.raises(TypeError):
         _app("x", 700, 1, Decision.REJECT, exposure=1.5)  # type: ignore[arg-type]
+
+
+def test_limits_name_the_field() -> None:
+    check_limits(1)
+    check_limits(MAX_SAMPLE, [{"threshold": "x" * MAX_TEXT_THRESHOLD}] * MAX_ITEMS)
+    for size in (0, -1, MAX_SAMPLE + 1, True):
+        with pytest.raises(ValidationError) as exc:
+            check_limits(size)  # type: ignore[arg-type]
+        assert exc.value.field == "sampleSize"
+    with pytest.raises(ValidationError) as exc:
+        check_limits(10, [{"threshold": 1}] * (MAX_ITEMS + 1))
+    assert exc.value.field == "draft.evaluationItems"
+    with pytest.raises(ValidationError) as exc:
+        check_limits(10, [{"threshold": 1}, {"threshold": "x" * (MAX_TEXT_THRESHOLD + 1)}])
+    assert exc.value.field == "draft.evaluationItems[1].threshold"
+
+
+def test_simulate_refuses_more_applications_than_the_limit() -> None:
+    with pytest.raises(ValidationError) as exc:
+        simulate(_policy(), APPS * (MAX_SAMPLE // len(APPS) + 1))
+    assert exc.value.field == "sampleSize"
+    assert simulate(_policy(), APPS * (MAX_SAMPLE // len(APPS))).sample_size == MAX_SAMPLE
