@@ -29,6 +29,8 @@ from db.models import (
     BlocklistEntry,
     BrandApiKey,
     BrandNonRepaymentDate,
+    BureauFile,
+    BureauFileRecord,
     CollectionFollowUp,
     CollectorProfile,
     CustomerDocument,
@@ -91,6 +93,7 @@ SEGMENT_TABLES = {
     "versions": "policy_versions",
     "reminders": "staff_reminders",
     "lead-forms": "lead_forms",
+    "bureau-files": "bureau_files",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
 SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
@@ -221,6 +224,18 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             s.add(BlocklistEntry(brand_id=b_id, kind="PHONE", value="9000000001", reason="b"))
             s.add(PolicySimulation(brand_id=b_id, sample_size=1, created_by=staff_b["ADMIN"]))
             s.add(LeadForm(brand_id=b_id, source="FACEBOOK", phone="9000000002", full_name="b lead", status="NEW"))
+            bureau_file = BureauFile(
+                brand_id=b_id, kind="INCREMENTAL", reference_date=date(2026, 8, 9), due_date=date(2026, 8, 13),
+                status="VALIDATED", records=1, content="TUDF12 b only\nTRLR\n",
+            )  # fmt: skip
+            s.add(bureau_file)
+            s.flush()
+            s.add(
+                BureauFileRecord(
+                    file_id=bureau_file.id, brand_id=b_id, loan_id=loan.id, account_number="B" * 25,
+                    reference_date=date(2026, 8, 9), snapshot={}, errors=[],
+                )
+            )  # fmt: skip
             s.add(
                 StaffReminder(
                     brand_id=b_id,
