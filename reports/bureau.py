@@ -11,8 +11,8 @@ from reports.base import Range, Report, cols, in_range
 from reports.loans import _loans
 
 NOTE = (
-    "Reports the bureau pulls stored in bureau_reports; the monthly submission files to the credit information "
-    "companies do not exist yet."
+    "Reports the bureau pulls stored in bureau_reports; the submission files to the credit information companies "
+    "(TUDF, weekly and monthly) are built and downloaded under bureau-files (docs/bureau-reporting.md)."
 )
 
 
