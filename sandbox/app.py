@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox import autopay, banks, bureaus, esign, gateways, identity, mail, messaging, money, scenarios, statements
+from sandbox import partners as partner_lenders
 from sandbox.context import Sandbox
 from sandbox.dialer import register as register_dialers
 from sandbox.webhooks import Outbox
@@ -177,6 +178,7 @@ def create_app(
     messaging.register(app, sbx)
     autopay.register(app, sbx)
     register_dialers(app, sbx)
+    partner_lenders.register(app, sbx)
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")

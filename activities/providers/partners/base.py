@@ -1,0 +1,145 @@
+"""Partner lenders (NBFCs the brand routes loans to): the adapter interface and what crosses it.
+
+A partner is one module in this package: a subclass of :class:`PartnerAdapter` that maps our application
+(:class:`PartnerApplication`) to that lender's payload and headers (``payload``, ``headers``), and its answer back
+to a :class:`PartnerDecision` (``parse``). The HTTP call, its error classes (``activities.providers.base``:
+``ProviderError`` transient and retried within the partner's SLA, ``BusinessRefusal`` a final no) and the time
+limit are here, once. Register the module in :data:`activities.providers.partners.ADAPTERS`, give it a sandbox twin
+(``sandbox/partners/``) and it can be configured for a brand (docs/partner-lenders.md).
+
+Money crosses this interface as integer paise and rates as basis points; each adapter converts to its lender's
+units (rupees, percent) itself. Later operations of a partnership (co-lending: the partner's share of a booked
+loan, repayments reported back) are further methods on the same class, each with its own payload and parse.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from activities.providers.base import (
+    TRANSIENT_STATUSES,
+    BusinessRefusal,
+    HttpProvider,
+    ProviderConfig,
+    ProviderError,
+    _refusal_code,
+    _refusal_text,
+)
+
+
+@dataclass(frozen=True)
+class PartnerApplication:
+    """What we send a partner for its credit decision: our ``reference`` (idempotency key: the partner books once
+    per reference), the borrower and the offer it priced (paise, basis points, installments, APR percent)."""
+
+    reference: str
+    loan_id: str
+    full_name: str
+    pan: str
+    dob: date | None
+    phone: str
+    email: str | None
+    state: str | None
+    pincode: str | None
+    bureau_score: int | None
+    amount: int
+    tenure: int
+    repay_unit: str
+    annual_rate_bps: int
+    fees: int
+    gst: int
+    net_disbursed: int
+    emi: int
+    apr: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["dob"] = self.dob.isoformat() if self.dob else None
+        return data
+
+
+@dataclass(frozen=True)
+class PartnerDecision:
+    """The partner's answer: ``accepted`` with its own loan ``partner_reference``, or not with its ``reason``
+    (and machine ``code`` when it gave one)."""
+
+    accepted: bool
+    partner_reference: str | None = None
+    reason: str | None = None
+    code: str | None = None
+
+
+def rupees(paise: int) -> str:
+    """Paise as a rupee string with 2 decimals (``123456`` → ``"1234.56"``), what most lenders' JSON takes."""
+    sign = "-" if paise < 0 else ""
+    return f"{sign}{abs(paise) // 100}.{abs(paise) % 100:02d}"
+
+
+def percent(bps: int) -> str:
+    """Basis points as a percent string with 2 decimals (``1850`` → ``"18.50"``)."""
+    return f"{bps // 100}.{bps % 100:02d}"
+
+
+class PartnerAdapter(HttpProvider):
+    """One partner lender's API. Subclasses set ``code``, ``name`` and ``submit_path`` and implement
+    ``payload``, ``headers`` and ``parse``; ``submit`` does the rest."""
+
+    code: str = ""
+    name: str = ""
+    submit_path: str = ""
+
+    def __init__(self, http: httpx.AsyncClient, config: ProviderConfig):
+        super().__init__(http, config)
+
+    def payload(self, app: PartnerApplication) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        """The request's auth headers for ``body`` (the exact bytes sent). Default: bearer API key."""
+        return {"Authorization": f"Bearer {self.config.api_key}"}
+
+    def parse(self, body: Mapping[str, Any]) -> PartnerDecision:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def submit(self, app: PartnerApplication, *, timeout: float) -> PartnerDecision:
+        """Ask the partner to book ``app``; its decision. ``timeout`` (seconds): the partner's SLA left, so the
+        request never outlives it. ProviderError (retried within the SLA) for a transient fault; a 4xx answer is
+        a refusal, returned as a decision (the partner said no), never raised."""
+        body = json.dumps(self.payload(app), separators=(",", ":"), sort_keys=True).encode()
+        try:
+            answer = await self.post_signed(self.submit_path, body, timeout=timeout)
+        except BusinessRefusal as no:
+            return PartnerDecision(False, reason=str(no), code=no.code)
+        with self.reading("decision"):
+            return self.parse(answer)
+
+    async def post_signed(self, path: str, body: bytes, *, timeout: float) -> dict[str, Any]:
+        """POST ``body`` as is (signatures cover these exact bytes), errors classified as ``HttpProvider.call``."""
+        vendor = self.vendor
+        headers = {"Content-Type": "application/json", **self.headers(body)}
+        try:
+            resp = await self.http.post(f"{self.config.base_url}{path}", content=body, headers=headers, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{vendor}: {type(exc).__name__}: {exc}", vendor=vendor) from exc
+        if resp.status_code >= 500 or resp.status_code in TRANSIENT_STATUSES:
+            raise ProviderError(f"{vendor}: HTTP {resp.status_code}", vendor=vendor, status=resp.status_code)
+        try:
+            data = resp.json()
+        except ValueError as exc:
+            raise ProviderError(f"{vendor}: non-JSON answer", vendor=vendor, status=resp.status_code) from exc
+        if resp.status_code >= 400:
+            raise BusinessRefusal(
+                f"{vendor}: HTTP {resp.status_code}: {_refusal_text(data)}",
+                code=_refusal_code(data),
+                vendor=vendor,
+                status=resp.status_code,
+            )
+        if not isinstance(data, dict):
+            raise ProviderError(f"{vendor}: answer is not a JSON object", vendor=vendor, status=resp.status_code)
+        return data

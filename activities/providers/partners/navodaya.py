@@ -1,0 +1,73 @@
+"""Navodaya Credit (a fictional NBFC standing in for a lender whose API speaks snake_case JSON with HMAC-signed
+requests): its disbursal-request decision call.
+
+Request ``POST /navodaya/v1/disbursal_requests`` with headers ``X-Navodaya-Key: <api key>``,
+``X-Navodaya-Timestamp: <unix seconds>`` and ``X-Navodaya-Signature: hex HMAC-SHA256(secret, timestamp + "." +
+body)`` (the secret is the partner's ``webhook_secret`` setting; the lender refuses a timestamp more than 300 s
+old), idempotent on ``request_id``::
+
+    {"request_id", "customer": {"name", "pan", "dob", "mobile", "pincode", "cibil_score"},
+     "principal_paise", "tenor_months", "rate_bps", "fee_paise", "gst_paise"}
+
+Answer: ``{"result": "accepted", "loan_account_number"}`` or ``{"result": "declined", "decline_code",
+"decline_text"}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from activities.providers.partners.base import PartnerAdapter, PartnerApplication, PartnerDecision
+
+SIGNATURE_WINDOW_SECONDS = 300
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Navodaya's request signature: hex HMAC-SHA256 of ``timestamp.body`` under ``secret``."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class Navodaya(PartnerAdapter):
+    code = "navodaya"
+    name = "Navodaya Credit"
+    submit_path = "/navodaya/v1/disbursal_requests"
+
+    def payload(self, app: PartnerApplication) -> dict[str, Any]:
+        return {
+            "request_id": app.reference,
+            "customer": {
+                "name": app.full_name,
+                "pan": app.pan,
+                "dob": app.dob.isoformat() if app.dob else None,
+                "mobile": app.phone[-10:],
+                "pincode": app.pincode,
+                "cibil_score": app.bureau_score,
+            },
+            "principal_paise": app.amount,
+            "tenor_months": app.tenure,
+            "rate_bps": app.annual_rate_bps,
+            "fee_paise": app.fees,
+            "gst_paise": app.gst,
+        }
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        stamp = str(int(time.time()))
+        return {
+            "X-Navodaya-Key": self.config.api_key,
+            "X-Navodaya-Timestamp": stamp,
+            "X-Navodaya-Signature": signature(self.config.webhook_secret, stamp, body),
+        }
+
+    def parse(self, body: Mapping[str, Any]) -> PartnerDecision:
+        result = str(body["result"]).lower()
+        if result == "accepted":
+            return PartnerDecision(True, partner_reference=str(body["loan_account_number"]))
+        if result == "declined":
+            return PartnerDecision(
+                False, reason=str(body.get("decline_text") or "declined"), code=body.get("decline_code")
+            )
+        raise ValueError(f"unknown result {result!r}")
