@@ -9,7 +9,8 @@ SUBMITTED → CHECKING → OFFERED → APPROVAL_PENDING → DISBURSING → FUNDE
 
 REFUSED (duplicate invoice, business or buyer unverified, score below every lender's floor, no offer), EXPIRED (no
 offer accepted in time), REJECTED (staff), CANCELLED (the business withdrew before approval) and CLOSED are final.
-NEEDS_ATTENTION holds a money movement a bank refused (the advance or the reserve) until staff retry it.
+NEEDS_ATTENTION holds a step that cannot go on as things stand (a vendor down past its retries during the checks, the
+bank refusing the advance or the reserve) until staff retry it (or reject the request, before any money went out).
 """
 
 from __future__ import annotations
@@ -59,11 +60,11 @@ REASON_TEXT: dict[str, str] = {
 S = RequestStatus
 MOVES: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.SUBMITTED: frozenset({S.CHECKING, S.REFUSED, S.CANCELLED}),
-    S.CHECKING: frozenset({S.OFFERED, S.REFUSED, S.CANCELLED}),
+    S.CHECKING: frozenset({S.OFFERED, S.REFUSED, S.NEEDS_ATTENTION}),
     S.OFFERED: frozenset({S.APPROVAL_PENDING, S.EXPIRED, S.CANCELLED}),
     S.APPROVAL_PENDING: frozenset({S.DISBURSING, S.REJECTED, S.CANCELLED}),
     S.DISBURSING: frozenset({S.FUNDED, S.NEEDS_ATTENTION}),
-    S.NEEDS_ATTENTION: frozenset({S.DISBURSING, S.PAID, S.REJECTED}),
+    S.NEEDS_ATTENTION: frozenset({S.CHECKING, S.DISBURSING, S.PAID, S.REJECTED}),
     S.FUNDED: frozenset({S.OVERDUE, S.PAID}),
     S.OVERDUE: frozenset({S.PAID}),
     S.PAID: frozenset({S.CLOSED, S.NEEDS_ATTENTION}),
