@@ -63,6 +63,7 @@ from db.models.operations import (
     StaffReminder,
     StaffReminderLog,
 )
+from db.models.partners import *  # noqa: F403  (partner lenders: db/models/partners.py, its __all__)
 from db.models.portfolio import PortfolioSnapshot
 from db.models.staff import (
     AuditLog,
