@@ -45,7 +45,7 @@ export function Calls({ brandId, loanId, customerId, me }) {
   return html`<section class="card ops-card" aria-labelledby="calls-h">
     <h2 id="calls-h">Calls</h2>
     <div class="ops-actions">
-      <button type="button" onClick=${call} disabled=${act.busy}>📞 Call the customer</button>
+      <button type="button" onClick=${call} disabled=${act.busy}>Call the customer</button>
       <button type="button" class="secondary" onClick=${calls.reload}>Refresh the log</button>
     </div>
     <${Alert} error=${act.error || calls.error} />

@@ -33,14 +33,18 @@ export default function Evaluation({ brandId, canManage }) {
   const body = () => draft.map((it) => ({ ...it, threshold: asThreshold(it.threshold), weight: Number(it.weight) }));
   const simulate = async () => {
     const answer = await act.run(
-      () => staffApi("POST", brandPath(brandId, "policy/simulate"), { draft: { evaluationItems: body() }, sampleSize: 500 }),
+      () => staffApi("POST", brandPath(brandId, "policy/simulate"), {
+          draft: draft.length ? { evaluationItems: body() } : {},
+          sampleSize: 500,
+        }),
       (a) => `Simulated on ${a.result.sampleSize} past applications: ${a.result.changedCount} would change.`
     );
     if (answer) setSim(answer.result);
   };
   const publish = async () => {
     const ok = await act.run(async () => {
-      await staffApi("PUT", settingsPath(brandId, "evaluation-items"), { version, items: body() });
+      // no item of the brand's own: the version published is the current policy (the built-in items)
+      if (draft.length) await staffApi("PUT", settingsPath(brandId, "evaluation-items"), { version, items: body() });
       return staffApi("POST", brandPath(brandId, "policy/versions"), { notes: notes || null });
     }, (v) => `Published as version ${v.version}.`);
     if (ok) {
