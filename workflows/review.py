@@ -20,7 +20,8 @@ with workflow.unsafe.imports_passed_through():
         REVIEW_PATCH,
     )
 
-from workflows.base import LoanBase, _check_fresh, _refuse
+from workflows.base import _check_fresh, _refuse
+from workflows.partner_routing import PARTNER_ROUTING_PATCH, PartnerRoutingPhase
 
 # Roles that may take each review action at some stage (a wrong role is 403; the right role at the wrong
 # stage is 409).
@@ -75,7 +76,7 @@ def _review_details(verb: ReviewAction, action: StaffAction) -> dict:
     return details
 
 
-class ReviewPhase(LoanBase):
+class ReviewPhase(PartnerRoutingPhase):
     """Origination, second part: the sanction. Auto-sanction, or manual review up the sanction hierarchy (credit
     executive forwards → sanction manager approves, sends back or rejects → sanction head sanctions, sends back
     or rejects), each action a validated update; loans that reached review before the hierarchy: one decision."""
@@ -112,6 +113,8 @@ class ReviewPhase(LoanBase):
                 why = " ".join(p for p in (f"[{action.reason_code}]" if action.reason_code else "", action.reason) if p)
                 return await self._end(LoanStatus.REJECTED, why or "rejected by staff", actor)
             await self._move(LoanStatus.SANCTIONED, action.reason or "sanctioned by staff", actor)
+        if self._partner_routing_wanted() and workflow.patched(PARTNER_ROUTING_PATCH):  # booked with a partner
+            await self._route_partners(f"loan-{self.inp.loan_id}")
         if workflow.patched(MONEY_IN_PATCH):  # the borrower is told, and asked to read and accept the KFS
             await self._notice("SANCTIONED", "sanctioned", amount=self.inp.terms.amount)
         return None

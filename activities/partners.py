@@ -1,0 +1,179 @@
+"""Partner-lender routing's activities (``workflows.partner_routing``): the round's offers, one submission to a
+partner, and the record of how it ended. Thin: the rules are ``domain.partners``, the SQL ``db.partners``, the
+partner's API its adapter (``activities.providers.partners``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import DbActivities
+from activities.providers.partners import PartnerApplication, adapter
+from db import partners as q
+from db.models import Customer, Loan, PartnerLender, PartnerOffer
+from db.session import Database
+from domain.errors import ValidationError
+from domain.partners import AttemptOutcome, PartnerPricing, application_facts, compute_offer, parse_sla
+from workflows.contracts.partners import (
+    PartnerAnswer,
+    PartnerAttemptRecord,
+    PartnerOfferView,
+    PartnerRoute,
+    PartnerRouteRequest,
+    PartnerSubmitRequest,
+)
+from workflows.options import IST
+
+
+def _view(offer: PartnerOffer, partner: PartnerLender) -> PartnerOfferView:
+    return PartnerOfferView(
+        offer_id=offer.id,
+        partner_id=partner.id,
+        partner_code=partner.code,
+        partner_name=partner.name,
+        priority=partner.priority,
+        amount=offer.amount,
+        tenure=offer.tenure,
+        annual_rate_bps=offer.annual_rate_bps,
+        emi=offer.emi,
+        fees=offer.fees,
+        gst=offer.gst,
+        net_disbursed=offer.net_disbursed,
+        apr=q.apr_text(offer.apr),
+        sla_seconds=parse_sla(partner.sla)["DECISION"],
+    )
+
+
+class PartnerActivities(DbActivities):
+    """``partner_offers``, ``partner_submit``, ``partner_record_attempt``; ``all()`` lists them for the worker."""
+
+    def __init__(self, db: Database, http: httpx.AsyncClient):
+        self.db = db
+        self.http = http
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.partner_offers, self.partner_submit, self.partner_record_attempt]
+
+    @activity.defn
+    async def partner_offers(self, req: PartnerRouteRequest) -> PartnerRoute:
+        """Each active partner's table (limits first) over the application, and an offer (``domain.partners``) from
+        each eligible one, written once per round (a retry reads what was written)."""
+        today = datetime.now(UTC).astimezone(IST).date()
+        schedule_terms = req.terms.schedule_terms(today)
+
+        def run(session: Session) -> PartnerRoute:
+            loan, customer, _ = self._context(req.loan_id)(session)
+            facts = application_facts(
+                amount=loan.amount,
+                tenure=loan.tenure,
+                bureau_score=q.bureau_score(session, loan.id),
+                dob=customer.dob,
+                on=today,
+                state=customer.state,
+                pincode=customer.pincode,
+            )
+            route = PartnerRoute()
+            route.borrower_pick, route.pick_window_seconds = q.routing_of(session, req.brand_id)
+            for partner in q.active_partners(session, req.brand_id):
+                table = q.rule_table(session, partner)
+                verdict = table.evaluate(facts, q.limits_of(partner))
+                offer, reasons = None, verdict.reasons
+                if verdict.eligible:
+                    try:
+                        pricing = PartnerPricing.of(partner.pricing)
+                        offer = compute_offer(pricing, schedule_terms, req.terms.third_party)
+                    except ValidationError as exc:  # a partner misconfigured is skipped, with the reason
+                        reasons = (f"pricing: {exc.message}",)
+                row = q.offer_row(
+                    session, loan=loan, partner=partner, round_no=req.round, version=table.version,
+                    offer=offer, reasons=reasons,
+                )  # fmt: skip
+                if row.status == "INELIGIBLE":
+                    route.ineligible[partner.code] = list(row.reasons)
+                else:
+                    route.offers.append(_view(row, partner))
+            return route
+
+        return await self._tx(run)
+
+    @activity.defn
+    async def partner_submit(self, req: PartnerSubmitRequest) -> PartnerAnswer:
+        """Ask the offer's partner to book the loan. A transient fault raises (retried within the SLA the workflow
+        gives the activity); the partner's no is an answer (REJECTED with its reason), never an error."""
+
+        def load(session: Session) -> tuple[PartnerApplication, str, dict]:
+            offer = session.get(PartnerOffer, req.offer_id)
+            if offer is None or offer.loan_id != req.loan_id:
+                raise ApplicationError(f"offer {req.offer_id} not found", type="NotFound", non_retryable=True)
+            partner = session.get_one(PartnerLender, offer.partner_id)
+            loan = session.get_one(Loan, offer.loan_id)
+            customer = session.get_one(Customer, loan.customer_id)
+            app = PartnerApplication(
+                reference=req.idempotency_key,
+                loan_id=loan.id,
+                full_name=customer.pan_name or customer.full_name or "",
+                pan=customer.pan or "",
+                dob=customer.dob,
+                phone=customer.phone,
+                email=customer.email,
+                state=customer.state,
+                pincode=customer.pincode,
+                bureau_score=q.bureau_score(session, loan.id),
+                amount=offer.amount,
+                tenure=offer.tenure,
+                repay_unit="MONTHS",
+                annual_rate_bps=offer.annual_rate_bps,
+                fees=offer.fees,
+                gst=offer.gst,
+                net_disbursed=offer.net_disbursed,
+                emi=offer.emi,
+                apr=q.apr_text(offer.apr),
+            )
+            return app, partner.adapter, dict(partner.settings or {})
+
+        app, code, settings = await self._tx(load)
+        decision = await adapter(self.http, code, settings).submit(app, timeout=max(req.timeout_seconds, 1.0))
+        if decision.accepted:
+            return PartnerAnswer(AttemptOutcome.ACCEPTED, partner_reference=decision.partner_reference)
+        reason = decision.reason or "declined"
+        return PartnerAnswer(AttemptOutcome.REJECTED, reason=f"[{decision.code}] {reason}" if decision.code else reason)
+
+    @activity.defn
+    async def partner_record_attempt(self, rec: PartnerAttemptRecord) -> None:
+        """The attempt and the offer's new status, once per key. ACCEPTED: the loan takes the offer's rate, charges,
+        net disbursal and APR (the KFS and the schedule follow them)."""
+
+        def run(session: Session) -> None:
+            offer = session.get(PartnerOffer, rec.offer_id, with_for_update=True)
+            if offer is None or offer.loan_id != rec.loan_id:
+                raise ApplicationError(f"offer {rec.offer_id} not found", type="NotFound", non_retryable=True)
+            written = q.record_attempt(
+                session, offer=offer, outcome=rec.outcome, reason=rec.reason,
+                partner_reference=rec.partner_reference, elapsed_ms=rec.elapsed_ms,
+                sla_seconds=rec.sla_seconds, started_at=rec.started_at, key=rec.idempotency_key,
+            )  # fmt: skip
+            if written and rec.outcome == AttemptOutcome.ACCEPTED:
+                loan = session.get_one(Loan, rec.loan_id, with_for_update=True)
+                partner = session.get_one(PartnerLender, offer.partner_id)
+                loan.annual_rate_bps = offer.annual_rate_bps
+                loan.net_disbursed = offer.net_disbursed
+                loan.apr = Decimal(offer.apr)
+                kept = [c for c in (loan.upfront_charges or []) if c.get("kind") == "THIRD_PARTY"]
+                loan.upfront_charges = [
+                    {"name": f"Processing fee ({partner.name})", "kind": "LENDER_FEE", "amount": _rupees(offer.fees)},
+                    {"name": "GST", "kind": "GST", "amount": _rupees(offer.gst)},
+                    *kept,
+                ]
+
+        await self._tx(run)
+
+
+def _rupees(paise: int) -> str:
+    return f"{paise // 100}.{paise % 100:02d}"
