@@ -35,6 +35,13 @@ export const paiseOf = (text) => Math.round(Number(text) * 100);
 /** A rupee decimal string ("305.00") shown as money: "₹305.00". */
 export const inr = (text) => (text === null || text === undefined ? "—" : rupees(paiseOf(text)));
 
+/** The IST calendar day an installment is due, from `dueAt` (the instant it falls overdue: the end of that day). */
+export function dueDay(dueAt) {
+  if (!dueAt) return "—";
+  const day = new Date(new Date(dueAt).getTime() - 1000);
+  return day.toLocaleDateString("en-IN", { timeZone: "Asia/Kolkata", day: "numeric", month: "short", year: "numeric" });
+}
+
 /** Rupees for an amount field from paise: 150000 -> "1500.00". */
 export const rupeeField = (paise) => (Number(paise) / 100).toFixed(2);
 

@@ -5,17 +5,18 @@ import { html, render, useEffect, useState } from "/ui/vendor/preact-htm.js";
 import { setSession } from "/ui/shared/api.js";
 import { brandCode, call, me } from "./lib.js";
 
-// path pattern -> screen module and title; `nav` puts it in the bottom navigation (in this order) with its icon
+// path pattern -> screen module and title; `nav` puts it in the bottom navigation (in this order) with its icon,
+// under its `short` title if it has one
 export const ROUTES = [
   { path: "/", screen: "home", title: "Home", nav: "⌂" },
-  { path: "/apply", screen: "apply", title: "Apply", nav: "＋" },
-  { path: "/profile", screen: "profile", title: "Your details", nav: "☺" },
+  { path: "/apply", screen: "apply", title: "Apply", nav: "+" },
+  { path: "/profile", screen: "profile", title: "Your details", nav: "☺", short: "Profile" },
   { path: "/loan/:loanId/kfs", screen: "kfs", title: "Key Fact Statement" },
   { path: "/loan/:loanId/sign", screen: "sign", title: "Sign the agreement" },
   { path: "/loan/:loanId/pay", screen: "pay", title: "Pay" },
   { path: "/loan/:loanId/documents", screen: "documents", title: "Documents" },
   { path: "/loan/:loanId", screen: "loan", title: "Your loan" },
-  { path: "/loan", screen: "loan", title: "Your loan", nav: "₹" },
+  { path: "/loan", screen: "loan", title: "Your loan", nav: "₹", short: "Loan" },
   { path: "/pay", screen: "pay", title: "Pay", nav: "⇄" },
   { path: "/documents", screen: "documents", title: "Documents", nav: "▤" },
 ];
@@ -99,7 +100,7 @@ function Layout({ brand, onSignOut }) {
     <nav class="bottom-nav" aria-label="Main">
       ${ROUTES.filter((r) => r.nav).map(
         (r) => html`<a href=${"#" + r.path} aria-current=${navRoute === r ? "page" : undefined}>
-          <span class="icon" aria-hidden="true">${r.nav}</span><span>${r.title === "Your details" ? "Profile" : r.title}</span></a>`
+          <span class="icon" aria-hidden="true">${r.nav}</span><span>${r.short || r.title}</span></a>`
       )}
     </nav>
   </div>`;
@@ -131,4 +132,6 @@ function App() {
   return html`<${Layout} brand=${brand} onSignOut=${() => setSignedIn(false)} />`;
 }
 
-render(html`<${App} />`, document.getElementById("root"));
+const root = document.getElementById("root");
+root.textContent = ""; // the shell's "Loading…" goes: Preact adds to what the element holds
+render(html`<${App} />`, root);

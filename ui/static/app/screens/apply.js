@@ -2,7 +2,7 @@
 // API as the borrower types (GET /products/{code}/emi-preview, debounced), then POST /loans. The preview's amounts
 // are rupee decimal strings; the product's bounds are paise.
 import { html, useEffect, useRef, useState } from "/ui/vendor/preact-htm.js";
-import { Alert, Field, call, explain, inr, rupees, useAction } from "../lib.js";
+import { Alert, Field, call, explain, inr, paiseOf, rupees, useAction } from "../lib.js";
 
 const UNIT = { MONTHS: ["month", "months"], WEEKS: ["week", "weeks"], DAYS: ["day", "days"] };
 const DEBOUNCE_MS = 350;
@@ -109,7 +109,7 @@ export default function Apply({ brand, navigate }) {
       ${pending && !preview && html`<p class="muted">Working out your installment…</p>`}
       <${Preview} preview=${preview} pending=${pending} />
       <${Alert} error=${error} />
-      <p><button type="submit" class="wide" disabled=${busy || !preview || pending}>Apply for ${amount ? `₹${amount}` : "the loan"}</button></p>
+      <p><button type="submit" class="wide" disabled=${busy || !preview || pending}>Apply for ${Number(amount) > 0 ? rupees(paiseOf(amount)) : "the loan"}</button></p>
       <p class="muted small">Applying starts the checks: PAN, and the steps the lender asks for. You see the Key Fact
         Statement before you sign anything.</p>
     </form>

@@ -1,7 +1,7 @@
 // Home: what the borrower does next. New: complete the details, then apply. With a loan: its status in words and
 // the way on (KYC, KFS, signing, paying); the earlier loans below; an open reloan offer when there is one.
 import { html } from "/ui/vendor/preact-htm.js";
-import { Alert, CLOSED, REPAYING, STATUS_WORDS, call, rupees, usePoll } from "../lib.js";
+import { Alert, CLOSED, REPAYING, STATUS_WORDS, call, dueDay, rupees, usePoll } from "../lib.js";
 import { when } from "/ui/shared/api.js";
 
 function nextStep(loan) {
@@ -44,7 +44,7 @@ export default function Home() {
       <p><span class=${`status status-${current.status.toLowerCase()}`}>${STATUS_WORDS[current.status] || current.status}</span></p>
       ${REPAYING.includes(current.status) &&
       html`<p>Principal outstanding: <strong>${rupees(current.outstandingPrincipalPaise)}</strong>
-        ${current.nextDueAt && html`<br />Next installment due by ${when(current.nextDueAt)}`}</p>`}
+        ${current.nextDueAt && html`<br />Next installment due ${dueDay(current.nextDueAt)}`}</p>`}
       <p class="split">
         <a class="button" href=${nextStep(current).href}>${nextStep(current).label}</a>
         <a class="button secondary" href=${`#/loan/${current.id}`}>Details</a>

@@ -3,7 +3,7 @@
 // (paise) and the payments credited, with the way to pay and to the documents.
 import { html, useEffect, useState } from "/ui/vendor/preact-htm.js";
 import { when } from "/ui/shared/api.js";
-import { Alert, CLOSED, REPAYING, STATUS_WORDS, call, rupees, useLoanId, usePoll } from "../lib.js";
+import { Alert, CLOSED, REPAYING, STATUS_WORDS, call, dueDay, rupees, useLoanId, usePoll } from "../lib.js";
 import Kyc from "./kyc.js";
 
 // how often the loan is read again in each status (ms); missing: not polled
@@ -23,14 +23,14 @@ export function Schedule({ rows }) {
   if (!rows.length) return html`<p class="muted">The schedule starts once the money is sent.</p>`;
   return html`<div class="table-wrap" tabindex="0" aria-label="Repayment schedule, scrolls sideways">
     <table class="schedule">
-      <caption>Repayment schedule</caption>
+      <caption><h2>Repayment schedule</h2></caption>
       <thead><tr><th scope="col">#</th><th scope="col">Due by</th><th scope="col">Installment</th>
         <th scope="col">Still due</th><th scope="col">Status</th></tr></thead>
       <tbody>
         ${rows.map(
           (r) => html`<tr class=${`row-${r.status.toLowerCase()}`}>
             <td>${r.installmentNo}</td>
-            <td>${when(r.dueAt)}</td>
+            <td>${dueDay(r.dueAt)}</td>
             <td>${rupees(r.totalPaise)}${r.penalPaise > 0 && html`<br /><small>+ ${rupees(r.penalPaise)} penal</small>`}</td>
             <td>${rupees(r.duePaise)}</td>
             <td><span class=${`badge badge-${r.status.toLowerCase()}`}>${r.status === "PAID" ? "Paid" : r.status === "OVERDUE" ? "Overdue" : "Upcoming"}</span></td>
@@ -101,7 +101,7 @@ export default function Loan({ params }) {
       html`<dl class="facts">
         <dt>Principal outstanding</dt><dd>${rupees(loan.outstandingPrincipalPaise)}</dd>
         <dt>Paid so far</dt><dd>${rupees(loan.totalCollectedPaise)}</dd>
-        <dt>Next due by</dt><dd>${when(loan.nextDueAt)}</dd>
+        <dt>Next installment due</dt><dd>${dueDay(loan.nextDueAt)}</dd>
         ${loan.creditBalancePaise > 0 && html`<dt>Held for you</dt><dd>${rupees(loan.creditBalancePaise)}</dd>`}
       </dl>`}
       <${Next} loan=${loan} />
@@ -112,7 +112,7 @@ export default function Loan({ params }) {
         <a class="button secondary" href=${`${at}/documents`}>Documents</a></p>`}
     </article>
     ${(repaying || loan.schedule.length > 0) &&
-    html`<h2>Schedule</h2><${Schedule} rows=${loan.schedule} />
+    html`<${Schedule} rows=${loan.schedule} />
       <h2>Payments</h2><${Payments} payments=${loan.payments} />`}
   </section>`;
 }

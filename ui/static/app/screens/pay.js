@@ -4,7 +4,7 @@
 // new tab; the payments received below refresh by themselves (GET .../payments).
 import { html, useState } from "/ui/vendor/preact-htm.js";
 import { when } from "/ui/shared/api.js";
-import { Alert, Field, REPAYING, VendorLink, call, rupeeField, rupees, useAction, useLoanId, usePoll } from "../lib.js";
+import { Alert, Field, REPAYING, VendorLink, call, dueDay, rupeeField, rupees, useAction, useLoanId, usePoll } from "../lib.js";
 import Mandate from "./mandate.js";
 
 function LinkMade({ link }) {
@@ -24,7 +24,7 @@ function Due({ loan }) {
     <h2 id="due-title">Installment</h2>
     ${!next && html`<p>Nothing is due.</p>`}
     ${next &&
-    html`<p>Installment ${next.installmentNo}: <strong>${rupees(next.duePaise)}</strong> by ${when(next.dueAt)}
+    html`<p>Installment ${next.installmentNo}: <strong>${rupees(next.duePaise)}</strong> by ${dueDay(next.dueAt)}
       ${next.status === "OVERDUE" && html` <span class="badge badge-overdue">overdue</span>`}</p>`}
     ${link
       ? html`<${VendorLink} href=${link.url}>Pay installment ${link.installmentNo}: ${rupees(link.amountPaise)}<//>`
