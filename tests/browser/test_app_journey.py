@@ -16,6 +16,7 @@ from playwright.async_api import expect
 from los.demo import SANDBOX_AADHAAR_OTP, Driver, Journey, demo_aadhaar, demo_identity, random_account
 from los.seed import FULL_KYC, seed_brand
 from sandbox.scenarios import sample_statement
+from tests.conftest import eventually
 
 PHONE = {"width": 360, "height": 740}
 SLOW = 60_000  # ms: a step that waits for the workflow (KYC, the decision, a payment's webhook)
@@ -155,7 +156,9 @@ async def _open(page, app, session: dict, path: str) -> None:  # noqa: ANN001
     await page.goto(f"{app.api.url}/app?brand={session['brand']}#{path}")
 
 
-async def test_disbursed_loan_schedule_part_payment_and_receipt(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001
+async def test_disbursed_loan_schedule_part_payment_receipt_foreclosure_and_noc(
+    app, monthly_brand, sandbox, page
+) -> None:  # noqa: ANN001
     code = monthly_brand["brand_code"]
     driver = Driver(app.api.url, sandbox.url, code)
     try:
@@ -198,12 +201,42 @@ async def test_disbursed_loan_schedule_part_payment_and_receipt(app, monthly_bra
 
     # read back over the API: one payment of ₹2,500, applied to the loan (its parts add up), principal reduced
     headers = {"Authorization": f"Bearer {session['accessToken']}"}
-    async with httpx.AsyncClient(base_url=app.api.url, headers=headers) as http:
+    http = httpx.AsyncClient(base_url=app.api.url, headers=headers)
+    try:
         paid = (await http.get(f"/api/v1/web/loans/{loan_id}/payments")).json()["payments"]
         loan = (await http.get(f"/api/v1/web/loans/{loan_id}")).json()
-    assert [p["amountPaise"] for p in paid] == [2500_00]
-    assert paid[0]["receiptReady"] and sum(paid[0]["allocation"].values()) == 2500_00, paid[0]
-    assert loan["outstandingPrincipalPaise"] < 50_000_00 and loan["totalCollectedPaise"] == 2500_00
+        assert [p["amountPaise"] for p in paid] == [2500_00]
+        assert paid[0]["receiptReady"] and sum(paid[0]["allocation"].values()) == 2500_00, paid[0]
+        assert loan["outstandingPrincipalPaise"] < 50_000_00 and loan["totalCollectedPaise"] == 2500_00
+
+        # the foreclosure quote, paid at the gateway: the loan closes and its NOC downloads
+        await page.get_by_role("link", name="Pay", exact=True).click()
+        quote = (await http.get(f"/api/v1/web/loans/{loan_id}/foreclosure-quote")).json()
+        total = page.locator("#foreclosure-total")
+        await expect(total).to_have_text(re.compile(r"^₹[0-9,]+\.[0-9]{2}$"))
+        assert _digits(await total.inner_text()) == f"{quote['total'] / 100:.2f}"
+        await page.get_by_role("button", name=re.compile("^Close the loan: pay ")).click()
+        async with page.context.expect_page() as opened:
+            await page.get_by_role("link", name=re.compile(r"^Pay ₹[0-9,.]+ now$")).click()
+        gateway = await opened.value
+        await gateway.get_by_role("button", name="Pay with UPI").click()
+        await gateway.wait_for_load_state()
+        await gateway.close()
+        await expect(main.get_by_role("status")).to_contain_text("This loan is closed", timeout=SLOW)
+
+        async def issued() -> bool:
+            return (await http.get(f"/api/v1/web/loans/{loan_id}/noc")).status_code == 200
+
+        await eventually(issued, timeout=30)
+        await page.get_by_role("link", name="Documents").last.click()
+        async with page.expect_download() as saved:
+            await page.get_by_role("button", name="Download the NOC (PDF)").click()
+        with open(await (await saved.value).path(), "rb") as pdf:
+            assert pdf.read(5) == b"%PDF-"
+        loan = (await http.get(f"/api/v1/web/loans/{loan_id}")).json()
+        assert (loan["status"], loan["outstandingPrincipalPaise"]) == ("COMPLETED", 0), loan["statusHistory"][-1]
+    finally:
+        await http.aclose()
 
 
 async def test_sanctioned_loan_kfs_accepted_signed_and_autopay(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001

@@ -4,7 +4,7 @@
 // new tab; the payments received below refresh by themselves (GET .../payments).
 import { html, useState } from "/ui/vendor/preact-htm.js";
 import { when } from "/ui/shared/api.js";
-import { Alert, Field, REPAYING, VendorLink, call, dueDay, rupeeField, rupees, useAction, useLoanId, usePoll } from "../lib.js";
+import { Alert, CLOSED, Field, REPAYING, VendorLink, call, dueDay, rupeeField, rupees, useAction, useLoanId, usePoll } from "../lib.js";
 import Mandate from "./mandate.js";
 
 function LinkMade({ link }) {
@@ -133,7 +133,11 @@ export default function Pay({ params }) {
   const repaying = REPAYING.includes(loan.status);
   return html`<section>
     <h1>Pay</h1>
-    ${!repaying && html`<p>Payments open once the loan is disbursed. <a href=${`#/loan/${loan.id}`}>Back to the loan</a></p>`}
+    ${CLOSED.includes(loan.status) &&
+    html`<p class="notice" role="status">This loan is closed: nothing more to pay. Its receipts and certificate are in
+      <a href=${`#/loan/${loan.id}/documents`}>Documents</a>.</p>`}
+    ${!repaying && !CLOSED.includes(loan.status) &&
+    html`<p>Payments open once the loan is disbursed. <a href=${`#/loan/${loan.id}`}>Back to the loan</a></p>`}
     ${repaying &&
     html`<p class="muted">Principal outstanding: <strong>${rupees(loan.outstandingPrincipalPaise)}</strong></p>
       <${Due} loan=${loan} />
