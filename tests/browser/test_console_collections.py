@@ -1,11 +1,12 @@
 """The collections workbench in Chromium against the real stack: an overdue loan (made over the public API, the
 sandbox playing the borrower's vendors) worked by a collection executive — a call placed through the dialer
-sandbox, a follow-up with a promise to pay — then a settlement proposed by a collection manager, refused in words
-when the same person tries to approve it, approved by the collection head, paid by the borrower: the loan SETTLED."""
+sandbox, a follow-up with a promise to pay — then a settlement proposed by the collection head, refused in words
+when the same person tries to approve it, approved by the admin, paid by the borrower: the loan SETTLED."""
 
 from __future__ import annotations
 
 import random
+import re
 import uuid
 
 from los.demo import Driver
@@ -68,7 +69,12 @@ async def test_collector_calls_promises_and_a_settlement_is_approved_by_another(
         assert "Call placed through acefone" in await page.get_by_role("status").first.inner_text()
         calls = await driver.partner("COLLECTION_EXECUTIVE", "GET", f"/acefone/dialer/user/{customer_id}/calls")
         assert calls["total"] == 1 and calls["items"][0]["loanId"] == loan_id
-        await page.get_by_role("table", name="Call log").get_by_role("row").nth(1).wait_for()
+        # the collector ends the call from the log (the vendor's own hangup would arrive by webhook later)
+        ended = re.compile(r"^(COMPLETED|MISSED|BUSY)$")
+        end = page.get_by_role("button", name="End call")
+        if await end.count():
+            await end.click()
+        await page.get_by_role("table", name="Call log").get_by_role("cell", name=ended).wait_for()
 
         await page.get_by_label("Promised amount (₹)").fill("500")
         await page.get_by_label("Remarks", exact=True).fill("will pay on Friday")
@@ -80,34 +86,35 @@ async def test_collector_calls_promises_and_a_settlement_is_approved_by_another(
         await page.get_by_role("table", name="Promises to pay").get_by_text("PENDING").wait_for()
         await sign_out(page)
 
-        # a collection manager proposes a settlement, and may not approve their own
-        quote = await driver.partner("COLLECTION_MANAGER", "GET", f"/loans/{loan_id}/foreclosure-quote")
+        # the collection head proposes a settlement and may not approve their own (maker-checker)
+        quote = await driver.partner("COLLECTION_HEAD", "GET", f"/loans/{loan_id}/foreclosure-quote")
         rupees = quote["principal"] * 3 // 5 // 100
-        await sign_in(page, app, brand, "COLLECTION_MANAGER", f"/collections?loan={loan_id}")
+        await sign_in(page, app, brand, "COLLECTION_HEAD", f"/collections?loan={loan_id}")
         await page.get_by_label("Settlement amount (₹)").fill(str(rupees))
         await page.get_by_label("Reason", exact=True).fill("job loss; one-time settlement offered")
         await page.get_by_role("button", name="Propose the settlement").click()
         await page.get_by_text("Settlement proposed").wait_for()
         await page.get_by_role("button", name="Approve the settlement").click()
         refusal = await page.get_by_role("alert").inner_text()
-        assert refusal.startswith("You are not allowed to do this:"), refusal
-        (proposed,) = await driver.partner("COLLECTION_MANAGER", "GET", f"/collection/{loan_id}/settlements")
+        assert refusal.startswith("You are not allowed to do this: maker-checker"), refusal
+        (proposed,) = await driver.partner("COLLECTION_HEAD", "GET", f"/collection/{loan_id}/settlements")
         assert proposed["status"] == "PROPOSED" and proposed["amount"] == rupees * 100
         await sign_out(page)
 
-        # the collection head approves it; the borrower pays the link they are sent: the loan is SETTLED
-        await sign_in(page, app, brand, "COLLECTION_HEAD", f"/collections?loan={loan_id}")
+        # the admin, a second person, approves it; the borrower pays the link they are sent: the loan is SETTLED
+        await sign_in(page, app, brand, "ADMIN", f"/collections?loan={loan_id}")
         await page.get_by_label("Reason for the decision").fill("within policy")
         await page.get_by_role("button", name="Approve the settlement").click()
         await page.get_by_text("Settlement approved").wait_for()
-        (approved,) = await driver.partner("COLLECTION_HEAD", "GET", f"/collection/{loan_id}/settlements")
-        head = next(s["id"] for s in brand["staff"] if s["role"] == "COLLECTION_HEAD")
-        assert approved["status"] == "APPROVED" and approved["decidedBy"] == head != approved["proposedBy"]
+        (approved,) = await driver.partner("ADMIN", "GET", f"/collection/{loan_id}/settlements")
+        staff = {s["role"]: s["id"] for s in brand["staff"]}
+        assert approved["status"] == "APPROVED"
+        assert (approved["proposedBy"], approved["decidedBy"]) == (staff["COLLECTION_HEAD"], staff["ADMIN"])
 
         await driver.pay_link(await _sms_link(driver, j.phone, "settle loan", deadline))
 
         async def settled() -> bool:
-            loan = await driver.partner("COLLECTION_HEAD", "GET", f"/loans/{loan_id}")
+            loan = await driver.partner("ADMIN", "GET", f"/loans/{loan_id}")
             return loan["status"] == "SETTLED"
 
         await eventually(settled, timeout=60, interval=0.5)

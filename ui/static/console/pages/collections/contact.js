@@ -1,6 +1,6 @@
 // The collector's contact with the customer: click-to-call and the call log, follow-ups with dispositions,
 // promises to pay, and the payment link for what is overdue.
-import { html, useState } from "/ui/vendor/preact-htm.js";
+import { html, useEffect, useState } from "/ui/vendor/preact-htm.js";
 import { rupees, when } from "/ui/shared/api.js";
 import {
   Alert, Done, Field, Pager, Table, brandPath, qs, staffApi, toPaise, todayIst, useAction, useLoad,
@@ -16,13 +16,21 @@ export function Calls({ brandId, loanId, customerId, me }) {
     [brandId, customerId, loanId, page]
   );
   const act = useAction();
+  // while a call is open, read the log again every few seconds (the vendor's events move it on), a minute at most
+  const [polls, setPolls] = useState(0);
+  const open = calls.data && calls.data.items.some((c) => OPEN_CALL.includes(c.status));
+  useEffect(() => {
+    if (!open || polls >= 20) return undefined;
+    const timer = setTimeout(() => (setPolls((n) => n + 1), calls.reload()), 3000);
+    return () => clearTimeout(timer);
+  }, [calls.data]);
   const call = () =>
     act
       .run(
         () => staffApi("POST", brandPath(brandId, `${DIALER}/initiate`), { userId: customerId, loanId }),
         (c) => `Call placed through ${c.provider} to ${c.customerNumberMasked || "the customer"}: your phone rings first.`
       )
-      .then(calls.reload);
+      .then(() => (setPolls(0), calls.reload()));
   const end = (id) =>
     act.run(() => staffApi("PATCH", brandPath(brandId, `${DIALER}/call/${id}/end`)), "Call ended.").then(calls.reload);
   const columns = [
