@@ -118,11 +118,14 @@ def compute_offer(pricing: PartnerPricing, terms: LoanTerms, third_party: Mappin
     for name, amount in sorted((third_party or {}).items()):
         if amount:
             fees.append(FeeSpec(name=name, kind=ChargeKind.THIRD_PARTY, flat=amount, kfs_head=KfsHead.OTHER))
-    charges = compute_upfront_charges(
-        terms.principal, ChargeConfig(upfront=tuple(fees), gst_percent=pricing.gst_percent)
-    )
+    try:
+        charges = compute_upfront_charges(
+            terms.principal, ChargeConfig(upfront=tuple(fees), gst_percent=pricing.gst_percent)
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"the partner's fees do not fit this loan: {exc.message}", field="pricing") from exc
     if charges.net_disbursed <= 0:
-        raise ValidationError("the partner's fees leave nothing to disburse", field="processingFeeMin")
+        raise ValidationError("the partner's fees leave nothing to disburse", field="pricing")
     return Offer(
         amount=terms.principal,
         tenure=terms.installments,

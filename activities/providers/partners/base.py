@@ -107,6 +107,11 @@ class PartnerAdapter(HttpProvider):
     def parse(self, body: Mapping[str, Any]) -> PartnerDecision:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def refusal(self, body: Any) -> tuple[str | None, str]:
+        """The lender's reason code and text from a 4xx body. Default: the shapes most vendors use
+        (``{"code", "message"}``, nested under ``detail`` or ``error``)."""
+        return _refusal_code(body), _refusal_text(body)
+
     async def submit(self, app: PartnerApplication, *, timeout: float) -> PartnerDecision:
         """Ask the partner to book ``app``; its decision. ``timeout`` (seconds): the partner's SLA left, so the
         request never outlives it. ProviderError (retried within the SLA) for a transient fault; a 4xx answer is
@@ -134,9 +139,10 @@ class PartnerAdapter(HttpProvider):
         except ValueError as exc:
             raise ProviderError(f"{vendor}: non-JSON answer", vendor=vendor, status=resp.status_code) from exc
         if resp.status_code >= 400:
+            code, text = self.refusal(data)
             raise BusinessRefusal(
-                f"{vendor}: HTTP {resp.status_code}: {_refusal_text(data)}",
-                code=_refusal_code(data),
+                f"{vendor}: HTTP {resp.status_code}: {text}",
+                code=code,
                 vendor=vendor,
                 status=resp.status_code,
             )

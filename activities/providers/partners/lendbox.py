@@ -59,6 +59,11 @@ class Lendbox(PartnerAdapter):
     def headers(self, body: bytes) -> dict[str, str]:
         return {"X-Api-Key": self.config.api_key, "X-Partner-Id": str(self.config.options.get("partner_id", ""))}
 
+    def refusal(self, body: Any) -> tuple[str | None, str]:
+        if isinstance(body, Mapping) and isinstance(body.get("reason"), str):
+            return body.get("reason_code"), body["reason"][:200]
+        return super().refusal(body)
+
     def parse(self, body: Mapping[str, Any]) -> PartnerDecision:
         status = str(body["status"]).upper()
         if status == "APPROVED":

@@ -62,6 +62,11 @@ class Navodaya(PartnerAdapter):
             "X-Navodaya-Signature": signature(self.config.webhook_secret, stamp, body),
         }
 
+    def refusal(self, body: Any) -> tuple[str | None, str]:
+        if isinstance(body, Mapping) and isinstance(body.get("decline_code"), str):
+            return body["decline_code"], f"{body['decline_code']}: {body.get('decline_text') or 'refused'}"
+        return super().refusal(body)
+
     def parse(self, body: Mapping[str, Any]) -> PartnerDecision:
         result = str(body["result"]).lower()
         if result == "accepted":
