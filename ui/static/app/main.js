@@ -115,7 +115,14 @@ function App() {
     const onSignedOut = () => setSignedIn(false);
     window.addEventListener("los:signed-out", onSignedOut);
     call("GET", "/api/v1/web/brands")
-      .then((brands) => setBrand(brands.find((b) => b.code === code || b.id === code) || { code, name: "Your loan", products: [], missing: true }))
+      .then((brands) => {
+        const found = brands.find((b) => b.code === code || b.id === code);
+        // the brand's colour (setting brandColour), once the brands list carries it
+        if (found && /^#[0-9a-fA-F]{6}$/.test(found.brandColour || "")) {
+          document.documentElement.style.setProperty("--brand", found.brandColour);
+        }
+        setBrand(found || { code, name: "Your loan", products: [], missing: true });
+      })
       .catch(() => setBrand({ code, name: "Your loan", products: [], missing: true }));
     return () => window.removeEventListener("los:signed-out", onSignedOut);
   }, []);

@@ -32,7 +32,7 @@ function Due({ loan }) {
   </section>`;
 }
 
-function PartPayment({ loan }) {
+function PartPayment({ loan, least }) {
   const [amount, setAmount] = useState("");
   const [link, setLink] = useState(null);
   const [busy, error, run] = useAction();
@@ -46,7 +46,8 @@ function PartPayment({ loan }) {
     <p class="muted">Pay ahead any amount from the lender's minimum: it reduces your principal and the interest you pay.</p>
     <form onSubmit=${make}>
       <${Field} id="partAmount" label="Part-payment amount (₹)" required inputmode="decimal" autocomplete="off"
-        pattern="[0-9]+(\\.[0-9]{1,2})?" value=${amount} onValue=${setAmount} />
+        pattern="[0-9]+(\\.[0-9]{1,2})?" value=${amount} onValue=${setAmount}
+        hint=${least ? `At least ${rupees(least)}` : undefined} />
       <${Alert} error=${error} />
       <p><button type="submit" class="wide" disabled=${busy || !Number(amount)}>Create payment link</button></p>
     </form>
@@ -124,7 +125,7 @@ export function Received({ loanId, every = 4000 }) {
   </section>`;
 }
 
-export default function Pay({ params }) {
+export default function Pay({ params, brand }) {
   const { loanId, error: findError, none } = useLoanId(params);
   const { data: loan, error } = usePoll(async () => (loanId ? call("GET", `/api/v1/web/loans/${loanId}`) : null), [loanId], 5000);
   if (findError || error) return html`<${Alert} error=${findError || error} />`;
@@ -141,7 +142,7 @@ export default function Pay({ params }) {
     ${repaying &&
     html`<p class="muted">Principal outstanding: <strong>${rupees(loan.outstandingPrincipalPaise)}</strong></p>
       <${Due} loan=${loan} />
-      <${PartPayment} loan=${loan} />
+      <${PartPayment} loan=${loan} least=${brand && brand.minPrepaymentPaise} />
       <${Foreclosure} loan=${loan} />
       <${CoolingOff} loan=${loan} />`}
     <${Mandate} loan=${loan} />
