@@ -158,6 +158,7 @@ class PartnerActivities(DbActivities):
                 session, offer=offer, outcome=rec.outcome, reason=rec.reason,
                 partner_reference=rec.partner_reference, elapsed_ms=rec.elapsed_ms,
                 sla_seconds=rec.sla_seconds, started_at=rec.started_at, key=rec.idempotency_key,
+                picked=rec.picked,
             )  # fmt: skip
             if written and rec.outcome == AttemptOutcome.ACCEPTED:
                 loan = session.get_one(Loan, rec.loan_id, with_for_update=True)

@@ -161,6 +161,7 @@ def record_attempt(
     sla_seconds: int,
     started_at: datetime,
     key: str,
+    picked: bool = False,
 ) -> bool:
     """The attempt, once per ``key`` (False when a retry finds it written), and the offer's status from it."""
     if session.scalar(select(PartnerAttempt.id).where(PartnerAttempt.idempotency_key == key)) is not None:
@@ -182,6 +183,7 @@ def record_attempt(
         )
     )
     offer.status = outcome
+    offer.picked = offer.picked or picked
     return True
 
 

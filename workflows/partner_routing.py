@@ -142,6 +142,7 @@ class PartnerRoutingPhase(HoldPhase):
             PartnerAttemptRecord(
                 self.inp.loan_id, self.inp.brand_id, offer.offer_id, str(answer.outcome), elapsed, offer.sla_seconds,
                 started, f"{attempt_key}:record", answer.reason, answer.partner_reference,
+                picked=offer.offer_id == self.partner_pick,
             ),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
@@ -166,9 +167,9 @@ class PartnerRoutingPhase(HoldPhase):
         description="The borrower picks one of the partner lenders' offers (PartnerPick); it is tried first. "
         "Refused (409) when the loan is not waiting for a pick, (422) for an offer not among the loan's."
     )
-    async def pick_partner_offer(self, pick: PartnerPick) -> str:
+    async def pick_partner_offer(self, pick: PartnerPick) -> dict:
         self.partner_pick = pick.offer_id
-        return pick.offer_id
+        return {"offerId": pick.offer_id, "status": "PICKED"}
 
     @pick_partner_offer.validator
     def _validate_pick_partner_offer(self, pick: PartnerPick) -> None:

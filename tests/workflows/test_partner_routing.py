@@ -198,11 +198,14 @@ async def test_borrower_pick_goes_first_and_bad_picks_are_refused(env) -> None: 
             run, "pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-unknown"), "ValidationError",
             "offerId: not one of this loan's offers",
         )  # fmt: skip
-        assert await run.update("pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-navodaya")) == "offer-navodaya"
+        picked = await run.update("pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-navodaya"))
+        assert picked == {"offerId": "offer-navodaya", "status": "PICKED"}
         await stubs.wait_calls("partner_record_attempt", 1)
-        await refused(run, "pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-kavach"), "Conflict")
+        late = await run.refused("pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-kavach"))
+        assert (late.type, late.message) == ("Conflict", "the loan is not waiting for a choice of lender")
     # The borrower's choice (the dearest) is tried first and books the loan: nobody else is asked.
     assert attempts(stubs) == [("navodaya", "ACCEPTED")]
+    assert stubs.of("partner_record_attempt")[0].picked
 
 
 async def test_no_partner_accepting_holds_the_loan_and_resume_runs_a_new_round(env) -> None:  # noqa: ANN001

@@ -88,6 +88,7 @@ class PartnerAttemptRecord:
     idempotency_key: str
     reason: str | None = None
     partner_reference: str | None = None
+    picked: bool = False  # the borrower chose this offer
 
 
 @dataclass
