@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -90,6 +90,47 @@ def billing(session: Session, brand_id: str, start: date, end: date) -> pf.Effic
     return pf.collection_efficiency(pf.Billing(int(b), int(c)) for b, c in rows)
 
 
+def overall_billing(session: Session, brand_id: str, start: date, end: date) -> pf.Efficiency:
+    """Overall collection efficiency of the period ``start``..``end`` (IST dates), by amount
+    (``domain.portfolio.overall_collection_efficiency``: collected towards dues in the period ÷ due in the period,
+    opening arrears included, anything paid ahead netted). Loans: the brand's billed ones (``BILLED``) disbursed by
+    the period's end and not closed before its start. Per loan: principal + interest + fees of its installments due
+    by ``end``; the principal, interest and fees parts of its successful payments before the period and in it
+    (advance and excess parts are prepayments, left out). ``Efficiency.billed`` is the due (paise)."""
+    lo, hi = bounds(start, end)
+    i, p = RepaymentInstallment, PaymentTransaction
+    billed = (
+        select(i.loan_id, func.sum(i.principal + i.interest + i.fees).label("amount"))
+        .where(i.due_date <= end)
+        .group_by(i.loan_id)
+        .subquery("billed")
+    )
+    dues_paid = p.principal_part + p.interest_part + p.fees_part
+    paid = (
+        select(
+            p.loan_id,
+            func.coalesce(func.sum(dues_paid).filter(p.collected_at < lo), 0).label("before"),
+            func.coalesce(func.sum(dues_paid).filter(p.collected_at >= lo, p.collected_at < hi), 0).label("within"),
+        )
+        .where(p.status == "SUCCESS", p.collected_at < hi)
+        .group_by(p.loan_id)
+        .subquery("paid")
+    )
+    rows = session.execute(
+        select(func.coalesce(billed.c.amount, 0), func.coalesce(paid.c.before, 0), func.coalesce(paid.c.within, 0))
+        .select_from(Loan)
+        .outerjoin(billed, billed.c.loan_id == Loan.id)
+        .outerjoin(paid, paid.c.loan_id == Loan.id)
+        .where(
+            Loan.brand_id == brand_id,
+            Loan.status.in_(BILLED),
+            Loan.disbursed_at < hi,
+            or_(Loan.closed_at.is_(None), Loan.closed_at >= lo),
+        )
+    ).all()
+    return pf.overall_collection_efficiency(pf.LoanDues(int(b), int(before), int(within)) for b, before, within in rows)
+
+
 def collected(session: Session, brand_id: str, start: date, end: date) -> dict[str, int]:
     """Payments received ``start``..``end``: count and amount (paise), whatever they paid."""
     lo, hi = bounds(start, end)
@@ -139,9 +180,10 @@ def _closed(session: Session, brand_id: str, status: str, start: date, end: date
 
 def summary(session: Session, brand_id: str, start: date, end: date) -> dict[str, Any]:
     """The board's page: the book now (AUM, PAR 30/60/90, GNPA) and the period ``start``..``end`` (disbursals,
-    collections, current collection efficiency, loans written off and settled)."""
+    collections, current and overall collection efficiency, loans written off and settled)."""
     book = positions(session, brand_id)
     efficiency = billing(session, brand_id, start, end)
+    overall = overall_billing(session, brand_id, start, end)
     written_off, written_off_principal = _closed(session, brand_id, "WRITTEN_OFF", start, end)
     settled, settled_principal = _closed(session, brand_id, "SETTLED", start, end)
     return {
@@ -155,6 +197,11 @@ def summary(session: Session, brand_id: str, start: date, end: date) -> dict[str
             "billedPaise": efficiency.billed,
             "collectedPaise": efficiency.collected,
             "percent": pct(efficiency.percent),
+        },
+        "overallCollectionEfficiency": {
+            "duePaise": overall.billed,
+            "collectedPaise": overall.collected,
+            "percent": pct(overall.percent),
         },
         "par30": _at_risk(pf.par(book, 30)),
         "par60": _at_risk(pf.par(book, 60)),
@@ -230,6 +277,11 @@ def snapshot_of(session: Session, brand_id: str, as_of: date) -> PortfolioSnapsh
     return session.scalars(
         select(PortfolioSnapshot).where(PortfolioSnapshot.brand_id == brand_id, PortfolioSnapshot.as_of == as_of)
     ).first()
+
+
+def first_snapshot_day(session: Session, brand_id: str) -> date | None:
+    """The IST day of the brand's first snapshot, or None before any."""
+    return session.scalar(select(func.min(PortfolioSnapshot.as_of)).where(PortfolioSnapshot.brand_id == brand_id))
 
 
 def active_brands(session: Session) -> list[str]:

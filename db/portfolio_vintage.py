@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Loan, RepaymentInstallment
+from db.models import Loan, PaymentTransaction, RepaymentInstallment
 from db.portfolio import ist_date, pct, start_of
 from domain import portfolio as pf
 
@@ -20,31 +20,46 @@ from domain import portfolio as pf
 # ------------------------------------------------------------------------------------------- vintage
 def vintage_loans(session: Session, brand_id: str, as_of: date) -> list[pf.VintageLoan]:
     """Every loan of the brand disbursed by ``as_of`` (cooling-off exits left out), with the dates its DPD first
-    went above 30 and 90 (``domain.portfolio.reached_dpd_on``, from its schedule)."""
-    i = RepaymentInstallment
+    went above 30 and 90 (``domain.portfolio.reached_dpd_on``): from its schedule (principal and interest billed and
+    paid, in installment order) and its successful payments' principal and interest parts by IST day, which date
+    when each installment's principal and interest were cleared (``principal_interest_cleared_on``)."""
+    i, p = RepaymentInstallment, PaymentTransaction
+    disbursed = (Loan.brand_id == brand_id) & Loan.disbursed_at.is_not(None)
     loans = session.execute(
         select(Loan.id, ist_date(Loan.disbursed_at), Loan.amount).where(
-            Loan.brand_id == brand_id,
-            Loan.disbursed_at.is_not(None),
+            disbursed,
             Loan.disbursed_at < start_of(as_of + timedelta(days=1)),
             Loan.status != "CANCELLED",
         )
     ).all()
-    schedules: dict[str, list[tuple[date, date | None]]] = {}
-    for loan_id, due, paid in session.execute(
-        select(i.loan_id, i.due_date, ist_date(i.paid_at))
-        .join(Loan, Loan.id == i.loan_id)
-        .where(Loan.brand_id == brand_id, Loan.disbursed_at.is_not(None), i.due_date.is_not(None))
-    ).all():
-        schedules.setdefault(loan_id, []).append((due, paid))
-    return [
-        pf.VintageLoan(
-            on,
-            amount,
-            {days: pf.reached_dpd_on(schedules.get(loan_id, []), days, as_of) for days in pf.VINTAGE_DAYS},
+    schedules: dict[str, list[pf.ScheduledDue]] = {}
+    for loan_id, due, owed, paid, paid_on in session.execute(
+        select(
+            i.loan_id,
+            i.due_date,
+            i.principal + i.interest,
+            i.principal_paid + i.interest_paid,
+            ist_date(i.paid_at),
         )
-        for loan_id, on, amount in loans
-    ]
+        .join(Loan, Loan.id == i.loan_id)
+        .where(disbursed, i.due_date.is_not(None))
+        .order_by(i.loan_id, i.installment_no)
+    ).all():
+        schedules.setdefault(loan_id, []).append(pf.ScheduledDue(due, int(owed), int(paid), paid_on))
+    payments: dict[str, list[tuple[date, int]]] = {}
+    for loan_id, on, amount in session.execute(
+        select(p.loan_id, ist_date(p.collected_at), p.principal_part + p.interest_part)
+        .join(Loan, Loan.id == p.loan_id)
+        .where(disbursed, p.status == "SUCCESS")
+    ).all():
+        payments.setdefault(loan_id, []).append((on, int(amount or 0)))
+    out = []
+    for loan_id, on, amount in loans:
+        cleared = pf.principal_interest_cleared_on(schedules.get(loan_id, []), payments.get(loan_id, []))
+        out.append(
+            pf.VintageLoan(on, amount, {days: pf.reached_dpd_on(cleared, days, as_of) for days in pf.VINTAGE_DAYS})
+        )
+    return out
 
 
 def vintage(session: Session, brand_id: str, as_of: date) -> dict[str, Any]:

@@ -13,8 +13,16 @@ Definitions and sources:
   CRISIL: "current collections ÷ current billing"): of the installments falling due in a period, what was collected
   towards them ÷ what was billed (principal + interest + fees; penal charges, levied only after a miss, are
   neither billed nor counted). Collections towards arrears of earlier periods and prepayments are left out, so the
-  ratio is at most 100 %. The *overall* efficiency (all collections ÷ billing plus opening arrears) needs the
-  arrears as they stood at the period's start, which the schedule no longer holds once paid; it is not computed.
+  ratio is at most 100 %.
+* **Overall collection efficiency** (ICRA, CRISIL: "total collections excluding prepayments ÷ (current billing +
+  opening overdues)"), by amount: what was collected in the period towards installment dues ÷ what was due in
+  the period. Per loan on book in the period: *due* = the principal, interest and fees of its installments due up
+  to the period's end, less what its payments before the period paid towards them (opening arrears plus this
+  period's billing, net of anything paid ahead; never below 0); *collected* = the principal, interest and fees
+  parts of its successful payments in the period (advance to principal and excess left out, as prepayments),
+  capped at its *due* (a foreclosure's future principal is not a collection of dues). Penal charges are in
+  neither. Sums over the loans, then the ratio; a loan closed before the period (repaid, settled, written off)
+  is not in it. Unlike the current efficiency it counts arrears recovered, so it falls when arrears pile up.
 * **PAR X** (portfolio at risk, CGAP / MIX definition): the principal outstanding of loans with DPD above X (one
   or more installments more than X days past due) ÷ AUM; PAR 30, PAR 60 and PAR 90 use X = 30, 60, 90. DPD as
   ``domain.delinquency`` counts it (RBI IRACP day-end convention).
@@ -24,7 +32,10 @@ Definitions and sources:
 * **Vintage curve** (static-pool analysis, as in the Basel II / rating agencies' ABS methodology): loans grouped by
   the calendar month of disbursal (the cohort); for each month on book *m* (0 in the disbursal month), the share
   of the cohort's disbursed principal (and of its loans) that had reached DPD above 30 (or above 90) by the end of
-  month *m*. Cumulative ("ever 30+"), so each curve never falls; a month not yet reached is left out.
+  month *m*. Cumulative ("ever 30+"), so each curve never falls; a month not yet reached is left out. DPD as the
+  book counts it (``domain.delinquency``): an installment is overdue while any of its principal or interest is
+  unpaid (a part payment does not stop the count), and no longer once both are paid, even with fees or penal
+  charges still owed (``principal_interest_cleared_on``).
 
 Ratios are percentages rounded half-up to 2 decimals (``Decimal``); a ratio over an empty denominator is None.
 """
@@ -139,19 +150,92 @@ def collection_efficiency(installments: Iterable[Billing]) -> Efficiency:
     return Efficiency(billed, collected, percent(collected, billed))
 
 
+@dataclass(frozen=True)
+class LoanDues:
+    """One loan for the overall collection efficiency (paise): principal + interest + fees of its installments due
+    up to the period's end, what its payments before the period paid towards them, and in the period."""
+
+    billed_to_end: int
+    paid_before: int
+    paid_in_period: int
+
+    def __post_init__(self) -> None:
+        _paise(self.billed_to_end, "billed_to_end")
+        _paise(self.paid_before, "paid_before")
+        _paise(self.paid_in_period, "paid_in_period")
+
+
+def overall_collection_efficiency(loans: Iterable[LoanDues]) -> Efficiency:
+    """Overall collection efficiency (see the module docstring): Σ collected ÷ Σ due, where per loan due =
+    max(0, billed to the period's end − paid before it) and collected = min(paid in the period, due).
+    ``Efficiency.billed`` holds the due. Percent None when nothing was due."""
+    due = collected = 0
+    for loan in loans:
+        owed = max(0, loan.billed_to_end - loan.paid_before)
+        due += owed
+        collected += min(loan.paid_in_period, owed)
+    return Efficiency(due, collected, percent(collected, due))
+
+
 # --------------------------------------------------------------------------- vintage curves
 def months_between(start: date, end: date) -> int:
     """Calendar months from ``start``'s month to ``end``'s month (same month: 0)."""
     return (end.year - start.year) * 12 + end.month - start.month
 
 
+@dataclass(frozen=True)
+class ScheduledDue:
+    """One installment for the vintage: due date, principal + interest billed and paid so far (paise), and the IST
+    date it was paid in full, penal and fees included (None: not yet)."""
+
+    due: date
+    owed: int
+    paid: int
+    paid_in_full_on: date | None = None
+
+    def __post_init__(self) -> None:
+        _paise(self.owed, "owed")
+        _paise(self.paid, "paid")
+
+
+def principal_interest_cleared_on(
+    installments: Sequence[ScheduledDue], payments: Iterable[tuple[date, int]]
+) -> list[tuple[date, date | None]]:
+    """Each installment's due date and the IST date its principal and interest were both paid (None: some still
+    unpaid), for ``reached_dpd_on``.
+
+    ``installments`` are the loan's, in order; ``payments`` its successful payments as (IST date, principal +
+    interest parts). Payments pay the oldest installment first (the waterfall clears arrears before anything
+    newer), so installment *k* was cleared on the first day the loan's running total of principal and interest
+    paid reached that of installments 1..*k*. Where the payments do not tell (a payment recorded without its
+    parts), the date it was paid in full stands in; an installment with principal or interest still owed is not
+    cleared, whatever part of it was paid (RBI IRACP: an amount partly unpaid is overdue)."""
+    running: list[tuple[date, int]] = []
+    total = 0
+    for on, amount in sorted(payments):
+        _paise(amount, "payment")
+        total += amount
+        running.append((on, total))
+    out: list[tuple[date, date | None]] = []
+    owed_so_far = 0
+    for inst in installments:
+        owed_so_far += inst.owed
+        if inst.paid < inst.owed:
+            out.append((inst.due, None))
+            continue
+        covered = next((on for on, paid in running if paid >= owed_so_far), None)
+        candidates = [d for d in (covered, inst.paid_in_full_on) if d is not None]
+        out.append((inst.due, min(candidates) if candidates else None))
+    return out
+
+
 def reached_dpd_on(installments: Iterable[tuple[date, date | None]], days: int, as_of: date) -> date | None:
     """The first day-end date at which the loan's DPD went above ``days``, from its installments' due dates and
-    the IST dates they were paid in full (None: unpaid); None if it has not by the day-end of ``as_of``.
+    the IST dates their principal and interest were cleared (None: not yet; ``principal_interest_cleared_on``);
+    None if it has not by the day-end of ``as_of``.
 
     An installment due on D and unpaid is DPD ``days`` + 1 at the day-end of D + ``days`` (``domain.delinquency``:
-    the due date's own day-end is DPD 1), so it got there unless it was paid on or before D + ``days``. Part
-    payments are not dated, so an installment counts as unpaid until it is paid in full."""
+    the due date's own day-end is DPD 1), so it got there unless it was cleared on or before D + ``days``."""
     _paise(days, "days")
     first: date | None = None
     for due, paid_on in installments:

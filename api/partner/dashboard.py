@@ -19,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.access import Allow
 from api.partner.common import Db, iso, staff_router
-from api.responses import ApiModel
+from api.partner.dashboard_schemas import (
+    CollectionAnalysis,
+    DashboardStats,
+    DisbursementAnalysis,
+    PortfolioSummary,
+    StaffLeads,
+    UsersBySubdomain,
+    Vintage,
+)
 from api.security import Principal
 from api.types import IsoDate
 from api.views import json_response
@@ -70,210 +78,6 @@ class OpenPeriodQuery(PeriodQuery):
 Period = Annotated[PeriodQuery, Query()]
 
 
-# ------------------------------------------------------------------------------------------- answers
-class StatusCount(ApiModel):
-    status: str
-    count: int
-
-
-class TodayMonth(ApiModel):
-    today: int
-    this_month: int
-
-
-class Disbursed(ApiModel):
-    count: int
-    amount_paise: int = Field(description="principal disbursed")
-    net_paise: int = Field(description="what reached the borrowers' banks (after upfront deductions)")
-
-
-class Collected(ApiModel):
-    count: int
-    amount_paise: int
-
-
-class DisbursedTodayMonth(ApiModel):
-    today: Disbursed
-    this_month: Disbursed
-
-
-class CollectedTodayMonth(ApiModel):
-    today: Collected
-    this_month: Collected
-
-
-class DashboardStats(ApiModel):
-    as_of: str = Field(description="today, IST")
-    total_loans: int
-    by_status: list[StatusCount]
-    applications: TodayMonth
-    sanctioned: TodayMonth = Field(description="loans moved to SANCTIONED")
-    disbursed: DisbursedTodayMonth
-    collections: CollectedTodayMonth = Field(description="payments received")
-
-
-class AtRisk(ApiModel):
-    loans: int
-    principal_paise: int
-    percent: str | None = Field(description="of AUM, 2 decimals; null when AUM is 0")
-
-
-class Efficiency(ApiModel):
-    billed_paise: int = Field(description="principal + interest + fees of the installments due in the period")
-    collected_paise: int = Field(description="collected towards those installments")
-    percent: str | None
-
-
-class WrittenOff(ApiModel):
-    loans: int
-    principal_paise: int
-
-
-class Settled(ApiModel):
-    loans: int
-    principal_written_off_paise: int
-
-
-class PortfolioSummary(ApiModel):
-    brand_id: str
-    source: str = Field(description="live, or snapshot (asOf)")
-    as_of: str = Field(description="IST date: today (live) or the snapshot's day")
-    taken_at: str | None = Field(description="when the snapshot was written")
-    from_date: str
-    to_date: str
-    aum_paise: int = Field(description="principal outstanding of loans being repaid")
-    loans_on_book: int
-    disbursals: Disbursed
-    collections: Collected
-    collection_efficiency: Efficiency
-    par30: AtRisk
-    par60: AtRisk
-    par90: AtRisk
-    gnpa: AtRisk
-    written_off: WrittenOff
-    settled: Settled
-
-
-class SourceLine(ApiModel):
-    source: str = Field(description="utm_source, or direct")
-    customers: int
-    applied: int
-    disbursed: int
-
-
-class UsersBySubdomain(ApiModel):
-    brand_id: str
-    subdomain: str = Field(description="the brand's web app (its code)")
-    from_date: str | None
-    to_date: str | None
-    customers: int
-    applied: int
-    disbursed: int
-    by_source: list[SourceLine]
-
-
-class BucketLine(ApiModel):
-    bucket: str
-    loans: int
-    principal_paise: int
-    overdue_paise: int
-
-
-class CollectorLine(ApiModel):
-    staff_id: str
-    name: str | None
-    role: str | None
-    cases: int = Field(description="loans being repaid allocated to them now")
-    overdue_paise: int
-    promises: int = Field(description="promises to pay dated in the period")
-    promises_kept: int
-    promises_broken: int
-    promises_pending: int
-    recovered_paise: int = Field(description="paid in the period while the loan was allocated to them")
-    recovery_rate: str | None = Field(description="recovered ÷ (recovered + overdue now), percent")
-
-
-class CollectionAnalysis(ApiModel):
-    from_date: str
-    to_date: str
-    by_bucket: list[BucketLine]
-    by_collector: list[CollectorLine]
-    recovered_paise: int
-    overdue_paise: int
-    recovery_rate: str | None
-
-
-class DayLine(ApiModel):
-    day: str
-    count: int
-    amount_paise: int
-    net_paise: int
-
-
-class ProductLine(ApiModel):
-    product_code: str
-    name: str
-    count: int
-    amount_paise: int
-    net_paise: int
-
-
-class BandLine(ApiModel):
-    band: str
-    count: int
-    amount_paise: int
-    net_paise: int
-
-
-class DisbursementAnalysis(ApiModel):
-    from_date: str
-    to_date: str
-    count: int
-    amount_paise: int
-    net_paise: int
-    by_day: list[DayLine]
-    by_product: list[ProductLine]
-    by_amount_band: list[BandLine]
-
-
-class StaffLeadLine(ApiModel):
-    staff_id: str
-    name: str
-    role: str
-    assigned_customers: int
-    assigned_loans: int
-    sanctioned: int = Field(description="loans they moved to SANCTIONED in the period")
-    disbursed: int = Field(description="loans disbursed in the period that they worked")
-    disbursed_amount_paise: int
-
-
-class StaffLeads(ApiModel):
-    from_date: str
-    to_date: str
-    items: list[StaffLeadLine]
-
-
-class VintagePoint(ApiModel):
-    months_on_book: int
-    loans: int
-    principal_paise: int
-    percent_principal: str | None
-    percent_loans: str | None
-
-
-class Cohort(ApiModel):
-    month: str = Field(description="YYYY-MM of disbursal")
-    loans: int
-    principal_paise: int
-    dpd30: list[VintagePoint] = Field(description="cumulative share that went above DPD 30")
-    dpd90: list[VintagePoint] = Field(description="cumulative share that went above DPD 90")
-
-
-class Vintage(ApiModel):
-    as_of: str
-    cohorts: list[Cohort]
-
-
 # ------------------------------------------------------------------------------------------- routes
 @router.get(f"{PREFIX}/stats", response_model=DashboardStats)
 def stats(brand_id: str, staff: Viewer, session: Db) -> Response:
@@ -285,7 +89,8 @@ def stats(brand_id: str, staff: Viewer, session: Db) -> Response:
 def summary(brand_id: str, staff: Viewer, session: Db, q: Annotated[SummaryQuery, Query()]) -> Response:
     """The board's portfolio: AUM, PAR 30/60/90 and GNPA % now; disbursals, payments, current collection
     efficiency, loans written off and settled in the period. With ``asOf``: the snapshot of that day (the month to
-    that day), as it was written after its day-end; 404 when there is none."""
+    that day), as it was written after its day-end; 404 naming ``asOf`` when there is none, saying why (before the
+    first snapshot, history is not recomputed: ``no_snapshot``)."""
     if q.as_of is not None:
         if q.from_date is not None or q.to_date is not None:
             raise ValidationError(
@@ -293,7 +98,7 @@ def summary(brand_id: str, staff: Viewer, session: Db, q: Annotated[SummaryQuery
             )
         snap = sql.snapshot_of(session, brand_id, q.as_of)
         if snap is None:
-            raise NotFound(f"no portfolio snapshot for {q.as_of.isoformat()}")
+            raise NotFound(no_snapshot(q.as_of, sql.first_snapshot_day(session, brand_id)), field="asOf")
         return json_response(
             {
                 "brandId": brand_id,
@@ -307,6 +112,24 @@ def summary(brand_id: str, staff: Viewer, session: Db, q: Annotated[SummaryQuery
     start, end = q.resolve(today)
     figures = sql.summary(session, brand_id, start, end)
     return json_response({"brandId": brand_id, "source": "live", "asOf": today.isoformat(), "takenAt": None, **figures})
+
+
+def no_snapshot(as_of: date, first: date | None) -> str:
+    """Why there is no snapshot for ``as_of`` (IST), in words: none taken yet, a day before the first (history is not
+    rebuilt: the book of a past day — AUM, PAR, GNPA — is not in the rows any more), or a day the schedule missed.
+    The period's flows stay readable live, with ``fromDate``/``toDate``."""
+    live = "the period figures (disbursals, collections, efficiency, write-offs) of any past dates are computed live "
+    live += "with fromDate and toDate"
+    day = as_of.isoformat()
+    if first is None:
+        return f"no portfolio snapshot for {day}: none has been taken for this brand yet; {live}"
+    if as_of < first:
+        return (
+            f"no portfolio snapshot for {day}: snapshots start on {first.isoformat()}, the first day-end after the "
+            f"daily schedule began; the book as it stood before (AUM, PAR, GNPA) is not kept and is not recomputed; "
+            f"{live}"
+        )
+    return f"no portfolio snapshot for {day}: the daily schedule did not write one that day; {live}"
 
 
 @router.get(f"{PREFIX}/users-by-subdomain", response_model=UsersBySubdomain)

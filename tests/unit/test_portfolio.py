@@ -9,14 +9,18 @@ import pytest
 
 from domain.portfolio import (
     Billing,
+    LoanDues,
     Position,
+    ScheduledDue,
     VintageLoan,
     aum,
     collection_efficiency,
     gnpa,
     months_between,
+    overall_collection_efficiency,
     par,
     percent,
+    principal_interest_cleared_on,
     reached_dpd_on,
     vintage,
 )
@@ -142,3 +146,42 @@ def test_vintage_curves_by_disbursal_month() -> None:
     assert [p.percent_principal for p in january.curves[90]] == [Decimal("0.00")] * 3 + [Decimal("20.00")]
     # February: three months observed (MOB 0..2), nobody 30+ by 30 April
     assert [p.loans for p in february.curves[30]] == [0, 0, 0]
+
+
+def test_overall_collection_efficiency_counts_opening_arrears_and_nets_paying_ahead() -> None:
+    ce = overall_collection_efficiency(
+        [
+            LoanDues(billed_to_end=10_000, paid_before=0, paid_in_period=4_000),  # this period's EMI, part paid
+            LoanDues(billed_to_end=30_000, paid_before=10_000, paid_in_period=15_000),  # 10,000 arrears + 10,000 EMI
+            LoanDues(billed_to_end=10_000, paid_before=10_000, paid_in_period=0),  # paid ahead: nothing due
+            LoanDues(billed_to_end=10_000, paid_before=0, paid_in_period=50_000),  # foreclosed: capped at its due
+        ]
+    )
+    assert (ce.billed, ce.collected) == (10_000 + 20_000 + 0 + 10_000, 4_000 + 15_000 + 0 + 10_000)
+    assert ce.percent == Decimal("72.50")
+    paid_more_before = overall_collection_efficiency([LoanDues(10_000, 12_000, 1_000)])
+    assert (paid_more_before.billed, paid_more_before.collected, paid_more_before.percent) == (0, 0, None)
+    with pytest.raises(TypeError):
+        LoanDues(1.5, 0, 0)  # type: ignore[arg-type]
+
+
+def test_an_installment_counts_as_cleared_when_its_principal_and_interest_are_paid() -> None:
+    due1, due2 = date(2026, 3, 1), date(2026, 4, 1)
+    # principal and interest of the first EMI paid by two part payments (the second on 20 March), penal still owed:
+    # cleared on 20 March though not paid in full; the second EMI part paid: not cleared
+    schedule = [ScheduledDue(due1, 10_000, 10_000, None), ScheduledDue(due2, 10_000, 4_000, None)]
+    payments = [(date(2026, 3, 5), 6_000), (date(2026, 3, 20), 4_000), (date(2026, 4, 3), 4_000)]
+    cleared = principal_interest_cleared_on(schedule, payments)
+    assert cleared == [(due1, date(2026, 3, 20)), (due2, None)]
+    # so DPD never went above 30 for the first; the second (part paid) went above 30 on 1 May
+    assert reached_dpd_on(cleared[:1], 30, date(2026, 6, 30)) is None
+    assert reached_dpd_on(cleared, 30, date(2026, 6, 30)) == date(2026, 5, 1)
+    # before the fix, the penal left unpaid kept the first EMI unpaid: above 30 on 31 March
+    assert reached_dpd_on([(due1, None)], 30, date(2026, 6, 30)) == date(2026, 3, 31)
+    # a payment recorded without its parts: the date it was paid in full stands in
+    assert principal_interest_cleared_on([ScheduledDue(due1, 10_000, 10_000, date(2026, 3, 9))], []) == [
+        (due1, date(2026, 3, 9))
+    ]
+    # part paid after the date it crossed, then in full: counted from its due date as before
+    late = principal_interest_cleared_on([ScheduledDue(due1, 10_000, 10_000, None)], [(date(2026, 4, 15), 10_000)])
+    assert reached_dpd_on(late, 30, date(2026, 6, 30)) == date(2026, 3, 31)
