@@ -140,6 +140,9 @@ SCENARIOS.update(demo_money_in.SCENARIOS)
 from los import demo_collections  # noqa: E402 - collections, settlement, write-off and reloan journeys
 
 SCENARIOS.update(demo_collections.SCENARIOS)
+from los import demo_partners  # noqa: E402 - partner lenders: routing across NBFCs with fallback
+
+SCENARIOS.update(demo_partners.SCENARIOS)
 
 
 def describe() -> str:

@@ -1,0 +1,235 @@
+"""Partner lenders over the real stack (API, worker, Temporal, PostgreSQL, the sandbox's partner twins): the
+`multi-nbfc-fallback` demo to COMPLETED with its attempts, offers and the loan's new terms recorded; the settings
+routes (validation naming the field, nothing written; versions of a table; credentials masked); brand isolation of
+every partner-lender route and of the borrower's offers.
+
+The worker here registers the routing activities (``PartnerActivities``) and loans are started with the routing memo
+when their brand has an active partner, as ``worker.py`` and ``api/loan_start.py`` do once wired
+(docs/partner-lenders.md, "Wiring").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import httpx
+import pytest_asyncio
+from sqlalchemy import select
+from temporalio.client import Client
+
+from db import partners as q
+from db.models import Loan, PartnerAttempt, PartnerLender, PartnerOffer
+from los.demo import Driver
+from los.demo_scenarios import SCENARIOS, run_scenario
+from los.seed import seed_brand
+from tests.conftest import App, ThreadedServer, free_port
+from workflows.contracts import LoanWorkflowInput
+from workflows.options import IST
+from workflows.partner_routing import ROUTING_MEMO
+
+
+@contextlib.asynccontextmanager
+async def routed_app(env, database_url, db, storage_dir, renderer) -> AsyncIterator[App]:  # noqa: ANN001
+    """``tests.conftest.running_app`` with the partner activities, and the routing memo on loan starts."""
+    from temporalio.worker import Worker
+
+    from activities.kyc import KycActivities
+    from activities.loan import LoanActivities
+    from activities.messaging import MessagingActivities
+    from activities.partners import PartnerActivities
+    from activities.refunds import RefundActivities
+    from activities.storage import LocalStorage
+    from api.app import create_app
+    from los.settings import Settings
+    from worker import WORKFLOWS
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    target = env.client.service_client.config.target_host
+    settings = Settings(
+        database_url=database_url, temporal_address=target, task_queue=queue, api_port=port, storage_dir=storage_dir
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        loan = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key())
+        kyc = KycActivities(db, http, LocalStorage(storage_dir), settings.api_url, settings.field_key())
+        refunds = RefundActivities(
+            db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
+        )
+        activities = loan.all() + kyc.all() + MessagingActivities(db, http).all() + refunds.all()
+        with ThreadedServer(create_app(settings), port=port) as api:
+            async with Worker(
+                env.client, task_queue=queue, workflows=WORKFLOWS,
+                activities=activities + PartnerActivities(db, http).all(),
+            ):  # fmt: skip
+                yield App(api, env.client, queue, settings, http)
+
+
+@pytest_asyncio.fixture
+async def app(dev_env, database_url, db, storage_dir, renderer, monkeypatch) -> AsyncIterator[App]:  # noqa: ANN001
+    original = Client.start_workflow
+
+    async def start_workflow(self, workflow, arg=None, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if isinstance(arg, LoanWorkflowInput) and "memo" not in kw:
+            with db.unit_of_work() as s:
+                if q.brand_has_partners(s, arg.brand_id):
+                    kw["memo"] = {ROUTING_MEMO: True}
+        return await original(self, workflow, arg, *args, **kw)
+
+    monkeypatch.setattr(Client, "start_workflow", start_workflow)
+    async with routed_app(dev_env, database_url, db, storage_dir, renderer) as a:
+        yield a
+
+
+def test_the_cli_names_the_scenario() -> None:
+    assert "multi-nbfc-fallback" in SCENARIOS
+
+
+async def test_multi_nbfc_fallback_first_partner_past_its_sla_second_books_the_loan(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    journey = await run_scenario(app.api.url, sandbox.url, "multi-nbfc-fallback", brand["brand_code"])
+    assert journey.status == "COMPLETED"
+    with db.unit_of_work() as s:
+        loan = s.get_one(Loan, journey.loan_id)
+        partners = {p.id: p for p in s.scalars(select(PartnerLender).where(PartnerLender.brand_id == loan.brand_id))}
+        attempts = s.scalars(
+            select(PartnerAttempt).where(PartnerAttempt.loan_id == loan.id).order_by(PartnerAttempt.started_at)
+        ).all()
+        offers = s.scalars(select(PartnerOffer).where(PartnerOffer.loan_id == loan.id)).all()
+        tried = [(partners[a.partner_id].code, a.outcome, a.sla_breached) for a in attempts]
+        timed_out, booked = attempts
+        by_code = {partners[o.partner_id].code: o for o in offers}
+        assert tried == [("lendbox", "SLA_BREACHED", True), ("kavach", "ACCEPTED", False)]
+        assert timed_out.elapsed_ms >= 3_000 and timed_out.sla_seconds == 3
+        assert booked.partner_reference.startswith("KVF-")
+        assert {c: o.status for c, o in by_code.items()} == {
+            "lendbox": "SLA_BREACHED", "kavach": "ACCEPTED", "navodaya": "OFFERED",
+        }  # fmt: skip
+        # Each partner priced it: the cheapest first; the loan now carries Kavach's rate, net disbursal and APR.
+        assert by_code["lendbox"].apr < by_code["kavach"].apr < by_code["navodaya"].apr
+        kavach = by_code["kavach"]
+        assert (loan.annual_rate_bps, loan.net_disbursed, loan.apr) == (1900, kavach.net_disbursed, kavach.apr)
+        assert kavach.fees == 750_00 and kavach.gst == 135_00  # 1.5 % of ₹50,000 and its GST
+        assert all(not p.active for p in partners.values())  # the demo switched them off again
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        (got,) = (await http.get("/_partners/applications", params={"partner": "kavach", "reference": loan.id})).json()
+    assert got["request"]["externalRef"] == f"loan-{loan.id}:partners:1:kavach"
+    assert got["request"]["interestRate"] == 19.0
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        today = datetime.now(IST).date().isoformat()
+        report = await driver.partner(
+            "ADMIN", "GET", "/partner-lenders/sla", params={"fromDate": today, "toDate": today}
+        )
+        rows = {r["partnerCode"]: r for r in report}
+        assert (rows["lendbox"]["attempts"], rows["lendbox"]["breaches"], rows["lendbox"]["breachRate"]) == (
+            1,
+            1,
+            "100.00",
+        )
+        assert (rows["kavach"]["accepted"], rows["kavach"]["breaches"]) == (1, 0)
+        routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan.id}")
+        assert [(a["partnerCode"], a["outcome"]) for a in routing["attempts"]] == [
+            ("lendbox", "SLA_BREACHED"), ("kavach", "ACCEPTED"),
+        ]  # fmt: skip
+    finally:
+        await driver.close()
+
+
+PARTNER = {
+    "code": "kavach", "name": "Kavach Finvest", "adapter": "kavach", "minAmount": 1_000_00, "maxAmount": 5_00_000_00,
+    "minTenure": 1, "maxTenure": 24, "pricing": {"annualRateBps": 1900, "processingFeeBps": 150},
+    "sla": {"DECISION": 20}, "settings": {"baseUrl": "http://sandbox.invalid", "apiKey": "secret-token-1234"},
+}  # fmt: skip
+
+
+async def test_settings_routes_validate_version_and_mask(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    base = f"/api/v1/partner/brand/{brand['brand_id']}/partner-lenders"
+    try:
+        admin = await driver.staff_headers("ADMIN")
+
+        async def call(method: str, path: str = "", json: object = None, headers: dict | None = None):  # noqa: ANN202
+            return await driver.api.request(method, base + path, json=json, headers=headers or admin)
+
+        created = await call("POST", json=PARTNER)
+        assert created.status_code == 201, created.text
+        partner = created.json()
+        assert partner["settings"]["apiKey"] == "****1234" and partner["rulesVersion"] == 1
+        assert partner["sla"] == {"DECISION": 20, "DISBURSAL": 14_400}
+        bad = [
+            ({**PARTNER, "code": "other", "adapter": "nobody"}, "adapter"),
+            ({**PARTNER, "code": "other", "minAmount": 6_00_000_00}, "minAmount"),
+            ({**PARTNER, "code": "other", "sla": {"DECISION": 0}}, "sla.DECISION"),
+            ({**PARTNER, "code": "other", "pricing": {"annualRateBps": 9000}}, "pricing"),
+        ]
+        for body, field in bad:
+            resp = await call("POST", json=body)
+            assert resp.status_code == 422 and field in resp.text, (field, resp.text)
+        duplicate = await call("POST", json=PARTNER)
+        assert duplicate.status_code == 409 and "code" in duplicate.text
+        with db.unit_of_work() as s:
+            assert s.scalars(select(PartnerLender.code).where(PartnerLender.brand_id == brand["brand_id"])).all() == [
+                "kavach"
+            ]
+        rows = [{"fact": "bureau_score", "op": ">=", "value": 720, "reason": "bureau score below 720"}]
+        saved = await call("PUT", f"/{partner['id']}/rules", json={"rules": rows, "note": "tighter"})
+        assert saved.status_code == 200 and saved.json()["version"] == 2
+        refused = await call("PUT", f"/{partner['id']}/rules", json={"rules": [{**rows[0], "op": "=>"}]})
+        assert refused.status_code == 422 and "rules[0].op" in refused.text
+        versions = (await call("GET", f"/{partner['id']}/rules")).json()
+        assert [(v["version"], v["inForce"]) for v in versions] == [(2, True), (1, False)]
+        assert versions[0]["rules"] == rows
+        # A credential left empty keeps the saved one.
+        kept = await call(
+            "PUT", f"/{partner['id']}", json={**PARTNER, "priority": 5, "settings": {"baseUrl": "http://x.invalid"}}
+        )
+        assert kept.status_code == 200 and kept.json()["settings"]["apiKey"] == "****1234"
+        routing = await call("PUT", "/routing", json={"borrowerPick": True, "pickWindowSeconds": 600})
+        assert routing.json() == {"borrowerPick": True, "pickWindowSeconds": 600}
+        assert (await call("PUT", "/routing", json={"borrowerPick": True, "pickWindowSeconds": 5})).status_code == 422
+        sla = await call("GET", "/sla?fromDate=2026-02-01&toDate=2026-01-01")
+        assert sla.status_code == 422 and "toDate" in sla.text
+    finally:
+        await driver.close()
+
+
+async def test_partner_lender_routes_are_isolated_between_brands(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    code_b = f"b{uuid.uuid4().hex[:7]}"
+    brand_b = seed_brand(db, sandbox.url, code=code_b)
+    driver_a = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    driver_b = Driver(app.api.url, sandbox.url, code_b)
+    try:
+        partner_b = await driver_b.partner("ADMIN", "POST", "/partner-lenders", json=PARTNER)
+        with db.unit_of_work() as s:
+            before = s.get_one(PartnerLender, partner_b["id"]).rules_version
+        admin_a = await driver_a.staff_headers("ADMIN")
+        a_base = f"/api/v1/partner/brand/{brand['brand_id']}/partner-lenders"
+        b_base = f"/api/v1/partner/brand/{brand_b['brand_id']}/partner-lenders"
+        # A's admin on B's brand path: refused; on A's path with B's partner: not found; nothing changes.
+        for method, path, body in (
+            ("GET", b_base, None),
+            ("GET", f"{b_base}/routing", None),
+            ("PUT", f"{b_base}/{partner_b['id']}", PARTNER),
+            ("GET", f"{b_base}/sla?fromDate=2026-01-01&toDate=2026-01-31", None),
+        ):
+            resp = await driver_a.api.request(method, path, json=body, headers=admin_a)
+            assert resp.status_code in (403, 404), (method, path, resp.status_code)
+        for method, path, body in (
+            ("PUT", f"{a_base}/{partner_b['id']}", PARTNER),
+            ("GET", f"{a_base}/{partner_b['id']}/rules", None),
+            ("PUT", f"{a_base}/{partner_b['id']}/rules", {"rules": []}),
+            ("GET", f"{a_base}/loans/{uuid.uuid4()}", None),
+        ):
+            resp = await driver_a.api.request(method, path, json=body, headers=admin_a)
+            assert resp.status_code == 404, (method, path, resp.status_code)
+        assert [p["code"] for p in await driver_a.partner("ADMIN", "GET", "/partner-lenders")] == []
+        with db.unit_of_work() as s:
+            assert s.get_one(PartnerLender, partner_b["id"]).rules_version == before
+        # The borrower's offers: only their own loan.
+        other = await driver_a.api.get(f"/api/v1/web/loans/{uuid.uuid4()}/partner-offers")
+        assert other.status_code == 401
+    finally:
+        await driver_a.close()
+        await driver_b.close()
