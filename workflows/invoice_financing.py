@@ -96,6 +96,7 @@ class InvoiceFinancingWorkflow:
         self.inp: InvoiceFinancingInput | None = None
         self.busy = False  # an update is changing the status: others are refused (409) until it is done
         self.transfers: dict[str, TransferEvent] = {}
+        self.nudged = False  # a bank callback arrived: ask the bank's status API now
 
     # ------------------------------------------------------------------ queries, signals, updates
     @workflow.query
@@ -113,9 +114,12 @@ class InvoiceFinancingWorkflow:
 
     @workflow.signal
     def transfer_event(self, event: TransferEvent) -> None:
-        """The bank's callback for the advance or the reserve; only a final word (SUCCESS, FAILED) is kept."""
+        """The bank's word on the advance or the reserve: a final one (SUCCESS, FAILED) for a known kind is
+        kept; CHECK (a bank callback that does not say which transfer) makes the wait ask the bank's status API."""
         if event.kind in (ADVANCE, RESERVE) and event.status in ("SUCCESS", "FAILED"):
             self.transfers[event.kind] = event
+        elif event.status == "CHECK":
+            self.nudged = True
 
     @workflow.update
     async def accept_offer(self, acceptance: OfferAcceptance) -> dict:
@@ -367,10 +371,11 @@ class InvoiceFinancingWorkflow:
         )  # fmt: skip
         wait = FIRST_POLL
         while answer.status == "SENT":
-            if await self._wait(lambda: kind in self.transfers, wait):
+            if await self._wait(lambda: kind in self.transfers or self.nudged, wait) and kind in self.transfers:
                 event = self.transfers[kind]
                 answer = TransferAnswer(event.status, event.utr, event.reason)
                 break
+            self.nudged = False
             try:
                 answer = await self._provider("sme_check_transfer", TransferAnswer, req)
             except ActivityError:

@@ -1,8 +1,156 @@
 """SME invoice financing, the staff's side: queues and decisions under /api/v1/partner/brand/{brandId}/sme/...
-(routes to come; docs/invoice-financing.md)."""
+(docs/invoice-financing.md).
+
+- queues: ``GET sme/queues/{queue}`` (approval, attention, collections, funded, offered, closed, refused);
+- a request with its offers and history, and its business: ``GET sme/requests/{id}``, ``GET sme/businesses/{id}``;
+- maker-checker: ``POST .../recommend`` (the maker: ``review.credit``), ``POST .../approve`` (the checker:
+  ``review.sanction_manager``; never the maker, 403), ``POST .../reject``;
+- a held request (NEEDS_ATTENTION): ``POST .../retry``, ``POST .../reject-hold`` (``loan_ops.disburse``).
+
+Every decision is an update on the request's workflow (refusals: 403 wrong person, 404 another brand's, 409 wrong
+state; nothing changed), audited in the brand's audit log.
+"""
 
 from __future__ import annotations
 
-from api.partner.common import staff_router
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from sqlalchemy import func, select
+
+from api.access import Allow, audit
+from api.deps import UpdateBound, is_uuid
+from api.partner.common import Db, Temporal, staff_router
+from api.security import Principal
+from api.sme.schemas import BusinessView, ReasonIn, RequestPage, RequestView, StatusAnswer, business_view, request_view
+from api.workflow_calls import customer_update
+from db.models import SmeBusiness, SmeFinancingRequest
+from db.sme import QUEUES
+from domain.access import Permission as P
+from domain.errors import NotFound, ValidationError
+from workflows.contracts.sme import SmeStaffDecision
+from workflows.invoice_financing import InvoiceFinancingWorkflow
 
 router = staff_router()
+Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
+Maker = Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)]
+Checker = Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)]
+Ops = Annotated[Principal, Allow(P.LOAN_OPS_DISBURSE, api_key=False)]
+
+
+def _request(session: Any, brand_id: str, request_id: str) -> SmeFinancingRequest:
+    row = session.get(SmeFinancingRequest, request_id) if is_uuid(request_id) else None
+    if row is None or row.brand_id != brand_id:
+        raise NotFound("request not found")
+    return row
+
+
+@router.get("/brand/{brand_id}/sme/queues/{queue}", response_model=RequestPage)
+def queue(
+    brand_id: str,
+    queue: str,
+    staff: Viewer,
+    session: Db,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """A queue of the brand's requests, oldest first: approval (APPROVAL_PENDING), attention (NEEDS_ATTENTION),
+    collections (OVERDUE, most days late first), funded, offered, closed, refused. 422 naming ``queue`` else."""
+    statuses = QUEUES.get(queue)
+    if statuses is None:
+        raise ValidationError(f"queue must be one of {', '.join(sorted(QUEUES))}", field="queue")
+    where = (SmeFinancingRequest.brand_id == brand_id, SmeFinancingRequest.status.in_([str(s) for s in statuses]))
+    order = (SmeFinancingRequest.days_late.desc(),) if queue == "collections" else ()
+    rows = session.scalars(
+        select(SmeFinancingRequest)
+        .where(*where)
+        .order_by(*order, SmeFinancingRequest.created_at)
+        .offset((page - 1) * limit)
+        .limit(limit)
+    ).all()
+    total = session.scalar(select(func.count()).select_from(SmeFinancingRequest).where(*where)) or 0
+    return {"items": [request_view(session, r) for r in rows], "total": total}
+
+
+@router.get("/brand/{brand_id}/sme/requests/{request_id}", response_model=RequestView)
+def get_request(brand_id: str, request_id: str, staff: Viewer, session: Db) -> dict[str, Any]:
+    """One request with its offers and history (maker and checker, each status with its reason)."""
+    return request_view(session, _request(session, brand_id, request_id), detail=True)
+
+
+@router.get("/brand/{brand_id}/sme/businesses/{business_id}", response_model=BusinessView)
+def get_business(brand_id: str, business_id: str, staff: Viewer, session: Db) -> dict[str, Any]:
+    """A business with its directors and verification status."""
+    row = session.get(SmeBusiness, business_id) if is_uuid(business_id) else None
+    if row is None or row.brand_id != brand_id:
+        raise NotFound("business not found")
+    return business_view(session, row)
+
+
+async def _decide(
+    request: Request, session: Any, client: Any, staff: Principal, brand_id: str, request_id: str,
+    update: Any, action: str, step: str, reason: str | None, bound: float,
+) -> dict[str, Any]:  # fmt: skip
+    row = _request(session, brand_id, request_id)
+    before = {"status": row.status}
+    session.rollback()
+    decision = SmeStaffDecision(staff.id, staff.role or "", brand_id, action, step, reason)
+    answer = await customer_update(client, f"invoice-{row.id}", update, decision, timeout=bound)
+    audit(session, request, staff, f"sme.{step.lower()}.{action.lower()}", "sme_request", row.id, before=before,
+          after={"status": answer["status"], "reason": reason}, brand_id=brand_id)  # fmt: skip
+    session.commit()
+    return {"id": row.id, "status": answer["status"]}
+
+
+@router.post("/brand/{brand_id}/sme/requests/{request_id}/recommend", response_model=StatusAnswer)
+async def recommend(
+    request: Request, brand_id: str, request_id: str, staff: Maker, session: Db, client: Temporal, bound: UpdateBound
+) -> dict[str, Any]:
+    """The maker's approval of an accepted offer (APPROVAL_PENDING); a checker's approval follows."""
+    args = (InvoiceFinancingWorkflow.decide, "APPROVE", "MAKER", None, bound)
+    return await _decide(request, session, client, staff, brand_id, request_id, *args)
+
+
+@router.post("/brand/{brand_id}/sme/requests/{request_id}/approve", response_model=StatusAnswer)
+async def approve(
+    request: Request, brand_id: str, request_id: str, staff: Checker, session: Db, client: Temporal, bound: UpdateBound
+) -> dict[str, Any]:
+    """The checker's approval: the advance is sent (DISBURSING). 403 when the checker is the maker; 409 before
+    the maker's approval."""
+    update = InvoiceFinancingWorkflow.decide
+    return await _decide(
+        request, session, client, staff, brand_id, request_id, update, "APPROVE", "CHECKER", None, bound
+    )
+
+
+@router.post("/brand/{brand_id}/sme/requests/{request_id}/reject", response_model=StatusAnswer)
+async def reject(
+    request: Request, brand_id: str, request_id: str, body: ReasonIn, staff: Maker, session: Db, client: Temporal,
+    bound: UpdateBound,
+) -> dict[str, Any]:  # fmt: skip
+    """Reject a request awaiting approval, with the reason the business is told."""
+    update = InvoiceFinancingWorkflow.decide
+    return await _decide(
+        request, session, client, staff, brand_id, request_id, update, "REJECT", "MAKER", body.reason, bound
+    )
+
+
+@router.post("/brand/{brand_id}/sme/requests/{request_id}/retry", response_model=StatusAnswer)
+async def retry(
+    request: Request, brand_id: str, request_id: str, staff: Ops, session: Db, client: Temporal, bound: UpdateBound
+) -> dict[str, Any]:
+    """Run a held step again (the checks, the advance or the reserve release)."""
+    args = (InvoiceFinancingWorkflow.resume, "RETRY", "HOLD", None, bound)
+    return await _decide(request, session, client, staff, brand_id, request_id, *args)
+
+
+@router.post("/brand/{brand_id}/sme/requests/{request_id}/reject-hold", response_model=StatusAnswer)
+async def reject_hold(
+    request: Request, brand_id: str, request_id: str, body: ReasonIn, staff: Ops, session: Db, client: Temporal,
+    bound: UpdateBound,
+) -> dict[str, Any]:  # fmt: skip
+    """Reject a held request (not once the buyer has paid: the reserve is owed to the seller, 409)."""
+    update = InvoiceFinancingWorkflow.resume
+    return await _decide(
+        request, session, client, staff, brand_id, request_id, update, "REJECT", "HOLD", body.reason, bound
+    )

@@ -1,9 +1,19 @@
-"""SME invoice financing, the business's side: /api/v1/sme/... (routes to come; docs/invoice-financing.md)."""
+"""SME invoice financing, the business's side: /api/v1/sme/... (docs/invoice-financing.md).
+
+- onboarding and invoices (``api.sme.business``): ``/business``, ``/invoices`` (PDF upload);
+- financing requests, offers, accept, cancel, and the gateways' and banks' callbacks (``api.sme.requests``).
+
+Sign-in is the customer OTP (``/api/v1/web/auth/register``, ``/verify-otp``): the business is the signed-in
+customer's. Staff queues and decisions are in ``api.partner.sme``.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from api.guards import GUARDS
+from api.sme import business, requests
 
 router = APIRouter(prefix="/api/v1/sme", tags=["sme (business)"], dependencies=GUARDS)
+router.include_router(business.router)
+router.include_router(requests.router)
