@@ -140,6 +140,7 @@ SCENARIOS.update(demo_money_in.SCENARIOS)
 from los import demo_collections  # noqa: E402 - collections, settlement, write-off and reloan journeys
 
 SCENARIOS.update(demo_collections.SCENARIOS)
+SCENARIOS.update(__import__("los.demo_sme").demo_sme.SCENARIOS)  # SME invoice financing (los/demo_sme.py)
 from los import demo_partners  # noqa: E402 - partner lenders: routing across NBFCs with fallback
 
 SCENARIOS.update(demo_partners.SCENARIOS)
