@@ -173,7 +173,8 @@ class SlaRow(ApiModel):
 
 
 def _masked(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("****" + str(v)[-4:] if k in SECRET_KEYS and v else v) for k, v in settings.items()}
+    """Settings as the API spells them (camelCase), credentials down to their last 4 characters."""
+    return {to_camel(k): ("****" + str(v)[-4:] if k in SECRET_KEYS and v else v) for k, v in settings.items()}
 
 
 def partner_view(p: PartnerLender) -> dict:

