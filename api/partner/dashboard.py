@@ -159,8 +159,8 @@ def disbursement_analysis(brand_id: str, staff: Viewer, session: Db, period: Per
 @router.get(f"{PREFIX}/partner-user-leads-stats", response_model=StaffLeads)
 def partner_user_leads_stats(brand_id: str, staff: Viewer, session: Db, period: Period) -> Response:
     """Per staff member of the brand: customers and loans assigned to them now, loans they sanctioned and loans
-    they worked that were disbursed in the period. There are no leads of their own yet: a customer assigned to a
-    staff member (``customers.assigned_to``) stands for one."""
+    they worked that were disbursed in the period. Lead forms are not assigned to staff: a customer assigned to a
+    staff member (``customers.assigned_to``) stands for a lead."""
     start, end = period.resolve(sql.today_ist())
     return json_response(analysis.staff_leads(session, brand_id, start, end))
 
