@@ -104,7 +104,11 @@ function Create({ brandId, me, userId, onDone }) {
     <div class="ops-filters">
       <${Field} id="rc-find" label="Find the customer" type="search" value=${find} onInput=${setFind} placeholder="name, phone or PAN" />
       <${Field} id="rc-user" label="Customer" required value=${form.userId} onInput=${set("userId")}
-        options=${[["", form.userId ? form.userId : "choose…"], ...customers.map((c) => [c.id, `${c.fullName || "(no name)"} · ${c.phone}`])]} />
+        options=${[
+          ["", "choose…"],
+          ...(form.userId && !customers.some((c) => c.id === form.userId) ? [[form.userId, `customer ${form.userId.slice(0, 8)}`]] : []),
+          ...customers.map((c) => [c.id, `${c.fullName || "(no name)"} · ${c.phone}`]),
+        ]} />
       <${Field} id="rc-loan" label="Loan id (optional)" value=${form.loanId} onInput=${set("loanId")} />
       <${Field} id="rc-channel" label="Channel" value=${form.channel} onInput=${set("channel")} options=${CHANNELS} />
       <${Field} id="rc-template" label="Template (event)" required value=${form.template} onInput=${set("template")} list="rc-events" />
@@ -112,8 +116,13 @@ function Create({ brandId, me, userId, onDone }) {
     </div>
     <datalist id="rc-events">${events.map((e) => html`<option value=${e} />`)}</datalist>
     <${Field} id="rc-vars" label="Variables (one name=value a line)" area value=${form.variables} onInput=${set("variables")}
-      hint=${declared ? `This template takes: ${declared.variables.map((v) => v.name).join(", ")}` : ""} />
-    <div class="ops-actions"><button type="submit" disabled=${act.busy}>Schedule the reminder</button></div>
+      hint=${declared ? `This template takes: ${declared.variables.map((v) => `${v.name} (${v.kind})`).join(", ")}` : ""} />
+    <div class="ops-actions">
+      ${declared &&
+      html`<button type="button" class="secondary"
+        onClick=${() => set("variables")(declared.variables.map((v) => `${v.name}=`).join("\n"))}>List the template's variables</button>`}
+      <button type="submit" disabled=${act.busy}>Schedule the reminder</button>
+    </div>
     <${Alert} error=${act.error} />
     <${Done} message=${act.done} />
   </form>`;

@@ -32,6 +32,7 @@ function Staff({ brandId, me, canManage }) {
   const [filters, setFilters] = useState(form);
   const [page, setPage] = useState(1);
   const [editing, setEditing] = useState(null);
+  const [note, setNote] = useState(null);
   const list = useLoad(() => staffApi("GET", brandPath(brandId, `user${qs({ ...filters, page, limit: 25 })}`)), [brandId, filters, page]);
   const columns = [
     { label: "Name", key: "name" },
@@ -49,7 +50,10 @@ function Staff({ brandId, me, canManage }) {
       <div class="ops-actions"><button type="submit">Apply</button></div>
     </form>
     <${Alert} error=${list.error} />
-    ${editing && html`<${Edit} key=${editing.id} brandId=${brandId} user=${editing} onDone=${() => (setEditing(null), list.reload())} />`}
+    <${Done} message=${note} />
+    ${editing &&
+    html`<${Edit} key=${editing.id} brandId=${brandId} user=${editing}
+      onDone=${(message) => (setEditing(null), setNote(typeof message === "string" ? message : null), list.reload())} />`}
     ${list.data &&
     html`<${Table} caption="Staff" columns=${columns} rows=${list.data.items} rowKey=${(u) => u.id} empty="No one matches." />
       <${Pager} label="Staff pages" page=${list.data.page} limit=${list.data.limit} total=${list.data.total} onPage=${setPage} />`}
@@ -93,11 +97,11 @@ function Edit({ brandId, user, onDone }) {
     event.preventDefault();
     const body = { name: form.name, role: form.role, isActive: form.isActive };
     if (form.password) body.password = form.password;
-    if (await act.run(() => staffApi("PUT", brandPath(brandId, `user/${user.id}/update`), body), "Saved.")) onDone();
+    if (await act.run(() => staffApi("PUT", brandPath(brandId, `user/${user.id}/update`), body))) onDone(`${user.email} saved.`);
   };
   const remove = async () => {
     if (!window.confirm(`Remove ${user.email} from this brand? Their loans go back to the pool.`)) return;
-    if (await act.run(() => staffApi("DELETE", brandPath(brandId, `user/${user.id}`)), "Removed.")) onDone();
+    if (await act.run(() => staffApi("DELETE", brandPath(brandId, `user/${user.id}`)))) onDone(`${user.email} removed from the brand.`);
   };
   return html`<form class="card" onSubmit=${save} aria-labelledby="ue-h">
     <h2 id="ue-h">Edit ${user.email}</h2>
@@ -110,10 +114,9 @@ function Edit({ brandId, user, onDone }) {
     <div class="ops-actions">
       <button type="submit" disabled=${act.busy}>Save</button>
       <button type="button" class="danger" onClick=${remove} disabled=${act.busy}>Remove from the brand</button>
-      <button type="button" class="secondary" onClick=${onDone}>Close</button>
+      <button type="button" class="secondary" onClick=${() => onDone()}>Close</button>
     </div>
     <${Alert} error=${act.error} />
-    <${Done} message=${act.done} />
   </form>`;
 }
 

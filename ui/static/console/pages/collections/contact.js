@@ -65,7 +65,7 @@ export function Calls({ brandId, loanId, customerId, me }) {
   </section>`;
 }
 
-const DISPOSITIONS = [
+export const DISPOSITIONS = [
   ["PROMISE_TO_PAY", "Promise to pay"],
   ["CALLBACK", "Call back"],
   ["REFUSED_TO_PAY", "Refused to pay"],

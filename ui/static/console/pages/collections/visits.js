@@ -2,6 +2,7 @@
 import { html, useState } from "/ui/vendor/preact-htm.js";
 import { getSession, when } from "/ui/shared/api.js";
 import { Alert, Done, Field, Table, brandPath, istInstant, staffApi, useAction, useLoad } from "../../ops/ui.js";
+import { DISPOSITIONS } from "./contact.js";
 
 const BLANK = { latitude: "", longitude: "", visitedAt: "", address: "", disposition: "", remarks: "" };
 
@@ -59,7 +60,8 @@ export function FieldVisits({ brandId, loanId }) {
         <${Field} id="fv-lat" label="Latitude" inputmode="decimal" value=${form.latitude} onInput=${set("latitude")} placeholder="12.971599" />
         <${Field} id="fv-lon" label="Longitude" inputmode="decimal" value=${form.longitude} onInput=${set("longitude")} placeholder="77.594566" />
         <${Field} id="fv-at" label="Visited at (IST)" type="datetime-local" value=${form.visitedAt} onInput=${set("visitedAt")} />
-        <${Field} id="fv-disp" label="Visit outcome" value=${form.disposition} onInput=${set("disposition")} placeholder="e.g. met the customer" />
+        <${Field} id="fv-disp" label="Visit outcome" value=${form.disposition} onInput=${set("disposition")}
+          options=${[["", "not recorded"], ...DISPOSITIONS]} />
       </div>
       <${Field} id="fv-address" label="Visit address" value=${form.address} onInput=${set("address")} />
       <${Field} id="fv-remarks" label="Visit remarks" area value=${form.remarks} onInput=${set("remarks")} />
