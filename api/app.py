@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import text
 
 from activities.storage import build_storage
-from api import errors, openapi
+from api import errors, hardening, openapi
 from api.admin.routes import router as admin_router
 from api.admin.users import router as admin_users_router
 from api.audit_middleware import AuditSafetyNet
@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(codec_router)
     ui_routes.install(app)  # the staff console at /console, the borrower's app at /app (docs/console.md)
     openapi.install(app)
+    hardening.install(app, settings)  # security headers, CORS allow-list, request limits (docs/security.md)
     instrument_app(app, settings)  # request metrics, GET /metrics, traces when on (docs/observability.md)
     app.add_middleware(errors.CatchAll)  # added last: the outermost layer, so nothing escapes the envelope
 
