@@ -121,5 +121,8 @@ async def test_collector_calls_promises_and_a_settlement_is_approved_by_another(
         await page.reload()
         await page.get_by_test_id("loan-status").get_by_text("SETTLED").wait_for()
         await page.get_by_test_id("settlement-status").get_by_text("PAID").wait_for()
+        await page.get_by_role("link", name="Back to the queues").click()
+        await page.get_by_role("link", name="Settled", exact=True).click()
+        await page.get_by_role("table", name="Settled loans").locator(f"a[href='#/loans/{loan_id}']").wait_for()
     finally:
         await driver.close()

@@ -2,6 +2,7 @@
 import { html, useState } from "/ui/vendor/preact-htm.js";
 import { rupees, when } from "/ui/shared/api.js";
 import { Alert, Field, Heading, Pager, Table, brandPath, qs, staffApi, toPaise, useLoad } from "../../ops/ui.js";
+import Closed, { CLOSED } from "./closed.js";
 
 export const QUEUES = [
   ["pre", "Pre-collection", "collection/pre"],
@@ -12,6 +13,26 @@ export const QUEUES = [
 const EMPTY = { bucket: "", dpdMin: "", dpdMax: "", agentId: "", ptpDue: "", amountMin: "", amountMax: "" };
 
 export default function Queue({ query, me, brandId, navigate }) {
+  const closed = CLOSED.find((c) => c[0] === query.queue);
+  if (closed) {
+    return html`<section>
+      <${Heading} title="Collections">Loans that have ended, with their closure certificates.</${Heading}>
+      <${Tabs} current=${closed[0]} />
+      <${Closed} kind=${closed[0]} brandId=${brandId} me=${me} />
+    </section>`;
+  }
+  return html`<${Open} query=${query} me=${me} brandId=${brandId} navigate=${navigate} />`;
+}
+
+function Tabs({ current }) {
+  return html`<nav class="ops-tabs" aria-label="Collection queues">
+    ${[...QUEUES, ...CLOSED].map(
+      (q) => html`<a href=${`#/collections?queue=${q[0]}`} aria-current=${q[0] === current ? "page" : undefined}>${q[1]}</a>`
+    )}
+  </nav>`;
+}
+
+function Open({ query, me, brandId, navigate }) {
   const queue = QUEUES.find((q) => q[0] === query.queue) || QUEUES[0];
   const [form, setForm] = useState(EMPTY);
   const [filters, setFilters] = useState(EMPTY);
@@ -66,11 +87,7 @@ export default function Queue({ query, me, brandId, navigate }) {
   return html`<section>
     <${Heading} title="Collections">Loans in arrears or about to fall due. Pick a loan to call, record a follow-up,
       send a payment link or decide on it.</${Heading}>
-    <nav class="ops-tabs" aria-label="Collection queues">
-      ${QUEUES.map(
-        (q) => html`<a href=${`#/collections?queue=${q[0]}`} aria-current=${q[0] === queue[0] ? "page" : undefined}>${q[1]}</a>`
-      )}
-    </nav>
+    <${Tabs} current=${queue[0]} />
     <form class="card ops-filters" onSubmit=${apply} aria-label="Queue filters">
       <${Field} id="cq-bucket" label="Bucket" value=${form.bucket} onInput=${set("bucket")} placeholder="e.g. 1-30" />
       <${Field} id="cq-dpdmin" label="DPD from" type="number" min="0" value=${form.dpdMin} onInput=${set("dpdMin")} />
