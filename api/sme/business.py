@@ -122,7 +122,7 @@ async def upload_invoice(request: Request, me: Me, session: Db) -> dict[str, Any
     """Upload an invoice: multipart ``file`` (the PDF, at most 10 MB) and ``invoice`` (JSON: ``number``,
     ``buyerGstin``, ``buyerName``, ``amount`` in rupees as a decimal string, ``invoiceDate``, ``dueDate``). The
     invoice date may not be in the future; the due date must be after today (IST); the buyer is not the seller."""
-    upload = await read_upload(request, limit=MAX_INVOICE_BYTES, fields=("invoice",))
+    upload = await read_upload(request, limit=MAX_INVOICE_BYTES, fields=("invoice", "file"))
     try:
         fields = _fields(upload.fields.get("invoice"))
         if upload.file is None or upload.size <= 0:

@@ -1,0 +1,236 @@
+"""SME invoice financing over the real stack (API, worker with the invoice workflow and its activities, Temporal dev
+server, PostgreSQL, the sandbox's vendors): an invoice financed, paid by the buyer through the payment link and its
+reserve released to the paisa; a duplicate refused with its reason; maker-checker through the staff API (the maker
+refused as checker, 403); bad input refused with 422 naming the field, nothing stored; every new route out of reach
+of another brand's staff and another business; the migration's tables match the models."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from sqlalchemy import func, select
+from temporalio.worker import Worker
+
+from activities.kyc import KycActivities
+from activities.loan import LoanActivities
+from activities.messaging import MessagingActivities
+from activities.sme import SmeActivities
+from activities.storage import LocalStorage
+from api.app import create_app
+from db.models import AuditLog, Brand, SmeInvoice, SmeRequestEvent
+from domain.sme.ids import make_gstin
+from los.demo import Driver
+from los.demo_sme import PDF, SmeDriver, business_pan, duplicate_invoice, invoice_financing
+from los.seed import seed_brand
+from los.settings import Settings
+from tests.conftest import App, ThreadedServer, free_port
+from worker import WORKFLOWS
+from workflows.invoice_financing import InvoiceFinancingWorkflow
+
+
+def sme_providers(db, brand_id: str, sandbox_url: str) -> None:  # noqa: ANN001
+    """The brand lists the SME vendors (the sandbox's twins) under ``providers.sme``."""
+    with db.unit_of_work() as s:
+        brand = s.get_one(Brand, brand_id)
+        providers = dict(brand.config.get("providers") or {})
+        providers["sme"] = [
+            {"vendor": v, "base_url": sandbox_url, "api_key": f"sandbox-{v}-key", "primary": v == "karza"}
+            for v in ("karza", "perfios", "crif")
+        ]
+        brand.config = {**brand.config, "providers": providers}
+
+
+@pytest_asyncio.fixture
+async def sme_app(dev_env, database_url, db, storage_dir, renderer) -> AsyncIterator[App]:  # noqa: ANN001
+    """The API and one worker with every workflow and activity plus the invoice workflow and the SME activities."""
+    queue = f"sme-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    settings = Settings(
+        database_url=database_url,
+        temporal_address=dev_env.client.service_client.config.target_host,
+        task_queue=queue,
+        api_port=port,
+        storage_dir=storage_dir,
+    )
+    key = settings.field_key()
+    async with httpx.AsyncClient(timeout=30) as http:
+        store = LocalStorage(storage_dir)
+        activities = (
+            LoanActivities(db, http, store, renderer, settings.api_url, key).all()
+            + KycActivities(db, http, store, settings.api_url, key).all()
+            + MessagingActivities(db, http).all()
+            + SmeActivities(db, http, settings.api_url, key).all()
+        )
+        with ThreadedServer(create_app(settings), port=port) as api:
+            workflows = [*WORKFLOWS, InvoiceFinancingWorkflow]
+            async with Worker(dev_env.client, task_queue=queue, workflows=workflows, activities=activities):
+                yield App(api, dev_env.client, queue, settings, http)
+
+
+@contextlib.asynccontextmanager
+async def driving(app: App, sandbox, db, brand: dict) -> AsyncIterator[Driver]:  # noqa: ANN001
+    sme_providers(db, brand["brand_id"], sandbox.url)
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"], timeout=90)
+    try:
+        yield driver
+    finally:
+        await driver.close()
+
+
+async def test_invoice_financed_paid_and_reserve_released(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    async with driving(sme_app, sandbox, db, brand) as driver:
+        journey = await invoice_financing(driver, uuid.uuid4().int % 10**8)
+    assert journey.status == "CLOSED"
+    assert journey.advance == 2_00_000_00  # 80 % of ₹2,50,000 (the brand's default own book)
+    # ₹2,00,000 at 14 % a year for 30 days, Actual/365: ₹2,301.37
+    assert journey.discount == 2_301_37
+    assert journey.release == 2_50_000_00 - 2_00_000_00 - 2_301_37
+    assert journey.total_collected == 2_50_000_00
+    with db.unit_of_work() as s:
+        kinds = s.scalars(select(SmeRequestEvent.kind).where(SmeRequestEvent.request_id == journey.loan_id)).all()
+        audited = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity_id == journey.loan_id))
+    assert {"MAKER", "CHECKER", "STATUS"} <= set(kinds) and audited == 2
+
+
+async def test_duplicate_invoice_refused_with_its_reason(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    async with driving(sme_app, sandbox, db, brand) as driver:
+        journey = await duplicate_invoice(driver, uuid.uuid4().int % 10**8)
+    assert (journey.status, journey.reason and journey.reason.startswith("this invoice")) == ("REFUSED", True)
+
+
+async def _offered(sme: SmeDriver, phone: str) -> tuple[dict[str, str], dict[str, Any]]:
+    headers, _ = await sme.onboard(phone, business_pan())
+    invoice = await sme.upload(headers, f"MC-{phone}", "100000.00")
+    req = await sme.request(headers, invoice["id"])
+    import time
+
+    offered = await sme.until(headers, req["id"], {"OFFERED"}, time.monotonic() + 60)
+    assert offered["status"] == "OFFERED", offered
+    return headers, offered
+
+
+async def test_maker_checker_bad_input_and_brand_isolation(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    other = seed_brand(db, sandbox.url, code=f"o{uuid.uuid4().hex[:7]}")
+    async with driving(sme_app, sandbox, db, brand) as driver:
+        sme = SmeDriver(driver)
+        api = driver.api
+        headers, req = await _offered(sme, f"6{uuid.uuid4().int % 10**9:09d}")
+        rid, bid = req["id"], brand["brand_id"]
+        # the business: a wrong lender is 422 naming lenderId, nothing changed
+        wrong = await api.post(f"/api/v1/sme/requests/{rid}/accept", json={"lenderId": "nobody"}, headers=headers)
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "lenderId"
+        ok = await api.post(f"/api/v1/sme/requests/{rid}/accept", json={"lenderId": "own-book"}, headers=headers)
+        assert ok.json()["status"] == "APPROVAL_PENDING"
+        # another business (same brand) cannot see or act on it
+        stranger, _ = await sme.onboard(f"6{uuid.uuid4().int % 10**9:09d}", business_pan())
+        assert (await api.get(f"/api/v1/sme/requests/{rid}", headers=stranger)).status_code == 404
+        assert (await api.post(f"/api/v1/sme/requests/{rid}/cancel", json={}, headers=stranger)).status_code == 404
+        # staff: the checker before the maker is 409; the same person as maker and checker is 403
+        boss = await driver.staff_headers("SUPER_ADMIN")
+        base = f"/api/v1/partner/brand/{bid}/sme/requests/{rid}"
+        assert (await api.post(f"{base}/approve", headers=boss, json={})).status_code == 409
+        assert (await api.post(f"{base}/recommend", headers=boss, json={})).json()["status"] == "APPROVAL_PENDING"
+        same = await api.post(f"{base}/approve", headers=boss, json={})
+        assert same.status_code == 403 and "maker" in same.text
+        # a credit executive may not approve as checker (permission)
+        credit = await driver.staff_headers("CREDIT_EXECUTIVE")
+        assert (await api.post(f"{base}/approve", headers=credit, json={})).status_code == 403
+        queue = await api.get(f"/api/v1/partner/brand/{bid}/sme/queues/approval", headers=credit)
+        assert rid in [r["id"] for r in queue.json()["items"]]
+        bad_queue = await api.get(f"/api/v1/partner/brand/{bid}/sme/queues/nowhere", headers=credit)
+        assert bad_queue.status_code == 422 and bad_queue.json()["errors"][0]["field"] == "queue"
+        # another brand's staff, each with the permission the route asks in their own brand: refused here (403/404),
+        # and in their brand's path our request is not found (404)
+        outsider = Driver(str(driver.api.base_url), sandbox.url, other["brand_code"])
+        try:
+            routes = (
+                ("ADMIN", "GET", base), ("ADMIN", "GET", f"/api/v1/partner/brand/{bid}/sme/queues/approval"),
+                ("ADMIN", "GET", f"/api/v1/partner/brand/{bid}/sme/businesses/{req['businessId']}"),
+                ("CREDIT_EXECUTIVE", "POST", f"{base}/recommend"), ("CREDIT_EXECUTIVE", "POST", f"{base}/reject"),
+                ("SANCTION_MANAGER", "POST", f"{base}/approve"), ("LOAN_EXECUTIVE", "POST", f"{base}/retry"),
+                ("LOAN_EXECUTIVE", "POST", f"{base}/reject-hold"),
+            )  # fmt: skip
+            for role, method, path in routes:
+                their = await outsider.staff_headers(role)
+                resp = await api.request(method, path, headers=their, json={} if method == "POST" else None)
+                assert resp.status_code in (403, 404), (path, resp.status_code)
+                mine = path.replace(bid, other["brand_id"])
+                resp = await api.request(method, mine, headers=their, json={} if method == "POST" else None)
+                if "/queues/" in mine:  # their own queue: ours is not in it
+                    assert rid not in [r["id"] for r in resp.json()["items"]]
+                else:
+                    assert resp.status_code == 404, (mine, resp.status_code)
+        finally:
+            await outsider.close()
+        # the checker approves; the request moves on
+        manager = await driver.staff_headers("SANCTION_MANAGER")
+        assert (await api.post(f"{base}/approve", headers=manager, json={})).json()["status"] == "DISBURSING"
+
+
+async def test_bad_input_is_refused_naming_the_field_and_nothing_stored(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    async with driving(sme_app, sandbox, db, brand) as driver:
+        api = driver.api
+        headers = await driver.register(f"6{uuid.uuid4().int % 10**9:09d}")
+        pan = business_pan()
+        cases = [
+            ({"legalName": "X Traders", "pan": pan, "gstin": make_gstin("27", business_pan())}, "gstin"),
+            ({"legalName": "X Traders", "pan": pan, "gstin": make_gstin("27", pan)[:14] + "0"}, "gstin"),
+            ({"legalName": "X Traders", "pan": "ABCZE1234F", "gstin": make_gstin("27", "ABCZE1234F")}, "pan"),
+            ({"legalName": "X Co", "pan": business_pan("C"), "gstin": "x" * 15}, "gstin"),
+        ]
+        for body, field in cases:
+            resp = await api.post("/api/v1/sme/business", json=body, headers=headers)
+            assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == field, (body, resp.text)
+        assert (await api.get("/api/v1/sme/business", headers=headers)).status_code == 404
+        body = {"legalName": "X Traders", "pan": pan, "gstin": make_gstin("27", pan)}
+        assert (await api.post("/api/v1/sme/business", json=body, headers=headers)).status_code == 201
+        fields = {"number": "B-1", "buyerGstin": make_gstin("29", business_pan("C", "B")), "amount": "1000.00",
+                  "invoiceDate": "2020-01-01", "dueDate": "2099-01-01"}  # fmt: skip
+
+        async def upload(file: bytes, **changes: Any) -> httpx.Response:
+            parts = {"file": ("i.pdf", file, "application/pdf"), "invoice": (None, json.dumps({**fields, **changes}))}
+            return await api.post("/api/v1/sme/invoices", files=parts, headers=headers)
+
+        for resp, field in (
+            (await upload(b"not a pdf"), "file"),
+            (await upload(PDF, dueDate="2020-01-02"), "invoice.dueDate"),
+            (await upload(PDF, amount=1000), "invoice.amount"),
+            (await upload(PDF, buyerGstin="27AAAAA0000A1Z0"), "invoice.buyerGstin"),
+            (await upload(PDF, invoiceDate="2999-01-01"), "invoice.invoiceDate"),
+        ):
+            assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == field, resp.text
+        with db.unit_of_work() as s:
+            assert s.scalar(select(func.count()).select_from(SmeInvoice).where(SmeInvoice.number == "B-1")) == 0
+        assert (await upload(PDF)).status_code == 201
+        unknown = await api.post("/api/v1/sme/requests", json={"invoiceId": str(uuid.uuid4())}, headers=headers)
+        assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "invoiceId"
+        assert (await api.get("/api/v1/sme/invoices")).status_code == 401
+
+
+def test_the_migration_creates_the_sme_tables_as_the_models_declare(db) -> None:  # noqa: ANN001
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from db.models import Base
+
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+    def table_of(diff: Any) -> str:
+        item = diff[0] if isinstance(diff, list) else diff
+        for part in item[1:]:
+            name = getattr(part, "name", None) if not isinstance(part, str) else part
+            table = getattr(part, "table", None)
+            if table is not None:
+                return str(table.name)
+            if isinstance(name, str) and name.startswith("sme_"):
+                return name
+        return ""
+
+    assert [d for d in diffs if table_of(d).startswith("sme_")] == []
