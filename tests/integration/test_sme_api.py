@@ -46,6 +46,32 @@ def sme_providers(db, brand_id: str, sandbox_url: str) -> None:  # noqa: ANN001
         brand.config = {**brand.config, "providers": providers}
 
 
+def seed_sme_request(session, brand_id: str, customer_id: str) -> str:  # noqa: ANN001
+    """A business of ``customer_id``, an invoice and a financing request of brand ``brand_id`` written straight (for
+    walks that need one of each: tests/integration/test_brand_isolation.py); the request's id."""
+    from datetime import date
+
+    from db.models import SmeBusiness, SmeFinancingRequest
+
+    pan = business_pan()
+    business = SmeBusiness(brand_id=brand_id, customer_id=customer_id, legal_name="B Traders", pan=pan,
+                           gstin=make_gstin("27", pan), status="PENDING", verification={})  # fmt: skip
+    session.add(business)
+    session.flush()
+    invoice = SmeInvoice(
+        brand_id=brand_id, business_id=business.id, number="B-1", number_key="B1", seller_gstin=business.gstin,
+        buyer_gstin=make_gstin("29", business_pan("C", "B")), amount=1_000_00, invoice_date=date(2026, 1, 1),
+        due_date=date(2099, 1, 1), document_key="sme/b.pdf", document_sha256="0" * 64,
+    )  # fmt: skip
+    session.add(invoice)
+    session.flush()
+    request = SmeFinancingRequest(brand_id=brand_id, business_id=business.id, invoice_id=invoice.id, amount=1_000_00,
+                                  status="APPROVAL_PENDING", score_factors={})  # fmt: skip
+    session.add(request)
+    session.flush()
+    return request.id
+
+
 @pytest_asyncio.fixture
 async def sme_app(dev_env, database_url, db, storage_dir, renderer) -> AsyncIterator[App]:  # noqa: ANN001
     """The API and one worker with every workflow and activity plus the invoice workflow and the SME activities."""
