@@ -60,3 +60,40 @@ async def page(chromium) -> AsyncIterator:  # noqa: ANN001
     yield page
     await context.close()
     assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+class Console:
+    """Drives the staff console in the test's `page`: sign in as a brand's staff member (signing out whoever is in
+    first), open a hash route, read the shell's alerts."""
+
+    def __init__(self, page, base_url: str, brand_code: str) -> None:  # noqa: ANN001
+        self.page = page
+        self.url = f"{base_url}/console"
+        self.brand_code = brand_code
+
+    async def sign_in(self, role: str, password: str | None = None) -> None:
+        from los.seed import DEMO_PASSWORD, staff_email
+
+        page = self.page
+        if not page.url.startswith(self.url):
+            await page.goto(self.url)
+        sign_out = page.get_by_role("button", name="Sign out")
+        sign_in = page.get_by_role("button", name="Sign in")
+        await sign_out.or_(sign_in).first.wait_for()
+        if await sign_out.count():
+            await sign_out.click()
+            await sign_in.wait_for()
+        await page.get_by_label("E-mail").fill(staff_email(role, self.brand_code))
+        await page.get_by_label("Password").fill(password or DEMO_PASSWORD)
+        await sign_in.click()
+        await page.get_by_role("navigation", name="Main").wait_for()
+
+    async def open(self, route: str) -> None:
+        """Go to a hash route (``/queues/credit-executive``) of the signed-in console."""
+        await self.page.evaluate("(route) => { location.hash = '#' + route; }", route)
+
+
+@pytest_asyncio.fixture
+async def console(app, brand, page) -> Console:  # noqa: ANN001
+    """The console of the test's app and brand, in the test's `page`."""
+    return Console(page, app.api.url, brand["brand_code"])
