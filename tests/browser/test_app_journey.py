@@ -119,10 +119,11 @@ async def test_borrower_registers_applies_and_completes_kyc(app, kyc_brand, sand
         await driver.close()
 
 
-async def _loan(driver: Driver, brand_code: str, until: str = "DISBURSED") -> tuple[dict, str]:
-    """A customer's loan taken to ``until`` (SANCTIONED or DISBURSED) over the public API as los/demo.py does: (their
-    session as the app keeps it, the loan id)."""
-    phone, pan = demo_identity(0, "auto")
+async def _loan(driver: Driver, brand_code: str, until: str = "DISBURSED", pan: str = "") -> tuple[dict, str]:
+    """A customer's loan taken to ``until`` (APPLIED, SANCTIONED or DISBURSED) over the public API as los/demo.py
+    does: (their session as the app keeps it, the loan id)."""
+    phone, made = demo_identity(0, "auto")
+    pan = pan or made
     await driver._ok(
         await driver.api.post("/api/v1/web/auth/register", json={"phoneNumber": phone, "brand": brand_code})
     )
@@ -139,6 +140,8 @@ async def _loan(driver: Driver, brand_code: str, until: str = "DISBURSED") -> tu
     created = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
     j = Journey(loan_id=created["id"], workflow_id=created["workflowId"], phone=phone, pan=pan)
     deadline = time.monotonic() + 90
+    if until == "APPLIED":
+        return {**tokens, "phone": phone, "brand": brand_code}, j.loan_id
     await driver.complete_kyc(headers, j.loan_id, deadline)
     if until == "SANCTIONED":
         await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "SANCTIONED", "the sanction", deadline)
@@ -284,3 +287,40 @@ async def test_sanctioned_loan_kfs_accepted_signed_and_autopay(app, monthly_bran
     assert loan["status"] in ("AGREEMENT_SIGNED", "DISBURSAL_PENDING") and loan["agreement"]["status"] == "SIGNED"
     assert kfs["accepted"]["kfsHash"] == kfs["kfsHash"]
     assert (mandate["method"], mandate["status"]) == ("UPI", "CANCELLED")
+
+
+async def test_digilocker_step_hands_over_to_the_vendor_and_back(app, db, sandbox, page) -> None:  # noqa: ANN001
+    code = f"d{uuid.uuid4().hex[:8]}"
+    seed_brand(
+        db, sandbox.url, code=code, name=f"DigiLocker {code}", period_seconds=None, kyc_steps=["PAN", "DIGILOCKER"]
+    )
+    pan = demo_identity(0, "auto")[1]
+    driver = Driver(app.api.url, sandbox.url, code)
+    try:
+        session, loan_id = await _loan(driver, code, until="APPLIED", pan=pan)
+    finally:
+        await driver.close()
+    await _open(page, app, session, f"/loan/{loan_id}")
+
+    link = page.get_by_role("link", name="Open DigiLocker")
+    async with page.context.expect_page() as opened:
+        await link.click(timeout=SLOW)
+    digilocker = await opened.value
+    await digilocker.wait_for_load_state()
+    assert digilocker.url.startswith(f"{sandbox.url}/digilocker/authorize/")
+    # the borrower signs in to DigiLocker (their PAN is in it) and allows; DigiLocker sends the browser to the API
+    await digilocker.goto(f"{digilocker.url}?pan={pan}")
+    async with digilocker.expect_response(lambda r: r.request.method == "POST") as answered:
+        await digilocker.get_by_role("button", name="Allow").click()
+    back = (await (await answered.value).json())["redirect_url"]
+    assert back.startswith(f"{app.api.url}/api/v1/web/kyc/digilocker/callback?")
+    await digilocker.goto(back)
+    await expect(digilocker.locator("body")).to_contain_text("You can close this window")
+    await digilocker.close()
+
+    # the app, still open, moves on by itself: KYC done, the decision (score 780 without the other facts) is review
+    await expect(page.locator("#loan-status")).to_have_text("Under review by our credit team", timeout=SLOW)
+    headers = {"Authorization": f"Bearer {session['accessToken']}"}
+    async with httpx.AsyncClient(base_url=app.api.url, headers=headers) as http:
+        loan = (await http.get(f"/api/v1/web/loans/{loan_id}")).json()
+    assert loan["status"] == "UNDER_REVIEW", loan["statusHistory"]
