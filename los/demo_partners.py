@@ -47,20 +47,20 @@ async def _configure(driver: Driver) -> dict[str, str]:
     for code, name, rate, fee, sla, priority in PARTNERS:
         body = partner_body(code, name, rate, fee, sla, priority, base_url)
         if code in existing:
-            saved = await driver.partner(ADMIN, "PUT", f"/partner-lenders/{existing[code]['id']}", json=body)
+            saved = await driver.partner(ADMIN, "PUT", f"/partner-lenders/{code}", json=body)
         else:
             saved = await driver.partner(ADMIN, "POST", "/partner-lenders", json=body)
         ids[code] = saved["id"]
     age = [{"fact": "age", "op": ">=", "value": 21, "reason": "younger than 21"}]
-    await driver.partner(ADMIN, "PUT", f"/partner-lenders/{ids['kavach']}/rules", json={"rules": age, "note": "demo"})
+    await driver.partner(ADMIN, "PUT", "/partner-lenders/kavach/rules", json={"rules": age, "note": "demo"})
     return ids
 
 
-async def _switch_off(driver: Driver, ids: dict[str, str]) -> None:
+async def _switch_off(driver: Driver) -> None:
     base_url = str(driver.sandbox.base_url).rstrip("/")
     for code, name, rate, fee, sla, priority in PARTNERS:
         body = partner_body(code, name, rate, fee, sla, priority, base_url) | {"active": False}
-        await driver.partner(ADMIN, "PUT", f"/partner-lenders/{ids[code]}", json=body)
+        await driver.partner(ADMIN, "PUT", f"/partner-lenders/{code}", json=body)
 
 
 async def _routed(driver: Driver, loan_id: str, deadline: float) -> dict[str, Any]:
@@ -81,7 +81,7 @@ async def multi_nbfc_fallback(driver: Driver, index: int) -> Journey:
     """The first partner lender misses its SLA and the next accepts: the loan is booked with it, then COMPLETED."""
     start = time.monotonic()
     deadline = start + driver.timeout
-    ids = await _configure(driver)
+    await _configure(driver)
     try:
         phone, pan = demo_identity(index, "auto")
         j = Journey(phone=phone, pan=pan)
@@ -114,7 +114,7 @@ async def multi_nbfc_fallback(driver: Driver, index: int) -> Journey:
         loan = await driver.disburse(headers, j, deadline)
         journey = await driver.repay(headers, j, loan, deadline, start)
     finally:
-        await _switch_off(driver, ids)
+        await _switch_off(driver)
         await driver.sandbox.delete("/_partners/behaviour")
     if journey.status != "COMPLETED":
         raise DemoError(f"loan {journey.loan_id} ended {journey.status}")

@@ -2,9 +2,9 @@
 loan's offers and attempts, and the SLA report, under /api/v1/partner/brand/{brandId}/partner-lenders
 (docs/partner-lenders.md).
 
-- ``GET  partner-lenders``: the brand's partners (credentials masked); ``POST``: add one; ``PUT .../{partnerId}``:
+- ``GET  partner-lenders``: the brand's partners (credentials masked); ``POST``: add one; ``PUT .../{code}``:
   change one (limits, pricing, SLA, settings, priority, active). ``settings.view`` / ``settings.manage``, audited.
-- ``GET  .../{partnerId}/rules``: every version of its eligibility table; ``PUT``: a new version, put in force
+- ``GET  .../{code}/rules``: every version of its eligibility table; ``PUT``: a new version, put in force
   (the old ones stay: an offer names the version that decided it). Audited.
 - ``GET|PUT partner-lenders/routing``: whether the borrower picks among offers, and the pick window.
 - ``GET  partner-lenders/loans/{loanId}``: the loan's offers (all rounds) and attempts (``loans.view``).
@@ -25,7 +25,6 @@ from sqlalchemy import select
 
 from activities.providers.partners import ADAPTERS
 from api.access import Allow, audit
-from api.deps import is_uuid
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
@@ -208,9 +207,11 @@ def _columns(body: PartnerIn) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _own(session: Db, brand_id: str, partner_id: str) -> PartnerLender:
-    row = session.get(PartnerLender, partner_id, with_for_update=True) if is_uuid(partner_id) else None
-    if row is None or row.brand_id != brand_id:
+def _own(session: Db, brand_id: str, code: str) -> PartnerLender:
+    """The brand's partner ``code`` (row-locked); another brand's, or none, is 404."""
+    query = select(PartnerLender).where(PartnerLender.brand_id == brand_id, PartnerLender.code == code)
+    row = session.scalars(query.with_for_update()).first()
+    if row is None:
         raise NotFound("partner lender not found")
     return row
 
@@ -261,11 +262,11 @@ def create_partner_lender(request: Request, brand_id: str, body: PartnerIn, staf
     return partner_view(partner)
 
 
-@router.put(BASE + "/{partner_id}", response_model=PartnerView)
+@router.put(BASE + "/{code}", response_model=PartnerView)
 def update_partner_lender(
-    request: Request, brand_id: str, partner_id: str, body: PartnerIn, staff: Manager, session: Db
+    request: Request, brand_id: str, code: str, body: PartnerIn, staff: Manager, session: Db
 ) -> dict:
-    partner = _own(session, brand_id, partner_id)
+    partner = _own(session, brand_id, code)
     columns = _columns(body)
     if columns["code"] != partner.code:
         raise ValidationError("a partner's code cannot change (offers and attempts name it)", field="code")
@@ -284,9 +285,9 @@ def update_partner_lender(
     return partner_view(partner)
 
 
-@router.get(BASE + "/{partner_id}/rules", response_model=list[RulesView])
-def list_partner_rules(brand_id: str, partner_id: str, staff: Viewer, session: Db) -> list[dict]:
-    partner = _own(session, brand_id, partner_id)
+@router.get(BASE + "/{code}/rules", response_model=list[RulesView])
+def list_partner_rules(brand_id: str, code: str, staff: Viewer, session: Db) -> list[dict]:
+    partner = _own(session, brand_id, code)
     return [
         {
             "version": r.version,
@@ -300,11 +301,11 @@ def list_partner_rules(brand_id: str, partner_id: str, staff: Viewer, session: D
     ]
 
 
-@router.put(BASE + "/{partner_id}/rules", response_model=RulesView)
+@router.put(BASE + "/{code}/rules", response_model=RulesView)
 def replace_partner_rules(
-    request: Request, brand_id: str, partner_id: str, body: RulesIn, staff: Manager, session: Db
+    request: Request, brand_id: str, code: str, body: RulesIn, staff: Manager, session: Db
 ) -> dict:
-    partner = _own(session, brand_id, partner_id)
+    partner = _own(session, brand_id, code)
     rows = rules_as_rows(parse_rules(body.rules))
     before = q.rule_table(session, partner)
     version = q.save_rule_table(session, partner, rows, body.note, staff.actor)

@@ -179,16 +179,16 @@ async def test_settings_routes_validate_version_and_mask(app, brand, sandbox, db
                 "kavach"
             ]
         rows = [{"fact": "bureau_score", "op": ">=", "value": 720, "reason": "bureau score below 720"}]
-        saved = await call("PUT", f"/{partner['id']}/rules", json={"rules": rows, "note": "tighter"})
+        saved = await call("PUT", f"/{partner['code']}/rules", json={"rules": rows, "note": "tighter"})
         assert saved.status_code == 200 and saved.json()["version"] == 2
-        refused = await call("PUT", f"/{partner['id']}/rules", json={"rules": [{**rows[0], "op": "=>"}]})
+        refused = await call("PUT", f"/{partner['code']}/rules", json={"rules": [{**rows[0], "op": "=>"}]})
         assert refused.status_code == 422 and "rules[0].op" in refused.text
-        versions = (await call("GET", f"/{partner['id']}/rules")).json()
+        versions = (await call("GET", f"/{partner['code']}/rules")).json()
         assert [(v["version"], v["inForce"]) for v in versions] == [(2, True), (1, False)]
         assert versions[0]["rules"] == rows
         # A credential left empty keeps the saved one.
         kept = await call(
-            "PUT", f"/{partner['id']}", json={**PARTNER, "priority": 5, "settings": {"baseUrl": "http://x.invalid"}}
+            "PUT", f"/{partner['code']}", json={**PARTNER, "priority": 5, "settings": {"baseUrl": "http://x.invalid"}}
         )
         assert kept.status_code == 200 and kept.json()["settings"]["apiKey"] == "****1234"
         routing = await call("PUT", "/routing", json={"borrowerPick": True, "pickWindowSeconds": 600})
@@ -218,15 +218,15 @@ async def test_partner_lender_routes_are_isolated_between_brands(app, brand, san
         for method, path, body in (
             ("GET", b_base, None),
             ("GET", f"{b_base}/routing", None),
-            ("PUT", f"{b_base}/{partner_b['id']}", PARTNER),
+            ("PUT", f"{b_base}/{partner_b['code']}", PARTNER),
             ("GET", f"{b_base}/sla?fromDate=2026-01-01&toDate=2026-01-31", None),
         ):
             resp = await driver_a.api.request(method, path, json=body, headers=admin_a)
             assert resp.status_code in (403, 404), (method, path, resp.status_code)
         for method, path, body in (
-            ("PUT", f"{a_base}/{partner_b['id']}", PARTNER),
-            ("GET", f"{a_base}/{partner_b['id']}/rules", None),
-            ("PUT", f"{a_base}/{partner_b['id']}/rules", {"rules": []}),
+            ("PUT", f"{a_base}/{partner_b['code']}", PARTNER),
+            ("GET", f"{a_base}/{partner_b['code']}/rules", None),
+            ("PUT", f"{a_base}/{partner_b['code']}/rules", {"rules": []}),
             ("GET", f"{a_base}/loans/{uuid.uuid4()}", None),
         ):
             resp = await driver_a.api.request(method, path, json=body, headers=admin_a)
