@@ -11,6 +11,7 @@ when their brand has an active partner, as ``worker.py`` and ``api/loan_start.py
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -25,7 +26,7 @@ from db.models import Loan, PartnerAttempt, PartnerLender, PartnerOffer
 from los.demo import Driver, demo_identity
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.seed import seed_brand
-from tests.conftest import App, ThreadedServer, free_port
+from tests.conftest import App, ThreadedServer, eventually, free_port
 from workflows.contracts import LoanWorkflowInput
 from workflows.options import IST
 from workflows.partner_routing import ROUTING_MEMO
@@ -244,3 +245,55 @@ async def test_partner_lender_routes_are_isolated_between_brands(app, brand, san
     finally:
         await driver_a.close()
         await driver_b.close()
+
+
+async def test_the_borrower_picks_a_lender_and_it_is_tried_first(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    from los.demo_partners import PARTNERS, partner_body
+
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        for code, name, rate, fee, sla, priority in PARTNERS:
+            await driver.partner(
+                "ADMIN",
+                "POST",
+                "/partner-lenders",
+                json=partner_body(code, name, rate, fee, sla, priority, sandbox.url),
+            )
+        await driver.partner("ADMIN", "PUT", "/partner-lenders/routing", json={"borrowerPick": True})
+        phone, pan = demo_identity(7, "auto")
+        headers = await driver.register(phone)
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        await driver.profile(headers)
+        body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+        loan = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
+        await driver.complete_kyc(headers, loan["id"], time.monotonic() + 60)
+        mine = f"/api/v1/web/loans/{loan['id']}/partner-offers"
+        offers = await eventually(lambda: _pick_open(driver, mine, headers), timeout=60, interval=0.2)
+        assert [(o["lender"], o["annualRateBps"]) for o in offers["offers"]] == [
+            ("Lendbox", 1600), ("Kavach Finvest", 1900), ("Navodaya Credit", 2200),
+        ]  # fmt: skip
+        navodaya = next(o for o in offers["offers"] if o["lender"] == "Navodaya Credit")
+        wrong = await driver.api.post(mine + "/pick", json={"offerId": str(uuid.uuid4())}, headers=headers)
+        assert wrong.status_code == 422 and "offerId" in wrong.text
+        picked = await driver.api.post(mine + "/pick", json={"offerId": navodaya["offerId"]}, headers=headers)
+        assert picked.status_code == 200 and picked.json() == {"offerId": navodaya["offerId"], "status": "PICKED"}
+        again = await driver.api.post(mine + "/pick", json={"offerId": navodaya["offerId"]}, headers=headers)
+        assert again.status_code == 409
+        routing = await eventually(lambda: _booked(driver, loan["id"]), timeout=60, interval=0.2)
+        # The borrower's choice, though the dearest, goes first and books the loan: nobody else is asked.
+        assert [(a["partnerCode"], a["outcome"]) for a in routing["attempts"]] == [("navodaya", "ACCEPTED")]
+        assert [o["picked"] for o in routing["offers"] if o["partnerCode"] == "navodaya"] == [True]
+        with db.unit_of_work() as s:
+            assert s.get_one(Loan, loan["id"]).annual_rate_bps == 2200
+    finally:
+        await driver.close()
+
+
+async def _pick_open(driver: Driver, path: str, headers: dict) -> dict | None:
+    answer = (await driver.api.get(path, headers=headers)).json()
+    return answer if answer.get("pickOpen") else None
+
+
+async def _booked(driver: Driver, loan_id: str) -> dict | None:
+    routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
+    return routing if any(a["outcome"] == "ACCEPTED" for a in routing["attempts"]) else None
