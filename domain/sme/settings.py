@@ -44,10 +44,10 @@ class SmeSettings:
     buyer_confirmation_required: bool = True
 
 
-def _int(block: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+def _int(block: Mapping[str, Any], key: str, default: int, low: int, high: int, where: str = "sme") -> int:
     value = block.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(f"must be an integer {low}..{high}", field=f"sme.{key}")
+        raise ValidationError(f"must be an integer {low}..{high}", field=f"{where}.{key}")
     return value
 
 
@@ -68,7 +68,7 @@ def sme_settings(config: Mapping[str, Any] | None) -> SmeSettings:
             values[attr] = book[key].strip()
         else:
             high = 10_000 if key.endswith("Bps") or key == "minScore" else 10**13
-            values[attr] = _int(book, key, 0, 0, high)
+            values[attr] = _int(book, key, 0, 0, high, "sme.ownBook")
     own = LenderTerms(**{**DEFAULT_BOOK.__dict__, **values})
     if own.min_days > own.max_days or own.min_amount > own.max_amount:
         raise ValidationError("minimum above maximum", field="sme.ownBook")
