@@ -85,6 +85,7 @@ function Layout({ brand, onSignOut }) {
       // signed out on this device either way
     } finally {
       setSession("customer", null);
+      navigate("/");
       onSignOut();
     }
   };
@@ -131,9 +132,10 @@ function App() {
   }, [signedIn]);
   if (!signedIn) {
     if (!SignIn) return html`<main class="app-main"><p class="muted">Loading…</p></main>`;
+    // after signing in, the screen the address asked for (a link from an SMS), else home
     return html`<${SignIn} brand=${brand} code=${code} onSignedIn=${() => {
       setSignedIn(true);
-      navigate("/");
+      if (!currentRoute().route) navigate("/");
     }} />`;
   }
   return html`<${Layout} brand=${brand} onSignOut=${() => setSignedIn(false)} />`;

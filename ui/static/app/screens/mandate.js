@@ -1,7 +1,7 @@
 // Autopay: the loan's mandate (GET /loans/{id}/mandate, 404 when none), set up once the agreement is signed
 // (POST .../mandate {method: UPI | EMANDATE}: the gateway's page to authorise it) and cancelled
 // (POST .../mandate/cancel). Amounts are paise.
-import { html, useState } from "/ui/vendor/preact-htm.js";
+import { html, useEffect, useState } from "/ui/vendor/preact-htm.js";
 import { when } from "/ui/shared/api.js";
 import { Alert, Notice, VendorLink, call, rupees, useAction, usePoll } from "../lib.js";
 
@@ -17,9 +17,16 @@ const WORDS = {
 };
 
 export default function Mandate({ loan }) {
+  if (!SIGNED.includes(loan.status)) return null;
+  return html`<${Autopay} loan=${loan} />`;
+}
+
+function Autopay({ loan }) {
   const [method, setMethod] = useState("UPI");
   const [notice, setNotice] = useState(null);
+  const [watch, setWatch] = useState(null);
   const [busy, error, run] = useAction();
+  // read once; again every few seconds only while a mandate waits for the gateway's word (CREATED)
   const { data: mandate, reload } = usePoll(
     async () => {
       try {
@@ -30,9 +37,10 @@ export default function Mandate({ loan }) {
       }
     },
     [loan.id],
-    4000
+    watch
   );
-  if (!SIGNED.includes(loan.status)) return null;
+  const waiting = Boolean(mandate && mandate.status === "CREATED");
+  useEffect(() => setWatch(waiting ? 4000 : null), [waiting]);
   const live = mandate && !mandate.none && LIVE.includes(mandate.status);
   const register = (event) => {
     event.preventDefault();
