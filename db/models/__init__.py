@@ -14,6 +14,7 @@ from db.models.brands import (
     LoanProduct,
 )
 from db.models.bureau_files import BureauFile, BureauFileRecord
+from db.models.colending import *  # noqa: F403  (co-lending: db/models/colending.py, its __all__)
 from db.models.collections import (
     ClosureCertificate,
     CollectionAllocation,
