@@ -51,7 +51,7 @@ async def _open_from_queue(console, queue: str, loan_id: str) -> None:  # noqa: 
     await page.get_by_role("heading", name="Your queues").wait_for()
     await page.get_by_role("link", name=queue, exact=True).first.click()
     await page.get_by_role("heading", name=f"{queue} queue").wait_for()
-    await page.get_by_label("Search").fill(loan_id)
+    await page.get_by_label("Search", exact=True).fill(loan_id)
     await page.get_by_role("button", name="Apply").click()
     await page.get_by_role("link", name=f"Open loan {loan_id}").click()
     await page.get_by_role("heading", name=re.compile(f"Loan {loan_id[:8]}")).wait_for()

@@ -230,6 +230,14 @@ function Layout({ me, onSignOut, onSwitched }) {
         <select aria-label="Switch brand" value=${me.brandId} onChange=${switchBrand}>
           ${me.brands.map((b) => html`<option value=${b.brandId}>${b.brandId.slice(0, 8)} · ${b.role}</option>`)}
         </select></label>`}
+      <form role="search" class="inline topbar-search" onSubmit=${(e) => {
+        e.preventDefault();
+        const q = e.target.q.value.trim();
+        if (q) navigate(`/search?q=${encodeURIComponent(q)}`);
+      }}>
+        <label for="topbar-q" class="sr-only">Search customers and loans</label>
+        <input id="topbar-q" name="q" type="search" placeholder="Name, phone, PAN, loan id…" />
+      </form>
       <${Bell} me=${me} path=${route.path} />
       <span class="who">${me.name} · ${me.role}</span>
       <button class="secondary" onClick=${signOut}>Sign out</button>
