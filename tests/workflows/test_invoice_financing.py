@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from domain.sme.matching import LenderTerms
@@ -85,7 +86,9 @@ class Stubs:
         self.calls.append((name, arg))
         answer = self.answers.get(name)
         if isinstance(answer, list):
-            return answer.pop(0) if len(answer) > 1 else answer[0]
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if isinstance(answer, Exception):
+            raise answer
         return answer
 
     def names(self) -> list[str]:
@@ -162,8 +165,8 @@ class Run:
     async def state(self) -> InvoiceState:
         return await self.handle.query(InvoiceFinancingWorkflow.status)
 
-    async def until(self, status: str) -> InvoiceState:
-        for _ in range(400):
+    async def until(self, status: str, tries: int = 400) -> InvoiceState:
+        for _ in range(tries):
             state = await self.state()
             if state.status == status:
                 return state
@@ -339,3 +342,51 @@ async def test_a_refused_advance_holds_the_request_until_staff_retry(env) -> Non
         funded = await run.until("FUNDED")
         assert funded.advance_utr == "UTR2"
         await run.handle.terminate()
+
+
+async def test_a_vendor_down_during_the_checks_holds_the_request_until_staff_retry(env) -> None:  # noqa: ANN001
+    down = ApplicationError("brand has no sme provider for gstin", type="BusinessRefusal", non_retryable=True)
+    stubs = Stubs(sme_verify_business=[down, OK])
+    async with _worker(env, stubs) as worker:
+        run = await _start(env, stubs, worker)
+        held = await run.until("NEEDS_ATTENTION")
+        assert held.hold_step == "CHECKS" and held.hold_reason and "could not be completed" in held.hold_reason
+        assert "sme_score" not in stubs.names()
+        await run.handle.execute_update(InvoiceFinancingWorkflow.resume, run.staff("ops", "RETRY"))
+        offered = await run.until("OFFERED")
+        assert offered.score == 78 and _statuses(stubs)[-3:] == ["NEEDS_ATTENTION", "CHECKING", "OFFERED"]
+        await run.handle.terminate()
+
+
+async def test_a_refused_reserve_release_is_held_retried_never_rejected(env) -> None:  # noqa: ANN001
+    stubs = Stubs(
+        sme_send_transfer=[
+            TransferAnswer("SUCCESS", "UTR-A"),
+            TransferAnswer("FAILED", reason="beneficiary bank down"),
+            TransferAnswer("SENT"),
+        ]
+    )
+    stubs.answers["sme_check_transfer"] = TransferAnswer("SENT")
+    async with _worker(env, stubs) as worker:
+        run = await _start(env, stubs, worker)
+        await run.to_funded()
+        await run.pay("p-1", AMOUNT)
+        held = await run.until("NEEDS_ATTENTION")
+        assert (held.hold_step, held.release) == ("RESERVE", 19_079_460)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await run.handle.execute_update(InvoiceFinancingWorkflow.resume, run.staff("ops", "REJECT"))
+        assert refused.value.cause.type == "Conflict"  # type: ignore[union-attr]
+        await run.handle.execute_update(InvoiceFinancingWorkflow.resume, run.staff("ops", "RETRY"))
+        await run.until("PAID")
+        asked = len(stubs.args("sme_check_transfer"))
+        stubs.answers["sme_check_transfer"] = TransferAnswer("SUCCESS", "UTR-R")
+        # a bank callback that does not say which transfer: the workflow asks the bank's status API at once
+        from workflows.contracts.sme import TransferEvent
+
+        await run.handle.signal(InvoiceFinancingWorkflow.transfer_event, TransferEvent("ANY", "CHECK"))
+        closed = await run.until("CLOSED", tries=40)  # within 2 s: before the first 5 s poll would have asked
+        final = await run.handle.result()
+    assert (closed.status, final.release_utr) == ("CLOSED", "UTR-R")
+    assert len(stubs.args("sme_check_transfer")) == asked + 1
+    outcomes = [(o.kind, o.status) for o in stubs.args("sme_record_transfer")]
+    assert outcomes == [("ADVANCE", "SUCCESS"), ("RESERVE", "FAILED"), ("RESERVE", "SUCCESS")]
