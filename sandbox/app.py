@@ -179,6 +179,7 @@ def create_app(
     autopay.register(app, sbx)
     register_dialers(app, sbx)
     partner_lenders.register(app, sbx)
+    __import__("sandbox.partners.lendbox_colending").partners.lendbox_colending.register(app, sbx)  # co-lending
     __import__("sandbox.sme").sme.register(app, sbx)  # SME business data vendors (sandbox/sme)
 
     # --- failure drills -------------------------------------------------------------------------------
