@@ -94,7 +94,7 @@ async def sme_app(dev_env, database_url, db, storage_dir, renderer) -> AsyncIter
             + SmeActivities(db, http, settings.api_url, key).all()
         )
         with ThreadedServer(create_app(settings), port=port) as api:
-            workflows = [*WORKFLOWS, InvoiceFinancingWorkflow]
+            workflows = [*WORKFLOWS, *([] if InvoiceFinancingWorkflow in WORKFLOWS else [InvoiceFinancingWorkflow])]
             async with Worker(dev_env.client, task_queue=queue, workflows=workflows, activities=activities):
                 yield App(api, dev_env.client, queue, settings, http)
 
@@ -192,8 +192,23 @@ async def test_maker_checker_bad_input_and_brand_isolation(sme_app, brand, sandb
                     assert rid not in [r["id"] for r in resp.json()["items"]]
                 else:
                     assert resp.status_code == 404, (mine, resp.status_code)
+            # a business of the other brand: our request, invoice and business are not found
+            their_business, _ = await SmeDriver(outsider).onboard(f"6{uuid.uuid4().int % 10**9:09d}", business_pan())
+            for path in (f"/api/v1/sme/requests/{rid}", f"/api/v1/sme/invoices/{req['invoiceId']}"):
+                assert (await api.get(path, headers=their_business)).status_code == 404, path
+            for action, body in (("accept", {"lenderId": "own-book"}), ("cancel", {})):
+                resp = await api.post(f"/api/v1/sme/requests/{rid}/{action}", json=body, headers=their_business)
+                assert resp.status_code == 404, action
+            assert rid not in [
+                r["id"] for r in (await api.get("/api/v1/sme/requests", headers=their_business)).json()["items"]
+            ]
         finally:
             await outsider.close()
+        # callbacks: a bad signature is 403, a vendor the brand does not have 404
+        hook = f"/api/v1/sme/webhooks/{bid}"
+        assert (await api.post(f"{hook}/razorpay", json={"event": "payment_link.paid"})).status_code == 403
+        assert (await api.post(f"{hook}/nobody", json={})).status_code == 404
+        assert (await api.get(f"/api/v1/sme/requests/{rid}", headers=headers)).json()["collectedPaise"] == 0
         # the checker approves; the request moves on
         manager = await driver.staff_headers("SANCTION_MANAGER")
         assert (await api.post(f"{base}/approve", headers=manager, json={})).json()["status"] == "DISBURSING"
