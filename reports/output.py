@@ -13,6 +13,11 @@ from typing import Any
 from reports.base import Column
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Columns that hold a customer's identifier: an export shows only its masked form (docs/security.md).
+MASKED = {
+    "phone": lambda v: "XXXXXX" + v[-4:],
+    "pan": lambda v: f"{v[:2]}XXXXX{v[-3:]}" if len(v) == 10 else "X" * len(v),
+}
 
 
 def json_value(value: Any) -> Any:
@@ -31,7 +36,7 @@ def json_rows(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> list[
         item = {}
         for column, value in zip(columns, row, strict=True):
             paise = column.type == "paise" and value is not None
-            item[column.name] = int(value) if paise else json_value(value)
+            item[column.name] = int(value) if paise else json_value(masked(column, value))
         out.append(item)
     return out
 
@@ -43,7 +48,13 @@ def rupees(paise: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+def masked(column: Column, value: Any) -> Any:
+    """``value`` masked when its column holds a customer identifier (:data:`MASKED`), else as is."""
+    return MASKED[column.name](str(value)) if value is not None and column.name in MASKED else value
+
+
 def csv_value(column: Column, value: Any) -> str:
+    value = masked(column, value)
     if value is None:
         return ""
     if column.type == "paise":
