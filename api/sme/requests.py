@@ -8,6 +8,7 @@ nothing changed. A callback is verified by the vendor's own adapter (signature) 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from api.sme.schemas import (
 from api.workflow_calls import customer_update
 from db.models import Brand, SmeFinancingRequest
 from db.sme import open_request_for
-from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
+from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 from workflows.contracts.sme import BusinessCancel, BuyerPayment, InvoiceFinancingInput, OfferAcceptance, TransferEvent
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 
@@ -57,6 +58,7 @@ async def start_request(request: Request, body: RequestIn, me: Me, session: Db) 
     """Ask to finance one of the business's invoices: the checks (duplicate, business, buyer), the risk score and
     the lenders' offers follow in the request's workflow. 409 when the invoice already has a request under way."""
     invoice = my_invoice(session, me, body.invoice_id)
+    session.refresh(invoice, with_for_update=True)  # two requests for one invoice at once: one waits, then 409
     if open_request_for(session, invoice.id) is not None:
         raise Conflict("this invoice already has a financing request under way", field="invoiceId")
     row = SmeFinancingRequest(
@@ -145,7 +147,11 @@ async def webhook(request: Request, brand_id: str, vendor: str, session: Db) -> 
     raw = await request.body()
     if not adapter.verify_webhook(raw, request.headers):
         raise PermissionDenied("signature does not match")
-    event = adapter.parse_webhook(await request.json(), request.headers)
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationError("the body is not JSON", field="body") from exc
+    event = adapter.parse_webhook(payload, request.headers)
     signal, arg = _signal(event)
     if signal is None or event.loan_ref is None or not is_uuid(str(event.loan_ref)):
         return {"outcome": "IGNORED"}
