@@ -234,4 +234,4 @@ class SmeRecords(SmeBase):
         except (KeyError, IndexError, ValueError):
             text = f"{ctx.business.legal_name}: invoice {ctx.invoice.number}: {notice.event}"
         sender = Sender(self.db, self.http, self.api_url)
-        return await sender.sms_text(ctx.brand, ctx.customer.phone, ctx.business.legal_name, text, key=notice.key)
+        return await sender.sms_text(ctx.brand, ctx.customer.phone, f"SME_{notice.event}", text, key=notice.key)

@@ -112,6 +112,9 @@ async def driving(app: App, sandbox, db, brand: dict) -> AsyncIterator[Driver]: 
 async def test_invoice_financed_paid_and_reserve_released(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001
     async with driving(sme_app, sandbox, db, brand) as driver:
         journey = await invoice_financing(driver, uuid.uuid4().int % 10**8)
+        funded_sms = await driver.latest_sms(journey.phone, "advanced against invoice")
+        closed_sms = await driver.latest_sms(journey.phone, "reserve of")
+    assert "₹2,00,000.00" in funded_sms and "released" in closed_sms
     assert journey.status == "CLOSED"
     assert journey.advance == 2_00_000_00  # 80 % of ₹2,50,000 (the brand's default own book)
     # ₹2,00,000 at 14 % a year for 30 days, Actual/365: ₹2,301.37
