@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-before-production"  # noqa: S105 - refused outside development
 DEV_PAYLOAD_KEY_ID = "dev-field-key"  # the development payload key (derived from the field key)
+# Secrets written in this repository (the development default, docker-compose.yml's placeholder): refused as the
+# value of any secret outside development, like a secret left unset that would be derived from another.
+PUBLISHED_SECRETS = frozenset({DEV_SECRET, "change-me-in-production-to-a-long-random-value"})
 
 
 class Settings(BaseSettings):
@@ -56,6 +59,11 @@ class Settings(BaseSettings):
     # account fingerprints); defaults to jwt_secret. Set it on its own so the JWT secret can be rotated
     # without losing what was sealed; it must never change afterwards (sealed data would be unreadable).
     field_secret: SecretStr | None = None
+    # Field-encryption key ring (los.crypto.FieldKeys, docs/security.md): key id -> secret, as JSON in
+    # LOS_FIELD_KEYS, and the id that seals new values (LOS_FIELD_KEY_ID; may be left out with one key). Each
+    # value sealed under the ring carries its key id; values sealed before (no id) open with field_secret.
+    field_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    field_key_id: str | None = None
     # Temporal payload encryption (los.codec, docs/security.md): key id -> base64 AES key (16/24/32 bytes),
     # as JSON in LOS_PAYLOAD_KEYS, and the id that encrypts new payloads (LOS_PAYLOAD_KEY_ID; may be left
     # out when there is one key). Every id on the ring still decrypts, so keys rotate by adding one. Unset
@@ -92,10 +100,16 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
 
     def field_key(self) -> bytes:
-        """The key material of sealed fields and keyed hashes (see los.crypto)."""
-        from los.crypto import key_material
+        """The key material of sealed fields and keyed hashes (see los.crypto): the legacy material (field_secret,
+        else jwt_secret) as bytes, carrying the ring of LOS_FIELD_KEYS and the id that seals (``FieldKeys``)."""
+        from los.crypto import FieldKeys, key_material
 
-        return key_material((self.field_secret or self.jwt_secret).get_secret_value())
+        legacy = key_material((self.field_secret or self.jwt_secret).get_secret_value())
+        ring = {kid: key_material(value.get_secret_value()) for kid, value in self.field_keys.items()}
+        current = self.field_key_id or (next(iter(ring)) if len(ring) == 1 else None)
+        if ring and current is None:
+            raise ValueError("LOS_FIELD_KEY_ID must name the key that seals when LOS_FIELD_KEYS has several")
+        return FieldKeys(legacy, ring, current)
 
     def payload_keyring(self) -> tuple[str, dict[str, bytes]]:
         """``(encrypting key id, {key id: AES key bytes})`` for ``los.codec.EncryptionCodec``.
@@ -128,8 +142,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:
-        if self.env != "development" and self.jwt_secret.get_secret_value() == DEV_SECRET:
+        self.field_key()  # an unknown LOS_FIELD_KEY_ID is refused at start, in development too
+        if self.env == "development":
+            return self
+        if self.jwt_secret.get_secret_value() in PUBLISHED_SECRETS:
             raise ValueError("LOS_JWT_SECRET must be set outside development")
+        own = {"LOS_FIELD_SECRET": self.field_secret, "LOS_STORAGE_URL_SECRET": self.storage_url_secret}
+        own |= {f"LOS_FIELD_KEYS[{kid}]": value for kid, value in self.field_keys.items()}
+        for name, value in own.items():
+            if value is not None and value.get_secret_value() in PUBLISHED_SECRETS:
+                raise ValueError(f"{name} is a published default; set a secret of its own outside development")
+            if value is not None and value.get_secret_value() == self.jwt_secret.get_secret_value():
+                raise ValueError(f"{name} must differ from LOS_JWT_SECRET outside development")
+        if self.field_secret is None:
+            raise ValueError("LOS_FIELD_SECRET must be set outside development (not derived from LOS_JWT_SECRET)")
+        if self.storage_url_secret is None and self.s3_bucket is None:
+            raise ValueError("LOS_STORAGE_URL_SECRET must be set outside development when documents are stored locally")
         return self
 
     @model_validator(mode="after")
