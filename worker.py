@@ -23,6 +23,7 @@ from activities.kyc import KycActivities
 from activities.loan import LoanActivities
 from activities.messaging import MessagingActivities
 from activities.ops_jobs import OpsJobActivities
+from activities.partners import PartnerActivities
 from activities.portfolio import PortfolioActivities
 from activities.refunds import RefundActivities
 from activities.reminders import ReminderActivities
@@ -187,7 +188,8 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + PortfolioActivities(db).all()
             + ReminderActivities(db, http, settings.api_url).all()
             + OpsJobActivities(db, http, settings.api_url).all()
-            + BureauFileActivities(db).all(),
+            + BureauFileActivities(db).all()
+            + PartnerActivities(db, http).all(),
             max_concurrent_activities=50,
             interceptors=[LogContextInterceptor()],
         )

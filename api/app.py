@@ -75,6 +75,7 @@ from api.web.documents import router as web_documents_router
 from api.web.kfs import router as web_kfs_router
 from api.web.kyc import router as web_kyc_router
 from api.web.mandates import router as web_mandates_router
+from api.web.partner_offers import router as web_partner_offers_router
 from api.web.payments import router as web_payments_router
 from api.web.repayment import router as web_repayment_router
 from api.web.routes import router as web_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_kyc_router)
     app.include_router(web_router)
     app.include_router(web_kfs_router)
+    app.include_router(web_partner_offers_router)
     app.include_router(web_payments_router)
     app.include_router(web_mandates_router)
     app.include_router(web_repayment_router)

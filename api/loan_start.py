@@ -24,6 +24,7 @@ from activities.providers.base import BusinessRefusal, ProviderConfig
 from api.products import loan_terms, money_in_policy, preview_for
 from api.web.auth import refuse_inactive
 from db import closure
+from db import partners as partner_lenders
 from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory, ReloanOffer, new_id
 from domain import kyc as kyc_rules
 from domain import rules
@@ -34,6 +35,7 @@ from los import metrics
 from workflows.contracts import LoanPolicy, LoanWorkflowInput
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
 from workflows.options import IST
+from workflows.partner_routing import ROUTING_MEMO
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ async def start_loan(
     )
     if app.offer is not None:
         closure.accept_offer(session, app.offer.id, loan_id)
+    routed = partner_lenders.brand_has_partners(session, brand.id)  # offered to partner lenders once sanctioned
     session.commit()
 
     cfg = brand.config
@@ -172,6 +175,7 @@ async def start_loan(
             ),
             static_summary=f"{'Reloan' if previous else 'Loan'} {app.amount // 100} INR × {app.tenure} "
             f"for customer {customer.id}",
+            memo={ROUTING_MEMO: True} if routed else None,
         )
     except WorkflowAlreadyStartedError:
         pass

@@ -205,6 +205,7 @@ async def running_app(
     from activities.kyc import KycActivities
     from activities.loan import LoanActivities
     from activities.messaging import MessagingActivities
+    from activities.partners import PartnerActivities
     from activities.refunds import RefundActivities
     from activities.storage import LocalStorage
     from api.app import create_app
@@ -236,7 +237,8 @@ async def running_app(
                 + MessagingActivities(db, http).all()
                 + RefundActivities(
                     db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
-                ).all(),
+                ).all()
+                + PartnerActivities(db, http).all(),
             ):
                 yield App(api, env.client, queue, settings, http)
 

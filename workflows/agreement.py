@@ -262,6 +262,8 @@ class AgreementPhase(HoldPhase):
             raise _refuse("Conflict", f"loan is {status}; the KFS is accepted once the loan is sanctioned")
         if self.kfs_acceptance is not None:
             raise _refuse("Conflict", "the KFS is already accepted")
+        if getattr(self, "partner_state", None) not in (None, "BOOKED"):  # workflows.partner_routing
+            raise _refuse("Conflict", "the loan is being offered to partner lenders; its KFS follows once one books it")
         if acceptance.valid_until < acceptance.issued_on or _acceptance_key(acceptance) == self.kfs_recorded:
             raise _refuse("Conflict", "this KFS is no longer valid; fetch it again")
 

@@ -3,90 +3,25 @@
 routes (validation naming the field, nothing written; versions of a table; credentials masked); brand isolation of
 every partner-lender route and of the borrower's offers.
 
-The worker here registers the routing activities (``PartnerActivities``) and loans are started with the routing memo
-when their brand has an active partner, as ``worker.py`` and ``api/loan_start.py`` do once wired
-(docs/partner-lenders.md, "Wiring").
+The test stack is the production wiring: the worker registers the routing activities (``PartnerActivities``) and
+``api/loan_start.py`` starts a loan with the routing memo when its brand has an active partner.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import httpx
-import pytest_asyncio
 from sqlalchemy import select
-from temporalio.client import Client
 
-from db import partners as q
 from db.models import Loan, PartnerAttempt, PartnerLender, PartnerOffer
 from los.demo import Driver, demo_identity
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.seed import seed_brand
-from tests.conftest import App, ThreadedServer, eventually, free_port
-from workflows.contracts import LoanWorkflowInput
+from tests.conftest import eventually
 from workflows.options import IST
-from workflows.partner_routing import ROUTING_MEMO
-
-
-@contextlib.asynccontextmanager
-async def routed_app(env, database_url, db, storage_dir, renderer) -> AsyncIterator[App]:  # noqa: ANN001
-    """``tests.conftest.running_app`` with the partner activities, and the routing memo on loan starts."""
-    from temporalio.worker import Worker
-
-    from activities.kyc import KycActivities
-    from activities.loan import LoanActivities
-    from activities.messaging import MessagingActivities
-    from activities.partners import PartnerActivities
-    from activities.refunds import RefundActivities
-    from activities.storage import LocalStorage
-    from api.app import create_app
-    from los.settings import Settings
-    from worker import WORKFLOWS
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    port = free_port()
-    target = env.client.service_client.config.target_host
-    settings = Settings(
-        database_url=database_url, temporal_address=target, task_queue=queue, api_port=port, storage_dir=storage_dir
-    )
-    async with httpx.AsyncClient(timeout=30) as http:
-        loan = LoanActivities(db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key())
-        kyc = KycActivities(db, http, LocalStorage(storage_dir), settings.api_url, settings.field_key())
-        refunds = RefundActivities(
-            db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
-        )
-        activities = loan.all() + kyc.all() + MessagingActivities(db, http).all() + refunds.all()
-        api_app = create_app(settings)
-        if not any(getattr(r, "path", "").endswith("/partner-offers") for r in api_app.routes):
-            from api.web import partner_offers  # as api/app.py registers it once wired
-
-            api_app.include_router(partner_offers.router)
-        with ThreadedServer(api_app, port=port) as api:
-            async with Worker(
-                env.client, task_queue=queue, workflows=WORKFLOWS,
-                activities=activities + PartnerActivities(db, http).all(),
-            ):  # fmt: skip
-                yield App(api, env.client, queue, settings, http)
-
-
-@pytest_asyncio.fixture
-async def app(dev_env, database_url, db, storage_dir, renderer, monkeypatch) -> AsyncIterator[App]:  # noqa: ANN001
-    original = Client.start_workflow
-
-    async def start_workflow(self, workflow, arg=None, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if isinstance(arg, LoanWorkflowInput) and "memo" not in kw:
-            with db.unit_of_work() as s:
-                if q.brand_has_partners(s, arg.brand_id):
-                    kw["memo"] = {ROUTING_MEMO: True}
-        return await original(self, workflow, arg, *args, **kw)
-
-    monkeypatch.setattr(Client, "start_workflow", start_workflow)
-    async with routed_app(dev_env, database_url, db, storage_dir, renderer) as a:
-        yield a
 
 
 def test_the_cli_names_the_scenario() -> None:
