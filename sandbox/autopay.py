@@ -247,8 +247,9 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         ceiling = order["token"]["max_amount"] / 100
         return (
             f"<html><body><h1>Authorise autopay ({order['method']}) up to ₹{ceiling:.2f}</h1>"
-            "<form method='post' action='?outcome=approve'><button>Approve</button></form>"
-            "<form method='post' action='?outcome=reject'><button>Reject</button></form></body></html>"
+            f"<form method='post' action='{link_id}/authorize?outcome=approve'><button>Approve</button></form>"
+            f"<form method='post' action='{link_id}/authorize?outcome=reject'><button>Reject</button></form>"
+            "</body></html>"
         )
 
     @app.post("/razorpay/subscription_registration/{link_id}/authorize")

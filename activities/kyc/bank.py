@@ -215,7 +215,7 @@ class BankActivities(KycBase):
                 KycStepStatus.WAITING,
                 "consent requested",
                 res.vendor,
-                reference=res.value.consent_handle,
+                reference=res.value.consent_url,  # the page the borrower opens to approve (the app links to it)
             )
         # A consent lives at the aggregator that issued it: its status and data come from that vendor only
         # (another vendor would not know the handle). A fault there raises, so the activity retries.

@@ -26,6 +26,7 @@ from api.web.auth import find_brand
 from db import closure
 from db.models import Brand, Customer, Loan, LoanProduct
 from domain import rules
+from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
@@ -72,6 +73,8 @@ class BrandView(ApiModel):
     id: str
     code: str
     name: str
+    brand_colour: str | None = Field(default=None, description="#rrggbb, the app's main colour (unset: the default)")
+    min_prepayment_paise: int = Field(description="the least part-payment a borrower may make, paise")
     products: list[ProductView]
 
 
@@ -115,6 +118,8 @@ def list_brands(session: Db) -> list[dict]:
                 "id": brand.id,
                 "code": brand.code,
                 "name": brand.name,
+                "brandColour": BrandConfig.of(brand.config).brand_colour,
+                "minPrepaymentPaise": BrandConfig.of(brand.config).min_prepayment,
                 "products": [
                     {
                         "code": p.code,
