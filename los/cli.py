@@ -55,6 +55,11 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
             f"                 worker: {info['worker_metrics']} (Temporal SDK),",
             f"                 {info['worker_business_metrics']} (business counters)",
         ]
+    if int(info.get("workers", 1)) > 1 or int(info.get("api_workers", 1)) > 1:
+        lines += [
+            f"  Scale          {info['workers']} worker processes on one task queue (more metrics: "
+            f"{info['more_worker_metrics'] or '-'}), {info['api_workers']} API processes on {api}",
+        ]
     lines += [
         f"  Logs           {logs}",
         "",
@@ -74,7 +79,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from los.stack import Stack
 
     settings = _settings()
-    stack = Stack(settings)
+    stack = Stack(settings, workers=args.workers, api_workers=args.api_workers)
     stopping = False
 
     def on_signal(signum, frame):  # noqa: ANN001
@@ -213,7 +218,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="los", description="Loan origination and management on Temporal")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start everything (embedded PostgreSQL + Temporal, worker, API, sandbox)")
+    up = sub.add_parser("up", help="start everything (embedded PostgreSQL + Temporal, worker, API, sandbox)")
+    up.add_argument("--workers", type=int, default=1, help="worker processes on the task queue (default 1)")
+    up.add_argument("--api-workers", type=int, default=1, help="API processes behind the API port (default 1)")
     sub.add_parser("worker", help="run a Temporal worker")
     api = sub.add_parser("api", help="run the HTTP API")
     api.add_argument("--no-migrate", action="store_true", help="do not run migrations on start")

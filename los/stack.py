@@ -124,8 +124,12 @@ class Stack:
     unless TEMPORAL_ADDRESS is set, sandbox, worker, API). Call supervise() every so often to restart any
     child that exited; stop() ends them all."""
 
-    def __init__(self, settings: Settings, backoff: Callable[[], Backoff] = Backoff):
+    def __init__(
+        self, settings: Settings, backoff: Callable[[], Backoff] = Backoff, workers: int = 1, api_workers: int = 1
+    ):
         self.settings = settings
+        self.workers = max(1, workers)  # worker processes on the one task queue (`los up --workers N`)
+        self.api_workers = max(1, api_workers)  # API processes behind the one port (uvicorn --workers N)
         self.home = settings.home.resolve()
         self.children: list[Supervised] = []
         self.pg: object | None = None
@@ -204,7 +208,12 @@ class Stack:
         register_delivery_reports(s.sandbox_base_url, s.api_url, seeded["brand_id"])
         register_dialer_webhooks(s.sandbox_base_url, s.api_url, seeded["brand_id"])
         self._spawn("worker", me + ["worker"], env)
-        api = self._spawn("api", me + ["api", "--no-migrate"], env)
+        extra_metrics = []
+        for i in range(2, self.workers + 1):  # each more worker on the same queue, its own metrics pair
+            port = free_port_pair(s.worker_metrics_host, (extra_metrics or [metrics_port])[-1] + 2)
+            extra_metrics.append(port)
+            self._spawn(f"worker-{i}", me + ["worker"], env | {"LOS_WORKER_METRICS_PORT": str(port)})
+        api = self._spawn("api", me + ["api", "--no-migrate", "--workers", str(self.api_workers)], env)
         wait_port(s.api_host, s.api_port, 30, api)
         return {  # type: ignore[dict-item]
             "database": db_url,
@@ -212,6 +221,9 @@ class Stack:
             "seed": seeded,
             "worker_metrics": f"http://{s.worker_metrics_host}:{metrics_port}/metrics",
             "worker_business_metrics": f"http://{s.worker_metrics_host}:{metrics_port + 1}/metrics",
+            "workers": str(self.workers),
+            "more_worker_metrics": " ".join(f"http://{s.worker_metrics_host}:{p}/metrics" for p in extra_metrics),
+            "api_workers": str(self.api_workers),
         }
 
     def supervise(self) -> None:
