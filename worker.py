@@ -30,6 +30,7 @@ from activities.reminders import ReminderActivities
 from activities.storage import build_storage
 from db.session import Database
 from los.bureau_files_job import BUREAU_FILES_JOB
+from los.chaos import interceptors as chaos_interceptors
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
 from los.schedules import ScheduledJob, ensure_schedules
 from los.settings import Settings, get_settings
@@ -191,7 +192,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + BureauFileActivities(db).all()
             + PartnerActivities(db, http).all(),
             max_concurrent_activities=50,
-            interceptors=[LogContextInterceptor()],
+            interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
         )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)
         if metrics_port:

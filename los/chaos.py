@@ -1,0 +1,135 @@
+"""Fault injection for the chaos suite (tests/chaos, docs/chaos.md): the worker kills itself at a named point.
+
+``LOS_CHAOS_KILL_AT`` lists the points, comma-separated, each ``<activity name>[:before|after]`` (default
+``before``): ``before`` exits as the activity starts (nothing done), ``after`` exits once its body has returned
+and before its result reaches the server (the side effect happened, the history does not know it: a bank that
+took a transfer whose answer was never recorded). The exit is ``os._exit(137)``, as abrupt as a SIGKILL: no
+``finally``, no graceful shutdown, in-flight activities of every other loan lost with it.
+
+Each point fires once per stack, not once per process: before exiting, the worker appends
+``<point> <workflow id> <attempt>`` to the file named by ``LOS_CHAOS_FIRED`` (synced to disk), and a worker
+started again reads that file and leaves the points already fired alone. Without ``LOS_CHAOS_KILL_AT`` the
+worker installs nothing (``interceptors()`` is empty); this is never set outside tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+
+KILL_AT_ENV = "LOS_CHAOS_KILL_AT"
+FIRED_ENV = "LOS_CHAOS_FIRED"
+EXIT_CODE = 137  # what a shell reports for a process killed by SIGKILL
+WHEN = ("before", "after")
+
+log = logging.getLogger("los.chaos")
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """One place to die: an activity (by its registered name) and whether before or after its body runs."""
+
+    activity: str
+    when: str = "before"
+
+    @classmethod
+    def parse(cls, text: str) -> KillPoint:
+        """``name`` or ``name:before`` / ``name:after``; ``ValueError`` for anything else."""
+        name, _, when = text.strip().partition(":")
+        when = when or "before"
+        if not name or when not in WHEN:
+            raise ValueError(f"kill point {text!r}: expected <activity>[:before|after]")
+        return cls(name, when)
+
+    def __str__(self) -> str:
+        return f"{self.activity}:{self.when}"
+
+
+def parse_points(spec: str) -> list[KillPoint]:
+    """The points of a ``LOS_CHAOS_KILL_AT`` value (empty entries ignored)."""
+    return [KillPoint.parse(part) for part in spec.split(",") if part.strip()]
+
+
+def read_fired(path: Path | None) -> list[tuple[str, str, int]]:
+    """The points already fired, as ``(point, workflow id, attempt)`` lines of the fired file (none without one)."""
+    if path is None or not path.exists():
+        return []
+    fired = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            fired.append((parts[0], parts[1], int(parts[2])))
+    return fired
+
+
+class ChaosKiller:
+    """The points still to fire in this stack, and the act of firing one (recorded, then the process ends)."""
+
+    def __init__(self, points: list[KillPoint], fired_file: Path | None):
+        self.fired_file = fired_file
+        done = {point for point, _, _ in read_fired(fired_file)}
+        self.pending = {str(p): p for p in points if str(p) not in done}
+
+    def due(self, name: str, when: str) -> str | None:
+        """The point to fire now for activity ``name`` at ``when``, if it has not fired yet."""
+        key = f"{name}:{when}"
+        return key if key in self.pending else None
+
+    def fire(self, key: str, workflow_id: str, attempt: int) -> None:
+        """Record the point as fired (synced, so the restarted worker skips it), then exit at once."""
+        self.pending.pop(key, None)
+        if self.fired_file is not None:
+            fd = os.open(self.fired_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                os.write(fd, f"{key} {workflow_id or '-'} {attempt}\n".encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        log.warning("chaos: killing the worker at %s (%s, attempt %d)", key, workflow_id, attempt)
+        logging.shutdown()
+        os._exit(EXIT_CODE)
+
+
+class _KillInbound(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, killer: ChaosKiller):
+        super().__init__(next)
+        self.killer = killer
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        if key := self.killer.due(info.activity_type, "before"):
+            self.killer.fire(key, info.workflow_id or "", info.attempt)
+        result = await self.next.execute_activity(input)
+        if key := self.killer.due(info.activity_type, "after"):
+            self.killer.fire(key, info.workflow_id or "", info.attempt)
+        return result
+
+
+class ChaosInterceptor(Interceptor):
+    """Worker interceptor that kills the process at the configured kill points (see the module's docstring)."""
+
+    def __init__(self, killer: ChaosKiller):
+        self.killer = killer
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _KillInbound(next, self.killer)
+
+
+def interceptors(environ: dict[str, str] | None = None) -> list[Interceptor]:
+    """``[ChaosInterceptor]`` when ``LOS_CHAOS_KILL_AT`` names points still to fire, else ``[]``."""
+    env = os.environ if environ is None else environ
+    spec = env.get(KILL_AT_ENV, "")
+    if not spec.strip():
+        return []
+    fired = env.get(FIRED_ENV)
+    killer = ChaosKiller(parse_points(spec), Path(fired) if fired else None)
+    if not killer.pending:
+        return []
+    log.warning("chaos: this worker will kill itself at %s", ", ".join(sorted(killer.pending)))
+    return [ChaosInterceptor(killer)]
