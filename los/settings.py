@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     payload_key_id: str | None = None
     # Browser origins allowed to call the codec endpoint besides temporal_ui_url (e.g. a hosted Temporal UI).
     codec_cors_origins: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the rest of the API from another origin (JSON list in LOS_CORS_ORIGINS);
+    # empty: same-origin only, no CORS answer at all (api.hardening, docs/security.md).
+    cors_origins: list[str] = Field(default_factory=list)
+    # Request limits (api.hardening): a body (JSON, form) over max_body_bytes, or a multipart upload over
+    # max_upload_bytes (the largest file a route takes, 50 MiB, plus its form), is 413 before a route runs; a
+    # JSON body nested deeper than max_json_depth, or holding a string longer than max_json_string_chars, is 422.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=51 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2, le=256)
+    max_json_string_chars: int = Field(default=65536, ge=256)
     access_token_minutes: int = 60
     # Staff sign-in: this many wrong passwords in a row lock the account for staff_lockout_minutes.
     staff_max_failed_logins: int = Field(default=5, ge=1)
