@@ -20,11 +20,13 @@ body, or ``header:<name>``) and the reason; the webhook endpoint answers it as 4
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from activities.providers.signing import previous_secret
 from domain.errors import ValidationError
 from domain.money import MAX_ENTERED_PAISE
 
@@ -175,3 +177,17 @@ def notes(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid(field, "must be an object")
     return value
+
+
+def verified(adapter: Any, check: Callable[[Any], bool], now: datetime | None = None) -> bool:
+    """Whether a webhook verifies: ``check(adapter)`` (the adapter's own ``verify_webhook``, whatever the vendor's
+    scheme) under the vendor's ``webhook_secret``, else under its previous secret while the overlap window lasts
+    (``activities.providers.signing.previous_secret``): the same adapter, built on the config with that secret."""
+    if check(adapter):
+        return True
+    previous = previous_secret(adapter.config, now)
+    if previous is None:
+        return False
+    from activities.providers.failover import adapter_for  # the registry imports every adapter: no cycle at import
+
+    return check(adapter_for(replace(adapter.config, webhook_secret=previous), adapter.http))
