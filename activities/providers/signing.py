@@ -22,12 +22,26 @@ SIGNATURE_HEADERS = {
 }
 
 
+# The webhook secret the demo brand and the sandbox share (los.seed.SANDBOX_SECRET), published in this repository:
+# outside development (LOS_ENV) a webhook is never verified with it.
+PUBLISHED_WEBHOOK_SECRETS = frozenset({"sandbox-webhook-secret"})
+
+
+def refused(secret: str | None) -> bool:
+    """Whether ``secret`` is a published sandbox secret and the process runs outside development."""
+    if secret not in PUBLISHED_WEBHOOK_SECRETS:
+        return False
+    from los.settings import get_settings  # read once per process (cached)
+
+    return get_settings().env != "development"
+
+
 def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def verify(body: bytes, secret: str, signature: str | None) -> bool:
-    if not secret or not signature:
+    if not secret or not signature or refused(secret):
         return False
     return hmac.compare_digest(sign(body, secret), signature.strip())
 

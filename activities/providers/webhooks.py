@@ -26,7 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from activities.providers.signing import previous_secret
+from activities.providers.signing import previous_secret, refused
 from domain.errors import ValidationError
 from domain.money import MAX_ENTERED_PAISE
 
@@ -182,11 +182,14 @@ def notes(value: Any, field: str) -> dict[str, Any]:
 def verified(adapter: Any, check: Callable[[Any], bool], now: datetime | None = None) -> bool:
     """Whether a webhook verifies: ``check(adapter)`` (the adapter's own ``verify_webhook``, whatever the vendor's
     scheme) under the vendor's ``webhook_secret``, else under its previous secret while the overlap window lasts
-    (``activities.providers.signing.previous_secret``): the same adapter, built on the config with that secret."""
+    (``activities.providers.signing.previous_secret``): the same adapter, built on the config with that secret.
+    Outside development a published sandbox secret verifies nothing (``signing.refused``)."""
+    if refused(adapter.config.webhook_secret):
+        return False  # the sandbox's published secret, outside development
     if check(adapter):
         return True
     previous = previous_secret(adapter.config, now)
-    if previous is None:
+    if previous is None or refused(previous):
         return False
     from activities.providers.failover import adapter_for  # the registry imports every adapter: no cycle at import
 

@@ -110,3 +110,37 @@ def test_the_environment_is_read_like_any_setting(monkeypatch: pytest.MonkeyPatc
         Settings()
     monkeypatch.setenv("LOS_FIELD_SECRET", "field-secret-of-its-own-012345678")
     assert Settings().field_secret is not None
+
+
+def test_the_sandbox_webhook_secret_verifies_nothing_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from activities.providers.base import ProviderConfig
+    from activities.providers.failover import adapter_for
+    from activities.providers.signing import PUBLISHED_WEBHOOK_SECRETS, SIGNATURE_HEADERS, sign, verify
+    from activities.providers.webhooks import verified
+    from los.seed import SANDBOX_SECRET
+    from los.settings import get_settings
+
+    assert SANDBOX_SECRET in PUBLISHED_WEBHOOK_SECRETS
+    body = b'{"event": "payment.captured"}'
+    entry = {"vendor": "razorpay", "base_url": "http://vendor.invalid", "webhook_secret": SANDBOX_SECRET}
+    (config,) = ProviderConfig.configured({"providers": {"payments": entry}}, "payments")
+    razorpay = adapter_for(config, httpx.AsyncClient())
+    headers = {SIGNATURE_HEADERS["razorpay"]: sign(body, SANDBOX_SECRET)}
+    get_settings.cache_clear()
+    try:
+        assert verify(body, SANDBOX_SECRET, sign(body, SANDBOX_SECRET))  # development: the sandbox works
+        assert verified(razorpay, lambda a: a.verify_webhook(body, headers))
+        monkeypatch.setenv("LOS_ENV", "production")
+        monkeypatch.setenv("LOS_JWT_SECRET", "jwt-secret-of-its-own-0123456789")
+        monkeypatch.setenv("LOS_FIELD_SECRET", "field-secret-of-its-own-012345678")
+        monkeypatch.setenv("LOS_STORAGE_URL_SECRET", "storage-url-secret-of-its-own-01")
+        monkeypatch.setenv("LOS_PAYLOAD_KEYS", '{"p1": "' + base64.b64encode(b"k" * 32).decode() + '"}')
+        get_settings.cache_clear()
+        assert get_settings().env == "production"
+        assert not verify(body, SANDBOX_SECRET, sign(body, SANDBOX_SECRET))
+        assert not verified(razorpay, lambda a: a.verify_webhook(body, headers))
+        assert verify(body, "a-secret-of-its-own", sign(body, "a-secret-of-its-own"))
+    finally:
+        get_settings.cache_clear()
