@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
 from temporalio.exceptions import ActivityError
 
 from workflows.base import _check_fresh, _refuse
+from workflows.colending import colend_disbursed
 from workflows.hold import HoldPhase, business_refusal
 
 DISBURSAL_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
@@ -123,6 +124,7 @@ class DisbursalPhase(HoldPhase):
             )
         except ActivityError:
             workflow.logger.warning("disbursal notice for loan %s not sent", inp.loan_id)  # the money is out
+        await colend_disbursed(self, key)  # a loan booked with a co-lending partner (co-lending-v1): split books
 
     async def _send(self, request: DisbursalRequest, attempt: int) -> DisbursalResult:
         return await workflow.execute_activity_method(

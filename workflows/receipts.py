@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.base import LoanBase
+from workflows.colending import colend_payment
 
 # A single payment larger than the largest a loan can be cannot be real: it is parked, not applied (the webhooks
 # refuse it at the door with the same bound).
@@ -136,6 +137,7 @@ class ReceiptsPhase(LoanBase):
             retry_policy=DB_RETRY,
             summary=f"Payment {payment.payment_id}: {payment.amount} paise",
         )
+        await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
         return excess
 
     def _closing_parts(self, payment: PaymentEvent, today: date) -> tuple | None:

@@ -252,3 +252,16 @@ class LendboxColending(Lendbox):
             raise WebhookRejected("payload", "data: must be an object")
         return LendboxEvent(body["event_id"], body["event"], body["partner_loan_id"], body.get("lendbox_loan_id"),
                             data)  # fmt: skip
+
+
+#: Adapters with a co-lending lifecycle, by the adapter code a partner is configured with.
+COLENDING_ADAPTERS: dict[str, type[LendboxColending]] = {"lendbox": LendboxColending}
+
+
+def colending_adapter(http: httpx.AsyncClient, code: str, settings: Mapping[str, Any]) -> LendboxColending | None:
+    """The co-lending adapter of a partner configured with adapter ``code`` and ``settings`` (base_url, api_key,
+    webhook_secret, options); None when that lender has no co-lending API in this build."""
+    from activities.providers.base import ProviderConfig
+
+    cls = COLENDING_ADAPTERS.get(code)
+    return cls(http, ProviderConfig._parse("partner", {"vendor": code, **settings})) if cls else None
