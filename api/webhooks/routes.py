@@ -13,6 +13,7 @@ down) answers 503 so the provider retries; the retry finds the stored event unde
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -30,7 +31,16 @@ from domain.errors import AuthenticationError, NotFound, ValidationError
 from domain.outcomes import WebhookOutcome
 from workflows.contracts import KycInput
 
+log = logging.getLogger("los.webhooks")
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+
+def refuse(request: Request, brand_id: str, vendor: str) -> AuthenticationError:
+    """Log a webhook whose signature does not verify (vendor, brand, sender; nothing of the body) and return the
+    401 to raise: a forged or stale delivery leaves this line and nothing else."""
+    client = request.client.host if request.client else "?"
+    log.warning("refused a %s webhook for brand %s from %s: it does not verify", vendor, brand_id, client)
+    return AuthenticationError("webhook signature does not verify")
 
 
 class WebhookAnswer(ApiModel):
@@ -69,7 +79,7 @@ async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
             adapter = candidate
             break
     if adapter is None:
-        raise AuthenticationError("webhook signature does not verify")
+        raise refuse(request, brand_id, "aa")
     body = check_body(raw)
     consent_event = adapter.parse_webhook(body)
     db = request.app.state.db
@@ -106,7 +116,7 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     if adapter.config.kind in DELIVERY_REPORT_KINDS:
         return _delivery_report(request, brand_id, adapter, raw)
     if not adapter.verify_webhook(raw, request.headers):
-        raise AuthenticationError("webhook signature does not verify")
+        raise refuse(request, brand_id, vendor)
     body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
     event = adapter.parse_webhook(body, request.headers)
     stored = adapter.stored_payload(body) if hasattr(adapter, "stored_payload") else body
@@ -122,7 +132,7 @@ def _delivery_report(request: Request, brand_id: str, adapter: Any, raw: bytes) 
     ``body``), stored once and applied to ``customer_messages``. A report for an unknown message id is stored and
     answered 200 (``unmatched``)."""
     if not adapter.verify_webhook(raw, request.headers, request.query_params):
-        raise AuthenticationError("webhook signature does not verify")
+        raise refuse(request, brand_id, adapter.config.vendor)
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationError(f"body: is larger than {MAX_BODY_BYTES} bytes", field="body")
     try:
