@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from db.models import CoLendingAgreement, CoLendingEvent, CoLendingLeg, CoLentLoan, PartnerLender
 from domain.colending import Agreement, Parts, Rule
 from domain.colending import ledger as cl
+from domain.colending.reports import Book, Due, Statement, add_loan, lender_part, overdue_on
 from domain.ledger import Transaction
 
 COMPONENT_ACCOUNTS = {"principal": cl.CL_PRINCIPAL, "interest": cl.CL_INTEREST_INCOME, "fees": cl.CL_FEE_INCOME,
@@ -149,3 +150,63 @@ def collected_for(session: Session, key: str, lender: str) -> Parts:
     )
     sums = dict(session.execute(query.group_by(CoLendingLeg.account)).all())
     return Parts(**{c: -int(sums.get(a) or 0) for c, a in COMPONENT_ACCOUNTS.items()})
+
+
+def schedules(session: Session, loan_ids: list[str]) -> dict[str, list[Due]]:
+    """Each loan's schedule (due date, principal, interest), oldest installment first."""
+    from db.models import RepaymentInstallment
+
+    out: dict[str, list[Due]] = {loan_id: [] for loan_id in loan_ids}
+    if not loan_ids:
+        return out
+    query = (
+        select(RepaymentInstallment.loan_id, RepaymentInstallment.due_date, RepaymentInstallment.principal,
+               RepaymentInstallment.interest)
+        .where(RepaymentInstallment.loan_id.in_(loan_ids), RepaymentInstallment.due_date.is_not(None))
+        .order_by(RepaymentInstallment.loan_id, RepaymentInstallment.installment_no)
+    )  # fmt: skip
+    for loan_id, due_date, principal, interest in session.execute(query).all():
+        out[loan_id].append(Due(due_date, principal, interest))
+    return out
+
+
+def books(session: Session, brand_id: str, on: date) -> dict[str, dict[str, Book]]:
+    """Each partner's co-lent book on ``on`` (IST), with the originator's side of the same loans: partner code →
+    {ORIGINATOR, PARTNER} → :class:`~domain.colending.reports.Book`."""
+    loans = brand_loans(session, brand_id, on)
+    legs: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for _code, _pid, loan_id, lender, kind, account, _on, amount in legs_between(session, brand_id, None, on):
+        legs.setdefault((loan_id, lender), []).append((kind, account, int(amount)))
+    plans = schedules(session, [row.loan_id for row in loans])
+    out: dict[str, dict[str, Book]] = {}
+    for row in loans:
+        sides = out.setdefault(row.partner_code, {lender: Book(lender) for lender in cl.LENDERS})
+        mine = [(k, a, v) for lender in cl.LENDERS for k, a, v in legs.get((row.loan_id, lender), [])]
+        got = {a: 0 for a in (cl.CL_PRINCIPAL, cl.CL_INTEREST_INCOME)}
+        for kind, account, amount in mine:
+            if kind == "CL_REPAYMENT" and account in got:
+                got[account] -= amount
+        whole, dpd = overdue_on(plans[row.loan_id], got[cl.CL_PRINCIPAL], got[cl.CL_INTEREST_INCOME], on)
+        for lender in cl.LENDERS:
+            part = lender_part(as_agreement(row), row.blended_rate_bps, whole, lender)
+            add_loan(sides[lender], legs.get((row.loan_id, lender), []), part, dpd)
+    return out
+
+
+def statements(session: Session, brand_id: str, since: date, until: date) -> dict[str, dict[str, Statement]]:
+    """Each partner's settlement statement for ``since``–``until`` (IST, both included): partner code →
+    {ORIGINATOR, PARTNER} → :class:`~domain.colending.reports.Statement`; the partner's remitted is what its wallet
+    orders for payments dated in the period carried (orders refused or not yet sent do not count)."""
+    out: dict[str, dict[str, Statement]] = {}
+    accounts = {a: c for c, a in cl.INCOME.items()}
+    for code, _pid, _loan, lender, kind, account, _on, amount in legs_between(session, brand_id, since, until):
+        sides = out.setdefault(code, {x: Statement(x) for x in cl.LENDERS})
+        if kind == "CL_REPAYMENT" and account in accounts:
+            sides[lender].collected = sides[lender].collected.plus(Parts(**{accounts[account]: -int(amount)}))
+    for row in brand_loans(session, brand_id, until):
+        for order in ((row.steps or {}).get("orders") or {}).values():
+            on = date.fromisoformat(order.get("on") or "1970-01-01")
+            if since <= on <= until and order.get("walletOrderId") and not str(order.get("status")).startswith("REF"):
+                sides = out.setdefault(row.partner_code, {x: Statement(x) for x in cl.LENDERS})
+                sides[cl.PARTNER].remitted += int(order.get("amount") or 0)
+    return out
