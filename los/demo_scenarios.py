@@ -144,6 +144,7 @@ SCENARIOS.update(__import__("los.demo_sme").demo_sme.SCENARIOS)  # SME invoice f
 from los import demo_partners  # noqa: E402 - partner lenders: routing across NBFCs with fallback
 
 SCENARIOS.update(demo_partners.SCENARIOS)
+SCENARIOS.update(__import__("los.demo_colending").demo_colending.SCENARIOS)  # co-lending (los/demo_colending.py)
 
 
 def describe() -> str:
