@@ -27,6 +27,7 @@ from activities.partners import PartnerActivities
 from activities.portfolio import PortfolioActivities
 from activities.refunds import RefundActivities
 from activities.reminders import ReminderActivities
+from activities.sme import SmeActivities
 from activities.storage import build_storage
 from db.session import Database
 from los.bureau_files_job import BUREAU_FILES_JOB
@@ -42,6 +43,7 @@ from workflows.bureau_refresh import BureauRefreshWorkflow
 from workflows.inactivity_alerts import RUN_AT_UTC as INACTIVITY_ALERTS_AT_UTC
 from workflows.inactivity_alerts import SCHEDULE_ID as INACTIVITY_ALERTS_SCHEDULE
 from workflows.inactivity_alerts import InactivityAlertsWorkflow
+from workflows.invoice_financing import InvoiceFinancingWorkflow
 from workflows.kyc_expiry import RUN_AT_UTC as KYC_EXPIRY_AT_UTC
 from workflows.kyc_expiry import SCHEDULE_ID as KYC_EXPIRY_SCHEDULE
 from workflows.kyc_expiry import KycExpiryWorkflow
@@ -66,6 +68,7 @@ WORKFLOWS = [
     KycExpiryWorkflow,
     BureauRefreshWorkflow,
     BureauFilesWorkflow,
+    InvoiceFinancingWorkflow,
 ]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
@@ -190,7 +193,8 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + ReminderActivities(db, http, settings.api_url).all()
             + OpsJobActivities(db, http, settings.api_url).all()
             + BureauFileActivities(db).all()
-            + PartnerActivities(db, http).all(),
+            + PartnerActivities(db, http).all()
+            + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
             max_concurrent_activities=50,
             interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
         )

@@ -31,6 +31,7 @@ from domain.evaluation_policy import brand_policy
 from domain.kyc import KycStep, validate_kyc_steps
 from domain.ops_jobs import OpsJobsPolicy
 from domain.schedule import PrepaymentMode
+from domain.sme.settings import sme_settings
 
 # The steps the loan workflow carries out (activities/kyc/, and Aadhaar through workflow updates); SELFIE
 # is not automated, a brand listing it would only see it skipped.
@@ -154,6 +155,17 @@ class BrandConfigIn(_Model):
     reloan: dict[str, Any] | None = None
     ops_jobs: dict[str, Any] | None = Field(default=None, alias="opsJobs")
     bureau_reporting: BureauReportingIn | None = Field(default=None, alias="bureauReporting")
+    sme: dict[str, Any] | None = None
+
+    @field_validator("sme")
+    @classmethod
+    def _sme(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                sme_settings({"sme": value})  # rates and limits in range (invoice financing)
+            except ValidationError as exc:
+                raise ValueError(f"{exc.field}: {exc.message}") from None
+        return value
 
     @field_validator("ops_jobs")
     @classmethod

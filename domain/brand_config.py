@@ -69,7 +69,9 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
 
 # How each stored value is read, and which keys count as not set when empty.
 _CONVERT: dict[str, Callable[[Any, str], Any]] = {}
-_EMPTY_IS_UNSET = frozenset({"kyc_steps", "bre", "allocation", "collections", "reloan", "ops_jobs", "bureau_reporting"})
+_EMPTY_IS_UNSET = frozenset(
+    {"kyc_steps", "bre", "allocation", "collections", "reloan", "ops_jobs", "bureau_reporting", "sme"}
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class BrandConfig:
     ops_jobs: Mapping[str, Any] | None = None
     # reporting to the credit bureaus (docs/bureau-reporting.md): enabled, memberCode, memberShortName, accountType
     bureau_reporting: Mapping[str, Any] | None = None
+    # SME invoice financing's lender terms and limits (``domain.sme.settings``), as stored; unset: defaults
+    sme: Mapping[str, Any] | None = None
     # the stored top-level keys (``providers`` left out): the BRE reads its names there when ``bre`` is not set
     legacy_bre: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

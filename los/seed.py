@@ -91,6 +91,7 @@ def provider_config(sandbox_url: str, secret: str = SANDBOX_SECRET, code: str = 
         "employment": p("digitap"),
         "bsa": [primary("cart"), primary("finbox", False), primary("scoreme", False)],
         "aa": [primary("finduit"), primary("cart", False)],
+        "sme": [primary("karza"), primary("perfios", False), primary("crif", False)],  # invoice financing
         # the primary opens dockets; the other takes over when it is down
         "esign": [
             {**primary("signzy"), "customer_id": "demo-lender"},

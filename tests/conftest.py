@@ -207,6 +207,7 @@ async def running_app(
     from activities.messaging import MessagingActivities
     from activities.partners import PartnerActivities
     from activities.refunds import RefundActivities
+    from activities.sme import SmeActivities
     from activities.storage import LocalStorage
     from api.app import create_app
     from worker import WORKFLOWS
@@ -238,7 +239,8 @@ async def running_app(
                 + RefundActivities(
                     db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
                 ).all()
-                + PartnerActivities(db, http).all(),
+                + PartnerActivities(db, http).all()
+                + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
             ):
                 yield App(api, env.client, queue, settings, http)
 

@@ -62,6 +62,7 @@ from activities.providers.payments.paytring import PaytringGateway
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.providers.pennydrop.cashfree import CashfreePennyDrop
 from activities.providers.pennydrop.razorpay import RazorpayPennyDrop
+from activities.providers.sme import SME_VENDORS
 
 VENDORS: dict[str, dict[str, type]] = {
     "kyc": {"digitap": DigitapKyc, "digilocker": DigiLockerKyc},
@@ -78,6 +79,7 @@ VENDORS: dict[str, dict[str, type]] = {
     "email": {"sendgrid": SendGridEmail, "brevo": BrevoEmail, "zepto": ZeptoEmail},
     "whatsapp": {"aisensy": AiSensyWhatsApp},
     "dialer": {"acefone": AcefoneDialer, "stringee": StringeeDialer},
+    "sme": SME_VENDORS,  # invoice financing's business data (docs/invoice-financing.md)
 }
 
 #: Kinds whose vendors call us back at ``/api/v1/webhooks/{brandId}/{vendor}`` (each adapter has

@@ -53,6 +53,7 @@ from db.models import (
 from domain.access import ROLE_PERMISSIONS, Role
 from los.demo import Driver
 from los.seed import seed_brand
+from tests.integration.test_sme_api import seed_sme_request
 from tests.integration.test_staff_and_webhooks import _apply, _status
 
 BRAND_PREFIX = "/api/v1/partner/brand/{brand_id}"
@@ -94,6 +95,8 @@ SEGMENT_TABLES = {
     "reminders": "staff_reminders",
     "lead-forms": "lead_forms",
     "bureau-files": "bureau_files",
+    "sme/requests": "sme_financing_requests",
+    "businesses": "sme_businesses",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
 SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
@@ -224,6 +227,7 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             s.add(BlocklistEntry(brand_id=b_id, kind="PHONE", value="9000000001", reason="b"))
             s.add(PolicySimulation(brand_id=b_id, sample_size=1, created_by=staff_b["ADMIN"]))
             s.add(LeadForm(brand_id=b_id, source="FACEBOOK", phone="9000000002", full_name="b lead", status="NEW"))
+            seed_sme_request(s, b_id, loan.customer_id)  # a business, an invoice and a financing request of B
             bureau_file = BureauFile(
                 brand_id=b_id, kind="INCREMENTAL", reference_date=date(2026, 8, 9), due_date=date(2026, 8, 13),
                 status="VALIDATED", records=1, content="TUDF12 b only\nTRLR\n",

@@ -71,6 +71,7 @@ READERS_DEFAULTS: dict[str, Any] = {
     "reloan": None,
     "ops_jobs": None,
     "bureau_reporting": None,
+    "sme": None,
     "brand_colour": None,
 }
 
@@ -186,6 +187,7 @@ _FIELDS: dict[str, st.SearchStrategy[Any]] = {
         {"enabled": st.booleans()}, optional={"memberCode": st.just("NB12345678"), "accountType": st.just("05")}
     ),
     "brand_colour": st.sampled_from(["#1d4ed8", "#0F766E"]),
+    "sme": st.fixed_dictionaries({}, optional={"ownBook": st.just({"advanceRateBps": 8000, "discountRateBps": 1400})}),
 }
 
 
