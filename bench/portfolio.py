@@ -31,6 +31,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import random
 import shutil
 import signal
 import sys
@@ -89,7 +91,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
     c = args.concurrency
     timeout = 600 + n * 2.0  # seconds a pass may take: a 2-core machine clears a few loans a second
     try:
-        lead = args.lead if args.lead is not None else 30 + 0.02 * n
+        lead = args.lead if args.lead is not None else 30 + 0.05 * n
         due_at = datetime.now(UTC) + timedelta(seconds=lead)
         log(f"{n} loans in servicing, first installment due at {due_at:%H:%M:%S} UTC ({lead:.0f}s ahead)")
         began = time.monotonic()
@@ -177,9 +179,11 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
 
 def run_one(n: int, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     """A private stack with ``workers`` worker processes, one storm of ``n`` loans, the stack stopped."""
-    from los.stack import Stack
+    from los.stack import Stack, free_port_pair
 
     home = Path(tempfile.mkdtemp(prefix="los-bench-"))
+    # the workers' metrics ports away from the default 9464 another stack on this machine may be taking right now
+    os.environ["LOS_WORKER_METRICS_PORT"] = str(free_port_pair("127.0.0.1", random.randrange(20000, 40000, 2)))
     settings = bench_settings(home)
     stack = Stack(settings, workers=workers)
     args.workers_now = workers
@@ -248,7 +252,9 @@ def print_report(rows: list[dict[str, Any]], flat: dict[str, Any] | None, pay: f
         for n in sorted({r["loans"] for r in rows}):
             by = {r["workers"]: r["loans_per_s"] for r in rows if r["loans"] == n}
             print(f"  N={n}: " + ", ".join(f"{w} → {by[w]}" for w in counts if w in by))
-    if flat:
+    if not flat:
+        print("\nCost per loan-month: one book size only, no flatness verdict (give --sizes two or more)")
+    else:
         word = "flat" if flat["flat"] else "NOT flat"
         print(
             f"\nCost per loan-month, N={flat['largest']} ÷ N={flat['smallest']}: worker CPU {flat['worker_cpu']}, "
@@ -268,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=25, help="webhooks / signals in flight (default 25)")
     parser.add_argument("--start-concurrency", type=int, default=50, help="workflow starts in flight (50)")
     parser.add_argument("--period", type=int, default=3600, help="seconds in the product's month (3600)")
-    parser.add_argument("--lead", type=float, default=None, help="seconds to the due instant (30 + 0.02 N)")
+    parser.add_argument("--lead", type=float, default=None, help="seconds to the due instant (30 + 0.05 N)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep each temporary LOS_HOME (logs) afterwards")
     args = parser.parse_args(argv)

@@ -1,0 +1,41 @@
+"""bench/portfolio.py on a book of 20 loans: it runs its storm end to end and prints every figure it promises."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_portfolio_bench_prints_every_figure() -> None:
+    env = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "portfolio.py"), "--sizes", "20", "--pay", "0.8", "--lead", "5"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout
+    for heading in ("clear s", "loans/s", "wf tasks", "events", "wkr cpu ms", "temporal MB", "pg MB", "null/s"):
+        assert heading in text, heading
+    row = next(line for line in text.splitlines() if re.match(r"\s+20\s+1\s", line)).split()
+    n, workers, clear, per_s, tasks, events, acts, wkr_cpu, all_cpu, temporal, pg, null, ratio = row
+    assert float(clear) > 0 and float(per_s) > 0
+    assert float(tasks) >= 2 and float(events) > float(tasks) and float(acts) >= 1  # the month's work was read
+    assert int(wkr_cpu) > 0 and int(all_cpu) >= int(wkr_cpu)
+    assert float(temporal) > 0 and float(pg) > 0 and float(null) > 0 and 0 < float(ratio)
+    # every loan done, counted in PostgreSQL: 16 paid and settled, 4 overdue with a link for the new amount
+    assert "complete {'overdue': 4, 'credits': 16, 'settled': 16} (paying 16)" in text
+    assert "['200 delivered']" in text
+    assert "no flatness verdict" in text
