@@ -58,6 +58,19 @@ async def _co_lent(driver: Driver, loan_id: str, deadline: float, ready: Callabl
     raise DemoError(f"loan {loan_id}: {what} not seen in time (last: {last})")
 
 
+async def _booked(driver: Driver, loan_id: str, deadline: float) -> None:
+    """Wait until Lendbox has booked the loan (its routing attempt ACCEPTED)."""
+    while time.monotonic() < deadline:
+        routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
+        tried = [(a["partnerCode"], a["outcome"]) for a in routing["attempts"]]
+        if ("lendbox", "ACCEPTED") in tried:
+            return
+        if tried and all(o != "ACCEPTED" for _, o in tried):
+            raise DemoError(f"loan {loan_id}: Lendbox did not book it: {tried}")
+        await asyncio.sleep(0.25)
+    raise DemoError(f"loan {loan_id}: Lendbox did not book it in time")
+
+
 def _check(loan: dict[str, Any], paid: int) -> None:
     """Each lender's book balances and is repaid; together they collected what the borrower paid."""
     for side in ("originator", "partner"):
@@ -91,6 +104,7 @@ async def co_lending(driver: Driver, index: int) -> Journey:
         loan = await driver.wait_for(headers, j.loan_id, lambda x: x["status"] != "APPLIED", "a decision", deadline)
         if loan["status"] == "UNDER_REVIEW":
             await driver.sanction_via_hierarchy(j.loan_id, "demo: income verified")
+        await _booked(driver, j.loan_id, deadline)
         await driver.accept_kfs(headers, j.loan_id)
         loan = await driver.wait_for(
             headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
