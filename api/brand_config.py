@@ -374,6 +374,8 @@ def providers_view(config: Mapping[str, Any], kind: str) -> list[dict[str, Any]]
             "baseUrl": c.base_url,
             "apiKey": mask(c.api_key),
             "webhookSecret": mask(c.webhook_secret),
+            "previousSecret": mask(c.previous_secret),
+            "previousSecretUntil": c.previous_secret_until or None,
             "primary": c.primary,
             "active": c.active,
             "options": c.options,

@@ -215,6 +215,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_field_key(args: argparse.Namespace) -> int:
+    """``los rotate-field-key``: ``los.rotate_cli.run`` (docs/security.md, "Field-encryption key rotation")."""
+    from los.rotate_cli import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="los", description="Loan origination and management on Temporal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     from los.schedule_cli import add_arguments
 
     add_arguments(sched)
+    rotate = sub.add_parser(
+        "rotate-field-key", help="re-seal stored values under the current field key (LOS_FIELD_KEY_ID)"
+    )
+    from los.rotate_cli import add_arguments as rotate_arguments
+
+    rotate_arguments(rotate)
     sub.add_parser("seed", help="create or refresh the demo brand, its products and staff (external database)")
     sub.add_parser("roles", help="print the staff roles × permissions matrix (Markdown)")
     demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
@@ -266,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": cmd_demo,
         "seed": cmd_seed,
         "schedule": cmd_schedule,
+        "rotate-field-key": cmd_rotate_field_key,
     }[args.command]
     return handler(args)
 

@@ -97,6 +97,10 @@ class ProviderConfig:
     options: dict[str, Any] = field(default_factory=dict)
     primary: bool = False
     active: bool = True
+    # the webhook secret before the last rotation, accepted until ``previous_secret_until`` (ISO 8601 instant):
+    # ``activities.providers.signing.previous_secret``
+    previous_secret: str = ""
+    previous_secret_until: str = ""
 
     @classmethod
     def _parse(cls, kind: str, entry: Any) -> ProviderConfig:
@@ -114,6 +118,8 @@ class ProviderConfig:
             webhook_secret=raw.pop("webhook_secret", "") or "",
             primary=_truthy(raw.pop("primary", None), False),
             active=_truthy(raw.pop("active", None), True),
+            previous_secret=raw.pop("previous_secret", "") or "",
+            previous_secret_until=str(raw.pop("previous_secret_until", "") or ""),
             options=raw,
         )
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from activities.providers import BusinessRefusal, ProviderConfig, adapter_for
 from activities.providers.dialer import KIND, CallEvent, mask_payload
-from activities.providers.webhooks import MAX_BODY_BYTES, check_body, invalid
+from activities.providers.webhooks import MAX_BODY_BYTES, check_body, invalid, verified
 from api.deps import is_uuid
 from api.responses import ApiModel
 from db import dialer as calls_db
@@ -77,7 +77,7 @@ def _body(request: Request, raw: bytes) -> dict[str, Any]:
 async def _receive(request: Request, brand_id: str, vendor: str) -> dict:
     adapter = _adapter(request, brand_id, vendor)
     raw = await request.body()
-    if not adapter.verify_webhook(request.headers, raw, adapter.config.webhook_secret):
+    if not verified(adapter, lambda a: a.verify_webhook(request.headers, raw, a.config.webhook_secret)):
         client = request.client.host if request.client else "?"
         log.warning("refused a %s dialer webhook for brand %s from %s: it does not verify", vendor, brand_id, client)
         raise AuthenticationError("webhook signature does not verify")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from activities.messaging import reports
 from activities.providers import ProviderConfig, adapter_for, webhook_adapter
-from activities.providers.webhooks import MAX_BODY_BYTES, InboundEvent, LoanSignal, check_body
+from activities.providers.webhooks import MAX_BODY_BYTES, InboundEvent, LoanSignal, check_body, verified
 from api.deps import is_uuid
 from api.responses import ApiModel
 from api.webhooks import intake
@@ -75,7 +75,7 @@ async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
     adapter = None
     for config in ProviderConfig.configured(_brand_config(request, brand_id), "aa"):
         candidate = adapter_for(config, request.app.state.http)
-        if candidate.verify_webhook(raw, request.headers):
+        if verified(candidate, lambda a: a.verify_webhook(raw, request.headers)):
             adapter = candidate
             break
     if adapter is None:
@@ -115,7 +115,7 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     raw = await request.body()
     if adapter.config.kind in DELIVERY_REPORT_KINDS:
         return _delivery_report(request, brand_id, adapter, raw)
-    if not adapter.verify_webhook(raw, request.headers):
+    if not verified(adapter, lambda a: a.verify_webhook(raw, request.headers)):
         raise refuse(request, brand_id, vendor)
     body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
     event = adapter.parse_webhook(body, request.headers)
@@ -131,7 +131,7 @@ def _delivery_report(request: Request, brand_id: str, adapter: Any, raw: bytes) 
     (signature, or the brand's token in the URL or header where it documents none: 401), parsed (422 naming
     ``body``), stored once and applied to ``customer_messages``. A report for an unknown message id is stored and
     answered 200 (``unmatched``)."""
-    if not adapter.verify_webhook(raw, request.headers, request.query_params):
+    if not verified(adapter, lambda a: a.verify_webhook(raw, request.headers, request.query_params)):
         raise refuse(request, brand_id, adapter.config.vendor)
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationError(f"body: is larger than {MAX_BODY_BYTES} bytes", field="body")

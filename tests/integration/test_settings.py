@@ -483,6 +483,33 @@ async def test_providers(app, brand, other_brand, sandbox, db) -> None:  # noqa:
         assert rotated["bureau"]["vendors"][0]["apiKey"] == "****1234"
         assert ProviderConfig.from_brand(_config(db, brand["brand_id"]), "bureau").api_key.endswith("rotated-1234")
 
+        # a new webhook secret: the old one is still accepted for the overlap, shown masked, then not at all
+        from activities.providers.signing import previous_secret
+
+        old_secret = ProviderConfig.from_brand(_config(db, brand["brand_id"]), "bureau").webhook_secret
+        rotated = await api.ok(
+            "PUT",
+            "/providers/bureau",
+            json={"vendors": [{"vendor": "equifax", "webhookSecret": "whsec-new-secret-5678"}, {"vendor": "cibil"}]},
+        )
+        shown_equifax = rotated["bureau"]["vendors"][0]
+        assert shown_equifax["webhookSecret"] == "****5678" and shown_equifax["previousSecret"].startswith("****")
+        assert old_secret not in json.dumps(rotated) and shown_equifax["previousSecretUntil"]
+        now_config = ProviderConfig.from_brand(_config(db, brand["brand_id"]), "bureau")
+        assert now_config.webhook_secret == "whsec-new-secret-5678" and previous_secret(now_config) == old_secret
+        await api.ok(
+            "PUT",
+            "/providers/bureau",
+            json={
+                "vendors": [
+                    {"vendor": "equifax", "webhookSecret": "whsec-newer-secret-9012", "secretOverlapHours": 0},
+                    {"vendor": "cibil"},
+                ]
+            },
+        )
+        latest = ProviderConfig.from_brand(_config(db, brand["brand_id"]), "bureau")
+        assert latest.previous_secret == "whsec-new-secret-5678" and previous_secret(latest) is None  # window closed
+
         # takes effect: the bureau is pulled from the new primary (the sandbox accepts any key)
         _, pan = demo_identity(0, "auto")
         _, loan = await _apply(driver, pan)

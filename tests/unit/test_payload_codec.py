@@ -134,10 +134,11 @@ def test_outside_development_keys_are_required_and_the_derived_key_is_not_used(
 ) -> None:
     monkeypatch.delenv("LOS_PAYLOAD_KEY_ID", raising=False)
     monkeypatch.delenv("LOS_PAYLOAD_KEYS", raising=False)
+    secrets = {"jwt_secret": "a-real-secret", "field_secret": "a-field-secret", "storage_url_secret": "a-link-secret"}
     with pytest.raises(ValidationError, match="LOS_PAYLOAD_KEYS must be set outside development"):
-        Settings(env="production", jwt_secret="a-real-secret")
+        Settings(env="production", **secrets)
     key = os.urandom(32)
-    s = Settings(env="production", jwt_secret="a-real-secret", payload_keys={"prod-1": _b64(key)})
+    s = Settings(env="production", **secrets, payload_keys={"prod-1": _b64(key)})
     assert s.payload_keyring() == ("prod-1", {"prod-1": key})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -17,7 +18,11 @@ from domain.errors import ValidationError
 
 router = settings_router()
 
-RESERVED_OPTIONS = frozenset({"vendor", "base_url", "api_key", "webhook_secret", "primary", "active"})
+RESERVED_OPTIONS = frozenset(
+    {"vendor", "base_url", "api_key", "webhook_secret", "primary", "active", "previous_secret", "previous_secret_until"}
+)
+# How long a rotated webhook secret is still accepted when the request does not say (vendors retry for up to a day)
+DEFAULT_OVERLAP_HOURS = 24
 
 
 class VendorIn(Strict):
@@ -30,6 +35,18 @@ class VendorIn(Strict):
         default=None, alias="webhookSecret", max_length=500, description="kept if not sent"
     )
     active: bool = True
+    # shown by GET and accepted back unchanged (a view sent back as it was); never set this way
+    previous_secret: str | None = Field(default=None, alias="previousSecret", max_length=500, description="ignored")
+    previous_secret_until: str | None = Field(
+        default=None, alias="previousSecretUntil", max_length=60, description="ignored"
+    )
+    secret_overlap_hours: int = Field(
+        default=DEFAULT_OVERLAP_HOURS,
+        alias="secretOverlapHours",
+        ge=0,
+        le=168,
+        description="when webhookSecret changes: hours the previous secret is still accepted (0: at once refused)",
+    )
     options: dict[str, str | int | float | bool] | None = Field(
         default=None, description="vendor options, e.g. timeout_seconds; kept if not sent"
     )
@@ -47,6 +64,10 @@ class ConfiguredVendor(ApiModel):
     base_url: str
     api_key: str = Field(description="masked: **** and at most the last four characters; empty when none")
     webhook_secret: str = Field(description="masked like apiKey")
+    previous_secret: str = Field(default="", description="the webhook secret before its last rotation, masked")
+    previous_secret_until: str | None = Field(
+        default=None, description="until when (ISO 8601) a webhook signed with the previous secret is accepted"
+    )
     primary: bool = Field(description="the vendor tried first")
     active: bool
     options: dict[str, Any] = Field(description="vendor options, e.g. timeout_seconds")
@@ -129,12 +150,18 @@ def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn,
         webhook_secret = _secret(v.webhook_secret, prior.webhook_secret if prior else "")
         if prior is None or (api_key, webhook_secret) != (prior.api_key, prior.webhook_secret):
             rotated.append(v.vendor)
+        # a new webhook secret: the one it replaces is still accepted for the overlap (vendors retry old events)
+        previous = {k: getattr(prior, k) for k in ("previous_secret", "previous_secret_until")} if prior else {}
+        if prior is not None and prior.webhook_secret and webhook_secret != prior.webhook_secret:
+            until = datetime.now(UTC) + timedelta(hours=v.secret_overlap_hours)
+            previous = {"previous_secret": prior.webhook_secret, "previous_secret_until": until.isoformat()}
         entries.append(
             {
                 "vendor": v.vendor,
                 "base_url": base_url.rstrip("/"),
                 "api_key": api_key,
                 "webhook_secret": webhook_secret,
+                **{k: value for k, value in previous.items() if value},
                 "primary": v.vendor == primary,
                 "active": v.active,
                 **options,
