@@ -181,6 +181,7 @@ def create_app(
     partner_lenders.register(app, sbx)
     __import__("sandbox.partners.lendbox_colending").partners.lendbox_colending.register(app, sbx)  # co-lending
     __import__("sandbox.sme").sme.register(app, sbx)  # SME business data vendors (sandbox/sme)
+    __import__("sandbox.chaos").chaos.register(app, sbx, VENDOR_PREFIXES)  # slow vendors (docs/chaos.md)
 
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")
