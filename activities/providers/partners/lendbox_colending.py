@@ -247,7 +247,8 @@ class LendboxColending(Lendbox):
                 raise WebhookRejected("payload", f"{name}: required")
         if body["event"] not in EVENTS:
             raise WebhookRejected("payload", f"event: one of {', '.join(sorted(EVENTS))}")
-        data = body.get("data") or {}
+        data = body.get("data")
+        data = {} if data is None else data
         if not isinstance(data, dict):
             raise WebhookRejected("payload", "data: must be an object")
         return LendboxEvent(body["event_id"], body["event"], body["partner_loan_id"], body.get("lendbox_loan_id"),
