@@ -233,3 +233,15 @@ async def test_agreement_validation_and_brand_isolation(co_app, brand, sandbox, 
     finally:
         await driver_a.close()
         await driver_b.close()
+
+
+def test_the_migration_creates_the_co_lending_tables_as_the_models_declare(db) -> None:  # noqa: ANN001
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from db.models import Base
+
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    ours = [d for d in diffs if "colending" in repr(d)]
+    assert ours == []
