@@ -166,7 +166,8 @@ def schedules(session: Session, loan_ids: list[str]) -> dict[str, list[Due]]:
         .order_by(RepaymentInstallment.loan_id, RepaymentInstallment.installment_no)
     )  # fmt: skip
     for loan_id, due_date, principal, interest in session.execute(query).all():
-        out[loan_id].append(Due(due_date, principal, interest))
+        if due_date is not None:
+            out[loan_id].append(Due(due_date, principal, interest))
     return out
 
 
