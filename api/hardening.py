@@ -19,13 +19,15 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.openapi import docs as fastapi_docs
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from activities.storage import FILES_ROUTE
@@ -214,15 +216,15 @@ def find_refused(document: Any, max_depth: int, max_chars: int) -> tuple[str, st
     return None
 
 
-def _upload_route(scope: Scope) -> bool:
-    """Whether the request's path is an upload route's (its OpenAPI body is multipart/form-data)."""
-    app = scope.get("app")
-    for route in getattr(app, "routes", []):
-        if isinstance(route, APIRoute) and route.path_regex.match(scope.get("path", "")):
-            body = (route.openapi_extra or {}).get("requestBody", {})
-            if "multipart/form-data" in body.get("content", {}):
-                return True
-    return False
+def upload_paths(app: Any) -> list[re.Pattern[str]]:
+    """The paths of the routes that declare no JSON body: the uploads, which stream their multipart body through
+    ``api.web.documents.read_upload`` (counted here as it arrives), and actions that never read one."""
+    found = []
+    for context in iter_route_contexts(getattr(app, "routes", [])):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.body_field is None and route.methods & BODY_METHODS:
+            found.append(compile_path(context.path)[0])
+    return found
 
 
 class RequestLimits:
@@ -231,6 +233,14 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.uploads: list[re.Pattern[str]] | None = None  # read from the app's routes at the first request
+
+    def is_upload(self, scope: Scope) -> bool:
+        """Whether the request goes to a route that streams its own (multipart) body."""
+        if self.uploads is None:
+            self.uploads = upload_paths(scope.get("app"))
+        path = scope.get("path", "")
+        return any(pattern.match(path) for pattern in self.uploads)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send, error: ValidationError) -> None:
         """Answer ``error`` in the envelope without running the app."""
@@ -244,7 +254,7 @@ class RequestLimits:
         headers = dict(scope.get("headers", []))
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower().decode("latin-1")
         path = scope.get("path", "")
-        upload = kind == "multipart/form-data" and _upload_route(scope)
+        upload = kind == "multipart/form-data" and self.is_upload(scope)
         limit = self.settings.max_body_bytes
         if upload:
             limit = self.settings.max_upload_bytes
