@@ -50,7 +50,6 @@ sys.path.insert(1, str(HERE.parent))  # the project, also when it is not install
 from book import seed_book, sizes, storm_histories  # noqa: E402
 from collections_day import (  # noqa: E402
     CREDITS,
-    LINKS,
     READY_TO_PAY,
     SETTLED,
     _rows,
@@ -66,6 +65,13 @@ from lifecycle import bench_settings, guarded, log  # noqa: E402
 from null_workflow import NullLoanWorkflow  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+# Each loan's newest ACTIVE link for installment 1 made after the due instant (the amount with the penal charge):
+# (loan id, link id, url, amount). A link made before the due instant is for less than is now due.
+LINKS_AFTER_DUE = """
+select distinct on (l.id) l.id::text, p.link_id, p.url, p.amount from loans l
+join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE' and p.created_at >= :due
+where l.product_id = :product order by l.id, p.created_at desc
+"""
 FLAT = 1.25  # cost per loan-month at the largest N ÷ at the smallest: at most this is "flat"
 SAMPLE = 300  # histories read per size
 
@@ -120,7 +126,10 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
 
         paying = round(args.pay * n)
         phones = {loan.loan_id: loan.phone for loan in loans}
-        links = sorted(await asyncio.to_thread(_rows, db, LINKS, product=product))[:paying]
+        links = await asyncio.to_thread(_rows, db, LINKS_AFTER_DUE, product=product, due=due_at)
+        if len(links) != n:
+            raise RuntimeError(f"{len(links)} loans with a link made after the due instant, of {n}")
+        links = links[:paying]
         hooks = [
             link_paid_webhook(lid, link, url, amount, phones[lid], shared.secret) for lid, link, url, amount in links
         ]

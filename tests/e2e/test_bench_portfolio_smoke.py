@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,27 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_portfolio_bench_prints_every_figure() -> None:
-    env = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "portfolio.py"), "--sizes", "20", "--pay", "0.8", "--lead", "5"],
-        env=env,
-        capture_output=True,
+def run_bench(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """bench/portfolio.py with ``args``; past ``timeout`` it is stopped with SIGTERM, so it stops its stack."""
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "portfolio.py"), *args],
+        env=os.environ | {"PYTHONDONTWRITEBYTECODE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=180,
         cwd=ROOT,
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        raise AssertionError(f"the bench took over {timeout:.0f}s: {err[-3000:]}") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_portfolio_bench_prints_every_figure() -> None:
+    out = run_bench(["--sizes", "20", "--pay", "0.8", "--lead", "5"], timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout
     for heading in ("clear s", "loans/s", "wf tasks", "events", "wkr cpu ms", "temporal MB", "pg MB", "null/s"):
