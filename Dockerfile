@@ -4,5 +4,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-
 WORKDIR /app
 COPY . /app
 RUN pip install --no-cache-dir -e .
-ENV LOS_CHROMIUM_PATH=/usr/bin/chromium
+ENV LOS_CHROMIUM_PATH=/usr/bin/chromium PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# the API; the worker's Temporal SDK metrics and business counters (LOS_WORKER_METRICS_PORT)
+EXPOSE 8000 9464 9465
+# `los worker` drains on SIGTERM: it stops polling, Temporal hands what it held to the other workers
+STOPSIGNAL SIGTERM
 CMD ["los", "api"]

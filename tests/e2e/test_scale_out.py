@@ -94,3 +94,34 @@ def test_los_up_runs_n_workers_and_api_processes() -> None:
         assert all(httpx.get(f"{up.api}/health", timeout=5).status_code == 200 for _ in range(10))
     finally:
         assert up.stop() == 0
+
+
+def test_deploy_files_have_the_production_shape() -> None:
+    """deploy/: the compose file's services and their wiring, the Kubernetes manifests, the Temporal chart values
+    (parsed; `docker compose config` needs the compose plugin, which the test machine may lack)."""
+    import yaml
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    compose = yaml.safe_load((deploy / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("postgres", "temporal", "temporal-ui", "minio", "migrate", "api", "worker", "proxy", "prometheus"):
+        assert name in services, name
+    assert "grafana" in services and services["temporal"]["environment"]["DB"] == "postgres12"
+    assert services["api"]["deploy"]["replicas"] == "${LOS_API_REPLICAS:-2}" and "ports" not in services["api"]
+    assert services["worker"]["deploy"]["replicas"] == "${LOS_WORKER_REPLICAS:-2}"
+    assert services["worker"]["command"] == ["los", "worker"] and services["api"]["command"][:2] == ["los", "api"]
+    assert services["api"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "server api:8000 resolve" in (deploy / "nginx.conf").read_text()
+    jobs = {j["job_name"]: j for j in yaml.safe_load((deploy / "prometheus.yml").read_text())["scrape_configs"]}
+    assert jobs["los-api"]["dns_sd_configs"][0]["names"] == ["api"]
+    assert {"los-worker", "los-worker-temporal", "temporal-server"} <= set(jobs)
+    kinds = {
+        (doc["kind"], doc["metadata"]["name"])
+        for path in (deploy / "k8s").glob("*.yaml")
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and "metadata" in doc
+    }
+    assert {("Deployment", "los-api"), ("Deployment", "los-worker"), ("Job", "los-migrate")} <= kinds
+    values = yaml.safe_load((deploy / "helm" / "temporal-values.yaml").read_text())
+    sql = values["server"]["config"]["persistence"]["default"]["sql"]
+    assert sql["driver"] == "postgres12" and values["cassandra"]["enabled"] is False
