@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.bureau_files import BureauFileActivities
+from activities.colending import CoLendingActivities
 from activities.documents import PdfRenderer
 from activities.kyc import KycActivities
 from activities.loan import LoanActivities
@@ -91,6 +92,7 @@ PHASE_MODULES = (
     "workflows.settlement",
     "workflows.restructure",
     "workflows.collections",
+    "workflows.colending",
 )
 
 
@@ -194,6 +196,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + OpsJobActivities(db, http, settings.api_url).all()
             + BureauFileActivities(db).all()
             + PartnerActivities(db, http).all()
+            + CoLendingActivities(db, http, build_storage(settings), settings.api_url).all()
             + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
             max_concurrent_activities=50,
             interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT

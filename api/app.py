@@ -27,6 +27,7 @@ from api.partner import bureau_files as partner_bureau_files
 from api.partner import cam as partner_cam
 from api.partner import closed_loans as partner_closed_loans
 from api.partner import closure as partner_closure
+from api.partner import colending as partner_colending
 from api.partner import collection_work as partner_collection_work
 from api.partner import collections as partner_collections
 from api.partner import comments as partner_comments
@@ -80,6 +81,7 @@ from api.web.payments import router as web_payments_router
 from api.web.repayment import router as web_repayment_router
 from api.web.routes import router as web_router
 from api.webhooks.dialer import router as dialer_webhook_router
+from api.webhooks.lendbox import router as lendbox_webhook_router
 from api.webhooks.routes import router as webhook_router
 from db.session import Database
 from los.observability import instrument_app
@@ -148,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(operations_router.router)
     for operations_router in (partner_reminders, partner_leads, partner_policy, partner_bureau_files):
         app.include_router(operations_router.router)
-    for lending_router in (partner_partner_lenders, partner_sme):
+    for lending_router in (partner_partner_lenders, partner_sme, partner_colending):
         app.include_router(lending_router.router)
     app.include_router(sme_router)
     for workbench_router in (partner_cam, partner_comments, partner_notifications):
@@ -169,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(admin_users_router)
     app.include_router(dialer_webhook_router)  # before /{brandId}/{vendor}: its two vendors' paths are its own
+    app.include_router(lendbox_webhook_router)  # before /{brandId}/{vendor}: its path has one more segment
     app.include_router(webhook_router)
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)

@@ -202,6 +202,7 @@ async def running_app(
 ) -> AsyncIterator[App]:
     from temporalio.worker import Worker
 
+    from activities.colending import CoLendingActivities
     from activities.kyc import KycActivities
     from activities.loan import LoanActivities
     from activities.messaging import MessagingActivities
@@ -240,6 +241,7 @@ async def running_app(
                     db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
                 ).all()
                 + PartnerActivities(db, http).all()
+                + CoLendingActivities(db, http, LocalStorage(storage_dir), settings.api_url).all()
                 + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
             ):
                 yield App(api, env.client, queue, settings, http)
