@@ -103,7 +103,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
     c = args.concurrency
     timeout = 600 + n * 2.0  # seconds a pass may take: a 2-core machine clears a few loans a second
     try:
-        lead = args.lead if args.lead is not None else 30 + 0.15 * n
+        lead = args.lead if args.lead is not None else 30 + 0.6 * n
         due_at = datetime.now(UTC) + timedelta(seconds=lead)
         log(f"{n} loans in servicing, first installment due at {due_at:%H:%M:%S} UTC ({lead:.0f}s ahead)")
         began = time.monotonic()
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=25, help="webhooks / signals in flight (default 25)")
     parser.add_argument("--start-concurrency", type=int, default=50, help="workflow starts in flight (50)")
     parser.add_argument("--period", type=int, default=3600, help="seconds in the product's month (3600)")
-    parser.add_argument("--lead", type=float, default=None, help="seconds to the due instant (30 + 0.15 N)")
+    parser.add_argument("--lead", type=float, default=None, help="seconds to the due instant (30 + 0.6 N)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep each temporary LOS_HOME (logs) afterwards")
     args = parser.parse_args(argv)
