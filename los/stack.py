@@ -214,7 +214,7 @@ class Stack:
             extra_metrics.append(port)
             self._spawn(f"worker-{i}", me + ["worker"], env | {"LOS_WORKER_METRICS_PORT": str(port)})
         api = self._spawn("api", me + ["api", "--no-migrate", "--workers", str(self.api_workers)], env)
-        wait_port(s.api_host, s.api_port, 30, api)
+        wait_port(s.api_host, s.api_port, 30 * self.api_workers, api)  # each API process imports the app
         return {  # type: ignore[dict-item]
             "database": db_url,
             "temporal": s.temporal_target,
