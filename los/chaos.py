@@ -8,8 +8,12 @@ took a transfer whose answer was never recorded). The exit is ``os._exit(137)``,
 
 Each point fires once per stack, not once per process: before exiting, the worker appends
 ``<point> <workflow id> <attempt>`` to the file named by ``LOS_CHAOS_FIRED`` (synced to disk), and a worker
-started again reads that file and leaves the points already fired alone. Without ``LOS_CHAOS_KILL_AT`` the
-worker installs nothing (``interceptors()`` is empty); this is never set outside tests.
+started again reads that file and leaves the points already fired alone. With ``LOS_CHAOS_ARMED`` naming a file,
+points fire only while that file exists (a test arms the worker for its own loans, and disarms it after).
+``LOS_CHAOS_MAX_LOSS=<seconds>`` bounds what a kill costs: a point waits (stays pending) while any other activity in
+flight has a longer start-to-close timeout, since Temporal retries a lost activity only once that has passed (a
+KYC step 120 s): the CI suite keeps its minutes. Without ``LOS_CHAOS_KILL_AT`` the worker installs nothing
+(``interceptors()`` is empty); it is never set outside tests.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 
 KILL_AT_ENV = "LOS_CHAOS_KILL_AT"
 FIRED_ENV = "LOS_CHAOS_FIRED"
+ARMED_ENV = "LOS_CHAOS_ARMED"
+MAX_LOSS_ENV = "LOS_CHAOS_MAX_LOSS"
 EXIT_CODE = 137  # what a shell reports for a process killed by SIGKILL
 WHEN = ("before", "after")
 
@@ -71,15 +77,30 @@ def read_fired(path: Path | None) -> list[tuple[str, str, int]]:
 class ChaosKiller:
     """The points still to fire in this stack, and the act of firing one (recorded, then the process ends)."""
 
-    def __init__(self, points: list[KillPoint], fired_file: Path | None):
+    def __init__(
+        self,
+        points: list[KillPoint],
+        fired_file: Path | None,
+        armed_file: Path | None = None,
+        max_loss: float | None = None,
+    ):
         self.fired_file = fired_file
+        self.armed_file = armed_file
+        self.max_loss = max_loss
+        self.in_flight: dict[object, float] = {}  # running activities → their start-to-close timeout (s)
         done = {point for point, _, _ in read_fired(fired_file)}
         self.pending = {str(p): p for p in points if str(p) not in done}
 
-    def due(self, name: str, when: str) -> str | None:
-        """The point to fire now for activity ``name`` at ``when``, if it has not fired yet."""
+    def due(self, name: str, when: str, me: object = None) -> str | None:
+        """The point to fire now for activity ``name`` at ``when`` (``me``: its in-flight token), if it has not
+        fired yet, the worker is armed and no other activity in flight would cost more than ``max_loss``."""
         key = f"{name}:{when}"
-        return key if key in self.pending else None
+        if key not in self.pending or (self.armed_file is not None and not self.armed_file.exists()):
+            return None
+        if self.max_loss is not None:
+            if any(t > self.max_loss for token, t in self.in_flight.items() if token is not me):
+                return None
+        return key
 
     def fire(self, key: str, workflow_id: str, attempt: int) -> None:
         """Record the point as fired (synced, so the restarted worker skips it), then exit at once."""
@@ -103,12 +124,18 @@ class _KillInbound(ActivityInboundInterceptor):
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
-        if key := self.killer.due(info.activity_type, "before"):
-            self.killer.fire(key, info.workflow_id or "", info.attempt)
-        result = await self.next.execute_activity(input)
-        if key := self.killer.due(info.activity_type, "after"):
-            self.killer.fire(key, info.workflow_id or "", info.attempt)
-        return result
+        me = object()
+        timeout = info.start_to_close_timeout or info.schedule_to_close_timeout
+        self.killer.in_flight[me] = timeout.total_seconds() if timeout else float("inf")
+        try:
+            if key := self.killer.due(info.activity_type, "before", me):
+                self.killer.fire(key, info.workflow_id or "", info.attempt)
+            result = await self.next.execute_activity(input)
+            if key := self.killer.due(info.activity_type, "after", me):
+                self.killer.fire(key, info.workflow_id or "", info.attempt)
+            return result
+        finally:
+            self.killer.in_flight.pop(me, None)
 
 
 class ChaosInterceptor(Interceptor):
@@ -127,8 +154,13 @@ def interceptors(environ: dict[str, str] | None = None) -> list[Interceptor]:
     spec = env.get(KILL_AT_ENV, "")
     if not spec.strip():
         return []
-    fired = env.get(FIRED_ENV)
-    killer = ChaosKiller(parse_points(spec), Path(fired) if fired else None)
+    fired, armed, max_loss = env.get(FIRED_ENV), env.get(ARMED_ENV), env.get(MAX_LOSS_ENV)
+    killer = ChaosKiller(
+        parse_points(spec),
+        Path(fired) if fired else None,
+        Path(armed) if armed else None,
+        float(max_loss) if max_loss else None,
+    )
     if not killer.pending:
         return []
     log.warning("chaos: this worker will kill itself at %s", ", ".join(sorted(killer.pending)))

@@ -1,0 +1,65 @@
+"""What must hold for every loan after any fault, read from the database and the sandbox bank: one transfer out,
+every payment credited once, a ledger that balances, the expected end."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+
+RECEIVABLES = ("LOAN_PRINCIPAL_RECEIVABLE", "INTEREST_RECEIVABLE", "FEES_RECEIVABLE", "PENAL_CHARGES_RECEIVABLE")
+
+
+def loan_problems(stack, loan_id: str, expected_status: str, payments_made: int | None = None) -> list[str]:  # noqa: ANN001
+    """Every invariant the loan breaks (empty when it keeps them all). ``payments_made``: how many payments the
+    borrower made (each must be credited exactly once); None to skip that count."""
+    problems: list[str] = []
+    with stack.db() as s:
+
+        def one(sql: str) -> object:
+            return s.execute(text(sql), {"loan": loan_id}).scalar()
+
+        status = one("SELECT status FROM loans WHERE id = :loan")
+        if status != expected_status:
+            reason = one(
+                "SELECT coalesce(reason, '') FROM loan_status_history WHERE loan_id = :loan ORDER BY seq DESC LIMIT 1"
+            )
+            problems.append(f"status {status} (last reason {reason!r}), expected {expected_status}")
+        transfers = s.execute(
+            text("SELECT status, count(*) FROM disbursals WHERE loan_id = :loan GROUP BY status"), {"loan": loan_id}
+        ).all()
+        if dict(transfers).get("SETTLED") != 1 or sum(n for _, n in transfers) != 1:
+            problems.append(f"disbursal rows {dict(transfers)}, expected one SETTLED")
+        paid = one("SELECT count(*) FROM payment_transactions WHERE loan_id = :loan")
+        if payments_made is not None and paid != payments_made:
+            problems.append(f"{paid} payments credited, {payments_made} made")
+        total = one("SELECT coalesce(sum(amount), 0) FROM payment_transactions WHERE loan_id = :loan")
+        collected = one("SELECT total_collected FROM loans WHERE id = :loan")
+        if total != collected:
+            problems.append(f"payments sum to {total}, the loan says {collected} collected")
+        parked = one("SELECT count(*) FROM parked_payments WHERE loan_id = :loan")
+        if parked:
+            problems.append(f"{parked} payments parked")
+        unbalanced = s.execute(
+            text(
+                "SELECT t.kind, t.idempotency_key, sum(e.amount) FROM ledger_transactions t "
+                "JOIN ledger_entries e ON e.transaction_id = t.id WHERE t.loan_id = :loan "
+                "GROUP BY t.id, t.kind, t.idempotency_key HAVING sum(e.amount) <> 0"
+            ),
+            {"loan": loan_id},
+        ).all()
+        if unbalanced:
+            problems.append(f"ledger transactions not balanced: {unbalanced}")
+        receivable = s.execute(
+            text(
+                "SELECT e.account, sum(e.amount) FROM ledger_transactions t JOIN ledger_entries e "
+                "ON e.transaction_id = t.id WHERE t.loan_id = :loan AND e.account = ANY(:accounts) "
+                "GROUP BY e.account HAVING sum(e.amount) <> 0"
+            ),
+            {"loan": loan_id, "accounts": list(RECEIVABLES)},
+        ).all()
+        if receivable and expected_status in ("COMPLETED", "SETTLED"):
+            problems.append(f"receivables left on a closed loan: {receivable}")
+    bank = httpx.get(f"{stack.sandbox}/_transfers", params={"loan_id": loan_id}, timeout=10).json()
+    if len(bank) != 1:
+        problems.append(f"the bank took {len(bank)} transfers")
+    return problems

@@ -1,0 +1,55 @@
+"""A client that behaves as a well-written app does while the system is being broken under it: it sends again
+what the API says was not applied (503: "send it again"), what never got an answer (the API restarting), and, for
+a short while, what the loan refused because it was still catching up (409 after a 202 "accepted, in progress")."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from los.demo import Driver
+
+RETRY_STATUSES = {502, 503, 504}
+RETRY_FOR = 120.0  # seconds a request keeps being sent again after a 5xx or no answer
+CONFLICT_FOR = 30.0  # seconds a 409 is sent again (the loan catching up with an action it accepted)
+
+
+class PatientTransport(httpx.AsyncBaseTransport):
+    """Sends a request again after a 502/503/504, a 409 (for a while) or a transport error; counts what it did."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.retries = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        while True:
+            waited = time.monotonic() - started
+            try:
+                response = await self.inner.handle_async_request(request)
+            except (httpx.TransportError, OSError):
+                if waited > RETRY_FOR:
+                    raise
+            else:
+                again = response.status_code in RETRY_STATUSES and waited < RETRY_FOR
+                again |= response.status_code == 409 and waited < CONFLICT_FOR
+                if not again:
+                    return response
+                await response.aread()
+                await response.aclose()
+            self.retries += 1
+            await asyncio.sleep(0.5)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def patient_driver(api_url: str, sandbox_url: str, timeout: float) -> tuple[Driver, PatientTransport]:
+    """The demo driver, its API calls through a :class:`PatientTransport` (the sandbox's as they are)."""
+    driver = Driver(api_url, sandbox_url, timeout=timeout)
+    transport = PatientTransport()
+    await driver.api.aclose()
+    driver.api = httpx.AsyncClient(base_url=api_url.rstrip("/"), timeout=30.0, transport=transport)
+    return driver, transport

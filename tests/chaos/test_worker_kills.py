@@ -1,0 +1,75 @@
+"""The worker dies (os._exit, as a SIGKILL) at every selected kill point while loans run in parallel through the
+whole lifecycle — KYC, decision, review, eSign, disbursal, payments, penal charges, settlement, closure — and is
+started again each time: every loan ends as it should, the money left once, every payment was credited once, and
+every loan's ledger balances."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from los.demo import Driver, Journey, demo_identity
+from los.demo_collections import HEAD, MANAGER, _begin, _overdue, _sms_link
+from tests.chaos.conftest import ChaosStack
+from tests.chaos.invariants import loan_problems
+from tests.chaos.patient import patient_driver
+from tests.chaos.points import quick_mode, selected_points
+
+pytestmark = pytest.mark.chaos
+
+
+async def settled(driver: Driver, index: int) -> Journey:
+    """An overdue loan settled for 60 % of its principal: proposed by a collection manager, approved by a collection
+    head, its link paid by the borrower (``los demo --scenario settlement``, taking a 202 "accepted, in progress"
+    as the app would)."""
+    headers, j, start, deadline = await _begin(driver, index)
+    await _overdue(driver, headers, j, deadline)
+    quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
+    amount = quote["principal"] * 3 // 5 // 100 * 100
+    body = {"amount": amount, "reason": "job loss; one-time settlement offered"}
+    await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json=body)
+    await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "in policy"})
+    await driver.pay_link(await _sms_link(driver, j.phone, "settle loan", deadline))
+    loan = await driver.wait_for(headers, j.loan_id, lambda x: False, "the loan settled", deadline)
+    j.status = loan["status"]
+    return j
+
+
+async def test_every_loan_survives_worker_kills_at_every_point(chaos_stack: ChaosStack) -> None:
+    points = [str(p) for p in selected_points()]
+    quick = quick_mode()
+    assert len(points) >= (10 if quick else 20), points
+    started = time.monotonic()
+    driver, transport = await patient_driver(chaos_stack.api, chaos_stack.sandbox, timeout=240 if quick else 600)
+    chaos_stack.arm()
+    try:
+        runs = [driver.journey(*demo_identity(i, "auto")) for i in range(1 if quick else 3)]
+        if not quick:
+            runs.append(driver.journey(*demo_identity(3, "review")))
+        runs.append(settled(driver, 4))
+        outcomes = await asyncio.gather(*runs, return_exceptions=True)
+    finally:
+        chaos_stack.arm(False)
+        await driver.close()
+    fired = chaos_stack.fired()
+    elapsed = time.monotonic() - started
+    failed = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+    assert not failed, f"journeys failed after {elapsed:.0f}s; fired {fired}: {failed}"
+    journeys: list[Journey] = list(outcomes)  # type: ignore[arg-type]
+
+    # Every point was reached and killed the worker, which was started again each time.
+    assert sorted({point for point, _, _ in fired}) == sorted(points), fired
+    assert chaos_stack.restarts("worker") >= len(points)
+
+    problems = {}
+    for j in journeys:
+        expected = "SETTLED" if j is journeys[-1] else "COMPLETED"
+        # every installment link paid once (a settled loan: its settlement link, once)
+        found = loan_problems(chaos_stack, j.loan_id, expected, j.installments_paid if expected == "COMPLETED" else 1)
+        if found:
+            problems[j.loan_id] = found
+    assert not problems, (problems, fired)
+    assert all(j.installments_paid == 3 for j in journeys[:-1]), [j.as_json() for j in journeys]
+    print(f"chaos: {len(points)} points, {len(journeys)} loans, {elapsed:.0f}s, {transport.retries} client retries")
