@@ -50,8 +50,6 @@ sys.path.insert(1, str(HERE.parent))  # the project, also when it is not install
 from book import seed_book, sizes, storm_histories  # noqa: E402
 from collections_day import (  # noqa: E402
     CREDITS,
-    READY_TO_PAY,
-    SETTLED,
     _rows,
     link_paid_webhook,
     null_signals,
@@ -65,6 +63,18 @@ from lifecycle import bench_settings, guarded, log  # noqa: E402
 from null_workflow import NullLoanWorkflow  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+# The storm's passes counted once per loan (a loan may hold two ACTIVE links for a moment): every loan OVERDUE with
+# a link made after the due instant (the overdue pass); every paid loan DISBURSED with its next installment's link.
+READY_TO_PAY = """
+select count(distinct l.id) from loans l
+join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE' and p.created_at >= :due
+where l.product_id = :product and l.status = 'OVERDUE'
+"""
+SETTLED = """
+select count(distinct l.id) from loans l
+join payment_links p on p.loan_id = l.id and p.installment_no = 2 and p.status = 'ACTIVE'
+where l.product_id = :product and l.status = 'DISBURSED'
+"""
 # Loans done with their first pass: each holds an ACTIVE link for installment 1 (made before its due instant).
 START_PASS = """
 select count(distinct l.id) from loans l
