@@ -64,10 +64,12 @@ from null_workflow import NullLoanWorkflow  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 # The storm's passes counted once per loan (a loan may hold two ACTIVE links for a moment): every loan OVERDUE with
-# a link made after the due instant (the overdue pass); every paid loan DISBURSED with its next installment's link.
+# a link made after its move to OVERDUE (the overdue pass); every paid loan DISBURSED with its next installment's link.
 READY_TO_PAY = """
 select count(distinct l.id) from loans l
-join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE' and p.created_at >= :due
+join loan_status_history h on h.loan_id = l.id and h.to_status = 'OVERDUE' and h.created_at >= :due
+join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE'
+  and p.created_at >= h.created_at
 where l.product_id = :product and l.status = 'OVERDUE'
 """
 SETTLED = """
@@ -81,11 +83,13 @@ select count(distinct l.id) from loans l
 join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE'
 where l.product_id = :product
 """
-# Each loan's newest ACTIVE link for installment 1 made after the due instant (the amount with the penal charge):
-# (loan id, link id, url, amount). A link made before the due instant is for less than is now due.
+# Each loan's newest ACTIVE link for installment 1 made after it moved to OVERDUE (the amount with the penal
+# charge): (loan id, link id, url, amount). A link made before is for less than is now due.
 LINKS_AFTER_DUE = """
 select distinct on (l.id) l.id::text, p.link_id, p.url, p.amount from loans l
-join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE' and p.created_at >= :due
+join loan_status_history h on h.loan_id = l.id and h.to_status = 'OVERDUE' and h.created_at >= :due
+join payment_links p on p.loan_id = l.id and p.installment_no = 1 and p.status = 'ACTIVE'
+  and p.created_at >= h.created_at
 where l.product_id = :product order by l.id, p.created_at desc
 """
 FLAT = 1.25  # cost per loan-month at the largest N ÷ at the smallest: at most this is "flat"
