@@ -19,7 +19,7 @@ QUICK: list[tuple[str, str]] = [
     ("record_payment:before", "payment: received, about to be allocated"),
     ("record_payment:after", "payment: allocated and posted (mid-allocation for the history), not yet recorded"),
     ("levy_penal:after", "penal accrual: charge levied, not yet in history"),
-    ("settlement_link:after", "settlement: approved, the borrower's link made"),
+    ("mark_overdue:after", "servicing: installment marked overdue, not yet in history"),
     ("record_closing_postings:before", "settlement: paid, the waiver about to be posted"),
     ("record_closure:after", "closure: recorded, not yet in history"),
 ]
@@ -44,9 +44,9 @@ MORE: list[tuple[str, str]] = [
     # servicing and money in
     ("ensure_payment_link:after", "servicing: the installment's link made"),
     ("accrue_interest:after", "servicing: interest accrued at period end"),
-    ("mark_overdue:after", "servicing: installment marked overdue"),
     ("issue_receipt:after", "payment: receipt issued (a 60 s activity)"),
     # settlement and closure
+    ("settlement_link:after", "settlement: approved, the borrower's link made (its notice in flight)"),
     ("record_closing_postings:after", "settlement: waiver posted, not yet in history"),
     ("issue_closure_certificate:after", "closure: certificate issued (a 60 s activity)"),
 ]

@@ -62,15 +62,29 @@ async def test_temporal_then_postgres_then_api_restarted_mid_run(chaos_stack: Ch
     disbursed = asyncio.Barrier(LOANS + 1)
     burst_links: list[str] = []
     api_killed = asyncio.Event()
+    pg_back = asyncio.Event()
+
+    barriers = (applied, signed, disbursed)
 
     async def loan(index: int) -> Journey:
+        try:
+            return await one_loan(index)
+        except BaseException:
+            for barrier in barriers:  # the others stop waiting for this one
+                await barrier.abort()
+            api_killed.set()
+            pg_back.set()
+            raise
+
+    async def one_loan(index: int) -> Journey:
         headers, journey, started = await _apply(driver, index)
         deadline = started + TIMEOUT
         await applied.wait()  # Temporal is killed now, while the loans are in KYC and the decision
         await driver.complete_kyc(headers, journey.loan_id, deadline)
         detail = await driver.to_signature(headers, journey, deadline)
-        await signed.wait()  # PostgreSQL goes down now, while they are signed and disbursed
+        await signed.wait()  # PostgreSQL goes down now: the eSign webhooks and the loans' activities meet it
         await driver.sign(headers, journey, detail, deadline)
+        await pg_back.wait()  # staff act once it is back (a write the API answered 500 is not sent blindly again)
         loan_now = await driver.disburse(headers, journey, deadline)
         link = await driver.wait_for(
             headers, journey.loan_id, lambda x: x.get("paymentLink") is not None, "first payment link", deadline
@@ -93,6 +107,7 @@ async def test_temporal_then_postgres_then_api_restarted_mid_run(chaos_stack: Ch
         await eventually(lambda: chaos_stack.restarts("temporal") > temporal_restarts, timeout=30)
         await signed.wait()
         await asyncio.to_thread(restart_postgres, chaos_stack)
+        pg_back.set()
         await disbursed.wait()
         await eventually(lambda: len(burst_links) == LOANS, timeout=30, interval=0.01)
         api_restarts = chaos_stack.restarts("api")
