@@ -9,9 +9,24 @@ from sqlalchemy import text
 RECEIVABLES = ("LOAN_PRINCIPAL_RECEIVABLE", "INTEREST_RECEIVABLE", "FEES_RECEIVABLE", "PENAL_CHARGES_RECEIVABLE")
 
 
+def captured_payments(stack, link_ids: set[str]) -> set[str]:  # noqa: ANN001
+    """The ids of the payments the sandbox gateway (Razorpay) captured on these payment links, from the webhooks it
+    sent (``payment_link.paid``, whatever became of their delivery): what the borrower really paid."""
+    hooks = httpx.get(f"{stack.sandbox}/_webhooks", timeout=10).json()
+    paid = set()
+    for hook in hooks:
+        body = hook["payload"]
+        if hook["vendor"] == "razorpay" and body.get("event") == "payment_link.paid":
+            link = body["payload"]["payment_link"]["entity"]["id"]
+            if link in link_ids:
+                paid.add(body["payload"]["payment"]["entity"]["id"])
+    return paid
+
+
 def loan_problems(stack, loan_id: str, expected_status: str, payments_made: int | None = None) -> list[str]:  # noqa: ANN001
     """Every invariant the loan breaks (empty when it keeps them all). ``payments_made``: how many payments the
-    borrower made (each must be credited exactly once); None to skip that count."""
+    borrower made, when the test knows (each must be credited exactly once); the payments the gateway captured on
+    the loan's links are checked against the credited ones in any case."""
     problems: list[str] = []
     with stack.db() as s:
 
@@ -36,6 +51,24 @@ def loan_problems(stack, loan_id: str, expected_status: str, payments_made: int 
         collected = one("SELECT total_collected FROM loans WHERE id = :loan")
         if total != collected:
             problems.append(f"payments sum to {total}, the loan says {collected} collected")
+        links = {
+            row[0]
+            for row in s.execute(text("SELECT link_id FROM payment_links WHERE loan_id = :loan"), {"loan": loan_id})
+        }
+        credited = {
+            row[0]
+            for row in s.execute(
+                text(
+                    "SELECT gateway_payment_id FROM payment_transactions WHERE loan_id = :loan AND gateway = 'razorpay'"
+                ),
+                {"loan": loan_id},
+            )
+        }
+        captured = captured_payments(stack, links)
+        if not credited and expected_status in ("COMPLETED", "SETTLED"):
+            problems.append("a closed loan with no payment credited")
+        if captured != credited:
+            problems.append(f"captured at the gateway {sorted(captured)}, credited {sorted(credited)}")
         parked = one("SELECT count(*) FROM parked_payments WHERE loan_id = :loan")
         if parked:
             problems.append(f"{parked} payments parked")

@@ -125,7 +125,9 @@ async def test_temporal_then_postgres_then_api_restarted_mid_run(chaos_stack: Ch
     assert not failed, failed
     journeys: list[Journey] = list(results[1:])  # type: ignore[arg-type]
 
-    problems = {j.loan_id: p for j in journeys if (p := loan_problems(chaos_stack, j.loan_id, "COMPLETED", 3))}
+    # A borrower may pay twice while the API is down (the loan, not yet told of the burst payment, offers a new
+    # link): every payment the gateway captured is credited once, the extra one kept as the loan's credit.
+    problems = {j.loan_id: p for j in journeys if (p := loan_problems(chaos_stack, j.loan_id, "COMPLETED"))}
     assert not problems, problems
     assert all(j.status == "COMPLETED" and j.installments_paid == 3 for j in journeys)
 
