@@ -28,9 +28,11 @@ with workflow.unsafe.imports_passed_through():
     # The contracts' own modules, by name: pydantic resolves a dataclass's annotations through
     # sys.modules[cls.__module__], and inside the sandbox only the modules imported here are registered there.
     import workflows.contracts.activities  # noqa: F401
+    import workflows.contracts.colending  # noqa: F401
     import workflows.contracts.collections  # noqa: F401
     import workflows.contracts.messages  # noqa: F401
     import workflows.contracts.money_in  # noqa: F401
+    import workflows.contracts.partners  # noqa: F401
     from domain import rules
     from domain.access import ReviewAction, ReviewStage
     from domain.status import LoanStatus

@@ -29,6 +29,7 @@ from tests.workflows.stubs import (
     terms,
     to_agreement_signed,
 )
+from worker import workflow_runner
 from workflows.contracts import LoanWorkflowInput
 from workflows.contracts.partners import (
     PartnerAnswer,
@@ -116,7 +117,14 @@ async def routed_loan(
 
     inp = inp or loan_input()
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=partners.all()):
+    # production's sandbox (phase modules passed through): the one where an unregistered contracts module fails
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[LoanWorkflow],
+        activities=partners.all(),
+        workflow_runner=workflow_runner(),
+    ):
         handle = await env.client.start_workflow(
             LoanWorkflow.run,
             inp,
