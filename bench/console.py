@@ -316,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
                 api.wait()
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        if (home / "api.log").exists():  # why the API stopped answering, if it did
+            log("the API's log ends:\n" + (home / "api.log").read_text(errors="replace")[-3000:])
+        raise
     finally:
         if api is not None:
             api.terminate()
