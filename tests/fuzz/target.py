@@ -103,6 +103,15 @@ class WorkerThread:
         self._thread.join(timeout=30)
 
 
+#: the staff roles the fuzzer runs as, beside the brand admin (``staff``): who reads loans and reviews them, who
+#: collects, and the platform's super admin (``/api/v1/admin``)
+STAFF_ROLES = {
+    "credit_executive": "CREDIT_EXECUTIVE",
+    "collection_executive": "COLLECTION_EXECUTIVE",
+    "super_admin": "SUPER_ADMIN",
+}
+
+
 @dataclass
 class FuzzTarget:
     """The running API and a credential of each kind for the fuzz runs."""
@@ -115,6 +124,7 @@ class FuzzTarget:
     customer_id: str = ""
     loan_id: str = ""  # the customer's loan, applied for at start (it goes on through KYC and review)
     _customer_refresh: str = ""
+    _document: dict[str, Any] = field(default_factory=dict)
     _headers: dict[str, dict[str, str]] = field(default_factory=dict)
     # (who, "METHOD /path template", status) -> how many answers
     answers: Counter[tuple[str, str, int]] = field(default_factory=Counter)
@@ -123,8 +133,18 @@ class FuzzTarget:
     def schema_url(self) -> str:
         return f"{self.url}/openapi.json"
 
+    def document(self) -> dict[str, Any]:
+        """The app's OpenAPI document, read once: the app builds it on the first request (walking every route's
+        code), which on a loaded machine takes longer than the fuzzer's own loader waits."""
+        if not self._document:
+            resp = self.http.get("/openapi.json", timeout=180)
+            resp.raise_for_status()
+            self._document = resp.json()
+        return self._document
+
     def headers(self, who: str) -> dict[str, str]:
-        """The credential of ``who`` (anonymous, customer, staff, api_key), obtained on first use."""
+        """The credential of ``who`` (anonymous, customer, staff — the brand admin —, api_key, or a staff role of
+        :data:`STAFF_ROLES`), obtained on first use."""
         if who not in self._headers:
             self._headers[who] = self._sign_in(who)
         return self._headers[who]
@@ -141,6 +161,8 @@ class FuzzTarget:
             return {}
         if who == "customer":
             return {"Authorization": f"Bearer {self._customer_token()}"}
+        if who in STAFF_ROLES:
+            return {"Authorization": f"Bearer {self._staff_token(STAFF_ROLES[who])}"}
         staff = {"Authorization": f"Bearer {self._staff_token()}"}
         if who == "staff":
             return staff
@@ -152,8 +174,8 @@ class FuzzTarget:
             return {"X-API-Key": resp.json()["key"]}
         raise ValueError(who)
 
-    def _staff_token(self) -> str:
-        body = {"email": staff_email("ADMIN", self.brand_code), "password": "demo-password"}
+    def _staff_token(self, role: str = "ADMIN") -> str:
+        body = {"email": staff_email(role, self.brand_code), "password": "demo-password"}
         resp = self.http.post("/api/v1/partner/auth/login", json=body)
         resp.raise_for_status()
         return resp.json()["accessToken"]
@@ -209,6 +231,7 @@ def start_target(pg_server_url: str, temporal_target: str, sandbox_url: str, sto
                 with httpx.Client(base_url=api.url, timeout=30) as http:
                     fuzz = FuzzTarget(api.url, sandbox_url, brand["brand_id"], brand["brand_code"], http)
                     fuzz.apply_for_loan()
+                    fuzz.document()  # built now, before any run's clock starts
                     yield fuzz
         finally:
             db.dispose()

@@ -15,109 +15,54 @@ questions asked; ``LOS_FUZZ_REPORT=<file>`` writes how each operation answered e
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from tests.fuzz.target import FuzzTarget, start_target
-
-EXAMPLES = int(os.environ.get("LOS_FUZZ_EXAMPLES", "3"))
-BUDGET_SECONDS = float(os.environ.get("LOS_FUZZ_BUDGET_SECONDS", "420"))
-SEED = int(os.environ.get("LOS_FUZZ_SEED", "20250101"))
-
-_started: list[float] = []
+from tests.fuzz import budget
+from tests.fuzz.checks import CHECKS, fuzz_config
+from tests.fuzz.target import FuzzTarget
 
 
-@pytest.fixture(scope="module")
-def fuzz_target(dev_env, pg_server_url, sandbox, storage_dir) -> Iterator[FuzzTarget]:  # noqa: ANN001
-    """API + worker over a database of their own, a seeded brand, and a credential of every kind."""
-    target = dev_env.client.service_client.config.target_host
-    with start_target(pg_server_url, target, sandbox.url, storage_dir) as fuzz:
-        yield fuzz
-        report = os.environ.get("LOS_FUZZ_REPORT")
-        if report:  # every (credential, operation, status) and how often, for reading what the runs reached
-            rows = sorted(f"{who}\t{op}\t{status}\t{n}" for (who, op, status), n in fuzz.answers.items())
-            Path(report).write_text("\n".join(rows) + "\n")
-
-
-def _config(fuzz: FuzzTarget, *, fill_ids: bool, vendor: str | None = None) -> schemathesis.Config:
-    parameters: dict[str, Any] = {}
-    if fill_ids:  # the seeded brand's real ids, so the fuzzer gets past the brand check and "not found"
-        parameters = {
-            "path.brand_id": fuzz.brand_id,
-            "query.brand": fuzz.brand_code,
-            "path.product_code": "DEMO-FAST",
-            "path.loan_id": fuzz.loan_id,
-            "path.customer_id": fuzz.customer_id,
-        }
-    if vendor:  # a configured webhook vendor: unsigned bodies reach the signature check
-        parameters["path.vendor"] = vendor
-    return schemathesis.Config.from_dict(
-        {
-            "seed": SEED,
-            "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large", "large_base_example"],
-            "request-timeout": 60,
-            "parameters": parameters,
-            "generation": {"max-examples": EXAMPLES, "database": "none", "deterministic": True, "no-shrink": True},
-            "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
-                "stateful": {"enabled": False},
-            },
-        }
-    )
+def _schema(fuzz: FuzzTarget, config: schemathesis.Config) -> Any:
+    """The app's document (read once by the target) under ``config``."""
+    return schemathesis.openapi.from_dict(fuzz.document(), config=config)
 
 
 @pytest.fixture
 def anonymous_schema(fuzz_target: FuzzTarget) -> Any:
-    return schemathesis.openapi.from_url(fuzz_target.schema_url, config=_config(fuzz_target, fill_ids=False))
+    return _schema(fuzz_target, fuzz_config(fuzz_target, fill_ids=False))
 
 
 @pytest.fixture
 def customer_schema(fuzz_target: FuzzTarget) -> Any:
-    config = _config(fuzz_target, fill_ids=True, vendor="razorpay")
-    return schemathesis.openapi.from_url(fuzz_target.schema_url, config=config)
+    return _schema(fuzz_target, fuzz_config(fuzz_target, fill_ids=True, vendor="razorpay"))
 
 
 @pytest.fixture
 def staff_schema(fuzz_target: FuzzTarget) -> Any:
-    config = _config(fuzz_target, fill_ids=True, vendor="signzy")
-    return schemathesis.openapi.from_url(fuzz_target.schema_url, config=config)
+    return _schema(fuzz_target, fuzz_config(fuzz_target, fill_ids=True, vendor="signzy"))
 
 
 @pytest.fixture
 def api_key_schema(fuzz_target: FuzzTarget) -> Any:
-    config = _config(fuzz_target, fill_ids=True, vendor="idfc")
-    return schemathesis.openapi.from_url(fuzz_target.schema_url, config=config)
+    return _schema(fuzz_target, fuzz_config(fuzz_target, fill_ids=True, vendor="idfc"))
 
 
-def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
-    """``not_a_server_error``, except a 503 the operation documents (a dependency reported down)."""
-    if response.status_code == 503 and "503" in case.operation.definition.raw.get("responses", {}):
-        return None
-    return not_a_server_error(ctx, response, case)
+#: the staff routes (the brand's and the platform's): what a role's token changes the answer of
+STAFF_PATHS = r"^/api/v1/(partner|admin)/"
 
 
-CHECKS = [no_server_error, status_code_conformance, response_schema_conformance]
+@pytest.fixture
+def staff_routes_schema(fuzz_target: FuzzTarget) -> Any:
+    """The staff routes only, without the coverage phase: a role run asks each of them what the role may do there
+    (the brand admin's run covers the boundary values of the same operations)."""
+    return _schema(fuzz_target, fuzz_config(fuzz_target, fill_ids=True, coverage=False))
 
 
 def _fuzz(case: Any, fuzz: FuzzTarget, who: str) -> None:
-    if not _started:
-        _started.append(time.monotonic())
-    spent = time.monotonic() - _started[0]
-    if spent > BUDGET_SECONDS:
-        pytest.fail(
-            f"the fuzz budget of {BUDGET_SECONDS:.0f}s (LOS_FUZZ_BUDGET_SECONDS) is spent after {spent:.0f}s; "
-            f"lower LOS_FUZZ_EXAMPLES or find what got slow"
-        )
+    budget.check()
     headers = fuzz.headers(who)
     response = case.call(headers=headers)
     fuzz.after(who, case, response)
@@ -128,6 +73,7 @@ anonymous = schemathesis.pytest.from_fixture("anonymous_schema")
 as_customer = schemathesis.pytest.from_fixture("customer_schema")
 as_staff = schemathesis.pytest.from_fixture("staff_schema")
 with_api_key = schemathesis.pytest.from_fixture("api_key_schema")
+staff_routes = schemathesis.pytest.from_fixture("staff_routes_schema").include(path_regex=STAFF_PATHS)
 
 
 @anonymous.parametrize()
@@ -150,6 +96,21 @@ def test_fuzz_as_brand_admin(case: Any, fuzz_target: FuzzTarget) -> None:
     _fuzz(case, fuzz_target, "staff")
 
 
+@staff_routes.parametrize()
+def test_fuzz_staff_routes_as_credit_executive(case: Any, fuzz_target: FuzzTarget) -> None:
+    _fuzz(case, fuzz_target, "credit_executive")
+
+
+@staff_routes.parametrize()
+def test_fuzz_staff_routes_as_collection_executive(case: Any, fuzz_target: FuzzTarget) -> None:
+    _fuzz(case, fuzz_target, "collection_executive")
+
+
+@staff_routes.parametrize()
+def test_fuzz_staff_routes_as_super_admin(case: Any, fuzz_target: FuzzTarget) -> None:
+    _fuzz(case, fuzz_target, "super_admin")
+
+
 def test_fuzz_runs_got_past_authentication(fuzz_target: FuzzTarget) -> None:
     """Each credential opened the routes it is for: otherwise a run would only have fuzzed the 401 path."""
     ran = {who for who, _, _ in fuzz_target.answers}
@@ -168,6 +129,12 @@ def test_fuzz_runs_got_past_authentication(fuzz_target: FuzzTarget) -> None:
                 if w == who and op == f"GET {path}" and status == 200
             )
             assert ok, f"{who}: no 200 from GET {path}: {_summary(fuzz_target, who)}"
+    for role, (allowed, refused) in ROLE_PATHS.items():
+        if role in ran:
+            answers = {(op, status) for (w, op, status), _ in fuzz_target.answers.items() if w == role}
+            summary = _summary(fuzz_target, role)
+            assert (f"GET {allowed}", 200) in answers, f"{role}: no 200 from GET {allowed}: {summary}"
+            assert refused is None or (f"GET {refused}", 403) in answers, f"{role}: no 403 from {refused}: {summary}"
     if "anonymous" in ran:
         guarded = [
             n
@@ -175,6 +142,20 @@ def test_fuzz_runs_got_past_authentication(fuzz_target: FuzzTarget) -> None:
             if w == "anonymous" and "/partner/brand/" in op and status < 300
         ]
         assert not guarded, "a staff route answered 2xx without credentials"
+
+
+#: for each role run: a route the role reads (200) and, but for the super admin, one it may not (403), so a run
+#: proves it ran as that role
+LOANS, BRANDS, SETTINGS = (
+    "/api/v1/partner/brand/{brand_id}/loans",
+    "/api/v1/admin/brands",
+    "/api/v1/partner/brand/{brand_id}/settings/brand",
+)
+ROLE_PATHS: dict[str, tuple[str, str | None]] = {
+    "credit_executive": (LOANS, SETTINGS),
+    "collection_executive": (LOANS, BRANDS),
+    "super_admin": (BRANDS, None),
+}
 
 
 def _summary(fuzz: FuzzTarget, who: str) -> str:
