@@ -96,6 +96,24 @@ FLAT = 1.25  # cost per loan-month at the largest N ÷ at the smallest: at most 
 SAMPLE = 300  # histories read per size
 
 
+class Tolerant:
+    """The stack as the waits see it: a child found exited is restarted (``Stack.supervise``) and counted instead of
+    ending the run. On a shared machine something else may stop a process; the row says how often it happened."""
+
+    def __init__(self, stack: Any):
+        self.stack, self.restarts = stack, 0
+        self.children = stack.children
+
+    def dead_child(self) -> None:
+        """Restart what exited; never a reason to stop."""
+        for child in self.stack.children:
+            if child.proc is not None and not child.running and child.restart_at is None:
+                self.restarts += 1
+                log(f"{child.name} exited with {child.proc.poll()}: restarting it")
+        self.stack.supervise()
+        return None
+
+
 def drain_one(stack: Any, name: str) -> int | None:
     """Stop the worker ``name`` gracefully (SIGTERM, as an orchestrator drains it) and wait for it to exit;
     it leaves the stack's children so nothing restarts it. Returns its exit status."""
@@ -115,6 +133,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
     client = await connect(settings)
     db = Database(sqlalchemy_url(database_url), pool_size=2)
     c = args.concurrency
+    stack = Tolerant(stack)
     timeout = 600 + n * 2.0  # seconds a pass may take: a 2-core machine clears a few loans a second
     try:
         lead = args.lead if args.lead is not None else 30 + 0.6 * n
@@ -143,7 +162,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
         if args.drain:
             await asyncio.sleep(args.drain_after)
             log("draining worker-2 (SIGTERM) mid-storm")
-            drained = await asyncio.to_thread(drain_one, stack, "worker-2")
+            drained = await asyncio.to_thread(drain_one, stack.stack, "worker-2")
             log(f"worker-2 exited with {drained}")
         product = shared.product_id
         overdue_s = await wait_count(db, READY_TO_PAY, product, n, "overdue", timeout, stack, due=due_at)
@@ -210,6 +229,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
         "webhook_answers": sorted({f"{code} {status}" for code, status, _ in answers}),
         "drained_exit": drained,
         "quiet_before_due": quiet,
+        "restarts": stack.restarts,
         "complete": counts["overdue"] + counts["settled"] == n and counts["credits"] == counts["settled"] == paying,
     }
 
@@ -227,7 +247,9 @@ def run_one(n: int, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     try:
         log(f"N={n}, {workers} worker process(es): starting a private stack")
         info = stack.start()
-        return asyncio.run(storm(settings, stack, info["database"], n, args))
+        row = asyncio.run(storm(settings, stack, info["database"], n, args))
+        log(f"row: {json.dumps(row, default=str)}")  # kept in the log should a later size fail
+        return row
     finally:
         log("stopping the stack")
         stack.stop()
@@ -283,6 +305,7 @@ def print_report(rows: list[dict[str, Any]], flat: dict[str, Any] | None, pay: f
             f"{r['temporal_bytes'] // r['loans']} B, postgres {r['postgres_bytes'] // r['loans']} B; "
             f"webhooks {r['webhook_answers']}{drained}"
             + ("" if r["quiet_before_due"] else "; the first pass overlapped the storm (raise --lead)")
+            + (f"; {r['restarts']} process(es) stopped from outside and restarted" if r["restarts"] else "")
         )
     counts = sorted({r["workers"] for r in rows})
     if len(counts) > 1:
