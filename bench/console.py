@@ -317,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        if (home / "api.log").exists():  # why the API stopped answering, if it did
+        if api is not None and api.poll() is not None:  # the API stopped answering: why
+            log(f"the API exited with {api.returncode} (negative: killed by that signal)")
+        if (home / "api.log").exists():
             log("the API's log ends:\n" + (home / "api.log").read_text(errors="replace")[-3000:])
         raise
     finally:
