@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from los.demo import Driver
+from los.demo import TERMINAL, Driver
 
 RETRY_STATUSES = {502, 503, 504}
 # A read answered 500 while the database restarts (the API has no 503 for that: docs/chaos.md) is read again.
@@ -57,3 +57,24 @@ async def patient_driver(api_url: str, sandbox_url: str, timeout: float) -> tupl
     await driver.api.aclose()
     driver.api = httpx.AsyncClient(base_url=api_url.rstrip("/"), timeout=30.0, transport=transport)
     return driver, transport
+
+
+async def pay_until_closed(
+    driver: Driver, headers: dict[str, str], loan_id: str, deadline: float, paid: set[str]
+) -> dict:
+    """Pay each payment link the loan offers until it ends, as a borrower would: a link the loan cancelled just
+    before it was paid (it offered a newer one) is refused by the gateway, and the newer one is paid instead.
+    ``paid``: link ids already paid (grows). The loan as it ended."""
+    while time.monotonic() < deadline:
+        loan = await driver.loan(headers, loan_id)
+        if loan["status"] in TERMINAL:
+            return loan
+        link = loan.get("paymentLink")
+        if link and link["linkId"] not in paid:
+            paid.add(link["linkId"])
+            await driver.sandbox.get(link["url"])
+            answer = await driver.sandbox.post(link["url"])
+            if answer.status_code != 400:  # 400: cancelled at the gateway (superseded): pay the next one
+                answer.raise_for_status()
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"loan {loan_id} not closed in time")

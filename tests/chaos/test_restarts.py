@@ -18,7 +18,7 @@ import pytest
 from los.demo import DemoError, Driver, Journey, demo_identity
 from tests.chaos.conftest import ChaosStack
 from tests.chaos.invariants import loan_problems
-from tests.chaos.patient import patient_driver
+from tests.chaos.patient import patient_driver, pay_until_closed
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.chaos
@@ -97,7 +97,7 @@ async def test_temporal_then_postgres_then_api_restarted_mid_run(chaos_stack: Ch
         burst_links.append(link["paymentLink"]["linkId"])
         await driver.pay_link(url)
         await api_killed.wait()
-        loan_now = await driver.pay_links(headers, journey, link, deadline, skip={link["paymentLink"]["linkId"]})
+        loan_now = await pay_until_closed(driver, headers, journey.loan_id, deadline, {link["paymentLink"]["linkId"]})
         return await driver.repay(headers, journey, loan_now, deadline, started)
 
     async def conductor() -> None:

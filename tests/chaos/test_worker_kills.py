@@ -42,7 +42,7 @@ async def test_every_loan_survives_worker_kills_at_every_point(chaos_stack: Chao
     quick = quick_mode()
     assert len(points) >= (10 if quick else 20), points
     started = time.monotonic()
-    driver, transport = await patient_driver(chaos_stack.api, chaos_stack.sandbox, timeout=240 if quick else 600)
+    driver, transport = await patient_driver(chaos_stack.api, chaos_stack.sandbox, timeout=300 if quick else 600)
     chaos_stack.arm()
     try:
         runs = [driver.journey(*demo_identity(i, "auto")) for i in range(1 if quick else 3)]
