@@ -159,7 +159,7 @@ class ChaosStack:
             self.stack = None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped once the chaos tests are done, not left idling under the rest of CI
 def chaos_stack() -> Iterator[ChaosStack]:
     """One stack for the whole chaos suite, its worker set to die at every selected point (each once) while the
     kill test has armed it."""
