@@ -10,8 +10,9 @@ day's day-end. Answers go out through orjson (``api.views.json_response``); each
 
 from __future__ import annotations
 
+import time
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import Response
@@ -179,4 +180,18 @@ def vintage(
     today = sql.today_ist()
     if as_of is not None and as_of > today:
         raise ValidationError("must not be after today (IST)", field="asOf")
-    return json_response(portfolio_vintage.vintage(session, brand_id, as_of or today))
+    day = as_of or today
+    key = (brand_id, day)
+    hit = _VINTAGE_CACHE.get(key)
+    if hit is None or hit[0] < time.monotonic():
+        # the curves read every installment and payment of the book (seconds with 10,000 loans: bench/console.py)
+        # and move with day-end DPD: computed at most once per VINTAGE_TTL_SECONDS per brand and day, per process
+        if len(_VINTAGE_CACHE) >= 256:
+            _VINTAGE_CACHE.clear()
+        hit = (time.monotonic() + VINTAGE_TTL_SECONDS, portfolio_vintage.vintage(session, brand_id, day))
+        _VINTAGE_CACHE[key] = hit
+    return json_response(hit[1])
+
+
+VINTAGE_TTL_SECONDS = 300.0
+_VINTAGE_CACHE: dict[tuple[str, date], tuple[float, dict[str, Any]]] = {}
