@@ -49,7 +49,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -m bench.collections_day`
 sys.path.insert(1, str(HERE.parent))  # the project, also when it is not installed
 
+from book import AMOUNT, TENURE, book_terms  # noqa: E402
 from cpu import cpu_by_process, per_loan  # noqa: E402
 from lifecycle import bench_settings, guarded, log, percentile  # noqa: E402
 from null_client import wait_until_waiting  # noqa: E402
@@ -66,9 +67,6 @@ from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 AIM = 0.5  # credits/s ÷ null signals/s
-PRODUCT = "DEMO-FAST"  # the demo brand's product the loans are made on (its charges: 1 % fee, flat penal)
-AMOUNT = 30_000_00  # paise
-TENURE = 3
 POLL = 0.05  # seconds between database polls while waiting for the credits
 E = EventType
 
@@ -88,15 +86,11 @@ class SeededLoan:
 def seed_loans(db: Any, n: int, period: int, due_at: datetime) -> tuple[str, str, list[SeededLoan]]:
     """N customers and loans of the demo brand, each DISBURSED ``period`` seconds before ``due_at`` with its schedule,
     written as the disbursal activity writes them; returns (brand id, webhook secret, loans)."""
-    from sqlalchemy import select
-
     from activities.loan import queries
-    from api.products import loan_terms, money_in_policy, preview_for
-    from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory
-    from domain import ledger, schedule
-    from domain.brand_config import BrandConfig
+    from db.models import Customer, Loan, LoanStatusHistory
+    from domain import ledger
     from domain.status import LoanStatus
-    from workflows.contracts import InstallmentState, LoanPolicy, LoanWorkflowInput, ServicingState
+    from workflows.contracts import InstallmentState, LoanWorkflowInput, ServicingState
     from workflows.options import IST
 
     disbursed_at = due_at - timedelta(seconds=period)
@@ -104,32 +98,14 @@ def seed_loans(db: Any, n: int, period: int, due_at: datetime) -> tuple[str, str
     tag = uuid.uuid4().int % 10**4
     loans = []
     with db.unit_of_work() as session:
-        brand = session.scalars(select(Brand).where(Brand.code == "demo")).one()
-        product = session.scalars(
-            select(LoanProduct).where(LoanProduct.brand_id == brand.id, LoanProduct.code == PRODUCT)
-        ).one()
-        secret = next(p for p in brand.config["providers"]["payments"] if p["vendor"] == "razorpay")["webhook_secret"]
-        read = BrandConfig.of(brand.config)
-        terms = replace(loan_terms(session, product, AMOUNT, TENURE), period_seconds=period)
-        preview = preview_for(session, product, AMOUNT, TENURE, disbursed_on)
-        policy = LoanPolicy(
-            min_credit_score=read.min_credit_score,
-            auto_sanction_score=read.auto_sanction_score,
-            esign_expiry_seconds=read.esign_expiry_seconds,
-            payment_provider="razorpay",
-            allocation=dict(read.allocation or {}),
-            penal=(product.charges or {}).get("penal"),
-            prepayment_mode=read.prepayment_mode,
-            npa_days=read.npa_days,
-            kyc_timeout_seconds=read.kyc_timeout_seconds,
-            **money_in_policy(product.charges, read, preview, TENURE),
-        )
-        rows = schedule.generate(terms.schedule_terms(disbursed_on)).rows
+        shared = book_terms(session, period, disbursed_on)  # bench/book.py: what every bench loan shares
+        brand_id, product_id, secret = shared.brand_id, shared.product_id, shared.secret
+        terms, preview, policy, rows = shared.terms, shared.preview, shared.policy, shared.rows
         for i in range(n):
             loan_id = str(uuid.uuid4())
             phone = f"8{tag:04d}{i:05d}"
             customer = Customer(
-                brand_id=brand.id,
+                brand_id=brand_id,
                 phone=phone,
                 phone_verified=True,
                 full_name=f"Borrower {i}",
@@ -152,13 +128,13 @@ def seed_loans(db: Any, n: int, period: int, due_at: datetime) -> tuple[str, str
             session.add(
                 Loan(
                     id=loan_id,
-                    brand_id=brand.id,
+                    brand_id=brand_id,
                     customer_id=customer.id,
-                    product_id=product.id,
+                    product_id=product_id,
                     workflow_id=f"loan-{loan_id}",
                     amount=AMOUNT,
                     tenure=TENURE,
-                    annual_rate_bps=product.annual_rate_bps,
+                    annual_rate_bps=shared.annual_rate_bps,
                     status=LoanStatus.DISBURSED.value,
                     upfront_charges=preview["charges"],
                     net_disbursed=terms.net_disbursed,
@@ -184,7 +160,7 @@ def seed_loans(db: Any, n: int, period: int, due_at: datetime) -> tuple[str, str
             queries.add_installments(session, loan_id, installments, AMOUNT)
             inp = LoanWorkflowInput(
                 loan_id,
-                brand.id,
+                brand_id,
                 customer.id,
                 terms,
                 policy,
@@ -193,7 +169,7 @@ def seed_loans(db: Any, n: int, period: int, due_at: datetime) -> tuple[str, str
                 servicing=ServicingState(installments=installments, disbursed_at=disbursed_at),
             )
             loans.append(SeededLoan(loan_id, phone, inp))
-        return brand.id, secret, loans
+        return brand_id, secret, loans
 
 
 async def start_loans(client: Any, task_queue: str, loans: list[SeededLoan], concurrency: int) -> None:
