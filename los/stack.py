@@ -213,7 +213,8 @@ class Stack:
             port = free_port_pair(s.worker_metrics_host, (extra_metrics or [metrics_port])[-1] + 2)
             extra_metrics.append(port)
             self._spawn(f"worker-{i}", me + ["worker"], env | {"LOS_WORKER_METRICS_PORT": str(port)})
-        api = self._spawn("api", me + ["api", "--no-migrate", "--workers", str(self.api_workers)], env)
+        more = ["--workers", str(self.api_workers)] if self.api_workers > 1 else []  # else LOS_API_WORKERS decides
+        api = self._spawn("api", me + ["api", "--no-migrate", *more], env)
         wait_port(s.api_host, s.api_port, 30 * self.api_workers, api)  # each API process imports the app
         return {  # type: ignore[dict-item]
             "database": db_url,
