@@ -199,9 +199,9 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + CoLendingActivities(db, http, build_storage(settings), settings.api_url).all()
             + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
             max_concurrent_activities=50,
-            # SIGTERM (a deploy, a scale-down): activities in flight get this long to finish before they are
-            # cancelled and retried on another worker
-            graceful_shutdown_timeout=timedelta(seconds=30),
+            # SIGTERM (a deploy, a scale-down): activities in flight get this long to finish (inside `los up`'s 15 s
+            # before SIGKILL) before they are cancelled and retried on another worker
+            graceful_shutdown_timeout=timedelta(seconds=10),
             interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
         )
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)
