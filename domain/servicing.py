@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from domain.allocation import InstallmentAllocation, InstallmentDue
+from domain.allocation import Bucket, InstallmentAllocation, InstallmentDue
 from domain.charges import PenalBasis, PenalChargeSpec, penal_charge
 
 
@@ -72,6 +72,33 @@ def apply_parts(installments: Sequence[Installment], parts: Iterable[Installment
         inst.fees_paid += part.fees
         inst.interest_paid += part.interest
         inst.principal_paid += part.principal
+
+
+def untouched_future(installments: Iterable[Installment]) -> list[Installment]:
+    """The installments an advance to principal re-amortises: nothing paid of them yet and not overdue, in order."""
+    return [i for i in installments if i.principal_paid == 0 and i.interest_paid == 0 and not i.overdue]
+
+
+def advance_as_principal(
+    installments: Sequence[Installment], advance: int, today: date
+) -> tuple[list[InstallmentAllocation], int]:
+    """An advance to principal (paise) when no installment is left to re-amortise (``untouched_future`` is empty:
+    every unpaid one is overdue or part-paid, which the waterfall's calendar buckets can still count as future):
+    paid straight to the unpaid principal of the unpaid installments, the last first (the tenure shortens, as
+    Fineract's "reduce number of installments" does), as principal-only parts. Returns the parts and what is left
+    over once every installment's principal is paid (a credit balance for the caller). Conserves money exactly:
+    ``sum(part.principal) + left == advance``."""
+    parts: list[InstallmentAllocation] = []
+    left = advance
+    for inst in sorted((i for i in installments if not i.paid), key=lambda i: i.number, reverse=True):
+        room = inst.principal - inst.principal_paid
+        take = min(room, left)
+        if take > 0:
+            parts.append(InstallmentAllocation(inst.number, inst.due_date or today, Bucket.ADVANCE, principal=take))
+            left -= take
+        if left == 0:
+            break
+    return parts, left
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.closure import close_schedule, cooling_off_exit, exit_schedule, foreclosure_quote, settle_all
     from domain.errors import ValidationError
     from domain.money import MAX_ENTERED_PAISE
-    from domain.servicing import apply_parts, payable_dues
+    from domain.servicing import advance_as_principal, apply_parts, payable_dues, untouched_future
     from domain.settlement import settlement_parts
     from workflows.contracts import (
         CreditBalanceRecord,
@@ -109,6 +109,12 @@ class ReceiptsPhase(LoanBase):
             parts, excess, advance, reshaped, fees_gst = result.parts, result.excess, result.advance_principal, [], 0
         accrued = self._clear_receivable(parts) if self.money_in else 0
         apply_parts(state.installments, parts)
+        if advance and not untouched_future(state.installments):
+            # nothing left to re-amortise (every unpaid installment overdue or part-paid): the advance pays their
+            # principal, the last first; any rest is excess (a credit balance), never lost
+            extra, rest = advance_as_principal(state.installments, advance, today)
+            apply_parts(state.installments, extra)
+            parts, advance, excess = [*parts, *extra], 0, excess + rest
         rescheduled_from: int | None = None
         rescheduled: list[InstallmentState] = []
         if advance:
@@ -269,7 +275,7 @@ class ReceiptsPhase(LoanBase):
         mode). Returns the first replaced number and the new installments."""
         state = self.servicing
         assert state is not None
-        future = [i for i in state.installments if i.principal_paid == 0 and i.interest_paid == 0 and not i.overdue]
+        future = untouched_future(state.installments)
         settled = [i for i in state.installments if i not in future]
         balance = sum(i.principal for i in future) - advance
         first = future[0].number

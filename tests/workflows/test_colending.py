@@ -6,7 +6,9 @@ step stops its lifecycle, never the loan."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +100,16 @@ def _both(stubs: StubActivities, booked: str, co: CoLendingStubs) -> Both:
     return both
 
 
+async def _until_booked(run: Any) -> None:
+    """Wait until partner routing has booked the loan with a partner (its terms are the KFS's)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if (await run.handle.query("partner_routing"))["state"] == "BOOKED":
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the loan was not booked with a partner")
+
+
 async def _markers(run: Any) -> list[str]:
     """The patch ids recorded in every run of the loan."""
     out: list[str] = []
@@ -119,6 +131,7 @@ async def test_a_co_lent_loan_splits_every_payment_to_the_paisa(env) -> None:  #
     co = CoLendingStubs(stubs)
     async with routed_loan(env, _both(stubs, "lendbox", co), loan_input(terms(tenure=3))) as run:
         await run.until_status("SANCTIONED")
+        await _until_booked(run)  # the KFS is accepted once a partner has booked the loan
         await to_agreement_signed(run)
         await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
         await run.settle("TR-1", "SUCCESS", "UTR0001")
@@ -161,6 +174,7 @@ async def test_a_partner_without_an_agreement_or_a_refused_step_never_stops_the_
     co = CoLendingStubs(stubs)
     async with routed_loan(env, _both(stubs, "kavach", co), loan_input(terms(tenure=1))) as run:
         await run.until_status("SANCTIONED")
+        await _until_booked(run)  # the KFS is accepted once a partner has booked the loan
         await to_agreement_signed(run)
         await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
         await run.settle("TR-1", "SUCCESS", "UTR0001")
@@ -176,6 +190,7 @@ async def test_a_partner_without_an_agreement_or_a_refused_step_never_stops_the_
     co = CoLendingStubs(stubs, refuse="SCHEDULE")
     async with routed_loan(env, _both(stubs, "lendbox", co), loan_input(terms(tenure=1))) as run:
         await run.until_status("SANCTIONED")
+        await _until_booked(run)  # the KFS is accepted once a partner has booked the loan
         await to_agreement_signed(run)
         await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
         await run.settle("TR-1", "SUCCESS", "UTR0001")
