@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,6 +116,13 @@ def install(app: FastAPI) -> None:
             errors.append({"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid")})
         message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return _body(request, 422, message or "invalid request", errors)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # the database is unreachable or restarting: nothing was done (the unit of work rolled back); ask the
+        # client to send it again, as for the workflow engine
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return _body(request, 503, "the database is unavailable; send it again shortly", headers={"Retry-After": "5"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

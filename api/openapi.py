@@ -3,13 +3,13 @@
 Route modules declare their success answers; the errors are declared here, in one place, by walking
 ``app.routes`` once when the document is first built. An operation gets:
 
-- 400, 422 and 500 always (malformed request, refused input, unexpected failure);
+- 400, 422, 500 and 503 always (malformed request, refused input, unexpected failure, the database unavailable);
 - 401 and 403 when it authenticates (a bearer token, a brand API key or one of the access guards of
   ``api.access`` / ``api.security`` anywhere in its dependencies);
 - 404 when its path carries ids;
 - 413 when it takes an upload (multipart body);
 - 429 on sign-in routes (``/auth/``);
-- 503 when it talks to the workflow engine, and 409 when it sends a workflow update;
+- 409 when it sends a workflow update (503 also covers the workflow engine being down);
 - and every status of a ``domain.errors.LosError`` its endpoint or dependencies can raise: their code and
   the project helpers they call (``api.*``, ``domain.*``) are read for the error classes they name, so a
   ``NotFound`` raised by a helper is declared on the routes that use it.
@@ -37,7 +37,7 @@ from domain.errors import LosError
 
 ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
 PROJECT_PACKAGES = ("api", "domain")
-ALWAYS = frozenset({400, 422, 500})
+ALWAYS = frozenset({400, 422, 500, 503})  # 503: the database (or the workflow engine) is unavailable
 AUTHENTICATED = frozenset({401, 403})
 # Names whose presence in a route's code means it reaches the workflow engine (503 when it is down),
 # and those that send a workflow update (409 when the loan's workflow refuses or has finished).
@@ -54,7 +54,7 @@ DESCRIPTIONS = {
     422: "Input refused: see `errors[]` for each field and why.",
     429: "Too many attempts; try again later.",
     500: "Unexpected failure; it has been logged.",
-    503: "A dependency (workflow engine, provider) is unavailable; retry later.",
+    503: "A dependency (database, workflow engine, provider) is unavailable; retry later (see Retry-After).",
 }
 
 
