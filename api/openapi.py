@@ -7,7 +7,7 @@ Route modules declare their success answers; the errors are declared here, in on
 - 401 and 403 when it authenticates (a bearer token, a brand API key or one of the access guards of
   ``api.access`` / ``api.security`` anywhere in its dependencies);
 - 404 when its path carries ids;
-- 413 when it takes an upload (multipart body);
+- 413 when it takes a body or an upload (``api.hardening``'s limits);
 - 429 on sign-in routes (``/auth/``);
 - 409 when it sends a workflow update (503 also covers the workflow engine being down);
 - and every status of a ``domain.errors.LosError`` its endpoint or dependencies can raise: their code and
@@ -50,7 +50,7 @@ DESCRIPTIONS = {
     403: "Authenticated, but this principal may not do this.",
     404: "Not found, or not visible to this principal (ids of other brands are not confirmed).",
     409: "The resource is not in a state that allows this.",
-    413: "The upload is larger than allowed.",
+    413: "The body (or the upload) is larger than allowed.",
     422: "Input refused: see `errors[]` for each field and why.",
     429: "Too many attempts; try again later.",
     500: "Unexpected failure; it has been logged.",
@@ -96,7 +96,7 @@ def error_statuses(route: APIRoute | RouteContext) -> set[int]:
         statuses |= AUTHENTICATED
     if route.dependant.path_params:
         statuses.add(404)
-    if _takes_upload(route):
+    if _takes_upload(route) or route.dependant.body_params:  # api.hardening: a body over the limit
         statuses.add(413)
     if "/auth/" in route.path_format:
         statuses.add(429)

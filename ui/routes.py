@@ -10,11 +10,13 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.guards import GUARDS
+
 STATIC = Path(__file__).parent / "static"
 # The shells are small and name their modules by path: they must not be cached past a deployment.
 NO_CACHE = {"Cache-Control": "no-cache"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=GUARDS)  # NUL refused, as on every route
 
 
 @router.get("/console")

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import db_session, is_uuid
 from api.files import storage
+from api.guards import GUARDS
 from api.loan_start import ist_today
 from api.security import Principal, current_customer
 from api.sme.schemas import BusinessIn, BusinessView, InvoiceFields, InvoiceView, business_view, invoice_view
@@ -31,7 +32,7 @@ from domain.money import to_paise
 from domain.sme.duplicates import normalise_number
 from domain.sme.ids import gstin_pan, validate_business_pan, validate_gstin
 
-router = APIRouter()
+router = APIRouter(dependencies=GUARDS)  # also on the including router; declared here so each route carries it
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
 MAX_INVOICE_BYTES = 10 * 1024 * 1024

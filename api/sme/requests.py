@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers import webhook_adapter
 from api.deps import UpdateBound, is_uuid
+from api.guards import GUARDS
 from api.sme.business import Db, Me, my_business, my_invoice
 from api.sme.schemas import (
     AcceptIn,
@@ -37,7 +38,7 @@ from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailab
 from workflows.contracts.sme import BusinessCancel, BuyerPayment, InvoiceFinancingInput, OfferAcceptance, TransferEvent
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 
-router = APIRouter()
+router = APIRouter(dependencies=GUARDS)  # also on the including router; declared here so each route carries it
 
 
 def workflow_id(request_id: str) -> str:
