@@ -273,6 +273,15 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
             (payment_id, "REJECTED"),
             (cash_id, "PENDING"),
         ]
+        # a reason the brand set for PAYMENT_REJECTED is offered and recorded with its label
+        await driver.partner(
+            "ADMIN",
+            "POST",
+            "/settings/status-reasons",
+            json={"code": "CASH_NOT_DEPOSITED", "label": "Cash not deposited", "statuses": ["PAYMENT_REJECTED"]},
+        )
+        r = await decide(driver, "reject", cash_id, reasonCode="CASH_NOT_DEPOSITED")
+        assert r.status_code == 200 and r.json()["reason"].startswith("CASH_NOT_DEPOSITED: Cash not deposited"), r.text
         for params in ({"status": "DONE"}, {"paidFrom": "yesterday"}, {"loanId": "42"}, {"limit": 0}):
             r = await driver.api.get(f"{base(driver)}/payment/approval", params=params, headers=staff)
             assert r.status_code == 422 and set(errors_of(r)) == set(params), (params, r.text)

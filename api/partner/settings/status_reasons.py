@@ -31,6 +31,7 @@ REASON_STATUSES = (
     LoanStatus.WRITTEN_OFF.value,
     LoanStatus.SETTLED.value,
     LoanStatus.COMPLETED.value,
+    "PAYMENT_REJECTED",  # an offline payment refused in the approval queue (api.partner.payments), not a loan status
 )
 
 
