@@ -13,6 +13,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -28,7 +29,7 @@ from db.models import CoLendingEvent, CoLendingLeg, CoLentLoan, Loan
 from los.demo import Driver
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.seed import seed_brand
-from tests.conftest import App, ThreadedServer, free_port
+from tests.conftest import App, ThreadedServer, free_port, record_histories
 from workflows.options import IST
 
 SECRET = "sandbox-partner-secret"
@@ -91,6 +92,8 @@ def _signed(body: dict, stamp: int | None = None, secret: str = SECRET) -> tuple
 
 async def test_co_lending_journey_books_balance_and_callbacks_apply_once(co_app, brand, sandbox, db) -> None:  # noqa: ANN001
     journey = await run_scenario(co_app.api.url, sandbox.url, "co-lending", brand["brand_code"])
+    if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run (the replay suite)
+        await record_histories(co_app.client, journey.workflow_id, "co_lending")
     assert journey.status == "COMPLETED"
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)

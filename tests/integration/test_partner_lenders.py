@@ -9,6 +9,7 @@ The test stack is the production wiring: the worker registers the routing activi
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime
@@ -20,7 +21,7 @@ from db.models import Loan, PartnerAttempt, PartnerLender, PartnerOffer
 from los.demo import Driver, demo_identity
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.seed import seed_brand
-from tests.conftest import eventually
+from tests.conftest import eventually, record_histories
 from workflows.options import IST
 
 
@@ -30,6 +31,8 @@ def test_the_cli_names_the_scenario() -> None:
 
 async def test_multi_nbfc_fallback_first_partner_past_its_sla_second_books_the_loan(app, brand, sandbox, db) -> None:  # noqa: ANN001
     journey = await run_scenario(app.api.url, sandbox.url, "multi-nbfc-fallback", brand["brand_code"])
+    if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run (the replay suite)
+        await record_histories(app.client, journey.workflow_id, "partner_routing")
     assert journey.status == "COMPLETED"
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)

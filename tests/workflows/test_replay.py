@@ -25,6 +25,8 @@ def test_histories_are_present() -> None:
     assert {"full_kyc_per_step_1", "full_kyc_per_step_2"} <= names  # an activity per KYC step, decision in three
     assert {"money_out_hold_1", "money_out_esign_declined_1"} <= names  # KFS, eSign rounds, the hold, the transfer
     assert {"collections_settlement_1", "collections_settlement_2", "collections_settlement_3"} <= names  # NPA, settled
+    assert {"partner_routing_1", "partner_routing_2"} <= names  # a partner past its SLA, the next books (routing)
+    assert {"co_lending_1", "co_lending_2"} <= names  # booked with Lendbox: the partner's lifecycle, split payments
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
