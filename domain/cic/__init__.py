@@ -18,15 +18,13 @@ from domain.cic.calendar import (
 )
 from domain.cic.tudf import (
     AccountRecord,
-    FieldError,
     Header,
     account_number,
     loan_id_of_account,
     render_file,
     render_record,
-    validate_header,
-    validate_record,
 )
+from domain.cic.validation import FieldError, validate_header, validate_record
 
 __all__ = [
     "FULL",
