@@ -48,19 +48,11 @@ sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -
 sys.path.insert(1, str(HERE.parent))  # the project, also when it is not installed
 
 from book import seed_book, sizes, storm_histories  # noqa: E402
-from collections_day import (  # noqa: E402
-    CREDITS,
-    _rows,
-    link_paid_webhook,
-    null_signals,
-    scalar,
-    send_webhooks,
-    start_loans,
-    wait_count,
-)
+from collections_day import CREDITS, _rows, scalar, start_loans, wait_count  # noqa: E402
 from cpu import cpu_by_process, per_loan  # noqa: E402
 from lifecycle import bench_settings, guarded, log  # noqa: E402
 from null_workflow import NullLoanWorkflow  # noqa: E402
+from storm import link_paid_webhook, null_signals, send_webhooks  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 # The storm's passes counted once per loan (a loan may hold two ACTIVE links for a moment): every loan OVERDUE with
