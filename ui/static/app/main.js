@@ -3,6 +3,7 @@
 // {params, query, brand, navigate}. The brand is the one in the address (`/app?brand=demo`, see lib.brandCode).
 import { html, render, useEffect, useState } from "/ui/vendor/preact-htm.js";
 import { setSession } from "/ui/shared/api.js";
+import { matchRoute, navigate, useLazyModule } from "/ui/shared/router.js";
 import { brandCode, call, me } from "./lib.js";
 
 // path pattern -> screen module and title; `nav` puts it in the bottom navigation (in this order) with its icon,
@@ -23,41 +24,13 @@ export const ROUTES = [
 
 /** The current hash route: {path, params, query, route}. */
 export function currentRoute() {
-  const hash = location.hash.replace(/^#/, "") || "/";
-  const [path, search] = hash.split("?");
-  const query = Object.fromEntries(new URLSearchParams(search || ""));
-  for (const route of ROUTES) {
-    const names = [];
-    const pattern = new RegExp(
-      "^" + route.path.replace(/:(\w+)/g, (_, name) => (names.push(name), "([^/]+)")) + "/?$"
-    );
-    const match = (path || "/").match(pattern);
-    if (match) {
-      const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1])]));
-      return { path, params, query, route };
-    }
-  }
-  return { path, params: {}, query, route: null };
+  return matchRoute(ROUTES, "/");
 }
 
-export function navigate(path) {
-  location.hash = "#" + path;
-}
+export { navigate };
 
 function Screen({ route, brand }) {
-  const [Component, setComponent] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    let live = true;
-    setComponent(null);
-    setError(null);
-    import(`./screens/${route.route.screen}.js`)
-      .then((module) => live && setComponent(() => module.default))
-      .catch((e) => live && setError(String(e)));
-    return () => {
-      live = false;
-    };
-  }, [route.route.screen]);
+  const { Component, error } = useLazyModule(`/ui/app/screens/${route.route.screen}.js`);
   if (error) return html`<p class="error" role="alert">This screen could not be loaded: ${error}</p>`;
   if (!Component) return html`<p class="muted">Loading…</p>`;
   return html`<${Component} key=${route.path} params=${route.params} query=${route.query} brand=${brand}

@@ -6,6 +6,7 @@
 // dismissed notifications: the bell counts again).
 import { html, render, useEffect, useState } from "/ui/vendor/preact-htm.js";
 import { api, explain, getSession, setSession } from "/ui/shared/api.js";
+import { matchRoute, navigate, useLazyModule } from "/ui/shared/router.js";
 
 // path pattern -> page module and title; `nav` puts it in the side navigation (in this order)
 export const ROUTES = [
@@ -42,26 +43,10 @@ export function allowed(route, me) {
 
 /** The current hash route: {path, params, query, route}. */
 export function currentRoute() {
-  const hash = location.hash.replace(/^#/, "") || "/dashboard";
-  const [path, search] = hash.split("?");
-  const query = Object.fromEntries(new URLSearchParams(search || ""));
-  for (const route of ROUTES) {
-    const names = [];
-    const pattern = new RegExp(
-      "^" + route.path.replace(/:(\w+)/g, (_, name) => (names.push(name), "([^/]+)")) + "/?$"
-    );
-    const match = path.match(pattern);
-    if (match) {
-      const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1])]));
-      return { path, params, query, route };
-    }
-  }
-  return { path, params: {}, query, route: null };
+  return matchRoute(ROUTES, "/dashboard");
 }
 
-export function navigate(path) {
-  location.hash = "#" + path;
-}
+export { navigate };
 
 /** Staff API call in the active brand: `brandPath(me, "loans")` -> "/api/v1/partner/brand/<id>/loans". */
 export function brandPath(brandId, rest) {
@@ -135,19 +120,7 @@ function SignIn({ onSignedIn }) {
 }
 
 function Page({ route, me }) {
-  const [Component, setComponent] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    let live = true;
-    setComponent(null);
-    setError(null);
-    import(`./pages/${route.route.page}.js`)
-      .then((module) => live && setComponent(() => module.default))
-      .catch((e) => live && setError(String(e)));
-    return () => {
-      live = false;
-    };
-  }, [route.route.page]);
+  const { Component, error } = useLazyModule(`/ui/console/pages/${route.route.page}.js`);
   if (error) return html`<p class="error" role="alert">This page could not be loaded: ${error}</p>`;
   if (!Component) return html`<p class="muted">Loading…</p>`;
   return html`<${Component} key=${route.path} params=${route.params} query=${route.query} me=${me} brandId=${me.brandId}
