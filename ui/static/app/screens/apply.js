@@ -47,7 +47,7 @@ export default function Apply({ brand, navigate }) {
   const product = products.find((p) => p.code === code);
 
   useEffect(() => {
-    if (!code && products.length) setCode(products[0].code);
+    if (products.length) setCode((c) => c || products[0].code);
   }, [products.length]);
 
   useEffect(() => {

@@ -32,7 +32,8 @@ export default function Reports({ query, me, brandId }) {
   const set = (key) => (value) => setForm({ ...form, [key]: value });
   const items = (catalogue.data && catalogue.data.items) || [];
   useEffect(() => {
-    if (!form.type && items.length) setForm((f) => ({ ...f, type: items[0].name }));
+    // the first report by default, unless one was chosen meanwhile (the effect runs after the render it follows)
+    if (items.length) setForm((f) => (f.type ? f : { ...f, type: items[0].name }));
   }, [items.length]);
   const info = items.find((r) => r.name === form.type);
   const rows = useLoad(
