@@ -1,5 +1,6 @@
 // The loan profile: who and what (header, Temporal UI link), the decisions the signed-in role can take now
-// (./loan/actions.js), and tabs: timeline, credit file, documents, CAM, comments, repayment, ledger, money out.
+// (./loan/actions.js), and tabs: timeline, credit file, documents, CAM, comments, repayment, ledger, money out,
+// restructure.
 // Each tab is its own module under ./loan/; the tab is in the hash query (?tab=credit) so it survives a reload.
 import { html } from "/ui/vendor/preact-htm.js";
 import { brandUrl, Loaded, staff, Tabs, useLoad, withQuery } from "../lib/ui.js";
@@ -13,6 +14,7 @@ import { Comments } from "./loan/comments.js";
 import { Repayment } from "./loan/repayment.js";
 import { Ledger } from "./loan/ledger.js";
 import { MoneyOut } from "./loan/moneyout.js";
+import { Restructure } from "./loan/restructure.js";
 
 const TABS = [
   { id: "timeline", title: "Timeline" },
@@ -23,6 +25,7 @@ const TABS = [
   { id: "repayment", title: "Repayment" },
   { id: "ledger", title: "Ledger" },
   { id: "money-out", title: "Transfers and eSign" },
+  { id: "restructure", title: "Restructure" },
 ];
 
 function Panel({ tab, ...props }) {
@@ -41,6 +44,8 @@ function Panel({ tab, ...props }) {
       return html`<${Ledger} ...${props} />`;
     case "money-out":
       return html`<${MoneyOut} ...${props} />`;
+    case "restructure":
+      return html`<${Restructure} ...${props} />`;
     default:
       return html`<${Timeline} ...${props} />`;
   }
