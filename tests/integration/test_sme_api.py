@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,7 +30,7 @@ from los.demo import Driver
 from los.demo_sme import PDF, SmeDriver, business_pan, duplicate_invoice, invoice_financing
 from los.seed import seed_brand
 from los.settings import Settings
-from tests.conftest import App, ThreadedServer, free_port
+from tests.conftest import App, ThreadedServer, free_port, record_histories
 from worker import WORKFLOWS
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 
@@ -112,6 +113,8 @@ async def driving(app: App, sandbox, db, brand: dict) -> AsyncIterator[Driver]: 
 async def test_invoice_financed_paid_and_reserve_released(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001
     async with driving(sme_app, sandbox, db, brand) as driver:
         journey = await invoice_financing(driver, uuid.uuid4().int % 10**8)
+        if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run (the replay suite)
+            await record_histories(sme_app.client, f"invoice-{journey.loan_id}", "invoice_financing")
         funded_sms = await driver.latest_sms(journey.phone, "advanced against invoice")
         closed_sms = await driver.latest_sms(journey.phone, "reserve of")
     assert "₹2,00,000.00" in funded_sms and "released" in closed_sms

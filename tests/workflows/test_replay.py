@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.invoice_financing import InvoiceFinancingWorkflow
 from workflows.loan import LoanWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
@@ -27,11 +28,12 @@ def test_histories_are_present() -> None:
     assert {"collections_settlement_1", "collections_settlement_2", "collections_settlement_3"} <= names  # NPA, settled
     assert {"partner_routing_1", "partner_routing_2"} <= names  # a partner past its SLA, the next books (routing)
     assert {"co_lending_1", "co_lending_2"} <= names  # booked with Lendbox: the partner's lifecycle, split payments
+    assert {"invoice_financing_1"} <= names  # SME invoice financing: paid by its link, the reserve released
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[LoanWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[LoanWorkflow, InvoiceFinancingWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
