@@ -14,7 +14,9 @@ from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.service import RPCError
+from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.bureau_files import BureauFileActivities
@@ -157,6 +159,66 @@ def scheduled_job(schedule_id: str) -> ScheduledJob:
     raise KeyError(schedule_id)
 
 
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """The worker's Worker Versioning options: its Worker Deployment version (``LOS_WORKER_DEPLOYMENT_NAME``,
+    ``LOS_WORKER_BUILD_ID``) and the versioning behavior of every workflow type that declares none
+    (``LOS_WORKER_VERSIONING_BEHAVIOR``, AUTO_UPGRADE by default), or None (unversioned, the default).
+
+    AUTO_UPGRADE because a loan lives for months or years: pinned, every old version would have to keep running until
+    its last loan closed. A loan moves to the new version at its next workflow task and replays there, which
+    ``workflow.patched`` and the replay suite keep safe (docs/runbook.md, "Deploying a new worker version")."""
+    if not settings.worker_deployment_name or not settings.worker_build_id:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.worker_deployment_name, settings.worker_build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior[settings.worker_versioning_behavior],
+    )
+
+
+async def set_current_version(client: Client, version: WorkerDeploymentVersion, timeout: float = 60.0) -> None:
+    """Make ``version`` its Worker Deployment's current version (new workflows start there, AUTO_UPGRADE ones move
+    there), as ``temporal worker deployment set-current-version`` does. The server knows a version only once one of
+    its workers has polled, so this waits for it, asking every half second, up to ``timeout`` seconds.
+
+    Raises ``TimeoutError`` when the version has not appeared by then, ``RPCError`` when the server refuses."""
+    from temporalio.api.workflowservice.v1 import (
+        DescribeWorkerDeploymentRequest,
+        SetWorkerDeploymentCurrentVersionRequest,
+    )
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            described = await client.workflow_service.describe_worker_deployment(
+                DescribeWorkerDeploymentRequest(namespace=client.namespace, deployment_name=version.deployment_name)
+            )
+            builds = {v.deployment_version.build_id for v in described.worker_deployment_info.version_summaries}
+            if version.build_id in builds:
+                break
+        except RPCError:  # no worker of the deployment has polled yet: it does not exist
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"worker deployment version {version.to_canonical_string()} not seen in {timeout}s")
+        await asyncio.sleep(0.5)
+    await client.workflow_service.set_worker_deployment_current_version(
+        SetWorkerDeploymentCurrentVersionRequest(
+            namespace=client.namespace,
+            deployment_name=version.deployment_name,
+            build_id=version.build_id,
+            identity=client.identity,
+        )
+    )
+
+
+async def _make_current(client: Client, version: WorkerDeploymentVersion) -> None:
+    try:
+        await set_current_version(client, version)
+        logging.getLogger("los.worker").info("worker deployment version %s is current", version.to_canonical_string())
+    except Exception as exc:  # noqa: BLE001 - the worker keeps running; ops can set it by hand
+        logging.getLogger("los.worker").warning("could not make %s current: %s", version.to_canonical_string(), exc)
+
+
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     # Activities run their (synchronous) database work on the loop's default executor; its default size
     # (CPUs + 4) would queue them behind each other under load.
@@ -203,7 +265,17 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             # before SIGKILL) before they are cancelled and retried on another worker
             graceful_shutdown_timeout=timedelta(seconds=10),
             interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
+            deployment_config=(versioned := deployment_config(settings)),  # Worker Versioning: only when configured
         )
+        making_current = None
+        if versioned is not None:
+            logging.getLogger("los.worker").info(
+                "worker deployment version %s (default behavior %s)",
+                versioned.version.to_canonical_string(),
+                settings.worker_versioning_behavior,
+            )
+            if settings.worker_make_current:
+                making_current = asyncio.create_task(_make_current(client, versioned.version))
         logging.getLogger("los.worker").info("worker polling task queue %r", settings.task_queue)
         if metrics_port:
             logging.getLogger("los.worker").info(
@@ -214,6 +286,8 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         else:
             async with worker:
                 await stop.wait()
+        if making_current is not None:
+            making_current.cancel()
     db.dispose()
 
 

@@ -108,6 +108,16 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     # Log lines: readable text, or one JSON object a line carrying loan_id, workflow_id and brand_id.
     log_format: Literal["text", "json"] = "text"
+    # Worker Versioning (docs/runbook.md, "Deploying a new worker version"): the Temporal Worker Deployment this
+    # worker belongs to and its build id (an image tag or commit). Both unset: an unversioned worker, as before; one
+    # without the other is refused. worker_versioning_behavior: the worker's default for every workflow type that
+    # declares none (AUTO_UPGRADE: running loans move to the new version and stay replayable through
+    # workflow.patched). worker_make_current: the worker makes its own version the deployment's current one once it
+    # polls (a single-version stack such as `los up`; production sets the current version by hand, see the runbook).
+    worker_deployment_name: str | None = None
+    worker_build_id: str | None = None
+    worker_versioning_behavior: Literal["AUTO_UPGRADE", "PINNED"] = "AUTO_UPGRADE"
+    worker_make_current: bool = False
 
     def field_key(self) -> bytes:
         """The key material of sealed fields and keyed hashes (see los.crypto): the legacy material (field_secret,
@@ -168,6 +178,14 @@ class Settings(BaseSettings):
             raise ValueError("LOS_FIELD_SECRET must be set outside development (not derived from LOS_JWT_SECRET)")
         if self.storage_url_secret is None and self.s3_bucket is None:
             raise ValueError("LOS_STORAGE_URL_SECRET must be set outside development when documents are stored locally")
+        return self
+
+    @model_validator(mode="after")
+    def _worker_version_is_whole(self) -> Settings:
+        if bool(self.worker_deployment_name) != bool(self.worker_build_id):
+            raise ValueError("LOS_WORKER_DEPLOYMENT_NAME and LOS_WORKER_BUILD_ID are set together or not at all")
+        if self.worker_deployment_name and "." in self.worker_deployment_name:
+            raise ValueError("LOS_WORKER_DEPLOYMENT_NAME must not contain '.' (Temporal's <name>.<build id> form)")
         return self
 
     @model_validator(mode="after")
