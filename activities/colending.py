@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio import activity
 
-from activities.base import DbActivities
+from activities.colending_losses import CoLendingLosses
 from activities.providers.base import BusinessRefusal
 from activities.providers.partners.lendbox_colending import LendboxColending, colending_adapter
 from activities.storage import LocalStorage, S3Storage
 from db import colending as q
+from db import colending_losses as lq
 from db.models import (
     CoLendingLeg,
     CoLentLoan,
@@ -58,9 +59,10 @@ class _StepContext:
     agreement_key: str | None
 
 
-class CoLendingActivities(DbActivities):
-    """``colending_book``, ``colending_of``, ``colending_partner_step``, ``colending_split``; ``all()`` lists them
-    for the worker."""
+class CoLendingActivities(CoLendingLosses):
+    """``colending_book``, ``colending_of``, ``colending_partner_step``, ``colending_split``, and the losses' and
+    DLG's ``colending_loss`` and ``colending_overdue`` (``activities.colending_losses``); ``all()`` lists them for
+    the worker."""
 
     def __init__(self, db: Database, http: httpx.AsyncClient, storage: LocalStorage | S3Storage, api_url: str):
         self.db = db
@@ -69,7 +71,8 @@ class CoLendingActivities(DbActivities):
         self.api_url = api_url
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.colending_book, self.colending_of, self.colending_partner_step, self.colending_split]
+        return [self.colending_book, self.colending_of, self.colending_partner_step, self.colending_split,
+                self.colending_loss, self.colending_overdue]  # fmt: skip
 
     @activity.defn
     async def colending_of(self, loan_id: str) -> CoLentBook | None:
@@ -123,7 +126,9 @@ class CoLendingActivities(DbActivities):
     async def colending_split(self, req: CoLendPayment) -> CoLendSplit:
         """One applied payment divided between the lenders (``domain.colending.Splitter`` over everything split
         before it), each lender's part posted to its sub-ledger once per payment; then the partner's part sent to
-        its wallet (a wallet order, idempotent by the payment). A loan that is not co-lent splits nothing."""
+        its wallet (a wallet order, idempotent by the payment). The split is the collection's apportionment from the
+        escrow account to each lender (recorded once per payment and lender). The split's base is everything
+        repaid or lost before it (``db.colending_losses.resolved``). A loan that is not co-lent splits nothing."""
         key = f"colending:payment:{req.payment_id}"
 
         def run(session: Session) -> tuple[CoLendSplit, dict[str, Any] | None]:
@@ -131,15 +136,15 @@ class CoLendingActivities(DbActivities):
             if row is None:
                 return CoLendSplit(), None
             parts = Parts(req.principal, req.interest, req.fees, req.penal)
-            done = q.collected(session, req.loan_id, cl.PARTNER), q.collected(session, req.loan_id, cl.ORIGINATOR)
             if session.scalar(select(CoLendingLeg.id).where(CoLendingLeg.txn_key == key).limit(1)) is not None:
                 split_parts = (q.collected_for(session, key, cl.ORIGINATOR), q.collected_for(session, key, cl.PARTNER))
             else:
-                splitter = Splitter(q.as_agreement(row), row.blended_rate_bps, done[0].plus(done[1]))
+                splitter = Splitter(q.as_agreement(row), row.blended_rate_bps, lq.resolved(session, req.loan_id))
                 split = splitter.split(parts)
                 q.post(session, row, cl.ORIGINATOR, cl.collected(split.originator), key, req.value_date)
                 q.post(session, row, cl.PARTNER, cl.collected(split.partner), key, req.value_date)
                 split_parts = (split.originator, split.partner)
+            lq.apportion(session, row, req.payment_id, dict(zip(cl.LENDERS, split_parts, strict=True)), req.value_date)
             result = CoLendSplit(_as_dict(split_parts[0]), _as_dict(split_parts[1]))
             partner = session.get_one(PartnerLender, row.partner_id)
             remit = None

@@ -183,11 +183,12 @@ def books(session: Session, brand_id: str, on: date) -> dict[str, dict[str, Book
     for row in loans:
         sides = out.setdefault(row.partner_code, {lender: Book(lender) for lender in cl.LENDERS})
         mine = [(k, a, v) for lender in cl.LENDERS for k, a, v in legs.get((row.loan_id, lender), [])]
-        got = {a: 0 for a in (cl.CL_PRINCIPAL, cl.CL_INTEREST_INCOME)}
+        got = {"principal": 0, "interest": 0}  # repaid or lost (waived, written off): no longer overdue
         for kind, account, amount in mine:
-            if kind == "CL_REPAYMENT" and account in got:
-                got[account] -= amount
-        whole, dpd = overdue_on(plans[row.loan_id], got[cl.CL_PRINCIPAL], got[cl.CL_INTEREST_INCOME], on)
+            component = cl.resolved_component(kind, account)
+            if component in got:
+                got[component] -= amount
+        whole, dpd = overdue_on(plans[row.loan_id], got["principal"], got["interest"], on)
         for lender in cl.LENDERS:
             part = lender_part(as_agreement(row), row.blended_rate_bps, whole, lender)
             add_loan(sides[lender], legs.get((row.loan_id, lender), []), part, dpd)
@@ -196,18 +197,29 @@ def books(session: Session, brand_id: str, on: date) -> dict[str, dict[str, Book
 
 def statements(session: Session, brand_id: str, since: date, until: date) -> dict[str, dict[str, Statement]]:
     """Each partner's settlement statement for ``since``–``until`` (IST, both included): partner code →
-    {ORIGINATOR, PARTNER} → :class:`~domain.colending.reports.Statement`; the partner's remitted is what its wallet
-    orders for payments dated in the period carried (orders refused or not yet sent do not count)."""
+    {ORIGINATOR, PARTNER} → :class:`~domain.colending.reports.Statement`: what each lender was collected (the
+    escrow's apportionment to it) and lost (waived, settled below dues, written off) by component, from the legs
+    dated in the period; remitted is what the partner's wallet orders for payments dated in the period carried
+    (orders refused or not yet sent do not count) plus the escrow's approved remittances dated in it."""
+    from db.colending_losses import escrow_totals
+
     out: dict[str, dict[str, Statement]] = {}
-    accounts = {a: c for c, a in cl.INCOME.items()}
-    for code, _pid, _loan, lender, kind, account, _on, amount in legs_between(session, brand_id, since, until):
+    codes: dict[str, str] = {}
+    for code, pid, _loan, lender, kind, account, _on, amount in legs_between(session, brand_id, since, until):
         sides = out.setdefault(code, {x: Statement(x) for x in cl.LENDERS})
-        if kind == "CL_REPAYMENT" and account in accounts:
-            sides[lender].collected = sides[lender].collected.plus(Parts(**{accounts[account]: -int(amount)}))
+        codes[pid] = code
+        component = cl.resolved_component(kind, account)
+        if component is None:
+            continue
+        part = Parts(**{component: -int(amount)})
+        if kind == "CL_REPAYMENT":
+            sides[lender].collected = sides[lender].collected.plus(part)
+        else:
+            sides[lender].lost = sides[lender].lost.plus(part)
     for row in brand_loans(session, brand_id, until):
-        for order in ((row.steps or {}).get("orders") or {}).values():
-            on = date.fromisoformat(order.get("on") or "1970-01-01")
-            if since <= on <= until and order.get("walletOrderId") and not str(order.get("status")).startswith("REF"):
-                sides = out.setdefault(row.partner_code, {x: Statement(x) for x in cl.LENDERS})
-                sides[cl.PARTNER].remitted += int(order.get("amount") or 0)
+        codes.setdefault(row.partner_id, row.partner_code)
+    for (pid, lender), (_apportioned, remitted, _pending) in escrow_totals(session, brand_id, since, until).items():
+        if pid in codes and remitted:
+            sides = out.setdefault(codes[pid], {x: Statement(x) for x in cl.LENDERS})
+            sides[lender].remitted += remitted
     return out

@@ -12,6 +12,11 @@ payment, whether the loan is co-lent (``colending_of``) and keeps the answer for
 
 Only loans routed to partners (``partner-routing-v1``, booked with one) reach ``co-lending-v1``: at disbursal, and
 at a servicing run's first payment. Other loans run no new command.
+
+Losses (``co-lending-losses-v1``): a penal waiver, the waiver of a settlement paid below dues and a write-off are
+split between the lenders as payments are (``colend_loss``, after the loan's own postings), and a co-lent loan's
+DPD is checked against its agreement's default-loss guarantee (``colend_overdue``, at a DPD change in collections:
+once at the first DPD, then on the invocation day). Only routed loans that are co-lent run these commands.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     import workflows.contracts.colending  # noqa: F401  (registered in the sandbox by name; see workflows.loan)
+    import workflows.contracts.colending_losses  # noqa: F401
     from activities.colending import STEPS, CoLendingActivities
     from workflows.contracts import PaymentEvent, PaymentRecord
     from workflows.contracts.colending import CoLendBookRequest, CoLendLine, CoLendPayment, CoLendStepRequest
+    from workflows.contracts.colending_losses import CoLendLoss, CoLendOverdue
     from workflows.contracts.partners import PartnerOfferView
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST, PROVIDER_RETRY, PROVIDER_TIMEOUT
 
 CO_LENDING_PATCH = "co-lending-v1"
+LOSSES_PATCH = "co-lending-losses-v1"
 ROUTING_MEMO = "partnerRouting"  # workflows.partner_routing.ROUTING_MEMO: the loan was started for routing
 
 
@@ -124,3 +132,48 @@ async def colend_payment(wf: Any, payment: PaymentEvent, record: PaymentRecord, 
         )
     except ActivityError as err:
         workflow.logger.error("co-lending split of payment %s not recorded: %s", payment.payment_id, err.cause)
+
+
+async def colend_loss(wf: Any, kind: str, reference: str, parts: dict[str, int], today: date) -> None:
+    """After a co-lent loan's own ledger recorded a loss (``kind`` CL_WAIVER, CL_SETTLEMENT or CL_WRITE_OFF;
+    ``parts`` component → paise): split it between the lenders once per ``reference``; a write-off also invokes the
+    agreement's default-loss guarantee. Never raises: the loan's decision stands whatever happens to its split."""
+    if not _routed() or not sum(parts.values()) or not workflow.patched(LOSSES_PATCH) or not await _is_co_lent(wf):
+        return
+    state = getattr(wf, "servicing", None)
+    loss = CoLendLoss(
+        wf.inp.loan_id, wf.inp.brand_id, kind, reference, principal=int(parts.get("principal", 0)),
+        interest=int(parts.get("interest", 0)), fees=int(parts.get("fees", 0)), penal=int(parts.get("penal", 0)),
+        value_date=today, dpd=int(getattr(state, "dpd", 0) or 0),
+    )  # fmt: skip
+    try:
+        await workflow.execute_activity_method(
+            CoLendingActivities.colending_loss,
+            loss,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Co-lending split of the {kind.removeprefix('CL_').lower().replace('_', '-')}",
+        )
+    except ActivityError as err:
+        workflow.logger.error("co-lending split of %s %s not recorded: %s", kind, reference, err.cause)
+
+
+async def colend_overdue(wf: Any, dpd: int, as_of: date) -> None:
+    """At a DPD change of a co-lent loan in arrears: the agreement's default-loss guarantee invoked once the DPD
+    reaches its invocation day (RBI DLG guidelines, 8 June 2023: within 120 days overdue). Asks once at the first
+    DPD of the run, then again only on the day the answer named. Never raises."""
+    if dpd <= 0 or not _routed():
+        return
+    ask_at = getattr(wf, "dlg_ask_at", 0)
+    if ask_at is None or dpd < ask_at or not workflow.patched(LOSSES_PATCH) or not await _is_co_lent(wf):
+        return
+    try:
+        wf.dlg_ask_at = await workflow.execute_activity_method(
+            CoLendingActivities.colending_overdue,
+            CoLendOverdue(wf.inp.loan_id, wf.inp.brand_id, dpd, as_of),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+            summary=f"Default-loss guarantee at DPD {dpd}",
+        )
+    except ActivityError as err:
+        workflow.logger.error("default-loss guarantee check at DPD %s not done: %s", dpd, err.cause)

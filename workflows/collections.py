@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST
 
 from workflows.base import _check_fresh, _refuse
+from workflows.colending import colend_loss, colend_overdue
 from workflows.collections_base import CollectionsBase
 from workflows.restructure import RestructureSteps
 from workflows.settlement import SettlementSteps
@@ -70,6 +71,7 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
                 "staffId": w.staff_id,
             })  # fmt: skip
             await self._notice("WAIVER", f"waiver:{wid}", amount=w.amount)
+            await colend_loss(self, "CL_WAIVER", f"waiver:{wid}", {"penal": w.amount}, self._today())
             self.relink = True
             return str(self.status)
         finally:
@@ -156,13 +158,14 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
             await self._decision("RESTRUCTURE", f"restructure:{state.restructure.restructure_id}", "CANCELLED", {
                 "id": state.restructure.restructure_id, "decidedBy": a.staff_id,
             })  # fmt: skip
-        await workflow.execute_activity_method(
+        posted = await workflow.execute_activity_method(
             LoanActivities.record_closing_postings,
             ClosingPostings(self.inp.loan_id, "WRITE_OFF"),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
             summary="Write-off postings",
         )
+        await colend_loss(self, "CL_WRITE_OFF", f"write-off:{self.inp.loan_id}", posted, self._today())
         await self._record_closure("WRITTEN_OFF")
         return await self._end(
             LoanStatus.WRITTEN_OFF, f"written off: {(a.reason or '').strip()}", f"{a.role}:{a.staff_email}",
@@ -196,3 +199,4 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
             if not isinstance(getattr(exc, "cause", None), ApplicationError):
                 raise
             workflow.logger.warning("collection review refused: %s", exc)
+        await colend_overdue(self, state.dpd, as_of)

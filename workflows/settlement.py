@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT
 
 from workflows.base import _check_fresh, _refuse
+from workflows.colending import colend_loss
 from workflows.collections_base import CollectionsBase
 
 # A settlement lapses this long after its deadline day, so a payment made on or before the deadline and reported
@@ -220,6 +221,7 @@ class SettlementSteps(CollectionsBase):
             retry_policy=DB_RETRY,
             summary="Settlement: the rest waived",
         )
+        await colend_loss(self, "CL_SETTLEMENT", f"settlement:{sid}", posted, self._today())
         if s is not None:
             await self._decision("SETTLEMENT", f"settlement:{sid}", "PAID", {
                 "id": sid, "collected": state.total_collected - s.collected_before,

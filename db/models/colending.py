@@ -100,4 +100,76 @@ class CoLendingEvent(Base):
     __table_args__ = (UniqueConstraint("partner_id", "event_id"),)
 
 
-__all__ = ["CoLendingAgreement", "CoLendingEvent", "CoLendingLeg", "CoLentLoan"]
+class CoLendingDlg(Base):
+    """The default-loss guarantee of a brand's agreement with a partner (``domain.colending.dlg``; RBI DLG
+    guidelines of 8 June 2023): cover bps of the partner's disbursed share (≤ 500), the paise set aside and their
+    form (CASH, FIXED_DEPOSIT, BANK_GUARANTEE), the overdue day it is invoked on (≤ 120)."""
+
+    __tablename__ = "colending_dlg"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    partner_id: Mapped[str] = fk("partner_lenders.id", unique=True)
+    cover_bps: Mapped[int] = mapped_column(Integer)
+    set_aside: Mapped[int] = mapped_column(BigInteger)
+    form: Mapped[str] = mapped_column(String(20))
+    invoke_dpd: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class CoLendingDlgInvocation(Base):
+    """One invocation of the DLG on a co-lent loan (at most one per loan): why (WRITE_OFF, OVERDUE), the DPD then,
+    the partner's loss on the loan and the paise the cover paid (never reinstated), on an IST date."""
+
+    __tablename__ = "colending_dlg_invocations"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    partner_id: Mapped[str] = fk("partner_lenders.id", index=True)
+    loan_id: Mapped[str] = fk("loans.id", unique=True)
+    reason: Mapped[str] = mapped_column(String(12))
+    dpd: Mapped[int] = mapped_column(Integer)
+    loss: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    invoked_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = created()
+
+
+class CoLendingEscrowEntry(Base):
+    """One collection's apportionment from the escrow account to one lender (``domain.colending.escrow``): the
+    lender's part of the payment (paise), dated as the payment (IST); once per payment and lender."""
+
+    __tablename__ = "colending_escrow_entries"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    partner_id: Mapped[str] = fk("partner_lenders.id", index=True)
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    payment_id: Mapped[str] = mapped_column(String(100))
+    lender: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    value_date: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("payment_id", "lender"),)
+
+
+class CoLendingRemittance(Base):
+    """A remittance from the escrow account to a lender, maker-checker: recorded PENDING by one staff member,
+    APPROVED or REJECTED by another; the amount (paise), the bank reference and the IST date it was sent."""
+
+    __tablename__ = "colending_remittances"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    partner_id: Mapped[str] = fk("partner_lenders.id", index=True)
+    lender: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    remitted_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(12), default="PENDING")
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    decided_by: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = created()
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+__all__ = ["CoLendingAgreement", "CoLendingDlg", "CoLendingDlgInvocation", "CoLendingEscrowEntry", "CoLendingEvent",
+           "CoLendingLeg", "CoLendingRemittance", "CoLentLoan"]

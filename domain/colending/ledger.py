@@ -13,11 +13,20 @@ CL_COLLECTIONS         asset      repayments collected for the lender (owed to i
 CL_INTEREST_INCOME     income     interest on the lender's share at its own rate
 CL_FEE_INCOME          income     fees the agreement gives the lender
 CL_PENAL_INCOME        income     penal charges the agreement gives the lender
+CL_LOSS                expense    the lender's part of what was waived, settled below dues or written off
+CL_INTEREST_FORGONE    memo       interest waived or written off (the sub-ledger books income when collected)
+CL_FEE_FORGONE         memo       fees waived or written off
+CL_PENAL_FORGONE       memo       penal charges waived or written off
 =====================  =========  =========================================================================
 
 Events: ``funded`` (disbursal: Dr CL_PRINCIPAL, Cr CL_FUNDING for the originator; the partner's share Cr
 CL_FUNDING_DUE until its UTR, then ``partner_funded``: Dr CL_FUNDING_DUE, Cr CL_FUNDING) and ``collected`` (a
-payment's parts: Dr CL_COLLECTIONS, Cr CL_PRINCIPAL / CL_INTEREST_INCOME / CL_FEE_INCOME / CL_PENAL_INCOME).
+payment's parts: Dr CL_COLLECTIONS, Cr CL_PRINCIPAL / CL_INTEREST_INCOME / CL_FEE_INCOME / CL_PENAL_INCOME) and
+``lost`` (a waiver, a settlement's waiver or a write-off, split as payments are: Dr CL_LOSS, Cr CL_PRINCIPAL for the
+principal lost and CL_<COMPONENT>_FORGONE for income given up). Since the sub-ledger books income only when it is
+collected, interest, fees and penal charges given up never were an asset of the lender: their legs are a balanced memo
+(Dr CL_LOSS, Cr CL_*_FORGONE) that says how much each lender gave up; the principal lost leaves CL_PRINCIPAL, so a
+written-off or settled loan's principal is zero on both sub-ledgers.
 """
 
 from __future__ import annotations
@@ -37,6 +46,15 @@ CL_FEE_INCOME = "CL_FEE_INCOME"
 CL_PENAL_INCOME = "CL_PENAL_INCOME"
 INCOME = {"principal": CL_PRINCIPAL, "interest": CL_INTEREST_INCOME, "fees": CL_FEE_INCOME,
           "penal": CL_PENAL_INCOME}  # fmt: skip
+CL_LOSS = "CL_LOSS"
+CL_INTEREST_FORGONE = "CL_INTEREST_FORGONE"
+CL_FEE_FORGONE = "CL_FEE_FORGONE"
+CL_PENAL_FORGONE = "CL_PENAL_FORGONE"
+FORGONE = {"principal": CL_PRINCIPAL, "interest": CL_INTEREST_FORGONE, "fees": CL_FEE_FORGONE,
+           "penal": CL_PENAL_FORGONE}  # fmt: skip
+#: The loss events: a penal waiver, the waiver of a settlement paid below dues, a write-off.
+CL_WAIVER, CL_SETTLEMENT, CL_WRITE_OFF = "CL_WAIVER", "CL_SETTLEMENT", "CL_WRITE_OFF"
+LOSS_KINDS = (CL_WAIVER, CL_SETTLEMENT, CL_WRITE_OFF)
 
 
 def _txn(kind: str, legs: list[tuple[str, int]]) -> Transaction | None:
@@ -69,3 +87,26 @@ def collected(parts: Parts) -> Transaction | None:
         raise ValueError("parts cannot be negative")
     legs = [(CL_COLLECTIONS, parts.total)] + [(INCOME[c], -parts.get(c)) for c in INCOME]
     return _txn("CL_REPAYMENT", legs)
+
+
+def lost(kind: str, parts: Parts) -> Transaction | None:
+    """A lender's part of a loss (``kind`` one of :data:`LOSS_KINDS`): Dr CL_LOSS its total, Cr CL_PRINCIPAL for the
+    principal lost and the ``*_FORGONE`` memo accounts for interest, fees and penal charges given up. None when the
+    lender's part is zero. ValueError for an unknown kind or a negative component."""
+    if kind not in LOSS_KINDS:
+        raise ValueError(f"unknown loss kind {kind!r}")
+    if min(parts.principal, parts.interest, parts.fees, parts.penal) < 0:
+        raise ValueError("parts cannot be negative")
+    legs = [(CL_LOSS, parts.total)] + [(FORGONE[c], -parts.get(c)) for c in FORGONE]
+    return _txn(kind, legs)
+
+
+def resolved_component(kind: str, account: str) -> str | None:
+    """The component (principal, interest, fees, penal) a leg resolves, for the split's running totals: a
+    repayment's credit to CL_PRINCIPAL or an income account, or a loss's credit to CL_PRINCIPAL or a forgone
+    account; None for any other leg."""
+    if kind == "CL_REPAYMENT":
+        return next((c for c, a in INCOME.items() if a == account), None)
+    if kind in LOSS_KINDS:
+        return next((c for c, a in FORGONE.items() if a == account), None)
+    return None

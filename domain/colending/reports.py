@@ -8,7 +8,9 @@ schedules (pure: the SQL is ``db.colending``).
   rate's weight: ``domain.colending.split``). Buckets as RBI's SMA classes: 1-30, 31-60, 61-90 days, and 90+
   (NPA: RBI Master Circular on IRACP norms).
 - **Settlement** of a period: what each lender was collected in the period, by component; what the partner is owed
-  is its part, less what was already sent to its wallet in the period.
+  is its part, less what was already sent to its wallet or remitted from the escrow in the period
+  (``domain.colending.escrow``); and each lender's part of what was waived, settled below dues or written off in
+  the period (``lost``, by component: it moves no money, so it is never owed).
 
 Money is integer paise, dates IST.
 """
@@ -68,13 +70,15 @@ def lender_part(agreement: Agreement, blended_rate_bps: int, whole: Parts, lende
 
 @dataclass
 class Book:
-    """One lender's book: loans, principal disbursed and outstanding, collected by component, overdue by bucket."""
+    """One lender's book: loans, principal disbursed and outstanding, collected by component, lost (waived, settled
+    below dues, written off) by component, overdue by bucket."""
 
     lender: str
     loans: int = 0
     disbursed: int = 0
     outstanding: int = 0
     collected: Parts = field(default_factory=Parts)
+    lost: Parts = field(default_factory=Parts)
     overdue: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
 
     @property
@@ -87,15 +91,17 @@ def add_loan(book: Book, legs: Iterable[tuple[str, str, int]], overdue: Parts, d
     part for the lender with the loan's DPD."""
     book.loans += 1
     got = dict.fromkeys(("principal", "interest", "fees", "penal"), 0)
-    accounts = {a: c for c, a in cl.INCOME.items()}
+    gone = dict(got)
     for kind, account, amount in legs:
         if kind == "CL_DISBURSAL" and account == cl.CL_PRINCIPAL:
             book.disbursed += amount
         if account == cl.CL_PRINCIPAL:
             book.outstanding += amount
-        if kind == "CL_REPAYMENT" and account in accounts:
-            got[accounts[account]] -= amount
+        component = cl.resolved_component(kind, account)
+        if component is not None:
+            (got if kind == "CL_REPAYMENT" else gone)[component] -= amount
     book.collected = book.collected.plus(Parts(**got))
+    book.lost = book.lost.plus(Parts(**gone))
     name = bucket_of(dpd)
     if name is not None:
         book.overdue[name] += overdue.principal + overdue.interest
@@ -103,11 +109,13 @@ def add_loan(book: Book, legs: Iterable[tuple[str, str, int]], overdue: Parts, d
 
 @dataclass
 class Statement:
-    """What a lender was collected in a period (by component) and what of it was already remitted to it."""
+    """What a lender was collected in a period (by component: the escrow's apportionment to it), what of it was
+    already remitted to it, and its part of what was lost in the period (by component; no money)."""
 
     lender: str
     collected: Parts = field(default_factory=Parts)
     remitted: int = 0
+    lost: Parts = field(default_factory=Parts)
 
     @property
     def owed(self) -> int:
