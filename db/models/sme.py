@@ -23,6 +23,8 @@ __all__ = [
     "SmePayment",
     "SmeRequestEvent",
     "SmeTransfer",
+    "SmeVirtualAccount",
+    "SmeOfflineCredit",
 ]
 
 
@@ -208,5 +210,55 @@ class SmePayment(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(20))
     paid_at: Mapped[datetime] = mapped_column()
+    # the bank's UTR (RRN for IMPS/UPI) of a credit to the virtual account or recorded by staff; its mode
+    utr: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(10), nullable=True)
     created_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("request_id", "payment_id"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "payment_id"),
+        Index("ix_sme_payments_brand_utr", "brand_id", "utr"),
+    )
+
+
+class SmeVirtualAccount(Base):
+    """The collection account of a financed request: a virtual account at the brand's collections vendor (Razorpay
+    Smart Collect, ``vendor_account_id`` ``va_...``) whose number and IFSC the buyer pays into by NEFT, RTGS or
+    IMPS; ACTIVE until the request closes, then CLOSED (a later credit is refused by the bank)."""
+
+    __tablename__ = "sme_virtual_accounts"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id")
+    request_id: Mapped[str] = fk("sme_financing_requests.id", unique=True)
+    vendor: Mapped[str] = mapped_column(String(30))
+    vendor_account_id: Mapped[str] = mapped_column(String(80))
+    account_number: Mapped[str] = mapped_column(String(40))
+    ifsc: Mapped[str] = mapped_column(String(11))
+    bank_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="ACTIVE")
+    created_at: Mapped[datetime] = created()
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (UniqueConstraint("vendor", "vendor_account_id"),)
+
+
+class SmeOfflineCredit(Base):
+    """Money the buyer paid outside the virtual account (NEFT, RTGS, IMPS, UPI to the lender's account), recorded
+    by one staff member (PENDING) and approved by another (APPROVED: the request's workflow takes it as a payment)
+    or REJECTED with the reason. ``utr`` is used once per brand; ``amount`` paise; ``paid_on`` an IST date."""
+
+    __tablename__ = "sme_offline_credits"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id")
+    request_id: Mapped[str] = fk("sme_financing_requests.id", index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    mode: Mapped[str] = mapped_column(String(10))
+    utr: Mapped[str] = mapped_column(String(40))
+    remarks: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="PENDING")
+    recorded_by: Mapped[str] = mapped_column(Uuid(as_uuid=False))
+    decided_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("brand_id", "utr"),)
