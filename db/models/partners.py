@@ -122,4 +122,45 @@ class PartnerAttempt(Base):
     created_at: Mapped[datetime] = created()
 
 
-__all__ = ["PartnerAttempt", "PartnerLender", "PartnerOffer", "PartnerRouting", "PartnerRuleTable"]
+class PartnerDisbursal(Base):
+    """The partner's disbursal of a loan it booked, tracked against its DISBURSAL SLA (``domain.partners.disbursal``):
+    the ``amount`` it disburses (paise: the offer's net disbursal), ``due_at`` (the loan's disbursal plus the SLA),
+    the case's ``state`` (PENDING, BREACHED, ESCALATED, CONFIRMED), its ``utr`` once (by callback or the status API:
+    ``confirmed_via``), the breach and escalation marks, and every status check asked of the partner (``check_log``:
+    ``{"at", "status", "utr", "detail"}``), ``checks`` counting them. One row per loan."""
+
+    __tablename__ = "partner_disbursals"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    loan_id: Mapped[str] = fk("loans.id", unique=True)
+    partner_id: Mapped[str] = fk("partner_lenders.id", index=True)
+    offer_id: Mapped[str] = fk("partner_offers.id")
+    partner_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    our_reference: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    disbursed_at: Mapped[datetime]
+    sla_seconds: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(20), default="PENDING", index=True)
+    utr: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    confirmed_via: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    callback_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    breached_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    check_log: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    created_at: Mapped[datetime] = created()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+__all__ = [
+    "PartnerAttempt",
+    "PartnerDisbursal",
+    "PartnerLender",
+    "PartnerOffer",
+    "PartnerRouting",
+    "PartnerRuleTable",
+]
