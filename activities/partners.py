@@ -17,10 +17,19 @@ from temporalio.exceptions import ApplicationError
 from activities.base import DbActivities
 from activities.providers.partners import PartnerApplication, adapter
 from db import partners as q
-from db.models import Customer, Loan, PartnerLender, PartnerOffer
+from db.kfs import partner_charges
+from db.models import Customer, Loan, LoanProduct, PartnerLender, PartnerOffer
 from db.session import Database
+from domain.charges import charge_config_from_dict
 from domain.errors import ValidationError
-from domain.partners import AttemptOutcome, PartnerPricing, application_facts, compute_offer, parse_sla
+from domain.partners import (
+    AttemptOutcome,
+    PartnerPricing,
+    application_facts,
+    compute_offer,
+    parse_sla,
+    stored_lines,
+)
 from workflows.contracts.partners import (
     PartnerAnswer,
     PartnerAttemptRecord,
@@ -147,8 +156,8 @@ class PartnerActivities(DbActivities):
 
     @activity.defn
     async def partner_record_attempt(self, rec: PartnerAttemptRecord) -> None:
-        """The attempt and the offer's new status, once per key. ACCEPTED: the loan takes the offer's rate, charges,
-        net disbursal and APR (the KFS and the schedule follow them)."""
+        """The attempt and the offer's new status, once per key. ACCEPTED: the loan takes the offer's rate, charges
+        (its lines from ``db.kfs.partner_charges``, as the KFS reads them), net disbursal and APR."""
 
         def run(session: Session) -> None:
             offer = session.get(PartnerOffer, rec.offer_id, with_for_update=True)
@@ -162,19 +171,13 @@ class PartnerActivities(DbActivities):
             )  # fmt: skip
             if written and rec.outcome == AttemptOutcome.ACCEPTED:
                 loan = session.get_one(Loan, rec.loan_id, with_for_update=True)
-                partner = session.get_one(PartnerLender, offer.partner_id)
+                session.flush()  # the offer's ACCEPTED status, which partner_charges reads
+                product = session.get_one(LoanProduct, loan.product_id)
+                charges = partner_charges(session, loan, charge_config_from_dict(product.charges))
+                assert charges is not None  # the offer was just accepted
                 loan.annual_rate_bps = offer.annual_rate_bps
-                loan.net_disbursed = offer.net_disbursed
+                loan.upfront_charges = stored_lines(charges)  # the KFS's fee lines are the offer's (db.kfs)
+                loan.net_disbursed = charges.net_disbursed  # == offer.net_disbursed
                 loan.apr = Decimal(offer.apr)
-                kept = [c for c in (loan.upfront_charges or []) if c.get("kind") == "THIRD_PARTY"]
-                loan.upfront_charges = [
-                    {"name": f"Processing fee ({partner.name})", "kind": "LENDER_FEE", "amount": _rupees(offer.fees)},
-                    {"name": "GST", "kind": "GST", "amount": _rupees(offer.gst)},
-                    *kept,
-                ]
 
         await self._tx(run)
-
-
-def _rupees(paise: int) -> str:
-    return f"{paise // 100}.{paise % 100:02d}"

@@ -5,8 +5,9 @@ A loan's terms were frozen at application: the amount, the tenure, the rate and 
 row, every other schedule option on its product (``product_terms``: the fields of the workflow's ``LoanTerms``,
 built the same way by ``api.products.loan_terms``). ``loan_kfs`` builds the KFS from them as if the loan were
 disbursed on a given day, with the brand's disclosures (Annex A part 2) and its validity from the brand's holiday
-calendar; ``agreement_context`` is everything ``activities/templates/agreement.html`` renders, the KFS as its
-annex with its hash. Both are read-only.
+calendar; a loan booked with a partner lender takes its upfront charges from the accepted offer
+(``partner_charges``), so its fee rows, APR and net disbursal are the partner's. ``agreement_context`` is
+everything ``activities/templates/agreement.html`` renders, the KFS as its annex with its hash. Both are read-only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Brand, BrandNonRepaymentDate, Customer, Loan, LoanProduct, LoanStatusHistory
+from db.models import (
+    Brand,
+    BrandNonRepaymentDate,
+    Customer,
+    Loan,
+    LoanProduct,
+    LoanStatusHistory,
+    PartnerLender,
+    PartnerOffer,
+)
 from domain import product as engine_terms
 from domain import schedule as engine
 from domain.brand_config import BrandConfig
@@ -32,7 +42,7 @@ from domain.charges import (
     charge_config_from_dict,
     compute_upfront_charges,
 )
-from domain.errors import NotFound
+from domain.errors import NotFound, ValidationError
 from domain.kfs import (
     KeyFactStatement,
     build_kfs,
@@ -42,6 +52,7 @@ from domain.kfs import (
     working_day_calendar,
 )
 from domain.money import format_inr, to_paise
+from domain.partners import PartnerPricing, offer_charges
 from domain.product import HolidayStrategy, Schedule
 
 KFS_ACCEPTED = "KFS_ACCEPTED"  # the status-history action of an acceptance (written by the loan's workflow)
@@ -135,6 +146,41 @@ def frozen_charges(loan: Loan, config: ChargeConfig) -> UpfrontCharges:
     return UpfrontCharges(loan.amount, lines, config.gst_percent)
 
 
+def booked_offer(session: Session, loan_id: str) -> tuple[PartnerOffer, PartnerLender] | None:
+    """The partner offer the loan was booked on (status ACCEPTED, latest round) with its partner, or None."""
+    row = session.execute(
+        select(PartnerOffer, PartnerLender)
+        .join(PartnerLender, PartnerLender.id == PartnerOffer.partner_id)
+        .where(PartnerOffer.loan_id == loan_id, PartnerOffer.status == "ACCEPTED")
+        .order_by(PartnerOffer.round.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def partner_charges(session: Session, loan: Loan, config: ChargeConfig) -> UpfrontCharges | None:
+    """The upfront charges of a loan booked with a partner lender, from the accepted offer alone
+    (``domain.partners.offer_charges``): the partner's processing fee and its GST, and the pass-through charges the
+    offer carried (their lines as frozen on the loan, under the product's KFS heads). None when the loan was not
+    booked with a partner: its own frozen charges apply (``frozen_charges``). The lines sum to the offer's
+    deductions, so the KFS's fee rows, its APR (RBI KFS circular of 15 April 2024, Annex B) and its net disbursal
+    are the offer's."""
+    booked = booked_offer(session, loan.id)
+    if booked is None:
+        return None
+    offer, partner = booked
+    frozen = frozen_charges(loan, config)
+    try:
+        gst_percent = PartnerPricing.of(partner.pricing).gst_percent
+    except ValidationError:  # a partner's pricing changed to something unreadable: the basis text only
+        gst_percent = config.gst_percent
+    return offer_charges(
+        offer.amount, offer.fees, offer.gst, lender=partner.name,
+        third_party=[line for line in frozen.lines if line.kind == ChargeKind.THIRD_PARTY],
+        third_party_total=offer.third_party, gst_percent=gst_percent,
+    )  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------- the KFS
 def _loan(session: Session, loan_id: str) -> Loan:
     loan = session.get(Loan, loan_id)
@@ -153,7 +199,7 @@ def _kfs_of(session: Session, loan: Loan, on: date) -> tuple[KeyFactStatement, S
     term_days = (plan.rows[-1].due_date - on).days
     kfs = build_kfs(
         plan,
-        frozen_charges(loan, config),
+        partner_charges(session, loan, config) or frozen_charges(loan, config),
         config=config,
         loan_type=product.name,
         loan_account_no=loan.id,

@@ -2,7 +2,7 @@
 (``offers``) and the routing rules (``routing``). Pure: standard library and ``domain`` only. How it fits
 together: docs/partner-lenders.md."""
 
-from domain.partners.offers import Offer, PartnerPricing, compute_offer
+from domain.partners.offers import Offer, PartnerPricing, compute_offer, offer_charges, stored_lines
 from domain.partners.routing import (
     AttemptOutcome,
     SlaStep,
@@ -25,8 +25,10 @@ __all__ = [
     "application_facts",
     "compute_offer",
     "falls_back",
+    "offer_charges",
     "parse_rules",
     "parse_sla",
     "route_order",
     "sla_summary",
+    "stored_lines",
 ]

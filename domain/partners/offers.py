@@ -8,13 +8,21 @@ is integer paise, rates in basis points (1 bp = 0.01 % a year), the APR a percen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from domain.apr import apr
-from domain.charges import ChargeConfig, ChargeKind, FeeSpec, KfsHead, compute_upfront_charges
+from domain.charges import (
+    ChargeConfig,
+    ChargeKind,
+    ChargeLine,
+    FeeSpec,
+    KfsHead,
+    UpfrontCharges,
+    compute_upfront_charges,
+)
 from domain.errors import ValidationError
 from domain.product import LoanTerms
 from domain.schedule import generate
@@ -139,3 +147,48 @@ def compute_offer(pricing: PartnerPricing, terms: LoanTerms, third_party: Mappin
         total_payable=schedule.total_due,
         apr=apr(schedule, charges),
     )
+
+
+def offer_charges(
+    principal: int,
+    fees: int,
+    gst: int,
+    *,
+    lender: str,
+    third_party: Sequence[ChargeLine] = (),
+    third_party_total: int | None = None,
+    gst_percent: Decimal = Decimal("18"),
+) -> UpfrontCharges:
+    """The upfront charge lines of a loan booked on a partner's offer, for its KFS (RBI KFS circular of 15 April
+    2024, Annex A part 1 item 8 and Annex B) and its disbursal: the partner's processing fee ``fees`` (paise, KFS head
+    *processing fees*), its GST ``gst`` (paise) on its own line, then the pass-through ``third_party`` lines as the
+    product named them. ``third_party_total``: the offer's pass-through total; when the lines given do not sum to it
+    they are replaced by one "Third-party charges" line of that total, so the lines always sum to the offer's
+    deductions and ``net_disbursed`` is the offer's. ValidationError when nothing would be left to disburse."""
+    name = f"Processing fee ({lender})"
+    lines: list[ChargeLine] = []
+    if fees:
+        lines.append(ChargeLine(name, ChargeKind.LENDER_FEE, fees, KfsHead.PROCESSING_FEE, f"as offered by {lender}"))
+    if gst:
+        lines.append(
+            ChargeLine(f"GST on {name}", ChargeKind.GST, gst, KfsHead.PROCESSING_FEE,
+                       f"{gst_percent.normalize():f}% on {name}", applies_to=name)
+        )  # fmt: skip
+    passed = [line for line in third_party if line.kind == ChargeKind.THIRD_PARTY and line.amount]
+    if third_party_total is not None and sum(line.amount for line in passed) != third_party_total:
+        passed = [ChargeLine("Third-party charges", ChargeKind.THIRD_PARTY, third_party_total, KfsHead.OTHER)]
+    lines.extend(line for line in passed if line.amount)
+    charges = UpfrontCharges(principal, tuple(lines), Decimal(gst_percent))
+    if charges.net_disbursed <= 0:
+        raise ValidationError("the partner's fees leave nothing to disburse", field="pricing")
+    return charges
+
+
+def stored_lines(charges: UpfrontCharges) -> list[dict[str, str]]:
+    """Charge lines as a loan row stores them (``loans.upfront_charges``): name, kind, rupee amount (2 decimals),
+    basis."""
+    return [
+        {"name": line.name, "kind": str(line.kind), "amount": f"{line.amount // 100}.{line.amount % 100:02d}",
+         "basis": line.basis}
+        for line in charges.lines
+    ]  # fmt: skip
