@@ -23,6 +23,8 @@ export const ROUTES = [
   { path: "/loans/:loanId", page: "loan", title: "Loan" },
   { path: "/payments/approval", page: "payments", title: "Payment approval", nav: true, perms: ["queue.loans_ops", "collections.view"] },
   { path: "/collections", page: "collections", title: "Collections", nav: true, perms: ["collections.view", "collections.pre"] },
+  { path: "/collectors/:staffId", page: "collector", title: "Collector profile" },
+  { path: "/collectors", page: "collector", title: "Collector profile", nav: true, perms: ["collections.pre", "collections.manage"] },
   { path: "/customers/:userId", page: "customer", title: "Customer" },
   { path: "/customers", page: "customers", title: "Customers", nav: true, perms: ["customers.view"] },
   { path: "/search", page: "search", title: "Search" },
