@@ -10,7 +10,10 @@
   today); ``GET loans/{loanId}/noc``: the partner's NOC (PDF) once it has closed the loan.
 - ``GET book?asOf=`` (``reports.view``): each partner's book and the originator's side of the same loans.
 - ``GET settlement?fromDate&toDate`` and ``.../settlement/csv`` (``reports.view``): what each lender was collected
-  in the period and what the partner is still owed.
+  in the period (the escrow's apportionment), what was remitted to it and what it is still owed, and its part of
+  what was waived, settled below dues or written off.
+- The default-loss guarantee, the escrow account and the retry of a partner's step: ``api.partner.colending_losses``
+  (its routes are on this router).
 """
 
 from __future__ import annotations
@@ -118,6 +121,10 @@ class BookSide(ApiModel):
     collected_penal: int
     overdue: dict[str, int] = Field(description="bucket (DPD 1-30, 31-60, 61-90, 90+) → paise overdue")
     overdue_total: int
+    lost_principal: int = Field(description="waived, settled below dues or written off, paise")
+    lost_interest: int
+    lost_fees: int
+    lost_penal: int
 
 
 class BookRow(ApiModel):
@@ -137,6 +144,11 @@ class StatementRow(ApiModel):
     collected: int
     remitted: int
     owed: int
+    lost_principal: int = Field(description="waived, settled below dues or written off in the period, paise")
+    lost_interest: int
+    lost_fees: int
+    lost_penal: int
+    lost: int
 
 
 def _view(a: CoLendingAgreement, p: PartnerLender) -> dict:
@@ -254,7 +266,8 @@ def _side(book: Any) -> dict:
     return {"loans": book.loans, "disbursed": book.disbursed, "outstanding": book.outstanding,
             "collectedPrincipal": c.principal, "collectedInterest": c.interest, "collectedFees": c.fees,
             "collectedPenal": c.penal, "overdue": {b: book.overdue[b] for b in BUCKETS},
-            "overdueTotal": book.overdue_total}  # fmt: skip
+            "overdueTotal": book.overdue_total, "lostPrincipal": book.lost.principal,
+            "lostInterest": book.lost.interest, "lostFees": book.lost.fees, "lostPenal": book.lost.penal}  # fmt: skip
 
 
 @router.get(BASE + "/book", response_model=list[BookRow])
@@ -279,7 +292,9 @@ def _statement(session: Db, brand_id: str, since: date, until: date) -> list[dic
             s = sides[lender]
             rows.append({"partnerCode": code, "lender": lender, "principal": s.collected.principal,
                          "interest": s.collected.interest, "fees": s.collected.fees, "penal": s.collected.penal,
-                         "collected": s.collected.total, "remitted": s.remitted, "owed": s.owed})  # fmt: skip
+                         "collected": s.collected.total, "remitted": s.remitted, "owed": s.owed,
+                         "lostPrincipal": s.lost.principal, "lostInterest": s.lost.interest,
+                         "lostFees": s.lost.fees, "lostPenal": s.lost.penal, "lost": s.lost.total})  # fmt: skip
     return rows
 
 
@@ -307,10 +322,14 @@ def co_lending_settlement_csv(
     """The settlement statement as CSV (amounts in paise)."""
     rows = _statement(session, brand_id, from_date, to_date)
     out = io.StringIO()
-    fields = ["partnerCode", "lender", "principal", "interest", "fees", "penal", "collected", "remitted", "owed"]
+    fields = ["partnerCode", "lender", "principal", "interest", "fees", "penal", "collected", "remitted", "owed",
+              "lostPrincipal", "lostInterest", "lostFees", "lostPenal", "lost"]
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     writer.writerows(rows)
     name = f"co-lending-settlement-{from_date.isoformat()}-{to_date.isoformat()}.csv"
     return StreamingResponse(iter([out.getvalue()]), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+from api.partner import colending_losses  # noqa: E402,F401  (its routes join this router)
