@@ -1,0 +1,213 @@
+"""Co-lending's losses, default-loss guarantee, escrow and ops retry over the real stack (API, worker, Temporal,
+PostgreSQL, the sandbox's Lendbox twin; the stack of ``test_colending_journey``): a loan co-lent 80:20 with
+Lendbox repays its first installment, falls overdue and is written off. Checked: the write-off split between the
+lenders with each sub-ledger balanced and both principals zero; the DLG invoked once, capped at its cover; the
+book and settlement statement showing the losses; the escrow's apportionment and a maker-checker remittance; a
+failed partner step run again, audited and idempotent; bad input 422 naming the field; brand isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from db.models import AuditLog, CoLendingDlgInvocation, CoLendingEscrowEntry, CoLentLoan
+from los.demo import Driver, demo_identity, random_account
+from los.demo_colending import _booked, _co_lent, _configure
+from los.demo_collections import HEAD, _set_collections
+from los.seed import seed_brand
+from tests.integration.test_colending_journey import co_lending_app
+from workflows.options import IST
+
+
+@pytest_asyncio.fixture
+async def co_app(dev_env, database_url, db, storage_dir, renderer) -> AsyncIterator:  # noqa: ANN001
+    async with co_lending_app(dev_env, database_url, db, storage_dir, renderer) as a:
+        yield a
+
+
+async def _until(check, what: str, deadline: float):  # noqa: ANN001, ANN202
+    while time.monotonic() < deadline:
+        got = await check()
+        if got:
+            return got
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{what} not seen in time")
+
+
+async def _disbursed_co_lent(driver: Driver, deadline: float) -> tuple[dict, str]:
+    phone, pan = demo_identity(7, "auto")
+    from los.demo import Journey
+
+    j = Journey(phone=phone, pan=pan)
+    headers = await driver.register(phone)
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.profile(headers, random_account())
+    body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+    created = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
+    j.loan_id, j.workflow_id = created["id"], created["workflowId"]
+    await driver.complete_kyc(headers, j.loan_id, deadline)
+    loan = await driver.wait_for(headers, j.loan_id, lambda x: x["status"] != "APPLIED", "a decision", deadline)
+    if loan["status"] == "UNDER_REVIEW":
+        await driver.sanction_via_hierarchy(j.loan_id, "income verified")
+    await _booked(driver, j.loan_id, deadline)
+    await driver.accept_kfs(headers, j.loan_id)
+    loan = await driver.wait_for(
+        headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
+    )
+    await driver.sign(headers, j, loan, deadline)
+    await driver.disburse(headers, j, deadline)
+    await _co_lent(driver, j.loan_id, deadline, lambda x: bool(x["partnerUtr"]), "Lendbox's funding (UTR)")
+    return headers, j.loan_id
+
+
+async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) -> None:  # noqa: ANN001, PLR0915
+    driver = Driver(co_app.api.url, sandbox.url, brand["brand_code"])
+    deadline = time.monotonic() + driver.timeout
+    base = f"/api/v1/partner/brand/{brand['brand_id']}/co-lending"
+    try:
+        await _configure(driver)
+        admin = await driver.staff_headers("ADMIN")
+        for bad, name in (({"coverBps": 600, "setAside": 1}, "coverBps"), ({"coverBps": 500, "setAside": -1},
+                          "setAside"), ({"coverBps": 500, "setAside": 1, "invokeDpd": 121}, "invokeDpd"),
+                          ({"coverBps": 500, "setAside": 1, "form": "GOLD"}, "form")):  # fmt: skip
+            answer = await driver.api.put(f"{base}/dlg/lendbox", json=bad, headers=admin)
+            assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == name, answer.text
+        assert await driver.partner("ADMIN", "GET", "/co-lending/dlg") == []
+        dlg = await driver.partner("ADMIN", "PUT", "/co-lending/dlg/lendbox",
+                                   json={"coverBps": 500, "setAside": 100_000, "form": "FIXED_DEPOSIT"})  # fmt: skip
+        assert (dlg["coverBps"], dlg["invokeDpd"], dlg["used"]) == (500, 90, 0)
+
+        headers, loan_id = await _disbursed_co_lent(driver, deadline)
+        loan = await driver.wait_for(headers, loan_id, lambda x: x.get("paymentLink") is not None, "a link", deadline)
+        await driver.pay_link(loan["paymentLink"]["url"])
+        await driver.wait_for(headers, loan_id, lambda x: x["totalCollectedPaise"] > 0, "the payment", deadline)
+
+        # the escrow apportioned the payment to each lender; a remittance to the originator, maker-checker
+        async def apportioned() -> list | None:
+            rows = await driver.partner("ADMIN", "GET", "/co-lending/escrow")
+            return rows if {r["lender"] for r in rows} >= {"ORIGINATOR", "PARTNER"} else None
+
+        rows = {r["lender"]: r for r in await _until(apportioned, "the escrow's apportionment", deadline)}
+        with db.unit_of_work() as s:
+            entries = dict(s.execute(select(CoLendingEscrowEntry.lender, CoLendingEscrowEntry.amount)
+                                     .where(CoLendingEscrowEntry.loan_id == loan_id)).all())  # fmt: skip
+        assert sum(entries.values()) == (await driver.loan(headers, loan_id))["totalCollectedPaise"]
+        owed = rows["ORIGINATOR"]["payable"]
+        assert owed == entries["ORIGINATOR"] > 0
+        body = {"partnerCode": "lendbox", "lender": "ORIGINATOR", "amount": owed + 1,
+                "remittedOn": datetime.now(IST).date().isoformat(), "reference": "UTR-ESC-1"}  # fmt: skip
+        over = await driver.api.post(f"{base}/escrow/remittances", json=body, headers=admin)
+        assert over.status_code == 422 and over.json()["errors"][0]["field"] == "amount"
+        mine = await driver.partner("ADMIN", "POST", "/co-lending/escrow/remittances", json={**body, "amount": 100})
+        same = await driver.api.post(f"{base}/escrow/remittances/{mine['id']}/approve", json={}, headers=admin)
+        assert same.status_code == 403  # the maker may not approve it
+        theirs = await driver.partner("LOAN_EXECUTIVE", "POST", "/co-lending/escrow/remittances",
+                                      json={**body, "amount": owed - 100})  # fmt: skip
+        assert theirs["status"] == "PENDING"
+        too_much = await driver.api.post(f"{base}/escrow/remittances", json={**body, "amount": 1}, headers=admin)
+        assert too_much.status_code == 422  # both pending remittances take all the escrow owes
+        done = await driver.partner("ADMIN", "POST", f"/co-lending/escrow/remittances/{theirs['id']}/approve", json={})
+        assert done["status"] == "APPROVED" and done["decidedBy"] != done["recordedBy"]
+        again = await driver.api.post(f"{base}/escrow/remittances/{theirs['id']}/approve", json={}, headers=admin)
+        assert again.status_code == 409
+        rows = {r["lender"]: r for r in await driver.partner("ADMIN", "GET", "/co-lending/escrow")}
+        assert (rows["ORIGINATOR"]["remitted"], rows["ORIGINATOR"]["pending"]) == (owed - 100, 100)
+        assert rows["ORIGINATOR"]["payable"] == 100
+
+        # overdue, then written off: the write-off split between the lenders, the DLG invoked once
+        await driver.wait_for(headers, loan_id, lambda x: x["status"] == "OVERDUE", "the loan overdue", deadline)
+        before = await _set_collections(driver, writeOffDpd=0)
+        try:
+            await driver.partner(HEAD, "POST", f"/collection/{loan_id}/writeoff", json={"reason": "unreachable"})
+        finally:
+            await driver.partner("ADMIN", "PUT", "/settings/brand", json={"collections": before})
+
+        async def split() -> dict | None:
+            view = await driver.partner("LOAN_EXECUTIVE", "GET", f"/co-lending/loans/{loan_id}")
+            return view if view["partner"]["balances"].get("CL_LOSS") else None
+
+        view = await _until(split, "the write-off's split", deadline)
+        for side in ("originator", "partner"):
+            assert view[side]["balanced"], view[side]
+            assert view[side]["balances"].get("CL_PRINCIPAL", 0) == 0, view[side]
+            assert view[side]["balances"]["CL_LOSS"] > 0
+        with db.unit_of_work() as s:
+            co = s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == loan_id)).one()
+            (inv,) = s.scalars(select(CoLendingDlgInvocation).where(CoLendingDlgInvocation.loan_id == loan_id)).all()
+        partner_lost = view["partner"]["balances"]["CL_LOSS"]
+        cap = co.partner_principal * 500 // 10_000
+        assert (inv.reason, inv.loss) == ("WRITE_OFF", partner_lost)
+        assert inv.amount == min(partner_lost, cap, 100_000)
+        (dlg,) = await driver.partner("ADMIN", "GET", "/co-lending/dlg")
+        assert dlg["used"] == inv.amount and dlg["left"] == dlg["cover"] - inv.amount and dlg["invocations"] == 1
+        (row,) = await driver.partner("ADMIN", "GET", "/co-lending/dlg/lendbox/invocations")
+        assert row["loanId"] == loan_id and row["amount"] == inv.amount
+
+        today = datetime.now(IST).date().isoformat()
+        (book,) = await driver.partner("ADMIN", "GET", "/co-lending/book", params={"asOf": today})
+        assert book["partner"]["outstanding"] == 0 and book["originator"]["outstanding"] == 0
+        assert book["partner"]["overdueTotal"] == 0
+        assert book["partner"]["collectedPrincipal"] + book["partner"]["lostPrincipal"] == co.partner_principal
+        stmt = {r["lender"]: r for r in await driver.partner(
+            "ADMIN", "GET", "/co-lending/settlement", params={"fromDate": today, "toDate": today})}  # fmt: skip
+        assert stmt["PARTNER"]["lost"] == partner_lost
+        assert stmt["PARTNER"]["lost"] + stmt["ORIGINATOR"]["lost"] == (
+            view["partner"]["balances"]["CL_LOSS"] + view["originator"]["balances"]["CL_LOSS"]
+        )
+        assert stmt["ORIGINATOR"]["remitted"] == owed - 100
+
+        # a partner step that failed for good, run again by ops: once, audited; a second call sends nothing
+        with db.unit_of_work() as s:
+            co = s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == loan_id)).one()
+            co.steps = {**co.steps, "DOCUMENTS": {"status": "FAILED", "reason": "422: file too large"}}
+        sent = lambda: sandbox_docs(sandbox, co.partner_loan_id)  # noqa: E731
+        docs_before = await sent()
+        retried = await driver.partner("LOAN_EXECUTIVE", "POST", f"/co-lending/loans/{loan_id}/partner-steps/retry")
+        assert retried["complete"] and [s["status"] for s in retried["steps"]] == ["DONE"] * 6
+        again = await driver.partner("LOAN_EXECUTIVE", "POST", f"/co-lending/loans/{loan_id}/partner-steps/retry")
+        assert again["complete"] and await sent() == docs_before
+        with db.unit_of_work() as s:
+            assert s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == loan_id)).one() \
+                .steps["DOCUMENTS"]["status"] == "DONE"  # fmt: skip
+            audits = s.scalar(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "co_lending.partner_steps.retry", AuditLog.entity_id == co.id))  # fmt: skip
+        assert audits == 2
+        denied = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
+                                       headers=await driver.staff_headers("COLLECTION_EXECUTIVE"))  # fmt: skip
+        assert denied.status_code == 403
+
+        # another brand sees none of it
+        code_b = f"b{uuid.uuid4().hex[:7]}"
+        seed_brand(db, sandbox.url, code=code_b)
+        driver_b = Driver(co_app.api.url, sandbox.url, code_b)
+        try:
+            admin_b = await driver_b.staff_headers("ADMIN")
+            for method, path, payload in (
+                ("GET", "/dlg", None), ("PUT", "/dlg/lendbox", {"coverBps": 100, "setAside": 1}),
+                ("GET", "/dlg/lendbox/invocations", None), ("GET", "/escrow", None),
+                ("GET", "/escrow/remittances", None), ("POST", "/escrow/remittances", {**body, "amount": 1}),
+                ("POST", f"/escrow/remittances/{mine['id']}/approve", {}),
+                ("POST", f"/escrow/remittances/{mine['id']}/reject", {"reason": "no"}),
+                ("POST", f"/loans/{loan_id}/partner-steps/retry", None),
+            ):
+                resp = await driver_b.api.request(method, base + path, json=payload, headers=admin_b)
+                assert resp.status_code in (403, 404), (method, path, resp.status_code)
+        finally:
+            await driver_b.close()
+    finally:
+        await driver.close()
+
+
+async def sandbox_docs(sandbox, partner_loan_id: str) -> list:  # noqa: ANN001
+    """The documents the sandbox's Lendbox twin holds for the loan."""
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        book = (await http.get(f"{sandbox.url}/_partners/lendbox/colending")).json()
+    return list(book["loans"][partner_loan_id]["documents"])
