@@ -16,6 +16,12 @@ Scenario switches (what a test or ``los demo`` sets; docs/partner-lenders.md):
   policy says) or ``error`` (503). ``DELETE /_partners/behaviour`` clears them.
 - ``GET /_partners/applications?partner=`` lists the requests each partner received (as sent), with its answer.
 
+Each partner's disbursal of a loan it booked (``sandbox.partners.disbursals``): its status API answers PENDING for
+:data:`~sandbox.partners.disbursals.DISBURSE_AFTER` seconds after the booking, then DISBURSED with a UTR, unless
+``POST /_partners/disbursals`` ``{"partner", "reference", "status"}`` holds it at PENDING or FAILED (or DISBURSED
+at once); ``POST /_partners/disbursal-callback`` ``{"partner", "reference", "url"}`` has the partner send its signed
+disbursal callback to ``url``.
+
 Signature secrets: Navodaya's is ``sandbox-partner-secret`` unless ``LOS_SANDBOX_PARTNER_SECRET`` says otherwise.
 """
 
@@ -35,6 +41,7 @@ from fastapi.responses import JSONResponse, Response
 
 from activities.providers.partners.navodaya import SIGNATURE_WINDOW_SECONDS, signature
 from sandbox.context import Sandbox
+from sandbox.partners import disbursals
 
 PARTNERS = ("lendbox", "kavach", "navodaya")
 MODES = frozenset({"timeout", "decline", "approve", "error"})
@@ -61,6 +68,7 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
     behaviours: list[dict[str, Any]] = []
     received: list[dict[str, Any]] = sbx.state.setdefault("partner_applications", [])
     secret = os.environ.get("LOS_SANDBOX_PARTNER_SECRET", DEFAULT_SECRET)
+    book = disbursals.register(app, sbx, secret)
 
     def forced(partner: str, reference: str) -> str | None:
         for b in behaviours:
@@ -81,6 +89,7 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         yes: dict,
         no: dict,
         status_no: int = 200,
+        booking: tuple[str, int] | None = None,
     ) -> Response:
         mode = forced(partner, reference)
         if mode == "timeout":
@@ -93,6 +102,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             no = {k: (v if v != "<reason>" else (policy_no or "declined on request")) for k, v in no.items()}
         out = no if declined else yes
         received.append({"partner": partner, "reference": reference, "request": body, "answer": out})
+        if not declined and booking is not None:  # booked: its disbursal follows (sandbox.partners.disbursals)
+            book.booked(partner, reference, *booking)
         return JSONResponse(out, status_code=status_no if declined else 200)
 
     @app.post("/lendbox/v1/partner/loans")
@@ -112,7 +123,9 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             no = "amount above Lendbox's ₹5,00,000 limit"
         yes = {"status": "APPROVED", "lendbox_loan_id": f"LBX{_num(str(ref), 10)}"}
         declined = {"status": "DECLINED", "reason_code": "POLICY", "reason": "<reason>"}
-        return await answer(request, "lendbox", str(ref), body, no, yes, declined)
+        net = disbursals.paise_of(loan.get("net_disbursal"))
+        return await answer(request, "lendbox", str(ref), body, no, yes, declined,
+                            booking=(yes["lendbox_loan_id"], net))  # fmt: skip
 
     @app.post("/kavach/api/v2/loan-applications")
     async def kavach_apply(request: Request) -> Response:
@@ -131,7 +144,9 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             no = "applicant younger than 23"
         yes = {"applicationId": f"KVF-{_num(str(ref), 8)}", "decision": "APPROVE", "declineReasons": []}
         declined = {"applicationId": f"KVF-{_num(str(ref), 8)}", "decision": "DECLINE", "declineReasons": "<reason>"}
-        response = await answer(request, "kavach", str(ref), body, no, yes, declined)
+        net = disbursals.paise_of(body.get("loanAmount")) - disbursals.paise_of(body.get("processingFee"))
+        response = await answer(request, "kavach", str(ref), body, no, yes, declined,
+                                booking=(yes["applicationId"], net))  # fmt: skip
         if isinstance(response, JSONResponse):  # Kavach lists its reasons as objects
             data = json.loads(bytes(response.body))
             if isinstance(data.get("declineReasons"), str):
@@ -161,7 +176,9 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         no = "tenor above Navodaya's 24 months" if int(body.get("tenor_months", 0)) > 24 else None
         yes = {"result": "accepted", "loan_account_number": f"NAV{_num(str(ref), 9)}"}
         declined = {"result": "declined", "decline_code": "POLICY", "decline_text": "<reason>"}
-        return await answer(request, "navodaya", str(ref), body, no, yes, declined)
+        net = int(body["principal_paise"]) - int(body.get("fee_paise") or 0) - int(body.get("gst_paise") or 0)
+        return await answer(request, "navodaya", str(ref), body, no, yes, declined,
+                            booking=(yes["loan_account_number"], net))  # fmt: skip
 
     @app.post("/_partners/behaviour")
     async def set_behaviour(request: Request) -> dict:

@@ -7,7 +7,14 @@ from __future__ import annotations
 import httpx
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
-from activities.providers.partners.base import PartnerAdapter, PartnerApplication, PartnerDecision
+from activities.providers.partners.base import (
+    CallbackRejected,
+    DisbursalCallback,
+    PartnerAdapter,
+    PartnerApplication,
+    PartnerDecision,
+    PartnerDisbursalStatus,
+)
 from activities.providers.partners.kavach import Kavach
 from activities.providers.partners.lendbox import Lendbox
 from activities.providers.partners.navodaya import Navodaya
@@ -25,4 +32,13 @@ def adapter(http: httpx.AsyncClient, code: str, settings: dict) -> PartnerAdapte
     return cls(http, config)
 
 
-__all__ = ["ADAPTERS", "PartnerAdapter", "PartnerApplication", "PartnerDecision", "adapter"]
+__all__ = [
+    "ADAPTERS",
+    "CallbackRejected",
+    "DisbursalCallback",
+    "PartnerAdapter",
+    "PartnerApplication",
+    "PartnerDecision",
+    "PartnerDisbursalStatus",
+    "adapter",
+]

@@ -14,11 +14,15 @@ loan, repayments reported back) are further methods on the same class, each with
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -75,6 +79,48 @@ class PartnerDecision:
     code: str | None = None
 
 
+@dataclass(frozen=True)
+class PartnerDisbursalStatus:
+    """The partner's word on its disbursal of a loan it booked: ``status`` (``domain.partners.disbursal.
+    PartnerTxnStatus``: DISBURSED, PENDING, FAILED, UNKNOWN), its ``utr`` once disbursed, the ``amount`` it says it
+    disbursed (paise, None when it did not say) and its ``detail`` (a failure reason)."""
+
+    status: str
+    utr: str | None = None
+    amount: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class DisbursalCallback:
+    """A verified disbursal callback: the partner's ``event_id``, our ``reference`` (the booking's idempotency key)
+    and its own ``partner_reference``, and what it says (:class:`PartnerDisbursalStatus` fields)."""
+
+    event_id: str
+    reference: str
+    partner_reference: str | None
+    status: str
+    utr: str | None = None
+    amount: int | None = None
+    detail: str | None = None
+
+
+class CallbackRejected(ValueError):
+    """A disbursal callback refused: ``reason`` is ``signature``, ``stale`` or ``payload`` (what was wrong)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
+CALLBACK_WINDOW_SECONDS = 300  # a signed callback older (or newer) than this is refused: a replay
+
+
+def hmac_hex(secret: str, timestamp: str, raw: bytes) -> str:
+    """Hex HMAC-SHA256 of ``"{timestamp}.{raw}"`` under ``secret``: the partners' callback signature scheme."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+
+
 def rupees(paise: int) -> str:
     """Paise as a rupee string with 2 decimals (``123456`` → ``"1234.56"``), what most lenders' JSON takes."""
     sign = "-" if paise < 0 else ""
@@ -88,11 +134,16 @@ def percent(bps: int) -> str:
 
 class PartnerAdapter(HttpProvider):
     """One partner lender's API. Subclasses set ``code``, ``name`` and ``submit_path`` and implement
-    ``payload``, ``headers`` and ``parse``; ``submit`` does the rest."""
+    ``payload``, ``headers`` and ``parse``; ``submit`` does the rest. For the disbursal of a booked loan they set
+    ``status_path`` (``{partner_reference}`` and ``{reference}`` filled in, URL-quoted) and ``callback_headers``
+    (the timestamp and signature headers of its callback) and implement ``parse_status`` and
+    ``parse_disbursal_callback``; ``disbursal_status`` and ``verify_callback`` do the rest."""
 
     code: str = ""
     name: str = ""
     submit_path: str = ""
+    status_path: str = ""
+    callback_headers: tuple[str, str] = ("X-Partner-Timestamp", "X-Partner-Signature")
 
     def __init__(self, http: httpx.AsyncClient, config: ProviderConfig):
         super().__init__(http, config)
@@ -149,3 +200,65 @@ class PartnerAdapter(HttpProvider):
         if not isinstance(data, dict):
             raise ProviderError(f"{vendor}: answer is not a JSON object", vendor=vendor, status=resp.status_code)
         return data
+
+    # ------------------------------------------------------------------------------ the disbursal of a booked loan
+    def parse_status(self, body: Mapping[str, Any]) -> PartnerDisbursalStatus:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse_disbursal_callback(self, body: Mapping[str, Any]) -> DisbursalCallback:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def disbursal_status(self, *, partner_reference: str, reference: str, timeout: float = 20.0) -> (
+        PartnerDisbursalStatus
+    ):
+        """Ask the partner's status API about its disbursal of the loan it booked as ``partner_reference`` (our
+        ``reference``: the booking's idempotency key). ProviderError for a transient fault, BusinessRefusal for a
+        4xx (e.g. it does not know the loan)."""
+        path = self.status_path.format(partner_reference=quote(partner_reference, safe=""),
+                                       reference=quote(reference, safe=""))  # fmt: skip
+        answer = await self.call("GET", path, headers=self.headers(b""), timeout=timeout)
+        with self.reading("disbursal status"):
+            return self.parse_status(answer)
+
+    def verify_callback(self, raw: bytes, headers: Mapping[str, str], now: float | None = None) -> DisbursalCallback:
+        """The partner's disbursal callback, verified: ``callback_headers`` carry a Unix timestamp within
+        :data:`CALLBACK_WINDOW_SECONDS` of ``now`` and the hex HMAC-SHA256 of ``"{timestamp}.{raw}"`` under the
+        partner's ``webhook_secret`` (constant-time compare). CallbackRejected otherwise (``signature``, ``stale``),
+        or ``payload`` naming the field for a body that does not read."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        stamp = lower.get(self.callback_headers[0].lower(), "")
+        given = lower.get(self.callback_headers[1].lower(), "")
+        secret = self.config.webhook_secret
+        if not secret or not stamp.isdigit() or not given:
+            raise CallbackRejected("signature", "missing signature, timestamp or secret")
+        if not hmac.compare_digest(hmac_hex(secret, stamp, raw), given):
+            raise CallbackRejected("signature", "signature does not verify")
+        if abs((time.time() if now is None else now) - int(stamp)) > CALLBACK_WINDOW_SECONDS:
+            raise CallbackRejected("stale", "timestamp outside the window")
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise CallbackRejected("payload", "body: not JSON") from exc
+        if not isinstance(body, dict):
+            raise CallbackRejected("payload", "body: not a JSON object")
+        try:
+            event = self.parse_disbursal_callback(body)
+        except KeyError as exc:
+            raise CallbackRejected("payload", f"{exc.args[0]}: required") from exc
+        except (TypeError, ValueError) as exc:
+            raise CallbackRejected("payload", f"body: {exc}") from exc
+        if not event.event_id or not event.reference or len(event.event_id) > 100 or len(event.reference) > 200:
+            raise CallbackRejected("payload", "event id or reference: missing or too long")
+        if event.utr is not None and (not event.utr.isalnum() or len(event.utr) > 60):
+            raise CallbackRejected("payload", "utr: letters and digits, at most 60")
+        return event
+
+
+def rupee_paise(value: Any) -> int:
+    """A rupee amount as lenders write it (``"1234.56"``, ``1234.56`` or ``1234``) → integer paise (exact: the text
+    of the number is read, never a float's binary value); ValueError otherwise."""
+    text = str(value).strip()
+    whole, _, frac = text.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise ValueError(f"not a rupee amount: {value!r}")
+    return int(whole) * 100 + int((frac or "0").ljust(2, "0"))

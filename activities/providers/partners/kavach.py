@@ -9,6 +9,18 @@ Request ``POST /kavach/api/v2/loan-applications``, ``Authorization: Bearer <api 
      "tenureMonths", "interestRate" (percent), "processingFee", "apr"}
 
 Answer: ``{"applicationId", "decision": "APPROVE" | "DECLINE", "declineReasons": [{"code", "description"}]}``.
+
+Its disbursal of an approved application (the shape lenders' public disbursal APIs share, e.g. OneFin's
+``GET /api/v1/client/loan/<lead_id>/disburse/`` and its ``disbursal.status_update`` webhook,
+https://onefin.readme.io/reference/disburse-loan-api and https://onefin.readme.io/reference/webhooks-1: a status,
+the amount and the bank's transaction id):
+
+- ``GET /kavach/api/v2/loan-applications/{applicationId}/disbursement`` (bearer) →
+  ``{"applicationId", "disbursementStatus": "SUCCESS" | "IN_PROGRESS" | "FAILED", "utrNumber", "disbursedAmount"
+  (rupees), "failureReason"}``;
+- callback ``POST`` of ``{"eventId", "eventType": "DISBURSEMENT_STATUS", "externalRef", "applicationId",
+  "disbursementStatus", "utrNumber", "disbursedAmount", "failureReason"}`` with ``X-Kavach-Timestamp`` and
+  ``X-Kavach-Signature`` (hex HMAC-SHA256 of ``timestamp.body`` under the partner's ``webhook_secret``).
 """
 
 from __future__ import annotations
@@ -17,13 +29,26 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from activities.providers.partners.base import PartnerAdapter, PartnerApplication, PartnerDecision, percent, rupees
+from activities.providers.partners.base import (
+    DisbursalCallback,
+    PartnerAdapter,
+    PartnerApplication,
+    PartnerDecision,
+    PartnerDisbursalStatus,
+    percent,
+    rupee_paise,
+    rupees,
+)
+
+STATUS = {"SUCCESS": "DISBURSED", "IN_PROGRESS": "PENDING", "FAILED": "FAILED"}
 
 
 class Kavach(PartnerAdapter):
     code = "kavach"
     name = "Kavach Finvest"
     submit_path = "/kavach/api/v2/loan-applications"
+    status_path = "/kavach/api/v2/loan-applications/{partner_reference}/disbursement"
+    callback_headers = ("X-Kavach-Timestamp", "X-Kavach-Signature")
 
     def payload(self, app: PartnerApplication) -> dict[str, Any]:
         return {
@@ -54,3 +79,19 @@ class Kavach(PartnerAdapter):
             text = "; ".join(str(r.get("description", "")) for r in reasons if isinstance(r, Mapping)) or "declined"
             return PartnerDecision(False, reason=text, code=first.get("code"))
         raise ValueError(f"unknown decision {decision!r}")
+
+    def parse_status(self, body: Mapping[str, Any]) -> PartnerDisbursalStatus:
+        amount = body.get("disbursedAmount")
+        return PartnerDisbursalStatus(
+            STATUS.get(str(body["disbursementStatus"]).upper(), "UNKNOWN"),
+            utr=str(body["utrNumber"]) if body.get("utrNumber") else None,
+            amount=rupee_paise(amount) if amount is not None else None,
+            detail=str(body["failureReason"])[:200] if body.get("failureReason") else None,
+        )
+
+    def parse_disbursal_callback(self, body: Mapping[str, Any]) -> DisbursalCallback:
+        if body.get("eventType") != "DISBURSEMENT_STATUS":
+            raise ValueError(f"unknown eventType {body.get('eventType')!r}")
+        said = self.parse_status(body)
+        return DisbursalCallback(str(body["eventId"]), str(body["externalRef"]), str(body["applicationId"]),
+                                 said.status, said.utr, said.amount, said.detail)  # fmt: skip

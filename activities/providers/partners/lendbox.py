@@ -16,6 +16,16 @@ Request ``POST /lendbox/v1/partner/loans``::
 
 Answer: ``{"status": "APPROVED", "lendbox_loan_id": "LBX..."}`` or ``{"status": "DECLINED", "reason_code",
 "reason"}``.
+
+Its disbursal of a booked loan (the shape of lenders' public disbursal APIs, e.g. OneFin's disbursal status API and
+webhook, https://onefin.readme.io/reference/disburse-loan-api, https://onefin.readme.io/reference/webhooks-1; the
+callback signed as Lendbox's co-lending callbacks are, ``lendbox_colending.py``):
+
+- ``GET /lendbox/v1/partner/loans/{lendbox_loan_id}/disbursal`` → ``{"lendbox_loan_id", "status": "DISBURSED" |
+  "PENDING" | "FAILED", "utr", "amount" (rupees), "reason"}``;
+- callback ``POST`` of ``{"event_id", "event": "LOAN_DISBURSAL", "partner_loan_id", "lendbox_loan_id", "data":
+  {"status", "utr", "amount", "reason"}}`` with ``X-Lendbox-Timestamp`` and ``X-Lendbox-Signature`` (hex
+  HMAC-SHA256 of ``timestamp.body`` under the partner's ``webhook_secret``).
 """
 
 from __future__ import annotations
@@ -23,13 +33,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from activities.providers.partners.base import PartnerAdapter, PartnerApplication, PartnerDecision, percent, rupees
+from activities.providers.partners.base import (
+    DisbursalCallback,
+    PartnerAdapter,
+    PartnerApplication,
+    PartnerDecision,
+    PartnerDisbursalStatus,
+    percent,
+    rupee_paise,
+    rupees,
+)
+
+DISBURSAL_STATUSES = frozenset({"DISBURSED", "PENDING", "FAILED"})
 
 
 class Lendbox(PartnerAdapter):
     code = "lendbox"
     name = "Lendbox"
     submit_path = "/lendbox/v1/partner/loans"
+    status_path = "/lendbox/v1/partner/loans/{partner_reference}/disbursal"
+    callback_headers = ("X-Lendbox-Timestamp", "X-Lendbox-Signature")
 
     def payload(self, app: PartnerApplication) -> dict[str, Any]:
         return {
@@ -71,3 +94,24 @@ class Lendbox(PartnerAdapter):
         if status == "DECLINED":
             return PartnerDecision(False, reason=str(body.get("reason") or "declined"), code=body.get("reason_code"))
         raise ValueError(f"unknown status {status!r}")
+
+    def parse_status(self, body: Mapping[str, Any]) -> PartnerDisbursalStatus:
+        status = str(body["status"]).upper()
+        amount = body.get("amount")
+        return PartnerDisbursalStatus(
+            status if status in DISBURSAL_STATUSES else "UNKNOWN",
+            utr=str(body["utr"]) if body.get("utr") else None,
+            amount=rupee_paise(amount) if amount is not None else None,
+            detail=str(body["reason"])[:200] if body.get("reason") else None,
+        )
+
+    def parse_disbursal_callback(self, body: Mapping[str, Any]) -> DisbursalCallback:
+        if body.get("event") != "LOAN_DISBURSAL":
+            raise ValueError(f"unknown event {body.get('event')!r}")
+        data = body["data"]
+        if not isinstance(data, Mapping):
+            raise ValueError("data: an object")
+        said = self.parse_status(data)
+        return DisbursalCallback(str(body["event_id"]), str(body["partner_loan_id"]),
+                                 str(body.get("lendbox_loan_id") or "") or None,
+                                 said.status, said.utr, said.amount, said.detail)  # fmt: skip

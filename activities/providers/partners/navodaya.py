@@ -11,6 +11,16 @@ old), idempotent on ``request_id``::
 
 Answer: ``{"result": "accepted", "loan_account_number"}`` or ``{"result": "declined", "decline_code",
 "decline_text"}``.
+
+Its disbursal of an accepted request (the shape of lenders' public disbursal APIs, e.g. OneFin's disbursal status
+API and webhook, https://onefin.readme.io/reference/disburse-loan-api, https://onefin.readme.io/reference/webhooks-1):
+
+- ``GET /navodaya/v1/disbursal_requests/{request_id}``, signed as above over an empty body →
+  ``{"request_id", "loan_account_number", "disbursal_status": "disbursed" | "processing" | "failed", "utr",
+  "amount_paise", "failure_reason"}``;
+- callback ``POST`` of ``{"event_id", "request_id", "loan_account_number", "disbursal_status", "utr",
+  "amount_paise", "failure_reason"}`` with ``X-Navodaya-Timestamp`` and ``X-Navodaya-Signature`` (the same HMAC of
+  ``timestamp.body``).
 """
 
 from __future__ import annotations
@@ -21,9 +31,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from activities.providers.partners.base import PartnerAdapter, PartnerApplication, PartnerDecision
+from activities.providers.partners.base import (
+    DisbursalCallback,
+    PartnerAdapter,
+    PartnerApplication,
+    PartnerDecision,
+    PartnerDisbursalStatus,
+)
 
 SIGNATURE_WINDOW_SECONDS = 300
+STATUS = {"disbursed": "DISBURSED", "processing": "PENDING", "failed": "FAILED"}
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -35,6 +52,8 @@ class Navodaya(PartnerAdapter):
     code = "navodaya"
     name = "Navodaya Credit"
     submit_path = "/navodaya/v1/disbursal_requests"
+    status_path = "/navodaya/v1/disbursal_requests/{reference}"
+    callback_headers = ("X-Navodaya-Timestamp", "X-Navodaya-Signature")
 
     def payload(self, app: PartnerApplication) -> dict[str, Any]:
         return {
@@ -76,3 +95,20 @@ class Navodaya(PartnerAdapter):
                 False, reason=str(body.get("decline_text") or "declined"), code=body.get("decline_code")
             )
         raise ValueError(f"unknown result {result!r}")
+
+    def parse_status(self, body: Mapping[str, Any]) -> PartnerDisbursalStatus:
+        amount = body.get("amount_paise")
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 0):
+            raise ValueError("amount_paise: a whole number of paise")
+        return PartnerDisbursalStatus(
+            STATUS.get(str(body["disbursal_status"]).lower(), "UNKNOWN"),
+            utr=str(body["utr"]) if body.get("utr") else None,
+            amount=amount,
+            detail=str(body["failure_reason"])[:200] if body.get("failure_reason") else None,
+        )
+
+    def parse_disbursal_callback(self, body: Mapping[str, Any]) -> DisbursalCallback:
+        said = self.parse_status(body)
+        return DisbursalCallback(str(body["event_id"]), str(body["request_id"]),
+                                 str(body.get("loan_account_number") or "") or None,
+                                 said.status, said.utr, said.amount, said.detail)  # fmt: skip
