@@ -51,6 +51,9 @@ from workflows.kyc_expiry import RUN_AT_UTC as KYC_EXPIRY_AT_UTC
 from workflows.kyc_expiry import SCHEDULE_ID as KYC_EXPIRY_SCHEDULE
 from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.loan import LoanWorkflow
+from workflows.partner_disbursal_watch import EVERY as PARTNER_DISBURSAL_EVERY
+from workflows.partner_disbursal_watch import SCHEDULE_ID as PARTNER_DISBURSAL_SCHEDULE
+from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
 from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
 from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
 from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
@@ -72,6 +75,7 @@ WORKFLOWS = [
     BureauRefreshWorkflow,
     BureauFilesWorkflow,
     InvoiceFinancingWorkflow,
+    PartnerDisbursalWatchWorkflow,
 ]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
@@ -147,6 +151,12 @@ SCHEDULED_JOBS = [
         description="active loans' bureau reports pulled again after the brand's bureauRefreshDays, 02:00 IST",
     ),
     BUREAU_FILES_JOB,
+    ScheduledJob(
+        PARTNER_DISBURSAL_SCHEDULE,
+        PartnerDisbursalWatchWorkflow.run,
+        every=PARTNER_DISBURSAL_EVERY,
+        description="partner-booked loans whose partner has not confirmed its disbursal (UTR) within its SLA",
+    ),
 ]
 """Every periodic job the worker registers (see :mod:`los.schedules`)."""
 

@@ -15,10 +15,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.base import DbActivities
+from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.partners import PartnerApplication, adapter
+from db import partner_disbursals as pd
 from db import partners as q
 from db.kfs import partner_charges
-from db.models import Customer, Loan, LoanProduct, PartnerLender, PartnerOffer
+from db.models import Customer, Loan, LoanProduct, PartnerDisbursal, PartnerLender, PartnerOffer
 from db.session import Database
 from domain.charges import charge_config_from_dict
 from domain.errors import ValidationError
@@ -30,6 +32,8 @@ from domain.partners import (
     parse_sla,
     stored_lines,
 )
+from domain.partners.disbursal import CaseState, PartnerTxnStatus
+from workflows.contracts.partner_disbursals import DisbursalChecked, DisbursalDue
 from workflows.contracts.partners import (
     PartnerAnswer,
     PartnerAttemptRecord,
@@ -61,14 +65,21 @@ def _view(offer: PartnerOffer, partner: PartnerLender) -> PartnerOfferView:
 
 
 class PartnerActivities(DbActivities):
-    """``partner_offers``, ``partner_submit``, ``partner_record_attempt``; ``all()`` lists them for the worker."""
+    """``partner_offers``, ``partner_submit``, ``partner_record_attempt``, and the disbursal watch's
+    ``partner_disbursals_due`` and ``partner_disbursal_check``; ``all()`` lists them for the worker."""
 
     def __init__(self, db: Database, http: httpx.AsyncClient):
         self.db = db
         self.http = http
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.partner_offers, self.partner_submit, self.partner_record_attempt]
+        return [
+            self.partner_offers,
+            self.partner_submit,
+            self.partner_record_attempt,
+            self.partner_disbursals_due,
+            self.partner_disbursal_check,
+        ]
 
     @activity.defn
     async def partner_offers(self, req: PartnerRouteRequest) -> PartnerRoute:
@@ -181,3 +192,57 @@ class PartnerActivities(DbActivities):
                 loan.apr = Decimal(offer.apr)
 
         await self._tx(run)
+
+    # ------------------------------------------------------------------------------ the partner's disbursal (SLA)
+    @activity.defn
+    async def partner_disbursals_due(self, now: datetime) -> list[DisbursalDue]:
+        """Open a case for each newly disbursed partner-booked loan, then the cases due for a status check at
+        ``now`` (``db.partner_disbursals``; at most 200 a run, the rest next run)."""
+
+        def run(session: Session) -> list[DisbursalDue]:
+            pd.open_cases(session)
+            session.flush()
+            return [
+                DisbursalDue(case.id, case.loan_id, case.brand_id, partner.code, case.checks)
+                for case, partner in pd.due_cases(session, now)
+            ]
+
+        return await self._tx(run)
+
+    @activity.defn
+    async def partner_disbursal_check(self, due: DisbursalDue) -> DisbursalChecked:
+        """Ask the partner's status API about its disbursal (``PartnerAdapter.disbursal_status``) and record the
+        answer on the case once (its check count must still be ``due.checks``): the UTR taken, the breach marked and
+        alerted, a recheck or the escalation per the partner's settings. A partner that cannot be asked is an
+        UNKNOWN answer with its error as the detail (recorded like any other: the case is still late)."""
+
+        def load(session: Session) -> tuple[PartnerDisbursal, PartnerLender]:
+            case = session.get(PartnerDisbursal, due.case_id)
+            if case is None:
+                raise ApplicationError(f"case {due.case_id} not found", type="NotFound", non_retryable=True)
+            return case, session.get_one(PartnerLender, case.partner_id)
+
+        case, partner = await self._tx(load)
+        if case.checks != due.checks or case.state == CaseState.CONFIRMED:
+            return DisbursalChecked(case.id, "", case.state, recorded=False)
+        try:
+            api = adapter(self.http, partner.adapter, dict(partner.settings or {}))
+            said = await api.disbursal_status(
+                partner_reference=case.partner_reference or "", reference=case.our_reference
+            )
+            status, utr, detail = said.status, said.utr, said.detail
+            if said.amount is not None and said.amount != case.amount:
+                detail = f"{detail or ''} amount {said.amount} paise, expected {case.amount}".strip()
+        except (ProviderError, BusinessRefusal) as exc:
+            status, utr, detail = PartnerTxnStatus.UNKNOWN.value, None, str(exc)[:300]
+
+        def record(session: Session) -> DisbursalChecked:
+            row = session.get_one(PartnerDisbursal, due.case_id, with_for_update=True)
+            if row.checks != due.checks or row.state == CaseState.CONFIRMED:  # recorded by a retry, or a callback won
+                return DisbursalChecked(row.id, status, row.state, recorded=False)
+            lender = session.get_one(PartnerLender, row.partner_id)
+            out = pd.record_check(session, row, lender, status=status, utr=utr, detail=detail,
+                                  now=datetime.now(UTC))  # fmt: skip
+            return DisbursalChecked(row.id, status, row.state, out.breach_now, out.escalate_now)
+
+        return await self._tx(record)
