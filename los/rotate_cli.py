@@ -18,15 +18,16 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from db.models import BankAccount, CustomerDocument
+from db.models import AadhaarVaultEntry, BankAccount, CustomerDocument
 from db.session import Database
-from los.crypto import BANK_ACCOUNT, PREFIX, STATEMENT_PASSWORD, reseal
+from los.crypto import AADHAAR, BANK_ACCOUNT, PREFIX, STATEMENT_PASSWORD, reseal
 
-# Every column that holds a sealed value at rest, with the purpose it was sealed for. (The Aadhaar number is
-# sealed only on its way through a workflow: it is never stored, so there is nothing here to re-seal.)
+# Every column that holds a sealed value at rest, with the purpose it was sealed for (the Aadhaar Data Vault holds a
+# number for minutes at most, but one deposited just before a rotation moves too).
 SEALED_COLUMNS: tuple[tuple[Any, str, str], ...] = (
     (BankAccount, "account_sealed", BANK_ACCOUNT),
     (CustomerDocument, "password_sealed", STATEMENT_PASSWORD),
+    (AadhaarVaultEntry, "number_sealed", AADHAAR),
 )
 
 

@@ -272,10 +272,14 @@ class KycPhase(HoldPhase):
                 return KycStepResult(step, KycStepStatus.PASSED, facts=self.aadhaar_facts)
 
     @workflow.update(
-        description="The customer's Aadhaar number (sealed): the KYC vendor sends the OTP; refused (422) if the "
-        "number is invalid or Aadhaar is not awaited."
+        description="The customer's Aadhaar number, as its reference in the Aadhaar Data Vault and masked: the KYC "
+        "vendor sends the OTP; refused (422) if the number is invalid or Aadhaar is not awaited."
     )
     async def aadhaar_initiate(self, req: AadhaarInitiate) -> dict:
+        """The OTP sent through the ``aadhaar_initiate`` activity, which reads the number from the vault by
+        ``req.aadhaar_ref`` (UIDAI Aadhaar Data Vault circular, 2017). Updates recorded before the vault carry
+        ``aadhaar_sealed`` (or, earlier still, ``aadhaar_number``) and are passed on as they are: the activity
+        call is the same command either way, so no patch is needed. Refusals: ``ValidationError`` (422)."""
         result = await workflow.execute_activity_method(
             KycActivities.aadhaar_initiate,
             KycStepRequest(
@@ -285,6 +289,7 @@ class KycPhase(HoldPhase):
                 f"loan-{self.inp.loan_id}:aadhaar:initiate:{workflow.uuid4()}",
                 aadhaar_number=req.aadhaar_number or None,
                 aadhaar_sealed=req.aadhaar_sealed,
+                aadhaar_ref=req.aadhaar_ref,
             ),
             start_to_close_timeout=PROVIDER_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
@@ -302,7 +307,10 @@ class KycPhase(HoldPhase):
             raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
         if self.status != LoanStatus.APPLIED:
             raise _refuse("Conflict", f"loan is {self.status}")
-        if not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
+        if req.aadhaar_ref is not None:
+            if not (req.aadhaar_ref.startswith("adv_") and 8 <= len(req.aadhaar_ref) <= 48):
+                raise _refuse("ValidationError", "not an Aadhaar vault reference")
+        elif not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
             raise _refuse("ValidationError", "Aadhaar must be 12 digits")
 
     @workflow.update(

@@ -15,6 +15,7 @@ from activities.kyc.common import AADHAAR, KycBase, digilocker_state, score_of
 from activities.pii import redact
 from activities.providers.base import BusinessRefusal
 from activities.providers.matching import name_match_score
+from db import aadhaar_vault
 from db.models import Brand, Customer, Loan
 from domain import kyc as kyc_rules
 from domain.brand_config import BrandConfig
@@ -161,23 +162,35 @@ class IdentityActivities(KycBase):
     # ------------------------------------------------------------------ Aadhaar (customer updates)
     @activity.defn
     async def aadhaar_initiate(self, req: KycStepRequest) -> KycStepResult:
-        """Send the Aadhaar OTP. The number comes sealed (``aadhaar_sealed``, purpose :data:`AADHAAR`) and is
-        opened only here; histories from before sealing carry ``aadhaar_number``. The result holds the
-        provider's reference, never the number (a refusal's text is redacted)."""
+        """Send the Aadhaar OTP. The number is read from the Aadhaar Data Vault by ``aadhaar_ref`` (UIDAI Aadhaar
+        Data Vault circular, 2017), opened here only, and erased from the vault once the vendor has answered (sent
+        or refused): a retry after that answers from what the vault kept (vendor, reference). Requests recorded
+        before the vault carry ``aadhaar_sealed`` (purpose :data:`AADHAAR`), or earlier still ``aadhaar_number``.
+        The result holds the provider's reference, never the number (a refusal's text is redacted); a token that
+        reads nothing (unknown, another loan's, erased or expired) is FAILED, so the customer enters it again."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
-        if req.aadhaar_sealed:
-            opened = unseal(self.secret, AADHAAR, req.aadhaar_sealed)
-            if opened is None:  # sealed under another field key: nothing to retry
+        if req.aadhaar_ref:
+            entry = await self._tx(lambda s: aadhaar_vault.read(s, req.aadhaar_ref or "", loan_id=loan.id))
+            if entry is not None and entry.vendor_reference:  # sent already, by an attempt that did not report
                 return KycStepResult(
-                    "AADHAAR", KycStepStatus.FAILED, "the Aadhaar number could not be read; enter it again"
+                    "AADHAAR", KycStepStatus.WAITING, provider=entry.vendor, reference=entry.vendor_reference
                 )
+            opened = unseal(self.secret, AADHAAR, entry.number_sealed) if entry and entry.number_sealed else None
+        elif req.aadhaar_sealed:
+            opened = unseal(self.secret, AADHAAR, req.aadhaar_sealed)
         else:
             opened = req.aadhaar_number or ""
+        if opened is None:  # erased, expired or sealed under a key no longer held: nothing to retry
+            return KycStepResult(
+                "AADHAAR", KycStepStatus.FAILED, "the Aadhaar number could not be read; enter it again"
+            )
         try:
             number = kyc_rules.validate_aadhaar(opened)
             res = await self._failover("kyc", brand, "aadhaar_otp_initiate", number)
         except Exception as exc:  # a refusal or a bad number: the customer's request is refused
             if isinstance(exc, BusinessRefusal) or exc.__class__.__name__ == "ValidationError":
+                if req.aadhaar_ref:  # the purpose has ended
+                    await self._tx(lambda s: aadhaar_vault.erase(s, req.aadhaar_ref or ""))
                 return KycStepResult("AADHAAR", KycStepStatus.FAILED, redact(str(exc)))
             raise
 
@@ -185,6 +198,9 @@ class IdentityActivities(KycBase):
             c = session.get_one(Customer, customer.id)
             c.aadhaar_masked = kyc_rules.mask_aadhaar(number)
             c.aadhaar_hash = kyc_rules.aadhaar_hash(number, self.secret)
+            if req.aadhaar_ref:  # the OTP is sent: the number's purpose has ended
+                sent = res.value.reference_id
+                aadhaar_vault.erase(session, req.aadhaar_ref, vendor=res.vendor, vendor_reference=sent)
 
         await self._tx(save)
         return KycStepResult("AADHAAR", KycStepStatus.WAITING, provider=res.vendor, reference=res.value.reference_id)

@@ -36,6 +36,7 @@ from api.web.kyc_schemas import (
     UanRequested,
 )
 from api.workflow_calls import customer_update, signal_active_loan
+from db import aadhaar_vault
 from db.models import BankAccount, Brand, Customer, Employment, Loan
 from domain import kyc as kyc_rules
 from domain.documents import DocumentType
@@ -155,17 +156,34 @@ async def initiate_aadhaar_otp(
     request: Request, body: AadhaarIn, me: Me, session: Db, client: Engine, bound: UpdateBound
 ) -> dict:
     """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile.
-    The number reaches the workflow sealed with the field key (and masked), never in plain text."""
+
+    The number goes into the Aadhaar Data Vault (``db.aadhaar_vault``: sealed with the field key, purpose
+    ``aadhaar``), and the workflow gets only its reference token and the masked number (UIDAI Aadhaar Data Vault
+    circular, 2017; Aadhaar (Data Security) Regulations 2016). 422 naming ``aadhaar`` for a malformed number,
+    404 ``loan`` without a loan in progress; a refused update removes the vault entry, so nothing stays."""
     from los.crypto import AADHAAR, seal
 
     number = kyc_rules.validate_aadhaar(re.sub(r"\s", "", body.aadhaar_number))
     loan = _active_loan(session, me.id)
     if loan is None:
         raise NotFound("apply for a loan first: Aadhaar is verified as part of the application", field="loan")
-    session.rollback()
-    sealed = seal(request.app.state.settings.field_key(), AADHAAR, number)
-    update = AadhaarInitiate(aadhaar_sealed=sealed, aadhaar_masked=kyc_rules.mask_aadhaar(number))
-    result = await customer_update(client, loan.workflow_id, LoanWorkflow.aadhaar_initiate, update, timeout=bound)
+    masked = kyc_rules.mask_aadhaar(number)
+    token = aadhaar_vault.deposit(
+        session,
+        sealed=seal(request.app.state.settings.field_key(), AADHAAR, number),
+        masked=masked,
+        brand_id=loan.brand_id,
+        customer_id=me.id,
+        loan_id=loan.id,
+    )
+    session.commit()  # the worker's activity reads it from its own connection
+    update = AadhaarInitiate(aadhaar_ref=token, aadhaar_masked=masked)
+    try:
+        result = await customer_update(client, loan.workflow_id, LoanWorkflow.aadhaar_initiate, update, timeout=bound)
+    except Exception:
+        aadhaar_vault.discard(session, token)  # refused, expired or unanswered: the customer enters it again
+        session.commit()
+        raise
     return {"loanId": loan.id, **result}
 
 

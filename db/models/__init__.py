@@ -3,6 +3,7 @@
 Every model is re-exported here, so ``from db.models import Loan`` works and importing this package registers
 every table on ``Base.metadata`` (what Alembic compares against)."""
 
+from db.models.aadhaar import AadhaarVaultEntry  # noqa: F401  (the Aadhaar Data Vault)
 from db.models.base import NAMING, Base, created, fk, new_id, pk
 from db.models.brands import (
     BlocklistEntry,

@@ -2,7 +2,8 @@
 repayments to closure) driven through the public API, every run of the loan's workflow is read raw from
 the server. Every payload is encrypted there (search attributes excepted, and they are readable); decoded
 with the codec, and with the codec endpoint the Temporal UI uses, no payload holds the Aadhaar, PAN or bank
-account number the customer gave, nor anything of their shape."""
+account number the customer gave, nor anything of their shape, nor an Aadhaar number sealed with the field key
+(the update carries the Aadhaar Data Vault's reference token instead)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from temporalio.api.history.v1 import History
 
 import los.demo
 from activities.kyc import AADHAAR, BANK_ACCOUNT
-from db.models import BankAccount, Customer, Disbursal, Loan, PaymentTransaction
+from db.models import AadhaarVaultEntry, BankAccount, Customer, Disbursal, Loan, PaymentTransaction
 from los.codec import ENCODING, KEY_ID
 from los.crypto import unseal
 from los.demo import Driver, demo_identity
@@ -65,6 +66,15 @@ async def all_runs(client: Any, workflow_id: str) -> list[Any]:
         run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
         if not run_id:
             return list(reversed(runs))
+
+
+FERNET_RE = re.compile(r"(?:fk1:[A-Za-z0-9_.-]{1,40}:)?gAAAAA[A-Za-z0-9_=-]{40,}")
+
+
+def sealed_aadhaars(text: str, key: bytes) -> list[str]:
+    """Every value in ``text`` sealed with the field key (``los.crypto.seal``, legacy or ring key) for the Aadhaar
+    purpose: a full Aadhaar number kept in history, only encrypted. UIDAI allows it only in an Aadhaar Data Vault."""
+    return [token for token in FERNET_RE.findall(text) if unseal(key, AADHAAR, token) is not None]
 
 
 def shapes_in(text: str, phone: str, known: frozenset[str] = frozenset()) -> dict[str, list[str]]:
@@ -166,10 +176,15 @@ async def test_full_journey_leaves_no_identifier_in_history(app, kyc_brand, sand
         hits = [raw[i][0] for i, t in enumerate(texts) if value in t]
         assert not hits, f"the full {name} is in decoded history at {hits}"
     assert not shapes_in(blob, phone, utrs), shapes_in(blob, phone, utrs)
-    assert f"XXXX XXXX {aadhaar[-4:]}" in blob and '"aadhaar_sealed":"gAAAA' in blob  # the update, sealed
-    # the sealed Aadhaar opens only with the field key, which the history does not hold
-    token = re.search(r'"aadhaar_sealed":"([^"]+)"', blob)
-    assert token and unseal(app.settings.field_key(), AADHAAR, token.group(1)) == aadhaar
+    # the update carries the Aadhaar Data Vault's reference and the masked number, nothing the number opens from:
+    # no value in history, sealed under any key the field key ring holds, opens to an Aadhaar number
+    assert f"XXXX XXXX {aadhaar[-4:]}" in blob
+    assert not sealed_aadhaars(blob, app.settings.field_key()), "a sealed Aadhaar number is in history"
+    refs = sorted(set(re.findall(r'"aadhaar_ref":"(adv_[^"]+)"', blob)))  # the update's and the activity's input
+    assert len(refs) == 1 and aadhaar not in refs[0]
+    with db.unit_of_work() as s:  # and the vault no longer holds it: the OTP was sent, its purpose ended
+        entry = s.get_one(AadhaarVaultEntry, refs[0])
+        assert entry.loan_id == journey.loan_id and entry.number_sealed is None and entry.erased_at
 
     # --- the same through the codec endpoint the Temporal UI calls ---------------------------------------
     body = {
@@ -191,3 +206,18 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.b64decode(text)
+
+
+def test_the_scan_finds_an_aadhaar_sealed_under_any_field_key() -> None:
+    """The check above would fail on a history recorded before the vault (the update's ``aadhaar_sealed``), under
+    the legacy key and under a ring key alike; other sealed values (an account number) are no finding."""
+    from los.crypto import seal
+    from los.settings import Settings
+
+    number = "234567890124"
+    legacy = Settings().field_key()
+    ring = Settings(field_keys={"r1": "ring-secret-one"}, field_key_id="r1").field_key()
+    for key in (legacy, ring):
+        old_update = json.dumps({"aadhaar_number": "", "aadhaar_sealed": seal(key, AADHAAR, number)})
+        assert sealed_aadhaars(f"[{old_update}]", key), key
+        assert not sealed_aadhaars(json.dumps({"account": seal(key, BANK_ACCOUNT, "123456789012")}), key)

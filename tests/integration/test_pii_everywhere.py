@@ -4,7 +4,9 @@ over the real stack with the API's and the worker's JSON log lines captured; the
 the scenarios got, the audit table, every report's CSV, the customer messages log and every run of every loan's
 decoded history are scanned for the exact Aadhaar numbers, PANs, bank account numbers and mobile numbers the
 scenarios used. Masked forms (``XXXX XXXX 1234``, ``ABXXXXX34F``, ``XXXXXX1234``) are allowed; the full values are
-not. Known values, not shapes: a UTR or a vendor id shaped like an account number is no finding."""
+not. Known values, not shapes: a UTR or a vendor id shaped like an account number is no finding. An Aadhaar number
+sealed with the field key counts as a full one, in history and in every table (the Aadhaar Data Vault included,
+once its purpose has ended)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from los.observability import JsonFormatter
 from los.seed import FULL_KYC, seed_brand
 from los.temporal import payload_codec
 from reports import CATALOGUE
-from tests.integration.test_history_pii import all_runs, payloads_in
+from tests.integration.test_history_pii import all_runs, payloads_in, sealed_aadhaars
 
 SCENARIO_SET = ("offline-payment", "settlement", "reloan")
 TIMEOUT = 150.0  # each journey's bound; they run side by side, so the whole scan stays within a few minutes
@@ -181,6 +183,21 @@ def _aadhaar_in_tables(db: Any, numbers: set[str]) -> list[str]:
     return found
 
 
+def _sealed_aadhaar_in_tables(db: Any, key: bytes) -> list[str]:
+    """An Aadhaar number sealed with the field key is a stored number too: every row of every table holding a sealed
+    value is opened for the Aadhaar purpose. Only the Aadhaar Data Vault may hold one, and only while its purpose
+    lasts: once the journeys are done, it holds none either."""
+    found = []
+    with db.unit_of_work() as s:
+        tables = s.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).all()
+        for table in tables:
+            rows = s.scalars(text(f'SELECT t::text FROM "{table}" t WHERE t::text LIKE :v'), {"v": "%gAAAAA%"}).all()
+            hits = sum(1 for row in rows if sealed_aadhaars(row, key))
+            if hits:
+                found.append(f"table {table}: a sealed aadhaar in {hits} rows")
+    return found
+
+
 async def _reports(api_url: str, brand_id: str, headers: dict[str, str]) -> dict[str, str]:
     """Every report of the catalogue as CSV, over the days the scenarios ran in (IST dates around today)."""
     today = date.today()
@@ -278,5 +295,8 @@ async def test_no_full_identifier_in_logs_errors_audit_reports_messages_or_histo
         + leaks("history", histories, identifiers)
     )
     found += _aadhaar_in_tables(db, identifiers["aadhaar"])
+    key = app.settings.field_key()
+    found += _sealed_aadhaar_in_tables(db, key)
+    found += [f"history: a sealed aadhaar in {h[:60]}" for h in histories if sealed_aadhaars(h, key)]
     summary = sorted({f.split(" in …")[0].rsplit(" ", 1)[0] for f in found})
     assert not found, "\n".join(summary + found[:20])

@@ -287,8 +287,9 @@ class KycStepRequest:
     ref_id: str | None = None
     aadhaar_number: str | None = None  # histories before sealing only; new requests carry aadhaar_sealed
     reference: str | None = None  # provider reference from the OTP initiation
-    aadhaar_sealed: str | None = None
+    aadhaar_sealed: str | None = None  # histories before the Aadhaar Data Vault only; new requests carry aadhaar_ref
     otp: str | None = None
+    aadhaar_ref: str | None = None  # the Aadhaar Data Vault's reference token (db.aadhaar_vault)
 
 
 @dataclass

@@ -332,14 +332,16 @@ class LoanWorkflowResult:
 # --- customer input during the KYC phase ------------------------------------------------------------
 @dataclass
 class AadhaarInitiate:
-    """The customer's Aadhaar for e-KYC. Only ``aadhaar_sealed`` (the number sealed with the field key,
-    ``los.crypto.seal``, purpose ``aadhaar``) and the masked form reach workflow history; ``aadhaar_number``
-    is kept empty and exists only so histories recorded before it was sealed still decode."""
+    """The customer's Aadhaar for e-KYC: ``aadhaar_ref``, the reference token of the number in the Aadhaar Data
+    Vault (``db.aadhaar_vault``), and the masked form are all that reach workflow history. ``aadhaar_sealed`` (the
+    number sealed with the field key) and ``aadhaar_number`` are kept empty and exist only so histories recorded
+    before the vault (and before sealing) still decode and their loans still send the OTP."""
 
     aadhaar_number: str = ""
     aadhaar_sealed: str | None = None
     aadhaar_masked: str | None = None
     expires_at: datetime | None = None  # as StaffAction.expires_at
+    aadhaar_ref: str | None = None  # the vault's reference token (adv_…)
 
 
 @dataclass
