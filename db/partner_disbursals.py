@@ -140,6 +140,12 @@ def record_check(
     return outcome
 
 
+def log_callback(case: PartnerDisbursal, event_id: str, status: str, detail: str | None, at: datetime) -> None:
+    """A callback that brought no UTR (PENDING, FAILED) kept on the case's log; the watch's checks decide the rest."""
+    _log(case, {"at": at.isoformat(), "status": status, "utr": None, "detail": (detail or "")[:300] or None,
+                "callback": event_id})  # fmt: skip
+
+
 def brand_staff(session: Session, brand_id: str, roles: tuple[Role, ...]) -> list[str]:
     """The ids of the brand's active staff in ``roles``, in e-mail order."""
     return [

@@ -9,30 +9,47 @@ loan's offers and attempts, and the SLA report, under /api/v1/partner/brand/{bra
 - ``GET|PUT partner-lenders/routing``: whether the borrower picks among offers, and the pick window.
 - ``GET  partner-lenders/loans/{loanId}``: the loan's offers (all rounds) and attempts (``loans.view``).
 - ``GET  partner-lenders/sla?fromDate&toDate``: per partner attempts, outcomes, SLA breaches, median and worst
-  time taken (``reports.view``; IST dates, both included, at most 366 days).
+  time taken, and its disbursals of booked loans against its DISBURSAL SLA (``reports.view``; IST dates, both
+  included, at most 366 days).
+- ``POST /api/v1/partner/partner-lenders/callbacks/{brandId}/{code}/disbursal``: the partner's signed disbursal
+  callback (no staff token: its signature under the partner's ``webhookSecret`` is its credential); its UTR is
+  taken once (``db.partner_disbursals``). Here because the partner API's router is where this module's routes are
+  included; its path is outside ``/brand/{brandId}`` (no staff guard).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 
-from activities.providers.partners import ADAPTERS
+from activities.providers.partners import ADAPTERS, CallbackRejected, adapter
 from api.access import Allow, audit
+from api.deps import is_uuid
 from api.partner.common import Db, find_loan, iso, staff_router
-from api.responses import ApiModel
+from api.partner.partner_lenders_schemas import (
+    CallbackAnswer,
+    LoanRoutingView,
+    PartnerIn,
+    PartnerView,
+    RoutingIn,
+    RoutingView,
+    RulesIn,
+    RulesView,
+    SlaRow,
+)
 from api.security import Principal
+from db import partner_disbursals as pd
 from db import partners as q
-from db.models import PartnerLender, PartnerRouting
+from db.models import PartnerDisbursal, PartnerLender, PartnerRouting
 from domain.access import Permission as P
-from domain.errors import Conflict, NotFound, ValidationError
+from domain.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from domain.partners import Limits, PartnerPricing, parse_rules, parse_sla, sla_summary
+from domain.partners.disbursal import PartnerTxnStatus, WatchConfig, disbursal_summary
 from domain.partners.rules import rules_as_rows
 
 router = staff_router()
@@ -42,133 +59,6 @@ Manager = Annotated[Principal, Allow(P.SETTINGS_MANAGE, api_key=False)]
 LoanViewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
 Reports = Annotated[Principal, Allow(P.REPORTS_VIEW)]
 SECRET_KEYS = ("api_key", "webhook_secret")
-
-
-class In(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-class PricingIn(In):
-    annual_rate_bps: int = Field(ge=0, le=5000, description="nominal rate, basis points a year (1850 = 18.50 %)")
-    processing_fee_bps: int = Field(default=0, ge=0, le=1000, description="basis points of the principal")
-    processing_fee_min: int = Field(default=0, ge=0, description="paise")
-    processing_fee_max: int | None = Field(default=None, ge=0, description="paise; null: no cap")
-    gst_percent: str = Field(default="18", pattern=r"^\d{1,2}(\.\d{1,2})?$")
-
-
-class SettingsIn(In):
-    base_url: str = Field(min_length=8, max_length=300, pattern=r"^https?://")
-    api_key: str = Field(default="", max_length=300)
-    webhook_secret: str = Field(default="", max_length=300, description="HMAC secret where the lender signs")
-    partner_id: str | None = Field(default=None, max_length=100, description="the lender's id for us (Lendbox)")
-
-
-class PartnerIn(In):
-    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    adapter: str = Field(description="the adapter module: " + ", ".join(sorted(ADAPTERS)))
-    active: bool = True
-    priority: int = Field(default=100, ge=0, le=10_000)
-    min_amount: int = Field(gt=0, description="paise")
-    max_amount: int = Field(gt=0, description="paise")
-    min_tenure: int = Field(gt=0, le=1200, description="installments")
-    max_tenure: int = Field(gt=0, le=1200, description="installments")
-    pricing: PricingIn
-    sla: dict[str, int] = Field(default_factory=dict, description="seconds per step: DECISION, DISBURSAL")
-    settings: SettingsIn
-
-
-class RulesIn(In):
-    rules: list[dict[str, Any]] = Field(max_length=50, description='rows {"fact", "op", "value", "reason"}')
-    note: str | None = Field(default=None, max_length=200)
-
-
-class RoutingIn(In):
-    borrower_pick: bool
-    pick_window_seconds: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
-
-
-class PartnerView(ApiModel):
-    id: str
-    code: str
-    name: str
-    adapter: str
-    active: bool
-    priority: int
-    min_amount: int
-    max_amount: int
-    min_tenure: int
-    max_tenure: int
-    pricing: dict[str, Any]
-    sla: dict[str, int]
-    settings: dict[str, Any] = Field(description="credentials masked")
-    rules_version: int
-
-
-class RulesView(ApiModel):
-    version: int
-    in_force: bool
-    rules: list[dict[str, Any]]
-    note: str | None
-    created_by: str | None
-    created_at: str | None
-
-
-class RoutingView(ApiModel):
-    borrower_pick: bool
-    pick_window_seconds: int
-
-
-class OfferView(ApiModel):
-    id: str
-    round: int
-    partner_code: str
-    partner_name: str
-    status: str
-    reasons: list[str]
-    rules_version: int
-    amount: int
-    tenure: int
-    annual_rate_bps: int
-    emi: int
-    total_interest: int
-    fees: int
-    gst: int
-    third_party: int
-    net_disbursed: int
-    total_payable: int
-    apr: str
-    picked: bool
-
-
-class AttemptView(ApiModel):
-    partner_code: str
-    offer_id: str
-    outcome: str
-    reason: str | None
-    partner_reference: str | None
-    elapsed_ms: int
-    sla_seconds: int
-    sla_breached: bool
-    started_at: str | None
-
-
-class LoanRoutingView(ApiModel):
-    loan_id: str
-    offers: list[OfferView]
-    attempts: list[AttemptView]
-
-
-class SlaRow(ApiModel):
-    partner_code: str
-    attempts: int
-    accepted: int
-    rejected: int
-    errors: int
-    breaches: int
-    breach_rate: str
-    median_ms: int
-    max_ms: int
 
 
 def _masked(settings: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +89,7 @@ def _columns(body: PartnerIn) -> dict[str, Any]:
     except ValidationError as exc:
         raise ValidationError(exc.message, field=f"pricing.{exc.field}") from exc
     settings = {k: v for k, v in body.settings.model_dump().items() if v is not None}
+    WatchConfig.of(settings)  # the disbursal follow-up settings, named as the API spells them
     return {
         "code": body.code, "name": body.name, "adapter": body.adapter, "active": body.active,
         "priority": body.priority, "min_amount": body.min_amount, "max_amount": body.max_amount,
@@ -350,7 +241,22 @@ def loan_partner_routing(brand_id: str, loan_id: str, staff: LoanViewer, session
             }  # fmt: skip
             for a, p in q.loan_attempts(session, loan.id)
         ],
+        "disbursal": _disbursal_view(session, pd.loan_case(session, loan.id)),
     }
+
+
+def _disbursal_view(session: Db, case: PartnerDisbursal | None) -> dict | None:
+    if case is None:
+        return None
+    partner = session.get_one(PartnerLender, case.partner_id)
+    return {
+        "state": case.state, "partnerCode": partner.code, "partnerReference": case.partner_reference,
+        "amount": case.amount, "disbursedAt": iso(case.disbursed_at), "slaSeconds": case.sla_seconds,
+        "dueAt": iso(case.due_at), "utr": case.utr, "confirmedAt": iso(case.confirmed_at),
+        "confirmedVia": case.confirmed_via, "breached": case.breached, "breachedAt": iso(case.breached_at),
+        "escalatedAt": iso(case.escalated_at), "checks": case.checks, "nextCheckAt": iso(case.next_check_at),
+        "checkLog": list(case.check_log or []),
+    }  # fmt: skip
 
 
 @router.get(BASE + "/sla", response_model=list[SlaRow])
@@ -365,17 +271,70 @@ def partner_sla_report(
         raise ValidationError("must not be before fromDate", field="toDate")
     if (to_date - from_date).days > 366:
         raise ValidationError("at most 366 days after fromDate", field="toDate")
-    return [
-        {
-            "partnerCode": r.partner_code,
-            "attempts": r.attempts,
-            "accepted": r.accepted,
-            "rejected": r.rejected,
-            "errors": r.errors,
-            "breaches": r.breaches,
-            "breachRate": str(r.breach_rate),
-            "medianMs": r.median_ms,
-            "maxMs": r.max_ms,
-        }  # fmt: skip
-        for r in sla_summary(q.sla_attempts(session, brand_id, from_date, to_date))
-    ]
+    decisions = {r.partner_code: r for r in sla_summary(q.sla_attempts(session, brand_id, from_date, to_date))}
+    disbursals = disbursal_summary(pd.report_cases(session, brand_id, from_date, to_date))
+    rows = []
+    for code in sorted(set(decisions) | set(disbursals)):
+        r, d = decisions.get(code), disbursals.get(code)
+        rows.append({
+            "partnerCode": code,
+            "attempts": r.attempts if r else 0, "accepted": r.accepted if r else 0, "rejected": r.rejected if r else 0,
+            "errors": r.errors if r else 0, "breaches": r.breaches if r else 0,
+            "breachRate": str(r.breach_rate) if r else "0.00", "medianMs": r.median_ms if r else 0,
+            "maxMs": r.max_ms if r else 0,
+            "disbursals": d.tracked if d else 0, "disbursalsConfirmed": d.confirmed if d else 0,
+            "disbursalsOpen": d.open if d else 0, "disbursalBreaches": d.breaches if d else 0,
+            "disbursalsEscalated": d.escalated if d else 0,
+            "disbursalMedianSeconds": d.median_seconds if d else 0, "disbursalMaxSeconds": d.max_seconds if d else 0,
+        })  # fmt: skip
+    return rows
+
+
+@router.post(
+    "/partner-lenders/callbacks/{brand_id}/{code}/disbursal",
+    response_model=CallbackAnswer,
+    response_model_exclude_none=True,
+    tags=["webhooks"],
+)
+async def partner_disbursal_callback(brand_id: str, code: str, request: Request) -> dict[str, Any]:
+    """A partner lender's disbursal callback, verified with that partner's ``webhookSecret`` (its adapter's
+    ``verify_callback``: 401 for a bad or stale signature, 422 naming the field for a body that does not read,
+    nothing stored). A DISBURSED status with a UTR confirms the loan's case once, even after a breach or an
+    escalation (the breach stays marked); a repeat, or a second UTR, changes nothing."""
+    if not is_uuid(brand_id):
+        raise NotFound("unknown webhook endpoint")
+    raw = await request.body()
+    if len(raw) > 64 * 1024:
+        raise ValidationError("at most 65536 bytes", field="body")
+    with request.app.state.db.unit_of_work() as session:
+        partner = session.scalars(
+            select(PartnerLender).where(PartnerLender.brand_id == brand_id, PartnerLender.code == code)
+        ).first()
+        if partner is None:
+            raise NotFound("unknown webhook endpoint")
+        try:
+            event = adapter(request.app.state.http, partner.adapter, dict(partner.settings or {})).verify_callback(
+                raw, request.headers
+            )
+        except CallbackRejected as no:
+            if no.reason == "payload":
+                field, _, message = str(no).partition(": ")
+                raise ValidationError(message or "invalid", field=field) from no
+            raise AuthenticationError("webhook signature does not verify" if no.reason == "signature"
+                                      else "webhook signature is stale") from no  # fmt: skip
+        case = pd.case_of_reference(session, partner.id, event.reference)
+        if case is None:
+            pd.open_cases(session)  # disbursed a moment ago, before the watch's next run
+            case = pd.case_of_reference(session, partner.id, event.reference)
+        if case is None:
+            reason = "no disbursed loan of this partner has that reference"
+            return {"status": "ignored", "eventId": event.event_id, "reason": reason}
+        now = datetime.now(UTC)
+        if event.status == PartnerTxnStatus.DISBURSED and event.utr:
+            if not pd.confirm(case, event.utr, "CALLBACK", now, event.event_id):
+                return {"status": "duplicate", "eventId": event.event_id, "reason": "a UTR was taken before"}
+            session.commit()
+            return {"status": "applied", "eventId": event.event_id}
+        pd.log_callback(case, event.event_id, event.status, event.detail, now)
+        session.commit()
+        return {"status": "recorded", "eventId": event.event_id, "reason": f"{event.status}: no UTR"}
