@@ -1,13 +1,22 @@
 """Co-lending's losses, default-loss guarantee, escrow and ops retry over the real stack (API, worker, Temporal,
-PostgreSQL, the sandbox's Lendbox twin; the stack of ``test_colending_journey``): a loan co-lent 80:20 with
-Lendbox repays its first installment, falls overdue and is written off. Checked: the write-off split between the
-lenders with each sub-ledger balanced and both principals zero; the DLG invoked once, capped at its cover; the
-book and settlement statement showing the losses; the escrow's apportionment and a maker-checker remittance; a
-failed partner step run again, audited and idempotent; bad input 422 naming the field; brand isolation."""
+PostgreSQL, the sandbox's Lendbox twin; the stack of ``test_colending_journey``).
+
+- A loan co-lent 80:20 with Lendbox repays its first installment, falls overdue and is written off: the write-off
+  split between the lenders with each sub-ledger balanced and both principals zero; the DLG invoked once, capped at
+  its cover; the book and settlement statement showing the losses; the escrow's apportionment and a maker-checker
+  remittance; a failed partner step run again, audited and idempotent; bad input 422 naming the field; brand
+  isolation.
+- Another falls overdue and is settled below its dues: a waiver and the DLG's invocation on its DPD (the
+  activities, as the workflow calls them: demo products' DPD stays 0), then the settlement's waiver split.
+
+``LOS_RECORD_HISTORIES=1`` saves both loans' runs for the replay suite (``co_lending_write_off_*``,
+``co_lending_settled_*``: patch ``co-lending-losses-v1``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,12 +25,15 @@ from datetime import datetime
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from db.models import AuditLog, CoLendingDlgInvocation, CoLendingEscrowEntry, CoLentLoan
-from los.demo import Driver, demo_identity, random_account
+from activities.colending import CoLendingActivities
+from db.models import AuditLog, CoLendingDlgInvocation, CoLendingEscrowEntry, CoLendingLeg, CoLentLoan
+from los.demo import Driver, Journey, demo_identity, random_account
 from los.demo_colending import _booked, _co_lent, _configure
-from los.demo_collections import HEAD, _set_collections
+from los.demo_collections import HEAD, MANAGER, _set_collections, _sms_link
 from los.seed import seed_brand
+from tests.conftest import record_histories
 from tests.integration.test_colending_journey import co_lending_app
+from workflows.contracts.colending_losses import CoLendLoss, CoLendOverdue
 from workflows.options import IST
 
 
@@ -40,10 +52,9 @@ async def _until(check, what: str, deadline: float):  # noqa: ANN001, ANN202
     raise AssertionError(f"{what} not seen in time")
 
 
-async def _disbursed_co_lent(driver: Driver, deadline: float) -> tuple[dict, str]:
-    phone, pan = demo_identity(7, "auto")
-    from los.demo import Journey
-
+async def _disbursed_co_lent(driver: Driver, deadline: float, index: int) -> tuple[dict, Journey]:
+    """A loan applied for, booked by Lendbox, signed, disbursed and co-lent with its funding (UTR) in."""
+    phone, pan = demo_identity(index, "auto")
     j = Journey(phone=phone, pan=pan)
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
@@ -63,7 +74,18 @@ async def _disbursed_co_lent(driver: Driver, deadline: float) -> tuple[dict, str
     await driver.sign(headers, j, loan, deadline)
     await driver.disburse(headers, j, deadline)
     await _co_lent(driver, j.loan_id, deadline, lambda x: bool(x["partnerUtr"]), "Lendbox's funding (UTR)")
-    return headers, j.loan_id
+    return headers, j
+
+
+def _balances(db, loan_id: str) -> dict[str, dict[str, int]]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        rows = s.execute(select(CoLendingLeg.lender, CoLendingLeg.account, func.sum(CoLendingLeg.amount))
+                         .where(CoLendingLeg.loan_id == loan_id)
+                         .group_by(CoLendingLeg.lender, CoLendingLeg.account)).all()  # fmt: skip
+    out: dict[str, dict[str, int]] = {"ORIGINATOR": {}, "PARTNER": {}}
+    for lender, account, total in rows:
+        out[lender][account] = int(total)
+    return out
 
 
 async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) -> None:  # noqa: ANN001, PLR0915
@@ -83,7 +105,8 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
                                    json={"coverBps": 500, "setAside": 100_000, "form": "FIXED_DEPOSIT"})  # fmt: skip
         assert (dlg["coverBps"], dlg["invokeDpd"], dlg["used"]) == (500, 90, 0)
 
-        headers, loan_id = await _disbursed_co_lent(driver, deadline)
+        headers, j = await _disbursed_co_lent(driver, deadline, 7)
+        loan_id = j.loan_id
         loan = await driver.wait_for(headers, loan_id, lambda x: x.get("paymentLink") is not None, "a link", deadline)
         await driver.pay_link(loan["paymentLink"]["url"])
         await driver.wait_for(headers, loan_id, lambda x: x["totalCollectedPaise"] > 0, "the payment", deadline)
@@ -133,6 +156,9 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
             return view if view["partner"]["balances"].get("CL_LOSS") else None
 
         view = await _until(split, "the write-off's split", deadline)
+        if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run (the replay suite)
+            await driver.wait_for(headers, loan_id, lambda x: x["status"] == "WRITTEN_OFF", "written off", deadline)
+            await record_histories(co_app.client, j.workflow_id, "co_lending_write_off")
         for side in ("originator", "partner"):
             assert view[side]["balanced"], view[side]
             assert view[side]["balances"].get("CL_PRINCIPAL", 0) == 0, view[side]
@@ -200,6 +226,67 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
                 assert resp.status_code in (403, 404), (method, path, resp.status_code)
         finally:
             await driver_b.close()
+    finally:
+        await driver.close()
+
+
+async def test_waiver_dlg_on_its_dpd_and_settlement_split(co_app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(co_app.api.url, sandbox.url, brand["brand_code"])
+    deadline = time.monotonic() + driver.timeout
+    acts = CoLendingActivities(db, co_app.http, None, co_app.api.url)  # type: ignore[arg-type]  (no steps here)
+    try:
+        await _configure(driver)
+        await driver.partner("ADMIN", "PUT", "/co-lending/dlg/lendbox",
+                             json={"coverBps": 500, "setAside": 10_000_000, "invokeDpd": 90})  # fmt: skip
+        headers, j = await _disbursed_co_lent(driver, deadline, 8)
+        await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "OVERDUE", "the loan overdue", deadline)
+        today = datetime.now(IST).date()
+
+        # a penal waiver split by the agreement's penal rule (SHARE, 20 %), once however often it is retried
+        waiver = CoLendLoss(j.loan_id, brand["brand_id"], "CL_WAIVER", "waiver:test", 0, 0, 0, 1001, today)
+        first, again = await acts.colending_loss(waiver), await acts.colending_loss(waiver)
+        assert first == again and (first.partner["penal"], first.originator["penal"]) == (200, 801)
+        assert _balances(db, j.loan_id)["PARTNER"]["CL_PENAL_FORGONE"] == -200
+
+        # the DLG is not invoked before its DPD, then once on it for the partner's exposure
+        assert await acts.colending_overdue(CoLendOverdue(j.loan_id, brand["brand_id"], 89, today)) == 90
+        with db.unit_of_work() as s:
+            assert s.scalars(select(CoLendingDlgInvocation).where(CoLendingDlgInvocation.loan_id == j.loan_id)).all() \
+                == []  # fmt: skip
+        assert await acts.colending_overdue(CoLendOverdue(j.loan_id, brand["brand_id"], 90, today)) is None
+        assert await acts.colending_overdue(CoLendOverdue(j.loan_id, brand["brand_id"], 91, today)) is None
+        with db.unit_of_work() as s:
+            (inv,) = s.scalars(select(CoLendingDlgInvocation).where(CoLendingDlgInvocation.loan_id == j.loan_id)).all()
+            co = s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == j.loan_id)).one()
+        assert (inv.reason, inv.dpd) == ("OVERDUE", 90)
+        assert inv.loss >= _balances(db, j.loan_id)["PARTNER"]["CL_PRINCIPAL"] > 0
+        assert inv.amount == min(inv.loss, co.partner_principal * 500 // 10_000)
+
+        # settled below its dues: the rest waived, split between the lenders
+        quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
+        amount = quote["principal"] * 3 // 5 // 100 * 100
+        await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement",
+                             json={"amount": amount, "reason": "job loss; one-time settlement"})  # fmt: skip
+        await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
+        await driver.pay_link(await _sms_link(driver, j.phone, "settle loan", deadline))
+        loan = await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "SETTLED", "settled", deadline)
+
+        async def settled() -> dict | None:
+            got = _balances(db, j.loan_id)
+            return got if got["PARTNER"].get("CL_LOSS", 0) > 200 else None
+
+        books = await _until(settled, "the settlement's split", deadline)
+        for lender in ("ORIGINATOR", "PARTNER"):
+            assert sum(books[lender].values()) == 0 and books[lender].get("CL_PRINCIPAL", 0) == 0, books[lender]
+        assert books["PARTNER"]["CL_FUNDING"] == -co.partner_principal
+        assert books["ORIGINATOR"]["CL_COLLECTIONS"] + books["PARTNER"]["CL_COLLECTIONS"] == loan["totalCollectedPaise"]
+        with db.unit_of_work() as s:
+            kinds = set(s.scalars(select(CoLendingLeg.kind).where(CoLendingLeg.loan_id == j.loan_id)))
+            assert s.scalar(select(func.count()).select_from(CoLendingDlgInvocation)
+                            .where(CoLendingDlgInvocation.loan_id == j.loan_id)) == 1  # fmt: skip
+        assert {"CL_WAIVER", "CL_SETTLEMENT", "CL_REPAYMENT"} <= kinds
+        if os.environ.get("LOS_RECORD_HISTORIES"):
+            await record_histories(co_app.client, j.workflow_id, "co_lending_settled")
     finally:
         await driver.close()
 
