@@ -15,8 +15,8 @@ transfer parks it in NEEDS_ATTENTION until staff RETRY (update resume); no provi
 Side effects are activities (``activities.sme``) called by name; rules are ``domain.sme``.
 
 The phases live in their own modules: ``invoice_base`` (state, moves, activity calls), ``invoice_checks`` (checks,
-score, offers), ``invoice_money`` (advance, collection, settlement, reserve); this module is the workflow's face:
-its query, signals, updates and run loop.
+score, offers), ``invoice_money`` (advance, collection, settlement, reserve), ``invoice_collect`` (the virtual
+account, staff-recorded credits); this module is the workflow's face: its query, signals, updates and run loop.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.invoice_base import CHECKS, RESERVE, RETURN_TO, S, fresh, refuse
 from workflows.invoice_checks import InvoiceChecks
-from workflows.invoice_money import InvoiceMoney
+from workflows.invoice_collect import InvoiceCollect
 
 with workflow.unsafe.imports_passed_through():
     import workflows.contracts.sme  # noqa: F401  (pydantic resolves the contracts' annotations through it)
+    import workflows.invoice_contracts  # noqa: F401  (the same, for the collection account's and credits')
     from domain.sme.status import FINAL
     from workflows.contracts import sme as c
 
@@ -42,7 +43,7 @@ STEPS = {S.SUBMITTED: "_checks", S.CHECKING: "_checks", S.OFFERED: "_offered", S
 
 
 @workflow.defn
-class InvoiceFinancingWorkflow(InvoiceChecks, InvoiceMoney):
+class InvoiceFinancingWorkflow(InvoiceChecks, InvoiceCollect):
     """One invoice's financing request, from the checks to the reserve released. Answers its final state."""
 
     @workflow.query

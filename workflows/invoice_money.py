@@ -37,14 +37,12 @@ class InvoiceMoney(InvoiceBase):
         funded = c.FundedRecord(rid, answer.utr, funded_on, t.advance, t.discount, t.reserve, t.days)
         await self._db("sme_record_funded", funded)
         link: c.CollectionOpened = await self._db("sme_open_collection", self._ref(), c.CollectionOpened)
-        account = await self._open_account()
+        await self._open_account()
         await self._move(S.FUNDED)
-        values = {"advance": t.advance, "utr": answer.utr or "-", "link": link.url or "-"}
-        await self._notice("FUNDED", {**values, **account})
+        await self._notice("FUNDED", {"advance": t.advance, "utr": answer.utr or "-", "link": link.url or "-"})
 
-    async def _open_account(self) -> dict[str, str]:
-        """The collection account's values for the FUNDED notice; none here (``InvoiceCollect`` opens one)."""
-        return {}
+    async def _open_account(self) -> None:
+        """Open the collection account the buyer pays into; nothing here (``InvoiceCollect`` opens one)."""
 
     async def _collect(self) -> None:
         """FUNDED / OVERDUE: take the buyer's payments; remind before the due date; OVERDUE after its day-end,

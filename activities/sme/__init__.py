@@ -1,5 +1,6 @@
 """SME invoice financing's activities (``workflows.invoice_financing``), thin: checks and score (``checks``),
-transfers and the collection link (``money``), the request's facts and messages (``records``). ``SmeActivities``
+transfers and the collection link (``money``), the request's facts and messages (``records``), the virtual account
+the buyer pays into (``collect``). ``SmeActivities``
 has them all; ``all()`` lists them for the worker."""
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.sme.checks import SmeChecks
+from activities.sme.collect import SmeCollect
 from activities.sme.money import SmeMoney
 from activities.sme.records import SmeRecords
 
 
-class SmeActivities(SmeChecks, SmeMoney, SmeRecords):
+class SmeActivities(SmeChecks, SmeMoney, SmeRecords, SmeCollect):
     """Every SME activity; built with ``(db, http, api_url, field_key)``."""
 
     def all(self) -> list[Callable[..., Any]]:
@@ -36,6 +38,8 @@ class SmeActivities(SmeChecks, SmeMoney, SmeRecords):
             self.record_settlement,
             self.mark_overdue,
             self.notify,
+            self.open_virtual_account,
+            self.close_virtual_account,
         ]
 
 

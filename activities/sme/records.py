@@ -13,8 +13,9 @@ from temporalio import activity
 
 from activities.messaging.send import Sender
 from activities.sme.common import SmeBase, loaded
-from db.models import SmeOffer, SmePayment, SmeRequestEvent
+from db.models import SmeOffer, SmePayment, SmeRequestEvent, SmeVirtualAccount
 from domain.money import format_inr
+from domain.sme.credits import mode_of, utr_of
 from workflows.contracts.sme import (
     AcceptedRecord,
     FundedRecord,
@@ -34,9 +35,11 @@ TEXTS: dict[str, str] = {
     "REJECTED": "{business}: the financing of invoice {invoice} was not approved: {reason}.",
     "CANCELLED": "{business}: the financing request for invoice {invoice} is withdrawn.",
     "HOLD": "{business}: the financing of invoice {invoice} is on hold while we check it.",
-    "FUNDED": "{business}: {advance} advanced against invoice {invoice} (UTR {utr}). Buyer's payment link: {link}",
-    "DUE_SOON": "{business}: invoice {invoice} is due on {due}; the buyer's link: {link}",
-    "OVERDUE": "{business}: invoice {invoice} is {daysLate} day(s) overdue. Please ask the buyer to pay: {link}",
+    "FUNDED": "{business}: {advance} advanced against invoice {invoice} (UTR {utr}). Buyer's payment link: {link}"
+    "{account}",
+    "DUE_SOON": "{business}: invoice {invoice} is due on {due}; the buyer's link: {link}{account}",
+    "OVERDUE": "{business}: invoice {invoice} is {daysLate} day(s) overdue. Please ask the buyer to pay: {link}"
+    "{account}",
     "PAID": "{business}: the buyer paid invoice {invoice}; {release} of the reserve is on its way.",
     "CLOSED": "{business}: invoice {invoice} settled; reserve of {release} released (UTR {utr}).",
 }
@@ -172,7 +175,8 @@ class SmeRecords(SmeBase):
 
     @activity.defn(name="sme_record_payment")
     async def record_payment(self, rec: PaymentRecord) -> None:
-        """One credit from the buyer, once per payment id; the request's collected total."""
+        """One credit from the buyer, once per payment id (a bank credit's is its UTR's key, kept with its mode);
+        the request's collected total."""
 
         def write(session: Session) -> None:
             ctx = loaded(rec.request_id, lock=True)(session)
@@ -186,6 +190,8 @@ class SmeRecords(SmeBase):
                     amount=p.amount,
                     source=p.source[:20],
                     paid_at=p.paid_at,
+                    utr=utr_of(p.payment_id),
+                    mode=mode_of(p.source),
                 )  # fmt: skip
                 .on_conflict_do_nothing(index_elements=["request_id", "payment_id"])
             )
@@ -225,9 +231,14 @@ class SmeRecords(SmeBase):
         if template is None:
             return "SKIPPED"
         values = {k: format_inr(v) if k in MONEY_KEYS and isinstance(v, int) else v for k, v in notice.values.items()}
+        of_request = select(SmeVirtualAccount).where(SmeVirtualAccount.request_id == notice.request_id)
+        account = await self._tx(lambda s: s.scalars(of_request).first())
         values = {
             "business": ctx.business.legal_name, "invoice": ctx.invoice.number,
-            "link": ctx.request.collection_url or "-", "utr": "-", "reason": "-", **values,
+            "link": ctx.request.collection_url or "-", "utr": "-", "reason": "-",
+            "account": f"; or by NEFT/RTGS/IMPS to account {account.account_number}, IFSC {account.ifsc}"
+            if account is not None and account.status == "ACTIVE" else "",
+            **values,
         }  # fmt: skip
         try:
             text = template.format(**values)

@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from api.responses import ApiModel
 from api.types import IsoDate, Rupees
-from db.models import SmeBusiness, SmeDirector, SmeFinancingRequest, SmeInvoice, SmeOffer, SmeRequestEvent
+from db.models import (
+    SmeBusiness,
+    SmeDirector,
+    SmeFinancingRequest,
+    SmeInvoice,
+    SmeOffer,
+    SmePayment,
+    SmeRequestEvent,
+    SmeVirtualAccount,
+)
 
 
 class Strict(BaseModel):
@@ -111,6 +120,27 @@ class EventView(ApiModel):
     at: str | None
 
 
+class VirtualAccountView(ApiModel):
+    """The account the buyer pays the invoice into by NEFT, RTGS or IMPS (Razorpay Smart Collect)."""
+
+    account_number: str
+    ifsc: str
+    bank_name: str | None
+    name: str | None = Field(description="the account's name as the buyer's bank shows it")
+    status: str = Field(description="ACTIVE until the request closes, then CLOSED")
+
+
+class PaymentView(ApiModel):
+    """Money counted towards the invoice: through the payment link, the virtual account or recorded by staff."""
+
+    payment_id: str = Field(description="the gateway's payment id, or UTR:<utr> for a bank credit")
+    amount_paise: int
+    source: str = Field(description="PAYMENT_LINK, VA:<mode> (virtual account) or OFFLINE:<mode> (staff)")
+    utr: str | None
+    mode: str | None
+    paid_at: str
+
+
 class RequestView(ApiModel):
     """A financing request with its money (paise) and, in detail, its offers and history."""
 
@@ -144,6 +174,8 @@ class RequestView(ApiModel):
     offers_expire_at: str | None
     offers: list[OfferView] = Field(default_factory=list)
     history: list[EventView] = Field(default_factory=list)
+    virtual_account: VirtualAccountView | None = Field(default=None, description="in detail, once funded")
+    payments: list[PaymentView] = Field(default_factory=list, description="in detail: money counted, oldest first")
 
 
 class RequestPage(ApiModel):
@@ -184,6 +216,8 @@ def invoice_view(row: SmeInvoice) -> dict[str, Any]:
 def request_view(session: Session, row: SmeFinancingRequest, *, detail: bool = False) -> dict[str, Any]:
     offers: list[OfferView] = []
     history: list[EventView] = []
+    account: VirtualAccountView | None = None
+    payments: list[PaymentView] = []
     if detail:
         for o in session.scalars(select(SmeOffer).where(SmeOffer.request_id == row.id).order_by(SmeOffer.rank)):
             offers.append(
@@ -208,6 +242,7 @@ def request_view(session: Session, row: SmeFinancingRequest, *, detail: bool = F
             EventView(kind=e.kind, status=e.status, reason=e.reason, staff_id=e.staff_id, at=_iso(e.created_at))
             for e in events
         ]
+        account, payments = _collection(session, row.id)
     return RequestView(
         id=row.id, invoice_id=row.invoice_id, business_id=row.business_id, status=row.status, reason=row.reason,
         reason_text=row.reason_text, amount_paise=row.amount, score=row.score, grade=row.grade,
@@ -216,5 +251,25 @@ def request_view(session: Session, row: SmeFinancingRequest, *, detail: bool = F
         days_late=row.days_late, funded_on=_iso(row.funded_on), paid_on=_iso(row.paid_on),
         advance_utr=row.advance_utr, release_utr=row.release_utr, collection_url=row.collection_url,
         maker_id=row.maker_id, checker_id=row.checker_id, hold_step=row.hold_step, hold_reason=row.hold_reason,
-        offers_expire_at=_iso(row.offers_expire_at), offers=offers, history=history,
+        offers_expire_at=_iso(row.offers_expire_at), offers=offers, history=history, virtual_account=account,
+        payments=payments,
     ).model_dump(by_alias=True)  # fmt: skip
+
+
+def _collection(session: Session, request_id: str) -> tuple[VirtualAccountView | None, list[PaymentView]]:
+    """The request's virtual account (None before funding, or without one) and the payments counted."""
+    va = session.scalars(select(SmeVirtualAccount).where(SmeVirtualAccount.request_id == request_id)).first()
+    account = None
+    if va is not None:
+        account = VirtualAccountView(
+            account_number=va.account_number, ifsc=va.ifsc, bank_name=va.bank_name, name=va.name, status=va.status
+        )
+    rows = session.scalars(
+        select(SmePayment).where(SmePayment.request_id == request_id).order_by(SmePayment.created_at, SmePayment.id)
+    )
+    payments = [
+        PaymentView(payment_id=p.payment_id, amount_paise=p.amount, source=p.source, utr=p.utr, mode=p.mode,
+                    paid_at=p.paid_at.isoformat())
+        for p in rows
+    ]  # fmt: skip
+    return account, payments

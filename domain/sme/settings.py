@@ -5,7 +5,7 @@ once into :class:`SmeSettings` with every default here. Keys are camelCase as st
                         "overdueRateBps": 2400, "minDays": 7, "maxDays": 120,
                         "minAmount": 1000000, "maxAmount": 1000000000},
             "offerValidityDays": 7, "reminderDaysBeforeDue": 3, "overdueReminderDays": 3,
-            "buyerConfirmationRequired": true}
+            "buyerConfirmationRequired": true, "virtualAccounts": true}
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ DEFAULT_BOOK = LenderTerms(OWN_BOOK_ID, "Own book", 50, 8_000, 1_400, 2_400, 7, 
 @dataclass(frozen=True)
 class SmeSettings:
     """The brand's own book's terms, how long an offer stays open (days), reminders before the due date and
-    while overdue (days), and whether the buyer must confirm the invoice."""
+    while overdue (days), whether the buyer must confirm the invoice, and whether a financed invoice gets a virtual
+    account to be paid into (at the brand's Razorpay, Smart Collect; docs/invoice-financing.md, "Collection")."""
 
     own_book: LenderTerms = DEFAULT_BOOK
     offer_validity_days: int = 7
     reminder_days_before_due: int = 3
     overdue_reminder_days: int = 3
     buyer_confirmation_required: bool = True
+    virtual_accounts: bool = True
 
 
 def _int(block: Mapping[str, Any], key: str, default: int, low: int, high: int, where: str = "sme") -> int:
@@ -80,4 +82,5 @@ def sme_settings(config: Mapping[str, Any] | None) -> SmeSettings:
         _int(block, "reminderDaysBeforeDue", 3, 0, 30),
         _int(block, "overdueReminderDays", 3, 1, 30),
         bool(block.get("buyerConfirmationRequired", True)),
+        bool(block.get("virtualAccounts", True)),
     )

@@ -45,6 +45,7 @@ from workflows.contracts.sme import (
     TransferOutcome,
     TransferRequest,
 )
+from workflows.invoice_contracts import VirtualAccountOpened
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 from workflows.options import IST
 
@@ -134,6 +135,15 @@ class Stubs:
             self.calls.append(("sme_open_collection", ref))
             return CollectionOpened("sme-collect-1", "https://pay.example/l/1")
 
+        @activity.defn(name="sme_open_virtual_account")
+        async def open_account(ref: SmeRequestRef) -> VirtualAccountOpened:
+            answer = self._answer("sme_open_virtual_account", ref)
+            return answer or VirtualAccountOpened("2223330012345678", "RATN0VAAPIS")
+
+        @activity.defn(name="sme_close_virtual_account")
+        async def close_account(ref: SmeRequestRef) -> str:
+            return self._answer("sme_close_virtual_account", ref) or "CLOSED"
+
         return [
             check("sme_check_duplicate"),
             check("sme_verify_business"),
@@ -143,6 +153,8 @@ class Stubs:
             send,
             check_transfer,
             open_collection,
+            open_account,
+            close_account,
             record("sme_record_status", SmeStatusChange),
             record("sme_record_offers", OffersRecord),
             record("sme_record_acceptance", AcceptedRecord),

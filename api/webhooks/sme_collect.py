@@ -1,0 +1,162 @@
+"""Credits to a financed invoice's virtual account: Razorpay Smart Collect's ``virtual_account.credited`` webhook,
+``POST /api/v1/sme/webhooks/{brandId}/virtual-accounts/razorpay`` (docs/invoice-financing.md, "Collection").
+
+Sources (Razorpay docs): the event and its payload https://razorpay.com/docs/webhooks/smart-collect/ and
+https://razorpay.com/docs/payments/smart-collect/va-vpa-qr/notification/ (``contains`` payment, virtual_account,
+bank_transfer; the bank transfer's ``bank_reference`` is the UTR, ``mode`` NEFT / RTGS / IMPS, ``amount`` paise);
+signature and event id https://razorpay.com/docs/webhooks/validate-test/ (hex HMAC-SHA256 of the raw body keyed
+with the webhook secret in ``X-Razorpay-Signature``; ``X-Razorpay-Event-Id`` the same on every retry).
+
+Smart Collect belongs to the brand's Razorpay account, so the signature is checked with its ``payments`` vendor
+``razorpay``'s webhook secret (and its previous one during a rotation), by that adapter's own check. Then:
+
+- a bad signature: 401, nothing stored; a malformed body or field: 422 naming it, nothing stored;
+- the event is stored once per event id (``webhook_events``, provider ``razorpay_smart_collect``); a delivered one
+  again answers DUPLICATE and changes nothing;
+- a credit to a request's account (FUNDED or OVERDUE) signals ``buyer_paid`` with the payment id
+  ``UTR:<bank_reference>`` (``domain.sme.credits.credit_key``), so one transfer counts once however often it is
+  reported and whoever reported it (a staff-recorded credit with that UTR included): SIGNALLED;
+- a credit to no account of the brand is stored undelivered for ops (UNMATCHED), one to a request that is not
+  collecting (settled meanwhile) likewise (PARKED); any other event is stored (IGNORED).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.providers import ProviderConfig, adapter_for
+from activities.providers import webhooks as w
+from api.deps import is_uuid
+from api.guards import GUARDS
+from api.responses import ApiModel
+from db.models import Brand, SmeFinancingRequest, SmeVirtualAccount, WebhookEvent
+from domain.errors import AuthenticationError, NotFound, ServiceUnavailable
+from domain.sme.credits import credit_key, source
+from workflows.contracts.sme import BuyerPayment
+from workflows.invoice_financing import InvoiceFinancingWorkflow
+
+log = logging.getLogger("los.webhooks")
+router = APIRouter(dependencies=GUARDS)  # also on the including router; declared here so each route carries it
+PROVIDER = "razorpay_smart_collect"
+CREDITED = "virtual_account.credited"
+EVENT_ID_HEADER = "X-Razorpay-Event-Id"
+MODES = ("NEFT", "RTGS", "IMPS", "UPI")
+COLLECTING = frozenset({"FUNDED", "OVERDUE"})
+
+
+class CollectAnswer(ApiModel):
+    """What was done with a verified Smart Collect event."""
+
+    outcome: str = Field(description="SIGNALLED, DUPLICATE, IGNORED, UNMATCHED or PARKED")
+    event_id: str = Field(description="Razorpay's event id (X-Razorpay-Event-Id)")
+    reason: str | None = Field(default=None, description="why it was not delivered (absent when it was)")
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A ``virtual_account.credited`` event, checked: the account (``va_...``), Razorpay's payment id, the UTR,
+    the mode, the amount in paise and when it was paid."""
+
+    account_id: str
+    payment_id: str
+    utr: str
+    mode: str
+    amount: int
+    paid_at: datetime
+
+
+def parse_credit(body: dict[str, Any]) -> Credit:
+    """The credit in a ``virtual_account.credited`` body. Raises ``ValidationError`` naming the field (a dotted
+    path into the body) when one is missing, of the wrong type or out of range: the payment's id, amount (integer
+    paise), currency (INR) and status (captured); the bank transfer's UTR (``bank_reference``), mode, amount (the
+    payment's) and account."""
+    payment, transfer = w.at(body, "payload.payment.entity"), w.at(body, "payload.bank_transfer.entity")
+    p, t = "payload.payment.entity", "payload.bank_transfer.entity"
+    if not isinstance(payment, dict) or not isinstance(transfer, dict):
+        raise w.invalid("payload", "payment and bank_transfer entities are required")
+    payment_id = w.text(payment.get("id"), f"{p}.id") or ""
+    amount = w.paise(payment.get("amount"), f"{p}.amount")
+    w.inr(payment.get("currency"), f"{p}.currency")
+    if payment.get("status") != "captured":
+        raise w.invalid(f"{p}.status", "must be captured")
+    utr = w.text(transfer.get("bank_reference"), f"{t}.bank_reference", w.UTR_MAX) or ""
+    mode = w.one_of(str(transfer.get("mode") or "").upper(), f"{t}.mode", MODES)
+    if w.paise(transfer.get("amount"), f"{t}.amount") != amount:
+        raise w.invalid(f"{t}.amount", "must be the payment's amount")
+    account_id = w.text(transfer.get("virtual_account_id"), f"{t}.virtual_account_id") or ""
+    created = payment.get("created_at")
+    paid_at = datetime.fromtimestamp(created, UTC) if isinstance(created, int) and created > 0 else datetime.now(UTC)
+    return Credit(account_id, payment_id, utr.strip().upper(), mode, amount, paid_at)
+
+
+def _razorpay(brand_config: dict[str, Any]) -> ProviderConfig | None:
+    return next((c for c in ProviderConfig.configured(brand_config, "payments") if c.vendor == "razorpay"), None)
+
+
+@router.post("/webhooks/{brand_id}/virtual-accounts/razorpay", response_model=CollectAnswer)
+async def virtual_account_credited(brand_id: str, request: Request) -> dict[str, Any]:
+    """Razorpay Smart Collect's webhook (``virtual_account.credited``): the buyer's transfer into a financed
+    invoice's virtual account, counted once towards the invoice (see the module's docstring). 401 on a bad
+    signature, 404 for an unknown brand or a brand without Razorpay, 422 naming a malformed field."""
+    db, http = request.app.state.db, request.app.state.http
+    with db.unit_of_work() as session:
+        brand = session.get(Brand, brand_id) if is_uuid(brand_id) else None
+        config = _razorpay(dict(brand.config or {})) if brand is not None else None
+    if config is None:
+        raise NotFound("unknown webhook endpoint")
+    raw = await request.body()
+    if not w.verified(adapter_for(config, http), lambda a: a.verify_webhook(raw, request.headers)):
+        client = request.client.host if request.client else "?"
+        log.warning("refused a Smart Collect webhook for brand %s from %s: it does not verify", brand_id, client)
+        raise AuthenticationError("webhook signature does not verify")
+    body = w.check_body(raw)
+    event_id = w.header(request.headers, EVENT_ID_HEADER)
+    event = w.text(w.at(body, "event"), "event", w.EVENT_TYPE_MAX) or ""
+    credit = parse_credit(body) if event == CREDITED else None
+    with db.unit_of_work() as session:
+        session.execute(
+            insert(WebhookEvent)
+            .values(provider=PROVIDER, event_id=event_id, event_type=event, payload=body)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        )
+        stored = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event_id)
+        ).one()
+        if stored.delivered_at is not None:
+            return {"outcome": "DUPLICATE", "eventId": event_id}
+        if credit is None:
+            stored.delivered_at = datetime.now(UTC)
+            return {"outcome": "IGNORED", "eventId": event_id, "reason": f"{event} needs no action"}
+        account = session.scalars(
+            select(SmeVirtualAccount).where(
+                SmeVirtualAccount.vendor == "razorpay",
+                SmeVirtualAccount.vendor_account_id == credit.account_id,
+                SmeVirtualAccount.brand_id == brand_id,
+            )
+        ).first()
+        if account is None:
+            return {"outcome": "UNMATCHED", "eventId": event_id, "reason": "no virtual account of the brand"}
+        row = session.get_one(SmeFinancingRequest, account.request_id)
+        if row.status not in COLLECTING:
+            return {"outcome": "PARKED", "eventId": event_id, "reason": f"the request is {row.status}"}
+        request_id, stored_id = row.id, stored.id
+    paid = BuyerPayment(credit_key(credit.utr), credit.amount, credit.paid_at, source("VA", credit.mode))
+    client = await request.app.state.temporal.get()
+    try:
+        await client.get_workflow_handle(f"invoice-{request_id}").signal(InvoiceFinancingWorkflow.buyer_paid, paid)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return {"outcome": "PARKED", "eventId": event_id, "reason": "the request's workflow has ended"}
+        raise ServiceUnavailable(f"workflow engine error: {exc.message}; send it again") from exc
+    with db.unit_of_work() as session:
+        session.get_one(WebhookEvent, stored_id).delivered_at = datetime.now(UTC)
+    return {"outcome": "SIGNALLED", "eventId": event_id}

@@ -1,0 +1,122 @@
+"""Razorpay Smart Collect's twin: virtual accounts a financed invoice's buyer pays into, and the
+``virtual_account.credited`` webhook each credit sends (docs/invoice-financing.md, "Collection"; sources in
+``activities/sme/collect.py``).
+
+- ``POST /razorpay/virtual_accounts`` → the virtual account entity (``va_...``, ``status`` active, one
+  ``bank_account`` receiver at RBL Bank, IFSC ``RATN0VAAPIS``, a 16-digit number starting 2223330);
+- ``GET /razorpay/virtual_accounts/{id}``; ``POST /razorpay/virtual_accounts/{id}/close`` → ``status`` closed;
+- ``POST /razorpay/_test/virtual_accounts/{id}/payments`` — the dashboard's *Make Test Payment* (test mode only at
+  Razorpay): ``{"amount": <paise>, "method": "NEFT"|"RTGS"|"IMPS", "webhook_url": <where the merchant's
+  dashboard sends webhooks>, "utr"?}``; a closed account refuses it (400: the bank returns the money). It sends
+  ``virtual_account.credited`` (``contains`` payment, virtual_account, bank_transfer), signed like every Razorpay
+  event (hex HMAC-SHA256 of the body in ``X-Razorpay-Signature``, the event id in ``X-Razorpay-Event-Id``) and
+  answers the payment id, the bank transfer id, the UTR and the event id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+
+from sandbox.context import Sandbox, missing
+from sandbox.webhooks import ACCOUNT_ID, new_event_id
+
+STATE_KEY = "sme_virtual_accounts"
+MODES = ("NEFT", "RTGS", "IMPS")
+PAYER = {"id": "ba_SandboxPayer01", "entity": "bank_account", "ifsc": "HDFC0000128", "bank_name": "HDFC Bank",
+         "name": "Buyer Industries", "notes": [], "account_number": "50200012345678"}  # fmt: skip
+
+
+def _now() -> int:
+    return int(datetime.now(UTC).timestamp())
+
+
+def utr_for(mode: str) -> str:
+    """A fresh bank reference shaped as ``mode``'s: NEFT 16 and RTGS 22 characters after the sender's bank code,
+    IMPS a 12-digit RRN."""
+    digits = "".join(str(secrets.randbelow(10)) for _ in range(20))
+    return {"NEFT": f"HDFCN{digits[:11]}", "RTGS": f"HDFCR{digits[:17]}"}.get(mode, digits[:12])
+
+
+def credited_event(
+    account: dict[str, Any], payment_id: str, transfer_id: str, amount: int, mode: str, utr: str
+) -> dict:
+    """``virtual_account.credited`` as Razorpay documents it (the event envelope; payment, virtual account and
+    bank transfer entities)."""
+    payment = {
+        "id": payment_id, "entity": "payment", "amount": amount, "currency": "INR", "status": "captured",
+        "order_id": None, "invoice_id": None, "international": False, "method": "bank_transfer",
+        "amount_refunded": 0, "refund_status": None, "captured": True, "description": "NEFT/RTGS/IMPS payment",
+        "card_id": None, "bank": None, "wallet": None, "vpa": None, "email": None, "contact": None, "notes": [],
+        "fee": 0, "tax": 0, "error_code": None, "error_description": None, "created_at": _now(),
+    }  # fmt: skip
+    transfer = {
+        "id": transfer_id, "entity": "bank_transfer", "payment_id": payment_id, "mode": mode,
+        "bank_reference": utr, "amount": amount, "payer_bank_account": PAYER,
+        "virtual_account_id": account["id"], "virtual_account": account,
+    }  # fmt: skip
+    return {
+        "entity": "event", "account_id": ACCOUNT_ID, "event": "virtual_account.credited",
+        "contains": ["payment", "virtual_account", "bank_transfer"],
+        "payload": {"payment": {"entity": payment}, "virtual_account": {"entity": account},
+                    "bank_transfer": {"entity": transfer}},
+        "created_at": _now(),
+    }  # fmt: skip
+
+
+def register(app: FastAPI, sbx: Sandbox) -> None:
+    """Add Smart Collect to the sandbox ``app``."""
+    accounts: dict[str, dict[str, Any]] = sbx.state.setdefault(STATE_KEY, {})
+
+    @app.post("/razorpay/virtual_accounts")
+    async def create_virtual_account(request: Request) -> dict:
+        body = await sbx.json_body(request)
+        receivers = body.get("receivers")
+        if not isinstance(receivers, dict) or "bank_account" not in (receivers.get("types") or []):
+            raise HTTPException(400, "receivers.types must include bank_account")
+        account_id = sbx.new_id("va")
+        account = {
+            "id": account_id, "name": "Sandbox Lender", "entity": "virtual_account", "status": "active",
+            "description": body.get("description"), "amount_expected": None, "notes": body.get("notes") or [],
+            "amount_paid": 0, "customer_id": body.get("customer_id"),
+            "receivers": [{
+                "id": sbx.new_id("ba"), "entity": "bank_account", "ifsc": "RATN0VAAPIS", "bank_name": "RBL Bank",
+                "name": "Sandbox Lender", "notes": [], "account_number": "2223330" + f"{secrets.randbelow(10**9):09d}",
+            }],
+            "close_by": body.get("close_by"), "closed_at": None, "created_at": _now(),
+        }  # fmt: skip
+        accounts[account_id] = account
+        return account
+
+    @app.get("/razorpay/virtual_accounts/{account_id}")
+    def get_virtual_account(account_id: str) -> dict:
+        return accounts.get(account_id) or missing("virtual account")
+
+    @app.post("/razorpay/virtual_accounts/{account_id}/close")
+    def close_virtual_account(account_id: str) -> dict:
+        account = accounts.get(account_id) or missing("virtual account")
+        if account["status"] != "closed":
+            account["status"], account["closed_at"] = "closed", _now()
+        return account
+
+    @app.post("/razorpay/_test/virtual_accounts/{account_id}/payments")
+    async def test_payment(account_id: str, request: Request) -> dict:
+        """The dashboard's *Make Test Payment*: a credit into the account, announced by the signed webhook."""
+        account = accounts.get(account_id) or missing("virtual account")
+        body = await sbx.json_body(request)
+        amount, mode, url = body.get("amount"), str(body.get("method") or "NEFT").upper(), body.get("webhook_url")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise HTTPException(400, "amount must be a positive integer (paise)")
+        if mode not in MODES or not str(url or "").startswith("http"):
+            raise HTTPException(400, f"method must be one of {MODES} and webhook_url an http(s) url")
+        if account["status"] != "active":
+            raise HTTPException(400, "the virtual account is closed: the bank returns the transfer")
+        utr = str(body.get("utr") or utr_for(mode))
+        payment_id, transfer_id, event_id = sbx.new_id("pay"), sbx.new_id("bt"), new_event_id()
+        account["amount_paid"] += amount
+        event = credited_event(dict(account), payment_id, transfer_id, amount, mode, utr)
+        sbx.send_later("razorpay", str(url), event, event_id=event_id)
+        return {"payment_id": payment_id, "bank_transfer_id": transfer_id, "utr": utr, "event_id": event_id}
