@@ -73,20 +73,17 @@ function Propose({ loan, brandId, onDone }) {
   const set = (key) => (value) => setForm((f) => ({ ...f, [key]: value }));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [done, setDone] = useState(null);
   const groundId = useId("ground");
   const submit = async (event) => {
     event.preventDefault();
     setError(null);
-    setDone(null);
     const { body, problem } = proposal(form);
     if (problem) return setError(problem);
     setBusy(true);
     try {
       await staff("POST", brandUrl(brandId, `collection/${loan.id}/restructure`), body);
-      setDone("Restructure proposed: another person (a collection head or an admin) must approve it.");
       setForm((f) => ({ ...f, installments: "", emi: "", remarks: "" }));
-      onDone();
+      onDone("Restructure proposed: another person (a collection head or an admin) must approve it.");
     } catch (e) {
       setError(e);
     } finally {
@@ -113,7 +110,6 @@ function Propose({ loan, brandId, onDone }) {
     </div>
     <${Field} label="Reason / remarks" type="textarea" value=${form.remarks} onInput=${set("remarks")} maxlength="900" />
     ${error && html`<${ErrorNote} error=${error} action />`}
-    <${Notice}>${done}<//>
     <p><button type="submit" disabled=${busy}>${busy ? "Working…" : "Propose the restructure"}</button></p>
   </form>`;
 }
@@ -124,19 +120,16 @@ function Decide({ open, loan, brandId, me, onDone }) {
   const [remarks, setRemarks] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [done, setDone] = useState(null);
   const decide = async (verb) => {
     setError(null);
-    setDone(null);
     const text = [reason ? reason.label : "", remarks.trim()].filter(Boolean).join(": ");
     if (verb === "reject" && !text) return setError("Please correct: reason: a rejection needs a reason (choose one or write it).");
     setBusy(true);
     try {
       const answer = await staff("POST", brandUrl(brandId, `collection/${loan.id}/restructure/${verb}`), text ? { reason: text } : {});
-      setDone(verb === "approve"
+      onDone(verb === "approve"
         ? `Restructure approved: the new schedule applies; the loan is ${answer.status}.`
         : "Restructure rejected: the loan keeps its schedule.");
-      onDone();
     } catch (e) {
       setError(e);
     } finally {
@@ -152,7 +145,6 @@ function Decide({ open, loan, brandId, me, onDone }) {
       onChange=${(code, row) => (setReasonCode(code), setReason(row))} />
     <${Field} label="Decision remarks" optional type="textarea" value=${remarks} onInput=${setRemarks} maxlength="900" />
     ${error && html`<${ErrorNote} error=${error} action />`}
-    <${Notice}>${done}<//>
     <p class="row-actions">
       <button type="button" disabled=${busy} onClick=${() => decide("approve")}>Approve the restructure</button>
       <button type="button" class="danger" disabled=${busy} onClick=${() => decide("reject")}>Reject the restructure</button>
@@ -163,7 +155,9 @@ function Decide({ open, loan, brandId, me, onDone }) {
 /** The loan's Restructure tab. */
 export function Restructure({ loan, me, brandId, onChanged }) {
   const list = useLoad(() => staff("GET", brandUrl(brandId, `collection/${loan.id}/restructures`)), [brandId, loan.id]);
-  const changed = () => {
+  const [notice, setNotice] = useState(null);
+  const changed = (message) => {
+    setNotice(message || null);
     list.reload();
     onChanged();
   };
@@ -175,6 +169,7 @@ export function Restructure({ loan, me, brandId, onChanged }) {
       const open = rows.find((r) => r.status === "PROPOSED");
       const shown = open || rows[0];
       return html`<div>
+        <${Notice}>${notice}<//>
         ${!servicing && html`<p class="muted">A loan is restructured while it is being repaid (disbursed or overdue); this one is ${loan.status}.</p>`}
         ${servicing && !manager && html`<p class="muted">Restructures are proposed and decided by collection managers, heads and admins.</p>`}
         ${servicing && manager && html`<div class="action-grid">
