@@ -5,7 +5,9 @@
 - a request with its offers and history, and its business: ``GET sme/requests/{id}``, ``GET sme/businesses/{id}``;
 - maker-checker: ``POST .../recommend`` (the maker: ``review.credit``), ``POST .../approve`` (the checker:
   ``review.sanction_manager``; never the maker, 403), ``POST .../reject``;
-- a held request (NEEDS_ATTENTION): ``POST .../retry``, ``POST .../reject-hold`` (``loan_ops.disburse``).
+- a held request (NEEDS_ATTENTION): ``POST .../retry``, ``POST .../reject-hold`` (``loan_ops.disburse``);
+- credits the buyer paid outside the virtual account, maker-checker: ``POST .../credits``, ``GET .../credits``,
+  ``POST sme/credits/{id}/approve``, ``POST sme/credits/{id}/reject`` (``api.sme.staff_credits``, included here).
 
 Every decision is an update on the request's workflow (refusals: 403 wrong person, 404 another brand's, 409 wrong
 state; nothing changed), audited in the brand's audit log.
@@ -22,6 +24,7 @@ from api.access import Allow, audit
 from api.deps import UpdateBound, is_uuid
 from api.partner.common import Db, Temporal, staff_router
 from api.security import Principal
+from api.sme import staff_credits
 from api.sme.schemas import BusinessView, ReasonIn, RequestPage, RequestView, StatusAnswer, business_view, request_view
 from api.workflow_calls import customer_update
 from db.models import SmeBusiness, SmeFinancingRequest
@@ -32,6 +35,7 @@ from workflows.contracts.sme import SmeStaffDecision
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 
 router = staff_router()
+router.include_router(staff_credits.router)  # staff-recorded credits, maker-checker
 Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
 Maker = Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)]
 Checker = Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)]

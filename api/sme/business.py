@@ -8,6 +8,7 @@ a PDF) with its fields as JSON text in the part ``invoice``; nothing is stored w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.access import audit
 from api.deps import db_session, is_uuid
 from api.files import storage
 from api.guards import GUARDS
@@ -56,6 +58,20 @@ INVOICE_BODY = {
 }  # fmt: skip
 
 
+#: ``actor_role`` of the business's own actions in the audit log (docs/invoice-financing.md, "Audit")
+BUSINESS_ROLE = "SME_BUSINESS"
+
+
+def audit_business(
+    session: Session, request: Request, me: Principal, action: str, entity_type: str, entity_id: str,
+    *, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Record the business's own change in the brand's audit log, in the caller's unit of work (it commits with the
+    change): actor the signed-in customer (``actor_role`` :data:`BUSINESS_ROLE`), ``action`` ``sme.<what>``."""
+    actor = dataclasses.replace(me, role=BUSINESS_ROLE)
+    audit(session, request, actor, action, entity_type, entity_id, before=before, after=after, brand_id=me.brand_id)
+
+
 def my_business(session: Session, me: Principal) -> SmeBusiness:
     """The signed-in customer's business; 404 naming ``business`` when it has not onboarded."""
     row = session.scalars(select(SmeBusiness).where(SmeBusiness.customer_id == me.id)).first()
@@ -65,7 +81,7 @@ def my_business(session: Session, me: Principal) -> SmeBusiness:
 
 
 @router.post("/business", status_code=201, response_model=BusinessView)
-def onboard(body: BusinessIn, me: Me, session: Db) -> dict[str, Any]:
+def onboard(request: Request, body: BusinessIn, me: Me, session: Db) -> dict[str, Any]:
     """Onboard the signed-in customer's business: legal name, business PAN, GSTIN (whose characters 3-12 must be
     that PAN), CIN for a company, directors (name, PAN, DIN). PENDING until the first request verifies it at the
     vendors (GSTIN, MCA, directors' PAN). 409 when the customer already has a business or the brand the GSTIN."""
@@ -96,6 +112,8 @@ def onboard(body: BusinessIn, me: Me, session: Db) -> dict[str, Any]:
         pan_d = d.pan.upper() if d.pan else None
         session.add(SmeDirector(business_id=row.id, brand_id=me.brand_id, name=d.name.strip(), pan=pan_d, din=d.din))
     session.flush()
+    after = {"legalName": row.legal_name, "gstin": row.gstin, "cin": row.cin, "directors": len(body.directors)}
+    audit_business(session, request, me, "sme.business.create", "sme_business", row.id, after=after)
     return business_view(session, row)
 
 
@@ -155,6 +173,9 @@ async def upload_invoice(request: Request, me: Me, session: Db) -> dict[str, Any
     )  # fmt: skip
     session.add(row)
     session.flush()
+    after = {"number": row.number, "buyerGstin": row.buyer_gstin, "amountPaise": row.amount,
+             "dueDate": row.due_date.isoformat(), "documentSha256": row.document_sha256}  # fmt: skip
+    audit_business(session, request, me, "sme.invoice.upload", "sme_invoice", row.id, after=after)
     return invoice_view(row)
 
 

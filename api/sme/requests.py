@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.providers import webhook_adapter
 from api.deps import UpdateBound, is_uuid
 from api.guards import GUARDS
-from api.sme.business import Db, Me, my_business, my_invoice
+from api.sme.business import Db, Me, audit_business, my_business, my_invoice
 from api.sme.schemas import (
     AcceptIn,
     ReasonIn,
@@ -67,6 +67,9 @@ async def start_request(request: Request, body: RequestIn, me: Me, session: Db) 
         status="SUBMITTED", score_factors={},
     )  # fmt: skip
     session.add(row)
+    session.flush()
+    after = {"invoiceId": invoice.id, "amountPaise": invoice.amount, "status": row.status}
+    audit_business(session, request, me, "sme.request.create", "sme_request", row.id, after=after)
     session.commit()
     client = await request.app.state.temporal.get()
     try:
@@ -111,12 +114,16 @@ def offers(request_id: str, me: Me, session: Db) -> dict[str, Any]:
 async def accept(request: Request, request_id: str, body: AcceptIn, me: Me, session: Db, bound: UpdateBound) -> dict:
     """Accept one offer (by ``lenderId``) while OFFERED: the request goes to staff approval (maker-checker)."""
     row = _mine(session, me, request_id)
+    before = {"status": row.status}
     session.rollback()
     client = await request.app.state.temporal.get()
     answer = await customer_update(
         client, workflow_id(row.id), InvoiceFinancingWorkflow.accept_offer,
         OfferAcceptance(row.business_id, body.lender_id), timeout=bound,
     )  # fmt: skip
+    after = {"status": answer["status"], "lenderId": body.lender_id}
+    audit_business(session, request, me, "sme.request.accept", "sme_request", row.id, before=before, after=after)
+    session.commit()
     return {"id": row.id, "status": answer["status"]}
 
 
@@ -124,12 +131,16 @@ async def accept(request: Request, request_id: str, body: AcceptIn, me: Me, sess
 async def cancel(request: Request, request_id: str, body: ReasonIn, me: Me, session: Db, bound: UpdateBound) -> dict:
     """Withdraw the request while OFFERED or awaiting approval (409 after)."""
     row = _mine(session, me, request_id)
+    before = {"status": row.status}
     session.rollback()
     client = await request.app.state.temporal.get()
     answer = await customer_update(
         client, workflow_id(row.id), InvoiceFinancingWorkflow.cancel, BusinessCancel(row.business_id, body.reason),
         timeout=bound,
     )  # fmt: skip
+    after = {"status": answer["status"], "reason": body.reason}
+    audit_business(session, request, me, "sme.request.cancel", "sme_request", row.id, before=before, after=after)
+    session.commit()
     return {"id": row.id, "status": answer["status"]}
 
 

@@ -96,6 +96,7 @@ SEGMENT_TABLES = {
     "lead-forms": "lead_forms",
     "bureau-files": "bureau_files",
     "sme/requests": "sme_financing_requests",
+    "sme/credits": "sme_offline_credits",
     "businesses": "sme_businesses",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).

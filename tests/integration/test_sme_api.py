@@ -52,7 +52,7 @@ def seed_sme_request(session, brand_id: str, customer_id: str) -> str:  # noqa: 
     walks that need one of each: tests/integration/test_brand_isolation.py); the request's id."""
     from datetime import date
 
-    from db.models import SmeBusiness, SmeFinancingRequest
+    from db.models import SmeBusiness, SmeFinancingRequest, SmeOfflineCredit
 
     pan = business_pan()
     business = SmeBusiness(brand_id=brand_id, customer_id=customer_id, legal_name="B Traders", pan=pan,
@@ -69,6 +69,13 @@ def seed_sme_request(session, brand_id: str, customer_id: str) -> str:  # noqa: 
     request = SmeFinancingRequest(brand_id=brand_id, business_id=business.id, invoice_id=invoice.id, amount=1_000_00,
                                   status="APPROVAL_PENDING", score_factors={})  # fmt: skip
     session.add(request)
+    session.flush()
+    session.add(
+        SmeOfflineCredit(
+            brand_id=brand_id, request_id=request.id, amount=1_000_00, paid_on=date(2026, 1, 2), mode="NEFT",
+            utr=f"HDFCN{uuid.uuid4().int % 10**11:011d}", status="PENDING", recorded_by=str(uuid.uuid4()),
+        )
+    )  # a staff-recorded credit (sme/credits/{id}/approve, reject)
     session.flush()
     return request.id
 
