@@ -8,7 +8,8 @@ took a transfer whose answer was never recorded). The exit is ``os._exit(137)``,
 
 Each point fires once per stack, not once per process: before exiting, the worker appends
 ``<point> <workflow id> <attempt>`` to the file named by ``LOS_CHAOS_FIRED`` (synced to disk), and a worker
-started again reads that file and leaves the points already fired alone. With ``LOS_CHAOS_ARMED`` naming a file,
+started again reads that file and leaves the points already fired alone; several worker processes of one stack
+share the file and claim each point under a lock, so it still fires once. With ``LOS_CHAOS_ARMED`` naming a file,
 points fire only while that file exists (a test arms the worker for its own loans, and disarms it after).
 ``LOS_CHAOS_MAX_LOSS=<seconds>`` bounds what a kill costs: a point waits (stays pending) while any other activity in
 flight has a longer start-to-close timeout, since Temporal retries a lost activity only once that has passed (a
@@ -18,6 +19,7 @@ KYC step 120 s): the CI suite keeps its minutes. Without ``LOS_CHAOS_KILL_AT`` t
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from dataclasses import dataclass
@@ -88,6 +90,7 @@ class ChaosKiller:
         self.armed_file = armed_file
         self.max_loss = max_loss
         self.in_flight: dict[object, float] = {}  # running activities → their start-to-close timeout (s)
+        self.held: set[str] = set()  # points held back by the loss bound at least once (logged once each)
         done = {point for point, _, _ in read_fired(fired_file)}
         self.pending = {str(p): p for p in points if str(p) not in done}
 
@@ -98,20 +101,37 @@ class ChaosKiller:
         if key not in self.pending or (self.armed_file is not None and not self.armed_file.exists()):
             return None
         if self.max_loss is not None:
-            if any(t > self.max_loss for token, t in self.in_flight.items() if token is not me):
+            longest = max((t for token, t in self.in_flight.items() if token is not me), default=0.0)
+            if longest > self.max_loss:
+                if key not in self.held:  # said once: why a point a test waits for has not fired
+                    self.held.add(key)
+                    log.warning("chaos: %s held back: an activity with a %.0f s timeout is in flight", key, longest)
                 return None
         return key
 
+    def claim(self, key: str, workflow_id: str, attempt: int) -> bool:
+        """Record the point as fired in the fired file (under an exclusive lock, synced), unless another worker
+        process of the stack fired it first: several workers share one fired file, each point fires once in all.
+        ``True`` when this process claimed it (no fired file: always)."""
+        if self.fired_file is None:
+            return True
+        fd = os.open(self.fired_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
+            if any(point == key for point, _, _ in read_fired(self.fired_file)):
+                return False
+            os.write(fd, f"{key} {workflow_id or '-'} {attempt}\n".encode())
+            os.fsync(fd)
+            return True
+        finally:
+            os.close(fd)
+
     def fire(self, key: str, workflow_id: str, attempt: int) -> None:
-        """Record the point as fired (synced, so the restarted worker skips it), then exit at once."""
+        """Record the point as fired (synced, so the restarted worker skips it), then exit at once. Returns, doing
+        nothing more, when another worker process of the stack has fired the point meanwhile."""
         self.pending.pop(key, None)
-        if self.fired_file is not None:
-            fd = os.open(self.fired_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                os.write(fd, f"{key} {workflow_id or '-'} {attempt}\n".encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        if not self.claim(key, workflow_id, attempt):
+            return
         log.warning("chaos: killing the worker at %s (%s, attempt %d)", key, workflow_id, attempt)
         logging.shutdown()
         os._exit(EXIT_CODE)

@@ -2,7 +2,11 @@
 run in the test process with a supervisor thread that restarts a dead child at once (production backs off from 1 s
 up to 30 s: twenty kills in a row would wait minutes), and the kill points of los.chaos handed to the worker.
 
-``LOS_CHAOS_POINTS=quick`` (the default, what CI runs) or ``all`` (every point in tests/chaos/points.py)."""
+``LOS_CHAOS_POINTS=quick`` (the default, what CI runs) or ``all`` (every point in tests/chaos/points.py).
+
+Two worker processes share the task queue (``los up --workers 2``), as production runs several: while one is killed
+and starting again the other goes on, so the loans do not all wait for each restart (``LOS_CHAOS_WORKERS``, 2 by
+default). Each point still fires once in the stack: the workers claim it in one fired file (los.chaos)."""
 
 from __future__ import annotations
 
@@ -39,8 +43,9 @@ def fast_backoff() -> Backoff:
 class ChaosStack:
     """A whole stack in a temporary home, supervised from a thread, with the worker's kill points set."""
 
-    def __init__(self, home: Path, kill_at: str):
+    def __init__(self, home: Path, kill_at: str, workers: int = 2):
         self.home = home
+        self.workers = workers
         self.fired_file = home / "chaos-fired.txt"
         self.armed_file = home / "chaos-armed"
         self.ports = {name: free_port() for name in ("api", "sandbox", "temporal", "ui")}
@@ -79,7 +84,7 @@ class ChaosStack:
             os.environ.pop(key, None)
         os.environ.update(self.env)
         try:
-            self.stack = Stack(Settings(), backoff=fast_backoff)
+            self.stack = Stack(Settings(), backoff=fast_backoff, workers=self.workers)
             try:
                 self.info = self.stack.start()
             except BaseException:
@@ -117,6 +122,11 @@ class ChaosStack:
     def restarts(self, name: str) -> int:
         """How many times the supervisor has restarted ``name`` so far."""
         return self.child(name).restarts
+
+    def worker_restarts(self) -> int:
+        """How many times the supervisor has restarted any of the worker processes so far."""
+        assert self.stack is not None
+        return sum(c.restarts for c in self.stack.children if c.name == "worker" or c.name.startswith("worker-"))
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
         """Signal a child (SIGKILL by default); the supervisor thread starts it again. Its pid."""
@@ -164,7 +174,8 @@ def chaos_stack() -> Iterator[ChaosStack]:
     """One stack for the whole chaos suite, its worker set to die at every selected point (each once) while the
     kill test has armed it."""
     home = Path(tempfile.mkdtemp(prefix="los-chaos-"))
-    stack = ChaosStack(home, ",".join(str(p) for p in selected_points()))
+    workers = int(os.environ.get("LOS_CHAOS_WORKERS", "2"))
+    stack = ChaosStack(home, ",".join(str(p) for p in selected_points()), workers=workers)
     stack.start()
     try:
         yield stack
