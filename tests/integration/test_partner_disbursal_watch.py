@@ -1,0 +1,296 @@
+"""A loan booked with a partner lender, over the real database, the real sandbox's partner twins over HTTP and the
+real worker: its KFS fee lines, APR and net disbursal are the accepted offer's; the partner's DISBURSAL SLA is
+watched (the scheduled ``PartnerDisbursalWatchWorkflow``): past it the partner's status API is asked, the answer
+recorded, the breach marked (SLA report, the loan's routing view) and staff alerted, a recheck then the escalation
+per the partner's settings; a late signed UTR callback is applied exactly once; a forged one changes nothing.
+
+The loan is booked through the routing activities themselves (``PartnerActivities``: offers, submission to the
+sandbox twin, the record of the acceptance), so no origination journey has to run first.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+from sqlalchemy import select
+
+from activities.partners import PartnerActivities
+from activities.providers.partners.base import hmac_hex
+from api.products import loan_terms, preview_for
+from db import kfs as db_kfs
+from db.models import Customer, Loan, LoanProduct, PartnerDisbursal, PartnerLender, PartnerOffer, StaffNotification
+from db.partners import save_rule_table
+from domain import schedule as engine
+from domain.apr import apr
+from domain.charges import ChargeLine, KfsHead, UpfrontCharges
+from domain.kfs import Recurrence
+from domain.partners import PartnerPricing
+from los.demo import Driver
+from tests.conftest import eventually
+from workflows.contracts.partners import PartnerAttemptRecord, PartnerRouteRequest, PartnerSubmitRequest
+from workflows.options import IST
+from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
+
+SECRET = "sandbox-partner-secret"  # noqa: S105 - the sandbox twins' published test secret
+HEADERS = {"kavach": ("X-Kavach-Timestamp", "X-Kavach-Signature")}
+
+
+def _partner(db, brand: dict, sandbox_url: str, code: str, name: str) -> str:  # noqa: ANN001
+    settings = {"base_url": sandbox_url, "api_key": f"test-{code}-key", "webhook_secret": SECRET,
+                "partner_id": "TEST-PARTNER", "disbursal_recheck_seconds": 60, "disbursal_max_checks": 2}  # fmt: skip
+    with db.unit_of_work() as s:
+        partner = PartnerLender(
+            brand_id=brand["brand_id"], code=code, name=name, adapter=code, active=True, priority=10,
+            min_amount=1_000_00, max_amount=10_00_000_00, min_tenure=1, max_tenure=36,
+            pricing=PartnerPricing(1900, processing_fee_bps=150).as_dict(),
+            sla={"DECISION": 20, "DISBURSAL": 3600}, settings=settings, rules_version=0,
+        )  # fmt: skip
+        s.add(partner)
+        s.flush()
+        save_rule_table(s, partner, [], "limits only", "test")
+        return partner.id
+
+
+async def _booked_loan(db, brand: dict, http: httpx.AsyncClient, code: str) -> tuple[str, str]:  # noqa: ANN001
+    """A PL-MONTHLY loan (₹50,000 over 6 months, a pass-through insurance charge) booked with ``code`` through the
+    routing activities; (loan id, accepted offer id)."""
+    with db.unit_of_work() as s:
+        product = s.scalars(
+            select(LoanProduct).where(LoanProduct.brand_id == brand["brand_id"], LoanProduct.code == "PL-MONTHLY")
+        ).one()
+        customer = Customer(
+            brand_id=brand["brand_id"],
+            phone=f"9{uuid.uuid4().int % 10**9:09d}",
+            pan="ABCDE1234F",
+            full_name="Asha Rao",
+            dob=date(1990, 5, 17),
+            state="Karnataka",
+            pincode="560001",
+        )
+        s.add(customer)
+        s.flush()
+        terms = loan_terms(s, product, 50_000_00, 6)
+        preview = preview_for(s, product, 50_000_00, 6, date.today())
+        loan_id = str(uuid.uuid4())
+        s.add(
+            Loan(
+                id=loan_id,
+                brand_id=brand["brand_id"],
+                customer_id=customer.id,
+                product_id=product.id,
+                workflow_id=f"loan-{loan_id}",
+                amount=50_000_00,
+                tenure=6,
+                annual_rate_bps=product.annual_rate_bps,
+                status="SANCTIONED",
+                upfront_charges=preview["charges"],
+                net_disbursed=terms.net_disbursed,
+            )
+        )
+    acts = PartnerActivities(db, http)
+    key = f"loan-{loan_id}"
+    route = await acts.partner_offers(PartnerRouteRequest(loan_id, brand["brand_id"], f"{key}:partners:1", terms, 1))
+    (offer,) = [o for o in route.offers if o.partner_code == code]
+    attempt_key = f"{key}:partners:1:{code}"
+    answer = await acts.partner_submit(
+        PartnerSubmitRequest(loan_id, brand["brand_id"], offer.offer_id, attempt_key, 10)
+    )
+    assert answer.outcome == "ACCEPTED", answer
+    await acts.partner_record_attempt(
+        PartnerAttemptRecord(loan_id, brand["brand_id"], offer.offer_id, "ACCEPTED", 120, 20, datetime.now(UTC),
+                             f"{attempt_key}:record", None, answer.partner_reference)
+    )  # fmt: skip
+    return loan_id, offer.offer_id
+
+
+def _disbursed(db, loan_id: str, ago: timedelta) -> None:  # noqa: ANN001
+    """The loan's own transfer settled ``ago`` (what ``record_disbursal`` writes, as far as the watch reads)."""
+    with db.unit_of_work() as s:
+        loan = s.get_one(Loan, loan_id)
+        loan.status, loan.disbursed_at, loan.disbursal_utr = "DISBURSED", datetime.now(UTC) - ago, "TESTUTR0001"
+
+
+async def _watch(app) -> dict:  # noqa: ANN001
+    return await app.client.execute_workflow(
+        PartnerDisbursalWatchWorkflow.run,
+        id=f"partner-disbursal-watch-{uuid.uuid4().hex[:8]}",
+        task_queue=app.task_queue,
+    )
+
+
+def _case(db, loan_id: str) -> PartnerDisbursal:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        case = s.scalars(select(PartnerDisbursal).where(PartnerDisbursal.loan_id == loan_id)).one()
+        s.expunge(case)
+        return case
+
+
+def _alerts(db, brand_id: str, loan_id: str) -> list[str]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        rows = s.scalars(select(StaffNotification).where(StaffNotification.brand_id == brand_id)).all()
+        return sorted(r.meta["alert"] for r in rows if r.meta.get("loanId") == loan_id)
+
+
+async def test_the_kfs_of_a_booked_loan_carries_the_accepted_offers_fees(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    _partner(db, brand, sandbox.url, "kavach", "Kavach Finvest")
+    async with httpx.AsyncClient(timeout=30) as http:
+        loan_id, offer_id = await _booked_loan(db, brand, http, "kavach")
+    today = datetime.now(IST).date()
+    with db.unit_of_work() as s:
+        offer, loan = s.get_one(PartnerOffer, offer_id), s.get_one(Loan, loan_id)
+        kfs, as_dict = db_kfs.loan_kfs(s, loan_id, today)
+        product = s.get_one(LoanProduct, loan.product_id)
+        terms = db_kfs.product_terms(product, loan.amount, loan.tenure, db_kfs.brand_holidays(s, loan.brand_id, today),
+                                     annual_rate_bps=loan.annual_rate_bps)  # fmt: skip
+        plan = engine.generate(db_kfs.schedule_terms(terms, today))
+    assert offer.status == "ACCEPTED" and (offer.fees, offer.gst, offer.third_party) == (750_00, 135_00, 300_00)
+    # The KFS's fee rows are the offer's: the processing fee under its head, its GST, the pass-through insurance.
+    assert kfs.processing_fees == offer.fees and kfs.gst == offer.gst and kfs.insurance_charges == offer.third_party
+    assert kfs.other_charges == 0
+    assert kfs.upfront_charges == offer.fees + offer.gst + offer.third_party
+    assert kfs.net_disbursed == offer.net_disbursed == loan.net_disbursed
+    one_time = [f for f in kfs.fees if f.recurrence == Recurrence.ONE_TIME]
+    assert sorted((f.name, f.amount) for f in one_time) == [
+        ("Credit life insurance", 300_00),
+        ("GST on Processing fee (Kavach Finvest)", 135_00),
+        ("Processing fee (Kavach Finvest)", 750_00),
+    ]
+    assert {f.name: f.head for f in one_time}["Processing fee (Kavach Finvest)"] == KfsHead.PROCESSING_FEE
+    # The APR recomputed from those lines is the KFS's, the offer's and the loan's.
+    charges = UpfrontCharges(loan.amount, tuple(ChargeLine(f.name, f.kind, f.amount, f.head) for f in one_time))
+    assert apr(plan, charges) == kfs.apr == offer.apr == loan.apr
+    assert kfs.interest_rate == Decimal(19) and as_dict["net_disbursed_paise"] == offer.net_disbursed
+    # The loan row keeps the same lines (the disbursal and the agreement read it).
+    assert [(c["name"], c["amount"]) for c in loan.upfront_charges] == [
+        ("Processing fee (Kavach Finvest)", "750.00"),
+        ("GST on Processing fee (Kavach Finvest)", "135.00"),
+        ("Credit life insurance", "300.00"),
+    ]
+
+
+async def test_a_late_partner_disbursal_is_asked_marked_alerted_escalated_and_its_late_utr_taken_once(  # noqa: PLR0915
+    app,
+    brand,
+    sandbox,
+    db,  # noqa: ANN001
+) -> None:
+    _partner(db, brand, sandbox.url, "kavach", "Kavach Finvest")
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=30) as box:
+        loan_id, _ = await _booked_loan(db, brand, box, "kavach")
+        held = await box.post(
+            "/_partners/disbursals", json={"partner": "kavach", "reference": loan_id, "status": "PENDING"}
+        )
+        assert held.status_code == 200
+        # Disbursed 30 minutes ago: within Kavach's 1 h DISBURSAL SLA, nothing is asked.
+        _disbursed(db, loan_id, timedelta(minutes=30))
+        await _watch(app)
+        case = _case(db, loan_id)
+        assert (case.state, case.checks, case.breached, case.amount) == (
+            "PENDING",
+            0,
+            False,
+            50_000_00 - 885_00 - 300_00,
+        )
+        assert case.due_at - case.disbursed_at == timedelta(hours=1)
+        # Past it: asked (PENDING at Kavach), recorded, the breach marked and loan ops and admins alerted.
+        _disbursed(db, loan_id, timedelta(hours=2))
+        with db.unit_of_work() as s:
+            row = s.get_one(PartnerDisbursal, case.id)
+            row.disbursed_at, row.due_at = (
+                datetime.now(UTC) - timedelta(hours=2),
+                datetime.now(UTC) - timedelta(hours=1),
+            )
+        await _watch(app)
+        case = _case(db, loan_id)
+        assert (case.state, case.checks, case.breached) == ("BREACHED", 1, True)
+        assert case.check_log[-1]["status"] == "PENDING" and case.utr is None
+        assert case.next_check_at is not None and case.next_check_at > datetime.now(UTC)
+        assert set(_alerts(db, brand["brand_id"], loan_id)) == {"partner_disbursal_breach"}
+        before = len(_alerts(db, brand["brand_id"], loan_id))
+        await _watch(app)  # not due again before its recheck time: nothing asked, nobody alerted twice
+        assert _case(db, loan_id).checks == 1 and len(_alerts(db, brand["brand_id"], loan_id)) == before
+        # Its recheck comes (Kavach's settings: 2 checks): still no UTR → escalated to the admins.
+        with db.unit_of_work() as s:
+            s.get_one(PartnerDisbursal, case.id).next_check_at = datetime.now(UTC) - timedelta(seconds=1)
+        await _watch(app)
+        case = _case(db, loan_id)
+        assert (case.state, case.checks, case.escalated_at is not None) == ("ESCALATED", 2, True)
+        assert "partner_disbursal_escalation" in _alerts(db, brand["brand_id"], loan_id)
+        driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+        try:
+            routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
+            assert (routing["disbursal"]["state"], routing["disbursal"]["breached"]) == ("ESCALATED", True)
+            assert [c["status"] for c in routing["disbursal"]["checkLog"]] == ["PENDING", "PENDING"]
+            # The partner disburses at last and its callback arrives, signed: the UTR is taken, the breach stays.
+            await box.delete("/_partners/disbursals")
+            url = f"{app.api.url}/api/v1/partner/partner-lenders/callbacks/{brand['brand_id']}/kavach/disbursal"
+            sent = (await box.post("/_partners/disbursal-callback",
+                                   json={"partner": "kavach", "reference": loan_id, "url": url})).json()  # fmt: skip
+            try:
+                case = await eventually(lambda: _confirmed(db, loan_id), timeout=30, interval=0.2)
+            except AssertionError as late:  # say what the partner's deliveries were answered
+                deliveries = [w for w in (await box.get("/_webhooks")).json() if "disbursal" in str(w.get("vendor"))]
+                raise AssertionError(f"callback not applied; deliveries: {deliveries[-3:]}") from late
+            assert (case.confirmed_via, case.breached, case.callback_event_id) == ("CALLBACK", True, sent["eventId"])
+            assert case.utr and case.utr.startswith("KVFD")
+            # The same callback again, or another UTR: nothing changes.
+            raw = json.dumps(sent["payload"]).encode()
+            again = await driver.api.post(url.removeprefix(app.api.url), content=raw, headers=_signed(raw))
+            assert again.status_code == 200 and again.json()["status"] == "duplicate", again.text
+            other = json.dumps({**sent["payload"], "eventId": "evt_other", "utrNumber": "KVFD999999999999"}).encode()
+            answer = await driver.api.post(url.removeprefix(app.api.url), content=other, headers=_signed(other))
+            assert answer.json()["status"] == "duplicate"
+            assert _case(db, loan_id).utr == case.utr
+            # A forged or malformed callback: refused, nothing stored.
+            forged = await driver.api.post(url.removeprefix(app.api.url), content=other,
+                                           headers=_signed(other, secret="not-the-secret"))  # fmt: skip
+            assert forged.status_code == 401
+            bad = json.dumps({"eventType": "DISBURSEMENT_STATUS", "eventId": "e1"}).encode()
+            malformed = await driver.api.post(url.removeprefix(app.api.url), content=bad, headers=_signed(bad))
+            assert malformed.status_code == 422 and "disbursementStatus" in malformed.text
+            unknown = await driver.api.post(url.removeprefix(app.api.url).replace("/kavach/", "/nobody/"),
+                                            content=raw, headers=_signed(raw))  # fmt: skip
+            assert unknown.status_code == 404
+            # Confirmed: never asked again; the SLA report counts the breach and the escalation.
+            await _watch(app)
+            assert _case(db, loan_id).checks == 2
+            today = datetime.now(IST).date()
+            report = await driver.partner("ADMIN", "GET", "/partner-lenders/sla", params={
+                "fromDate": (today - timedelta(days=1)).isoformat(), "toDate": today.isoformat()})  # fmt: skip
+            row = next(r for r in report if r["partnerCode"] == "kavach")
+            assert (row["disbursals"], row["disbursalsConfirmed"], row["disbursalBreaches"],
+                    row["disbursalsEscalated"]) == (1, 1, 1, 1)  # fmt: skip
+            assert row["disbursalMedianSeconds"] >= 2 * 3600 - 60
+        finally:
+            await driver.close()
+
+
+async def test_the_status_api_confirms_a_utr_the_callback_never_brought(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    _partner(db, brand, sandbox.url, "navodaya", "Navodaya Credit")
+    async with httpx.AsyncClient(timeout=30) as http:
+        loan_id, _ = await _booked_loan(db, brand, http, "navodaya")
+    time.sleep(1.1)  # the twin disburses a second after booking; no callback is sent
+    _disbursed(db, loan_id, timedelta(hours=3))
+    await _watch(app)
+    case = _case(db, loan_id)
+    # Navodaya's signed status API answered DISBURSED with its UTR: confirmed by the watch, late (a breach), and
+    # nobody chased (the check that found the UTR raises no alert).
+    assert (case.state, case.confirmed_via, case.breached, case.checks) == ("CONFIRMED", "STATUS_API", True, 1)
+    assert case.utr and case.utr.startswith("NAVD")
+    assert _alerts(db, brand["brand_id"], loan_id) == []
+
+
+def _confirmed(db, loan_id: str) -> PartnerDisbursal | None:  # noqa: ANN001
+    case = _case(db, loan_id)
+    return case if case.state == "CONFIRMED" else None
+
+
+def _signed(raw: bytes, secret: str = SECRET) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    stamp_header, signature_header = HEADERS["kavach"]
+    return {"content-type": "application/json", stamp_header: stamp, signature_header: hmac_hex(secret, stamp, raw)}
