@@ -13,6 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from activities.providers.heartbeat import keep_alive
+
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -94,7 +96,9 @@ class PdfRenderer:
             return self._browser
 
     async def pdf(self, html: str) -> bytes:
-        async with self._renders:
+        """The document printed to an A4 PDF (bytes). In an activity it heartbeats while it waits for its turn and
+        while the browser prints, so a worker that dies meanwhile is noticed within the call's heartbeat timeout."""
+        async with keep_alive("printing a PDF"), self._renders:
             return await self._pdf(html)
 
     async def _pdf(self, html: str) -> bytes:

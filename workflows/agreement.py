@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         SignedAgreementRequest,
         StaffAction,
     )
+    from workflows.heartbeats import AGREEMENT_HEARTBEAT
     from workflows.options import (
         AGREEMENT_TIMEOUT,
         DB_RETRY,
@@ -128,6 +129,7 @@ class AgreementPhase(HoldPhase):
             LoanActivities.prepare_agreement,
             request,
             start_to_close_timeout=AGREEMENT_TIMEOUT,
+            heartbeat_timeout=AGREEMENT_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Render agreement PDF and send for eSign"
             + (f" (replacing docket {request.replaces_docket})" if request.replaces_docket else ""),
@@ -141,6 +143,7 @@ class AgreementPhase(HoldPhase):
                 LoanActivities.cancel_docket,
                 SignedAgreementRequest(self.inp.loan_id, self.inp.brand_id, docket_id),
                 start_to_close_timeout=PROVIDER_TIMEOUT,
+                heartbeat_timeout=AGREEMENT_HEARTBEAT,
                 retry_policy=PROVIDER_RETRY,
                 summary=f"Cancel eSign docket {docket_id}",
             )
@@ -152,6 +155,7 @@ class AgreementPhase(HoldPhase):
             LoanActivities.store_signed_agreement,
             SignedAgreementRequest(self.inp.loan_id, self.inp.brand_id, docket_id),
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=AGREEMENT_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Fetch and store the signed agreement; send it to the borrower",
         )
@@ -340,6 +344,7 @@ class AgreementPhase(HoldPhase):
                 workflow.now(),
             ),
             start_to_close_timeout=AGREEMENT_TIMEOUT,
+            heartbeat_timeout=AGREEMENT_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Render agreement PDF and send for eSign",
         )

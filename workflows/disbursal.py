@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         StaffAction,
         TransferFailure,
     )
+    from workflows.heartbeats import TRANSFER_HEARTBEAT
     from workflows.options import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -119,6 +120,7 @@ class DisbursalPhase(HoldPhase):
                 LoanActivities.notify_disbursed,
                 DisbursalNotice(inp.loan_id, inp.brand_id, request.amount, settled.utr),
                 start_to_close_timeout=PROVIDER_TIMEOUT,
+                heartbeat_timeout=TRANSFER_HEARTBEAT,
                 retry_policy=PROVIDER_RETRY,
                 summary="Tell the borrower: amount, UTR, KFS and agreement",
             )
@@ -131,6 +133,7 @@ class DisbursalPhase(HoldPhase):
             LoanActivities.initiate_disbursal,
             request,
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=TRANSFER_HEARTBEAT,
             retry_policy=TRANSFER_RETRY,
             summary=f"Bank transfer, attempt {attempt}",
         )
@@ -155,6 +158,7 @@ class DisbursalPhase(HoldPhase):
             KycActivities.reverify_beneficiary,
             request,
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=TRANSFER_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Penny drop on the beneficiary before the transfer",
         )
@@ -204,6 +208,7 @@ class DisbursalPhase(HoldPhase):
                     f"{approver.role}:{approver.staff_email}",
                 ),
                 start_to_close_timeout=PROVIDER_TIMEOUT,
+                heartbeat_timeout=TRANSFER_HEARTBEAT,
                 retry_policy=PROVIDER_RETRY,
                 summary=f"Bank transfer, attempt {attempt}",
             )

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         KycStepResult,
         ProviderRequest,
     )
+    from workflows.heartbeats import KYC_HEARTBEAT
     from workflows.options import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -78,6 +79,7 @@ class KycPhase(HoldPhase):
             LoanActivities.verify_pan,
             ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.kyc_provider, f"{key}:kyc:pan"),
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=KYC_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="KYC: verify PAN",
         )
@@ -87,6 +89,7 @@ class KycPhase(HoldPhase):
             LoanActivities.pull_bureau,
             ProviderRequest(inp.loan_id, inp.brand_id, inp.policy.bureau_provider, f"{key}:bureau:1"),
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=KYC_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Bureau pull",
         )
@@ -145,6 +148,7 @@ class KycPhase(HoldPhase):
             KycActivities.decide_credit,
             DecisionRequest(inp.loan_id, inp.brand_id, f"{key}:decision:1", dict(self.facts)),
             start_to_close_timeout=KYC_TIMEOUT,
+            heartbeat_timeout=KYC_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Bureau, BRE and evaluation",
         )
@@ -177,6 +181,7 @@ class KycPhase(HoldPhase):
                 KycActivities.credit_bureau_pull,
                 BureauPullRequest(inp.loan_id, inp.brand_id, f"{key}:decision:bureau"),
                 start_to_close_timeout=KYC_TIMEOUT,
+                heartbeat_timeout=KYC_HEARTBEAT,
                 retry_policy=PROVIDER_RETRY,
                 summary="Bureau pull",
             ),
@@ -219,6 +224,7 @@ class KycPhase(HoldPhase):
                 KycActivities.kyc_step,
                 req,
                 start_to_close_timeout=KYC_TIMEOUT,
+                heartbeat_timeout=KYC_HEARTBEAT,
                 retry_policy=PROVIDER_RETRY,
                 summary=f"KYC: {step.replace('_', ' ').lower()}",
             )
@@ -231,6 +237,7 @@ class KycPhase(HoldPhase):
                 method,
                 req,
                 start_to_close_timeout=KYC_TIMEOUT,
+                heartbeat_timeout=KYC_HEARTBEAT,
                 retry_policy=PROVIDER_RETRY,
                 summary=summary if attempt == 1 else f"{summary} (attempt {attempt})",
             ),
@@ -292,6 +299,7 @@ class KycPhase(HoldPhase):
                 aadhaar_ref=req.aadhaar_ref,
             ),
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=KYC_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Aadhaar OTP sent",
         )
@@ -329,6 +337,7 @@ class KycPhase(HoldPhase):
                 otp=req.otp,
             ),
             start_to_close_timeout=PROVIDER_TIMEOUT,
+            heartbeat_timeout=KYC_HEARTBEAT,
             retry_policy=PROVIDER_RETRY,
             summary="Aadhaar OTP checked",
         )

@@ -19,6 +19,7 @@ from activities.messaging.send import Sender, activity_origin
 from activities.pii import redact
 from activities.providers import call_with_failover
 from activities.providers.base import BusinessRefusal
+from activities.providers.heartbeat import keep_alive
 from db.models import Brand, Customer, Loan
 from db.session import Database
 from domain.outcomes import KycStepStatus
@@ -72,6 +73,12 @@ class KycBase(DbActivities):
         self.secret = secret  # keys the Aadhaar hash and opens sealed fields
 
     async def _run_step(self, req: KycStepRequest, handler: StepHandler) -> KycStepResult:
+        """Load the loan's context and run ``handler``, heartbeating throughout (a worker that dies while a vendor
+        answers or a statement is read is noticed within the call's heartbeat timeout, workflows/heartbeats.py)."""
+        async with keep_alive(f"KYC {req.step}"):
+            return await self._step(req, handler)
+
+    async def _step(self, req: KycStepRequest, handler: StepHandler) -> KycStepResult:
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:
             result = await handler(req, loan, customer, brand)

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 
 from activities.providers import signing
+from activities.providers.heartbeat import keep_alive
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
@@ -259,9 +260,10 @@ class HttpProvider:
         limit = self.config.timeout_seconds or timeout or DEFAULT_TIMEOUT_SECONDS
         vendor = self.config.vendor
         try:
-            resp = await self.http.request(
-                method, url, json=json, params=params, files=files, data=data, headers=hdrs, timeout=limit
-            )
+            async with keep_alive(f"waiting for {vendor}"):  # a dead worker shows within the heartbeat timeout
+                resp = await self.http.request(
+                    method, url, json=json, params=params, files=files, data=data, headers=hdrs, timeout=limit
+                )
         except httpx.HTTPError as exc:
             raise ProviderError(f"{vendor}: {type(exc).__name__}: {exc}", vendor=vendor) from exc
         if resp.status_code >= 500 or resp.status_code in TRANSIENT_STATUSES:

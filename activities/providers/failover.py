@@ -38,6 +38,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError, UnsupportedOperation
+from activities.providers.heartbeat import beat
 
 log = logging.getLogger("los.providers")
 T = TypeVar("T")
@@ -115,6 +116,7 @@ async def call_with_failover(
         raise BusinessRefusal(f"brand has no active {kind} provider configured", code="NO_PROVIDER")
     attempts: list[Attempt] = []
     for config in candidates:
+        beat(f"{kind}: {config.vendor}")  # each vendor tried is a step of the activity
         started = time.monotonic()
         try:
             adapter = adapter_for(config, http)

@@ -23,6 +23,7 @@ from activities.providers.base import (
     HttpProvider,
     ProviderError,
 )
+from activities.providers.heartbeat import keep_alive
 
 #: the delivery log's statuses (``customer_messages.status``), in the order a message moves through them
 QUEUED, SENT, DELIVERED, READ, FAILED, UNDELIVERED = "QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "UNDELIVERED"
@@ -90,7 +91,8 @@ class MessagingProvider(HttpProvider):
         vendor = self.config.vendor
         limit = self.config.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
         try:
-            resp = await self.http.request(method, f"{self.config.base_url}{path}", timeout=limit, **kwargs)
+            async with keep_alive(f"waiting for {vendor}"):
+                resp = await self.http.request(method, f"{self.config.base_url}{path}", timeout=limit, **kwargs)
         except httpx.HTTPError as exc:
             raise ProviderError(f"{vendor}: {type(exc).__name__}: {exc}", vendor=vendor) from exc
         if resp.status_code >= 500 or resp.status_code in TRANSIENT_STATUSES:
