@@ -121,11 +121,11 @@ def utr_free(session: Session, brand_id: str, utr: str, exclude: str | None = No
         query = query.where(SmeOfflineCredit.id != exclude)
     if (found := session.execute(query).first()) is not None:
         raise Conflict(f"UTR {utr} was already recorded as credit {found[0]} ({found[1]})", field="utr")
-    paid = session.scalars(
-        select(SmePayment.request_id).where(SmePayment.brand_id == brand_id, SmePayment.utr == utr)
+    paid = session.execute(
+        select(SmePayment.request_id, SmePayment.source).where(SmePayment.brand_id == brand_id, SmePayment.utr == utr)
     ).first()
-    if paid is not None and exclude is None:
-        raise Conflict(f"UTR {utr} was already counted towards request {paid}", field="utr")
+    if paid is not None:
+        raise Conflict(f"UTR {utr} was already counted towards request {paid[0]} ({paid[1]})", field="utr")
 
 
 def _decidable(row: SmeOfflineCredit, staff: Principal, what: str) -> None:
@@ -194,6 +194,8 @@ async def approve_credit(
     then the credit stays PENDING). Decided once (409 after)."""
     row = _credit(session, brand_id, credit_id)
     _decidable(row, staff, "approve")
+    if _counted(session, row):  # approved before, its answer lost before this row was marked: record that
+        return _approved(request, session, staff, row, None)
     utr_free(session, brand_id, row.utr, exclude=row.id)
     paid_at = datetime.combine(row.paid_on, datetime.min.time(), IST)
     credit = StaffCredit(
@@ -204,13 +206,28 @@ async def approve_credit(
     answer = await customer_update(
         client, f"invoice-{values[1]}", InvoiceFinancingWorkflow.record_credit, credit, timeout=bound
     )
-    row = _credit(session, brand_id, values[0])
-    if row.status == "PENDING":  # (a second checker racing this one found it PENDING too: the workflow refused them)
+    return _approved(request, session, staff, _credit(session, brand_id, values[0]), answer.get("status"))
+
+
+def _counted(session: Session, row: SmeOfflineCredit) -> bool:
+    """Whether the request's workflow already counted this credit (its UTR among the request's payments as a
+    staff-recorded credit)."""
+    found = session.scalars(
+        select(SmePayment.source).where(SmePayment.request_id == row.request_id, SmePayment.utr == row.utr)
+    ).first()
+    return found is not None and found.startswith("OFFLINE:")
+
+
+def _approved(
+    request: Request, session: Session, staff: Principal, row: SmeOfflineCredit, request_status: str | None
+) -> dict[str, Any]:
+    """Mark ``row`` APPROVED by ``staff`` (a racing second checker was refused by the workflow), audit, commit."""
+    if row.status == "PENDING":
         row.status, row.decided_by, row.decided_at = "APPROVED", staff.id, datetime.now(UTC)
-    after = {"status": row.status, "requestId": values[1], "amountPaise": values[2], "utr": values[4],
-             "requestStatus": answer.get("status")}  # fmt: skip
+    after = {"status": row.status, "requestId": row.request_id, "amountPaise": row.amount, "utr": row.utr,
+             "requestStatus": request_status}  # fmt: skip
     audit(session, request, staff, "sme.credit.approved", "sme_credit", row.id, before={"status": "PENDING"},
-          after=after, brand_id=brand_id)  # fmt: skip
+          after=after, brand_id=row.brand_id)  # fmt: skip
     session.commit()
     return credit_view(row)
 
