@@ -43,6 +43,7 @@ from domain.errors import Conflict, NotFound, ValidationError
 from workflows.contracts.colending import CoLendStepRequest
 
 Ops = Annotated[Principal, Allow(P.LOAN_OPS_DISBURSE, api_key=False)]
+RETRY_CLAIM_SECONDS = 300  # a retry claimed longer ago than this is taken to have died (its steps are idempotent)
 Lender = Literal["ORIGINATOR", "PARTNER"]
 
 
@@ -289,13 +290,38 @@ async def retry_partner_steps(request: Request, brand_id: str, loan_id: str, sta
     """Run the partner's lifecycle again from its first step not DONE (a refused or failed loan creation, document
     upload, ...), each step as the loan's workflow runs it; stops at the first that is not DONE again (FAILED with
     the partner's reason, or UNAVAILABLE when it did not answer). A step DONE is never sent again, so a repeated
-    call changes nothing. Audited with the steps before and after."""
+    call changes nothing; a second retry while one runs answers 409. Audited with the steps before and after."""
     row = _co_lent(session, brand_id, loan_id)
+    row = q.co_lent(session, row.loan_id, lock=True)
+    assert row is not None
+    now = datetime.now(UTC)
+    running = (row.steps or {}).get("retrying")
+    if running and (now - datetime.fromisoformat(running)).total_seconds() < RETRY_CLAIM_SECONDS:
+        raise Conflict("a retry of this loan's partner steps is already running", field="loanId")
     before = {s: dict((row.steps or {}).get(s) or {}) for s in STEPS}
-    session.rollback()  # the steps are written by the activity's own transactions
+    row.steps = {**(row.steps or {}), "retrying": now.isoformat()}
+    session.commit()  # claimed: the steps are written by the activity's own transactions
     state = request.app.state
     acts = CoLendingActivities(state.db, state.http, state.storage, state.settings.api_url)
-    results = []
+    try:
+        results = await _run_steps(acts, brand_id, row.loan_id)
+    finally:
+        session.expire_all()  # the activity wrote the steps in its own transactions: read them afresh
+        row = q.co_lent(session, row.loan_id, lock=True)
+        assert row is not None
+        row.steps = {k: v for k, v in (row.steps or {}).items() if k != "retrying"}
+        session.commit()
+    after = {s: dict((row.steps or {}).get(s) or {}) for s in STEPS}
+    audit(session, request, staff, "co_lending.partner_steps.retry", "colending_loans", row.id, before=before,
+          after=after)  # fmt: skip
+    session.commit()
+    return {"loanId": row.loan_id, "steps": results,
+            "complete": all(after[s].get("status") == "DONE" for s in STEPS)}  # fmt: skip
+
+
+async def _run_steps(acts: CoLendingActivities, brand_id: str, loan_id: str) -> list[dict[str, Any]]:
+    """The partner's lifecycle from its first step not DONE, as the loan's workflow runs it (``STEPS``)."""
+    results: list[dict[str, Any]] = []
     for step in STEPS:
         try:
             result = await acts.colending_partner_step(CoLendStepRequest(loan_id, brand_id, step, f"retry:{step}"))
@@ -306,12 +332,5 @@ async def retry_partner_steps(request: Request, brand_id: str, loan_id: str, sta
                         "reason": result.reason})  # fmt: skip
         if result.status != "DONE":
             break
-    session.expire_all()
-    row = _co_lent(session, brand_id, loan_id)
-    after = {s: dict((row.steps or {}).get(s) or {}) for s in STEPS}
-    audit(session, request, staff, "co_lending.partner_steps.retry", "colending_loans", row.id, before=before,
-          after=after)  # fmt: skip
-    session.commit()
-    return {"loanId": row.loan_id, "steps": results,
-            "complete": all(after[s].get("status") == "DONE" for s in STEPS)}  # fmt: skip
+    return results
 

@@ -204,6 +204,12 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
             audits = s.scalar(select(func.count()).select_from(AuditLog).where(
                 AuditLog.action == "co_lending.partner_steps.retry", AuditLog.entity_id == co.id))  # fmt: skip
         assert audits == 2
+        with db.unit_of_work() as s:  # a retry already running: 409, nothing sent
+            co = s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == loan_id)).one()
+            co.steps = {**co.steps, "retrying": datetime.now(IST).isoformat()}
+        busy = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
+                                     headers=await driver.staff_headers("LOAN_EXECUTIVE"))  # fmt: skip
+        assert busy.status_code == 409 and busy.json()["errors"][0]["field"] == "loanId"
         denied = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
                                        headers=await driver.staff_headers("COLLECTION_EXECUTIVE"))  # fmt: skip
         assert denied.status_code == 403
