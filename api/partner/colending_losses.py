@@ -280,9 +280,10 @@ def reject_escrow_remittance(
     request: Request, brand_id: str, remittance_id: str, body: DecisionIn, staff: Manager, session: Db
 ) -> dict:
     """Reject a PENDING remittance with a reason (422 naming ``reason`` without one), as another staff member."""
-    if not (body.reason or "").strip():
+    reason = (body.reason or "").strip()
+    if not reason:
         raise ValidationError("a rejection needs a reason", field="reason")
-    return _decide(request, session, brand_id, remittance_id, staff, "REJECTED", body.reason.strip())
+    return _decide(request, session, brand_id, remittance_id, staff, "REJECTED", reason)
 
 
 @router.post(BASE + "/loans/{loan_id}/partner-steps/retry", response_model=RetryView)
