@@ -5,6 +5,7 @@ partner's API its adapter (``activities.providers.partners``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,7 +34,6 @@ from domain.partners import (
     stored_lines,
 )
 from domain.partners.disbursal import CaseState, PartnerTxnStatus
-from workflows.contracts.partner_disbursals import DisbursalChecked, DisbursalDue
 from workflows.contracts.partners import (
     PartnerAnswer,
     PartnerAttemptRecord,
@@ -43,6 +43,34 @@ from workflows.contracts.partners import (
     PartnerSubmitRequest,
 )
 from workflows.options import IST
+
+
+# The partner disbursal watch's inputs and outputs (``workflows.partner_disbursal_watch``), here as the reminder
+# dispatch keeps its own: dataclasses, so fields can be added later.
+@dataclass
+class DisbursalDue:
+    """One case to ask its partner about: ``checks`` is how many were recorded before this one (a retry of a check
+    already recorded changes nothing)."""
+
+    case_id: str
+    loan_id: str
+    brand_id: str
+    partner_code: str
+    checks: int
+
+
+@dataclass
+class DisbursalChecked:
+    """What one check did: the partner's ``answer`` (``PartnerTxnStatus``), the case's new ``state``, whether the
+    breach was marked and whether the case was escalated by it; ``recorded`` False when it had been recorded
+    before (a retry) or the case was confirmed meanwhile."""
+
+    case_id: str
+    answer: str
+    state: str
+    breach_now: bool = False
+    escalate_now: bool = False
+    recorded: bool = True
 
 
 def _view(offer: PartnerOffer, partner: PartnerLender) -> PartnerOfferView:

@@ -20,8 +20,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.partners import PartnerActivities
-    from workflows.contracts.partner_disbursals import DisbursalChecked, DisbursalDue
+    from activities.partners import DisbursalChecked, DisbursalDue, PartnerActivities
     from workflows.options import DB_RETRY, DB_TIMEOUT
 
 SCHEDULE_ID = "partner-disbursal-watch"
