@@ -130,6 +130,13 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
         mine = await driver.partner("ADMIN", "POST", "/co-lending/escrow/remittances", json={**body, "amount": 100})
         same = await driver.api.post(f"{base}/escrow/remittances/{mine['id']}/approve", json={}, headers=admin)
         assert same.status_code == 403  # the maker may not approve it
+        for reject in ({}, {"reason": "  "}):
+            no_reason = await driver.api.post(f"{base}/escrow/remittances/{mine['id']}/reject", json=reject,
+                                              headers=admin)  # fmt: skip
+            assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+        same = await driver.api.post(f"{base}/escrow/remittances/{mine['id']}/reject", json={"reason": "typo"},
+                                     headers=admin)  # fmt: skip
+        assert same.status_code == 403  # nor reject it
         theirs = await driver.partner("LOAN_EXECUTIVE", "POST", "/co-lending/escrow/remittances",
                                       json={**body, "amount": owed - 100})  # fmt: skip
         assert theirs["status"] == "PENDING"
