@@ -27,7 +27,7 @@ from sandbox.webhooks import ACCOUNT_ID, new_event_id
 STATE_KEY = "sme_virtual_accounts"
 MODES = ("NEFT", "RTGS", "IMPS")
 PAYER = {"id": "ba_SandboxPayer01", "entity": "bank_account", "ifsc": "HDFC0000128", "bank_name": "HDFC Bank",
-         "name": "Buyer Industries", "notes": [], "account_number": "50200012345678"}  # fmt: skip
+         "name": "Buyer Industries", "account_number": "50200012345678"}  # fmt: skip
 
 
 def _now() -> int:
@@ -49,15 +49,16 @@ def credited_event(
     payment = {
         "id": payment_id, "entity": "payment", "amount": amount, "currency": "INR", "status": "captured",
         "order_id": None, "invoice_id": None, "international": False, "method": "bank_transfer",
-        "amount_refunded": 0, "refund_status": None, "captured": True, "description": "NEFT/RTGS/IMPS payment",
-        "card_id": None, "bank": None, "wallet": None, "vpa": None, "email": None, "contact": None, "notes": [],
-        "fee": 0, "tax": 0, "error_code": None, "error_description": None, "created_at": _now(),
+        "amount_refunded": 0, "amount_transferred": 0, "refund_status": None, "captured": True,
+        "description": "NA", "card_id": None, "bank": None, "wallet": None, "vpa": None, "email": None,
+        "contact": None, "customer_id": account.get("customer_id"), "notes": [], "fee": 0, "tax": 0,
+        "error_code": None, "error_description": None, "created_at": _now(),
     }  # fmt: skip
     transfer = {
         "id": transfer_id, "entity": "bank_transfer", "payment_id": payment_id, "mode": mode,
-        "bank_reference": utr, "amount": amount, "payer_bank_account": PAYER,
-        "virtual_account_id": account["id"], "virtual_account": account,
+        "bank_reference": utr, "amount": amount, "payer_bank_account": PAYER, "virtual_account_id": account["id"],
     }  # fmt: skip
+    account = {**account, "receivers": [{k: v for k, v in r.items() if k != "notes"} for r in account["receivers"]]}
     return {
         "entity": "event", "account_id": ACCOUNT_ID, "event": "virtual_account.credited",
         "contains": ["payment", "virtual_account", "bank_transfer"],
