@@ -37,12 +37,9 @@ async def chromium() -> AsyncIterator:
         await browser.close()
 
 
-@pytest_asyncio.fixture
-async def page(chromium) -> AsyncIterator:  # noqa: ANN001
-    """A page 1280x800 (the console's desktop size); `await page.set_viewport_size(...)` for a tablet or phone."""
-    context = await chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = await context.new_page()
-    problems: list[str] = []
+def watch(page, problems: list[str]) -> None:  # noqa: ANN001
+    """Collect in `problems` every console error, uncaught exception, failed request and 5xx of `page` (a second
+    tab of a test watches into the first one's `page.problems`)."""
 
     def on_console(message) -> None:  # noqa: ANN001
         provoked = "Failed to load resource: the server responded with a status of 4" in message.text
@@ -56,6 +53,15 @@ async def page(chromium) -> AsyncIterator:  # noqa: ANN001
         "response",
         lambda response: problems.append(f"HTTP {response.status}: {response.url}") if response.status >= 500 else None,
     )
+
+
+@pytest_asyncio.fixture
+async def page(chromium) -> AsyncIterator:  # noqa: ANN001
+    """A page 1280x800 (the console's desktop size); `await page.set_viewport_size(...)` for a tablet or phone."""
+    context = await chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = await context.new_page()
+    problems: list[str] = []
+    watch(page, problems)
     page.problems = problems
     yield page
     await context.close()
