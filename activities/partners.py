@@ -241,8 +241,10 @@ class PartnerActivities(DbActivities):
     async def partner_disbursal_check(self, due: DisbursalDue) -> DisbursalChecked:
         """Ask the partner's status API about its disbursal (``PartnerAdapter.disbursal_status``) and record the
         answer on the case once (its check count must still be ``due.checks``): the UTR taken, the breach marked and
-        alerted, a recheck or the escalation per the partner's settings. A partner that cannot be asked is an
-        UNKNOWN answer with its error as the detail (recorded like any other: the case is still late)."""
+        alerted, a recheck or the escalation per the partner's settings. A co-lent loan whose partner funding was
+        already confirmed by the co-lending callback is confirmed with that UTR, the partner not asked. A partner
+        that cannot be asked is an UNKNOWN answer with its error as the detail (recorded like any other: the case
+        is still late)."""
 
         def load(session: Session) -> tuple[PartnerDisbursal, PartnerLender]:
             case = session.get(PartnerDisbursal, due.case_id)
@@ -253,6 +255,19 @@ class PartnerActivities(DbActivities):
         case, partner = await self._tx(load)
         if case.checks != due.checks or case.state == CaseState.CONFIRMED:
             return DisbursalChecked(case.id, "", case.state, recorded=False)
+
+        def co_lent(session: Session) -> DisbursalChecked | None:
+            """A co-lent loan's partner funding, already confirmed by its own callback, confirms the case."""
+            utr, funded_on = pd.co_lending_utr(session, due.loan_id)
+            row = session.get_one(PartnerDisbursal, due.case_id, with_for_update=True)
+            late = funded_on is None or funded_on > row.due_at.astimezone(IST).date()  # it has a date, not a time
+            if utr is None or not pd.confirm(row, utr, "CO_LENDING", datetime.now(UTC), late=late):
+                return None
+            return DisbursalChecked(row.id, PartnerTxnStatus.DISBURSED.value, row.state)
+
+        settled = await self._tx(co_lent)
+        if settled is not None:
+            return settled
         try:
             api = adapter(self.http, partner.adapter, dict(partner.settings or {}))
             said = await api.disbursal_status(

@@ -13,7 +13,16 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from db.models import Loan, PartnerAttempt, PartnerDisbursal, PartnerLender, PartnerOffer, StaffBrandRole, StaffUser
+from db.models import (
+    CoLentLoan,
+    Loan,
+    PartnerAttempt,
+    PartnerDisbursal,
+    PartnerLender,
+    PartnerOffer,
+    StaffBrandRole,
+    StaffUser,
+)
 from db.notifications import notify
 from db.partners import IST
 from domain.access import Role
@@ -94,15 +103,23 @@ def _log(case: PartnerDisbursal, entry: dict[str, Any]) -> None:
     case.check_log = [*(case.check_log or []), entry][-LOG_KEEP:]
 
 
-def confirm(case: PartnerDisbursal, utr: str | None, via: str, at: datetime, event_id: str | None = None) -> bool:
+def confirm(
+    case: PartnerDisbursal,
+    utr: str | None,
+    via: str,
+    at: datetime,
+    event_id: str | None = None,
+    late: bool | None = None,
+) -> bool:
     """Take the partner's UTR once (``domain.partners.disbursal.takes_utr``): the case CONFIRMED at ``at`` by ``via``
-    (CALLBACK or STATUS_API), the breach marked when the UTR came after the SLA. False when a UTR was taken before
-    (nothing changes)."""
+    (CALLBACK, STATUS_API or CO_LENDING), the breach marked when the UTR came after the SLA (``late``, when the
+    caller knows better than ``at``). False when a UTR was taken before (nothing changes)."""
     if not takes_utr(case.utr, utr):
         return False
     case.utr, case.confirmed_at, case.confirmed_via = utr, at, via
     case.callback_event_id = event_id or case.callback_event_id
-    if breached_by(case.breached, case.due_at, at) and not case.breached:
+    breached = breached_by(case.breached, case.due_at, at) if late is None else case.breached or late
+    if breached and not case.breached:
         case.breached, case.breached_at = True, at
     case.state = CaseState.CONFIRMED.value
     case.next_check_at = None
@@ -144,6 +161,16 @@ def log_callback(case: PartnerDisbursal, event_id: str, status: str, detail: str
     """A callback that brought no UTR (PENDING, FAILED) kept on the case's log; the watch's checks decide the rest."""
     _log(case, {"at": at.isoformat(), "status": status, "utr": None, "detail": (detail or "")[:300] or None,
                 "callback": event_id})  # fmt: skip
+
+
+def co_lending_utr(session: Session, loan_id: str) -> tuple[str | None, date | None]:
+    """The UTR and IST date of a co-lent loan's partner funding (its share, from the co-lending webhook's DISBURSED
+    event, ``api/webhooks/lendbox.py``), which is that partner's disbursal of the loan; (None, None) when not co-lent
+    or not funded yet."""
+    row = session.execute(
+        select(CoLentLoan.partner_utr, CoLentLoan.partner_funded_on).where(CoLentLoan.loan_id == loan_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def brand_staff(session: Session, brand_id: str, roles: tuple[Role, ...]) -> list[str]:

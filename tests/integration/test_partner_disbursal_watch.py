@@ -23,7 +23,16 @@ from activities.partners import PartnerActivities
 from activities.providers.partners.base import hmac_hex
 from api.products import loan_terms, preview_for
 from db import kfs as db_kfs
-from db.models import Customer, Loan, LoanProduct, PartnerDisbursal, PartnerLender, PartnerOffer, StaffNotification
+from db.models import (
+    CoLentLoan,
+    Customer,
+    Loan,
+    LoanProduct,
+    PartnerDisbursal,
+    PartnerLender,
+    PartnerOffer,
+    StaffNotification,
+)
 from db.partners import save_rule_table
 from domain import schedule as engine
 from domain.apr import apr
@@ -294,3 +303,25 @@ def _signed(raw: bytes, secret: str = SECRET) -> dict[str, str]:
     stamp = str(int(time.time()))
     stamp_header, signature_header = HEADERS["kavach"]
     return {"content-type": "application/json", stamp_header: stamp, signature_header: hmac_hex(secret, stamp, raw)}
+
+
+async def test_a_co_lent_loans_partner_funding_confirms_its_disbursal(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    partner_id = _partner(db, brand, sandbox.url, "kavach", "Kavach Finvest")
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=30) as box:
+        loan_id, _ = await _booked_loan(db, brand, box, "kavach")
+        await box.post("/_partners/disbursals", json={"partner": "kavach", "reference": loan_id, "status": "PENDING"})
+        _disbursed(db, loan_id, timedelta(minutes=90))
+        due = datetime.now(UTC) - timedelta(minutes=30)
+        with db.unit_of_work() as s:  # co-lent, and its share funded (the co-lending callback's record) in time
+            s.add(CoLentLoan(brand_id=brand["brand_id"], loan_id=loan_id, partner_id=partner_id, partner_code="kavach",
+                             partner_share_bps=2000, partner_rate_bps=1200, blended_rate_bps=1900,
+                             fees_rule="ORIGINATOR", penal_rule="SHARE", principal=50_000_00,
+                             originator_principal=40_000_00, partner_principal=10_000_00,
+                             disbursed_on=due.astimezone(IST).date(), partner_utr="LBXN000000000001",
+                             partner_funded_on=due.astimezone(IST).date()))  # fmt: skip
+        await _watch(app)
+        case = _case(db, loan_id)
+        # Confirmed by the funding's UTR: the partner (held PENDING at the twin) was not asked, no breach.
+        assert (case.state, case.confirmed_via, case.utr) == ("CONFIRMED", "CO_LENDING", "LBXN000000000001")
+        assert (case.checks, case.breached) == (0, False)
+        await box.delete("/_partners/disbursals")
