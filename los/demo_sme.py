@@ -6,6 +6,9 @@ public API, as a business, the staff and the buyer would play it (docs/invoice-f
   sanction manager approves it (checker); the advance goes out; the buyer pays the payment link; the reserve
   (invoice − advance − discount) is released and the request CLOSED.
 - duplicate-invoice: the same invoice uploaded twice; the second's request is REFUSED, its reason said in words.
+- invoice-virtual-account: as invoice-financing, but the buyer pays into the invoice's virtual account (Razorpay
+  Smart Collect) by NEFT, in two transfers; each reaches the request by the signed ``virtual_account.credited``
+  webhook; the second pays it in full: the reserve released, CLOSED, the account closed.
 
 The brand must list the SME vendors under ``providers.sme`` (Karza, Perfios, CRIF: the sandbox's twins).
 """
@@ -173,4 +176,49 @@ async def duplicate_invoice(driver: Driver, index: int) -> SmeJourney:
     return _journey(refused, phone, pan, started)
 
 
-SCENARIOS = {"invoice-financing": invoice_financing, "duplicate-invoice": duplicate_invoice}
+async def invoice_virtual_account(driver: Driver, index: int) -> SmeJourney:
+    """An invoice financed and paid by the buyer into its virtual account by NEFT, in two transfers: CLOSED."""
+    started = time.monotonic()
+    deadline = started + driver.timeout
+    sme, pan, phone = SmeDriver(driver), business_pan(), _phone(index)
+    headers, _ = await sme.onboard(phone, pan)
+    invoice = await sme.upload(headers, f"VA-{index}", "300000.00")
+    req = await sme.request(headers, invoice["id"])
+    offered = await sme.until(headers, req["id"], {"OFFERED"}, deadline)
+    if offered["status"] != "OFFERED":
+        raise DemoError(f"request {req['id']} is {offered['status']}: {offered['reasonText']}")
+    accept = {"lenderId": offered["offers"][0]["lenderId"]}
+    await driver._ok(await driver.api.post(f"/api/v1/sme/requests/{req['id']}/accept", json=accept, headers=headers))
+    await sme.staff("CREDIT_EXECUTIVE", req["id"], "recommend")
+    await sme.staff("SANCTION_MANAGER", req["id"], "approve")
+    funded = await sme.until(headers, req["id"], {"FUNDED"}, deadline)
+    account = funded.get("virtualAccount")
+    if funded["status"] != "FUNDED" or not account:
+        raise DemoError(f"request {req['id']} is {funded['status']}, not funded with a virtual account")
+    # the buyer's bank sends two NEFTs to the account number; the brand's Razorpay dashboard sends the webhook to
+    # the SME collection route (the sandbox's test payment plays both)
+    va_id = await _va_id(driver, account["accountNumber"])
+    hook = f"{str(driver.api.base_url).rstrip('/')}/api/v1/sme/webhooks/{driver._brand_id}/virtual-accounts/razorpay"
+    half = funded["amountPaise"] // 2
+    for amount in (half, funded["amountPaise"] - half):
+        body = {"amount": amount, "method": "NEFT", "webhook_url": hook}
+        await driver._ok(await driver.sandbox.post(f"/razorpay/_test/virtual_accounts/{va_id}/payments", json=body))
+    closed = await sme.until(headers, req["id"], {"CLOSED"}, deadline)
+    expected = closed["amountPaise"] - closed["advancePaise"] - closed["discountPaise"]
+    if closed["status"] != "CLOSED" or closed["releasePaise"] != expected or len(closed["payments"]) != 2:
+        raise DemoError(f"request {req['id']}: {closed['status']}, release {closed['releasePaise']} ≠ {expected}")
+    return _journey(closed, phone, pan, started)
+
+
+async def _va_id(driver: Driver, number: str) -> str:
+    """The Smart Collect id of the account numbered ``number`` (the buyer knows only the number; the sandbox's
+    dashboard, searched by it, knows the id)."""
+    found = await driver._ok(await driver.sandbox.get("/razorpay/_test/virtual_accounts", params={"number": number}))
+    return str(found["id"])
+
+
+SCENARIOS = {
+    "invoice-financing": invoice_financing,
+    "duplicate-invoice": duplicate_invoice,
+    "invoice-virtual-account": invoice_virtual_account,
+}

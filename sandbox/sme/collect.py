@@ -5,6 +5,7 @@
 - ``POST /razorpay/virtual_accounts`` → the virtual account entity (``va_...``, ``status`` active, one
   ``bank_account`` receiver at RBL Bank, IFSC ``RATN0VAAPIS``, a 16-digit number starting 2223330);
 - ``GET /razorpay/virtual_accounts/{id}``; ``POST /razorpay/virtual_accounts/{id}/close`` → ``status`` closed;
+- ``GET /razorpay/_test/virtual_accounts?number=`` — the dashboard's search by account number;
 - ``POST /razorpay/_test/virtual_accounts/{id}/payments`` — the dashboard's *Make Test Payment* (test mode only at
   Razorpay): ``{"amount": <paise>, "method": "NEFT"|"RTGS"|"IMPS", "webhook_url": <where the merchant's
   dashboard sends webhooks>, "utr"?}``; a closed account refuses it (400: the bank returns the money). It sends
@@ -102,6 +103,12 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         if account["status"] != "closed":
             account["status"], account["closed_at"] = "closed", _now()
         return account
+
+    @app.get("/razorpay/_test/virtual_accounts")
+    def find_virtual_account(number: str) -> dict:
+        """The dashboard's search of Customer Identifiers by account number."""
+        found = (a for a in accounts.values() if any(r.get("account_number") == number for r in a["receivers"]))
+        return next(found, None) or missing("virtual account")
 
     @app.post("/razorpay/_test/virtual_accounts/{account_id}/payments")
     async def test_payment(account_id: str, request: Request) -> dict:

@@ -188,3 +188,14 @@ def _va_id(session: Any, request_id: str) -> str:  # noqa: ANN401
 
     return session.scalars(select(SmeVirtualAccount.vendor_account_id).where(
         SmeVirtualAccount.request_id == request_id)).one()  # fmt: skip
+
+
+async def test_the_demo_scenario_pays_into_the_virtual_account_in_two_transfers(sme_app, brand, sandbox, db) -> None:  # noqa: ANN001, F811
+    from los.demo_scenarios import SCENARIOS
+    from los.demo_sme import invoice_virtual_account
+
+    assert SCENARIOS["invoice-virtual-account"] is invoice_virtual_account
+    async with driving(sme_app, sandbox, db, brand) as driver:
+        journey = await invoice_virtual_account(driver, uuid.uuid4().int % 10**8)
+    assert journey.status == "CLOSED" and journey.total_collected == 3_00_000_00
+    assert journey.release == 3_00_000_00 - journey.advance - journey.discount
