@@ -76,7 +76,14 @@ function Open({ query, me, brandId, navigate }) {
     { label: "Overdue", render: (r) => rupees(r.overduePaise), num: true },
     { label: "Next due", render: (r) => when(r.nextDueAt) },
     { label: "Promise", render: (r) => (r.ptpDate ? `${r.ptpDate} · ${rupees(r.ptpAmountPaise)}` : "—") },
-    { label: "Collector", render: (r) => (r.collectorId ? (r.collectorId === me.id ? "me" : r.collectorId.slice(0, 8)) : "nobody") },
+    {
+      label: "Collector",
+      render: (r) =>
+        r.collectorId
+          ? html`<a href=${`#/collectors/${r.collectorId}`} aria-label=${`Collector profile of ${r.collectorId === me.id ? "me" : r.collectorId}`}>
+              ${r.collectorId === me.id ? "me" : r.collectorId.slice(0, 8)}</a>`
+          : "nobody",
+    },
     {
       label: "Work",
       render: (r) =>
