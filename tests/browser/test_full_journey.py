@@ -8,7 +8,6 @@ within the test. The app keeps its own tab (it polls the loan) and the console h
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -137,7 +136,6 @@ async def test_a_loan_from_the_app_through_the_console_to_settlement_and_reports
     app, journey_brand, sandbox, page
 ) -> None:
     code = journey_brand["brand_code"]
-    started = time.monotonic()
     driver = Driver(app.api.url, sandbox.url, code, timeout=120)
     desk = await page.context.new_page()  # the console's tab, 1280x800; the app's tab is `page`, at 360 px
     watch(desk, page.problems)
@@ -203,4 +201,3 @@ async def test_a_loan_from_the_app_through_the_console_to_settlement_and_reports
         await desk.get_by_role("table", name="Disbursed loans").get_by_text(loan_id).wait_for()
     finally:
         await driver.close()
-    assert time.monotonic() - started < 240, "the journey should stay within CI's budget"
