@@ -7,8 +7,8 @@
   account is closed when the request closes. Requests funded before this (patch :data:`VIRTUAL_ACCOUNT_PATCH`) keep
   their recorded path: no account.
 - Money the buyer paid outside it (to the lender's account) is recorded by one staff member and approved by another
-  in the API; the approval is the update ``record_credit``: refused 404 (another brand), 409 (not collecting, or
-  that UTR already counted), 422 (amount); taken, it is a payment like any other.
+  in the API; the approval is the update ``record_credit``: refused 404 (another brand), 409 (not collecting, paid
+  in full already, or that UTR already counted), 422 (amount); taken, it is a payment like any other.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ class InvoiceCollect(InvoiceMoney):
             raise refuse("NotFound", "request not found")
         if self.state.status not in COLLECTING:
             raise refuse("Conflict", f"the request is {self.state.status}; only a funded invoice takes a credit")
+        if self.state.collected >= self.inp.amount:  # being settled: a credit now would not be counted
+            raise refuse("Conflict", "the invoice is already paid in full")
         if credit.amount <= 0:
             raise ApplicationError("must be more than zero", {"field": "amount"}, type="ValidationError")
         seen = set(self.state.payments) | {p.payment_id for p in self.state.pending}
