@@ -69,4 +69,8 @@ MAX_RUN_EVENTS = 2_000
 # KYC reuse: the KYC phase first asks which of the customer's earlier KYC results are still valid (the brand's
 # reloan.kycValidityDays) and skips those steps; once every step passed, the loan's results are recorded.
 KYC_REUSE_PATCH = "kyc-reuse-v1"
+# Database-only steps (a status move, a payment's allocation recorded) run as local activities: inside the workflow
+# task that decided them, with no activity task through the server and no second workflow task for its result. Same
+# activities, same idempotency (a crash re-runs the step with the workflow task); before it: activity tasks.
+LOCAL_DB_PATCH = "local-db-steps-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

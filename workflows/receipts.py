@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DB_RETRY,
         DB_TIMEOUT,
         IST,
+        LOCAL_DB_PATCH,
         RECEIPTS_PATCH,
     )
 
@@ -76,7 +77,9 @@ class ReceiptsPhase(LoanBase):
             kept, kept_closed_as = copy.deepcopy(state.installments), state.closed_as
             try:
                 result = await self._apply_one(payment)
-            except (ActivityError, ValidationError) as exc:
+            except (ActivityError, ApplicationError, ValidationError) as exc:
+                # an activity task's failure is an ActivityError around the cause; a local activity's (LOCAL_DB_PATCH)
+                # non-retryable failure arrives as the ApplicationError itself
                 cause = exc.cause if isinstance(exc, ActivityError) else exc
                 kind = cause.type if isinstance(cause, ApplicationError) else "ValidationError"
                 if kind not in UNRECORDABLE or not workflow.patched(RECEIPTS_PATCH):
@@ -136,13 +139,22 @@ class ReceiptsPhase(LoanBase):
         if self.money_in:
             dated = payment.paid_on or today
             record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst, value_date=dated)
-        await workflow.execute_activity_method(
-            LoanActivities.record_payment,
-            record,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-            summary=f"Payment {payment.payment_id}: {payment.amount} paise",
-        )
+        if workflow.patched(LOCAL_DB_PATCH):  # in the workflow task that took the payment (workflows.options)
+            await workflow.execute_local_activity_method(
+                LoanActivities.record_payment,
+                record,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Payment {payment.payment_id}: {payment.amount} paise",
+            )
+        else:
+            await workflow.execute_activity_method(
+                LoanActivities.record_payment,
+                record,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+                summary=f"Payment {payment.payment_id}: {payment.amount} paise",
+            )
         await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
         return excess
 
