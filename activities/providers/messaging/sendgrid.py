@@ -44,6 +44,7 @@ from activities.providers.base import (
     HttpProvider,
     ProviderError,
 )
+from activities.providers.heartbeat import keep_alive
 from activities.providers.messaging.base import (
     DELIVERED,
     FAILED,
@@ -152,7 +153,8 @@ class SendGridEmail(HttpProvider):
         limit = self.config.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
         headers = {"Authorization": f"Bearer {self.config.api_key}"}
         try:
-            resp = await self.http.post(f"{self.config.base_url}{PATH}", json=body, headers=headers, timeout=limit)
+            async with keep_alive(f"waiting for {vendor}"):
+                resp = await self.http.post(f"{self.config.base_url}{PATH}", json=body, headers=headers, timeout=limit)
         except httpx.HTTPError as exc:
             raise ProviderError(f"{vendor}: {type(exc).__name__}: {exc}", vendor=vendor) from exc
         status = resp.status_code
