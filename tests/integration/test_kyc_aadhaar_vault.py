@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from temporalio.testing import ActivityEnvironment
 
 from db import aadhaar_vault
 from db.models import AadhaarVaultEntry, Customer, Loan, LoanProduct
@@ -188,3 +189,44 @@ def test_rotation_reseals_the_numbers_the_vault_holds(db, a_loan) -> None:  # no
         sealed = s.get_one(AadhaarVaultEntry, token).number_sealed or ""
         assert key_id(sealed) == "k-new" and unseal(new, AADHAAR, sealed) == number
         aadhaar_vault.discard(s, token)
+
+
+async def test_the_otp_activity_reads_by_token_answers_retries_and_still_takes_sealed_numbers(
+    app, kyc_brand, sandbox, db, storage_dir  # noqa: ANN001
+) -> None:
+    """The ``aadhaar_initiate`` activity itself: by token (a retry after the number was erased answers with the
+    vendor's reference it kept; another loan's token reads nothing), and the sealed number of an update recorded
+    before the vault (a loan in flight) still sends the OTP."""
+    from activities.kyc import KycActivities
+    from activities.storage import LocalStorage
+    from workflows.contracts import KycStepRequest
+
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        _, loan = await _applied(driver, *demo_identity(2, "auto"))
+    finally:
+        await driver.close()
+    key = app.settings.field_key()
+    kyc = KycActivities(db, app.http, LocalStorage(storage_dir), app.settings.api_url, key)
+    env = ActivityEnvironment()
+    number = demo_aadhaar()
+    with db.unit_of_work() as s:
+        row = s.get_one(Loan, loan["id"])
+        token = aadhaar_vault.deposit(
+            s, sealed=seal(key, AADHAAR, number), masked="XXXX XXXX " + number[-4:],
+            brand_id=row.brand_id, customer_id=row.customer_id, loan_id=row.id,
+        )  # fmt: skip
+
+    def request(n: int, **kw: str) -> KycStepRequest:
+        return KycStepRequest(loan["id"], kyc_brand["brand_id"], "AADHAAR", f"vault-test-{n}", **kw)
+
+    first = await env.run(kyc.aadhaar_initiate, request(1, aadhaar_ref=token))
+    assert first.status == "WAITING" and first.reference
+    retried = await env.run(kyc.aadhaar_initiate, request(2, aadhaar_ref=token))  # the number is gone by now
+    assert (retried.status, retried.reference, retried.provider) == ("WAITING", first.reference, first.provider)
+    with db.unit_of_work() as s:
+        assert s.get_one(AadhaarVaultEntry, token).number_sealed is None
+    elsewhere = await env.run(kyc.aadhaar_initiate, request(3, aadhaar_ref="adv_" + "y" * 32))
+    assert elsewhere.status == "FAILED" and "enter it again" in (elsewhere.reason or "")
+    in_flight = await env.run(kyc.aadhaar_initiate, request(4, aadhaar_sealed=seal(key, AADHAAR, number)))
+    assert in_flight.status == "WAITING" and in_flight.reference
