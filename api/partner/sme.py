@@ -35,7 +35,7 @@ from workflows.contracts.sme import SmeStaffDecision
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 
 router = staff_router()
-router.include_router(staff_credits.router)  # staff-recorded credits, maker-checker
+router.routes.extend(staff_credits.router.routes)  # staff-recorded credits, maker-checker (full paths already)
 Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
 Maker = Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)]
 Checker = Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)]

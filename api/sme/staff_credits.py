@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Allow, audit
 from api.deps import UpdateBound, is_uuid
-from api.guards import GUARDS
-from api.partner.common import Db, Temporal
+from api.partner.common import Db, Temporal, staff_router
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDate, Rupees
@@ -43,7 +42,7 @@ from workflows.invoice_contracts import StaffCredit
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 from workflows.options import IST
 
-router = APIRouter(dependencies=GUARDS)  # under /api/v1/partner: included by api.partner.sme's staff router
+router = staff_router()  # its routes join api.partner.sme's router (the one the app includes)
 Maker = Annotated[Principal, Allow(P.COLLECTIONS_PRE, P.LOAN_OPS_DISBURSE, api_key=False)]
 Checker = Annotated[Principal, Allow(P.COLLECTIONS_MANAGE, api_key=False)]
 Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
