@@ -29,7 +29,7 @@ def test_histories_are_present() -> None:
     assert {"partner_routing_1", "partner_routing_2"} <= names  # a partner past its SLA, the next books (routing)
     assert {"co_lending_1", "co_lending_2"} <= names  # booked with Lendbox: the partner's lifecycle, split payments
     assert {"co_lending_write_off_2", "co_lending_settled_2"} <= names  # co-lent losses split, the DLG invoked
-    assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by its link; by its virtual account
+    assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
