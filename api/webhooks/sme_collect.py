@@ -11,8 +11,8 @@ Smart Collect belongs to the brand's Razorpay account, so the signature is check
 ``razorpay``'s webhook secret (and its previous one during a rotation), by that adapter's own check. Then:
 
 - a bad signature: 401, nothing stored; a malformed body or field: 422 naming it, nothing stored;
-- the event is stored once per event id (``webhook_events``, provider ``razorpay_smart_collect``); a delivered one
-  again answers DUPLICATE and changes nothing;
+- the event is stored once per event id (``webhook_events``, provider ``razorpay_smart_collect``; the payer's
+  account number masked to its last 4 digits); a delivered one again answers DUPLICATE and changes nothing;
 - a credit to a request's account (FUNDED or OVERDUE) signals ``buyer_paid`` with the payment id
   ``UTR:<bank_reference>`` (``domain.sme.credits.credit_key``), so one transfer counts once however often it is
   reported and whoever reported it (a staff-recorded credit with that UTR included): SIGNALLED;
@@ -22,6 +22,7 @@ Smart Collect belongs to the brand's Razorpay account, so the signature is check
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,6 +99,17 @@ def parse_credit(body: dict[str, Any]) -> Credit:
     return Credit(account_id, payment_id, utr.strip().upper(), mode, amount, paid_at)
 
 
+def stored_payload(body: dict[str, Any]) -> dict[str, Any]:
+    """The event as kept in ``webhook_events``: the payer's account number (Razorpay sends it in full) masked to
+    its last 4 digits; everything else as it came."""
+    kept = copy.deepcopy(body)
+    payer = (((kept.get("payload") or {}).get("bank_transfer") or {}).get("entity") or {}).get("payer_bank_account")
+    if isinstance(payer, dict) and isinstance(payer.get("account_number"), str):
+        number = payer["account_number"]
+        payer["account_number"] = "X" * max(len(number) - 4, 0) + number[-4:]
+    return kept
+
+
 def _razorpay(brand_config: dict[str, Any]) -> ProviderConfig | None:
     return next((c for c in ProviderConfig.configured(brand_config, "payments") if c.vendor == "razorpay"), None)
 
@@ -125,7 +137,7 @@ async def virtual_account_credited(brand_id: str, request: Request) -> dict[str,
     with db.unit_of_work() as session:
         session.execute(
             insert(WebhookEvent)
-            .values(provider=PROVIDER, event_id=event_id, event_type=event, payload=body)
+            .values(provider=PROVIDER, event_id=event_id, event_type=event, payload=stored_payload(body))
             .on_conflict_do_nothing(index_elements=["provider", "event_id"])
         )
         stored = session.scalars(

@@ -18,7 +18,7 @@ import pytest
 
 from activities.providers.base import ProviderConfig
 from activities.sme.collect import RazorpaySmartCollect, collections_vendor
-from api.webhooks.sme_collect import parse_credit
+from api.webhooks.sme_collect import parse_credit, stored_payload
 from domain.errors import ValidationError
 from domain.sme.credits import check_utr, credit_key, mode_of, source, utr_of
 from domain.sme.settings import sme_settings
@@ -146,3 +146,11 @@ async def test_the_adapter_opens_and_closes_an_account_at_the_sandbox() -> None:
         closed = await adapter.close(opened.id)
         assert closed.status == "closed"
         assert (await http.post(test_payment, json=body)).status_code == 400  # the bank returns it
+
+
+def test_the_stored_event_masks_the_payers_account_number() -> None:
+    body = _body()
+    kept = stored_payload(body)
+    assert kept["payload"]["bank_transfer"]["entity"]["payer_bank_account"]["account_number"] == "XXXXXXXXXX5432"
+    assert body["payload"]["bank_transfer"]["entity"]["payer_bank_account"]["account_number"] == "50200098765432"
+    assert stored_payload({"event": "virtual_account.closed"}) == {"event": "virtual_account.closed"}
