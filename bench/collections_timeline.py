@@ -4,6 +4,7 @@ loan's history, the activities and workflow tasks that follow its ``payment_rece
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -18,9 +19,21 @@ def _ms(ts: Any) -> float:
     return ts.seconds * 1000 + ts.nanos / 1e6
 
 
+def _local_activity(attrs: Any) -> str | None:
+    """The activity type of a local activity's marker ("<type> (local)"), or None for another marker. Its time is
+    inside the workflow task that ran it (counted there), so only the count is kept."""
+    if attrs.marker_name != "core_local_activity":
+        return None
+    try:
+        data = json.loads(attrs.details["data"].payloads[0].data)
+        return f"{data['activityType']} (local)"
+    except (KeyError, IndexError, ValueError, TypeError):
+        return "(local activity)"
+
+
 async def credit_timeline(client: Any, workflow_ids: list[str], concurrency: int) -> dict[str, Any]:
     """From each loan's ``payment_received`` signal on: the activities it ran (per credit: count, mean queued and
-    run ms), workflow tasks, and signal → ``record_payment`` completed."""
+    run ms; local activities counted only), workflow tasks, and signal → ``record_payment`` completed."""
     gate = asyncio.Semaphore(concurrency)
     kinds: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     to_record: list[float] = []
@@ -51,6 +64,12 @@ async def credit_timeline(client: Any, workflow_ids: list[str], concurrency: int
                 started[event.activity_task_started_event_attributes.scheduled_event_id] = at
             elif kind == E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 started[event.workflow_task_started_event_attributes.scheduled_event_id] = at
+            elif kind == E.EVENT_TYPE_MARKER_RECORDED:  # a local activity (local-db-steps-v1): run inside a task
+                name = _local_activity(event.marker_recorded_event_attributes)
+                if name is not None:
+                    kinds[name][0] += 1
+                    if name == "record_payment (local)":
+                        to_record.append(at - signalled)
             elif kind in (E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED):
                 attrs = (
                     event.activity_task_completed_event_attributes
@@ -84,6 +103,7 @@ async def credit_timeline(client: Any, workflow_ids: list[str], concurrency: int
         "credits_read": len(to_idle),
         "kinds": rows,
         "activities_per_credit": round(sum(c for name, (c, _, _) in kinds.items() if name != "(workflow task)") / n, 2),
+        "local_per_credit": round(sum(c for name, (c, _, _) in kinds.items() if name.endswith("(local)")) / n, 2),
         "signal_to_recorded_ms": {k: round(percentile(to_record, q), 1) for k, q in pct.items()} if to_record else {},
         "signal_to_idle_ms": {k: round(percentile(to_idle, q), 1) for k, q in pct.items()} if to_idle else {},
     }
@@ -116,7 +136,7 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"Signal → record_payment done: p50 {rec['p50']:.0f} ms, p95 {rec['p95']:.0f} ms; signal → the loan "
               f"idle again: p50 {idle['p50']:.0f} ms, p95 {idle['p95']:.0f} ms")  # fmt: skip
     print(f"\nWhat one credit runs, from the payment_received signal on ({t['activities_per_credit']} activities "
-          f"per credit; {t['credits_read']} histories):\n")  # fmt: skip
+          f"per credit, {t.get('local_per_credit', 0)} of them local; {t['credits_read']} histories):\n")  # fmt: skip
     print(f"{'':<26}{'per credit':>11}{'queued ms':>11}{'run ms':>9}")
     for name, row in t["kinds"].items():
         print(f"{name:<26}{row['per_credit']:>11}{row['queued_ms']:>11.1f}{row['run_ms']:>9.1f}")

@@ -34,10 +34,11 @@ with workflow.unsafe.imports_passed_through():
         NoticeRequest,
         PaymentEvent,
         PaymentFailure,
+        ReceiptNotice,
         ReceiptRequest,
         RefundSettled,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT
+    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT, RECEIPT_NOTICE_PATCH
 
 from workflows.autopay import NOTICE_LEAD
 from workflows.base import LoanBase
@@ -189,7 +190,33 @@ class MoneyInPhase(LoanBase):
                 state.refunded += refund.amount
 
     async def _receipt(self, payment: PaymentEvent) -> None:
-        """The credited payment's receipt (PDF, numbered, stored), then the borrower's notice linking it."""
+        """The credited payment's receipt (PDF, numbered, stored), then the borrower's notice linking it: one
+        activity under ``receipt-with-notice-v1``. A receipt that cannot be issued (tried for a while) leaves the
+        notice to go without its number; staff re-issue the receipt."""
+        key = f"paid:{payment.gateway}:{payment.payment_id}"
+        state = self.servicing
+        if workflow.patched(RECEIPT_NOTICE_PATCH):
+            if state is not None and key in state.notices_sent:
+                return
+            try:
+                await workflow.execute_activity_method(
+                    LoanActivities.issue_receipt_and_notify,
+                    ReceiptNotice(
+                        self.inp.loan_id, payment.gateway, payment.payment_id, f"{self.inp.loan_id}:{key}",
+                        {"amount": payment.amount, "paymentId": payment.payment_id},
+                    ),
+                    start_to_close_timeout=NOTICE_TIMEOUT,
+                    retry_policy=RECEIPT_RETRY,
+                    summary=f"Receipt and notice for {payment.payment_id[:40]}",
+                )  # fmt: skip
+            except ActivityError as exc:
+                workflow.logger.warning("receipt for %s not issued: %s", payment.payment_id, exc.cause)
+                await self._notice("PAYMENT_RECEIVED", key, amount=payment.amount, paymentId=payment.payment_id,
+                                   receiptNo=None)  # fmt: skip
+                return
+            if state is not None:
+                state.notices_sent.append(key)
+            return
         try:  # a receipt never holds up the loan: tried for a while, then left for a staff re-issue
             receipt = await workflow.execute_activity(
                 "issue_receipt",

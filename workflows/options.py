@@ -73,4 +73,7 @@ KYC_REUSE_PATCH = "kyc-reuse-v1"
 # task that decided them, with no activity task through the server and no second workflow task for its result. Same
 # activities, same idempotency (a crash re-runs the step with the workflow task); before it: activity tasks.
 LOCAL_DB_PATCH = "local-db-steps-v1"
+# A credited payment's receipt and the borrower's notice linking it in one activity (issue_receipt_and_notify);
+# before it: issue_receipt, then send_notice.
+RECEIPT_NOTICE_PATCH = "receipt-with-notice-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

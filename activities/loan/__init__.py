@@ -85,6 +85,7 @@ class LoanActivities(
             self.accrue_interest,
             self.record_closure,
             self.issue_receipt,
+            self.issue_receipt_and_notify,
             self.record_servicing_decision,
             self.record_closing_postings,
             self.settlement_link,

@@ -31,10 +31,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.loan.common import LoanBase
+from activities.messaging.send import Sender
 from db.models import Brand, Customer, Loan, OfflinePayment, PaymentTransaction
 from domain.brand_config import BrandConfig
 from domain.money import format_inr
-from workflows.contracts import ReceiptRequest
+from workflows.contracts import ReceiptNotice, ReceiptRequest
 from workflows.options import IST
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -252,6 +253,22 @@ class ReceiptDocActivities(LoanBase):
 
         await self._tx(stored)
         return found.receipt_no
+
+    @activity.defn
+    async def issue_receipt_and_notify(self, req: ReceiptNotice) -> str:
+        """The payment's receipt (``issue_receipt``), then the borrower's PAYMENT_RECEIVED notice with its number:
+        one activity task instead of two. Idempotent as each is: the receipt keeps its number, the notice is logged
+        once per ``req.key`` (a retry after a crash sends nothing twice). A messaging vendor's fault is logged, never
+        raised; a database fault raises (retried). Returns the receipt number. Raises a non-retryable
+        ``ApplicationError`` of type ``NotFound`` when the loan has no such credited payment."""
+        number = await self.issue_receipt(ReceiptRequest(req.loan_id, req.gateway, req.payment_id))
+        try:
+            await Sender(self.db, self.http, self.api_url).notice(
+                req.loan_id, "PAYMENT_RECEIVED", req.key, {**req.values, "receiptNo": number}
+            )
+        except LookupError as exc:
+            raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
+        return number
 
 
 def receipt_key(r: Receipt) -> str:

@@ -75,6 +75,7 @@ from workflows.contracts import (
     PaymentRecord,
     PenalLevy,
     ProviderRequest,
+    ReceiptNotice,
     ReceiptRequest,
     ReloanRequest,
     ServicingDecisionRecord,
@@ -449,6 +450,15 @@ class StubActivities:
         self._record("issue_receipt", req)
         return {"receipt_no": f"R-{req.payment_id}"}
 
+    @activity.defn(name="issue_receipt_and_notify")
+    async def issue_receipt_and_notify(self, req: ReceiptNotice) -> str:
+        # recorded as the two steps it merges (receipt-with-notice-v1), so tests read both as before
+        self._record("issue_receipt", ReceiptRequest(req.loan_id, req.gateway, req.payment_id))
+        number = f"R-{req.payment_id}"
+        values = {**req.values, "receiptNo": number}
+        self._record("send_notice", NoticeRequest(req.loan_id, "PAYMENT_RECEIVED", req.key, values))
+        return number
+
     @activity.defn(name="accrue_interest")
     async def accrue_interest(self, rec: AccrualRecord) -> None:
         self._record("accrue_interest", rec)
@@ -616,6 +626,7 @@ class StubActivities:
             self.record_credit_balance,
             self.send_notice,
             self.issue_receipt,
+            self.issue_receipt_and_notify,
             self.accrue_interest,
             self.record_closure,
             self.record_mandate_event,

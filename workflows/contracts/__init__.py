@@ -88,6 +88,7 @@ from workflows.contracts.money_in import (
     MandateDebitRequest,
     MandateDebitResult,
     NoticeRequest,
+    ReceiptNotice,
     ReceiptRequest,
 )
 
@@ -113,6 +114,7 @@ __all__ = [
     "MandateEvent",
     "NoticeRequest",
     "PaymentFailure",
+    "ReceiptNotice",
     "ReceiptRequest",
     "BeneficiaryCheck",
     "BeneficiaryCheckRequest",

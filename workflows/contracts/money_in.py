@@ -32,6 +32,19 @@ class ReceiptRequest:
 
 
 @dataclass
+class ReceiptNotice:
+    """Issue one credited payment's receipt, then send the borrower's PAYMENT_RECEIVED notice with its number, in one
+    activity (``receipt-with-notice-v1``). ``key`` logs the notice once (as ``NoticeRequest.key``); ``values`` are the
+    notice's own (amount in paise, paymentId), the receipt number is added."""
+
+    loan_id: str
+    gateway: str
+    payment_id: str
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class MandateDebitRequest:
     """An autopay debit of ``amount`` paise for installment ``installment_no`` (try ``attempt``): the pre-debit
     notice goes first (``notify_mandate_debit``), the charge at ``charge_at`` (``charge_mandate``)."""
