@@ -11,16 +11,16 @@ naming ``utr``. Approval is the request's workflow update ``record_credit`` (ref
 being collected or the workflow already counted that UTR): the workflow records the payment and settles the
 invoice when it is paid in full; this route writes only the credit's own row. Every change is audited.
 
-- record: ``collections.pre`` or ``loan_ops.disburse``; approve, reject: ``collections.manage``;
-  the list: ``loans.view``.
+- record: ``collections.pre`` or ``loan_ops.disburse``; approve, reject and the checkers' queue
+  (``GET sme/credits?status=PENDING``): ``collections.manage``; a request's credits: ``loans.view``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -179,6 +179,24 @@ def list_credits(brand_id: str, request_id: str, staff: Viewer, session: Db) -> 
         select(SmeOfflineCredit)
         .where(SmeOfflineCredit.request_id == row.id)
         .order_by(SmeOfflineCredit.created_at, SmeOfflineCredit.id)
+    )
+    return {"items": [credit_view(r) for r in rows]}
+
+
+@router.get("/brand/{brand_id}/sme/credits", response_model=CreditList)
+def credit_queue(
+    brand_id: str,
+    staff: Checker,
+    session: Db,
+    status: Annotated[Literal["PENDING", "APPROVED", "REJECTED"], Query(description="the credits' status")] = "PENDING",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The checkers' queue: the brand's credits in ``status`` (PENDING by default), oldest first."""
+    rows = session.scalars(
+        select(SmeOfflineCredit)
+        .where(SmeOfflineCredit.brand_id == brand_id, SmeOfflineCredit.status == status)
+        .order_by(SmeOfflineCredit.created_at, SmeOfflineCredit.id)
+        .limit(limit)
     )
     return {"items": [credit_view(r) for r in rows]}
 

@@ -134,6 +134,8 @@ async def test_a_virtual_account_credit_and_a_staff_credit_close_the_invoice_eac
         cid = recorded.json()["id"]
         assert recorded.json()["status"] == "PENDING" and recorded.json()["utr"] == rtgs
         assert (await api.post(credits, json=body, headers=maker)).status_code == 409  # the UTR once per brand
+        queue = await api.get(f"/api/v1/partner/brand/{bid}/sme/credits", headers=checker)
+        assert cid in [c["id"] for c in queue.json()["items"]]  # the checkers' queue
         decide = f"/api/v1/partner/brand/{bid}/sme/credits/{cid}"
         own = await api.post(f"{decide}/approve", headers=maker, json={})
         assert own.status_code == 403  # the maker may not approve (also lacks collections.manage)
