@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     # sys.modules[cls.__module__], and inside the sandbox only the modules imported here are registered there.
     import workflows.contracts.activities  # noqa: F401
     import workflows.contracts.colending  # noqa: F401
+    import workflows.contracts.colending_losses  # noqa: F401
     import workflows.contracts.collections  # noqa: F401
     import workflows.contracts.messages  # noqa: F401
     import workflows.contracts.money_in  # noqa: F401
