@@ -43,6 +43,7 @@ from workflows.bureau_files import BureauFilesWorkflow
 from workflows.bureau_refresh import RUN_AT_UTC as BUREAU_REFRESH_AT_UTC
 from workflows.bureau_refresh import SCHEDULE_ID as BUREAU_REFRESH_SCHEDULE
 from workflows.bureau_refresh import BureauRefreshWorkflow
+from workflows.colending_retry import CoLendingRetryWorkflow
 from workflows.inactivity_alerts import RUN_AT_UTC as INACTIVITY_ALERTS_AT_UTC
 from workflows.inactivity_alerts import SCHEDULE_ID as INACTIVITY_ALERTS_SCHEDULE
 from workflows.inactivity_alerts import InactivityAlertsWorkflow
@@ -76,6 +77,7 @@ WORKFLOWS = [
     BureauFilesWorkflow,
     InvoiceFinancingWorkflow,
     PartnerDisbursalWatchWorkflow,
+    CoLendingRetryWorkflow,
 ]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The

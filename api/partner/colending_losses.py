@@ -11,26 +11,30 @@
   remittance from the escrow to a lender, PENDING; ``POST escrow/remittances/{id}/approve`` or ``.../reject``
   (``settings.manage``, another person: 403 for the maker, 409 once decided); ``GET escrow/remittances``.
 - ``POST loans/{loanId}/partner-steps/retry`` (``loan_ops.disburse``, audited): run the partner's lifecycle again
-  from its first step not DONE (a step DONE is never sent again, so a second call changes nothing).
+  from its first step not DONE, in the workflow ``colending-retry-<loanId>`` (``workflows.colending_retry``; the
+  API runs no activity): a step DONE is never sent again, so a second call changes nothing; 409 while one runs.
 
 Money is integer paise, dates IST; bad input answers 422 naming the field and writes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import select
+from temporalio.client import WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
-from activities.colending import STEPS, CoLendingActivities
-from activities.providers.base import ProviderError
 from api.access import Allow, audit
 from api.partner.colending import BASE, IST, Manager, Reports, _co_lent, router
-from api.partner.common import Db
+from api.partner.common import Db, Temporal
 from api.responses import ApiModel
 from api.security import Principal
 from db import colending as q
@@ -39,11 +43,11 @@ from db.models import CoLendingDlg, CoLendingRemittance, PartnerLender
 from domain.access import Permission as P
 from domain.colending.dlg import Dlg, Form
 from domain.colending.escrow import Position, check_decision, check_remittance
-from domain.errors import Conflict, NotFound, ValidationError
-from workflows.contracts.colending import CoLendStepRequest
+from domain.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
+from workflows.colending_retry import STEPS, CoLendingRetryWorkflow, CoLendRetryInput, retry_workflow_id
 
 Ops = Annotated[Principal, Allow(P.LOAN_OPS_DISBURSE, api_key=False)]
-RETRY_CLAIM_SECONDS = 300  # a retry claimed longer ago than this is taken to have died (its steps are idempotent)
+RETRY_WAIT_SECONDS = 20.0  # how long the retry route waits for its workflow before answering 202
 Lender = Literal["ORIGINATOR", "PARTNER"]
 
 
@@ -124,7 +128,8 @@ class StepView(ApiModel):
 
 class RetryView(ApiModel):
     loan_id: str
-    steps: list[StepView]
+    workflow_id: str = Field(description="the retry's workflow, colending-retry-<loanId>")
+    steps: list[StepView] = Field(description="per step run, in order; empty while the retry still runs (202)")
     complete: bool = Field(description="every step of the partner's lifecycle is DONE")
 
 
@@ -286,52 +291,56 @@ def reject_escrow_remittance(
     return _decide(request, session, brand_id, remittance_id, staff, "REJECTED", reason)
 
 
-@router.post(BASE + "/loans/{loan_id}/partner-steps/retry", response_model=RetryView)
-async def retry_partner_steps(request: Request, brand_id: str, loan_id: str, staff: Ops, session: Db) -> dict:
+@router.post(
+    BASE + "/loans/{loan_id}/partner-steps/retry",
+    response_model=RetryView,
+    responses={202: {"model": RetryView, "description": "still running after the wait: ask again later"}},
+)
+async def retry_partner_steps(
+    request: Request, response: Response, brand_id: str, loan_id: str, staff: Ops, session: Db, client: Temporal
+) -> dict:
     """Run the partner's lifecycle again from its first step not DONE (a refused or failed loan creation, document
-    upload, ...), each step as the loan's workflow runs it; stops at the first that is not DONE again (FAILED with
-    the partner's reason, or UNAVAILABLE when it did not answer). A step DONE is never sent again, so a repeated
-    call changes nothing; a second retry while one runs answers 409. Audited with the steps before and after."""
+    upload, ...), each step as the loan's workflow runs it, in the workflow ``colending-retry-<loanId>``
+    (``workflows.colending_retry``); stops at the first that is not DONE again (FAILED with the partner's reason,
+    or UNAVAILABLE when it did not answer). A step DONE is never sent again, so a repeated call changes nothing.
+
+    200 with the per-step results once the workflow ends within :data:`RETRY_WAIT_SECONDS`; 202 with its
+    ``workflowId`` and no step results when it is still running then (its outcome is on the loan's co-lending
+    view). 409 naming ``loanId`` while a retry of the loan runs; 503 when the workflow engine is unavailable.
+    Audited with the steps before and after (as they stand when the call answers)."""
     row = _co_lent(session, brand_id, loan_id)
-    row = q.co_lent(session, row.loan_id, lock=True)
-    assert row is not None
-    now = datetime.now(UTC)
-    running = (row.steps or {}).get("retrying")
-    if running and (now - datetime.fromisoformat(running)).total_seconds() < RETRY_CLAIM_SECONDS:
-        raise Conflict("a retry of this loan's partner steps is already running", field="loanId")
+    loan_id, co_id = row.loan_id, row.id
     before = {s: dict((row.steps or {}).get(s) or {}) for s in STEPS}
-    row.steps = {**(row.steps or {}), "retrying": now.isoformat()}
-    session.commit()  # claimed: the steps are written by the activity's own transactions
-    state = request.app.state
-    acts = CoLendingActivities(state.db, state.http, state.storage, state.settings.api_url)
+    workflow_id = retry_workflow_id(loan_id)
+    session.rollback()  # no transaction (nor pooled connection) held while the workflow runs
     try:
-        results = await _run_steps(acts, brand_id, row.loan_id)
-    finally:
-        session.expire_all()  # the activity wrote the steps in its own transactions: read them afresh
-        row = q.co_lent(session, row.loan_id, lock=True)
-        assert row is not None
-        row.steps = {k: v for k, v in (row.steps or {}).items() if k != "retrying"}
-        session.commit()
-    after = {s: dict((row.steps or {}).get(s) or {}) for s in STEPS}
-    audit(session, request, staff, "co_lending.partner_steps.retry", "colending_loans", row.id, before=before,
-          after=after)  # fmt: skip
-    session.commit()
-    return {"loanId": row.loan_id, "steps": results,
-            "complete": all(after[s].get("status") == "DONE" for s in STEPS)}  # fmt: skip
-
-
-async def _run_steps(acts: CoLendingActivities, brand_id: str, loan_id: str) -> list[dict[str, Any]]:
-    """The partner's lifecycle from its first step not DONE, as the loan's workflow runs it (``STEPS``)."""
+        handle = await client.start_workflow(
+            CoLendingRetryWorkflow.run,
+            CoLendRetryInput(loan_id, brand_id),
+            id=workflow_id,
+            task_queue=request.app.state.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=f"Partner steps of loan {loan_id} run again",
+        )
+    except WorkflowAlreadyStartedError as running:
+        raise Conflict("a retry of this loan's partner steps is already running", field="loanId") from running
+    except RPCError as exc:
+        raise ServiceUnavailable(f"workflow engine unavailable: {exc}") from exc
     results: list[dict[str, Any]] = []
-    for step in STEPS:
-        try:
-            result = await acts.colending_partner_step(CoLendStepRequest(loan_id, brand_id, step, f"retry:{step}"))
-        except ProviderError as exc:  # the partner is down: nothing written for the step; ops try again later
-            results.append({"step": step, "status": "UNAVAILABLE", "reference": None, "reason": str(exc)[:300]})
-            break
-        results.append({"step": step, "status": result.status, "reference": result.reference,
-                        "reason": result.reason})  # fmt: skip
-        if result.status != "DONE":
-            break
-    return results
-
+    try:
+        state = await asyncio.wait_for(handle.result(), timeout=RETRY_WAIT_SECONDS)
+        results = [{"step": s.step, "status": s.status, "reference": s.reference, "reason": s.reason}
+                   for s in state.steps]  # fmt: skip
+    except TimeoutError:
+        response.status_code = 202
+    except WorkflowFailureError as exc:  # the activity itself never fails the run; this is the engine's doing
+        raise ServiceUnavailable(f"the retry did not finish: {exc.cause or exc}") from exc
+    session.expire_all()  # the activity wrote the steps in its own transactions: read them afresh
+    row = q.co_lent(session, loan_id)
+    after = {s: dict(((row.steps if row is not None else None) or {}).get(s) or {}) for s in STEPS}
+    audit(session, request, staff, "co_lending.partner_steps.retry", "colending_loans", co_id, before=before,
+          after={**after, "workflowId": workflow_id})  # fmt: skip
+    session.commit()
+    return {"loanId": loan_id, "workflowId": workflow_id, "steps": results,
+            "complete": all(after[s].get("status") == "DONE" for s in STEPS)}  # fmt: skip
