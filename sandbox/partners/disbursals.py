@@ -158,6 +158,15 @@ def register(app: FastAPI, sbx: Sandbox, secret: str) -> Book:
         book.modes.insert(0, {"partner": partner, "status": status, "reference": reference})
         return book.modes[0]
 
+    @app.get("/_partners/disbursals")
+    def list_disbursals() -> dict:
+        """The switches in force and every booking with its disbursal's state now."""
+        now = time.time()
+        return {"modes": list(book.modes), "bookings": [
+            {**item, "age": round(now - item["booked_at"], 3), "state": book.state(item)[0]}
+            for item in book.items.values()
+        ]}  # fmt: skip
+
     @app.delete("/_partners/disbursals")
     def clear_disbursals() -> dict:
         cleared = len(book.modes)

@@ -236,10 +236,12 @@ async def test_a_late_partner_disbursal_is_asked_marked_alerted_escalated_and_it
             assert (routing["disbursal"]["state"], routing["disbursal"]["breached"]) == ("ESCALATED", True)
             assert [c["status"] for c in routing["disbursal"]["checkLog"]] == ["PENDING", "PENDING"]
             # The partner disburses at last and its callback arrives, signed: the UTR is taken, the breach stays.
-            await box.delete("/_partners/disbursals")
+            disbursed = {"partner": "kavach", "reference": loan_id, "status": "DISBURSED"}
+            assert (await box.post("/_partners/disbursals", json=disbursed)).status_code == 200
             url = f"{app.api.url}/api/v1/partner/partner-lenders/callbacks/{brand['brand_id']}/kavach/disbursal"
             sent = (await box.post("/_partners/disbursal-callback",
                                    json={"partner": "kavach", "reference": loan_id, "url": url})).json()  # fmt: skip
+            assert sent["payload"]["disbursementStatus"] == "SUCCESS", sent
             try:
                 case = await eventually(lambda: _confirmed(db, loan_id), timeout=30, interval=0.2)
             except AssertionError as late:  # say what the partner's deliveries were answered
