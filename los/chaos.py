@@ -12,9 +12,9 @@ started again reads that file and leaves the points already fired alone; several
 share the file and claim each point under a lock, so it still fires once. With ``LOS_CHAOS_ARMED`` naming a file,
 points fire only while that file exists (a test arms the worker for its own loans, and disarms it after).
 ``LOS_CHAOS_MAX_LOSS=<seconds>`` bounds what a kill costs: a point waits (stays pending) while any other activity in
-flight has a longer start-to-close timeout, since Temporal retries a lost activity only once that has passed (a
-KYC step 120 s): the CI suite keeps its minutes. Without ``LOS_CHAOS_KILL_AT`` the worker installs nothing
-(``interceptors()`` is empty); it is never set outside tests.
+flight would be lost for longer, since Temporal retries a lost activity only once its heartbeat timeout (when it has
+one) or else its start-to-close timeout has passed (a notice 60 s): the CI suite keeps its minutes. Without
+``LOS_CHAOS_KILL_AT`` the worker installs nothing (``interceptors()`` is empty); it is never set outside tests.
 """
 
 from __future__ import annotations
@@ -137,6 +137,14 @@ class ChaosKiller:
         os._exit(EXIT_CODE)
 
 
+def loss_seconds(info: activity.Info) -> float:
+    """How long an attempt of this activity lost with its worker waits before Temporal retries it: its heartbeat
+    timeout when it has one (the server then takes the worker for dead), else its start-to-close timeout; seconds,
+    infinite when it has neither."""
+    timeouts = [t for t in (info.heartbeat_timeout, info.start_to_close_timeout or info.schedule_to_close_timeout) if t]
+    return min(t.total_seconds() for t in timeouts) if timeouts else float("inf")
+
+
 class _KillInbound(ActivityInboundInterceptor):
     def __init__(self, next: ActivityInboundInterceptor, killer: ChaosKiller):
         super().__init__(next)
@@ -145,8 +153,7 @@ class _KillInbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
         me = object()
-        timeout = info.start_to_close_timeout or info.schedule_to_close_timeout
-        self.killer.in_flight[me] = timeout.total_seconds() if timeout else float("inf")
+        self.killer.in_flight[me] = loss_seconds(info)
         try:
             if key := self.killer.due(info.activity_type, "before", me):
                 self.killer.fire(key, info.workflow_id or "", info.attempt)

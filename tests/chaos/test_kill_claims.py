@@ -35,3 +35,20 @@ def test_without_a_fired_file_every_due_point_fires(monkeypatch: pytest.MonkeyPa
     assert killer.claim("levy_penal:after", "loan-1", 1)
     killer.fire("levy_penal:after", "loan-1", 1)
     assert exits == [chaos.EXIT_CODE]
+
+
+def test_a_lost_attempt_costs_its_heartbeat_timeout_when_it_has_one() -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    def info(heartbeat: float | None, start_to_close: float | None) -> object:
+        seconds = (lambda s: timedelta(seconds=s) if s is not None else None)  # noqa: E731
+        return SimpleNamespace(
+            heartbeat_timeout=seconds(heartbeat),
+            start_to_close_timeout=seconds(start_to_close),
+            schedule_to_close_timeout=None,
+        )
+
+    assert chaos.loss_seconds(info(None, 120)) == 120  # a KYC step without heartbeats: its whole timeout
+    assert chaos.loss_seconds(info(10, 120)) == 10  # with them: the server gives the dead worker 10 s
+    assert chaos.loss_seconds(info(None, None)) == float("inf")
