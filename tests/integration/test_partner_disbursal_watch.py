@@ -10,6 +10,7 @@ sandbox twin, the record of the acceptance), so no origination journey has to ru
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -285,7 +286,7 @@ async def test_the_status_api_confirms_a_utr_the_callback_never_brought(app, bra
     _partner(db, brand, sandbox.url, "navodaya", "Navodaya Credit")
     async with httpx.AsyncClient(timeout=30) as http:
         loan_id, _ = await _booked_loan(db, brand, http, "navodaya")
-    time.sleep(1.1)  # the twin disburses a second after booking; no callback is sent
+    await asyncio.sleep(1.1)  # the twin disburses a second after booking; no callback is sent
     _disbursed(db, loan_id, timedelta(hours=3))
     await _watch(app)
     case = _case(db, loan_id)
