@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain.outcomes import TransferStatus
     from workflows.contracts import DisbursalEvent, StaleTransfer
+    from workflows.heartbeats import TRANSFER_HEARTBEAT
     from workflows.options import DB_RETRY, DB_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT
 
 from workflows.loan import LoanWorkflow
@@ -49,6 +50,7 @@ class ReconcileTransfersWorkflow:
                     start_to_close_timeout=PROVIDER_TIMEOUT,
                     retry_policy=PROVIDER_RETRY,
                     schedule_to_close_timeout=timedelta(minutes=2),
+                    heartbeat_timeout=TRANSFER_HEARTBEAT,
                     summary=f"Ask {transfer.provider} about transfer {transfer.transfer_id}",
                 )
             except ActivityError:

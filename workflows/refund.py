@@ -29,6 +29,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import NoticeRequest, RefundSettled
+    from workflows.heartbeats import TRANSFER_HEARTBEAT
     from workflows.options import DB_RETRY, DB_TIMEOUT, NOTICE_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT, TRANSFER_RETRY
 
 APPROVED, SENT, PROCESSED, FAILED = "APPROVED", "SENT", "PROCESSED", "FAILED"
@@ -115,6 +116,7 @@ class RefundWorkflow:
                 result_type=RefundAnswer,
                 start_to_close_timeout=PROVIDER_TIMEOUT,
                 retry_policy=TRANSFER_RETRY,
+                heartbeat_timeout=TRANSFER_HEARTBEAT,
                 summary=f"Send refund of {inp.amount} paise",
             )
             self._take(answer)
@@ -135,6 +137,7 @@ class RefundWorkflow:
                     result_type=RefundAnswer,
                     start_to_close_timeout=PROVIDER_TIMEOUT,
                     retry_policy=PROVIDER_RETRY,
+                    heartbeat_timeout=TRANSFER_HEARTBEAT,
                     summary="Ask the bank about the refund",
                 )
             except ActivityError:  # the bank's status API is down: still SENT, asked again later

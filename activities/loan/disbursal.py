@@ -20,6 +20,7 @@ from activities.loan import queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode
+from activities.providers.heartbeat import keep_alive
 from db.models import Disbursal
 from domain import ledger
 from domain.brand_config import BrandConfig
@@ -43,7 +44,11 @@ class DisbursalActivities(LoanBase):
     async def initiate_disbursal(self, req: DisbursalRequest) -> DisbursalResult:
         """Send the attempt's transfer once: PENDING with the bank's transfer id, or FAILED when the bank's status
         API says a transfer sent earlier under this key failed. ``BusinessRefusal`` (not retried) when the bank
-        refuses the request (invalid account or IFSC, limits)."""
+        refuses the request (invalid account or IFSC, limits). Heartbeats throughout (``keep_alive``)."""
+        async with keep_alive("bank transfer"):
+            return await self._initiate(req)
+
+    async def _initiate(self, req: DisbursalRequest) -> DisbursalResult:
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         account = await self._tx(lambda s: queries.beneficiary_account(s, customer.id, req.bank_account_id))
         if account is None:

@@ -18,6 +18,7 @@ from activities.loan import queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
 from activities.providers.failover import call_with_failover
+from activities.providers.heartbeat import keep_alive
 from db.kfs import agreement_context, schedule_rows
 from domain import schedule
 from domain.money import format_inr
@@ -102,7 +103,8 @@ class OriginationActivities(LoanBase):
             html = render_html("agreement.html", context)
         pdf = await self.renderer.pdf(html)
         key = f"agreements/{loan.brand_id}/{loan.id}/{req.idempotency_key.rsplit(':', 1)[-1]}.pdf"
-        await asyncio.to_thread(self.storage.put, key, pdf)
+        async with keep_alive("storing the PDF"):
+            await asyncio.to_thread(self.storage.put, key, pdf)
         digest = hashlib.sha256(pdf).hexdigest()
         try:
             opened = await call_with_failover(
@@ -201,7 +203,8 @@ class OriginationActivities(LoanBase):
         except BusinessRefusal as exc:
             raise refusal(exc) from exc
         key = f"agreements/{loan.brand_id}/{loan.id}/signed-{req.docket_id}.pdf"
-        await asyncio.to_thread(self.storage.put, key, pdf)
+        async with keep_alive("storing the PDF"):
+            await asyncio.to_thread(self.storage.put, key, pdf)
         digest = hashlib.sha256(pdf).hexdigest()
         await self._tx(lambda s: queries.save_signed_agreement(s, req.loan_id, req.docket_id, key, digest))
         link = f"{self.api_url}/api/v1/web/loans/{loan.id}/agreement"
