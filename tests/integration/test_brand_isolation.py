@@ -53,6 +53,7 @@ from db.models import (
 from domain.access import ROLE_PERMISSIONS, Role
 from los.demo import Driver
 from los.seed import seed_brand
+from tests.integration.test_colending_losses import seed_remittance
 from tests.integration.test_sme_api import seed_sme_request
 from tests.integration.test_staff_and_webhooks import _apply, _status
 
@@ -98,6 +99,8 @@ SEGMENT_TABLES = {
     "sme/requests": "sme_financing_requests",
     "sme/credits": "sme_offline_credits",
     "businesses": "sme_businesses",
+    # co-lending: co-lending/escrow/remittances/{id}/approve, /reject
+    "escrow/remittances": "colending_remittances",
 }
 # Segments whose id is a staff member of a given role in B (a collection route asks for a collector).
 SEGMENT_ROLES = {"collectors": "COLLECTION_EXECUTIVE", "partner": "COLLECTION_EXECUTIVE"}
@@ -229,6 +232,7 @@ async def test_every_partner_route_is_guarded_and_isolated(app, brand, sandbox, 
             s.add(PolicySimulation(brand_id=b_id, sample_size=1, created_by=staff_b["ADMIN"]))
             s.add(LeadForm(brand_id=b_id, source="FACEBOOK", phone="9000000002", full_name="b lead", status="NEW"))
             seed_sme_request(s, b_id, loan.customer_id)  # a business, an invoice and a financing request of B
+            seed_remittance(s, b_id)  # a partner lender of B and an escrow remittance to it
             bureau_file = BureauFile(
                 brand_id=b_id, kind="INCREMENTAL", reference_date=date(2026, 8, 9), due_date=date(2026, 8, 13),
                 status="VALIDATED", records=1, content="TUDF12 b only\nTRLR\n",

@@ -24,8 +24,10 @@ from datetime import datetime
 
 import pytest_asyncio
 from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
 
 from activities.colending import CoLendingActivities
+from api.partner import colending_losses
 from db.models import AuditLog, CoLendingDlgInvocation, CoLendingEscrowEntry, CoLendingLeg, CoLentLoan
 from los.demo import Driver, Journey, demo_identity, random_account
 from los.demo_colending import _booked, _co_lent, _configure
@@ -33,6 +35,7 @@ from los.demo_collections import HEAD, MANAGER, _set_collections, _sms_link
 from los.seed import seed_brand
 from tests.conftest import record_histories
 from tests.integration.test_colending_journey import co_lending_app
+from workflows.colending_retry import CoLendingRetryWorkflow, CoLendRetryInput
 from workflows.contracts.colending_losses import CoLendLoss, CoLendOverdue
 from workflows.options import IST
 
@@ -88,7 +91,16 @@ def _balances(db, loan_id: str) -> dict[str, dict[str, int]]:  # noqa: ANN001
     return out
 
 
-async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) -> None:  # noqa: ANN001, PLR0915
+async def _retry_activities(client, workflow_id: str) -> list[str]:  # noqa: ANN001
+    """The activity types the retry workflow ``workflow_id`` scheduled, in order (it must have completed)."""
+    handle = client.get_workflow_handle(workflow_id)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    history = await handle.fetch_history()
+    return [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+            if e.HasField("activity_task_scheduled_event_attributes")]  # fmt: skip
+
+
+async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db, monkeypatch) -> None:  # noqa: ANN001, PLR0915
     driver = Driver(co_app.api.url, sandbox.url, brand["brand_code"])
     deadline = time.monotonic() + driver.timeout
     base = f"/api/v1/partner/brand/{brand['brand_id']}/co-lending"
@@ -203,6 +215,9 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
         docs_before = await sent()
         retried = await driver.partner("LOAN_EXECUTIVE", "POST", f"/co-lending/loans/{loan_id}/partner-steps/retry")
         assert retried["complete"] and [s["status"] for s in retried["steps"]] == ["DONE"] * 6
+        # it ran as the retry workflow (the API runs no activity): one partner-step activity per step
+        assert retried["workflowId"] == f"colending-retry-{loan_id}"
+        assert await _retry_activities(co_app.client, retried["workflowId"]) == ["colending_partner_step"] * 6
         again = await driver.partner("LOAN_EXECUTIVE", "POST", f"/co-lending/loans/{loan_id}/partner-steps/retry")
         assert again["complete"] and await sent() == docs_before
         with db.unit_of_work() as s:
@@ -211,12 +226,27 @@ async def test_write_off_split_dlg_escrow_and_retry(co_app, brand, sandbox, db) 
             audits = s.scalar(select(func.count()).select_from(AuditLog).where(
                 AuditLog.action == "co_lending.partner_steps.retry", AuditLog.entity_id == co.id))  # fmt: skip
         assert audits == 2
-        with db.unit_of_work() as s:  # a retry already running: 409, nothing sent
-            co = s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == loan_id)).one()
-            co.steps = {**co.steps, "retrying": datetime.now(IST).isoformat()}
-        busy = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
+        # a retry that outlasts the route's wait: 202 with its workflow id; it finishes on its own
+        monkeypatch.setattr(colending_losses, "RETRY_WAIT_SECONDS", 0.0)
+        slow = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
                                      headers=await driver.staff_headers("LOAN_EXECUTIVE"))  # fmt: skip
-        assert busy.status_code == 409 and busy.json()["errors"][0]["field"] == "loanId"
+        assert slow.status_code == 202 and slow.json()["workflowId"] == f"colending-retry-{loan_id}", slow.text
+        assert slow.json()["steps"] == []
+        ran = co_app.client.get_workflow_handle_for(CoLendingRetryWorkflow.run, slow.json()["workflowId"])
+        assert (await ran.result()).complete
+        monkeypatch.undo()
+        # a retry already running (its workflow started where no worker polls): 409 naming loanId, nothing sent
+        blocker = await co_app.client.start_workflow(
+            CoLendingRetryWorkflow.run, CoLendRetryInput(loan_id, brand["brand_id"]),
+            id=f"colending-retry-{loan_id}", task_queue=f"idle-{uuid.uuid4().hex[:8]}",
+        )  # fmt: skip
+        try:
+            busy = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
+                                         headers=await driver.staff_headers("LOAN_EXECUTIVE"))  # fmt: skip
+            assert busy.status_code == 409 and busy.json()["errors"][0]["field"] == "loanId"
+        finally:
+            await blocker.terminate("test: the retry that was running")
+        assert await sent() == docs_before
         denied = await driver.api.post(f"{base}/loans/{loan_id}/partner-steps/retry",
                                        headers=await driver.staff_headers("COLLECTION_EXECUTIVE"))  # fmt: skip
         assert denied.status_code == 403
@@ -311,3 +341,23 @@ async def sandbox_docs(sandbox, partner_loan_id: str) -> list:  # noqa: ANN001
     async with httpx.AsyncClient() as http:
         book = (await http.get(f"{sandbox.url}/_partners/lendbox/colending")).json()
     return list(book["loans"][partner_loan_id]["documents"])
+
+
+def seed_remittance(session, brand_id: str) -> str:  # noqa: ANN001
+    """A partner lender of brand ``brand_id`` and a PENDING escrow remittance to it (for walks that need one of each:
+    tests/integration/test_brand_isolation.py, ``escrow/remittances/{id}/approve``, ``/reject``); the remittance's
+    id."""
+    from datetime import date
+
+    from db.models import CoLendingRemittance, PartnerLender
+
+    partner = PartnerLender(brand_id=brand_id, code="lendbox", name="Lendbox", adapter="lendbox", active=False,
+                            min_amount=1_000_00, max_amount=5_00_000_00, min_tenure=1, max_tenure=36)  # fmt: skip
+    session.add(partner)
+    session.flush()
+    row = CoLendingRemittance(brand_id=brand_id, partner_id=partner.id, lender="PARTNER", amount=100,
+                              remitted_on=date(2026, 1, 2), reference="UTR-B-ONLY", status="PENDING",
+                              recorded_by=str(uuid.uuid4()))  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row.id
