@@ -42,11 +42,14 @@ SYSTEM = "SYSTEM"  # the staff notification type of the alerts (``meta.alert`` s
 LOG_KEEP = 50  # the latest status checks kept on a case
 
 
-def open_cases(session: Session, limit: int = 500) -> int:
+def open_cases(
+    session: Session, limit: int = 500, *, partner_id: str | None = None, reference: str | None = None
+) -> int:
     """A case for each partner-booked loan (an ACCEPTED attempt) that is disbursed and has none yet: the amount is
     the offer's net disbursal, the SLA the partner's DISBURSAL SLA now, due at the loan's disbursal plus it.
-    Idempotent (one case per loan); how many were opened."""
-    rows = session.execute(
+    ``partner_id`` and ``reference`` (our booking reference) narrow it to one booking. Idempotent (one case per
+    loan); how many were opened."""
+    query = (
         select(PartnerAttempt, PartnerOffer, PartnerLender, Loan.disbursed_at)
         .join(PartnerOffer, PartnerOffer.id == PartnerAttempt.offer_id)
         .join(PartnerLender, PartnerLender.id == PartnerAttempt.partner_id)
@@ -56,9 +59,12 @@ def open_cases(session: Session, limit: int = 500) -> int:
             Loan.disbursed_at.is_not(None),
             ~exists().where(PartnerDisbursal.loan_id == PartnerAttempt.loan_id),
         )
-        .order_by(Loan.disbursed_at)
-        .limit(limit)
-    ).all()
+    )
+    if partner_id is not None and reference is not None:
+        query = query.where(
+            PartnerAttempt.partner_id == partner_id, PartnerAttempt.idempotency_key == f"{reference}:record"
+        )
+    rows = session.execute(query.order_by(Loan.disbursed_at).limit(limit)).all()
     opened = 0
     for attempt, offer, partner, disbursed_at in rows:
         assert disbursed_at is not None  # the query's condition

@@ -324,7 +324,7 @@ async def partner_disbursal_callback(brand_id: str, code: str, request: Request)
                                       else "webhook signature is stale") from no  # fmt: skip
         case = pd.case_of_reference(session, partner.id, event.reference)
         if case is None:
-            pd.open_cases(session)  # disbursed a moment ago, before the watch's next run
+            pd.open_cases(session, partner_id=partner.id, reference=event.reference)  # disbursed before the next run
             case = pd.case_of_reference(session, partner.id, event.reference)
         if case is None:
             reason = "no disbursed loan of this partner has that reference"

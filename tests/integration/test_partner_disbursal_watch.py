@@ -298,8 +298,12 @@ async def test_the_status_api_confirms_a_utr_the_callback_never_brought(app, bra
 
 
 def _confirmed(db, loan_id: str) -> PartnerDisbursal | None:  # noqa: ANN001
-    case = _case(db, loan_id)
-    return case if case.state == "CONFIRMED" else None
+    with db.unit_of_work() as s:
+        case = s.scalars(select(PartnerDisbursal).where(PartnerDisbursal.loan_id == loan_id)).first()
+        if case is None or case.state != "CONFIRMED":
+            return None
+        s.expunge(case)
+        return case
 
 
 def _signed(raw: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -328,3 +332,18 @@ async def test_a_co_lent_loans_partner_funding_confirms_its_disbursal(app, brand
         assert (case.state, case.confirmed_via, case.utr) == ("CONFIRMED", "CO_LENDING", "LBXN000000000001")
         assert (case.checks, case.breached) == (0, False)
         await box.delete("/_partners/disbursals")
+
+
+async def test_a_callback_within_the_sla_confirms_before_any_watch_run(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    _partner(db, brand, sandbox.url, "kavach", "Kavach Finvest")
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=30) as box:
+        loan_id, _ = await _booked_loan(db, brand, box, "kavach")
+        _disbursed(db, loan_id, timedelta(minutes=5))  # no watch has run: no case yet
+        disbursed = {"partner": "kavach", "reference": loan_id, "status": "DISBURSED"}
+        await box.post("/_partners/disbursals", json=disbursed)
+        url = f"{app.api.url}/api/v1/partner/partner-lenders/callbacks/{brand['brand_id']}/kavach/disbursal"
+        await box.post("/_partners/disbursal-callback", json={"partner": "kavach", "reference": loan_id, "url": url})
+        case = await eventually(lambda: _confirmed(db, loan_id), timeout=30, interval=0.2)
+    # The callback opened the loan's case and confirmed it within the SLA: no breach, nobody alerted, never asked.
+    assert (case.confirmed_via, case.breached, case.checks) == ("CALLBACK", False, 0)
+    assert _alerts(db, brand["brand_id"], loan_id) == []
