@@ -163,10 +163,14 @@ def record_check(
     return outcome
 
 
-def log_callback(case: PartnerDisbursal, event_id: str, status: str, detail: str | None, at: datetime) -> None:
-    """A callback that brought no UTR (PENDING, FAILED) kept on the case's log; the watch's checks decide the rest."""
+def log_callback(case: PartnerDisbursal, event_id: str, status: str, detail: str | None, at: datetime) -> bool:
+    """A callback that brought no UTR (PENDING, FAILED) kept on the case's log once per event id (False: kept
+    before); the watch's checks decide the rest."""
+    if any(entry.get("callback") == event_id for entry in case.check_log or []):
+        return False
     _log(case, {"at": at.isoformat(), "status": status, "utr": None, "detail": (detail or "")[:300] or None,
                 "callback": event_id})  # fmt: skip
+    return True
 
 
 def co_lending_utr(session: Session, loan_id: str) -> tuple[str | None, date | None]:

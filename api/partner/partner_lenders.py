@@ -335,6 +335,7 @@ async def partner_disbursal_callback(brand_id: str, code: str, request: Request)
                 return {"status": "duplicate", "eventId": event.event_id, "reason": "a UTR was taken before"}
             session.commit()
             return {"status": "applied", "eventId": event.event_id}
-        pd.log_callback(case, event.event_id, event.status, event.detail, now)
+        if not pd.log_callback(case, event.event_id, event.status, event.detail, now):
+            return {"status": "duplicate", "eventId": event.event_id}
         session.commit()
         return {"status": "recorded", "eventId": event.event_id, "reason": f"{event.status}: no UTR"}

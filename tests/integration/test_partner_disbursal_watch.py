@@ -236,10 +236,21 @@ async def test_a_late_partner_disbursal_is_asked_marked_alerted_escalated_and_it
             routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
             assert (routing["disbursal"]["state"], routing["disbursal"]["breached"]) == ("ESCALATED", True)
             assert [c["status"] for c in routing["disbursal"]["checkLog"]] == ["PENDING", "PENDING"]
+            url = f"{app.api.url}/api/v1/partner/partner-lenders/callbacks/{brand['brand_id']}/kavach/disbursal"
+            # A callback with no UTR yet (still in progress): kept on the case's log once, nothing else changes.
+            pending = json.dumps({"eventId": "evt_pending_1", "eventType": "DISBURSEMENT_STATUS",
+                                  "externalRef": f"loan-{loan_id}:partners:1:kavach", "applicationId": "KVF-1",
+                                  "disbursementStatus": "IN_PROGRESS", "utrNumber": None}).encode()  # fmt: skip
+            for expected in ("recorded", "duplicate"):
+                answer = await driver.api.post(url.removeprefix(app.api.url), content=pending, headers=_signed(pending))
+                assert answer.status_code == 200 and answer.json()["status"] == expected, answer.text
+            assert (_case(db, loan_id).state, _case(db, loan_id).check_log[-1]["callback"]) == (
+                "ESCALATED",
+                "evt_pending_1",
+            )
             # The partner disburses at last and its callback arrives, signed: the UTR is taken, the breach stays.
             disbursed = {"partner": "kavach", "reference": loan_id, "status": "DISBURSED"}
             assert (await box.post("/_partners/disbursals", json=disbursed)).status_code == 200
-            url = f"{app.api.url}/api/v1/partner/partner-lenders/callbacks/{brand['brand_id']}/kavach/disbursal"
             sent = (await box.post("/_partners/disbursal-callback",
                                    json={"partner": "kavach", "reference": loan_id, "url": url})).json()  # fmt: skip
             assert sent["payload"]["disbursementStatus"] == "SUCCESS", sent
