@@ -26,7 +26,7 @@ def _local_activity(attrs: Any) -> str | None:
         return None
     try:
         data = json.loads(attrs.details["data"].payloads[0].data)
-        return f"{data['activityType']} (local)"
+        return f"{data['activity_type']} (local)"
     except (KeyError, IndexError, ValueError, TypeError):
         return "(local activity)"
 

@@ -30,6 +30,34 @@ def test_histories_are_present() -> None:
     assert {"co_lending_1", "co_lending_2"} <= names  # booked with Lendbox: the partner's lifecycle, split payments
     assert {"co_lending_write_off_2", "co_lending_settled_2"} <= names  # co-lent losses split, the DLG invoked
     assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
+    assert {"money_in_local_steps_1", "money_in_local_steps_2"} <= names  # status moves and payments as local steps
+
+
+def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
+    """The patch ids a saved history recorded, and how many local activities it ran."""
+    import base64
+    import json
+
+    patches, local = set(), 0
+    for event in json.loads(path.read_text())["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            patches.add(json.loads(base64.b64decode(data))["id"])
+        elif marker and marker["markerName"] == "core_local_activity":
+            local += 1
+    return patches, local
+
+
+def test_the_local_steps_history_took_the_new_paths() -> None:
+    """The replay suite covers local-db-steps-v1 and receipt-with-notice-v1 only if a saved history took them."""
+    folder = HISTORIES[0].parent
+    patches, local = set(), 0
+    for run in ("money_in_local_steps_1", "money_in_local_steps_2"):  # the year continued as new once
+        run_patches, run_local = _patches_and_local_steps(folder / f"{run}.json")
+        patches, local = patches | run_patches, local + run_local
+    assert {"local-db-steps-v1", "receipt-with-notice-v1"} <= patches
+    assert local >= 10  # every status move and every payment of the year
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
