@@ -50,6 +50,7 @@ from workflows.base import _check_fresh, _refuse
 from workflows.hold import HoldPhase
 
 PARTNER_ROUTING_PATCH = "partner-routing-v1"
+PARTNER_APR_PATCH = "partner-offer-apr-v1"  # a booked loan's policy APR (cooling-off exit) is the offer's
 ROUTING_MEMO = "partnerRouting"  # set on the loan's start when its brand has an active partner lender
 HOLD_STEP = "partner lenders"
 # A partner's transient faults are retried inside its SLA (the schedule-to-close timeout bounds them all).
@@ -161,6 +162,10 @@ class PartnerRoutingPhase(HoldPhase):
                 net_disbursed=offer.amount - offer.fees - offer.gst - third_party,
             ),
         )
+        # The loan's APR is the offer's (its KFS says so): the cooling-off exit's cost follows it. Loans booked
+        # before this patch keep the product's APR they were started with.
+        if self.inp.policy.apr is not None and workflow.patched(PARTNER_APR_PATCH):
+            self.inp = replace(self.inp, policy=replace(self.inp.policy, apr=offer.apr))
         return True
 
     @workflow.update(

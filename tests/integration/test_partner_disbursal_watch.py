@@ -38,11 +38,14 @@ from db.partners import save_rule_table
 from domain import schedule as engine
 from domain.apr import apr
 from domain.charges import ChargeLine, KfsHead, UpfrontCharges
+from domain.closure import cooling_off_exit
 from domain.kfs import Recurrence
 from domain.partners import PartnerPricing
-from los.demo import Driver
+from los.demo import Driver, Journey, demo_identity
+from los.demo_partners import partner_body
 from tests.conftest import eventually
 from workflows.contracts.partners import PartnerAttemptRecord, PartnerRouteRequest, PartnerSubmitRequest
+from workflows.loan import LoanWorkflow
 from workflows.options import IST
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
 
@@ -358,3 +361,56 @@ async def test_a_callback_within_the_sla_confirms_before_any_watch_run(app, bran
     # The callback opened the loan's case and confirmed it within the SLA: no breach, nobody alerted, never asked.
     assert (case.confirmed_via, case.breached, case.checks) == ("CALLBACK", False, 0)
     assert _alerts(db, brand["brand_id"], loan_id) == []
+
+
+async def test_a_routed_loan_end_to_end_kfs_cooling_off_and_disbursal_case(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """Over the public API and the loan's own workflow: the KFS the borrower accepts, the cooling-off exit's cost
+    (the policy APR, ``partner-offer-apr-v1``) and the disbursal case all carry the booked offer's terms."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        await driver.partner("ADMIN", "POST", "/partner-lenders",
+                             json=partner_body("kavach", "Kavach Finvest", 1900, 150, 20, 10, sandbox.url))  # fmt: skip
+        phone, pan = demo_identity(23, "auto")
+        headers = await driver.register(phone)
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        await driver.profile(headers)
+        body = {"amount": "50000", "tenure": 6, "productCode": "PL-MONTHLY"}
+        created = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
+        loan_id, deadline = created["id"], time.monotonic() + 120
+        await driver.complete_kyc(headers, loan_id, deadline)
+        booked = await eventually(lambda: _booked(driver, loan_id), timeout=90, interval=0.25)
+        offer = next(o for o in booked["offers"] if o["partnerCode"] == "kavach")
+        kfs = await driver._ok(await driver.api.get(f"/api/v1/web/loans/{loan_id}/kfs", headers=headers))
+        annex = kfs.get("kfs", kfs)
+        assert (annex["processing_fees_paise"], annex["gst_paise"], annex["net_disbursed_paise"]) == (
+            offer["fees"], offer["gst"], offer["netDisbursed"],
+        )  # fmt: skip
+        assert annex["apr_percent"] == offer["apr"]
+        await driver.accept_kfs(headers, loan_id)
+        j = Journey(phone=phone, pan=pan)
+        j.loan_id = loan_id
+        loan = await driver.wait_for(headers, loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"],
+                                     "eSign link", deadline)  # fmt: skip
+        await driver.sign(headers, j, loan, deadline)
+        await driver.disburse(headers, j, deadline)
+        tomorrow = (datetime.now(IST).date() + timedelta(days=1)).isoformat()
+        quote = await app.client.get_workflow_handle(f"loan-{loan_id}").query(LoanWorkflow.quote_cooling_off, tomorrow)
+        on, disbursed_on = date.fromisoformat(tomorrow), datetime.now(IST).date()
+        expected = cooling_off_exit(50_000_00, offer["apr"], disbursed_on, on, int(quote.get("daysHeld", 1)) + 30)
+        with db.unit_of_work() as s:  # the product's APR at application would have cost something else
+            product_apr = s.get_one(LoanProduct, s.get_one(Loan, loan_id).product_id).annual_rate_bps
+        assert quote["available"] and quote["aprCost"] == expected.apr_cost, (quote, expected)
+        assert (
+            quote["aprCost"] != cooling_off_exit(50_000_00, Decimal(product_apr) / 100, disbursed_on, on, 30).apr_cost
+        )
+        await _watch(app)
+        routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
+        assert routing["disbursal"]["amount"] == offer["netDisbursed"]
+        assert routing["disbursal"]["state"] in ("PENDING", "CONFIRMED")
+    finally:
+        await driver.close()
+
+
+async def _booked(driver: Driver, loan_id: str) -> dict | None:
+    routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
+    return routing if any(a["outcome"] == "ACCEPTED" for a in routing["attempts"]) else None
