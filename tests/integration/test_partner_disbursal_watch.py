@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -43,7 +44,7 @@ from domain.kfs import Recurrence
 from domain.partners import PartnerPricing
 from los.demo import Driver, Journey, demo_identity
 from los.demo_partners import partner_body
-from tests.conftest import eventually
+from tests.conftest import eventually, record_histories
 from workflows.contracts.partners import PartnerAttemptRecord, PartnerRouteRequest, PartnerSubmitRequest
 from workflows.loan import LoanWorkflow
 from workflows.options import IST
@@ -403,6 +404,8 @@ async def test_a_routed_loan_end_to_end_kfs_cooling_off_and_disbursal_case(app, 
         assert (
             quote["aprCost"] != cooling_off_exit(50_000_00, Decimal(product_apr) / 100, disbursed_on, on, 30).apr_cost
         )
+        if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories/partner_offer_apr_* (the replay suite)
+            await record_histories(app.client, f"loan-{loan_id}", "partner_offer_apr")
         await _watch(app)
         routing = await driver.partner("LOAN_EXECUTIVE", "GET", f"/partner-lenders/loans/{loan_id}")
         assert routing["disbursal"]["amount"] == offer["netDisbursed"]

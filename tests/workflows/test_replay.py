@@ -27,6 +27,7 @@ def test_histories_are_present() -> None:
     assert {"money_out_hold_1", "money_out_esign_declined_1"} <= names  # KFS, eSign rounds, the hold, the transfer
     assert {"collections_settlement_1", "collections_settlement_2", "collections_settlement_3"} <= names  # NPA, settled
     assert {"partner_routing_1", "partner_routing_2"} <= names  # a partner past its SLA, the next books (routing)
+    assert {"partner_offer_apr_1"} <= names  # booked: the policy APR is the offer's (partner-offer-apr-v1)
     assert {"co_lending_1", "co_lending_2"} <= names  # booked with Lendbox: the partner's lifecycle, split payments
     assert {"co_lending_write_off_2", "co_lending_settled_2"} <= names  # co-lent losses split, the DLG invoked
     assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
