@@ -28,8 +28,10 @@ MIN_INTERVAL_SECONDS = 0.05
 
 
 def beat(what: str) -> None:
-    """One heartbeat naming ``what`` (a step, a vendor), when running inside an activity; else nothing."""
-    if activity.in_activity():
+    """One heartbeat naming ``what`` (a step, a vendor), when running inside an activity that has a
+    ``heartbeat_timeout``; else nothing (without one the server ignores the sign of life, and each beat would still
+    cost the worker and the server a call)."""
+    if activity.in_activity() and activity.info().heartbeat_timeout:
         activity.heartbeat(what)
 
 

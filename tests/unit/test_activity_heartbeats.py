@@ -47,13 +47,17 @@ async def test_a_vendor_call_heartbeats_while_the_vendor_answers() -> None:
     assert len(beats) >= 5 and set(beats) == {("waiting for digitap",)}
 
 
-async def test_failover_beats_once_per_vendor_even_without_a_heartbeat_timeout() -> None:
-    env, beats = _env(None)
+async def test_failover_beats_once_per_vendor_only_with_a_heartbeat_timeout() -> None:
     brand = {"providers": {"kyc": [{"vendor": "digitap", "base_url": "http://vendor.invalid", "primary": True}]}}
+    env, beats = _env(None)
     async with _slow_vendor() as http:
         res = await env.run(call_with_failover, "kyc", brand, http, "verify_pan", "ABCDE1234F")
     assert res.vendor == "digitap"
-    assert beats == [("kyc: digitap",)]  # no heartbeat timeout: no pump while it waits
+    assert beats == []  # no heartbeat timeout: nothing to tell the server, no call spent on it
+    env, beats = _env(30)
+    async with _slow_vendor() as http:
+        await env.run(call_with_failover, "kyc", brand, http, "verify_pan", "ABCDE1234F")
+    assert beats[0] == ("kyc: digitap",)  # the vendor tried is named first, then the pump while it waits
 
 
 async def test_nested_blocks_share_one_pump_and_nothing_beats_outside_an_activity() -> None:
