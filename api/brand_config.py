@@ -358,6 +358,22 @@ def mask(secret: str) -> str:
     return "****" + (secret[-4:] if len(secret) >= 12 else "")
 
 
+# Vendor options that are credentials (ICICI's client_private_key, a vendor's auth_token...): shown masked like the
+# API key, and kept when sent back as shown. Identifiers (key_id, merchant_id, sender_id) are not secrets.
+_SECRET_OPTION_WORDS = ("secret", "private", "password", "passphrase", "token")
+
+
+def is_secret_option(name: str) -> bool:
+    """Whether the vendor option ``name`` holds a credential (masked in every answer)."""
+    low = name.lower()
+    return any(word in low for word in _SECRET_OPTION_WORDS) or low in ("key", "apikey") or low.endswith("_key")
+
+
+def masked_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` as staff see them: each credential (``is_secret_option``) masked like an API key."""
+    return {k: mask(v) if isinstance(v, str) and is_secret_option(k) else v for k, v in options.items()}
+
+
 def configured(config: Mapping[str, Any], kind: str) -> list[ProviderConfig]:
     """The vendors configured for ``kind``, in order; a malformed entry counts as nothing (to be set again)."""
     try:
@@ -378,7 +394,7 @@ def providers_view(config: Mapping[str, Any], kind: str) -> list[dict[str, Any]]
             "previousSecretUntil": c.previous_secret_until or None,
             "primary": c.primary,
             "active": c.active,
-            "options": c.options,
+            "options": masked_options(c.options),
         }
         for c in configured(config, kind)
     ]

@@ -449,6 +449,31 @@ async def test_blocklist_and_the_bre(app, brand, other_brand, sandbox, db) -> No
 
 
 # ------------------------------------------------------------------------------------------- providers
+async def test_vendor_credentials_in_options_are_masked_and_kept(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """A credential among a vendor's options (ICICI's client private key) is shown masked like an API key; the list
+    sent back as shown keeps it; a new one typed replaces it. Identifiers (the corporate id) are shown as they are."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api = Settings(driver, brand["brand_id"])
+    try:
+        stored = {c.vendor: c for c in ProviderConfig.configured(_config(db, brand["brand_id"]), "disbursal")}
+        private = stored["icici"].options["client_private_key"]
+        shown = await api.ok("GET", "/providers")
+        assert private not in json.dumps(shown) and "PRIVATE KEY" not in json.dumps(shown)
+        icici = next(v for v in shown["disbursal"]["vendors"] if v["vendor"] == "icici")
+        assert icici["options"]["client_private_key"].startswith("****")
+        assert icici["options"]["corp_id"] == stored["icici"].options["corp_id"]  # an identifier, not a secret
+        vendors = [{k: v for k, v in x.items() if k != "primary"} for x in shown["disbursal"]["vendors"]]
+        await api.ok("PUT", "/providers/disbursal", json={"vendors": vendors})
+        kept = {c.vendor: c for c in ProviderConfig.configured(_config(db, brand["brand_id"]), "disbursal")}
+        assert kept["icici"].options["client_private_key"] == private
+        vendors[1]["options"] = {**vendors[1]["options"], "client_private_key": "a-new-key-pem-0000"}
+        await api.ok("PUT", "/providers/disbursal", json={"vendors": vendors})
+        now = {c.vendor: c for c in ProviderConfig.configured(_config(db, brand["brand_id"]), "disbursal")}
+        assert now["icici"].options["client_private_key"] == "a-new-key-pem-0000"
+    finally:
+        await driver.close()
+
+
 async def test_providers(app, brand, other_brand, sandbox, db) -> None:  # noqa: ANN001
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     other = Driver(app.api.url, sandbox.url, other_brand["brand_code"])

@@ -10,7 +10,7 @@ from pydantic import Field, create_model
 
 from activities.providers import VENDORS
 from api.access import audit
-from api.brand_config import configured, mask, providers_view
+from api.brand_config import configured, is_secret_option, mask, providers_view
 from api.partner.settings.common import Db, Manager, Strict, Viewer, settings_router
 from api.responses import ApiModel
 from db.models import Brand
@@ -136,6 +136,9 @@ def put_providers(request: Request, brand_id: str, kind: str, body: ProvidersIn,
         if not base_url:
             raise ValidationError("a vendor configured for the first time needs its URL", field=f"vendors.{n}.baseUrl")
         options = v.options if v.options is not None else (prior.options if prior else {})
+        if v.options is not None and prior is not None:  # a credential sent back as shown (masked) stays as it was
+            options = {k: _secret(value, prior.options.get(k, "")) if is_secret_option(k) and isinstance(value, str)
+                       else value for k, value in options.items()}  # fmt: skip
         clash = sorted(RESERVED_OPTIONS & set(options))
         if clash:
             raise ValidationError(f"{clash[0]} is not an option", field=f"vendors.{n}.options.{clash[0]}")
