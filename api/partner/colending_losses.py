@@ -33,6 +33,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.access import Allow, audit
+from api.deps import is_uuid
 from api.partner.colending import BASE, IST, Manager, Reports, _co_lent, router
 from api.partner.common import Db, Temporal
 from api.responses import ApiModel
@@ -258,7 +259,7 @@ def list_escrow_remittances(
 
 def _decide(request: Request, session: Db, brand_id: str, rid: str, staff: Principal, status: str,
             reason: str | None) -> dict:  # fmt: skip
-    row = lq.remittance(session, brand_id, rid, lock=True)
+    row = lq.remittance(session, brand_id, rid, lock=True) if is_uuid(rid) else None
     if row is None:
         raise NotFound("remittance not found")
     check_decision(row.status, row.recorded_by, staff.id)
