@@ -40,3 +40,20 @@ async def test_a_forged_gateway_webhook_is_logged_and_leaves_nothing(app, brand,
     with db.unit_of_work() as s:
         assert not s.scalar(select(func.count()).select_from(WebhookEvent).where(WebhookEvent.event_id == event_id))
         assert not s.scalars(select(PaymentAttempt).where(PaymentAttempt.gateway_payment_id == payment_id)).all()
+
+
+async def test_an_escrow_remittance_id_that_is_not_a_uuid_is_not_found(app, brand, sandbox) -> None:  # noqa: ANN001
+    """The fuzzer: ``POST co-lending/escrow/remittances/0/approve`` (and ``/reject``) reached the database with "0"
+    as a UUID and answered 500. Now an id that cannot be a remittance's is 404, and nothing is written."""
+    from los.demo import Driver
+
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers = await driver.staff_headers("ADMIN")
+        base = f"/api/v1/partner/brand/{brand['brand_id']}/co-lending/escrow/remittances"
+        for action, body in (("approve", {}), ("reject", {"reason": "not ours"})):
+            resp = await driver.api.post(f"{base}/0/{action}", json=body, headers=headers)
+            assert resp.status_code == 404, (action, resp.status_code, resp.text)
+            assert resp.json()["message"] == "remittance not found"
+    finally:
+        await driver.close()
