@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,6 +117,13 @@ async def receive_lendbox(brand_id: str, request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise ValidationError(f"at most {MAX_BODY} bytes", field="body")
+    # Its transaction waits for the co-lent loan's row lock: in a worker thread, so the wait never blocks the event
+    # loop (and with it a request on the same loop holding that lock, which would then never commit).
+    return await run_in_threadpool(_receive, request, brand_id, raw)
+
+
+def _receive(request: Request, brand_id: str, raw: bytes) -> dict[str, Any]:
+    """``receive_lendbox``'s verification and its one transaction (run in a worker thread)."""
     with request.app.state.db.unit_of_work() as session:
         partners = _partners(session, brand_id)
         if not partners:
