@@ -1,0 +1,56 @@
+"""The made-up borrowers the demos and tests apply as: phones, PANs, Aadhaar numbers, accounts and a statement PDF
+that take the wanted sandbox branch (sandbox/scenarios.py) and are never a real person's."""
+
+from __future__ import annotations
+
+import random
+
+
+def random_account() -> str:
+    """A salary account number no sandbox scenario reacts to (none starts with 3)."""
+    return f"3{random.randrange(10**10, 10**11)}"
+
+
+SANDBOX_AADHAAR_OTP = "123456"  # the OTP the sandbox accepts
+
+
+def demo_aadhaar() -> str:
+    """A random Aadhaar number with a valid Verhoeff check digit (never a real person's)."""
+    from domain.kyc import verhoeff_check_digit
+
+    body = f"{random.randrange(2, 10)}{random.randrange(10**9, 10**10):010d}"
+    return body + verhoeff_check_digit(body)
+
+
+def demo_statement_pdf() -> bytes:
+    """A small, valid PDF standing in for a salary account statement."""
+    text = b"BT /F1 12 Tf 72 720 Td (Salary credit ACME TECHNOLOGIES 65000.00) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def demo_identity(index: int, scenario: str) -> tuple[str, str]:
+    """A fresh phone and a PAN that takes the wanted branch (see sandbox/scenarios.py)."""
+    rng = random.Random()
+    phone = f"9{rng.randrange(10**8, 10**9):09d}"
+    while phone.startswith("9999"):  # the sandbox's scenario numbers (99999: SMS and dialer vendors answer 503)
+        phone = f"9{rng.randrange(10**8, 10**9):09d}"
+    first = {"auto": "5", "review": "1", "reject": "0"}[scenario]
+    letters = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWYZ") for _ in range(5))
+    pan = f"{letters}{first}{rng.randrange(100, 999)}{rng.choice('ABCDEFGHJK')}"
+    return phone, pan
