@@ -123,7 +123,7 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
         details = [check(models["detail"], body) for body in seen["detail"]]
         statuses = {d.status for d in details}  # type: ignore[attr-defined]
         assert {"UNDER_REVIEW", "DISBURSED", "COMPLETED"} <= statuses, statuses
-        assert any(d.payment_link for d in details) and any(d.agreement for d in details)  # type: ignore[attr-defined]
+        assert any(d.agreement for d in details)  # type: ignore[attr-defined]
         assert any(c.action for c in details[-2].status_history)  # type: ignore[attr-defined]
         assert any(t.status == "SETTLED" for t in details[-2].transfers)  # type: ignore[attr-defined]
         assert details[-2].parked_payments[0].amount_paise == str(10**30)  # type: ignore[attr-defined]
@@ -132,6 +132,8 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
             c.status
             for c in customer  # type: ignore[attr-defined]
         }
+        # a link lives only between disbursal and the last payment: the staff sampling may miss that window on a slow
+        # machine, the borrower's app (which pays through it) never does; both answer the same PaymentLinkView
         assert any(c.kyc for c in customer) and any(c.payment_link for c in customer)  # type: ignore[attr-defined]
         ledgers = [check(models["ledger"], body) for body in seen["ledger"]]
         assert ledgers[-1].entries and {e.kind for e in ledgers[-1].entries} >= {"DISBURSAL", "REPAYMENT"}  # type: ignore[attr-defined]
