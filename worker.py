@@ -52,7 +52,6 @@ from workflows.kyc_expiry import RUN_AT_UTC as KYC_EXPIRY_AT_UTC
 from workflows.kyc_expiry import SCHEDULE_ID as KYC_EXPIRY_SCHEDULE
 from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.loan import LoanWorkflow
-from workflows.partner_disbursal_watch import EVERY as PARTNER_DISBURSAL_EVERY
 from workflows.partner_disbursal_watch import SCHEDULE_ID as PARTNER_DISBURSAL_SCHEDULE
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
 from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
@@ -156,8 +155,9 @@ SCHEDULED_JOBS = [
     ScheduledJob(
         PARTNER_DISBURSAL_SCHEDULE,
         PartnerDisbursalWatchWorkflow.run,
-        every=PARTNER_DISBURSAL_EVERY,
-        description="partner-booked loans whose partner has not confirmed its disbursal (UTR) within its SLA",
+        every=lambda s: timedelta(seconds=s.partner_watch_every_seconds),
+        description="partner-booked loans whose partner has not confirmed its disbursal (UTR) within its SLA"
+        " (LOS_PARTNER_WATCH_EVERY_SECONDS, 0 = off)",
     ),
 ]
 """Every periodic job the worker registers (see :mod:`los.schedules`)."""

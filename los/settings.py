@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     workflow_call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # How often the transfer reconciler's Temporal Schedule runs (workflows.reconciler); 0: no schedule.
     reconcile_every_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+    # How often the partner disbursal watch's Temporal Schedule runs (workflows.partner_disbursal_watch); 0: none.
+    partner_watch_every_seconds: int = Field(default=300, ge=0, le=24 * 3600)
     # Whether updates carry that expiry. The check compares the workflow's clock with the API's, so turn it off only
     # where the workflow clock is not the wall clock (Temporal's time-skipping test server); calls stay bounded.
     workflow_update_expiry: bool = True

@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import DB_RETRY, DB_TIMEOUT
 
 SCHEDULE_ID = "partner-disbursal-watch"
-EVERY = timedelta(minutes=5)
 CHECK_TIMEOUT = timedelta(seconds=30)  # one status call to the partner and two short transactions
 # A few tries, then the run moves on: the next run asks again (a run retrying forever would hold back the schedule).
 CHECK_RETRY = RetryPolicy(
