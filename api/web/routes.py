@@ -24,7 +24,7 @@ from api.types import Rupees, Tenure
 from api.views import json_response, loan_detail, loan_summary
 from api.web.auth import find_brand
 from db import closure
-from db.models import Brand, Customer, Loan, LoanProduct
+from db.models import AaConsent, Brand, Customer, Loan, LoanProduct
 from domain import rules
 from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound
@@ -195,7 +195,8 @@ async def my_loan(
         raise NotFound("loan not found")
     detail = loan_detail(session, loan)
     wants_kyc = include is not None and "kyc" in include.split(",")
-    detail["kyc"] = await kyc_status(request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
+    progress = await kyc_status(request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
+    detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
     # The app polls this route while a step runs: orjson, like the staff detail (the model documents it, and
     # tests/integration/test_loan_read_models.py checks the answers against it).
     return json_response(detail)
@@ -209,3 +210,26 @@ async def kyc_status(request: Request, loan: Loan) -> dict | None:
         return await asyncio.wait_for(handle.query(LoanWorkflow.kyc_status), timeout=3)
     except Exception:  # noqa: BLE001 - the detail is still useful without it
         return None
+
+
+def with_consent_link(session: Session, loan: Loan, progress: dict) -> dict:
+    """The KYC progress with ``links.BANK_STATEMENT`` as the Account Aggregator's consent page (an http(s) URL).
+
+    Loans whose statement step first ran before the activity returned the consent page carry the consent
+    *handle* there (recorded in their history, so every replay gives it back). The borrower's app can only open
+    a URL, so while the step waits the link comes from the loan's consent row (``aa_consents``): the one whose
+    handle the workflow holds, else the loan's latest. A link the workflow already gives as a URL (the AA one
+    since the fix, DigiLocker's) is left as it is, and so is a loan with no consent row (the upload path).
+    Reads only; ``progress`` is the workflow's ``kyc_status`` answer, returned as it is or as a copy."""
+    links = dict(progress.get("links") or {})
+    current = links.get("BANK_STATEMENT")
+    if progress.get("waitingFor") != "BANK_STATEMENT" or (current or "").startswith(("https://", "http://")):
+        return progress
+    consents = select(AaConsent).where(AaConsent.loan_id == loan.id, AaConsent.consent_url.is_not(None))
+    consent = (
+        session.scalars(consents.where(AaConsent.consent_handle == current)).first() if current else None
+    ) or session.scalars(consents.order_by(AaConsent.created_at.desc())).first()
+    if consent is None or not consent.consent_url:
+        return progress
+    links["BANK_STATEMENT"] = consent.consent_url
+    return {**progress, "links": links}
