@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import colending as q
+from db.colending_recovery import post_dlg_invoked
 from db.models import (
     CoLendingDlg,
     CoLendingDlgInvocation,
@@ -114,7 +115,9 @@ def invoke(
     session: Session, loan: CoLentLoan, *, reason: str, dpd: int, loss: int, on: date
 ) -> CoLendingDlgInvocation | None:
     """Invoke the DLG on ``loan`` once (a second call, or a loan with no DLG, returns None): the partner's ``loss``,
-    no more than the cover left (``Dlg.invocation``). The DLG row is locked so two loans never overdraw it."""
+    no more than the cover left (``Dlg.invocation``), posted to both lenders' sub-ledgers (the originator's payout,
+    the partner's receipt: ``db.colending_recovery.post_dlg_invoked``). The DLG row is locked so two loans never
+    overdraw it."""
     if session.scalar(select(CoLendingDlgInvocation.id).where(CoLendingDlgInvocation.loan_id == loan.loan_id)):
         return None
     row = session.scalars(
@@ -129,6 +132,7 @@ def invoke(
                                  reason=reason, dpd=dpd, loss=max(0, loss), amount=amount, invoked_on=on)  # fmt: skip
     session.add(inv)
     session.flush()
+    post_dlg_invoked(session, loan, amount, on)
     return inv
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from db.colending_recovery import record_recovery
 from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction, Refund
 from domain import ledger
 from domain.outcomes import PaymentStatus
@@ -29,7 +30,9 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
 
     A WRITTEN_OFF loan owes nothing on its books any more: the money is a recovery (Dr COLLECTION_BANK / Cr
     BAD_DEBTS_RECOVERED_INCOME, ``domain.ledger.recovery_after_write_off``), not a credit balance (see
-    :func:`is_recovery`).
+    :func:`is_recovery`). On a co-lent loan the recovery is also split between the lenders as the write-off was,
+    in this transaction (``db.colending_recovery.record_recovery``: each lender's sub-ledger, the default-loss
+    guarantee paid back from the partner's part, the escrow's apportionment).
 
     Returns False when that gateway payment id was already recorded (a duplicate changes nothing). Raises
     ``domain.errors.ValidationError`` for a non-positive amount (the ledger refuses it), and the database's
@@ -68,6 +71,10 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
     ).scalar_one_or_none()
     if txn_id is not None:
         session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
+    if recovery:
+        today = (datetime.now(UTC) + timedelta(hours=5, minutes=30)).date()
+        key = f"colending:recovery:{gateway}:{payment_id}"[:190]
+        record_recovery(session, loan_id, key=key, amount=amount, on=today)
     session.execute(update(Loan).where(Loan.id == loan_id).values(total_collected=Loan.total_collected + amount))
     return True
 

@@ -17,6 +17,15 @@ CL_LOSS                expense    the lender's part of what was waived, settled 
 CL_INTEREST_FORGONE    memo       interest waived or written off (the sub-ledger books income when collected)
 CL_FEE_FORGONE         memo       fees waived or written off
 CL_PENAL_FORGONE       memo       penal charges waived or written off
+CL_<C>_RECOVERED       income     what was recovered after the write-off, by component (principal, interest,
+                                  fees, penal: CL_PRINCIPAL_RECOVERED, CL_INTEREST_RECOVERED, CL_FEE_RECOVERED,
+                                  CL_PENAL_RECOVERED)
+CL_EXCESS_RECOVERED    income     the originator's: a recovery beyond everything written off
+CL_DLG_PAID            expense    originator: what its default-loss guarantee paid the partner on the loan, less
+                                  what the partner's recoveries paid back
+CL_DLG_COVER           asset      originator: the cover set aside, drawn by the invocation (credit)
+CL_DLG_RECEIVED        asset      partner: the DLG's payment to it (received from the originator's cover)
+CL_LOSS_COVERED        contra     partner: its loss reduced by the DLG (credit), less what it paid back
 =====================  =========  =========================================================================
 
 Events: ``funded`` (disbursal: Dr CL_PRINCIPAL, Cr CL_FUNDING for the originator; the partner's share Cr
@@ -27,6 +36,12 @@ principal lost and CL_<COMPONENT>_FORGONE for income given up). Since the sub-le
 collected, interest, fees and penal charges given up never were an asset of the lender: their legs are a balanced memo
 (Dr CL_LOSS, Cr CL_*_FORGONE) that says how much each lender gave up; the principal lost leaves CL_PRINCIPAL, so a
 written-off or settled loan's principal is zero on both sub-ledgers.
+
+After a write-off, ``recovered`` (a lender's part of money recovered: Dr CL_COLLECTIONS, Cr CL_<C>_RECOVERED), the
+DLG's ``dlg_invoked`` (originator Dr CL_DLG_PAID / Cr CL_DLG_COVER; partner Dr CL_DLG_RECEIVED / Cr CL_LOSS_COVERED)
+and ``dlg_repaid`` (the partner's recovered part paying the DLG back: partner Dr CL_LOSS_COVERED / Cr
+CL_COLLECTIONS, originator Dr CL_COLLECTIONS / Cr CL_DLG_PAID), each balanced per lender
+(``domain.colending.recovery``, ``domain.colending.dlg``).
 """
 
 from __future__ import annotations
@@ -55,6 +70,15 @@ FORGONE = {"principal": CL_PRINCIPAL, "interest": CL_INTEREST_FORGONE, "fees": C
 #: The loss events: a penal waiver, the waiver of a settlement paid below dues, a write-off.
 CL_WAIVER, CL_SETTLEMENT, CL_WRITE_OFF = "CL_WAIVER", "CL_SETTLEMENT", "CL_WRITE_OFF"
 LOSS_KINDS = (CL_WAIVER, CL_SETTLEMENT, CL_WRITE_OFF)
+
+
+RECOVERED = {"principal": "CL_PRINCIPAL_RECOVERED", "interest": "CL_INTEREST_RECOVERED",
+             "fees": "CL_FEE_RECOVERED", "penal": "CL_PENAL_RECOVERED"}  # fmt: skip
+CL_EXCESS_RECOVERED = "CL_EXCESS_RECOVERED"
+CL_DLG_PAID, CL_DLG_COVER = "CL_DLG_PAID", "CL_DLG_COVER"
+CL_DLG_RECEIVED, CL_LOSS_COVERED = "CL_DLG_RECEIVED", "CL_LOSS_COVERED"
+#: Events after a write-off: a recovery, the DLG invoked, the DLG paid back from the partner's recovery.
+CL_RECOVERY, CL_DLG_INVOKED, CL_DLG_REPAID = "CL_RECOVERY", "CL_DLG_INVOKED", "CL_DLG_REPAID"
 
 
 def _txn(kind: str, legs: list[tuple[str, int]]) -> Transaction | None:
@@ -110,3 +134,46 @@ def resolved_component(kind: str, account: str) -> str | None:
     if kind in LOSS_KINDS:
         return next((c for c, a in FORGONE.items() if a == account), None)
     return None
+
+
+def recovered(parts: Parts, excess: int = 0) -> Transaction | None:
+    """A lender's part of money recovered after the write-off: Dr CL_COLLECTIONS its total, Cr CL_<C>_RECOVERED by
+    component and CL_EXCESS_RECOVERED for the ``excess`` beyond what was written off (the originator's). None for a
+    zero part. ValueError for a negative figure."""
+    if min(parts.principal, parts.interest, parts.fees, parts.penal, excess) < 0:
+        raise ValueError("parts cannot be negative")
+    legs = [(CL_COLLECTIONS, parts.total + excess), (CL_EXCESS_RECOVERED, -excess)]
+    return _txn(CL_RECOVERY, legs + [(RECOVERED[c], -parts.get(c)) for c in RECOVERED])
+
+
+def dlg_invoked(lender: str, amount: int) -> Transaction | None:
+    """The DLG invoked on the loan for ``amount`` paise: the originator pays it out of its cover (Dr CL_DLG_PAID,
+    Cr CL_DLG_COVER), the partner receives it against its loss (Dr CL_DLG_RECEIVED, Cr CL_LOSS_COVERED). None for
+    zero; ValueError for a negative amount or an unknown lender."""
+    if amount < 0 or lender not in LENDERS:
+        raise ValueError("amount cannot be negative; lender ORIGINATOR or PARTNER")
+    if lender == ORIGINATOR:
+        return _txn(CL_DLG_INVOKED, [(CL_DLG_PAID, amount), (CL_DLG_COVER, -amount)])
+    return _txn(CL_DLG_INVOKED, [(CL_DLG_RECEIVED, amount), (CL_LOSS_COVERED, -amount)])
+
+
+def dlg_repaid(lender: str, amount: int) -> Transaction | None:
+    """``amount`` paise of the partner's recovered part paid back to the originator for the DLG invoked: the
+    partner's collections pass to the originator (partner Dr CL_LOSS_COVERED, Cr CL_COLLECTIONS; originator Dr
+    CL_COLLECTIONS, Cr CL_DLG_PAID). The cover is not reinstated (RBI DLG FAQs). None for zero; ValueError for a
+    negative amount or an unknown lender."""
+    if amount < 0 or lender not in LENDERS:
+        raise ValueError("amount cannot be negative; lender ORIGINATOR or PARTNER")
+    if lender == ORIGINATOR:
+        return _txn(CL_DLG_REPAID, [(CL_COLLECTIONS, amount), (CL_DLG_PAID, -amount)])
+    return _txn(CL_DLG_REPAID, [(CL_LOSS_COVERED, amount), (CL_COLLECTIONS, -amount)])
+
+
+def recovered_component(kind: str, account: str) -> str | None:
+    """The component a recovery leg credits (principal, interest, fees, penal, or ``excess``); None for any other
+    leg."""
+    if kind != CL_RECOVERY:
+        return None
+    if account == CL_EXCESS_RECOVERED:
+        return "excess"
+    return next((c for c, a in RECOVERED.items() if a == account), None)

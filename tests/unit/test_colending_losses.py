@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.colending import Agreement, Parts, Rule, Splitter, principal_split
+from domain.colending import COMPONENTS, Agreement, Parts, Rule, Splitter, principal_split
 from domain.colending import ledger as cl
 from domain.colending.dlg import OVERDUE, WRITE_OFF, Dlg, Form
 from domain.colending.escrow import Position, check_decision, check_remittance
+from domain.colending.recovery import split_recovery
 from domain.colending.reports import Book, Statement, add_loan
 from domain.errors import Conflict, PermissionDenied, ValidationError
 from domain.ledger import balances
@@ -67,10 +68,12 @@ COMPONENT = st.sampled_from(("principal", "interest", "fees", "penal"))
         max_size=12,
     ),  # fmt: skip
     final=st.sampled_from(cl.LOSS_KINDS),
+    recoveries=st.lists(st.integers(0, 10**9), max_size=6),
+    dlg=st.integers(0, 10**8),
 )
 def test_payments_and_losses_split_to_the_paisa_and_each_book_balances(
     amount: int, share: int, partner_rate: int, blended: int, fees: Rule, penal: Rule,
-    events: list[tuple[str, int, int, int, int]], final: str,
+    events: list[tuple[str, int, int, int, int]], final: str, recoveries: list[int], dlg: int,
 ) -> None:  # fmt: skip
     agreement = Agreement(share, partner_rate, fees, penal)
     if partner_rate * share > blended * 10_000:
@@ -91,12 +94,72 @@ def test_payments_and_losses_split_to_the_paisa_and_each_book_balances(
         post = cl.collected if kind == "CL_REPAYMENT" else (lambda p, k=kind: cl.lost(k, p))
         books[cl.ORIGINATOR].append(post(split.originator))
         books[cl.PARTNER].append(post(split.partner))
+    if final == cl.CL_WRITE_OFF:  # written off: the DLG invoked, then recoveries split as the write-off was
+        lost = {cl.ORIGINATOR: split.originator, cl.PARTNER: split.partner}
+        invoked = min(dlg, split.partner.total)
+        for lender in cl.LENDERS:
+            books[lender].append(cl.dlg_invoked(lender, invoked))
+        _recover(books, lost, recoveries, invoked)
     for lender, principal in ((cl.ORIGINATOR, mine), (cl.PARTNER, theirs)):
         book = balances([t for t in books[lender] if t is not None])
         assert sum(book.values()) == 0, lender  # each lender's sub-ledger balances on its own
         assert book.get("CL_PRINCIPAL", 0) == 0, lender  # resolved: nothing of its principal outstanding
         assert book.get("CL_FUNDING", 0) == -principal
     assert splitter.collected.principal == amount
+
+
+def _recover(books: dict[str, list], lost: dict[str, Parts], recoveries: list[int], invoked: int) -> None:
+    """Post ``recoveries`` on a loan whose write-off each lender lost ``lost`` of, the DLG having paid the partner
+    ``invoked``; check each recovery's split against the rules of ``domain.colending.recovery``."""
+    before, repaid = 0, 0
+    got = {lender: Parts() for lender in cl.LENDERS}
+    whole = sum(p.total for p in lost.values())
+    for amount in recoveries:
+        split = split_recovery(lost, before, amount, invoked - repaid)
+        assert split.total == amount and split.excess >= 0  # its parts sum to the recovery
+        assert all(p.get(c) >= 0 for p in (split.originator, split.partner) for c in COMPONENTS)
+        assert 0 <= split.dlg_repaid <= split.partner.total
+        assert split.net(cl.ORIGINATOR) + split.net(cl.PARTNER) == amount
+        books[cl.ORIGINATOR].append(cl.recovered(split.originator, split.excess))
+        books[cl.PARTNER].append(cl.recovered(split.partner))
+        for lender in cl.LENDERS:
+            books[lender].append(cl.dlg_repaid(lender, split.dlg_repaid))
+        got = {cl.ORIGINATOR: got[cl.ORIGINATOR].plus(split.originator),
+               cl.PARTNER: got[cl.PARTNER].plus(split.partner)}  # fmt: skip
+        before, repaid = before + amount, repaid + split.dlg_repaid
+    for lender in cl.LENDERS:  # never more than it lost; all of it once everything written off came back
+        for c in COMPONENTS:
+            assert got[lender].get(c) <= lost[lender].get(c)
+            if before >= whole:
+                assert got[lender].get(c) == lost[lender].get(c)
+    # the DLG is paid back from the partner's recoveries, first, up to what it paid
+    assert repaid == min(invoked, got[cl.PARTNER].total)
+
+
+def test_a_recovery_after_a_write_off_is_split_as_it_and_pays_the_dlg_back_first() -> None:
+    lost = {cl.ORIGINATOR: Parts(principal=32_000_00, interest=900_00, penal=50_00),
+            cl.PARTNER: Parts(principal=8_000_00, interest=150_00, penal=13_00)}  # fmt: skip
+    first = split_recovery(lost, 0, 10_000_00, dlg_unpaid=400_00)
+    # penal first, then fees (none), interest, the rest principal by the lenders' shares of it
+    assert (first.originator.penal, first.partner.penal) == (50_00, 13_00)
+    assert (first.originator.interest, first.partner.interest) == (900_00, 150_00)
+    assert first.originator.principal + first.partner.principal == 10_000_00 - 63_00 - 1_050_00
+    assert first.dlg_repaid == 400_00 and first.net(cl.PARTNER) == first.partner.total - 400_00
+    rest = split_recovery(lost, 10_000_00, 40_000_00, dlg_unpaid=0)
+    assert rest.excess == 10_000_00 - 63_00 - 1_050_00  # beyond what was written off: the originator's
+    assert first.partner.plus(rest.partner) == lost[cl.PARTNER]
+    assert first.originator.plus(rest.originator) == lost[cl.ORIGINATOR]
+    book = balances([t for t in (cl.recovered(first.partner), cl.dlg_invoked(cl.PARTNER, 400_00),
+                                 cl.dlg_repaid(cl.PARTNER, 400_00)) if t is not None])  # fmt: skip
+    assert sum(book.values()) == 0 and book.get("CL_LOSS_COVERED", 0) == 0  # the cover's part of its loss paid back
+    assert book["CL_COLLECTIONS"] == first.partner.total - 400_00
+    invoked = balances([cl.dlg_invoked(cl.ORIGINATOR, 400_00)])  # type: ignore[list-item]
+    assert invoked == {"CL_DLG_PAID": 400_00, "CL_DLG_COVER": -400_00}
+    with pytest.raises(ValueError):
+        split_recovery(lost, 0, -1)
+    with pytest.raises(ValueError):
+        cl.dlg_invoked("BANK", 1)
+    assert cl.recovered(Parts()) is None and cl.dlg_repaid(cl.PARTNER, 0) is None
 
 
 def test_the_book_and_the_statement_carry_the_losses() -> None:
