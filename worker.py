@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.aadhaar_vault import AadhaarVaultActivities
 from activities.bureau_files import BureauFileActivities
 from activities.colending import CoLendingActivities
 from activities.documents import PdfRenderer
@@ -39,6 +40,8 @@ from los.observability import LogContextInterceptor, configure_logging, instrume
 from los.schedules import ScheduledJob, ensure_schedules
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
+from workflows.aadhaar_vault_sweep import SCHEDULE_ID as AADHAAR_VAULT_SWEEP_SCHEDULE
+from workflows.aadhaar_vault_sweep import AadhaarVaultSweepWorkflow
 from workflows.bureau_files import BureauFilesWorkflow
 from workflows.bureau_refresh import RUN_AT_UTC as BUREAU_REFRESH_AT_UTC
 from workflows.bureau_refresh import SCHEDULE_ID as BUREAU_REFRESH_SCHEDULE
@@ -54,6 +57,7 @@ from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.loan import LoanWorkflow
 from workflows.partner_disbursal_watch import SCHEDULE_ID as PARTNER_DISBURSAL_SCHEDULE
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
+from workflows.pinned import PINNED_VARIANTS
 from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
 from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
 from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
@@ -77,6 +81,7 @@ WORKFLOWS = [
     InvoiceFinancingWorkflow,
     PartnerDisbursalWatchWorkflow,
     CoLendingRetryWorkflow,
+    AadhaarVaultSweepWorkflow,
 ]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
@@ -159,6 +164,13 @@ SCHEDULED_JOBS = [
         description="partner-booked loans whose partner has not confirmed its disbursal (UTR) within its SLA"
         " (LOS_PARTNER_WATCH_EVERY_SECONDS, 0 = off)",
     ),
+    ScheduledJob(
+        AADHAAR_VAULT_SWEEP_SCHEDULE,
+        AadhaarVaultSweepWorkflow.run,
+        every=lambda s: timedelta(seconds=s.aadhaar_vault_sweep_every_seconds),
+        description="Aadhaar numbers past their lifetime erased from the vault"
+        " (LOS_AADHAAR_VAULT_SWEEP_EVERY_SECONDS, 0 = off)",
+    ),
 ]
 """Every periodic job the worker registers (see :mod:`los.schedules`)."""
 
@@ -186,6 +198,19 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
         use_worker_versioning=True,
         default_versioning_behavior=VersioningBehavior[settings.worker_versioning_behavior],
     )
+
+
+def workflows_for(settings: Settings) -> list[type]:
+    """The workflow classes a worker with these settings registers: :data:`WORKFLOWS` as they are on an unversioned
+    worker; under Worker Versioning (:func:`deployment_config` not None) the short workflows (the scheduled jobs,
+    each done in one run) as their PINNED variants (``workflows.pinned``: the same workflow types), the long ones
+    (the loan, invoice financing, refunds, co-lending retries) as they are, on the worker's default behavior.
+
+    On a worker of no deployment a workflow type that declares a behavior never gets past its first workflow task,
+    hence the variants only with a deployment (docs/runbook.md, "Deploying a new worker version")."""
+    if deployment_config(settings) is None:
+        return list(WORKFLOWS)
+    return [PINNED_VARIANTS.get(wf, wf) for wf in WORKFLOWS]
 
 
 async def set_current_version(client: Client, version: WorkerDeploymentVersion, timeout: float = 60.0) -> None:
@@ -259,7 +284,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         worker = Worker(
             client,
             task_queue=settings.task_queue,
-            workflows=WORKFLOWS,
+            workflows=workflows_for(settings),
             workflow_runner=workflow_runner(),
             activities=activities.all()
             + kyc.all()
@@ -269,6 +294,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + ReminderActivities(db, http, settings.api_url).all()
             + OpsJobActivities(db, http, settings.api_url).all()
             + BureauFileActivities(db).all()
+            + AadhaarVaultActivities(db).all()
             + PartnerActivities(db, http).all()
             + CoLendingActivities(db, http, build_storage(settings), settings.api_url).all()
             + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
@@ -282,7 +308,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
         making_current = None
         if versioned is not None:
             logging.getLogger("los.worker").info(
-                "worker deployment version %s (default behavior %s)",
+                "worker deployment version %s (default behavior %s; scheduled jobs PINNED)",
                 versioned.version.to_canonical_string(),
                 settings.worker_versioning_behavior,
             )

@@ -8,7 +8,9 @@ Everywhere else (workflow history, the customer row, logs) the number appears on
 These functions take plain values: the caller seals (the API, ``los.crypto.seal`` with the field key, purpose
 ``aadhaar``) and opens (the activity that sends the OTP). The vault keeps a number only while its purpose lasts
 (:data:`VAULT_LIFETIME` at most): it is erased once the OTP is sent or refused, and a number whose request never
-reached the vendor is erased by :func:`erase_expired` (docs/security.md, "Aadhaar as UIDAI permits").
+reached the vendor is erased by :func:`erase_expired`, which every deposit runs and the Temporal Schedule
+``aadhaar-vault-sweep`` runs periodically (``workflows.aadhaar_vault_sweep``; docs/security.md, "Aadhaar as UIDAI
+permits").
 """
 
 from __future__ import annotations
