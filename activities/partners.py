@@ -19,6 +19,7 @@ from activities.base import DbActivities
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.partners import PartnerApplication, adapter
 from db import partner_disbursals as pd
+from db import partner_resends as pr
 from db import partners as q
 from db.kfs import partner_charges
 from db.models import Customer, Loan, LoanProduct, PartnerDisbursal, PartnerLender, PartnerOffer
@@ -34,6 +35,7 @@ from domain.partners import (
     stored_lines,
 )
 from domain.partners.disbursal import CaseState, PartnerTxnStatus
+from domain.partners.resend import ResendStatus, resend_reason, resend_reference, wants_resend
 from workflows.contracts.partners import (
     PartnerAnswer,
     PartnerAttemptRecord,
@@ -57,13 +59,15 @@ class DisbursalDue:
     brand_id: str
     partner_code: str
     checks: int
+    resend: bool = False  # the watch re-sends a failed or lost disbursal (patch partner-disbursal-resend-v1)
 
 
 @dataclass
 class DisbursalChecked:
     """What one check did: the partner's ``answer`` (``PartnerTxnStatus``), the case's new ``state``, whether the
     breach was marked and whether the case was escalated by it; ``recorded`` False when it had been recorded
-    before (a retry) or the case was confirmed meanwhile."""
+    before (a retry) or the case was confirmed meanwhile. ``resend_reason`` (FAILED, NOT_FOUND) when the watch is
+    to re-send the disbursal request now (``partner_disbursal_resend``)."""
 
     case_id: str
     answer: str
@@ -71,6 +75,29 @@ class DisbursalChecked:
     breach_now: bool = False
     escalate_now: bool = False
     recorded: bool = True
+    resend_reason: str | None = None
+
+
+@dataclass
+class DisbursalResend:
+    """The re-send of a case's disbursal request (``partner_disbursal_resend``): the case, and why (``reason``:
+    FAILED or NOT_FOUND)."""
+
+    case_id: str
+    loan_id: str
+    partner_code: str
+    reason: str
+
+
+@dataclass
+class DisbursalResent:
+    """What the re-send did: ``status`` ACCEPTED or REFUSED (the partner's answer, with its ``detail``), or SKIPPED
+    (the case was confirmed meanwhile, or its re-send was answered before: nothing sent); the ``reference`` sent."""
+
+    case_id: str
+    status: str
+    reference: str | None = None
+    detail: str | None = None
 
 
 def _view(offer: PartnerOffer, partner: PartnerLender) -> PartnerOfferView:
@@ -94,7 +121,8 @@ def _view(offer: PartnerOffer, partner: PartnerLender) -> PartnerOfferView:
 
 class PartnerActivities(DbActivities):
     """``partner_offers``, ``partner_submit``, ``partner_record_attempt``, and the disbursal watch's
-    ``partner_disbursals_due`` and ``partner_disbursal_check``; ``all()`` lists them for the worker."""
+    ``partner_disbursals_due``, ``partner_disbursal_check`` and ``partner_disbursal_resend``; ``all()`` lists them
+    for the worker."""
 
     def __init__(self, db: Database, http: httpx.AsyncClient):
         self.db = db
@@ -107,6 +135,7 @@ class PartnerActivities(DbActivities):
             self.partner_record_attempt,
             self.partner_disbursals_due,
             self.partner_disbursal_check,
+            self.partner_disbursal_resend,
         ]
 
     @activity.defn
@@ -244,7 +273,12 @@ class PartnerActivities(DbActivities):
         alerted, a recheck or the escalation per the partner's settings. A co-lent loan whose partner funding was
         already confirmed by the co-lending callback is confirmed with that UTR, the partner not asked. A partner
         that cannot be asked is an UNKNOWN answer with its error as the detail (recorded like any other: the case
-        is still late)."""
+        is still late).
+
+        With ``due.resend``: an answer that the disbursal FAILED, or a 404 (the partner has no such disbursal), on a
+        case whose request was not re-sent before, by a partner whose adapter can re-send, is recorded without
+        escalating (``db.partner_resends.record_resend_check``) and answered with its ``resend_reason``: the watch
+        then re-sends (``partner_disbursal_resend``)."""
 
         def load(session: Session) -> tuple[PartnerDisbursal, PartnerLender]:
             case = session.get(PartnerDisbursal, due.case_id)
@@ -268,8 +302,10 @@ class PartnerActivities(DbActivities):
         settled = await self._tx(co_lent)
         if settled is not None:
             return settled
+        not_found, can_resend = False, False
         try:
             api = adapter(self.http, partner.adapter, dict(partner.settings or {}))
+            can_resend = api.can_resend
             said = await api.disbursal_status(
                 partner_reference=case.partner_reference or "", reference=case.our_reference
             )
@@ -278,14 +314,75 @@ class PartnerActivities(DbActivities):
                 detail = f"{detail or ''} amount {said.amount} paise, expected {case.amount}".strip()
         except (ProviderError, BusinessRefusal) as exc:
             status, utr, detail = PartnerTxnStatus.UNKNOWN.value, None, str(exc)[:300]
+            not_found = isinstance(exc, BusinessRefusal) and exc.status == 404
+        reason = resend_reason(status, not_found) if due.resend else None
 
         def record(session: Session) -> DisbursalChecked:
             row = session.get_one(PartnerDisbursal, due.case_id, with_for_update=True)
             if row.checks != due.checks or row.state == CaseState.CONFIRMED:  # recorded by a retry, or a callback won
                 return DisbursalChecked(row.id, status, row.state, recorded=False)
             lender = session.get_one(PartnerLender, row.partner_id)
-            out = pd.record_check(session, row, lender, status=status, utr=utr, detail=detail,
-                                  now=datetime.now(UTC))  # fmt: skip
+            now = datetime.now(UTC)
+            previous = pr.resend_of(session, row.id)
+            if reason is not None and wants_resend(reason, previous.status if previous else None, can_resend):
+                out = pr.record_resend_check(session, row, lender, status=status, detail=detail, reason=reason,
+                                             now=now)  # fmt: skip
+                return DisbursalChecked(row.id, status, row.state, out.breach_now, out.escalate_now,
+                                        resend_reason=reason.value)  # fmt: skip
+            out = pd.record_check(session, row, lender, status=status, utr=utr, detail=detail, now=now)
             return DisbursalChecked(row.id, status, row.state, out.breach_now, out.escalate_now)
+
+        return await self._tx(record)
+
+    @activity.defn
+    async def partner_disbursal_resend(self, req: DisbursalResend) -> DisbursalResent:
+        """Re-send the case's disbursal request through the partner's adapter (``PartnerAdapter.resend_disbursal``),
+        once per case: the record is reserved (SENT) before the partner is asked, carrying the partner's idempotency
+        reference (``domain.partners.resend.resend_reference``: the same on every retry, so the partner pays once);
+        its answer is kept on the record and the case's log and loan ops are alerted (``db.partner_resends``). A
+        case confirmed meanwhile, or whose re-send was answered before, is SKIPPED (nothing sent). A fault of the
+        partner's API raises ProviderError (retried; a later run sends again under the same reference)."""
+
+        def reserve(session: Session) -> tuple[str, str, str, str, int, dict] | None:
+            case = session.get(PartnerDisbursal, req.case_id, with_for_update=True)
+            if case is None:
+                raise ApplicationError(f"case {req.case_id} not found", type="NotFound", non_retryable=True)
+            previous = pr.resend_of(session, case.id)
+            if case.state == CaseState.CONFIRMED or (previous is not None and previous.status not in (
+                    ResendStatus.SENT, ResendStatus.ERROR)):  # fmt: skip
+                return None
+            partner = session.get_one(PartnerLender, case.partner_id)
+            row = pr.reserve(session, case, resend_reference(case.our_reference), req.reason, datetime.now(UTC))
+            return (row.reference, case.our_reference, case.partner_reference or "", partner.adapter, case.amount,
+                    dict(partner.settings or {}))  # fmt: skip
+
+        reserved = await self._tx(reserve)
+        if reserved is None:
+            return DisbursalResent(req.case_id, "SKIPPED")
+        reference, ours, theirs, code, amount, settings = reserved
+        try:
+            answer = await adapter(self.http, code, settings).resend_disbursal(
+                reference=ours, partner_reference=theirs, resend_reference=reference, amount=amount
+            )
+        except (ProviderError, BusinessRefusal) as exc:
+            error = str(exc)[:300]
+
+            def failed(session: Session) -> None:
+                row = pr.resend_of(session, req.case_id, lock=True)
+                if row is not None and row.status == ResendStatus.SENT:
+                    row.status, row.detail = ResendStatus.ERROR.value, error
+
+            await self._tx(failed)
+            raise
+
+        def record(session: Session) -> DisbursalResent:
+            case = session.get_one(PartnerDisbursal, req.case_id, with_for_update=True)
+            row = pr.resend_of(session, req.case_id, lock=True)
+            assert row is not None  # reserved above
+            if row.status in (ResendStatus.SENT, ResendStatus.ERROR):
+                partner = session.get_one(PartnerLender, case.partner_id)
+                pr.record_answer(session, row, case, partner, accepted=answer.accepted, partner_status=answer.status,
+                                 detail=answer.detail, now=datetime.now(UTC))  # fmt: skip
+            return DisbursalResent(case.id, row.status, row.reference, row.detail)
 
         return await self._tx(record)

@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_users_router)
     app.include_router(dialer_webhook_router)  # before /{brandId}/{vendor}: its two vendors' paths are its own
     app.include_router(lendbox_webhook_router)  # before /{brandId}/{vendor}: its path has one more segment
+    app.include_router(__import__("api.webhooks.partner_disbursals", fromlist=["router"]).router)  # 3 segments
     app.include_router(webhook_router)
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)

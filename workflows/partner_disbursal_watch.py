@@ -9,10 +9,16 @@ per case so each shows in the UI (``activities.partners.partner_disbursal_check`
 check past the SLA marks the breach and alerts loan ops, the partner's settings decide when it is asked again and
 when it is escalated to the brand's admins (``domain.partners.disbursal``). A UTR is taken once, whoever brings it
 first. It changes no loan's workflow: the partner's disbursal is the partner's record (``partner_disbursals``).
+
+When the partner answers that its disbursal FAILED, or that it has no such disbursal, the run re-sends the
+disbursal request through the partner's adapter once per case (``partner_disbursal_resend``: idempotent under the
+partner's own reference field, recorded on the case, loan ops alerted; ``domain.partners.resend``). Runs recorded
+before this (patch :data:`RESEND_PATCH`) replay without it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,10 +26,17 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.partners import DisbursalChecked, DisbursalDue, PartnerActivities
+    from activities.partners import (
+        DisbursalChecked,
+        DisbursalDue,
+        DisbursalResend,
+        DisbursalResent,
+        PartnerActivities,
+    )
     from workflows.options import DB_RETRY, DB_TIMEOUT
 
 SCHEDULE_ID = "partner-disbursal-watch"
+RESEND_PATCH = "partner-disbursal-resend-v1"  # a failed or lost disbursal's request re-sent once per case
 CHECK_TIMEOUT = timedelta(seconds=30)  # one status call to the partner and two short transactions
 # A few tries, then the run moves on: the next run asks again (a run retrying forever would hold back the schedule).
 CHECK_RETRY = RetryPolicy(
@@ -36,8 +49,8 @@ CHECK_RETRY = RetryPolicy(
 
 @workflow.defn
 class PartnerDisbursalWatchWorkflow:
-    """One watch run; answers how many cases it asked about, and how many were confirmed, newly breached and newly
-    escalated."""
+    """One watch run; answers how many cases it asked about, and how many were confirmed, newly breached, newly
+    escalated and (``resent``, from :data:`RESEND_PATCH`) re-sent to the partner."""
 
     @workflow.run
     async def run(self) -> dict:
@@ -49,7 +62,12 @@ class PartnerDisbursalWatchWorkflow:
             summary="Partner disbursals past their SLA",
         )
         counts = {"asked": 0, "confirmed": 0, "breached": 0, "escalated": 0}
+        resend = workflow.patched(RESEND_PATCH)
+        if resend:
+            counts["resent"] = 0
         for case in due:
+            if resend:
+                case = dataclasses.replace(case, resend=True)
             try:
                 checked: DisbursalChecked = await workflow.execute_activity_method(
                     PartnerActivities.partner_disbursal_check,
@@ -65,4 +83,22 @@ class PartnerDisbursalWatchWorkflow:
             counts["confirmed"] += checked.recorded and checked.state == "CONFIRMED"
             counts["breached"] += checked.breach_now
             counts["escalated"] += checked.escalate_now
+            if resend and checked.resend_reason:
+                counts["resent"] += await self._resend(case, checked.resend_reason)
         return counts
+
+    async def _resend(self, case: DisbursalDue, reason: str) -> bool:
+        """Re-send the case's disbursal request (best effort: a partner that cannot be asked is asked again, under
+        the same reference, by the run that next finds the case failed). Whether the partner took it."""
+        try:
+            resent: DisbursalResent = await workflow.execute_activity_method(
+                PartnerActivities.partner_disbursal_resend,
+                DisbursalResend(case.case_id, case.loan_id, case.partner_code, reason),
+                start_to_close_timeout=CHECK_TIMEOUT,
+                retry_policy=CHECK_RETRY,
+                summary=f"Re-send {case.partner_code}'s disbursal of loan {case.loan_id[:8]}",
+            )
+        except ActivityError:
+            workflow.logger.warning("partner disbursal case %s not re-sent this run", case.case_id)
+            return False
+        return resent.status == "ACCEPTED"

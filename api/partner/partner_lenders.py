@@ -8,13 +8,15 @@ loan's offers and attempts, and the SLA report, under /api/v1/partner/brand/{bra
   (the old ones stay: an offer names the version that decided it). Audited.
 - ``GET|PUT partner-lenders/routing``: whether the borrower picks among offers, and the pick window.
 - ``GET  partner-lenders/loans/{loanId}``: the loan's offers (all rounds) and attempts (``loans.view``).
+- ``GET  partner-lenders/disbursals``: the partner disbursal cases still open (not confirmed), most overdue first:
+  loan, partner, SLA, time overdue, the partner's status answers, the re-send, the escalation (``loans.view``).
 - ``GET  partner-lenders/sla?fromDate&toDate``: per partner attempts, outcomes, SLA breaches, median and worst
   time taken, and its disbursals of booked loans against its DISBURSAL SLA (``reports.view``; IST dates, both
   included, at most 366 days).
 - ``POST /api/v1/partner/partner-lenders/callbacks/{brandId}/{code}/disbursal``: the partner's signed disbursal
-  callback (no staff token: its signature under the partner's ``webhookSecret`` is its credential); its UTR is
-  taken once (``db.partner_disbursals``). Here because the partner API's router is where this module's routes are
-  included; its path is outside ``/brand/{brandId}`` (no staff guard).
+  callback, deprecated: it is served at ``/api/v1/webhooks/{brandId}/partner/{code}``
+  (``api.webhooks.partner_disbursals``) and this path answers with the same handler for partners configured with
+  it; outside ``/brand/{brandId}`` (no staff guard).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from fastapi import Query, Request
 from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 
-from activities.providers.partners import ADAPTERS, CallbackRejected, adapter
+from activities.providers.partners import ADAPTERS
 from api.access import Allow, audit
-from api.deps import is_uuid
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.partner.partner_lenders_schemas import (
     CallbackAnswer,
+    DisbursalCaseRow,
     LoanRoutingView,
     PartnerIn,
     PartnerView,
@@ -43,13 +45,15 @@ from api.partner.partner_lenders_schemas import (
     SlaRow,
 )
 from api.security import Principal
+from api.webhooks.partner_disbursals import partner_disbursal_callback
 from db import partner_disbursals as pd
+from db import partner_resends as pr
 from db import partners as q
 from db.models import PartnerDisbursal, PartnerLender, PartnerRouting
 from domain.access import Permission as P
-from domain.errors import AuthenticationError, Conflict, NotFound, ValidationError
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.partners import Limits, PartnerPricing, parse_rules, parse_sla, sla_summary
-from domain.partners.disbursal import PartnerTxnStatus, WatchConfig, disbursal_summary
+from domain.partners.disbursal import WatchConfig, disbursal_summary
 from domain.partners.rules import rules_as_rows
 
 router = staff_router()
@@ -255,8 +259,29 @@ def _disbursal_view(session: Db, case: PartnerDisbursal | None) -> dict | None:
         "dueAt": iso(case.due_at), "utr": case.utr, "confirmedAt": iso(case.confirmed_at),
         "confirmedVia": case.confirmed_via, "breached": case.breached, "breachedAt": iso(case.breached_at),
         "escalatedAt": iso(case.escalated_at), "checks": case.checks, "nextCheckAt": iso(case.next_check_at),
-        "checkLog": list(case.check_log or []),
+        "checkLog": list(case.check_log or []), "resend": pr.resend_view(pr.resend_of(session, case.id)),
     }  # fmt: skip
+
+
+@router.get(BASE + "/disbursals", response_model=list[DisbursalCaseRow])
+def open_partner_disbursals(brand_id: str, staff: LoanViewer, session: Db) -> list[dict]:
+    """The brand's partner disbursal cases not confirmed yet (PENDING, BREACHED, ESCALATED), most overdue first (at
+    most 200): the loan, the partner, its DISBURSAL SLA (seconds), how long past due (seconds, 0 within it), its
+    status answers, the re-send of its request and the escalation. Read-only."""
+    now = datetime.now(UTC)
+    rows = []
+    for case, partner, loan, resend in pr.open_cases(session, brand_id):
+        log = list(case.check_log or [])
+        rows.append({
+            "caseId": case.id, "loanId": loan.id, "loanStatus": loan.status, "amount": case.amount,
+            "partnerCode": partner.code, "partnerName": partner.name, "partnerReference": case.partner_reference,
+            "state": case.state, "disbursedAt": iso(case.disbursed_at), "slaSeconds": case.sla_seconds,
+            "dueAt": iso(case.due_at), "overdueSeconds": max(0, int((now - case.due_at).total_seconds())),
+            "checks": case.checks, "lastAnswer": log[-1].get("status") if log else None, "checkLog": log,
+            "breached": case.breached, "breachedAt": iso(case.breached_at), "escalatedAt": iso(case.escalated_at),
+            "nextCheckAt": iso(case.next_check_at), "resend": pr.resend_view(resend),
+        })  # fmt: skip
+    return rows
 
 
 @router.get(BASE + "/sla", response_model=list[SlaRow])
@@ -290,52 +315,15 @@ def partner_sla_report(
     return rows
 
 
-@router.post(
+# The partner's disbursal callback lives at /api/v1/webhooks/{brandId}/partner/{code} (api.webhooks.partner_disbursals);
+# this older path answers with the same handler, deprecated, for partners configured with it.
+router.add_api_route(
     "/partner-lenders/callbacks/{brand_id}/{code}/disbursal",
+    partner_disbursal_callback,
+    methods=["POST"],
     response_model=CallbackAnswer,
     response_model_exclude_none=True,
     tags=["webhooks"],
+    deprecated=True,
+    summary="A partner lender's signed disbursal callback (deprecated path)",
 )
-async def partner_disbursal_callback(brand_id: str, code: str, request: Request) -> dict[str, Any]:
-    """A partner lender's disbursal callback, verified with that partner's ``webhookSecret`` (its adapter's
-    ``verify_callback``: 401 for a bad or stale signature, 422 naming the field for a body that does not read,
-    nothing stored). A DISBURSED status with a UTR confirms the loan's case once, even after a breach or an
-    escalation (the breach stays marked); a repeat, or a second UTR, changes nothing."""
-    if not is_uuid(brand_id):
-        raise NotFound("unknown webhook endpoint")
-    raw = await request.body()
-    if len(raw) > 64 * 1024:
-        raise ValidationError("at most 65536 bytes", field="body")
-    with request.app.state.db.unit_of_work() as session:
-        partner = session.scalars(
-            select(PartnerLender).where(PartnerLender.brand_id == brand_id, PartnerLender.code == code)
-        ).first()
-        if partner is None:
-            raise NotFound("unknown webhook endpoint")
-        try:
-            event = adapter(request.app.state.http, partner.adapter, dict(partner.settings or {})).verify_callback(
-                raw, request.headers
-            )
-        except CallbackRejected as no:
-            if no.reason == "payload":
-                field, _, message = str(no).partition(": ")
-                raise ValidationError(message or "invalid", field=field) from no
-            raise AuthenticationError("webhook signature does not verify" if no.reason == "signature"
-                                      else "webhook signature is stale") from no  # fmt: skip
-        case = pd.case_of_reference(session, partner.id, event.reference)
-        if case is None:
-            pd.open_cases(session, partner_id=partner.id, reference=event.reference)  # disbursed before the next run
-            case = pd.case_of_reference(session, partner.id, event.reference)
-        if case is None:
-            reason = "no disbursed loan of this partner has that reference"
-            return {"status": "ignored", "eventId": event.event_id, "reason": reason}
-        now = datetime.now(UTC)
-        if event.status == PartnerTxnStatus.DISBURSED and event.utr:
-            if not pd.confirm(case, event.utr, "CALLBACK", now, event.event_id):
-                return {"status": "duplicate", "eventId": event.event_id, "reason": "a UTR was taken before"}
-            session.commit()
-            return {"status": "applied", "eventId": event.event_id}
-        if not pd.log_callback(case, event.event_id, event.status, event.detail, now):
-            return {"status": "duplicate", "eventId": event.event_id}
-        session.commit()
-        return {"status": "recorded", "eventId": event.event_id, "reason": f"{event.status}: no UTR"}

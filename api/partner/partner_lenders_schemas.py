@@ -149,6 +149,45 @@ class DisbursalView(ApiModel):
     check_log: list[dict[str, Any]] = Field(
         description='the status checks, oldest first: {"at", "status", "utr", "detail"}'
     )
+    resend: ResendView | None = Field(default=None, description="the re-send of its disbursal request, if any")
+
+
+class ResendView(ApiModel):
+    """The one re-send of the partner's disbursal request on a case (docs/partner-lenders.md)."""
+
+    reference: str = Field(description="the partner's idempotency reference sent, the same on every retry")
+    reason: str = Field(description="FAILED or NOT_FOUND: what the partner's status API said")
+    status: str = Field(description="SENT, ACCEPTED, REFUSED or ERROR")
+    partner_status: str | None
+    detail: str | None
+    attempts: int
+    sent_at: str
+    answered_at: str | None
+
+
+class DisbursalCaseRow(ApiModel):
+    """An open partner disbursal case, as loan ops watch it (``GET .../partner-lenders/disbursals``)."""
+
+    case_id: str
+    loan_id: str
+    loan_status: str
+    amount: int = Field(description="paise: the offer's net disbursal")
+    partner_code: str
+    partner_name: str
+    partner_reference: str | None
+    state: str = Field(description="PENDING, BREACHED or ESCALATED")
+    disbursed_at: str | None
+    sla_seconds: int
+    due_at: str | None
+    overdue_seconds: int = Field(description="seconds past the due time now; 0 within the SLA")
+    checks: int
+    last_answer: str | None = Field(description="the latest status answer or log entry (PENDING, FAILED, RESENT...)")
+    check_log: list[dict[str, Any]]
+    breached: bool
+    breached_at: str | None
+    escalated_at: str | None
+    next_check_at: str | None
+    resend: ResendView | None
 
 
 class LoanRoutingView(ApiModel):

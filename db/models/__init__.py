@@ -30,6 +30,7 @@ from db.models.collections import (
     Waiver,
 )
 from db.models.customers import AaConsent, BankAccount, BsaReport, Customer, CustomerDocument, Employment, OtpChallenge
+from db.models.late_money import *  # noqa: F403  (partner disbursal re-sends, SME credit balances)
 from db.models.ledger import (
     LedgerEntry,
     LedgerTransaction,

@@ -5,9 +5,17 @@ and auth (``activities/providers/partners/``: ``status_path``, ``parse_status``)
 A booking (``sandbox.partners``: an approved application) is disbursed :data:`DISBURSE_AFTER` seconds later with a
 UTR of its own. Scenario switches:
 
-- ``POST /_partners/disbursals`` ``{"partner", "reference", "status"}``: the disbursals of ``partner`` whose
-  reference contains ``reference`` answer ``status`` (PENDING: held, FAILED, DISBURSED: at once) until cleared by
-  ``DELETE /_partners/disbursals``;
+- ``POST /_partners/disbursals`` ``{"partner", "reference", "status", "afterResend"?}``: the disbursals of
+  ``partner`` whose reference contains ``reference`` answer ``status`` (PENDING: held, FAILED, DISBURSED: at once,
+  LOST: the partner has no such disbursal, its status API answers 404) until cleared by
+  ``DELETE /_partners/disbursals``. A switch holds the booking's first disbursal; one with ``afterResend`` true holds
+  only the disbursal a re-send started (a partner that fails again);
+- the re-send of a failed or lost disbursal, each partner in its own shape and auth (Kavach
+  ``POST /kavach/api/v2/loan-applications/{applicationId}/disbursement/retry`` keyed by ``retryRef``, Navodaya
+  ``POST /navodaya/v1/disbursal_requests/{request_id}/redisburse`` keyed by ``redisbursal_id``): the first one starts
+  a new disbursal (DISBURSED :data:`DISBURSE_AFTER` seconds later, with a UTR of its own); the same reference again
+  answers as the first did and pays nothing more; another reference, or a booking not failed or lost, is 409. Each
+  booking counts the calls (``resendCalls``) and the payouts the re-send started (``resendPayouts``, at most 1);
 - ``POST /_partners/disbursal-callback`` ``{"partner", "reference", "url"}``: the partner sends its callback for
   that booking (its state now) to ``url``, signed with the partner secret (hex HMAC-SHA256 of ``timestamp.body``),
   retried until a 2xx; the same booking's callback keeps its event id.
@@ -27,7 +35,7 @@ from activities.providers.partners.navodaya import SIGNATURE_WINDOW_SECONDS, sig
 from sandbox.context import Sandbox
 
 DISBURSE_AFTER = 1.0  # seconds from the booking to the partner's disbursal, unless a switch says otherwise
-STATUSES = frozenset({"PENDING", "FAILED", "DISBURSED"})
+STATUSES = frozenset({"PENDING", "FAILED", "DISBURSED", "LOST"})
 UTR_PREFIX = {"lendbox": "LBXD", "kavach": "KVFD", "navodaya": "NAVD"}
 HEADERS = {
     "lendbox": ("X-Lendbox-Timestamp", "X-Lendbox-Signature"),
@@ -72,16 +80,39 @@ class Book:
         raise HTTPException(404, "no such loan")
 
     def state(self, item: dict[str, Any]) -> tuple[str, str | None]:
-        """(status, utr) of a booking's disbursal now."""
-        mine = (m for m in self.modes if m["partner"] == item["partner"] and m["reference"] in item["reference"])
-        due = time.time() - item["booked_at"] >= DISBURSE_AFTER
+        """(status, utr) of a booking's disbursal now: the first one's, or once re-sent the re-sent one's."""
+        resent = item.get("resent_at")
+        mine = (
+            m for m in self.modes
+            if m["partner"] == item["partner"] and m["reference"] in item["reference"]
+            and bool(m.get("after_resend")) == bool(resent)
+        )  # fmt: skip
+        due = time.time() - (resent or item["booked_at"]) >= DISBURSE_AFTER
         status = next((m["status"] for m in mine), "DISBURSED" if due else "PENDING")
-        utr = UTR_PREFIX[item["partner"]] + _digits(item["reference"] + ":utr", 12) if status == "DISBURSED" else None
+        seed = item["reference"] + (":resent:utr" if resent else ":utr")
+        utr = UTR_PREFIX[item["partner"]] + _digits(seed, 12) if status == "DISBURSED" else None
         return status, utr
 
+    def resend(self, item: dict[str, Any], resend_reference: str) -> None:
+        """A re-sent disbursal request for ``item`` under the partner's idempotency ``resend_reference``: the first
+        starts a new disbursal, the same reference again changes nothing; 409 for another reference or a booking
+        whose disbursal has not failed or been lost."""
+        item["resend_calls"] = item.get("resend_calls", 0) + 1
+        if item.get("resend_reference"):
+            if item["resend_reference"] != resend_reference:
+                raise HTTPException(409, "a re-send with another reference was taken")
+            return
+        status, _ = self.state(item)
+        if status not in ("FAILED", "LOST"):
+            raise HTTPException(409, f"already_disbursed: the disbursal is {status}")
+        item["resend_reference"], item["resent_at"] = resend_reference, time.time()
+        item["resend_payouts"] = item.get("resend_payouts", 0) + 1
+
     def answer(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The booking's disbursal in its partner's own shape."""
+        """The booking's disbursal in its partner's own shape (404 when the partner lost it)."""
         status, utr = self.state(item)
+        if status == "LOST":
+            raise HTTPException(404, "no disbursal for this loan")
         failed = "beneficiary bank rejected the credit" if status == "FAILED" else None
         partner = item["partner"]
         if partner == "lendbox":
@@ -99,7 +130,8 @@ class Book:
         """The booking's callback body in its partner's shape, and its event id (stable per booking and state)."""
         body = self.answer(item)
         status, _ = self.state(item)
-        event_id = "evt_" + _digits(f"{item['partner']}:{item['reference']}:{status}", 14)
+        resent = ":resent" if item.get("resent_at") else ""
+        event_id = "evt_" + _digits(f"{item['partner']}:{item['reference']}:{status}{resent}", 14)
         partner = item["partner"]
         if partner == "lendbox":
             return {"event_id": event_id, "event": "LOAN_DISBURSAL", "partner_loan_id": item["reference"],
@@ -147,6 +179,38 @@ def register(app: FastAPI, sbx: Sandbox, secret: str) -> Book:
             raise HTTPException(401, "bad signature")
         return book.answer(book.find("navodaya", reference=request_id))
 
+    @app.post("/kavach/api/v2/loan-applications/{application_id}/disbursement/retry")
+    async def kavach_retry(application_id: str, request: Request) -> dict:
+        token = request.headers.get("authorization", "")
+        if not token.startswith("Bearer ") or len(token) <= len("Bearer "):
+            raise HTTPException(401, "bearer token required")
+        body = await sbx.json_body(request)
+        retry_ref = str(body.get("retryRef") or "")
+        if not retry_ref or not body.get("externalRef"):
+            raise HTTPException(400, "externalRef and retryRef are required")
+        item = book.find("kavach", application_id)
+        book.resend(item, retry_ref)
+        return {"applicationId": application_id, "retryRef": retry_ref, "disbursementStatus": "IN_PROGRESS"}
+
+    @app.post("/navodaya/v1/disbursal_requests/{request_id}/redisburse")
+    async def navodaya_redisburse(request_id: str, request: Request) -> dict:
+        raw = await request.body()
+        stamp = request.headers.get("x-navodaya-timestamp", "")
+        given = request.headers.get("x-navodaya-signature", "")
+        if not request.headers.get("x-navodaya-key") or not stamp.isdigit():
+            raise HTTPException(401, "key and timestamp")
+        if abs(time.time() - int(stamp)) > SIGNATURE_WINDOW_SECONDS:
+            raise HTTPException(401, "timestamp too old")
+        if not hmac.compare_digest(signature(secret, stamp, raw), given):
+            raise HTTPException(401, "bad signature")
+        body = await sbx.json_body(request)
+        redisbursal_id = str(body.get("redisbursal_id") or "")
+        if not redisbursal_id:
+            raise HTTPException(400, "redisbursal_id is required")
+        item = book.find("navodaya", reference=request_id)
+        book.resend(item, redisbursal_id)
+        return {"request_id": item["reference"], "redisbursal_id": redisbursal_id, "disbursal_status": "processing"}
+
     @app.post("/_partners/disbursals")
     async def hold_disbursals(request: Request) -> dict:
         body = await sbx.json_body(request)
@@ -155,7 +219,8 @@ def register(app: FastAPI, sbx: Sandbox, secret: str) -> Book:
             raise HTTPException(400, f"partner must be one of {', '.join(HEADERS)}")
         if status not in STATUSES:
             raise HTTPException(400, f"status must be one of {', '.join(sorted(STATUSES))}")
-        book.modes.insert(0, {"partner": partner, "status": status, "reference": reference})
+        after = bool(body.get("afterResend"))
+        book.modes.insert(0, {"partner": partner, "status": status, "reference": reference, "after_resend": after})
         return book.modes[0]
 
     @app.get("/_partners/disbursals")
@@ -163,7 +228,8 @@ def register(app: FastAPI, sbx: Sandbox, secret: str) -> Book:
         """The switches in force and every booking with its disbursal's state now."""
         now = time.time()
         return {"modes": list(book.modes), "bookings": [
-            {**item, "age": round(now - item["booked_at"], 3), "state": book.state(item)[0]}
+            {**item, "age": round(now - item["booked_at"], 3), "state": book.state(item)[0],
+             "resendCalls": item.get("resend_calls", 0), "resendPayouts": item.get("resend_payouts", 0)}
             for item in book.items.values()
         ]}  # fmt: skip
 

@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 from workflows.loan import LoanWorkflow
+from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 
@@ -32,6 +33,7 @@ def test_histories_are_present() -> None:
     assert {"co_lending_write_off_2", "co_lending_settled_2"} <= names  # co-lent losses split, the DLG invoked
     assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
     assert {"money_in_local_steps_1", "money_in_local_steps_2"} <= names  # status moves and payments as local steps
+    assert {"partner_disbursal_resend_1"} <= names  # the watch re-sends a failed disbursal (its patch)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -64,6 +66,7 @@ def test_the_local_steps_history_took_the_new_paths() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[LoanWorkflow, InvoiceFinancingWorkflow], data_converter=pydantic_data_converter)
+    workflows = [LoanWorkflow, InvoiceFinancingWorkflow, PartnerDisbursalWatchWorkflow]
+    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -14,6 +14,7 @@ from activities.providers.partners.base import (
     PartnerApplication,
     PartnerDecision,
     PartnerDisbursalStatus,
+    ResendAnswer,
 )
 from activities.providers.partners.kavach import Kavach
 from activities.providers.partners.lendbox import Lendbox
@@ -40,5 +41,6 @@ __all__ = [
     "PartnerApplication",
     "PartnerDecision",
     "PartnerDisbursalStatus",
+    "ResendAnswer",
     "adapter",
 ]

@@ -105,6 +105,16 @@ class DisbursalCallback:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class ResendAnswer:
+    """The partner's answer to a re-sent disbursal request: ``accepted`` (it takes the request: its disbursal
+    follows, confirmed by its UTR as any other), its own ``status`` word and its ``detail`` (a refusal's reason)."""
+
+    accepted: bool
+    status: str | None = None
+    detail: str | None = None
+
+
 class CallbackRejected(ValueError):
     """A disbursal callback refused: ``reason`` is ``signature``, ``stale`` or ``payload`` (what was wrong)."""
 
@@ -143,6 +153,7 @@ class PartnerAdapter(HttpProvider):
     name: str = ""
     submit_path: str = ""
     status_path: str = ""
+    resend_path: str = ""  # empty: the partner takes no re-sent disbursal request (its case escalates as before)
     callback_headers: tuple[str, str] = ("X-Partner-Timestamp", "X-Partner-Signature")
 
     def __init__(self, http: httpx.AsyncClient, config: ProviderConfig):
@@ -219,6 +230,38 @@ class PartnerAdapter(HttpProvider):
         answer = await self.call("GET", path, headers=self.headers(b""), timeout=timeout)
         with self.reading("disbursal status"):
             return self.parse_status(answer)
+
+    @property
+    def can_resend(self) -> bool:
+        """Whether the partner documents a call to re-send its disbursal request (``resend_path``)."""
+        return bool(self.resend_path)
+
+    def resend_payload(self, *, reference: str, partner_reference: str, resend_reference: str, amount: int) -> (
+        dict[str, Any]
+    ):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse_resend(self, body: Mapping[str, Any]) -> ResendAnswer:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def resend_disbursal(
+        self, *, reference: str, partner_reference: str, resend_reference: str, amount: int, timeout: float = 20.0
+    ) -> ResendAnswer:
+        """Re-send the disbursal request of the loan the partner booked as ``partner_reference`` (our ``reference``)
+        for ``amount`` paise, carrying ``resend_reference`` in the partner's own idempotency field: the same on
+        every retry, so the partner disburses once however often it is asked. ProviderError for a transient fault
+        (retried); the partner's 4xx is an answer (not accepted, its reason the detail), never raised."""
+        path = self.resend_path.format(partner_reference=quote(partner_reference, safe=""),
+                                       reference=quote(reference, safe=""))  # fmt: skip
+        payload = self.resend_payload(reference=reference, partner_reference=partner_reference,
+                                      resend_reference=resend_reference, amount=amount)  # fmt: skip
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        try:
+            answer = await self.post_signed(path, body, timeout=timeout)
+        except BusinessRefusal as no:
+            return ResendAnswer(False, no.code, str(no)[:300])
+        with self.reading("disbursal re-send"):
+            return self.parse_resend(answer)
 
     def verify_callback(self, raw: bytes, headers: Mapping[str, str], now: float | None = None) -> DisbursalCallback:
         """The partner's disbursal callback, verified: ``callback_headers`` carry a Unix timestamp within

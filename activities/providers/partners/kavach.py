@@ -20,7 +20,16 @@ the amount and the bank's transaction id):
   (rupees), "failureReason"}``;
 - callback ``POST`` of ``{"eventId", "eventType": "DISBURSEMENT_STATUS", "externalRef", "applicationId",
   "disbursementStatus", "utrNumber", "disbursedAmount", "failureReason"}`` with ``X-Kavach-Timestamp`` and
-  ``X-Kavach-Signature`` (hex HMAC-SHA256 of ``timestamp.body`` under the partner's ``webhook_secret``).
+  ``X-Kavach-Signature`` (hex HMAC-SHA256 of ``timestamp.body`` under the partner's ``webhook_secret``);
+- re-sending a failed or lost disbursal (the retry call lenders' disbursal APIs offer for a failed payout, keyed by
+  the caller's own reference so it never pays twice, as OneFin's disbursal API is keyed by the lead):
+  ``POST /kavach/api/v2/loan-applications/{applicationId}/disbursement/retry`` (bearer) with ``{"externalRef",
+  "retryRef", "amount"}`` (rupees); ``retryRef`` is its idempotency field (a retry with a ``retryRef`` it has seen
+  answers as the first did) → ``{"applicationId", "retryRef", "disbursementStatus": "IN_PROGRESS"}``; 404 for an
+  application it does not have, 409 ``ALREADY_DISBURSED``.
+
+Kavach Finvest is fictional, so it publishes no documentation of its own: the shapes above are this adapter's
+contract with its sandbox twin (``sandbox/partners/``).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from activities.providers.partners.base import (
     PartnerApplication,
     PartnerDecision,
     PartnerDisbursalStatus,
+    ResendAnswer,
     percent,
     rupee_paise,
     rupees,
@@ -48,6 +58,7 @@ class Kavach(PartnerAdapter):
     name = "Kavach Finvest"
     submit_path = "/kavach/api/v2/loan-applications"
     status_path = "/kavach/api/v2/loan-applications/{partner_reference}/disbursement"
+    resend_path = "/kavach/api/v2/loan-applications/{partner_reference}/disbursement/retry"
     callback_headers = ("X-Kavach-Timestamp", "X-Kavach-Signature")
 
     def payload(self, app: PartnerApplication) -> dict[str, Any]:
@@ -95,3 +106,12 @@ class Kavach(PartnerAdapter):
         said = self.parse_status(body)
         return DisbursalCallback(str(body["eventId"]), str(body["externalRef"]), str(body["applicationId"]),
                                  said.status, said.utr, said.amount, said.detail)  # fmt: skip
+
+    def resend_payload(self, *, reference: str, partner_reference: str, resend_reference: str, amount: int) -> (
+        dict[str, Any]
+    ):
+        return {"externalRef": reference, "retryRef": resend_reference, "amount": float(Decimal(rupees(amount)))}
+
+    def parse_resend(self, body: Mapping[str, Any]) -> ResendAnswer:
+        status = str(body["disbursementStatus"]).upper()
+        return ResendAnswer(status in ("IN_PROGRESS", "SUCCESS"), status, str(body.get("failureReason") or "") or None)

@@ -20,7 +20,14 @@ API and webhook, https://onefin.readme.io/reference/disburse-loan-api, https://o
   "amount_paise", "failure_reason"}``;
 - callback ``POST`` of ``{"event_id", "request_id", "loan_account_number", "disbursal_status", "utr",
   "amount_paise", "failure_reason"}`` with ``X-Navodaya-Timestamp`` and ``X-Navodaya-Signature`` (the same HMAC of
-  ``timestamp.body``).
+  ``timestamp.body``);
+- re-sending a failed or lost disbursal: ``POST /navodaya/v1/disbursal_requests/{request_id}/redisburse``, signed
+  as above, with ``{"request_id", "redisbursal_id", "amount_paise"}``; ``redisbursal_id`` is its idempotency field
+  (the same id again answers as the first time, nothing paid twice) → ``{"request_id", "redisbursal_id",
+  "disbursal_status": "processing"}``; 404 for a request it does not have, 409 ``already_disbursed``.
+
+Navodaya Credit is fictional, so it publishes no documentation of its own: the shapes above are this adapter's
+contract with its sandbox twin (``sandbox/partners/``).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from activities.providers.partners.base import (
     PartnerApplication,
     PartnerDecision,
     PartnerDisbursalStatus,
+    ResendAnswer,
 )
 
 SIGNATURE_WINDOW_SECONDS = 300
@@ -53,6 +61,7 @@ class Navodaya(PartnerAdapter):
     name = "Navodaya Credit"
     submit_path = "/navodaya/v1/disbursal_requests"
     status_path = "/navodaya/v1/disbursal_requests/{reference}"
+    resend_path = "/navodaya/v1/disbursal_requests/{reference}/redisburse"
     callback_headers = ("X-Navodaya-Timestamp", "X-Navodaya-Signature")
 
     def payload(self, app: PartnerApplication) -> dict[str, Any]:
@@ -112,3 +121,13 @@ class Navodaya(PartnerAdapter):
         return DisbursalCallback(str(body["event_id"]), str(body["request_id"]),
                                  str(body.get("loan_account_number") or "") or None,
                                  said.status, said.utr, said.amount, said.detail)  # fmt: skip
+
+    def resend_payload(self, *, reference: str, partner_reference: str, resend_reference: str, amount: int) -> (
+        dict[str, Any]
+    ):
+        return {"request_id": reference, "redisbursal_id": resend_reference, "amount_paise": amount}
+
+    def parse_resend(self, body: Mapping[str, Any]) -> ResendAnswer:
+        status = str(body["disbursal_status"]).lower()
+        detail = str(body.get("failure_reason") or "") or None
+        return ResendAnswer(status in ("processing", "disbursed"), status, detail)
