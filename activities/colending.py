@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from temporalio import activity
 
@@ -34,10 +34,12 @@ from db.models import (
 from db.session import Database
 from domain.colending import Parts, Splitter, principal_split, schedule_split
 from domain.colending import ledger as cl
+from domain.colending.split import remaining_schedule
 from domain.errors import ValidationError
 from workflows.contracts.colending import (
     CoLendBookRequest,
     CoLendPayment,
+    CoLendReschedule,
     CoLendSplit,
     CoLendStepRequest,
     CoLendStepResult,
@@ -60,9 +62,9 @@ class _StepContext:
 
 
 class CoLendingActivities(CoLendingLosses):
-    """``colending_book``, ``colending_of``, ``colending_partner_step``, ``colending_split``, and the losses' and
-    DLG's ``colending_loss`` and ``colending_overdue`` (``activities.colending_losses``); ``all()`` lists them for
-    the worker."""
+    """``colending_book``, ``colending_of``, ``colending_partner_step``, ``colending_split``,
+    ``colending_reschedule``, and the losses' and DLG's ``colending_loss`` and ``colending_overdue``
+    (``activities.colending_losses``); ``all()`` lists them for the worker."""
 
     def __init__(self, db: Database, http: httpx.AsyncClient, storage: LocalStorage | S3Storage, api_url: str):
         self.db = db
@@ -72,7 +74,7 @@ class CoLendingActivities(CoLendingLosses):
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.colending_book, self.colending_of, self.colending_partner_step, self.colending_split,
-                self.colending_loss, self.colending_overdue]  # fmt: skip
+                self.colending_loss, self.colending_overdue, self.colending_reschedule]  # fmt: skip
 
     @activity.defn
     async def colending_of(self, loan_id: str) -> CoLentBook | None:
@@ -213,6 +215,34 @@ class CoLendingActivities(CoLendingLosses):
         await self._tx(write)
         return result
 
+    @activity.defn
+    async def colending_reschedule(self, req: CoLendReschedule) -> CoLendStepResult:
+        """The loan's schedule changed (a restructure, schedule ``version``): its ``SCHEDULE`` step is sent to the
+        partner again with the partner's part of what is left of the schedule (``remaining_schedule``: its
+        principal outstanding over the installments still to pay). The step is first marked PENDING for the version
+        (recorded, so a partner that refuses or does not answer leaves it for ops' retry,
+        ``workflows.colending_retry``, which sends it from the step's state), then sent as
+        ``colending_partner_step`` sends it. DONE for the version already: answered from the database, not sent
+        again. SKIPPED for a loan that is not co-lent; a transient fault raises (the step stays PENDING)."""
+
+        def mark(session: Session) -> CoLendStepResult | None:
+            row = q.co_lent(session, req.loan_id, lock=True)
+            if row is None:
+                return CoLendStepResult("SCHEDULE", "SKIPPED", reason="the loan is not co-lent")
+            step = (row.steps or {}).get("SCHEDULE") or {}
+            if step.get("version") == req.version and step.get("status") == "DONE":
+                return CoLendStepResult("SCHEDULE", "DONE", step.get("reference"))
+            if step.get("version") != req.version:
+                q.set_step(row, "SCHEDULE", status="PENDING", version=req.version, reference=None,
+                           reason=f"restructured: schedule v{req.version} to send")  # fmt: skip
+            return None
+
+        known = await self._tx(mark)
+        if known is not None:
+            return known
+        key = f"loan-{req.loan_id}:colending:schedule:v{req.version}"
+        return await self.colending_partner_step(CoLendStepRequest(req.loan_id, req.brand_id, "SCHEDULE", key))
+
     async def _step(self, api: LendboxColending, req: CoLendStepRequest, ctx: _StepContext) -> str:
         co, step = ctx.co, req.step
         if step == "BORROWER":
@@ -251,11 +281,22 @@ class CoLendingActivities(CoLendingLosses):
             select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan_id)
             .order_by(RepaymentInstallment.installment_no)
         ).all()  # fmt: skip
-        whole = [Parts(i.principal, i.interest, i.fees) for i in installments]
-        split = schedule_split(q.as_agreement(row), row.blended_rate_bps, whole)
+        if ((row.steps or {}).get("SCHEDULE") or {}).get("version"):  # restructured: what is left, as it is left
+            installments = [i for i in installments if i.status != "PAID"]
+            left = [Parts(max(0, i.principal - i.principal_paid), max(0, i.interest - i.interest_paid),
+                          max(0, i.fees - i.fees_paid)) for i in installments]  # fmt: skip
+            outstanding = session.scalar(
+                select(func.coalesce(func.sum(CoLendingLeg.amount), 0)).where(
+                    CoLendingLeg.loan_id == loan_id, CoLendingLeg.lender == cl.PARTNER,
+                    CoLendingLeg.account == cl.CL_PRINCIPAL)
+            )  # fmt: skip
+            theirs = remaining_schedule(q.as_agreement(row), row.blended_rate_bps, max(0, int(outstanding or 0)), left)
+        else:
+            whole = [Parts(i.principal, i.interest, i.fees) for i in installments]
+            theirs = [s.partner for s in schedule_split(q.as_agreement(row), row.blended_rate_bps, whole)]
         lines = [{"number": i.installment_no, "due_date": i.due_date.isoformat() if i.due_date else None,
-                  "principal": s.partner.principal, "interest": s.partner.interest, "fees": s.partner.fees}
-                 for i, s in zip(installments, split, strict=True)]  # fmt: skip
+                  "principal": p.principal, "interest": p.interest, "fees": p.fees}
+                 for i, p in zip(installments, theirs, strict=True)]  # fmt: skip
         booking = session.scalar(
             select(PartnerOffer.id).where(PartnerOffer.loan_id == loan_id, PartnerOffer.partner_id == row.partner_id,
                                           PartnerOffer.status == "ACCEPTED").limit(1)

@@ -17,14 +17,20 @@ Losses (``co-lending-losses-v1``): a penal waiver, the waiver of a settlement pa
 split between the lenders as payments are (``colend_loss``, after the loan's own postings), and a co-lent loan's
 DPD is checked against its agreement's default-loss guarantee (``colend_overdue``, at a DPD change in collections:
 once at the first DPD, then on the invocation day). Only routed loans that are co-lent run these commands.
+
+Restructures (``co-lending-restructure-v1``): when a co-lent loan's restructure is approved, the partner is sent its
+part of the new schedule (``colend_restructured``: Lendbox's repayment schedule sync). The step is recorded on the
+loan before it is sent, so a partner that refuses or does not answer never fails the loan: the step stays FAILED or
+PENDING for ops' retry (``workflows.colending_retry``), which sends it again from the loan's records.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -32,13 +38,29 @@ with workflow.unsafe.imports_passed_through():
     import workflows.contracts.colending_losses  # noqa: F401
     from activities.colending import STEPS, CoLendingActivities
     from workflows.contracts import PaymentEvent, PaymentRecord
-    from workflows.contracts.colending import CoLendBookRequest, CoLendLine, CoLendPayment, CoLendStepRequest
+    from workflows.contracts.colending import (
+        CoLendBookRequest,
+        CoLendLine,
+        CoLendPayment,
+        CoLendReschedule,
+        CoLendStepRequest,
+    )
     from workflows.contracts.colending_losses import CoLendLoss, CoLendOverdue
     from workflows.contracts.partners import PartnerOfferView
     from workflows.options import DB_RETRY, DB_TIMEOUT, IST, PROVIDER_RETRY, PROVIDER_TIMEOUT
 
 CO_LENDING_PATCH = "co-lending-v1"
 LOSSES_PATCH = "co-lending-losses-v1"
+RESTRUCTURE_PATCH = "co-lending-restructure-v1"
+# Staff wait on the restructure's approval: a partner that does not answer is left to ops' retry after a few seconds.
+RESCHEDULE_TIMEOUT = timedelta(seconds=20)
+RESCHEDULE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=3,
+    non_retryable_error_types=["BusinessRefusal"],
+)
 ROUTING_MEMO = "partnerRouting"  # workflows.partner_routing.ROUTING_MEMO: the loan was started for routing
 
 
@@ -177,3 +199,25 @@ async def colend_overdue(wf: Any, dpd: int, as_of: date) -> None:
         )
     except ActivityError as err:
         workflow.logger.error("default-loss guarantee check at DPD %s not done: %s", dpd, err.cause)
+
+
+async def colend_restructured(wf: Any, version: int) -> None:
+    """After a co-lent loan's restructure is approved (its schedule now at ``version``): send the partner its part
+    of the new schedule (``colending_reschedule``). Never raises: a refusal is a FAILED step and an outage past the
+    few retries leaves the step PENDING, both on the loan's records for ops' retry (``CoLendingRetryWorkflow``)."""
+    if not _routed() or not workflow.patched(RESTRUCTURE_PATCH) or not await _is_co_lent(wf):
+        return
+    try:
+        result = await workflow.execute_activity_method(
+            CoLendingActivities.colending_reschedule,
+            CoLendReschedule(wf.inp.loan_id, wf.inp.brand_id, version),
+            start_to_close_timeout=RESCHEDULE_TIMEOUT,
+            retry_policy=RESCHEDULE_RETRY,
+            summary=f"Restructured schedule v{version} to the partner",
+        )
+    except ActivityError as err:
+        workflow.logger.warning("restructured schedule of loan %s not sent: %s", wf.inp.loan_id, err.cause)
+        return
+    if result.status != "DONE":
+        workflow.logger.warning("restructured schedule of loan %s: %s %s", wf.inp.loan_id, result.status,
+                                result.reason)  # fmt: skip

@@ -1,5 +1,7 @@
 """Servicing under collections: a restructure (new installments or EMI for the outstanding principal) proposed
-and approved by another person or rejected (see ``workflows.collections``; docs/collections.md)."""
+and approved by another person or rejected (see ``workflows.collections``; docs/collections.md). A co-lent loan's
+approved restructure is sent to its partner (``workflows.colending.colend_restructured``, patch
+``co-lending-restructure-v1``; docs/co-lending.md)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import DB_RETRY, DB_TIMEOUT
 
 from workflows.base import _check_fresh, _refuse
+from workflows.colending import colend_restructured
 from workflows.collections_base import CollectionsBase
 
 # RBI Prudential Framework (7 June 2019): a restructured account stays NPA until it performs for a year.
@@ -156,6 +159,8 @@ class RestructureSteps(CollectionsBase):
                     retry_policy=DB_RETRY,
                     summary="Restructured: NPA",
                 )
+            # a co-lent loan's partner gets its part of the new schedule (co-lending-restructure-v1; never raises)
+            await colend_restructured(self, state.schedule_version)
             self.relink = True
             return str(self.status)
         finally:

@@ -332,4 +332,4 @@ def co_lending_settlement_csv(
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
-from api.partner import colending_losses  # noqa: E402,F401  (its routes join this router)
+from api.partner import colending_losses, colending_orders  # noqa: E402,F401  (their routes join this router)

@@ -180,3 +180,25 @@ def schedule_split(agreement: Agreement, blended_rate_bps: int, lines: Sequence[
     the partner's schedule (what it is sent) sums to its share of the whole schedule."""
     splitter = Splitter(agreement, blended_rate_bps)
     return [splitter.split(line) for line in lines]
+
+
+def remaining_schedule(
+    agreement: Agreement, blended_rate_bps: int, partner_outstanding: int, lines: Sequence[Parts]
+) -> list[Parts]:
+    """The partner's part of each installment still to be paid after a restructure (``lines``: what is left of each
+    installment, in order), as it is sent to the partner again: its principal is exactly ``partner_outstanding``
+    (its principal outstanding on its sub-ledger) divided in proportion to the lines' principal (largest remainder,
+    ties to the earlier line), and its interest and fees are its weights' share of each line, cumulatively over the
+    lines (as :func:`schedule_split`). A schedule with no principal left carries the partner's principal on its
+    last line. ValueError for a negative figure."""
+    if partner_outstanding < 0 or any(line.get(c) < 0 for line in lines for c in COMPONENTS):
+        raise ValueError("figures cannot be negative")
+    if not lines:
+        return []
+    weights = [line.principal for line in lines]
+    if not any(weights):
+        weights = [0] * (len(lines) - 1) + [1]
+    principal = largest_remainder(partner_outstanding, weights)
+    income = schedule_split(agreement, blended_rate_bps, [Parts(0, x.interest, x.fees, x.penal) for x in lines])
+    return [Parts(p, s.partner.interest, s.partner.fees, s.partner.penal) for p, s in zip(principal, income,
+                                                                                         strict=True)]  # fmt: skip

@@ -5,7 +5,11 @@ partner's webhook secret (``LOS_SANDBOX_PARTNER_SECRET``, default ``sandbox-part
 ``"{timestamp}.{body}"`` in ``X-Lendbox-Signature``, signed afresh on each attempt and retried on any non-2xx
 answer (``sandbox.webhooks.Outbox``). The same event keeps its ``event_id`` across retries.
 
-``GET /_partners/lendbox/colending`` shows the borrowers, loans and wallet orders it holds.
+``GET /_partners/lendbox/colending`` shows the borrowers, loans and wallet orders it holds. Failure drills:
+``POST /_partners/lendbox/colending/refuse`` with ``{"call": "wallet_order" | "schedule", "times": n}`` makes the
+next ``n`` wallet orders (or repayment-schedule syncs) answer 422 as a refusal (``DELETE`` clears them). A schedule
+is accepted when its principal is Lendbox's share (the first sync) or its principal still outstanding, the share
+less what its wallet orders repaid (a restructured schedule sent again).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ def _pdf(text: str) -> bytes:
 def register(app: FastAPI, sbx: Sandbox) -> None:
     """Lendbox's co-lending endpoints on ``app`` and its signer on the outbox."""
     book: dict[str, Any] = sbx.state.setdefault("lendbox_colending", {"borrowers": {}, "loans": {}, "orders": {}})
+    refusals: dict[str, int] = {}
     secret = os.environ.get("LOS_SANDBOX_PARTNER_SECRET", DEFAULT_SECRET)
 
     def signer(body: bytes, _secret: str, _event_id: str | None) -> dict[str, str]:
@@ -67,6 +72,12 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
     def authorised(request: Request) -> None:
         if not request.headers.get("x-api-key") or not request.headers.get("x-partner-id"):
             raise HTTPException(401, "X-Api-Key and X-Partner-Id are required")
+
+    def refused(call: str) -> bool:
+        if refusals.get(call, 0) <= 0:
+            return False
+        refusals[call] -= 1
+        return True
 
     def loan_of(loan_id: str) -> dict[str, Any]:
         loan = book["loans"].get(loan_id)
@@ -156,11 +167,16 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             principal = sum(paise(x["principal"]) for x in lines)
         except (KeyError, TypeError, ValueError) as exc:
             raise HTTPException(400, "each installment needs a rupee principal") from exc
-        if principal != loan["share"]:
+        if refused("schedule"):
+            return JSONResponse({"status": "ERROR", "reason": "schedule sync refused (drill)"}, status_code=422)
+        outstanding = loan["share"] - loan["repaid_principal"]
+        if principal not in (loan["share"], outstanding):
             raise HTTPException(
-                422, f"schedule principal {rupees(principal)} is not Lendbox's share {rupees(loan['share'])}"
+                422, f"schedule principal {rupees(principal)} is neither Lendbox's share {rupees(loan['share'])} "
+                f"nor its outstanding {rupees(outstanding)}",
             )
         loan["schedule"] = lines
+        loan.setdefault("schedules", []).append(lines)
         return {"status": "ACCEPTED", "installments": len(lines)}
 
     @app.post(f"{BASE}/loans/{{loan_id}}/disbursal")
@@ -187,6 +203,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         if not order_id:
             raise HTTPException(400, "order_id is required")
         known = book["orders"].get(order_id)
+        if known is None and refused("wallet_order"):
+            return JSONResponse({"status": "ERROR", "reason": "wallet limit exceeded (drill)"}, status_code=422)
         if known is not None:  # idempotent by the partner's order id
             return {"wallet_order_id": known["wallet_order_id"], "status": known["status"]}
         wallet_id = f"LBW{_num(str(order_id), 10)}"
@@ -229,3 +247,21 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
     @app.get("/_partners/lendbox/colending")
     def state() -> dict:
         return book
+
+    @app.post("/_partners/lendbox/colending/refuse")
+    async def refuse(request: Request) -> dict:
+        """Refuse (422) the next ``times`` calls of ``call`` (``wallet_order`` or ``schedule``)."""
+        body = await sbx.json_body(request)
+        call, times = body.get("call"), body.get("times", 1)
+        if call not in ("wallet_order", "schedule"):
+            raise HTTPException(400, "call must be wallet_order or schedule")
+        if isinstance(times, bool) or not isinstance(times, int) or times < 0:
+            raise HTTPException(400, "times must be a non-negative integer")
+        refusals[call] = times
+        return {"call": call, "times": times}
+
+    @app.delete("/_partners/lendbox/colending/refuse")
+    def clear_refusals() -> dict:
+        cleared = sum(refusals.values())
+        refusals.clear()
+        return {"cleared": cleared}

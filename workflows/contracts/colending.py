@@ -91,3 +91,13 @@ class CoLendSplit:
     originator: dict[str, int] = field(default_factory=dict)
     partner: dict[str, int] = field(default_factory=dict)
     order_id: str | None = None
+
+
+@dataclass
+class CoLendReschedule:
+    """A co-lent loan's schedule changed (a restructure approved, ``version`` its schedule version): send the
+    partner its part of what is left of it (``activities.colending.CoLendingActivities.colending_reschedule``)."""
+
+    loan_id: str
+    brand_id: str
+    version: int
