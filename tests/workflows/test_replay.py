@@ -31,6 +31,7 @@ def test_histories_are_present() -> None:
     assert {"partner_offer_apr_1"} <= names  # booked: the policy APR is the offer's (partner-offer-apr-v1)
     assert {"co_lending_1", "co_lending_2"} <= names  # booked with Lendbox: the partner's lifecycle, split payments
     assert {"co_lending_write_off_2", "co_lending_settled_2"} <= names  # co-lent losses split, the DLG invoked
+    assert {"co_lending_restructured_2"} <= names  # a co-lent loan's restructure sent to the partner
     assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
     assert {"money_in_local_steps_1", "money_in_local_steps_2"} <= names  # status moves and payments as local steps
     assert {"partner_disbursal_resend_1"} <= names  # the watch re-sends a failed disbursal (its patch)
