@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers.webhooks import InboundEvent, LoanSignal
@@ -269,8 +270,12 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
 
 
 async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> dict:
-    """Store ``event`` once and act on it (see the module docstring for the answers)."""
-    stored = store(db, provider, brand_id, event, body)
+    """Store ``event`` once and act on it (see the module docstring for the answers).
+
+    Each transaction runs in the API's thread pool, never on the event loop: a webhook storm's events are stored
+    side by side while others wait on PostgreSQL or on the workflow's signal (on the loop, one event's queries held
+    every other request of the process, webhooks and the app's polling alike)."""
+    stored = await run_in_threadpool(store, db, provider, brand_id, event, body)
     if stored.delivered:
         return {"status": WebhookOutcome.DUPLICATE, "eventId": event.event_id}
     if event.is_payment:
@@ -281,10 +286,10 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
                 "reason": "no loan of this brand matches",
             }
         if stored.loan_terminal:
-            return keep_as_credit(db, stored, event)
+            return await run_in_threadpool(keep_as_credit, db, stored, event)
     if isinstance(event.arg, PaymentFailure) and stored.workflow_id is not None:
         if stored.attempt == CAPTURED or stored.loan_terminal:  # nothing for the loan to act on: stored only
-            mark_delivered(db, stored.row_id)
+            await run_in_threadpool(mark_delivered, db, stored.row_id)
             return {
                 "status": WebhookOutcome.IGNORED,
                 "eventId": event.event_id,
@@ -293,22 +298,24 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
     if isinstance(event.arg, MandateEvent) and stored.loan_id is not None:
         # the mandate's row follows the gateway at once, whatever phase the loan is in (a borrower who authorised
         # before disbursal sees it ACTIVE); the loan's workflow, signalled below, records the same move (a no-op)
-        record_mandate(db, stored.loan_id, event.arg)
+        await run_in_threadpool(record_mandate, db, stored.loan_id, event.arg)
     if stored.workflow_id is None or event.signal is None:
         return {
             "status": WebhookOutcome.IGNORED,
             "eventId": event.event_id,
             "reason": "no matching loan" if stored.workflow_id is None else f"{event.event_type} needs no action",
         }
-    arg = _as_paid(db, stored.loan_id, event.arg) if isinstance(event.arg, PaymentEvent) else event.arg
+    arg = event.arg
+    if isinstance(arg, PaymentEvent):
+        arg = await run_in_threadpool(_as_paid, db, stored.loan_id, arg)
     if not await signal(temporal, stored.workflow_id, event.signal, arg):
         if event.is_payment:  # the loan's workflow has finished: the money is still the borrower's
-            return keep_as_credit(db, stored, event)
-        mark_delivered(db, stored.row_id)
+            return await run_in_threadpool(keep_as_credit, db, stored, event)
+        await run_in_threadpool(mark_delivered, db, stored.row_id)
         return {
             "status": WebhookOutcome.IGNORED,
             "eventId": event.event_id,
             "reason": "the loan's workflow has finished",
         }
-    mark_delivered(db, stored.row_id)
+    await run_in_threadpool(mark_delivered, db, stored.row_id)
     return {"status": WebhookOutcome.DELIVERED, "eventId": event.event_id}

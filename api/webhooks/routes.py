@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import select
 
@@ -109,7 +110,7 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     """A vendor's callback (eSign, bank transfer, payment: ``activities.providers.CALLBACK_KINDS``), in the
     vendor's documented shape. The brand's adapter for ``vendor`` checks the signature and parses the body
     (see each adapter's docstring); nothing here knows one vendor from another."""
-    adapter = webhook_adapter(_brand_config(request, brand_id), vendor, request.app.state.http)
+    adapter = webhook_adapter(await run_in_threadpool(_brand_config, request, brand_id), vendor, request.app.state.http)
     if adapter is None:
         raise NotFound("unknown webhook endpoint")
     raw = await request.body()
