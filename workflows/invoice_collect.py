@@ -9,6 +9,9 @@
 - Money the buyer paid outside it (to the lender's account) is recorded by one staff member and approved by another
   in the API; the approval is the update ``record_credit``: refused 404 (another brand), 409 (not collecting, paid
   in full already, or that UTR already counted), 422 (amount); taken, it is a payment like any other.
+- A credit that reaches the workflow once the invoice is settled (PAID, the reserve being released, or closing) is
+  counted exactly once (``sme_record_late_credit``): applied to the invoice's dues still left, the rest kept as the
+  business's refundable credit balance. Before patch :data:`LATE_CREDIT_PATCH` it stayed in the stored events only.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from workflows.invoice_money import InvoiceMoney
 with workflow.unsafe.imports_passed_through():
     from domain.sme.credits import source
     from workflows.contracts import sme as c
-    from workflows.invoice_contracts import StaffCredit, VirtualAccountOpened
+    from workflows.invoice_contracts import LateCredit, LateCreditKept, StaffCredit, VirtualAccountOpened
 
 VIRTUAL_ACCOUNT_PATCH = "sme-virtual-account-v1"
+LATE_CREDIT_PATCH = "sme-late-credit-v1"  # a credit arriving while the invoice is settled is counted
 COLLECTING = frozenset({S.FUNDED, S.OVERDUE})
 
 
@@ -49,6 +53,21 @@ class InvoiceCollect(InvoiceMoney):
             await self._provider("sme_close_virtual_account", str)
         except ActivityError as exc:
             workflow.logger.warning("request %s: virtual account not closed: %s", self.inp.request_id, exc)
+
+    async def _late_credits(self) -> None:
+        """Count each credit that reached the workflow once the invoice was settled, once: its payment id recorded,
+        applied to the dues left, the rest the business's credit balance (``sme_record_late_credit``)."""
+        s = self.state
+        if not s.pending or not workflow.patched(LATE_CREDIT_PATCH):
+            return
+        while s.pending:
+            p = s.pending[0]
+            credit = LateCredit(self.inp.request_id, p.payment_id, p.amount, p.paid_at, p.source, str(s.status))
+            kept: LateCreditKept = await self._db("sme_record_late_credit", credit, LateCreditKept)
+            s.pending.pop(0)
+            s.payments.append(p.payment_id)
+            if kept.counted:
+                s.collected += p.amount
 
     @workflow.update
     def record_credit(self, credit: StaffCredit) -> dict:

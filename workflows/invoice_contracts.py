@@ -33,3 +33,27 @@ class StaffCredit:
     paid_on: date
     paid_at: datetime
     expires_at: datetime | None = None
+
+
+@dataclass
+class LateCredit:
+    """``sme_record_late_credit``: a credit from the buyer (``workflows.contracts.sme.BuyerPayment``: payment id,
+    paise, when, source) that reached the workflow once the invoice was settled; ``received_while`` the request's
+    status then (PAID or CLOSED)."""
+
+    request_id: str
+    payment_id: str
+    amount: int
+    paid_at: datetime
+    source: str
+    received_while: str
+
+
+@dataclass
+class LateCreditKept:
+    """What ``sme_record_late_credit`` did: ``applied`` paise to the invoice's dues left, ``kept`` paise as the
+    business's credit balance (refundable); ``counted`` False when that payment id had been counted before."""
+
+    applied: int = 0
+    kept: int = 0
+    counted: bool = False

@@ -150,5 +150,7 @@ class InvoiceFinancingWorkflow(InvoiceChecks, InvoiceCollect):
         while self.state.status not in FINAL:
             step: Callable[[], Awaitable[None]] = getattr(self, STEPS[S(self.state.status)])
             await step()
+        if self.state.status == S.CLOSED:
+            await self._late_credits()  # one that arrived as it closed (sme-late-credit-v1)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state

@@ -106,6 +106,7 @@ class InvoiceMoney(InvoiceBase):
 
     async def _release_reserve(self) -> None:
         s = self.state
+        await self._late_credits()
         if s.release > 0:
             answer = await self._transfer(RESERVE, s.release)
             if answer.status != "SUCCESS":
@@ -115,11 +116,15 @@ class InvoiceMoney(InvoiceBase):
             record = c.SettlementRecord(self.inp.request_id, s.collected, s.late_charge, s.release, today, answer.utr)
             await self._db("sme_record_settlement", record)
         await self._close_account()
+        await self._late_credits()
         await self._move(S.CLOSED)
         await self._notice("CLOSED", {"release": s.release, "utr": s.release_utr or "-"})
 
     async def _close_account(self) -> None:
         """Close the collection account once the invoice is settled; nothing here (``InvoiceCollect`` does)."""
+
+    async def _late_credits(self) -> None:
+        """Count the credits that arrived once the invoice was settled; nothing here (``InvoiceCollect`` does)."""
 
     async def _transfer(self, kind: str, amount: int) -> c.TransferAnswer:
         """Send ``amount`` paise once (``sme_send_transfer``), then wait for the bank's callback or ask its status

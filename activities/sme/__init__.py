@@ -1,6 +1,7 @@
 """SME invoice financing's activities (``workflows.invoice_financing``), thin: checks and score (``checks``),
 transfers and the collection link (``money``), the request's facts and messages (``records``), the virtual account
-the buyer pays into (``collect``). ``SmeActivities``
+the buyer pays into (``collect``), a credit that arrives once the invoice is settled (``late_credits``).
+``SmeActivities``
 has them all; ``all()`` lists them for the worker."""
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from typing import Any
 
 from activities.sme.checks import SmeChecks
 from activities.sme.collect import SmeCollect
+from activities.sme.late_credits import SmeLateCredits
 from activities.sme.money import SmeMoney
 from activities.sme.records import SmeRecords
 
 
-class SmeActivities(SmeChecks, SmeMoney, SmeRecords, SmeCollect):
+class SmeActivities(SmeChecks, SmeMoney, SmeRecords, SmeCollect, SmeLateCredits):
     """Every SME activity; built with ``(db, http, api_url, field_key)``."""
 
     def all(self) -> list[Callable[..., Any]]:
@@ -40,6 +42,7 @@ class SmeActivities(SmeChecks, SmeMoney, SmeRecords, SmeCollect):
             self.notify,
             self.open_virtual_account,
             self.close_virtual_account,
+            self.record_late_credit,
         ]
 
 

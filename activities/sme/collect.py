@@ -10,10 +10,21 @@ Sources (Razorpay docs):
 - the credit webhook ``virtual_account.credited`` and its signature: https://razorpay.com/docs/webhooks/smart-collect/
   and https://razorpay.com/docs/payments/smart-collect/va-vpa-qr/notification/ (read by ``api.webhooks.sme_collect``).
 
+- fetch all virtual accounts: https://razorpay.com/docs/sg/api/payments/smart-collect/fetch-all (the same call
+  in India's API reference: ``GET /v1/virtual_accounts`` with ``from``, ``to`` (unix times), ``count`` (at most 100)
+  and ``skip``; the answer ``{"entity": "collection", "count", "items": [<virtual account>, ...]}``, each account
+  with the ``notes`` it was created with).
+
 Smart Collect is a product of the brand's Razorpay account: the adapter uses the brand's ``payments`` vendor
-``razorpay`` (its key and base URL; the webhook secret verifies the credits). Razorpay's create call takes no
-idempotency key: a retry after a lost answer may open a second account, never shown to anyone (only the account
-recorded in ``sme_virtual_accounts`` is given to the buyer), so nothing is paid into it.
+``razorpay`` (its key and base URL; the webhook secret verifies the credits).
+
+**Idempotency.** Razorpay's create call takes no idempotency key: its idempotency header is documented for the
+Create Payout and Composite APIs only (https://razorpay.com/docs/api/x/payout-idempotency/make-request: "Currently,
+idempotency is supported only on the Create Payout API and the Composite APIs"), and the Smart Collect reference
+above lists none. So a retry after a lost answer could open a second account. The guard: every account is created
+with our request id in its ``notes`` (``request_id``), and before creating one the activity lists the brand's
+accounts created since the request was funded (:meth:`RazorpaySmartCollect.find`, the fetch-all call above) and
+reuses an active one carrying that request id; only when there is none is one created.
 """
 
 from __future__ import annotations
@@ -37,6 +48,9 @@ from workflows.options import IST
 VENDOR = "razorpay"
 #: how long after the due date the account stays open at the latest (it is closed when the request closes)
 CLOSE_AFTER_DUE = timedelta(days=180)
+#: how far back an account opened by an earlier attempt (its answer lost) is looked for: the activity's retries
+#: span minutes, so a day is ample
+LOOK_BACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,24 @@ class RazorpaySmartCollect(HttpProvider):
         )
         return self._account(body)
 
+    async def find(self, request_id: str, *, since: int, pages: int = 10) -> VirtualAccount | None:
+        """The active account created since ``since`` (a unix time, seconds) whose ``notes.request_id`` is
+        ``request_id``, or None: Razorpay's fetch-all, 100 a page, at most ``pages`` pages (newest first). Raises
+        ``ProviderError`` on a fault (retried), ``BusinessRefusal`` on a 4xx."""
+        for page in range(pages):
+            body = await self.call(
+                "GET", "/razorpay/virtual_accounts", params={"from": since, "count": 100, "skip": page * 100}
+            )
+            with self.reading("Razorpay virtual accounts"):
+                items = list(body["items"])
+            for item in items:
+                notes = item.get("notes")
+                if isinstance(notes, dict) and notes.get("request_id") == request_id and item.get("status") == "active":
+                    return self._account(item)
+            if len(items) < 100:
+                return None
+        return None
+
     async def close(self, account_id: str) -> VirtualAccount:
         """Close the account: later transfers into it are returned by the bank."""
         return self._account(await self.call("POST", f"/razorpay/virtual_accounts/{account_id}/close"))
@@ -101,8 +133,10 @@ class SmeCollect(SmeBase):
 
     @activity.defn(name="sme_open_virtual_account")
     async def open_virtual_account(self, ref: SmeRequestRef) -> VirtualAccountOpened:
-        """The request's virtual account, opened once (an account already recorded is answered again); none (all
-        None) when the brand has no Razorpay account or the vendor refuses. A vendor fault raises (retried)."""
+        """The request's virtual account, opened once (an account already recorded is answered again; one opened at
+        Razorpay by an attempt whose answer was lost is found by its ``notes.request_id`` and reused, never a
+        second one opened); none (all None) when the brand has no Razorpay account or the vendor refuses. A vendor
+        fault raises (retried)."""
         ctx = await self._tx(loaded(ref.request_id))
         known = await self._tx(lambda s: _account_of(s, ref.request_id))
         if known is not None:
@@ -111,8 +145,9 @@ class SmeCollect(SmeBase):
         if adapter is None:
             return VirtualAccountOpened()
         due_end = datetime.combine(ctx.invoice.due_date + CLOSE_AFTER_DUE, time(), IST)
+        since = int((datetime.now(UTC) - LOOK_BACK).timestamp())
         try:
-            account = await adapter.create(
+            account = await adapter.find(ref.request_id, since=since) or await adapter.create(
                 description=f"Invoice {ctx.invoice.number} of {ctx.business.legal_name}",
                 close_by=int(due_end.timestamp()),
                 notes={"request_id": ref.request_id, "purpose": "sme-collection"},

@@ -6,6 +6,8 @@
 - maker-checker: ``POST .../recommend`` (the maker: ``review.credit``), ``POST .../approve`` (the checker:
   ``review.sanction_manager``; never the maker, 403), ``POST .../reject``;
 - a held request (NEEDS_ATTENTION): ``POST .../retry``, ``POST .../reject-hold`` (``loan_ops.disburse``);
+- the credits that arrived once the invoice was settled, counted once and kept as the business's credit balance:
+  ``GET sme/requests/{id}/credit-balance`` (``loans.view``);
 - credits the buyer paid outside the virtual account, maker-checker: ``POST .../credits``, ``GET .../credits``,
   ``POST sme/credits/{id}/approve``, ``POST sme/credits/{id}/reject`` (``api.sme.staff_credits``, included here).
 
@@ -18,17 +20,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import Field
 from sqlalchemy import func, select
 
 from api.access import Allow, audit
 from api.deps import UpdateBound, is_uuid
 from api.partner.common import Db, Temporal, staff_router
+from api.responses import ApiModel
 from api.security import Principal
 from api.sme import staff_credits
 from api.sme.schemas import BusinessView, ReasonIn, RequestPage, RequestView, StatusAnswer, business_view, request_view
 from api.workflow_calls import customer_update
 from db.models import SmeBusiness, SmeFinancingRequest
 from db.sme import QUEUES
+from db.sme_credit_balances import balances_of
 from domain.access import Permission as P
 from domain.errors import NotFound, ValidationError
 from workflows.contracts.sme import SmeStaffDecision
@@ -80,6 +85,44 @@ def queue(
 def get_request(brand_id: str, request_id: str, staff: Viewer, session: Db) -> dict[str, Any]:
     """One request with its offers and history (maker and checker, each status with its reason)."""
     return request_view(session, _request(session, brand_id, request_id), detail=True)
+
+
+class LateCreditView(ApiModel):
+    """One credit that arrived once the invoice was settled (paise)."""
+
+    payment_id: str = Field(description="the UTR's credit key (UTR:...) or the gateway's payment id")
+    amount: int
+    applied: int = Field(description="paise applied to the invoice's dues left")
+    kept: int = Field(description="paise kept as the business's credit balance")
+    source: str
+    received_while: str = Field(description="the request's status when it arrived: PAID or CLOSED")
+    status: str = Field(description="OPEN until refunded")
+    paid_at: str
+
+
+class CreditBalanceView(ApiModel):
+    """A request's late credits and the business's credit balance from them (paise, refundable)."""
+
+    request_id: str
+    balance: int = Field(description="paise kept and not refunded")
+    credits: list[LateCreditView]
+
+
+@router.get("/brand/{brand_id}/sme/requests/{request_id}/credit-balance", response_model=CreditBalanceView)
+def get_credit_balance(brand_id: str, request_id: str, staff: Viewer, session: Db) -> dict[str, Any]:
+    """The credits that arrived once the request's invoice was settled, each counted once, and the business's credit
+    balance they left (refundable); 404 for another brand's request."""
+    row = _request(session, brand_id, request_id)
+    credits = balances_of(session, row.id)
+    return {
+        "requestId": row.id,
+        "balance": sum(c.kept for c in credits if c.status == "OPEN"),
+        "credits": [
+            {"paymentId": c.payment_id, "amount": c.amount, "applied": c.applied, "kept": c.kept, "source": c.source,
+             "receivedWhile": c.received_while, "status": c.status, "paidAt": c.paid_at.isoformat()}  # fmt: skip
+            for c in credits
+        ],
+    }
 
 
 @router.get("/brand/{brand_id}/sme/businesses/{business_id}", response_model=BusinessView)

@@ -16,8 +16,12 @@ Smart Collect belongs to the brand's Razorpay account, so the signature is check
 - a credit to a request's account (FUNDED or OVERDUE) signals ``buyer_paid`` with the payment id
   ``UTR:<bank_reference>`` (``domain.sme.credits.credit_key``), so one transfer counts once however often it is
   reported and whoever reported it (a staff-recorded credit with that UTR included): SIGNALLED;
-- a credit to no account of the brand is stored undelivered for ops (UNMATCHED), one to a request that is not
-  collecting (settled meanwhile) likewise (PARKED); any other event is stored (IGNORED).
+- a credit to a request being settled (PAID: the reserve being released) is signalled too: the workflow counts it
+  once, applied to the invoice's dues left, the rest the business's credit balance (``sme_record_late_credit``);
+- a credit to a request already CLOSED (its workflow ended) is counted here, once, the same way
+  (``db.sme_credit_balances.keep_late_credit``): RECORDED_AS_CREDIT_BALANCE with the amount kept;
+- a credit to no account of the brand is stored undelivered for ops (UNMATCHED), one to a request in any other
+  state (not funded, or held) likewise (PARKED); any other event is stored (IGNORED).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from api.deps import is_uuid
 from api.guards import GUARDS
 from api.responses import ApiModel
 from db.models import Brand, SmeFinancingRequest, SmeVirtualAccount, WebhookEvent
+from db.sme_credit_balances import keep_late_credit
 from domain.errors import AuthenticationError, NotFound, ServiceUnavailable
 from domain.sme.credits import credit_key, source
 from workflows.contracts.sme import BuyerPayment
@@ -51,15 +56,20 @@ PROVIDER = "razorpay_smart_collect"
 CREDITED = "virtual_account.credited"
 EVENT_ID_HEADER = "X-Razorpay-Event-Id"
 MODES = ("NEFT", "RTGS", "IMPS", "UPI")
-COLLECTING = frozenset({"FUNDED", "OVERDUE"})
+COLLECTING = frozenset({"FUNDED", "OVERDUE", "PAID"})  # the workflow takes the credit (PAID: a late one)
 
 
 class CollectAnswer(ApiModel):
     """What was done with a verified Smart Collect event."""
 
-    outcome: str = Field(description="SIGNALLED, DUPLICATE, IGNORED, UNMATCHED or PARKED")
+    outcome: str = Field(
+        description="SIGNALLED, RECORDED_AS_CREDIT_BALANCE, DUPLICATE, IGNORED, UNMATCHED or PARKED"
+    )
     event_id: str = Field(description="Razorpay's event id (X-Razorpay-Event-Id)")
     reason: str | None = Field(default=None, description="why it was not delivered (absent when it was)")
+    amount_paise: int | None = Field(
+        default=None, description="RECORDED_AS_CREDIT_BALANCE: the paise kept as the business's credit balance"
+    )
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,8 @@ async def virtual_account_credited(brand_id: str, request: Request) -> dict[str,
         if account is None:
             return {"outcome": "UNMATCHED", "eventId": event_id, "reason": "no virtual account of the brand"}
         row = session.get_one(SmeFinancingRequest, account.request_id)
+        if row.status == "CLOSED":
+            return _kept(session, row, stored, credit, event_id)
         if row.status not in COLLECTING:
             return {"outcome": "PARKED", "eventId": event_id, "reason": f"the request is {row.status}"}
         request_id, stored_id = row.id, stored.id
@@ -166,9 +178,25 @@ async def virtual_account_credited(brand_id: str, request: Request) -> dict[str,
     try:
         await client.get_workflow_handle(f"invoice-{request_id}").signal(InvoiceFinancingWorkflow.buyer_paid, paid)
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return {"outcome": "PARKED", "eventId": event_id, "reason": "the request's workflow has ended"}
+        if exc.status == RPCStatusCode.NOT_FOUND:  # it ended meanwhile: counted here
+            with db.unit_of_work() as session:
+                row = session.get_one(SmeFinancingRequest, request_id, with_for_update=True)
+                return _kept(session, row, session.get_one(WebhookEvent, stored_id), credit, event_id)
         raise ServiceUnavailable(f"workflow engine error: {exc.message}; send it again") from exc
     with db.unit_of_work() as session:
         session.get_one(WebhookEvent, stored_id).delivered_at = datetime.now(UTC)
     return {"outcome": "SIGNALLED", "eventId": event_id}
+
+
+def _kept(session: Any, row: SmeFinancingRequest, stored: WebhookEvent, credit: Credit, event_id: str) -> dict:
+    """A credit to a request whose workflow has ended (CLOSED): counted once here, applied to the dues left, the rest
+    the business's credit balance (``db.sme_credit_balances``); the event marked delivered."""
+    session.refresh(row, with_for_update=True)
+    kept = keep_late_credit(
+        session, row, payment_id=credit_key(credit.utr), amount=credit.amount, source=source("VA", credit.mode),
+        paid_at=credit.paid_at, received_while=row.status,
+    )  # fmt: skip
+    stored.delivered_at = datetime.now(UTC)
+    if not kept.counted:
+        return {"outcome": "DUPLICATE", "eventId": event_id, "reason": "that UTR was counted before"}
+    return {"outcome": "RECORDED_AS_CREDIT_BALANCE", "eventId": event_id, "amountPaise": kept.kept}

@@ -5,6 +5,12 @@
 - ``POST /razorpay/virtual_accounts`` → the virtual account entity (``va_...``, ``status`` active, one
   ``bank_account`` receiver at RBL Bank, IFSC ``RATN0VAAPIS``, a 16-digit number starting 2223330);
 - ``GET /razorpay/virtual_accounts/{id}``; ``POST /razorpay/virtual_accounts/{id}/close`` → ``status`` closed;
+- ``GET /razorpay/virtual_accounts?from=&to=&count=&skip=`` — fetch all (newest first, ``count`` at most 100), as
+  https://razorpay.com/docs/sg/api/payments/smart-collect/fetch-all documents it: ``{"entity": "collection",
+  "count", "items"}``;
+- ``POST /razorpay/_test/virtual_accounts/drop-answers`` ``{"times": n}`` — a scenario switch: the next ``n``
+  creates open their account but their answer is lost (504), as when the network drops it; ``GET
+  /razorpay/_test/virtual_accounts/by-note?request_id=`` lists the accounts whose notes carry that request id;
 - ``GET /razorpay/_test/virtual_accounts?number=`` — the dashboard's search by account number;
 - ``POST /razorpay/_test/virtual_accounts/{id}/payments`` — the dashboard's *Make Test Payment* (test mode only at
   Razorpay): ``{"amount": <paise>, "method": "NEFT"|"RTGS"|"IMPS", "webhook_url": <where the merchant's
@@ -20,7 +26,8 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 
 from sandbox.context import Sandbox, missing
 from sandbox.webhooks import ACCOUNT_ID, new_event_id
@@ -72,9 +79,38 @@ def credited_event(
 def register(app: FastAPI, sbx: Sandbox) -> None:
     """Add Smart Collect to the sandbox ``app``."""
     accounts: dict[str, dict[str, Any]] = sbx.state.setdefault(STATE_KEY, {})
+    drops = {"left": 0}
+
+    @app.post("/razorpay/_test/virtual_accounts/drop-answers")
+    async def drop_answers(request: Request) -> dict:
+        """The next ``times`` creates open their account and lose their answer (504)."""
+        times = (await sbx.json_body(request)).get("times", 1)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 0:
+            raise HTTPException(400, "times must be a non-negative integer")
+        drops["left"] = times
+        return {"times": times}
+
+    @app.get("/razorpay/_test/virtual_accounts/by-note")
+    def accounts_by_note(request_id: str) -> list[dict]:
+        noted = (a for a in accounts.values() if isinstance(a["notes"], dict))
+        return [a for a in noted if a["notes"].get("request_id") == request_id]
+
+    @app.get("/razorpay/virtual_accounts")
+    def list_virtual_accounts(
+        count: int = Query(10, ge=1, le=100),
+        skip: int = Query(0, ge=0),
+        since: int | None = Query(None, alias="from"),
+        until: int | None = Query(None, alias="to"),
+    ) -> dict:
+        """Fetch all: newest first, ``count`` (1 to 100) from ``skip``; ``from`` / ``to`` (unix times) narrow it."""
+        chosen = [
+            a for a in reversed(accounts.values())
+            if (since is None or a["created_at"] >= since) and (until is None or a["created_at"] <= until)
+        ][skip : skip + count]  # fmt: skip
+        return {"entity": "collection", "count": len(chosen), "items": chosen}
 
     @app.post("/razorpay/virtual_accounts")
-    async def create_virtual_account(request: Request) -> dict:
+    async def create_virtual_account(request: Request) -> Any:
         body = await sbx.json_body(request)
         receivers = body.get("receivers")
         if not isinstance(receivers, dict) or "bank_account" not in (receivers.get("types") or []):
@@ -91,6 +127,9 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             "close_by": body.get("close_by"), "closed_at": None, "created_at": _now(),
         }  # fmt: skip
         accounts[account_id] = account
+        if drops["left"] > 0:  # opened, but the answer never reaches the caller
+            drops["left"] -= 1
+            return JSONResponse({"error": {"code": "GATEWAY_TIMEOUT", "description": "upstream timed out"}}, 504)
         return account
 
     @app.get("/razorpay/virtual_accounts/{account_id}")

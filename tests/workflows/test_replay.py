@@ -34,7 +34,7 @@ def test_histories_are_present() -> None:
     assert {"co_lending_restructured_2"} <= names  # a co-lent loan's restructure sent to the partner
     assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
     assert {"money_in_local_steps_1", "money_in_local_steps_2"} <= names  # status moves and payments as local steps
-    assert {"partner_disbursal_resend_1"} <= names  # the watch re-sends a failed disbursal (its patch)
+    assert {"partner_disbursal_resend_1", "invoice_late_credit_1"} <= names  # a re-sent disbursal; a late SME credit
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
