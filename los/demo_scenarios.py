@@ -145,6 +145,7 @@ from los import demo_partners  # noqa: E402 - partner lenders: routing across NB
 
 SCENARIOS.update(demo_partners.SCENARIOS)
 SCENARIOS.update(__import__("los.demo_colending").demo_colending.SCENARIOS)  # co-lending (los/demo_colending.py)
+SCENARIOS.update(__import__("los.demo_partner_sla").demo_partner_sla.SCENARIOS)  # a partner's disbursal past its SLA
 
 
 def describe() -> str:

@@ -197,3 +197,23 @@ async def test_a_partner_that_fails_again_after_the_resend_is_escalated(app, bra
         assert (booking["resendCalls"], booking["resendPayouts"]) == (1, 1)
         assert _resend(db, case.id).attempts == 1  # type: ignore[union-attr]
         await box.delete("/_partners/disbursals")
+
+
+async def test_the_demo_scenario_resends_and_takes_the_utr_from_the_signed_callback(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    from los.demo_partner_sla import partner_disbursal_sla
+    from los.demo_scenarios import SCENARIOS
+
+    assert SCENARIOS["partner-disbursal-sla"] is partner_disbursal_sla
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"], timeout=150)
+    try:  # the watch run as the schedule would run it (the test's worker has no schedules)
+        journey = await partner_disbursal_sla(driver, int.from_bytes(os.urandom(3), "big"), watch=lambda: _watch(app))
+    finally:
+        await driver.close()
+    assert journey.status in ("DISBURSED", "OVERDUE")
+    steps = [(h["to"], h["actor"]) for h in journey.history]
+    assert steps[0] == ("PENDING", "loan disbursed") and steps[-1] == ("CONFIRMED", "partner CALLBACK")
+    reasons = [h["reason"].split(" (")[0] for h in journey.history[1:3]]
+    assert reasons == ["kavach said FAILED", "disbursal request re-sent"]
+    case = _case(db, journey.loan_id)
+    assert (case.state, case.confirmed_via, case.breached) == ("CONFIRMED", "CALLBACK", True)
+    assert _resend(db, case.id).status == "ACCEPTED"  # type: ignore[union-attr]
