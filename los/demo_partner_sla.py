@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from los.demo import DemoError, Driver, Journey, demo_identity, random_account
-from los.demo_partners import ADMIN, PARTNERS, partner_body
+from los.demo_partners import ADMIN, PARTNERS, _routed, partner_body
 
 SLA_SECONDS = 5  # Kavach's DISBURSAL SLA in this demo
 SCHEDULE_ID = "partner-disbursal-watch"
@@ -131,6 +131,9 @@ async def partner_disbursal_sla(driver: Driver, index: int, watch: Watch | None 
         loan = await driver.wait_for(headers, j.loan_id, lambda x: x["status"] != "APPLIED", "a decision", deadline)
         if loan["status"] == "UNDER_REVIEW":
             await driver.sanction_via_hierarchy(j.loan_id, "demo: income verified")
+        routing = await _routed(driver, j.loan_id, deadline)
+        if [a["partnerCode"] for a in routing["attempts"] if a["outcome"] == "ACCEPTED"] != ["kavach"]:
+            raise DemoError(f"loan {j.loan_id}: not booked with Kavach: {routing['attempts']}")
         await driver.accept_kfs(headers, j.loan_id)
         loan = await driver.wait_for(
             headers, j.loan_id, lambda x: x["status"] == "AGREEMENT_PENDING" and x["agreement"], "eSign link", deadline
