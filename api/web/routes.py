@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api.deps import db_session, is_uuid, temporal
+from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.loan_start import Application, ist_today, start_loan
 from api.loan_views import CustomerLoanDetail, LoanSummary
@@ -155,9 +155,7 @@ def submit_pan(body: PanIn, me: Me, session: Db) -> dict:
 
 
 @router.post("/loans", status_code=201, response_model=LoanSummary)
-async def apply(
-    request: Request, body: ApplyIn, me: Me, session: Db, client: Annotated[Client, Depends(temporal)]
-) -> dict:
+def apply(request: Request, body: ApplyIn, me: Me, session: Db, client: Annotated[Client, Depends(temporal)]) -> dict:
     """Apply for a loan: checked against the product (422 naming the field), one loan in progress at a time
     (409), then the loan's workflow starts (``api.loan_start.start_loan``). A customer with an open reloan offer
     takes it up: the loan records the closed loan it follows and the offer becomes ACCEPTED."""
@@ -170,7 +168,7 @@ async def apply(
         actor=f"customer:{customer.id}",
         offer=closure.open_offer(session, customer.id, ist_today()),
     )
-    loan = await start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
+    loan = start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
     return loan_summary(loan)
 
 
@@ -181,7 +179,7 @@ def my_loans(me: Me, session: Db) -> list[dict]:
 
 
 @router.get("/loans/{loan_id}", response_model=CustomerLoanDetail)
-async def my_loan(
+def my_loan(
     request: Request,
     loan_id: str,
     me: Me,
@@ -195,7 +193,7 @@ async def my_loan(
         raise NotFound("loan not found")
     detail = loan_detail(session, loan)
     wants_kyc = include is not None and "kyc" in include.split(",")
-    progress = await kyc_status(request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
+    progress = call_async(kyc_status, request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
     detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
     # The app polls this route while a step runs: orjson, like the staff detail (the model documents it, and
     # tests/integration/test_loan_read_models.py checks the answers against it).
@@ -217,19 +215,18 @@ def with_consent_link(session: Session, loan: Loan, progress: dict) -> dict:
 
     Loans whose statement step first ran before the activity returned the consent page carry the consent
     *handle* there (recorded in their history, so every replay gives it back). The borrower's app can only open
-    a URL, so while the step waits the link comes from the loan's consent row (``aa_consents``): the one whose
-    handle the workflow holds, else the loan's latest. A link the workflow already gives as a URL (the AA one
-    since the fix, DigiLocker's) is left as it is, and so is a loan with no consent row (the upload path).
-    Reads only; ``progress`` is the workflow's ``kyc_status`` answer, returned as it is or as a copy."""
+    a URL, so while the step waits the handle is replaced by the page of that consent of the loan
+    (``aa_consents``, found by its unique handle). A link the workflow already gives as a URL (the AA one since
+    the fix, DigiLocker's), no link at all (the upload path), or a handle no consent of this loan has, is left as
+    it is. Reads only; ``progress`` is the workflow's ``kyc_status`` answer, returned as it is or as a copy."""
     links = dict(progress.get("links") or {})
     current = links.get("BANK_STATEMENT")
-    if progress.get("waitingFor") != "BANK_STATEMENT" or (current or "").startswith(("https://", "http://")):
+    if progress.get("waitingFor") != "BANK_STATEMENT" or not current or current.startswith(("https://", "http://")):
         return progress
-    consents = select(AaConsent).where(AaConsent.loan_id == loan.id, AaConsent.consent_url.is_not(None))
-    consent = (
-        session.scalars(consents.where(AaConsent.consent_handle == current)).first() if current else None
-    ) or session.scalars(consents.order_by(AaConsent.created_at.desc())).first()
-    if consent is None or not consent.consent_url:
+    url = session.scalars(
+        select(AaConsent.consent_url).where(AaConsent.consent_handle == current, AaConsent.loan_id == loan.id)
+    ).first()
+    if not url:
         return progress
-    links["BANK_STATEMENT"] = consent.consent_url
+    links["BANK_STATEMENT"] = url
     return {**progress, "links": links}
