@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from activities.providers.partners import CallbackRejected, adapter
@@ -45,6 +46,13 @@ async def partner_disbursal_callback(brand_id: str, code: str, request: Request)
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationError(f"at most {MAX_BODY_BYTES} bytes", field="body")
+    # Its transaction waits for the case's row lock (a watch check may hold it): in a worker thread, so the wait
+    # never blocks the API's event loop.
+    return await run_in_threadpool(_receive, request, brand_id, code, raw)
+
+
+def _receive(request: Request, brand_id: str, code: str, raw: bytes) -> dict[str, Any]:
+    """``partner_disbursal_callback``'s verification and its one transaction (run in a worker thread)."""
     with request.app.state.db.unit_of_work() as session:
         partner = session.scalars(
             select(PartnerLender).where(PartnerLender.brand_id == brand_id, PartnerLender.code == code)

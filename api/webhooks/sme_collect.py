@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -168,35 +169,35 @@ async def virtual_account_credited(brand_id: str, request: Request) -> dict[str,
         if account is None:
             return {"outcome": "UNMATCHED", "eventId": event_id, "reason": "no virtual account of the brand"}
         row = session.get_one(SmeFinancingRequest, account.request_id)
-        if row.status == "CLOSED":
-            return _kept(session, row, stored, credit, event_id)
-        if row.status not in COLLECTING:
+        request_id, stored_id, status = row.id, stored.id, row.status
+        if status not in COLLECTING and status != "CLOSED":
             return {"outcome": "PARKED", "eventId": event_id, "reason": f"the request is {row.status}"}
-        request_id, stored_id = row.id, stored.id
+    if status == "CLOSED":  # its workflow has ended: counted here
+        return await run_in_threadpool(_kept, db, request_id, stored_id, credit, event_id)
     paid = BuyerPayment(credit_key(credit.utr), credit.amount, credit.paid_at, source("VA", credit.mode))
     client = await request.app.state.temporal.get()
     try:
         await client.get_workflow_handle(f"invoice-{request_id}").signal(InvoiceFinancingWorkflow.buyer_paid, paid)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:  # it ended meanwhile: counted here
-            with db.unit_of_work() as session:
-                row = session.get_one(SmeFinancingRequest, request_id, with_for_update=True)
-                return _kept(session, row, session.get_one(WebhookEvent, stored_id), credit, event_id)
+            return await run_in_threadpool(_kept, db, request_id, stored_id, credit, event_id)
         raise ServiceUnavailable(f"workflow engine error: {exc.message}; send it again") from exc
     with db.unit_of_work() as session:
         session.get_one(WebhookEvent, stored_id).delivered_at = datetime.now(UTC)
     return {"outcome": "SIGNALLED", "eventId": event_id}
 
 
-def _kept(session: Any, row: SmeFinancingRequest, stored: WebhookEvent, credit: Credit, event_id: str) -> dict:
+def _kept(db: Any, request_id: str, stored_id: str, credit: Credit, event_id: str) -> dict:
     """A credit to a request whose workflow has ended (CLOSED): counted once here, applied to the dues left, the rest
-    the business's credit balance (``db.sme_credit_balances``); the event marked delivered."""
-    session.refresh(row, with_for_update=True)
-    kept = keep_late_credit(
-        session, row, payment_id=credit_key(credit.utr), amount=credit.amount, source=source("VA", credit.mode),
-        paid_at=credit.paid_at, received_while=row.status,
-    )  # fmt: skip
-    stored.delivered_at = datetime.now(UTC)
-    if not kept.counted:
-        return {"outcome": "DUPLICATE", "eventId": event_id, "reason": "that UTR was counted before"}
-    return {"outcome": "RECORDED_AS_CREDIT_BALANCE", "eventId": event_id, "amountPaise": kept.kept}
+    the business's credit balance (``db.sme_credit_balances``), in one transaction with the event marked delivered.
+    Run in a worker thread: it waits for the request's row lock, never on the API's event loop."""
+    with db.unit_of_work() as session:
+        row = session.get_one(SmeFinancingRequest, request_id, with_for_update=True)
+        kept = keep_late_credit(
+            session, row, payment_id=credit_key(credit.utr), amount=credit.amount, source=source("VA", credit.mode),
+            paid_at=credit.paid_at, received_while=row.status,
+        )  # fmt: skip
+        session.get_one(WebhookEvent, stored_id).delivered_at = datetime.now(UTC)
+        if not kept.counted:
+            return {"outcome": "DUPLICATE", "eventId": event_id, "reason": "that UTR was counted before"}
+        return {"outcome": "RECORDED_AS_CREDIT_BALANCE", "eventId": event_id, "amountPaise": kept.kept}
