@@ -19,8 +19,14 @@ Scenario switches (what a test or ``los demo`` sets; docs/partner-lenders.md):
 Each partner's disbursal of a loan it booked (``sandbox.partners.disbursals``): its status API answers PENDING for
 :data:`~sandbox.partners.disbursals.DISBURSE_AFTER` seconds after the booking, then DISBURSED with a UTR, unless
 ``POST /_partners/disbursals`` ``{"partner", "reference", "status"}`` holds it at PENDING or FAILED (or DISBURSED
-at once); ``POST /_partners/disbursal-callback`` ``{"partner", "reference", "url"}`` has the partner send its signed
-disbursal callback to ``url``.
+at once, or LOST: its status API answers 404), ``"afterResend": true`` holding only the disbursal a re-send started;
+each partner's re-send call (Kavach ``.../disbursement/retry`` keyed by ``retryRef``, Navodaya ``.../redisburse``
+keyed by ``redisbursal_id``) starts one new disbursal of a failed or lost booking, however often it is asked;
+``POST /_partners/disbursal-callback`` ``{"partner", "reference", "url"}`` has the partner send its signed
+disbursal callback to ``url`` (``/api/v1/webhooks/{brandId}/partner/{code}``).
+
+Kavach Finvest and Navodaya Credit are fictional lenders and publish no documentation: their twins follow the
+contracts written in their adapters' docstrings (``activities/providers/partners/kavach.py``, ``navodaya.py``).
 
 Signature secrets: Navodaya's is ``sandbox-partner-secret`` unless ``LOS_SANDBOX_PARTNER_SECRET`` says otherwise.
 """
