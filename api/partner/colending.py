@@ -12,8 +12,9 @@
 - ``GET settlement?fromDate&toDate`` and ``.../settlement/csv`` (``reports.view``): what each lender was collected
   in the period (the escrow's apportionment), what was remitted to it and what it is still owed, and its part of
   what was waived, settled below dues or written off.
-- The default-loss guarantee, the escrow account and the retry of a partner's step: ``api.partner.colending_losses``
-  (its routes are on this router).
+- The default-loss guarantee, the escrow account and the retry of a partner's step: ``api.partner.colending_losses``;
+  the resend of a failed wallet order, maker-checker: ``api.partner.colending_orders`` (their routes are on this
+  router).
 """
 
 from __future__ import annotations
