@@ -172,7 +172,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         outstanding = loan["share"] - loan["repaid_principal"]
         if principal not in (loan["share"], outstanding):
             raise HTTPException(
-                422, f"schedule principal {rupees(principal)} is neither Lendbox's share {rupees(loan['share'])} "
+                422,
+                f"schedule principal {rupees(principal)} is neither Lendbox's share {rupees(loan['share'])} "
                 f"nor its outstanding {rupees(outstanding)}",
             )
         loan["schedule"] = lines
