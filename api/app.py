@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -80,6 +81,7 @@ from api.web.partner_offers import router as web_partner_offers_router
 from api.web.payments import router as web_payments_router
 from api.web.repayment import router as web_repayment_router
 from api.web.routes import router as web_router
+from api.webhooks import partner_disbursals as partner_disbursal_webhooks
 from api.webhooks.dialer import router as dialer_webhook_router
 from api.webhooks.lendbox import router as lendbox_webhook_router
 from api.webhooks.routes import router as webhook_router
@@ -97,11 +99,18 @@ class Health(ApiModel):
     temporal: str = Field(description='"up", or "down: <error type>"')
 
 
+API_THREADS = 64
+"""The API process's thread pool (sync routes and dependencies)."""
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Routes that use the database run in this pool (api/deps.py), some waiting on a workflow's update for up
+        # to workflow_call_timeout_seconds: more threads than anyio's 40, so a burst of those never starves the rest.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         app.state.settings = settings
         app.state.db = Database(settings.sqlalchemy_url)
         app.state.temporal = TemporalHolder(settings)
@@ -172,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_users_router)
     app.include_router(dialer_webhook_router)  # before /{brandId}/{vendor}: its two vendors' paths are its own
     app.include_router(lendbox_webhook_router)  # before /{brandId}/{vendor}: its path has one more segment
-    app.include_router(__import__("api.webhooks.partner_disbursals", fromlist=["router"]).router)  # 3 segments
+    app.include_router(partner_disbursal_webhooks.router)  # before the generic /{brand_id}/{vendor}
     app.include_router(webhook_router)
     app.include_router(web_documents_router)
     app.include_router(partner_documents_router)

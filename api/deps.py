@@ -1,12 +1,20 @@
-"""Shared request dependencies: DB session (unit of work), Temporal client, settings."""
+"""Shared request dependencies: DB session (unit of work), Temporal client, settings; and :func:`call_async`.
+
+**The database is never used on the event loop.** SQLAlchemy sessions here are synchronous: a route that uses one is
+a plain ``def`` (FastAPI runs it in its thread pool) and reaches the async world (the Temporal client, the request
+body, the shared HTTP client) through :func:`call_async`, which runs the coroutine on the event loop and waits for
+it. An ``async def`` route that queried the database would hold every other request of the process while PostgreSQL
+answered or a row lock was waited for (``tests/unit/test_api_event_loop.py`` keeps it so)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
+import anyio.from_thread
 from fastapi import Depends, Request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -35,6 +43,16 @@ class TemporalHolder:
                 except Exception as exc:  # noqa: BLE001
                     raise ServiceUnavailable(f"workflow engine unavailable: {exc}") from exc
             return self.client
+
+
+T = TypeVar("T")
+
+
+def call_async(fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+    """``await fn(*args, **kwargs)`` on the API's event loop, from a sync route running in the thread pool; returns
+    its result or raises its exception. Raises ``RuntimeError`` when called on the event loop itself (an ``async``
+    route awaits instead)."""
+    return anyio.from_thread.run(functools.partial(fn, *args, **kwargs))
 
 
 def db_session(request: Request) -> Iterator[Session]:

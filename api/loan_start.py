@@ -21,6 +21,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
+from api.deps import call_async
 from api.products import loan_terms, money_in_policy, preview_for
 from api.web.auth import refuse_inactive
 from db import closure
@@ -80,7 +81,7 @@ def _primary_vendor(cfg: dict, kind: str, default: str) -> str:
         return default
 
 
-async def start_loan(
+def start_loan(
     session: Session, client: Client, task_queue: str, customer: Customer, brand: Brand, app: Application
 ) -> Loan:
     """Check the application, write the loan (APPLIED, with its history row), start its workflow and, for a
@@ -161,7 +162,8 @@ async def start_loan(
         **money_in_policy(product.charges, read, preview, app.tenure),
     )
     try:
-        await client.start_workflow(
+        call_async(
+            client.start_workflow,
             LoanWorkflow.run,
             LoanWorkflowInput(loan_id, brand.id, customer.id, terms, policy),
             id=loan.workflow_id,

@@ -14,6 +14,7 @@ from temporalio.api.common.v1 import Payload
 from api.access import audit
 from api.codec.cors import Db, router
 from api.codec.sign_in import SuperAdmin
+from api.deps import call_async
 from api.responses import ApiModel
 from domain.errors import ValidationError
 from los.codec import EncryptionCodec, PayloadDecryptionError
@@ -87,7 +88,7 @@ async def encode(request: Request, body: PayloadsIn, admin: SuperAdmin) -> Respo
 
 
 @router.post("/decode", response_model=PayloadsOut)
-async def decode(request: Request, body: PayloadsIn, admin: SuperAdmin, session: Db) -> Response:
+def decode(request: Request, body: PayloadsIn, admin: SuperAdmin, session: Db) -> Response:
     """Payloads decrypted (plain ones returned as they are); 422 naming the payload when one cannot be
     decrypted (unknown key id, altered bytes). Audited."""
     payloads = _payloads(body)
@@ -95,7 +96,7 @@ async def decode(request: Request, body: PayloadsIn, admin: SuperAdmin, session:
     decoded = []
     for i, p in enumerate(payloads):
         try:
-            decoded.extend(await codec.decode([p]))
+            decoded.extend(call_async(codec.decode, [p]))
         except PayloadDecryptionError as exc:
             raise ValidationError(str(exc), field=f"payloads.{i}") from exc
     audit(

@@ -8,7 +8,6 @@ stored, so the reader can check the bytes. 404 until an agreement exists.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import Request
@@ -43,7 +42,7 @@ AGREEMENT_PDF: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def agreement_response(request: Request, session: Session, loan: Loan) -> Response:
+def agreement_response(request: Request, session: Session, loan: Loan) -> Response:
     """The loan's agreement PDF as a response, with its ``X-Content-SHA256``; NotFound when none is stored."""
     row = session.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan.id)).first()
     if row is None or not (row.signed_storage_key or row.storage_key):
@@ -61,13 +60,13 @@ async def agreement_response(request: Request, session: Session, loan: Loan) -> 
             raise NotFound("the agreement file is missing", field="agreement")
         return FileResponse(path, media_type=PDF, headers=headers)
     try:
-        data = await asyncio.to_thread(store.get, key)
+        data = store.get(key)
     except FileNotFoundError as exc:
         raise NotFound("the agreement file is missing", field="agreement") from exc
     return Response(data, media_type=PDF, headers=headers)
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/agreement", response_class=Response, responses=AGREEMENT_PDF)
-async def staff_agreement(request: Request, brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
+def staff_agreement(request: Request, brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
     """The loan's agreement PDF (signed once the vendor's copy is stored), for staff who may view its loans."""
-    return await agreement_response(request, session, find_loan(session, brand_id, loan_id))
+    return agreement_response(request, session, find_loan(session, brand_id, loan_id))

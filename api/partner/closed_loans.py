@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from activities.documents import render_html
 from activities.messaging.send import Sender
 from api.access import Allow, audit
-from api.deps import MAX_PAGE, is_uuid, page_of
+from api.deps import MAX_PAGE, call_async, is_uuid, page_of
 from api.files import storage
 from api.loan_start import Application, ist_today, start_loan
 from api.loan_views import LoanSummary
@@ -177,7 +177,7 @@ def written_off(brand_id: str, staff: Viewer, session: Db, filters: Annotated[Cl
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/generate-ndc", status_code=201, response_model=CertificateIssued)
-async def generate_ndc(request: Request, brand_id: str, loan_id: str, staff: Issuer, session: Db) -> dict:
+def generate_ndc(request: Request, brand_id: str, loan_id: str, staff: Issuer, session: Db) -> dict:
     """Issue a new version of the loan's closure certificate (NO_DUES for COMPLETED, SETTLED for SETTLED) and
     send it to the customer; 409 naming the loan's status when it is neither."""
     loan = find_loan(session, brand_id, loan_id)
@@ -204,7 +204,8 @@ async def generate_ndc(request: Request, brand_id: str, loan_id: str, staff: Iss
             },
         )
 
-    issued = await closure.issue_certificate(
+    issued = call_async(
+        closure.issue_certificate,
         state.db,
         storage(request),
         render,
@@ -220,9 +221,9 @@ async def generate_ndc(request: Request, brand_id: str, loan_id: str, staff: Iss
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/ndc", response_class=Response, responses=CERTIFICATE_PDF)
-async def staff_ndc(request: Request, brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
+def staff_ndc(request: Request, brand_id: str, loan_id: str, staff: Viewer, session: Db) -> Response:
     """The loan's current closure certificate (PDF); 404 until one is issued."""
-    return await certificate_response(request, session, find_loan(session, brand_id, loan_id))
+    return certificate_response(request, session, find_loan(session, brand_id, loan_id))
 
 
 def _reloan_offer(session: Session, customer: Customer, brand_config: dict) -> ReloanOffer:
@@ -254,7 +255,7 @@ def _reloan_offer(session: Session, customer: Customer, brand_config: dict) -> R
 
 
 @router.post("/brand/{brand_id}/customers/{user_id}/reloan", status_code=201, response_model=LoanSummary)
-async def start_reloan(
+def start_reloan(
     request: Request, brand_id: str, user_id: str, body: ReloanIn, staff: Starter, session: Db, client: Temporal
 ) -> dict:
     """Start a reloan for the customer (see the module docstring); 404 for a customer not of the brand, 409 with
@@ -272,7 +273,7 @@ async def start_reloan(
         offer=offer,
     )
     offer_id = offer.id
-    loan = await start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
+    loan = start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
     audit(
         session,
         request,

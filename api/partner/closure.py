@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Query
 
+from api.deps import call_async
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
 from api.web.repayment import ForeclosureQuoteView, _quote_date, foreclosure_quote
 
@@ -15,7 +16,7 @@ router = staff_router()
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/foreclosure-quote", response_model=ForeclosureQuoteView)
-async def staff_foreclosure_quote(
+def staff_foreclosure_quote(
     brand_id: str,
     loan_id: str,
     staff: Viewer,
@@ -26,4 +27,4 @@ async def staff_foreclosure_quote(
     """What closes the loan on ``on``: principal, interest to that date, charges due, the foreclosure charge."""
     loan = find_loan(session, brand_id, loan_id)
     session.rollback()
-    return await foreclosure_quote(client, loan, _quote_date(on))
+    return call_async(foreclosure_quote, client, loan, _quote_date(on))

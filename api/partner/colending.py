@@ -33,6 +33,7 @@ from sqlalchemy import select
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.partners.lendbox_colending import colending_adapter
 from api.access import Allow, audit
+from api.deps import call_async
 from api.partner.common import Db, find_loan, staff_router
 from api.responses import ApiModel
 from api.security import Principal
@@ -218,7 +219,7 @@ def co_lent_loan(brand_id: str, loan_id: str, staff: LoanViewer, session: Db) ->
     }  # fmt: skip
 
 
-async def _partner_api(request: Request, session: Db, row: Any) -> Any:
+def _partner_api(request: Request, session: Db, row: Any) -> Any:
     partner = session.get_one(PartnerLender, row.partner_id)
     api = colending_adapter(request.app.state.http, partner.adapter, dict(partner.settings or {}))
     if api is None or not row.partner_loan_id:
@@ -227,16 +228,14 @@ async def _partner_api(request: Request, session: Db, row: Any) -> Any:
 
 
 @router.get(BASE + "/loans/{loan_id}/partner", response_model=PartnerView)
-async def co_lent_loan_at_partner(
-    request: Request, brand_id: str, loan_id: str, staff: LoanViewer, session: Db
-) -> dict:
+def co_lent_loan_at_partner(request: Request, brand_id: str, loan_id: str, staff: LoanViewer, session: Db) -> dict:
     """The partner's own view of the loan: its status and the amount that closes its share today (IST)."""
     row = _co_lent(session, brand_id, loan_id)
-    api = await _partner_api(request, session, row)
+    api = _partner_api(request, session, row)
     today = datetime.now(UTC).astimezone(IST).date()
     try:
-        status = await api.loan_status(row.partner_loan_id)
-        quote = await api.foreclosure_amount(row.partner_loan_id, today)
+        status = call_async(api.loan_status, row.partner_loan_id)
+        quote = call_async(api.foreclosure_amount, row.partner_loan_id, today)
     except (ProviderError, BusinessRefusal) as exc:
         raise Conflict(f"the partner did not answer: {exc}") from exc
     return {"loanId": row.loan_id, "partnerLoanId": row.partner_loan_id, "status": status["status"],
@@ -250,12 +249,12 @@ async def co_lent_loan_at_partner(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the partner's NOC"}},
 )
-async def co_lent_loan_noc(request: Request, brand_id: str, loan_id: str, staff: LoanViewer, session: Db) -> Response:
+def co_lent_loan_noc(request: Request, brand_id: str, loan_id: str, staff: LoanViewer, session: Db) -> Response:
     """The partner's no-objection certificate (PDF); 409 while the partner has not closed the loan."""
     row = _co_lent(session, brand_id, loan_id)
-    api = await _partner_api(request, session, row)
+    api = _partner_api(request, session, row)
     try:
-        pdf = await api.noc(row.partner_loan_id)
+        pdf = call_async(api.noc, row.partner_loan_id)
     except (ProviderError, BusinessRefusal) as exc:
         raise Conflict(f"no NOC from the partner: {exc}") from exc
     headers = {"Content-Disposition": f'attachment; filename="noc-{row.partner_code}-{row.loan_id}.pdf"'}
@@ -323,8 +322,22 @@ def co_lending_settlement_csv(
     """The settlement statement as CSV (amounts in paise)."""
     rows = _statement(session, brand_id, from_date, to_date)
     out = io.StringIO()
-    fields = ["partnerCode", "lender", "principal", "interest", "fees", "penal", "collected", "remitted", "owed",
-              "lostPrincipal", "lostInterest", "lostFees", "lostPenal", "lost"]
+    fields = [
+        "partnerCode",
+        "lender",
+        "principal",
+        "interest",
+        "fees",
+        "penal",
+        "collected",
+        "remitted",
+        "owed",
+        "lostPrincipal",
+        "lostInterest",
+        "lostFees",
+        "lostPenal",
+        "lost",
+    ]
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     writer.writerows(rows)

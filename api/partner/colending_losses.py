@@ -33,7 +33,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.access import Allow, audit
-from api.deps import is_uuid
+from api.deps import call_async, is_uuid
 from api.partner.colending import BASE, IST, Manager, Reports, _co_lent, router
 from api.partner.common import Db, Temporal
 from api.responses import ApiModel
@@ -223,9 +223,7 @@ def _remittance_view(row: CoLendingRemittance, code: str) -> dict[str, Any]:
 
 
 @router.post(BASE + "/escrow/remittances", status_code=201, response_model=RemittanceView)
-def record_escrow_remittance(
-    request: Request, brand_id: str, body: RemittanceIn, staff: Ops, session: Db
-) -> dict:
+def record_escrow_remittance(request: Request, brand_id: str, body: RemittanceIn, staff: Ops, session: Db) -> dict:
     """Record a remittance from the escrow to a lender (the maker): PENDING until another person approves it. 422
     naming ``amount`` when it is more than the escrow owes the lender less remittances awaiting approval."""
     partner = _partner(session, brand_id, body.partner_code)
@@ -297,7 +295,7 @@ def reject_escrow_remittance(
     response_model=RetryView,
     responses={202: {"model": RetryView, "description": "still running after the wait: ask again later"}},
 )
-async def retry_partner_steps(
+def retry_partner_steps(
     request: Request, response: Response, brand_id: str, loan_id: str, staff: Ops, session: Db, client: Temporal
 ) -> dict:
     """Run the partner's lifecycle again from its first step not DONE (a refused or failed loan creation, document
@@ -315,7 +313,8 @@ async def retry_partner_steps(
     workflow_id = retry_workflow_id(loan_id)
     session.rollback()  # no transaction (nor pooled connection) held while the workflow runs
     try:
-        handle = await client.start_workflow(
+        handle = call_async(
+            client.start_workflow,
             CoLendingRetryWorkflow.run,
             CoLendRetryInput(loan_id, brand_id),
             id=workflow_id,
@@ -330,7 +329,7 @@ async def retry_partner_steps(
         raise ServiceUnavailable(f"workflow engine unavailable: {exc}") from exc
     results: list[dict[str, Any]] = []
     try:
-        state = await asyncio.wait_for(handle.result(), timeout=RETRY_WAIT_SECONDS)
+        state = call_async(asyncio.wait_for, handle.result(), timeout=RETRY_WAIT_SECONDS)
         results = [{"step": s.step, "status": s.status, "reference": s.reference, "reason": s.reason}
                    for s in state.steps]  # fmt: skip
     except TimeoutError:

@@ -26,6 +26,7 @@ from pydantic.alias_generators import to_camel
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.partners.lendbox_colending import colending_adapter
 from api.access import Allow, audit
+from api.deps import call_async
 from api.partner.colending import BASE, Manager, _co_lent, router
 from api.partner.common import Db
 from api.responses import ApiModel
@@ -114,7 +115,7 @@ def request_wallet_order_resend(
 
 
 @router.post(ORDER + "/approve", response_model=WalletOrderView, responses={503: {"description": "no answer"}})
-async def approve_wallet_order_resend(
+def approve_wallet_order_resend(
     request: Request, brand_id: str, loan_id: str, order_ref: str, staff: Manager, session: Db
 ) -> dict[str, Any]:
     """Approve a pending resend (another person than who asked: 403 otherwise) and send the order through the
@@ -138,7 +139,7 @@ async def approve_wallet_order_resend(
     body = {"principal": parts.principal, "interest": parts.interest, "fees": parts.fees, "penal": parts.penal}
     outcome: dict[str, Any]
     try:
-        wallet_id, status = await api.wallet_order(ids[2], order_ref, body)
+        wallet_id, status = call_async(api.wallet_order, ids[2], order_ref, body)
         outcome = {"walletOrderId": wallet_id, "status": status, "resend": "SENT", "reason": None}
     except BusinessRefusal as no:
         outcome = {"walletOrderId": None, "status": f"REFUSED: {no}"[:200], "resend": "REFUSED", "reason": str(no)}

@@ -27,7 +27,7 @@ from activities.messaging.send import Sender
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.payments.links import create_link, webhook_url
 from api.access import Allow, audit
-from api.deps import is_uuid, page_of
+from api.deps import call_async, is_uuid, page_of
 from api.partner.collections import REPAYING, Manager, collection_role
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
@@ -270,7 +270,7 @@ def promises(brand_id: str, loan_id: str, staff: Reader, session: Db) -> dict[st
 
 # ------------------------------------------------------------------------------------------- payment link
 @router.post("/brand/{brand_id}/collection/{loan_id}/payment-link", response_model=CollectionLinkView)
-async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
+def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
     """A payment link for the loan's overdue amount (unpaid principal, interest, fees and penal of its overdue
     installments) at the brand's gateways (failover; purpose OVERDUE, so the payment is applied by the waterfall),
     sent to the customer on the brand's channels as the notice COLLECTION_PAYMENT_LINK. The same amount asked again
@@ -296,7 +296,8 @@ async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Wor
         vendor, url, link_id = found.provider, found.url, found.link_id
     else:
         try:
-            vendor, link = await create_link(
+            vendor, link = call_async(
+                create_link,
                 brand.config or {},
                 request.app.state.http,
                 amount=amount,
@@ -334,7 +335,7 @@ async def payment_link(request: Request, brand_id: str, loan_id: str, staff: Wor
     sender = Sender(request.app.state.db, request.app.state.http, request.app.state.settings.api_url)
     key = f"collection-link:{loan.id}:{link_id}:{uuid.uuid4().hex[:12]}"
     values = {"amount": amount, "dpd": dpd, "payment_link": url}
-    sent = await sender.notice(loan.id, "COLLECTION_PAYMENT_LINK", key, values)
+    sent = call_async(sender.notice, loan.id, "COLLECTION_PAYMENT_LINK", key, values)
     return {
         "loanId": loan.id,
         "url": url,

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from activities.providers import BusinessRefusal, ProviderConfig, ProviderError
 from activities.providers.dialer import KIND, Agent, mask_number, place_call
 from api.access import Allow, audit
-from api.deps import is_uuid, page_of
+from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
@@ -192,7 +192,7 @@ def _call(session: Session, brand_id: str, call_id: str, *, lock: bool = False) 
 
 
 @router.post(f"{BASE}/initiate", response_model=InitiatedCall)
-async def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Caller, session: Db) -> dict:
+def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Caller, session: Db) -> dict:
     """Click-to-call: ring the agent, then bridge the customer (module docstring). 409 when the vendor refuses the
     call or the brand has no dialer (or none with an extension for the agent), 503 when no dialer answers."""
     if body.brand_id is not None and body.brand_id != brand_id:
@@ -228,7 +228,7 @@ async def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Cal
     contact = Agent(agent.id, agent.email, agent.phone)
     session.commit()  # the call exists (its id is the reference) before any vendor rings anyone
     try:
-        placed = await place_call(config, request.app.state.http, contact, phone, call_id)
+        placed = call_async(place_call, config, request.app.state.http, contact, phone, call_id)
     except (BusinessRefusal, ProviderError) as exc:
         attempts = list(getattr(exc, "attempts", ()) or ())
         last = attempts[-1]["vendor"] if attempts else None

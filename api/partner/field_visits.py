@@ -16,12 +16,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import Field
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from activities.storage import content_disposition
 from api.access import audit
-from api.deps import is_uuid
+from api.deps import call_async, is_uuid
 from api.files import SAFE_HEADERS, storage
 from api.guards import check_text
 from api.partner.collection_work import Reader, Worker, workable
@@ -138,7 +137,7 @@ VISIT_BODY = {
     response_model=FieldVisitView,
     openapi_extra=VISIT_BODY,
 )
-async def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
+def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
     """Record a visit to the customer (multipart): ``latitude`` (−90..90) and ``longitude`` (−180..180) as decimal
     strings, ``visitedAt`` (ISO 8601 with offset; not in the future, not before the disbursal), ``address``,
     ``disposition``, ``remarks``, and ``photo`` (JPEG, PNG or WebP, at most 10 MB, the content what it claims to
@@ -152,7 +151,7 @@ async def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: 
     if declared is not None and declared.isdigit() and int(declared) > MAX_PHOTO_BYTES + 64 * 1024:
         raise DocumentTooLarge("the photo is larger than 10 MB", field="photo")
     session.rollback()  # no transaction held while the photo streams in
-    form = await request.form(max_files=1, max_fields=len(VISIT_FIELDS))
+    form = call_async(request.form, max_files=1, max_fields=len(VISIT_FIELDS))
     try:
         for name in form:
             if name not in VISIT_FIELDS:
@@ -173,7 +172,7 @@ async def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: 
         if not isinstance(photo, UploadFile):
             raise ValidationError("the visit's photo is required (a file part named photo)", field="photo")
         check_text(photo.filename, "photo")
-        data = await photo.read(MAX_PHOTO_BYTES + 1)
+        data = call_async(photo.read, MAX_PHOTO_BYTES + 1)
         if not data:
             raise ValidationError("the photo is empty", field="photo")
         if len(data) > MAX_PHOTO_BYTES:
@@ -184,10 +183,10 @@ async def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: 
         if claimed not in ("", "application/octet-stream") and claimed != actual:
             raise ValidationError(f"declared as {claimed} but the content is {actual}", field="photo")
     finally:
-        await form.close()
+        call_async(form.close)
     visit_id = str(uuid.uuid4())
     key = f"field-visits/{brand_id}/{loan.id}/{visit_id}-{safe_file_name(photo.filename, actual)}"
-    await run_in_threadpool(storage(request).put, key, data, actual)
+    storage(request).put(key, data, actual)
     row = FieldVisit(
         id=visit_id,
         brand_id=brand_id,
@@ -227,9 +226,7 @@ def list_field_visits(brand_id: str, loan_id: str, staff: Reader, session: Db) -
     response_class=Response,
     responses={200: {"description": "the photo as stored", "content": {m: {} for m in PHOTO_TYPES}}},
 )
-async def visit_photo(
-    request: Request, brand_id: str, loan_id: str, visit_id: str, staff: Reader, session: Db
-) -> Response:
+def visit_photo(request: Request, brand_id: str, loan_id: str, visit_id: str, staff: Reader, session: Db) -> Response:
     """A field visit's photo, as stored."""
     loan = workable(session, brand_id, loan_id, staff)
     row = session.get(FieldVisit, visit_id) if is_uuid(visit_id) else None
@@ -238,4 +235,4 @@ async def visit_photo(
     key, media = row.photo_key, row.photo_content_type or "application/octet-stream"
     session.rollback()
     headers = {**SAFE_HEADERS, "Content-Disposition": content_disposition(key.rsplit("/", 1)[-1].split("-", 1)[-1])}
-    return await stored_file(request, key, media, headers, field="photo")
+    return call_async(stored_file, request, key, media, headers, field="photo")

@@ -24,13 +24,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import delete, func, insert, select
 
 from activities.storage import content_disposition
 from api.access import Allow, audit
-from api.deps import page_of
+from api.deps import call_async, page_of
 from api.guards import check_text
 from api.partner.common import Db, staff_router
 from api.partner.leads_queries import (
@@ -104,14 +103,14 @@ CSV_FILE: dict[int | str, dict[str, Any]] = {
         }
     },
 )
-async def upload_leads(request: Request, brand_id: str, staff: Writer, session: Db) -> dict[str, Any]:
+def upload_leads(request: Request, brand_id: str, staff: Writer, session: Db) -> dict[str, Any]:
     """Import a Facebook Lead Ads export (multipart ``file``: CSV or TSV, UTF-8 or UTF-16, at most 5 MB and
     20,000 rows). Valid rows are stored NEW, or DUPLICATE when their phone or e-mail is already a lead or a customer
     of the brand or an earlier row of the file; invalid rows are not stored and come back with line and reason."""
     if not (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
         raise ValidationError("send multipart/form-data with the CSV in the field file", field="file")
     session.rollback()  # nothing held while the file streams in
-    upload = await read_upload(request, limit=MAX_BYTES, fields=("file",))
+    upload = call_async(read_upload, request, limit=MAX_BYTES, fields=("file",))
     try:
         check_text(upload.file_name, "file")
         if upload.file is None or upload.size == 0:
@@ -126,7 +125,7 @@ async def upload_leads(request: Request, brand_id: str, staff: Writer, session: 
     finally:
         upload.close()
     try:
-        parsed = await run_in_threadpool(parse_leads, data, max_rows=MAX_ROWS)
+        parsed = parse_leads(data, max_rows=MAX_ROWS)
     except LeadFileError as exc:
         raise ValidationError(str(exc), field="file") from exc
 

@@ -127,7 +127,7 @@ def _supported(current: LoanStatus, origin: str | None) -> list[str]:
     return out
 
 
-async def _correct(
+def _correct(
     request: Request,
     session: Db,
     client: Temporal,
@@ -163,7 +163,7 @@ async def _correct(
             raise ValidationError("rejecting a loan under review needs one of the brand's reasons", field="reasonCode")
         extra["reason_code"] = _check_reason_code(session, brand_id, reason_code, "REJECTED")
     before = {"status": str(current), "reviewStage": loan.review_stage}
-    result = await _act(session, client, bound, staff, brand_id, loan_id, update, reason=reason, **extra)
+    result = _act(session, client, bound, staff, brand_id, loan_id, update, reason=reason, **extra)
     audit(
         session,
         request,
@@ -179,7 +179,7 @@ async def _correct(
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/status", response_model=CorrectionResult)
-async def correct_status(
+def correct_status(
     request: Request,
     brand_id: str,
     loan_id: str,
@@ -195,13 +195,11 @@ async def correct_status(
     reason = body.reason.strip()
     if not reason:
         raise ValidationError("a reason is required", field="reason")
-    return await _correct(
-        request, session, client, bound, staff, brand_id, loan_id, body.status, reason, body.reason_code
-    )
+    return _correct(request, session, client, bound, staff, brand_id, loan_id, body.status, reason, body.reason_code)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/update-with-reasons", response_model=CorrectionResult)
-async def correct_with_reasons(
+def correct_with_reasons(
     request: Request,
     brand_id: str,
     loan_id: str,
@@ -220,7 +218,7 @@ async def correct_with_reasons(
         except ValidationError as exc:
             raise ValidationError(exc.message, field=f"reasonCodes.{n}") from exc
     reason = "; ".join([*codes, *([body.remarks.strip()] if body.remarks and body.remarks.strip() else [])])
-    return await _correct(request, session, client, bound, staff, brand_id, loan_id, body.status, reason, codes[0])
+    return _correct(request, session, client, bound, staff, brand_id, loan_id, body.status, reason, codes[0])
 
 
 # ------------------------------------------------------------------------------------------- reports bypass

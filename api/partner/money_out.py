@@ -49,7 +49,7 @@ def _reason(body: DecisionIn | None, what: str) -> str:
 
 # ------------------------------------------------------------------------------------------- decisions
 @router.post("/brand/{brand_id}/loans/{loan_id}/hold/resume", response_model=ActionResult)
-async def resume_hold(
+def resume_hold(
     brand_id: str,
     loan_id: str,
     staff: LoanOps,
@@ -61,11 +61,11 @@ async def resume_hold(
     """Loan ops resume a loan on hold (NEEDS_ATTENTION): it returns to the status it left and the step that
     stopped runs again (e.g. once the borrower fixed their account). The reason is optional."""
     reason = (body or DecisionIn()).reason
-    return await _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.resume_hold, reason=reason)
+    return _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.resume_hold, reason=reason)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/hold/reject", response_model=ActionResult)
-async def reject_hold(
+def reject_hold(
     brand_id: str,
     loan_id: str,
     staff: LoanOps,
@@ -76,11 +76,11 @@ async def reject_hold(
 ) -> dict:
     """Loan ops reject a loan on hold with a reason (required): it ends REJECTED."""
     reason = _reason(body, "reject a loan on hold")
-    return await _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.reject_hold, reason=reason)
+    return _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.reject_hold, reason=reason)
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/agreement/cancel", response_model=ActionResult)
-async def cancel_agreement(
+def cancel_agreement(
     brand_id: str,
     loan_id: str,
     staff: LoanOps,
@@ -93,7 +93,7 @@ async def cancel_agreement(
     with a reason (required): it ends CANCELLED. Refused (409) otherwise, or once the borrower asked for a new
     link after a decline."""
     reason = _reason(body, "cancel an agreement")
-    return await _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.cancel_agreement, reason=reason)
+    return _act(session, client, bound, staff, brand_id, loan_id, LoanWorkflow.cancel_agreement, reason=reason)
 
 
 # ------------------------------------------------------------------------------------------- reads

@@ -28,13 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.storage import content_disposition
 from api.access import Allow, audit
-from api.deps import is_uuid, page_of
+from api.deps import call_async, is_uuid, page_of
 from api.files import SAFE_HEADERS, storage
 from api.guards import check_text
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
@@ -258,7 +257,7 @@ def record_offline(
         }
     },
 )
-async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: Maker, session: Db) -> dict[str, Any]:
+def attach_proof(request: Request, brand_id: str, payment_id: str, staff: Maker, session: Db) -> dict[str, Any]:
     """Attach the proof of a PENDING offline payment (multipart ``file``: PDF, JPEG or PNG, at most 10 MB), by
     the staff member who recorded it (403 otherwise); a new proof replaces the previous one."""
 
@@ -273,7 +272,7 @@ async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: 
     if not (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
         raise ValidationError("send multipart/form-data with the proof in the field file", field="file")
     session.rollback()  # no lock held while the file streams in
-    upload = await read_upload(request, limit=MAX_PROOF_BYTES, fields=("file",))
+    upload = call_async(read_upload, request, limit=MAX_PROOF_BYTES, fields=("file",))
     store = storage(request)
     try:
         check_text(upload.file_name, "file")
@@ -287,13 +286,13 @@ async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: 
         if claimed not in ("", "application/octet-stream") and claimed != actual:
             raise ValidationError(f"declared as {claimed} but the content is {actual}", field="file")
         key = f"payment-proofs/{brand_id}/{payment_id}/{uuid.uuid4().hex}-{safe_file_name(upload.file_name, actual)}"
-        await run_in_threadpool(store.put_file, key, upload.file, actual)
+        store.put_file(key, upload.file, actual)
     finally:
         upload.close()
     try:
         row = pending(_offline(session, brand_id, payment_id))
     except Conflict:  # decided while the file streamed in
-        await run_in_threadpool(store.delete, key)
+        store.delete(key)
         raise
     replaced, before = row.proof_key, {"proofSha256": row.proof_sha256}
     row.proof_key, row.proof_sha256, row.proof_content_type = key, upload.sha256, actual
@@ -302,7 +301,7 @@ async def attach_proof(request: Request, brand_id: str, payment_id: str, staff: 
     session.commit()
     if replaced:
         try:  # the old proof is no longer the record's; best effort, a leftover file harms nothing
-            await run_in_threadpool(store.delete, replaced)
+            store.delete(replaced)
         except Exception:  # noqa: BLE001
             pass
     return offline_views(session, row)[0]
@@ -343,7 +342,7 @@ def approval_queue(
 
 
 @router.get("/brand/{brand_id}/payment/proof/{payment_id}", response_class=Response, responses=PROOF_DOWNLOAD)
-async def download_proof(request: Request, brand_id: str, payment_id: str, staff: QueueViewer, session: Db) -> Response:
+def download_proof(request: Request, brand_id: str, payment_id: str, staff: QueueViewer, session: Db) -> Response:
     """The proof attached to an offline payment, as stored; 404 when none is attached."""
     row = _offline(session, brand_id, payment_id)
     if not row.proof_key:
@@ -351,11 +350,11 @@ async def download_proof(request: Request, brand_id: str, payment_id: str, staff
     key, media = row.proof_key, row.proof_content_type or "application/octet-stream"
     session.rollback()
     headers = {**SAFE_HEADERS, "Content-Disposition": content_disposition(key.rsplit("/", 1)[-1].split("-", 1)[-1])}
-    return await stored_file(request, key, media, headers, field="proof")
+    return call_async(stored_file, request, key, media, headers, field="proof")
 
 
 # ------------------------------------------------------------------------------------------- decisions
-async def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -> str:
+def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -> str:
     """Credit an approved payment: signal the loan's workflow (LOAN), or, when the loan has ended or its workflow
     finished, record it as credit balance in this transaction (CREDIT_BALANCE). 503 when the engine is down."""
     event = PaymentEvent(
@@ -368,7 +367,7 @@ async def _credit(session: Session, client: Client, loan: Loan, row: OfflinePaym
     )
     if loan.status not in TERMINAL:
         try:
-            await client.get_workflow_handle(loan.workflow_id).signal(LoanWorkflow.payment_received, event)
+            call_async(client.get_workflow_handle(loan.workflow_id).signal, LoanWorkflow.payment_received, event)
             return "LOAN"
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
@@ -378,7 +377,7 @@ async def _credit(session: Session, client: Client, loan: Loan, row: OfflinePaym
 
 
 @router.post("/brand/{brand_id}/payment/approve/{payment_id}", response_model=OfflinePaymentView)
-async def approve(
+def approve(
     request: Request, brand_id: str, payment_id: str, staff: Checker, session: Db, client: Temporal
 ) -> dict[str, Any]:
     """Approve a PENDING offline payment, as a staff member other than its maker (403 otherwise). Its proof
@@ -390,7 +389,7 @@ async def approve(
     if not row.proof_key:
         raise Conflict("attach the payment's proof before it is approved", field="proof")
     _reference_free(session, brand_id, row.reference, exclude=row.id)
-    credited_as = await _credit(session, client, session.get_one(Loan, row.loan_id), row)
+    credited_as = _credit(session, client, session.get_one(Loan, row.loan_id), row)
     # a crash before this commits leaves it PENDING: approving again signals the same id, which is applied once
     _decided(request, session, staff, row, OfflineStatus.APPROVED, creditedAs=credited_as)
     return {**offline_views(session, row)[0], "creditedAs": credited_as}
@@ -453,8 +452,8 @@ def loan_payments(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> di
 
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/receipts/{payment_id}", response_class=Response, responses=RECEIPT_PDF)
-async def loan_receipt(
+def loan_receipt(
     request: Request, brand_id: str, loan_id: str, payment_id: str, staff: Viewer, session: Db
 ) -> Response:
     """The receipt PDF of one of the loan's payments (its ``id`` or gateway payment id); 404 until issued."""
-    return await receipt_response(request, session, find_loan(session, brand_id, loan_id), payment_id)
+    return receipt_response(request, session, find_loan(session, brand_id, loan_id), payment_id)

@@ -32,7 +32,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.access import Allow, audit
-from api.deps import is_uuid, page_of
+from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, Temporal, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
@@ -255,7 +255,7 @@ async def _start(request: Request, client: Client, brand: Brand, row: Refund) ->
 
 
 @router.post("/brand/{brand_id}/refunds/{refund_id}/approve", response_model=RefundView)
-async def approve_refund(
+def approve_refund(
     request: Request, brand_id: str, refund_id: str, staff: Checker, session: Db, client: Temporal
 ) -> dict[str, Any]:
     """Approve a PENDING_APPROVAL refund, as a staff member other than its maker (403 otherwise): APPROVED, and
@@ -265,7 +265,7 @@ async def approve_refund(
     brand = session.get_one(Brand, brand_id)
     if row.status == RefundStatus.APPROVED and row.decided_by is not None and row.requested_by != staff.id:
         session.rollback()
-        await _start(request, client, brand, row)
+        call_async(_start, request, client, brand, row)
         return view(row)
     _decidable(row, staff, "approve")
     left = refundable(session, row.loan_id) + row.amount  # (this refund is one of the open ones)
@@ -275,7 +275,7 @@ async def approve_refund(
     audit(session, request, staff, "refund.approved", "refund", row.id,
           before={"status": "PENDING_APPROVAL"}, after={"status": row.status})  # fmt: skip
     session.commit()  # approved first: a crash before the start leaves it APPROVED, and approving again starts it
-    await _start(request, client, brand, row)
+    call_async(_start, request, client, brand, row)
     return view(row)
 
 

@@ -233,9 +233,7 @@ def report_download(
 
 
 @router.post("/brand/{brand_id}/master-report/email", response_model=ReportJob, status_code=202)
-async def email_master_report(
-    request: Request, brand_id: str, staff: Mailer, session: Db, body: EmailIn
-) -> dict[str, Any]:
+def email_master_report(request: Request, brand_id: str, staff: Mailer, session: Db, body: EmailIn) -> dict[str, Any]:
     """Build the master report for the range in the background, store it and email a link (valid 7 days) to
     ``email`` (default: the requester). Answers at once with the job; ``GET master-report/email/{job}`` follows it."""
     to = body.email or staff.email

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.access import Allow
-from api.deps import UpdateBound
+from api.deps import UpdateBound, call_async
 from api.loan_views import INSTANT
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
 from api.responses import ApiModel
@@ -211,7 +211,7 @@ def _check_reason_code(session: Session, brand_id: str, code: str, applies_to: s
     return row.code
 
 
-async def _act(
+def _act(
     session: Session,
     client: Client,
     bound: float,
@@ -225,13 +225,13 @@ async def _act(
     workflow_id = loan.workflow_id
     session.rollback()  # hold no transaction open across the workflow call
     action = StaffAction(staff.id, staff.email or "", staff.role or "", brand_id, **extra)  # type: ignore[arg-type]
-    status = await staff_update(client, workflow_id, update, action, timeout=bound)
+    status = call_async(staff_update, client, workflow_id, update, action, timeout=bound)
     fresh = session.get_one(Loan, loan_id)
     return {"loanId": loan_id, "status": status, "reviewStage": fresh.review_stage, "assignedTo": fresh.assigned_to}
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/forward", response_model=ActionResult)
-async def forward(
+def forward(
     brand_id: str,
     loan_id: str,
     staff: Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)],
@@ -254,7 +254,7 @@ async def forward(
     if body.score_override is not None and not (body.reason or "").strip():
         raise ValidationError("overriding the evaluation score needs a reason", field="reason")
     override = str(body.score_override) if body.score_override is not None else None
-    return await _act(
+    return _act(
         session,
         client,
         bound,
@@ -268,7 +268,7 @@ async def forward(
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/approve", response_model=ActionResult)
-async def approve(
+def approve(
     brand_id: str,
     loan_id: str,
     staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)],
@@ -279,7 +279,7 @@ async def approve(
 ) -> dict:
     """Sanction manager approves (optionally with conditions) → sanction head."""
     body = body or ApproveIn()
-    return await _act(
+    return _act(
         session,
         client,
         bound,
@@ -293,7 +293,7 @@ async def approve(
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/send-back", response_model=ActionResult)
-async def send_back(
+def send_back(
     brand_id: str,
     loan_id: str,
     body: ReasonedIn,
@@ -304,13 +304,13 @@ async def send_back(
 ) -> dict:
     """Sanction manager or head sends the loan back to the credit executive who forwarded it."""
     code = _check_reason_code(session, brand_id, body.reason_code, "SEND_BACK")
-    return await _act(
+    return _act(
         session, client, bound, staff, brand_id, loan_id, LoanWorkflow.send_back, reason=body.reason, reason_code=code
     )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/reject", response_model=ActionResult)
-async def reject(
+def reject(
     brand_id: str,
     loan_id: str,
     body: ReasonedIn,
@@ -321,13 +321,13 @@ async def reject(
 ) -> dict:
     """Sanction manager or head rejects, with one of the brand's rejection reasons."""
     code = _check_reason_code(session, brand_id, body.reason_code, "REJECTED")
-    return await _act(
+    return _act(
         session, client, bound, staff, brand_id, loan_id, LoanWorkflow.reject, reason=body.reason, reason_code=code
     )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/sanction", response_model=ActionResult)
-async def sanction(
+def sanction(
     brand_id: str,
     loan_id: str,
     staff: Annotated[Principal, Allow(P.REVIEW_SANCTION_HEAD, api_key=False)],
@@ -337,13 +337,13 @@ async def sanction(
     body: DecisionIn | None = None,
 ) -> dict:
     """Sanction head's final approval → SANCTIONED (the agreement goes out for eSign)."""
-    return await _act(
+    return _act(
         session, client, bound, staff, brand_id, loan_id, LoanWorkflow.sanction, reason=(body or DecisionIn()).reason
     )
 
 
 @router.post("/brand/{brand_id}/loans/{loan_id}/approve-disbursal", response_model=ActionResult)
-async def approve_disbursal(
+def approve_disbursal(
     brand_id: str,
     loan_id: str,
     staff: Annotated[Principal, Allow(P.LOAN_OPS_DISBURSE, api_key=False)],
@@ -353,7 +353,7 @@ async def approve_disbursal(
     body: DecisionIn | None = None,
 ) -> dict:
     """Loan ops releases the money of a signed loan (the bank confirms by webhook)."""
-    return await _act(
+    return _act(
         session,
         client,
         bound,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.access import Allow, audit
-from api.deps import UpdateBound
+from api.deps import UpdateBound, call_async
 from api.loan_views import INSTANT
 from api.partner.common import Db, Temporal, Viewer, find_loan, iso, staff_router
 from api.responses import ApiModel
@@ -116,11 +116,11 @@ def _policy(session: Session, brand_id: str) -> CollectionPolicy:
     return BrandConfig.of(brand.config).collection_policy()
 
 
-async def _send(session: Session, client: Client, bound: float, loan: Loan, update: Any, arg: Any) -> tuple[str, str]:
+def _send(session: Session, client: Client, bound: float, loan: Loan, update: Any, arg: Any) -> tuple[str, str]:
     """Send the decision to the loan's workflow; once it took it, the audit row (``collection.<decision>``)."""
     workflow_id, loan_id = loan.workflow_id, loan.id
     session.rollback()  # hold no transaction open across the workflow call
-    answer = await staff_update(client, workflow_id, update, arg, timeout=bound)
+    answer = call_async(staff_update, client, workflow_id, update, arg, timeout=bound)
     staff = Principal("staff", arg.staff_id, arg.brand_id, role=arg.role, email=arg.staff_email)
     details = {k: v for k, v in vars(arg).items() if k in ("amount", "reason", "installments", "emi", "limit")}
     audit(session, None, staff, f"collection.{update.__name__}", "loan", loan_id, after={**details, "answer": answer})
@@ -134,7 +134,7 @@ def _result(loan_id: str, status: str, result: str, id_: str | None = None) -> d
 
 # ---------------------------------------------------------------- settlement
 @router.post(f"{PREFIX}/settlement", response_model=DecisionResult, status_code=201)
-async def propose_settlement(
+def propose_settlement(
     brand_id: str, loan_id: str, body: SettlementIn, staff: Manager, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict:
     """A collection manager proposes a settlement of an OVERDUE loan: the amount (below the outstanding), a reason
@@ -144,12 +144,12 @@ async def propose_settlement(
     proposal = SettlementProposal(
         staff.id, staff.email or "", staff.role or "", brand_id, body.amount, body.reason, body.deadline
     )
-    sid, status = await _send(session, client, bound, loan, LoanWorkflow.propose_settlement, proposal)
+    sid, status = _send(session, client, bound, loan, LoanWorkflow.propose_settlement, proposal)
     return _result(loan_id, status, "PROPOSED", sid)
 
 
 @router.post(f"{PREFIX}/settlement/approve", response_model=DecisionResult)
-async def approve_settlement(
+def approve_settlement(
     brand_id: str,
     loan_id: str,
     staff: Manager,
@@ -167,19 +167,19 @@ async def approve_settlement(
         staff.id, staff.email or "", staff.role or "", brand_id, body.reason if body else None,
         limit=policy.settlement_limit(staff.role or ""), settlement_days=policy.settlement_days,
     )  # fmt: skip
-    result, status = await _send(session, client, bound, loan, LoanWorkflow.approve_settlement, action)
+    result, status = _send(session, client, bound, loan, LoanWorkflow.approve_settlement, action)
     return _result(loan_id, status, result, _open_settlement(session, loan_id))
 
 
 @router.post(f"{PREFIX}/settlement/reject", response_model=DecisionResult)
-async def reject_settlement(
+def reject_settlement(
     brand_id: str, loan_id: str, body: DecisionIn, staff: Manager, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict:
     """A collection head (or an admin) rejects the proposed settlement, with a reason; collection goes on."""
     loan = find_loan(session, brand_id, loan_id)
     sid = _open_settlement(session, loan_id)
     action = ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason)
-    result, status = await _send(session, client, bound, loan, LoanWorkflow.reject_settlement, action)
+    result, status = _send(session, client, bound, loan, LoanWorkflow.reject_settlement, action)
     return _result(loan_id, status, result, sid)
 
 
@@ -219,7 +219,7 @@ def settlements(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> list
 
 # ---------------------------------------------------------------- waiver and write-off
 @router.post(f"{PREFIX}/waiver", response_model=DecisionResult)
-async def waive_penal(
+def waive_penal(
     brand_id: str, loan_id: str, body: WaiverIn, staff: Manager, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict:
     """Waive unpaid penal charges (oldest first) within the role's limit (the brand's ``waiverLimits``; RBI: penal
@@ -230,12 +230,12 @@ async def waive_penal(
         staff.id, staff.email or "", staff.role or "", brand_id, body.amount, body.reason,
         limit=policy.waiver_limit(staff.role or ""),
     )  # fmt: skip
-    result, status = await _send(session, client, bound, loan, LoanWorkflow.waive_penal, request)
+    result, status = _send(session, client, bound, loan, LoanWorkflow.waive_penal, request)
     return _result(loan_id, status, result)
 
 
 @router.post(f"{PREFIX}/writeoff", response_model=DecisionResult)
-async def write_off(
+def write_off(
     brand_id: str, loan_id: str, body: DecisionIn, staff: WriteOff, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict:
     """Write the loan off: OVERDUE at or past the brand's ``writeOffDpd``, by a role with write-off authority, with
@@ -246,13 +246,13 @@ async def write_off(
     action = ServicingAction(
         staff.id, staff.email or "", staff.role or "", brand_id, body.reason, write_off_dpd=policy.write_off_dpd
     )
-    result, status = await _send(session, client, bound, loan, LoanWorkflow.write_off, action)
+    result, status = _send(session, client, bound, loan, LoanWorkflow.write_off, action)
     return _result(loan_id, status, result)
 
 
 # ---------------------------------------------------------------- restructure
 @router.post(f"{PREFIX}/restructure", response_model=DecisionResult, status_code=201)
-async def propose_restructure(
+def propose_restructure(
     brand_id: str, loan_id: str, body: RestructureIn, staff: Manager, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict:
     """Propose a restructure: the outstanding principal over ``installments`` new installments (or as many as the
@@ -263,12 +263,12 @@ async def propose_restructure(
         staff.id, staff.email or "", staff.role or "", brand_id, body.reason, body.installments, body.emi,
         body.first_due,
     )  # fmt: skip
-    rid, status = await _send(session, client, bound, loan, LoanWorkflow.propose_restructure, proposal)
+    rid, status = _send(session, client, bound, loan, LoanWorkflow.propose_restructure, proposal)
     return _result(loan_id, status, "PROPOSED", rid)
 
 
 @router.post(f"{PREFIX}/restructure/approve", response_model=DecisionResult)
-async def approve_restructure(
+def approve_restructure(
     brand_id: str,
     loan_id: str,
     staff: Manager,
@@ -283,19 +283,19 @@ async def approve_restructure(
     loan = find_loan(session, brand_id, loan_id)
     rid = _open_restructure(session, loan_id)
     action = ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason if body else None)
-    _, status = await _send(session, client, bound, loan, LoanWorkflow.approve_restructure, action)
+    _, status = _send(session, client, bound, loan, LoanWorkflow.approve_restructure, action)
     return _result(loan_id, status, "APPROVED", rid)
 
 
 @router.post(f"{PREFIX}/restructure/reject", response_model=DecisionResult)
-async def reject_restructure(
+def reject_restructure(
     brand_id: str, loan_id: str, body: DecisionIn, staff: Manager, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict:
     """Reject the proposed restructure (another person), with a reason."""
     loan = find_loan(session, brand_id, loan_id)
     rid = _open_restructure(session, loan_id)
     action = ServicingAction(staff.id, staff.email or "", staff.role or "", brand_id, body.reason)
-    result, status = await _send(session, client, bound, loan, LoanWorkflow.reject_restructure, action)
+    result, status = _send(session, client, bound, loan, LoanWorkflow.reject_restructure, action)
     return _result(loan_id, status, result, rid)
 
 

@@ -24,7 +24,7 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from api.access import Allow, audit
-from api.deps import UpdateBound, is_uuid
+from api.deps import UpdateBound, call_async, is_uuid
 from api.partner.common import Db, Temporal, staff_router
 from api.responses import ApiModel
 from api.security import Principal
@@ -118,8 +118,16 @@ def get_credit_balance(brand_id: str, request_id: str, staff: Viewer, session: D
         "requestId": row.id,
         "balance": sum(c.kept for c in credits if c.status == "OPEN"),
         "credits": [
-            {"paymentId": c.payment_id, "amount": c.amount, "applied": c.applied, "kept": c.kept, "source": c.source,
-             "receivedWhile": c.received_while, "status": c.status, "paidAt": c.paid_at.isoformat()}  # fmt: skip
+            {
+                "paymentId": c.payment_id,
+                "amount": c.amount,
+                "applied": c.applied,
+                "kept": c.kept,
+                "source": c.source,
+                "receivedWhile": c.received_while,
+                "status": c.status,
+                "paidAt": c.paid_at.isoformat(),
+            }  # fmt: skip
             for c in credits
         ],
     }
@@ -134,7 +142,7 @@ def get_business(brand_id: str, business_id: str, staff: Viewer, session: Db) ->
     return business_view(session, row)
 
 
-async def _decide(
+def _decide(
     request: Request, session: Any, client: Any, staff: Principal, brand_id: str, request_id: str,
     update: Any, action: str, step: str, reason: str | None, bound: float,
 ) -> dict[str, Any]:  # fmt: skip
@@ -142,7 +150,7 @@ async def _decide(
     before = {"status": row.status}
     session.rollback()
     decision = SmeStaffDecision(staff.id, staff.role or "", brand_id, action, step, reason)
-    answer = await customer_update(client, f"invoice-{row.id}", update, decision, timeout=bound)
+    answer = call_async(customer_update, client, f"invoice-{row.id}", update, decision, timeout=bound)
     audit(session, request, staff, f"sme.{step.lower()}.{action.lower()}", "sme_request", row.id, before=before,
           after={"status": answer["status"], "reason": reason}, brand_id=brand_id)  # fmt: skip
     session.commit()
@@ -150,54 +158,48 @@ async def _decide(
 
 
 @router.post("/brand/{brand_id}/sme/requests/{request_id}/recommend", response_model=StatusAnswer)
-async def recommend(
+def recommend(
     request: Request, brand_id: str, request_id: str, staff: Maker, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict[str, Any]:
     """The maker's approval of an accepted offer (APPROVAL_PENDING); a checker's approval follows."""
     args = (InvoiceFinancingWorkflow.decide, "APPROVE", "MAKER", None, bound)
-    return await _decide(request, session, client, staff, brand_id, request_id, *args)
+    return _decide(request, session, client, staff, brand_id, request_id, *args)
 
 
 @router.post("/brand/{brand_id}/sme/requests/{request_id}/approve", response_model=StatusAnswer)
-async def approve(
+def approve(
     request: Request, brand_id: str, request_id: str, staff: Checker, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict[str, Any]:
     """The checker's approval: the advance is sent (DISBURSING). 403 when the checker is the maker; 409 before
     the maker's approval."""
     update = InvoiceFinancingWorkflow.decide
-    return await _decide(
-        request, session, client, staff, brand_id, request_id, update, "APPROVE", "CHECKER", None, bound
-    )
+    return _decide(request, session, client, staff, brand_id, request_id, update, "APPROVE", "CHECKER", None, bound)
 
 
 @router.post("/brand/{brand_id}/sme/requests/{request_id}/reject", response_model=StatusAnswer)
-async def reject(
+def reject(
     request: Request, brand_id: str, request_id: str, body: ReasonIn, staff: Maker, session: Db, client: Temporal,
     bound: UpdateBound,
 ) -> dict[str, Any]:  # fmt: skip
     """Reject a request awaiting approval, with the reason the business is told."""
     update = InvoiceFinancingWorkflow.decide
-    return await _decide(
-        request, session, client, staff, brand_id, request_id, update, "REJECT", "MAKER", body.reason, bound
-    )
+    return _decide(request, session, client, staff, brand_id, request_id, update, "REJECT", "MAKER", body.reason, bound)
 
 
 @router.post("/brand/{brand_id}/sme/requests/{request_id}/retry", response_model=StatusAnswer)
-async def retry(
+def retry(
     request: Request, brand_id: str, request_id: str, staff: Ops, session: Db, client: Temporal, bound: UpdateBound
 ) -> dict[str, Any]:
     """Run a held step again (the checks, the advance or the reserve release)."""
     args = (InvoiceFinancingWorkflow.resume, "RETRY", "HOLD", None, bound)
-    return await _decide(request, session, client, staff, brand_id, request_id, *args)
+    return _decide(request, session, client, staff, brand_id, request_id, *args)
 
 
 @router.post("/brand/{brand_id}/sme/requests/{request_id}/reject-hold", response_model=StatusAnswer)
-async def reject_hold(
+def reject_hold(
     request: Request, brand_id: str, request_id: str, body: ReasonIn, staff: Ops, session: Db, client: Temporal,
     bound: UpdateBound,
 ) -> dict[str, Any]:  # fmt: skip
     """Reject a held request (not once the buyer has paid: the reserve is owed to the seller, 409)."""
     update = InvoiceFinancingWorkflow.resume
-    return await _decide(
-        request, session, client, staff, brand_id, request_id, update, "REJECT", "HOLD", body.reason, bound
-    )
+    return _decide(request, session, client, staff, brand_id, request_id, update, "REJECT", "HOLD", body.reason, bound)

@@ -18,10 +18,9 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.access import audit
-from api.deps import db_session, is_uuid
+from api.deps import call_async, db_session, is_uuid
 from api.files import storage
 from api.guards import GUARDS
 from api.loan_start import ist_today
@@ -137,11 +136,11 @@ def _fields(raw: str | None) -> InvoiceFields:
 
 
 @router.post("/invoices", status_code=201, response_model=InvoiceView, openapi_extra=INVOICE_BODY)
-async def upload_invoice(request: Request, me: Me, session: Db) -> dict[str, Any]:
+def upload_invoice(request: Request, me: Me, session: Db) -> dict[str, Any]:
     """Upload an invoice: multipart ``file`` (the PDF, at most 10 MB) and ``invoice`` (JSON: ``number``,
     ``buyerGstin``, ``buyerName``, ``amount`` in rupees as a decimal string, ``invoiceDate``, ``dueDate``). The
     invoice date may not be in the future; the due date must be after today (IST); the buyer is not the seller."""
-    upload = await read_upload(request, limit=MAX_INVOICE_BYTES, fields=("invoice", "file"))
+    upload = call_async(read_upload, request, limit=MAX_INVOICE_BYTES, fields=("invoice", "file"))
     try:
         fields = _fields(upload.fields.get("invoice"))
         if upload.file is None or upload.size <= 0:
@@ -162,7 +161,7 @@ async def upload_invoice(request: Request, me: Me, session: Db) -> dict[str, Any
             raise ValidationError("the buyer cannot be the seller", field="invoice.buyerGstin")
         invoice_id = str(uuid.uuid4())
         key = f"sme/{me.brand_id}/{biz.id}/{invoice_id}.pdf"
-        await run_in_threadpool(storage(request).put_file, key, upload.file, "application/pdf")
+        storage(request).put_file(key, upload.file, "application/pdf")
     finally:
         upload.close()
     row = SmeInvoice(

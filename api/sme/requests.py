@@ -18,7 +18,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers import webhook_adapter
-from api.deps import UpdateBound, is_uuid
+from api.deps import UpdateBound, call_async, is_uuid
 from api.guards import GUARDS
 from api.sme.business import Db, Me, audit_business, my_business, my_invoice
 from api.sme.schemas import (
@@ -55,7 +55,7 @@ def _mine(session: Any, me: Any, request_id: str) -> SmeFinancingRequest:
 
 
 @router.post("/requests", status_code=201, response_model=RequestView)
-async def start_request(request: Request, body: RequestIn, me: Me, session: Db) -> dict[str, Any]:
+def start_request(request: Request, body: RequestIn, me: Me, session: Db) -> dict[str, Any]:
     """Ask to finance one of the business's invoices: the checks (duplicate, business, buyer), the risk score and
     the lenders' offers follow in the request's workflow. 409 when the invoice already has a request under way."""
     invoice = my_invoice(session, me, body.invoice_id)
@@ -71,9 +71,10 @@ async def start_request(request: Request, body: RequestIn, me: Me, session: Db) 
     after = {"invoiceId": invoice.id, "amountPaise": invoice.amount, "status": row.status}
     audit_business(session, request, me, "sme.request.create", "sme_request", row.id, after=after)
     session.commit()
-    client = await request.app.state.temporal.get()
+    client = call_async(request.app.state.temporal.get)
     try:
-        await client.start_workflow(
+        call_async(
+            client.start_workflow,
             InvoiceFinancingWorkflow.run,
             InvoiceFinancingInput(row.id, me.brand_id, row.business_id, invoice.id, invoice.amount, invoice.due_date),
             id=workflow_id(row.id),
@@ -111,13 +112,13 @@ def offers(request_id: str, me: Me, session: Db) -> dict[str, Any]:
 
 
 @router.post("/requests/{request_id}/accept", response_model=StatusAnswer)
-async def accept(request: Request, request_id: str, body: AcceptIn, me: Me, session: Db, bound: UpdateBound) -> dict:
+def accept(request: Request, request_id: str, body: AcceptIn, me: Me, session: Db, bound: UpdateBound) -> dict:
     """Accept one offer (by ``lenderId``) while OFFERED: the request goes to staff approval (maker-checker)."""
     row = _mine(session, me, request_id)
     before = {"status": row.status}
     session.rollback()
-    client = await request.app.state.temporal.get()
-    answer = await customer_update(
+    client = call_async(request.app.state.temporal.get)
+    answer = call_async(customer_update, 
         client, workflow_id(row.id), InvoiceFinancingWorkflow.accept_offer,
         OfferAcceptance(row.business_id, body.lender_id), timeout=bound,
     )  # fmt: skip
@@ -128,13 +129,13 @@ async def accept(request: Request, request_id: str, body: AcceptIn, me: Me, sess
 
 
 @router.post("/requests/{request_id}/cancel", response_model=StatusAnswer)
-async def cancel(request: Request, request_id: str, body: ReasonIn, me: Me, session: Db, bound: UpdateBound) -> dict:
+def cancel(request: Request, request_id: str, body: ReasonIn, me: Me, session: Db, bound: UpdateBound) -> dict:
     """Withdraw the request while OFFERED or awaiting approval (409 after)."""
     row = _mine(session, me, request_id)
     before = {"status": row.status}
     session.rollback()
-    client = await request.app.state.temporal.get()
-    answer = await customer_update(
+    client = call_async(request.app.state.temporal.get)
+    answer = call_async(customer_update, 
         client, workflow_id(row.id), InvoiceFinancingWorkflow.cancel, BusinessCancel(row.business_id, body.reason),
         timeout=bound,
     )  # fmt: skip
@@ -145,7 +146,7 @@ async def cancel(request: Request, request_id: str, body: ReasonIn, me: Me, sess
 
 
 @router.post("/webhooks/{brand_id}/{vendor}", response_model=WebhookAnswer)
-async def webhook(request: Request, brand_id: str, vendor: str, session: Db) -> dict[str, str]:
+def webhook(request: Request, brand_id: str, vendor: str, session: Db) -> dict[str, str]:
     """A gateway's payment (the buyer paid the link: ``buyer_paid``) or a bank's transfer callback (the advance
     or the reserve: ``transfer_event``), checked by the vendor's adapter (signature, fields). 403 on a bad
     signature; an event for no request of the brand is IGNORED."""
@@ -156,7 +157,7 @@ async def webhook(request: Request, brand_id: str, vendor: str, session: Db) -> 
     session.rollback()
     if adapter is None:
         raise NotFound(f"the brand has no vendor {vendor}", field="vendor")
-    raw = await request.body()
+    raw = call_async(request.body)
     if not adapter.verify_webhook(raw, request.headers):
         raise PermissionDenied("signature does not match")
     try:
@@ -170,9 +171,9 @@ async def webhook(request: Request, brand_id: str, vendor: str, session: Db) -> 
     row = session.get(SmeFinancingRequest, str(event.loan_ref))
     if row is None or row.brand_id != brand.id:
         return {"outcome": "IGNORED"}
-    client = await request.app.state.temporal.get()
+    client = call_async(request.app.state.temporal.get)
     try:
-        await client.get_workflow_handle(workflow_id(row.id)).signal(signal, arg)
+        call_async(client.get_workflow_handle(workflow_id(row.id)).signal, signal, arg)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return {"outcome": "IGNORED"}

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.access import Allow, audit
-from api.deps import UpdateBound, is_uuid
+from api.deps import UpdateBound, call_async, is_uuid
 from api.partner.common import Db, Temporal, staff_router
 from api.responses import ApiModel
 from api.security import Principal
@@ -202,7 +202,7 @@ def credit_queue(
 
 
 @router.post("/brand/{brand_id}/sme/credits/{credit_id}/approve", response_model=CreditView)
-async def approve_credit(
+def approve_credit(
     request: Request, brand_id: str, credit_id: str, staff: Checker, session: Db, client: Temporal,
     bound: UpdateBound,
 ) -> dict[str, Any]:  # fmt: skip
@@ -215,13 +215,11 @@ async def approve_credit(
         return _approved(request, session, staff, row, None)
     utr_free(session, brand_id, row.utr, exclude=row.id)
     paid_at = datetime.combine(row.paid_on, datetime.min.time(), IST)
-    credit = StaffCredit(
-        row.id, brand_id, staff.id, credit_key(row.utr), row.amount, row.mode, row.paid_on, paid_at
-    )
+    credit = StaffCredit(row.id, brand_id, staff.id, credit_key(row.utr), row.amount, row.mode, row.paid_on, paid_at)
     values = (row.id, row.request_id, row.amount, row.mode, row.utr)
     session.rollback()  # no lock held while the workflow takes it
-    answer = await customer_update(
-        client, f"invoice-{values[1]}", InvoiceFinancingWorkflow.record_credit, credit, timeout=bound
+    answer = call_async(
+        customer_update, client, f"invoice-{values[1]}", InvoiceFinancingWorkflow.record_credit, credit, timeout=bound
     )
     return _approved(request, session, staff, _credit(session, brand_id, values[0]), answer.get("status"))
 

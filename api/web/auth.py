@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from activities.messaging.send import Sender
 from api import tokens
-from api.deps import db_session, is_uuid
+from api.deps import call_async, db_session, is_uuid
 from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal, current_customer, hash_otp, new_otp
@@ -130,7 +130,7 @@ def _customer(session: Session, body: PhoneIn) -> tuple[Brand, str, Customer | N
     return brand, phone, customer
 
 
-async def send_otp(request: Request, session: Session, brand: Brand, customer: Customer) -> dict:
+def send_otp(request: Request, session: Session, brand: Brand, customer: Customer) -> dict:
     now = datetime.now(UTC)
     recent = session.scalars(
         select(OtpChallenge.created_at).where(
@@ -154,7 +154,7 @@ async def send_otp(request: Request, session: Session, brand: Brand, customer: C
     http: httpx.AsyncClient = request.app.state.http
     text = f"{code} is your {brand.name} verification code. Valid for 5 minutes."
     try:  # with failover across the brand's SMS vendors, logged (without the text) like every message
-        status = await Sender(request.app.state.db, http).sms_text(brand, customer.phone, "OTP", text)
+        status = call_async(Sender(request.app.state.db, http).sms_text, brand, customer.phone, "OTP", text)
     except Exception as exc:  # noqa: BLE001 - nothing is stored: the transaction rolls back
         raise ServiceUnavailable(f"could not send OTP: {exc}") from exc
     if status != "SENT":
@@ -163,7 +163,7 @@ async def send_otp(request: Request, session: Session, brand: Brand, customer: C
 
 
 @router.post("/register", status_code=201, response_model=OtpSent)
-async def register(request: Request, body: RegisterIn, session: Db) -> dict:
+def register(request: Request, body: RegisterIn, session: Db) -> dict:
     """Create the customer (or find them again) and send an OTP. UTM parameters from the body or the
     query string are kept from the first registration."""
     brand, phone, customer = _customer(session, body)
@@ -175,7 +175,7 @@ async def register(request: Request, body: RegisterIn, session: Db) -> dict:
         session.add(customer)
         session.flush()
     refuse_inactive(customer, "sign-in")
-    return await send_otp(request, session, brand, customer)
+    return send_otp(request, session, brand, customer)
 
 
 def allocate_customer(session: Session, brand: Brand) -> str | None:
@@ -235,17 +235,17 @@ def allocate_customer(session: Session, brand: Brand) -> str | None:
 
 
 @router.post("/login", response_model=OtpSent)
-async def login(request: Request, body: PhoneIn, session: Db) -> dict:
+def login(request: Request, body: PhoneIn, session: Db) -> dict:
     brand, _, customer = _customer(session, body)
     if customer is None:
         raise NotFound("no customer with this phone number; register first", field="phoneNumber")
     refuse_inactive(customer, "sign-in")
-    return await send_otp(request, session, brand, customer)
+    return send_otp(request, session, brand, customer)
 
 
 @router.post("/resend-otp", response_model=OtpSent)
-async def resend_otp(request: Request, body: PhoneIn, session: Db) -> dict:
-    return await login(request, body, session)
+def resend_otp(request: Request, body: PhoneIn, session: Db) -> dict:
+    return login(request, body, session)
 
 
 @router.post("/verify-otp", response_model=CustomerSignIn)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.storage import content_disposition
-from api.deps import db_session
+from api.deps import call_async, db_session
 from api.guards import GUARDS
 from api.loan_start import ist_today
 from api.responses import ApiModel
@@ -47,7 +47,7 @@ class ReloanOfferView(ApiModel):
     status: str = Field(description="OFFERED")
 
 
-async def certificate_response(request: Request, session: Session, loan: Loan) -> Response:
+def certificate_response(request: Request, session: Session, loan: Loan) -> Response:
     """The loan's current certificate PDF; NotFound (field ``loanId``) before one is stored."""
     cert: ClosureCertificate | None = closure.current_certificate(session, loan.id)
     if cert is None:
@@ -60,14 +60,14 @@ async def certificate_response(request: Request, session: Session, loan: Loan) -
         "X-Certificate-No": number,
         "X-Certificate-Version": str(version),
     }
-    return await stored_file(request, key, PDF, headers, field="loanId")
+    return call_async(stored_file, request, key, PDF, headers, field="loanId")
 
 
 @router.get("/loans/{loan_id}/noc", response_class=Response, responses=CERTIFICATE_PDF)
-async def my_certificate(request: Request, loan_id: str, me: Me, session: Db) -> Response:
+def my_certificate(request: Request, loan_id: str, me: Me, session: Db) -> Response:
     """The closure certificate (No Dues / No Objection, or the settlement letter) of the customer's own closed
     loan, its current version; 404 until it is issued, and for anyone else's loan."""
-    return await certificate_response(request, session, _my_loan(session, loan_id, me))
+    return certificate_response(request, session, _my_loan(session, loan_id, me))
 
 
 @router.get("/reloan-offers", response_model=list[ReloanOfferView])

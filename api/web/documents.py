@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import db_session
+from api.deps import call_async, db_session
 from api.files import KycDocument, document_view, storage
 from api.guards import GUARDS, check_text
 from api.security import Principal, current_customer
@@ -236,14 +236,14 @@ async def read_upload(
 
 
 @router.post("/upload-document", status_code=201, response_model=KycDocument, openapi_extra=UPLOAD_BODY)
-async def upload_document(request: Request, me: Me, session: Db) -> dict:
+def upload_document(request: Request, me: Me, session: Db) -> dict:
     """Upload a KYC document (multipart: ``docType``, ``file``). Images (JPEG/PNG/WebP) or PDF as the
     type allows, at most 50 MB; the content must be what it is declared to be. Stored privately as
     PENDING until staff verify or reject it."""
-    return await store_upload(request, me, session)
+    return store_upload(request, me, session)
 
 
-async def store_upload(
+def store_upload(
     request: Request,
     me: Principal,
     session: Session,
@@ -255,7 +255,7 @@ async def store_upload(
     the API shows it. With ``doc_type`` the form's ``docType`` may be left out (if sent, it must agree).
     Commits ``session`` (the row, and whatever else it holds) before returning, and deletes the stored
     file again if that commit fails."""
-    upload = await read_upload(request, fields=(*FIELDS, "password") if with_password else FIELDS)
+    upload = call_async(read_upload, request, fields=(*FIELDS, "password") if with_password else FIELDS)
     try:
         for name, value in (*upload.fields.items(), ("file", upload.file_name)):
             check_text(value, name)
@@ -282,7 +282,7 @@ async def store_upload(
         key = f"documents/{me.brand_id}/{me.id}/{doc_id}-{name}"
         store = storage(request)
         try:
-            await run_in_threadpool(store.put_file, key, upload.file, content_type)
+            store.put_file(key, upload.file, content_type)
             doc = CustomerDocument(
                 id=doc_id,
                 brand_id=me.brand_id,
@@ -300,7 +300,7 @@ async def store_upload(
             session.commit()  # before answering: a row we could not keep means no file either
         except BaseException:
             session.rollback()
-            await run_in_threadpool(_forget, store, key)
+            _forget(store, key)
             raise
     finally:
         upload.close()

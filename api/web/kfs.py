@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from activities.documents import PdfRenderer, render_html
-from api.deps import UpdateBound, db_session, is_uuid, temporal
+from api.deps import UpdateBound, call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.partner.agreement import AGREEMENT_PDF, PDF_HEADERS, agreement_response
 from api.preview_views import KeyFactStatement
@@ -137,7 +137,7 @@ def _renderer(request: Request) -> PdfRenderer:
 
 
 @router.get("/loans/{loan_id}/kfs", response_model=LoanKfs, responses=KFS_PDF)
-async def my_kfs(
+def my_kfs(
     request: Request,
     loan_id: str,
     me: Me,
@@ -161,7 +161,7 @@ async def my_kfs(
             "logo_url": config.logo_url,
         }
         session.rollback()  # the connection goes back to the pool while Chromium prints
-        pdf = await _renderer(request).pdf(render_html("kfs.html", context))
+        pdf = call_async(_renderer(request).pdf, render_html("kfs.html", context))
         headers = {**PDF_HEADERS, "X-Content-SHA256": hashlib.sha256(pdf).hexdigest(), "X-KFS-Hash": digest}
         return Response(pdf, media_type=PDF, headers=headers)
     accepted = latest_kfs_acceptance(session, loan.id)
@@ -182,7 +182,7 @@ def _acceptance(details: dict | None) -> dict | None:
 
 
 @router.post("/loans/{loan_id}/kfs/accept", response_model=KfsAcceptResult)
-async def accept_kfs(loan_id: str, body: KfsAcceptIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
+def accept_kfs(loan_id: str, body: KfsAcceptIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
     """The borrower accepts the KFS they read: its hash must be today's (else 409, fetch it again)."""
     loan = _my_loan(session, loan_id, me)
     _sanctioned(session, loan)
@@ -200,20 +200,20 @@ async def accept_kfs(loan_id: str, body: KfsAcceptIn, me: Me, session: Db, clien
     )
     workflow_id = loan.workflow_id
     session.rollback()
-    return await customer_update(client, workflow_id, LoanWorkflow.accept_kfs, acceptance, timeout=bound)
+    return call_async(customer_update, client, workflow_id, LoanWorkflow.accept_kfs, acceptance, timeout=bound)
 
 
 @router.get("/loans/{loan_id}/agreement", response_class=Response, responses=AGREEMENT_PDF)
-async def my_agreement(request: Request, loan_id: str, me: Me, session: Db) -> Response:
+def my_agreement(request: Request, loan_id: str, me: Me, session: Db) -> Response:
     """The loan's agreement PDF: the signed one once stored, else the one sent for signature."""
-    return await agreement_response(request, session, _my_loan(session, loan_id, me))
+    return agreement_response(request, session, _my_loan(session, loan_id, me))
 
 
 @router.post("/loans/{loan_id}/agreement/resend", response_model=AgreementResent)
-async def resend_agreement(loan_id: str, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
+def resend_agreement(loan_id: str, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
     """A fresh signing link: the open eSign docket is cancelled at its vendor and a new one sent."""
     loan = _my_loan(session, loan_id, me)
     workflow_id = loan.workflow_id
     session.rollback()
     request = AgreementResendRequest(customer_id=me.id)
-    return await customer_update(client, workflow_id, LoanWorkflow.resend_agreement, request, timeout=bound)
+    return call_async(customer_update, client, workflow_id, LoanWorkflow.resend_agreement, request, timeout=bound)

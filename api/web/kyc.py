@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api.deps import UpdateBound, db_session, temporal
+from api.deps import UpdateBound, call_async, db_session, temporal
 from api.guards import GUARDS
 from api.security import Principal, current_customer
 from api.types import BirthDate, Rupees, Uuid, WorkStartDate, check_joined_after_birth
@@ -152,7 +152,7 @@ def _active_loan(session: Session, customer_id: str) -> Loan | None:
 
 
 @router.post("/kyc/initiate-aadhaar-otp", response_model=AadhaarStep)
-async def initiate_aadhaar_otp(
+def initiate_aadhaar_otp(
     request: Request, body: AadhaarIn, me: Me, session: Db, client: Engine, bound: UpdateBound
 ) -> dict:
     """Starts Aadhaar e-KYC for the loan in progress: the provider sends an OTP to the Aadhaar-linked mobile.
@@ -179,7 +179,9 @@ async def initiate_aadhaar_otp(
     session.commit()  # the worker's activity reads it from its own connection
     update = AadhaarInitiate(aadhaar_ref=token, aadhaar_masked=masked)
     try:
-        result = await customer_update(client, loan.workflow_id, LoanWorkflow.aadhaar_initiate, update, timeout=bound)
+        result = call_async(
+            customer_update, client, loan.workflow_id, LoanWorkflow.aadhaar_initiate, update, timeout=bound
+        )
     except Exception:
         aadhaar_vault.discard(session, token)  # refused, expired or unanswered: the customer enters it again
         session.commit()
@@ -188,18 +190,18 @@ async def initiate_aadhaar_otp(
 
 
 @router.post("/kyc/submit-aadhaar-otp", response_model=AadhaarStep)
-async def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
+def submit_aadhaar_otp(body: OtpIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
     loan = _active_loan(session, me.id)
     if loan is None:
         raise NotFound("no loan in progress", field="loan")
     session.rollback()
     otp = AadhaarOtp(body.otp)
-    result = await customer_update(client, loan.workflow_id, LoanWorkflow.aadhaar_submit, otp, timeout=bound)
+    result = call_async(customer_update, client, loan.workflow_id, LoanWorkflow.aadhaar_submit, otp, timeout=bound)
     return {"loanId": loan.id, **result}
 
 
 @router.post("/employment/add", status_code=201, response_model=EmploymentAdded)
-async def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine) -> dict:
+def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine) -> dict:
     uan = kyc_rules.validate_uan(body.uan) if body.uan else None
     implausible = check_joined_after_birth(body.joined_on, session.get_one(Customer, me.id).dob)
     if implausible:
@@ -217,12 +219,12 @@ async def add_employment(body: EmploymentIn, me: Me, session: Db, client: Engine
     loan = _active_loan(session, me.id)
     session.commit()
     if loan is not None:
-        await signal_active_loan(client, loan.workflow_id, KycInput("EMPLOYMENT", row.id))
+        call_async(signal_active_loan, client, loan.workflow_id, KycInput("EMPLOYMENT", row.id))
     return {"employmentId": row.id, "uan": uan, "verified": False}
 
 
 @router.post("/employment/verify-uan", response_model=UanRequested)
-async def verify_uan(body: UanIn, me: Me, session: Db, client: Engine) -> dict:
+def verify_uan(body: UanIn, me: Me, session: Db, client: Engine) -> dict:
     """Adds or confirms the UAN on the latest employment; the loan's KYC phase checks it with EPFO."""
     row = session.scalars(
         select(Employment).where(Employment.customer_id == me.id).order_by(Employment.created_at.desc())
@@ -234,7 +236,7 @@ async def verify_uan(body: UanIn, me: Me, session: Db, client: Engine) -> dict:
     loan = _active_loan(session, me.id)
     session.commit()
     if loan is not None:
-        await signal_active_loan(client, loan.workflow_id, KycInput("EMPLOYMENT", row.id))
+        call_async(signal_active_loan, client, loan.workflow_id, KycInput("EMPLOYMENT", row.id))
     return {"employmentId": row.id, "uan": row.uan, "status": "VERIFICATION_REQUESTED" if loan else "SAVED"}
 
 
@@ -243,7 +245,7 @@ def _masked(account: BankAccount) -> str:
 
 
 @router.post("/bank/add-account", status_code=201, response_model=BankAccountAdded)
-async def add_bank_account(request: Request, body: BankAccountIn, me: Me, session: Db) -> dict:
+def add_bank_account(request: Request, body: BankAccountIn, me: Me, session: Db) -> dict:
     """A bank account for disbursal and penny drop. The number is stored encrypted and shown masked."""
     from los.crypto import BANK_ACCOUNT, fingerprint, seal
 
@@ -278,7 +280,7 @@ async def add_bank_account(request: Request, body: BankAccountIn, me: Me, sessio
 
 
 @router.post("/bank/verify", response_model=BankVerifyRequested)
-async def verify_bank_account(body: BankVerifyIn, me: Me, session: Db, client: Engine) -> dict:
+def verify_bank_account(body: BankVerifyIn, me: Me, session: Db, client: Engine) -> dict:
     """Penny drop: ₹1 to the account, beneficiary name matched against the PAN name (in the KYC phase)."""
     query = select(BankAccount).where(BankAccount.customer_id == me.id)
     query = query.where(BankAccount.id == body.account_id) if body.account_id else query.where(BankAccount.is_primary)
@@ -288,7 +290,7 @@ async def verify_bank_account(body: BankVerifyIn, me: Me, session: Db, client: E
     loan = _active_loan(session, me.id)
     session.commit()
     if loan is not None:
-        await signal_active_loan(client, loan.workflow_id, KycInput("BANK_ACCOUNT", row.id))
+        call_async(signal_active_loan, client, loan.workflow_id, KycInput("BANK_ACCOUNT", row.id))
     return {
         "accountId": row.id,
         "pennyDropStatus": row.penny_drop_status,
@@ -317,16 +319,16 @@ def bank_accounts(me: Me, session: Db) -> list[dict]:
 
 
 @router.post("/bank/upload-statement", status_code=201, response_model=StatementUploaded)
-async def upload_statement(request: Request, me: Me, session: Db, client: Engine) -> dict:
+def upload_statement(request: Request, me: Me, session: Db, client: Engine) -> dict:
     """A bank statement (PDF, multipart ``file``, and ``password`` if the PDF is password-protected) for the
     loan's bank-statement analysis step. The password is kept encrypted and used for the analysis only."""
     from api.web.documents import store_upload
 
-    doc = await store_upload(request, me, session, DocumentType.BANK_STATEMENT, with_password=True)
+    doc = store_upload(request, me, session, DocumentType.BANK_STATEMENT, with_password=True)
     loan = _active_loan(session, me.id)
     session.commit()
     if loan is not None:
-        await signal_active_loan(client, loan.workflow_id, KycInput("BANK_STATEMENT", doc["id"]))
+        call_async(signal_active_loan, client, loan.workflow_id, KycInput("BANK_STATEMENT", doc["id"]))
     return {**doc, "status": "ANALYSIS_REQUESTED" if loan else "SAVED"}
 
 
@@ -335,7 +337,7 @@ class VerifyMobileIn(Strict):
 
 
 @router.post("/kyc/verify-mobile", response_model=OtpSent | MobileVerified)
-async def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session: Db) -> dict:
+def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session: Db) -> dict:
     """Mobile verification: without ``otp`` an OTP goes to the registered number; with it, the number is
     marked verified (same OTP rules as login: 5 minutes, 5 tries, resend throttled)."""
     from api.web.auth import check_otp, send_otp
@@ -343,14 +345,14 @@ async def verify_mobile(request: Request, body: VerifyMobileIn, me: Me, session:
     customer = session.get_one(Customer, me.id)
     brand = session.get_one(Brand, me.brand_id)
     if body.otp is None:
-        return await send_otp(request, session, brand, customer)
+        return send_otp(request, session, brand, customer)
     check_otp(request, session, customer, body.otp)
     customer.phone_verified = True
     return {"phoneNumber": customer.phone, "phoneVerified": True}
 
 
 @router.get("/kyc/digilocker/callback", include_in_schema=True, response_model=DigilockerResumed)
-async def digilocker_callback(
+def digilocker_callback(
     request: Request, session: Db, client: Engine, code: str | None = None, state: str = "", error: str | None = None
 ) -> dict:
     """Where DigiLocker sends the customer back (``?code=&state=``): the loan's DigiLocker step resumes.
@@ -369,5 +371,5 @@ async def digilocker_callback(
     if loan is None:
         raise NotFound("loan not found", field="state")
     session.rollback()
-    await signal_active_loan(client, loan.workflow_id, KycInput("DIGILOCKER", code))
+    call_async(signal_active_loan, client, loan.workflow_id, KycInput("DIGILOCKER", code))
     return {"loanId": loan.id, "status": "DOCUMENTS_REQUESTED", "message": "You can close this window."}

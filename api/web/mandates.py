@@ -34,7 +34,7 @@ from activities.providers.payments.mandate_base import (
     RegistrationRequest,
 )
 from activities.providers.webhooks import LoanSignal
-from api.deps import db_session, is_uuid
+from api.deps import call_async, db_session, is_uuid
 from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal, current_customer
@@ -195,7 +195,7 @@ def _account(session: Session, customer_id: str, account_id: str | None) -> Bank
 
 
 @router.post("/loans/{loan_id}/mandate", response_model=MandateView)
-async def register_mandate(request: Request, loan_id: str, body: MandateIn, me: Me, session: Db) -> dict:
+def register_mandate(request: Request, loan_id: str, body: MandateIn, me: Me, session: Db) -> dict:
     """Register an autopay mandate: the gateway's registration URL to authorise it (status CREATED)."""
     loan = _my_loan(session, loan_id, me, lock=True)  # one registration at a time per loan
     if loan.status not in SIGNED:
@@ -229,7 +229,7 @@ async def register_mandate(request: Request, loan_id: str, body: MandateIn, me: 
         callback_url=f"{request.app.state.settings.api_url.rstrip('/')}/api/v1/webhooks/{brand.id}/{gateway.vendor}",
     )
     try:
-        registration = await gateway.create_mandate_registration(req)
+        registration = call_async(gateway.create_mandate_registration, req)
     except (BusinessRefusal, ProviderError) as exc:
         session.execute(
             update(Mandate).where(Mandate.id == mandate.id).values(status="REJECTED", failure_reason=str(exc)[:500])
@@ -246,7 +246,7 @@ async def register_mandate(request: Request, loan_id: str, body: MandateIn, me: 
 
 
 @router.post("/loans/{loan_id}/mandate/cancel", response_model=MandateView)
-async def cancel_mandate(request: Request, loan_id: str, me: Me, session: Db) -> dict:
+def cancel_mandate(request: Request, loan_id: str, me: Me, session: Db) -> dict:
     """Cancel the live mandate at the gateway (a confirmed one) and on the loan; the loan's workflow is told."""
     loan = _my_loan(session, loan_id, me, lock=True)
     mandate = latest_mandate(session, loan.id, live=True)
@@ -256,7 +256,7 @@ async def cancel_mandate(request: Request, loan_id: str, me: Me, session: Db) ->
         brand = session.get_one(Brand, loan.brand_id)
         gateway = providers.build("payments", brand.config, request.app.state.http, vendor=mandate.provider)
         try:
-            await gateway.cancel_mandate(token_id=mandate.token_id, customer_ref=mandate.customer_ref)
+            call_async(gateway.cancel_mandate, token_id=mandate.token_id, customer_ref=mandate.customer_ref)
         except BusinessRefusal as exc:
             raise Conflict(f"the payment gateway refused the cancellation: {exc}", field="mandate") from exc
         except ProviderError as exc:
@@ -266,7 +266,7 @@ async def cancel_mandate(request: Request, loan_id: str, me: Me, session: Db) ->
     session.commit()
     event = MandateEvent(mandate.id, "CANCELLED", mandate.token_id, "cancelled by the borrower")
     try:
-        await signal(request.app.state.temporal, loan.workflow_id, LoanSignal.MANDATE_UPDATED, event)
+        call_async(signal, request.app.state.temporal, loan.workflow_id, LoanSignal.MANDATE_UPDATED, event)
     except ServiceUnavailable:
         log.warning("mandate %s cancelled; the gateway's token.cancelled will tell the loan", mandate.id)
     return mandate_view(session, mandate)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.deps import UpdateBound, db_session, is_uuid, temporal
+from api.deps import UpdateBound, call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal, current_customer
@@ -75,7 +75,7 @@ def _my_loan(session: Session, loan_id: str, me: Principal) -> Loan:
 
 
 @router.get("/loans/{loan_id}/partner-offers", response_model=BorrowerOffers)
-async def my_partner_offers(loan_id: str, me: Me, session: Db, client: Engine) -> dict:
+def my_partner_offers(loan_id: str, me: Me, session: Db, client: Engine) -> dict:
     loan = _my_loan(session, loan_id, me)
     rows = q.loan_offers(session, loan.id)
     latest = rows[0][0].round if rows else 0
@@ -102,7 +102,7 @@ async def my_partner_offers(loan_id: str, me: Me, session: Db, client: Engine) -
     pick_open = False
     if offers:
         try:
-            state = await client.get_workflow_handle(workflow_id).query(LoanWorkflow.partner_routing)
+            state = call_async(client.get_workflow_handle(workflow_id).query, LoanWorkflow.partner_routing)
             pick_open = state.get("state") == "PICKING" and state.get("picked") is None
         except RPCError:  # the workflow ended or is unreachable: nothing to pick
             pick_open = False
@@ -110,11 +110,9 @@ async def my_partner_offers(loan_id: str, me: Me, session: Db, client: Engine) -
 
 
 @router.post("/loans/{loan_id}/partner-offers/pick", response_model=Picked)
-async def pick_partner_offer(
-    loan_id: str, body: PickIn, me: Me, session: Db, client: Engine, bound: UpdateBound
-) -> dict:
+def pick_partner_offer(loan_id: str, body: PickIn, me: Me, session: Db, client: Engine, bound: UpdateBound) -> dict:
     loan = _my_loan(session, loan_id, me)
     workflow_id = loan.workflow_id
     session.rollback()
     pick = PartnerPick(customer_id=me.id, offer_id=body.offer_id)
-    return await customer_update(client, workflow_id, LoanWorkflow.pick_partner_offer, pick, timeout=bound)
+    return call_async(customer_update, client, workflow_id, LoanWorkflow.pick_partner_offer, pick, timeout=bound)

@@ -25,7 +25,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from activities.storage import LocalStorage, content_disposition
-from api.deps import db_session, is_uuid
+from api.deps import call_async, db_session, is_uuid
 from api.files import storage
 from api.guards import GUARDS
 from api.responses import ApiModel
@@ -306,7 +306,7 @@ def attempts_of(session: Session, loan_id: str, *, failed_only: bool) -> list[di
     ]
 
 
-async def receipt_response(request: Request, session: Session, loan: Loan, payment_id: str) -> Response:
+def receipt_response(request: Request, session: Session, loan: Loan, payment_id: str) -> Response:
     """The receipt PDF of the loan's payment ``payment_id`` (our id, or the gateway's payment id); NotFound when
     the loan has no such payment or its receipt is not issued yet."""
     match = PaymentTransaction.gateway_payment_id == payment_id
@@ -322,7 +322,7 @@ async def receipt_response(request: Request, session: Session, loan: Loan, payme
     key, name = pay.receipt_key, f"receipt-{pay.receipt_no.replace('/', '-')}.pdf"
     session.rollback()  # nothing to write: the connection goes back to the pool while the file is read
     headers = {**PDF_HEADERS, "Content-Disposition": content_disposition(name), "X-Receipt-No": pay.receipt_no}
-    return await stored_file(request, key, PDF, headers, field="paymentId")
+    return call_async(stored_file, request, key, PDF, headers, field="paymentId")
 
 
 async def stored_file(request: Request, key: str, media_type: str, headers: dict[str, str], *, field: str) -> Response:
@@ -370,7 +370,7 @@ def my_payments(loan_id: str, me: Me, session: Db) -> dict:
 
 
 @router.get("/loans/{loan_id}/receipts/{payment_id}", response_class=Response, responses=RECEIPT_PDF)
-async def my_receipt(request: Request, loan_id: str, payment_id: str, me: Me, session: Db) -> Response:
+def my_receipt(request: Request, loan_id: str, payment_id: str, me: Me, session: Db) -> Response:
     """The receipt PDF of one of the loan's payments (``paymentId``: the payment's ``id`` or its gateway
     payment id); 404 until the receipt is issued, and for anyone else's loan."""
-    return await receipt_response(request, session, _my_loan(session, loan_id, me), payment_id)
+    return receipt_response(request, session, _my_loan(session, loan_id, me), payment_id)

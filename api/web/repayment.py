@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from activities.providers.base import BusinessRefusal, ProviderError
 from activities.providers.payments.links import create_link, webhook_url
-from api.deps import db_session, is_uuid, temporal
+from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal, current_customer
@@ -119,7 +119,7 @@ async def foreclosure_quote(client: Client, loan: Loan, on: date) -> dict[str, A
 
 
 @router.get("/loans/{loan_id}/foreclosure-quote", response_model=ForeclosureQuoteView)
-async def my_foreclosure_quote(
+def my_foreclosure_quote(
     loan_id: str,
     me: Me,
     session: Db,
@@ -129,10 +129,10 @@ async def my_foreclosure_quote(
     """What closes the loan on ``on``: principal, interest to that date, charges due, the foreclosure charge."""
     loan = _my_loan(session, loan_id, me)
     session.rollback()
-    return await foreclosure_quote(client, loan, _quote_date(on))
+    return call_async(foreclosure_quote, client, loan, _quote_date(on))
 
 
-async def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: str) -> dict:
+def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: str) -> dict:
     brand = session.get(Brand, loan.brand_id)
     customer = session.get(Customer, loan.customer_id)
     assert brand is not None and customer is not None
@@ -149,7 +149,8 @@ async def _link(request: Request, session: Session, loan: Loan, amount: int, pur
     if found is not None:
         return {"url": found.url, "amount": amount, "purpose": purpose, "gateway": found.provider}
     try:
-        vendor, link = await create_link(
+        vendor, link = call_async(
+            create_link,
             brand.config or {},
             request.app.state.http,
             amount=amount,
@@ -184,12 +185,12 @@ async def _link(request: Request, session: Session, loan: Loan, amount: int, pur
 
 
 @router.post("/loans/{loan_id}/pay", response_model=PaymentLinkView)
-async def pay(request: Request, loan_id: str, body: PayIn, me: Me, session: Db, client: Engine) -> dict:
+def pay(request: Request, loan_id: str, body: PayIn, me: Me, session: Db, client: Engine) -> dict:
     """A payment link for ``amount``: at least the brand's ``minPrepayment`` (or everything due, if less), at most
     today's foreclosure quote. The quote forecloses the loan; less is a part-prepayment."""
     loan = _my_loan(session, loan_id, me)
     amount = to_paise(body.amount)
-    quote = await foreclosure_quote(client, loan, _today())
+    quote = call_async(foreclosure_quote, client, loan, _today())
     total = quote["total"]
     brand = session.get(Brand, loan.brand_id)
     least = min(BrandConfig.of(brand.config if brand else {}).min_prepayment, total)
@@ -197,7 +198,7 @@ async def pay(request: Request, loan_id: str, body: PayIn, me: Me, session: Db, 
         raise ValidationError(f"the least amount is {least / 100:.2f} rupees", field="amount")
     if amount > total:
         raise ValidationError(f"more than today's foreclosure quote of {total / 100:.2f} rupees", field="amount")
-    return await _link(request, session, loan, amount, "FORECLOSURE" if amount == total else "PREPAYMENT")
+    return _link(request, session, loan, amount, "FORECLOSURE" if amount == total else "PREPAYMENT")
 
 
 async def _cooling_off(client: Client, loan: Loan) -> dict:
@@ -207,18 +208,18 @@ async def _cooling_off(client: Client, loan: Loan) -> dict:
 
 
 @router.get("/loans/{loan_id}/cooling-off-exit", response_model=CoolingOffView)
-async def cooling_off_exit(loan_id: str, me: Me, session: Db, client: Engine) -> dict:
+def cooling_off_exit(loan_id: str, me: Me, session: Db, client: Engine) -> dict:
     """Whether the borrower may still exit the loan (the look-up period), and what it costs today."""
     loan = _my_loan(session, loan_id, me)
     session.rollback()
-    return await _cooling_off(client, loan)
+    return call_async(_cooling_off, client, loan)
 
 
 @router.post("/loans/{loan_id}/cooling-off-exit", response_model=PaymentLinkView)
-async def exit_cooling_off(request: Request, loan_id: str, me: Me, session: Db, client: Engine) -> dict:
+def exit_cooling_off(request: Request, loan_id: str, me: Me, session: Db, client: Engine) -> dict:
     """A payment link for the exit amount; paid, the loan closes CANCELLED (409 when the exit is not open)."""
     loan = _my_loan(session, loan_id, me)
-    answer = await _cooling_off(client, loan)
+    answer = call_async(_cooling_off, client, loan)
     if not answer.get("available"):
         raise Conflict(f"the cooling-off exit is not open: {answer.get('reason')}", field="loan")
-    return await _link(request, session, loan, int(answer["amount"]), "COOLING_OFF")
+    return _link(request, session, loan, int(answer["amount"]), "COOLING_OFF")

@@ -74,8 +74,9 @@ async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
     stored once and the loan's KYC step resumes (it asks the AA for the consent's status itself)."""
     raw = await request.body()
     adapter = None
-    for config in ProviderConfig.configured(_brand_config(request, brand_id), "aa"):
-        candidate = adapter_for(config, request.app.state.http)
+    config = await run_in_threadpool(_brand_config, request, brand_id)
+    for candidate_config in ProviderConfig.configured(config, "aa"):
+        candidate = adapter_for(candidate_config, request.app.state.http)
         if verified(candidate, lambda a: a.verify_webhook(raw, request.headers)):
             adapter = candidate
             break
@@ -84,14 +85,17 @@ async def receive_account_aggregator(brand_id: str, request: Request) -> dict:
     body = check_body(raw)
     consent_event = adapter.parse_webhook(body)
     db = request.app.state.db
-    with db.unit_of_work() as session:
-        consent = session.scalars(
-            select(AaConsent).where(
-                AaConsent.consent_handle == consent_event.consent_handle, AaConsent.brand_id == brand_id
-            )
-        ).first()
-        loan_ref = consent.loan_id if consent is not None else None
-        consent_id = consent.id if consent is not None else None
+
+    def find_consent() -> tuple[str | None, str | None]:
+        with db.unit_of_work() as session:
+            consent = session.scalars(
+                select(AaConsent).where(
+                    AaConsent.consent_handle == consent_event.consent_handle, AaConsent.brand_id == brand_id
+                )
+            ).first()
+            return (consent.loan_id, consent.id) if consent is not None else (None, None)
+
+    loan_ref, consent_id = await run_in_threadpool(find_consent)
     event = InboundEvent(
         consent_event.event_id,
         f"consent.{consent_event.status.lower()}",

@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -41,7 +40,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers import ProviderConfig, adapter_for
 from activities.providers import webhooks as w
-from api.deps import is_uuid
+from api.deps import call_async, is_uuid
 from api.guards import GUARDS
 from api.responses import ApiModel
 from db.models import Brand, SmeFinancingRequest, SmeVirtualAccount, WebhookEvent
@@ -63,9 +62,7 @@ COLLECTING = frozenset({"FUNDED", "OVERDUE", "PAID"})  # the workflow takes the 
 class CollectAnswer(ApiModel):
     """What was done with a verified Smart Collect event."""
 
-    outcome: str = Field(
-        description="SIGNALLED, RECORDED_AS_CREDIT_BALANCE, DUPLICATE, IGNORED, UNMATCHED or PARKED"
-    )
+    outcome: str = Field(description="SIGNALLED, RECORDED_AS_CREDIT_BALANCE, DUPLICATE, IGNORED, UNMATCHED or PARKED")
     event_id: str = Field(description="Razorpay's event id (X-Razorpay-Event-Id)")
     reason: str | None = Field(default=None, description="why it was not delivered (absent when it was)")
     amount_paise: int | None = Field(
@@ -126,7 +123,7 @@ def _razorpay(brand_config: dict[str, Any]) -> ProviderConfig | None:
 
 
 @router.post("/webhooks/{brand_id}/virtual-accounts/razorpay", response_model=CollectAnswer)
-async def virtual_account_credited(brand_id: str, request: Request) -> dict[str, Any]:
+def virtual_account_credited(brand_id: str, request: Request) -> dict[str, Any]:
     """Razorpay Smart Collect's webhook (``virtual_account.credited``): the buyer's transfer into a financed
     invoice's virtual account, counted once towards the invoice (see the module's docstring). 401 on a bad
     signature, 404 for an unknown brand or a brand without Razorpay, 422 naming a malformed field."""
@@ -136,7 +133,7 @@ async def virtual_account_credited(brand_id: str, request: Request) -> dict[str,
         config = _razorpay(dict(brand.config or {})) if brand is not None else None
     if config is None:
         raise NotFound("unknown webhook endpoint")
-    raw = await request.body()
+    raw = call_async(request.body)
     if not w.verified(adapter_for(config, http), lambda a: a.verify_webhook(raw, request.headers)):
         client = request.client.host if request.client else "?"
         log.warning("refused a Smart Collect webhook for brand %s from %s: it does not verify", brand_id, client)
@@ -173,14 +170,16 @@ async def virtual_account_credited(brand_id: str, request: Request) -> dict[str,
         if status not in COLLECTING and status != "CLOSED":
             return {"outcome": "PARKED", "eventId": event_id, "reason": f"the request is {row.status}"}
     if status == "CLOSED":  # its workflow has ended: counted here
-        return await run_in_threadpool(_kept, db, request_id, stored_id, credit, event_id)
+        return _kept(db, request_id, stored_id, credit, event_id)
     paid = BuyerPayment(credit_key(credit.utr), credit.amount, credit.paid_at, source("VA", credit.mode))
-    client = await request.app.state.temporal.get()
+    client = call_async(request.app.state.temporal.get)
     try:
-        await client.get_workflow_handle(f"invoice-{request_id}").signal(InvoiceFinancingWorkflow.buyer_paid, paid)
+        call_async(
+            client.get_workflow_handle(f"invoice-{request_id}").signal, InvoiceFinancingWorkflow.buyer_paid, paid
+        )
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:  # it ended meanwhile: counted here
-            return await run_in_threadpool(_kept, db, request_id, stored_id, credit, event_id)
+            return _kept(db, request_id, stored_id, credit, event_id)
         raise ServiceUnavailable(f"workflow engine error: {exc.message}; send it again") from exc
     with db.unit_of_work() as session:
         session.get_one(WebhookEvent, stored_id).delivered_at = datetime.now(UTC)
