@@ -19,8 +19,9 @@ reports; emailing one needs a person.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -29,7 +30,7 @@ from sqlalchemy import func, select
 
 from activities.storage import content_disposition
 from api.access import Allow, audit
-from api.deps import MAX_PAGE, is_uuid
+from api.deps import MAX_PAGE, call_async, is_uuid
 from api.partner.common import Db, staff_router
 from api.partner.staff_users import Email
 from api.responses import ApiModel
@@ -240,7 +241,9 @@ def email_master_report(request: Request, brand_id: str, staff: Mailer, session:
     if not to:
         raise ValidationError("an email address is needed", field="email")
     job_id = str(uuid.uuid4())
-    state = jobs.queue(
+    state = call_async(
+        _on_loop,
+        jobs.queue,
         request.app.state.db,
         request.app.state.http,
         request.app.state.storage,
@@ -255,6 +258,12 @@ def email_master_report(request: Request, brand_id: str, staff: Mailer, session:
 
 
 _AUDITED = ("report", "fromDate", "toDate", "email")
+T = TypeVar("T")
+
+
+async def _on_loop(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on the event loop (``jobs.queue`` starts its task there)."""
+    return fn(*args)
 
 
 @router.get("/brand/{brand_id}/master-report/email/{job}", response_model=ReportJob)
