@@ -1,4 +1,4 @@
-"""co-lending recoveries and DLG postings (placeholder)
+"""The brand's blocklist versioned (placeholder)
 
 Revision ID: 0023
 Revises: 0022
