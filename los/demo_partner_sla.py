@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from los.demo import DemoError, Driver, Journey, demo_identity, random_account
@@ -26,6 +27,44 @@ from los.demo_partners import ADMIN, PARTNERS, _routed, partner_body
 SLA_SECONDS = 5  # Kavach's DISBURSAL SLA in this demo
 SCHEDULE_ID = "partner-disbursal-watch"
 Watch = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class SlaJourney(Journey):
+    """The scenario's journey; its JSON (``los demo --json``) adds ``partner_disbursal``, the case's end state:
+    ``state`` and ``confirmed_via`` (CONFIRMED by CALLBACK), the ``utr``, ``breached``, ``resends`` (the RESENT entries
+    on the case's log), the re-send's ``resend_status`` and ``resend_reference``, and what the partner's twin counted
+    (``partner_resend_calls``, ``partner_resend_payouts``: the re-sent disbursal paid once)."""
+
+    partner_disbursal: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return super().as_json() | {"partner_disbursal": self.partner_disbursal}
+
+
+def end_state(case: dict[str, Any], booking: dict[str, Any] | None) -> dict[str, Any]:
+    """The case (``GET .../partner-lenders/loans/{loanId}`` → ``disbursal``) and the twin's booking
+    (``GET /_partners/disbursals``) as the JSON report spells them."""
+    resend = case.get("resend") or {}
+    return {
+        "partner": case["partnerCode"],
+        "state": case["state"],
+        "confirmed_via": case["confirmedVia"],
+        "utr": case["utr"],
+        "breached": case["breached"],
+        "escalated": case["escalatedAt"] is not None,
+        "resends": sum(1 for entry in case["checkLog"] if entry.get("status") == "RESENT"),
+        "resend_status": resend.get("status"),
+        "resend_reference": resend.get("reference"),
+        "partner_resend_calls": (booking or {}).get("resendCalls"),
+        "partner_resend_payouts": (booking or {}).get("resendPayouts"),
+    }
+
+
+async def _booking(driver: Driver, loan_id: str) -> dict[str, Any] | None:
+    """The partner twin's booking of the loan (its re-send calls and payouts), if it has one."""
+    listed = await driver._ok(await driver.sandbox.get("/_partners/disbursals"))
+    return next((b for b in listed["bookings"] if b["partner"] == "kavach" and loan_id in b["reference"]), None)
 
 
 async def trigger_watch() -> None:
@@ -117,11 +156,13 @@ async def partner_disbursal_sla(driver: Driver, index: int, watch: Watch | None 
     await _configure(driver)
     try:
         phone, pan = demo_identity(index, "auto")
-        j = Journey(phone=phone, pan=pan)
+        j = SlaJourney(phone=phone, pan=pan)
         headers = await driver.register(phone)
         await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
         await driver.profile(headers, random_account())
-        body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+        # Real monthly installments: the loan stays DISBURSED while the partner's side is chased (on DEMO-FAST a
+        # "month" lasts 5 s, so it would be OVERDUE by the time the case is confirmed).
+        body = {"amount": "50000", "tenure": 3, "productCode": "PL-MONTHLY"}
         created = await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers))
         j.loan_id, j.workflow_id = created["id"], created["workflowId"]
         # Kavach's first disbursal of this loan fails at its bank (the sandbox's switch, this loan only).
@@ -153,6 +194,8 @@ async def partner_disbursal_sla(driver: Driver, index: int, watch: Watch | None 
         case = await _until(driver, j.loan_id, lambda c: c["state"] == "CONFIRMED", "CONFIRMED", deadline)
         if case["confirmedVia"] != "CALLBACK":
             raise DemoError(f"loan {j.loan_id}: confirmed via {case['confirmedVia']}, expected the callback")
+        j.partner_disbursal = end_state(case, await _booking(driver, j.loan_id))
+        loan = await driver.loan(headers, j.loan_id)  # the loan's status once its partner's side is settled
     finally:
         await _switch_off(driver)
         await driver.sandbox.delete("/_partners/disbursals")
