@@ -30,7 +30,7 @@ the field (``sampleSize``, ``draft.evaluationItems``, ``draft.evaluationItems[<i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from domain.errors import ValidationError
 from domain.rules import Decision
 
 APPROVE, MANUAL, REJECT = Decision.AUTO_SANCTION, Decision.MANUAL_REVIEW, Decision.REJECT
-MAX_SAMPLE = 5000  # past applications one simulation re-decides (each is a few queries and two engine runs)
+MAX_SAMPLE = 5000  # past applications one simulation re-decides (read in a few set-based queries; two engine runs each)
 MAX_ITEMS = 50  # evaluation items in a draft: as many as the brand's settings take
 MAX_TEXT_THRESHOLD = 200  # characters of an item's text threshold
 
@@ -109,13 +109,15 @@ class Policy:
 @dataclass(frozen=True)
 class PastApplication:
     """One decided application: its id, the BRE's facts, the evaluation facts, the outcome it recorded
-    (``recorded``) and its exposure (amount, paise)."""
+    (``recorded``), its exposure (amount, paise) and the blocklist it was decided with (``blocklist``: the version
+    the decision recorded; None keeps the policy's own)."""
 
     application_id: str
     bre_input: bre.BreInput
     facts: Mapping[str, Any]
     recorded: Decision
     exposure: int = 0
+    blocklist: bre.Blocklist | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.exposure, float) or not isinstance(self.exposure, int):
@@ -150,9 +152,23 @@ class Explained:
         }
 
 
-def apply(policy: Policy, facts: bre.BreInput, eval_facts: Mapping[str, Any]) -> Explained:
-    """The decision ``policy`` gives these facts: the BRE, then (when it passes) the evaluation engine."""
-    bre_result = bre.run_bre(policy.bre, facts)
+def policy_from_config(config: Mapping[str, Any], blocklist: bre.Blocklist | None = None) -> Policy:
+    """A stored configuration (``policy_versions.config``, or a draft merged into the current one: ``bre`` and
+    ``evaluation``) as the domain's policy, with ``blocklist`` (None: the blocklist rule is skipped unless an
+    application brings its own). Raises ``ValidationError`` naming the key of a configuration that does not read."""
+    return Policy(
+        bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=blocklist),
+        evaluation.EvaluationPolicy.from_dict(config["evaluation"]),
+    )
+
+
+def apply(
+    policy: Policy, facts: bre.BreInput, eval_facts: Mapping[str, Any], blocklist: bre.Blocklist | None = None
+) -> Explained:
+    """The decision ``policy`` gives these facts: the BRE, then (when it passes) the evaluation engine.
+    ``blocklist``, when given, replaces the policy's (the one the application was decided with)."""
+    rules = policy.bre if blocklist is None else replace(policy.bre, blocklist=blocklist)
+    bre_result = bre.run_bre(rules, facts)
     if not bre_result.passed:
         return Explained(REJECT, "BRE", bre_result, None)
     result = evaluation.evaluate(policy.evaluation, {k: v for k, v in eval_facts.items() if v is not None})
@@ -218,7 +234,7 @@ def simulate(
     approved_before = approved_after = 0
     loss_before = loss_after = Decimal(0)
     for app in applications:
-        after = apply(draft, app.bre_input, app.facts)
+        after = apply(draft, app.bre_input, app.facts, app.blocklist)
         before_decision = app.recorded
         key = f"{before_decision.value}->{after.decision.value}"
         result.transitions[key] = result.transitions.get(key, 0) + 1
@@ -233,7 +249,7 @@ def simulate(
             continue
         after_outcomes = after.outcomes()
         if baseline is not None:
-            before_outcomes = apply(baseline, app.bre_input, app.facts).outcomes()
+            before_outcomes = apply(baseline, app.bre_input, app.facts, app.blocklist).outcomes()
             names = list(dict.fromkeys([*before_outcomes, *after_outcomes]))
             flipped = [
                 {"name": n, "before": before_outcomes.get(n), "after": after_outcomes.get(n)}

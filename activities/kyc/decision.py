@@ -7,20 +7,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.kyc import queries
 from activities.kyc.common import KycBase, jsonable, revive
-from db.models import Brand, Customer, Loan, LoanDecision, PolicyVersion
+from db import credit_policy
+from db.models import Brand, Customer, Loan, LoanDecision
 from db.notifications import notify
 from domain import assignment, bre, evaluation
 from domain.brand_config import BrandConfig
+from domain.credit_facts import build_facts
 from domain.errors import LosError
-from domain.evaluation_policy import brand_policy
 from domain.outcomes import CreditOutcome
+from domain.policy_simulation import policy_from_config
 from workflows.contracts import (
     AllocationRequest,
     AllocationResult,
@@ -34,7 +36,8 @@ BUREAU_REUSE = timedelta(hours=24)
 
 
 class StoredReport:
-    """A bureau report as stored (fresh or reused): score plus the raw answer the rules read."""
+    """A bureau report as stored (fresh or reused): score plus the raw answer the rules read (through
+    ``domain.credit_facts.build_facts``)."""
 
     def __init__(self, score: int, raw: dict, provider: str = "-", reused: bool = False):
         self.score = score
@@ -42,21 +45,6 @@ class StoredReport:
         self.provider = provider
         self.reused = reused
         self.active_loans = raw.get("active_loans")
-
-    def accounts(self) -> list[bre.BureauAccount]:
-        out = []
-        for a in self.raw.get("accounts_parsed") or []:
-            history = [(date.fromisoformat(m), int(d)) for m, d in a.get("dpd_by_month", [])]
-            out.append(bre.BureauAccount(dpd_history=tuple(history), is_active=a.get("status") == "ACTIVE"))
-        return out
-
-    def facts(self) -> dict[str, Any]:
-        """What evaluation items may read of the bureau (domain.evaluation's bureau.* facts)."""
-        return {
-            "bureau.score": self.score,
-            "bureau.active_loans": self.raw.get("active_loans"),
-            "bureau.enquiries_30d": self.raw.get("enquiries_30d"),
-        }
 
 
 def _account_dict(a: Any) -> dict:
@@ -180,50 +168,42 @@ class DecisionActivities(KycBase):
         report: StoredReport,
         kyc_facts: dict[str, Any],
     ) -> CreditRulesResult:
-        """BRE then evaluation; outcomes stored under ``<key>:bre`` and ``<key>:evaluation``."""
-        facts = {k: revive(v) for k, v in kyc_facts.items()}
-        facts.update(report.facts())
-        # --- BRE (hard rules) -------------------------------------------------------------------
-        blocklist = bre.Blocklist.from_entries(queries.blocklist_of(session, brand.id))
-        # the brand's "bre" settings, or for older brands the same names at the top of the config
-        config = bre.BreConfig.from_dict(BrandConfig.of(brand.config).bre_settings(), strict=False, blocklist=blocklist)
-        last_rejected = queries.last_rejection_at(session, customer.id, other_than=loan.id)
-        other_brand_active = 0
-        if config.enable_central_dedup and customer.pan:
-            other_brand_active = queries.live_loans_elsewhere(session, customer.pan, brand.id)
-        # verified income first (bank statement), then the employment step's, then what the customer declared
-        salary = (
-            facts.get("kyc.bsa_avg_salary")
-            or facts.get("kyc.monthly_salary")
-            or queries.declared_salary(session, customer.id)
-        )
-        facts_in = bre.BreInput(
-            application_date=date.today(),
+        """BRE then evaluation; outcomes stored under ``<key>:bre`` and ``<key>:evaluation``, what they ran on
+        under ``<key>:inputs``.
+
+        The policy run is the snapshot the decision records: the brand's configuration now
+        (``db.credit_policy.current_config``), whose version is the latest one when unchanged or a new one published
+        by this decision (``policy_version_in_force``); the blocklist is read at its latest version. The facts are
+        built by ``domain.credit_facts.build_facts`` from what ``db.credit_policy.gather_application`` reads, the
+        same builder explain and simulation use, and stored as built."""
+        config = credit_policy.current_config(session, brand)
+        version = credit_policy.policy_version_in_force(session, brand.id, config)
+        blocklist_version, entries = credit_policy.blocklist_in_force(session, brand.id)
+        policy = policy_from_config(config, bre.Blocklist.from_entries(entries))
+        record = credit_policy.gather_application(
+            session,
+            loan_id=loan.id,
+            brand_id=brand.id,
+            customer=customer,
             bureau_score=report.score,
-            bureau_accounts=report.accounts(),
-            active_loans=report.raw.get("active_loans"),
-            enquiries_30d=report.raw.get("enquiries_30d"),
-            pan=customer.pan,
-            aadhaar_hash=customer.aadhaar_hash,
-            phone=customer.phone,
-            device_id=customer.device_id,
-            dob=customer.dob,
-            monthly_salary=int(salary) if salary is not None else None,
-            last_rejected_on=last_rejected.date() if last_rejected else None,
-            other_brand_active_loans=other_brand_active,
+            bureau_report=report.raw,
+            kyc_facts={k: revive(v) for k, v in kyc_facts.items()},
+            on=date.today(),
+            central_dedup=bool(policy.bre.enable_central_dedup),
         )
-        result = bre.run_bre(config, facts_in)
+        facts = build_facts(record)
+        # --- BRE (hard rules) -------------------------------------------------------------------
+        result = bre.run_bre(policy.bre, facts.bre_input)
         queries.store_decision(
             session, loan.id, "BRE", result.outcome, None, jsonable(result.to_details()), f"{key}:bre"
         )
-        # the brand's latest published credit-policy version (None: never published), on both stages' rows
-        version = session.scalar(select(func.max(PolicyVersion.version)).where(PolicyVersion.brand_id == brand.id))
         _record_version(session, f"{key}:bre", version)
+        credit_policy.record_inputs(session, loan.id, f"{key}:inputs", version, blocklist_version, facts)
         if not result.passed:
             return CreditRulesResult(CreditOutcome.REJECT, [f"BRE_{reason}" for reason in result.reasons], stage="BRE")
 
         # --- evaluation engine ------------------------------------------------------------------
-        outcome = evaluation.evaluate(self._policy(session, brand), {k: v for k, v in facts.items() if v is not None})
+        outcome = evaluation.evaluate(policy.evaluation, facts.evaluation_facts())
         queries.store_decision(
             session,
             loan.id,
@@ -236,12 +216,6 @@ class DecisionActivities(KycBase):
         _record_version(session, f"{key}:evaluation", version)
         queries.update_loan(session, loan.id, evaluation_score=outcome.score)
         return CreditRulesResult(outcome.decision, [outcome.reason], str(outcome.score))
-
-    @staticmethod
-    def _policy(session: Session, brand: Brand) -> evaluation.EvaluationPolicy:
-        """The brand's evaluation policy (``domain.evaluation_policy.brand_policy``): its active items, or without
-        any the score bands of the brand's ``min_credit_score`` and ``auto_sanction_score``."""
-        return brand_policy(BrandConfig.of(brand.config), queries.active_evaluation_items(session, brand.id))
 
     # ------------------------------------------------------------------ allocation
     @activity.defn

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Request
 from pydantic import Field, StringConstraints
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,30 +15,17 @@ from api.access import Allow, audit
 from api.brand_config import BreSettings, check_evaluation
 from api.deps import is_uuid
 from api.partner.common import Db, find_loan, staff_router
-from api.partner.policy_facts import (
-    brand_blocklist,
-    current_config,
-    decision_rows,
-    latest_version,
-    policy_of,
-    stored_facts,
-)
 from api.partner.settings.common import Strict, api_alias
 from api.partner.settings.evaluation_items import ItemIn, _item_columns
 from api.responses import ApiModel
 from api.security import Principal
-from db.models import (
-    Brand,
-    Loan,
-    LoanDecision,
-    PolicySimulation,
-    PolicyVersion,
-)
+from db.credit_policy import current_config, latest_version, past_applications
+from db.models import Brand, PolicySimulation, PolicyVersion
 from domain import bre, evaluation
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.evaluation import EngineVersion
-from domain.policy_simulation import MAX_ITEMS, MAX_SAMPLE, apply, check_limits, simulate
+from domain.policy_simulation import MAX_ITEMS, MAX_SAMPLE, apply, check_limits, policy_from_config, simulate
 
 router = staff_router()
 Manager = Annotated[Principal, Allow(P.SETTINGS_MANAGE, api_key=False)]
@@ -125,6 +112,11 @@ class ExplainView(ApiModel):
     loan_id: str
     policy_version: int | None = Field(description="null: decided before any version was published")
     config_source: str = Field(description="VERSION, or CURRENT when the decision recorded no version")
+    blocklist_version: int = Field(description="the blocklist version the decision ran with (0: empty, never changed)")
+    facts_source: str = Field(
+        description="STORED: the facts the decision stored; REBUILT: a decision made before facts were stored, "
+        "its facts rebuilt from its rows"
+    )
     recorded: str
     rerun: str
     stage: str
@@ -147,27 +139,32 @@ def _compare(recorded: list[Any], rerun: list[dict[str, Any]], key: str) -> list
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/decision/explain", response_model=ExplainView)
 def explain_decision(brand_id: str, loan_id: str, staff: Explainer, session: Db) -> dict:
-    """Re-run the loan's credit decision on its stored facts with the policy version it recorded."""
+    """Re-run the loan's credit decision on the facts it ran on (``db.credit_policy.past_applications``) with the
+    policy version and the blocklist version it recorded. 404 when the loan has no credit decision."""
     loan = find_loan(session, brand_id, loan_id)
-    bre_row, eval_row = decision_rows(session, loan.id)
-    if bre_row is None:
+    [past] = past_applications(session, brand_id, loan_ids=[loan.id]) or [None]
+    if past is None:
         raise NotFound("this loan has no credit decision")
-    version = bre_row.policy_version
+    version = past.policy_version
     if version is not None:
         config, source = _version(session, brand_id, version).config, "VERSION"
     else:
         config, source = current_config(session, session.get_one(Brand, brand_id)), "CURRENT"
-    app = stored_facts(session, loan, bre_row, eval_row)
-    result = apply(policy_of(config, brand_blocklist(session, brand_id)), app.bre_input, app.facts)
-    rules = _compare(bre_row.details or [], result.bre.to_details(), "rule")
+    app = past.application
+    result = apply(policy_from_config(config), app.bre_input, app.facts, app.blocklist)
+    rules = _compare(past.bre_row.details or [], result.bre.to_details(), "rule")
     items = _compare(
-        eval_row.details if eval_row else [], result.evaluation.to_details() if result.evaluation else [], "item"
+        past.eval_row.details if past.eval_row else [],
+        result.evaluation.to_details() if result.evaluation else [],
+        "item",
     )
     same = all(r["recorded"] == r["rerun"] for r in rules + items)
     return {
         "loanId": loan.id,
         "policyVersion": version,
         "configSource": source,
+        "blocklistVersion": past.blocklist_version,
+        "factsSource": "STORED" if past.stored else "REBUILT",
         "recorded": app.recorded.value,
         "rerun": result.decision.value,
         "stage": result.stage,
@@ -264,23 +261,10 @@ def simulate_draft(request: Request, brand_id: str, body: SimulateIn, staff: Man
     check_limits(body.sample_size, body.draft.evaluation_items or [])
     brand = session.get_one(Brand, brand_id)
     check_evaluation(session, brand_id, brand.config or {}, field="evaluationItems")  # the baseline must be valid
-    blocklist = brand_blocklist(session, brand_id)
-    draft = policy_of(draft_config(session, brand, body.draft), blocklist)
-    baseline = policy_of(current_config(session, brand), blocklist)
-    last = (
-        select(LoanDecision.loan_id, func.max(LoanDecision.created_at).label("at"))
-        .join(Loan, Loan.id == LoanDecision.loan_id)
-        .where(Loan.brand_id == brand_id, LoanDecision.stage == "BRE")
-        .group_by(LoanDecision.loan_id)
-        .order_by(func.max(LoanDecision.created_at).desc())
-        .limit(body.sample_size)
-    )
-    apps = []
-    for loan_id, _ in session.execute(last).all():
-        loan = session.get_one(Loan, loan_id)
-        bre_row, eval_row = decision_rows(session, loan_id)
-        if bre_row is not None:
-            apps.append(stored_facts(session, loan, bre_row, eval_row))
+    draft = policy_from_config(draft_config(session, brand, body.draft))
+    baseline = policy_from_config(current_config(session, brand))
+    # each application brings the facts and the blocklist version it was decided with
+    apps = [p.application for p in past_applications(session, brand_id, limit=body.sample_size)]
     result = simulate(draft, apps, baseline=baseline).to_dict()
     row = PolicySimulation(
         brand_id=brand_id,

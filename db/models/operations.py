@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,4 +111,38 @@ class PolicySimulation(Base):
     sample_size: Mapped[int] = mapped_column(Integer)
     result: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_by: Mapped[str] = fk("staff_users.id")
+    created_at: Mapped[datetime] = created()
+
+
+class BlocklistVersion(Base):
+    """One change to the brand's blocklist, and the version it makes: ``version`` (1, 2, … per brand) is the
+    blocklist after this change (ADD or REMOVE of ``kind``/``value``), made by ``changed_by`` (None: not through
+    the settings routes) at ``created_at``. Written by a trigger on ``blocklist_entries`` (migration 0023), so every
+    change is versioned however it is made; the blocklist at version v is the replay of changes 1..v."""
+
+    __tablename__ = "blocklist_versions"
+    id: Mapped[str] = pk()
+    brand_id: Mapped[str] = fk("brands.id", index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))  # ADD / REMOVE
+    kind: Mapped[str] = mapped_column(String(10))  # PAN / AADHAAR / PHONE / DEVICE
+    value: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changed_by: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    created_at: Mapped[datetime] = created()
+    __table_args__ = (UniqueConstraint("brand_id", "version"),)
+
+
+class CreditDecisionInput(Base):
+    """What one credit decision ran on: the facts it built (``domain.credit_facts.CreditFacts.to_json``), the
+    credit-policy version (``policy_versions.version``) and the blocklist version (``blocklist_versions.version``,
+    0: an empty blocklist never changed). Explain and simulation re-run these facts with these versions."""
+
+    __tablename__ = "credit_decision_inputs"
+    id: Mapped[str] = pk()
+    loan_id: Mapped[str] = fk("loans.id", index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    policy_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    blocklist_version: Mapped[int] = mapped_column(Integer, default=0)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = created()

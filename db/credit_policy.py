@@ -1,0 +1,399 @@
+"""A brand's credit policy and blocklist as a decision uses them, and the facts past decisions ran on: the SQL shared
+by the credit decision activity (``activities/kyc/decision.py``) and the policy routes (``api/partner/policy.py``).
+Runs in the caller's transaction; the facts themselves are built by ``domain.credit_facts.build_facts``.
+
+* :func:`current_config`: the brand's policy now, as a JSON snapshot (the form ``policy_versions.config`` keeps).
+* :func:`policy_version_in_force`: the version whose snapshot is exactly that configuration, published here when
+  the settings changed since the latest one, so a decision's recorded version is always the policy it ran.
+* :func:`blocklist_in_force`, :func:`blocklists_at`: the blocklist at its latest version, or at given versions
+  (``blocklist_versions``, one row per change).
+* :func:`gather_application`: what the decision reads about an application (the I/O of the facts).
+* :func:`record_inputs`, :func:`past_applications`: the facts and versions a decision ran on, stored and read
+  back for a whole sample in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.orm import Session
+
+from db.evaluation_items import active_evaluation_items
+from db.models import Brand, BureauReport, Customer, Employment, Loan, LoanDecision, PolicyVersion
+from db.models.operations import BlocklistVersion, CreditDecisionInput
+from domain import bre
+from domain.brand_config import BrandConfig
+from domain.credit_facts import ApplicationRecord, CreditFacts, build_facts
+from domain.evaluation_policy import default_items
+from domain.policy_simulation import PastApplication
+from domain.rules import Decision
+
+LIVE_LOAN = ("DISBURSED", "OVERDUE", "DISBURSAL_PENDING", "AGREEMENT_SIGNED")  # as the central dedup counts them
+AUTO_NOTES = "the settings in force at a credit decision (changed since the previous version)"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON stores it: dicts and lists walked, booleans, integers, text and null kept, the rest (a
+    Decimal, a date) as its text."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------- policy versions
+def current_config(session: Session, brand: Brand) -> dict[str, Any]:
+    """The brand's credit policy as it is now: ``bre`` (``BreConfig.to_dict``: every rule, None unset) and
+    ``evaluation`` (version, thresholds, the active items or the two default score bands). Raises
+    ``domain.errors.ValidationError`` when the brand's ``bre`` settings do not read."""
+    config = BrandConfig.of(brand.config or {})
+    rules = bre.BreConfig.from_dict(config.bre_settings(), strict=False).to_dict()
+    items = active_evaluation_items(session, brand.id)
+    return jsonable(
+        {
+            "bre": rules,
+            "evaluation": {
+                "version": config.evaluation_version,
+                "auto_sanction_threshold": config.auto_sanction_threshold,
+                "manual_review_threshold": config.manual_review_threshold,
+                "items": [dict(i) for i in items] or default_items(config),
+            },
+        }
+    )
+
+
+def latest_version(session: Session, brand_id: str) -> int:
+    """The brand's latest policy version; 0 before the first."""
+    return session.scalar(select(func.max(PolicyVersion.version)).where(PolicyVersion.brand_id == brand_id)) or 0
+
+
+def _latest(session: Session, brand_id: str) -> tuple[int, dict[str, Any] | None]:
+    row = session.execute(
+        select(PolicyVersion.version, PolicyVersion.config)
+        .where(PolicyVersion.brand_id == brand_id)
+        .order_by(PolicyVersion.version.desc())
+        .limit(1)
+    ).first()
+    return (0, None) if row is None else (row.version, row.config)
+
+
+def policy_version_in_force(session: Session, brand_id: str, config: dict[str, Any]) -> int:
+    """The version of the brand's policy whose snapshot is ``config`` (``current_config``): the latest version when
+    it is the same, else a new version published now (``published_by`` null, notes :data:`AUTO_NOTES`), under a lock
+    on the brand row that the publish route takes too. Returns the version number (1, 2, …)."""
+    version, snapshot = _latest(session, brand_id)
+    if snapshot == config:
+        return version
+    session.execute(select(Brand.id).where(Brand.id == brand_id).with_for_update(key_share=True))
+    version, snapshot = _latest(session, brand_id)  # another decision or a publisher may have been first
+    if snapshot == config:
+        return version
+    session.add(PolicyVersion(brand_id=brand_id, version=version + 1, config=config, notes=AUTO_NOTES))
+    session.flush()
+    return version + 1
+
+
+# ---------------------------------------------------------------------------------------------- blocklist versions
+def blocklist_in_force(session: Session, brand_id: str) -> tuple[int, list[tuple[str, str]]]:
+    """The brand's blocklist at its latest version, in one statement (so the number and the entries agree):
+    ``(version, [(kind, value), ...])``; ``(0, [])`` for a brand whose blocklist never changed."""
+    rows = session.execute(
+        select(
+            BlocklistVersion.kind,
+            BlocklistVersion.value,
+            BlocklistVersion.action,
+            func.max(BlocklistVersion.version).over().label("latest"),
+        )
+        .where(BlocklistVersion.brand_id == brand_id)
+        .ext(distinct_on(BlocklistVersion.kind, BlocklistVersion.value))
+        .order_by(BlocklistVersion.kind, BlocklistVersion.value, BlocklistVersion.version.desc())
+    ).all()
+    latest = max((r.latest for r in rows), default=0)
+    return latest, [(r.kind, r.value) for r in rows if r.action == "ADD"]
+
+
+def _replay(changes: Sequence[Any], versions: Iterable[int]) -> dict[int, bre.Blocklist]:
+    """The blocklist at each of ``versions`` from the brand's changes in version order."""
+    wanted = sorted(set(versions))
+    out: dict[int, bre.Blocklist] = {}
+    listed: set[tuple[str, str]] = set()
+    i = 0
+    for v in wanted:
+        while i < len(changes) and changes[i].version <= v:
+            c = changes[i]
+            (listed.add if c.action == "ADD" else listed.discard)((c.kind, c.value))
+            i += 1
+        out[v] = bre.Blocklist.from_entries(listed)
+    return out
+
+
+def blocklist_entries_at(session: Session, brand_id: str, version: int) -> list[tuple[str, str]]:
+    """The brand's blocklist at ``version`` as ``(kind, value)`` pairs, sorted, in one query."""
+    rows = session.execute(
+        select(BlocklistVersion.kind, BlocklistVersion.value, BlocklistVersion.action)
+        .where(BlocklistVersion.brand_id == brand_id, BlocklistVersion.version <= version)
+        .ext(distinct_on(BlocklistVersion.kind, BlocklistVersion.value))
+        .order_by(BlocklistVersion.kind, BlocklistVersion.value, BlocklistVersion.version.desc())
+    ).all()
+    return [(r.kind, r.value) for r in rows if r.action == "ADD"]
+
+
+def _changes(session: Session, brand_id: str) -> list[Any]:
+    return list(
+        session.execute(
+            select(
+                BlocklistVersion.version,
+                BlocklistVersion.action,
+                BlocklistVersion.kind,
+                BlocklistVersion.value,
+                BlocklistVersion.created_at,
+            )
+            .where(BlocklistVersion.brand_id == brand_id)
+            .order_by(BlocklistVersion.version)
+        ).all()
+    )
+
+
+def blocklists_at(session: Session, brand_id: str, versions: Iterable[int]) -> dict[int, bre.Blocklist]:
+    """The brand's blocklist at each of ``versions`` (version → ``bre.Blocklist``), in one query."""
+    return _replay(_changes(session, brand_id), versions)
+
+
+# ---------------------------------------------------------------------------------------------- the decision's facts
+def gather_application(
+    session: Session,
+    *,
+    loan_id: str,
+    brand_id: str,
+    customer: Any,
+    bureau_score: int | None,
+    bureau_report: dict[str, Any],
+    kyc_facts: dict[str, Any],
+    on: date,
+    central_dedup: bool,
+) -> ApplicationRecord:
+    """What the credit decision reads about an application (``domain.credit_facts.ApplicationRecord``):
+    ``customer`` (a ``Customer`` row: id, pan, aadhaar_hash, phone, device_id, dob as they are now), the stored
+    bureau report, the KYC facts; the declared salary (the last employment's), the last rejection in the brand and,
+    when ``central_dedup``, the PAN's live loans at other brands are read here."""
+    declared = session.scalar(
+        select(Employment.monthly_salary)
+        .where(Employment.customer_id == customer.id)
+        .order_by(Employment.created_at.desc())
+        .limit(1)
+    )
+    last_rejected = session.scalar(
+        select(func.max(Loan.closed_at)).where(
+            Loan.customer_id == customer.id, Loan.status == "REJECTED", Loan.id != loan_id
+        )
+    )
+    elsewhere = 0
+    if central_dedup and customer.pan:
+        elsewhere = (
+            session.scalar(
+                select(func.count())
+                .select_from(Loan)
+                .join(Customer, Customer.id == Loan.customer_id)
+                .where(Customer.pan == customer.pan, Loan.brand_id != brand_id, Loan.status.in_(LIVE_LOAN))
+            )
+            or 0
+        )
+    return ApplicationRecord(
+        application_date=on,
+        bureau_score=bureau_score,
+        bureau_report=bureau_report,
+        pan=customer.pan,
+        aadhaar_hash=customer.aadhaar_hash,
+        phone=customer.phone,
+        device_id=customer.device_id,
+        dob=customer.dob,
+        kyc_facts=kyc_facts,
+        declared_salary=declared,
+        last_rejected_on=last_rejected.date() if last_rejected else None,
+        other_brand_active_loans=elsewhere,
+    )
+
+
+def record_inputs(
+    session: Session, loan_id: str, key: str, policy_version: int | None, blocklist_version: int, facts: CreditFacts
+) -> None:
+    """Store what the decision ran on under ``key`` (once: a retry keeps the first)."""
+    session.execute(
+        insert(CreditDecisionInput)
+        .values(
+            loan_id=loan_id,
+            idempotency_key=key,
+            policy_version=policy_version,
+            blocklist_version=blocklist_version,
+            facts=facts.to_json(),
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+
+
+# ---------------------------------------------------------------------------------------------- past decisions
+@dataclass(frozen=True)
+class PastDecision:
+    """A decided application as the policy routes read it: its latest BRE and EVALUATION rows, the facts and the
+    blocklist it ran on (``application``), the policy version it recorded, and its blocklist version
+    (``stored``: False for a decision made before its inputs were stored, whose facts are rebuilt from its rows
+    and whose blocklist is the version in force when it was made)."""
+
+    application: PastApplication
+    bre_row: LoanDecision
+    eval_row: LoanDecision | None
+    policy_version: int | None
+    blocklist_version: int
+    stored: bool
+
+
+def recorded_decision(bre_row: LoanDecision, eval_row: LoanDecision | None) -> Decision:
+    """The outcome a past decision recorded: REJECT when the BRE did not pass (or no evaluation followed), else
+    the evaluation's."""
+    if bre_row.outcome != "PASS" or eval_row is None:
+        return Decision.REJECT
+    return Decision(eval_row.outcome)
+
+
+def past_applications(
+    session: Session, brand_id: str, *, limit: int | None = None, loan_ids: Sequence[str] | None = None
+) -> list[PastDecision]:
+    """The brand's decided applications, the last decided first: the last ``limit`` of them, or those of
+    ``loan_ids``. Set-based: the sample, its decision rows, its stored inputs and the brand's blocklist changes are
+    four queries whatever the sample's size; decisions made before inputs were stored add three (their customers,
+    bureau reports and declared salaries)."""
+    last = (
+        select(LoanDecision.loan_id, Loan.amount, Loan.customer_id, func.max(LoanDecision.created_at).label("at"))
+        .join(Loan, Loan.id == LoanDecision.loan_id)
+        .where(Loan.brand_id == brand_id, LoanDecision.stage == "BRE")
+        .group_by(LoanDecision.loan_id, Loan.amount, Loan.customer_id)
+        .order_by(func.max(LoanDecision.created_at).desc(), LoanDecision.loan_id)
+    )
+    if loan_ids is not None:
+        last = last.where(LoanDecision.loan_id.in_(list(loan_ids)))
+    if limit is not None:
+        last = last.limit(limit)
+    sample = session.execute(last).all()
+    if not sample:
+        return []
+    ids = [r.loan_id for r in sample]
+    rows: dict[str, list[LoanDecision]] = {}
+    for row in session.scalars(
+        select(LoanDecision)
+        .where(LoanDecision.loan_id.in_(ids), LoanDecision.stage.in_(("BRE", "EVALUATION")))
+        .order_by(LoanDecision.created_at, LoanDecision.id)
+    ):
+        rows.setdefault(row.loan_id, []).append(row)
+    inputs: dict[str, CreditDecisionInput] = {}
+    for stored_row in session.scalars(
+        select(CreditDecisionInput).where(CreditDecisionInput.loan_id.in_(ids)).order_by(CreditDecisionInput.created_at)
+    ):
+        inputs[stored_row.loan_id] = stored_row  # the latest decision's
+    changes = _changes(session, brand_id)
+    legacy = [r for r in sample if r.loan_id not in inputs]
+    customers: dict[str, Customer] = {}
+    reports: dict[str, BureauReport] = {}
+    declared: dict[str, int | None] = {}
+    if legacy:
+        customer_ids = list({r.customer_id for r in legacy})
+        customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+        reports = {
+            b.loan_id: b
+            for b in session.scalars(select(BureauReport).where(BureauReport.loan_id.in_([r.loan_id for r in legacy])))
+        }
+        for customer_id, salary in session.execute(
+            select(Employment.customer_id, Employment.monthly_salary)
+            .where(Employment.customer_id.in_(customer_ids))
+            .order_by(Employment.customer_id, Employment.created_at.desc())
+            .ext(distinct_on(Employment.customer_id))
+        ):
+            declared[customer_id] = salary
+
+    found = []
+    for r in sample:
+        decided = rows.get(r.loan_id, [])
+        bre_row = next((d for d in reversed(decided) if d.stage == "BRE"), None)
+        eval_row = next((d for d in reversed(decided) if d.stage == "EVALUATION"), None)
+        if bre_row is None:
+            continue
+        stored = inputs.get(r.loan_id)
+        if stored is not None:
+            facts = CreditFacts.from_json(stored.facts)
+            blocklist_version = stored.blocklist_version
+        else:
+            facts = _rebuilt(bre_row, eval_row, customers[r.customer_id], reports.get(r.loan_id), declared)
+            blocklist_version = max((c.version for c in changes if c.created_at <= bre_row.created_at), default=0)
+        found.append((r, bre_row, eval_row, stored, facts, blocklist_version))
+    blocklists = _replay(changes, [f[5] for f in found])
+    return [
+        PastDecision(
+            PastApplication(
+                r.loan_id,
+                facts.bre_input,
+                facts.facts,
+                recorded_decision(bre_row, eval_row),
+                int(r.amount),
+                blocklist=blocklists[version],
+            ),
+            bre_row,
+            eval_row,
+            bre_row.policy_version if stored is None else stored.policy_version,
+            version,
+            stored is not None,
+        )
+        for r, bre_row, eval_row, stored, facts, version in found
+    ]
+
+
+def _rebuilt(
+    bre_row: LoanDecision,
+    eval_row: LoanDecision | None,
+    customer: Customer,
+    report: BureauReport | None,
+    declared: dict[str, int | None],
+) -> CreditFacts:
+    """The facts of a decision made before its inputs were stored, rebuilt from what it stored, through the same
+    builder: every metric the evaluation row observed, the BRE rows' observed salary, cooling-period days and
+    other-brand loans, the loan's bureau report, the customer's identifiers as they are now, and the decision's
+    day. A fact the recorded policy did not read is missing (a salary falls back to the declared one)."""
+    on = bre_row.created_at.date()
+    observed = {d.get("rule"): d.get("observed") for d in bre_row.details or [] if isinstance(d, dict)}
+    kyc: dict[str, Any] = {}
+    if eval_row is not None:
+        kyc.update({d["metric"]: _revive(d.get("observed")) for d in eval_row.details or [] if d.get("metric")})
+    days = observed.get("COOLING_PERIOD")
+    salary = observed.get("SALARY_THRESHOLD") or declared.get(customer.id)
+    record = ApplicationRecord(
+        application_date=on,
+        bureau_score=report.score if report is not None else None,
+        bureau_report=report.report if report is not None else {},
+        pan=customer.pan,
+        aadhaar_hash=customer.aadhaar_hash,
+        phone=customer.phone,
+        device_id=customer.device_id,
+        dob=customer.dob,
+        kyc_facts={k: v for k, v in kyc.items() if not k.startswith("bureau.")},
+        declared_salary=int(Decimal(str(salary))) if salary is not None else None,
+        last_rejected_on=on - timedelta(days=int(days)) if isinstance(days, int) else None,
+        other_brand_active_loans=observed.get("CENTRAL_DEDUP"),
+    )
+    return build_facts(record)
+
+
+def _revive(value: Any) -> Any:
+    """An observed value as the decision held it: a decimal stored as text back to a ``Decimal``."""
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    return value
