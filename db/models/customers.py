@@ -50,6 +50,9 @@ class Customer(Base):
     aadhaar_masked: Mapped[str | None] = mapped_column(String(14), nullable=True)
     aadhaar_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     aadhaar_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the CKYC identifier (KIN, 14 digits) of the CKYC registry's record matched by the KYC pipeline's CKYC step;
+    # reported to the CICs (docs/bureau-reporting.md)
+    ckyc_number: Mapped[str | None] = mapped_column(String(14), nullable=True)
     photo_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
     device_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     onboarding_step: Mapped[str] = mapped_column(String(30), default="REGISTERED")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, created, fk, pk
@@ -34,7 +34,11 @@ class RepaymentInstallment(Base):
     penal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / OVERDUE / PAID
     paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
+    __table_args__ = (
+        UniqueConstraint("loan_id", "installment_no"),
+        Index("ix_repayment_installments_due_date", "due_date"),  # dashboards: due in a period
+        Index("ix_repayment_installments_overdue", "loan_id", postgresql_where=text("status = 'OVERDUE'")),
+    )
 
 
 class PaymentLink(Base):
@@ -78,7 +82,10 @@ class PaymentTransaction(Base):
     receipt_no: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
     receipt_key: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the stored receipt PDF
     collected_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("gateway", "gateway_payment_id"),)
+    __table_args__ = (
+        UniqueConstraint("gateway", "gateway_payment_id"),
+        Index("ix_payment_transactions_collected_at", "collected_at"),  # dashboards: collected in a period
+    )
 
 
 class LedgerTransaction(Base):

@@ -77,6 +77,7 @@ class Loan(Base):
         Index("ix_loans_brand_status", "brand_id", "status"),
         Index("ix_loans_brand_created", "brand_id", "created_at", "id"),  # staff lists: newest first, stable
         Index("ix_loans_brand_utr", "brand_id", "disbursal_utr"),  # global search by UTR
+        Index("ix_loans_brand_disbursed", "brand_id", "disbursed_at"),  # dashboards: disbursals in a period
     )
 
 
@@ -95,7 +96,10 @@ class LoanStatusHistory(Base):
     actor_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("loan_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("loan_id", "seq"),
+        Index("ix_loan_status_history_to_status_created", "to_status", "created_at"),  # dashboards: sanctions
+    )
 
 
 class LoanDecision(Base):
