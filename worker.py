@@ -31,6 +31,7 @@ from activities.partners import PartnerActivities
 from activities.portfolio import PortfolioActivities
 from activities.refunds import RefundActivities
 from activities.reminders import ReminderActivities
+from activities.report_email import ReportEmailActivities
 from activities.sme import SmeActivities
 from activities.storage import build_storage
 from db.session import Database
@@ -67,6 +68,7 @@ from workflows.refund import RefundWorkflow
 from workflows.reminder_dispatch import EVERY as REMINDER_EVERY
 from workflows.reminder_dispatch import SCHEDULE_ID as REMINDER_SCHEDULE
 from workflows.reminder_dispatch import ReminderDispatchWorkflow
+from workflows.report_email import ReportEmailWorkflow
 
 WORKFLOWS = [
     LoanWorkflow,
@@ -82,6 +84,7 @@ WORKFLOWS = [
     PartnerDisbursalWatchWorkflow,
     CoLendingRetryWorkflow,
     AadhaarVaultSweepWorkflow,
+    ReportEmailWorkflow,
 ]
 
 # The loan workflow's phase modules, imported once per process instead of once per workflow instance. The
@@ -290,6 +293,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + kyc.all()
             + MessagingActivities(db, http).all()
             + refunds.all()
+            + ReportEmailActivities(db, http, build_storage(settings)).all()
             + PortfolioActivities(db).all()
             + ReminderActivities(db, http, settings.api_url).all()
             + OpsJobActivities(db, http, settings.api_url).all()

@@ -7,8 +7,9 @@ background and emailed. Under /api/v1/partner/brand/{brandId} (docs/reports.md):
 - ``GET report/{type}/csv``: every row as CSV, streamed from a server-side cursor (memory flat however many rows;
   paise as rupees with 2 decimals, text that a spreadsheet would run as a formula prefixed with ``'``);
 - ``GET report/{type}/download``: the same CSV with a UTF-8 byte-order mark, for spreadsheets;
-- ``POST master-report/email``: 202 with a job id; the master report is built in the background, stored and
-  emailed as a link (``reports.jobs``); ``GET master-report/email/{job}``: the job's state.
+- ``POST master-report/email``: 202 with a job id; the master report is built in the background by the workflow
+  ``report-email-<jobId>`` (``workflows/report_email.py``), stored and emailed as a link to a staff address of the
+  brand; ``GET master-report/email/{job}``: the job's state (``reports.jobs``).
 
 ``fromDate`` and ``toDate`` are IST calendar dates, both included, at most 366 days apart. Permission:
 ``reports.view`` — the admin roles of the roles × features matrix (super admin, admin, and the sanction and
@@ -19,28 +20,31 @@ reports; emailing one needs a person.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.storage import content_disposition
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, call_async, is_uuid
-from api.partner.common import Db, staff_router
+from api.partner.common import Db, Temporal, staff_router
 from api.partner.staff_users import Email
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDate
 from api.views import json_response
+from db.models import StaffBrandRole, StaffUser
 from domain.access import Permission as P
-from domain.errors import NotFound, ValidationError
+from domain.errors import NotFound, ServiceUnavailable, ValidationError
 from reports import CATALOGUE, MAX_DAYS, Range, Report, jobs
 from reports.output import json_rows
+from workflows.report_email import ReportEmailInput, ReportEmailWorkflow, workflow_id
 
 router = staff_router()
 Reader = Annotated[Principal, Allow(P.REPORTS_VIEW)]
@@ -234,41 +238,69 @@ def report_download(
 
 
 @router.post("/brand/{brand_id}/master-report/email", response_model=ReportJob, status_code=202)
-def email_master_report(request: Request, brand_id: str, staff: Mailer, session: Db, body: EmailIn) -> dict[str, Any]:
+def email_master_report(
+    request: Request, brand_id: str, staff: Mailer, session: Db, client: Temporal, body: EmailIn
+) -> dict[str, Any]:
     """Build the master report for the range in the background, store it and email a link (valid 7 days) to
-    ``email`` (default: the requester). Answers at once with the job; ``GET master-report/email/{job}`` follows it."""
+    ``email`` (default: the requester), which must be the address of an active staff user of this brand (the
+    report carries customers' personal data): 422 naming ``email`` otherwise, nothing started. Answers at once
+    with the job (QUEUED); ``GET master-report/email/{job}`` follows it. The job is the workflow
+    ``report-email-<jobId>`` run by the worker; 503 when the workflow engine does not take it (the job is recorded
+    FAILED)."""
     to = body.email or staff.email
     if not to:
         raise ValidationError("an email address is needed", field="email")
-    job_id = str(uuid.uuid4())
-    state = call_async(
-        _on_loop,
-        jobs.queue,
-        request.app.state.db,
-        request.app.state.http,
-        request.app.state.storage,
-        CATALOGUE["master-report"],
-        brand_id,
-        Range(body.from_date, body.to_date),
-        job_id,
-        to,
-    )
+    if not _brand_staff_email(session, brand_id, to):
+        raise ValidationError(
+            "the master report carries customers' personal data: it can only be emailed to a staff user of this brand",
+            field="email",
+        )
+    report, span, job_id = CATALOGUE["master-report"], Range(body.from_date, body.to_date), str(uuid.uuid4())
+    storage = request.app.state.storage
+    state = jobs.new_state(report, span, job_id, to)
+    jobs.write_state(storage, brand_id, state)  # before the start: the workflow's first activity writes RUNNING
+    job = ReportEmailInput(job_id, brand_id, report.name, state["fromDate"], state["toDate"], to)
+    try:
+        call_async(
+            client.start_workflow,
+            ReportEmailWorkflow.run,
+            job,
+            id=workflow_id(job_id),
+            task_queue=request.app.state.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,  # a repeated start is the same job
+            static_summary=f"{report.name} {job.from_date} to {job.to_date} emailed",
+        )
+    except Exception as exc:  # noqa: BLE001 - recorded, then 503: asking again starts a new job
+        jobs.write_state(
+            storage, brand_id, {**state, "state": jobs.FAILED, "error": "not started", "finishedAt": jobs.now()}
+        )
+        raise ServiceUnavailable(f"the report job could not be started ({exc}); ask again") from exc
     audit(session, request, staff, "report.email", "report_job", job_id, after={k: state[k] for k in _AUDITED})
-    return state
+    return jobs.public(state)
 
 
 _AUDITED = ("report", "fromDate", "toDate", "email")
-T = TypeVar("T")
 
 
-async def _on_loop(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` on the event loop (``jobs.queue`` starts its task there)."""
-    return fn(*args)
+def _brand_staff_email(session: Session, brand_id: str, email: str) -> bool:
+    """Whether ``email`` (any case) is the address of an active staff user who works in the brand (its home brand,
+    or a role there)."""
+    works_here = or_(
+        StaffUser.brand_id == brand_id,
+        exists().where(StaffBrandRole.staff_id == StaffUser.id, StaffBrandRole.brand_id == brand_id),
+    )
+    found = session.scalar(
+        select(StaffUser.id).where(
+            func.lower(StaffUser.email) == email.strip().lower(), StaffUser.is_active.is_(True), works_here
+        )
+    )
+    return found is not None
 
 
 @router.get("/brand/{brand_id}/master-report/email/{job}", response_model=ReportJob)
 def email_job(request: Request, brand_id: str, job: str, staff: Mailer) -> dict[str, Any]:
-    """The state of a master-report email job of this brand."""
+    """The state of a master-report email job of this brand (read from the job's stored state, whether or not a
+    worker is up); 404 when the brand has no such job."""
     state = jobs.read_state(request.app.state.storage, brand_id, job) if is_uuid(job) else None
     if state is None:
         raise NotFound("report job not found")

@@ -2,21 +2,25 @@
 several statuses, installments, payments, an allocation, a follow-up, a field visit, sign-ins, bureau pulls — and
 each report's rows and totals checked exactly; for every report type, JSON and CSV agree and the columns are the
 catalogue's; 20,000 rows stream as CSV; formula injection is escaped; date range, limit and type are validated;
-another brand's rows never appear; the master report is emailed as a link by a background job."""
+another brand's rows never appear; the master report is emailed as a link by a workflow of the worker, only to the
+brand's own staff, and its job outlives the API that took it."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import io
+import time
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
+from api.app import create_app
 from db.models import (
+    AuditLog,
     BankAccount,
     BureauReport,
     CollectionAllocation,
@@ -35,8 +39,10 @@ from db.models import (
 )
 from los.demo import Driver
 from los.seed import seed_brand
+from los.settings import Settings
 from reports import CATALOGUE
 from reports.output import csv_value
+from tests.conftest import ThreadedServer, running_app
 from workflows.options import IST
 
 MARCH = {"fromDate": "2025-03-01", "toDate": "2025-03-31"}
@@ -512,27 +518,42 @@ async def test_dates_limits_types_and_access_are_checked(app, brand, sandbox, db
         await driver.close()
 
 
+async def wait_for_job(driver: Driver, url: str, headers: dict, timeout: float = 30.0) -> dict[str, Any]:
+    """The job's state once SENT or FAILED (polled)."""
+    deadline = time.monotonic() + timeout
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        resp = await driver.api.get(url, headers=headers)
+        assert resp.status_code == 200, resp.text
+        state = resp.json()
+        if state["state"] in ("SENT", "FAILED"):
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the job did not end within {timeout}s: {state}")
+
+
 async def test_the_master_report_is_built_in_the_background_and_emailed(app, brand, sandbox, db) -> None:  # noqa: ANN001
     ids = build(db, brand)
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     b = brand["brand_id"]
     base = f"/api/v1/partner/brand/{b}/master-report/email"
+    to = next(s["email"] for s in brand["staff"] if s["role"] == "SANCTION_HEAD")  # a staff user of the brand
     try:
         h = await driver.staff_headers("ADMIN")
         bad = await driver.api.post(base, json={"fromDate": "2025-03-01", "toDate": "2026-03-31"}, headers=h)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "toDate"
-        resp = await driver.api.post(base, json={**MARCH, "email": "ops@example.com"}, headers=h)
+        resp = await driver.api.post(base, json={**MARCH, "email": to.upper()}, headers=h)
         assert resp.status_code == 202, resp.text
         job = resp.json()["jobId"]
         assert resp.json()["state"] in ("QUEUED", "RUNNING", "SENT")
-        state: dict[str, Any] = {}
-        for _ in range(200):
-            state = (await driver.api.get(f"{base}/{job}", headers=h)).json()
-            if state["state"] in ("SENT", "FAILED"):
-                break
-            await asyncio.sleep(0.05)
+        # the job is a workflow of the worker, on its own id
+        handle = app.client.get_workflow_handle(f"report-email-{job}")  # type: ignore[attr-defined]
+        final = await handle.result()
+        assert final["state"] == "SENT" and final["jobId"] == job
+        state = await wait_for_job(driver, f"{base}/{job}", h)
         assert state["state"] == "SENT", state
-        assert state["rows"] == 5 and state["email"] == "ops@example.com"
+        assert state["rows"] == 5 and state["email"] == to and state["error"] is None
+        assert state["finishedAt"] >= state["createdAt"]
         file = await driver.api.get(state["url"])
         table = list(csv.reader(io.StringIO(file.text)))
         assert [r[0] for r in table[1:]] == [ids["l3"], ids["l1"], ids["l2"], ids["l5"], ids["l7"]]
@@ -548,3 +569,98 @@ async def test_the_master_report_is_built_in_the_background_and_emailed(app, bra
         assert foreign.status_code == 404
     finally:
         await driver.close()
+
+
+async def test_the_master_report_goes_only_to_the_brands_own_staff(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """It carries customers' personal data: an outside address, another brand's staff, or a deactivated account is
+    refused (422 naming ``email``), nothing started; the requester's own address (the default) and a colleague's are
+    taken."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    b = brand["brand_id"]
+    base = f"/api/v1/partner/brand/{b}/master-report/email"
+    other = seed_brand(db, sandbox.url, code=f"r{uuid.uuid4().hex[:7]}")
+    outsider = other["staff"][0]["email"]
+    colleague = next(s for s in brand["staff"] if s["role"] == "COLLECTION_HEAD")
+    try:
+        h = await driver.staff_headers("ADMIN")
+        with db.unit_of_work() as s:
+            jobs_before = s.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.brand_id == b, AuditLog.action == "report.email")
+            )
+        for email in ("ops@example.com", outsider, "someone@" + colleague["email"].split("@")[1]):
+            refused = await driver.api.post(base, json={**MARCH, "email": email}, headers=h)
+            assert refused.status_code == 422, (email, refused.text)
+            assert refused.json()["errors"][0]["field"] == "email"
+        with db.unit_of_work() as s:
+            s.get_one(StaffUser, colleague["id"]).is_active = False
+        gone = await driver.api.post(base, json={**MARCH, "email": colleague["email"]}, headers=h)
+        assert gone.status_code == 422 and gone.json()["errors"][0]["field"] == "email"
+        with db.unit_of_work() as s:
+            audited = s.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.brand_id == b, AuditLog.action == "report.email")
+            )
+            assert audited == jobs_before  # nothing started
+            s.get_one(StaffUser, colleague["id"]).is_active = True
+        mine = await driver.api.post(base, json=MARCH, headers=h)  # the requester's own address
+        admin = next(s["email"] for s in brand["staff"] if s["role"] == "ADMIN")
+        assert mine.status_code == 202 and mine.json()["email"] == admin
+        theirs = await driver.api.post(base, json={**MARCH, "email": colleague["email"]}, headers=h)
+        assert theirs.status_code == 202 and theirs.json()["email"] == colleague["email"]
+        for resp in (mine, theirs):
+            assert (await wait_for_job(driver, f"{base}/{resp.json()['jobId']}", h))["state"] == "SENT"
+    finally:
+        await driver.close()
+
+
+async def test_a_report_job_outlives_the_api_that_took_it(
+    dev_env,
+    database_url,
+    db,
+    storage_dir,
+    renderer,
+    brand,
+    sandbox,  # noqa: ANN001
+) -> None:
+    """The API that took the request stops before any worker picked the job up (the old in-process job died with
+    it); a new API and a worker start on the same task queue: the workflow resumes, the file is built and emailed,
+    and the new API answers SENT."""
+    ids = build(db, brand)
+    b = brand["brand_id"]
+    base = f"/api/v1/partner/brand/{b}/master-report/email"
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    to = next(s["email"] for s in brand["staff"] if s["role"] == "ADMIN")
+    settings = Settings(
+        database_url=database_url,
+        temporal_address=dev_env.client.service_client.config.target_host,
+        task_queue=queue,
+        storage_dir=storage_dir,
+    )
+    with ThreadedServer(create_app(settings)) as first:  # an API, no worker yet
+        driver = Driver(first.url, sandbox.url, brand["brand_code"])
+        try:
+            h = await driver.staff_headers("ADMIN")
+            resp = await driver.api.post(base, json=MARCH, headers=h)
+            assert resp.status_code == 202, resp.text
+            job = resp.json()["jobId"]
+            await asyncio.sleep(1.0)
+            waiting = await driver.api.get(f"{base}/{job}", headers=h)
+            assert waiting.json()["state"] == "QUEUED"  # nothing polls the queue
+        finally:
+            await driver.close()
+    described = await dev_env.client.get_workflow_handle(f"report-email-{job}").describe()
+    assert described.status is not None and described.status.name == "RUNNING"  # the API is gone, the job is not
+
+    async with running_app(dev_env, database_url, db, storage_dir, renderer, task_queue=queue) as app:
+        driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+        try:
+            h = await driver.staff_headers("ADMIN")
+            state = await wait_for_job(driver, f"{base}/{job}", h)
+            assert state["state"] == "SENT" and state["rows"] == 5 and state["email"] == to, state
+            table = list(csv.reader(io.StringIO((await driver.api.get(state["url"])).text)))
+            assert [r[0] for r in table[1:]] == [ids["l3"], ids["l1"], ids["l2"], ids["l5"], ids["l7"]]
+        finally:
+            await driver.close()
