@@ -208,8 +208,9 @@ async def running_app(
     from activities.messaging import MessagingActivities
     from activities.partners import PartnerActivities
     from activities.refunds import RefundActivities
+    from activities.report_email import ReportEmailActivities
     from activities.sme import SmeActivities
-    from activities.storage import LocalStorage
+    from activities.storage import LocalStorage, build_storage
     from api.app import create_app
     from worker import WORKFLOWS
 
@@ -240,6 +241,7 @@ async def running_app(
                 + RefundActivities(
                     db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
                 ).all()
+                + ReportEmailActivities(db, http, build_storage(settings)).all()
                 + PartnerActivities(db, http).all()
                 + CoLendingActivities(db, http, LocalStorage(storage_dir), settings.api_url).all()
                 + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
