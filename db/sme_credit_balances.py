@@ -2,18 +2,20 @@
 credit while the invoice is settled"): counted exactly once per (request, payment id), applied to the invoice's dues
 still left, the rest kept as the business's credit balance (refundable). Used by the workflow's activity
 (``activities.sme.late_credits``, while the request is PAID or closing) and by the Smart Collect webhook
-(``api.webhooks.sme_collect``, once its workflow has ended). Money is paise, instants tz-aware (UTC)."""
+(``api.webhooks.sme_collect``, once its workflow has ended). The balance is refunded maker-checker
+(``api.sme.credit_refunds``): a refund names the OPEN credits it pays, and approving it closes them, each once.
+Money is paise, instants tz-aware (UTC)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from db.models import SmeCreditBalance, SmeFinancingRequest, SmePayment
+from db.models import SmeCreditBalance, SmeCreditRefund, SmeFinancingRequest, SmePayment
 from domain.sme.credits import mode_of, utr_of
 
 
@@ -75,3 +77,37 @@ def balances_of(session: Session, request_id: str) -> list[SmeCreditBalance]:
     """The request's late credits, oldest first."""
     query = select(SmeCreditBalance).where(SmeCreditBalance.request_id == request_id)
     return list(session.scalars(query.order_by(SmeCreditBalance.created_at)))
+
+
+def open_credits(session: Session, request_id: str) -> list[SmeCreditBalance]:
+    """The request's late credits still OPEN with something kept (its refundable balance), oldest first."""
+    query = select(SmeCreditBalance).where(
+        SmeCreditBalance.request_id == request_id, SmeCreditBalance.status == "OPEN", SmeCreditBalance.kept > 0
+    )
+    return list(session.scalars(query.order_by(SmeCreditBalance.created_at, SmeCreditBalance.id)))
+
+
+def refunds_of(session: Session, request_id: str) -> list[SmeCreditRefund]:
+    """The refunds recorded against the request's credit balance, oldest first."""
+    query = select(SmeCreditRefund).where(SmeCreditRefund.request_id == request_id)
+    return list(session.scalars(query.order_by(SmeCreditRefund.created_at, SmeCreditRefund.id)))
+
+
+def pending_refund(session: Session, request_id: str, *, lock: bool = False) -> SmeCreditRefund | None:
+    """The request's refund waiting for its checker (at most one), row-locked with ``lock``."""
+    query = select(SmeCreditRefund).where(SmeCreditRefund.request_id == request_id, SmeCreditRefund.status == "PENDING")
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def close_credits(session: Session, refund: SmeCreditRefund) -> int:
+    """Close the credits ``refund`` pays (OPEN → CLOSED, each once) and answer the paise closed. Raises ValueError
+    when any of them is no longer OPEN (refunded before: nothing is closed twice; the caller rolls back)."""
+    closed = session.execute(
+        update(SmeCreditBalance)
+        .where(SmeCreditBalance.id.in_(refund.credit_ids), SmeCreditBalance.status == "OPEN")
+        .values(status="CLOSED")
+        .returning(SmeCreditBalance.kept)
+    ).scalars().all()  # fmt: skip
+    if len(closed) != len(refund.credit_ids):
+        raise ValueError("a credit of this refund is no longer open")
+    return sum(closed)

@@ -7,7 +7,9 @@
   ``review.sanction_manager``; never the maker, 403), ``POST .../reject``;
 - a held request (NEEDS_ATTENTION): ``POST .../retry``, ``POST .../reject-hold`` (``loan_ops.disburse``);
 - the credits that arrived once the invoice was settled, counted once and kept as the business's credit balance:
-  ``GET sme/requests/{id}/credit-balance`` (``loans.view``);
+  ``GET sme/requests/{id}/credit-balance`` (``loans.view``), and its refund, maker-checker:
+  ``POST .../credit-balance/refund``, ``.../refund/approve``, ``.../refund/reject`` (``api.sme.credit_refunds``,
+  included here);
 - credits the buyer paid outside the virtual account, maker-checker: ``POST .../credits``, ``GET .../credits``,
   ``POST sme/credits/{id}/approve``, ``POST sme/credits/{id}/reject`` (``api.sme.staff_credits``, included here).
 
@@ -28,12 +30,12 @@ from api.deps import UpdateBound, call_async, is_uuid
 from api.partner.common import Db, Temporal, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.sme import staff_credits
+from api.sme import credit_refunds, staff_credits
 from api.sme.schemas import BusinessView, ReasonIn, RequestPage, RequestView, StatusAnswer, business_view, request_view
 from api.workflow_calls import customer_update
 from db.models import SmeBusiness, SmeFinancingRequest
 from db.sme import QUEUES
-from db.sme_credit_balances import balances_of
+from db.sme_credit_balances import balances_of, refunds_of
 from domain.access import Permission as P
 from domain.errors import NotFound, ValidationError
 from workflows.contracts.sme import SmeStaffDecision
@@ -41,6 +43,7 @@ from workflows.invoice_financing import InvoiceFinancingWorkflow
 
 router = staff_router()
 router.routes.extend(staff_credits.router.routes)  # staff-recorded credits, maker-checker (full paths already)
+router.routes.extend(credit_refunds.router.routes)  # refunds of the business's credit balance, maker-checker
 Viewer = Annotated[Principal, Allow(P.LOANS_VIEW)]
 Maker = Annotated[Principal, Allow(P.REVIEW_CREDIT, api_key=False)]
 Checker = Annotated[Principal, Allow(P.REVIEW_SANCTION_MANAGER, api_key=False)]
@@ -106,6 +109,9 @@ class CreditBalanceView(ApiModel):
     request_id: str
     balance: int = Field(description="paise kept and not refunded")
     credits: list[LateCreditView]
+    refunds: list[credit_refunds.CreditRefundView] = Field(
+        default_factory=list, description="refunds of the balance, oldest first (PENDING, PAID, REJECTED)"
+    )
 
 
 @router.get("/brand/{brand_id}/sme/requests/{request_id}/credit-balance", response_model=CreditBalanceView)
@@ -130,6 +136,7 @@ def get_credit_balance(brand_id: str, request_id: str, staff: Viewer, session: D
             }  # fmt: skip
             for c in credits
         ],
+        "refunds": [credit_refunds.refund_view(r) for r in refunds_of(session, row.id)],
     }
 
 

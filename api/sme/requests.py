@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import func, select
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -20,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.providers import webhook_adapter
 from api.deps import UpdateBound, call_async, is_uuid
 from api.guards import GUARDS
+from api.responses import ApiModel
 from api.sme.business import Db, Me, audit_business, my_business, my_invoice
 from api.sme.schemas import (
     AcceptIn,
@@ -34,6 +36,7 @@ from api.sme.schemas import (
 from api.workflow_calls import customer_update
 from db.models import Brand, SmeFinancingRequest
 from db.sme import open_request_for
+from db.sme_credit_balances import balances_of, refunds_of
 from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 from workflows.contracts.sme import BusinessCancel, BuyerPayment, InvoiceFinancingInput, OfferAcceptance, TransferEvent
 from workflows.invoice_financing import InvoiceFinancingWorkflow
@@ -99,10 +102,61 @@ def list_requests(me: Me, session: Db) -> dict[str, Any]:
     return {"items": [request_view(session, r) for r in rows], "total": total}
 
 
-@router.get("/requests/{request_id}", response_model=RequestView)
+class BusinessRefundView(ApiModel):
+    """A refund of the business's credit balance as the business sees it (paise; the account masked)."""
+
+    amount: int
+    status: str = Field(description="PENDING (waiting for the lender's checker), PAID or REJECTED")
+    account_masked: str
+    ifsc: str
+    reference: str
+    utr: str | None = Field(description="the transfer's UTR once PAID")
+    decided_at: str | None
+    reason: str | None = Field(description="why it was rejected")
+
+
+class BusinessCreditBalance(ApiModel):
+    """What credits that arrived after the invoice was settled left the business (paise, refundable)."""
+
+    balance: int = Field(description="paise kept for the business and not refunded yet")
+    credits: int = Field(description="how many such credits arrived")
+    refunded: int = Field(description="paise refunded (PAID)")
+    refunds: list[BusinessRefundView]
+
+
+class BusinessRequestView(RequestView):
+    """A request in detail as its business reads it: ``creditBalance`` once a credit arrived after settlement."""
+
+    credit_balance: BusinessCreditBalance | None = Field(
+        default=None, description="credits after the invoice was settled, the balance and its refunds; else null"
+    )
+
+
+def credit_balance(session: Any, request_id: str) -> dict[str, Any] | None:
+    """The request's credit balance for its business (``BusinessCreditBalance``), None when no late credit."""
+    credits = balances_of(session, request_id)
+    if not credits:
+        return None
+    refunds = refunds_of(session, request_id)
+    return BusinessCreditBalance(
+        balance=sum(c.kept for c in credits if c.status == "OPEN"),
+        credits=len(credits),
+        refunded=sum(r.amount for r in refunds if r.status == "PAID"),
+        refunds=[
+            BusinessRefundView(amount=r.amount, status=r.status, account_masked="XXXXXXXX" + r.account_last4,
+                               ifsc=r.ifsc, reference=r.reference, utr=r.utr,
+                               decided_at=r.decided_at.isoformat() if r.decided_at else None, reason=r.reason)
+            for r in refunds
+        ],  # fmt: skip
+    ).model_dump(by_alias=True)
+
+
+@router.get("/requests/{request_id}", response_model=BusinessRequestView)
 def get_request(request_id: str, me: Me, session: Db) -> dict[str, Any]:
-    """One request with its offers and history."""
-    return request_view(session, _mine(session, me, request_id), detail=True)
+    """One request with its offers, history and, once a credit arrived after the invoice was settled, the
+    business's credit balance and its refunds (``creditBalance``)."""
+    row = _mine(session, me, request_id)
+    return request_view(session, row, detail=True) | {"creditBalance": credit_balance(session, row.id)}
 
 
 @router.get("/requests/{request_id}/offers", response_model=RequestView)

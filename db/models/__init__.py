@@ -69,6 +69,7 @@ from db.models.operations import (
 from db.models.partners import *  # noqa: F403  (partner lenders: db/models/partners.py, its __all__)
 from db.models.portfolio import PortfolioSnapshot
 from db.models.sme import *  # noqa: F403  (SME invoice financing: db/models/sme.py, its __all__)
+from db.models.sme_refunds import *  # noqa: F403  (refunds of SME credit balances: db/models/sme_refunds.py)
 from db.models.staff import (
     AuditLog,
     PartnerUnavailabilityDate,
