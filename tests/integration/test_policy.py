@@ -1,17 +1,25 @@
 """Credit-policy versions and simulation through the real API, workflow and database: publishing numbers the
 brand's versions, a decision records the version it used and is re-explained with it, a stricter draft changes the
-expected decisions, bad drafts are 422 naming the field, and another brand sees none of it."""
+expected decisions, bad drafts are 422 naming the field, and another brand sees none of it. A decision stores the
+facts it built and simulation reads exactly those; a settings change gives the next decision a new version that
+re-explains to its outcome; the blocklist is versioned and a decision is explained with its own version; a sample's
+facts are read in a number of statements that does not grow with the sample."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from db.models import AuditLog, LoanDecision, PolicySimulation
+from activities.kyc.common import jsonable
+from db.credit_policy import AUTO_NOTES, past_applications
+from db.models import AuditLog, BlocklistEntry, BureauReport, Customer, Loan, LoanDecision, PolicySimulation
+from db.models.operations import CreditDecisionInput
+from domain.credit_facts import CreditFacts
 from los.demo import Driver, demo_identity
 from los.seed import seed_brand
 from tests.conftest import eventually
@@ -46,8 +54,8 @@ class Policy:
         return body
 
 
-async def _decided_loan(driver: Driver, scenario: str) -> dict:
-    phone, pan = demo_identity(0, scenario)
+async def _decided_loan(driver: Driver, scenario: str, identity: tuple[str, str] | None = None) -> dict:
+    phone, pan = identity or demo_identity(0, scenario)
     headers = await driver.register(phone)
     await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
     loan = await driver._ok(
@@ -196,3 +204,204 @@ async def test_simulation_limits_are_422_naming_the_field_and_store_nothing(app,
         assert stored() == 3
     finally:
         await driver.close()
+
+
+def _inputs(db, loan_id: str) -> CreditDecisionInput:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        return s.scalars(select(CreditDecisionInput).where(CreditDecisionInput.loan_id == loan_id)).one()
+
+
+def _simulated_facts(db, brand_id: str, loan_id: str):  # noqa: ANN001, ANN202
+    """The facts the simulation and explain read for the loan (db.credit_policy.past_applications)."""
+    with db.unit_of_work() as s:
+        [past] = past_applications(s, brand_id, loan_ids=[loan_id])
+        return past
+
+
+async def test_the_simulation_reads_the_facts_the_decision_stored(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api = Policy(driver, brand["brand_id"])
+    try:
+        loan = await _decided_loan(driver, "review")
+        stored = _inputs(db, loan["id"])
+        recorded = CreditFacts.from_json(stored.facts)
+        with db.unit_of_work() as s:
+            customer = s.get_one(Customer, loan["customerId"])
+            rows = s.scalars(select(LoanDecision).where(LoanDecision.loan_id == loan["id"])).all()
+            report = s.scalars(select(BureauReport).where(BureauReport.loan_id == loan["id"])).one()
+            pan, phone = customer.pan, customer.phone
+        # what was stored is what the rules observed
+        assert recorded.bre_input.pan == pan and recorded.bre_input.phone == phone
+        assert recorded.bre_input.bureau_score == report.score == recorded.facts["bureau.score"]
+        [eval_row] = [r for r in rows if r.stage == "EVALUATION"]
+        [bre_row] = [r for r in rows if r.stage == "BRE"]
+        assert recorded.bre_input.application_date == bre_row.created_at.date()
+        observed = {d["metric"]: d["observed"] for d in eval_row.details if d.get("metric")}
+        assert observed and all(str(jsonable(recorded.facts.get(m))) == str(v) for m, v in observed.items()), observed
+        by_rule = {d["rule"]: d for d in bre_row.details}
+        assert by_rule["MIN_BUREAU_SCORE"]["outcome"] == "PASS"
+
+        # the simulation's facts for the same application are the decision's, field for field
+        past = _simulated_facts(db, brand["brand_id"], loan["id"])
+        assert past.stored and past.application.bre_input == recorded.bre_input
+        assert dict(past.application.facts) == dict(recorded.facts)
+
+        # the customer's identifiers change afterwards: the decision's facts do not
+        with db.unit_of_work() as s:
+            changed = s.get_one(Customer, loan["customerId"])
+            changed.phone, changed.device_id = "9000000099", "another-device"
+        past = _simulated_facts(db, brand["brand_id"], loan["id"])
+        assert past.application.bre_input == recorded.bre_input and past.application.bre_input.phone == phone
+        assert dict(past.application.facts) == dict(recorded.facts)
+
+        explained = await api.ok("GET", f"/loans/{loan['id']}/decision/explain")
+        assert explained["factsSource"] == "STORED" and explained["matches"], explained
+        sim = await api.ok("POST", "/policy/simulate", json={"draft": {}, "sampleSize": 5})
+        assert sim["result"]["transitions"] == {"MANUAL_REVIEW->MANUAL_REVIEW": 1}, sim["result"]
+    finally:
+        await driver.close()
+
+
+async def test_a_settings_change_is_the_next_decisions_version(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api = Policy(driver, brand["brand_id"])
+    try:
+        await api.ok("POST", "/policy/versions", json={"notes": "launch"})
+        before = await _decided_loan(driver, "review")
+        assert before["status"] != "REJECTED" and _inputs(db, before["id"]).policy_version == 1
+
+        # the settings change after publishing: a score of 700 is no longer enough
+        await api.ok("PUT", "/settings/brand", json={"bre": {"minBureauScore": 750}})
+        after = await _decided_loan(driver, "review")
+        assert after["status"] == "REJECTED"
+        with db.unit_of_work() as s:
+            rows = s.scalars(select(LoanDecision).where(LoanDecision.loan_id == after["id"])).all()
+            assert {r.policy_version for r in rows if r.stage == "BRE"} == {2}
+        versions = await api.ok("GET", "/policy/versions")
+        assert [v["version"] for v in versions] == [2, 1]
+        assert versions[0]["publishedBy"] is None and versions[0]["notes"] == AUTO_NOTES
+        assert versions[0]["config"]["bre"]["min_bureau_score"] == 750
+        assert versions[1]["config"]["bre"]["min_bureau_score"] != 750
+
+        # each decision re-explains to its own outcome with the version it recorded
+        explained = await api.ok("GET", f"/loans/{after['id']}/decision/explain")
+        assert (explained["policyVersion"], explained["configSource"]) == (2, "VERSION")
+        assert explained["recorded"] == explained["rerun"] == "REJECT" and explained["matches"], explained
+        explained = await api.ok("GET", f"/loans/{before['id']}/decision/explain")
+        assert explained["policyVersion"] == 1 and explained["rerun"] == "MANUAL_REVIEW" and explained["matches"]
+
+        # unchanged settings: the next decision records the same version, none is added
+        again = await _decided_loan(driver, "auto")
+        assert _inputs(db, again["id"]).policy_version == 2
+        assert len(await api.ok("GET", "/policy/versions")) == 2
+    finally:
+        await driver.close()
+
+
+async def test_the_blocklist_is_versioned_and_a_decision_explained_with_its_own(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api = Policy(driver, brand["brand_id"])
+    try:
+        first = (await api.ok("GET", "/settings/blocklist/versions"))["latest"]
+        phone, pan = demo_identity(0, "auto")
+        entry = await api.ok("POST", "/settings/blocklist", json={"kind": "PAN", "value": pan, "reason": "fraud"})
+        changes = await api.ok("GET", "/settings/blocklist/versions")
+        assert changes["latest"] == first + 1
+        added = changes["items"][0]
+        assert (added["version"], added["action"], added["kind"], added["value"]) == (first + 1, "ADD", "PAN", pan)
+        assert added["changedBy"] is not None and added["createdAt"]
+
+        blocked = await _decided_loan(driver, "auto", identity=(phone, pan))
+        assert blocked["status"] == "REJECTED"
+        assert _inputs(db, blocked["id"]).blocklist_version == first + 1
+
+        # the entry goes: a new version; the decision is still explained with the blocklist it ran with
+        await api.ok("DELETE", f"/settings/blocklist/{entry['id']}")
+        changes = await api.ok("GET", "/settings/blocklist/versions")
+        removed = changes["items"][0]
+        assert (removed["version"], removed["action"], removed["value"]) == (first + 2, "REMOVE", pan)
+        assert removed["changedBy"] == added["changedBy"]
+        at_block = await api.ok("GET", f"/settings/blocklist/versions/{first + 1}")
+        assert {"kind": "PAN", "value": pan} in at_block["entries"]
+        now = await api.ok("GET", f"/settings/blocklist/versions/{first + 2}")
+        assert {"kind": "PAN", "value": pan} not in now["entries"]
+        await api.refused(404, "GET", f"/settings/blocklist/versions/{first + 3}")
+
+        explained = await api.ok("GET", f"/loans/{blocked['id']}/decision/explain")
+        assert explained["blocklistVersion"] == first + 1 and explained["matches"], explained
+        assert explained["rerun"] == "REJECT"
+        assert {r["name"]: r["rerun"] for r in explained["rules"]}["BLOCKLIST"] == "FAIL"
+        sim = await api.ok("POST", "/policy/simulate", json={"draft": {}, "sampleSize": 5})
+        assert sim["result"]["transitions"] == {"REJECT->REJECT": 1}, sim["result"]
+
+        # a change made outside the routes is versioned too, with nobody named
+        with db.unit_of_work() as s:
+            s.add(BlocklistEntry(brand_id=brand["brand_id"], kind="PHONE", value="9000000042", reason="direct"))
+        changes = await api.ok("GET", "/settings/blocklist/versions")
+        assert changes["latest"] == first + 3 and changes["items"][0]["changedBy"] is None
+        await api.refused(
+            403, "POST", "/settings/blocklist", role="CREDIT_EXECUTIVE", json={"kind": "PAN", "value": pan}
+        )
+        assert (await api.ok("GET", "/settings/blocklist/versions"))["latest"] == first + 3
+    finally:
+        await driver.close()
+
+
+def _clone(s, loan_id: str, n: int, with_inputs: bool) -> None:  # noqa: ANN001
+    """Another decided application like ``loan_id`` (its loan, decision rows and stored inputs or bureau report),
+    decided ``n`` seconds later."""
+
+    def columns(row: Any, **changes: Any) -> dict[str, Any]:
+        values = {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs if c.key != "id"}
+        return {**values, **changes}
+
+    loan = s.get_one(Loan, loan_id)
+    copy = Loan(**columns(loan, workflow_id=f"{loan.workflow_id}-c{n}"))
+    s.add(copy)
+    s.flush()
+    for row in s.scalars(select(LoanDecision).where(LoanDecision.loan_id == loan_id)):
+        later = row.created_at + timedelta(seconds=n)
+        key = f"{row.idempotency_key}-c{n}"
+        s.add(LoanDecision(**columns(row, loan_id=copy.id, idempotency_key=key, created_at=later)))
+    if with_inputs:
+        stored = s.scalars(select(CreditDecisionInput).where(CreditDecisionInput.loan_id == loan_id)).one()
+        key = f"{stored.idempotency_key}-c{n}"
+        s.add(CreditDecisionInput(**columns(stored, loan_id=copy.id, idempotency_key=key)))
+    else:  # decided before inputs were stored: the facts are rebuilt from its rows
+        report = s.scalars(select(BureauReport).where(BureauReport.loan_id == loan_id)).one()
+        s.add(BureauReport(**columns(report, loan_id=copy.id)))
+
+
+async def test_a_samples_facts_take_the_same_statements_for_5_and_50(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        loan = await _decided_loan(driver, "review")
+    finally:
+        await driver.close()
+    with db.unit_of_work() as s:
+        for n in range(1, 61):
+            _clone(s, loan["id"], n, with_inputs=n % 2 == 0)
+
+    def statements(size: int) -> tuple[int, list]:
+        count = 0
+
+        def counted(*_: Any) -> None:
+            nonlocal count
+            count += 1
+
+        event.listen(db.engine, "before_cursor_execute", counted)
+        try:
+            with db.unit_of_work() as s:
+                sample = past_applications(s, brand["brand_id"], limit=size)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counted)
+        return count, sample
+
+    five, small = statements(5)
+    fifty, large = statements(50)
+    assert (len(small), len(large)) == (5, 50)
+    assert {p.stored for p in small} == {True, False}  # both kinds in each sample
+    assert five == fifty <= 8, (five, fifty)
+    # every clone re-decides as the original did, stored or rebuilt
+    assert {p.application.recorded.value for p in large} == {"MANUAL_REVIEW"}
+    assert len({p.application.bre_input.bureau_score for p in large}) == 1
