@@ -4,11 +4,15 @@
 A loan under manual review on a brand that requires the CAM: forwarding is refused until an admin bypasses the
 requirement (audited), then a correction rejects it through the workflow's own ``reject`` update with the brand's
 reasons. Refusals (a move the lifecycle or the workflow does not take, a wrong role, a reason that is not the
-brand's) leave the loan and its history as they were. The sums are checked on loans written straight to the tables.
+brand's) leave the loan and its history as they were. Loan ops' corrections on real loans: a hold resumed (the loan is
+then disbursed) and a hold rejected, and an agreement waiting for the KFS cancelled. The sums are checked on loans
+written straight to the tables.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from db.models import AuditLog, Brand, Loan, LoanProduct, LoanStatusHistory
-from los.demo import Driver
+from los.demo import Driver, random_account
+from los.demo_scenarios import _account, _begin, _signed
 from los.seed import seed_brand
 from tests.integration.test_money_out_api import _history, _loan
 from tests.integration.test_workbench import _under_review
@@ -174,5 +179,111 @@ async def test_corrections_refused_before_the_workflow_and_the_disbursed_amount(
         assert r.status_code == 422 and fields(r) == ["from"]
         r = await api.get(f"{base}/disbursed-amount", headers=viewer, params={"to": "31-03-2026"})
         assert r.status_code == 422 and fields(r) == ["to"]
+    finally:
+        await driver.close()
+
+
+async def _held(driver: Driver) -> tuple[dict[str, str], str, float]:
+    """A signed loan whose penny drop before the transfer found another name: parked (NEEDS_ATTENTION) from
+    AGREEMENT_SIGNED by its workflow. (the customer's headers, the loan id, the deadline)"""
+    headers, j, _, deadline = await _begin(driver, random.randrange(10**6), random_account())
+    await _signed(driver, headers, j, deadline)
+    await driver.add_account(headers, _account("9999"), primary=True)  # the sandbox's bank holds another name
+    await driver.staff_action("LOAN_EXECUTIVE", j.loan_id, "approve-disbursal")
+    await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "NEEDS_ATTENTION", "the hold", deadline)
+    return headers, j.loan_id, deadline
+
+
+async def _awaiting_kfs(driver: Driver) -> tuple[dict[str, str], str, float]:
+    """A loan sanctioned by the rules, its KFS not yet accepted (SANCTIONED)."""
+    headers, j, _, deadline = await _begin(driver, random.randrange(10**6), random_account())
+    await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "SANCTIONED", "the sanction", deadline)
+    return headers, j.loan_id, deadline
+
+
+def last_move(db, loan_id: str) -> LoanStatusHistory:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        row = s.scalars(
+            select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan_id).order_by(LoanStatusHistory.seq.desc())
+        ).first()
+        s.expunge(row)
+        return row
+
+
+async def test_corrections_resume_and_reject_a_hold_and_cancel_an_agreement(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """The three corrections loan ops make through ``POST loans/{id}/status``, each the workflow's own update: a hold
+    resumed to the status it was parked from (the step runs again: the loan is disbursed), a hold rejected, an
+    agreement waiting for the KFS cancelled. Each moves the loan in the database through ``record_status``, with
+    the staff member as the actor, and is audited once with the update used."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"], timeout=120)
+    base = f"/api/v1/partner/brand/{brand['brand_id']}/loans"
+    api = driver.api
+    try:
+        ops = await driver.staff_headers("LOAN_EXECUTIVE")
+        (resume_h, resumed, deadline), (_, rejected, _), (_, cancelled, _) = await asyncio.gather(
+            _held(driver), _held(driver), _awaiting_kfs(driver)
+        )
+        collector = await driver.staff_headers("COLLECTION_EXECUTIVE")  # no correction for them: nothing moves
+        r = await api.post(f"{base}/{rejected}/status", json={"status": "REJECTED", "reason": "x"}, headers=collector)
+        assert r.status_code == 403 and audit_rows(db, rejected, "loan.status.correct") == []
+
+        # a hold resumed: back to AGREEMENT_SIGNED, the disbursal step runs again and the transfer settles
+        await driver.add_account(resume_h, random_account(), primary=True)  # the customer's own account again
+        body = {"status": "AGREEMENT_SIGNED", "reason": "the customer corrected the account"}
+        r = await api.post(f"{base}/{resumed}/status", json=body, headers=ops)
+        assert r.status_code == 200, r.text
+        assert r.json()["via"] == "resume_hold" and r.json()["status"] != "NEEDS_ATTENTION", r.json()
+        with db.unit_of_work() as s:
+            back = s.scalars(
+                select(LoanStatusHistory)
+                .where(LoanStatusHistory.loan_id == resumed, LoanStatusHistory.from_status == "NEEDS_ATTENTION")
+                .order_by(LoanStatusHistory.seq)
+            ).all()
+            assert [(h.to_status, h.actor.split(":")[0]) for h in back] == [("AGREEMENT_SIGNED", "LOAN_EXECUTIVE")]
+            assert back[0].reason == "the customer corrected the account"
+        loan = await driver.wait_for(
+            resume_h, resumed, lambda x: x["status"] in ("DISBURSED", "OVERDUE"), "the disbursal", deadline
+        )
+        assert loan["status"] == "DISBURSED"
+        [row] = audit_rows(db, resumed, "loan.status.correct")
+        assert row.before["status"] == "NEEDS_ATTENTION"
+        assert (row.after["via"], row.after["requested"]) == ("resume_hold", "AGREEMENT_SIGNED")
+
+        # a hold rejected
+        r = await api.post(
+            f"{base}/{rejected}/status", json={"status": "REJECTED", "reason": "account holder mismatch"}, headers=ops
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["via"]) == ("REJECTED", "reject_hold")
+        move = last_move(db, rejected)
+        assert (move.from_status, move.to_status, move.actor.split(":")[0]) == (
+            "NEEDS_ATTENTION",
+            "REJECTED",
+            "LOAN_EXECUTIVE",
+        )
+        with db.unit_of_work() as s:
+            assert s.get_one(Loan, rejected).status == "REJECTED"
+        [row] = audit_rows(db, rejected, "loan.status.correct")
+        assert (row.after["status"], row.after["via"], row.after["reason"]) == (
+            "REJECTED",
+            "reject_hold",
+            "account holder mismatch",
+        )
+
+        # an agreement waiting for the KFS cancelled
+        r = await api.post(
+            f"{base}/{cancelled}/status", json={"status": "CANCELLED", "reason": "customer withdrew"}, headers=ops
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["via"]) == ("CANCELLED", "cancel_agreement")
+        move = last_move(db, cancelled)
+        assert (move.from_status, move.to_status) == ("SANCTIONED", "CANCELLED")
+        with db.unit_of_work() as s:
+            assert s.get_one(Loan, cancelled).status == "CANCELLED"
+        [row] = audit_rows(db, cancelled, "loan.status.correct")
+        assert row.before["status"] == "SANCTIONED" and row.after["via"] == "cancel_agreement"
+        # a terminal loan takes no further correction
+        r = await api.post(f"{base}/{cancelled}/status", json={"status": "REJECTED", "reason": "x"}, headers=ops)
+        assert r.status_code == 409
     finally:
         await driver.close()
