@@ -31,9 +31,11 @@ Codes (the guide's tables):
 
 * gender (PN 08): 1 female, 2 male, 3 transgender;
 * ID type (ID 01): 01 income-tax PAN, 02 passport, 03 voter id, 04 driving licence, 05 ration card, 06 UID
-  (Aadhaar: never reported here, the system keeps it masked); the CKYC number (RBI paragraph 12(10)) has its own
-  ID type in the CICs' 2026 format revision: the system keeps no CKYC number (the CKYC look-up is not stored), so
-  ``AccountRecord.ckyc`` is always empty today and the segment is not written;
+  (Aadhaar: never reported here, the system keeps it masked), 09 CKYC number (:data:`ID_CKYC`: the borrower's
+  14-digit KYC identification number, reported where available as RBI's Credit Information Reporting Directions
+  ask, paragraph 12(10); the code is the project's reading of the guide's ID type table, to be checked with the
+  rest). One ID segment per identifier, numbered ``I01``, ``I02``...: the PAN first, then the CKYC number (kept on
+  the customer by the KYC pipeline's CKYC step, ``customers.ckyc_number``);
 * telephone type (PT 03): 01 mobile, 02 home, 03 office, 00 not classified;
 * address category (PA 08): 01 permanent, 02 residence, 03 office, 04 not categorised; state code (PA 06): the
   guide's two-digit table (:data:`STATE_CODES`);
@@ -70,6 +72,8 @@ MEMBER_CODE = re.compile(r"^[A-Z0-9]{10}$")
 
 GENDER = {"F": "1", "FEMALE": "1", "M": "2", "MALE": "2", "T": "3", "TRANSGENDER": "3", "O": "3", "OTHER": "3"}
 ID_PAN = "01"
+ID_CKYC = "09"
+CKYC_NUMBER = re.compile(r"^[0-9]{14}$")  # CERSAI's KYC identification number (KIN)
 TELEPHONE_MOBILE = "01"
 ADDRESS_RESIDENCE = "02"
 ACCOUNT_TYPES = {"05": "personal loan", "06": "consumer loan", "69": "short term personal loan"}
@@ -126,6 +130,12 @@ ID = Segment("ID", "I01", "identification", (
     Spec("01", "ID Type", 2, "N", mandatory=True, exact=True),
     Spec("02", "ID Number", 30, mandatory=True),
 ))  # fmt: skip
+
+
+def id_segment(n: int) -> Segment:
+    """The record's ``n``-th ID segment (1: ``I01``, 2: ``I02``...): the same fields as :data:`ID`."""
+    return ID if n == 1 else Segment(ID.tag, f"I{n:02d}", ID.name, ID.fields)
+
 PT = Segment("PT", "T01", "telephone", (
     Spec("01", "Telephone Number", 20, "N", mandatory=True),
     Spec("02", "Telephone Extension", 10, "N"),
@@ -310,7 +320,7 @@ class AccountRecord:
     emi: int | None = None  # paise
     frequency: str | None = None  # MONTHLY / WEEKLY / FORTNIGHTLY / ...
     account_type: str = "05"
-    ckyc: str | None = None  # not kept by the system (see the module's docstring)
+    ckyc: str | None = None  # the CKYC number (14 digits), when the CKYC step found the borrower's record
     extra_errors: tuple[str, ...] = field(default=())
 
     @property
@@ -336,15 +346,18 @@ def asset_classification(asset_class: str, npa_since: date | None, on: date) -> 
 
 def segments(rec: AccountRecord) -> list[tuple[Segment, dict[str, str]]]:
     """The record's segments with their field values (tag → text), before rendering: what the validator reads.
-    Optional segments with nothing to say (no PAN, no phone, no e-mail) are left out."""
+    Optional segments with nothing to say (no PAN or CKYC number, no phone, no e-mail) are left out; the PAN and
+    the CKYC number each have an ID segment (``I01``, ``I02``), the PAN first."""
     out: list[tuple[Segment, dict[str, str]]] = []
     names = split_name(rec.name or "")
     pn = {f"0{i + 1}": part for i, part in enumerate(names)}
     pn["07"] = ddmmyyyy(rec.dob)
     pn["08"] = GENDER.get((rec.gender or "").strip().upper(), (rec.gender or "").strip())
     out.append((PN, pn))
-    if rec.pan:
-        out.append((ID, {"01": ID_PAN, "02": rec.pan.strip().upper()}))
+    ids = [(ID_PAN, rec.pan.strip().upper())] if rec.pan and rec.pan.strip() else []
+    ids += [(ID_CKYC, rec.ckyc.strip())] if rec.ckyc and rec.ckyc.strip() else []
+    for n, (kind, number) in enumerate(ids, start=1):
+        out.append((id_segment(n), {"01": kind, "02": number}))
     if rec.phone:
         out.append((PT, {"01": rec.phone.strip().removeprefix("+91"), "03": TELEPHONE_MOBILE}))
     if rec.email:

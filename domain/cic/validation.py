@@ -9,6 +9,7 @@ from datetime import date
 
 from domain.cic.tudf import (
     ACCOUNT_TYPES,
+    CKYC_NUMBER,
     EC,
     EMAIL,
     ID,
@@ -105,6 +106,8 @@ def validate_record(rec: AccountRecord) -> list[FieldError]:
 
     if rec.pan and not PAN.match(rec.pan.strip().upper()):
         err(ID, "02", "a PAN must be 5 letters, 4 digits and a letter (AAAAA9999A)")
+    if rec.ckyc and rec.ckyc.strip() and not CKYC_NUMBER.match(rec.ckyc.strip()):
+        err(ID, "02", "a CKYC number must be 14 digits")
     if "ID" not in present and "PT" not in present:
         errors.append(FieldError("ID", "", "Identification", "the record needs a PAN or a telephone number"))
     if rec.phone and not PHONE.match(rec.phone.strip().removeprefix("+91")):

@@ -380,3 +380,50 @@ def test_dpd_buckets() -> None:
         "0", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "90+",
     ]  # fmt: skip
     assert cic.Snapshot.of(snap("OVERDUE", "SMA-1", 40).as_dict()) == snap("OVERDUE", "SMA-1", 40)
+
+
+# ------------------------------------------------------------------------------------------- the CKYC number
+def id_segments(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Every ID segment of a rendered record: its value (``I01``, ``I02``) and its fields, walking the record."""
+    out, i = [], 0
+    while i < len(text) and not text[i:].startswith(tudf.END_OF_RECORD):
+        seg, head_len = text[i : i + 2], int(text[i + 2 : i + 4])
+        value = text[i + 4 : i + 4 + head_len]
+        i += 4 + head_len
+        fields: dict[str, str] = {}
+        while i < len(text) and text[i : i + 2].isdigit():
+            tag, length = text[i : i + 2], int(text[i + 2 : i + 4])
+            fields[tag] = text[i + 4 : i + 4 + length]
+            i += 4 + length
+        if seg == "ID":
+            out.append((value, fields))
+    return out
+
+
+def test_the_ckyc_number_is_an_id_segment_after_the_pan() -> None:
+    text = cic.render_record(record(ckyc="30012345678901"))
+    assert segment_tags(text) == ["PN", "ID", "ID", "PT", "EC", "PA", "TL", "ES"]
+    assert id_segments(text) == [
+        ("I01", {"01": "01", "02": "ABCPK1234Z"}),  # PAN
+        ("I02", {"01": "09", "02": "30012345678901"}),  # CKYC number, 14 digits
+    ]
+    assert "ID03I01" + "0102010210ABCPK1234Z" + "ID03I02" + "0102090214" + "30012345678901" + "PT03T01" in text
+    assert cic.validate_record(record(ckyc="30012345678901")) == []
+
+
+def test_without_a_pan_the_ckyc_number_is_the_first_id_segment() -> None:
+    text = cic.render_record(record(pan=None, ckyc=" 30012345678901 "))
+    assert id_segments(text) == [("I01", {"01": "09", "02": "30012345678901"})]
+    # an identifier: no telephone needed then
+    assert cic.validate_record(record(pan=None, phone=None, ckyc="30012345678901")) == []
+
+
+def test_no_ckyc_number_no_ckyc_segment() -> None:
+    for none in (None, "", "  "):
+        assert id_segments(cic.render_record(record(ckyc=none))) == [("I01", {"01": "01", "02": "ABCPK1234Z"})]
+
+
+@pytest.mark.parametrize("bad", ["3001234567890", "300123456789012", "X001234567890A", "30012345 78901"])
+def test_a_ckyc_number_not_of_14_digits_is_refused(bad: str) -> None:
+    errors = cic.validate_record(record(ckyc=bad))
+    assert [(e.segment, e.tag, e.message) for e in errors] == [("ID", "02", "a CKYC number must be 14 digits")]
