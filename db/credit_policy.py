@@ -53,11 +53,13 @@ def jsonable(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------- policy versions
 def current_config(session: Session, brand: Brand) -> dict[str, Any]:
     """The brand's credit policy as it is now: ``bre`` (``BreConfig.to_dict``: every rule, None unset) and
-    ``evaluation`` (version, thresholds, the active items or the two default score bands). Raises
+    ``evaluation`` (version, thresholds, the active items sorted by engine version and name, or the two default
+    score bands). Raises
     ``domain.errors.ValidationError`` when the brand's ``bre`` settings do not read."""
     config = BrandConfig.of(brand.config or {})
     rules = bre.BreConfig.from_dict(config.bre_settings(), strict=False).to_dict()
-    items = active_evaluation_items(session, brand.id)
+    # in a fixed order (engine version, then name), so the same settings always make the same snapshot
+    items = sorted(active_evaluation_items(session, brand.id), key=lambda i: (str(i["version"]), i["name"].lower()))
     return jsonable(
         {
             "bre": rules,
@@ -86,16 +88,31 @@ def _latest(session: Session, brand_id: str) -> tuple[int, dict[str, Any] | None
     return (0, None) if row is None else (row.version, row.config)
 
 
+def _same(snapshot: dict[str, Any] | None, config: dict[str, Any]) -> bool:
+    """Whether a stored snapshot is ``config``, whatever order its items were stored in (versions published before
+    the items were sorted)."""
+    if snapshot is None:
+        return False
+
+    def canonical(c: dict[str, Any]) -> dict[str, Any]:
+        evaluation = dict(c.get("evaluation") or {})
+        items = evaluation.get("items") or []
+        evaluation["items"] = sorted(items, key=lambda i: (str(i.get("version")), str(i.get("name")).lower()))
+        return {**c, "evaluation": evaluation}
+
+    return snapshot == config or canonical(snapshot) == canonical(config)
+
+
 def policy_version_in_force(session: Session, brand_id: str, config: dict[str, Any]) -> int:
     """The version of the brand's policy whose snapshot is ``config`` (``current_config``): the latest version when
     it is the same, else a new version published now (``published_by`` null, notes :data:`AUTO_NOTES`), under a lock
     on the brand row that the publish route takes too. Returns the version number (1, 2, …)."""
     version, snapshot = _latest(session, brand_id)
-    if snapshot == config:
+    if _same(snapshot, config):
         return version
     session.execute(select(Brand.id).where(Brand.id == brand_id).with_for_update(key_share=True))
     version, snapshot = _latest(session, brand_id)  # another decision or a publisher may have been first
-    if snapshot == config:
+    if _same(snapshot, config):
         return version
     session.add(PolicyVersion(brand_id=brand_id, version=version + 1, config=config, notes=AUTO_NOTES))
     session.flush()
