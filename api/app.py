@@ -19,7 +19,7 @@ from api.admin.routes import router as admin_router
 from api.admin.users import router as admin_users_router
 from api.audit_middleware import AuditSafetyNet
 from api.codec import router as codec_router
-from api.deps import TemporalHolder
+from api.deps import TemporalHolder, watch_event_loop
 from api.files import router as files_router
 from api.guards import GUARDS
 from api.partner import agreement as partner_agreement
@@ -99,8 +99,8 @@ class Health(ApiModel):
     temporal: str = Field(description='"up", or "down: <error type>"')
 
 
-API_THREADS = 64
-"""The API process's thread pool (sync routes and dependencies)."""
+API_THREADS = 30
+"""The API process's thread pool (sync routes and dependencies): the database pool's size plus its overflow."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -109,10 +109,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Routes that use the database run in this pool (api/deps.py), some waiting on a workflow's update for up
-        # to workflow_call_timeout_seconds: more threads than anyio's 40, so a burst of those never starves the rest.
+        # to workflow_call_timeout_seconds; as many threads as the database pool has connections (db.session), so
+        # a thread that runs has a connection to use.
         anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         app.state.settings = settings
         app.state.db = Database(settings.sqlalchemy_url)
+        watch_event_loop(app.state.db.engine, strict=settings.strict_event_loop)
         app.state.temporal = TemporalHolder(settings)
         app.state.http = httpx.AsyncClient(timeout=15.0)
         app.state.storage = build_storage(settings)

@@ -4,19 +4,22 @@
 a plain ``def`` (FastAPI runs it in its thread pool) and reaches the async world (the Temporal client, the request
 body, the shared HTTP client) through :func:`call_async`, which runs the coroutine on the event loop and waits for
 it. An ``async def`` route that queried the database would hold every other request of the process while PostgreSQL
-answered or a row lock was waited for (``tests/unit/test_api_event_loop.py`` keeps it so)."""
+answered or a row lock was waited for (``tests/unit/test_api_event_loop.py`` keeps it so, and
+:func:`watch_event_loop` catches at run time what slips through: docs/architecture.md, "No database on the event
+loop")."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import anyio.from_thread
 from fastapi import Depends, Request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Engine, Select, event, func, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
@@ -46,6 +49,7 @@ class TemporalHolder:
 
 
 T = TypeVar("T")
+log = logging.getLogger("los.api")
 
 
 def call_async(fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
@@ -53,6 +57,25 @@ def call_async(fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) ->
     its result or raises its exception. Raises ``RuntimeError`` when called on the event loop itself (an ``async``
     route awaits instead)."""
     return anyio.from_thread.run(functools.partial(fn, *args, **kwargs))
+
+
+def watch_event_loop(engine: Engine, strict: bool = False) -> None:
+    """Catch a query run on an event loop (the API's: it would hold every other request): logged once per
+    statement, or with ``strict`` refused with ``RuntimeError`` (the statement does not run)."""
+    seen: set[str] = set()
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a worker thread, as it should be
+        if strict:
+            raise RuntimeError(f"a database query ran on the event loop: {statement[:200]}")
+        if statement not in seen:
+            seen.add(statement)
+            log.warning("a database query ran on the API's event loop: %s", statement[:200])
+
+    event.listen(engine, "before_cursor_execute", before)
 
 
 def db_session(request: Request) -> Iterator[Session]:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -123,6 +124,12 @@ def install(app: FastAPI) -> None:
         # client to send it again, as for the workflow engine
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
         return _body(request, 503, "the database is unavailable; send it again shortly", headers={"Retry-After": "5"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _database_busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # every pooled connection was in use for the pool's whole timeout: nothing was done; send it again
+        log.warning("no database connection free for %s %s", request.method, request.url.path)
+        return _body(request, 503, "the service is busy; send it again shortly", headers={"Retry-After": "5"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # Whether updates carry that expiry. The check compares the workflow's clock with the API's, so turn it off only
     # where the workflow clock is not the wall clock (Temporal's time-skipping test server); calls stay bounded.
     workflow_update_expiry: bool = True
+    # A database query on the API's event loop (api/deps.py: routes using the database run in the thread pool) is
+    # logged; with this set it fails instead (the test suite sets it, so such a path cannot go unnoticed).
+    strict_event_loop: bool = False
     chromium_path: str | None = None
     # Observability (docs/observability.md). GET /metrics on the API: with a token, that bearer token is required;
     # without, only loopback callers are answered.

@@ -30,6 +30,8 @@ from los.seed import seed_brand
 from los.settings import Settings, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every API the tests start (in process, or by `los up` in a child) refuses a database query on its event loop.
+os.environ.setdefault("LOS_STRICT_EVENT_LOOP", "1")
 _exit_status = 3  # pytest's "internal error" until the session reports its own status
 
 

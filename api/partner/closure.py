@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Query
 
-from api.deps import call_async
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
 from api.web.repayment import ForeclosureQuoteView, _quote_date, foreclosure_quote
 
@@ -27,4 +26,4 @@ def staff_foreclosure_quote(
     """What closes the loan on ``on``: principal, interest to that date, charges due, the foreclosure charge."""
     loan = find_loan(session, brand_id, loan_id)
     session.rollback()
-    return call_async(foreclosure_quote, client, loan, _quote_date(on))
+    return foreclosure_quote(client, loan, _quote_date(on))

@@ -8,15 +8,16 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from pydantic import Field
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from activities.storage import content_disposition
 from api.access import audit
@@ -131,13 +132,35 @@ VISIT_BODY = {
 }
 
 
+async def visit_form(request: Request) -> AsyncIterator[FormData]:
+    """The visit's multipart form, parsed on the event loop as it streams in (before the route's thread runs, so a
+    slow upload holds no thread of the pool); 422 naming ``photo`` when the body is not multipart, 413 over 10 MB."""
+    if not (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
+        raise ValidationError("send multipart/form-data with the visit's fields and the photo", field="photo")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_PHOTO_BYTES + 64 * 1024:
+        raise DocumentTooLarge("the photo is larger than 10 MB", field="photo")
+    form = await request.form(max_files=1, max_fields=len(VISIT_FIELDS))
+    try:
+        yield form
+    finally:
+        await form.close()  # after the route's thread has returned
+
+
 @router.post(
     "/brand/{brand_id}/collection/{loan_id}/field-visits",
     status_code=201,
     response_model=FieldVisitView,
     openapi_extra=VISIT_BODY,
 )
-def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
+def add_field_visit(
+    request: Request,
+    brand_id: str,
+    loan_id: str,
+    staff: Worker,
+    form: Annotated[FormData, Depends(visit_form)],
+    session: Db,
+) -> dict[str, Any]:
     """Record a visit to the customer (multipart): ``latitude`` (−90..90) and ``longitude`` (−180..180) as decimal
     strings, ``visitedAt`` (ISO 8601 with offset; not in the future, not before the disbursal), ``address``,
     ``disposition``, ``remarks``, and ``photo`` (JPEG, PNG or WebP, at most 10 MB, the content what it claims to
@@ -145,45 +168,36 @@ def add_field_visit(request: Request, brand_id: str, loan_id: str, staff: Worker
     loan = workable(session, brand_id, loan_id, staff)
     if loan.status not in REPAYING:
         raise Conflict(f"loan is {loan.status}; visits are for a loan being repaid", field="status")
-    if not (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
-        raise ValidationError("send multipart/form-data with the visit's fields and the photo", field="photo")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_PHOTO_BYTES + 64 * 1024:
+    for name in form:
+        if name not in VISIT_FIELDS:
+            raise ValidationError(f"unknown field; send only {', '.join(VISIT_FIELDS)}", field=name[:60])
+    text = {k: v for k, v in form.items() if isinstance(v, str)}
+    for name, value in text.items():
+        check_text(value, name)
+    latitude = _coordinate(text.get("latitude"), "latitude", 90)
+    longitude = _coordinate(text.get("longitude"), "longitude", 180)
+    visited_at = _visited_at(text.get("visitedAt"), loan)
+    address, remarks = (text.get("address") or "").strip(), (text.get("remarks") or "").strip()
+    if len(address) > 500:
+        raise ValidationError("at most 500 characters", field="address")
+    if len(remarks) > 2000:
+        raise ValidationError("at most 2000 characters", field="remarks")
+    disposition = parse_disposition(text["disposition"]).value if text.get("disposition") else None
+    photo = form.get("photo")
+    if not isinstance(photo, UploadFile):
+        raise ValidationError("the visit's photo is required (a file part named photo)", field="photo")
+    check_text(photo.filename, "photo")
+    photo.file.seek(0)
+    data = photo.file.read(MAX_PHOTO_BYTES + 1)
+    if not data:
+        raise ValidationError("the photo is empty", field="photo")
+    if len(data) > MAX_PHOTO_BYTES:
         raise DocumentTooLarge("the photo is larger than 10 MB", field="photo")
-    session.rollback()  # no transaction held while the photo streams in
-    form = call_async(request.form, max_files=1, max_fields=len(VISIT_FIELDS))
-    try:
-        for name in form:
-            if name not in VISIT_FIELDS:
-                raise ValidationError(f"unknown field; send only {', '.join(VISIT_FIELDS)}", field=name[:60])
-        text = {k: v for k, v in form.items() if isinstance(v, str)}
-        for name, value in text.items():
-            check_text(value, name)
-        latitude = _coordinate(text.get("latitude"), "latitude", 90)
-        longitude = _coordinate(text.get("longitude"), "longitude", 180)
-        visited_at = _visited_at(text.get("visitedAt"), loan)
-        address, remarks = (text.get("address") or "").strip(), (text.get("remarks") or "").strip()
-        if len(address) > 500:
-            raise ValidationError("at most 500 characters", field="address")
-        if len(remarks) > 2000:
-            raise ValidationError("at most 2000 characters", field="remarks")
-        disposition = parse_disposition(text["disposition"]).value if text.get("disposition") else None
-        photo = form.get("photo")
-        if not isinstance(photo, UploadFile):
-            raise ValidationError("the visit's photo is required (a file part named photo)", field="photo")
-        check_text(photo.filename, "photo")
-        data = call_async(photo.read, MAX_PHOTO_BYTES + 1)
-        if not data:
-            raise ValidationError("the photo is empty", field="photo")
-        if len(data) > MAX_PHOTO_BYTES:
-            raise DocumentTooLarge("the photo is larger than 10 MB", field="photo")
-        actual, claimed = sniff(data[:64]), normalise_content_type(photo.content_type)
-        if actual not in PHOTO_TYPES:
-            raise ValidationError("the photo must be a JPEG, PNG or WebP image", field="photo")
-        if claimed not in ("", "application/octet-stream") and claimed != actual:
-            raise ValidationError(f"declared as {claimed} but the content is {actual}", field="photo")
-    finally:
-        call_async(form.close)
+    actual, claimed = sniff(data[:64]), normalise_content_type(photo.content_type)
+    if actual not in PHOTO_TYPES:
+        raise ValidationError("the photo must be a JPEG, PNG or WebP image", field="photo")
+    if claimed not in ("", "application/octet-stream") and claimed != actual:
+        raise ValidationError(f"declared as {claimed} but the content is {actual}", field="photo")
     visit_id = str(uuid.uuid4())
     key = f"field-visits/{brand_id}/{loan.id}/{visit_id}-{safe_file_name(photo.filename, actual)}"
     storage(request).put(key, data, actual)

@@ -234,11 +234,13 @@ def loan_refunds(brand_id: str, loan_id: str, staff: QueueViewer, session: Db) -
 
 
 # ------------------------------------------------------------------------------------------- checker
-async def _start(request: Request, client: Client, brand: Brand, row: Refund) -> None:
-    """Start the refund's workflow (once: a finished one is never started again); 503 when the engine is down."""
+def _start(request: Request, client: Client, brand: Brand, row: Refund) -> None:
+    """Start the refund's workflow (once: a finished one is never started again); 503 when the engine is down.
+    The rows' values are read here, in the route's thread, and only plain values go to the event loop."""
     patient = BrandConfig.of(brand.config).transfer_sla_seconds
     try:
-        await client.start_workflow(
+        call_async(
+            client.start_workflow,
             RefundWorkflow.run,
             RefundInput(row.id, row.loan_id, brand.id, row.amount, patient_seconds=patient),
             id=f"refund-{row.id}",
@@ -265,7 +267,7 @@ def approve_refund(
     brand = session.get_one(Brand, brand_id)
     if row.status == RefundStatus.APPROVED and row.decided_by is not None and row.requested_by != staff.id:
         session.rollback()
-        call_async(_start, request, client, brand, row)
+        _start(request, client, brand, row)
         return view(row)
     _decidable(row, staff, "approve")
     left = refundable(session, row.loan_id) + row.amount  # (this refund is one of the open ones)
@@ -275,7 +277,7 @@ def approve_refund(
     audit(session, request, staff, "refund.approved", "refund", row.id,
           before={"status": "PENDING_APPROVAL"}, after={"status": row.status})  # fmt: skip
     session.commit()  # approved first: a crash before the start leaves it APPROVED, and approving again starts it
-    call_async(_start, request, client, brand, row)
+    _start(request, client, brand, row)
     return view(row)
 
 

@@ -8,18 +8,21 @@ stored unless every check passes; if the database refuses the row, the stored fi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import IO, Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import call_async, db_session
 from api.files import KycDocument, document_view, storage
@@ -197,7 +200,20 @@ class _Collector:
     async def flush(self) -> None:
         if self.pending and self.out.file is not None:
             data, self.pending = b"".join(self.pending), []
-            await run_in_threadpool(self.out.file.write, data)
+            # its own threads: the route reading the upload holds one of the shared pool (api.deps), and a write
+            # waiting for another would deadlock once every thread of the pool is such a route
+            await anyio.to_thread.run_sync(self.out.file.write, data, limiter=_upload_writes())
+
+
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _upload_writes() -> anyio.CapacityLimiter:
+    """The threads that write uploads to their spool files: 8 per event loop (one loop per API process)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _WRITERS:
+        _WRITERS[loop] = anyio.CapacityLimiter(8)
+    return _WRITERS[loop]
 
 
 async def read_upload(

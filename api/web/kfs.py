@@ -14,6 +14,7 @@ Only the borrower's own loan is found (another's is 404), and the KFS only once 
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -128,12 +129,16 @@ def _sanctioned(session: Session, loan: Loan) -> None:
         raise Conflict(f"loan is {loan.status}; the Key Fact Statement is issued once it is sanctioned", field="status")
 
 
+_RENDERER_LOCK = threading.Lock()
+
+
 def _renderer(request: Request) -> PdfRenderer:
     """The API process's one PDF renderer, made on first use (Chromium starts on the first print)."""
-    renderer = getattr(request.app.state, "pdf_renderer", None)
-    if renderer is None:
-        renderer = request.app.state.pdf_renderer = PdfRenderer(request.app.state.settings.chromium_path)
-    return renderer
+    with _RENDERER_LOCK:  # routes run in threads: two first prints must not each start a Chromium
+        renderer = getattr(request.app.state, "pdf_renderer", None)
+        if renderer is None:
+            renderer = request.app.state.pdf_renderer = PdfRenderer(request.app.state.settings.chromium_path)
+        return renderer
 
 
 @router.get("/loans/{loan_id}/kfs", response_model=LoanKfs, responses=KFS_PDF)

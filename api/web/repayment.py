@@ -110,11 +110,12 @@ def _quote_date(on: date | None) -> date:
     return on
 
 
-async def foreclosure_quote(client: Client, loan: Loan, on: date) -> dict[str, Any]:
-    """The loan workflow's foreclosure quote on ``on`` (409 unless the loan is being repaid)."""
+def foreclosure_quote(client: Client, loan: Loan, on: date) -> dict[str, Any]:
+    """The loan workflow's foreclosure quote on ``on`` (409 unless the loan is being repaid); from a route's thread
+    (the loan's values are read here, the query runs on the event loop)."""
     if loan.status not in REPAYING:
         raise Conflict(f"the loan is {loan.status}; a quote is given while it is being repaid", field="loan")
-    answer = await loan_query(client, loan.workflow_id, LoanWorkflow.quote_foreclosure, on.isoformat())
+    answer = call_async(loan_query, client, loan.workflow_id, LoanWorkflow.quote_foreclosure, on.isoformat())
     return {**answer, "on": on, "chargeGst": answer["chargeGst"], "creditBalance": answer["creditBalance"]}
 
 
@@ -129,7 +130,7 @@ def my_foreclosure_quote(
     """What closes the loan on ``on``: principal, interest to that date, charges due, the foreclosure charge."""
     loan = _my_loan(session, loan_id, me)
     session.rollback()
-    return call_async(foreclosure_quote, client, loan, _quote_date(on))
+    return foreclosure_quote(client, loan, _quote_date(on))
 
 
 def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: str) -> dict:
@@ -190,7 +191,7 @@ def pay(request: Request, loan_id: str, body: PayIn, me: Me, session: Db, client
     today's foreclosure quote. The quote forecloses the loan; less is a part-prepayment."""
     loan = _my_loan(session, loan_id, me)
     amount = to_paise(body.amount)
-    quote = call_async(foreclosure_quote, client, loan, _today())
+    quote = foreclosure_quote(client, loan, _today())
     total = quote["total"]
     brand = session.get(Brand, loan.brand_id)
     least = min(BrandConfig.of(brand.config if brand else {}).min_prepayment, total)
@@ -201,10 +202,10 @@ def pay(request: Request, loan_id: str, body: PayIn, me: Me, session: Db, client
     return _link(request, session, loan, amount, "FORECLOSURE" if amount == total else "PREPAYMENT")
 
 
-async def _cooling_off(client: Client, loan: Loan) -> dict:
+def _cooling_off(client: Client, loan: Loan) -> dict:
     if loan.status != LoanStatus.DISBURSED:
         return {"available": False, "reason": f"the loan is {loan.status}"}
-    return await loan_query(client, loan.workflow_id, LoanWorkflow.quote_cooling_off, _today().isoformat())
+    return call_async(loan_query, client, loan.workflow_id, LoanWorkflow.quote_cooling_off, _today().isoformat())
 
 
 @router.get("/loans/{loan_id}/cooling-off-exit", response_model=CoolingOffView)
@@ -212,14 +213,14 @@ def cooling_off_exit(loan_id: str, me: Me, session: Db, client: Engine) -> dict:
     """Whether the borrower may still exit the loan (the look-up period), and what it costs today."""
     loan = _my_loan(session, loan_id, me)
     session.rollback()
-    return call_async(_cooling_off, client, loan)
+    return _cooling_off(client, loan)
 
 
 @router.post("/loans/{loan_id}/cooling-off-exit", response_model=PaymentLinkView)
 def exit_cooling_off(request: Request, loan_id: str, me: Me, session: Db, client: Engine) -> dict:
     """A payment link for the exit amount; paid, the loan closes CANCELLED (409 when the exit is not open)."""
     loan = _my_loan(session, loan_id, me)
-    answer = call_async(_cooling_off, client, loan)
+    answer = _cooling_off(client, loan)
     if not answer.get("available"):
         raise Conflict(f"the cooling-off exit is not open: {answer.get('reason')}", field="loan")
     return _link(request, session, loan, int(answer["amount"]), "COOLING_OFF")

@@ -23,7 +23,7 @@ from pydantic import Field
 from activities.providers import BusinessRefusal, ProviderConfig, adapter_for
 from activities.providers.dialer import KIND, CallEvent, mask_payload
 from activities.providers.webhooks import MAX_BODY_BYTES, check_body, invalid, verified
-from api.deps import is_uuid
+from api.deps import call_async, is_uuid
 from api.responses import ApiModel
 from db import dialer as calls_db
 from db.models import Brand
@@ -74,9 +74,10 @@ def _body(request: Request, raw: bytes) -> dict[str, Any]:
     return check_body(raw)
 
 
-async def _receive(request: Request, brand_id: str, vendor: str) -> dict:
+def _receive(request: Request, brand_id: str, vendor: str) -> dict:
+    """Run in the thread pool (its transaction takes the call row's lock): the body is read on the loop."""
     adapter = _adapter(request, brand_id, vendor)
-    raw = await request.body()
+    raw = call_async(request.body)
     if not verified(adapter, lambda a: a.verify_webhook(request.headers, raw, a.config.webhook_secret)):
         client = request.client.host if request.client else "?"
         log.warning("refused a %s dialer webhook for brand %s from %s: it does not verify", vendor, brand_id, client)
@@ -108,13 +109,13 @@ async def _receive(request: Request, brand_id: str, vendor: str) -> dict:
 
 
 @router.post("/{brand_id}/acefone", response_model=DialerWebhookAnswer)
-async def acefone_events(brand_id: str, request: Request) -> dict:
+def acefone_events(brand_id: str, request: Request) -> dict:
     """Acefone's call webhooks (the "answered" and "hangup" triggers), as configured in Acefone's panel with the
     body and header of docs/dialer.md."""
-    return await _receive(request, brand_id, "acefone")
+    return _receive(request, brand_id, "acefone")
 
 
 @router.post("/{brand_id}/stringee", response_model=DialerWebhookAnswer)
-async def stringee_events(brand_id: str, request: Request) -> dict:
+def stringee_events(brand_id: str, request: Request) -> dict:
     """Stringee's call events (the project's event URL), signed in ``X-STRINGEE-SIGNATURE``."""
-    return await _receive(request, brand_id, "stringee")
+    return _receive(request, brand_id, "stringee")

@@ -119,7 +119,7 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
         raise NotFound("unknown webhook endpoint")
     raw = await request.body()
     if adapter.config.kind in DELIVERY_REPORT_KINDS:
-        return _delivery_report(request, brand_id, adapter, raw)
+        return await run_in_threadpool(_delivery_report, request, brand_id, adapter, raw)
     if not verified(adapter, lambda a: a.verify_webhook(raw, request.headers)):
         raise refuse(request, brand_id, vendor)
     body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
