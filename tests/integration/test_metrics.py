@@ -23,7 +23,8 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from los import observability
-from los.demo import Driver, demo_identity
+from los.demo import Driver, demo_identity, random_account
+from los.demo_scenarios import _begin
 from los.settings import Settings
 from los.temporal import connect
 from tests.conftest import ThreadedServer, eventually, free_port, running_app
@@ -278,6 +279,76 @@ async def test_a_request_is_traced_through_the_workflow_to_its_activities(
     # the provider calls of the activities: httpx client spans under their activity
     provider_calls = [s for s in spans if s.kind.name == "CLIENT" and re.match(r"^(GET|POST|PUT)\b", s.name)]
     assert any(any(n.startswith("RunActivity:") for n in ancestors(s)) for s in provider_calls)
+
+
+async def test_an_update_and_a_signal_are_traced_from_the_api_to_the_workflows_handlers(
+    dev_env,
+    database_url,
+    db,
+    storage_dir,
+    renderer,
+    brand,
+    sandbox,  # noqa: ANN001
+) -> None:
+    """The customer accepting the KFS (an update, ``accept_kfs``) and the eSign vendor's webhook (a signal,
+    ``esign_completed``): each API request has a client span for the call, its child; the workflow's handling of it
+    (``ValidateUpdate``/``HandleUpdate``, ``HandleSignal``) is in the loan workflow's trace and links back to that
+    call's span."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    target = dev_env.client.service_client.config.target_host
+    try:
+        with observability.use_tracer_provider(provider):
+            traced = await connect(Settings(temporal_address=target))
+            env = types.SimpleNamespace(client=traced)
+            async with running_app(env, database_url, db, storage_dir, renderer) as app:
+                driver = Driver(app.api.url, sandbox.url, brand["brand_code"], timeout=120)
+                try:
+                    headers, journey, _, deadline = await _begin(driver, 2, random_account())
+                    loan = await driver.to_signature(headers, journey, deadline)  # the KFS accepted: an update
+                    await driver.sign(headers, journey, loan, deadline)  # the vendor's webhook: a signal
+                finally:
+                    await driver.close()
+    finally:
+        HTTPXClientInstrumentor().uninstrument()
+        provider.shutdown()
+
+    spans = exporter.get_finished_spans()
+    by_id = {s.context.span_id: s for s in spans}
+
+    def parent(span):  # noqa: ANN001, ANN202
+        return by_id.get(span.parent.span_id) if span.parent is not None else None
+
+    [applied] = [s for s in spans if s.name == "POST /api/v1/web/loans" and s.kind.name == "SERVER"]
+    workflow_trace = applied.context.trace_id  # the loan's workflow runs in the trace of the request that started it
+    for call_name, request_name, handlers in (
+        (
+            "StartWorkflowUpdate:accept_kfs",
+            "POST /api/v1/web/loans/{loan_id}/kfs/accept",
+            ("ValidateUpdate:accept_kfs", "HandleUpdate:accept_kfs"),
+        ),
+        (
+            "SignalWorkflow:esign_completed",
+            "POST /api/v1/webhooks/{brand_id}/{vendor}",
+            ("HandleSignal:esign_completed",),
+        ),
+    ):
+        [call] = [s for s in spans if s.name == call_name]
+        request = parent(call)
+        assert call.kind.name == "CLIENT" and request is not None, call_name
+        assert (request.name, request.kind.name) == (request_name, "SERVER"), request.name
+        assert call.context.trace_id == request.context.trace_id
+        for name in handlers:
+            handled = [s for s in spans if s.name == name]
+            assert handled, (name, sorted({s.name for s in spans}))
+            for span in handled:
+                assert span.context.trace_id == workflow_trace, name
+                assert [link.context.span_id for link in span.links] == [call.context.span_id], name
+    [handled] = [s for s in spans if s.name == "HandleUpdate:accept_kfs"]
+    assert parent(handled) is not None and parent(handled).name == "StartWorkflow:LoanWorkflow"
 
 
 def test_the_dashboard_shows_only_metrics_the_processes_export() -> None:
