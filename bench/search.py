@@ -1,4 +1,5 @@
-"""Global search latency: 100,000 customers, names with typos, phones and PANs, several staff at once.
+"""Global search latency: 100,000 customers, names with typos, phones, PANs, e-mails, loan ids and UTRs, several
+staff at once.
 
     python bench/search.py [--customers 100000] [--searches 3000] [--concurrency 20] [--think 0.5] [--json]
 
@@ -9,9 +10,12 @@ API as production does (``los api --workers 2``; no Temporal, which search never
 in and sends ``--searches`` ``POST global-search`` requests from ``--concurrency`` staff at once, each waiting a
 think time (uniform between 0.5x and 1.5x ``--think``; 0 for a closed loop) between two searches, in this mix:
 
-    60 %  a customer's name with one typo (a letter dropped, doubled, swapped or replaced)
-    20 %  a phone number (as +91 98xxx-xxxxx)
-    20 %  a PAN (lower case)
+    50 %  a customer's name with one typo (a letter dropped, doubled, swapped or replaced)
+    15 %  a phone number (as +91 98xxx-xxxxx)
+    15 %  a PAN (lower case)
+    10 %  an e-mail (mixed case, as people type it)
+     5 %  a loan id (a UUID, upper case)
+     5 %  a loan's disbursal UTR (lower case)
 
 Latency is measured by the client (request sent → answer read), after 100 warm-up searches. It prints
 p50/p95/p99/max overall and per kind, the share of typo'd names whose customer was among the results, whether
@@ -78,8 +82,12 @@ def typo(name: str, rng: random.Random) -> str:
     return name[:i] + rng.choice(string.ascii_lowercase) + name[i + 1 :]
 
 
-def populate(uri: str, brand: dict[str, Any], n: int, rng: random.Random) -> list[tuple[str, str, str, str]]:
-    """COPY n customers (and a disbursed loan for one in ten) into the brand: (id, name, phone, PAN) of each."""
+KINDS = {"name": 50, "phone": 15, "pan": 15, "email": 10, "loan": 5, "utr": 5}  # the mix, % of searches
+
+
+def populate(uri: str, brand: dict[str, Any], n: int, rng: random.Random) -> list[tuple[str, ...]]:
+    """COPY n customers (and a disbursed loan for one in ten, with a UTR) into the brand: (id, name, phone, PAN,
+    e-mail, loan id, UTR) of each, the last two empty without a loan."""
     import psycopg
 
     from db.models import new_id
@@ -101,21 +109,37 @@ def populate(uri: str, brand: dict[str, Any], n: int, rng: random.Random) -> lis
                     email = f"{first.lower()}.{last.lower()}{i}@example.in"
                     row = (cid, brand["brand_id"], phone, True, pan, True, name, name.upper(), email, False)
                     copy.write_row((*row, "REGISTERED", "{}", "ACTIVE"))
-                    people.append((cid, name, phone, pan))
+                    people.append((cid, name, phone, pan, email, "", ""))
             with cur.copy(
                 "COPY loans (id, brand_id, customer_id, product_id, workflow_id, amount, tenure, annual_rate_bps, "
                 "status, outstanding_principal, total_collected, upfront_charges, dpd, asset_class, max_dpd, "
                 "disbursal_utr) FROM STDIN"
             ) as copy:
-                for cid, *_ in people[::10]:
-                    lid = new_id()
+                for k in range(0, len(people), 10):
+                    cid, lid = people[k][0], new_id()
                     terms = (5_000_000, 6, 2400, "DISBURSED", 5_000_000, 0, "[]", 0, "STANDARD", 0)
                     utr = f"UTR{uuid.uuid4().hex[:12].upper()}"
                     copy.write_row((lid, brand["brand_id"], cid, product_id, f"loan-{lid}", *terms, utr))
+                    people[k] = (*people[k][:5], lid, utr)
         conn.execute("ANALYZE customers")
         conn.execute("ANALYZE loans")
     log(f"{n} customers copied in {time.monotonic() - started:.1f} s")
     return people
+
+
+def query_of(kind: str, name: str, phone: str, pan: str, email: str, lid: str, utr: str, rng: random.Random) -> str:
+    """What a member of staff types into the box for one search of ``kind`` about this person (or their loan)."""
+    if kind == "name":
+        return typo(name, rng)
+    if kind == "phone":
+        return f"+91 {phone[:5]}-{phone[5:]}"
+    if kind == "email":
+        return email[0].upper() + email[1:]
+    if kind == "loan":
+        return lid.upper()
+    if kind == "utr":
+        return utr.lower()
+    return pan.lower()
 
 
 def explain(uri: str, brand_id: str, query: str) -> str:
@@ -140,16 +164,15 @@ async def load(args: argparse.Namespace, api_url: str, brand: dict[str, Any], pe
     from los.seed import DEMO_PASSWORD, staff_email
 
     url = f"/api/v1/partner/brand/{brand['brand_id']}/global-search"
-    work: list[tuple[str, str, str]] = []  # (kind, query, the customer it is about)
+    work: list[tuple[str, str, str]] = []  # (kind, query, the customer or loan it is about)
+    borrowers = [p for p in people if p[5]]
     for _ in range(WARM_UP + args.searches):
-        cid, name, phone, pan = rng.choice(people)
-        kind = rng.choices(("name", "phone", "pan"), weights=(60, 20, 20))[0]
-        query = (
-            typo(name, rng) if kind == "name" else f"+91 {phone[:5]}-{phone[5:]}" if kind == "phone" else pan.lower()
-        )
-        work.append((kind, query, cid))
-    ms: dict[str, list[float]] = {"name": [], "phone": [], "pan": []}
-    found = {"name": 0, "phone": 0, "pan": 0}
+        kind = rng.choices(list(KINDS), weights=list(KINDS.values()))[0]
+        cid, name, phone, pan, email, lid, utr = rng.choice(borrowers if kind in ("loan", "utr") else people)
+        query = query_of(kind, name, phone, pan, email, lid, utr, rng)
+        work.append((kind, query, lid if kind in ("loan", "utr") else cid))
+    ms: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    found = dict.fromkeys(KINDS, 0)
     errors: list[str] = []
     queue: asyncio.Queue = asyncio.Queue()
     for n, item in enumerate(work):
@@ -165,7 +188,7 @@ async def load(args: argparse.Namespace, api_url: str, brand: dict[str, Any], pe
 
         async def client() -> None:
             while not queue.empty():
-                n, (kind, query, cid) = queue.get_nowait()
+                n, (kind, query, wanted) = queue.get_nowait()
                 t0 = time.perf_counter()
                 try:
                     r = await http.post(url, json={"query": query, "limit": 20}, headers=headers)
@@ -178,7 +201,8 @@ async def load(args: argparse.Namespace, api_url: str, brand: dict[str, Any], pe
                     continue
                 if n >= WARM_UP:
                     ms[kind].append(elapsed)
-                    found[kind] += any(item["customerId"] == cid for item in r.json()["items"])
+                    key = "loanId" if kind in ("loan", "utr") else "customerId"
+                    found[kind] += any(item.get(key) == wanted for item in r.json()["items"])
                 if args.think:
                     await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
 
@@ -278,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{report['concurrency']} at a time, think {report['think_s']} s: {report['per_s']} searches/s, "
             f"errors {report['errors']}"
         )
-        for kind in ("all", "name", "phone", "pan"):
+        for kind in ("all", *KINDS):
             if kind in report:
                 r = report[kind]
                 share = f"   found {r['found_share']:.1%}" if "found_share" in r else ""
