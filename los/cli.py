@@ -119,12 +119,13 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from db.migrate import upgrade
-    from los.observability import configure_logging
+    from los.observability import configure_logging, uvicorn_log_config
 
     settings = _settings()
     configure_logging(settings)
-    # JSON logs: uvicorn's own loggers go through the same (root) handler instead of its text format
-    logging_config = {"log_config": None} if settings.log_format == "json" else {}
+    # uvicorn sets this up in this process and again in each --workers child (a spawned process keeps nothing of the
+    # parent's logging): every process logs as LOS_LOG_FORMAT says, uvicorn's own loggers through the same handler
+    logging_config = {"log_config": uvicorn_log_config(settings)}
     if not args.no_migrate:
         upgrade(settings.sqlalchemy_url)
     if args.workers > 1:  # each worker process builds its own app from the same settings (environment)

@@ -320,6 +320,25 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
+def uvicorn_log_config(settings: Settings, level: int = logging.INFO) -> dict[str, Any]:
+    """uvicorn's ``log_config`` (a ``logging.config.dictConfig`` dict) for the API: the root logger on stderr as
+    :func:`configure_logging` sets it (JSON lines with ``LOS_LOG_FORMAT=json``, else the text format), and uvicorn's
+    own loggers through it. uvicorn applies it in every process it runs, each ``--workers`` child included (a child
+    sets its logging up again from the config), so the children log as the parent does."""
+    formatter: dict[str, Any] = (
+        {"()": f"{__name__}.JsonFormatter"} if settings.log_format == "json" else {"format": TEXT_FORMAT}
+    )
+    through_root = {"handlers": [], "propagate": True}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"los": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "los", "stream": "ext://sys.stderr"}},
+        "root": {"level": logging.getLevelName(level), "handlers": ["stderr"]},
+        "loggers": {name: dict(through_root) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+    }
+
+
 class _LogContextInbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         ids = _workflow_ids(activity.info().workflow_id)
