@@ -22,7 +22,6 @@ from domain.brand_config import BrandConfig
 from domain.credit_facts import build_facts
 from domain.errors import LosError
 from domain.outcomes import CreditOutcome
-from domain.policy_simulation import policy_from_config
 from workflows.contracts import (
     AllocationRequest,
     AllocationResult,
@@ -179,7 +178,7 @@ class DecisionActivities(KycBase):
         config = credit_policy.current_config(session, brand)
         version = credit_policy.policy_version_in_force(session, brand.id, config)
         blocklist_version, entries = credit_policy.blocklist_in_force(session, brand.id)
-        policy = policy_from_config(config, bre.Blocklist.from_entries(entries))
+        rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
         record = credit_policy.gather_application(
             session,
             loan_id=loan.id,
@@ -189,11 +188,11 @@ class DecisionActivities(KycBase):
             bureau_report=report.raw,
             kyc_facts={k: revive(v) for k, v in kyc_facts.items()},
             on=date.today(),
-            central_dedup=bool(policy.bre.enable_central_dedup),
+            central_dedup=bool(rules.enable_central_dedup),
         )
         facts = build_facts(record)
         # --- BRE (hard rules) -------------------------------------------------------------------
-        result = bre.run_bre(policy.bre, facts.bre_input)
+        result = bre.run_bre(rules, facts.bre_input)
         queries.store_decision(
             session, loan.id, "BRE", result.outcome, None, jsonable(result.to_details()), f"{key}:bre"
         )
@@ -202,8 +201,9 @@ class DecisionActivities(KycBase):
         if not result.passed:
             return CreditRulesResult(CreditOutcome.REJECT, [f"BRE_{reason}" for reason in result.reasons], stage="BRE")
 
-        # --- evaluation engine ------------------------------------------------------------------
-        outcome = evaluation.evaluate(policy.evaluation, facts.evaluation_facts())
+        # --- evaluation engine (its policy read only when the hard rules pass, as before) ----------
+        policy = evaluation.EvaluationPolicy.from_dict(config["evaluation"])
+        outcome = evaluation.evaluate(policy, facts.evaluation_facts())
         queries.store_decision(
             session,
             loan.id,
