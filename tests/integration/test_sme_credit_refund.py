@@ -87,8 +87,11 @@ async def test_the_credit_balance_is_shown_to_the_business_and_refunded_once_by_
         # The business sees its balance in its own request.
         seen = (await api.get(mine, headers=customer)).json()["creditBalance"]
         assert seen == {"balance": 1_500_00, "credits": 2, "refunded": 0, "refunds": []}
+        stranger = await driver.register(f"8{uuid.uuid4().int % 10**9:09d}")  # another customer: not its request
+        assert (await api.get(mine, headers=stranger)).status_code in (403, 404)
 
-        maker = await driver.staff_headers("LOAN_EXECUTIVE")
+        maker = await driver.staff_headers("ADMIN")  # may record and decide: only maker-checker stops it deciding
+        executive = await driver.staff_headers("LOAN_EXECUTIVE")
         checker = await driver.staff_headers("COLLECTION_MANAGER")
         base = f"/api/v1/partner/brand/{bid}/sme/requests/{rid}/credit-balance"
         account = {"accountNumber": "50100123456789", "ifsc": "HDFC0001234", "accountHolder": "Refund Traders",
@@ -117,7 +120,8 @@ async def test_the_credit_balance_is_shown_to_the_business_and_refunded_once_by_
         # Maker-checker: the maker may not approve it; the checker's UTR is checked against the mode.
         paid = {"mode": "NEFT", "utr": "ICIC0R1234567890"}
         self_approve = await api.post(f"{base}/refund/approve", json=paid, headers=maker)
-        assert self_approve.status_code == 403
+        assert self_approve.status_code == 403 and "maker-checker" in self_approve.text
+        assert (await api.post(f"{base}/refund/approve", json=paid, headers=executive)).status_code == 403
         wrong = await api.post(f"{base}/refund/approve", json={"mode": "NEFT", "utr": "123"}, headers=checker)
         assert wrong.status_code == 422 and "utr" in wrong.text
         seen = (await api.get(mine, headers=customer)).json()["creditBalance"]
@@ -143,13 +147,17 @@ async def test_the_credit_balance_is_shown_to_the_business_and_refunded_once_by_
 
         # A later credit is a new balance: its refund rejected keeps it OPEN, the next one pays it.
         _late_credit(db, rid, 250_00)
-        second = await api.post(f"{base}/refund", json=account | {"reference": "SMEREF-0002"}, headers=maker)
+        second = await api.post(f"{base}/refund", json=account | {"reference": "SMEREF-0002"}, headers=executive)
         assert (second.json()["amount"], second.json()["credits"]) == (250_00, 1), second.text
+        by_maker = await api.post(f"{base}/refund/reject", json={"reason": "mine"}, headers=executive)
+        assert by_maker.status_code == 403  # a loan executive does not decide refunds
         rejected = await api.post(f"{base}/refund/reject", json={"reason": "account closed"}, headers=checker)
         assert rejected.json()["status"] == "REJECTED"
         assert (await api.get(base, headers=maker)).json()["balance"] == 250_00
         third = await api.post(f"{base}/refund", json=account | {"reference": "SMEREF-0003"}, headers=maker)
         assert third.status_code == 201
+        own = await api.post(f"{base}/refund/reject", json={"reason": "mine"}, headers=maker)
+        assert own.status_code == 403 and "maker-checker" in own.text  # nor reject one they recorded
         imps = {"mode": "IMPS", "utr": "634512345678"}
         assert (await api.post(f"{base}/refund/approve", json=imps, headers=checker)).json()["status"] == "PAID"
 
