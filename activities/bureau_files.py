@@ -1,6 +1,7 @@
 """The bureau files' activities (``workflows.bureau_files``): which brands report to the CICs, and one brand's file
 as on one reference date, built once (``db.bureau_files.build_file``: a retry or a second run finds it built and
-writes nothing). docs/bureau-reporting.md."""
+writes nothing); and the alerts to the brand's admins about its files that failed validation or are late, once per
+file and reason. docs/bureau-reporting.md."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.base import DbActivities
+from activities.ops_jobs_common import brand_admins, notify_once
 from db import bureau_files
 from db.session import Database
 
@@ -22,6 +24,12 @@ class BureauFileRequest:
     reference_date: str  # IST date, YYYY-MM-DD: a reference date (9th, 16th, 23rd or the month's last day)
 
 
+@dataclass(frozen=True)
+class BureauAlertRequest:
+    brand_id: str
+    day: str  # IST date, YYYY-MM-DD: the day that ended (a file due on it or before and not submitted is late)
+
+
 class BureauFileActivities(DbActivities):
     """The two activities; ``all()`` lists them for the worker."""
 
@@ -29,7 +37,7 @@ class BureauFileActivities(DbActivities):
         self.db = db
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.bureau_reporting_brands, self.build_bureau_file]
+        return [self.bureau_reporting_brands, self.build_bureau_file, self.alert_bureau_files]
 
     @activity.defn
     async def bureau_reporting_brands(self) -> list[str]:
@@ -47,3 +55,34 @@ class BureauFileActivities(DbActivities):
             return {"id": row.id, "kind": row.kind, "status": row.status, "records": row.records, "built": built}
 
         return await self._tx(build)
+
+    @activity.defn
+    async def alert_bureau_files(self, req: BureauAlertRequest) -> int:
+        """Tell the brand's admins (a SYSTEM staff notification, ``meta.alert`` ``bureau_file``) about each of its
+        files that the schedule built and failed validation, or that is past its due date and not submitted
+        (``db.bureau_files.files_to_alert``): once per file and reason (idempotency key
+        ``bureau-file:<file id>:<reason>:<staff id>``, so a retry or the next day's run tells no one again). Answers
+        how many notifications were new."""
+        day = date.fromisoformat(req.day)
+
+        def alert(session: Any) -> int:
+            found = bureau_files.files_to_alert(session, req.brand_id, day)
+            if not found:
+                return 0
+            admins = brand_admins(session, req.brand_id)
+            new = 0
+            for row, reason in found:
+                title, body = bureau_files.alert_text(row, reason)
+                meta = {
+                    "alert": "bureau_file",
+                    "reason": reason,
+                    "fileId": row.id,
+                    "kind": row.kind,
+                    "referenceDate": row.reference_date.isoformat(),
+                    "dueDate": row.due_date.isoformat(),
+                    "status": row.status,
+                }
+                new += notify_once(session, admins, req.brand_id, title, body, meta, f"bureau-file:{row.id}:{reason}")
+            return new
+
+        return await self._tx(alert)

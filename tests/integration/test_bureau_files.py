@@ -7,6 +7,7 @@ real Temporal server, once per brand and date; the schedule the worker registers
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -15,19 +16,32 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy import select, update
-from temporalio.client import ScheduleOverlapPolicy
-from temporalio.worker import Worker
+from temporalio.client import ScheduleOverlapPolicy, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, Worker
 
 from activities.bureau_files import BureauFileActivities
 from api.partner import bureau_files as routes
-from db.models import AuditLog, Brand, BureauFile, BureauFileRecord, Customer, Loan, LoanProduct, RepaymentInstallment
+from db.models import (
+    AuditLog,
+    Brand,
+    BureauFile,
+    BureauFileRecord,
+    Customer,
+    Loan,
+    LoanProduct,
+    RepaymentInstallment,
+    StaffNotification,
+)
 from domain import cic
 from los.bureau_files_job import BUREAU_FILES_JOB
 from los.demo import Driver
 from los.schedules import ensure_schedule
 from los.seed import seed_brand
+from tests.conftest import record_histories
+from tests.decode_history import decode_history_json
 from tests.unit.test_cic_format import parse_segment
-from workflows.bureau_files import RUN_AT_UTC, BureauFilesWorkflow, day_ended
+from workflows.bureau_files import ALERTS_PATCH, RUN_AT_UTC, BureauFilesWorkflow, day_ended
 from workflows.options import IST
 
 R = 100  # paise in a rupee
@@ -378,7 +392,8 @@ async def test_the_workflow_builds_each_reporting_brand_file_once(dev_env, db, b
     assert len(mine) == 1 and mine[0]["built"] and mine[0]["records"] == 3 and mine[0]["status"] == "VALIDATED"
     assert other_brand["brand_id"] not in [f["brandId"] for f in first["files"]]
     assert [f for f in again["files"] if f["brandId"] == brand["brand_id"]][0]["built"] is False
-    assert quiet == {"asOf": "2026-09-10", "kind": None, "brands": 0, "built": 0, "files": []}
+    assert (quiet["asOf"], quiet["kind"], quiet["built"], quiet["files"]) == ("2026-09-10", None, 0, [])
+    assert quiet["brands"] >= 1 and quiet["alerts"] >= 0  # any day: the reporting brands' alerts (below)
     assert scheduled["asOf"] == day_ended(datetime.now(UTC)).isoformat()
     with db.unit_of_work() as s:
         rows = s.scalars(
@@ -395,6 +410,94 @@ async def test_the_workflow_builds_each_reporting_brand_file_once(dev_env, db, b
             )
         )
     assert records == {loans["l1"], loans["l2"], loans["l4"]}
+
+
+def alerts_of(db, brand_id: str) -> list[tuple[str, str, str, str]]:  # noqa: ANN001
+    """The brand's bureau-file alerts: (staff id, reason, file's reference date, title), oldest first."""
+    with db.unit_of_work() as s:
+        rows = s.scalars(
+            select(StaffNotification)
+            .where(StaffNotification.brand_id == brand_id, StaffNotification.meta["alert"].astext == "bureau_file")
+            .order_by(StaffNotification.created_at, StaffNotification.staff_id)
+        ).all()
+        return [(r.staff_id, r.meta["reason"], r.meta["referenceDate"], r.title) for r in rows]
+
+
+async def test_failed_and_late_files_alert_the_admins_once(dev_env, db, files, brand) -> None:  # noqa: ANN001
+    """The scheduled run builds a file that fails validation: the brand's admins are told (SYSTEM notification);
+    the day after its due date, not submitted: told it is late; each once per file and reason, however many runs.
+    A file staff built and submitted tells no one."""
+    enable(db, brand["brand_id"])
+    with db.unit_of_work() as s:
+        b = Book(s, brand["brand_id"])
+        b.loan("DISBURSED", 60_000 * R, date(2026, 9, 1), outstanding=60_000 * R)
+        b.loan("DISBURSED", 40_000 * R, date(2026, 9, 2), outstanding=40_000 * R, dob=None)  # PN 07 missing
+    admins = sorted(st["id"] for st in brand["staff"] if st["role"] == "ADMIN")
+    assert admins
+    # staff built August's files and sent them: never an alert
+    for ref in ("2026-08-16", "2026-08-23"):
+        built = await files.build("INCREMENTAL", ref)
+        assert (await files.call("POST", f"/{built['id']}/submitted")).status_code == 200
+    queue = f"bureau-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        dev_env.client, task_queue=queue, workflows=[BureauFilesWorkflow], activities=BureauFileActivities(db).all()
+    ):
+
+        async def run(day: str) -> tuple[str, dict]:
+            wid = f"bureau-{uuid.uuid4().hex[:8]}"
+            out = await dev_env.client.execute_workflow(BureauFilesWorkflow.run, day, id=wid, task_queue=queue)
+            return wid, out
+
+        _, built = await run("2026-09-09")
+        after_build = alerts_of(db, brand["brand_id"])
+        await run("2026-09-09")  # again: the file is there, told already
+        again = alerts_of(db, brand["brand_id"])
+        await run("2026-09-12")  # the day before its due date ended: not late
+        on_due = alerts_of(db, brand["brand_id"])
+        # its due date ended (the run at 01:00 IST on the 14th) and it was not submitted: late
+        late_id, late = await run("2026-09-13")
+        after_due = alerts_of(db, brand["brand_id"])
+        await run("2026-09-14")
+        final = alerts_of(db, brand["brand_id"])
+        history = await dev_env.client.get_workflow_handle(late_id).fetch_history()
+        if os.environ.get("LOS_RECORD_HISTORIES") == "1":
+            await record_histories(dev_env.client, late_id, "bureau_file_alerts")
+
+    mine = [f for f in built["files"] if f["brandId"] == brand["brand_id"]]
+    assert len(mine) == 1 and mine[0]["status"] == "VALIDATION_FAILED" and mine[0]["built"]
+    assert built["alerts"] >= len(admins)
+    failed = [(a, "VALIDATION_FAILED", "2026-09-09", "Bureau file failed validation: 2026-09-09") for a in admins]
+    assert sorted(after_build) == failed
+    assert sorted(again) == sorted(on_due) == failed
+    late_alerts = [(a, "LATE", "2026-09-09", "Bureau file late: 2026-09-09") for a in admins]
+    assert sorted(after_due) == sorted(failed + late_alerts)
+    assert late["kind"] is None and late["built"] == 0 and late["alerts"] >= len(admins)
+    assert sorted(final) == sorted(after_due)  # once per file and reason
+    with db.unit_of_work() as s:
+        one = s.scalars(
+            select(StaffNotification).where(
+                StaffNotification.brand_id == brand["brand_id"], StaffNotification.staff_id == admins[0]
+            )
+        ).all()
+        by_reason = {n.meta["reason"]: n for n in one if n.meta.get("alert") == "bureau_file"}
+        assert set(by_reason) == {"VALIDATION_FAILED", "LATE"} and all(n.type == "SYSTEM" for n in one)
+        assert "1 of 2 records" in by_reason["VALIDATION_FAILED"].body
+        assert "due to the CICs by 2026-09-13" in by_reason["LATE"].body
+        assert (
+            by_reason["LATE"].meta["fileId"] == mine[0]["id"]
+            and by_reason["LATE"].meta["status"] == "VALIDATION_FAILED"
+        )
+
+    # the run took the patched path, and its history replays against today's code
+    markers = [e for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_patch"]
+    assert (
+        markers
+        and ALERTS_PATCH.encode() in markers[0].marker_recorded_event_attributes.details["patch-data"].payloads[0].data
+    )
+    replayer = Replayer(workflows=[BureauFilesWorkflow], data_converter=pydantic_data_converter)
+    decoded = WorkflowHistory.from_json(late_id, await decode_history_json(history.to_json()))
+    result = await replayer.replay_workflow(decoded, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
 
 
 async def test_the_worker_registers_the_daily_schedule_once(dev_env, app) -> None:  # noqa: ANN001

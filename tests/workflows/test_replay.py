@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.bureau_files import BureauFilesWorkflow
 from workflows.invoice_financing import InvoiceFinancingWorkflow
 from workflows.loan import LoanWorkflow
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
@@ -35,6 +36,7 @@ def test_histories_are_present() -> None:
     assert {"invoice_financing_1", "invoice_virtual_account_1"} <= names  # SME: paid by link; into its account
     assert {"money_in_local_steps_1", "money_in_local_steps_2"} <= names  # status moves and payments as local steps
     assert {"partner_disbursal_resend_1", "invoice_late_credit_1"} <= names  # a re-sent disbursal; a late SME credit
+    assert {"bureau_file_alerts_1"} <= names  # the bureau files' run raising alerts (bureau-file-alerts-v1)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -67,7 +69,7 @@ def test_the_local_steps_history_took_the_new_paths() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    workflows = [LoanWorkflow, InvoiceFinancingWorkflow, PartnerDisbursalWatchWorkflow]
+    workflows = [LoanWorkflow, InvoiceFinancingWorkflow, PartnerDisbursalWatchWorkflow, BureauFilesWorkflow]
     replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
