@@ -3,7 +3,7 @@ several statuses, installments, payments, an allocation, a follow-up, a field vi
 each report's rows and totals checked exactly; for every report type, JSON and CSV agree and the columns are the
 catalogue's; 20,000 rows stream as CSV; formula injection is escaped; date range, limit and type are validated;
 another brand's rows never appear; the master report is emailed as a link by a workflow of the worker, only to the
-brand's own staff, and its job outlives the API that took it."""
+brand's own staff, and its job outlives the API and the worker restarting mid-build."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
-from api.app import create_app
 from db.models import (
     AuditLog,
     BankAccount,
@@ -39,10 +38,9 @@ from db.models import (
 )
 from los.demo import Driver
 from los.seed import seed_brand
-from los.settings import Settings
 from reports import CATALOGUE
 from reports.output import csv_value
-from tests.conftest import ThreadedServer, running_app
+from tests.conftest import eventually, running_app
 from workflows.options import IST
 
 MARCH = {"fromDate": "2025-03-01", "toDate": "2025-03-31"}
@@ -616,7 +614,7 @@ async def test_the_master_report_goes_only_to_the_brands_own_staff(app, brand, s
         await driver.close()
 
 
-async def test_a_report_job_outlives_the_api_that_took_it(
+async def test_a_report_job_outlives_the_api_and_the_worker_restarting_mid_build(
     dev_env,
     database_url,
     db,
@@ -625,42 +623,58 @@ async def test_a_report_job_outlives_the_api_that_took_it(
     brand,
     sandbox,  # noqa: ANN001
 ) -> None:
-    """The API that took the request stops before any worker picked the job up (the old in-process job died with
-    it); a new API and a worker start on the same task queue: the workflow resumes, the file is built and emailed,
-    and the new API answers SENT."""
+    """The build is held mid-way (its query waits on a lock on ``loans``) while the API that took the request and the
+    worker building it both stop (the old in-process job died with its API); a new API and a worker start on the same
+    task queue: the workflow runs the build again, the file is stored and emailed once, and the new API answers
+    SENT."""
     ids = build(db, brand)
     b = brand["brand_id"]
     base = f"/api/v1/partner/brand/{b}/master-report/email"
     queue = f"test-{uuid.uuid4().hex[:8]}"
     to = next(s["email"] for s in brand["staff"] if s["role"] == "ADMIN")
-    settings = Settings(
-        database_url=database_url,
-        temporal_address=dev_env.client.service_client.config.target_host,
-        task_queue=queue,
-        storage_dir=storage_dir,
-    )
-    with ThreadedServer(create_app(settings)) as first:  # an API, no worker yet
-        driver = Driver(first.url, sandbox.url, brand["brand_code"])
-        try:
-            h = await driver.staff_headers("ADMIN")
-            resp = await driver.api.post(base, json=MARCH, headers=h)
-            assert resp.status_code == 202, resp.text
-            job = resp.json()["jobId"]
-            await asyncio.sleep(1.0)
-            waiting = await driver.api.get(f"{base}/{job}", headers=h)
-            assert waiting.json()["state"] == "QUEUED"  # nothing polls the queue
-        finally:
-            await driver.close()
-    described = await dev_env.client.get_workflow_handle(f"report-email-{job}").describe()
-    assert described.status is not None and described.status.name == "RUNNING"  # the API is gone, the job is not
+    lock = db.engine.connect()
+    lock.execute(text("LOCK TABLE loans IN ACCESS EXCLUSIVE MODE"))  # the report's query waits here
+    try:
+        async with running_app(dev_env, database_url, db, storage_dir, renderer, task_queue=queue) as first:
+            driver = Driver(first.api.url, sandbox.url, brand["brand_code"])
+            try:
+                h = await driver.staff_headers("ADMIN")
+                resp = await driver.api.post(base, json=MARCH, headers=h)
+                assert resp.status_code == 202, resp.text
+                job = resp.json()["jobId"]
 
-    async with running_app(dev_env, database_url, db, storage_dir, renderer, task_queue=queue) as app:
-        driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+                async def running() -> bool:
+                    return (await driver.api.get(f"{base}/{job}", headers=h)).json()["state"] == "RUNNING"
+
+                await eventually(running, timeout=20)  # the build started and waits for its rows
+            finally:
+                await driver.close()
+        # the API and the worker are gone, mid-build; the job is not
+        described = await dev_env.client.get_workflow_handle(f"report-email-{job}").describe()
+        assert described.status is not None and described.status.name == "RUNNING"
+    finally:
+        lock.rollback()
+        lock.close()
+
+    async with running_app(dev_env, database_url, db, storage_dir, renderer, task_queue=queue) as second:
+        driver = Driver(second.api.url, sandbox.url, brand["brand_code"])
         try:
             h = await driver.staff_headers("ADMIN")
-            state = await wait_for_job(driver, f"{base}/{job}", h)
+            state = await wait_for_job(driver, f"{base}/{job}", h, timeout=45)
             assert state["state"] == "SENT" and state["rows"] == 5 and state["email"] == to, state
             table = list(csv.reader(io.StringIO((await driver.api.get(state["url"])).text)))
             assert [r[0] for r in table[1:]] == [ids["l3"], ids["l1"], ids["l2"], ids["l5"], ids["l7"]]
         finally:
             await driver.close()
+    history = await dev_env.client.get_workflow_handle(f"report-email-{job}").fetch_history()
+    attempts = [
+        e.activity_task_started_event_attributes.attempt
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
+    assert attempts[0] >= 2  # the build ran again after the first worker stopped (one started event per try kept)
+    with db.unit_of_work() as s:
+        sent = s.scalars(
+            select(CustomerMessage).where(CustomerMessage.brand_id == b, CustomerMessage.event == "REPORT_EMAIL")
+        ).all()
+        assert [(m.kind, m.status) for m in sent] == [("email", "SENT")]
