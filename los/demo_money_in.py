@@ -14,10 +14,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from los.demo import DemoError, Driver, Journey, demo_statement_pdf, random_account
+
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 MAKER, CHECKER = "COLLECTION_EXECUTIVE", "COLLECTION_MANAGER"  # offline payments (docs/money-in.md)
 REFUND_MAKER, REFUND_CHECKER = "LOAN_EXECUTIVE", "COLLECTION_MANAGER"  # refunds
@@ -194,7 +196,7 @@ async def offline_payment(driver: Driver, index: int) -> MoneyInJourney:
     due = next(r for r in loan["schedule"] if r["installmentNo"] == first["installmentNo"])["duePaise"]
     body = {
         "amount": f"{due / 100:.2f}",
-        "paidOn": datetime.now().astimezone().date().isoformat(),
+        "paidOn": datetime.now(IST).date().isoformat(),  # the lender's day (IST), as the API judges it
         "mode": "UPI",
         "reference": _rrn(),
         "remarks": "UPI to the collection account",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -313,7 +313,9 @@ async def test_buyer_pays_late_overdue_collections_then_paid_with_the_late_charg
         run = await _start(env, stubs, worker)
         await run.to_funded()
         due: date = run.inp.due_date
-        await env.sleep(timedelta(days=30 + 12) - timedelta(hours=1))  # 12 days past the due date, IST
+        # noon IST 12 days past the due date, whatever the hour the test starts at
+        noon = datetime.combine(due + timedelta(days=12), time(12), tzinfo=IST)
+        await env.sleep(noon - await env.get_current_time())
         state = await run.state()
         assert state.status == "OVERDUE"
         marks = stubs.args("sme_mark_overdue")
