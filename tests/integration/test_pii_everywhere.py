@@ -27,7 +27,7 @@ from temporalio.api.history.v1 import History
 import los.demo
 from activities.kyc import BANK_ACCOUNT
 from db.models import BankAccount, Customer, CustomerMessage, Loan
-from los.crypto import unseal
+from los.crypto import AADHAAR, unseal
 from los.demo import Driver, Journey, demo_identity
 from los.demo_scenarios import SCENARIOS
 from los.observability import JsonFormatter
@@ -183,16 +183,17 @@ def _aadhaar_in_tables(db: Any, numbers: set[str]) -> list[str]:
     return found
 
 
-def _sealed_aadhaar_in_tables(db: Any, key: bytes) -> list[str]:
+def _sealed_aadhaar_in_tables(db: Any, key: bytes, numbers: list[str]) -> list[str]:
     """An Aadhaar number sealed with the field key is a stored number too: every row of every table holding a sealed
     value is opened for the Aadhaar purpose. Only the Aadhaar Data Vault may hold one, and only while its purpose
-    lasts: once the journeys are done, it holds none either."""
+    lasts: once the journeys are done, it holds none of ``numbers`` (the scenarios' own; the database is shared
+    with other tests, whose vault rows may still be within their lifetime)."""
     found = []
     with db.unit_of_work() as s:
         tables = s.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).all()
         for table in tables:
             rows = s.scalars(text(f'SELECT t::text FROM "{table}" t WHERE t::text LIKE :v'), {"v": "%gAAAAA%"}).all()
-            hits = sum(1 for row in rows if sealed_aadhaars(row, key))
+            hits = sum(1 for row in rows if any(unseal(key, AADHAAR, t) in numbers for t in sealed_aadhaars(row, key)))
             if hits:
                 found.append(f"table {table}: a sealed aadhaar in {hits} rows")
     return found
@@ -296,7 +297,7 @@ async def test_no_full_identifier_in_logs_errors_audit_reports_messages_or_histo
     )
     found += _aadhaar_in_tables(db, identifiers["aadhaar"])
     key = app.settings.field_key()
-    found += _sealed_aadhaar_in_tables(db, key)
+    found += _sealed_aadhaar_in_tables(db, key, identifiers["aadhaar"])
     found += [f"history: a sealed aadhaar in {h[:60]}" for h in histories if sealed_aadhaars(h, key)]
     summary = sorted({f.split(" in …")[0].rsplit(" ", 1)[0] for f in found})
     assert not found, "\n".join(summary + found[:20])
