@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities.base import DbActivities
 from activities.ops_jobs_common import brand_admins, notify_once
-from db import bureau_files
+from db import bureau_file_alerts, bureau_files
 from db.session import Database
 
 
@@ -60,19 +60,19 @@ class BureauFileActivities(DbActivities):
     async def alert_bureau_files(self, req: BureauAlertRequest) -> int:
         """Tell the brand's admins (a SYSTEM staff notification, ``meta.alert`` ``bureau_file``) about each of its
         files that the schedule built and failed validation, or that is past its due date and not submitted
-        (``db.bureau_files.files_to_alert``): once per file and reason (idempotency key
+        (``db.bureau_file_alerts.files_to_alert``): once per file and reason (idempotency key
         ``bureau-file:<file id>:<reason>:<staff id>``, so a retry or the next day's run tells no one again). Answers
         how many notifications were new."""
         day = date.fromisoformat(req.day)
 
         def alert(session: Any) -> int:
-            found = bureau_files.files_to_alert(session, req.brand_id, day)
+            found = bureau_file_alerts.files_to_alert(session, req.brand_id, day)
             if not found:
                 return 0
             admins = brand_admins(session, req.brand_id)
             new = 0
             for row, reason in found:
-                title, body = bureau_files.alert_text(row, reason)
+                title, body = bureau_file_alerts.alert_text(row, reason)
                 meta = {
                     "alert": "bureau_file",
                     "reason": reason,
