@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+from activities.loan.receipt_docs import pdf_of
+
 
 def random_account() -> str:
     """A salary account number no sandbox scenario reacts to (none starts with 3)."""
@@ -33,15 +35,7 @@ def demo_statement_pdf() -> bytes:
         b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for i, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
+    return pdf_of(objects)
 
 
 def demo_identity(index: int, scenario: str) -> tuple[str, str]:

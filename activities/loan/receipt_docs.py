@@ -167,6 +167,11 @@ def receipt_pdf(r: Receipt) -> bytes:
             for name in (b"Courier", b"Courier-Bold")
         ),
     ]
+    return pdf_of(objects)
+
+
+def pdf_of(objects: list[bytes]) -> bytes:
+    """A PDF 1.4 file of ``objects`` (object 1 the catalog), with its cross-reference table and trailer."""
     out, offsets = b"%PDF-1.4\n", []
     for i, obj in enumerate(objects, start=1):
         offsets.append(len(out))
