@@ -105,7 +105,8 @@ def free_ports(n: int) -> list[int]:
 def bench_settings(home: Path, vendor_delay: float = 0.2):  # noqa: ANN201 - los.settings.Settings, lazily
     """Settings for a private stack. The stack's children read their settings from the environment,
     so the same values go into os.environ, which Stack copies for them. ``vendor_delay``: seconds the sandbox
-    waits before each webhook (``LOS_SANDBOX_DELAY_SECONDS``), i.e. how long the imitated vendors take."""
+    waits before each webhook (``LOS_SANDBOX_DELAY_SECONDS``), i.e. how long the imitated vendors take. The worker
+    runs workflows as production does, without the SDK's sandbox, unless ``LOS_WORKFLOW_SANDBOX`` says otherwise."""
     from los.settings import Settings
 
     for name in EXTERNAL:  # a developer's external database / Temporal must not be used
@@ -122,6 +123,11 @@ def bench_settings(home: Path, vendor_delay: float = 0.2):  # noqa: ANN201 - los
             "LOS_SANDBOX_DELAY_SECONDS": str(vendor_delay),
         }
     )
+    # The worker as production runs it (Settings.sandboxed_workflows(): no workflow sandbox with env production);
+    # LOS_WORKFLOW_SANDBOX=true measures the sandboxed worker of development and the tests instead.
+    os.environ.setdefault("LOS_WORKFLOW_SANDBOX", "false")
+    sandboxed = os.environ["LOS_WORKFLOW_SANDBOX"].lower() in ("1", "true", "yes", "on")
+    log(f"workflows {'in' if sandboxed else 'without'} the SDK's sandbox (LOS_WORKFLOW_SANDBOX={sandboxed})")
     return Settings(
         home=home,
         api_port=api,

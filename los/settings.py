@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     # Log lines: readable text, or one JSON object a line carrying loan_id, workflow_id and brand_id.
     log_format: Literal["text", "json"] = "text"
+    # The worker's workflow sandbox (temporalio's SandboxedWorkflowRunner: each run's modules isolated, calls that
+    # break determinism refused). None: on, except with env "production", where workflows run unsandboxed
+    # (UnsandboxedWorkflowRunner): the sandbox's per-activation cost is 40 % of a due-date storm's overdue pass.
+    # Every suite (stub-activity, integration, e2e, replay) runs them sandboxed, so its checks still read every
+    # path the tests take (docs/architecture.md, "Speed").
+    workflow_sandbox: bool | None = None
     # Worker Versioning (docs/runbook.md, "Deploying a new worker version"): the Temporal Worker Deployment this
     # worker belongs to and its build id (an image tag or commit). Both unset: an unversioned worker, as before; one
     # without the other is refused. worker_versioning_behavior: the worker's default for every workflow type that
@@ -126,6 +132,10 @@ class Settings(BaseSettings):
     worker_build_id: str | None = None
     worker_versioning_behavior: Literal["AUTO_UPGRADE", "PINNED"] = "AUTO_UPGRADE"
     worker_make_current: bool = False
+
+    def sandboxed_workflows(self) -> bool:
+        """Whether the worker runs workflows in the SDK's sandbox: ``workflow_sandbox``, else all but production."""
+        return self.workflow_sandbox if self.workflow_sandbox is not None else self.env != "production"
 
     def field_key(self) -> bytes:
         """The key material of sealed fields and keyed hashes (see los.crypto): the legacy material (field_secret,

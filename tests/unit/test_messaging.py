@@ -252,6 +252,22 @@ def test_missing_value_is_an_error_not_blank() -> None:
     assert "amount" in str(err.value)
 
 
+def test_a_template_is_compiled_once_and_rendered_with_each_notices_values() -> None:
+    source = "Received {{ amount }}, receipt {{ receipt_no }} (compile-once)"
+    values = templates.sample_values("PAYMENT_RECEIVED")
+    before = templates._compiled.cache_info()
+    first = templates.render("PAYMENT_RECEIVED", source, None, {**values, "amount": 1_000_00})
+    second = templates.render("PAYMENT_RECEIVED", source, None, {**values, "amount": 2_500_00})
+    after = templates._compiled.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+    assert first.body != second.body and "2,500" in second.body and "1,000" in first.body
+    # a template that cannot compile is refused each time, never cached as if it had
+    for _ in range(2):
+        with pytest.raises(templates.TemplateError):
+            templates.render("PAYMENT_RECEIVED", "Received {{ amount ", None, values)
+    assert templates._compiled.cache_info().currsize == after.currsize
+
+
 def test_sms_template_needs_a_dlt_id() -> None:
     from api.partner.settings.templates import TemplateIn, _check
 

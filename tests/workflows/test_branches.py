@@ -206,11 +206,13 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
 
 
 # --- auto-sanction to closure ----------------------------------------------------------------------
-@pytest.mark.parametrize("sandbox", ["default", "production"])
+@pytest.mark.parametrize("sandbox", ["default", "passthrough", "unsandboxed"])
 async def test_auto_sanction_to_completed(env, sandbox: str) -> None:  # noqa: ANN001
-    """The whole way, under the SDK's default sandbox and under production's (phase modules passed through)."""
+    """The whole way, under the SDK's default sandbox, under the worker's sandbox of development and the tests
+    (phase modules passed through), and unsandboxed as production's worker runs it (``sandboxed_workflows``)."""
     stubs = StubActivities()
-    runner = workflow_runner() if sandbox == "production" else None
+    runners = {"default": None, "passthrough": workflow_runner(), "unsandboxed": workflow_runner(sandboxed=False)}
+    runner = runners[sandbox]
     loan_terms = terms(
         amount=60_000_00,
         tenure=3,
