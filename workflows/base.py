@@ -78,6 +78,7 @@ class LoanBase:
     mandate_events: list[MandateEvent]
     refunds_settled: list[RefundSettled]
     money_in: bool
+    local_steps: bool  # SERVICING_LOCAL_PATCH, decided once per servicing run
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock
     loop_holds_lock: bool
@@ -174,6 +175,18 @@ class LoanBase:
         self.moving_to = None
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None
         workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
+
+    async def _db_step(self, activity: Any, arg: Any, summary: str) -> Any:
+        """A database-only step of the repayment loop (``activity``: a ``LoanActivities`` method or a registered
+        activity's name): a local activity in the workflow task that decided it under SERVICING_LOCAL_PATCH, else an
+        activity task, as runs before it recorded. Same activity, same idempotency key, same retry policy."""
+        if self.local_steps:
+            return await workflow.execute_local_activity(
+                activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
+            )
+        return await workflow.execute_activity(
+            activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
+        )
 
     def _release_pass(self) -> None:
         """The repayment loop lets go of ``servicing_lock`` (before it sleeps or ends), so decisions can run."""

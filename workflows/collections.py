@@ -188,15 +188,16 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
         as_of = now.astimezone(IST).date() - (timedelta(days=1) if self.day_end_run else timedelta(0))
         overdue = sum(i.remaining for i in state.installments if i.overdue and not i.paid)
         try:
-            await workflow.execute_activity(
+            await self._db_step(
                 "review_collection",
                 CollectionReview(self.inp.loan_id, self.inp.brand_id, state.dpd, bucket, as_of, overdue),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"Collections: DPD {state.dpd}, bucket {bucket or '-'}",
+                f"Collections: DPD {state.dpd}, bucket {bucket or '-'}",
             )
-        except Exception as exc:  # noqa: BLE001  (an ActivityError refused for good: never fails the loan)
-            if not isinstance(getattr(exc, "cause", None), ApplicationError):
+        except Exception as exc:  # noqa: BLE001  (refused for good: never fails the loan)
+            # an activity task's refusal is an ActivityError around the ApplicationError; a local activity's
+            # (SERVICING_LOCAL_PATCH) may arrive as the ApplicationError itself
+            cause = exc if isinstance(exc, ApplicationError) else getattr(exc, "cause", None)
+            if not isinstance(cause, ApplicationError):
                 raise
             workflow.logger.warning("collection review refused: %s", exc)
         await colend_overdue(self, state.dpd, as_of)

@@ -135,6 +135,7 @@ class LoanWorkflow(
         self.mandate_events: list[MandateEvent] = list(inp.pending_mandate_events)
         self.refunds_settled: list[RefundSettled] = list(inp.refunds_settled)
         self.money_in = False  # MONEY_IN_PATCH, decided once per servicing run
+        self.local_steps = False  # SERVICING_LOCAL_PATCH, decided once per servicing run
         # Collections (workflows.collections): COLLECTIONS_PATCH, decided once per servicing run; the lock the
         # repayment loop holds for each pass and decisions take; a write-off accepted; a link to remake.
         self.collections = False

@@ -261,13 +261,8 @@ class MoneyInPhase(LoanBase):
         for day, items in sorted(by_date.items()):
             amounts = [(i.number, a) for i, a in items if a > 0]
             if amounts:
-                await workflow.execute_activity_method(
-                    LoanActivities.accrue_interest,
-                    AccrualRecord(self.inp.loan_id, day, amounts),
-                    start_to_close_timeout=DB_TIMEOUT,
-                    retry_policy=DB_RETRY,
-                    summary=f"Interest accrued to {day}",
-                )
+                record = AccrualRecord(self.inp.loan_id, day, amounts)
+                await self._db_step(LoanActivities.accrue_interest, record, f"Interest accrued to {day}")
             for inst, amount in items:
                 inst.accrued, inst.interest_accrued = True, inst.interest_accrued + amount
 

@@ -76,4 +76,9 @@ LOCAL_DB_PATCH = "local-db-steps-v1"
 # A credited payment's receipt and the borrower's notice linking it in one activity (issue_receipt_and_notify);
 # before it: issue_receipt, then send_notice.
 RECEIPT_NOTICE_PATCH = "receipt-with-notice-v1"
+# The repayment loop's database-only steps as local activities too (as LOCAL_DB_PATCH did for status moves and
+# payments): an installment marked overdue, a penal charge levied, DPD and asset class recorded, interest accrued,
+# the collections review. A due-date pass then takes one workflow task for all of them instead of one per step, and
+# each step leaves one marker event instead of three activity events. Decided once per servicing run.
+SERVICING_LOCAL_PATCH = "servicing-local-steps-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

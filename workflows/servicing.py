@@ -28,8 +28,6 @@ with workflow.unsafe.imports_passed_through():
         BRAND_ID,
         COLLECTIONS_PATCH,
         DAY_END_PATCH,
-        DB_RETRY,
-        DB_TIMEOUT,
         DPD,
         IST,
         LOAN_AMOUNT,
@@ -40,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         OVERDUE_RECHECK,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
+        SERVICING_LOCAL_PATCH,
     )
 
 from workflows.base import LoanBase
@@ -68,6 +67,7 @@ class ServicingPhase(LoanBase):
         )
         self.day_end_v2 = workflow.patched(DAY_END_PATCH)
         self.money_in = workflow.patched(MONEY_IN_PATCH)
+        self.local_steps = workflow.patched(SERVICING_LOCAL_PATCH)
         self.collections = self.money_in and workflow.patched(COLLECTIONS_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()
@@ -211,12 +211,10 @@ class ServicingPhase(LoanBase):
             return
         if self.servicing is not None and self.servicing.schedule_version:
             key = f"v{self.servicing.schedule_version}:{key}"  # a restructured schedule reuses the numbers
-        await workflow.execute_activity_method(
+        await self._db_step(
             LoanActivities.levy_penal,
             PenalLevy(self.inp.loan_id, inst.number, amount, key, reason),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-            summary=f"Penal charge {amount} paise, installment {inst.number}",
+            f"Penal charge {amount} paise, installment {inst.number}",
         )
         inst.penal += amount
 
@@ -255,13 +253,7 @@ class ServicingPhase(LoanBase):
                 # A timer run at 00:00 IST is the previous date's day-end; a payment moves it during today.
                 as_of = today - timedelta(days=1) if self.day_end_run else today
                 record = replace(record, as_of=as_of, class_changed=changed)
-            await workflow.execute_activity_method(
-                LoanActivities.record_delinquency,
-                record,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"DPD {state.dpd}, {state.asset_class}",
-            )
+            await self._db_step(LoanActivities.record_delinquency, record, f"DPD {state.dpd}, {state.asset_class}")
 
     def _installment_dpd(self, inst: InstallmentState, now: datetime) -> int:
         if self.day_end_v2 and inst.due_date is not None and not self.inp.terms.period_seconds:
@@ -269,12 +261,10 @@ class ServicingPhase(LoanBase):
         return max(0, (now - inst.due_at).days)
 
     async def _mark_overdue(self, inst: InstallmentState, now: datetime) -> None:
-        await workflow.execute_activity_method(
+        await self._db_step(
             LoanActivities.mark_overdue,
             OverdueRecord(self.inp.loan_id, inst.number, self._installment_dpd(inst, now)),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-            summary=f"Installment {inst.number} overdue",
+            f"Installment {inst.number} overdue",
         )
         inst.overdue = True
         flat = flat_penal_on_overdue(inst, self._penal_spec())

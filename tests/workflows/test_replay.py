@@ -37,6 +37,7 @@ def test_histories_are_present() -> None:
     assert {"money_in_local_steps_1", "money_in_local_steps_2"} <= names  # status moves and payments as local steps
     assert {"partner_disbursal_resend_1", "invoice_late_credit_1"} <= names  # a re-sent disbursal; a late SME credit
     assert {"bureau_file_alerts_1"} <= names  # the bureau files' run raising alerts (bureau-file-alerts-v1)
+    assert {"servicing_local_steps_1", "servicing_local_steps_2"} <= names  # the repayment loop's local steps
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -64,6 +65,27 @@ def test_the_local_steps_history_took_the_new_paths() -> None:
         patches, local = patches | run_patches, local + run_local
     assert {"local-db-steps-v1", "receipt-with-notice-v1"} <= patches
     assert local >= 10  # every status move and every payment of the year
+
+
+def test_the_servicing_history_ran_its_database_steps_locally() -> None:
+    """servicing-local-steps-v1 is covered only if a saved history took it: its servicing run marked installments
+    overdue, levied penal charges, recorded DPD, accrued interest and reviewed collections as local activities, and
+    scheduled none of them as an activity task."""
+    import json
+
+    path = HISTORIES[0].parent / "servicing_local_steps_2.json"
+    patches, local = _patches_and_local_steps(path)
+    assert "servicing-local-steps-v1" in patches
+    steps = {"mark_overdue", "levy_penal", "record_delinquency", "accrue_interest", "review_collection"}
+    scheduled = {
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in json.loads(path.read_text())["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    }
+    assert not steps & scheduled, steps & scheduled
+    assert "ensure_payment_link" in scheduled  # provider calls stay activity tasks
+    before, before_local = _patches_and_local_steps(HISTORIES[0].parent / "money_in_local_steps_2.json")
+    assert "servicing-local-steps-v1" not in before and local > before_local + 12  # the same year, more steps local
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
