@@ -17,9 +17,7 @@ from db import evaluation_items
 from db.models import (
     AaConsent,
     BankAccount,
-    BlocklistEntry,
     BureauReport,
-    Customer,
     CustomerDocument,
     Employment,
     Loan,
@@ -128,28 +126,6 @@ def update_loan(session: Session, loan_id: str, **values: Any) -> None:
     session.execute(update(Loan).where(Loan.id == loan_id).values(**values))
 
 
-def last_rejection_at(session: Session, customer_id: str, other_than: str) -> datetime | None:
-    """When the customer's last rejected loan (other than ``other_than``) was closed."""
-    return session.scalar(
-        select(func.max(Loan.closed_at)).where(
-            Loan.customer_id == customer_id, Loan.status == "REJECTED", Loan.id != other_than
-        )
-    )
-
-
-def live_loans_elsewhere(session: Session, pan: str, brand_id: str) -> int:
-    """Live loans of the same PAN at other brands (central dedup)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Loan)
-            .join(Customer, Customer.id == Loan.customer_id)
-            .where(Customer.pan == pan, Loan.brand_id != brand_id, Loan.status.in_(LIVE_LOAN))
-        )
-        or 0
-    )
-
-
 def review_workload(session: Session, brand_id: str) -> dict[str, int]:
     """Loans under review per assigned staff member of the brand."""
     rows = session.execute(
@@ -189,12 +165,6 @@ def store_decision(
 
 
 # ---------------------------------------------------------------------------------------------- brand settings
-def blocklist_of(session: Session, brand_id: str) -> list[tuple[str, str]]:
-    return [
-        (e.kind, e.value) for e in session.scalars(select(BlocklistEntry).where(BlocklistEntry.brand_id == brand_id))
-    ]
-
-
 # the brand's active evaluation items: SQL shared with the brand-settings check (api/brand_config.py)
 active_evaluation_items = evaluation_items.active_evaluation_items
 
