@@ -1,5 +1,12 @@
 """CKYC search and download through Digitap (the KYC vendor the seeds name; vendor ``digitap`` of kind
-``ckyc``). Both calls are read-only and safe to repeat."""
+``ckyc``). Both calls are read-only and safe to repeat.
+
+Digitap documents these calls ("CKYC - Search API" and "CKYC - Download API", success ``result_code`` 101) in its
+*Digitap.ai CKYC SDK Suite: API Doc & Integration Guide* (version 1.40, 5 January 2024), which it gives to its
+customers and does not publish. Its field names are not public, so the request and response fields here (and the
+sandbox's twin, ``sandbox/identity.py``) are the project's reading, to be checked against the lender's copy of that
+guide before going live. What the registry itself defines is kept: a search by PAN (CERSAI's identity type "C"), a
+14-digit CKYC number, and a download that asks for the date of birth as a second factor."""
 
 from __future__ import annotations
 
