@@ -222,6 +222,7 @@ def loan_ledger(session: Session, loan_id: str, as_of: date | None = None) -> li
         for k, key, at, vd, a, amt in session.execute(query).all()
     ]
 
+
 def trial_balance(rows: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
     """(account, amount) postings → one line per account: debits, credits and balance (paise), by account name."""
     lines: dict[str, list[int]] = {}

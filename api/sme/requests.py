@@ -143,9 +143,16 @@ def credit_balance(session: Any, request_id: str) -> dict[str, Any] | None:
         credits=len(credits),
         refunded=sum(r.amount for r in refunds if r.status == "PAID"),
         refunds=[
-            BusinessRefundView(amount=r.amount, status=r.status, account_masked="XXXXXXXX" + r.account_last4,
-                               ifsc=r.ifsc, reference=r.reference, utr=r.utr,
-                               decided_at=r.decided_at.isoformat() if r.decided_at else None, reason=r.reason)
+            BusinessRefundView(
+                amount=r.amount,
+                status=r.status,
+                account_masked="XXXXXXXX" + r.account_last4,
+                ifsc=r.ifsc,
+                reference=r.reference,
+                utr=r.utr,
+                decided_at=r.decided_at.isoformat() if r.decided_at else None,
+                reason=r.reason,
+            )
             for r in refunds
         ],  # fmt: skip
     ).model_dump(by_alias=True)
