@@ -214,9 +214,10 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
 
 def workflows_for(settings: Settings) -> list[type]:
     """The workflow classes a worker with these settings registers: :data:`WORKFLOWS` as they are on an unversioned
-    worker; under Worker Versioning (:func:`deployment_config` not None) the short workflows (the scheduled jobs,
-    each done in one run) as their PINNED variants (``workflows.pinned``: the same workflow types), the long ones
-    (the loan, invoice financing, refunds, co-lending retries) as they are, on the worker's default behavior.
+    worker; under Worker Versioning (:func:`deployment_config` not None) the short workflows (the scheduled jobs and
+    the master report's e-mail, each done in one run) as their PINNED variants (``workflows.pinned``: the same
+    workflow types), the long ones (the loan, invoice financing, refunds, co-lending retries) as they are, on the
+    worker's default behavior.
 
     On a worker of no deployment a workflow type that declares a behavior never gets past its first workflow task,
     hence the variants only with a deployment (docs/runbook.md, "Deploying a new worker version")."""

@@ -33,6 +33,7 @@ from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
 from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
 from workflows.reconciler import ReconcileTransfersWorkflow
 from workflows.reminder_dispatch import ReminderDispatchWorkflow
+from workflows.report_email import ReportEmailInput, ReportEmailWorkflow
 
 PINNED = VersioningBehavior.PINNED
 
@@ -100,6 +101,15 @@ class PinnedAadhaarVaultSweepWorkflow(AadhaarVaultSweepWorkflow):
         return await super().run()
 
 
+@workflow.defn(name="ReportEmailWorkflow", versioning_behavior=PINNED)
+class PinnedReportEmailWorkflow(ReportEmailWorkflow):
+    """Started by staff, not a schedule, but as short: the master report built, presigned and e-mailed in one run."""
+
+    @workflow.run
+    async def run(self, job: ReportEmailInput) -> dict:
+        return await super().run(job)
+
+
 PINNED_VARIANTS: dict[type, type] = {
     ReconcileTransfersWorkflow: PinnedReconcileTransfersWorkflow,
     PortfolioSnapshotWorkflow: PinnedPortfolioSnapshotWorkflow,
@@ -110,5 +120,6 @@ PINNED_VARIANTS: dict[type, type] = {
     BureauFilesWorkflow: PinnedBureauFilesWorkflow,
     PartnerDisbursalWatchWorkflow: PinnedPartnerDisbursalWatchWorkflow,
     AadhaarVaultSweepWorkflow: PinnedAadhaarVaultSweepWorkflow,
+    ReportEmailWorkflow: PinnedReportEmailWorkflow,
 }
 """Each short workflow → its PINNED variant (the same workflow type)."""

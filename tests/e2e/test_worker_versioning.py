@@ -37,6 +37,7 @@ SHORT = {
     "BureauFilesWorkflow",
     "PartnerDisbursalWatchWorkflow",
     "AadhaarVaultSweepWorkflow",
+    "ReportEmailWorkflow",  # started by staff, done in one run of minutes
 }
 
 
