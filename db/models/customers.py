@@ -176,7 +176,7 @@ class AaConsent(Base):
     id: Mapped[str] = pk()
     brand_id: Mapped[str] = fk("brands.id", index=True)
     customer_id: Mapped[str] = fk("customers.id", index=True)
-    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True)
+    loan_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), ForeignKey("loans.id"), nullable=True, index=True)
     provider: Mapped[str] = mapped_column(String(40))
     consent_handle: Mapped[str] = mapped_column(String(80), unique=True)
     consent_url: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -86,3 +86,16 @@ def test_bank_account_numbers_are_sealed_in_place(pg_server_url: str) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_migrations_make_exactly_the_schema_the_models_declare(db) -> None:  # noqa: ANN001
+    """Every table, column, index and constraint of ``db.models`` is made by a migration, and nothing else is (an
+    index declared on a model but never migrated, such as ``aa_consents.loan_id`` before 0027, fails here)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from db.models import Base
+
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diffs == []
