@@ -117,9 +117,9 @@ def workflow_runner(sandboxed: bool = True) -> WorkflowRunner:
     :class:`~temporalio.worker.UnsandboxedWorkflowRunner` ("workflow runner that does not do any sandboxing",
     https://python.temporal.io/temporalio.worker.UnsandboxedWorkflowRunner.html; how and when to skip the sandbox:
     https://docs.temporal.io/develop/python/python-sdk-sandbox). In the sandbox each activation, and each payload's
-    serialization context, runs through ``exec`` with the restricted importer applied: 40 % of a due-date storm's
-    overdue pass (docs/architecture.md, "Speed"). The workflows keep no module state, and every suite runs them
-    sandboxed, so a call that breaks determinism still fails a test before it ships."""
+    serialization context, runs through ``exec`` with the restricted importer applied: about a seventh of the
+    worker's CPU on a due-date storm (docs/architecture.md, "Speed"). The workflows keep no module state, and every
+    suite runs them sandboxed, so a call that breaks determinism still fails a test before it ships."""
     if not sandboxed:
         return UnsandboxedWorkflowRunner()
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PHASE_MODULES))

@@ -126,9 +126,7 @@ def bench_settings(home: Path, vendor_delay: float = 0.2):  # noqa: ANN201 - los
     # The worker as production runs it (Settings.sandboxed_workflows(): no workflow sandbox with env production);
     # LOS_WORKFLOW_SANDBOX=true measures the sandboxed worker of development and the tests instead.
     os.environ.setdefault("LOS_WORKFLOW_SANDBOX", "false")
-    sandboxed = os.environ["LOS_WORKFLOW_SANDBOX"].lower() in ("1", "true", "yes", "on")
-    log(f"workflows {'in' if sandboxed else 'without'} the SDK's sandbox (LOS_WORKFLOW_SANDBOX={sandboxed})")
-    return Settings(
+    settings = Settings(
         home=home,
         api_port=api,
         sandbox_port=sandbox,
@@ -136,6 +134,9 @@ def bench_settings(home: Path, vendor_delay: float = 0.2):  # noqa: ANN201 - los
         temporal_ui_port=ui,
         temporal_ui_url=f"http://127.0.0.1:{ui}",
     )
+    sandboxed = settings.sandboxed_workflows()  # as the worker will read it
+    log(f"workflows {'in' if sandboxed else 'without'} the SDK's sandbox (LOS_WORKFLOW_SANDBOX={sandboxed})")
+    return settings
 
 
 async def guarded(stack: Any, coro: Any) -> Any:

@@ -154,7 +154,7 @@ def credit_balance(session: Any, request_id: str) -> dict[str, Any] | None:
                 reason=r.reason,
             )
             for r in refunds
-        ],  # fmt: skip
+        ],
     ).model_dump(by_alias=True)
 
 
