@@ -191,3 +191,10 @@ __all__ = [
     "WorkStartDate",
     "check_joined_after_birth",
 ]
+
+
+def multipart_body(required: list[str], properties: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads a ``multipart/form-data`` body itself (streamed, not parsed by
+    FastAPI): the fields as /docs shows them, ``required`` those that must be sent (OpenAPI 3.1 schema objects)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}

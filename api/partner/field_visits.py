@@ -28,6 +28,7 @@ from api.partner.collection_work import Reader, Worker, workable
 from api.partner.collections import REPAYING
 from api.partner.common import Db, iso, staff_router
 from api.responses import ApiModel
+from api.types import multipart_body
 from api.web.payments import stored_file
 from db.models import FieldVisit, Loan
 from domain.collections import Disposition, parse_disposition
@@ -108,28 +109,18 @@ def visit_view(brand_id: str, row: FieldVisit) -> dict[str, Any]:
     }
 
 
-VISIT_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["latitude", "longitude", "visitedAt", "photo"],
-                    "properties": {
-                        "latitude": {"type": "string", "description": "degrees, -90 to 90, e.g. 12.971599"},
-                        "longitude": {"type": "string", "description": "degrees, -180 to 180"},
-                        "visitedAt": {"type": "string", "format": "date-time"},
-                        "address": {"type": "string", "maxLength": 500},
-                        "disposition": {"type": "string", "enum": [d.value for d in Disposition]},
-                        "remarks": {"type": "string", "maxLength": 2000},
-                        "photo": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP, ≤ 10 MB"},
-                    },
-                }
-            }
-        },
-    }
-}
+VISIT_BODY = multipart_body(
+    ["latitude", "longitude", "visitedAt", "photo"],
+    {
+        "latitude": {"type": "string", "description": "degrees, -90 to 90, e.g. 12.971599"},
+        "longitude": {"type": "string", "description": "degrees, -180 to 180"},
+        "visitedAt": {"type": "string", "format": "date-time"},
+        "address": {"type": "string", "maxLength": 500},
+        "disposition": {"type": "string", "enum": [d.value for d in Disposition]},
+        "remarks": {"type": "string", "maxLength": 2000},
+        "photo": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP, ≤ 10 MB"},
+    },
+)
 
 
 async def visit_form(request: Request) -> AsyncIterator[FormData]:

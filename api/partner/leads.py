@@ -62,6 +62,7 @@ from api.partner.leads_schemas import (
     UploadOut,
 )
 from api.security import Principal
+from api.types import multipart_body
 from api.web.documents import read_upload
 from db.models import Customer, LeadForm
 from domain.access import Permission as P
@@ -88,20 +89,7 @@ CSV_FILE: dict[int | str, dict[str, Any]] = {
     f"{BASE}/upload",
     response_model=UploadOut,
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_body(["file"], {"file": {"type": "string", "format": "binary"}}),
 )
 def upload_leads(request: Request, brand_id: str, staff: Writer, session: Db) -> dict[str, Any]:
     """Import a Facebook Lead Ads export (multipart ``file``: CSV or TSV, UTF-8 or UTF-16, at most 5 MB and

@@ -17,6 +17,7 @@ from api.files import SAFE_HEADERS, storage
 from api.guards import check_text
 from api.partner.common import Db
 from api.partner.payments import Maker, QueueViewer, _offline, router
+from api.types import multipart_body
 from api.web.documents import read_upload
 from api.web.payments import OfflinePaymentView, OfflineStatus, offline_views, stored_file
 from db.models import OfflinePayment
@@ -35,20 +36,9 @@ PROOF_DOWNLOAD: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/brand/{brand_id}/payment/proof/{payment_id}",
     response_model=OfflinePaymentView,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary", "description": "PDF/JPEG/PNG"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_body(
+        ["file"], {"file": {"type": "string", "format": "binary", "description": "PDF/JPEG/PNG"}}
+    ),
 )
 def attach_proof(request: Request, brand_id: str, payment_id: str, staff: Maker, session: Db) -> dict[str, Any]:
     """Attach the proof of a PENDING offline payment (multipart ``file``: PDF, JPEG or PNG, at most 10 MB), by

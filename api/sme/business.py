@@ -26,6 +26,7 @@ from api.guards import GUARDS
 from api.loan_start import ist_today
 from api.security import Principal, current_customer
 from api.sme.schemas import BusinessIn, BusinessView, InvoiceFields, InvoiceView, business_view, invoice_view
+from api.types import multipart_body
 from api.web.documents import read_upload
 from db.models import Customer, SmeBusiness, SmeDirector, SmeInvoice
 from domain.errors import Conflict, NotFound, ValidationError
@@ -37,24 +38,17 @@ router = APIRouter(dependencies=GUARDS)  # also on the including router; declare
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[Principal, Depends(current_customer)]
 MAX_INVOICE_BYTES = 10 * 1024 * 1024
-INVOICE_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["invoice", "file"],
-                    "properties": {
-                        "invoice": {"type": "string", "description": "JSON: number, buyerGstin, buyerName, amount "
-                                    "(rupees, decimal string), invoiceDate, dueDate (YYYY-MM-DD)"},
-                        "file": {"type": "string", "format": "binary", "description": "the invoice PDF, at most 10 MB"},
-                    },
-                }
-            }
+INVOICE_BODY = multipart_body(
+    ["invoice", "file"],
+    {
+        "invoice": {
+            "type": "string",
+            "description": "JSON: number, buyerGstin, buyerName, amount (rupees, decimal string), invoiceDate, "
+            "dueDate (YYYY-MM-DD)",
         },
-    }
-}  # fmt: skip
+        "file": {"type": "string", "format": "binary", "description": "the invoice PDF, at most 10 MB"},
+    },
+)
 
 
 #: ``actor_role`` of the business's own actions in the audit log (docs/invoice-financing.md, "Audit")

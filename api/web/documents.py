@@ -28,6 +28,7 @@ from api.deps import call_async, db_session
 from api.files import KycDocument, document_view, storage
 from api.guards import GUARDS, check_text
 from api.security import Principal, current_customer
+from api.types import multipart_body
 from db.models import Customer, CustomerDocument
 from domain.documents import (
     MAX_DOCUMENT_BYTES,
@@ -52,30 +53,17 @@ MAX_PARTS = 4
 SPOOL_IN_MEMORY = 1024 * 1024
 FIELDS = ("docType", "file")
 
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["docType", "file"],
-                    "properties": {
-                        "docType": {
-                            "type": "string",
-                            "enum": [t.value for t in DocumentType],
-                        },
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "JPEG/PNG/WebP image or PDF (per docType), at most 50 MB",
-                        },
-                    },
-                }
-            }
+UPLOAD_BODY = multipart_body(
+    ["docType", "file"],
+    {
+        "docType": {"type": "string", "enum": [t.value for t in DocumentType]},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "JPEG/PNG/WebP image or PDF (per docType), at most 50 MB",
         },
-    }
-}
+    },
+)
 
 
 @dataclass
