@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -255,6 +256,22 @@ async def running_app(
 async def app(dev_env, database_url, db, storage_dir, renderer) -> AsyncIterator[App]:  # noqa: ANN001
     async with running_app(dev_env, database_url, db, storage_dir, renderer) as a:
         yield a
+
+
+async def skip_time(env, to: datetime | timedelta, step: timedelta = timedelta(days=1)) -> None:  # noqa: ANN001
+    """Move a time-skipping test server's clock forward to ``to`` (an instant, or a span from now); timers
+    due meanwhile fire. Moved a day at a time, each move given five minutes: the SDK's ``env.sleep`` moves
+    in one call that ends with ``Timeout expired`` when the worker needs longer than the RPC's default to
+    run every timer of a long span, as on a loaded CI machine."""
+    from temporalio.api.testservice.v1 import SleepRequest
+
+    now = await env.get_current_time()
+    end = to if isinstance(to, datetime) else now + to
+    while now < end:
+        req = SleepRequest()
+        req.duration.FromTimedelta(min(step, end - now))
+        await env.client.test_service.unlock_time_skipping_with_sleep(req, timeout=timedelta(minutes=5))
+        now = await env.get_current_time()
 
 
 async def eventually(fn, timeout: float = 30.0, interval: float = 0.1):  # noqa: ANN001

@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from tests.conftest import skip_time
 from workflows.contracts import (
     AccrualRecord,
     AgreementOutcome,
@@ -789,9 +790,7 @@ class LoanRun:
 
     async def sleep_until(self, moment: datetime) -> None:
         """Move virtual time to ``moment`` (timers due meanwhile fire)."""
-        now = await self.env.get_current_time()
-        if moment > now:
-            await self.env.sleep(moment - now)
+        await skip_time(self.env, moment)
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ from db.models import CoLendingDlgInvocation, CoLendingLeg, Loan
 from los.demo import Driver, Journey, demo_identity, random_account
 from los.demo_colending import _booked, _co_lent, _configure
 from los.temporal import register_search_attributes
-from tests.conftest import eventually, running_app
+from tests.conftest import eventually, running_app, skip_time
 from workflows.options import IST
 
 INVOKE_DPD = 30
@@ -87,7 +87,7 @@ async def test_the_dlg_is_invoked_once_on_the_dpd_the_agreement_names(ts_env, ts
             return datetime.combine(due + timedelta(days=offset + 1), clock(0), IST) + timedelta(minutes=1)
 
         async def go(moment: datetime) -> None:
-            await ts_env.sleep(moment - await ts_env.get_current_time())
+            await skip_time(ts_env, moment)
 
         def state() -> tuple[int, list[CoLendingDlgInvocation]]:
             with db.unit_of_work() as s:

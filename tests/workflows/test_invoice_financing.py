@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from domain.sme.matching import LenderTerms
+from tests.conftest import skip_time
 from workflows.contracts.sme import (
     AcceptedRecord,
     BuyerPayment,
@@ -315,7 +316,7 @@ async def test_buyer_pays_late_overdue_collections_then_paid_with_the_late_charg
         due: date = run.inp.due_date
         # noon IST 12 days past the due date, whatever the hour the test starts at
         noon = datetime.combine(due + timedelta(days=12), time(12), tzinfo=IST)
-        await env.sleep(noon - await env.get_current_time())
+        await skip_time(env, noon)
         state = await run.state()
         assert state.status == "OVERDUE"
         marks = stubs.args("sme_mark_overdue")

@@ -21,7 +21,7 @@ from db.models import (
 )
 from los.demo import Driver, demo_identity, random_account
 from los.temporal import register_search_attributes
-from tests.conftest import eventually, record_histories, running_app
+from tests.conftest import eventually, record_histories, running_app, skip_time
 from workflows.loan import LoanWorkflow
 
 
@@ -88,9 +88,8 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
         for row in detail["schedule"]:
             number = row["installmentNo"]
             due = datetime.fromisoformat(row["dueAt"])
-            now = await ts_env.get_current_time()
             target = due + timedelta(days=1) if number in late else due - timedelta(days=1)
-            await ts_env.sleep(target - now)
+            await skip_time(ts_env, target)
             if number in late:
                 await _until(driver, headers, loan["id"], lambda x: x["status"] == "OVERDUE")
             # The customer pays the link for what is due as shown, and waits for it to be applied. A late
@@ -231,7 +230,7 @@ async def test_dpd_and_asset_class_on_rbi_day_ends(ts_env, ts_app, brand, sandbo
             return datetime.combine(due + timedelta(days=offset + 1), time(0), IST) + timedelta(minutes=1)
 
         async def go(moment: datetime) -> None:
-            await ts_env.sleep(moment - await ts_env.get_current_time())
+            await skip_time(ts_env, moment)
 
         def state() -> tuple[int, str, object]:
             with db.unit_of_work() as s:
