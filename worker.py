@@ -11,6 +11,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from temporalio.client import Client
@@ -269,6 +270,18 @@ async def _make_current(client: Client, version: WorkerDeploymentVersion) -> Non
         logging.getLogger("los.worker").warning("could not make %s current: %s", version.to_canonical_string(), exc)
 
 
+def worker_tuning(settings: Settings) -> dict[str, Any]:
+    """The worker's capacity options (keyword arguments of ``temporalio.worker.Worker``)."""
+    return {
+        "max_concurrent_activities": 50,
+        # a loan evicted from the sticky cache is replayed from its whole history at its next task (Settings)
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        # SIGTERM (a deploy, a scale-down): activities in flight get this long to finish (inside `los up`'s 15 s
+        # before SIGKILL) before they are cancelled and retried on another worker
+        "graceful_shutdown_timeout": timedelta(seconds=10),
+    }
+
+
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     # Activities run their (synchronous) database work on the loop's default executor; its default size
     # (CPUs + 4) would queue them behind each other under load.
@@ -312,10 +325,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + PartnerActivities(db, http).all()
             + CoLendingActivities(db, http, build_storage(settings), settings.api_url).all()
             + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
-            max_concurrent_activities=50,
-            # SIGTERM (a deploy, a scale-down): activities in flight get this long to finish (inside `los up`'s 15 s
-            # before SIGKILL) before they are cancelled and retried on another worker
-            graceful_shutdown_timeout=timedelta(seconds=10),
+            **worker_tuning(settings),
             interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
             deployment_config=(versioned := deployment_config(settings)),  # Worker Versioning: only when configured
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -11,6 +12,18 @@ def cpu_by_process(home: Path | None = None) -> dict[str, float]:
     direct child's role (a worker's Chromium counts as the worker's), and with ``home`` (the stack's LOS_HOME)
     the embedded PostgreSQL running from it and its backends. Linux /proc; empty elsewhere."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return _by_role(home, lambda f: (int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])) / tick)
+
+
+def resident_mb(home: Path | None = None) -> dict[str, float]:
+    """Resident memory (RSS, MiB) now, grouped by role as in ``cpu_by_process`` (a role's processes summed)."""
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    mb = _by_role(home, lambda f: int(f[21]) * page / 2**20)
+    return {role: round(v, 1) for role, v in mb.items()}
+
+
+def _by_role(home: Path | None, value: Callable[[list[str]], float]) -> dict[str, float]:
+    """``value`` of each process's /proc stat fields (after the command name) summed by role."""
     parents: dict[int, int] = {}
     used: dict[int, float] = {}
     for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
@@ -22,7 +35,7 @@ def cpu_by_process(home: Path | None = None) -> dict[str, float]:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         parents[int(entry.name)] = int(fields[1])
-        used[int(entry.name)] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+        used[int(entry.name)] = value(fields)
     me = os.getpid()
     postmasters = set()
     if home is not None:

@@ -20,9 +20,11 @@ For each size N (and each worker count) it starts its own whole stack (``los.sta
 Printed per size: seconds to clear the storm and loans/s, workflow tasks, history events and activities per
 loan-month (one month passed: the storm; read from a sample of the histories from the due instant on), worker
 and whole-stack CPU ms per loan-month (due instant → clear), Temporal persistence and PostgreSQL size (and per
-loan), the null storm's signals/s and the ratio; then the flatness verdict (cost per loan-month at the largest N
-÷ at the smallest), and with several worker counts the throughput of each. ``--drain`` stops one worker
-gracefully (SIGTERM) mid-storm and checks in PostgreSQL that every loan's storm still completed.
+loan), the resident memory of each process role after the storm (KiB a loan for the worker and Temporal, whose
+caches then hold the book), the null storm's signals/s and the ratio; then the flatness verdict (cost per
+loan-month at the largest N ÷ at the smallest), and with several worker counts the throughput of each.
+``--drain`` stops one worker gracefully (SIGTERM) mid-storm and checks in PostgreSQL that every loan's storm still
+completed.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ sys.path.insert(1, str(HERE.parent))  # the project, also when it is not install
 
 from book import seed_book, sizes, storm_histories  # noqa: E402
 from collections_day import CREDITS, _rows, scalar, start_loans, wait_count  # noqa: E402
-from cpu import cpu_by_process, per_loan  # noqa: E402
+from cpu import cpu_by_process, per_loan, resident_mb  # noqa: E402
 from lifecycle import bench_settings, guarded, log  # noqa: E402
 from null_workflow import NullLoanWorkflow  # noqa: E402
 from storm import link_paid_webhook, null_signals, send_webhooks  # noqa: E402
@@ -128,7 +130,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
     stack = Tolerant(stack)
     timeout = 600 + n * 2.0  # seconds a pass may take: a 2-core machine clears a few loans a second
     try:
-        lead = args.lead if args.lead is not None else 30 + 0.6 * n
+        lead = args.lead if args.lead is not None else 30 + args.lead_per_loan * n
         due_at = datetime.now(UTC) + timedelta(seconds=lead)
         log(f"{n} loans in servicing, first installment due at {due_at:%H:%M:%S} UTC ({lead:.0f}s ahead)")
         began = time.monotonic()
@@ -181,6 +183,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
             pay_s = time.monotonic() - began
             _, answers = await sender
         cpu = per_loan(cpu_before, cpu_by_process(settings.home), n)
+        memory = resident_mb(settings.home)  # every loan has just had its storm: the caches hold the book
         counts = {
             "overdue": (await asyncio.to_thread(scalar, db, READY_TO_PAY, product=product, due=due_at))[0],
             "credits": (await asyncio.to_thread(scalar, db, CREDITS, product=product))[0],
@@ -213,6 +216,9 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
         "worker_cpu_ms": sum(v for k, v in cpu.items() if k == "worker"),
         "stack_cpu_ms": stack_cpu,
         "cpu_ms": cpu,
+        "resident_mb": memory,
+        "worker_kb_per_loan": round(memory.get("worker", 0.0) * 1024 / n / args.workers_now, 1),
+        "temporal_kb_per_loan": round(memory.get("temporal", 0.0) * 1024 / n, 1),
         **weight,
         "null_seconds": round(null_s, 3),
         "null_per_s": round(n / null_s, 2),
@@ -294,7 +300,9 @@ def print_report(rows: list[dict[str, Any]], flat: dict[str, Any] | None, pay: f
         print(
             f"  N={r['loans']} workers={r['workers']}: {state} {r['counts']} (paying {r['paying']}); overdue pass "
             f"{r['overdue_seconds']}s, payment pass {r['pay_seconds']}s; per loan: temporal "
-            f"{r['temporal_bytes'] // r['loans']} B, postgres {r['postgres_bytes'] // r['loans']} B; "
+            f"{r['temporal_bytes'] // r['loans']} B, postgres {r['postgres_bytes'] // r['loans']} B; resident "
+            f"memory after the storm {r['resident_mb']} MiB (worker {r['worker_kb_per_loan']} KiB a loan each, "
+            f"Temporal {r['temporal_kb_per_loan']} KiB); "
             f"webhooks {r['webhook_answers']}{drained}"
             + ("" if r["quiet_before_due"] else "; the first pass overlapped the storm (raise --lead)")
             + (f"; {r['restarts']} process(es) stopped from outside and restarted" if r["restarts"] else "")
@@ -327,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=25, help="webhooks / signals in flight (default 25)")
     parser.add_argument("--start-concurrency", type=int, default=50, help="workflow starts in flight (50)")
     parser.add_argument("--period", type=int, default=3600, help="seconds in the product's month (3600)")
-    parser.add_argument("--lead", type=float, default=None, help="seconds to the due instant (30 + 0.6 N)")
+    parser.add_argument("--lead", type=float, default=None, help="seconds to the due instant (30 + lead-per-loan N)")
+    parser.add_argument("--lead-per-loan", type=float, default=0.6, help="without --lead: seconds a loan (0.6)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep each temporary LOS_HOME (logs) afterwards")
     args = parser.parse_args(argv)

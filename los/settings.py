@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     # Every suite (stub-activity, integration, e2e, replay) runs them sandboxed, so its checks still read every
     # path the tests take (docs/architecture.md, "Speed").
     workflow_sandbox: bool | None = None
+    # Workflows the worker keeps in memory between their tasks (the SDK's sticky cache, max_cached_workflows; the
+    # SDK's default is 1,000). A loan evicted from it is replayed from its whole history at its next task, and on a
+    # due date every loan of the book has tasks at once: keep it above the loans one worker holds
+    # (docs/scaling.md, "Caches").
+    worker_max_cached_workflows: int = Field(default=10_000, ge=1)
+    # The embedded Temporal dev server (`los up` without TEMPORAL_ADDRESS) runs one history shard, whose caches
+    # default to 512 workflows' mutable state (history.cacheMaxSize) and 512 KiB of history events
+    # (history.eventsCacheMaxSizeBytes): past that, each task of a loan reads its state back from SQLite.
+    temporal_dev_cache_workflows: int = Field(default=20_000, ge=512)
+    temporal_dev_events_cache_mb: int = Field(default=256, ge=1)
     # Worker Versioning (docs/runbook.md, "Deploying a new worker version"): the Temporal Worker Deployment this
     # worker belongs to and its build id (an image tag or commit). Both unset: an unversioned worker, as before; one
     # without the other is refused. worker_versioning_behavior: the worker's default for every workflow type that

@@ -113,6 +113,11 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         # "Include cross-origin credentials": the dev server has no option that turns it on for them.
         "--ui-codec-endpoint",
         codec_endpoint(settings),
+        # the one history shard's caches sized for a book, not the server's defaults (512 workflows, 512 KiB)
+        "--dynamic-config-value",
+        f"history.cacheMaxSize={settings.temporal_dev_cache_workflows}",
+        "--dynamic-config-value",
+        f"history.eventsCacheMaxSizeBytes={settings.temporal_dev_events_cache_mb * 1024 * 1024}",
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]

@@ -50,4 +50,6 @@ def test_portfolio_bench_prints_every_figure() -> None:
     # every loan done, counted in PostgreSQL: 16 paid and settled, 4 overdue with a link for the new amount
     assert "complete {'overdue': 4, 'credits': 16, 'settled': 16} (paying 16)" in text
     assert "['200 delivered']" in text
+    memory = re.search(r"memory after the storm \{.*\} MiB \(worker ([\d.]+) KiB a loan each, Temporal ([\d.]+)", text)
+    assert memory and float(memory[1]) > 0 and float(memory[2]) > 0, text
     assert "no flatness verdict" in text

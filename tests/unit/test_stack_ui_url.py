@@ -71,3 +71,18 @@ def test_the_dev_server_is_given_the_apis_codec_endpoint(tmp_path: Path) -> None
     assert cmd[cmd.index("--ui-port") + 1] == "18999"
     assert codec_endpoint(Settings(api_host="0.0.0.0", api_port=9000)) == "http://localhost:9000/api/v1/codec"
     assert codec_endpoint(Settings(api_host="::1", api_port=9000)) == "http://localhost:9000/api/v1/codec"
+
+
+def test_the_dev_servers_history_caches_are_sized_for_a_book(tmp_path: Path) -> None:
+    from los.stack import temporal_command
+
+    def dynamic(cmd: list[str]) -> dict[str, str]:
+        pairs = [cmd[i + 1] for i, word in enumerate(cmd) if word == "--dynamic-config-value"]
+        return dict(pair.split("=", 1) for pair in pairs)
+
+    assert dynamic(temporal_command(Settings(), tmp_path)) == {
+        "history.cacheMaxSize": "20000",  # the server's default is 512 workflows on its one shard
+        "history.eventsCacheMaxSizeBytes": str(256 * 2**20),  # and 512 KiB of events
+    }
+    sized = Settings(temporal_dev_cache_workflows=150_000, temporal_dev_events_cache_mb=1024)
+    assert dynamic(temporal_command(sized, tmp_path))["history.cacheMaxSize"] == "150000"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
-from temporalio.worker import UnsandboxedWorkflowRunner
+from pydantic import ValidationError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from los.settings import Settings
-from worker import PHASE_MODULES, workflow_runner
+from worker import PHASE_MODULES, worker_tuning, workflow_runner
 
 
 @pytest.mark.parametrize(
@@ -40,3 +43,14 @@ def test_runner_sandboxed_passes_the_phase_modules_through() -> None:
 
 def test_runner_unsandboxed() -> None:
     assert isinstance(workflow_runner(sandboxed=False), UnsandboxedWorkflowRunner)
+
+
+def test_worker_caches_the_configured_number_of_workflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert worker_tuning(Settings())["max_cached_workflows"] == 10_000  # not the SDK's 1,000
+    monkeypatch.setenv("LOS_WORKER_MAX_CACHED_WORKFLOWS", "250000")
+    tuning = worker_tuning(Settings())
+    assert tuning["max_cached_workflows"] == 250_000
+    assert set(tuning) <= set(inspect.signature(Worker).parameters)  # each is an option the SDK's Worker takes
+    monkeypatch.setenv("LOS_WORKER_MAX_CACHED_WORKFLOWS", "0")
+    with pytest.raises(ValidationError, match="worker_max_cached_workflows"):
+        Settings()
