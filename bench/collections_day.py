@@ -318,6 +318,7 @@ async def bench(settings: Any, stack: Any, database_url: str, args: argparse.Nam
     return {
         "loans": n,
         "concurrency": c,
+        "workers": args.workers,
         "cpus": os.cpu_count(),
         "period_s": args.period,
         "production": {
@@ -357,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--lead", type=float, default=None, help="seconds from the loans' start to their due instant (20 + 0.15 N)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes on the task queue, as `los up --workers N` (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary LOS_HOME (logs) afterwards")
     args = parser.parse_args(argv)
@@ -369,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
 
     home = Path(tempfile.mkdtemp(prefix="los-bench-"))
     settings = bench_settings(home)
-    stack = Stack(settings)
+    stack = Stack(settings, workers=args.workers)
     started = time.monotonic()
     try:
         log(f"starting a private stack in {home} (API :{settings.api_port}, Temporal :{settings.temporal_port})")

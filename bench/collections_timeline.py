@@ -113,7 +113,7 @@ def print_report(r: dict[str, Any]) -> None:
     prod, null = r["production"], r["null"]
     print(
         f"\nCollections day: {r['loans']} loans due at the same instant, each paid by a signed Razorpay webhook, "
-        f"{r['concurrency']} in flight, {r['cpus']} CPU(s)\n"
+        f"{r['concurrency']} in flight, {r['cpus']} CPU(s), {r.get('workers', 1)} worker process(es)\n"
     )
     print(f"{'':<44}{'count':>7}{'seconds':>10}{'per s':>10}")
     print(f"{'production: credits applied (webhook → row)':<44}{r['loans']:>7}{prod['seconds']:>10.2f}"

@@ -109,13 +109,22 @@ async def run(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str, 
         loaded = await measure(driver, stack, args.loans, args.concurrency, 1000)
     finally:
         await driver.close()
-    return {"kyc_steps": AUTOMATED_KYC, "target_p95_ms": 1000, "one_at_a_time": alone, "concurrent": loaded}
+    return {
+        "kyc_steps": AUTOMATED_KYC,
+        "workers": args.workers,
+        "target_p95_ms": 1000,
+        "one_at_a_time": alone,
+        "concurrent": loaded,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loans", type=int, default=30, help="applications in the concurrent pass")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes on the task queue, as `los up --workers N` (default 1)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -127,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     home = Path(tempfile.mkdtemp(prefix="los-bench-decision-"))
     settings = bench_settings(home)
-    stack = Stack(settings)
+    stack = Stack(settings, workers=args.workers)
     try:
         log(f"starting a private stack in {home}")
         info = stack.start()
@@ -143,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"Application → automatic decision (server-side: APPLIED row → decision row), KYC "
-            f"{', '.join(report['kyc_steps'])}; target p95 < {report['target_p95_ms']} ms"
+            f"{', '.join(report['kyc_steps'])}; {report['workers']} worker process(es); "
+            f"target p95 < {report['target_p95_ms']} ms"
         )
         for label, key in (("one at a time", "one_at_a_time"), ("concurrent", "concurrent")):
             r = report[key]

@@ -222,7 +222,8 @@ def print_table(report: dict[str, Any]) -> None:
     prod, null = report["production"], report["null"]
     print(
         f"\nLoan lifecycle benchmark: {report['loans']} loans, concurrency {report['concurrency']}, "
-        f"scenario {report['scenario']}, vendor webhooks after {report['vendor_delay_s']} s, {report['cpus']} CPU(s)\n"
+        f"scenario {report['scenario']}, vendor webhooks after {report['vendor_delay_s']} s, {report['cpus']} CPU(s), "
+        f"{report['workers']} worker process(es)\n"
     )
     print(f"{'':<34}{'loans':>6}{'seconds':>10}{'loans/s':>10}{'decision p50 ms':>17}{'p95 ms':>9}")
     for name, row in (("production (LoanWorkflow)", prod), ("null (NullLoanWorkflow)", null)):
@@ -309,6 +310,7 @@ async def bench(settings: Any, stack: Any, args: argparse.Namespace) -> dict[str
     report = {
         "loans": args.loans,
         "concurrency": args.concurrency,
+        "workers": args.workers,
         "scenario": args.scenario,
         "warmup": args.warmup,
         "vendor_delay_s": args.vendor_delay,
@@ -343,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds the sandbox's vendors take before each webhook (default 0.2, as in the test suite; "
         "`los up`'s sandbox takes 1.0)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes on the task queue, as `los up --workers N` (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary LOS_HOME (logs) afterwards")
     args = parser.parse_args(argv)
@@ -354,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
 
     home = Path(tempfile.mkdtemp(prefix="los-bench-"))
     settings = bench_settings(home, args.vendor_delay)
-    stack = Stack(settings)
+    stack = Stack(settings, workers=args.workers)
     started = time.monotonic()
     try:
         log(f"starting a private stack in {home} (API :{settings.api_port}, Temporal :{settings.temporal_port})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from activities.messaging import MessagingActivities
@@ -269,3 +270,47 @@ async def test_delivery_reports_and_staff_routes(app, brand, sandbox, db) -> Non
             await sbx.delete("/_messaging/webhooks/gupshup")
             await sbx.delete("/_messaging/webhooks/sendgrid")
             await driver.close()
+
+
+async def test_a_notice_claims_and_records_its_kinds_together(db, brand, sandbox, monkeypatch) -> None:  # noqa: ANN001
+    """A notice on three kinds is three transactions (load; claim every row; record every answer), the vendors
+    called at once; a send that raises (not a vendor's fault) still leaves the others' answers recorded, and the
+    retried activity sends only the one that did not go."""
+    from activities.messaging import send
+
+    loan_id, phone = _customer_loan(db, brand["brand_id"], _phone())
+    transactions = 0
+    real_tx = send.Sender._tx
+
+    async def counted(self, fn):  # noqa: ANN001, ANN202
+        nonlocal transactions
+        transactions += 1
+        return await real_tx(self, fn)
+
+    monkeypatch.setattr(send.Sender, "_tx", counted)
+    real_failover = send.call_with_failover
+    broken = {"whatsapp"}
+
+    async def failover(kind, config, http, op):  # noqa: ANN001, ANN202
+        if kind in broken:
+            raise RuntimeError("the worker lost its connection mid-send")
+        return await real_failover(kind, config, http, op)
+
+    monkeypatch.setattr(send, "call_with_failover", failover)
+    async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        acts = MessagingActivities(db, http)
+        req = NoticeRequest(loan_id, "DUE_TODAY", f"{loan_id}:due:1", DUE)
+        with pytest.raises(RuntimeError, match="mid-send"):
+            await acts.send_notice(req)
+        assert transactions == 3
+        rows = _rows(db, loan_id)
+        assert {k: r.status for k, r in rows.items()} == {"sms": "SENT", "email": "SENT", "whatsapp": "QUEUED"}
+        broken.clear()  # the activity's retry
+        transactions = 0
+        assert await acts.send_notice(req) == {"sms": "SENT", "whatsapp": "SENT", "email": "SENT"}
+        assert transactions == 3
+        assert len((await sbx.get("/gupshup/messages", params={"to": phone})).json()) == 1  # not sent twice
+        assert len((await sbx.get("/aisensy/messages", params={"to": phone})).json()) == 1
+        transactions = 0
+        assert await acts.send_notice(req) == {"sms": "SENT", "whatsapp": "SENT", "email": "SENT"}
+        assert transactions == 2  # all sent already: load and claim, nothing to record
