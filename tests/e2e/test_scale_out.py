@@ -112,6 +112,12 @@ def test_deploy_files_have_the_production_shape() -> None:
     assert services["worker"]["command"] == ["los", "worker"] and services["api"]["command"][:2] == ["los", "api"]
     assert services["api"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert "server api:8000 resolve" in (deploy / "nginx.conf").read_text()
+    # the history caches sized for a book (deploy/temporal/dynamicconfig.yaml), in the file the server reads
+    temporal = services["temporal"]
+    mounted = dict(v.rsplit(":", 1)[0].split(":", 1) for v in temporal["volumes"])
+    assert mounted["./temporal/dynamicconfig.yaml"].endswith("/" + temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"])
+    dynamic = yaml.safe_load((deploy / "temporal" / "dynamicconfig.yaml").read_text())
+    assert dynamic["history.cacheMaxSize"][0]["value"] > 512  # the server's default
     jobs = {j["job_name"]: j for j in yaml.safe_load((deploy / "prometheus.yml").read_text())["scrape_configs"]}
     assert jobs["los-api"]["dns_sd_configs"][0]["names"] == ["api"]
     assert {"los-worker", "los-worker-temporal", "temporal-server"} <= set(jobs)
