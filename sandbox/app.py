@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,12 @@ VENDOR_PREFIXES = frozenset(
     }
 )
 FAULT_MODES = frozenset({"503", "500", "502", "429", "timeout", "malformed", "non_json"})
+
+
+def flush_wait(last_write_seconds: float) -> float:
+    """Seconds to wait before writing the state file again: half a second, or 20 times the last write when that
+    is longer (the write then takes at most ~5 % of the sandbox's time; what changed meanwhile is written next)."""
+    return max(0.5, 20 * last_write_seconds)
 
 
 def create_app(
@@ -117,15 +124,20 @@ def create_app(
     # Pure ASGI middlewares (``@app.middleware("http")`` would hide a caller's disconnect from the
     # endpoints, and a "time-out" must stop when the caller gives up).
     flush_task: dict[str, asyncio.Task | None] = {"pending": None}
+    took = {"seconds": 0.0}  # the last write's time
 
     def flush() -> None:
         if state_file is not None:
+            began = time.perf_counter()
             tmp = state_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(state))
             tmp.replace(state_file)
+            took["seconds"] = time.perf_counter() - began
 
     async def flush_soon() -> None:
-        await asyncio.sleep(0.5)  # many calls in a burst are written once
+        # Many calls in a burst are written once, and the whole state is written at most ~5 % of the time: the
+        # write blocks every vendor's answers while it runs, and a big book's messages make it seconds long.
+        await asyncio.sleep(flush_wait(took["seconds"]))
         flush_task["pending"] = None
         flush()
 
