@@ -35,7 +35,7 @@ from activities.reminders import ReminderActivities
 from activities.report_email import ReportEmailActivities
 from activities.sme import SmeActivities
 from activities.storage import build_storage
-from db.session import Database
+from db.session import Database, server_database
 from los.bureau_files_job import BUREAU_FILES_JOB
 from los.chaos import interceptors as chaos_interceptors
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
@@ -293,7 +293,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
     except Exception as exc:  # noqa: BLE001 - e.g. Temporal Cloud, where ops register them
         logging.getLogger("los.worker").warning("search attributes not registered: %s", exc)
     await ensure_schedules(client, settings, SCHEDULED_JOBS)
-    db = Database(settings.sqlalchemy_url)
+    db = server_database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=20.0))

@@ -85,7 +85,7 @@ from api.webhooks import partner_disbursals as partner_disbursal_webhooks
 from api.webhooks.dialer import router as dialer_webhook_router
 from api.webhooks.lendbox import router as lendbox_webhook_router
 from api.webhooks.routes import router as webhook_router
-from db.session import Database
+from db.session import server_database
 from los.observability import instrument_app
 from los.settings import Settings, get_settings
 from ui import routes as ui_routes
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # a thread that runs has a connection to use.
         anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         app.state.settings = settings
-        app.state.db = Database(settings.sqlalchemy_url)
+        app.state.db = server_database(settings.sqlalchemy_url)
         watch_event_loop(app.state.db.engine, strict=settings.strict_event_loop)
         app.state.temporal = TemporalHolder(settings)
         app.state.http = httpx.AsyncClient(timeout=15.0)

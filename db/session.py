@@ -39,10 +39,23 @@ def json_loads(text: str | bytes) -> object:
     return orjson.loads(text)
 
 
-def make_engine(url: str, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
-    """An engine whose pool checks a connection idle for ``ping_after_idle`` seconds or more before use, and
-    that reads JSONB with :func:`json_loads`."""
-    engine = create_engine(url, pool_size=pool_size, max_overflow=20, json_deserializer=json_loads)
+# A server process's connections (the API, a worker): as many as its threads run transactions at once (the
+# worker's 32-thread executor, the API's thread pool), all kept between transactions. A pool of 10 with 20 more
+# "overflow" connections opened and closed on demand started a PostgreSQL backend for each transaction past the
+# tenth at once: a constant churn of connections on a due date's storm.
+SERVER_POOL = 30
+
+
+def make_engine(
+    url: str, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, max_overflow: int = 20
+) -> Engine:
+    """An engine whose pool keeps ``pool_size`` connections (up to ``max_overflow`` more are opened when all are
+    out, and closed when handed back), hands out the most recently used first (so the rest may idle and be
+    pinged, below), checks a connection idle for ``ping_after_idle`` seconds or more before use, and reads JSONB
+    with :func:`json_loads`."""
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_use_lifo=True, json_deserializer=json_loads
+    )
 
     @event.listens_for(engine, "checkin")
     def _checked_in(dbapi_connection: Any, record: Any) -> None:
@@ -63,8 +76,14 @@ def make_engine(url: str, pool_size: int = 10, ping_after_idle: float = PING_AFT
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS):
-        self.engine = make_engine(url, pool_size, ping_after_idle)
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 10,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+        max_overflow: int = 20,
+    ):
+        self.engine = make_engine(url, pool_size, ping_after_idle, max_overflow)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -81,3 +100,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def server_database(url: str) -> Database:
+    """The database of a long-running server process (the API, a worker): ``SERVER_POOL`` connections, all kept
+    between transactions, none opened past them (the same most at once as a pool of 10 plus 20 overflow)."""
+    return Database(url, pool_size=SERVER_POOL, max_overflow=0)
