@@ -85,7 +85,7 @@ from api.webhooks import partner_disbursals as partner_disbursal_webhooks
 from api.webhooks.dialer import router as dialer_webhook_router
 from api.webhooks.lendbox import router as lendbox_webhook_router
 from api.webhooks.routes import router as webhook_router
-from db.session import server_database
+from db.session import SERVER_POOL, server_database
 from los.observability import instrument_app
 from los.settings import Settings, get_settings
 from ui import routes as ui_routes
@@ -99,8 +99,8 @@ class Health(ApiModel):
     temporal: str = Field(description='"up", or "down: <error type>"')
 
 
-API_THREADS = 30
-"""The API process's thread pool (sync routes and dependencies): the database pool's size plus its overflow."""
+API_THREADS = SERVER_POOL
+"""The API process's thread pool (sync routes and dependencies): as many threads as its database connections."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
