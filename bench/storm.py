@@ -66,6 +66,9 @@ async def send_webhooks(
 
 
 # ------------------------------------------------------------------------------------------- null side
+RESULT_WAITS = 200  # null runs whose end is awaited at once
+
+
 async def null_signals(client: Any, task_queue: str, n: int, concurrency: int, prefix: str) -> float:
     """N null workflows, each waiting for one signal; sends the N signals ``concurrency`` at a time and returns
     the seconds from the first signal to the last workflow done with its signal."""
@@ -88,7 +91,15 @@ async def null_signals(client: Any, task_queue: str, n: int, concurrency: int, p
         async with gate:
             await handle.signal(NullLoanWorkflow.event, "payment")
 
+    # each result() is a long poll on the server until that run closes: a few hundred at a time, as the frontend
+    # refuses more than its per-namespace limit of concurrent long polls (1,200 by default)
+    waits = asyncio.Semaphore(RESULT_WAITS)
+
+    async def done(handle: Any) -> None:
+        async with waits:
+            await handle.result()
+
     started = time.perf_counter()
     await asyncio.gather(*(one(h) for h in handles))
-    await asyncio.gather(*(h.result() for h in handles))
+    await asyncio.gather(*(done(h) for h in handles))
     return time.perf_counter() - started
