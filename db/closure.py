@@ -2,7 +2,7 @@
 loan's activity (at closure) and the staff API (regeneration, after the loan's workflow has ended) both call.
 
 A certificate is numbered ``NOC/<BRANDCODE>/<FY>/<seq>`` (e.g. ``NOC/DEMO/2026-27/000001``): a sequence per brand and
-Indian financial year (April–March) of the issue date (IST), taken under a transaction-scoped advisory lock; the
+Indian financial year (April–March) of the issue date (IST), taken from the brand's counter (``db.numbering``); the
 brand's code is in the number because the column is unique across brands. Each issue is a new row with
 ``version`` = the loan's previous + 1; the highest stored version is the current one. The row is written first
 with its number, version and storage key and an empty ``sha256`` (pending), then the PDF is rendered and stored
@@ -20,18 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, cast, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import Brand, ClosureCertificate, Customer, Loan, PaymentTransaction, ReloanOffer, Settlement
+from db.numbering import next_number
 from db.session import Database
 from domain.brand_config import BrandConfig
 from domain.money import format_inr
 
 IST = timezone(timedelta(hours=5, minutes=30))
 KINDS = ("NO_DUES", "SETTLED")
-SEQ_WIDTH = 6
 PENDING = ""  # sha256 of a row numbered but not yet stored
 
 
@@ -62,14 +62,11 @@ def kind_for(status: str) -> str | None:
 
 
 def _next_number(session: Session, brand_id: str, prefix: str) -> str:
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"noc:{prefix}"})
-    seq = func.split_part(ClosureCertificate.certificate_no, "/", 4)
-    last = session.scalar(
-        select(func.max(cast(seq, BigInteger))).where(
-            ClosureCertificate.brand_id == brand_id, func.starts_with(ClosureCertificate.certificate_no, prefix)
-        )
-    )
-    return f"{prefix}{(last or 0) + 1:0{SEQ_WIDTH}d}"
+    def taken(number: str) -> bool:
+        found = select(ClosureCertificate.id).where(ClosureCertificate.certificate_no == number)
+        return session.scalar(found) is not None
+
+    return next_number(session, brand_id, prefix, taken)
 
 
 def current_certificate(session: Session, loan_id: str) -> ClosureCertificate | None:

@@ -7,8 +7,9 @@ outstanding after it, the lender's legal name (brand setting ``lender_legal_name
 always add up to the amount, because they are the parts the ledger was posted with.
 
 Receipt numbers are ``<BRANDCODE>/<FY>/<seq>`` (e.g. ``DEMO/2026-27/000042``): a sequence per brand and Indian
-financial year (1 April to 31 March, Income-tax Act 1961 s.3), taken under a transaction-scoped advisory lock so
-two receipts never share a number; the column is unique as well.
+financial year (1 April to 31 March, Income-tax Act 1961 s.3), taken from the brand's counter for the prefix in the
+numbering transaction (``db.numbering``: gapless, two receipts never share a number, the same cost in any year);
+the column is unique as well.
 
 The PDF is written directly (PDF 1.4, the standard Helvetica and Courier fonts, an uncompressed text stream) rather than
 printed by Chromium like the agreement: a receipt is issued for every payment of every loan for years, and a
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, cast, func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -33,13 +34,13 @@ from temporalio.exceptions import ApplicationError
 from activities.loan.common import LoanBase
 from activities.messaging.send import Sender
 from db.models import Brand, Customer, Loan, OfflinePayment, PaymentTransaction
+from db.numbering import next_number
 from domain.brand_config import BrandConfig
 from domain.money import format_inr
 from workflows.contracts import ReceiptNotice, ReceiptRequest
 from workflows.options import IST
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-SEQ_WIDTH = 6  # digits of the sequence (more when a brand issues over a million receipts in a year)
 
 
 def financial_year(day: date) -> str:
@@ -184,16 +185,12 @@ def pdf_of(objects: list[bytes]) -> bytes:
 
 
 def _next_number(session: Session, brand_id: str, prefix: str) -> str:
-    """The brand's next receipt number under ``prefix``; the advisory lock (released at commit) keeps two
-    transactions from taking the same one."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"receipt:{prefix}"})
-    seq = func.split_part(PaymentTransaction.receipt_no, "/", 3)
-    last = session.scalar(
-        select(func.max(cast(seq, BigInteger)))
-        .join(Loan, Loan.id == PaymentTransaction.loan_id)
-        .where(Loan.brand_id == brand_id, func.starts_with(PaymentTransaction.receipt_no, prefix))
-    )
-    return f"{prefix}{(last or 0) + 1:0{SEQ_WIDTH}d}"
+    """The brand's next receipt number under ``prefix`` (``db.numbering``)."""
+
+    def taken(number: str) -> bool:
+        return session.scalar(select(PaymentTransaction.id).where(PaymentTransaction.receipt_no == number)) is not None
+
+    return next_number(session, brand_id, prefix, taken)
 
 
 class ReceiptDocActivities(LoanBase):

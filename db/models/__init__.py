@@ -59,6 +59,7 @@ from db.models.money_in import (
     PaymentAttempt,
     Refund,
 )
+from db.models.numbering import DocumentSequence
 from db.models.operations import (
     LeadForm,
     PolicySimulation,
@@ -124,6 +125,7 @@ __all__ = [
     "CustomerDocument",
     "Disbursal",
     "Employment",
+    "DocumentSequence",
     "EvaluationItem",
     "LedgerEntry",
     "LedgerTransaction",
