@@ -39,6 +39,7 @@ from db.session import Database, server_database
 from los.bureau_files_job import BUREAU_FILES_JOB
 from los.chaos import interceptors as chaos_interceptors
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
+from los.outbound import outbound_client
 from los.schedules import ScheduledJob, ensure_schedules
 from los.settings import Settings, get_settings
 from los.temporal import connect, register_search_attributes
@@ -296,7 +297,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
     db = server_database(settings.sqlalchemy_url)
     renderer = PdfRenderer(settings.chromium_path)
     async with AsyncExitStack() as stack:
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=20.0))
+        http = await stack.enter_async_context(outbound_client(settings, timeout=20.0))
         stack.push_async_callback(renderer.close)
         activities = build_activities(settings, db, http, renderer)
         kyc = KycActivities(

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
@@ -87,6 +86,7 @@ from api.webhooks.lendbox import router as lendbox_webhook_router
 from api.webhooks.routes import router as webhook_router
 from db.session import SERVER_POOL, server_database
 from los.observability import instrument_app
+from los.outbound import outbound_client
 from los.settings import Settings, get_settings
 from ui import routes as ui_routes
 
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = server_database(settings.sqlalchemy_url)
         watch_event_loop(app.state.db.engine, strict=settings.strict_event_loop)
         app.state.temporal = TemporalHolder(settings)
-        app.state.http = httpx.AsyncClient(timeout=15.0)
+        app.state.http = outbound_client(settings, timeout=15.0)
         app.state.storage = build_storage(settings)
         try:
             yield

@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 
 from activities.providers import signing
+from los.outbound import outbound_transport
 
 EVENT_ID_HEADERS = {"razorpay": "X-Razorpay-Event-Id", "idfc": "X-IDFC-Event-Id"}
 ACCOUNT_ID = "acc_SandboxLender01"  # the merchant account the sandbox's Razorpay events come from
@@ -86,7 +87,7 @@ class Outbox:
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10)
+            self._client = httpx.AsyncClient(timeout=10, transport=outbound_transport())
         return self._client
 
     async def aclose(self) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, text
 
 from db.migrate import upgrade
 from db.session import Database
+from los.outbound import outbound_client
 from los.seed import seed_brand
 from los.settings import Settings, sqlalchemy_url
 
@@ -228,7 +229,7 @@ async def running_app(
         storage_dir=storage_dir,
         **settings_overrides,  # type: ignore[arg-type]
     )
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with outbound_client(settings, timeout=30) as http:
         activities = LoanActivities(
             db, http, LocalStorage(storage_dir), renderer, settings.api_url, settings.field_key()
         )
