@@ -12,9 +12,9 @@ request cost the client 1.1–2.0 ms of CPU through httpcore's pool and 0.37–0
 120 requests in flight (docs/architecture.md, "Speed").
 
 Idle connections are closed after :data:`KEEPALIVE_SECONDS`, under the 5 s after which uvicorn (and so the
-sandbox) closes them: a request sent on a connection the server is closing at that instant fails with
-``httpx.ConnectTimeout``/``ReadError`` having reached no one, which for a message or a transfer is a retry that
-must be told apart from a refusal.
+sandbox) closes them: a request sent on a connection the server is closing at that instant fails
+(``httpx.RemoteProtocolError``) without its answer, and for a message or a transfer such a failure is ambiguous (did
+the vendor act?), so it is better not provoked.
 """
 
 from __future__ import annotations
