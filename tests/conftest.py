@@ -103,20 +103,28 @@ def pg_server_url() -> Iterator[str]:
         server.cleanup()
 
 
-@pytest.fixture(scope="session")
-def database_url(pg_server_url: str) -> Iterator[str]:
-    """A fresh database for this test session, migrated to head."""
-    name = f"los_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def scratch_database(pg_server_url: str, prefix: str = "los_mig") -> Iterator[str]:
+    """An empty database of its own on the test server (its SQLAlchemy URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     base, _, query = sqlalchemy_url(pg_server_url).partition("?")
-    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head."""
+    with scratch_database(pg_server_url, "los_test") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

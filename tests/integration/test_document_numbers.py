@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from db.migrate import upgrade
 from db.models import (
@@ -21,7 +21,7 @@ from db.models import (
 )
 from db.numbering import next_number
 from db.session import Database
-from los.settings import sqlalchemy_url
+from tests.conftest import scratch_database
 
 
 def _brand(db: Database) -> str:
@@ -79,72 +79,69 @@ def test_a_rolled_back_number_is_given_back_and_a_taken_one_skipped(db: Database
 
 
 def test_the_counters_start_from_the_numbers_already_issued(pg_server_url: str) -> None:
-    name = f"los_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sqlalchemy_url(pg_server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, query = sqlalchemy_url(pg_server_url).partition("?")
-    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-    db = Database(url, pool_size=2)
-    try:
-        upgrade(url, "0027")
-        with db.unit_of_work() as session:
-            brand = Brand(code="dm", name="Demo")
-            session.add(brand)
-            session.flush()
-            customer = Customer(brand_id=brand.id, phone="9876543210")
-            product = LoanProduct(
-                brand_id=brand.id,
-                code="PL",
-                name="Personal",
-                min_amount=1,
-                max_amount=10,
-                min_tenure=1,
-                max_tenure=12,
-                annual_rate_bps=2400,
-            )
-            session.add_all([customer, product])
-            session.flush()
-            loan = Loan(
-                brand_id=brand.id,
-                customer_id=customer.id,
-                product_id=product.id,
-                workflow_id="loan-x",
-                amount=100,
-                tenure=3,
-                annual_rate_bps=2400,
-                status="COMPLETED",
-            )
-            session.add(loan)
-            session.flush()
-            for n, receipt in enumerate(("DM/2026-27/000041", "DM/2026-27/000007", "DM/2025-26/000300", None)):
-                session.add(
-                    PaymentTransaction(
-                        loan_id=loan.id, gateway="razorpay", gateway_payment_id=f"pay_{n}", amount=1, receipt_no=receipt
-                    )
-                )
+    with scratch_database(pg_server_url) as url:
+        db = Database(url, pool_size=2)
+        try:
+            _counters_start_from_the_issued_numbers(db, url)
+        finally:
+            db.dispose()
+
+
+def _counters_start_from_the_issued_numbers(db: Database, url: str) -> None:
+    """Receipts and a certificate numbered before 0028; the counters continue from the highest of each prefix."""
+    upgrade(url, "0027")
+    with db.unit_of_work() as session:
+        brand = Brand(code="dm", name="Demo")
+        session.add(brand)
+        session.flush()
+        customer = Customer(brand_id=brand.id, phone="9876543210")
+        product = LoanProduct(
+            brand_id=brand.id,
+            code="PL",
+            name="Personal",
+            min_amount=1,
+            max_amount=10,
+            min_tenure=1,
+            max_tenure=12,
+            annual_rate_bps=2400,
+        )
+        session.add_all([customer, product])
+        session.flush()
+        loan = Loan(
+            brand_id=brand.id,
+            customer_id=customer.id,
+            product_id=product.id,
+            workflow_id="loan-x",
+            amount=100,
+            tenure=3,
+            annual_rate_bps=2400,
+            status="COMPLETED",
+        )
+        session.add(loan)
+        session.flush()
+        for n, receipt in enumerate(("DM/2026-27/000041", "DM/2026-27/000007", "DM/2025-26/000300", None)):
             session.add(
-                ClosureCertificate(
-                    brand_id=brand.id,
-                    loan_id=loan.id,
-                    certificate_no="NOC/DM/2026-27/000003",
-                    kind="NO_DUES",
-                    storage_key="k",
-                    sha256="s",
+                PaymentTransaction(
+                    loan_id=loan.id, gateway="razorpay", gateway_payment_id=f"pay_{n}", amount=1, receipt_no=receipt
                 )
             )
-            brand_id = brand.id
-        upgrade(url)
-        with db.unit_of_work() as session:
-            counters = {
-                row.prefix: row.last_value
-                for row in session.scalars(select(DocumentSequence).where(DocumentSequence.brand_id == brand_id))
-            }
-            assert counters == {"DM/2026-27/": 41, "DM/2025-26/": 300, "NOC/DM/2026-27/": 3}
-            assert next_number(session, brand_id, "DM/2026-27/", _never) == "DM/2026-27/000042"
-            assert next_number(session, brand_id, "NOC/DM/2026-27/", _never) == "NOC/DM/2026-27/000004"
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        session.add(
+            ClosureCertificate(
+                brand_id=brand.id,
+                loan_id=loan.id,
+                certificate_no="NOC/DM/2026-27/000003",
+                kind="NO_DUES",
+                storage_key="k",
+                sha256="s",
+            )
+        )
+        brand_id = brand.id
+    upgrade(url)
+    with db.unit_of_work() as session:
+        counters = {
+            row.prefix: row.last_value
+            for row in session.scalars(select(DocumentSequence).where(DocumentSequence.brand_id == brand_id))
+        }
+        assert counters == {"DM/2026-27/": 41, "DM/2025-26/": 300, "NOC/DM/2026-27/": 3}
+        assert next_number(session, brand_id, "DM/2026-27/", _never) == "DM/2026-27/000042"
+        assert next_number(session, brand_id, "NOC/DM/2026-27/", _never) == "NOC/DM/2026-27/000004"
