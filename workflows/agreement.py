@@ -41,8 +41,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.heartbeats import AGREEMENT_HEARTBEAT
     from workflows.options import (
         AGREEMENT_TIMEOUT,
-        DB_RETRY,
-        DB_TIMEOUT,
         IST,
         MONEY_OUT_PATCH,
         PROVIDER_RETRY,
@@ -366,11 +364,9 @@ class AgreementPhase(HoldPhase):
         return None
 
     async def _record_agreement(self, docket_id: str, status: AgreementStatus) -> None:
-        await workflow.execute_activity_method(
+        await self._origination_step(
             LoanActivities.record_agreement_outcome,
             AgreementOutcome(self.inp.loan_id, docket_id, status, workflow.now()),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
             summary=f"Agreement {status.lower()}",
         )
 

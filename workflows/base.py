@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         DB_TIMEOUT,
         LOAN_STATUS,
         LOCAL_DB_PATCH,
+        ORIGINATION_LOCAL_PATCH,
         RECEIPTS_PATCH,
     )
 
@@ -186,6 +187,19 @@ class LoanBase:
             )
         return await workflow.execute_activity(
             activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
+        )
+
+    async def _origination_step(self, activity: Any, *args: Any, summary: str) -> Any:
+        """A database-only step of origination (``activity``: a ``LoanActivities`` or ``KycActivities`` method;
+        ``args`` its arguments): a local activity in the workflow task that decided it under ORIGINATION_LOCAL_PATCH
+        (decided at a run's first such step, then the same for the run), else an activity task, as runs before it
+        recorded. Same activity, same idempotency key, same retry policy; returns what the activity returns."""
+        if workflow.patched(ORIGINATION_LOCAL_PATCH):
+            return await workflow.execute_local_activity(
+                activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
+            )
+        return await workflow.execute_activity(
+            activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
         )
 
     def _release_pass(self) -> None:

@@ -33,8 +33,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.heartbeats import TRANSFER_HEARTBEAT
     from workflows.options import (
-        DB_RETRY,
-        DB_TIMEOUT,
         MONEY_OUT_PATCH,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
@@ -101,11 +99,9 @@ class DisbursalPhase(HoldPhase):
                 settled = self.disbursal_events[transfer.transfer_id]
             if settled.status == TransferStatus.SUCCESS:
                 break
-            await workflow.execute_activity_method(
+            await self._origination_step(
                 LoanActivities.record_transfer_failure,
                 TransferFailure(inp.loan_id, transfer.transfer_id, settled.reason, settled.source),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
                 summary=f"Transfer {transfer.transfer_id} failed",
             )
             self.disbursal_approval = None
@@ -167,7 +163,7 @@ class DisbursalPhase(HoldPhase):
         inp = self.inp
         now = workflow.now()
         installments = self._installments(now)
-        await workflow.execute_activity_method(
+        await self._origination_step(
             LoanActivities.record_disbursal,
             DisbursedRecord(
                 inp.loan_id,
@@ -181,8 +177,6 @@ class DisbursalPhase(HoldPhase):
                 upfront_fees_gst=inp.terms.upfront_fees_gst,
                 third_party=dict(inp.terms.third_party),
             ),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
             summary="Persist schedule and ledger",
         )
         self.servicing = ServicingState(installments=installments, disbursed_at=now)

@@ -29,8 +29,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.heartbeats import KYC_HEARTBEAT
     from workflows.options import (
-        DB_RETRY,
-        DB_TIMEOUT,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
         KYC_REUSE_PATCH,
@@ -135,11 +133,11 @@ class KycPhase(HoldPhase):
             i += len(group)
         self.kyc_step = None
         if reuse:
-            await workflow.execute_activity_method(
+            await self._origination_step(
                 KycActivities.kyc_record_results,
-                args=[KycStepRequest(inp.loan_id, inp.brand_id, "RESULTS", f"{key}:kyc:results"), passed, reused],
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
+                KycStepRequest(inp.loan_id, inp.brand_id, "RESULTS", f"{key}:kyc:results"),
+                passed,
+                reused,
                 summary="KYC: results recorded",
             )
         if self.kyc_per_step:
@@ -158,11 +156,9 @@ class KycPhase(HoldPhase):
         """The customer's earlier KYC results still valid for ``steps`` (the brand's ``kycValidityDays``): each is
         marked REUSED in ``kyc_results`` and its facts join the decision's; those steps are not run again."""
         inp = self.inp
-        found = await workflow.execute_activity_method(
+        found = await self._origination_step(
             KycActivities.kyc_reuse_lookup,
             KycStepRequest(inp.loan_id, inp.brand_id, "REUSE", f"{key}:kyc:reuse"),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
             summary="KYC: earlier results still valid",
         )
         reused = [r for r in found if r.step in steps and r.status == KycStepStatus.PASSED]
@@ -186,19 +182,15 @@ class KycPhase(HoldPhase):
                 summary="Bureau pull",
             ),
         )
-        verdict = await workflow.execute_activity_method(
+        verdict = await self._origination_step(
             KycActivities.credit_rules_and_evaluation,
             CreditRulesRequest(inp.loan_id, inp.brand_id, f"{key}:decision:rules", dict(self.facts)),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
             summary="Rules and evaluation",
         )
         if verdict.outcome == CreditOutcome.MANUAL_REVIEW:
-            await workflow.execute_activity_method(
+            await self._origination_step(
                 KycActivities.credit_allocation,
                 AllocationRequest(inp.loan_id, inp.brand_id, f"{key}:decision:allocation"),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
                 summary="Allocation",
             )
         return self._verdict(verdict.outcome, verdict.reasons)

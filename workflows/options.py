@@ -81,4 +81,9 @@ RECEIPT_NOTICE_PATCH = "receipt-with-notice-v1"
 # the collections review. A due-date pass then takes one workflow task for all of them instead of one per step, and
 # each step leaves one marker event instead of three activity events. Decided once per servicing run.
 SERVICING_LOCAL_PATCH = "servicing-local-steps-v1"
+# Origination's database-only steps as local activities too: the customer's earlier KYC results looked up and the
+# loan's recorded, the rules and evaluation, a manual-review loan's allocation, the agreement's outcome, a failed
+# transfer and the disbursal booked. Same activities, keys and retry policy; a crash re-runs the step with its
+# workflow task. Before it: activity tasks (each three history events and a second workflow task for its result).
+ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

@@ -38,6 +38,7 @@ def test_histories_are_present() -> None:
     assert {"partner_disbursal_resend_1", "invoice_late_credit_1"} <= names  # a re-sent disbursal; a late SME credit
     assert {"bureau_file_alerts_1"} <= names  # the bureau files' run raising alerts (bureau-file-alerts-v1)
     assert {"servicing_local_steps_1", "servicing_local_steps_2"} <= names  # the repayment loop's local steps
+    assert {"origination_local_steps_1", "origination_local_steps_2"} <= names  # origination's local steps too
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -86,6 +87,42 @@ def test_the_servicing_history_ran_its_database_steps_locally() -> None:
     assert "ensure_payment_link" in scheduled  # provider calls stay activity tasks
     before, before_local = _patches_and_local_steps(HISTORIES[0].parent / "money_in_local_steps_2.json")
     assert "servicing-local-steps-v1" not in before and local > before_local + 12  # the same year, more steps local
+
+
+def test_the_origination_history_ran_its_database_steps_locally() -> None:
+    """origination-local-steps-v1 is covered only if a saved history took it: its origination run looked up and
+    recorded KYC results, ran the rules and evaluation, recorded the agreement's outcome and booked the disbursal as
+    local activities (their markers name them), and scheduled none of them as an activity task; vendor calls stayed
+    activity tasks."""
+    import base64
+    import json
+
+    path = HISTORIES[0].parent / "origination_local_steps_1.json"
+    patches, _ = _patches_and_local_steps(path)
+    assert "origination-local-steps-v1" in patches
+    events = json.loads(path.read_text())["events"]
+    scheduled = {
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if "activityTaskScheduledEventAttributes" in e
+    }
+    local = {
+        json.loads(base64.b64decode(e["markerRecordedEventAttributes"]["details"]["data"]["payloads"][0]["data"]))[
+            "activity_type"
+        ]
+        for e in events
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_local_activity"
+    }
+    steps = {
+        "kyc_reuse_lookup",
+        "kyc_record_results",
+        "credit_rules_and_evaluation",
+        "record_agreement_outcome",
+        "record_disbursal",
+    }
+    assert steps <= local, steps - local
+    assert not steps & scheduled, steps & scheduled
+    assert {"kyc_pan", "credit_bureau_pull", "prepare_agreement", "initiate_disbursal"} <= scheduled
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -120,7 +120,7 @@ async def test_twelve_monthly_installments_complete_in_virtual_time(ts_env, ts_a
         result = await ts_app.client.get_workflow_handle_for(LoanWorkflow.run, loan["workflowId"]).result()
         assert result.status == "COMPLETED" and result.installments_paid == 12
         if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run
-            await record_histories(ts_app.client, loan["workflowId"], "servicing_local_steps")
+            await record_histories(ts_app.client, loan["workflowId"], "origination_local_steps")
         virtual_span = await ts_env.get_current_time() - datetime.fromisoformat(detail["disbursedAt"])
         assert virtual_span > timedelta(days=330)  # a year of timers really elapsed, in virtual time
 
