@@ -118,6 +118,9 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         f"history.cacheMaxSize={settings.temporal_dev_cache_workflows}",
         "--dynamic-config-value",
         f"history.eventsCacheMaxSizeBytes={settings.temporal_dev_events_cache_mb * 1024 * 1024}",
+        # activity tasks handed back in the workflow task's answer (Settings.temporal_dev_eager_activities)
+        "--dynamic-config-value",
+        f"system.enableActivityEagerExecution={'true' if settings.temporal_dev_eager_activities else 'false'}",
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
