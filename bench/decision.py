@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.poll <= 0:
+        parser.error(f"--poll: {args.poll} is not a number of seconds > 0")
     logging.basicConfig(level=logging.WARNING)
 
     from db.session import Database

@@ -153,8 +153,9 @@ def brand(db: Database, sandbox: ThreadedServer) -> dict:
 # --- Temporal --------------------------------------------------------------------------------------
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator:
-    """Real Temporal dev server with the project's search attributes registered; its client encrypts
-    payloads as production does (the development key, which every test's ``Settings()`` shares)."""
+    """Real Temporal dev server with the project's search attributes registered and eager activity dispatch on (as
+    `los up`'s, ``los.stack.temporal_command``); its client encrypts payloads as production does (the development
+    key, which every test's ``Settings()`` shares)."""
     from temporalio.common import SearchAttributeKey
     from temporalio.testing import WorkflowEnvironment
 
@@ -170,6 +171,7 @@ async def dev_env() -> AsyncIterator:
         dev_server_existing_path=shutil.which("temporal"),
         data_converter=data_converter(Settings()),
         search_attributes=[makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
+        dev_server_extra_args=["--dynamic-config-value", "system.enableActivityEagerExecution=true"],
     )
     yield env
     await env.shutdown()

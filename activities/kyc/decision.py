@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -231,7 +231,13 @@ class DecisionActivities(KycBase):
     def _allocate(self, session: Session, key: str, loan: Loan, brand: Brand, on: date) -> str | None:
         """Round-robin over the staff holding the brand's allocation role (by default the credit executives,
         the first stage of the sanction hierarchy) with a workload cap, skipping those on leave. Stored under
-        ``key``; the notification under ``<key>:notify``."""
+        ``key``; the notification under ``<key>:notify``. Run again under the same key (a retried attempt, or the
+        local activity re-run with its workflow task), it answers the first run's pick and changes nothing: the
+        round robin has moved on since, and would otherwise hand the loan to the next person."""
+        done = session.scalars(select(LoanDecision.details).where(LoanDecision.idempotency_key == key)).first()
+        if done is not None:
+            first = done[0] if isinstance(done, list) and done else {}
+            return first.get("staffId") if isinstance(first, dict) else None
         cfg = BrandConfig.of(brand.config)
         workload = queries.review_workload(session, brand.id)
         leave = queries.on_leave(session, on)

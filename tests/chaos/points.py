@@ -1,7 +1,8 @@
 """The worker's kill points (los.chaos): which activity, before or after its body, and the phase it stands for.
 
 A kill loses every activity in flight, which Temporal retries only once its start-to-close timeout has passed
-(database writes 15 s, provider calls 30 s, notices 60 s, the agreement 90 s, KYC steps 120 s), and the whole
+(database writes 15 s, provider calls 30 s, notices 60 s, the agreement 90 s, KYC steps 120 s; a database write run as
+a local activity is lost with its workflow task, retried after the workflow task's timeout), and the whole
 suite has minutes, not hours, on a two-core CI machine: ``quick`` (the default, run in CI) is 21 points across every
 phase, each on an activity with a short timeout; ``all`` (``LOS_CHAOS_POINTS=all``) adds eight more, mostly on long
 activities, 29 in all."""

@@ -245,6 +245,28 @@ async def test_manual_review_is_allocated_round_robin(app, kyc_brand, sandbox, d
                 select(LoanDecision).where(LoanDecision.loan_id == loan["id"], LoanDecision.stage == "ALLOCATION")
             ).one()
             assert allocation.outcome == "ASSIGNED"
+        # Run again under its key (a retry, or the local activity re-run with its workflow task): the first pick
+        # stands, though the round robin has moved on to the other executive.
+        from activities.kyc import KycActivities
+        from workflows.contracts import AllocationRequest
+
+        async with httpx.AsyncClient() as http:
+            kyc = KycActivities(db, http, None, app.settings.api_url, app.settings.field_key())
+            again = await kyc.credit_allocation(
+                AllocationRequest(loan["id"], kyc_brand["brand_id"], allocation.idempotency_key)
+            )
+        with db.unit_of_work() as s:
+            assert again.assigned_to == assigned[1] == s.get_one(Loan, loan["id"]).assigned_to
+            assert (
+                len(
+                    s.scalars(
+                        select(LoanDecision).where(
+                            LoanDecision.loan_id == loan["id"], LoanDecision.stage == "ALLOCATION"
+                        )
+                    ).all()
+                )
+                == 1
+            )
     finally:
         await driver.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -770,23 +771,42 @@ class LoanRun:
     async def result(self) -> LoanWorkflowResult:
         return await self.handle.result()
 
-    async def accepted_updates(self) -> list[str]:
-        """Names of the updates the workflow's history accepted (all runs of the loan, in order)."""
-        names: list[str] = []
+    async def _histories(self) -> list[Any]:
+        """Every run's history, the first run first (followed back through continue-as-new from the latest)."""
         run_id = None
         histories = []
-        while True:  # from the latest run back through continue-as-new
+        while True:
             history = await self.env.client.get_workflow_handle(self.handle.id, run_id=run_id).fetch_history()
             histories.append(history)
             started = history.events[0].workflow_execution_started_event_attributes
             run_id = started.continued_execution_run_id
             if not run_id:
                 break
-        for history in reversed(histories):
+        return list(reversed(histories))
+
+    async def accepted_updates(self) -> list[str]:
+        """Names of the updates the workflow's history accepted (all runs of the loan, in order)."""
+        names: list[str] = []
+        for history in await self._histories():
             for event in history.events:
                 if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                     names.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
         return names
+
+    async def activity_kinds(self) -> tuple[set[str], set[str]]:
+        """The activity types the loan's runs scheduled as activity tasks, and those they ran as local activities
+        (read from their markers, which the SDK writes in plain JSON)."""
+        tasks: set[str] = set()
+        local: set[str] = set()
+        for history in await self._histories():
+            for event in history.events:
+                if event.HasField("activity_task_scheduled_event_attributes"):
+                    tasks.add(event.activity_task_scheduled_event_attributes.activity_type.name)
+                elif event.HasField("marker_recorded_event_attributes"):
+                    attrs = event.marker_recorded_event_attributes
+                    if attrs.marker_name == "core_local_activity":
+                        local.add(json.loads(attrs.details["data"].payloads[0].data)["activity_type"])
+        return tasks, local
 
     async def sleep_until(self, moment: datetime) -> None:
         """Move virtual time to ``moment`` (timers due meanwhile fire)."""

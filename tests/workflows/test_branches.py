@@ -399,6 +399,8 @@ async def test_review_forward_approve_sanction_and_refusals(env) -> None:  # noq
     ]  # fmt: skip
     assert stubs.of("record_status")[4] == kfs_change(run, 5, "SANCTIONED")
     assert await run.accepted_updates() == ["forward", "approve", "sanction", "accept_kfs", "approve_disbursal"]
+    tasks, local = await run.activity_kinds()
+    assert "credit_allocation" in local and "credit_allocation" not in tasks  # origination-local-steps-v1
 
 
 async def test_forward_taken_while_the_review_is_being_recorded(env) -> None:  # noqa: ANN001
@@ -608,6 +610,10 @@ async def test_failed_transfer_waits_for_a_new_approval(env) -> None:  # noqa: A
     (disbursed,) = stubs.of("record_disbursal")
     assert (disbursed.transfer_id, disbursed.utr) == ("TR-2", "UTR0003")
     assert await run.accepted_updates() == ["accept_kfs", "approve_disbursal", "approve_disbursal"]
+    tasks, local = await run.activity_kinds()  # origination-local-steps-v1: database writes run in the workflow task
+    writes = {"record_transfer_failure", "record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation"}
+    assert writes <= local and not writes & tasks, (tasks, local)
+    assert {"initiate_disbursal", "credit_bureau_pull"} <= tasks  # vendor calls stay activity tasks
 
 
 async def test_disbursal_approved_while_the_signature_is_being_recorded(env) -> None:  # noqa: ANN001
