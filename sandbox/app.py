@@ -98,6 +98,7 @@ def create_app(
         "dockets": {},
         "transfers": {},
         "links": {},
+        "link_refs": {},  # a Razorpay link's reference_id → its id
         "webhooks": [],
         "idempotency": {},
         "aadhaar": {},  # reference id → OTP session
@@ -118,6 +119,9 @@ def create_app(
     # With a state file (as under `los up`), dockets, links and messages survive a restart.
     if state_file is not None and state_file.exists():
         state.update(json.loads(state_file.read_text()))
+        for link in state["links"].values():  # a state file written before the index kept it
+            if link.get("reference_id"):
+                state["link_refs"].setdefault(link["reference_id"], link["id"])
     sbx = Sandbox(state, Outbox(secret, delay, state["webhooks"]), hang_for)
     app.state.outbox = sbx.outbox
 

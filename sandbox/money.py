@@ -25,14 +25,17 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         amount = body.get("amount")
         if not isinstance(amount, int) or amount <= 0:
             raise HTTPException(400, "amount must be a positive integer (paise)")
-        for existing in sbx.state["links"].values():  # reference ids are unique, as at Razorpay
-            if body.get("reference_id") and existing.get("reference_id") == body["reference_id"]:
-                return {
-                    "id": existing["id"],
-                    "short_url": f"{sbx.base(request)}/razorpay/pay/{existing['id']}",
-                    "status": existing["status"],
-                }
+        # reference ids are unique, as at Razorpay: found by the index, not a walk over every link made so far
+        known = sbx.state["link_refs"].get(body["reference_id"]) if body.get("reference_id") else None
+        if known is not None and (existing := sbx.state["links"].get(known)) is not None:
+            return {
+                "id": existing["id"],
+                "short_url": f"{sbx.base(request)}/razorpay/pay/{existing['id']}",
+                "status": existing["status"],
+            }
         link_id = sbx.new_id("plink")
+        if body.get("reference_id"):
+            sbx.state["link_refs"][body["reference_id"]] = link_id
         sbx.state["links"][link_id] = {
             "reference_id": body.get("reference_id"),
             "id": link_id,
