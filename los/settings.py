@@ -133,8 +133,8 @@ class Settings(BaseSettings):
     # (history.eventsCacheMaxSizeBytes): past that, each task of a loan reads its state back from SQLite.
     temporal_dev_cache_workflows: int = Field(default=20_000, ge=512)
     temporal_dev_events_cache_mb: int = Field(default=256, ge=1)
-    # Eager activity dispatch on the embedded dev server (system.enableActivityEagerExecution; off by the server's
-    # default before 1.32, temporalio/temporal#10651): a workflow task's completion that schedules an activity on
+    # Eager activity dispatch on the embedded dev server (system.enableActivityEagerExecution; off by default on
+    # servers older than temporalio/temporal#10651): a workflow task's completion that schedules an activity on
     # this queue gets the activity task back in its answer when the worker has a free slot, instead of the task
     # going through matching and a poll. The SDK asks for it by default; a retry or a worker without a free slot
     # goes through matching as before.

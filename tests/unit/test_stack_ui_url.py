@@ -83,7 +83,7 @@ def test_the_dev_servers_history_caches_are_sized_for_a_book(tmp_path: Path) -> 
     assert dynamic(temporal_command(Settings(), tmp_path)) == {
         "history.cacheMaxSize": "20000",  # the server's default is 512 workflows on its one shard
         "history.eventsCacheMaxSizeBytes": str(256 * 2**20),  # and 512 KiB of events
-        "system.enableActivityEagerExecution": "true",  # off by default before server 1.32
+        "system.enableActivityEagerExecution": "true",  # off by default on older servers
     }
     sized = Settings(temporal_dev_cache_workflows=150_000, temporal_dev_events_cache_mb=1024)
     assert dynamic(temporal_command(sized, tmp_path))["history.cacheMaxSize"] == "150000"
