@@ -62,6 +62,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -m bench.lifecycle`
+sys.path.insert(1, str(HERE.parent))  # the project, also when it is not installed
 
 from cpu import cpu_by_process, per_loan  # noqa: E402
 from null_client import null_batch, null_step  # noqa: E402
