@@ -25,6 +25,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         amount = body.get("amount")
         if not isinstance(amount, int) or amount <= 0:
             raise HTTPException(400, "amount must be a positive integer (paise)")
+        if body.get("reference_id") is not None and not isinstance(body["reference_id"], str):
+            raise HTTPException(400, "reference_id must be a string")
         # reference ids are unique, as at Razorpay: found by the index, not a walk over every link made so far
         known = sbx.state["link_refs"].get(body["reference_id"]) if body.get("reference_id") else None
         if known is not None and (existing := sbx.state["links"].get(known)) is not None:

@@ -42,3 +42,10 @@ def test_a_state_file_from_before_the_index_still_finds_its_links(tmp_path: Path
     with TestClient(create_app(delay_seconds=0, state_file=path)) as client:
         assert _link(client, "loan-7:emi-2")["id"] == first["id"]
         assert _link(client, "loan-8:emi-2")["id"] != first["id"]
+
+
+def test_a_reference_id_that_is_not_a_string_is_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(delay_seconds=0, state_file=tmp_path / "state.json")) as client:
+        body = {"amount": 100, "callback_url": "http://127.0.0.1:9/webhooks", "reference_id": ["loan-1"]}
+        answer = client.post("/razorpay/payment_links", json=body)
+    assert answer.status_code == 400 and "reference_id" in answer.text
