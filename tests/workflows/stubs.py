@@ -813,6 +813,27 @@ class LoanRun:
         await skip_time(self.env, moment)
 
 
+async def start_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput, queue: str) -> LoanRun:
+    """The loan's workflow started on ``queue`` as the API starts it (id, search attributes); its ``LoanRun``."""
+    from workflows.loan import BRAND_ID as BRAND_KEY
+    from workflows.loan import LOAN_AMOUNT, LOAN_STATUS
+
+    handle = await env.client.start_workflow(
+        LoanWorkflow.run,
+        inp,
+        id=f"loan-{inp.loan_id}",
+        task_queue=queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(LOAN_STATUS, "APPLIED"),
+                SearchAttributePair(BRAND_KEY, inp.brand_id),
+                SearchAttributePair(LOAN_AMOUNT, inp.terms.amount),
+            ]
+        ),
+    )
+    return LoanRun(env, stubs, inp, handle, queue)
+
+
 @contextlib.asynccontextmanager
 async def running_loan(
     env: Any,
@@ -828,31 +849,15 @@ async def running_loan(
     more workflow types the worker runs (e.g. the transfer reconciler), started on ``LoanRun.task_queue``."""
     inp = inp or loan_input()
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    from workflows.loan import BRAND_ID as BRAND_KEY
-    from workflows.loan import LOAN_AMOUNT, LOAN_STATUS
-
     extra = {"workflow_runner": runner} if runner is not None else {}
     types = [LoanWorkflow, *workflows]
     async with Worker(env.client, task_queue=queue, workflows=types, activities=stubs.all(), **extra):
-        handle = await env.client.start_workflow(
-            LoanWorkflow.run,
-            inp,
-            id=f"loan-{inp.loan_id}",
-            task_queue=queue,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(LOAN_STATUS, "APPLIED"),
-                    SearchAttributePair(BRAND_KEY, inp.brand_id),
-                    SearchAttributePair(LOAN_AMOUNT, inp.terms.amount),
-                ]
-            ),
-        )
-        run = LoanRun(env, stubs, inp, handle, queue)
+        run = await start_loan(env, stubs, inp, queue)
         try:
             yield run
         finally:
             with contextlib.suppress(RPCError):  # already ended: nothing to do
-                await env.client.get_workflow_handle(handle.id).terminate("test over")
+                await env.client.get_workflow_handle(run.handle.id).terminate("test over")
 
 
 async def pay_every_installment(run: LoanRun, first_payment: int = 1) -> list[PaymentLinkRequest]:
