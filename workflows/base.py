@@ -181,24 +181,21 @@ class LoanBase:
         """A database-only step of the repayment loop (``activity``: a ``LoanActivities`` method or a registered
         activity's name): a local activity in the workflow task that decided it under SERVICING_LOCAL_PATCH, else an
         activity task, as runs before it recorded. Same activity, same idempotency key, same retry policy."""
-        if self.local_steps:
-            return await workflow.execute_local_activity(
-                activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
-            )
-        return await workflow.execute_activity(
-            activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
-        )
+        return await self._database_step(self.local_steps, activity, arg, summary=summary)
 
     async def _origination_step(self, activity: Any, *args: Any, summary: str) -> Any:
         """A database-only step of origination (``activity``: a ``LoanActivities`` or ``KycActivities`` method;
         ``args`` its arguments): a local activity in the workflow task that decided it under ORIGINATION_LOCAL_PATCH
         (decided at a run's first such step, then the same for the run), else an activity task, as runs before it
         recorded. Same activity, same idempotency key, same retry policy; returns what the activity returns."""
-        if workflow.patched(ORIGINATION_LOCAL_PATCH):
-            return await workflow.execute_local_activity(
-                activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
-            )
-        return await workflow.execute_activity(
+        return await self._database_step(workflow.patched(ORIGINATION_LOCAL_PATCH), activity, *args, summary=summary)
+
+    @staticmethod
+    async def _database_step(local: bool, activity: Any, *args: Any, summary: str) -> Any:
+        """``activity`` with ``args`` and the database steps' timeout and retry policy: a local activity when
+        ``local``, else an activity task."""
+        run = workflow.execute_local_activity if local else workflow.execute_activity
+        return await run(
             activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
         )
 
