@@ -156,22 +156,9 @@ class LoanBase:
                 reassign=reassign,
             )
         self.moving_to = to
-        if workflow.patched(LOCAL_DB_PATCH):
-            await workflow.execute_local_activity_method(
-                LoanActivities.record_status,
-                change,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"{self.status} → {to}",
-            )
-        else:
-            await workflow.execute_activity_method(
-                LoanActivities.record_status,
-                change,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"{self.status} → {to}",
-            )
+        await self._database_step(
+            workflow.patched(LOCAL_DB_PATCH), LoanActivities.record_status, change, summary=f"{self.status} → {to}"
+        )
         self.status = to
         self.moving_to = None
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None

@@ -139,22 +139,12 @@ class ReceiptsPhase(LoanBase):
         if self.money_in:
             dated = payment.paid_on or today
             record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst, value_date=dated)
-        if workflow.patched(LOCAL_DB_PATCH):  # in the workflow task that took the payment (workflows.options)
-            await workflow.execute_local_activity_method(
-                LoanActivities.record_payment,
-                record,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"Payment {payment.payment_id}: {payment.amount} paise",
-            )
-        else:
-            await workflow.execute_activity_method(
-                LoanActivities.record_payment,
-                record,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-                summary=f"Payment {payment.payment_id}: {payment.amount} paise",
-            )
+        await self._database_step(  # local: in the workflow task that took the payment (workflows.options)
+            workflow.patched(LOCAL_DB_PATCH),
+            LoanActivities.record_payment,
+            record,
+            summary=f"Payment {payment.payment_id}: {payment.amount} paise",
+        )
         await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
         return excess
 
