@@ -128,9 +128,11 @@ class Settings(BaseSettings):
     # due date every loan of the book has tasks at once: keep it above the loans one worker holds
     # (docs/scaling.md, "Caches").
     worker_max_cached_workflows: int = Field(default=10_000, ge=1)
-    # The embedded Temporal dev server (`los up` without TEMPORAL_ADDRESS) runs one history shard, whose caches
-    # default to 512 workflows' mutable state (history.cacheMaxSize) and 512 KiB of history events
-    # (history.eventsCacheMaxSizeBytes): past that, each task of a loan reads its state back from SQLite.
+    # The embedded Temporal dev server (`los up` without TEMPORAL_ADDRESS) runs one history shard. Its cache of
+    # running workflows' mutable state is the host-level one (history.hostLevelCacheMaxSize; the dev server sets
+    # 8,096 entries, and history.cacheMaxSize, the per-shard cache's 512, is not used while it is on), and its
+    # recent history events default to 512 KiB (history.eventsCacheMaxSizeBytes): past either, each task of a loan
+    # reads its state back from SQLite. Both are set from these (los.stack.temporal_command).
     temporal_dev_cache_workflows: int = Field(default=20_000, ge=512)
     temporal_dev_events_cache_mb: int = Field(default=256, ge=1)
     # Eager activity dispatch on the embedded dev server (system.enableActivityEagerExecution; off by default on

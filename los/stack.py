@@ -113,7 +113,12 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         # "Include cross-origin credentials": the dev server has no option that turns it on for them.
         "--ui-codec-endpoint",
         codec_endpoint(settings),
-        # the one history shard's caches sized for a book, not the server's defaults (512 workflows, 512 KiB)
+        # the history service's caches sized for a book, not the server's defaults (Settings.temporal_dev_cache_*):
+        # running workflows' mutable state in the host-level cache (history.hostLevelCacheMaxSize; the dev server
+        # sets 8,096 and ignores the per-shard history.cacheMaxSize while the host-level cache is on), the per-shard
+        # key too for a server that turns the host-level cache off, and the one shard's recent events
+        "--dynamic-config-value",
+        f"history.hostLevelCacheMaxSize={settings.temporal_dev_cache_workflows}",
         "--dynamic-config-value",
         f"history.cacheMaxSize={settings.temporal_dev_cache_workflows}",
         "--dynamic-config-value",
