@@ -117,7 +117,8 @@ def test_deploy_files_have_the_production_shape() -> None:
     mounted = dict(v.rsplit(":", 1)[0].split(":", 1) for v in temporal["volumes"])
     assert mounted["./temporal/dynamicconfig.yaml"].endswith("/" + temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"])
     dynamic = yaml.safe_load((deploy / "temporal" / "dynamicconfig.yaml").read_text())
-    assert dynamic["history.cacheMaxSize"][0]["value"] > 512  # the server's default
+    assert dynamic["history.cacheMaxSize"][0]["value"] > 512  # the per-shard cache's default
+    assert dynamic["history.hostLevelCacheMaxSize"][0]["value"] > 8192  # the host-level one's, as the dev server sets
     jobs = {j["job_name"]: j for j in yaml.safe_load((deploy / "prometheus.yml").read_text())["scrape_configs"]}
     assert jobs["los-api"]["dns_sd_configs"][0]["names"] == ["api"]
     assert {"los-worker", "los-worker-temporal", "temporal-server"} <= set(jobs)
@@ -131,3 +132,6 @@ def test_deploy_files_have_the_production_shape() -> None:
     values = yaml.safe_load((deploy / "helm" / "temporal-values.yaml").read_text())
     sql = values["server"]["config"]["persistence"]["default"]["sql"]
     assert sql["driver"] == "postgres12" and values["cassandra"]["enabled"] is False
+    # the Helm chart's server gets the same dynamic configuration as the compose file's
+    helm_dynamic = values["server"]["dynamicConfig"]
+    assert {key: helm_dynamic[key] for key in dynamic} == dynamic
