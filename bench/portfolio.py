@@ -241,9 +241,9 @@ def run_one(n: int, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     # the workers' metrics ports away from the default 9464 another stack on this machine may be taking right now
     os.environ["LOS_WORKER_METRICS_PORT"] = str(free_port_pair("127.0.0.1", random.randrange(20000, 40000, 2)))
     # the caches hold the book (docs/scaling.md, "Caches"): each worker its share of the loans, the Temporal server
-    # every loan and every null workflow, with room for the brand's other workflows
+    # every loan and every null workflow (two entries each), with room for the brand's other workflows
     os.environ["LOS_WORKER_MAX_CACHED_WORKFLOWS"] = str(max(10_000, math.ceil(n / workers * 1.1)))
-    os.environ["LOS_TEMPORAL_DEV_CACHE_WORKFLOWS"] = str(max(20_000, math.ceil(n * 2.2)))
+    os.environ["LOS_TEMPORAL_DEV_CACHE_WORKFLOWS"] = str(max(20_000, math.ceil(n * 4.4)))
     settings = bench_settings(home)
     stack = Stack(settings, workers=workers)
     args.workers_now = workers

@@ -118,7 +118,7 @@ def test_deploy_files_have_the_production_shape() -> None:
     assert mounted["./temporal/dynamicconfig.yaml"].endswith("/" + temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"])
     dynamic = yaml.safe_load((deploy / "temporal" / "dynamicconfig.yaml").read_text())
     assert dynamic["history.cacheMaxSize"][0]["value"] > 512  # the per-shard cache's default
-    assert dynamic["history.hostLevelCacheMaxSize"][0]["value"] > 8192  # the host-level one's, as the dev server sets
+    assert dynamic["history.hostLevelCacheMaxSize"][0]["value"] > 8192  # the host-level one's (dev server: 8,096)
     jobs = {j["job_name"]: j for j in yaml.safe_load((deploy / "prometheus.yml").read_text())["scrape_configs"]}
     assert jobs["los-api"]["dns_sd_configs"][0]["names"] == ["api"]
     assert {"los-worker", "los-worker-temporal", "temporal-server"} <= set(jobs)

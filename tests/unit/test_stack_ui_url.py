@@ -81,7 +81,7 @@ def test_the_dev_servers_history_caches_are_sized_for_a_book(tmp_path: Path) -> 
         return dict(pair.split("=", 1) for pair in pairs)
 
     assert dynamic(temporal_command(Settings(), tmp_path)) == {
-        "history.hostLevelCacheMaxSize": "20000",  # the dev server's is 8,096 workflows' state
+        "history.hostLevelCacheMaxSize": "20000",  # the dev server's is 8,096 entries
         "history.cacheMaxSize": "20000",  # the per-shard cache's 512, should a server turn the host-level one off
         "history.eventsCacheMaxSizeBytes": str(256 * 2**20),  # and 512 KiB of events
         "system.enableActivityEagerExecution": "true",  # off by default on older servers
