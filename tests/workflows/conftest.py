@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_asyncio
 
 
-@pytest_asyncio.fixture(scope="module")
-async def env():  # noqa: ANN201
+@contextlib.asynccontextmanager
+async def time_skipping_env() -> AsyncIterator[Any]:
     """The time-skipping test server with the project's converter (pydantic payloads, encrypted, as the API and the
-    worker use) and the loan's search attributes. A test module that defines its own ``env`` uses that one."""
+    worker use) and the loan's search attributes."""
     from temporalio.testing import WorkflowEnvironment
 
     from los.settings import Settings
@@ -19,6 +22,22 @@ async def env():  # noqa: ANN201
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
     )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
+    try:
+        await register_search_attributes(environment.client)
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def env():  # noqa: ANN201
+    """One time-skipping test server for a test module (``time_skipping_env``)."""
+    async with time_skipping_env() as environment:
+        yield environment
+
+
+@pytest_asyncio.fixture
+async def fresh_env():  # noqa: ANN201
+    """A time-skipping test server of the test's own, for tests that each move virtual time their own way."""
+    async with time_skipping_env() as environment:
+        yield environment

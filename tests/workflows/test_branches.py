@@ -13,13 +13,11 @@ Run: ``pytest tests/workflows/test_branches.py`` (a few seconds; needs only ``te
 from __future__ import annotations
 
 import asyncio
-import shutil
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-import pytest_asyncio
 from temporalio import activity
 
 from domain.money import MAX_ENTERED_PAISE
@@ -74,21 +72,6 @@ MANUAL_REVIEW = DecisionResult("MANUAL_REVIEW", ["score 700 needs review"], "70.
 TR_1_INITIATED = "transfer TR-1 initiated (bank to account XXXX1234)"
 TR_2_INITIATED = "transfer TR-2 initiated (bank to account XXXX1234)"
 
-
-@pytest_asyncio.fixture(scope="module")
-async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    # The project's converter (pydantic payloads, encrypted), as the API and the worker use.
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
 
 
 def test_stubs_stand_in_for_every_production_activity() -> None:

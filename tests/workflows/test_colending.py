@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import EventType
 
 from domain.colending import Agreement, Parts, Splitter, principal_split
 from tests.workflows.stubs import LOAN_EXECUTIVE, StubActivities, loan_input, terms, to_agreement_signed
-from tests.workflows.test_partner_routing import OFFERS, PartnerStubs, env, routed_loan  # noqa: F401
+from tests.workflows.test_partner_routing import OFFERS, PartnerStubs, routed_loan  # noqa: F401
 from workflows.colending import CO_LENDING_PATCH
 from workflows.contracts.colending import (
     CoLendBookRequest,

@@ -6,7 +6,6 @@ PostgreSQL, the sandbox's Lendbox twin over HTTP), as in ``test_time_skipping``.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -18,7 +17,6 @@ from sqlalchemy import func, select
 from db.models import CoLendingDlgInvocation, CoLendingLeg, Loan
 from los.demo import Driver, Journey, demo_identity, random_account
 from los.demo_colending import _booked, _co_lent, _configure
-from los.temporal import register_search_attributes
 from tests.conftest import eventually, running_app, skip_time
 from workflows.options import IST
 
@@ -26,18 +24,9 @@ INVOKE_DPD = 30
 
 
 @pytest_asyncio.fixture(scope="module")
-async def ts_env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
+async def ts_env(env):  # noqa: ANN001, ANN201
+    """The module's time-skipping test server (tests/workflows/conftest.py)."""
+    return env
 
 
 @pytest_asyncio.fixture

@@ -4,7 +4,6 @@ an NPA is upgraded only once every arrear is paid; waiver, write-off and restruc
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, time, timedelta
 
 import pytest_asyncio
@@ -37,18 +36,8 @@ HEAD_2 = Staff("ch-2", "COLLECTION_HEAD")
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
-async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
+async def env(fresh_env):  # noqa: ANN001, ANN201
+    return fresh_env
 
 
 def action(staff: Staff, **kw: object) -> ServicingAction:

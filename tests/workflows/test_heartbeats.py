@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio import activity
 from temporalio.client import WorkflowHistory
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -57,21 +55,6 @@ EXPECTED = {
     "notify_disbursed": TRANSFER_HEARTBEAT,
 }
 
-
-@pytest_asyncio.fixture(scope="module")
-async def env():  # noqa: ANN201
-    """The time-skipping test server with the project's converter (as tests/workflows/test_branches.py)."""
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
 
 
 def scheduled(history: WorkflowHistory) -> dict[str, set[float]]:

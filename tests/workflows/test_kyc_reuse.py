@@ -8,10 +8,6 @@ the credit decision, Aadhaar OTP included.
 
 from __future__ import annotations
 
-import shutil
-
-import pytest_asyncio
-
 from tests.workflows.stubs import (
     StubActivities,
     decision_activities,
@@ -26,20 +22,6 @@ from workflows.contracts import AadhaarInitiate, DecisionResult, KycStepResult, 
 PREVIOUS = "11111111-2222-3333-4444-555555555555"
 REJECT = DecisionResult("REJECT", ["income below policy"])
 
-
-@pytest_asyncio.fixture(scope="module")
-async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
 
 
 def reused(step: str, **facts: object) -> KycStepResult:

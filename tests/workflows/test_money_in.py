@@ -4,7 +4,6 @@ receipts and accruals."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest_asyncio
@@ -30,18 +29,8 @@ from workflows.options import IST
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
-async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
+async def env(fresh_env):  # noqa: ANN001, ANN201
+    return fresh_env
 
 
 async def _disbursed(run: LoanRun) -> None:

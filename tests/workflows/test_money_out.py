@@ -8,11 +8,9 @@ Run: ``pytest tests/workflows/test_money_out.py`` (needs only ``temporal-test-se
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import datetime, time, timedelta, timezone
 
-import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.workflows.stubs import (
@@ -57,21 +55,6 @@ VERIFIED = BeneficiaryCheck(True, None, "acct-2", "5678", "ICIC0000001", reverif
 MISMATCH = BeneficiaryCheck(False, "beneficiary name match 40 below 80")
 AMOUNT = 60_000_00  # terms()' amount, and what goes out (no upfront fees)
 
-
-@pytest_asyncio.fixture(scope="module")
-async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    # The project's converter (pydantic payloads, encrypted), as the API and the worker use.
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
 
 
 def resend(customer_id: str = CUSTOMER_ID) -> AgreementResendRequest:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import pytest_asyncio
 from temporalio import activity
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
@@ -92,20 +90,6 @@ class PartnerStubs:
     def all(self) -> list[Any]:
         return [*self.stubs.all(), self.partner_offers, self.partner_submit, self.partner_record_attempt]
 
-
-@pytest_asyncio.fixture(scope="module")
-async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter, register_search_attributes
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
 
 
 @contextlib.asynccontextmanager

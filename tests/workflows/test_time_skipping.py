@@ -4,7 +4,6 @@ Activities are the production ones (real PostgreSQL, sandbox over HTTP, Chromium
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime, time, timedelta, timezone
 
 import pytest_asyncio
@@ -20,24 +19,14 @@ from db.models import (
     RepaymentInstallment,
 )
 from los.demo import Driver, demo_identity, random_account
-from los.temporal import register_search_attributes
 from tests.conftest import eventually, record_histories, running_app, skip_time
 from workflows.loan import LoanWorkflow
 
 
 @pytest_asyncio.fixture(scope="module")
-async def ts_env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
+async def ts_env(env):  # noqa: ANN001, ANN201
+    """The module's time-skipping test server (tests/workflows/conftest.py)."""
+    return env
 
 
 @pytest_asyncio.fixture
