@@ -692,12 +692,15 @@ class LoanRun:
 
     async def until_status(self, status: str) -> None:
         """Wait until the workflow itself (not only the database stub) holds ``status``, so an update sent next
-        is validated against it."""
+        is validated against it. It asks the loan's latest run, by workflow id as the API does: a run that has
+        continued as new is closed, and a query to it waits for a worker to replay it (on the time-skipping
+        server, sometimes until the query's deadline)."""
         deadline = time.monotonic() + WAIT_SECONDS
         last = None
+        latest = self.env.client.get_workflow_handle(self.handle.id)
         while time.monotonic() < deadline:
             with contextlib.suppress(RPCError):  # a query during continue-as-new can miss the new run
-                last = (await self.snapshot())["status"]
+                last = (await latest.query("snapshot"))["status"]
                 if last == status:
                     return
             await asyncio.sleep(0.02)

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from domain.sme.credits import credit_key
-from tests.workflows.test_invoice_financing import AMOUNT, Stubs, _start, _statuses, _worker
+from tests.workflows.test_invoice_financing import AMOUNT, Stubs, _start, _statuses, _worker, env  # noqa: F401
 from workflows.contracts.sme import BuyerPayment
 from workflows.invoice_contracts import StaffCredit
 from workflows.invoice_financing import InvoiceFinancingWorkflow

@@ -9,11 +9,13 @@ Run: ``pytest tests/workflows/test_invoice_financing.py`` (needs only ``temporal
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -53,6 +55,19 @@ OWN = LenderTerms("own-book", "Own book", 50, 8_000, 1_400, 2_400, 7, 120, 10_00
 PARTNER = LenderTerms("partner-1", "Partner", 70, 8_500, 1_600, 2_400, 7, 90, 10_000_00, 10**12, "PARTNER")
 OK = CheckAnswer(True)
 
+
+@pytest_asyncio.fixture(scope="module")
+async def env():  # noqa: ANN201
+    from temporalio.testing import WorkflowEnvironment
+
+    from los.settings import Settings
+    from los.temporal import data_converter
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+    )
+    yield environment
+    await environment.shutdown()
 
 
 class Stubs:

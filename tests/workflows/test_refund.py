@@ -8,9 +8,11 @@ Run: ``pytest tests/workflows/test_refund.py`` (needs only ``temporal-test-serve
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from typing import Any
 
+import pytest_asyncio
 from temporalio import activity, workflow
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
@@ -30,6 +32,19 @@ from workflows.refund import (
 
 UTR = "IDFB0000123456"
 
+
+@pytest_asyncio.fixture(scope="module")
+async def env():  # noqa: ANN201
+    from temporalio.testing import WorkflowEnvironment
+
+    from los.settings import Settings
+    from los.temporal import data_converter
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+    )
+    yield environment
+    await environment.shutdown()
 
 
 @workflow.defn(name="LoanWorkflow")
