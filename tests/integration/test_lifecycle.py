@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -18,11 +20,22 @@ from db.models import (
     RepaymentInstallment,
 )
 from los.demo import Driver, demo_identity
+from los.seed import seed_brand
 from tests.conftest import eventually
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS
 
 
-async def test_auto_sanctioned_loan_runs_to_completion(app, brand, sandbox, db) -> None:  # noqa: ANN001
+@pytest.fixture
+def monthly_brand(db, sandbox) -> dict:  # noqa: ANN001
+    """A brand of its own whose compressed month is 5 s, not the shared fixture's 2: this test pins the exact
+    status history, so each installment's link must be paid before it falls due even on a slow, busy machine (one
+    late payment adds OVERDUE, a penal charge and its ledger transaction)."""
+    code = f"t{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Test {code}", period_seconds=5, esign_expiry_seconds=600)
+
+
+async def test_auto_sanctioned_loan_runs_to_completion(app, monthly_brand, sandbox, db) -> None:  # noqa: ANN001
+    brand = monthly_brand
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     try:
         journey = await driver.journey(*demo_identity(0, "auto"), amount=60_000, tenure=3)
