@@ -130,7 +130,9 @@ async def test_temporal_then_postgres_then_api_restarted_mid_run(chaos_stack: Ch
     journeys: list[Journey] = list(results[1:])  # type: ignore[arg-type]
 
     # A borrower may pay twice while the API is down (the loan, not yet told of the burst payment, offers a new
-    # link): every payment the gateway captured is credited once, the extra one kept as the loan's credit.
+    # link): every payment the gateway captured is credited once, the extra one kept as the loan's credit. When
+    # the held-back payment lands after the rest, the loan waits OVERPAID and staff refund the credit
+    # (pay_until_closed): the bank then took the disbursal and that refund.
     problems = {j.loan_id: p for j in journeys if (p := loan_problems(chaos_stack, j.loan_id, "COMPLETED"))}
     assert not problems, problems
     # three installments, or fewer when a second payment made while the API was down paid ahead (an advance to
