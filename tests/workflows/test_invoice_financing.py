@@ -9,7 +9,6 @@ Run: ``pytest tests/workflows/test_invoice_financing.py`` (needs only ``temporal
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from temporalio.worker import Worker
 
 from domain.sme.matching import LenderTerms
 from tests.conftest import skip_time
+from tests.workflows.conftest import time_skipping_env
 from workflows.contracts.sme import (
     AcceptedRecord,
     BuyerPayment,
@@ -58,16 +58,9 @@ OK = CheckAnswer(True)
 
 @pytest_asyncio.fixture(scope="module")
 async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    yield environment
-    await environment.shutdown()
+    """This module's time-skipping server, without the loan's search attributes (``time_skipping_env``)."""
+    async with time_skipping_env(search_attributes=False) as environment:
+        yield environment
 
 
 class Stubs:

@@ -8,7 +8,6 @@ Run: ``pytest tests/workflows/test_refund.py`` (needs only ``temporal-test-serve
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from typing import Any
 
@@ -17,6 +16,7 @@ from temporalio import activity, workflow
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
 
+from tests.workflows.conftest import time_skipping_env
 from workflows.contracts import NoticeRequest, RefundSettled
 from workflows.refund import (
     FAILED,
@@ -35,16 +35,9 @@ UTR = "IDFB0000123456"
 
 @pytest_asyncio.fixture(scope="module")
 async def env():  # noqa: ANN201
-    from temporalio.testing import WorkflowEnvironment
-
-    from los.settings import Settings
-    from los.temporal import data_converter
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
-    )
-    yield environment
-    await environment.shutdown()
+    """This module's time-skipping server, without the loan's search attributes (``time_skipping_env``)."""
+    async with time_skipping_env(search_attributes=False) as environment:
+        yield environment
 
 
 @workflow.defn(name="LoanWorkflow")
