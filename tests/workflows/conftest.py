@@ -14,7 +14,9 @@ import pytest_asyncio
 async def time_skipping_env(search_attributes: bool = True) -> AsyncIterator[Any]:
     """The time-skipping test server with the project's converter (pydantic payloads, encrypted, as the API and the
     worker use) and, unless ``search_attributes`` is false, the loan's search attributes (the invoice and refund
-    modules go without: with them registered, the late-payment invoice test hung)."""
+    workflows set none). A module sharing one server (``env``) shares its clock: a test that fails while an activity
+    of its workflow is running can leave the clock locked for the module's later tests; modules whose tests end that
+    way on failure take one server per test (``fresh_env``, or their own function-scoped ``env``)."""
     from temporalio.testing import WorkflowEnvironment
 
     from los.settings import Settings

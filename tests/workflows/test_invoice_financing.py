@@ -56,9 +56,11 @@ PARTNER = LenderTerms("partner-1", "Partner", 70, 8_500, 1_600, 2_400, 7, 90, 10
 OK = CheckAnswer(True)
 
 
-@pytest_asyncio.fixture(scope="module")
+@pytest_asyncio.fixture
 async def env():  # noqa: ANN201
-    """This module's time-skipping server, without the loan's search attributes (``time_skipping_env``)."""
+    """A time-skipping server of the test's own, without the loan's search attributes (``time_skipping_env``). Not
+    shared by the module: a test failing while an activity of its request was running left the shared server's
+    clock locked, and every later test waiting on virtual time hung until the CI run's ceiling."""
     async with time_skipping_env(search_attributes=False) as environment:
         yield environment
 
