@@ -257,6 +257,18 @@ def record_inputs(
     )
 
 
+def stored_inputs(session: Session, key: str) -> CreditDecisionInput | None:
+    """What the decision stored under ``key`` ran on (``record_inputs``), or None before it ran."""
+    return session.scalars(select(CreditDecisionInput).where(CreditDecisionInput.idempotency_key == key)).first()
+
+
+def config_at(session: Session, brand_id: str, version: int) -> dict[str, Any] | None:
+    """The brand's credit policy as published at ``version`` (``policy_versions.config``), or None."""
+    return session.scalar(
+        select(PolicyVersion.config).where(PolicyVersion.brand_id == brand_id, PolicyVersion.version == version)
+    )
+
+
 # ---------------------------------------------------------------------------------------------- past decisions
 @dataclass(frozen=True)
 class PastDecision:

@@ -19,7 +19,7 @@ from db.models import Brand, Customer, Loan, LoanDecision
 from db.notifications import notify
 from domain import assignment, bre, evaluation
 from domain.brand_config import BrandConfig
-from domain.credit_facts import build_facts
+from domain.credit_facts import CreditFacts, build_facts
 from domain.errors import LosError
 from domain.outcomes import CreditOutcome
 from workflows.contracts import (
@@ -174,23 +174,39 @@ class DecisionActivities(KycBase):
         (``db.credit_policy.current_config``), whose version is the latest one when unchanged or a new one published
         by this decision (``policy_version_in_force``); the blocklist is read at its latest version. The facts are
         built by ``domain.credit_facts.build_facts`` from what ``db.credit_policy.gather_application`` reads, the
-        same builder explain and simulation use, and stored as built."""
-        config = credit_policy.current_config(session, brand)
-        version = credit_policy.policy_version_in_force(session, brand.id, config)
-        blocklist_version, entries = credit_policy.blocklist_in_force(session, brand.id)
-        rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
-        record = credit_policy.gather_application(
-            session,
-            loan_id=loan.id,
-            brand_id=brand.id,
-            customer=customer,
-            bureau_score=report.score,
-            bureau_report=report.raw,
-            kyc_facts={k: revive(v) for k, v in kyc_facts.items()},
-            on=date.today(),
-            central_dedup=bool(rules.enable_central_dedup),
-        )
-        facts = build_facts(record)
+        same builder explain and simulation use, and stored as built.
+
+        Run again under the same key (a retried attempt, or the local activity re-run with its workflow task), it
+        runs the first run's stored facts against the policy and blocklist versions that run recorded, so it answers
+        the first verdict even when the brand's policy changed in between; nothing is stored twice and no policy
+        version is published for it."""
+        first = credit_policy.stored_inputs(session, f"{key}:inputs")
+        if first is not None:
+            version = first.policy_version
+            config = (credit_policy.config_at(session, brand.id, version) if version else None) or (
+                credit_policy.current_config(session, brand)
+            )
+            blocklist_version = first.blocklist_version
+            entries = credit_policy.blocklist_entries_at(session, brand.id, blocklist_version)
+            rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
+            facts = CreditFacts.from_json(first.facts)
+        else:
+            config = credit_policy.current_config(session, brand)
+            version = credit_policy.policy_version_in_force(session, brand.id, config)
+            blocklist_version, entries = credit_policy.blocklist_in_force(session, brand.id)
+            rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
+            record = credit_policy.gather_application(
+                session,
+                loan_id=loan.id,
+                brand_id=brand.id,
+                customer=customer,
+                bureau_score=report.score,
+                bureau_report=report.raw,
+                kyc_facts={k: revive(v) for k, v in kyc_facts.items()},
+                on=date.today(),
+                central_dedup=bool(rules.enable_central_dedup),
+            )
+            facts = build_facts(record)
         # --- BRE (hard rules) -------------------------------------------------------------------
         result = bre.run_bre(rules, facts.bre_input)
         queries.store_decision(
