@@ -13,7 +13,7 @@ worker, API) in a temporary LOS_HOME on free, non-default ports, so it never tou
 2. null: N lifecycles of ``NullLoanWorkflow`` (bench/null_workflow.py), with the same concurrency,
    on a worker inside this process (own task queue, same server, same pydantic data converter, the
    default sandboxed workflow runner like production). Null lifecycle i copies production loan i's
-   history: the same activities (no-ops), signals and updates (sent by this process's Temporal
+   history: the same activities and local activities (no-ops), signals and updates (sent by this process's Temporal
    client), timers and continue-as-new, in the same order. The event counts of both sides are
    counted from their histories and printed; they must be equal (else the exit status is 1).
 
@@ -27,8 +27,8 @@ What is printed:
   - production: the loan's statusHistory timestamps (PostgreSQL ``now()``): the APPLIED row,
     written by the API's POST /loans, to the next row (SANCTIONED / UNDER_REVIEW / REJECTED),
     written by the workflow's ``record_status`` activity after the KYC and bureau calls.
-  - null: from just before ``start_workflow`` to the moment the no-op activity standing in for that
-    ``record_status`` (the same position, the 3rd activity) runs, on this machine's clock.
+  - null: from just before ``start_workflow`` to the moment the no-op standing in for that ``record_status``
+    (the same position among activities and local activities) runs, on this machine's clock.
 * the events per lifecycle (activities, signals, updates, timers, continue-as-new), plus, for
   information, workflow tasks, history events and search-attribute upserts (not replicated).
 
@@ -237,6 +237,7 @@ def print_table(report: dict[str, Any]) -> None:
     keys = COUNTED + INFO
     heads = {
         "activities": "activities",
+        "local_activities": "local acts",
         "signals": "signals",
         "updates": "updates",
         "timers": "timers",

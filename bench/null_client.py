@@ -66,7 +66,7 @@ async def null_lifecycle(client: Client, task_queue: str, workflow_id: str, shap
     activities_before = 0
     updates = []
     for position, step in enumerate("".join(shape.scripts)):
-        if step == "A":
+        if step in "AL":
             activities_before += 1
         elif step in "SU":
             # Like the Driver, which acts once the API shows the loan's new status: send only when the

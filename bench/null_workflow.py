@@ -4,14 +4,15 @@ It replays a *script* taken from a real ``LoanWorkflow`` history, one string per
 event in history order:
 
     A  run one no-op activity                      (ACTIVITY_TASK_SCHEDULED)
+    L  run the same no-op as a local activity       (MARKER_RECORDED, the SDK's local-activity marker)
     S  wait for the next signal from the client     (WORKFLOW_EXECUTION_SIGNALED)
     U  wait for the next update from the client     (WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
     u  answer the oldest open update                (WORKFLOW_EXECUTION_UPDATE_COMPLETED)
     T  start a timer (one day), cancelled when the next awaited activity/signal/update arrives, as
        the production workflow cancels its eSign-expiry / due-date timers (TIMER_STARTED)
 
-and continues-as-new between runs, so a null lifecycle has exactly as many activities, signals,
-updates, timers and continue-as-new as the production lifecycle it mirrors.
+and continues-as-new between runs, so a null lifecycle has exactly as many activities, local activities,
+signals, updates, timers and continue-as-new as the production lifecycle it mirrors.
 
 Kept in its own small module (no project imports) so the workflow sandbox re-imports only this file.
 """
@@ -33,7 +34,8 @@ TIMER = timedelta(days=1)
 
 @dataclass
 class NullStep:
-    """Argument of the no-op activity: which lifecycle, and the activity's 0-based number in it."""
+    """Argument of the no-op activity: which lifecycle, and the activity's 0-based number in it (tasks and local
+    activities counted together, in history order)."""
 
     lifecycle: str
     number: int
@@ -60,12 +62,20 @@ class NullLoanWorkflow:
 
     @workflow.run
     async def run(self, inp: NullInput) -> int:
-        number = sum(script.count("A") for script in inp.scripts[: inp.run])
+        number = sum(script.count("A") + script.count("L") for script in inp.scripts[: inp.run])
         offset = sum(len(script) for script in inp.scripts[: inp.run])
         timers: list[asyncio.Task[None]] = []
         for i, step in enumerate(inp.scripts[inp.run]):
             if step == "A":
                 await workflow.execute_activity(
+                    ACTIVITY,
+                    NullStep(inp.lifecycle, number),
+                    start_to_close_timeout=NULL_TIMEOUT,
+                    retry_policy=NULL_RETRY,
+                )
+                number += 1
+            elif step == "L":
+                await workflow.execute_local_activity(
                     ACTIVITY,
                     NullStep(inp.lifecycle, number),
                     start_to_close_timeout=NULL_TIMEOUT,
