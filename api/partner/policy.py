@@ -19,8 +19,9 @@ from api.partner.settings.common import Strict, api_alias
 from api.partner.settings.evaluation_items import ItemIn, _item_columns
 from api.responses import ApiModel
 from api.security import Principal
-from db.credit_policy import current_config, latest_version, past_applications
+from db.credit_policy import current_config, latest_version
 from db.models import Brand, PolicySimulation, PolicyVersion
+from db.past_decisions import past_applications
 from domain import bre, evaluation
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
@@ -139,7 +140,7 @@ def _compare(recorded: list[Any], rerun: list[dict[str, Any]], key: str) -> list
 
 @router.get("/brand/{brand_id}/loans/{loan_id}/decision/explain", response_model=ExplainView)
 def explain_decision(brand_id: str, loan_id: str, staff: Explainer, session: Db) -> dict:
-    """Re-run the loan's credit decision on the facts it ran on (``db.credit_policy.past_applications``) with the
+    """Re-run the loan's credit decision on the facts it ran on (``db.past_decisions.past_applications``) with the
     policy version and the blocklist version it recorded. 404 when the loan has no credit decision."""
     loan = find_loan(session, brand_id, loan_id)
     [past] = past_applications(session, brand_id, loan_ids=[loan.id]) or [None]

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import event, inspect, select
 
 from activities.kyc.common import jsonable
-from db.credit_policy import AUTO_NOTES, past_applications
+from db.credit_policy import AUTO_NOTES
 from db.models import AuditLog, BlocklistEntry, BureauReport, Customer, Loan, LoanDecision, PolicySimulation
 from db.models.operations import CreditDecisionInput
+from db.past_decisions import past_applications
 from domain.credit_facts import CreditFacts
 from los.demo import Driver, demo_identity
 from los.seed import seed_brand
@@ -212,7 +213,7 @@ def _inputs(db, loan_id: str) -> CreditDecisionInput:  # noqa: ANN001
 
 
 def _simulated_facts(db, brand_id: str, loan_id: str):  # noqa: ANN001, ANN202
-    """The facts the simulation and explain read for the loan (db.credit_policy.past_applications)."""
+    """The facts the simulation and explain read for the loan (db.past_decisions.past_applications)."""
     with db.unit_of_work() as s:
         [past] = past_applications(s, brand_id, loan_ids=[loan_id])
         return past
