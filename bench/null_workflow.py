@@ -66,20 +66,10 @@ class NullLoanWorkflow:
         offset = sum(len(script) for script in inp.scripts[: inp.run])
         timers: list[asyncio.Task[None]] = []
         for i, step in enumerate(inp.scripts[inp.run]):
-            if step == "A":
-                await workflow.execute_activity(
-                    ACTIVITY,
-                    NullStep(inp.lifecycle, number),
-                    start_to_close_timeout=NULL_TIMEOUT,
-                    retry_policy=NULL_RETRY,
-                )
-                number += 1
-            elif step == "L":
-                await workflow.execute_local_activity(
-                    ACTIVITY,
-                    NullStep(inp.lifecycle, number),
-                    start_to_close_timeout=NULL_TIMEOUT,
-                    retry_policy=NULL_RETRY,
+            if step in ("A", "L"):
+                execute = workflow.execute_activity if step == "A" else workflow.execute_local_activity
+                await execute(
+                    ACTIVITY, NullStep(inp.lifecycle, number), start_to_close_timeout=NULL_TIMEOUT, retry_policy=NULL_RETRY
                 )
                 number += 1
             elif step == "S":

@@ -15,6 +15,7 @@ from db.models.operations import CreditDecisionInput
 from los.demo import Driver, demo_identity
 from los.seed import seed_brand
 from tests.conftest import eventually
+from tests.integration.test_kyc_pipeline import _apply
 
 
 async def test_rules_run_again_after_a_policy_change_answer_the_first_verdict(app, sandbox, db) -> None:  # noqa: ANN001
@@ -25,15 +26,7 @@ async def test_rules_run_again_after_a_policy_change_answer_the_first_verdict(ap
         s.execute(delete(EvaluationItem).where(EvaluationItem.brand_id == brand_id))
     driver = Driver(app.api.url, sandbox.url, code)
     try:
-        phone, pan = demo_identity(0, "review")
-        headers = await driver.register(phone)
-        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
-        await driver.profile(headers)
-        loan = await driver._ok(
-            await driver.api.post(
-                "/api/v1/web/loans", headers=headers, json={"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
-            )
-        )
+        headers, loan = await _apply(driver, *demo_identity(0, "review"))
 
         async def under_review() -> bool:
             return (await driver.loan(headers, loan["id"]))["status"] == "UNDER_REVIEW"
