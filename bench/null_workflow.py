@@ -69,7 +69,10 @@ class NullLoanWorkflow:
             if step in ("A", "L"):
                 execute = workflow.execute_activity if step == "A" else workflow.execute_local_activity
                 await execute(
-                    ACTIVITY, NullStep(inp.lifecycle, number), start_to_close_timeout=NULL_TIMEOUT, retry_policy=NULL_RETRY
+                    ACTIVITY,
+                    NullStep(inp.lifecycle, number),
+                    start_to_close_timeout=NULL_TIMEOUT,
+                    retry_policy=NULL_RETRY,
                 )
                 number += 1
             elif step == "S":
