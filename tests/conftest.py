@@ -172,6 +172,7 @@ async def dev_env() -> AsyncIterator:
         data_converter=data_converter(Settings()),
         search_attributes=[makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
         dev_server_extra_args=["--dynamic-config-value", "system.enableActivityEagerExecution=true"],
+        dev_server_startup_timeout=timedelta(seconds=60),  # the SDK's 5 s default is short for a busy CI machine
     )
     yield env
     await env.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest_asyncio
@@ -23,7 +24,10 @@ async def time_skipping_env(search_attributes: bool = True) -> AsyncIterator[Any
     from los.temporal import data_converter, register_search_attributes
 
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"), data_converter=data_converter(Settings())
+        test_server_existing_path=shutil.which("temporal-test-server"),
+        data_converter=data_converter(Settings()),
+        # the SDK's default is 5 s; on a busy CI machine the server once took longer, failing a whole module's setup
+        test_server_startup_timeout=timedelta(seconds=60),
     )
     try:
         if search_attributes:
