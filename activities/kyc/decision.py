@@ -182,19 +182,19 @@ class DecisionActivities(KycBase):
         version is published for it."""
         first = credit_policy.stored_inputs(session, f"{key}:inputs")
         if first is not None:
-            version = first.policy_version
+            version, blocklist_version = first.policy_version, first.blocklist_version
             config = (credit_policy.config_at(session, brand.id, version) if version else None) or (
                 credit_policy.current_config(session, brand)
             )
-            blocklist_version = first.blocklist_version
             entries = credit_policy.blocklist_entries_at(session, brand.id, blocklist_version)
-            rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
-            facts = CreditFacts.from_json(first.facts)
         else:
             config = credit_policy.current_config(session, brand)
             version = credit_policy.policy_version_in_force(session, brand.id, config)
             blocklist_version, entries = credit_policy.blocklist_in_force(session, brand.id)
-            rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
+        rules = bre.BreConfig.from_dict(config["bre"], strict=False, blocklist=bre.Blocklist.from_entries(entries))
+        if first is not None:
+            facts = CreditFacts.from_json(first.facts)
+        else:
             record = credit_policy.gather_application(
                 session,
                 loan_id=loan.id,

@@ -22,7 +22,6 @@ from temporalio.worker import Worker
 
 from domain.sme.matching import LenderTerms
 from tests.conftest import skip_time
-from tests.workflows.conftest import time_skipping_env
 from workflows.contracts.sme import (
     AcceptedRecord,
     BuyerPayment,
@@ -57,12 +56,9 @@ OK = CheckAnswer(True)
 
 
 @pytest_asyncio.fixture
-async def env():  # noqa: ANN201
-    """A time-skipping server of the test's own, without the loan's search attributes (``time_skipping_env``). Not
-    shared by the module: a test failing while an activity of its request was running left the shared server's
-    clock locked, and every later test waiting on virtual time hung until the CI run's ceiling."""
-    async with time_skipping_env(search_attributes=False) as environment:
-        yield environment
+async def env(bare_env):  # noqa: ANN001, ANN201
+    """A time-skipping server of the test's own (``bare_env``)."""
+    return bare_env
 
 
 class Stubs:

@@ -16,7 +16,6 @@ from temporalio import activity, workflow
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from tests.workflows.conftest import time_skipping_env
 from workflows.contracts import NoticeRequest, RefundSettled
 from workflows.refund import (
     FAILED,
@@ -34,12 +33,9 @@ UTR = "IDFB0000123456"
 
 
 @pytest_asyncio.fixture
-async def env():  # noqa: ANN201
-    """A time-skipping server of the test's own, without the loan's search attributes (``time_skipping_env``). Not
-    shared by the module: a test failing while an activity of its request was running left the shared server's
-    clock locked, and every later test waiting on virtual time hung until the CI run's ceiling."""
-    async with time_skipping_env(search_attributes=False) as environment:
-        yield environment
+async def env(bare_env):  # noqa: ANN001, ANN201
+    """A time-skipping server of the test's own (``bare_env``)."""
+    return bare_env
 
 
 @workflow.defn(name="LoanWorkflow")
