@@ -263,12 +263,21 @@ async def set_current_version(client: Client, version: WorkerDeploymentVersion, 
     )
 
 
-async def _make_current(client: Client, version: WorkerDeploymentVersion) -> None:
-    try:
-        await set_current_version(client, version)
-        logging.getLogger("los.worker").info("worker deployment version %s is current", version.to_canonical_string())
-    except Exception as exc:  # noqa: BLE001 - the worker keeps running; ops can set it by hand
-        logging.getLogger("los.worker").warning("could not make %s current: %s", version.to_canonical_string(), exc)
+async def _make_current(client: Client, version: WorkerDeploymentVersion, attempts: int = 5) -> None:
+    """Make ``version`` current, trying ``attempts`` times 2 s apart: the server refuses while the version has not
+    yet polled every task queue the current one has (the follow-up queue's worker may register a moment after the
+    main one)."""
+    log = logging.getLogger("los.worker")
+    for attempt in range(1, attempts + 1):
+        try:
+            await set_current_version(client, version)
+            log.info("worker deployment version %s is current", version.to_canonical_string())
+            return
+        except Exception as exc:  # noqa: BLE001 - the worker keeps running; ops can set it by hand
+            if attempt == attempts:
+                log.warning("could not make %s current: %s", version.to_canonical_string(), exc)
+                return
+            await asyncio.sleep(2)
 
 
 def worker_tuning(settings: Settings) -> dict[str, Any]:
@@ -280,7 +289,47 @@ def worker_tuning(settings: Settings) -> dict[str, Any]:
         # SIGTERM (a deploy, a scale-down): activities in flight get this long to finish (inside `los up`'s 15 s
         # before SIGKILL) before they are cancelled and retried on another worker
         "graceful_shutdown_timeout": timedelta(seconds=10),
+        # no payload is stored externally (the data converter has none): the SDK's external-storage passes over each
+        # activation and completion then visit its payloads in order instead of starting an asyncio task per payload
+        # (its default, 3, does; bench/payload_passes.py)
+        "max_workflow_task_external_storage_concurrency": 1,
     }
+
+
+def followup_worker(
+    client: Client, settings: Settings, activities: list[Any], versioned: WorkerDeploymentConfig | None
+) -> Worker:
+    """The worker of the follow-up task queue (``Settings.followup_task_queue``): the same activities, no workflows,
+    at most ``followup_max_concurrent`` at once. A loan's receipts, notices and payment links wait there in the
+    server's queue while its payments are credited, and drain as slots free; with Worker Versioning it joins the
+    main worker's deployment version, so a versioned loan's follow-up tasks find it."""
+    assert settings.followup_task_queue
+    return Worker(
+        client,
+        task_queue=settings.followup_task_queue,
+        activities=activities,
+        max_concurrent_activities=settings.followup_max_concurrent,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        interceptors=[LogContextInterceptor(), *chaos_interceptors()],
+        deployment_config=versioned,
+    )
+
+
+async def run_until(workers: list[Worker], stop: asyncio.Event | None) -> None:
+    """Run ``workers`` until ``stop`` is set (None: until one of them ends), then shut the others down. A worker
+    that fails (e.g. a fatal poll error) stops the rest and its error is raised."""
+    runs = [asyncio.create_task(w.run()) for w in workers]
+    stopped = asyncio.create_task(stop.wait()) if stop is not None else None
+    try:
+        await asyncio.wait([*runs, *([stopped] if stopped else [])], return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when the caller is cancelled: the workers shut down gracefully, never left running unowned
+        if stopped is not None:
+            stopped.cancel()
+        still = [w.shutdown() for w, run in zip(workers, runs, strict=True) if not run.done()]
+        ended = await asyncio.shield(asyncio.gather(*still, *runs, return_exceptions=True))
+    errors = [e for e in ended if isinstance(e, BaseException)]
+    if errors:
+        raise errors[0]
 
 
 async def run_worker(settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None) -> None:
@@ -308,12 +357,8 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             settings.field_key(),
         )
         refunds = RefundActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
-        worker = Worker(
-            client,
-            task_queue=settings.task_queue,
-            workflows=workflows_for(settings),
-            workflow_runner=workflow_runner(settings.sandboxed_workflows()),
-            activities=activities.all()
+        every_activity = (
+            activities.all()
             + kyc.all()
             + MessagingActivities(db, http).all()
             + refunds.all()
@@ -325,11 +370,21 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             + AadhaarVaultActivities(db).all()
             + PartnerActivities(db, http).all()
             + CoLendingActivities(db, http, build_storage(settings), settings.api_url).all()
-            + SmeActivities(db, http, settings.api_url, settings.field_key()).all(),
+            + SmeActivities(db, http, settings.api_url, settings.field_key()).all()
+        )
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=workflows_for(settings),
+            workflow_runner=workflow_runner(settings.sandboxed_workflows()),
+            activities=every_activity,
             **worker_tuning(settings),
             interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
             deployment_config=(versioned := deployment_config(settings)),  # Worker Versioning: only when configured
         )
+        workers = [worker]
+        if settings.followup_task_queue:
+            workers.append(followup_worker(client, settings, every_activity, versioned))
         making_current = None
         if versioned is not None:
             logging.getLogger("los.worker").info(
@@ -344,11 +399,13 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             logging.getLogger("los.worker").info(
                 "metrics: Temporal SDK on :%s, business counters on :%s", settings.worker_metrics_port, metrics_port
             )
-        if stop is None:
-            await worker.run()
-        else:
-            async with worker:
-                await stop.wait()
+        if settings.followup_task_queue:
+            logging.getLogger("los.worker").info(
+                "and the follow-up task queue %r, at most %s activities at once",
+                settings.followup_task_queue,
+                settings.followup_max_concurrent,
+            )
+        await run_until(workers, stop)
         if making_current is not None:
             making_current.cancel()
     db.dispose()

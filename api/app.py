@@ -69,6 +69,7 @@ from api.partner.settings import templates as settings_templates
 from api.partner.settings import unavailability as settings_unavailability
 from api.partner.staff_users import router as partner_staff_users_router
 from api.responses import ApiModel
+from api.route_warmup import warm_routes
 from api.sme.routes import router as sme_router
 from api.web.auth import router as web_auth_router
 from api.web.closure import router as web_closure_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal = TemporalHolder(settings)
         app.state.http = outbound_client(settings, timeout=15.0)
         app.state.storage = build_storage(settings)
+        warm_routes(app)  # before the first request, not during it (api/route_warmup.py)
         try:
             yield
         finally:

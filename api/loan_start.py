@@ -82,13 +82,21 @@ def _primary_vendor(cfg: dict, kind: str, default: str) -> str:
 
 
 def start_loan(
-    session: Session, client: Client, task_queue: str, customer: Customer, brand: Brand, app: Application
+    session: Session,
+    client: Client,
+    task_queue: str,
+    customer: Customer,
+    brand: Brand,
+    app: Application,
+    followup_task_queue: str | None = None,
 ) -> Loan:
-    """Check the application, write the loan (APPLIED, with its history row), start its workflow and, for a
-    reloan, mark the offer ACCEPTED by it. Raises ValidationError (no PAN; amount or tenure outside the product,
-    naming the field), PermissionDenied (403, field ``status``: the customer is not ACTIVE, ``refuse_inactive``),
-    NotFound (``productCode``) and Conflict (a loan still in progress, field ``loan``) with nothing written; a
-    workflow that cannot be started undoes the rows and re-raises."""
+    """Check the application, write the loan (APPLIED, with its history row), start its workflow on
+    ``task_queue`` (its follow-up work, receipts, notices and payment links, on ``followup_task_queue``; None or
+    empty: the same queue; ``Settings.followup_task_queue``) and, for a reloan, mark the offer ACCEPTED by it. Raises
+    ValidationError (no PAN; amount or tenure outside the product, naming the field), PermissionDenied (403, field
+    ``status``: the customer is not ACTIVE, ``refuse_inactive``), NotFound (``productCode``) and Conflict (a loan
+    still in progress, field ``loan``) with nothing written; a workflow that cannot be started undoes the rows and
+    re-raises."""
     refuse_inactive(customer, "a loan application")
     if not customer.pan:
         raise ValidationError("submit your PAN before applying", field="pan")
@@ -165,7 +173,9 @@ def start_loan(
         call_async(
             client.start_workflow,
             LoanWorkflow.run,
-            LoanWorkflowInput(loan_id, brand.id, customer.id, terms, policy),
+            LoanWorkflowInput(
+                loan_id, brand.id, customer.id, terms, policy, followup_task_queue=followup_task_queue or None
+            ),  # an empty setting: none
             id=loan.workflow_id,
             task_queue=task_queue,
             search_attributes=TypedSearchAttributes(

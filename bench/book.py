@@ -78,7 +78,7 @@ def seed_book(db: Any, n: int, period: int, due_at: datetime, chunk: int = 2000)
     (``collections_day.SeededLoan``: id, phone, the ``LoanWorkflowInput`` with ``servicing`` set)."""
     from collections_day import SeededLoan
 
-    from activities.loan import queries
+    from activities.loan import schedule_queries
     from db.models import Customer, LedgerEntry, LedgerTransaction, Loan, LoanStatusHistory
     from domain import ledger
     from domain.status import LoanStatus
@@ -169,7 +169,7 @@ def seed_book(db: Any, n: int, period: int, due_at: datetime, chunk: int = 2000)
                 session.add_all(
                     LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs
                 )
-                queries.add_installments(session, loan_id, installments, AMOUNT)
+                schedule_queries.add_installments(session, loan_id, installments, AMOUNT)
     seeded = [
         SeededLoan(
             loan_id,

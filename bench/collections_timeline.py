@@ -140,8 +140,13 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"{'':<26}{'per credit':>11}{'queued ms':>11}{'run ms':>9}")
     for name, row in t["kinds"].items():
         print(f"{name:<26}{row['per_credit']:>11}{row['queued_ms']:>11.1f}{row['run_ms']:>9.1f}")
+    if "settled_seconds" in prod:
+        print(f"Every receipt, notice and next link done {prod['settled_seconds']:.1f} s after the first webhook")
     print("\nCPU ms per credit, by process (until every loan also finished its receipt, notice and next link):")
     cpu = prod["cpu_ms_per_credit"]
     print(f"  production total {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
+    if "cpu_ms_per_credit_window" in prod:
+        cpu = prod["cpu_ms_per_credit_window"]
+        print(f"  of it until the last credit {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
     cpu = null["cpu_ms_per_signal"]
     print(f"  null       total {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))

@@ -123,6 +123,7 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
     """One book of ``n`` loans through one due-date storm on a running stack; the figures of one row."""
     from db.session import Database
     from los.settings import sqlalchemy_url
+    from los.stack import followup_queue
     from los.temporal import connect
 
     client = await connect(settings)
@@ -138,7 +139,8 @@ async def storm(settings: Any, stack: Any, database_url: str, n: int, args: argp
         shared, loans = await asyncio.to_thread(seed_book, db, n, args.period, due_at)
         log(f"book written in {time.monotonic() - began:.1f}s")
         began = time.monotonic()
-        await guarded(stack, start_loans(client, settings.task_queue, loans, args.start_concurrency))
+        followup = followup_queue(settings)  # the stack's workers poll it (los.stack)
+        await guarded(stack, start_loans(client, settings.task_queue, loans, args.start_concurrency, followup))
         wait = (due_at - datetime.now(UTC)).total_seconds()
         log(f"workflows started in {time.monotonic() - began:.1f}s; the due instant passes in {max(wait, 0):.0f}s")
         if wait < 1:

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     # due date every loan of the book has tasks at once: keep it above the loans one worker holds
     # (docs/scaling.md, "Caches").
     worker_max_cached_workflows: int = Field(default=10_000, ge=1)
+    # Loans started with it send their follow-up work (receipts, customer notices, payment links: what no balance
+    # waits on) to this task queue, which every worker also polls taking at most followup_max_concurrent at once,
+    # so on a due-date storm payments are credited first and the follow-up drains after (docs/scaling.md,
+    # "Follow-up queue"). None: the loan's own task queue. Once set, keep a worker polling it while loans use it.
+    followup_task_queue: str | None = None
+    followup_max_concurrent: int = Field(default=4, ge=1)
     # The embedded Temporal dev server (`los up` without TEMPORAL_ADDRESS) runs one history shard. Its cache of
     # running workflows' mutable state is the host-level one (history.hostLevelCacheMaxSize; the dev server sets
     # 8,096 entries, and history.cacheMaxSize, the per-shard cache's 512, is not used while it is on), and its

@@ -132,6 +132,14 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
     return cmd
 
 
+def followup_queue(settings: Settings) -> str:
+    """The follow-up task queue an embedded stack runs with (``Settings.followup_task_queue``): the one set, else
+    ``<task_queue>-followup``; set to an empty string, none (follow-up work on the loans' own queue)."""
+    if settings.followup_task_queue is not None:
+        return settings.followup_task_queue
+    return f"{settings.task_queue}-followup"
+
+
 class Stack:
     """The processes of `los up`: embedded PostgreSQL, and the supervised children (Temporal dev server
     unless TEMPORAL_ADDRESS is set, sandbox, worker, API). Call supervise() every so often to restart any
@@ -175,6 +183,7 @@ class Stack:
                 "LOS_TEMPORAL_UI_PORT": str(s.temporal_ui_port),
                 "LOS_TEMPORAL_NAMESPACE": s.temporal_namespace,
                 "LOS_TASK_QUEUE": s.task_queue,
+                "LOS_FOLLOWUP_TASK_QUEUE": followup_queue(s),
                 "LOS_ENV": s.env,
             }
         )

@@ -318,3 +318,25 @@ async def record_histories(client, workflow_id: str, name: str) -> None:  # noqa
     for n, history in enumerate(reversed(histories), start=1):
         # Saved decoded: the replay suite reads histories without payload keys.
         (folder / f"{name}_{n}.json").write_text(await decode_history_json(history.to_json()))
+
+
+async def signal_names(client, workflow_id: str) -> list[str]:  # noqa: ANN001
+    """The names of every signal a workflow took, over all its runs (oldest first): the continue-as-new chain is
+    followed back from the latest run. A loan's origination run continues as new right after disbursal, and a
+    long servicing run when Temporal suggests it, so the latest run alone may miss a signal or a count taken
+    before it."""
+    from temporalio.api.enums.v1 import EventType
+
+    runs: list[list[str]] = []
+    run_id = None
+    while True:
+        names, first = [], None
+        async for event in client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history_events():
+            if first is None:
+                first = event.workflow_execution_started_event_attributes
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                names.append(event.workflow_execution_signaled_event_attributes.signal_name)
+        runs.append(names)
+        run_id = first.continued_execution_run_id if first is not None else None
+        if not run_id:
+            return [name for names in reversed(runs) for name in names]

@@ -18,7 +18,14 @@ with workflow.unsafe.imports_passed_through():
         MandateDebitResult,
         PaymentFailure,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, PROVIDER_RETRY, PROVIDER_TIMEOUT
+    from workflows.options import (
+        AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
+        DB_RETRY,
+        DB_TIMEOUT,
+        IST,
+        PROVIDER_RETRY,
+        PROVIDER_TIMEOUT,
+    )
 
 from workflows.base import LoanBase
 
@@ -98,6 +105,11 @@ class AutopayPhase(LoanBase):
         )
         debit.sent = True
         if result.status == "CAPTURED":  # settled at once (or by an earlier try of this very debit)
+            if workflow.patched(AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH):
+                # its payment reaches the loan by the gateway's webhook: until then (_debit_settled) or until its
+                # patience runs out, this stays the installment's try, so no second debit goes meanwhile
+                await self._debit_outcome(MandateDebitResult(result.debit_id, "CAPTURED"))
+                return debit.charge_at + self._debit_patience()
             await self._debit_settled(debit.debit_id)
             return None
         if result.status == "FAILED":

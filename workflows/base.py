@@ -125,6 +125,11 @@ class LoanBase:
     # The status a move is recording right now (its record_status activity in flight), else None. The database
     # shows it before ``status`` does: a staff action taken on what the database shows is checked against it.
     moving_to: LoanStatus | None
+    # Follow-up work started and not yet finished (workflows.followup; only a loan with a follow-up queue), the
+    # payment link being made and the one last asked for.
+    followups: list[asyncio.Task]
+    link_task: asyncio.Task | None
+    link_wanted: object
 
     async def _move(
         self,
@@ -195,9 +200,17 @@ class LoanBase:
     async def _end(self, to: LoanStatus, reason: str, actor: str = "system", **extra: Any) -> LoanWorkflowResult:
         await self._move(to, reason, actor, **extra)
         self._release_pass()  # a decision waiting for the lock then finds the loan ended and is refused
+        self.link_wanted = None  # a payment link still waiting its turn is not made for a loan that has ended
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self.pending_payments and workflow.patched(RECEIPTS_PATCH):
-            await self._keep_late_receipts()
+        while True:
+            if self.pending_payments and workflow.patched(RECEIPTS_PATCH):
+                await self._keep_late_receipts()
+            if not self.followups:
+                break
+            # follow-up work still out (workflows.followup): it finishes in this run, and what arrives meanwhile
+            # (a late payment, a staff action) is taken as above
+            await self._drain_followups()
+            await workflow.wait_condition(workflow.all_handlers_finished)
         state = self.servicing
         return LoanWorkflowResult(
             self.inp.loan_id,
@@ -209,6 +222,9 @@ class LoanBase:
     async def _continue_as_new(self) -> None:
         self._release_pass()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        while self.followups:  # what is still out finishes in this run (a handler may start more meanwhile)
+            await self._drain_followups()
+            await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             replace(
                 self.inp,
@@ -244,6 +260,16 @@ class LoanBase:
 
     # workflows.money_in
     async def _notice(self, event: str, key: str, **values: object) -> None:
+        raise NotImplementedError
+
+    # workflows.followup
+    async def _followup(self, work: Any) -> None:
+        raise NotImplementedError
+
+    async def _followup_link(self, make: Any, wanted: object) -> None:
+        raise NotImplementedError
+
+    async def _drain_followups(self) -> None:
         raise NotImplementedError
 
     def _money_in_woken(self) -> bool:

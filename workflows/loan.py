@@ -58,6 +58,7 @@ from workflows.autopay import AutopayPhase
 from workflows.base import LoanStopped
 from workflows.collections import CollectionsPhase
 from workflows.disbursal import DisbursalPhase
+from workflows.followup import FollowupPhase
 from workflows.kyc import KycPhase
 from workflows.money_in import MoneyInPhase
 from workflows.receipts import ReceiptsPhase
@@ -78,6 +79,7 @@ class LoanWorkflow(
     AutopayPhase,
     CollectionsPhase,
     ServicingPhase,
+    FollowupPhase,
 ):
     @workflow.init
     def __init__(self, inp: LoanWorkflowInput) -> None:
@@ -144,6 +146,9 @@ class LoanWorkflow(
         self.write_off_request: ServicingAction | None = None
         self.write_off_refusal: str | None = None  # why an accepted write-off was dropped (arrears paid meanwhile)
         self.relink = False
+        self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
+        self.link_task: asyncio.Task | None = None
+        self.link_wanted: object = None
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run
@@ -151,9 +156,12 @@ class LoanWorkflow(
         if self.servicing is None:
             done = await self._originate()
             if done is not None:
+                await self._drain_followups()
                 return done
             await self._continue_as_new()
-        return await self._service()
+        result = await self._service()
+        await self._drain_followups()  # a loan's last receipt and notices go out before its run ends
+        return result
 
     async def _originate(self) -> LoanWorkflowResult | None:
         """Application to disbursal; the loan's end (a result) when it stops on the way, None once disbursed."""

@@ -78,13 +78,20 @@ class MoneyInPhase(LoanBase):
         state = self.servicing
         if state is not None and key in state.notices_sent:
             return
-        await workflow.execute_activity(
+        send = workflow.execute_activity(
             "send_notice",
             NoticeRequest(self.inp.loan_id, event, f"{self.inp.loan_id}:{key}", dict(values)),
+            task_queue=self.inp.followup_task_queue,  # None: the loan's own
             start_to_close_timeout=NOTICE_TIMEOUT,
-            retry_policy=DB_RETRY,
+            retry_policy=DB_RETRY,  # retried until sent: once started, it is as good as sent
             summary=f"Notice {event}",
         )
+        if self.inp.followup_task_queue:  # in the background (workflows.followup): counted as sent once started
+            if state is not None:
+                state.notices_sent.append(key)
+            await self._followup(send)
+            return
+        await send
         if state is not None:
             state.notices_sent.append(key)
 
@@ -205,6 +212,7 @@ class MoneyInPhase(LoanBase):
                         self.inp.loan_id, payment.gateway, payment.payment_id, f"{self.inp.loan_id}:{key}",
                         {"amount": payment.amount, "paymentId": payment.payment_id},
                     ),
+                    task_queue=self.inp.followup_task_queue,  # None: the loan's own
                     start_to_close_timeout=NOTICE_TIMEOUT,
                     retry_policy=RECEIPT_RETRY,
                     summary=f"Receipt and notice for {payment.payment_id[:40]}",

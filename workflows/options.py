@@ -63,6 +63,13 @@ MONEY_IN_PATCH = "money-in-v1"
 # Collections: allocation at each DPD change, settlement, waiver, write-off, restructure, the closure certificate and
 # the reloan offer (workflows.collections).
 COLLECTIONS_PATCH = "collections-v1"
+# A payment link no gateway made (a refusal, or faults past its retries) is logged and asked for again at the next
+# pass; before it, a loan without a follow-up queue failed there (workflows.followup).
+LINK_FAILURE_LOGGED_PATCH = "followup-link-failure-logged-v1"
+# An autopay debit the gateway answers CAPTURED at once (a retried charge finding its payment) stays the installment's
+# try until that payment is credited or the debit's patience runs out; before it, the try ended at once, and a loop
+# pass before the payment's webhook could start the next try and debit the borrower again (workflows.autopay).
+AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH = "autopay-capture-awaits-payment-v1"
 # A servicing run continues-as-new past this many events even if the server has not suggested it yet, so a loan's
 # history stays bounded however long it stays in arrears (about 24 events a day while overdue). Under COLLECTIONS_PATCH.
 MAX_RUN_EVENTS = 2_000

@@ -93,7 +93,7 @@ class ReceiptsPhase(LoanBase):
             state.excess += result
             if self.money_in:  # after the loan's own figures: a receipt or a debit's bookkeeping never holds them
                 await self._debit_settled(payment.mandate_debit_id)
-                await self._receipt(payment)
+                await self._followup(self._receipt(payment))  # in the background with a follow-up queue
 
     async def _apply_one(self, payment: PaymentEvent) -> int:
         """Allocate one payment (the brand's waterfall), record it, and return its excess in paise. Under the

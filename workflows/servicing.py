@@ -158,22 +158,41 @@ class ServicingPhase(LoanBase):
                 info.is_continue_as_new_suggested()
                 or (self.collections and info.get_current_history_length() > MAX_RUN_EVENTS)
             ):
+                if self.followups:  # workflows.followup: finish them first, while what arrives can still be taken
+                    await self._drain_followups()
+                    if self._woken_while_draining():
+                        continue
                 await self._continue_as_new()
 
+    def _woken_while_draining(self) -> bool:
+        """A payment, a money-in event or a staff decision arrived while follow-up work was drained: the loop takes
+        it before continuing as new."""
+        return bool(
+            self.pending_payments
+            or (self.money_in and self._money_in_woken())
+            or (self.collections and self._collections_woken())
+        )
+
     async def _ensure_link(self, current: InstallmentState) -> None:
-        """The current installment's payment link for exactly what is due on it."""
-        await workflow.execute_activity_method(
-            LoanActivities.ensure_payment_link,
-            PaymentLinkRequest(
-                self.inp.loan_id,
-                self.inp.brand_id,
-                self.inp.policy.payment_provider,
-                current.number,
-                current.remaining,
+        """The current installment's payment link for exactly what is due on it (with a follow-up queue, made in
+        the background in the order asked: ``workflows.followup``)."""
+        request = PaymentLinkRequest(
+            self.inp.loan_id,
+            self.inp.brand_id,
+            self.inp.policy.payment_provider,
+            current.number,
+            current.remaining,
+        )
+        await self._followup_link(
+            lambda: workflow.execute_activity_method(
+                LoanActivities.ensure_payment_link,
+                request,
+                task_queue=self.inp.followup_task_queue,  # None: the loan's own
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Payment link, installment {request.installment_no}",
             ),
-            start_to_close_timeout=PROVIDER_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-            summary=f"Payment link, installment {current.number}",
+            request,
         )
 
     def _installments(self, now: datetime) -> list[InstallmentState]:

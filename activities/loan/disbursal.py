@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities import providers
-from activities.loan import queries
+from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode
@@ -163,7 +163,7 @@ class DisbursalActivities(LoanBase):
             )
             if not queries.post_ledger(session, rec.loan_id, rec.ledger_key, txn):
                 return
-            queries.add_installments(session, rec.loan_id, rec.installments, rec.amount)
+            schedule_queries.add_installments(session, rec.loan_id, rec.installments, rec.amount)
             queries.settle_disbursal(session, rec.transfer_id, rec.utr, rec.disbursed_at)
             queries.update_loan(
                 session,

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities import providers
-from activities.loan import queries
+from activities.loan import schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
 from activities.providers.payments.links import create_link, webhook_url
 from db.models import PaymentLink
-from domain.outcomes import PaymentLinkStatus
+from domain.outcomes import InstallmentStatus, PaymentLinkStatus
+from domain.status import TERMINAL
 from workflows.contracts import PaymentLinkRequest
 
 INSTALLMENT = "INSTALLMENT"
@@ -28,12 +29,23 @@ class LinkActivities(LoanBase):
         """An ACTIVE link for exactly the amount now due on the installment; its URL. A link for another amount
         (a penal charge was levied, or a part-payment made) is superseded and cancelled at the gateway that made
         it; a paid one is left as it is. A new link is made at the brand's primary gateway, or the next one when
-        the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it."""
+        the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it.
+
+        An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
+        a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
+        ``workflows.followup``) must not offer a paid installment again."""
 
         superseded: list[tuple[str, str]] = []
+        no_longer_due = object()
 
-        def existing(session: Session) -> PaymentLink | None:
-            links = queries.installment_links_for_update(session, req.loan_id, req.installment_no)
+        def existing(session: Session) -> PaymentLink | object | None:
+            # the installment first (FOR SHARE), then its links, the order record_payment locks them in: a payment
+            # being recorded on the installment is waited for and seen (one committed during the gateway call
+            # below is not: the link is recorded in a later transaction; docs/money-in.md)
+            status = schedule_queries.installment_status(session, req.loan_id, req.installment_no, share=True)
+            if status is None or status == InstallmentStatus.PAID:
+                return no_longer_due
+            links = schedule_queries.installment_links_for_update(session, req.loan_id, req.installment_no)
             match = None
             for link in links:
                 if link.amount == req.amount and link.status == PaymentLinkStatus.ACTIVE:
@@ -43,15 +55,18 @@ class LinkActivities(LoanBase):
                     superseded.append((link.provider, link.link_id))
             return match
 
-        found = await self._tx(existing)
         loan, customer, brand = await self._tx(self._context(req.loan_id))
+        found = no_longer_due if loan.status in TERMINAL else await self._tx(existing)
+        if found is no_longer_due:
+            activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
+            return ""
         for vendor, link_id in superseded:
             try:  # a customer must not pay a stale amount; if the gateway refuses, a payment is still applied
                 gateway = providers.build("payments", brand.config, self.http, vendor=vendor)
                 await gateway.cancel_payment_link(link_id)
             except Exception as exc:  # noqa: BLE001
                 activity.logger.warning("could not cancel superseded link %s at %s: %s", link_id, vendor, exc)
-        if found is not None:
+        if isinstance(found, PaymentLink):
             return found.url
         return await make_link(
             self, loan, customer, brand, amount=req.amount, installment_no=req.installment_no, purpose=INSTALLMENT,
@@ -84,7 +99,7 @@ async def make_link(
         raise refusal(exc) from exc
 
     def write(session: Session) -> None:
-        queries.insert_payment_link(
+        schedule_queries.insert_payment_link(
             session,
             loan_id=loan.id,
             installment_no=installment_no,

@@ -7,11 +7,10 @@ key is already stored, so a retried activity writes once; those that say whether
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -27,21 +26,29 @@ from db.models import (
     Loan,
     LoanAgreement,
     LoanStatusHistory,
-    PaymentLink,
-    PaymentTransaction,
     ProviderCall,
-    RepaymentInstallment,
     StaffBrandRole,
     StaffUser,
 )
 from domain import ledger
-from domain.outcomes import AgreementStatus, DisbursalStatus, InstallmentStatus, PaymentLinkStatus
-from workflows.contracts import InstallmentState
+from domain.outcomes import AgreementStatus, DisbursalStatus
 
 
 # ---------------------------------------------------------------------------------------------- loans
 def update_loan(session: Session, loan_id: str, **values: Any) -> None:
     session.execute(update(Loan).where(Loan.id == loan_id).values(**values))
+
+
+def credit_loan(session: Session, loan_id: str, amount: int, **values: Any) -> str:
+    """Add ``amount`` paise to the loan's ``total_collected`` and set ``values``, in one statement; the loan's brand
+    id (RETURNING: no second round trip to load the loan). Loan objects this session holds are not refreshed."""
+    return session.execute(
+        update(Loan)
+        .where(Loan.id == loan_id)
+        .values(total_collected=Loan.total_collected + amount, **values)
+        .returning(Loan.brand_id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
 
 
 def insert_status_history(session: Session, **values: Any) -> str | None:
@@ -257,141 +264,3 @@ def post_ledger(
 def ist_today() -> date:
     """Today's date in India (IST, UTC+05:30): the value date of postings made now."""
     return (datetime.now(UTC) + timedelta(hours=5, minutes=30)).date()
-
-
-# ---------------------------------------------------------------------------------------------- installments
-def reshape_installment(session: Session, loan_id: str, number: int, *, interest: int, fees: int) -> None:
-    """Set an installment's interest and fees (a foreclosure or cooling-off exit closing its period early)."""
-    inst = installment_for_update(session, loan_id, number)
-    inst.interest, inst.fees = interest, fees
-    inst.total = inst.principal + interest + fees
-
-
-def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:
-    return RepaymentInstallment(
-        loan_id=loan_id,
-        installment_no=inst.number,
-        due_at=inst.due_at,
-        due_date=inst.due_date,
-        days=inst.days,
-        principal=inst.principal,
-        interest=inst.interest,
-        fees=inst.fees,
-        total=inst.principal + inst.interest + inst.fees,
-        balance_after=balance_after,
-    )
-
-
-def add_installments(session: Session, loan_id: str, installments: Iterable[InstallmentState], balance: int) -> None:
-    """Schedule rows for ``installments``, each with the principal left after it, from ``balance`` before them."""
-    for inst in installments:
-        balance -= inst.principal
-        session.add(_installment_row(loan_id, inst, balance))
-
-
-def installment_for_update(session: Session, loan_id: str, installment_no: int) -> RepaymentInstallment:
-    return session.scalars(
-        select(RepaymentInstallment)
-        .where(RepaymentInstallment.loan_id == loan_id, RepaymentInstallment.installment_no == installment_no)
-        .with_for_update()
-    ).one()
-
-
-def delete_installments_from(session: Session, loan_id: str, installment_no: int) -> None:
-    """Drop the schedule rows from ``installment_no`` on (they are about to be re-amortised)."""
-    session.execute(
-        delete(RepaymentInstallment).where(
-            RepaymentInstallment.loan_id == loan_id,
-            RepaymentInstallment.installment_no >= installment_no,
-        )
-    )
-
-
-def add_penal(session: Session, loan_id: str, installment_no: int, amount: int) -> None:
-    session.execute(
-        update(RepaymentInstallment)
-        .where(
-            RepaymentInstallment.loan_id == loan_id,
-            RepaymentInstallment.installment_no == installment_no,
-        )
-        .values(penal=RepaymentInstallment.penal + amount)
-    )
-
-
-def mark_overdue(session: Session, loan_id: str, installment_no: int) -> None:
-    """A still-pending installment becomes overdue (one paid meanwhile is left as it is)."""
-    session.execute(
-        update(RepaymentInstallment)
-        .where(
-            RepaymentInstallment.loan_id == loan_id,
-            RepaymentInstallment.installment_no == installment_no,
-            RepaymentInstallment.status == InstallmentStatus.PENDING,
-        )
-        .values(status=InstallmentStatus.OVERDUE)
-    )
-
-
-# ---------------------------------------------------------------------------------------------- payment links
-def installment_links_for_update(session: Session, loan_id: str, installment_no: int) -> list[PaymentLink]:
-    """Every link of the installment (any amount, any status), locked."""
-    return list(
-        session.scalars(
-            select(PaymentLink)
-            .where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no)
-            .with_for_update()
-        ).all()
-    )
-
-
-def insert_payment_link(session: Session, **values: Any) -> None:
-    """A link, stored once per (loan, installment, amount, purpose)."""
-    session.execute(
-        insert(PaymentLink)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount", "purpose"])
-    )
-
-
-def link_paid(session: Session, loan_id: str, link_id: str) -> None:
-    session.execute(
-        update(PaymentLink)
-        .where(PaymentLink.link_id == link_id, PaymentLink.loan_id == loan_id)
-        .values(status=PaymentLinkStatus.PAID)
-    )
-
-
-def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str, amount: int) -> None:
-    """The borrower's one-off link (prepayment, foreclosure, cooling-off: installment 0) that this payment paid reads
-    PAID: the gateway's first event may not name the link, so it is known by gateway, purpose and amount."""
-    session.execute(
-        update(PaymentLink)
-        .where(
-            PaymentLink.loan_id == loan_id,
-            PaymentLink.installment_no == 0,
-            PaymentLink.provider == gateway,
-            PaymentLink.purpose == purpose,
-            PaymentLink.amount == amount,
-            PaymentLink.status == PaymentLinkStatus.ACTIVE,
-        )
-        .values(status=PaymentLinkStatus.PAID)
-    )
-
-
-def installment_links_paid(session: Session, loan_id: str, installment_no: int) -> None:
-    """Every link of a paid installment reads PAID."""
-    session.execute(
-        update(PaymentLink)
-        .where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no)
-        .values(status=PaymentLinkStatus.PAID)
-    )
-
-
-# ---------------------------------------------------------------------------------------------- payments
-def insert_payment(session: Session, **values: Any) -> str | None:
-    """One payment, stored once per (gateway, gateway payment id); the new row's id, or None when it was stored."""
-    return session.execute(
-        insert(PaymentTransaction)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
-        .returning(PaymentTransaction.id)
-    ).scalar_one_or_none()

@@ -10,14 +10,13 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from temporalio import activity
 
-from activities.loan import queries
+from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase
 from activities.receipts import unrecordable
 from db.collections import apply_payment_to_promises
-from db.models import Loan
 from domain import ledger
 from domain.errors import ValidationError
-from domain.outcomes import InstallmentStatus, PaymentStatus
+from domain.outcomes import PaymentStatus
 from los import metrics
 from workflows.contracts import (
     DelinquencyRecord,
@@ -37,7 +36,7 @@ class RepaymentActivities(LoanBase):
             pay = rec.payment
             parts = rec.parts or [PaymentPart(n, interest=i, principal=p) for n, i, p in rec.allocations]
             totals = {k: sum(getattr(p, k) for p in parts) for k in ("penal", "fees", "interest", "principal")}
-            inserted = queries.insert_payment(
+            inserted = schedule_queries.insert_payment(
                 session,
                 loan_id=rec.loan_id,
                 gateway=pay.gateway,
@@ -61,10 +60,6 @@ class RepaymentActivities(LoanBase):
             # promises to pay this payment keeps (docs/collections.md), once: only when newly recorded
             paid_on = rec.value_date or pay.paid_on or datetime.now(IST).date()
             apply_payment_to_promises(session, rec.loan_id, pay.amount, paid_on)
-            if pay.link_id:
-                queries.link_paid(session, rec.loan_id, pay.link_id)
-            elif pay.purpose and pay.purpose != "INSTALLMENT":  # a one-off link, known by its purpose and amount
-                queries.one_off_link_paid(session, rec.loan_id, pay.gateway, pay.purpose, pay.amount)
             key = f"payment:{pay.gateway}:{pay.payment_id}"
             if totals["fees"]:  # installment fees (and a foreclosure charge, with its GST) recognised when collected
                 fee_txn = ledger.fee_charge(totals["fees"] - rec.fees_gst, rec.fees_gst)
@@ -82,33 +77,28 @@ class RepaymentActivities(LoanBase):
             queries.post_ledger(session, rec.loan_id, key, txn, rec.value_date)
             now = datetime.now(UTC)
             for number, interest, fees in rec.reshaped:  # a foreclosure or cooling-off exit closes these periods
-                queries.reshape_installment(session, rec.loan_id, number, interest=interest, fees=fees)
-            for part in parts:
-                inst = queries.installment_for_update(session, rec.loan_id, part.number)
-                inst.penal_paid += part.penal
-                inst.fees_paid += part.fees
-                inst.interest_paid += part.interest
-                inst.principal_paid += part.principal
-                if (
-                    inst.interest_paid >= inst.interest
-                    and inst.principal_paid >= inst.principal
-                    and inst.fees_paid >= inst.fees
-                    and inst.penal_paid >= inst.penal
-                ):
-                    inst.status, inst.paid_at = InstallmentStatus.PAID, now
-                    queries.installment_links_paid(session, rec.loan_id, part.number)
+                schedule_queries.reshape_installment(session, rec.loan_id, number, interest=interest, fees=fees)
+            paid = [
+                part.number
+                for part in parts
+                if schedule_queries.pay_installment(
+                    session, rec.loan_id, part.number, penal=part.penal, fees=part.fees, interest=part.interest,
+                    principal=part.principal, now=now,
+                )
+            ]  # fmt: skip
             if rec.rescheduled_from is not None:
                 # An advance to principal re-amortised the future: replace those rows.
-                queries.delete_installments_from(session, rec.loan_id, rec.rescheduled_from)
-                queries.add_installments(session, rec.loan_id, rec.rescheduled, rec.outstanding_principal)
-            queries.update_loan(
-                session,
-                rec.loan_id,
-                outstanding_principal=rec.outstanding_principal,
+                schedule_queries.delete_installments_from(session, rec.loan_id, rec.rescheduled_from)
+                schedule_queries.add_installments(session, rec.loan_id, rec.rescheduled, rec.outstanding_principal)
+            # links after every installment row this payment touches (the order ensure_payment_link locks in): the
+            # one paid, and every link of an installment now paid in full
+            schedule_queries.links_paid(session, rec.loan_id, link_id=pay.link_id, installments=paid)
+            if not pay.link_id and pay.purpose and pay.purpose != "INSTALLMENT":  # a one-off link: purpose, amount
+                schedule_queries.one_off_link_paid(session, rec.loan_id, pay.gateway, pay.purpose, pay.amount)
+            return queries.credit_loan(
+                session, rec.loan_id, pay.amount, outstanding_principal=rec.outstanding_principal,
                 next_due_at=rec.next_due_at,
-                total_collected=Loan.total_collected + pay.amount,
-            )
-            return session.get_one(Loan, rec.loan_id).brand_id
+            )  # fmt: skip
 
         try:
             brand_id = await self._tx(write)
@@ -128,7 +118,7 @@ class RepaymentActivities(LoanBase):
             key = f"loan-{levy.loan_id}:{levy.key}"
             if not queries.post_ledger(session, levy.loan_id, key, ledger.penal_charge(levy.amount)):
                 return
-            queries.add_penal(session, levy.loan_id, levy.installment_no, levy.amount)
+            schedule_queries.add_penal(session, levy.loan_id, levy.installment_no, levy.amount)
 
         await self._tx(write)
 
@@ -145,6 +135,6 @@ class RepaymentActivities(LoanBase):
     @activity.defn
     async def mark_overdue(self, rec: OverdueRecord) -> None:
         def write(session: Session) -> None:
-            queries.mark_overdue(session, rec.loan_id, rec.installment_no)
+            schedule_queries.mark_overdue(session, rec.loan_id, rec.installment_no)
 
         await self._tx(write)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from temporalio import activity
 
-from activities.loan import queries
+from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase
 from activities.loan.links import make_link
 from db.models import LedgerEntry, LedgerTransaction, Loan, RepaymentInstallment, Restructure, Settlement, Waiver
@@ -133,8 +133,8 @@ def _restructure(session: Session, rec: ServicingDecisionRecord) -> None:
         return
     # the new schedule replaces every installment from the first one still owed
     new = [_installment(i) for i in p["rescheduled"]]
-    queries.delete_installments_from(session, rec.loan_id, p["from"])
-    queries.add_installments(session, rec.loan_id, new, p["outstanding"])
+    schedule_queries.delete_installments_from(session, rec.loan_id, p["from"])
+    schedule_queries.add_installments(session, rec.loan_id, new, p["outstanding"])
     session.execute(
         update(Loan)
         .where(Loan.id == rec.loan_id)

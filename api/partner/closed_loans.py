@@ -273,7 +273,8 @@ def start_reloan(
         offer=offer,
     )
     offer_id = offer.id
-    loan = start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
+    settings = request.app.state.settings
+    loan = start_loan(session, client, settings.task_queue, customer, brand, application, settings.followup_task_queue)
     audit(
         session,
         request,

@@ -168,7 +168,8 @@ def apply(request: Request, body: ApplyIn, me: Me, session: Db, client: Annotate
         actor=f"customer:{customer.id}",
         offer=closure.open_offer(session, customer.id, ist_today()),
     )
-    loan = start_loan(session, client, request.app.state.settings.task_queue, customer, brand, application)
+    settings = request.app.state.settings
+    loan = start_loan(session, client, settings.task_queue, customer, brand, application, settings.followup_task_queue)
     return loan_summary(loan)
 
 

@@ -64,17 +64,18 @@ async def pay_until_closed(
 ) -> dict:
     """Pay each payment link the loan offers until it ends, as a borrower would: a link the loan cancelled just
     before it was paid (it offered a newer one) is refused by the gateway, and the newer one is paid instead.
-    A payment that reached the loan after the rest were paid (a webhook held back while the API was down) leaves
-    it OVERPAID with that credit: staff refund it, as a lender would (``refund_credit``), and the loan completes.
-    ``paid``: link ids already paid (grows). The loan as it ended."""
-    refunded = False
+    A payment that reached the loan after the rest were paid (a webhook held back while the API was down, or a
+    link paid while the loan was superseding it) leaves it OVERPAID with that credit: staff refund whatever is
+    refundable, as a lender would (``refund_credit``), again if more credit lands after a refund, and the loan
+    completes. ``paid``: link ids already paid (grows). The loan as it ended."""
     while time.monotonic() < deadline:
         loan = await driver.loan(headers, loan_id)
         if loan["status"] in TERMINAL:
             return loan
-        if loan["status"] == "OVERPAID" and not refunded:
-            await refund_credit(driver, loan_id)
-            refunded = True
+        if loan["status"] == "OVERPAID":
+            credit = await driver.partner("LOAN_EXECUTIVE", "GET", f"/loans/{loan_id}/refunds")
+            if credit["refundablePaise"] > 0:  # (none while a refund of all of it is still open)
+                await refund_credit(driver, loan_id)
         link = loan.get("paymentLink")
         if link and link["linkId"] not in paid:
             paid.add(link["linkId"])

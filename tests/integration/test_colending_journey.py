@@ -9,6 +9,7 @@ The stack is ``tests.conftest.running_app``'s with this build's co-lending route
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -16,6 +17,7 @@ import json
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -83,6 +85,28 @@ def test_the_cli_names_the_scenario() -> None:
     assert "co-lending" in SCENARIOS
 
 
+#: The callbacks Lendbox sends about the journey's loan (listed by the sandbox only once their delay has passed).
+EXPECTED_CALLBACKS = Counter({"ESIGN": 1, "DISBURSED": 1, "CREDIT_ORDER": 3, "LOAN_STATUS": 1})
+
+
+async def _callbacks_delivered(sandbox_url: str, loan_id: str, within: float = 60.0) -> None:
+    """Wait until every Lendbox callback about the loan (at least :data:`EXPECTED_CALLBACKS`) was sent and got a
+    2xx. The loan does not wait for them (an eSign callback can still be in its retries when the loan completes, as
+    with the real partner); an answer other than 2xx is named in the failure."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=10) as http:
+        while True:
+            hooks = [h for h in (await http.get(f"{sandbox_url}/_webhooks")).json()
+                     if h["vendor"] == "lendbox" and h["payload"].get("partner_loan_id") == loan_id]  # fmt: skip
+            pending = [(h["payload"]["event"], h["status"], h.get("answer")) for h in hooks
+                       if not (isinstance(h["status"], int) and 200 <= h["status"] < 300)]  # fmt: skip
+            sent = Counter(h["payload"]["event"] for h in hooks)
+            if not EXPECTED_CALLBACKS - sent and not pending:  # each expected one sent (a retried step may send more)
+                return
+            assert time.monotonic() < deadline, f"Lendbox callbacks sent {dict(sent)}, not delivered: {pending}"
+            await asyncio.sleep(0.25)
+
+
 def _signed(body: dict, stamp: int | None = None, secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body).encode()
     ts = str(stamp if stamp is not None else int(time.time()))
@@ -95,6 +119,7 @@ async def test_co_lending_journey_books_balance_and_callbacks_apply_once(co_app,
     if os.environ.get("LOS_RECORD_HISTORIES"):  # refresh tests/histories from this run (the replay suite)
         await record_histories(co_app.client, journey.workflow_id, "co_lending")
     assert journey.status == "COMPLETED"
+    await _callbacks_delivered(sandbox.url, journey.loan_id)
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)
         co = s.scalars(select(CoLentLoan).where(CoLentLoan.loan_id == loan.id)).one()

@@ -21,7 +21,7 @@ from db.models import Brand, Loan, PaymentAttempt, PaymentLink, PaymentTransacti
 from los.demo import Driver, Journey, demo_identity
 from los.seed import SANDBOX_SECRET
 from sandbox import gateway_events
-from tests.conftest import eventually
+from tests.conftest import eventually, signal_names
 from tests.integration.test_staff_and_webhooks import _signed
 from tests.integration.test_webhooks_documented import _disbursed
 
@@ -53,14 +53,6 @@ def _rows(db, model, *where) -> list:  # noqa: ANN001
 def _collected(db, loan_id: str) -> int:  # noqa: ANN001
     with db.unit_of_work() as s:
         return s.get_one(Loan, loan_id).total_collected
-
-
-async def _signal_names(client, workflow_id: str) -> list[str]:  # noqa: ANN001
-    names = []
-    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
-        if event.HasField("workflow_execution_signaled_event_attributes"):
-            names.append(event.workflow_execution_signaled_event_attributes.signal_name)
-    return names
 
 
 async def _begin(driver: Driver, index: int) -> tuple[dict[str, str], Journey, dict[str, Any], float, float]:
@@ -140,7 +132,7 @@ async def test_a_loan_is_repaid_through_each_gateway(app, brand, sandbox, db, pr
         (first_paid,) = [a for a in attempts if a.gateway_payment_id == paid["payments"][1]["cf_payment_id"]]
         assert failed[0].order_id == first_paid.order_id == first["linkId"]
         assert failed[0].gateway_payment_id == paid["payments"][0]["cf_payment_id"]
-    assert "payment_failed" in await _signal_names(app.client, j.workflow_id)
+    assert "payment_failed" in await signal_names(app.client, j.workflow_id)
 
     async with httpx.AsyncClient() as http:
         sent = [r for r in (await http.get(f"{sandbox.url}/_webhooks")).json() if f"/{brand['brand_id']}/" in r["url"]]

@@ -10,7 +10,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from temporalio.api.enums.v1 import EventType
 from temporalio.testing import ActivityEnvironment
 
 from activities.loan import LoanActivities
@@ -19,7 +18,7 @@ from activities.providers.payments.razorpay import RazorpayGateway
 from activities.storage import LocalStorage
 from db.models import BankAccount, Mandate, MandateDebit, WebhookEvent
 from los.demo import Driver, demo_identity
-from tests.conftest import eventually
+from tests.conftest import eventually, signal_names
 from tests.integration.test_staff_and_webhooks import _apply
 from workflows.contracts import MandateDebitRequest, MandateDebitResult, MandateEvent
 
@@ -53,18 +52,18 @@ def _account_id(db, loan_id: str) -> str:  # noqa: ANN001
         ).first()
 
 
-async def _razorpay_hooks(driver: Driver, event: str) -> list[dict]:
+async def _razorpay_hooks(driver: Driver, event: str, mandate_id: str | None = None) -> list[dict]:
+    """The sandbox's delivered Razorpay webhooks of ``event``; with ``mandate_id``, only those about that mandate (the
+    sandbox is shared: other tests' loans register mandates too)."""
     hooks = (await driver.sandbox.get("/_webhooks")).json()
     found = [h for h in hooks if h["vendor"] == "razorpay" and h["payload"].get("event") == event]
+    if mandate_id is not None:
+        found = [h for h in found if mandate_id in json.dumps(h["payload"])]
     return [h for h in found if h["status"] is not None]  # delivered (the status is the API's answer)
 
 
 async def _signals(client, workflow_id: str, name: str) -> int:  # noqa: ANN001
-    n = 0
-    async for e in client.get_workflow_handle(workflow_id).fetch_history_events():
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            n += e.workflow_execution_signaled_event_attributes.signal_name == name
-    return n
+    return (await signal_names(client, workflow_id)).count(name)
 
 
 async def test_mandate_refusals_before_signing_and_for_others(app, brand, sandbox) -> None:  # noqa: ANN001
@@ -117,7 +116,8 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
             await driver.sandbox.post(created["registrationUrl"] + "/authorize?outcome=approve")
         )
         token_id = approved["token_id"]
-        hook = (await eventually(lambda: _razorpay_hooks(driver, "token.confirmed"), timeout=30))[0]
+        mandate_id = created["mandateId"]
+        hook = (await eventually(lambda: _razorpay_hooks(driver, "token.confirmed", mandate_id), timeout=30))[0]
         assert hook["status"] == 200
         await eventually(lambda: _signals(app.client, loan["workflowId"], "mandate_updated"), timeout=30)
         with db.unit_of_work() as s:
@@ -193,7 +193,7 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
         # --- a UPI mandate the borrower rejects -----------------------------------------------------------------
         upi = await driver._ok(await driver.api.post(url, json={"method": "UPI"}, headers=headers))
         await driver._ok(await driver.sandbox.post(upi["registrationUrl"] + "/authorize?outcome=reject"))
-        hook = (await eventually(lambda: _razorpay_hooks(driver, "token.rejected"), timeout=30))[0]
+        hook = (await eventually(lambda: _razorpay_hooks(driver, "token.rejected", upi["mandateId"]), timeout=30))[0]
         assert hook["status"] == 200
         event = _gateway(app).parse_webhook(hook["payload"], hook["headers"]).arg
         assert await env.run(activities.record_mandate_event, event) == "REJECTED"

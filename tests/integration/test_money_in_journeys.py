@@ -52,11 +52,12 @@ def _check_autopay_failure(j: MoneyInJourney) -> None:
     assert len(by_link) == (1 if j.checks["paid_by_link"] else 0)
     # Both can happen: the borrower pays the link while the retry's debit is already at the bank (neither can be
     # called back). The second payment is then credited too, as an advance or a credit balance: never dropped.
+    # An installment can also be debited again after a capture when something is left on it (a penal charge
+    # levied between its notice and its payment's arrival: the debit never takes more than was notified).
     ids = [p["payment_id"] for p in j.payments]
     assert len(set(ids)) == len(ids) and set(j.checks["debited_payments"]) <= set(ids)  # each credited once
-    retried = [d for d in j.checks["debits"] if d[1] > 1 and d[2] == "CAPTURED"]
-    twice = 1 if j.checks["paid_by_link"] and retried else 0
-    assert len(j.payments) == 3 + twice, (twice, j.checks["debits"])
+    captured = [d for d in j.checks["debits"] if d[2] == "CAPTURED"]
+    assert len(j.payments) == len(captured) + len(by_link), (j.checks["debits"], by_link)  # and nothing else
     assert sum(p["amount_paise"] for p in j.payments) == j.total_collected
 
 

@@ -9,13 +9,12 @@ import uuid
 
 import httpx
 from sqlalchemy import func, select
-from temporalio.api.enums.v1 import EventType
 
 from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentTransaction, WebhookEvent
 from db.receipts import credit_balance
 from los.demo import Driver, demo_identity
-from tests.conftest import eventually
-from tests.integration.test_staff_and_webhooks import _history_events, _payment_event, _signed
+from tests.conftest import eventually, signal_names
+from tests.integration.test_staff_and_webhooks import _payment_event, _signed
 
 
 async def _disbursed(driver: Driver, scenario: str = "auto") -> tuple[dict, str]:
@@ -43,10 +42,6 @@ async def _disbursed(driver: Driver, scenario: str = "auto") -> tuple[dict, str]
     return headers, loan["id"]
 
 
-def _signals(events: list[int]) -> int:
-    return sum(1 for e in events if e == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
-
-
 def _stored(db, event_id: str) -> WebhookEvent | None:  # noqa: ANN001
     with db.unit_of_work() as s:
         return s.scalars(select(WebhookEvent).where(WebhookEvent.event_id == event_id)).first()
@@ -59,7 +54,7 @@ async def test_poisoned_payment_is_refused_and_blocks_nothing(app, brand, sandbo
         headers, loan_id = await _disbursed(driver)
         first_due = (await driver.loan(headers, loan_id))["schedule"][0]["totalPaise"]
         workflow_id = f"loan-{loan_id}"
-        signals_before = _signals(await _history_events(app.client, workflow_id))
+        signals_before = await signal_names(app.client, workflow_id)
 
         async with httpx.AsyncClient() as http:
             for amount, field in ((10_000_000_000_000_000_000, "amount"), (12.5, "amount")):
@@ -74,7 +69,7 @@ async def test_poisoned_payment_is_refused_and_blocks_nothing(app, brand, sandbo
             body, hdrs = _signed("razorpay", nul)
             assert (await http.post(hook, content=body, headers=hdrs)).status_code == 422
             assert _stored(db, hdrs["X-Razorpay-Event-Id"]) is None
-            assert _signals(await _history_events(app.client, workflow_id)) == signals_before  # nothing signalled
+            assert await signal_names(app.client, workflow_id) == signals_before  # nothing signalled
 
             good = _payment_event(loan_id, f"pay_{uuid.uuid4().hex[:10]}", first_due)
             body, hdrs = _signed("razorpay", good)

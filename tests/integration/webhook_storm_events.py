@@ -55,7 +55,7 @@ def seed_servicing_loans(db: Any, brand_id: str, n: int) -> list[Any]:
     returns each loan's ``LoanWorkflowInput`` (start it to begin servicing)."""
     from sqlalchemy import select
 
-    from activities.loan import queries
+    from activities.loan import queries, schedule_queries
     from api.products import loan_terms, money_in_policy, preview_for
     from db.models import Brand, Customer, Loan, LoanProduct, LoanStatusHistory
     from domain import ledger, schedule
@@ -136,7 +136,7 @@ def seed_servicing_loans(db: Any, brand_id: str, n: int) -> list[Any]:
                 third_party=terms.third_party,
             )
             queries.post_ledger(session, loan_id, f"loan-{loan_id}:ledger:disbursal", txn, disbursed_on)
-            queries.add_installments(session, loan_id, installments, AMOUNT)
+            schedule_queries.add_installments(session, loan_id, installments, AMOUNT)
             servicing = ServicingState(installments=installments, disbursed_at=disbursed_at)
             inputs.append(
                 LoanWorkflowInput(

@@ -10,6 +10,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from los.settings import Settings
+from los.temporal import data_converter
 from worker import PHASE_MODULES, worker_tuning, workflow_runner
 
 
@@ -54,3 +55,12 @@ def test_worker_caches_the_configured_number_of_workflows(monkeypatch: pytest.Mo
     monkeypatch.setenv("LOS_WORKER_MAX_CACHED_WORKFLOWS", "0")
     with pytest.raises(ValidationError, match="worker_max_cached_workflows"):
         Settings()
+
+
+def test_worker_visits_payloads_in_order_as_nothing_is_stored_externally() -> None:
+    """The SDK's external-storage passes start an asyncio task per payload unless their concurrency is 1; with no
+    external storage on the data converter they have nothing to do concurrently (bench/payload_passes.py)."""
+    assert data_converter(Settings()).external_storage is None
+    tuning = worker_tuning(Settings())
+    assert tuning["max_workflow_task_external_storage_concurrency"] == 1
+    assert set(tuning) <= set(inspect.signature(Worker).parameters)

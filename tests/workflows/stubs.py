@@ -96,7 +96,8 @@ IST_ZONE = timezone(timedelta(hours=5, minutes=30))
 
 BRAND_ID = "brand-stub"
 CUSTOMER_ID = "customer-stub"
-WAIT_SECONDS = 15.0  # real seconds a test waits for the workflow to reach a point (it takes milliseconds)
+WAIT_SECONDS = 45.0  # real seconds a test waits for the workflow to reach a point (it takes milliseconds; a status
+# query that reached a run just closed by continue-as-new can hang about 30 s on the time-skipping server)
 
 # New loans run one activity per KYC step and the credit decision as bureau pull → rules and evaluation →
 # allocation (manual review only), patch ``kyc-activity-per-step-v1``. ``kyc_step`` and ``decide_credit`` stay
@@ -254,6 +255,7 @@ class StubActivities:
     )
     # Payment ids whose recording the database refuses for good (as activities.loan does for an impossible row).
     unrecordable_payments: set[str] = field(default_factory=set)
+    refused_links: set[int] = field(default_factory=set)  # installments whose payment link every gateway refuses
     # Statuses whose record_status call is held (in flight) until ``release(status)``.
     hold: set[str] = field(default_factory=set)
     holding: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -414,6 +416,8 @@ class StubActivities:
     @activity.defn(name="ensure_payment_link")
     async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
         self._record("ensure_payment_link", req)
+        if req.installment_no in self.refused_links:
+            raise ApplicationError("every gateway refused the link", type="BusinessRefusal", non_retryable=True)
         return f"plink_{req.installment_no}_{req.amount}"
 
     @activity.defn(name="record_payment")

@@ -4,7 +4,7 @@ receipts and accruals."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest_asyncio
 
@@ -20,6 +20,7 @@ from tests.workflows.stubs import (
 )
 from workflows.contracts import (
     ClosureRecord,
+    InstallmentState,
     MandateDebitResult,
     MandateEvent,
     PaymentEvent,
@@ -44,6 +45,16 @@ def _events(stubs: StubActivities) -> list[str]:
     return [n.event for n in stubs.of("send_notice")]
 
 
+async def _mandate_active(run, stubs: StubActivities) -> tuple[InstallmentState, datetime]:  # noqa: ANN001
+    """The disbursed loan's mandate confirmed ACTIVE: its first installment and that installment's debit instant
+    (09:00 IST on the due date)."""
+    await _disbursed(run)
+    await run.signal("mandate_updated", MandateEvent("mandate-1", "ACTIVE", "token_1"))
+    await stubs.wait_calls("record_mandate_event", 1)
+    inst = stubs.of("record_disbursal")[0].installments[0]
+    return inst, inst.due_at.astimezone(IST).replace(hour=9) - timedelta(days=1)
+
+
 async def test_reminders_autopay_notice_a_day_ahead_and_a_failed_debit_falls_back_and_retries(env) -> None:  # noqa: ANN001
     """A real monthly loan with an ACTIVE mandate: the pre-debit notice goes 48 h before the 09:00 IST debit on the
     due date (NPCI: at least 24 h), the debit is charged for the installment; it fails, the borrower is told, the
@@ -51,11 +62,7 @@ async def test_reminders_autopay_notice_a_day_ahead_and_a_failed_debit_falls_bac
     stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "SENT")])
     loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
-        await _disbursed(run)
-        await run.signal("mandate_updated", MandateEvent("mandate-1", "ACTIVE", "token_1"))
-        await stubs.wait_calls("record_mandate_event", 1)
-        inst = stubs.of("record_disbursal")[0].installments[0]
-        debit_at = inst.due_at.astimezone(IST).replace(hour=9) - timedelta(days=1)  # 09:00 IST on the due date
+        inst, debit_at = await _mandate_active(run, stubs)
         assert inst.due_date is not None and debit_at.date() == inst.due_date
         await run.sleep_until(debit_at - timedelta(hours=47))
         (notice,) = await stubs.wait_calls("notify_mandate_debit", 1)
@@ -84,6 +91,28 @@ async def test_reminders_autopay_notice_a_day_ahead_and_a_failed_debit_falls_bac
         assert stubs.of("record_debit_outcome")[-1] == MandateDebitResult("debit-1-2", "CAPTURED")
         assert stubs.of("issue_receipt")[0].payment_id == "pay_d2"
         assert stubs.of("accrue_interest")[0].amounts == [(1, inst.interest)]  # unpaid at its period's end
+
+
+async def test_a_debit_captured_at_once_is_not_debited_again_before_its_payment_arrives(env) -> None:  # noqa: ANN001
+    """The gateway answers a debit CAPTURED at once (a retried charge found its payment) while the payment's webhook
+    is still on its way: the loan records the capture and waits for that payment, and the loop's later passes (the
+    due date, reminders, the overdue day) start no second try; the payment then settles the installment."""
+    stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "CAPTURED")])
+    loan_policy = policy(autopay_retries=2, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        _, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        (outcome,) = await stubs.wait_calls("record_debit_outcome", 1)
+        assert outcome == MandateDebitResult("debit-1-1", "CAPTURED")
+        await run.sleep_until(debit_at + timedelta(days=2))  # past the due date: the loop passed several times
+        assert len(stubs.of("notify_mandate_debit")) == 1 and len(stubs.of("charge_mandate")) == 1  # no second try
+        await run.signal("payment_received", PaymentEvent("pay_d1", charge.amount, mode="EMANDATE",
+                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
+        await stubs.wait_calls("issue_receipt", 1)
+        assert stubs.of("issue_receipt")[0].payment_id == "pay_d1"
+        await run.sleep_until(debit_at + timedelta(days=3))
+        assert len(stubs.of("charge_mandate")) == 1  # the installment is paid: nothing more to debit for it
 
 
 async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001

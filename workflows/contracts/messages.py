@@ -319,6 +319,10 @@ class LoanWorkflowInput:
     pending_failures: list[PaymentFailure] = field(default_factory=list)
     pending_mandate_events: list[MandateEvent] = field(default_factory=list)
     refunds_settled: list[RefundSettled] = field(default_factory=list)
+    # The task queue of the loan's follow-up work: receipts, customer notices and payment links, which no balance
+    # waits on (docs/scaling.md, "Follow-up queue"). Its own worker takes a bounded number at once, so on a due-date
+    # storm the payments are credited first. None (loans started before it, tests): the loan's own task queue.
+    followup_task_queue: str | None = None
 
 
 @dataclass

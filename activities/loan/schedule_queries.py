@@ -1,0 +1,203 @@
+"""The SQL of a loan's repayment schedule, its payment links and its payments (``activities.loan.queries`` names
+these too): one small named function per question, each taking the activity's open ``Session``; none commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
+from domain.outcomes import InstallmentStatus, PaymentLinkStatus
+from workflows.contracts import InstallmentState
+
+
+# ---------------------------------------------------------------------------------------------- installments
+def reshape_installment(session: Session, loan_id: str, number: int, *, interest: int, fees: int) -> None:
+    """Set an installment's interest and fees (a foreclosure or cooling-off exit closing its period early)."""
+    inst = installment_for_update(session, loan_id, number)
+    inst.interest, inst.fees = interest, fees
+    inst.total = inst.principal + interest + fees
+
+
+def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:
+    return RepaymentInstallment(
+        loan_id=loan_id,
+        installment_no=inst.number,
+        due_at=inst.due_at,
+        due_date=inst.due_date,
+        days=inst.days,
+        principal=inst.principal,
+        interest=inst.interest,
+        fees=inst.fees,
+        total=inst.principal + inst.interest + inst.fees,
+        balance_after=balance_after,
+    )
+
+
+def add_installments(session: Session, loan_id: str, installments: Iterable[InstallmentState], balance: int) -> None:
+    """Schedule rows for ``installments``, each with the principal left after it, from ``balance`` before them."""
+    for inst in installments:
+        balance -= inst.principal
+        session.add(_installment_row(loan_id, inst, balance))
+
+
+def installment_for_update(session: Session, loan_id: str, installment_no: int) -> RepaymentInstallment:
+    return session.scalars(
+        select(RepaymentInstallment)
+        .where(RepaymentInstallment.loan_id == loan_id, RepaymentInstallment.installment_no == installment_no)
+        .with_for_update()
+    ).one()
+
+
+def pay_installment(
+    session: Session, loan_id: str, number: int, *, penal: int, fees: int, interest: int, principal: int, now: datetime
+) -> bool:
+    """Add a payment's parts (paise) to the installment's paid amounts, and mark it PAID at ``now`` when every part
+    of it (penal, fees, interest, principal) is then paid, in one statement that locks the row; True when this
+    payment leaves it paid in full. (PostgreSQL evaluates SET expressions on the row as it was, so the test there
+    adds the parts again; RETURNING reads the row as written.) Installment objects this session holds are not
+    refreshed."""
+    inst = RepaymentInstallment
+    settled = and_(
+        inst.penal_paid + penal >= inst.penal,
+        inst.fees_paid + fees >= inst.fees,
+        inst.interest_paid + interest >= inst.interest,
+        inst.principal_paid + principal >= inst.principal,
+    )
+    paid_in_full = session.execute(
+        update(inst)
+        .where(inst.loan_id == loan_id, inst.installment_no == number)
+        .values(
+            penal_paid=inst.penal_paid + penal,
+            fees_paid=inst.fees_paid + fees,
+            interest_paid=inst.interest_paid + interest,
+            principal_paid=inst.principal_paid + principal,
+            status=case((settled, InstallmentStatus.PAID.value), else_=inst.status),
+            paid_at=case((settled, now), else_=inst.paid_at),
+        )
+        .returning(
+            and_(
+                inst.penal_paid >= inst.penal,
+                inst.fees_paid >= inst.fees,
+                inst.interest_paid >= inst.interest,
+                inst.principal_paid >= inst.principal,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return bool(paid_in_full)
+
+
+def installment_status(session: Session, loan_id: str, installment_no: int, *, share: bool = False) -> str | None:
+    """The installment's status (``InstallmentStatus``), None when the loan has no such installment. ``share``: the
+    row locked FOR SHARE, so a payment being recorded on it (``pay_installment`` holds it) is waited for and seen."""
+    query = select(RepaymentInstallment.status).where(
+        RepaymentInstallment.loan_id == loan_id, RepaymentInstallment.installment_no == installment_no
+    )
+    return session.scalars(query.with_for_update(read=True) if share else query).first()
+
+
+def delete_installments_from(session: Session, loan_id: str, installment_no: int) -> None:
+    """Drop the schedule rows from ``installment_no`` on (they are about to be re-amortised)."""
+    session.execute(
+        delete(RepaymentInstallment).where(
+            RepaymentInstallment.loan_id == loan_id,
+            RepaymentInstallment.installment_no >= installment_no,
+        )
+    )
+
+
+def add_penal(session: Session, loan_id: str, installment_no: int, amount: int) -> None:
+    session.execute(
+        update(RepaymentInstallment)
+        .where(
+            RepaymentInstallment.loan_id == loan_id,
+            RepaymentInstallment.installment_no == installment_no,
+        )
+        .values(penal=RepaymentInstallment.penal + amount)
+    )
+
+
+def mark_overdue(session: Session, loan_id: str, installment_no: int) -> None:
+    """A still-pending installment becomes overdue (one paid meanwhile is left as it is)."""
+    session.execute(
+        update(RepaymentInstallment)
+        .where(
+            RepaymentInstallment.loan_id == loan_id,
+            RepaymentInstallment.installment_no == installment_no,
+            RepaymentInstallment.status == InstallmentStatus.PENDING,
+        )
+        .values(status=InstallmentStatus.OVERDUE)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- payment links
+def installment_links_for_update(session: Session, loan_id: str, installment_no: int) -> list[PaymentLink]:
+    """Every link of the installment (any amount, any status), locked."""
+    return list(
+        session.scalars(
+            select(PaymentLink)
+            .where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no)
+            .with_for_update()
+        ).all()
+    )
+
+
+def insert_payment_link(session: Session, **values: Any) -> None:
+    """A link, stored once per (loan, installment, amount, purpose)."""
+    session.execute(
+        insert(PaymentLink)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount", "purpose"])
+    )
+
+
+def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str, amount: int) -> None:
+    """The borrower's one-off link (prepayment, foreclosure, cooling-off: installment 0) that this payment paid reads
+    PAID: the gateway's first event may not name the link, so it is known by gateway, purpose and amount."""
+    session.execute(
+        update(PaymentLink)
+        .where(
+            PaymentLink.loan_id == loan_id,
+            PaymentLink.installment_no == 0,
+            PaymentLink.provider == gateway,
+            PaymentLink.purpose == purpose,
+            PaymentLink.amount == amount,
+            PaymentLink.status == PaymentLinkStatus.ACTIVE,
+        )
+        .values(status=PaymentLinkStatus.PAID)
+    )
+
+
+def links_paid(session: Session, loan_id: str, *, link_id: str | None, installments: Iterable[int]) -> None:
+    """The link a payment paid (``link_id``) and every link of each installment it paid in full read PAID, in one
+    statement; nothing when there are neither. Called after the installments are updated, so a payment locks its
+    installments before their links, as ``ensure_payment_link`` expects."""
+    numbers = list(installments)
+    which = []
+    if link_id:
+        which.append(PaymentLink.link_id == link_id)
+    if numbers:
+        which.append(PaymentLink.installment_no.in_(numbers))
+    if not which:
+        return
+    session.execute(
+        update(PaymentLink).where(PaymentLink.loan_id == loan_id, or_(*which)).values(status=PaymentLinkStatus.PAID)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- payments
+def insert_payment(session: Session, **values: Any) -> str | None:
+    """One payment, stored once per (gateway, gateway payment id); the new row's id, or None when it was stored."""
+    return session.execute(
+        insert(PaymentTransaction)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
+        .returning(PaymentTransaction.id)
+    ).scalar_one_or_none()

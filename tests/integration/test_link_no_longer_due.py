@@ -1,0 +1,69 @@
+"""A payment link asked for before its installment was paid (or the loan ended) and reached only afterwards makes
+nothing: a loan's follow-up work runs after it asks (workflows.followup), so ``ensure_payment_link`` checks the
+installment and the loan first, against the real database and the sandbox's gateway over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from temporalio.testing import ActivityEnvironment
+
+from activities.loan import LoanActivities
+from activities.storage import LocalStorage
+from db.models import Loan, PaymentLink, RepaymentInstallment
+from los.demo import Driver, demo_identity
+from workflows.contracts import PaymentLinkRequest
+
+
+async def _applied_loan(app, sandbox, brand) -> str:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        phone, pan = demo_identity(7, "auto")
+        headers = await driver.register(phone)
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        await driver.profile(headers)
+        body = {"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}
+        return (await driver._ok(await driver.api.post("/api/v1/web/loans", json=body, headers=headers)))["id"]
+    finally:
+        await driver.close()
+
+
+def _links(db, loan_id: str) -> list[tuple[int, int, str]]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        rows = s.execute(
+            select(PaymentLink.installment_no, PaymentLink.amount, PaymentLink.status).where(
+                PaymentLink.loan_id == loan_id
+            )
+        ).all()
+        return sorted((r[0], r[1], r[2]) for r in rows)
+
+
+async def test_no_link_for_a_paid_or_missing_installment_or_an_ended_loan(
+    app, brand, sandbox, db, storage_dir, renderer
+) -> None:  # noqa: ANN001
+    loan_id = await _applied_loan(app, sandbox, brand)
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=200_00, status="PAID", paid_at=now))  # fmt: skip
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=2, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=100_00))  # fmt: skip
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    env = ActivityEnvironment()
+
+    def ask(number: int, amount: int) -> PaymentLinkRequest:
+        return PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", number, amount)
+
+    assert await env.run(activities.ensure_payment_link, ask(1, 110_00)) == ""  # paid
+    assert await env.run(activities.ensure_payment_link, ask(9, 110_00)) == ""  # no such installment
+    assert _links(db, loan_id) == []
+    url = await env.run(activities.ensure_payment_link, ask(2, 110_00))  # still due: made at the gateway
+    assert url.startswith("http")
+    assert _links(db, loan_id) == [(2, 110_00, "ACTIVE")]
+
+    with db.unit_of_work() as s:
+        s.execute(update(Loan).where(Loan.id == loan_id).values(status="COMPLETED"))
+    # the loan has ended: a late ask for another amount neither makes a link nor supersedes the one there
+    assert await env.run(activities.ensure_payment_link, ask(2, 90_00)) == ""
+    assert _links(db, loan_id) == [(2, 110_00, "ACTIVE")]
