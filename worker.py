@@ -38,6 +38,7 @@ from activities.storage import build_storage
 from db.session import Database, server_database
 from los.bureau_files_job import BUREAU_FILES_JOB
 from los.chaos import interceptors as chaos_interceptors
+from los.followup_worker import LoanWorkGauge, LoanWorkGaugeInterceptor, followup_worker
 from los.observability import LogContextInterceptor, configure_logging, instrument_worker, worker_runtime
 from los.outbound import outbound_client
 from los.schedules import ScheduledJob, ensure_schedules
@@ -296,25 +297,6 @@ def worker_tuning(settings: Settings) -> dict[str, Any]:
     }
 
 
-def followup_worker(
-    client: Client, settings: Settings, activities: list[Any], versioned: WorkerDeploymentConfig | None
-) -> Worker:
-    """The worker of the follow-up task queue (``Settings.followup_task_queue``): the same activities, no workflows,
-    at most ``followup_max_concurrent`` at once. A loan's receipts, notices and payment links wait there in the
-    server's queue while its payments are credited, and drain as slots free; with Worker Versioning it joins the
-    main worker's deployment version, so a versioned loan's follow-up tasks find it."""
-    assert settings.followup_task_queue
-    return Worker(
-        client,
-        task_queue=settings.followup_task_queue,
-        activities=activities,
-        max_concurrent_activities=settings.followup_max_concurrent,
-        graceful_shutdown_timeout=timedelta(seconds=10),
-        interceptors=[LogContextInterceptor(), *chaos_interceptors()],
-        deployment_config=versioned,
-    )
-
-
 async def run_until(workers: list[Worker], stop: asyncio.Event | None) -> None:
     """Run ``workers`` until ``stop`` is set (None: until one of them ends), then shut the others down. A worker
     that fails (e.g. a fatal poll error) stops the rest and its error is raised."""
@@ -357,6 +339,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             settings.field_key(),
         )
         refunds = RefundActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
+        gauge = LoanWorkGauge()
         every_activity = (
             activities.all()
             + kyc.all()
@@ -379,12 +362,16 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             workflow_runner=workflow_runner(settings.sandboxed_workflows()),
             activities=every_activity,
             **worker_tuning(settings),
-            interceptors=[LogContextInterceptor(), *chaos_interceptors()],  # chaos: only with LOS_CHAOS_KILL_AT
+            interceptors=[
+                LogContextInterceptor(),
+                *chaos_interceptors(),  # chaos: only with LOS_CHAOS_KILL_AT
+                *([LoanWorkGaugeInterceptor(gauge)] if settings.followup_task_queue else []),
+            ],
             deployment_config=(versioned := deployment_config(settings)),  # Worker Versioning: only when configured
         )
         workers = [worker]
-        if settings.followup_task_queue:
-            workers.append(followup_worker(client, settings, every_activity, versioned))
+        if settings.followup_task_queue:  # its slots beyond the first yield to the loans' worker (los.followup_worker)
+            workers.append(followup_worker(client, settings, every_activity, versioned, gauge))
         making_current = None
         if versioned is not None:
             logging.getLogger("los.worker").info(

@@ -7,9 +7,10 @@ import asyncio
 
 import pytest
 
+from los.followup_worker import LoanWorkGauge, YieldingSlotSupplier, followup_worker
 from los.settings import Settings
 from los.stack import followup_queue
-from worker import followup_worker, run_until
+from worker import run_until
 
 
 class FakeWorker:
@@ -73,10 +74,10 @@ def test_the_embedded_stack_names_a_followup_queue_unless_told_otherwise() -> No
 
 
 def test_the_followup_worker_polls_its_queue_with_bounded_slots_and_no_workflows(monkeypatch) -> None:  # noqa: ANN001
-    import worker
+    import los.followup_worker as module
 
     built: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(worker, "Worker", lambda *args, **kwargs: built.append((args, kwargs)) or "the worker")
+    monkeypatch.setattr(module, "Worker", lambda *args, **kwargs: built.append((args, kwargs)) or "the worker")
     settings = Settings(followup_task_queue="loans-followup", followup_max_concurrent=3)
     activities = [object()]
     versioned = object()
@@ -87,3 +88,18 @@ def test_the_followup_worker_polls_its_queue_with_bounded_slots_and_no_workflows
     assert kwargs["max_concurrent_activities"] == 3
     assert kwargs["activities"] is activities and "workflows" not in kwargs
     assert kwargs["deployment_config"] is versioned  # the main worker's deployment version, with Worker Versioning
+
+
+def test_with_the_loans_worker_gauge_its_activity_slots_yield(monkeypatch) -> None:  # noqa: ANN001
+    import los.followup_worker as module
+
+    built: list[dict] = []
+    monkeypatch.setattr(module, "Worker", lambda *args, **kwargs: built.append(kwargs) or "the worker")
+    gauge = LoanWorkGauge()
+    settings = Settings(followup_task_queue="loans-followup", followup_max_concurrent=3)
+    followup_worker("client", settings, [object()], None, gauge)  # type: ignore[arg-type]
+    ((kwargs,),) = [built]
+    assert "max_concurrent_activities" not in kwargs  # the tuner bounds them instead
+    supplier = kwargs["tuner"]._get_activity_task_slot_supplier()
+    assert isinstance(supplier, YieldingSlotSupplier)
+    assert supplier.slots == 3 and supplier.gauge is gauge

@@ -1,0 +1,182 @@
+"""The follow-up queue's worker, whose activity slots yield to the loans' own work (docs/scaling.md, "Follow-up
+queue").
+
+A worker process runs two Temporal workers on the same cores: the loans' (workflow tasks and the database steps
+they run as local activities: a payment allocated and recorded, a status moved) and the follow-up queue's
+(receipts, notices, payment links). On a due-date storm the second takes CPU from the first, so a payment waits to
+be credited while the receipts of the payments before it are rendered.
+
+:class:`YieldingSlotSupplier` gives the follow-up worker its ``followup_max_concurrent`` activity slots, but only
+the first of them unconditionally: follow-up work always moves. Each further slot is taken only once the loans'
+worker in this process has started no activity or local activity for :data:`QUIET_SECONDS`
+(:class:`LoanWorkGauge`, fed by :class:`LoanWorkGaugeInterceptor` on the loans' worker), or once it has waited
+:data:`MAX_DEFER_SECONDS`, so a book that is never quiet still gets its receipts at the full rate in the end.
+Credits go first on a storm day; the receipts, notices and next links drain at full speed when it is over.
+
+Built on the Temporal SDK's slot-supplier interface (``temporalio.worker.CustomSlotSupplier``, "Worker
+performance" in Temporal's docs: a slot is reserved before the worker polls for a task, and released after it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    CustomSlotSupplier,
+    ExecuteActivityInput,
+    FixedSizeSlotSupplier,
+    Interceptor,
+    SlotMarkUsedContext,
+    SlotPermit,
+    SlotReleaseContext,
+    SlotReserveContext,
+    Worker,
+    WorkerDeploymentConfig,
+    WorkerTuner,
+)
+
+from los.chaos import interceptors as chaos_interceptors
+from los.observability import LogContextInterceptor
+from los.settings import Settings
+
+#: Seconds without a new activity or local activity on the loans' worker after which it counts as quiet.
+#: A credit runs one (``record_payment``) within milliseconds of its signal, so a storm of even a few credits a
+#: second is never quiet; an idle book is quiet within this long.
+QUIET_SECONDS = 0.5
+#: The longest a slot beyond the first waits for quiet (seconds); then it is taken anyway.
+MAX_DEFER_SECONDS = 30.0
+#: How often a waiting reservation looks again (seconds). Polled rather than woken, so that release (called by
+#: the SDK from outside the event loop's tasks) only has to touch a counter under a lock.
+RECHECK_SECONDS = 0.05
+
+
+class LoanWorkGauge:
+    """When the loans' worker last started an activity or a local activity (``time.monotonic()`` seconds). One
+    per worker process, shared by the loans' worker (which records) and the follow-up worker (which reads)."""
+
+    def __init__(self) -> None:
+        self.last_started = float("-inf")
+
+    def started(self) -> None:
+        self.last_started = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the loans' worker last started an activity (``inf`` if it never has)."""
+        return time.monotonic() - self.last_started
+
+
+class _Recording(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, gauge: LoanWorkGauge) -> None:
+        super().__init__(next)
+        self._gauge = gauge
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        self._gauge.started()
+        return await super().execute_activity(input)
+
+
+class LoanWorkGaugeInterceptor(Interceptor):
+    """Worker interceptor for the loans' worker: records each activity and local activity it starts on
+    ``gauge`` (a timestamp; nothing else about the activity is read)."""
+
+    def __init__(self, gauge: LoanWorkGauge) -> None:
+        self.gauge = gauge
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Recording(next, self.gauge)
+
+
+class YieldingSlotSupplier(CustomSlotSupplier):
+    """At most ``slots`` activity slots; the first is always granted, each further one only while the loans'
+    worker is quiet (``gauge.quiet_for() >= quiet``) or after ``max_defer`` seconds of waiting. ``slots`` must be
+    at least 1 (ValueError otherwise)."""
+
+    def __init__(
+        self,
+        slots: int,
+        gauge: LoanWorkGauge,
+        quiet: float = QUIET_SECONDS,
+        max_defer: float = MAX_DEFER_SECONDS,
+    ) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, not {slots}")
+        self.slots, self.gauge, self.quiet, self.max_defer = slots, gauge, quiet, max_defer
+        self._held = 0
+        self._lock = threading.Lock()
+        self.deferred = 0  # reservations that waited for quiet (tests, and the curious)
+
+    @property
+    def held(self) -> int:
+        """Slots reserved now (polling or running a task)."""
+        return self._held
+
+    def _take(self, waited: float) -> bool:
+        with self._lock:
+            if self._held >= self.slots:
+                return False
+            if self._held and self.gauge.quiet_for() < self.quiet and waited < self.max_defer:
+                return False
+            self._held += 1
+            return True
+
+    async def reserve_slot(self, ctx: SlotReserveContext) -> SlotPermit:
+        """Wait for a slot as the class describes; cancellable (the SDK cancels reservations at shutdown)."""
+        started = time.monotonic()
+        counted = False
+        while not self._take(time.monotonic() - started):
+            if not counted and self._held < self.slots:
+                self.deferred, counted = self.deferred + 1, True
+            await asyncio.sleep(RECHECK_SECONDS)
+        return SlotPermit()
+
+    def try_reserve_slot(self, ctx: SlotReserveContext) -> SlotPermit | None:
+        """A slot now, on the same terms without waiting, or None."""
+        return SlotPermit() if self._take(0.0) else None
+
+    def mark_slot_used(self, ctx: SlotMarkUsedContext) -> None:
+        """Nothing to do: a slot counts from its reservation."""
+
+    def release_slot(self, ctx: SlotReleaseContext) -> None:
+        with self._lock:
+            self._held = max(self._held - 1, 0)
+
+
+def followup_worker(
+    client: Client,
+    settings: Settings,
+    activities: list[Any],
+    versioned: WorkerDeploymentConfig | None,
+    gauge: LoanWorkGauge | None = None,
+) -> Worker:
+    """The worker of the follow-up task queue (``Settings.followup_task_queue``): the same activities, no workflows,
+    at most ``followup_max_concurrent`` at once. A loan's receipts, notices and payment links wait there in the
+    server's queue while its payments are credited, and drain as slots free; with Worker Versioning it joins the
+    main worker's deployment version, so a versioned loan's follow-up tasks find it. With ``gauge`` (the loans'
+    worker's, ``los.followup_worker``) every slot beyond the first waits while the loans' worker is busy."""
+    assert settings.followup_task_queue
+    slots: dict[str, Any] = {"max_concurrent_activities": settings.followup_max_concurrent}
+    if gauge is not None:
+        one = FixedSizeSlotSupplier(1)  # no workflows, local activities or Nexus tasks run here
+        slots = {
+            "tuner": WorkerTuner.create_composite(
+                workflow_supplier=one,
+                activity_supplier=YieldingSlotSupplier(settings.followup_max_concurrent, gauge),
+                local_activity_supplier=one,
+                nexus_supplier=one,
+            )
+        }
+    return Worker(
+        client,
+        task_queue=settings.followup_task_queue,
+        activities=activities,
+        **slots,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        interceptors=[LogContextInterceptor(), *chaos_interceptors()],
+        deployment_config=versioned,
+    )

@@ -1,0 +1,129 @@
+"""On a real Temporal server: the follow-up worker (``los.followup_worker.followup_worker``) runs one follow-up
+activity at a time while the loans' worker of its process is running local activities, and all its slots once
+that worker is quiet."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from los.followup_worker import LoanWorkGauge, LoanWorkGaugeInterceptor, followup_worker
+from los.settings import Settings
+
+FOLLOWUP_SECONDS = 0.3
+
+
+class Probe:
+    """What the follow-up activities saw: for each, when it started and how many ran then (itself included)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.starts: list[tuple[float, int]] = []
+        self.busy_until = 0.0  # when the loans' worker's last local activity ended
+
+
+PROBE = Probe()
+
+
+@activity.defn(name="followup_probe")
+async def followup_probe(n: int) -> int:
+    PROBE.running += 1
+    PROBE.starts.append((time.monotonic(), PROBE.running))
+    try:
+        await asyncio.sleep(FOLLOWUP_SECONDS)
+    finally:
+        PROBE.running -= 1
+    return n
+
+
+@activity.defn(name="loan_step_probe")
+async def loan_step_probe() -> None:
+    await asyncio.sleep(0.04)
+    PROBE.busy_until = time.monotonic()
+
+
+@workflow.defn(name="FollowupSlotsBusyLoan", sandboxed=False)
+class BusyLoan:
+    """Local activities back to back, as a loan's workflow tasks run them during a storm."""
+
+    @workflow.run
+    async def run(self, loan_steps: int) -> None:
+        for _ in range(loan_steps):
+            await workflow.execute_local_activity(loan_step_probe, start_to_close_timeout=timedelta(seconds=10))
+
+
+@workflow.defn(name="FollowupSlotsProbe", sandboxed=False)
+class FollowupSlotsProbe:
+    """Follow-up activities asked for all at once, as a storm's loans ask for receipts and links."""
+
+    @workflow.run
+    async def run(self, followup_queue: str, followups: int) -> list[int]:
+        done = await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    followup_probe, i, task_queue=followup_queue, start_to_close_timeout=timedelta(seconds=30)
+                )
+                for i in range(followups)
+            )
+        )
+        return list(done)
+
+
+async def run_probe(dev_env, loan_steps: int) -> None:  # noqa: ANN001
+    """Six follow-ups on a follow-up worker of 3 slots fed by the loans' worker's gauge; with ``loan_steps``, that
+    worker runs them back to back from before the follow-up worker starts."""
+    global PROBE
+    PROBE = Probe()
+    client = dev_env.client
+    loans_queue = f"loans-{uuid.uuid4().hex[:8]}"
+    settings = Settings(followup_task_queue=f"{loans_queue}-followup", followup_max_concurrent=3)
+    gauge = LoanWorkGauge()
+    loans = Worker(
+        client,
+        task_queue=loans_queue,
+        workflows=[FollowupSlotsProbe, BusyLoan],
+        activities=[loan_step_probe],
+        interceptors=[LoanWorkGaugeInterceptor(gauge)],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    followups = followup_worker(client, settings, [followup_probe], None, gauge)
+    run_id = uuid.uuid4().hex[:8]
+    async with loans:
+        busy = None
+        if loan_steps:
+            busy = await client.start_workflow(
+                BusyLoan.run, loan_steps, id=f"followup-slots-busy-{run_id}", task_queue=loans_queue
+            )
+            deadline = time.monotonic() + 20
+            while gauge.quiet_for() > 0.2:  # the loans' worker is running its local activities
+                assert time.monotonic() < deadline, "the loans' worker never ran a local activity"
+                await asyncio.sleep(0.02)
+        async with followups:
+            result = await client.execute_workflow(
+                FollowupSlotsProbe.run,
+                args=[settings.followup_task_queue, 6],
+                id=f"followup-slots-{run_id}",
+                task_queue=loans_queue,
+            )
+            assert result == list(range(6))
+        if busy is not None:
+            await busy.result()
+
+
+async def test_followups_run_one_at_a_time_while_the_loans_worker_is_busy(dev_env) -> None:  # noqa: ANN001
+    await run_probe(dev_env, loan_steps=80)  # about 3.5 s of local activities back to back
+    during = [running for started, running in PROBE.starts if started < PROBE.busy_until]
+    after = [running for started, running in PROBE.starts if started >= PROBE.busy_until]
+    assert len(during) >= 2, f"the loan steps ended before the follow-ups ran: {PROBE.starts}"
+    assert max(during) == 1, PROBE.starts
+    assert len(during) + len(after) == 6
+
+
+async def test_followups_take_every_slot_while_the_loans_worker_is_quiet(dev_env) -> None:  # noqa: ANN001
+    await run_probe(dev_env, loan_steps=0)
+    assert max(running for _, running in PROBE.starts) == 3, PROBE.starts
