@@ -7,11 +7,13 @@ they run as local activities: a payment allocated and recorded, a status moved) 
 be credited while the receipts of the payments before it are rendered.
 
 :class:`YieldingSlotSupplier` gives the follow-up worker its ``followup_max_concurrent`` activity slots, but only
-the first of them unconditionally: follow-up work always moves. Each further slot is taken only once the loans'
-worker in this process has started no activity or local activity for :data:`QUIET_SECONDS`
-(:class:`LoanWorkGauge`, fed by :class:`LoanWorkGaugeInterceptor` on the loans' worker), or once it has waited
-:data:`MAX_DEFER_SECONDS`, so a book that is never quiet still gets its receipts at the full rate in the end.
-Credits go first on a storm day; the receipts, notices and next links drain at full speed when it is over.
+the first of them unconditionally: follow-up work always moves. Each further slot waits while the loans' worker in
+this process is crediting a storm of payments: at least :data:`STORM_CREDITS` payments recorded
+(``record_payment``, ``sme_record_payment``) within the last :data:`STORM_WINDOW_SECONDS` (:class:`LoanWorkGauge`,
+fed by :class:`LoanWorkGaugeInterceptor` on the loans' worker), and at most :data:`MAX_DEFER_SECONDS`. Credits go
+first on a storm day; the receipts, notices and next links drain at full speed when it is over. Everything else
+the loans' worker does (origination, a loan's occasional payment) takes nothing from the follow-up queue: a loan
+waits for its follow-up work before it continues as new or ends, so holding it back there would only slow loans.
 
 Built on the Temporal SDK's slot-supplier interface (``temporalio.worker.CustomSlotSupplier``, "Worker
 performance" in Temporal's docs: a slot is reserved before the worker polls for a task, and released after it).
@@ -22,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -45,11 +49,13 @@ from los.chaos import interceptors as chaos_interceptors
 from los.observability import LogContextInterceptor
 from los.settings import Settings
 
-#: Seconds without a new activity or local activity on the loans' worker after which it counts as quiet.
-#: A credit runs one (``record_payment``) within milliseconds of its signal, so a storm of even a few credits a
-#: second is never quiet; an idle book is quiet within this long.
-QUIET_SECONDS = 0.5
-#: The longest a slot beyond the first waits for quiet (seconds); then it is taken anyway.
+#: A storm, for the follow-up queue: this many payments recorded by the loans' worker within
+#: :data:`STORM_WINDOW_SECONDS`. A loan pays now and then; a due-date storm credits tens a second per process.
+STORM_CREDITS = 5
+STORM_WINDOW_SECONDS = 1.0
+#: The activities that credit a payment (their registered names).
+CREDIT_ACTIVITIES = frozenset({"record_payment", "sme_record_payment"})
+#: The longest a slot beyond the first waits for a storm to pass (seconds); then it is taken anyway.
 MAX_DEFER_SECONDS = 30.0
 #: How often a waiting reservation looks again (seconds). Polled rather than woken, so that release (called by
 #: the SDK from outside the event loop's tasks) only has to touch a counter under a lock.
@@ -57,18 +63,21 @@ RECHECK_SECONDS = 0.05
 
 
 class LoanWorkGauge:
-    """When the loans' worker last started an activity or a local activity (``time.monotonic()`` seconds). One
+    """When the loans' worker recorded its last :data:`STORM_CREDITS` payments (``time.monotonic()`` seconds). One
     per worker process, shared by the loans' worker (which records) and the follow-up worker (which reads)."""
 
-    def __init__(self) -> None:
-        self.last_started = float("-inf")
+    def __init__(self, credits: int = STORM_CREDITS, window: float = STORM_WINDOW_SECONDS) -> None:
+        self.window = window
+        self._starts: deque[float] = deque(maxlen=credits)
 
-    def started(self) -> None:
-        self.last_started = time.monotonic()
+    def credited(self) -> None:
+        """A payment's recording started."""
+        self._starts.append(time.monotonic())
 
-    def quiet_for(self) -> float:
-        """Seconds since the loans' worker last started an activity (``inf`` if it never has)."""
-        return time.monotonic() - self.last_started
+    def busy(self) -> bool:
+        """Whether the last ``credits`` payments all started within the last ``window`` seconds (a storm)."""
+        starts = self._starts
+        return len(starts) == starts.maxlen and time.monotonic() - starts[0] < self.window
 
 
 class _Recording(ActivityInboundInterceptor):
@@ -77,13 +86,14 @@ class _Recording(ActivityInboundInterceptor):
         self._gauge = gauge
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-        self._gauge.started()
+        if activity.info().activity_type in CREDIT_ACTIVITIES:
+            self._gauge.credited()
         return await super().execute_activity(input)
 
 
 class LoanWorkGaugeInterceptor(Interceptor):
-    """Worker interceptor for the loans' worker: records each activity and local activity it starts on
-    ``gauge`` (a timestamp; nothing else about the activity is read)."""
+    """Worker interceptor for the loans' worker: records on ``gauge`` each payment it starts recording (activity
+    or local activity named in :data:`CREDIT_ACTIVITIES`; a timestamp, nothing else about it is read)."""
 
     def __init__(self, gauge: LoanWorkGauge) -> None:
         self.gauge = gauge
@@ -94,22 +104,21 @@ class LoanWorkGaugeInterceptor(Interceptor):
 
 class YieldingSlotSupplier(CustomSlotSupplier):
     """At most ``slots`` activity slots; the first is always granted, each further one only while the loans'
-    worker is quiet (``gauge.quiet_for() >= quiet``) or after ``max_defer`` seconds of waiting. ``slots`` must be
+    worker is not crediting a storm (``gauge.busy()``) or after ``max_defer`` seconds of waiting. ``slots`` must be
     at least 1 (ValueError otherwise)."""
 
     def __init__(
         self,
         slots: int,
         gauge: LoanWorkGauge,
-        quiet: float = QUIET_SECONDS,
         max_defer: float = MAX_DEFER_SECONDS,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots must be at least 1, not {slots}")
-        self.slots, self.gauge, self.quiet, self.max_defer = slots, gauge, quiet, max_defer
+        self.slots, self.gauge, self.max_defer = slots, gauge, max_defer
         self._held = 0
         self._lock = threading.Lock()
-        self.deferred = 0  # reservations that waited for quiet (tests, and the curious)
+        self.deferred = 0  # reservations that waited for a storm to pass (tests, and the curious)
 
     @property
     def held(self) -> int:
@@ -120,7 +129,7 @@ class YieldingSlotSupplier(CustomSlotSupplier):
         with self._lock:
             if self._held >= self.slots:
                 return False
-            if self._held and self.gauge.quiet_for() < self.quiet and waited < self.max_defer:
+            if self._held and waited < self.max_defer and self.gauge.busy():
                 return False
             self._held += 1
             return True
@@ -158,7 +167,7 @@ def followup_worker(
     at most ``followup_max_concurrent`` at once. A loan's receipts, notices and payment links wait there in the
     server's queue while its payments are credited, and drain as slots free; with Worker Versioning it joins the
     main worker's deployment version, so a versioned loan's follow-up tasks find it. With ``gauge`` (the loans'
-    worker's, ``los.followup_worker``) every slot beyond the first waits while the loans' worker is busy."""
+    worker's) every slot beyond the first waits while the loans' worker credits a storm of payments."""
     assert settings.followup_task_queue
     slots: dict[str, Any] = {"max_concurrent_activities": settings.followup_max_concurrent}
     if gauge is not None:

@@ -1,6 +1,6 @@
 """On a real Temporal server: the follow-up worker (``los.followup_worker.followup_worker``) runs one follow-up
-activity at a time while the loans' worker of its process is running local activities, and all its slots once
-that worker is quiet."""
+activity at a time while the loans' worker of its process records payments back to back (a storm), and all its
+slots when it does not."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ async def followup_probe(n: int) -> int:
     return n
 
 
-@activity.defn(name="loan_step_probe")
+@activity.defn(name="record_payment")  # the name of the activity that credits a payment
 async def loan_step_probe() -> None:
     await asyncio.sleep(0.04)
     PROBE.busy_until = time.monotonic()
@@ -49,7 +49,7 @@ async def loan_step_probe() -> None:
 
 @workflow.defn(name="FollowupSlotsBusyLoan", sandboxed=False)
 class BusyLoan:
-    """Local activities back to back, as a loan's workflow tasks run them during a storm."""
+    """Payments recorded back to back by local activity, as a storm's loans record them."""
 
     @workflow.run
     async def run(self, loan_steps: int) -> None:
@@ -100,8 +100,8 @@ async def run_probe(dev_env, loan_steps: int) -> None:  # noqa: ANN001
                 BusyLoan.run, loan_steps, id=f"followup-slots-busy-{run_id}", task_queue=loans_queue
             )
             deadline = time.monotonic() + 20
-            while gauge.quiet_for() > 0.2:  # the loans' worker is running its local activities
-                assert time.monotonic() < deadline, "the loans' worker never ran a local activity"
+            while not gauge.busy():  # the loans' worker is crediting payments
+                assert time.monotonic() < deadline, "the loans' worker never credited a storm"
                 await asyncio.sleep(0.02)
         async with followups:
             result = await client.execute_workflow(
@@ -115,8 +115,8 @@ async def run_probe(dev_env, loan_steps: int) -> None:  # noqa: ANN001
             await busy.result()
 
 
-async def test_followups_run_one_at_a_time_while_the_loans_worker_is_busy(dev_env) -> None:  # noqa: ANN001
-    await run_probe(dev_env, loan_steps=80)  # about 3.5 s of local activities back to back
+async def test_followups_run_one_at_a_time_while_the_loans_worker_credits_a_storm(dev_env) -> None:  # noqa: ANN001
+    await run_probe(dev_env, loan_steps=80)  # about 3.5 s of payments recorded back to back
     during = [running for started, running in PROBE.starts if started < PROBE.busy_until]
     after = [running for started, running in PROBE.starts if started >= PROBE.busy_until]
     assert len(during) >= 2, f"the loan steps ended before the follow-ups ran: {PROBE.starts}"
@@ -124,6 +124,6 @@ async def test_followups_run_one_at_a_time_while_the_loans_worker_is_busy(dev_en
     assert len(during) + len(after) == 6
 
 
-async def test_followups_take_every_slot_while_the_loans_worker_is_quiet(dev_env) -> None:  # noqa: ANN001
+async def test_followups_take_every_slot_when_no_storm_is_credited(dev_env) -> None:  # noqa: ANN001
     await run_probe(dev_env, loan_steps=0)
     assert max(running for _, running in PROBE.starts) == 3, PROBE.starts

@@ -1,9 +1,11 @@
-"""The follow-up worker's slots yield to the loans' worker (``los.followup_worker``): the rules of
-``YieldingSlotSupplier`` against a gauge the test sets, and the gauge fed by the interceptor."""
+"""The follow-up worker's slots yield to a storm of credits on the loans' worker (``los.followup_worker``): the
+rules of ``YieldingSlotSupplier`` against a gauge the test sets, and the gauge fed by the interceptor."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,14 +14,14 @@ from los.followup_worker import LoanWorkGauge, LoanWorkGaugeInterceptor, Yieldin
 
 
 class Gauge(LoanWorkGauge):
-    """A gauge whose quiet time the test sets."""
+    """A gauge the test says is busy or not."""
 
-    def __init__(self, quiet_for: float) -> None:
+    def __init__(self, busy: bool) -> None:
         super().__init__()
-        self.quiet = quiet_for
+        self.storm = busy
 
-    def quiet_for(self) -> float:
-        return self.quiet
+    def busy(self) -> bool:
+        return self.storm
 
 
 CTX: Any = None  # the suppliers read nothing of the SDK's contexts
@@ -34,37 +36,37 @@ async def reserved_within(supplier: YieldingSlotSupplier, seconds: float) -> boo
 
 
 async def test_the_first_slot_is_granted_even_while_the_loans_worker_is_busy() -> None:
-    supplier = YieldingSlotSupplier(3, Gauge(quiet_for=0.0), quiet=0.5, max_defer=60)
+    supplier = YieldingSlotSupplier(3, Gauge(busy=True), max_defer=60)
     assert await reserved_within(supplier, 0.5)
     assert supplier.held == 1
     assert not await reserved_within(supplier, 0.3)  # the second waits while busy
     assert supplier.held == 1 and supplier.deferred == 1
 
 
-async def test_further_slots_are_granted_once_the_loans_worker_is_quiet() -> None:
-    gauge = Gauge(quiet_for=0.0)
-    supplier = YieldingSlotSupplier(3, gauge, quiet=0.5, max_defer=60)
+async def test_further_slots_are_granted_once_the_storm_has_passed() -> None:
+    gauge = Gauge(busy=True)
+    supplier = YieldingSlotSupplier(3, gauge, max_defer=60)
     await supplier.reserve_slot(CTX)
     waiting = asyncio.create_task(supplier.reserve_slot(CTX))
     await asyncio.sleep(0.2)
     assert not waiting.done()
-    gauge.quiet = 0.6
+    gauge.storm = False
     await asyncio.wait_for(waiting, 1)
     assert supplier.held == 2
     assert await reserved_within(supplier, 0.5)
-    assert not await reserved_within(supplier, 0.3)  # never more than the slots, quiet or not
+    assert not await reserved_within(supplier, 0.3)  # never more than the slots, storm or not
     assert supplier.held == 3
 
 
 async def test_a_slot_waits_for_quiet_at_most_max_defer() -> None:
-    supplier = YieldingSlotSupplier(2, Gauge(quiet_for=0.0), quiet=0.5, max_defer=0.3)
+    supplier = YieldingSlotSupplier(2, Gauge(busy=True), max_defer=0.3)
     await supplier.reserve_slot(CTX)
     assert await reserved_within(supplier, 2)  # busy throughout, granted after 0.3 s
     assert supplier.held == 2
 
 
 async def test_a_released_slot_is_the_first_again() -> None:
-    supplier = YieldingSlotSupplier(2, Gauge(quiet_for=0.0), quiet=0.5, max_defer=60)
+    supplier = YieldingSlotSupplier(2, Gauge(busy=True), max_defer=60)
     await supplier.reserve_slot(CTX)
     waiting = asyncio.create_task(supplier.reserve_slot(CTX))
     await asyncio.sleep(0.2)
@@ -74,11 +76,11 @@ async def test_a_released_slot_is_the_first_again() -> None:
 
 
 def test_try_reserve_grants_on_the_same_terms_without_waiting() -> None:
-    gauge = Gauge(quiet_for=0.0)
-    supplier = YieldingSlotSupplier(2, gauge, quiet=0.5)
+    gauge = Gauge(busy=True)
+    supplier = YieldingSlotSupplier(2, gauge)
     assert supplier.try_reserve_slot(CTX) is not None
     assert supplier.try_reserve_slot(CTX) is None  # busy
-    gauge.quiet = 1.0
+    gauge.storm = False
     assert supplier.try_reserve_slot(CTX) is not None
     assert supplier.try_reserve_slot(CTX) is None  # full
     supplier.release_slot(CTX)
@@ -92,14 +94,31 @@ def test_at_least_one_slot() -> None:
         YieldingSlotSupplier(0, LoanWorkGauge())
 
 
-async def test_the_interceptor_marks_each_activity_started() -> None:
-    gauge = LoanWorkGauge()
-    assert gauge.quiet_for() == float("inf")
+def test_a_storm_is_enough_credits_within_the_window() -> None:
+    gauge = LoanWorkGauge(credits=3, window=0.2)
+    assert not gauge.busy()
+    gauge.credited()
+    gauge.credited()
+    assert not gauge.busy()  # two payments are no storm
+    gauge.credited()
+    assert gauge.busy()
+    time.sleep(0.25)
+    assert not gauge.busy()  # and it passes
+    gauge.credited()
+    assert not gauge.busy()  # one more after a pause is none either
+
+
+async def test_the_interceptor_counts_only_the_activities_that_credit_a_payment(monkeypatch) -> None:  # noqa: ANN001
+    import los.followup_worker as module
+
+    gauge = LoanWorkGauge(credits=1)
 
     class Next:
         async def execute_activity(self, input: Any) -> str:
             return "done"
 
     inbound = LoanWorkGaugeInterceptor(gauge).intercept_activity(Next())  # type: ignore[arg-type]
-    assert await inbound.execute_activity(None) == "done"  # type: ignore[arg-type]
-    assert gauge.quiet_for() < 1
+    for name, credits in [("move_status", False), ("send_notice", False), ("record_payment", True)]:
+        monkeypatch.setattr(module.activity, "info", lambda name=name: SimpleNamespace(activity_type=name))
+        assert await inbound.execute_activity(None) == "done"  # type: ignore[arg-type]
+        assert gauge.busy() is credits, name
