@@ -11,7 +11,9 @@ the first of them unconditionally: follow-up work always moves. Each further slo
 this process is crediting a storm of payments: at least :data:`STORM_CREDITS` payments recorded
 (``record_payment``, ``sme_record_payment``) within the last :data:`STORM_WINDOW_SECONDS` (:class:`LoanWorkGauge`,
 fed by :class:`LoanWorkGaugeInterceptor` on the loans' worker), and at most :data:`MAX_DEFER_SECONDS`. Credits go
-first on a storm day; the receipts, notices and next links drain at full speed when it is over. Everything else
+first on a storm day; the receipts, notices and next links drain at full speed when it is over. (The SDK reserves
+a slot before each poll, so slots an idle worker held when a storm begins still take a task each: the rule holds
+from the storm's first follow-ups done on.) Everything else
 the loans' worker does (origination, a loan's occasional payment) takes nothing from the follow-up queue: a loan
 waits for its follow-up work before it continues as new or ends, so holding it back there would only slow loans.
 
@@ -67,6 +69,9 @@ class LoanWorkGauge:
     per worker process, shared by the loans' worker (which records) and the follow-up worker (which reads)."""
 
     def __init__(self, credits: int = STORM_CREDITS, window: float = STORM_WINDOW_SECONDS) -> None:
+        """``credits`` at least 1 (ValueError otherwise)."""
+        if credits < 1:
+            raise ValueError(f"credits must be at least 1, not {credits}")
         self.window = window
         self._starts: deque[float] = deque(maxlen=credits)
 
@@ -118,7 +123,7 @@ class YieldingSlotSupplier(CustomSlotSupplier):
         self.slots, self.gauge, self.max_defer = slots, gauge, max_defer
         self._held = 0
         self._lock = threading.Lock()
-        self.deferred = 0  # reservations that waited for a storm to pass (tests, and the curious)
+        self.deferred = 0  # reservations that had to wait with a slot free (tests, and the curious)
 
     @property
     def held(self) -> int:

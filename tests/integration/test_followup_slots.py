@@ -15,16 +15,15 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from los.followup_worker import LoanWorkGauge, LoanWorkGaugeInterceptor, followup_worker
 from los.settings import Settings
 
-FOLLOWUP_SECONDS = 0.3
-
 
 class Probe:
-    """What the follow-up activities saw: for each, when it started and how many ran then (itself included)."""
+    """What the follow-up activities saw: for each, when it started and how many ran then (itself included);
+    each takes ``seconds``."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = 0.3) -> None:
+        self.seconds = seconds
         self.running = 0
         self.starts: list[tuple[float, int]] = []
-        self.busy_until = 0.0  # when the loans' worker's last local activity ended
 
 
 PROBE = Probe()
@@ -35,7 +34,7 @@ async def followup_probe(n: int) -> int:
     PROBE.running += 1
     PROBE.starts.append((time.monotonic(), PROBE.running))
     try:
-        await asyncio.sleep(FOLLOWUP_SECONDS)
+        await asyncio.sleep(PROBE.seconds)
     finally:
         PROBE.running -= 1
     return n
@@ -44,16 +43,25 @@ async def followup_probe(n: int) -> int:
 @activity.defn(name="record_payment")  # the name of the activity that credits a payment
 async def loan_step_probe() -> None:
     await asyncio.sleep(0.04)
-    PROBE.busy_until = time.monotonic()
 
 
 @workflow.defn(name="FollowupSlotsBusyLoan", sandboxed=False)
 class BusyLoan:
-    """Payments recorded back to back by local activity, as a storm's loans record them."""
+    """Payments recorded back to back by local activity, as a storm's loans record them, until told to stop (at
+    most about two minutes of them)."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    @workflow.signal
+    def stop(self) -> None:
+        self.stopped = True
 
     @workflow.run
-    async def run(self, loan_steps: int) -> None:
-        for _ in range(loan_steps):
+    async def run(self) -> None:
+        for _ in range(3000):
+            if self.stopped:
+                return
             await workflow.execute_local_activity(loan_step_probe, start_to_close_timeout=timedelta(seconds=10))
 
 
@@ -74,11 +82,12 @@ class FollowupSlotsProbe:
         return list(done)
 
 
-async def run_probe(dev_env, loan_steps: int) -> None:  # noqa: ANN001
-    """Six follow-ups on a follow-up worker of 3 slots fed by the loans' worker's gauge; with ``loan_steps``, that
-    worker runs them back to back from before the follow-up worker starts."""
+async def run_probe(dev_env, storm: bool, seconds: float) -> None:  # noqa: ANN001
+    """Six follow-ups of ``seconds`` each on a follow-up worker of 3 slots fed by the loans' worker's gauge; with
+    ``storm``, that worker records payments back to back from before the follow-up worker starts until they are
+    done."""
     global PROBE
-    PROBE = Probe()
+    PROBE = Probe(seconds)
     client = dev_env.client
     loans_queue = f"loans-{uuid.uuid4().hex[:8]}"
     settings = Settings(followup_task_queue=f"{loans_queue}-followup", followup_max_concurrent=3)
@@ -95,10 +104,8 @@ async def run_probe(dev_env, loan_steps: int) -> None:  # noqa: ANN001
     run_id = uuid.uuid4().hex[:8]
     async with loans:
         busy = None
-        if loan_steps:
-            busy = await client.start_workflow(
-                BusyLoan.run, loan_steps, id=f"followup-slots-busy-{run_id}", task_queue=loans_queue
-            )
+        if storm:
+            busy = await client.start_workflow(BusyLoan.run, id=f"followup-slots-busy-{run_id}", task_queue=loans_queue)
             deadline = time.monotonic() + 20
             while not gauge.busy():  # the loans' worker is crediting payments
                 assert time.monotonic() < deadline, "the loans' worker never credited a storm"
@@ -112,18 +119,17 @@ async def run_probe(dev_env, loan_steps: int) -> None:  # noqa: ANN001
             )
             assert result == list(range(6))
         if busy is not None:
+            assert gauge.busy(), "the storm passed before the follow-ups were done"
+            await busy.signal(BusyLoan.stop)
             await busy.result()
 
 
 async def test_followups_run_one_at_a_time_while_the_loans_worker_credits_a_storm(dev_env) -> None:  # noqa: ANN001
-    await run_probe(dev_env, loan_steps=80)  # about 3.5 s of payments recorded back to back
-    during = [running for started, running in PROBE.starts if started < PROBE.busy_until]
-    after = [running for started, running in PROBE.starts if started >= PROBE.busy_until]
-    assert len(during) >= 2, f"the loan steps ended before the follow-ups ran: {PROBE.starts}"
-    assert max(during) == 1, PROBE.starts
-    assert len(during) + len(after) == 6
+    await run_probe(dev_env, storm=True, seconds=0.3)
+    assert len(PROBE.starts) == 6
+    assert [running for _, running in PROBE.starts] == [1] * 6, PROBE.starts
 
 
 async def test_followups_take_every_slot_when_no_storm_is_credited(dev_env) -> None:  # noqa: ANN001
-    await run_probe(dev_env, loan_steps=0)
+    await run_probe(dev_env, storm=False, seconds=1.0)
     assert max(running for _, running in PROBE.starts) == 3, PROBE.starts

@@ -89,9 +89,11 @@ def test_try_reserve_grants_on_the_same_terms_without_waiting() -> None:
     assert supplier.held == 0
 
 
-def test_at_least_one_slot() -> None:
+def test_at_least_one_slot_and_one_credit() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         YieldingSlotSupplier(0, LoanWorkGauge())
+    with pytest.raises(ValueError, match="at least 1"):
+        LoanWorkGauge(credits=0)
 
 
 def test_a_storm_is_enough_credits_within_the_window() -> None:
