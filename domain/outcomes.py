@@ -88,6 +88,7 @@ class PaymentLinkStatus(StrEnum):
     ACTIVE = "ACTIVE"
     PAID = "PAID"
     SUPERSEDED = "SUPERSEDED"  # the amount due changed: a new link replaced it
+    CANCELLED = "CANCELLED"  # made at the gateway while its installment was being paid: cancelled there, never offered
 
 
 class InstallmentStatus(StrEnum):

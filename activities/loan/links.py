@@ -81,7 +81,10 @@ async def make_link(
     reference_id: str, description: str,
 ) -> str:  # fmt: skip
     """A link for ``amount`` paise at the brand's gateways (failover), recorded in ``payment_links`` once per
-    (loan, installment, amount, purpose) with the gateway that made it; its URL. A gateway's refusal is final."""
+    (loan, installment, amount, purpose) with the gateway that made it; its URL. A gateway's refusal is final.
+
+    An installment's link (``purpose`` INSTALLMENT) whose installment was paid in full while the gateway made it
+    is recorded CANCELLED, cancelled at that gateway (best effort) and not offered: the empty string."""
     try:
         vendor, link = await create_link(
             brand.config,
@@ -98,7 +101,12 @@ async def make_link(
     except BusinessRefusal as exc:
         raise refusal(exc) from exc
 
-    def write(session: Session) -> None:
+    def write(session: Session) -> bool:
+        # An installment's link: the installment is read again (FOR SHARE, the order record_payment locks in), since
+        # a payment may have committed while the gateway was making the link; then the link is recorded CANCELLED.
+        still_due = purpose != INSTALLMENT or schedule_queries.installment_status(
+            session, loan.id, installment_no, share=True
+        ) not in (None, InstallmentStatus.PAID)
         schedule_queries.insert_payment_link(
             session,
             loan_id=loan.id,
@@ -108,7 +116,16 @@ async def make_link(
             url=link.url,
             amount=amount,
             purpose=purpose,
+            status=PaymentLinkStatus.ACTIVE if still_due else PaymentLinkStatus.CANCELLED,
         )
+        return still_due
 
-    await base._tx(write)
-    return link.url
+    if await base._tx(write):
+        return link.url
+    activity.logger.info("link %s for installment %s of loan %s: paid meanwhile", link.link_id, installment_no, loan.id)
+    try:  # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance
+        gateway = providers.build("payments", brand.config, base.http, vendor=vendor)
+        await gateway.cancel_payment_link(link.link_id)
+    except Exception as exc:  # noqa: BLE001
+        activity.logger.warning("could not cancel link %s at %s: %s", link.link_id, vendor, exc)
+    return ""

@@ -67,3 +67,47 @@ async def test_no_link_for_a_paid_or_missing_installment_or_an_ended_loan(
     # the loan has ended: a late ask for another amount neither makes a link nor supersedes the one there
     assert await env.run(activities.ensure_payment_link, ask(2, 90_00)) == ""
     assert _links(db, loan_id) == [(2, 110_00, "ACTIVE")]
+
+
+async def test_a_link_made_while_its_installment_is_paid_is_cancelled_not_offered(
+    app, brand, sandbox, db, storage_dir, renderer, monkeypatch
+) -> None:  # noqa: ANN001
+    """The installment is still due when the activity looks, and is paid in full while the gateway is making the
+    link (a payment recorded in between): the link is recorded CANCELLED, cancelled at the gateway, and not
+    offered, so the borrower is never asked to pay a paid installment again."""
+    import httpx
+
+    from activities.loan import links as links_module
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=100_00))  # fmt: skip
+    real_create_link = links_module.create_link
+
+    async def paid_during_the_call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        made = await real_create_link(*args, **kwargs)
+        with db.unit_of_work() as s:  # the payment's own transaction, committed before the link's
+            s.execute(
+                update(RepaymentInstallment)
+                .where(RepaymentInstallment.loan_id == loan_id, RepaymentInstallment.installment_no == 1)
+                .values(status="PAID", paid_at=now, principal_paid=100_00, interest_paid=10_00)
+            )
+        return made
+
+    monkeypatch.setattr(links_module, "create_link", paid_during_the_call)
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    request = PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", 1, 110_00)
+    assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == ""
+    assert _links(db, loan_id) == [(1, 110_00, "CANCELLED")]
+    with db.unit_of_work() as s:
+        link_id = s.scalars(select(PaymentLink.link_id).where(PaymentLink.loan_id == loan_id)).one()
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:  # the gateway refuses to take money on it
+        paid = await http.post(f"/razorpay/pay/{link_id}")
+    assert paid.status_code == 400 and "cancelled" in paid.text
+
+    # asked again (the loan's next pass): the installment is paid, so nothing is made and the row stays as it is
+    monkeypatch.setattr(links_module, "create_link", real_create_link)
+    assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == ""
+    assert _links(db, loan_id) == [(1, 110_00, "CANCELLED")]
