@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -106,3 +106,11 @@ def server_database(url: str) -> Database:
     """The database of a long-running server process (the API, a worker): ``SERVER_POOL`` connections, all kept
     between transactions, none opened past them (the same most at once as a pool of 10 plus 20 overflow)."""
     return Database(url, pool_size=SERVER_POOL, max_overflow=0)
+
+
+def core(session: Session) -> Connection:
+    """The session's connection, for a Core statement built once at import (on a table, with bound parameters):
+    no ORM statement to build, compile and cache-key per call. What the session holds pending is flushed first, as
+    the ORM's autoflush would before any statement of its own."""
+    session.flush()
+    return session.connection()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from db.models import (
     StaffBrandRole,
     StaffUser,
 )
+from db.session import core
 from domain import ledger
 from domain.outcomes import AgreementStatus, DisbursalStatus
 
@@ -39,26 +40,68 @@ def update_loan(session: Session, loan_id: str, **values: Any) -> None:
     session.execute(update(Loan).where(Loan.id == loan_id).values(**values))
 
 
-def credit_loan(session: Session, loan_id: str, amount: int, **values: Any) -> str:
-    """Add ``amount`` paise to the loan's ``total_collected`` and set ``values``, in one statement; the loan's brand
-    id (RETURNING: no second round trip to load the loan). Loan objects this session holds are not refreshed."""
-    return session.execute(
-        update(Loan)
-        .where(Loan.id == loan_id)
-        .values(total_collected=Loan.total_collected + amount, **values)
-        .returning(Loan.brand_id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+def credit_loan(
+    session: Session, loan_id: str, amount: int, *, outstanding_principal: int, next_due_at: datetime | None
+) -> str:
+    """Add ``amount`` paise to the loan's ``total_collected`` and set its outstanding principal (paise) and next due
+    instant, in one statement built once; the loan's brand id (RETURNING: no second round trip to load the loan).
+    Loan objects this session holds are not refreshed."""
+    params = {
+        "key_loan_id": loan_id,
+        "credit": amount,
+        "outstanding_principal": outstanding_principal,
+        "next_due_at": next_due_at,
+    }
+    return core(session).execute(_CREDIT_LOAN, params).scalar_one()
+
+
+_LOANS = Loan.__table__
+_CREDIT_LOAN = (
+    update(_LOANS)
+    .where(_LOANS.c.id == bindparam("key_loan_id"))
+    .values(
+        total_collected=_LOANS.c.total_collected + bindparam("credit", type_=BigInteger),
+        outstanding_principal=bindparam("outstanding_principal"),
+        next_due_at=bindparam("next_due_at"),
+    )
+    .returning(_LOANS.c.brand_id)
+)
 
 
 def insert_status_history(session: Session, **values: Any) -> str | None:
-    """One status move, stored once per (loan, seq); the new row's id, or None when that move was stored."""
-    return session.execute(
-        insert(LoanStatusHistory)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
-        .returning(LoanStatusHistory.id)
-    ).scalar_one_or_none()
+    """One status move, stored once per (loan, seq); the new row's id, or None when that move was stored.
+    ``values``: ``loan_status_history`` columns (a statement built once, executed with them as parameters)."""
+    return core(session).execute(_INSERT_STATUS_HISTORY, values).scalar_one_or_none()
+
+
+_INSERT_STATUS_HISTORY = (
+    insert(LoanStatusHistory.__table__)
+    .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
+    .returning(LoanStatusHistory.__table__.c.id)
+)
+
+
+def move_loan_status(
+    session: Session, loan_id: str, status: str, reason: str | None, *, closed: datetime | None
+) -> tuple[str, int, str | None]:
+    """A system move of the loan's status (no staff action, no reassignment): status and reason set, review stage
+    cleared, and for a terminal status ``closed`` as ``closed_at`` with no next due instant, in one statement that
+    locks the row; (brand id, amount in paise, the staff member it is assigned to)."""
+    params = {"key_loan_id": loan_id, "status": status, "status_reason": reason}
+    if closed is None:
+        row = core(session).execute(_MOVE_STATUS, params).one()
+    else:
+        row = core(session).execute(_CLOSE_STATUS, {**params, "closed_at": closed}).one()
+    return row[0], row[1], row[2]
+
+
+_MOVE_STATUS = (
+    update(_LOANS)
+    .where(_LOANS.c.id == bindparam("key_loan_id"))
+    .values(status=bindparam("status"), status_reason=bindparam("status_reason"), review_stage=None)
+    .returning(_LOANS.c.brand_id, _LOANS.c.amount, _LOANS.c.assigned_to)
+)
+_CLOSE_STATUS = _MOVE_STATUS.values(closed_at=bindparam("closed_at"), next_due_at=None)
 
 
 def insert_audit(session: Session, idempotency_key: str, **values: Any) -> None:
@@ -249,16 +292,27 @@ def post_ledger(
 ) -> bool:
     """Insert one balanced ledger transaction unless its key was already posted. ``value_date``: the IST date it
     counts from in a ledger as of a date (default: today in IST)."""
-    txn_id = session.execute(
-        insert(LedgerTransaction)
-        .values(loan_id=loan_id, kind=txn.kind, idempotency_key=key, value_date=value_date or ist_today())
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(LedgerTransaction.id)
+    connection = core(session)
+    txn_id = connection.execute(
+        _INSERT_LEDGER_TXN,
+        {"loan_id": loan_id, "kind": txn.kind, "idempotency_key": key, "value_date": value_date or ist_today()},
     ).scalar_one_or_none()
     if txn_id is None:
         return False
-    session.add_all(LedgerEntry(transaction_id=txn_id, account=leg.account, amount=leg.amount) for leg in txn.legs)
+    connection.execute(
+        _INSERT_LEDGER_ENTRY,
+        [{"transaction_id": txn_id, "account": leg.account, "amount": leg.amount} for leg in txn.legs],
+    )
     return True
+
+
+# Built once (Core, on the tables): reused by every posting, with nothing to flush from the session.
+_INSERT_LEDGER_TXN = (
+    insert(LedgerTransaction.__table__)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(LedgerTransaction.__table__.c.id)
+)
+_INSERT_LEDGER_ENTRY = insert(LedgerEntry.__table__)
 
 
 def ist_today() -> date:

@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
+from db.session import core
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from workflows.contracts import InstallmentState
 
@@ -55,42 +56,60 @@ def installment_for_update(session: Session, loan_id: str, installment_no: int) 
     ).one()
 
 
+_INST = RepaymentInstallment.__table__
+
+
+def _settled_after(*parts: Any) -> Any:
+    """SQL: every part of the installment (penal, fees, interest, principal) paid once ``parts`` are added."""
+    cols = (_INST.c.penal_paid, _INST.c.fees_paid, _INST.c.interest_paid, _INST.c.principal_paid)
+    owed = (_INST.c.penal, _INST.c.fees, _INST.c.interest, _INST.c.principal)
+    return and_(
+        *((paid + part if part is not None else paid) >= due for paid, part, due in zip(cols, parts, owed, strict=True))
+    )
+
+
+_PARTS = tuple(bindparam(f"add_{k}", type_=BigInteger) for k in ("penal", "fees", "interest", "principal"))
+# Built once: the statement, its compiled form and its cache key are reused by every payment (an ORM UPDATE built
+# per call cost about as much CPU as the rest of ``record_payment`` together).
+_PAY_INSTALLMENT = (
+    update(_INST)
+    .where(_INST.c.loan_id == bindparam("key_loan_id"), _INST.c.installment_no == bindparam("key_number"))
+    .values(
+        penal_paid=_INST.c.penal_paid + _PARTS[0],
+        fees_paid=_INST.c.fees_paid + _PARTS[1],
+        interest_paid=_INST.c.interest_paid + _PARTS[2],
+        principal_paid=_INST.c.principal_paid + _PARTS[3],
+        status=case((_settled_after(*_PARTS), InstallmentStatus.PAID.value), else_=_INST.c.status),
+        paid_at=case((_settled_after(*_PARTS), bindparam("now", type_=DateTime(timezone=True))), else_=_INST.c.paid_at),
+    )
+    .returning(_settled_after(None, None, None, None))
+)
+
+
 def pay_installment(
     session: Session, loan_id: str, number: int, *, penal: int, fees: int, interest: int, principal: int, now: datetime
 ) -> bool:
     """Add a payment's parts (paise) to the installment's paid amounts, and mark it PAID at ``now`` when every part
     of it (penal, fees, interest, principal) is then paid, in one statement that locks the row; True when this
     payment leaves it paid in full. (PostgreSQL evaluates SET expressions on the row as it was, so the test there
-    adds the parts again; RETURNING reads the row as written.) Installment objects this session holds are not
-    refreshed."""
-    inst = RepaymentInstallment
-    settled = and_(
-        inst.penal_paid + penal >= inst.penal,
-        inst.fees_paid + fees >= inst.fees,
-        inst.interest_paid + interest >= inst.interest,
-        inst.principal_paid + principal >= inst.principal,
+    adds the parts again; RETURNING reads the row as written.) A Core statement on the session's connection:
+    installment objects this session holds are not refreshed, and nothing pending in the session is flushed."""
+    paid_in_full = (
+        core(session)
+        .execute(
+            _PAY_INSTALLMENT,
+            {
+                "key_loan_id": loan_id,
+                "key_number": number,
+                "add_penal": penal,
+                "add_fees": fees,
+                "add_interest": interest,
+                "add_principal": principal,
+                "now": now,
+            },
+        )
+        .scalar_one()
     )
-    paid_in_full = session.execute(
-        update(inst)
-        .where(inst.loan_id == loan_id, inst.installment_no == number)
-        .values(
-            penal_paid=inst.penal_paid + penal,
-            fees_paid=inst.fees_paid + fees,
-            interest_paid=inst.interest_paid + interest,
-            principal_paid=inst.principal_paid + principal,
-            status=case((settled, InstallmentStatus.PAID.value), else_=inst.status),
-            paid_at=case((settled, now), else_=inst.paid_at),
-        )
-        .returning(
-            and_(
-                inst.penal_paid >= inst.penal,
-                inst.fees_paid >= inst.fees,
-                inst.interest_paid >= inst.interest,
-                inst.principal_paid >= inst.principal,
-            )
-        )
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
     return bool(paid_in_full)
 
 
@@ -193,11 +212,14 @@ def links_paid(session: Session, loan_id: str, *, link_id: str | None, installme
 
 
 # ---------------------------------------------------------------------------------------------- payments
+_INSERT_PAYMENT = (
+    insert(PaymentTransaction.__table__)
+    .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
+    .returning(PaymentTransaction.__table__.c.id)
+)
+
+
 def insert_payment(session: Session, **values: Any) -> str | None:
-    """One payment, stored once per (gateway, gateway payment id); the new row's id, or None when it was stored."""
-    return session.execute(
-        insert(PaymentTransaction)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
-        .returning(PaymentTransaction.id)
-    ).scalar_one_or_none()
+    """One payment, stored once per (gateway, gateway payment id); the new row's id, or None when it was stored.
+    ``values``: ``payment_transactions`` columns (a statement built once, executed with them as parameters)."""
+    return core(session).execute(_INSERT_PAYMENT, values).scalar_one_or_none()

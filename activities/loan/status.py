@@ -40,6 +40,28 @@ def _review_state(loan: Loan) -> dict[str, Any]:
     }
 
 
+def _system_move(session: Session, change: StatusChange, key: str) -> tuple[str, int]:
+    """A move the system makes (no staff action, stage, details or reassignment): the loan's columns in one
+    statement, and the staff member it is assigned to told, as for any move; (brand id, amount in paise)."""
+    terminal = LoanStatus(change.to_status) in TERMINAL
+    closed = datetime.now(UTC) if terminal else None
+    brand_id, amount, assigned_to = queries.move_loan_status(
+        session, change.loan_id, change.to_status, change.reason, closed=closed
+    )
+    if assigned_to and change.from_status != change.to_status:
+        notify(
+            session,
+            assigned_to,
+            brand_id,
+            "STATUS_CHANGE",
+            f"Loan is now {change.to_status}",
+            change.reason or "",
+            {"loanId": change.loan_id, "from": change.from_status, "to": change.to_status},
+            f"{key}:status",
+        )
+    return brand_id, amount
+
+
 class StatusActivities(LoanBase):
     @activity.defn
     async def record_status(self, change: StatusChange) -> None:
@@ -61,6 +83,9 @@ class StatusActivities(LoanBase):
             )
             if inserted is None:
                 return None
+            key = f"status:{change.loan_id}:{change.seq}"
+            if not (change.actor_id or change.reassign or change.details or change.review_stage):
+                return _system_move(session, change, key)  # the repayment loop's moves: one statement
             loan = session.get_one(Loan, change.loan_id, with_for_update=True)
             before = _review_state(loan)
             values: dict[str, Any] = {"status": change.to_status, "status_reason": change.reason}
@@ -84,7 +109,6 @@ class StatusActivities(LoanBase):
             session.flush()
             session.refresh(loan)
             after = _review_state(loan)
-            key = f"status:{change.loan_id}:{change.seq}"
             if change.actor_id:
                 role, _, email = change.actor.partition(":")
                 queries.insert_audit(

@@ -116,36 +116,20 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
         status, order_id, method, failure = FAILED, arg.order_id, None, arg.reason
     else:
         return None
-    row = insert(PaymentAttempt).values(
-        brand_id=brand_id,
-        loan_id=loan_id,
-        gateway=arg.gateway,
-        gateway_payment_id=arg.payment_id,
-        order_id=order_id,
-        amount=arg.amount,
-        method=method,
-        status=status,
-        failure_reason=failure,
-        mandate_debit_id=arg.mandate_debit_id,
-    )
-    kept = PaymentAttempt.__table__.c
-    if status == CAPTURED:
-        row = row.on_conflict_do_update(
-            index_elements=["gateway", "gateway_payment_id"],
-            set_={
-                "status": CAPTURED,
-                "failure_reason": None,
-                "amount": func.coalesce(case((kept.status == CAPTURED, kept.amount)), row.excluded.amount),
-                "loan_id": func.coalesce(kept.loan_id, row.excluded.loan_id),
-                "order_id": func.coalesce(kept.order_id, row.excluded.order_id),
-                "method": func.coalesce(row.excluded.method, kept.method),
-                "mandate_debit_id": func.coalesce(kept.mandate_debit_id, row.excluded.mandate_debit_id),
-                "updated_at": func.now(),
-            },
-        )
-    else:
-        row = row.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
-    kept_status = session.scalars(row.returning(PaymentAttempt.status)).first()
+    values = {
+        "brand_id": brand_id,
+        "loan_id": loan_id,
+        "gateway": arg.gateway,
+        "gateway_payment_id": arg.payment_id,
+        "order_id": order_id,
+        "amount": arg.amount,
+        "method": method,
+        "status": status,
+        "failure_reason": failure,
+        "mandate_debit_id": arg.mandate_debit_id,
+    }
+    statement = _CAPTURE_ATTEMPT if status == CAPTURED else _FAIL_ATTEMPT
+    kept_status = session.connection().execute(statement, values).scalar_one_or_none()
     if kept_status is not None:  # inserted, or a capture written over the row kept
         return kept_status
     return session.scalars(  # a failure after the row was kept: it changed nothing, the row says what stands
@@ -155,24 +139,48 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
     ).one()
 
 
+_ATTEMPTS = PaymentAttempt.__table__
+_NEW_ATTEMPT = insert(_ATTEMPTS)
+# Built once (a statement built per event, with its cache key, was a visible part of the API's CPU on a storm).
+_CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
+    index_elements=["gateway", "gateway_payment_id"],
+    set_={
+        "status": CAPTURED,
+        "failure_reason": None,
+        "amount": func.coalesce(
+            case((_ATTEMPTS.c.status == CAPTURED, _ATTEMPTS.c.amount)), _NEW_ATTEMPT.excluded.amount
+        ),
+        "loan_id": func.coalesce(_ATTEMPTS.c.loan_id, _NEW_ATTEMPT.excluded.loan_id),
+        "order_id": func.coalesce(_ATTEMPTS.c.order_id, _NEW_ATTEMPT.excluded.order_id),
+        "method": func.coalesce(_NEW_ATTEMPT.excluded.method, _ATTEMPTS.c.method),
+        "mandate_debit_id": func.coalesce(_ATTEMPTS.c.mandate_debit_id, _NEW_ATTEMPT.excluded.mandate_debit_id),
+        "updated_at": func.now(),
+    },
+).returning(_ATTEMPTS.c.status)
+_FAIL_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"]).returning(
+    _ATTEMPTS.c.status
+)
+_STORE_EVENT = (
+    insert(WebhookEvent.__table__)
+    .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+    .returning(WebhookEvent.__table__.c.id)
+)
+
+
 def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> Stored:
     """Insert the raw event once per (provider, event id) with the loan it names when that loan belongs
     to ``brand_id``, and its payment attempt (:func:`record_attempt`), in one transaction; returns what the stored
     rows say."""
     with db.unit_of_work() as session:
         loan = find_loan(session, brand_id, event)
-        row_id = session.scalars(
-            insert(WebhookEvent)
-            .values(
-                provider=provider,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                loan_id=loan.id if loan else None,
-                payload=body,
-            )
-            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-            .returning(WebhookEvent.id)
-        ).first()
+        row = {
+            "provider": provider,
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "loan_id": loan.id if loan else None,
+            "payload": body,
+        }
+        row_id = session.connection().execute(_STORE_EVENT, row).scalar_one_or_none()
         delivered = False
         if row_id is None:  # stored before (the vendor's retry, or a duplicate): what that row says
             row_id, delivered_at = session.execute(
