@@ -15,10 +15,10 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -114,3 +114,8 @@ def core(session: Session) -> Connection:
     the ORM's autoflush would before any statement of its own."""
     session.flush()
     return session.connection()
+
+
+def table(model: Any) -> Table:
+    """A mapped class's ``Table``, typed as one (for the Core statements run through :func:`core`)."""
+    return cast(Table, model.__table__)

@@ -144,11 +144,7 @@ class LoanBase:
         assign_to: str | None = None,
         reassign: bool = False,
     ) -> None:
-        # The loan state machine (domain.lifecycle): a move the lifecycle does not allow fails the workflow task
-        # loudly (retried, nothing recorded) instead of writing it.
-        check_move(self.status, to, review_stage=review_stage, from_review_stage=self.recorded_stage)
-        self.seq += 1
-        change = StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor)
+        change = self._status_change(to, reason, actor, review_stage=review_stage)
         if action is not None or review_stage is not None:  # staff actions and review stages only: older
             change = replace(  # histories recorded the plain form
                 change,
@@ -164,6 +160,19 @@ class LoanBase:
         await self._database_step(
             workflow.patched(LOCAL_DB_PATCH), LoanActivities.record_status, change, summary=f"{self.status} → {to}"
         )
+        self._moved(to, review_stage)
+
+    def _status_change(
+        self, to: LoanStatus, reason: str | None, actor: str = "system", *, review_stage: str | None = None
+    ) -> StatusChange:
+        """The next status move's record (its ``seq`` taken). The loan state machine (domain.lifecycle): a move the
+        lifecycle does not allow fails the workflow task loudly (retried, nothing recorded) instead of writing it."""
+        check_move(self.status, to, review_stage=review_stage, from_review_stage=self.recorded_stage)
+        self.seq += 1
+        return StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor)
+
+    def _moved(self, to: LoanStatus, review_stage: str | None = None) -> None:
+        """A move is recorded: the workflow's status and the ``LoanStatus`` search attribute follow it."""
         self.status = to
         self.moving_to = None
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None

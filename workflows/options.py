@@ -93,4 +93,8 @@ SERVICING_LOCAL_PATCH = "servicing-local-steps-v1"
 # transfer and the disbursal booked. Same activities, keys and retry policy; a crash re-runs the step with its
 # workflow task. Before it: activity tasks (each three history events and a second workflow task for its result).
 ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
+# A payment that clears the loan's arrears (OVERDUE, nothing unpaid past due once it is applied) records the move
+# back to DISBURSED in the payment's own transaction (``PaymentRecord.status_change``): one local step a credit
+# instead of two. Before it: record_payment, then record_status at the loop's next look at the schedule.
+STATUS_WITH_PAYMENT_PATCH = "status-with-payment-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import MAX_ENTERED_PAISE
     from domain.servicing import advance_as_principal, apply_parts, payable_dues, untouched_future
     from domain.settlement import settlement_parts
+    from domain.status import LoanStatus
     from workflows.contracts import (
         CreditBalanceRecord,
         InstallmentState,
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentEvent,
         PaymentPart,
         PaymentRecord,
+        StatusChange,
     )
     from workflows.options import (
         DB_RETRY,
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         IST,
         LOCAL_DB_PATCH,
         RECEIPTS_PATCH,
+        STATUS_WITH_PAYMENT_PATCH,
     )
 
 from workflows.base import LoanBase
@@ -139,14 +142,39 @@ class ReceiptsPhase(LoanBase):
         if self.money_in:
             dated = payment.paid_on or today
             record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst, value_date=dated)
-        await self._database_step(  # local: in the workflow task that took the payment (workflows.options)
-            workflow.patched(LOCAL_DB_PATCH),
-            LoanActivities.record_payment,
-            record,
-            summary=f"Payment {payment.payment_id}: {payment.amount} paise",
-        )
+        move = self._arrears_cleared(left) if closing is None else None
+        if move is not None:
+            record = replace(record, status_change=move)
+            self.moving_to = move.to_status
+        try:
+            await self._database_step(  # local: in the workflow task that took the payment (workflows.options)
+                workflow.patched(LOCAL_DB_PATCH),
+                LoanActivities.record_payment,
+                record,
+                summary=f"Payment {payment.payment_id}: {payment.amount} paise"
+                + (f", {move.from_status} → {move.to_status}" if move is not None else ""),
+            )
+        except BaseException:
+            if move is not None:  # nothing of it was recorded (the payment is parked, or the task retried)
+                self.seq, self.moving_to = move.seq - 1, None
+            raise
+        if move is not None:
+            self._moved(move.to_status)
         await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
         return excess
+
+    def _arrears_cleared(self, left: list[InstallmentState]) -> StatusChange | None:
+        """The move back to DISBURSED that the payment just applied makes, recorded with it (STATUS_WITH_PAYMENT_PATCH):
+        the loan is OVERDUE and no installment it leaves unpaid is past due now. The repayment loop would make the
+        same move at its next look at the schedule (same or earlier clock, so nothing more past due); a run before
+        the patch makes it there. None when the payment makes no move, or it pays the last installment (the loan's
+        closure moves it)."""
+        if self.status != LoanStatus.OVERDUE or not left:
+            return None
+        now = workflow.now()
+        if any(i.due_at <= now for i in left) or not workflow.patched(STATUS_WITH_PAYMENT_PATCH):
+            return None
+        return self._status_change(LoanStatus.DISBURSED, "arrears cleared")
 
     def _closing_parts(self, payment: PaymentEvent, today: date) -> tuple | None:
         """A payment that closes the loan early, as (parts, excess, advance, reshaped, fees GST), or None:

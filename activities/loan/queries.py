@@ -30,7 +30,7 @@ from db.models import (
     StaffBrandRole,
     StaffUser,
 )
-from db.session import core
+from db.session import core, table
 from domain import ledger
 from domain.outcomes import AgreementStatus, DisbursalStatus
 
@@ -55,7 +55,7 @@ def credit_loan(
     return core(session).execute(_CREDIT_LOAN, params).scalar_one()
 
 
-_LOANS = Loan.__table__
+_LOANS = table(Loan)
 _CREDIT_LOAN = (
     update(_LOANS)
     .where(_LOANS.c.id == bindparam("key_loan_id"))
@@ -75,9 +75,9 @@ def insert_status_history(session: Session, **values: Any) -> str | None:
 
 
 _INSERT_STATUS_HISTORY = (
-    insert(LoanStatusHistory.__table__)
+    insert(table(LoanStatusHistory))
     .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
-    .returning(LoanStatusHistory.__table__.c.id)
+    .returning(table(LoanStatusHistory).c.id)
 )
 
 
@@ -308,11 +308,11 @@ def post_ledger(
 
 # Built once (Core, on the tables): reused by every posting, with nothing to flush from the session.
 _INSERT_LEDGER_TXN = (
-    insert(LedgerTransaction.__table__)
+    insert(table(LedgerTransaction))
     .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(LedgerTransaction.__table__.c.id)
+    .returning(table(LedgerTransaction).c.id)
 )
-_INSERT_LEDGER_ENTRY = insert(LedgerEntry.__table__)
+_INSERT_LEDGER_ENTRY = insert(table(LedgerEntry))
 
 
 def ist_today() -> date:

@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase
+from activities.loan.status import record_system_move
 from activities.receipts import unrecordable
 from db.collections import apply_payment_to_promises
 from domain import ledger
@@ -32,7 +33,7 @@ class RepaymentActivities(LoanBase):
     # ------------------------------------------------------------------ payments
     @activity.defn
     async def record_payment(self, rec: PaymentRecord) -> None:
-        def write(session: Session) -> str | None:
+        def write(session: Session) -> tuple[str, tuple[str, int] | None] | None:
             pay = rec.payment
             parts = rec.parts or [PaymentPart(n, interest=i, principal=p) for n, i, p in rec.allocations]
             totals = {k: sum(getattr(p, k) for p in parts) for k in ("penal", "fees", "interest", "principal")}
@@ -95,17 +96,23 @@ class RepaymentActivities(LoanBase):
             schedule_queries.links_paid(session, rec.loan_id, link_id=pay.link_id, installments=paid)
             if not pay.link_id and pay.purpose and pay.purpose != "INSTALLMENT":  # a one-off link: purpose, amount
                 schedule_queries.one_off_link_paid(session, rec.loan_id, pay.gateway, pay.purpose, pay.amount)
-            return queries.credit_loan(
+            brand_id = queries.credit_loan(
                 session, rec.loan_id, pay.amount, outstanding_principal=rec.outstanding_principal,
                 next_due_at=rec.next_due_at,
             )  # fmt: skip
+            # the move this payment makes (arrears cleared), in its transaction (STATUS_WITH_PAYMENT_PATCH)
+            moved = record_system_move(session, rec.status_change) if rec.status_change is not None else None
+            return brand_id, moved
 
         try:
-            brand_id = await self._tx(write)
+            written = await self._tx(write)
         except (DataError, ValidationError) as exc:  # retrying cannot fix these: the workflow parks the payment
             raise unrecordable(exc) from exc
-        if brand_id is not None:  # newly credited (docs/observability.md)
+        if written is not None:  # newly credited (docs/observability.md)
+            brand_id, moved = written
             metrics.payment_credited(brand_id, rec.payment.gateway, rec.payment.amount)
+            if moved is not None and rec.status_change is not None:
+                metrics.status_moved(moved[0], rec.status_change.from_status, rec.status_change.to_status, moved[1])
 
     # ------------------------------------------------------------------ penal charges and delinquency
     @activity.defn

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
-from db.session import core
+from db.session import core, table
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from workflows.contracts import InstallmentState
 
@@ -56,7 +56,7 @@ def installment_for_update(session: Session, loan_id: str, installment_no: int) 
     ).one()
 
 
-_INST = RepaymentInstallment.__table__
+_INST = table(RepaymentInstallment)
 
 
 def _settled_after(*parts: Any) -> Any:
@@ -213,9 +213,9 @@ def links_paid(session: Session, loan_id: str, *, link_id: str | None, installme
 
 # ---------------------------------------------------------------------------------------------- payments
 _INSERT_PAYMENT = (
-    insert(PaymentTransaction.__table__)
+    insert(table(PaymentTransaction))
     .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
-    .returning(PaymentTransaction.__table__.c.id)
+    .returning(table(PaymentTransaction).c.id)
 )
 
 

@@ -40,9 +40,30 @@ def _review_state(loan: Loan) -> dict[str, Any]:
     }
 
 
-def _system_move(session: Session, change: StatusChange, key: str) -> tuple[str, int]:
-    """A move the system makes (no staff action, stage, details or reassignment): the loan's columns in one
-    statement, and the staff member it is assigned to told, as for any move; (brand id, amount in paise)."""
+def _by_the_system(change: StatusChange) -> bool:
+    return not (change.actor_id or change.action or change.reassign or change.details or change.review_stage)
+
+
+def record_system_move(session: Session, change: StatusChange) -> tuple[str, int] | None:
+    """A move the system makes (no staff action, review stage, details or reassignment), once per (loan, seq): the
+    history row, the loan's columns in one statement, and the staff member the loan is assigned to told, as for any
+    move; (brand id, amount in paise), or None when this move was recorded before. ``record_status`` runs it for
+    such moves, and ``record_payment`` for the move a payment makes (``PaymentRecord.status_change``)."""
+    inserted = queries.insert_status_history(
+        session,
+        loan_id=change.loan_id,
+        seq=change.seq,
+        from_status=change.from_status,
+        to_status=change.to_status,
+        reason=change.reason,
+        actor=change.actor,
+        action=None,
+        actor_id=None,
+        details=None,
+    )
+    if inserted is None:
+        return None
+    key = f"status:{change.loan_id}:{change.seq}"
     terminal = LoanStatus(change.to_status) in TERMINAL
     closed = datetime.now(UTC) if terminal else None
     brand_id, amount, assigned_to = queries.move_loan_status(
@@ -69,6 +90,8 @@ class StatusActivities(LoanBase):
         for staff actions the audit log and notifications, all in one transaction."""
 
         def write(session: Session) -> tuple[str, int] | None:
+            if _by_the_system(change):  # the repayment loop's moves: one statement on the loan
+                return record_system_move(session, change)
             inserted = queries.insert_status_history(
                 session,
                 loan_id=change.loan_id,
@@ -84,8 +107,6 @@ class StatusActivities(LoanBase):
             if inserted is None:
                 return None
             key = f"status:{change.loan_id}:{change.seq}"
-            if not (change.actor_id or change.reassign or change.details or change.review_stage):
-                return _system_move(session, change, key)  # the repayment loop's moves: one statement
             loan = session.get_one(Loan, change.loan_id, with_for_update=True)
             before = _review_state(loan)
             values: dict[str, Any] = {"status": change.to_status, "status_reason": change.reason}

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +47,7 @@ from api.deps import is_uuid
 from db import receipts
 from db.mandates import apply_mandate_event
 from db.models import Loan, Mandate, PaymentAttempt, PaymentLink, WebhookEvent
+from db.session import core, table
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
@@ -93,17 +94,22 @@ def find_loan(session: Any, brand_id: str, event: InboundEvent) -> Any | None:
     """The brand's loan the event names, as a row of ``id``, ``workflow_id`` and ``status`` (what the intake reads;
     loading the whole loan was about 8 % of the API's CPU on a due-date storm); for a payment event naming none,
     the loan of the link the gateway made (``payment_links``: this gateway, this link id)."""
-    columns = select(Loan.id, Loan.workflow_id, Loan.status).where(Loan.brand_id == brand_id)
     if event.loan_ref is not None:
-        return session.execute(columns.where(Loan.id == event.loan_ref)).first() if is_uuid(event.loan_ref) else None
+        if not is_uuid(event.loan_ref):
+            return None
+        return session.execute(_LOAN_BY_ID, {"brand": brand_id, "loan": event.loan_ref}).first()
     link_ref = _link_ref(event.arg)
     if not link_ref:
         return None
-    return session.execute(
-        columns.join(PaymentLink, PaymentLink.loan_id == Loan.id).where(
-            PaymentLink.provider == event.arg.gateway, PaymentLink.link_id == link_ref
-        )
-    ).first()
+    return session.execute(_LOAN_BY_LINK, {"brand": brand_id, "gateway": event.arg.gateway, "link": link_ref}).first()
+
+
+# Built once, as the intake's other statements (below): every webhook of a storm runs them.
+_LOAN_COLUMNS = select(Loan.id, Loan.workflow_id, Loan.status).where(Loan.brand_id == bindparam("brand"))
+_LOAN_BY_ID = _LOAN_COLUMNS.where(Loan.id == bindparam("loan"))
+_LOAN_BY_LINK = _LOAN_COLUMNS.join(PaymentLink, PaymentLink.loan_id == Loan.id).where(
+    PaymentLink.provider == bindparam("gateway"), PaymentLink.link_id == bindparam("link")
+)
 
 
 def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -> str | None:
@@ -129,7 +135,7 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
         "mandate_debit_id": arg.mandate_debit_id,
     }
     statement = _CAPTURE_ATTEMPT if status == CAPTURED else _FAIL_ATTEMPT
-    kept_status = session.connection().execute(statement, values).scalar_one_or_none()
+    kept_status = core(session).execute(statement, values).scalar_one_or_none()
     if kept_status is not None:  # inserted, or a capture written over the row kept
         return kept_status
     return session.scalars(  # a failure after the row was kept: it changed nothing, the row says what stands
@@ -139,7 +145,7 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
     ).one()
 
 
-_ATTEMPTS = PaymentAttempt.__table__
+_ATTEMPTS = table(PaymentAttempt)
 _NEW_ATTEMPT = insert(_ATTEMPTS)
 # Built once (a statement built per event, with its cache key, was a visible part of the API's CPU on a storm).
 _CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
@@ -161,9 +167,9 @@ _FAIL_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_nothing(index_elements=["gateway", "
     _ATTEMPTS.c.status
 )
 _STORE_EVENT = (
-    insert(WebhookEvent.__table__)
+    insert(table(WebhookEvent))
     .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-    .returning(WebhookEvent.__table__.c.id)
+    .returning(table(WebhookEvent).c.id)
 )
 
 
@@ -180,7 +186,7 @@ def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict
             "loan_id": loan.id if loan else None,
             "payload": body,
         }
-        row_id = session.connection().execute(_STORE_EVENT, row).scalar_one_or_none()
+        row_id = core(session).execute(_STORE_EVENT, row).scalar_one_or_none()
         delivered = False
         if row_id is None:  # stored before (the vendor's retry, or a duplicate): what that row says
             row_id, delivered_at = session.execute(
@@ -200,8 +206,14 @@ def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict
         )
 
 
+_EVENTS = table(WebhookEvent)
+_MARK_DELIVERED = (
+    update(_EVENTS).where(_EVENTS.c.id == bindparam("row_id")).values(delivered_at=bindparam("delivered_at"))
+)
+
+
 def _delivered(session: Any, row_id: str) -> None:
-    session.execute(update(WebhookEvent).where(WebhookEvent.id == row_id).values(delivered_at=datetime.now(UTC)))
+    core(session).execute(_MARK_DELIVERED, {"row_id": row_id, "delivered_at": datetime.now(UTC)})
 
 
 def _as_paid(db: Any, loan_id: str | None, payment: PaymentEvent) -> PaymentEvent:

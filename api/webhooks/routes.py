@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from activities.messaging import reports
 from activities.providers import ProviderConfig, adapter_for, webhook_adapter
@@ -57,11 +57,14 @@ class WebhookAnswer(ApiModel):
     )
 
 
+_BRAND_CONFIG = select(Brand.config).where(Brand.id == bindparam("brand"))  # the config alone, built once
+
+
 def _brand_config(request: Request, brand_id: str) -> dict[str, Any]:
     if not is_uuid(brand_id):
         raise NotFound("unknown webhook endpoint")
     with request.app.state.db.unit_of_work() as session:
-        found = session.execute(select(Brand.config).where(Brand.id == brand_id)).first()  # the config alone
+        found = session.execute(_BRAND_CONFIG, {"brand": brand_id}).first()
         if found is None:
             raise NotFound("unknown webhook endpoint")
         return dict(found[0] or {})

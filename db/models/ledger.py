@@ -50,7 +50,7 @@ class PaymentLink(Base):
     link_id: Mapped[str] = mapped_column(String(80), unique=True)
     url: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # PaymentLinkStatus: ACTIVE / PAID / SUPERSEDED / CANCELLED
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # PaymentLinkStatus
     # INSTALLMENT (the amount due, kept by the workflow), or one the borrower asked for (installment_no 0):
     # PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE (a collector's link)
     purpose: Mapped[str] = mapped_column(String(20), default="INSTALLMENT", server_default="INSTALLMENT")

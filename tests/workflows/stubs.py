@@ -298,8 +298,14 @@ class StubActivities:
         ]
 
     def moves(self) -> list[tuple[str | None, str]]:
-        """(from, to) of every record_status call, in order."""
-        return [(c.from_status, c.to_status) for c in self.of("record_status")]
+        """(from, to) of every status move recorded, in order: each record_status call, and the move a payment
+        records with it (``PaymentRecord.status_change``, status-with-payment-v1)."""
+        changes = [
+            c.arg if c.name == "record_status" else c.arg.status_change
+            for c in self.calls
+            if c.name == "record_status" or (c.name == "record_payment" and c.arg.status_change is not None)
+        ]
+        return [(c.from_status, c.to_status) for c in changes]
 
     def statuses(self) -> list[str]:
         """The status sequence as the database saw it: APPLIED, then each ``to``."""

@@ -650,12 +650,17 @@ async def test_unpaid_installment_goes_overdue_then_back_to_disbursed(env) -> No
     assert stubs.names()[stubs.names().index("notify_disbursed") + 1 :] == [
         "ensure_payment_link",  # installment 1, before its due date
         "mark_overdue", "record_status", "record_delinquency", "ensure_payment_link",  # its due date is over
-        "record_payment", "record_status", "record_delinquency", "ensure_payment_link",  # paid late
+        "record_payment", "record_delinquency", "ensure_payment_link",  # paid late: the move back recorded with it
         "record_payment", "record_status",  # installment 2, on time
     ]  # fmt: skip
     assert stubs.of("mark_overdue") == [OverdueRecord(run.loan_id, 1, 1)]
     assert stubs.statuses()[-4:] == ["DISBURSED", "OVERDUE", "DISBURSED", "COMPLETED"]
-    overdue, cleared, completed = stubs.of("record_status")[-3:]
+    overdue, completed = stubs.of("record_status")[-2:]
+    late, on_time = stubs.of("record_payment")
+    cleared = late.status_change  # status-with-payment-v1: in the payment's own transaction
+    assert cleared is not None and on_time.status_change is None
+    assert (cleared.from_status, cleared.to_status, cleared.seq) == ("OVERDUE", "DISBURSED", overdue.seq + 1)
+    assert completed.seq == cleared.seq + 1
     assert (overdue.reason, cleared.reason, completed.reason) == (
         "installment 1 unpaid after due date", "arrears cleared", "all installments paid",
     )  # fmt: skip

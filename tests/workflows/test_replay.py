@@ -39,6 +39,7 @@ def test_histories_are_present() -> None:
     assert {"bureau_file_alerts_1"} <= names  # the bureau files' run raising alerts (bureau-file-alerts-v1)
     assert {"servicing_local_steps_1", "servicing_local_steps_2"} <= names  # the repayment loop's local steps
     assert {"origination_local_steps_1", "origination_local_steps_2"} <= names  # origination's local steps too
+    assert {"status_with_payment_1"} <= names  # a payment clearing arrears records the move (status-with-payment-v1)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -132,3 +133,24 @@ async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+def test_the_status_with_payment_history_recorded_the_move_with_the_payment() -> None:
+    """status-with-payment-v1 is covered only if a saved history took it: an OVERDUE loan paid by webhook (a due-date
+    storm's loan, bench/collections_day.py) recorded its move back to DISBURSED in record_payment's local step, and
+    ran no record_status after the payment."""
+    import base64
+    import json
+
+    path = HISTORIES[0].parent / "status_with_payment_1.json"
+    patches, _ = _patches_and_local_steps(path)
+    assert "status-with-payment-v1" in patches
+    steps = []
+    for event in json.loads(path.read_text())["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_local_activity":
+            data = json.loads(base64.b64decode(marker["details"]["data"]["payloads"][0]["data"]))
+            steps.append(data["activity_type"])
+    paid = steps.index("record_payment")
+    assert "record_status" in steps[:paid]  # the move to OVERDUE, on its own
+    assert "record_status" not in steps[paid:]

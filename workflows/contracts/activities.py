@@ -222,6 +222,9 @@ class PaymentRecord:
     reshaped: list[tuple[int, int, int]] = field(default_factory=list)
     fees_gst: int = 0
     value_date: date | None = None  # the IST date the loan took it (its ledger postings count from it)
+    # STATUS_WITH_PAYMENT_PATCH: the move this payment makes (OVERDUE -> DISBURSED, arrears cleared), recorded in the
+    # payment's transaction as record_status would; None: no move.
+    status_change: StatusChange | None = None
 
 
 @dataclass
