@@ -41,7 +41,7 @@ class LinkActivities(LoanBase):
         def existing(session: Session) -> PaymentLink | object | None:
             # the installment first (FOR SHARE), then its links, the order record_payment locks them in: a payment
             # being recorded on the installment is waited for and seen (one committed during the gateway call
-            # below is not: the link is recorded in a later transaction; docs/money-in.md)
+            # below is seen by make_link, which reads the installment again as it records the link)
             status = schedule_queries.installment_status(session, req.loan_id, req.installment_no, share=True)
             if status is None or status == InstallmentStatus.PAID:
                 return no_longer_due

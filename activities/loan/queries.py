@@ -299,6 +299,8 @@ def post_ledger(
     ).scalar_one_or_none()
     if txn_id is None:
         return False
+    if not txn.legs:  # nothing to post (every ledger builder makes legs; an empty executemany would insert a row)
+        return True
     connection.execute(
         _INSERT_LEDGER_ENTRY,
         [{"transaction_id": txn_id, "account": leg.account, "amount": leg.amount} for leg in txn.legs],

@@ -33,7 +33,9 @@ class RepaymentActivities(LoanBase):
     # ------------------------------------------------------------------ payments
     @activity.defn
     async def record_payment(self, rec: PaymentRecord) -> None:
-        def write(session: Session) -> tuple[str, tuple[str, int] | None] | None:
+        def write(session: Session) -> tuple[str | None, tuple[str, int] | None]:
+            # (the brand id when the payment is newly credited, else None; the move's (brand id, amount) when newly
+            # recorded, else None)
             pay = rec.payment
             parts = rec.parts or [PaymentPart(n, interest=i, principal=p) for n, i, p in rec.allocations]
             totals = {k: sum(getattr(p, k) for p in parts) for k in ("penal", "fees", "interest", "principal")}
@@ -56,8 +58,8 @@ class RepaymentActivities(LoanBase):
                 reference=(pay.reference or "")[:80].replace("\x00", "") or None,
                 outstanding_after=rec.outstanding_principal,
             )
-            if inserted is None:
-                return None  # this payment id was already applied
+            if inserted is None:  # this payment id was already applied; the move it makes is recorded all the same
+                return None, _move(session)  # (a run whose payment committed before the patch took it, retried)
             # promises to pay this payment keeps (docs/collections.md), once: only when newly recorded
             paid_on = rec.value_date or pay.paid_on or datetime.now(IST).date()
             apply_payment_to_promises(session, rec.loan_id, pay.amount, paid_on)
@@ -100,19 +102,21 @@ class RepaymentActivities(LoanBase):
                 session, rec.loan_id, pay.amount, outstanding_principal=rec.outstanding_principal,
                 next_due_at=rec.next_due_at,
             )  # fmt: skip
-            # the move this payment makes (arrears cleared), in its transaction (STATUS_WITH_PAYMENT_PATCH)
-            moved = record_system_move(session, rec.status_change) if rec.status_change is not None else None
-            return brand_id, moved
+            return brand_id, _move(session)
+
+        def _move(session: Session) -> tuple[str, int] | None:
+            # the move this payment makes (arrears cleared), in its transaction (STATUS_WITH_PAYMENT_PATCH); once
+            return record_system_move(session, rec.status_change) if rec.status_change is not None else None
 
         try:
             written = await self._tx(write)
         except (DataError, ValidationError) as exc:  # retrying cannot fix these: the workflow parks the payment
             raise unrecordable(exc) from exc
-        if written is not None:  # newly credited (docs/observability.md)
-            brand_id, moved = written
+        brand_id, moved = written
+        if brand_id is not None:  # newly credited (docs/observability.md)
             metrics.payment_credited(brand_id, rec.payment.gateway, rec.payment.amount)
-            if moved is not None and rec.status_change is not None:
-                metrics.status_moved(moved[0], rec.status_change.from_status, rec.status_change.to_status, moved[1])
+        if moved is not None and rec.status_change is not None:
+            metrics.status_moved(moved[0], rec.status_change.from_status, rec.status_change.to_status, moved[1])
 
     # ------------------------------------------------------------------ penal charges and delinquency
     @activity.defn
