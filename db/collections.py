@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -168,19 +168,20 @@ def release(session: Session, loan: Loan) -> None:
 
 
 # ------------------------------------------------------------------------------------------- promises
-def _pending(session: Session, loan_id: str) -> list[CollectionFollowUp]:
-    return list(
-        session.scalars(
-            select(CollectionFollowUp)
-            .where(
-                CollectionFollowUp.loan_id == loan_id,
-                CollectionFollowUp.ptp_status == PromiseStatus.PENDING.value,
-                CollectionFollowUp.ptp_date.is_not(None),
-            )
-            .order_by(CollectionFollowUp.created_at, CollectionFollowUp.id)
-            .with_for_update()
-        )
+_PENDING_PROMISES = (  # built once: every payment asks (most loans have no promise)
+    select(CollectionFollowUp)
+    .where(
+        CollectionFollowUp.loan_id == bindparam("loan"),
+        CollectionFollowUp.ptp_status == PromiseStatus.PENDING.value,
+        CollectionFollowUp.ptp_date.is_not(None),
     )
+    .order_by(CollectionFollowUp.created_at, CollectionFollowUp.id)
+    .with_for_update()
+)
+
+
+def _pending(session: Session, loan_id: str) -> list[CollectionFollowUp]:
+    return list(session.scalars(_PENDING_PROMISES, {"loan": loan_id}))
 
 
 def _promise(row: CollectionFollowUp) -> Promise:

@@ -196,19 +196,26 @@ def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str
 
 def links_paid(session: Session, loan_id: str, *, link_id: str | None, installments: Iterable[int]) -> None:
     """The link a payment paid (``link_id``) and every link of each installment it paid in full read PAID, in one
-    statement; nothing when there are neither. Called after the installments are updated, so a payment locks its
-    installments before their links, as ``ensure_payment_link`` expects."""
+    statement built once; nothing when there are neither. Called after the installments are updated, so a payment
+    locks its installments before their links, as ``ensure_payment_link`` expects."""
     numbers = list(installments)
-    which = []
-    if link_id:
-        which.append(PaymentLink.link_id == link_id)
-    if numbers:
-        which.append(PaymentLink.installment_no.in_(numbers))
-    if not which:
+    if not link_id and not numbers:
         return
-    session.execute(
-        update(PaymentLink).where(PaymentLink.loan_id == loan_id, or_(*which)).values(status=PaymentLinkStatus.PAID)
+    core(session).execute(_LINKS_PAID, {"key_loan_id": loan_id, "key_link_id": link_id, "key_numbers": numbers})
+
+
+_LINKS = table(PaymentLink)
+_LINKS_PAID = (
+    update(_LINKS)
+    .where(
+        _LINKS.c.loan_id == bindparam("key_loan_id"),
+        or_(  # a NULL link id and an empty list each match nothing
+            _LINKS.c.link_id == bindparam("key_link_id"),
+            _LINKS.c.installment_no.in_(bindparam("key_numbers", expanding=True)),
+        ),
     )
+    .values(status=PaymentLinkStatus.PAID.value)
+)
 
 
 # ---------------------------------------------------------------------------------------------- payments
