@@ -80,6 +80,10 @@ class LoanBase:
     refunds_settled: list[RefundSettled]
     money_in: bool
     local_steps: bool  # SERVICING_LOCAL_PATCH, decided once per servicing run
+    # STATUS_WITH_PAYMENT_PATCH, decided once per servicing run; and a status moved with a payment whose LoanStatus
+    # search attribute goes with the pass's next upsert (NextDueAt, DPD) instead of one of its own
+    status_with_payment: bool
+    status_attribute_due: bool
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock
     loop_holds_lock: bool
@@ -171,12 +175,16 @@ class LoanBase:
         self.seq += 1
         return StatusChange(self.inp.loan_id, self.seq, self.status, to, reason, actor)
 
-    def _moved(self, to: LoanStatus, review_stage: str | None = None) -> None:
-        """A move is recorded: the workflow's status and the ``LoanStatus`` search attribute follow it."""
+    def _moved(self, to: LoanStatus, review_stage: str | None = None, *, upsert: bool = True) -> None:
+        """A move is recorded: the workflow's status and the ``LoanStatus`` search attribute follow it (``upsert``
+        False: the caller sets the attribute with its next upsert, ``status_attribute_due``)."""
         self.status = to
         self.moving_to = None
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None
-        workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
+        if upsert:
+            workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
+        else:
+            self.status_attribute_due = True
 
     async def _db_step(self, activity: Any, arg: Any, summary: str) -> Any:
         """A database-only step of the repayment loop (``activity``: a ``LoanActivities`` method or a registered

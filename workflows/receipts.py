@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         IST,
         LOCAL_DB_PATCH,
         RECEIPTS_PATCH,
-        STATUS_WITH_PAYMENT_PATCH,
     )
 
 from workflows.base import LoanBase
@@ -158,8 +157,8 @@ class ReceiptsPhase(LoanBase):
             if move is not None:  # nothing of it was recorded (the payment is parked, or the task retried)
                 self.seq, self.moving_to = move.seq - 1, None
             raise
-        if move is not None:
-            self._moved(move.to_status)
+        if move is not None:  # its search attribute goes with the pass's upsert of the next due date and DPD
+            self._moved(move.to_status, upsert=False)
         await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
         return excess
 
@@ -172,7 +171,7 @@ class ReceiptsPhase(LoanBase):
         if self.status != LoanStatus.OVERDUE or not left:
             return None
         now = workflow.now()
-        if any(i.due_at <= now for i in left) or not workflow.patched(STATUS_WITH_PAYMENT_PATCH):
+        if not self.status_with_payment or any(i.due_at <= now for i in left):
             return None
         return self._status_change(LoanStatus.DISBURSED, "arrears cleared")
 

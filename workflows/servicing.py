@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
@@ -39,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
         SERVICING_LOCAL_PATCH,
+        STATUS_WITH_PAYMENT_PATCH,
     )
 
 from workflows.base import LoanBase
@@ -68,6 +71,8 @@ class ServicingPhase(LoanBase):
         self.day_end_v2 = workflow.patched(DAY_END_PATCH)
         self.money_in = workflow.patched(MONEY_IN_PATCH)
         self.local_steps = workflow.patched(SERVICING_LOCAL_PATCH)
+        # at the run's start, so its marker (and the SDK's TemporalChangeVersion upsert) is not a credit's work
+        self.status_with_payment = workflow.patched(STATUS_WITH_PAYMENT_PATCH)
         self.collections = self.money_in and workflow.patched(COLLECTIONS_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()
@@ -120,7 +125,12 @@ class ServicingPhase(LoanBase):
                     await self._overdue_notice(past_due[0], self._installment_dpd(past_due[0], now))
                 steps = [await self._reminders(now, current), await self._autopay(now, current)]
                 next_step = min((s for s in steps if s is not None), default=None)
-            workflow.upsert_search_attributes([NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)])
+            status: list[SearchAttributeUpdate[Any]] = []
+            if self.status_attribute_due:  # a move recorded with a payment this pass (STATUS_WITH_PAYMENT_PATCH)
+                status, self.status_attribute_due = [LOAN_STATUS.value_set(self.status)], False
+            workflow.upsert_search_attributes(
+                [*status, NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)]
+            )
             link = (current.number, current.remaining)
             if not (woke_for_money_in and link == last_link):  # a reminder's wake changes no link
                 await self._ensure_link(current)

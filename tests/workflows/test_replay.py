@@ -137,20 +137,32 @@ async def test_history_replays(path: Path) -> None:
 
 def test_the_status_with_payment_history_recorded_the_move_with_the_payment() -> None:
     """status-with-payment-v1 is covered only if a saved history took it: an OVERDUE loan paid by webhook (a due-date
-    storm's loan, bench/collections_day.py) recorded its move back to DISBURSED in record_payment's local step, and
-    ran no record_status after the payment."""
+    storm's loan, bench/collections_day.py) recorded its move back to DISBURSED in record_payment's local step, ran
+    no record_status after the payment, and set LoanStatus in the same upsert as NextDueAt and DPD; the patch was
+    decided when the servicing run started (its marker before the run's first timer), not by the credit."""
     import base64
     import json
 
     path = HISTORIES[0].parent / "status_with_payment_1.json"
     patches, _ = _patches_and_local_steps(path)
     assert "status-with-payment-v1" in patches
-    steps = []
+    steps, upserts, first_timer, patch_at = [], [], None, None
     for event in json.loads(path.read_text())["events"]:
         marker = event.get("markerRecordedEventAttributes")
         if marker and marker["markerName"] == "core_local_activity":
             data = json.loads(base64.b64decode(marker["details"]["data"]["payloads"][0]["data"]))
             steps.append(data["activity_type"])
+        elif marker and marker["markerName"] == "core_patch":
+            data = json.loads(base64.b64decode(marker["details"]["patch-data"]["payloads"][0]["data"]))
+            if data["id"] == "status-with-payment-v1":
+                patch_at = int(event["eventId"])
+        upsert = event.get("upsertWorkflowSearchAttributesEventAttributes")
+        if upsert and steps and steps[-1] == "record_payment":
+            upserts.append(set(upsert["searchAttributes"]["indexedFields"]))
+        if event.get("timerStartedEventAttributes") and first_timer is None:
+            first_timer = int(event["eventId"])
     paid = steps.index("record_payment")
     assert "record_status" in steps[:paid]  # the move to OVERDUE, on its own
     assert "record_status" not in steps[paid:]
+    assert upserts[0] == {"LoanStatus", "NextDueAt", "DPD"}  # one upsert for the move and the next due date
+    assert patch_at is not None and first_timer is not None and patch_at < first_timer
