@@ -6,12 +6,13 @@ they run as local activities: a payment allocated and recorded, a status moved) 
 (receipts, notices, payment links). On a due-date storm the second takes CPU from the first, so a payment waits to
 be credited while the receipts of the payments before it are rendered.
 
-:class:`YieldingSlotSupplier` gives the follow-up worker its ``followup_max_concurrent`` activity slots, but only
-the first of them unconditionally: follow-up work always moves. Each further slot waits while the loans' worker in
-this process is crediting a storm of payments: at least :data:`STORM_CREDITS` payments recorded
-(``record_payment``, ``sme_record_payment``) within the last :data:`STORM_WINDOW_SECONDS` (:class:`LoanWorkGauge`,
-fed by :class:`LoanWorkGaugeInterceptor` on the loans' worker), and at most :data:`MAX_DEFER_SECONDS`. Credits go
-first on a storm day; the receipts, notices and next links drain at full speed when it is over. (The SDK reserves
+:class:`YieldingSlotSupplier` gives the follow-up worker its ``followup_max_concurrent`` activity slots. Each waits
+while the loans' worker in this process is crediting a storm of payments: at least :data:`STORM_CREDITS` payments
+recorded (``record_payment``, ``sme_record_payment``) within the last :data:`STORM_WINDOW_SECONDS`
+(:class:`LoanWorkGauge`, fed by :class:`LoanWorkGaugeInterceptor` on the loans' worker); the first slot (none held)
+at most :data:`FIRST_SLOT_MAX_DEFER_SECONDS`, so follow-up work always moves, one task at a time, and each further
+one at most :data:`MAX_DEFER_SECONDS`. Credits go first on a storm day; the receipts, notices and next links drain
+at full speed when it is over. (The SDK reserves
 a slot before each poll, so slots an idle worker held when a storm begins still take a task each: the rule holds
 from the storm's first follow-ups done on.) Everything else
 the loans' worker does (origination, a loan's occasional payment) takes nothing from the follow-up queue: a loan
@@ -57,6 +58,10 @@ STORM_CREDITS = 5
 STORM_WINDOW_SECONDS = 1.0
 #: The activities that credit a payment (their registered names).
 CREDIT_ACTIVITIES = frozenset({"record_payment", "sme_record_payment"})
+#: The longest the first slot (none held) waits for a storm to pass (seconds): a receipt, notice or link at least
+#: every few seconds per process whatever the storm (it was granted at once before 3 December: the follow-up it ran
+#: took about a tenth of a storm's CPU from the credits).
+FIRST_SLOT_MAX_DEFER_SECONDS = 2.0
 #: The longest a slot beyond the first waits for a storm to pass (seconds); then it is taken anyway.
 MAX_DEFER_SECONDS = 30.0
 #: How often a waiting reservation looks again (seconds). Polled rather than woken, so that release (called by
@@ -108,19 +113,20 @@ class LoanWorkGaugeInterceptor(Interceptor):
 
 
 class YieldingSlotSupplier(CustomSlotSupplier):
-    """At most ``slots`` activity slots; the first is always granted, each further one only while the loans'
-    worker is not crediting a storm (``gauge.busy()``) or after ``max_defer`` seconds of waiting. ``slots`` must be
-    at least 1 (ValueError otherwise)."""
+    """At most ``slots`` activity slots, each granted only while the loans' worker is not crediting a storm
+    (``gauge.busy()``) or after waiting ``first_defer`` seconds (the first slot: none held) or ``max_defer`` (a
+    further one). ``slots`` must be at least 1 (ValueError otherwise)."""
 
     def __init__(
         self,
         slots: int,
         gauge: LoanWorkGauge,
         max_defer: float = MAX_DEFER_SECONDS,
+        first_defer: float = FIRST_SLOT_MAX_DEFER_SECONDS,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots must be at least 1, not {slots}")
-        self.slots, self.gauge, self.max_defer = slots, gauge, max_defer
+        self.slots, self.gauge, self.max_defer, self.first_defer = slots, gauge, max_defer, first_defer
         self._held = 0
         self._lock = threading.Lock()
         self.deferred = 0  # reservations that had to wait with a slot free (tests, and the curious)
@@ -134,7 +140,7 @@ class YieldingSlotSupplier(CustomSlotSupplier):
         with self._lock:
             if self._held >= self.slots:
                 return False
-            if self._held and waited < self.max_defer and self.gauge.busy():
+            if waited < (self.max_defer if self._held else self.first_defer) and self.gauge.busy():
                 return False
             self._held += 1
             return True
@@ -172,7 +178,7 @@ def followup_worker(
     at most ``followup_max_concurrent`` at once. A loan's receipts, notices and payment links wait there in the
     server's queue while its payments are credited, and drain as slots free; with Worker Versioning it joins the
     main worker's deployment version, so a versioned loan's follow-up tasks find it. With ``gauge`` (the loans'
-    worker's) every slot beyond the first waits while the loans' worker credits a storm of payments."""
+    worker's) every slot waits while the loans' worker credits a storm of payments (the first one only briefly)."""
     assert settings.followup_task_queue
     slots: dict[str, Any] = {"max_concurrent_activities": settings.followup_max_concurrent}
     if gauge is not None:

@@ -35,17 +35,26 @@ async def reserved_within(supplier: YieldingSlotSupplier, seconds: float) -> boo
         return False
 
 
-async def test_the_first_slot_is_granted_even_while_the_loans_worker_is_busy() -> None:
-    supplier = YieldingSlotSupplier(3, Gauge(busy=True), max_defer=60)
-    assert await reserved_within(supplier, 0.5)
+async def test_the_first_slot_waits_for_a_storm_only_briefly() -> None:
+    supplier = YieldingSlotSupplier(3, Gauge(busy=True), max_defer=60, first_defer=0.4)
+    started = time.monotonic()
+    assert not await reserved_within(supplier, 0.2)  # busy: the first slot waits too
+    assert await reserved_within(supplier, 2)  # but no longer than first_defer
+    assert time.monotonic() - started >= 0.4
     assert supplier.held == 1
-    assert not await reserved_within(supplier, 0.3)  # the second waits while busy
-    assert supplier.held == 1 and supplier.deferred == 1
+    assert not await reserved_within(supplier, 0.6)  # the second waits while busy, up to max_defer
+    assert supplier.held == 1 and supplier.deferred == 3
+
+
+async def test_the_first_slot_is_granted_at_once_when_no_storm_is_credited() -> None:
+    supplier = YieldingSlotSupplier(3, Gauge(busy=False), max_defer=60, first_defer=60)
+    assert await reserved_within(supplier, 0.2)
+    assert supplier.held == 1 and supplier.deferred == 0
 
 
 async def test_further_slots_are_granted_once_the_storm_has_passed() -> None:
     gauge = Gauge(busy=True)
-    supplier = YieldingSlotSupplier(3, gauge, max_defer=60)
+    supplier = YieldingSlotSupplier(3, gauge, max_defer=60, first_defer=0)
     await supplier.reserve_slot(CTX)
     waiting = asyncio.create_task(supplier.reserve_slot(CTX))
     await asyncio.sleep(0.2)
@@ -59,26 +68,30 @@ async def test_further_slots_are_granted_once_the_storm_has_passed() -> None:
 
 
 async def test_a_slot_waits_for_quiet_at_most_max_defer() -> None:
-    supplier = YieldingSlotSupplier(2, Gauge(busy=True), max_defer=0.3)
+    supplier = YieldingSlotSupplier(2, Gauge(busy=True), max_defer=0.3, first_defer=0)
     await supplier.reserve_slot(CTX)
     assert await reserved_within(supplier, 2)  # busy throughout, granted after 0.3 s
     assert supplier.held == 2
 
 
 async def test_a_released_slot_is_the_first_again() -> None:
-    supplier = YieldingSlotSupplier(2, Gauge(busy=True), max_defer=60)
+    supplier = YieldingSlotSupplier(2, Gauge(busy=True), max_defer=60, first_defer=0.3)
     await supplier.reserve_slot(CTX)
     waiting = asyncio.create_task(supplier.reserve_slot(CTX))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
+    assert not waiting.done()  # a second slot: waits up to max_defer
     supplier.release_slot(CTX)
-    await asyncio.wait_for(waiting, 1)  # nothing held: granted though still busy
+    await asyncio.wait_for(waiting, 1)  # nothing held now: granted though still busy, first_defer having passed
     assert supplier.held == 1
 
 
 def test_try_reserve_grants_on_the_same_terms_without_waiting() -> None:
     gauge = Gauge(busy=True)
     supplier = YieldingSlotSupplier(2, gauge)
+    assert supplier.try_reserve_slot(CTX) is None  # busy, even for the first
+    gauge.storm = False
     assert supplier.try_reserve_slot(CTX) is not None
+    gauge.storm = True
     assert supplier.try_reserve_slot(CTX) is None  # busy
     gauge.storm = False
     assert supplier.try_reserve_slot(CTX) is not None
