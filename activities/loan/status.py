@@ -40,6 +40,22 @@ def _review_state(loan: Loan) -> dict[str, Any]:
     }
 
 
+def _history_row(session: Session, change: StatusChange) -> str | None:
+    """The move's ``loan_status_history`` row, once per (loan, seq); its id, or None when it was recorded before."""
+    return queries.insert_status_history(
+        session,
+        loan_id=change.loan_id,
+        seq=change.seq,
+        from_status=change.from_status,
+        to_status=change.to_status,
+        reason=change.reason,
+        actor=change.actor,
+        action=change.action,
+        actor_id=change.actor_id,
+        details=change.details,
+    )
+
+
 def _by_the_system(change: StatusChange) -> bool:
     return not (change.actor_id or change.action or change.reassign or change.details or change.review_stage)
 
@@ -49,19 +65,7 @@ def record_system_move(session: Session, change: StatusChange) -> tuple[str, int
     history row, the loan's columns in one statement, and the staff member the loan is assigned to told, as for any
     move; (brand id, amount in paise), or None when this move was recorded before. ``record_status`` runs it for
     such moves, and ``record_payment`` for the move a payment makes (``PaymentRecord.status_change``)."""
-    inserted = queries.insert_status_history(
-        session,
-        loan_id=change.loan_id,
-        seq=change.seq,
-        from_status=change.from_status,
-        to_status=change.to_status,
-        reason=change.reason,
-        actor=change.actor,
-        action=None,
-        actor_id=None,
-        details=None,
-    )
-    if inserted is None:
+    if _history_row(session, change) is None:
         return None
     key = f"status:{change.loan_id}:{change.seq}"
     terminal = LoanStatus(change.to_status) in TERMINAL
@@ -92,19 +96,7 @@ class StatusActivities(LoanBase):
         def write(session: Session) -> tuple[str, int] | None:
             if _by_the_system(change):  # the repayment loop's moves: one statement on the loan
                 return record_system_move(session, change)
-            inserted = queries.insert_status_history(
-                session,
-                loan_id=change.loan_id,
-                seq=change.seq,
-                from_status=change.from_status,
-                to_status=change.to_status,
-                reason=change.reason,
-                actor=change.actor,
-                action=change.action,
-                actor_id=change.actor_id,
-                details=change.details,
-            )
-            if inserted is None:
+            if _history_row(session, change) is None:
                 return None
             key = f"status:{change.loan_id}:{change.seq}"
             loan = session.get_one(Loan, change.loan_id, with_for_update=True)
