@@ -95,6 +95,8 @@ SERVICING_LOCAL_PATCH = "servicing-local-steps-v1"
 ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
 # A payment that clears the loan's arrears (OVERDUE, nothing unpaid past due once it is applied) records the move
 # back to DISBURSED in the payment's own transaction (``PaymentRecord.status_change``): one local step a credit
-# instead of two. Before it: record_payment, then record_status at the loop's next look at the schedule.
+# instead of two. Before it: record_payment, then record_status at the loop's next look at the schedule. Decided once
+# when a servicing run starts (its marker there, not in a credit's workflow task), and only there: a history with
+# this marker anywhere else was never recorded by released code.
 STATUS_WITH_PAYMENT_PATCH = "status-with-payment-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

