@@ -119,3 +119,12 @@ def core(session: Session) -> Connection:
 def table(model: Any) -> Table:
     """A mapped class's ``Table``, typed as one (for the Core statements run through :func:`core`)."""
     return cast(Table, model.__table__)
+
+
+def insert_once(model: Any, *keys: str) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING RETURNING id`` on ``model``'s table, for :func:`core`: the new row's
+    id, or no row when one with the same keys is there."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    rows = table(model)
+    return insert(rows).on_conflict_do_nothing(index_elements=list(keys)).returning(rows.c.id)

@@ -30,7 +30,7 @@ from db.models import (
     StaffBrandRole,
     StaffUser,
 )
-from db.session import core, table
+from db.session import core, insert_once, table
 from domain import ledger
 from domain.outcomes import AgreementStatus, DisbursalStatus
 
@@ -74,11 +74,7 @@ def insert_status_history(session: Session, **values: Any) -> str | None:
     return core(session).execute(_INSERT_STATUS_HISTORY, values).scalar_one_or_none()
 
 
-_INSERT_STATUS_HISTORY = (
-    insert(table(LoanStatusHistory))
-    .on_conflict_do_nothing(index_elements=["loan_id", "seq"])
-    .returning(table(LoanStatusHistory).c.id)
-)
+_INSERT_STATUS_HISTORY = insert_once(LoanStatusHistory, "loan_id", "seq")
 
 
 def move_loan_status(
@@ -309,11 +305,7 @@ def post_ledger(
 
 
 # Built once (Core, on the tables): reused by every posting, with nothing to flush from the session.
-_INSERT_LEDGER_TXN = (
-    insert(table(LedgerTransaction))
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(table(LedgerTransaction).c.id)
-)
+_INSERT_LEDGER_TXN = insert_once(LedgerTransaction, "idempotency_key")
 _INSERT_LEDGER_ENTRY = insert(table(LedgerEntry))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
-from db.session import core, table
+from db.session import core, insert_once, table
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from workflows.contracts import InstallmentState
 
@@ -219,11 +219,7 @@ _LINKS_PAID = (
 
 
 # ---------------------------------------------------------------------------------------------- payments
-_INSERT_PAYMENT = (
-    insert(table(PaymentTransaction))
-    .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
-    .returning(table(PaymentTransaction).c.id)
-)
+_INSERT_PAYMENT = insert_once(PaymentTransaction, "gateway", "gateway_payment_id")
 
 
 def insert_payment(session: Session, **values: Any) -> str | None:

@@ -47,7 +47,7 @@ from api.deps import is_uuid
 from db import receipts
 from db.mandates import apply_mandate_event
 from db.models import Loan, Mandate, PaymentAttempt, PaymentLink, WebhookEvent
-from db.session import core, table
+from db.session import core, insert_once, table
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
@@ -145,7 +145,7 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
     ).one()
 
 
-_ATTEMPTS = table(PaymentAttempt)
+_ATTEMPTS, _EVENTS = table(PaymentAttempt), table(WebhookEvent)
 _NEW_ATTEMPT = insert(_ATTEMPTS)
 # Built once (a statement built per event, with its cache key, was a visible part of the API's CPU on a storm).
 _CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
@@ -166,11 +166,7 @@ _CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
 _FAIL_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"]).returning(
     _ATTEMPTS.c.status
 )
-_STORE_EVENT = (
-    insert(table(WebhookEvent))
-    .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-    .returning(table(WebhookEvent).c.id)
-)
+_STORE_EVENT = insert_once(WebhookEvent, "provider", "event_id")
 
 
 def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> Stored:
@@ -206,7 +202,6 @@ def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict
         )
 
 
-_EVENTS = table(WebhookEvent)
 _MARK_DELIVERED = (
     update(_EVENTS).where(_EVENTS.c.id == bindparam("row_id")).values(delivered_at=bindparam("delivered_at"))
 )
