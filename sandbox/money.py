@@ -12,7 +12,12 @@ from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from sandbox import gateway_events, scenarios
+from sandbox.autopay import _error as razorpay_error
 from sandbox.context import Sandbox, missing
+
+#: A payment link's ``reference_id``: at most 40 characters
+#: (https://razorpay.com/docs/api/payments/payment-links/create-standard).
+REFERENCE_ID_MAX = 40
 
 
 def register(app: FastAPI, sbx: Sandbox) -> None:
@@ -27,6 +32,10 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             raise HTTPException(400, "amount must be a positive integer (paise)")
         if body.get("reference_id") is not None and not isinstance(body["reference_id"], str):
             raise HTTPException(400, "reference_id must be a string")
+        if len(body.get("reference_id") or "") > REFERENCE_ID_MAX:  # as Razorpay documents (create-standard)
+            return razorpay_error(
+                f"The reference id may not be greater than {REFERENCE_ID_MAX} characters.", field="reference_id"
+            )
         # reference ids are unique, as at Razorpay: found by the index, not a walk over every link made so far
         known = sbx.state["link_refs"].get(body["reference_id"]) if body.get("reference_id") else None
         if known is not None and (existing := sbx.state["links"].get(known)) is not None:

@@ -789,6 +789,33 @@ async def test_existing_vendors_still_answer(sandbox, brand: Brand, http: httpx.
     assert await providers.build("sms", config, http).send_sms(to=PHONE, text="hi", template="T")
 
 
+async def test_razorpay_link_reference_fits_its_limit(sandbox, brand: Brand, http: httpx.AsyncClient) -> None:  # noqa: ANN001
+    """Our link reference (``<loan uuid>:<installment>:<amount>``, 41+ characters) is sent within Razorpay's
+    40-character ``reference_id``: the link is made, the same reference finds the same link again, and the next
+    installment's gets its own. The sandbox refuses a longer one, as Razorpay does."""
+    gateway = providers.build("payments", brand.single("payments", "razorpay"), http)
+    loan = str(uuid.uuid4())
+
+    async def link(reference: str) -> str:
+        made = await gateway.create_payment_link(
+            amount=1_234_56, reference_id=reference, description="EMI", customer_phone=PHONE, notes={},
+            callback_url="http://127.0.0.1:9/x",
+        )  # fmt: skip
+        return made.link_id
+
+    first = await link(f"{loan}:1:123456")
+    assert await link(f"{loan}:1:123456") == first
+    assert await link(f"{loan}:2:123456") != first
+    too_long = await http.post(
+        f"{sandbox.url}/razorpay/payment_links",
+        json={"amount": 100, "callback_url": "http://127.0.0.1:9/x", "reference_id": "r" * 41},
+    )
+    assert too_long.status_code == 400
+    assert (
+        too_long.json()["error"]["code"] == "BAD_REQUEST_ERROR" and too_long.json()["error"]["field"] == "reference_id"
+    )
+
+
 # --- the sandbox keeps the new state across a restart ----------------------------------------------------
 async def test_state_file_survives_restart(http: httpx.AsyncClient) -> None:
     state_file = Path(tempfile.mkdtemp(prefix="los-sbx-")) / "state.json"

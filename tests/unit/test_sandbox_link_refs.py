@@ -49,3 +49,23 @@ def test_a_reference_id_that_is_not_a_string_is_refused(tmp_path: Path) -> None:
         body = {"amount": 100, "callback_url": "http://127.0.0.1:9/webhooks", "reference_id": ["loan-1"]}
         answer = client.post("/razorpay/payment_links", json=body)
     assert answer.status_code == 400 and "reference_id" in answer.text
+
+
+def test_a_reference_id_longer_than_razorpay_allows_is_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(delay_seconds=0, state_file=tmp_path / "state.json")) as client:
+        body = {"amount": 100, "callback_url": "http://127.0.0.1:9/webhooks", "reference_id": "x" * 41}
+        answer = client.post("/razorpay/payment_links", json=body)
+        assert _link(client, "x" * 40)["status"] == "created"  # 40 is still taken
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "BAD_REQUEST_ERROR" and answer.json()["error"]["field"] == "reference_id"
+
+
+def test_our_link_reference_is_sent_within_razorpays_limit() -> None:
+    from activities.providers.payments.razorpay import REFERENCE_ID_MAX, reference_id_for
+
+    loan = "3f2b8c1e-9a7d-4e21-8b6f-0c5d2e7a9f13"
+    sent = reference_id_for(f"{loan}:1:123456")
+    assert len(sent) == REFERENCE_ID_MAX and sent.startswith(loan[:27])
+    assert reference_id_for(f"{loan}:1:123456") == sent  # the same reference, the same id: a retry finds its link
+    assert len({sent, reference_id_for(f"{loan}:2:123456"), reference_id_for(f"{loan}:1:123457")}) == 3
+    assert reference_id_for("loan-1:emi-1") == "loan-1:emi-1"  # one that fits is sent as it is

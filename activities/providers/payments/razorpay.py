@@ -7,6 +7,11 @@ idempotency https://razorpay.com/docs/webhooks/validate-test/; retries
 https://razorpay.com/docs/webhooks/best-practices/; the error fields of a failed payment
 https://razorpay.com/docs/errors/.
 
+Links, as documented (https://razorpay.com/docs/api/payments/payment-links/create-standard): ``reference_id`` is
+unique per link and at most 40 characters. Ours (``<loan uuid>:<installment>:<amount>``, 41 or more) goes as
+:func:`reference_id_for`: itself when it fits, else its first 27 characters and a 12-digit hash of the whole, the
+same every time for the same reference (a retried call still finds its link).
+
 Webhooks, as documented:
 
 - body ``{"entity": "event", "account_id", "event", "contains": [...], "payload": {<entity name>:
@@ -35,6 +40,7 @@ Every other event is stored and needs no action; autopay's ``token.*`` events ar
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,6 +63,18 @@ EVENT_ID_HEADER = "X-Razorpay-Event-Id"
 PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid", "payment_link.partially_paid"})
 FAILURE_EVENTS = frozenset({"payment.failed"})
 ENTITY = "payload.payment.entity"
+#: A payment link's ``reference_id``: at most this many characters (Razorpay's create-standard page).
+REFERENCE_ID_MAX = 40
+
+
+def reference_id_for(reference_id: str) -> str:
+    """Our link reference as a Razorpay ``reference_id`` (at most :data:`REFERENCE_ID_MAX` characters), the same
+    every time for the same reference: a reference that fits is sent as it is; a longer one keeps its first 27
+    characters, then ``-`` and the first 12 hex digits of the SHA-256 of the whole (two references differing only
+    after the 27th character still get two links)."""
+    if len(reference_id) <= REFERENCE_ID_MAX:
+        return reference_id
+    return f"{reference_id[:27]}-{hashlib.sha256(reference_id.encode()).hexdigest()[:12]}"
 
 
 class RazorpayGateway(RazorpayAutopay, HttpProvider):
@@ -85,7 +103,7 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
             json={
                 "amount": amount,
                 "currency": "INR",
-                "reference_id": reference_id,
+                "reference_id": reference_id_for(reference_id),
                 "description": description,
                 "customer": customer,
                 "notes": notes,
