@@ -111,3 +111,43 @@ async def test_a_link_made_while_its_installment_is_paid_is_cancelled_not_offere
     monkeypatch.setattr(links_module, "create_link", real_create_link)
     assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == ""
     assert _links(db, loan_id) == [(1, 110_00, "CANCELLED")]
+
+
+async def test_an_amount_due_again_gets_a_new_link_not_its_cancelled_one(
+    app, brand, sandbox, db, storage_dir, renderer
+) -> None:  # noqa: ANN001
+    """110.00 due, then 120.00 (a penal charge), then 110.00 again (a part-payment): the first link was superseded
+    and cancelled at the gateway, so the amount due again gets a new link in that row, one the gateway takes money
+    on, and asking once more answers the same new link."""
+    import httpx
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=100_00))  # fmt: skip
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    env = ActivityEnvironment()
+
+    def ask(amount: int) -> PaymentLinkRequest:
+        return PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", 1, amount)
+
+    def link_of(amount: int) -> str:
+        with db.unit_of_work() as s:
+            return s.scalars(
+                select(PaymentLink.link_id).where(PaymentLink.loan_id == loan_id, PaymentLink.amount == amount)
+            ).one()
+
+    first_url = await env.run(activities.ensure_payment_link, ask(110_00))
+    first = link_of(110_00)
+    assert await env.run(activities.ensure_payment_link, ask(120_00))
+    assert _links(db, loan_id) == [(1, 110_00, "SUPERSEDED"), (1, 120_00, "ACTIVE")]
+
+    again_url = await env.run(activities.ensure_payment_link, ask(110_00))
+    again = link_of(110_00)
+    assert again != first and again_url != first_url
+    assert _links(db, loan_id) == [(1, 110_00, "ACTIVE"), (1, 120_00, "SUPERSEDED")]
+    assert await env.run(activities.ensure_payment_link, ask(110_00)) == again_url  # the same link, not a third
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        assert (await http.post(f"/razorpay/pay/{first}")).status_code == 400  # cancelled at the gateway
+        assert (await http.post(f"/razorpay/pay/{again}")).status_code == 200  # the one offered takes money
