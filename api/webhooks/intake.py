@@ -330,7 +330,8 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
             "reason": "no matching loan" if stored.workflow_id is None else f"{event.event_type} needs no action",
         }
     arg = event.arg
-    if isinstance(arg, PaymentEvent):
+    if isinstance(arg, PaymentEvent) and arg.purpose is None and arg.link_id and stored.loan_id:
+        # only an event without our notes needs the link's purpose read (no thread hop for the others)
         arg = await run_in_threadpool(_as_paid, db, stored.loan_id, arg)
     if not await signal(temporal, stored.workflow_id, event.signal, arg):
         if event.is_payment:  # the loan's workflow has finished: the money is still the borrower's
