@@ -21,8 +21,6 @@ from domain.status import TERMINAL
 from workflows.contracts import PaymentLinkRequest
 
 INSTALLMENT = "INSTALLMENT"
-#: A link of an amount that is due again may be replaced: the gateway no longer takes money on it.
-REPLACEABLE = frozenset({PaymentLinkStatus.SUPERSEDED, PaymentLinkStatus.CANCELLED})
 
 
 class LinkActivities(LoanBase):
@@ -33,16 +31,11 @@ class LinkActivities(LoanBase):
         it; a paid one is left as it is. A new link is made at the brand's primary gateway, or the next one when
         the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it.
 
-        An amount due again after its link was superseded (a part-payment brings it back to what it was) gets a
-        new link: the old one is cancelled at its gateway, which keeps our reference taken, so the new one's
-        reference names the link it replaces and the row is reused (``insert_payment_link``).
-
         An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
         a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
         ``workflows.followup``) must not offer a paid installment again."""
 
         superseded: list[tuple[str, str]] = []
-        replaced: list[str] = []  # a SUPERSEDED or CANCELLED link of this very amount: a new one takes its row
         no_longer_due = object()
 
         def existing(session: Session) -> PaymentLink | object | None:
@@ -60,8 +53,6 @@ class LinkActivities(LoanBase):
                 elif link.status == PaymentLinkStatus.ACTIVE:
                     link.status = PaymentLinkStatus.SUPERSEDED
                     superseded.append((link.provider, link.link_id))
-                elif link.amount == req.amount and link.status in REPLACEABLE:
-                    replaced.append(link.link_id)
             return match
 
         loan, customer, brand = await self._tx(self._context(req.loan_id))
@@ -79,9 +70,8 @@ class LinkActivities(LoanBase):
             return found.url
         return await make_link(
             self, loan, customer, brand, amount=req.amount, installment_no=req.installment_no, purpose=INSTALLMENT,
-            # each gateway keeps our reference unique, so a retried call gets the same link back (a replacement's
-            # names the link it replaces, which stays in the row until the new one is recorded)
-            reference_id=f"{loan.id}:{req.installment_no}:{req.amount}" + (f":{replaced[0]}" if replaced else ""),
+            # each gateway keeps our reference unique, so a retried call gets the same link back
+            reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
             description=f"{brand.name} loan installment {req.installment_no}",
         )  # fmt: skip
 

@@ -169,21 +169,11 @@ def installment_links_for_update(session: Session, loan_id: str, installment_no:
 
 
 def insert_payment_link(session: Session, **values: Any) -> None:
-    """A link, stored once per (loan, installment, amount, purpose). A row of that key whose link was superseded or
-    cancelled (the amount is due again) takes the new link (gateway, id, URL, status); an ACTIVE or PAID one is left
-    as it is."""
-    statement = insert(PaymentLink).values(**values)
+    """A link, stored once per (loan, installment, amount, purpose)."""
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["loan_id", "installment_no", "amount", "purpose"],
-            set_={
-                "provider": statement.excluded.provider,
-                "link_id": statement.excluded.link_id,
-                "url": statement.excluded.url,
-                "status": statement.excluded.status,
-            },
-            where=PaymentLink.status.in_([PaymentLinkStatus.SUPERSEDED, PaymentLinkStatus.CANCELLED]),
-        )
+        insert(PaymentLink)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount", "purpose"])
     )
 
 
