@@ -12,6 +12,7 @@ took it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,19 @@ from activities.providers import webhooks as w
 PURPOSES = frozenset({"INSTALLMENT", "PREPAYMENT", "FORECLOSURE", "COOLING_OFF", "OVERDUE", "SETTLEMENT"})
 MODE_MAX = 20  # payment_transactions.mode (payment_attempts.method is 30)
 REFERENCE_MAX = 80  # payment_transactions.reference
+
+
+def fitted_reference(text: str, limit: int, *, whole: str | None = None, sep: str = "-") -> str:
+    """``text`` within a gateway's ``limit`` characters for our key of a link, the same every time for the same key:
+    as it is when it fits, else its first ``limit - 13`` characters, ``sep`` and the first 12 hex digits of the
+    SHA-256 of ``whole`` (the key before any rewriting; ``text`` itself by default), so two keys that differ only
+    late still differ."""
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256((text if whole is None else whole).encode()).hexdigest()[:12]
+    return f"{text[: limit - 13]}{sep}{digest}"
+
+
 REASON_MAX = 500  # a failure's reason as kept and shown
 
 # The gateways' names for a payment method → ours (``PaymentEvent.mode``: what the receipt says).

@@ -78,6 +78,7 @@ from activities.providers.base import BusinessRefusal, HttpProvider
 from activities.providers.payments.base import (
     Link,
     LinkNotes,
+    fitted_reference,
     link_notes,
     optional_text,
     paise_from_rupees,
@@ -109,9 +110,7 @@ def link_id_for(reference_id: str) -> str:
     reference: other characters become ``_``; a longer one keeps its first 37 characters and a 12-digit hash of the
     whole (``<loan uuid>:<installment>:<amount>`` → ``<loan uuid>_<installment>_<amount>``, or hashed when long)."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", reference_id)
-    if len(safe) <= LINK_ID_MAX:
-        return safe
-    return f"{safe[:37]}_{hashlib.sha256(reference_id.encode()).hexdigest()[:12]}"
+    return fitted_reference(safe, LINK_ID_MAX, whole=reference_id, sep="_")
 
 
 def signature(raw: bytes, timestamp: str, secret: str) -> str:

@@ -40,7 +40,6 @@ Every other event is stored and needs no action; autopay's ``token.*`` events ar
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +48,7 @@ from activities.providers.base import HttpProvider
 from activities.providers.payments.base import (
     Link,
     LinkNotes,
+    fitted_reference,
     link_notes,
     optional_text,
     payment_mode,
@@ -72,9 +72,7 @@ def reference_id_for(reference_id: str) -> str:
     every time for the same reference: a reference that fits is sent as it is; a longer one keeps its first 27
     characters, then ``-`` and the first 12 hex digits of the SHA-256 of the whole (two references differing only
     after the 27th character still get two links)."""
-    if len(reference_id) <= REFERENCE_ID_MAX:
-        return reference_id
-    return f"{reference_id[:27]}-{hashlib.sha256(reference_id.encode()).hexdigest()[:12]}"
+    return fitted_reference(reference_id, REFERENCE_ID_MAX)
 
 
 class RazorpayGateway(RazorpayAutopay, HttpProvider):
