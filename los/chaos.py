@@ -13,15 +13,20 @@ share the file and claim each point under a lock, so it still fires once. With `
 points fire only while that file exists (a test arms the worker for its own loans, and disarms it after).
 ``LOS_CHAOS_MAX_LOSS=<seconds>`` bounds what a kill costs: a point waits (stays pending) while any other activity in
 flight would be lost for longer, since Temporal retries a lost activity only once its heartbeat timeout (when it has
-one) or else its start-to-close timeout has passed (a notice 60 s): the CI suite keeps its minutes. Without
+one) or else its start-to-close timeout has passed (a notice 60 s): the CI suite keeps its minutes. A point held
+back that way waits a little (up to a third of its own activity's timeout, at most 10 s) for the long activities in
+flight to end, since most end in milliseconds (a notice to the sandbox): a point reached by one activity in the whole
+run (the settlement's waiver) would otherwise be missed whenever a notice happened to be in flight. Without
 ``LOS_CHAOS_KILL_AT`` the worker installs nothing (``interceptors()`` is empty); it is never set outside tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,7 @@ ARMED_ENV = "LOS_CHAOS_ARMED"
 MAX_LOSS_ENV = "LOS_CHAOS_MAX_LOSS"
 EXIT_CODE = 137  # what a shell reports for a process killed by SIGKILL
 WHEN = ("before", "after")
+PATIENCE = 10.0  # seconds a point held back by the loss bound waits for the long activities in flight to end
 
 log = logging.getLogger("los.chaos")
 
@@ -97,17 +103,31 @@ class ChaosKiller:
     def due(self, name: str, when: str, me: object = None) -> str | None:
         """The point to fire now for activity ``name`` at ``when`` (``me``: its in-flight token), if it has not
         fired yet, the worker is armed and no other activity in flight would cost more than ``max_loss``."""
+        return self._check(name, when, me)[0]
+
+    async def due_soon(self, name: str, when: str, me: object, patience: float) -> str | None:
+        """:meth:`due`, but a point held back only by the loss bound waits up to ``patience`` seconds (checked every
+        50 ms) for the long activities in flight to end; ``None`` when it is still held back then."""
+        deadline = time.monotonic() + patience
+        while True:
+            key, held = self._check(name, when, me)
+            if key is not None or not held or time.monotonic() >= deadline:
+                return key
+            await asyncio.sleep(0.05)
+
+    def _check(self, name: str, when: str, me: object) -> tuple[str | None, bool]:
+        """``(point to fire now or None, whether it is held back by the loss bound alone)``."""
         key = f"{name}:{when}"
         if key not in self.pending or (self.armed_file is not None and not self.armed_file.exists()):
-            return None
+            return None, False
         if self.max_loss is not None:
             longest = max((t for token, t in self.in_flight.items() if token is not me), default=0.0)
             if longest > self.max_loss:
                 if key not in self.held:  # said once: why a point a test waits for has not fired
                     self.held.add(key)
                     log.warning("chaos: %s held back: an activity with a %.0f s timeout is in flight", key, longest)
-                return None
-        return key
+                return None, True
+        return key, False
 
     def claim(self, key: str, workflow_id: str, attempt: int) -> bool:
         """Record the point as fired in the fired file (under an exclusive lock, synced), unless another worker
@@ -153,12 +173,14 @@ class _KillInbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
         me = object()
-        self.killer.in_flight[me] = loss_seconds(info)
+        loss = loss_seconds(info)
+        patience = min(PATIENCE, loss / 3)  # what is left of its own timeout still covers its body
+        self.killer.in_flight[me] = loss
         try:
-            if key := self.killer.due(info.activity_type, "before", me):
+            if key := await self.killer.due_soon(info.activity_type, "before", me, patience):
                 self.killer.fire(key, info.workflow_id or "", info.attempt)
             result = await self.next.execute_activity(input)
-            if key := self.killer.due(info.activity_type, "after", me):
+            if key := await self.killer.due_soon(info.activity_type, "after", me, patience):
                 self.killer.fire(key, info.workflow_id or "", info.attempt)
             return result
         finally:

@@ -61,3 +61,27 @@ def test_the_worker_installs_nothing_without_kill_points(tmp_path: Path) -> None
     assert interceptors(done) == []  # every point already fired in this stack
     (installed,) = interceptors({chaos.KILL_AT_ENV: "levy_penal:after,record_closure:after"})
     assert isinstance(installed, chaos.ChaosInterceptor)
+
+
+async def test_a_point_held_back_waits_for_the_long_activity_to_end(tmp_path: Path) -> None:
+    import asyncio
+
+    killer = ChaosKiller(parse_points("record_closing_postings:after"), None, max_loss=30)
+    me, notice = object(), object()
+    killer.in_flight = {me: 15.0, notice: 60.0}  # a notice in flight (60 s) would be lost with the worker
+
+    async def notice_ends() -> None:
+        await asyncio.sleep(0.2)
+        killer.in_flight.pop(notice)
+
+    ending = asyncio.create_task(notice_ends())
+    # held back while the notice runs, fired once it has ended: not missed for good
+    assert await killer.due_soon("record_closing_postings", "after", me, patience=5) == "record_closing_postings:after"
+    await ending
+    # a long activity that does not end in time: still held back after the wait, which is bounded
+    killer.in_flight = {me: 15.0, notice: 120.0}
+    started = asyncio.get_running_loop().time()
+    assert await killer.due_soon("record_closing_postings", "after", me, patience=0.3) is None
+    assert 0.3 <= asyncio.get_running_loop().time() - started < 2
+    # a point not pending does not wait at all
+    assert await killer.due_soon("levy_penal", "after", me, patience=5) is None
