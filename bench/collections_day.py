@@ -1,6 +1,6 @@
 """Collections day: N loans whose installments fall due at the same instant, all paid by gateway webhook at once.
 
-    python bench/collections_day.py [--loans 200] [--concurrency 25] [--json] [--keep]
+    python bench/collections_day.py [--loans 200] [--concurrency 25] [--json] [--keep] [--save-history FILE]
 
 A month-end due-date storm. It starts its own whole stack (``los.stack.Stack`` through ``bench/lifecycle.py``'s
 helpers: Temporal dev server, embedded PostgreSQL, sandbox, the production worker, API) on spare ports, then:
@@ -59,7 +59,7 @@ sys.path.insert(0, str(HERE))  # its sibling modules, also when run as `python -
 sys.path.insert(1, str(HERE.parent))  # the project, also when it is not installed
 
 from book import AMOUNT, TENURE, book_terms  # noqa: E402
-from collections_timeline import AIM, credit_timeline, print_report  # noqa: E402
+from collections_timeline import AIM, credit_timeline, decoded_history_json, print_report  # noqa: E402
 from cpu import cpu_by_process, per_loan  # noqa: E402
 from lifecycle import bench_settings, guarded, log, percentile  # noqa: E402
 from null_workflow import NullLoanWorkflow  # noqa: E402
@@ -330,6 +330,9 @@ async def bench(settings: Any, stack: Any, database_url: str, args: argparse.Nam
         settled_seconds = time.time() - first_sent
         prod_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n)
         timeline = await credit_timeline(client, [f"loan-{loan.loan_id}" for loan in loans], 20)
+        if args.save_history:  # one loan's history, decrypted, for the replay suite (tests/histories)
+            Path(args.save_history).write_text(await decoded_history_json(client, f"loan-{loans[0].loan_id}"))
+            log(f"saved the history of loan-{loans[0].loan_id} to {args.save_history}")
     finally:
         db.dispose()
 
@@ -389,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary LOS_HOME (logs) afterwards")
+    parser.add_argument(
+        "--save-history", metavar="FILE", help="write one loan's history, payloads decrypted, for tests/histories/"
+    )
     args = parser.parse_args(argv)
     if args.loans < 1 or args.concurrency < 1 or args.period < 600:
         parser.error("--loans and --concurrency must be at least 1, --period at least 600")

@@ -109,6 +109,37 @@ async def credit_timeline(client: Any, workflow_ids: list[str], concurrency: int
     }
 
 
+async def decoded_history_json(client: Any, workflow_id: str) -> str:
+    """One workflow's history (its latest run) as the JSON of ``temporal workflow show --output json`` with every
+    payload the codec encrypted decrypted by this client's codec: a file tests/histories/ can hold, which the replay
+    suite reads without the stack's keys (``--save-history``)."""
+    from google.protobuf.json_format import MessageToJson
+    from temporalio.api.common.v1 import Payload
+    from temporalio.api.history.v1 import History
+
+    history = History(events=list((await client.get_workflow_handle(workflow_id).fetch_history()).events))
+    codec = client.data_converter.payload_codec
+
+    async def decrypt(message: Any) -> None:
+        for field, value in message.ListFields():
+            if field.message_type is None:
+                continue
+            if field.message_type.GetOptions().map_entry:
+                items = list(value.values())
+            else:
+                items = list(value) if field.is_repeated else [value]
+            for item in items:
+                if isinstance(item, Payload):
+                    if codec is not None and item.metadata.get("encoding") == b"binary/encrypted":
+                        (plain,) = await codec.decode([item])
+                        item.CopyFrom(plain)
+                elif hasattr(item, "ListFields"):
+                    await decrypt(item)
+
+    await decrypt(history)
+    return MessageToJson(history, indent=2) + "\n"
+
+
 def print_report(r: dict[str, Any]) -> None:
     prod, null = r["production"], r["null"]
     print(

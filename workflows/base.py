@@ -83,6 +83,7 @@ class LoanBase:
     # STATUS_WITH_PAYMENT_PATCH, decided once per servicing run; and a status moved with a payment whose LoanStatus
     # search attribute goes with the pass's next upsert (NextDueAt, DPD) instead of one of its own
     status_with_payment: bool
+    receipt_notice: bool  # RECEIPT_NOTICE_AT_START_PATCH: receipts with their notice, decided at the run's start
     status_attribute_due: bool
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock

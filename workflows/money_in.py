@@ -199,10 +199,12 @@ class MoneyInPhase(LoanBase):
     async def _receipt(self, payment: PaymentEvent) -> None:
         """The credited payment's receipt (PDF, numbered, stored), then the borrower's notice linking it: one
         activity under ``receipt-with-notice-v1``. A receipt that cannot be issued (tried for a while) leaves the
-        notice to go without its number; staff re-issue the receipt."""
+        notice to go without its number; staff re-issue the receipt. The path is decided when the servicing run
+        starts (``RECEIPT_NOTICE_AT_START_PATCH``), so no marker lands in a credit's workflow task; a run from before
+        it decides at its first credit."""
         key = f"paid:{payment.gateway}:{payment.payment_id}"
         state = self.servicing
-        if workflow.patched(RECEIPT_NOTICE_PATCH):
+        if self.receipt_notice or workflow.patched(RECEIPT_NOTICE_PATCH):
             if state is not None and key in state.notices_sent:
                 return
             try:

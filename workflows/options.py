@@ -99,4 +99,9 @@ ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
 # when a servicing run starts (its marker there, not in a credit's workflow task), and only there: a history with
 # this marker anywhere else was never recorded by released code.
 STATUS_WITH_PAYMENT_PATCH = "status-with-payment-v1"
+# RECEIPT_NOTICE_PATCH's path decided when a servicing run starts, not at the run's first credit: a patch decided
+# for the first time leaves a marker and the SDK's TemporalChangeVersion upsert (a visibility write on the server) in
+# the workflow task that asks, which was a credit's. Runs before it ask for RECEIPT_NOTICE_PATCH at their first
+# credit, as they did, and replay unchanged.
+RECEIPT_NOTICE_AT_START_PATCH = "receipt-notice-at-start-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

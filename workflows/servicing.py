@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         OVERDUE_RECHECK,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
+        RECEIPT_NOTICE_AT_START_PATCH,
         SERVICING_LOCAL_PATCH,
         STATUS_WITH_PAYMENT_PATCH,
     )
@@ -73,6 +74,7 @@ class ServicingPhase(LoanBase):
         self.local_steps = workflow.patched(SERVICING_LOCAL_PATCH)
         # at the run's start, so its marker (and the SDK's TemporalChangeVersion upsert) is not a credit's work
         self.status_with_payment = workflow.patched(STATUS_WITH_PAYMENT_PATCH)
+        self.receipt_notice = self.money_in and workflow.patched(RECEIPT_NOTICE_AT_START_PATCH)
         self.collections = self.money_in and workflow.patched(COLLECTIONS_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()

@@ -40,6 +40,7 @@ def test_histories_are_present() -> None:
     assert {"servicing_local_steps_1", "servicing_local_steps_2"} <= names  # the repayment loop's local steps
     assert {"origination_local_steps_1", "origination_local_steps_2"} <= names  # origination's local steps too
     assert {"status_with_payment_1"} <= names  # a payment clearing arrears records the move (status-with-payment-v1)
+    assert {"receipt_notice_at_start_1"} <= names  # receipts' path decided at the run's start (receipt-notice-at-start-v1)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -166,3 +167,45 @@ def test_the_status_with_payment_history_recorded_the_move_with_the_payment() ->
     assert "record_status" not in steps[paid:]
     assert upserts[0] == {"LoanStatus", "NextDueAt", "DPD"}  # one upsert for the move and the next due date
     assert patch_at is not None and first_timer is not None and patch_at < first_timer
+
+
+def test_a_credit_decides_no_patch_once_the_run_decided_its_receipts_at_the_start() -> None:
+    """receipt-notice-at-start-v1 is covered only if a saved history took it: a due-date storm's loan
+    (bench/collections_day.py) decided it when its servicing run started (its marker before the run's first timer),
+    and the workflow task that took the payment recorded no patch marker and no TemporalChangeVersion upsert, only
+    the payment's local step, one upsert (status, next due date, DPD), the loop's timer and the receipt and link."""
+    import base64
+    import json
+
+    path = HISTORIES[0].parent / "receipt_notice_at_start_1.json"
+    patches, _ = _patches_and_local_steps(path)
+    assert "receipt-notice-at-start-v1" in patches and "receipt-with-notice-v1" not in patches
+    events = json.loads(path.read_text())["events"]
+    first_timer = next(int(e["eventId"]) for e in events if "timerStartedEventAttributes" in e)
+    signalled = next(
+        i
+        for i, e in enumerate(events)
+        if e.get("workflowExecutionSignaledEventAttributes", {}).get("signalName") == "payment_received"
+    )
+    patch_at = None
+    for event in events:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_patch":
+            data = json.loads(base64.b64decode(marker["details"]["patch-data"]["payloads"][0]["data"]))
+            if data["id"] == "receipt-notice-at-start-v1":
+                patch_at = int(event["eventId"])
+    assert patch_at is not None and patch_at < first_timer
+    completed = next(i for i in range(signalled, len(events)) if "workflowTaskCompletedEventAttributes" in events[i])
+    credit = []
+    for event in events[completed + 1 :]:
+        if "activityTaskStartedEventAttributes" in event or "workflowTaskScheduledEventAttributes" in event:
+            break
+        credit.append(event["eventType"].removeprefix("EVENT_TYPE_"))
+    assert credit == [
+        "TIMER_CANCELED",
+        "MARKER_RECORDED",  # record_payment, a local activity
+        "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",  # LoanStatus, NextDueAt, DPD: none of TemporalChangeVersion
+        "TIMER_STARTED",
+        "ACTIVITY_TASK_SCHEDULED",  # the receipt with its notice
+        "ACTIVITY_TASK_SCHEDULED",  # the next link
+    ], credit
