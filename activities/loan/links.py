@@ -5,6 +5,7 @@ The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorde
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -33,9 +34,14 @@ class LinkActivities(LoanBase):
 
         An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
         a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
-        ``workflows.followup``) must not offer a paid installment again."""
+        ``workflows.followup``) must not offer a paid installment again.
+
+        An amount due again after its link was superseded (a penal charge, then a part-payment back to the earlier
+        amount) gets a new link, recorded beside the old row (migration 0029): its reference names the newest link
+        of that amount (``link_reference``), since the old reference would find the cancelled link at the gateway."""
 
         superseded: list[tuple[str, str]] = []
+        earlier: list[PaymentLink] = []  # this amount's links that are no longer ACTIVE (superseded, cancelled, paid)
         no_longer_due = object()
 
         def existing(session: Session) -> PaymentLink | object | None:
@@ -53,6 +59,8 @@ class LinkActivities(LoanBase):
                 elif link.status == PaymentLinkStatus.ACTIVE:
                     link.status = PaymentLinkStatus.SUPERSEDED
                     superseded.append((link.provider, link.link_id))
+                elif link.amount == req.amount:
+                    earlier.append(link)
             return match
 
         loan, customer, brand = await self._tx(self._context(req.loan_id))
@@ -71,9 +79,23 @@ class LinkActivities(LoanBase):
         return await make_link(
             self, loan, customer, brand, amount=req.amount, installment_no=req.installment_no, purpose=INSTALLMENT,
             # each gateway keeps our reference unique, so a retried call gets the same link back
-            reference_id=f"{loan.id}:{req.installment_no}:{req.amount}",
+            reference_id=link_reference(loan.id, req.installment_no, req.amount, earlier),
             description=f"{brand.name} loan installment {req.installment_no}",
         )  # fmt: skip
+
+
+def link_reference(loan_id: str, installment_no: int, amount: int, earlier: list[PaymentLink]) -> str:
+    """Our reference for an installment's link of ``amount`` paise: ``<loan id>:<installment>:<amount>`` for the
+    first link of that amount, and for a link that replaces earlier ones (``earlier``: the same key's links no longer
+    ACTIVE) the same with ``:r<12 hex digits>``, the SHA-256 of the newest one's link id. Each gateway answers a
+    reference it has seen with the link it made for it, so a retried call finds its own new link, while the old
+    reference would give back the cancelled one. Gateways with a length limit fit it
+    (``activities.providers.payments.base.fitted_reference``)."""
+    base = f"{loan_id}:{installment_no}:{amount}"
+    if not earlier:
+        return base
+    newest = max(earlier, key=lambda link: (link.created_at, link.link_id))
+    return f"{base}:r{hashlib.sha256(newest.link_id.encode()).hexdigest()[:12]}"
 
 
 async def make_link(

@@ -169,12 +169,9 @@ def installment_links_for_update(session: Session, loan_id: str, installment_no:
 
 
 def insert_payment_link(session: Session, **values: Any) -> None:
-    """A link, stored once per (loan, installment, amount, purpose)."""
-    session.execute(
-        insert(PaymentLink)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["loan_id", "installment_no", "amount", "purpose"])
-    )
+    """A link, stored once: one ACTIVE link per (loan, installment, amount, purpose) and each gateway link id once
+    (a retried call that got the same link back writes nothing)."""
+    session.execute(insert(PaymentLink).values(**values).on_conflict_do_nothing())
 
 
 def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str, amount: int) -> None:

@@ -55,9 +55,20 @@ class PaymentLink(Base):
     # PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE (a collector's link)
     purpose: Mapped[str] = mapped_column(String(20), default="INSTALLMENT", server_default="INSTALLMENT")
     created_at: Mapped[datetime] = created()
-    # One link per amount due on an installment: a penal charge or a part-payment changes the amount. A borrower's
-    # one-off links (installment 0) are one per amount and purpose.
-    __table_args__ = (UniqueConstraint("loan_id", "installment_no", "amount", "purpose"),)
+    # One ACTIVE link per amount due on an installment: a penal charge or a part-payment changes the amount. A
+    # borrower's one-off links (installment 0) are one per amount and purpose. A link superseded or cancelled stays
+    # beside the one made for its amount again (migration 0029): a late payment on it still finds its loan.
+    __table_args__ = (
+        Index(
+            "uq_payment_links_active_key",
+            "loan_id",
+            "installment_no",
+            "amount",
+            "purpose",
+            unique=True,
+            postgresql_where=text("status = 'ACTIVE'"),
+        ),
+    )
 
 
 class PaymentTransaction(Base):

@@ -111,3 +111,57 @@ async def test_a_link_made_while_its_installment_is_paid_is_cancelled_not_offere
     monkeypatch.setattr(links_module, "create_link", real_create_link)
     assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == ""
     assert _links(db, loan_id) == [(1, 110_00, "CANCELLED")]
+
+
+async def test_an_amount_due_again_gets_a_new_link_beside_its_cancelled_one(
+    app, brand, sandbox, db, storage_dir, renderer
+) -> None:  # noqa: ANN001
+    """110.00 due, then 120.00 (a penal charge), then 110.00 again (a part-payment): the first link was superseded
+    and cancelled at the gateway, so the amount due again gets a new link, one the gateway takes money on, recorded
+    as a row of its own; the old row stays, so a late payment on the old link still finds its loan. Asking once more
+    answers the same new link, and each time an amount comes back it gets a link of its own."""
+    import httpx
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=100_00))  # fmt: skip
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    env = ActivityEnvironment()
+
+    def ask(amount: int) -> PaymentLinkRequest:
+        return PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", 1, amount)
+
+    def links_of(amount: int) -> dict[str, str]:
+        with db.unit_of_work() as s:
+            rows = s.execute(
+                select(PaymentLink.link_id, PaymentLink.status).where(
+                    PaymentLink.loan_id == loan_id, PaymentLink.amount == amount
+                )
+            ).all()
+            return {r[0]: r[1] for r in rows}
+
+    first_url = await env.run(activities.ensure_payment_link, ask(110_00))
+    (first,) = links_of(110_00)
+    assert await env.run(activities.ensure_payment_link, ask(120_00))
+    assert _links(db, loan_id) == [(1, 110_00, "SUPERSEDED"), (1, 120_00, "ACTIVE")]
+
+    again_url = await env.run(activities.ensure_payment_link, ask(110_00))
+    (again,) = [link for link, status in links_of(110_00).items() if status == "ACTIVE"]
+    assert again != first and again_url != first_url
+    assert links_of(110_00) == {first: "SUPERSEDED", again: "ACTIVE"}  # the old row kept beside the new one
+    assert _links(db, loan_id) == [(1, 110_00, "ACTIVE"), (1, 110_00, "SUPERSEDED"), (1, 120_00, "SUPERSEDED")]
+    assert await env.run(activities.ensure_payment_link, ask(110_00)) == again_url  # the same link, not a third
+
+    # round again: 120.00 and then 110.00 each come back once more, each with a link of its own
+    assert await env.run(activities.ensure_payment_link, ask(120_00)) not in ("", first_url, again_url)
+    third_url = await env.run(activities.ensure_payment_link, ask(110_00))
+    assert third_url not in ("", first_url, again_url)
+    (third,) = [link for link, status in links_of(110_00).items() if status == "ACTIVE"]
+    assert links_of(110_00) == {first: "SUPERSEDED", again: "SUPERSEDED", third: "ACTIVE"}
+    assert sorted(links_of(120_00).values()) == ["SUPERSEDED", "SUPERSEDED"]
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        for old in (first, again):
+            assert (await http.post(f"/razorpay/pay/{old}")).status_code == 400  # cancelled at the gateway
+        assert (await http.post(f"/razorpay/pay/{third}")).status_code == 200  # the one offered takes money
