@@ -100,13 +100,17 @@ def link_reference(loan_id: str, installment_no: int, amount: int, earlier: list
 
 async def make_link(
     base: LoanBase, loan: Any, customer: Any, brand: Any, *, amount: int, installment_no: int, purpose: str,
-    reference_id: str, description: str,
+    reference_id: str, description: str, replaces_others: bool = False,
 ) -> str:  # fmt: skip
-    """A link for ``amount`` paise at the brand's gateways (failover), recorded in ``payment_links`` once per
-    (loan, installment, amount, purpose) with the gateway that made it; its URL. A gateway's refusal is final.
+    """A link for ``amount`` paise at the brand's gateways (failover), recorded in ``payment_links`` with the gateway
+    that made it (one ACTIVE link per loan, installment, amount and purpose); its URL. A gateway's refusal is final.
 
     An installment's link (``purpose`` INSTALLMENT) whose installment was paid in full while the gateway made it
-    is recorded CANCELLED, cancelled at that gateway (best effort) and not offered: the empty string."""
+    is recorded CANCELLED, cancelled at that gateway (best effort) and not offered: the empty string.
+
+    ``replaces_others``: every other ACTIVE link of the loan with this installment number and purpose is superseded
+    in the same transaction and cancelled at its gateway (best effort): a new settlement replaces a lapsed one's link,
+    which would otherwise stay payable and, at the same amount, keep the new link from being recorded."""
     try:
         vendor, link = await create_link(
             brand.config,
@@ -123,12 +127,18 @@ async def make_link(
     except BusinessRefusal as exc:
         raise refusal(exc) from exc
 
+    replaced: list[tuple[str, str]] = []
+
     def write(session: Session) -> bool:
         # An installment's link: the installment is read again (FOR SHARE, the order record_payment locks in), since
         # a payment may have committed while the gateway was making the link; then the link is recorded CANCELLED.
         still_due = purpose != INSTALLMENT or schedule_queries.installment_status(
             session, loan.id, installment_no, share=True
         ) not in (None, InstallmentStatus.PAID)
+        if replaces_others:
+            replaced[:] = schedule_queries.supersede_links(
+                session, loan.id, installment_no, purpose, keep_link_id=link.link_id
+            )
         schedule_queries.insert_payment_link(
             session,
             loan_id=loan.id,
@@ -142,7 +152,13 @@ async def make_link(
         )
         return still_due
 
-    if await base._tx(write):
+    still_due = await base._tx(write)
+    for old_vendor, old_link in replaced:
+        try:  # a replaced link must not take money any more; if the gateway refuses, a payment is still applied
+            await providers.build("payments", brand.config, base.http, vendor=old_vendor).cancel_payment_link(old_link)
+        except Exception as exc:  # noqa: BLE001
+            activity.logger.warning("could not cancel replaced link %s at %s: %s", old_link, old_vendor, exc)
+    if still_due:
         return link.url
     activity.logger.info("link %s for installment %s of loan %s: paid meanwhile", link.link_id, installment_no, loan.id)
     try:  # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance

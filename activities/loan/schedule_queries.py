@@ -174,6 +174,27 @@ def insert_payment_link(session: Session, **values: Any) -> None:
     session.execute(insert(PaymentLink).values(**values).on_conflict_do_nothing())
 
 
+def supersede_links(
+    session: Session, loan_id: str, installment_no: int, purpose: str, *, keep_link_id: str
+) -> list[tuple[str, str]]:
+    """Every ACTIVE link of the loan with this installment number and purpose other than ``keep_link_id`` reads
+    SUPERSEDED; their (gateway, link id), for cancelling at the gateway."""
+    rows = session.execute(
+        update(PaymentLink)
+        .where(
+            PaymentLink.loan_id == loan_id,
+            PaymentLink.installment_no == installment_no,
+            PaymentLink.purpose == purpose,
+            PaymentLink.status == PaymentLinkStatus.ACTIVE,
+            PaymentLink.link_id != keep_link_id,
+        )
+        .values(status=PaymentLinkStatus.SUPERSEDED)
+        .returning(PaymentLink.provider, PaymentLink.link_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
 def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str, amount: int) -> None:
     """The borrower's one-off link (prepayment, foreclosure, cooling-off: installment 0) that this payment paid reads
     PAID: the gateway's first event may not name the link, so it is known by gateway, purpose and amount."""

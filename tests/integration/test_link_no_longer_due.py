@@ -165,3 +165,37 @@ async def test_an_amount_due_again_gets_a_new_link_beside_its_cancelled_one(
         for old in (first, again):
             assert (await http.post(f"/razorpay/pay/{old}")).status_code == 400  # cancelled at the gateway
         assert (await http.post(f"/razorpay/pay/{third}")).status_code == 200  # the one offered takes money
+
+
+async def test_a_new_settlement_replaces_a_lapsed_ones_link(app, brand, sandbox, db, storage_dir, renderer) -> None:  # noqa: ANN001
+    """A settlement lapsed unpaid and a second one is approved for the same amount: its link is recorded (the
+    lapsed one's link, still ACTIVE, no longer keeps it out) and the lapsed one's is superseded and cancelled at the
+    gateway, so only the open settlement's link takes money; asking again gives the same link, one row."""
+    import httpx
+
+    from workflows.contracts import SettlementLinkRequest
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    env = ActivityEnvironment()
+
+    def settlement_links() -> dict[str, str]:
+        with db.unit_of_work() as s:
+            rows = s.execute(
+                select(PaymentLink.link_id, PaymentLink.status).where(
+                    PaymentLink.loan_id == loan_id, PaymentLink.purpose == "SETTLEMENT"
+                )
+            ).all()
+            return {r[0]: r[1] for r in rows}
+
+    await env.run(activities.settlement_link, SettlementLinkRequest(loan_id, "settlement-1", 300_00))
+    (lapsed,) = settlement_links()
+    second = SettlementLinkRequest(loan_id, "settlement-2", 300_00)
+    url = await env.run(activities.settlement_link, second)
+    (new,) = [link for link in settlement_links() if link != lapsed]
+    assert settlement_links() == {lapsed: "SUPERSEDED", new: "ACTIVE"}
+    assert await env.run(activities.settlement_link, second) == url  # a retry: the same link, nothing more
+    assert settlement_links() == {lapsed: "SUPERSEDED", new: "ACTIVE"}
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        assert (await http.post(f"/razorpay/pay/{lapsed}")).status_code == 400  # cancelled at the gateway
+        assert (await http.post(f"/razorpay/pay/{new}")).status_code == 200
