@@ -40,7 +40,7 @@ def test_histories_are_present() -> None:
     assert {"servicing_local_steps_1", "servicing_local_steps_2"} <= names  # the repayment loop's local steps
     assert {"origination_local_steps_1", "origination_local_steps_2"} <= names  # origination's local steps too
     assert {"status_with_payment_1"} <= names  # a payment clearing arrears records the move (status-with-payment-v1)
-    assert {"receipt_notice_at_start_1"} <= names  # receipts' path decided at the run's start (receipt-notice-at-start-v1)
+    assert {"receipt_notice_at_start_1"} <= names  # receipts decided at the run start (receipt-notice-at-start-v1)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
