@@ -110,7 +110,12 @@ async def make_link(
 
     ``replaces_others``: every other ACTIVE link of the loan with this installment number and purpose is superseded
     in the same transaction and cancelled at its gateway (best effort): a new settlement replaces a lapsed one's link,
-    which would otherwise stay payable and, at the same amount, keep the new link from being recorded."""
+    which would otherwise stay payable and, at the same amount, keep the new link from being recorded.
+
+    Two attempts of one activity that overlap (the first timed out while its gateway call still ran) can make two
+    links for the same amount, at two gateways when the first failed over. The one recorded first is the loan's
+    ACTIVE link; the other is recorded CANCELLED (so a payment made on it anyway still finds its loan, as Cashfree's
+    events name only the link), cancelled at its gateway (best effort), and the ACTIVE link's URL is answered."""
     try:
         vendor, link = await create_link(
             brand.config,
@@ -129,7 +134,8 @@ async def make_link(
 
     replaced: list[tuple[str, str]] = []
 
-    def write(session: Session) -> bool:
+    def write(session: Session) -> tuple[bool, str | None]:
+        # (whether this link is the one to offer; the URL of another attempt's link recorded first, else None)
         # An installment's link: the installment is read again (FOR SHARE, the order record_payment locks in), since
         # a payment may have committed while the gateway was making the link; then the link is recorded CANCELLED.
         still_due = purpose != INSTALLMENT or schedule_queries.installment_status(
@@ -139,20 +145,27 @@ async def make_link(
             replaced[:] = schedule_queries.supersede_links(
                 session, loan.id, installment_no, purpose, keep_link_id=link.link_id
             )
-        schedule_queries.insert_payment_link(
-            session,
-            loan_id=loan.id,
-            installment_no=installment_no,
-            provider=vendor,
-            link_id=link.link_id,
-            url=link.url,
-            amount=amount,
-            purpose=purpose,
-            status=PaymentLinkStatus.ACTIVE if still_due else PaymentLinkStatus.CANCELLED,
-        )
-        return still_due
+        row = {
+            "loan_id": loan.id,
+            "installment_no": installment_no,
+            "provider": vendor,
+            "link_id": link.link_id,
+            "url": link.url,
+            "amount": amount,
+            "purpose": purpose,
+        }
+        status = PaymentLinkStatus.ACTIVE if still_due else PaymentLinkStatus.CANCELLED
+        if (
+            schedule_queries.insert_payment_link(session, **row, status=status)
+            or status != PaymentLinkStatus.ACTIVE
+            or schedule_queries.link_recorded(session, vendor, link.link_id)  # a retry that got the same link back
+        ):
+            return still_due, None
+        # another attempt recorded a different link for this amount first: that one stays the loan's link
+        schedule_queries.insert_payment_link(session, **row, status=PaymentLinkStatus.CANCELLED)
+        return False, schedule_queries.active_link_url(session, loan.id, installment_no, amount, purpose) or ""
 
-    still_due = await base._tx(write)
+    still_due, recorded_first = await base._tx(write)
     for old_vendor, old_link in replaced:
         try:  # a replaced link must not take money any more; if the gateway refuses, a payment is still applied
             await providers.build("payments", brand.config, base.http, vendor=old_vendor).cancel_payment_link(old_link)
@@ -160,10 +173,11 @@ async def make_link(
             activity.logger.warning("could not cancel replaced link %s at %s: %s", old_link, old_vendor, exc)
     if still_due:
         return link.url
-    activity.logger.info("link %s for installment %s of loan %s: paid meanwhile", link.link_id, installment_no, loan.id)
+    why = "another attempt's link was recorded first" if recorded_first is not None else "paid meanwhile"
+    activity.logger.info("link %s for installment %s of loan %s: %s", link.link_id, installment_no, loan.id, why)
     try:  # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance
         gateway = providers.build("payments", brand.config, base.http, vendor=vendor)
         await gateway.cancel_payment_link(link.link_id)
     except Exception as exc:  # noqa: BLE001
         activity.logger.warning("could not cancel link %s at %s: %s", link.link_id, vendor, exc)
-    return ""
+    return recorded_first or ""

@@ -168,10 +168,34 @@ def installment_links_for_update(session: Session, loan_id: str, installment_no:
     )
 
 
-def insert_payment_link(session: Session, **values: Any) -> None:
+def insert_payment_link(session: Session, **values: Any) -> bool:
     """A link, stored once: one ACTIVE link per (loan, installment, amount, purpose) and each gateway link id once
-    (a retried call that got the same link back writes nothing)."""
-    session.execute(insert(PaymentLink).values(**values).on_conflict_do_nothing())
+    (a retried call that got the same link back writes nothing). True when this row was written."""
+    written = session.execute(
+        insert(PaymentLink).values(**values).on_conflict_do_nothing().returning(PaymentLink.id)
+    ).scalar_one_or_none()
+    return written is not None
+
+
+def link_recorded(session: Session, provider: str, link_id: str) -> bool:
+    """Whether this gateway's link is in ``payment_links`` (any status)."""
+    found = session.execute(
+        select(PaymentLink.id).where(PaymentLink.provider == provider, PaymentLink.link_id == link_id)
+    ).first()
+    return found is not None
+
+
+def active_link_url(session: Session, loan_id: str, installment_no: int, amount: int, purpose: str) -> str | None:
+    """The URL of the ACTIVE link for this loan, installment, amount (paise) and purpose, if there is one."""
+    return session.scalars(
+        select(PaymentLink.url).where(
+            PaymentLink.loan_id == loan_id,
+            PaymentLink.installment_no == installment_no,
+            PaymentLink.amount == amount,
+            PaymentLink.purpose == purpose,
+            PaymentLink.status == PaymentLinkStatus.ACTIVE,
+        )
+    ).first()
 
 
 def supersede_links(

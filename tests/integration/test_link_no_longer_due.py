@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from temporalio.testing import ActivityEnvironment
 
 from activities.loan import LoanActivities
@@ -199,3 +199,53 @@ async def test_a_new_settlement_replaces_a_lapsed_ones_link(app, brand, sandbox,
     async with httpx.AsyncClient(base_url=sandbox.url) as http:
         assert (await http.post(f"/razorpay/pay/{lapsed}")).status_code == 400  # cancelled at the gateway
         assert (await http.post(f"/razorpay/pay/{new}")).status_code == 200
+
+
+async def test_overlapping_attempts_keep_the_link_recorded_first_and_cancel_the_other(
+    app, brand, sandbox, db, storage_dir, renderer, monkeypatch
+) -> None:  # noqa: ANN001
+    """Two attempts of one link activity overlap (the first timed out while its gateway call still ran) and each
+    makes a link for the same amount. The one recorded first stays the loan's ACTIVE link and is what the later
+    attempt answers; the later attempt's link is recorded CANCELLED (a payment made on it anyway still finds its
+    loan) and cancelled at the gateway, so only one link takes money."""
+    import httpx
+
+    from activities.loan import links as links_module
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=100_00))  # fmt: skip
+    real_create_link = links_module.create_link
+    first: dict[str, str] = {}
+
+    async def another_attempt_records_first(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        made = await real_create_link(*args, **kwargs)
+        # the overlapping attempt: its own link for the same amount (as one that failed over would make), recorded
+        # while this attempt's gateway call was still out
+        vendor, other = await real_create_link(*args, **{**kwargs, "reference_id": f"{kwargs['reference_id']}:o"})
+        with db.unit_of_work() as s:
+            s.add(PaymentLink(loan_id=loan_id, installment_no=1, provider=vendor, link_id=other.link_id,
+                              url=other.url, amount=110_00, purpose="INSTALLMENT", status="ACTIVE"))  # fmt: skip
+        first.update(link_id=other.link_id, url=other.url)
+        return made
+
+    monkeypatch.setattr(links_module, "create_link", another_attempt_records_first)
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    request = PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", 1, 110_00)
+    assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == first["url"]
+    with db.unit_of_work() as s:
+        found = s.execute(select(PaymentLink.link_id, PaymentLink.status).where(PaymentLink.loan_id == loan_id))
+        rows = {r[0]: r[1] for r in found}
+    (later,) = [link for link in rows if link != first["link_id"]]
+    assert rows == {first["link_id"]: "ACTIVE", later: "CANCELLED"}  # both kept: either payment finds its loan
+
+    # asked again (the loan's next pass): the ACTIVE link is answered, nothing new is made
+    monkeypatch.setattr(links_module, "create_link", real_create_link)
+    assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == first["url"]
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).where(PaymentLink.loan_id == loan_id)) == 2
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        assert (await http.post(f"/razorpay/pay/{later}")).status_code == 400  # cancelled at the gateway
+        assert (await http.post(f"/razorpay/pay/{first['link_id']}")).status_code == 200
