@@ -308,7 +308,7 @@ async def bench(settings: Any, stack: Any, database_url: str, args: argparse.Nam
             log(f"null: {n} signals to {n} waiting null workflows, {c} in flight")
             cpu_before = cpu_by_process(settings.home)
             null_seconds = await guarded(stack, null_signals(client, task_queue, n, c, f"{task_queue}-run"))
-            null_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n)
+            null_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n, digits=1)
 
         # production: the payment webhooks
         phones = {loan.loan_id: loan.phone for loan in loans}
@@ -322,7 +322,7 @@ async def bench(settings: Any, stack: Any, database_url: str, args: argparse.Nam
         cpu_before = cpu_by_process(settings.home)
         sender = asyncio.ensure_future(send_webhooks(settings.api_url, brand_id, hooks, c))
         await wait_count(db, CREDITS, product, n, "credits recorded", 300, stack)
-        window_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n)
+        window_cpu = per_loan(cpu_before, cpu_by_process(settings.home), n, digits=1)
         first_sent, answers = await sender
         count, last_at = await asyncio.to_thread(scalar, db, CREDITS, product=product)
         prod_seconds = last_at.timestamp() - first_sent

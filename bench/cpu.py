@@ -91,7 +91,10 @@ def _by_role(home: Path | None, value: Callable[[list[str]], float]) -> dict[str
     return out
 
 
-def per_loan(before: dict[str, float], after: dict[str, float], loans: int) -> dict[str, int]:
-    """CPU ms per lifecycle by process role, largest first."""
-    used = {role: round((seconds - before.get(role, 0.0)) / loans * 1000) for role, seconds in after.items()}
+def per_loan(
+    before: dict[str, float], after: dict[str, float], loans: int, digits: int | None = None
+) -> dict[str, float]:
+    """CPU ms per lifecycle by process role, largest first; whole ms, or ``digits`` decimals (a short window's
+    few ms a credit, where a whole ms is a tenth of the figure; /proc counts in 10 ms ticks)."""
+    used = {role: round((seconds - before.get(role, 0.0)) / loans * 1000, digits) for role, seconds in after.items()}
     return dict(sorted(used.items(), key=lambda kv: -kv[1]))
