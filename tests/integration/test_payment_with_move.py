@@ -60,3 +60,43 @@ async def test_the_move_is_recorded_with_the_payment_once_even_for_a_payment_sto
     second = replace(carrying, payment=PaymentEvent("pay_move_2", 5_00), status_change=replace(move, seq=SEQ + 1))
     await env.run(activities.record_payment, second)  # a new payment with its move: both, in one transaction
     assert _state(db, loan_id) == (2, before + 115_00, [(SEQ, "DISBURSED"), (SEQ + 1, "DISBURSED")])
+
+
+async def test_a_move_decided_again_by_a_retried_task_replaces_the_one_its_lost_attempt_wrote(
+    app, brand, sandbox, db, storage_dir, renderer
+) -> None:  # noqa: ANN001
+    """A workflow task's local activity wrote move SEQ (DISBURSED → OVERDUE) and the worker died before the server
+    had the task; its retry, with a payment that arrived meanwhile, decides another move at the same SEQ (DISBURSED
+    again, with the payment). The retry's move is what the workflow's history holds, so it replaces the lost one in
+    the history row and on the loan; repeating it changes nothing more."""
+    loan_id = await _applied_loan(app, sandbox, brand)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=datetime.now(UTC), principal=100_00,
+                                   interest=10_00, total=110_00, balance_after=0, status="OVERDUE"))  # fmt: skip
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    env = ActivityEnvironment()
+
+    def loan_status() -> str:
+        with db.unit_of_work() as s:
+            return s.scalars(select(Loan.status).where(Loan.id == loan_id)).one()
+
+    lost = StatusChange(loan_id, SEQ, LoanStatus.DISBURSED, LoanStatus.OVERDUE, "installment 1 unpaid after due date")
+    await env.run(activities.record_status, lost)
+    assert _state(db, loan_id)[2] == [(SEQ, "OVERDUE")] and loan_status() == "OVERDUE"
+
+    retried = PaymentRecord(
+        loan_id, PaymentEvent("pay_retried_1", 110_00), [(1, 10_00, 100_00)], 0, 0, None,
+        parts=[PaymentPart(1, 0, 0, 10_00, 100_00)],
+        status_change=StatusChange(loan_id, SEQ, LoanStatus.DISBURSED, LoanStatus.DISBURSED, "paid before overdue"),
+    )  # fmt: skip
+    await env.run(activities.record_payment, retried)
+    with db.unit_of_work() as s:
+        row = s.scalars(
+            select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan_id, LoanStatusHistory.seq == SEQ)
+        ).one()
+        assert (row.from_status, row.to_status, row.reason) == ("DISBURSED", "DISBURSED", "paid before overdue")
+    assert loan_status() == "DISBURSED"
+
+    again = StatusChange(loan_id, SEQ, LoanStatus.DISBURSED, LoanStatus.DISBURSED, "paid before overdue")
+    await env.run(activities.record_status, again)  # the same move once more: recorded before, nothing changes
+    assert _state(db, loan_id)[2] == [(SEQ, "DISBURSED")] and loan_status() == "DISBURSED"
