@@ -5,7 +5,6 @@ The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorde
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from activities import providers
 from activities.loan import schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
-from activities.providers.payments.links import create_link, webhook_url
+from activities.providers.payments.links import create_link, reference_after, webhook_url
 from db.models import PaymentLink
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from domain.status import TERMINAL
@@ -87,15 +86,8 @@ class LinkActivities(LoanBase):
 def link_reference(loan_id: str, installment_no: int, amount: int, earlier: list[PaymentLink]) -> str:
     """Our reference for an installment's link of ``amount`` paise: ``<loan id>:<installment>:<amount>`` for the
     first link of that amount, and for a link that replaces earlier ones (``earlier``: the same key's links no longer
-    ACTIVE) the same with ``:r<12 hex digits>``, the SHA-256 of the newest one's link id. Each gateway answers a
-    reference it has seen with the link it made for it, so a retried call finds its own new link, while the old
-    reference would give back the cancelled one. Gateways with a length limit fit it
-    (``activities.providers.payments.base.fitted_reference``)."""
-    base = f"{loan_id}:{installment_no}:{amount}"
-    if not earlier:
-        return base
-    newest = max(earlier, key=lambda link: (link.created_at, link.link_id))
-    return f"{base}:r{hashlib.sha256(newest.link_id.encode()).hexdigest()[:12]}"
+    ACTIVE) the same with ``:r<12 hex digits>`` (``reference_after``)."""
+    return reference_after(f"{loan_id}:{installment_no}:{amount}", ((e.created_at, e.link_id) for e in earlier))
 
 
 async def make_link(

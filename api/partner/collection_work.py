@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from activities.messaging.send import Sender
 from activities.providers.base import BusinessRefusal, ProviderError
-from activities.providers.payments.links import create_link, webhook_url
+from activities.providers.payments.links import create_link, reference_after, webhook_url
 from api.access import Allow, audit
 from api.deps import call_async, is_uuid, page_of
 from api.partner.collections import REPAYING, Manager, collection_role
@@ -283,15 +283,15 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
     if amount <= 0:
         raise Conflict("nothing is overdue on this loan", field="loanId")
     brand, customer = session.get_one(Brand, brand_id), session.get_one(Customer, loan.customer_id)
-    found = session.scalars(
+    same = session.scalars(
         select(PaymentLink).where(
             PaymentLink.loan_id == loan.id,
             PaymentLink.installment_no == 0,
             PaymentLink.amount == amount,
             PaymentLink.purpose == "OVERDUE",
-            PaymentLink.status == "ACTIVE",
         )
-    ).first()
+    ).all()
+    found = next((link for link in same if link.status == "ACTIVE"), None)
     if found is not None:
         vendor, url, link_id = found.provider, found.url, found.link_id
     else:
@@ -301,7 +301,10 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
                 brand.config or {},
                 request.app.state.http,
                 amount=amount,
-                reference_id=f"{loan.id}:OVERDUE:{amount}:{_today().isoformat()}",
+                # a new reference once the day's link of this amount was paid (reference_after)
+                reference_id=reference_after(
+                    f"{loan.id}:OVERDUE:{amount}:{_today().isoformat()}", ((x.created_at, x.link_id) for x in same)
+                ),
                 description=f"{brand.name} loan overdue amount",
                 phone=customer.phone,
                 notes={"loan_id": loan.id, "purpose": "OVERDUE", "installment_no": 0},

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from activities.providers.base import BusinessRefusal, ProviderError
-from activities.providers.payments.links import create_link, webhook_url
+from activities.providers.payments.links import create_link, reference_after, webhook_url
 from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.responses import ApiModel
@@ -137,18 +137,21 @@ def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: 
     brand = session.get(Brand, loan.brand_id)
     customer = session.get(Customer, loan.customer_id)
     assert brand is not None and customer is not None
-    reference = f"{loan.id}:{purpose}:{amount}:{_today().isoformat()}"  # the same ask on one day: the same link
-    found = session.scalars(
+    same = session.scalars(
         select(PaymentLink).where(
             PaymentLink.loan_id == loan.id,
             PaymentLink.installment_no == 0,
             PaymentLink.amount == amount,
             PaymentLink.purpose == purpose,
-            PaymentLink.status == "ACTIVE",
         )
-    ).first()
+    ).all()
+    found = next((link for link in same if link.status == "ACTIVE"), None)
     if found is not None:
         return {"url": found.url, "amount": amount, "purpose": purpose, "gateway": found.provider}
+    # the same ask on one day: the same link; once that link is paid (or cancelled), a new one (reference_after)
+    reference = reference_after(
+        f"{loan.id}:{purpose}:{amount}:{_today().isoformat()}", ((link.created_at, link.link_id) for link in same)
+    )
     try:
         vendor, link = call_async(
             create_link,

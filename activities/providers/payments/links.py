@@ -25,7 +25,9 @@ of the gateway that made the link, so record ``vendor`` with the link: it is als
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -34,6 +36,20 @@ from activities.providers.failover import call_with_failover
 from activities.providers.payments.base import Link
 
 KIND = "payments"
+
+
+def reference_after(base: str, earlier: Iterable[tuple[datetime, str]]) -> str:
+    """Our reference for a new link of a key whose earlier links are no longer ACTIVE (paid, superseded, cancelled):
+    ``base`` for the first, else ``base:r<12 hex digits>``, the SHA-256 of the newest earlier link id (``earlier``:
+    their (created_at, link_id)). Each gateway answers a reference it has seen with the link it made for it, so the
+    old reference would give back the paid or cancelled link; this one is new, and a retried call (no newer link
+    recorded meanwhile) still finds its own link. Gateways with a length limit fit it
+    (``activities.providers.payments.base.fitted_reference``)."""
+    links = list(earlier)
+    if not links:
+        return base
+    newest = max(links)[1]
+    return f"{base}:r{hashlib.sha256(newest.encode()).hexdigest()[:12]}"
 
 
 def webhook_url(api_url: str, brand_id: str) -> Callable[[str], str]:
