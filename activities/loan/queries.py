@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, or_, select, update
+from sqlalchemy import BigInteger, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -69,32 +69,12 @@ _CREDIT_LOAN = (
 
 
 def insert_status_history(session: Session, **values: Any) -> str | None:
-    """One status move, stored once per (loan, seq); the row's id, or None when that move was stored.
-    ``values``: ``loan_status_history`` columns (a statement built once, executed with them as parameters).
-
-    A row already at this seq for a *different* move (from, to or action) is written over, and its id returned as
-    for a new one: the workflow numbers its moves, so such a row was written by a local activity of a workflow task
-    that never completed (the worker died before the server had it) and whose retry, on a later clock or with a
-    signal that arrived meanwhile, decided another move. The workflow's history holds the retry's move, so the
-    loan's row must follow it (before, the retry's move was dropped as a duplicate and the two disagreed)."""
+    """One status move, stored once per (loan, seq); the new row's id, or None when that move was stored.
+    ``values``: ``loan_status_history`` columns (a statement built once, executed with them as parameters)."""
     return core(session).execute(_INSERT_STATUS_HISTORY, values).scalar_one_or_none()
 
 
-_HISTORY = table(LoanStatusHistory)
-_NEW_HISTORY = insert(_HISTORY)
-_INSERT_STATUS_HISTORY = _NEW_HISTORY.on_conflict_do_update(
-    index_elements=["loan_id", "seq"],
-    set_={
-        column: _NEW_HISTORY.excluded[column]
-        for column in ("from_status", "to_status", "reason", "actor", "action", "actor_id", "details")
-    }
-    | {"created_at": func.now()},
-    where=or_(
-        _HISTORY.c.from_status.is_distinct_from(_NEW_HISTORY.excluded.from_status),
-        _HISTORY.c.to_status.is_distinct_from(_NEW_HISTORY.excluded.to_status),
-        _HISTORY.c.action.is_distinct_from(_NEW_HISTORY.excluded.action),
-    ),
-).returning(_HISTORY.c.id)
+_INSERT_STATUS_HISTORY = insert_once(LoanStatusHistory, "loan_id", "seq")
 
 
 def move_loan_status(
