@@ -36,14 +36,12 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             return razorpay_error(
                 f"The reference id may not be greater than {REFERENCE_ID_MAX} characters.", field="reference_id"
             )
-        # reference ids are unique, as at Razorpay: found by the index, not a walk over every link made so far
+        # reference ids are unique, as at Razorpay ("must be unique for each Payment Link", create-standard): a second
+        # create with one is refused, and the client finds its link with fetch-all's reference_id filter (below). The
+        # refusal's code and field are what a client can rely on; Razorpay does not document its description.
         known = sbx.state["link_refs"].get(body["reference_id"]) if body.get("reference_id") else None
-        if known is not None and (existing := sbx.state["links"].get(known)) is not None:
-            return {
-                "id": existing["id"],
-                "short_url": f"{sbx.base(request)}/razorpay/pay/{existing['id']}",
-                "status": existing["status"],
-            }
+        if known is not None and known in sbx.state["links"]:
+            return razorpay_error("The reference_id has already been taken.", field="reference_id")
         link_id = sbx.new_id("plink")
         if body.get("reference_id"):
             sbx.state["link_refs"][body["reference_id"]] = link_id
@@ -60,6 +58,19 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             "payments": [],
         }
         return {"id": link_id, "short_url": f"{sbx.base(request)}/razorpay/pay/{link_id}", "status": "created"}
+
+    @app.get("/razorpay/payment_links")
+    def fetch_links(request: Request, reference_id: str | None = None, payment_id: str | None = None) -> dict:
+        """Fetch all payment links (``GET /v1/payment_links``, query parameters ``reference_id`` and ``payment_id``:
+        https://razorpay.com/docs/api/payments/payment-links/fetch-all-standard): ``{"payment_links": [entity]}``."""
+        if reference_id is not None:
+            known = sbx.state["link_refs"].get(reference_id)
+            links = [sbx.state["links"][known]] if known in sbx.state["links"] else []
+        else:
+            links = list(sbx.state["links"].values())
+        if payment_id is not None:
+            links = [link for link in links if payment_id in link["payments"]]
+        return {"payment_links": [_link_entity(link, sbx.base(request)) for link in links]}
 
     @app.post("/razorpay/payment_links/{link_id}/cancel")
     async def cancel_link(link_id: str) -> dict:
@@ -178,3 +189,20 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
                 "utr": f"CF{ref % 10**12:012d}" if answer["exists"] else None,
             },
         }
+
+
+def _link_entity(link: dict[str, Any], base: str) -> dict[str, Any]:
+    """A sandbox link as Razorpay's Payment Link entity (https://razorpay.com/docs/api/payments/payment-links/)."""
+    return {
+        "id": link["id"],
+        "short_url": f"{base}/razorpay/pay/{link['id']}",
+        "reference_id": link.get("reference_id") or "",
+        "amount": link["amount"],
+        "amount_paid": link["amount"] if link["status"] == "paid" else 0,
+        "currency": "INR",
+        "description": link.get("description"),
+        "notes": link.get("notes") or [],
+        "status": link["status"],
+        "created_at": link["created_at"],
+        "payments": [{"payment_id": p, "status": "captured"} for p in link["payments"]] or None,
+    }

@@ -249,3 +249,32 @@ async def test_overlapping_attempts_keep_the_link_recorded_first_and_cancel_the_
     async with httpx.AsyncClient(base_url=sandbox.url) as http:
         assert (await http.post(f"/razorpay/pay/{later}")).status_code == 400  # cancelled at the gateway
         assert (await http.post(f"/razorpay/pay/{first['link_id']}")).status_code == 200
+
+
+async def test_a_link_made_before_a_crash_is_found_at_the_gateway_not_refused(
+    app, brand, sandbox, db, storage_dir, renderer
+) -> None:  # noqa: ANN001
+    """The gateway made the installment's link and the worker died before recording it: the retried activity sends
+    the same reference, Razorpay refuses a reference already used (the sandbox as Razorpay), and the adapter finds
+    the link by that reference and records it, so the borrower gets the link made the first time, not a refusal."""
+    from activities.loan.links import link_reference
+    from activities.providers.payments.links import create_link, webhook_url
+    from db.models import Brand
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=now, principal=100_00, interest=10_00,
+                                   total=110_00, balance_after=100_00))  # fmt: skip
+        config = s.get_one(Brand, brand["brand_id"]).config
+    vendor, made = await create_link(  # the first attempt, lost after the gateway answered
+        config, app.http, amount=110_00, reference_id=link_reference(loan_id, 1, 110_00, []), description="EMI 1",
+        phone="9876543210", notes={"loan_id": loan_id, "installment_no": 1, "purpose": "INSTALLMENT"},
+        callback_url=webhook_url(app.settings.api_url, brand["brand_id"]),
+    )  # fmt: skip
+    assert vendor == "razorpay" and _links(db, loan_id) == []
+
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    request = PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", 1, 110_00)
+    assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == made.url
+    assert _links(db, loan_id) == [(1, 110_00, "ACTIVE")]

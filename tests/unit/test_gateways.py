@@ -507,6 +507,39 @@ async def test_cashfree_retried_create_fetches_the_link_it_made() -> None:
             )
 
 
+async def test_razorpay_refused_create_of_a_used_reference_finds_the_link_it_made() -> None:
+    """Razorpay refuses a second create with a reference_id already used (400 BAD_REQUEST_ERROR); the adapter then
+    finds the link by fetch-all's reference_id filter and answers it. Another amount under the reference, or no link
+    with it, leaves the refusal standing."""
+    seen: list[httpx.Request] = []
+    made = [{"id": "plink_1", "short_url": "https://rzp.io/i/1", "reference_id": "r", "amount": 125_050}]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "POST":
+            error = {"code": "BAD_REQUEST_ERROR", "description": "taken", "field": "reference_id"}
+            return httpx.Response(400, json={"error": error})
+        wanted = request.url.params.get("reference_id")
+        return httpx.Response(200, json={"payment_links": [m for m in made if m["reference_id"] == wanted]})
+
+    def create(amount: int, reference: str = "r") -> Any:
+        return rp.create_payment_link(
+            amount=amount, reference_id=reference, description="d", customer_phone="9876543210", notes={},
+            callback_url="u",
+        )  # fmt: skip
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http:
+        rp = gateway(RazorpayGateway, "razorpay", http)
+        assert await create(125_050) == pb.Link("plink_1", "https://rzp.io/i/1")
+        assert (seen[-1].method, seen[-1].url.path, seen[-1].url.params["reference_id"]) == (
+            "GET", "/razorpay/payment_links", "r",
+        )  # fmt: skip
+        with pytest.raises(BusinessRefusal, match="another amount"):
+            await create(1)
+        with pytest.raises(BusinessRefusal, match="taken"):  # no link has it: Razorpay's refusal is the answer
+            await create(125_050, reference="other")
+
+
 async def test_paytring_status_false_is_a_refusal() -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"status": False, "error": {"message": "receipt_id used", "code": 409}})

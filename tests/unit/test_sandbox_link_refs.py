@@ -1,6 +1,7 @@
-"""The sandbox's Razorpay payment links: a reference id already used answers its first link (as Razorpay refuses a
-duplicate reference id), found through an index rather than a walk over every link, also after a restart from a
-state file written before the index existed."""
+"""The sandbox's Razorpay payment links: a reference id already used is refused, as Razorpay refuses a duplicate
+(400 ``BAD_REQUEST_ERROR``, field ``reference_id``), and fetch-all's ``reference_id`` filter finds the link made with
+it, through an index rather than a walk over every link, also after a restart from a state file written before the
+index existed."""
 
 from __future__ import annotations
 
@@ -21,13 +22,31 @@ def _link(client: TestClient, reference: str | None, amount: int = 50_000) -> di
     return answer.json()
 
 
-def test_a_used_reference_id_answers_its_first_link(tmp_path: Path) -> None:
+def _refused(client: TestClient, reference: str) -> dict:
+    body = {"amount": 99_999, "callback_url": "http://127.0.0.1:9/webhooks", "reference_id": reference}
+    answer = client.post("/razorpay/payment_links", json=body)
+    assert answer.status_code == 400, answer.text
+    return answer.json()["error"]
+
+
+def _found(client: TestClient, reference: str) -> list[dict]:
+    answer = client.get("/razorpay/payment_links", params={"reference_id": reference})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["payment_links"]
+
+
+def test_a_used_reference_id_is_refused_and_fetch_all_finds_its_link(tmp_path: Path) -> None:
     with TestClient(create_app(delay_seconds=0, state_file=tmp_path / "state.json")) as client:
         first = _link(client, "loan-1:emi-1")
         others = [_link(client, f"loan-{n}:emi-1") for n in range(2, 50)]
-        again = _link(client, "loan-1:emi-1", amount=99_999)
+        error = _refused(client, "loan-1:emi-1")
+        (found,) = _found(client, "loan-1:emi-1")
+        assert _found(client, "loan-0:emi-1") == []
         plain = [_link(client, None), _link(client, None)]
-    assert again["id"] == first["id"] and again["status"] == "created"
+    assert (error["code"], error["field"]) == ("BAD_REQUEST_ERROR", "reference_id")
+    assert (found["id"], found["short_url"], found["amount"], found["status"]) == (
+        first["id"], first["short_url"], 50_000, "created",
+    )  # fmt: skip
     assert len({first["id"], *(o["id"] for o in others)}) == 49  # each new reference its own link
     assert plain[0]["id"] != plain[1]["id"]  # no reference id: a new link each time
 
@@ -40,7 +59,8 @@ def test_a_state_file_from_before_the_index_still_finds_its_links(tmp_path: Path
     del state["link_refs"]  # as written by a sandbox before the index
     path.write_text(json.dumps(state))
     with TestClient(create_app(delay_seconds=0, state_file=path)) as client:
-        assert _link(client, "loan-7:emi-2")["id"] == first["id"]
+        assert _refused(client, "loan-7:emi-2")["field"] == "reference_id"
+        assert [link["id"] for link in _found(client, "loan-7:emi-2")] == [first["id"]]
         assert _link(client, "loan-8:emi-2")["id"] != first["id"]
 
 

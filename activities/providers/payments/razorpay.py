@@ -10,7 +10,11 @@ https://razorpay.com/docs/errors/.
 Links, as documented (https://razorpay.com/docs/api/payments/payment-links/create-standard): ``reference_id`` is
 unique per link and at most 40 characters. Ours (``<loan uuid>:<installment>:<amount>``, 41 or more) goes as
 :func:`reference_id_for`: itself when it fits, else its first 27 characters and a 12-digit hash of the whole, the
-same every time for the same reference (a retried call still finds its link).
+same every time for the same reference. A second create with a ``reference_id`` already used is refused (400
+``BAD_REQUEST_ERROR``), so a refused create looks the reference up (``GET /v1/payment_links?reference_id=…``, the
+fetch-all query parameter: https://razorpay.com/docs/api/payments/payment-links/fetch-all-standard) and answers the
+link it names: a retried call (after a crash between Razorpay's answer and our write, or an activity retried after a
+timeout) gets its own link back instead of a refusal.
 
 Webhooks, as documented:
 
@@ -44,7 +48,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.providers import webhooks as w
-from activities.providers.base import HttpProvider
+from activities.providers.base import BusinessRefusal, HttpProvider
 from activities.providers.payments.base import (
     Link,
     LinkNotes,
@@ -95,21 +99,45 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
             customer["name"] = customer_name
         if customer_email:
             customer["email"] = customer_email
-        body = await self.call(
-            "POST",
-            "/razorpay/payment_links",
-            json={
-                "amount": amount,
-                "currency": "INR",
-                "reference_id": reference_id_for(reference_id),
-                "description": description,
-                "customer": customer,
-                "notes": notes,
-                "callback_url": callback_url,
-            },
-        )
+        reference = reference_id_for(reference_id)
+        try:
+            body = await self.call(
+                "POST",
+                "/razorpay/payment_links",
+                json={
+                    "amount": amount,
+                    "currency": "INR",
+                    "reference_id": reference,
+                    "description": description,
+                    "customer": customer,
+                    "notes": notes,
+                    "callback_url": callback_url,
+                },
+            )
+        except BusinessRefusal as refused:
+            try:
+                made = await self._link_with_reference(reference)
+            except BusinessRefusal:
+                raise refused from None
+            if made is None:
+                raise  # refused for another reason: the refusal stands
+            if made.get("amount") != amount:
+                raise BusinessRefusal(
+                    f"razorpay: link {made.get('id')} has reference {reference} for another amount",
+                    code="BAD_REQUEST_ERROR",
+                    vendor=GATEWAY,
+                    status=refused.status,
+                ) from refused
+            body = made
         with self.reading("Razorpay payment link"):
             return Link(body["id"], body["short_url"])
+
+    async def _link_with_reference(self, reference: str) -> dict[str, Any] | None:
+        """The link made with our ``reference_id`` (fetch-all, filtered by ``reference_id``), or None."""
+        answer = await self.call("GET", "/razorpay/payment_links", params={"reference_id": reference})
+        with self.reading("Razorpay payment links"):
+            links = answer["payment_links"]
+            return next((link for link in links if link.get("reference_id") == reference), None)
 
     async def cancel_payment_link(self, link_id: str) -> None:
         await self.call("POST", f"/razorpay/payment_links/{link_id}/cancel")
