@@ -36,7 +36,7 @@ class LinkActivities(LoanBase):
         ``workflows.followup``) must not offer a paid installment again.
 
         An amount due again after its link was superseded (a penal charge, then a part-payment back to the earlier
-        amount) gets a new link, recorded beside the old row (migration 0029): its reference names the newest link
+        amount) gets a new link, recorded beside the old row (migration 0029): its reference names the earlier links
         of that amount (``link_reference``), since the old reference would find the cancelled link at the gateway."""
 
         superseded: list[tuple[str, str]] = []
@@ -87,7 +87,7 @@ def link_reference(loan_id: str, installment_no: int, amount: int, earlier: list
     """Our reference for an installment's link of ``amount`` paise: ``<loan id>:<installment>:<amount>`` for the
     first link of that amount, and for a link that replaces earlier ones (``earlier``: the same key's links no longer
     ACTIVE) the same with ``:r<12 hex digits>`` (``reference_after``)."""
-    return reference_after(f"{loan_id}:{installment_no}:{amount}", ((e.created_at, e.link_id) for e in earlier))
+    return reference_after(f"{loan_id}:{installment_no}:{amount}", (e.link_id for e in earlier))
 
 
 async def make_link(
@@ -100,9 +100,11 @@ async def make_link(
     An installment's link (``purpose`` INSTALLMENT) whose installment was paid in full while the gateway made it
     is recorded CANCELLED, cancelled at that gateway (best effort) and not offered: the empty string.
 
-    ``replaces_others``: every other ACTIVE link of the loan with this installment number and purpose is superseded
-    in the same transaction and cancelled at its gateway (best effort): a new settlement replaces a lapsed one's link,
-    which would otherwise stay payable and, at the same amount, keep the new link from being recorded.
+    ``replaces_others``: every other ACTIVE link of the loan with this installment number and purpose recorded before
+    this activity was first scheduled is superseded in the same transaction and cancelled at its gateway (best
+    effort): a new settlement replaces a lapsed one's link, which would otherwise stay payable and, at the same
+    amount, keep the new link from being recorded. A link another attempt of this same activity recorded is newer,
+    and is not superseded (below).
 
     Two attempts of one activity that overlap (the first timed out while its gateway call still ran) can make two
     links for the same amount, at two gateways when the first failed over. The one recorded first is the loan's
@@ -125,9 +127,10 @@ async def make_link(
         raise refusal(exc) from exc
 
     replaced: list[tuple[str, str]] = []
+    first_scheduled = activity.info().scheduled_time  # the first attempt's: every attempt's links are newer
 
-    def write(session: Session) -> tuple[bool, str | None]:
-        # (whether this link is the one to offer; the URL of another attempt's link recorded first, else None)
+    def write(session: Session) -> tuple[str, str | None]:
+        # (the URL to answer; why our link is not the one offered and must be cancelled at its gateway, else None)
         # An installment's link: the installment is read again (FOR SHARE, the order record_payment locks in), since
         # a payment may have committed while the gateway was making the link; then the link is recorded CANCELLED.
         still_due = purpose != INSTALLMENT or schedule_queries.installment_status(
@@ -135,7 +138,7 @@ async def make_link(
         ) not in (None, InstallmentStatus.PAID)
         if replaces_others:
             replaced[:] = schedule_queries.supersede_links(
-                session, loan.id, installment_no, purpose, keep_link_id=link.link_id
+                session, loan.id, installment_no, purpose, keep_link_id=link.link_id, created_before=first_scheduled
             )
         row = {
             "loan_id": loan.id,
@@ -147,29 +150,33 @@ async def make_link(
             "purpose": purpose,
         }
         status = PaymentLinkStatus.ACTIVE if still_due else PaymentLinkStatus.CANCELLED
-        if (
-            schedule_queries.insert_payment_link(session, **row, status=status)
-            or status != PaymentLinkStatus.ACTIVE
-            or schedule_queries.link_recorded(session, vendor, link.link_id)  # a retry that got the same link back
-        ):
-            return still_due, None
-        # another attempt recorded a different link for this amount first: that one stays the loan's link
-        schedule_queries.insert_payment_link(session, **row, status=PaymentLinkStatus.CANCELLED)
-        return False, schedule_queries.active_link_url(session, loan.id, installment_no, amount, purpose) or ""
+        if schedule_queries.insert_payment_link(session, **row, status=status):
+            return (link.url, None) if still_due else ("", "paid meanwhile")
+        recorded = schedule_queries.link_status(session, link.link_id)
+        if recorded is None:  # another attempt recorded a different link for this amount first: that one stays
+            schedule_queries.insert_payment_link(session, **row, status=PaymentLinkStatus.CANCELLED)
+            other = schedule_queries.active_link_url(session, loan.id, installment_no, amount, purpose)
+            return other or "", "another attempt's link was recorded first"
+        if still_due and recorded == PaymentLinkStatus.ACTIVE:
+            return link.url, None  # a retry that got its own link back
+        # recorded before and no longer offered (paid, superseded, cancelled), or its installment paid meanwhile
+        other = schedule_queries.active_link_url(session, loan.id, installment_no, amount, purpose)
+        return (other or "") if still_due else "", None
 
-    still_due, recorded_first = await base._tx(write)
+    answer, cancel_because = await base._tx(write)
     for old_vendor, old_link in replaced:
         try:  # a replaced link must not take money any more; if the gateway refuses, a payment is still applied
             await providers.build("payments", brand.config, base.http, vendor=old_vendor).cancel_payment_link(old_link)
         except Exception as exc:  # noqa: BLE001
             activity.logger.warning("could not cancel replaced link %s at %s: %s", old_link, old_vendor, exc)
-    if still_due:
-        return link.url
-    why = "another attempt's link was recorded first" if recorded_first is not None else "paid meanwhile"
-    activity.logger.info("link %s for installment %s of loan %s: %s", link.link_id, installment_no, loan.id, why)
+    if cancel_because is None:
+        return answer
+    activity.logger.info(
+        "link %s for installment %s of loan %s: %s", link.link_id, installment_no, loan.id, cancel_because
+    )
     try:  # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance
         gateway = providers.build("payments", brand.config, base.http, vendor=vendor)
         await gateway.cancel_payment_link(link.link_id)
     except Exception as exc:  # noqa: BLE001
         activity.logger.warning("could not cancel link %s at %s: %s", link.link_id, vendor, exc)
-    return recorded_first or ""
+    return answer

@@ -177,12 +177,10 @@ def insert_payment_link(session: Session, **values: Any) -> bool:
     return written is not None
 
 
-def link_recorded(session: Session, provider: str, link_id: str) -> bool:
-    """Whether this gateway's link is in ``payment_links`` (any status)."""
-    found = session.execute(
-        select(PaymentLink.id).where(PaymentLink.provider == provider, PaymentLink.link_id == link_id)
-    ).first()
-    return found is not None
+def link_status(session: Session, link_id: str) -> str | None:
+    """The status of the gateway's link ``link_id`` in ``payment_links`` (link ids are unique), or None when it is
+    not recorded."""
+    return session.scalars(select(PaymentLink.status).where(PaymentLink.link_id == link_id)).first()
 
 
 def active_link_url(session: Session, loan_id: str, installment_no: int, amount: int, purpose: str) -> str | None:
@@ -199,10 +197,10 @@ def active_link_url(session: Session, loan_id: str, installment_no: int, amount:
 
 
 def supersede_links(
-    session: Session, loan_id: str, installment_no: int, purpose: str, *, keep_link_id: str
+    session: Session, loan_id: str, installment_no: int, purpose: str, *, keep_link_id: str, created_before: datetime
 ) -> list[tuple[str, str]]:
-    """Every ACTIVE link of the loan with this installment number and purpose other than ``keep_link_id`` reads
-    SUPERSEDED; their (gateway, link id), for cancelling at the gateway."""
+    """Every ACTIVE link of the loan with this installment number and purpose other than ``keep_link_id``, recorded
+    before ``created_before``, reads SUPERSEDED; their (gateway, link id), for cancelling at the gateway."""
     rows = session.execute(
         update(PaymentLink)
         .where(
@@ -211,6 +209,7 @@ def supersede_links(
             PaymentLink.purpose == purpose,
             PaymentLink.status == PaymentLinkStatus.ACTIVE,
             PaymentLink.link_id != keep_link_id,
+            PaymentLink.created_at < created_before,
         )
         .values(status=PaymentLinkStatus.SUPERSEDED)
         .returning(PaymentLink.provider, PaymentLink.link_id)

@@ -20,12 +20,11 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from activities.messaging.send import Sender
 from activities.providers.base import BusinessRefusal, ProviderError
-from activities.providers.payments.links import create_link, reference_after, webhook_url
+from activities.providers.payments.links import cancel_link, create_link, reference_after, webhook_url
 from api.access import Allow, audit
 from api.deps import call_async, is_uuid, page_of
 from api.partner.collections import REPAYING, Manager, collection_role
@@ -35,6 +34,7 @@ from api.security import Principal
 from api.types import IsoDate, Paise, Uuid
 from db import collections as sql
 from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan, PaymentLink
+from db.payment_links import record_one_off
 from domain.access import Permission as P
 from domain.collections import Disposition, PromiseStatus, check_follow_up
 from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
@@ -303,7 +303,7 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
                 amount=amount,
                 # a new reference once the day's link of this amount was paid (reference_after)
                 reference_id=reference_after(
-                    f"{loan.id}:OVERDUE:{amount}:{_today().isoformat()}", ((x.created_at, x.link_id) for x in same)
+                    f"{loan.id}:OVERDUE:{amount}:{_today().isoformat()}", (x.link_id for x in same)
                 ),
                 description=f"{brand.name} loan overdue amount",
                 phone=customer.phone,
@@ -316,21 +316,16 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
             raise Conflict(f"the payment gateway refused the link: {exc}", field="amount") from exc
         except ProviderError as exc:
             raise ServiceUnavailable("no payment gateway is answering; try again shortly") from exc
-        url, link_id = link.url, link.link_id
-        session.execute(
-            insert(PaymentLink)
-            .values(
-                loan_id=loan.id,
-                installment_no=0,
-                provider=vendor,
-                link_id=link_id,
-                url=url,
-                amount=amount,
-                purpose="OVERDUE",
-                created_at=datetime.now(UTC),
-            )
-            .on_conflict_do_nothing()  # the same link asked for twice at once: one row
-        )
+        offered = record_one_off(
+            session, loan_id=loan.id, provider=vendor, link_id=link.link_id, url=link.url, amount=amount,
+            purpose="OVERDUE",
+        )  # fmt: skip
+        if offered is None or offered.made_lost:  # another ask's link was recorded first: this one is cancelled
+            session.commit()
+            call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id)
+        if offered is None:
+            raise Conflict("the overdue link changed while it was being made; ask again", field="amount")
+        url, vendor, link_id = offered.url, offered.gateway, offered.link_id
     dpd = loan.dpd
     made = {"amountPaise": amount, "gateway": vendor, "linkId": link_id}
     audit(session, request, staff, "loan.collection_payment_link", "loan", loan.id, after=made)

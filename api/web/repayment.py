@@ -9,18 +9,17 @@ webhook brings back with the payment.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from activities.providers.base import BusinessRefusal, ProviderError
-from activities.providers.payments.links import create_link, reference_after, webhook_url
+from activities.providers.payments.links import cancel_link, create_link, reference_after, webhook_url
 from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
 from api.responses import ApiModel
@@ -28,6 +27,7 @@ from api.security import Principal, current_customer
 from api.types import Rupees
 from api.workflow_calls import loan_query
 from db.models import Brand, Customer, Loan, PaymentLink
+from db.payment_links import record_one_off
 from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
 from domain.money import to_paise
@@ -149,9 +149,7 @@ def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: 
     if found is not None:
         return {"url": found.url, "amount": amount, "purpose": purpose, "gateway": found.provider}
     # the same ask on one day: the same link; once that link is paid (or cancelled), a new one (reference_after)
-    reference = reference_after(
-        f"{loan.id}:{purpose}:{amount}:{_today().isoformat()}", ((link.created_at, link.link_id) for link in same)
-    )
+    reference = reference_after(f"{loan.id}:{purpose}:{amount}:{_today().isoformat()}", (link.link_id for link in same))
     try:
         vendor, link = call_async(
             create_link,
@@ -170,22 +168,15 @@ def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: 
         raise Conflict(f"the payment gateway refused the link: {exc}", field="amount") from exc
     except ProviderError as exc:
         raise ServiceUnavailable("no payment gateway is answering; try again shortly") from exc
-    session.execute(
-        insert(PaymentLink)
-        .values(
-            loan_id=loan.id,
-            installment_no=0,
-            provider=vendor,
-            link_id=link.link_id,
-            url=link.url,
-            amount=amount,
-            purpose=purpose,
-            created_at=datetime.now(UTC),
-        )
-        .on_conflict_do_nothing()
+    offered = record_one_off(
+        session, loan_id=loan.id, provider=vendor, link_id=link.link_id, url=link.url, amount=amount, purpose=purpose
     )
     session.commit()
-    return {"url": link.url, "amount": amount, "purpose": purpose, "gateway": vendor}
+    if offered is None or offered.made_lost:  # another ask's link was recorded first: this one is cancelled
+        call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id)
+    if offered is None:
+        raise Conflict("the link for this amount changed while it was being made; ask again", field="amount")
+    return {"url": offered.url, "amount": amount, "purpose": purpose, "gateway": offered.gateway}
 
 
 @router.post("/loans/{loan_id}/pay", response_model=PaymentLinkView)

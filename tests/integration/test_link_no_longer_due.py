@@ -4,6 +4,7 @@ installment and the loan first, against the real database and the sandbox's gate
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -188,9 +189,11 @@ async def test_a_new_settlement_replaces_a_lapsed_ones_link(app, brand, sandbox,
             ).all()
             return {r[0]: r[1] for r in rows}
 
+    env.info = replace(env.info, scheduled_time=datetime.now(UTC))  # as the workflow scheduled it
     await env.run(activities.settlement_link, SettlementLinkRequest(loan_id, "settlement-1", 300_00))
     (lapsed,) = settlement_links()
     second = SettlementLinkRequest(loan_id, "settlement-2", 300_00)
+    env.info = replace(env.info, scheduled_time=datetime.now(UTC))  # the second settlement's, later
     url = await env.run(activities.settlement_link, second)
     (new,) = [link for link in settlement_links() if link != lapsed]
     assert settlement_links() == {lapsed: "SUPERSEDED", new: "ACTIVE"}
@@ -278,3 +281,53 @@ async def test_a_link_made_before_a_crash_is_found_at_the_gateway_not_refused(
     request = PaymentLinkRequest(loan_id, brand["brand_id"], "razorpay", 1, 110_00)
     assert await ActivityEnvironment().run(activities.ensure_payment_link, request) == made.url
     assert _links(db, loan_id) == [(1, 110_00, "ACTIVE")]
+
+
+async def test_overlapping_attempts_of_a_settlement_link_keep_the_link_recorded_first(
+    app, brand, sandbox, db, storage_dir, renderer, monkeypatch
+) -> None:  # noqa: ANN001
+    """A new settlement's link supersedes a lapsed settlement's link, but not a link another attempt of the same
+    activity recorded (it is newer than the activity's first scheduling): that one was answered to the workflow, so it
+    stays ACTIVE and is answered again; this attempt's own link is recorded CANCELLED and cancelled at the gateway."""
+    import httpx
+
+    from activities.loan import links as links_module
+    from workflows.contracts import SettlementLinkRequest
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    env = ActivityEnvironment()
+    env.info = replace(env.info, scheduled_time=datetime.now(UTC))
+    await env.run(activities.settlement_link, SettlementLinkRequest(loan_id, "settlement-1", 300_00))
+    with db.unit_of_work() as s:
+        (lapsed,) = s.scalars(select(PaymentLink.link_id).where(PaymentLink.loan_id == loan_id)).all()
+
+    env.info = replace(env.info, scheduled_time=datetime.now(UTC))  # the second settlement's activity
+    real_create_link = links_module.create_link
+    first: dict[str, str] = {}
+
+    async def another_attempt_records_first(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        made = await real_create_link(*args, **kwargs)
+        vendor, other = await real_create_link(*args, **{**kwargs, "reference_id": f"{kwargs['reference_id']}:o"})
+        with db.unit_of_work() as s:  # the other attempt's row, recorded while this one's gateway call was out
+            s.execute(
+                update(PaymentLink)
+                .where(PaymentLink.link_id == lapsed)
+                .values(status="SUPERSEDED")  # as that attempt superseded the lapsed link
+            )
+            s.add(PaymentLink(loan_id=loan_id, installment_no=0, provider=vendor, link_id=other.link_id,
+                              url=other.url, amount=300_00, purpose="SETTLEMENT", status="ACTIVE"))  # fmt: skip
+        first.update(link_id=other.link_id, url=other.url)
+        return made
+
+    monkeypatch.setattr(links_module, "create_link", another_attempt_records_first)
+    url = await env.run(activities.settlement_link, SettlementLinkRequest(loan_id, "settlement-2", 300_00))
+    assert url == first["url"]
+    with db.unit_of_work() as s:
+        found = s.execute(select(PaymentLink.link_id, PaymentLink.status).where(PaymentLink.loan_id == loan_id))
+        rows = {r[0]: r[1] for r in found}
+    (ours,) = [link for link in rows if link not in (lapsed, first["link_id"])]
+    assert rows == {lapsed: "SUPERSEDED", first["link_id"]: "ACTIVE", ours: "CANCELLED"}
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        assert (await http.post(f"/razorpay/pay/{ours}")).status_code == 400  # cancelled at the gateway
+        assert (await http.post(f"/razorpay/pay/{first['link_id']}")).status_code == 200

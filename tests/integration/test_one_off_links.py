@@ -50,3 +50,39 @@ async def test_the_same_prepayment_asked_again_after_its_link_was_paid_gets_a_ne
         await eventually(lambda: _links(db, loan_id) == {paid_link: "PAID", new_link: "PAID"}, timeout=60)
     finally:
         await driver.close()
+
+
+async def test_two_asks_at_once_that_make_two_links_answer_the_one_recorded_first(  # noqa: ANN001
+    app, brand, sandbox, db, monkeypatch
+) -> None:
+    """Two asks for the same prepayment at once, each making its own link (one failed over to another gateway): the
+    link recorded first is answered to both; the other is recorded CANCELLED (a payment on it still finds its loan)
+    and cancelled at its gateway, so one link takes the money."""
+    from api.web import repayment
+
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        customer, loan_id = await disbursed_loan(driver)
+        real_create_link = repayment.create_link
+        first: dict[str, str] = {}
+
+        async def the_other_ask_records_first(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            made = await real_create_link(*args, **kwargs)
+            vendor, other = await real_create_link(*args, **{**kwargs, "reference_id": f"{kwargs['reference_id']}:o"})
+            with db.unit_of_work() as s:
+                s.add(PaymentLink(loan_id=loan_id, installment_no=0, provider=vendor, link_id=other.link_id,
+                                  url=other.url, amount=5000_00, purpose="PREPAYMENT", status="ACTIVE"))  # fmt: skip
+            first.update(link_id=other.link_id, url=other.url)
+            return made
+
+        monkeypatch.setattr(repayment, "create_link", the_other_ask_records_first)
+        answer = await driver.api.post(f"/api/v1/web/loans/{loan_id}/pay", json={"amount": "5000"}, headers=customer)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["url"] == first["url"]
+        rows = _links(db, loan_id)
+        (ours,) = [link for link in rows if link != first["link_id"]]
+        assert rows == {first["link_id"]: "ACTIVE", ours: "CANCELLED"}
+        assert (await driver.sandbox.post(f"/razorpay/pay/{ours}")).status_code == 400  # cancelled at the gateway
+        assert (await driver.sandbox.post(f"/razorpay/pay/{first['link_id']}")).status_code == 200
+    finally:
+        await driver.close()

@@ -26,8 +26,8 @@ of the gateway that made the link, so record ``vendor`` with the link: it is als
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -36,20 +36,20 @@ from activities.providers.failover import call_with_failover
 from activities.providers.payments.base import Link
 
 KIND = "payments"
+log = logging.getLogger("los.payments")
 
 
-def reference_after(base: str, earlier: Iterable[tuple[datetime, str]]) -> str:
+def reference_after(base: str, earlier: Iterable[str]) -> str:
     """Our reference for a new link of a key whose earlier links are no longer ACTIVE (paid, superseded, cancelled):
-    ``base`` for the first, else ``base:r<12 hex digits>``, the SHA-256 of the newest earlier link id (``earlier``:
-    their (created_at, link_id)). Each gateway answers a reference it has seen with the link it made for it, so the
-    old reference would give back the paid or cancelled link; this one is new, and a retried call (no newer link
-    recorded meanwhile) still finds its own link. Gateways with a length limit fit it
-    (``activities.providers.payments.base.fitted_reference``)."""
-    links = list(earlier)
-    if not links:
+    ``base`` for the first, else ``base:r<12 hex digits>``, the SHA-256 of the earlier links' ids (``earlier``), sorted
+    and joined with ``|`` (one id: the SHA-256 of that id). Each gateway answers a reference it has seen with the link
+    it made for it, so the old reference would give back the paid or cancelled link; this one is new whenever a link
+    was recorded since, whatever the clocks say, and a retried call (none recorded meanwhile) finds its own link.
+    Gateways with a length limit fit it (``activities.providers.payments.base.fitted_reference``)."""
+    ids = sorted(set(earlier))
+    if not ids:
         return base
-    newest = max(links)[1]
-    return f"{base}:r{hashlib.sha256(newest.encode()).hexdigest()[:12]}"
+    return f"{base}:r{hashlib.sha256('|'.join(ids).encode()).hexdigest()[:12]}"
 
 
 def webhook_url(api_url: str, brand_id: str) -> Callable[[str], str]:
@@ -107,3 +107,16 @@ async def create_link(
 
     result = await call_with_failover(KIND, brand_config, http, make)
     return result.vendor, result.value
+
+
+async def cancel_link(brand_config: Mapping[str, Any], http: httpx.AsyncClient, vendor: str, link_id: str) -> bool:
+    """Cancel ``link_id`` at ``vendor`` (the gateway that made it), best effort: True when the gateway did, False
+    (logged) when it refused or did not answer. A payment made on it anyway is still recorded by its webhook."""
+    from activities import providers  # the registry imports this module's package
+
+    try:
+        await providers.build(KIND, brand_config, http, vendor=vendor).cancel_payment_link(link_id)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not cancel link %s at %s: %s", link_id, vendor, exc)
+        return False
+    return True
