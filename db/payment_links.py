@@ -30,14 +30,17 @@ def record_one_off(
 ) -> Offered | None:
     """Record the link ``provider`` made (``amount`` in paise) as the loan's ACTIVE one-off link for ``purpose``.
 
-    - recorded now, or recorded before (the same ask again: the gateway gave the same link back): that link;
+    - recorded now, or recorded before and still ACTIVE (the same ask again: the gateway gave the same link back):
+      that link; one recorded before and no longer ACTIVE (paid, cancelled) is not answered: the ACTIVE link is, or
+      None;
     - another ask for the same amount recorded a different link first (two asks at once that landed at two gateways,
       one failing over): that one is answered, and the link made here is recorded CANCELLED (a payment on it anyway
       still finds its loan; Cashfree's events name only the link) with ``made_lost``, for the caller to cancel it at
       its gateway;
-    - None when the ACTIVE link that kept this one out is gone by the time it is read (paid or superseded meanwhile):
-      the link made here is recorded CANCELLED as well, for the caller to cancel at its gateway and to answer that
-      the borrower should ask again."""
+    - None when no ACTIVE link is there to answer (the one that kept this one out was paid or superseded by the time
+      it is read, or this link was recorded before and is no longer ACTIVE): the link made here is recorded CANCELLED
+      if it was not recorded yet, and the caller cancels it at its gateway (best effort) and answers that the borrower
+      should ask again."""
     row = {
         "loan_id": loan_id,
         "installment_no": 0,
@@ -55,9 +58,11 @@ def record_one_off(
     ).scalar_one_or_none()
     if inserted is not None:
         return Offered(url, provider, link_id)
-    if session.scalars(select(PaymentLink.id).where(PaymentLink.link_id == link_id)).first() is not None:
+    recorded = session.scalars(select(PaymentLink.status).where(PaymentLink.link_id == link_id)).first()
+    if recorded == PaymentLinkStatus.ACTIVE:
         return Offered(url, provider, link_id)  # this very link, recorded before
-    session.execute(insert(PaymentLink).values(**row, status=PaymentLinkStatus.CANCELLED).on_conflict_do_nothing())
+    if recorded is None:  # another ask's link holds the slot: this one is kept CANCELLED
+        session.execute(insert(PaymentLink).values(**row, status=PaymentLinkStatus.CANCELLED).on_conflict_do_nothing())
     first = session.execute(
         select(PaymentLink.url, PaymentLink.provider, PaymentLink.link_id).where(
             PaymentLink.loan_id == loan_id,
@@ -67,4 +72,6 @@ def record_one_off(
             PaymentLink.status == PaymentLinkStatus.ACTIVE,
         )
     ).first()
-    return Offered(first[0], first[1], first[2], made_lost=True) if first is not None else None
+    if first is None:
+        return None
+    return Offered(first[0], first[1], first[2], made_lost=recorded is None)

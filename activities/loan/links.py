@@ -104,7 +104,10 @@ async def make_link(
     this activity was first scheduled is superseded in the same transaction and cancelled at its gateway (best
     effort): a new settlement replaces a lapsed one's link, which would otherwise stay payable and, at the same
     amount, keep the new link from being recorded. A link another attempt of this same activity recorded is newer,
-    and is not superseded (below).
+    and is not superseded (below). It is for a regular activity (``settlement_link``): it compares the first
+    attempt's scheduling (Temporal's clock) with ``payment_links.created_at`` (PostgreSQL's): a retry's link follows
+    it by at least the start-to-close timeout; the first attempt's follows it only by a gateway call, but if clock
+    skew lets a retry supersede that one, no link the workflow was given is lost (only the retry's answer counts).
 
     Two attempts of one activity that overlap (the first timed out while its gateway call still ran) can make two
     links for the same amount, at two gateways when the first failed over. The one recorded first is the loan's
@@ -127,7 +130,9 @@ async def make_link(
         raise refusal(exc) from exc
 
     replaced: list[tuple[str, str]] = []
-    first_scheduled = activity.info().scheduled_time  # the first attempt's: every attempt's links are newer
+    # the first attempt's scheduling (a regular activity's; a local activity's is the scheduling workflow task's):
+    # every attempt's links are newer
+    first_scheduled = activity.info().scheduled_time if replaces_others else None
 
     def write(session: Session) -> tuple[str, str | None]:
         # (the URL to answer; why our link is not the one offered and must be cancelled at its gateway, else None)
@@ -136,7 +141,7 @@ async def make_link(
         still_due = purpose != INSTALLMENT or schedule_queries.installment_status(
             session, loan.id, installment_no, share=True
         ) not in (None, InstallmentStatus.PAID)
-        if replaces_others:
+        if first_scheduled is not None:
             replaced[:] = schedule_queries.supersede_links(
                 session, loan.id, installment_no, purpose, keep_link_id=link.link_id, created_before=first_scheduled
             )
@@ -154,9 +159,11 @@ async def make_link(
             return (link.url, None) if still_due else ("", "paid meanwhile")
         recorded = schedule_queries.link_status(session, link.link_id)
         if recorded is None:  # another attempt recorded a different link for this amount first: that one stays
-            schedule_queries.insert_payment_link(session, **row, status=PaymentLinkStatus.CANCELLED)
             other = schedule_queries.active_link_url(session, loan.id, installment_no, amount, purpose)
-            return other or "", "another attempt's link was recorded first"
+            if other is None:  # and it is gone already (paid, superseded): this attempt is retried, nothing written
+                raise RuntimeError(f"the ACTIVE link for {amount} paise changed while link {link.link_id} was made")
+            schedule_queries.insert_payment_link(session, **row, status=PaymentLinkStatus.CANCELLED)
+            return other, "another attempt's link was recorded first"
         if still_due and recorded == PaymentLinkStatus.ACTIVE:
             return link.url, None  # a retry that got its own link back
         # recorded before and no longer offered (paid, superseded, cancelled), or its installment paid meanwhile

@@ -86,3 +86,31 @@ async def test_two_asks_at_once_that_make_two_links_answer_the_one_recorded_firs
         assert (await driver.sandbox.post(f"/razorpay/pay/{first['link_id']}")).status_code == 200
     finally:
         await driver.close()
+
+
+async def test_record_one_off_answers_only_an_active_link(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """``record_one_off`` on the real database: a link the gateway gave back that is recorded but no longer ACTIVE
+    (cancelled, or paid) is never answered: the key's ACTIVE link is, or nothing; a new link made while another is
+    ACTIVE is kept CANCELLED and marked to be cancelled at its gateway."""
+    from db.payment_links import Offered, record_one_off
+    from tests.integration.test_link_no_longer_due import _applied_loan
+
+    loan_id = await _applied_loan(app, sandbox, brand)
+    key = {"loan_id": loan_id, "amount": 5000_00, "purpose": "PREPAYMENT"}
+
+    def add(link_id: str, status: str) -> None:
+        with db.unit_of_work() as s:
+            s.add(PaymentLink(installment_no=0, provider="razorpay", link_id=link_id, url=f"u-{link_id}", status=status,
+                              **key))  # fmt: skip
+
+    def record(link_id: str) -> Offered | None:
+        with db.unit_of_work() as s:
+            return record_one_off(s, provider="razorpay", link_id=link_id, url=f"u-{link_id}", **key)
+
+    add("plink_gone", "CANCELLED")
+    assert record("plink_gone") is None  # recorded, no longer ACTIVE, and nothing ACTIVE to answer instead
+    add("plink_open", "ACTIVE")
+    assert record("plink_gone") == Offered("u-plink_open", "razorpay", "plink_open")  # the ACTIVE one, nothing lost
+    assert record("plink_open") == Offered("u-plink_open", "razorpay", "plink_open")
+    assert record("plink_new") == Offered("u-plink_open", "razorpay", "plink_open", made_lost=True)
+    assert _links(db, loan_id) == {"plink_gone": "CANCELLED", "plink_open": "ACTIVE", "plink_new": "CANCELLED"}

@@ -508,17 +508,22 @@ async def test_cashfree_retried_create_fetches_the_link_it_made() -> None:
 
 
 async def test_razorpay_refused_create_of_a_used_reference_finds_the_link_it_made() -> None:
-    """Razorpay refuses a second create with a reference_id already used (400 BAD_REQUEST_ERROR); the adapter then
-    finds the link by fetch-all's reference_id filter and answers it. Another amount under the reference, or no link
-    with it, leaves the refusal standing."""
+    """Razorpay refuses a second create with a reference_id already used (400 BAD_REQUEST_ERROR, field reference_id);
+    the adapter then finds the link by fetch-all's reference_id filter and answers it. Another amount under the
+    reference stays refused; a taken reference whose link fetch-all does not show yet, or a lookup that fails, is
+    retryable (ProviderError); a refusal about anything else stands without a lookup."""
     seen: list[httpx.Request] = []
     made = [{"id": "plink_1", "short_url": "https://rzp.io/i/1", "reference_id": "r", "amount": 125_050}]
+    field = {"value": "reference_id"}
+    lookup_down = {"value": False}
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if request.method == "POST":
-            error = {"code": "BAD_REQUEST_ERROR", "description": "taken", "field": "reference_id"}
+            error = {"code": "BAD_REQUEST_ERROR", "description": "taken", "field": field["value"]}
             return httpx.Response(400, json={"error": error})
+        if lookup_down["value"]:
+            return httpx.Response(503, json={"error": {"code": "SERVER_ERROR"}})
         wanted = request.url.params.get("reference_id")
         return httpx.Response(200, json={"payment_links": [m for m in made if m["reference_id"] == wanted]})
 
@@ -536,8 +541,15 @@ async def test_razorpay_refused_create_of_a_used_reference_finds_the_link_it_mad
         )  # fmt: skip
         with pytest.raises(BusinessRefusal, match="another amount"):
             await create(1)
-        with pytest.raises(BusinessRefusal, match="taken"):  # no link has it: Razorpay's refusal is the answer
+        with pytest.raises(ProviderError, match="no link has it yet"):
             await create(125_050, reference="other")
+        lookup_down["value"] = True
+        with pytest.raises(ProviderError):
+            await create(125_050)
+        field["value"], before = "customer.contact", len(seen)
+        with pytest.raises(BusinessRefusal, match="taken"):  # about something else: no lookup, the refusal stands
+            await create(125_050)
+        assert [r.method for r in seen[before:]] == ["POST"]
 
 
 async def test_paytring_status_false_is_a_refusal() -> None:

@@ -14,7 +14,9 @@ same every time for the same reference. A second create with a ``reference_id`` 
 ``BAD_REQUEST_ERROR``), so a refused create looks the reference up (``GET /v1/payment_links?reference_id=…``, the
 fetch-all query parameter: https://razorpay.com/docs/api/payments/payment-links/fetch-all-standard) and answers the
 link it names: a retried call (after a crash between Razorpay's answer and our write, or an activity retried after a
-timeout) gets its own link back instead of a refusal.
+timeout) gets its own link back instead of a refusal. Only a refusal that names ``reference_id`` (its ``field``, or its
+description) is looked up; any other refusal stands. The link found is answered whatever its status: the caller's
+records say whether it is still the one to offer.
 
 Webhooks, as documented:
 
@@ -48,7 +50,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.providers import webhooks as w
-from activities.providers.base import BusinessRefusal, HttpProvider
+from activities.providers.base import BusinessRefusal, HttpProvider, ProviderError
 from activities.providers.payments.base import (
     Link,
     LinkNotes,
@@ -77,6 +79,15 @@ def reference_id_for(reference_id: str) -> str:
     characters, then ``-`` and the first 12 hex digits of the SHA-256 of the whole (two references differing only
     after the 27th character still get two links)."""
     return fitted_reference(reference_id, REFERENCE_ID_MAX)
+
+
+def _names_reference(error_body: Any) -> bool:
+    """Whether Razorpay's error body (``{"error": {"code", "description", "field", ...}}``) is about the
+    ``reference_id`` (a refusal of a reference already used names that field)."""
+    error = error_body.get("error") if isinstance(error_body, Mapping) else None
+    if not isinstance(error, Mapping):
+        return False
+    return error.get("field") == "reference_id" or "reference_id" in str(error.get("description") or "")
 
 
 class RazorpayGateway(RazorpayAutopay, HttpProvider):
@@ -115,12 +126,16 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
                 },
             )
         except BusinessRefusal as refused:
+            if not _names_reference(refused.details):
+                raise  # refused for another reason (an amount, a contact): the refusal stands
             try:
                 made = await self._link_with_reference(reference)
             except BusinessRefusal:
                 raise refused from None
-            if made is None:
-                raise  # refused for another reason: the refusal stands
+            if made is None:  # the reference is taken but fetch-all does not show its link (yet): ask again later
+                raise ProviderError(
+                    f"razorpay: reference {reference} is taken and no link has it yet", vendor=GATEWAY
+                ) from refused
             if made.get("amount") != amount:
                 raise BusinessRefusal(
                     f"razorpay: link {made.get('id')} has reference {reference} for another amount",
