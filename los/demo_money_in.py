@@ -185,6 +185,26 @@ async def autopay_failure(driver: Driver, index: int) -> MoneyInJourney:
     return await _finish(driver, headers, j, loan, start)
 
 
+async def autopay_lost_webhook(driver: Driver, index: int) -> MoneyInJourney:
+    """The first autopay debit is captured but its webhook never reaches the lender (the sandbox's ``lose_next``):
+    at the end of the debit's patience the loan asks the gateway, finds the payment captured and credits it, and
+    debits no installment twice; the mandate debits the rest; COMPLETED."""
+    headers, j, start, deadline = await _start(driver, index)
+    mandate = await _mandate(driver, headers, j)
+    await driver._ok(await driver.sandbox.post("/razorpay/_autopay/lose_next", params={"token_id": mandate["tokenId"]}))
+    await driver.disburse(headers, j, deadline)
+    await _active(driver, headers, j, deadline)
+    loan = await driver.wait_for(headers, j.loan_id, lambda x: False, "every installment debited", deadline)
+    debits = (await driver.customer_get(headers, j.loan_id, "mandate"))["debits"]
+    charges = await driver._ok(
+        await driver.sandbox.get("/razorpay/_autopay/charges", params={"token_id": mandate["tokenId"]})
+    )
+    j.checks["debits"] = sorted((d["installmentNo"], d["attempt"], d["status"]) for d in debits)
+    j.checks["debited_payments"] = sorted(d["paymentId"] for d in debits if d["status"] == "CAPTURED")
+    j.checks["charged_at_gateway"] = sorted(c["id"] for c in charges if c["status"] == "captured")
+    return await _finish(driver, headers, j, loan, start)
+
+
 # --------------------------------------------------------------------------------------------- offline
 def _rrn() -> str:
     """A 12-digit UPI reference (NPCI RRN) as the borrower's bank app shows it."""
@@ -366,6 +386,7 @@ async def cashfree(driver: Driver, index: int) -> MoneyInJourney:
 SCENARIOS: dict[str, Callable[[Driver, int], Awaitable[Journey]]] = {
     "autopay": autopay,
     "autopay-failure": autopay_failure,
+    "autopay-lost-webhook": autopay_lost_webhook,
     "offline-payment": offline_payment,
     "part-prepayment": part_prepayment,
     "foreclosure": foreclosure,

@@ -10,9 +10,10 @@ tokens and their webhooks, orders, recurring charges and their payment webhooks 
   ``token.rejected`` to the link's ``callback_url``. No payment event for the authorisation itself.
 - ``POST /razorpay/payments/create/recurring`` on a confirmed token answers ``razorpay_payment_id``,
   ``razorpay_order_id``, ``razorpay_signature`` and then sends ``payment.captured`` — or ``payment.failed`` when a
-  failure was queued for the token (``POST /razorpay/_autopay/fail_next``). Refused at once (400
-  ``BAD_REQUEST_ERROR``): a token not confirmed, an amount above its ``max_amount``, an order already paid or of
-  another amount, a customer that is not the token's.
+  failure was queued for the token (``POST /razorpay/_autopay/fail_next``); neither when its loss was queued
+  (``POST /razorpay/_autopay/lose_next``: the lender's endpoint down for all of Razorpay's retries). Refused at
+  once (400 ``BAD_REQUEST_ERROR``): a token not confirmed, an amount above its ``max_amount``, an order already paid
+  or of another amount, a customer that is not the token's.
 - ``DELETE /razorpay/customers/{id}/tokens/{token}`` cancels (``token.cancelled``);
   ``POST /razorpay/_autopay/tokens/{token}/pause`` is the borrower pausing it in their UPI app (``token.paused``).
 """
@@ -32,7 +33,15 @@ from sandbox.context import Sandbox, missing
 from sandbox.gateway_events import razorpay_payment
 from sandbox.webhooks import ACCOUNT_ID
 
-STATE_KEYS = ("rzp_customers", "rzp_orders", "rzp_auth_links", "rzp_tokens", "rzp_payments", "rzp_fail_next")
+STATE_KEYS = (
+    "rzp_customers",
+    "rzp_orders",
+    "rzp_auth_links",
+    "rzp_tokens",
+    "rzp_payments",
+    "rzp_fail_next",
+    "rzp_lose_next",
+)
 METHODS = ("emandate", "upi")
 
 
@@ -141,6 +150,7 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         sbx.state.setdefault(key, {})
     customers, orders, links = sbx.state["rzp_customers"], sbx.state["rzp_orders"], sbx.state["rzp_auth_links"]
     tokens, payments, fail_next = sbx.state["rzp_tokens"], sbx.state["rzp_payments"], sbx.state["rzp_fail_next"]
+    lose_next = sbx.state["rzp_lose_next"]
 
     def customer_for(details: dict, notes: Any) -> dict:
         for existing in customers.values():
@@ -316,6 +326,14 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         fail_next[token_id] = reason
         return {"token_id": token_id, "reason": reason}
 
+    @app.post("/razorpay/_autopay/lose_next")
+    def queue_loss(token_id: str = "*") -> dict:
+        """Sandbox control: the next recurring charge on ``token_id`` (any token: ``*``) is made as usual, but its
+        ``payment.captured`` / ``payment.failed`` never reaches the lender (its endpoint was down for all of
+        Razorpay's retries). The payment is on its order all the same (``GET /razorpay/orders/{id}/payments``)."""
+        lose_next[token_id] = True
+        return {"token_id": token_id, "lose_next": True}
+
     @app.post("/razorpay/orders")
     async def create_order(request: Request) -> Any:
         body = await sbx.json_body(request)
@@ -367,7 +385,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         order["attempts"] += 1
         if failure is None:
             order |= {"status": "paid", "amount_paid": order["amount"], "amount_due": 0}
-        if token.get("callback_url"):
+        lost = lose_next.pop(token["id"], None) or lose_next.pop("*", None)
+        if token.get("callback_url") and not lost:
             event = "payment.failed" if failure else "payment.captured"
             envelope = {
                 "entity": "event",

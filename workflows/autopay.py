@@ -14,12 +14,15 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         DebitState,
         InstallmentState,
+        MandateDebitCheck,
         MandateDebitRequest,
         MandateDebitResult,
         PaymentFailure,
     )
     from workflows.options import (
         AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
+        AUTOPAY_DEBIT_CHECK_PATCH,
+        AUTOPAY_DEBIT_CHECKS,
         DB_RETRY,
         DB_TIMEOUT,
         IST,
@@ -44,14 +47,17 @@ class AutopayPhase(LoanBase):
         if state.mandate_id is None:
             return None
         debit = state.debit
-        if debit is not None and debit.sent and now > debit.charge_at + self._debit_patience():
-            # no outcome ever came (a lost webhook): that try is over, the link and the next try take over
+        if debit is not None and debit.sent and now > debit.charge_at + self._debit_patience() * (debit.checks + 1):
+            if await self._debit_checked(debit):
+                return None  # its outcome is taken as it arrived, or it is awaited another patience
+            # no outcome ever came, and the gateway has none (or was not asked): that try is over, the link and the
+            # next try take over
             state.debit_failures[str(debit.installment_no)] = debit.attempt
             state.debit_failed_at[str(debit.installment_no)] = now
             state.debit = debit = None
         if debit is not None and debit.installment_no != current.number:
             if debit.sent:
-                return debit.charge_at + self._debit_patience()  # its outcome is still awaited
+                return debit.charge_at + self._debit_patience() * (debit.checks + 1)  # its outcome is still awaited
             state.debit = debit = None
         if debit is None:
             tried = state.debit_failures.get(str(current.number), 0)
@@ -91,7 +97,7 @@ class AutopayPhase(LoanBase):
             if not self.inp.terms.period_seconds:  # the notice itself may have waited (retries): keep the 24 hours
                 debit.charge_at = max(debit.charge_at, workflow.now() + NPCI_MIN_NOTICE)
         if debit.sent:
-            return None
+            return self._debit_check_at(debit)
         if now < debit.charge_at:
             return debit.charge_at
         debit.amount = min(debit.amount, current.remaining)  # never more than notified
@@ -118,7 +124,52 @@ class AutopayPhase(LoanBase):
                     f"debit:{result.debit_id}", "autopay", debit.amount, result.reason, mandate_debit_id=debit.debit_id
                 )  # fmt: skip
             )
-        return None
+            return None
+        return self._debit_check_at(debit)  # SENT: its outcome comes by webhook, or is asked for after its patience
+
+    def _debit_check_at(self, debit: DebitState) -> datetime | None:
+        """When the loop next wakes for a sent debit of the current installment whose outcome is awaited: just past
+        its patience, to ask the gateway (AUTOPAY_DEBIT_CHECK_PATCH; before it, no wake of its own: the next due
+        date, reminder or day-end pass found it over). None when it will not be asked again."""
+        if debit.debit_id is None or debit.checks >= AUTOPAY_DEBIT_CHECKS:
+            return None
+        if not workflow.patched(AUTOPAY_DEBIT_CHECK_PATCH):
+            return None
+        return debit.charge_at + self._debit_patience() * (debit.checks + 1) + timedelta(seconds=1)
+
+    async def _debit_checked(self, debit: DebitState) -> bool:
+        """A sent debit whose outcome never arrived, its patience over: the gateway is asked what became of it
+        (``find_mandate_debit``, AUTOPAY_DEBIT_CHECK_PATCH). Captured: its payment is taken as its webhook would have
+        brought it (credited once per payment id, also when the webhook comes after all), and it settles the debit;
+        failed: a failed try, as ``payment.failed`` would have made it; still processing at the bank: awaited another
+        patience, at most AUTOPAY_DEBIT_CHECKS times (a gateway that does not answer past the activity's retries
+        counts as one of them). True when one of those took over; False when the try is over as before (the gateway
+        has no payment for it, or the checks are used up)."""
+        if debit.debit_id is None or debit.checks >= AUTOPAY_DEBIT_CHECKS:
+            return False
+        if not workflow.patched(AUTOPAY_DEBIT_CHECK_PATCH):
+            return False
+        debit.checks += 1
+        try:
+            found: MandateDebitCheck = await workflow.execute_activity(
+                "find_mandate_debit",
+                debit.debit_id,
+                result_type=MandateDebitCheck,
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Autopay debit {debit.debit_id}: outcome never arrived, asking the gateway",
+            )
+        except ActivityError as exc:  # the gateway does not answer: looked up again after another patience
+            workflow.logger.warning("debit %s not looked up: %s", debit.debit_id, exc.cause)
+            return True
+        if found.payment is not None:
+            self._take_payment(found.payment)
+            return True
+        if found.failure is not None:
+            if all(f.payment_id != found.failure.payment_id for f in self.failed_payments):
+                self.failed_payments.append(found.failure)
+            return True
+        return found.pending
 
     def _debit_patience(self) -> timedelta:
         """How long a sent debit's outcome is awaited before that try counts as failed (e-mandates confirm in T+1

@@ -356,5 +356,8 @@ class LoanBase:
     async def _apply_payments(self) -> None:  # workflows.receipts
         raise NotImplementedError
 
+    def _take_payment(self, event: PaymentEvent) -> None:  # workflows.receipts
+        raise NotImplementedError
+
     def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001  (workflows.servicing)
         raise NotImplementedError

@@ -330,6 +330,11 @@ class ReceiptsPhase(LoanBase):
         description="A gateway's webhook: a payment captured for this loan (paise), applied once per payment id."
     )
     def payment_received(self, event: PaymentEvent) -> None:
+        self._take_payment(event)
+
+    def _take_payment(self, event: PaymentEvent) -> None:
+        """Queue a payment received (a webhook's signal, or a debit the gateway said it captured) for the loop,
+        once per payment id."""
         seen = set(self.servicing.processed_payments) if self.servicing else set()
         if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
             if event.paid_on is None and self.money_in:

@@ -81,6 +81,7 @@ class LoanActivities(
             self.record_mandate_event,
             self.notify_mandate_debit,
             self.charge_mandate,
+            self.find_mandate_debit,
             self.record_debit_outcome,
             self.accrue_interest,
             self.record_closure,

@@ -27,7 +27,7 @@ from activities.providers.base import BusinessRefusal
 from activities.providers.payments.mandate_base import DebitStatus
 from db.mandates import apply_mandate_event
 from db.models import Mandate, MandateDebit
-from workflows.contracts import MandateDebitRequest, MandateDebitResult, MandateEvent
+from workflows.contracts import MandateDebitCheck, MandateDebitRequest, MandateDebitResult, MandateEvent
 
 PRE_DEBIT_NOTICE = timedelta(hours=24)  # NPCI UPI Autopay: the pre-debit notification at least 24 h before
 LIVE = ("CREATED", "ACTIVE", "PAUSED")  # a loan has at most one mandate in these
@@ -160,6 +160,30 @@ class MandateActivities(LoanBase):
 
         row = await self._tx(sent)
         return MandateDebitResult(row.id, row.status, row.failure_reason)
+
+    @activity.defn
+    async def find_mandate_debit(self, debit_id: str) -> MandateDebitCheck:
+        """Ask the mandate's gateway what became of debit ``debit_id``, sent but with no outcome by the end of its
+        patience (its webhook lost): ``payment`` when it was captured (the workflow credits it, once per payment
+        id), ``failure`` when it failed, ``pending`` while the bank processes it, none when the gateway has no
+        payment for it. Reads only: the workflow records the outcome through its usual paths. A debit never sent
+        (no order) answers none without a call. Gateway faults are retried (``ProviderError``);
+        ``ApplicationError`` NotFound (not retried) for an unknown debit."""
+
+        def load(session: Session) -> tuple[MandateDebit, Mandate] | None:
+            debit = session.get(MandateDebit, debit_id) if _is_id(debit_id) else None
+            return None if debit is None else (debit, session.get_one(Mandate, debit.mandate_id))
+
+        found = await self._tx(load)
+        if found is None:
+            raise ApplicationError(f"debit {debit_id!r} not found", type="NotFound", non_retryable=True)
+        debit, mandate = found
+        if debit.order_id is None:
+            return MandateDebitCheck(debit.id)
+        _, _, brand = await self._tx(self._context(debit.loan_id))
+        gateway = providers.build("payments", brand.config, self.http, vendor=mandate.provider)
+        lookup = await gateway.find_debit(debit.id)
+        return MandateDebitCheck(debit.id, lookup.payment, lookup.failure, lookup.pending)
 
     async def _failed(self, debit_id: str, reason: str) -> MandateDebitResult:
         def fail(session: Session) -> MandateDebit:

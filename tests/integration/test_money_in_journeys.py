@@ -14,6 +14,7 @@ from los.demo_scenarios import SCENARIOS, describe, run_scenario
 MONEY_IN = [
     "autopay",
     "autopay-failure",
+    "autopay-lost-webhook",
     "offline-payment",
     "part-prepayment",
     "foreclosure",
@@ -106,9 +107,21 @@ def _check_cashfree(j: MoneyInJourney) -> None:
     assert j.checks["previous_primary"] == "razorpay"
 
 
+def _check_autopay_lost_webhook(j: MoneyInJourney) -> None:
+    assert j.closed_as == "REPAID"
+    assert (1, 1, "CAPTURED") in j.checks["debits"]  # the debit whose webhook was lost, found at the gateway
+    # every payment the gateway captured is credited, once, and is one of the mandate's debits (no link was paid):
+    # before the lookup the lost one was never credited and the installment was debited a second time
+    ids = sorted(p["payment_id"] for p in j.payments)
+    assert ids == j.checks["charged_at_gateway"] == j.checks["debited_payments"], j.checks
+    assert len(set(ids)) == len(ids) and {p["gateway"] for p in j.payments} == {"razorpay"}
+    assert j.checks["failed_attempts"] == 0
+
+
 ENDS = {
     "autopay": ("COMPLETED", _check_autopay),
     "autopay-failure": ("COMPLETED", _check_autopay_failure),
+    "autopay-lost-webhook": ("COMPLETED", _check_autopay_lost_webhook),
     "offline-payment": ("COMPLETED", _check_offline),
     "part-prepayment": ("COMPLETED", _check_prepayment),
     "foreclosure": ("COMPLETED", _check_foreclosure),

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 
 from activities.providers.base import BusinessRefusal, ProviderConfig
 from activities.providers.payments.mandate_base import (
+    DebitLookup,
     DebitStatus,
     MandateAccount,
     MandateCustomer,
@@ -27,6 +29,7 @@ from activities.providers.webhooks import LoanSignal
 from domain.errors import ValidationError
 from sandbox.app import create_app
 from workflows.contracts import MandateEvent
+from workflows.options import IST
 
 SECRET = "whsec-autopay-test"
 LOAN = "3f1c2a9e-8b7d-4c6e-9f00-112233445566"
@@ -276,3 +279,46 @@ async def test_cancel_deletes_the_token_and_no_charge_follows(gateway: Gateway) 
         await gateway.adapter.charge_mandate(
             token_id=token_id, customer_ref=reg.customer_ref, amount=100_00, notes=NOTES, receipt="debit-x"
         )
+
+
+# --- a debit whose outcome never arrived, looked up by its receipt ----------------------------------------------------
+async def test_a_debit_whose_webhook_was_lost_is_found_captured_by_its_receipt(gateway: Gateway) -> None:
+    reg, token_id = await _confirmed(gateway)
+    await gateway.adapter.http.post("http://sandbox/razorpay/_autopay/lose_next", params={"token_id": token_id})
+    args = {"token_id": token_id, "customer_ref": reg.customer_ref, "amount": 5_000_00, "notes": NOTES}
+    sent = await gateway.adapter.charge_mandate(**args, receipt="debit-1")
+    await asyncio.sleep(0.2)
+    assert len(gateway.hooks) == 1  # the token's confirmation only: the payment's webhook was lost
+    found = await gateway.adapter.find_debit("debit-1")
+    assert found.failure is None and not found.pending and found.payment is not None
+    payment = found.payment
+    assert (payment.payment_id, payment.amount, payment.gateway) == (sent.payment_id, 5_000_00, "razorpay")
+    assert (payment.purpose, payment.mandate_debit_id) == ("INSTALLMENT", NOTES["mandate_debit_id"])
+    assert payment.mode == "EMANDATE"  # the token registered by e-mandate
+    assert payment.paid_on == datetime.now(IST).date()
+    gets = [(r.url.path, dict(r.url.params)) for r in gateway.sent if r.method == "GET"]
+    payments_of = f"/razorpay/orders/{sent.order_id}/payments"
+    assert gets[-2:] == [("/razorpay/orders", {"receipt": "debit-1"}), (payments_of, {})]
+    # a second charge on the same token sends its webhook again (only the next one was lost)
+    await gateway.adapter.charge_mandate(**args, receipt="debit-2")
+    assert json.loads((await gateway.hook(2)).content)["event"] == "payment.captured"
+
+
+async def test_a_lost_failure_is_found_failed_a_payment_in_progress_pending_and_no_order_nothing(
+    gateway: Gateway,
+) -> None:
+    reg, token_id = await _confirmed(gateway)
+    for control in ("fail_next", "lose_next"):
+        await gateway.adapter.http.post(f"http://sandbox/razorpay/_autopay/{control}", params={"token_id": token_id})
+    args = {"token_id": token_id, "customer_ref": reg.customer_ref, "amount": 5_000_00, "notes": NOTES}
+    await gateway.adapter.charge_mandate(**args, receipt="debit-f")
+    failed = await gateway.adapter.find_debit("debit-f")
+    assert failed.payment is None and failed.failure is not None and not failed.pending
+    assert failed.failure.reason and "Insufficient funds" in failed.failure.reason
+    assert failed.failure.mandate_debit_id == NOTES["mandate_debit_id"]
+
+    await gateway.adapter.http.post("http://sandbox/razorpay/_autopay/lose_next", params={"token_id": token_id})
+    sent = await gateway.adapter.charge_mandate(**args, receipt="debit-p")
+    gateway.app.state.sandbox["rzp_payments"][sent.payment_id]["status"] = "created"  # the bank still processing it
+    assert (await gateway.adapter.find_debit("debit-p")) == DebitLookup(pending=True)
+    assert (await gateway.adapter.find_debit("debit-never-charged")) == DebitLookup()

@@ -66,6 +66,7 @@ from workflows.contracts import (
     LoanTerms,
     LoanWorkflowInput,
     LoanWorkflowResult,
+    MandateDebitCheck,
     MandateDebitRequest,
     MandateDebitResult,
     MandateEvent,
@@ -122,6 +123,7 @@ MONEY_IN_ACTIVITIES = frozenset(
         "record_mandate_event",
         "notify_mandate_debit",
         "charge_mandate",
+        "find_mandate_debit",
         "record_debit_outcome",
     }
 )
@@ -272,6 +274,8 @@ class StubActivities:
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
     # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event)
     debit_answers: list[MandateDebitResult] = field(default_factory=list)
+    # find_mandate_debit's answers in order; past the list: nothing found at the gateway
+    debit_checks: list[MandateDebitCheck] = field(default_factory=list)
     # KYC reuse (kyc-reuse-v1): kyc_reuse_lookup's answer, and its calls with kyc_record_results' (kept apart from
     # ``calls`` so the activity sequences other tests assert stay as they are)
     reusable: list[KycStepResult] = field(default_factory=list)
@@ -499,6 +503,11 @@ class StubActivities:
         answer = self.debit_answers.pop(0) if self.debit_answers else None
         return answer or MandateDebitResult(f"debit-{req.installment_no}-{req.attempt}", "SENT")
 
+    @activity.defn(name="find_mandate_debit")
+    async def find_mandate_debit(self, debit_id: str) -> MandateDebitCheck:
+        self._record("find_mandate_debit", debit_id)
+        return self.debit_checks.pop(0) if self.debit_checks else MandateDebitCheck(debit_id)
+
     # Collections
     @activity.defn(name="review_collection")
     async def review_collection(self, review: CollectionReview) -> str | None:
@@ -644,6 +653,7 @@ class StubActivities:
             self.record_mandate_event,
             self.notify_mandate_debit,
             self.charge_mandate,
+            self.find_mandate_debit,
             self.record_debit_outcome,
             self.review_collection,
             self.record_servicing_decision,

@@ -21,6 +21,7 @@ from tests.workflows.stubs import (
 from workflows.contracts import (
     ClosureRecord,
     InstallmentState,
+    MandateDebitCheck,
     MandateDebitResult,
     MandateEvent,
     PaymentEvent,
@@ -113,6 +114,79 @@ async def test_a_debit_captured_at_once_is_not_debited_again_before_its_payment_
         assert stubs.of("issue_receipt")[0].payment_id == "pay_d1"
         await run.sleep_until(debit_at + timedelta(days=3))
         assert len(stubs.of("charge_mandate")) == 1  # the installment is paid: nothing more to debit for it
+
+
+async def test_a_debit_whose_webhook_never_came_is_found_captured_and_credited_not_debited_again(env) -> None:  # noqa: ANN001
+    """A debit sent, and its ``payment.captured`` lost: when its patience (4 days) runs out the gateway is asked
+    (``find_mandate_debit``), its captured payment is credited as the webhook would have done, the debit recorded
+    CAPTURED, and no second debit goes (before autopay-debit-check-v1 the next try debited the borrower again)."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=2, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        _, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        stubs.debit_checks.append(
+            MandateDebitCheck("debit-1-1", payment=PaymentEvent("pay_d1", charge.amount, mode="EMANDATE",
+                                                                 purpose="INSTALLMENT", mandate_debit_id="debit-1-1"))
+        )  # fmt: skip
+        await run.sleep_until(debit_at + timedelta(days=3, hours=23))
+        assert stubs.of("find_mandate_debit") == []  # within its patience: not asked
+        await run.sleep_until(debit_at + timedelta(days=5, hours=1))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"]
+        await stubs.wait_calls("issue_receipt", 1)
+        assert stubs.of("issue_receipt")[0].payment_id == "pay_d1"
+        assert stubs.of("record_debit_outcome")[-1] == MandateDebitResult("debit-1-1", "CAPTURED")
+        await run.sleep_until(debit_at + timedelta(days=9))
+        assert len(stubs.of("charge_mandate")) == 1 and len(stubs.of("notify_mandate_debit")) == 1
+        # the lost webhook arrives after all (Razorpay retries for a day; ops may replay it): credited once
+        await run.signal("payment_received", PaymentEvent("pay_d1", charge.amount, mode="EMANDATE",
+                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
+        await run.sleep_until(debit_at + timedelta(days=9, hours=1))
+        assert [r.payment_id for r in stubs.of("issue_receipt")] == ["pay_d1"]
+
+
+async def test_a_debit_still_processing_is_awaited_then_its_failure_is_a_failed_try(env) -> None:  # noqa: ANN001
+    """The gateway says the lost debit is still processing at the bank: awaited another patience, then asked
+    again; it failed: the borrower is told, the failure recorded, and the next try comes after the retry
+    interval with its own notice."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        _, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        failure = PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
+                                 mandate_debit_id="debit-1-1")  # fmt: skip
+        stubs.debit_checks += [
+            MandateDebitCheck("debit-1-1", pending=True),
+            MandateDebitCheck("debit-1-1", failure=failure),
+        ]
+        await run.sleep_until(debit_at + timedelta(days=5, hours=1))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"]
+        assert len(stubs.of("notify_mandate_debit")) == 1  # still processing: no second try
+        await run.sleep_until(debit_at + timedelta(days=9, hours=1))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1", "debit-1-1"]
+        await stubs.wait_for(lambda: "PAYMENT_FAILED" in _events(stubs), "the failure told")
+        assert MandateDebitResult("debit-1-1", "FAILED", "insufficient funds") in stubs.of("record_debit_outcome")
+        await run.sleep_until(debit_at + timedelta(days=12))
+        notices = await stubs.wait_calls("notify_mandate_debit", 2)
+        assert notices[1].attempt == 2
+
+
+async def test_a_debit_the_gateway_has_no_payment_for_ends_its_try(env) -> None:  # noqa: ANN001
+    """Asked at the end of its patience, the gateway has no payment for the debit: that try is over as before, and
+    the next one goes after the retry interval."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=1, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        _, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        await stubs.wait_calls("charge_mandate", 1)
+        await run.sleep_until(debit_at + timedelta(days=8))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"]
+        notices = await stubs.wait_calls("notify_mandate_debit", 2)
+        assert notices[1].attempt == 2
 
 
 async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001

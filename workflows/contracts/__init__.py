@@ -85,6 +85,7 @@ from workflows.contracts.messages import (
 from workflows.contracts.money_in import (
     AccrualRecord,
     ClosureRecord,
+    MandateDebitCheck,
     MandateDebitRequest,
     MandateDebitResult,
     NoticeRequest,
@@ -109,6 +110,7 @@ __all__ = [
     "RefundSettled",
     "AccrualRecord",
     "ClosureRecord",
+    "MandateDebitCheck",
     "MandateDebitRequest",
     "MandateDebitResult",
     "MandateEvent",

@@ -302,6 +302,7 @@ class DebitState:
     amount: int
     debit_id: str | None = None
     sent: bool = False
+    checks: int = 0  # times the gateway was asked for its outcome after its patience (AUTOPAY_DEBIT_CHECK_PATCH)
 
 
 @dataclass

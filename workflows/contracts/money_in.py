@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from workflows.contracts.messages import PaymentEvent, PaymentFailure
+
 
 @dataclass
 class NoticeRequest:
@@ -66,6 +68,20 @@ class MandateDebitResult:
     debit_id: str
     status: str
     reason: str | None = None
+
+
+@dataclass
+class MandateDebitCheck:
+    """What the gateway has for a sent debit whose outcome never arrived (``find_mandate_debit``, asked when the
+    debit's patience runs out): ``payment`` — it was captured: the money as its ``payment.captured`` webhook would
+    have given it (credited once per payment id, whenever the webhook also comes); ``failure`` — it failed, with the
+    gateway's reason; ``pending`` — the bank is still processing it (an e-mandate can take days); none of them — the
+    gateway has no payment for it (the charge never reached it)."""
+
+    debit_id: str
+    payment: PaymentEvent | None = None
+    failure: PaymentFailure | None = None
+    pending: bool = False
 
 
 @dataclass

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from activities.providers.webhooks import InboundEvent
+from workflows.contracts import PaymentEvent, PaymentFailure
 
 
 class MandateMethod(StrEnum):
@@ -92,6 +93,17 @@ class RegistrationRequest:
     callback_url: str | None = None
 
 
+@dataclass(frozen=True)
+class DebitLookup:
+    """What the gateway has for a debit, looked up by its receipt (our debit id): ``payment`` captured (as its
+    webhook would have given it), ``failure`` (as its failure webhook would have), ``pending`` (the bank is still
+    processing it), or none of them (no payment was made for it)."""
+
+    payment: PaymentEvent | None = None
+    failure: PaymentFailure | None = None
+    pending: bool = False
+
+
 class MandateProvider(Protocol):
     """What the mandate steps need from a vendor. ``BusinessRefusal``: the vendor said no (never retried);
     ``ProviderError``: a transient fault (retried)."""
@@ -111,6 +123,10 @@ class MandateProvider(Protocol):
     ) -> MandateCharge:
         """Charge ``amount`` paise once per ``receipt``: a second call with the same receipt answers the first
         charge instead of charging again."""
+        ...
+
+    async def find_debit(self, receipt: str) -> DebitLookup:
+        """What became of the debit charged with ``receipt``, asked when its outcome never arrived."""
         ...
 
     async def cancel_mandate(self, *, token_id: str, customer_ref: str) -> None: ...

@@ -22,8 +22,9 @@ Sources (Razorpay docs):
   24 hours before the debit (https://razorpay.com/docs/payments/recurring-payments/upi/faqs/); Razorpay sends it
   when the order is created and debits after it;
 - orders by receipt: https://razorpay.com/docs/api/orders/fetch-all/ (``GET /v1/orders?receipt=``) and an order's
-  payments https://razorpay.com/docs/api/orders/fetch-payments/ (``GET /v1/orders/{id}/payments``): how a retried
-  charge finds the order and payment it already made;
+  payments https://razorpay.com/docs/api/orders/fetch-payments/ (``GET /v1/orders/{id}/payments``: payment entities
+  as in the webhooks, ``status`` created, authorized, captured, refunded or failed): how a retried charge finds the
+  order and payment it already made, and how a debit whose webhook never came is looked up (``find_debit``);
 - tokens: https://razorpay.com/docs/api/payments/recurring-payments/emandate/tokens/ (``GET
   /v1/customers/{id}/tokens``; ``DELETE /v1/customers/{id}/tokens/{token_id}`` cancels the mandate at the bank);
 - webhooks: https://razorpay.com/docs/payments/recurring-payments/subscribe-to-webhooks/ (``token.confirmed``,
@@ -39,18 +40,22 @@ payment links are.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from activities.providers import webhooks as w
 from activities.providers.base import BusinessRefusal, HttpProvider
 from activities.providers.payments.mandate_base import (
+    DebitLookup,
     DebitStatus,
     MandateCharge,
     MandateMethod,
     MandateRegistration,
     RegistrationRequest,
 )
-from workflows.contracts import MandateEvent
+from workflows.contracts import MandateEvent, PaymentEvent, PaymentFailure
+from workflows.options import IST
 
 EVENT_ID_HEADER = "X-Razorpay-Event-Id"
 #: token webhook → our mandate status
@@ -171,6 +176,42 @@ class RazorpayAutopay(HttpProvider):
         answer = await self.call("POST", "/razorpay/payments/create/recurring", json=body)
         with self.reading("recurring payment"):
             return MandateCharge(order_id, str(answer["razorpay_payment_id"]), DebitStatus.SENT)
+
+    async def find_debit(self, receipt: str) -> DebitLookup:
+        """What Razorpay has for the debit whose order has ``receipt`` (our debit id), asked when its outcome never
+        arrived: the order by its receipt (``GET /v1/orders?receipt=``), then its payments (``GET
+        /v1/orders/{id}/payments``). A captured payment → ``payment``, exactly as its ``payment.captured`` webhook
+        would have been parsed (``parse_webhook``), dated the IST day Razorpay created it; else a failed one →
+        ``failure`` as ``payment.failed`` would have given it; a payment still ``created`` or ``authorized`` (an
+        e-mandate debit the bank is processing) → ``pending``; no order, or no payment on it → nothing.
+        ``ProviderError`` (retried) when Razorpay does not answer or answers malformed."""
+        found = await self.call("GET", "/razorpay/orders", params={"receipt": receipt})
+        with self.reading("orders"):
+            orders = [o for o in found.get("items") or [] if o.get("receipt") == receipt]
+        if not orders:
+            return DebitLookup()
+        paid = await self.call("GET", f"/razorpay/orders/{orders[0]['id']}/payments")
+        with self.reading("order payments"):
+            payments = [p for p in paid.get("items") or [] if isinstance(p, Mapping)]
+        by_status = {str(p.get("status")): p for p in payments}
+        for status, event in (("captured", "payment.captured"), ("failed", "payment.failed")):
+            payment = by_status.get(status)
+            if payment is None:
+                continue
+            envelope = {"event": event, "payload": {"payment": {"entity": payment}}}
+            with self.reading(f"{status} payment"):
+                parsed = self.parse_webhook(envelope, {EVENT_ID_HEADER: f"lookup:{payment.get('id')}"}).arg
+            if isinstance(parsed, PaymentEvent):
+                created = payment.get("created_at")
+                day = datetime.fromtimestamp(created, IST).date() if isinstance(created, int) else None
+                return DebitLookup(payment=replace(parsed, paid_on=day))
+            if isinstance(parsed, PaymentFailure):
+                return DebitLookup(failure=parsed)
+        return DebitLookup(pending=any(p in by_status for p in ("created", "authorized")))
+
+    def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
+        """The gateway's parser (``RazorpayGateway.parse_webhook``, which this mixin's class is part of)."""
+        raise NotImplementedError
 
     async def cancel_mandate(self, *, token_id: str, customer_ref: str) -> None:
         """Cancel the mandate at the bank by deleting its token (Razorpay then sends ``token.cancelled``). A token
