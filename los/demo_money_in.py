@@ -187,7 +187,7 @@ async def autopay_failure(driver: Driver, index: int) -> MoneyInJourney:
 
 async def autopay_lost_webhook(driver: Driver, index: int) -> MoneyInJourney:
     """The first autopay debit is captured but its webhook never reaches the lender (the sandbox's ``lose_next``):
-    at the end of the debit's patience the loan asks the gateway, finds the payment captured and credits it, and
+    at the debit's first look-up the loan asks the gateway, finds the payment captured and credits it, and
     debits no installment twice; the mandate debits the rest; COMPLETED."""
     headers, j, start, deadline = await _start(driver, index)
     mandate = await _mandate(driver, headers, j)

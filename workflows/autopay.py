@@ -34,6 +34,7 @@ from workflows.base import LoanBase
 
 NOTICE_LEAD = timedelta(hours=48)  # pre-debit notice before the debit, when there is time
 NPCI_MIN_NOTICE = timedelta(hours=24)  # never less (NPCI UPI Autopay pre-debit notification)
+FIRST_DEBIT_CHECK = timedelta(hours=6)  # a debit without an outcome is first looked up the same day (15:00 IST)
 
 
 class AutopayPhase(LoanBase):
@@ -47,17 +48,23 @@ class AutopayPhase(LoanBase):
         if state.mandate_id is None:
             return None
         debit = state.debit
-        if debit is not None and debit.sent and now > debit.charge_at + self._debit_patience() * (debit.checks + 1):
-            if await self._debit_checked(debit):
-                return None  # its outcome is taken as it arrived, or it is awaited another patience
-            # no outcome ever came, and the gateway has none (or was not asked): that try is over, the link and the
-            # next try take over
-            state.debit_failures[str(debit.installment_no)] = debit.attempt
-            state.debit_failed_at[str(debit.installment_no)] = now
-            state.debit = debit = None
+        if debit is not None and debit.sent:
+            if self._debit_checks_on(debit):
+                if debit.checks < AUTOPAY_DEBIT_CHECKS and now >= self._debit_check_at(debit):
+                    step = await self._debit_checked(debit)
+                    if step == "taken":
+                        return None  # the loop applies what the gateway had at once
+                    if step != "wait":
+                        self._end_debit_try(debit, now, last=step == "unknown")
+                        debit = None
+            elif now > debit.charge_at + self._debit_patience():
+                # before the patch: no outcome ever came (a lost webhook): that try is over, the link and the next
+                # try take over
+                self._end_debit_try(debit, now, last=False)
+                debit = None
         if debit is not None and debit.installment_no != current.number:
-            if debit.sent:
-                return debit.charge_at + self._debit_patience() * (debit.checks + 1)  # its outcome is still awaited
+            if debit.sent:  # its outcome is still awaited
+                return self._debit_wake(debit, before=debit.charge_at + self._debit_patience())
             state.debit = debit = None
         if debit is None:
             tried = state.debit_failures.get(str(current.number), 0)
@@ -97,7 +104,7 @@ class AutopayPhase(LoanBase):
             if not self.inp.terms.period_seconds:  # the notice itself may have waited (retries): keep the 24 hours
                 debit.charge_at = max(debit.charge_at, workflow.now() + NPCI_MIN_NOTICE)
         if debit.sent:
-            return self._debit_check_at(debit)
+            return self._debit_wake(debit, before=None)
         if now < debit.charge_at:
             return debit.charge_at
         debit.amount = min(debit.amount, current.remaining)  # never more than notified
@@ -115,7 +122,7 @@ class AutopayPhase(LoanBase):
                 # its payment reaches the loan by the gateway's webhook: until then (_debit_settled) or until its
                 # patience runs out, this stays the installment's try, so no second debit goes meanwhile
                 await self._debit_outcome(MandateDebitResult(result.debit_id, "CAPTURED"))
-                return debit.charge_at + self._debit_patience()
+                return self._debit_wake(debit, before=debit.charge_at + self._debit_patience())
             await self._debit_settled(debit.debit_id)
             return None
         if result.status == "FAILED":
@@ -125,30 +132,56 @@ class AutopayPhase(LoanBase):
                 )  # fmt: skip
             )
             return None
-        return self._debit_check_at(debit)  # SENT: its outcome comes by webhook, or is asked for after its patience
+        return self._debit_wake(debit, before=None)  # SENT: its outcome comes by webhook, or is looked up
 
-    def _debit_check_at(self, debit: DebitState) -> datetime | None:
-        """When the loop next wakes for a sent debit of the current installment whose outcome is awaited: just past
-        its patience, to ask the gateway (AUTOPAY_DEBIT_CHECK_PATCH; before it, no wake of its own: the next due
-        date, reminder or day-end pass found it over). None when it will not be asked again."""
-        if debit.debit_id is None or debit.checks >= AUTOPAY_DEBIT_CHECKS:
-            return None
-        if not workflow.patched(AUTOPAY_DEBIT_CHECK_PATCH):
-            return None
-        return debit.charge_at + self._debit_patience() * (debit.checks + 1) + timedelta(seconds=1)
+    def _debit_checks_on(self, debit: DebitState) -> bool:
+        """Whether a sent debit whose outcome does not arrive is looked up at the gateway (AUTOPAY_DEBIT_CHECK_PATCH;
+        before it, the try simply ended at its patience)."""
+        return debit.debit_id is not None and workflow.patched(AUTOPAY_DEBIT_CHECK_PATCH)
 
-    async def _debit_checked(self, debit: DebitState) -> bool:
-        """A sent debit whose outcome never arrived, its patience over: the gateway is asked what became of it
-        (``find_mandate_debit``, AUTOPAY_DEBIT_CHECK_PATCH). Captured: its payment is taken as its webhook would have
-        brought it (credited once per payment id, also when the webhook comes after all), and it settles the debit;
-        failed: a failed try, as ``payment.failed`` would have made it; still processing at the bank: awaited another
-        patience, at most AUTOPAY_DEBIT_CHECKS times (a gateway that does not answer past the activity's retries
-        counts as one of them). True when one of those took over; False when the try is over as before (the gateway
-        has no payment for it, or the checks are used up)."""
-        if debit.debit_id is None or debit.checks >= AUTOPAY_DEBIT_CHECKS:
-            return False
-        if not workflow.patched(AUTOPAY_DEBIT_CHECK_PATCH):
-            return False
+    def _debit_check_at(self, debit: DebitState) -> datetime:
+        """When a sent debit without an outcome is next looked up: soon after the charge (FIRST_DEBIT_CHECK, at most
+        half its patience: a UPI Autopay capture whose webhook was lost is then found the same day, before the
+        installment falls overdue), then at each multiple of its patience."""
+        patience = self._debit_patience()
+        if debit.checks == 0:
+            return debit.charge_at + min(FIRST_DEBIT_CHECK, patience / 2)
+        return debit.charge_at + patience * debit.checks
+
+    def _debit_wake(self, debit: DebitState, before: datetime | None) -> datetime | None:
+        """When the loop wakes next for a sent debit awaiting its outcome: its next look-up; None when none is left.
+        ``before``: the wake the loop had before AUTOPAY_DEBIT_CHECK_PATCH (kept for runs from before it)."""
+        if not self._debit_checks_on(debit):
+            return before
+        return self._debit_check_at(debit) if debit.checks < AUTOPAY_DEBIT_CHECKS else None
+
+    def _end_debit_try(self, debit: DebitState, now: datetime, last: bool) -> None:
+        """That try is over: the link and reminders stay, and the next try follows the brand's rule; with ``last``
+        (its outcome still unknown after every look-up) no further autopay try goes for that installment, so the
+        borrower is never debited again while a debit of theirs may still be captured."""
+        state = self.servicing
+        assert state is not None
+        key = str(debit.installment_no)
+        state.debit_failures[key] = max(debit.attempt, 1 + self.inp.policy.autopay_retries) if last else debit.attempt
+        state.debit_failed_at[key] = now
+        state.debit = None
+        if last:
+            workflow.logger.warning(
+                "autopay debit %s: no outcome after %d look-ups; no further autopay try for installment %s",
+                debit.debit_id, debit.checks, debit.installment_no,
+            )  # fmt: skip
+
+    async def _debit_checked(self, debit: DebitState) -> str:
+        """A sent debit whose outcome has not arrived, looked up at the gateway (``find_mandate_debit``):
+
+        - ``taken``: captured, its payment is taken as its webhook would have brought it (credited once per
+          payment id, also when the webhook comes after all) and settles the debit; or failed, a failed try as
+          ``payment.failed`` would have made it;
+        - ``wait``: still processing at the bank, or the gateway did not answer past the activity's retries: looked
+          up again at the next multiple of its patience;
+        - ``over``: the gateway has no payment for it: the try is over, as before;
+        - ``unknown``: still processing (or no answer) at the last of AUTOPAY_DEBIT_CHECKS look-ups."""
+        assert debit.debit_id is not None
         debit.checks += 1
         try:
             found: MandateDebitCheck = await workflow.execute_activity(
@@ -157,19 +190,21 @@ class AutopayPhase(LoanBase):
                 result_type=MandateDebitCheck,
                 start_to_close_timeout=PROVIDER_TIMEOUT,
                 retry_policy=PROVIDER_RETRY,
-                summary=f"Autopay debit {debit.debit_id}: outcome never arrived, asking the gateway",
+                summary=f"Autopay debit {debit.debit_id}: no outcome yet, asking the gateway",
             )
-        except ActivityError as exc:  # the gateway does not answer: looked up again after another patience
+        except ActivityError as exc:
             workflow.logger.warning("debit %s not looked up: %s", debit.debit_id, exc.cause)
-            return True
+            found = MandateDebitCheck(debit.debit_id, pending=True)
         if found.payment is not None:
             self._take_payment(found.payment)
-            return True
+            return "taken"
         if found.failure is not None:
             if all(f.payment_id != found.failure.payment_id for f in self.failed_payments):
                 self.failed_payments.append(found.failure)
-            return True
-        return found.pending
+            return "taken"
+        if not found.pending:
+            return "over"
+        return "wait" if debit.checks < AUTOPAY_DEBIT_CHECKS else "unknown"
 
     def _debit_patience(self) -> timedelta:
         """How long a sent debit's outcome is awaited before that try counts as failed (e-mandates confirm in T+1

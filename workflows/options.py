@@ -70,12 +70,14 @@ LINK_FAILURE_LOGGED_PATCH = "followup-link-failure-logged-v1"
 # try until that payment is credited or the debit's patience runs out; before it, the try ended at once, and a loop
 # pass before the payment's webhook could start the next try and debit the borrower again (workflows.autopay).
 AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH = "autopay-capture-awaits-payment-v1"
-# A sent autopay debit whose outcome never arrived (its webhook lost) is looked up at the gateway when its patience runs
-# out: captured, its payment is credited and no second debit goes; failed, it is a failed try; still processing at the
-# bank, it is awaited for another patience (at most AUTOPAY_DEBIT_CHECKS times). Before it, the try simply ended and
-# the next try debited the borrower again, though the first may have been captured (workflows.autopay).
+# A sent autopay debit whose outcome has not arrived (its webhook lost) is looked up at the gateway: six hours after the
+# charge (a demo product: half its patience), then at each multiple of its patience, AUTOPAY_DEBIT_CHECKS times in all.
+# Captured, its payment is credited and no second debit goes; failed, it is a failed try; nothing at the gateway, the
+# try is over; still processing after the last look-up, no further autopay try goes for that installment. Before it,
+# the try simply ended at its patience and the next try debited the borrower again, though the first may have been
+# captured and was never credited (workflows.autopay).
 AUTOPAY_DEBIT_CHECK_PATCH = "autopay-debit-check-v1"
-AUTOPAY_DEBIT_CHECKS = 3
+AUTOPAY_DEBIT_CHECKS = 4
 # A servicing run continues-as-new past this many events even if the server has not suggested it yet, so a loan's
 # history stays bounded however long it stays in arrears (about 24 events a day while overdue). Under COLLECTIONS_PATCH.
 MAX_RUN_EVENTS = 2_000

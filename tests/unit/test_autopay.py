@@ -295,7 +295,8 @@ async def test_a_debit_whose_webhook_was_lost_is_found_captured_by_its_receipt(g
     assert (payment.payment_id, payment.amount, payment.gateway) == (sent.payment_id, 5_000_00, "razorpay")
     assert (payment.purpose, payment.mandate_debit_id) == ("INSTALLMENT", NOTES["mandate_debit_id"])
     assert payment.mode == "EMANDATE"  # the token registered by e-mandate
-    assert payment.paid_on == datetime.now(IST).date()
+    created = gateway.app.state.sandbox["rzp_payments"][sent.payment_id]["created_at"]
+    assert payment.paid_on == datetime.fromtimestamp(created, IST).date()  # the IST day Razorpay took it
     gets = [(r.url.path, dict(r.url.params)) for r in gateway.sent if r.method == "GET"]
     payments_of = f"/razorpay/orders/{sent.order_id}/payments"
     assert gets[-2:] == [("/razorpay/orders", {"receipt": "debit-1"}), (payments_of, {})]

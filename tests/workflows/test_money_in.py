@@ -98,7 +98,10 @@ async def test_a_debit_captured_at_once_is_not_debited_again_before_its_payment_
     """The gateway answers a debit CAPTURED at once (a retried charge found its payment) while the payment's webhook
     is still on its way: the loan records the capture and waits for that payment, and the loop's later passes (the
     due date, reminders, the overdue day) start no second try; the payment then settles the installment."""
-    stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "CAPTURED")])
+    stubs = StubActivities(
+        debit_answers=[MandateDebitResult("debit-1-1", "CAPTURED")],
+        debit_checks=[MandateDebitCheck("debit-1-1", pending=True)],  # its same-day look-up: not settled yet
+    )
     loan_policy = policy(autopay_retries=2, autopay_retry_days=1, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
         _, debit_at = await _mandate_active(run, stubs)
@@ -117,39 +120,43 @@ async def test_a_debit_captured_at_once_is_not_debited_again_before_its_payment_
 
 
 async def test_a_debit_whose_webhook_never_came_is_found_captured_and_credited_not_debited_again(env) -> None:  # noqa: ANN001
-    """A debit sent, and its ``payment.captured`` lost: when its patience (4 days) runs out the gateway is asked
-    (``find_mandate_debit``), its captured payment is credited as the webhook would have done, the debit recorded
-    CAPTURED, and no second debit goes (before autopay-debit-check-v1 the next try debited the borrower again)."""
+    """A debit sent, and its ``payment.captured`` lost: six hours after the charge (15:00 IST on the due date, before
+    the installment falls overdue) the loop wakes and asks the gateway (``find_mandate_debit``); the captured payment
+    is credited as the webhook would have done, the debit recorded CAPTURED, and no second debit goes (before
+    autopay-debit-check-v1 the try ended at its patience and the next try debited the borrower again)."""
     stubs = StubActivities()
     loan_policy = policy(autopay_retries=2, autopay_retry_days=1, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
-        _, debit_at = await _mandate_active(run, stubs)
+        inst, debit_at = await _mandate_active(run, stubs)
         await run.sleep_until(debit_at + timedelta(minutes=1))
         (charge,) = await stubs.wait_calls("charge_mandate", 1)
         stubs.debit_checks.append(
             MandateDebitCheck("debit-1-1", payment=PaymentEvent("pay_d1", charge.amount, mode="EMANDATE",
                                                                  purpose="INSTALLMENT", mandate_debit_id="debit-1-1"))
         )  # fmt: skip
-        await run.sleep_until(debit_at + timedelta(days=3, hours=23))
-        assert stubs.of("find_mandate_debit") == []  # within its patience: not asked
-        await run.sleep_until(debit_at + timedelta(days=5, hours=1))
+        await run.sleep_until(debit_at + timedelta(hours=5, minutes=59))
+        assert stubs.of("find_mandate_debit") == []  # not yet
+        await run.sleep_until(debit_at + timedelta(hours=6, minutes=1))  # the check's own wake, before the day-end
         assert stubs.of("find_mandate_debit") == ["debit-1-1"]
         await stubs.wait_calls("issue_receipt", 1)
         assert stubs.of("issue_receipt")[0].payment_id == "pay_d1"
         assert stubs.of("record_debit_outcome")[-1] == MandateDebitResult("debit-1-1", "CAPTURED")
+        assert stubs.of("mark_overdue") == [] and stubs.of("levy_penal") == []  # found before it fell due
         await run.sleep_until(debit_at + timedelta(days=9))
         assert len(stubs.of("charge_mandate")) == 1 and len(stubs.of("notify_mandate_debit")) == 1
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"]
         # the lost webhook arrives after all (Razorpay retries for a day; ops may replay it): credited once
         await run.signal("payment_received", PaymentEvent("pay_d1", charge.amount, mode="EMANDATE",
                                                           mandate_debit_id="debit-1-1"))  # fmt: skip
         await run.sleep_until(debit_at + timedelta(days=9, hours=1))
         assert [r.payment_id for r in stubs.of("issue_receipt")] == ["pay_d1"]
+        assert inst.number == 1
 
 
 async def test_a_debit_still_processing_is_awaited_then_its_failure_is_a_failed_try(env) -> None:  # noqa: ANN001
-    """The gateway says the lost debit is still processing at the bank: awaited another patience, then asked
-    again; it failed: the borrower is told, the failure recorded, and the next try comes after the retry
-    interval with its own notice."""
+    """The gateway says the debit is still processing at the bank: looked up again at its patience (4 days, the
+    check's own wake at 09:00 IST); it failed: the borrower is told, the failure recorded, and the next try comes
+    after the retry interval with its own notice."""
     stubs = StubActivities()
     loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
@@ -162,31 +169,51 @@ async def test_a_debit_still_processing_is_awaited_then_its_failure_is_a_failed_
             MandateDebitCheck("debit-1-1", pending=True),
             MandateDebitCheck("debit-1-1", failure=failure),
         ]
-        await run.sleep_until(debit_at + timedelta(days=5, hours=1))
-        assert stubs.of("find_mandate_debit") == ["debit-1-1"]
-        assert len(stubs.of("notify_mandate_debit")) == 1  # still processing: no second try
-        await run.sleep_until(debit_at + timedelta(days=9, hours=1))
+        await run.sleep_until(debit_at + timedelta(days=3, hours=23))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"]  # the same day's look-up: still processing
+        assert len(stubs.of("notify_mandate_debit")) == 1  # no second try meanwhile
+        await run.sleep_until(debit_at + timedelta(days=4, minutes=1))
         assert stubs.of("find_mandate_debit") == ["debit-1-1", "debit-1-1"]
         await stubs.wait_for(lambda: "PAYMENT_FAILED" in _events(stubs), "the failure told")
         assert MandateDebitResult("debit-1-1", "FAILED", "insufficient funds") in stubs.of("record_debit_outcome")
-        await run.sleep_until(debit_at + timedelta(days=12))
+        await run.sleep_until(debit_at + timedelta(days=7))
         notices = await stubs.wait_calls("notify_mandate_debit", 2)
         assert notices[1].attempt == 2
 
 
 async def test_a_debit_the_gateway_has_no_payment_for_ends_its_try(env) -> None:  # noqa: ANN001
-    """Asked at the end of its patience, the gateway has no payment for the debit: that try is over as before, and
-    the next one goes after the retry interval."""
+    """The gateway has no payment for the debit: that try is over at the look-up, and the next one goes after the
+    retry interval."""
     stubs = StubActivities()
     loan_policy = policy(autopay_retries=1, autopay_retry_days=1, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
         _, debit_at = await _mandate_active(run, stubs)
         await run.sleep_until(debit_at + timedelta(minutes=1))
         await stubs.wait_calls("charge_mandate", 1)
-        await run.sleep_until(debit_at + timedelta(days=8))
+        await run.sleep_until(debit_at + timedelta(hours=7))
         assert stubs.of("find_mandate_debit") == ["debit-1-1"]
+        await run.sleep_until(debit_at + timedelta(days=3))
         notices = await stubs.wait_calls("notify_mandate_debit", 2)
-        assert notices[1].attempt == 2
+        assert notices[1].attempt == 2 and notices[1].charge_at >= debit_at + timedelta(hours=6, days=1)
+
+
+async def test_a_debit_still_processing_after_every_look_up_gets_no_second_debit(env) -> None:  # noqa: ANN001
+    """Still processing at the bank after the last of its four look-ups (the same day, then at 4, 8 and 12 days):
+    the try ends, but no further autopay try goes for that installment (the borrower could be debited twice); the
+    link and reminders stay."""
+    stubs = StubActivities(debit_checks=[MandateDebitCheck("debit-1-1", pending=True)] * 4)
+    loan_policy = policy(autopay_retries=2, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        _, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        await stubs.wait_calls("charge_mandate", 1)
+        await run.sleep_until(debit_at + timedelta(days=12, minutes=1))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"] * 4
+        await run.sleep_until(debit_at + timedelta(days=20))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"] * 4  # no look-up left
+        debits = [(n.installment_no, n.attempt) for n in stubs.of("notify_mandate_debit")]
+        assert debits == [(1, 1)]  # installment 1 never debited again
+        assert [r.installment_no for r in stubs.of("mark_overdue")][:1] == [1]  # unpaid: overdue, the link stays
 
 
 async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001

@@ -39,6 +39,7 @@ def test_histories_are_present() -> None:
     assert {"bureau_file_alerts_1"} <= names  # the bureau files' run raising alerts (bureau-file-alerts-v1)
     assert {"servicing_local_steps_1", "servicing_local_steps_2"} <= names  # the repayment loop's local steps
     assert {"autopay_debit_check_1"} <= names  # a debit's lost webhook, its payment found at the gateway (stub run)
+    assert {"autopay_debit_patience_old_1"} <= names  # before autopay-debit-check-v1: the try ends, a second debit
     assert {"origination_local_steps_1", "origination_local_steps_2"} <= names  # origination's local steps too
     assert {"status_with_payment_1"} <= names  # a payment clearing arrears records the move (status-with-payment-v1)
     assert {"receipt_notice_at_start_1"} <= names  # receipts decided at the run start (receipt-notice-at-start-v1)
