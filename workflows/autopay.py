@@ -199,8 +199,7 @@ class AutopayPhase(LoanBase):
             self._take_payment(found.payment)
             return "taken"
         if found.failure is not None:
-            if all(f.payment_id != found.failure.payment_id for f in self.failed_payments):
-                self.failed_payments.append(found.failure)
+            self._take_failure(found.failure)
             return "taken"
         if not found.pending:
             return "over"

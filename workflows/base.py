@@ -359,5 +359,8 @@ class LoanBase:
     def _take_payment(self, event: PaymentEvent) -> None:  # workflows.receipts
         raise NotImplementedError
 
+    def _take_failure(self, event: PaymentFailure) -> None:  # workflows.money_in
+        raise NotImplementedError
+
     def _states(self, rows, start: datetime) -> list[InstallmentState]:  # noqa: ANN001  (workflows.servicing)
         raise NotImplementedError

@@ -57,6 +57,11 @@ class MoneyInPhase(LoanBase):
     # ---------------------------------------------------------------- signals
     @workflow.signal(description="A gateway reported a payment attempt failed: no dues change; the borrower is told.")
     def payment_failed(self, event: PaymentFailure) -> None:
+        self._take_failure(event)
+
+    def _take_failure(self, event: PaymentFailure) -> None:
+        """Queue a failed payment attempt (a webhook's signal, or a debit the gateway said failed) for the loop,
+        once per payment id."""
         if all(f.payment_id != event.payment_id for f in self.failed_payments):
             self.failed_payments.append(event)
 

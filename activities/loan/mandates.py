@@ -163,12 +163,12 @@ class MandateActivities(LoanBase):
 
     @activity.defn
     async def find_mandate_debit(self, debit_id: str) -> MandateDebitCheck:
-        """Ask the mandate's gateway what became of debit ``debit_id``, sent but with no outcome by the end of its
-        patience (its webhook lost): ``payment`` when it was captured (the workflow credits it, once per payment
-        id), ``failure`` when it failed, ``pending`` while the bank processes it, none when the gateway has no
-        payment for it. Reads only: the workflow records the outcome through its usual paths. A debit never sent
-        (no order) answers none without a call. Gateway faults are retried (``ProviderError``);
-        ``ApplicationError`` NotFound (not retried) for an unknown debit."""
+        """Ask the mandate's gateway what became of debit ``debit_id``, sent but with no outcome yet (its webhook
+        lost or late; the workflow's look-ups: ``workflows.autopay``): ``payment`` when it was captured (the
+        workflow credits it, once per payment id), ``failure`` when it failed, ``pending`` while the bank processes
+        it, none when the gateway has no payment for it. Reads only: the workflow records the outcome through its
+        usual paths. A debit never sent (no order) answers none without a call. Gateway faults are retried
+        (``ProviderError``); ``ApplicationError`` NotFound (not retried) for an unknown debit."""
 
         def load(session: Session) -> tuple[MandateDebit, Mandate] | None:
             debit = session.get(MandateDebit, debit_id) if _is_id(debit_id) else None

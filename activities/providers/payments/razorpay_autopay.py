@@ -135,14 +135,8 @@ class RazorpayAutopay(HttpProvider):
         """One debit of ``amount`` paise on the confirmed token, once per ``receipt`` (our debit id): an order with
         that receipt found at Razorpay is reused, and a payment already on it is answered instead of a new one (a
         retry after a lost answer never charges twice). SENT: the outcome comes by webhook."""
-        found = await self.call("GET", "/razorpay/orders", params={"receipt": receipt})
-        with self.reading("orders"):
-            orders = [o for o in found.get("items") or [] if o.get("receipt") == receipt]
-        if orders:
-            order_id = str(orders[0]["id"])
-            paid = await self.call("GET", f"/razorpay/orders/{order_id}/payments")
-            with self.reading("order payments"):
-                payments = list(paid.get("items") or [])
+        order_id, payments = await self._order_payments(receipt)
+        if order_id is not None:
             if payments:
                 return _known(order_id, payments[0])
         else:
@@ -185,15 +179,8 @@ class RazorpayAutopay(HttpProvider):
         ``failure`` as ``payment.failed`` would have given it; a payment still ``created`` or ``authorized`` (an
         e-mandate debit the bank is processing) → ``pending``; no order, or no payment on it → nothing.
         ``ProviderError`` (retried) when Razorpay does not answer or answers malformed."""
-        found = await self.call("GET", "/razorpay/orders", params={"receipt": receipt})
-        with self.reading("orders"):
-            orders = [o for o in found.get("items") or [] if o.get("receipt") == receipt]
-        if not orders:
-            return DebitLookup()
-        paid = await self.call("GET", f"/razorpay/orders/{orders[0]['id']}/payments")
-        with self.reading("order payments"):
-            payments = [p for p in paid.get("items") or [] if isinstance(p, Mapping)]
-        by_status = {str(p.get("status")): p for p in payments}
+        _, payments = await self._order_payments(receipt)
+        by_status = {str(p.get("status")): p for p in payments if isinstance(p, Mapping)}
         for status, event in (("captured", "payment.captured"), ("failed", "payment.failed")):
             payment = by_status.get(status)
             if payment is None:
@@ -208,6 +195,19 @@ class RazorpayAutopay(HttpProvider):
             if isinstance(parsed, PaymentFailure):
                 return DebitLookup(failure=parsed)
         return DebitLookup(pending=any(p in by_status for p in ("created", "authorized")))
+
+    async def _order_payments(self, receipt: str) -> tuple[str | None, list[Any]]:
+        """The order whose receipt is ``receipt`` (``GET /v1/orders?receipt=``) and its payments (``GET
+        /v1/orders/{id}/payments``): (None, []) when Razorpay has no such order."""
+        found = await self.call("GET", "/razorpay/orders", params={"receipt": receipt})
+        with self.reading("orders"):
+            orders = [o for o in found.get("items") or [] if o.get("receipt") == receipt]
+        if not orders:
+            return None, []
+        order_id = str(orders[0]["id"])
+        paid = await self.call("GET", f"/razorpay/orders/{order_id}/payments")
+        with self.reading("order payments"):
+            return order_id, list(paid.get("items") or [])
 
     def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
         """The gateway's parser (``RazorpayGateway.parse_webhook``, which this mixin's class is part of)."""
