@@ -152,3 +152,41 @@ def flat_penal_on_overdue(inst: Installment, spec: PenalChargeSpec | None) -> in
         return 0
     overdue = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid
     return penal_charge(spec, overdue, 1)
+
+
+def penal_after_value_date(installments: Iterable[Installment], value_date: date, amount: int) -> list[tuple[int, int]]:
+    """The penal charges (installment number, paise) levied in error on a backdated payment: ``amount`` paise whose
+    value date (IST) is ``value_date`` — an e-mandate debit the bank took on the due date but confirmed days later,
+    an offline transfer recorded after it arrived — credited once installments had fallen overdue meanwhile.
+
+    Applied as of its value date, the payment first pays, in order, every installment already past due then
+    (``due_date`` before ``value_date``: its penal charges stand and are paid from it), then each installment not
+    yet past due then: one it pays in full (principal, interest and fees) was never late, so its unpaid penal
+    charges are reversed. The walk stops at the first installment the rest does not pay in full: that one, and any
+    after it, was late whatever the value date, and keeps its charges. Penal charges already paid are never
+    reversed here (they are money received). Installments without a calendar due date (a demo product's) are never
+    touched. Nothing is changed in place; the caller reduces each installment's ``penal`` by what is returned.
+
+    RBI, Fair Lending Practice – Penal Charges in Loan Accounts (18 Aug 2023): penal charges only for
+    non-compliance with the loan's terms; money paid on the due date is compliance, whenever it was confirmed
+    (Apache Fineract recomputes a loan's charges on a backdated repayment the same way)."""
+    left = amount
+    out: list[tuple[int, int]] = []
+    for inst in installments:
+        if inst.paid:
+            continue
+        if inst.due_date is None:
+            break
+        owed = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid + inst.fees - inst.fees_paid
+        penal = max(inst.penal - inst.penal_paid, 0)
+        if inst.due_date < value_date:  # late already on the value date: its charges stand
+            left -= owed + penal
+            if left < 0:
+                break
+            continue
+        if left < owed:
+            break
+        left -= owed
+        if penal:
+            out.append((inst.number, penal))
+    return out

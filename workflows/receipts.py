@@ -16,7 +16,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.closure import close_schedule, cooling_off_exit, exit_schedule, foreclosure_quote, settle_all
     from domain.errors import ValidationError
     from domain.money import MAX_ENTERED_PAISE
-    from domain.servicing import advance_as_principal, apply_parts, payable_dues, untouched_future
+    from domain.servicing import (
+        advance_as_principal,
+        apply_parts,
+        payable_dues,
+        penal_after_value_date,
+        untouched_future,
+    )
     from domain.settlement import settlement_parts
     from domain.status import LoanStatus
     from workflows.contracts import (
@@ -34,10 +40,11 @@ with workflow.unsafe.imports_passed_through():
         IST,
         LOCAL_DB_PATCH,
         RECEIPTS_PATCH,
+        VALUE_DATED_PENAL_PATCH,
     )
 
 from workflows.base import LoanBase
-from workflows.colending import colend_payment
+from workflows.colending import colend_loss, colend_payment
 
 # A single payment larger than the largest a loan can be cannot be real: it is parked, not applied (the webhooks
 # refuse it at the door with the same bound).
@@ -105,9 +112,11 @@ class ReceiptsPhase(LoanBase):
         assert state is not None
         today = workflow.now().astimezone(IST).date()
         closing = self._closing_parts(payment, today) if self.money_in else None
+        reversed_penal: list[tuple[int, int]] = []
         if closing is not None:
             parts, excess, advance, reshaped, fees_gst = closing
         else:
+            reversed_penal = self._penal_to_reverse(payment, today)
             dues = payable_dues(state.installments, today)
             config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
             result = allocate_payment(payment.amount, today, dues, config)
@@ -141,6 +150,8 @@ class ReceiptsPhase(LoanBase):
         if self.money_in:
             dated = payment.paid_on or today
             record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst, value_date=dated)
+        if reversed_penal:
+            record = replace(record, penal_reversed=reversed_penal)
         move = self._arrears_cleared(left) if closing is None else None
         if move is not None:
             record = replace(record, status_change=move)
@@ -151,7 +162,8 @@ class ReceiptsPhase(LoanBase):
                 LoanActivities.record_payment,
                 record,
                 summary=f"Payment {payment.payment_id}: {payment.amount} paise"
-                + (f", {move.from_status} → {move.to_status}" if move is not None else ""),
+                + (f", {move.from_status} → {move.to_status}" if move is not None else "")
+                + (f", penal reversed {sum(p for _, p in reversed_penal)} paise" if reversed_penal else ""),
             )
         except BaseException:
             if move is not None:  # nothing of it was recorded (the payment is parked, or the task retried)
@@ -160,7 +172,28 @@ class ReceiptsPhase(LoanBase):
         if move is not None:  # its search attribute goes with the pass's upsert of the next due date and DPD
             self._moved(move.to_status, upsert=False)
         await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
+        if reversed_penal:  # co-lent loans only: the partner's share of the charges reversed, as for a waiver
+            reversal = {"penal": sum(p for _, p in reversed_penal)}
+            await colend_loss(self, "CL_WAIVER", f"penal-reversed:{payment.payment_id}", reversal, today)
         return excess
+
+    def _penal_to_reverse(self, payment: PaymentEvent, today: date) -> list[tuple[int, int]]:
+        """A backdated payment (value date before ``today``, IST): the penal charges levied since on installments
+        it pays in full that were not yet past due on that date (``domain.servicing.penal_after_value_date``),
+        taken off the installments here and returned as (number, paise) for the payment's record to reverse in its
+        transaction (VALUE_DATED_PENAL_PATCH, asked only when there is something to reverse). Empty otherwise, and
+        always on a demo product: its installments fall due by the second, not on their calendar dates."""
+        state = self.servicing
+        assert state is not None
+        if not self.money_in or self.inp.terms.period_seconds or payment.paid_on is None or payment.paid_on >= today:
+            return []
+        found = penal_after_value_date(state.installments, payment.paid_on, payment.amount)
+        if not found or not workflow.patched(VALUE_DATED_PENAL_PATCH):
+            return []
+        by_number = {i.number: i for i in state.installments}
+        for number, paise in found:
+            by_number[number].penal -= paise
+        return found
 
     def _arrears_cleared(self, left: list[InstallmentState]) -> StatusChange | None:
         """The move back to DISBURSED that the payment just applied makes, recorded with it (STATUS_WITH_PAYMENT_PATCH):

@@ -33,6 +33,13 @@ class RepaymentActivities(LoanBase):
     # ------------------------------------------------------------------ payments
     @activity.defn
     async def record_payment(self, rec: PaymentRecord) -> None:
+        """Record one payment the loan applied, once per gateway payment id, in one transaction: the payment row
+        (its parts, mode, reference, principal left), promises to pay it keeps, the ledger (fees, then the
+        repayment split; a backdated payment's reversed penal charges first, ``rec.penal_reversed``), each
+        installment's paid amounts, a re-amortised schedule, its links marked paid, the loan's balances and the
+        status move it makes (``rec.status_change``). A payment id already recorded writes nothing but the move.
+        ``ActivityError`` non-retryable (``unrecordable``) when the database refuses its values."""
+
         def write(session: Session) -> tuple[str | None, tuple[str, int] | None]:
             # (the brand id when the payment is newly credited, else None; the move's (brand id, amount) when newly
             # recorded, else None)
@@ -64,6 +71,12 @@ class RepaymentActivities(LoanBase):
             paid_on = rec.value_date or pay.paid_on or datetime.now(IST).date()
             apply_payment_to_promises(session, rec.loan_id, pay.amount, paid_on)
             key = f"payment:{pay.gateway}:{pay.payment_id}"
+            if rec.penal_reversed:  # backdated: charges levied after its value date, reversed before it is applied
+                reversal = ledger.waiver(penal=sum(paise for _, paise in rec.penal_reversed))
+                # dated today, after the levies it reverses (the value date would precede them)
+                queries.post_ledger(session, rec.loan_id, f"{key}:penal-reversed", reversal)
+                for number, paise in rec.penal_reversed:
+                    schedule_queries.add_penal(session, rec.loan_id, number, -paise)
             if totals["fees"]:  # installment fees (and a foreclosure charge, with its GST) recognised when collected
                 fee_txn = ledger.fee_charge(totals["fees"] - rec.fees_gst, rec.fees_gst)
                 queries.post_ledger(session, rec.loan_id, f"{key}:fees", fee_txn, rec.value_date)

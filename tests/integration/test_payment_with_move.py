@@ -33,14 +33,20 @@ def _state(db, loan_id: str) -> tuple[int, int, list[tuple[int, str]]]:  # noqa:
         return payments, collected or 0, sorted((m[0], m[1]) for m in moves)
 
 
-async def test_the_move_is_recorded_with_the_payment_once_even_for_a_payment_stored_before(
-    app, brand, sandbox, db, storage_dir, renderer
-) -> None:  # noqa: ANN001
+async def overdue_loan(app, brand, sandbox, db, storage_dir, renderer) -> tuple[str, LoanActivities]:  # noqa: ANN001
+    """A loan with one OVERDUE installment of 100 rupees principal and 10 interest, and the loan activities on the
+    test's database."""
     loan_id = await _applied_loan(app, sandbox, brand)
     with db.unit_of_work() as s:
         s.add(RepaymentInstallment(loan_id=loan_id, installment_no=1, due_at=datetime.now(UTC), principal=100_00,
                                    interest=10_00, total=110_00, balance_after=0, status="OVERDUE"))  # fmt: skip
-    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    return loan_id, LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+
+
+async def test_the_move_is_recorded_with_the_payment_once_even_for_a_payment_stored_before(
+    app, brand, sandbox, db, storage_dir, renderer
+) -> None:  # noqa: ANN001
+    loan_id, activities = await overdue_loan(app, brand, sandbox, db, storage_dir, renderer)
     env = ActivityEnvironment()
     before = _state(db, loan_id)[1]
     plain = PaymentRecord(

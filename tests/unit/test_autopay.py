@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -251,6 +251,24 @@ async def test_a_charge_is_made_once_per_receipt(gateway: Gateway) -> None:
     again = await gateway.adapter.charge_mandate(**args, receipt="debit-1")
     assert (again.order_id, again.payment_id, again.status) == (first.order_id, first.payment_id, DebitStatus.CAPTURED)
     assert len(gateway.app.state.sandbox["rzp_payments"]) == 1
+
+
+async def test_a_debits_capture_is_value_dated_the_ist_day_it_was_presented(gateway: Gateway) -> None:
+    """``payment.captured`` for a mandate debit carries its value date: the IST day of the payment's ``created_at``
+    (23:30 IST on 5 May here, 18:00 UTC), however late the bank confirmed it; a payment that is not a mandate
+    debit carries none (the loan dates it the day it arrives)."""
+    reg, token_id = await _confirmed(gateway)
+    args = {"token_id": token_id, "customer_ref": reg.customer_ref, "amount": 5_000_00, "notes": NOTES}
+    await gateway.adapter.charge_mandate(**args, receipt="debit-1")
+    hook = await gateway.hook(2)
+    body = json.loads(hook.content)
+    body["payload"]["payment"]["entity"]["created_at"] = int(datetime(2026, 5, 5, 18, 0, tzinfo=UTC).timestamp())
+    debit = gateway.adapter.parse_webhook(body, hook.headers).arg
+    assert (debit.mandate_debit_id, debit.paid_on) == (NOTES["mandate_debit_id"], date(2026, 5, 5))
+    body["payload"]["payment"]["entity"]["notes"] = {"loan_id": LOAN, "purpose": "INSTALLMENT"}
+    assert gateway.adapter.parse_webhook(body, hook.headers).arg.paid_on is None
+    body["payload"]["payment"]["entity"].update(notes=NOTES, created_at="yesterday")
+    assert gateway.adapter.parse_webhook(body, hook.headers).arg.paid_on is None  # never refused for it
 
 
 async def test_a_charge_above_the_mandate_is_refused_and_a_queued_failure_fails(gateway: Gateway) -> None:

@@ -8,7 +8,14 @@ from decimal import Decimal
 
 from domain.allocation import Bucket, InstallmentAllocation, InstallmentDue
 from domain.charges import PenalBasis, PenalChargeSpec
-from domain.servicing import apply_parts, dated_dues, flat_penal_on_overdue, payable_dues, penal_accruals
+from domain.servicing import (
+    apply_parts,
+    dated_dues,
+    flat_penal_on_overdue,
+    payable_dues,
+    penal_accruals,
+    penal_after_value_date,
+)
 
 
 @dataclass
@@ -108,3 +115,39 @@ def test_a_parked_payments_payload_keeps_its_date_as_text() -> None:
         "amount": str(10**22),
         "paid_on": "2026-12-01",
     }
+
+
+# ----------------------------------------------------------------- a backdated payment's penal charges
+def test_a_payment_value_dated_on_the_due_date_reverses_the_penal_levied_after_it() -> None:
+    insts = [
+        Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True),
+        Inst(2, date(2026, 6, 5), 9_000_00, 900_00),
+    ]
+    assert penal_after_value_date(insts, date(2026, 5, 5), 10_000_00) == [(1, 500_00)]
+    assert insts[0].penal == 500_00  # nothing changed in place
+
+
+def test_a_payment_short_of_the_installment_reverses_nothing() -> None:
+    insts = [Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True)]
+    assert penal_after_value_date(insts, date(2026, 5, 5), 9_999_99) == []
+
+
+def test_an_installment_late_on_the_value_date_keeps_its_penal_and_is_paid_first() -> None:
+    late = Inst(1, date(2026, 4, 5), 9_000_00, 1_000_00, penal=300_00, overdue=True)
+    current = Inst(2, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True)
+    # enough for the late one with its charge, and the current one: only the current one's charge goes
+    assert penal_after_value_date([late, current], date(2026, 5, 5), 20_300_00) == [(2, 500_00)]
+    # the late one's charge is paid first: without it the current installment is short, its charge stands
+    assert penal_after_value_date([late, current], date(2026, 5, 5), 20_000_00) == []
+
+
+def test_penal_already_paid_is_never_reversed_and_a_demo_installment_is_left_alone() -> None:
+    part_paid = Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, penal_paid=200_00, overdue=True)
+    assert penal_after_value_date([part_paid], date(2026, 5, 5), 10_000_00) == [(1, 300_00)]
+    demo = Inst(1, None, 9_000_00, 1_000_00, penal=500_00, overdue=True)
+    assert penal_after_value_date([demo], date(2026, 5, 5), 10_000_00) == []
+
+
+def test_a_payment_value_dated_after_the_due_date_reverses_nothing() -> None:
+    insts = [Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True)]
+    assert penal_after_value_date(insts, date(2026, 5, 6), 10_500_00) == []

@@ -181,6 +181,57 @@ async def test_a_debit_still_processing_is_awaited_then_its_failure_is_a_failed_
         assert notices[1].attempt == 2
 
 
+async def test_a_debit_confirmed_after_the_due_date_reverses_the_penal_levied_meanwhile(env) -> None:  # noqa: ANN001
+    """An e-mandate debit presented on the due date and still processing at the bank at the same day's look-up: the
+    installment falls overdue at midnight and is charged its penal charge. Captured at the next look-up (4 days on),
+    value-dated the due date (the day Razorpay created the payment): the charge is reversed in the payment's record
+    (value-dated-penal-v1), the whole debit pays the installment's principal and interest, nothing of it penal, and
+    the loan is back to DISBURSED. Before the patch the penal charge was paid first from the debit and the
+    installment was left short."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=1, autopay_retry_days=1, reminder_days=3,
+                         penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})  # fmt: skip
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        inst, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        captured = PaymentEvent("pay_late", charge.amount, mode="EMANDATE", purpose="INSTALLMENT",
+                                mandate_debit_id="debit-1-1", paid_on=inst.due_date)  # fmt: skip
+        stubs.debit_checks += [
+            MandateDebitCheck("debit-1-1", pending=True),
+            MandateDebitCheck("debit-1-1", payment=captured),
+        ]
+        await run.sleep_until(debit_at + timedelta(days=1))
+        (levy,) = await stubs.wait_calls("levy_penal", 1)  # overdue at midnight: the flat charge
+        assert levy.installment_no == 1 and levy.amount == 500_00
+        await run.sleep_until(debit_at + timedelta(days=4, minutes=1))
+        (record,) = await stubs.wait_calls("record_payment", 1)
+        assert record.payment.payment_id == "pay_late"
+        assert record.penal_reversed == [(1, 500_00)]
+        assert sum(p.penal for p in record.parts) == 0
+        assert sum(p.principal + p.interest for p in record.parts) == charge.amount == inst.principal + inst.interest
+        assert record.status_change is not None and record.status_change.to_status == "DISBURSED"
+        assert record.excess == 0
+
+
+async def test_a_payment_on_its_value_date_after_the_installment_was_late_keeps_the_penal(env) -> None:  # noqa: ANN001
+    """An offline transfer value-dated two days after the due date, approved later: the installment was already
+    late on its value date, so its penal charge stands and is paid first from the money; nothing is reversed."""
+    stubs = StubActivities()
+    loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        await _disbursed(run)
+        inst = stubs.of("record_disbursal")[0].installments[0]
+        await run.sleep_until(inst.due_at + timedelta(days=4))
+        await stubs.wait_calls("levy_penal", 1)
+        late = PaymentEvent("neft-1", inst.principal + inst.interest + 500_00, gateway="offline", mode="NEFT",
+                            paid_on=inst.due_date + timedelta(days=2))  # fmt: skip
+        await run.signal("payment_received", late)
+        (record,) = await stubs.wait_calls("record_payment", 1)
+        assert record.penal_reversed == []
+        assert sum(p.penal for p in record.parts) == 500_00
+
+
 async def test_a_debit_the_gateway_has_no_payment_for_ends_its_try(env) -> None:  # noqa: ANN001
     """The gateway has no payment for the debit: that try is over at the look-up, and the next one goes after the
     retry interval."""

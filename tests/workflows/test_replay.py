@@ -43,6 +43,7 @@ def test_histories_are_present() -> None:
     assert {"origination_local_steps_1", "origination_local_steps_2"} <= names  # origination's local steps too
     assert {"status_with_payment_1"} <= names  # a payment clearing arrears records the move (status-with-payment-v1)
     assert {"receipt_notice_at_start_1"} <= names  # receipts decided at the run start (receipt-notice-at-start-v1)
+    assert {"value_dated_penal_1"} <= names  # a debit confirmed late: the penal levied meanwhile reversed (stub run)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -136,6 +137,14 @@ async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+def test_the_value_dated_history_reversed_penal_at_its_credit() -> None:
+    """value-dated-penal-v1 is covered only if a saved history took it: an e-mandate debit still processing at its
+    first look-up, the installment overdue with its penal charge levied at midnight, the capture found at the next
+    look-up and credited value-dated the due date (tests/workflows/test_money_in.py)."""
+    patches, _ = _patches_and_local_steps(HISTORIES[0].parent / "value_dated_penal_1.json")
+    assert {"value-dated-penal-v1", "autopay-debit-check-v1"} <= patches
 
 
 def test_the_status_with_payment_history_recorded_the_move_with_the_payment() -> None:

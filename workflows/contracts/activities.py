@@ -225,6 +225,10 @@ class PaymentRecord:
     # STATUS_WITH_PAYMENT_PATCH: the move this payment makes (OVERDUE -> DISBURSED, arrears cleared), recorded in the
     # payment's transaction as record_status would; None: no move.
     status_change: StatusChange | None = None
+    # VALUE_DATED_PENAL_PATCH: penal charges (installment number, paise) levied after the payment's value date on
+    # installments it pays in full, reversed in its transaction (Dr PENAL_WAIVED / Cr PENAL_RECEIVABLE) before the
+    # parts are applied; the parts never include them.
+    penal_reversed: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -39,7 +39,8 @@ What the system acts on:
   dues, and a failure reported for a payment id already captured changes nothing (``api.webhooks.intake``).
 
 The payment's ``notes`` (ours: ``loan_id``, ``purpose``, ``mandate_debit_id``) travel into the event; ``method``
-becomes its ``mode`` (UPI, CARD, NETBANKING...), the UPI RRN or the bank's transaction id its ``reference``.
+becomes its ``mode`` (UPI, CARD, NETBANKING...), the UPI RRN or the bank's transaction id its ``reference``; a
+mandate debit's value date (``paid_on``) is the IST day of the payment's ``created_at``, when it was presented.
 Every other event is stored and needs no action; autopay's ``token.*`` events are dispatched at the end of
 :meth:`RazorpayGateway.parse_webhook` (see the comment there).
 """
@@ -60,7 +61,7 @@ from activities.providers.payments.base import (
     payment_mode,
     reason,
 )
-from activities.providers.payments.razorpay_autopay import RazorpayAutopay
+from activities.providers.payments.razorpay_autopay import RazorpayAutopay, created_day
 from activities.providers.signing import SIGNATURE_HEADERS
 from workflows.contracts import PaymentEvent, PaymentFailure
 
@@ -209,6 +210,9 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
                 reference=_reference(payment),
                 purpose=notes.purpose,
                 mandate_debit_id=notes.mandate_debit_id,
+                # a mandate debit is value-dated the day it was presented to the bank, not the day the bank
+                # confirmed it (an e-mandate debit can take days): the loan reverses penal charges levied between
+                paid_on=created_day(payment) if notes.mandate_debit_id else None,
             ),
             is_payment=True,
         )

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from activities.providers import webhooks as w
@@ -189,9 +189,7 @@ class RazorpayAutopay(HttpProvider):
             with self.reading(f"{status} payment"):
                 parsed = self.parse_webhook(envelope, {EVENT_ID_HEADER: f"lookup:{payment.get('id')}"}).arg
             if isinstance(parsed, PaymentEvent):
-                created = payment.get("created_at")
-                day = datetime.fromtimestamp(created, IST).date() if isinstance(created, int) else None
-                return DebitLookup(payment=replace(parsed, paid_on=day))
+                return DebitLookup(payment=replace(parsed, paid_on=created_day(payment)))
             if isinstance(parsed, PaymentFailure):
                 return DebitLookup(failure=parsed)
         return DebitLookup(pending=any(p in by_status for p in ("created", "authorized")))
@@ -283,3 +281,13 @@ def _known(order_id: str, payment: Mapping[str, Any]) -> MandateCharge:
     reason = payment.get("error_description") if status == "failed" else None
     mapped = {"captured": DebitStatus.CAPTURED, "failed": DebitStatus.FAILED}.get(str(status), DebitStatus.SENT)
     return MandateCharge(order_id, str(payment["id"]), mapped, reason)
+
+
+def created_day(payment: Mapping[str, Any]) -> date | None:
+    """The IST day Razorpay created ``payment`` (its ``created_at``, unix seconds): a mandate debit's value date,
+    the day the charge was presented to the bank, however many days the bank took to confirm it. None when the
+    field is missing or not a plausible timestamp (the money is never refused for it)."""
+    created = payment.get("created_at")
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 < created < 2**33:
+        return None
+    return datetime.fromtimestamp(created, IST).date()
