@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 from temporalio import activity
 
-from activities import providers
 from activities.loan import schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
-from activities.providers.payments.links import create_link, reference_after, webhook_url
+from activities.providers.payments.links import cancel_link, create_link, reference_after, webhook_url
 from db.models import PaymentLink
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from domain.status import TERMINAL
@@ -67,12 +66,8 @@ class LinkActivities(LoanBase):
         if found is no_longer_due:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""
-        for vendor, link_id in superseded:
-            try:  # a customer must not pay a stale amount; if the gateway refuses, a payment is still applied
-                gateway = providers.build("payments", brand.config, self.http, vendor=vendor)
-                await gateway.cancel_payment_link(link_id)
-            except Exception as exc:  # noqa: BLE001
-                activity.logger.warning("could not cancel superseded link %s at %s: %s", link_id, vendor, exc)
+        for vendor, link_id in superseded:  # a customer must not pay a stale amount (a payment is still applied)
+            await cancel_link(brand.config, self.http, vendor, link_id)
         if isinstance(found, PaymentLink):
             return found.url
         return await make_link(
@@ -171,19 +166,13 @@ async def make_link(
         return (other or "") if still_due else "", None
 
     answer, cancel_because = await base._tx(write)
-    for old_vendor, old_link in replaced:
-        try:  # a replaced link must not take money any more; if the gateway refuses, a payment is still applied
-            await providers.build("payments", brand.config, base.http, vendor=old_vendor).cancel_payment_link(old_link)
-        except Exception as exc:  # noqa: BLE001
-            activity.logger.warning("could not cancel replaced link %s at %s: %s", old_link, old_vendor, exc)
+    for old_vendor, old_link in replaced:  # a replaced link must not take money any more (a payment still applies)
+        await cancel_link(brand.config, base.http, old_vendor, old_link)
     if cancel_because is None:
         return answer
     activity.logger.info(
         "link %s for installment %s of loan %s: %s", link.link_id, installment_no, loan.id, cancel_because
     )
-    try:  # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance
-        gateway = providers.build("payments", brand.config, base.http, vendor=vendor)
-        await gateway.cancel_payment_link(link.link_id)
-    except Exception as exc:  # noqa: BLE001
-        activity.logger.warning("could not cancel link %s at %s: %s", link.link_id, vendor, exc)
+    # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance
+    await cancel_link(brand.config, base.http, vendor, link.link_id)
     return answer

@@ -23,21 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.messaging.send import Sender
-from activities.providers.base import BusinessRefusal, ProviderError
-from activities.providers.payments.links import cancel_link, create_link, reference_after, webhook_url
 from api.access import Allow, audit
 from api.deps import call_async, is_uuid, page_of
+from api.one_off_links import one_off_link
 from api.partner.collections import REPAYING, Manager, collection_role
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDate, Paise, Uuid
 from db import collections as sql
-from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan, PaymentLink
-from db.payment_links import record_one_off
+from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan
 from domain.access import Permission as P
 from domain.collections import Disposition, PromiseStatus, check_follow_up
-from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
+from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from workflows.options import IST
 
 router = staff_router()
@@ -283,49 +281,12 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
     if amount <= 0:
         raise Conflict("nothing is overdue on this loan", field="loanId")
     brand, customer = session.get_one(Brand, brand_id), session.get_one(Customer, loan.customer_id)
-    same = session.scalars(
-        select(PaymentLink).where(
-            PaymentLink.loan_id == loan.id,
-            PaymentLink.installment_no == 0,
-            PaymentLink.amount == amount,
-            PaymentLink.purpose == "OVERDUE",
-        )
-    ).all()
-    found = next((link for link in same if link.status == "ACTIVE"), None)
-    if found is not None:
-        vendor, url, link_id = found.provider, found.url, found.link_id
-    else:
-        try:
-            vendor, link = call_async(
-                create_link,
-                brand.config or {},
-                request.app.state.http,
-                amount=amount,
-                # a new reference once the day's link of this amount was paid (reference_after)
-                reference_id=reference_after(
-                    f"{loan.id}:OVERDUE:{amount}:{_today().isoformat()}", (x.link_id for x in same)
-                ),
-                description=f"{brand.name} loan overdue amount",
-                phone=customer.phone,
-                notes={"loan_id": loan.id, "purpose": "OVERDUE", "installment_no": 0},
-                callback_url=webhook_url(request.app.state.settings.api_url, brand.id),
-                customer_name=customer.full_name,
-                customer_email=customer.email,
-            )
-        except BusinessRefusal as exc:
-            raise Conflict(f"the payment gateway refused the link: {exc}", field="amount") from exc
-        except ProviderError as exc:
-            raise ServiceUnavailable("no payment gateway is answering; try again shortly") from exc
-        offered = record_one_off(
-            session, loan_id=loan.id, provider=vendor, link_id=link.link_id, url=link.url, amount=amount,
-            purpose="OVERDUE",
-        )  # fmt: skip
-        if offered is None or offered.made_lost:  # another ask's link was recorded first: this one is cancelled
-            session.commit()
-            call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id)
-        if offered is None:
-            raise Conflict("the overdue link changed while it was being made; ask again", field="amount")
-        url, vendor, link_id = offered.url, offered.gateway, offered.link_id
+    link = one_off_link(
+        request, session, loan, brand, customer, amount=amount, purpose="OVERDUE",
+        description=f"{brand.name} loan overdue amount",
+        changed="the overdue link changed while it was being made; ask again",
+    )  # fmt: skip
+    url, vendor, link_id = link.url, link.gateway, link.link_id
     dpd = loan.dpd
     made = {"amountPaise": amount, "gateway": vendor, "linkId": link_id}
     audit(session, request, staff, "loan.collection_payment_link", "loan", loan.id, after=made)

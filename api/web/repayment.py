@@ -14,22 +14,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from activities.providers.base import BusinessRefusal, ProviderError
-from activities.providers.payments.links import cancel_link, create_link, reference_after, webhook_url
 from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
+from api.one_off_links import one_off_link
 from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees
 from api.workflow_calls import loan_query
-from db.models import Brand, Customer, Loan, PaymentLink
-from db.payment_links import record_one_off
+from db.models import Brand, Customer, Loan
 from domain.brand_config import BrandConfig
-from domain.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import LoanStatus
 from workflows.loan import LoanWorkflow
@@ -137,46 +134,11 @@ def _link(request: Request, session: Session, loan: Loan, amount: int, purpose: 
     brand = session.get(Brand, loan.brand_id)
     customer = session.get(Customer, loan.customer_id)
     assert brand is not None and customer is not None
-    same = session.scalars(
-        select(PaymentLink).where(
-            PaymentLink.loan_id == loan.id,
-            PaymentLink.installment_no == 0,
-            PaymentLink.amount == amount,
-            PaymentLink.purpose == purpose,
-        )
-    ).all()
-    found = next((link for link in same if link.status == "ACTIVE"), None)
-    if found is not None:
-        return {"url": found.url, "amount": amount, "purpose": purpose, "gateway": found.provider}
-    # the same ask on one day: the same link; once that link is paid (or cancelled), a new one (reference_after)
-    reference = reference_after(f"{loan.id}:{purpose}:{amount}:{_today().isoformat()}", (link.link_id for link in same))
-    try:
-        vendor, link = call_async(
-            create_link,
-            brand.config or {},
-            request.app.state.http,
-            amount=amount,
-            reference_id=reference,
-            description=f"{brand.name} loan {purpose.lower().replace('_', '-')}",
-            phone=customer.phone,
-            notes={"loan_id": loan.id, "purpose": purpose, "installment_no": 0},
-            callback_url=webhook_url(request.app.state.settings.api_url, brand.id),
-            customer_name=customer.full_name,
-            customer_email=customer.email,
-        )
-    except BusinessRefusal as exc:
-        raise Conflict(f"the payment gateway refused the link: {exc}", field="amount") from exc
-    except ProviderError as exc:
-        raise ServiceUnavailable("no payment gateway is answering; try again shortly") from exc
-    offered = record_one_off(
-        session, loan_id=loan.id, provider=vendor, link_id=link.link_id, url=link.url, amount=amount, purpose=purpose
+    description = f"{brand.name} loan {purpose.lower().replace('_', '-')}"
+    link = one_off_link(
+        request, session, loan, brand, customer, amount=amount, purpose=purpose, description=description
     )
-    session.commit()
-    if offered is None or offered.made_lost:  # another ask's link was recorded first: this one is cancelled
-        call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id)
-    if offered is None:
-        raise Conflict("the link for this amount changed while it was being made; ask again", field="amount")
-    return {"url": offered.url, "amount": amount, "purpose": purpose, "gateway": offered.gateway}
+    return {"url": link.url, "amount": amount, "purpose": purpose, "gateway": link.gateway}
 
 
 @router.post("/loans/{loan_id}/pay", response_model=PaymentLinkView)

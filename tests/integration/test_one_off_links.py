@@ -58,12 +58,12 @@ async def test_two_asks_at_once_that_make_two_links_answer_the_one_recorded_firs
     """Two asks for the same prepayment at once, each making its own link (one failed over to another gateway): the
     link recorded first is answered to both; the other is recorded CANCELLED (a payment on it still finds its loan)
     and cancelled at its gateway, so one link takes the money."""
-    from api.web import repayment
+    from api import one_off_links
 
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     try:
         customer, loan_id = await disbursed_loan(driver)
-        real_create_link = repayment.create_link
+        real_create_link = one_off_links.create_link
         first: dict[str, str] = {}
 
         async def the_other_ask_records_first(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
@@ -75,7 +75,7 @@ async def test_two_asks_at_once_that_make_two_links_answer_the_one_recorded_firs
             first.update(link_id=other.link_id, url=other.url)
             return made
 
-        monkeypatch.setattr(repayment, "create_link", the_other_ask_records_first)
+        monkeypatch.setattr(one_off_links, "create_link", the_other_ask_records_first)
         answer = await driver.api.post(f"/api/v1/web/loans/{loan_id}/pay", json={"amount": "5000"}, headers=customer)
         assert answer.status_code == 200, answer.text
         assert answer.json()["url"] == first["url"]
