@@ -9,11 +9,11 @@ protocol): amounts in integer paise, dates as IST calendar dates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
-from domain.allocation import Bucket, InstallmentAllocation, InstallmentDue
+from domain.allocation import AllocationConfig, Bucket, InstallmentAllocation, InstallmentDue, allocate_payment
 from domain.charges import PenalBasis, PenalChargeSpec, penal_charge
 
 
@@ -154,39 +154,48 @@ def flat_penal_on_overdue(inst: Installment, spec: PenalChargeSpec | None) -> in
     return penal_charge(spec, overdue, 1)
 
 
-def penal_after_value_date(installments: Iterable[Installment], value_date: date, amount: int) -> list[tuple[int, int]]:
+def penal_after_value_date(
+    installments: Sequence[Installment],
+    value_date: date,
+    amount: int,
+    today: date,
+    config: AllocationConfig | None = None,
+) -> list[tuple[int, int]]:
     """The penal charges (installment number, paise) levied in error on a backdated payment: ``amount`` paise whose
-    value date (IST) is ``value_date`` — an e-mandate debit the bank took on the due date but confirmed days later,
-    an offline transfer recorded after it arrived — credited once installments had fallen overdue meanwhile.
+    value date (IST) is ``value_date`` — an e-mandate debit presented on the due date and confirmed by the bank days
+    later — applied ``today`` by the brand's waterfall (``config``) after installments fell overdue meanwhile.
 
-    Applied as of its value date, the payment first pays, in order, every installment already past due then
-    (``due_date`` before ``value_date``: its penal charges stand and are paid from it), then each installment not
-    yet past due then: one it pays in full (principal, interest and fees) was never late, so its unpaid penal
-    charges are reversed. The walk stops at the first installment the rest does not pay in full: that one, and any
-    after it, was late whatever the value date, and keeps its charges. Penal charges already paid are never
-    reversed here (they are money received). Installments without a calendar due date (a demo product's) are never
-    touched. Nothing is changed in place; the caller reduces each installment's ``penal`` by what is returned.
+    An installment that fell overdue after the value date (``value_date <= due_date < today``) and carries unpaid
+    penal charges was not late when the money was paid if this payment pays its principal, interest and fees in
+    full: its unpaid penal charges are reversed. Whether it does is decided by the real allocation
+    (``allocate_payment`` as of ``today``, with the reversals applied), dropping any installment it leaves short and
+    allocating again until nothing changes; so charges stand on an installment the money does not clear, and
+    installments already late on the value date keep theirs and take the money the waterfall gives them first.
+    Penal charges already paid are never reversed (they are money received). Nothing is changed in place; the
+    caller reduces each installment's ``penal`` by what is returned.
 
     RBI, Fair Lending Practice – Penal Charges in Loan Accounts (18 Aug 2023): penal charges only for
-    non-compliance with the loan's terms; money paid on the due date is compliance, whenever it was confirmed
-    (Apache Fineract recomputes a loan's charges on a backdated repayment the same way)."""
-    left = amount
-    out: list[tuple[int, int]] = []
-    for inst in installments:
-        if inst.paid:
-            continue
-        if inst.due_date is None:
+    non-compliance with the loan's terms; money presented on the due date is compliance, whenever it was
+    confirmed (Apache Fineract recomputes a loan's charges on a backdated repayment the same way)."""
+    unpaid = [i for i in installments if not i.paid]
+    candidates = {
+        i.number
+        for i in unpaid
+        if i.overdue and i.due_date is not None and value_date <= i.due_date < today and i.penal > i.penal_paid
+    }
+    while candidates:
+        dues = [_without_penal(due_of(i, i.due_date or today), i.number in candidates) for i in unpaid]
+        paid = {p.number: p for p in allocate_payment(amount, today, dues, config).parts}
+        owed = {d.number: d.principal_due + d.interest_due + d.fees_due for d in dues}
+        cleared = {
+            n for n in candidates if n in paid and paid[n].principal + paid[n].interest + paid[n].fees >= owed[n]
+        }
+        cleared |= {n for n in candidates if owed[n] == 0}
+        if cleared == candidates:
             break
-        owed = inst.principal - inst.principal_paid + inst.interest - inst.interest_paid + inst.fees - inst.fees_paid
-        penal = max(inst.penal - inst.penal_paid, 0)
-        if inst.due_date < value_date:  # late already on the value date: its charges stand
-            left -= owed + penal
-            if left < 0:
-                break
-            continue
-        if left < owed:
-            break
-        left -= owed
-        if penal:
-            out.append((inst.number, penal))
-    return out
+        candidates = cleared
+    return [(i.number, i.penal - i.penal_paid) for i in unpaid if i.number in candidates]
+
+
+def _without_penal(due: InstallmentDue, reversed_: bool) -> InstallmentDue:
+    return replace(due, penal_due=0) if reversed_ else due

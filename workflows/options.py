@@ -112,10 +112,11 @@ STATUS_WITH_PAYMENT_PATCH = "status-with-payment-v1"
 # the workflow task that asks, which was a credit's. Runs before it ask for RECEIPT_NOTICE_PATCH at their first
 # credit, as they did, and replay unchanged.
 RECEIPT_NOTICE_AT_START_PATCH = "receipt-notice-at-start-v1"
-# A payment whose value date is earlier than the day the loan takes it (an e-mandate debit confirmed days after the
-# bank took it, an offline transfer approved later) reverses the penal charges levied meanwhile on the installments
-# it pays in full that were not yet past due on that date (``domain.servicing.penal_after_value_date``), in the
-# payment's own transaction (``PaymentRecord.penal_reversed``). Asked only when there is something to reverse; before
-# it, those charges stood and were paid from the money first.
+# A payment whose value date is earlier than the day the loan takes it, dated by the gateway (an e-mandate debit
+# confirmed days after it was presented) or the engine, reverses the penal charges levied meanwhile on installments
+# that fell overdue after that date and that it pays in full by the brand's waterfall
+# (``domain.servicing.penal_after_value_date``; never for an offline payment, a restructured schedule or a demo
+# product), in the payment's own transaction (``PaymentRecord.penal_reversed``). Asked only when there is something
+# to reverse; before it, those charges stood and were paid from the money first.
 VALUE_DATED_PENAL_PATCH = "value-dated-penal-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

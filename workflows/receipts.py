@@ -49,6 +49,8 @@ from workflows.colending import colend_loss, colend_payment
 # A single payment larger than the largest a loan can be cannot be real: it is parked, not applied (the webhooks
 # refuse it at the door with the same bound).
 PLAUSIBLE_PAYMENT_PAISE = MAX_ENTERED_PAISE
+# The gateway name of a payment staff recorded and another approved (api.partner.payments): its value date is theirs.
+OFFLINE = "offline"
 # Recording refusals that retrying cannot fix: the payment is parked and the loan goes on.
 UNRECORDABLE = frozenset({"UnrecordablePayment", "ValidationError"})
 
@@ -178,16 +180,29 @@ class ReceiptsPhase(LoanBase):
         return excess
 
     def _penal_to_reverse(self, payment: PaymentEvent, today: date) -> list[tuple[int, int]]:
-        """A backdated payment (value date before ``today``, IST): the penal charges levied since on installments
-        it pays in full that were not yet past due on that date (``domain.servicing.penal_after_value_date``),
-        taken off the installments here and returned as (number, paise) for the payment's record to reverse in its
-        transaction (VALUE_DATED_PENAL_PATCH, asked only when there is something to reverse). Empty otherwise, and
-        always on a demo product: its installments fall due by the second, not on their calendar dates."""
+        """A backdated payment (value date before ``today``, IST) that the gateway or the engine dated: the penal
+        charges levied since on installments it pays in full by the brand's waterfall
+        (``domain.servicing.penal_after_value_date``), taken off the installments here and returned as (number,
+        paise) for the payment's record to reverse in its transaction (VALUE_DATED_PENAL_PATCH, asked only when
+        there is something to reverse). Empty otherwise, and always for:
+
+        - an offline payment, whose value date staff enter: its penal charges stand, and a waiver within the role's
+          limit (``waive_penal``) is how staff take them off;
+        - a restructured schedule, whose first installment carries the old installments' unpaid penal charges;
+        - a demo product, whose installments fall due by the second, not on their calendar dates."""
         state = self.servicing
         assert state is not None
-        if not self.money_in or self.inp.terms.period_seconds or payment.paid_on is None or payment.paid_on >= today:
+        if (
+            not self.money_in
+            or payment.paid_on is None
+            or payment.paid_on >= today
+            or payment.gateway == OFFLINE
+            or state.schedule_version
+            or self.inp.terms.period_seconds
+        ):
             return []
-        found = penal_after_value_date(state.installments, payment.paid_on, payment.amount)
+        config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
+        found = penal_after_value_date(state.installments, payment.paid_on, payment.amount, today, config)
         if not found or not workflow.patched(VALUE_DATED_PENAL_PATCH):
             return []
         by_number = {i.number: i for i in state.installments}

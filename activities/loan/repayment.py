@@ -74,9 +74,9 @@ class RepaymentActivities(LoanBase):
             if rec.penal_reversed:  # backdated: charges levied after its value date, reversed before it is applied
                 reversal = ledger.waiver(penal=sum(paise for _, paise in rec.penal_reversed))
                 # dated today, after the levies it reverses (the value date would precede them)
-                queries.post_ledger(session, rec.loan_id, f"{key}:penal-reversed", reversal)
-                for number, paise in rec.penal_reversed:
-                    schedule_queries.add_penal(session, rec.loan_id, number, -paise)
+                if queries.post_ledger(session, rec.loan_id, f"{key}:penal-reversed", reversal):
+                    for number, paise in rec.penal_reversed:
+                        schedule_queries.add_penal(session, rec.loan_id, number, -paise)
             if totals["fees"]:  # installment fees (and a foreclosure charge, with its GST) recognised when collected
                 fee_txn = ledger.fee_charge(totals["fees"] - rec.fees_gst, rec.fees_gst)
                 queries.post_ledger(session, rec.loan_id, f"{key}:fees", fee_txn, rec.value_date)

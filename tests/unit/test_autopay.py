@@ -269,6 +269,8 @@ async def test_a_debits_capture_is_value_dated_the_ist_day_it_was_presented(gate
     assert gateway.adapter.parse_webhook(body, hook.headers).arg.paid_on is None
     body["payload"]["payment"]["entity"].update(notes=NOTES, created_at="yesterday")
     assert gateway.adapter.parse_webhook(body, hook.headers).arg.paid_on is None  # never refused for it
+    body["payload"]["payment"]["entity"]["created_at"] = int(time.time()) + 86400 * 30  # never in the future
+    assert gateway.adapter.parse_webhook(body, hook.headers).arg.paid_on == datetime.now(IST).date()
 
 
 async def test_a_charge_above_the_mandate_is_refused_and_a_queued_failure_fails(gateway: Gateway) -> None:

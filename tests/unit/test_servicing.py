@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from domain.allocation import Bucket, InstallmentAllocation, InstallmentDue
+from domain.allocation import AllocationConfig, Bucket, InstallmentAllocation, InstallmentDue, Processing
 from domain.charges import PenalBasis, PenalChargeSpec
 from domain.servicing import (
     apply_parts,
@@ -118,36 +118,46 @@ def test_a_parked_payments_payload_keeps_its_date_as_text() -> None:
 
 
 # ----------------------------------------------------------------- a backdated payment's penal charges
-def test_a_payment_value_dated_on_the_due_date_reverses_the_penal_levied_after_it() -> None:
-    insts = [
-        Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True),
-        Inst(2, date(2026, 6, 5), 9_000_00, 900_00),
-    ]
-    assert penal_after_value_date(insts, date(2026, 5, 5), 10_000_00) == [(1, 500_00)]
+def _due(number: int, due: date, penal: int = 500_00, **kw: int) -> Inst:
+    return Inst(number, due, 9_000_00, 1_000_00, penal=penal, overdue=True, **kw)
+
+
+def test_a_debit_value_dated_on_the_due_date_reverses_the_penal_levied_after_it() -> None:
+    insts = [_due(1, date(2026, 5, 5)), Inst(2, date(2026, 6, 5), 9_000_00, 900_00)]
+    assert penal_after_value_date(insts, date(2026, 5, 5), 10_000_00, TODAY) == [(1, 500_00)]
     assert insts[0].penal == 500_00  # nothing changed in place
 
 
 def test_a_payment_short_of_the_installment_reverses_nothing() -> None:
-    insts = [Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True)]
-    assert penal_after_value_date(insts, date(2026, 5, 5), 9_999_99) == []
+    insts = [_due(1, date(2026, 5, 5))]
+    assert penal_after_value_date(insts, date(2026, 5, 5), 9_999_99, TODAY) == []
 
 
-def test_an_installment_late_on_the_value_date_keeps_its_penal_and_is_paid_first() -> None:
-    late = Inst(1, date(2026, 4, 5), 9_000_00, 1_000_00, penal=300_00, overdue=True)
-    current = Inst(2, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True)
+def test_an_installment_late_on_the_value_date_keeps_its_penal_and_takes_the_money_first() -> None:
+    late, current = _due(1, date(2026, 4, 5), penal=300_00), _due(2, date(2026, 5, 5))
     # enough for the late one with its charge, and the current one: only the current one's charge goes
-    assert penal_after_value_date([late, current], date(2026, 5, 5), 20_300_00) == [(2, 500_00)]
+    assert penal_after_value_date([late, current], date(2026, 5, 5), 20_300_00, TODAY) == [(2, 500_00)]
     # the late one's charge is paid first: without it the current installment is short, its charge stands
-    assert penal_after_value_date([late, current], date(2026, 5, 5), 20_000_00) == []
+    assert penal_after_value_date([late, current], date(2026, 5, 5), 20_000_00, TODAY) == []
 
 
-def test_penal_already_paid_is_never_reversed_and_a_demo_installment_is_left_alone() -> None:
-    part_paid = Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, penal_paid=200_00, overdue=True)
-    assert penal_after_value_date([part_paid], date(2026, 5, 5), 10_000_00) == [(1, 300_00)]
-    demo = Inst(1, None, 9_000_00, 1_000_00, penal=500_00, overdue=True)
-    assert penal_after_value_date([demo], date(2026, 5, 5), 10_000_00) == []
+def test_an_installment_the_waterfall_leaves_short_keeps_its_penal() -> None:
+    """Three installments overdue today, one payment of one installment value-dated the first's due date: the
+    brand's vertical waterfall pays every overdue installment's interest before any principal, so the first is left
+    short: nothing is reversed (a walk oldest first would have reversed its charge and left it short, overdue)."""
+    insts = [_due(1, date(2026, 3, 5)), _due(2, date(2026, 4, 5)), _due(3, date(2026, 5, 5))]
+    assert penal_after_value_date(insts, date(2026, 3, 5), 10_000_00, TODAY) == []
+    horizontal = AllocationConfig(processing=Processing.HORIZONTAL)  # installment by installment: the first clears
+    assert penal_after_value_date(insts, date(2026, 3, 5), 10_000_00, TODAY, horizontal) == [(1, 500_00)]
 
 
-def test_a_payment_value_dated_after_the_due_date_reverses_nothing() -> None:
-    insts = [Inst(1, date(2026, 5, 5), 9_000_00, 1_000_00, penal=500_00, overdue=True)]
-    assert penal_after_value_date(insts, date(2026, 5, 6), 10_500_00) == []
+def test_penal_already_paid_is_never_reversed() -> None:
+    part_paid = _due(1, date(2026, 5, 5), penal_paid=200_00)
+    assert penal_after_value_date([part_paid], date(2026, 5, 5), 10_000_00, TODAY) == [(1, 300_00)]
+
+
+def test_a_payment_value_dated_after_the_due_date_or_an_installment_not_yet_overdue_reverses_nothing() -> None:
+    assert penal_after_value_date([_due(1, date(2026, 5, 5))], date(2026, 5, 6), 10_500_00, TODAY) == []
+    # a charge carried onto an installment not due yet (a restructure moves unpaid penal forward) is not reversed
+    carried = Inst(1, date(2026, 7, 5), 9_000_00, 1_000_00, penal=800_00)
+    assert penal_after_value_date([carried], date(2026, 5, 5), 10_000_00, TODAY) == []

@@ -214,9 +214,9 @@ async def test_a_debit_confirmed_after_the_due_date_reverses_the_penal_levied_me
         assert record.excess == 0
 
 
-async def test_a_payment_on_its_value_date_after_the_installment_was_late_keeps_the_penal(env) -> None:  # noqa: ANN001
-    """An offline transfer value-dated two days after the due date, approved later: the installment was already
-    late on its value date, so its penal charge stands and is paid first from the money; nothing is reversed."""
+async def test_a_debit_value_dated_after_the_installment_was_late_keeps_the_penal(env) -> None:  # noqa: ANN001
+    """A debit value-dated two days after the due date (a retry), credited later: the installment was already late
+    on its value date, so its penal charge stands and is paid first from the money; nothing is reversed."""
     stubs = StubActivities()
     loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
@@ -224,12 +224,29 @@ async def test_a_payment_on_its_value_date_after_the_installment_was_late_keeps_
         inst = stubs.of("record_disbursal")[0].installments[0]
         await run.sleep_until(inst.due_at + timedelta(days=4))
         await stubs.wait_calls("levy_penal", 1)
-        late = PaymentEvent("neft-1", inst.principal + inst.interest + 500_00, gateway="offline", mode="NEFT",
-                            paid_on=inst.due_date + timedelta(days=2))  # fmt: skip
+        late = PaymentEvent("pay_retry", inst.principal + inst.interest + 500_00, mode="EMANDATE",
+                            mandate_debit_id="debit-1-2", paid_on=inst.due_date + timedelta(days=2))  # fmt: skip
         await run.signal("payment_received", late)
         (record,) = await stubs.wait_calls("record_payment", 1)
         assert record.penal_reversed == []
         assert sum(p.penal for p in record.parts) == 500_00
+
+
+async def test_an_offline_payment_value_dated_the_due_date_keeps_the_penal(env) -> None:  # noqa: ANN001
+    """An offline transfer value-dated the due date, approved days later: staff enter that date, so nothing is
+    reversed; a waiver within the role's limit is how staff take the charge off."""
+    stubs = StubActivities()
+    loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
+        await _disbursed(run)
+        inst = stubs.of("record_disbursal")[0].installments[0]
+        await run.sleep_until(inst.due_at + timedelta(days=4))
+        await stubs.wait_calls("levy_penal", 1)
+        neft = PaymentEvent("neft-1", inst.principal + inst.interest, gateway="offline", mode="NEFT",
+                            paid_on=inst.due_date)  # fmt: skip
+        await run.signal("payment_received", neft)
+        (record,) = await stubs.wait_calls("record_payment", 1)
+        assert record.penal_reversed == [] and sum(p.penal for p in record.parts) == 500_00
 
 
 async def test_a_debit_the_gateway_has_no_payment_for_ends_its_try(env) -> None:  # noqa: ANN001

@@ -285,9 +285,9 @@ def _known(order_id: str, payment: Mapping[str, Any]) -> MandateCharge:
 
 def created_day(payment: Mapping[str, Any]) -> date | None:
     """The IST day Razorpay created ``payment`` (its ``created_at``, unix seconds): a mandate debit's value date,
-    the day the charge was presented to the bank, however many days the bank took to confirm it. None when the
-    field is missing or not a plausible timestamp (the money is never refused for it)."""
+    the day the charge was presented to the bank, however many days the bank took to confirm it; never later than
+    today. None when the field is missing or not a plausible timestamp (the money is never refused for it)."""
     created = payment.get("created_at")
     if isinstance(created, bool) or not isinstance(created, int) or not 0 < created < 2**33:
         return None
-    return datetime.fromtimestamp(created, IST).date()
+    return min(datetime.fromtimestamp(created, IST).date(), datetime.now(IST).date())
