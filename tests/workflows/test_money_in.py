@@ -4,6 +4,7 @@ receipts and accruals."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest_asyncio
@@ -26,6 +27,7 @@ from workflows.contracts import (
     MandateEvent,
     PaymentEvent,
     PaymentFailure,
+    PaymentRecord,
 )
 from workflows.options import IST
 
@@ -214,9 +216,9 @@ async def test_a_debit_confirmed_after_the_due_date_reverses_the_penal_levied_me
         assert record.excess == 0
 
 
-async def test_a_debit_value_dated_after_the_installment_was_late_keeps_the_penal(env) -> None:  # noqa: ANN001
-    """A debit value-dated two days after the due date (a retry), credited later: the installment was already late
-    on its value date, so its penal charge stands and is paid first from the money; nothing is reversed."""
+async def _paid_four_days_late(env, payment: Callable[[InstallmentState], PaymentEvent]) -> PaymentRecord:  # noqa: ANN001
+    """A monthly loan with a flat penal charge, its first installment four days overdue (the charge levied), then
+    ``payment`` (built from that installment) signalled: what the loan recorded."""
     stubs = StubActivities()
     loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
@@ -224,29 +226,28 @@ async def test_a_debit_value_dated_after_the_installment_was_late_keeps_the_pena
         inst = stubs.of("record_disbursal")[0].installments[0]
         await run.sleep_until(inst.due_at + timedelta(days=4))
         await stubs.wait_calls("levy_penal", 1)
-        late = PaymentEvent("pay_retry", inst.principal + inst.interest + 500_00, mode="EMANDATE",
-                            mandate_debit_id="debit-1-2", paid_on=inst.due_date + timedelta(days=2))  # fmt: skip
-        await run.signal("payment_received", late)
+        await run.signal("payment_received", payment(inst))
         (record,) = await stubs.wait_calls("record_payment", 1)
-        assert record.penal_reversed == []
-        assert sum(p.penal for p in record.parts) == 500_00
+        return record
+
+
+async def test_a_debit_value_dated_after_the_installment_was_late_keeps_the_penal(env) -> None:  # noqa: ANN001
+    """A debit value-dated two days after the due date (a retry), credited later: the installment was already late
+    on its value date, so its penal charge stands and is paid first from the money; nothing is reversed."""
+    record = await _paid_four_days_late(env, lambda inst: PaymentEvent(
+        "pay_retry", inst.principal + inst.interest + 500_00, mode="EMANDATE", mandate_debit_id="debit-1-2",
+        paid_on=inst.due_date + timedelta(days=2),
+    ))  # fmt: skip
+    assert record.penal_reversed == [] and sum(p.penal for p in record.parts) == 500_00
 
 
 async def test_an_offline_payment_value_dated_the_due_date_keeps_the_penal(env) -> None:  # noqa: ANN001
     """An offline transfer value-dated the due date, approved days later: staff enter that date, so nothing is
     reversed; a waiver within the role's limit is how staff take the charge off."""
-    stubs = StubActivities()
-    loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
-    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), loan_policy)) as run:
-        await _disbursed(run)
-        inst = stubs.of("record_disbursal")[0].installments[0]
-        await run.sleep_until(inst.due_at + timedelta(days=4))
-        await stubs.wait_calls("levy_penal", 1)
-        neft = PaymentEvent("neft-1", inst.principal + inst.interest, gateway="offline", mode="NEFT",
-                            paid_on=inst.due_date)  # fmt: skip
-        await run.signal("payment_received", neft)
-        (record,) = await stubs.wait_calls("record_payment", 1)
-        assert record.penal_reversed == [] and sum(p.penal for p in record.parts) == 500_00
+    record = await _paid_four_days_late(env, lambda inst: PaymentEvent(
+        "neft-1", inst.principal + inst.interest, gateway="offline", mode="NEFT", paid_on=inst.due_date,
+    ))  # fmt: skip
+    assert record.penal_reversed == [] and sum(p.penal for p in record.parts) == 500_00
 
 
 async def test_a_debit_the_gateway_has_no_payment_for_ends_its_try(env) -> None:  # noqa: ANN001
