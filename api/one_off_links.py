@@ -36,11 +36,14 @@ class OneOffLink:
 def one_off_link(
     request: Request, session: Session, loan: Loan, brand: Brand, customer: Customer, *, amount: int, purpose: str,
     description: str, changed: str = "the link for this amount changed while it was being made; ask again",
+    commit: bool = True,
 ) -> OneOffLink:  # fmt: skip
     """The loan's ACTIVE one-off link for ``amount`` paise and ``purpose``, or a new one made at the brand's gateways
-    with failover (notes: the loan, the purpose, installment 0) and recorded (committed). Raises ``Conflict`` (field
-    ``amount``) when the gateway refuses the link, or with ``changed`` when the link for this amount changed while it
-    was being made; ``ServiceUnavailable`` when no gateway answers."""
+    with failover (notes: the loan, the purpose, installment 0) and recorded: committed here, or with ``commit``
+    False left for the caller's transaction (its audit row with it), except a link that lost to another ask's, which
+    is committed before it is cancelled at its gateway. Raises ``Conflict`` (field ``amount``) when the gateway
+    refuses the link, or with ``changed`` when the link for this amount changed while it was being made;
+    ``ServiceUnavailable`` when no gateway answers."""
     same = session.scalars(
         select(PaymentLink).where(
             PaymentLink.loan_id == loan.id,
@@ -74,8 +77,10 @@ def one_off_link(
     offered = record_one_off(
         session, loan_id=loan.id, provider=vendor, link_id=link.link_id, url=link.url, amount=amount, purpose=purpose
     )
-    session.commit()
-    if offered is None or offered.made_lost:  # another ask's link was recorded first: this one is cancelled
+    lost = offered is None or offered.made_lost  # another ask's link was recorded first: this one is cancelled
+    if commit or lost:
+        session.commit()
+    if lost:
         call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id)
     if offered is None:
         raise Conflict(changed, field="amount")

@@ -187,14 +187,16 @@ def penal_after_value_date(
         dues = [_without_penal(due_of(i, i.due_date or today), i.number in candidates) for i in unpaid]
         paid = {p.number: p for p in allocate_payment(amount, today, dues, config).parts}
         owed = {d.number: d.principal_due + d.interest_due + d.fees_due for d in dues}
-        cleared = {
-            n for n in candidates if n in paid and paid[n].principal + paid[n].interest + paid[n].fees >= owed[n]
-        }
-        cleared |= {n for n in candidates if owed[n] == 0}
+        # this payment must pay it: an installment whose principal, interest and fees other money paid keeps its charge
+        cleared = {n for n in candidates if n in paid and 0 < _cleared(paid[n]) >= owed[n]}
         if cleared == candidates:
             break
         candidates = cleared
     return [(i.number, i.penal - i.penal_paid) for i in unpaid if i.number in candidates]
+
+
+def _cleared(part: InstallmentAllocation) -> int:
+    return part.principal + part.interest + part.fees
 
 
 def _without_penal(due: InstallmentDue, reversed_: bool) -> InstallmentDue:

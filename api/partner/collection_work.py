@@ -285,6 +285,7 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
         request, session, loan, brand, customer, amount=amount, purpose="OVERDUE",
         description=f"{brand.name} loan overdue amount",
         changed="the overdue link changed while it was being made; ask again",
+        commit=False,  # recorded with its audit row, below
     )  # fmt: skip
     url, vendor, link_id = link.url, link.gateway, link.link_id
     dpd = loan.dpd

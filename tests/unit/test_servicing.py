@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from domain.allocation import AllocationConfig, Bucket, InstallmentAllocation, InstallmentDue, Processing
+from domain.allocation import (
+    AllocationConfig,
+    Bucket,
+    Component,
+    InstallmentAllocation,
+    InstallmentDue,
+    Processing,
+)
 from domain.charges import PenalBasis, PenalChargeSpec
 from domain.servicing import (
     apply_parts,
@@ -149,6 +156,27 @@ def test_an_installment_the_waterfall_leaves_short_keeps_its_penal() -> None:
     assert penal_after_value_date(insts, date(2026, 3, 5), 10_000_00, TODAY) == []
     horizontal = AllocationConfig(processing=Processing.HORIZONTAL)  # installment by installment: the first clears
     assert penal_after_value_date(insts, date(2026, 3, 5), 10_000_00, TODAY, horizontal) == [(1, 500_00)]
+
+
+def test_a_reversal_that_would_leave_another_installment_short_is_dropped_until_none_does() -> None:
+    """Two installments overdue since the value date, one payment of 11,000: with both charges reversed the
+    waterfall (vertical) clears the first and not the second, whose charge then stands; allocated again with it,
+    the first is 500 short too, so neither is reversed (one allocation pass would have reversed the first)."""
+    insts = [_due(1, date(2026, 3, 5)), _due(2, date(2026, 4, 5))]
+    assert penal_after_value_date(insts, date(2026, 3, 5), 11_000_00, TODAY) == []
+    assert penal_after_value_date(insts, date(2026, 3, 5), 11_500_00, TODAY) == [(1, 500_00)]
+
+
+def test_an_installment_this_payment_pays_nothing_of_keeps_its_charge() -> None:
+    """Principal and interest paid late by another payment, the charge left (a brand whose waterfall takes penal
+    last): a backdated paisa pays none of the installment, so it reverses nothing."""
+    settled = _due(1, date(2026, 5, 5), principal_paid=9_000_00, interest_paid=1_000_00)
+    late_penal_last = AllocationConfig(
+        overdue_order=(Component.FEES, Component.INTEREST, Component.PRINCIPAL, Component.PENAL)
+    )
+    assert penal_after_value_date([settled], date(2026, 5, 5), 1, TODAY, late_penal_last) == []
+    demo = Inst(1, None, 9_000_00, 1_000_00, penal=500_00, overdue=True)  # no calendar due date: never
+    assert penal_after_value_date([demo], date(2026, 5, 5), 10_000_00, TODAY) == []
 
 
 def test_penal_already_paid_is_never_reversed() -> None:
