@@ -184,7 +184,7 @@ def penal_after_value_date(
         if i.overdue and i.due_date is not None and value_date <= i.due_date < today and i.penal > i.penal_paid
     }
     while candidates:
-        dues = [_without_penal(due_of(i, i.due_date or today), i.number in candidates) for i in unpaid]
+        dues = [replace(d, penal_due=0) if d.number in candidates else d for d in payable_dues(unpaid, today)]
         paid = {p.number: p for p in allocate_payment(amount, today, dues, config).parts}
         owed = {d.number: d.principal_due + d.interest_due + d.fees_due for d in dues}
         # this payment must pay it: an installment whose principal, interest and fees other money paid keeps its charge
@@ -197,7 +197,3 @@ def penal_after_value_date(
 
 def _cleared(part: InstallmentAllocation) -> int:
     return part.principal + part.interest + part.fees
-
-
-def _without_penal(due: InstallmentDue, reversed_: bool) -> InstallmentDue:
-    return replace(due, penal_due=0) if reversed_ else due

@@ -120,8 +120,7 @@ class ReceiptsPhase(LoanBase):
         else:
             reversed_penal = self._penal_to_reverse(payment, today)
             dues = payable_dues(state.installments, today)
-            config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
-            result = allocate_payment(payment.amount, today, dues, config)
+            result = allocate_payment(payment.amount, today, dues, self._allocation_config())
             parts, excess, advance, reshaped, fees_gst = result.parts, result.excess, result.advance_principal, [], 0
         accrued = self._clear_receivable(parts) if self.money_in else 0
         apply_parts(state.installments, parts)
@@ -152,6 +151,7 @@ class ReceiptsPhase(LoanBase):
         if self.money_in:
             dated = payment.paid_on or today
             record = replace(record, accrued_interest=accrued, reshaped=reshaped, fees_gst=fees_gst, value_date=dated)
+        reversed_total = sum(paise for _, paise in reversed_penal)
         if reversed_penal:
             record = replace(record, penal_reversed=reversed_penal)
         move = self._arrears_cleared(left) if closing is None else None
@@ -165,7 +165,7 @@ class ReceiptsPhase(LoanBase):
                 record,
                 summary=f"Payment {payment.payment_id}: {payment.amount} paise"
                 + (f", {move.from_status} → {move.to_status}" if move is not None else "")
-                + (f", penal reversed {sum(p for _, p in reversed_penal)} paise" if reversed_penal else ""),
+                + (f", penal reversed {reversed_total} paise" if reversed_total else ""),
             )
         except BaseException:
             if move is not None:  # nothing of it was recorded (the payment is parked, or the task retried)
@@ -174,10 +174,14 @@ class ReceiptsPhase(LoanBase):
         if move is not None:  # its search attribute goes with the pass's upsert of the next due date and DPD
             self._moved(move.to_status, upsert=False)
         await colend_payment(self, payment, record, today)  # co-lent loans only (co-lending-v1): split by lender
-        if reversed_penal:  # co-lent loans only: the partner's share of the charges reversed, as for a waiver
-            reversal = {"penal": sum(p for _, p in reversed_penal)}
+        if reversed_total:  # co-lent loans only: the partner's share of the charges reversed, as for a waiver
+            reversal = {"penal": reversed_total}
             await colend_loss(self, "CL_WAIVER", f"penal-reversed:{payment.payment_id}", reversal, today)
         return excess
+
+    def _allocation_config(self) -> AllocationConfig | None:
+        """The brand's allocation waterfall for this loan (None: the default order, ``domain.allocation``)."""
+        return AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
 
     def _penal_to_reverse(self, payment: PaymentEvent, today: date) -> list[tuple[int, int]]:
         """A backdated payment (value date before ``today``, IST) that the gateway or the engine dated: the penal
@@ -201,8 +205,9 @@ class ReceiptsPhase(LoanBase):
             or self.inp.terms.period_seconds
         ):
             return []
-        config = AllocationConfig(**self.inp.policy.allocation) if self.inp.policy.allocation else None
-        found = penal_after_value_date(state.installments, payment.paid_on, payment.amount, today, config)
+        found = penal_after_value_date(
+            state.installments, payment.paid_on, payment.amount, today, self._allocation_config()
+        )
         if not found or not workflow.patched(VALUE_DATED_PENAL_PATCH):
             return []
         by_number = {i.number: i for i in state.installments}
