@@ -367,6 +367,17 @@ async def dash(app, sandbox, brand):  # noqa: ANN001, ANN201
 PERIOD = {"fromDate": START.isoformat(), "toDate": TODAY.isoformat()}
 
 
+@pytest.fixture(autouse=True)
+def _today_when_run() -> None:
+    """Today (IST) as of each test, not as of collection: a suite collected before IST midnight and run after it
+    would otherwise seed and ask for yesterday while the API answers for today."""
+    global TODAY, MONTH, START
+    TODAY = datetime.now(IST).date()
+    MONTH = TODAY.replace(day=1)
+    START = TODAY - timedelta(days=59)
+    PERIOD.update(fromDate=START.isoformat(), toDate=TODAY.isoformat())
+
+
 def in_month(*days_back: int) -> int:
     return sum(1 for n in days_back if TODAY - timedelta(days=n) >= MONTH)
 
