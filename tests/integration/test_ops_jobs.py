@@ -41,6 +41,14 @@ from workflows.kyc_expiry import KycExpiryWorkflow
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _now_when_run() -> None:
+    """The clock as of each test, not as of collection: a suite collected before IST midnight and run after it
+    would otherwise put a staff member on leave yesterday while the job looks at today."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def _staff(brand: dict, role: str) -> str:
     return next(s["id"] for s in brand["staff"] if s["role"] == role)
 
