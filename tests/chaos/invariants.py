@@ -124,24 +124,17 @@ def loan_problems(stack, loan_id: str, expected_status: str, payments_made: int 
     return problems
 
 
-REAMORTIZE_BUG = (
-    "workflows/receipts.py _reamortize: an advance to principal when no untouched, not-overdue installment is left "
-    "raises IndexError (future[0]) on every workflow task: the loan stops applying payments (docs/chaos.md)"
-)
-
-
-def reamortize_crash(stack, loan_ids: list[str]) -> list[str]:  # noqa: ANN001
-    """The loans among ``loan_ids`` whose workflow task failed in ``_reamortize`` (the worker's log says so): the
-    known bug :data:`REAMORTIZE_BUG`, which a test reports as an expected failure rather than a new one."""
-    log = (stack.home / "logs" / "worker.log").read_text(errors="replace")
-    crashed = []
+def workflow_task_failures(stack, loan_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
+    """The loans among ``loan_ids`` whose workflow task failed on any of the stack's workers, each with the start of
+    the first traceback the worker logged for it: the diagnosis a failed chaos run prints with its assertion (a
+    workflow task failing on every attempt leaves the loan stuck with no other trace in the API)."""
+    logs = [path.read_text(errors="replace") for path in sorted((stack.home / "logs").glob("worker*.log"))]
+    found: dict[str, str] = {}
     for loan_id in loan_ids:
         marker = f"Failed activation on workflow LoanWorkflow with ID loan-{loan_id}"
-        start = log.find(marker)
-        while start != -1:
-            tail = log[start : start + 4000]
-            if "in _reamortize" in tail and "IndexError" in tail:
-                crashed.append(loan_id)
+        for log in logs:
+            start = log.find(marker)
+            if start != -1:
+                found[loan_id] = log[start : start + 1500]
                 break
-            start = log.find(marker, start + 1)
-    return crashed
+    return found

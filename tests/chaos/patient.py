@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 
-from los.demo import TERMINAL, Driver
+from los.demo import TERMINAL, Driver, Journey
 
 RETRY_STATUSES = {502, 503, 504}
 # A read answered 500 while the database restarts (the API has no 503 for that: docs/chaos.md) is read again.
@@ -50,9 +51,23 @@ class PatientTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+class PatientDriver(Driver):
+    """The demo driver whose borrower repays as :func:`pay_until_closed` does: a loan left OVERPAID by a payment
+    that raced the link superseding it (the worker killed while installments fell due on a compressed-time
+    product, then every overdue installment at once) has its credit refunded by staff and completes, where the
+    plain demo borrower would wait for a link that never comes."""
+
+    async def repay(
+        self, headers: dict[str, str], j: Journey, loan: dict[str, Any], deadline: float, start: float
+    ) -> Journey:
+        ended = await pay_until_closed(self, headers, j.loan_id, deadline, set())
+        return await super().repay(headers, j, ended, deadline, start)
+
+
 async def patient_driver(api_url: str, sandbox_url: str, timeout: float) -> tuple[Driver, PatientTransport]:
-    """The demo driver, its API calls through a :class:`PatientTransport` (the sandbox's as they are)."""
-    driver = Driver(api_url, sandbox_url, timeout=timeout)
+    """The demo driver (a :class:`PatientDriver`), its API calls through a :class:`PatientTransport` (the
+    sandbox's as they are)."""
+    driver = PatientDriver(api_url, sandbox_url, timeout=timeout)
     transport = PatientTransport()
     await driver.api.aclose()
     driver.api = httpx.AsyncClient(base_url=api_url.rstrip("/"), timeout=30.0, transport=transport)
