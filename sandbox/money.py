@@ -72,6 +72,16 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             links = [link for link in links if payment_id in link["payments"]]
         return {"payment_links": [_link_entity(link, sbx.base(request)) for link in links]}
 
+    @app.get("/razorpay/payment_links/{link_id}")
+    def fetch_link(request: Request, link_id: str) -> Any:
+        """Fetch a payment link by id (``GET /v1/payment_links/{id}``:
+        https://razorpay.com/docs/api/payments/payment-links/fetch-id-standard): the entity, its ``status``
+        ``created`` / ``paid`` / ``cancelled``; an unknown id is refused 400 ``BAD_REQUEST_ERROR``."""
+        link = sbx.state["links"].get(link_id)
+        if link is None:
+            return razorpay_error("The id provided does not exist", field="id")
+        return _link_entity(link, sbx.base(request))
+
     @app.post("/razorpay/payment_links/{link_id}/cancel")
     async def cancel_link(link_id: str) -> dict:
         link = sbx.state["links"].get(link_id) or missing("payment link")

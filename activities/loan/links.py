@@ -13,7 +13,7 @@ from temporalio import activity
 from activities.loan import schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
-from activities.providers.payments.links import cancel_link, create_link, reference_after, webhook_url
+from activities.providers.payments.links import cancel_link, create_link, link_paid, reference_after, webhook_url
 from db.models import PaymentLink
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from domain.status import TERMINAL
@@ -29,6 +29,12 @@ class LinkActivities(LoanBase):
         (a penal charge was levied, or a part-payment made) is superseded and cancelled at the gateway that made
         it; a paid one is left as it is. A new link is made at the brand's primary gateway, or the next one when
         the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it.
+
+        A superseded link whose cancel the gateway refuses because it was paid (the borrower paid the old amount as
+        a penal charge was levied: ``link_paid``) means that payment is on its way by webhook: no new link is made
+        (the empty string), since the borrower would pay the new amount on top of it; once the payment is applied
+        the loan asks for a link for what is left. A gateway that neither cancels nor answers leaves it as before:
+        the new link is made.
 
         An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
         a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
@@ -66,8 +72,19 @@ class LinkActivities(LoanBase):
         if found is no_longer_due:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""
+        paid_meanwhile = []
         for vendor, link_id in superseded:  # a customer must not pay a stale amount (a payment is still applied)
-            await cancel_link(brand.config, self.http, vendor, link_id)
+            if not await cancel_link(brand.config, self.http, vendor, link_id) and await link_paid(
+                brand.config, self.http, vendor, link_id
+            ):
+                paid_meanwhile.append(link_id)
+        if paid_meanwhile:
+            activity.logger.info(
+                "no new link for installment %s of loan %s: link %s was paid as it was superseded; the loan asks "
+                "again once that payment is applied",
+                req.installment_no, loan.id, ", ".join(paid_meanwhile),
+            )  # fmt: skip
+            return ""
         if isinstance(found, PaymentLink):
             return found.url
         return await make_link(

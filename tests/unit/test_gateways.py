@@ -600,3 +600,41 @@ def test_event_ids_fit_their_column() -> None:
         len(PAYTRING.parse_webhook(paytring_body(order_status="pending", pg_transaction_id="9" * 80), {}).event_id)
         <= 120
     )
+
+
+async def test_each_gateway_tells_a_paid_link_from_an_unpaid_one() -> None:
+    """``payment_link_paid`` reads each gateway's own link (Razorpay's entity ``status`` and ``amount_paid``, Cashfree's
+    ``link_status`` and ``link_amount_paid``, Paytring's ``order.order_status``): paid in part counts as paid, and an
+    answer without the field is a malformed answer (transient), not "unpaid"."""
+    answers: dict[str, Any] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers["next"])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http:
+        cases = [
+            (gateway(RazorpayGateway, "razorpay", http), {"status": "paid", "amount_paid": 100}, True),
+            (gateway(RazorpayGateway, "razorpay", http), {"status": "partially_paid", "amount_paid": 50}, True),
+            (gateway(RazorpayGateway, "razorpay", http), {"status": "created", "amount_paid": 0}, False),
+            (gateway(RazorpayGateway, "razorpay", http), {"status": "cancelled"}, False),
+            (cashfree_with(http), {"link_status": "PAID", "link_amount_paid": 1.0}, True),
+            (cashfree_with(http), {"link_status": "PARTIALLY_PAID", "link_amount_paid": 0.5}, True),
+            (cashfree_with(http), {"link_status": "ACTIVE", "link_amount_paid": 0}, False),
+            (gateway(PaytringGateway, "paytring", http), {"status": True, "order": {"order_status": "success"}}, True),
+            (gateway(PaytringGateway, "paytring", http), {"status": True, "order": {"order_status": "pending"}}, False),
+        ]
+        for adapter, answer, paid in cases:
+            answers["next"] = answer
+            assert await adapter.payment_link_paid("link_1") is paid, answer
+        for adapter, answer in [
+            (gateway(RazorpayGateway, "razorpay", http), {"id": "plink_1"}),
+            (cashfree_with(http), {"link_id": "link_1"}),
+            (gateway(PaytringGateway, "paytring", http), {"status": True}),
+        ]:
+            answers["next"] = answer
+            with pytest.raises(ProviderError, match="malformed"):
+                await adapter.payment_link_paid("link_1")
+
+
+def cashfree_with(http: httpx.AsyncClient) -> CashfreeGateway:
+    return gateway(CashfreeGateway, "cashfree", http, client_id="app-1")

@@ -95,6 +95,11 @@ class PaymentGateway(Protocol):
 
     async def cancel_payment_link(self, link_id: str) -> None: ...
 
+    async def payment_link_paid(self, link_id: str) -> bool:
+        """Whether the gateway has taken money on ``link_id``: paid in full or in part (a cancel refused for a paid
+        link is told from one the gateway could not do). ``ProviderError`` when the gateway does not answer."""
+        ...
+
 
 # --- amounts -------------------------------------------------------------------------------------------------
 def rupees(amount: int) -> float:

@@ -180,6 +180,15 @@ class CashfreeGateway(HttpProvider):
     async def cancel_payment_link(self, link_id: str) -> None:
         await self.call("POST", f"{LINKS_PATH}/{link_id}/cancel", headers=self._headers)
 
+    async def payment_link_paid(self, link_id: str) -> bool:
+        """Fetch the link (``GET /pg/links/{link_id}``:
+        https://www.cashfree.com/docs/api-reference/payments/latest/payment-links/fetch-payment-link-details): its
+        ``link_status`` ``PAID`` or ``PARTIALLY_PAID``, or any ``link_amount_paid``."""
+        answer = await self.call("GET", f"{LINKS_PATH}/{link_id}", headers=self._headers)
+        with self.reading("Cashfree payment link"):
+            paid = answer.get("link_amount_paid") or 0
+            return answer["link_status"] in ("PAID", "PARTIALLY_PAID") or float(paid) > 0
+
     # --- webhooks ----------------------------------------------------------------------------------------------
     def verify_webhook(self, raw: bytes, headers: Mapping[str, str], now: float | None = None) -> bool:
         """Whether ``raw`` carries Cashfree's signature for its ``x-webhook-timestamp`` (constant-time compare), and

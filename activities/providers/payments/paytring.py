@@ -66,6 +66,7 @@ from workflows.contracts import PaymentEvent, PaymentFailure
 GATEWAY = "paytring"
 CREATE_PATH = "/paytring/api/v2/order/create"
 CANCEL_PATH = "/paytring/api/v2/order/cancel"
+FETCH_PATH = "/paytring/api/v2/order/fetch"
 SIGNATURE_HEADER = "x-paytring-signature"
 #: our notes → Paytring's user-defined fields (it keeps udf1…udf5 only)
 UDF = {"loan_id": "udf1", "purpose": "udf2", "installment_no": "udf3", "mandate_debit_id": "udf4"}
@@ -133,6 +134,13 @@ class PaytringGateway(HttpProvider):
 
     async def cancel_payment_link(self, link_id: str) -> None:
         await self._post(CANCEL_PATH, {"key": self.config.api_key, "id": link_id})
+
+    async def payment_link_paid(self, link_id: str) -> bool:
+        """Fetch the order (``/api/v2/order/fetch``, the Go SDK's ``FetchOrder``: ``{"status": true, "order":
+        {..., "order_status"}}``): ``order_status`` ``success``."""
+        answer = await self._post(FETCH_PATH, {"key": self.config.api_key, "id": link_id})
+        with self.reading("Paytring order"):
+            return answer["order"]["order_status"] == "success"
 
     # --- the callback ------------------------------------------------------------------------------------------
     def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> bool:

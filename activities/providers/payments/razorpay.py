@@ -158,6 +158,14 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
     async def cancel_payment_link(self, link_id: str) -> None:
         await self.call("POST", f"/razorpay/payment_links/{link_id}/cancel")
 
+    async def payment_link_paid(self, link_id: str) -> bool:
+        """Fetch the link by id (``GET /v1/payment_links/{id}``:
+        https://razorpay.com/docs/api/payments/payment-links/fetch-id-standard): its ``status`` ``paid`` or
+        ``partially_paid``, or any ``amount_paid``."""
+        answer = await self.call("GET", f"/razorpay/payment_links/{link_id}")
+        with self.reading("Razorpay payment link"):
+            return answer["status"] in ("paid", "partially_paid") or int(answer.get("amount_paid") or 0) > 0
+
     def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
         """A verified Razorpay webhook → :class:`InboundEvent`: for the payment events a ``PaymentEvent``
         (payment id, amount in paise, gateway "razorpay", link id when known, mode, reference, purpose, mandate
