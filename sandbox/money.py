@@ -83,10 +83,10 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
         return _link_entity(link, sbx.base(request))
 
     @app.post("/razorpay/payment_links/{link_id}/cancel")
-    async def cancel_link(link_id: str) -> dict:
+    async def cancel_link(link_id: str) -> Any:
         link = sbx.state["links"].get(link_id) or missing("payment link")
-        if link["status"] == "paid":
-            raise HTTPException(400, "a paid link cannot be cancelled")
+        if link["status"] in ("paid", "partially_paid"):  # Razorpay's refusal: a 400 BAD_REQUEST_ERROR
+            return razorpay_error("Payment Link cannot be cancelled as it is already paid", field="id")
         link["status"] = "cancelled"
         return {"id": link_id, "status": "cancelled"}
 
@@ -123,7 +123,8 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
                 return answer
         payment_id = sbx.new_id("pay")
         link["payments"].append(payment_id)
-        link["status"] = "paid"
+        link["amount_paid"] = link.get("amount_paid", 0) + paid
+        link["status"] = "paid" if link["amount_paid"] >= link["amount"] else "partially_paid"
         # Razorpay sends both events for a link payment (one payment id; the receiver applies it once).
         payment = gateway_events.razorpay_payment(payment_id, paid, link.get("contact"), link["notes"], order_id)
         sbx.send_later("razorpay", link["callback_url"], gateway_events.razorpay_payment_captured(payment), after)
@@ -208,7 +209,7 @@ def _link_entity(link: dict[str, Any], base: str) -> dict[str, Any]:
         "short_url": f"{base}/razorpay/pay/{link['id']}",
         "reference_id": link.get("reference_id") or "",
         "amount": link["amount"],
-        "amount_paid": link["amount"] if link["status"] == "paid" else 0,
+        "amount_paid": link.get("amount_paid", 0),
         "currency": "INR",
         "description": link.get("description"),
         "notes": link.get("notes") or [],

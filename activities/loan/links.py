@@ -5,6 +5,7 @@ The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorde
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,13 @@ from temporalio import activity
 from activities.loan import schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
-from activities.providers.payments.links import cancel_link, create_link, link_paid, reference_after, webhook_url
+from activities.providers.payments.links import (
+    cancel_link,
+    create_link,
+    link_amount_paid,
+    reference_after,
+    webhook_url,
+)
 from db.models import PaymentLink
 from domain.outcomes import InstallmentStatus, PaymentLinkStatus
 from domain.status import TERMINAL
@@ -31,10 +38,12 @@ class LinkActivities(LoanBase):
         the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it.
 
         A superseded link whose cancel the gateway refuses because it was paid (the borrower paid the old amount as
-        a penal charge was levied: ``link_paid``) means that payment is on its way by webhook: no new link is made
-        (the empty string), since the borrower would pay the new amount on top of it; once the payment is applied
-        the loan asks for a link for what is left. A gateway that neither cancels nor answers leaves it as before:
-        the new link is made.
+        a penal charge was levied: ``link_amount_paid``), while the loan has not yet recorded that much from that
+        gateway since the link was made (``recorded_since``), has its payment on the way by webhook: no new link is
+        made (the empty string), since the borrower would pay the new amount on top of it; once the payment is
+        applied the loan asks for a link for what is left. A paid link whose money the loan has already recorded
+        (Razorpay's ``payment.captured`` names no link, so its row can stay ACTIVE), or a gateway that neither
+        cancels nor answers, leaves it as before: the new link is made.
 
         An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
         a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
@@ -44,7 +53,7 @@ class LinkActivities(LoanBase):
         amount) gets a new link, recorded beside the old row (migration 0029): its reference names the earlier links
         of that amount (``link_reference``), since the old reference would find the cancelled link at the gateway."""
 
-        superseded: list[tuple[str, str]] = []
+        superseded: list[tuple[str, str, datetime]] = []  # (gateway, link id, when the link was made)
         earlier: list[PaymentLink] = []  # this amount's links that are no longer ACTIVE (superseded, cancelled, paid)
         no_longer_due = object()
 
@@ -62,7 +71,7 @@ class LinkActivities(LoanBase):
                     match = link
                 elif link.status == PaymentLinkStatus.ACTIVE:
                     link.status = PaymentLinkStatus.SUPERSEDED
-                    superseded.append((link.provider, link.link_id))
+                    superseded.append((link.provider, link.link_id, link.created_at))
                 elif link.amount == req.amount:
                     earlier.append(link)
             return match
@@ -72,17 +81,22 @@ class LinkActivities(LoanBase):
         if found is no_longer_due:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""
-        paid_meanwhile = []
-        for vendor, link_id in superseded:  # a customer must not pay a stale amount (a payment is still applied)
-            if not await cancel_link(brand.config, self.http, vendor, link_id) and await link_paid(
-                brand.config, self.http, vendor, link_id
+        in_flight = []  # superseded links paid at the gateway whose money the loan has not recorded yet
+        for vendor, link_id, made_at in superseded:  # a customer must not pay a stale amount (a payment still applies)
+            if await cancel_link(brand.config, self.http, vendor, link_id):
+                continue
+            paid = await link_amount_paid(brand.config, self.http, vendor, link_id)
+            if paid > 0 and not await self._tx(
+                lambda s, vendor=vendor, paid=paid, made_at=made_at: schedule_queries.recorded_since(
+                    s, loan.id, vendor, paid, made_at
+                )
             ):
-                paid_meanwhile.append(link_id)
-        if paid_meanwhile:
+                in_flight.append(link_id)
+        if in_flight and not isinstance(found, PaymentLink):
             activity.logger.info(
-                "no new link for installment %s of loan %s: link %s was paid as it was superseded; the loan asks "
-                "again once that payment is applied",
-                req.installment_no, loan.id, ", ".join(paid_meanwhile),
+                "no new link for installment %s of loan %s: link %s was paid as it was superseded and its payment "
+                "is on its way; the loan asks again once it is applied",
+                req.installment_no, loan.id, ", ".join(in_flight),
             )  # fmt: skip
             return ""
         if isinstance(found, PaymentLink):

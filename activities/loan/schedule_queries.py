@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, delete, or_, select, update
+from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -260,6 +260,20 @@ _LINKS_PAID = (
 
 
 # ---------------------------------------------------------------------------------------------- payments
+def recorded_since(session: Session, loan_id: str, gateway: str, amount: int, since: datetime) -> bool:
+    """Whether the loan has recorded at least ``amount`` paise of ``gateway``'s payments since ``since`` (both
+    clocks PostgreSQL's: ``payment_transactions.collected_at``, ``payment_links.created_at``): the money a link
+    paid at that gateway has reached the loan."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(PaymentTransaction.amount), 0)).where(
+            PaymentTransaction.loan_id == loan_id,
+            PaymentTransaction.gateway == gateway,
+            PaymentTransaction.collected_at >= since,
+        )
+    )
+    return int(total or 0) >= amount
+
+
 _INSERT_PAYMENT = insert_once(PaymentTransaction, "gateway", "gateway_payment_id")
 
 

@@ -1,8 +1,10 @@
 """A link the borrower paid just as the loan superseded it (a penal charge levied, the amount due changed): the
-gateway refuses to cancel a paid link, and ``ensure_payment_link`` then makes no link for the new amount, since the
-borrower would pay that too; the payment on the old link is on its way by webhook, and the loan asks again once it
-is applied. A link not paid is cancelled and replaced as before. Against the real database and each gateway's
-sandbox twin over HTTP (Razorpay's fetch by id, Cashfree's fetch, Paytring's order fetch)."""
+gateway refuses to cancel a paid link, and ``ensure_payment_link`` then makes no link for the new amount while the
+loan has not recorded that payment, since the borrower would pay the new amount too; the payment is on its way by
+webhook, and the loan asks again once it is applied. A paid link whose payment the loan has recorded already
+(Razorpay's ``payment.captured`` names no link, so its row stays ACTIVE), a link not paid, and a gateway that will not
+cancel an unpaid link each give the new amount its link, as before. Against the real database and each gateway's
+sandbox twin over HTTP (Razorpay's fetch by id, Cashfree's link fetch, Paytring's order fetch)."""
 
 from __future__ import annotations
 
@@ -14,54 +16,81 @@ from sqlalchemy import select
 from temporalio.testing import ActivityEnvironment
 
 from activities.loan import LoanActivities
+from activities.loan import links as links_module
 from activities.storage import LocalStorage
-from db.models import PaymentLink, RepaymentInstallment
+from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
 from tests.integration.test_gateway_webhooks import _use_gateways
 from tests.integration.test_link_no_longer_due import _applied_loan
 from workflows.contracts import PaymentLinkRequest
 
+#: where the links' webhooks go in this test: nowhere (the loan never hears of the payment by itself)
+NOWHERE = "http://127.0.0.1:9"
 
-def _links(db, loan_id: str, installment_no: int) -> dict[int, str]:  # noqa: ANN001
-    """The installment's links as {amount: status} (one row per amount here)."""
+
+def _links(db, loan_id: str, installment_no: int) -> list[tuple[int, str]]:  # noqa: ANN001
+    """The installment's links as sorted (amount, status) pairs."""
     with db.unit_of_work() as s:
         rows = s.execute(
             select(PaymentLink.amount, PaymentLink.status).where(
                 PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no
             )
         ).all()
-    return {amount: status for amount, status in rows}
+    return sorted((amount, status) for amount, status in rows)
+
+
+async def _pay(url: str) -> None:
+    """The borrower opens the link at the gateway and pays it in full."""
+    async with httpx.AsyncClient() as http:
+        (await http.get(url)).raise_for_status()
+        (await http.post(url)).raise_for_status()
 
 
 @pytest.mark.parametrize("primary", ["razorpay", "cashfree", "paytring"])
 async def test_no_new_link_while_the_superseded_one_was_paid(
-    app, brand, sandbox, db, storage_dir, renderer, primary: str
+    app, brand, sandbox, db, storage_dir, renderer, monkeypatch, primary: str
 ) -> None:  # noqa: ANN001
     _use_gateways(db, brand["brand_id"], primary)
     loan_id = await _applied_loan(app, sandbox, brand)
     now = datetime.now(UTC)
     with db.unit_of_work() as s:
-        for number in (1, 2):
+        for number in (1, 2, 3, 4):
             s.add(RepaymentInstallment(loan_id=loan_id, installment_no=number, due_at=now, principal=100_00,
                                        interest=10_00, total=110_00, balance_after=100_00))  # fmt: skip
-    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, app.settings.api_url)
+    activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, NOWHERE)
     env = ActivityEnvironment()
 
     def ask(number: int, amount: int) -> PaymentLinkRequest:
         return PaymentLinkRequest(loan_id, brand["brand_id"], primary, number, amount)
 
-    # installment 1: its link is paid, then a penal charge makes 115.00 due before the payment is applied
-    old = await env.run(activities.ensure_payment_link, ask(1, 110_00))
-    async with httpx.AsyncClient() as http:
-        (await http.get(old)).raise_for_status()
-        (await http.post(old)).raise_for_status()
+    # 1: its link is paid, then a penal charge makes 115.00 due before the payment reaches the loan: no link
+    await _pay(await env.run(activities.ensure_payment_link, ask(1, 110_00)))
     assert await env.run(activities.ensure_payment_link, ask(1, 115_00)) == ""
-    assert _links(db, loan_id, 1) == {110_00: "SUPERSEDED"}  # no link for 115.00: nothing to pay twice
+    assert _links(db, loan_id, 1) == [(110_00, "SUPERSEDED")]  # nothing to pay twice
 
-    # installment 2: its link is not paid, so the gateway cancels it and the new amount gets a link of its own
-    unpaid = await env.run(activities.ensure_payment_link, ask(2, 110_00))
-    fresh = await env.run(activities.ensure_payment_link, ask(2, 115_00))
+    # 2: its link is paid and the loan has recorded that payment (by an event naming no link): what is left, the
+    # penal charge, gets its link
+    await _pay(await env.run(activities.ensure_payment_link, ask(2, 110_00)))
+    with db.unit_of_work() as s:
+        s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_2",
+                                 amount=110_00, interest_part=10_00, principal_part=100_00))  # fmt: skip
+    assert (await env.run(activities.ensure_payment_link, ask(2, 5_00))).startswith("http")
+    assert _links(db, loan_id, 2) == [(5_00, "ACTIVE"), (110_00, "SUPERSEDED")]
+
+    # 3: its link is not paid: the gateway cancels it and the new amount gets a link of its own
+    unpaid = await env.run(activities.ensure_payment_link, ask(3, 110_00))
+    fresh = await env.run(activities.ensure_payment_link, ask(3, 115_00))
     assert fresh.startswith("http") and fresh != unpaid
-    assert _links(db, loan_id, 2) == {110_00: "SUPERSEDED", 115_00: "ACTIVE"}
+    assert _links(db, loan_id, 3) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]
     async with httpx.AsyncClient() as http:  # the superseded link takes no money any more
         refused = await http.post(unpaid)
     assert refused.status_code >= 400, refused.text
+
+    # 4: the gateway does not cancel (down for that call) a link that is not paid: the new amount gets its link
+    await env.run(activities.ensure_payment_link, ask(4, 110_00))
+
+    async def not_cancelled(*args, **kwargs) -> bool:  # noqa: ANN002, ANN003
+        return False
+
+    monkeypatch.setattr(links_module, "cancel_link", not_cancelled)
+    assert (await env.run(activities.ensure_payment_link, ask(4, 115_00))).startswith("http")
+    assert _links(db, loan_id, 4) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]

@@ -602,39 +602,43 @@ def test_event_ids_fit_their_column() -> None:
     )
 
 
-async def test_each_gateway_tells_a_paid_link_from_an_unpaid_one() -> None:
-    """``payment_link_paid`` reads each gateway's own link (Razorpay's entity ``status`` and ``amount_paid``, Cashfree's
-    ``link_status`` and ``link_amount_paid``, Paytring's ``order.order_status``): paid in part counts as paid, and an
-    answer without the field is a malformed answer (transient), not "unpaid"."""
+async def test_each_gateway_says_what_was_paid_on_a_link() -> None:
+    """``payment_link_amount_paid`` asks each gateway's own endpoint (Razorpay's fetch by id, Cashfree's link fetch,
+    Paytring's order fetch) and reads its own fields (Razorpay's ``amount_paid`` in paise, Cashfree's
+    ``link_amount_paid`` in rupees, Paytring's order ``amount`` when ``order_status`` is ``success``): paid in part
+    counts; an answer without the fields is a malformed answer (transient), never "nothing paid"."""
     answers: dict[str, Any] = {}
+    seen: list[tuple[str, str]] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
         return httpx.Response(200, json=answers["next"])
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http:
+        rp = gateway(RazorpayGateway, "razorpay", http)
+        cf = gateway(CashfreeGateway, "cashfree", http, client_id="app-1")
+        pt = gateway(PaytringGateway, "paytring", http)
         cases = [
-            (gateway(RazorpayGateway, "razorpay", http), {"status": "paid", "amount_paid": 100}, True),
-            (gateway(RazorpayGateway, "razorpay", http), {"status": "partially_paid", "amount_paid": 50}, True),
-            (gateway(RazorpayGateway, "razorpay", http), {"status": "created", "amount_paid": 0}, False),
-            (gateway(RazorpayGateway, "razorpay", http), {"status": "cancelled"}, False),
-            (cashfree_with(http), {"link_status": "PAID", "link_amount_paid": 1.0}, True),
-            (cashfree_with(http), {"link_status": "PARTIALLY_PAID", "link_amount_paid": 0.5}, True),
-            (cashfree_with(http), {"link_status": "ACTIVE", "link_amount_paid": 0}, False),
-            (gateway(PaytringGateway, "paytring", http), {"status": True, "order": {"order_status": "success"}}, True),
-            (gateway(PaytringGateway, "paytring", http), {"status": True, "order": {"order_status": "pending"}}, False),
+            (rp, {"status": "paid", "amount": 110_00, "amount_paid": 110_00}, 110_00),
+            (rp, {"status": "partially_paid", "amount": 110_00, "amount_paid": 50_00}, 50_00),
+            (rp, {"status": "paid", "amount": 110_00}, 110_00),
+            (rp, {"status": "created", "amount": 110_00, "amount_paid": 0}, 0),
+            (rp, {"status": "cancelled", "amount": 110_00}, 0),
+            (cf, {"link_status": "PAID", "link_amount": 110.0, "link_amount_paid": 110.0}, 110_00),
+            (cf, {"link_status": "PARTIALLY_PAID", "link_amount": 110, "link_amount_paid": "50.25"}, 50_25),
+            (cf, {"link_status": "ACTIVE", "link_amount": 110, "link_amount_paid": 0}, 0),
+            (pt, {"status": True, "order": {"order_status": "success", "amount": 11000}}, 110_00),
+            (pt, {"status": True, "order": {"order_status": "pending", "amount": 11000}}, 0),
         ]
         for adapter, answer, paid in cases:
             answers["next"] = answer
-            assert await adapter.payment_link_paid("link_1") is paid, answer
-        for adapter, answer in [
-            (gateway(RazorpayGateway, "razorpay", http), {"id": "plink_1"}),
-            (cashfree_with(http), {"link_id": "link_1"}),
-            (gateway(PaytringGateway, "paytring", http), {"status": True}),
-        ]:
+            assert await adapter.payment_link_amount_paid("link_1") == paid, answer
+        assert set(seen) == {
+            ("GET", "/razorpay/payment_links/link_1"),
+            ("GET", "/cashfree/pg/links/link_1"),
+            ("POST", "/paytring/api/v2/order/fetch"),
+        }, seen
+        for adapter, answer in [(rp, {"id": "plink_1"}), (cf, {"link_id": "link_1"}), (pt, {"status": True})]:
             answers["next"] = answer
             with pytest.raises(ProviderError, match="malformed"):
-                await adapter.payment_link_paid("link_1")
-
-
-def cashfree_with(http: httpx.AsyncClient) -> CashfreeGateway:
-    return gateway(CashfreeGateway, "cashfree", http, client_id="app-1")
+                await adapter.payment_link_amount_paid("link_1")

@@ -95,9 +95,10 @@ class PaymentGateway(Protocol):
 
     async def cancel_payment_link(self, link_id: str) -> None: ...
 
-    async def payment_link_paid(self, link_id: str) -> bool:
-        """Whether the gateway has taken money on ``link_id``: paid in full or in part (a cancel refused for a paid
-        link is told from one the gateway could not do). ``ProviderError`` when the gateway does not answer."""
+    async def payment_link_amount_paid(self, link_id: str) -> int:
+        """The paise the gateway has taken on ``link_id`` (0 when none; paid in part counts): how a cancel refused for
+        a paid link is told from one the gateway could not do. ``ProviderError`` when the gateway does not answer
+        or answers what cannot be read."""
         ...
 
 

@@ -71,6 +71,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from activities.providers import webhooks as w
@@ -180,14 +181,17 @@ class CashfreeGateway(HttpProvider):
     async def cancel_payment_link(self, link_id: str) -> None:
         await self.call("POST", f"{LINKS_PATH}/{link_id}/cancel", headers=self._headers)
 
-    async def payment_link_paid(self, link_id: str) -> bool:
+    async def payment_link_amount_paid(self, link_id: str) -> int:
         """Fetch the link (``GET /pg/links/{link_id}``:
         https://www.cashfree.com/docs/api-reference/payments/latest/payment-links/fetch-payment-link-details): its
-        ``link_status`` ``PAID`` or ``PARTIALLY_PAID``, or any ``link_amount_paid``."""
+        ``link_amount_paid`` (rupees) in paise; a link whose ``link_status`` is ``PAID`` without one counts its
+        ``link_amount``."""
         answer = await self.call("GET", f"{LINKS_PATH}/{link_id}", headers=self._headers)
         with self.reading("Cashfree payment link"):
-            paid = answer.get("link_amount_paid") or 0
-            return answer["link_status"] in ("PAID", "PARTIALLY_PAID") or float(paid) > 0
+            paid = int(Decimal(str(answer.get("link_amount_paid") or 0)).scaleb(2))
+            if paid <= 0 and answer["link_status"] == "PAID":
+                paid = paise_from_rupees(answer["link_amount"], "link_amount")
+            return max(paid, 0)
 
     # --- webhooks ----------------------------------------------------------------------------------------------
     def verify_webhook(self, raw: bytes, headers: Mapping[str, str], now: float | None = None) -> bool:

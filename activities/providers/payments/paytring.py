@@ -135,12 +135,13 @@ class PaytringGateway(HttpProvider):
     async def cancel_payment_link(self, link_id: str) -> None:
         await self._post(CANCEL_PATH, {"key": self.config.api_key, "id": link_id})
 
-    async def payment_link_paid(self, link_id: str) -> bool:
+    async def payment_link_amount_paid(self, link_id: str) -> int:
         """Fetch the order (``/api/v2/order/fetch``, the Go SDK's ``FetchOrder``: ``{"status": true, "order":
-        {..., "order_status"}}``): ``order_status`` ``success``."""
+        {..., "amount" (paise), "order_status"}}``): its ``amount`` when ``order_status`` is ``success``, else 0."""
         answer = await self._post(FETCH_PATH, {"key": self.config.api_key, "id": link_id})
         with self.reading("Paytring order"):
-            return answer["order"]["order_status"] == "success"
+            order = answer["order"]
+            return int(order["amount"]) if order["order_status"] == "success" else 0
 
     # --- the callback ------------------------------------------------------------------------------------------
     def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> bool:

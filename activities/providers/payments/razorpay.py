@@ -158,13 +158,16 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
     async def cancel_payment_link(self, link_id: str) -> None:
         await self.call("POST", f"/razorpay/payment_links/{link_id}/cancel")
 
-    async def payment_link_paid(self, link_id: str) -> bool:
+    async def payment_link_amount_paid(self, link_id: str) -> int:
         """Fetch the link by id (``GET /v1/payment_links/{id}``:
-        https://razorpay.com/docs/api/payments/payment-links/fetch-id-standard): its ``status`` ``paid`` or
-        ``partially_paid``, or any ``amount_paid``."""
+        https://razorpay.com/docs/api/payments/payment-links/fetch-id-standard): its ``amount_paid`` (paise); a
+        link whose ``status`` is ``paid`` without one counts its ``amount``."""
         answer = await self.call("GET", f"/razorpay/payment_links/{link_id}")
         with self.reading("Razorpay payment link"):
-            return answer["status"] in ("paid", "partially_paid") or int(answer.get("amount_paid") or 0) > 0
+            paid = int(answer.get("amount_paid") or 0)
+            if paid <= 0 and answer["status"] == "paid":
+                paid = int(answer["amount"])
+            return max(paid, 0)
 
     def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
         """A verified Razorpay webhook → :class:`InboundEvent`: for the payment events a ``PaymentEvent``
