@@ -5,7 +5,8 @@ The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorde
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,10 @@ from domain.status import TERMINAL
 from workflows.contracts import PaymentLinkRequest
 
 INSTALLMENT = "INSTALLMENT"
+#: How long a paid link's successor is held back for its payment to reach the loan: Razorpay retries a webhook not
+#: answered 2xx for 24 hours after the event (https://razorpay.com/docs/webhooks/best-practices), the longest of the
+#: brand's gateways (Cashfree: three retries over about 40 minutes). Past it the successor is made.
+HOLD_WINDOW = timedelta(hours=24)
 
 
 class LinkActivities(LoanBase):
@@ -40,10 +45,12 @@ class LinkActivities(LoanBase):
         A superseded link whose cancel the gateway refuses because it was paid (the borrower paid the old amount as
         a penal charge was levied: ``link_amount_paid``), while the loan has not yet recorded that much from that
         gateway since the link was made (``recorded_since``), has its payment on the way by webhook: no new link is
-        made (the empty string), since the borrower would pay the new amount on top of it; once the payment is
-        applied the loan asks for a link for what is left. A paid link whose money the loan has already recorded
-        (Razorpay's ``payment.captured`` names no link, so its row can stay ACTIVE), or a gateway that neither
-        cancels nor answers, leaves it as before: the new link is made.
+        made (the empty string), since the borrower would pay the new amount on top of it, and the old link is
+        ACTIVE again (``hold_paid_link``), so a retry or the loan's next pass weighs it again rather than making the
+        link, for at most :data:`HOLD_WINDOW` from when it was first held; once the payment is applied the loan asks
+        for a link for what is left. A paid link whose
+        money the loan has already recorded (Razorpay's ``payment.captured`` names no link, so its row can stay
+        ACTIVE), or a gateway that neither cancels nor answers, leaves it as before: the new link is made.
 
         An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
         a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
@@ -86,12 +93,17 @@ class LinkActivities(LoanBase):
             if await cancel_link(brand.config, self.http, vendor, link_id):
                 continue
             paid = await link_amount_paid(brand.config, self.http, vendor, link_id)
-            if paid > 0 and not await self._tx(
-                lambda s, vendor=vendor, paid=paid, made_at=made_at: schedule_queries.recorded_since(
-                    s, loan.id, vendor, paid, made_at
-                )
-            ):
+            if paid <= 0:
+                continue
+            held = await self._tx(partial(_hold_if_in_flight, loan_id=loan.id, vendor=vendor, link_id=link_id,
+                                          paid=paid, made_at=made_at))  # fmt: skip
+            if held:
                 in_flight.append(link_id)
+            elif held is False:  # (False: not held any more, or never could be)
+                activity.logger.warning(
+                    "link %s of loan %s was paid %s paise at %s that the loan has not received within %s: its "
+                    "successor is made; reconcile the payment", link_id, loan.id, paid, vendor, HOLD_WINDOW,
+                )  # fmt: skip
         if in_flight and not isinstance(found, PaymentLink):
             activity.logger.info(
                 "no new link for installment %s of loan %s: link %s was paid as it was superseded and its payment "
@@ -107,6 +119,17 @@ class LinkActivities(LoanBase):
             reference_id=link_reference(loan.id, req.installment_no, req.amount, earlier),
             description=f"{brand.name} loan installment {req.installment_no}",
         )  # fmt: skip
+
+
+def _hold_if_in_flight(
+    session: Session, *, loan_id: str, vendor: str, link_id: str, paid: int, made_at: datetime
+) -> bool | None:
+    """A superseded link ``paid`` paise at ``vendor``: None when the loan has recorded that much from that gateway
+    since the link was made (its payment has arrived), else whether it is held (ACTIVE again, so the next ask, a
+    retry or the loan's next pass, weighs it again: ``hold_paid_link``), False once :data:`HOLD_WINDOW` is over."""
+    if schedule_queries.recorded_since(session, loan_id, vendor, paid, made_at):
+        return None
+    return schedule_queries.hold_paid_link(session, loan_id, link_id, HOLD_WINDOW)
 
 
 def link_reference(loan_id: str, installment_no: int, amount: int, earlier: list[PaymentLink]) -> str:

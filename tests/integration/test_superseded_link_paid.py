@@ -1,14 +1,15 @@
 """A link the borrower paid just as the loan superseded it (a penal charge levied, the amount due changed): the
 gateway refuses to cancel a paid link, and ``ensure_payment_link`` then makes no link for the new amount while the
-loan has not recorded that payment, since the borrower would pay the new amount too; the payment is on its way by
-webhook, and the loan asks again once it is applied. A paid link whose payment the loan has recorded already
+loan has not recorded that payment, since the borrower would pay the new amount too, and keeps the paid link ACTIVE
+so that a retry or the next pass holds back as well; the payment is on its way by webhook, and the loan asks again
+once it is applied. A paid link whose payment the loan has recorded already
 (Razorpay's ``payment.captured`` names no link, so its row stays ACTIVE), a link not paid, and a gateway that will not
 cancel an unpaid link each give the new amount its link, as before. Against the real database and each gateway's
 sandbox twin over HTTP (Razorpay's fetch by id, Cashfree's link fetch, Paytring's order fetch)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -53,7 +54,7 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     loan_id = await _applied_loan(app, sandbox, brand)
     now = datetime.now(UTC)
     with db.unit_of_work() as s:
-        for number in (1, 2, 3, 4):
+        for number in (1, 2, 3, 4, 5):
             s.add(RepaymentInstallment(loan_id=loan_id, installment_no=number, due_at=now, principal=100_00,
                                        interest=10_00, total=110_00, balance_after=100_00))  # fmt: skip
     activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, NOWHERE)
@@ -62,10 +63,27 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     def ask(number: int, amount: int) -> PaymentLinkRequest:
         return PaymentLinkRequest(loan_id, brand["brand_id"], primary, number, amount)
 
-    # 1: its link is paid, then a penal charge makes 115.00 due before the payment reaches the loan: no link
+    # 1: its link is paid, then a penal charge makes 115.00 due before the payment reaches the loan: no link. What
+    # the loan recorded at another gateway, or before the link was made, is not that payment.
     await _pay(await env.run(activities.ensure_payment_link, ask(1, 110_00)))
+    other = "cashfree" if primary != "cashfree" else "razorpay"
+    with db.unit_of_work() as s:
+        s.add(PaymentTransaction(loan_id=loan_id, gateway=other, gateway_payment_id=f"pay_{loan_id[:8]}_other",
+                                 amount=110_00, excess_part=110_00))  # fmt: skip
+        s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_before",
+                                 amount=110_00, excess_part=110_00, collected_at=now - timedelta(hours=1)))  # fmt: skip
     assert await env.run(activities.ensure_payment_link, ask(1, 115_00)) == ""
-    assert _links(db, loan_id, 1) == [(110_00, "SUPERSEDED")]  # nothing to pay twice
+    assert _links(db, loan_id, 1) == [(110_00, "ACTIVE")]  # nothing to pay twice; the paid link weighed again
+    assert await env.run(activities.ensure_payment_link, ask(1, 115_00)) == ""  # a retry, or the next pass
+    assert _links(db, loan_id, 1) == [(110_00, "ACTIVE")]
+    # the payment reaches the loan (by Razorpay's payment.captured, naming no link, the link's row stays ACTIVE) and
+    # pays all but the penal charge: the charge gets its link
+    with db.unit_of_work() as s:
+        s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_1",
+                                 amount=110_00, interest_part=10_00, principal_part=95_00,
+                                 penal_part=5_00))  # fmt: skip
+    assert (await env.run(activities.ensure_payment_link, ask(1, 5_00))).startswith("http")
+    assert _links(db, loan_id, 1) == [(5_00, "ACTIVE"), (110_00, "SUPERSEDED")]
 
     # 2: its link is paid and the loan has recorded that payment (by an event naming no link): what is left, the
     # penal charge, gets its link
@@ -94,3 +112,20 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     monkeypatch.setattr(links_module, "cancel_link", not_cancelled)
     assert (await env.run(activities.ensure_payment_link, ask(4, 115_00))).startswith("http")
     assert _links(db, loan_id, 4) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]
+    monkeypatch.undo()
+
+    # 5: a paid link whose payment never reaches the loan holds its successor back for the gateways' webhook retry
+    # window (24 hours from when it was first held), then the successor is made
+    await _pay(await env.run(activities.ensure_payment_link, ask(5, 110_00)))
+    assert await env.run(activities.ensure_payment_link, ask(5, 115_00)) == ""
+    with db.unit_of_work() as s:
+        held = s.scalars(select(PaymentLink).where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == 5))
+        link = held.one()
+        assert link.status == "ACTIVE" and link.held_since is not None
+        link.held_since = link.held_since - links_module.HOLD_WINDOW + timedelta(minutes=1)
+    assert await env.run(activities.ensure_payment_link, ask(5, 115_00)) == ""  # still inside the window
+    with db.unit_of_work() as s:
+        link = s.scalars(select(PaymentLink).where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == 5))
+        link.one().held_since -= timedelta(minutes=2)
+    assert (await env.run(activities.ensure_payment_link, ask(5, 115_00))).startswith("http")
+    assert _links(db, loan_id, 5) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]

@@ -638,7 +638,13 @@ async def test_each_gateway_says_what_was_paid_on_a_link() -> None:
             ("GET", "/cashfree/pg/links/link_1"),
             ("POST", "/paytring/api/v2/order/fetch"),
         }, seen
-        for adapter, answer in [(rp, {"id": "plink_1"}), (cf, {"link_id": "link_1"}), (pt, {"status": True})]:
+        for adapter, answer in [
+            (rp, {"id": "plink_1"}),
+            (rp, {"status": "partially_paid", "amount": 110_00}),
+            (cf, {"link_id": "link_1"}),
+            (cf, {"link_status": "PARTIALLY_PAID", "link_amount": 110}),
+            (pt, {"status": True}),
+        ]:
             answers["next"] = answer
             with pytest.raises(ProviderError, match="malformed"):
                 await adapter.payment_link_amount_paid("link_1")

@@ -185,12 +185,14 @@ class CashfreeGateway(HttpProvider):
         """Fetch the link (``GET /pg/links/{link_id}``:
         https://www.cashfree.com/docs/api-reference/payments/latest/payment-links/fetch-payment-link-details): its
         ``link_amount_paid`` (rupees) in paise; a link whose ``link_status`` is ``PAID`` without one counts its
-        ``link_amount``."""
+        ``link_amount``; ``PARTIALLY_PAID`` without one is a malformed answer."""
         answer = await self.call("GET", f"{LINKS_PATH}/{link_id}", headers=self._headers)
         with self.reading("Cashfree payment link"):
             paid = int(Decimal(str(answer.get("link_amount_paid") or 0)).scaleb(2))
             if paid <= 0 and answer["link_status"] == "PAID":
                 paid = paise_from_rupees(answer["link_amount"], "link_amount")
+            if paid <= 0 and answer["link_status"] == "PARTIALLY_PAID":
+                raise ValueError("PARTIALLY_PAID with no link_amount_paid")
             return max(paid, 0)
 
     # --- webhooks ----------------------------------------------------------------------------------------------

@@ -161,12 +161,15 @@ class RazorpayGateway(RazorpayAutopay, HttpProvider):
     async def payment_link_amount_paid(self, link_id: str) -> int:
         """Fetch the link by id (``GET /v1/payment_links/{id}``:
         https://razorpay.com/docs/api/payments/payment-links/fetch-id-standard): its ``amount_paid`` (paise); a
-        link whose ``status`` is ``paid`` without one counts its ``amount``."""
+        link whose ``status`` is ``paid`` without one counts its ``amount``; ``partially_paid`` without one is a
+        malformed answer."""
         answer = await self.call("GET", f"/razorpay/payment_links/{link_id}")
         with self.reading("Razorpay payment link"):
             paid = int(answer.get("amount_paid") or 0)
             if paid <= 0 and answer["status"] == "paid":
                 paid = int(answer["amount"])
+            if paid <= 0 and answer["status"] == "partially_paid":
+                raise ValueError("partially_paid with no amount_paid")
             return max(paid, 0)
 
     def parse_webhook(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> w.InboundEvent:
