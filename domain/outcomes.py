@@ -88,6 +88,9 @@ class PaymentLinkStatus(StrEnum):
     ACTIVE = "ACTIVE"
     PAID = "PAID"
     SUPERSEDED = "SUPERSEDED"  # the amount due changed: a new link replaced it
+    # the amount due changed as the borrower paid it: its payment not yet recorded, no successor while it is
+    # (activities.loan.link_holds, held_since)
+    HELD = "HELD"
     CANCELLED = "CANCELLED"  # made at the gateway while its installment was being paid: cancelled there, never offered
 
 

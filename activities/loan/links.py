@@ -5,14 +5,13 @@ The activity keeps its name, ``ensure_payment_link``, wherever it lives: recorde
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
 from temporalio import activity
 
-from activities.loan import schedule_queries
+from activities.loan import link_holds, schedule_queries
 from activities.loan.common import LoanBase, refusal
 from activities.providers.base import BusinessRefusal
 from activities.providers.payments.links import (
@@ -28,29 +27,20 @@ from domain.status import TERMINAL
 from workflows.contracts import PaymentLinkRequest
 
 INSTALLMENT = "INSTALLMENT"
-#: How long a paid link's successor is held back for its payment to reach the loan: Razorpay retries a webhook not
-#: answered 2xx for 24 hours after the event (https://razorpay.com/docs/webhooks/best-practices), the longest of the
-#: brand's gateways (Cashfree: three retries over about 40 minutes). Past it the successor is made.
-HOLD_WINDOW = timedelta(hours=24)
 
 
 class LinkActivities(LoanBase):
     @activity.defn
     async def ensure_payment_link(self, req: PaymentLinkRequest) -> str:
         """An ACTIVE link for exactly the amount now due on the installment; its URL. A link for another amount
-        (a penal charge was levied, or a part-payment made) is superseded and cancelled at the gateway that made
-        it; a paid one is left as it is. A new link is made at the brand's primary gateway, or the next one when
-        the primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it.
+        (a penal charge was levied, or a part-payment made) is cancelled at the gateway that made it and superseded;
+        a paid one is left as it is. A new link is made at the brand's primary gateway, or the next one when the
+        primary is down (``create_link``), and ``payment_links.provider`` records which gateway made it.
 
-        A superseded link whose cancel the gateway refuses because it was paid (the borrower paid the old amount as
-        a penal charge was levied: ``link_amount_paid``), while the loan has not yet recorded that much from that
-        gateway since the link was made (``recorded_since``), has its payment on the way by webhook: no new link is
-        made (the empty string), since the borrower would pay the new amount on top of it, and the old link is
-        ACTIVE again (``hold_paid_link``), so a retry or the loan's next pass weighs it again rather than making the
-        link, for at most :data:`HOLD_WINDOW` from when it was first held; once the payment is applied the loan asks
-        for a link for what is left. A paid link whose
-        money the loan has already recorded (Razorpay's ``payment.captured`` names no link, so its row can stay
-        ACTIVE), or a gateway that neither cancels nor answers, leaves it as before: the new link is made.
+        A link of another amount the gateway will not cancel because the borrower has just paid it, with that
+        payment not yet recorded by the loan, is HELD and no link is made (the empty string): the borrower would
+        pay the new amount on top of it. Each later ask weighs it again, and once its payment is recorded (or
+        :data:`HOLD_WINDOW` after it was first held) the successor is made (``activities.loan.link_holds``).
 
         An empty string, and nothing made or cancelled, when the installment is paid or gone or the loan has ended:
         a link asked for before that and reached only now (a loan's follow-up work runs after it asks,
@@ -59,77 +49,46 @@ class LinkActivities(LoanBase):
         An amount due again after its link was superseded (a penal charge, then a part-payment back to the earlier
         amount) gets a new link, recorded beside the old row (migration 0029): its reference names the earlier links
         of that amount (``link_reference``), since the old reference would find the cancelled link at the gateway."""
-
-        superseded: list[tuple[str, str, datetime]] = []  # (gateway, link id, when the link was made)
-        earlier: list[PaymentLink] = []  # this amount's links that are no longer ACTIVE (superseded, cancelled, paid)
-        no_longer_due = object()
-
-        def existing(session: Session) -> PaymentLink | object | None:
-            # the installment first (FOR SHARE), then its links, the order record_payment locks them in: a payment
-            # being recorded on the installment is waited for and seen (one committed during the gateway call
-            # below is seen by make_link, which reads the installment again as it records the link)
-            status = schedule_queries.installment_status(session, req.loan_id, req.installment_no, share=True)
-            if status is None or status == InstallmentStatus.PAID:
-                return no_longer_due
-            links = schedule_queries.installment_links_for_update(session, req.loan_id, req.installment_no)
-            match = None
-            for link in links:
-                if link.amount == req.amount and link.status == PaymentLinkStatus.ACTIVE:
-                    match = link
-                elif link.status == PaymentLinkStatus.ACTIVE:
-                    link.status = PaymentLinkStatus.SUPERSEDED
-                    superseded.append((link.provider, link.link_id, link.created_at))
-                elif link.amount == req.amount:
-                    earlier.append(link)
-            return match
-
         loan, customer, brand = await self._tx(self._context(req.loan_id))
-        found = no_longer_due if loan.status in TERMINAL else await self._tx(existing)
-        if found is no_longer_due:
+        key = {"loan_id": req.loan_id, "installment_no": req.installment_no, "amount": req.amount}
+        seen = None if loan.status in TERMINAL else await self._tx(partial(link_holds.read_links, **key))
+        if seen is None:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""
-        in_flight = []  # superseded links paid at the gateway whose money the loan has not recorded yet
-        for vendor, link_id, made_at in superseded:  # a customer must not pay a stale amount (a payment still applies)
-            if await cancel_link(brand.config, self.http, vendor, link_id):
-                continue
-            paid = await link_amount_paid(brand.config, self.http, vendor, link_id)
-            if paid <= 0:
-                continue
-            held = await self._tx(partial(_hold_if_in_flight, loan_id=loan.id, vendor=vendor, link_id=link_id,
-                                          paid=paid, made_at=made_at))  # fmt: skip
-            if held:
-                in_flight.append(link_id)
-            elif held is False:  # (False: not held any more, or never could be)
-                activity.logger.warning(
-                    "link %s of loan %s was paid %s paise at %s that the loan has not received within %s: its "
-                    "successor is made; reconcile the payment", link_id, loan.id, paid, vendor, HOLD_WINDOW,
-                )  # fmt: skip
-        if in_flight and not isinstance(found, PaymentLink):
+        # asked at each link's gateway before anything is marked: a customer must not pay a stale amount (a payment
+        # made on it is still applied), and a link paid just now must not get a successor before its payment lands
+        paid: dict[str, int] = {}
+        for link in seen.to_weigh:
+            cancelled = link.status == PaymentLinkStatus.ACTIVE and await cancel_link(
+                brand.config, self.http, link.provider, link.link_id
+            )
+            paid[link.link_id] = 0 if cancelled else await link_amount_paid(
+                brand.config, self.http, link.provider, link.link_id
+            )  # fmt: skip
+        settled = await self._tx(partial(link_holds.settle_links, **key, paid=paid))
+        if settled is None:
+            activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
+            return ""
+        for link_id, vendor, taken in settled.lapsed:
+            activity.logger.warning(
+                "link %s of loan %s was paid %s paise at %s, not received by the loan within %s: its successor is "
+                "made; reconcile the payment", link_id, loan.id, taken, vendor, link_holds.HOLD_WINDOW,
+            )  # fmt: skip
+        if settled.held:
             activity.logger.info(
                 "no new link for installment %s of loan %s: link %s was paid as it was superseded and its payment "
                 "is on its way; the loan asks again once it is applied",
-                req.installment_no, loan.id, ", ".join(in_flight),
+                req.installment_no, loan.id, ", ".join(settled.held),
             )  # fmt: skip
             return ""
-        if isinstance(found, PaymentLink):
-            return found.url
+        if settled.match_url is not None:
+            return settled.match_url
         return await make_link(
             self, loan, customer, brand, amount=req.amount, installment_no=req.installment_no, purpose=INSTALLMENT,
             # each gateway keeps our reference unique, so a retried call gets the same link back
-            reference_id=link_reference(loan.id, req.installment_no, req.amount, earlier),
+            reference_id=link_reference(loan.id, req.installment_no, req.amount, settled.earlier),
             description=f"{brand.name} loan installment {req.installment_no}",
         )  # fmt: skip
-
-
-def _hold_if_in_flight(
-    session: Session, *, loan_id: str, vendor: str, link_id: str, paid: int, made_at: datetime
-) -> bool | None:
-    """A superseded link ``paid`` paise at ``vendor``: None when the loan has recorded that much from that gateway
-    since the link was made (its payment has arrived), else whether it is held (ACTIVE again, so the next ask, a
-    retry or the loan's next pass, weighs it again: ``hold_paid_link``), False once :data:`HOLD_WINDOW` is over."""
-    if schedule_queries.recorded_since(session, loan_id, vendor, paid, made_at):
-        return None
-    return schedule_queries.hold_paid_link(session, loan_id, link_id, HOLD_WINDOW)
 
 
 def link_reference(loan_id: str, installment_no: int, amount: int, earlier: list[PaymentLink]) -> str:

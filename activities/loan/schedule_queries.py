@@ -5,12 +5,12 @@ these too): one small named function per question, each taking the activity's op
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
 from db.session import core, insert_once, table
@@ -272,36 +272,6 @@ def recorded_since(session: Session, loan_id: str, gateway: str, amount: int, si
         )
     )
     return int(total or 0) >= amount
-
-
-def hold_paid_link(session: Session, loan_id: str, link_id: str, window: timedelta) -> bool:
-    """The loan's SUPERSEDED link ``link_id``, paid at its gateway with the payment not yet recorded, made ACTIVE
-    again (the loan's next ask weighs it again) and ``held_since`` set the first time; not once ``window`` has passed
-    since then (the payment did not come within the gateways' webhook retries: the successor is made), nor when
-    another ACTIVE link of its installment, amount and purpose exists meanwhile (one ACTIVE link per key, migration
-    0029). True when it is held (ACTIVE) now. Both clocks PostgreSQL's."""
-    other = aliased(PaymentLink)
-    restored = session.execute(
-        update(PaymentLink)
-        .where(
-            PaymentLink.loan_id == loan_id,
-            PaymentLink.link_id == link_id,
-            PaymentLink.status == PaymentLinkStatus.SUPERSEDED,
-            or_(PaymentLink.held_since.is_(None), PaymentLink.held_since > func.now() - window),
-            ~select(other.id)
-            .where(
-                other.loan_id == PaymentLink.loan_id,
-                other.installment_no == PaymentLink.installment_no,
-                other.amount == PaymentLink.amount,
-                other.purpose == PaymentLink.purpose,
-                other.status == PaymentLinkStatus.ACTIVE,
-            )
-            .exists(),
-        )
-        .values(status=PaymentLinkStatus.ACTIVE, held_since=func.coalesce(PaymentLink.held_since, func.now()))
-        .returning(PaymentLink.id)
-    ).first()
-    return restored is not None
 
 
 _INSERT_PAYMENT = insert_once(PaymentTransaction, "gateway", "gateway_payment_id")

@@ -55,10 +55,10 @@ class PaymentLink(Base):
     # PREPAYMENT, FORECLOSURE, COOLING_OFF, OVERDUE (a collector's link)
     purpose: Mapped[str] = mapped_column(String(20), default="INSTALLMENT", server_default="INSTALLMENT")
     created_at: Mapped[datetime] = created()
-    # When the link was first found paid at its gateway as it was being superseded, its payment not yet recorded by
-    # the loan: its successor is held back from then for at most the gateways' webhook retry window (migration 0030,
-    # activities.loan.links). Deferred: loaded only when read, so this release's code also reads links on a schema
-    # without the column (migration 0030 may run after the new code is rolled out, docs/runbook.md).
+    # When the link was HELD: found paid at its gateway as it was being superseded, its payment not yet recorded by
+    # the loan; its successor is held back from then for the gateways' webhook retry window (migration 0030,
+    # activities.loan.link_holds). Deferred: loaded only when read, so this release's code also reads links, and
+    # inserts them with Core, on a schema without the column (docs/runbook.md).
     held_since: Mapped[datetime | None] = mapped_column(nullable=True, deferred=True)
     # One ACTIVE link per amount due on an installment: a penal charge or a part-payment changes the amount. A
     # borrower's one-off links (installment 0) are one per amount and purpose. A link superseded or cancelled stays

@@ -1,11 +1,11 @@
 """A link the borrower paid just as the loan superseded it (a penal charge levied, the amount due changed): the
 gateway refuses to cancel a paid link, and ``ensure_payment_link`` then makes no link for the new amount while the
-loan has not recorded that payment, since the borrower would pay the new amount too, and keeps the paid link ACTIVE
-so that a retry or the next pass holds back as well; the payment is on its way by webhook, and the loan asks again
-once it is applied. A paid link whose payment the loan has recorded already
-(Razorpay's ``payment.captured`` names no link, so its row stays ACTIVE), a link not paid, and a gateway that will not
-cancel an unpaid link each give the new amount its link, as before. Against the real database and each gateway's
-sandbox twin over HTTP (Razorpay's fetch by id, Cashfree's link fetch, Paytring's order fetch)."""
+loan has not recorded that payment, since the borrower would pay the new amount too. The paid link is HELD: each
+later ask weighs it again (still in flight, its payment recorded, or its 24-hour window over), and an attempt that
+fails between asking the gateway and writing changes nothing. A paid link whose payment the loan has recorded
+already (Razorpay's ``payment.captured`` names no link, so its row stays ACTIVE), a link not paid, and a gateway that
+will not cancel an unpaid link each give the new amount its link at once. Against the real database and each
+gateway's sandbox twin over HTTP (Razorpay's fetch by id, Cashfree's link fetch, Paytring's order fetch)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from temporalio.testing import ActivityEnvironment
 
-from activities.loan import LoanActivities
+from activities.loan import LoanActivities, link_holds
 from activities.loan import links as links_module
 from activities.storage import LocalStorage
 from db.models import PaymentLink, PaymentTransaction, RepaymentInstallment
@@ -54,7 +54,7 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     loan_id = await _applied_loan(app, sandbox, brand)
     now = datetime.now(UTC)
     with db.unit_of_work() as s:
-        for number in (1, 2, 3, 4, 5):
+        for number in range(1, 8):
             s.add(RepaymentInstallment(loan_id=loan_id, installment_no=number, due_at=now, principal=100_00,
                                        interest=10_00, total=110_00, balance_after=100_00))  # fmt: skip
     activities = LoanActivities(db, app.http, LocalStorage(storage_dir), renderer, NOWHERE)
@@ -63,8 +63,14 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     def ask(number: int, amount: int) -> PaymentLinkRequest:
         return PaymentLinkRequest(loan_id, brand["brand_id"], primary, number, amount)
 
-    # 1: its link is paid, then a penal charge makes 115.00 due before the payment reaches the loan: no link. What
-    # the loan recorded at another gateway, or before the link was made, is not that payment.
+    def recorded(number: int, amount: int, **parts: int) -> None:
+        """The loan records a payment from this gateway (by Razorpay's payment.captured, naming no link)."""
+        with db.unit_of_work() as s:
+            s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_{number}",
+                                     amount=amount, **parts))  # fmt: skip
+
+    # 1: its link is paid, then a penal charge makes 115.00 due before the payment reaches the loan: no link, and
+    # the paid link HELD. What the loan recorded at another gateway, or before the link was made, is not that payment.
     await _pay(await env.run(activities.ensure_payment_link, ask(1, 110_00)))
     other = "cashfree" if primary != "cashfree" else "razorpay"
     with db.unit_of_work() as s:
@@ -73,26 +79,20 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
         s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_before",
                                  amount=110_00, excess_part=110_00, collected_at=now - timedelta(hours=1)))  # fmt: skip
     assert await env.run(activities.ensure_payment_link, ask(1, 115_00)) == ""
-    assert _links(db, loan_id, 1) == [(110_00, "ACTIVE")]  # nothing to pay twice; the paid link weighed again
-    assert await env.run(activities.ensure_payment_link, ask(1, 115_00)) == ""  # a retry, or the next pass
-    assert _links(db, loan_id, 1) == [(110_00, "ACTIVE")]
-    # the payment reaches the loan (by Razorpay's payment.captured, naming no link, the link's row stays ACTIVE) and
-    # pays all but the penal charge: the charge gets its link
-    with db.unit_of_work() as s:
-        s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_1",
-                                 amount=110_00, interest_part=10_00, principal_part=95_00,
-                                 penal_part=5_00))  # fmt: skip
+    assert _links(db, loan_id, 1) == [(110_00, "HELD")]  # nothing to pay twice
+    assert await env.run(activities.ensure_payment_link, ask(1, 115_00)) == ""  # asked again: still held
+    assert _links(db, loan_id, 1) == [(110_00, "HELD")]
+    # the payment reaches the loan and pays all but the penal charge: the held link is PAID, the charge gets a link
+    recorded(1, 110_00, interest_part=10_00, principal_part=95_00, penal_part=5_00)
     assert (await env.run(activities.ensure_payment_link, ask(1, 5_00))).startswith("http")
-    assert _links(db, loan_id, 1) == [(5_00, "ACTIVE"), (110_00, "SUPERSEDED")]
+    assert _links(db, loan_id, 1) == [(5_00, "ACTIVE"), (110_00, "PAID")]
 
-    # 2: its link is paid and the loan has recorded that payment (by an event naming no link): what is left, the
-    # penal charge, gets its link
+    # 2: its link is paid and the loan recorded that payment before it asked (its row still ACTIVE): what is left gets
+    # its link at once
     await _pay(await env.run(activities.ensure_payment_link, ask(2, 110_00)))
-    with db.unit_of_work() as s:
-        s.add(PaymentTransaction(loan_id=loan_id, gateway=primary, gateway_payment_id=f"pay_{loan_id[:8]}_2",
-                                 amount=110_00, interest_part=10_00, principal_part=100_00))  # fmt: skip
+    recorded(2, 110_00, interest_part=10_00, principal_part=100_00)
     assert (await env.run(activities.ensure_payment_link, ask(2, 5_00))).startswith("http")
-    assert _links(db, loan_id, 2) == [(5_00, "ACTIVE"), (110_00, "SUPERSEDED")]
+    assert _links(db, loan_id, 2) == [(5_00, "ACTIVE"), (110_00, "PAID")]
 
     # 3: its link is not paid: the gateway cancels it and the new amount gets a link of its own
     unpaid = await env.run(activities.ensure_payment_link, ask(3, 110_00))
@@ -115,17 +115,42 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     monkeypatch.undo()
 
     # 5: a paid link whose payment never reaches the loan holds its successor back for the gateways' webhook retry
-    # window (24 hours from when it was first held), then the successor is made
+    # window (24 hours from when it was first held); the first ask after it makes the successor
     await _pay(await env.run(activities.ensure_payment_link, ask(5, 110_00)))
     assert await env.run(activities.ensure_payment_link, ask(5, 115_00)) == ""
-    with db.unit_of_work() as s:
-        held = s.scalars(select(PaymentLink).where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == 5))
-        link = held.one()
-        assert link.status == "ACTIVE" and link.held_since is not None
-        link.held_since = link.held_since - links_module.HOLD_WINDOW + timedelta(minutes=1)
+    _age_hold(db, loan_id, 5, link_holds.HOLD_WINDOW - timedelta(minutes=1))
     assert await env.run(activities.ensure_payment_link, ask(5, 115_00)) == ""  # still inside the window
-    with db.unit_of_work() as s:
-        link = s.scalars(select(PaymentLink).where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == 5))
-        link.one().held_since -= timedelta(minutes=2)
+    _age_hold(db, loan_id, 5, timedelta(minutes=2))
     assert (await env.run(activities.ensure_payment_link, ask(5, 115_00))).startswith("http")
     assert _links(db, loan_id, 5) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]
+
+    # 6: the amount due comes back to the held link's (the penal charge waived): still held, nothing offered
+    await _pay(await env.run(activities.ensure_payment_link, ask(6, 110_00)))
+    assert await env.run(activities.ensure_payment_link, ask(6, 115_00)) == ""
+    assert await env.run(activities.ensure_payment_link, ask(6, 110_00)) == ""
+    assert _links(db, loan_id, 6) == [(110_00, "HELD")]
+
+    # 7: an attempt that fails after asking the gateway changes no link; its retry holds
+    await _pay(await env.run(activities.ensure_payment_link, ask(7, 110_00)))
+
+    def broken(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(link_holds, "settle_links", broken)
+    with pytest.raises(RuntimeError):
+        await env.run(activities.ensure_payment_link, ask(7, 115_00))
+    assert _links(db, loan_id, 7) == [(110_00, "ACTIVE")]
+    monkeypatch.undo()
+    assert await env.run(activities.ensure_payment_link, ask(7, 115_00)) == ""
+    assert _links(db, loan_id, 7) == [(110_00, "HELD")]
+
+
+def _age_hold(db, loan_id: str, installment_no: int, by: timedelta) -> None:  # noqa: ANN001
+    """Move the installment's hold ``by`` into the past (as if it began that much earlier)."""
+    with db.unit_of_work() as s:
+        s.execute(
+            update(PaymentLink)
+            .where(PaymentLink.loan_id == loan_id, PaymentLink.installment_no == installment_no,
+                   PaymentLink.held_since.is_not(None))
+            .values(held_since=PaymentLink.held_since - by)
+        )  # fmt: skip

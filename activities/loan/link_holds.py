@@ -1,0 +1,123 @@
+"""Superseding an installment's payment links, and holding back a successor while a paid link's payment is on the
+way: the two transactions ``ensure_payment_link`` (``activities.loan.links``) runs around its gateway calls.
+
+A link whose amount is no longer due is cancelled at its gateway and marked SUPERSEDED. A gateway refuses to cancel
+a link the borrower has just paid (the penal charge was levied as they paid the old amount): when it says money was
+taken on it that the loan has not recorded from that gateway since the link was made, the payment is on its way by
+webhook, and offering the new amount now would have the borrower pay twice. Such a link is HELD
+(``payment_links.held_since``, migration 0030) and no successor is made; each later ask weighs it again (its payment
+recorded: PAID; the window over: SUPERSEDED, logged to reconcile; else still HELD). Nothing is marked before the
+gateway has been asked, so an attempt that fails between the two transactions leaves every link as it was, and its
+retry weighs them again.
+
+    seen = await base._tx(partial(read_links, loan_id=..., installment_no=..., amount=...))   # None: no longer due
+    paid = {link.link_id: <paise the gateway says it took, 0 once cancelled> for link in seen.to_weigh}
+    settled = await base._tx(partial(settle_links, loan_id=..., installment_no=..., amount=..., paid=paid))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from activities.loan import schedule_queries
+from db.models import PaymentLink
+from domain.outcomes import InstallmentStatus, PaymentLinkStatus
+
+#: How long a paid link's successor is held back for its payment to reach the loan, from when it was first held:
+#: Razorpay retries a webhook not answered 2xx for 24 hours after the event
+#: (https://razorpay.com/docs/webhooks/best-practices), the longest of the brand's gateways (Cashfree: three retries
+#: over about 40 minutes). It is weighed when the loan next asks for the installment's link.
+HOLD_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class LinkToWeigh:
+    """A link the gateway is asked about: one of another amount (ACTIVE, to supersede) or one HELD."""
+
+    link_id: str
+    provider: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SeenLinks:
+    """The installment's links as first read: those to weigh at their gateways."""
+
+    to_weigh: list[LinkToWeigh]
+
+
+@dataclass
+class SettledLinks:
+    """What the second transaction decided: the ACTIVE link of the amount due (its URL) or None; the links no
+    longer ACTIVE of that amount (for ``link_reference``); the links HELD (no successor while any is); the holds
+    whose window ended with the payment not received (``(link id, gateway, paise)``, to reconcile)."""
+
+    match_url: str | None = None
+    earlier: list[PaymentLink] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    lapsed: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def _still_due(session: Session, loan_id: str, installment_no: int) -> bool:
+    # the installment first (FOR SHARE), then its links, the order record_payment locks them in: a payment being
+    # recorded on the installment is waited for and seen
+    status = schedule_queries.installment_status(session, loan_id, installment_no, share=True)
+    return status is not None and status != InstallmentStatus.PAID
+
+
+def read_links(session: Session, *, loan_id: str, installment_no: int, amount: int) -> SeenLinks | None:
+    """The installment's links to weigh for ``amount`` paise now due: every ACTIVE link of another amount and every
+    HELD link; None when the installment is paid or gone. Changes nothing."""
+    if not _still_due(session, loan_id, installment_no):
+        return None
+    links = schedule_queries.installment_links_for_update(session, loan_id, installment_no)
+    return SeenLinks(
+        [
+            LinkToWeigh(link.link_id, link.provider, link.status)
+            for link in links
+            if link.status == PaymentLinkStatus.HELD
+            or (link.status == PaymentLinkStatus.ACTIVE and link.amount != amount)
+        ]
+    )
+
+
+def settle_links(
+    session: Session, *, loan_id: str, installment_no: int, amount: int, paid: dict[str, int]
+) -> SettledLinks | None:
+    """Mark each weighed link by what its gateway said (``paid``: link id → paise taken on it, 0 when cancelled or
+    nothing was taken): SUPERSEDED when nothing was taken or its hold's window is over; PAID when the loan has
+    recorded that much from that gateway since the link was made (``recorded_since``); else HELD (``held_since`` set
+    the first time). A link whose status changed since it was read (a payment marked it PAID) is left as it is.
+    None when the installment is paid or gone by now."""
+    if not _still_due(session, loan_id, installment_no):
+        return None
+    settled = SettledLinks()
+    for link in schedule_queries.installment_links_for_update(session, loan_id, installment_no):
+        taken = paid.get(link.link_id)
+        if taken is not None and link.status in (PaymentLinkStatus.ACTIVE, PaymentLinkStatus.HELD):
+            _settle_one(session, link, taken, settled)
+        if link.status == PaymentLinkStatus.ACTIVE and link.amount == amount:
+            settled.match_url = link.url
+        elif link.status != PaymentLinkStatus.ACTIVE and link.amount == amount:
+            settled.earlier.append(link)
+    return settled
+
+
+def _settle_one(session: Session, link: PaymentLink, taken: int, settled: SettledLinks) -> None:
+    if taken <= 0:
+        link.status = PaymentLinkStatus.SUPERSEDED
+    elif schedule_queries.recorded_since(session, link.loan_id, link.provider, taken, link.created_at):
+        link.status = PaymentLinkStatus.PAID  # its payment has reached the loan
+    elif link.status == PaymentLinkStatus.ACTIVE:
+        link.status = PaymentLinkStatus.HELD
+        link.held_since = func.now()
+        settled.held.append(link.link_id)
+    elif session.scalar(select(PaymentLink.held_since > func.now() - HOLD_WINDOW).where(PaymentLink.id == link.id)):
+        settled.held.append(link.link_id)
+    else:
+        link.status = PaymentLinkStatus.SUPERSEDED
+        settled.lapsed.append((link.link_id, link.provider, taken))
