@@ -10,9 +10,10 @@ recorded: PAID; the window over: SUPERSEDED, logged to reconcile; else still HEL
 gateway has been asked, so an attempt that fails between the two transactions leaves every link as it was, and its
 retry weighs them again.
 
-    seen = await base._tx(partial(read_links, loan_id=..., installment_no=..., amount=...))   # None: no longer due
+    key = LinkKey(loan_id, installment_no, amount_due)
+    seen = await base._tx(partial(read_links, key=key))   # None: the installment is paid or gone
     paid = {link.link_id: <paise the gateway says it took, 0 once cancelled> for link in seen.to_weigh}
-    settled = await base._tx(partial(settle_links, loan_id=..., installment_no=..., amount=..., paid=paid))
+    settled = await base._tx(partial(settle_links, key=key, paid=paid))
 """
 
 from __future__ import annotations
@@ -35,12 +36,26 @@ HOLD_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
+class LinkKey:
+    """The installment a link is asked for, and the amount now due on it (paise)."""
+
+    loan_id: str
+    installment_no: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class LinkToWeigh:
     """A link the gateway is asked about: one of another amount (ACTIVE, to supersede) or one HELD."""
 
     link_id: str
     provider: str
     status: str
+    amount: int
+
+    @property
+    def held(self) -> bool:
+        return self.status == PaymentLinkStatus.HELD
 
 
 @dataclass(frozen=True)
@@ -69,40 +84,38 @@ def _still_due(session: Session, loan_id: str, installment_no: int) -> bool:
     return status is not None and status != InstallmentStatus.PAID
 
 
-def read_links(session: Session, *, loan_id: str, installment_no: int, amount: int) -> SeenLinks | None:
+def read_links(session: Session, *, key: LinkKey) -> SeenLinks | None:
     """The installment's links to weigh for ``amount`` paise now due: every ACTIVE link of another amount and every
     HELD link; None when the installment is paid or gone. Changes nothing."""
-    if not _still_due(session, loan_id, installment_no):
+    if not _still_due(session, key.loan_id, key.installment_no):
         return None
-    links = schedule_queries.installment_links_for_update(session, loan_id, installment_no)
+    links = schedule_queries.installment_links_for_update(session, key.loan_id, key.installment_no)
     return SeenLinks(
         [
-            LinkToWeigh(link.link_id, link.provider, link.status)
+            LinkToWeigh(link.link_id, link.provider, link.status, link.amount)
             for link in links
             if link.status == PaymentLinkStatus.HELD
-            or (link.status == PaymentLinkStatus.ACTIVE and link.amount != amount)
+            or (link.status == PaymentLinkStatus.ACTIVE and link.amount != key.amount)
         ]
     )
 
 
-def settle_links(
-    session: Session, *, loan_id: str, installment_no: int, amount: int, paid: dict[str, int]
-) -> SettledLinks | None:
+def settle_links(session: Session, *, key: LinkKey, paid: dict[str, int]) -> SettledLinks | None:
     """Mark each weighed link by what its gateway said (``paid``: link id → paise taken on it, 0 when cancelled or
     nothing was taken): SUPERSEDED when nothing was taken or its hold's window is over; PAID when the loan has
     recorded that much from that gateway since the link was made (``recorded_since``); else HELD (``held_since`` set
     the first time). A link whose status changed since it was read (a payment marked it PAID) is left as it is.
     None when the installment is paid or gone by now."""
-    if not _still_due(session, loan_id, installment_no):
+    if not _still_due(session, key.loan_id, key.installment_no):
         return None
     settled = SettledLinks()
-    for link in schedule_queries.installment_links_for_update(session, loan_id, installment_no):
+    for link in schedule_queries.installment_links_for_update(session, key.loan_id, key.installment_no):
         taken = paid.get(link.link_id)
         if taken is not None and link.status in (PaymentLinkStatus.ACTIVE, PaymentLinkStatus.HELD):
             _settle_one(session, link, taken, settled)
-        if link.status == PaymentLinkStatus.ACTIVE and link.amount == amount:
+        if link.status == PaymentLinkStatus.ACTIVE and link.amount == key.amount:
             settled.match_url = link.url
-        elif link.status != PaymentLinkStatus.ACTIVE and link.amount == amount:
+        elif link.status != PaymentLinkStatus.ACTIVE and link.amount == key.amount:
             settled.earlier.append(link)
     return settled
 

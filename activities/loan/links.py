@@ -50,8 +50,8 @@ class LinkActivities(LoanBase):
         amount) gets a new link, recorded beside the old row (migration 0029): its reference names the earlier links
         of that amount (``link_reference``), since the old reference would find the cancelled link at the gateway."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
-        key = {"loan_id": req.loan_id, "installment_no": req.installment_no, "amount": req.amount}
-        seen = None if loan.status in TERMINAL else await self._tx(partial(link_holds.read_links, **key))
+        key = link_holds.LinkKey(req.loan_id, req.installment_no, req.amount)
+        seen = None if loan.status in TERMINAL else await self._tx(partial(link_holds.read_links, key=key))
         if seen is None:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""
@@ -62,10 +62,10 @@ class LinkActivities(LoanBase):
             cancelled = link.status == PaymentLinkStatus.ACTIVE and await cancel_link(
                 brand.config, self.http, link.provider, link.link_id
             )
-            paid[link.link_id] = 0 if cancelled else await link_amount_paid(
-                brand.config, self.http, link.provider, link.link_id
-            )  # fmt: skip
-        settled = await self._tx(partial(link_holds.settle_links, **key, paid=paid))
+            taken = 0 if cancelled else await link_amount_paid(brand.config, self.http, link.provider, link.link_id)
+            # a gateway that cannot say: a link not held is replaced, as before holds; a held one was paid, so stays
+            paid[link.link_id] = taken if taken is not None else link.amount if link.held else 0
+        settled = await self._tx(partial(link_holds.settle_links, key=key, paid=paid))
         if settled is None:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""

@@ -130,6 +130,14 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     assert await env.run(activities.ensure_payment_link, ask(6, 110_00)) == ""
     assert _links(db, loan_id, 6) == [(110_00, "HELD")]
 
+    async def unreadable(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        return None  # the gateway does not answer
+
+    monkeypatch.setattr(links_module, "link_amount_paid", unreadable)  # a held link was paid: it stays held
+    assert await env.run(activities.ensure_payment_link, ask(6, 115_00)) == ""
+    assert _links(db, loan_id, 6) == [(110_00, "HELD")]
+    monkeypatch.undo()
+
     # 7: an attempt that fails after asking the gateway changes no link; its retry holds
     await _pay(await env.run(activities.ensure_payment_link, ask(7, 110_00)))
 

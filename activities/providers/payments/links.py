@@ -122,15 +122,17 @@ async def cancel_link(brand_config: Mapping[str, Any], http: httpx.AsyncClient, 
     return True
 
 
-async def link_amount_paid(brand_config: Mapping[str, Any], http: httpx.AsyncClient, vendor: str, link_id: str) -> int:
-    """The paise ``vendor`` (the gateway that made ``link_id``) says it took on the link, best effort: 0 (logged)
-    when the gateway does not answer. Asked after a cancel was refused: a link paid just before it was superseded
-    may have its payment still on the way (its webhook), and the borrower must not be offered a second link
-    meanwhile."""
+async def link_amount_paid(
+    brand_config: Mapping[str, Any], http: httpx.AsyncClient, vendor: str, link_id: str
+) -> int | None:
+    """The paise ``vendor`` (the gateway that made ``link_id``) says it took on the link, best effort: None (logged)
+    when the gateway does not answer or cannot be read. Asked after a cancel was refused: a link paid just before it
+    was superseded may have its payment still on the way (its webhook), and the borrower must not be offered a
+    second link meanwhile (``activities.loan.link_holds``)."""
     from activities import providers  # the registry imports this module's package
 
     try:
         return await providers.build(KIND, brand_config, http, vendor=vendor).payment_link_amount_paid(link_id)
     except Exception as exc:  # noqa: BLE001
         log.warning("could not read link %s at %s: %s", link_id, vendor, exc)
-        return 0
+        return None
