@@ -53,24 +53,15 @@ class LinkToWeigh:
     status: str
     amount: int
 
-    @property
-    def held(self) -> bool:
-        return self.status == PaymentLinkStatus.HELD
-
-
-@dataclass(frozen=True)
-class SeenLinks:
-    """The installment's links as first read: those to weigh at their gateways."""
-
-    to_weigh: list[LinkToWeigh]
-
 
 @dataclass
-class SettledLinks:
-    """What the second transaction decided: the ACTIVE link of the amount due (its URL) or None; the links no
-    longer ACTIVE of that amount (for ``link_reference``); the links HELD (no successor while any is); the holds
-    whose window ended with the payment not received (``(link id, gateway, paise)``, to reconcile)."""
+class InstallmentLinks:
+    """An installment's links as a transaction left them: those to weigh at their gateways (``read_links``: ACTIVE
+    links of another amount, HELD links); the ACTIVE link of the amount due (its URL) or None; the links no longer
+    ACTIVE of that amount (for ``link_reference``); the links HELD now (no successor while any is); the holds whose
+    window ended with the payment not received (``(link id, gateway, paise)``, to reconcile)."""
 
+    to_weigh: list[LinkToWeigh] = field(default_factory=list)
     match_url: str | None = None
     earlier: list[PaymentLink] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
@@ -84,43 +75,51 @@ def _still_due(session: Session, loan_id: str, installment_no: int) -> bool:
     return status is not None and status != InstallmentStatus.PAID
 
 
-def read_links(session: Session, *, key: LinkKey) -> SeenLinks | None:
-    """The installment's links to weigh for ``amount`` paise now due: every ACTIVE link of another amount and every
-    HELD link; None when the installment is paid or gone. Changes nothing."""
+def _amount_due(links: list[PaymentLink], key: LinkKey, found: InstallmentLinks) -> InstallmentLinks:
+    for link in links:
+        if link.status == PaymentLinkStatus.ACTIVE and link.amount == key.amount:
+            found.match_url = link.url
+        elif link.status != PaymentLinkStatus.ACTIVE and link.amount == key.amount:
+            found.earlier.append(link)
+    return found
+
+
+def read_links(session: Session, *, key: LinkKey) -> InstallmentLinks | None:
+    """The installment's links for ``key.amount`` paise now due; None when the installment is paid or gone. Changes
+    nothing. With nothing to weigh it is the whole answer (the usual case: one transaction)."""
     if not _still_due(session, key.loan_id, key.installment_no):
         return None
     links = schedule_queries.installment_links_for_update(session, key.loan_id, key.installment_no)
-    return SeenLinks(
-        [
-            LinkToWeigh(link.link_id, link.provider, link.status, link.amount)
-            for link in links
-            if link.status == PaymentLinkStatus.HELD
-            or (link.status == PaymentLinkStatus.ACTIVE and link.amount != key.amount)
-        ]
-    )
+    to_weigh = [
+        LinkToWeigh(link.link_id, link.provider, link.status, link.amount)
+        for link in links
+        if link.status == PaymentLinkStatus.HELD
+        or (link.status == PaymentLinkStatus.ACTIVE and link.amount != key.amount)
+    ]
+    return _amount_due(links, key, InstallmentLinks(to_weigh))
 
 
-def settle_links(session: Session, *, key: LinkKey, paid: dict[str, int]) -> SettledLinks | None:
-    """Mark each weighed link by what its gateway said (``paid``: link id → paise taken on it, 0 when cancelled or
-    nothing was taken): SUPERSEDED when nothing was taken or its hold's window is over; PAID when the loan has
-    recorded that much from that gateway since the link was made (``recorded_since``); else HELD (``held_since`` set
-    the first time). A link whose status changed since it was read (a payment marked it PAID) is left as it is.
-    None when the installment is paid or gone by now."""
+def settle_links(session: Session, *, key: LinkKey, paid: dict[str, int | None]) -> InstallmentLinks | None:
+    """Mark each weighed link by what its gateway said (``paid``: link id → paise taken on it, 0 when it was
+    cancelled or nothing was taken, None when the gateway could not say: a link HELD now was paid, so it counts its
+    amount; another is replaced, as before holds): SUPERSEDED when nothing was taken or its hold's window is over;
+    PAID when the loan has recorded that much from that gateway since the link was made (``recorded_since``); else
+    HELD (``held_since`` set the first time). Judged against each row as locked now: a link a payment marked PAID
+    meanwhile is left as it is. None when the installment is paid or gone by now."""
     if not _still_due(session, key.loan_id, key.installment_no):
         return None
-    settled = SettledLinks()
-    for link in schedule_queries.installment_links_for_update(session, key.loan_id, key.installment_no):
-        taken = paid.get(link.link_id)
-        if taken is not None and link.status in (PaymentLinkStatus.ACTIVE, PaymentLinkStatus.HELD):
-            _settle_one(session, link, taken, settled)
-        if link.status == PaymentLinkStatus.ACTIVE and link.amount == key.amount:
-            settled.match_url = link.url
-        elif link.status != PaymentLinkStatus.ACTIVE and link.amount == key.amount:
-            settled.earlier.append(link)
-    return settled
+    found = InstallmentLinks()
+    links = schedule_queries.installment_links_for_update(session, key.loan_id, key.installment_no)
+    for link in links:
+        if link.link_id in paid and link.status in (PaymentLinkStatus.ACTIVE, PaymentLinkStatus.HELD):
+            taken = paid[link.link_id]
+            if taken is None:
+                taken = link.amount if link.status == PaymentLinkStatus.HELD else 0
+            _settle_one(session, link, taken, found)
+    return _amount_due(links, key, found)
 
 
-def _settle_one(session: Session, link: PaymentLink, taken: int, settled: SettledLinks) -> None:
+def _settle_one(session: Session, link: PaymentLink, taken: int, settled: InstallmentLinks) -> None:
     if taken <= 0:
         link.status = PaymentLinkStatus.SUPERSEDED
     elif schedule_queries.recorded_since(session, link.loan_id, link.provider, taken, link.created_at):

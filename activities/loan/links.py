@@ -55,17 +55,18 @@ class LinkActivities(LoanBase):
         if seen is None:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""
-        # asked at each link's gateway before anything is marked: a customer must not pay a stale amount (a payment
-        # made on it is still applied), and a link paid just now must not get a successor before its payment lands
-        paid: dict[str, int] = {}
-        for link in seen.to_weigh:
-            cancelled = link.status == PaymentLinkStatus.ACTIVE and await cancel_link(
-                brand.config, self.http, link.provider, link.link_id
-            )
-            taken = 0 if cancelled else await link_amount_paid(brand.config, self.http, link.provider, link.link_id)
-            # a gateway that cannot say: a link not held is replaced, as before holds; a held one was paid, so stays
-            paid[link.link_id] = taken if taken is not None else link.amount if link.held else 0
-        settled = await self._tx(partial(link_holds.settle_links, key=key, paid=paid))
+        settled: link_holds.InstallmentLinks | None = seen
+        if seen.to_weigh:
+            # each link's gateway asked before anything is marked: a customer must not pay a stale amount (a payment
+            # made on it is still applied), and a link paid just now must not get a successor before its payment
+            # lands; a held link is cancelled too (a paid one is refused, one whose payment was reversed is not)
+            paid: dict[str, int | None] = {}
+            for link in seen.to_weigh:
+                cancelled = await cancel_link(brand.config, self.http, link.provider, link.link_id)
+                paid[link.link_id] = (
+                    0 if cancelled else await link_amount_paid(brand.config, self.http, link.provider, link.link_id)
+                )
+            settled = await self._tx(partial(link_holds.settle_links, key=key, paid=paid))
         if settled is None:
             activity.logger.info("no link for installment %s of loan %s: no longer due", req.installment_no, loan.id)
             return ""

@@ -9,6 +9,7 @@ gateway's sandbox twin over HTTP (Razorpay's fetch by id, Cashfree's link fetch,
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -48,7 +49,7 @@ async def _pay(url: str) -> None:
 
 @pytest.mark.parametrize("primary", ["razorpay", "cashfree", "paytring"])
 async def test_no_new_link_while_the_superseded_one_was_paid(
-    app, brand, sandbox, db, storage_dir, renderer, monkeypatch, primary: str
+    app, brand, sandbox, db, storage_dir, renderer, monkeypatch, caplog, primary: str
 ) -> None:  # noqa: ANN001
     _use_gateways(db, brand["brand_id"], primary)
     loan_id = await _applied_loan(app, sandbox, brand)
@@ -114,6 +115,18 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     assert _links(db, loan_id, 4) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]
     monkeypatch.undo()
 
+    # 4b: a paid link whose gateway cannot say what it took (down): replaced, as before holds
+    await _pay(await env.run(activities.ensure_payment_link, ask(4, 120_00)))
+
+    async def unreadable(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        return None  # the gateway does not answer
+
+    monkeypatch.setattr(links_module, "link_amount_paid", unreadable)
+    assert (await env.run(activities.ensure_payment_link, ask(4, 125_00))).startswith("http")
+    assert _links(db, loan_id, 4) == [(110_00, "SUPERSEDED"), (115_00, "SUPERSEDED"), (120_00, "SUPERSEDED"),
+                                      (125_00, "ACTIVE")]  # fmt: skip
+    monkeypatch.undo()
+
     # 5: a paid link whose payment never reaches the loan holds its successor back for the gateways' webhook retry
     # window (24 hours from when it was first held); the first ask after it makes the successor
     await _pay(await env.run(activities.ensure_payment_link, ask(5, 110_00)))
@@ -121,17 +134,16 @@ async def test_no_new_link_while_the_superseded_one_was_paid(
     _age_hold(db, loan_id, 5, link_holds.HOLD_WINDOW - timedelta(minutes=1))
     assert await env.run(activities.ensure_payment_link, ask(5, 115_00)) == ""  # still inside the window
     _age_hold(db, loan_id, 5, timedelta(minutes=2))
-    assert (await env.run(activities.ensure_payment_link, ask(5, 115_00))).startswith("http")
+    with caplog.at_level(logging.WARNING):
+        assert (await env.run(activities.ensure_payment_link, ask(5, 115_00))).startswith("http")
     assert _links(db, loan_id, 5) == [(110_00, "SUPERSEDED"), (115_00, "ACTIVE")]
+    assert "reconcile the payment" in caplog.text  # the payment the gateway took and the loan never received
 
     # 6: the amount due comes back to the held link's (the penal charge waived): still held, nothing offered
     await _pay(await env.run(activities.ensure_payment_link, ask(6, 110_00)))
     assert await env.run(activities.ensure_payment_link, ask(6, 115_00)) == ""
     assert await env.run(activities.ensure_payment_link, ask(6, 110_00)) == ""
     assert _links(db, loan_id, 6) == [(110_00, "HELD")]
-
-    async def unreadable(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        return None  # the gateway does not answer
 
     monkeypatch.setattr(links_module, "link_amount_paid", unreadable)  # a held link was paid: it stays held
     assert await env.run(activities.ensure_payment_link, ask(6, 115_00)) == ""

@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     # A link the borrower paid just as the loan superseded it (the gateway refuses to cancel it) keeps its successor
     # back until its payment reaches the loan, for at most the gateways' webhook retry window counted from here
-    # (activities.loan.links, ensure_payment_link). NULL: never held.
+    # (activities.loan.link_holds, status HELD). NULL: never held.
     op.add_column('payment_links', sa.Column('held_since', sa.DateTime(timezone=True), nullable=True))
 
 
