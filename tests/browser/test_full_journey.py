@@ -107,7 +107,9 @@ async def _sign_in_the_app(page, loan_id: str) -> None:  # noqa: ANN001
     await page.get_by_label("I have read the Key Fact Statement and accept its terms").check()
     await page.get_by_role("button", name="Accept the Key Fact Statement").click()
     sign = page.get_by_role("link", name="Sign the agreement")
-    await sign.wait_for(timeout=SLOW)
+    # the agreement is rendered and sent to the eSign vendor first: at the start of a CI run (the first PDF render,
+    # every process warming up) that once took longer than SLOW
+    await sign.wait_for(timeout=2 * SLOW)
     async with page.context.expect_page() as opened:
         await sign.click()
     esign = await opened.value
