@@ -64,7 +64,12 @@ class ThreadedServer:
     def __init__(self, app, port: int | None = None):  # noqa: ANN001
         self.port = port or free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+            # idle keep-alive connections kept well past any pause of a test's client: at uvicorn's 5 s default the
+            # server may close one just as the client sends on it ("Server disconnected without sending a
+            # response", met once by the fuzzer in a CI run)
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_keep_alive=75
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
