@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
@@ -408,7 +409,12 @@ def main() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(get_settings(), stop=stop)
 
-    asyncio.run(runner())
+    if get_settings().worker_event_loop == "uvloop" and importlib.util.find_spec("uvloop") is not None:
+        import uvloop  # not on Windows: the standard loop there
+
+        uvloop.run(runner())
+    else:
+        asyncio.run(runner())
 
 
 if __name__ == "__main__":

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     # due date every loan of the book has tasks at once: keep it above the loans one worker holds
     # (docs/scaling.md, "Caches").
     worker_max_cached_workflows: int = Field(default=10_000, ge=1)
+    # The worker process's asyncio event loop: uvloop (libuv; the API's uvicorn already runs on it) or the standard
+    # library's. Workflows run on the SDK's own deterministic loop either way; this one carries the SDK's bridge to
+    # its core, the activities' database and vendor calls, and the metrics endpoints. uvloop cut the worker's CPU
+    # by about a twentieth on bench/lifecycle.py and bench/collections_day.py (docs/architecture.md, "Speed").
+    worker_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Loans started with it send their follow-up work (receipts, customer notices, payment links: what no balance
     # waits on) to this task queue, which every worker also polls taking at most followup_max_concurrent at once,
     # so on a due-date storm payments are credited first and the follow-up drains after (docs/scaling.md,
