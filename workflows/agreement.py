@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.base import LoanStopped, _check_fresh, _refuse
 from workflows.hold import HOLD_ROLES, HoldPhase
+from workflows.patches import patched
 
 SIGNED, DECLINED, EXPIRED, RESEND, CANCEL = "SIGNED", "DECLINED", "EXPIRED", "RESEND", "CANCEL"
 
@@ -69,7 +70,7 @@ class AgreementPhase(HoldPhase):
 
     async def _sign_agreement(self, key: str) -> LoanWorkflowResult | None:
         """AGREEMENT_SIGNED (None), or the loan's end (EXPIRED; CANCELLED by staff after a decline)."""
-        self.money_out = workflow.patched(MONEY_OUT_PATCH)
+        self.money_out = patched(MONEY_OUT_PATCH)
         if not self.money_out:
             return await self._sign_agreement_v1(key)
         inp = self.inp

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.base import LoanBase
+from workflows.patches import patched
 
 NOTICE_LEAD = timedelta(hours=48)  # pre-debit notice before the debit, when there is time
 NPCI_MIN_NOTICE = timedelta(hours=24)  # never less (NPCI UPI Autopay pre-debit notification)
@@ -118,7 +119,7 @@ class AutopayPhase(LoanBase):
         )
         debit.sent = True
         if result.status == "CAPTURED":  # settled at once (or by an earlier try of this very debit)
-            if workflow.patched(AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH):
+            if patched(AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH):
                 # its payment reaches the loan by the gateway's webhook: until then (_debit_settled) or until its
                 # patience runs out, this stays the installment's try, so no second debit goes meanwhile
                 await self._debit_outcome(MandateDebitResult(result.debit_id, "CAPTURED"))
@@ -137,7 +138,7 @@ class AutopayPhase(LoanBase):
     def _debit_checks_on(self, debit: DebitState) -> bool:
         """Whether a sent debit whose outcome does not arrive is looked up at the gateway (AUTOPAY_DEBIT_CHECK_PATCH;
         before it, the try simply ended at its patience)."""
-        return debit.debit_id is not None and workflow.patched(AUTOPAY_DEBIT_CHECK_PATCH)
+        return debit.debit_id is not None and patched(AUTOPAY_DEBIT_CHECK_PATCH)
 
     def _debit_check_at(self, debit: DebitState) -> datetime:
         """When a sent debit without an outcome is next looked up: soon after the charge (FIRST_DEBIT_CHECK, at most

@@ -41,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+from workflows.patches import patched, upsert_changed
+
+
 class LoanStopped(Exception):  # noqa: N818  (a control-flow signal, not an error)
     """Raised inside origination when the loan ends on the way (ops reject a loan on hold, staff cancel an
     agreement): ``LoanWorkflow._originate`` ends the loan in ``status`` with ``reason``."""
@@ -163,7 +166,7 @@ class LoanBase:
             )
         self.moving_to = to
         await self._database_step(
-            workflow.patched(LOCAL_DB_PATCH), LoanActivities.record_status, change, summary=f"{self.status} → {to}"
+            patched(LOCAL_DB_PATCH), LoanActivities.record_status, change, summary=f"{self.status} → {to}"
         )
         self._moved(to, review_stage)
 
@@ -183,7 +186,7 @@ class LoanBase:
         self.moving_to = None
         self.recorded_stage = ReviewStage(review_stage) if to == LoanStatus.UNDER_REVIEW and review_stage else None
         if upsert:
-            workflow.upsert_search_attributes([LOAN_STATUS.value_set(to)])
+            upsert_changed([LOAN_STATUS.value_set(to)])
         else:
             self.status_attribute_due = True
 
@@ -198,7 +201,7 @@ class LoanBase:
         ``args`` its arguments): a local activity in the workflow task that decided it under ORIGINATION_LOCAL_PATCH
         (decided at a run's first such step, then the same for the run), else an activity task, as runs before it
         recorded. Same activity, same idempotency key, same retry policy; returns what the activity returns."""
-        return await self._database_step(workflow.patched(ORIGINATION_LOCAL_PATCH), activity, *args, summary=summary)
+        return await self._database_step(patched(ORIGINATION_LOCAL_PATCH), activity, *args, summary=summary)
 
     @staticmethod
     async def _database_step(local: bool, activity: Any, *args: Any, summary: str) -> Any:
@@ -221,7 +224,7 @@ class LoanBase:
         self.link_wanted = None  # a payment link still waiting its turn is not made for a loan that has ended
         await workflow.wait_condition(workflow.all_handlers_finished)
         while True:
-            if self.pending_payments and workflow.patched(RECEIPTS_PATCH):
+            if self.pending_payments and patched(RECEIPTS_PATCH):
                 await self._keep_late_receipts()
             if not self.followups:
                 break

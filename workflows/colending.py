@@ -47,11 +47,18 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contracts.colending_losses import CoLendLoss, CoLendOverdue
     from workflows.contracts.partners import PartnerOfferView
-    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, PROVIDER_RETRY, PROVIDER_TIMEOUT
+    from workflows.options import (  # the patch ids re-exported: they were defined here
+        CO_LENDING_PATCH,
+        DB_RETRY,
+        DB_TIMEOUT,
+        IST,
+        LOSSES_PATCH,
+        PROVIDER_RETRY,
+        PROVIDER_TIMEOUT,
+        RESTRUCTURE_PATCH,
+    )
+from workflows.patches import patched
 
-CO_LENDING_PATCH = "co-lending-v1"
-LOSSES_PATCH = "co-lending-losses-v1"
-RESTRUCTURE_PATCH = "co-lending-restructure-v1"
 # Staff wait on the restructure's approval: a partner that does not answer is left to ops' retry after a few seconds.
 RESCHEDULE_TIMEOUT = timedelta(seconds=20)
 RESCHEDULE_RETRY = RetryPolicy(
@@ -101,7 +108,7 @@ async def colend_disbursed(wf: Any, key: str) -> None:
     agreement with that partner, then take the partner through its lifecycle. A partner's refusal or outage
     stops its lifecycle where it is (recorded for ops), never the loan."""
     offer = _booked_offer(wf)
-    if offer is None or not workflow.patched(CO_LENDING_PATCH):
+    if offer is None or not patched(CO_LENDING_PATCH):
         return
     inp, state = wf.inp, wf.servicing
     schedule = [CoLendLine(i.number, i.due_date, i.principal, i.interest, i.fees) for i in state.installments]
@@ -135,7 +142,7 @@ async def colend_disbursed(wf: Any, key: str) -> None:
 async def colend_payment(wf: Any, payment: PaymentEvent, record: PaymentRecord, today: date) -> None:
     """After a co-lent loan recorded a payment: split it between the lenders (once per payment). Never raises:
     the payment stands whatever happens to its split (an error is logged for ops)."""
-    if not _routed() or not workflow.patched(CO_LENDING_PATCH) or not await _is_co_lent(wf):
+    if not _routed() or not patched(CO_LENDING_PATCH) or not await _is_co_lent(wf):
         return
     parts = record.parts
     split = CoLendPayment(
@@ -160,7 +167,7 @@ async def colend_loss(wf: Any, kind: str, reference: str, parts: dict[str, int],
     """After a co-lent loan's own ledger recorded a loss (``kind`` CL_WAIVER, CL_SETTLEMENT or CL_WRITE_OFF;
     ``parts`` component → paise): split it between the lenders once per ``reference``; a write-off also invokes the
     agreement's default-loss guarantee. Never raises: the loan's decision stands whatever happens to its split."""
-    if not _routed() or not sum(parts.values()) or not workflow.patched(LOSSES_PATCH) or not await _is_co_lent(wf):
+    if not _routed() or not sum(parts.values()) or not patched(LOSSES_PATCH) or not await _is_co_lent(wf):
         return
     state = getattr(wf, "servicing", None)
     loss = CoLendLoss(
@@ -187,7 +194,7 @@ async def colend_overdue(wf: Any, dpd: int, as_of: date) -> None:
     if dpd <= 0 or not _routed():
         return
     ask_at = getattr(wf, "dlg_ask_at", 0)
-    if ask_at is None or dpd < ask_at or not workflow.patched(LOSSES_PATCH) or not await _is_co_lent(wf):
+    if ask_at is None or dpd < ask_at or not patched(LOSSES_PATCH) or not await _is_co_lent(wf):
         return
     try:
         wf.dlg_ask_at = await workflow.execute_activity_method(
@@ -205,7 +212,7 @@ async def colend_restructured(wf: Any, version: int) -> None:
     """After a co-lent loan's restructure is approved (its schedule now at ``version``): send the partner its part
     of the new schedule (``colending_reschedule``). Never raises: a refusal is a FAILED step and an outage past the
     few retries leaves the step PENDING, both on the loan's records for ops' retry (``CoLendingRetryWorkflow``)."""
-    if not _routed() or not workflow.patched(RESTRUCTURE_PATCH) or not await _is_co_lent(wf):
+    if not _routed() or not patched(RESTRUCTURE_PATCH) or not await _is_co_lent(wf):
         return
     try:
         result = await workflow.execute_activity_method(

@@ -44,6 +44,7 @@ from temporalio.exceptions import ActivityError
 from workflows.base import _check_fresh, _refuse
 from workflows.colending import colend_disbursed
 from workflows.hold import HoldPhase, business_refusal
+from workflows.patches import patched
 
 DISBURSAL_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
 
@@ -54,7 +55,7 @@ class DisbursalPhase(HoldPhase):
     the disbursal's ledger posting are recorded and the loan is DISBURSED."""
 
     async def _disburse(self, key: str) -> None:
-        if not workflow.patched(MONEY_OUT_PATCH):
+        if not patched(MONEY_OUT_PATCH):
             return await self._disburse_v1(key)
         inp = self.inp
         attempt = 0

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from workflows.base import LoanBase
 from workflows.options import LINK_FAILURE_LOGGED_PATCH
+from workflows.patches import patched
 
 
 class FollowupPhase(LoanBase):
@@ -75,6 +76,6 @@ async def _logged(make: Callable[[], Awaitable[Any]], inline: bool = False) -> N
     try:
         await make()
     except ActivityError as exc:
-        if is_cancelled_exception(exc) or (inline and not workflow.patched(LINK_FAILURE_LOGGED_PATCH)):
+        if is_cancelled_exception(exc) or (inline and not patched(LINK_FAILURE_LOGGED_PATCH)):
             raise
         workflow.logger.warning("payment link not made: %s", exc.cause)

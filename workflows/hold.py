@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import HOLD_PATCH
 
 from workflows.base import LoanBase, LoanStopped, _check_fresh, _refuse
+from workflows.patches import patched
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ class HoldPhase(LoanBase):
                 return await call()
             except ActivityError as err:
                 reason = business_refusal(err)
-                if reason is None or not workflow.patched(HOLD_PATCH):
+                if reason is None or not patched(HOLD_PATCH):
                     raise
                 # Steps running side by side (KYC) take turns: one hold at a time, each with its own decision.
                 async with self.hold_lock:

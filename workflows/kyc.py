@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.base import _check_fresh, _refuse
 from workflows.hold import HoldPhase
+from workflows.patches import patched
 
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 KYC_REUSED = "REUSED"  # a step's result in ``kyc_results`` when an earlier loan's result was reused (KYC_REUSE_PATCH)
@@ -68,7 +69,7 @@ class KycPhase(HoldPhase):
         """The verdict on the application: KYC then bureau, BRE and evaluation (a failed or abandoned KYC step is
         a REJECT with its reason). Loans started before the KYC phase: the PAN check and the bureau score."""
         inp = self.inp
-        if workflow.patched(KYC_PHASE_PATCH):
+        if patched(KYC_PHASE_PATCH):
             verdict = await self._kyc_and_decide(key)
             if verdict is None:
                 return rules.DecisionResult(rules.Decision.REJECT, self.rejection or "KYC incomplete")
@@ -101,9 +102,9 @@ class KycPhase(HoldPhase):
         Loans started before KYC_PER_STEP_PATCH: every step through ``kyc_step``, the decision in one
         ``decide_credit``."""
         inp = self.inp
-        self.kyc_per_step = workflow.patched(KYC_PER_STEP_PATCH)
+        self.kyc_per_step = patched(KYC_PER_STEP_PATCH)
         steps = list(inp.policy.kyc_steps)
-        reuse = self.kyc_per_step and workflow.patched(KYC_REUSE_PATCH)
+        reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
         reused = await self._reusable_kyc(key, steps) if reuse else []
         steps = [step for step in steps if step not in {r.step for r in reused}]
         passed: list[KycStepResult] = []

@@ -61,6 +61,7 @@ from workflows.disbursal import DisbursalPhase
 from workflows.followup import FollowupPhase
 from workflows.kyc import KycPhase
 from workflows.money_in import MoneyInPhase
+from workflows.patches import decide_epoch, upsert_changed
 from workflows.receipts import ReceiptsPhase
 from workflows.review import ReviewPhase
 from workflows.servicing import ServicingPhase
@@ -151,10 +152,12 @@ class LoanWorkflow(
         self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
         self.link_task: asyncio.Task | None = None
         self.link_wanted: object = None
+        self.patch_epoch: bool | None = None  # under workflows.patches.PATCH_EPOCH; decided first in run()
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run
     async def run(self, inp: LoanWorkflowInput) -> LoanWorkflowResult:
+        decide_epoch()  # before anything else the run records (workflows.patches)
         if self.servicing is None:
             done = await self._originate()
             if done is not None:
@@ -168,7 +171,7 @@ class LoanWorkflow(
     async def _originate(self) -> LoanWorkflowResult | None:
         """Application to disbursal; the loan's end (a result) when it stops on the way, None once disbursed."""
         inp = self.inp
-        workflow.upsert_search_attributes(
+        upsert_changed(
             [
                 LOAN_STATUS.value_set(self.status),
                 BRAND_ID.value_set(inp.brand_id),

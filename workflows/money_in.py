@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.autopay import NOTICE_LEAD
 from workflows.base import LoanBase
+from workflows.patches import patched
 
 NOTICE_HOUR, DUE_HOUR = time(10), time(9)  # IST: reminders, and the due-day notice and autopay debit
 # A receipt's storage or renderer down for long must not stop the repayment loop (the GET renders 404 meanwhile).
@@ -209,7 +210,7 @@ class MoneyInPhase(LoanBase):
         it decides at its first credit."""
         key = f"paid:{payment.gateway}:{payment.payment_id}"
         state = self.servicing
-        if self.receipt_notice or workflow.patched(RECEIPT_NOTICE_PATCH):
+        if self.receipt_notice or patched(RECEIPT_NOTICE_PATCH):
             if state is not None and key in state.notices_sent:
                 return
             try:

@@ -119,4 +119,13 @@ RECEIPT_NOTICE_AT_START_PATCH = "receipt-notice-at-start-v1"
 # product), in the payment's own transaction (``PaymentRecord.penal_reversed``). Asked only when there is something
 # to reverse; before it, those charges stood and were paid from the money first.
 VALUE_DATED_PENAL_PATCH = "value-dated-penal-v1"
+# Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
+# one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
+PARTNER_ROUTING_PATCH = "partner-routing-v1"
+PARTNER_APR_PATCH = "partner-offer-apr-v1"
+# Co-lending (workflows.colending): a loan booked with a partner is co-lent, its losses split (and the DLG invoked),
+# its restructure sent to the partner.
+CO_LENDING_PATCH = "co-lending-v1"
+LOSSES_PATCH = "co-lending-losses-v1"
+RESTRUCTURE_PATCH = "co-lending-restructure-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

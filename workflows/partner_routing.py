@@ -44,13 +44,16 @@ with workflow.unsafe.imports_passed_through():
         PartnerRouteRequest,
         PartnerSubmitRequest,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT
+    from workflows.options import (  # the patch ids re-exported: they were defined here
+        DB_RETRY,
+        DB_TIMEOUT,
+        PARTNER_APR_PATCH,
+    )
 
 from workflows.base import _check_fresh, _refuse
 from workflows.hold import HoldPhase
+from workflows.patches import patched
 
-PARTNER_ROUTING_PATCH = "partner-routing-v1"
-PARTNER_APR_PATCH = "partner-offer-apr-v1"  # a booked loan's policy APR (cooling-off exit) is the offer's
 ROUTING_MEMO = "partnerRouting"  # set on the loan's start when its brand has an active partner lender
 HOLD_STEP = "partner lenders"
 # A partner's transient faults are retried inside its SLA (the schedule-to-close timeout bounds them all).
@@ -164,7 +167,7 @@ class PartnerRoutingPhase(HoldPhase):
         )
         # The loan's APR is the offer's (its KFS says so): the cooling-off exit's cost follows it. Loans booked
         # before this patch keep the product's APR they were started with.
-        if self.inp.policy.apr is not None and workflow.patched(PARTNER_APR_PATCH):
+        if self.inp.policy.apr is not None and patched(PARTNER_APR_PATCH):
             self.inp = replace(self.inp, policy=replace(self.inp.policy, apr=offer.apr))
         return True
 

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.base import LoanBase
 from workflows.colending import colend_loss, colend_payment
+from workflows.patches import patched
 
 # A single payment larger than the largest a loan can be cannot be real: it is parked, not applied (the webhooks
 # refuse it at the door with the same bound).
@@ -82,7 +83,7 @@ class ReceiptsPhase(LoanBase):
             if payment.payment_id in state.processed_payments:
                 continue
             problem = _payment_problem(payment)
-            if problem is not None and workflow.patched(RECEIPTS_PATCH):
+            if problem is not None and patched(RECEIPTS_PATCH):
                 await self._park(payment, problem)
                 continue
             kept, kept_closed_as = copy.deepcopy(state.installments), state.closed_as
@@ -93,7 +94,7 @@ class ReceiptsPhase(LoanBase):
                 # non-retryable failure arrives as the ApplicationError itself
                 cause = exc.cause if isinstance(exc, ActivityError) else exc
                 kind = cause.type if isinstance(cause, ApplicationError) else "ValidationError"
-                if kind not in UNRECORDABLE or not workflow.patched(RECEIPTS_PATCH):
+                if kind not in UNRECORDABLE or not patched(RECEIPTS_PATCH):
                     raise
                 state.installments = kept  # nothing of it was recorded: undo what it changed here
                 state.closed_as = kept_closed_as
@@ -160,7 +161,7 @@ class ReceiptsPhase(LoanBase):
             self.moving_to = move.to_status
         try:
             await self._database_step(  # local: in the workflow task that took the payment (workflows.options)
-                workflow.patched(LOCAL_DB_PATCH),
+                patched(LOCAL_DB_PATCH),
                 LoanActivities.record_payment,
                 record,
                 summary=f"Payment {payment.payment_id}: {payment.amount} paise"
@@ -208,7 +209,7 @@ class ReceiptsPhase(LoanBase):
         found = penal_after_value_date(
             state.installments, payment.paid_on, payment.amount, today, self._allocation_config()
         )
-        if not found or not workflow.patched(VALUE_DATED_PENAL_PATCH):
+        if not found or not patched(VALUE_DATED_PENAL_PATCH):
             return []
         by_number = {i.number: i for i in state.installments}
         for number, paise in found:

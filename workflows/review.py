@@ -17,11 +17,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.options import (
         MONEY_IN_PATCH,
+        PARTNER_ROUTING_PATCH,
         REVIEW_PATCH,
     )
 
 from workflows.base import _check_fresh, _refuse
-from workflows.partner_routing import PARTNER_ROUTING_PATCH, PartnerRoutingPhase
+from workflows.partner_routing import PartnerRoutingPhase
+from workflows.patches import patched
 
 # Roles that may take each review action at some stage (a wrong role is 403; the right role at the wrong
 # stage is 409).
@@ -85,7 +87,7 @@ class ReviewPhase(PartnerRoutingPhase):
         """SANCTIONED (None), or the loan's end when staff reject it."""
         if verdict.decision == rules.Decision.AUTO_SANCTION:
             await self._move(LoanStatus.SANCTIONED, f"auto-sanctioned: {verdict.reason}")
-        elif workflow.patched(REVIEW_PATCH):
+        elif patched(REVIEW_PATCH):
             self.review_v2 = True
             self.review_stage = ReviewStage.CREDIT_EXECUTIVE
             await self._move(
@@ -113,9 +115,9 @@ class ReviewPhase(PartnerRoutingPhase):
                 why = " ".join(p for p in (f"[{action.reason_code}]" if action.reason_code else "", action.reason) if p)
                 return await self._end(LoanStatus.REJECTED, why or "rejected by staff", actor)
             await self._move(LoanStatus.SANCTIONED, action.reason or "sanctioned by staff", actor)
-        if self._partner_routing_wanted() and workflow.patched(PARTNER_ROUTING_PATCH):  # booked with a partner
+        if self._partner_routing_wanted() and patched(PARTNER_ROUTING_PATCH):  # booked with a partner
             await self._route_partners(f"loan-{self.inp.loan_id}")
-        if workflow.patched(MONEY_IN_PATCH):  # the borrower is told, and asked to read and accept the KFS
+        if patched(MONEY_IN_PATCH):  # the borrower is told, and asked to read and accept the KFS
             await self._notice("SANCTIONED", "sanctioned", amount=self.inp.terms.amount)
         return None
 

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.base import LoanBase
+from workflows.patches import patched, upsert_changed
 
 
 def _next_ist_midnight(now: datetime) -> datetime:
@@ -62,20 +63,20 @@ class ServicingPhase(LoanBase):
     async def _service(self) -> LoanWorkflowResult:
         state = self.servicing
         assert state is not None
-        workflow.upsert_search_attributes(
+        upsert_changed(
             [
                 LOAN_STATUS.value_set(self.status),
                 BRAND_ID.value_set(self.inp.brand_id),
                 LOAN_AMOUNT.value_set(self.inp.terms.amount),
             ]
         )
-        self.day_end_v2 = workflow.patched(DAY_END_PATCH)
-        self.money_in = workflow.patched(MONEY_IN_PATCH)
-        self.local_steps = workflow.patched(SERVICING_LOCAL_PATCH)
+        self.day_end_v2 = patched(DAY_END_PATCH)
+        self.money_in = patched(MONEY_IN_PATCH)
+        self.local_steps = patched(SERVICING_LOCAL_PATCH)
         # at the run's start, so its marker (and the SDK's TemporalChangeVersion upsert) is not a credit's work
-        self.status_with_payment = workflow.patched(STATUS_WITH_PAYMENT_PATCH)
-        self.receipt_notice = self.money_in and workflow.patched(RECEIPT_NOTICE_AT_START_PATCH)
-        self.collections = self.money_in and workflow.patched(COLLECTIONS_PATCH)
+        self.status_with_payment = patched(STATUS_WITH_PAYMENT_PATCH)
+        self.receipt_notice = self.money_in and patched(RECEIPT_NOTICE_AT_START_PATCH)
+        self.collections = self.money_in and patched(COLLECTIONS_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()
         woke_for_money_in, last_link = False, (0, 0)
@@ -99,7 +100,7 @@ class ServicingPhase(LoanBase):
                 await self._lapse_settlement(now)
             unpaid = [i for i in state.installments if not i.paid]
             if not unpaid:
-                workflow.upsert_search_attributes([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
+                upsert_changed([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])
                 await self._record_delinquency(now)
                 if self.collections:
                     await self._review_collections(now)  # a collections case ends with the loan
@@ -130,9 +131,7 @@ class ServicingPhase(LoanBase):
             status: list[SearchAttributeUpdate[Any]] = []
             if self.status_attribute_due:  # a move recorded with a payment this pass (STATUS_WITH_PAYMENT_PATCH)
                 status, self.status_attribute_due = [LOAN_STATUS.value_set(self.status)], False
-            workflow.upsert_search_attributes(
-                [*status, NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)]
-            )
+            upsert_changed([*status, NEXT_DUE_AT.value_set(current.due_at), DPD.value_set(state.dpd)])
             link = (current.number, current.remaining)
             if not (woke_for_money_in and link == last_link):  # a reminder's wake changes no link
                 await self._ensure_link(current)

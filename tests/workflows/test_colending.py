@@ -28,6 +28,7 @@ from workflows.contracts.colending import (
     CoLentBook,
 )
 from workflows.contracts.partners import PartnerAnswer, PartnerRoute
+from workflows.patches import PATCH_EPOCH
 
 COLENDING = {"colending_book", "colending_of", "colending_partner_step", "colending_split"}
 AGREEMENT = Agreement(partner_share_bps=2000, partner_rate_bps=1200)
@@ -165,7 +166,9 @@ async def test_a_co_lent_loan_splits_every_payment_to_the_paisa(env) -> None:  #
     # the servicing run (after continue-as-new) asked once whether the loan is co-lent, at its first payment
     assert stubs.of("colending_of") == [run.loan_id]
     assert names.index("colending_of") == names.index("record_payment") + 1
-    assert markers.count(CO_LENDING_PATCH) == 2  # the origination run's and the servicing run's
+    # the co-lending path under the patch epoch: one epoch marker per run (origination's and servicing's), and no
+    # marker of co-lending-v1 itself (workflows.patches)
+    assert markers.count(PATCH_EPOCH) == 2 and CO_LENDING_PATCH not in markers
 
 
 async def test_a_partner_without_an_agreement_or_a_refused_step_never_stops_the_loan(env) -> None:  # noqa: ANN001, F811

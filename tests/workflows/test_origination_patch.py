@@ -21,13 +21,15 @@ from tests.workflows.stubs import (
 )
 from workflows.loan import LoanWorkflow
 from workflows.options import ORIGINATION_LOCAL_PATCH
+from workflows.patches import PATCH_EPOCH
 
 WRITES = {"credit_rules_and_evaluation", "record_agreement_outcome", "record_disbursal"}
 
 
 def before_the_patch(info: PatchActivationInput) -> bool:
-    """The old worker: every patch of its time, not the one it did not have."""
-    return info.patch_id != ORIGINATION_LOCAL_PATCH
+    """The old worker: every patch of its time, not the one it did not have (nor the later epoch that bundles it,
+    workflows.patches)."""
+    return info.patch_id not in {ORIGINATION_LOCAL_PATCH, PATCH_EPOCH}
 
 
 async def test_a_loan_started_before_the_patch_keeps_activity_tasks_after_the_deploy(env) -> None:  # noqa: ANN001

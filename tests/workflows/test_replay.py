@@ -44,6 +44,7 @@ def test_histories_are_present() -> None:
     assert {"status_with_payment_1"} <= names  # a payment clearing arrears records the move (status-with-payment-v1)
     assert {"receipt_notice_at_start_1"} <= names  # receipts decided at the run start (receipt-notice-at-start-v1)
     assert {"value_dated_penal_1"} <= names  # a debit confirmed late: the penal levied meanwhile reversed (stub run)
+    assert {"patch_epoch_1", "patch_epoch_2"} <= names  # one epoch marker a run, upserts only on change (stub run)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:

@@ -1,0 +1,131 @@
+"""patch-epoch-2026-12-v1 (workflows.patches): a loan started on this code records one patch marker per run (the
+epoch) instead of one per patch, and upserts a search attribute only when its value changes; a loan started on the
+code before the epoch keeps asking each patch (its markers) after a worker of this code takes it over, and each
+run's history replays against this code. ``LOS_RECORD_HISTORIES=1`` saves the new loan's runs as
+``tests/histories/patch_epoch_*`` for the replay suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.worker import PatchActivationInput, Replayer, Worker
+
+from tests.workflows.stubs import (
+    LOAN_EXECUTIVE,
+    StubActivities,
+    loan_input,
+    pay_every_installment,
+    running_loan,
+    start_loan,
+    terms,
+    to_agreement_signed,
+)
+from workflows.loan import LoanWorkflow
+from workflows.options import LOCAL_DB_PATCH, MONEY_IN_PATCH, ORIGINATION_LOCAL_PATCH
+from workflows.patches import EPOCH_PATCHES, PATCH_EPOCH
+
+KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
+
+
+def _markers(history: Any) -> list[str]:
+    """The patch ids one run recorded, in order."""
+    out = []
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            details = e.marker_recorded_event_attributes.details
+            if "patch-data" in details:
+                out.append(json.loads(details["patch-data"].payloads[0].data)["id"])
+    return out
+
+
+def _upserts(history: Any) -> list[dict[str, bytes]]:
+    """The loan's own search attribute upserts of one run (not the SDK's TemporalChangeVersion), raw values."""
+    out = []
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            mine = {k: fields[k].data for k in KEYS if k in fields}
+            if mine:
+                out.append(mine)
+    return out
+
+
+async def _replays(env: Any, history: Any) -> None:
+    """The run's history (payloads as recorded, encrypted) replays against this code."""
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_loan_on_this_code_records_the_epoch_once_per_run_and_no_upsert_that_changes_nothing(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=3))) as run:
+        await to_agreement_signed(run)
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-1", "SUCCESS", "UTR0001")
+        await pay_every_installment(run)
+        result = await run.result()
+        histories = await run._histories()
+        if os.environ.get("LOS_RECORD_HISTORIES"):  # tests/histories/patch_epoch_<n>.json (the replay suite)
+            from tests.decode_history import decode_history_json
+
+            folder = Path(__file__).parent.parent / "histories"
+            for n, history in enumerate(histories, start=1):
+                (folder / f"patch_epoch_{n}.json").write_text(await decode_history_json(history.to_json()))
+    assert result.status == "COMPLETED"
+    assert len(histories) == 2  # origination, then servicing after continue-as-new
+    _, local = await run.activity_kinds()
+    assert {"record_status", "record_payment", "record_disbursal"} <= local  # bundled patches took their new paths
+    for history in histories:
+        assert _markers(history) == [PATCH_EPOCH]
+        # every upsert of the loan's attributes changes one of them (the start event's values, then each upsert's)
+        started = history.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
+        values = {k: started[k].data for k in KEYS if k in started}
+        for upsert in _upserts(history):
+            assert any(values.get(k) != v for k, v in upsert.items()), (upsert, values)
+            values.update(upsert)
+        await _replays(env, history)
+    # the servicing run still set what a pass sets: the next due date while one was left, DPD, and the end status
+    servicing = _upserts(histories[1])
+    assert any("NextDueAt" in u for u in servicing) and any(u.get("LoanStatus") == b'"COMPLETED"' for u in servicing)
+
+
+def _before_the_epoch(info: PatchActivationInput) -> bool:
+    """The worker of the code before the epoch: every patch it had, not the epoch."""
+    return info.patch_id != PATCH_EPOCH
+
+
+async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the_deploy(env) -> None:  # noqa: ANN001
+    stubs = StubActivities()
+    inp = loan_input(terms(tenure=1))
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    old = Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[LoanWorkflow],
+        activities=stubs.all(),
+        patch_activation_callback=_before_the_epoch,
+        max_cached_workflows=0,  # no sticky queue: the next worker takes the loan's next task at once
+    )
+    async with old:
+        run = await start_loan(env, stubs, inp, queue)
+        await run.until_status("SANCTIONED")  # decided on the old code
+    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+        await to_agreement_signed(run)  # this code replays the decision, then goes on asking each patch
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-1", "SUCCESS", "UTR0001")
+        await pay_every_installment(run)
+        result = await run.result()
+        origination, servicing = await run._histories()
+    assert result.status == "COMPLETED"
+    first = _markers(origination)
+    assert PATCH_EPOCH not in first
+    assert {ORIGINATION_LOCAL_PATCH, LOCAL_DB_PATCH, MONEY_IN_PATCH} <= set(first) <= EPOCH_PATCHES
+    assert _markers(servicing) == [PATCH_EPOCH]  # the servicing run started on this code
+    await _replays(env, origination)
+    await _replays(env, servicing)

@@ -1,0 +1,127 @@
+"""The loan workflow's patches, asked through one epoch marker.
+
+Every ``workflow.patched(id)`` a run asks for the first time records a marker event, and the SDK's core adds an
+upsert of the ``TemporalChangeVersion`` search attribute (a visibility write on the server) beside it. A loan
+started on today's code asked for every patch of its past: a run of origination recorded seven markers and seven
+upserts before its credit decision, a servicing run six, all saying only "this run is new".
+
+``PATCH_EPOCH`` bundles them. A run that starts on this code asks for the epoch once (one marker, one upsert), and
+every patch in ``EPOCH_PATCHES`` is then on for the run without a marker of its own. A run recorded before the epoch
+has no epoch marker: replaying, ``workflow.patched(PATCH_EPOCH)`` answers False (the SDK answers a patch from the
+history's markers when replaying), so each of its patches is asked as before and answered from its own marker.
+Either way the same commands come out in the same order, which is what the replay suite checks.
+
+Two rules keep it sound:
+
+- ``EPOCH_PATCHES`` never changes once released: a run that recorded the epoch replays with exactly that set on.
+  A later patch is asked on its own (:func:`patched` falls through to ``workflow.patched``), until a later epoch
+  with a new id bundles it too.
+- The epoch is decided before anything else a run records (:func:`decide_epoch` first in ``LoanWorkflow.run``;
+  a signal handler that asks for a patch in the run's first activation decides it there, as the SDK runs handlers
+  before the run method), so a run never records a bundled patch's marker and then the epoch.
+
+Under the epoch, search attributes are also upserted only when a value changes (:func:`upsert_changed`): the
+repayment loop's passes set ``NextDueAt`` and ``DPD`` at each wake-up, most often to the values they already had,
+and a status move re-set ``LoanStatus`` to itself. Runs before the epoch upsert as they recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.options import (
+        AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
+        AUTOPAY_DEBIT_CHECK_PATCH,
+        CO_LENDING_PATCH,
+        COLLECTIONS_PATCH,
+        DAY_END_PATCH,
+        HOLD_PATCH,
+        KYC_PER_STEP_PATCH,
+        KYC_PHASE_PATCH,
+        KYC_REUSE_PATCH,
+        LINK_FAILURE_LOGGED_PATCH,
+        LOCAL_DB_PATCH,
+        LOSSES_PATCH,
+        MONEY_IN_PATCH,
+        MONEY_OUT_PATCH,
+        ORIGINATION_LOCAL_PATCH,
+        PARTNER_APR_PATCH,
+        PARTNER_ROUTING_PATCH,
+        RECEIPT_NOTICE_AT_START_PATCH,
+        RECEIPT_NOTICE_PATCH,
+        RECEIPTS_PATCH,
+        RESTRUCTURE_PATCH,
+        REVIEW_PATCH,
+        SERVICING_LOCAL_PATCH,
+        STATUS_WITH_PAYMENT_PATCH,
+        VALUE_DATED_PENAL_PATCH,
+    )
+
+PATCH_EPOCH = "patch-epoch-2026-12-v1"
+# Frozen: every LoanWorkflow patch released before the epoch. Never add to or remove from it.
+EPOCH_PATCHES: frozenset[str] = frozenset(
+    {
+        KYC_PHASE_PATCH,
+        REVIEW_PATCH,
+        DAY_END_PATCH,
+        RECEIPTS_PATCH,
+        KYC_PER_STEP_PATCH,
+        MONEY_OUT_PATCH,
+        HOLD_PATCH,
+        MONEY_IN_PATCH,
+        COLLECTIONS_PATCH,
+        LINK_FAILURE_LOGGED_PATCH,
+        AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
+        AUTOPAY_DEBIT_CHECK_PATCH,
+        KYC_REUSE_PATCH,
+        LOCAL_DB_PATCH,
+        RECEIPT_NOTICE_PATCH,
+        SERVICING_LOCAL_PATCH,
+        ORIGINATION_LOCAL_PATCH,
+        STATUS_WITH_PAYMENT_PATCH,
+        RECEIPT_NOTICE_AT_START_PATCH,
+        VALUE_DATED_PENAL_PATCH,
+        PARTNER_ROUTING_PATCH,
+        PARTNER_APR_PATCH,
+        CO_LENDING_PATCH,
+        LOSSES_PATCH,
+        RESTRUCTURE_PATCH,
+    }
+)
+
+
+def decide_epoch() -> bool:
+    """Whether this run is under the epoch, asked once per run and kept on the workflow instance
+    (``patch_epoch``): True for a run started on this code, False replaying a run recorded before it."""
+    wf = workflow.instance()
+    on = getattr(wf, "patch_epoch", None)
+    if on is None:
+        on = workflow.patched(PATCH_EPOCH)
+        wf.patch_epoch = on
+    return bool(on)
+
+
+def patched(patch_id: str) -> bool:
+    """``workflow.patched(patch_id)`` for the loan workflow: True without a marker when the run is under the epoch
+    and the patch is one it bundles; else the SDK's answer (a marker the first time, as before)."""
+    if patch_id in EPOCH_PATCHES and decide_epoch():
+        return True
+    return workflow.patched(patch_id)
+
+
+def upsert_changed(updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
+    """``workflow.upsert_search_attributes(updates)``; under the epoch only the updates whose value differs from the
+    run's current one (``workflow.info().typed_search_attributes``, which the SDK keeps as the run upserts), and
+    nothing at all when none does. Deterministic: the current values are the start event's plus the run's own
+    upserts, the same on every replay."""
+    if decide_epoch():
+        current = workflow.info().typed_search_attributes
+        updates = [u for u in updates if current.get(u.key) != u.value]
+        if not updates:
+            return
+    workflow.upsert_search_attributes(updates)
