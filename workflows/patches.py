@@ -3,7 +3,7 @@
 Every ``workflow.patched(id)`` a run asks for the first time records a marker event, and the SDK's core adds an
 upsert of the ``TemporalChangeVersion`` search attribute (a visibility write on the server) beside it. A loan
 started on today's code asked for every patch of its past: a run of origination recorded seven markers and seven
-upserts before its credit decision, a servicing run six, all saying only "this run is new".
+upserts (four before its credit decision), a servicing run six, all saying only "this run is new".
 
 ``PATCH_EPOCH`` bundles them. A run that starts on this code asks for the epoch once (one marker, one upsert), and
 every patch in ``EPOCH_PATCHES`` is then on for the run without a marker of its own. A run recorded before the epoch

@@ -20,13 +20,21 @@ from tests.workflows.stubs import (
     StubActivities,
     loan_input,
     pay_every_installment,
+    policy,
     running_loan,
     start_loan,
     terms,
     to_agreement_signed,
 )
+from workflows.contracts import AadhaarInitiate, AadhaarOtp
 from workflows.loan import LoanWorkflow
-from workflows.options import LOCAL_DB_PATCH, MONEY_IN_PATCH, ORIGINATION_LOCAL_PATCH
+from workflows.options import (
+    KYC_PHASE_PATCH,
+    LOCAL_DB_PATCH,
+    MONEY_IN_PATCH,
+    MONEY_OUT_PATCH,
+    ORIGINATION_LOCAL_PATCH,
+)
 from workflows.patches import EPOCH_PATCHES, PATCH_EPOCH
 
 KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
@@ -83,11 +91,11 @@ async def test_a_loan_on_this_code_records_the_epoch_once_per_run_and_no_upsert_
     assert {"record_status", "record_payment", "record_disbursal"} <= local  # bundled patches took their new paths
     for history in histories:
         assert _markers(history) == [PATCH_EPOCH]
-        # every upsert of the loan's attributes changes one of them (the start event's values, then each upsert's)
+        # every attribute an upsert sets changes its value (from the start event's, then each upsert's)
         started = history.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
         values = {k: started[k].data for k in KEYS if k in started}
         for upsert in _upserts(history):
-            assert any(values.get(k) != v for k, v in upsert.items()), (upsert, values)
+            assert all(values.get(k) != v for k, v in upsert.items()), (upsert, values)
             values.update(upsert)
         await _replays(env, history)
     # the servicing run still set what a pass sets: the next due date while one was left, DPD, and the end status
@@ -101,8 +109,12 @@ def _before_the_epoch(info: PatchActivationInput) -> bool:
 
 
 async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the_deploy(env) -> None:  # noqa: ANN001
+    """Started on the code before the epoch, the loan waits for the customer's Aadhaar (KYC) when this code takes it
+    over: the patches it first asks after that (the status moves' local steps, money in, money out) are asked one by
+    one and leave their own markers, as the old code would have; its servicing run, started on this code, is under
+    the epoch. Both runs replay."""
     stubs = StubActivities()
-    inp = loan_input(terms(tenure=1))
+    inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
     old = Worker(
         env.client,
@@ -114,9 +126,17 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     )
     async with old:
         run = await start_loan(env, stubs, inp, queue)
-        await run.until_status("SANCTIONED")  # decided on the old code
+        await run.until_kyc_waiting("AADHAAR")  # the old code's markers so far: the KYC phase's
+        (before,) = await run._histories()
+    asked_first = set(_markers(before))
+    assert PATCH_EPOCH not in asked_first and {KYC_PHASE_PATCH, ORIGINATION_LOCAL_PATCH} <= asked_first
+    later = {LOCAL_DB_PATCH, MONEY_IN_PATCH, MONEY_OUT_PATCH}
+    assert not later & asked_first  # asked only after the takeover
     async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
-        await to_agreement_signed(run)  # this code replays the decision, then goes on asking each patch
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await to_agreement_signed(run)
         assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
         await run.settle("TR-1", "SUCCESS", "UTR0001")
         await pay_every_installment(run)
@@ -124,8 +144,9 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
         origination, servicing = await run._histories()
     assert result.status == "COMPLETED"
     first = _markers(origination)
-    assert PATCH_EPOCH not in first
-    assert {ORIGINATION_LOCAL_PATCH, LOCAL_DB_PATCH, MONEY_IN_PATCH} <= set(first) <= EPOCH_PATCHES
+    assert PATCH_EPOCH not in first and later <= set(first) <= EPOCH_PATCHES  # this code asked each, as before
+    _, local = await run.activity_kinds()
+    assert {"record_status", "record_disbursal"} <= local  # and took the paths their markers say
     assert _markers(servicing) == [PATCH_EPOCH]  # the servicing run started on this code
     await _replays(env, origination)
     await _replays(env, servicing)
