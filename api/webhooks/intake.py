@@ -18,7 +18,9 @@ Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutco
 - ``delivered`` — the loan's workflow was signalled;
 - ``recorded_as_recovery`` — a payment reaching a WRITTEN_OFF loan: recovery income, once per gateway payment id;
 - ``parked`` — a payment that could not be recorded as credit balance: kept for ops with the reason;
-- ``duplicate`` — this provider event id was handled before (or this payment id is already recorded);
+- ``duplicate`` — this provider event id was handled before, this payment id is already recorded, or another
+  event of this captured payment was already delivered to the loan (Razorpay's ``payment.captured`` and
+  ``payment_link.paid`` for one payment on a link: one signal, not two);
 - ``ignored`` — a non-payment event that needs no action, or whose loan/workflow is gone; a failed attempt for a
   payment already captured, or for a loan that has ended;
 - ``recorded_as_credit_balance`` — a payment for a loan in a terminal status, or whose workflow has
@@ -79,6 +81,7 @@ class Stored:
     workflow_id: str | None
     loan_terminal: bool
     attempt: str | None = None
+    attempt_delivered: bool = False  # the captured payment was signalled to its loan before (another event of it)
 
 
 def _link_ref(arg: Any) -> str | None:
@@ -112,8 +115,9 @@ _LOAN_BY_LINK = _LOAN_COLUMNS.join(PaymentLink, PaymentLink.loan_id == Loan.id).
 )
 
 
-def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -> str | None:
-    """Keep the gateway's payment attempt once per (gateway, payment id) and return its status now: a capture
+def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -> tuple[str, bool] | None:
+    """Keep the gateway's payment attempt once per (gateway, payment id) and return its status now with whether
+    its capture was already signalled to the loan (``delivered_at``, set by :func:`mark_delivered`): a capture
     turns a failed attempt into a captured one (a late authorisation); a failure never turns a captured one back.
     None for an event about no gateway payment."""
     if isinstance(arg, PaymentEvent) and arg.gateway != "offline":
@@ -135,14 +139,15 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
         "mandate_debit_id": arg.mandate_debit_id,
     }
     statement = _CAPTURE_ATTEMPT if status == CAPTURED else _FAIL_ATTEMPT
-    kept_status = core(session).execute(statement, values).scalar_one_or_none()
-    if kept_status is not None:  # inserted, or a capture written over the row kept
-        return kept_status
-    return session.scalars(  # a failure after the row was kept: it changed nothing, the row says what stands
-        select(PaymentAttempt.status).where(
-            PaymentAttempt.gateway == arg.gateway, PaymentAttempt.gateway_payment_id == arg.payment_id
-        )
-    ).one()
+    kept = core(session).execute(statement, values).one_or_none()
+    if kept is None:  # a failure after the row was kept: it changed nothing, the row says what stands
+        kept = session.execute(
+            select(PaymentAttempt.status, PaymentAttempt.delivered_at).where(
+                PaymentAttempt.gateway == arg.gateway, PaymentAttempt.gateway_payment_id == arg.payment_id
+            )
+        ).one()
+    status, delivered_at = kept  # inserted, or a capture written over the row kept (its delivered_at unchanged)
+    return status, delivered_at is not None
 
 
 _ATTEMPTS, _EVENTS = table(PaymentAttempt), table(WebhookEvent)
@@ -162,9 +167,9 @@ _CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
         "mandate_debit_id": func.coalesce(_ATTEMPTS.c.mandate_debit_id, _NEW_ATTEMPT.excluded.mandate_debit_id),
         "updated_at": func.now(),
     },
-).returning(_ATTEMPTS.c.status)
+).returning(_ATTEMPTS.c.status, _ATTEMPTS.c.delivered_at)
 _FAIL_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"]).returning(
-    _ATTEMPTS.c.status
+    _ATTEMPTS.c.status, _ATTEMPTS.c.delivered_at
 )
 _STORE_EVENT = insert_once(WebhookEvent, "provider", "event_id")
 
@@ -198,7 +203,8 @@ def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict
             loan.id if loan else None,
             loan.workflow_id if loan else None,
             loan is not None and loan.status in TERMINAL,
-            attempt,
+            attempt[0] if attempt else None,
+            attempt is not None and attempt[1],
         )
 
 
@@ -236,9 +242,26 @@ def record_mandate(db: Any, loan_id: str, event: MandateEvent) -> None:
             apply_mandate_event(session, event, datetime.now(UTC))
 
 
-def mark_delivered(db: Any, row_id: str) -> None:
+_MARK_ATTEMPT_DELIVERED = (
+    update(_ATTEMPTS)
+    .where(
+        _ATTEMPTS.c.gateway == bindparam("b_gateway"),
+        _ATTEMPTS.c.gateway_payment_id == bindparam("b_payment_id"),
+        _ATTEMPTS.c.delivered_at.is_(None),
+    )
+    .values(delivered_at=bindparam("b_delivered_at"))
+)
+
+
+def mark_delivered(db: Any, row_id: str, payment: PaymentEvent | None = None) -> None:
+    """The stored event delivered; with ``payment`` (a gateway's capture the loan was signalled), its attempt too,
+    in the same transaction, so a later event of the same payment is not signalled again."""
     with db.unit_of_work() as session:
         _delivered(session, row_id)
+        if payment is not None and payment.gateway != "offline":
+            at = datetime.now(UTC)
+            params = {"b_gateway": payment.gateway, "b_payment_id": payment.payment_id, "b_delivered_at": at}
+            core(session).execute(_MARK_ATTEMPT_DELIVERED, params)
 
 
 async def signal(temporal: Any, workflow_id: str, name: LoanSignal, arg: Any) -> bool:
@@ -311,6 +334,15 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
             }
         if stored.loan_terminal:
             return await run_in_threadpool(keep_as_credit, db, stored, event)
+        if isinstance(event.arg, PaymentEvent) and stored.attempt == CAPTURED and stored.attempt_delivered:
+            # another event of a payment the loan was already signalled (Razorpay sends payment.captured and
+            # payment_link.paid for one payment on a link): stored, and no second signal (the loan would drop it)
+            await run_in_threadpool(mark_delivered, db, stored.row_id)
+            return {
+                "status": WebhookOutcome.DUPLICATE,
+                "eventId": event.event_id,
+                "reason": "payment already delivered to the loan",
+            }
     if isinstance(event.arg, PaymentFailure) and stored.workflow_id is not None:
         if stored.attempt == CAPTURED or stored.loan_terminal:  # nothing for the loan to act on: stored only
             await run_in_threadpool(mark_delivered, db, stored.row_id)
@@ -342,5 +374,6 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
             "eventId": event.event_id,
             "reason": "the loan's workflow has finished",
         }
-    await run_in_threadpool(mark_delivered, db, stored.row_id)
+    payment = arg if isinstance(arg, PaymentEvent) and stored.attempt == CAPTURED else None
+    await run_in_threadpool(mark_delivered, db, stored.row_id, payment)
     return {"status": WebhookOutcome.DELIVERED, "eventId": event.event_id}

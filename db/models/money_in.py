@@ -21,7 +21,8 @@ def updated() -> Mapped[datetime]:
 class PaymentAttempt(Base):
     """One gateway payment as the gateway reported it, once per (gateway, payment id): ``CAPTURED`` or ``FAILED``.
     A failed attempt changes no dues; a ``failed`` event after ``captured`` never turns it back (Cashfree: one
-    order carries several attempts, each its own ``cf_payment_id``). ``order_id``: the gateway's order or link."""
+    order carries several attempts, each its own ``cf_payment_id``). ``order_id``: the gateway's order or link.
+    ``delivered_at``: when the capture was signalled to the loan."""
 
     __tablename__ = "payment_attempts"
     id: Mapped[str] = pk()
@@ -35,6 +36,10 @@ class PaymentAttempt(Base):
     status: Mapped[str] = mapped_column(String(20))  # CAPTURED / FAILED
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     mandate_debit_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), nullable=True)
+    # When a captured payment was first signalled to its loan (migration 0031): a later event of the same payment
+    # (Razorpay's payment_link.paid after payment.captured) is stored without a second signal. Deferred, so the ORM
+    # reads attempts on a schema without it.
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True, deferred=True)
     created_at: Mapped[datetime] = created()
     updated_at: Mapped[datetime] = updated()
     __table_args__ = (UniqueConstraint("gateway", "gateway_payment_id"),)

@@ -278,3 +278,58 @@ async def test_a_primary_gateway_that_is_down_gives_way_to_the_next(app, brand, 
             await driver.close()
     (payment,) = _rows(db, PaymentTransaction, PaymentTransaction.loan_id == loan_id)
     assert payment.gateway == "cashfree"
+
+
+async def test_razorpay_sends_two_events_a_link_payment_and_the_loan_is_signalled_once(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """Razorpay sends ``payment.captured`` and ``payment_link.paid`` for one payment on a link: the first event to
+    arrive is delivered to the loan, the other is stored and answered ``duplicate`` without a second signal,
+    whichever comes first; each payment is credited once."""
+    _use_gateways(db, brand["brand_id"], "razorpay")
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    hook = f"{app.api.url}/api/v1/webhooks/{brand['brand_id']}/razorpay"
+    try:
+        headers, loan_id = await _disbursed(driver)
+        loan = await driver.wait_for(
+            headers, loan_id, lambda x: x.get("paymentLink"), "a payment link", time.monotonic() + 60
+        )
+        link = loan["paymentLink"]
+        # the borrower pays the link at the sandbox's Razorpay, which sends both events (captured first)
+        paid = (await driver.sandbox.post(link["url"])).json()
+        first = paid["payment_id"]
+        await eventually(lambda: _collected(db, loan_id) == link["amountPaise"])
+
+        def both_delivered() -> list:
+            rows = _rows(db, WebhookEvent, WebhookEvent.loan_id == loan_id, WebhookEvent.provider == "razorpay")
+            ours = [r for r in rows if first in json.dumps(r.payload)]
+            return ours if len(ours) == 2 and all(r.delivered_at for r in ours) else []
+
+        events = await eventually(both_delivered)
+        assert {e.event_type for e in events} == {"payment.captured", "payment_link.paid"}
+        # a part-payment on another link whose events arrive the other way round: payment_link.paid first
+        rzp = gateway_events.razorpay_payment("pay_two_events_1", 100_00, None, {"loan_id": loan_id}, "order_two")
+        entity = {"id": "plink_twoEvents1", "amount": 100_00, "notes": {"loan_id": loan_id}}
+        link_paid = gateway_events.razorpay_payment_link_paid(entity, rzp, "https://rzp.io/i/twoEvents1")
+        captured = gateway_events.razorpay_payment_captured(rzp)
+        async with httpx.AsyncClient() as http:
+            answers = [
+                (await http.post(hook, content=raw, headers=hdrs)).json()
+                for raw, hdrs in (_signed("razorpay", link_paid), _signed("razorpay", captured))
+            ]
+        assert answers[0]["status"] == "delivered", answers
+        assert (answers[1]["status"], answers[1]["reason"]) == ("duplicate", "payment already delivered to the loan")
+        await eventually(lambda: _collected(db, loan_id) == link["amountPaise"] + 100_00)
+    finally:
+        await driver.close()
+    assert [n for n in await signal_names(app.client, f"loan-{loan_id}") if n == "payment_received"] == [
+        "payment_received",
+        "payment_received",
+    ]  # one signal a payment, not one an event
+    with db.unit_of_work() as s:  # delivered_at is deferred in the model: read as columns
+        attempts = s.execute(
+            select(PaymentAttempt.status, PaymentAttempt.delivered_at).where(
+                PaymentAttempt.gateway_payment_id.in_([first, "pay_two_events_1"])
+            )
+        ).all()
+    assert len(attempts) == 2 and all(status == "CAPTURED" and at is not None for status, at in attempts)
+    payments = _rows(db, PaymentTransaction, PaymentTransaction.loan_id == loan_id)
+    assert sorted(p.gateway_payment_id for p in payments) == sorted([first, "pay_two_events_1"])
