@@ -332,17 +332,18 @@ async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: In
                 "eventId": event.event_id,
                 "reason": "no loan of this brand matches",
             }
-        if stored.loan_terminal:
-            return await run_in_threadpool(keep_as_credit, db, stored, event)
         if isinstance(event.arg, PaymentEvent) and stored.attempt == CAPTURED and stored.attempt_delivered:
             # another event of a payment the loan was already signalled (Razorpay sends payment.captured and
-            # payment_link.paid for one payment on a link): stored, and no second signal (the loan would drop it)
+            # payment_link.paid for one payment on a link): stored, and no second signal (the loan would drop it);
+            # checked before a terminal status, as the loan may have ended with this very payment still to record
             await run_in_threadpool(mark_delivered, db, stored.row_id)
             return {
                 "status": WebhookOutcome.DUPLICATE,
                 "eventId": event.event_id,
                 "reason": "payment already delivered to the loan",
             }
+        if stored.loan_terminal:
+            return await run_in_threadpool(keep_as_credit, db, stored, event)
     if isinstance(event.arg, PaymentFailure) and stored.workflow_id is not None:
         if stored.attempt == CAPTURED or stored.loan_terminal:  # nothing for the loan to act on: stored only
             await run_in_threadpool(mark_delivered, db, stored.row_id)
