@@ -16,9 +16,9 @@ Two rules keep it sound:
 - ``EPOCH_PATCHES`` never changes once released: a run that recorded the epoch replays with exactly that set on.
   A later patch is asked on its own (:func:`patched` falls through to ``workflow.patched``), until a later epoch
   with a new id bundles it too.
-- The epoch is decided before anything else a run records (:func:`decide_epoch` first in ``LoanWorkflow.run``;
-  a signal handler that asks for a patch in the run's first activation decides it there, as the SDK runs handlers
-  before the run method), so a run never records a bundled patch's marker and then the epoch.
+- The epoch is decided before any bundled patch is asked (:func:`decide_epoch` first in ``LoanWorkflow.run``, and
+  in :func:`patched` itself for a handler that the SDK runs before the run method in a run's first activation), so
+  a run never records a bundled patch's marker and then the epoch's. Either way the order is the same on replay.
 
 Under the epoch, search attributes are also upserted only when a value changes (:func:`upsert_changed`): the
 repayment loop's passes set ``NextDueAt`` and ``DPD`` at each wake-up, most often to the values they already had,
