@@ -857,6 +857,20 @@ async def start_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput, qu
     return LoanRun(env, stubs, inp, handle, queue)
 
 
+def worker_before(env: Any, stubs: StubActivities, queue: str, missing: set[str]) -> Worker:
+    """A worker of the code before the patches ``missing`` (the SDK's ``patch_activation_callback`` refuses them, as
+    that code never asked for them), on ``queue`` with ``stubs``; no sticky cache, so a worker started after it
+    takes the loan's next task (and queries) at once."""
+    return Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[LoanWorkflow],
+        activities=stubs.all(),
+        patch_activation_callback=lambda info: info.patch_id not in missing,
+        max_cached_workflows=0,
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_loan(
     env: Any,

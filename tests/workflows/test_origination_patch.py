@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from temporalio.worker import PatchActivationInput, Worker
+from temporalio.worker import Worker
 
 from tests.workflows.stubs import (
     LOAN_EXECUTIVE,
@@ -18,6 +18,7 @@ from tests.workflows.stubs import (
     start_loan,
     terms,
     to_agreement_signed,
+    worker_before,
 )
 from workflows.loan import LoanWorkflow
 from workflows.options import ORIGINATION_LOCAL_PATCH
@@ -26,25 +27,12 @@ from workflows.patches import PATCH_EPOCH
 WRITES = {"credit_rules_and_evaluation", "record_agreement_outcome", "record_disbursal"}
 
 
-def before_the_patch(info: PatchActivationInput) -> bool:
-    """The old worker: every patch of its time, not the one it did not have (nor the later epoch that bundles it,
-    workflows.patches)."""
-    return info.patch_id not in {ORIGINATION_LOCAL_PATCH, PATCH_EPOCH}
-
-
 async def test_a_loan_started_before_the_patch_keeps_activity_tasks_after_the_deploy(env) -> None:  # noqa: ANN001
     stubs = StubActivities()
     inp = loan_input(terms(tenure=1))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    old = Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[LoanWorkflow],
-        activities=stubs.all(),
-        patch_activation_callback=before_the_patch,
-        max_cached_workflows=0,  # no sticky queue, so the next worker gets the loan's tasks and queries at once
-    )
-    async with old:
+    # the old worker: every patch of its time, not the one it did not have (nor the later epoch that bundles it)
+    async with worker_before(env, stubs, queue, {ORIGINATION_LOCAL_PATCH, PATCH_EPOCH}):
         run = await start_loan(env, stubs, inp, queue)
         await run.until_status("SANCTIONED")  # decided on the old worker
         tasks, local = await run.activity_kinds()

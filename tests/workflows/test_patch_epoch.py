@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.worker import PatchActivationInput, Replayer, Worker
+from temporalio.worker import Replayer, Worker
 
 from tests.workflows.stubs import (
     LOAN_EXECUTIVE,
@@ -25,6 +25,7 @@ from tests.workflows.stubs import (
     start_loan,
     terms,
     to_agreement_signed,
+    worker_before,
 )
 from workflows.contracts import AadhaarInitiate, AadhaarOtp
 from workflows.loan import LoanWorkflow
@@ -103,11 +104,6 @@ async def test_a_loan_on_this_code_records_the_epoch_once_per_run_and_no_upsert_
     assert any("NextDueAt" in u for u in servicing) and any(u.get("LoanStatus") == b'"COMPLETED"' for u in servicing)
 
 
-def _before_the_epoch(info: PatchActivationInput) -> bool:
-    """The worker of the code before the epoch: every patch it had, not the epoch."""
-    return info.patch_id != PATCH_EPOCH
-
-
 async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the_deploy(env) -> None:  # noqa: ANN001
     """Started on the code before the epoch, the loan waits for the customer's Aadhaar (KYC) when this code takes it
     over: the patches it first asks after that (the status moves' local steps, money in, money out) are asked one by
@@ -116,15 +112,7 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     stubs = StubActivities()
     inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    old = Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[LoanWorkflow],
-        activities=stubs.all(),
-        patch_activation_callback=_before_the_epoch,
-        max_cached_workflows=0,  # no sticky queue: the next worker takes the loan's next task at once
-    )
-    async with old:
+    async with worker_before(env, stubs, queue, {PATCH_EPOCH}):  # the code before the epoch: every other patch
         run = await start_loan(env, stubs, inp, queue)
         await run.until_kyc_waiting("AADHAAR")  # the old code's markers so far: the KYC phase's
         (before,) = await run._histories()
