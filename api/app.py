@@ -21,6 +21,7 @@ from api.codec import router as codec_router
 from api.deps import TemporalHolder, watch_event_loop
 from api.files import router as files_router
 from api.guards import GUARDS
+from api.loan_changes import LoanChanges, listen_url
 from api.partner import agreement as partner_agreement
 from api.partner import allocation as partner_allocation
 from api.partner import bureau_files as partner_bureau_files
@@ -119,10 +120,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal = TemporalHolder(settings)
         app.state.http = outbound_client(settings, timeout=15.0)
         app.state.storage = build_storage(settings)
+        app.state.loan_changes = LoanChanges(
+            listen_url(settings.sqlalchemy_url) if settings.loan_change_notifications else None
+        )
+        app.state.loan_changes.start()  # long-poll loan reads are woken by the database (api/loan_changes.py)
         warm_routes(app)  # before the first request, not during it (api/route_warmup.py)
         try:
             yield
         finally:
+            await app.state.loan_changes.stop()
             await app.state.http.aclose()
             app.state.db.dispose()
 

@@ -161,8 +161,15 @@ class CorsAllowList:
             app,
             allow_origins=[o.rstrip("/") for o in origins],
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["authorization", "content-type", "x-api-key", "idempotency-key"],
-            expose_headers=["content-disposition", "x-receipt-no", "x-certificate-no", "x-kfs-hash"],
+            allow_headers=["authorization", "content-type", "x-api-key", "idempotency-key", "if-none-match", "prefer"],
+            expose_headers=[
+                "content-disposition",
+                "x-receipt-no",
+                "x-certificate-no",
+                "x-kfs-hash",
+                "etag",
+                "preference-applied",
+            ],
             allow_credentials=False,  # bearer tokens, never cookies, cross-origin
             max_age=600,
         )

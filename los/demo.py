@@ -30,6 +30,8 @@ TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "CANCELLED", "SETTLED", "WRITTEN
 POLL_FIRST = 0.05
 POLL_GROWTH = 2.0
 POLL_MAX = 0.25
+# The longest wait a read asks of the API for the loan to change (Prefer: wait=N; the API allows 30 s).
+LONG_POLL_SECONDS = 20
 
 
 class DemoError(RuntimeError):
@@ -69,6 +71,7 @@ class Driver:
         self.timeout = timeout
         self._staff_tokens: dict[str, str] = {}
         self._sign_in = asyncio.Lock()  # journeys in flight share one sign-in per role (not one each)
+        self._seen: dict[str, tuple[str, dict[str, Any]]] = {}  # loan id -> (ETag, detail) last read by wait_for
 
     async def close(self) -> None:
         await self.api.aclose()
@@ -122,15 +125,39 @@ class Driver:
     async def wait_for(
         self, headers: dict[str, str], loan_id: str, predicate, what: str, deadline: float
     ) -> dict[str, Any]:
+        """Read the loan until ``predicate(loan)`` holds or it ends, as an app waits for its next step: a read sends
+        the ``ETag`` of the loan last read (here or by an earlier wait) with ``Prefer: wait=N``, so the API answers
+        when the loan changes (or 304 after N seconds) instead of being asked again and again (docs/api.md,
+        "Waiting for a loan to change"). Unless the loan last read already satisfies ``predicate`` (or had ended):
+        then it is read afresh at once. An API that does not wait is read again after a growing pause, at most
+        POLL_MAX."""
         pause = POLL_FIRST
+        seen = self._seen.get(loan_id)
+        etag = None
+        if seen is not None and not predicate(seen[1]) and seen[1]["status"] not in TERMINAL:
+            etag = seen[0]
         while time.monotonic() < deadline:
-            loan = await self.loan(headers, loan_id)
+            conditional = dict(headers)
+            if etag is not None:
+                wait = max(1, min(LONG_POLL_SECONDS, int(deadline - time.monotonic())))
+                conditional.update({"If-None-Match": etag, "Prefer": f"wait={wait}"})
+            resp = await self.api.get(f"/api/v1/web/loans/{loan_id}", headers=conditional)
+            if resp.status_code == 304:
+                if "preference-applied" not in resp.headers:
+                    await asyncio.sleep(pause)
+                    pause = min(pause * POLL_GROWTH, POLL_MAX)
+                continue
+            loan = await self._ok(resp)
+            etag = resp.headers.get("etag")
+            if etag is not None:
+                self._seen[loan_id] = (etag, loan)
             if predicate(loan):
                 return loan
             if loan["status"] in TERMINAL:
                 return loan
-            await asyncio.sleep(pause)
-            pause = min(pause * POLL_GROWTH, POLL_MAX)
+            if etag is None:
+                await asyncio.sleep(pause)
+                pause = min(pause * POLL_GROWTH, POLL_MAX)
         raise DemoError(f"loan {loan_id}: timed out waiting for {what}")
 
     async def staff_action(self, role: str, loan_id: str, action: str, reason: str | None = None) -> dict:

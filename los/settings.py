@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     # A database query on the API's event loop (api/deps.py: routes using the database run in the thread pool) is
     # logged; with this set it fails instead (the test suite sets it, so such a path cannot go unnoticed).
     strict_event_loop: bool = False
+    # The API listens for the database's loan change notifications (migration 0032) to answer a long-poll read of a
+    # loan (`Prefer: wait=N`) as soon as it changes (api/loan_changes.py). Off (as behind a transaction-pooling
+    # PgBouncer, where LISTEN does not work): a waiting read reads the loan again every second instead.
+    loan_change_notifications: bool = True
     chromium_path: str | None = None
     # Observability (docs/observability.md). GET /metrics on the API: with a token, that bearer token is required;
     # without, only loopback callers are answered.

@@ -6,7 +6,9 @@ import asyncio
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +16,7 @@ from temporalio.client import Client
 
 from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
+from api.loan_changes import MAX_WAIT_SECONDS, NOT_MODIFIED_RESPONSE, conditional_read
 from api.loan_start import Application, ist_today, start_loan
 from api.loan_views import CustomerLoanDetail, LoanSummary
 from api.preview_views import SchedulePreview
@@ -21,7 +24,7 @@ from api.products import preview_for
 from api.responses import ApiModel
 from api.security import Principal, current_customer
 from api.types import Rupees, Tenure
-from api.views import json_response, loan_detail, loan_summary
+from api.views import loan_detail, loan_summary
 from api.web.auth import find_brand
 from db import closure
 from db.models import AaConsent, Brand, Customer, Loan, LoanProduct
@@ -179,8 +182,8 @@ def my_loans(me: Me, session: Db) -> list[dict]:
     return [loan_summary(loan) for loan in loans]
 
 
-@router.get("/loans/{loan_id}", response_model=CustomerLoanDetail)
-def my_loan(
+@router.get("/loans/{loan_id}", response_model=CustomerLoanDetail, responses=NOT_MODIFIED_RESPONSE)
+async def my_loan(
     request: Request,
     loan_id: str,
     me: Me,
@@ -188,17 +191,51 @@ def my_loan(
     include: Annotated[
         str | None, Query(description="`kyc`: the KYC phase's live progress (asks the workflow)")
     ] = None,
-) -> dict:
-    loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
-    if loan is None or loan.customer_id != me.id:
-        raise NotFound("loan not found")
-    detail = loan_detail(session, loan)
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            max_length=2000,
+            description="the `ETag` of a detail read before: 304 without a body while the loan is unchanged",
+        ),
+    ] = None,
+    prefer: Annotated[
+        str | None,
+        Header(
+            max_length=2000,
+            description=f"`wait=N` with `If-None-Match`: wait up to N seconds (at most {MAX_WAIT_SECONDS}) for the "
+            "loan to change before answering (a long poll; not with `include=kyc`, whose progress lives in the "
+            "workflow)",
+        ),
+    ] = None,
+) -> Response:
+    """The loan as its borrower sees it; the app polls it while a step runs. Every answer carries an `ETag`: sent
+    back in `If-None-Match` (with `Prefer: wait=N` to wait for a change), the answer is 304 while nothing changed
+    (api/loan_changes.py, docs/api.md "Waiting for a loan to change")."""
     wants_kyc = include is not None and "kyc" in include.split(",")
-    progress = call_async(kyc_status, request, loan) if wants_kyc and loan.status == LoanStatus.APPLIED.value else None
-    detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
-    # The app polls this route while a step runs: orjson, like the staff detail (the model documents it, and
-    # tests/integration/test_loan_read_models.py checks the answers against it).
-    return json_response(detail)
+
+    def read() -> bytes:
+        session.expire_all()  # a read again (after a wait) sees the loan as committed since
+        loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
+        if loan is None or loan.customer_id != me.id:
+            raise NotFound("loan not found")
+        detail = loan_detail(session, loan)
+        in_kyc = wants_kyc and loan.status == LoanStatus.APPLIED.value
+        progress = call_async(kyc_status, request, loan) if in_kyc else None
+        detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
+        session.commit()  # the connection goes back to the pool while the request waits
+        # orjson, like the staff detail (the model documents it, and tests/integration/test_loan_read_models.py
+        # checks the answers against it)
+        return orjson.dumps(detail)
+
+    return await conditional_read(
+        request,
+        loan_id,
+        read,
+        reader=f"customer:{me.id}",
+        if_none_match_header=if_none_match,
+        prefer_header=prefer,
+        can_wait=not wants_kyc,
+    )
 
 
 async def kyc_status(request: Request, loan: Loan) -> dict | None:

@@ -1,0 +1,228 @@
+"""A borrower's loan read with ETag, If-None-Match and Prefer: wait (api/loan_changes.py, migration 0032), through the
+real API, database and workflow: 304 while unchanged, a long poll answered as soon as the loan changes (woken by
+PostgreSQL's notification, or by reading again every second where notifications are off), nothing told about a loan
+that is not the caller's, and the listener's own behaviour (every detail table notifies; a dropped connection is
+reopened and its waiters woken)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import delete, text
+
+from api.loan_changes import CHANNEL, FALLBACK_SECONDS, LoanChanges, listen_url
+from db.models import LoanStatusHistory
+from los.demo import Driver, demo_identity
+from los.seed import FULL_KYC, seed_brand
+from tests.conftest import eventually, running_app
+
+
+@pytest.fixture
+def kyc_brand(db, sandbox) -> dict:  # noqa: ANN001
+    """A brand whose KYC asks the borrower for the Aadhaar OTP: a loan waits there, and nothing else writes it."""
+    code = f"w{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Wait {code}", period_seconds=2, kyc_steps=FULL_KYC)
+
+
+async def applied_loan(driver: Driver) -> tuple[dict[str, str], str]:
+    """A customer and their loan, APPLIED (its KYC waits for the Aadhaar OTP, so nothing moves it meanwhile)."""
+    phone, pan = demo_identity(0, "auto")
+    headers = await driver.register(phone)
+    await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+    await driver.profile(headers)
+    created = await driver._ok(
+        await driver.api.post(
+            "/api/v1/web/loans", json={"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"}, headers=headers
+        )
+    )
+
+    async def waiting_for_aadhaar() -> bool:
+        kyc = (await driver.loan(headers, created["id"], kyc=True)).get("kyc") or {}
+        return kyc.get("waitingFor") == "AADHAAR"
+
+    await eventually(waiting_for_aadhaar, timeout=60)
+    return headers, created["id"]
+
+
+def touch(db: Any, loan_id: str, reason: str) -> None:
+    """A change the customer's detail shows (``statusReason``), committed as any writer would."""
+    with db.unit_of_work() as session:
+        session.execute(text("UPDATE loans SET status_reason = :r WHERE id = :id"), {"r": reason, "id": loan_id})
+
+
+async def long_poll_answered_by_change(api: httpx.AsyncClient, db: Any, headers: dict, loan_id: str) -> float:
+    """Seconds from a change of the loan to the answer of the long poll that waited for it."""
+    first = await api.get(f"/api/v1/web/loans/{loan_id}", headers=headers)
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    poll = asyncio.create_task(
+        api.get(f"/api/v1/web/loans/{loan_id}", headers={**headers, "If-None-Match": etag, "Prefer": "wait=20"})
+    )
+    await asyncio.sleep(1.1)  # just past a re-read of the loan where no notification comes (FALLBACK_SECONDS)
+    assert not poll.done(), "the API answered a long poll before the loan changed"
+    reason = f"checked {uuid.uuid4().hex[:6]}"
+    changed_at = time.monotonic()
+    await asyncio.to_thread(touch, db, loan_id, reason)
+    answer = await asyncio.wait_for(poll, 10)
+    took = time.monotonic() - changed_at
+    assert answer.status_code == 200
+    assert answer.json()["statusReason"] == reason
+    assert answer.headers["etag"] != etag
+    assert answer.headers["preference-applied"] == "wait=20"
+    return took
+
+
+async def test_conditional_and_long_poll_reads_of_a_loan(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        headers, loan_id = await applied_loan(driver)
+        api = driver.api
+        path = f"/api/v1/web/loans/{loan_id}"
+
+        first = await api.get(path, headers=headers)
+        assert first.status_code == 200 and first.headers["etag"].startswith('"')
+        etag = first.headers["etag"]
+        again = await api.get(path, headers=headers)
+        assert again.headers["etag"] == etag and again.content == first.content  # the tag is the answer's
+
+        # unchanged: 304 at once, no body; a weak or listed tag matches too; a stale one does not
+        for sent in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            same = await api.get(path, headers={**headers, "If-None-Match": sent})
+            assert same.status_code == 304 and same.content == b"", sent
+            assert same.headers["etag"] == etag and "preference-applied" not in same.headers
+        assert (await api.get(path, headers={**headers, "If-None-Match": '"stale"'})).status_code == 200
+
+        # a wait that sees no change: 304 once it is over
+        started = time.monotonic()
+        waited = await api.get(path, headers={**headers, "If-None-Match": etag, "Prefer": "wait=1"})
+        assert waited.status_code == 304 and waited.headers["preference-applied"] == "wait=1"
+        assert time.monotonic() - started >= 1.0
+        # not a number, or with include=kyc (its progress is the workflow's): answered at once, no wait applied
+        for prefer, params in (("wait=soon", None), ("wait=5", {"include": "kyc"})):
+            started = time.monotonic()
+            quick = await api.get(path, params=params, headers={**headers, "If-None-Match": etag, "Prefer": prefer})
+            assert "preference-applied" not in quick.headers and time.monotonic() - started < 1.0, prefer
+        with_kyc = await api.get(path, params={"include": "kyc"}, headers=headers)
+        assert with_kyc.json()["kyc"] is not None and with_kyc.headers["etag"] != etag
+
+        # a change ends the wait, woken by the database's notification (the next re-read without one would come
+        # about 0.9 s after the change)
+        took = await long_poll_answered_by_change(api, db, headers, loan_id)
+        assert took < 0.6, f"the long poll was answered {took:.2f}s after the change"
+
+        # someone else's loan (or none): 404 whatever the tag, never a 304 that would say it exists
+        other_headers = await driver.register(demo_identity(1, "auto")[0])
+        for sent in (etag, "*"):
+            probe = await api.get(path, headers={**other_headers, "If-None-Match": sent, "Prefer": "wait=2"})
+            assert probe.status_code == 404, sent
+        missing = await api.get(f"/api/v1/web/loans/{uuid.uuid4()}", headers={**headers, "If-None-Match": "*"})
+        assert missing.status_code == 404
+    finally:
+        await driver.close()
+
+
+async def test_without_notifications_a_long_poll_reads_again_every_second(
+    dev_env, database_url, db, storage_dir, renderer, kyc_brand, sandbox
+) -> None:  # noqa: ANN001
+    async with running_app(dev_env, database_url, db, storage_dir, renderer, loan_change_notifications=False) as app:
+        driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+        try:
+            headers, loan_id = await applied_loan(driver)
+            took = await long_poll_answered_by_change(driver.api, db, headers, loan_id)
+            assert took < FALLBACK_SECONDS + 2.0, f"the long poll was answered {took:.2f}s after the change"
+        finally:
+            await driver.close()
+
+
+async def test_every_table_of_a_loans_detail_notifies_its_loan(app, kyc_brand, sandbox, db, database_url) -> None:  # noqa: ANN001
+    """Migration 0032's triggers: a write to each table the detail reads sends the loan's id at commit, once per
+    transaction, and nothing for a rolled-back one."""
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        _, loan_id = await applied_loan(driver)  # its workflow waits for the customer: no write of its own
+    finally:
+        await driver.close()
+    with psycopg.connect(listen_url(database_url), autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+
+        def notified() -> list[str]:
+            return [note.payload for note in listener.notifies(timeout=0.5, stop_after=10)]
+
+        def same_reason(session: Any) -> None:
+            session.execute(text("UPDATE loans SET status_reason = status_reason WHERE id = :id"), {"id": loan_id})
+
+        with db.unit_of_work() as session:
+            same_reason(session)
+            same_reason(session)
+        assert notified() == [loan_id]  # two writes, one transaction: one notification
+        with db.unit_of_work() as session:
+            row = LoanStatusHistory(loan_id=loan_id, seq=100_000, from_status="APPLIED", to_status="APPLIED")
+            session.add(row)
+        assert notified() == [loan_id]
+        with db.unit_of_work() as session:
+            session.execute(delete(LoanStatusHistory).where(LoanStatusHistory.id == row.id))
+        assert notified() == [loan_id]
+        with pytest.raises(RuntimeError), db.unit_of_work() as session:
+            same_reason(session)
+            raise RuntimeError("rolled back")
+        assert notified() == []
+    with db.unit_of_work() as session:
+        triggered = session.execute(
+            text("SELECT event_object_table FROM information_schema.triggers WHERE trigger_name = 'los_loan_changed'")
+        ).scalars()
+        tables = set(triggered)
+    assert tables == {
+        "loans",
+        "loan_status_history",
+        "repayment_installments",
+        "loan_agreements",
+        "payment_links",
+        "payment_transactions",
+        "refunds",
+        "parked_payments",
+        "bureau_reports",
+    }
+
+
+async def test_the_listener_wakes_its_waiters_and_comes_back_after_its_connection_drops(database_url, db) -> None:  # noqa: ANN001
+    changes = LoanChanges(listen_url(database_url))
+    changes.start()
+    try:
+        await eventually(lambda: changes.listening, timeout=10)
+        loan_id = str(uuid.uuid4())
+        with changes.watch(loan_id) as mine, changes.watch(str(uuid.uuid4())) as other:
+            with db.unit_of_work() as session:
+                session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": loan_id})
+            await asyncio.wait_for(mine.wait(), 5)
+            assert not other.is_set()
+            mine.clear()
+
+            with db.unit_of_work() as session:  # the listening connection is cut, as by a database restart
+                cut = (
+                    session.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'los-api-loan-changes'"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            assert cut and all(cut)
+            # every waiter is woken to read again (a change may have gone unnoticed), and the listener reopens
+            await asyncio.wait_for(other.wait(), 5)
+            await eventually(lambda: changes.listening, timeout=10)
+            mine.clear()
+            with db.unit_of_work() as session:
+                session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": loan_id})
+            await asyncio.wait_for(mine.wait(), 5)
+        assert changes.waiting == 0
+    finally:
+        await changes.stop()
+    assert not changes.listening
