@@ -35,8 +35,9 @@ log = logging.getLogger("los.api.loan_changes")
 
 CHANNEL = "los_loan_changed"
 """The notification channel of migration 0032's triggers; the payload is the loan id."""
-MAX_WAIT_SECONDS = 30
-"""The longest ``Prefer: wait`` honoured: below the idle timeouts of common proxies and load balancers (60 s)."""
+MAX_WAIT_SECONDS = 20
+"""The longest ``Prefer: wait`` honoured: below the idle timeouts of common proxies and load balancers (60 s), and
+below the API pods' termination grace (30 s, deploy/k8s/api.yaml), since a stopping API first answers what it holds."""
 FALLBACK_SECONDS = 1.0
 """How often a waiting request reads its loan again while no notification can come."""
 RECONNECT_MAX_SECONDS = 10.0
@@ -77,6 +78,8 @@ class LoanChanges:
         self._remembered = remembered
         self.listening = False
         """Whether notifications can arrive now (the connection is open and LISTENs)."""
+        self.backend_pid: int | None = None
+        """The PostgreSQL backend of the listening connection (pg_stat_activity.pid), while it is open."""
 
     def start(self) -> None:
         """Start listening in the background, on the running event loop (the API's lifespan)."""
@@ -84,11 +87,11 @@ class LoanChanges:
             self._task = asyncio.create_task(self._run(), name="los-loan-changes")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop listening (the API's shutdown); waiting requests go on reading every :data:`FALLBACK_SECONDS`."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         self.listening = False
 
     @contextmanager
@@ -177,6 +180,7 @@ class LoanChanges:
                 )
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    self.backend_pid = conn.info.backend_pid
                     self.listening = True
                     pause = 0.5
                     self._wake_all()  # changes while not listening were not notified
@@ -187,6 +191,7 @@ class LoanChanges:
             except Exception as exc:  # noqa: BLE001 - logged; reopened below
                 log.warning("loan change notifications: %s; reading waiting loans every %ss", exc, FALLBACK_SECONDS)
             finally:
+                self.backend_pid = None
                 if self.listening:
                     self.listening = False
                     self._wake_all()
@@ -267,7 +272,7 @@ async def conditional_read(
                 await asyncio.wait_for(changed.wait(), left if changes.listening else min(left, FALLBACK_SECONDS))
             changed.clear()
             body, tag = await read_now()
-    headers = {"ETag": tag}
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}  # a cache may keep it, asking each time
     if wait:
         headers["Preference-Applied"] = f"wait={wait}"
     if tag in tags or "*" in tags:

@@ -30,7 +30,7 @@ TERMINAL = {"COMPLETED", "REJECTED", "EXPIRED", "CANCELLED", "SETTLED", "WRITTEN
 POLL_FIRST = 0.05
 POLL_GROWTH = 2.0
 POLL_MAX = 0.25
-# The longest wait a read asks of the API for the loan to change (Prefer: wait=N; the API allows 30 s).
+# The longest wait a read asks of the API for the loan to change (Prefer: wait=N; the API allows 20 s).
 LONG_POLL_SECONDS = 20
 
 

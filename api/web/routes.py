@@ -22,7 +22,7 @@ from api.loan_views import CustomerLoanDetail, LoanSummary
 from api.preview_views import SchedulePreview
 from api.products import preview_for
 from api.responses import ApiModel
-from api.security import Principal, current_customer
+from api.security import Principal, current_customer, current_customer_own_session
 from api.types import Rupees, Tenure
 from api.views import loan_detail, loan_summary
 from api.web.auth import find_brand
@@ -186,8 +186,7 @@ def my_loans(me: Me, session: Db) -> list[dict]:
 async def my_loan(
     request: Request,
     loan_id: str,
-    me: Me,
-    session: Db,
+    me: Annotated[Principal, Depends(current_customer_own_session)],
     include: Annotated[
         str | None, Query(description="`kyc`: the KYC phase's live progress (asks the workflow)")
     ] = None,
@@ -212,17 +211,19 @@ async def my_loan(
     back in `If-None-Match` (with `Prefer: wait=N` to wait for a change), the answer is 304 while nothing changed
     (api/loan_changes.py, docs/api.md "Waiting for a loan to change")."""
     wants_kyc = include is not None and "kyc" in include.split(",")
+    if is_uuid(loan_id):
+        loan_id = loan_id.lower()  # as the database writes it in its notifications
 
     def read() -> bytes:
-        session.expire_all()  # a read again (after a wait) sees the loan as committed since
-        loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
-        if loan is None or loan.customer_id != me.id:
-            raise NotFound("loan not found")
-        detail = loan_detail(session, loan)
-        in_kyc = wants_kyc and loan.status == LoanStatus.APPLIED.value
-        progress = call_async(kyc_status, request, loan) if in_kyc else None
-        detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
-        session.commit()  # the connection goes back to the pool while the request waits
+        # a unit of work of its own each time, ended before the request waits: no connection is held meanwhile
+        with request.app.state.db.unit_of_work() as session:
+            loan = session.get(Loan, loan_id) if is_uuid(loan_id) else None
+            if loan is None or loan.customer_id != me.id:
+                raise NotFound("loan not found")
+            detail = loan_detail(session, loan)
+            in_kyc = wants_kyc and loan.status == LoanStatus.APPLIED.value
+            progress = call_async(kyc_status, request, loan) if in_kyc else None
+            detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
         # orjson, like the staff detail (the model documents it, and tests/integration/test_loan_read_models.py
         # checks the answers against it)
         return orjson.dumps(detail)

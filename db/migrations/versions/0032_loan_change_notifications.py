@@ -33,13 +33,17 @@ LANGUAGE plpgsql AS $$
 BEGIN
     -- Delivered at commit, once per loan and transaction (PostgreSQL folds identical notifications of one
     -- transaction); nothing is sent for a transaction that rolls back. The API's long-poll reads listen
-    -- (api/loan_changes.py).
-    IF TG_OP = 'DELETE' THEN
-        IF OLD.{column} IS NOT NULL THEN PERFORM pg_notify('{CHANNEL}', OLD.{column}::text); END IF;
-        RETURN OLD;
+    -- (api/loan_changes.py). `ALTER DATABASE ... SET los.loan_change_notifications = off` stops them (runbook).
+    IF current_setting('los.loan_change_notifications', true) = 'off' THEN
+        RETURN NULL;
     END IF;
-    IF NEW.{column} IS NOT NULL THEN PERFORM pg_notify('{CHANNEL}', NEW.{column}::text); END IF;
-    RETURN NEW;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.{column} IS NOT NULL THEN
+        PERFORM pg_notify('{CHANNEL}', OLD.{column}::text);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.{column} IS NOT NULL THEN
+        PERFORM pg_notify('{CHANNEL}', NEW.{column}::text);
+    END IF;
+    RETURN NULL;
 END $$;
 '''
 
@@ -49,13 +53,19 @@ def upgrade() -> None:
         op.execute(_function(column))
     for name, column in TABLES.items():
         op.execute(
-            f'CREATE TRIGGER los_loan_changed AFTER INSERT OR UPDATE OR DELETE ON {name} '
+            f'CREATE TRIGGER los_loan_changed AFTER INSERT OR DELETE ON {name} '
             f'FOR EACH ROW EXECUTE FUNCTION los_notify_loan_changed_by_{column}()'
+        )
+        # an UPDATE that changes nothing (a row written again as it was) notifies nothing
+        op.execute(
+            f'CREATE TRIGGER los_loan_changed_update AFTER UPDATE ON {name} '
+            f'FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION los_notify_loan_changed_by_{column}()'
         )
 
 
 def downgrade() -> None:
     for name in TABLES:
+        op.execute(f'DROP TRIGGER IF EXISTS los_loan_changed_update ON {name}')
         op.execute(f'DROP TRIGGER IF EXISTS los_loan_changed ON {name}')
     for column in sorted(set(TABLES.values())):
         op.execute(f'DROP FUNCTION IF EXISTS los_notify_loan_changed_by_{column}()')
