@@ -42,6 +42,10 @@ def _touches_database(fn: ast.AsyncFunctionDef) -> str | None:
         annotation = ast.unparse(arg.annotation) if arg.annotation else ""
         if annotation in ("Db", "Session") or "db_session" in annotation:
             return f"takes a session ({arg.arg}: {annotation})"
+        # current_customer checks the token in the request's session, which then holds its connection for as long as
+        # the route runs: an async route (a long poll) uses current_customer_own_session instead
+        if annotation == "Me" or "Depends(current_customer)" in annotation:
+            return f"checks the customer in the request's session ({arg.arg}: {annotation})"
     for node in _own_nodes(fn):
         if isinstance(node, ast.Attribute) and node.attr == "unit_of_work":
             return f"opens a unit of work (line {node.lineno})"
@@ -72,6 +76,13 @@ def test_the_check_finds_an_async_route_with_a_session(tmp_path: Path) -> None:
     fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.AsyncFunctionDef) and _is_route(fn)
     assert _touches_database(fn) == "takes a session (session: Db)"
+
+
+def test_the_check_finds_an_async_route_that_keeps_the_request_session_for_its_customer() -> None:
+    source = "@router.get('/x')\nasync def x(me: Me) -> dict:\n    return {}\n"
+    fn = ast.parse(source).body[0]
+    assert isinstance(fn, ast.AsyncFunctionDef)
+    assert _touches_database(fn) == "checks the customer in the request's session (me: Me)"
 
 
 def test_call_async_runs_the_coroutine_on_the_loop_from_a_worker_thread() -> None:

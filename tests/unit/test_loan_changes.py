@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from api.loan_changes import MAX_WAIT_SECONDS, LoanChanges, conditional_read, etag_of, if_none_match, wait_preference
+from tests.conftest import eventually
 
 LOAN = "0b7f3c1e-5d1a-4f6e-9a53-3c2d8e4f1a20"
 
@@ -110,10 +111,10 @@ async def test_without_notifications_a_wait_reads_again_every_second() -> None:
     loan = Loan(changes)
     tag = (await get(changes, loan)).headers["etag"]
     poll = asyncio.create_task(get(changes, loan, tag, "wait=10"))
-    await asyncio.sleep(0.3)
+    await eventually(lambda: loan.reads == 2, timeout=5, interval=0.01)  # the poll's own first read
     loan.body = b'{"status":"SANCTIONED"}'  # no notification
     answer = await asyncio.wait_for(poll, 3)
-    assert answer.status_code == 200 and loan.reads == 3  # the first read, the second at 1 s saw it
+    assert answer.status_code == 200 and loan.reads == 3  # the next read, a second later, saw it
 
 
 async def test_conditional_answers_without_a_wait(changes: LoanChanges) -> None:

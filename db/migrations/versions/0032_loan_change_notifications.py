@@ -33,8 +33,9 @@ LANGUAGE plpgsql AS $$
 BEGIN
     -- Delivered at commit, once per loan and transaction (PostgreSQL folds identical notifications of one
     -- transaction); nothing is sent for a transaction that rolls back. The API's long-poll reads listen
-    -- (api/loan_changes.py). `ALTER DATABASE ... SET los.loan_change_notifications = off` stops them (runbook).
-    IF current_setting('los.loan_change_notifications', true) = 'off' THEN
+    -- (api/loan_changes.py). `ALTER DATABASE ... SET los.loan_change_notifications = off` stops them in sessions
+    -- opened after it (docs/runbook.md).
+    IF lower(coalesce(current_setting('los.loan_change_notifications', true), 'on')) IN ('off', 'false', '0', 'no') THEN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.{column} IS NOT NULL THEN
@@ -56,7 +57,10 @@ def upgrade() -> None:
             f'CREATE TRIGGER los_loan_changed AFTER INSERT OR DELETE ON {name} '
             f'FOR EACH ROW EXECUTE FUNCTION los_notify_loan_changed_by_{column}()'
         )
-        # an UPDATE that changes nothing (a row written again as it was) notifies nothing
+        # An UPDATE that changes nothing (a row written again as it was, as raw SQL may) notifies nothing; the ORM's
+        # writes of loans and refunds also set updated_at, so theirs always notify. Comparing whole rows needs an
+        # equality operator for every column: a json, xml or point column on one of these tables would fail its
+        # updates (jsonb is fine).
         op.execute(
             f'CREATE TRIGGER los_loan_changed_update AFTER UPDATE ON {name} '
             f'FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION los_notify_loan_changed_by_{column}()'
