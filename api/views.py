@@ -11,18 +11,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import receipts
+from api.loan_detail_query import detail_parts
 from db.models import (
-    BureauReport,
     LedgerEntry,
     LedgerTransaction,
     Loan,
-    LoanAgreement,
-    LoanStatusHistory,
-    ParkedPayment,
-    PaymentLink,
-    PaymentTransaction,
-    RepaymentInstallment,
 )
 
 
@@ -75,120 +68,23 @@ def staff_loan_summary(loan: Loan) -> dict[str, Any]:
 
 
 def loan_detail(session: Session, loan: Loan, staff: bool = False) -> dict[str, Any]:
+    """The loan's detail: its summary (staff: the staff summary and the review state) and its parts, read in one
+    statement (``api.loan_detail_query``): status history, schedule, agreement, the installment's active payment
+    link, payments, credit balance and, for staff, parked payments and the bureau pull."""
     out = loan_summary(loan)
-    history = session.scalars(
-        select(LoanStatusHistory).where(LoanStatusHistory.loan_id == loan.id).order_by(LoanStatusHistory.seq)
-    ).all()
-    out["statusHistory"] = [
-        {
-            "seq": h.seq,
-            "from": h.from_status,
-            "to": h.to_status,
-            "reason": h.reason,
-            "actor": h.actor,
-            "at": _iso(h.created_at),
-            **({"action": h.action, "actorId": h.actor_id, "details": h.details} if staff else {}),
-        }
-        for h in history
-    ]
-    rows = session.scalars(
-        select(RepaymentInstallment)
-        .where(RepaymentInstallment.loan_id == loan.id)
-        .order_by(RepaymentInstallment.installment_no)
-    ).all()
-    out["schedule"] = [
-        {
-            "installmentNo": r.installment_no,
-            "dueAt": _iso(r.due_at),
-            "principalPaise": r.principal,
-            "interestPaise": r.interest,
-            "totalPaise": r.total,
-            "balanceAfterPaise": r.balance_after,
-            "penalPaise": r.penal,
-            "paidPaise": r.principal_paid + r.interest_paid + r.fees_paid + r.penal_paid,
-            "duePaise": r.total + r.penal - (r.principal_paid + r.interest_paid + r.fees_paid + r.penal_paid),
-            "status": r.status,
-            "paidAt": _iso(r.paid_at),
-        }
-        for r in rows
-    ]
-    agreement = session.scalars(select(LoanAgreement).where(LoanAgreement.loan_id == loan.id)).first()
-    out["agreement"] = (
-        None
-        if agreement is None
-        else {
-            "status": agreement.status,
-            "docketId": agreement.docket_id,
-            "signingUrl": agreement.signing_url,
-            "provider": agreement.esign_provider,
-            "expiresAt": _iso(agreement.expires_at),
-            "signedAt": _iso(agreement.signed_at),
-            "sha256": agreement.sha256,
-        }
-    )
-    link = session.scalars(
-        select(PaymentLink)
-        # the installment's own link (a one-off link the borrower asked for, installment 0, is not the loan's)
-        .where(PaymentLink.loan_id == loan.id, PaymentLink.status == "ACTIVE", PaymentLink.installment_no > 0)
-        .order_by(PaymentLink.installment_no, PaymentLink.created_at.desc())
-    ).first()
-    out["paymentLink"] = (
-        None
-        if link is None
-        else {
-            "installmentNo": link.installment_no,
-            "url": link.url,
-            "linkId": link.link_id,
-            "amountPaise": link.amount,
-        }
-    )
-    payments = session.scalars(
-        select(PaymentTransaction)
-        .where(PaymentTransaction.loan_id == loan.id)
-        .order_by(PaymentTransaction.collected_at)
-    ).all()
-    out["payments"] = [
-        {
-            "gateway": p.gateway,
-            "paymentId": p.gateway_payment_id,
-            "amountPaise": p.amount,
-            "principalPaise": p.principal_part,
-            "interestPaise": p.interest_part,
-            "excessPaise": p.excess_part,
-            "collectedAt": _iso(p.collected_at),
-        }
-        for p in payments
-    ]
-    # Money received beyond what was due (or after the loan ended): owed to the borrower (docs/servicing.md).
-    out["creditBalancePaise"] = receipts.credit_balance(session, loan.id)  # less the refunds paid
+    parts = detail_parts(session, loan.id, staff=staff)
+    staff_parts = {key: parts.pop(key) for key in ("parkedPayments", "bureau") if key in parts}
+    out.update(parts)
     if staff:
         out.update(staff_loan_summary(loan))
-        parked = session.scalars(
-            select(ParkedPayment).where(ParkedPayment.loan_id == loan.id).order_by(ParkedPayment.created_at)
-        ).all()
-        out["parkedPayments"] = [  # received but not applicable: for ops to resolve
-            {
-                "gateway": p.gateway,
-                "paymentId": p.gateway_payment_id,
-                "amountPaise": str(p.amount),  # as received, possibly beyond any integer type
-                "reason": p.reason,
-                "status": p.status,
-                "parkedAt": _iso(p.created_at),
-            }
-            for p in parked
-        ]
+        out["parkedPayments"] = staff_parts["parkedPayments"]  # received but not applicable: for ops to resolve
         out["review"] = {
             "stage": loan.review_stage,
             "scoreOverride": str(loan.score_override) if loan.score_override is not None else None,
             "scoreOverrideReason": loan.score_override_reason,
             "sanctionConditions": loan.sanction_conditions,
         }
-        bureau = session.scalars(select(BureauReport).where(BureauReport.loan_id == loan.id)).first()
-        out["bureau"] = (
-            None
-            if bureau is None
-            else {"provider": bureau.provider, "score": bureau.score, "pulledAt": _iso(bureau.created_at)}
-        )
+        out["bureau"] = staff_parts["bureau"]
     return out
 
 
