@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import update as update_
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from activities.providers.messaging.base import QUEUED, STATUS_RANK, DeliveryUpdate
@@ -50,31 +51,37 @@ def finish(
     row.attempts = [*row.attempts, *attempts]
 
 
-def apply_update(session: Session, brand_id: str, vendor: str, update: DeliveryUpdate) -> CustomerMessage | None:
+def apply_update(session: Session, brand_id: str, vendor: str, update: DeliveryUpdate) -> tuple[str | None] | None:
     """Move the brand's message ``update.message_id`` (sent through ``vendor``) to the report's status — never back
-    (a late "sent" after "delivered" changes nothing). None when no such message is known."""
-    row = session.scalars(
-        select(CustomerMessage)
-        .where(
-            CustomerMessage.brand_id == brand_id,
-            CustomerMessage.vendor == vendor,
-            CustomerMessage.vendor_message_id == update.message_id,
-        )
+    (a late "sent" after "delivered" changes nothing) — and add the report to its attempts, in one statement (the
+    row locked, as the intake's transaction holds it). → ``(loan id or None,)`` of the message, or None when no such
+    message is known."""
+    row = CustomerMessage.__table__.c
+    new_rank = STATUS_RANK.get(update.status, 0)
+    moves = case(STATUS_RANK, value=row.status, else_=0) < new_rank
+    reason = update.reason[:500] if update.reason else None
+    report = {
+        "vendor": vendor,
+        "outcome": "report",
+        "status": update.vendor_status,
+        "at": (update.at or datetime.now(UTC)).isoformat(),
+    }
+    one = (
+        select(row.id)
+        .where(row.brand_id == brand_id, row.vendor == vendor, row.vendor_message_id == update.message_id)
+        .limit(1)
         .with_for_update()
+        .scalar_subquery()
+    )
+    found = session.execute(
+        update_(CustomerMessage.__table__)
+        .where(row.id == one)
+        .values(
+            status=case((moves, update.status), else_=row.status),
+            error=row.error if reason is None else case((moves, reason), else_=row.error),
+            attempts=row.attempts.op("||")(bindparam("report", [report], type_=JSONB)),
+            updated_at=func.now(),
+        )
+        .returning(row.loan_id)
     ).first()
-    if row is None:
-        return None
-    if STATUS_RANK.get(update.status, 0) > STATUS_RANK.get(row.status, 0):
-        row.status = update.status
-        if update.reason:
-            row.error = update.reason[:500]
-    row.attempts = [
-        *row.attempts,
-        {
-            "vendor": vendor,
-            "outcome": "report",
-            "status": update.vendor_status,
-            "at": (update.at or datetime.now(UTC)).isoformat(),
-        },
-    ]
-    return row
+    return None if found is None else (found.loan_id,)

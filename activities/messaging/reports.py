@@ -12,6 +12,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -36,11 +37,12 @@ def record(
     ).scalar_one_or_none()
     if inserted is None:
         return {"status": "duplicate", "event_id": event_id, "matched": 0}
-    rows = [apply_update(session, brand_id, vendor, u) for u in updates]
-    matched = [r for r in rows if r is not None]
-    event = session.get(WebhookEvent, inserted)
-    if event is not None:
-        event.loan_id = next((r.loan_id for r in matched if r.loan_id), None)
-        event.delivered_at = datetime.now(UTC) if matched else None
+    matched = [found for u in updates if (found := apply_update(session, brand_id, vendor, u)) is not None]
+    if matched:  # else it stays as stored: no loan, not delivered
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id == inserted)
+            .values(loan_id=next((loan_id for (loan_id,) in matched if loan_id), None), delivered_at=datetime.now(UTC))
+        )
     status = "delivered" if updates and len(matched) == len(updates) else "unmatched" if updates else "ignored"
     return {"status": status, "event_id": event_id, "matched": len(matched)}

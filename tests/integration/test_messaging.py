@@ -314,3 +314,69 @@ async def test_a_notice_claims_and_records_its_kinds_together(db, brand, sandbox
         transactions = 0
         assert await acts.send_notice(req) == {"sms": "SENT", "whatsapp": "SENT", "email": "SENT"}
         assert transactions == 2  # all sent already: load and claim, nothing to record
+
+
+def test_a_report_moves_its_message_in_one_statement(db, brand) -> None:  # noqa: ANN001
+    """``reports.record`` straight on the database: the status moves only up, a failure's reason is kept only with
+    its move, every report is appended to the attempts in order, the stored report names the loan once matched, a
+    message id the brand used twice moves one message, and a repeat changes nothing."""
+    from datetime import UTC, datetime
+
+    from activities.messaging import reports
+    from activities.providers.messaging.base import DeliveryUpdate
+
+    brand_id = brand["brand_id"]
+    loan_id, phone = _customer_loan(db, brand_id, _phone())
+    vendor_id = f"gs-{uuid.uuid4().hex}"
+    with db.unit_of_work() as s:
+        for n in (1, 2):  # the same vendor message id on two rows (a vendor reusing ids): one moves
+            s.add(
+                CustomerMessage(
+                    brand_id=brand_id, loan_id=loan_id, event="DUE_TODAY", kind="sms", vendor="gupshup",
+                    recipient="XXXXXX" + phone[-4:], status="SENT", vendor_message_id=vendor_id,
+                    attempts=[{"vendor": "gupshup", "outcome": "sent"}], idempotency_key=f"{loan_id}:k{n}:sms",
+                )
+            )  # fmt: skip
+
+    def report(status: str, word: str, reason: str | None, event: str) -> dict:
+        update = DeliveryUpdate(vendor_id, status, word, datetime(2026, 12, 5, 6, 0, tzinfo=UTC), reason, event)
+        with db.unit_of_work() as s:
+            return reports.record(s, brand_id, "gupshup", event.encode(), [update], {"e": event})
+
+    def rows() -> list[CustomerMessage]:
+        with db.unit_of_work() as s:
+            found = s.scalars(select(CustomerMessage).where(CustomerMessage.vendor_message_id == vendor_id)).all()
+            for r in found:
+                s.expunge(r)
+            return sorted(found, key=lambda r: len(r.attempts), reverse=True)
+
+    first = f"ev-{uuid.uuid4().hex}"
+    assert report("FAILED", "UNDELIVERED", "handset off", first) == {
+        "status": "delivered",
+        "event_id": first,
+        "matched": 1,
+    }
+    moved, untouched = rows()
+    assert (moved.status, moved.error) == ("FAILED", "handset off")
+    assert (untouched.status, untouched.error, len(untouched.attempts)) == ("SENT", None, 1)
+    # a lesser report (SENT after FAILED) moves nothing and keeps the reason, but is logged
+    second = f"ev-{uuid.uuid4().hex}"
+    assert report("SENT", "SUBMITTED", "late", second)["status"] == "delivered"
+    moved = next(r for r in rows() if r.id == moved.id)
+    assert (moved.status, moved.error) == ("FAILED", "handset off")
+    assert [a.get("status") for a in moved.attempts] == [None, "UNDELIVERED", "SUBMITTED"]
+    assert moved.attempts[1] == {
+        "vendor": "gupshup", "outcome": "report", "status": "UNDELIVERED", "at": "2026-12-05T06:00:00+00:00",
+    }  # fmt: skip
+    # READ outranks FAILED: it moves, without a reason of its own
+    third = f"ev-{uuid.uuid4().hex}"
+    report("READ", "READ", None, third)
+    moved = next(r for r in rows() if r.id == moved.id)
+    assert (moved.status, moved.error, len(moved.attempts)) == ("READ", "handset off", 4)
+    # a repeat of a report is stored once and applies nothing
+    assert report("FAILED", "UNDELIVERED", "again", first)["status"] == "duplicate"
+    assert len(next(r for r in rows() if r.id == moved.id).attempts) == 4
+    with db.unit_of_work() as s:
+        stored = {e.event_id: e for e in s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "dlr:gupshup"))}
+        assert stored[first].loan_id == loan_id and stored[first].delivered_at is not None
+        assert stored[third].loan_id == loan_id
