@@ -87,7 +87,7 @@ from api.webhooks.dialer import router as dialer_webhook_router
 from api.webhooks.lendbox import router as lendbox_webhook_router
 from api.webhooks.routes import router as webhook_router
 from db.session import SERVER_POOL, server_database
-from los.observability import instrument_app
+from los.observability import NO_NATIVE_TELEMETRY, instrument_app
 from los.outbound import outbound_client
 from los.settings import Settings, get_settings
 from ui import routes as ui_routes
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=GUARDS,  # NUL characters refused on every route, present and future (api/guards.py)
         description="Customer (/api/v1/web), staff (/api/v1/partner) and provider webhook APIs. "
         "Each loan is a Temporal workflow `loan-<loanId>`.",
+        **NO_NATIVE_TELEMETRY,
     )
     errors.install(app)
     app.add_middleware(AuditSafetyNet)

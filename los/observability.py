@@ -132,6 +132,24 @@ def instrument_app(app: FastAPI, settings: Settings) -> None:
         instrument_httpx(provider)
 
 
+def _no_native_telemetry() -> dict[str, Any]:
+    import inspect
+
+    from fastapi import FastAPI
+
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+
+
+# ``FastAPI(**NO_NATIVE_TELEMETRY)``: FastAPI's own OpenTelemetry layer off (the versions that have one). The API's
+# traces come from the instrumentation :func:`instrument_app` adds when an OTLP endpoint is configured, and its
+# metrics from :class:`HttpMetrics`; FastAPI's layer would add a second set of spans once a provider is set, and,
+# even with none, asks OpenTelemetry for its three providers on every request (3 % of the API's CPU under
+# ``bench/lifecycle.py``).
+NO_NATIVE_TELEMETRY: dict[str, Any] = _no_native_telemetry()
+
+
 # ------------------------------------------------------------------ worker metrics
 
 

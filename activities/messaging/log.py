@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Integer, String, Text, bindparam, case, func, select
 from sqlalchemy import update as update_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
@@ -51,37 +51,61 @@ def finish(
     row.attempts = [*row.attempts, *attempts]
 
 
+def _report_statement() -> Any:
+    """``UPDATE customer_messages`` for one delivery report, built once: the row (one, locked) the brand sent through
+    the vendor under that message id; its status moved to ``new_status`` only when ``new_rank`` is above its own
+    (``STATUS_RANK``), the ``reason`` kept only with that move, the report appended to ``attempts``."""
+    row = CustomerMessage.__table__.c
+    moves = case(STATUS_RANK, value=row.status, else_=0) < bindparam("r_new_rank", type_=Integer)
+    reason = bindparam("r_reason", type_=Text)
+    one = (
+        select(row.id)
+        .where(
+            row.brand_id == bindparam("r_brand_id"),
+            row.vendor == bindparam("r_vendor"),
+            row.vendor_message_id == bindparam("r_message_id"),
+        )
+        .limit(1)
+        .with_for_update()
+        .scalar_subquery()
+    )
+    return (
+        update_(CustomerMessage.__table__)
+        .where(row.id == one)
+        .values(
+            status=case((moves, bindparam("r_new_status", type_=String)), else_=row.status),
+            error=case((moves & reason.is_not(None), reason), else_=row.error),
+            attempts=row.attempts.op("||")(bindparam("r_report", type_=JSONB)),
+            updated_at=func.now(),
+        )
+        .returning(row.loan_id)
+    )
+
+
+_APPLY_REPORT = _report_statement()
+
+
 def apply_update(session: Session, brand_id: str, vendor: str, update: DeliveryUpdate) -> tuple[str | None] | None:
     """Move the brand's message ``update.message_id`` (sent through ``vendor``) to the report's status — never back
     (a late "sent" after "delivered" changes nothing) — and add the report to its attempts, in one statement (the
     row locked, as the intake's transaction holds it). → ``(loan id or None,)`` of the message, or None when no such
     message is known."""
-    row = CustomerMessage.__table__.c
-    new_rank = STATUS_RANK.get(update.status, 0)
-    moves = case(STATUS_RANK, value=row.status, else_=0) < new_rank
-    reason = update.reason[:500] if update.reason else None
     report = {
         "vendor": vendor,
         "outcome": "report",
         "status": update.vendor_status,
         "at": (update.at or datetime.now(UTC)).isoformat(),
     }
-    one = (
-        select(row.id)
-        .where(row.brand_id == brand_id, row.vendor == vendor, row.vendor_message_id == update.message_id)
-        .limit(1)
-        .with_for_update()
-        .scalar_subquery()
-    )
     found = session.execute(
-        update_(CustomerMessage.__table__)
-        .where(row.id == one)
-        .values(
-            status=case((moves, update.status), else_=row.status),
-            error=row.error if reason is None else case((moves, reason), else_=row.error),
-            attempts=row.attempts.op("||")(bindparam("report", [report], type_=JSONB)),
-            updated_at=func.now(),
-        )
-        .returning(row.loan_id)
+        _APPLY_REPORT,
+        {
+            "r_brand_id": brand_id,
+            "r_vendor": vendor,
+            "r_message_id": update.message_id,
+            "r_new_rank": STATUS_RANK.get(update.status, 0),
+            "r_new_status": update.status,
+            "r_reason": update.reason[:500] if update.reason else None,
+            "r_report": [report],
+        },
     ).first()
     return None if found is None else (found.loan_id,)
