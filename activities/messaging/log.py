@@ -24,31 +24,60 @@ def mask_recipient(kind: str, recipient: str) -> str:
     return "XXXXXX" + digits[-4:]
 
 
-def claim(session: Session, key: str, **fields: Any) -> CustomerMessage:
-    """The row for ``key``: created QUEUED when new, else the one an earlier try wrote (row-locked)."""
+def claim_all(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, CustomerMessage]:
+    """The rows for the keys of ``rows`` (key → its fields), in two statements whatever their number: those not yet
+    there created QUEUED, then every one read row-locked (in key order, so two notices never wait on each other
+    crosswise) → key: row, as an earlier try may have left it."""
+    if not rows:
+        return {}
     session.execute(
         insert(CustomerMessage)
-        .values(idempotency_key=key, status=QUEUED, attempts=[], **fields)
+        .values([{"idempotency_key": key, "status": QUEUED, "attempts": [], **fields} for key, fields in rows.items()])
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
-    return session.scalars(
-        select(CustomerMessage).where(CustomerMessage.idempotency_key == key).with_for_update()
-    ).one()
+    found = session.scalars(
+        select(CustomerMessage)
+        .where(CustomerMessage.idempotency_key.in_(list(rows)))
+        .order_by(CustomerMessage.idempotency_key)
+        .with_for_update()
+    ).all()
+    return {row.idempotency_key: row for row in found}
 
 
-def finish(
-    session: Session,
-    key: str,
-    *,
-    status: str,
-    vendor: str | None,
-    vendor_message_id: str | None,
-    attempts: list[dict],
-    error: str | None,
-) -> None:
-    row = session.scalars(select(CustomerMessage).where(CustomerMessage.idempotency_key == key).with_for_update()).one()
-    row.status, row.vendor, row.vendor_message_id, row.error = status, vendor, vendor_message_id or None, error
-    row.attempts = [*row.attempts, *attempts]
+_FINISH = (
+    update_(CustomerMessage.__table__)
+    .where(CustomerMessage.__table__.c.idempotency_key == bindparam("f_key"))
+    .values(
+        status=bindparam("f_status", type_=String),
+        vendor=bindparam("f_vendor", type_=String),
+        vendor_message_id=bindparam("f_vendor_message_id", type_=String),
+        error=bindparam("f_error", type_=Text),
+        attempts=CustomerMessage.__table__.c.attempts.op("||")(bindparam("f_attempts", type_=JSONB)),
+        updated_at=func.now(),
+    )
+)
+
+
+def finish_all(session: Session, outcomes: dict[str, dict[str, Any]]) -> None:
+    """Record each send's outcome (``outcomes``: key → ``status``, ``vendor`` that took it or the last tried,
+    ``vendor_message_id``, ``attempts``, ``error``) on its row, the vendor attempts appended to those logged before;
+    one batch of updates."""
+    if not outcomes:
+        return
+    session.execute(
+        _FINISH,
+        [
+            {
+                "f_key": key,
+                "f_status": o["status"],
+                "f_vendor": o["vendor"],
+                "f_vendor_message_id": o["vendor_message_id"] or None,
+                "f_error": o["error"],
+                "f_attempts": list(o["attempts"]),
+            }
+            for key, o in outcomes.items()
+        ],
+    )
 
 
 def _report_statement() -> Any:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.messaging import defaults, events, facts, templates
-from activities.messaging.log import claim, finish, mask_recipient
+from activities.messaging.log import claim_all, finish_all, mask_recipient
 from activities.pii import redact
 from activities.providers import ProviderConfig, call_with_failover
 from activities.providers.base import BusinessRefusal, ProviderError
@@ -66,6 +66,23 @@ def template_for(session: Session, brand_id: str, event: str, kind: str) -> defa
     if row is not None:
         return defaults.Template(row.body, row.subject, row.dlt_template_id, row.active)
     return defaults.DEFAULTS.get((event, kind))
+
+
+def templates_for(
+    session: Session, brand_id: str, event: str, kinds: Iterable[str]
+) -> dict[str, defaults.Template | None]:
+    """``template_for`` for each of ``kinds``, in one query: kind → the brand's template, else the default, else
+    None."""
+    kinds = list(kinds)
+    own = {
+        row.kind: defaults.Template(row.body, row.subject, row.dlt_template_id, row.active)
+        for row in session.scalars(
+            select(MessageTemplate).where(
+                MessageTemplate.brand_id == brand_id, MessageTemplate.event == event, MessageTemplate.kind.in_(kinds)
+            )
+        )
+    }
+    return {kind: own[kind] if kind in own else defaults.DEFAULTS.get((event, kind)) for kind in kinds}
 
 
 def activity_origin(name: str) -> tuple[str | None, str | None]:
@@ -142,7 +159,7 @@ class Sender:
                 customer.id,
                 loan.id,
             )
-            chosen = {kind: template_for(session, brand.id, event, kind) for kind in events.KINDS}
+            chosen = templates_for(session, brand.id, event, events.KINDS)
             return who, chosen, facts.complete(session, loan, event, values, self.api_url)
 
         who, chosen, values = await self._tx(load)
@@ -205,17 +222,21 @@ class Sender:
         FAILED in the first. Should a send raise anything but a vendor's fault, the others' answers are still
         recorded before it propagates (its row stays QUEUED, so the retried activity sends that one again)."""
 
-        def claim_all(session: Session) -> dict[str, str]:
+        def claim_rows(session: Session) -> dict[str, str]:
+            rows = claim_all(
+                session,
+                {_row_key(key, o.kind): self._fields(who, o.kind, event, _to(who, o.kind), o.template_id)
+                 for o in outgoing},
+            )  # fmt: skip
             statuses = {}
             for o in outgoing:
-                fields = self._fields(who, o.kind, event, _to(who, o.kind), o.template_id)
-                row = claim(session, _row_key(key, o.kind), **fields)
+                row = rows[_row_key(key, o.kind)]
                 if row.status == QUEUED and o.render_error is not None:
                     row.status, row.error = FAILED, f"template: {o.render_error}"[:500]
                 statuses[o.kind] = row.status
             return statuses
 
-        statuses = await self._tx(claim_all)
+        statuses = await self._tx(claim_rows)
         sending = [o for o in outgoing if statuses[o.kind] == QUEUED]  # else sent (or settled) by an earlier try
         if not sending:
             return statuses
@@ -224,12 +245,8 @@ class Sender:
         )
         done = [(o, a) for o, a in zip(sending, answers, strict=True) if not isinstance(a, BaseException)]
 
-        def finish_all(session: Session) -> None:
-            for o, answer in done:
-                finish(session, _row_key(key, o.kind), **answer)
-
         if done:
-            await self._tx(finish_all)
+            await self._tx(lambda session: finish_all(session, {_row_key(key, o.kind): answer for o, answer in done}))
         for answer in answers:
             if isinstance(answer, BaseException):
                 raise answer

@@ -380,3 +380,56 @@ def test_a_report_moves_its_message_in_one_statement(db, brand) -> None:  # noqa
         stored = {e.event_id: e for e in s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "dlr:gupshup"))}
         assert stored[first].loan_id == loan_id and stored[first].delivered_at is not None
         assert stored[third].loan_id == loan_id
+
+
+def test_a_notices_rows_are_claimed_and_finished_in_batches(db, brand) -> None:  # noqa: ANN001
+    """``claim_all`` creates the rows not there yet (QUEUED) and returns every one, an earlier try's as it left it, in
+    two statements whatever the number of kinds; ``finish_all`` records every outcome (attempts appended) in one
+    batch."""
+    from sqlalchemy import event
+
+    from activities.messaging.log import claim_all, finish_all
+
+    brand_id = brand["brand_id"]
+    loan_id, phone = _customer_loan(db, brand_id, _phone())
+    keys = {f"{loan_id}:n:{kind}": kind for kind in ("sms", "whatsapp", "email")}
+
+    def fields(kind: str) -> dict:
+        return {"brand_id": brand_id, "loan_id": loan_id, "event": "DUE_TODAY", "kind": kind, "recipient": "XXXXXX"}
+
+    statements: list[str] = []
+
+    def counted(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        with db.unit_of_work() as s:  # an earlier try claimed the SMS and sent it
+            claim_all(s, {f"{loan_id}:n:sms": fields("sms")})[f"{loan_id}:n:sms"].status = "SENT"
+        statements.clear()
+        with db.unit_of_work() as s:
+            rows = claim_all(s, {key: fields(kind) for key, kind in keys.items()})
+            assert {rows[key].kind: rows[key].status for key in keys} == {
+                "sms": "SENT", "whatsapp": "QUEUED", "email": "QUEUED",
+            }  # fmt: skip
+        assert len(statements) == 2, statements
+        statements.clear()
+        with db.unit_of_work() as s:
+            finish_all(
+                s,
+                {
+                    f"{loan_id}:n:whatsapp": {"status": "SENT", "vendor": "aisensy", "vendor_message_id": "wa-1",
+                                              "attempts": [{"vendor": "aisensy", "outcome": "ok"}], "error": None},
+                    f"{loan_id}:n:email": {"status": "FAILED", "vendor": "brevo", "vendor_message_id": "",
+                                           "attempts": [{"vendor": "sendgrid"}, {"vendor": "brevo"}], "error": "down"},
+                },
+            )  # fmt: skip
+        assert len(statements) == 1, statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    rows = _rows(db, loan_id)
+    assert (rows["whatsapp"].status, rows["whatsapp"].vendor_message_id) == ("SENT", "wa-1")
+    assert rows["whatsapp"].attempts == [{"vendor": "aisensy", "outcome": "ok"}]
+    assert (rows["email"].status, rows["email"].vendor_message_id, rows["email"].error) == ("FAILED", None, "down")
+    assert [a["vendor"] for a in rows["email"].attempts] == ["sendgrid", "brevo"]
+    assert rows["sms"].status == "SENT" and rows["sms"].attempts == []
