@@ -4,10 +4,12 @@ schedule, a part-payment paid at the sandbox's gateway page, and its receipt."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -287,6 +289,44 @@ async def test_sanctioned_loan_kfs_accepted_signed_and_autopay(app, monthly_bran
     assert loan["status"] in ("AGREEMENT_SIGNED", "DISBURSAL_PENDING") and loan["agreement"]["status"] == "SIGNED"
     assert kfs["accepted"]["kfsHash"] == kfs["kfsHash"]
     assert (mandate["method"], mandate["status"]) == ("UPI", "CANCELLED")
+
+
+async def test_the_loan_screen_waits_on_the_api_for_the_loans_next_change(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001
+    """A loan in review, open in the app: after its first read the screen sends one long poll (its ETag, Prefer:
+    wait=20) and nothing more while the loan stays as it is; the staff's sanction reaches the screen through that
+    long poll, at once."""
+    code = monthly_brand["brand_code"]
+    driver = Driver(app.api.url, sandbox.url, code)
+    try:
+        session, loan_id = await _loan(driver, code, until="APPLIED", pan=demo_identity(0, "review")[1])
+        headers = {"Authorization": f"Bearer {session['accessToken']}"}
+        deadline = time.monotonic() + 90
+        await driver.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "the decision", deadline)
+        reads = []
+        page.on(
+            "request",
+            lambda r: reads.append(r) if urlsplit(r.url).path == f"/api/v1/web/loans/{loan_id}" else None,
+        )
+        await _open(page, app, session, f"/loan/{loan_id}")
+        status = page.locator("#loan-status")
+        await expect(status).to_have_text("Under review by our credit team")
+        await asyncio.sleep(8)  # the app read it every 4 s in review before
+        assert len(reads) == 2, [(r.url, r.headers) for r in reads]
+        first, waiting = reads
+        assert "include=kyc" in first.url and "prefer" not in first.headers
+        assert waiting.headers["prefer"] == "wait=20"
+        assert waiting.headers["if-none-match"] == (await first.response()).headers["etag"]
+
+        sent = time.monotonic()
+        await driver.sanction_via_hierarchy(loan_id, "income verified")
+        await expect(status).to_have_text("Sanctioned: read and accept the Key Fact Statement", timeout=10_000)
+        assert time.monotonic() - sent < 10
+        answer = await waiting.response()
+        assert answer.status == 200 and answer.headers["preference-applied"] == "wait=20"
+        # and it goes on waiting: every read after the first is a long poll (one per change of the loan since)
+        assert len(reads) >= 3 and all(r.headers.get("prefer") == "wait=20" for r in reads[1:])
+    finally:
+        await driver.close()
 
 
 async def test_digilocker_step_hands_over_to_the_vendor_and_back(app, db, sandbox, page) -> None:  # noqa: ANN001

@@ -133,6 +133,118 @@ export function usePoll(load, deps, every) {
   return { data, error, reload };
 }
 
+// the statuses in which the loan moves on without the borrower (a decision, the lender's sanction, the eSign vendor's
+// callback, the disbursal, a payment): the screen waits on the API for its next change (useLoanWatch below)
+export const WATCHED = [
+  "UNDER_REVIEW",
+  "SANCTIONED",
+  "AGREEMENT_PENDING",
+  "AGREEMENT_SIGNED",
+  "DISBURSAL_PENDING",
+  "NEEDS_ATTENTION",
+  "DISBURSED",
+  "OVERDUE",
+];
+
+// The longest a loan read waits for a change (the API's cap, api/loan_changes.py MAX_WAIT_SECONDS).
+export const LONG_POLL_SECONDS = 20;
+
+/**
+ * The loan `loanId` as its borrower sees it, kept current. Read at once with its KYC progress (`?include=kyc`);
+ * while APPLIED, read so again every `kycEvery` ms (the KYC progress lives in the loan's workflow, which the API
+ * cannot wait on). In a status of `watched` (those where the loan moves on without the borrower: a decision, the
+ * eSign vendor's callback, the disbursal, a payment) it is long-polled: sent back with its `ETag` and
+ * `Prefer: wait=20`, the API answers as soon as the loan changes, or 304 after 20 s, and it is asked again at once
+ * (docs/api.md, "Waiting for a loan to change"); an API that answers 304 without waiting is asked again after
+ * `kycEvery` ms. In any other status it is read again only when the borrower comes back to the tab. Nothing new is
+ * asked while the page is hidden; coming back, or `reload()`, reads it afresh at once (after the long poll in flight,
+ * if any, which answers at the loan's next change). A failed read is shown and tried again after a growing pause (at
+ * most 30 s). Leaving the screen aborts the long poll in flight. Answers {data, error, reload}.
+ */
+export function useLoanWatch(loanId, watched, kycEvery = 1500) {
+  const [data, setData] = useState(null);
+  const [error, setError] = useState(null);
+  const nudge = useRef(() => undefined);
+  useEffect(() => {
+    setData(null);
+    if (!loanId) return undefined;
+    let stopped = false;
+    let loan = null; // the last detail read, and its tag
+    let etag = null;
+    let fresh = true; // read it afresh (with the KYC progress) at the next turn
+    let inflight = null; // the long poll in flight, aborted when the screen goes (it would hold a connection 20 s)
+    let wake = null; // ends the current pause early
+    const pause = (ms) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    const visible = () => document.visibilityState === "visible";
+    const read = async (waiting) => {
+      inflight = waiting ? new AbortController() : null;
+      const headers = waiting ? { "If-None-Match": etag, Prefer: `wait=${LONG_POLL_SECONDS}` } : {};
+      const path = `/api/v1/web/loans/${loanId}${waiting ? "" : "?include=kyc"}`;
+      const response = await call("GET", path, undefined, { raw: true, headers, signal: inflight && inflight.signal });
+      if (response.status === 304) return response.headers.has("preference-applied");
+      const answer = await response.json();
+      if (stopped) return true;
+      loan = answer;
+      etag = response.headers.get("etag");
+      setData(answer);
+      setError(null);
+      return true;
+    };
+    const run = async () => {
+      let failures = 0;
+      while (!stopped) {
+        if (!visible()) {
+          await pause(60_000); // until the borrower comes back (a nudge)
+          continue;
+        }
+        try {
+          if (fresh || !loan || loan.status === "APPLIED") {
+            fresh = false;
+            await read(false);
+            if (loan && loan.status === "APPLIED") await pause(kycEvery);
+          } else if (watched.includes(loan.status) && etag) {
+            if (!(await read(true))) await pause(kycEvery); // the API did not wait
+          } else {
+            await pause(60_000); // nothing moves it on by itself: read again when the borrower comes back
+          }
+          failures = 0;
+        } catch (e) {
+          if (stopped) return;
+          setError(e);
+          failures += 1;
+          await pause(Math.min(30_000, 1000 * 2 ** failures));
+        }
+      }
+    };
+    // Read it afresh at the next turn, now if the loop is pausing. A long poll in flight is left to answer: it does
+    // at the loan's next change.
+    nudge.current = () => {
+      fresh = true;
+      if (wake) wake();
+    };
+    const onBack = () => visible() && nudge.current();
+    document.addEventListener("visibilitychange", onBack);
+    window.addEventListener("focus", onBack);
+    run();
+    return () => {
+      stopped = true;
+      if (inflight) inflight.abort();
+      if (wake) wake();
+      document.removeEventListener("visibilitychange", onBack);
+      window.removeEventListener("focus", onBack);
+    };
+  }, [loanId]);
+  const reload = () => nudge.current();
+  return { data, error, reload };
+}
+
 /**
  * A link to a vendor's page (eSign, payment, AA consent, DigiLocker) opened in a new tab, as a real vendor's page
  * would be; the app keeps watching the loan and moves on when the borrower comes back.

@@ -81,8 +81,9 @@ async function refresh(kind) {
 
 /**
  * Call the API. `body` is sent as JSON unless it is FormData. Resolves to the parsed JSON (or the Response when
- * `options.raw`); rejects with ApiError. A 401 refreshes the tokens once and retries; a second 401 signs out
- * (the `los:signed-out` event tells the shell).
+ * `options.raw`, a 304 to a conditional read included); rejects with ApiError. `options.headers` are added,
+ * `options.signal` aborts it. A 401 refreshes the tokens once and retries; a second 401 signs out (the
+ * `los:signed-out` event tells the shell).
  */
 export async function api(kind, method, path, body, options = {}) {
   const send = async () => {
@@ -95,7 +96,7 @@ export async function api(kind, method, path, body, options = {}) {
       headers["Content-Type"] = "application/json";
       payload = JSON.stringify(body);
     }
-    return fetch(path, { method, headers, body: payload });
+    return fetch(path, { method, headers, body: payload, signal: options.signal });
   };
   let response = await send();
   if (response.status === 401 && getSession(kind) && !options.noRefresh && (await refresh(kind))) {
@@ -105,6 +106,7 @@ export async function api(kind, method, path, body, options = {}) {
     setSession(kind, null);
     window.dispatchEvent(new CustomEvent("los:signed-out"));
   }
+  if (response.status === 304 && options.raw) return response; // a conditional read: unchanged
   if (!response.ok) {
     let envelope = null;
     try {

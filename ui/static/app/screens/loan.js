@@ -1,23 +1,10 @@
-// The loan: its status in words and what happens next, polled while the borrower or the lender is awaited. While
+// The loan: its status in words and what happens next, kept current while the borrower or the lender is awaited. While
 // APPLIED the KYC steps (./kyc.js); sanctioned, the way to the KFS and the signature; once disbursed the schedule
 // (paise) and the payments credited, with the way to pay and to the documents.
-import { html, useEffect, useState } from "/ui/vendor/preact-htm.js";
+import { html } from "/ui/vendor/preact-htm.js";
 import { when } from "/ui/shared/api.js";
-import { Alert, CLOSED, REPAYING, STATUS_WORDS, call, dueDay, rupees, useLoanId, usePoll } from "../lib.js";
+import { Alert, CLOSED, REPAYING, STATUS_WORDS, WATCHED, dueDay, rupees, useLoanId, useLoanWatch } from "../lib.js";
 import Kyc from "./kyc.js";
-
-// how often the loan is read again in each status (ms); missing: not polled
-const POLL = {
-  APPLIED: 1500,
-  UNDER_REVIEW: 4000,
-  SANCTIONED: 4000,
-  AGREEMENT_PENDING: 3000,
-  AGREEMENT_SIGNED: 3000,
-  DISBURSAL_PENDING: 3000,
-  NEEDS_ATTENTION: 5000,
-  DISBURSED: 5000,
-  OVERDUE: 5000,
-};
 
 export function Schedule({ rows }) {
   if (!rows.length) return html`<p class="muted">The schedule starts once the money is sent.</p>`;
@@ -79,14 +66,7 @@ function Next({ loan }) {
 
 export default function Loan({ params }) {
   const { loanId, error: findError, none } = useLoanId(params);
-  const [every, setEvery] = useState(null);
-  const { data: loan, error, reload } = usePoll(
-    async () => (loanId ? call("GET", `/api/v1/web/loans/${loanId}?include=kyc`) : null),
-    [loanId],
-    every
-  );
-  const status = loan && loan.status;
-  useEffect(() => setEvery(status ? POLL[status] || null : null), [status]);
+  const { data: loan, error, reload } = useLoanWatch(loanId, WATCHED);
   if (findError || error) return html`<${Alert} error=${findError || error} />`;
   if (none) return html`<p>You have no loan yet. <a href="#/apply">Apply for one</a>.</p>`;
   if (!loan) return html`<p class="muted">Loading…</p>`;

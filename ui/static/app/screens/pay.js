@@ -4,7 +4,7 @@
 // new tab; the payments received below refresh by themselves (GET .../payments).
 import { html, useState } from "/ui/vendor/preact-htm.js";
 import { when } from "/ui/shared/api.js";
-import { Alert, CLOSED, Field, REPAYING, VendorLink, call, dueDay, rupeeField, rupees, useAction, useLoanId, usePoll } from "../lib.js";
+import { Alert, CLOSED, Field, REPAYING, VendorLink, WATCHED, call, dueDay, rupeeField, rupees, useAction, useLoanId, useLoanWatch, usePoll } from "../lib.js";
 import Mandate from "./mandate.js";
 
 function LinkMade({ link }) {
@@ -127,7 +127,7 @@ export function Received({ loanId, every = 4000 }) {
 
 export default function Pay({ params, brand }) {
   const { loanId, error: findError, none } = useLoanId(params);
-  const { data: loan, error } = usePoll(async () => (loanId ? call("GET", `/api/v1/web/loans/${loanId}`) : null), [loanId], 5000);
+  const { data: loan, error } = useLoanWatch(loanId, WATCHED);
   if (findError || error) return html`<${Alert} error=${findError || error} />`;
   if (none) return html`<p>You have no loan yet. <a href="#/apply">Apply for one</a>.</p>`;
   if (!loan) return html`<p class="muted">Loading…</p>`;

@@ -1,10 +1,10 @@
 // Signing: the loan's agreement (GET /loans/{id}: `agreement` with its status and the eSign vendor's signing
-// link), read as a PDF (GET .../agreement) and signed on the vendor's page in a new tab; the loan is polled until
+// link), read as a PDF (GET .../agreement) and signed on the vendor's page in a new tab; the loan is watched until
 // the vendor's callback moves it on. A declined or expired link is replaced (POST .../agreement/resend). Once
 // signed, autopay can be set up (./mandate.js).
 import { html, useState } from "/ui/vendor/preact-htm.js";
 import { download, when } from "/ui/shared/api.js";
-import { Alert, Notice, STATUS_WORDS, VendorLink, call, useAction, usePoll } from "../lib.js";
+import { Alert, Notice, STATUS_WORDS, VendorLink, WATCHED, call, useAction, useLoanWatch } from "../lib.js";
 import Mandate from "./mandate.js";
 
 const SIGNED = ["AGREEMENT_SIGNED", "DISBURSAL_PENDING", "DISBURSED", "OVERDUE"];
@@ -14,7 +14,7 @@ export default function Sign({ params }) {
   const [notice, setNotice] = useState(null);
   const [busy, error, run] = useAction();
   const [pdfError, setPdfError] = useState(null);
-  const { data: loan, error: loadError, reload } = usePoll(() => call("GET", `/api/v1/web/loans/${loanId}`), [loanId], 2500);
+  const { data: loan, error: loadError, reload } = useLoanWatch(loanId, WATCHED);
   if (loadError) return html`<${Alert} error=${loadError} />`;
   if (!loan) return html`<p class="muted">Loading…</p>`;
   const agreement = loan.agreement;
