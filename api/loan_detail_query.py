@@ -4,7 +4,9 @@ instead of nine. The loan detail is the API's most read answer (the borrower's a
 its nine small queries cost more in the API's process than the rows they fetched.
 
 Each part is a scalar subquery of ``json_agg(json_build_array(...))`` over one table, in the order the views list
-it; ``api.views.loan_detail`` turns the arrays into the answer's objects. Instants come back as PostgreSQL's JSON
+it, rows that tie on it (written in one transaction: one ``now()``) in id order, so an unchanged loan always reads
+the same bytes (its ETag does not flip, api/loan_changes.py); ``api.views.loan_detail`` turns the arrays into the
+answer's objects. Instants come back as PostgreSQL's JSON
 text of ``timestamptz`` (ISO 8601 in the session's time zone) and are written again by Python, so an answer is
 the same to the byte as one built from ORM rows (``tests/integration/test_loan_detail_query.py``).
 """
@@ -25,9 +27,9 @@ from db.models import (
     ParkedPayment,
     PaymentLink,
     PaymentTransaction,
-    Refund,
     RepaymentInstallment,
 )
+from db.receipts import credit_balance_of
 
 EMPTY = literal_column("'[]'::json", JSON)
 
@@ -95,7 +97,7 @@ def _statement(staff: bool) -> Select:
             L.url,
             L.link_id,
             L.amount,
-            order_by=(L.installment_no, L.created_at.desc()),
+            order_by=(L.installment_no, L.created_at.desc(), L.id),
             where=(L.loan_id == loan) & (L.status == "ACTIVE") & (L.installment_no > 0),
         ).label("link"),
         _rows(
@@ -106,21 +108,15 @@ def _statement(staff: bool) -> Select:
             P.interest_part,
             P.excess_part,
             P.collected_at,
-            order_by=(P.collected_at,),
+            order_by=(P.collected_at, P.id),
             where=P.loan_id == loan,
         ).label("payments"),
-        # db.receipts.credit_balance: every excess received, less the refunds paid
-        (
-            select(func.coalesce(func.sum(P.excess_part), 0)).where(P.loan_id == loan).scalar_subquery()
-            - select(func.coalesce(func.sum(Refund.amount), 0))
-            .where(Refund.loan_id == loan, Refund.status == "PROCESSED")
-            .scalar_subquery()
-        ).label("credit_balance"),
+        credit_balance_of(loan).label("credit_balance"),  # db.receipts: excess received less refunds paid
     ]
     if staff:
         K = ParkedPayment
         parked = (K.gateway, K.gateway_payment_id, cast(K.amount, String), K.reason, K.status, K.created_at)
-        parts.append(_rows(*parked, order_by=(K.created_at,), where=K.loan_id == loan).label("parked"))
+        parts.append(_rows(*parked, order_by=(K.created_at, K.id), where=K.loan_id == loan).label("parked"))
         B = BureauReport
         parts.append(_first(B.provider, B.score, B.created_at, where=B.loan_id == loan).label("bureau"))
     return select(*parts)

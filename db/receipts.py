@@ -84,13 +84,21 @@ def is_recovery(session: Session, loan_id: str) -> bool:
     return session.scalar(select(Loan.status).where(Loan.id == loan_id)) == "WRITTEN_OFF"
 
 
+def credit_balance_of(loan_id: Any) -> Any:
+    """The credit balance of ``loan_id`` (a value or a bound parameter) as a SQL expression, paise: every excess
+    received, less the refunds paid (PROCESSED)."""
+    received = select(func.coalesce(func.sum(PaymentTransaction.excess_part), 0)).where(
+        PaymentTransaction.loan_id == loan_id
+    )
+    refunded = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.loan_id == loan_id, Refund.status == "PROCESSED"
+    )
+    return received.scalar_subquery() - refunded.scalar_subquery()
+
+
 def credit_balance(session: Session, loan_id: str) -> int:
-    """The loan's credit balance in paise: every excess received, less the refunds paid (PROCESSED)."""
-    total = func.coalesce(func.sum(PaymentTransaction.excess_part), 0)
-    received = int(session.scalar(select(total).where(PaymentTransaction.loan_id == loan_id)) or 0)
-    paid = func.coalesce(func.sum(Refund.amount), 0)
-    refunded = session.scalar(select(paid).where(Refund.loan_id == loan_id, Refund.status == "PROCESSED"))
-    return received - int(refunded or 0)
+    """The loan's credit balance in paise (``credit_balance_of``)."""
+    return int(session.scalar(select(credit_balance_of(loan_id))) or 0)
 
 
 def park_payment(

@@ -26,8 +26,9 @@ def mask_recipient(kind: str, recipient: str) -> str:
 
 def claim_all(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, CustomerMessage]:
     """The rows for the keys of ``rows`` (key → its fields), in two statements whatever their number: those not yet
-    there created QUEUED, then every one read row-locked (in key order, so two notices never wait on each other
-    crosswise) → key: row, as an earlier try may have left it."""
+    there created QUEUED, then every one read row-locked → key: row, as an earlier try may have left it. Rows are
+    locked in key order (bytewise), as ``finish_all`` updates them: a retry claiming while an attempt that timed out
+    still records its answers waits for it, never deadlocks with it."""
     if not rows:
         return {}
     session.execute(
@@ -38,7 +39,7 @@ def claim_all(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, Cu
     found = session.scalars(
         select(CustomerMessage)
         .where(CustomerMessage.idempotency_key.in_(list(rows)))
-        .order_by(CustomerMessage.idempotency_key)
+        .order_by(CustomerMessage.idempotency_key.collate("C"))
         .with_for_update()
     ).all()
     return {row.idempotency_key: row for row in found}
@@ -75,7 +76,7 @@ def finish_all(session: Session, outcomes: dict[str, dict[str, Any]]) -> None:
                 "f_error": o["error"],
                 "f_attempts": list(o["attempts"]),
             }
-            for key, o in outcomes.items()
+            for key, o in sorted(outcomes.items())  # in claim_all's lock order
         ],
     )
 

@@ -292,9 +292,9 @@ async def test_sanctioned_loan_kfs_accepted_signed_and_autopay(app, monthly_bran
 
 
 async def test_the_loan_screen_waits_on_the_api_for_the_loans_next_change(app, monthly_brand, sandbox, page) -> None:  # noqa: ANN001
-    """A loan in review, open in the app: after its first read the screen sends one long poll (its ETag, Prefer:
-    wait=20) and nothing more while the loan stays as it is; the staff's sanction reaches the screen through that
-    long poll, at once."""
+    """A loan in review, open in the app: after its first read the screen long-polls it (its ETag, Prefer: wait=20);
+    a long poll refused (here a 429) shows the refusal, and the next one, answered 304, clears it; then one long poll
+    and nothing more while the loan stays as it is; the staff's sanction reaches the screen through it, at once."""
     code = monthly_brand["brand_code"]
     driver = Driver(app.api.url, sandbox.url, code)
     try:
@@ -302,19 +302,32 @@ async def test_the_loan_screen_waits_on_the_api_for_the_loans_next_change(app, m
         headers = {"Authorization": f"Bearer {session['accessToken']}"}
         deadline = time.monotonic() + 90
         await driver.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "the decision", deadline)
+        path = f"/api/v1/web/loans/{loan_id}"
         reads = []
-        page.on(
-            "request",
-            lambda r: reads.append(r) if urlsplit(r.url).path == f"/api/v1/web/loans/{loan_id}" else None,
-        )
+        page.on("request", lambda r: reads.append(r) if urlsplit(r.url).path == path else None)
+        answered = []  # the first two long polls answered here: refused, then unchanged
+
+        async def first_long_polls(route) -> None:  # noqa: ANN001
+            if "prefer" not in route.request.headers or len(answered) == 2:
+                await route.continue_()
+            elif not answered:
+                answered.append(429)
+                await route.fulfill(status=429, json={"code": "RATE_LIMITED", "message": "slow down", "errors": []})
+            else:
+                answered.append(304)
+                await route.fulfill(status=304, headers={"Preference-Applied": "wait=20"})
+
+        await page.route(f"**{path}", first_long_polls)
         await _open(page, app, session, f"/loan/{loan_id}")
         status = page.locator("#loan-status")
-        await expect(status).to_have_text("Under review by our credit team")
+        await expect(page.get_by_role("alert")).to_be_visible(timeout=10_000)  # the refusal, shown
+        await expect(status).to_have_text("Under review by our credit team", timeout=10_000)  # and cleared by the 304
+        assert answered == [429, 304]
         await asyncio.sleep(8)  # the app read it every 4 s in review before
-        assert len(reads) == 2, [(r.url, r.headers) for r in reads]
-        first, waiting = reads
+        assert len(reads) == 4, [(r.url, r.headers) for r in reads]
+        first, *_, waiting = reads
         assert "include=kyc" in first.url and "prefer" not in first.headers
-        assert waiting.headers["prefer"] == "wait=20"
+        assert all(r.headers["prefer"] == "wait=20" for r in reads[1:])
         assert waiting.headers["if-none-match"] == (await first.response()).headers["etag"]
 
         sent = time.monotonic()

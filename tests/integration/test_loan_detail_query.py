@@ -38,7 +38,8 @@ def _iso(value: Any) -> str | None:
 
 
 def oracle(session: Session, loan: Loan, staff: bool) -> dict[str, Any]:
-    """The detail as the ORM queries built it before (``api.views.loan_detail`` until 5 December 2026)."""
+    """The detail as the ORM queries built it before (``api.views.loan_detail`` until 5 December 2026), with the id as
+    the last sort key where rows can tie (before, their order among themselves was whatever PostgreSQL gave)."""
     out = loan_summary(loan)
     H, R = LoanStatusHistory, RepaymentInstallment
     out["statusHistory"] = [
@@ -78,7 +79,7 @@ def oracle(session: Session, loan: Loan, staff: bool) -> dict[str, Any]:
     link = session.scalars(
         select(L)
         .where(L.loan_id == loan.id, L.status == "ACTIVE", L.installment_no > 0)
-        .order_by(L.installment_no, L.created_at.desc())
+        .order_by(L.installment_no, L.created_at.desc(), L.id)
     ).first()
     out["paymentLink"] = None if link is None else {
         "installmentNo": link.installment_no, "url": link.url, "linkId": link.link_id, "amountPaise": link.amount,
@@ -90,7 +91,7 @@ def oracle(session: Session, loan: Loan, staff: bool) -> dict[str, Any]:
             "principalPaise": p.principal_part, "interestPaise": p.interest_part, "excessPaise": p.excess_part,
             "collectedAt": _iso(p.collected_at),
         }
-        for p in session.scalars(select(P).where(P.loan_id == loan.id).order_by(P.collected_at))
+        for p in session.scalars(select(P).where(P.loan_id == loan.id).order_by(P.collected_at, P.id))
     ]  # fmt: skip
     received = session.scalar(select(func.coalesce(func.sum(P.excess_part), 0)).where(P.loan_id == loan.id))
     paid = session.scalar(
@@ -105,7 +106,7 @@ def oracle(session: Session, loan: Loan, staff: bool) -> dict[str, Any]:
                 "gateway": k.gateway, "paymentId": k.gateway_payment_id, "amountPaise": str(k.amount),
                 "reason": k.reason, "status": k.status, "parkedAt": _iso(k.created_at),
             }
-            for k in session.scalars(select(K).where(K.loan_id == loan.id).order_by(K.created_at))
+            for k in session.scalars(select(K).where(K.loan_id == loan.id).order_by(K.created_at, K.id))
         ]  # fmt: skip
         out["review"] = {
             "stage": loan.review_stage,
@@ -188,6 +189,14 @@ def _fill(session: Session, loan: Loan) -> None:
                                excess_part=1_000_00, collected_at=t0 + timedelta(days=30, microseconds=10)),
             PaymentTransaction(loan_id=loan.id, gateway="razorpay", gateway_payment_id="pay_1", amount=16_900_00,
                                principal_part=16_000_00, interest_part=900_00, collected_at=t0 + timedelta(days=29)),
+            # rows written in one transaction tie on their instant: two payments, two parked, two links
+            *(PaymentTransaction(loan_id=loan.id, gateway="cashfree", gateway_payment_id=f"cf_tie_{n}", amount=n,
+                                 collected_at=t0 + timedelta(days=33)) for n in (1, 2, 3)),
+            *(ParkedPayment(loan_id=loan.id, gateway="razorpay", gateway_payment_id=f"pay_tie_{n}", amount=n,
+                            reason="no loan", payload={}, created_at=t0 + timedelta(days=3)) for n in (1, 2)),
+            *(PaymentLink(loan_id=loan.id, installment_no=2, provider="razorpay", link_id=f"pt{n}_{uuid.uuid4().hex}",
+                          url=f"https://rzp/2-tie-{n}", amount=16_911_00 + n, status="ACTIVE",
+                          created_at=t0 + timedelta(days=35)) for n in (1, 2)),
             Refund(brand_id=loan.brand_id, loan_id=loan.id, amount=400_00, status="PROCESSED"),
             Refund(brand_id=loan.brand_id, loan_id=loan.id, amount=100_00, status="PENDING_APPROVAL"),
             ParkedPayment(loan_id=loan.id, gateway="cashfree", gateway_payment_id="cf_9",
@@ -216,9 +225,10 @@ def test_one_statement_answers_what_the_orm_queries_answered(db, brand, zone: st
     # the oracle is not trivially empty: every part of the full loan has rows, in the order asked for
     assert [h["seq"] for h in full_detail["statusHistory"]] == [0, 1, 2]
     assert [r["installmentNo"] for r in full_detail["schedule"]] == [1, 2, 3]
-    assert full_detail["paymentLink"]["url"] == "https://rzp/2-new"
-    assert [p["paymentId"] for p in full_detail["payments"]] == ["pay_1", "pay_2"]
+    assert full_detail["paymentLink"]["url"].startswith("https://rzp/2-")  # the newest links of installment 2 tie
+    assert [p["paymentId"] for p in full_detail["payments"]][:2] == ["pay_1", "pay_2"]
+    assert sorted(p["paymentId"] for p in full_detail["payments"][2:]) == ["cf_tie_1", "cf_tie_2", "cf_tie_3"]
     assert full_detail["creditBalancePaise"] == 600_00
-    assert full_detail["parkedPayments"][0]["amountPaise"] == str(10**30 + 7)
+    assert [k["amountPaise"] for k in full_detail["parkedPayments"]][0] == str(10**30 + 7)
     assert full_detail["bureau"]["score"] == 742
     assert full_detail["statusHistory"][2]["at"].endswith(("00.120000+00:00", "00.120000+05:30"))

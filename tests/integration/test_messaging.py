@@ -316,7 +316,7 @@ async def test_a_notice_claims_and_records_its_kinds_together(db, brand, sandbox
         assert transactions == 2  # all sent already: load and claim, nothing to record
 
 
-def test_a_report_moves_its_message_in_one_statement(db, brand) -> None:  # noqa: ANN001
+def test_a_report_moves_its_message_only_up_and_is_logged(db, brand) -> None:  # noqa: ANN001
     """``reports.record`` straight on the database: the status moves only up, a failure's reason is kept only with
     its move, every report is appended to the attempts in order, the stored report names the loan once matched, a
     message id the brand used twice moves one message, and a repeat changes nothing."""

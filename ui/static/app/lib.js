@@ -134,8 +134,9 @@ export function usePoll(load, deps, every) {
 }
 
 // the statuses in which the loan moves on without the borrower (a decision, the lender's sanction, the eSign vendor's
-// callback, the disbursal, a payment): the screen waits on the API for its next change (useLoanWatch below)
+// callback, the disbursal, a payment, a refund): the screen waits on the API for its next change (useLoanWatch)
 export const WATCHED = [
+  "APPLIED",
   "UNDER_REVIEW",
   "SANCTIONED",
   "AGREEMENT_PENDING",
@@ -144,35 +145,45 @@ export const WATCHED = [
   "NEEDS_ATTENTION",
   "DISBURSED",
   "OVERDUE",
+  "OVERPAID",
 ];
 
 // The longest a loan read waits for a change (the API's cap, api/loan_changes.py MAX_WAIT_SECONDS).
 export const LONG_POLL_SECONDS = 20;
+// How often the loan is read when the API cannot wait: the KYC progress (APPLIED, `kyc`), or an API (or a proxy in
+// front of it) that answers a long poll at once.
+const KYC_EVERY = 1500;
+const UNWAITED_EVERY = 5000;
 
 /**
- * The loan `loanId` as its borrower sees it, kept current. Read at once with its KYC progress (`?include=kyc`);
- * while APPLIED, read so again every `kycEvery` ms (the KYC progress lives in the loan's workflow, which the API
- * cannot wait on). In a status of `watched` (those where the loan moves on without the borrower: a decision, the
- * eSign vendor's callback, the disbursal, a payment) it is long-polled: sent back with its `ETag` and
- * `Prefer: wait=20`, the API answers as soon as the loan changes, or 304 after 20 s, and it is asked again at once
- * (docs/api.md, "Waiting for a loan to change"); an API that answers 304 without waiting is asked again after
- * `kycEvery` ms. In any other status it is read again only when the borrower comes back to the tab. Nothing new is
- * asked while the page is hidden; coming back, or `reload()`, reads it afresh at once (after the long poll in flight,
- * if any, which answers at the loan's next change). A failed read is shown and tried again after a growing pause (at
- * most 30 s). Leaving the screen aborts the long poll in flight. Answers {data, error, reload}.
+ * The loan `loanId` as its borrower sees it, kept current. Answers {data, error, reload}.
+ *
+ * - Read at once. With `kyc` (the Loan screen), with its KYC progress (`?include=kyc`), and while APPLIED read so
+ *   again every 1.5 s: the KYC progress lives in the loan's workflow, which the API cannot wait on.
+ * - In a status of `watched` (the loan moves on without the borrower: a decision, the eSign vendor's callback, the
+ *   disbursal, a payment, a refund) it is long-polled: sent back with its `ETag` and `Prefer: wait=20`, the API
+ *   answers as soon as the loan changes, or 304 after 20 s, and it is asked again at once (docs/api.md, "Waiting for
+ *   a loan to change"). An API that answers 304 without waiting is asked again every 5 s.
+ * - In any other status it is read again only when the borrower comes back to the tab.
+ * - Nothing new is asked while the page is hidden. Coming back, or `reload()`, reads it afresh: at once, or, while a
+ *   long poll is in flight, when that answers (at the loan's next change). `reload()` resolves after that read.
+ * - A failed read is shown and tried again after a growing pause (at most 30 s); the next read that succeeds, 304
+ *   included, clears it. Leaving the screen aborts the long poll in flight (it would hold a connection 20 s).
  */
-export function useLoanWatch(loanId, watched, kycEvery = 1500) {
+export function useLoanWatch(loanId, watched, { kyc = false } = {}) {
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
-  const nudge = useRef(() => undefined);
+  const nudge = useRef(async () => undefined);
   useEffect(() => {
     setData(null);
+    setError(null);
     if (!loanId) return undefined;
     let stopped = false;
     let loan = null; // the last detail read, and its tag
     let etag = null;
-    let fresh = true; // read it afresh (with the KYC progress) at the next turn
-    let inflight = null; // the long poll in flight, aborted when the screen goes (it would hold a connection 20 s)
+    let fresh = true; // read it afresh at the next turn
+    let settled = []; // reload() callers waiting for that read
+    let inflight = null; // the long poll in flight
     let wake = null; // ends the current pause early
     const pause = (ms) =>
       new Promise((resolve) => {
@@ -183,12 +194,17 @@ export function useLoanWatch(loanId, watched, kycEvery = 1500) {
         };
       });
     const visible = () => document.visibilityState === "visible";
+    const withKyc = () => kyc && (!loan || loan.status === "APPLIED");
     const read = async (waiting) => {
       inflight = waiting ? new AbortController() : null;
       const headers = waiting ? { "If-None-Match": etag, Prefer: `wait=${LONG_POLL_SECONDS}` } : {};
-      const path = `/api/v1/web/loans/${loanId}${waiting ? "" : "?include=kyc"}`;
+      const path = `/api/v1/web/loans/${loanId}${!waiting && withKyc() ? "?include=kyc" : ""}`;
       const response = await call("GET", path, undefined, { raw: true, headers, signal: inflight && inflight.signal });
-      if (response.status === 304) return response.headers.has("preference-applied");
+      inflight = null;
+      if (response.status === 304) {
+        if (!stopped) setError(null);
+        return response.headers.has("preference-applied");
+      }
       const answer = await response.json();
       if (stopped) return true;
       loan = answer;
@@ -204,37 +220,45 @@ export function useLoanWatch(loanId, watched, kycEvery = 1500) {
           await pause(60_000); // until the borrower comes back (a nudge)
           continue;
         }
+        const waiters = fresh ? settled : [];
         try {
-          if (fresh || !loan || loan.status === "APPLIED") {
+          if (fresh || !loan || withKyc()) {
+            if (fresh) settled = [];
             fresh = false;
             await read(false);
-            if (loan && loan.status === "APPLIED") await pause(kycEvery);
-          } else if (watched.includes(loan.status) && etag) {
-            if (!(await read(true))) await pause(kycEvery); // the API did not wait
+            waiters.forEach((done) => done());
+            if (withKyc()) await pause(KYC_EVERY);
+          } else if (watched.includes(loan.status)) {
+            if (!etag) {
+              await pause(UNWAITED_EVERY); // an API without tags: read it again in a while
+              fresh = true;
+            } else if (!(await read(true))) await pause(UNWAITED_EVERY); // the API did not wait
           } else {
             await pause(60_000); // nothing moves it on by itself: read again when the borrower comes back
           }
           failures = 0;
         } catch (e) {
           if (stopped) return;
+          waiters.forEach((done) => done());
           setError(e);
           failures += 1;
           await pause(Math.min(30_000, 1000 * 2 ** failures));
         }
       }
     };
-    // Read it afresh at the next turn, now if the loop is pausing. A long poll in flight is left to answer: it does
-    // at the loan's next change.
-    nudge.current = () => {
-      fresh = true;
-      if (wake) wake();
-    };
+    nudge.current = () =>
+      new Promise((resolve) => {
+        settled.push(resolve);
+        fresh = true;
+        if (wake) wake();
+      });
     const onBack = () => visible() && nudge.current();
     document.addEventListener("visibilitychange", onBack);
     window.addEventListener("focus", onBack);
     run();
     return () => {
       stopped = true;
+      settled.forEach((done) => done());
       if (inflight) inflight.abort();
       if (wake) wake();
       document.removeEventListener("visibilitychange", onBack);
@@ -266,6 +290,7 @@ export const STATUS_WORDS = {
   DISBURSED: "Active: being repaid",
   OVERDUE: "Overdue: an installment is unpaid",
   NEEDS_ATTENTION: "On hold: our team is looking into it",
+  OVERPAID: "Fully repaid: the money paid over is being refunded",
   COMPLETED: "Closed: fully repaid",
   REJECTED: "Not approved",
   EXPIRED: "Expired",

@@ -66,7 +66,7 @@ function Next({ loan }) {
 
 export default function Loan({ params }) {
   const { loanId, error: findError, none } = useLoanId(params);
-  const { data: loan, error, reload } = useLoanWatch(loanId, WATCHED);
+  const { data: loan, error, reload } = useLoanWatch(loanId, WATCHED, { kyc: true });
   if (findError || error) return html`<${Alert} error=${findError || error} />`;
   if (none) return html`<p>You have no loan yet. <a href="#/apply">Apply for one</a>.</p>`;
   if (!loan) return html`<p class="muted">Loading…</p>`;
