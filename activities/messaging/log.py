@@ -4,15 +4,18 @@ with its outcome; delivery reports move its status on. Synchronous: run inside a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, Text, bindparam, case, func, select
+from sqlalchemy import Integer, String, Table, Text, bindparam, case, func, select
 from sqlalchemy import update as update_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from activities.providers.messaging.base import QUEUED, STATUS_RANK, DeliveryUpdate
 from db.models import CustomerMessage
+
+# the table itself (Core statements: an ORM ``update`` given a list of parameters would update by primary key)
+_MESSAGES = cast(Table, CustomerMessage.__table__)
 
 
 def mask_recipient(kind: str, recipient: str) -> str:
@@ -46,14 +49,14 @@ def claim_all(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, Cu
 
 
 _FINISH = (
-    update_(CustomerMessage.__table__)
-    .where(CustomerMessage.__table__.c.idempotency_key == bindparam("f_key"))
+    update_(_MESSAGES)
+    .where(_MESSAGES.c.idempotency_key == bindparam("f_key"))
     .values(
         status=bindparam("f_status", type_=String),
         vendor=bindparam("f_vendor", type_=String),
         vendor_message_id=bindparam("f_vendor_message_id", type_=String),
         error=bindparam("f_error", type_=Text),
-        attempts=CustomerMessage.__table__.c.attempts.op("||")(bindparam("f_attempts", type_=JSONB)),
+        attempts=_MESSAGES.c.attempts.op("||")(bindparam("f_attempts", type_=JSONB)),
         updated_at=func.now(),
     )
 )
@@ -85,7 +88,7 @@ def _report_statement() -> Any:
     """``UPDATE customer_messages`` for one delivery report, built once: the row (one, locked) the brand sent through
     the vendor under that message id; its status moved to ``new_status`` only when ``new_rank`` is above its own
     (``STATUS_RANK``), the ``reason`` kept only with that move, the report appended to ``attempts``."""
-    row = CustomerMessage.__table__.c
+    row = _MESSAGES.c
     moves = case(STATUS_RANK, value=row.status, else_=0) < bindparam("r_new_rank", type_=Integer)
     reason = bindparam("r_reason", type_=Text)
     one = (
@@ -100,7 +103,7 @@ def _report_statement() -> Any:
         .scalar_subquery()
     )
     return (
-        update_(CustomerMessage.__table__)
+        update_(_MESSAGES)
         .where(row.id == one)
         .values(
             status=case((moves, bindparam("r_new_status", type_=String)), else_=row.status),
