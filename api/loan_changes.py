@@ -24,7 +24,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Request
@@ -228,6 +228,16 @@ def wait_preference(header: str | None) -> int:
     return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
 
 
+async def _gone(request: Request) -> None:
+    """Returns once the client has closed its connection (the ASGI ``http.disconnect`` message). For a read, whose
+    request has no body, the server has nothing else to hand over meanwhile."""
+    bodies = 0
+    while (await request.receive())["type"] != "http.disconnect":
+        bodies += 1
+        if bodies > 1:  # a server handing the (empty) body over again and again: it cannot tell, so do not spin
+            raise RuntimeError("the server does not report the client's disconnect")
+
+
 async def conditional_read(
     request: Request,
     loan_id: str,
@@ -267,11 +277,26 @@ async def conditional_read(
         else:
             body, tag = await read_now()
         deadline = loop.time() + wait
-        while tag in tags and (left := deadline - loop.time()) > 0:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), left if changes.listening else min(left, FALLBACK_SECONDS))
-            changed.clear()
-            body, tag = await read_now()
+        # a client that leaves (an app's screen closed, its long poll aborted) ends the wait: no reads for nobody
+        gone: asyncio.Future[None] | None = asyncio.ensure_future(_gone(request)) if tag in tags and wait else None
+        try:
+            while tag in tags and (left := deadline - loop.time()) > 0:
+                woken = asyncio.ensure_future(changed.wait())
+                pending = {woken} if gone is None else {woken, gone}
+                timeout = left if changes.listening else min(left, FALLBACK_SECONDS)
+                done, _ = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                if gone is not None and gone in done:
+                    if gone.exception() is None:
+                        break  # the client left: what is answered goes nowhere
+                    gone = None  # this server cannot tell: wait on without knowing
+                    if woken not in done:
+                        continue
+                changed.clear()
+                body, tag = await read_now()
+        finally:
+            if gone is not None:
+                gone.cancel()
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}  # a cache may keep it, asking each time
     if wait:
         headers["Preference-Applied"] = f"wait={wait}"

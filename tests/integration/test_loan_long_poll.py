@@ -100,6 +100,31 @@ async def long_poll_answered_by_change(
     return took
 
 
+async def test_a_long_poll_whose_client_left_stops_waiting(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    """A client that gives up on a long poll (an app's screen closed: its request aborted, the connection closed)
+    is not waited for until the end of its 20 s: the API notices the disconnect and lets the wait go."""
+    hub = app.api.server.config.app.state.loan_changes
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        headers, loan_id = await applied_loan(driver)
+        path = f"/api/v1/web/loans/{loan_id}"
+        etag = (await driver.api.get(path, headers=headers)).headers["etag"]
+        wait = {**headers, "If-None-Match": etag, "Prefer": "wait=20"}
+        async with httpx.AsyncClient(base_url=app.api.url, timeout=30) as leaving:
+            poll = asyncio.create_task(leaving.get(path, headers=wait))
+            await eventually(lambda: hub.waiting == 1, timeout=5)
+            poll.cancel()  # the client gives up: its connection is closed
+            with pytest.raises(asyncio.CancelledError):
+                await poll
+        started = time.monotonic()
+        await eventually(lambda: hub.waiting == 0, timeout=5)
+        assert time.monotonic() - started < 5
+        # a long poll that stays is still answered at the change
+        assert await long_poll_answered_by_change(driver.api, db, headers, loan_id) < 5
+    finally:
+        await driver.close()
+
+
 async def test_conditional_and_long_poll_reads_of_a_loan(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
     driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
     try:

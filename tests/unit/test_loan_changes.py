@@ -158,3 +158,41 @@ def test_headers_are_read_as_the_rfcs_write_them() -> None:
     assert if_none_match('"a", W/"b" ,"c"') == {'"a"', '"b"', '"c"'} and if_none_match(None) == set()
     headers = ("wait=5", "respond-async, wait=10", "wait=100", "wait=x", "waits=3", None)
     assert [wait_preference(h) for h in headers] == [5, 10, MAX_WAIT_SECONDS, 0, 0, 0]
+
+
+async def test_a_long_poll_ends_when_its_client_leaves_and_waits_on_where_the_server_cannot_tell(
+    changes: LoanChanges,
+) -> None:
+    loan = Loan(changes)
+    tag = (await get(changes, loan)).headers["etag"]
+    left = asyncio.Event()
+
+    async def receive() -> dict:  # as uvicorn: the (empty) body, then the disconnect when the client closes
+        if not hasattr(receive, "sent"):
+            receive.sent = True  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    req = request(changes)
+    req.receive = receive
+    poll = asyncio.create_task(
+        conditional_read(req, LOAN, loan.read, reader="c:1", if_none_match_header=tag, prefer_header="wait=20")
+    )
+    await eventually(lambda: changes.waiting == 1, timeout=2)
+    left.set()
+    answer = await asyncio.wait_for(poll, 1)  # at once, not after 20 s
+    assert answer.status_code == 304 and changes.waiting == 0 and loan.reads == 1  # and nothing read for nobody
+
+    async def replays() -> dict:  # a server that hands the body over again and again cannot tell
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    req.receive = replays
+    poll = asyncio.create_task(
+        conditional_read(req, LOAN, loan.read, reader="c:1", if_none_match_header=tag, prefer_header="wait=20")
+    )
+    await asyncio.sleep(0.5)
+    assert not poll.done() and loan.reads == 1  # it waits on, reading nothing meanwhile
+    loan.change(b'{"status":"SANCTIONED"}')
+    answer = await asyncio.wait_for(poll, 2)
+    assert answer.status_code == 200 and loan.reads == 2
