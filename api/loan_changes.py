@@ -112,7 +112,7 @@ class LoanChanges:
     @property
     def waiting(self) -> int:
         """Requests waiting now (all loans)."""
-        return sum(len(events) for events in self._waiters.values())
+        return sum(len(events) for events in list(self._waiters.values()))  # a copy: read from other threads too
 
     def changed(self, loan_id: str) -> None:
         """A notification named ``loan_id``: its remembered tags are forgotten, the reads under way are outdated, and
@@ -228,14 +228,21 @@ def wait_preference(header: str | None) -> int:
     return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
 
 
-async def _gone(request: Request) -> None:
-    """Returns once the client has closed its connection (the ASGI ``http.disconnect`` message). For a read, whose
+async def _gone(request: Request) -> bool:
+    """True once the client has closed its connection (the ASGI ``http.disconnect`` message); False when this server
+    cannot tell (it hands a request's body over again once it was whole, or its ``receive`` fails). For a read, whose
     request has no body, the server has nothing else to hand over meanwhile."""
-    bodies = 0
-    while (await request.receive())["type"] != "http.disconnect":
-        bodies += 1
-        if bodies > 1:  # a server handing the (empty) body over again and again: it cannot tell, so do not spin
-            raise RuntimeError("the server does not report the client's disconnect")
+    try:
+        whole = False
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return True
+            if whole:
+                return False
+            whole = not message.get("more_body", False)
+    except Exception:  # noqa: BLE001 - a server that cannot tell: the wait goes on without knowing
+        return False
 
 
 async def conditional_read(
@@ -278,7 +285,8 @@ async def conditional_read(
             body, tag = await read_now()
         deadline = loop.time() + wait
         # a client that leaves (an app's screen closed, its long poll aborted) ends the wait: no reads for nobody
-        gone: asyncio.Future[None] | None = asyncio.ensure_future(_gone(request)) if tag in tags and wait else None
+        gone: asyncio.Future[bool] | None = asyncio.ensure_future(_gone(request)) if tag in tags and wait else None
+        woken: asyncio.Future[Any] | None = None
         try:
             while tag in tags and (left := deadline - loop.time()) > 0:
                 woken = asyncio.ensure_future(changed.wait())
@@ -287,7 +295,7 @@ async def conditional_read(
                 done, _ = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 woken.cancel()
                 if gone is not None and gone in done:
-                    if gone.exception() is None:
+                    if not gone.cancelled() and gone.result():
                         break  # the client left: what is answered goes nowhere
                     gone = None  # this server cannot tell: wait on without knowing
                     if woken not in done:
@@ -295,8 +303,9 @@ async def conditional_read(
                 changed.clear()
                 body, tag = await read_now()
         finally:
-            if gone is not None:
-                gone.cancel()
+            for task in (woken, gone):
+                if task is not None:
+                    task.cancel()
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}  # a cache may keep it, asking each time
     if wait:
         headers["Preference-Applied"] = f"wait={wait}"

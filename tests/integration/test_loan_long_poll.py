@@ -116,9 +116,7 @@ async def test_a_long_poll_whose_client_left_stops_waiting(app, kyc_brand, sandb
             poll.cancel()  # the client gives up: its connection is closed
             with pytest.raises(asyncio.CancelledError):
                 await poll
-        started = time.monotonic()
-        await eventually(lambda: hub.waiting == 0, timeout=5)
-        assert time.monotonic() - started < 5
+        await eventually(lambda: hub.waiting == 0, timeout=5)  # not after the 20 s asked for
         # a long poll that stays is still answered at the change
         assert await long_poll_answered_by_change(driver.api, db, headers, loan_id) < 5
     finally:

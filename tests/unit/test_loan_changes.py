@@ -41,7 +41,14 @@ class Loan:
 
 
 def request(changes: LoanChanges) -> Any:
-    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(loan_changes=changes)))
+    """A request as the route sees it: the app's hub, and a client that stays connected (``receive`` answers the
+    disconnect only when the client leaves, as uvicorn does)."""
+
+    async def connected() -> dict:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(loan_changes=changes)), receive=connected)
 
 
 async def get(changes: LoanChanges, loan: Loan, etag: str | None = None, prefer: str | None = None, reader="c:1"):

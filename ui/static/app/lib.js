@@ -165,8 +165,9 @@ const UNWAITED_EVERY = 5000;
  *   answers as soon as the loan changes, or 304 after 20 s, and it is asked again at once (docs/api.md, "Waiting for
  *   a loan to change"). An API that answers 304 without waiting is asked again every 5 s.
  * - In any other status it is read again only when the borrower comes back to the tab.
- * - Nothing new is asked while the page is hidden. Coming back, or `reload()`, reads it afresh: at once, or, while a
- *   long poll is in flight, when that answers (at the loan's next change). `reload()` resolves after that read.
+ * - Nothing new is asked while the page is hidden. Coming back reads it afresh: at once, or, while a long poll is in
+ *   flight, when that answers (at the loan's next change). `reload()` (after an action) lets the long poll in flight
+ *   go and reads it afresh at once; it resolves after that read.
  * - A failed read is shown and tried again after a growing pause (at most 30 s); the next read that succeeds, 304
  *   included, clears it. Leaving the screen aborts the long poll in flight (it would hold a connection 20 s).
  */
@@ -187,11 +188,13 @@ export function useLoanWatch(loanId, watched, { kyc = false } = {}) {
     let wake = null; // ends the current pause early
     const pause = (ms) =>
       new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        wake = () => {
+        const done = () => {
           clearTimeout(timer);
+          wake = null;
           resolve();
         };
+        const timer = setTimeout(done, ms);
+        wake = done;
       });
     const visible = () => document.visibilityState === "visible";
     const withKyc = () => kyc && (!loan || loan.status === "APPLIED");
@@ -222,34 +225,40 @@ export function useLoanWatch(loanId, watched, { kyc = false } = {}) {
         }
         const waiters = fresh ? settled : [];
         try {
+          // (a pause after a read is skipped when a nudge came during it: `fresh`)
           if (fresh || !loan || withKyc()) {
             if (fresh) settled = [];
             fresh = false;
             await read(false);
             waiters.forEach((done) => done());
-            if (withKyc()) await pause(KYC_EVERY);
+            if (withKyc() && !fresh) await pause(KYC_EVERY);
           } else if (watched.includes(loan.status)) {
             if (!etag) {
               await pause(UNWAITED_EVERY); // an API without tags: read it again in a while
               fresh = true;
-            } else if (!(await read(true))) await pause(UNWAITED_EVERY); // the API did not wait
+            } else if (!(await read(true)) && !fresh) await pause(UNWAITED_EVERY); // the API did not wait
           } else {
             await pause(60_000); // nothing moves it on by itself: read again when the borrower comes back
           }
           failures = 0;
         } catch (e) {
-          if (stopped) return;
           waiters.forEach((done) => done());
+          if (stopped) return;
+          if (e.name === "AbortError") continue; // a long poll let go by reload(): read afresh now
           setError(e);
           failures += 1;
-          await pause(Math.min(30_000, 1000 * 2 ** failures));
+          if (!fresh) await pause(Math.min(30_000, 1000 * 2 ** failures));
         }
       }
     };
-    nudge.current = () =>
+    // Read afresh at the next turn, now if the loop is pausing; `letGo` also aborts the long poll in flight (the API
+    // notices and stops waiting for it), else that poll answers first, at the loan's next change.
+    nudge.current = (letGo = false) =>
       new Promise((resolve) => {
+        if (stopped) return resolve();
         settled.push(resolve);
         fresh = true;
+        if (letGo && inflight) inflight.abort();
         if (wake) wake();
       });
     const onBack = () => visible() && nudge.current();
@@ -259,13 +268,14 @@ export function useLoanWatch(loanId, watched, { kyc = false } = {}) {
     return () => {
       stopped = true;
       settled.forEach((done) => done());
+      settled = [];
       if (inflight) inflight.abort();
       if (wake) wake();
       document.removeEventListener("visibilitychange", onBack);
       window.removeEventListener("focus", onBack);
     };
   }, [loanId]);
-  const reload = () => nudge.current();
+  const reload = () => nudge.current(true);
   return { data, error, reload };
 }
 
