@@ -58,20 +58,13 @@ class Recipient:
 
 def template_for(session: Session, brand_id: str, event: str, kind: str) -> defaults.Template | None:
     """The brand's template for (event, kind), else the default; None when neither exists."""
-    row = session.scalars(
-        select(MessageTemplate).where(
-            MessageTemplate.brand_id == brand_id, MessageTemplate.event == event, MessageTemplate.kind == kind
-        )
-    ).first()
-    if row is not None:
-        return defaults.Template(row.body, row.subject, row.dlt_template_id, row.active)
-    return defaults.DEFAULTS.get((event, kind))
+    return templates_for(session, brand_id, event, [kind])[kind]
 
 
 def templates_for(
     session: Session, brand_id: str, event: str, kinds: Iterable[str]
 ) -> dict[str, defaults.Template | None]:
-    """``template_for`` for each of ``kinds``, in one query: kind → the brand's template, else the default, else
+    """For each of ``kinds``, in one query: kind → the brand's template for (event, kind), else the default, else
     None."""
     kinds = list(kinds)
     own = {
