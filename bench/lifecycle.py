@@ -177,7 +177,7 @@ async def production(
             try:
                 journey = await driver.journey(*demo_identity(i, kinds[i % len(kinds)]))
             except Exception as exc:  # noqa: BLE001 - reported, and left out of the numbers
-                return Outcome("", math.nan, f"error: {exc}")
+                return Outcome("", math.nan, f"error: {exc!r}")  # repr: a timeout's message is empty
             return Outcome(journey.workflow_id, decision_ms(journey.history), journey.status)
 
     try:

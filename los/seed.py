@@ -44,7 +44,7 @@ def staff_email(role: str, brand_code: str = "demo") -> str:
 
 def sendgrid_key(secret: str) -> str:
     """The sandbox SendGrid's Event Webhook verification key for ``secret`` (its signing key is derived from it)."""
-    from sandbox.messaging import sendgrid_public_key
+    from sandbox.sendgrid_events import sendgrid_public_key
 
     return sendgrid_public_key(secret)
 

@@ -142,7 +142,9 @@ class Settings(BaseSettings):
     # so on a due-date storm payments are credited first and the follow-up drains after (docs/scaling.md,
     # "Follow-up queue"). None: the loan's own task queue. Once set, keep a worker polling it while loans use it.
     followup_task_queue: str | None = None
-    followup_max_concurrent: int = Field(default=4, ge=1)
+    # The follow-up work is mostly waiting on vendors (a gateway's link, an SMS or email vendor, the PDF renderer),
+    # so more slots than cores keep them busy; while a storm is credited the slots beyond the first wait anyway.
+    followup_max_concurrent: int = Field(default=10, ge=1)
     # The embedded Temporal dev server (`los up` without TEMPORAL_ADDRESS) runs one history shard. Its cache of
     # running workflows' mutable state is the host-level one (history.hostLevelCacheMaxSize; the dev server sets
     # 8,096 entries, and history.cacheMaxSize, the per-shard cache's 512, is not used while it is on), and its

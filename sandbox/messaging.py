@@ -11,7 +11,8 @@ Delivery reports go to the URL registered for the vendor, as a lender registers 
 ``PUT /_messaging/webhooks/{vendor}`` ``{"url"}`` (Gupshup and MSG91 take the token in that URL). They leave after the
 sandbox's delay, through the Outbox (retried on any non-2xx): Gupshup's POST array, MSG91's version 3 object, Brevo's
 event with ``Authorization: Bearer <secret>``, ZeptoMail's with ``producer-signature``, SendGrid's array signed with
-ECDSA (the key pair derived from the sandbox's webhook secret: :func:`sendgrid_public_key`).
+ECDSA (the key pair derived from the sandbox's webhook secret: :func:`sendgrid_public_key`). Gupshup and SendGrid
+batch, as they document (:data:`BATCHES`): the reports of every message sent within the delay go in one POST.
 
 Scenarios: a number whose 10 digits start with ``99999`` makes Gupshup answer 503 (the next SMS vendor takes over);
 one ending in ``0000`` is reported FAILED / an address containing ``bounce`` hard-bounces. ``POST /_faults`` works for
@@ -20,7 +21,6 @@ every vendor here too.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from datetime import UTC, datetime
@@ -28,13 +28,19 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from activities.providers.messaging.zepto import producer_signature
+from sandbox import sendgrid_events
 from sandbox.context import Sandbox
 
 VENDORS = ("gupshup", "msg91", "nimbusit", "brevo", "zepto", "aisensy", "sendgrid")
 FAILING_PREFIX = "99999"  # Gupshup answers 503 for these numbers
+#: The vendors that batch their delivery reports: (most events, most bytes) in one POST. Gupshup: "a maximum of 20
+#: events can be sent in a batch" (https://docs.gupshup.io/docs/real-time-delivery-reports); SendGrid's Event
+#: Webhook posts its batches every 30 s or at 768 KB, whichever comes first
+#: (https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook). The sandbox
+#: sends a batch after its webhook delay instead of the vendors' own waits.
+BATCHES = {"gupshup": (20, None), "sendgrid": (10_000, 768 * 1024)}
 
 
 def _now() -> str:
@@ -44,57 +50,6 @@ def _now() -> str:
 def _ten(number: str) -> str:
     digits = "".join(ch for ch in str(number) if ch.isdigit())
     return digits[2:] if len(digits) == 12 and digits.startswith("91") else digits
-
-
-def _sendgrid_key(secret: str) -> Any:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # P-256
-    value = int.from_bytes(hashlib.sha256(b"sendgrid-event-webhook:" + secret.encode()).digest()) % (order - 1) + 1
-    return ec.derive_private_key(value, ec.SECP256R1())
-
-
-def sendgrid_public_key(secret: str) -> str:
-    """The Event Webhook verification key (base64 DER) of the sandbox SendGrid signing with ``secret``'s key."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    der = _sendgrid_key(secret).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(der).decode()
-
-
-def _sendgrid_headers(body: bytes, secret: str, _event_id: str | None) -> dict[str, str]:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    ts = str(int(time.time()))
-    signature = _sendgrid_key(secret).sign(ts.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {
-        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-        "X-Twilio-Email-Event-Webhook-Timestamp": ts,
-    }
-
-
-class _AfterSendGrid:
-    """Pure ASGI: after ``POST /sendgrid/v3/mail/send`` answers 202, the message's events follow."""
-
-    def __init__(self, app: ASGIApp, hook: Any):
-        self.app, self.hook = app, hook
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/sendgrid/v3/mail/send":
-            await self.app(scope, receive, send)
-            return
-        seen: dict[str, Any] = {}
-
-        async def spy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                seen["status"] = message["status"]
-                seen["id"] = dict(message.get("headers") or []).get(b"x-message-id", b"").decode()
-            await send(message)
-
-        await self.app(scope, receive, spy)
-        if seen.get("status") == 202 and seen.get("id"):
-            self.hook(seen["id"])
 
 
 def register(app: FastAPI, sbx: Sandbox) -> None:
@@ -114,11 +69,12 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
             "producer-signature": producer_signature(body, secret, str(int(time.time() * 1000)))
         },
     )
-    sbx.outbox.sign_with("sendgrid", _sendgrid_headers)
 
     def report(vendor: str, payload: Any) -> None:
         url = state["dlr_urls"].get(vendor)
-        if url:
+        if url and vendor in BATCHES:  # the events of several messages in one POST, as the vendor sends them
+            sbx.outbox.send_batched(vendor, url, payload, *BATCHES[vendor])
+        elif url:
             sbx.send_later(vendor, url, payload)
 
     def keep(vendor: str, **message: Any) -> dict:
@@ -360,32 +316,7 @@ def register(app: FastAPI, sbx: Sandbox) -> None:
     for vendor in ("msg91", "nimbusit", "brevo", "zepto", "aisensy"):
         app.add_api_route(f"/{vendor}/messages", _reader(state, vendor), methods=["GET"])
 
-    def after_sendgrid(message_id: str) -> None:
-        sent = next((m for m in reversed(state.get("emails", [])) if m.get("message_id") == message_id), None)
-        if sent is None:
-            return
-        ts = int(time.time())
-        events = []
-        for address in sent["to"]:
-            for name in ("processed", "bounce" if "bounce" in address else "delivered"):
-                events.append(
-                    {
-                        "email": address,
-                        "timestamp": ts,
-                        "event": name,
-                        "sg_event_id": base64.urlsafe_b64encode(
-                            hashlib.sha256(f"{message_id}{address}{name}".encode()).digest()[:16]
-                        )
-                        .decode()
-                        .rstrip("="),
-                        "sg_message_id": f"{message_id}.filterdrecv-sandbox-1-{ts}-0",
-                        **sent.get("custom_args", {}),
-                        **({"reason": "550 5.1.1 mailbox unavailable", "type": "bounce"} if name == "bounce" else {}),
-                    }
-                )
-        report("sendgrid", events)
-
-    app.add_middleware(_AfterSendGrid, hook=after_sendgrid)
+    sendgrid_events.register(app, sbx, lambda events: report("sendgrid", events))
 
 
 def _reader(state: dict, vendor: str) -> Any:

@@ -123,6 +123,18 @@ def test_a_storm_is_enough_credits_within_the_window() -> None:
     assert not gauge.busy()  # one more after a pause is none either
 
 
+def test_the_bursts_of_loans_paying_their_installments_are_no_storm_a_due_date_storm_is() -> None:
+    # ten loans in flight each paying an installment credit up to ten a second (bench/lifecycle.py): their receipts
+    # and next links go at once; a due-date storm credits tens a second (bench/collections_day.py) and holds them back
+    gauge = LoanWorkGauge()
+    for _ in range(10):
+        gauge.credited()
+    assert not gauge.busy()
+    for _ in range(20):
+        gauge.credited()
+    assert gauge.busy()
+
+
 async def test_the_interceptor_counts_only_the_activities_that_credit_a_payment(monkeypatch) -> None:  # noqa: ANN001
     import los.followup_worker as module
 

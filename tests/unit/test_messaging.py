@@ -26,7 +26,7 @@ from activities.providers.messaging.nimbusit import NimbusItSms
 from activities.providers.messaging.sendgrid import SendGridEmail
 from activities.providers.messaging.zepto import ZeptoEmail, producer_signature
 from domain.errors import ValidationError
-from sandbox import mail, messaging
+from sandbox import mail, messaging, sendgrid_events
 from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
@@ -165,12 +165,13 @@ async def test_email_and_whatsapp_shapes(wire) -> None:  # noqa: ANN001
 def test_delivery_reports_verified_and_parsed() -> None:
     # SendGrid: ECDSA over timestamp + body with the sandbox key; the public key verifies, a changed body does not
     sg = SendGridEmail(
-        httpx.AsyncClient(), cfg("email", "sendgrid", event_webhook_public_key=messaging.sendgrid_public_key(SECRET))
+        httpx.AsyncClient(),
+        cfg("email", "sendgrid", event_webhook_public_key=sendgrid_events.sendgrid_public_key(SECRET)),
     )
     body = json.dumps(
         [{"event": "delivered", "sg_message_id": "abc.filter1", "sg_event_id": "e1", "timestamp": 1}]
     ).encode()
-    headers = messaging._sendgrid_headers(body, SECRET, None)
+    headers = sendgrid_events.sendgrid_headers(body, SECRET, None)
     assert sg.verify_webhook(body, headers)
     assert not sg.verify_webhook(body.replace(b"delivered", b"bounce"), headers)
     assert not sg.verify_webhook(body, {**headers, "X-Twilio-Email-Event-Webhook-Timestamp": "2"})
@@ -287,5 +288,5 @@ def test_sms_template_needs_a_dlt_id() -> None:
 
 
 def test_sandbox_key_is_a_der_p256_key() -> None:
-    der = base64.b64decode(messaging.sendgrid_public_key(SECRET))
+    der = base64.b64decode(sendgrid_events.sendgrid_public_key(SECRET))
     assert der[:2] == b"\x30\x59"  # SubjectPublicKeyInfo of a P-256 point
