@@ -340,7 +340,7 @@ async def run_worker(settings: Settings, client: Client | None = None, stop: asy
             settings.field_key(),
         )
         refunds = RefundActivities(db, http, build_storage(settings), renderer, settings.api_url, settings.field_key())
-        gauge = LoanWorkGauge()
+        gauge = LoanWorkGauge(credits=settings.followup_storm_credits)
         every_activity = (
             activities.all()
             + kyc.all()

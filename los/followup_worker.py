@@ -53,11 +53,12 @@ from los.observability import LogContextInterceptor
 from los.settings import Settings
 
 #: A storm, for the follow-up queue: this many payments recorded by the loans' worker within
-#: :data:`STORM_WINDOW_SECONDS`. A loan pays now and then; a due-date storm credits tens a second per process (60-70 on
-#: bench/collections_day.py, a storm from its first credit to its last at 15). Ten loans in flight, each paying its
-#: installments, credit bursts of 5-10 a second (bench/lifecycle.py): at 5, until 5 December, those held their own
-#: receipts and next payment links back by 0.4-0.9 s each (docs/scaling.md, "Follow-up queue").
-STORM_CREDITS = 15
+#: :data:`STORM_WINDOW_SECONDS` (``Settings.followup_storm_credits``, ``LOS_FOLLOWUP_STORM_CREDITS``: 15; the worker
+#: passes the setting in; counted per process). A loan pays now and then; a due-date storm credits tens a second per
+#: process (60-70 on bench/collections_day.py, a storm from its first credit to its last at 15). Ten loans in flight,
+#: each paying its installments, credit bursts of 5-10 a second (bench/lifecycle.py): at 5, until 5 December, those
+#: held their own receipts and next payment links back by 0.4-0.9 s each (docs/scaling.md, "Follow-up queue").
+STORM_CREDITS: int = Settings.model_fields["followup_storm_credits"].default
 STORM_WINDOW_SECONDS = 1.0
 #: The activities that credit a payment (their registered names).
 CREDIT_ACTIVITIES = frozenset({"record_payment", "sme_record_payment"})

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # The follow-up work is mostly waiting on vendors (a gateway's link, an SMS or email vendor, the PDF renderer),
     # so more slots than cores keep them busy; while a storm is credited the slots beyond the first wait anyway.
     followup_max_concurrent: int = Field(default=10, ge=1)
+    # A storm, for those slots: this many payments recorded by the worker process's loans' worker within a second
+    # (los.followup_worker.STORM_CREDITS). Counted per process: with N workers each sees about 1/N of a due-date storm.
+    followup_storm_credits: int = Field(default=15, ge=1)
     # The embedded Temporal dev server (`los up` without TEMPORAL_ADDRESS) runs one history shard. Its cache of
     # running workflows' mutable state is the host-level one (history.hostLevelCacheMaxSize; the dev server sets
     # 8,096 entries, and history.cacheMaxSize, the per-shard cache's 512, is not used while it is on), and its

@@ -11,8 +11,9 @@ Delivery reports go to the URL registered for the vendor, as a lender registers 
 ``PUT /_messaging/webhooks/{vendor}`` ``{"url"}`` (Gupshup and MSG91 take the token in that URL). They leave after the
 sandbox's delay, through the Outbox (retried on any non-2xx): Gupshup's POST array, MSG91's version 3 object, Brevo's
 event with ``Authorization: Bearer <secret>``, ZeptoMail's with ``producer-signature``, SendGrid's array signed with
-ECDSA (the key pair derived from the sandbox's webhook secret: :func:`sendgrid_public_key`). Gupshup and SendGrid
-batch, as they document (:data:`BATCHES`): the reports of every message sent within the delay go in one POST.
+ECDSA (the key pair derived from the sandbox's webhook secret: ``sandbox.sendgrid_events.sendgrid_public_key``).
+Gupshup and SendGrid batch, as they document (:data:`BATCHES`): a batch opens with a report and goes after the delay,
+with every report of the vendor that came meanwhile (up to the vendor's size).
 
 Scenarios: a number whose 10 digits start with ``99999`` makes Gupshup answer 503 (the next SMS vendor takes over);
 one ending in ``0000`` is reported FAILED / an address containing ``bounce`` hard-bounces. ``POST /_faults`` works for

@@ -94,7 +94,11 @@ class Outbox:
         return self._client
 
     async def aclose(self) -> None:
-        """Close the delivery client (on the sandbox's shutdown)."""
+        """Close the delivery client (on the sandbox's shutdown); batches still open are dropped, as deliveries still
+        waiting are."""
+        for batch in self._batches.values():
+            batch.timer.cancel()
+        self._batches.clear()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -114,19 +118,19 @@ class Outbox:
     def send_batched(self, vendor: str, url: str, events: list, max_events: int, max_bytes: int | None = None) -> None:
         """Add ``events`` to ``vendor``'s open batch for ``url``; the batch (one JSON array) goes when the sandbox's
         delay has passed since its first event, or at once when another event would take it past ``max_events``
-        events or ``max_bytes`` of JSON. Delivery reports batched as the vendors batch them (Gupshup at most 20
-        events a POST, SendGrid's Event Webhook up to 768 KB; their waits shortened to the sandbox's delay). Called
-        from the serving loop."""
+        events or ``max_bytes`` of JSON (an event larger than that alone goes alone). Delivery reports batched as the
+        vendors batch them (Gupshup at most 20 events a POST, SendGrid's Event Webhook up to 768 KB; their waits
+        shortened to the sandbox's delay). Called from the serving loop (RuntimeError otherwise, nothing changed)."""
+        loop = asyncio.get_running_loop()
         key = (vendor, url)
         for event in events:
-            size = len(json.dumps(event)) + 1
+            size = len(json.dumps(event)) + 2 if max_bytes else 0  # its text and its share of "[", ", " and "]"
             batch = self._batches.get(key)
             if batch is not None and (len(batch.events) >= max_events or (max_bytes and batch.size + size > max_bytes)):
                 self._flush(key)
                 batch = None
             if batch is None:
-                timer = asyncio.get_running_loop().call_later(self.delay, self._flush, key)
-                batch = self._batches[key] = _Batch(timer)
+                batch = self._batches[key] = _Batch(loop.call_later(self.delay, self._flush, key))
             batch.events.append(event)
             batch.size += size
 
@@ -175,12 +179,12 @@ class Outbox:
 
 @dataclass
 class _Batch:
-    """A vendor's open batch of events for one URL (``Outbox.send_batched``): the events, their JSON size in bytes
-    (the array's brackets and commas counted), and the timer that sends it."""
+    """A vendor's open batch of events for one URL (``Outbox.send_batched``): the events, their JSON size in bytes as
+    ``json.dumps`` writes the array (counted only where the vendor caps bytes), and the timer that sends it."""
 
     timer: asyncio.TimerHandle
     events: list = field(default_factory=list)
-    size: int = 1
+    size: int = 0
 
 
 def _answer(resp: httpx.Response) -> Any:

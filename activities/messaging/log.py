@@ -87,9 +87,13 @@ def finish_all(session: Session, outcomes: dict[str, dict[str, Any]]) -> None:
 def _report_statement() -> Any:
     """``UPDATE customer_messages`` for one delivery report, built once: the row (one, locked) the brand sent through
     the vendor under that message id; its status moved to ``new_status`` only when ``new_rank`` is above its own
-    (``STATUS_RANK``), the ``reason`` kept only with that move, the report appended to ``attempts``."""
+    (``STATUS_RANK``), the ``reason`` kept only with that move, the report appended to ``attempts``. A report whose
+    vendor event id (``r_event``) is already among the attempts changes nothing: a vendor that batches may send an
+    event again in another batch (SendGrid documents duplicates)."""
     row = _MESSAGES.c
-    moves = case(STATUS_RANK, value=row.status, else_=0) < bindparam("r_new_rank", type_=Integer)
+    event = bindparam("r_event", type_=Text)
+    seen = event.is_not(None) & row.attempts.op("@>")(func.jsonb_build_array(func.jsonb_build_object("event", event)))
+    moves = (case(STATUS_RANK, value=row.status, else_=0) < bindparam("r_new_rank", type_=Integer)) & ~seen
     reason = bindparam("r_reason", type_=Text)
     one = (
         select(row.id)
@@ -108,7 +112,7 @@ def _report_statement() -> Any:
         .values(
             status=case((moves, bindparam("r_new_status", type_=String)), else_=row.status),
             error=case((moves & reason.is_not(None), reason), else_=row.error),
-            attempts=row.attempts.op("||")(bindparam("r_report", type_=JSONB)),
+            attempts=case((seen, row.attempts), else_=row.attempts.op("||")(bindparam("r_report", type_=JSONB))),
             updated_at=func.now(),
         )
         .returning(row.loan_id)
@@ -121,13 +125,14 @@ _APPLY_REPORT = _report_statement()
 def apply_update(session: Session, brand_id: str, vendor: str, update: DeliveryUpdate) -> tuple[str | None] | None:
     """Move the brand's message ``update.message_id`` (sent through ``vendor``) to the report's status — never back
     (a late "sent" after "delivered" changes nothing) — and add the report to its attempts, in one statement (the
-    row locked, as the intake's transaction holds it). → ``(loan id or None,)`` of the message, or None when no such
-    message is known."""
+    row locked, as the intake's transaction holds it); an event it already took (the same ``update.event_id``) changes
+    nothing. → ``(loan id or None,)`` of the message, or None when no such message is known."""
     report = {
         "vendor": vendor,
         "outcome": "report",
         "status": update.vendor_status,
         "at": (update.at or datetime.now(UTC)).isoformat(),
+        **({"event": update.event_id} if update.event_id else {}),
     }
     found = session.execute(
         _APPLY_REPORT,
@@ -139,6 +144,7 @@ def apply_update(session: Session, brand_id: str, vendor: str, update: DeliveryU
             "r_new_status": update.status,
             "r_reason": update.reason[:500] if update.reason else None,
             "r_report": [report],
+            "r_event": update.event_id,
         },
     ).first()
     return None if found is None else (found.loan_id,)

@@ -1,7 +1,10 @@
 """Delivery reports: a vendor's verified callback, stored once and applied to the delivery log.
 
-Each report is stored in ``webhook_events`` (provider ``dlr:<vendor>``, the vendor's event id or the body's SHA-256),
-so a repeat changes nothing; each update moves its message's status (``log.apply_update``). A report for a message
+Each report is stored in ``webhook_events`` (provider ``dlr:<vendor>``; keyed by the vendor's event id when it
+carries one event, else by the body's SHA-256), so a repeat changes nothing; each update moves its message's status
+(``log.apply_update``), and an event the message already took (the same vendor event id, sent again in another
+batch) changes nothing. Gupshup and SendGrid batch the events of many messages in one POST: they are applied in
+message-id order, so two batches touching the same messages lock them in the same order. A report for a message
 id the brand never sent through that vendor is stored all the same (ops can look) and answered 200 — the vendor must
 not retry it forever.
 """
@@ -26,8 +29,8 @@ def record(
 ) -> dict:
     """Store the report and apply its updates → ``{"status": "delivered" | "duplicate" | "unmatched",
     "event_id", "matched": n}`` (delivered: every update found its message; unmatched: some did not)."""
-    first = next((u.event_id for u in updates if u.event_id), None)
-    event_id = (first or hashlib.sha256(raw).hexdigest())[:120]
+    one = updates[0].event_id if len(updates) == 1 else None  # a batch: its body, its events each by their own id
+    event_id = (one or hashlib.sha256(raw).hexdigest())[:120]
     stored = payload if isinstance(payload, dict) else {"events": payload}
     inserted = session.execute(
         insert(WebhookEvent)
@@ -37,7 +40,8 @@ def record(
     ).scalar_one_or_none()
     if inserted is None:
         return {"status": "duplicate", "event_id": event_id, "matched": 0}
-    matched = [found for u in updates if (found := apply_update(session, brand_id, vendor, u)) is not None]
+    in_lock_order = sorted(updates, key=lambda u: u.message_id)  # stable: a message's own events stay in order
+    matched = [found for u in in_lock_order if (found := apply_update(session, brand_id, vendor, u)) is not None]
     if matched:  # else it stays as stored: no loan, not delivered
         session.execute(
             update(WebhookEvent)

@@ -42,13 +42,13 @@ async def followup_probe(n: int) -> int:
 
 @activity.defn(name="record_payment")  # the name of the activity that credits a payment
 async def loan_step_probe() -> None:
-    await asyncio.sleep(0.01)  # back to back: several times STORM_CREDITS a second, as on a due-date storm
+    await asyncio.sleep(0.04)
 
 
 @workflow.defn(name="FollowupSlotsBusyLoan", sandboxed=False)
 class BusyLoan:
     """Payments recorded back to back by local activity, as a storm's loans record them, until told to stop (at
-    most 3,000 of them: half a minute or more)."""
+    most about two minutes of them)."""
 
     def __init__(self) -> None:
         self.stopped = False
@@ -91,7 +91,7 @@ async def run_probe(dev_env, storm: bool, seconds: float) -> None:  # noqa: ANN0
     client = dev_env.client
     loans_queue = f"loans-{uuid.uuid4().hex[:8]}"
     settings = Settings(followup_task_queue=f"{loans_queue}-followup", followup_max_concurrent=3)
-    gauge = LoanWorkGauge()
+    gauge = LoanWorkGauge(credits=5)  # the mechanism, not the threshold: a storm the BusyLoan keeps up when slow
     loans = Worker(
         client,
         task_queue=loans_queue,

@@ -367,6 +367,7 @@ def test_a_report_moves_its_message_only_up_and_is_logged(db, brand) -> None:  #
     assert [a.get("status") for a in moved.attempts] == [None, "UNDELIVERED", "SUBMITTED"]
     assert moved.attempts[1] == {
         "vendor": "gupshup", "outcome": "report", "status": "UNDELIVERED", "at": "2026-12-05T06:00:00+00:00",
+        "event": first,
     }  # fmt: skip
     # READ outranks FAILED: it moves, without a reason of its own
     third = f"ev-{uuid.uuid4().hex}"
@@ -380,6 +381,80 @@ def test_a_report_moves_its_message_only_up_and_is_logged(db, brand) -> None:  #
         stored = {e.event_id: e for e in s.scalars(select(WebhookEvent).where(WebhookEvent.provider == "dlr:gupshup"))}
         assert stored[first].loan_id == loan_id and stored[first].delivered_at is not None
         assert stored[third].loan_id == loan_id
+
+
+def test_a_batch_of_reports_applies_each_event_once_however_the_vendor_groups_them(db, brand) -> None:  # noqa: ANN001
+    """Gupshup and SendGrid put the events of many messages in one POST, and SendGrid may send an event again in
+    another batch: a batch is stored once (by its body), each event moves its message once (by its event id), and a
+    batch that starts with an event already taken still applies the ones after it."""
+    from datetime import UTC, datetime
+
+    from activities.messaging import reports
+    from activities.providers.messaging.base import DeliveryUpdate
+
+    brand_id = brand["brand_id"]
+    loan_id, phone = _customer_loan(db, brand_id, _phone())
+    ids = [f"sg-{uuid.uuid4().hex}" for _ in range(2)]
+    with db.unit_of_work() as s:
+        for n, vendor_id in enumerate(ids):
+            s.add(
+                CustomerMessage(
+                    brand_id=brand_id, loan_id=loan_id, event="DUE_TODAY", kind="email", vendor="sendgrid",
+                    recipient="a***@example.com", status="SENT", vendor_message_id=vendor_id, attempts=[],
+                    idempotency_key=f"{loan_id}:b{n}:email",
+                )
+            )  # fmt: skip
+    at = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
+    processed = [DeliveryUpdate(i, "SENT", "processed", at, None, f"p-{i}") for i in ids]
+    delivered = [DeliveryUpdate(i, "DELIVERED", "delivered", at, None, f"d-{i}") for i in ids]
+
+    def record(raw: bytes, updates: list[DeliveryUpdate]) -> dict:
+        with db.unit_of_work() as s:
+            return reports.record(s, brand_id, "sendgrid", raw, updates, [u.event_id for u in updates])
+
+    def rows() -> dict[str, CustomerMessage]:
+        with db.unit_of_work() as s:
+            found = s.scalars(select(CustomerMessage).where(CustomerMessage.vendor_message_id.in_(ids))).all()
+            for r in found:
+                s.expunge(r)
+            return {r.vendor_message_id: r for r in found}
+
+    first = record(b"batch-1", [processed[0], processed[1], delivered[0]])
+    assert (first["status"], first["matched"]) == ("delivered", 3)
+    assert first["event_id"] != "p-" + ids[0]  # a batch is keyed by its body, not by its first event
+    assert record(b"batch-1", [processed[0], processed[1], delivered[0]])["status"] == "duplicate"  # a retry
+    # regrouped: two events already taken, then one new
+    again = record(b"batch-2", [delivered[0], processed[1], delivered[1]])
+    assert (again["status"], again["matched"]) == ("delivered", 3)
+    got = rows()
+    assert [a["event"] for a in got[ids[0]].attempts] == [f"p-{ids[0]}", f"d-{ids[0]}"]
+    assert [a["event"] for a in got[ids[1]].attempts] == [f"p-{ids[1]}", f"d-{ids[1]}"]
+    assert got[ids[0]].status == got[ids[1]].status == "DELIVERED"
+
+
+async def test_sendgrid_batches_as_large_as_sendgrid_sends_are_taken(app, brand) -> None:  # noqa: ANN001
+    """SendGrid posts batches of up to 768 KB (the adapter's docstring): one that large, signed, is answered 200,
+    not refused for its size."""
+    import json
+
+    from sandbox.sendgrid_events import sendgrid_headers
+
+    event = {"email": "a@example.com", "event": "delivered", "timestamp": 1, "sg_message_id": "", "sg_event_id": ""}
+    events, size = [], 2
+    while size < 760 * 1024:
+        n = len(events)
+        events.append({**event, "sg_message_id": f"nobody-{n}.filter", "sg_event_id": f"big-{uuid.uuid4().hex}"})
+        size += len(json.dumps(events[-1])) + 2
+    body = json.dumps(events).encode()
+    assert 700 * 1024 < len(body) <= 768 * 1024
+    async with httpx.AsyncClient(timeout=60) as http:
+        resp = await http.post(
+            f"{app.api.url}/api/v1/webhooks/{brand['brand_id']}/sendgrid",
+            content=body,
+            headers={"Content-Type": "application/json", **sendgrid_headers(body, SANDBOX_SECRET, None)},
+        )
+    assert resp.status_code == 200, resp.text[:300]
+    assert resp.json()["status"] == "unmatched"  # stored, none of those messages sent by this brand
 
 
 def test_a_notices_rows_are_claimed_and_finished_in_batches(db, brand) -> None:  # noqa: ANN001

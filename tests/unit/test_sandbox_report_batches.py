@@ -22,7 +22,7 @@ from sandbox.context import Sandbox
 from sandbox.webhooks import Outbox
 
 SECRET = "brand-secret"
-DELAY = 0.3
+DELAY = 1.0  # long enough that what the tests do before it never overtakes it, even on a slow machine
 SMS = {"sender_id": "DEMOFN", "dlt_entity_id": "1101000000000000001", "userid": "2000123456"}
 
 
@@ -40,12 +40,12 @@ class Captured:
 async def test_events_within_the_delay_go_in_one_batch_after_it() -> None:
     box = Captured()
     box.outbox.send_batched("gupshup", "http://lender/a", [{"n": 1}], 20)
-    await asyncio.sleep(DELAY / 3)
+    await asyncio.sleep(0.05)
     box.outbox.send_batched("gupshup", "http://lender/a", [{"n": 2}, {"n": 3}], 20)
     box.outbox.send_batched("gupshup", "http://lender/b", [{"n": 4}], 20)  # another URL: its own batch
     box.outbox.send_batched("sendgrid", "http://lender/a", [{"n": 5}], 20)  # another vendor: its own batch
     assert box.sent == []
-    await asyncio.sleep(DELAY)  # counted from each batch's first event
+    await asyncio.sleep(DELAY + 0.3)  # counted from each batch's first event
     assert sorted(box.sent, key=lambda s: (s[0], s[1])) == [
         ("gupshup", "http://lender/a", [{"n": 1}, {"n": 2}, {"n": 3}], 0.0),
         ("gupshup", "http://lender/b", [{"n": 4}], 0.0),
@@ -57,25 +57,28 @@ async def test_events_within_the_delay_go_in_one_batch_after_it() -> None:
 
 
 async def test_a_full_batch_goes_at_once_and_none_is_larger_than_the_vendor_sends() -> None:
-    box = Captured()
+    box = Captured(delay=0.05)
     box.outbox.send_batched("gupshup", "http://lender/a", [{"n": i} for i in range(45)], 20)
     assert [len(payload) for _, _, payload, _ in box.sent] == [20, 20]  # the full ones at once
-    await asyncio.sleep(DELAY * 1.5)
+    await asyncio.sleep(0.5)
     assert [len(payload) for _, _, payload, _ in box.sent] == [20, 20, 5]
     assert [e["n"] for _, _, payload, _ in box.sent for e in payload] == list(range(45))  # each once, in order
 
-    box = Captured()
-    event = {"text": "x" * 1000}
-    box.outbox.send_batched("sendgrid", "http://lender/a", [event] * 5, 10_000, max_bytes=2 * 1024)
-    await asyncio.sleep(DELAY * 1.5)
-    assert [len(payload) for _, _, payload, _ in box.sent] == [2, 2, 1]
-    assert all(len(json.dumps(payload)) <= 2 * 1024 for _, _, payload, _ in box.sent)
+    # bytes as the delivery writes them: every batch within the cap, and full (its next event would pass it)
+    box = Captured(delay=0.05)
+    events = [{"n": i, "text": "x" * (i % 7)} for i in range(500)]
+    box.outbox.send_batched("sendgrid", "http://lender/a", events, 10_000, max_bytes=2048)
+    await asyncio.sleep(0.5)
+    batches = [payload for _, _, payload, _ in box.sent]
+    assert [e for batch in batches for e in batch] == events and len(batches) > 5
+    assert all(len(json.dumps(batch)) <= 2048 for batch in batches)
+    assert all(len(json.dumps([*batch, nxt[0]])) > 2048 for batch, nxt in zip(batches, batches[1:], strict=False))
 
 
 @pytest.fixture
 async def twins() -> AsyncIterator[tuple[httpx.AsyncClient, Captured]]:
     """The sandbox's SMS and email twins over ASGI, their delivery reports captured."""
-    box = Captured()
+    box = Captured(delay=2.0)  # every send of the test made well within it
     app = FastAPI()
     state: dict[str, Any] = {"webhooks": [], "idempotency": {}}
     sbx = Sandbox(state, box.outbox, 1.0)
@@ -105,7 +108,7 @@ async def test_the_reports_of_messages_sent_together_come_in_one_post_the_adapte
         for i in range(2)
     ]
     assert box.sent == []  # nothing before the delay
-    await asyncio.sleep(DELAY * 1.5)
+    await asyncio.sleep(2.5)
     [(_, _, sms_batch, _)] = [s for s in box.sent if s[0] == "gupshup"]
     [(_, _, email_batch, _)] = [s for s in box.sent if s[0] == "sendgrid"]
 

@@ -18,7 +18,9 @@ The path carries the vendor prefix like every adapter's (``/sendgrid/v3/mail/sen
 
 Delivery reports: the Event Webhook
 (https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features)
-POSTs a JSON array of events ``{"email", "timestamp", "event" (processed, delivered, deferred, bounce, dropped,
+POSTs, in batches (every 30 seconds or at 768 KB, whichever comes first:
+https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook), a JSON array of
+events ``{"email", "timestamp", "event" (processed, delivered, deferred, bounce, dropped,
 open, click...), "sg_event_id", "sg_message_id" (the ``X-Message-Id`` followed by ``.`` and a filter suffix),
 "reason"?, <custom_args>}``. The Signed Event Webhook signs ``timestamp + raw body`` with ECDSA (P-256, SHA-256):
 the base64 DER signature in ``X-Twilio-Email-Event-Webhook-Signature``, the timestamp in
@@ -115,6 +117,10 @@ def _errors(resp: httpx.Response) -> tuple[str, Any]:
 class SendGridEmail(HttpProvider):
     """Config: ``api_key`` (the SendGrid API key, ``mail.send`` scope), ``base_url``; options ``from_email``
     (required: a verified sender or an address of an authenticated domain) and ``from_name``."""
+
+    #: The largest Event Webhook POST taken (bytes): SendGrid posts its batches at up to 768 KB (the module's doc);
+    #: the API's request limit (``Settings.max_body_bytes``, 1 MiB by default) must be at least as large.
+    max_body_bytes = 1024 * 1024
 
     async def send_email(
         self,
