@@ -19,6 +19,9 @@ from los.demo_identities import demo_identity, plain_phone
         ("9123450007", False),  # two UANs
         ("9999912345", False),  # SMS and dialer vendors answer 503
         ("9123450010", True),
+        ("8888812345", False),  # a dialer times out
+        ("9123450099", False),  # the signer signs at once
+        ("9123451099", True),
     ],
 )
 def test_a_plain_phone_takes_no_sandbox_scenario(phone: str, plain: bool) -> None:
