@@ -38,6 +38,12 @@ def demo_statement_pdf() -> bytes:
     return pdf_of(objects)
 
 
+def plain_ending(phone: str) -> bool:
+    """Whether no sandbox scenario reacts to the last four digits of ``phone``: not 000x nor 0099 (see
+    :func:`plain_phone`); for a number whose prefix a test picks, a scenario prefix among them."""
+    return not phone[-4:].startswith("000") and phone[-4:] != "0099"
+
+
 def plain_phone(phone: str) -> bool:
     """Whether no sandbox scenario reacts to the 10-digit ``phone`` (sandbox/scenarios.py, sandbox/messaging.py,
     sandbox/dialer.py, sandbox/esign.py): it does not start with 9999 (SMS and dialer vendors answer 503) or 88888
@@ -45,7 +51,7 @@ def plain_phone(phone: str) -> bool:
     FAILED; 0001-0007: no mobile or UAN record, an AA consent refused or revoked, an employment or statement
     exception) nor 0099 (the signer signs at once). Until 5 December a random demo phone ended in 0000 about once in
     10,000: its employment check timed out on every try and the loan never got its decision."""
-    return not phone.startswith(("9999", "88888")) and not phone[-4:].startswith("000") and phone[-4:] != "0099"
+    return not phone.startswith(("9999", "88888")) and plain_ending(phone)
 
 
 def demo_identity(index: int, scenario: str) -> tuple[str, str]:

@@ -5,9 +5,8 @@ carries one event, else by the body's SHA-256), so a repeat changes nothing; eac
 (``log.apply_update``), and an event the message already took (the same vendor event id, sent again in another
 batch; vendors that give one: SendGrid, Brevo, ZeptoMail) changes nothing. Gupshup and SendGrid batch the events
 of many messages in one POST: they are applied in message-id order, so two batches touching the same messages lock
-them in the same order. A report for a message
-id the brand never sent through that vendor is stored all the same (ops can look) and answered 200 — the vendor must
-not retry it forever.
+them in the same order. A report for a message id the brand never sent through that vendor is stored all the same
+(ops can look) and answered 200 — the vendor must not retry it forever.
 """
 
 from __future__ import annotations

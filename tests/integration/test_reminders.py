@@ -19,21 +19,12 @@ from db.models import AuditLog, Customer, CustomerMessage, MessageTemplate, Staf
 from los.demo import Driver
 from los.schedules import ensure_schedule
 from los.seed import seed_brand
+from tests.integration.test_messaging import _phone
 from tests.integration.test_money_out_api import _loan
 from worker import scheduled_job
 from workflows.reminder_dispatch import ReminderDispatchWorkflow
 
 DUE = {"amount": 450_050, "due_date": "2026-01-05", "days_before": 3, "payment_link": "https://pay.example/l/1"}
-
-
-def _phone(prefix: str = "98") -> str:
-    """A random number starting with ``prefix`` (99999: the scenario where Gupshup answers 503) whose last four digits
-    take no sandbox scenario (0000: reported FAILED, ...)."""
-    while (phone := f"{prefix}{uuid.uuid4().int % 10 ** (10 - len(prefix)):0{10 - len(prefix)}d}")[-4:].startswith(
-        "000"
-    ):
-        pass
-    return phone
 
 
 def _soon(**delta: float) -> str:
