@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.heartbeats import KYC_HEARTBEAT
     from workflows.options import (
+        KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
         KYC_REUSE_PATCH,
@@ -64,6 +65,8 @@ class KycPhase(HoldPhase):
     # Set once per run in _kyc_and_decide: one activity per step and the decision in three
     # (KYC_PER_STEP_PATCH), or, replaying a loan started before it, kyc_step and decide_credit.
     kyc_per_step: bool = False
+    # Set with it: the provider calls (each KYC step, the bureau pull) as local activities (KYC_LOCAL_PATCH).
+    kyc_local: bool = False
 
     async def _decide(self, key: str) -> rules.DecisionResult:
         """The verdict on the application: KYC then bureau, BRE and evaluation (a failed or abandoned KYC step is
@@ -103,6 +106,7 @@ class KycPhase(HoldPhase):
         ``decide_credit``."""
         inp = self.inp
         self.kyc_per_step = patched(KYC_PER_STEP_PATCH)
+        self.kyc_local = self.kyc_per_step and patched(KYC_LOCAL_PATCH)
         steps = list(inp.policy.kyc_steps)
         reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
         reused = await self._reusable_kyc(key, steps) if reuse else []
@@ -174,13 +178,10 @@ class KycPhase(HoldPhase):
         inp = self.inp
         await self._or_hold(
             "bureau pull",
-            lambda: workflow.execute_activity_method(
+            lambda: self._provider_call(
                 KycActivities.credit_bureau_pull,
                 BureauPullRequest(inp.loan_id, inp.brand_id, f"{key}:decision:bureau"),
-                start_to_close_timeout=KYC_TIMEOUT,
-                heartbeat_timeout=KYC_HEARTBEAT,
-                retry_policy=PROVIDER_RETRY,
-                summary="Bureau pull",
+                "Bureau pull",
             ),
         )
         verdict = await self._origination_step(
@@ -226,14 +227,24 @@ class KycPhase(HoldPhase):
         method, summary = KYC_STEP_ACTIVITIES[step]
         return await self._or_hold(
             f"KYC {step}",
-            lambda: workflow.execute_activity_method(
-                method,
-                req,
-                start_to_close_timeout=KYC_TIMEOUT,
-                heartbeat_timeout=KYC_HEARTBEAT,
-                retry_policy=PROVIDER_RETRY,
-                summary=summary if attempt == 1 else f"{summary} (attempt {attempt})",
-            ),
+            lambda: self._provider_call(method, req, summary if attempt == 1 else f"{summary} (attempt {attempt})"),
+        )
+
+    def _provider_call(self, method: Callable[..., Any], req: Any, summary: str) -> Awaitable[Any]:
+        """``method(req)``, a KYC step or the bureau pull, with KYC_TIMEOUT and PROVIDER_RETRY: a local activity under
+        KYC_LOCAL_PATCH (``kyc_local``), else an activity task with the KYC heartbeat timeout, as runs before it
+        recorded. Returns what the activity returns; raises ``ActivityError`` once its retries are spent."""
+        if self.kyc_local:
+            return workflow.execute_local_activity_method(
+                method, req, start_to_close_timeout=KYC_TIMEOUT, retry_policy=PROVIDER_RETRY, summary=summary
+            )
+        return workflow.execute_activity_method(
+            method,
+            req,
+            start_to_close_timeout=KYC_TIMEOUT,
+            heartbeat_timeout=KYC_HEARTBEAT,
+            retry_policy=PROVIDER_RETRY,
+            summary=summary,
         )
 
     async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:

@@ -1,9 +1,10 @@
 """A worker process for tests/workflows/test_heartbeats.py, to be killed mid-activity: the real LoanWorkflow and the
 stub activities, except that ``kyc_pan`` is slow: it heartbeats as the real KYC steps do
 (``activities.providers.heartbeat.keep_alive``), says it started (writes its attempt number to MARKER), and never
-answers.
+answers. With ``before-kyc-local`` it is a worker of the code before kyc-provider-steps-local-v1 (the patch refused):
+its loans run the KYC steps as activity tasks with a heartbeat timeout; else as local activities.
 
-    python -m tests.workflows.heartbeat_worker TARGET TASK_QUEUE MARKER
+    python -m tests.workflows.heartbeat_worker TARGET TASK_QUEUE MARKER [before-kyc-local]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from los.temporal import data_converter
 from tests.workflows.stubs import StubActivities
 from workflows.contracts import KycStepRequest, KycStepResult
 from workflows.loan import LoanWorkflow
+from workflows.options import KYC_LOCAL_PATCH
 
 
 class SlowPan(StubActivities):
@@ -37,13 +39,20 @@ class SlowPan(StubActivities):
         raise AssertionError("unreachable: the process is killed first")
 
 
-async def main(target: str, queue: str, marker: str) -> None:
+async def main(target: str, queue: str, marker: str, mode: str = "") -> None:
     client = await Client.connect(target, data_converter=data_converter(Settings()))
     stubs = SlowPan()
     stubs.marker = Path(marker)
-    async with Worker(client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+    refused = {KYC_LOCAL_PATCH} if mode == "before-kyc-local" else set()
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[LoanWorkflow],
+        activities=stubs.all(),
+        patch_activation_callback=lambda info: info.patch_id not in refused,
+    ):
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:5]))

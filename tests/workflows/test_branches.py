@@ -596,7 +596,9 @@ async def test_failed_transfer_waits_for_a_new_approval(env) -> None:  # noqa: A
     tasks, local = await run.activity_kinds()  # origination-local-steps-v1: database writes run in the workflow task
     writes = {"record_transfer_failure", "record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation"}
     assert writes <= local and not writes & tasks, (tasks, local)
-    assert {"initiate_disbursal", "credit_bureau_pull"} <= tasks  # vendor calls stay activity tasks
+    assert "initiate_disbursal" in tasks  # the transfer stays an activity task (retried for hours, heartbeated)
+    # kyc-provider-steps-local-v1: the KYC steps and the bureau pull run in the workflow task too
+    assert {"kyc_pan", "credit_bureau_pull"} <= local and not {"kyc_pan", "credit_bureau_pull"} & tasks
 
 
 async def test_disbursal_approved_while_the_signature_is_being_recorded(env) -> None:  # noqa: ANN001

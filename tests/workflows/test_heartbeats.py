@@ -1,6 +1,8 @@
 """Activity heartbeats (workflows/heartbeats.py): a worker killed in the middle of a slow activity loses the attempt
 within the call's heartbeat timeout, not its start-to-close timeout, and another worker runs it again; and every
-long activity of origination is scheduled with its heartbeat timeout (DB writes run as local activities).
+long activity of origination is scheduled with its heartbeat timeout (DB writes, and since kyc-provider-steps-local-v1
+the KYC steps and the bureau pull, run as local activities: a worker killed in the middle of one loses its workflow
+task, and another worker runs the step again within the workflow task timeout).
 
 The kill runs on a real dev server (wall-clock time): a worker process with the real LoanWorkflow and stub
 activities (tests/workflows/heartbeat_worker.py), whose PAN check heartbeats as the real KYC steps do and never
@@ -17,14 +19,16 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from temporalio import activity
 from temporalio.client import WorkflowHistory
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from tests.workflows.stubs import (
     LOAN_EXECUTIVE,
@@ -32,29 +36,33 @@ from tests.workflows.stubs import (
     loan_input,
     policy,
     running_loan,
+    start_loan,
     to_agreement_signed,
+    worker_before,
 )
 from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycStepRequest, KycStepResult
 from workflows.heartbeats import AGREEMENT_HEARTBEAT, KYC_HEARTBEAT, TRANSFER_HEARTBEAT
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
-from workflows.options import KYC_TIMEOUT
+from workflows.options import KYC_LOCAL_PATCH, KYC_TIMEOUT
+
+# The loan workflow's workflow task timeout (the server's default: the API starts loans without one of their own).
+WORKFLOW_TASK_TIMEOUT = timedelta(seconds=10)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # The activities that wait on a vendor or the browser, by the heartbeat timeout they are scheduled with.
 EXPECTED = {
-    "kyc_pan": KYC_HEARTBEAT,
-    "kyc_mobile": KYC_HEARTBEAT,
     "aadhaar_initiate": KYC_HEARTBEAT,
     "aadhaar_submit": KYC_HEARTBEAT,
-    "credit_bureau_pull": KYC_HEARTBEAT,
     "prepare_agreement": AGREEMENT_HEARTBEAT,
     "store_signed_agreement": AGREEMENT_HEARTBEAT,
     "reverify_beneficiary": TRANSFER_HEARTBEAT,
     "initiate_disbursal": TRANSFER_HEARTBEAT,
     "notify_disbursed": TRANSFER_HEARTBEAT,
 }
-
+# Vendor calls of the KYC phase: local activities on this code (kyc-provider-steps-local-v1), activity tasks with the
+# KYC heartbeat timeout on loans started before it.
+KYC_CALLS = {"kyc_pan", "kyc_mobile", "credit_bureau_pull"}
 
 
 def scheduled(history: WorkflowHistory) -> dict[str, set[float]]:
@@ -65,6 +73,17 @@ def scheduled(history: WorkflowHistory) -> dict[str, set[float]]:
             attrs = event.activity_task_scheduled_event_attributes
             found.setdefault(attrs.activity_type.name, set()).add(attrs.heartbeat_timeout.ToTimedelta().total_seconds())
     return found
+
+
+def patch_markers(history: WorkflowHistory) -> list[str]:
+    """The patch ids ``history`` recorded, in order."""
+    import json
+
+    return [
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes") and "patch-data" in e.marker_recorded_event_attributes.details
+    ]
 
 
 def local_steps(history: WorkflowHistory) -> set[str]:
@@ -102,10 +121,41 @@ async def test_long_activities_are_scheduled_with_their_heartbeat_timeout(env) -
     assert {name: timeouts.get(name) for name in EXPECTED} == {
         name: {beat.total_seconds()} for name, beat in EXPECTED.items()
     }
-    # database writes are no activity tasks at all (origination-local-steps-v1): local activities, no heartbeat
-    assert not {"record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation"} & timeouts.keys()
-    assert {"record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation"} <= local_steps(history)
+    # database writes are no activity tasks at all (origination-local-steps-v1): local activities, no heartbeat;
+    # nor are the KYC phase's vendor calls (kyc-provider-steps-local-v1)
+    local = {"record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation", *KYC_CALLS}
+    assert not local & timeouts.keys()
+    assert local <= local_steps(history)
     assert all(beat < KYC_TIMEOUT / 4 for beat in EXPECTED.values())
+
+
+async def test_a_loan_started_before_the_kyc_local_patch_keeps_heartbeated_kyc_calls_after_the_deploy(env) -> None:  # noqa: ANN001
+    """Started on a worker from before kyc-provider-steps-local-v1 (the patch refused, as that code never asks it), the
+    loan ran its PAN check as an activity task and waits for the Aadhaar OTP when a worker of this code takes it over:
+    its later KYC calls (the mobile checks, the bureau pull) stay activity tasks with the KYC heartbeat timeout (the SDK
+    keeps a patch's first answer for the run), so its history replays."""
+    stubs = StubActivities()
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR", "MOBILE"]))
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {KYC_LOCAL_PATCH}):
+        run = await start_loan(env, stubs, inp, queue)
+        await run.until_kyc_waiting("AADHAAR")
+    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+        initiate = AadhaarInitiate(aadhaar_ref="adv_" + "x" * 32, aadhaar_masked="XXXX XXXX 0124")
+        assert await run.update("aadhaar_initiate", initiate) == {"status": "OTP_SENT"}
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await run.until_status("SANCTIONED")
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+        await env.client.get_workflow_handle(run.handle.id).terminate("test over")
+    timeouts = scheduled(history)
+    assert {name: timeouts.get(name) for name in KYC_CALLS} == {
+        name: {KYC_HEARTBEAT.total_seconds()} for name in KYC_CALLS
+    }
+    assert not KYC_CALLS & local_steps(history)
+    assert KYC_LOCAL_PATCH not in patch_markers(history)
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
 
 
 class Takeover(StubActivities):
@@ -130,12 +180,19 @@ async def _wait_for(check: Any, what: str, timeout: float) -> Any:
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
-async def test_a_worker_killed_mid_activity_is_replaced_within_the_heartbeat_timeout(dev_env, tmp_path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("path", ["activity task", "local activity"])
+async def test_a_worker_killed_mid_activity_is_replaced_within_the_heartbeat_timeout(dev_env, tmp_path, path) -> None:  # noqa: ANN001
+    """``activity task``: a loan started before kyc-provider-steps-local-v1, whose PAN check is an activity task with
+    a heartbeat timeout: the killed attempt times out when its heartbeats stop, and attempt 2 runs on the new worker
+    with the killed attempt's last heartbeat. ``local activity``: a loan on this code, whose PAN check runs inside
+    the workflow task: the killed worker's workflow task times out (the loan's 10 s workflow task timeout), and the
+    new worker runs the workflow task again, the check with it (attempt 1 of a new local activity; no heartbeats)."""
     queue = f"heartbeat-{uuid.uuid4().hex[:10]}"
     marker = tmp_path / "kyc-pan-started"
     target = dev_env.client.service_client.config.target_host
+    mode = ["before-kyc-local"] if path == "activity task" else []
     doomed = subprocess.Popen(  # noqa: S603 - this interpreter, this repository's module
-        [sys.executable, "-m", "tests.workflows.heartbeat_worker", target, queue, str(marker)],
+        [sys.executable, "-m", "tests.workflows.heartbeat_worker", target, queue, str(marker), *mode],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
@@ -162,12 +219,17 @@ async def test_a_worker_killed_mid_activity_is_replaced_within_the_heartbeat_tim
         stubs = Takeover()
         stubs.pan_runs = []
         async with Worker(dev_env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
-            limit = KYC_HEARTBEAT.total_seconds() + 10  # the timeout, the retry's 1 s backoff, a loaded machine
+            # the timeout (heartbeat, or the workflow task's), the retry's 1 s backoff, a loaded machine
+            timeout = KYC_HEARTBEAT if path == "activity task" else WORKFLOW_TASK_TIMEOUT
+            limit = timeout.total_seconds() + 10
             (ran_at, attempt, details) = (await _wait_for(lambda: stubs.pan_runs, "the PAN check retried", limit))[0]
             await _wait_for(lambda: "record_status" in stubs.names(), "the loan moved on", 30)
         waited = ran_at - killed_at
         print(f"the PAN check ran again {waited:.1f} s after its worker was killed")  # noqa: T201
-        assert attempt == 2 and details == ["KYC PAN"]  # the same activity, after the killed attempt's heartbeats
+        if path == "activity task":
+            assert attempt == 2 and details == ["KYC PAN"]  # the same activity, after the killed attempt's heartbeats
+        else:
+            assert attempt == 1 and details == []  # the workflow task again, and the local activity in it
         assert waited <= limit and waited < KYC_TIMEOUT.total_seconds() / 4, waited
     finally:
         if doomed.poll() is None:

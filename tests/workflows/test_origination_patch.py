@@ -21,7 +21,7 @@ from tests.workflows.stubs import (
     worker_before,
 )
 from workflows.loan import LoanWorkflow
-from workflows.options import ORIGINATION_LOCAL_PATCH
+from workflows.options import KYC_LOCAL_PATCH, ORIGINATION_LOCAL_PATCH
 from workflows.patches import PATCH_EPOCH
 
 WRITES = {"credit_rules_and_evaluation", "record_agreement_outcome", "record_disbursal"}
@@ -32,7 +32,7 @@ async def test_a_loan_started_before_the_patch_keeps_activity_tasks_after_the_de
     inp = loan_input(terms(tenure=1))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
     # the old worker: every patch of its time, not the one it did not have (nor the later epoch that bundles it)
-    async with worker_before(env, stubs, queue, {ORIGINATION_LOCAL_PATCH, PATCH_EPOCH}):
+    async with worker_before(env, stubs, queue, {ORIGINATION_LOCAL_PATCH, PATCH_EPOCH, KYC_LOCAL_PATCH}):
         run = await start_loan(env, stubs, inp, queue)
         await run.until_status("SANCTIONED")  # decided on the old worker
         tasks, local = await run.activity_kinds()
