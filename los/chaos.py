@@ -157,10 +157,17 @@ class ChaosKiller:
         os._exit(EXIT_CODE)
 
 
+# A loan's workflow task timeout (the server's default; loans start without one of their own, api/loan_start.py).
+WORKFLOW_TASK_TIMEOUT_SECONDS = 10.0
+
+
 def loss_seconds(info: activity.Info) -> float:
-    """How long an attempt of this activity lost with its worker waits before Temporal retries it: its heartbeat
-    timeout when it has one (the server then takes the worker for dead), else its start-to-close timeout; seconds,
-    infinite when it has neither."""
+    """How long an attempt of this activity lost with its worker waits before Temporal retries it: for a local activity
+    the workflow task timeout (the task it runs in is lost with the worker and run again, the activity with it); else
+    its heartbeat timeout when it has one (the server then takes the worker for dead), else its start-to-close timeout;
+    seconds, infinite when it has neither."""
+    if info.is_local:
+        return WORKFLOW_TASK_TIMEOUT_SECONDS
     timeouts = [t for t in (info.heartbeat_timeout, info.start_to_close_timeout or info.schedule_to_close_timeout) if t]
     return min(t.total_seconds() for t in timeouts) if timeouts else float("inf")
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-# The Aadhaar OTP, and on loans started before KYC_LOCAL_PATCH a KYC step, the bureau pull and the older credit
-# decision (KYC_TIMEOUT 120 s, PROVIDER_TIMEOUT 30 s). Since the patch those run as local activities, with no
-# heartbeat: a worker that dies in one loses its workflow task, which is run again after its 10 s timeout.
+# The Aadhaar OTP, the KYC steps that move documents (bank statement, DigiLocker), and the credit decision's single
+# activity of older loans; on loans started before KYC_LOCAL_PATCH also the lookup KYC steps and the bureau pull
+# (KYC_TIMEOUT 120 s, PROVIDER_TIMEOUT 30 s). Since the patch those lookups run as local activities, with no heartbeat:
+# a worker that dies in one loses its workflow task, which is run again after its 10 s timeout.
 KYC_HEARTBEAT = timedelta(seconds=10)
 # The agreement printed by the browser and sent for eSign, a docket cancelled, the signed PDF fetched and sent
 # (AGREEMENT_TIMEOUT 90 s, PROVIDER_TIMEOUT 30 s): the browser prints one document at a time per worker.

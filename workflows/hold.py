@@ -32,8 +32,10 @@ RESUME, REJECT = "RESUME", "REJECT"
 
 
 def business_refusal(err: BaseException) -> str | None:
-    """The refusal's message when ``err`` is an activity that failed with ``BusinessRefusal``, else None."""
-    cause = err.cause if isinstance(err, ActivityError) else None
+    """The refusal's message when ``err`` is an activity that failed with ``BusinessRefusal``, else None. An activity
+    task's failure reaches the workflow as an ``ActivityError`` whose cause is the activity's ``ApplicationError``; a
+    local activity's (a KYC lookup, a database step) as that ``ApplicationError`` itself (the Python SDK 1.35)."""
+    cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":
         return cause.message
     return None
@@ -48,7 +50,7 @@ class HoldPhase(LoanBase):
         while True:
             try:
                 return await call()
-            except ActivityError as err:
+            except (ActivityError, ApplicationError) as err:  # an activity task's failure, or a local activity's
                 reason = business_refusal(err)
                 if reason is None or not patched(HOLD_PATCH):
                     raise

@@ -43,6 +43,9 @@ from workflows.hold import HoldPhase
 from workflows.patches import patched
 
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
+# The steps that are lookups a vendor answers in seconds: local activities under KYC_LOCAL_PATCH (with the bureau pull).
+# The steps that move documents (a bank statement read, DigiLocker's) stay activity tasks with their heartbeat timeout.
+LOCAL_KYC_STEPS = frozenset({"PAN", "MOBILE", "CKYC", "BANK_ACCOUNT", "EMPLOYMENT"})
 KYC_REUSED = "REUSED"  # a step's result in ``kyc_results`` when an earlier loan's result was reused (KYC_REUSE_PATCH)
 DONE = frozenset({KycStepStatus.PASSED, KYC_REUSED})
 
@@ -182,6 +185,7 @@ class KycPhase(HoldPhase):
                 KycActivities.credit_bureau_pull,
                 BureauPullRequest(inp.loan_id, inp.brand_id, f"{key}:decision:bureau"),
                 "Bureau pull",
+                local=True,
             ),
         )
         verdict = await self._origination_step(
@@ -227,14 +231,17 @@ class KycPhase(HoldPhase):
         method, summary = KYC_STEP_ACTIVITIES[step]
         return await self._or_hold(
             f"KYC {step}",
-            lambda: self._provider_call(method, req, summary if attempt == 1 else f"{summary} (attempt {attempt})"),
+            lambda: self._provider_call(
+                method, req, summary if attempt == 1 else f"{summary} (attempt {attempt})", step in LOCAL_KYC_STEPS
+            ),
         )
 
-    def _provider_call(self, method: Callable[..., Any], req: Any, summary: str) -> Awaitable[Any]:
-        """``method(req)``, a KYC step or the bureau pull, with KYC_TIMEOUT and PROVIDER_RETRY: a local activity under
-        KYC_LOCAL_PATCH (``kyc_local``), else an activity task with the KYC heartbeat timeout, as runs before it
-        recorded. Returns what the activity returns; raises ``ActivityError`` once its retries are spent."""
-        if self.kyc_local:
+    def _provider_call(self, method: Callable[..., Any], req: Any, summary: str, local: bool) -> Awaitable[Any]:
+        """``method(req)``, a KYC step or the bureau pull, with KYC_TIMEOUT and PROVIDER_RETRY: a local activity when
+        ``local`` (a lookup: ``LOCAL_KYC_STEPS``, the bureau pull) under KYC_LOCAL_PATCH (``kyc_local``), else an
+        activity task with the KYC heartbeat timeout, as runs before it recorded. Returns what the activity returns;
+        raises ``ActivityError`` once its retries are spent (a vendor's refusal: with a ``BusinessRefusal`` cause)."""
+        if local and self.kyc_local:
             return workflow.execute_local_activity_method(
                 method, req, start_to_close_timeout=KYC_TIMEOUT, retry_policy=PROVIDER_RETRY, summary=summary
             )

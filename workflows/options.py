@@ -101,13 +101,14 @@ SERVICING_LOCAL_PATCH = "servicing-local-steps-v1"
 # transfer and the disbursal booked. Same activities, keys and retry policy; a crash re-runs the step with its
 # workflow task. Before it: activity tasks (each three history events and a second workflow task for its result).
 ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
-# Origination's provider calls as local activities too: each automated KYC step (PAN, mobile, CKYC, penny drop,
-# EPFO, ...) and the bureau pull run inside the workflow task that decided them, so the KYC steps and the credit
-# decision take one or two workflow tasks instead of one per activity, and each call leaves one marker event instead of
-# three activity events and a second workflow task. Same activities, keys, timeouts and retry policy; a call longer
-# than the workflow task timeout keeps its task alive by the SDK's workflow task heartbeats, and a worker that dies
-# mid-call loses its task, which another worker runs again (every call is idempotent by key). Decided once per run at
-# the start of the KYC phase; before it: activity tasks with a heartbeat timeout.
+# Origination's vendor lookups as local activities too: the KYC steps a vendor answers in seconds (PAN, mobile, CKYC,
+# penny drop, EPFO: workflows.kyc.LOCAL_KYC_STEPS) and the bureau pull run inside the workflow task that decided them,
+# so an application's automated KYC and credit decision take one workflow task instead of five, and each call leaves
+# one marker event instead of three activity events and a second workflow task. Same activities, keys, timeouts and
+# retry policy; a call longer than the workflow task timeout keeps its task alive by the SDK's workflow task
+# heartbeats, and a worker that dies mid-call loses its task, which another worker runs again after the task's 10 s
+# timeout (every call is idempotent by key). The steps that move documents (bank statement, DigiLocker) stay activity
+# tasks. Decided once per run at the start of the KYC phase; before it: activity tasks with a heartbeat timeout.
 KYC_LOCAL_PATCH = "kyc-provider-steps-local-v1"
 # A payment that clears the loan's arrears (OVERDUE, nothing unpaid past due once it is applied) records the move
 # back to DISBURSED in the payment's own transaction (``PaymentRecord.status_change``): one local step a credit

@@ -41,14 +41,18 @@ def test_a_lost_attempt_costs_its_heartbeat_timeout_when_it_has_one() -> None:
     from datetime import timedelta
     from types import SimpleNamespace
 
-    def info(heartbeat: float | None, start_to_close: float | None) -> object:
+    def info(heartbeat: float | None, start_to_close: float | None, local: bool = False) -> object:
         seconds = (lambda s: timedelta(seconds=s) if s is not None else None)  # noqa: E731
         return SimpleNamespace(
             heartbeat_timeout=seconds(heartbeat),
             start_to_close_timeout=seconds(start_to_close),
             schedule_to_close_timeout=None,
+            is_local=local,
         )
 
-    assert chaos.loss_seconds(info(None, 120)) == 120  # a KYC step without heartbeats: its whole timeout
+    assert chaos.loss_seconds(info(None, 120)) == 120  # an activity task without heartbeats: its whole timeout
     assert chaos.loss_seconds(info(10, 120)) == 10  # with them: the server gives the dead worker 10 s
     assert chaos.loss_seconds(info(None, None)) == float("inf")
+    # a local activity (a KYC lookup since kyc-provider-steps-local-v1): lost with its workflow task, run again after
+    # the task's timeout, whatever its own start-to-close
+    assert chaos.loss_seconds(info(None, 120, local=True)) == chaos.WORKFLOW_TASK_TIMEOUT_SECONDS == 10

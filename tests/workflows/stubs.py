@@ -245,8 +245,9 @@ class Call:
 class StubActivities:
     """Scripted answers, and every call in order (``calls``)."""
 
-    # Per KYC step, its answers in order (the last one repeats); a step not listed passes.
-    kyc: dict[str, list[KycStepResult]] = field(default_factory=dict)
+    # Per KYC step, its answers in order (the last one repeats); a step not listed passes; a str: the vendor refuses
+    # (the activity fails with a non-retryable BusinessRefusal, as activities.kyc does for a vendor's permanent error).
+    kyc: dict[str, list[KycStepResult | str]] = field(default_factory=dict)
     decision: DecisionResult = field(default_factory=lambda: DecisionResult("AUTO_SANCTION", ["score 780"], "78.00"))
     aadhaar_initiate_answer: KycStepResult = field(
         default_factory=lambda: KycStepResult("AADHAAR", "PASSED", reference="AADHAAR-REF-1")
@@ -545,7 +546,10 @@ class StubActivities:
         if not answers:
             return KycStepResult(req.step, "PASSED", provider="stub", facts={f"{req.step.lower()}.ok": True})
         done = sum(1 for r in self.kyc_requests() if r.step == req.step) - 1
-        return answers[min(done, len(answers) - 1)]
+        answer = answers[min(done, len(answers) - 1)]
+        if isinstance(answer, str):
+            raise ApplicationError(answer, type="BusinessRefusal", non_retryable=True)
+        return answer
 
     @activity.defn(name="kyc_step")
     async def kyc_step(self, req: KycStepRequest) -> KycStepResult:

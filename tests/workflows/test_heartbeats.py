@@ -32,6 +32,7 @@ from temporalio.worker import Replayer, Worker
 
 from tests.workflows.stubs import (
     LOAN_EXECUTIVE,
+    SUPER_ADMIN,
     StubActivities,
     loan_input,
     policy,
@@ -156,6 +157,26 @@ async def test_a_loan_started_before_the_kyc_local_patch_keeps_heartbeated_kyc_c
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_vendor_refusal_in_a_local_kyc_step_holds_the_loan_until_ops_resume_it(env) -> None:  # noqa: ANN001
+    """A KYC lookup run as a local activity fails with the vendor's refusal (BusinessRefusal): the loan is parked in
+    NEEDS_ATTENTION, not failed; an admin resumes it, the step runs again (locally), passes, and the loan is
+    decided. The steps started beside it ran once."""
+    stubs = StubActivities(kyc={"MOBILE": ["mobile lookup: subscriber barred", KycStepResult("MOBILE", "PASSED")]})
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE", "CKYC"]))
+    async with running_loan(env, stubs, inp) as run:
+        await run.until_status("NEEDS_ATTENTION")
+        assert [r.step for r in stubs.kyc_requests()].count("MOBILE") == 1
+        resume = SUPER_ADMIN.act(reason="the customer's operator lifted the bar")
+        assert await run.update("resume_hold", resume) == "APPLIED"
+        await run.until_status("SANCTIONED")
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+    steps = [r.step for r in stubs.kyc_requests()]
+    assert steps.count("MOBILE") == 2 and steps.count("CKYC") == 1 and steps.count("PAN") == 1, steps
+    assert stubs.statuses()[:4] == ["APPLIED", "NEEDS_ATTENTION", "APPLIED", "SANCTIONED"], stubs.statuses()
+    assert {"kyc_pan", "kyc_mobile", "kyc_ckyc", "credit_bureau_pull"} <= local_steps(history)
+    assert not {"kyc_pan", "kyc_mobile", "kyc_ckyc", "credit_bureau_pull"} & scheduled(history).keys()
 
 
 class Takeover(StubActivities):
