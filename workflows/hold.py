@@ -6,7 +6,8 @@ the account closed, a vendor's permanent error) or a check that cannot pass as t
 name does not match) moves the loan to ``NEEDS_ATTENTION`` with the step and the reason. Loan ops or an admin then
 ``resume_hold`` (the loan returns to the status it left and the step runs again, e.g. once the customer fixed their
 account) or ``reject_hold`` with a reason (the loan ends REJECTED). No loan's workflow ends Failed because a
-provider said no.
+provider said no, nor (PROVIDER_FAULT_HOLD_PATCH) because it never answered: a step whose retries are all spent is
+held the same way.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from domain.status import TERMINAL, LoanStatus
     from workflows.contracts import StaffAction
-    from workflows.options import HOLD_PATCH
+    from workflows.options import HOLD_PATCH, PROVIDER_FAULT_HOLD_PATCH
 
 from workflows.base import LoanBase, LoanStopped, _check_fresh, _refuse
 from workflows.patches import patched
@@ -41,17 +42,35 @@ def business_refusal(err: BaseException) -> str | None:
     return None
 
 
+def retries_spent(err: BaseException) -> str:
+    """The hold's reason for a step whose retries are spent without an answer: the failure's kind (its
+    ``ApplicationError`` type, or the exception's class: a timeout), never its message, which may quote what the vendor
+    was sent."""
+    cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
+    kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
+    return f"no answer after every retry ({kind}); run it again once the vendor is back"
+
+
+def _cancelled(err: BaseException) -> bool:
+    cause = err.cause if isinstance(err, ActivityError) else err
+    return isinstance(err, CancelledError) or isinstance(cause, CancelledError)
+
+
 class HoldPhase(LoanBase):
     """``_or_hold`` around a step; ``_hold`` to park the loan; the ops updates that clear a hold."""
 
     async def _or_hold(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
-        """``call()``; when it fails with a business refusal, park the loan (``_hold``) and run it again once ops
-        resume it. Loans started before the hold (HOLD_PATCH) fail as they did."""
+        """``call()``; when it fails with a business refusal, or with any other failure once its retry policy gave up
+        (a vendor down or timing out on every try: ``retries_spent``, PROVIDER_FAULT_HOLD_PATCH), park the loan
+        (``_hold``) and run it again once ops resume it. Loans started before the hold (HOLD_PATCH) fail as they
+        did; a cancellation is raised as it is."""
         while True:
             try:
                 return await call()
             except (ActivityError, ApplicationError) as err:  # an activity task's failure, or a local activity's
                 reason = business_refusal(err)
+                if reason is None and not _cancelled(err) and patched(PROVIDER_FAULT_HOLD_PATCH):
+                    reason = retries_spent(err)
                 if reason is None or not patched(HOLD_PATCH):
                     raise
                 # Steps running side by side (KYC) take turns: one hold at a time, each with its own decision.

@@ -110,6 +110,11 @@ ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
 # timeout (every call is idempotent by key). The steps that move documents (bank statement, DigiLocker) stay activity
 # tasks. Decided once per run at the start of the KYC phase; before it: activity tasks with a heartbeat timeout.
 KYC_LOCAL_PATCH = "kyc-provider-steps-local-v1"
+# A step under the hold (workflows.hold: the KYC steps, the bureau pull, the agreement, the beneficiary check) whose
+# retry policy gave up without an answer (a vendor down or timing out on every try) parks the loan in NEEDS_ATTENTION
+# like a refusal, instead of failing its workflow. Asked only when that happens (its marker there); before it, such a
+# failure failed the loan's workflow.
+PROVIDER_FAULT_HOLD_PATCH = "hold-when-retries-spent-v1"
 # A payment that clears the loan's arrears (OVERDUE, nothing unpaid past due once it is applied) records the move
 # back to DISBURSED in the payment's own transaction (``PaymentRecord.status_change``): one local step a credit
 # instead of two. Before it: record_payment, then record_status at the loop's next look at the schedule. Decided once

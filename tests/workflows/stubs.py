@@ -246,8 +246,9 @@ class StubActivities:
     """Scripted answers, and every call in order (``calls``)."""
 
     # Per KYC step, its answers in order (the last one repeats); a step not listed passes; a str: the vendor refuses
-    # (the activity fails with a non-retryable BusinessRefusal, as activities.kyc does for a vendor's permanent error).
-    kyc: dict[str, list[KycStepResult | str]] = field(default_factory=dict)
+    # (the activity fails with a non-retryable BusinessRefusal, as activities.kyc does for a vendor's permanent error);
+    # an exception: the activity raises it (a non-retryable one stands for a fault whose retries are all spent).
+    kyc: dict[str, list[KycStepResult | str | BaseException]] = field(default_factory=dict)
     decision: DecisionResult = field(default_factory=lambda: DecisionResult("AUTO_SANCTION", ["score 780"], "78.00"))
     aadhaar_initiate_answer: KycStepResult = field(
         default_factory=lambda: KycStepResult("AADHAAR", "PASSED", reference="AADHAAR-REF-1")
@@ -549,6 +550,8 @@ class StubActivities:
         answer = answers[min(done, len(answers) - 1)]
         if isinstance(answer, str):
             raise ApplicationError(answer, type="BusinessRefusal", non_retryable=True)
+        if isinstance(answer, BaseException):
+            raise answer
         return answer
 
     @activity.defn(name="kyc_step")

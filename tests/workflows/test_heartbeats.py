@@ -27,6 +27,7 @@ import pytest
 from temporalio import activity
 from temporalio.client import WorkflowHistory
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 
@@ -177,6 +178,36 @@ async def test_a_vendor_refusal_in_a_local_kyc_step_holds_the_loan_until_ops_res
     assert stubs.statuses()[:4] == ["APPLIED", "NEEDS_ATTENTION", "APPLIED", "SANCTIONED"], stubs.statuses()
     assert {"kyc_pan", "kyc_mobile", "kyc_ckyc", "credit_bureau_pull"} <= local_steps(history)
     assert not {"kyc_pan", "kyc_mobile", "kyc_ckyc", "credit_bureau_pull"} & scheduled(history).keys()
+
+
+@pytest.mark.parametrize("path", ["local activity", "activity task"])
+async def test_a_kyc_vendor_that_never_answers_holds_the_loan_instead_of_failing_it(env, path) -> None:  # noqa: ANN001
+    """A KYC lookup whose retries are all spent without an answer (the vendor down on every try: a failure that is
+    no refusal, non-retryable here so the policy gives up at once) parks the loan in NEEDS_ATTENTION with the kind
+    of failure, never its message (hold-when-retries-spent-v1), on both paths: the local activity's failure reaches
+    the workflow bare, the activity task's inside an ActivityError. Resumed, the step runs again and the loan is
+    decided. Before the patch such a loan's workflow failed."""
+    down = ApplicationError("ckyc vendor 503 for 9876543210", type="ProviderError", non_retryable=True)
+    stubs = StubActivities(kyc={"CKYC": [down, KycStepResult("CKYC", "PASSED")]})
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE", "CKYC"]))
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    missing = {KYC_LOCAL_PATCH} if path == "activity task" else set()
+    async with worker_before(env, stubs, queue, missing):
+        run = await start_loan(env, stubs, inp, queue)
+        await run.until_status("NEEDS_ATTENTION")
+        held = stubs.of("record_status")[-1]
+        assert held.to_status == "NEEDS_ATTENTION", held
+        assert (
+            held.reason == "KYC CKYC: no answer after every retry (ProviderError); run it again once the vendor is back"
+        )
+        assert "9876543210" not in (held.reason or "")
+        assert await run.update("resume_hold", SUPER_ADMIN.act(reason="the CKYC vendor is back")) == "APPLIED"
+        await run.until_status("SANCTIONED")
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+        await env.client.get_workflow_handle(run.handle.id).terminate("test over")
+    assert [r.step for r in stubs.kyc_requests()].count("CKYC") == 2
+    assert ("kyc_ckyc" in local_steps(history)) == (path == "local activity")
+    assert "hold-when-retries-spent-v1" in patch_markers(history)
 
 
 class Takeover(StubActivities):
