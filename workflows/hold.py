@@ -6,8 +6,8 @@ the account closed, a vendor's permanent error) or a check that cannot pass as t
 name does not match) moves the loan to ``NEEDS_ATTENTION`` with the step and the reason. Loan ops or an admin then
 ``resume_hold`` (the loan returns to the status it left and the step runs again, e.g. once the customer fixed their
 account) or ``reject_hold`` with a reason (the loan ends REJECTED). No loan's workflow ends Failed because a
-provider said no, nor (PROVIDER_FAULT_HOLD_PATCH) because it never answered: a step whose retries are all spent is
-held the same way.
+provider said no, nor (PROVIDER_FAULT_HOLD_PATCH) because it never answered: a step that failed with its retries all
+spent is held the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.status import TERMINAL, LoanStatus
@@ -35,7 +35,9 @@ RESUME, REJECT = "RESUME", "REJECT"
 def business_refusal(err: BaseException) -> str | None:
     """The refusal's message when ``err`` is an activity that failed with ``BusinessRefusal``, else None. An activity
     task's failure reaches the workflow as an ``ActivityError`` whose cause is the activity's ``ApplicationError``; a
-    local activity's (a KYC lookup, a database step) as that ``ApplicationError`` itself (the Python SDK 1.35)."""
+    local activity's (a KYC lookup, a database step) as that ``ApplicationError`` itself (the Python SDK 1.35), and
+    its timeout as an ``ActivityError`` when it happens but as the bare ``TimeoutError`` when its marker is replayed:
+    the hold reads every shape."""
     cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":
         return cause.message
@@ -43,17 +45,19 @@ def business_refusal(err: BaseException) -> str | None:
 
 
 def retries_spent(err: BaseException) -> str:
-    """The hold's reason for a step whose retries are spent without an answer: the failure's kind (its
-    ``ApplicationError`` type, or the exception's class: a timeout), never its message, which may quote what the vendor
-    was sent."""
+    """The hold's reason for a step that failed once its retry policy gave up (a vendor down or timing out on every
+    try, a failure retrying cannot fix): the failure's kind (its ``ApplicationError`` type, or the exception's class:
+    ``TimeoutError``), never its message, which may quote what the vendor was sent. The same text whether the failure
+    arrives wrapped in an ``ActivityError`` (live) or bare (a local activity's marker replayed)."""
     cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
     kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
-    return f"no answer after every retry ({kind}); run it again once the vendor is back"
+    return f"failed with its retries spent ({kind}); run it again once the cause is cleared"
 
 
 def _cancelled(err: BaseException) -> bool:
+    """Whether ``err`` is an activity's cancellation (wrapped in an ``ActivityError`` or bare)."""
     cause = err.cause if isinstance(err, ActivityError) else err
-    return isinstance(err, CancelledError) or isinstance(cause, CancelledError)
+    return isinstance(cause, CancelledError)
 
 
 class HoldPhase(LoanBase):
@@ -63,11 +67,12 @@ class HoldPhase(LoanBase):
         """``call()``; when it fails with a business refusal, or with any other failure once its retry policy gave up
         (a vendor down or timing out on every try: ``retries_spent``, PROVIDER_FAULT_HOLD_PATCH), park the loan
         (``_hold``) and run it again once ops resume it. Loans started before the hold (HOLD_PATCH) fail as they
-        did; a cancellation is raised as it is."""
+        did when replayed (one still running when a worker of this code takes it over is held); a cancellation is
+        raised as it is. ``call`` runs activities only: every failure it raises is an activity's."""
         while True:
             try:
                 return await call()
-            except (ActivityError, ApplicationError) as err:  # an activity task's failure, or a local activity's
+            except FailureError as err:  # an activity task's failure, or a local activity's, in any of its shapes
                 reason = business_refusal(err)
                 if reason is None and not _cancelled(err) and patched(PROVIDER_FAULT_HOLD_PATCH):
                     reason = retries_spent(err)

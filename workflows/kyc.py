@@ -240,7 +240,8 @@ class KycPhase(HoldPhase):
         """``method(req)``, a KYC step or the bureau pull, with KYC_TIMEOUT and PROVIDER_RETRY: a local activity when
         ``local`` (a lookup: ``LOCAL_KYC_STEPS``, the bureau pull) under KYC_LOCAL_PATCH (``kyc_local``), else an
         activity task with the KYC heartbeat timeout, as runs before it recorded. Returns what the activity returns;
-        raises ``ActivityError`` once its retries are spent (a vendor's refusal: with a ``BusinessRefusal`` cause)."""
+        once its retries are spent raises its failure: an ``ActivityError``, or for a local activity the bare
+        ``ApplicationError`` (a vendor's refusal: type ``BusinessRefusal``), which ``_or_hold`` reads alike."""
         if local and self.kyc_local:
             return workflow.execute_local_activity_method(
                 method, req, start_to_close_timeout=KYC_TIMEOUT, retry_policy=PROVIDER_RETRY, summary=summary

@@ -197,9 +197,8 @@ async def test_a_kyc_vendor_that_never_answers_holds_the_loan_instead_of_failing
         await run.until_status("NEEDS_ATTENTION")
         held = stubs.of("record_status")[-1]
         assert held.to_status == "NEEDS_ATTENTION", held
-        assert (
-            held.reason == "KYC CKYC: no answer after every retry (ProviderError); run it again once the vendor is back"
-        )
+        expected = "KYC CKYC: failed with its retries spent (ProviderError); run it again once the cause is cleared"
+        assert held.reason == expected
         assert "9876543210" not in (held.reason or "")
         assert await run.update("resume_hold", SUPER_ADMIN.act(reason="the CKYC vendor is back")) == "APPLIED"
         await run.until_status("SANCTIONED")
@@ -208,6 +207,62 @@ async def test_a_kyc_vendor_that_never_answers_holds_the_loan_instead_of_failing
     assert [r.step for r in stubs.kyc_requests()].count("CKYC") == 2
     assert ("kyc_ckyc" in local_steps(history)) == (path == "local activity")
     assert "hold-when-retries-spent-v1" in patch_markers(history)
+    await _replays(env, history)
+
+
+class SlowCkyc(StubActivities):
+    """The stubs, with a CKYC vendor that answers only after ``slow`` seconds to its first ``slow_calls`` calls."""
+
+    slow: float = 5.0
+    slow_calls: int = 2
+
+    @activity.defn(name="kyc_ckyc")
+    async def kyc_ckyc(self, req: KycStepRequest) -> KycStepResult:
+        if sum(1 for r in self.kyc_requests() if r.step == "CKYC") < self.slow_calls:
+            self._record("kyc_ckyc", req)
+            await asyncio.sleep(self.slow)  # cancelled when its attempt times out
+        return self._kyc_answer("kyc_ckyc", req)
+
+
+async def test_a_local_kyc_lookup_timing_out_on_every_try_is_held_and_its_history_replays(env, monkeypatch) -> None:  # noqa: ANN001
+    """A local KYC lookup whose every attempt times out (here 2 attempts of 1 s, the step's options shrunk): the
+    timeout reaches the workflow as an ActivityError live but as the bare TimeoutError when its marker is replayed;
+    the hold takes both, so the loan is parked, its history (hold included) replays on a fresh worker, and resumed it
+    goes on to its decision."""
+    from temporalio.common import RetryPolicy
+
+    import workflows.kyc as kyc_phase
+    from worker import workflow_runner
+
+    monkeypatch.setattr(kyc_phase, "KYC_TIMEOUT", timedelta(seconds=1))
+    quick = RetryPolicy(maximum_attempts=2, initial_interval=timedelta(milliseconds=100))
+    monkeypatch.setattr(kyc_phase, "PROVIDER_RETRY", quick)
+    stubs = SlowCkyc()
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "CKYC"]))
+    async with running_loan(env, stubs, inp, runner=workflow_runner(False)) as run:
+        await run.until_status("NEEDS_ATTENTION")
+        held = stubs.of("record_status")[-1]
+        assert held.reason == (
+            "KYC CKYC: failed with its retries spent (TimeoutError); run it again once the cause is cleared"
+        ), held
+        await _replays(env, await env.client.get_workflow_handle(run.handle.id).fetch_history())
+        assert await run.update("resume_hold", SUPER_ADMIN.act(reason="the CKYC vendor is fast again")) == "APPLIED"
+        await run.until_status("SANCTIONED")
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+    assert [r.step for r in stubs.kyc_requests()].count("CKYC") == 3  # two timed out, one after the resume
+    assert "kyc_ckyc" in local_steps(history)
+    await _replays(env, history)
+
+
+async def _replays(env: Any, history: WorkflowHistory) -> None:
+    """``history`` replays against this code (production's runner, no workflow sandbox)."""
+    from worker import workflow_runner
+
+    replayer = Replayer(
+        workflows=[LoanWorkflow], data_converter=env.client.data_converter, workflow_runner=workflow_runner(False)
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
 
 
 class Takeover(StubActivities):
