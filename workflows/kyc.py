@@ -68,7 +68,7 @@ class KycPhase(HoldPhase):
     # Set once per run in _kyc_and_decide: one activity per step and the decision in three
     # (KYC_PER_STEP_PATCH), or, replaying a loan started before it, kyc_step and decide_credit.
     kyc_per_step: bool = False
-    # Set with it: the provider calls (each KYC step, the bureau pull) as local activities (KYC_LOCAL_PATCH).
+    # Set with it: the KYC lookups (LOCAL_KYC_STEPS) and the bureau pull as local activities (KYC_LOCAL_PATCH).
     kyc_local: bool = False
 
     async def _decide(self, key: str) -> rules.DecisionResult:
