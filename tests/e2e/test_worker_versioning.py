@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this mo
     from activities.aadhaar_vault import AadhaarVaultActivities
     from los.settings import Settings
     from tests.conftest import eventually
-    from tests.workflows.stubs import loan_input
+    from tests.workflows.stubs import loan_input, policy
     from worker import WORKFLOWS, deployment_config, set_current_version, workflows_for
     from workflows.aadhaar_vault_sweep import AadhaarVaultSweepWorkflow
     from workflows.loan import LoanWorkflow
@@ -45,7 +45,8 @@ SHORT = {
 @activity.defn(name="kyc_reuse_lookup")
 async def no_earlier_kyc_results(req: Any) -> list:  # noqa: ANN401
     """A loan's first step runs as a local activity (origination-local-steps-v1), so it must be on the worker that
-    runs the loan: no earlier KYC results. The next steps are activity tasks this worker does not take."""
+    runs the loan: no earlier KYC results. The loan's next step (its only KYC step, the bank statement: an activity
+    task, not a local lookup) is one this worker does not take."""
     return []
 
 
@@ -199,7 +200,10 @@ async def test_a_short_workflow_runs_pinned_and_a_loan_auto_upgrade_under_versio
 
         # a loan on the same worker takes the worker's default; its first task is enough to show it (the loan's
         # activity tasks are not on this worker, so it goes no further and is ended here)
-        loan = await client.start_workflow(LoanWorkflow.run, loan_input(), id=f"{queue}-loan", task_queue=queue)
+        # its KYC a step that stays an activity task (the lookups run in the workflow task since
+        # kyc-provider-steps-local-v1), so its first task ends having scheduled it
+        inp = loan_input(loan_policy=policy(kyc_steps=["BANK_STATEMENT"]))
+        loan = await client.start_workflow(LoanWorkflow.run, inp, id=f"{queue}-loan", task_queue=queue)
         try:
             assert await settled_on(loan, "1.0") == ("1.0", auto)
         finally:
