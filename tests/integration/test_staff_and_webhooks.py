@@ -43,7 +43,29 @@ async def _status(driver: Driver, headers: dict, loan_id: str, *wanted: str) -> 
 
 
 async def _history_events(client, workflow_id: str) -> list[int]:  # noqa: ANN001
-    return [e.event_type async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
+    """What the loan workflow recorded (its history's event types, workflow tasks left out) once it is idle: no
+    workflow task and no activity pending, and the same history a moment later. A status row is written by a local
+    activity before its workflow task completes, and the borrower's notice of that move may still be out, so a read
+    right after the row appears can miss their events. Workflow tasks are left out because the server may keep the
+    task it ran an update's validator in even when the validator refused the update (a task with no command: nothing
+    the workflow did); anything a handler did (an accepted update, a marker, an activity, a timer) stays in."""
+    handle = client.get_workflow_handle(workflow_id)
+    last: list[list[int]] = []
+    tasks = {
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    }
+
+    async def idle() -> list[int] | None:
+        described = (await handle.describe()).raw_description
+        events = [e.event_type async for e in handle.fetch_history_events() if e.event_type not in tasks]
+        busy = described.pending_activities or described.HasField("pending_workflow_task")
+        settled = not busy and last and last[-1] == events
+        last.append(events)
+        return events if settled else None
+
+    return await eventually(idle, timeout=30, interval=0.3)
 
 
 def _history_rows(db, loan_id: str) -> int:  # noqa: ANN001
