@@ -85,9 +85,10 @@ def finish_all(session: Session, outcomes: dict[str, dict[str, Any]]) -> None:
 
 
 def _report_statement() -> Any:
-    """``UPDATE customer_messages`` for one delivery report, built once: the row (one, locked) the brand sent through
-    the vendor under that message id; its status moved to ``new_status`` only when ``new_rank`` is above its own
-    (``STATUS_RANK``), the ``reason`` kept only with that move, the report appended to ``attempts``. A report whose
+    """``UPDATE customer_messages`` for one delivery report, built once: the row (one, locked; the latest when the
+    vendor gave the id twice) the brand sent through the vendor under that message id; its status moved to
+    ``new_status`` only when ``new_rank`` is above its own (``STATUS_RANK``), the ``reason`` kept only with that move,
+    the report appended to ``attempts``. A report whose
     vendor event id (``r_event``) is already among the attempts changes nothing: a vendor that batches may send an
     event again in another batch (SendGrid documents duplicates)."""
     row = _MESSAGES.c
@@ -102,6 +103,9 @@ def _report_statement() -> Any:
             row.vendor == bindparam("r_vendor"),
             row.vendor_message_id == bindparam("r_message_id"),
         )
+        # a message id the vendor gave twice: always the brand's latest message under it (a row's position in the scan
+        # moves when it is updated, so without an order the next report could go to the other row)
+        .order_by(row.created_at.desc(), row.id.desc())
         .limit(1)
         .with_for_update()
         .scalar_subquery()
