@@ -32,13 +32,19 @@ HOLD_ROLES = frozenset({"LOAN_EXECUTIVE", "ADMIN", "SUPER_ADMIN"})
 RESUME, REJECT = "RESUME", "REJECT"
 
 
+def _failure(err: BaseException) -> BaseException:
+    """The activity's own failure in ``err``: the cause of an ``ActivityError``, else ``err`` itself (a local
+    activity's failure arrives bare, see ``business_refusal``)."""
+    return err.cause if isinstance(err, ActivityError) and err.cause is not None else err
+
+
 def business_refusal(err: BaseException) -> str | None:
     """The refusal's message when ``err`` is an activity that failed with ``BusinessRefusal``, else None. An activity
     task's failure reaches the workflow as an ``ActivityError`` whose cause is the activity's ``ApplicationError``; a
     local activity's (a KYC lookup, a database step) as that ``ApplicationError`` itself (the Python SDK 1.35), and
     its timeout as an ``ActivityError`` when it happens but as the bare ``TimeoutError`` when its marker is replayed:
     the hold reads every shape."""
-    cause = err.cause if isinstance(err, ActivityError) else err
+    cause = _failure(err)
     if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":
         return cause.message
     return None
@@ -49,15 +55,14 @@ def retries_spent(err: BaseException) -> str:
     try, a failure retrying cannot fix): the failure's kind (its ``ApplicationError`` type, or the exception's class:
     ``TimeoutError``), never its message, which may quote what the vendor was sent. The same text whether the failure
     arrives wrapped in an ``ActivityError`` (live) or bare (a local activity's marker replayed)."""
-    cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
+    cause = _failure(err)
     kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
     return f"failed with its retries spent ({kind}); run it again once the cause is cleared"
 
 
 def _cancelled(err: BaseException) -> bool:
     """Whether ``err`` is an activity's cancellation (wrapped in an ``ActivityError`` or bare)."""
-    cause = err.cause if isinstance(err, ActivityError) else err
-    return isinstance(cause, CancelledError)
+    return isinstance(_failure(err), CancelledError)
 
 
 class HoldPhase(LoanBase):
