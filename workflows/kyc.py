@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
+        KYC_RESULTS_BESIDE_BUREAU_PATCH,
         KYC_REUSE_PATCH,
         KYC_TIMEOUT,
         PROVIDER_RETRY,
@@ -140,14 +141,20 @@ class KycPhase(HoldPhase):
                 passed.append(result)
             i += len(group)
         self.kyc_step = None
-        if reuse:
-            await self._origination_step(
+
+        def record() -> Awaitable[Any]:
+            return self._origination_step(
                 KycActivities.kyc_record_results,
                 KycStepRequest(inp.loan_id, inp.brand_id, "RESULTS", f"{key}:kyc:results"),
                 passed,
                 reused,
                 summary="KYC: results recorded",
             )
+
+        if reuse and patched(KYC_RESULTS_BESIDE_BUREAU_PATCH):
+            return await self._credit_decision(key, beside=record)
+        if reuse:
+            await record()
         if self.kyc_per_step:
             return await self._credit_decision(key)
         decision = await workflow.execute_activity_method(
@@ -175,11 +182,15 @@ class KycPhase(HoldPhase):
             self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
         return reused
 
-    async def _credit_decision(self, key: str) -> rules.DecisionResult | None:
+    async def _credit_decision(
+        self, key: str, beside: Callable[[], Awaitable[Any]] | None = None
+    ) -> rules.DecisionResult | None:
         """Bureau pull, then rules (BRE) and evaluation over the stored report and the KYC facts, then a
-        manual-review loan allocated to staff. None means rejected (reason in self.rejection)."""
+        manual-review loan allocated to staff. None means rejected (reason in self.rejection). ``beside``: a step
+        started in the same workflow task as the pull and awaited with it (the KYC results recorded, under
+        KYC_RESULTS_BESIDE_BUREAU_PATCH); it is scheduled first."""
         inp = self.inp
-        await self._or_hold(
+        pull = self._or_hold(
             "bureau pull",
             lambda: self._provider_call(
                 KycActivities.credit_bureau_pull,
@@ -188,6 +199,10 @@ class KycPhase(HoldPhase):
                 local=True,
             ),
         )
+        if beside is None:
+            await pull
+        else:
+            await asyncio.gather(beside(), pull)
         verdict = await self._origination_step(
             KycActivities.credit_rules_and_evaluation,
             CreditRulesRequest(inp.loan_id, inp.brand_id, f"{key}:decision:rules", dict(self.facts)),

@@ -110,6 +110,11 @@ ORIGINATION_LOCAL_PATCH = "origination-local-steps-v1"
 # timeout (every call is idempotent by key). The steps that move documents (bank statement, DigiLocker) stay activity
 # tasks. Decided once per run at the start of the KYC phase; before it: activity tasks with a heartbeat timeout.
 KYC_LOCAL_PATCH = "kyc-provider-steps-local-v1"
+# An application's KYC results are recorded (kyc_record_results, a database step) while its bureau is pulled, both
+# started in the same workflow task, instead of one after the other: neither needs the other (the rules read the KYC
+# facts the workflow passes them, not the recorded results), so a credit decision waits for one step fewer. Asked once
+# per run where the KYC phase's steps are done (its marker there); before it: the results recorded, then the pull.
+KYC_RESULTS_BESIDE_BUREAU_PATCH = "kyc-results-beside-bureau-v1"
 # A step under the hold (workflows.hold: the KYC steps, the bureau pull, the agreement, the beneficiary check) whose
 # retry policy gave up without an answer (a vendor down or timing out on every try) parks the loan in NEEDS_ATTENTION
 # like a refusal, instead of failing its workflow. Asked only when that happens (its marker there); before it, such a

@@ -282,6 +282,10 @@ class StubActivities:
     # ``calls`` so the activity sequences other tests assert stay as they are)
     reusable: list[KycStepResult] = field(default_factory=list)
     reuse_calls: list[Call] = field(default_factory=list)
+    # kyc_record_results waits up to this many seconds for the bureau pull to start, and notes whether it did
+    # (``bureau_in_flight``): a test of the two running side by side (kyc-results-beside-bureau-v1)
+    results_wait_for_bureau: float = 0.0
+    bureau_in_flight: list[bool] = field(default_factory=list)
 
     def release(self, status: str) -> None:
         self.holding[status].set()
@@ -607,6 +611,11 @@ class StubActivities:
         self, req: KycStepRequest, passed: list[KycStepResult], reused: list[KycStepResult]
     ) -> None:
         self.reuse_calls.append(Call("kyc_record_results", (req, passed, reused)))
+        if self.results_wait_for_bureau:
+            deadline = time.monotonic() + self.results_wait_for_bureau
+            while not self.of("credit_bureau_pull") and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            self.bureau_in_flight.append(bool(self.of("credit_bureau_pull")))
 
     @activity.defn(name="decide_credit")
     async def decide_credit(self, req: DecisionRequest) -> DecisionResult:

@@ -28,7 +28,7 @@ from workflows.contracts.colending import (
     CoLentBook,
 )
 from workflows.contracts.partners import PartnerAnswer, PartnerRoute
-from workflows.options import KYC_LOCAL_PATCH
+from workflows.options import KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH
 from workflows.patches import PATCH_EPOCH
 
 COLENDING = {"colending_book", "colending_of", "colending_partner_step", "colending_split"}
@@ -219,6 +219,7 @@ async def test_a_loan_not_routed_runs_no_co_lending_command(env) -> None:  # noq
         markers = await _markers(run)
     assert result.status == "COMPLETED"
     assert not COLENDING & set(stubs.names())
-    # no co-lending patch of its own asked either (workflows.patches); origination's run asks the one patch released
-    # after the epoch, kyc-provider-steps-local-v1, at its KYC phase (the latest run's markers come first)
-    assert markers == [PATCH_EPOCH, PATCH_EPOCH, KYC_LOCAL_PATCH]
+    # no co-lending patch of its own asked either (workflows.patches); origination's run asks the patches released
+    # after the epoch, kyc-provider-steps-local-v1 and kyc-results-beside-bureau-v1, in its KYC phase (the latest
+    # run's markers come first)
+    assert markers == [PATCH_EPOCH, PATCH_EPOCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]

@@ -8,6 +8,11 @@ the credit decision, Aadhaar OTP included.
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+from temporalio.worker import Replayer
+
 from tests.workflows.stubs import (
     StubActivities,
     decision_activities,
@@ -16,12 +21,15 @@ from tests.workflows.stubs import (
     policy,
     refused,
     running_loan,
+    start_loan,
+    worker_before,
 )
 from workflows.contracts import AadhaarInitiate, DecisionResult, KycStepResult, LoanWorkflowResult
+from workflows.loan import LoanWorkflow
+from workflows.options import KYC_RESULTS_BESIDE_BUREAU_PATCH
 
 PREVIOUS = "11111111-2222-3333-4444-555555555555"
 REJECT = DecisionResult("REJECT", ["income below policy"])
-
 
 
 def reused(step: str, **facts: object) -> KycStepResult:
@@ -90,6 +98,29 @@ async def test_nothing_valid_runs_every_step_and_records_them(env) -> None:  # n
     _, record = stubs.reuse_calls
     _, passed, again = record.arg
     assert [(r.step, r.status) for r in passed] == [("PAN", "PASSED"), ("MOBILE", "PASSED")] and again == []
+
+
+@pytest.mark.parametrize("code", ["this code", "before the patch"])
+async def test_the_results_are_recorded_while_the_bureau_is_pulled(env, code: str) -> None:  # noqa: ANN001
+    """kyc-results-beside-bureau-v1: once every KYC step passed, the results are recorded and the bureau pulled in the
+    same workflow task, so the recording sees the pull start; a loan on a worker from before the patch records them
+    first and pulls after, as it recorded. Both runs replay."""
+    stubs = StubActivities(decision=REJECT, results_wait_for_bureau=1.0)
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE"]))
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    missing = {KYC_RESULTS_BESIDE_BUREAU_PATCH} if code == "before the patch" else set()
+    async with worker_before(env, stubs, queue, missing):
+        run = await start_loan(env, stubs, inp, queue)
+        result = await run.result()
+        (history,) = await run._histories()
+    assert result.status == "REJECTED"
+    assert stubs.bureau_in_flight == [not missing]
+    assert [c.name for c in stubs.reuse_calls] == ["kyc_reuse_lookup", "kyc_record_results"]
+    steps = [kyc_activity("PAN"), kyc_activity("MOBILE")]
+    assert stubs.names() == [*steps, *decision_activities("REJECT"), "record_status"]
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None, replayed.replay_failure
 
 
 async def test_a_failed_step_records_nothing(env) -> None:  # noqa: ANN001
