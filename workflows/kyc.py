@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -142,7 +142,7 @@ class KycPhase(HoldPhase):
             i += len(group)
         self.kyc_step = None
 
-        def record() -> Awaitable[Any]:
+        def record() -> Coroutine[Any, Any, Any]:
             return self._origination_step(
                 KycActivities.kyc_record_results,
                 KycStepRequest(inp.loan_id, inp.brand_id, "RESULTS", f"{key}:kyc:results"),
@@ -183,7 +183,7 @@ class KycPhase(HoldPhase):
         return reused
 
     async def _credit_decision(
-        self, key: str, beside: Callable[[], Awaitable[Any]] | None = None
+        self, key: str, beside: Callable[[], Coroutine[Any, Any, Any]] | None = None
     ) -> rules.DecisionResult | None:
         """Bureau pull, then rules (BRE) and evaluation over the stored report and the KYC facts, then a
         manual-review loan allocated to staff. None means rejected (reason in self.rejection). ``beside``: a step
@@ -202,7 +202,15 @@ class KycPhase(HoldPhase):
         if beside is None:
             await pull
         else:
-            await asyncio.gather(beside(), pull)
+            # two tasks, started in this order (the recording's command first, as its saved history has it); when one
+            # fails, the other is cancelled with it, so no step or hold is left running under a workflow that ends
+            both = [asyncio.create_task(beside()), asyncio.create_task(pull)]
+            try:
+                await asyncio.gather(*both)
+            except BaseException:
+                for task in both:
+                    task.cancel()
+                raise
         verdict = await self._origination_step(
             KycActivities.credit_rules_and_evaluation,
             CreditRulesRequest(inp.loan_id, inp.brand_id, f"{key}:decision:rules", dict(self.facts)),

@@ -4,6 +4,7 @@ format, with type adapters shared by every converter of the process (the SDK mak
 from __future__ import annotations
 
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import WorkflowSerializationContext
 
 from los.temporal import _TYPE_ADAPTERS, PayloadConverter
 from tests.workflows.stubs import loan_input
@@ -27,3 +28,14 @@ def test_a_new_converter_reuses_the_type_adapters_already_built() -> None:
         PayloadConverter().from_payloads(payloads, [LoanWorkflowInput])
     after = _TYPE_ADAPTERS.cache_info()
     assert after.misses == before.misses and after.hits == before.hits + 3
+
+
+def test_every_converter_shares_one_set_of_encoding_converters() -> None:
+    """The SDK builds a payload converter per workflow activation: each is built from the same encoding converters
+    (made once per process), and a serialization context hands back the same converter (none of them takes one)."""
+    first, second = PayloadConverter(), PayloadConverter()
+    encodings = [b"binary/null", b"binary/plain", b"json/protobuf", b"binary/protobuf", b"json/plain"]
+    assert list(first.converters) == encodings
+    assert all(a is b for a, b in zip(first.converters.values(), second.converters.values(), strict=True))
+    context = WorkflowSerializationContext(namespace="default", workflow_id="loan-1")
+    assert first.with_context(context) is first

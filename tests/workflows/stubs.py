@@ -286,6 +286,8 @@ class StubActivities:
     # (``bureau_in_flight``): a test of the two running side by side (kyc-results-beside-bureau-v1)
     results_wait_for_bureau: float = 0.0
     bureau_in_flight: list[bool] = field(default_factory=list)
+    # credit_bureau_pull's answers by call, in order (a string: the bureau refuses); past the list: a score of 780
+    bureau_answers: list[str | None] = field(default_factory=list)
 
     def release(self, status: str) -> None:
         self.holding[status].set()
@@ -625,6 +627,10 @@ class StubActivities:
     @activity.defn(name="credit_bureau_pull")
     async def credit_bureau_pull(self, req: BureauPullRequest) -> BureauPullResult:
         self._record("credit_bureau_pull", req)
+        calls = len(self.of("credit_bureau_pull"))
+        answer = self.bureau_answers[calls - 1] if calls <= len(self.bureau_answers) else None
+        if answer is not None:
+            raise ApplicationError(answer, type="BusinessRefusal", non_retryable=True)
         return BureauPullResult(780, "cibil")
 
     @activity.defn(name="credit_rules_and_evaluation")

@@ -14,6 +14,7 @@ import pytest
 from temporalio.worker import Replayer
 
 from tests.workflows.stubs import (
+    SUPER_ADMIN,
     StubActivities,
     decision_activities,
     kyc_activity,
@@ -121,6 +122,21 @@ async def test_the_results_are_recorded_while_the_bureau_is_pulled(env, code: st
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert replayed.replay_failure is None, replayed.replay_failure
+
+
+async def test_a_bureau_refusal_beside_the_recording_holds_the_loan_and_resume_pulls_again(env) -> None:  # noqa: ANN001
+    """kyc-results-beside-bureau-v1: the bureau refuses while the KYC results are recorded; the loan is held
+    (NEEDS_ATTENTION) with its results recorded once, and an admin's resume pulls the bureau again, not the results."""
+    stubs = StubActivities(decision=REJECT, bureau_answers=["CIBIL: HTTP 422: consent not on record"])
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN"]))
+    async with running_loan(env, stubs, inp) as run:
+        await run.until_status("NEEDS_ATTENTION")
+        assert await run.update("resume_hold", SUPER_ADMIN.act(reason="consent re-taken")) == "APPLIED"
+        result = await run.result()
+    assert result.status == "REJECTED"
+    assert [c.name for c in stubs.reuse_calls] == ["kyc_reuse_lookup", "kyc_record_results"]
+    assert len(stubs.of("credit_bureau_pull")) == 2 and len(stubs.of("credit_rules_and_evaluation")) == 1
+    assert stubs.statuses() == ["APPLIED", "NEEDS_ATTENTION", "APPLIED", "REJECTED"]
 
 
 async def test_a_failed_step_records_nothing(env) -> None:  # noqa: ANN001

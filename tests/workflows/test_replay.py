@@ -45,6 +45,8 @@ def test_histories_are_present() -> None:
     assert {"receipt_notice_at_start_1"} <= names  # receipts decided at the run start (receipt-notice-at-start-v1)
     assert {"value_dated_penal_1"} <= names  # a debit confirmed late: the penal levied meanwhile reversed (stub run)
     assert {"patch_epoch_1", "patch_epoch_2"} <= names  # one epoch marker a run, upserts only on change (stub run)
+    assert {"full_kyc_local_1", "full_kyc_local_2"} <= names  # the KYC lookups and bureau pull as local activities
+    assert {"full_kyc_beside_bureau_1"} <= names  # the KYC results recorded beside the bureau pull
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -61,6 +63,24 @@ def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
         elif marker and marker["markerName"] == "core_local_activity":
             local += 1
     return patches, local
+
+
+def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:
+    """kyc-results-beside-bureau-v1 is covered only if a saved history took it: its marker, then the results recorded
+    and the bureau pulled as local activities, in that order (the order the two are started in)."""
+    import base64
+    import json
+
+    events = json.loads((HISTORIES[0].parent / "full_kyc_beside_bureau_1.json").read_text())["events"]
+    seen = []
+    for event in events:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_patch":
+            seen.append(json.loads(base64.b64decode(marker["details"]["patch-data"]["payloads"][0]["data"]))["id"])
+        elif marker and marker["markerName"] == "core_local_activity":
+            seen.append(json.loads(base64.b64decode(marker["details"]["data"]["payloads"][0]["data"]))["activity_type"])
+    at = seen.index("kyc-results-beside-bureau-v1")
+    assert seen[at + 1 : at + 3] == ["kyc_record_results", "credit_bureau_pull"], seen
 
 
 def test_the_local_steps_history_took_the_new_paths() -> None:
