@@ -15,9 +15,17 @@ Idle connections are closed after :data:`KEEPALIVE_SECONDS`, under the 5 s after
 sandbox) closes them: a request sent on a connection the server is closing at that instant fails
 (``httpx.RemoteProtocolError``) without its answer, and for a message or a transfer such a failure is ambiguous (did
 the vendor act?), so it is better not provoked.
+
+No cookie is kept: the client is shared by every brand of the deployment, so a cookie one brand's call was answered
+with (a vendor's session, a load balancer's stickiness) would otherwise go out with the next brand's call to that
+vendor. aiohttp's session gets a ``DummyCookieJar`` (aiohttp's documented way to ignore cookies) and httpx's own jar
+a policy that accepts no domain (``http.cookiejar.DefaultCookiePolicy(allowed_domains=[])``). The adapters
+authenticate with keys and signatures on each request, never with a cookie.
 """
 
 from __future__ import annotations
+
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import aiohttp
 import httpx
@@ -59,7 +67,7 @@ def outbound_transport() -> AiohttpTransport:
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
-        return aiohttp.ClientSession(connector=connector)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     return AiohttpTransport(client=session)
 
@@ -71,7 +79,8 @@ def outbound_client(settings: Settings, timeout: float) -> httpx.AsyncClient:
     (``los.observability``). Every failure short of an answer is an ``httpx.HTTPError``.
 
     Close it with ``await client.aclose()`` (or ``async with``), inside the event loop that used it."""
-    client = httpx.AsyncClient(timeout=timeout, transport=outbound_transport())
+    no_cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))  # shared by every brand: keeps none (above)
+    client = httpx.AsyncClient(timeout=timeout, transport=outbound_transport(), cookies=no_cookies)
     provider = observability.tracer_provider(settings)
     if provider is not None:
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor

@@ -92,6 +92,40 @@ async def test_a_burst_reuses_its_connections_and_sends_what_it_was_given(serve)
     assert b'"to":"98xxxxxx01"' in first.replace(b" ", b"")
 
 
+async def cookie_setting(server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers every request with a session cookie for its host, as a vendor's session or a load balancer would."""
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        server.requests.append(head)
+        answer = b'{"status": "ok"}'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Set-Cookie: session=brand-a-session; Path=/\r\nSet-Cookie: AWSALB=node-1; Path=/; Max-Age=600\r\n"
+            + b"Content-Length: %d\r\n\r\n" % len(answer)
+            + answer
+        )
+        await writer.drain()
+
+
+async def test_no_cookie_a_vendor_set_goes_out_with_a_later_call(serve) -> None:  # noqa: ANN001
+    """The client is shared by every brand: a cookie set in the answer to one brand's call is not sent with the next
+    call (another brand's, on the same or a new connection), neither by httpx nor by aiohttp's session."""
+    server = await serve(lambda s: lambda r, w: cookie_setting(s, r, w))
+    url = server.url.replace("127.0.0.1", "localhost")  # a host name: aiohttp's own jar ignores cookies of an IP
+    async with outbound_client(Settings(), timeout=5) as http:
+        first = await http.post(f"{url}/v1/kyc/pan", json={"brand": "a"}, headers={"Authorization": "Bearer a"})
+        assert first.status_code == 200 and "session=brand-a-session" in first.headers["set-cookie"]
+        await asyncio.gather(
+            *(
+                http.post(f"{url}/v1/kyc/pan", json={"brand": "b"}, headers={"Authorization": "Bearer b"})
+                for _ in range(3)
+            )
+        )
+        assert not http.cookies
+    assert len(server.requests) == 4
+    assert not [r for r in server.requests if b"cookie:" in r.lower()], server.requests
+
+
 async def test_an_answer_that_is_not_http_is_an_httpx_error(serve) -> None:  # noqa: ANN001
     async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
