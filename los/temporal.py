@@ -58,7 +58,7 @@ class PayloadConverter(CompositePayloadConverter):
     :data:`_TYPE_ADAPTERS` (same wire format: ``json/plain``, pydantic's JSON). The SDK builds a payload converter
     for every workflow activation (two or three a task: to read it, to write its commands, each with the
     workflow's serialization context), so it is built from the shared :func:`_encoding_converters` instead of new
-    ones each time (about 2 % of the worker's CPU on a credit decision)."""
+    ones each time: 2.7 µs a build instead of 10 µs, measured alone."""
 
     def __init__(self) -> None:
         super().__init__(*_encoding_converters())
