@@ -2,7 +2,7 @@
 // `?include=kyc` (the workflow's kyc_status: the steps, the one running, what it waits for, results, links, notes)
 // and this component answers what is awaited: Aadhaar OTP (initiate, then the code), the bank statement (upload,
 // or the Account Aggregator consent), DigiLocker (the vendor's page), a bank account, employment.
-import { html, useState } from "/ui/vendor/preact-htm.js";
+import { html, useRef, useState } from "/ui/vendor/preact-htm.js";
 import { Alert, Field, Notice, VendorLink, call, useAction } from "../lib.js";
 import { BankAccountForm, Employment } from "./profile.js";
 
@@ -137,11 +137,24 @@ function Waiting({ step, kyc, onDone }) {
   }
 }
 
+// The progress last shown for a loan stands in for a read that comes back without any: the workflow answers the
+// query only between its tasks, and runs its automated checks (and the credit decision) in one task, so a read
+// made meanwhile times out (docs/app.md, "KYC while APPLIED"). The workflow is then busy with its own checks, not
+// waiting for the borrower: what the last progress waited for is not asked again until a read says so.
+export function shownProgress(loan, last) {
+  if (loan.kyc) return { kyc: loan.kyc, busy: false };
+  if (last && last.loanId === loan.id && last.kyc) return { kyc: { ...last.kyc, waitingFor: null }, busy: true };
+  return { kyc: null, busy: false };
+}
+
 export default function Kyc({ loan, reload }) {
   const [done, setDone] = useState(null);
-  const kyc = loan.kyc;
+  const last = useRef(null);
+  if (loan.kyc) last.current = { loanId: loan.id, kyc: loan.kyc };
+  const { kyc, busy } = shownProgress(loan, last.current);
   if (!kyc) return html`<p class="muted" role="status">Starting the checks…</p>`;
   const running = (kyc.current || "").split(",").filter(Boolean);
+  const checking = "Checking your details…";
   const onDone = (message) => {
     setDone(message);
     reload();
@@ -168,6 +181,6 @@ export default function Kyc({ loan, reload }) {
           <h3>${STEP_WORDS[kyc.waitingFor] || kyc.waitingFor}</h3>
           <${Waiting} key=${kyc.waitingFor} step=${kyc.waitingFor} kyc=${kyc} onDone=${onDone} />
         </div>`
-      : html`<p class="muted" role="status">${kyc.current ? "Checking your details…" : "Deciding on your application…"}</p>`}
+      : html`<p class="muted" role="status">${kyc.current || busy ? checking : "Deciding on your application…"}</p>`}
   </section>`;
 }

@@ -1,0 +1,79 @@
+"""The borrower's KYC screen while the workflow runs its automated checks, in Chromium at a phone's size against the
+real stack (API, worker, Temporal dev server, PostgreSQL, the sandbox's KYC vendor over HTTP).
+
+The workflow runs the automated steps (mobile, CKYC...) as local activities in one workflow task, and the Temporal
+server answers a query only between tasks: while a vendor is slow, the app's read of its KYC progress (a query with a
+3 s timeout) comes back without any. The screen keeps the progress it last showed, says the details are being checked,
+and does not fall back to "Starting the checks…" as if nothing had been done."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from playwright.async_api import expect
+
+from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity
+from los.seed import seed_brand
+from tests.browser.test_app_journey import SLOW, _loan, _open
+
+# Seen by the page itself: each text the KYC screen's status line ever showed (a MutationObserver, so a state that
+# lasts a moment between two checks of the test is seen too).
+WATCH_STATUS = """() => {
+  window.__kycStatus = [];
+  const seen = () => document.querySelectorAll("main [role=status]").forEach((el) => {
+    const text = el.textContent.trim();
+    if (text && window.__kycStatus[window.__kycStatus.length - 1] !== text) window.__kycStatus.push(text);
+  });
+  seen();
+  new MutationObserver(seen).observe(document.body, { childList: true, subtree: true, characterData: true });
+}"""
+
+
+async def test_the_kyc_screen_keeps_its_progress_while_a_slow_vendor_holds_the_checks(app, db, sandbox, page) -> None:  # noqa: ANN001
+    code = f"k{uuid.uuid4().hex[:8]}"
+    seed_brand(
+        db, sandbox.url, code=code, name=f"Slow CKYC {code}", period_seconds=None, kyc_steps=["PAN", "AADHAAR", "CKYC"]
+    )
+    pan = demo_identity(0, "auto")[1]
+    driver = Driver(app.api.url, sandbox.url, code)
+    try:
+        session, loan_id = await _loan(driver, code, until="APPLIED", pan=pan)
+    finally:
+        await driver.close()
+    answers: list = []
+    page.on("response", lambda r: answers.append(r) if f"/loans/{loan_id}?include=kyc" in r.url else None)
+    await _open(page, app, session, f"/loan/{loan_id}")
+    steps = page.locator("ol.kyc-steps")
+    await page.get_by_label("Aadhaar number").fill(demo_aadhaar(), timeout=SLOW)
+    await expect(steps).to_contain_text("PAN check")
+    await page.get_by_role("button", name="Send Aadhaar code").click()
+    await page.get_by_label("Code sent to your Aadhaar-linked mobile").fill(SANDBOX_AADHAAR_OTP)
+
+    # the CKYC vendor's next search answers 8 s late: the workflow task running it stays open that long
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
+        slow = {"vendor": "digitap", "path": "/digitap/ckyc/search", "seconds": 8, "times": 1}
+        (await http.post("/_chaos/slow", json=slow)).raise_for_status()
+        try:
+            await page.evaluate(WATCH_STATUS)
+            answers.clear()
+            await page.get_by_role("button", name="Verify Aadhaar").click()
+            await expect(page.locator("#loan-status")).not_to_have_text(
+                "Application received: verification in progress", timeout=SLOW
+            )
+        finally:
+            await http.delete("/_chaos/slow", params={"vendor": "digitap"})
+
+    bodies = [await r.json() for r in answers if r.ok]
+    # the case this test is about happened: a read of the APPLIED loan came back without its KYC progress
+    assert any(b["status"] == "APPLIED" and b["kyc"] is None for b in bodies), [b.get("kyc") for b in bodies]
+    shown = await page.evaluate("window.__kycStatus")
+    assert "Starting the checks…" not in shown, shown
+    assert "Checking your details…" in shown, shown
+
+    # the checks went on to the decision, which the screen showed (the credit decision as the sandbox's bureau gives it)
+    headers = {"Authorization": f"Bearer {session['accessToken']}"}
+    async with httpx.AsyncClient(base_url=app.api.url, headers=headers) as http:
+        loan = (await http.get(f"/api/v1/web/loans/{loan_id}")).json()
+    assert loan["status"] in ("SANCTIONED", "UNDER_REVIEW"), loan["statusHistory"]
+    assert loan["kyc"] is None  # not asked for: the loan has left APPLIED
