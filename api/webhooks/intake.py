@@ -175,37 +175,42 @@ _STORE_EVENT = insert_once(WebhookEvent, "provider", "event_id")
 
 
 def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> Stored:
-    """Insert the raw event once per (provider, event id) with the loan it names when that loan belongs
-    to ``brand_id``, and its payment attempt (:func:`record_attempt`), in one transaction; returns what the stored
-    rows say."""
+    """:func:`store_in` in a transaction of its own."""
     with db.unit_of_work() as session:
-        loan = find_loan(session, brand_id, event)
-        row = {
-            "provider": provider,
-            "event_id": event.event_id,
-            "event_type": event.event_type,
-            "loan_id": loan.id if loan else None,
-            "payload": body,
-        }
-        row_id = core(session).execute(_STORE_EVENT, row).scalar_one_or_none()
-        delivered = False
-        if row_id is None:  # stored before (the vendor's retry, or a duplicate): what that row says
-            row_id, delivered_at = session.execute(
-                select(WebhookEvent.id, WebhookEvent.delivered_at).where(
-                    WebhookEvent.provider == provider, WebhookEvent.event_id == event.event_id
-                )
-            ).one()
-            delivered = delivered_at is not None
-        attempt = record_attempt(session, brand_id, loan.id if loan else None, event.arg)
-        return Stored(
-            row_id,
-            delivered,
-            loan.id if loan else None,
-            loan.workflow_id if loan else None,
-            loan is not None and loan.status in TERMINAL,
-            attempt[0] if attempt else None,
-            attempt is not None and attempt[1],
-        )
+        return store_in(session, provider, brand_id, event, body)
+
+
+def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> Stored:
+    """Insert the raw event once per (provider, event id) with the loan it names when that loan belongs
+    to ``brand_id``, and its payment attempt (:func:`record_attempt`), in ``session``'s transaction (committed by
+    the caller); returns what the stored rows say."""
+    loan = find_loan(session, brand_id, event)
+    row = {
+        "provider": provider,
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "loan_id": loan.id if loan else None,
+        "payload": body,
+    }
+    row_id = core(session).execute(_STORE_EVENT, row).scalar_one_or_none()
+    delivered = False
+    if row_id is None:  # stored before (the vendor's retry, or a duplicate): what that row says
+        row_id, delivered_at = session.execute(
+            select(WebhookEvent.id, WebhookEvent.delivered_at).where(
+                WebhookEvent.provider == provider, WebhookEvent.event_id == event.event_id
+            )
+        ).one()
+        delivered = delivered_at is not None
+    attempt = record_attempt(session, brand_id, loan.id if loan else None, event.arg)
+    return Stored(
+        row_id,
+        delivered,
+        loan.id if loan else None,
+        loan.workflow_id if loan else None,
+        loan is not None and loan.status in TERMINAL,
+        attempt[0] if attempt else None,
+        attempt is not None and attempt[1],
+    )
 
 
 _MARK_DELIVERED = (
@@ -317,12 +322,19 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
 
 
 async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> dict:
-    """Store ``event`` once and act on it (see the module docstring for the answers).
+    """Store ``event`` once (:func:`store`) and act on it (:func:`act`).
 
     Each transaction runs in the API's thread pool, never on the event loop: a webhook storm's events are stored
     side by side while others wait on PostgreSQL or on the workflow's signal (on the loop, one event's queries held
     every other request of the process, webhooks and the app's polling alike)."""
     stored = await run_in_threadpool(store, db, provider, brand_id, event, body)
+    return await act(db, temporal, event, stored)
+
+
+async def act(db: Any, temporal: Any, event: InboundEvent, stored: Stored) -> dict:
+    """Act on ``event``, stored as ``stored`` says (:func:`store_in`, committed): signal its loan, keep its money
+    as credit balance or recovery, or answer why not (see the module docstring for the answers). Its transactions
+    run in the API's thread pool (see :func:`handle`)."""
     if stored.delivered:
         return {"status": WebhookOutcome.DUPLICATE, "eventId": event.event_id}
     if event.is_payment:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from activities.messaging import reports
 from activities.providers import ProviderConfig, adapter_for, webhook_adapter
@@ -63,16 +64,21 @@ class WebhookAnswer(ApiModel):
 _BRAND_PROVIDERS = select(Brand.id, Brand.config["providers"]).where(Brand.id == bindparam("brand"))
 
 
-def _brand_config(request: Request, brand_id: str) -> dict[str, Any]:
+def _providers(session: Session, brand_id: str) -> dict[str, Any]:
     """The part of the brand's config a webhook reads: ``{"providers": ...}`` (what ``webhook_adapter`` and
-    ``ProviderConfig.configured`` look at). NotFound for an unknown brand."""
+    ``ProviderConfig.configured`` look at), read in ``session``. NotFound for an unknown brand."""
     if not is_uuid(brand_id):
         raise NotFound("unknown webhook endpoint")
+    found = session.execute(_BRAND_PROVIDERS, {"brand": brand_id}).first()
+    if found is None:
+        raise NotFound("unknown webhook endpoint")
+    return {"providers": found[1]} if found[1] is not None else {}
+
+
+def _brand_config(request: Request, brand_id: str) -> dict[str, Any]:
+    """:func:`_providers` in a transaction of its own."""
     with request.app.state.db.unit_of_work() as session:
-        found = session.execute(_BRAND_PROVIDERS, {"brand": brand_id}).first()
-        if found is None:
-            raise NotFound("unknown webhook endpoint")
-        return {"providers": found[1]} if found[1] is not None else {}
+        return _providers(session, brand_id)
 
 
 @router.post("/{brand_id}/aa", response_model=WebhookAnswer, response_model_exclude_none=True)
@@ -122,28 +128,44 @@ async def receive(brand_id: str, vendor: str, request: Request) -> dict:
     """A vendor's callback (eSign, bank transfer, payment: ``activities.providers.CALLBACK_KINDS``), in the
     vendor's documented shape. The brand's adapter for ``vendor`` checks the signature and parses the body
     (see each adapter's docstring); nothing here knows one vendor from another."""
-    adapter = webhook_adapter(await run_in_threadpool(_brand_config, request, brand_id), vendor, request.app.state.http)
-    if adapter is None:
+    if not is_uuid(brand_id):
         raise NotFound("unknown webhook endpoint")
     raw = await request.body()
-    if adapter.config.kind in DELIVERY_REPORT_KINDS:
-        return await run_in_threadpool(_delivery_report, request, brand_id, adapter, raw)
-    if not verified(adapter, lambda a: a.verify_webhook(raw, request.headers)):
-        raise refuse(request, brand_id, vendor)
-    body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
-    event = adapter.parse_webhook(body, request.headers)
-    stored = adapter.stored_payload(body) if hasattr(adapter, "stored_payload") else body
-    return await intake.handle(request.app.state.db, request.app.state.temporal, vendor, brand_id, event, stored)
+    taken = await run_in_threadpool(_take, request, brand_id, vendor, raw)
+    if isinstance(taken, dict):  # a delivery report, recorded
+        return taken
+    event, stored = taken
+    return await intake.act(request.app.state.db, request.app.state.temporal, event, stored)
+
+
+def _take(request: Request, brand_id: str, vendor: str, raw: bytes) -> dict | tuple[InboundEvent, intake.Stored]:
+    """Everything of a callback before its loan is told, in one transaction (a due-date storm's every payment
+    event comes through here): the brand's providers read, the brand's adapter for ``vendor`` (NotFound: none
+    configured), the signature verified (401), the body parsed (422 naming the field), the event stored once with
+    its payment attempt (``intake.store_in``). Returns the event and what its stored rows say, or a delivery
+    report's answer (recorded). A refusal rolls the transaction back: nothing is stored."""
+    with request.app.state.db.unit_of_work() as session:
+        adapter = webhook_adapter(_providers(session, brand_id), vendor, request.app.state.http)
+        if adapter is None:
+            raise NotFound("unknown webhook endpoint")
+        if adapter.config.kind in DELIVERY_REPORT_KINDS:
+            return _delivery_report(request, session, brand_id, adapter, raw)
+        if not verified(adapter, lambda a: a.verify_webhook(raw, request.headers)):
+            raise refuse(request, brand_id, vendor)
+        body = check_body(raw, getattr(adapter, "max_body_bytes", MAX_BODY_BYTES))
+        event = adapter.parse_webhook(body, request.headers)
+        stored = adapter.stored_payload(body) if hasattr(adapter, "stored_payload") else body
+        return event, intake.store_in(session, vendor, brand_id, event, stored)
 
 
 DELIVERY_REPORT_KINDS = ("sms", "email", "whatsapp")
 
 
-def _delivery_report(request: Request, brand_id: str, adapter: Any, raw: bytes) -> dict:
+def _delivery_report(request: Request, session: Session, brand_id: str, adapter: Any, raw: bytes) -> dict:
     """A messaging vendor's delivery report (``activities.messaging.reports``): checked as the vendor documents
     (signature, or the brand's token in the URL or header where it documents none: 401), parsed (422 naming
-    ``body``), stored once and applied to ``customer_messages``. A report for an unknown message id is stored and
-    answered 200 (``unmatched``)."""
+    ``body``), stored once and applied to ``customer_messages`` in ``session``'s transaction. A report for an
+    unknown message id is stored and answered 200 (``unmatched``)."""
     if not verified(adapter, lambda a: a.verify_webhook(raw, request.headers, request.query_params)):
         raise refuse(request, brand_id, adapter.config.vendor)
     limit = getattr(adapter, "max_body_bytes", MAX_BODY_BYTES)  # SendGrid's batches reach 768 KB
@@ -154,8 +176,7 @@ def _delivery_report(request: Request, brand_id: str, adapter: Any, raw: bytes) 
         payload = json.loads(raw)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ValidationError(f"body: not a delivery report: {exc}", field="body") from exc
-    with request.app.state.db.unit_of_work() as session:
-        answer = reports.record(session, brand_id, adapter.config.vendor, raw, updates, payload)
+    answer = reports.record(session, brand_id, adapter.config.vendor, raw, updates, payload)
     matched = answer.pop("matched")
     if answer["status"] == WebhookOutcome.UNMATCHED:
         answer["reason"] = f"no message with that id ({matched} of {len(updates)} matched)"
