@@ -82,7 +82,12 @@ async def test_a_forged_callback_is_refused_and_its_transaction_stores_nothing(a
         )
     assert answer.status_code == 401, answer.text
     assert len(_of_brand(seen, brand_id)) == 1
-    assert not [sql for _, sql, _ in seen if sql.startswith(("INSERT", "UPDATE"))], seen
+    written = [
+        sql
+        for _, sql, _ in seen
+        if sql.startswith(("INSERT", "UPDATE")) and ("webhook_events" in sql or "payment_attempts" in sql)
+    ]
+    assert written == [], written  # (other threads of this process may write other tables meanwhile)
     with db.unit_of_work() as s:
         assert (
             s.scalars(select(WebhookEvent.id).where(WebhookEvent.event_id == headers["X-Razorpay-Event-Id"])).all()
