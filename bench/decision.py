@@ -8,9 +8,10 @@ loans already sanctioned).
 Each application's decision latency is the server-side time between its APPLIED status row and the next
 one (SANCTIONED / UNDER_REVIEW / REJECTED): KYC provider calls, bureau pull with failover, BRE,
 evaluation and allocation, with every status written to PostgreSQL. Prints p50/p95/max and decisions/s, and
-for the concurrent pass the same split in two: the first C applications, sent at one instant (a burst: every one
-of them waits on the others' work at once), and those after them, each sent as soon as an earlier one was decided
-(C in flight, their arrivals spread out).
+for the concurrent pass the same split in two, with how many applications were being decided at once in each (on
+average over each one's decision): the first C applications, started together (a burst: every one of them waits on
+the others' work at once), and those after them, each started when an earlier applicant's read saw its decision
+(so fewer are in their decision at a time: the others register or wait for their next read).
 
     python bench/decision.py [--loans 40] [--concurrency 8] [--poll 1.5] [--json]
 """
@@ -64,9 +65,26 @@ async def one(driver: Any, index: int, deadline: float, poll: float = APP_POLL) 
                 "status": rows[1]["to"],
                 "server_ms": (decided - applied).total_seconds() * 1000,
                 "client_ms": (time.monotonic() - sent) * 1000,
+                "applied": applied,
+                "decided": decided,
             }
         await asyncio.sleep(poll)  # as the customer app polls an APPLIED loan; the latency is server-side
     raise RuntimeError(f"loan {loan['id']} got no decision in time")
+
+
+def mean_overlap(some: list[dict[str, Any]], every: list[dict[str, Any]]) -> float:
+    """The mean, over the applications ``some``, of how many of ``every`` were being decided (between their APPLIED
+    and decision rows) during each one's own decision, weighted by time: 1.0 when each was decided alone."""
+    shares = []
+    for r in some:
+        span = (r["decided"] - r["applied"]).total_seconds()
+        if span <= 0:
+            continue
+        overlap = sum(
+            max(0.0, (min(r["decided"], o["decided"]) - max(r["applied"], o["applied"])).total_seconds()) for o in every
+        )
+        shares.append(overlap / span)
+    return sum(shares) / len(shares) if shares else 0.0
 
 
 async def measure(
@@ -89,9 +107,9 @@ async def measure(
     outcomes: dict[str, int] = {}
     for r in results:
         outcomes[r["status"]] = outcomes.get(r["status"], 0) + 1
-    # gather keeps the order the applications were started in: the first `concurrency` were sent together (a
-    # burst of that many at one instant), each later one as an earlier one was decided (a steady `concurrency` in
-    # flight, arrivals spread)
+    # gather keeps the order the applications were started in: the first `concurrency` started together (each
+    # registers, then applies: a burst), each later one when an earlier applicant's next read (every `poll` s) saw its
+    # decision; the later ones are fewer at a time in their decision (the others register or wait for their read)
     wave, steady = server[:concurrency], server[concurrency:]
     return {
         "loans": loans,
@@ -111,6 +129,12 @@ async def measure(
             if concurrency > 1 and steady
             else None
         ),
+        # how many applications were between APPLIED and their decision at once, on average over each one's own
+        # decision (itself included): the load each part was decided under
+        "deciding_at_once": {
+            "first_wave": round(mean_overlap(results[:concurrency], results), 1),
+            "after": round(mean_overlap(results[concurrency:], results), 1) if results[concurrency:] else None,
+        },
         "client_ms": {"p50": round(percentile(client, 0.5), 1), "p95": round(percentile(client, 0.95), 1)},
         "outcomes": outcomes,
         "cpu_ms_per_loan": cpu,
@@ -195,11 +219,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"   {r['outcomes']}"
             )
             if r.get("first_wave_ms") and r.get("steady_ms"):
-                w, st = r["first_wave_ms"], r["steady_ms"]
+                w, st, at_once = r["first_wave_ms"], r["steady_ms"], r["deciding_at_once"]
                 print(
-                    f"  {'':<14} the first {r['concurrency']}, sent at one instant: p50 {w['p50']:.0f} ms  max "
-                    f"{w['max']:.0f} ms;  the {r['loans'] - r['concurrency']} after them (each sent as one was "
-                    f"decided): p50 {st['p50']:.0f} ms  p95 {st['p95']:.0f} ms"
+                    f"  {'':<14} the first {r['concurrency']}, started together: p50 {w['p50']:.0f} ms  max "
+                    f"{w['max']:.0f} ms, {at_once['first_wave']} being decided at once;  the "
+                    f"{r['loans'] - r['concurrency']} after them (each started as an earlier one's decision was "
+                    f"read): p50 {st['p50']:.0f} ms  p95 {st['p95']:.0f} ms, {at_once['after']} at once"
                 )
             print(f"  {'':<14} CPU ms per application: {r['cpu_ms_per_loan']}")
     return 0

@@ -8,6 +8,7 @@ and does not fall back to "Starting the checks…" as if nothing had been done."
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -17,14 +18,19 @@ from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity
 from los.seed import seed_brand
 from tests.browser.test_app_journey import SLOW, _loan, _open
 
-# Seen by the page itself: each text the KYC screen's status line ever showed (a MutationObserver, so a state that
-# lasts a moment between two checks of the test is seen too).
-WATCH_STATUS = """() => {
-  window.__kycStatus = [];
-  const seen = () => document.querySelectorAll("main [role=status]").forEach((el) => {
-    const text = el.textContent.trim();
-    if (text && window.__kycStatus[window.__kycStatus.length - 1] !== text) window.__kycStatus.push(text);
-  });
+# Seen by the page itself: each state of the screen while the loan is APPLIED (a MutationObserver, so a state that
+# lasts a moment between two checks of the test is seen too): the status line, each KYC step's badge, and whether
+# the Aadhaar form is there.
+WATCH_SCREEN = """() => {
+  window.__kycScreens = [];
+  const seen = () => {
+    if (!(document.querySelector("#loan-status")?.textContent || "").startsWith("Application received")) return;
+    const status = [...document.querySelectorAll("main [role=status]")].map((el) => el.textContent.trim()).join(" | ");
+    const steps = [...document.querySelectorAll("ol.kyc-steps li")].map((li) => li.textContent.trim()).join(" | ");
+    const form = !!document.querySelector("#aadhaarOtp, #aadhaar");
+    const state = JSON.stringify({ status, steps, form });
+    if (window.__kycScreens[window.__kycScreens.length - 1] !== state) window.__kycScreens.push(state);
+  };
   seen();
   new MutationObserver(seen).observe(document.body, { childList: true, subtree: true, characterData: true });
 }"""
@@ -55,7 +61,7 @@ async def test_the_kyc_screen_keeps_its_progress_while_a_slow_vendor_holds_the_c
         slow = {"vendor": "digitap", "path": "/digitap/ckyc/search", "seconds": 8, "times": 1}
         (await http.post("/_chaos/slow", json=slow)).raise_for_status()
         try:
-            await page.evaluate(WATCH_STATUS)
+            await page.evaluate(WATCH_SCREEN)
             answers.clear()
             await page.get_by_role("button", name="Verify Aadhaar").click()
             await expect(page.locator("#loan-status")).not_to_have_text(
@@ -67,9 +73,21 @@ async def test_the_kyc_screen_keeps_its_progress_while_a_slow_vendor_holds_the_c
     bodies = [await r.json() for r in answers if r.ok]
     # the case this test is about happened: a read of the APPLIED loan came back without its KYC progress
     assert any(b["status"] == "APPLIED" and b["kyc"] is None for b in bodies), [b.get("kyc") for b in bodies]
-    shown = await page.evaluate("window.__kycStatus")
-    assert "Starting the checks…" not in shown, shown
-    assert "Checking your details…" in shown, shown
+    screens = [json.loads(state) for state in await page.evaluate("window.__kycScreens")]
+    assert screens, "the screen was never seen while APPLIED"
+    # never back to nothing: the steps stay listed, PAN done, and the progress is never lost
+    for screen in screens:
+        assert "Starting the checks…" not in screen["status"], screens
+        assert "PAN check done" in screen["steps"], screens
+    # while the checks ran with nothing read back, the details were said to be in check, the form gone, the step the
+    # borrower just answered checking
+    assert any(
+        "Checking your details…" in screen["status"]
+        and not screen["form"]
+        and "Aadhaar e-KYC checking…" in screen["steps"]
+        and "Central KYC record" in screen["steps"]
+        for screen in screens
+    ), screens
 
     # the checks went on to the decision, which the screen showed (the credit decision as the sandbox's bureau gives it)
     headers = {"Authorization": f"Bearer {session['accessToken']}"}

@@ -140,11 +140,13 @@ function Waiting({ step, kyc, onDone }) {
 // The progress last shown for a loan stands in for a read that comes back without any: the workflow answers the
 // query only between its tasks, and runs its automated checks (and the credit decision) in one task, so a read
 // made meanwhile times out (docs/app.md, "KYC while APPLIED"). The workflow is then busy with its own checks, not
-// waiting for the borrower: what the last progress waited for is not asked again until a read says so.
+// waiting for the borrower: what the last progress waited for is not asked again until a read says so, and shows
+// as being checked.
 export function shownProgress(loan, last) {
   if (loan.kyc) return { kyc: loan.kyc, busy: false };
-  if (last && last.loanId === loan.id && last.kyc) return { kyc: { ...last.kyc, waitingFor: null }, busy: true };
-  return { kyc: null, busy: false };
+  if (!last || last.loanId !== loan.id || !last.kyc) return { kyc: null, busy: false };
+  const current = [last.kyc.current, last.kyc.waitingFor].filter(Boolean).join(",");
+  return { kyc: { ...last.kyc, current, waitingFor: null }, busy: true };
 }
 
 export default function Kyc({ loan, reload }) {
