@@ -154,6 +154,19 @@ async def _loan(driver: Driver, brand_code: str, until: str = "DISBURSED", pan: 
     return {**tokens, "phone": phone, "brand": brand_code}, j.loan_id
 
 
+async def _applied(db, app, sandbox, name: str, kyc_steps: list[str], pan: str = "") -> tuple[dict, str]:  # noqa: ANN001
+    """A brand of its own named ``name`` whose KYC is ``kyc_steps`` (no installment falls due mid-test), and a
+    customer's loan of it (of ``pan``, else a new auto-sanctioned identity's) just APPLIED: (their session as the
+    app keeps it, the loan id)."""
+    code = f"{name[0].lower()}{uuid.uuid4().hex[:8]}"
+    seed_brand(db, sandbox.url, code=code, name=f"{name} {code}", period_seconds=None, kyc_steps=kyc_steps)
+    driver = Driver(app.api.url, sandbox.url, code)
+    try:
+        return await _loan(driver, code, until="APPLIED", pan=pan or demo_identity(0, "auto")[1])
+    finally:
+        await driver.close()
+
+
 async def _open(page, app, session: dict, path: str) -> None:  # noqa: ANN001
     """Open the app at ``path`` on a phone, the borrower signed in on this device (its session in sessionStorage)."""
     await page.add_init_script(f"sessionStorage.setItem('los.customer', {json.dumps(json.dumps(session))})")
@@ -343,16 +356,8 @@ async def test_the_loan_screen_waits_on_the_api_for_the_loans_next_change(app, m
 
 
 async def test_digilocker_step_hands_over_to_the_vendor_and_back(app, db, sandbox, page) -> None:  # noqa: ANN001
-    code = f"d{uuid.uuid4().hex[:8]}"
-    seed_brand(
-        db, sandbox.url, code=code, name=f"DigiLocker {code}", period_seconds=None, kyc_steps=["PAN", "DIGILOCKER"]
-    )
-    pan = demo_identity(0, "auto")[1]
-    driver = Driver(app.api.url, sandbox.url, code)
-    try:
-        session, loan_id = await _loan(driver, code, until="APPLIED", pan=pan)
-    finally:
-        await driver.close()
+    pan = demo_identity(0, "auto")[1]  # (a new identity each call)
+    session, loan_id = await _applied(db, app, sandbox, "DigiLocker", ["PAN", "DIGILOCKER"], pan)
     await _open(page, app, session, f"/loan/{loan_id}")
 
     link = page.get_by_role("link", name="Open DigiLocker")

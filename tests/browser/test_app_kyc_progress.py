@@ -9,14 +9,12 @@ and does not fall back to "Starting the checks…" as if nothing had been done."
 from __future__ import annotations
 
 import json
-import uuid
 
 import httpx
 from playwright.async_api import expect
 
-from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity
-from los.seed import seed_brand
-from tests.browser.test_app_journey import SLOW, _loan, _open
+from los.demo import SANDBOX_AADHAAR_OTP, demo_aadhaar
+from tests.browser.test_app_journey import SLOW, _applied, _open
 
 # Seen by the page itself: each state of the screen while the loan is APPLIED (a MutationObserver, so a state that
 # lasts a moment between two checks of the test is seen too): the status line, each KYC step's badge, and whether
@@ -37,16 +35,7 @@ WATCH_SCREEN = """() => {
 
 
 async def test_the_kyc_screen_keeps_its_progress_while_a_slow_vendor_holds_the_checks(app, db, sandbox, page) -> None:  # noqa: ANN001
-    code = f"k{uuid.uuid4().hex[:8]}"
-    seed_brand(
-        db, sandbox.url, code=code, name=f"Slow CKYC {code}", period_seconds=None, kyc_steps=["PAN", "AADHAAR", "CKYC"]
-    )
-    pan = demo_identity(0, "auto")[1]
-    driver = Driver(app.api.url, sandbox.url, code)
-    try:
-        session, loan_id = await _loan(driver, code, until="APPLIED", pan=pan)
-    finally:
-        await driver.close()
+    session, loan_id = await _applied(db, app, sandbox, "Slow CKYC", ["PAN", "AADHAAR", "CKYC"])
     answers: list = []
     page.on("response", lambda r: answers.append(r) if f"/loans/{loan_id}?include=kyc" in r.url else None)
     await _open(page, app, session, f"/loan/{loan_id}")
