@@ -152,7 +152,7 @@ class LoanWorkflow(
         self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
         self.link_task: asyncio.Task | None = None
         self.link_wanted: object = None
-        self.patch_epoch: bool | None = None  # under workflows.patches.PATCH_EPOCH; decided first in run()
+        self.patch_epoch: int | None = None  # the run's patch epoch (workflows.patches), decided first in run()
 
     # ---------------------------------------------------------------- the life of a loan
     @workflow.run

@@ -11,16 +11,27 @@ has no epoch marker: replaying, ``workflow.patched(PATCH_EPOCH)`` answers False 
 history's markers when replaying), so each of its patches is asked as before and answered from its own marker.
 Either way the same commands come out in the same order, which is what the replay suite checks.
 
+``PATCH_EPOCH_2`` bundles those and the two patches released after the first epoch (``KYC_LOCAL_PATCH``,
+``KYC_RESULTS_BESIDE_BUREAU_PATCH``), so a run started on this code records one marker and asks no patch on its own.
+Beside the two markers and upserts it saves, it closes a replay hazard of patches first asked mid-run. When a query
+is answered in a workflow task whose local activity finishes meanwhile, the SDK's core completes that task and asks
+the server for a new one to hand the workflow the local activity's result. Live, a patch asked right after that
+result is recorded in the new task; replaying, the result comes with the earlier task, the patch is asked before the
+new task's markers are known, answers False, and the replay fails (TMPRL1100). A loan taken over mid-run by code with
+a new patch is exposed to it (``tests/workflows/test_patch_epoch.py`` waits without queries for that reason); a run
+that decides every patch at its start is not. A later patch should therefore be asked where no local activity's
+result comes first in the same workflow task, until a later epoch bundles it.
+
 Two rules keep it sound:
 
-- ``EPOCH_PATCHES`` never changes once released: a run that recorded the epoch replays with exactly that set on.
-  A later patch is asked on its own (:func:`patched` falls through to ``workflow.patched``), until a later epoch
-  with a new id bundles it too.
+- ``EPOCH_PATCHES`` and ``EPOCH_2_PATCHES`` never change once released: a run that recorded an epoch replays with
+  exactly that set on. A later patch is asked on its own (:func:`patched` falls through to ``workflow.patched``),
+  until a later epoch with a new id bundles it too.
 - The epoch is decided before any bundled patch is asked (:func:`decide_epoch` first in ``LoanWorkflow.run``, and
   in :func:`patched` itself for a handler that the SDK runs before the run method in a run's first activation), so
   a run never records a bundled patch's marker and then the epoch's. Either way the order is the same on replay.
 
-Under the epoch, search attributes are also upserted only when a value changes (:func:`upsert_changed`): the
+Under either epoch, search attributes are also upserted only when a value changes (:func:`upsert_changed`): the
 repayment loop's passes set ``NextDueAt`` and ``DPD`` at each wake-up, most often to the values they already had,
 and a status move re-set ``LoanStatus`` to itself. Runs before the epoch upsert as they recorded.
 """
@@ -41,8 +52,10 @@ with workflow.unsafe.imports_passed_through():
         COLLECTIONS_PATCH,
         DAY_END_PATCH,
         HOLD_PATCH,
+        KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
+        KYC_RESULTS_BESIDE_BUREAU_PATCH,
         KYC_REUSE_PATCH,
         LINK_FAILURE_LOGGED_PATCH,
         LOCAL_DB_PATCH,
@@ -95,22 +108,31 @@ EPOCH_PATCHES: frozenset[str] = frozenset(
 )
 
 
-def decide_epoch() -> bool:
-    """Whether this run is under the epoch, asked once per run and kept on the workflow instance
-    (``patch_epoch``): True for a run started on this code, False replaying a run recorded before it."""
+PATCH_EPOCH_2 = "patch-epoch-2026-12-v2"
+# Frozen: the first epoch's patches and the two released after it. Never add to or remove from it.
+EPOCH_2_PATCHES: frozenset[str] = EPOCH_PATCHES | {KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH}
+
+
+def decide_epoch() -> int:
+    """The epoch this run is under, asked once per run and kept on the workflow instance (``patch_epoch``): 2 for a
+    run started on this code (``PATCH_EPOCH_2``), 1 replaying a run recorded under ``PATCH_EPOCH``, 0 replaying one
+    recorded before both. A run under the second epoch records its marker only: the first epoch is not asked."""
     wf = workflow.instance()
     on = getattr(wf, "patch_epoch", None)
     if on is None:
-        on = workflow.patched(PATCH_EPOCH)
+        on = 2 if workflow.patched(PATCH_EPOCH_2) else 1 if workflow.patched(PATCH_EPOCH) else 0
         wf.patch_epoch = on
-    return bool(on)
+    return int(on)
 
 
 def patched(patch_id: str) -> bool:
-    """``workflow.patched(patch_id)`` for the loan workflow: True without a marker when the run is under the epoch
-    and the patch is one it bundles; else the SDK's answer (a marker the first time, as before)."""
-    if patch_id in EPOCH_PATCHES and decide_epoch():
-        return True
+    """``workflow.patched(patch_id)`` for the loan workflow: True without a marker when the run's epoch bundles the
+    patch (``EPOCH_2_PATCHES`` under the second, ``EPOCH_PATCHES`` under the first); else the SDK's answer (a marker
+    the first time, as before)."""
+    if patch_id in EPOCH_2_PATCHES:
+        epoch = decide_epoch()
+        if epoch == 2 or (epoch == 1 and patch_id in EPOCH_PATCHES):
+            return True
     return workflow.patched(patch_id)
 
 

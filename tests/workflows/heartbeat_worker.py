@@ -24,6 +24,7 @@ from tests.workflows.stubs import StubActivities
 from workflows.contracts import KycStepRequest, KycStepResult
 from workflows.loan import LoanWorkflow
 from workflows.options import KYC_LOCAL_PATCH
+from workflows.patches import PATCH_EPOCH_2
 
 
 class SlowPan(StubActivities):
@@ -43,7 +44,8 @@ async def main(target: str, queue: str, marker: str, mode: str = "") -> None:
     client = await Client.connect(target, data_converter=data_converter(Settings()))
     stubs = SlowPan()
     stubs.marker = Path(marker)
-    refused = {KYC_LOCAL_PATCH} if mode == "before-kyc-local" else set()
+    # the code before the patch is also before the second patch epoch, which bundles it
+    refused = {KYC_LOCAL_PATCH, PATCH_EPOCH_2} if mode == "before-kyc-local" else set()
     async with Worker(
         client,
         task_queue=queue,

@@ -882,7 +882,11 @@ async def start_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput, qu
 def worker_before(env: Any, stubs: StubActivities, queue: str, missing: set[str]) -> Worker:
     """A worker of the code before the patches ``missing`` (the SDK's ``patch_activation_callback`` refuses them, as
     that code never asked for them), on ``queue`` with ``stubs``; no sticky cache, so a worker started after it
-    takes the loan's next task (and queries) at once."""
+    takes the loan's next task (and queries) at once. Code without a released patch is also code before the second
+    patch epoch (workflows.patches), which bundles every one: refused too whenever ``missing`` names any."""
+    from workflows.patches import PATCH_EPOCH_2
+
+    missing = missing | {PATCH_EPOCH_2} if missing else missing
     return Worker(
         env.client,
         task_queue=queue,

@@ -28,8 +28,7 @@ from workflows.contracts.colending import (
     CoLentBook,
 )
 from workflows.contracts.partners import PartnerAnswer, PartnerRoute
-from workflows.options import KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH
-from workflows.patches import PATCH_EPOCH
+from workflows.patches import PATCH_EPOCH_2
 
 COLENDING = {"colending_book", "colending_of", "colending_partner_step", "colending_split"}
 AGREEMENT = Agreement(partner_share_bps=2000, partner_rate_bps=1200)
@@ -169,7 +168,7 @@ async def test_a_co_lent_loan_splits_every_payment_to_the_paisa(env) -> None:  #
     assert names.index("colending_of") == names.index("record_payment") + 1
     # the co-lending path under the patch epoch: one epoch marker per run (origination's and servicing's), and no
     # marker of co-lending-v1 itself (workflows.patches)
-    assert markers.count(PATCH_EPOCH) == 2 and CO_LENDING_PATCH not in markers
+    assert markers.count(PATCH_EPOCH_2) == 2 and CO_LENDING_PATCH not in markers
 
 
 async def test_a_partner_without_an_agreement_or_a_refused_step_never_stops_the_loan(env) -> None:  # noqa: ANN001, F811
@@ -219,7 +218,6 @@ async def test_a_loan_not_routed_runs_no_co_lending_command(env) -> None:  # noq
         markers = await _markers(run)
     assert result.status == "COMPLETED"
     assert not COLENDING & set(stubs.names())
-    # no co-lending patch of its own asked either (workflows.patches); origination's run asks the patches released
-    # after the epoch, kyc-provider-steps-local-v1 and kyc-results-beside-bureau-v1, in its KYC phase (the latest
-    # run's markers come first)
-    assert markers == [PATCH_EPOCH, PATCH_EPOCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]
+    # no co-lending patch of its own asked either, nor any other (workflows.patches): one marker a run, the second
+    # epoch's, which bundles the KYC patches the first epoch's runs still ask on their own
+    assert markers == [PATCH_EPOCH_2, PATCH_EPOCH_2]

@@ -1,13 +1,15 @@
-"""patch-epoch-2026-12-v1 (workflows.patches): a loan started on this code records one patch marker per run (the
-epoch) instead of one per patch, and upserts a search attribute only when its value changes; a loan started on the
-code before the epoch keeps asking each patch (its markers) after a worker of this code takes it over, and each
-run's history replays against this code. ``LOS_RECORD_HISTORIES=1`` saves the new loan's runs as
-``tests/histories/patch_epoch_*`` for the replay suite."""
+"""The patch epochs (workflows.patches): a loan started on this code records one patch marker per run (the second
+epoch, patch-epoch-2026-12-v2) instead of one per patch, and upserts a search attribute only when its value changes;
+a loan started on the code before either epoch keeps asking each patch (its markers) after a worker of this code
+takes it over, and each run's history replays against this code. ``LOS_RECORD_HISTORIES=1`` saves the new loan's
+runs as ``tests/histories/patch_epoch_v2_*`` for the replay suite (``patch_epoch_1``/``_2`` are the first epoch's)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,13 @@ from workflows.options import (
     MONEY_OUT_PATCH,
     ORIGINATION_LOCAL_PATCH,
 )
-from workflows.patches import EPOCH_PATCHES, PATCH_EPOCH
+from workflows.patches import EPOCH_2_PATCHES, EPOCH_PATCHES, PATCH_EPOCH, PATCH_EPOCH_2
 
 KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
-# The loan workflow's patches released after the epoch (asked on their own, a marker each, until a later epoch).
+# The loan workflow's patches released after the first epoch (asked on their own, a marker each), bundled by the second.
 AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]
+# The loan workflow's patches released after the second epoch (asked on their own, a marker each, until a later one).
+AFTER_EPOCH_2: list[str] = []
 
 
 def _markers(history: Any) -> list[str]:
@@ -68,6 +72,20 @@ def _upserts(history: Any) -> list[dict[str, bytes]]:
     return out
 
 
+async def _until_asked(run: Any, patch_id: str) -> None:
+    """Wait, reading the history and never querying the loan, until its run recorded ``patch_id``'s marker. A query
+    answered while a local activity finishes makes the SDK's core hand its result over in a new workflow task; a patch
+    first asked right after it is then recorded a task later than replay asks it (workflows.patches), which a loan
+    taken over mid-run by code with new patches is exposed to. The test waits past those asks without queries."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        history = await run.env.client.get_workflow_handle(run.handle.id).fetch_history()
+        if patch_id in _markers(history):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the run never asked {patch_id}")
+
+
 async def _replays(env: Any, history: Any) -> None:
     """The run's history (payloads as recorded, encrypted) replays against this code."""
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
@@ -89,13 +107,13 @@ async def test_a_loan_on_this_code_records_the_epoch_once_per_run_and_no_upsert_
 
             folder = Path(__file__).parent.parent / "histories"
             for n, history in enumerate(histories, start=1):
-                (folder / f"patch_epoch_{n}.json").write_text(await decode_history_json(history.to_json()))
+                (folder / f"patch_epoch_v2_{n}.json").write_text(await decode_history_json(history.to_json()))
     assert result.status == "COMPLETED"
     assert len(histories) == 2  # origination, then servicing after continue-as-new
     _, local = await run.activity_kinds()
     assert {"record_status", "record_payment", "record_disbursal"} <= local  # bundled patches took their new paths
-    # one epoch marker per run; origination also asks, on its own, the patch released after the epoch
-    assert [_markers(h) for h in histories] == [[PATCH_EPOCH, *AFTER_EPOCH], [PATCH_EPOCH]]
+    # one epoch marker per run, the second epoch's (not the first's), and no patch asked on its own
+    assert [_markers(h) for h in histories] == [[PATCH_EPOCH_2, *AFTER_EPOCH_2], [PATCH_EPOCH_2]]
     for history in histories:
         # every attribute an upsert sets changes its value (from the start event's, then each upsert's)
         started = history.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
@@ -113,23 +131,24 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     """Started on the code before the epoch, the loan waits for the customer's Aadhaar (KYC) when this code takes it
     over: the patches it first asks after that (the status moves' local steps, money in, money out) are asked one by
     one and leave their own markers, as the old code would have; its servicing run, started on this code, is under
-    the epoch. Both runs replay."""
+    the second epoch. Both runs replay."""
     stubs = StubActivities()
     inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    # the code before the epoch: every other patch of its time (not the later ones)
-    async with worker_before(env, stubs, queue, {PATCH_EPOCH, *AFTER_EPOCH}):
+    # the code before the epochs: every other patch of its time (not the later ones)
+    async with worker_before(env, stubs, queue, {PATCH_EPOCH, PATCH_EPOCH_2, *AFTER_EPOCH}):
         run = await start_loan(env, stubs, inp, queue)
         await run.until_kyc_waiting("AADHAAR")  # the old code's markers so far: the KYC phase's
         (before,) = await run._histories()
     asked_first = set(_markers(before))
-    assert PATCH_EPOCH not in asked_first and {KYC_PHASE_PATCH, ORIGINATION_LOCAL_PATCH} <= asked_first
+    assert not {PATCH_EPOCH, PATCH_EPOCH_2} & asked_first and {KYC_PHASE_PATCH, ORIGINATION_LOCAL_PATCH} <= asked_first
     later = {LOCAL_DB_PATCH, MONEY_IN_PATCH, MONEY_OUT_PATCH}
     assert not later & asked_first  # asked only after the takeover
     async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
         sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
         assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
         assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await _until_asked(run, MONEY_OUT_PATCH)  # the last patch origination asks, after the decision
         await to_agreement_signed(run)
         assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
         await run.settle("TR-1", "SUCCESS", "UTR0001")
@@ -138,11 +157,45 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
         origination, servicing = await run._histories()
     assert result.status == "COMPLETED"
     first = _markers(origination)
-    assert PATCH_EPOCH not in first and later <= set(first)  # this code asked each, as before
+    assert not {PATCH_EPOCH, PATCH_EPOCH_2} & set(first) and later <= set(first)  # this code asked each, as before
     # and, once the KYC steps were done, the one later patch asked there (a marker of its own, as for any run)
     assert set(first) - EPOCH_PATCHES == {KYC_RESULTS_BESIDE_BUREAU_PATCH}
     _, local = await run.activity_kinds()
     assert {"record_status", "record_disbursal"} <= local  # and took the paths their markers say
-    assert _markers(servicing) == [PATCH_EPOCH]  # the servicing run started on this code
+    assert _markers(servicing) == [PATCH_EPOCH_2]  # the servicing run started on this code
+    await _replays(env, origination)
+    await _replays(env, servicing)
+
+
+async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patches_after_the_deploy(env) -> None:  # noqa: ANN001
+    """Started on the code of the first epoch (before the second), the loan recorded the first epoch's marker and the
+    KYC local steps' own when this code takes it over at the Aadhaar OTP: it stays under the first epoch, asks the
+    results-beside-bureau patch on its own as that code would have, and takes its path; its servicing run, started on
+    this code, is under the second epoch. Both runs replay."""
+    stubs = StubActivities()
+    inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {PATCH_EPOCH_2}):
+        run = await start_loan(env, stubs, inp, queue)
+        await run.until_kyc_waiting("AADHAAR")
+        (before,) = await run._histories()
+    assert _markers(before) == [PATCH_EPOCH, KYC_LOCAL_PATCH]
+    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await _until_asked(run, KYC_RESULTS_BESIDE_BUREAU_PATCH)
+        await to_agreement_signed(run)
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-1", "SUCCESS", "UTR0001")
+        await pay_every_installment(run)
+        result = await run.result()
+        origination, servicing = await run._histories()
+    assert result.status == "COMPLETED"
+    assert _markers(origination) == [PATCH_EPOCH, *AFTER_EPOCH]
+    assert EPOCH_2_PATCHES == EPOCH_PATCHES | set(AFTER_EPOCH)
+    tasks, local = await run.activity_kinds()
+    assert "credit_bureau_pull" in local and "credit_bureau_pull" not in tasks  # the KYC local path it recorded
+    assert _markers(servicing) == [PATCH_EPOCH_2]
     await _replays(env, origination)
     await _replays(env, servicing)

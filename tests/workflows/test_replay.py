@@ -47,6 +47,7 @@ def test_histories_are_present() -> None:
     assert {"patch_epoch_1", "patch_epoch_2"} <= names  # one epoch marker a run, upserts only on change (stub run)
     assert {"full_kyc_local_1", "full_kyc_local_2"} <= names  # the KYC lookups and bureau pull as local activities
     assert {"full_kyc_beside_bureau_1"} <= names  # the KYC results recorded beside the bureau pull
+    assert {"patch_epoch_v2_1", "patch_epoch_v2_2"} <= names  # the second epoch: one marker a run, no other (stub run)
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -241,3 +242,13 @@ def test_a_credit_decides_no_patch_once_the_run_decided_its_receipts_at_the_star
         "ACTIVITY_TASK_SCHEDULED",  # the receipt with its notice
         "ACTIVITY_TASK_SCHEDULED",  # the next link
     ], credit
+
+
+def test_the_second_epoch_histories_recorded_its_marker_alone() -> None:
+    """patch-epoch-2026-12-v2 is covered only if a saved history took it: each run of the loan started under it
+    recorded that one patch marker (no first epoch's, no patch of its own) and still ran its database steps locally."""
+    folder = HISTORIES[0].parent
+    for run in ("patch_epoch_v2_1", "patch_epoch_v2_2"):  # origination, then servicing after continue-as-new
+        patches, local = _patches_and_local_steps(folder / f"{run}.json")
+        assert patches == {"patch-epoch-2026-12-v2"}, (run, patches)
+        assert local > 0, run
