@@ -82,6 +82,8 @@ class Stored:
     loan_terminal: bool
     attempt: str | None = None
     attempt_delivered: bool = False  # the captured payment was signalled to its loan before (another event of it)
+    by_link: bool = False  # the loan was found by the payment's link (its notes named none)
+    link_purpose: str | None = None  # that link's purpose (``payment_links.purpose``), read with it
 
 
 def _link_ref(arg: Any) -> str | None:
@@ -96,7 +98,8 @@ def _link_ref(arg: Any) -> str | None:
 def find_loan(session: Any, brand_id: str, event: InboundEvent) -> Any | None:
     """The brand's loan the event names, as a row of ``id``, ``workflow_id`` and ``status`` (what the intake reads;
     loading the whole loan was about 8 % of the API's CPU on a due-date storm); for a payment event naming none,
-    the loan of the link the gateway made (``payment_links``: this gateway, this link id)."""
+    the loan of the link the gateway made (``payment_links``: this gateway, this link id), with that link's
+    ``link_purpose`` (what the loan needs of an event without our notes: :func:`as_paid`)."""
     if event.loan_ref is not None:
         if not is_uuid(event.loan_ref):
             return None
@@ -110,8 +113,10 @@ def find_loan(session: Any, brand_id: str, event: InboundEvent) -> Any | None:
 # Built once, as the intake's other statements (below): every webhook of a storm runs them.
 _LOAN_COLUMNS = select(Loan.id, Loan.workflow_id, Loan.status).where(Loan.brand_id == bindparam("brand"))
 _LOAN_BY_ID = _LOAN_COLUMNS.where(Loan.id == bindparam("loan"))
-_LOAN_BY_LINK = _LOAN_COLUMNS.join(PaymentLink, PaymentLink.loan_id == Loan.id).where(
-    PaymentLink.provider == bindparam("gateway"), PaymentLink.link_id == bindparam("link")
+_LOAN_BY_LINK = (
+    _LOAN_COLUMNS.add_columns(PaymentLink.purpose.label("link_purpose"))
+    .join(PaymentLink, PaymentLink.loan_id == Loan.id)
+    .where(PaymentLink.provider == bindparam("gateway"), PaymentLink.link_id == bindparam("link"))
 )
 
 
@@ -210,6 +215,8 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
         loan is not None and loan.status in TERMINAL,
         attempt[0] if attempt else None,
         attempt is not None and attempt[1],
+        by_link=loan is not None and event.loan_ref is None,
+        link_purpose=loan.link_purpose if loan is not None and event.loan_ref is None else None,
     )
 
 
@@ -222,11 +229,15 @@ def _delivered(session: Any, row_id: str) -> None:
     core(session).execute(_MARK_DELIVERED, {"row_id": row_id, "delivered_at": datetime.now(UTC)})
 
 
-def _as_paid(db: Any, loan_id: str | None, payment: PaymentEvent) -> PaymentEvent:
+def as_paid(db: Any, stored: Stored, payment: PaymentEvent) -> PaymentEvent:
     """The payment as the loan should take it: with the purpose of the link it paid when the gateway's event does not
-    carry our notes (Cashfree's link payments name only the link). The loan dates it the day its signal arrives."""
-    purpose = payment.purpose
-    if purpose is None and payment.link_id and loan_id:
+    carry our notes (Cashfree's link payments name only the link). The link's purpose was read with the event's loan
+    when the link found it (``stored.by_link``, the usual case); else it is read here, in a transaction of its own.
+    The loan dates the payment the day its signal arrives."""
+    purpose, loan_id = payment.purpose, stored.loan_id
+    if purpose is None and stored.by_link:
+        purpose = stored.link_purpose
+    elif purpose is None and payment.link_id and loan_id:
         with db.unit_of_work() as session:
             purpose = session.scalars(
                 select(PaymentLink.purpose).where(
@@ -376,8 +387,8 @@ async def act(db: Any, temporal: Any, event: InboundEvent, stored: Stored) -> di
         }
     arg = event.arg
     if isinstance(arg, PaymentEvent) and arg.purpose is None and arg.link_id and stored.loan_id:
-        # only an event without our notes needs the link's purpose read (no thread hop for the others)
-        arg = await run_in_threadpool(_as_paid, db, stored.loan_id, arg)
+        # only an event without our notes needs the link's purpose, most often read with its loan (no thread hop)
+        arg = as_paid(db, stored, arg) if stored.by_link else await run_in_threadpool(as_paid, db, stored, arg)
     if not await signal(temporal, stored.workflow_id, event.signal, arg):
         if event.is_payment:  # the loan's workflow has finished: the money is still the borrower's
             return await run_in_threadpool(keep_as_credit, db, stored, event)

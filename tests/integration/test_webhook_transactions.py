@@ -98,3 +98,55 @@ async def test_a_forged_callback_is_refused_and_its_transaction_stores_nothing(a
             s.scalars(select(WebhookEvent.id).where(WebhookEvent.event_id == headers["X-Razorpay-Event-Id"])).all()
             == []
         )
+
+
+def _loan_with_link(db: Any, brand_id: str, purpose: str) -> tuple[str, str]:
+    """A loan row (no workflow) of a customer of its own, with a Cashfree link of ``purpose``: (loan id, link id)."""
+    from db.models import Customer, Loan, LoanProduct, PaymentLink
+
+    link_id = f"CFLink_{uuid.uuid4().hex[:12]}"
+    with db.unit_of_work() as s:
+        customer = Customer(brand_id=brand_id, phone=f"9{uuid.uuid4().int % 10**9:09d}")
+        s.add(customer)
+        s.flush()
+        product = s.scalars(select(LoanProduct).where(LoanProduct.brand_id == brand_id)).first()
+        assert product is not None
+        loan = Loan(
+            brand_id=brand_id, customer_id=customer.id, product_id=product.id, workflow_id=f"loan-{uuid.uuid4()}",
+            amount=5_000_000, tenure=3, annual_rate_bps=2400, status="ACTIVE",
+        )  # fmt: skip
+        s.add(loan)
+        s.flush()
+        s.add(PaymentLink(
+            loan_id=loan.id, installment_no=0, provider="cashfree", link_id=link_id, url="https://cfre.in/x",
+            amount=4_000_000, purpose=purpose,
+        ))  # fmt: skip
+        return loan.id, link_id
+
+
+def test_a_link_payment_without_notes_takes_its_links_purpose_read_with_its_loan(db, brand) -> None:  # noqa: ANN001
+    """A Cashfree link payment names only its link: the link that finds its loan gives its purpose in the same read
+    (``intake.as_paid`` then reads nothing); an event that names its loan but not the purpose still has the link's
+    purpose read, in a transaction of its own, as before."""
+    from activities.providers.webhooks import InboundEvent
+    from api.webhooks import intake
+    from workflows.contracts import PaymentEvent
+
+    brand_id = brand["brand_id"]
+    loan_id, link_id = _loan_with_link(db, brand_id, "FORECLOSURE")
+    paid = PaymentEvent(f"{uuid.uuid4().int % 10**12}", 4_000_000, gateway="cashfree", link_id=link_id)
+    by_link = InboundEvent(f"cf-{uuid.uuid4()}", "PAYMENT_SUCCESS_WEBHOOK", None, None, paid, is_payment=True)
+    with db.unit_of_work() as s:
+        stored = intake.store_in(s, "cashfree", brand_id, by_link, {"data": {}})
+    assert (stored.loan_id, stored.by_link, stored.link_purpose) == (loan_id, True, "FORECLOSURE")
+    with statements() as seen:
+        taken = intake.as_paid(db, stored, paid)
+    assert taken.purpose == "FORECLOSURE" and [sql for _, sql, _ in seen if "payment_links" in sql] == []
+
+    named = InboundEvent(f"cf-{uuid.uuid4()}", "PAYMENT_SUCCESS_WEBHOOK", loan_id, None, paid, is_payment=True)
+    with db.unit_of_work() as s:
+        stored = intake.store_in(s, "cashfree", brand_id, named, {"data": {}})
+    assert (stored.loan_id, stored.by_link, stored.link_purpose) == (loan_id, False, None)
+    with statements() as seen:
+        taken = intake.as_paid(db, stored, paid)
+    assert taken.purpose == "FORECLOSURE" and [sql for _, sql, _ in seen if "FROM payment_links" in sql]
