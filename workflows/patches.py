@@ -5,22 +5,23 @@ upsert of the ``TemporalChangeVersion`` search attribute (a visibility write on 
 started on today's code asked for every patch of its past: a run of origination recorded seven markers and seven
 upserts (four before its credit decision), a servicing run six, all saying only "this run is new".
 
-``PATCH_EPOCH`` bundles them. A run that starts on this code asks for the epoch once (one marker, one upsert), and
-every patch in ``EPOCH_PATCHES`` is then on for the run without a marker of its own. A run recorded before the epoch
-has no epoch marker: replaying, ``workflow.patched(PATCH_EPOCH)`` answers False (the SDK answers a patch from the
-history's markers when replaying), so each of its patches is asked as before and answered from its own marker.
-Either way the same commands come out in the same order, which is what the replay suite checks.
+``PATCH_EPOCH`` bundles them. A run that started on the first epoch's code asked for the epoch once (one marker,
+one upsert), and every patch in ``EPOCH_PATCHES`` is then on for the run without a marker of its own. A run recorded
+before the epoch has no epoch marker: replaying, ``workflow.patched(PATCH_EPOCH)`` answers False (the SDK answers a
+patch from the history's markers when replaying), so each of its patches is asked as before and answered from its
+own marker. Either way the same commands come out in the same order, which is what the replay suite checks.
 
-``PATCH_EPOCH_2`` bundles those and the two patches released after the first epoch (``KYC_LOCAL_PATCH``,
-``KYC_RESULTS_BESIDE_BUREAU_PATCH``), so a run started on this code records one marker and asks no patch on its own.
-Beside the two markers and upserts it saves, it closes a replay hazard of patches first asked mid-run. When a query
-is answered in a workflow task whose local activity finishes meanwhile, the SDK's core completes that task and asks
-the server for a new one to hand the workflow the local activity's result. Live, a patch asked right after that
-result is recorded in the new task; replaying, the result comes with the earlier task, the patch is asked before the
-new task's markers are known, answers False, and the replay fails (TMPRL1100). A loan taken over mid-run by code with
-a new patch is exposed to it (``tests/workflows/test_patch_epoch.py`` waits without queries for that reason); a run
-that decides every patch at its start is not. A later patch should therefore be asked where no local activity's
-result comes first in the same workflow task, until a later epoch bundles it.
+``PATCH_EPOCH_2`` bundles those and the three patches released after the first epoch (``KYC_LOCAL_PATCH``,
+``KYC_RESULTS_BESIDE_BUREAU_PATCH``, ``PROVIDER_FAULT_HOLD_PATCH``), so a run started on this code records one marker
+and asks no patch on its own. Beside the markers and upserts it saves, it closes a replay hazard of patches first
+asked mid-run. When a query is answered in a workflow task whose local activity finishes meanwhile, the SDK's core
+completes that task and asks the server for a new one to hand the workflow the local activity's result. Live, a
+patch asked right after that result is recorded in the new task; replaying, the result comes with the earlier task,
+the patch is asked before the new task's markers are known, answers False, and the replay fails (TMPRL1100). A run
+that asks a patch for the first time mid-run is exposed to it (a loan taken over by code with a new patch; a run of
+the first epoch asking the patches released after it); a run that decides every patch at its start is not. A later
+patch should therefore be asked where no local activity's result comes first in the same workflow task, until a
+later epoch bundles it.
 
 Two rules keep it sound:
 
@@ -65,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         ORIGINATION_LOCAL_PATCH,
         PARTNER_APR_PATCH,
         PARTNER_ROUTING_PATCH,
+        PROVIDER_FAULT_HOLD_PATCH,
         RECEIPT_NOTICE_AT_START_PATCH,
         RECEIPT_NOTICE_PATCH,
         RECEIPTS_PATCH,
@@ -109,8 +111,12 @@ EPOCH_PATCHES: frozenset[str] = frozenset(
 
 
 PATCH_EPOCH_2 = "patch-epoch-2026-12-v2"
-# Frozen: the first epoch's patches and the two released after it. Never add to or remove from it.
-EPOCH_2_PATCHES: frozenset[str] = EPOCH_PATCHES | {KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH}
+# Frozen: the first epoch's patches and the three released after it. Never add to or remove from it.
+EPOCH_2_PATCHES: frozenset[str] = EPOCH_PATCHES | {
+    KYC_LOCAL_PATCH,
+    KYC_RESULTS_BESIDE_BUREAU_PATCH,
+    PROVIDER_FAULT_HOLD_PATCH,
+}
 
 
 def decide_epoch() -> int:

@@ -387,8 +387,12 @@ async def act(db: Any, temporal: Any, event: InboundEvent, stored: Stored) -> di
         }
     arg = event.arg
     if isinstance(arg, PaymentEvent) and arg.purpose is None and arg.link_id and stored.loan_id:
-        # only an event without our notes needs the link's purpose, most often read with its loan (no thread hop)
-        arg = as_paid(db, stored, arg) if stored.by_link else await run_in_threadpool(as_paid, db, stored, arg)
+        # only an event without our notes needs the link's purpose: read with its loan when its link found it (no
+        # database work here, on the event loop), else in a transaction of its own
+        if stored.by_link:
+            arg = dataclasses.replace(arg, purpose=stored.link_purpose)
+        else:
+            arg = await run_in_threadpool(as_paid, db, stored, arg)
     if not await signal(temporal, stored.workflow_id, event.signal, arg):
         if event.is_payment:  # the loan's workflow has finished: the money is still the borrower's
             return await run_in_threadpool(keep_as_credit, db, stored, event)

@@ -150,3 +150,23 @@ def test_a_link_payment_without_notes_takes_its_links_purpose_read_with_its_loan
     with statements() as seen:
         taken = intake.as_paid(db, stored, paid)
     assert taken.purpose == "FORECLOSURE" and [sql for _, sql, _ in seen if "FROM payment_links" in sql]
+
+
+async def test_a_cashfree_link_callback_reads_its_links_purpose_only_with_its_store(app, brand, db) -> None:  # noqa: ANN001
+    """The callback as Cashfree sends it for a link payment (the link's ids in the order's tags, none of our notes):
+    the link's purpose is read in the store's transaction, and no statement reads it again before the loan is told."""
+    from tests.integration.test_gateway_webhooks import _cashfree, _cashfree_payment
+
+    brand_id = brand["brand_id"]
+    _, link_id = _loan_with_link(db, brand_id, "FORECLOSURE")
+    payment_id = str(uuid.uuid4().int % 10**12)
+    tags = {"link_id": link_id, "cf_link_id": "4455667788"}
+    raw, headers = _cashfree(_cashfree_payment("SUCCESS", payment_id, 4_000_000, tags, order_id=f"CFPay_{link_id}"))
+    with statements() as seen:
+        answer = await app.http.post(f"{app.api.url}/api/v1/webhooks/{brand_id}/cashfree", content=raw, headers=headers)
+    assert answer.status_code == 200, answer.text
+    store = [t for t, sql, _ in seen if sql.startswith("INSERT INTO webhook_events")]
+    found = [t for t, sql, params in seen if "AS link_purpose" in sql and link_id in str(params)]
+    assert len(store) == 1 and found == store, seen  # the loan and its link's purpose, read in the store's transaction
+    again = [sql for _, sql, _ in seen if sql.startswith("SELECT payment_links.purpose")]
+    assert again == [], again

@@ -748,6 +748,22 @@ class LoanRun:
             await asyncio.sleep(0.02)
         raise AssertionError(f"status stayed {last}, expected {status}; calls: {self.stubs.names()}")
 
+    async def until_asked(self, patch_id: str) -> None:
+        """Wait, reading the loan's history and never querying it, until its latest run recorded ``patch_id``'s
+        marker. A query answered while a local activity finishes makes the SDK's core hand the result over in a new
+        workflow task, and a patch first asked right after it is then recorded a task later than replay asks it
+        (workflows.patches): a test of code that asks a patch mid-run waits past that ask this way before querying."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        latest = self.env.client.get_workflow_handle(self.handle.id)
+        while time.monotonic() < deadline:
+            for event in (await latest.fetch_history()).events:
+                if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+                    details = event.marker_recorded_event_attributes.details
+                    if "patch-data" in details and json.loads(details["patch-data"].payloads[0].data)["id"] == patch_id:
+                        return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the loan never asked {patch_id}; calls: {self.stubs.names()}")
+
     async def until_kyc_waiting(self, step: str) -> dict:
         """Wait until the KYC phase waits for the customer's input on ``step``; the kyc_status query's answer."""
         deadline = time.monotonic() + WAIT_SECONDS
@@ -882,11 +898,11 @@ async def start_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput, qu
 def worker_before(env: Any, stubs: StubActivities, queue: str, missing: set[str]) -> Worker:
     """A worker of the code before the patches ``missing`` (the SDK's ``patch_activation_callback`` refuses them, as
     that code never asked for them), on ``queue`` with ``stubs``; no sticky cache, so a worker started after it
-    takes the loan's next task (and queries) at once. Code without a released patch is also code before the second
-    patch epoch (workflows.patches), which bundles every one: refused too whenever ``missing`` names any."""
-    from workflows.patches import PATCH_EPOCH_2
+    takes the loan's next task (and queries) at once. Code without a patch the second patch epoch bundles
+    (workflows.patches) is also code before that epoch: refused too whenever ``missing`` names one."""
+    from workflows.patches import EPOCH_2_PATCHES, PATCH_EPOCH_2
 
-    missing = missing | {PATCH_EPOCH_2} if missing else missing
+    missing = missing | {PATCH_EPOCH_2} if missing & EPOCH_2_PATCHES else missing
     return Worker(
         env.client,
         task_queue=queue,

@@ -206,7 +206,9 @@ async def test_a_kyc_vendor_that_never_answers_holds_the_loan_instead_of_failing
         await env.client.get_workflow_handle(run.handle.id).terminate("test over")
     assert [r.step for r in stubs.kyc_requests()].count("CKYC") == 2
     assert ("kyc_ckyc" in local_steps(history)) == (path == "local activity")
-    assert "hold-when-retries-spent-v1" in patch_markers(history)
+    # its own marker on the code before the second patch epoch (workflows.patches); under it, the epoch's only
+    assert ("hold-when-retries-spent-v1" in patch_markers(history)) == (path == "activity task")
+    assert ("patch-epoch-2026-12-v2" in patch_markers(history)) == (path == "local activity")
     await _replays(env, history)
 
 

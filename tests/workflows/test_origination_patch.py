@@ -21,7 +21,7 @@ from tests.workflows.stubs import (
     worker_before,
 )
 from workflows.loan import LoanWorkflow
-from workflows.options import KYC_LOCAL_PATCH, ORIGINATION_LOCAL_PATCH
+from workflows.options import KYC_LOCAL_PATCH, MONEY_IN_PATCH, ORIGINATION_LOCAL_PATCH
 from workflows.patches import PATCH_EPOCH
 
 WRITES = {"credit_rules_and_evaluation", "record_agreement_outcome", "record_disbursal"}
@@ -34,7 +34,10 @@ async def test_a_loan_started_before_the_patch_keeps_activity_tasks_after_the_de
     # the old worker: every patch of its time, not the one it did not have (nor the later epoch that bundles it)
     async with worker_before(env, stubs, queue, {ORIGINATION_LOCAL_PATCH, PATCH_EPOCH, KYC_LOCAL_PATCH}):
         run = await start_loan(env, stubs, inp, queue)
-        await run.until_status("SANCTIONED")  # decided on the old worker
+        # decided on the old worker; money-in-v1 is asked right after the sanction's local step: past it before any
+        # query (LoanRun.until_asked)
+        await run.until_asked(MONEY_IN_PATCH)
+        await run.until_status("SANCTIONED")
         tasks, local = await run.activity_kinds()
         assert "credit_rules_and_evaluation" in tasks and not WRITES & local, (tasks, local)
     async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
