@@ -45,7 +45,7 @@ from tests.workflows.stubs import (
 from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycStepRequest, KycStepResult
 from workflows.heartbeats import AGREEMENT_HEARTBEAT, KYC_HEARTBEAT, TRANSFER_HEARTBEAT
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
-from workflows.options import KYC_LOCAL_PATCH, KYC_TIMEOUT
+from workflows.options import KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, KYC_TIMEOUT
 
 # The loan workflow's workflow task timeout (the server's default: the API starts loans without one of their own).
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=10)
@@ -146,6 +146,7 @@ async def test_a_loan_started_before_the_kyc_local_patch_keeps_heartbeated_kyc_c
         initiate = AadhaarInitiate(aadhaar_ref="adv_" + "x" * 32, aadhaar_masked="XXXX XXXX 0124")
         assert await run.update("aadhaar_initiate", initiate) == {"status": "OTP_SENT"}
         assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await run.until_asked(KYC_RESULTS_BESIDE_BUREAU_PATCH)  # asked mid-run by that code: past it before a query
         await run.until_status("SANCTIONED")
         history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
         await env.client.get_workflow_handle(run.handle.id).terminate("test over")
