@@ -72,6 +72,24 @@ def _upserts(history: Any) -> list[dict[str, bytes]]:
     return out
 
 
+async def _taken_over(env: Any, stubs: StubActivities, queue: str, run: Any, last_ask: str) -> tuple[Any, Any, Any]:
+    """A worker of this code takes over ``run``, waiting for the Aadhaar OTP, and takes it to COMPLETED: the OTP
+    verified, past ``last_ask`` (the last patch its code asks mid-run, waited for without queries: LoanRun.until_asked),
+    the agreement signed, the disbursal settled, every installment paid. The result and the two runs' histories."""
+    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await run.until_asked(last_ask)
+        await to_agreement_signed(run)
+        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
+        await run.settle("TR-1", "SUCCESS", "UTR0001")
+        await pay_every_installment(run)
+        result = await run.result()
+        origination, servicing = await run._histories()
+    return result, origination, servicing
+
+
 async def _replays(env: Any, history: Any) -> None:
     """The run's history (payloads as recorded, encrypted) replays against this code."""
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
@@ -130,17 +148,8 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     assert not {PATCH_EPOCH, PATCH_EPOCH_2} & asked_first and {KYC_PHASE_PATCH, ORIGINATION_LOCAL_PATCH} <= asked_first
     later = {LOCAL_DB_PATCH, MONEY_IN_PATCH, MONEY_OUT_PATCH}
     assert not later & asked_first  # asked only after the takeover
-    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
-        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
-        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
-        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
-        await run.until_asked(MONEY_OUT_PATCH)  # the last patch origination asks, after the decision
-        await to_agreement_signed(run)
-        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
-        await run.settle("TR-1", "SUCCESS", "UTR0001")
-        await pay_every_installment(run)
-        result = await run.result()
-        origination, servicing = await run._histories()
+    # the last patch origination asks, after the decision
+    result, origination, servicing = await _taken_over(env, stubs, queue, run, MONEY_OUT_PATCH)
     assert result.status == "COMPLETED"
     first = _markers(origination)
     assert not {PATCH_EPOCH, PATCH_EPOCH_2} & set(first) and later <= set(first)  # this code asked each, as before
@@ -166,17 +175,7 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
         await run.until_kyc_waiting("AADHAAR")
         (before,) = await run._histories()
     assert _markers(before) == [PATCH_EPOCH, KYC_LOCAL_PATCH]
-    async with Worker(env.client, task_queue=queue, workflows=[LoanWorkflow], activities=stubs.all()):
-        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
-        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
-        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
-        await run.until_asked(KYC_RESULTS_BESIDE_BUREAU_PATCH)
-        await to_agreement_signed(run)
-        assert await run.update("approve_disbursal", LOAN_EXECUTIVE.act()) == "DISBURSAL_PENDING"
-        await run.settle("TR-1", "SUCCESS", "UTR0001")
-        await pay_every_installment(run)
-        result = await run.result()
-        origination, servicing = await run._histories()
+    result, origination, servicing = await _taken_over(env, stubs, queue, run, KYC_RESULTS_BESIDE_BUREAU_PATCH)
     assert result.status == "COMPLETED"
     # as that code asked them (the hold's patch only when a step fails with its retries spent: none here)
     assert _markers(origination) == [PATCH_EPOCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]
