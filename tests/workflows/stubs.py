@@ -756,11 +756,8 @@ class LoanRun:
         deadline = time.monotonic() + WAIT_SECONDS
         latest = self.env.client.get_workflow_handle(self.handle.id)
         while time.monotonic() < deadline:
-            for event in (await latest.fetch_history()).events:
-                if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-                    details = event.marker_recorded_event_attributes.details
-                    if "patch-data" in details and json.loads(details["patch-data"].payloads[0].data)["id"] == patch_id:
-                        return
+            if patch_id in patch_markers(await latest.fetch_history()):
+                return
             await asyncio.sleep(0.02)
         raise AssertionError(f"the loan never asked {patch_id}; calls: {self.stubs.names()}")
 
@@ -893,6 +890,15 @@ async def start_loan(env: Any, stubs: StubActivities, inp: LoanWorkflowInput, qu
         ),
     )
     return LoanRun(env, stubs, inp, handle, queue)
+
+
+def patch_markers(history: Any) -> list[str]:
+    """The patch ids ``history`` (one run's) recorded, in order."""
+    return [
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes") and "patch-data" in e.marker_recorded_event_attributes.details
+    ]
 
 
 def worker_before(env: Any, stubs: StubActivities, queue: str, missing: set[str]) -> Worker:

@@ -36,6 +36,7 @@ from tests.workflows.stubs import (
     SUPER_ADMIN,
     StubActivities,
     loan_input,
+    patch_markers,
     policy,
     running_loan,
     start_loan,
@@ -75,17 +76,6 @@ def scheduled(history: WorkflowHistory) -> dict[str, set[float]]:
             attrs = event.activity_task_scheduled_event_attributes
             found.setdefault(attrs.activity_type.name, set()).add(attrs.heartbeat_timeout.ToTimedelta().total_seconds())
     return found
-
-
-def patch_markers(history: WorkflowHistory) -> list[str]:
-    """The patch ids ``history`` recorded, in order."""
-    import json
-
-    return [
-        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
-        for e in history.events
-        if e.HasField("marker_recorded_event_attributes") and "patch-data" in e.marker_recorded_event_attributes.details
-    ]
 
 
 def local_steps(history: WorkflowHistory) -> set[str]:

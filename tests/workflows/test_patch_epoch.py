@@ -6,7 +6,6 @@ runs as ``tests/histories/patch_epoch_v2_*`` for the replay suite (``patch_epoch
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.workflows.stubs import (
     LOAN_EXECUTIVE,
     StubActivities,
     loan_input,
+    patch_markers,
     pay_every_installment,
     policy,
     running_loan,
@@ -47,17 +47,6 @@ KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
 AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_HOLD_PATCH]
 # The loan workflow's patches released after the second epoch (asked on their own, a marker each, until a later one).
 AFTER_EPOCH_2: list[str] = []
-
-
-def _markers(history: Any) -> list[str]:
-    """The patch ids one run recorded, in order."""
-    out = []
-    for e in history.events:
-        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            details = e.marker_recorded_event_attributes.details
-            if "patch-data" in details:
-                out.append(json.loads(details["patch-data"].payloads[0].data)["id"])
-    return out
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -117,7 +106,7 @@ async def test_a_loan_on_this_code_records_the_epoch_once_per_run_and_no_upsert_
     _, local = await run.activity_kinds()
     assert {"record_status", "record_payment", "record_disbursal"} <= local  # bundled patches took their new paths
     # one epoch marker per run, the second epoch's (not the first's), and no patch asked on its own
-    assert [_markers(h) for h in histories] == [[PATCH_EPOCH_2, *AFTER_EPOCH_2], [PATCH_EPOCH_2]]
+    assert [patch_markers(h) for h in histories] == [[PATCH_EPOCH_2, *AFTER_EPOCH_2], [PATCH_EPOCH_2]]
     for history in histories:
         # every attribute an upsert sets changes its value (from the start event's, then each upsert's)
         started = history.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
@@ -144,20 +133,20 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
         run = await start_loan(env, stubs, inp, queue)
         await run.until_kyc_waiting("AADHAAR")  # the old code's markers so far: the KYC phase's
         (before,) = await run._histories()
-    asked_first = set(_markers(before))
+    asked_first = set(patch_markers(before))
     assert not {PATCH_EPOCH, PATCH_EPOCH_2} & asked_first and {KYC_PHASE_PATCH, ORIGINATION_LOCAL_PATCH} <= asked_first
     later = {LOCAL_DB_PATCH, MONEY_IN_PATCH, MONEY_OUT_PATCH}
     assert not later & asked_first  # asked only after the takeover
     # the last patch origination asks, after the decision
     result, origination, servicing = await _taken_over(env, stubs, queue, run, MONEY_OUT_PATCH)
     assert result.status == "COMPLETED"
-    first = _markers(origination)
+    first = patch_markers(origination)
     assert not {PATCH_EPOCH, PATCH_EPOCH_2} & set(first) and later <= set(first)  # this code asked each, as before
     # and, once the KYC steps were done, the one later patch asked there (a marker of its own, as for any run)
     assert set(first) - EPOCH_PATCHES == {KYC_RESULTS_BESIDE_BUREAU_PATCH}
     _, local = await run.activity_kinds()
     assert {"record_status", "record_disbursal"} <= local  # and took the paths their markers say
-    assert _markers(servicing) == [PATCH_EPOCH_2]  # the servicing run started on this code
+    assert patch_markers(servicing) == [PATCH_EPOCH_2]  # the servicing run started on this code
     await _replays(env, origination)
     await _replays(env, servicing)
 
@@ -174,14 +163,14 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
         run = await start_loan(env, stubs, inp, queue)
         await run.until_kyc_waiting("AADHAAR")
         (before,) = await run._histories()
-    assert _markers(before) == [PATCH_EPOCH, KYC_LOCAL_PATCH]
+    assert patch_markers(before) == [PATCH_EPOCH, KYC_LOCAL_PATCH]
     result, origination, servicing = await _taken_over(env, stubs, queue, run, KYC_RESULTS_BESIDE_BUREAU_PATCH)
     assert result.status == "COMPLETED"
     # as that code asked them (the hold's patch only when a step fails with its retries spent: none here)
-    assert _markers(origination) == [PATCH_EPOCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]
+    assert patch_markers(origination) == [PATCH_EPOCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]
     tasks, local = await run.activity_kinds()
     assert "credit_bureau_pull" in local and "credit_bureau_pull" not in tasks  # the KYC local path it recorded
-    assert _markers(servicing) == [PATCH_EPOCH_2]
+    assert patch_markers(servicing) == [PATCH_EPOCH_2]
     await _replays(env, origination)
     await _replays(env, servicing)
 
