@@ -40,6 +40,11 @@ MAX_WAIT_SECONDS = 20
 below the API pods' termination grace (30 s, deploy/k8s/api.yaml), since a stopping API first answers what it holds."""
 FALLBACK_SECONDS = 1.0
 """How often a waiting request reads its loan again while no notification can come."""
+SETTLE_SECONDS = 0.15
+"""How long a woken long poll lets its loan settle before reading it: a loan's changes come in bursts (a payment's
+credit, its receipt and the next link are separate commits a few tens of milliseconds apart), and one read after the
+burst answers the app once instead of once per commit. About half of a lifecycle's notifications follow the one
+before within this time (``bench/lifecycle.py``; docs/scaling.md)."""
 RECONNECT_MAX_SECONDS = 10.0
 REMEMBERED_TAGS = 10_000
 """Loans whose last answered ETags an API process remembers (the least recently read are forgotten first)."""
@@ -245,6 +250,18 @@ async def _gone(request: Request) -> bool:
         return False
 
 
+async def _left_while_settling(gone: asyncio.Future[bool] | None, seconds: float) -> bool:
+    """Wait ``seconds`` for a burst of changes to end (:data:`SETTLE_SECONDS`); True when the client left meanwhile
+    (``gone``, :func:`_gone`, answered so). Notifications that come meanwhile are folded into the one read after."""
+    if seconds <= 0:
+        return False
+    if gone is None:
+        await asyncio.sleep(seconds)
+        return False
+    await asyncio.wait({gone}, timeout=seconds)
+    return gone.done() and not gone.cancelled() and gone.result()
+
+
 async def conditional_read(
     request: Request,
     loan_id: str,
@@ -300,6 +317,8 @@ async def conditional_read(
                     gone = None  # this server cannot tell: wait on without knowing
                     if woken not in done:
                         continue
+                if woken in done and await _left_while_settling(gone, min(SETTLE_SECONDS, deadline - loop.time())):
+                    break  # the client left while its loan settled
                 changed.clear()
                 body, tag = await read_now()
         finally:

@@ -60,6 +60,17 @@ class Journey:
         }
 
 
+def kyc_finished(kyc: dict[str, Any]) -> bool:
+    """Whether a loan's KYC progress (``GET /web/loans/{id}?include=kyc``'s ``kyc``) has every step's result and waits
+    for nothing: what is left is the credit decision."""
+    steps, results = kyc.get("steps") or [], kyc.get("results") or {}
+    return (
+        bool(steps)
+        and kyc.get("waitingFor") is None
+        and all(results.get(step) not in (None, "WAITING") for step in steps)
+    )
+
+
 class Driver:
     def __init__(
         self, api_url: str, sandbox_url: str, brand: str = "demo", password: str = DEMO_PASSWORD, timeout: float = 180.0
@@ -222,8 +233,11 @@ class Driver:
             )
         )
 
-    async def complete_kyc(self, headers: dict[str, str], loan_id: str, deadline: float) -> None:
-        """Answer whatever the loan's KYC phase waits for (Aadhaar OTP, bank statement...) until it is done."""
+    async def complete_kyc(self, headers: dict[str, str], loan_id: str, deadline: float) -> dict[str, Any]:
+        """Answer whatever the loan's KYC phase waits for (Aadhaar OTP, bank statement...) until it is done; the loan
+        as last read once it is past APPLIED (decided). The KYC progress is read (``include=kyc``, which asks the
+        workflow) only while the phase runs: once every step has its result, the decision is waited for with a long
+        poll, as an app shows "deciding" and waits for the loan to change."""
         done: set[str] = set()
         pause = POLL_FIRST
         while time.monotonic() < deadline:
@@ -231,10 +245,12 @@ class Driver:
             kyc = loan.get("kyc")
             if loan["status"] != "APPLIED" or not kyc:
                 if loan["status"] != "APPLIED":
-                    return
+                    return loan
                 await asyncio.sleep(pause)
                 pause = min(pause * POLL_GROWTH, POLL_MAX)
                 continue
+            if kyc_finished(kyc):
+                return await self.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "a decision", deadline)
             waiting = kyc.get("waitingFor")
             if waiting == "AADHAAR" and "AADHAAR" not in done:
                 await self._ok(
@@ -273,32 +289,40 @@ class Driver:
         await self.profile(headers)
         created = await self._ok(await self.api.post("/api/v1/web/loans", json=body, headers=headers))
         j.loan_id, j.workflow_id = created["id"], created["workflowId"]
-        await self.complete_kyc(headers, j.loan_id, deadline)
-        return await self.carry_on(headers, j, start)
+        decided = await self.complete_kyc(headers, j.loan_id, deadline)
+        return await self.carry_on(headers, j, start, decided)
 
-    async def carry_on(self, headers: dict[str, str], j: Journey, start: float | None = None) -> Journey:
+    async def carry_on(
+        self, headers: dict[str, str], j: Journey, start: float | None = None, decided: dict[str, Any] | None = None
+    ) -> Journey:
         """Take an applied loan (KYC answered) on from wherever it is to the end: sanction by the staff
         when it is in review, the KFS accepted, eSign, disbursal, every installment paid. `start` is when the
-        journey began (time.monotonic()); the driver's timeout counts from it."""
+        journey began (time.monotonic()); the driver's timeout counts from it. `decided`: the loan as last read
+        after its decision, if it was (``complete_kyc``'s answer)."""
         start = time.monotonic() if start is None else start
         deadline = start + self.timeout
-        loan = await self.to_signature(headers, j, deadline)
+        loan = await self.to_signature(headers, j, deadline, decided)
         if loan["status"] == "AGREEMENT_PENDING":
             loan = await self.sign(headers, j, loan, deadline)
         if loan["status"] == "AGREEMENT_SIGNED":
             loan = await self.disburse(headers, j, deadline)
         return await self.repay(headers, j, loan, deadline, start)
 
-    async def to_signature(self, headers: dict[str, str], j: Journey, deadline: float) -> dict[str, Any]:
-        """The decision (staff sanction it when it is in review), then the KFS accepted: the agreement's link."""
-        loan = await self.wait_for(
-            headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
-        )
+    async def to_signature(
+        self, headers: dict[str, str], j: Journey, deadline: float, decided: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The decision (staff sanction it when it is in review), then the KFS accepted: the agreement's link.
+        `decided`: the loan as already read past its decision (not read again for it)."""
+        loan = decided
+        if loan is None or loan["status"] == "APPLIED":
+            loan = await self.wait_for(
+                headers, j.loan_id, lambda x: x["status"] not in ("APPLIED",), "a decision", deadline
+            )
         if loan["status"] == "UNDER_REVIEW":
             await self.sanction_via_hierarchy(j.loan_id, "demo: income verified")
-        loan = await self.wait_for(
-            headers, j.loan_id, lambda x: x["status"] not in ("APPLIED", "UNDER_REVIEW"), "sanction", deadline
-        )
+            loan = await self.wait_for(
+                headers, j.loan_id, lambda x: x["status"] not in ("APPLIED", "UNDER_REVIEW"), "sanction", deadline
+            )
         if loan["status"] == "SANCTIONED":
             await self.accept_kfs(headers, j.loan_id)
         return await self.wait_for(

@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from api.loan_changes import MAX_WAIT_SECONDS, LoanChanges, conditional_read, etag_of, if_none_match, wait_preference
+from api.loan_changes import (
+    MAX_WAIT_SECONDS,
+    SETTLE_SECONDS,
+    LoanChanges,
+    conditional_read,
+    etag_of,
+    if_none_match,
+    wait_preference,
+)
 from tests.conftest import eventually
 
 LOAN = "0b7f3c1e-5d1a-4f6e-9a53-3c2d8e4f1a20"
@@ -203,3 +211,43 @@ async def test_a_long_poll_ends_when_its_client_leaves_and_waits_on_where_the_se
     loan.change(b'{"status":"SANCTIONED"}')
     answer = await asyncio.wait_for(poll, 2)
     assert answer.status_code == 200 and loan.reads == 2
+
+
+async def test_a_burst_of_changes_is_answered_once_with_its_last_state(changes: LoanChanges) -> None:
+    loan = Loan(changes)
+    tag = (await get(changes, loan)).headers["etag"]
+    poll = asyncio.create_task(get(changes, loan, tag, "wait=10"))
+    await eventually(lambda: changes.waiting == 1, timeout=2)
+    # a payment's commits: the credit, its receipt, the next link, each notified a few tens of ms after the last
+    for body in (b'{"paid":1}', b'{"paid":1,"receipt":1}', b'{"paid":1,"receipt":1,"link":2}'):
+        loan.change(body)
+        await asyncio.sleep(0.03)
+    assert 2 * 0.03 < SETTLE_SECONDS
+    answer = await asyncio.wait_for(poll, 2)
+    # one read, after the burst: the app is answered the loan as the burst left it, not its first commit
+    assert answer.status_code == 200 and answer.body == b'{"paid":1,"receipt":1,"link":2}' and loan.reads == 2
+
+
+async def test_a_client_that_leaves_while_its_loan_settles_is_not_read_for(changes: LoanChanges) -> None:
+    loan = Loan(changes)
+    tag = (await get(changes, loan)).headers["etag"]
+    left = asyncio.Event()
+
+    async def receive() -> dict:
+        if not hasattr(receive, "sent"):
+            receive.sent = True  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    req = request(changes)
+    req.receive = receive
+    poll = asyncio.create_task(
+        conditional_read(req, LOAN, loan.read, reader="c:1", if_none_match_header=tag, prefer_header="wait=20")
+    )
+    await eventually(lambda: changes.waiting == 1, timeout=2)
+    loan.change(b'{"status":"SANCTIONED"}')
+    await asyncio.sleep(0.03)
+    left.set()  # within the settling time
+    answer = await asyncio.wait_for(poll, 1)
+    assert answer.status_code == 304 and loan.reads == 1 and changes.waiting == 0
