@@ -1,4 +1,4 @@
-"""HTML documents from jinja2 templates, printed to PDF by headless Chromium (Playwright)."""
+"""HTML documents from jinja2 templates, printed to PDF by Chromium's headless shell (Playwright)."""
 
 from __future__ import annotations
 
@@ -33,11 +33,21 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return _env.get_template(template).render(**context)
 
 
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+"""Debian's ``chromium-headless-shell``: Chromium's headless shell (the "old" headless mode), the build Playwright
+itself launches for headless runs (https://playwright.dev/docs/browsers#chromium-headless-shell). The same Blink
+layout and Skia PDF printer as the full browser, without the browser's user interface: the same agreement and
+certificate (fonts, page size, pages) for about a third of the CPU per document (``bench/pdf.py``)."""
+
+
 def chromium_executable(configured: str | None = None) -> str | None:
-    """The configured browser, else Debian's chromium, else Playwright's own (None)."""
+    """The browser that prints PDFs: the configured one (``configured``, else ``LOS_CHROMIUM_PATH``), else Debian's
+    headless shell (:data:`HEADLESS_SHELL`), else Debian's full chromium, else Playwright's own (None)."""
     for candidate in (
         configured,
         os.environ.get("LOS_CHROMIUM_PATH"),
+        HEADLESS_SHELL,
+        shutil.which("chromium-headless-shell"),
         "/usr/bin/chromium",
         shutil.which("chromium"),
         shutil.which("chromium-browser"),

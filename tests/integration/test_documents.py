@@ -519,3 +519,44 @@ async def test_renderer_reuses_its_page_and_each_pdf_holds_only_its_document() -
     finally:
         documents.PAGE_RENDERS = limit
         await renderer.close()
+
+
+async def test_pdfs_are_printed_by_the_headless_shell_with_the_full_browsers_fonts_and_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a configured browser the renderer takes Debian's chromium-headless-shell (a third of the CPU per
+    document, bench/pdf.py); its certificate has the same pages, page size and embedded fonts as the full browser's."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from activities.documents import HEADLESS_SHELL, PdfRenderer, chromium_executable, render_html
+    from bench.pdf import SAMPLE
+
+    full = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(HEADLESS_SHELL).exists() or not Path(full).exists():
+        pytest.skip("chromium-headless-shell or chromium not installed (bash scripts/install installs both)")
+    monkeypatch.delenv("LOS_CHROMIUM_PATH", raising=False)
+    assert chromium_executable() == HEADLESS_SHELL
+    assert chromium_executable("/usr/bin/chromium") == "/usr/bin/chromium"  # a configured browser is kept
+    monkeypatch.setenv("LOS_CHROMIUM_PATH", full)
+    assert chromium_executable() == full
+
+    html = render_html("noc.html", {**SAMPLE, "kind": "SETTLED", "settlement_amount_inr": "₹40,000.00"})
+
+    def shape(pdf: bytes) -> tuple:
+        return (
+            re.findall(rb"/Count (\d+)", pdf),
+            sorted(set(re.findall(rb"/BaseFont\s*/[A-Z]+\+([A-Za-z-]+)", pdf))),
+            re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf)[:1],
+        )
+
+    shapes = []
+    for executable in (HEADLESS_SHELL, full):
+        renderer = PdfRenderer(executable)
+        try:
+            shapes.append(shape(await renderer.pdf(html)))
+        finally:
+            await renderer.close()
+    assert shapes[0] == shapes[1]
+    assert shapes[0][0] == [b"1"] and b"DejaVuSans" in shapes[0][1]
