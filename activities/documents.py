@@ -33,8 +33,9 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return _env.get_template(template).render(**context)
 
 
-HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
-"""Debian's ``chromium-headless-shell``: Chromium's headless shell (the "old" headless mode), the build Playwright
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+"""Debian's ``chromium-headless-shell`` (the binary itself: the package's ``/usr/bin`` command is a shell script that
+runs it as a child, one process more): Chromium's headless shell (the "old" headless mode), the build Playwright
 itself launches for headless runs (https://playwright.dev/docs/browsers#chromium-headless-shell). The same Blink
 layout and Skia PDF printer as the full browser, without the browser's user interface: the same agreement and
 certificate (fonts, page size, pages) for about a third of the CPU per document (``bench/pdf.py``)."""
@@ -47,6 +48,7 @@ def chromium_executable(configured: str | None = None) -> str | None:
         configured,
         os.environ.get("LOS_CHROMIUM_PATH"),
         HEADLESS_SHELL,
+        "/usr/bin/chromium-headless-shell",
         shutil.which("chromium-headless-shell"),
         "/usr/bin/chromium",
         shutil.which("chromium"),

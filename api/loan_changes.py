@@ -44,7 +44,8 @@ SETTLE_SECONDS = 0.15
 """How long a woken long poll lets its loan settle before reading it: a loan's changes come in bursts (a payment's
 credit, its receipt and the next link are separate commits a few tens of milliseconds apart), and one read after the
 burst answers the app once instead of once per commit. About half of a lifecycle's notifications follow the one
-before within this time (``bench/lifecycle.py``; docs/scaling.md)."""
+before within this time (counted by listening on :data:`CHANNEL` through ``bench/lifecycle.py``'s lifecycles;
+docs/scaling.md, "A lifecycle's reads and prints")."""
 RECONNECT_MAX_SECONDS = 10.0
 REMEMBERED_TAGS = 10_000
 """Loans whose last answered ETags an API process remembers (the least recently read are forgotten first)."""
@@ -258,8 +259,13 @@ async def _left_while_settling(gone: asyncio.Future[bool] | None, seconds: float
     if gone is None:
         await asyncio.sleep(seconds)
         return False
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
     await asyncio.wait({gone}, timeout=seconds)
-    return gone.done() and not gone.cancelled() and gone.result()
+    if gone.done() and not gone.cancelled() and gone.result():
+        return True
+    await asyncio.sleep(max(0.0, until - loop.time()))  # a server that cannot tell: the burst still settles
+    return False
 
 
 async def conditional_read(

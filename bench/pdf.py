@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--documents", type=int, default=40, help="documents printed per build (default 40)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
+    if args.documents < 1:
+        parser.error("--documents must be at least 1")
     builds = [
         path
         for path in (HEADLESS_SHELL, shutil.which("chromium") or "/usr/bin/chromium")

@@ -45,6 +45,7 @@ async def test_after_the_last_kyc_step_the_decision_is_long_polled_not_asked_of_
         return httpx.Response(200, json={"status": "APPLIED"}, headers={"etag": '"applied"'})
 
     driver = Driver("http://api.test", "http://sandbox.test")
+    await driver.api.aclose()
     driver.api = httpx.AsyncClient(base_url="http://api.test", transport=httpx.MockTransport(answer))
     try:
         decided = await driver.complete_kyc({}, "L1", time.monotonic() + 10)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from api import loan_changes
 from api.loan_changes import (
     MAX_WAIT_SECONDS,
-    SETTLE_SECONDS,
     LoanChanges,
     conditional_read,
     etag_of,
@@ -213,22 +213,29 @@ async def test_a_long_poll_ends_when_its_client_leaves_and_waits_on_where_the_se
     assert answer.status_code == 200 and loan.reads == 2
 
 
-async def test_a_burst_of_changes_is_answered_once_with_its_last_state(changes: LoanChanges) -> None:
+async def test_a_burst_of_changes_is_answered_once_with_its_last_state(
+    changes: LoanChanges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loan_changes, "SETTLE_SECONDS", 1.0)  # longer than production's: the test waits inside it
     loan = Loan(changes)
     tag = (await get(changes, loan)).headers["etag"]
     poll = asyncio.create_task(get(changes, loan, tag, "wait=10"))
     await eventually(lambda: changes.waiting == 1, timeout=2)
-    # a payment's commits: the credit, its receipt, the next link, each notified a few tens of ms after the last
+    # a payment's commits: the credit, its receipt, the next link, each notified a little after the last
     for body in (b'{"paid":1}', b'{"paid":1,"receipt":1}', b'{"paid":1,"receipt":1,"link":2}'):
         loan.change(body)
-        await asyncio.sleep(0.03)
-    assert 2 * 0.03 < SETTLE_SECONDS
-    answer = await asyncio.wait_for(poll, 2)
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    assert not poll.done() and loan.reads == 1  # woken, and letting the loan settle: nothing read yet
+    answer = await asyncio.wait_for(poll, 3)
     # one read, after the burst: the app is answered the loan as the burst left it, not its first commit
     assert answer.status_code == 200 and answer.body == b'{"paid":1,"receipt":1,"link":2}' and loan.reads == 2
 
 
-async def test_a_client_that_leaves_while_its_loan_settles_is_not_read_for(changes: LoanChanges) -> None:
+async def test_a_client_that_leaves_while_its_loan_settles_is_not_read_for(
+    changes: LoanChanges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loan_changes, "SETTLE_SECONDS", 30.0)  # only the client's leaving can end this wait soon
     loan = Loan(changes)
     tag = (await get(changes, loan)).headers["etag"]
     left = asyncio.Event()
@@ -247,7 +254,22 @@ async def test_a_client_that_leaves_while_its_loan_settles_is_not_read_for(chang
     )
     await eventually(lambda: changes.waiting == 1, timeout=2)
     loan.change(b'{"status":"SANCTIONED"}')
-    await asyncio.sleep(0.03)
-    left.set()  # within the settling time
-    answer = await asyncio.wait_for(poll, 1)
+    await asyncio.sleep(0.1)
+    left.set()  # while the loan settles
+    answer = await asyncio.wait_for(poll, 2)
     assert answer.status_code == 304 and loan.reads == 1 and changes.waiting == 0
+
+
+async def test_a_change_near_the_end_of_a_wait_is_read_at_its_end_not_after_it(
+    changes: LoanChanges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loan_changes, "SETTLE_SECONDS", 30.0)
+    loan = Loan(changes)
+    tag = (await get(changes, loan)).headers["etag"]
+    started = asyncio.get_running_loop().time()
+    poll = asyncio.create_task(get(changes, loan, tag, "wait=1"))
+    await eventually(lambda: changes.waiting == 1, timeout=2)
+    loan.change(b'{"status":"SANCTIONED"}')
+    answer = await asyncio.wait_for(poll, 3)  # at the wait's end (1 s), not after the settling time (30 s)
+    assert answer.status_code == 200 and answer.body == b'{"status":"SANCTIONED"}' and loan.reads == 2
+    assert asyncio.get_running_loop().time() - started < 3

@@ -162,7 +162,7 @@ const UNWAITED_EVERY = 5000;
  *   again every 1.5 s: the KYC progress lives in the loan's workflow, which the API cannot wait on.
  * - In a status of `watched` (the loan moves on without the borrower: a decision, the eSign vendor's callback, the
  *   disbursal, a payment, a refund) it is long-polled: sent back with its `ETag` and `Prefer: wait=20`, the API
- *   answers as soon as the loan changes, or 304 after 20 s, and it is asked again at once (docs/api.md, "Waiting for
+ *   answers when the loan changes (0.15 s after: a burst of commits once), or 304 after 20 s, and it is asked again at once (docs/api.md, "Waiting for
  *   a loan to change"). An API that answers 304 without waiting is asked again every 5 s.
  * - In any other status it is read again only when the borrower comes back to the tab.
  * - Nothing new is asked while the page is hidden. Coming back reads it afresh: at once, or, while a long poll is in
