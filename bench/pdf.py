@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from activities.documents import HEADLESS_SHELL, PdfRenderer, render_html  # noqa: E402
+from bench.cpu import cpu_by_process  # noqa: E402
 
 SAMPLE = {
     "certificate_no": "NOC/DEMO/2026-27/000001",
@@ -44,31 +44,9 @@ SAMPLE = {
 }
 
 
-def descendants_cpu() -> float:
-    """CPU seconds (user + system) of every live process descended from this one (the browser and its renderers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-        used[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick
-    me = os.getpid()
-
-    def mine(pid: int) -> bool:
-        while pid in parents:
-            if parents[pid] == me:
-                return True
-            pid = parents[pid]
-        return False
-
-    return sum(cpu for pid, cpu in used.items() if pid != me and mine(pid))
+def chromium_cpu() -> float:
+    """CPU seconds used so far by the Chromium processes this process started (the browser and its renderers)."""
+    return cpu_by_process().get("chromium (agreements)", 0.0)
 
 
 async def measure(executable: str, documents: int) -> dict[str, float | int | str]:
@@ -77,12 +55,12 @@ async def measure(executable: str, documents: int) -> dict[str, float | int | st
     html = render_html("noc.html", SAMPLE)
     try:
         await renderer.pdf(html)  # the browser's start and the page's first document
-        browser, python, wall = descendants_cpu(), time.process_time(), time.perf_counter()
+        browser, python, wall = chromium_cpu(), time.process_time(), time.perf_counter()
         for _ in range(documents):
             pdf = await renderer.pdf(html)
         return {
             "executable": executable,
-            "chromium_cpu_ms": round((descendants_cpu() - browser) * 1000 / documents, 1),
+            "chromium_cpu_ms": round((chromium_cpu() - browser) * 1000 / documents, 1),
             "python_cpu_ms": round((time.process_time() - python) * 1000 / documents, 1),
             "wall_ms": round((time.perf_counter() - wall) * 1000 / documents, 1),
             "pdf_bytes": len(pdf),

@@ -59,6 +59,24 @@ def request(changes: LoanChanges) -> Any:
     return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(loan_changes=changes)), receive=connected)
 
 
+def leaving(changes: LoanChanges, left: asyncio.Event) -> Any:
+    """A request whose client leaves when ``left`` is set: as uvicorn, ``receive`` hands over the (empty) body, then
+    the disconnect once the client closes."""
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    req = request(changes)
+    req.receive = receive
+    return req
+
+
 async def get(changes: LoanChanges, loan: Loan, etag: str | None = None, prefer: str | None = None, reader="c:1"):
     return await conditional_read(
         request(changes), LOAN, loan.read, reader=reader, if_none_match_header=etag, prefer_header=prefer
@@ -181,16 +199,7 @@ async def test_a_long_poll_ends_when_its_client_leaves_and_waits_on_where_the_se
     loan = Loan(changes)
     tag = (await get(changes, loan)).headers["etag"]
     left = asyncio.Event()
-
-    async def receive() -> dict:  # as uvicorn: the (empty) body, then the disconnect when the client closes
-        if not hasattr(receive, "sent"):
-            receive.sent = True  # type: ignore[attr-defined]
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await left.wait()
-        return {"type": "http.disconnect"}
-
-    req = request(changes)
-    req.receive = receive
+    req = leaving(changes, left)
     poll = asyncio.create_task(
         conditional_read(req, LOAN, loan.read, reader="c:1", if_none_match_header=tag, prefer_header="wait=20")
     )
@@ -239,16 +248,7 @@ async def test_a_client_that_leaves_while_its_loan_settles_is_not_read_for(
     loan = Loan(changes)
     tag = (await get(changes, loan)).headers["etag"]
     left = asyncio.Event()
-
-    async def receive() -> dict:
-        if not hasattr(receive, "sent"):
-            receive.sent = True  # type: ignore[attr-defined]
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await left.wait()
-        return {"type": "http.disconnect"}
-
-    req = request(changes)
-    req.receive = receive
+    req = leaving(changes, left)
     poll = asyncio.create_task(
         conditional_read(req, LOAN, loan.read, reader="c:1", if_none_match_header=tag, prefer_header="wait=20")
     )
