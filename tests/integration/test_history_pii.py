@@ -22,7 +22,7 @@ from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
 
-import los.demo
+import los.demo_customer
 from activities.kyc import AADHAAR, BANK_ACCOUNT
 from db.models import AadhaarVaultEntry, BankAccount, Customer, Disbursal, Loan, PaymentTransaction
 from los.codec import ENCODING, KEY_ID
@@ -105,13 +105,13 @@ def kyc_brand(db, sandbox) -> dict:  # noqa: ANN001
 
 async def test_full_journey_leaves_no_identifier_in_history(app, kyc_brand, sandbox, db, monkeypatch) -> None:  # noqa: ANN001, PLR0915
     aadhaars: list[str] = []
-    make_aadhaar = los.demo.demo_aadhaar
+    make_aadhaar = los.demo_customer.demo_aadhaar
 
     def remembered_aadhaar() -> str:  # the numbers the journey gives, so the scan looks for exactly them
         aadhaars.append(make_aadhaar())
         return aadhaars[-1]
 
-    monkeypatch.setattr(los.demo, "demo_aadhaar", remembered_aadhaar)
+    monkeypatch.setattr(los.demo_customer, "demo_aadhaar", remembered_aadhaar)
     phone, pan = demo_identity(0, "review")  # manual review: staff updates through the sanction hierarchy too
     driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
     try:

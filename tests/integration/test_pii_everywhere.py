@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select, text
 from temporalio.api.history.v1 import History
 
-import los.demo
+import los.demo_customer
 from activities.kyc import BANK_ACCOUNT
 from db.models import BankAccount, Customer, CustomerMessage, Loan
 from los.crypto import AADHAAR, unseal
@@ -90,13 +90,13 @@ def errors_answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def aadhaars(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The Aadhaar numbers the journeys give, remembered as they are made."""
     given: list[str] = []
-    make = los.demo.demo_aadhaar
+    make = los.demo_customer.demo_aadhaar
 
     def remembered() -> str:
         given.append(make())
         return given[-1]
 
-    monkeypatch.setattr(los.demo, "demo_aadhaar", remembered)
+    monkeypatch.setattr(los.demo_customer, "demo_aadhaar", remembered)
     return given
 
 
