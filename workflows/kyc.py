@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.heartbeats import KYC_HEARTBEAT
     from workflows.options import (
+        AADHAAR_ANSWER_FIRST_PATCH,
+        AADHAAR_ANSWER_GAP,
         KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
@@ -311,6 +313,8 @@ class KycPhase(HoldPhase):
             finally:
                 self.kyc_waiting = None
             if self.kyc_results.get(step) == KycStepStatus.PASSED:  # completed by an update (Aadhaar OTP)
+                if patched(AADHAAR_ANSWER_FIRST_PATCH):  # the update's answer leaves before the next steps run
+                    await workflow.sleep(AADHAAR_ANSWER_GAP, summary="Aadhaar OTP answered; the next KYC steps follow")
                 return KycStepResult(step, KycStepStatus.PASSED, facts=self.aadhaar_facts)
 
     @workflow.update(

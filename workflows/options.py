@@ -138,6 +138,13 @@ RECEIPT_NOTICE_AT_START_PATCH = "receipt-notice-at-start-v1"
 # product), in the payment's own transaction (``PaymentRecord.penal_reversed``). Asked only when there is something
 # to reverse; before it, those charges stood and were paid from the money first.
 VALUE_DATED_PENAL_PATCH = "value-dated-penal-v1"
+# The customer's Aadhaar OTP update is answered in a workflow task of its own, before the KYC lookups after it start:
+# those are local activities (KYC_LOCAL_PATCH), which hold the workflow task, and with it the update's answer, until
+# they finish (the SDKs have no way to complete a task early: temporalio/features#424), so the borrower's "verify OTP"
+# waited for every vendor lookup behind it. A timer of AADHAAR_ANSWER_GAP ends that task first. Asked where the OTP
+# was verified (its marker there); before it, the lookups ran in the update's task.
+AADHAAR_ANSWER_FIRST_PATCH = "aadhaar-answer-first-v1"
+AADHAAR_ANSWER_GAP = timedelta(milliseconds=1)
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

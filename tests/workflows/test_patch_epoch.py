@@ -31,6 +31,7 @@ from workflows import options
 from workflows.contracts import AadhaarInitiate, AadhaarOtp
 from workflows.loan import LoanWorkflow
 from workflows.options import (
+    AADHAAR_ANSWER_FIRST_PATCH,
     KYC_LOCAL_PATCH,
     KYC_PHASE_PATCH,
     KYC_RESULTS_BESIDE_BUREAU_PATCH,
@@ -45,8 +46,11 @@ from workflows.patches import EPOCH_2_PATCHES, EPOCH_PATCHES, PATCH_EPOCH, PATCH
 KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
 # The loan workflow's patches released after the first epoch (asked on their own, a marker each), bundled by the second.
 AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_HOLD_PATCH]
-# The loan workflow's patches released after the second epoch (asked on their own, a marker each, until a later one).
+# The loan workflow's patches released after the second epoch that every loan asks (on their own, a marker each, until a
+# later epoch bundles them).
 AFTER_EPOCH_2: list[str] = []
+# Released after the second epoch and asked only where a loan's Aadhaar OTP is verified (a marker of its own).
+ASKED_AT_AADHAAR = [AADHAAR_ANSWER_FIRST_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -142,8 +146,9 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     assert result.status == "COMPLETED"
     first = patch_markers(origination)
     assert not {PATCH_EPOCH, PATCH_EPOCH_2} & set(first) and later <= set(first)  # this code asked each, as before
-    # and, once the KYC steps were done, the one later patch asked there (a marker of its own, as for any run)
-    assert set(first) - EPOCH_PATCHES == {KYC_RESULTS_BESIDE_BUREAU_PATCH}
+    # and, once the OTP was verified and the KYC steps were done, the later patches asked there (a marker each, as for
+    # any run)
+    assert set(first) - EPOCH_PATCHES == {*ASKED_AT_AADHAAR, KYC_RESULTS_BESIDE_BUREAU_PATCH}
     _, local = await run.activity_kinds()
     assert {"record_status", "record_disbursal"} <= local  # and took the paths their markers say
     assert patch_markers(servicing) == [PATCH_EPOCH_2]  # the servicing run started on this code
@@ -154,8 +159,9 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
 async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patches_after_the_deploy(env) -> None:  # noqa: ANN001
     """Started on the code of the first epoch (before the second), the loan recorded the first epoch's marker and the
     KYC local steps' own when this code takes it over at the Aadhaar OTP: it stays under the first epoch, asks the
-    results-beside-bureau patch on its own as that code would have, and takes its path; its servicing run, started on
-    this code, is under the second epoch. Both runs replay."""
+    results-beside-bureau patch on its own as that code would have and the Aadhaar answer's patch (released after both)
+    with a marker of its own, and takes their paths; its servicing run, started on this code, is under the second
+    epoch. Both runs replay."""
     stubs = StubActivities()
     inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
@@ -167,7 +173,9 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
     result, origination, servicing = await _taken_over(env, stubs, queue, run, KYC_RESULTS_BESIDE_BUREAU_PATCH)
     assert result.status == "COMPLETED"
     # as that code asked them (the hold's patch only when a step fails with its retries spent: none here)
-    assert patch_markers(origination) == [PATCH_EPOCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH]
+    assert patch_markers(origination) == [
+        PATCH_EPOCH, KYC_LOCAL_PATCH, *ASKED_AT_AADHAAR, KYC_RESULTS_BESIDE_BUREAU_PATCH,
+    ]  # fmt: skip
     tasks, local = await run.activity_kinds()
     assert "credit_bureau_pull" in local and "credit_bureau_pull" not in tasks  # the KYC local path it recorded
     assert patch_markers(servicing) == [PATCH_EPOCH_2]
@@ -176,8 +184,10 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
-    """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2, and
-    the first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out of both fails here."""
+    """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2 or
+    ASKED_AT_AADHAAR, and the first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out
+    of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
-    assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2)
+    assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | set(ASKED_AT_AADHAAR)
+    assert not EPOCH_2_PATCHES & (set(AFTER_EPOCH_2) | set(ASKED_AT_AADHAAR))
     assert EPOCH_PATCHES | set(AFTER_EPOCH) == EPOCH_2_PATCHES and not EPOCH_PATCHES & set(AFTER_EPOCH)
