@@ -13,7 +13,9 @@ not a status): what closes the loan on ``on`` is
 - all principal not yet repaid (the current and later installments'); later periods' interest is not owed;
 - the product's foreclosure charge, a percent of that principal, with GST on it (``foreclosure_percent``; RBI,
   "Levy of foreclosure charges/pre-payment penalties on floating rate term loans", 2014 and 2019, forbids one on
-  floating-rate term loans to individuals for purposes other than business: such a product sets none).
+  floating-rate term loans to individuals for purposes other than business: such a product sets none), while a
+  later period is still to come. On or after the last due date nothing is repaid before its time: what is owed is
+  the dues alone, no charge, and paying them is an ordinary repayment (the quote is exactly what paying it does).
 
 Cooling-off exit (RBI Guidelines on Digital Lending, 2 September 2022, para 6; the Digital Lending Directions, 2025):
 within the look-up period the borrower exits by paying the principal and the proportionate APR, with no penalty
@@ -134,7 +136,9 @@ def foreclosure_quote(
             penal += inst.penal - inst.penal_paid
         elif inst is current:
             current_interest = max(0, _elapsed_interest(inst, on) - inst.interest_paid)
-    charge = round_paise(Decimal(principal) * charge_rate / HUNDRED)
+    # no later period: nothing is paid before its time, so no foreclosure charge (the loan's workflow applies such a
+    # payment as an ordinary one: workflows.receipts._closing_parts)
+    charge = round_paise(Decimal(principal) * charge_rate / HUNDRED) if current is not None else 0
     charge_gst = round_paise(Decimal(charge) * gst_rate / HUNDRED)
     return ForeclosureQuote(
         on=on,

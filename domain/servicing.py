@@ -74,9 +74,16 @@ def apply_parts(installments: Sequence[Installment], parts: Iterable[Installment
         inst.principal_paid += part.principal
 
 
-def untouched_future(installments: Iterable[Installment]) -> list[Installment]:
-    """The installments an advance to principal re-amortises: nothing paid of them yet and not overdue, in order."""
-    return [i for i in installments if i.principal_paid == 0 and i.interest_paid == 0 and not i.overdue]
+def untouched_future(installments: Iterable[Installment], *, skip_paid: bool = False) -> list[Installment]:
+    """The installments an advance to principal re-amortises: nothing paid of them yet and not overdue, in order.
+    ``skip_paid``: not one already paid either, as a grace period's installment of nothing is (no principal and no
+    interest, so nothing of it is ever paid: counted, the new schedule would start at it, before the installment the
+    advance came with)."""
+    return [
+        i
+        for i in installments
+        if i.principal_paid == 0 and i.interest_paid == 0 and not i.overdue and not (skip_paid and i.paid)
+    ]
 
 
 def advance_as_principal(

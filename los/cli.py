@@ -195,16 +195,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         print(describe())
         return 0
+    import httpx
+
+    from los.demo import DemoError
+
     settings = _settings()
     api = args.api or settings.api_url
     sandbox = args.sandbox or settings.sandbox_base_url
     started = time.monotonic()
-    if args.scenario:
-        from los.demo_scenarios import run_scenario
+    try:
+        if args.scenario:
+            from los.demo_scenarios import run_scenario
 
-        journeys = [asyncio.run(run_scenario(api, sandbox, args.scenario, args.brand))]
-    else:
-        journeys = asyncio.run(run_demo(api, sandbox, args.loans, args.brand))
+            journeys = [asyncio.run(run_scenario(api, sandbox, args.scenario, args.brand))]
+        else:
+            journeys = asyncio.run(run_demo(api, sandbox, args.loans, args.brand))
+    except httpx.ConnectError as exc:  # the stack is not up (yet): say what to do, not a traceback
+        where = getattr(getattr(exc, "request", None), "url", None) or api
+        print(
+            f"los demo: cannot reach {where} ({exc}). Start the stack with `los up` and wait for its banner, "
+            "or point --api/--sandbox at a running one.",
+            file=sys.stderr,
+        )
+        return 2
+    except DemoError as exc:
+        print(f"los demo: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(
             json.dumps(
@@ -279,9 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="create or refresh the demo brand, its products and staff (external database)")
     sub.add_parser("roles", help="print the staff roles × permissions matrix (Markdown)")
     demo = sub.add_parser("demo", help="drive demo loans through the running stack over HTTP")
-    demo.add_argument("--loans", type=int, default=1)
+    demo.add_argument(
+        "--loans", type=int, default=1, help="loans driven at once, auto-sanctioned and reviewed in turn (default 1)"
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON document")
-    demo.add_argument("--brand", default="demo")
+    demo.add_argument("--brand", default="demo", help="the brand code the borrowers sign up with (default demo)")
     demo.add_argument(
         "--scenario", help="run one named journey (lost-bank-webhook, autopay, foreclosure, ...); 'list' names them"
     )

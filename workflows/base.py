@@ -87,6 +87,8 @@ class LoanBase:
     # search attribute goes with the pass's next upsert (NextDueAt, DPD) instead of one of its own
     status_with_payment: bool
     receipt_notice: bool  # RECEIPT_NOTICE_AT_START_PATCH: receipts with their notice, decided at the run's start
+    advance_skips_paid: bool  # GRACE_ADVANCE_PATCH, decided at a servicing run's start where it matters
+    anchor_ist: bool  # IST_ANCHOR_PATCH, the same
     status_attribute_due: bool
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock

@@ -141,6 +141,8 @@ class LoanWorkflow(
         self.local_steps = False  # SERVICING_LOCAL_PATCH, decided once per servicing run
         self.status_with_payment = self.status_attribute_due = False  # STATUS_WITH_PAYMENT_PATCH
         self.receipt_notice = False  # RECEIPT_NOTICE_AT_START_PATCH
+        self.advance_skips_paid = False  # GRACE_ADVANCE_PATCH
+        self.anchor_ist = False  # IST_ANCHOR_PATCH
         # Collections (workflows.collections): COLLECTIONS_PATCH, decided once per servicing run; the lock the
         # repayment loop holds for each pass and decisions take; a write-off accepted; a link to remake.
         self.collections = False

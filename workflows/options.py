@@ -145,6 +145,17 @@ VALUE_DATED_PENAL_PATCH = "value-dated-penal-v1"
 # was verified (its marker there); before it, the lookups ran in the update's task.
 AADHAAR_ANSWER_FIRST_PATCH = "aadhaar-answer-first-v1"
 AADHAAR_ANSWER_GAP = timedelta(milliseconds=1)
+# An advance to principal re-amortises only the installments not yet paid (``domain.servicing.untouched_future``,
+# ``skip_paid``). A grace period's installment of nothing (no principal, no interest: paid from the start) was counted
+# as untouched, so the new schedule started at it, before its own anchor; the schedule refused that and the whole
+# payment was parked instead of credited, the installment it paid left to fall overdue. Decided when a servicing run
+# starts, and asked only where the schedule has such an installment (its marker there); before it, it was counted.
+GRACE_ADVANCE_PATCH = "advance-skips-paid-installments-v1"
+# An advance re-amortising from disbursal (nothing settled before it) anchors the new schedule on the disbursal's IST
+# date, as every other date of the loan is; it took the UTC date, a day early for a loan disbursed between midnight
+# and 05:30 IST, so the first new period was a day long too many and its interest too high. Decided when a servicing
+# run starts, asked only for such a loan (its marker there); before it, the UTC date.
+IST_ANCHOR_PATCH = "reamortise-anchor-ist-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

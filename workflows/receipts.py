@@ -125,7 +125,7 @@ class ReceiptsPhase(LoanBase):
             parts, excess, advance, reshaped, fees_gst = result.parts, result.excess, result.advance_principal, [], 0
         accrued = self._clear_receivable(parts) if self.money_in else 0
         apply_parts(state.installments, parts)
-        if advance and not untouched_future(state.installments):
+        if advance and not untouched_future(state.installments, skip_paid=self.advance_skips_paid):
             # nothing left to re-amortise (every unpaid installment overdue or part-paid): the advance pays their
             # principal, the last first; any rest is excess (a credit balance), never lost
             extra, rest = advance_as_principal(state.installments, advance, today)
@@ -358,14 +358,15 @@ class ReceiptsPhase(LoanBase):
         mode). Returns the first replaced number and the new installments."""
         state = self.servicing
         assert state is not None
-        future = untouched_future(state.installments)
+        future = untouched_future(state.installments, skip_paid=self.advance_skips_paid)
         settled = [i for i in state.installments if i not in future]
         balance = sum(i.principal for i in future) - advance
         first = future[0].number
         if balance <= 0:  # the advance repaid every future installment
             state.installments = settled
             return first, []
-        anchor = settled[-1].due_date if settled and settled[-1].due_date else state.disbursed_at.date()
+        disbursed_on = state.disbursed_at.astimezone(IST).date() if self.anchor_ist else state.disbursed_at.date()
+        anchor = settled[-1].due_date if settled and settled[-1].due_date else disbursed_on
         plan = schedule.reamortize(
             self.inp.terms.schedule_terms(state.disbursed_at.astimezone(IST).date()),
             balance=balance,

@@ -31,7 +31,9 @@ with workflow.unsafe.imports_passed_through():
         COLLECTIONS_PATCH,
         DAY_END_PATCH,
         DPD,
+        GRACE_ADVANCE_PATCH,
         IST,
+        IST_ANCHOR_PATCH,
         LOAN_AMOUNT,
         LOAN_STATUS,
         MAX_RUN_EVENTS,
@@ -77,6 +79,12 @@ class ServicingPhase(LoanBase):
         self.status_with_payment = patched(STATUS_WITH_PAYMENT_PATCH)
         self.receipt_notice = self.money_in and patched(RECEIPT_NOTICE_AT_START_PATCH)
         self.collections = self.money_in and patched(COLLECTIONS_PATCH)
+        # only a schedule with an installment of nothing (a grace period) is affected, so only it asks (a marker)
+        grace = any(i.principal == 0 and i.interest == 0 for i in state.installments)
+        self.advance_skips_paid = grace and patched(GRACE_ADVANCE_PATCH)
+        # only a loan disbursed between midnight and 05:30 IST has an IST date other than its UTC one
+        disbursed = state.disbursed_at
+        self.anchor_ist = disbursed.astimezone(IST).date() != disbursed.date() and patched(IST_ANCHOR_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()
         woke_for_money_in, last_link = False, (0, 0)

@@ -48,7 +48,7 @@ from activities.providers.webhooks import InboundEvent, LoanSignal
 from api.deps import is_uuid
 from db import receipts
 from db.mandates import apply_mandate_event
-from db.models import Loan, Mandate, PaymentAttempt, PaymentLink, WebhookEvent
+from db.models import Loan, Mandate, PaymentAttempt, PaymentLink, PaymentTransaction, WebhookEvent
 from db.session import core, insert_once, table
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
@@ -123,8 +123,10 @@ _LOAN_BY_LINK = (
 def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -> tuple[str, bool] | None:
     """Keep the gateway's payment attempt once per (gateway, payment id) and return its status now with whether
     its capture was already signalled to the loan (``delivered_at``, set by :func:`mark_delivered`): a capture
-    turns a failed attempt into a captured one (a late authorisation); a failure never turns a captured one back.
-    None for an event about no gateway payment."""
+    turns a failed attempt into a captured one (a late authorisation); a failure never turns a captured one back,
+    nor one the loan has credited with no attempt kept (an autopay debit found captured by the workflow's look-up,
+    its webhooks lost: ``workflows.autopay``): that failure keeps the attempt as captured. None for an event about
+    no gateway payment."""
     if isinstance(arg, PaymentEvent) and arg.gateway != "offline":
         status, order_id, method, failure = CAPTURED, arg.link_id, arg.mode, None
     elif isinstance(arg, PaymentFailure):
@@ -144,6 +146,14 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
         "mandate_debit_id": arg.mandate_debit_id,
     }
     statement = _CAPTURE_ATTEMPT if status == CAPTURED else _FAIL_ATTEMPT
+    credited = (
+        session.execute(_CREDITED, {"gateway": arg.gateway, "payment": arg.payment_id}).first()
+        if status == FAILED
+        else None
+    )
+    if credited is not None:  # the credit stands: the attempt is kept as the capture it was
+        statement = _CAPTURE_ATTEMPT
+        values = {**values, "status": CAPTURED, "failure_reason": None, "method": credited.mode}
     kept = core(session).execute(statement, values).one_or_none()
     if kept is None:  # a failure after the row was kept: it changed nothing, the row says what stands
         kept = session.execute(
@@ -175,6 +185,10 @@ _CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
 ).returning(_ATTEMPTS.c.status, _ATTEMPTS.c.delivered_at)
 _FAIL_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"]).returning(
     _ATTEMPTS.c.status, _ATTEMPTS.c.delivered_at
+)
+# Whether the loan has credited a payment (``payment_transactions`` is unique on the gateway and its payment id).
+_CREDITED = select(PaymentTransaction.mode).where(
+    PaymentTransaction.gateway == bindparam("gateway"), PaymentTransaction.gateway_payment_id == bindparam("payment")
 )
 _STORE_EVENT = insert_once(WebhookEvent, "provider", "event_id")
 

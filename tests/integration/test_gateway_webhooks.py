@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from db.models import Brand, Loan, PaymentAttempt, PaymentLink, PaymentTransaction, WebhookEvent
 from los.demo import Driver, Journey, demo_identity
@@ -231,6 +231,15 @@ async def test_duplicate_out_of_order_forged_and_stale_events_credit_once(app, b
 
         await eventually(paid)
         await eventually(lambda: _collected(db, loan_id) == due + 100_00)
+        # a payment the loan credited with no attempt kept (as an autopay debit found captured by the workflow's
+        # look-up, its webhooks lost), then its failure, late: nothing to act on, and the attempt kept as captured
+        with db.unit_of_work() as s:
+            s.execute(delete(PaymentAttempt).where(PaymentAttempt.gateway_payment_id == "pay_rzp_1"))
+        late = gateway_events.razorpay_payment_failed(rzp)
+        raw, hdrs = _signed("razorpay", late)
+        async with httpx.AsyncClient() as http:
+            answer = (await http.post(f"{hook}/razorpay", content=raw, headers=hdrs)).json()
+        assert (answer["status"], answer["reason"]) == ("ignored", "the payment was captured"), answer
     finally:
         await driver.close()
     payments = _rows(db, PaymentTransaction, PaymentTransaction.loan_id == loan_id)

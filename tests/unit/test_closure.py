@@ -71,6 +71,22 @@ def test_closing_the_schedule_then_settling_all_pays_exactly_the_quote() -> None
     assert all(i.paid for i in insts)
 
 
+def test_quote_after_the_last_due_date_is_the_dues_alone_with_no_charge() -> None:
+    """Past the last due date nothing is repaid before its time: the quote is what the waterfall takes for every
+    due (the loan's workflow applies such a payment as an ordinary one), with no foreclosure charge."""
+    insts = _installments()
+    on = insts[-1].due_date
+    assert on is not None
+    for day in (on, date.fromordinal(on.toordinal() + 40)):
+        quote = foreclosure_quote(insts, day, charge_percent="4", gst_percent="18")
+        assert quote.current is None
+        assert (quote.charge, quote.charge_gst) == (0, 0)
+        assert quote.total == sum(i.principal + i.interest for i in insts)
+    # a day before it, the last period is still to come: the charge stands
+    before = foreclosure_quote(insts, date.fromordinal(on.toordinal() - 1), charge_percent="4", gst_percent="18")
+    assert before.current == insts[-1].number and before.charge == round(before.principal * 4 / 100)
+
+
 def test_quote_refuses_a_bad_percent() -> None:
     with pytest.raises(ValidationError) as err:
         foreclosure_quote(_installments(), date(2025, 1, 5), charge_percent="150")

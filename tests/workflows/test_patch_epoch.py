@@ -32,6 +32,8 @@ from workflows.contracts import AadhaarInitiate, AadhaarOtp
 from workflows.loan import LoanWorkflow
 from workflows.options import (
     AADHAAR_ANSWER_FIRST_PATCH,
+    GRACE_ADVANCE_PATCH,
+    IST_ANCHOR_PATCH,
     KYC_LOCAL_PATCH,
     KYC_PHASE_PATCH,
     KYC_RESULTS_BESIDE_BUREAU_PATCH,
@@ -51,6 +53,10 @@ AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_
 AFTER_EPOCH_2: list[str] = []
 # Released after the second epoch and asked only where a loan's Aadhaar OTP is verified (a marker of its own).
 ASKED_AT_AADHAAR = [AADHAAR_ANSWER_FIRST_PATCH]
+# Released after the second epoch and asked only where a servicing run's schedule has a grace installment of nothing.
+ASKED_WITH_GRACE = [GRACE_ADVANCE_PATCH]
+# Released after the second epoch and asked only where a loan was disbursed between midnight and 05:30 IST.
+ASKED_EARLY_IST = [IST_ANCHOR_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -184,10 +190,11 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
-    """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2 or
-    ASKED_AT_AADHAAR, and the first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out
-    of all fails here."""
+    """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
+    ASKED_AT_AADHAAR, ASKED_WITH_GRACE or ASKED_EARLY_IST, and the first epoch's set and AFTER_EPOCH make the
+    second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
-    assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | set(ASKED_AT_AADHAAR)
-    assert not EPOCH_2_PATCHES & (set(AFTER_EPOCH_2) | set(ASKED_AT_AADHAAR))
+    asked_where_needed = set(ASKED_AT_AADHAAR) | set(ASKED_WITH_GRACE) | set(ASKED_EARLY_IST)
+    assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | asked_where_needed
+    assert not EPOCH_2_PATCHES & (set(AFTER_EPOCH_2) | asked_where_needed)
     assert EPOCH_PATCHES | set(AFTER_EPOCH) == EPOCH_2_PATCHES and not EPOCH_PATCHES & set(AFTER_EPOCH)

@@ -1,0 +1,30 @@
+"""`los demo` tells a newcomer what to do when the stack is not up, or the scenario is unknown: a line, not a
+traceback."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from los.cli import main
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:  # a port nothing listens on once this socket is closed
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_without_a_running_stack_says_to_start_it(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    assert main(["demo", "--api", url, "--sandbox", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"los demo: cannot reach {url}/") and "`los up`" in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_scenario_is_named_with_where_to_find_the_list(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    assert main(["demo", "--scenario", "nope", "--api", url, "--sandbox", url]) == 1
+    assert capsys.readouterr().err == "los demo: unknown scenario 'nope'; `los demo --scenario list` names them\n"
