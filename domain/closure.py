@@ -118,7 +118,8 @@ def foreclosure_quote(
     gst_percent: Decimal | str = "18",
 ) -> ForeclosureQuote:
     """The foreclosure quote on ``on`` (see the module docstring). ``charge_percent``: the product's foreclosure
-    charge as a percent of the principal outstanding (None or 0: none); ``gst_percent``: GST on that charge.
+    charge as a percent of the principal outstanding (None or 0: none; none either on or after the last due date,
+    when no period is still to come); ``gst_percent``: GST on that charge.
     Raises ``ValidationError`` (field ``charge_percent``/``gst_percent``) for a percent outside 0–100, and
     ``TypeError`` for a float."""
     charge_rate, gst_rate = _percent(charge_percent, "charge_percent"), _percent(gst_percent, "gst_percent")

@@ -302,6 +302,9 @@ class KycPhase(HoldPhase):
                 self.kyc_links[step] = result.reference
             self.kyc_waiting = step
             self.kyc_seen = self.kyc_input_count
+            # whether the wait below waits: an OTP verified before the step came to wait for it (while an earlier
+            # step was still running) completes it at once, in the task of that step's result
+            blocked = self.kyc_results.get(step) != KycStepStatus.PASSED
             try:
                 await workflow.wait_condition(
                     lambda: self.kyc_input_count > self.kyc_seen or self.kyc_results.get(step) == KycStepStatus.PASSED,
@@ -313,7 +316,9 @@ class KycPhase(HoldPhase):
             finally:
                 self.kyc_waiting = None
             if self.kyc_results.get(step) == KycStepStatus.PASSED:  # completed by an update (Aadhaar OTP)
-                if patched(AADHAAR_ANSWER_FIRST_PATCH):  # the update's answer leaves before the next steps run
+                # the update's answer leaves before the next steps run; asked only where the wait waited, so in the
+                # task of the OTP's own result, never after a local activity's
+                if blocked and patched(AADHAAR_ANSWER_FIRST_PATCH):
                     await workflow.sleep(AADHAAR_ANSWER_GAP, summary="Aadhaar OTP answered; the next KYC steps follow")
                 return KycStepResult(step, KycStepStatus.PASSED, facts=self.aadhaar_facts)
 

@@ -154,7 +154,7 @@ GRACE_ADVANCE_PATCH = "advance-skips-paid-installments-v1"
 # An advance re-amortising from disbursal (nothing settled before it) anchors the new schedule on the disbursal's IST
 # date, as every other date of the loan is; it took the UTC date, a day early for a loan disbursed between midnight
 # and 05:30 IST, so the first new period was a day long too many and its interest too high. Decided when a servicing
-# run starts, asked only for such a loan (its marker there); before it, the UTC date.
+# run starts, asked only for such a loan with nothing paid yet (its marker there); before it, the UTC date.
 IST_ANCHOR_PATCH = "reamortise-anchor-ist-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.

@@ -83,8 +83,11 @@ class ServicingPhase(LoanBase):
         grace = any(i.principal == 0 and i.interest == 0 for i in state.installments)
         self.advance_skips_paid = grace and patched(GRACE_ADVANCE_PATCH)
         # only a loan disbursed between midnight and 05:30 IST has an IST date other than its UTC one
+        # with nothing paid yet (an advance re-amortises from disbursal only then)
         disbursed = state.disbursed_at
-        self.anchor_ist = disbursed.astimezone(IST).date() != disbursed.date() and patched(IST_ANCHOR_PATCH)
+        early = disbursed.astimezone(IST).date() != disbursed.date()
+        untouched = not any(i.principal_paid or i.interest_paid for i in state.installments)
+        self.anchor_ist = early and untouched and patched(IST_ANCHOR_PATCH)
         if self.money_in and state.accrual_since is None:
             state.accrual_since = workflow.now()
         woke_for_money_in, last_link = False, (0, 0)

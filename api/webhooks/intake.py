@@ -8,10 +8,11 @@ loan by the link this gateway made for it (``payment_links``: provider and link 
 
 **Payment attempts.** Every payment a gateway reports is kept in ``payment_attempts``, once per (gateway, payment
 id), in the same transaction as the stored event: ``CAPTURED`` from a ``PaymentEvent``, ``FAILED`` from a
-``PaymentFailure`` (offline payments are not gateway attempts). ``FAILED`` never overwrites ``CAPTURED`` (events
-arrive out of order: a failure reported after the capture changes nothing, no dues and no signal); ``CAPTURED``
-overwrites ``FAILED`` (a late authorisation). A failure is signalled to the running loan (``payment_failed``: the
-borrower is told; no dues change); for a loan that has ended it is stored only.
+``PaymentFailure``, or ``CAPTURED`` from one whose payment the loan has credited with no attempt kept (an autopay
+debit the workflow found captured by look-up; offline payments are not gateway attempts). ``FAILED`` never
+overwrites ``CAPTURED`` (events arrive out of order: a failure reported after the capture changes nothing, no dues
+and no signal); ``CAPTURED`` overwrites ``FAILED`` (a late authorisation). A failure is signalled to the running
+loan (``payment_failed``: the borrower is told; no dues change); for a loan that has ended it is stored only.
 
 Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutcome`):
 
@@ -147,13 +148,14 @@ def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -
     }
     statement = _CAPTURE_ATTEMPT if status == CAPTURED else _FAIL_ATTEMPT
     credited = (
-        session.execute(_CREDITED, {"gateway": arg.gateway, "payment": arg.payment_id}).first()
-        if status == FAILED
+        session.execute(_CREDITED, {"gateway": arg.gateway, "payment": arg.payment_id, "loan": loan_id}).first()
+        if status == FAILED and loan_id is not None
         else None
     )
-    if credited is not None:  # the credit stands: the attempt is kept as the capture it was
+    if credited is not None:  # the credit stands: the attempt is kept as the capture it was, and as delivered
         statement = _CAPTURE_ATTEMPT
         values = {**values, "status": CAPTURED, "failure_reason": None, "method": credited.mode}
+        values.update(amount=credited.amount, delivered_at=datetime.now(UTC))
     kept = core(session).execute(statement, values).one_or_none()
     if kept is None:  # a failure after the row was kept: it changed nothing, the row says what stands
         kept = session.execute(
@@ -186,9 +188,11 @@ _CAPTURE_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_update(
 _FAIL_ATTEMPT = _NEW_ATTEMPT.on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"]).returning(
     _ATTEMPTS.c.status, _ATTEMPTS.c.delivered_at
 )
-# Whether the loan has credited a payment (``payment_transactions`` is unique on the gateway and its payment id).
-_CREDITED = select(PaymentTransaction.mode).where(
-    PaymentTransaction.gateway == bindparam("gateway"), PaymentTransaction.gateway_payment_id == bindparam("payment")
+# The loan's credit of a payment, if it has one (``payment_transactions`` is unique on the gateway and its payment id).
+_CREDITED = select(PaymentTransaction.mode, PaymentTransaction.amount).where(
+    PaymentTransaction.gateway == bindparam("gateway"),
+    PaymentTransaction.gateway_payment_id == bindparam("payment"),
+    PaymentTransaction.loan_id == bindparam("loan"),
 )
 _STORE_EVENT = insert_once(WebhookEvent, "provider", "event_id")
 
