@@ -13,23 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from domain import schedule
 from tests.workflows.stubs import (
-    LOAN_EXECUTIVE,
-    LoanRun,
     StubActivities,
     loan_input,
     patch_markers,
     running_loan,
     terms,
-    to_agreement_signed,
 )
+from tests.workflows.test_branches import _disbursed
 from workflows.options import GRACE_ADVANCE_PATCH, IST
-
-
-async def _disbursed(run: LoanRun) -> None:
-    await to_agreement_signed(run)
-    await run.update("approve_disbursal", LOAN_EXECUTIVE.act())
-    await run.settle("TR-1", "SUCCESS", "UTR0004")
-    await run.stubs.wait_calls("ensure_payment_link", 1)
 
 
 async def test_an_advance_after_a_grace_installment_is_credited_and_reamortises_what_is_unpaid(env) -> None:  # noqa: ANN001
