@@ -191,9 +191,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from los.demo import run_demo, text_report
 
     if args.scenario == "list":
-        from los.demo_scenarios import describe
+        from los.demo_scenarios import describe, summaries
 
-        print(describe())
+        print(json.dumps({"scenarios": summaries()}, indent=2) if args.json else describe())
         return 0
     import httpx
 

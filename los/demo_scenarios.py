@@ -148,14 +148,19 @@ SCENARIOS.update(__import__("los.demo_colending").demo_colending.SCENARIOS)  # c
 SCENARIOS.update(__import__("los.demo_partner_sla").demo_partner_sla.SCENARIOS)  # a partner's disbursal past its SLA
 
 
-def describe() -> str:
-    """The scenario names, each with the first sentence of its docstring, one per line."""
+def summaries() -> dict[str, str]:
+    """Each scenario's name → the first sentence of its docstring, in the order ``los demo --scenario list`` shows."""
 
     def first_sentence(doc: str | None) -> str:
         text = " ".join((doc or "").split())
         return text.split(": ")[0].split(". ")[0].rstrip(".")
 
-    return "\n".join(f"{name:30} {first_sentence(fn.__doc__)}" for name, fn in SCENARIOS.items())
+    return {name: first_sentence(fn.__doc__) for name, fn in SCENARIOS.items()}
+
+
+def describe() -> str:
+    """The scenario names, each with the first sentence of its docstring, one per line."""
+    return "\n".join(f"{name:30} {summary}" for name, summary in summaries().items())
 
 
 async def run_scenario(

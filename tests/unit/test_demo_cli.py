@@ -3,6 +3,7 @@ traceback."""
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -28,3 +29,13 @@ def test_an_unknown_scenario_is_named_with_where_to_find_the_list(capsys: pytest
     url = f"http://127.0.0.1:{_closed_port()}"
     assert main(["demo", "--scenario", "nope", "--api", url, "--sandbox", url]) == 1
     assert capsys.readouterr().err == "los demo: unknown scenario 'nope'; `los demo --scenario list` names them\n"
+
+
+def test_the_scenario_list_in_json_names_each_with_its_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    from los.demo_scenarios import SCENARIOS
+
+    assert main(["demo", "--scenario", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["scenarios"]
+    assert list(listed) == list(SCENARIOS) and all(listed.values())
+    assert main(["demo", "--scenario", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(next(iter(SCENARIOS)))
