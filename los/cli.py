@@ -328,7 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         "rotate-field-key": cmd_rotate_field_key,
         "export-histories": cmd_export_histories,
     }[args.command]
-    return handler(args)
+    from los.settings import MissingSetting
+
+    try:
+        return handler(args)
+    except MissingSetting as exc:  # a line saying what to set, not a traceback
+        print(f"los {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

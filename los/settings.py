@@ -17,6 +17,11 @@ DEV_PAYLOAD_KEY_ID = "dev-field-key"  # the development payload key (derived fro
 PUBLISHED_SECRETS = frozenset({DEV_SECRET, "change-me-in-production-to-a-long-random-value"})
 
 
+class MissingSetting(RuntimeError):
+    """A setting a command needs is not set (e.g. ``DATABASE_URL`` for a process run alone, outside ``los up``): the
+    message names it and what to do; the CLI prints it as one line."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOS_", extra="ignore", populate_by_name=True)
 
@@ -286,7 +291,10 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url is None:
-            raise RuntimeError("DATABASE_URL is not set (los up sets it for its children)")
+            raise MissingSetting(
+                "DATABASE_URL is not set: `los up` runs everything with its own database and sets it for its "
+                "processes; to run this command alone, set DATABASE_URL to a PostgreSQL URL (the one `los up` prints)"
+            )
         return sqlalchemy_url(self.database_url)
 
 

@@ -39,3 +39,19 @@ def test_the_scenario_list_in_json_names_each_with_its_summary(capsys: pytest.Ca
     assert list(listed) == list(SCENARIOS) and all(listed.values())
     assert main(["demo", "--scenario", "list"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith(next(iter(SCENARIOS)))
+
+
+def test_a_command_run_alone_without_a_database_says_what_to_set(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from los.settings import get_settings
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("LOS_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["seed"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("los seed: DATABASE_URL is not set: `los up` runs everything") and "Traceback" not in err
