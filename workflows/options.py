@@ -142,7 +142,7 @@ VALUE_DATED_PENAL_PATCH = "value-dated-penal-v1"
 # those are local activities (KYC_LOCAL_PATCH), which hold the workflow task, and with it the update's answer, until
 # they finish (the SDKs have no way to complete a task early: temporalio/features#424), so the borrower's "verify OTP"
 # waited for every vendor lookup behind it. A timer of AADHAAR_ANSWER_GAP ends that task first. Asked where the OTP
-# was verified (its marker there); before it, the lookups ran in the update's task.
+# was verified after the step's wait began (its marker there); before it, the lookups ran in the update's task.
 AADHAAR_ANSWER_FIRST_PATCH = "aadhaar-answer-first-v1"
 AADHAAR_ANSWER_GAP = timedelta(milliseconds=1)
 # An advance to principal re-amortises only the installments not yet paid (``domain.servicing.untouched_future``,

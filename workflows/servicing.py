@@ -82,8 +82,8 @@ class ServicingPhase(LoanBase):
         # only a schedule with an installment of nothing (a grace period) is affected, so only it asks (a marker)
         grace = any(i.principal == 0 and i.interest == 0 for i in state.installments)
         self.advance_skips_paid = grace and patched(GRACE_ADVANCE_PATCH)
-        # only a loan disbursed between midnight and 05:30 IST has an IST date other than its UTC one
-        # with nothing paid yet (an advance re-amortises from disbursal only then)
+        # only a loan disbursed between midnight and 05:30 IST has an IST date other than its UTC one, and only with
+        # nothing paid yet does an advance re-amortise from disbursal
         disbursed = state.disbursed_at
         early = disbursed.astimezone(IST).date() != disbursed.date()
         untouched = not any(i.principal_paid or i.interest_paid for i in state.installments)
