@@ -95,6 +95,7 @@ class LoanBase:
     loop_holds_lock: bool
     collections: bool  # COLLECTIONS_PATCH, decided once per servicing run
     write_off_request: Any  # the accepted write-off (workflows.collections), None until one is
+    late_recovery: bool  # WRITE_OFF_RECOVERY_PATCH: money reaching the loan as it is written off is a recovery
     relink: bool
     day_end_v2: bool
     day_end_run: bool

@@ -43,11 +43,12 @@ with workflow.unsafe.imports_passed_through():
         ServicingAction,
         WaiverRequest,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT, IST
+    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, WRITE_OFF_RECOVERY_PATCH
 
 from workflows.base import _check_fresh, _refuse
 from workflows.colending import colend_loss, colend_overdue
 from workflows.collections_base import CollectionsBase
+from workflows.patches import patched
 from workflows.restructure import RestructureSteps
 from workflows.settlement import SettlementSteps
 
@@ -112,6 +113,8 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
 
     @workflow.update(description="Write the loan off (past the brand's write-off DPD; roles with the authority).")
     async def write_off(self, a: ServicingAction) -> str:
+        # first, in the update's own activation: no local activity's result precedes it in its workflow task
+        self.late_recovery = self.late_recovery or patched(WRITE_OFF_RECOVERY_PATCH)
         await self._locked()
         try:
             self._check_write_off(a)

@@ -150,6 +150,7 @@ class LoanWorkflow(
         self.loop_holds_lock = False
         self.write_off_request: ServicingAction | None = None
         self.write_off_refusal: str | None = None  # why an accepted write-off was dropped (arrears paid meanwhile)
+        self.late_recovery = False  # WRITE_OFF_RECOVERY_PATCH, asked where a write-off is requested
         self.relink = False
         self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
         self.link_task: asyncio.Task | None = None

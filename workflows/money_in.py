@@ -13,6 +13,7 @@ debit at a fifth.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -56,6 +57,23 @@ class MoneyInPhase(LoanBase):
     """Signals of money in, and the steps the servicing loop runs for them."""
 
     # ---------------------------------------------------------------- signals
+    @workflow.signal(
+        description="A gateway's webhook: a payment captured for this loan (paise), applied once per payment id."
+    )
+    def payment_received(self, event: PaymentEvent) -> None:
+        self._take_payment(event)
+
+    def _take_payment(self, event: PaymentEvent) -> None:
+        """Queue a payment received (a webhook's signal, or a debit the gateway said it captured) for the loop,
+        once per payment id."""
+        seen = set(self.servicing.processed_payments) if self.servicing else set()
+        if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
+            if event.paid_on is None and self.money_in:
+                # dated the IST day it arrived: a foreclosure or cooling-off payment is judged as of that day even
+                # when the loan applies it after midnight
+                event = replace(event, paid_on=workflow.now().astimezone(IST).date())
+            self.pending_payments.append(event)
+
     @workflow.signal(description="A gateway reported a payment attempt failed: no dues change; the borrower is told.")
     def payment_failed(self, event: PaymentFailure) -> None:
         self._take_failure(event)

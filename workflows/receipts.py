@@ -329,12 +329,20 @@ class ReceiptsPhase(LoanBase):
 
     async def _keep_late_receipts(self) -> None:
         """Payments that arrived as the loan ended: applied as excess (a credit balance) after disbursal,
-        recorded as a credit balance before it, parked if malformed. Loops: more may arrive meanwhile."""
+        recorded as a credit balance before it, parked if malformed. Loops: more may arrive meanwhile.
+
+        On a loan just written off (WRITE_OFF_RECOVERY_PATCH) each is a recovery instead: its installments are
+        still unpaid here, but the write-off took them off the books, so ``record_credit_balance`` books the money
+        as recovery income (the loan reads WRITTEN_OFF by now: ``db.receipts.is_recovery``)."""
+        state = self.servicing
+        recovery = self.late_recovery and self.status == LoanStatus.WRITTEN_OFF
         while self.pending_payments:
-            if self.servicing is not None:
+            if state is not None and not recovery:
                 await self._apply_payments()
                 continue
             payment = self.pending_payments.pop(0)
+            if state is not None and payment.payment_id in state.processed_payments:
+                continue
             problem = _payment_problem(payment)
             if problem is not None:
                 await self._park(payment, problem)
@@ -345,13 +353,18 @@ class ReceiptsPhase(LoanBase):
                     CreditBalanceRecord(self.inp.loan_id, payment),
                     start_to_close_timeout=DB_TIMEOUT,
                     retry_policy=DB_RETRY,
-                    summary=f"Payment {payment.payment_id[:40]}: {payment.amount} paise to credit balance",
+                    summary=f"Payment {payment.payment_id[:40]}: {payment.amount} paise "
+                    + ("as a recovery" if recovery else "to credit balance"),
                 )
             except ActivityError as exc:
                 cause = exc.cause
                 if not (isinstance(cause, ApplicationError) and cause.type in UNRECORDABLE):
                     raise
                 await self._park(payment, f"could not be recorded as credit balance: {cause}")
+                continue
+            if state is not None:
+                state.processed_payments.append(payment.payment_id)
+                state.total_collected += payment.amount
 
     def _reamortize(self, advance: int) -> tuple[int, list[InstallmentState]]:
         """An advance to principal re-amortises the untouched future installments (product's prepayment
@@ -380,20 +393,3 @@ class ReceiptsPhase(LoanBase):
         new = self._states(plan.rows, state.disbursed_at)
         state.installments = settled + new
         return first, new
-
-    @workflow.signal(
-        description="A gateway's webhook: a payment captured for this loan (paise), applied once per payment id."
-    )
-    def payment_received(self, event: PaymentEvent) -> None:
-        self._take_payment(event)
-
-    def _take_payment(self, event: PaymentEvent) -> None:
-        """Queue a payment received (a webhook's signal, or a debit the gateway said it captured) for the loop,
-        once per payment id."""
-        seen = set(self.servicing.processed_payments) if self.servicing else set()
-        if event.payment_id not in seen and all(p.payment_id != event.payment_id for p in self.pending_payments):
-            if event.paid_on is None and self.money_in:
-                # dated the IST day it arrived: a foreclosure or cooling-off payment is judged as of that day even
-                # when the loan applies it after midnight
-                event = replace(event, paid_on=workflow.now().astimezone(IST).date())
-            self.pending_payments.append(event)

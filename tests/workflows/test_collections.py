@@ -4,9 +4,13 @@ an NPA is upgraded only once every arrear is paid; waiver, write-off and restruc
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pytest_asyncio
+from temporalio import activity
+from temporalio.worker import Replayer
 
 from tests.workflows.stubs import (
     BRAND_ID,
@@ -15,19 +19,22 @@ from tests.workflows.stubs import (
     Staff,
     StubActivities,
     loan_input,
+    patch_markers,
     policy,
     running_loan,
     terms,
     to_agreement_signed,
 )
 from workflows.contracts import (
+    ClosingPostings,
     PaymentEvent,
     RestructureProposal,
     ServicingAction,
     SettlementProposal,
     WaiverRequest,
 )
-from workflows.options import IST
+from workflows.loan import LoanWorkflow
+from workflows.options import IST, WRITE_OFF_RECOVERY_PATCH
 
 COLLECTOR = Staff("cx-1", "COLLECTION_EXECUTIVE")
 MANAGER = Staff("cm-1", "COLLECTION_MANAGER")
@@ -274,6 +281,51 @@ async def test_waiver_within_limit_write_off_after_threshold_and_refusals(env) -
         (postings,) = stubs.of("record_closing_postings")
         assert postings.kind == "WRITE_OFF"
         assert stubs.of("record_closure")[-1].closed_as == "WRITTEN_OFF"
+
+
+@dataclass
+class HeldWriteOff(StubActivities):
+    """The stubs, with the write-off's postings (an activity task) held until ``release`` is set."""
+
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @activity.defn(name="record_closing_postings")
+    async def record_closing_postings(self, req: ClosingPostings) -> dict:
+        self._record("record_closing_postings", req)
+        await self.release.wait()
+        return {"principal": 60_000_00, "interest": 0, "fees": 0, "penal": 0}
+
+
+async def test_a_payment_arriving_while_the_write_off_is_recorded_is_a_recovery(env) -> None:  # noqa: ANN001
+    """A payment that reaches the loan while its write-off is being recorded (the receivables zeroed, WRITTEN_OFF not
+    yet recorded, so the webhook signals the loan) is booked as a recovery: ``record_credit_balance``, which books
+    recovery income once the loan reads WRITTEN_OFF. Before WRITE_OFF_RECOVERY_PATCH it was allocated to the
+    installments the write-off had taken off the books (``record_payment``)."""
+    stubs = HeldWriteOff()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _disbursed(run)
+        due = stubs.of("record_disbursal")[0].installments[0].due_date
+        assert due is not None
+        await run.sleep_until(_day_end(due + timedelta(days=3)))
+        await run.until_status("OVERDUE")
+        write_off = asyncio.create_task(run.update("write_off", action(HEAD, reason="absconded", write_off_dpd=3)))
+        await stubs.wait_calls("record_closing_postings", 1)
+        await run.pay("pay-late", 7_000_00)
+        await run.snapshot()  # a query: answered once the workflow has taken the signal
+        stubs.release.set()
+        assert await write_off == "WRITTEN_OFF"
+        result = await run.result()
+        assert result.status == "WRITTEN_OFF" and stubs.moves()[-1] == ("OVERDUE", "WRITTEN_OFF")
+        (late,) = stubs.of("record_credit_balance")
+        assert late.payment.payment_id == "pay-late" and late.payment.amount == 7_000_00
+        assert "pay-late" not in [r.payment.payment_id for r in stubs.of("record_payment")]
+        assert result.total_collected == 7_000_00
+        history = (await run._histories())[-1]
+        assert WRITE_OFF_RECOVERY_PATCH in patch_markers(history)
+        replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+        replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert replayed.replay_failure is None, replayed.replay_failure
 
 
 async def test_restructure_by_two_people_rolls_the_arrears_and_is_npa(env) -> None:  # noqa: ANN001

@@ -42,6 +42,7 @@ from workflows.options import (
     MONEY_OUT_PATCH,
     ORIGINATION_LOCAL_PATCH,
     PROVIDER_FAULT_HOLD_PATCH,
+    WRITE_OFF_RECOVERY_PATCH,
 )
 from workflows.patches import EPOCH_2_PATCHES, EPOCH_PATCHES, PATCH_EPOCH, PATCH_EPOCH_2
 
@@ -57,6 +58,8 @@ ASKED_AT_AADHAAR = [AADHAAR_ANSWER_FIRST_PATCH]
 ASKED_WITH_GRACE = [GRACE_ADVANCE_PATCH]
 # Released after the second epoch and asked only where a loan was disbursed between midnight and 05:30 IST.
 ASKED_EARLY_IST = [IST_ANCHOR_PATCH]
+# Released after the second epoch and asked only where a write-off is requested (the update's handler).
+ASKED_AT_WRITE_OFF = [WRITE_OFF_RECOVERY_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -191,10 +194,10 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
-    ASKED_AT_AADHAAR, ASKED_WITH_GRACE or ASKED_EARLY_IST, and the first epoch's set and AFTER_EPOCH make the
-    second's: a patch released later and left out of all fails here."""
+    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST or ASKED_AT_WRITE_OFF, and the first epoch's set and
+    AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
-    asked_where_needed = set(ASKED_AT_AADHAAR) | set(ASKED_WITH_GRACE) | set(ASKED_EARLY_IST)
+    asked_where_needed = {*ASKED_AT_AADHAAR, *ASKED_WITH_GRACE, *ASKED_EARLY_IST, *ASKED_AT_WRITE_OFF}
     assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | asked_where_needed
     assert not EPOCH_2_PATCHES & (set(AFTER_EPOCH_2) | asked_where_needed)
     assert EPOCH_PATCHES | set(AFTER_EPOCH) == EPOCH_2_PATCHES and not EPOCH_PATCHES & set(AFTER_EPOCH)
