@@ -31,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import (
         AADHAAR_ANSWER_FIRST_PATCH,
         AADHAAR_ANSWER_GAP,
+        AADHAAR_HANDOFF_PATCH,
+        AADHAAR_HANDOFF_TIMEOUT,
         KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
@@ -318,7 +320,14 @@ class KycPhase(HoldPhase):
             if self.kyc_results.get(step) == KycStepStatus.PASSED:  # completed by an update (Aadhaar OTP)
                 # the update's answer leaves before the next steps run; asked only where the wait waited, so in the
                 # task of the OTP's own result, never after a local activity's
-                if blocked and patched(AADHAAR_ANSWER_FIRST_PATCH):
+                if blocked and patched(AADHAAR_HANDOFF_PATCH):
+                    await workflow.execute_activity_method(
+                        KycActivities.aadhaar_answered,
+                        self.inp.loan_id,
+                        start_to_close_timeout=AADHAAR_HANDOFF_TIMEOUT,
+                        summary="Aadhaar OTP answered; the next KYC steps follow",
+                    )
+                elif blocked and patched(AADHAAR_ANSWER_FIRST_PATCH):  # runs recorded before v2: a timer
                     await workflow.sleep(AADHAAR_ANSWER_GAP, summary="Aadhaar OTP answered; the next KYC steps follow")
                 return KycStepResult(step, KycStepStatus.PASSED, facts=self.aadhaar_facts)
 

@@ -145,6 +145,13 @@ VALUE_DATED_PENAL_PATCH = "value-dated-penal-v1"
 # was verified after the step's wait began (its marker there); before it, the lookups ran in the update's task.
 AADHAAR_ANSWER_FIRST_PATCH = "aadhaar-answer-first-v1"
 AADHAAR_ANSWER_GAP = timedelta(milliseconds=1)
+# The same, with an activity task in the timer's place (``aadhaar_answered``, which does nothing): the server fires a
+# timer when its timer queue next runs, about a second after a 1 ms timer is due (the v1 histories show 1.0 s), so the
+# lookups, and the decision, came a second later; an activity task on the worker's own queue is dispatched with the
+# task's completion (eager execution) and its result starts the next task within milliseconds. Asked where v1 was
+# (v1 only replaying runs recorded before it).
+AADHAAR_HANDOFF_PATCH = "aadhaar-answer-first-v2"
+AADHAAR_HANDOFF_TIMEOUT = timedelta(seconds=10)
 # An advance to principal re-amortises only the installments not yet paid (``domain.servicing.untouched_future``,
 # ``skip_paid``). A grace period's installment of nothing (no principal, no interest: paid from the start) was counted
 # as untouched, so the new schedule started at it, before its own anchor; the schedule refused that and the whole

@@ -104,6 +104,7 @@ class KycActivities(
             *self.steps().values(),
             self.aadhaar_initiate,
             self.aadhaar_submit,
+            self.aadhaar_answered,
             self.credit_bureau_pull,
             self.credit_rules_and_evaluation,
             self.credit_allocation,

@@ -206,6 +206,15 @@ class IdentityActivities(KycBase):
         return KycStepResult("AADHAAR", KycStepStatus.WAITING, provider=res.vendor, reference=res.value.reference_id)
 
     @activity.defn
+    async def aadhaar_answered(self, loan_id: str) -> None:
+        """Nothing to do: the handoff after a verified Aadhaar OTP (``aadhaar-answer-first-v2``). The KYC lookups
+        after Aadhaar are local activities, which hold the workflow task that starts them, and with it the answer of
+        the OTP's update completed in that task; the workflow runs this activity task first, so that task ends with
+        the answer and the lookups start in the next one. Dispatched eagerly to the worker that completed the task,
+        it costs milliseconds (a timer in its place waits for the server's timer queue, about a second)."""
+        activity.logger.debug("Aadhaar OTP answered for loan %s; the next KYC steps follow", loan_id)
+
+    @activity.defn
     async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
         """Check the customer's OTP; on success the e-KYC data (address, DOB, gender, photo) is stored."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))

@@ -78,11 +78,11 @@ async def test_full_kyc_pipeline_auto_sanction(app, kyc_brand, sandbox, db) -> N
     finally:
         await driver.close()
     assert journey.status == "COMPLETED", journey.history
-    if os.environ.get("LOS_RECORD_HISTORIES"):  # tests/histories/full_kyc_aadhaar_answer_* (the replay suite)
-        # full_kyc_*, full_kyc_per_step_*, full_kyc_local_* and full_kyc_beside_bureau_* are runs of older code (the
-        # KYC lookups as activity tasks; then the results recorded before the bureau pull; then the lookups after the
-        # Aadhaar OTP in the OTP's own workflow task): kept as they are
-        await record_histories(app.client, journey.workflow_id, "full_kyc_aadhaar_answer")
+    if os.environ.get("LOS_RECORD_HISTORIES"):  # tests/histories/full_kyc_aadhaar_handoff_* (the replay suite)
+        # full_kyc_*, full_kyc_per_step_*, full_kyc_local_*, full_kyc_beside_bureau_* and full_kyc_aadhaar_answer_* are
+        # runs of older code (the KYC lookups as activity tasks; then the results recorded before the bureau pull; then
+        # the lookups after the Aadhaar OTP in the OTP's own workflow task; then after a timer): kept as they are
+        await record_histories(app.client, journey.workflow_id, "full_kyc_aadhaar_handoff")
     with db.unit_of_work() as s:
         loan = s.get_one(Loan, journey.loan_id)
         customer = s.get_one(Customer, loan.customer_id)

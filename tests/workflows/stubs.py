@@ -598,6 +598,10 @@ class StubActivities:
         self._record("aadhaar_initiate", req)
         return self.aadhaar_initiate_answer
 
+    @activity.defn(name="aadhaar_answered")
+    async def aadhaar_answered(self, loan_id: str) -> None:
+        self._record("aadhaar_answered", loan_id)
+
     @activity.defn(name="aadhaar_submit")
     async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
         self._record("aadhaar_submit", req)
@@ -694,6 +698,7 @@ class StubActivities:
             self.kyc_digilocker,
             self.aadhaar_initiate,
             self.aadhaar_submit,
+            self.aadhaar_answered,
             self.kyc_reuse_lookup,
             self.kyc_record_results,
             self.decide_credit,

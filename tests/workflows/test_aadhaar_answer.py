@@ -1,4 +1,4 @@
-"""The customer's Aadhaar OTP is answered before the KYC lookups after it run (``AADHAAR_ANSWER_FIRST_PATCH``).
+"""The customer's Aadhaar OTP is answered before the KYC lookups after it run (``AADHAAR_HANDOFF_PATCH``).
 
 Those lookups are local activities: run in the workflow task that starts them, they hold that task, and with it the
 answer of an update completed in it. The borrower's "verify OTP" must not wait for a CKYC search or a penny drop: here
@@ -28,7 +28,7 @@ from workflows.contracts import (
     KycStepResult,
     LoanWorkflowResult,
 )
-from workflows.options import AADHAAR_ANSWER_FIRST_PATCH
+from workflows.options import AADHAAR_ANSWER_FIRST_PATCH, AADHAAR_HANDOFF_PATCH
 
 
 @dataclass
@@ -62,7 +62,9 @@ async def test_the_otp_is_answered_while_the_lookups_after_it_still_run(env) -> 
         (origination, *_) = await run._histories()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
     assert stubs.names() == [
-        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", "kyc_mobile", *decision_activities("REJECT"),
+        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", "aadhaar_answered", "kyc_mobile",
+        *decision_activities("REJECT"),
         "record_status",
     ]  # fmt: skip
-    assert AADHAAR_ANSWER_FIRST_PATCH in patch_markers(origination)
+    markers = patch_markers(origination)
+    assert AADHAAR_HANDOFF_PATCH in markers and AADHAAR_ANSWER_FIRST_PATCH not in markers  # no timer: the handoff

@@ -170,7 +170,8 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
         result = await run.result()
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
     assert stubs.names() == [
-        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", "aadhaar_submit", *decision_activities("REJECT"),
+        kyc_activity("PAN"), "aadhaar_initiate", "aadhaar_submit", "aadhaar_submit", "aadhaar_answered",
+        *decision_activities("REJECT"),
         "record_status",
     ]  # fmt: skip
     (initiate,) = stubs.of("aadhaar_initiate")

@@ -32,6 +32,7 @@ from workflows.contracts import AadhaarInitiate, AadhaarOtp
 from workflows.loan import LoanWorkflow
 from workflows.options import (
     AADHAAR_ANSWER_FIRST_PATCH,
+    AADHAAR_HANDOFF_PATCH,
     GRACE_ADVANCE_PATCH,
     IST_ANCHOR_PATCH,
     KYC_LOCAL_PATCH,
@@ -53,7 +54,9 @@ AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_
 # later epoch bundles them).
 AFTER_EPOCH_2: list[str] = []
 # Released after the second epoch and asked only where a loan's Aadhaar OTP is verified (a marker of its own).
-ASKED_AT_AADHAAR = [AADHAAR_ANSWER_FIRST_PATCH]
+ASKED_AT_AADHAAR = [AADHAAR_HANDOFF_PATCH]
+# Released after the second epoch and replaced since: asked only replaying a run recorded before its successor.
+SUPERSEDED = [AADHAAR_ANSWER_FIRST_PATCH]
 # Released after the second epoch and asked only where a servicing run's schedule has a grace installment of nothing.
 ASKED_WITH_GRACE = [GRACE_ADVANCE_PATCH]
 # Released after the second epoch and asked only where a loan was disbursed between midnight and 05:30 IST.
@@ -194,10 +197,10 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
-    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST or ASKED_AT_WRITE_OFF, and the first epoch's set and
-    AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
+    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF or SUPERSEDED, and the first epoch's set
+    and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
-    asked_where_needed = {*ASKED_AT_AADHAAR, *ASKED_WITH_GRACE, *ASKED_EARLY_IST, *ASKED_AT_WRITE_OFF}
+    asked_where_needed = {*ASKED_AT_AADHAAR, *ASKED_WITH_GRACE, *ASKED_EARLY_IST, *ASKED_AT_WRITE_OFF, *SUPERSEDED}
     assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | asked_where_needed
     assert not EPOCH_2_PATCHES & (set(AFTER_EPOCH_2) | asked_where_needed)
     assert EPOCH_PATCHES | set(AFTER_EPOCH) == EPOCH_2_PATCHES and not EPOCH_PATCHES & set(AFTER_EPOCH)
