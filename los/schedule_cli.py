@@ -28,7 +28,12 @@ from domain.product import (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--principal", required=True, help="loan amount in rupees, e.g. 500000 or 5000.50")
-    p.add_argument("--annual-rate", default="0", help="nominal interest rate, percent per annum (e.g. 12)")
+    p.add_argument(
+        "--annual-rate",
+        default=None,
+        help="nominal interest rate, percent per annum (e.g. 12; 0 for an interest-free loan); required unless "
+        "--daily-rate is given",
+    )
     p.add_argument("--installments", type=int, required=True, help="number of installments")
     p.add_argument("--repay-every", type=int, default=1, help="repay every N periods (default 1)")
     p.add_argument("--frequency", default="MONTHS", help="DAYS | WEEKS | MONTHS")
@@ -122,10 +127,15 @@ FLAG_OF_FIELD = {
 
 
 def build(args: argparse.Namespace) -> dict:
+    """The schedule, charges, net disbursed and APR for the options in ``args`` (``schedule_preview``'s shape).
+    Raises ``UsageError`` naming the flag for a bad or missing value (no rate at all is refused, never taken as 0 %)."""
+    if args.annual_rate is None and args.daily_rate is None:
+        raise UsageError("--annual-rate: required (percent a year; 0 for an interest-free loan), or give --daily-rate")
+    annual_rate = "0" if args.annual_rate is None else args.annual_rate
     multiple = to_paise(_decimal(args.in_multiples_of, "--in-multiples-of"), "in_multiples_of")
     terms = LoanTerms(
         principal=to_paise(_decimal(args.principal, "--principal"), "principal"),
-        annual_rate=_decimal(args.annual_rate, "--annual-rate"),
+        annual_rate=_decimal(annual_rate, "--annual-rate"),
         installments=args.installments,
         disbursed_on=_date(args.disbursed_on, "--disbursed-on") or date.today(),
         repay_every=args.repay_every,

@@ -1,4 +1,4 @@
-"""`los schedule --holidays … --holiday-strategy …`: holidays reach the engine; bad values exit 2 naming the flag."""
+"""`los schedule`: holidays reach the engine; bad values and a missing rate exit 2 naming the flag."""
 
 from __future__ import annotations
 
@@ -63,3 +63,13 @@ def test_single_days_and_lists(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_values_exit_2_naming_the_flag(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run([*WEEKLY, *argv], capsys)
     assert code == 2 and out == "" and message in err
+
+
+def test_a_schedule_without_a_rate_is_refused_not_taken_as_interest_free(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["--principal", "10000", "--installments", "5"], capsys)
+    assert code == 2 and out == "" and "--annual-rate: required" in err
+    code, out, _ = _run(["--principal", "10000", "--installments", "5", "--annual-rate", "0"], capsys)
+    assert code == 0 and json.loads(out)["totals"]["interest"] == "0.00"  # 0 said out loud: interest-free
+    bullet = ["--principal", "10000", "--installments", "1", "--repay-every", "30", "--frequency", "DAYS"]
+    code, out, _ = _run([*bullet, "--daily-rate", "1"], capsys)
+    assert code == 0 and json.loads(out)["totals"]["interest"] == "3000.00"  # 1 % a day for 30 days
