@@ -26,6 +26,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox import autopay, banks, bureaus, esign, gateways, identity, mail, messaging, money, scenarios, statements
@@ -182,6 +183,29 @@ def create_app(
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> dict:
+        """Where to start: the vendors imitated (by the path prefix their routes sit under, with how many routes
+        each has), the read-only pages a person or a test inspects (sent SMS, webhooks sent, transfers, faults…) and
+        the API docs. Read from the app's own routes, so it lists what is there."""
+        routes = [r for r in app.routes if isinstance(r, APIRoute)]
+        vendors: dict[str, int] = {}
+        for route in routes:
+            head = route.path.strip("/").split("/")[0]
+            if head and not head.startswith("_") and head != "health":
+                vendors[f"/{head}"] = vendors.get(f"/{head}", 0) + 1
+        inspect = sorted(
+            r.path for r in routes if "GET" in r.methods and (r.path.startswith("/_") or r.path.endswith("/messages"))
+        )
+        return {
+            "name": app.title,
+            "about": app.description,
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "vendors": dict(sorted(vendors.items())),
+            "inspect": inspect,
+        }
 
     identity.register(app, sbx)
     bureaus.register(app, sbx)
