@@ -362,7 +362,7 @@ class LoanBase:
     async def _apply_payments(self) -> None:  # workflows.receipts
         raise NotImplementedError
 
-    def _take_payment(self, event: PaymentEvent) -> None:  # workflows.receipts
+    def _take_payment(self, event: PaymentEvent) -> None:  # workflows.money_in
         raise NotImplementedError
 
     def _take_failure(self, event: PaymentFailure) -> None:  # workflows.money_in

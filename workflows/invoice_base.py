@@ -46,7 +46,7 @@ class InvoiceBase:
 
     def __init__(self) -> None:
         self.state = c.InvoiceState()
-        self.inp = c.InvoiceFinancingInput("", "", "", "", 0, date.min)  # the run's input, set first thing
+        self.inp = c.InvoiceFinancingInput("", "", "", "", 0, date.min)  # the run's input (the workflow's init)
         self.busy = False  # an update is changing the status: others are refused (409) until it is done
         self.transfers: dict[str, c.TransferEvent] = {}
         self.nudged = False  # a bank callback arrived: ask the bank's status API now

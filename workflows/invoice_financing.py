@@ -46,6 +46,16 @@ STEPS = {S.SUBMITTED: "_checks", S.CHECKING: "_checks", S.OFFERED: "_offered", S
 class InvoiceFinancingWorkflow(InvoiceChecks, InvoiceCollect):
     """One invoice's financing request, from the checks to the reserve released. Answers its final state."""
 
+    @workflow.init
+    def __init__(self, inp: c.InvoiceFinancingInput) -> None:
+        """The input and state are set before any handler runs: an update or signal that arrives with the workflow's
+        first task is checked against this request's brand and status, not a placeholder's (a staff credit sent as
+        the request started was refused "request not found")."""
+        super().__init__()
+        self.inp = inp
+        if inp.state is not None:
+            self.state = inp.state
+
     @workflow.query
     def status(self) -> c.InvoiceState:
         """The request's state as the workflow sees it."""
@@ -144,9 +154,6 @@ class InvoiceFinancingWorkflow(InvoiceChecks, InvoiceCollect):
 
     @workflow.run
     async def run(self, inp: c.InvoiceFinancingInput) -> c.InvoiceState:
-        self.inp = inp
-        if inp.state is not None:
-            self.state = inp.state
         while self.state.status not in FINAL:
             step: Callable[[], Awaitable[None]] = getattr(self, STEPS[S(self.state.status)])
             await step()

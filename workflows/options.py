@@ -163,11 +163,13 @@ GRACE_ADVANCE_PATCH = "advance-skips-paid-installments-v1"
 # and 05:30 IST, so the first new period was a day long too many and its interest too high. Decided when a servicing
 # run starts, asked only for such a loan with nothing paid yet (its marker there); before it, the UTC date.
 IST_ANCHOR_PATCH = "reamortise-anchor-ist-v1"
-# A payment that reaches a loan while its write-off is being recorded (after the receivables were zeroed, before the
+# A payment that reaches a loan while its write-off is being applied (once the pass that applies it has counted its
+# payments: during the cancellations, the postings that zero the receivables and the closure record, before the
 # WRITTEN_OFF status) is booked as a recovery (recovery income), as the webhooks book one arriving after it; it was
 # applied to installments the write-off had already taken off the books, posting to receivables already zeroed and
-# writing the outstanding principal back. Asked where a write-off is requested (the update's own handler, before any
-# local activity's result in its workflow task); before it, applied as a repayment.
+# writing the outstanding principal back. Payments that arrive during the pass's own steps before that are applied
+# first, so one that clears the arrears still drops the write-off. Asked where a write-off is requested (the
+# update's own handler, before any local activity's result in its workflow task); before it, applied as a repayment.
 WRITE_OFF_RECOVERY_PATCH = "late-payment-after-write-off-is-recovery-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.

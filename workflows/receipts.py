@@ -365,6 +365,7 @@ class ReceiptsPhase(LoanBase):
             if state is not None:
                 state.processed_payments.append(payment.payment_id)
                 state.total_collected += payment.amount
+                await self._debit_settled(payment.mandate_debit_id)  # an autopay debit's row: CAPTURED
 
     def _reamortize(self, advance: int) -> tuple[int, list[InstallmentState]]:
         """An advance to principal re-amortises the untouched future installments (product's prepayment

@@ -104,6 +104,8 @@ class ServicingPhase(LoanBase):
                     return await self._exit_cooling_off()
             if self.collections:
                 self.relink = False
+                if self.write_off_request is not None and self.late_recovery and self.pending_payments:
+                    await self._apply_payments()  # those that arrived during this pass's steps count first
                 if self.write_off_request is not None and self._write_off_still_due(now):
                     return await self._write_off_now()
                 if state.closed_as == "SETTLED":

@@ -319,6 +319,12 @@ async def test_a_payment_arriving_while_the_write_off_is_recorded_is_a_recovery(
         assert result.status == "WRITTEN_OFF" and stubs.moves()[-1] == ("OVERDUE", "WRITTEN_OFF")
         (late,) = stubs.of("record_credit_balance")
         assert late.payment.payment_id == "pay-late" and late.payment.amount == 7_000_00
+        # recorded once the loan reads WRITTEN_OFF: what makes the database book it as recovery income
+        names = [c.name for c in stubs.calls]
+        written_off = [
+            i for i, c in enumerate(stubs.calls) if c.name == "record_status" and c.arg.to_status == "WRITTEN_OFF"
+        ]
+        assert written_off and written_off[0] < names.index("record_credit_balance")
         assert "pay-late" not in [r.payment.payment_id for r in stubs.of("record_payment")]
         assert result.total_collected == 7_000_00
         history = (await run._histories())[-1]

@@ -48,6 +48,8 @@ def test_histories_are_present() -> None:
     assert {"full_kyc_local_1", "full_kyc_local_2"} <= names  # the KYC lookups and bureau pull as local activities
     assert {"full_kyc_beside_bureau_1"} <= names  # the KYC results recorded beside the bureau pull
     assert {"patch_epoch_v2_1", "patch_epoch_v2_2"} <= names  # the second epoch: one marker a run, no other (stub run)
+    # before late-payment-after-write-off-is-recovery-v1: a payment during a write-off applied as repayment (stub run)
+    assert {"write_off_late_payment_old_1", "write_off_late_payment_old_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
