@@ -6,6 +6,7 @@ request funded (paid by its link). Run: ``pytest tests/workflows/test_invoice_co
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,7 +63,8 @@ async def test_the_account_opens_at_funding_a_utr_counts_once_and_the_account_cl
     assert final.status == "CLOSED" and final.collected == AMOUNT
     recorded = stubs.args("sme_record_payment")
     assert [(r.payment.payment_id, r.payment.source) for r in recorded] == [
-        (credit_key(UTR), "VA:NEFT"), (credit_key("ICICR0000000000000000001"), "OFFLINE:NEFT")
+        (credit_key(UTR), "VA:NEFT"),
+        (credit_key("ICICR0000000000000000001"), "OFFLINE:NEFT"),
     ]
     names = stubs.names()
     assert names.count("sme_close_virtual_account") == 1
@@ -82,3 +84,18 @@ async def test_a_vendor_down_opening_the_account_leaves_the_request_funded_and_p
     assert final.status == "CLOSED"
     assert stubs.names().count("sme_open_virtual_account") == 1
     assert [n.event for n in stubs.args("sme_notify")][-1] == "CLOSED"
+
+
+async def test_an_update_in_the_first_workflow_task_is_checked_against_the_requests_own_input(env) -> None:  # noqa: ANN001, F811
+    """The workflow's input is set in its ``workflow.init``, before any handler: a staff credit that reaches the request
+    with its very first workflow task (sent before any worker polled) is refused for what the request is (not
+    collecting yet: Conflict), not as another brand's (NotFound, which a placeholder input before ``run`` gave)."""
+    stubs = Stubs()
+    worker = _worker(env, stubs)
+    run = await _start(env, stubs, worker)  # no worker is polling yet: the start and the update share the first task
+    refused = asyncio.create_task(_refused(run, _credit(run, UTR, 100)))
+    await asyncio.sleep(0.5)  # the update is with the server, waiting for the workflow's first task
+    assert not refused.done()
+    async with worker:
+        assert await asyncio.wait_for(refused, timeout=30) == "Conflict"
+        await run.handle.terminate("test over")
