@@ -58,6 +58,16 @@ async def _disbursed(run: LoanRun) -> None:
     await run.stubs.wait_calls("ensure_payment_link", 1)
 
 
+async def _overdue(run: LoanRun, days: int) -> date:
+    """Disbursed, then past the day-end ``days`` days after the first due date (OVERDUE by then); that due date."""
+    await _disbursed(run)
+    due = run.stubs.of("record_disbursal")[0].installments[0].due_date
+    assert due is not None
+    await run.sleep_until(_day_end(due + timedelta(days=days)))
+    await run.until_status("OVERDUE")
+    return due
+
+
 def _day_end(day: date) -> datetime:
     """The moment the day-end of ``day`` has run: 00:00 IST of the next day (plus a minute)."""
     return datetime.combine(day + timedelta(days=1), time(0, 1), IST)
@@ -196,11 +206,7 @@ async def test_a_payment_dated_by_the_deadline_and_reported_late_still_settles(e
     stubs = StubActivities()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
-        await _disbursed(run)
-        due = stubs.of("record_disbursal")[0].installments[0].due_date
-        assert due is not None
-        await run.sleep_until(_day_end(due + timedelta(days=3)))
-        await run.until_status("OVERDUE")
+        due = await _overdue(run, days=3)
         deadline = due + timedelta(days=6)
         await run.update("propose_settlement", SettlementProposal(
             MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship", deadline=deadline
@@ -245,11 +251,7 @@ async def test_waiver_within_limit_write_off_after_threshold_and_refusals(env) -
     loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), loan_policy)
     async with running_loan(env, stubs, inp) as run:
-        await _disbursed(run)
-        due = stubs.of("record_disbursal")[0].installments[0].due_date
-        assert due is not None
-        await run.sleep_until(_day_end(due + timedelta(days=3)))
-        await run.until_status("OVERDUE")
+        await _overdue(run, days=3)
         levied = sum(levy.amount for levy in stubs.of("levy_penal"))
         assert levied > 0
         too_much = WaiverRequest(MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, levied + 1, "goodwill")
@@ -304,11 +306,7 @@ async def test_a_payment_arriving_while_the_write_off_is_recorded_is_a_recovery(
     stubs = HeldWriteOff()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
-        await _disbursed(run)
-        due = stubs.of("record_disbursal")[0].installments[0].due_date
-        assert due is not None
-        await run.sleep_until(_day_end(due + timedelta(days=3)))
-        await run.until_status("OVERDUE")
+        await _overdue(run, days=3)
         write_off = asyncio.create_task(run.update("write_off", action(HEAD, reason="absconded", write_off_dpd=3)))
         await stubs.wait_calls("record_closing_postings", 1)
         await run.pay("pay-late", 7_000_00)
