@@ -120,7 +120,18 @@ def test_los_schedule_cli_reference_example() -> None:
     }
     assert body["totals"]["principal"] == "5000.00"
     bad = subprocess.run(
-        [sys.executable, "-m", "los.cli", "schedule", "--principal", "5000", "--installments", "0"],
+        [
+            sys.executable,
+            "-m",
+            "los.cli",
+            "schedule",
+            "--principal",
+            "5000",
+            "--annual-rate",
+            "12",
+            "--installments",
+            "0",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -134,6 +145,8 @@ def test_los_schedule_cli_reference_example() -> None:
             "schedule",
             "--principal",
             "5000",
+            "--annual-rate",
+            "12",
             "--installments",
             "3",
             "--interest-method",
