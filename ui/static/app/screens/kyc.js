@@ -35,8 +35,10 @@ function Aadhaar({ kyc, onDone }) {
   const submit = (event) => {
     event.preventDefault();
     run(async () => {
-      await call("POST", "/api/v1/web/kyc/submit-aadhaar-otp", { otp });
-      onDone("Aadhaar verified.");
+      const answer = await call("POST", "/api/v1/web/kyc/submit-aadhaar-otp", { otp });
+      // VERIFIED: the step is done, whatever the next progress read (which the checks after it may hold) says
+      if (answer && answer.status === "VERIFIED") onDone("Aadhaar verified.", { AADHAAR: "PASSED" });
+      else onDone("Aadhaar code sent: it is being checked.");
     });
   };
   if (!sent)
@@ -142,7 +144,23 @@ function Waiting({ step, kyc, onDone }) {
 // made meanwhile times out (docs/app.md, "KYC while APPLIED"). The workflow is then busy with its own checks, not
 // waiting for the borrower: what the last progress waited for is not asked again until a read says so, and shows
 // as being checked.
-export function shownProgress(loan, last) {
+//
+// ``answered``: results the borrower's own actions were answered with (a verified Aadhaar OTP), for this loan. They
+// stand until a read says otherwise: a read taken before the answer (or none, while the checks after it hold the
+// workflow) must not show that step as waiting or being checked again.
+export function shownProgress(loan, last, answered) {
+  const own = answered && answered.loanId === loan.id ? answered.results : {};
+  const shown = progressRead(loan, last);
+  if (!shown.kyc || !Object.keys(own).length) return shown;
+  const kyc = shown.kyc;
+  const waitingFor = kyc.waitingFor && own[kyc.waitingFor] ? null : kyc.waitingFor;
+  return {
+    kyc: { ...kyc, results: { ...own, ...kyc.results }, waitingFor },
+    busy: shown.busy || waitingFor !== kyc.waitingFor,
+  };
+}
+
+function progressRead(loan, last) {
   if (loan.kyc) return { kyc: loan.kyc, busy: false };
   if (!last || last.loanId !== loan.id || !last.kyc) return { kyc: null, busy: false };
   const current = [last.kyc.current, last.kyc.waitingFor].filter(Boolean).join(",");
@@ -152,12 +170,18 @@ export function shownProgress(loan, last) {
 export default function Kyc({ loan, reload }) {
   const [done, setDone] = useState(null);
   const last = useRef(null);
+  const answered = useRef(null);
   if (loan.kyc) last.current = { loanId: loan.id, kyc: loan.kyc };
-  const { kyc, busy } = shownProgress(loan, last.current);
+  const { kyc, busy } = shownProgress(loan, last.current, answered.current);
   if (!kyc) return html`<p class="muted" role="status">Starting the checks…</p>`;
   const running = (kyc.current || "").split(",").filter(Boolean);
   const checking = "Checking your details…";
-  const onDone = (message) => {
+  // ``results``: what the borrower's own action was answered with (a verified OTP), shown until a read says otherwise
+  const onDone = (message, results) => {
+    if (results) {
+      const before = answered.current && answered.current.loanId === loan.id ? answered.current.results : {};
+      answered.current = { loanId: loan.id, results: { ...before, ...results } };
+    }
     setDone(message);
     reload();
   };
