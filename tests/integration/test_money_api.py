@@ -82,29 +82,14 @@ async def test_staff_schedule_preview_and_net_disbursal(app, brand, sandbox, db)
         assert legs["FEE_INCOME"] == -400_00 and legs["GST_OUTPUT_PAYABLE"] == -72_00
 
 
+def _schedule(*args: str) -> subprocess.CompletedProcess[str]:
+    """``los schedule`` with ``args`` for a 5,000-rupee loan at 12 % a year, in a process of its own."""
+    argv = [sys.executable, "-m", "los.cli", "schedule", "--principal", "5000", "--annual-rate", "12", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
 def test_los_schedule_cli_reference_example() -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "los.cli",
-            "schedule",
-            "--principal",
-            "5000",
-            "--annual-rate",
-            "12",
-            "--installments",
-            "18",
-            "--in-multiples-of",
-            "1",
-            "--disbursed-on",
-            "2022-11-01",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = _schedule("--installments", "18", "--in-multiples-of", "1", "--disbursed-on", "2022-11-01", "--json")
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)
     assert body["emi"] == "305.00" and body["apr"] == "12.00" and body["net_disbursed"] == "5000.00"
@@ -119,41 +104,7 @@ def test_los_schedule_cli_reference_example() -> None:
         "balance": "4745.00",
     }
     assert body["totals"]["principal"] == "5000.00"
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "los.cli",
-            "schedule",
-            "--principal",
-            "5000",
-            "--annual-rate",
-            "12",
-            "--installments",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = _schedule("--installments", "0")
     assert bad.returncode == 2 and "--installments" in bad.stderr
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "los.cli",
-            "schedule",
-            "--principal",
-            "5000",
-            "--annual-rate",
-            "12",
-            "--installments",
-            "3",
-            "--interest-method",
-            "COMPOUND",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = _schedule("--installments", "3", "--interest-method", "COMPOUND")
     assert bad.returncode == 2 and "--interest-method" in bad.stderr
