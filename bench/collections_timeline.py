@@ -178,6 +178,7 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"  production total {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
     if "cpu_ms_per_credit_window" in prod:
         cpu = prod["cpu_ms_per_credit_window"]
-        print(f"  of it until the last credit {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
+        total = round(sum(cpu.values()), 1)
+        print(f"  of it until the last credit {total:>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
     cpu = null["cpu_ms_per_signal"]
     print(f"  null       total {sum(cpu.values()):>5}: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))

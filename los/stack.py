@@ -126,6 +126,12 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         # activity tasks handed back in the workflow task's answer (Settings.temporal_dev_eager_activities)
         "--dynamic-config-value",
         f"system.enableActivityEagerExecution={'true' if settings.temporal_dev_eager_activities else 'false'}",
+        # every task queue in one partition: no forwarding between partitions on one host
+        # (Settings.temporal_dev_task_queue_partitions)
+        "--dynamic-config-value",
+        f"matching.numTaskqueueReadPartitions={settings.temporal_dev_task_queue_partitions}",
+        "--dynamic-config-value",
+        f"matching.numTaskqueueWritePartitions={settings.temporal_dev_task_queue_partitions}",
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]

@@ -85,9 +85,13 @@ def test_the_dev_servers_history_caches_are_sized_for_a_book(tmp_path: Path) -> 
         "history.cacheMaxSize": "20000",  # the per-shard cache's 512, should a server turn the host-level one off
         "history.eventsCacheMaxSizeBytes": str(256 * 2**20),  # and 512 KiB of events
         "system.enableActivityEagerExecution": "true",  # off by default on older servers
+        "matching.numTaskqueueReadPartitions": "1",  # the server's default is 4: forwarding on one host
+        "matching.numTaskqueueWritePartitions": "1",
     }
     sized = Settings(temporal_dev_cache_workflows=150_000, temporal_dev_events_cache_mb=1024)
     assert dynamic(temporal_command(sized, tmp_path))["history.hostLevelCacheMaxSize"] == "150000"
     assert dynamic(temporal_command(sized, tmp_path))["history.cacheMaxSize"] == "150000"
     lazy = Settings(temporal_dev_eager_activities=False)
     assert dynamic(temporal_command(lazy, tmp_path))["system.enableActivityEagerExecution"] == "false"
+    spread = dynamic(temporal_command(Settings(temporal_dev_task_queue_partitions=4), tmp_path))
+    assert (spread["matching.numTaskqueueReadPartitions"], spread["matching.numTaskqueueWritePartitions"]) == ("4", "4")
