@@ -66,6 +66,8 @@ from workflows.pinned import PINNED_VARIANTS
 from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
 from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
 from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
+from workflows.receipt_sweep import SCHEDULE_ID as RECEIPT_SWEEP_SCHEDULE
+from workflows.receipt_sweep import ReceiptSweepWorkflow
 from workflows.reconciler import SCHEDULE_ID as RECONCILER_SCHEDULE
 from workflows.reconciler import ReconcileTransfersWorkflow
 from workflows.refund import RefundWorkflow
@@ -88,6 +90,7 @@ WORKFLOWS = [
     PartnerDisbursalWatchWorkflow,
     CoLendingRetryWorkflow,
     AadhaarVaultSweepWorkflow,
+    ReceiptSweepWorkflow,
     ReportEmailWorkflow,
 ]
 
@@ -186,6 +189,13 @@ SCHEDULED_JOBS = [
         every=lambda s: timedelta(seconds=s.aadhaar_vault_sweep_every_seconds),
         description="Aadhaar numbers past their lifetime erased from the vault"
         " (LOS_AADHAAR_VAULT_SWEEP_EVERY_SECONDS, 0 = off)",
+    ),
+    ScheduledJob(
+        RECEIPT_SWEEP_SCHEDULE,
+        ReceiptSweepWorkflow.run,
+        every=lambda s: timedelta(seconds=s.receipt_sweep_every_seconds),
+        description="receipts issued for credited payments no loan workflow issued one for, such as money kept as"
+        " a credit balance or a recovery (LOS_RECEIPT_SWEEP_EVERY_SECONDS, 0 = off)",
     ),
 ]
 """Every periodic job the worker registers (see :mod:`los.schedules`)."""

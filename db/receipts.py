@@ -79,6 +79,33 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
     return True
 
 
+def payments_without_receipt(
+    session: Session, *, since: datetime, before: datetime, limit: int
+) -> list[tuple[str, str, str, int]]:
+    """Credited payments (status SUCCESS) collected in [``since``, ``before``) whose receipt is not stored yet,
+    oldest first, at most ``limit``: ``(loan_id, gateway, gateway_payment_id, amount)`` (paise). The receipt
+    sweep's work (``workflows.receipt_sweep``): money kept as a credit balance or a recovery by the webhook intake
+    or an approval after the loan's workflow ended, and any receipt its loan could not issue. Read through the
+    partial index ``ix_payment_transactions_without_receipt``."""
+    rows = session.execute(
+        select(
+            PaymentTransaction.loan_id,
+            PaymentTransaction.gateway,
+            PaymentTransaction.gateway_payment_id,
+            PaymentTransaction.amount,
+        )
+        .where(
+            PaymentTransaction.receipt_key.is_(None),
+            PaymentTransaction.status == PaymentStatus.SUCCESS,
+            PaymentTransaction.collected_at >= since,
+            PaymentTransaction.collected_at < before,
+        )
+        .order_by(PaymentTransaction.collected_at)
+        .limit(limit)
+    ).all()
+    return [(str(loan_id), gateway, payment_id, int(amount)) for loan_id, gateway, payment_id, amount in rows]
+
+
 def is_recovery(session: Session, loan_id: str) -> bool:
     """True when money reaching ``loan_id`` now is a recovery: the loan was written off."""
     return session.scalar(select(Loan.status).where(Loan.id == loan_id)) == "WRITTEN_OFF"

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # How often the Aadhaar Data Vault's sweep runs (workflows.aadhaar_vault_sweep): numbers past their lifetime
     # erased; 0: no schedule (a deposit still sweeps the vault).
     aadhaar_vault_sweep_every_seconds: int = Field(default=3600, ge=0, le=24 * 3600)
+    # How often the receipt sweep runs (workflows.receipt_sweep): receipts for credited payments no loan workflow
+    # issued one for (money kept as a credit balance or a recovery after the loan ended); 0: no schedule.
+    receipt_sweep_every_seconds: int = Field(default=300, ge=0, le=24 * 3600)
     # Whether updates carry that expiry. The check compares the workflow's clock with the API's, so turn it off only
     # where the workflow clock is not the wall clock (Temporal's time-skipping test server); calls stay bounded.
     workflow_update_expiry: bool = True

@@ -31,6 +31,7 @@ from workflows.inactivity_alerts import InactivityAlertsWorkflow
 from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
 from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
+from workflows.receipt_sweep import ReceiptSweepWorkflow
 from workflows.reconciler import ReconcileTransfersWorkflow
 from workflows.reminder_dispatch import ReminderDispatchWorkflow
 from workflows.report_email import ReportEmailInput, ReportEmailWorkflow
@@ -101,6 +102,13 @@ class PinnedAadhaarVaultSweepWorkflow(AadhaarVaultSweepWorkflow):
         return await super().run()
 
 
+@workflow.defn(name="ReceiptSweepWorkflow", versioning_behavior=PINNED)
+class PinnedReceiptSweepWorkflow(ReceiptSweepWorkflow):
+    @workflow.run
+    async def run(self) -> dict:
+        return await super().run()
+
+
 @workflow.defn(name="ReportEmailWorkflow", versioning_behavior=PINNED)
 class PinnedReportEmailWorkflow(ReportEmailWorkflow):
     """Started by staff, not a schedule, but as short: the master report built, presigned and e-mailed in one run."""
@@ -120,6 +128,7 @@ PINNED_VARIANTS: dict[type, type] = {
     BureauFilesWorkflow: PinnedBureauFilesWorkflow,
     PartnerDisbursalWatchWorkflow: PinnedPartnerDisbursalWatchWorkflow,
     AadhaarVaultSweepWorkflow: PinnedAadhaarVaultSweepWorkflow,
+    ReceiptSweepWorkflow: PinnedReceiptSweepWorkflow,
     ReportEmailWorkflow: PinnedReportEmailWorkflow,
 }
 """Each short workflow → its PINNED variant (the same workflow type)."""

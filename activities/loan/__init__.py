@@ -87,6 +87,7 @@ class LoanActivities(
             self.record_closure,
             self.issue_receipt,
             self.issue_receipt_and_notify,
+            self.payments_without_receipt,
             self.record_servicing_decision,
             self.record_closing_postings,
             self.settlement_link,

@@ -35,9 +35,10 @@ from activities.loan.common import LoanBase
 from activities.messaging.send import Sender
 from db.models import Brand, Customer, Loan, OfflinePayment, PaymentTransaction
 from db.numbering import next_number
+from db.receipts import payments_without_receipt
 from domain.brand_config import BrandConfig
 from domain.money import format_inr
-from workflows.contracts import ReceiptNotice, ReceiptRequest
+from workflows.contracts import ReceiptNotice, ReceiptRequest, ReceiptSweepWindow, UnreceiptedPayment
 from workflows.options import IST
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -84,10 +85,13 @@ class Receipt:
     advance: int
     excess: int
     outstanding_after: int | None
+    recovery: int = 0
 
     def lines(self) -> list[tuple[str, int]]:
-        """The allocation as (label, paise), in the waterfall's order; they sum to ``amount``."""
-        return [
+        """The allocation as (label, paise), in the waterfall's order; they sum to ``amount``. Money received on a
+        written-off loan adds its own line (``recovery``): it pays nothing on the schedule, which the write-off took
+        off the books, and is booked as recovery income (``db.receipts.record_credit_balance``)."""
+        lines = [
             ("Penal charges", self.penal),
             ("Fees", self.fees),
             ("Interest", self.interest),
@@ -95,6 +99,9 @@ class Receipt:
             ("Advance to principal", self.advance),
             ("Excess (credit balance)", self.excess),
         ]
+        if self.recovery:
+            lines.append(("Recovery on the written-off loan", self.recovery))
+        return lines
 
 
 def rupees(paise: int) -> str:
@@ -272,6 +279,16 @@ class ReceiptDocActivities(LoanBase):
             raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
         return number
 
+    @activity.defn
+    async def payments_without_receipt(self, window: ReceiptSweepWindow) -> list[UnreceiptedPayment]:
+        """The receipt sweep's work (``workflows.receipt_sweep``): credited payments collected in the window whose
+        receipt is not stored (``db.receipts.payments_without_receipt``), oldest first."""
+
+        def read(session: Session) -> list[tuple[str, str, str, int]]:
+            return payments_without_receipt(session, since=window.since, before=window.before, limit=window.limit)
+
+        return [UnreceiptedPayment(*row) for row in await self._tx(read)]
+
 
 def receipt_key(r: Receipt) -> str:
     """Where the receipt's PDF is stored: ``receipts/<brand id>/<loan id>/<gateway>-<payment id>.pdf``."""
@@ -302,6 +319,8 @@ def _receipt(pay: PaymentTransaction, loan: Loan, customer: Customer, brand: Bra
         advance=pay.advance_part,
         excess=pay.excess_part,
         outstanding_after=pay.outstanding_after,
+        # a recovery's row has every part zero (mode RECOVERY): the whole amount is the recovery
+        recovery=pay.amount if pay.mode == "RECOVERY" else 0,
     )
 
 

@@ -101,6 +101,12 @@ class PaymentTransaction(Base):
     __table_args__ = (
         UniqueConstraint("gateway", "gateway_payment_id"),
         Index("ix_payment_transactions_collected_at", "collected_at"),  # dashboards: collected in a period
+        # the receipt sweep's credited payments with no stored receipt yet (db.receipts.payments_without_receipt)
+        Index(
+            "ix_payment_transactions_without_receipt",
+            "collected_at",
+            postgresql_where=text("receipt_key IS NULL AND status = 'SUCCESS'"),
+        ),
     )
 
 

@@ -38,6 +38,7 @@ SHORT = {
     "BureauFilesWorkflow",
     "PartnerDisbursalWatchWorkflow",
     "AadhaarVaultSweepWorkflow",
+    "ReceiptSweepWorkflow",
     "ReportEmailWorkflow",  # started by staff, done in one run of minutes
 }
 

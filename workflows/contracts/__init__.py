@@ -91,6 +91,8 @@ from workflows.contracts.money_in import (
     NoticeRequest,
     ReceiptNotice,
     ReceiptRequest,
+    ReceiptSweepWindow,
+    UnreceiptedPayment,
 )
 
 __all__ = [
@@ -117,6 +119,8 @@ __all__ = [
     "NoticeRequest",
     "PaymentFailure",
     "ReceiptNotice",
+    "ReceiptSweepWindow",
+    "UnreceiptedPayment",
     "ReceiptRequest",
     "BeneficiaryCheck",
     "BeneficiaryCheckRequest",

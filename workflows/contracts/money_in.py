@@ -47,6 +47,27 @@ class ReceiptNotice:
 
 
 @dataclass
+class ReceiptSweepWindow:
+    """The receipt sweep's question (``payments_without_receipt``): credited payments collected in [``since``,
+    ``before``) (UTC instants) with no stored receipt, at most ``limit``."""
+
+    since: datetime
+    before: datetime
+    limit: int
+
+
+@dataclass
+class UnreceiptedPayment:
+    """A credited payment with no stored receipt (``payments_without_receipt``): its loan, gateway, gateway payment
+    id and amount (paise)."""
+
+    loan_id: str
+    gateway: str
+    payment_id: str
+    amount: int
+
+
+@dataclass
 class MandateDebitRequest:
     """An autopay debit of ``amount`` paise for installment ``installment_no`` (try ``attempt``): the pre-debit
     notice goes first (``notify_mandate_debit``), the charge at ``charge_at`` (``charge_mandate``)."""
