@@ -54,8 +54,9 @@ class ReceiptActivities(DbActivities):
 
         def write(session: Session) -> None:
             receipts.record_credit_balance(
-                session, rec.loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount
-            )
+                session, rec.loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount,
+                mode=payment.mode, reference=payment.reference,
+            )  # fmt: skip
 
         try:
             await self._tx(write)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,16 @@ from domain import ledger
 from domain.outcomes import PaymentStatus
 
 
-def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payment_id: str, amount: int) -> bool:
+def record_credit_balance(
+    session: Session,
+    loan_id: str,
+    *,
+    gateway: str,
+    payment_id: str,
+    amount: int,
+    mode: str | None = None,
+    reference: str | None = None,
+) -> bool:
     """Record a payment of ``amount`` paise against ``loan_id`` wholly as a credit balance, once per
     (``gateway``, ``payment_id``).
 
@@ -34,7 +43,8 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
     in this transaction (``db.colending_recovery.record_recovery``: each lender's sub-ledger, the default-loss
     guarantee paid back from the partner's part, the escrow's apportionment).
 
-    Returns False when that gateway payment id was already recorded (a duplicate changes nothing). Raises
+    ``mode`` and ``reference`` (a UTR) are kept for the receipt, cut to their columns; a recovery's mode reads
+    ``RECOVERY``. Returns False when that gateway payment id was already recorded (a duplicate changes nothing). Raises
     ``domain.errors.ValidationError`` for a non-positive amount (the ledger refuses it), and the database's
     ``DataError`` for a value its columns cannot hold."""
     recovery = is_recovery(session, loan_id)
@@ -50,7 +60,8 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
             gateway_payment_id=payment_id,
             amount=amount,
             excess_part=0 if recovery else amount,
-            mode="RECOVERY" if recovery else None,
+            mode="RECOVERY" if recovery else _column_text(mode, 20),
+            reference=_column_text(reference, 80),
             status=PaymentStatus.SUCCESS,
         )
         .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
@@ -81,29 +92,36 @@ def record_credit_balance(session: Session, loan_id: str, *, gateway: str, payme
 
 def payments_without_receipt(
     session: Session, *, since: datetime, before: datetime, limit: int
-) -> list[tuple[str, str, str, int]]:
+) -> list[tuple[str, str, str, int, datetime]]:
     """Credited payments (status SUCCESS) collected in [``since``, ``before``) whose receipt is not stored yet,
-    oldest first, at most ``limit``: ``(loan_id, gateway, gateway_payment_id, amount)`` (paise). The receipt
-    sweep's work (``workflows.receipt_sweep``): money kept as a credit balance or a recovery by the webhook intake
-    or an approval after the loan's workflow ended, and any receipt its loan could not issue. Read through the
-    partial index ``ix_payment_transactions_without_receipt``."""
+    oldest first, at most ``limit``: ``(loan_id, gateway, gateway_payment_id, amount, collected_at)`` (paise). The
+    receipt sweep's work (``workflows.receipt_sweep``): money kept as a credit balance or a recovery by the webhook
+    intake or an approval after the loan's workflow ended, and any receipt its loan could not issue. Read through
+    the partial index ``ix_payment_transactions_without_receipt`` (its status written as a literal, as the index's
+    predicate is, so a prepared statement's generic plan still matches it)."""
     rows = session.execute(
         select(
             PaymentTransaction.loan_id,
             PaymentTransaction.gateway,
             PaymentTransaction.gateway_payment_id,
             PaymentTransaction.amount,
+            PaymentTransaction.collected_at,
         )
         .where(
             PaymentTransaction.receipt_key.is_(None),
-            PaymentTransaction.status == PaymentStatus.SUCCESS,
+            PaymentTransaction.status == literal_column("'SUCCESS'"),
             PaymentTransaction.collected_at >= since,
             PaymentTransaction.collected_at < before,
         )
         .order_by(PaymentTransaction.collected_at)
         .limit(limit)
     ).all()
-    return [(str(loan_id), gateway, payment_id, int(amount)) for loan_id, gateway, payment_id, amount in rows]
+    return [(str(loan_id), gateway, payment_id, int(amount), at) for loan_id, gateway, payment_id, amount, at in rows]
+
+
+def _column_text(value: str | None, size: int) -> str | None:
+    """``value`` cut to a column of ``size`` characters, without NUL (None stays None)."""
+    return None if value is None else str(value).replace("\x00", "")[:size] or None
 
 
 def is_recovery(session: Session, loan_id: str) -> bool:

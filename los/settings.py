@@ -174,8 +174,10 @@ class Settings(BaseSettings):
     # Task queue partitions on the embedded dev server (matching.numTaskqueueReadPartitions and
     # ...WritePartitions; the server's default is 4). Partitions spread one queue's load over matching hosts; on a
     # single-host server they only cost: a task written to a partition no worker is polling is forwarded to the
-    # root partition, and a poll to an empty one is forwarded too. One partition: no forwarding (docs/scaling.md).
-    temporal_dev_task_queue_partitions: int = Field(default=1, ge=1)
+    # root partition, and a poll to an empty one is forwarded too. Unset: one partition for a server database
+    # created with one (los.stack.dev_task_queue_partitions), the server's default for a database from before, whose
+    # tasks may wait in partitions a single one would never read again (docs/scaling.md).
+    temporal_dev_task_queue_partitions: int | None = Field(default=None, ge=1)
     # Worker Versioning (docs/runbook.md, "Deploying a new worker version"): the Temporal Worker Deployment this
     # worker belongs to and its build id (an image tag or commit). Both unset: an unversioned worker, as before; one
     # without the other is refused. worker_versioning_behavior: the worker's default for every workflow type that

@@ -126,16 +126,36 @@ def temporal_command(settings: Settings, home: Path) -> list[str]:
         # activity tasks handed back in the workflow task's answer (Settings.temporal_dev_eager_activities)
         "--dynamic-config-value",
         f"system.enableActivityEagerExecution={'true' if settings.temporal_dev_eager_activities else 'false'}",
-        # every task queue in one partition: no forwarding between partitions on one host
-        # (Settings.temporal_dev_task_queue_partitions)
-        "--dynamic-config-value",
-        f"matching.numTaskqueueReadPartitions={settings.temporal_dev_task_queue_partitions}",
-        "--dynamic-config-value",
-        f"matching.numTaskqueueWritePartitions={settings.temporal_dev_task_queue_partitions}",
     ]
+    partitions = dev_task_queue_partitions(settings, home)
+    if partitions is not None:  # every task queue in that many partitions (one: no forwarding on one host)
+        cmd += ["--dynamic-config-value", f"matching.numTaskqueueReadPartitions={partitions}"]
+        cmd += ["--dynamic-config-value", f"matching.numTaskqueueWritePartitions={partitions}"]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
+
+
+PARTITIONS_MARKER = "temporal-partitions"  # in the stack's home: the partition count its server database began with
+
+
+def dev_task_queue_partitions(settings: Settings, home: Path) -> int | None:
+    """How many partitions each task queue of the embedded dev server has (``None``: the server's default, 4).
+
+    ``Settings.temporal_dev_task_queue_partitions`` when set. Otherwise one for a server database this function
+    creates or created (it leaves :data:`PARTITIONS_MARKER` beside ``temporal.db``), and the default for one from
+    before: the server reads only partitions below the read count, so a database whose tasks were written to four
+    must not be read with one (Temporal lowers the write count first and the read count once the others drained)."""
+    if settings.temporal_dev_task_queue_partitions is not None:
+        return settings.temporal_dev_task_queue_partitions
+    marker = home / PARTITIONS_MARKER
+    if marker.exists():
+        return int(marker.read_text().strip())
+    if (home / "temporal.db").exists():
+        return None
+    home.mkdir(parents=True, exist_ok=True)
+    marker.write_text("1\n")
+    return 1
 
 
 def followup_queue(settings: Settings) -> str:

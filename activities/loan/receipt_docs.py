@@ -284,10 +284,13 @@ class ReceiptDocActivities(LoanBase):
         """The receipt sweep's work (``workflows.receipt_sweep``): credited payments collected in the window whose
         receipt is not stored (``db.receipts.payments_without_receipt``), oldest first."""
 
-        def read(session: Session) -> list[tuple[str, str, str, int]]:
+        def read(session: Session) -> list[tuple[str, str, str, int, datetime]]:
             return payments_without_receipt(session, since=window.since, before=window.before, limit=window.limit)
 
-        return [UnreceiptedPayment(*row) for row in await self._tx(read)]
+        return [
+            UnreceiptedPayment(loan_id, gateway, payment_id, amount, at.astimezone(IST).date().isoformat())
+            for loan_id, gateway, payment_id, amount, at in await self._tx(read)
+        ]
 
 
 def receipt_key(r: Receipt) -> str:
@@ -319,8 +322,11 @@ def _receipt(pay: PaymentTransaction, loan: Loan, customer: Customer, brand: Bra
         advance=pay.advance_part,
         excess=pay.excess_part,
         outstanding_after=pay.outstanding_after,
-        # a recovery's row has every part zero (mode RECOVERY): the whole amount is the recovery
-        recovery=pay.amount if pay.mode == "RECOVERY" else 0,
+        # a recovery's row (db.receipts.record_credit_balance on a written-off loan) has every part zero: what the
+        # parts do not cover is the recovery (nothing, for any other payment, whose parts add up to its amount)
+        recovery=max(
+            0, pay.amount - pay.penal_part - pay.fees_part - pay.interest_part - pay.principal_part - pay.excess_part
+        ),
     )
 
 

@@ -279,7 +279,15 @@ def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise ServiceUnavailable(f"the loan could not be reached: {exc.message}; nothing changed") from exc
-    receipts.record_credit_balance(session, loan.id, gateway="offline", payment_id=row.id, amount=row.amount)
+    receipts.record_credit_balance(
+        session,
+        loan.id,
+        gateway="offline",
+        payment_id=row.id,
+        amount=row.amount,
+        mode=row.mode,
+        reference=row.reference,
+    )
     return "CREDIT_BALANCE"
 
 

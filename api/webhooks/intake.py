@@ -321,8 +321,9 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
         with db.unit_of_work() as session:
             recovery = receipts.is_recovery(session, loan_id)
             recorded = receipts.record_credit_balance(
-                session, loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount
-            )
+                session, loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount,
+                mode=payment.mode, reference=payment.reference,
+            )  # fmt: skip
             _delivered(session, stored.row_id)
     except (DataError, ValidationError) as exc:  # refused for good: parked for ops, never a 500 or a lost rupee
         with db.unit_of_work() as session:

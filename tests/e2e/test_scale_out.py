@@ -132,12 +132,6 @@ def test_deploy_files_have_the_production_shape() -> None:
     values = yaml.safe_load((deploy / "helm" / "temporal-values.yaml").read_text())
     sql = values["server"]["config"]["persistence"]["default"]["sql"]
     assert sql["driver"] == "postgres12" and values["cassandra"]["enabled"] is False
-    # the Helm chart's server gets the same dynamic configuration as the compose file's, but for the task queue
-    # partitions: one on the compose file's single host, the server's default where matching spans several hosts
-    partitions = {"matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"}
-    assert all(dynamic[key] == [{"value": 1}] for key in partitions)
+    # the Helm chart's server gets the same dynamic configuration as the compose file's
     helm_dynamic = values["server"]["dynamicConfig"]
-    assert not partitions & set(helm_dynamic)
-    assert {key: helm_dynamic[key] for key in dynamic if key not in partitions} == {
-        key: value for key, value in dynamic.items() if key not in partitions
-    }
+    assert {key: helm_dynamic[key] for key in dynamic} == dynamic

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from temporalio.worker import Worker
 
 from activities.loan import LoanActivities
+from activities.messaging.send import Sender
 from activities.storage import LocalStorage
 from db import receipts
 from db.models import Customer, CustomerMessage, Loan, LoanProduct, PaymentTransaction
@@ -45,12 +46,14 @@ def _loan(db, brand: dict, status: str) -> str:  # noqa: ANN001
         return loan.id
 
 
-def _kept(db, loan_id: str, amount: int, age: timedelta) -> str:  # noqa: ANN001
+def _kept(db, loan_id: str, amount: int, age: timedelta, **how: str) -> str:  # noqa: ANN001
     """A payment of ``amount`` paise recorded for ``loan_id`` as the intake records one no workflow takes, collected
-    ``age`` ago; its gateway payment id."""
+    ``age`` ago (``how``: its mode and reference); its gateway payment id."""
     payment_id = f"pay_{uuid.uuid4().hex[:14]}"
     with db.unit_of_work() as s:
-        assert receipts.record_credit_balance(s, loan_id, gateway="razorpay", payment_id=payment_id, amount=amount)
+        assert receipts.record_credit_balance(
+            s, loan_id, gateway="razorpay", payment_id=payment_id, amount=amount, **how
+        )
         s.execute(
             update(PaymentTransaction)
             .where(PaymentTransaction.gateway_payment_id == payment_id)
@@ -81,7 +84,7 @@ async def test_money_kept_after_a_loan_ended_gets_its_receipt_and_notice_once(  
     closed, written_off = _loan(db, brand, "CLOSED"), _loan(db, brand, "WRITTEN_OFF")
     # the oldest payments the sweep still takes, so this test's come first in its oldest-first batch
     age = LOOKBACK - timedelta(minutes=30)
-    excess = _kept(db, closed, 1_234_00, age)
+    excess = _kept(db, closed, 1_234_00, age, mode="UPI", reference="UTR5566778899")
     recovery = _kept(db, written_off, 7_500_00, age)
     recent = _kept(db, closed, 500_00, GRACE / 2)  # left to its loan's workflow this time
     assert _row(db, recovery).mode == "RECOVERY" and _row(db, excess).excess_part == 1_234_00
@@ -90,6 +93,13 @@ async def test_money_kept_after_a_loan_ended_gets_its_receipt_and_notice_once(  
     settings = Settings()
     queue = f"receipts-{uuid.uuid4().hex[:8]}"
     async with outbound_client(settings, timeout=10) as http:
+        # the closed loan's workflow had sent the notice already, without a receipt number (its receipt failed for
+        # good): the sweep issues the receipt and sends nothing more
+        key = f"{closed}:paid:razorpay:{excess}"
+        values = {"amount": 1_234_00, "paymentId": excess, "receiptNo": None}
+        await Sender(db, http, settings.api_url).notice(closed, "PAYMENT_RECEIVED", key, values)
+        kinds = _notices(db, closed)
+        assert kinds >= 1  # one message of each kind the brand sends for it
         activities = LoanActivities(db, http, LocalStorage(storage_dir), None, settings.api_url).all()
         async with Worker(dev_env.client, task_queue=queue, workflows=[ReceiptSweepWorkflow], activities=activities):
             out = await dev_env.client.execute_workflow(
@@ -98,19 +108,21 @@ async def test_money_kept_after_a_loan_ended_gets_its_receipt_and_notice_once(  
             assert out["issued"] >= 2  # these two, and any other test's payment left without one
 
             code = brand["brand_code"].upper()
-            for payment_id, loan_id, amount, line in (
-                (excess, closed, "Rs. 1,234.00", "Excess (credit balance)"),
-                (recovery, written_off, "Rs. 7,500.00", "Recovery on the written-off loan"),
+            for payment_id, amount, line, mode, reference in (
+                (excess, "Rs. 1,234.00", "Excess (credit balance)", "UPI", "UTR5566778899"),
+                (recovery, "Rs. 7,500.00", "Recovery on the written-off loan", "RECOVERY", "-"),
             ):
                 row = _row(db, payment_id)
                 assert row.receipt_no and row.receipt_no.startswith(f"{code}/") and row.receipt_key
                 texts = pdf_texts((storage_dir / row.receipt_key).read_bytes())
                 assert after(texts, "Receipt no.") == row.receipt_no
+                assert (after(texts, "Mode"), after(texts, "Reference")) == (mode, reference)
                 assert after(texts, "Amount received") == amount
                 assert after(texts, line) == amount  # the whole amount on its own line: the figures add up
-                assert _notices(db, loan_id) >= 1  # the borrower's PAYMENT_RECEIVED notice, with the number
             texts = pdf_texts((storage_dir / _row(db, excess).receipt_key).read_bytes())
             assert "Recovery on the written-off loan" not in texts  # only a recovery has that line
+            assert _notices(db, closed) == kinds  # sent by its loan already: not again
+            assert _notices(db, written_off) == kinds  # the recovery's notice, each kind once
             assert _row(db, recent).receipt_key is None  # within the grace: its loan's to issue
 
             # run again: nothing of these is issued or sent twice

@@ -95,3 +95,18 @@ def test_the_dev_servers_history_caches_are_sized_for_a_book(tmp_path: Path) -> 
     assert dynamic(temporal_command(lazy, tmp_path))["system.enableActivityEagerExecution"] == "false"
     spread = dynamic(temporal_command(Settings(temporal_dev_task_queue_partitions=4), tmp_path))
     assert (spread["matching.numTaskqueueReadPartitions"], spread["matching.numTaskqueueWritePartitions"]) == ("4", "4")
+
+
+def test_a_dev_server_database_keeps_the_partitions_it_began_with(tmp_path: Path) -> None:
+    from los.stack import dev_task_queue_partitions, temporal_command
+
+    new, old = tmp_path / "new", tmp_path / "old"
+    assert dev_task_queue_partitions(Settings(), new) == 1  # a database about to be created: one partition
+    (new / "temporal.db").write_bytes(b"")
+    assert dev_task_queue_partitions(Settings(), new) == 1  # and on every start after
+    old.mkdir()
+    (old / "temporal.db").write_bytes(b"")  # created before: its tasks may sit in partitions 1-3
+    assert dev_task_queue_partitions(Settings(), old) is None  # the server's default, so they are still read
+    assert dev_task_queue_partitions(Settings(), old) is None
+    assert "matching.numTaskqueueReadPartitions" not in " ".join(temporal_command(Settings(), old))
+    assert dev_task_queue_partitions(Settings(temporal_dev_task_queue_partitions=2), old) == 2  # as told

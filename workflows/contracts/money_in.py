@@ -59,12 +59,13 @@ class ReceiptSweepWindow:
 @dataclass
 class UnreceiptedPayment:
     """A credited payment with no stored receipt (``payments_without_receipt``): its loan, gateway, gateway payment
-    id and amount (paise)."""
+    id, amount (paise) and the IST date it was collected (ISO ``YYYY-MM-DD``: the notice's ``paid_on``)."""
 
     loan_id: str
     gateway: str
     payment_id: str
     amount: int
+    collected_on: str
 
 
 @dataclass
