@@ -80,6 +80,7 @@ from workflows.contracts import (
     ProviderRequest,
     ReceiptNotice,
     ReceiptRequest,
+    ReceiptSweepWindow,
     ReloanRequest,
     ServicingDecisionRecord,
     SettlementLinkRequest,
@@ -90,6 +91,7 @@ from workflows.contracts import (
     StatusChange,
     TransferCheck,
     TransferFailure,
+    UnreceiptedPayment,
 )
 from workflows.loan import LoanWorkflow
 from workflows.options import IST_ANCHOR_PATCH
@@ -274,6 +276,8 @@ class StubActivities:
     transfer_answers: list[DisbursalResult | str | None] = field(default_factory=list)
     # the reconciler's view: stale transfers, and what the bank's status API says of each (by transfer id)
     stale_transfers: list[StaleTransfer] = field(default_factory=list)
+    unreceipted: list[UnreceiptedPayment] = field(default_factory=list)  # what payments_without_receipt answers
+    failing_receipts: set[str] = field(default_factory=set)  # payment ids whose receipt fails for good
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
     # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event)
     debit_answers: list[MandateDebitResult] = field(default_factory=list)
@@ -477,12 +481,20 @@ class StubActivities:
 
     @activity.defn(name="issue_receipt_and_notify")
     async def issue_receipt_and_notify(self, req: ReceiptNotice) -> str:
+        if req.payment_id in self.failing_receipts:
+            self._record("receipt_failed", req)
+            raise ApplicationError(f"no receipt for {req.payment_id}", type="NotFound", non_retryable=True)
         # recorded as the two steps it merges (receipt-with-notice-v1), so tests read both as before
         self._record("issue_receipt", ReceiptRequest(req.loan_id, req.gateway, req.payment_id))
         number = f"R-{req.payment_id}"
         values = {**req.values, "receiptNo": number}
         self._record("send_notice", NoticeRequest(req.loan_id, "PAYMENT_RECEIVED", req.key, values))
         return number
+
+    @activity.defn(name="payments_without_receipt")
+    async def payments_without_receipt(self, window: ReceiptSweepWindow) -> list[UnreceiptedPayment]:
+        self._record("payments_without_receipt", window)
+        return list(self.unreceipted)
 
     @activity.defn(name="accrue_interest")
     async def accrue_interest(self, rec: AccrualRecord) -> None:
@@ -675,6 +687,7 @@ class StubActivities:
             self.send_notice,
             self.issue_receipt,
             self.issue_receipt_and_notify,
+            self.payments_without_receipt,
             self.accrue_interest,
             self.record_closure,
             self.record_mandate_event,
