@@ -60,8 +60,8 @@ def record_credit_balance(
             gateway_payment_id=payment_id,
             amount=amount,
             excess_part=0 if recovery else amount,
-            mode="RECOVERY" if recovery else _column_text(mode, 20),
-            reference=_column_text(reference, 80),
+            mode="RECOVERY" if recovery else column_text(mode, 20),
+            reference=column_text(reference, 80),
             status=PaymentStatus.SUCCESS,
         )
         .on_conflict_do_nothing(index_elements=["gateway", "gateway_payment_id"])
@@ -119,9 +119,11 @@ def payments_without_receipt(
     return [(str(loan_id), gateway, payment_id, int(amount), at) for loan_id, gateway, payment_id, amount, at in rows]
 
 
-def _column_text(value: str | None, size: int) -> str | None:
-    """``value`` cut to a column of ``size`` characters, without NUL (None stays None)."""
-    return None if value is None else str(value).replace("\x00", "")[:size] or None
+def column_text(value: str | None, size: int) -> str | None:
+    """A gateway's text (a mode, a reference) cut to a column of ``size`` characters, without NUL; None when
+    nothing is left. An odd value never stops a payment being recorded (``record_payment`` and
+    :func:`record_credit_balance`)."""
+    return (value or "")[:size].replace("\x00", "") or None
 
 
 def is_recovery(session: Session, loan_id: str) -> bool:

@@ -15,6 +15,7 @@ from activities.loan.common import LoanBase
 from activities.loan.status import record_system_move
 from activities.receipts import unrecordable
 from db.collections import apply_payment_to_promises
+from db.receipts import column_text
 from domain import ledger
 from domain.errors import ValidationError
 from domain.outcomes import PaymentStatus
@@ -61,8 +62,8 @@ class RepaymentActivities(LoanBase):
                 status=PaymentStatus.SUCCESS,
                 # For the receipt: how it was paid and the principal left after it (text cut to the columns and
                 # without NUL, so an odd gateway reference never stops the payment being recorded).
-                mode=(pay.mode or "")[:20].replace("\x00", "") or None,
-                reference=(pay.reference or "")[:80].replace("\x00", "") or None,
+                mode=column_text(pay.mode, 20),
+                reference=column_text(pay.reference, 80),
                 outstanding_after=rec.outstanding_principal,
             )
             if inserted is None:  # this payment id was already applied; the move it makes is recorded all the same
