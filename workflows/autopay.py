@@ -1,7 +1,10 @@
 """Servicing: autopay (see ``workflows.loan``). With an ACTIVE mandate each installment is debited on its due date at
 09:00 IST after a pre-debit notice at least 24 hours before (NPCI's rule for UPI Autopay; sent 48 hours before when
 there is time); a failed debit is told and retried ``autopay_retries`` times ``autopay_retry_days`` apart, each with
-its own notice, while the payment link stays. Mandate events themselves are taken in ``workflows.money_in``."""
+its own notice, while the payment link stays. An installment whose tries are spent is left to the link and
+collections, and the next unpaid one is debited on its own due date after its own notice
+(``AUTOPAY_LATER_INSTALLMENTS_PATCH``): the money is applied by the brand's waterfall, oldest dues first. Mandate
+events themselves are taken in ``workflows.money_in``."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
         AUTOPAY_DEBIT_CHECK_PATCH,
         AUTOPAY_DEBIT_CHECKS,
+        AUTOPAY_LATER_INSTALLMENTS_PATCH,
         DB_RETRY,
         DB_TIMEOUT,
         IST,
@@ -40,6 +44,39 @@ FIRST_DEBIT_CHECK = timedelta(hours=6)  # a debit without an outcome is first lo
 
 class AutopayPhase(LoanBase):
     """The autopay debit of the current installment, step by step on the loan's timers."""
+
+    def _tries_spent(self, inst: InstallmentState) -> bool:
+        """Whether every autopay try the brand allows for ``inst`` (1 + ``autopay_retries``, a captured debit
+        counted as one) has been made."""
+        state = self.servicing
+        assert state is not None
+        return state.debit_failures.get(str(inst.number), 0) >= 1 + self.inp.policy.autopay_retries
+
+    def _decide_autopay_later(self) -> None:
+        """At the top of a repayment pass (no local activity's result before it in its workflow task): ask
+        AUTOPAY_LATER_INSTALLMENTS_PATCH once it matters, i.e. a mandate is ACTIVE, the oldest unpaid installment's
+        tries are spent (its last outcome known) and a later one is unpaid. Once on, it stays on for the run."""
+        state = self.servicing
+        if self.autopay_later or not self.money_in or state is None or state.mandate_id is None:
+            return
+        unpaid = [i for i in state.installments if not i.paid]
+        oldest = unpaid[0] if unpaid else None
+        if len(unpaid) > 1 and oldest is not None and self._tries_spent(oldest):
+            if oldest.number not in state.debit_outcome_unknown:
+                self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
+
+    def _autopay_installment(self, unpaid: list[InstallmentState]) -> InstallmentState | None:
+        """The installment autopay works on (``unpaid``: the schedule's unpaid installments, oldest first): the
+        oldest; under AUTOPAY_LATER_INSTALLMENTS_PATCH the oldest with tries left, but never one past an installment
+        whose last debit's outcome stayed unknown (that debit may still be captured). None: nothing to debit."""
+        if not self.autopay_later:
+            return unpaid[0] if unpaid else None
+        state = self.servicing
+        assert state is not None
+        for inst in unpaid:
+            if inst.number in state.debit_outcome_unknown or not self._tries_spent(inst):
+                return inst
+        return None
 
     async def _autopay(self, now: datetime, current: InstallmentState) -> datetime | None:
         """The current installment's autopay debit: the pre-debit notice, then the charge. Returns when the next
@@ -167,6 +204,8 @@ class AutopayPhase(LoanBase):
         state.debit_failed_at[key] = now
         state.debit = None
         if last:
+            if debit.installment_no not in state.debit_outcome_unknown:
+                state.debit_outcome_unknown.append(debit.installment_no)
             workflow.logger.warning(
                 "autopay debit %s: no outcome after %d look-ups; no further autopay try for installment %s",
                 debit.debit_id, debit.checks, debit.installment_no,

@@ -96,6 +96,7 @@ class LoanBase:
     collections: bool  # COLLECTIONS_PATCH, decided once per servicing run
     write_off_request: Any  # the accepted write-off (workflows.collections), None until one is
     late_recovery: bool  # WRITE_OFF_RECOVERY_PATCH: money reaching the loan as it is written off is a recovery
+    autopay_later: bool  # AUTOPAY_LATER_INSTALLMENTS_PATCH, asked at a pass's top once an installment's tries are spent
     relink: bool
     day_end_v2: bool
     day_end_run: bool
@@ -309,6 +310,12 @@ class LoanBase:
         raise NotImplementedError
 
     async def _autopay(self, now: datetime, current: InstallmentState) -> datetime | None:
+        raise NotImplementedError
+
+    def _decide_autopay_later(self) -> None:
+        raise NotImplementedError
+
+    def _autopay_installment(self, unpaid: list[InstallmentState]) -> InstallmentState | None:
         raise NotImplementedError
 
     async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:

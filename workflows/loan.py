@@ -151,6 +151,7 @@ class LoanWorkflow(
         self.write_off_request: ServicingAction | None = None
         self.write_off_refusal: str | None = None  # why an accepted write-off was dropped (arrears paid meanwhile)
         self.late_recovery = False  # WRITE_OFF_RECOVERY_PATCH, asked where a write-off is requested
+        self.autopay_later = False  # AUTOPAY_LATER_INSTALLMENTS_PATCH
         self.relink = False
         self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
         self.link_task: asyncio.Task | None = None

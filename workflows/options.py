@@ -171,6 +171,13 @@ IST_ANCHOR_PATCH = "reamortise-anchor-ist-v1"
 # first, so one that clears the arrears still drops the write-off. Asked where a write-off is requested (the
 # update's own handler, before any local activity's result in its workflow task); before it, applied as a repayment.
 WRITE_OFF_RECOVERY_PATCH = "late-payment-after-write-off-is-recovery-v1"
+# Autopay goes on past an installment whose tries are spent: the debit is for the first unpaid installment with tries
+# left, on its own due date after its own pre-debit notice (a lender presents each EMI on its due date; a bounced
+# one stays with the payment link and collections). Never past an installment whose last debit's outcome stayed
+# unknown after every look-up (that debit may still be captured). Before it, autopay stopped for good once the
+# oldest unpaid installment's tries were spent. Asked at the top of a repayment pass (no local activity before it
+# in its workflow task), only once that is the case (its marker there).
+AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

@@ -93,6 +93,7 @@ class ServicingPhase(LoanBase):
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
+            self._decide_autopay_later()  # first: no local activity's result before it in this workflow task
             if self.collections:  # held for the pass: a staff decision never interleaves with a payment
                 await self.servicing_lock.acquire()
                 self.loop_holds_lock = True
@@ -139,7 +140,11 @@ class ServicingPhase(LoanBase):
                 await self._accrue(now)
                 if past_due:
                     await self._overdue_notice(past_due[0], self._installment_dpd(past_due[0], now))
-                steps = [await self._reminders(now, current), await self._autopay(now, current)]
+                debited = self._autopay_installment(unpaid)  # the oldest; or the oldest with tries left
+                steps = [
+                    await self._reminders(now, current),
+                    await self._autopay(now, debited) if debited is not None else None,
+                ]
                 next_step = min((s for s in steps if s is not None), default=None)
             status: list[SearchAttributeUpdate[Any]] = []
             if self.status_attribute_due:  # a move recorded with a payment this pass (STATUS_WITH_PAYMENT_PATCH)

@@ -14,6 +14,7 @@ from tests.workflows.stubs import (
     LoanRun,
     StubActivities,
     loan_input,
+    patch_markers,
     policy,
     running_loan,
     terms,
@@ -29,7 +30,7 @@ from workflows.contracts import (
     PaymentFailure,
     PaymentRecord,
 )
-from workflows.options import IST
+from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, IST
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
@@ -56,6 +57,11 @@ async def _mandate_active(run, stubs: StubActivities) -> tuple[InstallmentState,
     await stubs.wait_calls("record_mandate_event", 1)
     inst = stubs.of("record_disbursal")[0].installments[0]
     return inst, inst.due_at.astimezone(IST).replace(hour=9) - timedelta(days=1)
+
+
+def _debit_instant(inst: InstallmentState) -> datetime:
+    """When ``inst``'s autopay debit goes: 09:00 IST on its due date."""
+    return inst.due_at.astimezone(IST).replace(hour=9) - timedelta(days=1)
 
 
 async def test_reminders_autopay_notice_a_day_ahead_and_a_failed_debit_falls_back_and_retries(env) -> None:  # noqa: ANN001
@@ -283,6 +289,43 @@ async def test_a_debit_still_processing_after_every_look_up_gets_no_second_debit
         debits = [(n.installment_no, n.attempt) for n in stubs.of("notify_mandate_debit")]
         assert debits == [(1, 1)]  # installment 1 never debited again
         assert [r.installment_no for r in stubs.of("mark_overdue")][:1] == [1]  # unpaid: overdue, the link stays
+        # nor is installment 2 debited on its due date: that debit of installment 1 may still be captured
+        second = _debit_instant(stubs.of("record_disbursal")[0].installments[1])
+        await run.sleep_until(second + timedelta(days=1))
+        assert [(n.installment_no, n.attempt) for n in stubs.of("notify_mandate_debit")] == [(1, 1)]
+        assert len(stubs.of("charge_mandate")) == 1
+
+
+async def test_a_later_installment_is_debited_on_its_own_due_date_once_an_earlier_ones_tries_are_spent(
+    env,  # noqa: ANN001
+) -> None:
+    """Installment 1's only try (no retries) fails: it stays with the payment link and collections, and autopay goes
+    on: installment 2 gets its own pre-debit notice 48 h before its due date and is debited on it, for its own
+    amount (applied by the waterfall, oldest dues first). Before autopay-later-installments-v1 autopay stopped for
+    good at installment 1."""
+    stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "SENT")])
+    loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        _, debit_at = await _mandate_active(run, stubs)
+        await run.sleep_until(debit_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        await run.signal("payment_failed", PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
+                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
+        await stubs.wait_calls("record_debit_outcome", 1)
+        inst2 = stubs.of("record_disbursal")[0].installments[1]
+        second = _debit_instant(inst2)
+        await run.sleep_until(second - timedelta(hours=49))
+        assert len(stubs.of("notify_mandate_debit")) == 1  # not before its own notice time
+        await run.sleep_until(second - timedelta(hours=47))
+        notices = await stubs.wait_calls("notify_mandate_debit", 2)
+        assert (notices[1].installment_no, notices[1].attempt) == (2, 1)
+        assert notices[1].charge_at == second and notices[1].amount == inst2.principal + inst2.interest
+        assert len(stubs.of("charge_mandate")) == 1  # not before its time
+        await run.sleep_until(second + timedelta(minutes=1))
+        charges = await stubs.wait_calls("charge_mandate", 2)
+        assert (charges[1].installment_no, charges[1].amount) == (2, inst2.principal + inst2.interest)
+        markers = patch_markers(await run.handle.fetch_history())
+        assert markers.count(AUTOPAY_LATER_INSTALLMENTS_PATCH) == 1  # asked where it matters, once
 
 
 async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001

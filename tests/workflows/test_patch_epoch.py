@@ -33,6 +33,7 @@ from workflows.loan import LoanWorkflow
 from workflows.options import (
     AADHAAR_ANSWER_FIRST_PATCH,
     AADHAAR_HANDOFF_PATCH,
+    AUTOPAY_LATER_INSTALLMENTS_PATCH,
     GRACE_ADVANCE_PATCH,
     IST_ANCHOR_PATCH,
     KYC_LOCAL_PATCH,
@@ -63,6 +64,8 @@ ASKED_WITH_GRACE = [GRACE_ADVANCE_PATCH]
 ASKED_EARLY_IST = [IST_ANCHOR_PATCH]
 # Released after the second epoch and asked only where a write-off is requested (the update's handler).
 ASKED_AT_WRITE_OFF = [WRITE_OFF_RECOVERY_PATCH]
+# Released after the second epoch and asked only once a loan's oldest unpaid installment has spent its autopay tries.
+ASKED_WHEN_TRIES_SPENT = [AUTOPAY_LATER_INSTALLMENTS_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -197,10 +200,17 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
-    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF or SUPERSEDED, and the first epoch's set
-    and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
+    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WHEN_TRIES_SPENT or SUPERSEDED, and
+    the first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
-    asked_where_needed = {*ASKED_AT_AADHAAR, *ASKED_WITH_GRACE, *ASKED_EARLY_IST, *ASKED_AT_WRITE_OFF, *SUPERSEDED}
+    asked_where_needed = {
+        *ASKED_AT_AADHAAR,
+        *ASKED_WITH_GRACE,
+        *ASKED_EARLY_IST,
+        *ASKED_AT_WRITE_OFF,
+        *ASKED_WHEN_TRIES_SPENT,
+        *SUPERSEDED,
+    }
     assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | asked_where_needed
     assert not EPOCH_2_PATCHES & (set(AFTER_EPOCH_2) | asked_where_needed)
     assert EPOCH_PATCHES | set(AFTER_EPOCH) == EPOCH_2_PATCHES and not EPOCH_PATCHES & set(AFTER_EPOCH)

@@ -50,6 +50,8 @@ def test_histories_are_present() -> None:
     assert {"patch_epoch_v2_1", "patch_epoch_v2_2"} <= names  # the second epoch: one marker a run, no other (stub run)
     # before late-payment-after-write-off-is-recovery-v1: a payment during a write-off applied as repayment (stub run)
     assert {"write_off_late_payment_old_1", "write_off_late_payment_old_2"} <= names
+    # autopay past an installment whose tries are spent (autopay-later-installments-v1), and the same run before it
+    assert {"autopay_later_installments_2", "autopay_spent_old_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:

@@ -276,6 +276,8 @@ class ServicingState:
     debit: DebitState | None = None  # the autopay debit of the current installment in progress
     debit_failures: dict[str, int] = field(default_factory=dict)  # installment number → failed debits
     debit_failed_at: dict[str, datetime] = field(default_factory=dict)  # installment number → the last failure
+    # installments whose last debit's outcome stayed unknown after every look-up: autopay never goes past them
+    debit_outcome_unknown: list[int] = field(default_factory=list)
     notices_sent: list[str] = field(default_factory=list)
     refunded: int = 0
     refund_ids: list[str] = field(default_factory=list)
