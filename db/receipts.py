@@ -10,6 +10,8 @@ vendor ids), not workflow messages, so the API and the activities share it witho
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.colending_recovery import record_recovery
-from db.models import LedgerEntry, LedgerTransaction, Loan, ParkedPayment, PaymentTransaction, Refund
+from db.models import LedgerEntry, LedgerTransaction, Loan, OfflinePayment, ParkedPayment, PaymentTransaction, Refund
 from domain import ledger
 from domain.outcomes import PaymentStatus
 
@@ -117,6 +119,20 @@ def payments_without_receipt(
         .limit(limit)
     ).all()
     return [(str(loan_id), gateway, payment_id, int(amount), at) for loan_id, gateway, payment_id, amount, at in rows]
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def offline_value_dates(session: Session, payment_ids: Iterable[str]) -> dict[str, date]:
+    """The value date ops recorded (``offline_payments.paid_on``, an IST date) of each of ``payment_ids`` that is an
+    approved offline payment's id (the ``offline`` gateway's payment id is the row's id), in one query: id → date.
+    An offline payment is dated by it on its receipt and notice, not by the day it was approved."""
+    ids = [p for p in payment_ids if _UUID.fullmatch(p)]
+    if not ids:
+        return {}
+    rows = session.execute(select(OfflinePayment.id, OfflinePayment.paid_on).where(OfflinePayment.id.in_(ids)))
+    return {str(pid): paid_on for pid, paid_on in rows}
 
 
 def column_text(value: str | None, size: int) -> str | None:

@@ -33,15 +33,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities.loan.common import LoanBase
 from activities.messaging.send import Sender
-from db.models import Brand, Customer, Loan, OfflinePayment, PaymentTransaction
+from db.models import Brand, Customer, Loan, PaymentTransaction
 from db.numbering import next_number
-from db.receipts import payments_without_receipt
+from db.receipts import offline_value_dates, payments_without_receipt
 from domain.brand_config import BrandConfig
 from domain.money import format_inr
 from workflows.contracts import ReceiptNotice, ReceiptRequest, ReceiptSweepWindow, UnreceiptedPayment
 from workflows.options import IST
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def financial_year(day: date) -> str:
@@ -233,12 +231,9 @@ class ReceiptDocActivities(LoanBase):
                 return pay.receipt_no
             loan, customer, brand = self._context(req.loan_id)(session)
             received_on = pay.collected_at.astimezone(IST).date()
-            # an offline payment is dated by the value date ops recorded, not the day it was approved
-            if pay.gateway == "offline" and _UUID.fullmatch(pay.gateway_payment_id):
-                paid_on = session.scalar(
-                    select(OfflinePayment.paid_on).where(OfflinePayment.id == pay.gateway_payment_id)
-                )
-                received_on = paid_on or received_on
+            if pay.gateway == "offline":  # dated by the value date ops recorded, not the day it was approved
+                value_dates = offline_value_dates(session, [pay.gateway_payment_id])
+                received_on = value_dates.get(pay.gateway_payment_id, received_on)
             if not pay.receipt_no:
                 pay.receipt_no = _next_number(session, brand.id, receipt_prefix(brand.code, received_on))
             return _receipt(pay, loan, customer, brand, received_on)
@@ -284,13 +279,18 @@ class ReceiptDocActivities(LoanBase):
         """The receipt sweep's work (``workflows.receipt_sweep``): credited payments collected in the window whose
         receipt is not stored (``db.receipts.payments_without_receipt``), oldest first."""
 
-        def read(session: Session) -> list[tuple[str, str, str, int, datetime]]:
-            return payments_without_receipt(session, since=window.since, before=window.before, limit=window.limit)
+        def read(session: Session) -> list[UnreceiptedPayment]:
+            found = payments_without_receipt(session, since=window.since, before=window.before, limit=window.limit)
+            # an offline payment's notice is dated by its value date, as its receipt is
+            value_dates = offline_value_dates(session, [pid for _, gateway, pid, _, _ in found if gateway == "offline"])
+            return [
+                UnreceiptedPayment(
+                    loan_id, gateway, pid, amount, value_dates.get(pid, at.astimezone(IST).date()).isoformat()
+                )
+                for loan_id, gateway, pid, amount, at in found
+            ]
 
-        return [
-            UnreceiptedPayment(loan_id, gateway, payment_id, amount, at.astimezone(IST).date().isoformat())
-            for loan_id, gateway, payment_id, amount, at in await self._tx(read)
-        ]
+        return await self._tx(read)
 
 
 def receipt_key(r: Receipt) -> str:

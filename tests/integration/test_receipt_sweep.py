@@ -17,11 +17,21 @@ from activities.loan import LoanActivities
 from activities.messaging.send import Sender
 from activities.storage import LocalStorage
 from db import receipts
-from db.models import Customer, CustomerMessage, Loan, LoanProduct, PaymentTransaction
+from db.models import (
+    Customer,
+    CustomerMessage,
+    Loan,
+    LoanProduct,
+    OfflinePayment,
+    PaymentTransaction,
+    StaffBrandRole,
+)
 from los.outbound import outbound_client
 from los.settings import Settings
 from tests.integration.test_customer_payments_api import after, pdf_texts
 from worker import scheduled_job
+from workflows.contracts import ReceiptSweepWindow
+from workflows.options import IST
 from workflows.receipt_sweep import GRACE, LOOKBACK, SCHEDULE_ID, ReceiptSweepWorkflow
 
 
@@ -143,3 +153,39 @@ def test_the_sweep_runs_as_often_as_told_or_not_at_all(every: int) -> None:
     else:
         assert spec is not None and [i.every for i in spec.intervals] == [timedelta(seconds=every)]
     assert Settings().receipt_sweep_every_seconds == 300
+
+
+async def test_an_offline_payment_is_dated_by_its_value_date_in_the_sweeps_notice(db, brand, storage_dir) -> None:  # noqa: ANN001
+    """An offline payment approved after its loan closed (kept as a credit balance, its id the ``offline_payments``
+    row's) is dated by the value date ops recorded, not the day it was approved: the sweep's notice says that day, as
+    its receipt does."""
+    closed = _loan(db, brand, "CLOSED")
+    value_date = (datetime.now(UTC) - LOOKBACK).astimezone(IST).date() - timedelta(days=5)
+    with db.unit_of_work() as s:
+        staff = s.scalar(select(StaffBrandRole.staff_id).where(StaffBrandRole.brand_id == brand["brand_id"]))
+        offline = OfflinePayment(
+            brand_id=brand["brand_id"], loan_id=closed, amount=2_000_00, paid_on=value_date, mode="NEFT",
+            reference=f"UTR{uuid.uuid4().hex[:12]}", recorded_by=staff, status="APPROVED",
+        )  # fmt: skip
+        s.add(offline)
+        s.flush()
+        offline_id = str(offline.id)
+        assert receipts.record_credit_balance(
+            s, closed, gateway="offline", payment_id=offline_id, amount=2_000_00, mode="NEFT", reference="UTR1"
+        )
+    kept = _kept(db, closed, 300_00, LOOKBACK - timedelta(minutes=20))  # a gateway's: dated the day it came
+    with db.unit_of_work() as s:  # approved within the sweep's window, as the oldest it takes
+        s.execute(
+            update(PaymentTransaction)
+            .where(PaymentTransaction.gateway_payment_id == offline_id)
+            .values(collected_at=datetime.now(UTC) - LOOKBACK + timedelta(minutes=20))
+        )
+
+    settings = Settings()
+    async with outbound_client(settings, timeout=10) as http:
+        activities = LoanActivities(db, http, LocalStorage(storage_dir), None, settings.api_url)
+        now = datetime.now(UTC)
+        found = await activities.payments_without_receipt(ReceiptSweepWindow(now - LOOKBACK, now - GRACE, 10_000))
+    dated = {p.payment_id: p.collected_on for p in found if p.loan_id == closed}
+    collected = (_row(db, kept).collected_at).astimezone(IST).date()
+    assert dated == {offline_id: value_date.isoformat(), kept: collected.isoformat()}
