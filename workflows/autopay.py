@@ -45,38 +45,54 @@ FIRST_DEBIT_CHECK = timedelta(hours=6)  # a debit without an outcome is first lo
 class AutopayPhase(LoanBase):
     """The autopay debit of the current installment, step by step on the loan's timers."""
 
-    def _tries_spent(self, inst: InstallmentState) -> bool:
-        """Whether every autopay try the brand allows for ``inst`` (1 + ``autopay_retries``, a captured debit
-        counted as one) has been made."""
+    def _try_key(self, installment_no: int) -> str:
+        """``ServicingState.debit_last_try``'s key of an installment: its number under the schedule's version (a
+        restructured schedule reuses the numbers)."""
         state = self.servicing
         assert state is not None
-        return state.debit_failures.get(str(inst.number), 0) >= 1 + self.inp.policy.autopay_retries
+        return f"{state.schedule_version}:{installment_no}"
+
+    def _debited_past(self, inst: InstallmentState) -> bool:
+        """Whether autopay may go past ``inst`` (AUTOPAY_LATER_INSTALLMENTS_PATCH): every try the brand allows for it
+        (1 + ``autopay_retries``, a captured debit counted as one) has been made and its last try's outcome is known
+        under this schedule (captured, failed, or nothing at the gateway); not when that debit may still be captured,
+        nor for an installment whose tries were spent before its last try's outcome was kept."""
+        state = self.servicing
+        assert state is not None
+        spent = state.debit_failures.get(str(inst.number), 0) >= 1 + self.inp.policy.autopay_retries
+        return spent and state.debit_last_try.get(self._try_key(inst.number)) == ""
 
     def _decide_autopay_later(self) -> None:
-        """At the top of a repayment pass (no local activity's result before it in its workflow task): ask
-        AUTOPAY_LATER_INSTALLMENTS_PATCH once it matters, i.e. a mandate is ACTIVE, the oldest unpaid installment's
-        tries are spent (its last outcome known) and a later one is unpaid. Once on, it stays on for the run."""
+        """Ask AUTOPAY_LATER_INSTALLMENTS_PATCH once it matters: a mandate is ACTIVE, autopay may go past the oldest
+        unpaid installment (``_debited_past``) and a later one is unpaid. Called at the top of a repayment pass
+        reached through a wait that blocked, with no local activity's result since (``local_since_wait``), so no
+        local activity's result comes first in its workflow task. Once on, it stays on for the run."""
         state = self.servicing
         if self.autopay_later or not self.money_in or state is None or state.mandate_id is None:
             return
         unpaid = [i for i in state.installments if not i.paid]
-        oldest = unpaid[0] if unpaid else None
-        if len(unpaid) > 1 and oldest is not None and self._tries_spent(oldest):
-            if oldest.number not in state.debit_outcome_unknown:
-                self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
+        if len(unpaid) > 1 and self._debited_past(unpaid[0]):
+            self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
 
     def _autopay_installment(self, unpaid: list[InstallmentState]) -> InstallmentState | None:
         """The installment autopay works on (``unpaid``: the schedule's unpaid installments, oldest first): the
-        oldest; under AUTOPAY_LATER_INSTALLMENTS_PATCH the oldest with tries left, but never one past an installment
-        whose last debit's outcome stayed unknown (that debit may still be captured). None: nothing to debit."""
+        oldest; under AUTOPAY_LATER_INSTALLMENTS_PATCH the oldest it may not go past (``_debited_past``). None:
+        nothing to debit."""
         if not self.autopay_later:
             return unpaid[0] if unpaid else None
+        return next((inst for inst in unpaid if not self._debited_past(inst)), None)
+
+    def _outcome_known(self, debit_id: str | None) -> None:
+        """A debit's outcome (captured or failed) is known: the try it ended, or the installment whose last try it
+        was (an outcome arriving after every look-up), no longer keeps autopay from going past it."""
         state = self.servicing
-        assert state is not None
-        for inst in unpaid:
-            if inst.number in state.debit_outcome_unknown or not self._tries_spent(inst):
-                return inst
-        return None
+        if state is None or not debit_id:
+            return
+        for key, open_debit in state.debit_last_try.items():
+            if open_debit == debit_id:
+                state.debit_last_try[key] = ""
+        if state.debit is not None and state.debit.debit_id == debit_id:
+            state.debit_last_try[self._try_key(state.debit.installment_no)] = ""
 
     async def _autopay(self, now: datetime, current: InstallmentState) -> datetime | None:
         """The current installment's autopay debit: the pre-debit notice, then the charge. Returns when the next
@@ -93,12 +109,12 @@ class AutopayPhase(LoanBase):
                     if step == "taken":
                         return None  # the loop applies what the gateway had at once
                     if step != "wait":
-                        self._end_debit_try(debit, now, last=step == "unknown")
+                        self._end_debit_try(debit, now, last=step == "unknown", known=step == "over")
                         debit = None
             elif now > debit.charge_at + self._debit_patience():
                 # before the patch: no outcome ever came (a lost webhook): that try is over, the link and the next
                 # try take over
-                self._end_debit_try(debit, now, last=False)
+                self._end_debit_try(debit, now, last=False, known=False)
                 debit = None
         if debit is not None and debit.installment_no != current.number:
             if debit.sent:  # its outcome is still awaited
@@ -193,19 +209,20 @@ class AutopayPhase(LoanBase):
             return before
         return self._debit_check_at(debit) if debit.checks < AUTOPAY_DEBIT_CHECKS else None
 
-    def _end_debit_try(self, debit: DebitState, now: datetime, last: bool) -> None:
+    def _end_debit_try(self, debit: DebitState, now: datetime, last: bool, known: bool) -> None:
         """That try is over: the link and reminders stay, and the next try follows the brand's rule; with ``last``
         (its outcome still unknown after every look-up) no further autopay try goes for that installment, so the
-        borrower is never debited again while a debit of theirs may still be captured."""
+        borrower is never debited again while a debit of theirs may still be captured. ``known``: the gateway said
+        it has no payment for it (else its outcome is unknown, and autopay does not go past the installment until
+        it arrives)."""
         state = self.servicing
         assert state is not None
         key = str(debit.installment_no)
         state.debit_failures[key] = max(debit.attempt, 1 + self.inp.policy.autopay_retries) if last else debit.attempt
         state.debit_failed_at[key] = now
+        state.debit_last_try[self._try_key(debit.installment_no)] = "" if known else (debit.debit_id or "unknown")
         state.debit = None
         if last:
-            if debit.installment_no not in state.debit_outcome_unknown:
-                state.debit_outcome_unknown.append(debit.installment_no)
             workflow.logger.warning(
                 "autopay debit %s: no outcome after %d look-ups; no further autopay try for installment %s",
                 debit.debit_id, debit.checks, debit.installment_no,
@@ -266,6 +283,7 @@ class AutopayPhase(LoanBase):
         (it counts as a try: a remainder left, e.g. a penal charge levied meanwhile, gets a new notice and debit)."""
         if not mandate_debit_id:
             return
+        self._outcome_known(mandate_debit_id)
         state = self.servicing
         if state is not None and state.debit is not None and mandate_debit_id == state.debit.debit_id:
             done = str(state.debit.installment_no)
@@ -275,6 +293,7 @@ class AutopayPhase(LoanBase):
 
     async def _debit_outcome(self, outcome: MandateDebitResult) -> None:
         """Record a debit's outcome on its row (bookkeeping: a debit the row does not know never stops the loan)."""
+        self._outcome_known(outcome.debit_id)
         try:
             await workflow.execute_activity(
                 "record_debit_outcome",

@@ -97,6 +97,9 @@ class LoanBase:
     write_off_request: Any  # the accepted write-off (workflows.collections), None until one is
     late_recovery: bool  # WRITE_OFF_RECOVERY_PATCH: money reaching the loan as it is written off is a recovery
     autopay_later: bool  # AUTOPAY_LATER_INSTALLMENTS_PATCH, asked at a pass's top once an installment's tries are spent
+    # a local activity's result came since the repayment loop's last wait that blocked (or the run began): no patch
+    # is asked for the first time at a pass's top then (workflows.patches)
+    local_since_wait: bool
     relink: bool
     day_end_v2: bool
     day_end_run: bool
@@ -207,14 +210,16 @@ class LoanBase:
         recorded. Same activity, same idempotency key, same retry policy; returns what the activity returns."""
         return await self._database_step(patched(ORIGINATION_LOCAL_PATCH), activity, *args, summary=summary)
 
-    @staticmethod
-    async def _database_step(local: bool, activity: Any, *args: Any, summary: str) -> Any:
+    async def _database_step(self, local: bool, activity: Any, *args: Any, summary: str) -> Any:
         """``activity`` with ``args`` and the database steps' timeout and retry policy: a local activity when
-        ``local``, else an activity task."""
+        ``local``, else an activity task. A local activity's result sets ``local_since_wait``."""
         run = workflow.execute_local_activity if local else workflow.execute_activity
-        return await run(
-            activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
-        )
+        try:
+            return await run(
+                activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
+            )
+        finally:
+            self.local_since_wait = self.local_since_wait or local
 
     def _release_pass(self) -> None:
         """The repayment loop lets go of ``servicing_lock`` (before it sleeps or ends), so decisions can run."""
@@ -316,6 +321,9 @@ class LoanBase:
         raise NotImplementedError
 
     def _autopay_installment(self, unpaid: list[InstallmentState]) -> InstallmentState | None:
+        raise NotImplementedError
+
+    def _outcome_known(self, debit_id: str | None) -> None:
         raise NotImplementedError
 
     async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:

@@ -178,6 +178,12 @@ WRITE_OFF_RECOVERY_PATCH = "late-payment-after-write-off-is-recovery-v1"
 # oldest unpaid installment's tries were spent. Asked at the top of a repayment pass (no local activity before it
 # in its workflow task), only once that is the case (its marker there).
 AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
+# A restructure's new installments get autopay tries of their own: the tries counted for the installments it replaces
+# (a restructured schedule reuses their numbers) are dropped, and a debit notified but not sent for one of them is
+# not charged (the new installment gets its own notice, amount and date). Before it, a new installment whose number
+# had spent its tries was never debited, and autopay stopped there. Asked first in the approve_restructure update's
+# handler (its marker there).
+RESTRUCTURE_AUTOPAY_PATCH = "restructure-resets-autopay-tries-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

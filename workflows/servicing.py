@@ -93,7 +93,8 @@ class ServicingPhase(LoanBase):
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
-            self._decide_autopay_later()  # first: no local activity's result before it in this workflow task
+            if not self.local_since_wait:  # reached through a wait that blocked: no local activity's result first
+                self._decide_autopay_later()
             if self.collections:  # held for the pass: a staff decision never interleaves with a payment
                 await self.servicing_lock.acquire()
                 self.loop_holds_lock = True
@@ -167,13 +168,20 @@ class ServicingPhase(LoanBase):
                 assert next_step is not None
                 wait = max(next_step - now, timedelta(0))
             self._release_pass()
+
+            def woken() -> bool:
+                return (
+                    bool(self.pending_payments)
+                    or (self.money_in and self._money_in_woken())
+                    or (self.collections and self._collections_woken())
+                )
+
+            # a wait that blocks ends in a workflow task of its own (a timer, a signal, an update); one that does not
+            # (already woken) goes on in this one, after this pass's local activities
+            self.local_since_wait = wait <= timedelta(0) or woken()
             try:
                 await workflow.wait_condition(
-                    lambda: (
-                        bool(self.pending_payments)
-                        or (self.money_in and self._money_in_woken())
-                        or (self.collections and self._collections_woken())
-                    ),
+                    woken,
                     timeout=wait,
                     timeout_summary="reminder or autopay step" if for_money_in else f"installment {current.number} due",
                 )

@@ -276,8 +276,10 @@ class ServicingState:
     debit: DebitState | None = None  # the autopay debit of the current installment in progress
     debit_failures: dict[str, int] = field(default_factory=dict)  # installment number → failed debits
     debit_failed_at: dict[str, datetime] = field(default_factory=dict)  # installment number → the last failure
-    # installments whose last debit's outcome stayed unknown after every look-up: autopay never goes past them
-    debit_outcome_unknown: list[int] = field(default_factory=list)
+    # "<schedule version>:<installment number>" → "" when that installment's last autopay try ended with its outcome
+    # known (captured, failed, nothing at the gateway), else the id of its debit whose outcome never came: autopay
+    # goes past an installment whose tries are spent only in the first case (autopay-later-installments-v1)
+    debit_last_try: dict[str, str] = field(default_factory=dict)
     notices_sent: list[str] = field(default_factory=list)
     refunded: int = 0
     refund_ids: list[str] = field(default_factory=list)

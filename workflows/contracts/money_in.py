@@ -59,7 +59,8 @@ class ReceiptSweepWindow:
 @dataclass
 class UnreceiptedPayment:
     """A credited payment with no stored receipt (``payments_without_receipt``): its loan, gateway, gateway payment
-    id, amount (paise) and the IST date it was collected (ISO ``YYYY-MM-DD``: the notice's ``paid_on``)."""
+    id, amount (paise) and the IST date the money came (ISO ``YYYY-MM-DD``: the notice's ``paid_on``): the day it was
+    collected, or an offline payment's value date."""
 
     loan_id: str
     gateway: str
