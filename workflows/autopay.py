@@ -63,16 +63,13 @@ class AutopayPhase(LoanBase):
         return spent and state.debit_last_try.get(self._try_key(inst.number)) == ""
 
     def _decide_autopay_later(self) -> None:
-        """Ask AUTOPAY_LATER_INSTALLMENTS_PATCH once it matters: a mandate is ACTIVE, autopay may go past the oldest
-        unpaid installment (``_debited_past``) and a later one is unpaid. Called at the top of a repayment pass
-        reached through a wait that blocked, with no local activity's result since (``local_since_wait``), so no
-        local activity's result comes first in its workflow task. Once on, it stays on for the run."""
+        """Ask AUTOPAY_LATER_INSTALLMENTS_PATCH for a loan with an ACTIVE mandate (money in): at a servicing run's
+        start, and right after ``record_mandate_event``'s result when a mandate becomes ACTIVE, so no local
+        activity's result comes first in its workflow task. Once on, it stays on for the run."""
         state = self.servicing
         if self.autopay_later or not self.money_in or state is None or state.mandate_id is None:
             return
-        unpaid = [i for i in state.installments if not i.paid]
-        if len(unpaid) > 1 and self._debited_past(unpaid[0]):
-            self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
+        self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
 
     def _autopay_installment(self, unpaid: list[InstallmentState]) -> InstallmentState | None:
         """The installment autopay works on (``unpaid``: the schedule's unpaid installments, oldest first): the

@@ -96,10 +96,7 @@ class LoanBase:
     collections: bool  # COLLECTIONS_PATCH, decided once per servicing run
     write_off_request: Any  # the accepted write-off (workflows.collections), None until one is
     late_recovery: bool  # WRITE_OFF_RECOVERY_PATCH: money reaching the loan as it is written off is a recovery
-    autopay_later: bool  # AUTOPAY_LATER_INSTALLMENTS_PATCH, asked at a pass's top once an installment's tries are spent
-    # a local activity's result came since the repayment loop's last wait that blocked (or the run began): no patch
-    # is asked for the first time at a pass's top then (workflows.patches)
-    local_since_wait: bool
+    autopay_later: bool  # AUTOPAY_LATER_INSTALLMENTS_PATCH, asked where a servicing run has an ACTIVE mandate
     relink: bool
     day_end_v2: bool
     day_end_run: bool
@@ -210,16 +207,14 @@ class LoanBase:
         recorded. Same activity, same idempotency key, same retry policy; returns what the activity returns."""
         return await self._database_step(patched(ORIGINATION_LOCAL_PATCH), activity, *args, summary=summary)
 
-    async def _database_step(self, local: bool, activity: Any, *args: Any, summary: str) -> Any:
+    @staticmethod
+    async def _database_step(local: bool, activity: Any, *args: Any, summary: str) -> Any:
         """``activity`` with ``args`` and the database steps' timeout and retry policy: a local activity when
-        ``local``, else an activity task. A local activity's result sets ``local_since_wait``."""
+        ``local``, else an activity task."""
         run = workflow.execute_local_activity if local else workflow.execute_activity
-        try:
-            return await run(
-                activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
-            )
-        finally:
-            self.local_since_wait = self.local_since_wait or local
+        return await run(
+            activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
+        )
 
     def _release_pass(self) -> None:
         """The repayment loop lets go of ``servicing_lock`` (before it sleeps or ends), so decisions can run."""

@@ -152,7 +152,6 @@ class LoanWorkflow(
         self.write_off_refusal: str | None = None  # why an accepted write-off was dropped (arrears paid meanwhile)
         self.late_recovery = False  # WRITE_OFF_RECOVERY_PATCH, asked where a write-off is requested
         self.autopay_later = False  # AUTOPAY_LATER_INSTALLMENTS_PATCH
-        self.local_since_wait = True  # until the repayment loop's first wait that blocks
         self.relink = False
         self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
         self.link_task: asyncio.Task | None = None

@@ -193,6 +193,7 @@ class MoneyInPhase(LoanBase):
                 continue  # the row refused the move (e.g. a cancelled mandate confirmed late): nothing changes
             if event.status == "ACTIVE":
                 state.mandate_id = event.mandate_id
+                self._decide_autopay_later()  # right after the activity's result: no local activity's result first
             elif state.mandate_id == event.mandate_id:
                 state.mandate_id = None
                 if state.debit is not None and not state.debit.sent:

@@ -171,19 +171,13 @@ IST_ANCHOR_PATCH = "reamortise-anchor-ist-v1"
 # first, so one that clears the arrears still drops the write-off. Asked where a write-off is requested (the
 # update's own handler, before any local activity's result in its workflow task); before it, applied as a repayment.
 WRITE_OFF_RECOVERY_PATCH = "late-payment-after-write-off-is-recovery-v1"
-# Autopay goes on past an installment whose tries are spent: the debit is for the first unpaid installment with tries
-# left, on its own due date after its own pre-debit notice (a lender presents each EMI on its due date; a bounced
-# one stays with the payment link and collections). Never past an installment whose last debit's outcome stayed
-# unknown after every look-up (that debit may still be captured). Before it, autopay stopped for good once the
-# oldest unpaid installment's tries were spent. Asked at the top of a repayment pass (no local activity before it
-# in its workflow task), only once that is the case (its marker there).
+# Autopay goes on past an installment whose tries are spent: the debit is for the oldest unpaid installment autopay has
+# not gone past, on its own due date after its own pre-debit notice (a lender presents each EMI on its due date; a
+# bounced one stays with the payment link and collections). Never past an installment whose last try's outcome is
+# not known (that debit may still be captured). Before it, autopay stopped for good once the oldest unpaid
+# installment's tries were spent. Asked only for a loan with an autopay mandate: at a servicing run's start when
+# one is ACTIVE, and right after record_mandate_event's result when one becomes ACTIVE (its marker there).
 AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
-# A restructure's new installments get autopay tries of their own: the tries counted for the installments it replaces
-# (a restructured schedule reuses their numbers) are dropped, and a debit notified but not sent for one of them is
-# not charged (the new installment gets its own notice, amount and date). Before it, a new installment whose number
-# had spent its tries was never debited, and autopay stopped there. Asked first in the approve_restructure update's
-# handler (its marker there).
-RESTRUCTURE_AUTOPAY_PATCH = "restructure-resets-autopay-tries-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

@@ -24,12 +24,11 @@ with workflow.unsafe.imports_passed_through():
         RestructureState,
         ServicingAction,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT, RESTRUCTURE_AUTOPAY_PATCH
+    from workflows.options import DB_RETRY, DB_TIMEOUT
 
 from workflows.base import _check_fresh, _refuse
 from workflows.colending import colend_restructured
 from workflows.collections_base import CollectionsBase
-from workflows.patches import patched
 
 # RBI Prudential Framework (7 June 2019): a restructured account stays NPA until it performs for a year.
 SPECIFIED_PERIOD = timedelta(days=365)
@@ -129,8 +128,6 @@ class RestructureSteps(CollectionsBase):
 
     @workflow.update(description="Approve the proposed restructure (another person): the new schedule applies.")
     async def approve_restructure(self, a: ServicingAction) -> str:
-        # first, in the update's own activation: no local activity's result precedes it in its workflow task
-        own_tries = patched(RESTRUCTURE_AUTOPAY_PATCH)
         await self._locked()
         try:
             r = self._check_restructure_decision(a)
@@ -143,8 +140,6 @@ class RestructureSteps(CollectionsBase):
             state.installments = kept + new
             state.restructure = None
             state.schedule_version += 1
-            if own_tries:
-                self._new_autopay_tries(start)
             # RBI Prudential Framework (2019): restructured, so NPA until it performs for the specified period
             state.npa_until = first_due + SPECIFIED_PERIOD
             await self._decision("RESTRUCTURE", f"restructure:{r.restructure_id}", "APPROVED", {
@@ -170,19 +165,6 @@ class RestructureSteps(CollectionsBase):
             return str(self.status)
         finally:
             self.servicing_lock.release()
-
-    def _new_autopay_tries(self, start: int) -> None:
-        """The restructured installments (numbers from ``start`` on) start with no autopay try: the tries of the
-        installments they replace are dropped, and a debit notified but not sent for one of those is not charged
-        (the new installment gets its own pre-debit notice, amount and date). A debit already sent keeps awaiting its
-        outcome."""
-        state = self.servicing
-        assert state is not None
-        for number in [k for k in state.debit_failures if int(k) >= start]:
-            state.debit_failures.pop(number, None)
-            state.debit_failed_at.pop(number, None)
-        if state.debit is not None and not state.debit.sent and state.debit.installment_no >= start:
-            state.debit = None
 
     @approve_restructure.validator
     def _validate_approve_restructure(self, a: ServicingAction) -> None:

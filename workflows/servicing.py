@@ -78,6 +78,7 @@ class ServicingPhase(LoanBase):
         # at the run's start, so its marker (and the SDK's TemporalChangeVersion upsert) is not a credit's work
         self.status_with_payment = patched(STATUS_WITH_PAYMENT_PATCH)
         self.receipt_notice = self.money_in and patched(RECEIPT_NOTICE_AT_START_PATCH)
+        self._decide_autopay_later()  # a run that begins with an ACTIVE mandate: at its start
         self.collections = self.money_in and patched(COLLECTIONS_PATCH)
         # only a schedule with an installment of nothing (a grace period) is affected, so only it asks (a marker)
         grace = any(i.principal == 0 and i.interest == 0 for i in state.installments)
@@ -93,8 +94,6 @@ class ServicingPhase(LoanBase):
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
-            if not self.local_since_wait:  # reached through a wait that blocked: no local activity's result first
-                self._decide_autopay_later()
             if self.collections:  # held for the pass: a staff decision never interleaves with a payment
                 await self.servicing_lock.acquire()
                 self.loop_holds_lock = True
@@ -168,20 +167,13 @@ class ServicingPhase(LoanBase):
                 assert next_step is not None
                 wait = max(next_step - now, timedelta(0))
             self._release_pass()
-
-            def woken() -> bool:
-                return (
-                    bool(self.pending_payments)
-                    or (self.money_in and self._money_in_woken())
-                    or (self.collections and self._collections_woken())
-                )
-
-            # a wait that blocks ends in a workflow task of its own (a timer, a signal, an update); one that does not
-            # (already woken) goes on in this one, after this pass's local activities
-            self.local_since_wait = wait <= timedelta(0) or woken()
             try:
                 await workflow.wait_condition(
-                    woken,
+                    lambda: (
+                        bool(self.pending_payments)
+                        or (self.money_in and self._money_in_woken())
+                        or (self.collections and self._collections_woken())
+                    ),
                     timeout=wait,
                     timeout_summary="reminder or autopay step" if for_money_in else f"installment {current.number} due",
                 )

@@ -4,15 +4,12 @@ receipts and accruals."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest_asyncio
 
-from tests.conftest import record_histories
 from tests.workflows.stubs import (
-    BRAND_ID,
     LOAN_EXECUTIVE,
     LoanRun,
     StubActivities,
@@ -23,7 +20,6 @@ from tests.workflows.stubs import (
     terms,
     to_agreement_signed,
 )
-from tests.workflows.test_collections import HEAD_2, MANAGER, action
 from workflows.contracts import (
     ClosureRecord,
     InstallmentState,
@@ -33,9 +29,8 @@ from workflows.contracts import (
     PaymentEvent,
     PaymentFailure,
     PaymentRecord,
-    RestructureProposal,
 )
-from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, IST, RESTRUCTURE_AUTOPAY_PATCH
+from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, IST
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
@@ -330,7 +325,7 @@ async def test_a_later_installment_is_debited_on_its_own_due_date_once_an_earlie
         charges = await stubs.wait_calls("charge_mandate", 2)
         assert (charges[1].installment_no, charges[1].amount) == (2, inst2.principal + inst2.interest)
         markers = patch_markers(await run.handle.fetch_history())
-        assert markers.count(AUTOPAY_LATER_INSTALLMENTS_PATCH) == 1  # asked where it matters, once
+        assert markers.count(AUTOPAY_LATER_INSTALLMENTS_PATCH) == 1  # asked once, as the mandate became ACTIVE
 
 
 async def test_autopay_never_goes_past_a_debit_whose_outcome_is_unknown_until_the_outcome_arrives(env) -> None:  # noqa: ANN001
@@ -365,43 +360,6 @@ async def test_autopay_never_goes_past_a_debit_whose_outcome_is_unknown_until_th
         await run.sleep_until(notices[2].charge_at + timedelta(minutes=1))
         charges = await stubs.wait_calls("charge_mandate", 3)
         assert charges[2].installment_no == 3
-
-
-async def test_a_restructured_installment_gets_autopay_tries_of_its_own(env) -> None:  # noqa: ANN001
-    """Installment 1's only autopay try fails and it falls overdue; a restructure (two people) rolls the arrears into a
-    new schedule whose first installment is number 1 again: it gets its own pre-debit notice and debit, for its own
-    amount on its own due date (restructure-resets-autopay-tries-v1; before it, no try was left for number 1, and
-    autopay stopped there)."""
-    stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "SENT")])
-    loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
-    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
-        inst, debit_at = await _mandate_active(run, stubs)
-        await run.sleep_until(debit_at + timedelta(minutes=1))
-        (charge,) = await stubs.wait_calls("charge_mandate", 1)
-        await run.signal("payment_failed", PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
-                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
-        await stubs.wait_calls("record_debit_outcome", 1)
-        await run.sleep_until(inst.due_at + timedelta(days=5))
-        await run.until_status("OVERDUE")
-        await run.update("propose_restructure", RestructureProposal(
-            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=3,
-        ))  # fmt: skip
-        await run.update("approve_restructure", action(HEAD_2))
-        approved = [d for d in stubs.of("record_servicing_decision") if d.status == "APPROVED"]
-        first = approved[0].payload["rescheduled"][0]
-        assert first["number"] == 1
-        new_debit_at = datetime.fromisoformat(first["dueAt"]).astimezone(IST).replace(hour=9) - timedelta(days=1)
-        await run.sleep_until(new_debit_at - timedelta(hours=47))
-        notices = await stubs.wait_calls("notify_mandate_debit", 2)
-        assert (notices[1].installment_no, notices[1].attempt, notices[1].charge_at) == (1, 1, new_debit_at)
-        owed = first["principal"] + first["interest"] + first["fees"] + first["penal"]
-        assert notices[1].amount == owed
-        await run.sleep_until(new_debit_at + timedelta(minutes=1))
-        charges = await stubs.wait_calls("charge_mandate", 2)
-        assert (charges[1].installment_no, charges[1].amount) == (1, owed)
-        assert patch_markers(await run.handle.fetch_history()).count(RESTRUCTURE_AUTOPAY_PATCH) == 1
-        if os.environ.get("LOS_RECORD_HISTORIES"):  # tests/histories/restructure_autopay_<n>.json (the replay suite)
-            await record_histories(env.client, run.handle.id, "restructure_autopay")
 
 
 async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001

@@ -52,7 +52,6 @@ def test_histories_are_present() -> None:
     assert {"write_off_late_payment_old_1", "write_off_late_payment_old_2"} <= names
     # autopay past an installment whose tries are spent (autopay-later-installments-v1), and the same run before it
     assert {"autopay_later_installments_2", "autopay_spent_old_2"} <= names
-    assert {"restructure_autopay_2"} <= names  # a restructure's new installments get autopay tries of their own
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
