@@ -5,10 +5,12 @@ receipts and accruals."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 
 import pytest_asyncio
 
+from domain.status import LoanStatus
 from tests.workflows.stubs import (
     LOAN_EXECUTIVE,
     LoanRun,
@@ -29,6 +31,7 @@ from workflows.contracts import (
     PaymentEvent,
     PaymentFailure,
     PaymentRecord,
+    ServicingState,
 )
 from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, IST
 
@@ -360,6 +363,37 @@ async def test_autopay_never_goes_past_a_debit_whose_outcome_is_unknown_until_th
         await run.sleep_until(notices[2].charge_at + timedelta(minutes=1))
         charges = await stubs.wait_calls("charge_mandate", 3)
         assert charges[2].installment_no == 3
+
+
+async def test_a_servicing_run_that_begins_with_an_active_mandate_asks_at_its_start(env) -> None:  # noqa: ANN001
+    """A servicing run continued as new with an ACTIVE mandate (installment 1's only try failed, its outcome known)
+    asks autopay-later-installments-v1 at its start, before any other step, so autopay goes on in that run:
+    installment 2 gets its notice and debit. Without the ask each run after a continue-as-new would stop at 1."""
+    now = await env.get_current_time()
+    today = now.astimezone(IST).date()
+
+    def inst(number: int, due: date) -> InstallmentState:
+        ends = datetime.combine(due + timedelta(days=1), time(0), IST)  # overdue from the next IST midnight
+        return InstallmentState(number, ends, 10_000_00, 1_000_00, overdue=due < today, due_date=due, days=30)
+
+    installments = [inst(1, today - timedelta(days=3)), inst(2, today + timedelta(days=20))]
+    state = ServicingState(
+        installments, now - timedelta(days=40), mandate_id="mandate-1", debit_failures={"1": 1},
+        debit_failed_at={"1": now - timedelta(days=3)}, debit_last_try={"0:1": ""}, accrual_since=now,
+    )  # fmt: skip
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
+    inp = replace(
+        loan_input(terms(tenure=2, period_seconds=None), loan_policy),
+        status=LoanStatus.DISBURSED, status_seq=8, servicing=state,
+    )  # fmt: skip
+    async with running_loan(env, stubs, inp) as run:
+        second = _debit_instant(installments[1])
+        await run.sleep_until(second - timedelta(hours=47))
+        (notice,) = await stubs.wait_calls("notify_mandate_debit", 1)
+        assert (notice.installment_no, notice.attempt, notice.charge_at) == (2, 1, second)
+        markers = patch_markers(await run.handle.fetch_history())
+        assert markers.count(AUTOPAY_LATER_INSTALLMENTS_PATCH) == 1
 
 
 async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  # noqa: ANN001
