@@ -299,6 +299,18 @@ async def test_a_debit_still_processing_after_every_look_up_gets_no_second_debit
         assert len(stubs.of("charge_mandate")) == 1
 
 
+async def _first_try_failed(run, stubs: StubActivities):  # noqa: ANN001, ANN202
+    """The mandate ACTIVE, installment 1 charged on its due date and that debit failed (the gateway's
+    ``payment.failed``, its outcome recorded); the charge request."""
+    _, debit_at = await _mandate_active(run, stubs)
+    await run.sleep_until(debit_at + timedelta(minutes=1))
+    (charge,) = await stubs.wait_calls("charge_mandate", 1)
+    await run.signal("payment_failed", PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
+                                                      mandate_debit_id="debit-1-1"))  # fmt: skip
+    await stubs.wait_calls("record_debit_outcome", 1)
+    return charge
+
+
 async def test_a_later_installment_is_debited_on_its_own_due_date_once_an_earlier_ones_tries_are_spent(
     env,  # noqa: ANN001
 ) -> None:
@@ -309,12 +321,7 @@ async def test_a_later_installment_is_debited_on_its_own_due_date_once_an_earlie
     stubs = StubActivities(debit_answers=[MandateDebitResult("debit-1-1", "SENT")])
     loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
-        _, debit_at = await _mandate_active(run, stubs)
-        await run.sleep_until(debit_at + timedelta(minutes=1))
-        (charge,) = await stubs.wait_calls("charge_mandate", 1)
-        await run.signal("payment_failed", PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
-                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
-        await stubs.wait_calls("record_debit_outcome", 1)
+        await _first_try_failed(run, stubs)
         inst2 = stubs.of("record_disbursal")[0].installments[1]
         second = _debit_instant(inst2)
         await run.sleep_until(second - timedelta(hours=49))
@@ -338,12 +345,7 @@ async def test_autopay_never_goes_past_a_debit_whose_outcome_is_unknown_until_th
     stubs = StubActivities(debit_checks=[MandateDebitCheck("debit-2-1", pending=True)] * 4)
     loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=4, period_seconds=None), loan_policy)) as run:
-        _, debit_at = await _mandate_active(run, stubs)
-        await run.sleep_until(debit_at + timedelta(minutes=1))
-        (charge,) = await stubs.wait_calls("charge_mandate", 1)
-        await run.signal("payment_failed", PaymentFailure("pay_f1", "razorpay", charge.amount, "insufficient funds",
-                                                          mandate_debit_id="debit-1-1"))  # fmt: skip
-        await stubs.wait_calls("record_debit_outcome", 1)
+        charge = await _first_try_failed(run, stubs)
         inst2, inst3 = stubs.of("record_disbursal")[0].installments[1:3]
         second, third = _debit_instant(inst2), _debit_instant(inst3)
         await run.sleep_until(second + timedelta(minutes=1))
