@@ -59,7 +59,7 @@ async def _mandate_active(run, stubs: StubActivities) -> tuple[InstallmentState,
     await run.signal("mandate_updated", MandateEvent("mandate-1", "ACTIVE", "token_1"))
     await stubs.wait_calls("record_mandate_event", 1)
     inst = stubs.of("record_disbursal")[0].installments[0]
-    return inst, inst.due_at.astimezone(IST).replace(hour=9) - timedelta(days=1)
+    return inst, _debit_instant(inst)
 
 
 def _debit_instant(inst: InstallmentState) -> datetime:
