@@ -3,8 +3,9 @@
 there is time); a failed debit is told and retried ``autopay_retries`` times ``autopay_retry_days`` apart, each with
 its own notice, while the payment link stays. An installment whose tries are spent is left to the link and
 collections, and the next unpaid one is debited on its own due date after its own notice
-(``AUTOPAY_LATER_INSTALLMENTS_PATCH``): the money is applied by the brand's waterfall, oldest dues first. Mandate
-events themselves are taken in ``workflows.money_in``."""
+(``AUTOPAY_LATER_INSTALLMENTS_PATCH``): the money is applied by the brand's waterfall, oldest dues first. A
+restructured installment gets tries of its own (``AUTOPAY_RESTRUCTURE_TRIES_PATCH``). Mandate events themselves are
+taken in ``workflows.money_in``."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         AUTOPAY_DEBIT_CHECK_PATCH,
         AUTOPAY_DEBIT_CHECKS,
         AUTOPAY_LATER_INSTALLMENTS_PATCH,
+        AUTOPAY_RESTRUCTURE_TRIES_PATCH,
         DB_RETRY,
         DB_TIMEOUT,
         IST,
@@ -52,6 +54,34 @@ class AutopayPhase(LoanBase):
         assert state is not None
         return f"{state.schedule_version}:{installment_no}"
 
+    def _tries_before(self, installment_no: int) -> int:
+        """The debit attempts ``installment_no`` had before a restructure gave it a new installment
+        (AUTOPAY_RESTRUCTURE_TRIES_PATCH; 0 when none did): its tries under this schedule count from there."""
+        state = self.servicing
+        assert state is not None
+        return state.debit_tries_before.get(str(installment_no), 0)
+
+    def _restructure_tries_asked(self) -> bool:
+        """Ask AUTOPAY_RESTRUCTURE_TRIES_PATCH: first in ``approve_restructure``'s handler, before it waits for the
+        servicing lock, so no local activity's result comes first in its workflow task."""
+        return patched(AUTOPAY_RESTRUCTURE_TRIES_PATCH)
+
+    def _restart_debit_tries(self, restructured: list[InstallmentState]) -> None:
+        """A restructure replaced installments ``restructured`` (numbers reused from the first unpaid one): each gets
+        the brand's tries afresh (AUTOPAY_RESTRUCTURE_TRIES_PATCH). The attempts its number already had (one in
+        progress included) become its start, so its debits go on numbering attempts from there (a debit row and a
+        pre-debit notice of their own), and the old schedule's last failure no longer spaces its first try."""
+        state = self.servicing
+        assert state is not None
+        for inst in restructured:
+            key = str(inst.number)
+            used = state.debit_failures.get(key, 0)
+            if state.debit is not None and state.debit.installment_no == inst.number:
+                used = max(used, state.debit.attempt)
+            if used:
+                state.debit_tries_before[key] = used
+            state.debit_failed_at.pop(key, None)
+
     def _debited_past(self, inst: InstallmentState) -> bool:
         """Whether autopay may go past ``inst`` (AUTOPAY_LATER_INSTALLMENTS_PATCH): every try the brand allows for it
         (1 + ``autopay_retries``, a captured debit counted as one) has been made and its last try's outcome is known
@@ -59,7 +89,8 @@ class AutopayPhase(LoanBase):
         nor for an installment whose tries were spent before its last try's outcome was kept."""
         state = self.servicing
         assert state is not None
-        spent = state.debit_failures.get(str(inst.number), 0) >= 1 + self.inp.policy.autopay_retries
+        tries = state.debit_failures.get(str(inst.number), 0) - self._tries_before(inst.number)
+        spent = tries >= 1 + self.inp.policy.autopay_retries
         return spent and state.debit_last_try.get(self._try_key(inst.number)) == ""
 
     def _decide_autopay_later(self) -> None:
@@ -120,8 +151,8 @@ class AutopayPhase(LoanBase):
         if debit is None:
             tried = state.debit_failures.get(str(current.number), 0)
             failed_at = state.debit_failed_at.get(str(current.number))
-            attempt = tried + 1
-            if attempt > 1 + self.inp.policy.autopay_retries:
+            attempt = tried + 1  # numbered across schedules: a restructured installment's go on from its number's
+            if attempt - self._tries_before(current.number) > 1 + self.inp.policy.autopay_retries:
                 return None  # the link and reminders take over
             at = self._instants(current)
             charge_at = at["debit"]
@@ -215,7 +246,8 @@ class AutopayPhase(LoanBase):
         state = self.servicing
         assert state is not None
         key = str(debit.installment_no)
-        state.debit_failures[key] = max(debit.attempt, 1 + self.inp.policy.autopay_retries) if last else debit.attempt
+        spent = self._tries_before(debit.installment_no) + 1 + self.inp.policy.autopay_retries
+        state.debit_failures[key] = max(debit.attempt, spent) if last else debit.attempt
         state.debit_failed_at[key] = now
         state.debit_last_try[self._try_key(debit.installment_no)] = "" if known else (debit.debit_id or "unknown")
         state.debit = None

@@ -321,6 +321,15 @@ class LoanBase:
     def _outcome_known(self, debit_id: str | None) -> None:
         raise NotImplementedError
 
+    def _tries_before(self, installment_no: int) -> int:  # workflows.autopay
+        raise NotImplementedError
+
+    def _restructure_tries_asked(self) -> bool:  # workflows.autopay
+        raise NotImplementedError
+
+    def _restart_debit_tries(self, restructured: list[InstallmentState]) -> None:
+        raise NotImplementedError
+
     async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:
         raise NotImplementedError
 

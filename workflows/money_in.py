@@ -207,7 +207,8 @@ class MoneyInPhase(LoanBase):
                 state.debit = None  # the next try comes after the brand's retry interval
                 await self._notice(
                     "PAYMENT_FAILED", f"failed:{failure.payment_id}", amount=failure.amount, reason=failure.reason,
-                    autopay=True, retry=debit.attempt <= self.inp.policy.autopay_retries,
+                    autopay=True,
+                    retry=debit.attempt - self._tries_before(debit.installment_no) <= self.inp.policy.autopay_retries,
                 )  # fmt: skip
                 state.debit_failures[str(debit.installment_no)] = debit.attempt
                 state.debit_failed_at[str(debit.installment_no)] = workflow.now()

@@ -178,6 +178,12 @@ WRITE_OFF_RECOVERY_PATCH = "late-payment-after-write-off-is-recovery-v1"
 # installment's tries were spent. Asked only for a loan with an autopay mandate: at a servicing run's start when
 # one is ACTIVE, and right after record_mandate_event's result when one becomes ACTIVE (its marker there).
 AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
+# A restructure gives each installment of the new schedule its own autopay tries (1 + autopayRetries): the tries its
+# number had under the schedule before are kept as its start (ServicingState.debit_tries_before), and its debits go on
+# numbering the attempts from there, so each has its own debit row and pre-debit notice. Before it, a restructured
+# installment whose number had spent its tries was never debited (and, with autopay-later-installments-v1, autopay
+# stopped there for the rest of the loan). Asked first in the approve_restructure update's handler.
+AUTOPAY_RESTRUCTURE_TRIES_PATCH = "autopay-restructure-tries-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

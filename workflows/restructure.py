@@ -128,6 +128,7 @@ class RestructureSteps(CollectionsBase):
 
     @workflow.update(description="Approve the proposed restructure (another person): the new schedule applies.")
     async def approve_restructure(self, a: ServicingAction) -> str:
+        tries_afresh = self._restructure_tries_asked()  # first: before the lock's wait (autopay-restructure-tries-v1)
         await self._locked()
         try:
             r = self._check_restructure_decision(a)
@@ -138,6 +139,8 @@ class RestructureSteps(CollectionsBase):
             start = new[0].number
             kept = [i for i in state.installments if i.number < start]
             state.installments = kept + new
+            if tries_afresh:  # each new installment gets its own autopay tries
+                self._restart_debit_tries(new)
             state.restructure = None
             state.schedule_version += 1
             # RBI Prudential Framework (2019): restructured, so NPA until it performs for the specified period

@@ -34,6 +34,7 @@ from workflows.options import (
     AADHAAR_ANSWER_FIRST_PATCH,
     AADHAAR_HANDOFF_PATCH,
     AUTOPAY_LATER_INSTALLMENTS_PATCH,
+    AUTOPAY_RESTRUCTURE_TRIES_PATCH,
     GRACE_ADVANCE_PATCH,
     IST_ANCHOR_PATCH,
     KYC_LOCAL_PATCH,
@@ -66,6 +67,8 @@ ASKED_EARLY_IST = [IST_ANCHOR_PATCH]
 ASKED_AT_WRITE_OFF = [WRITE_OFF_RECOVERY_PATCH]
 # Released after the second epoch and asked only for a loan with an ACTIVE autopay mandate.
 ASKED_WITH_MANDATE = [AUTOPAY_LATER_INSTALLMENTS_PATCH]
+# Released after the second epoch and asked only where a restructure is approved (the update's handler).
+ASKED_AT_RESTRUCTURE = [AUTOPAY_RESTRUCTURE_TRIES_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -200,7 +203,8 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
-    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WITH_MANDATE or SUPERSEDED, and the
+    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WITH_MANDATE, ASKED_AT_RESTRUCTURE or
+    SUPERSEDED, and the
     first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
     asked_where_needed = {
@@ -209,6 +213,7 @@ def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_
         *ASKED_EARLY_IST,
         *ASKED_AT_WRITE_OFF,
         *ASKED_WITH_MANDATE,
+        *ASKED_AT_RESTRUCTURE,
         *SUPERSEDED,
     }
     assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | asked_where_needed

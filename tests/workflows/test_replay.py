@@ -52,6 +52,8 @@ def test_histories_are_present() -> None:
     assert {"write_off_late_payment_old_1", "write_off_late_payment_old_2"} <= names
     # autopay past an installment whose tries are spent (autopay-later-installments-v1), and the same run before it
     assert {"autopay_later_installments_2", "autopay_spent_old_2"} <= names
+    # a restructured installment's own autopay tries (autopay-restructure-tries-v1), and the same run before it
+    assert {"autopay_restructure_tries_2", "autopay_restructure_old_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -68,6 +70,20 @@ def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
         elif marker and marker["markerName"] == "core_local_activity":
             local += 1
     return patches, local
+
+
+def test_the_restructure_histories_took_the_paths_they_stand_for() -> None:
+    """autopay-restructure-tries-v1 is covered only if its saved history took it and the one before it did not: the
+    restructured installment 1 is debited again (a second notify_mandate_debit) only in the first."""
+    folder = HISTORIES[0].parent
+    tries, _ = _patches_and_local_steps(folder / "autopay_restructure_tries_2.json")
+    old, _ = _patches_and_local_steps(folder / "autopay_restructure_old_2.json")
+    assert "autopay-restructure-tries-v1" in tries and "autopay-restructure-tries-v1" not in old
+    debits = {
+        name: (folder / f"autopay_restructure_{name}_2.json").read_text().count('"notify_mandate_debit"')
+        for name in ("tries", "old")
+    }
+    assert debits == {"tries": 2, "old": 1}, debits
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:
