@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.options import (
         AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
+        AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
         AUTOPAY_DEBIT_CHECK_PATCH,
         AUTOPAY_DEBIT_CHECKS,
         AUTOPAY_LATER_INSTALLMENTS_PATCH,
@@ -94,13 +95,17 @@ class AutopayPhase(LoanBase):
         return spent and state.debit_last_try.get(self._try_key(inst.number)) == ""
 
     def _decide_autopay_later(self) -> None:
-        """Ask AUTOPAY_LATER_INSTALLMENTS_PATCH for a loan with an ACTIVE mandate (money in): at a servicing run's
-        start, and right after ``record_mandate_event``'s result when a mandate becomes ACTIVE, so no local
-        activity's result comes first in its workflow task. Once on, it stays on for the run."""
+        """Ask AUTOPAY_LATER_INSTALLMENTS_PATCH, then AUTOPAY_CAPTURE_SPACES_RETRY_PATCH, for a loan with an ACTIVE
+        mandate (money in): at a servicing run's start, and right after ``record_mandate_event``'s result when a
+        mandate becomes ACTIVE, so no local activity's result comes first in its workflow task. Once on, each stays
+        on for the run."""
         state = self.servicing
-        if self.autopay_later or not self.money_in or state is None or state.mandate_id is None:
+        if not self.money_in or state is None or state.mandate_id is None:
             return
-        self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
+        if not self.autopay_later:
+            self.autopay_later = patched(AUTOPAY_LATER_INSTALLMENTS_PATCH)
+        if not self.autopay_spaced:
+            self.autopay_spaced = patched(AUTOPAY_CAPTURE_SPACES_RETRY_PATCH)
 
     def _autopay_installment(self, unpaid: list[InstallmentState]) -> InstallmentState | None:
         """The installment autopay works on (``unpaid``: the schedule's unpaid installments, oldest first): the
@@ -309,7 +314,9 @@ class AutopayPhase(LoanBase):
 
     async def _debit_settled(self, mandate_debit_id: str | None) -> None:
         """A payment for an autopay debit arrived: that debit is CAPTURED, and over if it was the one in progress
-        (it counts as a try: a remainder left, e.g. a penal charge levied meanwhile, gets a new notice and debit)."""
+        (it counts as a try: a remainder left, e.g. a penal charge levied meanwhile, or the installment's own dues
+        when the waterfall took older ones first, gets a new notice and debit; under
+        AUTOPAY_CAPTURE_SPACES_RETRY_PATCH ``autopay_retry_days`` after the capture, as after a failed try)."""
         if not mandate_debit_id:
             return
         self._outcome_known(mandate_debit_id)
@@ -317,6 +324,8 @@ class AutopayPhase(LoanBase):
         if state is not None and state.debit is not None and mandate_debit_id == state.debit.debit_id:
             done = str(state.debit.installment_no)
             state.debit_failures[done] = max(state.debit_failures.get(done, 0), state.debit.attempt)
+            if self.autopay_spaced:
+                state.debit_failed_at[done] = workflow.now()  # the next try keeps the brand's spacing
             state.debit = None
         await self._debit_outcome(MandateDebitResult(mandate_debit_id, "CAPTURED"))
 

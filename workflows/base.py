@@ -97,6 +97,7 @@ class LoanBase:
     write_off_request: Any  # the accepted write-off (workflows.collections), None until one is
     late_recovery: bool  # WRITE_OFF_RECOVERY_PATCH: money reaching the loan as it is written off is a recovery
     autopay_later: bool  # AUTOPAY_LATER_INSTALLMENTS_PATCH, asked where a servicing run has an ACTIVE mandate
+    autopay_spaced: bool  # AUTOPAY_CAPTURE_SPACES_RETRY_PATCH, asked where AUTOPAY_LATER_INSTALLMENTS_PATCH is
     relink: bool
     day_end_v2: bool
     day_end_run: bool

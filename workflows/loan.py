@@ -152,6 +152,7 @@ class LoanWorkflow(
         self.write_off_refusal: str | None = None  # why an accepted write-off was dropped (arrears paid meanwhile)
         self.late_recovery = False  # WRITE_OFF_RECOVERY_PATCH, asked where a write-off is requested
         self.autopay_later = False  # AUTOPAY_LATER_INSTALLMENTS_PATCH
+        self.autopay_spaced = False  # AUTOPAY_CAPTURE_SPACES_RETRY_PATCH
         self.relink = False
         self.followups: list[asyncio.Task] = []  # follow-up work out in the background (workflows.followup)
         self.link_task: asyncio.Task | None = None

@@ -184,6 +184,12 @@ AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
 # installment whose number had spent its tries was never debited (and, with autopay-later-installments-v1, autopay
 # stopped there for the rest of the loan). Asked first in the approve_restructure update's handler.
 AUTOPAY_RESTRUCTURE_TRIES_PATCH = "autopay-restructure-tries-v1"
+# A captured autopay debit spaces the installment's next try as a failed one does (autopayRetryDays after it): when
+# the money went to older dues first (the waterfall) and left the installment part unpaid, its next debit no longer
+# comes a day after the capture (two EMIs within about two days from a borrower who just bounced one). Asked where
+# autopay-later-installments-v1 is: at a servicing run's start with an ACTIVE mandate, and right after
+# record_mandate_event's result when one becomes ACTIVE.
+AUTOPAY_CAPTURE_SPACES_RETRY_PATCH = "autopay-capture-spaces-retry-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

@@ -54,6 +54,8 @@ def test_histories_are_present() -> None:
     assert {"autopay_later_installments_2", "autopay_spent_old_2"} <= names
     # a restructured installment's own autopay tries (autopay-restructure-tries-v1), and the same run before it
     assert {"autopay_restructure_tries_2", "autopay_restructure_old_2"} <= names
+    # a captured try spacing the next (autopay-capture-spaces-retry-v1), and the same run before it
+    assert {"autopay_capture_spaced_2", "autopay_capture_unspaced_old_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -72,9 +74,10 @@ def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
     return patches, local
 
 
-def test_the_restructure_histories_took_the_paths_they_stand_for() -> None:
-    """autopay-restructure-tries-v1 is covered only if its saved history took it and the one before it did not: the
-    restructured installment 1 is debited again (a second notify_mandate_debit) only in the first."""
+def test_the_autopay_tries_histories_took_the_paths_they_stand_for() -> None:
+    """autopay-restructure-tries-v1 and autopay-capture-spaces-retry-v1 are covered only if their saved histories took
+    them and the ones before did not: the restructured installment 1 is debited again (a second
+    notify_mandate_debit) only in the first."""
     folder = HISTORIES[0].parent
     tries, _ = _patches_and_local_steps(folder / "autopay_restructure_tries_2.json")
     old, _ = _patches_and_local_steps(folder / "autopay_restructure_old_2.json")
@@ -84,6 +87,9 @@ def test_the_restructure_histories_took_the_paths_they_stand_for() -> None:
         for name in ("tries", "old")
     }
     assert debits == {"tries": 2, "old": 1}, debits
+    spaced, _ = _patches_and_local_steps(folder / "autopay_capture_spaced_2.json")
+    unspaced, _ = _patches_and_local_steps(folder / "autopay_capture_unspaced_old_2.json")
+    assert "autopay-capture-spaces-retry-v1" in spaced and "autopay-capture-spaces-retry-v1" not in unspaced
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:

@@ -275,7 +275,9 @@ class ServicingState:
     mandate_id: str | None = None  # the ACTIVE mandate (None: none, or cancelled/rejected/paused)
     debit: DebitState | None = None  # the autopay debit of the current installment in progress
     debit_failures: dict[str, int] = field(default_factory=dict)  # installment number → failed debits
-    debit_failed_at: dict[str, datetime] = field(default_factory=dict)  # installment number → the last failure
+    # installment number → when its last try ended failed (or, autopay-capture-spaces-retry-v1, captured): the next
+    # try comes autopay_retry_days after it
+    debit_failed_at: dict[str, datetime] = field(default_factory=dict)
     # "<schedule version>:<installment number>" → "" when that installment's last autopay try ended with its outcome
     # known (captured, failed, nothing at the gateway), else the id of its debit whose outcome never came: autopay
     # goes past an installment whose tries are spent only in the first case (autopay-later-installments-v1)

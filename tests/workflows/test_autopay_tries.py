@@ -1,6 +1,7 @@
-"""Autopay across a restructure, driven through the real LoanWorkflow with stub activities in virtual time: the
-installments of a restructured schedule reuse the numbers from the first unpaid one, and each gets autopay tries of
-its own (autopay-restructure-tries-v1)."""
+"""Autopay's tries, driven through the real LoanWorkflow with stub activities in virtual time: the installments of a
+restructured schedule reuse the numbers from the first unpaid one, and each gets autopay tries of its own
+(autopay-restructure-tries-v1); a captured debit that left its installment part unpaid spaces the next try as a
+failed one does (autopay-capture-spaces-retry-v1)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from temporalio.worker import Replayer
 
 from tests.workflows.stubs import BRAND_ID, StubActivities, loan_input, patch_markers, policy, running_loan, terms
 from tests.workflows.test_collections import HEAD_2, MANAGER, _day_end, action
-from tests.workflows.test_money_in import _first_try_failed
-from workflows.contracts import PaymentFailure, RestructureProposal
+from tests.workflows.test_money_in import _debit_instant, _first_try_failed, _mandate_active
+from workflows.contracts import PaymentEvent, PaymentFailure, RestructureProposal
 from workflows.loan import LoanWorkflow
-from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, AUTOPAY_RESTRUCTURE_TRIES_PATCH, IST
+from workflows.options import (
+    AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
+    AUTOPAY_LATER_INSTALLMENTS_PATCH,
+    AUTOPAY_RESTRUCTURE_TRIES_PATCH,
+    IST,
+)
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
@@ -75,3 +81,52 @@ async def test_a_restructured_installment_gets_its_own_tries_and_autopay_goes_on
         replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
         replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert replayed.replay_failure is None, replayed.replay_failure
+
+
+async def test_a_captured_debit_that_left_its_installment_part_unpaid_spaces_the_next_try(env) -> None:  # noqa: ANN001
+    """Installment 1's two tries (one retry, two days apart) bounce. Installment 2's debit is captured on its due date,
+    and the waterfall gives that money to installment 1's arrears first, so installment 2 is still unpaid. Its next
+    try (attempt 2) is charged ``autopay_retry_days`` after the capture, as after a failed try, with its notice at
+    least 24 hours before. Before autopay-capture-spaces-retry-v1 it was charged a day after the capture: two EMIs in
+    about two days from a borrower who had just bounced one."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        _, first = await _mandate_active(run, stubs)
+        await run.sleep_until(first - timedelta(hours=47))
+        for attempt in (1, 2):
+            (*_, notice) = await stubs.wait_calls("notify_mandate_debit", attempt)
+            await run.sleep_until(notice.charge_at + timedelta(minutes=1))
+            (*_, charge) = await stubs.wait_calls("charge_mandate", attempt)
+            assert (charge.installment_no, charge.attempt) == (1, attempt)
+            failure = PaymentFailure(
+                f"pay_f{attempt}",
+                "razorpay",
+                charge.amount,
+                "insufficient funds",
+                mandate_debit_id=f"debit-1-{attempt}",
+            )
+            await run.signal("payment_failed", failure)
+            await stubs.wait_calls("record_debit_outcome", attempt)
+        inst2 = stubs.of("record_disbursal")[0].installments[1]
+        second = _debit_instant(inst2)
+        await run.sleep_until(second + timedelta(minutes=1))
+        charges = await stubs.wait_calls("charge_mandate", 3)
+        assert (charges[2].installment_no, charges[2].attempt) == (2, 1)
+        emi = inst2.principal + inst2.interest
+        assert charges[2].amount == emi
+        captured_at = await env.get_current_time()
+        await run.signal(
+            "payment_received", PaymentEvent("pay_d21", emi, mode="EMANDATE", mandate_debit_id="debit-2-1")
+        )
+        (paid,) = await stubs.wait_calls("record_payment", 1)
+        assert paid.parts[0].number == 1, "installment 1's arrears first"
+        assert sum(p.penal + p.fees + p.interest + p.principal for p in paid.parts if p.number == 2) < emi
+        await run.sleep_until(captured_at + timedelta(days=2, hours=1))
+        notices = await stubs.wait_calls("notify_mandate_debit", 4)
+        assert (notices[3].installment_no, notices[3].attempt) == (2, 2)
+        assert notices[3].charge_at - captured_at >= timedelta(days=2)  # the brand's spacing, not a day
+        await run.sleep_until(notices[3].charge_at + timedelta(minutes=1))
+        charges = await stubs.wait_calls("charge_mandate", 4)
+        assert (charges[3].installment_no, charges[3].attempt) == (2, 2) and 0 < charges[3].amount <= emi
+        assert AUTOPAY_CAPTURE_SPACES_RETRY_PATCH in patch_markers(await run.handle.fetch_history())
