@@ -236,9 +236,11 @@ def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str
 
 
 def links_paid(session: Session, loan_id: str, *, link_id: str | None, installments: Iterable[int]) -> None:
-    """The link a payment paid (``link_id``) and every link of each installment it paid in full read PAID, in one
-    statement built once; nothing when there are neither. Called after the installments are updated, so a payment
-    locks its installments before their links, as ``ensure_payment_link`` expects."""
+    """The link a payment paid (``link_id``, whatever its status: a SUPERSEDED link paid all the same was paid) and
+    every link still offered (ACTIVE) or HELD of each installment it paid in full read PAID, in one statement built
+    once; nothing when there are neither. A SUPERSEDED or CANCELLED link nobody paid keeps its status (it was never
+    paid: reconciliation and staff read the links as they were). Called after the installments are updated, so a
+    payment locks its installments before their links, as ``ensure_payment_link`` expects."""
     numbers = list(installments)
     if not link_id and not numbers:
         return
@@ -252,7 +254,10 @@ _LINKS_PAID = (
         _LINKS.c.loan_id == bindparam("key_loan_id"),
         or_(  # a NULL link id and an empty list each match nothing
             _LINKS.c.link_id == bindparam("key_link_id"),
-            _LINKS.c.installment_no.in_(bindparam("key_numbers", expanding=True)),
+            and_(
+                _LINKS.c.installment_no.in_(bindparam("key_numbers", expanding=True)),
+                _LINKS.c.status.in_([PaymentLinkStatus.ACTIVE.value, PaymentLinkStatus.HELD.value]),
+            ),
         ),
     )
     .values(status=PaymentLinkStatus.PAID.value)

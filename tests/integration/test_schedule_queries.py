@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
 from activities.loan import schedule_queries
@@ -95,17 +95,23 @@ def test_a_locking_status_read_waits_for_a_payment_being_recorded_on_the_install
 
 
 def test_links_paid_marks_the_link_paid_and_every_link_of_an_installment_paid_in_full(db, brand) -> None:  # noqa: ANN001
+    """The paid link reads PAID whatever its status; an installment paid in full takes its ACTIVE and HELD links with
+    it, never a SUPERSEDED or CANCELLED one nobody paid."""
     (loan,) = ev.seed_servicing_loans(db, brand["brand_id"], 1)
     ref = uuid.uuid4().hex[:10]
     links = {  # link id: (installment, amount)
         f"plink_{ref}_a": (1, 100), f"plink_{ref}_b": (1, 200), f"plink_{ref}_c": (2, 300), f"plink_{ref}_d": (3, 400),
+        f"plink_{ref}_e": (1, 150), f"plink_{ref}_f": (1, 250), f"plink_{ref}_g": (1, 50), f"plink_{ref}_h": (3, 450),
     }  # fmt: skip
+    was = {"e": "SUPERSEDED", "f": "CANCELLED", "g": "HELD", "h": "SUPERSEDED"}
     with db.unit_of_work() as s:
         for link_id, (number, amount) in links.items():
             schedule_queries.insert_payment_link(
                 s, loan_id=loan.loan_id, installment_no=number, provider="razorpay", link_id=link_id,
                 url=f"https://rzp.io/i/{link_id}", amount=amount, purpose="INSTALLMENT",
             )  # fmt: skip
+        for key, status in was.items():
+            s.execute(update(PaymentLink).where(PaymentLink.link_id == f"plink_{ref}_{key}").values(status=status))
         s.commit()
 
     def statuses() -> dict[str, str]:
@@ -116,10 +122,16 @@ def test_links_paid_marks_the_link_paid_and_every_link_of_an_installment_paid_in
     with db.unit_of_work() as s:  # neither a link nor an installment paid in full: nothing changes
         schedule_queries.links_paid(s, loan.loan_id, link_id=None, installments=[])
         s.commit()
-    assert set(statuses().values()) == {"ACTIVE"}
+    assert statuses() == {link_id: was.get(link_id[-1], "ACTIVE") for link_id in links}
     with db.unit_of_work() as s:  # link c paid, installment 1 paid in full (by another payment's parts)
         schedule_queries.links_paid(s, loan.loan_id, link_id=f"plink_{ref}_c", installments=[1])
         s.commit()
     assert statuses() == {
         f"plink_{ref}_a": "PAID", f"plink_{ref}_b": "PAID", f"plink_{ref}_c": "PAID", f"plink_{ref}_d": "ACTIVE",
+        f"plink_{ref}_e": "SUPERSEDED", f"plink_{ref}_f": "CANCELLED", f"plink_{ref}_g": "PAID",
+        f"plink_{ref}_h": "SUPERSEDED",
     }  # fmt: skip
+    with db.unit_of_work() as s:  # a superseded link paid all the same (the borrower had it open) was paid
+        schedule_queries.links_paid(s, loan.loan_id, link_id=f"plink_{ref}_h", installments=[])
+        s.commit()
+    assert statuses()[f"plink_{ref}_h"] == "PAID" and statuses()[f"plink_{ref}_e"] == "SUPERSEDED"
