@@ -63,25 +63,52 @@ class AutopayPhase(LoanBase):
         return state.debit_tries_before.get(str(installment_no), 0)
 
     def _restructure_tries_asked(self) -> bool:
-        """Ask AUTOPAY_RESTRUCTURE_TRIES_PATCH: first in ``approve_restructure``'s handler, before it waits for the
-        servicing lock, so no local activity's result comes first in its workflow task."""
+        """Ask AUTOPAY_RESTRUCTURE_TRIES_PATCH for a loan that has had autopay debits: first in
+        ``approve_restructure``'s handler, before it waits for the servicing lock, so no local activity's result
+        comes first in its workflow task."""
+        state = self.servicing
+        if state is None or not (state.debit_failures or state.debit is not None):
+            return False
         return patched(AUTOPAY_RESTRUCTURE_TRIES_PATCH)
 
-    def _restart_debit_tries(self, restructured: list[InstallmentState]) -> None:
-        """A restructure replaced installments ``restructured`` (numbers reused from the first unpaid one): each gets
-        the brand's tries afresh (AUTOPAY_RESTRUCTURE_TRIES_PATCH). The attempts its number already had (one in
-        progress included) become its start, so its debits go on numbering attempts from there (a debit row and a
-        pre-debit notice of their own), and the old schedule's last failure no longer spaces its first try."""
+    async def _restart_debit_tries(self, restructured: list[InstallmentState]) -> None:
+        """A restructure replaced installments ``restructured`` (numbers reused from the first unpaid one; called
+        once the schedule's version moved on): each gets the brand's tries afresh (AUTOPAY_RESTRUCTURE_TRIES_PATCH).
+
+        - The attempts its number already had, one in progress included, become its start: its debits go on
+          numbering attempts from there (``debit_failures``), so each has a debit row and a pre-debit notice of its
+          own, and its tries are counted from ``debit_tries_before``.
+        - A debit notified but not yet sent is not sent: its notice named the old installment's date and amount. Its
+          row is recorded FAILED with the reason; the new installment gets its own notice.
+        - A debit sent and awaiting its outcome stays the installment's try.
+        - A debit of its number whose outcome never came (it may still be captured) keeps its block: none of the new
+          tries go until that outcome arrives (``_autopay``).
+        - The old schedule's last failure no longer spaces its first try."""
         state = self.servicing
         assert state is not None
-        for inst in restructured:
-            key = str(inst.number)
+        before = f"{state.schedule_version - 1}:"
+        numbers = sorted(inst.number for inst in restructured)
+        dropped = state.debit if state.debit is not None and not state.debit.sent else None
+        if dropped is not None and dropped.installment_no in numbers:
+            state.debit = None
+        else:
+            dropped = None
+        for n in numbers:
+            key = str(n)
             used = state.debit_failures.get(key, 0)
-            if state.debit is not None and state.debit.installment_no == inst.number:
-                used = max(used, state.debit.attempt)
+            for debit in (state.debit, dropped):
+                if debit is not None and debit.installment_no == n:
+                    used = max(used, debit.attempt)
             if used:
+                state.debit_failures[key] = used
                 state.debit_tries_before[key] = used
             state.debit_failed_at.pop(key, None)
+            open_debit = state.debit_last_try.get(f"{before}{n}")
+            if open_debit:
+                state.debit_last_try[self._try_key(n)] = open_debit
+        if dropped is not None and dropped.debit_id:
+            reason = "installment restructured before the charge: not charged"
+            await self._debit_outcome(MandateDebitResult(dropped.debit_id, "FAILED", reason))
 
     def _debited_past(self, inst: InstallmentState) -> bool:
         """Whether autopay may go past ``inst`` (AUTOPAY_LATER_INSTALLMENTS_PATCH): every try the brand allows for it
@@ -154,6 +181,8 @@ class AutopayPhase(LoanBase):
                 return self._debit_wake(debit, before=debit.charge_at + self._debit_patience())
             state.debit = debit = None
         if debit is None:
+            if self._tries_before(current.number) and state.debit_last_try.get(self._try_key(current.number)):
+                return None  # restructured while a debit of its number may still be captured: its outcome wakes it
             tried = state.debit_failures.get(str(current.number), 0)
             failed_at = state.debit_failed_at.get(str(current.number))
             attempt = tried + 1  # numbered across schedules: a restructured installment's go on from its number's

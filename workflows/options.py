@@ -180,9 +180,11 @@ WRITE_OFF_RECOVERY_PATCH = "late-payment-after-write-off-is-recovery-v1"
 AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
 # A restructure gives each installment of the new schedule its own autopay tries (1 + autopayRetries): the tries its
 # number had under the schedule before are kept as its start (ServicingState.debit_tries_before), and its debits go on
-# numbering the attempts from there, so each has its own debit row and pre-debit notice. Before it, a restructured
-# installment whose number had spent its tries was never debited (and, with autopay-later-installments-v1, autopay
-# stopped there for the rest of the loan). Asked first in the approve_restructure update's handler.
+# numbering the attempts from there, so each has its own debit row and pre-debit notice. A debit notified for the old
+# schedule and not yet charged is not charged (its row FAILED); one whose outcome never came still blocks. Before it, a
+# restructured installment whose number had spent its tries was never debited (and, with
+# autopay-later-installments-v1, autopay stopped there for the rest of the loan). Asked first in the
+# approve_restructure update's handler, for a loan that has had autopay debits.
 AUTOPAY_RESTRUCTURE_TRIES_PATCH = "autopay-restructure-tries-v1"
 # A captured autopay debit spaces the installment's next try as a failed one does (autopayRetryDays after it): when
 # the money went to older dues first (the waterfall) and left the installment part unpaid, its next debit no longer

@@ -139,10 +139,10 @@ class RestructureSteps(CollectionsBase):
             start = new[0].number
             kept = [i for i in state.installments if i.number < start]
             state.installments = kept + new
-            if tries_afresh:  # each new installment gets its own autopay tries
-                self._restart_debit_tries(new)
             state.restructure = None
             state.schedule_version += 1
+            if tries_afresh:  # each new installment gets its own autopay tries
+                await self._restart_debit_tries(new)
             # RBI Prudential Framework (2019): restructured, so NPA until it performs for the specified period
             state.npa_until = first_due + SPECIFIED_PERIOD
             await self._decision("RESTRUCTURE", f"restructure:{r.restructure_id}", "APPROVED", {

@@ -13,7 +13,7 @@ from temporalio.worker import Replayer
 from tests.workflows.stubs import BRAND_ID, StubActivities, loan_input, patch_markers, policy, running_loan, terms
 from tests.workflows.test_collections import HEAD_2, MANAGER, _day_end, action
 from tests.workflows.test_money_in import _debit_instant, _first_try_failed, _mandate_active
-from workflows.contracts import PaymentEvent, PaymentFailure, RestructureProposal
+from workflows.contracts import MandateDebitCheck, PaymentEvent, PaymentFailure, RestructureProposal
 from workflows.loan import LoanWorkflow
 from workflows.options import (
     AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
@@ -26,6 +26,36 @@ from workflows.options import (
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
 async def env(fresh_env):  # noqa: ANN001, ANN201
     return fresh_env
+
+
+def debit_at(row: dict) -> datetime:
+    """When a rescheduled installment (a row of the restructure's ``rescheduled``) is debited: 09:00 IST on its due
+    date."""
+    return datetime.combine(date.fromisoformat(row["dueDate"]), time(9), IST)
+
+
+async def _restructured(run, stubs: StubActivities) -> tuple[dict, dict]:  # noqa: ANN001
+    """A restructure over three installments proposed by one person and approved by another; the new schedule's
+    first two rows (numbers 1 and 2 again when installment 1 was unpaid)."""
+    await run.update("propose_restructure", RestructureProposal(
+        MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=3,
+    ))  # fmt: skip
+    await run.update("approve_restructure", action(HEAD_2))
+    (approved,) = [d for d in stubs.of("record_servicing_decision") if d.status == "APPROVED"]
+    first, second = approved.payload["rescheduled"][:2]
+    assert first["number"] == 1 and second["number"] == 2
+    return first, second
+
+
+def _debits(stubs: StubActivities) -> list[tuple[int, int]]:
+    return [(n.installment_no, n.attempt) for n in stubs.of("notify_mandate_debit")]
+
+
+async def _fail(run, stubs: StubActivities, debit_id: str, amount: int, outcomes: int) -> None:  # noqa: ANN001
+    """The gateway's payment.failed for ``debit_id``, recorded (the ``outcomes``-th debit outcome)."""
+    await run.signal("payment_failed", PaymentFailure(f"pay_{debit_id}", "razorpay", amount, "insufficient funds",
+                                                      mandate_debit_id=debit_id))  # fmt: skip
+    await stubs.wait_calls("record_debit_outcome", outcomes)
 
 
 async def test_a_restructured_installment_gets_its_own_tries_and_autopay_goes_on(env) -> None:  # noqa: ANN001
@@ -44,17 +74,7 @@ async def test_a_restructured_installment_gets_its_own_tries_and_autopay_goes_on
         assert due is not None
         await run.sleep_until(_day_end(due + timedelta(days=10)))
         await run.until_status("OVERDUE")
-        await run.update("propose_restructure", RestructureProposal(
-            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=3,
-        ))  # fmt: skip
-        await run.update("approve_restructure", action(HEAD_2))
-        (approved,) = [d for d in stubs.of("record_servicing_decision") if d.status == "APPROVED"]
-        first, second = approved.payload["rescheduled"][:2]
-        assert first["number"] == 1 and second["number"] == 2
-
-        def debit_at(row: dict) -> datetime:  # 09:00 IST on the installment's due date
-            return datetime.combine(date.fromisoformat(row["dueDate"]), time(9), IST)
-
+        first, second = await _restructured(run, stubs)
         await run.sleep_until(debit_at(first) - timedelta(hours=47))
         notices = await stubs.wait_calls("notify_mandate_debit", 2)
         owed = first["principal"] + first["interest"] + first["fees"] + first["penal"]
@@ -81,6 +101,77 @@ async def test_a_restructured_installment_gets_its_own_tries_and_autopay_goes_on
         replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
         replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert replayed.replay_failure is None, replayed.replay_failure
+
+
+async def test_a_restructure_cancels_a_notified_debit_and_each_new_installment_counts_its_own_tries(env) -> None:  # noqa: ANN001
+    """One retry two days apart. Installment 1's two tries bounce; installment 2's debit is notified, and before it is
+    charged a restructure is approved. That notified debit is not charged (its notice named the old installment's
+    date): its row is recorded FAILED with the reason. The new installment 1 gets two tries of its own, attempts 3
+    and 4, the borrower told after the first that it will be retried; the new installment 2 is debited as attempt 2,
+    never on the notified debit's row again (attempt 1), with its own notice."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        _, first_at = await _mandate_active(run, stubs)
+        await run.sleep_until(first_at - timedelta(hours=47))
+        for attempt in (1, 2):
+            (*_, notice) = await stubs.wait_calls("notify_mandate_debit", attempt)
+            await run.sleep_until(notice.charge_at + timedelta(minutes=1))
+            (*_, charge) = await stubs.wait_calls("charge_mandate", attempt)
+            await _fail(run, stubs, f"debit-1-{attempt}", charge.amount, attempt)
+        inst2 = stubs.of("record_disbursal")[0].installments[1]
+        await run.sleep_until(_debit_instant(inst2) - timedelta(hours=47))
+        await stubs.wait_calls("notify_mandate_debit", 3)
+        assert _debits(stubs)[2] == (2, 1)
+        first, second = await _restructured(run, stubs)
+        cancelled = stubs.of("record_debit_outcome")[-1]
+        assert (cancelled.debit_id, cancelled.status) == ("debit-2-1", "FAILED") and "restructured" in cancelled.reason
+        await run.sleep_until(_debit_instant(inst2) + timedelta(hours=1))
+        assert len(stubs.of("charge_mandate")) == 2  # the notified debit of the old installment 2 was not charged
+        await run.sleep_until(debit_at(first) + timedelta(minutes=1))
+        (*_, charge) = await stubs.wait_calls("charge_mandate", 3)
+        assert (charge.installment_no, charge.attempt, charge.charge_at) == (1, 3, debit_at(first))
+        await _fail(run, stubs, "debit-1-3", charge.amount, 4)
+        failed = [n for n in stubs.of("send_notice") if n.event == "PAYMENT_FAILED"]
+        assert failed[-1].values["retry"] is True  # one retry left under the new schedule
+        await run.sleep_until(debit_at(first) + timedelta(days=2, hours=1))
+        (*_, notice) = await stubs.wait_calls("notify_mandate_debit", 5)
+        await run.sleep_until(notice.charge_at + timedelta(minutes=1))
+        (*_, charge) = await stubs.wait_calls("charge_mandate", 4)
+        assert (charge.installment_no, charge.attempt) == (1, 4)
+        await _fail(run, stubs, "debit-1-4", charge.amount, 5)
+        failed = [n for n in stubs.of("send_notice") if n.event == "PAYMENT_FAILED"]
+        assert failed[-1].values["retry"] is False  # its tries are spent
+        await run.sleep_until(debit_at(second) + timedelta(minutes=1))
+        (*_, charge) = await stubs.wait_calls("charge_mandate", 5)
+        assert (charge.installment_no, charge.attempt, charge.charge_at) == (2, 2, debit_at(second))
+        assert _debits(stubs) == [(1, 1), (1, 2), (2, 1), (1, 3), (1, 4), (2, 2)]
+        keys = [n.key.split(":", 1)[1] for n in stubs.of("send_notice") if n.event == "MANDATE_DEBIT_NOTICE"]
+        assert len(keys) == 6 and len(set(keys)) == 6  # each debit told, once
+
+
+async def test_a_restructure_debits_nothing_while_a_debit_of_the_installment_may_still_be_captured(env) -> None:  # noqa: ANN001
+    """Installment 1's debit is still processing at the bank after every look-up (it may yet be captured), and the
+    loan is restructured: the new installment 1 is not debited on its due date. Once that debit's failure arrives,
+    it gets its own try."""
+    stubs = StubActivities(debit_checks=[MandateDebitCheck("debit-1-1", pending=True)] * 4)
+    loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        _, first_at = await _mandate_active(run, stubs)
+        await run.sleep_until(first_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        await run.sleep_until(first_at + timedelta(days=12, minutes=1))
+        assert stubs.of("find_mandate_debit") == ["debit-1-1"] * 4
+        await run.until_status("OVERDUE")
+        first, _ = await _restructured(run, stubs)
+        await run.sleep_until(debit_at(first) + timedelta(hours=2))
+        assert _debits(stubs) == [(1, 1)] and len(stubs.of("charge_mandate")) == 1
+        await _fail(run, stubs, "debit-1-1", charge.amount, 1)
+        notices = await stubs.wait_calls("notify_mandate_debit", 2)
+        assert (notices[1].installment_no, notices[1].attempt) == (1, 2)
+        await run.sleep_until(notices[1].charge_at + timedelta(minutes=1))
+        charges = await stubs.wait_calls("charge_mandate", 2)
+        assert (charges[1].installment_no, charges[1].attempt) == (1, 2)
 
 
 async def test_a_captured_debit_that_left_its_installment_part_unpaid_spaces_the_next_try(env) -> None:  # noqa: ANN001

@@ -53,7 +53,7 @@ def test_histories_are_present() -> None:
     # autopay past an installment whose tries are spent (autopay-later-installments-v1), and the same run before it
     assert {"autopay_later_installments_2", "autopay_spent_old_2"} <= names
     # a restructured installment's own autopay tries (autopay-restructure-tries-v1), and the same run before it
-    assert {"autopay_restructure_tries_2", "autopay_restructure_old_2"} <= names
+    assert {"autopay_restructure_tries_2", "autopay_restructure_old_2", "autopay_restructure_notified_old_2"} <= names
     # a captured try spacing the next (autopay-capture-spaces-retry-v1), and the same run before it
     assert {"autopay_capture_spaced_2", "autopay_capture_unspaced_old_2"} <= names
 
@@ -74,19 +74,35 @@ def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
     return patches, local
 
 
+def _scheduled_activities(path: Path) -> list[str]:
+    """The activity types a saved history scheduled as activity tasks, in order."""
+    import json
+
+    events = json.loads(path.read_text())["events"]
+    return [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+
+
 def test_the_autopay_tries_histories_took_the_paths_they_stand_for() -> None:
     """autopay-restructure-tries-v1 and autopay-capture-spaces-retry-v1 are covered only if their saved histories took
-    them and the ones before did not: the restructured installment 1 is debited again (a second
-    notify_mandate_debit) only in the first."""
+    them and the ones before did not. The restructure with a debit notified at its approval: the new code records
+    that debit's row FAILED and debits the new installment 1 (a fourth notice and a third charge), the code before
+    did neither."""
     folder = HISTORIES[0].parent
+    patch = "autopay-restructure-tries-v1"
     tries, _ = _patches_and_local_steps(folder / "autopay_restructure_tries_2.json")
-    old, _ = _patches_and_local_steps(folder / "autopay_restructure_old_2.json")
-    assert "autopay-restructure-tries-v1" in tries and "autopay-restructure-tries-v1" not in old
-    debits = {
-        name: (folder / f"autopay_restructure_{name}_2.json").read_text().count('"notify_mandate_debit"')
-        for name in ("tries", "old")
-    }
-    assert debits == {"tries": 2, "old": 1}, debits
+    for before in ("autopay_restructure_old_2", "autopay_restructure_notified_old_2"):
+        assert patch not in _patches_and_local_steps(folder / f"{before}.json")[0], before
+    assert patch in tries
+    kinds = ("notify_mandate_debit", "charge_mandate", "record_debit_outcome")
+    counts = {}
+    for name in ("tries", "notified_old"):
+        scheduled = _scheduled_activities(folder / f"autopay_restructure_{name}_2.json")
+        counts[name] = tuple(scheduled.count(kind) for kind in kinds)
+    assert counts == {"tries": (4, 3, 3), "notified_old": (3, 2, 2)}, counts
     spaced, _ = _patches_and_local_steps(folder / "autopay_capture_spaced_2.json")
     unspaced, _ = _patches_and_local_steps(folder / "autopay_capture_unspaced_old_2.json")
     assert "autopay-capture-spaces-retry-v1" in spaced and "autopay-capture-spaces-retry-v1" not in unspaced
