@@ -56,8 +56,9 @@ class AutopayPhase(LoanBase):
         return f"{state.schedule_version}:{installment_no}"
 
     def _tries_before(self, installment_no: int) -> int:
-        """The debit attempts ``installment_no`` had before a restructure gave it a new installment
-        (AUTOPAY_RESTRUCTURE_TRIES_PATCH; 0 when none did): its tries under this schedule count from there."""
+        """The debit attempt numbers of ``installment_no`` that are not its tries (0 when none): those its number had
+        before a restructure gave it a new installment (AUTOPAY_RESTRUCTURE_TRIES_PATCH) and debits dropped uncharged
+        (AUTOPAY_DROPPED_DEBIT_PATCH). Its tries count from there."""
         state = self.servicing
         assert state is not None
         return state.debit_tries_before.get(str(installment_no), 0)
@@ -109,6 +110,21 @@ class AutopayPhase(LoanBase):
         if dropped is not None and dropped.debit_id:
             reason = "installment restructured before the charge: not charged"
             await self._debit_outcome(MandateDebitResult(dropped.debit_id, "FAILED", reason))
+
+    async def _debit_dropped(self, debit: DebitState, why: str) -> None:
+        """A debit notified but not yet charged is dropped (its mandate cancelled, paused or rejected;
+        AUTOPAY_DROPPED_DEBIT_PATCH): its row is recorded FAILED, "<why>: not charged", and its attempt number is used
+        up without counting as a try (``debit_tries_before``), so the next try gets a debit row and a pre-debit
+        notice of its own rather than that row (its mandate, its date)."""
+        state = self.servicing
+        assert state is not None
+        key = str(debit.installment_no)
+        made = state.debit_failures.get(key, 0)
+        if debit.attempt > made:
+            state.debit_tries_before[key] = state.debit_tries_before.get(key, 0) + debit.attempt - made
+            state.debit_failures[key] = debit.attempt
+        if debit.debit_id:
+            await self._debit_outcome(MandateDebitResult(debit.debit_id, "FAILED", f"{why}: not charged"))
 
     def _debited_past(self, inst: InstallmentState) -> bool:
         """Whether autopay may go past ``inst`` (AUTOPAY_LATER_INSTALLMENTS_PATCH): every try the brand allows for it

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import check_move
     from domain.status import LoanStatus
     from workflows.contracts import (
+        DebitState,
         DisbursalEvent,
         EsignEvent,
         InstallmentState,
@@ -320,6 +321,9 @@ class LoanBase:
         raise NotImplementedError
 
     def _outcome_known(self, debit_id: str | None) -> None:
+        raise NotImplementedError
+
+    async def _debit_dropped(self, debit: DebitState, why: str) -> None:  # workflows.autopay
         raise NotImplementedError
 
     def _tries_before(self, installment_no: int) -> int:  # workflows.autopay

@@ -39,7 +39,14 @@ with workflow.unsafe.imports_passed_through():
         ReceiptRequest,
         RefundSettled,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT, RECEIPT_NOTICE_PATCH
+    from workflows.options import (
+        AUTOPAY_DROPPED_DEBIT_PATCH,
+        DB_RETRY,
+        DB_TIMEOUT,
+        IST,
+        NOTICE_TIMEOUT,
+        RECEIPT_NOTICE_PATCH,
+    )
 
 from workflows.autopay import NOTICE_LEAD
 from workflows.base import LoanBase
@@ -197,7 +204,9 @@ class MoneyInPhase(LoanBase):
             elif state.mandate_id == event.mandate_id:
                 state.mandate_id = None
                 if state.debit is not None and not state.debit.sent:
-                    state.debit = None  # a debit not yet sent is not sent
+                    dropped, state.debit = state.debit, None  # a debit not yet sent is not sent
+                    if patched(AUTOPAY_DROPPED_DEBIT_PATCH):  # right after the activity's result
+                        await self._debit_dropped(dropped, f"the mandate is {event.status} before the charge")
         while self.failed_payments:
             failure = self.failed_payments.pop(0)
             debit = state.debit

@@ -192,6 +192,13 @@ AUTOPAY_RESTRUCTURE_TRIES_PATCH = "autopay-restructure-tries-v1"
 # autopay-later-installments-v1 is: at a servicing run's start with an ACTIVE mandate, and right after
 # record_mandate_event's result when one becomes ACTIVE.
 AUTOPAY_CAPTURE_SPACES_RETRY_PATCH = "autopay-capture-spaces-retry-v1"
+# A debit notified but not yet charged when its mandate is cancelled, paused or rejected is recorded FAILED (not
+# charged) and its attempt number is used up without counting as a try (ServicingState.debit_tries_before): the next
+# try, on the mandate registered or resumed after, gets a debit row and a pre-debit notice of its own. Before it, the
+# next try reused that row: on a new mandate its charge failed (the row named the cancelled one), on a resumed one it
+# was charged on a date its notice never named, and no new notice went either way. Asked right after
+# record_mandate_event's result, where such a debit is dropped.
+AUTOPAY_DROPPED_DEBIT_PATCH = "autopay-dropped-debit-frees-attempt-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

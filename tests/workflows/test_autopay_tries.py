@@ -13,7 +13,7 @@ from temporalio.worker import Replayer
 from tests.workflows.stubs import BRAND_ID, StubActivities, loan_input, patch_markers, policy, running_loan, terms
 from tests.workflows.test_collections import HEAD_2, MANAGER, _day_end, action
 from tests.workflows.test_money_in import _debit_instant, _first_try_failed, _mandate_active
-from workflows.contracts import MandateDebitCheck, PaymentEvent, PaymentFailure, RestructureProposal
+from workflows.contracts import MandateDebitCheck, MandateEvent, PaymentEvent, PaymentFailure, RestructureProposal
 from workflows.loan import LoanWorkflow
 from workflows.options import (
     AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
@@ -45,6 +45,16 @@ async def _restructured(run, stubs: StubActivities) -> tuple[dict, dict]:  # noq
     first, second = approved.payload["rescheduled"][:2]
     assert first["number"] == 1 and second["number"] == 2
     return first, second
+
+
+async def _failure_notices(stubs: StubActivities, count: int) -> list:
+    """The PAYMENT_FAILED notices, once there are ``count`` (each goes after its debit's outcome is recorded)."""
+
+    def notices() -> list:
+        return [n for n in stubs.of("send_notice") if n.event == "PAYMENT_FAILED"]
+
+    await stubs.wait_for(lambda: len(notices()) >= count, f"{count} failure notices")
+    return notices()
 
 
 def _debits(stubs: StubActivities) -> list[tuple[int, int]]:
@@ -132,7 +142,7 @@ async def test_a_restructure_cancels_a_notified_debit_and_each_new_installment_c
         (*_, charge) = await stubs.wait_calls("charge_mandate", 3)
         assert (charge.installment_no, charge.attempt, charge.charge_at) == (1, 3, debit_at(first))
         await _fail(run, stubs, "debit-1-3", charge.amount, 4)
-        failed = [n for n in stubs.of("send_notice") if n.event == "PAYMENT_FAILED"]
+        failed = await _failure_notices(stubs, 3)
         assert failed[-1].values["retry"] is True  # one retry left under the new schedule
         await run.sleep_until(debit_at(first) + timedelta(days=2, hours=1))
         (*_, notice) = await stubs.wait_calls("notify_mandate_debit", 5)
@@ -140,7 +150,7 @@ async def test_a_restructure_cancels_a_notified_debit_and_each_new_installment_c
         (*_, charge) = await stubs.wait_calls("charge_mandate", 4)
         assert (charge.installment_no, charge.attempt) == (1, 4)
         await _fail(run, stubs, "debit-1-4", charge.amount, 5)
-        failed = [n for n in stubs.of("send_notice") if n.event == "PAYMENT_FAILED"]
+        failed = await _failure_notices(stubs, 4)
         assert failed[-1].values["retry"] is False  # its tries are spent
         await run.sleep_until(debit_at(second) + timedelta(minutes=1))
         (*_, charge) = await stubs.wait_calls("charge_mandate", 5)
@@ -172,6 +182,38 @@ async def test_a_restructure_debits_nothing_while_a_debit_of_the_installment_may
         await run.sleep_until(notices[1].charge_at + timedelta(minutes=1))
         charges = await stubs.wait_calls("charge_mandate", 2)
         assert (charges[1].installment_no, charges[1].attempt) == (1, 2)
+
+
+async def test_a_debit_dropped_as_its_mandate_is_cancelled_leaves_the_next_mandate_a_row_and_notice_of_its_own(
+    env,  # noqa: ANN001
+) -> None:
+    """Installment 1's debit is notified on mandate 1, which the borrower cancels before the charge: that debit is not
+    charged, its row recorded FAILED with the reason. A new mandate becomes ACTIVE: installment 1 gets a new notice
+    and a debit of its own on mandate 2 (attempt 2, its only try still: no retries), charged at least 24 hours after
+    that notice. Before autopay-dropped-debit-frees-attempt-v1 the next try reused the dropped row (mandate 1's, so
+    its charge failed) and sent no notice."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        _, first_at = await _mandate_active(run, stubs)
+        await run.sleep_until(first_at - timedelta(hours=47))
+        await stubs.wait_calls("notify_mandate_debit", 1)
+        await run.signal("mandate_updated", MandateEvent("mandate-1", "CANCELLED"))
+        (dropped,) = await stubs.wait_calls("record_debit_outcome", 1)
+        assert (dropped.debit_id, dropped.status) == ("debit-1-1", "FAILED")
+        assert dropped.reason == "the mandate is CANCELLED before the charge: not charged"
+        await run.sleep_until(first_at + timedelta(hours=1))
+        assert stubs.of("charge_mandate") == []
+        registered_at = await env.get_current_time()
+        await run.signal("mandate_updated", MandateEvent("mandate-2", "ACTIVE", "token_2"))
+        notices = await stubs.wait_calls("notify_mandate_debit", 2)
+        assert (notices[1].mandate_id, notices[1].installment_no, notices[1].attempt) == ("mandate-2", 1, 2)
+        assert notices[1].charge_at - registered_at >= timedelta(hours=24)  # told at once, charged a day later
+        await run.sleep_until(notices[1].charge_at + timedelta(minutes=1))
+        (charge,) = await stubs.wait_calls("charge_mandate", 1)
+        assert (charge.mandate_id, charge.attempt) == ("mandate-2", 2)
+        keys = [n.key.split(":", 1)[1] for n in stubs.of("send_notice") if n.event == "MANDATE_DEBIT_NOTICE"]
+        assert keys == ["debit-notice:1:1", "debit-notice:1:2"]
 
 
 async def test_a_captured_debit_that_left_its_installment_part_unpaid_spaces_the_next_try(env) -> None:  # noqa: ANN001

@@ -34,6 +34,7 @@ from workflows.options import (
     AADHAAR_ANSWER_FIRST_PATCH,
     AADHAAR_HANDOFF_PATCH,
     AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
+    AUTOPAY_DROPPED_DEBIT_PATCH,
     AUTOPAY_LATER_INSTALLMENTS_PATCH,
     AUTOPAY_RESTRUCTURE_TRIES_PATCH,
     GRACE_ADVANCE_PATCH,
@@ -67,7 +68,7 @@ ASKED_EARLY_IST = [IST_ANCHOR_PATCH]
 # Released after the second epoch and asked only where a write-off is requested (the update's handler).
 ASKED_AT_WRITE_OFF = [WRITE_OFF_RECOVERY_PATCH]
 # Released after the second epoch and asked only for a loan with an ACTIVE autopay mandate.
-ASKED_WITH_MANDATE = [AUTOPAY_LATER_INSTALLMENTS_PATCH, AUTOPAY_CAPTURE_SPACES_RETRY_PATCH]
+ASKED_WITH_MANDATE = [AUTOPAY_LATER_INSTALLMENTS_PATCH, AUTOPAY_CAPTURE_SPACES_RETRY_PATCH, AUTOPAY_DROPPED_DEBIT_PATCH]
 # Released after the second epoch and asked only where a restructure is approved (the update's handler).
 ASKED_AT_RESTRUCTURE = [AUTOPAY_RESTRUCTURE_TRIES_PATCH]
 

@@ -56,6 +56,8 @@ def test_histories_are_present() -> None:
     assert {"autopay_restructure_tries_2", "autopay_restructure_old_2", "autopay_restructure_notified_old_2"} <= names
     # a captured try spacing the next (autopay-capture-spaces-retry-v1), and the same run before it
     assert {"autopay_capture_spaced_2", "autopay_capture_unspaced_old_2"} <= names
+    # a debit dropped as its mandate is cancelled frees its attempt (autopay-dropped-debit-frees-attempt-v1), and before
+    assert {"autopay_dropped_debit_2", "autopay_dropped_debit_old_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -87,10 +89,10 @@ def _scheduled_activities(path: Path) -> list[str]:
 
 
 def test_the_autopay_tries_histories_took_the_paths_they_stand_for() -> None:
-    """autopay-restructure-tries-v1 and autopay-capture-spaces-retry-v1 are covered only if their saved histories took
-    them and the ones before did not. The restructure with a debit notified at its approval: the new code records
-    that debit's row FAILED and debits the new installment 1 (a fourth notice and a third charge), the code before
-    did neither."""
+    """autopay-restructure-tries-v1, autopay-capture-spaces-retry-v1 and autopay-dropped-debit-frees-attempt-v1 are
+    covered only if their saved histories took them and the ones before did not. The restructure with a debit
+    notified at its approval: the new code records that debit's row FAILED and debits the new installment 1 (a
+    fourth notice and a third charge), the code before did neither."""
     folder = HISTORIES[0].parent
     patch = "autopay-restructure-tries-v1"
     tries, _ = _patches_and_local_steps(folder / "autopay_restructure_tries_2.json")
@@ -106,6 +108,14 @@ def test_the_autopay_tries_histories_took_the_paths_they_stand_for() -> None:
     spaced, _ = _patches_and_local_steps(folder / "autopay_capture_spaced_2.json")
     unspaced, _ = _patches_and_local_steps(folder / "autopay_capture_unspaced_old_2.json")
     assert "autopay-capture-spaces-retry-v1" in spaced and "autopay-capture-spaces-retry-v1" not in unspaced
+    dropped, _ = _patches_and_local_steps(folder / "autopay_dropped_debit_2.json")
+    kept, _ = _patches_and_local_steps(folder / "autopay_dropped_debit_old_2.json")
+    assert "autopay-dropped-debit-frees-attempt-v1" in dropped and "autopay-dropped-debit-frees-attempt-v1" not in kept
+    outcomes = {
+        name: _scheduled_activities(folder / f"autopay_dropped_debit_{name}.json").count("record_debit_outcome")
+        for name in ("2", "old_2")
+    }
+    assert outcomes == {"2": 1, "old_2": 0}, outcomes  # the dropped debit's row recorded FAILED only with the patch
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:

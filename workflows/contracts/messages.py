@@ -282,8 +282,9 @@ class ServicingState:
     # known (captured, failed, nothing at the gateway), else the id of its debit whose outcome never came: autopay
     # goes past an installment whose tries are spent only in the first case (autopay-later-installments-v1)
     debit_last_try: dict[str, str] = field(default_factory=dict)
-    # installment number → the debit attempts that number had when a restructure gave it a new installment
-    # (autopay-restructure-tries-v1): its tries under the new schedule count from there
+    # installment number → its debit attempt numbers that are not its tries: those its number had when a restructure
+    # gave it a new installment (autopay-restructure-tries-v1) and debits dropped uncharged as their mandate stopped
+    # (autopay-dropped-debit-frees-attempt-v1); its tries count from there
     debit_tries_before: dict[str, int] = field(default_factory=dict)
     notices_sent: list[str] = field(default_factory=list)
     refunded: int = 0
