@@ -64,11 +64,10 @@ class AutopayPhase(LoanBase):
         return state.debit_tries_before.get(str(installment_no), 0)
 
     def _restructure_tries_asked(self) -> bool:
-        """Ask AUTOPAY_RESTRUCTURE_TRIES_PATCH for a loan that has had autopay debits: first in
+        """Ask AUTOPAY_RESTRUCTURE_TRIES_PATCH for a loan in a money-in servicing run: first in
         ``approve_restructure``'s handler, before it waits for the servicing lock, so no local activity's result
-        comes first in its workflow task."""
-        state = self.servicing
-        if state is None or not (state.debit_failures or state.debit is not None):
+        comes first in its workflow task (and nothing the loop does during that wait changes the answer)."""
+        if not self.money_in or self.servicing is None:
             return False
         return patched(AUTOPAY_RESTRUCTURE_TRIES_PATCH)
 
@@ -79,34 +78,36 @@ class AutopayPhase(LoanBase):
         - The attempts its number already had, one in progress included, become its start: its debits go on
           numbering attempts from there (``debit_failures``), so each has a debit row and a pre-debit notice of its
           own, and its tries are counted from ``debit_tries_before``.
-        - A debit notified but not yet sent is not sent: its notice named the old installment's date and amount. Its
-          row is recorded FAILED with the reason; the new installment gets its own notice.
-        - A debit sent and awaiting its outcome stays the installment's try.
-        - A debit of its number whose outcome never came (it may still be captured) keeps its block: none of the new
-          tries go until that outcome arrives (``_autopay``).
+        - A debit notified but not yet sent is not sent (whatever its number: every unpaid installment is
+          restructured): its notice named the old installment's date and amount. Its row is recorded FAILED with the
+          reason; the new installment gets its own notice.
+        - A debit sent and awaiting its outcome is still awaited: a capture is applied like any payment, a failure
+          is not counted against the new installment's tries (an outcome still unknown after every look-up spends
+          them, as ever).
+        - A debit of its number whose outcome never came (it may still be captured) blocks its new tries until that
+          outcome arrives (``debit_blocked_by``, ``_autopay``).
         - The old schedule's last failure no longer spaces its first try."""
         state = self.servicing
         assert state is not None
         before = f"{state.schedule_version - 1}:"
         numbers = sorted(inst.number for inst in restructured)
         dropped = state.debit if state.debit is not None and not state.debit.sent else None
-        if dropped is not None and dropped.installment_no in numbers:
+        if dropped is not None:
             state.debit = None
-        else:
-            dropped = None
+            key = str(dropped.installment_no)  # its attempt number is used, whether or not its number is still due
+            state.debit_failures[key] = max(state.debit_failures.get(key, 0), dropped.attempt)
         for n in numbers:
             key = str(n)
             used = state.debit_failures.get(key, 0)
-            for debit in (state.debit, dropped):
-                if debit is not None and debit.installment_no == n:
-                    used = max(used, debit.attempt)
+            if state.debit is not None and state.debit.installment_no == n:
+                used = max(used, state.debit.attempt)
             if used:
                 state.debit_failures[key] = used
                 state.debit_tries_before[key] = used
             state.debit_failed_at.pop(key, None)
-            open_debit = state.debit_last_try.get(f"{before}{n}")
-            if open_debit:
-                state.debit_last_try[self._try_key(n)] = open_debit
+            open_debit = state.debit_last_try.get(f"{before}{n}") or state.debit_blocked_by.get(key)
+            if open_debit and open_debit != "unknown":  # "unknown": no debit id, nothing could ever lift it
+                state.debit_blocked_by[key] = open_debit
         if dropped is not None and dropped.debit_id:
             reason = "installment restructured before the charge: not charged"
             await self._debit_outcome(MandateDebitResult(dropped.debit_id, "FAILED", reason))
@@ -167,6 +168,8 @@ class AutopayPhase(LoanBase):
         for key, open_debit in state.debit_last_try.items():
             if open_debit == debit_id:
                 state.debit_last_try[key] = ""
+        for key in [key for key, open_debit in state.debit_blocked_by.items() if open_debit == debit_id]:
+            del state.debit_blocked_by[key]
         if state.debit is not None and state.debit.debit_id == debit_id:
             state.debit_last_try[self._try_key(state.debit.installment_no)] = ""
 
@@ -197,7 +200,7 @@ class AutopayPhase(LoanBase):
                 return self._debit_wake(debit, before=debit.charge_at + self._debit_patience())
             state.debit = debit = None
         if debit is None:
-            if self._tries_before(current.number) and state.debit_last_try.get(self._try_key(current.number)):
+            if state.debit_blocked_by.get(str(current.number)):
                 return None  # restructured while a debit of its number may still be captured: its outcome wakes it
             tried = state.debit_failures.get(str(current.number), 0)
             failed_at = state.debit_failed_at.get(str(current.number))

@@ -184,7 +184,7 @@ AUTOPAY_LATER_INSTALLMENTS_PATCH = "autopay-later-installments-v1"
 # schedule and not yet charged is not charged (its row FAILED); one whose outcome never came still blocks. Before it, a
 # restructured installment whose number had spent its tries was never debited (and, with
 # autopay-later-installments-v1, autopay stopped there for the rest of the loan). Asked first in the
-# approve_restructure update's handler, for a loan that has had autopay debits.
+# approve_restructure update's handler, for every loan in a money-in servicing run.
 AUTOPAY_RESTRUCTURE_TRIES_PATCH = "autopay-restructure-tries-v1"
 # A captured autopay debit spaces the installment's next try as a failed one does (autopayRetryDays after it): when
 # the money went to older dues first (the waterfall) and left the installment part unpaid, its next debit no longer
@@ -196,7 +196,7 @@ AUTOPAY_CAPTURE_SPACES_RETRY_PATCH = "autopay-capture-spaces-retry-v1"
 # charged) and its attempt number is used up without counting as a try (ServicingState.debit_tries_before): the next
 # try, on the mandate registered or resumed after, gets a debit row and a pre-debit notice of its own. Before it, the
 # next try reused that row: on a new mandate its charge failed (the row named the cancelled one), on a resumed one it
-# was charged on a date its notice never named, and no new notice went either way. Asked right after
+# could be charged on a date its notice never named, and no new notice went either way. Asked right after
 # record_mandate_event's result, where such a debit is dropped.
 AUTOPAY_DROPPED_DEBIT_PATCH = "autopay-dropped-debit-frees-attempt-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each

@@ -34,17 +34,17 @@ def debit_at(row: dict) -> datetime:
     return datetime.combine(date.fromisoformat(row["dueDate"]), time(9), IST)
 
 
-async def _restructured(run, stubs: StubActivities) -> tuple[dict, dict]:  # noqa: ANN001
-    """A restructure over three installments proposed by one person and approved by another; the new schedule's
-    first two rows (numbers 1 and 2 again when installment 1 was unpaid)."""
+async def _restructured(run, stubs: StubActivities, installments: int = 3) -> list[dict]:  # noqa: ANN001
+    """A restructure over ``installments`` installments proposed by one person and approved by another; the new
+    schedule's rows (numbered from 1 again when installment 1 was unpaid)."""
     await run.update("propose_restructure", RestructureProposal(
-        MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=3,
+        MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=installments,
     ))  # fmt: skip
     await run.update("approve_restructure", action(HEAD_2))
     (approved,) = [d for d in stubs.of("record_servicing_decision") if d.status == "APPROVED"]
-    first, second = approved.payload["rescheduled"][:2]
-    assert first["number"] == 1 and second["number"] == 2
-    return first, second
+    rows = approved.payload["rescheduled"]
+    assert [row["number"] for row in rows] == list(range(1, installments + 1))
+    return rows
 
 
 async def _failure_notices(stubs: StubActivities, count: int) -> list:
@@ -84,7 +84,7 @@ async def test_a_restructured_installment_gets_its_own_tries_and_autopay_goes_on
         assert due is not None
         await run.sleep_until(_day_end(due + timedelta(days=10)))
         await run.until_status("OVERDUE")
-        first, second = await _restructured(run, stubs)
+        first, second, _ = await _restructured(run, stubs)
         await run.sleep_until(debit_at(first) - timedelta(hours=47))
         notices = await stubs.wait_calls("notify_mandate_debit", 2)
         owed = first["principal"] + first["interest"] + first["fees"] + first["penal"]
@@ -133,7 +133,7 @@ async def test_a_restructure_cancels_a_notified_debit_and_each_new_installment_c
         await run.sleep_until(_debit_instant(inst2) - timedelta(hours=47))
         await stubs.wait_calls("notify_mandate_debit", 3)
         assert _debits(stubs)[2] == (2, 1)
-        first, second = await _restructured(run, stubs)
+        first, second, _ = await _restructured(run, stubs)
         cancelled = stubs.of("record_debit_outcome")[-1]
         assert (cancelled.debit_id, cancelled.status) == ("debit-2-1", "FAILED") and "restructured" in cancelled.reason
         await run.sleep_until(_debit_instant(inst2) + timedelta(hours=1))
@@ -160,6 +160,26 @@ async def test_a_restructure_cancels_a_notified_debit_and_each_new_installment_c
         assert len(keys) == 6 and len(set(keys)) == 6  # each debit told, once
 
 
+async def test_a_debit_notified_for_an_installment_a_shorter_restructure_removes_is_not_charged(env) -> None:  # noqa: ANN001
+    """Installment 1's only try bounced and installment 2's debit is notified when a restructure into one installment
+    is approved: installment 2 is gone, and its notified debit is not charged (its row recorded FAILED); the new
+    installment 1 is debited on its own due date."""
+    stubs = StubActivities()
+    loan_policy = policy(autopay_retries=0, autopay_retry_days=1, reminder_days=3)
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
+        await _first_try_failed(run, stubs)
+        inst2 = stubs.of("record_disbursal")[0].installments[1]
+        await run.sleep_until(_debit_instant(inst2) - timedelta(hours=47))
+        await stubs.wait_calls("notify_mandate_debit", 2)
+        (only,) = await _restructured(run, stubs, installments=1)
+        cancelled = stubs.of("record_debit_outcome")[-1]
+        assert (cancelled.debit_id, cancelled.status) == ("debit-2-1", "FAILED") and "restructured" in cancelled.reason
+        await run.sleep_until(debit_at(only) + timedelta(minutes=1))
+        (*_, charge) = await stubs.wait_calls("charge_mandate", 2)
+        assert (charge.installment_no, charge.attempt, charge.charge_at) == (1, 2, debit_at(only))
+        assert _debits(stubs) == [(1, 1), (2, 1), (1, 2)]
+
+
 async def test_a_restructure_debits_nothing_while_a_debit_of_the_installment_may_still_be_captured(env) -> None:  # noqa: ANN001
     """Installment 1's debit is still processing at the bank after every look-up (it may yet be captured), and the
     loan is restructured: the new installment 1 is not debited on its due date. Once that debit's failure arrives,
@@ -173,7 +193,7 @@ async def test_a_restructure_debits_nothing_while_a_debit_of_the_installment_may
         await run.sleep_until(first_at + timedelta(days=12, minutes=1))
         assert stubs.of("find_mandate_debit") == ["debit-1-1"] * 4
         await run.until_status("OVERDUE")
-        first, _ = await _restructured(run, stubs)
+        first, *_ = await _restructured(run, stubs)
         await run.sleep_until(debit_at(first) + timedelta(hours=2))
         assert _debits(stubs) == [(1, 1)] and len(stubs.of("charge_mandate")) == 1
         await _fail(run, stubs, "debit-1-1", charge.amount, 1)

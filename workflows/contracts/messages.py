@@ -274,7 +274,9 @@ class ServicingState:
     # already sent (keys), interest accrued to (IST date), and refunds approved or paid (paise).
     mandate_id: str | None = None  # the ACTIVE mandate (None: none, or cancelled/rejected/paused)
     debit: DebitState | None = None  # the autopay debit of the current installment in progress
-    debit_failures: dict[str, int] = field(default_factory=dict)  # installment number → failed debits
+    # installment number → the highest debit attempt number it used (tries failed or captured, debits dropped
+    # uncharged, attempts carried over by a restructure): its next debit is attempt + 1
+    debit_failures: dict[str, int] = field(default_factory=dict)
     # installment number → when its last try ended failed (or, autopay-capture-spaces-retry-v1, captured): the next
     # try comes autopay_retry_days after it
     debit_failed_at: dict[str, datetime] = field(default_factory=dict)
@@ -286,6 +288,9 @@ class ServicingState:
     # gave it a new installment (autopay-restructure-tries-v1) and debits dropped uncharged as their mandate stopped
     # (autopay-dropped-debit-frees-attempt-v1); its tries count from there
     debit_tries_before: dict[str, int] = field(default_factory=dict)
+    # installment number → the id of a debit of its number whose outcome never came when a restructure gave it a new
+    # installment (it may still be captured): no try of the new one until that outcome arrives
+    debit_blocked_by: dict[str, str] = field(default_factory=dict)
     notices_sent: list[str] = field(default_factory=list)
     refunded: int = 0
     refund_ids: list[str] = field(default_factory=list)
