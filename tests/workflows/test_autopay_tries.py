@@ -47,6 +47,19 @@ async def _restructured(run, stubs: StubActivities, installments: int = 3) -> li
     return rows
 
 
+async def _both_tries_failed(run, stubs: StubActivities) -> None:  # noqa: ANN001
+    """With one retry: the mandate ACTIVE, installment 1 notified and charged on its due date and again after its
+    retry interval, and both debits failed (the gateway's ``payment.failed``, each outcome recorded)."""
+    _, first_at = await _mandate_active(run, stubs)
+    await run.sleep_until(first_at - timedelta(hours=47))
+    for attempt in (1, 2):
+        (*_, notice) = await stubs.wait_calls("notify_mandate_debit", attempt)
+        await run.sleep_until(notice.charge_at + timedelta(minutes=1))
+        (*_, charge) = await stubs.wait_calls("charge_mandate", attempt)
+        assert (charge.installment_no, charge.attempt) == (1, attempt)
+        await _fail(run, stubs, f"debit-1-{attempt}", charge.amount, attempt)
+
+
 async def _failure_notices(stubs: StubActivities, count: int) -> list:
     """The PAYMENT_FAILED notices, once there are ``count`` (each goes after its debit's outcome is recorded)."""
 
@@ -122,13 +135,7 @@ async def test_a_restructure_cancels_a_notified_debit_and_each_new_installment_c
     stubs = StubActivities()
     loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
-        _, first_at = await _mandate_active(run, stubs)
-        await run.sleep_until(first_at - timedelta(hours=47))
-        for attempt in (1, 2):
-            (*_, notice) = await stubs.wait_calls("notify_mandate_debit", attempt)
-            await run.sleep_until(notice.charge_at + timedelta(minutes=1))
-            (*_, charge) = await stubs.wait_calls("charge_mandate", attempt)
-            await _fail(run, stubs, f"debit-1-{attempt}", charge.amount, attempt)
+        await _both_tries_failed(run, stubs)
         inst2 = stubs.of("record_disbursal")[0].installments[1]
         await run.sleep_until(_debit_instant(inst2) - timedelta(hours=47))
         await stubs.wait_calls("notify_mandate_debit", 3)
@@ -245,22 +252,7 @@ async def test_a_captured_debit_that_left_its_installment_part_unpaid_spaces_the
     stubs = StubActivities()
     loan_policy = policy(autopay_retries=1, autopay_retry_days=2, reminder_days=3)
     async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), loan_policy)) as run:
-        _, first = await _mandate_active(run, stubs)
-        await run.sleep_until(first - timedelta(hours=47))
-        for attempt in (1, 2):
-            (*_, notice) = await stubs.wait_calls("notify_mandate_debit", attempt)
-            await run.sleep_until(notice.charge_at + timedelta(minutes=1))
-            (*_, charge) = await stubs.wait_calls("charge_mandate", attempt)
-            assert (charge.installment_no, charge.attempt) == (1, attempt)
-            failure = PaymentFailure(
-                f"pay_f{attempt}",
-                "razorpay",
-                charge.amount,
-                "insufficient funds",
-                mandate_debit_id=f"debit-1-{attempt}",
-            )
-            await run.signal("payment_failed", failure)
-            await stubs.wait_calls("record_debit_outcome", attempt)
+        await _both_tries_failed(run, stubs)
         inst2 = stubs.of("record_disbursal")[0].installments[1]
         second = _debit_instant(inst2)
         await run.sleep_until(second + timedelta(minutes=1))
