@@ -91,11 +91,9 @@ class AutopayPhase(LoanBase):
         assert state is not None
         before = f"{state.schedule_version - 1}:"
         numbers = sorted(inst.number for inst in restructured)
-        dropped = state.debit if state.debit is not None and not state.debit.sent else None
-        if dropped is not None:
-            state.debit = None
-            key = str(dropped.installment_no)  # its attempt number is used, whether or not its number is still due
-            state.debit_failures[key] = max(state.debit_failures.get(key, 0), dropped.attempt)
+        if state.debit is not None and not state.debit.sent:  # whether or not its number is still due
+            dropped, state.debit = state.debit, None
+            await self._debit_dropped(dropped, "installment restructured before the charge")
         for n in numbers:
             key = str(n)
             used = state.debit_failures.get(key, 0)
@@ -108,15 +106,13 @@ class AutopayPhase(LoanBase):
             open_debit = state.debit_last_try.get(f"{before}{n}") or state.debit_blocked_by.get(key)
             if open_debit and open_debit != "unknown":  # "unknown": no debit id, nothing could ever lift it
                 state.debit_blocked_by[key] = open_debit
-        if dropped is not None and dropped.debit_id:
-            reason = "installment restructured before the charge: not charged"
-            await self._debit_outcome(MandateDebitResult(dropped.debit_id, "FAILED", reason))
 
     async def _debit_dropped(self, debit: DebitState, why: str) -> None:
-        """A debit notified but not yet charged is dropped (its mandate cancelled, paused or rejected;
-        AUTOPAY_DROPPED_DEBIT_PATCH): its row is recorded FAILED, "<why>: not charged", and its attempt number is used
-        up without counting as a try (``debit_tries_before``), so the next try gets a debit row and a pre-debit
-        notice of its own rather than that row (its mandate, its date)."""
+        """A debit notified but not yet charged is dropped (its mandate cancelled, paused or rejected,
+        AUTOPAY_DROPPED_DEBIT_PATCH; or its installment restructured, AUTOPAY_RESTRUCTURE_TRIES_PATCH): its row is
+        recorded FAILED, "<why>: not charged", and its attempt number is used up without counting as a try
+        (``debit_tries_before``), so the next try gets a debit row and a pre-debit notice of its own rather than
+        that row (its mandate, its date)."""
         state = self.servicing
         assert state is not None
         key = str(debit.installment_no)

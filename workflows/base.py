@@ -332,7 +332,7 @@ class LoanBase:
     def _restructure_tries_asked(self) -> bool:  # workflows.autopay
         raise NotImplementedError
 
-    async def _restart_debit_tries(self, restructured: list[InstallmentState]) -> None:
+    async def _restart_debit_tries(self, restructured: list[InstallmentState]) -> None:  # workflows.autopay
         raise NotImplementedError
 
     async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:
