@@ -81,7 +81,12 @@ def test_los_up_runs_n_workers_and_api_processes() -> None:
         assert len(workers) == 2
         api = next(p for p, cmd in procs.items() if "api" in cmd and "--workers" in cmd)
         assert procs[api][procs[api].index("--workers") + 1] == "2"
-        assert len([p for p in _children(api) if "multiprocessing" in " ".join(procs.get(p, []))]) >= 2
+        deadline = time.monotonic() + 60
+        while len([p for p, cmd in _children(api).items() if "multiprocessing" in " ".join(cmd)]) < 2:
+            # uvicorn spawns its worker processes after the supervisor's own start: wait for them
+            assert up.proc.poll() is None, up.output()[-3000:]
+            assert time.monotonic() < deadline, (_children(api), up.output()[-3000:])
+            time.sleep(0.5)
         deadline = time.monotonic() + 60
         while True:
             try:
