@@ -62,7 +62,7 @@ class LinkActivities(LoanBase):
             # lands; a held link is cancelled too (a paid one is refused, one whose payment was reversed is not)
             paid: dict[str, int | None] = {}
             for link in seen.to_weigh:
-                cancelled = await cancel_link(brand.config, self.http, link.provider, link.link_id)
+                cancelled = await cancel_link(brand.config, self.http, link.provider, link.link_id, loan.id)
                 paid[link.link_id] = (
                     0 if cancelled else await link_amount_paid(brand.config, self.http, link.provider, link.link_id)
                 )
@@ -181,12 +181,12 @@ async def make_link(
 
     answer, cancel_because = await base._tx(write)
     for old_vendor, old_link in replaced:  # a replaced link must not take money any more (a payment still applies)
-        await cancel_link(brand.config, base.http, old_vendor, old_link)
+        await cancel_link(brand.config, base.http, old_vendor, old_link, loan.id)
     if cancel_because is None:
         return answer
     activity.logger.info(
         "link %s for installment %s of loan %s: %s", link.link_id, installment_no, loan.id, cancel_because
     )
     # the borrower must not be offered a paid installment again; money paid on it anyway is a credit balance
-    await cancel_link(brand.config, base.http, vendor, link.link_id)
+    await cancel_link(brand.config, base.http, vendor, link.link_id, loan.id)
     return answer

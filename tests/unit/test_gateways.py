@@ -19,7 +19,7 @@ from activities.providers import webhooks as w
 from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError
 from activities.providers.payments import base as pb
 from activities.providers.payments.cashfree import CashfreeGateway, link_id_for
-from activities.providers.payments.links import create_link, webhook_url
+from activities.providers.payments.links import cancel_link, create_link, webhook_url
 from activities.providers.payments.paytring import PaytringGateway, request_hash
 from activities.providers.payments.razorpay import RazorpayGateway
 from domain.errors import ValidationError
@@ -487,6 +487,24 @@ async def test_a_refusal_is_the_answer_and_every_gateway_down_is_retried() -> No
         with pytest.raises(ProviderError) as failed:
             await _link(brand_config(("razorpay", True), ("cashfree", False)), http)
     assert [a["outcome"] for a in failed.value.attempts] == ["error", "error"]
+
+
+async def test_a_refused_cancel_is_logged_with_the_loan_and_answered_false(caplog: pytest.LogCaptureFixture) -> None:
+    """A gateway that refuses (or does not answer) a cancel is not an error for the caller: False, and a warning that
+    names the link, the loan and the gateway, so ops can find the loan whose old link may still take money."""
+    config = brand_config(("razorpay", True))
+    async with answering(set(), refuse={"razorpay"}) as http:
+        with caplog.at_level("WARNING", logger="los.payments"):
+            assert await cancel_link(config, http, "razorpay", "plink_9", LOAN) is False
+    (warning,) = [r.getMessage() for r in caplog.records if "could not cancel" in r.getMessage()]
+    assert "plink_9" in warning and LOAN in warning and "razorpay" in warning
+
+    def cancelled(request: httpx.Request) -> httpx.Response:
+        assert request.method == "POST" and request.url.path.endswith("/payment_links/plink_9/cancel")
+        return httpx.Response(200, json={"id": "plink_9", "status": "cancelled"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(cancelled)) as http:
+        assert await cancel_link(config, http, "razorpay", "plink_9", LOAN) is True
 
 
 async def test_cashfree_retried_create_fetches_the_link_it_made() -> None:

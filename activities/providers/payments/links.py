@@ -109,15 +109,18 @@ async def create_link(
     return result.vendor, result.value
 
 
-async def cancel_link(brand_config: Mapping[str, Any], http: httpx.AsyncClient, vendor: str, link_id: str) -> bool:
-    """Cancel ``link_id`` at ``vendor`` (the gateway that made it), best effort: True when the gateway did, False
-    (logged) when it refused or did not answer. A payment made on it anyway is still recorded by its webhook."""
+async def cancel_link(
+    brand_config: Mapping[str, Any], http: httpx.AsyncClient, vendor: str, link_id: str, loan_id: str
+) -> bool:
+    """Cancel ``link_id`` (of loan ``loan_id``) at ``vendor`` (the gateway that made it), best effort: True when the
+    gateway did, False (logged with the loan's id) when it refused or did not answer. A payment made on it anyway is
+    still recorded by its webhook."""
     from activities import providers  # the registry imports this module's package
 
     try:
         await providers.build(KIND, brand_config, http, vendor=vendor).cancel_payment_link(link_id)
     except Exception as exc:  # noqa: BLE001
-        log.warning("could not cancel link %s at %s: %s", link_id, vendor, exc)
+        log.warning("could not cancel link %s of loan %s at %s: %s", link_id, loan_id, vendor, exc)
         return False
     return True
 
