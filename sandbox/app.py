@@ -64,7 +64,7 @@ VENDOR_PREFIXES = frozenset(
         "aisensy",
     }
 )
-FAULT_MODES = frozenset({"503", "500", "502", "429", "timeout", "malformed", "non_json"})
+FAULT_MODES = frozenset({"503", "500", "502", "429", "401", "403", "timeout", "malformed", "non_json"})
 
 
 def flush_wait(last_write_seconds: float) -> float:
@@ -165,6 +165,8 @@ def create_app(
                     continue
                 if fault.get("path") and not path.startswith(fault["path"]):
                     continue
+                if fault.get("method") and scope["method"] != fault["method"]:
+                    continue
                 fault["hits"] += 1
                 if fault["times"] and fault["hits"] >= fault["times"]:
                     faults.remove(fault)
@@ -226,9 +228,10 @@ def create_app(
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")
     async def add_fault(request: Request) -> dict:
-        """Make ``vendor`` misbehave (``mode``: 503/500/502/429, timeout, malformed, non_json) for its next
-        ``times`` calls (default 1; 0 = until DELETE /_faults), optionally only for requests carrying
-        ``api_key`` as their bearer token and/or whose path starts with ``path``."""
+        """Make ``vendor`` misbehave (``mode``: 503/500/502/429, 401/403 (its keys refused), timeout, malformed,
+        non_json) for its next ``times`` calls (default 1; 0 = until DELETE /_faults), optionally only for requests
+        carrying ``api_key`` as their bearer token, whose path starts with ``path`` and/or whose HTTP ``method``
+        (GET, POST…) it is."""
         body = await sbx.json_body(request)
         vendor, mode = str(body.get("vendor", "")), str(body.get("mode", ""))
         if vendor not in VENDOR_PREFIXES:
@@ -246,6 +249,7 @@ def create_app(
             "hits": 0,
             "api_key": body.get("api_key"),
             "path": body.get("path"),
+            "method": str(body["method"]).upper() if body.get("method") else None,
         }
         faults.append(fault)
         return fault

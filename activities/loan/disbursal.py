@@ -11,6 +11,7 @@ got it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 from temporalio import activity
@@ -18,8 +19,13 @@ from temporalio import activity
 from activities import providers
 from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase, refusal
-from activities.providers.base import BusinessRefusal, ProviderConfig
-from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode
+from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError
+from activities.providers.disbursal.base import (
+    BankTransferState,
+    Beneficiary,
+    TransferMode,
+    TransferStatusAnswer,
+)
 from activities.providers.heartbeat import keep_alive
 from db.models import Disbursal
 from domain import ledger
@@ -80,11 +86,13 @@ class DisbursalActivities(LoanBase):
             return done
         try:
             # the bank the row names (the brand's primary when it was reserved), never another one
-            bank = providers.build("disbursal", brand.config, self.http, vendor=row.provider)
             if row.sent_at is not None:  # sent before, answer lost: ask the bank what it has
-                known = await bank.transfer_status(idempotency_key=req.idempotency_key)
+                bank = await self._sent_before(row, brand.config)
+                known = await self._status_of_sent(bank, row, req.idempotency_key)
                 if known.state != BankTransferState.NOT_FOUND and known.transfer_id:
                     return await self._known(row, known.transfer_id, known.state, known.reason, done)
+            else:
+                bank = providers.build("disbursal", brand.config, self.http, vendor=row.provider)
             await self._tx(lambda s: queries.mark_sent(s, row.id, datetime.now(UTC)))
             transfer = await bank.transfer(
                 amount=req.amount,
@@ -106,6 +114,34 @@ class DisbursalActivities(LoanBase):
             raise refusal(exc) from exc
         await self._tx(lambda s: queries.set_transfer(s, row.id, transfer.transfer_id))
         return DisbursalResult(transfer.transfer_id, DisbursalStatus.PENDING, None, row.mode, row.account_last4)
+
+    async def _sent_before(self, row: Disbursal, config: Any) -> Any:
+        """The bank of a row sent before (its answer lost). A refusal to build it (the bank no longer configured for
+        the brand, its keys removed) is not the bank refusing the transfer, which it may hold: ``ProviderError``
+        (retried until ops restore it), never the row refused and a new attempt sent elsewhere."""
+        try:
+            return providers.build("disbursal", config, self.http, vendor=row.provider)
+        except BusinessRefusal as exc:
+            raise ProviderError(
+                f"transfer {row.idempotency_key} was sent to {row.provider} and its answer lost; that bank cannot be "
+                f"asked ({exc}): retried until it can, never sent again elsewhere",
+                vendor=row.provider,
+            ) from exc
+
+    @staticmethod
+    async def _status_of_sent(bank: Any, row: Disbursal, key: str) -> TransferStatusAnswer:
+        """The bank's status of a transfer sent before. A refusal of the status request (HTTP 4xx: keys rotated,
+        access revoked, an unknown error code) says nothing of the transfer, which may have been made:
+        ``ProviderError`` (retried), never the row refused (that would free a new attempt to send the money again).
+        """
+        try:
+            return await bank.transfer_status(idempotency_key=key)
+        except BusinessRefusal as exc:
+            raise ProviderError(
+                f"transfer {key} was sent to {row.provider} and its answer lost; the bank refused the status request "
+                f"({exc}): asked again until it answers, never sent twice",
+                vendor=row.provider,
+            ) from exc
 
     async def _known(
         self, row: Disbursal, transfer_id: str, state: str, reason: str | None, done: DisbursalResult

@@ -4,19 +4,21 @@ reconciler's settlement of a lost callback, the hold and its resumption, the dec
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import uuid
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from db.models import Disbursal, LoanAgreement, LoanStatusHistory
 from los import demo_scenarios
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.schedules import ensure_schedule
-from tests.conftest import record_histories
+from tests.conftest import eventually, record_histories
 from worker import scheduled_job
 
 
@@ -76,6 +78,36 @@ async def test_bank_timeout_gives_exactly_one_transfer(app, brand, sandbox, db) 
     (transfer,) = _transfers(db, journey.loan_id)
     assert transfer.status == "SETTLED" and transfer.sent_at is not None
     assert len(await _bank_transfers(sandbox, journey.loan_id)) == 1
+
+
+async def test_a_refused_status_check_of_a_transfer_sent_before_never_sends_it_again(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """The bank takes the transfer but its answer is lost (bank-timeout); when the retry asks the bank's status API,
+    the bank refuses the request twice (HTTP 403, as after a key rotation). That refusal says nothing of the
+    transfer, which the bank holds: the step is retried until the bank answers, the row is never refused, and no
+    second attempt is sent. Before, the refusal marked the row FAILED, the loan went back to ops, and their new
+    approval sent a second transfer."""
+    async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        before = len((await sbx.get("/_transfers")).json())
+        journey = asyncio.create_task(run_scenario(app.api.url, sandbox.url, "bank-timeout", brand["brand_code"]))
+
+        async def taken() -> bool:  # the bank holds the transfer; its answer hangs until the request times out
+            return len((await sbx.get("/_transfers")).json()) > before
+
+        await eventually(taken, timeout=120)
+        fault = {"vendor": "idfc", "mode": "403", "times": 2, "path": "/idfc/v1/payouts", "method": "GET"}
+        (await sbx.post("/_faults", json=fault)).raise_for_status()
+        try:
+            done = await journey
+            assert done.status == "COMPLETED"
+            left = [f for f in (await sbx.get("/_faults")).json() if f["vendor"] == "idfc"]
+            assert left == []  # both refusals were met by the status look-ups
+        finally:
+            await sbx.delete("/_faults", params={"vendor": "idfc"})
+    (transfer,) = _transfers(db, done.loan_id)
+    assert transfer.status == "SETTLED" and transfer.failure_reason is None
+    assert len(await _bank_transfers(sandbox, done.loan_id)) == 1
+    reasons = [h.reason or "" for h in _history(db, done.loan_id)]
+    assert not any("403" in r or "failed" in r for r in reasons), reasons  # never back to ops
 
 
 async def _history_texts(client, workflow_id: str) -> list[str]:  # noqa: ANN001
