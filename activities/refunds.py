@@ -24,8 +24,8 @@ from temporalio.exceptions import ApplicationError
 from activities import providers
 from activities.loan import queries
 from activities.loan.common import LoanBase
-from activities.providers.base import BusinessRefusal, ProviderConfig
-from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode
+from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError
+from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode, TransferStatusAnswer
 from db.models import BankAccount, Brand, Customer, Loan, Refund
 from domain.brand_config import BrandConfig
 from domain.disbursal import transfer_mode
@@ -119,8 +119,7 @@ class RefundActivities(LoanBase):
             raise ApplicationError(f"refund {row.id} is {row.status}, not approved", non_retryable=True)
         try:
             if row.status == SENT:  # sent before, answer lost: ask the bank the row names what it has
-                bank = providers.build("disbursal", brand.config, self.http, vendor=row.provider)
-                known = await bank.transfer_status(idempotency_key=row.transfer_id or transfer_key(row.id))
+                known = await self._status_of_sent(row, brand.config)
                 if known.state != BankTransferState.NOT_FOUND:
                     return _bank_answer(known.state, known.utr, known.reason)
             account = await self._tx(lambda s: queries.beneficiary_account(s, customer.id, row.bank_account_id))
@@ -144,6 +143,22 @@ class RefundActivities(LoanBase):
         except BusinessRefusal as exc:  # no bank configured, or the bank said no to this request: with its reason
             return RefundAnswer(FAILED, None, str(exc))
         return RefundAnswer(SENT)
+
+    async def _status_of_sent(self, row: Refund, config: Any) -> TransferStatusAnswer:
+        """The bank's status of a refund sent before (its answer lost), at the bank the row names. A refusal of the
+        look-up itself (that bank no longer configured, its keys refused: HTTP 4xx) says nothing of the transfer it
+        may hold: ``ProviderError`` (retried until it answers), never the refund FAILED, which would free its amount
+        for a second refund while the first may be paid."""
+        key = row.transfer_id or transfer_key(row.id)
+        try:
+            bank = providers.build("disbursal", config, self.http, vendor=row.provider)
+            return await bank.transfer_status(idempotency_key=key)
+        except BusinessRefusal as exc:
+            raise ProviderError(
+                f"refund {row.id} was sent to {row.provider} and its answer lost; its status cannot be read ({exc}): "
+                "asked again until the bank answers, never sent twice",
+                vendor=row.provider,
+            ) from exc
 
     def _beneficiary(self, account: BankAccount, customer: Customer) -> Beneficiary:
         return Beneficiary(

@@ -194,6 +194,46 @@ async def test_a_credit_balance_is_refunded_after_maker_checker_to_the_verified_
         await other.close()
 
 
+async def test_a_refused_status_check_of_a_refund_sent_before_never_fails_it(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """The refund's transfer request times out (its answer lost: the row is SENT); the retry asks the bank's status
+    API, which refuses the request twice (HTTP 403, as after a key rotation). That says nothing of the transfer: the
+    send is retried until the bank answers (here: it never got it, so the same reference is sent again), and the
+    refund ends PROCESSED with one transfer at the bank. Before, the refusal answered the refund FAILED, freeing its
+    amount for a second refund while the first might have been paid."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    faults = (
+        {"vendor": "idfc", "mode": "timeout", "times": 1, "path": "/idfc/v1/payouts", "method": "POST"},
+        {"vendor": "idfc", "mode": "403", "times": 2, "path": "/idfc/v1/payouts", "method": "GET"},
+    )
+    try:
+        loan_id = await _overpaid(app, driver, brand)
+        r = await _post(driver, MAKER, f"/loans/{loan_id}/refunds", {"reason": "paid twice by UPI"})
+        assert r.status_code == 201, r.text
+        refund = r.json()
+        async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
+            for fault in faults:
+                (await sbx.post("/_faults", json=fault)).raise_for_status()
+            try:
+                r = await _post(driver, CHECKER, f"/refunds/{refund['id']}/approve")
+                assert r.status_code == 200, r.text
+
+                def settled() -> Refund | None:
+                    with db.unit_of_work() as s:
+                        row = s.get_one(Refund, refund["id"])
+                        return row if row.status in (PROCESSED, "FAILED") else None
+
+                row = await eventually(settled, timeout=120)
+                assert (row.status, row.failure_reason) == (PROCESSED, None)
+                assert [f for f in (await sbx.get("/_faults")).json() if f["vendor"] == "idfc"] == []  # all met
+                sent = (await sbx.get("/_transfers", params={"loan_id": loan_id})).json()
+            finally:
+                await sbx.delete("/_faults", params={"vendor": "idfc"})
+        assert [t["utr"] for t in sent if t["amount"] == LATE] == [row.utr]  # one transfer, the one recorded
+        assert _ledger(db, loan_id)[1:] == (0, 1)
+    finally:
+        await driver.close()
+
+
 async def test_an_overpaid_loan_completes_once_its_credit_balance_is_refunded(app, brand, sandbox, db) -> None:  # noqa: ANN001
     """A running loan paid ₹35,000 at once (no stated purpose: a foreclosure) keeps the rest as credit balance in
     OVERPAID; once the refund is PROCESSED the loan's workflow is signalled and the loan ends COMPLETED."""
