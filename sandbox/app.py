@@ -64,7 +64,8 @@ VENDOR_PREFIXES = frozenset(
         "aisensy",
     }
 )
-FAULT_MODES = frozenset({"503", "500", "502", "429", "401", "403", "timeout", "malformed", "non_json"})
+FAULT_MODES = frozenset({"503", "500", "502", "429", "401", "403", "timeout", "answer_lost", "malformed", "non_json"})
+ANSWER_LOST = "answer_lost"  # the vendor does the work, and its answer never reaches the caller (who times out)
 
 
 def flush_wait(last_write_seconds: float) -> float:
@@ -170,7 +171,15 @@ def create_app(
                 fault["hits"] += 1
                 if fault["times"] and fault["hits"] >= fault["times"]:
                     faults.remove(fault)
-                response = await sbx.misbehave(request, fault["mode"])
+                if fault["mode"] == ANSWER_LOST:  # the route runs (the vendor acts); what it answers is dropped
+
+                    async def dropped(message: Any) -> None:
+                        return None
+
+                    await inner(scope, receive, dropped)
+                    response = await sbx.misbehave(request, scenarios.TIMEOUT)
+                else:
+                    response = await sbx.misbehave(request, fault["mode"])
                 await response(scope, receive, send)
                 return
         await inner(scope, receive, send)
@@ -228,10 +237,10 @@ def create_app(
     # --- failure drills -------------------------------------------------------------------------------
     @app.post("/_faults")
     async def add_fault(request: Request) -> dict:
-        """Make ``vendor`` misbehave (``mode``: 503/500/502/429, 401/403 (its keys refused), timeout, malformed,
-        non_json) for its next ``times`` calls (default 1; 0 = until DELETE /_faults), optionally only for requests
-        carrying ``api_key`` as their bearer token, whose path starts with ``path`` and/or whose HTTP ``method``
-        (GET, POST…) it is."""
+        """Make ``vendor`` misbehave (``mode``: 503/500/502/429, 401/403 (its keys refused), timeout, answer_lost
+        (it acts, then hangs as a time-out: the caller never hears), malformed, non_json) for its next ``times``
+        calls (default 1; 0 = until DELETE /_faults), optionally only for requests carrying ``api_key`` as their
+        bearer token, whose path starts with ``path`` and/or whose HTTP ``method`` (GET, POST…) it is."""
         body = await sbx.json_body(request)
         vendor, mode = str(body.get("vendor", "")), str(body.get("mode", ""))
         if vendor not in VENDOR_PREFIXES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import (
         AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH,
         AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
+        AUTOPAY_CHARGE_UNANSWERED_PATCH,
         AUTOPAY_DEBIT_CHECK_PATCH,
         AUTOPAY_DEBIT_CHECKS,
         AUTOPAY_LATER_INSTALLMENTS_PATCH,
@@ -185,6 +186,12 @@ class AutopayPhase(LoanBase):
                         return None  # the loop applies what the gateway had at once
                     if step != "wait":
                         self._end_debit_try(debit, now, last=step == "unknown", known=step == "over")
+                        if step == "over" and debit.unanswered and debit.debit_id is not None:
+                            # a charge never answered, and the gateway has nothing for it: its row says so
+                            await self._debit_outcome(
+                                MandateDebitResult(debit.debit_id, "FAILED", "the gateway did not answer the charge")
+                            )
+                            return now  # the loop takes its next pass at once, on what arrived meanwhile
                         debit = None
             elif now > debit.charge_at + self._debit_patience():
                 # before the patch: no outcome ever came (a lost webhook): that try is over, the link and the next
@@ -239,14 +246,24 @@ class AutopayPhase(LoanBase):
         if now < debit.charge_at:
             return debit.charge_at
         debit.amount = min(debit.amount, current.remaining)  # never more than notified
-        result: MandateDebitResult = await workflow.execute_activity(
-            "charge_mandate",
-            self._debit_request(debit),
-            result_type=MandateDebitResult,
-            start_to_close_timeout=PROVIDER_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-            summary=f"Autopay debit {debit.amount} paise, installment {current.number}",
-        )
+        try:
+            result: MandateDebitResult = await workflow.execute_activity(
+                "charge_mandate",
+                self._debit_request(debit),
+                result_type=MandateDebitResult,
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Autopay debit {debit.amount} paise, installment {current.number}",
+            )
+        except ActivityError as exc:
+            if is_cancelled_exception(exc) or not patched(AUTOPAY_CHARGE_UNANSWERED_PATCH):
+                raise
+            # the gateway did not answer past the retries; a cut-off request may still have reached it: the debit is
+            # sent with its outcome unknown, looked up by its receipt like any whose outcome does not arrive
+            workflow.logger.warning("autopay debit %s: the gateway did not answer the charge: %s", debit.debit_id,
+                                    exc.cause)  # fmt: skip
+            debit.sent = debit.unanswered = True
+            return self._debit_wake(debit, before=debit.charge_at + self._debit_patience())
         debit.sent = True
         if result.status == "CAPTURED":  # settled at once (or by an earlier try of this very debit)
             if patched(AUTOPAY_CAPTURE_AWAITS_PAYMENT_PATCH):

@@ -199,6 +199,14 @@ AUTOPAY_CAPTURE_SPACES_RETRY_PATCH = "autopay-capture-spaces-retry-v1"
 # could be charged on a date its notice never named, and no new notice went either way. Asked right after
 # record_mandate_event's result, where such a debit is dropped.
 AUTOPAY_DROPPED_DEBIT_PATCH = "autopay-dropped-debit-frees-attempt-v1"
+# A charge the gateway did not answer past its retries (an outage at the debit hour: 5xx, 429, time-outs) no longer
+# fails the loan's workflow (before it, the ActivityError ended the run Failed: a payment waiting in it was lost, and
+# every later payment found no workflow). The debit is taken as sent with its outcome unknown, since a cut-off
+# request may have reached the gateway: it is looked up by its receipt like any debit whose outcome does not arrive
+# (find_mandate_debit asks the gateway for a debit row still NOTIFIED), captured or failed as the gateway says, and,
+# when the gateway has nothing, recorded FAILED ("not answered") and the try is over. Asked only in that failure's
+# handler, right after charge_mandate's result.
+AUTOPAY_CHARGE_UNANSWERED_PATCH = "autopay-charge-unanswered-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

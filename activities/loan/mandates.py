@@ -167,8 +167,10 @@ class MandateActivities(LoanBase):
         lost or late; the workflow's look-ups: ``workflows.autopay``): ``payment`` when it was captured (the
         workflow credits it, once per payment id), ``failure`` when it failed, ``pending`` while the bank processes
         it, none when the gateway has no payment for it. Reads only: the workflow records the outcome through its
-        usual paths. A debit never sent (no order) answers none without a call. Gateway faults are retried
-        (``ProviderError``); ``ApplicationError`` NotFound (not retried) for an unknown debit."""
+        usual paths. A debit with no order is asked about only while its row is NOTIFIED (its charge got no answer:
+        a cut-off request may have reached the gateway, which is asked by the debit's receipt); one dropped before
+        its charge (FAILED, SKIPPED) answers none without a call. Gateway faults are retried (``ProviderError``);
+        ``ApplicationError`` NotFound (not retried) for an unknown debit."""
 
         def load(session: Session) -> tuple[MandateDebit, Mandate] | None:
             debit = session.get(MandateDebit, debit_id) if _is_id(debit_id) else None
@@ -178,7 +180,7 @@ class MandateActivities(LoanBase):
         if found is None:
             raise ApplicationError(f"debit {debit_id!r} not found", type="NotFound", non_retryable=True)
         debit, mandate = found
-        if debit.order_id is None:
+        if debit.order_id is None and debit.status != "NOTIFIED":
             return MandateDebitCheck(debit.id)
         _, _, brand = await self._tx(self._context(debit.loan_id))
         gateway = providers.build("payments", brand.config, self.http, vendor=mandate.provider)

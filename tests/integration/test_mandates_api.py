@@ -9,11 +9,12 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from temporalio.testing import ActivityEnvironment
 
 from activities.loan import LoanActivities
-from activities.providers.base import ProviderConfig
+from activities.providers.base import ProviderConfig, ProviderError
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.storage import LocalStorage
 from db.models import BankAccount, Mandate, MandateDebit, WebhookEvent
@@ -181,6 +182,28 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
             await driver.api.get(f"/api/v1/partner/brand/{driver._brand_id}/loans/{loan_id}/mandate", headers=staff)
         )
         assert seen["status"] == "ACTIVE" and seen["debits"][0]["debitId"] == debit_id
+
+        # --- a charge whose answer is lost: Razorpay takes the debit, the lender never hears back (nor gets its
+        # webhook). The charge's activity fails (its retries would find the order by its receipt; here they are
+        # taken as spent), and the workflow's look-up asks Razorpay by the receipt although the row has no order:
+        # the payment is found
+        cut_off = dataclasses.replace(req, installment_no=98)
+        cut_off_id = await env.run(activities.notify_mandate_debit, cut_off)
+        fault = {"vendor": "razorpay", "mode": "answer_lost", "path": "/razorpay/payments/create/recurring"}
+        (await driver.sandbox.post("/_faults", json=fault)).raise_for_status()
+        # and its payment.captured never reaches the lender either (else the webhook would settle it first)
+        lose = await driver.sandbox.post("/razorpay/_autopay/lose_next", params={"token_id": token_id})
+        lose.raise_for_status()
+        with pytest.raises(ProviderError):
+            await env.run(activities.charge_mandate, cut_off)
+        with db.unit_of_work() as s:
+            row_now = s.get_one(MandateDebit, cut_off_id)
+            assert (row_now.status, row_now.order_id) == ("NOTIFIED", None)  # the lender never heard
+        found = await env.run(activities.find_mandate_debit, cut_off_id)
+        charges = (await driver.sandbox.get("/razorpay/_autopay/charges", params={"token_id": token_id})).json()
+        (taken,) = [c for c in charges if c["notes"]["mandate_debit_id"] == cut_off_id]
+        assert found.payment is not None and found.payment.payment_id == taken["id"]
+        assert found.payment.mandate_debit_id == cut_off_id and found.payment.amount == req.amount
 
         # --- cancel: at the gateway and on the row --------------------------------------------------------------
         cancelled = await driver._ok(await driver.api.post(url + "/cancel", headers=headers))

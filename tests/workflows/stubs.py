@@ -279,8 +279,9 @@ class StubActivities:
     unreceipted: list[UnreceiptedPayment] = field(default_factory=list)  # what payments_without_receipt answers
     failing_receipts: set[str] = field(default_factory=set)  # payment ids whose receipt fails for good
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
-    # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event)
-    debit_answers: list[MandateDebitResult] = field(default_factory=list)
+    # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event); an exception: the
+    # activity raises it (a non-retryable one stands for a gateway that did not answer past the charge's retries)
+    debit_answers: list[MandateDebitResult | BaseException] = field(default_factory=list)
     # find_mandate_debit's answers in order; past the list: nothing found at the gateway
     debit_checks: list[MandateDebitCheck] = field(default_factory=list)
     # KYC reuse (kyc-reuse-v1): kyc_reuse_lookup's answer, and its calls with kyc_record_results' (kept apart from
@@ -522,6 +523,8 @@ class StubActivities:
     async def charge_mandate(self, req: MandateDebitRequest) -> MandateDebitResult:
         self._record("charge_mandate", req)
         answer = self.debit_answers.pop(0) if self.debit_answers else None
+        if isinstance(answer, BaseException):
+            raise answer
         return answer or MandateDebitResult(f"debit-{req.installment_no}-{req.attempt}", "SENT")
 
     @activity.defn(name="find_mandate_debit")

@@ -58,6 +58,8 @@ def test_histories_are_present() -> None:
     assert {"autopay_capture_spaced_2", "autopay_capture_unspaced_old_2"} <= names
     # a debit dropped as its mandate is cancelled frees its attempt (autopay-dropped-debit-frees-attempt-v1), and before
     assert {"autopay_dropped_debit_2", "autopay_dropped_debit_old_2"} <= names
+    # a charge the gateway never answered, looked up (autopay-charge-unanswered-v1); before it the run ended Failed
+    assert {"autopay_charge_unanswered_2", "autopay_charge_unanswered_old_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -116,6 +118,26 @@ def test_the_autopay_tries_histories_took_the_paths_they_stand_for() -> None:
         for name in ("2", "old_2")
     }
     assert outcomes == {"2": 1, "old_2": 0}, outcomes  # the dropped debit's row recorded FAILED only with the patch
+
+
+def test_the_unanswered_charge_histories_took_the_paths_they_stand_for() -> None:
+    """autopay-charge-unanswered-v1 is covered only if its saved history took it and the one before did not: on this
+    code the unanswered charge is followed by the gateway look-up (``find_mandate_debit``) and the run goes on; the
+    code before ended the run Failed right after the charge, with no look-up."""
+    import json
+
+    folder = HISTORIES[0].parent
+    patch = "autopay-charge-unanswered-v1"
+    after, _ = _patches_and_local_steps(folder / "autopay_charge_unanswered_2.json")
+    before, _ = _patches_and_local_steps(folder / "autopay_charge_unanswered_old_2.json")
+    assert patch in after and patch not in before
+    looked_up = {
+        name: _scheduled_activities(folder / f"autopay_charge_unanswered_{name}.json").count("find_mandate_debit")
+        for name in ("2", "old_2")
+    }
+    assert looked_up == {"2": 1, "old_2": 0}, looked_up
+    last = json.loads((folder / "autopay_charge_unanswered_old_2.json").read_text())["events"][-1]
+    assert last["eventType"] in ("EVENT_TYPE_WORKFLOW_EXECUTION_FAILED", "WorkflowExecutionFailed"), last["eventType"]
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:

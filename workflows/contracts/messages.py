@@ -318,6 +318,7 @@ class DebitState:
     debit_id: str | None = None
     sent: bool = False
     checks: int = 0  # times the gateway was asked for its outcome after its patience (AUTOPAY_DEBIT_CHECK_PATCH)
+    unanswered: bool = False  # the charge itself got no answer past its retries (AUTOPAY_CHARGE_UNANSWERED_PATCH)
 
 
 @dataclass
