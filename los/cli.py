@@ -328,12 +328,22 @@ def main(argv: list[str] | None = None) -> int:
         "rotate-field-key": cmd_rotate_field_key,
         "export-histories": cmd_export_histories,
     }[args.command]
+    from pydantic import ValidationError
+
     from los.settings import MissingSetting
+    from los.stack import PortInUse
 
     try:
         return handler(args)
-    except MissingSetting as exc:  # a line saying what to set, not a traceback
+    except (MissingSetting, PortInUse) as exc:  # a line saying what to set, not a traceback
         print(f"los {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a setting that does not parse (LOS_API_PORT=abc): each named, with the reason
+        if exc.title != "Settings":
+            raise
+        for error in exc.errors():
+            name = "LOS_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"los {args.command}: setting {name} = {error.get('input')!r}: {error['msg']}", file=sys.stderr)
         return 2
 
 

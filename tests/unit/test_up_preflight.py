@@ -1,0 +1,72 @@
+"""`los up` refuses at once, in one line, what it cannot start on: a port it listens on already taken (another
+`los up`, another program), and a setting that does not parse. Nothing is started in either case."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from los.settings import Settings
+from los.stack import PortInUse, check_ports_free
+from tests.conftest import free_port
+
+
+def _ports() -> dict[str, int]:
+    return {name: free_port() for name in ("api_port", "sandbox_port", "temporal_port", "temporal_ui_port")}
+
+
+@pytest.mark.parametrize("taken", ["api_port", "sandbox_port", "temporal_port", "temporal_ui_port"])
+def test_a_taken_port_is_named_with_its_setting(taken: str) -> None:
+    ports = _ports()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", ports[taken]))
+        held.listen()
+        with pytest.raises(PortInUse) as refused:
+            check_ports_free(Settings(**ports), embedded_temporal=True)
+    message = str(refused.value)
+    assert f"port {ports[taken]} (LOS_{taken.upper()})" in message and "in use" in message
+    check_ports_free(Settings(**ports), embedded_temporal=True)  # free again: no error
+
+
+def test_an_external_temporal_server_needs_no_temporal_ports() -> None:
+    ports = _ports()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", ports["temporal_port"]))
+        held.listen()
+        check_ports_free(Settings(**ports), embedded_temporal=False)
+
+
+def _up(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LOS_", "DATABASE_URL", "TEMPORAL_ADDRESS"))}
+    return subprocess.run(
+        [sys.executable, "-m", "los.cli", "up"],
+        env={**clean, "LOS_HOME": str(home), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_los_up_stops_at_once_on_a_taken_port_and_starts_nothing(tmp_path: Path) -> None:
+    ports = _ports()
+    env = {f"LOS_{name.upper()}": str(port) for name, port in ports.items()}
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", ports["api_port"]))
+        held.listen()
+        done = _up(tmp_path, env)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"port {ports['api_port']} (LOS_API_PORT) is in use" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "pgdata").exists() and not (tmp_path / "logs").exists()  # nothing was started
+
+
+def test_los_up_names_a_setting_that_does_not_parse(tmp_path: Path) -> None:
+    done = _up(tmp_path, {"LOS_API_PORT": "abc"})
+    assert done.returncode == 2
+    assert "setting LOS_API_PORT = 'abc'" in done.stderr and "valid integer" in done.stderr
+    assert "Traceback" not in done.stderr
