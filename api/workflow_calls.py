@@ -52,6 +52,7 @@ REFUSALS: dict[str, type[LosError]] = {
     "Conflict": Conflict,
     "NotFound": NotFound,
     "ValidationError": ValidationError,
+    "Unavailable": ServiceUnavailable,  # a provider the action needs gave no answer: nothing was changed
 }
 # Acceptance is awaited this long past expires_at, so a validator that ran just before it is still heard even
 # when the workflow engine's clock runs ahead of the API's: the clocks of the API hosts and the Temporal service

@@ -207,6 +207,11 @@ AUTOPAY_DROPPED_DEBIT_PATCH = "autopay-dropped-debit-frees-attempt-v1"
 # when the gateway has nothing, recorded FAILED ("not answered") and the try is over. Asked only in that failure's
 # handler, right after charge_mandate's result.
 AUTOPAY_CHARGE_UNANSWERED_PATCH = "autopay-charge-unanswered-v1"
+# A settlement's approval makes its payment link before it records anything: a gateway that gives no link past the
+# retries refuses the approval (503, nothing changed; staff approve again). Before it the link came after the
+# approval was recorded, and its failure left the settlement APPROVED with no link and no offer, the approval refused
+# if repeated, so the offer lapsed unseen. Asked first in the approval's update handler, before any await.
+SETTLEMENT_LINK_FIRST_PATCH = "settlement-link-first-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

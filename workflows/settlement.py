@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
@@ -31,11 +32,20 @@ with workflow.unsafe.imports_passed_through():
         SettlementProposal,
         SettlementState,
     )
-    from workflows.options import DB_RETRY, DB_TIMEOUT, IST, NOTICE_TIMEOUT, PROVIDER_RETRY, PROVIDER_TIMEOUT
+    from workflows.options import (
+        DB_RETRY,
+        DB_TIMEOUT,
+        IST,
+        NOTICE_TIMEOUT,
+        PROVIDER_RETRY,
+        PROVIDER_TIMEOUT,
+        SETTLEMENT_LINK_FIRST_PATCH,
+    )
 
 from workflows.base import _check_fresh, _refuse
 from workflows.colending import colend_loss
 from workflows.collections_base import CollectionsBase
+from workflows.patches import patched
 
 # A settlement lapses this long after its deadline day, so a payment made on or before the deadline and reported
 # late (an offline payment approved the next morning, dated on the deadline) still settles it.
@@ -107,6 +117,7 @@ class SettlementSteps(CollectionsBase):
 
     @workflow.update(description="Approve the proposed settlement (another person, within their limit).")
     async def approve_settlement(self, a: ServicingAction) -> str:
+        link_first = patched(SETTLEMENT_LINK_FIRST_PATCH)  # asked first, before any await: every approval asks it
         await self._locked()
         try:
             s = self._check_settlement_decision(a)
@@ -114,6 +125,7 @@ class SettlementSteps(CollectionsBase):
             state = self.servicing
             assert state is not None
             deadline = s.deadline or self._today() + timedelta(days=a.settlement_days)
+            url = await self._settlement_link(s, refused_unchanged=True) if link_first else None
             state.settlement = s = replace(
                 s, status="APPROVED", approved_by=a.staff_id, approved_at=workflow.now(), deadline=deadline,
                 collected_before=state.total_collected, outstanding=outstanding.total, waiver=waiver,
@@ -122,13 +134,8 @@ class SettlementSteps(CollectionsBase):
                 "id": s.settlement_id, "decidedBy": a.staff_id, "reason": a.reason, "deadline": deadline.isoformat(),
                 "outstanding": outstanding.total, "waiver": waiver,
             })  # fmt: skip
-            url = await workflow.execute_activity_method(
-                LoanActivities.settlement_link,
-                SettlementLinkRequest(self.inp.loan_id, s.settlement_id, s.amount),
-                start_to_close_timeout=PROVIDER_TIMEOUT,
-                retry_policy=PROVIDER_RETRY,
-                summary=f"Settlement link {s.amount} paise",
-            )
+            if not link_first:
+                url = await self._settlement_link(s, refused_unchanged=False)
             await self._notice(
                 "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}", amount=s.amount, deadline=deadline.isoformat(),
                 waived=sum(s.waiver.values()), paymentLink=url,
@@ -136,6 +143,29 @@ class SettlementSteps(CollectionsBase):
             return "APPROVED"
         finally:
             self.servicing_lock.release()
+
+    async def _settlement_link(self, s: SettlementState, refused_unchanged: bool) -> str:
+        """The settlement's payment link (``settlement_link``: the same reference gives the same link back). With
+        ``refused_unchanged`` (SETTLEMENT_LINK_FIRST_PATCH: asked before the approval changes anything) a gateway that
+        gives no link past the retries (down, or refusing) refuses the approval as ``Unavailable`` (HTTP 503): nothing
+        was approved, staff approve again. Before the patch the link came after the approval was recorded, and its
+        failure left the settlement APPROVED with no link and no offer sent, the approval not to be repeated."""
+        try:
+            return await workflow.execute_activity_method(
+                LoanActivities.settlement_link,
+                SettlementLinkRequest(self.inp.loan_id, s.settlement_id, s.amount),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Settlement link {s.amount} paise",
+            )
+        except ActivityError as exc:
+            if not refused_unchanged or is_cancelled_exception(exc):
+                raise
+            raise _refuse(
+                "Unavailable",
+                "the payment gateways gave no link for the settlement; nothing was approved: approve it again once "
+                f"they are back ({exc.cause})",
+            ) from None
 
     def _settlement_now(self, a: ServicingAction, s: SettlementState) -> tuple[Outstanding, dict[str, int]]:
         """The outstanding and the waiver as they stand now (payments since the proposal reduce them): the amount

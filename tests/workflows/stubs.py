@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -263,6 +264,7 @@ class StubActivities:
     # Payment ids whose recording the database refuses for good (as activities.loan does for an impossible row).
     unrecordable_payments: set[str] = field(default_factory=set)
     refused_links: set[int] = field(default_factory=set)  # installments whose payment link every gateway refuses
+    settlement_links_down: int = 0  # settlement_link calls that fail (every gateway down past the retries) first
     # Statuses whose record_status call is held (in flight) until ``release(status)``.
     hold: set[str] = field(default_factory=set)
     holding: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -550,6 +552,9 @@ class StubActivities:
     @activity.defn(name="settlement_link")
     async def settlement_link(self, req: SettlementLinkRequest) -> str:
         self._record("settlement_link", req)
+        if self.settlement_links_down > 0:
+            self.settlement_links_down -= 1
+            raise ApplicationError("every gateway is down", type="ProviderError", non_retryable=True)
         return f"settle_{req.amount}"
 
     @activity.defn(name="issue_closure_certificate")
@@ -1038,3 +1043,12 @@ async def to_agreement_signed(run: LoanRun) -> str:
     docket = await run.sign()
     await run.until_status("AGREEMENT_SIGNED")
     return docket
+
+
+async def record_if_asked(env, run, name: str) -> None:  # noqa: ANN001
+    """Save the run's histories as tests/histories/<name>_<n>.json (the replay suite) when REC_NAME is ``name``:
+    how a test records the history that stands for its path."""
+    if os.environ.get("REC_NAME") == name:
+        from tests.conftest import record_histories
+
+        await record_histories(env.client, run.handle.id, name)

@@ -6,7 +6,6 @@ payment waiting in it was lost, and every later payment found no workflow to cre
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest_asyncio
@@ -14,7 +13,15 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 
-from tests.workflows.stubs import StubActivities, loan_input, patch_markers, policy, running_loan, terms
+from tests.workflows.stubs import (
+    StubActivities,
+    loan_input,
+    patch_markers,
+    policy,
+    record_if_asked,
+    running_loan,
+    terms,
+)
 from tests.workflows.test_money_in import _mandate_active
 from workflows.contracts import MandateDebitCheck, MandateDebitResult, PaymentEvent
 from workflows.loan import LoanWorkflow
@@ -29,13 +36,6 @@ async def env(fresh_env):  # noqa: ANN001, ANN201
 def _unanswered() -> ApplicationError:
     """What the charge's activity ends with once its retries are spent on a gateway that does not answer."""
     return ApplicationError("razorpay: HTTP 503: gateway unavailable", type="ProviderError", non_retryable=True)
-
-
-async def _record(env, run, name: str) -> None:  # noqa: ANN001
-    if os.environ.get("REC_NAME") == name:  # tests/histories/<name>_1.json and _2.json (the replay suite)
-        from tests.conftest import record_histories
-
-        await record_histories(env.client, run.handle.id, name)
 
 
 async def test_an_unanswered_charge_is_looked_up_and_its_captured_payment_credited(env) -> None:  # noqa: ANN001
@@ -68,7 +68,7 @@ async def test_an_unanswered_charge_is_looked_up_and_its_captured_payment_credit
         replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
         replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert replayed.replay_failure is None, replayed.replay_failure
-        await _record(env, run, "autopay_charge_unanswered")
+        await record_if_asked(env, run, "autopay_charge_unanswered")
 
 
 async def test_an_unanswered_charge_the_gateway_has_nothing_for_is_recorded_failed_and_tried_again(env) -> None:  # noqa: ANN001

@@ -48,6 +48,7 @@ from workflows.options import (
     MONEY_OUT_PATCH,
     ORIGINATION_LOCAL_PATCH,
     PROVIDER_FAULT_HOLD_PATCH,
+    SETTLEMENT_LINK_FIRST_PATCH,
     WRITE_OFF_RECOVERY_PATCH,
 )
 from workflows.patches import EPOCH_2_PATCHES, EPOCH_PATCHES, PATCH_EPOCH, PATCH_EPOCH_2
@@ -77,6 +78,8 @@ ASKED_WITH_MANDATE = [
 ]
 # Released after the second epoch and asked only where a restructure is approved (the update's handler).
 ASKED_AT_RESTRUCTURE = [AUTOPAY_RESTRUCTURE_TRIES_PATCH]
+# Released after the second epoch and asked only where a settlement is approved (the update's handler).
+ASKED_AT_SETTLEMENT = [SETTLEMENT_LINK_FIRST_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:
@@ -211,8 +214,8 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
-    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WITH_MANDATE, ASKED_AT_RESTRUCTURE or
-    SUPERSEDED, and the
+    ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WITH_MANDATE, ASKED_AT_RESTRUCTURE,
+    ASKED_AT_SETTLEMENT or SUPERSEDED, and the
     first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
     asked_where_needed = {
@@ -222,6 +225,7 @@ def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_
         *ASKED_AT_WRITE_OFF,
         *ASKED_WITH_MANDATE,
         *ASKED_AT_RESTRUCTURE,
+        *ASKED_AT_SETTLEMENT,
         *SUPERSEDED,
     }
     assert released == EPOCH_2_PATCHES | set(AFTER_EPOCH_2) | asked_where_needed

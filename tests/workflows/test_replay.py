@@ -60,6 +60,9 @@ def test_histories_are_present() -> None:
     assert {"autopay_dropped_debit_2", "autopay_dropped_debit_old_2"} <= names
     # a charge the gateway never answered, looked up (autopay-charge-unanswered-v1); before it the run ended Failed
     assert {"autopay_charge_unanswered_2", "autopay_charge_unanswered_old_2"} <= names
+    # a settlement approved once the gateways are back, its link made first (settlement-link-first-v1); the approvals
+    # before it: collections_settlement_3, co_lending_settled_2
+    assert {"settlement_link_first_2", "collections_settlement_3", "co_lending_settled_2"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -138,6 +141,21 @@ def test_the_unanswered_charge_histories_took_the_paths_they_stand_for() -> None
     assert looked_up == {"2": 1, "old_2": 0}, looked_up
     last = json.loads((folder / "autopay_charge_unanswered_old_2.json").read_text())["events"][-1]
     assert last["eventType"] in ("EVENT_TYPE_WORKFLOW_EXECUTION_FAILED", "WorkflowExecutionFailed"), last["eventType"]
+
+
+def test_the_settlement_histories_took_the_paths_they_stand_for() -> None:
+    """settlement-link-first-v1 is covered only if its saved history took it (the link asked before the approval is
+    recorded: twice, the first refused with every gateway down) and the approvals saved before it did not."""
+    folder = HISTORIES[0].parent
+    patch = "settlement-link-first-v1"
+    assert patch in _patches_and_local_steps(folder / "settlement_link_first_2.json")[0]
+    for before in ("collections_settlement_3", "co_lending_settled_2"):
+        assert patch not in _patches_and_local_steps(folder / f"{before}.json")[0], before
+    scheduled = _scheduled_activities(folder / "settlement_link_first_2.json")
+    links = [i for i, name in enumerate(scheduled) if name == "settlement_link"]
+    assert len(links) == 2, scheduled
+    decisions = [i for i, name in enumerate(scheduled) if name == "record_servicing_decision"]
+    assert len(decisions) == 2 and decisions[0] < links[0] < links[1] < decisions[1]  # PROPOSED, link ×2, APPROVED
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:
