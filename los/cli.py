@@ -164,8 +164,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from db.migrate import downgrade, upgrade
 
+    if args.down and not args.revision:  # never a default: "base" drops every table and every loan with them
+        print(
+            "los migrate --down: name the revision to go down to (e.g. `los migrate --down 0032`, the files in "
+            "db/migrations/versions); `base` drops every table and must be named",
+            file=sys.stderr,
+        )
+        return 2
     settings = _settings()
-    (downgrade if args.down else upgrade)(settings.sqlalchemy_url, args.revision or ("base" if args.down else "head"))
+    (downgrade if args.down else upgrade)(settings.sqlalchemy_url, args.revision or "head")
     return 0
 
 
@@ -273,9 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=int(os.environ.get("LOS_API_WORKERS", "1")), help="API processes (default 1)"
     )
     sub.add_parser("sandbox", help="run the provider sandbox")
-    mig = sub.add_parser("migrate", help="run database migrations")
-    mig.add_argument("--down", action="store_true")
-    mig.add_argument("revision", nargs="?")
+    mig = sub.add_parser("migrate", help="run database migrations (up to the latest unless a revision is named)")
+    mig.add_argument(
+        "--down", action="store_true", help="downgrade to REVISION, which must be named (`base` drops every table)"
+    )
+    mig.add_argument("revision", nargs="?", help="the revision to go to (default: head when upgrading)")
     sched = sub.add_parser("schedule", help="print a repayment schedule, APR and net disbursed for product options")
     from los.schedule_cli import add_arguments
 

@@ -1,5 +1,6 @@
 """`los up` refuses at once, in one line, what it cannot start on: a port it listens on already taken (another
-`los up`, another program), and a setting that does not parse. Nothing is started in either case."""
+`los up`, another program), and a setting that does not parse. Nothing is started in either case. And `los migrate
+--down` names its revision."""
 
 from __future__ import annotations
 
@@ -70,3 +71,17 @@ def test_los_up_names_a_setting_that_does_not_parse(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "setting LOS_API_PORT = 'abc'" in done.stderr and "valid integer" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_downgrade_must_name_its_revision(tmp_path: Path) -> None:
+    """`los migrate --down` with no revision used to go to `base`, dropping every table: now it refuses, in one line,
+    before reading any setting or touching the database."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LOS_", "DATABASE_URL"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "los.cli", "migrate", "--down"],
+        env={**clean, "LOS_HOME": str(tmp_path), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "name the revision" in done.stderr and "Traceback" not in done.stderr
