@@ -62,8 +62,16 @@ VENDOR_PREFIXES = frozenset(
         "brevo",
         "zepto",
         "aisensy",
+        "crif",  # bureaus
+        "karza",  # employment
+        "perfios",  # bank statements
+        "acefone",  # dialers
+        "stringee",
+        "lendbox",  # partner lenders
+        "kavach",
+        "navodaya",
     }
-)
+)  # every vendor the sandbox imitates (tests/unit/test_sandbox_index.py checks it against the routes)
 FAULT_MODES = frozenset({"503", "500", "502", "429", "401", "403", "timeout", "answer_lost", "malformed", "non_json"})
 ANSWER_LOST = "answer_lost"  # the vendor does the work, and its answer never reaches the caller (who times out)
 
