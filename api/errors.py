@@ -114,7 +114,10 @@ def install(app: FastAPI) -> None:
         for err in exc.errors():
             where = list(err.get("loc", ()))  # the part of the request first, then the field (which may be "query")
             loc = [str(p) for p in (where[1:] if where and where[0] in ("body", "query", "path") else where)]
-            errors.append({"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid")})
+            reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")  # pydantic's prefix, not ours
+            if err.get("type") == "json_invalid":  # its loc is the character offset, not a field
+                loc, reason = [], f"not valid JSON ({(err.get('ctx') or {}).get('error', reason)})"
+            errors.append({"field": ".".join(loc) or "body", "reason": reason})
         message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return _body(request, 422, message or "invalid request", errors)
 

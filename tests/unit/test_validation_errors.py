@@ -1,0 +1,48 @@
+"""The API's 422 for bad input names the field and the reason in words a caller can act on: a body that is not
+JSON is `body` (not the character offset pydantic reports), a validator's reason comes without pydantic's
+"Value error, " prefix, and a negative amount is told it must be more than zero."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from api.errors import install
+from api.types import Rupees
+
+
+class _Body(BaseModel):
+    amount: Rupees
+
+
+def _client() -> TestClient:
+    app = FastAPI()
+    install(app)
+
+    @app.post("/pay")
+    def pay(body: _Body) -> dict:
+        return {"amount": str(body.amount)}
+
+    return TestClient(app)
+
+
+def _errors(response) -> list[dict]:  # noqa: ANN001
+    assert response.status_code == 422, response.text
+    return response.json()["errors"]
+
+
+def test_a_body_that_is_not_json_is_named_body() -> None:
+    (error,) = _errors(_client().post("/pay", content=b"{amount: 5", headers={"content-type": "application/json"}))
+    assert error["field"] == "body" and error["reason"].startswith("not valid JSON")
+
+
+def test_reasons_come_without_pydantics_prefix_and_say_what_is_wrong() -> None:
+    client = _client()
+    (negative,) = _errors(client.post("/pay", json={"amount": "-5"}))
+    assert negative == {"field": "amount", "reason": "must be more than zero (got -5)"}
+    (number,) = _errors(client.post("/pay", json={"amount": 5}))
+    assert number["field"] == "amount" and number["reason"].startswith("rupees go as a decimal string")
+    (shape,) = _errors(client.post("/pay", json={"amount": "5.123"}))
+    assert shape["reason"] == 'rupees as a decimal string with at most 2 decimals, e.g. "50000.50"'
+    assert client.post("/pay", json={"amount": "5.12"}).json() == {"amount": "5.12"}
