@@ -18,7 +18,9 @@ Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutco
 
 - ``delivered`` — the loan's workflow was signalled;
 - ``recorded_as_recovery`` — a payment reaching a WRITTEN_OFF loan: recovery income, once per gateway payment id;
-- ``parked`` — a payment that could not be recorded as credit balance: kept for ops with the reason;
+- ``parked`` — a payment that could not be recorded as credit balance, or whose reference (UPI RRN, UTR) is an
+  APPROVED offline payment's (the same money, recorded by staff before the webhook came): kept for ops with the
+  reason;
 - ``duplicate`` — this provider event id was handled before, this payment id is already recorded, or another
   event of this captured payment was already delivered to the loan (Razorpay's ``payment.captured`` and
   ``payment_link.paid`` for one payment on a link: one signal, not two);
@@ -49,7 +51,15 @@ from activities.providers.webhooks import InboundEvent, LoanSignal
 from api.deps import is_uuid
 from db import receipts
 from db.mandates import apply_mandate_event
-from db.models import Loan, Mandate, PaymentAttempt, PaymentLink, PaymentTransaction, WebhookEvent
+from db.models import (
+    Loan,
+    Mandate,
+    OfflinePayment,
+    PaymentAttempt,
+    PaymentLink,
+    PaymentTransaction,
+    WebhookEvent,
+)
 from db.session import core, insert_once, table
 from domain.errors import ServiceUnavailable, ValidationError
 from domain.outcomes import WebhookOutcome
@@ -85,6 +95,9 @@ class Stored:
     attempt_delivered: bool = False  # the captured payment was signalled to its loan before (another event of it)
     by_link: bool = False  # the loan was found by the payment's link (its notes named none)
     link_purpose: str | None = None  # that link's purpose (``payment_links.purpose``), read with it
+    # an APPROVED offline payment of the brand with this gateway payment's reference (UPI RRN, UTR): the same money
+    # recorded by staff before its webhook came (its id)
+    offline_twin: str | None = None
 
 
 def _link_ref(arg: Any) -> str | None:
@@ -225,6 +238,15 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
         ).one()
         delivered = delivered_at is not None
     attempt = record_attempt(session, brand_id, loan.id if loan else None, event.arg)
+    arg, twin = event.arg, None
+    if isinstance(arg, PaymentEvent) and arg.reference and arg.gateway != "offline" and loan is not None:
+        twin = session.execute(
+            select(OfflinePayment.id).where(
+                OfflinePayment.brand_id == brand_id,
+                OfflinePayment.reference == arg.reference.upper().replace(" ", ""),  # as offline references are kept
+                OfflinePayment.status == "APPROVED",
+            )
+        ).scalar_one_or_none()
     return Stored(
         row_id,
         delivered,
@@ -235,6 +257,7 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
         attempt is not None and attempt[1],
         by_link=loan is not None and event.loan_ref is None,
         link_purpose=loan.link_purpose if loan is not None and event.loan_ref is None else None,
+        offline_twin=twin,
     )
 
 
@@ -351,6 +374,25 @@ def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
     }
 
 
+def park_offline_twin(db: Any, stored: Stored, event: InboundEvent) -> dict:
+    """A gateway payment whose reference (UPI RRN, UTR) is an APPROVED offline payment's: staff recorded this very
+    money from the borrower's proof before the gateway's webhook came, and it was credited then. Crediting it again
+    would count one payment twice, so it is parked for ops with both ids (kept, never dropped: ops reverse the
+    offline entry and apply this one, or resolve it), and the event marked delivered, in one transaction."""
+    payment = event.arg
+    reason = (
+        f"reference {payment.reference} is offline payment {stored.offline_twin}'s (APPROVED): the same money "
+        "recorded twice? Kept for ops to reconcile"
+    )
+    with db.unit_of_work() as session:
+        receipts.park_payment(
+            session, stored.loan_id or "", gateway=payment.gateway, payment_id=payment.payment_id,
+            amount=payment.amount, reason=reason, payload=dataclasses.asdict(payment),
+        )  # fmt: skip
+        _delivered(session, stored.row_id)
+    return {"status": WebhookOutcome.PARKED, "eventId": event.event_id, "reason": reason}
+
+
 async def handle(db: Any, temporal: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> dict:
     """Store ``event`` once (:func:`store`) and act on it (:func:`act`).
 
@@ -384,6 +426,8 @@ async def act(db: Any, temporal: Any, event: InboundEvent, stored: Stored) -> di
                 "eventId": event.event_id,
                 "reason": "payment already delivered to the loan",
             }
+        if isinstance(event.arg, PaymentEvent) and stored.offline_twin is not None:
+            return await run_in_threadpool(park_offline_twin, db, stored, event)
         if stored.loan_terminal:
             return await run_in_threadpool(keep_as_credit, db, stored, event)
     if isinstance(event.arg, PaymentFailure) and stored.workflow_id is not None:

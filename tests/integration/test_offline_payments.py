@@ -12,12 +12,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
-from db.models import LedgerEntry, LedgerTransaction, Loan, OfflinePayment
+from db.models import LedgerEntry, LedgerTransaction, Loan, OfflinePayment, ParkedPayment, PaymentTransaction
 from los.demo import Driver, Journey, demo_identity, demo_statement_pdf
 from los.seed import seed_brand
+from sandbox import gateway_events
 from tests.conftest import eventually
+from tests.integration.test_staff_and_webhooks import _signed
 from workflows.options import IST
 
 MAKER, CHECKER = "LOAN_EXECUTIVE", "COLLECTION_MANAGER"
@@ -195,6 +198,52 @@ async def test_an_offline_payment_recorded_and_approved_by_another_person_is_cre
             legs = s.scalars(select(LedgerEntry).where(LedgerEntry.transaction_id == txn.id)).all()
             assert sum(leg.amount for leg in legs if leg.amount > 0) == 7500_50
             assert s.get_one(Loan, loan_id).total_collected == collected_before + 7500_50
+    finally:
+        await driver.close()
+
+
+async def test_a_gateway_payment_already_recorded_offline_is_parked_not_credited_twice(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """The borrower pays ₹5,000 by UPI through the gateway and, the webhook being slow, sends the screenshot; staff
+    record it offline with its RRN and another approves it (credited). Razorpay's ``payment.captured`` for that same
+    payment then arrives, carrying the same RRN: it is parked for ops naming the offline payment (answer ``parked``),
+    not credited a second time; the same event again is a duplicate. Before, both were credited."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        _, loan_id = await disbursed_loan(driver)
+        rrn = str(random.randrange(10**11, 10**12))
+        r = await record(driver, loan_id, mode="UPI", reference=rrn, amount="5000.00")
+        assert r.status_code == 201, r.text
+        offline_id = r.json()["id"]
+        assert (await attach_proof(driver, offline_id)).status_code == 200
+        assert (await decide(driver, "approve", offline_id)).status_code == 200
+        staff = await driver.staff_headers(CHECKER)
+
+        async def credited() -> dict | None:
+            body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
+            return next((p for p in body["payments"] if p["paymentId"] == offline_id), None)
+
+        await eventually(credited, timeout=30, interval=0.2)
+        with db.unit_of_work() as s:
+            collected = s.get_one(Loan, loan_id).total_collected
+
+        gateway_id = f"pay_{uuid.uuid4().hex[:14]}"
+        notes = {"loan_id": loan_id}
+        payment = gateway_events.razorpay_payment(gateway_id, 5000_00, "+919876543210", notes, "order_T1")
+        payment["acquirer_data"]["rrn"] = rrn
+        body, headers = _signed("razorpay", gateway_events.razorpay_payment_captured(payment))
+        url = f"{app.api.url}/api/v1/webhooks/{brand['brand_id']}/razorpay"
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(url, content=body, headers=headers)
+            assert answer.status_code == 200 and answer.json()["status"] == "parked", answer.text
+            assert offline_id in answer.json()["reason"] and rrn in answer.json()["reason"]
+            again = await http.post(url, content=body, headers=headers)
+            assert again.json()["status"] == "duplicate", again.text
+        with db.unit_of_work() as s:
+            (parked,) = s.scalars(select(ParkedPayment).where(ParkedPayment.gateway_payment_id == gateway_id)).all()
+            assert (parked.loan_id, parked.amount, parked.status) == (loan_id, 5000_00, "PARKED")
+            assert s.get_one(Loan, loan_id).total_collected == collected  # not credited a second time
+            none = select(PaymentTransaction).where(PaymentTransaction.gateway_payment_id == gateway_id)
+            assert s.scalars(none).all() == []
     finally:
         await driver.close()
 
