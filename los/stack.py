@@ -44,8 +44,10 @@ class PortInUse(RuntimeError):
 
 def port_free(host: str, port: int) -> bool:
     """Whether ``port`` can be bound on ``host`` now (nothing listens there). A wildcard or empty host is checked on
-    every interface (``0.0.0.0``)."""
+    every interface (``0.0.0.0``). With SO_REUSEADDR, as the servers themselves bind: a port whose last connections
+    linger in TIME_WAIT (a stack just stopped) is free, one with a listener is not."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host or "0.0.0.0", port))  # noqa: S104 - a bind test, closed at once
         except OSError:

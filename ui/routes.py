@@ -4,10 +4,12 @@ server needs no fallback route; nothing here is part of the OpenAPI document."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.guards import GUARDS
@@ -19,10 +21,30 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 router = APIRouter(include_in_schema=False, dependencies=GUARDS)  # NUL refused, as on every route
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def console_shell(page: str, temporal_ui: str | None) -> str:
+    """The console's shell with the Temporal UI its workflow links open (``Settings.temporal_ui``), filled into the
+    meta tags a deployer left empty: a UI on another host by its URL (``los-temporal-ui``); one on this machine
+    (``los up``'s dev server) by its port only (``los-temporal-ui-port``), so a console opened from another machine
+    links this server's host, not its own localhost."""
+    if not temporal_ui:
+        return page
+    parts = urlsplit(temporal_ui)
+    if parts.hostname in LOCAL_HOSTS:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return page.replace('<meta name="los-temporal-ui-port" content="">',
+                            f'<meta name="los-temporal-ui-port" content="{port}">', 1)  # fmt: skip
+    return page.replace('<meta name="los-temporal-ui" content="">',
+                        f'<meta name="los-temporal-ui" content="{escape(temporal_ui)}">', 1)  # fmt: skip
+
+
 @router.get("/console")
-async def console() -> FileResponse:
-    """The staff console's shell."""
-    return FileResponse(STATIC / "console" / "index.html", headers=NO_CACHE)
+async def console(request: Request) -> HTMLResponse:
+    """The staff console's shell, its Temporal UI links set from the API's settings (:func:`console_shell`)."""
+    page = (STATIC / "console" / "index.html").read_text(encoding="utf-8")
+    return HTMLResponse(console_shell(page, request.app.state.settings.temporal_ui), headers=NO_CACHE)
 
 
 @router.get("/app")

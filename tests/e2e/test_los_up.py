@@ -158,3 +158,6 @@ def test_the_banner_shows_the_console_and_the_app_and_they_are_served(stack: UpP
         answer = httpx.get(f"{api}{page}", timeout=10)
         assert answer.status_code == 200 and '<script type="module"' in answer.text
     assert httpx.get(f"{api}/ui/vendor/preact-htm.js", timeout=10).status_code == 200  # no CDN: served here
+    # the console's workflow links open this stack's Temporal UI, on its port (not 8233)
+    console = httpx.get(f"{api}/console", timeout=10).text
+    assert f'<meta name="los-temporal-ui-port" content="{stack.ports["ui"]}">' in console

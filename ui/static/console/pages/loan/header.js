@@ -4,16 +4,18 @@ import { html } from "/ui/vendor/preact-htm.js";
 import { label, rate, rupees, shortId, when } from "../../lib/format.js";
 import { Badge, brandUrl, can, Facts, staff, useLoad } from "../../lib/ui.js";
 
-/** The Temporal UI's port when the page does not name the UI: `los up` serves it on LOS_TEMPORAL_UI_PORT, 8233. */
+/** The Temporal UI's port when the page names neither the UI nor its port: `los up`'s default, 8233. */
 export const TEMPORAL_UI_PORT = 8233;
 
-/** The Temporal UI's base URL: `<meta name="los-temporal-ui" content="https://...">` in index.html when set, else
- * this host on TEMPORAL_UI_PORT (the embedded dev server of `los up`). */
+/** The Temporal UI's base URL: `<meta name="los-temporal-ui" content="https://...">` when set (the API fills it from
+ * LOS_TEMPORAL_UI_URL when it names another host), else this host on `<meta name="los-temporal-ui-port">` (filled
+ * from `los up`'s LOS_TEMPORAL_UI_PORT) or TEMPORAL_UI_PORT: the embedded dev server of `los up`. */
 export function temporalUi() {
-  const meta = document.querySelector('meta[name="los-temporal-ui"]');
-  const configured = meta && meta.getAttribute("content");
+  const content = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute("content") || "";
+  const configured = content("los-temporal-ui");
   if (configured) return configured.replace(/\/$/, "");
-  return `${location.protocol}//${location.hostname}:${TEMPORAL_UI_PORT}`;
+  const port = Number(content("los-temporal-ui-port")) || TEMPORAL_UI_PORT;
+  return `${location.protocol}//${location.hostname}:${port}`;
 }
 
 /** The page of a loan's workflow in the Temporal UI (workflow id `loan-<loanId>`, namespace default). */
