@@ -69,10 +69,22 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
     lines += [f"    {user['role']:<22} {user['email']}" for user in seed["staff"]]
     lines += [
         "",
-        "  Try: los demo --loans 3        A process that exits is restarted; Ctrl-C stops everything.",
+        f"  Try: {demo_command(settings)}        A process that exits is restarted; Ctrl-C stops everything.",
         "",
     ]
     return "\n".join(lines)
+
+
+def demo_command(settings) -> str:  # noqa: ANN001 - Settings, imported lazily
+    """`los demo --loans 3` as it must be typed in another terminal to reach this stack: with the port settings that
+    differ from their defaults in front (the API's, the sandbox's, the Temporal UI's for its links)."""
+    fields = type(settings).model_fields
+    moved = [
+        f"LOS_{name.upper()}={getattr(settings, name)}"
+        for name in ("api_port", "sandbox_port", "temporal_ui_port")
+        if getattr(settings, name) != fields[name].default
+    ]
+    return " ".join([*moved, "los demo --loans 3"])
 
 
 def cmd_up(args: argparse.Namespace) -> int:
