@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import text
 
 from activities.storage import build_storage
-from api import errors, hardening, openapi
+from api import docs_pages, errors, hardening, openapi
 from api.admin.routes import router as admin_router
 from api.admin.users import router as admin_users_router
 from api.audit_middleware import AuditSafetyNet
@@ -140,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Customer (/api/v1/web), staff (/api/v1/partner) and provider webhook APIs. "
         "Each loan is a Temporal workflow `loan-<loanId>`.",
         **NO_NATIVE_TELEMETRY,
+        docs_url=None,  # api.docs_pages serves /docs with its assets from here, not a CDN
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(AuditSafetyNet)
@@ -204,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(codec_router)
     ui_routes.install(app)  # the staff console at /console, the borrower's app at /app (docs/console.md)
     openapi.install(app)
+    docs_pages.install(app)
     hardening.install(app, settings)  # security headers, CORS allow-list, request limits (docs/security.md)
     instrument_app(app, settings)  # request metrics, GET /metrics, traces when on (docs/observability.md)
     app.add_middleware(errors.CatchAll)  # added last: the outermost layer, so nothing escapes the envelope

@@ -16,7 +16,6 @@ limits (docs/security.md, "Request limits, headers and CORS"). Installed by ``ap
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import re
@@ -24,7 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.openapi import docs as fastapi_docs
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import compile_path
@@ -36,7 +34,7 @@ from api.errors import _body as envelope
 from domain.errors import ValidationError
 from los.settings import Settings
 
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 UI_PATHS = ("/console", "/app", "/ui/")
 CODEC_BODY_BYTES = 16 * 1024 * 1024  # a decode batch of the Temporal UI: up to 1000 encrypted payloads
 HSTS = "max-age=31536000; includeSubDomains"
@@ -63,17 +61,6 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def _docs_origins() -> str:
-    """The origins FastAPI's /docs and /redoc pages load their scripts, styles and icons from (its defaults)."""
-    found = set()
-    for page in (fastapi_docs.get_swagger_ui_html, fastapi_docs.get_redoc_html):
-        for param in inspect.signature(page).parameters.values():
-            if param.name.endswith("_url") and isinstance(param.default, str):
-                origin = _origin(param.default)
-                found |= {origin} if origin else set()
-    return " ".join(sorted(found))
-
-
 def _storage_origins(settings: Settings) -> str:
     """Where presigned document links point besides this API: the S3 endpoint (or AWS) when a bucket is set."""
     if not settings.s3_bucket:
@@ -83,19 +70,19 @@ def _storage_origins(settings: Settings) -> str:
 
 def policies(settings: Settings) -> dict[str, str]:
     """The Content-Security-Policy of each area: ``ui`` (the console and the app: ES modules and styles from /ui,
-    no inline script), ``docs`` (Swagger UI and ReDoc: FastAPI's inline start-up script and its CDN), ``codec``
+    no inline script), ``docs`` (Swagger UI: FastAPI's inline start-up script, its assets from /docs/assets,
+    nothing from elsewhere: ``api.docs_pages``), ``codec``
     (the codec's sign-in page: an inline style, a form posting to itself) and ``api`` (everything else: nothing
     to load, never framed)."""
     frames = " ".join(filter(None, ["'self'", "blob:", _storage_origins(settings)]))
-    cdn = _docs_origins()
     ui = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
         f"connect-src 'self'; frame-src {frames}; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     docs = (
-        f"default-src 'self'; script-src 'self' 'unsafe-inline' {cdn}; style-src 'self' 'unsafe-inline' {cdn}; "
-        f"img-src 'self' data: {cdn}; font-src 'self' data: {cdn}; connect-src 'self'; worker-src 'self' blob:; "
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
     return {key: " ".join(value.split()) for key, value in {"ui": ui, "docs": docs, "codec": CODEC_CSP}.items()} | {

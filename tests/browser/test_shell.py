@@ -26,3 +26,16 @@ async def test_app_shell_loads(app, page) -> None:  # noqa: ANN001
     await page.set_viewport_size({"width": 360, "height": 740})
     await page.goto(f"{app.api.url}/app")
     await page.locator("main").wait_for()
+
+
+async def test_the_api_docs_render_in_chromium_from_this_server_alone(app, page) -> None:  # noqa: ANN001
+    """/docs (Swagger UI) shows the API's operations with nothing loaded from elsewhere: FastAPI's page fetched
+    Swagger UI from a CDN, and stayed blank on a machine without internet."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    await page.goto(f"{app.api.url}/docs")
+    await page.locator(".opblock").first.wait_for(timeout=30_000)  # an operation, read from /openapi.json
+    assert "/api/v1/web/loans" in await page.locator("#swagger-ui").inner_text()
+    assert requests and all(url.startswith(app.api.url) or url.startswith("data:") for url in requests), [
+        url for url in requests if not url.startswith(app.api.url)
+    ]
