@@ -214,6 +214,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         print(json.dumps({"scenarios": summaries()}, indent=2) if args.json else describe())
         return 0
+    if args.loans < 1:
+        print(f"los demo: --loans is how many loans to drive, at least 1, not {args.loans}", file=sys.stderr)
+        return 2
     import httpx
 
     from los.demo import DemoError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -79,6 +80,14 @@ def _decimal(value: str, flag: str) -> Decimal:
     return result
 
 
+def _rupees(value: str, flag: str) -> Decimal:
+    """An amount of rupees as the API takes it (``api.types.Rupees``): digits with at most 2 decimals, more than
+    zero; ``UsageError`` naming the flag otherwise (no silent rounding of 5000.129, no 1e3)."""
+    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", value) or Decimal(value) <= 0:
+        raise UsageError(f"{flag}: rupees with at most 2 decimals, more than zero (5000 or 5000.50), not {value!r}")
+    return Decimal(value)
+
+
 def _date(value: str | None, flag: str) -> date | None:
     if value is None:
         return None
@@ -134,7 +143,7 @@ def build(args: argparse.Namespace) -> dict:
     annual_rate = "0" if args.annual_rate is None else args.annual_rate
     multiple = to_paise(_decimal(args.in_multiples_of, "--in-multiples-of"), "in_multiples_of")
     terms = LoanTerms(
-        principal=to_paise(_decimal(args.principal, "--principal"), "principal"),
+        principal=to_paise(_rupees(args.principal, "--principal"), "principal"),
         annual_rate=_decimal(annual_rate, "--annual-rate"),
         installments=args.installments,
         disbursed_on=_date(args.disbursed_on, "--disbursed-on") or date.today(),

@@ -210,7 +210,7 @@ async def read_upload(
     """Parse a multipart upload as it streams in; refuse it as soon as the file passes ``limit``."""
     kind, params = parse_options_header(request.headers.get("content-type"))
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
-        raise ValidationError("send multipart/form-data with the fields docType and file", field="file")
+        raise ValidationError("send the upload as multipart/form-data, the file in the form's file field", field="file")
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():

@@ -111,7 +111,10 @@ def foreclosure_quote(client: Client, loan: Loan, on: date) -> dict[str, Any]:
     """The loan workflow's foreclosure quote on ``on`` (409 unless the loan is being repaid); from a route's thread
     (the loan's values are read here, the query runs on the event loop)."""
     if loan.status not in REPAYING:
-        raise Conflict(f"the loan is {loan.status}; a quote is given while it is being repaid", field="loan")
+        raise Conflict(
+            f"the loan is {loan.status}; it takes payments (and gives their quotes) only while it is being repaid",
+            field="loan",
+        )
     answer = call_async(loan_query, client, loan.workflow_id, LoanWorkflow.quote_foreclosure, on.isoformat())
     return {**answer, "on": on, "chargeGst": answer["chargeGst"], "creditBalance": answer["creditBalance"]}
 

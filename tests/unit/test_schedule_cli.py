@@ -58,6 +58,10 @@ def test_single_days_and_lists(capsys: pytest.CaptureFixture[str]) -> None:
         (["--holidays", "2024-13-01"], "--holidays: expected a date"),
         (["--holidays", "2024-01-01..2026-01-01"], "--holidays: range longer than a year"),
         (["--holiday-strategy", "MOVE_SOMEWHERE"], "--holiday-strategy: unknown value"),
+        # the principal as the API takes rupees: never rounded to the paisa, no exponent, more than zero
+        (["--principal", "5000.129"], "--principal: rupees with at most 2 decimals"),
+        (["--principal", "1e3"], "--principal: rupees with at most 2 decimals"),
+        (["--principal", "0"], "more than zero"),
     ],
 )
 def test_bad_values_exit_2_naming_the_flag(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,3 +85,10 @@ def test_a_downgrade_must_name_its_revision(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "name the revision" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_los_demo_refuses_no_loans() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "los.cli", "demo", "--loans", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "at least 1" in done.stderr
