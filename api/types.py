@@ -53,7 +53,7 @@ def _decimal_text(what: str, example: str) -> Any:
             return Decimal(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError(f'{what} go as a decimal string, e.g. "{example}", never a JSON number')
-        if isinstance(value, str) and _RUPEES.fullmatch(value.removeprefix("-")):
+        if what == "rupees" and isinstance(value, str) and _RUPEES.fullmatch(value.removeprefix("-")):
             raise ValueError(f"must be more than zero (got {value})")
         raise ValueError(f'{what} as a decimal string with at most 2 decimals, e.g. "{example}"')
 

@@ -3,6 +3,7 @@ running by a supervisor (los.supervisor) until `los up` is stopped."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -38,27 +39,34 @@ def wait_port(host: str, port: int, timeout: float = 60.0, proc: subprocess.Pope
 
 
 class PortInUse(RuntimeError):
-    """A port `los up` is to listen on is taken (another `los up`, or another program): the message names the port
-    and the setting that moves it."""
+    """A port `los up` is to listen on is taken (another `los up`, or another program), or cannot be listened on at
+    all (a host that is not this machine's): the message names the port, the reason and the setting that moves it."""
 
 
 def port_free(host: str, port: int) -> bool:
-    """Whether ``port`` can be bound on ``host`` now (nothing listens there). A wildcard or empty host is checked on
-    every interface (``0.0.0.0``). With SO_REUSEADDR, as the servers themselves bind: a port whose last connections
-    linger in TIME_WAIT (a stack just stopped) is free, one with a listener is not."""
-    with socket.socket() as sock:
+    """Whether ``port`` can be bound on ``host`` now: False only when something listens there (EADDRINUSE). The
+    address family is the host's (``::1`` is IPv6); a wildcard or empty host is every interface. With SO_REUSEADDR,
+    as the servers themselves bind: a port whose last connections linger in TIME_WAIT (a stack just stopped) is
+    free. Any other failure (a host that does not resolve or is not this machine's) is raised (``OSError``)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host or "0.0.0.0", port))  # noqa: S104 - a bind test, closed at once
-        except OSError:
-            return False
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
     return True
 
 
 def check_ports_free(settings: Settings, embedded_temporal: bool) -> None:
     """Before anything starts: each port this stack listens on is free, else ``PortInUse`` naming the first one taken
-    and its setting. Without it a second stack on the same ports printed its banner for the first one's processes
-    and restarted its own API (or sandbox, or Temporal) forever, and its brand pointed at the other sandbox."""
+    (or that cannot be listened on) and its setting. Without it a second stack on the same ports printed its banner
+    for the first one's processes and restarted its own API (or sandbox, or Temporal) forever, and its brand pointed
+    at the other sandbox."""
     wanted = [("LOS_API_PORT", settings.api_host, settings.api_port), ("LOS_SANDBOX_PORT", "127.0.0.1",
               settings.sandbox_port)]  # fmt: skip
     if embedded_temporal:
@@ -67,11 +75,15 @@ def check_ports_free(settings: Settings, embedded_temporal: bool) -> None:
             ("LOS_TEMPORAL_UI_PORT", "127.0.0.1", settings.temporal_ui_port),
         ]
     for name, host, port in wanted:
-        if not port_free(host, port):
+        where = host or "0.0.0.0"  # noqa: S104 - how the message names every interface
+        try:
+            free = port_free(host, port)
+        except OSError as exc:
+            raise PortInUse(f"cannot listen on {where} port {port} ({name}): {exc}") from exc
+        if not free:
             raise PortInUse(
-                f"port {port} ({name}) is in use on {host or '0.0.0.0'}: another `los up` or another program "
-                f'listens there. Stop it, or choose another port with {name}=<port> (see README, "What `los up` '
-                'starts").'
+                f"port {port} ({name}) is in use on {where}: another `los up` or another program listens there. "
+                f'Stop it, or choose another port with {name}=<port> (see README, "What `los up` starts").'
             )
 
 

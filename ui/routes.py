@@ -26,14 +26,17 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 def console_shell(page: str, temporal_ui: str | None) -> str:
     """The console's shell with the Temporal UI its workflow links open (``Settings.temporal_ui``), filled into the
-    meta tags a deployer left empty: a UI on another host by its URL (``los-temporal-ui``); one on this machine
-    (``los up``'s dev server) by its port only (``los-temporal-ui-port``), so a console opened from another machine
-    links this server's host, not its own localhost."""
+    meta tags a deployer left empty: ``los up``'s dev server (``http://localhost:<port>``) by its port only
+    (``los-temporal-ui-port``), so a console opened from another machine links this server's host, not its own
+    localhost; any other UI by its URL (``los-temporal-ui``). A URL with a port out of range changes nothing."""
     if not temporal_ui:
         return page
     parts = urlsplit(temporal_ui)
-    if parts.hostname in LOCAL_HOSTS:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range: the page keeps its default rather than failing
+        return page
+    if parts.hostname in LOCAL_HOSTS and port and parts.scheme == "http" and parts.path in ("", "/"):
         return page.replace('<meta name="los-temporal-ui-port" content="">',
                             f'<meta name="los-temporal-ui-port" content="{port}">', 1)  # fmt: skip
     return page.replace('<meta name="los-temporal-ui" content="">',

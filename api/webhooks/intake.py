@@ -36,6 +36,7 @@ Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutco
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -243,7 +244,7 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
         twin = session.execute(
             select(OfflinePayment.id).where(
                 OfflinePayment.brand_id == brand_id,
-                OfflinePayment.reference == arg.reference.upper().replace(" ", ""),  # as offline references are kept
+                OfflinePayment.reference == re.sub(r"\s+", "", arg.reference).upper(),  # as offline ones are kept
                 OfflinePayment.status == "APPROVED",
             )
         ).scalar_one_or_none()

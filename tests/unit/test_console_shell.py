@@ -27,3 +27,9 @@ def test_no_ui_known_or_one_the_deployer_wrote_leaves_the_page_as_it_is() -> Non
         '<meta name="los-temporal-ui" content="">', '<meta name="los-temporal-ui" content="https://t">'
     )
     assert console_shell(written, "https://other.example") == written
+
+
+def test_a_local_ui_behind_a_path_keeps_its_url_and_a_bad_port_changes_nothing() -> None:
+    page = console_shell(PAGE, "https://localhost/temporal")
+    assert '<meta name="los-temporal-ui" content="https://localhost/temporal">' in page
+    assert console_shell(PAGE, "http://localhost:99999") == PAGE

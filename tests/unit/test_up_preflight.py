@@ -34,6 +34,21 @@ def test_a_taken_port_is_named_with_its_setting(taken: str) -> None:
     check_ports_free(Settings(**ports), embedded_temporal=True)  # free again: no error
 
 
+def test_an_ipv6_host_is_checked_as_ipv6_and_a_foreign_host_is_named_not_called_in_use() -> None:
+    ports = _ports()
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        ipv6 = True
+    except OSError:  # a machine without IPv6: that part is not checked here
+        ipv6 = False
+    if ipv6:
+        check_ports_free(Settings(**ports, api_host="::1"), embedded_temporal=True)  # free on the IPv6 loopback
+    with pytest.raises(PortInUse) as refused:
+        check_ports_free(Settings(**ports, api_host="no-such-host.invalid"), embedded_temporal=True)
+    assert "cannot listen on no-such-host.invalid" in str(refused.value) and "in use" not in str(refused.value)
+
+
 def test_an_external_temporal_server_needs_no_temporal_ports() -> None:
     ports = _ports()
     with socket.socket() as held:

@@ -9,11 +9,15 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from api.errors import install
-from api.types import Rupees
+from api.types import Rupees, Score
 
 
 class _Body(BaseModel):
     amount: Rupees
+
+
+class _Scored(BaseModel):
+    score: Score
 
 
 def _client() -> TestClient:
@@ -23,6 +27,10 @@ def _client() -> TestClient:
     @app.post("/pay")
     def pay(body: _Body) -> dict:
         return {"amount": str(body.amount)}
+
+    @app.post("/score")
+    def score(body: _Scored) -> dict:
+        return {"score": str(body.score)}
 
     return TestClient(app)
 
@@ -46,3 +54,10 @@ def test_reasons_come_without_pydantics_prefix_and_say_what_is_wrong() -> None:
     (shape,) = _errors(client.post("/pay", json={"amount": "5.123"}))
     assert shape["reason"] == 'rupees as a decimal string with at most 2 decimals, e.g. "50000.50"'
     assert client.post("/pay", json={"amount": "5.12"}).json() == {"amount": "5.12"}
+
+
+def test_a_negative_score_is_not_told_it_must_be_more_than_zero() -> None:
+    """A score may be 0 (its range is 0 to 100): only amounts are told they must be more than zero."""
+    (error,) = _errors(_client().post("/score", json={"score": "-5"}))
+    assert error["field"] == "score" and "more than zero" not in error["reason"]
+    assert _client().post("/score", json={"score": "0"}).json() == {"score": "0"}
