@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
@@ -146,10 +146,13 @@ class SettlementSteps(CollectionsBase):
 
     async def _settlement_link(self, s: SettlementState, refused_unchanged: bool) -> str:
         """The settlement's payment link (``settlement_link``: the same reference gives the same link back). With
-        ``refused_unchanged`` (SETTLEMENT_LINK_FIRST_PATCH: asked before the approval changes anything) a gateway that
-        gives no link past the retries (down, or refusing) refuses the approval as ``Unavailable`` (HTTP 503): nothing
-        was approved, staff approve again. Before the patch the link came after the approval was recorded, and its
-        failure left the settlement APPROVED with no link and no offer sent, the approval not to be repeated."""
+        ``refused_unchanged`` (SETTLEMENT_LINK_FIRST_PATCH: asked before the approval changes anything) gateways that
+        give no link past the retries refuse the approval with nothing approved: ``Unavailable`` (HTTP 503; staff
+        approve again once they are back), or ``Conflict`` (409, with the gateway's reason) when every gateway
+        refused the link itself. The retries can outlast the API's bound: staff are then told the approval is still
+        being applied, and find the settlement still awaiting its decision. Before the patch the link came after the
+        approval was recorded, and its failure left the settlement APPROVED with no link and no offer sent, the
+        approval not to be repeated."""
         try:
             return await workflow.execute_activity_method(
                 LoanActivities.settlement_link,
@@ -161,10 +164,14 @@ class SettlementSteps(CollectionsBase):
         except ActivityError as exc:
             if not refused_unchanged or is_cancelled_exception(exc):
                 raise
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":  # a no, not an outage
+                why = f"the payment gateways refused the settlement's link: {cause.message}; nothing was approved"
+                raise _refuse("Conflict", why) from None
             raise _refuse(
                 "Unavailable",
                 "the payment gateways gave no link for the settlement; nothing was approved: approve it again once "
-                f"they are back ({exc.cause})",
+                f"they are back ({cause})",
             ) from None
 
     def _settlement_now(self, a: ServicingAction, s: SettlementState) -> tuple[Outstanding, dict[str, int]]:

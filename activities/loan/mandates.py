@@ -26,7 +26,7 @@ from activities.loan.common import LoanBase
 from activities.providers.base import BusinessRefusal
 from activities.providers.payments.mandate_base import DebitStatus
 from db.mandates import apply_mandate_event
-from db.models import Mandate, MandateDebit
+from db.models import Mandate, MandateDebit, ParkedPayment
 from workflows.contracts import MandateDebitCheck, MandateDebitRequest, MandateDebitResult, MandateEvent
 
 PRE_DEBIT_NOTICE = timedelta(hours=24)  # NPCI UPI Autopay: the pre-debit notification at least 24 h before
@@ -169,7 +169,9 @@ class MandateActivities(LoanBase):
         it, none when the gateway has no payment for it. Reads only: the workflow records the outcome through its
         usual paths. A debit with no order is asked about only while its row is NOTIFIED (its charge got no answer:
         a cut-off request may have reached the gateway, which is asked by the debit's receipt); one dropped before
-        its charge (FAILED, SKIPPED) answers none without a call. Gateway faults are retried (``ProviderError``);
+        its charge (FAILED, SKIPPED) answers none without a call. A captured payment parked for ops (its webhook's
+        reference was an approved offline payment's: the same money, credited already) answers none too, so the
+        look-up never credits it behind ops' back. Gateway faults are retried (``ProviderError``);
         ``ApplicationError`` NotFound (not retried) for an unknown debit."""
 
         def load(session: Session) -> tuple[MandateDebit, Mandate] | None:
@@ -185,6 +187,27 @@ class MandateActivities(LoanBase):
         _, _, brand = await self._tx(self._context(debit.loan_id))
         gateway = providers.build("payments", brand.config, self.http, vendor=mandate.provider)
         lookup = await gateway.find_debit(debit.id)
+        if lookup.payment is not None:
+            found_payment = lookup.payment
+
+            def parked(session: Session) -> bool:
+                return (
+                    session.scalar(
+                        select(ParkedPayment.id).where(
+                            ParkedPayment.loan_id == debit.loan_id,
+                            ParkedPayment.gateway == found_payment.gateway,
+                            ParkedPayment.gateway_payment_id == found_payment.payment_id,
+                        )
+                    )
+                    is not None
+                )
+
+            if await self._tx(parked):  # its webhook was parked for ops (e.g. staff credited it offline already)
+                activity.logger.warning(
+                    "debit %s of loan %s: payment %s is parked for ops, not credited by the look-up",
+                    debit.id, debit.loan_id, found_payment.payment_id,
+                )  # fmt: skip
+                return MandateDebitCheck(debit.id)
         return MandateDebitCheck(debit.id, lookup.payment, lookup.failure, lookup.pending)
 
     async def _failed(self, debit_id: str, reason: str) -> MandateDebitResult:

@@ -18,10 +18,11 @@ from activities.providers.base import ProviderConfig, ProviderError
 from activities.providers.payments.razorpay import RazorpayGateway
 from activities.storage import LocalStorage
 from db.models import BankAccount, Mandate, MandateDebit, WebhookEvent
+from db.receipts import park_payment
 from los.demo import Driver, demo_identity
 from tests.conftest import eventually, signal_names
 from tests.integration.test_staff_and_webhooks import _apply
-from workflows.contracts import MandateDebitRequest, MandateDebitResult, MandateEvent
+from workflows.contracts import MandateDebitCheck, MandateDebitRequest, MandateDebitResult, MandateEvent
 
 PRODUCT = "PL-MONTHLY"  # monthly dues: no autopay debit of the workflow's own falls inside the test
 
@@ -204,6 +205,12 @@ async def test_mandate_registered_confirmed_charged_once_cancelled_and_rejected(
         (taken,) = [c for c in charges if c["notes"]["mandate_debit_id"] == cut_off_id]
         assert found.payment is not None and found.payment.payment_id == taken["id"]
         assert found.payment.mandate_debit_id == cut_off_id and found.payment.amount == req.amount
+        # the same payment parked for ops (its webhook's reference was an approved offline payment's: credited
+        # already): the look-up does not credit it behind ops' back
+        with db.unit_of_work() as s:
+            park_payment(s, loan_id, gateway="razorpay", payment_id=taken["id"], amount=req.amount,
+                         reason="reference is an offline payment's", payload={})  # fmt: skip
+        assert await env.run(activities.find_mandate_debit, cut_off_id) == MandateDebitCheck(cut_off_id)
 
         # --- cancel: at the gateway and on the row --------------------------------------------------------------
         cancelled = await driver._ok(await driver.api.post(url + "/cancel", headers=headers))

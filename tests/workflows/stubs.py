@@ -265,6 +265,7 @@ class StubActivities:
     unrecordable_payments: set[str] = field(default_factory=set)
     refused_links: set[int] = field(default_factory=set)  # installments whose payment link every gateway refuses
     settlement_links_down: int = 0  # settlement_link calls that fail (every gateway down past the retries) first
+    settlement_links_refused: int = 0  # then settlement_link calls every gateway refuses (a BusinessRefusal)
     # Statuses whose record_status call is held (in flight) until ``release(status)``.
     hold: set[str] = field(default_factory=set)
     holding: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -555,6 +556,9 @@ class StubActivities:
         if self.settlement_links_down > 0:
             self.settlement_links_down -= 1
             raise ApplicationError("every gateway is down", type="ProviderError", non_retryable=True)
+        if self.settlement_links_refused > 0:
+            self.settlement_links_refused -= 1
+            raise ApplicationError("amount exceeds the maximum allowed", type="BusinessRefusal", non_retryable=True)
         return f"settle_{req.amount}"
 
     @activity.defn(name="issue_closure_certificate")

@@ -204,10 +204,11 @@ async def test_settlement_unpaid_by_its_deadline_lapses_and_collection_goes_on(e
 async def test_a_settlement_approval_whose_link_fails_changes_nothing_and_can_be_given_again(env) -> None:  # noqa: ANN001
     """Every gateway is down when the settlement is approved: the link is made before anything is recorded, so the
     approval is refused as Unavailable (the API's 503) with nothing changed: no APPROVED decision, no offer sent, the
-    proposal still awaiting its decision. Approved again once the gateways are back, it is recorded once, with its
-    link in the offer. Before settlement-link-first-v1 the first approval was recorded without a link or offer, and
+    proposal still awaiting its decision; every gateway refusing the link is a Conflict (409) with their reason, also
+    with nothing changed. Approved again once the gateways give the link, it is recorded once, with its link in the
+    offer. Before settlement-link-first-v1 the first approval was recorded without a link or offer, and
     the second was refused ("no settlement proposal awaits a decision"): the offer lapsed unseen."""
-    stubs = StubActivities(settlement_links_down=1)
+    stubs = StubActivities(settlement_links_down=1, settlement_links_refused=1)
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
         await _overdue(run, 5)
@@ -217,12 +218,16 @@ async def test_a_settlement_approval_whose_link_fails_changes_nothing_and_can_be
         down = await run.refused("approve_settlement", action(HEAD))
         assert down.type == "Unavailable" and "nothing was approved" in down.message
         assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED"]
+        # every gateway refuses the link itself: a 409 with their reason, not "try again once they are back"
+        refused = await run.refused("approve_settlement", action(HEAD))
+        assert refused.type == "Conflict" and "amount exceeds the maximum allowed" in refused.message
+        assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED"]
         assert not [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
         assert await run.update("approve_settlement", action(HEAD)) == "APPROVED"
         assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED"]
         (offer,) = [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
         assert offer.values["paymentLink"] == "settle_3000000"
-        assert len(stubs.of("settlement_link")) == 2  # the same settlement's link, asked again
+        assert len(stubs.of("settlement_link")) == 3  # the same settlement's link, asked again
         history = await run.handle.fetch_history()
         assert "settlement-link-first-v1" in patch_markers(history)
         replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
