@@ -30,7 +30,7 @@ from db import closure
 from db.models import AaConsent, Brand, Customer, Loan, LoanProduct
 from domain import rules
 from domain.brand_config import BrandConfig
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
 from workflows.loan import LoanWorkflow
@@ -182,13 +182,21 @@ def my_loans(me: Me, session: Db) -> list[dict]:
     return [loan_summary(loan) for loan in loans]
 
 
+DETAIL_INCLUDES = frozenset({"kyc"})  # what ?include= may name on a loan's detail
+
+
 @router.get("/loans/{loan_id}", response_model=CustomerLoanDetail, responses=NOT_MODIFIED_RESPONSE)
 async def my_loan(
     request: Request,
     loan_id: str,
     me: Annotated[Principal, Depends(current_customer_own_session)],
     include: Annotated[
-        str | None, Query(description="`kyc`: the KYC phase's live progress (asks the workflow)")
+        str | None,
+        Query(
+            description="`kyc`: the KYC phase's live progress (asks the workflow) while the loan is APPLIED; `kyc` "
+            "is null once the phase is over. Any other value is refused (422)",
+            max_length=200,
+        ),
     ] = None,
     if_none_match: Annotated[
         str | None,
@@ -210,7 +218,11 @@ async def my_loan(
     """The loan as its borrower sees it; the app polls it while a step runs. Every answer carries an `ETag`: sent
     back in `If-None-Match` (with `Prefer: wait=N` to wait for a change), the answer is 304 while nothing changed
     (api/loan_changes.py, docs/api.md "Waiting for a loan to change")."""
-    wants_kyc = include is not None and "kyc" in include.split(",")
+    parts = [part.strip() for part in include.split(",")] if include is not None else []
+    unknown = sorted({part for part in parts if part not in DETAIL_INCLUDES})
+    if unknown:
+        raise ValidationError(f"include: {', '.join(unknown)} is not one of {sorted(DETAIL_INCLUDES)}", field="include")
+    wants_kyc = "kyc" in parts
     if is_uuid(loan_id):
         loan_id = loan_id.lower()  # as the database writes it in its notifications
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
@@ -90,6 +91,13 @@ async def test_hot_routes_answer_their_declared_models(app, brand, sandbox, db) 
             return (await driver.loan(headers, waiting["id"]))["status"] == "UNDER_REVIEW"
 
         await eventually(in_review)
+        async with httpx.AsyncClient(base_url=app.api.url, timeout=30) as plain:  # outside the 200-only hook
+            mine = f"/api/v1/web/loans/{waiting['id']}"
+            bad = await plain.get(mine, params={"include": "kyc,bogus"}, headers=headers)
+            assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "include", bad.text
+            assert "bogus" in bad.json()["errors"][0]["reason"]
+            after = await plain.get(mine, params={"include": "kyc"}, headers=headers)
+            assert after.status_code == 200 and after.json()["kyc"] is None  # the KYC phase is over: null
 
         # the other loan, from application to its last repayment, read by staff all along
         journey_task = asyncio.create_task(driver.journey(*demo_identity(0, "review"), amount=40_000, tenure=3))
