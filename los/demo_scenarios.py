@@ -152,7 +152,7 @@ def summaries() -> dict[str, str]:
     """Each scenario's name → the first sentence of its docstring, in the order ``los demo --scenario list`` shows."""
 
     def first_sentence(doc: str | None) -> str:
-        text = " ".join((doc or "").split())
+        text = " ".join((doc or "").split()).replace("``", "")  # reST literals read as plain words on a terminal
         return text.split(": ")[0].split(". ")[0].rstrip(".")
 
     return {name: first_sentence(fn.__doc__) for name, fn in SCENARIOS.items()}
