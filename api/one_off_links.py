@@ -81,7 +81,7 @@ def one_off_link(
     if commit or lost:
         session.commit()
     if lost:
-        call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id)
+        call_async(cancel_link, brand.config or {}, request.app.state.http, vendor, link.link_id, loan.id)
     if offered is None:
         raise Conflict(changed, field="amount")
     return OneOffLink(offered.url, offered.gateway, offered.link_id)
