@@ -62,6 +62,8 @@ from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.loan import LoanWorkflow
 from workflows.partner_disbursal_watch import SCHEDULE_ID as PARTNER_DISBURSAL_SCHEDULE
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
+from workflows.payment_redelivery import SCHEDULE_ID as PAYMENT_REDELIVERY_SCHEDULE
+from workflows.payment_redelivery import PaymentRedeliveryWorkflow
 from workflows.pinned import PINNED_VARIANTS
 from workflows.portfolio_snapshot import RUN_AT_UTC as PORTFOLIO_AT_UTC
 from workflows.portfolio_snapshot import SCHEDULE_ID as PORTFOLIO_SCHEDULE
@@ -91,6 +93,7 @@ WORKFLOWS = [
     CoLendingRetryWorkflow,
     AadhaarVaultSweepWorkflow,
     ReceiptSweepWorkflow,
+    PaymentRedeliveryWorkflow,
     ReportEmailWorkflow,
 ]
 
@@ -196,6 +199,13 @@ SCHEDULED_JOBS = [
         every=lambda s: timedelta(seconds=s.receipt_sweep_every_seconds),
         description="receipts issued for credited payments no loan workflow issued one for, such as money kept as"
         " a credit balance or a recovery (LOS_RECEIPT_SWEEP_EVERY_SECONDS, 0 = off)",
+    ),
+    ScheduledJob(
+        PAYMENT_REDELIVERY_SCHEDULE,
+        PaymentRedeliveryWorkflow.run,
+        every=lambda s: timedelta(seconds=s.payment_redelivery_every_seconds),
+        description="payment webhooks stored but never delivered to their loan (the gateway's retries exhausted)"
+        " delivered again, or kept as credit balance (LOS_PAYMENT_REDELIVERY_EVERY_SECONDS, 0 = off)",
     ),
 ]
 """Every periodic job the worker registers (see :mod:`los.schedules`)."""

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # How often the receipt sweep runs (workflows.receipt_sweep): receipts for credited payments no loan workflow
     # issued one for (money kept as a credit balance or a recovery after the loan ended); 0: no schedule.
     receipt_sweep_every_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+    # How often the payment redelivery runs (workflows.payment_redelivery): payment webhooks stored but never
+    # delivered to their loan (the gateway gave up retrying) delivered again; 0: no schedule.
+    payment_redelivery_every_seconds: int = Field(default=300, ge=0, le=24 * 3600)
     # Whether updates carry that expiry. The check compares the workflow's clock with the API's, so turn it off only
     # where the workflow clock is not the wall clock (Temporal's time-skipping test server); calls stay bounded.
     workflow_update_expiry: bool = True

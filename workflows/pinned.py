@@ -30,6 +30,7 @@ from workflows.bureau_refresh import BureauRefreshWorkflow
 from workflows.inactivity_alerts import InactivityAlertsWorkflow
 from workflows.kyc_expiry import KycExpiryWorkflow
 from workflows.partner_disbursal_watch import PartnerDisbursalWatchWorkflow
+from workflows.payment_redelivery import PaymentRedeliveryWorkflow
 from workflows.portfolio_snapshot import PortfolioSnapshotWorkflow
 from workflows.receipt_sweep import ReceiptSweepWorkflow
 from workflows.reconciler import ReconcileTransfersWorkflow
@@ -109,6 +110,13 @@ class PinnedReceiptSweepWorkflow(ReceiptSweepWorkflow):
         return await super().run()
 
 
+@workflow.defn(name="PaymentRedeliveryWorkflow", versioning_behavior=PINNED)
+class PinnedPaymentRedeliveryWorkflow(PaymentRedeliveryWorkflow):
+    @workflow.run
+    async def run(self) -> dict:
+        return await super().run()
+
+
 @workflow.defn(name="ReportEmailWorkflow", versioning_behavior=PINNED)
 class PinnedReportEmailWorkflow(ReportEmailWorkflow):
     """Started by staff, not a schedule, but as short: the master report built, presigned and e-mailed in one run."""
@@ -129,6 +137,7 @@ PINNED_VARIANTS: dict[type, type] = {
     PartnerDisbursalWatchWorkflow: PinnedPartnerDisbursalWatchWorkflow,
     AadhaarVaultSweepWorkflow: PinnedAadhaarVaultSweepWorkflow,
     ReceiptSweepWorkflow: PinnedReceiptSweepWorkflow,
+    PaymentRedeliveryWorkflow: PinnedPaymentRedeliveryWorkflow,
     ReportEmailWorkflow: PinnedReportEmailWorkflow,
 }
 """Each short workflow → its PINNED variant (the same workflow type)."""

@@ -8,6 +8,7 @@
 - ``servicing_decisions``: settlements, penal waivers, restructures, and the postings of a SETTLED or WRITTEN_OFF end
 - ``collections``: allocation of a loan in arrears by bucket, and promises to pay broken at a day-end
 - ``closure_docs``: the closure certificate (NDC/NOC) and the reloan offer at closure
+- ``redelivery``: stored payment events never delivered to their loan (the payment redelivery's)
 - ``common``: the base class (clients, provider calls, customer messages) and shared helpers
 - ``queries``: the SQL, one named function per aggregate and question
 
@@ -32,6 +33,7 @@ from activities.loan.links import LinkActivities
 from activities.loan.mandates import MandateActivities
 from activities.loan.origination import OriginationActivities
 from activities.loan.receipt_docs import ReceiptDocActivities
+from activities.loan.redelivery import RedeliveryActivities
 from activities.loan.repayment import RepaymentActivities
 from activities.loan.servicing_decisions import ServicingDecisionActivities
 from activities.loan.status import StatusActivities
@@ -48,6 +50,7 @@ class LoanActivities(
     RepaymentActivities,
     ReceiptActivities,
     ReceiptDocActivities,
+    RedeliveryActivities,
     MandateActivities,
     AccountingActivities,
     ServicingDecisionActivities,
@@ -88,6 +91,9 @@ class LoanActivities(
             self.issue_receipt,
             self.issue_receipt_and_notify,
             self.payments_without_receipt,
+            self.undelivered_payments,
+            self.keep_undelivered_payment,
+            self.mark_payment_delivered,
             self.record_servicing_decision,
             self.record_closing_postings,
             self.settlement_link,

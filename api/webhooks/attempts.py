@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from db.models import PaymentAttempt, PaymentTransaction
@@ -20,7 +20,7 @@ CAPTURED, FAILED = "CAPTURED", "FAILED"  # payment_attempts.status
 
 def record_attempt(session: Any, brand_id: str, loan_id: str | None, arg: Any) -> tuple[str, bool] | None:
     """Keep the gateway's payment attempt once per (gateway, payment id) and return its status now with whether
-    its capture was already signalled to the loan (``delivered_at``, set by ``intake.mark_delivered``): a capture
+    its capture was already signalled to the loan (``delivered_at``, set by ``db.webhook_events.delivered``): a capture
     turns a failed attempt into a captured one (a late authorisation); a failure never turns a captured one back,
     nor one the loan has credited with no attempt kept (an autopay debit found captured by the workflow's look-up,
     its webhooks lost: ``workflows.autopay``): that failure keeps the attempt as captured. None for an event about
@@ -90,14 +90,4 @@ _CREDITED = select(PaymentTransaction.mode, PaymentTransaction.amount).where(
     PaymentTransaction.gateway == bindparam("gateway"),
     PaymentTransaction.gateway_payment_id == bindparam("payment"),
     PaymentTransaction.loan_id == bindparam("loan"),
-)
-
-MARK_ATTEMPT_DELIVERED = (
-    update(_ATTEMPTS)
-    .where(
-        _ATTEMPTS.c.gateway == bindparam("b_gateway"),
-        _ATTEMPTS.c.gateway_payment_id == bindparam("b_payment_id"),
-        _ATTEMPTS.c.delivered_at.is_(None),
-    )
-    .values(delivered_at=bindparam("b_delivered_at"))
 )

@@ -36,34 +36,31 @@ Outcomes (the ``status`` of the 200 answer, :class:`domain.outcomes.WebhookOutco
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import DataError
+from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers.webhooks import InboundEvent, LoanSignal
 from api.deps import is_uuid
-from api.webhooks.attempts import CAPTURED, MARK_ATTEMPT_DELIVERED, record_attempt
-from db import receipts
+from api.webhooks.attempts import CAPTURED, record_attempt
+from db import webhook_events
 from db.mandates import apply_mandate_event
 from db.models import (
     Loan,
     Mandate,
-    OfflinePayment,
     PaymentLink,
     WebhookEvent,
 )
 from db.session import core, insert_once, table
-from domain.errors import ServiceUnavailable, ValidationError
+from domain.errors import ServiceUnavailable
 from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
-from workflows.contracts import MandateEvent, PaymentEvent, PaymentFailure
+from workflows.contracts import MandateEvent, PaymentEvent, PaymentFailure, payment_as_json
 from workflows.loan import LoanWorkflow
 
 #: The workflow signal each adapter's ``InboundEvent.signal`` names, by method reference (the one place the
@@ -135,6 +132,18 @@ _EVENTS = table(WebhookEvent)
 _STORE_EVENT = insert_once(WebhookEvent, "provider", "event_id")
 
 
+def _signal_arg(event: InboundEvent, loan: Any | None) -> dict | None:
+    """What ``webhook_events.signal_arg`` keeps of a payment event matched to a loan: the payment as its loan takes
+    it (with its link's purpose when the link found the loan and the event named none), for the payment redelivery
+    (``workflows.payment_redelivery``) to send again should this event stay undelivered. None for any other event."""
+    arg = event.arg
+    if not isinstance(arg, PaymentEvent) or loan is None:
+        return None
+    if arg.purpose is None and event.loan_ref is None:
+        arg = dataclasses.replace(arg, purpose=loan.link_purpose)
+    return payment_as_json(arg)
+
+
 def store(db: Any, provider: str, brand_id: str, event: InboundEvent, body: dict) -> Stored:
     """:func:`store_in` in a transaction of its own."""
     with db.unit_of_work() as session:
@@ -152,6 +161,7 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
         "event_type": event.event_type,
         "loan_id": loan.id if loan else None,
         "payload": body,
+        "signal_arg": _signal_arg(event, loan),
     }
     row_id = core(session).execute(_STORE_EVENT, row).scalar_one_or_none()
     delivered = False
@@ -164,14 +174,8 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
         delivered = delivered_at is not None
     attempt = record_attempt(session, brand_id, loan.id if loan else None, event.arg)
     arg, twin = event.arg, None
-    if isinstance(arg, PaymentEvent) and arg.reference and arg.gateway != "offline" and loan is not None:
-        twin = session.execute(
-            select(OfflinePayment.id).where(
-                OfflinePayment.brand_id == brand_id,
-                OfflinePayment.reference == re.sub(r"\s+", "", arg.reference).upper(),  # as offline ones are kept
-                OfflinePayment.status == "APPROVED",
-            )
-        ).scalar_one_or_none()
+    if isinstance(arg, PaymentEvent) and loan is not None:
+        twin = webhook_events.offline_twin(session, brand_id, arg.gateway, arg.reference)
     return Stored(
         row_id,
         delivered,
@@ -186,15 +190,6 @@ def store_in(session: Any, provider: str, brand_id: str, event: InboundEvent, bo
     )
 
 
-_MARK_DELIVERED = (
-    update(_EVENTS).where(_EVENTS.c.id == bindparam("row_id")).values(delivered_at=bindparam("delivered_at"))
-)
-
-
-def _delivered(session: Any, row_id: str) -> None:
-    core(session).execute(_MARK_DELIVERED, {"row_id": row_id, "delivered_at": datetime.now(UTC)})
-
-
 def as_paid(db: Any, stored: Stored, payment: PaymentEvent) -> PaymentEvent:
     """The payment as the loan should take it: with the purpose of the link it paid when the gateway's event does not
     carry our notes (Cashfree's link payments name only the link). The link's purpose was read with the event's loan
@@ -205,13 +200,7 @@ def as_paid(db: Any, stored: Stored, payment: PaymentEvent) -> PaymentEvent:
         purpose = stored.link_purpose
     elif purpose is None and payment.link_id and loan_id:
         with db.unit_of_work() as session:
-            purpose = session.scalars(
-                select(PaymentLink.purpose).where(
-                    PaymentLink.loan_id == loan_id,
-                    PaymentLink.provider == payment.gateway,
-                    PaymentLink.link_id == payment.link_id,
-                )
-            ).first()
+            purpose = webhook_events.link_purpose(session, loan_id, payment.gateway, payment.link_id)
     return dataclasses.replace(payment, purpose=purpose)
 
 
@@ -227,12 +216,10 @@ def record_mandate(db: Any, loan_id: str, event: MandateEvent) -> None:
 def mark_delivered(db: Any, row_id: str, payment: PaymentEvent | None = None) -> None:
     """The stored event delivered; with ``payment`` (a gateway's capture the loan was signalled), its attempt too,
     in the same transaction, so a later event of the same payment is not signalled again."""
-    with db.unit_of_work() as session:
-        _delivered(session, row_id)
-        if payment is not None and payment.gateway != "offline":
-            at = datetime.now(UTC)
-            params = {"b_gateway": payment.gateway, "b_payment_id": payment.payment_id, "b_delivered_at": at}
-            core(session).execute(MARK_ATTEMPT_DELIVERED, params)
+    if payment is None:
+        webhook_events.mark_delivered(db, row_id)
+    else:
+        webhook_events.mark_delivered(db, row_id, payment.gateway, payment.payment_id)
 
 
 async def signal(temporal: Any, workflow_id: str, name: LoanSignal, arg: Any) -> bool:
@@ -249,61 +236,34 @@ async def signal(temporal: Any, workflow_id: str, name: LoanSignal, arg: Any) ->
     return True
 
 
+def money(payment: PaymentEvent) -> webhook_events.Money:
+    """The payment as it is recorded when no loan workflow takes it."""
+    return webhook_events.Money(
+        payment.gateway, payment.payment_id, payment.amount, payment.mode, payment.reference,
+        dataclasses.asdict(payment),
+    )  # fmt: skip
+
+
 def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
-    """Record a payment no running loan can take as the loan's credit balance, and mark the event
-    delivered, in one transaction (a retry after a crash finds it undelivered and records nothing twice)."""
-    loan_id = stored.loan_id or ""
-    payment = event.arg
-    try:
-        with db.unit_of_work() as session:
-            recovery = receipts.is_recovery(session, loan_id)
-            recorded = receipts.record_credit_balance(
-                session, loan_id, gateway=payment.gateway, payment_id=payment.payment_id, amount=payment.amount,
-                mode=payment.mode, reference=payment.reference,
-            )  # fmt: skip
-            _delivered(session, stored.row_id)
-    except (DataError, ValidationError) as exc:  # refused for good: parked for ops, never a 500 or a lost rupee
-        with db.unit_of_work() as session:
-            receipts.park_payment(
-                session,
-                loan_id,
-                gateway=payment.gateway,
-                payment_id=payment.payment_id,
-                amount=payment.amount,
-                reason=f"could not be recorded as credit balance: {exc}"[:500],
-                payload=dataclasses.asdict(payment),
-            )
-            _delivered(session, stored.row_id)
-        return {
-            "status": WebhookOutcome.PARKED,
-            "eventId": event.event_id,
-            "reason": "kept for ops: it could not be recorded",
-        }
-    if not recorded:
-        return {"status": WebhookOutcome.DUPLICATE, "eventId": event.event_id, "reason": "payment already recorded"}
-    return {
-        "status": WebhookOutcome.RECORDED_AS_RECOVERY if recovery else WebhookOutcome.RECORDED_AS_CREDIT_BALANCE,
-        "eventId": event.event_id,
-        "amountPaise": event.arg.amount,
-    }
+    """Record a payment no running loan can take as the loan's credit balance (or recovery, or parked for ops when
+    it cannot be recorded) and mark the event delivered, in one transaction (``db.webhook_events.keep_as_credit``);
+    the answer to send."""
+    outcome = webhook_events.keep_as_credit(db, stored.row_id, stored.loan_id or "", money(event.arg))
+    if outcome == WebhookOutcome.PARKED:
+        return {"status": outcome, "eventId": event.event_id, "reason": "kept for ops: it could not be recorded"}
+    if outcome == WebhookOutcome.DUPLICATE:
+        return {"status": outcome, "eventId": event.event_id, "reason": "payment already recorded"}
+    return {"status": outcome, "eventId": event.event_id, "amountPaise": event.arg.amount}
 
 
 def park_offline_twin(db: Any, stored: Stored, event: InboundEvent) -> dict:
     """A gateway payment whose reference (UPI RRN, UTR) is an APPROVED offline payment's: staff recorded this very
     money from the borrower's proof before the gateway's webhook came, and it was credited then. Crediting it again
-    would count one payment twice, so it is parked for ops with both ids (kept, never dropped: ops reverse the
-    offline entry and apply this one, or resolve it), and the event marked delivered, in one transaction."""
-    payment = event.arg
-    reason = (
-        f"reference {payment.reference} is offline payment {stored.offline_twin}'s (APPROVED): the same money "
-        "recorded twice? Kept for ops to reconcile"
+    would count one payment twice, so it is parked for ops with both ids (``db.webhook_events.park_offline_twin``)
+    and the event marked delivered, in one transaction."""
+    reason = webhook_events.park_offline_twin(
+        db, stored.row_id, stored.loan_id or "", money(event.arg), stored.offline_twin or ""
     )
-    with db.unit_of_work() as session:
-        receipts.park_payment(
-            session, stored.loan_id or "", gateway=payment.gateway, payment_id=payment.payment_id,
-            amount=payment.amount, reason=reason, payload=dataclasses.asdict(payment),
-        )  # fmt: skip
-        _delivered(session, stored.row_id)
     return {"status": WebhookOutcome.PARKED, "eventId": event.event_id, "reason": reason}
 
 

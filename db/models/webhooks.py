@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint, Uuid
+from sqlalchemy import Index, String, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, created, pk
 
 
 class WebhookEvent(Base):
-    """Every provider callback, stored once per (provider, event id) before anything acts on it."""
+    """Every provider callback, stored once per (provider, event id) before anything acts on it. ``signal_arg``:
+    for a payment matched to a loan, the payment as the loan's workflow takes it (migration 0034), what the payment
+    redelivery sends again when the event stayed undelivered (``db.webhook_events``)."""
 
     __tablename__ = "webhook_events"
     id: Mapped[str] = pk()
@@ -23,4 +26,11 @@ class WebhookEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
     received_at: Mapped[datetime] = created()
-    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+    # Deferred, so the ORM reads events on a schema without it.
+    signal_arg: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True, deferred=True)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id"),
+        # the payment redelivery's window (``db.webhook_events.undelivered_payments``); not a partial index on
+        # ``delivered_at IS NULL``, which would take the HOT path from marking every event delivered
+        Index("ix_webhook_events_received_at", "received_at"),
+    )

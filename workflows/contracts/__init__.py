@@ -81,6 +81,8 @@ from workflows.contracts.messages import (
     RefundSettled,
     ServicingState,
     StaffAction,
+    payment_as_json,
+    payment_from_json,
 )
 from workflows.contracts.money_in import (
     AccrualRecord,
@@ -92,6 +94,8 @@ from workflows.contracts.money_in import (
     ReceiptNotice,
     ReceiptRequest,
     ReceiptSweepWindow,
+    RedeliveryWindow,
+    UndeliveredPayment,
     UnreceiptedPayment,
 )
 
@@ -118,8 +122,12 @@ __all__ = [
     "MandateEvent",
     "NoticeRequest",
     "PaymentFailure",
+    "payment_as_json",
+    "payment_from_json",
     "ReceiptNotice",
     "ReceiptSweepWindow",
+    "RedeliveryWindow",
+    "UndeliveredPayment",
     "UnreceiptedPayment",
     "ReceiptRequest",
     "BeneficiaryCheck",

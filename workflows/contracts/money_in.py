@@ -70,6 +70,31 @@ class UnreceiptedPayment:
 
 
 @dataclass
+class RedeliveryWindow:
+    """The payment redelivery's question (``undelivered_payments``): payment events received in [``since``,
+    ``before``) (UTC instants), matched to a loan and never delivered, at most ``limit``."""
+
+    since: datetime
+    before: datetime
+    limit: int
+
+
+@dataclass
+class UndeliveredPayment:
+    """A stored payment event never delivered to its loan (``undelivered_payments``): its ``webhook_events`` row,
+    the payment as the loan takes it, the loan, its workflow id (None: none was started), whether the loan is in a
+    terminal status, and ``offline_twin``: the APPROVED offline payment with the same reference, if any (the same
+    money, recorded by staff: the payment is parked for ops, not credited)."""
+
+    row_id: str
+    payment: PaymentEvent
+    loan_id: str
+    workflow_id: str | None
+    loan_terminal: bool
+    offline_twin: str | None = None
+
+
+@dataclass
 class MandateDebitRequest:
     """An autopay debit of ``amount`` paise for installment ``installment_no`` (try ``attempt``): the pre-debit
     notice goes first (``notify_mandate_debit``), the charge at ``charge_at`` (``charge_mandate``)."""
