@@ -20,9 +20,18 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DataError
 
 from db import receipts
-from db.models import Loan, OfflinePayment, PaymentAttempt, PaymentLink, PaymentTransaction, WebhookEvent
+from db.models import (
+    Loan,
+    OfflinePayment,
+    ParkedPayment,
+    PaymentAttempt,
+    PaymentLink,
+    PaymentTransaction,
+    WebhookEvent,
+)
 from db.session import core, table
 from domain.errors import ValidationError
+from domain.ops_jobs import IST
 from domain.outcomes import WebhookOutcome
 from domain.status import TERMINAL
 
@@ -145,9 +154,10 @@ def link_purpose(session: Any, loan_id: str, gateway: str, link_id: str) -> str 
 @dataclass(frozen=True)
 class Undelivered:
     """A stored payment event never delivered (:func:`undelivered_payments`): its row, the payment as kept
-    (``signal_arg``, its ``purpose`` filled from its link when the gateway's event named none), its loan, that
-    loan's workflow id and whether the loan is in a terminal status, and ``offline_twin`` (the APPROVED offline
-    payment with its reference, if any)."""
+    (``signal_arg``; its ``purpose`` filled from its link when the gateway's event named none, and ``paid_on`` the
+    IST day the event was received when it names none, so the loan dates the money the day it came, not the day it
+    is redelivered), its loan, that loan's workflow id and whether the loan is in a terminal status, and
+    ``offline_twin`` (the APPROVED offline payment with its reference, if any)."""
 
     row_id: str
     payment: dict[str, Any]
@@ -160,19 +170,29 @@ class Undelivered:
 _CREDITED = select(PaymentTransaction.id).where(
     PaymentTransaction.gateway == bindparam("gateway"), PaymentTransaction.gateway_payment_id == bindparam("payment")
 )
-_TOLD = select(PaymentAttempt.id).where(
-    PaymentAttempt.gateway == bindparam("gateway"),
-    PaymentAttempt.gateway_payment_id == bindparam("payment"),
-    PaymentAttempt.delivered_at.is_not(None),
+_PARKED = select(ParkedPayment.id).where(
+    ParkedPayment.loan_id == bindparam("loan"),
+    ParkedPayment.gateway == bindparam("gateway"),
+    ParkedPayment.gateway_payment_id == bindparam("payment"),
 )
 
 
 def undelivered_payments(session: Any, *, since: datetime, before: datetime, limit: int) -> list[Undelivered]:
     """Payment events received in [``since``, ``before``) and matched to a loan that were never delivered, oldest
-    first, at most ``limit``. An event whose payment the loan has credited already, or whose capture another event
-    of it delivered, is marked delivered here (in ``session``'s transaction) and not returned."""
+    first, at most ``limit``. An event whose payment is kept already (credited to a loan, or parked for ops) is
+    marked delivered here, in ``session``'s transaction, and not returned. One that was only signalled to its loan
+    by another event of it is returned: a loan that ended, or a workflow stopped, before applying it dropped it, and
+    a running loan ignores a payment id it has seen."""
     rows = session.execute(
-        select(WebhookEvent.id, WebhookEvent.signal_arg, Loan.id, Loan.brand_id, Loan.workflow_id, Loan.status)
+        select(
+            WebhookEvent.id,
+            WebhookEvent.signal_arg,
+            WebhookEvent.received_at,
+            Loan.id,
+            Loan.brand_id,
+            Loan.workflow_id,
+            Loan.status,
+        )
         .join(Loan, Loan.id == WebhookEvent.loan_id)
         .where(
             WebhookEvent.delivered_at.is_(None),
@@ -184,15 +204,17 @@ def undelivered_payments(session: Any, *, since: datetime, before: datetime, lim
         .limit(limit)
     ).all()
     out: list[Undelivered] = []
-    for row_id, kept, loan_id, brand_id, workflow_id, status in rows:
-        gateway, payment_id = kept["gateway"], kept["payment_id"]
-        ids = {"gateway": gateway, "payment": payment_id}
-        if session.execute(_CREDITED, ids).first() or session.execute(_TOLD, ids).first():
-            delivered(session, row_id)  # credited, or told to its loan by another event of it: nothing more to do
+    for row_id, kept, received_at, loan_id, brand_id, workflow_id, status in rows:
+        gateway, payment_id = kept.get("gateway"), kept.get("payment_id")
+        ids = {"gateway": gateway, "payment": payment_id, "loan": loan_id}
+        if session.execute(_CREDITED, ids).first() or session.execute(_PARKED, ids).first():
+            delivered(session, row_id)  # the money is kept already: nothing more to do
             continue
         payment = dict(kept)
-        if payment.get("purpose") is None and payment.get("link_id"):
+        if payment.get("purpose") is None and payment.get("link_id") and gateway:
             payment["purpose"] = link_purpose(session, loan_id, gateway, payment["link_id"])
-        twin = offline_twin(session, brand_id, gateway, payment.get("reference"))
+        if not payment.get("paid_on"):
+            payment["paid_on"] = received_at.astimezone(IST).date().isoformat()
+        twin = offline_twin(session, brand_id, gateway or "", payment.get("reference"))
         out.append(Undelivered(row_id, payment, loan_id, workflow_id, status in TERMINAL, twin))
     return out

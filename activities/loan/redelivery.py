@@ -28,17 +28,17 @@ class RedeliveryActivities(LoanBase):
             found = webhook_events.undelivered_payments(
                 session, since=window.since, before=window.before, limit=window.limit
             )
-            return [
-                UndeliveredPayment(
-                    row_id=str(u.row_id),
-                    payment=payment_from_json(u.payment),
-                    loan_id=str(u.loan_id),
-                    workflow_id=u.workflow_id,
-                    loan_terminal=u.loan_terminal,
-                    offline_twin=str(u.offline_twin) if u.offline_twin else None,
-                )
-                for u in found
-            ]
+            out = []
+            for u in found:
+                try:
+                    payment = payment_from_json(u.payment)
+                except (TypeError, ValueError) as exc:  # a row this code cannot read: left for ops, the rest go on
+                    activity.logger.warning("payment event %s cannot be redelivered: %s", u.row_id, exc)
+                    continue
+                twin = str(u.offline_twin) if u.offline_twin else None
+                row, loan = str(u.row_id), str(u.loan_id)
+                out.append(UndeliveredPayment(row, payment, loan, u.workflow_id, u.loan_terminal, twin))
+            return out
 
         return await self._tx(read)
 

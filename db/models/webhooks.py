@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Index, String, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,7 +30,11 @@ class WebhookEvent(Base):
     signal_arg: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True, deferred=True)
     __table_args__ = (
         UniqueConstraint("provider", "event_id"),
-        # the payment redelivery's window (``db.webhook_events.undelivered_payments``); not a partial index on
-        # ``delivered_at IS NULL``, which would take the HOT path from marking every event delivered
-        Index("ix_webhook_events_received_at", "received_at"),
+        # the payment redelivery's question (``db.webhook_events.undelivered_payments``): only the payment events
+        # still undelivered, a handful among every event of the book
+        Index(
+            "ix_webhook_events_undelivered_payments",
+            "received_at",
+            postgresql_where=text("delivered_at IS NULL AND signal_arg IS NOT NULL"),
+        ),
     )

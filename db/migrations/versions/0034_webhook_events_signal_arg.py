@@ -1,4 +1,4 @@
-"""webhook_events.signal_arg: the payment as its loan takes it, and an index on received_at (the payment redelivery)
+"""webhook_events.signal_arg: the payment as its loan takes it, and a partial index of undelivered payment events
 
 Revision ID: 0034
 Revises: 0033
@@ -20,11 +20,16 @@ def upgrade() -> None:
     # is sent again by the payment redelivery (workflows/payment_redelivery.py). NULL for other events and for
     # those stored before this column.
     op.add_column('webhook_events', sa.Column('signal_arg', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
-    # The redelivery asks for undelivered events of the last days: a range of received_at. Not a partial index on
-    # delivered_at IS NULL: marking each event delivered would then update the index too (no HOT update).
-    op.create_index('ix_webhook_events_received_at', 'webhook_events', ['received_at'])
+    # The redelivery asks every few minutes for payment events still undelivered: a handful among every event of the
+    # book (delivery reports included), so the index holds only those rows.
+    op.create_index(
+        'ix_webhook_events_undelivered_payments',
+        'webhook_events',
+        ['received_at'],
+        postgresql_where=sa.text('delivered_at IS NULL AND signal_arg IS NOT NULL'),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_webhook_events_received_at', table_name='webhook_events')
+    op.drop_index('ix_webhook_events_undelivered_payments', table_name='webhook_events')
     op.drop_column('webhook_events', 'signal_arg')
