@@ -82,6 +82,7 @@ from workflows.contracts import (
     ReceiptNotice,
     ReceiptRequest,
     ReceiptSweepWindow,
+    RedeliveryWindow,
     ReloanRequest,
     ServicingDecisionRecord,
     SettlementLinkRequest,
@@ -92,6 +93,7 @@ from workflows.contracts import (
     StatusChange,
     TransferCheck,
     TransferFailure,
+    UndeliveredPayment,
     UnreceiptedPayment,
 )
 from workflows.loan import LoanWorkflow
@@ -281,6 +283,8 @@ class StubActivities:
     stale_transfers: list[StaleTransfer] = field(default_factory=list)
     unreceipted: list[UnreceiptedPayment] = field(default_factory=list)  # what payments_without_receipt answers
     failing_receipts: set[str] = field(default_factory=set)  # payment ids whose receipt fails for good
+    undelivered: list[UndeliveredPayment] = field(default_factory=list)  # what undelivered_payments answers
+    failing_keeps: set[str] = field(default_factory=set)  # payment ids keep_undelivered_payment fails for good
     transfer_checks: dict[str, TransferCheck] = field(default_factory=dict)
     # charge_mandate's answers in order; past the list: SENT (the outcome comes as a payment event); an exception: the
     # activity raises it (a non-retryable one stands for a gateway that did not answer past the charge's retries)
@@ -500,6 +504,22 @@ class StubActivities:
         self._record("payments_without_receipt", window)
         return list(self.unreceipted)
 
+    @activity.defn(name="undelivered_payments")
+    async def undelivered_payments(self, window: RedeliveryWindow) -> list[UndeliveredPayment]:
+        self._record("undelivered_payments", window)
+        return list(self.undelivered)
+
+    @activity.defn(name="keep_undelivered_payment")
+    async def keep_undelivered_payment(self, undelivered: UndeliveredPayment) -> str:
+        if undelivered.payment.payment_id in self.failing_keeps:
+            raise ApplicationError("the database refused it", non_retryable=True)
+        self._record("keep_undelivered_payment", undelivered)
+        return "recorded_as_credit_balance"
+
+    @activity.defn(name="mark_payment_delivered")
+    async def mark_payment_delivered(self, undelivered: UndeliveredPayment) -> None:
+        self._record("mark_payment_delivered", undelivered)
+
     @activity.defn(name="accrue_interest")
     async def accrue_interest(self, rec: AccrualRecord) -> None:
         self._record("accrue_interest", rec)
@@ -700,6 +720,9 @@ class StubActivities:
             self.issue_receipt,
             self.issue_receipt_and_notify,
             self.payments_without_receipt,
+            self.undelivered_payments,
+            self.keep_undelivered_payment,
+            self.mark_payment_delivered,
             self.accrue_interest,
             self.record_closure,
             self.record_mandate_event,

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import uuid
 
-from temporalio import activity, workflow
-from temporalio.exceptions import ApplicationError
+from temporalio import workflow
 from temporalio.worker import Worker
 
-from workflows.contracts import PaymentEvent, RedeliveryWindow, UndeliveredPayment
+from tests.workflows.stubs import StubActivities
+from workflows.contracts import PaymentEvent, UndeliveredPayment
 from workflows.payment_redelivery import BATCH, GIVE_UP_AFTER, GRACE, LOOKBACK, PaymentRedeliveryWorkflow
 
 
-@workflow.defn(name="StandInLoan")
+@workflow.defn(name="StandInLoan", sandboxed=False)  # its module imports the stubs
 class StandInLoan:
     """Takes ``payment_received`` as the loan's workflow does, and answers what it was sent."""
 
@@ -37,39 +37,16 @@ class StandInLoan:
         return self.payments
 
 
-class Stubs:
-    def __init__(self, due: list[UndeliveredPayment], failing: frozenset[str] = frozenset()) -> None:
-        self.due, self.failing = due, failing
-        self.windows: list[RedeliveryWindow] = []
-        self.kept: list[str] = []
-        self.marked: list[str] = []
-
-    @activity.defn(name="undelivered_payments")
-    async def undelivered_payments(self, window: RedeliveryWindow) -> list[UndeliveredPayment]:
-        self.windows.append(window)
-        return self.due
-
-    @activity.defn(name="keep_undelivered_payment")
-    async def keep_undelivered_payment(self, undelivered: UndeliveredPayment) -> str:
-        if undelivered.payment.payment_id in self.failing:
-            raise ApplicationError("the database is down", non_retryable=True)
-        self.kept.append(undelivered.payment.payment_id)
-        return "recorded_as_credit_balance"
-
-    @activity.defn(name="mark_payment_delivered")
-    async def mark_payment_delivered(self, undelivered: UndeliveredPayment) -> None:
-        self.marked.append(undelivered.payment.payment_id)
-
-    def all(self) -> list:
-        return [self.undelivered_payments, self.keep_undelivered_payment, self.mark_payment_delivered]
-
-
 def _due(payment_id: str, workflow_id: str | None, terminal: bool = False, twin: str | None = None):  # noqa: ANN202
     payment = PaymentEvent(payment_id, 2_500_00, "cashfree", "link_1", "UPI", "RRN1", "INSTALLMENT")
     return UndeliveredPayment(f"row-{payment_id}", payment, "loan-1", workflow_id, terminal, twin)
 
 
-async def _run(env, stubs: Stubs, queue: str) -> dict:  # noqa: ANN001
+def _ids(payments: list[UndeliveredPayment]) -> list[str]:
+    return [u.payment.payment_id for u in payments]
+
+
+async def _run(env, queue: str) -> dict:  # noqa: ANN001
     return await env.client.execute_workflow(
         PaymentRedeliveryWorkflow.run, id=f"payment-redelivery-{uuid.uuid4().hex[:8]}", task_queue=queue
     )
@@ -85,17 +62,17 @@ async def test_a_running_loan_is_signalled_and_the_others_keep_the_money(env) ->
         _due("pay_none", None),
         _due("pay_twin", loan_id, twin="offline-1"),
     ]
-    stubs = Stubs(due)
+    stubs = StubActivities(undelivered=due)
     async with Worker(
         env.client, task_queue=queue, workflows=[PaymentRedeliveryWorkflow, StandInLoan], activities=stubs.all()
     ):
         loan = await env.client.start_workflow(StandInLoan.run, id=loan_id, task_queue=queue)
-        assert await _run(env, stubs, queue) == {"delivered": 1, "kept": 4, "failed": 0}
+        assert await _run(env, queue) == {"delivered": 1, "kept": 4, "failed": 0}
         assert await loan.query(StandInLoan.received) == [due[0].payment]  # as stored, every field
         await loan.terminate()
-    assert stubs.marked == ["pay_run"]
-    assert stubs.kept == ["pay_ended", "pay_gone", "pay_none", "pay_twin"]
-    (window,) = stubs.windows
+    assert _ids(stubs.of("mark_payment_delivered")) == ["pay_run"]
+    assert _ids(stubs.of("keep_undelivered_payment")) == ["pay_ended", "pay_gone", "pay_none", "pay_twin"]
+    (window,) = stubs.of("undelivered_payments")
     assert (window.before - window.since, window.limit) == (LOOKBACK - GRACE, BATCH)
 
 
@@ -103,7 +80,8 @@ async def test_failures_are_passed_over_and_five_in_a_row_end_the_run(env) -> No
     queue = f"redelivery-{uuid.uuid4().hex[:8]}"
     gone = [_due(f"pay_{i}", None) for i in range(GIVE_UP_AFTER + 3)]
     failing = frozenset({"pay_0"} | {f"pay_{i}" for i in range(2, 2 + GIVE_UP_AFTER)})
-    stubs = Stubs(gone, failing)
+    stubs = StubActivities(undelivered=gone, failing_keeps=set(failing))
     async with Worker(env.client, task_queue=queue, workflows=[PaymentRedeliveryWorkflow], activities=stubs.all()):
-        assert await _run(env, stubs, queue) == {"delivered": 0, "kept": 1, "failed": 1 + GIVE_UP_AFTER}
-    assert stubs.kept == ["pay_1"]  # pay_0 failed and was passed over; the two after the fifth in a row are left
+        assert await _run(env, queue) == {"delivered": 0, "kept": 1, "failed": 1 + GIVE_UP_AFTER}
+    # pay_0 failed and was passed over; the two after the fifth failure in a row are left for the next run
+    assert _ids(stubs.of("keep_undelivered_payment")) == ["pay_1"]
