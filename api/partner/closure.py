@@ -3,12 +3,12 @@ the borrower sees (``api.web.repayment``), from the loan's own workflow."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query
 
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
+from api.types import IsoDate
 from api.web.repayment import ForeclosureQuoteView, _quote_date, foreclosure_quote
 
 router = staff_router()
@@ -21,7 +21,7 @@ def staff_foreclosure_quote(
     staff: Viewer,
     session: Db,
     client: Temporal,
-    on: Annotated[date | None, Query(description="IST date, YYYY-MM-DD (default today)")] = None,
+    on: Annotated[IsoDate | None, Query(description="IST date, YYYY-MM-DD (default today)")] = None,
 ) -> dict:
     """What closes the loan on ``on``: principal, interest to that date, charges due, the foreclosure charge."""
     loan = find_loan(session, brand_id, loan_id)

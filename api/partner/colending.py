@@ -37,6 +37,7 @@ from api.deps import call_async
 from api.partner.common import Db, find_loan, staff_router
 from api.responses import ApiModel
 from api.security import Principal
+from api.types import IsoDate
 from db import colending as q
 from db.models import CoLendingAgreement, PartnerLender
 from domain.access import Permission as P
@@ -272,7 +273,7 @@ def _side(book: Any) -> dict:
 
 @router.get(BASE + "/book", response_model=list[BookRow])
 def co_lending_book(
-    brand_id: str, staff: Reports, session: Db, as_of: Annotated[date, Query(alias="asOf", description=IST_NOTE)]
+    brand_id: str, staff: Reports, session: Db, as_of: Annotated[IsoDate, Query(alias="asOf", description=IST_NOTE)]
 ) -> list[dict]:
     """Each partner's book on ``asOf``: disbursed, outstanding, collected, overdue by DPD bucket; with the
     originator's side of the same loans."""
@@ -298,8 +299,8 @@ def _statement(session: Db, brand_id: str, since: date, until: date) -> list[dic
     return rows
 
 
-FromDate = Annotated[date, Query(alias="fromDate", description=IST_NOTE)]
-ToDate = Annotated[date, Query(alias="toDate", description=IST_NOTE)]
+FromDate = Annotated[IsoDate, Query(alias="fromDate", description=IST_NOTE)]
+ToDate = Annotated[IsoDate, Query(alias="toDate", description=IST_NOTE)]
 
 
 @router.get(BASE + "/settlement", response_model=list[StatementRow])

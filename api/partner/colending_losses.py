@@ -38,6 +38,7 @@ from api.partner.colending import BASE, IST, Manager, Reports, _co_lent, router
 from api.partner.common import Db, Temporal
 from api.responses import ApiModel
 from api.security import Principal
+from api.types import IsoDate
 from db import colending as q
 from db import colending_losses as lq
 from db.models import CoLendingDlg, CoLendingRemittance, PartnerLender
@@ -209,7 +210,7 @@ def _positions(session: Db, brand_id: str, as_of: date) -> list[dict]:
 @router.get(BASE + "/escrow", response_model=list[EscrowRow])
 def co_lending_escrow(
     brand_id: str, staff: Reports, session: Db,
-    as_of: Annotated[date | None, Query(alias="asOf", description="IST date; today by default")] = None,
+    as_of: Annotated[IsoDate | None, Query(alias="asOf", description="IST date; today by default")] = None,
 ) -> list[dict]:  # fmt: skip
     """What the escrow account owes each lender on ``asOf``: apportioned from collections, remitted (approved
     remittances and the partner's confirmed wallet orders), awaiting approval, payable (paise)."""

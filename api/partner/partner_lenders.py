@@ -21,7 +21,7 @@ loan's offers and attempts, and the SLA report, under /api/v1/partner/brand/{bra
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -45,6 +45,7 @@ from api.partner.partner_lenders_schemas import (
     SlaRow,
 )
 from api.security import Principal
+from api.types import IsoDate
 from api.webhooks.partner_disbursals import partner_disbursal_callback
 from db import partner_disbursals as pd
 from db import partner_resends as pr
@@ -289,8 +290,8 @@ def partner_sla_report(
     brand_id: str,
     staff: Reports,
     session: Db,
-    from_date: Annotated[date, Query(alias="fromDate")],
-    to_date: Annotated[date, Query(alias="toDate")],
+    from_date: Annotated[IsoDate, Query(alias="fromDate")],
+    to_date: Annotated[IsoDate, Query(alias="toDate")],
 ) -> list[dict]:
     if to_date < from_date:
         raise ValidationError("must not be before fromDate", field="toDate")

@@ -242,6 +242,8 @@ def approval_queue(
 ) -> dict[str, Any]:
     """The brand's offline payments, oldest first: by default those waiting for a checker (``status``
     PENDING); filtered by ``mode``, value date (``paidFrom``..``paidTo``) and ``loanId``; paged."""
+    if paid_from is not None and paid_to is not None and paid_from > paid_to:
+        raise ValidationError(f"is after paidTo ({paid_to.isoformat()})", field="paidFrom")
     query = select(OfflinePayment).where(OfflinePayment.brand_id == brand_id)
     if status != "ALL":
         query = query.where(OfflinePayment.status == status)

@@ -22,7 +22,7 @@ from api.guards import GUARDS
 from api.one_off_links import one_off_link
 from api.responses import ApiModel
 from api.security import Principal, current_customer
-from api.types import Rupees
+from api.types import IsoDate, Rupees
 from api.workflow_calls import loan_query
 from db.models import Brand, Customer, Loan
 from domain.brand_config import BrandConfig
@@ -125,7 +125,7 @@ def my_foreclosure_quote(
     me: Me,
     session: Db,
     client: Engine,
-    on: Annotated[date | None, Query(description="IST date, YYYY-MM-DD (default today)")] = None,
+    on: Annotated[IsoDate | None, Query(description="IST date, YYYY-MM-DD (default today)")] = None,
 ) -> dict:
     """What closes the loan on ``on``: principal, interest to that date, charges due, the foreclosure charge."""
     loan = _my_loan(session, loan_id, me)

@@ -334,6 +334,9 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
         for params in ({"status": "DONE"}, {"paidFrom": "yesterday"}, {"loanId": "42"}, {"limit": 0}):
             r = await driver.api.get(f"{base(driver)}/payment/approval", params=params, headers=staff)
             assert r.status_code == 422 and set(errors_of(r)) == set(params), (params, r.text)
+        reversed_range = {"paidFrom": "2026-12-08", "paidTo": "2026-12-01"}  # an empty page would hide the slip
+        r = await driver.api.get(f"{base(driver)}/payment/approval", params=reversed_range, headers=staff)
+        assert r.status_code == 422 and set(errors_of(r)) == {"paidFrom"} and "after paidTo" in r.text, r.text
     finally:
         await driver.close()
 

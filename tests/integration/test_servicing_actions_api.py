@@ -47,6 +47,10 @@ async def test_servicing_decisions_refuse_as_documented_and_write_nothing(app, d
         outstanding = (await driver.partner("COLLECTION_MANAGER", "GET", f"/loans/{j.loan_id}/foreclosure-quote"))[
             "total"
         ]
+        # a quote's date is YYYY-MM-DD text: a number (read as Unix seconds) or a date-time is refused, naming ``on``
+        for on in ("1797724800", "2026-12-20T00:00:00Z"):
+            resp = await _call(driver, "COLLECTION_MANAGER", "GET", f"/loans/{j.loan_id}/foreclosure-quote?on={on}")
+            assert resp.status_code == 422 and "YYYY-MM-DD" in resp.text and '"on"' in resp.text, (on, resp.text)
 
         # a collection executive may not propose (no collections.manage): the guard's 403
         resp = await _call(driver, "COLLECTION_EXECUTIVE", "POST", f"{loan}/settlement", {"amount": 100, "reason": "x"})
