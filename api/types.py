@@ -50,6 +50,8 @@ def _decimal_text(what: str, example: str) -> Any:
         if isinstance(value, Decimal) and value.is_finite():
             return value
         if isinstance(value, str) and _RUPEES.fullmatch(value):
+            if what == "rupees" and Decimal(value) == 0:  # as a negative amount is told (Rupees is more than zero)
+                raise ValueError(f"must be more than zero (got {value})")
             return Decimal(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError(f'{what} go as a decimal string, e.g. "{example}", never a JSON number')

@@ -36,6 +36,8 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
         f"  API            {api}        (OpenAPI docs: {api}/docs, health: {api}/health)",
         temporal,
     ]
+    if info["temporal"] != "127.0.0.1:7233":  # the `temporal` CLI's commands in the docs reach 7233 by default
+        lines.append(f"  Temporal CLI   add --address {info['temporal']}   (e.g. temporal schedule list --address ...)")
     if ui and not settings.temporal_address:  # the embedded UI, pointed at the API's codec endpoint
         from los.stack import codec_endpoint, codec_login_url
 
@@ -69,7 +71,8 @@ def banner(settings, info: dict, logs: Path) -> str:  # noqa: ANN001 - Settings,
     lines += [f"    {user['role']:<22} {user['email']}" for user in seed["staff"]]
     lines += [
         "",
-        f"  Try: {demo_command(settings)}        A process that exits is restarted; Ctrl-C stops everything.",
+        f"  Try: {demo_command(settings)}",
+        "  A process that exits is restarted; Ctrl-C stops everything.",
         "",
     ]
     return "\n".join(lines)
@@ -285,7 +288,16 @@ def cmd_export_histories(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="los", description="Loan origination and management on Temporal")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start everything (embedded PostgreSQL + Temporal, worker, API, sandbox)")
+    up = sub.add_parser(
+        "up",
+        help="start everything (embedded PostgreSQL + Temporal, worker, API, sandbox)",
+        description="Start everything: embedded PostgreSQL (a unix socket under the state directory) and Temporal, "
+        "the worker, the API with the console and the borrower app, and the vendor sandbox.",
+        epilog="Settings are environment variables: LOS_HOME (state directory, default .los), LOS_API_PORT (8000), "
+        "LOS_SANDBOX_PORT (8100), LOS_TEMPORAL_PORT (7233), LOS_TEMPORAL_UI_PORT (8233); LOS_DATABASE_URL and "
+        "TEMPORAL_ADDRESS use servers of your own instead of the embedded ones. Two stacks on one machine need "
+        "their own LOS_HOME and ports. Every setting: los/settings.py and the README.",
+    )
     up.add_argument("--workers", type=int, default=1, help="worker processes on the task queue (default 1)")
     up.add_argument("--api-workers", type=int, default=1, help="API processes behind the API port (default 1)")
     sub.add_parser("worker", help="run a Temporal worker")

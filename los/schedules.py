@@ -27,6 +27,7 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
@@ -73,8 +74,9 @@ class ScheduledJob:
 async def ensure_schedule(
     client: Client, settings: Settings, job: ScheduledJob, schedule_id: str | None = None
 ) -> None:
-    """Create ``job``'s schedule (under ``schedule_id``, default ``job.schedule_id``) or set the timing of the one
-    that exists, keeping its pause state and notes. A job switched off by its settings deletes its schedule.
+    """Create ``job``'s schedule (under ``schedule_id``, default ``job.schedule_id``; its note the job's
+    ``description``) or set the timing of the one that exists, keeping its pause state and notes. A job switched
+    off by its settings deletes its schedule.
     Never raises: a failure is logged."""
     schedule_id = schedule_id or job.schedule_id
     spec = job.spec(settings)
@@ -88,6 +90,9 @@ async def ensure_schedule(
         action=ScheduleActionStartWorkflow(job.workflow_run, id=f"{schedule_id}-run", task_queue=settings.task_queue),
         spec=spec,
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        # what the job does, in the UI's Schedules page; set on creation only (ops' own note, e.g. why they paused
+        # it, is kept on a restart)
+        state=ScheduleState(note=job.description),
     )
     try:
         await client.create_schedule(schedule_id, schedule)

@@ -70,6 +70,7 @@ async def test_the_worker_registers_a_schedule_for_every_job(dev_env, database_u
         assert action.task_queue == queue and action.id == f"{job.schedule_id}-run"
         assert action.workflow in runs and action.workflow in runs_versioned, job.schedule_id  # the worker runs it
         assert schedule.policy.overlap.name == "SKIP"
+        assert schedule.state.note == job.description and job.description, job.schedule_id  # shown in the UI
         spec = job.spec(settings)
         assert spec is not None, job.schedule_id  # every job is on with the default settings
         if job.at_utc is not None:

@@ -77,6 +77,11 @@ def test_the_banner_says_where_to_sign_in_for_decoding(monkeypatch: pytest.Monke
     text = banner(s, {"temporal": s.temporal_target, "database": "postgresql://x", "seed": SEED}, Path("logs"))
     assert "super.admin@demo.example at http://localhost:18123/api/v1/codec/login" in text
     assert "endpoint http://localhost:18123/api/v1/codec," in text and "Include cross-origin credentials" in text
+    # the demo command alone on its line (copied whole, it runs as is); the default Temporal port needs no --address
+    assert "\n  Try: LOS_API_PORT=18123 los demo --loans 3\n" in text and "--address" not in text
+    moved = Settings(temporal_port=17233)
+    text = banner(moved, {"temporal": moved.temporal_target, "database": "x", "seed": SEED}, Path("logs"))
+    assert "add --address 127.0.0.1:17233" in text
 
     monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.internal:7233")
     monkeypatch.setenv("LOS_TEMPORAL_UI_URL", "https://ui.temporal.internal")

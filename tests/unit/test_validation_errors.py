@@ -49,6 +49,8 @@ def test_reasons_come_without_pydantics_prefix_and_say_what_is_wrong() -> None:
     client = _client()
     (negative,) = _errors(client.post("/pay", json={"amount": "-5"}))
     assert negative == {"field": "amount", "reason": "must be more than zero (got -5)"}
+    (zero,) = _errors(client.post("/pay", json={"amount": "0.00"}))  # told as a negative one is
+    assert zero == {"field": "amount", "reason": "must be more than zero (got 0.00)"}
     (number,) = _errors(client.post("/pay", json={"amount": 5}))
     assert number["field"] == "amount" and number["reason"].startswith("rupees go as a decimal string")
     (shape,) = _errors(client.post("/pay", json={"amount": "5.123"}))
