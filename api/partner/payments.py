@@ -49,6 +49,7 @@ from api.web.payments import (
     offline_views,
     receipt_response,
 )
+from api.web.repayment import foreclosure_quote
 from db import receipts
 from db.models import BrandStatusReason, Loan, OfflinePayment, PaymentTransaction
 from domain.access import Permission as P
@@ -91,6 +92,12 @@ class OfflineIn(BaseModel):
     mode: OfflineMode
     reference: str = Field(min_length=1, max_length=40, description="UTR, cheque number or receipt book number")
     remarks: str | None = Field(default=None, max_length=1000)
+    allow_excess: bool = Field(
+        default=False,
+        alias="allowExcess",
+        description="true records an amount above today's foreclosure quote (the rest becomes the loan's credit "
+        "balance, to be refunded); without it such an amount is refused as a likely slip",
+    )
 
     @field_validator("paid_on")
     @classmethod
@@ -186,6 +193,25 @@ def _decided(
     session.commit()
 
 
+def _within_quote(request: Request, loan: Loan, amount: int) -> None:
+    """422 naming ``amount`` when it is more than what closes the loan today (the workflow's foreclosure quote): a
+    figure typed with a digit too many would otherwise be credited, its excess kept as a credit balance to refund.
+    Money really received beyond it is recorded with ``allowExcess`` (nothing received is refused for good). The
+    check is skipped when the loan's workflow cannot be asked now (the checker still sees the amount): recording
+    does not wait for the workflow engine."""
+    try:
+        client = call_async(request.app.state.temporal.get)
+        quote = foreclosure_quote(client, loan, datetime.now(IST).date())
+    except (ServiceUnavailable, Conflict):
+        return
+    if amount > quote["total"]:
+        raise ValidationError(
+            f"{amount / 100:.2f} rupees is more than today's foreclosure quote of {quote['total'] / 100:.2f} rupees:"
+            ' the rest would be kept as a credit balance to refund; send "allowExcess": true if that much was received',
+            field="amount",
+        )
+
+
 # ------------------------------------------------------------------------------------------- record
 @router.post("/brand/{brand_id}/loans/{loan_id}/payments/offline", status_code=201, response_model=OfflinePaymentView)
 def record_offline(
@@ -203,11 +229,14 @@ def record_offline(
     if disbursed_on is not None and body.paid_on < disbursed_on:
         raise ValidationError(f"must not be before the disbursal ({disbursed_on.isoformat()})", field="paidOn")
     _reference_free(session, brand_id, body.reference)
+    amount = to_paise(body.amount)
+    if not body.allow_excess:
+        _within_quote(request, loan, amount)
     row = OfflinePayment(
         id=str(uuid.uuid4()),
         brand_id=brand_id,
         loan_id=loan.id,
-        amount=to_paise(body.amount),
+        amount=amount,
         paid_on=body.paid_on,
         mode=body.mode.value,
         reference=body.reference,

@@ -280,8 +280,13 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
         ):
             r = await record(driver, loan_id, **fields)
             assert r.status_code == 422 and field in errors_of(r), (fields, r.text)
-        r = await record(driver, loan_id, mode="CASH", reference="rb-0042/17")
+        # more than closes the loan today: refused as a likely slip unless the maker says that much came
+        r = await record(driver, loan_id, amount="99999999.00")
+        assert r.status_code == 422 and "amount" in errors_of(r), r.text
+        assert "foreclosure quote" in r.text and "allowExcess" in r.text, r.text
+        r = await record(driver, loan_id, mode="CASH", reference="rb-0042/17", amount="99999999.00", allowExcess=True)
         assert r.status_code == 201 and r.json()["reference"] == "RB-0042/17", r.text
+        assert r.json()["amountPaise"] == 99999999_00
         cash_id = r.json()["id"]
         proof_url, maker = f"{base(driver)}/payment/proof/{cash_id}", await driver.staff_headers(MAKER)
         for kwargs in (
