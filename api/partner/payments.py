@@ -336,9 +336,10 @@ def approve(
         raise Conflict("attach the payment's proof before it is approved", field="proof")
     _reference_free(session, brand_id, row.reference, exclude=row.id)
     credited_as = _credit(session, client, session.get_one(Loan, row.loan_id), row)
+    row.credited_as = credited_as
     # a crash before this commits leaves it PENDING: approving again signals the same id, which is applied once
     _decided(request, session, staff, row, OfflineStatus.APPROVED, creditedAs=credited_as)
-    return {**offline_views(session, row)[0], "creditedAs": credited_as}
+    return offline_views(session, row)[0]
 
 
 @router.post("/brand/{brand_id}/payment/reject/{payment_id}", response_model=OfflinePaymentView)

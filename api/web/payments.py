@@ -180,7 +180,9 @@ class OfflinePaymentView(ApiModel):
     decided_by_email: str | None
     decided_at: str | None = Field(description="ISO 8601 instant with its offset")
     reason: str | None = Field(description="why it was rejected")
-    credited_as: str | None = Field(default=None, description="on approval: LOAN (its workflow) or CREDIT_BALANCE")
+    credited_as: str | None = Field(
+        default=None, description="once approved: LOAN (its workflow applied it) or CREDIT_BALANCE (the loan had ended)"
+    )
 
 
 def offline_views(session: Session, *rows: OfflinePayment) -> list[dict[str, Any]]:
@@ -215,6 +217,7 @@ def offline_views(session: Session, *rows: OfflinePayment) -> list[dict[str, Any
             "decidedByEmail": emails.get(r.decided_by) if r.decided_by else None,
             "decidedAt": _iso(r.decided_at),
             "reason": r.reason,
+            "creditedAs": r.credited_as,
         }
         for r in rows
     ]

@@ -177,7 +177,11 @@ async def test_an_offline_payment_recorded_and_approved_by_another_person_is_cre
         assert sum(payment["allocation"].values()) == 7500_50
         assert payment["outstandingAfterPaise"] is not None
         body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
-        assert [(o["id"], o["status"]) for o in body["offline"]] == [(payment_id, "APPROVED")]
+        assert [(o["id"], o["status"], o["creditedAs"]) for o in body["offline"]] == [(payment_id, "APPROVED", "LOAN")]
+        queue = await driver.api.get(
+            f"{base(driver)}/payment/approval", params={"status": "ALL", "loanId": loan_id}, headers=staff
+        )
+        assert {o["id"]: o["creditedAs"] for o in queue.json()["items"]}[payment_id] == "LOAN"  # kept, not said once
 
         # the loan's installments and ledger changed by exactly what was applied to them
         schedule = (await driver.api.get(f"/api/v1/web/loans/{loan_id}/schedule", headers=customer)).json()
