@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from api.access import Allow
 from api.deps import MAX_PAGE, is_uuid, page_of
 from api.loan_views import BrandTrialBalance, LoanLedger, LoanPage, StaffLoanDetail
 from api.partner.common import Db, Viewer, find_loan, iso, staff_router
@@ -28,6 +29,7 @@ from api.security import Principal
 from api.types import IsoDate, Paise
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary, trial_balance
 from db.models import Customer, Disbursal, LedgerEntry, LedgerTransaction, Loan, LoanProduct
+from domain.access import Permission as P
 from domain.access import ReviewStage
 from domain.errors import ValidationError
 from domain.status import LoanStatus
@@ -242,12 +244,14 @@ def transfers_of(session: Session, loan_id: str) -> list[dict[str, Any]]:
 @router.get("/brand/{brand_id}/ledger/trial-balance", response_model=BrandTrialBalance)
 def brand_trial_balance(
     brand_id: str,
-    staff: Viewer,
+    staff: Annotated[Principal, Allow(P.REPORTS_VIEW)],
     session: Db,
     as_of: Annotated[IsoDate | None, Query(alias="asOf", description="IST date, YYYY-MM-DD")] = None,
 ) -> dict:
     """The brand's trial balance: every loan's postings summed by account, as of ``asOf`` (value date, IST). It
-    always balances (each transaction does; PostgreSQL refuses one that does not)."""
+    always balances (each transaction does; PostgreSQL refuses one that does not). The brand's books as a whole are
+    a report (``reports.view``: managers, heads, admins, the brand's API keys), not part of viewing a loan: a loan's
+    own ledger is (``loans.view``)."""
     query = (
         select(
             LedgerEntry.account,
