@@ -220,6 +220,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.loans < 1:
         print(f"los demo: --loans is how many loans to drive, at least 1, not {args.loans}", file=sys.stderr)
         return 2
+    if args.scenario and args.loans != 1:  # a scenario drives the loans its story needs
+        ignored = f"los demo: --scenario {args.scenario} drives its own loans; --loans {args.loans} is ignored"
+        print(ignored, file=sys.stderr)
     import httpx
 
     from los.demo import DemoError

@@ -31,6 +31,12 @@ def test_an_unknown_scenario_is_named_with_where_to_find_the_list(capsys: pytest
     assert capsys.readouterr().err == "los demo: unknown scenario 'nope'; `los demo --scenario list` names them\n"
 
 
+def test_loans_beside_a_scenario_are_said_to_be_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    assert main(["demo", "--scenario", "nope", "--loans", "3", "--api", url, "--sandbox", url]) == 1
+    assert capsys.readouterr().err.startswith("los demo: --scenario nope drives its own loans; --loans 3 is ignored\n")
+
+
 def test_the_scenario_list_in_json_names_each_with_its_summary(capsys: pytest.CaptureFixture[str]) -> None:
     from los.demo_scenarios import SCENARIOS
 
