@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,6 +15,16 @@ from db.models import Brand, Customer, Loan
 from db.session import Database
 
 T = TypeVar("T")
+
+
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` is a row id (a UUID): ids from a vendor's notes or a free-text column are checked before they
+    reach a query."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 class DbActivities:

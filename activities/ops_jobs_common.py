@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError
 
+from activities.base import is_row_id
 from db.models import AuditLog, StaffBrandRole, StaffNotification, StaffUser
 from db.notifications import notify
 from domain import ops_jobs
@@ -83,6 +84,23 @@ def notify_once(
     for staff, k in keys.items():
         notify(session, staff, brand_id, SYSTEM, title, body, meta, k)
     return sum(1 for k in keys.values() if k not in existing)
+
+
+def alert_admins(
+    session: Session,
+    brand_id: str,
+    also: list[str | None],
+    title: str,
+    body: str,
+    meta: dict[str, Any],
+    key: str,
+) -> int:
+    """:func:`notify_once` to the brand's admins and to each staff id of ``also`` that is a staff member (e.g. who
+    approved the money's move; an id that is none, such as a system actor, is left out) → how many were new."""
+    people = [str(s) for s in also if s and is_row_id(s)]
+    known = set(map(str, session.scalars(select(StaffUser.id).where(StaffUser.id.in_(people))))) if people else set()
+    staff = [*brand_admins(session, brand_id), *(p for p in people if p in known)]
+    return notify_once(session, staff, brand_id, title, body, meta, key)
 
 
 def audit_once(session: Session, key: str, **values: Any) -> bool:

@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from activities import providers
 from activities.loan import queries
 from activities.loan.common import LoanBase
+from activities.ops_jobs_common import alert_admins
 from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError
 from activities.providers.disbursal.base import BankTransferState, Beneficiary, TransferMode, TransferStatusAnswer
 from db.models import BankAccount, Brand, Customer, Loan, Refund
@@ -147,18 +148,25 @@ class RefundActivities(LoanBase):
     async def _status_of_sent(self, row: Refund, config: Any) -> TransferStatusAnswer:
         """The bank's status of a refund sent before (its answer lost), at the bank the row names. A refusal of the
         look-up itself (that bank no longer configured, its keys refused: HTTP 4xx) says nothing of the transfer it
-        may hold: ``ProviderError`` (retried until it answers), never the refund FAILED, which would free its amount
-        for a second refund while the first may be paid."""
+        may hold: ``ProviderError`` (retried until it answers; the brand's admins and the refund's checker told once),
+        never the refund FAILED, which would free its amount for a second refund while the first may be paid."""
         key = row.transfer_id or transfer_key(row.id)
         try:
             bank = providers.build("disbursal", config, self.http, vendor=row.provider)
             return await bank.transfer_status(idempotency_key=key)
         except BusinessRefusal as exc:
-            raise ProviderError(
+            text = (
                 f"refund {row.id} was sent to {row.provider} and its answer lost; its status cannot be read ({exc}): "
-                "asked again until the bank answers, never sent twice",
-                vendor=row.provider,
-            ) from exc
+                "asked again until the bank answers, never sent twice"
+            )
+
+            def alert(session: Session) -> None:  # it takes a person (the bank's keys or access): told once
+                meta = {"loanId": row.loan_id, "refundId": row.id, "bank": row.provider}
+                title = "Refund waiting: the bank cannot be asked about it"
+                alert_admins(session, row.brand_id, [row.decided_by], title, text, meta, f"refund-unknown:{row.id}")
+
+            await self._tx(alert)
+            raise ProviderError(text, vendor=row.provider) from exc
 
     def _beneficiary(self, account: BankAccount, customer: Customer) -> Beneficiary:
         return Beneficiary(

@@ -19,6 +19,7 @@ from temporalio import activity
 from activities import providers
 from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase, refusal
+from activities.ops_jobs_common import alert_admins
 from activities.providers.base import BusinessRefusal, ProviderConfig, ProviderError
 from activities.providers.disbursal.base import (
     BankTransferState,
@@ -87,8 +88,8 @@ class DisbursalActivities(LoanBase):
         try:
             # the bank the row names (the brand's primary when it was reserved), never another one
             if row.sent_at is not None:  # sent before, answer lost: ask the bank what it has
-                bank = await self._sent_before(row, brand.config)
-                known = await self._status_of_sent(bank, row, req.idempotency_key)
+                bank = await self._sent_before(row, brand)
+                known = await self._status_of_sent(bank, row, brand.id)
                 if known.state != BankTransferState.NOT_FOUND and known.transfer_id:
                     return await self._known(row, known.transfer_id, known.state, known.reason, done)
             else:
@@ -115,33 +116,45 @@ class DisbursalActivities(LoanBase):
         await self._tx(lambda s: queries.set_transfer(s, row.id, transfer.transfer_id))
         return DisbursalResult(transfer.transfer_id, DisbursalStatus.PENDING, None, row.mode, row.account_last4)
 
-    async def _sent_before(self, row: Disbursal, config: Any) -> Any:
+    async def _sent_before(self, row: Disbursal, brand: Any) -> Any:
         """The bank of a row sent before (its answer lost). A refusal to build it (the bank no longer configured for
         the brand, its keys removed) is not the bank refusing the transfer, which it may hold: ``ProviderError``
-        (retried until ops restore it), never the row refused and a new attempt sent elsewhere."""
+        (retried until ops restore it, who are told: :meth:`_unknown_transfer`), never the row refused and a new
+        attempt sent elsewhere."""
         try:
-            return providers.build("disbursal", config, self.http, vendor=row.provider)
+            return providers.build("disbursal", brand.config, self.http, vendor=row.provider)
         except BusinessRefusal as exc:
-            raise ProviderError(
-                f"transfer {row.idempotency_key} was sent to {row.provider} and its answer lost; that bank cannot be "
-                f"asked ({exc}): retried until it can, never sent again elsewhere",
-                vendor=row.provider,
-            ) from exc
+            why = f"that bank cannot be asked ({exc})"
+            raise await self._unknown_transfer(row, brand.id, why) from exc
 
-    @staticmethod
-    async def _status_of_sent(bank: Any, row: Disbursal, key: str) -> TransferStatusAnswer:
+    async def _status_of_sent(self, bank: Any, row: Disbursal, brand_id: str) -> TransferStatusAnswer:
         """The bank's status of a transfer sent before. A refusal of the status request (HTTP 4xx: keys rotated,
         access revoked, an unknown error code) says nothing of the transfer, which may have been made:
-        ``ProviderError`` (retried), never the row refused (that would free a new attempt to send the money again).
-        """
+        ``ProviderError`` (retried, ops told: :meth:`_unknown_transfer`), never the row refused (that would free a
+        new attempt to send the money again)."""
         try:
-            return await bank.transfer_status(idempotency_key=key)
+            return await bank.transfer_status(idempotency_key=row.idempotency_key)
         except BusinessRefusal as exc:
-            raise ProviderError(
-                f"transfer {key} was sent to {row.provider} and its answer lost; the bank refused the status request "
-                f"({exc}): asked again until it answers, never sent twice",
-                vendor=row.provider,
-            ) from exc
+            raise await self._unknown_transfer(row, brand_id, f"the bank refused the status request ({exc})") from exc
+
+    async def _unknown_transfer(self, row: Disbursal, brand_id: str, why: str) -> ProviderError:
+        """The ``ProviderError`` for a transfer sent before whose fate the bank cannot be asked (``why``), after
+        telling the brand's admins and the staff member who approved the disbursal, once per transfer (a SYSTEM
+        notification keyed by the transfer's idempotency key): the step is retried until the bank answers, which
+        takes a person (restore the bank's keys or access), and the loan's status alone would not say so."""
+        key = row.idempotency_key
+        text = (
+            f"transfer {key} was sent to {row.provider} and its answer lost; {why}: asked again until it answers, "
+            "never sent twice"
+        )
+
+        def alert(session: Session) -> None:
+            meta = {"loanId": row.loan_id, "transferKey": key, "bank": row.provider}
+            title = "Disbursal waiting: the bank cannot be asked about a transfer"
+            alert_admins(session, brand_id, [row.approved_by], title, text, meta, f"transfer-unknown:{key}")
+
+        await self._tx(alert)
+        return ProviderError(text, vendor=row.provider)
 
     async def _known(
         self, row: Disbursal, transfer_id: str, state: str, reason: str | None, done: DisbursalResult

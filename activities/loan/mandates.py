@@ -12,7 +12,6 @@ so (docs/money-in.md, "Autopay mandates"), and ``notify_mandate_debit`` logs a U
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -22,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import providers
+from activities.base import is_row_id
 from activities.loan.common import LoanBase
 from activities.providers.base import BusinessRefusal
 from activities.providers.payments.mandate_base import DebitStatus
@@ -43,7 +43,7 @@ class MandateActivities(LoanBase):
         after it. A repeat, or a move a final mandate cannot make (e.g. confirmed after cancelled), changes nothing.
         ``ApplicationError`` NotFound (not retried) for an unknown mandate id."""
         status = None
-        if _is_id(event.mandate_id):
+        if is_row_id(event.mandate_id):
             status = await self._tx(lambda s: apply_mandate_event(s, event, datetime.now(UTC)))
         if status is None:
             raise ApplicationError(f"mandate {event.mandate_id} not found", type="NotFound", non_retryable=True)
@@ -175,7 +175,7 @@ class MandateActivities(LoanBase):
         ``ApplicationError`` NotFound (not retried) for an unknown debit."""
 
         def load(session: Session) -> tuple[MandateDebit, Mandate] | None:
-            debit = session.get(MandateDebit, debit_id) if _is_id(debit_id) else None
+            debit = session.get(MandateDebit, debit_id) if is_row_id(debit_id) else None
             return None if debit is None else (debit, session.get_one(Mandate, debit.mandate_id))
 
         found = await self._tx(load)
@@ -233,7 +233,7 @@ class MandateActivities(LoanBase):
             raise ApplicationError(f"a debit outcome is CAPTURED or FAILED, not {outcome.status}", type="BadOutcome",
                                    non_retryable=True)  # fmt: skip
 
-        if not _is_id(outcome.debit_id):
+        if not is_row_id(outcome.debit_id):
             raise ApplicationError(f"debit {outcome.debit_id!r} not found", type="NotFound", non_retryable=True)
 
         def record(session: Session) -> MandateDebitResult:
@@ -260,12 +260,3 @@ def _debit(session: Session, req: MandateDebitRequest) -> MandateDebit | None:
             MandateDebit.attempt == req.attempt,
         )
     ).first()
-
-
-def _is_id(value: str | None) -> bool:
-    """Whether ``value`` is a row id (a UUID): ids from a gateway's notes are checked before they reach a query."""
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from db.models import Disbursal, LoanAgreement, LoanStatusHistory
+from db.models import Disbursal, LoanAgreement, LoanStatusHistory, StaffNotification
 from los import demo_scenarios
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.schedules import ensure_schedule
@@ -108,6 +108,15 @@ async def test_a_refused_status_check_of_a_transfer_sent_before_never_sends_it_a
     assert len(await _bank_transfers(sandbox, done.loan_id)) == 1
     reasons = [h.reason or "" for h in _history(db, done.loan_id)]
     assert not any("403" in r or "failed" in r for r in reasons), reasons  # never back to ops
+    # it took a person (the bank's keys): the brand's admins were told, once each, naming the loan and the transfer
+    with db.unit_of_work() as s:
+        told = s.execute(
+            select(StaffNotification.staff_id, StaffNotification.meta).where(
+                StaffNotification.idempotency_key.like(f"transfer-unknown:{transfer.idempotency_key}:%")
+            )
+        ).all()
+    assert told and len(told) == len({t[0] for t in told}), told
+    assert all(t[1]["loanId"] == done.loan_id and t[1]["bank"] == "idfc" for t in told), told
 
 
 async def _history_texts(client, workflow_id: str) -> list[str]:  # noqa: ANN001

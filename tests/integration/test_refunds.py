@@ -15,7 +15,7 @@ import httpx
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from db.models import BankAccount, LedgerEntry, LedgerTransaction, Loan, Refund
+from db.models import BankAccount, LedgerEntry, LedgerTransaction, Loan, Refund, StaffNotification
 from los.demo import Driver, demo_identity
 from los.seed import seed_brand
 from tests.conftest import App, ThreadedServer, eventually, free_port
@@ -230,6 +230,16 @@ async def test_a_refused_status_check_of_a_refund_sent_before_never_fails_it(app
                 await sbx.delete("/_faults", params={"vendor": "idfc"})
         assert [t["utr"] for t in sent if t["amount"] == LATE] == [row.utr]  # one transfer, the one recorded
         assert _ledger(db, loan_id)[1:] == (0, 1)
+        # it took a person (the bank's keys): the brand's admins and the refund's checker were told, once each
+        with db.unit_of_work() as s:
+            told = s.execute(
+                select(StaffNotification.staff_id, StaffNotification.title, StaffNotification.meta).where(
+                    StaffNotification.idempotency_key.like(f"refund-unknown:{refund['id']}:%")
+                )
+            ).all()
+            checker = row.decided_by
+        assert checker in {str(t[0]) for t in told} and len(told) == len({t[0] for t in told}) >= 2, told
+        assert all(t[1].startswith("Refund waiting") and t[2]["refundId"] == refund["id"] for t in told)
     finally:
         await driver.close()
 
