@@ -48,9 +48,9 @@ def test_the_ui_url_follows_the_ui_port(monkeypatch: pytest.MonkeyPatch) -> None
     assert "Temporal UI: http://localhost:18999/namespaces/default/workflows/loan-L1" in report
     assert "8233" not in report
     # the command it suggests reaches this stack from another terminal: the moved ports in front
-    assert "Try: LOS_TEMPORAL_UI_PORT=18999 los demo --loans 3 " in text
+    assert "Try: LOS_TEMPORAL_UI_PORT=18999 los demo --loans 3\n" in text
     moved = Settings(api_port=18000, sandbox_port=18100)
-    assert "Try: LOS_API_PORT=18000 LOS_SANDBOX_PORT=18100 LOS_TEMPORAL_UI_PORT=18999 los demo --loans 3 " in banner(
+    assert "Try: LOS_API_PORT=18000 LOS_SANDBOX_PORT=18100 LOS_TEMPORAL_UI_PORT=18999 los demo --loans 3\n" in banner(
         moved, {"temporal": s.temporal_target, "database": "postgresql://x", "seed": SEED}, Path("logs")
     )
 
@@ -58,7 +58,7 @@ def test_the_ui_url_follows_the_ui_port(monkeypatch: pytest.MonkeyPatch) -> None
 def test_the_default_port_and_an_explicit_url() -> None:
     assert Settings().temporal_ui == "http://localhost:8233"
     text = banner(Settings(), {"temporal": "x", "database": "postgresql://x", "seed": SEED}, Path("logs"))
-    assert "Try: los demo --loans 3 " in text  # the defaults: nothing in front
+    assert "Try: los demo --loans 3\n" in text  # the defaults: nothing in front
     s = Settings(temporal_ui_url="https://temporal.lender.example/", temporal_namespace="loans-prod")
     assert s.workflow_url("loan-L1") == "https://temporal.lender.example/namespaces/loans-prod/workflows/loan-L1"
 
