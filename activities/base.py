@@ -18,13 +18,13 @@ T = TypeVar("T")
 
 
 def is_row_id(value: object) -> bool:
-    """Whether ``value`` is a row id (a UUID): ids from a vendor's notes or a free-text column are checked before they
-    reach a query."""
+    """Whether ``value`` is a row id (a UUID in its canonical 8-4-4-4-12 form, as PostgreSQL takes it): ids from a
+    vendor's notes or a free-text column are checked before they reach a query."""
+    text = str(value)
     try:
-        uuid.UUID(str(value))
+        return str(uuid.UUID(text)) == text.lower()  # the canonical form only (no braces, urn: or bare hex)
     except ValueError:
         return False
-    return True
 
 
 class DbActivities:

@@ -3,6 +3,7 @@ brand's admins (who are told), the loan statuses that count as active, and the s
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from domain import ops_jobs
 from domain.access import Role
 from domain.errors import ValidationError
 from domain.status import LoanStatus
+
+log = logging.getLogger("los.worker")
 
 #: A loan that is disbursed and not closed (``OVERPAID`` is fully repaid, only waiting for its refund).
 ACTIVE_LOAN = (LoanStatus.DISBURSED.value, LoanStatus.OVERDUE.value)
@@ -86,20 +89,39 @@ def notify_once(
     return sum(1 for k in keys.values() if k not in existing)
 
 
+def staff_of_actor(session: Session, brand_id: str, actor: str | None) -> str | None:
+    """The id of the brand's staff member an actor names: a staff id, or ``ROLE:email`` as workflows record who
+    approved a step (``Disbursal.approved_by``); None for the system, or someone no longer on the brand's staff."""
+    if not actor:
+        return None
+    if is_row_id(actor):
+        wanted = StaffUser.id == actor
+    else:
+        wanted = func.lower(StaffUser.email) == actor.rpartition(":")[2].strip().lower()
+    found = session.scalar(
+        select(StaffUser.id)
+        .join(StaffBrandRole, StaffBrandRole.staff_id == StaffUser.id)
+        .where(wanted, StaffBrandRole.brand_id == brand_id)
+    )
+    return str(found) if found is not None else None
+
+
 def alert_admins(
     session: Session,
     brand_id: str,
-    also: list[str | None],
+    actors: list[str | None],
     title: str,
     body: str,
     meta: dict[str, Any],
     key: str,
 ) -> int:
-    """:func:`notify_once` to the brand's admins and to each staff id of ``also`` that is a staff member (e.g. who
-    approved the money's move; an id that is none, such as a system actor, is left out) → how many were new."""
-    people = [str(s) for s in also if s and is_row_id(s)]
-    known = set(map(str, session.scalars(select(StaffUser.id).where(StaffUser.id.in_(people))))) if people else set()
-    staff = [*brand_admins(session, brand_id), *(p for p in people if p in known)]
+    """:func:`notify_once` to the brand's admins and to the staff each of ``actors`` names (:func:`staff_of_actor`:
+    e.g. who approved the money's move) → how many were new. ``meta`` should carry ``alert`` (what kind: the console
+    and ops filter on it, docs/operations.md). A brand with nobody to tell is logged (warning)."""
+    people = [p for p in (staff_of_actor(session, brand_id, a) for a in actors) if p]
+    staff = [*brand_admins(session, brand_id), *people]
+    if not staff:
+        log.warning("alert %s for brand %s: no admin and no approver to tell (%s)", key, brand_id, title)
     return notify_once(session, staff, brand_id, title, body, meta, key)
 
 

@@ -161,11 +161,15 @@ class RefundActivities(LoanBase):
             )
 
             def alert(session: Session) -> None:  # it takes a person (the bank's keys or access): told once
-                meta = {"loanId": row.loan_id, "refundId": row.id, "bank": row.provider}
+                meta = {"alert": "REFUND_STATUS_REFUSED", "loanId": row.loan_id, "refundId": row.id}
+                meta["bank"] = row.provider or ""
                 title = "Refund waiting: the bank cannot be asked about it"
                 alert_admins(session, row.brand_id, [row.decided_by], title, text, meta, f"refund-unknown:{row.id}")
 
-            await self._tx(alert)
+            try:
+                await self._tx(alert)
+            except Exception:  # noqa: BLE001 - the bank's word is the step's failure, not the alert's
+                activity.logger.exception("refund %s: ops could not be told", row.id)
             raise ProviderError(text, vendor=row.provider) from exc
 
     def _beneficiary(self, account: BankAccount, customer: Customer) -> Beneficiary:

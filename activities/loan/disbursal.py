@@ -149,11 +149,14 @@ class DisbursalActivities(LoanBase):
         )
 
         def alert(session: Session) -> None:
-            meta = {"loanId": row.loan_id, "transferKey": key, "bank": row.provider}
+            meta = {"alert": "TRANSFER_STATUS_REFUSED", "loanId": row.loan_id, "transferKey": key, "bank": row.provider}
             title = "Disbursal waiting: the bank cannot be asked about a transfer"
             alert_admins(session, brand_id, [row.approved_by], title, text, meta, f"transfer-unknown:{key}")
 
-        await self._tx(alert)
+        try:
+            await self._tx(alert)
+        except Exception:  # noqa: BLE001 - the bank's word is the step's failure, not the alert's
+            activity.logger.exception("transfer %s: ops could not be told", key)
         return ProviderError(text, vendor=row.provider)
 
     async def _known(

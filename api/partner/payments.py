@@ -17,6 +17,7 @@ checker): nobody decides a payment they recorded (403). Approval credits it: the
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -49,7 +50,7 @@ from api.web.payments import (
     offline_views,
     receipt_response,
 )
-from api.web.repayment import foreclosure_quote
+from api.workflow_calls import loan_query
 from db import receipts
 from db.models import BrandStatusReason, Loan, OfflinePayment, PaymentTransaction
 from domain.access import Permission as P
@@ -193,20 +194,38 @@ def _decided(
     session.commit()
 
 
-def _within_quote(request: Request, loan: Loan, amount: int) -> None:
-    """422 naming ``amount`` when it is more than what closes the loan today (the workflow's foreclosure quote): a
+QUOTE_WAIT_SECONDS = 3  # how long recording waits for the loan's quote before it goes on without the check
+
+
+def _quote_total(request: Request, workflow_id: str) -> int | None:
+    """Today's foreclosure quote of the loan's workflow (paise), or None when it cannot be had within
+    ``QUOTE_WAIT_SECONDS`` (the engine or the worker down, the workflow busy or ended, the query failing): recording
+    an offline payment never waits long for the workflow engine, nor fails for it. Called with no row locked (the
+    workflow's own steps write the loan's row between the tasks that answer queries)."""
+
+    async def ask() -> int:
+        client = await request.app.state.temporal.get()
+        on = datetime.now(IST).date().isoformat()
+        answer = await loan_query(client, workflow_id, LoanWorkflow.quote_foreclosure, on)
+        return int(answer["total"])
+
+    async def bounded() -> int | None:
+        try:
+            return await asyncio.wait_for(ask(), timeout=QUOTE_WAIT_SECONDS)
+        except Exception:  # noqa: BLE001 - a typo-catcher: without the quote, the checker still sees the amount
+            return None
+
+    return call_async(bounded)
+
+
+def _within_quote(amount: int, total: int | None) -> None:
+    """422 naming ``amount`` when it is more than ``total``, what closes the loan today (its foreclosure quote): a
     figure typed with a digit too many would otherwise be credited, its excess kept as a credit balance to refund.
-    Money really received beyond it is recorded with ``allowExcess`` (nothing received is refused for good). The
-    check is skipped when the loan's workflow cannot be asked now (the checker still sees the amount): recording
-    does not wait for the workflow engine."""
-    try:
-        client = call_async(request.app.state.temporal.get)
-        quote = foreclosure_quote(client, loan, datetime.now(IST).date())
-    except (ServiceUnavailable, Conflict):
-        return
-    if amount > quote["total"]:
+    Money really received beyond it is recorded with ``allowExcess`` (nothing received is refused for good). No
+    quote (``total`` None): no check."""
+    if total is not None and amount > total:
         raise ValidationError(
-            f"{amount / 100:.2f} rupees is more than today's foreclosure quote of {quote['total'] / 100:.2f} rupees:"
+            f"{amount / 100:.2f} rupees is more than today's foreclosure quote of {total / 100:.2f} rupees:"
             ' the rest would be kept as a credit balance to refund; send "allowExcess": true if that much was received',
             field="amount",
         )
@@ -222,6 +241,13 @@ def record_offline(
     for NEFT/IMPS/RTGS/UPI, format checked; the cheque number; the receipt book number for CASH), used once per
     brand (409 naming ``reference``), ``remarks``. Only a loan being repaid (DISBURSED, OVERDUE, OVERPAID) takes
     one (409). The maker then attaches the proof (``POST .../payment/proof/{id}``)."""
+    amount = to_paise(body.amount)
+    quote: int | None = None
+    if not body.allow_excess:  # asked before the row is locked, and bounded (_quote_total)
+        seen = find_loan(session, brand_id, loan_id)
+        workflow_id, repaying = seen.workflow_id, seen.status in REPAYING and seen.status != LoanStatus.OVERPAID
+        session.rollback()
+        quote = _quote_total(request, workflow_id) if repaying and workflow_id else None
     loan = find_loan(session, brand_id, loan_id, lock=True)
     if loan.status not in REPAYING:
         raise Conflict(f"loan is {loan.status}; only a loan being repaid takes a payment", field="status")
@@ -229,9 +255,7 @@ def record_offline(
     if disbursed_on is not None and body.paid_on < disbursed_on:
         raise ValidationError(f"must not be before the disbursal ({disbursed_on.isoformat()})", field="paidOn")
     _reference_free(session, brand_id, body.reference)
-    amount = to_paise(body.amount)
-    if not body.allow_excess:
-        _within_quote(request, loan, amount)
+    _within_quote(amount, quote)
     row = OfflinePayment(
         id=str(uuid.uuid4()),
         brand_id=brand_id,

@@ -149,6 +149,21 @@ async def test_sanction_disbursal_and_offline_payment_in_the_console(app, brand,
         await console.sign_in("ADMIN")
         await console.open(f"/loans/{loan_id}")
         record = page.get_by_role("form", name="Record an offline payment")
+        # a digit too many: refused with the quote, until the maker says that much really came
+        excess = f"{random.randrange(10**11, 10**12)}"
+        await record.get_by_label("Amount").fill("99999999")
+        await record.get_by_label("Mode").select_option("UPI")
+        await record.get_by_label("Reference").fill(excess)
+        await record.get_by_role("button", name="Record payment").click()
+        slip = record.get_by_role("alert")
+        await slip.wait_for()
+        assert "foreclosure quote" in await slip.inner_text()
+        await record.get_by_label("More than today's foreclosure quote was received").check()
+        await record.get_by_role("button", name="Record payment").click()
+        await record.get_by_role("status").wait_for()
+        assert "₹9,99,99,999.00 recorded" in await record.get_by_role("status").inner_text()
+        pending = await driver.partner("ADMIN", "GET", "/payment/approval", params={"loanId": loan_id})
+        assert [p["amountPaise"] for p in pending["items"] if p["reference"] == excess] == [99999999_00]
         await record.get_by_label("Amount").fill("1000")
         await record.get_by_label("Mode").select_option("UPI")
         await record.get_by_label("Reference").fill(reference)

@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from db.models import Disbursal, LoanAgreement, LoanStatusHistory, StaffNotification
+from db.models import Disbursal, LoanAgreement, LoanStatusHistory, StaffNotification, StaffUser
 from los import demo_scenarios
 from los.demo_scenarios import SCENARIOS, run_scenario
 from los.schedules import ensure_schedule
@@ -117,6 +117,14 @@ async def test_a_refused_status_check_of_a_transfer_sent_before_never_sends_it_a
         ).all()
     assert told and len(told) == len({t[0] for t in told}), told
     assert all(t[1]["loanId"] == done.loan_id and t[1]["bank"] == "idfc" for t in told), told
+    assert all(t[1]["alert"] == "TRANSFER_STATUS_REFUSED" for t in told), told
+    with db.unit_of_work() as s:  # the staff member who approved the disbursal is told too (it names them ROLE:email)
+        approver = s.scalar(
+            select(StaffUser.id).where(
+                func.lower(StaffUser.email) == (transfer.approved_by or "").rpartition(":")[2].lower()
+            )
+        )
+    assert approver is not None and approver in {t[0] for t in told}, (transfer.approved_by, told)
 
 
 async def _history_texts(client, workflow_id: str) -> list[str]:  # noqa: ANN001

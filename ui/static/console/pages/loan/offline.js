@@ -21,6 +21,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
   const [reference, setReference] = useState("");
   const [remarks, setRemarks] = useState("");
   const [file, setFile] = useState(null);
+  const [allowExcess, setAllowExcess] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
@@ -40,6 +41,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
     try {
       const body = { amount: rupeesText, paidOn, mode, reference: reference.trim() };
       if (remarks.trim()) body.remarks = remarks.trim();
+      if (allowExcess) body.allowExcess = true; // more than closes the loan: the rest becomes its credit balance
       const row = await staff("POST", brandUrl(brandId, `loans/${loan.id}/payments/offline`), body);
       let proof = "";
       if (file) {
@@ -61,6 +63,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
       setReference("");
       setRemarks("");
       setFile(null);
+      setAllowExcess(false);
       if (onDone) onDone();
     } catch (e) {
       setError(explainAction(e));
@@ -85,6 +88,10 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
       <input id=${fileId} type="file" accept="application/pdf,image/jpeg,image/png"
         onChange=${(e) => setFile(e.target.files && e.target.files[0] ? e.target.files[0] : null)} />
     </div>
+    <label class="inline">
+      <input type="checkbox" checked=${allowExcess} onChange=${(e) => setAllowExcess(e.target.checked)} />
+      More than today's foreclosure quote was received (the rest becomes a credit balance to refund)
+    </label>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <${Notice}>${done}<//>
     <p><button type="submit" disabled=${busy}>${busy ? "Recording…" : "Record payment"}</button></p>
