@@ -181,7 +181,9 @@ class OfflinePaymentView(ApiModel):
     decided_at: str | None = Field(description="ISO 8601 instant with its offset")
     reason: str | None = Field(description="why it was rejected")
     credited_as: str | None = Field(
-        default=None, description="once approved: LOAN (its workflow applied it) or CREDIT_BALANCE (the loan had ended)"
+        default=None,
+        description="once approved: LOAN (sent to its workflow, which applies it, or keeps it as credit balance"
+        " when it was ending) or CREDIT_BALANCE (the loan had ended)",
     )
 
 

@@ -67,8 +67,8 @@ class OfflinePayment(Base):
     decided_by: Mapped[str | None] = fk("staff_users.id", nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # How the approval credited it (migration 0035): LOAN (its workflow applied it) or CREDIT_BALANCE (the loan had
-    # ended); NULL while undecided, rejected, or approved before the column.
+    # How the approval credited it (migration 0035): LOAN (sent to its workflow, which applies it, or keeps it as credit
+    # balance when it was ending) or CREDIT_BALANCE (the loan had ended); NULL while undecided or rejected.
     credited_as: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("brand_id", "reference"),)
