@@ -90,8 +90,8 @@ async def ensure_schedule(
         action=ScheduleActionStartWorkflow(job.workflow_run, id=f"{schedule_id}-run", task_queue=settings.task_queue),
         spec=spec,
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        # what the job does, in the UI's Schedules page; set on creation only (ops' own note, e.g. why they paused
-        # it, is kept on a restart)
+        # what the job does, in the UI's Schedules page; set on creation, or on a restart when the schedule has no
+        # note (ops' own note, e.g. why they paused it, is kept)
         state=ScheduleState(note=job.description),
     )
     try:
@@ -101,6 +101,8 @@ async def ensure_schedule(
         async def keep_timing(update: ScheduleUpdateInput) -> ScheduleUpdate:
             current = update.description.schedule
             current.spec = schedule.spec
+            if not current.state.note:  # one made before notes were set; a note of ops' own is kept
+                current.state.note = job.description
             return ScheduleUpdate(schedule=current)
 
         try:
