@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DataError
 
 from db import receipts
@@ -197,6 +197,7 @@ def undelivered_payments(session: Any, *, since: datetime, before: datetime, lim
         .where(
             WebhookEvent.delivered_at.is_(None),
             WebhookEvent.signal_arg.is_not(None),
+            func.jsonb_typeof(WebhookEvent.signal_arg) == "object",  # a payment kept, never a JSON null
             WebhookEvent.received_at >= since,
             WebhookEvent.received_at < before,
         )

@@ -27,7 +27,8 @@ class WebhookEvent(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
     received_at: Mapped[datetime] = created()
     # Deferred, so the ORM reads events on a schema without it.
-    signal_arg: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True, deferred=True)
+    # none_as_null: an event with no payment stores SQL NULL, not JSON null (which IS NOT NULL would take)
+    signal_arg: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True), nullable=True, deferred=True)
     __table_args__ = (
         UniqueConstraint("provider", "event_id"),
         # the payment redelivery's question (``db.webhook_events.undelivered_payments``): only the payment events

@@ -37,6 +37,7 @@ SHORT = {
     "BureauRefreshWorkflow",
     "BureauFilesWorkflow",
     "PartnerDisbursalWatchWorkflow",
+    "PaymentRedeliveryWorkflow",
     "AadhaarVaultSweepWorkflow",
     "ReceiptSweepWorkflow",
     "ReportEmailWorkflow",  # started by staff, done in one run of minutes

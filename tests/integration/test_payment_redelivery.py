@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from activities.providers.webhooks import InboundEvent
 from api.app import create_app
+from api.webhooks import intake
 from db import receipts
 from db.models import Loan, OfflinePayment, PaymentLink, PaymentTransaction, StaffBrandRole, WebhookEvent
 from db.webhook_events import undelivered_payments
@@ -188,10 +190,21 @@ def test_what_is_redelivered_and_how(db, brand) -> None:  # noqa: ANN001
         "ended": _stored(db, ended.loan_id, PaymentEvent(f"pay_e{tag}", PAISE, "razorpay"), age),
         "recent": _stored(db, running.loan_id, PaymentEvent(f"pay_r{tag}", PAISE, "razorpay"), GRACE / 2),
     }
+    # an event about no payment, stored by the intake as every event is: SQL NULL, never taken (it was once JSON null,
+    # which IS NOT NULL took); and a JSON null written by hand, left out too
+    bank = intake.store(db, "idfc", brand["brand_id"], InboundEvent(f"evt_b{tag}", "payout.processed", running.loan_id,
+                                                                     None, None), {})  # fmt: skip
+    odd = _stored(db, running.loan_id, PaymentEvent(f"pay_o{tag}", PAISE, "razorpay"), age)
+    with db.unit_of_work() as s:
+        aged = datetime.now(UTC) - age
+        s.execute(update(WebhookEvent).where(WebhookEvent.id == bank.row_id).values(received_at=aged))
+        s.execute(text("UPDATE webhook_events SET signal_arg = 'null'::jsonb WHERE id = :id"), {"id": odd})
+        assert s.scalar(select(WebhookEvent.signal_arg.is_(None)).where(WebhookEvent.id == bank.row_id)) is True
     now = datetime.now(UTC)
     with db.unit_of_work() as s:
         found = undelivered_payments(s, since=now - LOOKBACK, before=now - GRACE, limit=10_000)
     by_row = {u.row_id: u for u in found}
+    assert bank.row_id not in by_row and odd not in by_row
     assert rows["credited"] not in by_row and _delivered_at(db, rows["credited"]) is not None
     assert rows["parked"] not in by_row and _delivered_at(db, rows["parked"]) is not None
     assert rows["recent"] not in by_row and _delivered_at(db, rows["recent"]) is None
