@@ -81,6 +81,13 @@ class Money:
     reference: str | None
     payload: dict[str, Any]
 
+    @classmethod
+    def of(cls, payment: Any, payload: dict[str, Any]) -> Money:
+        """The money of ``payment`` (a ``workflows.contracts.PaymentEvent``: gateway, payment id, amount in paise,
+        mode, reference), ``payload`` its fields as JSON (``workflows.contracts.payment_as_json``): the one way the
+        intake and the payment redelivery build it."""
+        return cls(payment.gateway, payment.payment_id, payment.amount, payment.mode, payment.reference, payload)
+
 
 def keep_as_credit(db: Any, row_id: str, loan_id: str, money: Money) -> WebhookOutcome:
     """Record a payment no running loan can take as the loan's credit balance (a recovery when the loan is written

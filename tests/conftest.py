@@ -156,6 +156,16 @@ def brand(db: Database, sandbox: ThreadedServer) -> dict:
 
 
 # --- Temporal --------------------------------------------------------------------------------------
+def dev_server_args() -> list[str]:
+    """The dev server's dynamic config as ``los.stack.temporal_command`` starts the embedded server: eager activity
+    dispatch on, task queues in one partition."""
+    return [
+        *("--dynamic-config-value", "system.enableActivityEagerExecution=true"),
+        *("--dynamic-config-value", "matching.numTaskqueueReadPartitions=1"),
+        *("--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"),
+    ]
+
+
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator:
     """Real Temporal dev server with the project's search attributes registered and eager activity dispatch on (as
@@ -176,12 +186,7 @@ async def dev_env() -> AsyncIterator:
         dev_server_existing_path=shutil.which("temporal"),
         data_converter=data_converter(Settings()),
         search_attributes=[makers[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
-        dev_server_extra_args=[
-            # as los.stack.temporal_command starts the embedded server
-            *("--dynamic-config-value", "system.enableActivityEagerExecution=true"),
-            *("--dynamic-config-value", "matching.numTaskqueueReadPartitions=1"),
-            *("--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"),
-        ],
+        dev_server_extra_args=dev_server_args(),
         dev_server_startup_timeout=timedelta(seconds=60),  # the SDK's 5 s default is short for a busy CI machine
     )
     yield env

@@ -50,10 +50,7 @@ class RedeliveryActivities(LoanBase):
         the outcome (``domain.outcomes.WebhookOutcome``: ``recorded_as_credit_balance``, ``recorded_as_recovery``,
         ``duplicate``, ``parked``). Safe to retry: a payment id is recorded once."""
         payment = undelivered.payment
-        money = webhook_events.Money(
-            payment.gateway, payment.payment_id, payment.amount, payment.mode, payment.reference,
-            payment_as_json(payment),
-        )  # fmt: skip
+        money = webhook_events.Money.of(payment, payment_as_json(payment))
         if undelivered.offline_twin is not None:
             await asyncio.to_thread(
                 webhook_events.park_offline_twin,

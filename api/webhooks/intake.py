@@ -238,10 +238,7 @@ async def signal(temporal: Any, workflow_id: str, name: LoanSignal, arg: Any) ->
 
 def money(payment: PaymentEvent) -> webhook_events.Money:
     """The payment as it is recorded when no loan workflow takes it."""
-    return webhook_events.Money(
-        payment.gateway, payment.payment_id, payment.amount, payment.mode, payment.reference,
-        dataclasses.asdict(payment),
-    )  # fmt: skip
+    return webhook_events.Money.of(payment, payment_as_json(payment))
 
 
 def keep_as_credit(db: Any, stored: Stored, event: InboundEvent) -> dict:
