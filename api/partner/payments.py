@@ -318,13 +318,19 @@ def approval_queue(
 # ------------------------------------------------------------------------------------------- decisions
 def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -> str:
     """Credit an approved payment: signal the loan's workflow (LOAN), or, when the loan has ended or its workflow
-    finished, record it as credit balance in this transaction (CREDIT_BALANCE). 503 when the engine is down."""
+    finished, record it as credit balance in this transaction (CREDIT_BALANCE). 503 when the engine is down.
+
+    The payment is told as a prepayment, as the borrower's own any-amount link is (``POST /web/loans/{id}/pay``): at
+    least the foreclosure quote on its value date closes the loan as FORECLOSED (interest only to that date, the
+    product's charge); less is allocated as usual (``workflows.receipts._closing_parts``). Money that settles
+    everything is never charged the later periods' interest to be refunded as a credit balance."""
     event = PaymentEvent(
         payment_id=row.id,
         amount=row.amount,
         gateway="offline",
         mode=row.mode,
         reference=row.reference,
+        purpose="PREPAYMENT",
         paid_on=row.paid_on,
     )
     if loan.status not in TERMINAL:

@@ -415,3 +415,32 @@ async def test_a_payment_approved_after_the_loan_closed_becomes_its_credit_balan
         assert (await decide(driver, "approve", payment_id)).status_code == 409
     finally:
         await driver.close()
+
+
+async def test_an_offline_payment_of_the_foreclosure_quote_forecloses_the_loan(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """A borrower who forecloses by NEFT pays today's quote: interest to date and the product's charge, all
+    principal. Approved, it closes the loan as FORECLOSED, as the borrower's own foreclosure link does, with nothing
+    left over: not the later periods' interest charged in full and the difference kept as a credit balance to
+    refund."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        _, loan_id = await disbursed_loan(driver)
+        staff = await driver.staff_headers(CHECKER)
+        r = await driver.api.get(f"{base(driver)}/loans/{loan_id}/foreclosure-quote", headers=staff)
+        assert r.status_code == 200, r.text
+        quote = r.json()
+        assert quote["principal"] == 50_000_00 and quote["total"] < 50_000_00 + 6 * 1_000_00
+        payment = await credited_offline(driver, loan_id, amount=f"{quote['total'] / 100:.2f}")
+        assert payment["amountPaise"] == quote["total"] and payment["allocation"]["excessPaise"] == 0
+
+        def closed() -> tuple | None:
+            with db.unit_of_work() as s:
+                loan = s.get_one(Loan, loan_id)
+                return (loan.status, loan.closed_as) if loan.status == "COMPLETED" else None
+
+        assert await eventually(closed, timeout=30, interval=0.2) == ("COMPLETED", "FORECLOSED")
+        body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
+        assert body["creditBalancePaise"] == 0
+        assert payment["allocation"]["principalPaise"] == 50_000_00
+    finally:
+        await driver.close()
