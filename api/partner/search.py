@@ -3,12 +3,13 @@ names. POST /api/v1/partner/brand/{brandId}/global-search.
 
 What the term looks like decides what is asked (docs/operations.md, "Global search"):
 
-* a phone (10 or more digits, with or without +91, spaces or dashes): its last 10 digits, exactly;
+* a phone (10 or more digits, with or without +91, spaces or dashes): its last 10 digits, exactly (digits alone
+  are also asked as a bank reference, below: a 12-digit IMPS UTR or UPI RRN reads as a phone with +91);
 * a PAN (``ABCDE1234F``, any case): exactly, upper-cased (``ix_customers_brand_pan``);
 * an e-mail (has ``@``): exactly, case-insensitive (``ix_customers_brand_email`` on ``lower(email)``);
 * a UUID: the loan with that id, or the customer with that id;
-* a bank reference (6-40 letters and digits): a loan's disbursal UTR (``ix_loans_brand_utr``) or the reference of
-  an offline payment on one of the brand's loans;
+* a bank reference (6-40 letters and digits): a loan's disbursal UTR (``ix_loans_brand_utr``; matched on ``utr``) or
+  the reference of an offline payment on one of the brand's loans (matched on ``reference``);
 * anything with letters: customers whose name (``full_name``) is similar by trigrams (``%`` operator, pg_trgm's
   threshold set to 0.4, ``similarity()`` descending), then, if those do not fill the page, whose name on the PAN
   (``pan_name``) is, each through its GIN ``gin_trgm_ops`` index.
@@ -63,7 +64,9 @@ class SearchHit(ApiModel):
 
     type: str = Field(description="customer or loan")
     id: str = Field(description="the customer's or the loan's id")
-    matched_on: str = Field(description="phone, pan, email, customerId, loanId, utr or name")
+    matched_on: str = Field(
+        description="phone, pan, email, customerId, loanId, utr (a disbursal's), reference (an offline payment's), name"
+    )
     score: str | None = Field(description="trigram similarity 0-1 of a name match, a decimal string; null if exact")
     customer_id: str
     name: str | None = Field(description="the customer's name (or the name on the PAN)")
@@ -178,13 +181,16 @@ def search(session: Session, brand_id: str, term: str, limit: int) -> list[dict[
         if customer is not None and customer.brand_id == brand_id:
             add(_customer_hit(customer, "customerId"))
     reference = term.upper()
-    if exact is None and REFERENCE.match(reference) and any(ch.isdigit() for ch in reference):
+    # also for a term read as a phone: an IMPS UTR and a UPI RRN are 12 digits, as a phone with its country code is
+    if (exact is None or exact[1] == "phone") and REFERENCE.match(reference) and any(ch.isdigit() for ch in reference):
+        by_utr = select(Loan, Customer).where(Loan.disbursal_utr == reference)
+        for loan, c in session.execute(_loans(by_utr, brand_id).limit(limit)):
+            add(_loan_hit(loan, c, "utr"))
         paid = select(OfflinePayment.loan_id).where(
             OfflinePayment.brand_id == brand_id, OfflinePayment.reference == reference
         )
-        by_utr = select(Loan, Customer).where(or_(Loan.disbursal_utr == reference, Loan.id.in_(paid)))
-        for loan, c in session.execute(_loans(by_utr, brand_id).limit(limit)):
-            add(_loan_hit(loan, c, "utr"))
+        for loan, c in session.execute(_loans(select(Loan, Customer).where(Loan.id.in_(paid)), brand_id).limit(limit)):
+            add(_loan_hit(loan, c, "reference"))
     # names: the customer's name first; the name on the PAN only when those do not fill the page
     if exact is None and any(ch.isalpha() for ch in term) and len(hits) < limit:
         session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY}"))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
 
 from api.partner.search import SearchResult
-from db.models import Customer, Loan, LoanProduct
+from db.models import Customer, Loan, LoanProduct, OfflinePayment, StaffUser
 from los.demo import Driver
 from los.seed import seed_brand
 
@@ -89,6 +90,17 @@ async def test_global_search(app, brand, sandbox, db) -> None:  # noqa: ANN001
         assert await found(sloan) == [("loan", sloan, "loanId")]
         assert await found(sid) == [("customer", sid, "customerId")]
         assert await found(utr.lower()) == [("loan", sloan, "utr")]
+        # twelve digits read as a phone with +91 too, and are a bank reference all the same: an IMPS disbursal's UTR,
+        # a UPI payment's RRN recorded offline (found on "reference")
+        imps, rrn = f"5526{suffix}17", f"1234{suffix}12"
+        with db.unit_of_work() as s:
+            s.get_one(Loan, sloan).disbursal_utr = imps
+            _, rloan = seed(db, b, "Ravi Shankar", f"9873{suffix}")
+            maker = s.scalars(select(StaffUser.id)).first()
+            s.add(OfflinePayment(brand_id=b, loan_id=rloan, amount=1_000_00, paid_on=date.today(), mode="UPI",
+                                 reference=rrn, recorded_by=maker))  # fmt: skip
+        assert await found(imps) == [("loan", sloan, "utr")]
+        assert await found(rrn) == [("loan", rloan, "reference")]
         assert await found(foreign_utr) == []
         assert await found(foreign_loan) == []
         assert await found("Zzyzx Qwerty") == []
