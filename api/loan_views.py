@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from api.responses import ApiModel
+from api.types import Whole
 from domain.access import ReviewStage
 from domain.status import LoanStatus
 
@@ -64,8 +65,8 @@ class LoanPage(ApiModel):
     """One page of staff loan summaries (the loan list and every queue)."""
 
     items: list[StaffLoanSummary]
-    page: int = Field(description="1-based page number")
-    limit: int = Field(description="page size")
+    page: Whole = Field(description="1-based page number")
+    limit: Whole = Field(description="page size")
     total: int = Field(description="loans matching the filters, over all pages")
 
 

@@ -8,7 +8,7 @@ request body, query and setting. See docs/api.md.
 * ``Paise``: a whole number of paise, 0..``MAX_PAISE`` (a JSON integer, or digits in a query string). A JSON
   float (``100.0`` too), a boolean or a fraction is refused.
 * ``Count`` / ``Tenure``: whole numbers with the same strictness, bounded so nothing reaching PostgreSQL
-  overflows ``bigint``.
+  overflows ``bigint``; ``Whole`` the same strictness with the field's own bounds (page numbers and sizes).
 * ``IsoDate``: ``YYYY-MM-DD`` text only (pydantic's lax mode would turn ``9.9e-116`` into 1970-01-01), between
   ``MIN_DATE`` and ``MAX_DATE``. ``BirthDate`` and ``WorkStartDate`` add what is plausible for a person.
 * ``IsoDateTime``: ISO 8601 text only (``2026-01-31T09:30:00+05:30``), in the same years as ``IsoDate``.
@@ -167,6 +167,8 @@ Score = Annotated[
 Paise = Annotated[int, Field(ge=0, le=MAX_PAISE, description="integer paise"), BeforeValidator(_whole)]
 PositivePaise = Annotated[int, Field(gt=0, le=MAX_PAISE, description="integer paise"), BeforeValidator(_whole)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(_whole)]
+# a whole number whose bounds the field gives (a page number, a page size): "2.0", 2.0 and true refused, as for Count
+Whole = Annotated[int, BeforeValidator(_whole)]
 Tenure = Annotated[int, Field(gt=0, le=MAX_TENURE, description="number of installments"), BeforeValidator(_whole)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_date_range), _DATE_SCHEMA]
 BirthDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_birth_date), _DATE_SCHEMA]

@@ -8,6 +8,7 @@ HTTP clients and the waits); here are the journeys that string them together. Im
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -226,6 +227,25 @@ def text_report(journeys: list[Journey], settings: Settings, seconds: float) -> 
             lines.append(
                 f"  {h['at'][11:19]}  {(h['from'] or '—'):<18} → {h['to']:<18} {h['actor']:<40} {h['reason'] or ''}"
             )
-        lines.append(f"  installments paid: {j.installments_paid}, collected: ₹{j.total_collected / 100:,.2f}")
+        # installments whose row reads PAID: a foreclosure or a cooling-off exit settles every row with one payment
+        lines.append(f"  installments settled: {j.installments_paid}, collected: ₹{j.total_collected / 100:,.2f}")
+        lines += [f"  {name}: {_brief(value)}" for name, value in _scenario_results(j).items()]
     lines += ["", f"{len(journeys)} loan(s) in {seconds:.1f}s"]
     return "\n".join(lines)
+
+
+REPORT_WIDTH = 200  # characters of a scenario result on its line; `los demo --json` gives it whole
+
+
+def _scenario_results(j: Journey) -> dict[str, Any]:
+    """What a scenario's journey adds to the plain one (how the loan closed, its payments, the ledger, what it
+    checked on the way): its JSON's keys beyond :meth:`Journey.as_json`'s, those with a value (not 0 or empty)."""
+    plain = Journey.as_json(j)
+    return {k: v for k, v in j.as_json().items() if k not in plain and v not in (None, "", [], {}, 0)}
+
+
+def _brief(value: Any) -> str:
+    """One line of ``value`` (JSON for a list or a mapping), cut at :data:`REPORT_WIDTH` with a pointer to --json."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    more = "… (--json for all)"
+    return text if len(text) <= REPORT_WIDTH else text[: REPORT_WIDTH - len(more)] + more

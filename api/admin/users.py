@@ -24,6 +24,7 @@ from api.partner.auth import end_sign_ins
 from api.partner.staff_users import Email, Name, Password, Phone, check_password_policy, staff_view
 from api.responses import ApiModel
 from api.security import Principal, hash_password
+from api.types import Whole
 from db.models import Brand, StaffBrandRole, StaffUser
 from domain.access import Role
 from domain.errors import Conflict, NotFound, ValidationError
@@ -67,8 +68,8 @@ class AdminUserPage(ApiModel):
     """One page of staff accounts, by email."""
 
     items: list[AdminUser]
-    page: int = Field(description="1-based")
-    limit: int = Field(description="page size")
+    page: Whole = Field(description="1-based")
+    limit: Whole = Field(description="page size")
     total: int = Field(description="accounts matching the filters, on every page")
 
 
@@ -168,8 +169,8 @@ class AdminUserFilters(BaseModel):
     role: Role | None = Field(default=None, description="held in some brand (in brandId if given)")
     active: bool | None = None
     search: str | None = Field(default=None, max_length=100, description="part of the name or email")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 @router.get("/users", response_model=AdminUserPage)

@@ -24,7 +24,7 @@ from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDateTime
+from api.types import IsoDateTime, Whole
 from db.models import BrandApiKey, StaffActivitySession, StaffLoginLog, StaffUser, new_id
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
@@ -172,8 +172,8 @@ def rotate_api_key(request: Request, brand_id: str, key_id: str, staff: KeyAdmin
 class Paging(BaseModel):
     model_config = ConfigDict(extra="forbid")
     staff_id: uuid.UUID | None = Field(default=None, alias="staffId")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 class LoginLogFilters(Paging):

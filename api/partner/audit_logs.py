@@ -17,7 +17,7 @@ from api.deps import MAX_PAGE, db_session, is_uuid, page_of
 from api.guards import GUARDS
 from api.partner.staff_users_schemas import AuditPage
 from api.security import Principal
-from api.types import IsoDateTime
+from api.types import IsoDateTime, Whole
 from db.models import AuditLog
 from domain.access import Permission as P
 from domain.errors import ValidationError
@@ -34,8 +34,8 @@ class AuditFilters(BaseModel):
     entity_id: str | None = Field(default=None, alias="entityId", max_length=80)
     from_: IsoDateTime | None = Field(default=None, alias="from", description="inclusive; without a zone, UTC")
     to: IsoDateTime | None = Field(default=None, description="exclusive; without a zone, UTC")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 def _utc(value: datetime) -> datetime:

@@ -22,7 +22,7 @@ from api.loan_views import INSTANT
 from api.partner.common import Db, find_loan, iso, workbench_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Paise, Tenure
+from api.types import IsoDate, Paise, Tenure, Whole
 from db.models import Brand, CamRecord, Loan
 from domain import cam
 from domain.access import Permission as P
@@ -229,8 +229,8 @@ class CamFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     staff_id: str | None = Field(default=None, alias="staffId", description="who saved the CAM")
     customer_id: str | None = Field(default=None, alias="customerId")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=20, ge=1, le=100)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=20, ge=1, le=100)
 
 
 @router.get("/cam", response_model=CamPage)

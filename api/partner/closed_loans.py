@@ -35,7 +35,7 @@ from api.loan_views import LoanSummary
 from api.partner.common import Db, Temporal, Viewer, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Rupees, Tenure
+from api.types import IsoDate, Rupees, Tenure, Whole
 from api.views import loan_summary
 from api.web.closure import CERTIFICATE_PDF, certificate_response
 from api.web.kfs import _renderer
@@ -63,8 +63,8 @@ class ClosedFilters(BaseModel):
     )
     closed_from: IsoDate | None = Field(default=None, alias="closedFrom", description="IST date, inclusive")
     closed_to: IsoDate | None = Field(default=None, alias="closedTo", description="IST date, inclusive")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 class ClosedLoanView(ApiModel):
@@ -88,8 +88,8 @@ class ClosedLoanPage(ApiModel):
     """One page of closed loans."""
 
     items: list[ClosedLoanView]
-    page: int = Field(description="1-based page number")
-    limit: int = Field(description="page size")
+    page: Whole = Field(description="1-based page number")
+    limit: Whole = Field(description="page size")
     total: int = Field(description="loans matching the filters, over all pages")
 
 

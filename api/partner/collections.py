@@ -26,7 +26,7 @@ from api.deps import MAX_PAGE, is_uuid, page_of
 from api.partner.common import Db, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import Count, IsoDate, Paise, Uuid
+from api.types import Count, IsoDate, Paise, Uuid, Whole
 from db import collections as sql
 from db.models import (
     Brand,
@@ -61,8 +61,8 @@ class CollectionFilters(BaseModel):
     ptp_due: IsoDate | None = Field(default=None, alias="ptpDue", description="a pending promise dated on or before")
     amount_min: Paise | None = Field(default=None, alias="amountMin", description="overdue at least, paise")
     amount_max: Paise | None = Field(default=None, alias="amountMax", description="overdue at most, paise")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
     @model_validator(mode="after")
     def _ranges(self) -> CollectionFilters:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import MAX_PAGE
 from api.loan_views import StaffLoanSummary
 from api.responses import ApiModel
-from api.types import IsoDate, Uuid
+from api.types import IsoDate, Uuid, Whole
 
 
 class CustomerStatus(StrEnum):
@@ -144,8 +144,8 @@ class CustomerFilters(BaseModel):
     created_from: IsoDate | None = Field(default=None, alias="createdFrom")
     created_to: IsoDate | None = Field(default=None, alias="createdTo")
     search: str | None = Field(default=None, max_length=100, description="phone, PAN, e-mail, name or customer id")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 class AllocateIn(BaseModel):

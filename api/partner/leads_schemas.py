@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from api.deps import MAX_PAGE
 from api.responses import ApiModel
-from api.types import IsoDate, Uuid
+from api.types import IsoDate, Uuid, Whole
 from domain.errors import ValidationError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -42,8 +42,8 @@ class LeadFilters(BaseModel):
     batch_id: Uuid | None = Field(default=None, alias="batchId", description="the upload's batch id")
     from_date: IsoDate | None = Field(default=None, alias="fromDate", description="imported on or after (IST)")
     to_date: IsoDate | None = Field(default=None, alias="toDate", description="imported on or before (IST)")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
     @model_validator(mode="after")
     def _range(self) -> LeadFilters:

@@ -26,7 +26,7 @@ from api.partner.common import Db, Viewer, find_loan, iso, staff_router
 from api.preview_views import StaffSchedulePreview
 from api.products import preview_for
 from api.security import Principal
-from api.types import IsoDate, Paise
+from api.types import IsoDate, Paise, Whole
 from api.views import json_response, loan_detail, loan_ledger, staff_loan_summary, trial_balance
 from db.models import Customer, Disbursal, LedgerEntry, LedgerTransaction, Loan, LoanProduct
 from domain.access import Permission as P
@@ -56,8 +56,8 @@ class ListFilters(BaseModel):
     created_from: IsoDate | None = Field(default=None, alias="createdFrom")
     created_to: IsoDate | None = Field(default=None, alias="createdTo")
     sort: Sort = Sort.NEWEST
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 Filters = Annotated[ListFilters, Query()]

@@ -18,6 +18,7 @@ from api.loan_views import INSTANT
 from api.partner.common import Db, iso, workbench_router
 from api.responses import ApiModel
 from api.security import Principal
+from api.types import Whole
 from db.models import StaffNotification
 from domain.access import Permission as P
 from domain.errors import NotFound
@@ -29,8 +30,8 @@ AnyStaff = Annotated[Principal, Allow(P.LOANS_VIEW, P.COLLECTIONS_VIEW, api_key=
 class NotificationFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unread: bool = Field(default=False, description="only the unread ones")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=20, ge=1, le=100)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=20, ge=1, le=100)
 
 
 class NotificationView(ApiModel):

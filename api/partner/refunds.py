@@ -36,7 +36,7 @@ from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, Temporal, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import Rupees
+from api.types import Rupees, Whole
 from db.models import Brand, LedgerEntry, LedgerTransaction, Refund
 from domain.access import Permission as P
 from domain.brand_config import BrandConfig
@@ -102,8 +102,8 @@ class RefundView(ApiModel):
 
 class RefundPage(ApiModel):
     items: list[RefundView]
-    page: int = Field(description="1-based page number")
-    limit: int = Field(description="page size")
+    page: Whole = Field(description="1-based page number")
+    limit: Whole = Field(description="page size")
     total: int = Field(description="refunds matching the filters, over all pages")
 
 
@@ -203,8 +203,8 @@ def refund_queue(
     session: Db,
     status: Annotated[RefundStatus | None, Query(description="default PENDING_APPROVAL")] = None,
     loan_id: Annotated[str | None, Query(alias="loanId", max_length=36)] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
+    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """The brand's refunds, oldest first: by default those waiting for a checker; filtered by ``status`` and
     ``loanId``; paged."""

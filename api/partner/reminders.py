@@ -22,7 +22,7 @@ from api.partner.common import Db, iso, staff_router
 from api.partner.reminders_rules import check_template, check_variables, check_when
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDateTime, Uuid
+from api.types import IsoDateTime, Uuid, Whole
 from db.models import Customer, Loan, StaffReminder, StaffReminderLog
 from domain.access import Permission as P
 from domain.errors import Conflict, NotFound, ValidationError
@@ -69,8 +69,8 @@ class ReminderFilters(BaseModel):
     customer_id: Uuid | None = Field(default=None, alias="customerId")
     scheduled_from: IsoDateTime | None = Field(default=None, alias="scheduledFrom")
     scheduled_to: IsoDateTime | None = Field(default=None, alias="scheduledTo")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
     @model_validator(mode="after")
     def _range(self) -> ReminderFilters:

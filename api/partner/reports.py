@@ -37,7 +37,7 @@ from api.partner.common import Db, Temporal, staff_router
 from api.partner.staff_users import Email
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate
+from api.types import IsoDate, Whole
 from api.views import json_response
 from db.models import StaffBrandRole, StaffUser
 from domain.access import Permission as P
@@ -86,8 +86,8 @@ class RangeQuery(BaseModel):
 
 
 class PageQuery(RangeQuery):
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
 class ColumnOut(ApiModel):

@@ -32,6 +32,7 @@ from api.deps import is_uuid
 from api.partner.common import Db, staff_router
 from api.responses import ApiModel
 from api.security import Principal
+from api.types import Whole
 from db.kfs import mask_pan
 from db.models import Customer, Loan, OfflinePayment
 from domain.access import Permission as P
@@ -49,7 +50,7 @@ SIMILARITY = 0.4
 class SearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=2, max_length=100, description="a name, phone, PAN, loan id, UTR or e-mail")
-    limit: int = Field(default=20, ge=1, le=50, description="at most this many results")
+    limit: Whole = Field(default=20, ge=1, le=50, description="at most this many results")
 
     @field_validator("query")
     @classmethod

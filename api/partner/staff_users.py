@@ -26,7 +26,7 @@ from api.partner.allocation import check_allocatable, release_held_loans
 from api.partner.auth import end_sign_ins
 from api.partner.staff_users_schemas import LoansAllocated, StaffMember, StaffMemberPage, StaffMemberRemoved
 from api.security import Principal, hash_password
-from api.types import Uuid
+from api.types import Uuid, Whole
 from api.views import staff_loan_summary
 from db.models import Loan, StaffBrandRole, StaffUser
 from db.notifications import notify
@@ -134,8 +134,8 @@ class UserFilters(BaseModel):
     role: Role | None = Field(default=None, description="role in this brand")
     active: bool | None = None
     search: str | None = Field(default=None, max_length=100, description="part of the name or email")
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    limit: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: Whole = Field(default=50, ge=1, le=200)
 
 
 @router.get("/user", response_model=StaffMemberPage)

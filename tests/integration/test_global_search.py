@@ -106,7 +106,12 @@ async def test_global_search(app, brand, sandbox, db) -> None:  # noqa: ANN001
         assert await found("Zzyzx Qwerty") == []
 
         # bad input: 422 naming the field; another brand's staff: 404; a role with neither view permission: none
-        for body, field in (({"query": " "}, "query"), ({"query": "ab", "limit": 51}, "limit"), ({}, "query")):
+        for body, field in (
+            ({"query": " "}, "query"),
+            ({"query": "ab", "limit": 51}, "limit"),
+            ({"query": "ab", "limit": 2.0}, "limit"),  # a whole number, not a float that happens to be one
+            ({}, "query"),
+        ):
             r = await driver.api.post(url, json=body, headers=headers)
             assert r.status_code == 422 and field in [e["field"] for e in r.json()["errors"]], r.text
         outsider = Driver(app.api.url, sandbox.url, other["brand_code"])

@@ -340,7 +340,8 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
         )
         r = await decide(driver, "reject", cash_id, reasonCode="CASH_NOT_DEPOSITED")
         assert r.status_code == 200 and r.json()["reason"].startswith("CASH_NOT_DEPOSITED: Cash not deposited"), r.text
-        for params in ({"status": "DONE"}, {"paidFrom": "yesterday"}, {"loanId": "42"}, {"limit": 0}):
+        bad = ({"status": "DONE"}, {"paidFrom": "yesterday"}, {"loanId": "42"}, {"limit": 0}, {"page": "2.0"})
+        for params in (*bad, {"limit": "1.5"}):  # pages are whole numbers: "2.0" is not taken for 2
             r = await driver.api.get(f"{base(driver)}/payment/approval", params=params, headers=staff)
             assert r.status_code == 422 and set(errors_of(r)) == set(params), (params, r.text)
         reversed_range = {"paidFrom": "2026-12-08", "paidTo": "2026-12-01"}  # an empty page would hide the slip
