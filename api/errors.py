@@ -106,7 +106,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LosError)
     async def _los(request: Request, exc: LosError) -> JSONResponse:
-        return _body(request, exc.status_code, exc.message, exc.details)
+        # "field: reason", as a request's validation errors read (the reason alone stays in ``errors``)
+        message = exc.message
+        if exc.field and not message.startswith(f"{exc.field}: "):
+            message = f"{exc.field}: {message}"
+        return _body(request, exc.status_code, message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

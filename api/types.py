@@ -41,6 +41,7 @@ MIN_WORK_AGE = 14  # the Child Labour Act's floor: nobody joins an employer youn
 EARLIEST_JOINING = date(1950, 1, 1)
 
 _RUPEES = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+_TOO_MANY_DIGITS = re.compile(r"[0-9]{13,}(\.[0-9]*)?")  # a number, only too large for any amount
 _WHOLE = re.compile(r"-?[0-9]{1,20}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -55,8 +56,12 @@ def _decimal_text(what: str, example: str) -> Any:
             return Decimal(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError(f'{what} go as a decimal string, e.g. "{example}", never a JSON number')
-        if what == "rupees" and isinstance(value, str) and _RUPEES.fullmatch(value.removeprefix("-")):
-            raise ValueError(f"must be more than zero (got {value})")
+        if what == "rupees" and isinstance(value, str):
+            number = value.removeprefix("-")
+            if _RUPEES.fullmatch(number) or _TOO_MANY_DIGITS.fullmatch(number):  # a number, out of range
+                if value.startswith("-"):
+                    raise ValueError(f"must be more than zero (got {value})")
+                raise ValueError(f"must be at most {MAX_RUPEES:.2f} (got {value})")
         raise ValueError(f'{what} as a decimal string with at most 2 decimals, e.g. "{example}"')
 
     return parse

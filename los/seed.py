@@ -35,6 +35,10 @@ STATUS_REASONS = [
     ("DOCS_MISSING", "Documents missing or unreadable", ["SEND_BACK", "REJECTED"]),
     ("CAM_INCOMPLETE", "Credit appraisal (CAM) incomplete", ["SEND_BACK"]),
     ("CLARIFICATION", "Needs clarification from the credit executive", ["SEND_BACK"]),
+    # an offline payment the checker rejects (docs/money-in.md, "Offline payments and the approval queue")
+    ("NOT_IN_STATEMENT", "Not found in the lender's bank statement", ["PAYMENT_REJECTED"]),
+    ("AMOUNT_MISMATCH", "Amount differs from what reached the account", ["PAYMENT_REJECTED"]),
+    ("PROOF_UNCLEAR", "Proof unreadable or not of this payment", ["PAYMENT_REJECTED"]),
 ]
 
 

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain.closure import cooling_off_exit, foreclosure_quote
     from domain.errors import ValidationError
+    from domain.money import format_inr
     from domain.status import LoanStatus
     from workflows.contracts import (
         AccrualRecord,
@@ -320,7 +321,7 @@ class MoneyInPhase(LoanBase):
         while state.excess - state.refunded > 0:
             credit = state.excess - state.refunded
             if self.status != LoanStatus.OVERPAID:
-                await self._move(LoanStatus.OVERPAID, f"credit balance of {credit} paise to refund")
+                await self._move(LoanStatus.OVERPAID, f"credit balance of {format_inr(credit)} to refund")
                 await self._notice("OVERPAID", "overpaid", amount=credit)
             self._release_pass()  # a staff decision waiting for the lock is refused (the loan is OVERPAID)
             await workflow.wait_condition(lambda: bool(self.pending_payments) or self._money_in_woken())
@@ -336,7 +337,12 @@ class MoneyInPhase(LoanBase):
         )
         await self._notice("CLOSED", "closed", closedAs=closed_as)
         await self._closure_documents()
-        reason = "foreclosed" if closed_as == "FORECLOSED" else "all installments paid"
+        if closed_as == "FORECLOSED":
+            reason = "foreclosed"
+        elif self.status == LoanStatus.OVERPAID:  # paid off earlier; what ends it now is the refund
+            reason = "credit balance refunded"
+        else:
+            reason = "all installments paid"
         return await self._end(LoanStatus.COMPLETED, reason)
 
     async def _exit_cooling_off(self) -> LoanWorkflowResult:

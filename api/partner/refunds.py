@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,7 +42,7 @@ from domain.access import Permission as P
 from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 from domain.ledger import CUSTOMER_CREDIT
-from domain.money import to_paise
+from domain.money import format_inr, to_paise
 from workflows.refund import RefundInput, RefundWorkflow
 
 router = staff_router()
@@ -175,10 +175,12 @@ def request_refund(
     left = refundable(session, loan.id)
     amount = to_paise(body.amount) if body.amount is not None else left
     if amount <= 0:
+        if credit_balance(session, loan.id) > 0:  # all of it is in refunds asked for and not yet paid
+            raise Conflict("the credit balance is all in refunds still open (see the loan's refunds)", field="amount")
         raise Conflict("the loan has no credit balance to refund", field="amount")
     if amount > left:
         raise Conflict(
-            f"{amount} paise is more than the refundable {left} paise (credit balance less open refunds)",
+            f"{format_inr(amount)} is more than the refundable {format_inr(left)} (credit balance less open refunds)",
             field="amount",
         )
     reason = body.reason.strip()
@@ -201,15 +203,18 @@ def refund_queue(
     brand_id: str,
     staff: QueueViewer,
     session: Db,
-    status: Annotated[RefundStatus | None, Query(description="default PENDING_APPROVAL")] = None,
+    status: Annotated[
+        RefundStatus | Literal["ALL"] | None, Query(description="default PENDING_APPROVAL; ALL for every status")
+    ] = None,
     loan_id: Annotated[str | None, Query(alias="loanId", max_length=36)] = None,
     page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
     limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    """The brand's refunds, oldest first: by default those waiting for a checker; filtered by ``status`` and
-    ``loanId``; paged."""
+    """The brand's refunds, oldest first: by default those waiting for a checker; filtered by ``status`` (``ALL``:
+    every one) and ``loanId``; paged."""
     query = select(Refund).where(Refund.brand_id == brand_id)
-    query = query.where(Refund.status == (status or RefundStatus.PENDING_APPROVAL).value)
+    if status != "ALL":
+        query = query.where(Refund.status == (status or RefundStatus.PENDING_APPROVAL).value)
     if loan_id is not None:
         if not is_uuid(loan_id):
             raise ValidationError("not a loan id", field="loanId")
@@ -272,7 +277,8 @@ def approve_refund(
     _decidable(row, staff, "approve")
     left = refundable(session, row.loan_id) + row.amount  # (this refund is one of the open ones)
     if row.amount > left:
-        raise Conflict(f"the credit balance left to refund is {left} paise, less than this refund", field="amount")
+        left_text = format_inr(left)
+        raise Conflict(f"the credit balance left to refund is {left_text}, less than this refund", field="amount")
     row.status, row.decided_by, row.decided_at = RefundStatus.APPROVED.value, staff.id, datetime.now(UTC)
     audit(session, request, staff, "refund.approved", "refund", row.id,
           before={"status": "PENDING_APPROVAL"}, after={"status": row.status})  # fmt: skip

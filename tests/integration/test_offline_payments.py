@@ -331,7 +331,11 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
             (payment_id, "REJECTED"),
             (cash_id, "PENDING"),
         ]
-        # a reason the brand set for PAYMENT_REJECTED is offered and recorded with its label
+        # a new brand starts with reasons for a payment's rejection; one the brand adds is offered and recorded too
+        offered = await driver.api.get(
+            f"{base(driver)}/status-reasons", params={"appliesTo": "PAYMENT_REJECTED"}, headers=staff
+        )
+        assert {"NOT_IN_STATEMENT", "AMOUNT_MISMATCH", "PROOF_UNCLEAR"} <= {r["code"] for r in offered.json()}, offered
         await driver.partner(
             "ADMIN",
             "POST",
@@ -347,6 +351,7 @@ async def test_a_reference_is_used_once_bad_fields_are_named_and_a_rejection_nee
         reversed_range = {"paidFrom": "2026-12-08", "paidTo": "2026-12-01"}  # an empty page would hide the slip
         r = await driver.api.get(f"{base(driver)}/payment/approval", params=reversed_range, headers=staff)
         assert r.status_code == 422 and set(errors_of(r)) == {"paidFrom"} and "after paidTo" in r.text, r.text
+        assert r.json()["message"].startswith("paidFrom: "), r.text  # as a request's validation errors read
     finally:
         await driver.close()
 

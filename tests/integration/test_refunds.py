@@ -121,6 +121,7 @@ async def test_a_credit_balance_is_refunded_after_maker_checker_to_the_verified_
             assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
         r = await _post(driver, MAKER, f"/loans/{loan_id}/refunds", {"amount": "123.46", "reason": "paid twice"})
         assert r.status_code == 409 and r.json()["errors"][0]["field"] == "amount", r.text
+        assert "₹123.46 is more than the refundable ₹" in r.json()["message"], r.text  # rupees, as it was asked
         with db.unit_of_work() as s:
             assert s.scalars(select(Refund).where(Refund.loan_id == loan_id)).all() == []
 
@@ -131,8 +132,13 @@ async def test_a_credit_balance_is_refunded_after_maker_checker_to_the_verified_
         assert (refund["amountPaise"], refund["status"]) == (LATE, "PENDING_APPROVAL")
         again = await _post(driver, MAKER, f"/loans/{loan_id}/refunds", {"amount": "0.01", "reason": "again"})
         assert again.status_code == 409, again.text
+        again = await _post(driver, MAKER, f"/loans/{loan_id}/refunds", {"reason": "again, the whole balance"})
+        assert again.status_code == 409 and "all in refunds still open" in again.json()["message"], again.text
         queue = (await _get(driver, CHECKER, "/refunds")).json()
         assert [i["id"] for i in queue["items"]] == [refund["id"]] and queue["total"] == 1
+        assert [i["id"] for i in (await _get(driver, CHECKER, "/refunds?status=ALL")).json()["items"]] == [refund["id"]]
+        assert (await _get(driver, CHECKER, "/refunds?status=PROCESSED")).json()["items"] == []
+        assert (await _get(driver, CHECKER, "/refunds?status=DONE")).status_code == 422
 
         # another brand's staff: 404 wherever they look or act
         headers = await other.staff_headers("ADMIN")

@@ -115,7 +115,7 @@ async def test_uploads_of_a_type_not_allowed_name_the_file(app, brand, sandbox, 
         for path, data, file in cases:
             r = await driver.api.post(f"{WEB}{path}", headers=headers, data=data, files={"file": file})
             assert r.status_code in (415, 422), (path, file[0], r.text)
-            refused(r, r.status_code, "file", prefixed=False)  # the upload code's own words
+            refused(r, r.status_code, "file")  # the upload code's own words, after the field's name
         assert count(db, CustomerDocument, customer_id=cid) == 0
     finally:
         await driver.close()

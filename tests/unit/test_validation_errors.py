@@ -1,6 +1,6 @@
 """The API's 422 for bad input names the field and the reason in words a caller can act on: a body that is not
 JSON is `body` (not the character offset pydantic reports), a validator's reason comes without pydantic's
-"Value error, " prefix, and a negative amount is told it must be more than zero."""
+"Value error, " prefix, a negative amount is told it must be more than zero, and one too large its limit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.errors import install
 from api.types import Rupees, Score
+from domain.errors import Conflict, ValidationError
 
 
 class _Body(BaseModel):
@@ -31,6 +32,14 @@ def _client() -> TestClient:
     @app.post("/score")
     def score(body: _Scored) -> dict:
         return {"score": str(body.score)}
+
+    @app.get("/refuse/{how}")
+    def refuse(how: str) -> dict:
+        if how == "field":
+            raise ValidationError("is after paidTo", field="paidFrom")
+        if how == "prefixed":
+            raise ValidationError("payload.payment: is required", field="payload.payment")
+        raise Conflict("the loan has ended")
 
     return TestClient(app)
 
@@ -56,6 +65,13 @@ def test_reasons_come_without_pydantics_prefix_and_say_what_is_wrong() -> None:
     (shape,) = _errors(client.post("/pay", json={"amount": "5.123"}))
     assert shape["reason"] == 'rupees as a decimal string with at most 2 decimals, e.g. "50000.50"'
     assert client.post("/pay", json={"amount": "5.12"}).json() == {"amount": "5.12"}
+    # a number too long for any amount is told so, not that it has too many decimals
+    (large,) = _errors(client.post("/pay", json={"amount": "1000000000000"}))
+    assert large == {"field": "amount", "reason": "must be at most 100000000000.00 (got 1000000000000)"}
+    (large_negative,) = _errors(client.post("/pay", json={"amount": "-999999999999999.5"}))
+    assert large_negative["reason"] == "must be more than zero (got -999999999999999.5)"
+    (score,) = _errors(client.post("/score", json={"score": "1000000000000"}))
+    assert "100000000000" not in score["reason"]  # a score's range is not an amount's
 
 
 def test_a_negative_score_is_not_told_it_must_be_more_than_zero() -> None:
@@ -63,3 +79,13 @@ def test_a_negative_score_is_not_told_it_must_be_more_than_zero() -> None:
     (error,) = _errors(_client().post("/score", json={"score": "-5"}))
     assert error["field"] == "score" and "more than zero" not in error["reason"]
     assert _client().post("/score", json={"score": "0"}).json() == {"score": "0"}
+
+
+def test_a_business_refusal_of_one_field_reads_field_colon_reason_as_validation_errors_do() -> None:
+    client = _client()
+    r = client.get("/refuse/field")
+    assert r.status_code == 422 and r.json()["message"] == "paidFrom: is after paidTo"
+    assert r.json()["errors"] == [{"field": "paidFrom", "reason": "is after paidTo"}]  # the reason alone
+    assert client.get("/refuse/prefixed").json()["message"] == "payload.payment: is required"  # not said twice
+    conflict = client.get("/refuse/none")
+    assert conflict.status_code == 409 and conflict.json()["message"] == "the loan has ended"  # no field at fault

@@ -909,6 +909,9 @@ async def test_advance_payment_reschedules_and_the_last_overpayment_is_excess(en
     collected = first.amount + 10_000_00 + second.amount + third.amount + 500_00
     assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 3, collected)
     assert stubs.statuses()[-3:] == ["DISBURSED", "OVERPAID", "COMPLETED"]
+    # said in rupees for people; what ends it is the refund
+    reasons = [(c.to_status, c.reason) for c in stubs.of("record_status")][-2:]
+    assert reasons == [("OVERPAID", "credit balance of ₹500.00 to refund"), ("COMPLETED", "credit balance refunded")]
     assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "REPAID")]
 
 
