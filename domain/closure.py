@@ -11,6 +11,10 @@ not a status): what closes the loan on ``on`` is
 - interest of the *current* period (the first unpaid installment due after ``on``) for the days of it elapsed by
   ``on``, pro rata of that period's scheduled interest (the schedule's own day count), less what of it was paid;
 - all principal not yet repaid (the current and later installments'); later periods' interest is not owed;
+- less, with ``credit_unearned``, the interest already paid for days not yet elapsed by ``on`` (an EMI paid before
+  its due date, then the loan closed before that date): interest is owed for the days the money was lent only, so
+  what was paid beyond them counts towards the principal (:func:`close_schedule` moves it there; the ledger
+  reclassifies it from interest income to principal), never above the principal outstanding;
 - the product's foreclosure charge, a percent of that principal, with GST on it (``foreclosure_percent``; RBI,
   "Levy of foreclosure charges/pre-payment penalties on floating rate term loans", 2014 and 2019, forbids one on
   floating-rate term loans to individuals for purposes other than business: such a product sets none), while a
@@ -53,7 +57,9 @@ class PeriodInstallment(Installment, Protocol):
 class ForeclosureQuote:
     """What closes the loan on ``on`` (paise), by component, and the installment whose period is current.
 
-    ``interest`` is the overdue interest plus ``current_interest`` (the current period's, to date, unpaid)."""
+    ``interest`` is the overdue interest plus ``current_interest`` (the current period's, to date, unpaid);
+    ``interest_credit`` the interest paid for days after ``on``, counted towards the principal (``total`` is net of
+    it)."""
 
     on: date
     principal: int
@@ -64,10 +70,12 @@ class ForeclosureQuote:
     charge_gst: int
     current: int | None
     current_interest: int
+    interest_credit: int = 0
 
     @property
     def total(self) -> int:
-        return self.principal + self.interest + self.fees + self.penal + self.charge + self.charge_gst
+        owed = self.principal + self.interest + self.fees + self.penal + self.charge + self.charge_gst
+        return owed - self.interest_credit
 
     def as_dict(self) -> dict[str, int | str | None]:
         """JSON-ready, paise (``on`` ISO)."""
@@ -79,6 +87,7 @@ class ForeclosureQuote:
             "penal": self.penal,
             "charge": self.charge,
             "chargeGst": self.charge_gst,
+            "interestCredit": self.interest_credit,
             "total": self.total,
         }
 
@@ -116,10 +125,13 @@ def foreclosure_quote(
     *,
     charge_percent: Decimal | str | None = None,
     gst_percent: Decimal | str = "18",
+    credit_unearned: bool = False,
 ) -> ForeclosureQuote:
     """The foreclosure quote on ``on`` (see the module docstring). ``charge_percent``: the product's foreclosure
     charge as a percent of the principal outstanding (None or 0: none; none either on or after the last due date,
-    when no period is still to come); ``gst_percent``: GST on that charge.
+    when no period is still to come); ``gst_percent``: GST on that charge; ``credit_unearned``: interest paid for
+    days after ``on`` counts towards the principal (``interest_credit``; the loan workflow's
+    foreclosure-interest-credit-v1).
     Raises ``ValidationError`` (field ``charge_percent``/``gst_percent``) for a percent outside 0–100, and
     ``TypeError`` for a float."""
     charge_rate, gst_rate = _percent(charge_percent, "charge_percent"), _percent(gst_percent, "gst_percent")
@@ -141,6 +153,7 @@ def foreclosure_quote(
     # payment as an ordinary one: workflows.receipts._closing_parts)
     charge = round_paise(Decimal(principal) * charge_rate / HUNDRED) if current is not None else 0
     charge_gst = round_paise(Decimal(charge) * gst_rate / HUNDRED)
+    credit = min(sum(_unearned(i, on) for i in installments), principal) if credit_unearned else 0
     return ForeclosureQuote(
         on=on,
         principal=principal,
@@ -151,15 +164,43 @@ def foreclosure_quote(
         charge_gst=charge_gst,
         current=current.number if current is not None else None,
         current_interest=current_interest,
+        interest_credit=credit,
     )
 
 
-def close_schedule(installments: Sequence[PeriodInstallment], quote: ForeclosureQuote) -> None:
+def _unearned(inst: PeriodInstallment, on: date) -> int:
+    """Interest paid on ``inst`` for days of its period after ``on`` (0 for a period due on or before ``on``)."""
+    if inst.due_date is None or inst.due_date <= on:
+        return 0
+    return max(0, inst.interest_paid - _elapsed_interest(inst, on))
+
+
+def close_schedule(installments: Sequence[PeriodInstallment], quote: ForeclosureQuote) -> list[tuple[int, int, int]]:
     """Shape the installments to what the quote closes, in place: the current period's interest becomes what had
     accrued (paid + ``quote.current_interest``) and carries the foreclosure charge and its GST as fees; later
-    periods' interest and fees become what was paid of them (nothing more is owed). Then :func:`settle_all`."""
+    periods' interest and fees become what was paid of them (nothing more is owed). Then :func:`settle_all`.
+
+    With an ``interest_credit``, the interest paid for days after ``quote.on`` leaves those periods (oldest first,
+    up to the credit) and is counted as principal paid, oldest unpaid principal first. Returns those moves as
+    (installment number, change of its interest paid (≤ 0), change of its principal paid (≥ 0)), paise, for the
+    database and the ledger; empty without a credit."""
+    moves: dict[int, list[int]] = {}
+    left = quote.interest_credit
     for inst in installments:
-        if inst.paid or inst.due_date is None or inst.due_date <= quote.on:
+        take = min(_unearned(inst, quote.on), left)
+        if take:
+            inst.interest_paid -= take
+            moves.setdefault(inst.number, [0, 0])[0] -= take
+            left -= take
+    credit = quote.interest_credit - left
+    for inst in installments:
+        give = min(inst.principal - inst.principal_paid, credit)
+        if give > 0:
+            inst.principal_paid += give
+            moves.setdefault(inst.number, [0, 0])[1] += give
+            credit -= give
+    for inst in installments:  # (one paid in advance too: what it paid of a period not yet elapsed is credited)
+        if inst.due_date is None or inst.due_date <= quote.on or (inst.paid and not moves.get(inst.number)):
             continue
         if inst.number == quote.current:
             inst.interest = inst.interest_paid + quote.current_interest
@@ -171,6 +212,7 @@ def close_schedule(installments: Sequence[PeriodInstallment], quote: Foreclosure
         unpaid = [i for i in installments if not i.paid]
         if unpaid:  # every installment is due already: the charge rides on the last one
             unpaid[-1].fees += quote.charge + quote.charge_gst
+    return [(number, interest, principal) for number, (interest, principal) in sorted(moves.items())]
 
 
 def settle_all(installments: Sequence[Installment], today: date) -> list[InstallmentAllocation]:

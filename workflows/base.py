@@ -90,6 +90,7 @@ class LoanBase:
     receipt_notice: bool  # RECEIPT_NOTICE_AT_START_PATCH: receipts with their notice, decided at the run's start
     advance_skips_paid: bool  # GRACE_ADVANCE_PATCH, decided at a servicing run's start where it matters
     anchor_ist: bool  # IST_ANCHOR_PATCH, the same
+    interest_credit: bool  # FORECLOSURE_INTEREST_CREDIT_PATCH, decided at a servicing run's start
     status_attribute_due: bool
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock

@@ -143,6 +143,7 @@ class LoanWorkflow(
         self.receipt_notice = False  # RECEIPT_NOTICE_AT_START_PATCH
         self.advance_skips_paid = False  # GRACE_ADVANCE_PATCH
         self.anchor_ist = False  # IST_ANCHOR_PATCH
+        self.interest_credit = False  # FORECLOSURE_INTEREST_CREDIT_PATCH, decided once per servicing run
         # Collections (workflows.collections): COLLECTIONS_PATCH, decided once per servicing run; the lock the
         # repayment loop holds for each pass and decisions take; a write-off accepted; a link to remake.
         self.collections = False

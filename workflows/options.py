@@ -221,4 +221,9 @@ PARTNER_APR_PATCH = "partner-offer-apr-v1"
 CO_LENDING_PATCH = "co-lending-v1"
 LOSSES_PATCH = "co-lending-losses-v1"
 RESTRUCTURE_PATCH = "co-lending-restructure-v1"
+# Foreclosure credits the interest paid for days the loan did not run (an EMI paid before its due date, the loan
+# closed before that date): the quote is that much lower, the money counts towards the principal, and the ledger moves
+# it from interest income to principal (domain.closure, PaymentRecord.interest_credited). Before it, such interest
+# was kept and the borrower paid the principal in full on top. Asked at each servicing run's start.
+FORECLOSURE_INTEREST_CREDIT_PATCH = "foreclosure-interest-credit-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

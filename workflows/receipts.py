@@ -116,8 +116,9 @@ class ReceiptsPhase(LoanBase):
         today = workflow.now().astimezone(IST).date()
         closing = self._closing_parts(payment, today) if self.money_in else None
         reversed_penal: list[tuple[int, int]] = []
+        credited: list[tuple[int, int, int]] = []
         if closing is not None:
-            parts, excess, advance, reshaped, fees_gst = closing
+            parts, excess, advance, reshaped, fees_gst, credited = closing
         else:
             reversed_penal = self._penal_to_reverse(payment, today)
             dues = payable_dues(state.installments, today)
@@ -155,6 +156,8 @@ class ReceiptsPhase(LoanBase):
         reversed_total = sum(paise for _, paise in reversed_penal)
         if reversed_penal:
             record = replace(record, penal_reversed=reversed_penal)
+        if credited:
+            record = replace(record, interest_credited=credited)
         move = self._arrears_cleared(left) if closing is None else None
         if move is not None:
             record = replace(record, status_change=move)
@@ -230,13 +233,15 @@ class ReceiptsPhase(LoanBase):
         return self._status_change(LoanStatus.DISBURSED, "arrears cleared")
 
     def _closing_parts(self, payment: PaymentEvent, today: date) -> tuple | None:
-        """A payment that closes the loan early, as (parts, excess, advance, reshaped, fees GST), or None:
+        """A payment that closes the loan early, as (parts, excess, advance, reshaped, fees GST, interest credited),
+        or None:
 
         - ``COOLING_OFF`` within the look-up period and at least the exit amount: principal plus the proportionate
           APR cost, no penalty (RBI Digital Lending); the loan ends CANCELLED;
         - ``FORECLOSURE`` or ``PREPAYMENT`` (a link the borrower asked for) of at least the foreclosure quote
           while a later period is still to come: the quote's interest to date and charge, all principal; the loan
-          ends COMPLETED, recorded FORECLOSED.
+          ends COMPLETED, recorded FORECLOSED. Interest paid for days after it counts towards the principal
+          (FORECLOSURE_INTEREST_CREDIT_PATCH: its moves go to record_payment).
 
         Less than the amount, or an installment payment, is allocated as usual (an advance re-amortises)."""
         state = self.servicing
@@ -262,22 +267,23 @@ class ReceiptsPhase(LoanBase):
             reshaped = exit_schedule(state.installments, exit_)
             parts = settle_all(state.installments, today)
             state.closed_as = "COOLING_OFF_EXIT"
-            return parts, payment.amount - exit_.amount, 0, reshaped, 0
+            return parts, payment.amount - exit_.amount, 0, reshaped, 0, []
         if payment.purpose not in ("FORECLOSURE", "PREPAYMENT"):
             return None  # an installment's own payment (or one with no stated purpose) is allocated as usual
         quote = foreclosure_quote(
-            state.installments, paid_on, charge_percent=policy.foreclosure_percent, gst_percent=policy.gst_percent
-        )
+            state.installments, paid_on, charge_percent=policy.foreclosure_percent, gst_percent=policy.gst_percent,
+            credit_unearned=self.interest_credit,
+        )  # fmt: skip
         if quote.current is None or payment.amount < quote.total:
             return None
         before = {i.number: (i.interest, i.fees) for i in state.installments}
-        close_schedule(state.installments, quote)
+        credited = close_schedule(state.installments, quote)
         reshaped = [
             (i.number, i.interest, i.fees) for i in state.installments if before[i.number] != (i.interest, i.fees)
         ]
         parts = settle_all(state.installments, today)
         state.closed_as = "FORECLOSED"
-        return parts, payment.amount - quote.total, 0, reshaped, quote.charge_gst
+        return parts, payment.amount - quote.total, 0, reshaped, quote.charge_gst, credited
 
     def _settling_parts(self, payment: PaymentEvent, paid_on: date, today: date) -> tuple | None:
         """A payment that completes an approved settlement (paid on or before its deadline, and with what came since
@@ -300,7 +306,7 @@ class ReceiptsPhase(LoanBase):
         ]
         parts, left = settlement_parts(state.installments, max(due, 0), today)
         state.closed_as = "SETTLED"
-        return parts, payment.amount - max(due, 0) + left, 0, reshaped, 0
+        return parts, payment.amount - max(due, 0) + left, 0, reshaped, 0, []
 
     def _clear_receivable(self, parts) -> int:  # noqa: ANN001
         """The part of these interest payments that clears interest accrued earlier (posted receivable)."""

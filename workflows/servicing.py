@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         COLLECTIONS_PATCH,
         DAY_END_PATCH,
         DPD,
+        FORECLOSURE_INTEREST_CREDIT_PATCH,
         GRACE_ADVANCE_PATCH,
         IST,
         IST_ANCHOR_PATCH,
@@ -80,6 +81,7 @@ class ServicingPhase(LoanBase):
         self.receipt_notice = self.money_in and patched(RECEIPT_NOTICE_AT_START_PATCH)
         self._decide_autopay_later()  # a run that begins with an ACTIVE mandate: at its start
         self.collections = self.money_in and patched(COLLECTIONS_PATCH)
+        self.interest_credit = self.money_in and patched(FORECLOSURE_INTEREST_CREDIT_PATCH)
         # only a schedule with an installment of nothing (a grace period) is affected, so only it asks (a marker)
         grace = any(i.principal == 0 and i.interest == 0 for i in state.installments)
         self.advance_skips_paid = grace and patched(GRACE_ADVANCE_PATCH)

@@ -36,7 +36,8 @@ class RepaymentActivities(LoanBase):
     async def record_payment(self, rec: PaymentRecord) -> None:
         """Record one payment the loan applied, once per gateway payment id, in one transaction: the payment row
         (its parts, mode, reference, principal left), promises to pay it keeps, the ledger (fees, then the
-        repayment split; a backdated payment's reversed penal charges first, ``rec.penal_reversed``), each
+        repayment split; a backdated payment's reversed penal charges first, ``rec.penal_reversed``; a foreclosure's
+        interest credited to principal, ``rec.interest_credited``), each
         installment's paid amounts, a re-amortised schedule, its links marked paid, the loan's balances and the
         status move it makes (``rec.status_change``). A payment id already recorded writes nothing but the move.
         ``ActivityError`` non-retryable (``unrecordable``) when the database refuses its values."""
@@ -95,6 +96,12 @@ class RepaymentActivities(LoanBase):
             now = datetime.now(UTC)
             for number, interest, fees in rec.reshaped:  # a foreclosure or cooling-off exit closes these periods
                 schedule_queries.reshape_installment(session, rec.loan_id, number, interest=interest, fees=fees)
+            if rec.interest_credited:  # interest paid for days after a foreclosure, counted as principal
+                moved = sum(principal for _, _, principal in rec.interest_credited)
+                queries.post_ledger(session, rec.loan_id, f"{key}:interest-credit", ledger.interest_credit(moved),
+                                    rec.value_date)  # fmt: skip
+                for number, interest, principal in rec.interest_credited:
+                    schedule_queries.shift_paid(session, rec.loan_id, number, interest=interest, principal=principal)
             paid = [
                 part.number
                 for part in parts

@@ -5,7 +5,7 @@ these too): one small named function per question, each taking the activity's op
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, delete, func, or_, select, update
@@ -24,6 +24,19 @@ def reshape_installment(session: Session, loan_id: str, number: int, *, interest
     inst = installment_for_update(session, loan_id, number)
     inst.interest, inst.fees = interest, fees
     inst.total = inst.principal + interest + fees
+
+
+def shift_paid(session: Session, loan_id: str, number: int, *, interest: int, principal: int) -> None:
+    """Move what was paid of an installment between interest and principal (paise added to each; a foreclosure's
+    credit of interest paid for days after it: ``domain.closure.close_schedule``)."""
+    inst = installment_for_update(session, loan_id, number)
+    inst.interest_paid += interest
+    inst.principal_paid += principal
+    settled = all(
+        getattr(inst, f"{part}_paid") >= getattr(inst, part) for part in ("principal", "interest", "fees", "penal")
+    )
+    if settled and inst.status != InstallmentStatus.PAID.value:  # the credit alone paid what was left of it
+        inst.status, inst.paid_at = InstallmentStatus.PAID.value, datetime.now(UTC)
 
 
 def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:

@@ -54,7 +54,12 @@ class ForeclosureQuoteView(ApiModel):
     penal: int = Field(description="penal charges unpaid, paise")
     charge: int = Field(description="the product's foreclosure charge (0 where none applies), paise")
     charge_gst: int = Field(description="GST on the foreclosure charge, paise")
-    total: int = Field(description="the amount that closes the loan, paise")
+    interest_credit: int = Field(
+        default=0,
+        description="interest already paid for days after ``on`` (an EMI paid before its due date), counted towards "
+        "the principal and taken off the total, paise",
+    )
+    total: int = Field(description="the amount that closes the loan, paise (net of interestCredit)")
     credit_balance: int = Field(description="money already held for the borrower (not netted off), paise")
 
 

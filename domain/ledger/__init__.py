@@ -82,6 +82,7 @@ from domain.ledger.postings import (
     disbursal_with_deductions,
     fee_charge,
     interest_accrual,
+    interest_credit,
     interest_reversal,
     penal_charge,
     provision,

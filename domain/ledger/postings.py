@@ -104,6 +104,15 @@ def interest_reversal(amount: int) -> Transaction:
     return _build("INTEREST_REVERSAL", [(INTEREST_INCOME, amount), (INTEREST_RECEIVABLE, -amount)])
 
 
+def interest_credit(amount: int) -> Transaction:
+    """Interest collected for days the loan did not run, counted towards its principal at foreclosure (an EMI paid
+    before its due date, the loan closed before that date: ``domain.closure``): Dr INTEREST_INCOME, Cr
+    LOAN_PRINCIPAL. It was credited to income when collected (a period not yet ended has nothing receivable), so
+    income is reduced by what was never earned. Kind ``INTEREST_CREDIT``."""
+    amount = _paise(amount, "amount", positive=True)
+    return _build("INTEREST_CREDIT", [(INTEREST_INCOME, amount), (LOAN_PRINCIPAL, -amount)])
+
+
 def penal_charge(amount: int, gst: int = 0) -> Transaction:
     """A penal charge levied: Dr PENAL_RECEIVABLE amount + gst, Cr PENAL_INCOME amount, Cr GST_PAYABLE
     gst. Never touches LOAN_PRINCIPAL or interest: RBI "Fair Lending Practice – Penal Charges in Loan

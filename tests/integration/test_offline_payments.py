@@ -15,7 +15,15 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from db.models import LedgerEntry, LedgerTransaction, Loan, OfflinePayment, ParkedPayment, PaymentTransaction
+from db.models import (
+    LedgerEntry,
+    LedgerTransaction,
+    Loan,
+    OfflinePayment,
+    ParkedPayment,
+    PaymentTransaction,
+    RepaymentInstallment,
+)
 from los.demo import Driver, Journey, demo_identity, demo_statement_pdf
 from los.seed import seed_brand
 from sandbox import gateway_events
@@ -448,5 +456,46 @@ async def test_an_offline_payment_of_the_foreclosure_quote_forecloses_the_loan(a
         body = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/payments", headers=staff)).json()
         assert body["creditBalancePaise"] == 0
         assert payment["allocation"]["principalPaise"] == 50_000_00
+    finally:
+        await driver.close()
+
+
+async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """₹1,000 paid on the day of disbursal goes to installment 1's interest, a month before it is due; foreclosed the
+    same day, no day of interest was earned. The quote credits that ₹1,000 (``interestCredit``), the borrower pays
+    the principal less it plus the charge, and the books keep no interest income: the ledger moves it to principal
+    (INTEREST_CREDIT) and the installments show it paid as principal."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        _, loan_id = await disbursed_loan(driver)
+        early = await credited_offline(driver, loan_id, amount="1000.00")
+        assert early["allocation"]["interestPaise"] == 1_000_00  # the current installment's interest, not yet due
+        staff = await driver.staff_headers(CHECKER)
+        quote = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/foreclosure-quote", headers=staff)).json()
+        assert quote["interestCredit"] == 1_000_00 and quote["interest"] == 0, quote
+        assert quote["total"] == 50_000_00 - 1_000_00 + quote["charge"] + quote["chargeGst"]
+        await credited_offline(driver, loan_id, amount=f"{quote['total'] / 100:.2f}")
+
+        def closed() -> tuple | None:
+            with db.unit_of_work() as s:
+                loan = s.get_one(Loan, loan_id)
+                return (loan.status, loan.closed_as, loan.total_collected) if loan.status == "COMPLETED" else None
+
+        collected = 50_000_00 + quote["charge"] + quote["chargeGst"]
+        assert await eventually(closed, timeout=30, interval=0.2) == ("COMPLETED", "FORECLOSED", collected)
+        with db.unit_of_work() as s:
+            legs = s.execute(
+                select(LedgerEntry.account, LedgerEntry.amount)
+                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                .where(LedgerTransaction.loan_id == loan_id)
+            ).all()
+            net: dict[str, int] = {}
+            for account, amount in legs:
+                net[account] = net.get(account, 0) + amount
+            assert sum(net.values()) == 0
+            assert net.get("INTEREST_INCOME", 0) == 0 and net["LOAN_PRINCIPAL_RECEIVABLE"] == 0, net
+            rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan_id)).all()
+            assert sum(r.interest_paid for r in rows) == 0 and sum(r.principal_paid for r in rows) == 50_000_00
+            assert {r.status for r in rows} == {"PAID"}
     finally:
         await driver.close()

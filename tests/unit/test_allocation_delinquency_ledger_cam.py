@@ -829,3 +829,14 @@ def test_cam_bad_input() -> None:
         with pytest.raises(ValidationError) as err:
             call()
         assert err.value.field == field, (field, err.value.field)
+
+
+def test_interest_credited_at_foreclosure_moves_income_to_principal() -> None:
+    """Interest collected for days the loan did not run leaves income and repays principal (domain.closure)."""
+    txn = ledger.interest_credit(1_000_00)
+    assert txn.kind == "INTEREST_CREDIT" and txn.legs == (
+        ledger.Leg("INTEREST_INCOME", 1_000_00),
+        ledger.Leg("LOAN_PRINCIPAL_RECEIVABLE", -1_000_00),
+    )
+    with pytest.raises(ValidationError):
+        ledger.interest_credit(0)

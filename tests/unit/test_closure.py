@@ -110,3 +110,45 @@ def test_cooling_off_exit_is_principal_plus_proportionate_apr_and_closes_after_t
     with pytest.raises(ValidationError) as err:
         cooling_off_exit(100_000_00, "26.5", date(2025, 1, 1), date(2025, 1, 5), 3)
     assert err.value.field == "on"
+
+
+def test_interest_paid_for_days_not_yet_elapsed_counts_towards_the_principal() -> None:
+    """An EMI paid before its due date, then the loan foreclosed before that date: interest is owed for the days
+    the money was lent only. What was paid beyond them is credited (``interest_credit``): the quote is that much
+    lower, and closing the schedule moves it from the period's interest paid to principal paid."""
+    insts = _installments()
+    _pay_first(insts)  # period 1 Jan → 1 Feb 2025 (31 days) paid in full on its 10th day
+    first = insts[0]
+    on = date(2025, 1, 15)  # 14 of its 31 days elapsed
+    earned = round(Decimal(first.interest) * 14 / 31)
+    plain = foreclosure_quote(insts, on)
+    quote = foreclosure_quote(insts, on, charge_percent="2", credit_unearned=True)
+    assert plain.interest_credit == 0 and plain.total == sum(i.principal for i in insts[1:])
+    assert quote.interest_credit == first.interest - earned > 0
+    assert (quote.current, quote.current_interest, quote.interest) == (2, 0, 0)  # period 2 has not begun
+    assert quote.total == quote.principal - quote.interest_credit + quote.charge + quote.charge_gst
+    assert quote.as_dict()["interestCredit"] == quote.interest_credit
+    moves = close_schedule(insts, quote)
+    assert moves == [(1, -quote.interest_credit, 0), (2, 0, quote.interest_credit)]
+    assert (first.interest, first.interest_paid) == (earned, earned) and first.paid
+    parts = settle_all(insts, on)
+    assert sum(p.total for p in parts) == quote.total
+    apply_parts(insts, parts)
+    assert all(i.paid for i in insts)
+    assert sum(i.interest_paid for i in insts) == earned  # the days lent, nothing more
+    assert sum(i.principal_paid for i in insts) == TERMS.amount
+
+
+def test_a_part_payment_to_interest_on_the_day_of_disbursal_is_credited_in_full() -> None:
+    """₹1,000 paid on the day of disbursal went to installment 1's interest; foreclosed that day, no day of
+    interest was earned: the whole ₹1,000 counts towards the principal."""
+    insts = _installments()
+    insts[0].interest_paid = 1_000_00
+    quote = foreclosure_quote(insts, DISBURSED, credit_unearned=True)
+    assert (quote.current, quote.current_interest, quote.interest_credit) == (1, 0, 1_000_00)
+    assert quote.total == TERMS.amount - 1_000_00
+    assert close_schedule(insts, quote) == [(1, -1_000_00, 1_000_00)]
+    parts = settle_all(insts, DISBURSED)
+    assert sum(p.total for p in parts) == quote.total
+    apply_parts(insts, parts)
+    assert sum(i.interest_paid for i in insts) == 0 and sum(i.principal_paid for i in insts) == TERMS.amount

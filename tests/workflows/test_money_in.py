@@ -33,7 +33,7 @@ from workflows.contracts import (
     PaymentRecord,
     ServicingState,
 )
-from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, IST
+from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, FORECLOSURE_INTEREST_CREDIT_PATCH, IST
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
@@ -416,6 +416,34 @@ async def test_a_foreclosure_payment_closes_the_loan_foreclosed(env) -> None:  #
     assert [n for n, _, _ in payment.reshaped] == [1, 2, 3]  # every period closed early
     assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "FORECLOSED")]
     assert stubs.moves()[-1] == ("DISBURSED", "COMPLETED")
+
+
+async def test_interest_paid_for_days_not_run_counts_towards_the_principal_at_foreclosure(env) -> None:  # noqa: ANN001
+    """The first EMI paid on the day of disbursal, then the loan foreclosed that day: no day of interest was earned,
+    so the EMI's interest is credited (the quote's ``interestCredit``), the foreclosure pays the principal less it,
+    and the payment's record moves it from installment 1's interest paid to principal paid (foreclosure-interest-
+    credit-v1, asked at the servicing run's start)."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None))) as run:
+        await _disbursed(run)
+        first = stubs.of("record_disbursal")[0].installments[0]
+        await run.signal("payment_received", PaymentEvent("pay_emi", first.principal + first.interest))
+        await stubs.wait_calls("record_payment", 1)
+        quote = await run.handle.query("quote_foreclosure", str((await env.get_current_time()).astimezone(IST).date()))
+        assert quote["interestCredit"] == first.interest > 0
+        assert quote["total"] == 60_000_00 - first.principal - first.interest
+        await run.signal("payment_received", PaymentEvent("pay_fc", quote["total"], purpose="FORECLOSURE"))
+        result = await run.result()
+        markers = patch_markers(await run.handle.fetch_history())
+
+    assert result.status == "COMPLETED" and FORECLOSURE_INTEREST_CREDIT_PATCH in markers
+    emi, closing = stubs.of("record_payment")
+    assert [(p.number, p.interest, p.principal) for p in emi.parts] == [(1, first.interest, first.principal)]
+    assert closing.interest_credited == [(1, -first.interest, 0), (2, 0, first.interest)]
+    assert sum(p.interest for p in closing.parts) == 0 and closing.excess == 0
+    assert sum(p.principal for p in closing.parts) + first.principal + first.interest == 60_000_00
+    assert closing.outstanding_principal == 0
+    assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "FORECLOSED")]
 
 
 async def test_less_than_the_quote_is_a_part_prepayment(env) -> None:  # noqa: ANN001

@@ -38,6 +38,7 @@ from workflows.options import (
     AUTOPAY_DROPPED_DEBIT_PATCH,
     AUTOPAY_LATER_INSTALLMENTS_PATCH,
     AUTOPAY_RESTRUCTURE_TRIES_PATCH,
+    FORECLOSURE_INTEREST_CREDIT_PATCH,
     GRACE_ADVANCE_PATCH,
     IST_ANCHOR_PATCH,
     KYC_LOCAL_PATCH,
@@ -59,6 +60,8 @@ AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_
 # The loan workflow's patches released after the second epoch that every loan asks (on their own, a marker each, until a
 # later epoch bundles them).
 AFTER_EPOCH_2: list[str] = []
+# Released after the second epoch and asked at each servicing run's start (a marker per servicing run, not per loan).
+ASKED_AT_SERVICING = [FORECLOSURE_INTEREST_CREDIT_PATCH]
 # Released after the second epoch and asked only where a loan's Aadhaar OTP is verified (a marker of its own).
 ASKED_AT_AADHAAR = [AADHAAR_HANDOFF_PATCH]
 # Released after the second epoch and replaced since: asked only replaying a run recorded before its successor.
@@ -139,7 +142,10 @@ async def test_a_loan_on_this_code_records_the_epoch_once_per_run_and_no_upsert_
     _, local = await run.activity_kinds()
     assert {"record_status", "record_payment", "record_disbursal"} <= local  # bundled patches took their new paths
     # one epoch marker per run, the second epoch's (not the first's), and no patch asked on its own
-    assert [patch_markers(h) for h in histories] == [[PATCH_EPOCH_2, *AFTER_EPOCH_2], [PATCH_EPOCH_2]]
+    assert [patch_markers(h) for h in histories] == [
+        [PATCH_EPOCH_2, *AFTER_EPOCH_2],
+        [PATCH_EPOCH_2, *ASKED_AT_SERVICING],
+    ]
     for history in histories:
         # every attribute an upsert sets changes its value (from the start event's, then each upsert's)
         started = history.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
@@ -180,7 +186,7 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     assert set(first) - EPOCH_PATCHES == {*ASKED_AT_AADHAAR, KYC_RESULTS_BESIDE_BUREAU_PATCH}
     _, local = await run.activity_kinds()
     assert {"record_status", "record_disbursal"} <= local  # and took the paths their markers say
-    assert patch_markers(servicing) == [PATCH_EPOCH_2]  # the servicing run started on this code
+    assert patch_markers(servicing) == [PATCH_EPOCH_2, *ASKED_AT_SERVICING]  # the servicing run started on this code
     await _replays(env, origination)
     await _replays(env, servicing)
 
@@ -207,7 +213,7 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
     ]  # fmt: skip
     tasks, local = await run.activity_kinds()
     assert "credit_bureau_pull" in local and "credit_bureau_pull" not in tasks  # the KYC local path it recorded
-    assert patch_markers(servicing) == [PATCH_EPOCH_2]
+    assert patch_markers(servicing) == [PATCH_EPOCH_2, *ASKED_AT_SERVICING]
     await _replays(env, origination)
     await _replays(env, servicing)
 
@@ -215,10 +221,11 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
     ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WITH_MANDATE, ASKED_AT_RESTRUCTURE,
-    ASKED_AT_SETTLEMENT or SUPERSEDED, and the
+    ASKED_AT_SETTLEMENT, ASKED_AT_SERVICING or SUPERSEDED, and the
     first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
     asked_where_needed = {
+        *ASKED_AT_SERVICING,
         *ASKED_AT_AADHAAR,
         *ASKED_WITH_GRACE,
         *ASKED_EARLY_IST,

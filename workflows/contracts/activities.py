@@ -229,6 +229,10 @@ class PaymentRecord:
     # installments it pays in full, reversed in its transaction (Dr PENAL_WAIVED / Cr PENAL_RECEIVABLE) before the
     # parts are applied; the parts never include them.
     penal_reversed: list[tuple[int, int]] = field(default_factory=list)
+    # FORECLOSURE_INTEREST_CREDIT_PATCH: interest paid for days after the foreclosure, counted as principal:
+    # (installment number, change of its interest paid (<= 0), change of its principal paid (>= 0)), paise; posted
+    # Dr INTEREST_INCOME / Cr LOAN_PRINCIPAL before the parts are applied (``domain.closure.close_schedule``).
+    interest_credited: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -78,6 +78,7 @@ function Foreclosure({ loan }) {
         ${quote.penal > 0 && html`<dt>Penal charges</dt><dd>${rupees(quote.penal)}</dd>`}
         <dt>Foreclosure charge</dt><dd>${rupees(quote.charge)}</dd>
         ${quote.chargeGst > 0 && html`<dt>GST on it</dt><dd>${rupees(quote.chargeGst)}</dd>`}
+        ${quote.interestCredit > 0 && html`<dt>Interest you paid ahead, credited</dt><dd>−${rupees(quote.interestCredit)}</dd>`}
         <dt>To close today</dt><dd id="foreclosure-total">${rupees(quote.total)}</dd>
       </dl>
       ${quote.creditBalance > 0 && html`<p class="muted">${rupees(quote.creditBalance)} we hold for you is refunded separately.</p>`}
