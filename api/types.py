@@ -172,8 +172,11 @@ Score = Annotated[
 Paise = Annotated[int, Field(ge=0, le=MAX_PAISE, description="integer paise"), BeforeValidator(_whole)]
 PositivePaise = Annotated[int, Field(gt=0, le=MAX_PAISE, description="integer paise"), BeforeValidator(_whole)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(_whole)]
-# a whole number whose bounds the field gives (a page number, a page size): "2.0", 2.0 and true refused, as for Count
-Whole = Annotated[int, BeforeValidator(_whole)]
+# a whole number whose bounds the field gives (a page number, a page size): "2.0", 2.0 and true refused, as for Count.
+# ``Whole`` for a model's field (``page: Whole = Field(default=1, ge=1)``); a query parameter takes the validator after
+# its Query, so the bounds reach the OpenAPI schema as minimum/maximum: ``Annotated[int, Query(ge=1), WHOLE]``.
+WHOLE = BeforeValidator(_whole)
+Whole = Annotated[int, WHOLE]
 Tenure = Annotated[int, Field(gt=0, le=MAX_TENURE, description="number of installments"), BeforeValidator(_whole)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_date_range), _DATE_SCHEMA]
 BirthDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_birth_date), _DATE_SCHEMA]

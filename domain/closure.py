@@ -149,11 +149,13 @@ def foreclosure_quote(
             penal += inst.penal - inst.penal_paid
         elif inst is current:
             current_interest = max(0, _elapsed_interest(inst, on) - inst.interest_paid)
+    # only while a later period is to come (else the payment is an ordinary one: no quote of its own is applied)
+    credit = min(sum(_unearned(i, on) for i in installments), principal) if credit_unearned and current else 0
     # no later period: nothing is paid before its time, so no foreclosure charge (the loan's workflow applies such a
-    # payment as an ordinary one: workflows.receipts._closing_parts)
-    charge = round_paise(Decimal(principal) * charge_rate / HUNDRED) if current is not None else 0
+    # payment as an ordinary one: workflows.receipts._closing_parts); else on the principal outstanding once the
+    # credit counts towards it
+    charge = round_paise(Decimal(principal - credit) * charge_rate / HUNDRED) if current is not None else 0
     charge_gst = round_paise(Decimal(charge) * gst_rate / HUNDRED)
-    credit = min(sum(_unearned(i, on) for i in installments), principal) if credit_unearned else 0
     return ForeclosureQuote(
         on=on,
         principal=principal,

@@ -219,6 +219,15 @@ class LoanBase:
             activity, args=list(args), start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY, summary=summary
         )
 
+    def _credits_unearned(self) -> bool:
+        """Whether a foreclosure credits interest paid for days after it (FORECLOSURE_INTEREST_CREDIT_PATCH): not on
+        a restructured schedule (its first installment carries earlier interest, which a day count would spread over
+        the new period) nor a loan started for partner routing (a co-lent loan's split is of the cash parts only)."""
+        from workflows.colending import _routed  # (that module's own imports stay out of this one's)
+
+        state = self.servicing
+        return self.interest_credit and state is not None and state.schedule_version == 0 and not _routed()
+
     def _release_pass(self) -> None:
         """The repayment loop lets go of ``servicing_lock`` (before it sleeps or ends), so decisions can run."""
         if getattr(self, "loop_holds_lock", False):

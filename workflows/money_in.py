@@ -368,7 +368,7 @@ class MoneyInPhase(LoanBase):
             date.fromisoformat(on),
             charge_percent=self.inp.policy.foreclosure_percent,
             gst_percent=self.inp.policy.gst_percent,
-            credit_unearned=self.interest_credit,
+            credit_unearned=self._credits_unearned(),
         )
         return quote.as_dict() | {"creditBalance": max(0, state.excess - state.refunded)}
 

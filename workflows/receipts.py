@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -270,20 +270,32 @@ class ReceiptsPhase(LoanBase):
             return parts, payment.amount - exit_.amount, 0, reshaped, 0, []
         if payment.purpose not in ("FORECLOSURE", "PREPAYMENT"):
             return None  # an installment's own payment (or one with no stated purpose) is allocated as usual
+        guarded = self.interest_credit  # FORECLOSURE_INTEREST_CREDIT_PATCH also guards a backdated foreclosure
+        value_day_began, now = datetime.combine(paid_on, time.min, IST), workflow.now()
+        if guarded and any(value_day_began < i.due_at <= now for i in state.installments if not i.paid):
+            # dated before a due moment now past: what fell due since (its penal, its period's accrued interest) is
+            # not in that day's quote, so the money is applied as a payment, never booked above what came
+            return None
         quote = foreclosure_quote(
             state.installments, paid_on, charge_percent=policy.foreclosure_percent, gst_percent=policy.gst_percent,
-            credit_unearned=self.interest_credit,
+            credit_unearned=self._credits_unearned(),
         )  # fmt: skip
         if quote.current is None or payment.amount < quote.total:
             return None
+        kept = copy.deepcopy(state.installments) if guarded else None
         before = {i.number: (i.interest, i.fees) for i in state.installments}
         credited = close_schedule(state.installments, quote)
         reshaped = [
             (i.number, i.interest, i.fees) for i in state.installments if before[i.number] != (i.interest, i.fees)
         ]
         parts = settle_all(state.installments, today)
+        owed = sum(p.total for p in parts)
+        if kept is not None and owed > payment.amount:  # (never, by the quote; a guard against booking more)
+            state.installments = kept
+            return None
         state.closed_as = "FORECLOSED"
-        return parts, payment.amount - quote.total, 0, reshaped, quote.charge_gst, credited
+        excess = payment.amount - (owed if guarded else quote.total)
+        return parts, excess, 0, reshaped, quote.charge_gst, credited
 
     def _settling_parts(self, payment: PaymentEvent, paid_on: date, today: date) -> tuple | None:
         """A payment that completes an approved settlement (paid on or before its deadline, and with what came since

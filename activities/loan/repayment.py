@@ -96,12 +96,16 @@ class RepaymentActivities(LoanBase):
             now = datetime.now(UTC)
             for number, interest, fees in rec.reshaped:  # a foreclosure or cooling-off exit closes these periods
                 schedule_queries.reshape_installment(session, rec.loan_id, number, interest=interest, fees=fees)
+            settled_by_credit = []
             if rec.interest_credited:  # interest paid for days after a foreclosure, counted as principal
                 moved = sum(principal for _, _, principal in rec.interest_credited)
                 queries.post_ledger(session, rec.loan_id, f"{key}:interest-credit", ledger.interest_credit(moved),
                                     rec.value_date)  # fmt: skip
-                for number, interest, principal in rec.interest_credited:
-                    schedule_queries.shift_paid(session, rec.loan_id, number, interest=interest, principal=principal)
+                settled_by_credit = [
+                    number
+                    for number, interest, principal in rec.interest_credited
+                    if schedule_queries.shift_paid(session, rec.loan_id, number, interest=interest, principal=principal)
+                ]
             paid = [
                 part.number
                 for part in parts
@@ -116,7 +120,9 @@ class RepaymentActivities(LoanBase):
                 schedule_queries.add_installments(session, rec.loan_id, rec.rescheduled, rec.outstanding_principal)
             # links after every installment row this payment touches (the order ensure_payment_link locks in): the
             # one paid, and every link of an installment now paid in full
-            schedule_queries.links_paid(session, rec.loan_id, link_id=pay.link_id, installments=paid)
+            schedule_queries.links_paid(
+                session, rec.loan_id, link_id=pay.link_id, installments=[*paid, *settled_by_credit]
+            )
             if not pay.link_id and pay.purpose and pay.purpose != "INSTALLMENT":  # a one-off link: purpose, amount
                 schedule_queries.one_off_link_paid(session, rec.loan_id, pay.gateway, pay.purpose, pay.amount)
             brand_id = queries.credit_loan(

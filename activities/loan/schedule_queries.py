@@ -26,9 +26,10 @@ def reshape_installment(session: Session, loan_id: str, number: int, *, interest
     inst.total = inst.principal + interest + fees
 
 
-def shift_paid(session: Session, loan_id: str, number: int, *, interest: int, principal: int) -> None:
+def shift_paid(session: Session, loan_id: str, number: int, *, interest: int, principal: int) -> bool:
     """Move what was paid of an installment between interest and principal (paise added to each; a foreclosure's
-    credit of interest paid for days after it: ``domain.closure.close_schedule``)."""
+    credit of interest paid for days after it: ``domain.closure.close_schedule``). True when that alone leaves it
+    paid in full (it is marked PAID, and its links are the caller's to mark)."""
     inst = installment_for_update(session, loan_id, number)
     inst.interest_paid += interest
     inst.principal_paid += principal
@@ -37,6 +38,8 @@ def shift_paid(session: Session, loan_id: str, number: int, *, interest: int, pr
     )
     if settled and inst.status != InstallmentStatus.PAID.value:  # the credit alone paid what was left of it
         inst.status, inst.paid_at = InstallmentStatus.PAID.value, datetime.now(UTC)
+        return True
+    return False
 
 
 def _installment_row(loan_id: str, inst: InstallmentState, balance_after: int) -> RepaymentInstallment:
@@ -105,8 +108,9 @@ def pay_installment(
     """Add a payment's parts (paise) to the installment's paid amounts, and mark it PAID at ``now`` when every part
     of it (penal, fees, interest, principal) is then paid, in one statement that locks the row; True when this
     payment leaves it paid in full. (PostgreSQL evaluates SET expressions on the row as it was, so the test there
-    adds the parts again; RETURNING reads the row as written.) A Core statement on the session's connection:
-    installment objects this session holds are not refreshed, and nothing pending in the session is flushed."""
+    adds the parts again; RETURNING reads the row as written.) A Core statement on the session's connection
+    (``db.session.core``, which flushes what the session holds pending first: a reshape or a credit's shift of the
+    same row lands before it); installment objects this session holds are not refreshed."""
     paid_in_full = (
         core(session)
         .execute(

@@ -33,7 +33,7 @@ from api.deps import is_uuid
 from api.partner.common import Db, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Whole
+from api.types import WHOLE, IsoDate
 from db import bureau_files as bf
 from db.models import Brand, BureauFile, BureauFileRecord
 from domain import cic
@@ -186,8 +186,8 @@ def list_bureau_files(
     brand_id: str,
     staff: Reader,
     session: Db,
-    page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict[str, Any]:
     """The brand's submission files, newest reference date first."""
     rows, total = bf.list_files(session, brand_id, limit, (page - 1) * limit)

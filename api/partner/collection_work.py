@@ -30,7 +30,7 @@ from api.partner.collections import REPAYING, Manager, collection_role
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Paise, Uuid, Whole
+from api.types import WHOLE, IsoDate, Paise, Uuid
 from db import collections as sql
 from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan
 from domain.access import Permission as P
@@ -236,8 +236,8 @@ def list_follow_ups(
     loan_id: str,
     staff: Reader,
     session: Db,
-    page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict[str, Any]:
     """The loan's follow-ups, newest first, paged."""
     loan = workable(session, brand_id, loan_id, staff)

@@ -35,7 +35,7 @@ from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Uuid, Whole
+from api.types import WHOLE, IsoDate, Uuid, Whole
 from db import dialer as calls_db
 from db.models import Brand, Customer, DialerCall, StaffBrandRole, StaffUser
 from domain.access import Permission as P
@@ -47,8 +47,8 @@ BASE = "/brand/{brand_id}/acefone/dialer"
 Caller = Annotated[Principal, Allow(P.COLLECTIONS_VIEW, P.LOANS_VIEW, api_key=False)]
 Reader = Annotated[Principal, Allow(P.COLLECTIONS_VIEW, P.LOANS_VIEW)]
 CallStatus = Literal["INITIATED", "RINGING", "ANSWERED", "COMPLETED", "MISSED", "BUSY", "FAILED"]
-Page = Annotated[Whole, Query(ge=1, le=10_000, description="1-based page number")]
-Limit = Annotated[Whole, Query(ge=1, le=200, description="page size")]
+Page = Annotated[int, Query(ge=1, le=10_000, description="1-based page number"), WHOLE]
+Limit = Annotated[int, Query(ge=1, le=200, description="page size"), WHOLE]
 
 
 class InitiateIn(BaseModel):

@@ -37,7 +37,7 @@ from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Rupees, Whole
+from api.types import WHOLE, IsoDate, Rupees, Whole
 from api.web.payments import (
     RECEIPT_PDF,
     CreditedPayment,
@@ -290,8 +290,8 @@ def approval_queue(
     paid_from: Annotated[IsoDate | None, Query(alias="paidFrom", description="paidOn on or after (IST)")] = None,
     paid_to: Annotated[IsoDate | None, Query(alias="paidTo", description="paidOn on or before (IST)")] = None,
     loan_id: Annotated[str | None, Query(alias="loanId", max_length=36)] = None,
-    page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict[str, Any]:
     """The brand's offline payments, oldest first: by default those waiting for a checker (``status``
     PENDING); filtered by ``mode``, value date (``paidFrom``..``paidTo``) and ``loanId``; paged."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,7 +36,7 @@ from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, Temporal, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import Rupees, Whole
+from api.types import WHOLE, Rupees, Whole
 from db.models import Brand, LedgerEntry, LedgerTransaction, Refund
 from domain.access import Permission as P
 from domain.brand_config import BrandConfig
@@ -60,6 +60,18 @@ class RefundStatus(StrEnum):
     SENT = "SENT"
     PROCESSED = "PROCESSED"
     FAILED = "FAILED"
+
+
+class RefundQueueStatus(StrEnum):
+    """The refund queue's filter: a refund's status, or ALL."""
+
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    SENT = "SENT"
+    PROCESSED = "PROCESSED"
+    FAILED = "FAILED"
+    ALL = "ALL"
 
 
 OPEN = (RefundStatus.PENDING_APPROVAL.value, RefundStatus.APPROVED.value, RefundStatus.SENT.value)
@@ -204,16 +216,16 @@ def refund_queue(
     staff: QueueViewer,
     session: Db,
     status: Annotated[
-        RefundStatus | Literal["ALL"] | None, Query(description="default PENDING_APPROVAL; ALL for every status")
+        RefundQueueStatus | None, Query(description="default PENDING_APPROVAL; ALL for every status")
     ] = None,
     loan_id: Annotated[str | None, Query(alias="loanId", max_length=36)] = None,
-    page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict[str, Any]:
     """The brand's refunds, oldest first: by default those waiting for a checker; filtered by ``status`` (``ALL``:
     every one) and ``loanId``; paged."""
     query = select(Refund).where(Refund.brand_id == brand_id)
-    if status != "ALL":
+    if status != RefundQueueStatus.ALL:
         query = query.where(Refund.status == (status or RefundStatus.PENDING_APPROVAL).value)
     if loan_id is not None:
         if not is_uuid(loan_id):

@@ -32,7 +32,7 @@ from api.responses import ApiModel
 from api.security import Principal
 from api.sme import credit_refunds, staff_credits
 from api.sme.schemas import BusinessView, ReasonIn, RequestPage, RequestView, StatusAnswer, business_view, request_view
-from api.types import Whole
+from api.types import WHOLE
 from api.workflow_calls import customer_update
 from db.models import SmeBusiness, SmeFinancingRequest
 from db.sme import QUEUES
@@ -64,8 +64,8 @@ def queue(
     queue: str,
     staff: Viewer,
     session: Db,
-    page: Annotated[Whole, Query(ge=1, le=10_000)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict[str, Any]:
     """A queue of the brand's requests, oldest first: approval (APPROVAL_PENDING), attention (NEEDS_ATTENTION),
     collections (OVERDUE, most days late first), funded, offered, closed, refused. 422 naming ``queue`` else."""

@@ -31,7 +31,7 @@ from api.deps import UpdateBound, call_async, is_uuid
 from api.partner.common import Db, Temporal, staff_router
 from api.responses import ApiModel
 from api.security import Principal
-from api.types import IsoDate, Rupees, Whole
+from api.types import WHOLE, IsoDate, Rupees
 from api.workflow_calls import customer_update
 from db.models import SmeFinancingRequest, SmeOfflineCredit, SmePayment
 from domain.access import Permission as P
@@ -189,7 +189,7 @@ def credit_queue(
     staff: Checker,
     session: Db,
     status: Annotated[Literal["PENDING", "APPROVED", "REJECTED"], Query(description="the credits' status")] = "PENDING",
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict[str, Any]:
     """The checkers' queue: the brand's credits in ``status`` (PENDING by default), oldest first."""
     rows = session.scalars(

@@ -127,6 +127,7 @@ def test_interest_paid_for_days_not_yet_elapsed_counts_towards_the_principal() -
     assert quote.interest_credit == first.interest - earned > 0
     assert (quote.current, quote.current_interest, quote.interest) == (2, 0, 0)  # period 2 has not begun
     assert quote.total == quote.principal - quote.interest_credit + quote.charge + quote.charge_gst
+    assert quote.charge == round((quote.principal - quote.interest_credit) * Decimal("0.02"))  # on what is still owed
     assert quote.as_dict()["interestCredit"] == quote.interest_credit
     moves = close_schedule(insts, quote)
     assert moves == [(1, -quote.interest_credit, 0), (2, 0, quote.interest_credit)]

@@ -446,6 +446,26 @@ async def test_interest_paid_for_days_not_run_counts_towards_the_principal_at_fo
     assert stubs.of("record_closure") == [ClosureRecord(run.loan_id, "FORECLOSED")]
 
 
+async def test_a_foreclosure_dated_before_a_due_date_now_past_is_applied_as_a_payment(env) -> None:  # noqa: ANN001
+    """Money dated installment 1's due date, reaching the loan after that day ended: that day's quote leaves out
+    what fell due since (the period's accrued interest, penal), so closing on it would book more than came. It is
+    applied as a payment instead (foreclosure-interest-credit-v1 guards it): nothing reshaped, nothing credited."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None))) as run:
+        await _disbursed(run)
+        first = stubs.of("record_disbursal")[0].installments[0]
+        await run.sleep_until(first.due_at + timedelta(days=1, hours=2))
+        due_day = (first.due_at - timedelta(days=1)).astimezone(IST).date()  # due_at: the moment that day ends
+        quote = await run.handle.query("quote_foreclosure", str(due_day))
+        backdated = PaymentEvent("pay_neft", quote["total"], gateway="offline", purpose="PREPAYMENT", paid_on=due_day)
+        await run.signal("payment_received", backdated)
+        (payment,) = await stubs.wait_calls("record_payment", 1)
+    assert payment.reshaped == [] and payment.interest_credited == []
+    applied = sum(p.penal + p.fees + p.interest + p.principal for p in payment.parts)
+    assert applied + payment.advance_principal + payment.excess == quote["total"]  # all of it, as a payment
+    assert stubs.of("record_closure") == []
+
+
 async def test_less_than_the_quote_is_a_part_prepayment(env) -> None:  # noqa: ANN001
     stubs = StubActivities()
     async with running_loan(env, stubs, loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None))) as run:

@@ -24,7 +24,7 @@ from api.partner.settings.common import (
     settings_router,
 )
 from api.responses import ApiModel, Deleted
-from api.types import Whole
+from api.types import WHOLE
 from db.credit_policy import blocklist_entries_at
 from db.models import BlocklistEntry
 from db.models.operations import BlocklistVersion
@@ -125,8 +125,8 @@ def list_blocklist(
     session: Db,
     kind: Annotated[BlockKind | None, Query()] = None,
     search: Annotated[str | None, Query(max_length=200, description="part of a value, or a whole Aadhaar")] = None,
-    page: Annotated[Whole, Query(ge=1, le=MAX_PAGE)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict:
     query = select(BlocklistEntry).where(BlocklistEntry.brand_id == brand_id)
     if kind is not None:
@@ -174,8 +174,8 @@ def list_blocklist_versions(
     brand_id: str,
     staff: Viewer,
     session: Db,
-    page: Annotated[Whole, Query(ge=1, le=MAX_PAGE)] = 1,
-    limit: Annotated[Whole, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE), WHOLE] = 1,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE] = 50,
 ) -> dict:
     """The brand's blocklist changes, newest first: each the version it makes, ADD or REMOVE, who and when."""
     query = select(BlocklistVersion).where(BlocklistVersion.brand_id == brand_id)
