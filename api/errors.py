@@ -9,6 +9,7 @@ the client reads a documented body and its keep-alive connection stays open.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from http import HTTPStatus
 
@@ -100,6 +101,18 @@ class CatchAll:
             await response(scope, receive, send)
 
 
+def _with_field(message: str, field: str | None) -> str:
+    """``field: message``, unless the message already begins with the field's name ("amount must be more than
+    zero" for ``amount``, "PAN must be ..." for ``pan``, "payload.payment: is required" for ``payload.payment``):
+    a reason that names its field is not told it twice."""
+    if not field:
+        return message
+    first = re.split(r"[\s:]", message.strip(), maxsplit=1)[0].strip("'\"`").lower()
+    if first in {field.lower(), field.rsplit(".", 1)[-1].lower()}:
+        return message
+    return f"{field}: {message}"
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn errors into the envelope. ``CatchAll`` is added by ``create_app``
     after every other middleware, so it is the outermost one."""
@@ -107,10 +120,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LosError)
     async def _los(request: Request, exc: LosError) -> JSONResponse:
         # "field: reason", as a request's validation errors read (the reason alone stays in ``errors``)
-        message = exc.message
-        if exc.field and not message.startswith(f"{exc.field}: "):
-            message = f"{exc.field}: {message}"
-        return _body(request, exc.status_code, message, exc.details)
+        return _body(request, exc.status_code, _with_field(exc.message, exc.field), exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -76,7 +76,7 @@ def record_credit_balance(
         .values(
             loan_id=loan_id,
             kind=txn.kind,
-            idempotency_key=f"payment:{gateway}:{payment_id}",
+            idempotency_key=payment_posting_key(gateway, payment_id),
             value_date=(datetime.now(UTC) + timedelta(hours=5, minutes=30)).date(),
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -133,6 +133,26 @@ def offline_value_dates(session: Session, payment_ids: Iterable[str]) -> dict[st
         return {}
     rows = session.execute(select(OfflinePayment.id, OfflinePayment.paid_on).where(OfflinePayment.id.in_(ids)))
     return {str(pid): paid_on for pid, paid_on in rows}
+
+
+def payment_posting_key(gateway: str, payment_id: str) -> str:
+    """The ledger idempotency key of a credited payment's posting (``payment:<gateway>:<payment id>``); its other
+    postings (fees, a reversal of penal charges, an interest credit) take it with a suffix (``:interest-credit``)."""
+    return f"payment:{gateway}:{payment_id}"
+
+
+def interest_credited(session: Session, gateway: str, payment_id: str) -> int:
+    """Paise of interest paid ahead that the foreclosing payment (``gateway``, ``payment_id``) moved to principal
+    (its ``INTEREST_CREDIT`` posting, ``domain.ledger.interest_credit``); 0 for any other payment."""
+    amount = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerTransaction.idempotency_key == f"{payment_posting_key(gateway, payment_id)}:interest-credit",
+            LedgerEntry.account == ledger.INTEREST_INCOME,
+        )
+    )
+    return int(amount or 0)
 
 
 def column_text(value: str | None, size: int) -> str | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
@@ -35,7 +35,7 @@ from activities.loan.common import LoanBase
 from activities.messaging.send import Sender
 from db.models import Brand, Customer, Loan, PaymentTransaction
 from db.numbering import next_number
-from db.receipts import offline_value_dates, payments_without_receipt
+from db.receipts import interest_credited, offline_value_dates, payments_without_receipt
 from domain.brand_config import BrandConfig
 from domain.money import format_inr
 from workflows.contracts import ReceiptNotice, ReceiptRequest, ReceiptSweepWindow, UnreceiptedPayment
@@ -61,7 +61,9 @@ def receipt_prefix(brand_code: str, day: date) -> str:
 class Receipt:
     """What a receipt states; amounts in paise. ``principal`` is the scheduled principal repaid, ``advance``
     the principal repaid ahead of schedule, ``excess`` what became the credit balance. ``received_on`` is an
-    IST date; ``outstanding_after`` None when the payment was recorded before it was kept."""
+    IST date; ``outstanding_after`` None when the payment was recorded before it was kept. ``interest_credit``: the
+    interest paid ahead for days the loan did not run, moved to principal by the payment that foreclosed it
+    (``domain.closure``); not part of the amount, so it is stated apart from the allocation."""
 
     receipt_no: str
     brand_id: str
@@ -84,6 +86,7 @@ class Receipt:
     excess: int
     outstanding_after: int | None
     recovery: int = 0
+    interest_credit: int = 0  # interest paid ahead that this (foreclosing) payment moved to principal
 
     def lines(self) -> list[tuple[str, int]]:
         """The allocation as (label, paise), in the waterfall's order; they sum to ``amount``. Money received on a
@@ -153,6 +156,10 @@ def receipt_pdf(r: Receipt) -> bytes:
     y -= 16
     for label, paise in r.lines():
         row(y, label, rupees(paise))
+        y -= 16
+    if r.interest_credit:  # no money received: stated under the allocation, which sums to the amount
+        y -= 6
+        row(y, "Interest paid ahead, credited to principal", rupees(r.interest_credit))
         y -= 16
     y -= 8
     outstanding = rupees(r.outstanding_after) if r.outstanding_after is not None else "-"
@@ -236,7 +243,8 @@ class ReceiptDocActivities(LoanBase):
                 received_on = value_dates.get(pay.gateway_payment_id, received_on)
             if not pay.receipt_no:
                 pay.receipt_no = _next_number(session, brand.id, receipt_prefix(brand.code, received_on))
-            return _receipt(pay, loan, customer, brand, received_on)
+            credit = interest_credited(session, pay.gateway, pay.gateway_payment_id)
+            return replace(_receipt(pay, loan, customer, brand, received_on), interest_credit=credit)
 
         found = await self._tx(number)
         if isinstance(found, str):

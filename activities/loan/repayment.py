@@ -15,7 +15,7 @@ from activities.loan.common import LoanBase
 from activities.loan.status import record_system_move
 from activities.receipts import unrecordable
 from db.collections import apply_payment_to_promises
-from db.receipts import column_text
+from db.receipts import column_text, payment_posting_key
 from domain import ledger
 from domain.errors import ValidationError
 from domain.outcomes import PaymentStatus
@@ -72,7 +72,7 @@ class RepaymentActivities(LoanBase):
             # promises to pay this payment keeps (docs/collections.md), once: only when newly recorded
             paid_on = rec.value_date or pay.paid_on or datetime.now(IST).date()
             apply_payment_to_promises(session, rec.loan_id, pay.amount, paid_on)
-            key = f"payment:{pay.gateway}:{pay.payment_id}"
+            key = payment_posting_key(pay.gateway, pay.payment_id)
             if rec.penal_reversed:  # backdated: charges levied after its value date, reversed before it is applied
                 reversal = ledger.waiver(penal=sum(paise for _, paise in rec.penal_reversed))
                 # dated today, after the levies it reverses (the value date would precede them)

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from activities.loan.receipt_docs import rupees
 from db.models import (
     LedgerEntry,
     LedgerTransaction,
@@ -474,7 +475,7 @@ async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, 
         quote = (await driver.api.get(f"{base(driver)}/loans/{loan_id}/foreclosure-quote", headers=staff)).json()
         assert quote["interestCredit"] == 1_000_00 and quote["interest"] == 0, quote
         assert quote["total"] == 50_000_00 - 1_000_00 + quote["charge"] + quote["chargeGst"]
-        await credited_offline(driver, loan_id, amount=f"{quote['total'] / 100:.2f}")
+        closing = await credited_offline(driver, loan_id, amount=f"{quote['total'] / 100:.2f}")
 
         def closed() -> tuple | None:
             with db.unit_of_work() as s:
@@ -483,6 +484,16 @@ async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, 
 
         collected = 50_000_00 + quote["charge"] + quote["chargeGst"]
         assert await eventually(closed, timeout=30, interval=0.2) == ("COMPLETED", "FORECLOSED", collected)
+
+        # the foreclosing payment's receipt states the credit apart from its allocation (which adds up to the amount)
+        from tests.integration.test_customer_payments_api import after, pdf_texts  # noqa: PLC0415 - it imports this
+
+        texts = pdf_texts(await eventually(lambda: _receipt_ready(driver, loan_id, closing["id"]), 30, 0.25))
+        assert after(texts, "Interest paid ahead, credited to principal") == "Rs. 1,000.00"
+        assert after(texts, "Principal outstanding after this payment") == "Rs. 0.00"
+        assert after(texts, "Amount received") == rupees(quote["total"])
+        first = await eventually(lambda: _receipt_ready(driver, loan_id, early["id"]), timeout=30, interval=0.25)
+        assert "Interest paid ahead, credited to principal" not in pdf_texts(first)  # nothing credited by it
         with db.unit_of_work() as s:
             legs = s.execute(
                 select(LedgerEntry.account, LedgerEntry.amount)
@@ -499,3 +510,10 @@ async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, 
             assert {r.status for r in rows} == {"PAID"}
     finally:
         await driver.close()
+
+
+async def _receipt_ready(driver: Driver, loan_id: str, payment_id: str) -> bytes | None:
+    """The staff copy of a payment's receipt PDF once it is stored, else None."""
+    staff = await driver.staff_headers(CHECKER)
+    r = await driver.api.get(f"{base(driver)}/loans/{loan_id}/receipts/{payment_id}", headers=staff)
+    return r.content if r.status_code == 200 else None

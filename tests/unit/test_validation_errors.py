@@ -39,6 +39,12 @@ def _client() -> TestClient:
             raise ValidationError("is after paidTo", field="paidFrom")
         if how == "prefixed":
             raise ValidationError("payload.payment: is required", field="payload.payment")
+        if how == "named":  # the reason names its field, in its own case
+            raise ValidationError("PAN must be 5 letters, 4 digits, 1 letter", field="pan")
+        if how == "leaf":
+            raise ValidationError("amount must be positive paise", field="terms.amount")
+        if how == "word":  # a reason that only begins with the same letters is still prefixed
+            raise ValidationError("fromDate is not a date", field="from")
         raise Conflict("the loan has ended")
 
     return TestClient(app)
@@ -87,5 +93,10 @@ def test_a_business_refusal_of_one_field_reads_field_colon_reason_as_validation_
     assert r.status_code == 422 and r.json()["message"] == "paidFrom: is after paidTo"
     assert r.json()["errors"] == [{"field": "paidFrom", "reason": "is after paidTo"}]  # the reason alone
     assert client.get("/refuse/prefixed").json()["message"] == "payload.payment: is required"  # not said twice
+    named = client.get("/refuse/named").json()
+    assert named["message"] == "PAN must be 5 letters, 4 digits, 1 letter"  # not "pan: PAN must be ..."
+    assert named["errors"] == [{"field": "pan", "reason": "PAN must be 5 letters, 4 digits, 1 letter"}]
+    assert client.get("/refuse/leaf").json()["message"] == "amount must be positive paise"
+    assert client.get("/refuse/word").json()["message"] == "from: fromDate is not a date"
     conflict = client.get("/refuse/none")
     assert conflict.status_code == 409 and conflict.json()["message"] == "the loan has ended"  # no field at fault
