@@ -17,7 +17,6 @@ checker): nobody decides a payment they recorded (403). Approval credits it: the
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -35,6 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.access import Allow, audit
 from api.deps import call_async, is_uuid, page_of
 from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
+from api.partner.offline_checks import REFERENCE_RULES, cooling_off_amount, quote_total, within_quote
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import WHOLE, IsoDate, Rupees, Whole
@@ -43,6 +43,7 @@ from api.web.payments import (
     CreditedPayment,
     OfflineMode,
     OfflinePaymentView,
+    OfflinePurpose,
     OfflineStatus,
     PaymentAttemptView,
     attempts_of,
@@ -50,7 +51,6 @@ from api.web.payments import (
     offline_views,
     receipt_response,
 )
-from api.workflow_calls import loan_query
 from db import receipts
 from db.models import BrandStatusReason, Loan, OfflinePayment, PaymentTransaction
 from domain.access import Permission as P
@@ -70,20 +70,6 @@ REPAYING = frozenset({LoanStatus.DISBURSED.value, LoanStatus.OVERDUE.value, "OVE
 REJECT_REASONS_FOR = "PAYMENT_REJECTED"  # brand status reasons offered when rejecting a payment apply to this
 
 
-# What a reference looks like per mode (upper-cased, spaces removed first): NEFT's UTR is 16 characters and RTGS's
-# 22, each starting with the sending bank's 4-letter IFSC code (RBI NEFT/RTGS procedural guidelines); IMPS and
-# UPI carry NPCI's 12-digit RRN; a cheque its 6-digit MICR number, optionally with the drawee branch's IFSC after
-# a hyphen (two banks' cheques may share a number); cash the lender's receipt book number.
-REFERENCE_RULES: dict[OfflineMode, tuple[re.Pattern[str], str]] = {
-    OfflineMode.NEFT: (re.compile(r"[A-Z]{4}[A-Z0-9]{12}"), "a NEFT UTR: 16 characters, the bank's 4 letters first"),
-    OfflineMode.RTGS: (re.compile(r"[A-Z]{4}[A-Z0-9]{18}"), "an RTGS UTR: 22 characters, the bank's 4 letters first"),
-    OfflineMode.IMPS: (re.compile(r"[0-9]{12}"), "an IMPS reference (RRN): 12 digits"),
-    OfflineMode.UPI: (re.compile(r"[0-9]{12}"), "a UPI reference (UTR/RRN): 12 digits"),
-    OfflineMode.CHEQUE: (re.compile(r"[0-9]{6}(-[A-Z]{4}0[A-Z0-9]{6})?"), "a 6-digit cheque number (-IFSC optional)"),
-    OfflineMode.CASH: (re.compile(r"[A-Z0-9][A-Z0-9/-]{0,39}"), "the receipt book number: letters, digits, / and -"),
-}
-
-
 class OfflineIn(BaseModel):
     """An offline payment as the maker records it."""
 
@@ -93,11 +79,19 @@ class OfflineIn(BaseModel):
     mode: OfflineMode
     reference: str = Field(min_length=1, max_length=40, description="UTR, cheque number or receipt book number")
     remarks: str | None = Field(default=None, max_length=1000)
+    purpose: OfflinePurpose = Field(
+        default=OfflinePurpose.PREPAYMENT,
+        description="PREPAYMENT (default): applied to what is due, the foreclosure quote on paidOn or more closes "
+        "the loan as FORECLOSED. COOLING_OFF: the borrower's exit within the cooling-off period (principal plus the "
+        "proportionate APR cost, no penalty): the exit amount on paidOn or more cancels the loan; refused when the "
+        "exit is not open on paidOn or the amount is less",
+    )
     allow_excess: bool = Field(
         default=False,
         alias="allowExcess",
-        description="true records an amount above today's foreclosure quote (the rest becomes the loan's credit "
-        "balance, to be refunded); without it such an amount is refused as a likely slip",
+        description="true records an amount above today's foreclosure quote (the cooling-off exit amount for "
+        "COOLING_OFF; the rest becomes the loan's credit balance, to be refunded); without it such an amount is "
+        "refused as a likely slip",
     )
 
     @field_validator("paid_on")
@@ -194,43 +188,6 @@ def _decided(
     session.commit()
 
 
-QUOTE_WAIT_SECONDS = 3  # how long recording waits for the loan's quote before it goes on without the check
-
-
-def _quote_total(request: Request, workflow_id: str) -> int | None:
-    """Today's foreclosure quote of the loan's workflow (paise), or None when it cannot be had within
-    ``QUOTE_WAIT_SECONDS`` (the engine or the worker down, the workflow busy or ended, the query failing): recording
-    an offline payment never waits long for the workflow engine, nor fails for it. Called with no row locked (the
-    workflow's own steps write the loan's row between the tasks that answer queries)."""
-
-    async def ask() -> int:
-        client = await request.app.state.temporal.get()
-        on = datetime.now(IST).date().isoformat()
-        answer = await loan_query(client, workflow_id, LoanWorkflow.quote_foreclosure, on)
-        return int(answer["total"])
-
-    async def bounded() -> int | None:
-        try:
-            return await asyncio.wait_for(ask(), timeout=QUOTE_WAIT_SECONDS)
-        except Exception:  # noqa: BLE001 - a typo-catcher: without the quote, the checker still sees the amount
-            return None
-
-    return call_async(bounded)
-
-
-def _within_quote(amount: int, total: int | None) -> None:
-    """422 naming ``amount`` when it is more than ``total``, what closes the loan today (its foreclosure quote): a
-    figure typed with a digit too many would otherwise be credited, its excess kept as a credit balance to refund.
-    Money really received beyond it is recorded with ``allowExcess`` (nothing received is refused for good). No
-    quote (``total`` None): no check."""
-    if total is not None and amount > total:
-        raise ValidationError(
-            f"{amount / 100:.2f} rupees is more than today's foreclosure quote of {total / 100:.2f} rupees:"
-            ' the rest would be kept as a credit balance to refund; send "allowExcess": true if that much was received',
-            field="amount",
-        )
-
-
 # ------------------------------------------------------------------------------------------- record
 @router.post("/brand/{brand_id}/loans/{loan_id}/payments/offline", status_code=201, response_model=OfflinePaymentView)
 def record_offline(
@@ -240,14 +197,21 @@ def record_offline(
     ``paidOn`` the IST value date (not in the future, not before the disbursal), ``mode``, ``reference`` (the UTR
     for NEFT/IMPS/RTGS/UPI, format checked; the cheque number; the receipt book number for CASH), used once per
     brand (409 naming ``reference``), ``remarks``. Only a loan being repaid (DISBURSED, OVERDUE, OVERPAID) takes
-    one (409). The maker then attaches the proof (``POST .../payment/proof/{id}``)."""
+    one (409). ``purpose`` COOLING_OFF is the borrower's exit within the cooling-off period, checked against the
+    loan's exit amount on ``paidOn`` (422 naming ``purpose`` or ``amount``: ``offline_checks.cooling_off_amount``).
+    The maker then attaches the proof (``POST .../payment/proof/{id}``)."""
     amount = to_paise(body.amount)
     quote: int | None = None
-    if not body.allow_excess:  # asked before the row is locked, and bounded (_quote_total)
+    cooling_off = body.purpose == OfflinePurpose.COOLING_OFF
+    if cooling_off or not body.allow_excess:  # asked before the row is locked, and bounded (offline_checks.ask_loan)
         seen = find_loan(session, brand_id, loan_id)
         workflow_id, repaying = seen.workflow_id, seen.status in REPAYING and seen.status != LoanStatus.OVERPAID
         session.rollback()
-        quote = _quote_total(request, workflow_id) if repaying and workflow_id else None
+        if cooling_off:
+            exit_amount = cooling_off_amount(request, workflow_id, body.paid_on, amount)
+            quote = None if body.allow_excess else exit_amount
+        else:
+            quote = quote_total(request, workflow_id) if repaying and workflow_id else None
     loan = find_loan(session, brand_id, loan_id, lock=True)
     if loan.status not in REPAYING:
         raise Conflict(f"loan is {loan.status}; only a loan being repaid takes a payment", field="status")
@@ -255,7 +219,7 @@ def record_offline(
     if disbursed_on is not None and body.paid_on < disbursed_on:
         raise ValidationError(f"must not be before the disbursal ({disbursed_on.isoformat()})", field="paidOn")
     _reference_free(session, brand_id, body.reference)
-    _within_quote(amount, quote)
+    within_quote(amount, quote, "the cooling-off exit amount" if cooling_off else "today's foreclosure quote")
     row = OfflinePayment(
         id=str(uuid.uuid4()),
         brand_id=brand_id,
@@ -264,12 +228,16 @@ def record_offline(
         paid_on=body.paid_on,
         mode=body.mode.value,
         reference=body.reference,
+        purpose=body.purpose.value,
         remarks=(body.remarks or "").strip() or None,
         recorded_by=staff.id,
         status=OfflineStatus.PENDING.value,
     )
     session.add(row)
-    after = {"loanId": loan.id, "amountPaise": row.amount, "mode": row.mode, "reference": row.reference}
+    after = {
+        "loanId": loan.id, "amountPaise": row.amount, "mode": row.mode, "reference": row.reference,
+        "purpose": row.purpose,
+    }  # fmt: skip
     audit(session, request, staff, "payment.offline_recorded", "offline_payment", row.id, after=after)
     try:
         session.commit()
@@ -320,17 +288,19 @@ def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -
     """Credit an approved payment: signal the loan's workflow (LOAN), or, when the loan has ended or its workflow
     finished, record it as credit balance in this transaction (CREDIT_BALANCE). 503 when the engine is down.
 
-    The payment is told as a prepayment, as the borrower's own any-amount link is (``POST /web/loans/{id}/pay``): at
-    least the foreclosure quote on its value date closes the loan as FORECLOSED (interest only to that date, the
-    product's charge); less is allocated as usual (``workflows.receipts._closing_parts``). Money that settles
-    everything is never charged the later periods' interest to be refunded as a credit balance."""
+    The payment is told with its ``purpose``. PREPAYMENT, as the borrower's own any-amount link is (``POST
+    /web/loans/{id}/pay``): at least the foreclosure quote on its value date closes the loan as FORECLOSED (interest
+    only to that date, the product's charge); less is allocated as usual (``workflows.receipts._closing_parts``), so
+    money that settles everything is never charged the later periods' interest to be refunded as a credit balance.
+    COOLING_OFF, as the exit link is: at least the exit amount on its value date, within the look-up period and
+    before any repayment, cancels the loan (COOLING_OFF_EXIT); otherwise it is allocated as usual."""
     event = PaymentEvent(
         payment_id=row.id,
         amount=row.amount,
         gateway="offline",
         mode=row.mode,
         reference=row.reference,
-        purpose="PREPAYMENT",
+        purpose=row.purpose or OfflinePurpose.PREPAYMENT.value,
         paid_on=row.paid_on,
     )
     if loan.status not in TERMINAL:

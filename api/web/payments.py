@@ -150,6 +150,13 @@ class OfflineMode(StrEnum):
     CHEQUE = "CHEQUE"
 
 
+class OfflinePurpose(StrEnum):
+    """What an offline payment pays, as the loan's workflow is told (``PaymentEvent.purpose``)."""
+
+    PREPAYMENT = "PREPAYMENT"  # dues first; the foreclosure quote on its value date or more closes the loan
+    COOLING_OFF = "COOLING_OFF"  # the borrower's exit within the cooling-off period (RBI Digital Lending Directions)
+
+
 class OfflineStatus(StrEnum):
     """Where an offline payment stands in the maker-checker approval."""
 
@@ -168,6 +175,10 @@ class OfflinePaymentView(ApiModel):
     paid_on: str = Field(description="IST date the money was paid (value date), YYYY-MM-DD")
     mode: OfflineMode
     reference: str = Field(description="UTR (NEFT/IMPS/RTGS/UPI), cheque number, or receipt book number (CASH)")
+    purpose: OfflinePurpose = Field(
+        description="PREPAYMENT (applied to what is due; the foreclosure quote or more closes the loan) or "
+        "COOLING_OFF (the borrower's exit within the cooling-off period: the exit amount or more cancels the loan)"
+    )
     remarks: str | None
     has_proof: bool
     proof_content_type: str | None = Field(description="application/pdf, image/jpeg or image/png")
@@ -207,6 +218,7 @@ def offline_views(session: Session, *rows: OfflinePayment) -> list[dict[str, Any
             "paidOn": r.paid_on.isoformat(),
             "mode": r.mode,
             "reference": r.reference,
+            "purpose": r.purpose,
             "remarks": r.remarks,
             "hasProof": r.proof_key is not None,
             "proofContentType": r.proof_content_type,

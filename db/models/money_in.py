@@ -70,6 +70,9 @@ class OfflinePayment(Base):
     # How the approval credited it (migration 0035): LOAN (sent to its workflow, which applies it, or keeps it as credit
     # balance when it was ending) or CREDIT_BALANCE (the loan had ended); NULL while undecided or rejected.
     credited_as: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # What it pays (migration 0036): PREPAYMENT (applied as the borrower's any-amount link is: the foreclosure quote
+    # or more forecloses) or COOLING_OFF (the exit within the cooling-off period: at least the exit amount cancels).
+    purpose: Mapped[str] = mapped_column(String(20), default="PREPAYMENT", server_default="PREPAYMENT")
     created_at: Mapped[datetime] = created()
     __table_args__ = (UniqueConstraint("brand_id", "reference"),)
 

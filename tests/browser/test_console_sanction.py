@@ -164,9 +164,15 @@ async def test_sanction_disbursal_and_offline_payment_in_the_console(app, brand,
         assert "₹9,99,99,999.00 recorded" in await record.get_by_role("status").inner_text()
         pending = await driver.partner("ADMIN", "GET", "/payment/approval", params={"loanId": loan_id})
         assert [p["amountPaise"] for p in pending["items"] if p["reference"] == excess] == [99999999_00]
+        # told as a cooling-off exit, ₹1,000 is refused: less than the exit amount, it would not close the loan
         await record.get_by_label("Amount").fill("1000")
         await record.get_by_label("Mode").select_option("UPI")
         await record.get_by_label("Reference").fill(reference)
+        await record.get_by_label("Purpose").select_option("COOLING_OFF")
+        await record.get_by_role("button", name="Record payment").click()
+        exit_refused = record.get_by_role("alert").filter(has_text="cooling-off exit amount")
+        await exit_refused.wait_for()
+        await record.get_by_label("Purpose").select_option("PREPAYMENT")
         await record.get_by_label("Proof").set_input_files(
             {"name": "proof.pdf", "mimeType": "application/pdf", "buffer": PROOF_PDF}
         )

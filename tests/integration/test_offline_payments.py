@@ -461,6 +461,69 @@ async def test_an_offline_payment_of_the_foreclosure_quote_forecloses_the_loan(a
         await driver.close()
 
 
+async def test_a_cooling_off_exit_paid_by_neft_cancels_the_loan_without_penalty(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """Within the cooling-off period the borrower exits by paying principal plus the proportionate APR cost (RBI
+    Digital Lending Directions), here by NEFT to the lender's account: recorded with ``purpose`` COOLING_OFF and
+    approved, the loan is CANCELLED (COOLING_OFF_EXIT) with no foreclosure charge and its ledger balanced. Less than
+    the exit amount, or an exit once a repayment was made, is refused naming the field; nothing is recorded."""
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        customer, loan_id = await disbursed_loan(driver)
+        offer = (await driver.api.get(f"/api/v1/web/loans/{loan_id}/cooling-off-exit", headers=customer)).json()
+        assert offer["available"], offer
+        exit_amount = offer["amount"]
+        short = await record(driver, loan_id, amount=f"{(exit_amount - 100) / 100:.2f}", purpose="COOLING_OFF")
+        assert short.status_code == 422 and "amount" in errors_of(short), short.text
+        assert "less than the cooling-off exit amount" in errors_of(short)["amount"]
+        over = await record(driver, loan_id, amount=f"{(exit_amount + 100) / 100:.2f}", purpose="COOLING_OFF")
+        assert over.status_code == 422 and "cooling-off exit amount" in errors_of(over)["amount"], over.text
+        bad = await record(driver, loan_id, amount="100.00", purpose="EXIT")
+        assert bad.status_code == 422 and "purpose" in errors_of(bad)
+        with db.unit_of_work() as s:
+            assert s.scalars(select(OfflinePayment).where(OfflinePayment.loan_id == loan_id)).all() == []
+
+        r = await record(driver, loan_id, amount=f"{exit_amount / 100:.2f}", purpose="COOLING_OFF")
+        assert r.status_code == 201 and r.json()["purpose"] == "COOLING_OFF", r.text
+        payment_id = r.json()["id"]
+        assert (await attach_proof(driver, payment_id)).status_code == 200
+        queue = await driver.api.get(f"{base(driver)}/payment/approval", headers=await driver.staff_headers(CHECKER))
+        assert {p["id"]: p["purpose"] for p in queue.json()["items"]}[payment_id] == "COOLING_OFF"
+        assert (await decide(driver, "approve", payment_id)).status_code == 200
+
+        def ended() -> tuple | None:
+            with db.unit_of_work() as s:
+                loan = s.get_one(Loan, loan_id)
+                return (loan.status, loan.closed_as, loan.total_collected) if loan.status == "CANCELLED" else None
+
+        assert await eventually(ended, timeout=30, interval=0.2) == ("CANCELLED", "COOLING_OFF_EXIT", exit_amount)
+        with db.unit_of_work() as s:
+            legs = s.execute(
+                select(LedgerEntry.account, LedgerEntry.amount)
+                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                .where(LedgerTransaction.loan_id == loan_id)
+            ).all()
+            net: dict[str, int] = {}
+            for account, amount in legs:
+                net[account] = net.get(account, 0) + amount
+            assert sum(net.values()) == 0 and net["LOAN_PRINCIPAL_RECEIVABLE"] == 0, net
+            txn_kinds = s.scalars(select(LedgerTransaction.kind).where(LedgerTransaction.loan_id == loan_id)).all()
+            assert "FEE_CHARGE" not in txn_kinds, txn_kinds  # no foreclosure charge: the exit is without penalty
+    finally:
+        await driver.close()
+
+
+async def test_a_cooling_off_exit_is_refused_once_a_repayment_was_made(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        _, loan_id = await disbursed_loan(driver)
+        await credited_offline(driver, loan_id, amount="1000.00")
+        r = await record(driver, loan_id, amount="50000.00", purpose="COOLING_OFF", allowExcess=True)
+        assert r.status_code == 422, r.text
+        assert "a repayment has already been made" in errors_of(r)["purpose"]
+    finally:
+        await driver.close()
+
+
 async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, brand, sandbox, db) -> None:  # noqa: ANN001
     """₹1,000 paid on the day of disbursal goes to installment 1's interest, a month before it is due; foreclosed the
     same day, no day of interest was earned. The quote credits that ₹1,000 (``interestCredit``), the borrower pays

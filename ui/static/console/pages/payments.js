@@ -89,7 +89,11 @@ export default function Payments({ query, me, brandId, navigate }) {
     { title: "Customer", render: (r) => r.customerName || "—" },
     { title: "Amount", className: "num", render: (r) => rupees(r.amountPaise) },
     { title: "Paid on", render: (r) => r.paidOn },
-    { title: "Mode · reference", render: (r) => html`${r.mode}<br /><code>${r.reference}</code>` },
+    {
+      title: "Mode · reference",
+      render: (r) =>
+        html`${r.mode}<br /><code>${r.reference}</code>${r.purpose === "COOLING_OFF" && html`<br /><strong>Cooling-off exit</strong>`}`,
+    },
     { title: "Proof", render: (r) => html`<${Proof} row=${r} brandId=${brandId} />` },
     { title: "Recorded", render: (r) => html`${r.recordedByEmail || shortId(r.recordedBy)}<br /><span class="muted">${when(r.recordedAt)}</span>` },
     {

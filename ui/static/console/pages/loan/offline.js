@@ -14,6 +14,12 @@ export const MODES = [
   ["CASH", "Cash (receipt book number)"],
 ];
 
+// What the payment pays (api/web/payments.py OfflinePurpose): the exit is offered only within the cooling-off period.
+export const PURPOSES = [
+  ["PREPAYMENT", "Repayment (dues first; the foreclosure quote or more closes the loan)"],
+  ["COOLING_OFF", "Cooling-off exit (principal + proportionate APR cost, no penalty: cancels the loan)"],
+];
+
 export function OfflinePaymentForm({ loan, brandId, onDone }) {
   const [amount, setAmount] = useState("");
   const [paidOn, setPaidOn] = useState(todayIst());
@@ -22,6 +28,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
   const [remarks, setRemarks] = useState("");
   const [file, setFile] = useState(null);
   const [allowExcess, setAllowExcess] = useState(false);
+  const [purpose, setPurpose] = useState("PREPAYMENT");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
@@ -41,6 +48,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
     try {
       const body = { amount: rupeesText, paidOn, mode, reference: reference.trim() };
       if (remarks.trim()) body.remarks = remarks.trim();
+      if (purpose !== "PREPAYMENT") body.purpose = purpose;
       if (allowExcess) body.allowExcess = true; // more than closes the loan: the rest becomes its credit balance
       const row = await staff("POST", brandUrl(brandId, `loans/${loan.id}/payments/offline`), body);
       let proof = "";
@@ -64,6 +72,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
       setRemarks("");
       setFile(null);
       setAllowExcess(false);
+      setPurpose("PREPAYMENT");
       if (onDone) onDone();
     } catch (e) {
       setError(explainAction(e));
@@ -82,6 +91,7 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
       <${Select} label="Mode" value=${mode} onChange=${setMode} options=${MODES} required />
       <${Field} label="Reference" value=${reference} onInput=${setReference} required maxlength="40" />
     </div>
+    <${Select} label="Purpose" value=${purpose} onChange=${setPurpose} options=${PURPOSES} required />
     <${Field} label="Remarks" optional type="textarea" value=${remarks} onInput=${setRemarks} maxlength="1000" />
     <div class="field">
       <label for=${fileId}>Proof (PDF, JPEG or PNG, up to 10 MB)</label>
@@ -90,7 +100,8 @@ export function OfflinePaymentForm({ loan, brandId, onDone }) {
     </div>
     <label class="inline">
       <input type="checkbox" checked=${allowExcess} onChange=${(e) => setAllowExcess(e.target.checked)} />
-      More than today's foreclosure quote was received (the rest becomes a credit balance to refund)
+      More than today's foreclosure quote was received (for a cooling-off exit, more than what it costs; the rest becomes a
+      credit balance to refund)
     </label>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <${Notice}>${done}<//>

@@ -75,7 +75,10 @@ function Payments({ loan, brandId }) {
           columns=${[
             { title: "Id", render: (r) => html`<span title=${r.id}>${shortId(r.id)}</span>` },
             { title: "Paid on", render: (r) => r.paidOn },
-            { title: "Mode · reference", render: (r) => `${r.mode} · ${r.reference}` },
+            {
+              title: "Mode · reference",
+              render: (r) => `${r.mode} · ${r.reference}${r.purpose === "COOLING_OFF" ? " · cooling-off exit" : ""}`,
+            },
             { title: "Amount", className: "num", render: (r) => rupees(r.amountPaise) },
             { title: "Status", render: (r) => html`<${Badge} value=${r.status} />${r.reason ? ` ${r.reason}` : ""}` },
             { title: "Recorded by", render: (r) => r.recordedByEmail || shortId(r.recordedBy) },
