@@ -104,12 +104,17 @@ class CatchAll:
 def _with_field(message: str, field: str | None) -> str:
     """``field: message``, unless the message already begins with the field's name ("amount must be more than
     zero" for ``amount``, "PAN must be ..." for ``pan``, "payload.payment: is required" for ``payload.payment``):
-    a reason that names its field is not told it twice."""
+    a reason that names its field is not told it twice. A dotted field whose reason names only its last part keeps
+    the rest as the prefix ("directors.1: PAN must be ..." for ``directors.1.pan``), so the message still says
+    which one."""
     if not field:
         return message
     first = re.split(r"[\s:]", message.strip(), maxsplit=1)[0].strip("'\"`").lower()
-    if first in {field.lower(), field.rsplit(".", 1)[-1].lower()}:
+    if first == field.lower():
         return message
+    parent, _, leaf = field.rpartition(".")
+    if first == leaf.lower():
+        return f"{parent}: {message}" if parent else message
     return f"{field}: {message}"
 
 

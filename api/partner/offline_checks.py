@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from fastapi import Request
 
@@ -35,7 +35,7 @@ REFERENCE_RULES: dict[OfflineMode, tuple[re.Pattern[str], str]] = {
 QUOTE_WAIT_SECONDS = 3  # how long recording waits for the loan's quote before it goes on without the check
 
 
-def ask_loan(request: Request, workflow_id: str, query: Any, on: date) -> dict | None:
+def ask_loan(request: Request, workflow_id: str, query: Callable[[LoanWorkflow, str], dict], on: date) -> dict | None:
     """The loan workflow's answer to ``query`` (``quote_foreclosure`` or ``quote_cooling_off``) for the IST date
     ``on``, or None when it cannot be had within ``QUOTE_WAIT_SECONDS`` (the engine or the worker down, the workflow
     busy or ended, the query failing): recording an offline payment never waits long for the workflow engine. Called

@@ -126,6 +126,18 @@ class RejectIn(BaseModel):
     reason_code: str | None = Field(default=None, alias="reasonCode", max_length=40, description="a status reason")
 
 
+class ApproveIn(BaseModel):
+    """An approval's optional body."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    purpose: Literal["PREPAYMENT"] | None = Field(
+        default=None,
+        description="PREPAYMENT approves a COOLING_OFF payment as a prepayment, when its exit is no longer open "
+        "(a repayment credited since it was recorded): applied to what is due, the foreclosure quote or more "
+        "closes the loan",
+    )
+
+
 class StaffLoanPayments(ApiModel):
     """Everything paid towards a loan, as staff see it."""
 
@@ -136,9 +148,12 @@ class StaffLoanPayments(ApiModel):
     credit_balance_paise: int = Field(description="money received beyond what was due, owed back to the borrower")
 
 
-def _offline(session: Session, brand_id: str, payment_id: str) -> OfflinePayment:
-    """The brand's offline payment, row-locked (two checkers deciding at once: one decision, one 409)."""
-    row = session.get(OfflinePayment, payment_id, with_for_update=True) if is_uuid(payment_id) else None
+def _offline(session: Session, brand_id: str, payment_id: str, lock: bool = True) -> OfflinePayment:
+    """The brand's offline payment, row-locked (two checkers deciding at once: one decision, one 409) unless
+    ``lock`` is false. 404 when the brand has no such payment."""
+    # populate_existing: a row read unlocked earlier in this session is read again under the lock, never kept stale
+    found = is_uuid(payment_id)
+    row = session.get(OfflinePayment, payment_id, with_for_update=lock, populate_existing=lock) if found else None
     if row is None or row.brand_id != brand_id:
         raise NotFound("offline payment not found")
     return row
@@ -165,6 +180,16 @@ def _reference_free(session: Session, brand_id: str, reference: str, exclude: st
     ).first()
     if credited is not None:
         raise Conflict(f"reference {reference} is the reference of payment {credited} already", field="reference")
+
+
+def _takes_payment(loan: Loan, paid_on: date) -> None:
+    """409 naming ``status`` unless the loan is being repaid (DISBURSED, OVERDUE, OVERPAID); 422 naming ``paidOn``
+    when it is before the disbursal date (IST)."""
+    if loan.status not in REPAYING:
+        raise Conflict(f"loan is {loan.status}; only a loan being repaid takes a payment", field="status")
+    disbursed_on = loan.disbursed_at.astimezone(IST).date() if loan.disbursed_at else None
+    if disbursed_on is not None and paid_on < disbursed_on:
+        raise ValidationError(f"must not be before the disbursal ({disbursed_on.isoformat()})", field="paidOn")
 
 
 def _decidable(row: OfflinePayment, staff: Principal, what: str) -> None:
@@ -205,7 +230,8 @@ def record_offline(
     cooling_off = body.purpose == OfflinePurpose.COOLING_OFF
     if cooling_off or not body.allow_excess:  # asked before the row is locked, and bounded (offline_checks.ask_loan)
         seen = find_loan(session, brand_id, loan_id)
-        workflow_id, repaying = seen.workflow_id, seen.status in REPAYING and seen.status != LoanStatus.OVERPAID
+        _takes_payment(seen, body.paid_on)  # what the loan's row says first: its 409 or 422, never the workflow's
+        workflow_id, repaying = seen.workflow_id, seen.status != LoanStatus.OVERPAID
         session.rollback()
         if cooling_off:
             exit_amount = cooling_off_amount(request, workflow_id, body.paid_on, amount)
@@ -213,11 +239,7 @@ def record_offline(
         else:
             quote = quote_total(request, workflow_id) if repaying and workflow_id else None
     loan = find_loan(session, brand_id, loan_id, lock=True)
-    if loan.status not in REPAYING:
-        raise Conflict(f"loan is {loan.status}; only a loan being repaid takes a payment", field="status")
-    disbursed_on = loan.disbursed_at.astimezone(IST).date() if loan.disbursed_at else None
-    if disbursed_on is not None and body.paid_on < disbursed_on:
-        raise ValidationError(f"must not be before the disbursal ({disbursed_on.isoformat()})", field="paidOn")
+    _takes_payment(loan, body.paid_on)
     _reference_free(session, brand_id, body.reference)
     within_quote(amount, quote, "the cooling-off exit amount" if cooling_off else "today's foreclosure quote")
     row = OfflinePayment(
@@ -324,21 +346,57 @@ def _credit(session: Session, client: Client, loan: Loan, row: OfflinePayment) -
 
 @router.post("/brand/{brand_id}/payment/approve/{payment_id}", response_model=OfflinePaymentView)
 def approve(
-    request: Request, brand_id: str, payment_id: str, staff: Checker, session: Db, client: Temporal
+    request: Request,
+    brand_id: str,
+    payment_id: str,
+    staff: Checker,
+    session: Db,
+    client: Temporal,
+    body: ApproveIn | None = None,
 ) -> dict[str, Any]:
     """Approve a PENDING offline payment, as a staff member other than its maker (403 otherwise). Its proof
     must be attached (409 naming ``proof``) and its reference not taken meanwhile by a gateway payment (409). The
     loan's workflow gets ``payment_received`` (gateway ``offline``, payment id this id) and applies it by the
-    waterfall; a loan whose workflow has finished keeps it as credit balance. Decided once (409 after)."""
+    waterfall; a loan whose workflow has finished keeps it as credit balance. Decided once (409 after).
+
+    A COOLING_OFF payment's exit is asked again (``offline_checks.cooling_off_amount``, before any row is locked): a
+    repayment credited since it was recorded closes the exit, and the money would then be neither an exit nor a
+    foreclosure. 409 naming ``purpose`` says so; ``{"purpose": "PREPAYMENT"}`` approves it as a prepayment (audited
+    as a change of purpose), or the checker rejects it. 503 when the loan cannot be asked (nothing changes)."""
+    seen = _offline(session, brand_id, payment_id, lock=False)
+    as_prepayment = body is not None and body.purpose == OfflinePurpose.PREPAYMENT
+    exit_checked = seen.purpose == OfflinePurpose.COOLING_OFF and not as_prepayment
+    if exit_checked and seen.status == OfflineStatus.PENDING:
+        loan = session.get_one(Loan, seen.loan_id)
+        workflow_id, paid_on, amount, still_repaying = (
+            loan.workflow_id,
+            seen.paid_on,
+            seen.amount,
+            loan.status in REPAYING,
+        )
+        session.rollback()
+        if still_repaying:
+            try:
+                cooling_off_amount(request, workflow_id, paid_on, amount)
+            except ValidationError as exc:
+                raise Conflict(
+                    f'{exc.message}: approve it as a prepayment with {{"purpose": "PREPAYMENT"}} (applied to what'
+                    " is due; the foreclosure quote or more closes the loan), or reject it",
+                    field="purpose",
+                ) from exc
     row = _offline(session, brand_id, payment_id)
     _decidable(row, staff, "approve")
     if not row.proof_key:
         raise Conflict("attach the payment's proof before it is approved", field="proof")
     _reference_free(session, brand_id, row.reference, exclude=row.id)
+    changed: dict[str, str] = {}
+    if as_prepayment and row.purpose != OfflinePurpose.PREPAYMENT:
+        changed = {"purpose": OfflinePurpose.PREPAYMENT.value, "recordedPurpose": row.purpose}
+        row.purpose = OfflinePurpose.PREPAYMENT.value
     credited_as = _credit(session, client, session.get_one(Loan, row.loan_id), row)
     row.credited_as = credited_as
     # a crash before this commits leaves it PENDING: approving again signals the same id, which is applied once
-    _decided(request, session, staff, row, OfflineStatus.APPROVED, creditedAs=credited_as)
+    _decided(request, session, staff, row, OfflineStatus.APPROVED, creditedAs=credited_as, **changed)
     return offline_views(session, row)[0]
 
 

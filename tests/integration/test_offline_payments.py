@@ -25,6 +25,7 @@ from db.models import (
     PaymentTransaction,
     RepaymentInstallment,
 )
+from db.receipts import interest_credited
 from los.demo import Driver, Journey, demo_identity, demo_statement_pdf
 from los.seed import seed_brand
 from sandbox import gateway_events
@@ -381,9 +382,8 @@ async def test_another_brands_staff_can_neither_see_nor_decide(app, brand, sandb
             assert (await other.api.get(f"{prefix}/payment/proof/{payment_id}", headers=headers)).status_code == 404
             assert (await other.api.get(f"{prefix}/loans/{loan_id}/payments", headers=headers)).status_code == 404
             for action in ("approve", "reject"):
-                r = await other.api.post(
-                    f"{prefix}/payment/{action}/{payment_id}", json={"reason": "x"}, headers=headers
-                )
+                body = {"reason": "x"} if action == "reject" else {}
+                r = await other.api.post(f"{prefix}/payment/{action}/{payment_id}", json=body, headers=headers)
                 assert r.status_code == 404, r.text
             r = await other.api.post(
                 f"{prefix}/loans/{loan_id}/payments/offline",
@@ -513,13 +513,41 @@ async def test_a_cooling_off_exit_paid_by_neft_cancels_the_loan_without_penalty(
 
 
 async def test_a_cooling_off_exit_is_refused_once_a_repayment_was_made(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """The exit is open only until something is repaid. An exit recorded before a repayment was credited is asked
+    again at approval: refused (409 naming ``purpose``, nothing changed), then approved as a prepayment when the
+    checker says so, which pays the loan off as any prepayment would, not as an exit (never CANCELLED). Recording one
+    after it is refused."""
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     try:
-        _, loan_id = await disbursed_loan(driver)
-        await credited_offline(driver, loan_id, amount="1000.00")
-        r = await record(driver, loan_id, amount="50000.00", purpose="COOLING_OFF", allowExcess=True)
-        assert r.status_code == 422, r.text
-        assert "a repayment has already been made" in errors_of(r)["purpose"]
+        customer, loan_id = await disbursed_loan(driver)
+        offer = (await driver.api.get(f"/api/v1/web/loans/{loan_id}/cooling-off-exit", headers=customer)).json()
+        r = await record(driver, loan_id, amount=f"{offer['amount'] / 100:.2f}", purpose="COOLING_OFF")
+        assert r.status_code == 201, r.text
+        exit_id = r.json()["id"]
+        assert (await attach_proof(driver, exit_id)).status_code == 200
+        await credited_offline(driver, loan_id, amount="1000.00")  # a repayment credited before the exit's approval
+
+        late = await record(driver, loan_id, amount="50000.00", purpose="COOLING_OFF", allowExcess=True)
+        assert late.status_code == 422, late.text
+        assert "a repayment has already been made" in errors_of(late)["purpose"]
+
+        refused = await decide(driver, "approve", exit_id)
+        assert refused.status_code == 409 and "a repayment has already been made" in errors_of(refused)["purpose"]
+        assert '"purpose": "PREPAYMENT"' in refused.json()["message"], refused.text
+        with db.unit_of_work() as s:
+            assert s.get_one(OfflinePayment, exit_id).status == "PENDING"  # nothing changed
+        assert (await decide(driver, "approve", exit_id, purpose="COOLING_OFF")).status_code == 422  # only PREPAYMENT
+        approved = await decide(driver, "approve", exit_id, purpose="PREPAYMENT")
+        assert approved.status_code == 200, approved.text
+        assert (approved.json()["purpose"], approved.json()["status"]) == ("PREPAYMENT", "APPROVED")
+
+        def ended() -> tuple | None:
+            with db.unit_of_work() as s:
+                loan = s.get_one(Loan, loan_id)
+                return (loan.status, loan.closed_as) if loan.status in ("COMPLETED", "OVERPAID", "CANCELLED") else None
+
+        status, closed_as = await eventually(ended, timeout=30, interval=0.2)
+        assert status != "CANCELLED" and closed_as != "COOLING_OFF_EXIT"  # applied as a prepayment: all principal paid
     finally:
         await driver.close()
 
@@ -555,8 +583,9 @@ async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, 
         assert after(texts, "Interest paid ahead, credited to principal") == "Rs. 1,000.00"
         assert after(texts, "Principal outstanding after this payment") == "Rs. 0.00"
         assert after(texts, "Amount received") == rupees(quote["total"])
-        first = await eventually(lambda: _receipt_ready(driver, loan_id, early["id"]), timeout=30, interval=0.25)
-        assert "Interest paid ahead, credited to principal" not in pdf_texts(first)  # nothing credited by it
+        with db.unit_of_work() as s:  # read per payment: the earlier one, whose interest was moved, credited none
+            assert interest_credited(s, "offline", closing["paymentId"]) == 1_000_00
+            assert interest_credited(s, "offline", early["paymentId"]) == 0
         with db.unit_of_work() as s:
             legs = s.execute(
                 select(LedgerEntry.account, LedgerEntry.amount)

@@ -43,6 +43,8 @@ def _client() -> TestClient:
             raise ValidationError("PAN must be 5 letters, 4 digits, 1 letter", field="pan")
         if how == "leaf":
             raise ValidationError("amount must be positive paise", field="terms.amount")
+        if how == "indexed":  # which director: the path before the name the reason gives
+            raise ValidationError("PAN must be 10 letters and digits", field="directors.1.pan")
         if how == "word":  # a reason that only begins with the same letters is still prefixed
             raise ValidationError("fromDate is not a date", field="from")
         raise Conflict("the loan has ended")
@@ -96,7 +98,8 @@ def test_a_business_refusal_of_one_field_reads_field_colon_reason_as_validation_
     named = client.get("/refuse/named").json()
     assert named["message"] == "PAN must be 5 letters, 4 digits, 1 letter"  # not "pan: PAN must be ..."
     assert named["errors"] == [{"field": "pan", "reason": "PAN must be 5 letters, 4 digits, 1 letter"}]
-    assert client.get("/refuse/leaf").json()["message"] == "amount must be positive paise"
+    assert client.get("/refuse/leaf").json()["message"] == "terms: amount must be positive paise"
+    assert client.get("/refuse/indexed").json()["message"] == "directors.1: PAN must be 10 letters and digits"
     assert client.get("/refuse/word").json()["message"] == "from: fromDate is not a date"
     conflict = client.get("/refuse/none")
     assert conflict.status_code == 409 and conflict.json()["message"] == "the loan has ended"  # no field at fault

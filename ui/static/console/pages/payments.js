@@ -41,11 +41,19 @@ function Decide({ row, brandId, me, onDecided }) {
   const [reason, setReason] = useState("");
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
-  const act = async (what) => {
+  // a cooling-off exit whose exit closed since it was recorded (a repayment credited meanwhile): the API refuses it
+  // naming `purpose`, and the checker may approve it as a prepayment instead
+  const [exitClosed, setExitClosed] = useState(false);
+  const act = async (what, asPrepayment = false) => {
     setError(null);
     setBusy(true);
     try {
-      const body = what === "reject" ? { reasonCode: reasonCode || undefined, reason: reason.trim() || undefined } : undefined;
+      const body =
+        what === "reject"
+          ? { reasonCode: reasonCode || undefined, reason: reason.trim() || undefined }
+          : asPrepayment
+            ? { purpose: "PREPAYMENT" }
+            : undefined;
       if (what === "reject" && !body.reasonCode && !body.reason) throw new Error("Choose a reason or write one to reject the payment.");
       const answer = await staff("POST", brandUrl(brandId, `payment/${what}/${row.id}`), body);
       onDecided(
@@ -55,6 +63,7 @@ function Decide({ row, brandId, me, onDecided }) {
       );
     } catch (e) {
       setError(e && e.status ? explainAction(e) : e.message);
+      if (what === "approve" && e && e.status === 409 && (e.fields || []).some((f) => f.field === "purpose")) setExitClosed(true);
     } finally {
       setBusy(false);
     }
@@ -64,6 +73,8 @@ function Decide({ row, brandId, me, onDecided }) {
     ${mine && html`<div class="muted small">You recorded this payment.</div>`}
     <div class="row-actions">
       <button type="button" disabled=${busy} onClick=${() => act("approve")} aria-label=${`Approve payment ${row.reference}`}>Approve</button>
+      ${exitClosed &&
+      html`<button type="button" class="secondary" disabled=${busy} onClick=${() => act("approve", true)}>Approve as a prepayment</button>`}
       <button type="button" class="secondary" disabled=${busy} onClick=${() => setRejecting(!rejecting)}>Reject…</button>
     </div>
     ${rejecting &&
