@@ -24,7 +24,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from db.models import Brand, ClosureCertificate, Customer, Loan, PaymentTransaction, ReloanOffer, Settlement
+from db.models import (
+    Brand,
+    ClosureCertificate,
+    Customer,
+    LedgerEntry,
+    LedgerTransaction,
+    Loan,
+    PaymentTransaction,
+    ReloanOffer,
+    Settlement,
+)
 from db.numbering import next_number
 from db.session import Database
 from domain.brand_config import BrandConfig
@@ -118,6 +128,24 @@ def claim_certificate(
     ).one()
 
 
+def settlement_waived(session: Session, loan_id: str) -> int:
+    """Paise the lender gave up when the loan closed SETTLED, as the ledger has it: the receivables its closing
+    postings cleared (``record_closing_postings``: penal, fees and interest waived, principal written off). It is
+    more than the waiver agreed at approval when interest or penal charges accrued between approval and payment."""
+    cleared = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerTransaction.loan_id == loan_id,
+            LedgerTransaction.idempotency_key.in_(
+                [f"loan-{loan_id}:settlement:waiver", f"loan-{loan_id}:settlement:principal"]
+            ),
+            LedgerEntry.amount < 0,
+        )
+    )
+    return -int(cleared or 0)
+
+
 def certificate_context(session: Session, cert: ClosureCertificate, issued_on: date) -> dict[str, Any]:
     """What ``activities/templates/noc.html`` prints: brand (name, logo, lender's legal name), the borrower, the
     loan, the amounts disbursed and repaid (paise and as text), the closure date and how it closed; for SETTLED
@@ -139,7 +167,9 @@ def certificate_context(session: Session, cert: ClosureCertificate, issued_on: d
     ).first()
     repaid = int(paid[0]) - int(paid[1])
     closed_on = (loan.closed_at or datetime.now(UTC)).astimezone(IST).date()
-    waived = sum(int(v) for v in (settlement.waiver or {}).values() if isinstance(v, int)) if settlement else 0
+    waived = settlement_waived(session, loan.id) if settlement else 0
+    if settlement and not waived:  # not closed yet (a letter asked for early) or closed before the postings' keys
+        waived = sum(int(v) for v in (settlement.waiver or {}).values() if isinstance(v, int))
     return {
         "certificate_no": cert.certificate_no,
         "version": cert.version,

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from domain.allocation import Bucket, InstallmentAllocation
 from domain.errors import ValidationError
+from domain.money import format_inr
 
 #: the order in which a settlement's waiver takes the outstanding's components
 WAIVER_ORDER = ("penal", "fees", "interest", "principal")
@@ -87,7 +88,8 @@ def settlement_waiver(outstanding: Outstanding, amount: int) -> dict[str, int]:
         raise ValidationError("must be more than 0", field="amount")
     if amount >= outstanding.total:
         raise ValidationError(
-            f"must be less than the outstanding of {outstanding.total} paise (a settlement waives part of it)",
+            f"must be less than the outstanding of {rupees_and_paise(outstanding.total)}"
+            " (a settlement waives part of it)",
             field="amount",
         )
     left = outstanding.total - amount
@@ -146,7 +148,7 @@ def penal_waiver(installments: Sequence[Owed], amount: int) -> list[tuple[int, i
         raise ValidationError("must be a positive whole number of paise", field="amount")
     unpaid = sum(max(i.penal - i.penal_paid, 0) for i in installments)
     if amount > unpaid:
-        raise ValidationError(f"is more than the unpaid penal charges of {unpaid} paise", field="amount")
+        raise ValidationError(f"is more than the unpaid penal charges of {rupees_and_paise(unpaid)}", field="amount")
     left, out = amount, []
     for inst in installments:
         take = min(left, max(inst.penal - inst.penal_paid, 0))
@@ -168,7 +170,14 @@ def check_limit(role: str, amount: int, limit: int | None, what: str) -> str | N
         return None
     if limit == 0:
         return f"role {role} has no {what} authority; an admin must act"
-    return f"{what} of {amount} paise is above the {role} limit of {limit} paise; an admin must act"
+    over, most = rupees_and_paise(amount), rupees_and_paise(limit)
+    return f"{what} of {over} is above the {role} limit of {most}; an admin must act"
+
+
+def rupees_and_paise(paise: int) -> str:
+    """An amount for a refusal staff read: ``₹50,000.00 (5000000 paise)``, in rupees as people say it and in the
+    paise the collections API takes."""
+    return f"{format_inr(paise)} ({paise} paise)"
 
 
 def can_write_off(dpd: int, write_off_dpd: int) -> str | None:

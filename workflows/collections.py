@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         can_write_off,
         check_limit,
         penal_waiver,
+        rupees_and_paise,
         unpaid_penal,
     )
     from domain.status import TERMINAL, LoanStatus
@@ -88,7 +89,9 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
             raise _refuse("ValidationError", "amount: must be a positive whole number of paise")
         unpaid = unpaid_penal(state.installments)
         if w.amount > unpaid:
-            raise _refuse("ValidationError", f"amount: more than the unpaid penal charges of {unpaid} paise")
+            raise _refuse(
+                "ValidationError", f"amount: more than the unpaid penal charges of {rupees_and_paise(unpaid)}"
+            )
         why = check_limit(w.role, w.amount, w.limit, "penal waiver")
         if why is not None:
             raise _refuse("PermissionDenied", why)

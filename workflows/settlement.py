@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         PROPOSER_ROLES,
         Outstanding,
         check_limit,
+        rupees_and_paise,
         settlement_waiver,
     )
     from domain.status import LoanStatus
@@ -183,8 +184,8 @@ class SettlementSteps(CollectionsBase):
         except ValidationError:
             raise _refuse(
                 "Conflict",
-                f"the borrower has paid since the proposal: {outstanding.total} paise is owed now, not more than the "
-                f"settlement amount of {s.amount}; reject it and propose again",
+                f"the borrower has paid since the proposal: {rupees_and_paise(outstanding.total)} is owed now, not more"
+                f" than the settlement amount of {rupees_and_paise(s.amount)}; reject it and propose again",
             ) from None
         why = check_limit(a.role, sum(waiver.values()), a.limit, "settlement waiver")
         if why is not None:

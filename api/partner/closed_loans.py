@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import Response
@@ -43,7 +43,7 @@ from db import closure
 from db.models import Brand, ClosureCertificate, Customer, Loan, ReloanOffer
 from domain.access import Permission as P
 from domain.brand_config import BrandConfig
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
 from domain.reloan import ineligibility, reloan_offer
 from domain.status import LoanStatus
@@ -58,8 +58,10 @@ class ClosedFilters(BaseModel):
     """Query filters of the closed-loan lists."""
 
     model_config = ConfigDict(extra="forbid")
-    closed_as: str | None = Field(
-        default=None, alias="closedAs", pattern=r"^[A-Z_]{1,30}$", description="REPAID, FORECLOSED, COOLING_OFF_EXIT"
+    closed_as: Literal["REPAID", "FORECLOSED", "COOLING_OFF_EXIT", "SETTLED", "WRITTEN_OFF"] | None = Field(
+        default=None,
+        alias="closedAs",
+        description="how it closed (loans.closed_as): REPAID, FORECLOSED, COOLING_OFF_EXIT, SETTLED, WRITTEN_OFF",
     )
     closed_from: IsoDate | None = Field(default=None, alias="closedFrom", description="IST date, inclusive")
     closed_to: IsoDate | None = Field(default=None, alias="closedTo", description="IST date, inclusive")
@@ -122,6 +124,8 @@ def _certificates(session: Session, loans: Sequence[Loan]) -> dict[str, ClosureC
 
 
 def _closed_page(session: Session, query: Select, f: ClosedFilters) -> dict[str, Any]:
+    if f.closed_from is not None and f.closed_to is not None and f.closed_from > f.closed_to:
+        raise ValidationError(f"is after closedTo ({f.closed_to.isoformat()})", field="closedFrom")
     if f.closed_as:
         query = query.where(Loan.closed_as == f.closed_as)
     if f.closed_from is not None:

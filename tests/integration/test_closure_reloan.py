@@ -142,6 +142,15 @@ async def test_certificate_issued_once_regenerated_and_downloaded_by_its_borrowe
             other_loan["id"]
         ]
         assert (await driver.partner("CREDIT_EXECUTIVE", "GET", "/completed/writeoff"))["items"] == []
+        # a filter that cannot match is refused naming it, not answered with an empty list
+        lists = f"/api/v1/partner/brand/{brand['brand_id']}/completed"
+        staff = await driver.staff_headers("CREDIT_EXECUTIVE")
+        for params, field in (
+            ({"closedAs": "BOGUS"}, "closedAs"),
+            ({"closedFrom": "2026-12-10", "closedTo": "2026-12-01"}, "closedFrom"),
+        ):
+            r = await driver.api.get(lists, params=params, headers=staff)
+            assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field], r.text
         future = await driver.partner("CREDIT_EXECUTIVE", "GET", "/completed", params={"closedFrom": "2099-01-01"})
         assert future["total"] == 0
     finally:

@@ -7,9 +7,14 @@ REUSED; and, for every loan, a ledger whose trial balance balances with no recei
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from db.closure import certificate_context, settlement_waived
+from db.models import ClosureCertificate
+from domain.money import format_inr
 from los.demo_collections import RECEIVABLES, CollectionsJourney
 from los.demo_scenarios import SCENARIOS, describe, run_scenario
 
@@ -117,7 +122,7 @@ def demo_brand(db, sandbox) -> dict:  # noqa: ANN001
     "name",
     [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=XFAIL[n])) if n in XFAIL else n for n in COLLECTIONS],
 )
-async def test_collections_journey(name: str, app, demo_brand, sandbox) -> None:  # noqa: ANN001
+async def test_collections_journey(name: str, app, demo_brand, sandbox, db) -> None:  # noqa: ANN001
     timeout = 40 if name in XFAIL else 90  # an expected failure waits no longer than it must
     journey = await run_scenario(app.api.url, sandbox.url, name, demo_brand["brand_code"], timeout=timeout)
     assert isinstance(journey, CollectionsJourney)
@@ -128,6 +133,24 @@ async def test_collections_journey(name: str, app, demo_brand, sandbox) -> None:
     assert journey.trial_balanced and ledger["balanced"] is True, ledger  # and in the trial balance
     assert journey.receivables == dict.fromkeys(RECEIVABLES, 0), ledger  # the loan ended: nothing left receivable
     check(journey)
+    if name == "settlement":
+        _letter_states_what_the_ledger_waived(db, journey)
+
+
+def _letter_states_what_the_ledger_waived(db, journey: CollectionsJourney) -> None:  # noqa: ANN001
+    """The settlement letter's "amount waived" is what the closing postings cleared (interest and penal charges
+    accrued after the approval included), never less: the agreed waiver is only what was owed on approval day."""
+    with db.unit_of_work() as s:
+        cert = s.scalars(
+            select(ClosureCertificate)
+            .where(ClosureCertificate.loan_id == journey.loan_id)
+            .order_by(ClosureCertificate.version.desc())
+        ).first()
+        assert cert is not None and cert.kind == "SETTLED"
+        cleared = settlement_waived(s, journey.loan_id)
+        agreed = sum(journey.checks["settlement"]["waiver_paise"].values())
+        assert cleared >= agreed > 0, (cleared, agreed)
+        assert certificate_context(s, cert, datetime.now(UTC).date())["waived_inr"] == format_inr(cleared)
 
 
 async def test_without_an_active_collection_executive_the_demo_creates_one(app, demo_brand, sandbox) -> None:  # noqa: ANN001

@@ -104,7 +104,7 @@ async def test_servicing_decisions_refuse_as_documented_and_write_nothing(app, d
         )
         assert resp.status_code == 201, resp.text
         resp = await _call(driver, "COLLECTION_HEAD", "POST", f"{loan}/settlement/approve", {})
-        assert resp.status_code == 403 and "limit of 1 paise" in resp.text, resp.text
+        assert resp.status_code == 403 and "limit of ₹0.01 (1 paise)" in resp.text, resp.text
         resp = await _call(driver, "ADMIN", "POST", f"{loan}/settlement/approve", {"reason": "board approved"})
         assert resp.status_code == 200 and resp.json()["result"] == "APPROVED", resp.text
         rows = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/settlements")
