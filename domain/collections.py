@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from domain.assignment import Assignment, StaffCandidate, ineligibility
 from domain.errors import ValidationError
+from domain.money import format_inr
 
 MAX_RATING = Decimal(5)
 #: how many open cases one point of rating is worth when collectors are compared (a 5-rated collector with four
@@ -69,6 +70,10 @@ def parse_disposition(value: object, name: str = "disposition") -> Disposition:
         raise ValidationError(f"unknown disposition {value!r}; allowed: {allowed}", field=name) from None
 
 
+# The furthest a promise to pay may be dated: further out is a new plan (a restructure), not a promise.
+PTP_MAX_DAYS = 90
+
+
 def check_follow_up(
     disposition: Disposition | str,
     *,
@@ -76,10 +81,12 @@ def check_follow_up(
     next_action_on: date | None = None,
     ptp_date: date | None = None,
     ptp_amount: int | None = None,
+    owed: int | None = None,
 ) -> Disposition:
     """Check what ``disposition`` requires and return it typed.
 
-    - PROMISE_TO_PAY: ``ptp_date`` on or after ``today`` and ``ptp_amount`` above 0 paise, both required;
+    - PROMISE_TO_PAY: ``ptp_date`` from ``today`` to ``PTP_MAX_DAYS`` after it and ``ptp_amount`` above 0 paise and,
+      when ``owed`` (paise, everything the loan owes) is given, at most it; both required;
     - CALLBACK: ``next_action_on`` required;
     - any other disposition: no ``ptp_date`` / ``ptp_amount`` (a promise is only recorded as one);
     - ``next_action_on``, when given, is ``today`` or later (the next action cannot be in the past).
@@ -94,9 +101,18 @@ def check_follow_up(
             raise ValidationError("a promise to pay needs the date promised", field="ptpDate")
         if _plain_date(ptp_date, "ptpDate") < today:
             raise ValidationError(f"the promised date must be today ({today.isoformat()}) or later", field="ptpDate")
+        if ptp_date > today + timedelta(days=PTP_MAX_DAYS):
+            latest = (today + timedelta(days=PTP_MAX_DAYS)).isoformat()
+            raise ValidationError(
+                f"the promised date must be within {PTP_MAX_DAYS} days ({latest} at the latest)", field="ptpDate"
+            )
         if ptp_amount is None:
             raise ValidationError("a promise to pay needs the amount promised", field="ptpAmount")
         _paise(ptp_amount, "ptpAmount", minimum=1)
+        if owed is not None and ptp_amount > owed:
+            raise ValidationError(
+                f"is more than everything the loan owes ({format_inr(owed)}, {owed} paise)", field="ptpAmount"
+            )
     else:
         for value, name in ((ptp_date, "ptpDate"), (ptp_amount, "ptpAmount")):
             if value is not None:

@@ -30,6 +30,8 @@ class Template:
 
 
 _PAY = "{% if payment_link is defined %} Pay: {{ payment_link }}{% endif %}"
+# "7 days overdue", "1 day overdue", and on the day it fell due (DPD 0) just "overdue"
+_DAYS_OVERDUE = "{% if dpd|int > 0 %}{{ dpd }} day{% if dpd|int != 1 %}s{% endif %} {% endif %}overdue"
 
 _SMS = {
     E.SANCTIONED: "{{ brand_name }}: your loan {{ loan_ref }} of {{ amount }} for {{ tenure_months }} months is "
@@ -39,7 +41,7 @@ _SMS = {
     "{{ agreement_link }}",
     E.DISBURSED: "{{ brand_name }}: {{ amount }} sent to your bank account, UTR {{ utr }}, loan {{ loan_ref }}.",
     E.DUE_REMINDER: "{{ brand_name }}: your installment of {{ amount }} is due on {{ due_date }} (in {{ days_before }} "
-    "days)." + _PAY,
+    "day{% if days_before|int != 1 %}s{% endif %})." + _PAY,
     E.DUE_TODAY: "{{ brand_name }}: your installment of {{ amount }} is due today." + _PAY,
     E.PAYMENT_RECEIVED: "{{ brand_name }}: we received {{ amount }} on {{ paid_on }} for loan {{ loan_ref }}."
     "{% if receipt_link is defined %} Receipt: {{ receipt_link }}{% endif %}",
@@ -47,7 +49,7 @@ _SMS = {
     E.MANDATE_DEBIT_NOTICE: "{{ brand_name }}: {{ amount }} will be debited on {{ debit_date }} under your autopay "
     "mandate{% if mandate_ref is defined %} {{ mandate_ref }}{% endif %} for loan {{ loan_ref }}. Keep your account "
     "funded.",
-    E.OVERDUE: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue. Pay now to avoid "
+    E.OVERDUE: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is " + _DAYS_OVERDUE + ". Pay now to avoid "
     "charges." + _PAY,
     E.CLOSED: "{{ brand_name }}: your loan {{ loan_ref }} is closed on {{ closed_on }}.{% if noc_link is defined %} "
     "Your no-objection certificate: {{ noc_link }}{% endif %}",
@@ -56,8 +58,7 @@ _SMS = {
     "credit and adjusted or refunded to you.",
     E.AA_CONSENT: "{{ brand_name }}: share your bank statement securely: {{ consent_url }}",
     E.DIGILOCKER: "{{ brand_name }}: share your documents from DigiLocker: {{ authorization_url }}",
-    E.COLLECTION_PAYMENT_LINK: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is {{ dpd }} days overdue."
-    + _PAY,
+    E.COLLECTION_PAYMENT_LINK: "{{ brand_name }}: {{ amount }} of loan {{ loan_ref }} is " + _DAYS_OVERDUE + "." + _PAY,
     E.SETTLEMENT_OFFER: "{{ brand_name }}: settle loan {{ loan_ref }} by paying {{ amount }} by {{ deadline }}." + _PAY,
     E.SETTLED: "{{ brand_name }}: loan {{ loan_ref }} is settled with your payment of {{ amount }}.",
     E.WAIVER: "{{ brand_name }}: penal charges of {{ amount }} on loan {{ loan_ref }} have been waived.",

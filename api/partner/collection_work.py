@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from activities.messaging.send import Sender
@@ -32,7 +32,7 @@ from api.responses import ApiModel
 from api.security import Principal
 from api.types import WHOLE, IsoDate, Paise, Uuid
 from db import collections as sql
-from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan
+from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan, RepaymentInstallment
 from domain.access import Permission as P
 from domain.collections import Disposition, PromiseStatus, check_follow_up
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -184,6 +184,14 @@ def _today() -> Any:
     return datetime.now(IST).date()
 
 
+def _owed(session: Session, loan_id: str) -> int:
+    """Everything the loan's schedule still asks (paise): principal, interest, fees and penal charges not paid."""
+    i = RepaymentInstallment
+    asked = i.principal + i.interest + i.fees + i.penal
+    unpaid = asked - i.principal_paid - i.interest_paid - i.fees_paid - i.penal_paid
+    return int(session.scalar(select(func.coalesce(func.sum(unpaid), 0)).where(i.loan_id == loan_id)) or 0)
+
+
 # ------------------------------------------------------------------------------------------- follow-ups
 @router.post("/brand/{brand_id}/collection/{loan_id}/follow-ups", status_code=201, response_model=FollowUpView)
 def add_follow_up(
@@ -201,6 +209,7 @@ def add_follow_up(
         next_action_on=body.next_action_on,
         ptp_date=body.ptp_date,
         ptp_amount=body.ptp_amount,
+        owed=_owed(session, loan.id) if body.ptp_amount is not None else None,
     )
     if body.call_id is not None:
         call = session.get(DialerCall, body.call_id)

@@ -487,6 +487,8 @@ async def test_follow_ups_and_a_promise_kept_by_a_payment_then_one_broken_at_the
             ),
             ({"disposition": "PROMISE_TO_PAY", "ptpDate": d0.isoformat(), "ptpAmount": 0}, "ptpAmount"),
             ({"disposition": "PROMISE_TO_PAY", "ptpDate": d0.isoformat(), "ptpAmount": 10.5}, "ptpAmount"),
+            ({"disposition": "PROMISE_TO_PAY", "ptpDate": d0.isoformat(), "ptpAmount": 999999999999}, "ptpAmount"),
+            ({"disposition": "PROMISE_TO_PAY", "ptpDate": "2099-12-31", "ptpAmount": 100}, "ptpDate"),
             ({"disposition": "CALLBACK"}, "nextActionOn"),
             ({"disposition": "REFUSED_TO_PAY", "ptpAmount": 100}, "ptpAmount"),
             ({"disposition": "ABSCONDED"}, "disposition"),

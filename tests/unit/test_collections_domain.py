@@ -3,12 +3,13 @@ when a promise to pay is kept or broken."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from domain.collections import (
+    PTP_MAX_DAYS,
     CollectorCandidate,
     Disposition,
     Promise,
@@ -41,7 +42,11 @@ def test_a_promise_to_pay_needs_a_date_from_today_and_an_amount_above_zero() -> 
         ({"ptp_date": TODAY, "ptp_amount": -5}, "ptpAmount"),
         ({"ptp_date": TODAY, "ptp_amount": 10.5}, "ptpAmount"),
         ({"ptp_date": datetime(2026, 3, 11), "ptp_amount": 100}, "ptpDate"),
+        ({"ptp_date": TODAY + timedelta(days=PTP_MAX_DAYS + 1), "ptp_amount": 100}, "ptpDate"),  # not a promise
+        ({"ptp_date": TODAY, "ptp_amount": 50_001_00, "owed": 50_000_00}, "ptpAmount"),  # more than is owed
     ]
+    late = TODAY + timedelta(days=PTP_MAX_DAYS)
+    assert check_follow_up("PROMISE_TO_PAY", today=TODAY, ptp_date=late, ptp_amount=50_000_00, owed=50_000_00)
     for kwargs, name in cases:
         with pytest.raises(ValidationError) as exc:
             check_follow_up(Disposition.PROMISE_TO_PAY, today=TODAY, **kwargs)  # type: ignore[arg-type]

@@ -218,6 +218,23 @@ def test_every_default_template_renders_and_sms_ones_are_marked() -> None:
     assert due.body == "₹4,500.50 on 05 Jan 2026"
 
 
+def test_default_texts_count_days_as_people_do() -> None:
+    """Days counted as people say them: "1 day", "7 days", and on the day it fell due just "overdue"."""
+    t = defaults.default("OVERDUE", "sms")
+    said = {dpd: templates.render("OVERDUE", t.body, None, _overdue(dpd)).body for dpd in (0, 1, 7)}
+    assert "is overdue." in said[0] and "0 day" not in said[0]
+    assert "is 1 day overdue." in said[1] and "is 7 days overdue." in said[7]
+    link = defaults.default("COLLECTION_PAYMENT_LINK", "sms")
+    assert "is 1 day overdue." in templates.render("COLLECTION_PAYMENT_LINK", link.body, None, _overdue(1)).body
+    due = defaults.default("DUE_REMINDER", "sms")
+    values = {**_overdue(0), "due_date": "2026-01-05", "days_before": 1}
+    assert "(in 1 day)." in templates.render("DUE_REMINDER", due.body, None, values).body
+
+
+def _overdue(dpd: int) -> dict[str, object]:
+    return {"brand_name": "Demo", "amount": 450_050, "loan_ref": "abcd1234", "dpd": dpd, "customer_name": "A"}
+
+
 def test_unknown_variable_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError) as err:
         templates.check("DUE_TODAY", "sms", "Pay {{ amount }} by {{ utr }}", None)
