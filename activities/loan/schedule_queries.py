@@ -235,6 +235,38 @@ def supersede_links(
     return [(r[0], r[1]) for r in rows]
 
 
+def close_settled_schedule(session: Session, loan_id: str, now: datetime) -> list[tuple[str, str]]:
+    """A settled loan's schedule as the workflow leaves it (``domain.settlement.waive_remaining``): each installment
+    asks what was paid of it (the rest was waived, in the ledger) and reads PAID, so nothing shows as due. Its links
+    still offered (ACTIVE, HELD) read CANCELLED; their (gateway, link id), for cancelling at the gateway."""
+    i = RepaymentInstallment
+    session.execute(
+        update(i)
+        .where(i.loan_id == loan_id, i.status != InstallmentStatus.PAID.value)
+        .values(
+            principal=i.principal_paid,
+            interest=i.interest_paid,
+            fees=i.fees_paid,
+            penal=i.penal_paid,
+            total=i.principal_paid + i.interest_paid + i.fees_paid,
+            status=InstallmentStatus.PAID.value,
+            paid_at=func.coalesce(i.paid_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        update(PaymentLink)
+        .where(
+            PaymentLink.loan_id == loan_id,
+            PaymentLink.status.in_([PaymentLinkStatus.ACTIVE.value, PaymentLinkStatus.HELD.value]),
+        )
+        .values(status=PaymentLinkStatus.CANCELLED.value)
+        .returning(PaymentLink.provider, PaymentLink.link_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
 def one_off_link_paid(session: Session, loan_id: str, gateway: str, purpose: str, amount: int) -> None:
     """The borrower's one-off link (prepayment, foreclosure, cooling-off: installment 0) that this payment paid reads
     PAID: the gateway's first event may not name the link, so it is known by gateway, purpose and amount."""

@@ -17,6 +17,7 @@ from temporalio import activity
 from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase
 from activities.loan.links import make_link
+from activities.providers.payments.links import cancel_link
 from db.models import LedgerEntry, LedgerTransaction, Loan, RepaymentInstallment, Restructure, Settlement, Waiver
 from domain import ledger
 from domain.ledger.accounts import FEES_RECEIVABLE, INTEREST_RECEIVABLE, LOAN_PRINCIPAL, PENAL_RECEIVABLE
@@ -181,7 +182,11 @@ class ServicingDecisionActivities(LoanBase):
         """Zero the loan's receivables as it ends SETTLED or WRITTEN_OFF, from its ledger as it stands: SETTLEMENT —
         penal, fees and interest receivable waived (Dr the contra-income accounts) and the principal not paid
         written off (Dr WRITE_OFF_EXPENSE); WRITE_OFF — all four written off (Dr WRITE_OFF_EXPENSE). Sets the loan's
-        bureau flag (SETTLED / WRITTEN_OFF). Returns the paise posted by component. Once per loan and kind."""
+        bureau flag (SETTLED / WRITTEN_OFF). A settled loan's schedule is closed as the workflow closes it (what was
+        waived leaves the installments, which read PAID: nothing is due any more) and its links still offered are
+        cancelled, here and at their gateways (``schedule_queries.close_settled_schedule``); a written-off loan's dues
+        stay (the borrower still owes them; a payment is a recovery). Returns the paise posted by component. Once
+        per loan and kind."""
 
         def write(session: Session) -> dict:
             owed = receivables(session, req.loan_id)
@@ -204,9 +209,17 @@ class ServicingDecisionActivities(LoanBase):
             session.execute(
                 update(Loan).where(Loan.id == req.loan_id).values(bureau_flag=flag, outstanding_principal=0)
             )
+            if req.kind == SETTLEMENT:
+                closed[:] = schedule_queries.close_settled_schedule(session, req.loan_id, datetime.now(UTC))
             return owed
 
-        return await self._tx(write)
+        closed: list[tuple[str, str]] = []
+        owed = await self._tx(write)
+        if closed:  # the links no longer offered must not take money (a payment made anyway is still recorded)
+            _, _, brand = await self._tx(self._context(req.loan_id))
+            for vendor, link_id in closed:
+                await cancel_link(brand.config, self.http, vendor, link_id, req.loan_id)
+        return owed
 
     @activity.defn
     async def settlement_link(self, req: SettlementLinkRequest) -> str:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from db.closure import certificate_context, settlement_waived
-from db.models import ClosureCertificate
+from db.models import ClosureCertificate, PaymentLink, RepaymentInstallment
 from domain.money import format_inr
 from los.demo_collections import RECEIVABLES, CollectionsJourney
 from los.demo_scenarios import SCENARIOS, describe, run_scenario
@@ -135,6 +135,29 @@ async def test_collections_journey(name: str, app, demo_brand, sandbox, db) -> N
     check(journey)
     if name == "settlement":
         _letter_states_what_the_ledger_waived(db, journey)
+        _nothing_left_due_or_payable(db, journey)
+
+
+def _nothing_left_due_or_payable(db, journey: CollectionsJourney) -> None:  # noqa: ANN001
+    """A settled loan asks nothing more: every installment reads PAID with what was paid of it (the rest waived, as
+    the ledger has it), and no link is left to pay."""
+    with db.unit_of_work() as s:
+        rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == journey.loan_id)).all()
+        assert rows and {r.status for r in rows} == {"PAID"}
+        for r in rows:
+            assert (r.principal, r.interest, r.fees, r.penal) == (
+                r.principal_paid,
+                r.interest_paid,
+                r.fees_paid,
+                r.penal_paid,
+            ), r.installment_no
+            assert r.total == r.principal + r.interest + r.fees
+        offered = s.scalars(
+            select(PaymentLink.link_id).where(
+                PaymentLink.loan_id == journey.loan_id, PaymentLink.status.in_(("ACTIVE", "HELD"))
+            )
+        ).all()
+        assert offered == []
 
 
 def _letter_states_what_the_ledger_waived(db, journey: CollectionsJourney) -> None:  # noqa: ANN001
