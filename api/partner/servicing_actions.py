@@ -10,11 +10,11 @@ request is made (``domain.collection_policy``) and travel in the update.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
@@ -26,7 +26,7 @@ from api.responses import ApiModel
 from api.security import Principal
 from api.types import PositivePaise
 from api.workflow_calls import staff_update
-from db.models import Brand, Loan, Restructure, Settlement
+from db.models import Brand, Loan, PaymentTransaction, Restructure, Settlement
 from domain.access import Permission as P
 from domain.brand_config import BrandConfig
 from domain.collection_policy import CollectionPolicy
@@ -91,7 +91,11 @@ class SettlementView(ApiModel):
     proposed_by: str
     decided_by: str | None
     decided_at: str | None = Field(description=INSTANT)
-    collected: int
+    decision_reason: str | None = Field(default=None, description="why it was approved or rejected, as decided")
+    collected: int = Field(
+        description="paise collected towards it: once PAID or LAPSED, as recorded then; while APPROVED, what the loan "
+        "has been credited since the approval (less any excess kept as credit balance)"
+    )
     created_at: str = Field(description=INSTANT)
 
 
@@ -210,11 +214,35 @@ def settlements(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> list
             "proposedBy": r.proposed_by,
             "decidedBy": r.decided_by,
             "decidedAt": iso(r.decided_at),
-            "collected": r.collected,
+            "decisionReason": r.decision_reason,
+            "collected": _collected(session, r),
             "createdAt": iso(r.created_at),
         }  # fmt: skip
         for r in rows
     ]
+
+
+def _collected(session: Session, r: Settlement) -> int:
+    """What counts towards settlement ``r`` (paise): recorded when it was PAID or LAPSED; while APPROVED, what the
+    loan has been credited since the approval."""
+    if r.status != "APPROVED" or r.decided_at is None:
+        return r.collected
+    return _collected_since(session, r.loan_id, r.decided_at)
+
+
+def _collected_since(session: Session, loan_id: str, since: datetime) -> int:
+    """Paise credited to the loan since ``since`` (the approval), less any excess kept as credit balance."""
+    credited = PaymentTransaction.amount - PaymentTransaction.excess_part
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(credited), 0)).where(
+                PaymentTransaction.loan_id == loan_id,
+                PaymentTransaction.status == "SUCCESS",
+                PaymentTransaction.collected_at >= since,
+            )
+        )
+        or 0
+    )
 
 
 # ---------------------------------------------------------------- waiver and write-off

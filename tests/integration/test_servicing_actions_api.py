@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from db.models import AuditLog, Restructure, Settlement, Waiver
 from los.demo import Driver
 from los.demo_collections import _begin, _overdue
+from tests.integration.test_offline_payments import credited_offline
 
 
 @pytest.fixture
@@ -91,6 +92,7 @@ async def test_servicing_decisions_refuse_as_documented_and_write_nothing(app, d
         assert resp.status_code == 200 and resp.json()["result"] == "REJECTED", resp.text
         (row,) = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/settlements")
         assert (row["id"], row["status"], row["decidedBy"] is not None) == (sid, "REJECTED", True)
+        assert (row["reason"], row["decisionReason"]) == ("hardship", "too low")  # the proposer's and the decider's
 
         # the head's settlement limit (brand settings) below the waiver: the head is refused, an admin approves
         admin = await driver.staff_headers("ADMIN")
@@ -109,6 +111,11 @@ async def test_servicing_decisions_refuse_as_documented_and_write_nothing(app, d
         assert resp.status_code == 200 and resp.json()["result"] == "APPROVED", resp.text
         rows = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/settlements")
         assert [r["status"] for r in rows] == ["APPROVED", "REJECTED"]
+        assert (rows[0]["decisionReason"], rows[0]["collected"]) == ("board approved", 0)
+        # money credited after the approval counts towards it, and the open settlement says how much so far
+        await credited_offline(driver, j.loan_id, amount="100.00")
+        rows = await driver.partner("COLLECTION_MANAGER", "GET", f"{loan}/settlements")
+        assert (rows[0]["status"], rows[0]["collected"]) == ("APPROVED", 100_00)
         with db.unit_of_work() as s:
             actions = set(s.scalars(select(AuditLog.action).where(AuditLog.entity_id == j.loan_id)))
         assert {"collection.propose_settlement", "collection.approve_settlement", "collection.reject_settlement"} <= (
