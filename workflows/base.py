@@ -366,6 +366,9 @@ class LoanBase:
     async def _close_settled(self) -> LoanWorkflowResult:  # workflows.collections
         raise NotImplementedError
 
+    async def _settlement_paid_in_full(self) -> None:  # workflows.collections
+        raise NotImplementedError
+
     async def _write_off_now(self) -> LoanWorkflowResult:  # workflows.collections
         raise NotImplementedError
 

@@ -212,6 +212,13 @@ AUTOPAY_CHARGE_UNANSWERED_PATCH = "autopay-charge-unanswered-v1"
 # approval was recorded, and its failure left the settlement APPROVED with no link and no offer, the approval refused
 # if repeated, so the offer lapsed unseen. Asked first in the approval's update handler, before any await.
 SETTLEMENT_LINK_FIRST_PATCH = "settlement-link-first-v1"
+# The payment that completes an approved settlement is applied whole (principal first, then interest, fees, penal):
+# only what it leaves unpaid is waived, and money beyond everything owed is the credit balance. When it leaves nothing
+# unpaid the loan is paid in full, not settled: it closes COMPLETED (FORECLOSED while a period was still to come, else
+# REPAID), never SETTLED or reported to the bureaus as settled, and the settlement reads PAID_IN_FULL. Before it, the
+# payment paid only what the settlement still asked, the rest was kept as credit to refund and the dues it could have
+# paid were waived. Asked first in the approval's update handler, before any await (SettlementState.applies_all).
+SETTLEMENT_APPLIES_ALL_PATCH = "settlement-applies-all-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         penal_after_value_date,
         untouched_future,
     )
-    from domain.settlement import settlement_parts
+    from domain.settlement import PAYMENT_ORDER, settlement_parts
     from domain.status import LoanStatus
     from workflows.contracts import (
         CreditBalanceRecord,
@@ -316,6 +316,18 @@ class ReceiptsPhase(LoanBase):
         reshaped = [
             (i.number, i.interest, i.fees) for i in state.installments if before[i.number] != (i.interest, i.fees)
         ]
+        if s.applies_all:  # SETTLEMENT_APPLIES_ALL_PATCH: the whole payment pays; only what it leaves is waived
+            owed = sum(
+                max(getattr(i, part) - getattr(i, f"{part}_paid"), 0)
+                for i in state.installments
+                for part in PAYMENT_ORDER
+            )
+            parts, left = settlement_parts(state.installments, payment.amount, today)
+            if payment.amount < owed:
+                state.closed_as = "SETTLED"
+            else:  # nothing left to waive: paid in full, closed as any paid loan (no settlement, no bureau flag)
+                state.closed_as = "FORECLOSED" if quote.current is not None else None
+            return parts, left, 0, reshaped, 0, []
         parts, left = settlement_parts(state.installments, max(due, 0), today)
         state.closed_as = "SETTLED"
         return parts, payment.amount - max(due, 0) + left, 0, reshaped, 0, []

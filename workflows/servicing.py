@@ -122,6 +122,8 @@ class ServicingPhase(LoanBase):
                     await self._review_collections(now)  # a collections case ends with the loan
                 if self.collections and state.closed_as == "SETTLED":
                     return await self._close_settled()
+                if self.collections:
+                    await self._settlement_paid_in_full()  # an approved settlement nothing was waived for
                 if self.money_in:
                     return await self._close()
                 return await self._end(LoanStatus.COMPLETED, "all installments paid")

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         NOTICE_TIMEOUT,
         PROVIDER_RETRY,
         PROVIDER_TIMEOUT,
+        SETTLEMENT_APPLIES_ALL_PATCH,
         SETTLEMENT_LINK_FIRST_PATCH,
     )
 
@@ -119,6 +120,7 @@ class SettlementSteps(CollectionsBase):
     @workflow.update(description="Approve the proposed settlement (another person, within their limit).")
     async def approve_settlement(self, a: ServicingAction) -> str:
         link_first = patched(SETTLEMENT_LINK_FIRST_PATCH)  # asked first, before any await: every approval asks it
+        applies_all = patched(SETTLEMENT_APPLIES_ALL_PATCH)  # likewise
         await self._locked()
         try:
             s = self._check_settlement_decision(a)
@@ -130,6 +132,7 @@ class SettlementSteps(CollectionsBase):
             state.settlement = s = replace(
                 s, status="APPROVED", approved_by=a.staff_id, approved_at=workflow.now(), deadline=deadline,
                 collected_before=state.total_collected, outstanding=outstanding.total, waiver=waiver,
+                applies_all=applies_all,
             )  # fmt: skip
             await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "APPROVED", {
                 "id": s.settlement_id, "decidedBy": a.staff_id, "reason": a.reason, "deadline": deadline.isoformat(),
@@ -245,6 +248,18 @@ class SettlementSteps(CollectionsBase):
         state = self.servicing
         s = state.settlement if state is not None else None
         return s if s is not None and s.status == "APPROVED" else None
+
+    async def _settlement_paid_in_full(self) -> None:
+        """Everything is paid while a settlement is approved (SETTLEMENT_APPLIES_ALL_PATCH): nothing was waived, so
+        the settlement reads PAID_IN_FULL with what was paid towards it, and the loan closes as any paid loan."""
+        state = self.servicing
+        s = self._settlement_open()
+        if state is None or s is None or not s.applies_all:
+            return
+        state.settlement = None
+        await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "PAID_IN_FULL", {
+            "id": s.settlement_id, "collected": state.total_collected - s.collected_before,
+        })  # fmt: skip
 
     async def _close_settled(self) -> LoanWorkflowResult:
         """The settlement was paid: the rest waived in the ledger, the bureau flag, SETTLED, the certificate."""

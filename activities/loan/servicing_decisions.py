@@ -77,7 +77,7 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
             row.deadline = date.fromisoformat(p["deadline"])
         if "outstanding" in p:  # the figures as they stood at approval
             row.outstanding, row.waiver = p["outstanding"], p["waiver"]
-    if rec.status in ("PAID", "LAPSED", "CANCELLED"):
+    if rec.status in ("PAID", "PAID_IN_FULL", "LAPSED", "CANCELLED"):
         row.collected = p.get("collected", row.collected)
         row.closed_at = now
 

@@ -87,7 +87,10 @@ class SettlementView(ApiModel):
     waiver: dict[str, int] = Field(description="penal, fees, interest, principal waived if paid in time")
     reason: str
     deadline: str
-    status: str = Field(description="PROPOSED, APPROVED, REJECTED, PAID or LAPSED")
+    status: str = Field(
+        description="PROPOSED, APPROVED, REJECTED, PAID, LAPSED, or PAID_IN_FULL (everything owed was paid while it "
+        "was approved: nothing waived, the loan closed as paid)"
+    )
     proposed_by: str
     decided_by: str | None
     decided_at: str | None = Field(description=INSTANT)

@@ -143,7 +143,8 @@ class DialerCallEvent(Base):
 class Settlement(Base):
     """A compromise settlement (RBI's Framework for Compromise Settlements and Technical Write-offs, 8 June 2023):
     proposed by one person with the amount to collect, the waiver by component and a deadline, approved by another
-    within their limit; PROPOSED → APPROVED → PAID, or REJECTED, or LAPSED (unpaid by the deadline)."""
+    within their limit; PROPOSED → APPROVED → PAID, or REJECTED, or LAPSED (unpaid by the deadline), or PAID_IN_FULL
+    (everything owed was paid while it was approved: nothing waived)."""
 
     __tablename__ = "settlements"
     id: Mapped[str] = pk()

@@ -256,6 +256,53 @@ async def test_a_payment_dated_by_the_deadline_and_reported_late_still_settles(e
         assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED", "PAID"]
 
 
+async def test_money_covering_everything_owed_under_a_settlement_closes_the_loan_paid_not_settled(env) -> None:  # noqa: ANN001
+    """A settlement of ₹30,000 is approved on a ₹60,000 loan. The borrower pays more than everything owed (an
+    overdue link paid late, then the settlement's own): nothing is waived, so the loan is paid, not SETTLED: no
+    closing postings, no SETTLED certificate or bureau flag, the settlement PAID_IN_FULL, and only the money beyond
+    everything owed kept as credit balance (OVERPAID until refunded, then COMPLETED). settlement-applies-all-v1;
+    before it, the loan closed SETTLED and the money beyond the settlement amount was credit to refund."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _overdue(run, days=3)
+        await run.update("propose_settlement", SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship"
+        ))  # fmt: skip
+        await run.update("approve_settlement", action(HEAD))
+        await run.signal("payment_received", PaymentEvent("pay_all", 70_000_00, link_id=None, purpose="SETTLEMENT"))
+        await run.until_status("OVERPAID")  # everything paid; the money beyond it waits to be refunded, then COMPLETED
+        assert stubs.moves()[-1] == ("OVERDUE", "OVERPAID")  # never SETTLED
+        assert stubs.of("record_closing_postings") == []  # nothing waived, nothing written off
+        assert [d.status for d in stubs.of("record_servicing_decision")][-1] == "PAID_IN_FULL"
+        assert not any(c.kind == "SETTLED" for c in stubs.of("issue_closure_certificate"))
+        paid = stubs.of("record_payment")[-1]
+        applied = sum(p.principal + p.interest + p.fees + p.penal for p in paid.parts)
+        assert applied + paid.excess == 70_000_00 and 0 < paid.excess < 10_000_00
+        assert "settlement-applies-all-v1" in patch_markers(await run.handle.fetch_history())
+        await record_if_asked(env, run, "settlement_applies_all")
+
+
+async def test_money_beyond_a_settlement_pays_dues_before_anything_is_waived(env) -> None:  # noqa: ANN001
+    """₹40,000 paid on a ₹30,000 settlement, short of everything owed: applied whole, only what it leaves waived (before
+    settlement-applies-all-v1 the ₹10,000 was credit to refund while the dues it could pay were waived)."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _overdue(run, days=3)
+        await run.update("propose_settlement", SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship"
+        ))  # fmt: skip
+        await run.update("approve_settlement", action(HEAD))
+        await run.signal("payment_received", PaymentEvent("pay_more", 40_000_00, link_id=None, purpose="SETTLEMENT"))
+        result = await run.result()
+        assert result.status == "SETTLED"
+        paid = stubs.of("record_payment")[-1]
+        assert sum(p.principal + p.interest + p.fees + p.penal for p in paid.parts) == 40_000_00
+        assert paid.excess == 0  # all of it paid dues; only what it left was waived
+        assert [d.status for d in stubs.of("record_servicing_decision")][-1] == "PAID"
+
+
 async def test_npa_is_upgraded_only_once_every_arrear_is_paid(env) -> None:  # noqa: ANN001
     """NPA at the first installment's +90; paying that installment (the next one is still overdue) keeps it NPA
     whatever the DPD; paying every arrear upgrades it (RBI IRACP: upgrade only when the entire arrears are paid)."""

@@ -49,6 +49,7 @@ from workflows.options import (
     MONEY_OUT_PATCH,
     ORIGINATION_LOCAL_PATCH,
     PROVIDER_FAULT_HOLD_PATCH,
+    SETTLEMENT_APPLIES_ALL_PATCH,
     SETTLEMENT_LINK_FIRST_PATCH,
     WRITE_OFF_RECOVERY_PATCH,
 )
@@ -82,7 +83,7 @@ ASKED_WITH_MANDATE = [
 # Released after the second epoch and asked only where a restructure is approved (the update's handler).
 ASKED_AT_RESTRUCTURE = [AUTOPAY_RESTRUCTURE_TRIES_PATCH]
 # Released after the second epoch and asked only where a settlement is approved (the update's handler).
-ASKED_AT_SETTLEMENT = [SETTLEMENT_LINK_FIRST_PATCH]
+ASKED_AT_SETTLEMENT = [SETTLEMENT_LINK_FIRST_PATCH, SETTLEMENT_APPLIES_ALL_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:

@@ -156,6 +156,12 @@ def test_the_settlement_histories_took_the_paths_they_stand_for() -> None:
     assert len(links) == 2, scheduled
     decisions = [i for i, name in enumerate(scheduled) if name == "record_servicing_decision"]
     assert len(decisions) == 2 and decisions[0] < links[0] < links[1] < decisions[1]  # PROPOSED, link ×2, APPROVED
+    # settlement-applies-all-v1: a settlement under which everything owed was paid; nothing closed as settled
+    applies_all = "settlement-applies-all-v1"
+    assert applies_all in _patches_and_local_steps(folder / "settlement_applies_all_2.json")[0]
+    assert applies_all not in _patches_and_local_steps(folder / "settlement_link_first_2.json")[0]
+    scheduled = _scheduled_activities(folder / "settlement_applies_all_2.json")
+    assert "settlement_link" in scheduled and "record_closing_postings" not in scheduled, scheduled
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:

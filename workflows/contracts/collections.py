@@ -156,6 +156,7 @@ class SettlementState:
     approved_at: datetime | None = None
     collected_before: int = 0  # total collected when approved; the settlement counts what comes after
     status: str = "PROPOSED"  # PROPOSED / APPROVED
+    applies_all: bool = False  # SETTLEMENT_APPLIES_ALL_PATCH, decided at approval
 
 
 @dataclass

@@ -1,0 +1,74 @@
+"""A borrower under an approved settlement who pays more than everything owed is paid up, not settled: over the
+public API and the sandbox's gateway, an overdue loan gets a settlement (proposed by a collection manager, approved
+by a collection head); the borrower pays the overdue link they were sent before, then the settlement's link. The two
+cover everything owed, so nothing is waived: the loan is never SETTLED nor flagged SETTLED for the bureaus, the
+settlement reads PAID_IN_FULL, no principal is written off, and only the money beyond what was owed is kept as
+credit balance (settlement-applies-all-v1; before it the loan closed SETTLED with ₹16,499 written off and the
+borrower's ₹17,837 overdue payment kept to refund)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentTransaction
+from los.demo import Driver
+from los.demo_collections import HEAD, MANAGER, _begin, _overdue, _sms_link
+
+
+@pytest.fixture
+def demo_brand(db, sandbox) -> dict:  # noqa: ANN001
+    from los.seed import seed_brand
+
+    code = f"p{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Paid in full {code}", period_seconds=5)
+
+
+async def test_a_settlement_paid_beyond_everything_owed_closes_the_loan_paid_not_settled(  # noqa: ANN001
+    app, demo_brand, sandbox, db
+) -> None:
+    driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
+    try:
+        headers, j, _, deadline = await _begin(driver, 3)
+        loan = await _overdue(driver, headers, j, deadline)
+        overdue_url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(
+            driver, j.phone, "overdue", deadline
+        )
+        quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
+        amount = quote["total"] - 1_000_00  # a settlement just under everything owed
+        await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json={
+            "amount": amount, "reason": "hardship",
+        })  # fmt: skip
+        await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
+        settle_url = await _sms_link(driver, j.phone, "settle loan", deadline)
+
+        await driver.pay_link(overdue_url)  # the old link, paid late
+        await driver.pay_link(settle_url)  # then the settlement's: together more than everything owed
+        loan = await driver.wait_for(
+            headers, j.loan_id, lambda x: x["status"] in ("OVERPAID", "COMPLETED", "SETTLED"), "the loan paid", deadline
+        )
+        assert loan["status"] == "OVERPAID", loan["status"]  # paid up; the money beyond it waits to be refunded
+        rows = await driver.partner(MANAGER, "GET", f"/collection/{j.loan_id}/settlements")
+        assert rows[0]["status"] == "PAID_IN_FULL" and rows[0]["collected"] > amount, rows[0]
+        with db.unit_of_work() as s:
+            row = s.get_one(Loan, j.loan_id)
+            assert row.bureau_flag is None and row.status == "OVERPAID"
+            kinds = set(s.scalars(select(LedgerTransaction.kind).where(LedgerTransaction.loan_id == j.loan_id)))
+            assert "WRITE_OFF" not in kinds and "WAIVER" not in kinds, kinds
+            paid = sum(s.scalars(select(PaymentTransaction.amount).where(PaymentTransaction.loan_id == j.loan_id)))
+            excess = sum(
+                s.scalars(select(PaymentTransaction.excess_part).where(PaymentTransaction.loan_id == j.loan_id))
+            )
+            assert 0 < excess < paid - amount  # only what went beyond everything owed is credit balance
+            net = sum(
+                s.scalars(
+                    select(LedgerEntry.amount)
+                    .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                    .where(LedgerTransaction.loan_id == j.loan_id)
+                )
+            )
+            assert net == 0
+    finally:
+        await driver.close()
