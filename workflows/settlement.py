@@ -238,6 +238,8 @@ class SettlementSteps(CollectionsBase):
         due = self._settlement_due()
         if s is None or due is None or now < due:
             return
+        if s.applies_all and all(i.paid for i in state.installments):
+            return  # paid in full in this pass (money dated by the deadline, applied late): PAID_IN_FULL, not LAPSED
         state.settlement = None
         await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "LAPSED", {
             "id": s.settlement_id, "collected": state.total_collected - s.collected_before,

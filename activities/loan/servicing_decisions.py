@@ -7,6 +7,8 @@ circular (18 August 2023: waived, never capitalised); ``domain.ledger.postings``
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,9 +20,19 @@ from activities.loan import queries, schedule_queries
 from activities.loan.common import LoanBase
 from activities.loan.links import make_link
 from activities.providers.payments.links import cancel_link
-from db.models import LedgerEntry, LedgerTransaction, Loan, RepaymentInstallment, Restructure, Settlement, Waiver
+from db.models import (
+    LedgerEntry,
+    LedgerTransaction,
+    Loan,
+    PaymentLink,
+    RepaymentInstallment,
+    Restructure,
+    Settlement,
+    Waiver,
+)
 from domain import ledger
 from domain.ledger.accounts import FEES_RECEIVABLE, INTEREST_RECEIVABLE, LOAN_PRINCIPAL, PENAL_RECEIVABLE
+from domain.outcomes import PaymentLinkStatus
 from workflows.contracts import (
     ClosingPostings,
     InstallmentState,
@@ -29,12 +41,17 @@ from workflows.contracts import (
 )
 
 SETTLEMENT = "SETTLEMENT"
+log = logging.getLogger(__name__)
+
+
+RECEIVABLE_ACCOUNTS = {LOAN_PRINCIPAL: "principal", INTEREST_RECEIVABLE: "interest", FEES_RECEIVABLE: "fees",
+                       PENAL_RECEIVABLE: "penal"}  # fmt: skip
+CANCEL_AT_GATEWAYS_SECONDS = 5  # a closing's gateway cancels, all together: best effort, inside the step's timeout
 
 
 def receivables(session: Session, loan_id: str) -> dict[str, int]:
     """The loan's receivable balances now (paise, debit positive): principal, interest, fees, penal."""
-    accounts = {LOAN_PRINCIPAL: "principal", INTEREST_RECEIVABLE: "interest", FEES_RECEIVABLE: "fees",
-                PENAL_RECEIVABLE: "penal"}  # fmt: skip
+    accounts = RECEIVABLE_ACCOUNTS
     rows = session.execute(
         select(LedgerEntry.account, func.coalesce(func.sum(LedgerEntry.amount), 0))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
@@ -44,6 +61,25 @@ def receivables(session: Session, loan_id: str) -> dict[str, int]:
     out = dict.fromkeys(accounts.values(), 0)
     for account, amount in rows:
         out[accounts[account]] = max(int(amount), 0)
+    return out
+
+
+def cleared_by(session: Session, keys: list[str]) -> dict[str, int]:
+    """Paise of each receivable (principal, interest, fees, penal) that the ledger transactions with these
+    idempotency keys cleared (their credit legs): what a closing posted, the same however often it is asked."""
+    rows = session.execute(
+        select(LedgerEntry.account, func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerTransaction.idempotency_key.in_(keys),
+            LedgerEntry.account.in_(list(RECEIVABLE_ACCOUNTS)),
+            LedgerEntry.amount < 0,
+        )
+        .group_by(LedgerEntry.account)
+    ).all()
+    out = dict.fromkeys(RECEIVABLE_ACCOUNTS.values(), 0)
+    for account, amount in rows:
+        out[RECEIVABLE_ACCOUNTS[account]] = -int(amount)
     return out
 
 
@@ -80,6 +116,16 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
     if rec.status in ("PAID", "PAID_IN_FULL", "LAPSED", "CANCELLED"):
         row.collected = p.get("collected", row.collected)
         row.closed_at = now
+    if rec.status == "PAID_IN_FULL":  # the loan is paid: its settlement link is no longer offered
+        session.execute(
+            update(PaymentLink)
+            .where(
+                PaymentLink.loan_id == rec.loan_id,
+                PaymentLink.purpose == SETTLEMENT,
+                PaymentLink.status.in_([PaymentLinkStatus.ACTIVE.value, PaymentLinkStatus.HELD.value]),
+            )
+            .values(status=PaymentLinkStatus.CANCELLED.value)
+        )
 
 
 def _waiver(session: Session, rec: ServicingDecisionRecord) -> None:
@@ -185,12 +231,14 @@ class ServicingDecisionActivities(LoanBase):
         bureau flag (SETTLED / WRITTEN_OFF). A settled loan's schedule is closed as the workflow closes it (what was
         waived leaves the installments, which read PAID: nothing is due any more) and its links still offered are
         cancelled, here and at their gateways (``schedule_queries.close_settled_schedule``); a written-off loan's dues
-        stay (the borrower still owes them; a payment is a recovery). Returns the paise posted by component. Once
-        per loan and kind."""
+        stay (the borrower still owes them; a payment is a recovery). Returns the paise posted by component, read
+        from the closing's own ledger transactions, so a retry (a crash after the commit) answers the same. Once per
+        loan and kind; the gateways' cancels are best effort, at most ``CANCEL_AT_GATEWAYS_SECONDS`` in all."""
 
         def write(session: Session) -> dict:
             owed = receivables(session, req.loan_id)
             key = f"loan-{req.loan_id}:{req.kind.lower()}"
+            keys = [f"{key}:waiver", f"{key}:principal"] if req.kind == SETTLEMENT else [key]
             if req.kind == SETTLEMENT:
                 if owed["interest"] + owed["fees"] + owed["penal"]:
                     txn = ledger.waiver(interest=owed["interest"], fees=owed["fees"], penal=owed["penal"])
@@ -211,15 +259,22 @@ class ServicingDecisionActivities(LoanBase):
             )
             if req.kind == SETTLEMENT:
                 closed[:] = schedule_queries.close_settled_schedule(session, req.loan_id, datetime.now(UTC))
-            return owed
+            return cleared_by(session, keys)
 
         closed: list[tuple[str, str]] = []
-        owed = await self._tx(write)
+        posted = await self._tx(write)
         if closed:  # the links no longer offered must not take money (a payment made anyway is still recorded)
             _, _, brand = await self._tx(self._context(req.loan_id))
-            for vendor, link_id in closed:
-                await cancel_link(brand.config, self.http, vendor, link_id, req.loan_id)
-        return owed
+
+            async def cancel_all() -> None:
+                for vendor, link_id in closed:
+                    await cancel_link(brand.config, self.http, vendor, link_id, req.loan_id)
+
+            try:
+                await asyncio.wait_for(cancel_all(), timeout=CANCEL_AT_GATEWAYS_SECONDS)
+            except TimeoutError:
+                log.warning("loan %s: not every closed link was cancelled at its gateway in time", req.loan_id)
+        return posted
 
     @activity.defn
     async def settlement_link(self, req: SettlementLinkRequest) -> str:

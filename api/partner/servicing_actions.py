@@ -96,8 +96,8 @@ class SettlementView(ApiModel):
     decided_at: str | None = Field(description=INSTANT)
     decision_reason: str | None = Field(default=None, description="why it was approved or rejected, as decided")
     collected: int = Field(
-        description="paise collected towards it: once PAID or LAPSED, as recorded then; while APPROVED, what the loan "
-        "has been credited since the approval (less any excess kept as credit balance)"
+        description="paise collected towards it: once PAID, PAID_IN_FULL or LAPSED, as recorded then; while APPROVED, "
+        "what the loan has been credited since the approval"
     )
     created_at: str = Field(description=INSTANT)
 
@@ -226,19 +226,19 @@ def settlements(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> list
 
 
 def _collected(session: Session, r: Settlement) -> int:
-    """What counts towards settlement ``r`` (paise): recorded when it was PAID or LAPSED; while APPROVED, what the
-    loan has been credited since the approval."""
+    """What counts towards settlement ``r`` (paise): recorded when it closed (PAID, PAID_IN_FULL, LAPSED); while
+    APPROVED, what the loan has been credited since the approval."""
     if r.status != "APPROVED" or r.decided_at is None:
         return r.collected
     return _collected_since(session, r.loan_id, r.decided_at)
 
 
 def _collected_since(session: Session, loan_id: str, since: datetime) -> int:
-    """Paise credited to the loan since ``since`` (the approval), less any excess kept as credit balance."""
-    credited = PaymentTransaction.amount - PaymentTransaction.excess_part
+    """Paise credited to the loan since ``since`` (the approval), as the loan's workflow counts them towards the
+    settlement (the whole payment, any excess included)."""
     return int(
         session.scalar(
-            select(func.coalesce(func.sum(credited), 0)).where(
+            select(func.coalesce(func.sum(PaymentTransaction.amount), 0)).where(
                 PaymentTransaction.loan_id == loan_id,
                 PaymentTransaction.status == "SUCCESS",
                 PaymentTransaction.collected_at >= since,

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentTransaction
+from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentLink, PaymentTransaction
 from los.demo import Driver
 from los.demo_collections import HEAD, MANAGER, _begin, _overdue, _sms_link
 
@@ -70,5 +70,42 @@ async def test_a_settlement_paid_beyond_everything_owed_closes_the_loan_paid_not
                 )
             )
             assert net == 0
+    finally:
+        await driver.close()
+
+
+async def test_paid_in_full_by_another_way_the_settlement_link_is_no_longer_offered(  # noqa: ANN001
+    app, demo_brand, sandbox, db
+) -> None:
+    """Everything owed paid by NEFT (an offline payment of the staff's foreclosure quote) while a settlement is
+    approved: the settlement reads PAID_IN_FULL and its link, never paid, is no longer offered."""
+    from tests.integration.test_offline_payments import attach_proof, decide, record
+
+    driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
+    try:
+        headers, j, _, deadline = await _begin(driver, 4)
+        await _overdue(driver, headers, j, deadline)
+        quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
+        await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json={
+            "amount": quote["total"] // 2, "reason": "hardship",
+        })  # fmt: skip
+        await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
+        await _sms_link(driver, j.phone, "settle loan", deadline)
+        # more than everything owed (the demo product's quote, by calendar dates, leaves out the interest and penal
+        # its seconds-long periods ran up): the rest is credit balance
+        r = await record(driver, j.loan_id, amount=f"{(quote['total'] + 10_000_00) / 100:.2f}", allowExcess=True)
+        assert r.status_code == 201, r.text
+        assert (await attach_proof(driver, r.json()["id"])).status_code == 200
+        assert (await decide(driver, "approve", r.json()["id"])).status_code == 200
+        await driver.wait_for(
+            headers, j.loan_id, lambda x: x["status"] in ("OVERPAID", "COMPLETED", "SETTLED"), "the loan paid", deadline
+        )
+        rows = await driver.partner(MANAGER, "GET", f"/collection/{j.loan_id}/settlements")
+        assert rows[0]["status"] == "PAID_IN_FULL", rows[0]
+        with db.unit_of_work() as s:
+            links = s.execute(
+                select(PaymentLink.purpose, PaymentLink.status).where(PaymentLink.loan_id == j.loan_id)
+            ).all()
+            assert ("SETTLEMENT", "CANCELLED") in links and ("SETTLEMENT", "ACTIVE") not in links, links
     finally:
         await driver.close()
