@@ -77,7 +77,10 @@ class RestructureSteps(CollectionsBase):
         if not r.reason.strip():
             raise _refuse("ValidationError", "reason: a restructure needs a reason")
         if (r.installments is None) == (r.emi is None):
-            raise _refuse("ValidationError", "installments: give the new number of installments or the new emi")
+            which = "neither was given" if r.installments is None else "not both"
+            raise _refuse(
+                "ValidationError", f"installments: give the new number of installments or the new emi ({which})"
+            )
         if r.installments is not None and not 1 <= r.installments <= 360:
             raise _refuse("ValidationError", "installments: must be from 1 to 360")
         if r.emi is not None and r.emi <= 0:

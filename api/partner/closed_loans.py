@@ -39,7 +39,7 @@ from api.types import IsoDate, Rupees, Tenure, Whole
 from api.views import loan_summary
 from api.web.closure import CERTIFICATE_PDF, certificate_response
 from api.web.kfs import _renderer
-from db import closure
+from db import closure, receipts
 from db.models import Brand, ClosureCertificate, Customer, Loan, ReloanOffer
 from domain.access import Permission as P
 from domain.brand_config import BrandConfig
@@ -74,6 +74,10 @@ class ClosedLoanView(ApiModel):
 
     id: str
     customer_id: str
+    customer_name: str | None = Field(default=None, description="the borrower's name")
+    credit_balance_paise: int = Field(
+        default=0, description="money received beyond what was due and not yet refunded, owed back to the borrower"
+    )
     status: LoanStatus
     closed_as: str | None = Field(description="how a COMPLETED loan closed: REPAID, FORECLOSED, COOLING_OFF_EXIT")
     amount_paise: int = Field(description="the principal, paise")
@@ -123,6 +127,13 @@ def _certificates(session: Session, loans: Sequence[Loan]) -> dict[str, ClosureC
     return {row.loan_id: row for row in rows}  # the highest version last, so it stays
 
 
+def _names(session: Session, loans: Sequence[Loan]) -> dict[str, str | None]:
+    """The borrowers' names by customer id (their PAN name when no full name was given)."""
+    ids = {x.customer_id for x in loans}
+    rows = session.execute(select(Customer.id, Customer.full_name, Customer.pan_name).where(Customer.id.in_(ids))).all()
+    return {cid: full or pan for cid, full, pan in rows}
+
+
 def _closed_page(session: Session, query: Select, f: ClosedFilters) -> dict[str, Any]:
     if f.closed_from is not None and f.closed_to is not None and f.closed_from > f.closed_to:
         raise ValidationError(f"is after closedTo ({f.closed_to.isoformat()})", field="closedFrom")
@@ -136,6 +147,7 @@ def _closed_page(session: Session, query: Select, f: ClosedFilters) -> dict[str,
     rows, total = page_of(session, query, f.page, f.limit, Loan.closed_at.desc().nulls_last(), Loan.id.desc())
     loans = [loan for (loan,) in rows]
     certs = _certificates(session, loans) if loans else {}
+    names = _names(session, loans) if loans else {}
     items = []
     for loan in loans:
         cert = certs.get(loan.id)
@@ -143,6 +155,8 @@ def _closed_page(session: Session, query: Select, f: ClosedFilters) -> dict[str,
             {
                 "id": loan.id,
                 "customerId": loan.customer_id,
+                "customerName": names.get(loan.customer_id),
+                "creditBalancePaise": receipts.credit_balance(session, loan.id),
                 "status": loan.status,
                 "closedAs": loan.closed_as,
                 "amountPaise": loan.amount,

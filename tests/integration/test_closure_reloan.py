@@ -18,7 +18,7 @@ from activities.documents import render_html
 from activities.loan.closure_docs import ClosureDocActivities
 from activities.storage import LocalStorage
 from db.closure import certificate_context
-from db.models import ClosureCertificate, CustomerMessage, Loan, LoanDecision, ProviderCall, ReloanOffer
+from db.models import ClosureCertificate, Customer, CustomerMessage, Loan, LoanDecision, ProviderCall, ReloanOffer
 from los.demo import Driver
 from tests.conftest import eventually
 from tests.integration.test_staff_and_webhooks import _apply
@@ -135,6 +135,11 @@ async def test_certificate_issued_once_regenerated_and_downloaded_by_its_borrowe
         # the lists
         done = await driver.partner("CREDIT_EXECUTIVE", "GET", "/completed")
         assert [(i["id"], i["certificateNo"]) for i in done["items"]] == [(loan["id"], regenerated["certificateNo"])]
+        with db.unit_of_work() as s:
+            borrower = s.get_one(Customer, s.get_one(Loan, loan["id"]).customer_id)
+            name = borrower.full_name or borrower.pan_name
+        assert name and done["items"][0]["customerName"] == name  # who, not only an id
+        assert done["items"][0]["creditBalancePaise"] == 0
         assert (await driver.partner("CREDIT_EXECUTIVE", "GET", "/completed", params={"closedAs": "FORECLOSED"}))[
             "total"
         ] == 0

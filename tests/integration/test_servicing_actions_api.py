@@ -133,7 +133,10 @@ async def test_a_restructure_needs_a_second_person_and_brings_the_loan_current(a
         await _overdue(driver, headers, j, deadline)
         loan = f"/collection/{j.loan_id}"
         resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/restructure", {"reason": "salary cut"})
-        assert resp.status_code == 422 and "installments" in resp.text, resp.text  # neither a count nor an EMI
+        assert resp.status_code == 422 and "(neither was given)" in resp.text, resp.text  # neither a count nor an EMI
+        both = {"installments": 6, "emi": 10_000_00, "reason": "salary cut"}
+        resp = await _call(driver, "COLLECTION_MANAGER", "POST", f"{loan}/restructure", both)
+        assert resp.status_code == 422 and "(not both)" in resp.text, resp.text
         resp = await _call(
             driver, "COLLECTION_MANAGER", "POST", f"{loan}/restructure", {"installments": 6, "reason": "salary cut"}
         )
