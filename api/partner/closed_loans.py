@@ -127,6 +127,12 @@ def _certificates(session: Session, loans: Sequence[Loan]) -> dict[str, ClosureC
     return {row.loan_id: row for row in rows}  # the highest version last, so it stays
 
 
+def _credit_balances(session: Session, loans: Sequence[Loan]) -> dict[str, int]:
+    """Each loan's credit balance (paise, ``db.receipts.credit_balance_of``), in one statement for the page."""
+    query = select(Loan.id, receipts.credit_balance_of(Loan.id)).where(Loan.id.in_([x.id for x in loans]))
+    return {loan_id: int(balance or 0) for loan_id, balance in session.execute(query).all()}
+
+
 def _names(session: Session, loans: Sequence[Loan]) -> dict[str, str | None]:
     """The borrowers' names by customer id (their PAN name when no full name was given)."""
     ids = {x.customer_id for x in loans}
@@ -148,6 +154,7 @@ def _closed_page(session: Session, query: Select, f: ClosedFilters) -> dict[str,
     loans = [loan for (loan,) in rows]
     certs = _certificates(session, loans) if loans else {}
     names = _names(session, loans) if loans else {}
+    credit = _credit_balances(session, loans) if loans else {}
     items = []
     for loan in loans:
         cert = certs.get(loan.id)
@@ -156,7 +163,7 @@ def _closed_page(session: Session, query: Select, f: ClosedFilters) -> dict[str,
                 "id": loan.id,
                 "customerId": loan.customer_id,
                 "customerName": names.get(loan.customer_id),
-                "creditBalancePaise": receipts.credit_balance(session, loan.id),
+                "creditBalancePaise": credit.get(loan.id, 0),
                 "status": loan.status,
                 "closedAs": loan.closed_as,
                 "amountPaise": loan.amount,

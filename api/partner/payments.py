@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,23 +32,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import Allow, audit
 from api.deps import call_async, is_uuid, page_of
-from api.partner.common import Db, Temporal, Viewer, find_loan, staff_router
+from api.partner.common import Db, Temporal, find_loan, staff_router
 from api.partner.offline_checks import REFERENCE_RULES, cooling_off_amount, quote_total, within_quote
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import WHOLE, IsoDate, Rupees, Whole
 from api.web.payments import (
-    RECEIPT_PDF,
-    CreditedPayment,
     OfflineMode,
     OfflinePaymentView,
     OfflinePurpose,
     OfflineStatus,
-    PaymentAttemptView,
-    attempts_of,
-    credited_of,
     offline_views,
-    receipt_response,
 )
 from db import receipts
 from db.models import BrandStatusReason, Loan, OfflinePayment, PaymentTransaction
@@ -136,16 +129,6 @@ class ApproveIn(BaseModel):
         "(a repayment credited since it was recorded): applied to what is due, the foreclosure quote or more "
         "closes the loan",
     )
-
-
-class StaffLoanPayments(ApiModel):
-    """Everything paid towards a loan, as staff see it."""
-
-    loan_id: str
-    payments: list[CreditedPayment] = Field(description="credited to the loan, oldest first")
-    attempts: list[PaymentAttemptView] = Field(description="every gateway attempt, captured or failed")
-    offline: list[OfflinePaymentView] = Field(description="offline payments recorded, with their status")
-    credit_balance_paise: int = Field(description="money received beyond what was due, owed back to the borrower")
 
 
 def _offline(session: Session, brand_id: str, payment_id: str, lock: bool = True) -> OfflinePayment:
@@ -435,34 +418,7 @@ def reject(
     return offline_views(session, row)[0]
 
 
-# ------------------------------------------------------------------------------------------- staff reads
-@router.get("/brand/{brand_id}/loans/{loan_id}/payments", response_model=StaffLoanPayments)
-def loan_payments(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> dict[str, Any]:
-    """The loan's credited payments (allocation, mode, reference, receipt number), every gateway attempt
-    (captured and failed), and the offline payments recorded with their status."""
-    loan = find_loan(session, brand_id, loan_id)
-    credited = credited_of(session, loan.id)
-    offline = session.scalars(
-        select(OfflinePayment)
-        .where(OfflinePayment.loan_id == loan.id, OfflinePayment.brand_id == brand_id)
-        .order_by(OfflinePayment.created_at, OfflinePayment.id)
-    ).all()
-    return {
-        "loanId": loan.id,
-        "payments": credited,
-        "attempts": attempts_of(session, loan.id, failed_only=False),
-        "offline": offline_views(session, *offline) if offline else [],
-        "creditBalancePaise": receipts.credit_balance(session, loan.id),
-    }
-
-
-@router.get("/brand/{brand_id}/loans/{loan_id}/receipts/{payment_id}", response_class=Response, responses=RECEIPT_PDF)
-def loan_receipt(
-    request: Request, brand_id: str, loan_id: str, payment_id: str, staff: Viewer, session: Db
-) -> Response:
-    """The receipt PDF of one of the loan's payments (its ``id`` or gateway payment id); 404 until issued."""
-    return receipt_response(request, session, find_loan(session, brand_id, loan_id), payment_id)
-
-
-# the proof of an offline payment: attached by its maker, read by the queue (its own module, on this router)
+# the proof of an offline payment: attached by its maker, read by the queue; and the staff reads of a loan's
+# payments and receipts (their own modules, on this router)
+from api.partner import loan_payments as _loan_payments  # noqa: E402,F401
 from api.partner import payment_proofs as _payment_proofs  # noqa: E402,F401

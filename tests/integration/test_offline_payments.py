@@ -497,14 +497,7 @@ async def test_a_cooling_off_exit_paid_by_neft_cancels_the_loan_without_penalty(
 
         assert await eventually(ended, timeout=30, interval=0.2) == ("CANCELLED", "COOLING_OFF_EXIT", exit_amount)
         with db.unit_of_work() as s:
-            legs = s.execute(
-                select(LedgerEntry.account, LedgerEntry.amount)
-                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-                .where(LedgerTransaction.loan_id == loan_id)
-            ).all()
-            net: dict[str, int] = {}
-            for account, amount in legs:
-                net[account] = net.get(account, 0) + amount
+            net = _ledger_net(s, loan_id)
             assert sum(net.values()) == 0 and net["LOAN_PRINCIPAL_RECEIVABLE"] == 0, net
             txn_kinds = s.scalars(select(LedgerTransaction.kind).where(LedgerTransaction.loan_id == loan_id)).all()
             assert "FEE_CHARGE" not in txn_kinds, txn_kinds  # no foreclosure charge: the exit is without penalty
@@ -587,14 +580,7 @@ async def test_interest_paid_ahead_is_credited_when_the_loan_is_foreclosed(app, 
             assert interest_credited(s, "offline", closing["paymentId"]) == 1_000_00
             assert interest_credited(s, "offline", early["paymentId"]) == 0
         with db.unit_of_work() as s:
-            legs = s.execute(
-                select(LedgerEntry.account, LedgerEntry.amount)
-                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-                .where(LedgerTransaction.loan_id == loan_id)
-            ).all()
-            net: dict[str, int] = {}
-            for account, amount in legs:
-                net[account] = net.get(account, 0) + amount
+            net = _ledger_net(s, loan_id)
             assert sum(net.values()) == 0
             assert net.get("INTEREST_INCOME", 0) == 0 and net["LOAN_PRINCIPAL_RECEIVABLE"] == 0, net
             rows = s.scalars(select(RepaymentInstallment).where(RepaymentInstallment.loan_id == loan_id)).all()
@@ -609,3 +595,16 @@ async def _receipt_ready(driver: Driver, loan_id: str, payment_id: str) -> bytes
     staff = await driver.staff_headers(CHECKER)
     r = await driver.api.get(f"{base(driver)}/loans/{loan_id}/receipts/{payment_id}", headers=staff)
     return r.content if r.status_code == 200 else None
+
+
+def _ledger_net(session: Any, loan_id: str) -> dict[str, int]:
+    """The loan's ledger as account → net paise (debit positive)."""
+    legs = session.execute(
+        select(LedgerEntry.account, LedgerEntry.amount)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.loan_id == loan_id)
+    ).all()
+    net: dict[str, int] = {}
+    for account, amount in legs:
+        net[account] = net.get(account, 0) + amount
+    return net

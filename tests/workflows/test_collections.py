@@ -256,6 +256,15 @@ async def test_a_payment_dated_by_the_deadline_and_reported_late_still_settles(e
         assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED", "PAID"]
 
 
+async def _settlement_approved(run: LoanRun, amount: int) -> None:
+    """Three days overdue, a settlement of ``amount`` paise proposed by a manager and approved by a head."""
+    await _overdue(run, days=3)
+    await run.update("propose_settlement", SettlementProposal(
+        MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, amount, "hardship"
+    ))  # fmt: skip
+    await run.update("approve_settlement", action(HEAD))
+
+
 async def test_money_covering_everything_owed_under_a_settlement_closes_the_loan_paid_not_settled(env) -> None:  # noqa: ANN001
     """A settlement of ₹30,000 is approved on a ₹60,000 loan. The borrower pays more than everything owed (an
     overdue link paid late, then the settlement's own): nothing is waived, so the loan is paid, not SETTLED: no
@@ -265,11 +274,7 @@ async def test_money_covering_everything_owed_under_a_settlement_closes_the_loan
     stubs = StubActivities()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
-        await _overdue(run, days=3)
-        await run.update("propose_settlement", SettlementProposal(
-            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship"
-        ))  # fmt: skip
-        await run.update("approve_settlement", action(HEAD))
+        await _settlement_approved(run, 30_000_00)
         await run.signal("payment_received", PaymentEvent("pay_all", 70_000_00, link_id=None, purpose="SETTLEMENT"))
         await run.until_status("OVERPAID")  # everything paid; the money beyond it waits to be refunded, then COMPLETED
         assert stubs.moves()[-1] == ("OVERDUE", "OVERPAID")  # never SETTLED
@@ -289,11 +294,7 @@ async def test_money_beyond_a_settlement_pays_dues_before_anything_is_waived(env
     stubs = StubActivities()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
-        await _overdue(run, days=3)
-        await run.update("propose_settlement", SettlementProposal(
-            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship"
-        ))  # fmt: skip
-        await run.update("approve_settlement", action(HEAD))
+        await _settlement_approved(run, 30_000_00)
         await run.signal("payment_received", PaymentEvent("pay_more", 40_000_00, link_id=None, purpose="SETTLEMENT"))
         result = await run.result()
         assert result.status == "SETTLED"
