@@ -91,6 +91,8 @@ class LoanBase:
     advance_skips_paid: bool  # GRACE_ADVANCE_PATCH, decided at a servicing run's start where it matters
     anchor_ist: bool  # IST_ANCHOR_PATCH, the same
     interest_credit: bool  # FORECLOSURE_INTEREST_CREDIT_PATCH, decided at a servicing run's start
+    contact_hours: bool  # CONTACT_HOURS_PATCH, the same
+    notice_held_until: datetime | None  # when an overdue notice held by CONTACT_HOURS_PATCH may go (this pass)
     status_attribute_due: bool
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock

@@ -23,6 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain.closure import cooling_off_exit, foreclosure_quote
+    from domain.contact_hours import next_contact_opening, within_contact_hours
     from domain.errors import ValidationError
     from domain.money import format_inr
     from domain.status import LoanStatus
@@ -171,7 +172,14 @@ class MoneyInPhase(LoanBase):
         return min(upcoming, default=None)
 
     async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:
+        """The overdue notice of ``inst`` at ``dpd`` days (OVERDUE_NOTICE_DAYS), once each. Under CONTACT_HOURS_PATCH
+        one due outside 08:00–19:00 IST is held: ``notice_held_until`` is when the window opens, which the loop wakes
+        for, and the pass then sends it."""
         if dpd in OVERDUE_NOTICE_DAYS or (dpd == 0 and self.inp.terms.period_seconds):
+            now = workflow.now()
+            if self.contact_hours and not within_contact_hours(now):
+                self.notice_held_until = next_contact_opening(now)
+                return
             await self._notice(
                 "OVERDUE", f"overdue:{inst.number}:{max(dpd, 1)}", installment=inst.number, dpd=max(dpd, 1),
                 amount=inst.remaining,

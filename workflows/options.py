@@ -233,4 +233,9 @@ RESTRUCTURE_PATCH = "co-lending-restructure-v1"
 # it from interest income to principal (domain.closure, PaymentRecord.interest_credited). Before it, such interest
 # was kept and the borrower paid the principal in full on top. Asked at each servicing run's start.
 FORECLOSURE_INTEREST_CREDIT_PATCH = "foreclosure-interest-credit-v1"
+# An overdue notice (SMS, WhatsApp, e-mail: "your EMI is overdue") goes out only from 08:00 to 19:00 IST, RBI's window
+# for contact about overdue dues (domain.contact_hours): the 00:00 IST day-end run that finds an installment unpaid
+# holds it, and the loop wakes at 08:00 to send it. Before it, the notice went at midnight. Asked at the start of a
+# servicing run of a calendar product (a product timed in seconds, the demo's, is not held).
+CONTACT_HOURS_PATCH = "overdue-notice-contact-hours-v1"
 NOTICE_TIMEOUT = timedelta(seconds=60)  # one notice: render, send with failover across vendors, log

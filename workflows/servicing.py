@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import (
         BRAND_ID,
         COLLECTIONS_PATCH,
+        CONTACT_HOURS_PATCH,
         DAY_END_PATCH,
         DPD,
         FORECLOSURE_INTEREST_CREDIT_PATCH,
@@ -82,6 +83,8 @@ class ServicingPhase(LoanBase):
         self._decide_autopay_later()  # a run that begins with an ACTIVE mandate: at its start
         self.collections = self.money_in and patched(COLLECTIONS_PATCH)
         self.interest_credit = self.money_in and patched(FORECLOSURE_INTEREST_CREDIT_PATCH)
+        # a product timed in seconds (the demo's) has no night to wait out, so only a calendar product asks (a marker)
+        self.contact_hours = self.money_in and not self.inp.terms.period_seconds and patched(CONTACT_HOURS_PATCH)
         # only a schedule with an installment of nothing (a grace period) is affected, so only it asks (a marker)
         grace = any(i.principal == 0 and i.interest == 0 for i in state.installments)
         self.advance_skips_paid = grace and patched(GRACE_ADVANCE_PATCH)
@@ -96,6 +99,7 @@ class ServicingPhase(LoanBase):
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
+            self.notice_held_until = None
             if self.collections:  # held for the pass: a staff decision never interleaves with a payment
                 await self.servicing_lock.acquire()
                 self.loop_holds_lock = True
@@ -150,6 +154,9 @@ class ServicingPhase(LoanBase):
                     await self._autopay(now, debited) if debited is not None else None,
                 ]
                 next_step = min((s for s in steps if s is not None), default=None)
+                if self.notice_held_until is not None:  # an overdue notice waits for 08:00 IST (CONTACT_HOURS_PATCH)
+                    held = self.notice_held_until
+                    next_step = held if next_step is None else min(next_step, held)
             status: list[SearchAttributeUpdate[Any]] = []
             if self.status_attribute_due:  # a move recorded with a payment this pass (STATUS_WITH_PAYMENT_PATCH)
                 status, self.status_attribute_due = [LOAN_STATUS.value_set(self.status)], False

@@ -96,7 +96,10 @@ class CollectionLinkView(ApiModel):
     purpose: str
     gateway: str
     dpd: int
-    sent: dict[str, str] = Field(description="each channel the brand sends on → SENT or FAILED")
+    sent: dict[str, str] = Field(
+        description="each channel the brand sends on → its logged status (SENT, DELIVERED, FAILED...): the link is "
+        "sent once an IST day, so asked again that day this is what the first send logged"
+    )
 
 
 def _rating(value: Any) -> Decimal:
@@ -281,7 +284,8 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
     """A payment link for the loan's overdue amount (unpaid principal, interest, fees and penal of its overdue
     installments) at the brand's gateways (failover; purpose OVERDUE, so the payment is applied by the waterfall),
     sent to the customer on the brand's channels as the notice COLLECTION_PAYMENT_LINK. The same amount asked again
-    reuses the link while it is unpaid. 409 when nothing is overdue or the loan is not being repaid; 503 when no
+    reuses the link while it is unpaid, and the same link is sent at most once an IST day (asked again, ``sent`` gives
+    what was logged for it). 409 when nothing is overdue or the loan is not being repaid; 503 when no
     gateway answers."""
     loan = workable(session, brand_id, loan_id, staff)
     if loan.status not in REPAYING:
@@ -302,7 +306,9 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
     audit(session, request, staff, "loan.collection_payment_link", "loan", loan.id, after=made)
     session.commit()
     sender = Sender(request.app.state.db, request.app.state.http, request.app.state.settings.api_url)
-    key = f"collection-link:{loan.id}:{link_id}:{uuid.uuid4().hex[:12]}"
+    # one message per link and IST day: a collector asking again (another click, the borrower on the phone) gets the
+    # same link and its logged statuses, and the borrower is not sent the same SMS, WhatsApp and e-mail again
+    key = f"collection-link:{loan.id}:{link_id}:{datetime.now(IST).date().isoformat()}"
     values = {"amount": amount, "dpd": dpd, "payment_link": url}
     sent = call_async(sender.notice, loan.id, "COLLECTION_PAYMENT_LINK", key, values)
     return {

@@ -8,6 +8,8 @@ Under /api/v1/partner/brand/{brandId}/acefone/dialer/ (the seed's ``/acefone/dia
   (``activities.providers.dialer.place_call``): the vendor rings the agent's extension and, when the agent answers,
   the customer. Its events arrive by webhook (``api/webhooks/dialer.py``) and move the call on. A vendor's refusal
   is 409 and no dialer answering 503; either way the call is kept, FAILED, with the reason.
+  A borrower with a loan OVERDUE or WRITTEN_OFF is called only from 08:00 to 19:00 IST (RBI's rule for recovery
+  calls, ``domain.contact_hours``): outside it, 409 naming ``userId`` with when the window opens, and no call logged.
 - ``GET user/{userId}/calls``, ``GET partner/{partnerUserId}/calls`` — a customer's / an agent's calls, newest first,
   paged (``status``, ``loanId`` filters); ``GET call/{callId}`` — one call with its stored events;
 - ``PATCH call/{callId}/end`` — the agent (or a collections manager) ends an open call; the vendor's hangup, when it
@@ -20,7 +22,7 @@ The customer's number is never stored or shown whole: ``XXXXXX`` and its last 4 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -37,9 +39,10 @@ from api.responses import ApiModel
 from api.security import Principal
 from api.types import WHOLE, IsoDate, Uuid, Whole
 from db import dialer as calls_db
-from db.models import Brand, Customer, DialerCall, StaffBrandRole, StaffUser
+from db.models import Brand, Customer, DialerCall, Loan, StaffBrandRole, StaffUser
 from domain.access import Permission as P
 from domain.access import Role
+from domain.contact_hours import RECOVERY_STATUSES, check_recovery_contact
 from domain.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 
 router = staff_router()
@@ -194,7 +197,8 @@ def _call(session: Session, brand_id: str, call_id: str, *, lock: bool = False) 
 @router.post(f"{BASE}/initiate", response_model=InitiatedCall)
 def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Caller, session: Db) -> dict:
     """Click-to-call: ring the agent, then bridge the customer (module docstring). 409 when the vendor refuses the
-    call or the brand has no dialer (or none with an extension for the agent), 503 when no dialer answers."""
+    call or the brand has no dialer (or none with an extension for the agent), 503 when no dialer answers, and 409
+    naming ``userId`` for a borrower in arrears outside 08:00–19:00 IST (``domain.contact_hours``; nothing logged)."""
     if body.brand_id is not None and body.brand_id != brand_id:
         raise ValidationError("brandId must be the brand in the path", field="brandId")
     customer = _customer(session, brand_id, body.user_id)
@@ -202,6 +206,8 @@ def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Caller, s
         loan = find_loan(session, brand_id, body.loan_id)
         if loan.customer_id != customer.id:
             raise ValidationError("the loan is not this customer's", field="loanId")
+    if _in_arrears(session, brand_id, customer.id):  # a recovery call: only in RBI's hours, and nothing is logged
+        check_recovery_contact(_now(), "a borrower in arrears", field="userId")
     agent_id = body.partner_user_id or staff.id
     if agent_id != staff.id and P.COLLECTIONS_MANAGE not in staff.permissions:
         raise PermissionDenied("only a collections manager places calls for another agent", field="partnerUserId")
@@ -250,6 +256,20 @@ def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Caller, s
     session.commit()
     session.refresh(call)
     return {**view(call), "attempts": [_attempt(a) for a in placed.attempts]}
+
+
+def _now() -> datetime:
+    """The instant a call is asked at (a seam the tests move)."""
+    return datetime.now(UTC)
+
+
+def _in_arrears(session: Session, brand_id: str, customer_id: str) -> bool:
+    """Whether the customer has a loan of the brand in a recovery status (``domain.contact_hours.RECOVERY_STATUSES``):
+    a call to them is then a call about overdue dues, whichever loan (if any) it names."""
+    query = select(Loan.id).where(
+        Loan.brand_id == brand_id, Loan.customer_id == customer_id, Loan.status.in_(RECOVERY_STATUSES)
+    )
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def _attempt(attempt: dict[str, Any]) -> dict[str, Any]:

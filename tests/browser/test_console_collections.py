@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from datetime import UTC, datetime
 
+from api.partner import dialer as dialer_api
 from los.demo import Driver
 from los.demo_collections import _begin, _overdue, _sms_link
 from los.seed import DEMO_PASSWORD, SANDBOX_SECRET, staff_email
@@ -49,7 +51,11 @@ async def configure_dialer(driver: Driver, app, brand: dict) -> None:  # noqa: A
     (await driver.sandbox.put("/_dialer/webhooks/acefone", json={"url": hook, "account": key})).raise_for_status()
 
 
-async def test_collector_calls_promises_and_a_settlement_is_approved_by_another(app, brand, sandbox, page) -> None:  # noqa: ANN001
+async def test_collector_calls_promises_and_a_settlement_is_approved_by_another(  # noqa: ANN001
+    app, brand, sandbox, page, monkeypatch
+) -> None:
+    # a call to a borrower in arrears is placed only from 08:00 to 19:00 IST (domain.contact_hours): midday here
+    monkeypatch.setattr(dialer_api, "_now", lambda: datetime(2026, 12, 7, 6, 30, tzinfo=UTC))
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"], timeout=120)
     try:
         await configure_dialer(driver, app, brand)

@@ -619,9 +619,20 @@ async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, br
         async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
             texts = [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
         assert any(link["url"] in t and "12 days overdue" in t for t in texts), texts
-        # asked again the same day: the same link
+        # asked again the same day: the same link, not sent again (one SMS, one message row per channel)
         again = await driver.api.post(url, headers=cxh)
         assert again.status_code == 200 and again.json()["url"] == link["url"]
+        assert again.json()["sent"].get("sms") in ("SENT", "DELIVERED"), again.json()
+        async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
+            after = [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
+        assert sum(link["url"] in t for t in after) == sum(link["url"] in t for t in texts) == 1, after
+        with db.unit_of_work() as s:
+            rows = s.scalars(
+                select(CustomerMessage).where(
+                    CustomerMessage.loan_id == loan_id, CustomerMessage.event == "COLLECTION_PAYMENT_LINK"
+                )
+            ).all()
+            assert sorted(m.kind for m in rows) == sorted(m.kind for m in logged)
         # nothing overdue: nothing to send
         r = await driver.api.post(f"/api/v1/partner/brand/{b}/collection/{current}/payment-link", headers=cxh)
         assert r.status_code == 409 and "loanId" in errors_of(r)

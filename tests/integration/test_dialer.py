@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from api.partner import dialer as dialer_api
 from db.models import Customer, DialerCall, DialerCallEvent, Loan, LoanProduct
 from los.demo import Driver
 from los.seed import SANDBOX_SECRET, seed_brand, staff_email
@@ -25,6 +27,14 @@ from tests.conftest import eventually
 
 EXTENSION = "1001"
 AGENT_PHONE = "919812345678"
+MIDDAY_IST = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)  # 12:00 IST
+
+
+@pytest.fixture(autouse=True)
+def in_calling_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A borrower in arrears is called only from 08:00 to 19:00 IST (domain.contact_hours); these tests run at any
+    hour, so the API's clock reads midday IST unless a test moves it."""
+    monkeypatch.setattr(dialer_api, "_now", lambda: MIDDAY_IST)
 
 
 @dataclass
@@ -449,3 +459,46 @@ async def test_the_seeded_brand_dials_as_it_comes(app, brand, sandbox, db) -> No
         assert call["status"] == "COMPLETED" and call["recordingUrl"], call
     finally:
         await driver.close()
+
+
+async def test_a_borrower_in_arrears_is_called_only_from_8_to_19_ist(app, brand, sandbox, db, monkeypatch) -> None:  # noqa: ANN001
+    """RBI's rule for recovery calls (12 August 2022): a borrower whose loan is OVERDUE is not called before 08:00 or
+    from 19:00 IST. Outside the window the click-to-call is refused (409 naming userId, with when it opens next) and
+    nothing is logged or rung; a customer not in arrears may be called then; at 18:59 the borrower is."""
+    dialing = await _dialing(app, brand, sandbox)
+    in_arrears, loan_id = _customer(db, brand["brand_id"], "9876545550", with_loan=True)
+    current, _ = _customer(db, brand["brand_id"], "9876545551")
+
+    async def rung() -> int:  # the sandbox dialers' calls to the borrower's number (kept masked there)
+        taken = (await dialing.driver.sandbox.get("/_dialer/calls")).json()
+        return sum(1 for c in taken if str(c["customer"]).endswith("5550"))
+
+    try:
+        for at, now, opens in (
+            (datetime(2026, 12, 7, 13, 30, tzinfo=UTC), "19:00", "08 Dec 2026 08:00"),  # 19:00 IST
+            (datetime(2026, 12, 7, 2, 29, tzinfo=UTC), "07:59", "07 Dec 2026 08:00"),  # 07:59 IST
+        ):
+            monkeypatch.setattr(dialer_api, "_now", lambda at=at: at)
+            resp = await dialing.call(in_arrears, loanId=loan_id)
+            assert resp.status_code == 409, resp.text
+            body = resp.json()
+            assert body["errors"][0]["field"] == "userId"
+            assert "only between 08:00 and 19:00 IST" in body["message"]
+            assert f"it is {now} IST now, next from {opens} IST" in body["message"]
+            resp = await dialing.call(in_arrears)  # naming no loan changes nothing: the borrower is in arrears
+            assert resp.status_code == 409, resp.text
+        with db.unit_of_work() as s:
+            logged = s.scalar(select(func.count()).select_from(DialerCall).where(DialerCall.customer_id == in_arrears))
+        assert logged == 0
+        assert await rung() == 0
+
+        resp = await dialing.call(current)  # 07:59 IST, but not about overdue dues
+        assert resp.status_code == 200, resp.text
+
+        monkeypatch.setattr(dialer_api, "_now", lambda: datetime(2026, 12, 7, 13, 29, tzinfo=UTC))  # 18:59 IST
+        resp = await dialing.call(in_arrears, loanId=loan_id)
+        assert resp.status_code == 200, resp.text
+        assert (await dialing.get(f"user/{in_arrears}/calls"))["total"] == 1
+        assert await rung() == 1
+    finally:
+        await dialing.driver.close()

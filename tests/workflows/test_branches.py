@@ -932,15 +932,23 @@ async def test_percent_penal_charge_accrues_by_the_day(env) -> None:  # noqa: AN
     penal = int((Decimal(due) * Decimal("0.24") * 2 / 365).quantize(Decimal(1), ROUND_HALF_UP))
     assert result == LoanWorkflowResult(run.loan_id, "COMPLETED", 1, due + penal)
     day = inst.due_date
+    # a day at each pass that finds one more: 08:00 IST, when the OVERDUE notice held from the 00:00 day-end goes
+    # (RBI's contact hours, overdue-notice-contact-hours-v1), and the next day-end
+    one_day = int((Decimal(due) * Decimal("0.24") / 365).quantize(Decimal(1), ROUND_HALF_UP))
     assert stubs.of("levy_penal") == [
-        PenalLevy(run.loan_id, 1, penal, f"penal:1:{day}:{day + timedelta(days=2)}", f"2 day(s) on {due} paise overdue")
-    ]
+        PenalLevy(run.loan_id, 1, one_day, f"penal:1:{day}:{day + timedelta(days=1)}",
+                  f"1 day(s) on {due} paise overdue"),
+        PenalLevy(run.loan_id, 1, penal - one_day, f"penal:1:{day + timedelta(days=1)}:{day + timedelta(days=2)}",
+                  f"1 day(s) on {due} paise overdue"),
+    ]  # fmt: skip
     assert stubs.names()[stubs.names().index("notify_disbursed") + 1 :] == [
         "ensure_payment_link",
         "mark_overdue", "record_status", "record_delinquency", "ensure_payment_link",  # the due date's day-end
-        "levy_penal", "record_delinquency", "ensure_payment_link",  # the next day-end: two days of penal
+        "levy_penal", "ensure_payment_link",  # 08:00 IST: the held notice goes; a day of penal, and the link asks it
+        "levy_penal", "record_delinquency", "ensure_payment_link",  # the next day-end: the second day
         "record_payment", "record_delinquency", "record_status",  # paid: no further accrual the same day
     ]  # fmt: skip
+    assert [n.event for n in stubs.of("send_notice")].count("OVERDUE") == 1
     assert (link.installment_no, link.amount) == (1, due + penal)
     (payment,) = stubs.of("record_payment")
     assert [(p.number, p.penal, p.interest, p.principal) for p in payment.parts] == [

@@ -18,6 +18,7 @@ from tests.workflows.stubs import (
     loan_input,
     patch_markers,
     policy,
+    record_if_asked,
     running_loan,
     terms,
     to_agreement_signed,
@@ -33,7 +34,12 @@ from workflows.contracts import (
     PaymentRecord,
     ServicingState,
 )
-from workflows.options import AUTOPAY_LATER_INSTALLMENTS_PATCH, FORECLOSURE_INTEREST_CREDIT_PATCH, IST
+from workflows.options import (
+    AUTOPAY_LATER_INSTALLMENTS_PATCH,
+    CONTACT_HOURS_PATCH,
+    FORECLOSURE_INTEREST_CREDIT_PATCH,
+    IST,
+)
 
 
 @pytest_asyncio.fixture  # one test server per test: each moves virtual time its own way
@@ -524,3 +530,29 @@ async def test_a_due_reminder_goes_before_the_due_date(env) -> None:  # noqa: AN
         reminder = next(n for n in stubs.of("send_notice") if n.event == "DUE_REMINDER")
         assert reminder.values["installment"] == 1 and reminder.values["dueDate"] == str(inst.due_date)
         assert "DUE_TODAY" not in _events(stubs)
+
+
+async def test_an_overdue_notice_found_at_midnight_waits_for_8_ist(env) -> None:  # noqa: ANN001
+    """RBI's window for contact about overdue dues (08:00–19:00 IST, domain.contact_hours): the 00:00 IST day-end run
+    finds the installment unpaid and marks it overdue, but its OVERDUE notice is held (none at 07:59) and goes at
+    08:00 IST, once, with the day's DPD. The servicing run of this calendar product asked the patch (its marker)."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), policy())) as run:
+        await _disbursed(run)
+        inst = stubs.of("record_disbursal")[0].installments[0]
+        midnight = inst.due_at  # 00:00 IST after the due date: the day-end run
+        assert midnight.astimezone(IST).time() == time(0)
+        await run.sleep_until(midnight + timedelta(minutes=1))
+        (marked,) = await stubs.wait_calls("mark_overdue", 1)
+        assert marked.installment_no == 1
+        await run.sleep_until(midnight + timedelta(hours=7, minutes=59))
+        assert "OVERDUE" not in _events(stubs)
+        await run.sleep_until(midnight + timedelta(hours=8, minutes=1))
+        await stubs.wait_for(lambda: "OVERDUE" in _events(stubs), "the overdue notice at 08:00 IST")
+        (notice,) = [n for n in stubs.of("send_notice") if n.event == "OVERDUE"]
+        assert notice.values["installment"] == 1 and notice.values["dpd"] == 1
+        await run.sleep_until(midnight + timedelta(hours=20))
+        assert _events(stubs).count("OVERDUE") == 1  # sent once, not again at the next passes
+        await record_if_asked(env, run, "overdue_notice_contact_hours")
+        _, servicing = await run._histories()
+    assert CONTACT_HOURS_PATCH in patch_markers(servicing)

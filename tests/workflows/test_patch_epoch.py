@@ -38,6 +38,7 @@ from workflows.options import (
     AUTOPAY_DROPPED_DEBIT_PATCH,
     AUTOPAY_LATER_INSTALLMENTS_PATCH,
     AUTOPAY_RESTRUCTURE_TRIES_PATCH,
+    CONTACT_HOURS_PATCH,
     FORECLOSURE_INTEREST_CREDIT_PATCH,
     GRACE_ADVANCE_PATCH,
     IST_ANCHOR_PATCH,
@@ -63,6 +64,9 @@ AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_
 AFTER_EPOCH_2: list[str] = []
 # Released after the second epoch and asked at each servicing run's start (a marker per servicing run, not per loan).
 ASKED_AT_SERVICING = [FORECLOSURE_INTEREST_CREDIT_PATCH]
+# Released after the second epoch and asked at the start of a servicing run of a calendar product only (a product timed
+# in seconds, as these tests' loans are, asks nothing).
+ASKED_FOR_CALENDAR_PRODUCTS = [CONTACT_HOURS_PATCH]
 # Released after the second epoch and asked only where a loan's Aadhaar OTP is verified (a marker of its own).
 ASKED_AT_AADHAAR = [AADHAAR_HANDOFF_PATCH]
 # Released after the second epoch and replaced since: asked only replaying a run recorded before its successor.
@@ -222,11 +226,12 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
 def test_every_loan_workflow_patch_is_bundled_by_an_epoch_or_listed_as_asked_on_its_own() -> None:
     """Every patch id of the loan workflow (``workflows.options``) is in the second epoch or named in AFTER_EPOCH_2,
     ASKED_AT_AADHAAR, ASKED_WITH_GRACE, ASKED_EARLY_IST, ASKED_AT_WRITE_OFF, ASKED_WITH_MANDATE, ASKED_AT_RESTRUCTURE,
-    ASKED_AT_SETTLEMENT, ASKED_AT_SERVICING or SUPERSEDED, and the
+    ASKED_AT_SETTLEMENT, ASKED_AT_SERVICING, ASKED_FOR_CALENDAR_PRODUCTS or SUPERSEDED, and the
     first epoch's set and AFTER_EPOCH make the second's: a patch released later and left out of all fails here."""
     released = {v for k, v in vars(options).items() if k.endswith("_PATCH")}
     asked_where_needed = {
         *ASKED_AT_SERVICING,
+        *ASKED_FOR_CALENDAR_PRODUCTS,
         *ASKED_AT_AADHAAR,
         *ASKED_WITH_GRACE,
         *ASKED_EARLY_IST,

@@ -164,6 +164,28 @@ def test_the_settlement_histories_took_the_paths_they_stand_for() -> None:
     assert "settlement_link" in scheduled and "record_closing_postings" not in scheduled, scheduled
 
 
+def test_the_contact_hours_history_held_its_overdue_notice() -> None:
+    """overdue-notice-contact-hours-v1 is covered only if its saved history took it: the servicing run's marker, the
+    installment marked overdue at the day-end, and the OVERDUE notice sent after it (at 08:00 IST)."""
+    folder = HISTORIES[0].parent
+    patch = "overdue-notice-contact-hours-v1"
+    assert patch in _patches_and_local_steps(folder / "overdue_notice_contact_hours_2.json")[0]
+    assert patch not in _patches_and_local_steps(folder / "settlement_applies_all_2.json")[0]  # timed in seconds
+    import base64
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    events = json.loads((folder / "overdue_notice_contact_hours_2.json").read_text())["events"]
+    sent = {}
+    for e in events:
+        attrs = e.get("activityTaskScheduledEventAttributes")
+        if attrs and attrs["activityType"]["name"] == "send_notice":
+            notice = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
+            sent[notice["event"]] = datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00"))
+    at = sent["OVERDUE"].astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert (at.hour, at.minute) == (8, 0), at  # held from the 00:00 IST day-end to the window's opening
+
+
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:
     """kyc-results-beside-bureau-v1 is covered only if a saved history took it: its marker, then the results recorded
     and the bureau pulled as local activities, in that order (the order the two are started in)."""
