@@ -127,6 +127,15 @@ def _application_cause(exc: WorkflowUpdateFailedError) -> ApplicationError | Non
     return cause
 
 
+def _refused(cause: ApplicationError | None, exc: Exception) -> None:
+    """Raise the HTTP error of a workflow's refusal (``workflows.base._refuse``: its type, its message, and the field
+    its details name, if any); nothing for any other failure."""
+    if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
+        details = cause.details[0] if cause.details else {}
+        field = details.get("field") if isinstance(details, dict) else None
+        raise REFUSALS[cause.type](cause.message, field=field if isinstance(field, str) else None) from exc
+
+
 def _expired(cause: ApplicationError | None, bound: float, exc: Exception) -> None:
     if cause is not None and cause.type == "Expired":
         raise ServiceUnavailable(NOT_APPLIED.format(bound=bound)) from exc
@@ -144,8 +153,7 @@ async def staff_update(
     except WorkflowUpdateFailedError as exc:
         cause = _application_cause(exc)
         _expired(cause, bound, exc)
-        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
-            raise REFUSALS[cause.type](cause.message) from exc
+        _refused(cause, exc)
         raise Conflict(f"update refused: {exc.cause}") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -164,11 +172,7 @@ async def customer_update(
     except WorkflowUpdateFailedError as exc:
         cause = _application_cause(exc)
         _expired(cause, bound, exc)
-        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
-            details = cause.details[0] if cause.details else {}
-            raise REFUSALS[cause.type](
-                cause.message, field=details.get("field") if isinstance(details, dict) else None
-            ) from exc
+        _refused(cause, exc)
         if isinstance(cause, ApplicationError) and cause.type == "BusinessRefusal":
             raise ValidationError(cause.message) from exc
         raise Conflict(f"refused: {exc.cause}") from exc

@@ -321,7 +321,7 @@ class AgreementPhase(HoldPhase):
                 "Conflict", "only an agreement the signer declined, or one waiting for the KFS, can be cancelled"
             )
         if not (action.reason or "").strip():
-            raise _refuse("ValidationError", "reason: required to cancel an agreement")
+            raise _refuse("ValidationError", "required to cancel an agreement", field="reason")
         if self.agreement_cancel is not None:
             raise _refuse("Conflict", "already being cancelled")
 

@@ -54,8 +54,12 @@ class LoanStopped(Exception):  # noqa: N818  (a control-flow signal, not an erro
         self.status, self.reason, self.actor, self.action = status, reason, actor, action
 
 
-def _refuse(kind: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+def _refuse(kind: str, message: str, field: str | None = None) -> ApplicationError:
+    """A refusal the API turns into its HTTP error (``api.workflow_calls.REFUSALS``: 403, 404, 409, 422, 503 by
+    ``kind``); ``field`` (the request's field, as the API names it: ``reason``, ``firstDue``) goes in the error's
+    details, so the answer's ``errors[]`` names it and its message reads ``field: message``."""
+    details = ({"field": field},) if field else ()
+    return ApplicationError(message, *details, type=kind, non_retryable=True)
 
 
 def _check_fresh(expires_at: datetime | None) -> None:

@@ -59,7 +59,10 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
     ``workflows.settlement``, restructure in ``workflows.restructure``)."""
 
     # ---------------------------------------------------------------- waiver
-    @workflow.update(description="Waive unpaid penal charges (paise), oldest first, within the role's limit.")
+    @workflow.update(
+        description="Waive unpaid penal charges (paise), oldest first, within the role's limit; answers the waiver's "
+        "id."
+    )
     async def waive_penal(self, w: WaiverRequest) -> str:
         await self._locked()
         try:
@@ -69,28 +72,28 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
             parts = penal_waiver(state.installments, w.amount)
             wid = str(workflow.uuid4())
             await self._decision("WAIVER", f"waiver:{wid}", "DONE", {
-                "brandId": self.inp.brand_id, "amount": w.amount, "parts": parts, "reason": w.reason.strip(),
-                "staffId": w.staff_id,
+                "id": wid, "brandId": self.inp.brand_id, "amount": w.amount, "parts": parts,
+                "reason": w.reason.strip(), "staffId": w.staff_id,
             })  # fmt: skip
             await self._notice("WAIVER", f"waiver:{wid}", amount=w.amount)
             await colend_loss(self, "CL_WAIVER", f"waiver:{wid}", {"penal": w.amount}, self._today())
             self.relink = True
-            return str(self.status)
+            return wid  # the waiver's id (its row in ``waivers``)
         finally:
             self.servicing_lock.release()
 
     def _validate_waiver_now(self, w: WaiverRequest) -> None:
         self._check_servicing(w.staff_id, w.role, w.brand_id, WAIVER_ROLES)
         if not w.reason.strip():
-            raise _refuse("ValidationError", "reason: a waiver needs a reason")
+            raise _refuse("ValidationError", "a waiver needs a reason", field="reason")
         state = self.servicing
         assert state is not None
         if isinstance(w.amount, bool) or not isinstance(w.amount, int) or w.amount <= 0:
-            raise _refuse("ValidationError", "amount: must be a positive whole number of paise")
+            raise _refuse("ValidationError", "must be a positive whole number of paise", field="amount")
         unpaid = unpaid_penal(state.installments)
         if w.amount > unpaid:
             raise _refuse(
-                "ValidationError", f"amount: more than the unpaid penal charges of {rupees_and_paise(unpaid)}"
+                "ValidationError", f"more than the unpaid penal charges of {rupees_and_paise(unpaid)}", field="amount"
             )
         why = check_limit(w.role, w.amount, w.limit, "penal waiver")
         if why is not None:
@@ -112,7 +115,7 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
         if self._settlement_open() is not None:
             raise _refuse("Conflict", "a settlement offer is open on this loan until its deadline")
         if not (a.reason or "").strip():
-            raise _refuse("ValidationError", "reason: a write-off needs a reason")
+            raise _refuse("ValidationError", "a write-off needs a reason", field="reason")
 
     @workflow.update(description="Write the loan off (past the brand's write-off DPD; roles with the authority).")
     async def write_off(self, a: ServicingAction) -> str:

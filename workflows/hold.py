@@ -145,7 +145,7 @@ class HoldPhase(LoanBase):
     def _validate_reject_hold(self, action: StaffAction) -> None:
         self._check_hold(action)
         if not (action.reason or "").strip():
-            raise _refuse("ValidationError", "reason: required to reject a loan on hold")
+            raise _refuse("ValidationError", "required to reject a loan on hold", field="reason")
 
     def _check_hold(self, action: StaffAction) -> None:
         _check_fresh(action.expires_at)

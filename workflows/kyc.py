@@ -357,7 +357,7 @@ class KycPhase(HoldPhase):
             summary="Aadhaar OTP sent",
         )
         if result.status == KycStepStatus.FAILED:
-            raise _refuse("ValidationError", result.reason or "Aadhaar could not be verified")
+            raise _refuse("ValidationError", result.reason or "Aadhaar could not be verified", field="aadhaarNumber")
         self.aadhaar_reference = result.reference
         return {"status": "OTP_SENT"}
 
@@ -372,7 +372,7 @@ class KycPhase(HoldPhase):
             if not (req.aadhaar_ref.startswith("adv_") and 8 <= len(req.aadhaar_ref) <= 48):
                 raise _refuse("ValidationError", "not an Aadhaar vault reference")
         elif not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
-            raise _refuse("ValidationError", "Aadhaar must be 12 digits")
+            raise _refuse("ValidationError", "Aadhaar must be 12 digits", field="aadhaarNumber")
 
     @workflow.update(
         description="The customer's Aadhaar OTP: checked with the KYC vendor; a wrong OTP is refused (422) and "
@@ -395,7 +395,7 @@ class KycPhase(HoldPhase):
             summary="Aadhaar OTP checked",
         )
         if result.status != KycStepStatus.PASSED:
-            raise _refuse("ValidationError", result.reason or "wrong OTP")
+            raise _refuse("ValidationError", result.reason or "wrong OTP", field="otp")
         self.aadhaar_facts = dict(result.facts)
         self.kyc_results["AADHAAR"] = KycStepStatus.PASSED
         return {"status": "VERIFIED"}
@@ -406,7 +406,7 @@ class KycPhase(HoldPhase):
         if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") in DONE:
             raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
         if not (len(req.otp) == 6 and req.otp.isdigit()):
-            raise _refuse("ValidationError", "OTP must be 6 digits")
+            raise _refuse("ValidationError", "OTP must be 6 digits", field="otp")
 
     @workflow.signal(
         description="The customer gave what a waiting KYC step needs (a bank account, employment, statement, "

@@ -187,7 +187,7 @@ class PartnerRoutingPhase(HoldPhase):
         if self.partner_state != "PICKING" or self.partner_route is None or self.partner_pick is not None:
             raise _refuse("Conflict", "the loan is not waiting for a choice of lender")
         if pick.offer_id not in {o.offer_id for o in self.partner_route.offers}:
-            raise _refuse("ValidationError", "offerId: not one of this loan's offers")
+            raise _refuse("ValidationError", "not one of this loan's offers", field="offerId")
 
     @workflow.query(description="Partner routing: state, the round's offers, the attempts so far, the offer booked.")
     def partner_routing(self) -> dict:

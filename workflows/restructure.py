@@ -75,22 +75,22 @@ class RestructureSteps(CollectionsBase):
         if state.settlement is not None:
             raise _refuse("Conflict", f"a settlement is {state.settlement.status.lower()} on this loan")
         if not r.reason.strip():
-            raise _refuse("ValidationError", "reason: a restructure needs a reason")
+            raise _refuse("ValidationError", "a restructure needs a reason", field="reason")
         if (r.installments is None) == (r.emi is None):
             which = "neither was given" if r.installments is None else "not both"
             raise _refuse(
-                "ValidationError", f"installments: give the new number of installments or the new emi ({which})"
+                "ValidationError", f"give the new number of installments or the new emi ({which})", field="installments"
             )
         if r.installments is not None and not 1 <= r.installments <= 360:
-            raise _refuse("ValidationError", "installments: must be from 1 to 360")
+            raise _refuse("ValidationError", "must be from 1 to 360", field="installments")
         if r.emi is not None and r.emi <= 0:
-            raise _refuse("ValidationError", "emi: must be a positive whole number of paise")
+            raise _refuse("ValidationError", "must be a positive whole number of paise", field="emi")
         if r.first_due is not None and r.first_due <= self._today():
-            raise _refuse("ValidationError", "firstDue: must be after today (IST)")
+            raise _refuse("ValidationError", "must be after today (IST)", field="firstDue")
         try:
             self._new_schedule(r, r.first_due or self._today() + timedelta(days=30))
         except ValidationError as exc:
-            raise _refuse("ValidationError", f"{exc.field}: {exc.message}") from None
+            raise _refuse("ValidationError", exc.message, field=exc.field) from None
 
     @workflow.update(description="Propose a restructure: new installments or EMI for the outstanding principal.")
     async def propose_restructure(self, r: RestructureProposal) -> str:
@@ -197,7 +197,7 @@ class RestructureSteps(CollectionsBase):
         _check_fresh(a.expires_at)
         self._check_restructure_decision(a)
         if not (a.reason or "").strip():
-            raise _refuse("ValidationError", "reason: a rejection needs a reason")
+            raise _refuse("ValidationError", "a rejection needs a reason", field="reason")
 
 
 def _row(inst: InstallmentState) -> dict:

@@ -146,12 +146,14 @@ class ReviewPhase(PartnerRoutingPhase):
                 f"maker-checker: you already acted on this loan at the {acted} stage; another person must act now",
             )
         if verb in REASONED_ACTIONS and not (action.reason_code or "").strip():
-            raise _refuse("ValidationError", "pick a reason from the brand's status reasons (reasonCode)")
+            raise _refuse("ValidationError", "pick a reason from the brand's status reasons", field="reasonCode")
         if action.score_override is not None:
             if not _score_ok(action.score_override):
-                raise _refuse("ValidationError", "a score override is a number from 0 to 100 with 2 decimals at most")
+                raise _refuse(
+                    "ValidationError", "a number from 0 to 100 with 2 decimals at most", field="scoreOverride"
+                )
             if not (action.reason or "").strip():
-                raise _refuse("ValidationError", "overriding the evaluation score needs a reason")
+                raise _refuse("ValidationError", "overriding the evaluation score needs a reason", field="reason")
 
     async def _review(self, verb: ReviewAction, action: StaffAction) -> str:
         async with self.review_lock:
@@ -248,4 +250,4 @@ class ReviewPhase(PartnerRoutingPhase):
             return self._check_review(ReviewAction.REJECT, action, as_recorded=True)
         self._validate_sanction(action)
         if not (action.reason or action.reason_code or "").strip():
-            raise _refuse("ValidationError", "a rejection needs a reason")
+            raise _refuse("ValidationError", "a rejection needs a reason", field="reason")

@@ -91,15 +91,15 @@ class SettlementSteps(CollectionsBase):
         if state.restructure is not None:
             raise _refuse("Conflict", "a restructure awaits a decision on this loan")
         if not p.reason.strip():
-            raise _refuse("ValidationError", "reason: a settlement needs a reason")
+            raise _refuse("ValidationError", "a settlement needs a reason", field="reason")
         if p.deadline is not None and p.deadline < self._today():
-            raise _refuse("ValidationError", "deadline: must be today or later (IST)")
+            raise _refuse("ValidationError", "must be today or later (IST)", field="deadline")
         if p.deadline is not None and p.deadline > self._today() + timedelta(days=MAX_SETTLEMENT_DAYS):
-            raise _refuse("ValidationError", f"deadline: at most {MAX_SETTLEMENT_DAYS} days from today")
+            raise _refuse("ValidationError", f"at most {MAX_SETTLEMENT_DAYS} days from today", field="deadline")
         try:
             settlement_waiver(self._outstanding(), p.amount)
         except ValidationError as exc:
-            raise _refuse("ValidationError", f"{exc.field}: {exc.message}") from None
+            raise _refuse("ValidationError", exc.message, field=exc.field) from None
 
     @propose_settlement.validator
     def _validate_propose_settlement(self, p: SettlementProposal) -> None:
@@ -220,7 +220,7 @@ class SettlementSteps(CollectionsBase):
         _check_fresh(a.expires_at)
         self._check_settlement_decision(a)
         if not (a.reason or "").strip():
-            raise _refuse("ValidationError", "reason: a rejection needs a reason")
+            raise _refuse("ValidationError", "a rejection needs a reason", field="reason")
 
     def _settlement_due(self) -> datetime | None:
         """When the approved settlement lapses: the end of its deadline day (IST) plus ``LAPSE_GRACE`` for payments

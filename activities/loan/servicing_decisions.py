@@ -135,6 +135,8 @@ def _waiver(session: Session, rec: ServicingDecisionRecord) -> None:
         return
     session.add(
         Waiver(
+            # the workflow's id for it, which the staff's answer gives (a waiver decided before it has none: a new one)
+            **({"id": p["id"]} if p.get("id") else {}),
             brand_id=p["brandId"],
             loan_id=rec.loan_id,
             amount=p["amount"],

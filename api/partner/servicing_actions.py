@@ -31,7 +31,7 @@ from domain.access import Permission as P
 from domain.brand_config import BrandConfig
 from domain.collection_policy import CollectionPolicy
 from domain.status import LoanStatus
-from workflows.contracts import RestructureProposal, ServicingAction, SettlementProposal, WaiverRequest
+from workflows.contracts import RestructureProposal, ServicingAction, SettlementProposal
 from workflows.loan import LoanWorkflow
 
 router = staff_router()
@@ -55,12 +55,6 @@ class DecisionIn(BaseModel):
     reason: str | None = Field(default=None, max_length=1000, description="required to reject or write off")
 
 
-class WaiverIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: PositivePaise = Field(description="penal charges to waive, paise (at most those unpaid)")
-    reason: Reason
-
-
 class RestructureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     installments: int | None = Field(default=None, ge=1, le=360, description="the new number of installments")
@@ -74,8 +68,8 @@ class DecisionResult(ApiModel):
 
     loan_id: str
     status: LoanStatus
-    id: str | None = Field(description="the settlement or restructure the decision was about")
-    result: str = Field(description="PROPOSED, APPROVED, REJECTED, or the loan's status")
+    id: str | None = Field(description="the settlement, restructure or waiver the decision was about")
+    result: str = Field(description="PROPOSED, APPROVED, REJECTED, WAIVED, or the loan's status")
 
 
 class SettlementView(ApiModel):
@@ -248,23 +242,7 @@ def _collected_since(session: Session, loan_id: str, since: datetime) -> int:
     )
 
 
-# ---------------------------------------------------------------- waiver and write-off
-@router.post(f"{PREFIX}/waiver", response_model=DecisionResult)
-def waive_penal(
-    brand_id: str, loan_id: str, body: WaiverIn, staff: Manager, session: Db, client: Temporal, bound: UpdateBound
-) -> dict:
-    """Waive unpaid penal charges (oldest first) within the role's limit (the brand's ``waiverLimits``; RBI: penal
-    charges may be waived, never capitalised). The payment link follows the new amount due."""
-    loan = find_loan(session, brand_id, loan_id)
-    policy = _policy(session, brand_id)
-    request = WaiverRequest(
-        staff.id, staff.email or "", staff.role or "", brand_id, body.amount, body.reason,
-        limit=policy.waiver_limit(staff.role or ""),
-    )  # fmt: skip
-    result, status = _send(session, client, bound, loan, LoanWorkflow.waive_penal, request)
-    return _result(loan_id, status, result)
-
-
+# ---------------------------------------------------------------- write-off (the waiver: api.partner.waivers)
 @router.post(f"{PREFIX}/writeoff", response_model=DecisionResult)
 def write_off(
     brand_id: str, loan_id: str, body: DecisionIn, staff: WriteOff, session: Db, client: Temporal, bound: UpdateBound
@@ -359,3 +337,6 @@ def restructures(brand_id: str, loan_id: str, staff: Viewer, session: Db) -> lis
         }  # fmt: skip
         for r in rows
     ]
+
+
+from api.partner import waivers as _waivers  # noqa: E402,F401  (the penal waiver's routes, on this router)

@@ -159,11 +159,14 @@ def initiate_aadhaar_otp(
 
     The number goes into the Aadhaar Data Vault (``db.aadhaar_vault``: sealed with the field key, purpose
     ``aadhaar``), and the workflow gets only its reference token and the masked number (UIDAI Aadhaar Data Vault
-    circular, 2017; Aadhaar (Data Security) Regulations 2016). 422 naming ``aadhaar`` for a malformed number,
+    circular, 2017; Aadhaar (Data Security) Regulations 2016). 422 naming ``aadhaarNumber`` for a malformed number,
     404 ``loan`` without a loan in progress; a refused update removes the vault entry, so nothing stays."""
     from los.crypto import AADHAAR, seal
 
-    number = kyc_rules.validate_aadhaar(re.sub(r"\s", "", body.aadhaar_number))
+    try:
+        number = kyc_rules.validate_aadhaar(re.sub(r"\s", "", body.aadhaar_number))
+    except ValidationError as exc:  # named as the body spells it, as the workflow's own refusals of it are
+        raise ValidationError(exc.message, field="aadhaarNumber") from None
     loan = _active_loan(session, me.id)
     if loan is None:
         raise NotFound("apply for a loan first: Aadhaar is verified as part of the application", field="loan")

@@ -113,7 +113,7 @@ async def test_a_malformed_number_is_refused_before_the_vault(app, kyc_brand, sa
         bad = await driver.api.post(
             "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": "234567890123"}
         )
-        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "aadhaar"
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "aadhaarNumber"
         with db.unit_of_work() as s:
             assert s.scalars(select(AadhaarVaultEntry).where(AadhaarVaultEntry.loan_id == loan["id"])).all() == []
     finally:

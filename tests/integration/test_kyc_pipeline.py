@@ -116,7 +116,7 @@ async def test_wrong_aadhaar_otp_is_refused_and_nothing_stored(app, kyc_brand, s
         bad = await driver.api.post(
             "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": "234567890123"}
         )  # fails the Verhoeff check
-        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "aadhaar"
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "aadhaarNumber"
         early = await driver.api.post("/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": "123456"})
         assert early.status_code == 409  # nothing initiated yet
         await driver._ok(
@@ -126,6 +126,7 @@ async def test_wrong_aadhaar_otp_is_refused_and_nothing_stored(app, kyc_brand, s
         )
         wrong = await driver.api.post("/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": "999999"})
         assert wrong.status_code == 422, wrong.text
+        assert [e["field"] for e in wrong.json()["errors"]] == ["otp"], wrong.text  # the workflow's refusal names it
         with db.unit_of_work() as s:
             customer = s.scalars(select(Customer).where(Customer.phone == phone)).one()
             assert not customer.aadhaar_verified

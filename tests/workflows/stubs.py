@@ -761,6 +761,7 @@ class StubActivities:
 class Refusal:
     type: str | None
     message: str
+    field: str | None = None  # the request field its details name (workflows.base._refuse)
 
 
 @dataclass
@@ -836,7 +837,8 @@ class LoanRun:
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             assert isinstance(cause, ApplicationError), cause
-            return Refusal(cause.type, cause.message)
+            details = cause.details[0] if cause.details else {}
+            return Refusal(cause.type, cause.message, details.get("field") if isinstance(details, dict) else None)
         raise AssertionError(f"update {name} was accepted ({answer!r})")
 
     async def signal(self, name: str, arg: Any) -> None:
@@ -1054,13 +1056,18 @@ def kfs_change(run: LoanRun, seq: int, status: str, acceptance: KfsAcceptance | 
     )  # fmt: skip
 
 
-async def refused(run: LoanRun, name: str, arg: object, kind: str, message: str | None = None) -> None:
-    """The update is refused by its validator with ``kind`` (and ``message``) and nothing reaches an activity."""
+async def refused(
+    run: LoanRun, name: str, arg: object, kind: str, message: str | None = None, field: str | None = None
+) -> None:
+    """The update is refused by its validator with ``kind`` (and ``message``; and ``field``, when given, named in the
+    refusal's details for the API's ``errors[]``) and nothing reaches an activity."""
     before = list(run.stubs.calls)
     refusal = await run.refused(name, arg)
     assert refusal.type == kind, refusal
     if message is not None:
         assert refusal.message == message, refusal
+    if field is not None:
+        assert refusal.field == field, refusal
     assert run.stubs.calls == before
 
 

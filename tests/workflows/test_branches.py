@@ -158,12 +158,15 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
         await refused(
             run, "aadhaar_submit", AadhaarOtp("123456"), "Conflict", "no Aadhaar OTP is awaited; initiate it first"
         )
-        await refused(run, "aadhaar_initiate", AadhaarInitiate("1234"), "ValidationError", "Aadhaar must be 12 digits")
+        await refused(
+            run, "aadhaar_initiate", AadhaarInitiate("1234"), "ValidationError", "Aadhaar must be 12 digits",
+            "aadhaarNumber",
+        )  # fmt: skip
         sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
         assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
-        await refused(run, "aadhaar_submit", AadhaarOtp("12345"), "ValidationError", "OTP must be 6 digits")
+        await refused(run, "aadhaar_submit", AadhaarOtp("12345"), "ValidationError", "OTP must be 6 digits", "otp")
         assert await run.refused("aadhaar_submit", AadhaarOtp("111111")) == Refusal(
-            "ValidationError", "OTP does not match"
+            "ValidationError", "OTP does not match", "otp"
         )
         assert (await run.kyc_status())["waitingFor"] == "AADHAAR"
         assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
@@ -329,7 +332,8 @@ async def test_review_forward_approve_sanction_and_refusals(env) -> None:  # noq
             "reject",
             SUPER_ADMIN.act(),
             "ValidationError",
-            "pick a reason from the brand's status reasons (reasonCode)",
+            "pick a reason from the brand's status reasons",
+            "reasonCode",
         )
         assert await run.update("approve", SUPER_ADMIN.act(conditions="NACH before disbursal")) == "UNDER_REVIEW"
 

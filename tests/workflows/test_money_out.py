@@ -233,8 +233,9 @@ async def test_declined_then_cancelled_by_staff(env) -> None:  # noqa: ANN001
         docket = await run.sign("DECLINED")
         await until_move(run, 4)
         await refused(
-            run, "cancel_agreement", LOAN_EXECUTIVE.act(), "ValidationError", "reason: required to cancel an agreement"
-        )
+            run, "cancel_agreement", LOAN_EXECUTIVE.act(), "ValidationError", "required to cancel an agreement",
+            "reason",
+        )  # fmt: skip
         await refused(run, "cancel_agreement", LOAN_EXECUTIVE.act(reason="  "), "ValidationError")
         await refused(
             run, "cancel_agreement", CREDIT_EXECUTIVE.act(reason="withdrew"), "PermissionDenied",
@@ -355,7 +356,7 @@ async def test_unverified_beneficiary_is_held_then_resumed_and_disbursed(env) ->
         )
         await refused(run, "resume_hold", SUPER_ADMIN.act(brand_id="other-brand"), "NotFound", "loan not found")
         await refused(
-            run, "reject_hold", LOAN_EXECUTIVE.act(), "ValidationError", "reason: required to reject a loan on hold"
+            run, "reject_hold", LOAN_EXECUTIVE.act(), "ValidationError", "required to reject a loan on hold", "reason"
         )
         await refused(run, "approve_disbursal", Staff("le-2", "LOAN_EXECUTIVE").act(), "Conflict")
         resume = SUPER_ADMIN.act(reason="customer corrected the account holder name")

@@ -188,7 +188,8 @@ async def test_borrower_pick_goes_first_and_bad_picks_are_refused(env) -> None: 
         await refused(run, "pick_partner_offer", PartnerPick("someone-else", "offer-kavach"), "NotFound")
         await refused(
             run, "pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-unknown"), "ValidationError",
-            "offerId: not one of this loan's offers",
+            "not one of this loan's offers",
+            "offerId",
         )  # fmt: skip
         picked = await run.update("pick_partner_offer", PartnerPick(CUSTOMER_ID, "offer-navodaya"))
         assert picked == {"offerId": "offer-navodaya", "status": "PICKED"}
