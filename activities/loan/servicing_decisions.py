@@ -83,7 +83,8 @@ def cleared_by(session: Session, keys: list[str]) -> dict[str, int]:
     return out
 
 
-def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
+def _settlement(session: Session, rec: ServicingDecisionRecord) -> list[tuple[str, str]]:
+    """The settlement's row created or moved; the (gateway, link id) of the links it cancelled (PAID_IN_FULL)."""
     p = rec.payload
     row = session.get(Settlement, p["id"], with_for_update=True)
     now = datetime.now(UTC)
@@ -102,9 +103,9 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
                 proposed_by=p["proposedBy"],
             )
         )
-        return
+        return []
     if row.status == rec.status:
-        return  # a retry
+        return []  # a retry (a link it cancelled is cancelled here; its gateway was asked the first time)
     row.status = rec.status
     if rec.status in ("APPROVED", "REJECTED", "CANCELLED"):
         row.decided_by, row.decided_at = p.get("decidedBy"), now
@@ -117,7 +118,7 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
         row.collected = p.get("collected", row.collected)
         row.closed_at = now
     if rec.status == "PAID_IN_FULL":  # the loan is paid: its settlement link is no longer offered
-        session.execute(
+        cancelled = session.execute(
             update(PaymentLink)
             .where(
                 PaymentLink.loan_id == rec.loan_id,
@@ -125,7 +126,10 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> None:
                 PaymentLink.status.in_([PaymentLinkStatus.ACTIVE.value, PaymentLinkStatus.HELD.value]),
             )
             .values(status=PaymentLinkStatus.CANCELLED.value)
-        )
+            .returning(PaymentLink.provider, PaymentLink.link_id)
+        ).all()
+        return [(str(vendor), str(link_id)) for vendor, link_id in cancelled if vendor and link_id]
+    return []
 
 
 def _waiver(session: Session, rec: ServicingDecisionRecord) -> None:
@@ -213,17 +217,20 @@ class ServicingDecisionActivities(LoanBase):
         reduced; RESTRUCTURE — the row created, or APPROVED with the new schedule in place of the rest and the loan
         flagged RESTRUCTURED for the bureau. Idempotent (rows by id or ``rec.key``, the ledger by key)."""
 
-        def write(session: Session) -> None:
+        def write(session: Session) -> list[tuple[str, str]]:
             if rec.kind == SETTLEMENT:
-                _settlement(session, rec)
-            elif rec.kind == "WAIVER":
+                return _settlement(session, rec)
+            if rec.kind == "WAIVER":
                 _waiver(session, rec)
             elif rec.kind == "RESTRUCTURE":
                 _restructure(session, rec)
             else:
                 raise ValueError(f"unknown servicing decision {rec.kind!r}")
+            return []
 
-        await self._tx(write)
+        cancelled = await self._tx(write)
+        if cancelled:  # a paid-in-full settlement's link: no longer offered, so not payable at its gateway either
+            await self._cancel_at_gateways(rec.loan_id, cancelled)
 
     @activity.defn
     async def record_closing_postings(self, req: ClosingPostings) -> dict:
@@ -266,17 +273,22 @@ class ServicingDecisionActivities(LoanBase):
         closed: list[tuple[str, str]] = []
         posted = await self._tx(write)
         if closed:  # the links no longer offered must not take money (a payment made anyway is still recorded)
-            _, _, brand = await self._tx(self._context(req.loan_id))
-
-            async def cancel_all() -> None:
-                for vendor, link_id in closed:
-                    await cancel_link(brand.config, self.http, vendor, link_id, req.loan_id)
-
-            try:
-                await asyncio.wait_for(cancel_all(), timeout=CANCEL_AT_GATEWAYS_SECONDS)
-            except TimeoutError:
-                log.warning("loan %s: not every closed link was cancelled at its gateway in time", req.loan_id)
+            await self._cancel_at_gateways(req.loan_id, closed)
         return posted
+
+    async def _cancel_at_gateways(self, loan_id: str, links: list[tuple[str, str]]) -> None:
+        """Cancel each (gateway, link id) at its gateway, best effort and at most ``CANCEL_AT_GATEWAYS_SECONDS`` in
+        all (the links are already CANCELLED here; a payment made on one anyway is still recorded)."""
+        _, _, brand = await self._tx(self._context(loan_id))
+
+        async def cancel_all() -> None:
+            for vendor, link_id in links:
+                await cancel_link(brand.config, self.http, vendor, link_id, loan_id)
+
+        try:
+            await asyncio.wait_for(cancel_all(), timeout=CANCEL_AT_GATEWAYS_SECONDS)
+        except TimeoutError:
+            log.warning("loan %s: not every closed link was cancelled at its gateway in time", loan_id)
 
     @activity.defn
     async def settlement_link(self, req: SettlementLinkRequest) -> str:

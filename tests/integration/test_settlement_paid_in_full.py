@@ -78,7 +78,8 @@ async def test_paid_in_full_by_another_way_the_settlement_link_is_no_longer_offe
     app, demo_brand, sandbox, db
 ) -> None:
     """Everything owed paid by NEFT (an offline payment of the staff's foreclosure quote) while a settlement is
-    approved: the settlement reads PAID_IN_FULL and its link, never paid, is no longer offered."""
+    approved: the settlement reads PAID_IN_FULL and its link, never paid, is no longer offered, here or at the
+    gateway."""
     from tests.integration.test_offline_payments import attach_proof, decide, record
 
     driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
@@ -107,5 +108,11 @@ async def test_paid_in_full_by_another_way_the_settlement_link_is_no_longer_offe
                 select(PaymentLink.purpose, PaymentLink.status).where(PaymentLink.loan_id == j.loan_id)
             ).all()
             assert ("SETTLEMENT", "CANCELLED") in links and ("SETTLEMENT", "ACTIVE") not in links, links
+            (settlement_link,) = s.scalars(
+                select(PaymentLink.link_id).where(PaymentLink.loan_id == j.loan_id, PaymentLink.purpose == "SETTLEMENT")
+            ).all()
+        # and at its gateway: the borrower's SMS link can no longer take money
+        at_gateway = await driver.sandbox.get(f"/razorpay/payment_links/{settlement_link}")
+        assert at_gateway.json()["status"] == "cancelled", at_gateway.text
     finally:
         await driver.close()
