@@ -363,6 +363,9 @@ class LoanBase:
     def _settlement_open(self) -> Any:  # workflows.collections: the approved SettlementState, or None
         raise NotImplementedError
 
+    async def _settlement_link_follows(self) -> None:  # workflows.settlement
+        raise NotImplementedError
+
     def _settlement_due(self) -> datetime | None:  # workflows.collections
         raise NotImplementedError
 

@@ -219,6 +219,11 @@ SETTLEMENT_LINK_FIRST_PATCH = "settlement-link-first-v1"
 # payment paid only what the settlement still asked, the rest was kept as credit to refund and the dues it could have
 # paid were waived. Asked first in the approval's update handler, before any await (SettlementState.applies_all).
 SETTLEMENT_APPLIES_ALL_PATCH = "settlement-applies-all-v1"
+# A settlement part-paid another way after its approval (an old overdue link, a branch payment) has its link made again
+# for what it still asks, superseding the first (cancelled at its gateway), and the borrower is sent it
+# (SETTLEMENT_OFFER). Before it the link kept asking the whole amount, and a borrower who paid it took more than was
+# agreed. Asked first in the approval's update handler, before any await (SettlementState.link_follows).
+SETTLEMENT_LINK_FOLLOWS_PATCH = "settlement-link-follows-payments-v1"
 # Partner lenders (workflows.partner_routing): the loan is offered to the brand's partner lenders in order past each
 # one's SLA; a booked loan's policy APR (the cooling-off exit's cost) is the accepted offer's.
 PARTNER_ROUTING_PATCH = "partner-routing-v1"

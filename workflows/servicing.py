@@ -118,6 +118,8 @@ class ServicingPhase(LoanBase):
                 if state.closed_as == "SETTLED":
                     waive_remaining(state.installments)  # the settlement paid: the rest is waived
                 await self._lapse_settlement(now)
+                if state.closed_as is None:
+                    await self._settlement_link_follows()  # part-paid another way: a link for what is still to pay
             unpaid = [i for i in state.installments if not i.paid]
             if not unpaid:
                 upsert_changed([NEXT_DUE_AT.value_unset(), DPD.value_set(0)])

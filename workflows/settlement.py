@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         PROVIDER_TIMEOUT,
         SETTLEMENT_APPLIES_ALL_PATCH,
         SETTLEMENT_LINK_FIRST_PATCH,
+        SETTLEMENT_LINK_FOLLOWS_PATCH,
     )
 
 from workflows.base import _check_fresh, _refuse
@@ -121,6 +122,7 @@ class SettlementSteps(CollectionsBase):
     async def approve_settlement(self, a: ServicingAction) -> str:
         link_first = patched(SETTLEMENT_LINK_FIRST_PATCH)  # asked first, before any await: every approval asks it
         applies_all = patched(SETTLEMENT_APPLIES_ALL_PATCH)  # likewise
+        link_follows = patched(SETTLEMENT_LINK_FOLLOWS_PATCH)  # likewise
         await self._locked()
         try:
             s = self._check_settlement_decision(a)
@@ -132,7 +134,7 @@ class SettlementSteps(CollectionsBase):
             state.settlement = s = replace(
                 s, status="APPROVED", approved_by=a.staff_id, approved_at=workflow.now(), deadline=deadline,
                 collected_before=state.total_collected, outstanding=outstanding.total, waiver=waiver,
-                applies_all=applies_all,
+                applies_all=applies_all, link_follows=link_follows, link_amount=s.amount,
             )  # fmt: skip
             await self._decision("SETTLEMENT", f"settlement:{s.settlement_id}", "APPROVED", {
                 "id": s.settlement_id, "decidedBy": a.staff_id, "reason": a.reason, "deadline": deadline.isoformat(),
@@ -250,6 +252,41 @@ class SettlementSteps(CollectionsBase):
         state = self.servicing
         s = state.settlement if state is not None else None
         return s if s is not None and s.status == "APPROVED" else None
+
+    async def _settlement_link_follows(self) -> None:
+        """An approved settlement part-paid another way since its approval (an old overdue link, a branch payment):
+        its link is made again for what it still asks (``SettlementLinkRequest.version``), superseding the one
+        before (cancelled at its gateway), and the borrower is sent it (SETTLEMENT_OFFER, once per version). Under
+        SETTLEMENT_LINK_FOLLOWS_PATCH only; the loop asks each pass. A gateway that gives no link leaves the one
+        before on offer (still payable: whatever it takes counts) and the next pass asks again."""
+        state = self.servicing
+        s = self._settlement_open()
+        if state is None or s is None or not s.link_follows or s.deadline is None:
+            return
+        still = s.amount - (state.total_collected - s.collected_before)
+        if still <= 0 or still == s.link_amount:
+            return
+        version = s.link_version + 1
+        try:
+            url = await workflow.execute_activity_method(
+                LoanActivities.settlement_link,
+                SettlementLinkRequest(self.inp.loan_id, s.settlement_id, still, version),
+                start_to_close_timeout=PROVIDER_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+                summary=f"Settlement link {still} paise (what is still to pay)",
+            )
+        except ActivityError as exc:
+            if is_cancelled_exception(exc):
+                raise
+            workflow.logger.warning("settlement %s: no link for the %s paise still to pay: %s", s.settlement_id,
+                                    still, exc.cause)  # fmt: skip
+            return
+        deadline = s.deadline
+        state.settlement = s = replace(s, link_amount=still, link_version=version)
+        await self._notice(
+            "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}:{version}", amount=still,
+            deadline=deadline.isoformat(), waived=sum(s.waiver.values()), paymentLink=url,
+        )  # fmt: skip
 
     async def _settlement_paid_in_full(self) -> None:
         """Everything is paid while a settlement is approved (SETTLEMENT_APPLIES_ALL_PATCH): nothing was waived, so

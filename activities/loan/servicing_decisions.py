@@ -293,12 +293,14 @@ class ServicingDecisionActivities(LoanBase):
     @activity.defn
     async def settlement_link(self, req: SettlementLinkRequest) -> str:
         """The payment link for an approved settlement (purpose SETTLEMENT, the settlement's amount), at the brand's
-        gateways with failover; one per settlement (the same reference gives the same link back). Its URL. An earlier
-        settlement's link still ACTIVE (it lapsed) is superseded and cancelled at its gateway: one open settlement,
-        one payable settlement link."""
+        gateways with failover; one per settlement and ``req.version`` (the same reference gives the same link back; a
+        version > 0 is the link remade for what is still to pay after part-payments). Its URL. An earlier settlement
+        link still ACTIVE (a lapsed settlement's, or this one's before the remake) is superseded and cancelled at its
+        gateway: one open settlement, one payable settlement link."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         return await make_link(
             self, loan, customer, brand, amount=req.amount, installment_no=0, purpose=SETTLEMENT,
-            reference_id=f"{loan.id}:{SETTLEMENT}:{req.settlement_id}", description=f"{brand.name} loan settlement",
+            reference_id=f"{loan.id}:{SETTLEMENT}:{req.settlement_id}" + (f":{req.version}" if req.version else ""),
+            description=f"{brand.name} loan settlement",
             replaces_others=True,  # a lapsed settlement's link: superseded, cancelled at its gateway
         )  # fmt: skip

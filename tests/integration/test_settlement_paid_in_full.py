@@ -16,6 +16,7 @@ from sqlalchemy import select
 from db.models import LedgerEntry, LedgerTransaction, Loan, PaymentLink, PaymentTransaction
 from los.demo import Driver
 from los.demo_collections import HEAD, MANAGER, _begin, _overdue, _sms_link
+from tests.conftest import eventually
 
 
 @pytest.fixture
@@ -44,8 +45,10 @@ async def test_a_settlement_paid_beyond_everything_owed_closes_the_loan_paid_not
         await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
         settle_url = await _sms_link(driver, j.phone, "settle loan", deadline)
 
-        await driver.pay_link(overdue_url)  # the old link, paid late
-        await driver.pay_link(settle_url)  # then the settlement's: together more than everything owed
+        # the old link, paid late, and at once the settlement's (both before the gateway's webhooks reach the loan, so
+        # before the settlement's link would be made again for the rest): together more than everything owed
+        await driver.pay_link(overdue_url)
+        await driver.pay_link(settle_url)
         loan = await driver.wait_for(
             headers, j.loan_id, lambda x: x["status"] in ("OVERPAID", "COMPLETED", "SETTLED"), "the loan paid", deadline
         )
@@ -114,5 +117,58 @@ async def test_paid_in_full_by_another_way_the_settlement_link_is_no_longer_offe
         # and at its gateway: the borrower's SMS link can no longer take money
         at_gateway = await driver.sandbox.get(f"/razorpay/payment_links/{settlement_link}")
         assert at_gateway.json()["status"] == "cancelled", at_gateway.text
+    finally:
+        await driver.close()
+
+
+async def test_a_settlement_part_paid_by_an_old_link_is_offered_again_for_the_rest(  # noqa: ANN001
+    app, demo_brand, sandbox, db
+) -> None:
+    """A settlement of half of what is owed is approved and its link sent; the borrower then pays the overdue link
+    they had before. The settlement's link is made again for what is still to pay (the first SUPERSEDED here and
+    cancelled at the gateway) and sent by SMS; paid, the loan is SETTLED for the agreed amount in all
+    (settlement-link-follows-payments-v1)."""
+    driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
+    try:
+        headers, j, _, deadline = await _begin(driver, 5)
+        loan = await _overdue(driver, headers, j, deadline)
+        overdue_url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(
+            driver, j.phone, "overdue", deadline
+        )
+        quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
+        amount = quote["total"] // 2
+        await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json={
+            "amount": amount, "reason": "hardship",
+        })  # fmt: skip
+        await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
+        first_url = await _sms_link(driver, j.phone, "settle loan", deadline)
+        paid_old = (await driver.pay_link(overdue_url))["amount"]
+        assert 0 < paid_old < amount
+
+        async def remade() -> str | None:
+            url = await _sms_link(driver, j.phone, "settle loan", deadline)
+            return url if url != first_url else None
+
+        second_url = await eventually(remade, timeout=30)
+        with db.unit_of_work() as s:
+            links = s.execute(
+                select(PaymentLink.link_id, PaymentLink.amount, PaymentLink.status).where(
+                    PaymentLink.loan_id == j.loan_id, PaymentLink.purpose == "SETTLEMENT"
+                )
+            ).all()
+        by_status = {status: (link_id, link_amount) for link_id, link_amount, status in links}
+        assert by_status["ACTIVE"][1] == amount - paid_old, links
+        assert by_status["SUPERSEDED"][1] == amount and by_status["ACTIVE"][0] in second_url, links
+        first = await driver.sandbox.get(f"/razorpay/payment_links/{by_status['SUPERSEDED'][0]}")
+        assert first.json()["status"] == "cancelled", first.text
+
+        await driver.pay_link(second_url)
+        loan = await driver.wait_for(headers, j.loan_id, lambda x: x["status"] == "SETTLED", "settled", deadline)
+        assert loan["status"] == "SETTLED"
+        with db.unit_of_work() as s:
+            paid = sum(s.scalars(select(PaymentTransaction.amount).where(PaymentTransaction.loan_id == j.loan_id)))
+        assert paid == amount  # the agreed amount, in all
+        rows = await driver.partner(MANAGER, "GET", f"/collection/{j.loan_id}/settlements")
+        assert (rows[0]["status"], rows[0]["collected"]) == ("PAID", amount), rows[0]
     finally:
         await driver.close()

@@ -304,6 +304,35 @@ async def test_money_beyond_a_settlement_pays_dues_before_anything_is_waived(env
         assert [d.status for d in stubs.of("record_servicing_decision")][-1] == "PAID"
 
 
+async def test_a_settlement_part_paid_another_way_gets_a_link_for_what_is_still_to_pay(env) -> None:  # noqa: ANN001
+    """A ₹30,000 settlement is approved (its link for ₹30,000 sent); the borrower then pays ₹10,000 through an old
+    overdue link. The settlement's link is made again for the ₹20,000 still to pay (version 1, superseding the first)
+    and sent (SETTLEMENT_OFFER for ₹20,000); paying it settles the loan, ₹30,000 in all, as agreed. Before
+    settlement-link-follows-payments-v1 the link kept asking ₹30,000: paid, the borrower gave ₹40,000."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        await _settlement_approved(run, 30_000_00)
+        (first,) = await stubs.wait_calls("settlement_link", 1)
+        assert (first.amount, first.version) == (30_000_00, 0)
+        await run.signal("payment_received", PaymentEvent("old_link", 10_000_00, purpose="INSTALLMENT"))
+        first, again = await stubs.wait_calls("settlement_link", 2)
+        assert (again.settlement_id, again.amount, again.version) == (first.settlement_id, 20_000_00, 1)
+        await stubs.wait_for(
+            lambda: len([n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]) == 2, "the new offer"
+        )
+        offers = [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
+        assert [o.values["amount"] for o in offers] == [30_000_00, 20_000_00]
+        assert offers[1].values["paymentLink"] == "settle_2000000" and offers[0].key != offers[1].key
+        await run.signal("payment_received", PaymentEvent("settle", 20_000_00, purpose="SETTLEMENT"))
+        result = await run.result()
+        assert (result.status, result.total_collected) == ("SETTLED", 30_000_00)
+        assert len(stubs.of("settlement_link")) == 2  # not remade again once paid
+        assert [d.status for d in stubs.of("record_servicing_decision")][-1] == "PAID"
+        assert "settlement-link-follows-payments-v1" in patch_markers(await run.handle.fetch_history())
+        await record_if_asked(env, run, "settlement_link_follows")
+
+
 async def test_npa_is_upgraded_only_once_every_arrear_is_paid(env) -> None:  # noqa: ANN001
     """NPA at the first installment's +90; paying that installment (the next one is still overdue) keeps it NPA
     whatever the DPD; paying every arrear upgrades it (RBI IRACP: upgrade only when the entire arrears are paid)."""

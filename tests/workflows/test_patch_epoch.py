@@ -52,6 +52,7 @@ from workflows.options import (
     PROVIDER_FAULT_HOLD_PATCH,
     SETTLEMENT_APPLIES_ALL_PATCH,
     SETTLEMENT_LINK_FIRST_PATCH,
+    SETTLEMENT_LINK_FOLLOWS_PATCH,
     WRITE_OFF_RECOVERY_PATCH,
 )
 from workflows.patches import EPOCH_2_PATCHES, EPOCH_PATCHES, PATCH_EPOCH, PATCH_EPOCH_2
@@ -87,7 +88,7 @@ ASKED_WITH_MANDATE = [
 # Released after the second epoch and asked only where a restructure is approved (the update's handler).
 ASKED_AT_RESTRUCTURE = [AUTOPAY_RESTRUCTURE_TRIES_PATCH]
 # Released after the second epoch and asked only where a settlement is approved (the update's handler).
-ASKED_AT_SETTLEMENT = [SETTLEMENT_LINK_FIRST_PATCH, SETTLEMENT_APPLIES_ALL_PATCH]
+ASKED_AT_SETTLEMENT = [SETTLEMENT_LINK_FIRST_PATCH, SETTLEMENT_APPLIES_ALL_PATCH, SETTLEMENT_LINK_FOLLOWS_PATCH]
 
 
 def _upserts(history: Any) -> list[dict[str, bytes]]:

@@ -162,6 +162,12 @@ def test_the_settlement_histories_took_the_paths_they_stand_for() -> None:
     assert applies_all not in _patches_and_local_steps(folder / "settlement_link_first_2.json")[0]
     scheduled = _scheduled_activities(folder / "settlement_applies_all_2.json")
     assert "settlement_link" in scheduled and "record_closing_postings" not in scheduled, scheduled
+    # settlement-link-follows-payments-v1: a settlement part-paid another way, its link made again for the rest
+    follows = "settlement-link-follows-payments-v1"
+    assert follows in _patches_and_local_steps(folder / "settlement_link_follows_2.json")[0]
+    assert follows not in _patches_and_local_steps(folder / "settlement_applies_all_2.json")[0]
+    scheduled = _scheduled_activities(folder / "settlement_link_follows_2.json")
+    assert scheduled.count("settlement_link") == 2 and "record_closing_postings" in scheduled, scheduled
 
 
 def test_the_contact_hours_history_held_its_overdue_notice() -> None:

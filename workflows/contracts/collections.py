@@ -74,6 +74,9 @@ class SettlementLinkRequest:
     loan_id: str
     settlement_id: str
     amount: int
+    # 0: the settlement's link; n > 0: its n-th remake for what is still to pay after part-payments made another way
+    # (SETTLEMENT_LINK_FOLLOWS_PATCH), a link of its own that supersedes the one before
+    version: int = 0
 
 
 # ---------------------------------------------------------------- updates (staff actions)
@@ -157,6 +160,9 @@ class SettlementState:
     collected_before: int = 0  # total collected when approved; the settlement counts what comes after
     status: str = "PROPOSED"  # PROPOSED / APPROVED
     applies_all: bool = False  # SETTLEMENT_APPLIES_ALL_PATCH, decided at approval
+    link_follows: bool = False  # SETTLEMENT_LINK_FOLLOWS_PATCH, decided at approval
+    link_amount: int = 0  # what the settlement's link offered now asks, paise (with link_follows)
+    link_version: int = 0  # SettlementLinkRequest.version of that link
 
 
 @dataclass
