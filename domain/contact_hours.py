@@ -24,6 +24,9 @@ CONTACT_FROM = time(8)
 """The window opens at 08:00 IST (inclusive)."""
 CONTACT_UNTIL = time(19)
 """The window closes at 19:00 IST (exclusive: 19:00:00 is outside)."""
+CONTACT_SPREAD_SECONDS = 30 * 60
+"""Held notices go from 08:00 to 08:30 IST, each loan at its own time, not a whole book in the window's first
+second."""
 RECOVERY_STATUSES = frozenset({"OVERDUE", "WRITTEN_OFF"})
 """Loan statuses whose borrower is contacted "for recovery of overdue loans": dues past their date, and a written-off
 loan whose dues are still owed and recovered."""
@@ -39,8 +42,8 @@ def within_contact_hours(at: datetime) -> bool:
 
 
 def next_contact_opening(at: datetime) -> datetime:
-    """``at`` itself when it is inside the window, else the next 08:00 IST after it (the same day before 08:00, the
-    next day from 19:00), as an IST datetime."""
+    """``at`` itself (in its own zone) when it is inside the window, else the next 08:00 IST after it (the same day
+    before 08:00, the next day from 19:00), as an IST datetime."""
     if within_contact_hours(at):
         return at
     local = at.astimezone(IST)

@@ -96,7 +96,7 @@ class LoanBase:
     anchor_ist: bool  # IST_ANCHOR_PATCH, the same
     interest_credit: bool  # FORECLOSURE_INTEREST_CREDIT_PATCH, decided at a servicing run's start
     contact_hours: bool  # CONTACT_HOURS_PATCH, the same
-    notice_held_until: datetime | None  # when an overdue notice held by CONTACT_HOURS_PATCH may go (this pass)
+    notice_held: bool  # a handler held a notice for the contact hours (CONTACT_HOURS_PATCH): the loop plans its wake
     status_attribute_due: bool
     servicing: ServicingState | None
     servicing_lock: asyncio.Lock
@@ -364,6 +364,15 @@ class LoanBase:
         raise NotImplementedError
 
     async def _settlement_link_follows(self) -> None:  # workflows.settlement
+        raise NotImplementedError
+
+    async def _recovery_notice(self, event: str, key: str, about: int | None = None, **values: object) -> None:
+        raise NotImplementedError  # workflows.money_in
+
+    def _held_notices_wake(self, now: datetime) -> datetime | None:  # workflows.money_in
+        raise NotImplementedError
+
+    async def _release_held_notices(self, now: datetime) -> None:  # workflows.money_in
         raise NotImplementedError
 
     def _settlement_due(self) -> datetime | None:  # workflows.collections

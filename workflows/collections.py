@@ -183,7 +183,7 @@ class CollectionsPhase(SettlementSteps, RestructureSteps, CollectionsBase):
 
     # ---------------------------------------------------------------- the loop's steps
     def _collections_woken(self) -> bool:
-        return self.write_off_request is not None or self.relink
+        return self.write_off_request is not None or self.relink or self.notice_held
 
     async def _review_collections(self, now: datetime) -> None:
         """At a DPD change: the bucket, and the allocation activity when the loan is (or stops being) in arrears."""

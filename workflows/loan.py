@@ -20,7 +20,7 @@ small history. Shared state and status moves: ``workflows.base``; timeouts, retr
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date
 
 from temporalio import workflow
 
@@ -145,7 +145,7 @@ class LoanWorkflow(
         self.anchor_ist = False  # IST_ANCHOR_PATCH
         self.interest_credit = False  # FORECLOSURE_INTEREST_CREDIT_PATCH, decided once per servicing run
         self.contact_hours = False  # CONTACT_HOURS_PATCH, decided once per servicing run
-        self.notice_held_until: datetime | None = None  # an overdue notice held for 08:00 IST, this pass
+        self.notice_held = False  # a handler held a notice for 08:00 IST: the loop's next pass plans its wake-up
         # Collections (workflows.collections): COLLECTIONS_PATCH, decided once per servicing run; the lock the
         # repayment loop holds for each pass and decisions take; a write-off accepted; a link to remake.
         self.collections = False

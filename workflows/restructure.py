@@ -89,8 +89,9 @@ class RestructureSteps(CollectionsBase):
             raise _refuse("ValidationError", "must be after today (IST)", field="firstDue")
         try:
             self._new_schedule(r, r.first_due or self._today() + timedelta(days=30))
-        except ValidationError as exc:
-            raise _refuse("ValidationError", exc.message, field=exc.field) from None
+        except ValidationError as exc:  # the schedule's own names, as the request spells them (none for the balance)
+            field = {"first_due": "firstDue", "installments": "installments", "emi": "emi"}.get(exc.field or "")
+            raise _refuse("ValidationError", exc.message, field=field) from None
 
     @workflow.update(description="Propose a restructure: new installments or EMI for the outstanding principal.")
     async def propose_restructure(self, r: RestructureProposal) -> str:

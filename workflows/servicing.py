@@ -99,7 +99,6 @@ class ServicingPhase(LoanBase):
         woke_for_money_in, last_link = False, (0, 0)
         while True:
             now = workflow.now()
-            self.notice_held_until = None
             if self.collections:  # held for the pass: a staff decision never interleaves with a payment
                 await self.servicing_lock.acquire()
                 self.loop_holds_lock = True
@@ -156,8 +155,7 @@ class ServicingPhase(LoanBase):
                     await self._autopay(now, debited) if debited is not None else None,
                 ]
                 next_step = min((s for s in steps if s is not None), default=None)
-                if self.notice_held_until is not None:  # an overdue notice waits for 08:00 IST (CONTACT_HOURS_PATCH)
-                    held = self.notice_held_until
+                if (held := self._held_notices_wake(now)) is not None:  # notices waiting for 08:00 IST
                     next_step = held if next_step is None else min(next_step, held)
             status: list[SearchAttributeUpdate[Any]] = []
             if self.status_attribute_due:  # a move recorded with a payment this pass (STATUS_WITH_PAYMENT_PATCH)
@@ -167,6 +165,8 @@ class ServicingPhase(LoanBase):
             if not (woke_for_money_in and link == last_link):  # a reminder's wake changes no link
                 await self._ensure_link(current)
             last_link = link
+            if self.money_in:
+                await self._release_held_notices(now)  # after the link they point at (CONTACT_HOURS_PATCH)
             if not past_due:
                 wait = current.due_at - now
             elif self.day_end_v2 and not self.inp.terms.period_seconds:
@@ -179,6 +179,7 @@ class ServicingPhase(LoanBase):
             if for_money_in:
                 assert next_step is not None
                 wait = max(next_step - now, timedelta(0))
+            self.notice_held = False  # what this pass held is in its wake-up; a handler's hold from now wakes the loop
             self._release_pass()
             try:
                 await workflow.wait_condition(

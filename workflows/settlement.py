@@ -142,7 +142,7 @@ class SettlementSteps(CollectionsBase):
             })  # fmt: skip
             if not link_first:
                 url = await self._settlement_link(s, refused_unchanged=False)
-            await self._notice(
+            await self._recovery_notice(
                 "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}", amount=s.amount, deadline=deadline.isoformat(),
                 waived=sum(s.waiver.values()), paymentLink=url,
             )  # fmt: skip
@@ -283,7 +283,7 @@ class SettlementSteps(CollectionsBase):
             return
         deadline = s.deadline
         state.settlement = s = replace(s, link_amount=still, link_version=version)
-        await self._notice(
+        await self._recovery_notice(
             "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}:{version}", amount=still,
             deadline=deadline.isoformat(), waived=sum(s.waiver.values()), paymentLink=url,
         )  # fmt: skip

@@ -22,17 +22,21 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from activities.messaging.send import Sender
 from api.access import Allow, audit
-from api.deps import call_async, is_uuid, page_of
-from api.one_off_links import one_off_link
+from api.deps import is_uuid, page_of
 from api.partner.collections import REPAYING, Manager, collection_role
 from api.partner.common import Db, find_loan, iso, staff_router
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import WHOLE, IsoDate, Paise, Uuid
 from db import collections as sql
-from db.models import Brand, CollectionFollowUp, CollectorProfile, Customer, DialerCall, Loan, RepaymentInstallment
+from db.models import (
+    CollectionFollowUp,
+    CollectorProfile,
+    DialerCall,
+    Loan,
+    RepaymentInstallment,
+)
 from domain.access import Permission as P
 from domain.collections import Disposition, PromiseStatus, check_follow_up
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -87,19 +91,6 @@ class Promises(ApiModel):
     kept: int
     broken: int
     items: list[FollowUpView] = Field(description="every promise to pay, newest first")
-
-
-class CollectionLinkView(ApiModel):
-    loan_id: str
-    url: str
-    amount_paise: int = Field(description="the overdue amount the link collects")
-    purpose: str
-    gateway: str
-    dpd: int
-    sent: dict[str, str] = Field(
-        description="each channel the brand sends on → its logged status (SENT, DELIVERED, FAILED...): the link is "
-        "sent once an IST day, so asked again that day this is what the first send logged"
-    )
 
 
 def _rating(value: Any) -> Decimal:
@@ -278,50 +269,6 @@ def promises(brand_id: str, loan_id: str, staff: Reader, session: Db) -> dict[st
     }
 
 
-# ------------------------------------------------------------------------------------------- payment link
-@router.post("/brand/{brand_id}/collection/{loan_id}/payment-link", response_model=CollectionLinkView)
-def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, session: Db) -> dict[str, Any]:
-    """A payment link for the loan's overdue amount (unpaid principal, interest, fees and penal of its overdue
-    installments) at the brand's gateways (failover; purpose OVERDUE, so the payment is applied by the waterfall),
-    sent to the customer on the brand's channels as the notice COLLECTION_PAYMENT_LINK. The same amount asked again
-    reuses the link while it is unpaid, and the same link is sent at most once an IST day (asked again, ``sent`` gives
-    what was logged for it). 409 when nothing is overdue or the loan is not being repaid; 503 when no
-    gateway answers."""
-    loan = workable(session, brand_id, loan_id, staff)
-    if loan.status not in REPAYING:
-        raise Conflict(f"loan is {loan.status}; a payment link is for a loan being repaid", field="status")
-    amount = int(session.scalar(select(sql.overdue_paise(loan.id))) or 0)
-    if amount <= 0:
-        raise Conflict("nothing is overdue on this loan", field="loanId")
-    brand, customer = session.get_one(Brand, brand_id), session.get_one(Customer, loan.customer_id)
-    link = one_off_link(
-        request, session, loan, brand, customer, amount=amount, purpose="OVERDUE",
-        description=f"{brand.name} loan overdue amount",
-        changed="the overdue link changed while it was being made; ask again",
-        commit=False,  # recorded with its audit row, below
-    )  # fmt: skip
-    url, vendor, link_id = link.url, link.gateway, link.link_id
-    dpd = loan.dpd
-    made = {"amountPaise": amount, "gateway": vendor, "linkId": link_id}
-    audit(session, request, staff, "loan.collection_payment_link", "loan", loan.id, after=made)
-    session.commit()
-    sender = Sender(request.app.state.db, request.app.state.http, request.app.state.settings.api_url)
-    # one message per link and IST day: a collector asking again (another click, the borrower on the phone) gets the
-    # same link and its logged statuses, and the borrower is not sent the same SMS, WhatsApp and e-mail again
-    key = f"collection-link:{loan.id}:{link_id}:{datetime.now(IST).date().isoformat()}"
-    values = {"amount": amount, "dpd": dpd, "payment_link": url}
-    sent = call_async(sender.notice, loan.id, "COLLECTION_PAYMENT_LINK", key, values)
-    return {
-        "loanId": loan.id,
-        "url": url,
-        "amountPaise": amount,
-        "purpose": "OVERDUE",
-        "gateway": vendor,
-        "dpd": dpd,
-        "sent": sent,
-    }
-
-
 # ------------------------------------------------------------------------------------------- profiles
 def _profile_view(session: Session, brand_id: str, staff_id: str, role: str, row: CollectorProfile | None) -> dict:
     load = session.execute(sql.open_cases(brand_id).where(Loan.collector_id == staff_id)).first()
@@ -393,4 +340,5 @@ def put_profile(request: Request, brand_id: str, staff_id: str, body: ProfileIn,
 
 
 # the collector's day (its own module, on this router)
+from api.partner import collection_links as _collection_links  # noqa: E402,F401  (the payment link, on this router)
 from api.partner import collector_day as _collector_day  # noqa: E402,F401

@@ -206,14 +206,14 @@ def initiate(request: Request, brand_id: str, body: InitiateIn, staff: Caller, s
         loan = find_loan(session, brand_id, body.loan_id)
         if loan.customer_id != customer.id:
             raise ValidationError("the loan is not this customer's", field="loanId")
-    if _in_arrears(session, brand_id, customer.id):  # a recovery call: only in RBI's hours, and nothing is logged
-        check_recovery_contact(_now(), "a borrower in arrears", field="userId")
     agent_id = body.partner_user_id or staff.id
     if agent_id != staff.id and P.COLLECTIONS_MANAGE not in staff.permissions:
         raise PermissionDenied("only a collections manager places calls for another agent", field="partnerUserId")
     agent = _staff(session, brand_id, agent_id) if agent_id != staff.id else session.get_one(StaffUser, staff.id)
     if not agent.is_active:
         raise ValidationError("this staff account is deactivated", field="partnerUserId")
+    if _in_arrears(session, brand_id, customer.id):  # a recovery call: only in RBI's hours, and nothing is logged
+        check_recovery_contact(_now(), "a borrower in arrears", field="userId")
     config = dict(session.get_one(Brand, brand_id).config or {})
     try:
         candidates = ProviderConfig.candidates(config, KIND)

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import func, select
 
 from activities.loan.collections import CollectionActivities
+from api.partner import collection_links
 from db.models import (
     AuditLog,
     CollectionAllocation,
@@ -593,7 +594,7 @@ async def test_a_field_visit_with_its_place_and_photo(app, brand, sandbox, db) -
 
 
 # ------------------------------------------------------------------------------------------- payment link
-async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, brand, sandbox, db) -> None:  # noqa: ANN001
+async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, brand, sandbox, db, monkeypatch) -> None:  # noqa: ANN001,E501
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     b = brand["brand_id"]
     loan_id = seed_loan(db, b, dpd=12, overdue=8_250_00, bucket="1-30")
@@ -601,6 +602,13 @@ async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, br
     try:
         cxh = await driver.staff_headers("COLLECTION_EXECUTIVE")
         url = f"/api/v1/partner/brand/{b}/collection/{loan_id}/payment-link"
+        # RBI's contact hours: at 19:30 IST nothing is made or sent, and the refusal says when the window opens
+        monkeypatch.setattr(collection_links, "_now", lambda: datetime(2026, 12, 7, 14, 0, tzinfo=UTC))
+        r = await driver.api.post(url, headers=cxh)
+        assert r.status_code == 409 and "loanId" in errors_of(r) and "next from 08 Dec 2026 08:00 IST" in r.text, r.text
+        with db.unit_of_work() as s:
+            assert s.scalars(select(PaymentLink).where(PaymentLink.loan_id == loan_id)).all() == []
+        monkeypatch.setattr(collection_links, "_now", lambda: datetime(2026, 12, 7, 6, 30, tzinfo=UTC))  # 12:00 IST
         r = await driver.api.post(url, headers=cxh)
         assert r.status_code == 200, r.text
         link = r.json()
@@ -633,6 +641,17 @@ async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, br
                 )
             ).all()
             assert sorted(m.kind for m in rows) == sorted(m.kind for m in logged)
+            # the SMS failed (a vendor down): asked again, it is sent again, once
+            for m in rows:
+                if m.kind == "sms":
+                    m.status = "FAILED"
+        resent = await driver.api.post(url, headers=cxh)
+        assert resent.status_code == 200 and resent.json()["sent"].get("sms") == "SENT", resent.text
+        again = await driver.api.post(url, headers=cxh)
+        assert again.status_code == 200 and again.json()["url"] == link["url"]
+        async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
+            after = [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
+        assert sum(link["url"] in t for t in after) == 2, after
         # nothing overdue: nothing to send
         r = await driver.api.post(f"/api/v1/partner/brand/{b}/collection/{current}/payment-link", headers=cxh)
         assert r.status_code == 409 and "loanId" in errors_of(r)

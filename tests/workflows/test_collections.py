@@ -74,6 +74,16 @@ def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 1), IST)
 
 
+def _window_open(day: date) -> datetime:
+    """08:31 IST after the day-end of ``day``: RBI's contact hours have opened and every loan's held notices (each
+    at its own time from 08:00 to 08:30) have gone."""
+    return datetime.combine(day + timedelta(days=1), time(8, 31), IST)
+
+
+def _offers(stubs: StubActivities) -> list:
+    return [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
+
+
 def _classes(stubs: StubActivities) -> list[tuple[str, date | None]]:
     """(asset class, as-of date) at each change of class the workflow recorded."""
     return [(r.asset_class, r.as_of) for r in stubs.of("record_delinquency") if r.class_changed]
@@ -140,8 +150,12 @@ async def test_twelve_month_loan_slips_on_rbi_dates_is_reallocated_per_bucket_an
         assert await run.update("approve_settlement", action(HEAD, settlement_days=10)) == "APPROVED"
         (link,) = await stubs.wait_calls("settlement_link", 1)
         assert link.amount == 60_000_00
-        offer = [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
-        assert offer and offer[0].values["paymentLink"] == "settle_6000000"
+        # approved at 00:01 IST: the offer waits for RBI's contact hours (overdue-notice-contact-hours-v1)
+        assert not [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
+        await run.sleep_until(_window_open(due + timedelta(days=90)))
+        await stubs.wait_for(lambda: _offers(stubs), "the settlement offer at 08:00-08:30 IST")
+        offer = _offers(stubs)
+        assert len(offer) == 1 and offer[0].values["paymentLink"] == "settle_6000000"
         write_off = await run.refused("write_off", action(HEAD, reason="x", write_off_dpd=30))
         assert write_off.type == "Conflict" and "settlement" in write_off.message
 
@@ -211,7 +225,7 @@ async def test_a_settlement_approval_whose_link_fails_changes_nothing_and_can_be
     stubs = StubActivities(settlement_links_down=1, settlement_links_refused=1)
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
-        await _overdue(run, 5)
+        due = await _overdue(run, 5)
         await run.update("propose_settlement", SettlementProposal(
             MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship",
         ))  # fmt: skip
@@ -225,7 +239,9 @@ async def test_a_settlement_approval_whose_link_fails_changes_nothing_and_can_be
         assert not [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
         assert await run.update("approve_settlement", action(HEAD)) == "APPROVED"
         assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED"]
-        (offer,) = [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
+        await run.sleep_until(_window_open(due + timedelta(days=5)))  # approved at night: the offer goes after 08:00
+        await stubs.wait_for(lambda: _offers(stubs), "the settlement offer")
+        (offer,) = _offers(stubs)
         assert offer.values["paymentLink"] == "settle_3000000"
         assert len(stubs.of("settlement_link")) == 3  # the same settlement's link, asked again
         history = await run.handle.fetch_history()
@@ -256,13 +272,15 @@ async def test_a_payment_dated_by_the_deadline_and_reported_late_still_settles(e
         assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED", "APPROVED", "PAID"]
 
 
-async def _settlement_approved(run: LoanRun, amount: int) -> None:
-    """Three days overdue, a settlement of ``amount`` paise proposed by a manager and approved by a head."""
-    await _overdue(run, days=3)
+async def _settlement_approved(run: LoanRun, amount: int) -> date:
+    """Three days overdue, a settlement of ``amount`` paise proposed by a manager and approved by a head (at 00:01
+    IST); the first installment's due date."""
+    due = await _overdue(run, days=3)
     await run.update("propose_settlement", SettlementProposal(
         MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, amount, "hardship"
     ))  # fmt: skip
     await run.update("approve_settlement", action(HEAD))
+    return due
 
 
 async def test_money_covering_everything_owed_under_a_settlement_closes_the_loan_paid_not_settled(env) -> None:  # noqa: ANN001
@@ -312,16 +330,15 @@ async def test_a_settlement_part_paid_another_way_gets_a_link_for_what_is_still_
     stubs = StubActivities()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
     async with running_loan(env, stubs, inp) as run:
-        await _settlement_approved(run, 30_000_00)
+        due = await _settlement_approved(run, 30_000_00)
         (first,) = await stubs.wait_calls("settlement_link", 1)
         assert (first.amount, first.version) == (30_000_00, 0)
         await run.signal("payment_received", PaymentEvent("old_link", 10_000_00, purpose="INSTALLMENT"))
         first, again = await stubs.wait_calls("settlement_link", 2)
         assert (again.settlement_id, again.amount, again.version) == (first.settlement_id, 20_000_00, 1)
-        await stubs.wait_for(
-            lambda: len([n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]) == 2, "the new offer"
-        )
-        offers = [n for n in stubs.of("send_notice") if n.event == "SETTLEMENT_OFFER"]
+        await run.sleep_until(_window_open(due + timedelta(days=3)))  # decided at night: the offers go after 08:00
+        await stubs.wait_for(lambda: len(_offers(stubs)) == 2, "the new offer")
+        offers = _offers(stubs)
         assert [o.values["amount"] for o in offers] == [30_000_00, 20_000_00]
         assert offers[1].values["paymentLink"] == "settle_2000000" and offers[0].key != offers[1].key
         await run.signal("payment_received", PaymentEvent("settle", 20_000_00, purpose="SETTLEMENT"))

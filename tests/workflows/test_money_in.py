@@ -534,8 +534,9 @@ async def test_a_due_reminder_goes_before_the_due_date(env) -> None:  # noqa: AN
 
 async def test_an_overdue_notice_found_at_midnight_waits_for_8_ist(env) -> None:  # noqa: ANN001
     """RBI's window for contact about overdue dues (08:00–19:00 IST, domain.contact_hours): the 00:00 IST day-end run
-    finds the installment unpaid and marks it overdue, but its OVERDUE notice is held (none at 07:59) and goes at
-    08:00 IST, once, with the day's DPD. The servicing run of this calendar product asked the patch (its marker)."""
+    finds the installment unpaid and marks it overdue, but its OVERDUE notice is held (none at 07:59) and goes between
+    08:00 and 08:30 IST (the loan's own minute), once, with the day's DPD and after the pass that makes the link it
+    points at. The servicing run of this calendar product asked the patch (its marker)."""
     stubs = StubActivities()
     async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), policy())) as run:
         await _disbursed(run)
@@ -547,12 +548,38 @@ async def test_an_overdue_notice_found_at_midnight_waits_for_8_ist(env) -> None:
         assert marked.installment_no == 1
         await run.sleep_until(midnight + timedelta(hours=7, minutes=59))
         assert "OVERDUE" not in _events(stubs)
-        await run.sleep_until(midnight + timedelta(hours=8, minutes=1))
-        await stubs.wait_for(lambda: "OVERDUE" in _events(stubs), "the overdue notice at 08:00 IST")
+        await run.sleep_until(midnight + timedelta(hours=8, minutes=31))
+        await stubs.wait_for(lambda: "OVERDUE" in _events(stubs), "the overdue notice from 08:00 IST")
         (notice,) = [n for n in stubs.of("send_notice") if n.event == "OVERDUE"]
         assert notice.values["installment"] == 1 and notice.values["dpd"] == 1
+        assert notice.values["amount"] == inst.principal + inst.interest
+        names = stubs.names(money_in=True)
+        assert names.index("send_notice", names.index("mark_overdue")) > names.index(
+            "ensure_payment_link", names.index("mark_overdue")
+        )  # the link first, then the notice that points at it
         await run.sleep_until(midnight + timedelta(hours=20))
         assert _events(stubs).count("OVERDUE") == 1  # sent once, not again at the next passes
         await record_if_asked(env, run, "overdue_notice_contact_hours")
         _, servicing = await run._histories()
     assert CONTACT_HOURS_PATCH in patch_markers(servicing)
+
+
+async def test_a_later_installments_first_overdue_notice_is_held_and_sent_while_an_earlier_one_is_unpaid(
+    env,  # noqa: ANN001
+) -> None:
+    """Installment 1 is a month overdue when installment 2 falls overdue at a 00:00 IST day-end: installment 2's own
+    first OVERDUE notice (day 1) is held and goes from 08:00 IST, though the loop's pass looks first at installment
+    1, which has no notice due that day."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=3, period_seconds=None), policy())) as run:
+        await _disbursed(run)
+        second = stubs.of("record_disbursal")[0].installments[1]
+        await run.sleep_until(second.due_at + timedelta(minutes=1))
+        await stubs.wait_for(lambda: any(m.installment_no == 2 for m in stubs.of("mark_overdue")), "2 overdue")
+        assert not any(n.key.endswith(":overdue:2:1") for n in stubs.of("send_notice"))
+        await run.sleep_until(second.due_at + timedelta(hours=8, minutes=31))
+        await stubs.wait_for(
+            lambda: any(n.key.endswith(":overdue:2:1") for n in stubs.of("send_notice")), "installment 2's notice"
+        )
+        (notice,) = [n for n in stubs.of("send_notice") if n.key.endswith(":overdue:2:1")]
+        assert (notice.values["installment"], notice.values["dpd"]) == (2, 1)

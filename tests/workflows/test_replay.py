@@ -172,7 +172,7 @@ def test_the_settlement_histories_took_the_paths_they_stand_for() -> None:
 
 def test_the_contact_hours_history_held_its_overdue_notice() -> None:
     """overdue-notice-contact-hours-v1 is covered only if its saved history took it: the servicing run's marker, the
-    installment marked overdue at the day-end, and the OVERDUE notice sent after it (at 08:00 IST)."""
+    installment marked overdue at the day-end, and the OVERDUE notice sent after it (from 08:00 IST)."""
     folder = HISTORIES[0].parent
     patch = "overdue-notice-contact-hours-v1"
     assert patch in _patches_and_local_steps(folder / "overdue_notice_contact_hours_2.json")[0]
@@ -189,7 +189,7 @@ def test_the_contact_hours_history_held_its_overdue_notice() -> None:
             notice = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
             sent[notice["event"]] = datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00"))
     at = sent["OVERDUE"].astimezone(timezone(timedelta(hours=5, minutes=30)))
-    assert (at.hour, at.minute) == (8, 0), at  # held from the 00:00 IST day-end to the window's opening
+    assert at.hour == 8 and at.minute < 30, at  # held from the 00:00 IST day-end to the loan's minute after 08:00
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:

@@ -279,6 +279,18 @@ class LoanPolicy:
 
 
 @dataclass
+class HeldNotice:
+    """A customer notice about overdue dues held for RBI's contact hours (08:00-19:00 IST, domain.contact_hours):
+    ``event`` and its ``values`` as ``_notice`` takes them, sent once per ``key``. With ``installment`` its ``amount``
+    is read again when it goes (what that installment still asks), and it is dropped if the installment is paid."""
+
+    event: str
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+    installment: int | None = None
+
+
+@dataclass
 class ServicingState:
     installments: list[InstallmentState]
     disbursed_at: datetime
@@ -310,6 +322,8 @@ class ServicingState:
     # installment (it may still be captured): no try of the new one until that outcome arrives
     debit_blocked_by: dict[str, str] = field(default_factory=dict)
     notices_sent: list[str] = field(default_factory=list)
+    # notices about overdue dues found outside 08:00-19:00 IST, to send once the window opens (CONTACT_HOURS_PATCH)
+    held_notices: list[HeldNotice] = field(default_factory=list)
     refunded: int = 0
     refund_ids: list[str] = field(default_factory=list)
     closed_as: str | None = None  # FORECLOSED or COOLING_OFF_EXIT once a payment closed it so
