@@ -27,6 +27,9 @@ CONTACT_UNTIL = time(19)
 CONTACT_SPREAD_SECONDS = 30 * 60
 """Held notices go from 08:00 to 08:30 IST, each loan at its own time, not a whole book in the window's first
 second."""
+RECOVERY_EVENTS = frozenset({"OVERDUE", "COLLECTION_PAYMENT_LINK", "SETTLEMENT_OFFER"})
+"""The customer notices (message templates) about overdue dues: a staff reminder with one is scheduled only inside
+the window."""
 RECOVERY_STATUSES = frozenset({"OVERDUE", "WRITTEN_OFF"})
 """Loan statuses whose borrower is contacted "for recovery of overdue loans": dues past their date, and a written-off
 loan whose dues are still owed and recovered."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.access import Allow, audit
 from api.deps import MAX_PAGE, is_uuid, page_of
 from api.partner.common import Db, iso, staff_router
-from api.partner.reminders_rules import check_template, check_variables, check_when
+from api.partner.reminders_rules import check_contact_hours, check_template, check_variables, check_when
 from api.responses import ApiModel
 from api.security import Principal
 from api.types import IsoDateTime, Uuid, Whole
@@ -220,7 +220,7 @@ def create_reminder(request: Request, brand_id: str, staff: Writer, session: Db,
             raise ValidationError("not a loan of this customer", field="loanId")
     template = check_template(body.template)
     variables = check_variables(session, brand_id, template, body.channel, body.variables)
-    when = check_when(body.scheduled_at)
+    when = check_when(body.scheduled_at, template)
     r = StaffReminder(
         brand_id=brand_id,
         customer_id=customer.id,
@@ -292,7 +292,9 @@ def edit_reminder(
     variables = body.variables if body.variables is not None else dict(r.variables or {})
     check_variables(session, brand_id, template, body.channel or r.channel, variables)
     if body.scheduled_at is not None:
-        r.scheduled_at = check_when(body.scheduled_at)
+        r.scheduled_at = check_when(body.scheduled_at, template)
+    else:  # a new template at the same time
+        check_contact_hours(r.scheduled_at, template)
     if body.channel is not None:
         r.channel = body.channel
     r.template, r.variables = template, variables

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from activities.messaging import events
 from activities.messaging.send import template_for
 from activities.messaging.templates import ENV
+from domain.contact_hours import IST, RECOVERY_EVENTS, within_contact_hours
 from domain.errors import ValidationError
 
 MAX_AHEAD = timedelta(days=90)
@@ -102,9 +103,10 @@ def check_variables(
     return values
 
 
-def check_when(when: datetime) -> datetime:
-    """``when`` in UTC, when it has an offset, is not in the past (a minute's grace) and is within 90 days; else 422
-    naming ``scheduledAt``."""
+def check_when(when: datetime, template: str | None = None) -> datetime:
+    """``when`` in UTC, when it has an offset, is not in the past (a minute's grace) and is within 90 days, and, for a
+    message about overdue dues (``template`` in ``domain.contact_hours.RECOVERY_EVENTS``), from 08:00 to 19:00 IST
+    (RBI's contact hours); else 422 naming ``scheduledAt``."""
     if when.tzinfo is None:
         raise ValidationError("needs an offset, e.g. 2026-01-31T09:30:00+05:30", field="scheduledAt")
     now = datetime.now(UTC)
@@ -112,4 +114,16 @@ def check_when(when: datetime) -> datetime:
         raise ValidationError("must not be in the past", field="scheduledAt")
     if when > now + MAX_AHEAD:
         raise ValidationError("must be within 90 days", field="scheduledAt")
+    check_contact_hours(when, template)
     return when.astimezone(UTC)
+
+
+def check_contact_hours(when: datetime, template: str | None) -> None:
+    """422 naming ``scheduledAt`` for a message about overdue dues (``domain.contact_hours.RECOVERY_EVENTS``) due
+    outside 08:00 to 19:00 IST (RBI's contact hours); nothing for any other."""
+    if template in RECOVERY_EVENTS and not within_contact_hours(when):
+        raise ValidationError(
+            f"{template} is about overdue dues: it goes only between 08:00 and 19:00 IST (RBI circular of 12 August "
+            f"2022 on recovery agents), not at {when.astimezone(IST):%H:%M} IST",
+            field="scheduledAt",
+        )

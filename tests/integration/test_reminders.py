@@ -7,7 +7,7 @@ the dispatch workflow; the schedule the worker registers once."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import httpx
 from sqlalchemy import select
@@ -25,6 +25,16 @@ from worker import scheduled_job
 from workflows.reminder_dispatch import ReminderDispatchWorkflow
 
 DUE = {"amount": 450_050, "due_date": "2026-01-05", "days_before": 3, "payment_link": "https://pay.example/l/1"}
+
+
+OVERDUE_VARS = {"amount": 450_050, "dpd": 7, "due_date": "2026-01-05", "payment_link": "https://pay.example/l/1"}
+
+
+def _ist_tomorrow(hour: int, minute: int) -> str:
+    """Tomorrow (IST) at ``hour:minute`` IST, with its offset."""
+    ist = timezone(timedelta(hours=5, minutes=30))
+    day = datetime.now(ist).date() + timedelta(days=1)
+    return datetime.combine(day, time(hour, minute), ist).isoformat()
 
 
 def _soon(**delta: float) -> str:
@@ -123,7 +133,6 @@ async def test_create_list_edit_cancel_validation_isolation(app, brand, sandbox,
         r = await api.post(base, json={**body, "variables": {"amount": 1, "colour": "red", "size": 2}}, headers=staff)
         assert r.status_code == 422 and "colour" in r.text and "size" in r.text
         assert {"variables.colour", "variables.size"} <= set(_fields(r))
-
         # list with filters, one with its log
         assert (await api.get(base, headers=staff)).json()["total"] == 2
         r = await api.get(base, headers=staff, params={"channel": "whatsapp"})
@@ -184,6 +193,39 @@ async def test_create_list_edit_cancel_validation_isolation(app, brand, sandbox,
     finally:
         await driver.close()
         await outsider.close()
+
+
+async def test_a_message_about_overdue_dues_is_scheduled_only_from_8_to_19_ist(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """RBI's contact hours (domain.contact_hours): a reminder with a template about overdue dues (OVERDUE,
+    COLLECTION_PAYMENT_LINK, SETTLEMENT_OFFER) is refused at 21:00, 07:59 and 19:00 IST, naming scheduledAt, and so is
+    changing a night reminder's template to one; a reminder before the due date may go at night; 10:30 IST is fine."""
+    b = brand["brand_id"]
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    api, base = driver.api, f"/api/v1/partner/brand/{b}/reminders"
+    loan_id, customer_id = _loan(db, b, "OVERDUE")
+    body = {"userId": customer_id, "loanId": loan_id, "channel": "sms", "template": "DUE_REMINDER", "variables": DUE}
+    try:
+        staff = await driver.staff_headers("COLLECTION_EXECUTIVE")
+        overdue = {**body, "template": "OVERDUE", "variables": OVERDUE_VARS}
+        for at in (_ist_tomorrow(21, 0), _ist_tomorrow(7, 59), _ist_tomorrow(19, 0)):
+            r = await api.post(base, json={**overdue, "scheduledAt": at}, headers=staff)
+            assert r.status_code == 422 and _fields(r) == ["scheduledAt"], (at, r.text)
+            assert "only between 08:00 and 19:00 IST" in r.text, r.text
+        night = await api.post(base, json={**body, "scheduledAt": _ist_tomorrow(21, 0)}, headers=staff)
+        assert night.status_code == 201, night.text  # a reminder before the due date is not about arrears
+        r = await api.patch(
+            f"{base}/{night.json()['id']}", json={"template": "OVERDUE", "variables": OVERDUE_VARS}, headers=staff
+        )
+        assert r.status_code == 422 and _fields(r) == ["scheduledAt"], r.text
+        r = await api.post(f"{base}/{night.json()['id']}/cancel", headers=staff)
+        assert r.status_code == 200, r.text
+        r = await api.post(base, json={**overdue, "scheduledAt": _ist_tomorrow(10, 30)}, headers=staff)
+        assert r.status_code == 201, r.text
+        r = await api.post(f"{base}/{r.json()['id']}/cancel", headers=staff)
+        assert r.status_code == 200, r.text
+
+    finally:
+        await driver.close()
 
 
 async def test_variables_are_checked_against_the_message_that_will_go(app, brand, sandbox, db) -> None:  # noqa: ANN001
