@@ -487,8 +487,17 @@ async def test_a_borrower_in_arrears_is_called_only_from_8_to_19_ist(app, brand,
             assert f"it is {now} IST now, next from {opens} IST" in body["message"]
             resp = await dialing.call(in_arrears)  # naming no loan changes nothing: the borrower is in arrears
             assert resp.status_code == 409, resp.text
+        written_off, loan_wo = _customer(db, brand["brand_id"], "9876545552", with_loan=True)
         with db.unit_of_work() as s:
-            logged = s.scalar(select(func.count()).select_from(DialerCall).where(DialerCall.customer_id == in_arrears))
+            s.get_one(Loan, loan_wo).status = "WRITTEN_OFF"  # still owed: a recovery call
+        resp = await dialing.call(written_off, loanId=loan_wo)
+        assert resp.status_code == 409 and resp.json()["errors"][0]["field"] == "userId", resp.text
+        with db.unit_of_work() as s:
+            logged = s.scalar(
+                select(func.count())
+                .select_from(DialerCall)
+                .where(DialerCall.customer_id.in_([in_arrears, written_off]))
+            )
         assert logged == 0
         assert await rung() == 0
 
