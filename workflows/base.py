@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         DebitState,
         DisbursalEvent,
         EsignEvent,
+        HeldNotice,
         InstallmentState,
         KfsAcceptance,
         LoanWorkflowInput,
@@ -366,13 +367,15 @@ class LoanBase:
     async def _settlement_link_follows(self) -> None:  # workflows.settlement
         raise NotImplementedError
 
-    async def _recovery_notice(self, event: str, key: str, about: int | None = None, **values: object) -> None:
-        raise NotImplementedError  # workflows.money_in
+    async def _recovery_notice(
+        self, event: str, key: str, about: HeldNotice | None = None, hold: bool = False, **values: object
+    ) -> None:
+        raise NotImplementedError  # workflows.held_notices
 
-    def _held_notices_wake(self, now: datetime) -> datetime | None:  # workflows.money_in
+    def _held_notices_wake(self) -> datetime | None:  # workflows.held_notices
         raise NotImplementedError
 
-    async def _release_held_notices(self, now: datetime) -> None:  # workflows.money_in
+    async def _release_held_notices(self) -> None:  # workflows.held_notices
         raise NotImplementedError
 
     def _settlement_due(self) -> datetime | None:  # workflows.collections

@@ -59,6 +59,7 @@ from workflows.base import LoanStopped
 from workflows.collections import CollectionsPhase
 from workflows.disbursal import DisbursalPhase
 from workflows.followup import FollowupPhase
+from workflows.held_notices import HeldNoticesPhase
 from workflows.kyc import KycPhase
 from workflows.money_in import MoneyInPhase
 from workflows.patches import decide_epoch, upsert_changed
@@ -77,6 +78,7 @@ class LoanWorkflow(
     DisbursalPhase,
     ReceiptsPhase,
     MoneyInPhase,
+    HeldNoticesPhase,
     AutopayPhase,
     CollectionsPhase,
     ServicingPhase,

@@ -13,7 +13,6 @@ debit at a fifth.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
@@ -24,7 +23,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain.closure import cooling_off_exit, foreclosure_quote
-    from domain.contact_hours import CONTACT_SPREAD_SECONDS, next_contact_opening, within_contact_hours
     from domain.errors import ValidationError
     from domain.money import format_inr
     from domain.status import LoanStatus
@@ -175,50 +173,11 @@ class MoneyInPhase(LoanBase):
 
     async def _overdue_notice(self, inst: InstallmentState, dpd: int) -> None:
         if dpd in OVERDUE_NOTICE_DAYS or (dpd == 0 and self.inp.terms.period_seconds):
+            # held even inside the window (CONTACT_HOURS_PATCH): the pass sends it after making the link it points at
             await self._recovery_notice(
-                "OVERDUE", f"overdue:{inst.number}:{max(dpd, 1)}", inst.number, installment=inst.number,
-                dpd=max(dpd, 1), amount=inst.remaining,
+                "OVERDUE", f"overdue:{inst.number}:{max(dpd, 1)}", HeldNotice("OVERDUE", "", installment=inst.number),
+                hold=True, installment=inst.number, dpd=max(dpd, 1), amount=inst.remaining,
             )  # fmt: skip
-
-    async def _recovery_notice(self, event: str, key: str, about: int | None = None, **values: object) -> None:
-        """A notice about overdue dues (OVERDUE, SETTLEMENT_OFFER), once per ``key``: sent now from 08:00 to 19:00
-        IST, else (CONTACT_HOURS_PATCH) held in ``ServicingState.held_notices``, kept across continue-as-new, for the
-        loop to send once the window opens (``domain.contact_hours``). ``about``: the installment it is about (its
-        amount is read again then, and the notice dropped once it is paid)."""
-        state = self.servicing
-        if self.contact_hours and state is not None and not within_contact_hours(workflow.now()):
-            if key not in state.notices_sent and all(h.key != key for h in state.held_notices):
-                state.held_notices.append(HeldNotice(event, key, dict(values), about))
-                self.notice_held = True  # a handler's notice: the loop's next pass sets its wake-up
-            return
-        await self._notice(event, key, **values)
-
-    def _held_notices_wake(self, now: datetime) -> datetime | None:
-        """When the loop wakes to send the held notices: the next 08:00 IST plus this loan's own minutes (0-29, from
-        its id), so a book's notices are not all sent in the same second; None when none is held or it is already
-        inside the window."""
-        state = self.servicing
-        if not (self.contact_hours and state is not None and state.held_notices) or within_contact_hours(now):
-            return None
-        spread = int(hashlib.sha256(self.inp.loan_id.encode()).hexdigest()[:8], 16) % CONTACT_SPREAD_SECONDS
-        return next_contact_opening(now) + timedelta(seconds=spread)
-
-    async def _release_held_notices(self, now: datetime) -> None:
-        """Inside the window, send the held notices in the order they were held (after the pass made the link they
-        point at): an installment's with what it asks now, none for one paid meanwhile."""
-        state = self.servicing
-        if state is None or not state.held_notices or not within_contact_hours(now):
-            return
-        held, state.held_notices = state.held_notices, []
-        by_number = {i.number: i for i in state.installments}
-        for notice in held:
-            values = dict(notice.values)
-            if notice.installment is not None:
-                inst = by_number.get(notice.installment)
-                if inst is None or inst.paid:
-                    continue
-                values["amount"] = inst.remaining
-            await self._notice(notice.event, notice.key, **values)
 
     # ---------------------------------------------------------------- failed payments and mandates
     async def _take_events(self) -> None:

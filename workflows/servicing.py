@@ -155,7 +155,7 @@ class ServicingPhase(LoanBase):
                     await self._autopay(now, debited) if debited is not None else None,
                 ]
                 next_step = min((s for s in steps if s is not None), default=None)
-                if (held := self._held_notices_wake(now)) is not None:  # notices waiting for 08:00 IST
+                if (held := self._held_notices_wake()) is not None:  # notices waiting for 08:00 IST
                     next_step = held if next_step is None else min(next_step, held)
             status: list[SearchAttributeUpdate[Any]] = []
             if self.status_attribute_due:  # a move recorded with a payment this pass (STATUS_WITH_PAYMENT_PATCH)
@@ -166,7 +166,7 @@ class ServicingPhase(LoanBase):
                 await self._ensure_link(current)
             last_link = link
             if self.money_in:
-                await self._release_held_notices(now)  # after the link they point at (CONTACT_HOURS_PATCH)
+                await self._release_held_notices()  # after the link they point at (CONTACT_HOURS_PATCH)
             if not past_due:
                 wait = current.due_at - now
             elif self.day_end_v2 and not self.inp.terms.period_seconds:

@@ -12,6 +12,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
+    from domain.contact_hours import next_contact_opening, within_contact_hours
     from domain.errors import ValidationError
     from domain.settlement import (
         APPROVER_ROLES,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         CertificateRequest,
         ClosingPostings,
         ClosureRecord,
+        HeldNotice,
         LoanWorkflowResult,
         ReloanRequest,
         ServicingAction,
@@ -126,6 +128,7 @@ class SettlementSteps(CollectionsBase):
         await self._locked()
         try:
             s = self._check_settlement_decision(a)
+            self._check_offer_in_time(a, s)
             outstanding, waiver = self._settlement_now(a, s)
             state = self.servicing
             assert state is not None
@@ -143,8 +146,9 @@ class SettlementSteps(CollectionsBase):
             if not link_first:
                 url = await self._settlement_link(s, refused_unchanged=False)
             await self._recovery_notice(
-                "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}", amount=s.amount, deadline=deadline.isoformat(),
-                waived=sum(s.waiver.values()), paymentLink=url,
+                "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}",
+                HeldNotice("SETTLEMENT_OFFER", "", settlement_id=s.settlement_id, link_version=s.link_version),
+                amount=s.amount, deadline=deadline.isoformat(), waived=sum(s.waiver.values()), paymentLink=url,
             )  # fmt: skip
             return "APPROVED"
         finally:
@@ -200,7 +204,26 @@ class SettlementSteps(CollectionsBase):
     @approve_settlement.validator
     def _validate_approve_settlement(self, a: ServicingAction) -> None:
         _check_fresh(a.expires_at)
-        self._settlement_now(a, self._check_settlement_decision(a))
+        s = self._check_settlement_decision(a)
+        self._check_offer_in_time(a, s)
+        self._settlement_now(a, s)
+
+    def _check_offer_in_time(self, a: ServicingAction, s: SettlementState) -> None:
+        """Approved outside RBI's contact hours (CONTACT_HOURS_PATCH), the offer waits for 08:00 IST: a deadline
+        before that day would pass before the borrower heard of it, so the approval is refused (409 naming
+        ``deadline``); propose again with a later one."""
+        now = workflow.now()
+        if not self.contact_hours or within_contact_hours(now):
+            return
+        deadline = s.deadline or self._today() + timedelta(days=a.settlement_days)
+        opens = next_contact_opening(now)
+        if deadline < opens.date():
+            raise _refuse(
+                "Conflict",
+                f"the offer can reach the borrower only from {opens:%d %b %Y %H:%M} IST (RBI's contact hours), after "
+                f"its deadline of {deadline:%d %b %Y}; reject it and propose a later deadline",
+                field="deadline",
+            )
 
     @workflow.update(description="Reject the proposed settlement (another person), with a reason.")
     async def reject_settlement(self, a: ServicingAction) -> str:
@@ -263,6 +286,8 @@ class SettlementSteps(CollectionsBase):
         s = self._settlement_open()
         if state is None or s is None or not s.link_follows or s.deadline is None:
             return
+        if self._today() > s.deadline or all(i.paid for i in state.installments):
+            return  # past its deadline (lapsing: nothing more to offer), or nothing left to pay at all
         still = s.amount - (state.total_collected - s.collected_before)
         if still <= 0 or still == s.link_amount:
             return
@@ -284,7 +309,8 @@ class SettlementSteps(CollectionsBase):
         deadline = s.deadline
         state.settlement = s = replace(s, link_amount=still, link_version=version)
         await self._recovery_notice(
-            "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}:{version}", amount=still,
+            "SETTLEMENT_OFFER", f"settlement:{s.settlement_id}:{version}",
+            HeldNotice("SETTLEMENT_OFFER", "", settlement_id=s.settlement_id, link_version=version), amount=still,
             deadline=deadline.isoformat(), waived=sum(s.waiver.values()), paymentLink=url,
         )  # fmt: skip
 

@@ -83,8 +83,13 @@ def cleared_by(session: Session, keys: list[str]) -> dict[str, int]:
     return out
 
 
+ENDED_OFFER = frozenset({"PAID_IN_FULL", "LAPSED", "CANCELLED"})
+"""Settlement outcomes after which its link must take no money (a PAID one's closing cancels the schedule's links)."""
+
+
 def _settlement(session: Session, rec: ServicingDecisionRecord) -> list[tuple[str, str]]:
-    """The settlement's row created or moved; the (gateway, link id) of the links it cancelled (PAID_IN_FULL)."""
+    """The settlement's row created or moved; the (gateway, link id) of the links it cancelled (ENDED_OFFER), for
+    cancelling at the gateways."""
     p = rec.payload
     row = session.get(Settlement, p["id"], with_for_update=True)
     now = datetime.now(UTC)
@@ -104,8 +109,20 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> list[tuple[st
             )
         )
         return []
-    if row.status == rec.status:
-        return []  # a retry (a link it cancelled is cancelled here; its gateway was asked the first time)
+    if row.status == rec.status:  # a retry: its links are CANCELLED here, and asked again at their gateways
+        if rec.status not in ENDED_OFFER:
+            return []
+        return [
+            (str(vendor), str(link_id))
+            for vendor, link_id in session.execute(
+                select(PaymentLink.provider, PaymentLink.link_id).where(
+                    PaymentLink.loan_id == rec.loan_id,
+                    PaymentLink.purpose == SETTLEMENT,
+                    PaymentLink.status == PaymentLinkStatus.CANCELLED.value,
+                )
+            )
+            if vendor and link_id
+        ]
     row.status = rec.status
     if rec.status in ("APPROVED", "REJECTED", "CANCELLED"):
         row.decided_by, row.decided_at = p.get("decidedBy"), now
@@ -117,7 +134,7 @@ def _settlement(session: Session, rec: ServicingDecisionRecord) -> list[tuple[st
     if rec.status in ("PAID", "PAID_IN_FULL", "LAPSED", "CANCELLED"):
         row.collected = p.get("collected", row.collected)
         row.closed_at = now
-    if rec.status == "PAID_IN_FULL":  # the loan is paid: its settlement link is no longer offered
+    if rec.status in ENDED_OFFER:  # paid in full, lapsed, cancelled: its settlement link is no longer offered
         cancelled = session.execute(
             update(PaymentLink)
             .where(
@@ -229,7 +246,7 @@ class ServicingDecisionActivities(LoanBase):
             return []
 
         cancelled = await self._tx(write)
-        if cancelled:  # a paid-in-full settlement's link: no longer offered, so not payable at its gateway either
+        if cancelled:  # an ended settlement's link: no longer offered, so not payable at its gateway either
             await self._cancel_at_gateways(rec.loan_id, cancelled)
 
     @activity.defn

@@ -77,8 +77,9 @@ def payment_link(request: Request, brand_id: str, loan_id: str, staff: Worker, s
     # one message per link and IST day: a collector asking again (another click, the borrower on the phone) gets the
     # same link and its logged statuses, and the borrower is not sent the same SMS, WhatsApp and e-mail again
     day = _now().astimezone(IST).date().isoformat()
-    key = _link_message_key(session, f"collection-link:{loan.id}:{link_id}:{day}")
-    session.rollback()
+    key = f"collection-link:{loan.id}:{link_id}:{day}"
+    _retry_failed_channels(session, key)
+    session.commit()
     values = {"amount": amount, "dpd": dpd, "payment_link": url}
     sent = call_async(sender.notice, loan.id, "COLLECTION_PAYMENT_LINK", key, values)
     return {
@@ -97,22 +98,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-MAX_LINK_SENDS_A_DAY = 3
-"""How often a collector's link may be sent again in one IST day after a send that failed."""
+MAX_TRIES_A_DAY = 6
+"""Vendor tries a channel of one link's message may log in an IST day (a send tries each of the brand's vendors for
+the channel, so about three sends): a channel that keeps failing is not tried on every click."""
+RETRIED = ("FAILED", "UNDELIVERED")
 
 
-def _link_message_key(session: Session, base: str) -> str:
-    """The message key of this send of a collector's link: ``base`` (the link and the IST day) the first time, and
-    again while what it logged stands (SENT, DELIVERED...: asked again, nothing is re-sent). When a channel of it
-    FAILED (a vendor down, a template refused) the next key (``base:2``, ``base:3``), so asking again sends it again,
-    at most MAX_LINK_SENDS_A_DAY times a day (then the last key's statuses are answered)."""
-    keys = [base] + [f"{base}:{n}" for n in range(2, MAX_LINK_SENDS_A_DAY + 1)]
-    for key in keys:
-        rows = session.scalars(
-            select(CustomerMessage.status).where(
-                CustomerMessage.idempotency_key.in_([f"{key}:{kind}" for kind in ("sms", "whatsapp", "email")])
-            )
-        ).all()
-        if "FAILED" not in rows:
-            return key
-    return keys[-1]
+def _retry_failed_channels(session: Session, key: str) -> None:
+    """Before the link's message of ``key`` (the link and the IST day) is asked again: each channel whose send
+    failed or was not delivered (a vendor down, a template refused, a bounced e-mail) is queued again, so that
+    channel alone is sent again (the messaging log sends only QUEUED rows); one that went is not re-sent. Not past
+    MAX_TRIES_A_DAY vendor tries of that channel."""
+    rows = session.scalars(
+        select(CustomerMessage)
+        .where(CustomerMessage.idempotency_key.in_([f"{key}:{kind}" for kind in ("sms", "whatsapp", "email")]))
+        .with_for_update()
+    ).all()
+    for row in rows:
+        if row.status in RETRIED and len(row.attempts or []) < MAX_TRIES_A_DAY:
+            row.status, row.error = "QUEUED", None

@@ -652,6 +652,16 @@ async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, br
         async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
             after = [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
         assert sum(link["url"] in t for t in after) == 2, after
+        with db.unit_of_work() as s:
+            rows = s.scalars(
+                select(CustomerMessage).where(
+                    CustomerMessage.loan_id == loan_id, CustomerMessage.event == "COLLECTION_PAYMENT_LINK"
+                )
+            ).all()
+            # the same rows: only the failed channel was sent again, the others not
+            assert sorted(m.kind for m in rows) == sorted(m.kind for m in logged)
+            assert all(m.status != "FAILED" for m in rows)
+            assert all(len(m.attempts) == 1 for m in rows if m.kind != "sms"), [(m.kind, m.attempts) for m in rows]
         # nothing overdue: nothing to send
         r = await driver.api.post(f"/api/v1/partner/brand/{b}/collection/{current}/payment-link", headers=cxh)
         assert r.status_code == 409 and "loanId" in errors_of(r)

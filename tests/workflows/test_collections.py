@@ -5,7 +5,7 @@ an NPA is upgraded only once every arrear is paid; waiver, write-off and restruc
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import pytest_asyncio
@@ -325,7 +325,8 @@ async def test_money_beyond_a_settlement_pays_dues_before_anything_is_waived(env
 async def test_a_settlement_part_paid_another_way_gets_a_link_for_what_is_still_to_pay(env) -> None:  # noqa: ANN001
     """A ₹30,000 settlement is approved (its link for ₹30,000 sent); the borrower then pays ₹10,000 through an old
     overdue link. The settlement's link is made again for the ₹20,000 still to pay (version 1, superseding the first)
-    and sent (SETTLEMENT_OFFER for ₹20,000); paying it settles the loan, ₹30,000 in all, as agreed. Before
+    and sent (SETTLEMENT_OFFER for ₹20,000; all this at night, so the offers wait for 08:00 IST and the first, for a
+    superseded link, is not sent); paying it settles the loan, ₹30,000 in all, as agreed. Before
     settlement-link-follows-payments-v1 the link kept asking ₹30,000: paid, the borrower gave ₹40,000."""
     stubs = StubActivities()
     inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
@@ -336,11 +337,11 @@ async def test_a_settlement_part_paid_another_way_gets_a_link_for_what_is_still_
         await run.signal("payment_received", PaymentEvent("old_link", 10_000_00, purpose="INSTALLMENT"))
         first, again = await stubs.wait_calls("settlement_link", 2)
         assert (again.settlement_id, again.amount, again.version) == (first.settlement_id, 20_000_00, 1)
-        await run.sleep_until(_window_open(due + timedelta(days=3)))  # decided at night: the offers go after 08:00
-        await stubs.wait_for(lambda: len(_offers(stubs)) == 2, "the new offer")
-        offers = _offers(stubs)
-        assert [o.values["amount"] for o in offers] == [30_000_00, 20_000_00]
-        assert offers[1].values["paymentLink"] == "settle_2000000" and offers[0].key != offers[1].key
+        # all at night: the offers wait for 08:00, and only the current one goes (the first's link is superseded)
+        await run.sleep_until(_window_open(due + timedelta(days=3)))
+        await stubs.wait_for(lambda: _offers(stubs), "the offer")
+        (offer,) = _offers(stubs)
+        assert (offer.values["amount"], offer.values["paymentLink"]) == (20_000_00, "settle_2000000")
         await run.signal("payment_received", PaymentEvent("settle", 20_000_00, purpose="SETTLEMENT"))
         result = await run.result()
         assert (result.status, result.total_collected) == ("SETTLED", 30_000_00)
@@ -348,6 +349,31 @@ async def test_a_settlement_part_paid_another_way_gets_a_link_for_what_is_still_
         assert [d.status for d in stubs.of("record_servicing_decision")][-1] == "PAID"
         assert "settlement-link-follows-payments-v1" in patch_markers(await run.handle.fetch_history())
         await record_if_asked(env, run, "settlement_link_follows")
+
+
+async def test_a_settlement_whose_deadline_passes_before_the_morning_is_not_approved_at_night(env) -> None:  # noqa: ANN001
+    """At 20:00 IST an approval's offer can reach the borrower only from 08:00 the next day (RBI's contact hours): a
+    proposal whose deadline is today is refused (Conflict naming deadline) with nothing recorded; proposed again with
+    tomorrow's deadline, it is approved, and its offer goes in the morning."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        due = await _overdue(run, days=3)
+        today = due + timedelta(days=4)  # the day-end of due + 3 ran at 00:00 IST of this day
+        await run.sleep_until(datetime.combine(today, time(20, 0), IST))
+        proposal = SettlementProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, 30_000_00, "hardship", deadline=today
+        )
+        await run.update("propose_settlement", proposal)
+        late = await run.refused("approve_settlement", action(HEAD))
+        assert (late.type, late.field) == ("Conflict", "deadline") and "after its deadline" in late.message, late
+        assert [d.status for d in stubs.of("record_servicing_decision")] == ["PROPOSED"]
+        assert await run.update("reject_settlement", action(HEAD, reason="deadline too close")) == "REJECTED"
+        await run.update("propose_settlement", replace(proposal, deadline=today + timedelta(days=1)))
+        assert await run.update("approve_settlement", action(HEAD)) == "APPROVED"
+        assert not _offers(stubs)
+        await run.sleep_until(_window_open(today))
+        await stubs.wait_for(lambda: _offers(stubs), "the offer in the morning")
 
 
 async def test_npa_is_upgraded_only_once_every_arrear_is_paid(env) -> None:  # noqa: ANN001

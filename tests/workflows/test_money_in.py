@@ -583,3 +583,19 @@ async def test_a_later_installments_first_overdue_notice_is_held_and_sent_while_
         )
         (notice,) = [n for n in stubs.of("send_notice") if n.key.endswith(":overdue:2:1")]
         assert (notice.values["installment"], notice.values["dpd"]) == (2, 1)
+
+
+async def test_an_overdue_notice_held_for_the_morning_is_dropped_if_the_installment_is_paid_first(env) -> None:  # noqa: ANN001
+    """Held at the 00:00 IST day-end, the OVERDUE notice is not sent at 08:00 when the borrower paid at 03:00."""
+    stubs = StubActivities()
+    async with running_loan(env, stubs, loan_input(terms(tenure=2, period_seconds=None), policy())) as run:
+        await _disbursed(run)
+        inst = stubs.of("record_disbursal")[0].installments[0]
+        await run.sleep_until(inst.due_at + timedelta(minutes=1))
+        await stubs.wait_calls("mark_overdue", 1)
+        await run.sleep_until(inst.due_at + timedelta(hours=3))
+        link = stubs.of("ensure_payment_link")[-1]
+        await run.pay("night_pay", link.amount)
+        await stubs.wait_calls("record_payment", 1)
+        await run.sleep_until(inst.due_at + timedelta(hours=9))
+        assert "OVERDUE" not in _events(stubs)

@@ -282,12 +282,17 @@ class LoanPolicy:
 class HeldNotice:
     """A customer notice about overdue dues held for RBI's contact hours (08:00-19:00 IST, domain.contact_hours):
     ``event`` and its ``values`` as ``_notice`` takes them, sent once per ``key``. With ``installment`` its ``amount``
-    is read again when it goes (what that installment still asks), and it is dropped if the installment is paid."""
+    is read again when it goes (what that installment still asks); it is dropped if the installment is paid, is not
+    overdue, or belongs to a schedule a restructure replaced. A settlement's offer is dropped unless that settlement is
+    still open, its deadline not past and the link offered still its current one."""
 
     event: str
     key: str
     values: dict[str, Any] = field(default_factory=dict)
     installment: int | None = None
+    schedule_version: int = 0  # the schedule the installment was in (a restructure since drops the notice)
+    settlement_id: str | None = None  # a SETTLEMENT_OFFER: the settlement, and which of its links it offers
+    link_version: int = 0
 
 
 @dataclass
