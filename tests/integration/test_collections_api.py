@@ -594,6 +594,23 @@ async def test_a_field_visit_with_its_place_and_photo(app, brand, sandbox, db) -
 
 
 # ------------------------------------------------------------------------------------------- payment link
+def _link_messages(session: Any, loan_id: str) -> list[CustomerMessage]:
+    """The loan's logged COLLECTION_PAYMENT_LINK messages (a row per channel and send key)."""
+    return list(
+        session.scalars(
+            select(CustomerMessage).where(
+                CustomerMessage.loan_id == loan_id, CustomerMessage.event == "COLLECTION_PAYMENT_LINK"
+            )
+        ).all()
+    )
+
+
+async def _texts(sandbox: Any, phone: str) -> list[str]:
+    """The SMS texts the sandbox's Gupshup took for ``phone``."""
+    async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
+        return [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
+
+
 async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, brand, sandbox, db, monkeypatch) -> None:  # noqa: ANN001,E501
     driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
     b = brand["brand_id"]
@@ -631,15 +648,10 @@ async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, br
         again = await driver.api.post(url, headers=cxh)
         assert again.status_code == 200 and again.json()["url"] == link["url"]
         assert again.json()["sent"].get("sms") in ("SENT", "DELIVERED"), again.json()
-        async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
-            after = [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
+        after = await _texts(sandbox, phone)
         assert sum(link["url"] in t for t in after) == sum(link["url"] in t for t in texts) == 1, after
         with db.unit_of_work() as s:
-            rows = s.scalars(
-                select(CustomerMessage).where(
-                    CustomerMessage.loan_id == loan_id, CustomerMessage.event == "COLLECTION_PAYMENT_LINK"
-                )
-            ).all()
+            rows = _link_messages(s, loan_id)
             assert sorted(m.kind for m in rows) == sorted(m.kind for m in logged)
             # the SMS failed (a vendor down): asked again, it is sent again, once
             for m in rows:
@@ -649,15 +661,10 @@ async def test_the_collector_sends_a_payment_link_for_the_overdue_amount(app, br
         assert resent.status_code == 200 and resent.json()["sent"].get("sms") == "SENT", resent.text
         again = await driver.api.post(url, headers=cxh)
         assert again.status_code == 200 and again.json()["url"] == link["url"]
-        async with httpx.AsyncClient(base_url=sandbox.url) as sbx:
-            after = [m["text"] for m in (await sbx.get("/gupshup/messages", params={"to": phone})).json()]
+        after = await _texts(sandbox, phone)
         assert sum(link["url"] in t for t in after) == 2, after
         with db.unit_of_work() as s:
-            rows = s.scalars(
-                select(CustomerMessage).where(
-                    CustomerMessage.loan_id == loan_id, CustomerMessage.event == "COLLECTION_PAYMENT_LINK"
-                )
-            ).all()
+            rows = _link_messages(s, loan_id)
             # the same rows: only the failed channel was sent again, the others not
             assert sorted(m.kind for m in rows) == sorted(m.kind for m in logged)
             assert all(m.status != "FAILED" for m in rows)
