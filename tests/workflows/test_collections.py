@@ -488,6 +488,26 @@ async def test_a_payment_arriving_while_the_write_off_is_recorded_is_a_recovery(
         assert replayed.replay_failure is None, replayed.replay_failure
 
 
+async def test_an_overdue_notice_held_for_the_morning_is_dropped_when_a_restructure_replaces_the_schedule(env) -> None:  # noqa: ANN001,E501
+    """Installment 1 falls overdue at the 00:00 IST day-end; its OVERDUE notice waits for 08:00. Before then a
+    restructure is approved: the new schedule's installment 1 is not due, so at 08:00 no OVERDUE notice goes (the held
+    one was about the replaced schedule), and the new installment's own day-1 notice is still to come."""
+    stubs = StubActivities()
+    inp = loan_input(terms(amount=60_000_00, tenure=3, period_seconds=None), policy())
+    async with running_loan(env, stubs, inp) as run:
+        due = await _overdue(run, days=0)
+        await run.update("propose_restructure", RestructureProposal(
+            MANAGER.staff_id, MANAGER.email, MANAGER.role, BRAND_ID, "salary cut", installments=6,
+        ))  # fmt: skip
+        await run.update("approve_restructure", action(HEAD_2))
+        await run.until_status("DISBURSED")
+        await run.sleep_until(_window_open(due))
+        await stubs.wait_for(lambda: "RESTRUCTURED" in [n.event for n in stubs.of("send_notice")], "the new plan")
+        assert "OVERDUE" not in [n.event for n in stubs.of("send_notice")]
+        keys = {n.key for n in stubs.of("send_notice")}
+        assert not any(k.endswith(":overdue:1:1") for k in keys), keys  # the new installment 1's key is still free
+
+
 async def test_restructure_by_two_people_rolls_the_arrears_and_is_npa(env) -> None:  # noqa: ANN001
     stubs = StubActivities()
     loan_policy = policy(penal={"basis": "FLAT_PER_OCCURRENCE", "flat": 500_00})
