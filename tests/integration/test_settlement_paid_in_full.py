@@ -9,6 +9,8 @@ borrower's ₹17,837 overdue payment kept to refund)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,22 +29,33 @@ def demo_brand(db, sandbox) -> dict:  # noqa: ANN001
     return seed_brand(db, sandbox.url, code=code, name=f"Paid in full {code}", period_seconds=5)
 
 
+async def _settlement_approved(
+    driver: Driver, index: int, amount_of: Callable[[int], int]
+) -> tuple[dict[str, str], Any, float, str, int]:
+    """An overdue demo loan, the overdue link the borrower was sent, and a settlement of ``amount_of(everything
+    owed)`` proposed by a manager and approved by a head: (headers, journey, deadline, overdue link, amount)."""
+    headers, j, _, deadline = await _begin(driver, index)
+    loan = await _overdue(driver, headers, j, deadline)
+    overdue_url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(driver, j.phone, "overdue", deadline)
+    quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
+    amount = amount_of(quote["total"])
+    await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json={
+        "amount": amount, "reason": "hardship",
+    })  # fmt: skip
+    await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
+    return headers, j, deadline, overdue_url, amount
+
+
 async def test_a_settlement_paid_beyond_everything_owed_closes_the_loan_paid_not_settled(  # noqa: ANN001
     app, demo_brand, sandbox, db
 ) -> None:
     driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
     try:
-        headers, j, _, deadline = await _begin(driver, 3)
-        loan = await _overdue(driver, headers, j, deadline)
-        overdue_url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(
-            driver, j.phone, "overdue", deadline
+        headers, j, deadline, overdue_url, amount = await _settlement_approved(
+            driver,
+            3,
+            lambda total: total - 1_000_00,  # a settlement just under everything owed
         )
-        quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
-        amount = quote["total"] - 1_000_00  # a settlement just under everything owed
-        await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json={
-            "amount": amount, "reason": "hardship",
-        })  # fmt: skip
-        await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
         settle_url = await _sms_link(driver, j.phone, "settle loan", deadline)
 
         # the old link, paid late, and at once the settlement's (both before the gateway's webhooks reach the loan, so
@@ -130,17 +143,7 @@ async def test_a_settlement_part_paid_by_an_old_link_is_offered_again_for_the_re
     (settlement-link-follows-payments-v1)."""
     driver = Driver(app.api.url, sandbox.url, demo_brand["brand_code"])
     try:
-        headers, j, _, deadline = await _begin(driver, 5)
-        loan = await _overdue(driver, headers, j, deadline)
-        overdue_url = (loan.get("paymentLink") or {}).get("url") or await _sms_link(
-            driver, j.phone, "overdue", deadline
-        )
-        quote = await driver.partner(MANAGER, "GET", f"/loans/{j.loan_id}/foreclosure-quote")
-        amount = quote["total"] // 2
-        await driver.partner(MANAGER, "POST", f"/collection/{j.loan_id}/settlement", json={
-            "amount": amount, "reason": "hardship",
-        })  # fmt: skip
-        await driver.partner(HEAD, "POST", f"/collection/{j.loan_id}/settlement/approve", json={"reason": "ok"})
+        headers, j, deadline, overdue_url, amount = await _settlement_approved(driver, 5, lambda total: total // 2)
         first_url = await _sms_link(driver, j.phone, "settle loan", deadline)
         paid_old = (await driver.pay_link(overdue_url))["amount"]
         assert 0 < paid_old < amount
