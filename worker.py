@@ -107,6 +107,8 @@ PHASE_MODULES = (
     "workflows.base",
     "workflows.options",
     "workflows.kyc",
+    "workflows.kyc_aadhaar",
+    "workflows.kyc_progress",
     "workflows.review",
     "workflows.hold",
     "workflows.agreement",

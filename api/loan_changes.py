@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -277,16 +277,22 @@ async def conditional_read(
     if_none_match_header: str | None,
     prefer_header: str | None,
     can_wait: bool = True,
+    workflow_moved: Callable[[], Awaitable[Any] | None] | None = None,
 ) -> Response:
     """Answer a loan's read with an ETag: 200 and the JSON ``read()`` returns, or 304 while it is what the client
     holds. ``read`` is synchronous (it runs in the thread pool, each time in a transaction of its own that it ends, so
     no database connection is held while waiting) and raises as the route would (404...). ``reader``: who reads, as
     far as what they may see goes (``customer:<id>``): a long poll whose tag that reader was answered, for a loan
     unchanged since, waits without a first read. ``can_wait`` False: the answer depends on more than the database
-    (no notification would come), so ``Prefer: wait`` is not honoured."""
+    (no notification would come), so ``Prefer: wait`` is not honoured, unless ``workflow_moved`` is given: called
+    after each read, it returns an awaitable that ends when what that read took from outside the database (the
+    workflow's KYC progress, ``api.kyc_waits``) may have changed, or None when the read took nothing from there. A
+    long poll then waits for either, and reads again at once (without :data:`SETTLE_SECONDS`) when the workflow
+    moved."""
     changes: LoanChanges = getattr(request.app.state, "loan_changes", None) or LoanChanges(None)
     tags = if_none_match(if_none_match_header)
-    wait = wait_preference(prefer_header) if can_wait and tags and "*" not in tags else 0
+    waits = can_wait or workflow_moved is not None
+    wait = wait_preference(prefer_header) if waits and tags and "*" not in tags else 0
     loop = asyncio.get_running_loop()
 
     async def read_now() -> tuple[bytes, str]:
@@ -301,7 +307,7 @@ async def conditional_read(
         return body, tag
 
     with changes.watch(loan_id) as changed:
-        known = changes.known(loan_id, reader) if wait else None
+        known = changes.known(loan_id, reader) if wait and can_wait else None
         if known is not None and known in tags:
             body, tag = b"", known  # unchanged since this reader was answered it: wait at once
         else:
@@ -310,10 +316,14 @@ async def conditional_read(
         # a client that leaves (an app's screen closed, its long poll aborted) ends the wait: no reads for nobody
         gone: asyncio.Future[bool] | None = asyncio.ensure_future(_gone(request)) if tag in tags and wait else None
         woken: asyncio.Future[Any] | None = None
+        moved: asyncio.Future[Any] | None = None
         try:
             while tag in tags and (left := deadline - loop.time()) > 0:
                 woken = asyncio.ensure_future(changed.wait())
-                pending = {woken} if gone is None else {woken, gone}
+                if moved is None and workflow_moved is not None:
+                    awaited = workflow_moved()
+                    moved = asyncio.ensure_future(awaited) if awaited is not None else None
+                pending = {woken} | {task for task in (gone, moved) if task is not None}
                 timeout = left if changes.listening else min(left, FALLBACK_SECONDS)
                 done, _ = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 woken.cancel()
@@ -321,14 +331,19 @@ async def conditional_read(
                     if not gone.cancelled() and gone.result():
                         break  # the client left: what is answered goes nowhere
                     gone = None  # this server cannot tell: wait on without knowing
-                    if woken not in done:
+                    if woken not in done and moved not in done:
                         continue
-                if woken in done and await _left_while_settling(gone, min(SETTLE_SECONDS, deadline - loop.time())):
+                if moved is not None and moved in done:
+                    moved = None  # the workflow moved: read now, and wait on what that read saw
+                elif woken in done and await _left_while_settling(gone, min(SETTLE_SECONDS, deadline - loop.time())):
                     break  # the client left while its loan settled
+                elif woken in done and moved is not None:
+                    moved.cancel()  # the database changed: what the next read sees is waited on afresh
+                    moved = None
                 changed.clear()
                 body, tag = await read_now()
         finally:
-            for task in (woken, gone):
+            for task in (woken, gone, moved):
                 if task is not None:
                     task.cancel()
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}  # a cache may keep it, asking each time

@@ -10,7 +10,15 @@ import asyncio
 import time
 from typing import Any
 
-from los.demo_base import POLL_FIRST, POLL_GROWTH, POLL_MAX, DemoError, DriverBase, kyc_finished
+from los.demo_base import (
+    LONG_POLL_SECONDS,
+    POLL_FIRST,
+    POLL_GROWTH,
+    POLL_MAX,
+    DemoError,
+    DriverBase,
+    kyc_finished,
+)
 from los.demo_identities import SANDBOX_AADHAAR_OTP, demo_aadhaar, demo_statement_pdf, random_account
 
 
@@ -88,16 +96,31 @@ class CustomerSteps(DriverBase):
     async def complete_kyc(self, headers: dict[str, str], loan_id: str, deadline: float) -> dict[str, Any]:
         """Answer whatever the loan's KYC phase waits for (Aadhaar OTP, bank statement...) until it is done; the loan
         as last read once it is past APPLIED (decided). The KYC progress is read (``include=kyc``, which asks the
-        workflow) only while the phase runs: once every step has its result, the decision is waited for with a long
-        poll, as an app shows "deciding" and waits for the loan to change."""
+        workflow) only while the phase runs, each read after the first a long poll (``If-None-Match`` and ``Prefer:
+        wait``) that the API answers when the progress moves, so the next step is answered the moment it is asked
+        for. Once every step has its result, the decision is waited for the same way, as an app shows "deciding"
+        and waits for the loan to change."""
         done: set[str] = set()
         pause = POLL_FIRST
+        etag: str | None = None
         while time.monotonic() < deadline:
-            loan = await self.loan(headers, loan_id, kyc=True)
+            conditional = dict(headers)
+            if etag is not None:
+                wait = max(1, min(LONG_POLL_SECONDS, int(deadline - time.monotonic())))
+                conditional.update({"If-None-Match": etag, "Prefer": f"wait={wait}"})
+            resp = await self.api.get(f"/api/v1/web/loans/{loan_id}", headers=conditional, params={"include": "kyc"})
+            if resp.status_code == 304:
+                if "preference-applied" not in resp.headers:  # an API that does not wait: look again after a pause
+                    await asyncio.sleep(pause)
+                    pause = min(pause * POLL_GROWTH, POLL_MAX)
+                continue
+            loan = await self._ok(resp)
+            etag = resp.headers.get("etag")
             kyc = loan.get("kyc")
-            if loan["status"] != "APPLIED" or not kyc:
-                if loan["status"] != "APPLIED":
-                    return loan
+            if loan["status"] != "APPLIED":
+                return loan
+            if not kyc:  # the workflow did not answer: no progress to wait on, so read it again after a pause
+                etag = None
                 await asyncio.sleep(pause)
                 pause = min(pause * POLL_GROWTH, POLL_MAX)
                 continue
@@ -120,11 +143,11 @@ class CustomerSteps(DriverBase):
                 files = {"file": ("statement.pdf", demo_statement_pdf(), "application/pdf")}
                 await self._ok(await self.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files))
                 done.add("BANK_STATEMENT")
-            else:
+            elif etag is None:  # an API that gives no ETag: read again after a pause
                 await asyncio.sleep(pause)
                 pause = min(pause * POLL_GROWTH, POLL_MAX)
                 continue
-            pause = POLL_FIRST  # answered: look again soon
+            pause = POLL_FIRST
         raise DemoError(f"loan {loan_id}: KYC not completed in time")
 
     async def customer_get(self, headers: dict[str, str], loan_id: str, what: str) -> Any:

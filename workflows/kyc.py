@@ -14,10 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.loan import LoanActivities
     from domain import rules
     from domain.outcomes import CreditOutcome, KycStepStatus
-    from domain.status import LoanStatus
     from workflows.contracts import (
-        AadhaarInitiate,
-        AadhaarOtp,
         AllocationRequest,
         BureauPullRequest,
         CreditRulesRequest,
@@ -43,16 +40,13 @@ with workflow.unsafe.imports_passed_through():
         PROVIDER_TIMEOUT,
     )
 
-from workflows.base import _check_fresh, _refuse
-from workflows.hold import HoldPhase
+from workflows.kyc_aadhaar import KYC_REUSED, AadhaarPhase
 from workflows.patches import patched
 
 SEQUENTIAL_KYC = frozenset({"PAN", "AADHAAR"})
 # The steps that are lookups a vendor answers in seconds: local activities under KYC_LOCAL_PATCH (with the bureau pull).
 # The steps that move documents (a bank statement read, DigiLocker's) stay activity tasks with their heartbeat timeout.
 LOCAL_KYC_STEPS = frozenset({"PAN", "MOBILE", "CKYC", "BANK_ACCOUNT", "EMPLOYMENT"})
-KYC_REUSED = "REUSED"  # a step's result in ``kyc_results`` when an earlier loan's result was reused (KYC_REUSE_PATCH)
-DONE = frozenset({KycStepStatus.PASSED, KYC_REUSED})
 
 # The brand's KYC step (brand config ``kyc_steps``) → its activity and the summary the Temporal UI shows.
 # Aadhaar runs through the aadhaar_initiate / aadhaar_submit updates; a step not here (SELFIE) is not automated.
@@ -67,7 +61,7 @@ KYC_STEP_ACTIVITIES: dict[str, tuple[Callable[..., Any], str]] = {
 }
 
 
-class KycPhase(HoldPhase):
+class KycPhase(AadhaarPhase):
     """Origination, first part: the brand's KYC steps, then the credit decision (bureau, BRE, evaluation)."""
 
     # Set once per run in _kyc_and_decide: one activity per step and the decision in three
@@ -331,83 +325,6 @@ class KycPhase(HoldPhase):
                     await workflow.sleep(AADHAAR_ANSWER_GAP, summary="Aadhaar OTP answered; the next KYC steps follow")
                 return KycStepResult(step, KycStepStatus.PASSED, facts=self.aadhaar_facts)
 
-    @workflow.update(
-        description="The customer's Aadhaar number, as its reference in the Aadhaar Data Vault and masked: the KYC "
-        "vendor sends the OTP; refused (422) if the number is invalid or Aadhaar is not awaited."
-    )
-    async def aadhaar_initiate(self, req: AadhaarInitiate) -> dict:
-        """The OTP sent through the ``aadhaar_initiate`` activity, which reads the number from the vault by
-        ``req.aadhaar_ref`` (UIDAI Aadhaar Data Vault circular, 2017). Updates recorded before the vault carry
-        ``aadhaar_sealed`` (or, earlier still, ``aadhaar_number``) and are passed on as they are: the activity
-        call is the same command either way, so no patch is needed. Refusals: ``ValidationError`` (422)."""
-        result = await workflow.execute_activity_method(
-            KycActivities.aadhaar_initiate,
-            KycStepRequest(
-                self.inp.loan_id,
-                self.inp.brand_id,
-                "AADHAAR",
-                f"loan-{self.inp.loan_id}:aadhaar:initiate:{workflow.uuid4()}",
-                aadhaar_number=req.aadhaar_number or None,
-                aadhaar_sealed=req.aadhaar_sealed,
-                aadhaar_ref=req.aadhaar_ref,
-            ),
-            start_to_close_timeout=PROVIDER_TIMEOUT,
-            heartbeat_timeout=KYC_HEARTBEAT,
-            retry_policy=PROVIDER_RETRY,
-            summary="Aadhaar OTP sent",
-        )
-        if result.status == KycStepStatus.FAILED:
-            raise _refuse("ValidationError", result.reason or "Aadhaar could not be verified", field="aadhaarNumber")
-        self.aadhaar_reference = result.reference
-        return {"status": "OTP_SENT"}
-
-    @aadhaar_initiate.validator
-    def _validate_aadhaar_initiate(self, req: AadhaarInitiate) -> None:
-        _check_fresh(req.expires_at)
-        if "AADHAAR" not in self.inp.policy.kyc_steps or self.kyc_results.get("AADHAAR") in DONE:
-            raise _refuse("Conflict", "Aadhaar is not awaited for this loan")
-        if self.status != LoanStatus.APPLIED:
-            raise _refuse("Conflict", f"loan is {self.status}")
-        if req.aadhaar_ref is not None:
-            if not (req.aadhaar_ref.startswith("adv_") and 8 <= len(req.aadhaar_ref) <= 48):
-                raise _refuse("ValidationError", "not an Aadhaar vault reference")
-        elif not req.aadhaar_sealed and not (len(req.aadhaar_number) == 12 and req.aadhaar_number.isdigit()):
-            raise _refuse("ValidationError", "Aadhaar must be 12 digits", field="aadhaarNumber")
-
-    @workflow.update(
-        description="The customer's Aadhaar OTP: checked with the KYC vendor; a wrong OTP is refused (422) and "
-        "nothing is stored."
-    )
-    async def aadhaar_submit(self, req: AadhaarOtp) -> dict:
-        result = await workflow.execute_activity_method(
-            KycActivities.aadhaar_submit,
-            KycStepRequest(
-                self.inp.loan_id,
-                self.inp.brand_id,
-                "AADHAAR",
-                f"loan-{self.inp.loan_id}:aadhaar:submit:{workflow.uuid4()}",
-                reference=self.aadhaar_reference,
-                otp=req.otp,
-            ),
-            start_to_close_timeout=PROVIDER_TIMEOUT,
-            heartbeat_timeout=KYC_HEARTBEAT,
-            retry_policy=PROVIDER_RETRY,
-            summary="Aadhaar OTP checked",
-        )
-        if result.status != KycStepStatus.PASSED:
-            raise _refuse("ValidationError", result.reason or "wrong OTP", field="otp")
-        self.aadhaar_facts = dict(result.facts)
-        self.kyc_results["AADHAAR"] = KycStepStatus.PASSED
-        return {"status": "VERIFIED"}
-
-    @aadhaar_submit.validator
-    def _validate_aadhaar_submit(self, req: AadhaarOtp) -> None:
-        _check_fresh(req.expires_at)
-        if self.aadhaar_reference is None or self.kyc_results.get("AADHAAR") in DONE:
-            raise _refuse("Conflict", "no Aadhaar OTP is awaited; initiate it first")
-        if not (len(req.otp) == 6 and req.otp.isdigit()):
-            raise _refuse("ValidationError", "OTP must be 6 digits", field="otp")
-
     @workflow.signal(
         description="The customer gave what a waiting KYC step needs (a bank account, employment, statement, "
         "DigiLocker code) or the AA webhook came: the step runs again (KycInput: step and record id)."
@@ -415,18 +332,3 @@ class KycPhase(HoldPhase):
     def kyc_input(self, event: KycInput) -> None:
         self.kyc_inputs[event.step] = event.ref_id
         self.kyc_input_count += 1
-
-    @workflow.query(
-        description="The KYC phase: the brand's steps, the current one, what it waits for, results, links, notes."
-    )
-    def kyc_status(self) -> dict:
-        """Where the KYC phase is: the current step, what it waits for from the customer, results so far."""
-        return {
-            "steps": list(self.inp.policy.kyc_steps),
-            "current": self.kyc_step,
-            "waitingFor": self.kyc_waiting,
-            "results": dict(self.kyc_results),
-            "aadhaarOtpSent": self.aadhaar_reference is not None,
-            "links": dict(self.kyc_links),
-            "notes": dict(self.kyc_notes),
-        }

@@ -152,6 +152,11 @@ AADHAAR_ANSWER_GAP = timedelta(milliseconds=1)
 # (v1 only replaying runs recorded before it).
 AADHAAR_HANDOFF_PATCH = "aadhaar-answer-first-v2"
 AADHAAR_HANDOFF_TIMEOUT = timedelta(seconds=10)
+# The Aadhaar OTP's two updates (sent, checked) call the KYC vendor as local activities: the update is answered in
+# the workflow task that accepted it, where an activity task's result needed a second task (a round trip to the server
+# and a workflow task on the decision's path under load, twice per loan). Asked first in each update's handler (its
+# marker with the first such update of a run); before it, activity tasks.
+AADHAAR_LOCAL_PATCH = "aadhaar-otp-local-v1"
 # An advance to principal re-amortises only the installments not yet paid (``domain.servicing.untouched_future``,
 # ``skip_paid``). A grace period's installment of nothing (no principal, no interest: paid from the start) was counted
 # as untouched, so the new schedule started at it, before its own anchor; the schedule refused that and the whole

@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from api.deps import call_async, db_session, is_uuid, temporal
 from api.guards import GUARDS
+from api.kyc_waits import KycWait
 from api.loan_changes import MAX_WAIT_SECONDS, NOT_MODIFIED_RESPONSE, conditional_read
 from api.loan_start import Application, ist_today, start_loan
 from api.loan_views import CustomerLoanDetail, LoanSummary
@@ -210,8 +211,8 @@ async def my_loan(
         Header(
             max_length=2000,
             description=f"`wait=N` with `If-None-Match`: wait up to N seconds (at most {MAX_WAIT_SECONDS}) for the "
-            "loan to change before answering (a long poll; not with `include=kyc`, whose progress lives in the "
-            "workflow)",
+            "loan to change before answering (a long poll; with `include=kyc`, also for the KYC progress to move: "
+            "the next step to wait for the customer, a result)",
         ),
     ] = None,
 ) -> Response:
@@ -225,6 +226,7 @@ async def my_loan(
     wants_kyc = "kyc" in parts
     if is_uuid(loan_id):
         loan_id = loan_id.lower()  # as the database writes it in its notifications
+    kyc_wait = KycWait(request.app.state.temporal.get) if wants_kyc else None
 
     def read() -> bytes:
         # a unit of work of its own each time, ended before the request waits: no connection is held meanwhile
@@ -235,6 +237,8 @@ async def my_loan(
             detail = loan_detail(session, loan)
             in_kyc = wants_kyc and loan.status == LoanStatus.APPLIED.value
             progress = call_async(kyc_status, request, loan) if in_kyc else None
+            if kyc_wait is not None:
+                kyc_wait.saw(progress, loan.workflow_id)  # what a long poll waits on the workflow to move from
             detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
         # orjson, like the staff detail (the model documents it, and tests/integration/test_loan_read_models.py
         # checks the answers against it)
@@ -248,6 +252,7 @@ async def my_loan(
         if_none_match_header=if_none_match,
         prefer_header=prefer,
         can_wait=not wants_kyc,
+        workflow_moved=kyc_wait.moved if kyc_wait is not None else None,
     )
 
 

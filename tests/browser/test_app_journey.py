@@ -96,6 +96,8 @@ async def test_borrower_registers_applies_and_completes_kyc(app, kyc_brand, sand
         await expect(page.locator(".preview")).to_have_attribute("aria-busy", "false")
         assert _digits(await emi.inner_text()) == preview["emi"]
         assert _digits(await page.locator("#net-disbursed").inner_text()) == preview["net_disbursed"]
+        kyc_reads = []  # the Loan screen's reads of the KYC progress
+        page.on("request", lambda r: kyc_reads.append(r) if "include=kyc" in r.url else None)
         await page.get_by_role("button", name=re.compile("^Apply for")).click()
 
         # KYC: Aadhaar OTP, then the bank statement upload (the other steps run on their own)
@@ -107,6 +109,9 @@ async def test_borrower_registers_applies_and_completes_kyc(app, kyc_brand, sand
         await page.get_by_label("Bank statement (PDF)").set_input_files(statement, timeout=SLOW)
         await page.get_by_role("button", name="Upload statement").click()
         await expect(page.locator("#loan-status")).to_have_text("Under review by our credit team", timeout=SLOW)
+        # the progress was long-polled (the API waits on the workflow), not read again and again
+        polls = [r for r in kyc_reads if r.headers.get("prefer") == "wait=20" and r.headers.get("if-none-match")]
+        assert polls, [(r.url, r.headers) for r in kyc_reads]
 
         # read back over the API: staff review has the loan, with the KYC steps passed
         loan_id = page.url.rsplit("/", 1)[1]

@@ -59,3 +59,41 @@ async def test_after_the_last_kyc_step_the_decision_is_long_polled_not_asked_of_
     assert len(reads) == 4 and reads[2] == (False, None)
     long_poll, prefer = reads[3]
     assert not long_poll and prefer is not None and prefer.startswith("wait=")
+
+
+async def test_the_kyc_progress_is_long_polled_from_the_etag_of_the_last_read() -> None:
+    """Where the API tags its KYC answers, every read after the first sends the last tag with ``Prefer: wait``: the
+    API holds it until the progress moves, so the driver never reads an unchanged progress twice."""
+    reads: list[tuple[str | None, str | None]] = []  # (If-None-Match, Prefer) of each KYC read, in order
+    progress = [
+        {"steps": STEPS, "waitingFor": None, "results": {"PAN": "PASSED"}},  # the automated steps still running
+        {"steps": STEPS, "waitingFor": "BANK_STATEMENT", "results": {"PAN": "PASSED", "AADHAAR": "PASSED"}},
+    ]
+    uploaded: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST" and path.endswith("/bank/upload-statement"):
+            uploaded.append(path)
+            progress.append({"steps": STEPS, "waitingFor": None, "results": dict.fromkeys(STEPS, "PASSED")})
+            return httpx.Response(201, json={})
+        assert request.method == "GET" and path == "/api/v1/web/loans/L1", path
+        if request.url.params.get("include") != "kyc":  # the decision's long poll
+            return httpx.Response(200, json={"status": "SANCTIONED"}, headers={"etag": '"sanctioned"'})
+        reads.append((request.headers.get("if-none-match"), request.headers.get("prefer")))
+        held = request.headers.get("if-none-match")
+        # the API answers the progress after the one the caller holds (as a long poll woken by the workflow)
+        index = 0 if held is None else min(int(held.strip('"')[1:]) + 1, len(progress) - 1)
+        return httpx.Response(200, json={"status": "APPLIED", "kyc": progress[index]}, headers={"etag": f'"p{index}"'})
+
+    driver = Driver("http://api.test", "http://sandbox.test")
+    await driver.api.aclose()
+    driver.api = httpx.AsyncClient(base_url="http://api.test", transport=httpx.MockTransport(answer))
+    try:
+        decided = await driver.complete_kyc({}, "L1", time.monotonic() + 10)
+    finally:
+        await driver.close()
+    assert decided["status"] == "SANCTIONED" and len(uploaded) == 1
+    assert reads[0] == (None, None)
+    assert [held for held, _ in reads[1:]] == ['"p0"', '"p1"']
+    assert all(prefer is not None and prefer.startswith("wait=") for _, prefer in reads[1:])

@@ -40,6 +40,7 @@ from tests.workflows.stubs import (
     pay_every_installment,
     policy,
     production_activity_names,
+    record_if_asked,
     refused,
     review_change,
     running_loan,
@@ -71,7 +72,6 @@ MANUAL_REVIEW = DecisionResult("MANUAL_REVIEW", ["score 700 needs review"], "70.
 # The stub's verified beneficiary (account ending 1234); the stub bank names no rail, so the reason says "bank".
 TR_1_INITIATED = "transfer TR-1 initiated (bank to account XXXX1234)"
 TR_2_INITIATED = "transfer TR-2 initiated (bank to account XXXX1234)"
-
 
 
 def test_stubs_stand_in_for_every_production_activity() -> None:
@@ -190,6 +190,10 @@ async def test_aadhaar_otp_updates_complete_the_kyc_step(env) -> None:  # noqa: 
     assert stubs.of("record_status") == [change(run, 1, "APPLIED", "REJECTED", "income below policy")]
     # the provider's refusal came after the update was accepted: it is in the history, and changed nothing
     assert await run.accepted_updates() == ["aadhaar_initiate", "aadhaar_submit", "aadhaar_submit"]
+    # the vendor was called as local activities (aadhaar-otp-local-v1): each update answered in the task that took it
+    tasks, local = await run.activity_kinds()
+    assert {"aadhaar_initiate", "aadhaar_submit"} <= local and not {"aadhaar_initiate", "aadhaar_submit"} & tasks
+    await record_if_asked(env, run, "aadhaar_otp_local")
 
 
 # --- auto-sanction to closure ----------------------------------------------------------------------

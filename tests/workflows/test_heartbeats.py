@@ -46,7 +46,7 @@ from tests.workflows.stubs import (
 from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycStepRequest, KycStepResult
 from workflows.heartbeats import AGREEMENT_HEARTBEAT, KYC_HEARTBEAT, TRANSFER_HEARTBEAT
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
-from workflows.options import KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, KYC_TIMEOUT
+from workflows.options import AADHAAR_LOCAL_PATCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, KYC_TIMEOUT
 
 # The loan workflow's workflow task timeout (the server's default: the API starts loans without one of their own).
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=10)
@@ -55,8 +55,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The activities that wait on a vendor or the browser, by the heartbeat timeout they are scheduled with.
 EXPECTED = {
-    "aadhaar_initiate": KYC_HEARTBEAT,
-    "aadhaar_submit": KYC_HEARTBEAT,
     "prepare_agreement": AGREEMENT_HEARTBEAT,
     "store_signed_agreement": AGREEMENT_HEARTBEAT,
     "reverify_beneficiary": TRANSFER_HEARTBEAT,
@@ -66,6 +64,9 @@ EXPECTED = {
 # Vendor calls of the KYC phase: local activities on this code (kyc-provider-steps-local-v1), activity tasks with the
 # KYC heartbeat timeout on loans started before it.
 KYC_CALLS = {"kyc_pan", "kyc_mobile", "credit_bureau_pull"}
+# The Aadhaar OTP's vendor calls: local activities on this code (aadhaar-otp-local-v1), activity tasks with the KYC
+# heartbeat timeout for updates recorded before it.
+AADHAAR_CALLS = {"aadhaar_initiate", "aadhaar_submit"}
 
 
 def scheduled(history: WorkflowHistory) -> dict[str, set[float]]:
@@ -115,7 +116,7 @@ async def test_long_activities_are_scheduled_with_their_heartbeat_timeout(env) -
     }
     # database writes are no activity tasks at all (origination-local-steps-v1): local activities, no heartbeat;
     # nor are the KYC phase's vendor calls (kyc-provider-steps-local-v1)
-    local = {"record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation", *KYC_CALLS}
+    local = {"record_disbursal", "record_agreement_outcome", "credit_rules_and_evaluation", *KYC_CALLS, *AADHAAR_CALLS}
     assert not local & timeouts.keys()
     assert local <= local_steps(history)
     assert all(beat < KYC_TIMEOUT / 4 for beat in EXPECTED.values())
@@ -146,6 +147,32 @@ async def test_a_loan_started_before_the_kyc_local_patch_keeps_heartbeated_kyc_c
     }
     assert not KYC_CALLS & local_steps(history)
     assert KYC_LOCAL_PATCH not in patch_markers(history)
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_worker_from_before_the_aadhaar_local_patch_sends_the_otp_as_heartbeated_activity_tasks(env) -> None:  # noqa: ANN001
+    """On code that does not know aadhaar-otp-local-v1 (the patch refused), the OTP's two vendor calls are activity
+    tasks with the KYC heartbeat timeout, as the updates recorded before it; that history replays on this code."""
+    stubs = StubActivities()
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR"]))
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {AADHAAR_LOCAL_PATCH}):
+        run = await start_loan(env, stubs, inp, queue)
+        await run.until_kyc_waiting("AADHAAR")
+        initiate = AadhaarInitiate(aadhaar_ref="adv_" + "x" * 32, aadhaar_masked="XXXX XXXX 0124")
+        assert await run.update("aadhaar_initiate", initiate) == {"status": "OTP_SENT"}
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await run.until_status("SANCTIONED")
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+        await env.client.get_workflow_handle(run.handle.id).terminate("test over")
+    timeouts = scheduled(history)
+    assert {name: timeouts.get(name) for name in AADHAAR_CALLS} == {
+        name: {KYC_HEARTBEAT.total_seconds()} for name in AADHAAR_CALLS
+    }
+    assert not AADHAAR_CALLS & local_steps(history)
+    assert AADHAAR_LOCAL_PATCH not in patch_markers(history)
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

@@ -33,6 +33,7 @@ from workflows.loan import LoanWorkflow
 from workflows.options import (
     AADHAAR_ANSWER_FIRST_PATCH,
     AADHAAR_HANDOFF_PATCH,
+    AADHAAR_LOCAL_PATCH,
     AUTOPAY_CAPTURE_SPACES_RETRY_PATCH,
     AUTOPAY_CHARGE_UNANSWERED_PATCH,
     AUTOPAY_DROPPED_DEBIT_PATCH,
@@ -68,8 +69,8 @@ ASKED_AT_SERVICING = [FORECLOSURE_INTEREST_CREDIT_PATCH]
 # Released after the second epoch and asked at the start of a servicing run of a calendar product only (a product timed
 # in seconds, as these tests' loans are, asks nothing).
 ASKED_FOR_CALENDAR_PRODUCTS = [CONTACT_HOURS_PATCH]
-# Released after the second epoch and asked only where a loan's Aadhaar OTP is verified (a marker of its own).
-ASKED_AT_AADHAAR = [AADHAAR_HANDOFF_PATCH]
+# Released after the second epoch and asked only where a loan's Aadhaar OTP is sent and verified (a marker each).
+ASKED_AT_AADHAAR = [AADHAAR_LOCAL_PATCH, AADHAAR_HANDOFF_PATCH]
 # Released after the second epoch and replaced since: asked only replaying a run recorded before its successor.
 SUPERSEDED = [AADHAAR_ANSWER_FIRST_PATCH]
 # Released after the second epoch and asked only where a servicing run's schedule has a grace installment of nothing.

@@ -63,6 +63,8 @@ def test_histories_are_present() -> None:
     # a settlement approved once the gateways are back, its link made first (settlement-link-first-v1); the approvals
     # before it: collections_settlement_3, co_lending_settled_2
     assert {"settlement_link_first_2", "collections_settlement_3", "co_lending_settled_2"} <= names
+    # the Aadhaar OTP's vendor calls as local activities (aadhaar-otp-local-v1); before it: full_kyc_aadhaar_handoff_1
+    assert {"aadhaar_otp_local_1", "full_kyc_aadhaar_handoff_1"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -190,6 +192,34 @@ def test_the_contact_hours_history_held_its_overdue_notice() -> None:
             sent[notice["event"]] = datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00"))
     at = sent["OVERDUE"].astimezone(timezone(timedelta(hours=5, minutes=30)))
     assert at.hour == 8 and at.minute < 30, at  # held from the 00:00 IST day-end to the loan's minute after 08:00
+
+
+def test_the_aadhaar_history_called_the_vendor_as_local_activities() -> None:
+    """aadhaar-otp-local-v1 is covered only if a saved history took it: its marker, the OTP sent and checked (twice:
+    a wrong OTP, then the right one) as local activities, none as an activity task; the history recorded before it
+    scheduled them as activity tasks."""
+    folder = HISTORIES[0].parent
+    patches, _ = _patches_and_local_steps(folder / "aadhaar_otp_local_1.json")
+    assert "aadhaar-otp-local-v1" in patches
+    calls = {"aadhaar_initiate", "aadhaar_submit"}
+    assert not calls & set(_scheduled_activities(folder / "aadhaar_otp_local_1.json"))
+    assert _local_activities(folder / "aadhaar_otp_local_1.json").count("aadhaar_submit") == 2
+    assert "aadhaar-otp-local-v1" not in _patches_and_local_steps(folder / "full_kyc_aadhaar_handoff_1.json")[0]
+    assert calls <= set(_scheduled_activities(folder / "full_kyc_aadhaar_handoff_1.json"))
+
+
+def _local_activities(path: Path) -> list[str]:
+    """The activity types a saved history ran as local activities, in order (their markers)."""
+    import base64
+    import json
+
+    return [
+        json.loads(base64.b64decode(e["markerRecordedEventAttributes"]["details"]["data"]["payloads"][0]["data"]))[
+            "activity_type"
+        ]
+        for e in json.loads(path.read_text())["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_local_activity"
+    ]
 
 
 def test_the_kyc_history_recorded_its_results_beside_the_bureau_pull() -> None:

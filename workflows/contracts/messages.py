@@ -414,3 +414,11 @@ class KycInput:
 
     step: str
     ref_id: str | None = None
+
+
+@dataclass
+class KycProgressSeen:
+    """The KYC progress a reader holds (a ``kyc_status`` answer, JSON-decoded): what ``kyc_progress_changed`` waits
+    for the workflow to move from."""
+
+    progress: dict[str, Any]

@@ -150,16 +150,17 @@ export const WATCHED = [
 
 // The longest a loan read waits for a change (the API's cap, api/loan_changes.py MAX_WAIT_SECONDS).
 export const LONG_POLL_SECONDS = 20;
-// How often the loan is read when the API cannot wait: the KYC progress (APPLIED, `kyc`), or an API (or a proxy in
-// front of it) that answers a long poll at once.
+// How often the loan is read when the API (or a proxy in front of it) answers a long poll at once: while its KYC
+// progress is shown (APPLIED, `kyc`), and otherwise.
 const KYC_EVERY = 1500;
 const UNWAITED_EVERY = 5000;
 
 /**
  * The loan `loanId` as its borrower sees it, kept current. Answers {data, error, reload}.
  *
- * - Read at once. With `kyc` (the Loan screen), with its KYC progress (`?include=kyc`), and while APPLIED read so
- *   again every 1.5 s: the KYC progress lives in the loan's workflow, which the API cannot wait on.
+ * - Read at once. With `kyc` (the Loan screen), with its KYC progress (`?include=kyc`), and while APPLIED long-polled
+ *   so: the API answers when the loan or its workflow's KYC progress moves (the next step asked of the borrower, a
+ *   step's result). An API that answers such a read at once is asked again every 1.5 s.
  * - In a status of `watched` (the loan moves on without the borrower: a decision, the eSign vendor's callback, the
  *   disbursal, a payment, a refund) it is long-polled: sent back with its `ETag` and `Prefer: wait=20`, the API
  *   answers when the loan changes (0.15 s after: a burst of commits once), or 304 after 20 s, and it is asked again at once (docs/api.md, "Waiting for
@@ -201,7 +202,7 @@ export function useLoanWatch(loanId, watched, { kyc = false } = {}) {
     const read = async (waiting) => {
       inflight = waiting ? new AbortController() : null;
       const headers = waiting ? { "If-None-Match": etag, Prefer: `wait=${LONG_POLL_SECONDS}` } : {};
-      const path = `/api/v1/web/loans/${loanId}${!waiting && withKyc() ? "?include=kyc" : ""}`;
+      const path = `/api/v1/web/loans/${loanId}${withKyc() ? "?include=kyc" : ""}`;
       const response = await call("GET", path, undefined, { raw: true, headers, signal: inflight && inflight.signal });
       inflight = null;
       if (response.status === 304) {
@@ -226,17 +227,17 @@ export function useLoanWatch(loanId, watched, { kyc = false } = {}) {
         const waiters = fresh ? settled : [];
         try {
           // (a pause after a read is skipped when a nudge came during it: `fresh`)
-          if (fresh || !loan || withKyc()) {
+          if (fresh || !loan) {
             if (fresh) settled = [];
             fresh = false;
             await read(false);
             waiters.forEach((done) => done());
-            if (withKyc() && !fresh) await pause(KYC_EVERY);
-          } else if (watched.includes(loan.status)) {
+          } else if (withKyc() || watched.includes(loan.status)) {
+            const every = withKyc() ? KYC_EVERY : UNWAITED_EVERY;
             if (!etag) {
-              await pause(UNWAITED_EVERY); // an API without tags: read it again in a while
+              await pause(every); // an API without tags: read it again in a while
               fresh = true;
-            } else if (!(await read(true)) && !fresh) await pause(UNWAITED_EVERY); // the API did not wait
+            } else if (!(await read(true)) && !fresh) await pause(every); // the API did not wait
           } else {
             await pause(60_000); // nothing moves it on by itself: read again when the borrower comes back
           }

@@ -1,0 +1,86 @@
+"""Waiting for a loan's KYC progress to move: the API's side of ``LoanWorkflow.kyc_progress_changed``.
+
+The borrower's app reads ``GET /web/loans/{id}?include=kyc`` while the KYC phase runs, to learn what it must do next
+(send the Aadhaar OTP, upload a bank statement). That progress lives in the workflow, so the database's change
+notifications (``api.loan_changes``) cannot wake a long poll on it. :class:`KycWait` does: after each read it sends
+the progress that read saw to the workflow as the ``kyc_progress_changed`` update, which answers once the workflow's
+progress differs from it (or the loan has left APPLIED). ``conditional_read`` waits for that or for the database,
+whichever comes first, and reads again.
+
+Every reader of the same progress shares one update: its id is a hash of the progress (a second long poll on an
+unchanged loan attaches to the waiting update instead of adding one, and Temporal keeps at most a few updates in
+flight per workflow). The update only reads, and a refused one (the progress already moved, the loan already past
+APPLIED) leaves nothing in the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from workflows.contracts import KycProgressSeen
+from workflows.loan import LoanWorkflow
+
+log = logging.getLogger("los.api.kyc_waits")
+
+RETRY_SECONDS = 1.0
+"""How long a long poll waits before reading again when the workflow could not be asked (the Temporal service
+unreachable, the update rejected for a reason other than a change), like ``api.loan_changes.FALLBACK_SECONDS``."""
+
+
+def progress_tag(progress: dict[str, Any]) -> str:
+    """A short stable hash of a ``kyc_status`` answer (its JSON with sorted keys): the update id's suffix."""
+    canonical = json.dumps(progress, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
+
+
+class KycWait:
+    """One long poll's view of a loan's KYC progress. The route's read calls :meth:`saw` with the progress it read
+    (None once the phase is over or the workflow did not answer); ``conditional_read`` calls :meth:`moved` after each
+    read for what to wait on.
+
+    ``client_ready``: an awaitable factory for the Temporal client (``app.state.temporal.get``)."""
+
+    def __init__(self, client_ready: Any) -> None:
+        self._client_ready = client_ready
+        self._workflow_id = ""
+        self._progress: dict[str, Any] | None = None
+        self._asked: set[str] = set()  # the update ids this long poll has already waited on
+
+    def saw(self, progress: dict[str, Any] | None, workflow_id: str) -> None:
+        """The progress the latest read answered (``kyc_status``'s dict, as the workflow ``workflow_id`` gave it),
+        or None."""
+        self._progress = progress
+        self._workflow_id = workflow_id
+
+    def moved(self) -> Any:
+        """A coroutine that ends when the progress last :meth:`saw` may have changed in the workflow; None when
+        the last read had none (the database alone can change the answer then)."""
+        if self._progress is None:
+            return None
+        return self._until_moved(self._progress)
+
+    async def _until_moved(self, seen: dict[str, Any]) -> None:
+        update_id = f"kyc-progress-{progress_tag(seen)}"
+        if update_id in self._asked:
+            # Temporal answers a finished update's id with its old outcome at once: the progress came back to what
+            # was already waited on once (a step running again). Read again after a pause, not in a loop.
+            await asyncio.sleep(RETRY_SECONDS)
+            return
+        self._asked.add(update_id)
+        try:
+            client: Client = await self._client_ready()
+            handle = client.get_workflow_handle(self._workflow_id)
+            _ = await handle.execute_update(LoanWorkflow.kyc_progress_changed, KycProgressSeen(seen), id=update_id)
+        except WorkflowUpdateFailedError:
+            return  # refused: the progress had already moved, or the phase is over; the next read shows it
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the read still answers; it is asked again after a pause
+            log.warning("loan workflow %s: KYC progress not awaited: %s", self._workflow_id, exc)
+            await asyncio.sleep(RETRY_SECONDS)
