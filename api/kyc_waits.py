@@ -21,7 +21,8 @@ import json
 import logging
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
 
 from workflows.contracts import KycProgressSeen
 from workflows.loan import LoanWorkflow
@@ -69,18 +70,36 @@ class KycWait:
         update_id = f"kyc-progress-{progress_tag(seen)}"
         if update_id in self._asked:
             # Temporal answers a finished update's id with its old outcome at once: the progress came back to what
-            # was already waited on once (a step running again). Read again after a pause, not in a loop.
+            # was already waited on once. Read again after a pause, not in a loop.
             await asyncio.sleep(RETRY_SECONDS)
             return
-        self._asked.add(update_id)
         try:
             client: Client = await self._client_ready()
             handle = client.get_workflow_handle(self._workflow_id)
             _ = await handle.execute_update(LoanWorkflow.kyc_progress_changed, KycProgressSeen(seen), id=update_id)
-        except WorkflowUpdateFailedError:
-            return  # refused: the progress had already moved, or the phase is over; the next read shows it
-        except asyncio.CancelledError:
-            raise
+        except WorkflowUpdateFailedError as exc:
+            self._asked.add(update_id)
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "Conflict":
+                return  # refused: the progress had already moved, or the phase is over; the next read shows it
+            # another refusal (a worker that does not know the update yet, during a rolling deploy): read again after
+            # a pause, as an API without the long poll would be asked
+            log.info(
+                "loan workflow %s: KYC progress not awaited (%s); read again in %ss",
+                self._workflow_id,
+                exc,
+                RETRY_SECONDS,
+            )
+            await asyncio.sleep(RETRY_SECONDS)
+            return
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None  # the wait was let go (the SDK reports the cancel as its own)
+            await asyncio.sleep(RETRY_SECONDS)  # the call timed out at the server: ask again after a pause
+            return
         except Exception as exc:  # noqa: BLE001 - the read still answers; it is asked again after a pause
             log.warning("loan workflow %s: KYC progress not awaited: %s", self._workflow_id, exc)
             await asyncio.sleep(RETRY_SECONDS)
+            return
+        self._asked.add(update_id)  # answered: that id now answers at once with this outcome

@@ -159,6 +159,9 @@ class KycProgress(ApiModel):
     aadhaar_otp_sent: bool
     links: dict[str, str] = Field(description="step → the link the customer follows (DigiLocker, AA...)")
     notes: dict[str, str] = Field(description="step → why it stands where it does")
+    inputs_received: int = Field(
+        0, description="inputs the customer gave the KYC steps so far (an added account, an uploaded statement...)"
+    )
 
 
 class CustomerLoanDetail(LoanDetailBase, LoanSummary):

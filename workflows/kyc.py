@@ -313,8 +313,9 @@ class KycPhase(AadhaarPhase):
                 self.kyc_waiting = None
             if self.kyc_results.get(step) == KycStepStatus.PASSED:  # completed by an update (Aadhaar OTP)
                 # the update's answer leaves before the next steps run; asked only where the wait waited, so in the
-                # task of the OTP's own result, never after a local activity's
-                if blocked and patched(AADHAAR_HANDOFF_PATCH):
+                # task of the OTP's own result, and only where that result was an activity task's (never after a local
+                # activity's): under AADHAAR_LOCAL_PATCH the handoff is on without being asked
+                if blocked and (self.aadhaar_local or patched(AADHAAR_HANDOFF_PATCH)):
                     await workflow.execute_activity_method(
                         KycActivities.aadhaar_answered,
                         self.inp.loan_id,

@@ -27,12 +27,20 @@ DONE = frozenset({KycStepStatus.PASSED, KYC_REUSED})
 class AadhaarPhase(KycProgressPhase):
     """The Aadhaar OTP: sent by the KYC vendor on the customer's number, then checked; the step passes with it."""
 
+    # Set by the first OTP update of a run that called the vendor as a local activity (AADHAAR_LOCAL_PATCH): the KYC
+    # phase then hands the verified OTP's answer off (``aadhaar_answered``) without asking AADHAAR_HANDOFF_PATCH, which
+    # would be asked right after a local activity's result, where a query can move it a workflow task later than
+    # replay asks it (docs/architecture.md, "Ask a new patch where no local activity's result comes first").
+    aadhaar_local: bool = False
+
     def _aadhaar_call(self, method: Callable[..., Any], req: KycStepRequest, summary: str) -> Awaitable[KycStepResult]:
         """``method(req)`` (``aadhaar_initiate`` or ``aadhaar_submit``) with PROVIDER_TIMEOUT and PROVIDER_RETRY: a
         local activity under AADHAAR_LOCAL_PATCH (asked here, first in the update's handler, before any await), so the
-        update is answered in the workflow task that accepted it; else, as updates recorded before it ran, an activity
-        task whose result the update's answer waited a second task for."""
+        update needs no activity task and no second workflow task for its result; else, as updates recorded before it
+        ran, an activity task. The activities are idempotent by the request's key: a local activity runs again when
+        its workflow task is lost (a worker that dies before completing it)."""
         if patched(AADHAAR_LOCAL_PATCH):
+            self.aadhaar_local = True
             return workflow.execute_local_activity_method(
                 method, req, start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY, summary=summary
             )

@@ -36,6 +36,9 @@ class KycProgressPhase(HoldPhase):
             "aadhaarOtpSent": self.aadhaar_reference is not None,
             "links": dict(self.kyc_links),
             "notes": dict(self.kyc_notes),
+            # what the customer gave the steps so far: a step that waits again after an input (the same note) is a
+            # new progress, so a long poll on it never shares the finished update of the wait before
+            "inputsReceived": self.kyc_input_count,
         }
 
     @workflow.update(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities.kyc.common import AADHAAR, KycBase, digilocker_state, score_of
+from activities.kyc.queries import verified_call
 from activities.pii import redact
 from activities.providers.base import BusinessRefusal
 from activities.providers.matching import name_match_score
@@ -216,7 +217,19 @@ class IdentityActivities(KycBase):
 
     @activity.defn
     async def aadhaar_submit(self, req: KycStepRequest) -> KycStepResult:
-        """Check the customer's OTP; on success the e-KYC data (address, DOB, gender, photo) is stored."""
+        """Check the customer's OTP; on success the e-KYC data (address, DOB, gender, photo) is stored. Idempotent by
+        ``req.idempotency_key``: once this OTP's check is recorded VERIFIED (the last write, after the customer's
+        data), a run again (a local activity whose workflow task was lost) answers from that record instead of
+        sending the OTP to the vendor a second time, which would find it used."""
+        done = await self._tx(lambda s: verified_call(s, f"{req.idempotency_key}:aadhaar"))
+        if done is not None:
+            return KycStepResult(
+                "AADHAAR",
+                KycStepStatus.PASSED,
+                provider=done.provider,
+                score=str(done.score) if done.score is not None else None,
+                facts={"aadhaar_verified": True, "aadhaar_name_match": done.score},
+            )
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:
             res = await self._failover("kyc", brand, "aadhaar_otp_submit", req.reference or "", req.otp or "")
@@ -226,17 +239,6 @@ class IdentityActivities(KycBase):
         if not kyc.verified:
             return KycStepResult("AADHAAR", KycStepStatus.FAILED, redact(kyc.reason or "wrong OTP"), res.vendor)
         score = score_of(name_match_score(kyc.name, customer.pan_name or customer.full_name))
-        await self._record(
-            req,
-            customer.id,
-            "AADHAAR",
-            res.vendor,
-            "VERIFIED",
-            {k: v for k, v in kyc.raw.items() if k not in ("photo", "photo_base64")},
-            res.attempts_as_dicts(),
-            score,
-        )
-
         photo_key = None
         if kyc.photo_base64:  # the e-KYC photo, kept in private storage like the documents
             photo_key = f"photos/{brand.id}/{customer.id}/aadhaar.jpg"
@@ -252,6 +254,16 @@ class IdentityActivities(KycBase):
             c.onboarding_step = "AADHAAR_VERIFIED"
 
         await self._tx(save)
+        await self._record(  # last: its presence says the whole check is done (see above)
+            req,
+            customer.id,
+            "AADHAAR",
+            res.vendor,
+            "VERIFIED",
+            {k: v for k, v in kyc.raw.items() if k not in ("photo", "photo_base64")},
+            res.attempts_as_dicts(),
+            score,
+        )
         return KycStepResult(
             "AADHAAR",
             KycStepStatus.PASSED,

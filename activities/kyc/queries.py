@@ -43,6 +43,13 @@ def record_provider_call(session: Session, idempotency_key: str, **values: Any) 
     )
 
 
+def verified_call(session: Session, idempotency_key: str) -> ProviderCall | None:
+    """The provider call stored under ``idempotency_key`` with outcome VERIFIED, if one is."""
+    return session.scalars(
+        select(ProviderCall).where(ProviderCall.idempotency_key == idempotency_key, ProviderCall.outcome == "VERIFIED")
+    ).first()
+
+
 # ---------------------------------------------------------------------------------------------- bank accounts
 def bank_account_for(session: Session, customer_id: str, account_id: str | None) -> BankAccount | None:
     """The account the customer named (``account_id``), else their primary account."""

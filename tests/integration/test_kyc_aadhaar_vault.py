@@ -62,7 +62,10 @@ async def _update_inputs(app, workflow_id: str, name: str) -> list[dict]:  # noq
 
 
 async def test_the_update_carries_a_vault_reference_and_the_number_is_erased_once_sent(
-    app, kyc_brand, sandbox, db  # noqa: ANN001
+    app,
+    kyc_brand,
+    sandbox,
+    db,  # noqa: ANN001
 ) -> None:
     driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
     aadhaar = demo_aadhaar()
@@ -192,7 +195,11 @@ def test_rotation_reseals_the_numbers_the_vault_holds(db, a_loan) -> None:  # no
 
 
 async def test_the_otp_activity_reads_by_token_answers_retries_and_still_takes_sealed_numbers(
-    app, kyc_brand, sandbox, db, storage_dir  # noqa: ANN001
+    app,
+    kyc_brand,
+    sandbox,
+    db,
+    storage_dir,  # noqa: ANN001
 ) -> None:
     """The ``aadhaar_initiate`` activity itself: by token (a retry after the number was erased answers with the
     vendor's reference it kept; another loan's token reads nothing), and the sealed number of an update recorded
@@ -230,3 +237,48 @@ async def test_the_otp_activity_reads_by_token_answers_retries_and_still_takes_s
     assert elsewhere.status == "FAILED" and "enter it again" in (elsewhere.reason or "")
     in_flight = await env.run(kyc.aadhaar_initiate, request(4, aadhaar_sealed=seal(key, AADHAAR, number)))
     assert in_flight.status == "WAITING" and in_flight.reference
+
+
+async def test_the_otp_check_run_again_with_its_key_answers_from_its_record(
+    app,
+    kyc_brand,
+    sandbox,
+    db,
+    storage_dir,  # noqa: ANN001
+) -> None:
+    """``aadhaar_submit`` runs as a local activity, which runs again when its workflow task is lost: with the same
+    key it answers from the VERIFIED check it recorded, without asking the vendor (here the second request carries a
+    wrong OTP, which the vendor would refuse); a new key asks the vendor."""
+    from activities.kyc import KycActivities
+    from activities.storage import LocalStorage
+    from db.models import ProviderCall
+    from workflows.contracts import KycStepRequest
+
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        _, loan = await _applied(driver, *demo_identity(3, "auto"))
+    finally:
+        await driver.close()
+    key = app.settings.field_key()
+    kyc = KycActivities(db, app.http, LocalStorage(storage_dir), app.settings.api_url, key)
+    env = ActivityEnvironment()
+    brand_id = kyc_brand["brand_id"]
+    sent = await env.run(
+        kyc.aadhaar_initiate,
+        KycStepRequest(loan["id"], brand_id, "AADHAAR", "otp-test-send", aadhaar_number=demo_aadhaar()),
+    )
+    assert sent.status == "WAITING" and sent.reference
+
+    def check(idempotency_key: str, otp: str) -> KycStepRequest:
+        return KycStepRequest(loan["id"], brand_id, "AADHAAR", idempotency_key, reference=sent.reference, otp=otp)
+
+    first = await env.run(kyc.aadhaar_submit, check("otp-test-check", SANDBOX_AADHAAR_OTP))
+    assert first.status == "PASSED" and first.provider
+    again = await env.run(kyc.aadhaar_submit, check("otp-test-check", "000000"))  # the same key: not sent again
+    assert (again.status, again.provider, again.score) == ("PASSED", first.provider, first.score)
+    assert again.facts == first.facts
+    other = await env.run(kyc.aadhaar_submit, check("otp-test-other", "000000"))  # a new check: the vendor's answer
+    assert other.status == "FAILED"
+    with db.unit_of_work() as s:
+        calls = s.scalars(select(ProviderCall.idempotency_key).where(ProviderCall.loan_id == loan["id"])).all()
+    assert calls.count("otp-test-check:aadhaar") == 1

@@ -28,7 +28,7 @@ from workflows.contracts import (
     KycStepResult,
     LoanWorkflowResult,
 )
-from workflows.options import AADHAAR_ANSWER_FIRST_PATCH, AADHAAR_HANDOFF_PATCH
+from workflows.options import AADHAAR_ANSWER_FIRST_PATCH, AADHAAR_HANDOFF_PATCH, AADHAAR_LOCAL_PATCH
 
 
 @dataclass
@@ -67,4 +67,6 @@ async def test_the_otp_is_answered_while_the_lookups_after_it_still_run(env) -> 
         "record_status",
     ]  # fmt: skip
     markers = patch_markers(origination)
-    assert AADHAAR_HANDOFF_PATCH in markers and AADHAAR_ANSWER_FIRST_PATCH not in markers  # no timer: the handoff
+    # no timer: the handoff, implied by the OTP's local vendor calls (aadhaar-otp-local-v1), not asked on its own
+    assert AADHAAR_LOCAL_PATCH in markers
+    assert AADHAAR_HANDOFF_PATCH not in markers and AADHAAR_ANSWER_FIRST_PATCH not in markers

@@ -46,7 +46,13 @@ from tests.workflows.stubs import (
 from workflows.contracts import AadhaarInitiate, AadhaarOtp, KycStepRequest, KycStepResult
 from workflows.heartbeats import AGREEMENT_HEARTBEAT, KYC_HEARTBEAT, TRANSFER_HEARTBEAT
 from workflows.loan import BRAND_ID, LOAN_AMOUNT, LOAN_STATUS, LoanWorkflow
-from workflows.options import AADHAAR_LOCAL_PATCH, KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, KYC_TIMEOUT
+from workflows.options import (
+    AADHAAR_HANDOFF_PATCH,
+    AADHAAR_LOCAL_PATCH,
+    KYC_LOCAL_PATCH,
+    KYC_RESULTS_BESIDE_BUREAU_PATCH,
+    KYC_TIMEOUT,
+)
 
 # The loan workflow's workflow task timeout (the server's default: the API starts loans without one of their own).
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=10)
@@ -172,7 +178,8 @@ async def test_a_worker_from_before_the_aadhaar_local_patch_sends_the_otp_as_hea
         name: {KYC_HEARTBEAT.total_seconds()} for name in AADHAAR_CALLS
     }
     assert not AADHAAR_CALLS & local_steps(history)
-    assert AADHAAR_LOCAL_PATCH not in patch_markers(history)
+    # and the verified OTP's handoff asks its own patch there, after an activity task's result, as before
+    assert AADHAAR_LOCAL_PATCH not in patch_markers(history) and AADHAAR_HANDOFF_PATCH in patch_markers(history)
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

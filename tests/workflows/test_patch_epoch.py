@@ -69,10 +69,11 @@ ASKED_AT_SERVICING = [FORECLOSURE_INTEREST_CREDIT_PATCH]
 # Released after the second epoch and asked at the start of a servicing run of a calendar product only (a product timed
 # in seconds, as these tests' loans are, asks nothing).
 ASKED_FOR_CALENDAR_PRODUCTS = [CONTACT_HOURS_PATCH]
-# Released after the second epoch and asked only where a loan's Aadhaar OTP is sent and verified (a marker each).
-ASKED_AT_AADHAAR = [AADHAAR_LOCAL_PATCH, AADHAAR_HANDOFF_PATCH]
-# Released after the second epoch and replaced since: asked only replaying a run recorded before its successor.
-SUPERSEDED = [AADHAAR_ANSWER_FIRST_PATCH]
+# Released after the second epoch and asked only where a loan's Aadhaar OTP is sent (a marker of its own).
+ASKED_AT_AADHAAR = [AADHAAR_LOCAL_PATCH]
+# Released after the second epoch and replaced since: asked only replaying a run recorded before its successor (the
+# handoff's v2 also where the OTP's updates ran as activity tasks, before AADHAAR_LOCAL_PATCH, which implies it).
+SUPERSEDED = [AADHAAR_ANSWER_FIRST_PATCH, AADHAAR_HANDOFF_PATCH]
 # Released after the second epoch and asked only where a servicing run's schedule has a grace installment of nothing.
 ASKED_WITH_GRACE = [GRACE_ADVANCE_PATCH]
 # Released after the second epoch and asked only where a loan was disbursed between midnight and 05:30 IST.
