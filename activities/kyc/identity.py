@@ -222,13 +222,14 @@ class IdentityActivities(KycBase):
         data), a run again (a local activity whose workflow task was lost) answers from that record instead of
         sending the OTP to the vendor a second time, which would find it used."""
         done = await self._tx(lambda s: verified_call(s, f"{req.idempotency_key}:aadhaar"))
-        if done is not None:
+        if done is not None:  # the score as first answered (the column keeps two decimals: 100.00 for 100.0)
+            kept = score_of(float(done.score)) if done.score is not None else None
             return KycStepResult(
                 "AADHAAR",
                 KycStepStatus.PASSED,
                 provider=done.provider,
-                score=str(done.score) if done.score is not None else None,
-                facts={"aadhaar_verified": True, "aadhaar_name_match": done.score},
+                score=str(kept) if kept else None,
+                facts={"aadhaar_verified": True, "aadhaar_name_match": kept},
             )
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:

@@ -7,8 +7,8 @@ import asyncio
 
 from temporalio.client import WorkflowUpdateStage
 
-from tests.workflows.stubs import StubActivities, loan_input, policy, refused, running_loan
-from workflows.contracts import AadhaarInitiate, AadhaarOtp, DecisionResult, KycProgressSeen, KycStepResult
+from tests.workflows.stubs import StubActivities, loan_input, policy, record_if_asked, refused, running_loan
+from workflows.contracts import AadhaarInitiate, AadhaarOtp, DecisionResult, KycInput, KycProgressSeen, KycStepResult
 
 
 async def test_the_kyc_long_poll_answers_when_the_progress_moves_and_is_refused_once_it_has(env) -> None:  # noqa: ANN001
@@ -56,7 +56,29 @@ async def test_the_kyc_long_poll_answers_when_the_progress_moves_and_is_refused_
         assert moved == {**seen, "aadhaarOtpSent": True} == await run.kyc_status()
         assert await asyncio.wait_for(second, 10) == moved
 
+        # an input the customer gives moves it too, though the step waits again as it did (the count differs)
+        assert moved["inputsReceived"] == 0
+        poll = await run.handle.start_update(
+            "kyc_progress_changed",
+            KycProgressSeen(moved),
+            id="kyc-progress-b",
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        await run.handle.signal("kyc_input", KycInput("EMPLOYMENT", "emp-1"))
+        again_moved = await asyncio.wait_for(poll.result(), 10)
+        assert again_moved == {**moved, "inputsReceived": 1}
+        # a caller holding only part of the progress (an older release's keys) is compared on those keys alone
+        older_shape = {k: v for k, v in again_moved.items() if k != "inputsReceived"}
+        poll = await run.handle.start_update(
+            "kyc_progress_changed", KycProgressSeen(older_shape), id="kyc-progress-c",
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )  # fmt: skip
+        waiting = asyncio.ensure_future(poll.result())
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "a key the caller did not send counted as a move"
+
         assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        assert (await asyncio.wait_for(waiting, 10))["results"]["AADHAAR"] == "PASSED"
         await run.until_status("UNDER_REVIEW")
         # past APPLIED the phase is over: refused, whatever progress is held
         status = await run.kyc_status()
@@ -68,5 +90,6 @@ async def test_the_kyc_long_poll_answers_when_the_progress_moves_and_is_refused_
             "loan is UNDER_REVIEW: its KYC phase is over",
         )
 
-        # the one that waited is in the history once; the refused ones left nothing
-        assert (await run.accepted_updates()).count("kyc_progress_changed") == 1
+        # the three that waited are in the history once each; the refused ones left nothing
+        assert (await run.accepted_updates()).count("kyc_progress_changed") == 3
+        await record_if_asked(env, run, "kyc_progress_wait")

@@ -65,6 +65,8 @@ def test_histories_are_present() -> None:
     assert {"settlement_link_first_2", "collections_settlement_3", "co_lending_settled_2"} <= names
     # the Aadhaar OTP's vendor calls as local activities (aadhaar-otp-local-v1); before it: full_kyc_aadhaar_handoff_1
     assert {"aadhaar_otp_local_1", "full_kyc_aadhaar_handoff_1"} <= names
+    # KYC long polls (kyc_progress_changed) waiting while the progress moved: by the OTP sent, an input, the OTP checked
+    assert {"kyc_progress_wait_1"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
