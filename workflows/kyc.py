@@ -263,18 +263,7 @@ class KycPhase(AadhaarPhase):
         activity task with the KYC heartbeat timeout, as runs before it recorded. Returns what the activity returns;
         once its retries are spent raises its failure: an ``ActivityError``, or for a local activity the bare
         ``ApplicationError`` (a vendor's refusal: type ``BusinessRefusal``), which ``_or_hold`` reads alike."""
-        if local and self.kyc_local:
-            return workflow.execute_local_activity_method(
-                method, req, start_to_close_timeout=KYC_TIMEOUT, retry_policy=PROVIDER_RETRY, summary=summary
-            )
-        return workflow.execute_activity_method(
-            method,
-            req,
-            start_to_close_timeout=KYC_TIMEOUT,
-            heartbeat_timeout=KYC_HEARTBEAT,
-            retry_policy=PROVIDER_RETRY,
-            summary=summary,
-        )
+        return self._vendor_call(method, req, summary, local and self.kyc_local, KYC_TIMEOUT, PROVIDER_RETRY)
 
     async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:
         """Run one step (``first``: its first attempt, already run); a step that needs the customer

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.kyc import KycActivities
@@ -41,15 +43,23 @@ class AadhaarPhase(KycProgressPhase):
         its workflow task is lost (a worker that dies before completing it)."""
         if patched(AADHAAR_LOCAL_PATCH):
             self.aadhaar_local = True
+        return self._vendor_call(method, req, summary, self.aadhaar_local, PROVIDER_TIMEOUT, PROVIDER_RETRY)
+
+    def _vendor_call(
+        self, method: Callable[..., Any], req: Any, summary: str, local: bool, timeout: timedelta, retry: RetryPolicy
+    ) -> Awaitable[Any]:
+        """``method(req)`` with ``timeout`` and ``retry``: a local activity when ``local``, else an activity task with
+        the KYC heartbeat timeout (the KYC steps' and the OTP's vendor calls)."""
+        if local:
             return workflow.execute_local_activity_method(
-                method, req, start_to_close_timeout=PROVIDER_TIMEOUT, retry_policy=PROVIDER_RETRY, summary=summary
+                method, req, start_to_close_timeout=timeout, retry_policy=retry, summary=summary
             )
         return workflow.execute_activity_method(
             method,
             req,
-            start_to_close_timeout=PROVIDER_TIMEOUT,
+            start_to_close_timeout=timeout,
             heartbeat_timeout=KYC_HEARTBEAT,
-            retry_policy=PROVIDER_RETRY,
+            retry_policy=retry,
             summary=summary,
         )
 

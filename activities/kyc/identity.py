@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -223,14 +224,7 @@ class IdentityActivities(KycBase):
         sending the OTP to the vendor a second time, which would find it used."""
         done = await self._tx(lambda s: verified_call(s, f"{req.idempotency_key}:aadhaar"))
         if done is not None:  # the score as first answered (the column keeps two decimals: 100.00 for 100.0)
-            kept = score_of(float(done.score)) if done.score is not None else None
-            return KycStepResult(
-                "AADHAAR",
-                KycStepStatus.PASSED,
-                provider=done.provider,
-                score=str(kept) if kept else None,
-                facts={"aadhaar_verified": True, "aadhaar_name_match": kept},
-            )
+            return _aadhaar_passed(done.provider, score_of(float(done.score)) if done.score is not None else None)
         loan, customer, brand = await self._tx(self._context(req.loan_id))
         try:
             res = await self._failover("kyc", brand, "aadhaar_otp_submit", req.reference or "", req.otp or "")
@@ -265,10 +259,15 @@ class IdentityActivities(KycBase):
             res.attempts_as_dicts(),
             score,
         )
-        return KycStepResult(
-            "AADHAAR",
-            KycStepStatus.PASSED,
-            provider=res.vendor,
-            score=str(score) if score else None,
-            facts={"aadhaar_verified": True, "aadhaar_name_match": score},
-        )
+        return _aadhaar_passed(res.vendor, score)
+
+
+def _aadhaar_passed(provider: str, score: Decimal | None) -> KycStepResult:
+    """The Aadhaar step passed with ``provider``'s verification and the name-match ``score`` (0–100, or None)."""
+    return KycStepResult(
+        "AADHAAR",
+        KycStepStatus.PASSED,
+        provider=provider,
+        score=str(score) if score else None,
+        facts={"aadhaar_verified": True, "aadhaar_name_match": score},
+    )
