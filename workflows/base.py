@@ -118,6 +118,8 @@ class LoanBase:
     kyc_notes: dict[str, str]
     kyc_input_count: int
     kyc_seen: int
+    kyc_attempted_at: dict[str, int]  # the input count each step's last attempt was started with
+    kyc_since_attempt: bool  # KYC_INPUT_SINCE_ATTEMPT_PATCH, decided where the KYC phase starts
     aadhaar_reference: str | None
     aadhaar_facts: dict
     facts: dict

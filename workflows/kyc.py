@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         AADHAAR_ANSWER_GAP,
         AADHAAR_HANDOFF_PATCH,
         AADHAAR_HANDOFF_TIMEOUT,
+        KYC_INPUT_SINCE_ATTEMPT_PATCH,
         KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
@@ -111,6 +112,7 @@ class KycPhase(AadhaarPhase):
         self.kyc_local = self.kyc_per_step and patched(KYC_LOCAL_PATCH)
         steps = list(inp.policy.kyc_steps)
         reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
+        self.kyc_since_attempt = patched(KYC_INPUT_SINCE_ATTEMPT_PATCH)
         reused = await self._reusable_kyc(key, steps) if reuse else []
         steps = [step for step in steps if step not in {r.step for r in reused}]
         passed: list[KycStepResult] = []
@@ -231,6 +233,8 @@ class KycPhase(AadhaarPhase):
         return rules.DecisionResult(kind, reason)
 
     async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
+        # the inputs this attempt can see: one arriving after this point wakes the step if the attempt answers WAITING
+        self.kyc_attempted_at[step] = self.kyc_input_count
         req = KycStepRequest(
             self.inp.loan_id,
             self.inp.brand_id,
@@ -286,7 +290,11 @@ class KycPhase(AadhaarPhase):
             if result.reference:
                 self.kyc_links[step] = result.reference
             self.kyc_waiting = step
-            self.kyc_seen = self.kyc_input_count
+            # the inputs already seen: those before the attempt that answered WAITING started (an input that came while
+            # it ran, e.g. a statement uploaded after it looked, wakes the step at once); before
+            # KYC_INPUT_SINCE_ATTEMPT_PATCH, those before its answer was read. The Aadhaar step waits for its updates.
+            since_attempt = self.kyc_since_attempt and step in self.kyc_attempted_at
+            self.kyc_seen = self.kyc_attempted_at[step] if since_attempt else self.kyc_input_count
             # whether the wait below waits: an OTP verified before the step came to wait for it (while an earlier
             # step was still running) completes it at once, in the task of that step's result
             blocked = self.kyc_results.get(step) != KycStepStatus.PASSED

@@ -271,6 +271,9 @@ class StubActivities:
     # Statuses whose record_status call is held (in flight) until ``release(status)``.
     hold: set[str] = field(default_factory=set)
     holding: dict[str, asyncio.Event] = field(default_factory=dict)
+    # KYC steps whose activity picks its answer when called (as the real one reads the database first) but returns it
+    # only once the event is set: an input the customer gives meanwhile comes too late for that attempt.
+    kyc_held: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     # reverify_beneficiary's answers in order (the last repeats); a string is a provider's refusal
     beneficiary_answers: list[BeneficiaryCheck | str] = field(
@@ -631,7 +634,10 @@ class StubActivities:
 
     @activity.defn(name="kyc_bank_statement")
     async def kyc_bank_statement(self, req: KycStepRequest) -> KycStepResult:
-        return self._kyc_answer("kyc_bank_statement", req)
+        answer = self._kyc_answer("kyc_bank_statement", req)
+        if req.step in self.kyc_held:
+            await self.kyc_held[req.step].wait()
+        return answer
 
     @activity.defn(name="kyc_digilocker")
     async def kyc_digilocker(self, req: KycStepRequest) -> KycStepResult:

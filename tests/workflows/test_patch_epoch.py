@@ -43,6 +43,7 @@ from workflows.options import (
     FORECLOSURE_INTEREST_CREDIT_PATCH,
     GRACE_ADVANCE_PATCH,
     IST_ANCHOR_PATCH,
+    KYC_INPUT_SINCE_ATTEMPT_PATCH,
     KYC_LOCAL_PATCH,
     KYC_PHASE_PATCH,
     KYC_RESULTS_BESIDE_BUREAU_PATCH,
@@ -63,7 +64,7 @@ KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
 AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_HOLD_PATCH]
 # The loan workflow's patches released after the second epoch that every loan asks (on their own, a marker each, until a
 # later epoch bundles them).
-AFTER_EPOCH_2: list[str] = []
+AFTER_EPOCH_2 = [KYC_INPUT_SINCE_ATTEMPT_PATCH]
 # Released after the second epoch and asked at each servicing run's start (a marker per servicing run, not per loan).
 ASKED_AT_SERVICING = [FORECLOSURE_INTEREST_CREDIT_PATCH]
 # Released after the second epoch and asked at the start of a servicing run of a calendar product only (a product timed
@@ -176,7 +177,7 @@ async def test_a_loan_started_before_the_epoch_keeps_its_patch_markers_after_the
     inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
     # the code before the epochs: every other patch of its time (not the later ones)
-    async with worker_before(env, stubs, queue, {PATCH_EPOCH, PATCH_EPOCH_2, *AFTER_EPOCH}):
+    async with worker_before(env, stubs, queue, {PATCH_EPOCH, PATCH_EPOCH_2, *AFTER_EPOCH, *AFTER_EPOCH_2}):
         run = await start_loan(env, stubs, inp, queue)
         await run.until_kyc_waiting("AADHAAR")  # the old code's markers so far: the KYC phase's
         (before,) = await run._histories()
@@ -208,7 +209,7 @@ async def test_a_loan_started_under_the_first_epoch_keeps_asking_the_later_patch
     stubs = StubActivities()
     inp = loan_input(terms(tenure=1), policy(kyc_steps=["PAN", "AADHAAR"]))
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with worker_before(env, stubs, queue, {PATCH_EPOCH_2}):
+    async with worker_before(env, stubs, queue, {PATCH_EPOCH_2, *AFTER_EPOCH_2}):
         run = await start_loan(env, stubs, inp, queue)
         await run.until_kyc_waiting("AADHAAR")
         (before,) = await run._histories()

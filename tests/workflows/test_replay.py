@@ -67,6 +67,8 @@ def test_histories_are_present() -> None:
     assert {"aadhaar_otp_local_1", "full_kyc_aadhaar_handoff_1"} <= names
     # KYC long polls (kyc_progress_changed) waiting while the progress moved: by the OTP sent, an input, the OTP checked
     assert {"kyc_progress_wait_1"} <= names
+    # a statement upload racing the step's attempt wakes the step (kyc-input-since-attempt-v1)
+    assert {"kyc_input_since_attempt_1"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -212,6 +214,14 @@ def test_the_aadhaar_history_called_the_vendor_as_local_activities() -> None:
     assert "aadhaar_answered" in _scheduled_activities(folder / "aadhaar_otp_local_1.json")
     assert "aadhaar-otp-local-v1" not in _patches_and_local_steps(folder / "full_kyc_aadhaar_handoff_1.json")[0]
     assert calls <= set(_scheduled_activities(folder / "full_kyc_aadhaar_handoff_1.json"))
+
+
+def test_the_racing_upload_history_ran_the_statement_step_again_under_its_patch() -> None:
+    """kyc_input_since_attempt_1: the upload reached the workflow while the statement's first attempt ran; the step ran
+    again with it at once (two attempts as activity tasks) under kyc-input-since-attempt-v1, no KYC timeout."""
+    path = HISTORIES[0].parent / "kyc_input_since_attempt_1.json"
+    assert "kyc-input-since-attempt-v1" in _patches_and_local_steps(path)[0]
+    assert _scheduled_activities(path).count("kyc_bank_statement") == 2
 
 
 def _local_activities(path: Path) -> list[str]:
