@@ -162,6 +162,11 @@ class KycProgress(ApiModel):
     inputs_received: int = Field(
         0, description="inputs the customer gave the KYC steps so far (an added account, an uploaded statement...)"
     )
+    accepts_ahead: list[str] = Field(
+        default_factory=list,
+        description="steps whose input the customer may give now, before the step waits for it (`BANK_STATEMENT`: "
+        "the statement upload, while the checks before it run)",
+    )
 
 
 class CustomerLoanDetail(LoanDetailBase, LoanSummary):

@@ -98,8 +98,10 @@ class CustomerSteps(DriverBase):
         as last read once it is past APPLIED (decided). The KYC progress is read (``include=kyc``, which asks the
         workflow) only while the phase runs, each read after the first a long poll (``If-None-Match`` and ``Prefer:
         wait``) that the API answers when the progress moves, so the next step is answered the moment it is asked
-        for. Once every step has its result, the decision is waited for the same way, as an app shows "deciding"
-        and waits for the loan to change."""
+        for. The bank statement is uploaded as soon as the progress offers it ahead (``acceptsAhead``), right after the
+        Aadhaar OTP, as the app offers it: the step reads it when its turn comes, with no wait for the borrower then.
+        Once every step has its result, the decision is waited for the same way, as an app shows "deciding" and waits
+        for the loan to change."""
         done: set[str] = set()
         pause = POLL_FIRST
         etag: str | None = None
@@ -139,9 +141,14 @@ class CustomerSteps(DriverBase):
                     )
                 )
                 done.add("AADHAAR")
+                if "BANK_STATEMENT" in kyc.get("acceptsAhead", []):  # as the app offers: now, while the checks run
+                    await self.upload_statement(headers)
+                    done.add("BANK_STATEMENT")
             elif waiting == "BANK_STATEMENT" and "BANK_STATEMENT" not in done:
-                files = {"file": ("statement.pdf", demo_statement_pdf(), "application/pdf")}
-                await self._ok(await self.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files))
+                await self.upload_statement(headers)
+                done.add("BANK_STATEMENT")
+            elif "BANK_STATEMENT" in kyc.get("acceptsAhead", []) and "BANK_STATEMENT" not in done:
+                await self.upload_statement(headers)  # offered ahead while the checks run: no wait for its turn
                 done.add("BANK_STATEMENT")
             elif etag is None:  # an API that gives no ETag: read again after a pause
                 await asyncio.sleep(pause)
@@ -149,6 +156,11 @@ class CustomerSteps(DriverBase):
                 continue
             pause = POLL_FIRST
         raise DemoError(f"loan {loan_id}: KYC not completed in time")
+
+    async def upload_statement(self, headers: dict[str, str]) -> dict[str, Any]:
+        """The borrower uploads the demo bank statement (a PDF) for the statement step of their loan's KYC."""
+        files = {"file": ("statement.pdf", demo_statement_pdf(), "application/pdf")}
+        return await self._ok(await self.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files))
 
     async def customer_get(self, headers: dict[str, str], loan_id: str, what: str) -> Any:
         """The borrower reads ``/api/v1/web/loans/{loanId}/{what}`` (schedule, payments, mandate...)."""

@@ -119,7 +119,7 @@ class LoanBase:
     kyc_input_count: int
     kyc_seen: int
     kyc_attempted_at: dict[str, int]  # the input count each step's last attempt was started with
-    kyc_since_attempt: bool  # KYC_INPUT_SINCE_ATTEMPT_PATCH, decided where the KYC phase starts
+    kyc_inputs_ahead: bool  # KYC_INPUTS_AHEAD_PATCH, decided where the KYC phase starts
     aadhaar_reference: str | None
     aadhaar_facts: dict
     facts: dict

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         AADHAAR_ANSWER_GAP,
         AADHAAR_HANDOFF_PATCH,
         AADHAAR_HANDOFF_TIMEOUT,
-        KYC_INPUT_SINCE_ATTEMPT_PATCH,
+        KYC_INPUTS_AHEAD_PATCH,
         KYC_LOCAL_PATCH,
         KYC_PER_STEP_PATCH,
         KYC_PHASE_PATCH,
@@ -60,6 +60,19 @@ KYC_STEP_ACTIVITIES: dict[str, tuple[Callable[..., Any], str]] = {
     "BANK_STATEMENT": (KycActivities.kyc_bank_statement, "KYC: bank statement"),
     "DIGILOCKER": (KycActivities.kyc_digilocker, "KYC: DigiLocker"),
 }
+
+
+def kyc_group(steps: list[str], i: int) -> list[str]:
+    """The steps from ``steps[i]`` that start together: PAN (its name feeds later checks) and Aadhaar (customer OTP)
+    run alone; a run of the other, automated steps is started together, and any that needs the customer's input
+    waits after. ``[]`` past the end."""
+    if i >= len(steps):
+        return []
+    group = [steps[i]]
+    if steps[i] not in SEQUENTIAL_KYC:
+        while i + len(group) < len(steps) and steps[i + len(group)] not in SEQUENTIAL_KYC:
+            group.append(steps[i + len(group)])
+    return group
 
 
 class KycPhase(AadhaarPhase):
@@ -112,25 +125,33 @@ class KycPhase(AadhaarPhase):
         self.kyc_local = self.kyc_per_step and patched(KYC_LOCAL_PATCH)
         steps = list(inp.policy.kyc_steps)
         reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
-        self.kyc_since_attempt = patched(KYC_INPUT_SINCE_ATTEMPT_PATCH)
+        self.kyc_inputs_ahead = patched(KYC_INPUTS_AHEAD_PATCH)
         reused = await self._reusable_kyc(key, steps) if reuse else []
         steps = [step for step in steps if step not in {r.step for r in reused}]
         passed: list[KycStepResult] = []
+        # first attempts started beside the verified Aadhaar OTP's handoff (KYC_INPUTS_AHEAD_PATCH), by step
+        ahead: dict[str, asyncio.Task[KycStepResult]] = {}
         i = 0
         while i < len(steps):
-            # PAN (its name feeds later checks) and Aadhaar (customer OTP) run alone; a run of the other,
-            # automated steps is started together, and any that needs the customer's input waits after.
-            group = [steps[i]]
-            if steps[i] not in SEQUENTIAL_KYC:
-                while i + len(group) < len(steps) and steps[i + len(group)] not in SEQUENTIAL_KYC:
-                    group.append(steps[i + len(group)])
+            group = kyc_group(steps, i)
+            following = kyc_group(steps, i + len(group))
+
+            def start_ahead(following: list[str] = following) -> None:
+                # the next steps that run as activity tasks start now, in the handoff's workflow task: a statement the
+                # customer gave ahead is read while the lookups (local activities, started after it) run
+                for step in following:
+                    if self._kyc_runs_as_task(step):
+                        ahead[step] = asyncio.create_task(self._kyc_activity(key, step, 1))
+
             firsts: list[KycStepResult | None] = [None] * len(group)
-            if len(group) > 1:
+            if len(group) > 1 or group[0] in ahead:
                 self.kyc_step = ",".join(group)
-                firsts = list(await asyncio.gather(*(self._kyc_activity(key, step, 1) for step in group)))
+                attempts = (ahead.pop(step) if step in ahead else self._kyc_activity(key, step, 1) for step in group)
+                firsts = list(await asyncio.gather(*attempts))
             for step, first in zip(group, firsts, strict=True):
                 self.kyc_step = step
-                result = await self._kyc_step(key, step, first)
+                handoff = start_ahead if self.kyc_inputs_ahead and step == "AADHAAR" else None
+                result = await self._kyc_step(key, step, first, before_handoff=handoff)
                 self.facts.update({f"kyc.{k}": v for k, v in result.facts.items()})
                 if result.status == KycStepStatus.FAILED:
                     self.rejection = f"KYC_{step}: {result.reason}"
@@ -269,9 +290,20 @@ class KycPhase(AadhaarPhase):
         ``ApplicationError`` (a vendor's refusal: type ``BusinessRefusal``), which ``_or_hold`` reads alike."""
         return self._vendor_call(method, req, summary, local and self.kyc_local, KYC_TIMEOUT, PROVIDER_RETRY)
 
-    async def _kyc_step(self, key: str, step: str, first: KycStepResult | None = None) -> KycStepResult:
+    def _kyc_runs_as_task(self, step: str) -> bool:
+        """Whether ``step``'s attempts are activity tasks of their own (a statement read, DigiLocker), not local."""
+        return self.kyc_per_step and step in KYC_STEP_ACTIVITIES and not (self.kyc_local and step in LOCAL_KYC_STEPS)
+
+    async def _kyc_step(
+        self,
+        key: str,
+        step: str,
+        first: KycStepResult | None = None,
+        before_handoff: Callable[[], None] | None = None,
+    ) -> KycStepResult:
         """Run one step (``first``: its first attempt, already run); a step that needs the customer
-        (Aadhaar OTP, a bank account, a statement...) waits for their input, up to the brand's KYC timeout."""
+        (Aadhaar OTP, a bank account, a statement...) waits for their input, up to the brand's KYC timeout.
+        ``before_handoff``: called where a verified Aadhaar OTP's handoff activity is about to be scheduled."""
         inp = self.inp
         attempt = 0
         while True:
@@ -292,8 +324,8 @@ class KycPhase(AadhaarPhase):
             self.kyc_waiting = step
             # the inputs already seen: those before the attempt that answered WAITING started (an input that came while
             # it ran, e.g. a statement uploaded after it looked, wakes the step at once); before
-            # KYC_INPUT_SINCE_ATTEMPT_PATCH, those before its answer was read. The Aadhaar step waits for its updates.
-            since_attempt = self.kyc_since_attempt and step in self.kyc_attempted_at
+            # KYC_INPUTS_AHEAD_PATCH, those before its answer was read. The Aadhaar step waits for its updates.
+            since_attempt = self.kyc_inputs_ahead and step in self.kyc_attempted_at
             self.kyc_seen = self.kyc_attempted_at[step] if since_attempt else self.kyc_input_count
             # whether the wait below waits: an OTP verified before the step came to wait for it (while an earlier
             # step was still running) completes it at once, in the task of that step's result
@@ -313,6 +345,8 @@ class KycPhase(AadhaarPhase):
                 # task of the OTP's own result, and only where that result was an activity task's (never after a local
                 # activity's): under AADHAAR_LOCAL_PATCH the handoff is on without being asked
                 if blocked and (self.aadhaar_local or patched(AADHAAR_HANDOFF_PATCH)):
+                    if before_handoff is not None:
+                        before_handoff()
                     await workflow.execute_activity_method(
                         KycActivities.aadhaar_answered,
                         self.inp.loan_id,

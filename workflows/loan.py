@@ -109,7 +109,7 @@ class LoanWorkflow(
         self.kyc_input_count = 0
         self.kyc_seen = 0
         self.kyc_attempted_at: dict[str, int] = {}
-        self.kyc_since_attempt = False
+        self.kyc_inputs_ahead = False
         self.aadhaar_reference: str | None = None
         self.aadhaar_facts: dict = {}
         self.facts: dict = {}

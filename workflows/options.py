@@ -84,12 +84,16 @@ MAX_RUN_EVENTS = 2_000
 # KYC reuse: the KYC phase first asks which of the customer's earlier KYC results are still valid (the brand's
 # reloan.kycValidityDays) and skips those steps; once every step passed, the loan's results are recorded.
 KYC_REUSE_PATCH = "kyc-reuse-v1"
-# A customer's input (a statement uploaded, a bank account given) that arrives while a KYC step's attempt runs wakes
-# that step when the attempt answers WAITING: the step waits for an input newer than the one its attempt was started
-# with. Before it, the wait counted from when the answer was read, so an upload racing the attempt (the attempt read the
-# database before the upload's commit, the signal came before its answer) was missed and the step waited until the
-# brand's KYC timeout rejected the loan. Asked once, where the KYC phase starts.
-KYC_INPUT_SINCE_ATTEMPT_PATCH = "kyc-input-since-attempt-v1"
+# Inputs given ahead (a bank statement uploaded while the checks before its step run, as the app offers it):
+# 1. A customer's input that arrives while a KYC step's attempt runs wakes that step when the attempt answers WAITING:
+#    the step waits for an input newer than the one its attempt was started with. Before it, the wait counted from when
+#    the answer was read, so an upload racing the attempt (the attempt read the database before the upload's commit,
+#    the signal came before its answer) was missed and the step waited until the brand's KYC timeout rejected the loan.
+# 2. When the verified Aadhaar OTP's handoff runs, the first attempts of the next KYC steps that are activity tasks (the
+#    statement read, DigiLocker) start beside it, in the same workflow task, so a statement given ahead is read while
+#    the lookups run; before it, they started with the lookups and went out only once those had answered.
+# Asked once, where the KYC phase starts.
+KYC_INPUTS_AHEAD_PATCH = "kyc-inputs-ahead-v1"
 # Database-only steps (a status move, a payment's allocation recorded) run as local activities: inside the workflow
 # task that decided them, with no activity task through the server and no second workflow task for its result. Same
 # activities, same idempotency (a crash re-runs the step with the workflow task); before it: activity tasks.

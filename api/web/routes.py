@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -27,14 +26,14 @@ from api.security import Principal, current_customer, current_customer_own_sessi
 from api.types import Rupees, Tenure
 from api.views import loan_detail, loan_summary
 from api.web.auth import find_brand
+from api.web.kyc_view import kyc_status, kyc_view
 from db import closure
-from db.models import AaConsent, Brand, Customer, Loan, LoanProduct
+from db.models import Brand, Customer, Loan, LoanProduct
 from domain import rules
 from domain.brand_config import BrandConfig
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.money import to_paise
 from domain.status import TERMINAL, LoanStatus
-from workflows.loan import LoanWorkflow
 
 router = APIRouter(prefix="/api/v1/web", tags=["web (customer)"], dependencies=GUARDS)
 OTP_TTL = timedelta(minutes=5)
@@ -239,7 +238,7 @@ async def my_loan(
             progress = call_async(kyc_status, request, loan) if in_kyc else None
             if kyc_wait is not None:
                 kyc_wait.saw(progress, loan.workflow_id)  # what a long poll waits on the workflow to move from
-            detail["kyc"] = with_consent_link(session, loan, progress) if progress is not None else None
+            detail["kyc"] = kyc_view(session, loan, progress) if progress is not None else None
         # orjson, like the staff detail (the model documents it, and tests/integration/test_loan_read_models.py
         # checks the answers against it)
         return orjson.dumps(detail)
@@ -254,35 +253,3 @@ async def my_loan(
         can_wait=not wants_kyc,
         workflow_moved=kyc_wait.moved if kyc_wait is not None else None,
     )
-
-
-async def kyc_status(request: Request, loan: Loan) -> dict | None:
-    """Where the loan's KYC phase is (what it waits for from the customer), from its workflow."""
-    try:
-        client = await request.app.state.temporal.get()
-        handle = client.get_workflow_handle(loan.workflow_id)
-        return await asyncio.wait_for(handle.query(LoanWorkflow.kyc_status), timeout=3)
-    except Exception:  # noqa: BLE001 - the detail is still useful without it
-        return None
-
-
-def with_consent_link(session: Session, loan: Loan, progress: dict) -> dict:
-    """The KYC progress with ``links.BANK_STATEMENT`` as the Account Aggregator's consent page (an http(s) URL).
-
-    Loans whose statement step first ran before the activity returned the consent page carry the consent
-    *handle* there (recorded in their history, so every replay gives it back). The borrower's app can only open
-    a URL, so while the step waits the handle is replaced by the page of that consent of the loan
-    (``aa_consents``, found by its unique handle). A link the workflow already gives as a URL (the AA one since
-    the fix, DigiLocker's), no link at all (the upload path), or a handle no consent of this loan has, is left as
-    it is. Reads only; ``progress`` is the workflow's ``kyc_status`` answer, returned as it is or as a copy."""
-    links = dict(progress.get("links") or {})
-    current = links.get("BANK_STATEMENT")
-    if progress.get("waitingFor") != "BANK_STATEMENT" or not current or current.startswith(("https://", "http://")):
-        return progress
-    url = session.scalars(
-        select(AaConsent.consent_url).where(AaConsent.consent_handle == current, AaConsent.loan_id == loan.id)
-    ).first()
-    if not url:
-        return progress
-    links["BANK_STATEMENT"] = url
-    return {**progress, "links": links}

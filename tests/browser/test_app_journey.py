@@ -100,14 +100,19 @@ async def test_borrower_registers_applies_and_completes_kyc(app, kyc_brand, sand
         page.on("request", lambda r: kyc_reads.append(r) if "include=kyc" in r.url else None)
         await page.get_by_role("button", name=re.compile("^Apply for")).click()
 
-        # KYC: Aadhaar OTP, then the bank statement upload (the other steps run on their own)
-        await page.get_by_label("Aadhaar number").fill(demo_aadhaar(), timeout=SLOW)
+        # KYC: the bank statement is offered ahead, beside the Aadhaar OTP the loan waits for: uploaded first (the
+        # offer then gone), then the OTP; the other steps run on their own and the statement step reads the upload
+        await expect(page.get_by_label("Aadhaar number")).to_be_visible(timeout=SLOW)
+        await expect(page.get_by_text("You can upload it now, while the other checks run")).to_be_visible()
+        statement = {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": sample_statement(SALARY=65000)}
+        await page.get_by_label("Bank statement (PDF)").set_input_files(statement)
+        await page.get_by_role("button", name="Upload statement").click()
+        await expect(page.get_by_text("Statement uploaded: it is being analysed.")).to_be_visible(timeout=SLOW)
+        await expect(page.get_by_label("Bank statement (PDF)")).to_have_count(0, timeout=SLOW)
+        await page.get_by_label("Aadhaar number").fill(demo_aadhaar())
         await page.get_by_role("button", name="Send Aadhaar code").click()
         await page.get_by_label("Code sent to your Aadhaar-linked mobile").fill(SANDBOX_AADHAAR_OTP)
         await page.get_by_role("button", name="Verify Aadhaar").click()
-        statement = {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": sample_statement(SALARY=65000)}
-        await page.get_by_label("Bank statement (PDF)").set_input_files(statement, timeout=SLOW)
-        await page.get_by_role("button", name="Upload statement").click()
         await expect(page.locator("#loan-status")).to_have_text("Under review by our credit team", timeout=SLOW)
         # the progress was long-polled (the API waits on the workflow), not read again and again
         polls = [r for r in kyc_reads if r.headers.get("prefer") == "wait=20" and r.headers.get("if-none-match")]

@@ -2,14 +2,16 @@
 arrives while the step's attempt runs: against stub activities, in virtual time.
 
 The attempt read the database before the upload's commit and answers WAITING; the upload's signal reached the workflow
-before that answer. Under kyc-input-since-attempt-v1 the step runs again with the upload at once; on code before it,
+before that answer. Under kyc-inputs-ahead-v1 the step runs again with the upload at once; on code before it,
 the step waited for a newer input until the brand's KYC timeout rejected the loan (kept for the runs it recorded)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
+from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.stubs import (
@@ -24,12 +26,20 @@ from tests.workflows.stubs import (
     start_loan,
     worker_before,
 )
-from workflows.contracts import DecisionResult, KycInput, KycStepResult, LoanWorkflowResult
+from workflows.contracts import (
+    AadhaarInitiate,
+    AadhaarOtp,
+    DecisionResult,
+    KycInput,
+    KycStepResult,
+    LoanWorkflowResult,
+)
 from workflows.loan import LoanWorkflow
-from workflows.options import KYC_INPUT_SINCE_ATTEMPT_PATCH
+from workflows.options import KYC_INPUTS_AHEAD_PATCH
 
 WAITING = KycStepResult("BANK_STATEMENT", "WAITING", "upload the last 3 months' statement")
 ANALYSED = KycStepResult("BANK_STATEMENT", "PASSED", provider="stub", facts={"bsa.salary_months": 3})
+REJECTED = DecisionResult("REJECT", ["FOIR 71% above 60%"])
 INP = loan_input(loan_policy=policy(kyc_steps=["PAN", "BANK_STATEMENT"], kyc_timeout_seconds=3600))
 
 
@@ -38,7 +48,7 @@ def racing_stubs() -> StubActivities:
     return StubActivities(
         kyc={"BANK_STATEMENT": [WAITING, ANALYSED]},
         kyc_held={"BANK_STATEMENT": asyncio.Event()},
-        decision=DecisionResult("REJECT", ["FOIR 71% above 60%"]),
+        decision=REJECTED,
     )
 
 
@@ -64,7 +74,7 @@ async def test_an_upload_that_races_the_statement_attempt_wakes_the_step_at_once
         await upload_while_the_first_attempt_runs(run)
         result = await run.result()
         history = (await run._histories())[0]
-        await record_if_asked(env, run, "kyc_input_since_attempt")
+        await record_if_asked(env, run, "kyc_input_race")
     assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
     # the step ran again with the upload, and the decision (not the KYC timeout) rejected the loan
     assert [(r.step, r.idempotency_key, r.ref_id) for r in stubs.kyc_requests()] == [
@@ -74,15 +84,15 @@ async def test_an_upload_that_races_the_statement_attempt_wakes_the_step_at_once
     ]
     assert stubs.decision_facts() == {"kyc.pan.ok": True, "kyc.bsa.salary_months": 3}
     assert stubs.of("record_status") == [change(run, 1, "APPLIED", "REJECTED", "FOIR 71% above 60%")]
-    assert KYC_INPUT_SINCE_ATTEMPT_PATCH in patch_markers(history)
+    assert KYC_INPUTS_AHEAD_PATCH in patch_markers(history)
 
 
 async def test_on_code_before_the_patch_the_racing_upload_is_missed_until_the_kyc_timeout(env) -> None:  # noqa: ANN001
-    """The code before kyc-input-since-attempt-v1 (the patch refused) waits for an input newer than the racing upload,
+    """The code before kyc-inputs-ahead-v1 (the patch refused) waits for an input newer than the racing upload,
     so the brand's KYC timeout rejects the loan; that run's history replays on this code, with the same outcome."""
     stubs = racing_stubs()
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with worker_before(env, stubs, queue, {KYC_INPUT_SINCE_ATTEMPT_PATCH}):
+    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
         run = await start_loan(env, stubs, INP, queue)
         await upload_while_the_first_attempt_runs(run)
         result = await run.result()
@@ -92,7 +102,102 @@ async def test_on_code_before_the_patch_the_racing_upload_is_missed_until_the_ky
     assert stubs.of("record_status") == [
         change(run, 1, "APPLIED", "REJECTED", "KYC_BANK_STATEMENT: customer did not complete it in time")
     ]
-    assert KYC_INPUT_SINCE_ATTEMPT_PATCH not in patch_markers(history)
+    assert KYC_INPUTS_AHEAD_PATCH not in patch_markers(history)
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None, replayed.replay_failure
+
+
+def task_of(history: WorkflowHistory) -> dict[str, int]:
+    """Each activity's (first) workflow task in ``history``, numbered from 1: the task whose completion scheduled it,
+    or, for a local activity, whose completion recorded its marker (the task that ran it)."""
+    found: dict[str, int] = {}
+    completed = 0
+    for event in history.events:
+        if event.HasField("workflow_task_completed_event_attributes"):
+            completed += 1
+        elif event.HasField("activity_task_scheduled_event_attributes"):
+            found.setdefault(event.activity_task_scheduled_event_attributes.activity_type.name, completed)
+        elif event.HasField("marker_recorded_event_attributes"):
+            attrs = event.marker_recorded_event_attributes
+            if attrs.marker_name == "core_local_activity":
+                name = json.loads(attrs.details["data"].payloads[0].data)["activity_type"]
+                found.setdefault(name, completed)  # recorded right after the completion of the task that ran it
+    return found
+
+
+AHEAD_INP = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR", "MOBILE", "BANK_STATEMENT"]))
+
+
+async def verify_aadhaar_then_decide(run: LoanRun) -> tuple[LoanWorkflowResult, WorkflowHistory]:
+    await run.until_kyc_waiting("AADHAAR")
+    sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+    assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
+    assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+    result = await run.result()
+    history = await run.env.client.get_workflow_handle(run.handle.id).fetch_history()
+    return result, history
+
+
+async def test_the_statement_given_ahead_is_read_beside_the_aadhaar_handoff_while_the_lookups_run(env) -> None:  # noqa: ANN001
+    """The customer uploaded the statement before its step (the stub's first attempt finds it: PASSED). Its first
+    attempt is scheduled in the workflow task that schedules the OTP's handoff, before the mobile lookup runs."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+    async with running_loan(env, stubs, AHEAD_INP) as run:
+        result, history = await verify_aadhaar_then_decide(run)
+        await record_if_asked(env, run, "kyc_inputs_ahead")
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    tasks = task_of(history)
+    assert tasks["kyc_bank_statement"] == tasks["aadhaar_answered"] < tasks["kyc_mobile"]
+    # one attempt each, in the order the workflow started them, and the decision over all their facts
+    assert [(r.step, r.idempotency_key) for r in stubs.kyc_requests()] == [
+        ("PAN", f"{run.key}:kyc:pan:1"),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1"),
+        ("MOBILE", f"{run.key}:kyc:mobile:1"),
+    ]
+    assert stubs.decision_facts() == {
+        "kyc.pan.ok": True,
+        "kyc.aadhaar.name_match": "100.00",
+        "kyc.mobile.ok": True,
+        "kyc.bsa.salary_months": 3,
+    }
+    assert KYC_INPUTS_AHEAD_PATCH in patch_markers(history)
+
+
+async def test_a_statement_not_given_ahead_is_still_waited_for_after_the_lookups(env) -> None:  # noqa: ANN001
+    """Started beside the handoff, the statement's first attempt finds nothing (WAITING); the step waits its turn,
+    after the mobile lookup, and the upload then completes it."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [WAITING, ANALYSED]}, decision=REJECTED)
+    async with running_loan(env, stubs, AHEAD_INP) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        await run.update("aadhaar_initiate", sealed)
+        await run.update("aadhaar_submit", AadhaarOtp("123456"))
+        status = await run.until_kyc_waiting("BANK_STATEMENT")
+        assert status["results"] == {"PAN": "PASSED", "AADHAAR": "PASSED", "MOBILE": "PASSED"}
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert [(r.step, r.ref_id) for r in stubs.kyc_requests()] == [
+        ("PAN", None),
+        ("BANK_STATEMENT", None),
+        ("MOBILE", None),
+        ("BANK_STATEMENT", "doc-9"),
+    ]
+
+
+async def test_on_code_before_the_patch_the_statement_goes_out_after_the_lookups(env) -> None:  # noqa: ANN001
+    """The code before kyc-inputs-ahead-v1: the statement's first attempt is scheduled only with the lookups' results;
+    that run's history replays on this code."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
+        run = await start_loan(env, stubs, AHEAD_INP, queue)
+        result, history = await verify_aadhaar_then_decide(run)
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    tasks = task_of(history)
+    assert tasks["aadhaar_answered"] < tasks["kyc_mobile"] == tasks["kyc_bank_statement"]
+    assert KYC_INPUTS_AHEAD_PATCH not in patch_markers(history)
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert replayed.replay_failure is None, replayed.replay_failure

@@ -67,8 +67,8 @@ def test_histories_are_present() -> None:
     assert {"aadhaar_otp_local_1", "full_kyc_aadhaar_handoff_1"} <= names
     # KYC long polls (kyc_progress_changed) waiting while the progress moved: by the OTP sent, an input, the OTP checked
     assert {"kyc_progress_wait_1"} <= names
-    # a statement upload racing the step's attempt wakes the step (kyc-input-since-attempt-v1)
-    assert {"kyc_input_since_attempt_1"} <= names
+    # a statement upload racing the step's attempt wakes the step (kyc-inputs-ahead-v1)
+    assert {"kyc_inputs_ahead_1"} <= names
 
 
 def _patches_and_local_steps(path: Path) -> tuple[set[str], int]:
@@ -216,12 +216,27 @@ def test_the_aadhaar_history_called_the_vendor_as_local_activities() -> None:
     assert calls <= set(_scheduled_activities(folder / "full_kyc_aadhaar_handoff_1.json"))
 
 
-def test_the_racing_upload_history_ran_the_statement_step_again_under_its_patch() -> None:
-    """kyc_input_since_attempt_1: the upload reached the workflow while the statement's first attempt ran; the step ran
-    again with it at once (two attempts as activity tasks) under kyc-input-since-attempt-v1, no KYC timeout."""
-    path = HISTORIES[0].parent / "kyc_input_since_attempt_1.json"
-    assert "kyc-input-since-attempt-v1" in _patches_and_local_steps(path)[0]
-    assert _scheduled_activities(path).count("kyc_bank_statement") == 2
+def test_the_inputs_ahead_histories_took_their_paths() -> None:
+    """kyc_input_race_1: the upload reached the workflow while the statement's first attempt ran; the step ran again
+    with it at once (two attempts), no KYC timeout. kyc_inputs_ahead_1: the statement's first attempt was scheduled
+    with the Aadhaar handoff. Both under kyc-inputs-ahead-v1."""
+    import json
+
+    folder = HISTORIES[0].parent
+    race, ahead = folder / "kyc_input_race_1.json", folder / "kyc_inputs_ahead_1.json"
+    assert "kyc-inputs-ahead-v1" in _patches_and_local_steps(race)[0]
+    assert "kyc-inputs-ahead-v1" in _patches_and_local_steps(ahead)[0]
+    assert _scheduled_activities(race).count("kyc_bank_statement") == 2
+    # scheduled by the same workflow task's completion (no task completed between the two events)
+    events = json.loads(ahead.read_text())["events"]
+    at = {
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]: sum(
+            "workflowTaskCompletedEventAttributes" in before for before in events[:n]
+        )
+        for n, e in enumerate(events)
+        if "activityTaskScheduledEventAttributes" in e
+    }
+    assert at["kyc_bank_statement"] == at["aadhaar_answered"]
 
 
 def _local_activities(path: Path) -> list[str]:

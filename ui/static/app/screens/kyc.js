@@ -1,7 +1,8 @@
 // The KYC steps the brand's workflow asks for, while the loan is APPLIED. The loan screen polls the loan with
 // `?include=kyc` (the workflow's kyc_status: the steps, the one running, what it waits for, results, links, notes)
 // and this component answers what is awaited: Aadhaar OTP (initiate, then the code), the bank statement (upload,
-// or the Account Aggregator consent), DigiLocker (the vendor's page), a bank account, employment.
+// or the Account Aggregator consent), DigiLocker (the vendor's page), a bank account, employment. What the progress
+// offers ahead (`acceptsAhead`: the statement upload) is asked beside it, so the borrower does not wait for its turn.
 import { html, useRef, useState } from "/ui/vendor/preact-htm.js";
 import { Alert, Field, Notice, VendorLink, call, useAction } from "../lib.js";
 import { BankAccountForm, Employment } from "./profile.js";
@@ -164,7 +165,8 @@ function progressRead(loan, last) {
   if (loan.kyc) return { kyc: loan.kyc, busy: false };
   if (!last || last.loanId !== loan.id || !last.kyc) return { kyc: null, busy: false };
   const current = [last.kyc.current, last.kyc.waitingFor].filter(Boolean).join(",");
-  return { kyc: { ...last.kyc, current, waitingFor: null }, busy: true };
+  // nothing offered ahead either: the last read's offer may have been taken up since
+  return { kyc: { ...last.kyc, current, waitingFor: null, acceptsAhead: [] }, busy: true };
 }
 
 export default function Kyc({ loan, reload }) {
@@ -175,6 +177,11 @@ export default function Kyc({ loan, reload }) {
   const { kyc, busy } = shownProgress(loan, last.current, answered.current);
   if (!kyc) return html`<p class="muted" role="status">Starting the checks…</p>`;
   const running = (kyc.current || "").split(",").filter(Boolean);
+  // the statement's card, whether its step waits for it or the progress offers it ahead, keeps one place (and the
+  // file chosen in it) when the step comes to wait; any other step waited for has the card above it
+  const waitsForStatement = kyc.waitingFor === "BANK_STATEMENT";
+  const statement = waitsForStatement || (kyc.acceptsAhead || []).includes("BANK_STATEMENT");
+  const other = waitsForStatement ? null : kyc.waitingFor;
   const checking = "Checking your details…";
   // ``results``: what the borrower's own action was answered with (a verified OTP), shown until a read says otherwise
   const onDone = (message, results) => {
@@ -202,11 +209,19 @@ export default function Kyc({ loan, reload }) {
       })}
     </ol>
     <${Notice}>${done}<//>
-    ${kyc.waitingFor
+    ${other
       ? html`<div class="card">
-          <h3>${STEP_WORDS[kyc.waitingFor] || kyc.waitingFor}</h3>
-          <${Waiting} key=${kyc.waitingFor} step=${kyc.waitingFor} kyc=${kyc} onDone=${onDone} />
+          <h3>${STEP_WORDS[other] || other}</h3>
+          <${Waiting} key=${other} step=${other} kyc=${kyc} onDone=${onDone} />
         </div>`
-      : html`<p class="muted" role="status">${kyc.current || busy ? checking : "Deciding on your application…"}</p>`}
+      : !waitsForStatement &&
+        html`<p class="muted" role="status">${kyc.current || busy ? checking : "Deciding on your application…"}</p>`}
+    ${statement &&
+    html`<div class="card">
+      <h3>${STEP_WORDS.BANK_STATEMENT}</h3>
+      ${!waitsForStatement &&
+      html`<p class="muted">You can upload it now, while the other checks run: it is read when its turn comes.</p>`}
+      <${Statement} kyc=${kyc} onDone=${onDone} />
+    </div>`}
   </section>`;
 }

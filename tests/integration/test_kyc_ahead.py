@@ -1,0 +1,90 @@
+"""The bank statement given ahead (``acceptsAhead`` in ``GET /api/v1/web/loans/{id}?include=kyc``, api/web/kyc_view.py):
+over the real API, Temporal, PostgreSQL and the sandbox's statement analysis.
+
+The KYC progress offers the statement upload while the steps before it run; the borrower uploads it while their loan
+still waits for the Aadhaar OTP; once the OTP is verified, the statement's first attempt reads that upload (it is never
+waited for), and the loan is decided. A brand that takes statements through an Account Aggregator offers nothing
+ahead: its step asks for the AA consent itself."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select, update
+
+from db.models import Brand, Loan
+from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_statement_pdf
+from los.seed import FULL_KYC, seed_brand
+from tests.conftest import eventually
+from tests.integration.test_loan_long_poll import applied_loan
+
+
+@pytest.fixture
+def kyc_brand(db, sandbox) -> dict:  # noqa: ANN001
+    code = f"k{uuid.uuid4().hex[:8]}"
+    return seed_brand(db, sandbox.url, code=code, name=f"Ahead {code}", period_seconds=2, kyc_steps=FULL_KYC)
+
+
+async def test_the_statement_uploaded_ahead_is_read_when_its_turn_comes(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        headers, loan_id = await applied_loan(driver)
+        kyc = (await driver.loan(headers, loan_id, kyc=True))["kyc"]
+        assert kyc["waitingFor"] == "AADHAAR" and kyc["acceptsAhead"] == ["BANK_STATEMENT"]
+        assert kyc["inputsReceived"] == 0
+
+        # uploaded while the loan waits for the OTP: the offer is taken up, the workflow has the input
+        files = {"file": ("statement.pdf", demo_statement_pdf(), "application/pdf")}
+        uploaded = await driver._ok(
+            await driver.api.post("/api/v1/web/bank/upload-statement", headers=headers, files=files)
+        )
+        assert uploaded["status"] == "ANALYSIS_REQUESTED"
+
+        async def received() -> dict | None:
+            kyc = (await driver.loan(headers, loan_id, kyc=True))["kyc"]
+            return kyc if kyc["inputsReceived"] == 1 else None
+
+        kyc = await eventually(received, timeout=30)
+        assert kyc["waitingFor"] == "AADHAAR" and kyc["acceptsAhead"] == []
+        assert "BANK_STATEMENT" not in kyc["results"]
+
+        # the OTP: the steps after it run, the statement's first attempt reads the upload, the loan is decided
+        aadhaar = {"aadhaarNumber": demo_aadhaar()}
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json=aadhaar))
+        otp = {"otp": SANDBOX_AADHAAR_OTP}
+        submitted = await driver.api.post("/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json=otp)
+        verified = await driver._ok(submitted)
+        assert verified["status"] == "VERIFIED"
+
+        async def decided() -> dict | None:
+            loan = await driver.loan(headers, loan_id)
+            return loan if loan["status"] != "APPLIED" else None
+
+        loan = await eventually(decided, timeout=60)
+        assert loan["status"] in {"SANCTIONED", "UNDER_REVIEW"}, loan["statusHistory"]
+        with db.unit_of_work() as session:
+            workflow_id = session.scalars(select(Loan.workflow_id).where(Loan.id == loan_id)).one()
+        history = await app.client.get_workflow_handle(workflow_id).fetch_history()
+        scheduled = [
+            e.activity_task_scheduled_event_attributes
+            for e in history.events
+            if e.HasField("activity_task_scheduled_event_attributes")
+        ]
+        statement = [a for a in scheduled if a.activity_type.name == "kyc_bank_statement"]
+        assert len(statement) == 1  # read at its first attempt: the step never waited for the borrower
+    finally:
+        await driver.close()
+
+
+async def test_a_brand_on_the_account_aggregator_offers_no_statement_ahead(app, kyc_brand, sandbox, db) -> None:  # noqa: ANN001
+    with db.unit_of_work() as session:
+        brand = session.scalars(select(Brand).where(Brand.code == kyc_brand["brand_code"])).one()
+        session.execute(update(Brand).where(Brand.id == brand.id).values(config={**brand.config, "aa_enabled": True}))
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        headers, loan_id = await applied_loan(driver)
+        kyc = (await driver.loan(headers, loan_id, kyc=True))["kyc"]
+        assert kyc["waitingFor"] == "AADHAAR" and kyc["acceptsAhead"] == []
+    finally:
+        await driver.close()
