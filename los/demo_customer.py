@@ -7,6 +7,7 @@ Part of ``los.demo.Driver``; import it from ``los.demo``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -20,6 +21,9 @@ from los.demo_base import (
     kyc_finished,
 )
 from los.demo_identities import SANDBOX_AADHAAR_OTP, demo_aadhaar, demo_statement_pdf, random_account
+
+# The KYC steps whose input the borrower gives in the demo (the others pass on what was given before applying).
+ANSWERED = frozenset({"AADHAAR", "BANK_STATEMENT"})
 
 
 class CustomerSteps(DriverBase):
@@ -98,10 +102,10 @@ class CustomerSteps(DriverBase):
         as last read once it is past APPLIED (decided). The KYC progress is read (``include=kyc``, which asks the
         workflow) only while the phase runs, each read after the first a long poll (``If-None-Match`` and ``Prefer:
         wait``) that the API answers when the progress moves, so the next step is answered the moment it is asked
-        for. The bank statement is uploaded as soon as the progress offers it ahead (``acceptsAhead``), right after the
-        Aadhaar OTP, as the app offers it: the step reads it when its turn comes, with no wait for the borrower then.
-        Once every step has its result, the decision is waited for the same way, as an app shows "deciding" and waits
-        for the loan to change."""
+        for. The bank statement is uploaded as soon as the progress offers it ahead (``acceptsAhead``), before the
+        Aadhaar OTP the loan waits for, as the app shows both: the step reads it in its turn, with no wait then.
+        Once every step has its result, or the borrower has given everything theirs need (``ANSWERED``), the decision is
+        waited for on the loan itself, as an app shows "deciding" and waits for the loan to change."""
         done: set[str] = set()
         pause = POLL_FIRST
         etag: str | None = None
@@ -129,6 +133,10 @@ class CustomerSteps(DriverBase):
             if kyc_finished(kyc):
                 return await self.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "a decision", deadline)
             waiting = kyc.get("waitingFor")
+            ahead = "BANK_STATEMENT" in kyc.get("acceptsAhead", []) and "BANK_STATEMENT" not in done
+            if ahead:  # offered ahead, as the app shows it beside what is awaited: given first, read in its turn
+                await self.upload_statement(headers)
+                done.add("BANK_STATEMENT")
             if waiting == "AADHAAR" and "AADHAAR" not in done:
                 await self._ok(
                     await self.api.post(
@@ -141,15 +149,20 @@ class CustomerSteps(DriverBase):
                     )
                 )
                 done.add("AADHAAR")
-                if "BANK_STATEMENT" in kyc.get("acceptsAhead", []):  # as the app offers: now, while the checks run
-                    await self.upload_statement(headers)
-                    done.add("BANK_STATEMENT")
             elif waiting == "BANK_STATEMENT" and "BANK_STATEMENT" not in done:
                 await self.upload_statement(headers)
                 done.add("BANK_STATEMENT")
-            elif "BANK_STATEMENT" in kyc.get("acceptsAhead", []) and "BANK_STATEMENT" not in done:
-                await self.upload_statement(headers)  # offered ahead while the checks run: no wait for its turn
-                done.add("BANK_STATEMENT")
+            elif ahead:
+                pass  # the upload above was this read's answer
+            elif waiting is None and ANSWERED.intersection(kyc.get("steps", [])) <= done:
+                # all the borrower has to give is given: the checks and the decision are the workflow's, so the loan
+                # itself is waited on (no workflow asked), one long poll at a time; the progress is read again after
+                # each, in case a step came to wait for the borrower again (a statement's password)
+                soon = min(deadline, time.monotonic() + LONG_POLL_SECONDS)
+                with contextlib.suppress(DemoError):
+                    return await self.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "a decision", soon)
+                etag = None
+                continue
             elif etag is None:  # an API that gives no ETag: read again after a pause
                 await asyncio.sleep(pause)
                 pause = min(pause * POLL_GROWTH, POLL_MAX)

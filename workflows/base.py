@@ -118,7 +118,8 @@ class LoanBase:
     kyc_notes: dict[str, str]
     kyc_input_count: int
     kyc_seen: int
-    kyc_attempted_at: dict[str, int]  # the input count each step's last attempt was started with
+    kyc_step_inputs: dict[str, int]  # the customer's inputs by the step they were given for
+    kyc_attempted_at: dict[str, int]  # the inputs (_inputs_for) each step's last attempt was started with
     kyc_inputs_ahead: bool  # KYC_INPUTS_AHEAD_PATCH, decided where the KYC phase starts
     aadhaar_reference: str | None
     aadhaar_facts: dict

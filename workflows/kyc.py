@@ -255,7 +255,7 @@ class KycPhase(AadhaarPhase):
 
     async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
         # the inputs this attempt can see: one arriving after this point wakes the step if the attempt answers WAITING
-        self.kyc_attempted_at[step] = self.kyc_input_count
+        self.kyc_attempted_at[step] = self._inputs_for(step)
         req = KycStepRequest(
             self.inp.loan_id,
             self.inp.brand_id,
@@ -326,13 +326,15 @@ class KycPhase(AadhaarPhase):
             # it ran, e.g. a statement uploaded after it looked, wakes the step at once); before
             # KYC_INPUTS_AHEAD_PATCH, those before its answer was read. The Aadhaar step waits for its updates.
             since_attempt = self.kyc_inputs_ahead and step in self.kyc_attempted_at
-            self.kyc_seen = self.kyc_attempted_at[step] if since_attempt else self.kyc_input_count
+            self.kyc_seen = self.kyc_attempted_at[step] if since_attempt else self._inputs_for(step)
             # whether the wait below waits: an OTP verified before the step came to wait for it (while an earlier
             # step was still running) completes it at once, in the task of that step's result
             blocked = self.kyc_results.get(step) != KycStepStatus.PASSED
             try:
                 await workflow.wait_condition(
-                    lambda: self.kyc_input_count > self.kyc_seen or self.kyc_results.get(step) == KycStepStatus.PASSED,
+                    lambda: (
+                        self._inputs_for(step) > self.kyc_seen or self.kyc_results.get(step) == KycStepStatus.PASSED
+                    ),
                     timeout=timedelta(seconds=inp.policy.kyc_timeout_seconds),
                     timeout_summary=f"KYC {step.lower()} timeout",
                 )
@@ -364,3 +366,9 @@ class KycPhase(AadhaarPhase):
     def kyc_input(self, event: KycInput) -> None:
         self.kyc_inputs[event.step] = event.ref_id
         self.kyc_input_count += 1
+        self.kyc_step_inputs[event.step] = self.kyc_step_inputs.get(event.step, 0) + 1
+
+    def _inputs_for(self, step: str) -> int:
+        """The customer's inputs a wait of ``step`` counts: its own (KYC_INPUTS_AHEAD_PATCH: a statement uploaded ahead
+        does not wake the Aadhaar step's wait, nor run a waiting penny drop again); before it, every step's."""
+        return self.kyc_step_inputs.get(step, 0) if self.kyc_inputs_ahead else self.kyc_input_count

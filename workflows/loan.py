@@ -108,6 +108,7 @@ class LoanWorkflow(
         self.kyc_notes: dict[str, str] = {}  # why a step waits for the customer (e.g. a statement's password)
         self.kyc_input_count = 0
         self.kyc_seen = 0
+        self.kyc_step_inputs: dict[str, int] = {}
         self.kyc_attempted_at: dict[str, int] = {}
         self.kyc_inputs_ahead = False
         self.aadhaar_reference: str | None = None

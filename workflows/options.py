@@ -92,6 +92,8 @@ KYC_REUSE_PATCH = "kyc-reuse-v1"
 # 2. When the verified Aadhaar OTP's handoff runs, the first attempts of the next KYC steps that are activity tasks (the
 #    statement read, DigiLocker) start beside it, in the same workflow task, so a statement given ahead is read while
 #    the lookups run; before it, they started with the lookups and went out only once those had answered.
+# 3. A waiting step wakes only on an input given for it: a statement uploaded while the Aadhaar OTP is awaited does not
+#    restart that wait's timer, nor run a penny drop waiting for an account again; before it, any input woke any step.
 # Asked once, where the KYC phase starts.
 KYC_INPUTS_AHEAD_PATCH = "kyc-inputs-ahead-v1"
 # Database-only steps (a status move, a payment's allocation recorded) run as local activities: inside the workflow

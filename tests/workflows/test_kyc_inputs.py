@@ -201,3 +201,47 @@ async def test_on_code_before_the_patch_the_statement_goes_out_after_the_lookups
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert replayed.replay_failure is None, replayed.replay_failure
+
+
+def timers_started(history: WorkflowHistory) -> int:
+    return sum(1 for event in history.events if event.HasField("timer_started_event_attributes"))
+
+
+async def upload_while_aadhaar_is_awaited(run: LoanRun) -> tuple[LoanWorkflowResult, WorkflowHistory]:
+    await run.until_kyc_waiting("AADHAAR")
+    await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+    for _ in range(250):
+        if (await run.kyc_status())["inputsReceived"] == 1:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the upload's signal was not handled")
+    return await verify_aadhaar_then_decide(run)
+
+
+STATEMENT_AFTER_AADHAAR = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR", "BANK_STATEMENT"]))
+
+
+async def test_a_statement_uploaded_while_the_otp_is_awaited_leaves_that_wait_alone(env) -> None:  # noqa: ANN001
+    """An input wakes only the step it was given for: the Aadhaar step's wait (and its timeout timer) goes on as it
+    was; the statement's first attempt reads the upload it names."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+    async with running_loan(env, stubs, STATEMENT_AFTER_AADHAAR) as run:
+        result, history = await upload_while_aadhaar_is_awaited(run)
+        await record_if_asked(env, run, "kyc_input_own_step")
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert timers_started(history) == 1  # the Aadhaar wait's, never restarted
+    assert [(r.step, r.ref_id) for r in stubs.kyc_requests()] == [("PAN", None), ("BANK_STATEMENT", "doc-9")]
+
+
+async def test_on_code_before_the_patch_any_input_restarts_the_aadhaar_wait(env) -> None:  # noqa: ANN001
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
+        run = await start_loan(env, stubs, STATEMENT_AFTER_AADHAAR, queue)
+        result, history = await upload_while_aadhaar_is_awaited(run)
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert timers_started(history) == 2  # woken by the statement's input, the Aadhaar step waited again
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None, replayed.replay_failure

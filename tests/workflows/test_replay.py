@@ -219,7 +219,8 @@ def test_the_aadhaar_history_called_the_vendor_as_local_activities() -> None:
 def test_the_inputs_ahead_histories_took_their_paths() -> None:
     """kyc_input_race_1: the upload reached the workflow while the statement's first attempt ran; the step ran again
     with it at once (two attempts), no KYC timeout. kyc_inputs_ahead_1: the statement's first attempt was scheduled
-    with the Aadhaar handoff. Both under kyc-inputs-ahead-v1."""
+    with the Aadhaar handoff. kyc_input_own_step_1: an input for another step left the Aadhaar wait alone. All under
+    kyc-inputs-ahead-v1."""
     import json
 
     folder = HISTORIES[0].parent
@@ -237,6 +238,10 @@ def test_the_inputs_ahead_histories_took_their_paths() -> None:
         if "activityTaskScheduledEventAttributes" in e
     }
     assert at["kyc_bank_statement"] == at["aadhaar_answered"]
+    # kyc_input_own_step_1: the statement's input came while the Aadhaar OTP was awaited; that wait's timer ran on
+    own = json.loads((folder / "kyc_input_own_step_1.json").read_text())["events"]
+    assert sum("workflowExecutionSignaledEventAttributes" in e for e in own) == 1
+    assert sum("timerStartedEventAttributes" in e for e in own) == 1
 
 
 def _local_activities(path: Path) -> list[str]:
