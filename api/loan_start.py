@@ -110,6 +110,8 @@ def start_loan(
     if active is not None:
         raise Conflict(f"loan {active.id} is still {active.status}", field="loan")
 
+    # no loan before this one: no earlier KYC result can be reused, so the workflow does not look for one
+    first_loan = session.scalars(select(Loan.id).where(Loan.customer_id == customer.id).limit(1)).first() is None
     terms = loan_terms(session, product, app.amount, app.tenure)
     preview = preview_for(session, product, app.amount, app.tenure, date.today())
     loan_id = new_id()
@@ -174,8 +176,14 @@ def start_loan(
             client.start_workflow,
             LoanWorkflow.run,
             LoanWorkflowInput(
-                loan_id, brand.id, customer.id, terms, policy, followup_task_queue=followup_task_queue or None
-            ),  # an empty setting: none
+                loan_id,
+                brand.id,
+                customer.id,
+                terms,
+                policy,
+                followup_task_queue=followup_task_queue or None,  # an empty setting: none
+                first_loan=first_loan,
+            ),
             id=loan.workflow_id,
             task_queue=task_queue,
             search_attributes=TypedSearchAttributes(

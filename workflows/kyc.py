@@ -126,7 +126,8 @@ class KycPhase(AadhaarPhase):
         steps = list(inp.policy.kyc_steps)
         reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
         self.kyc_inputs_ahead = patched(KYC_INPUTS_AHEAD_PATCH)
-        reused = await self._reusable_kyc(key, steps) if reuse else []
+        # a first loan has no earlier results to reuse (its input says so): not looked for
+        reused = await self._reusable_kyc(key, steps) if reuse and not inp.first_loan else []
         steps = [step for step in steps if step not in {r.step for r in reused}]
         passed: list[KycStepResult] = []
         # first attempts started beside the verified Aadhaar OTP's handoff (KYC_INPUTS_AHEAD_PATCH), by step

@@ -21,7 +21,7 @@ def test_points_parse_and_name_themselves() -> None:
         with pytest.raises(ValueError):
             KillPoint.parse(bad)
     names = [p for p, _ in QUICK + MORE]
-    assert len(set(names)) == len(names) == 29  # `all` is 29 distinct points, `quick` 22 of them
+    assert len(set(names)) == len(names) == 28  # `all` is 28 distinct points, `quick` 21 of them
     assert len(QUICK) >= 20 and all(KillPoint.parse(p) for p in names)  # CI runs at least 20
 
 

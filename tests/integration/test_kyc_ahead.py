@@ -8,6 +8,7 @@ ahead: its step asks for the AA consent itself."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -18,6 +19,7 @@ from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_statement_p
 from los.seed import FULL_KYC, seed_brand
 from tests.conftest import eventually
 from tests.integration.test_loan_long_poll import applied_loan
+from workflows.contracts import LoanWorkflowInput
 
 
 @pytest.fixture
@@ -73,6 +75,17 @@ async def test_the_statement_uploaded_ahead_is_read_when_its_turn_comes(app, kyc
         ]
         statement = [a for a in scheduled if a.activity_type.name == "kyc_bank_statement"]
         assert len(statement) == 1  # read at its first attempt: the step never waited for the borrower
+        # the customer's first loan (the API said so in the workflow's input): no earlier KYC results looked for
+        started = history.events[0].workflow_execution_started_event_attributes
+        (inp,) = await app.client.data_converter.decode(started.input.payloads, [LoanWorkflowInput])
+        assert inp.first_loan is True
+        local = [
+            json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
+            for e in history.events
+            if e.HasField("marker_recorded_event_attributes")
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ]
+        assert "kyc_pan" in local and "kyc_reuse_lookup" not in local
     finally:
         await driver.close()
 

@@ -9,6 +9,7 @@ the credit decision, Aadhaar OTP included.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from temporalio.worker import Replayer
@@ -97,6 +98,20 @@ async def test_nothing_valid_runs_every_step_and_records_them(env) -> None:  # n
         "record_status",
     ]
     _, record = stubs.reuse_calls
+    _, passed, again = record.arg
+    assert [(r.step, r.status) for r in passed] == [("PAN", "PASSED"), ("MOBILE", "PASSED")] and again == []
+
+
+async def test_a_first_loan_looks_for_no_earlier_results(env) -> None:  # noqa: ANN001
+    """The API found no other loan of the customer (``first_loan``): the phase does not ask ``kyc_reuse_lookup`` (here
+    it would have answered a valid PAN), runs every step and records them."""
+    stubs = StubActivities(decision=REJECT, reusable=[reused("PAN", pan_name="ASHA RAO", pan_verified=True)])
+    inp = replace(loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE"])), first_loan=True)
+    async with running_loan(env, stubs, inp) as run:
+        await run.result()
+    assert [call.name for call in stubs.reuse_calls] == ["kyc_record_results"]
+    assert [r.step for r in stubs.kyc_requests()] == ["PAN", "MOBILE"]
+    (record,) = stubs.reuse_calls
     _, passed, again = record.arg
     assert [(r.step, r.status) for r in passed] == [("PAN", "PASSED"), ("MOBILE", "PASSED")] and again == []
 

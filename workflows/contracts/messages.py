@@ -377,6 +377,9 @@ class LoanWorkflowInput:
     # waits on (docs/scaling.md, "Follow-up queue"). Its own worker takes a bounded number at once, so on a due-date
     # storm the payments are credited first. None (loans started before it, tests): the loan's own task queue.
     followup_task_queue: str | None = None
+    # The customer had no other loan when this one was applied for (the API's check): no earlier KYC result can be
+    # valid, so the KYC phase does not look for one (kyc_reuse_lookup). False for loans started before it.
+    first_loan: bool = False
 
 
 @dataclass
