@@ -7,7 +7,6 @@ Part of ``los.demo.Driver``; import it from ``los.demo``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Any
 
@@ -157,10 +156,13 @@ class CustomerSteps(DriverBase):
             elif waiting is None and ANSWERED.intersection(kyc.get("steps", [])) <= done:
                 # all the borrower has to give is given: the checks and the decision are the workflow's, so the loan
                 # itself is waited on (no workflow asked), one long poll at a time; the progress is read again after
-                # each, in case a step came to wait for the borrower again (a statement's password)
+                # each (a loan that came to wait for something else is then reported as not completed in time)
                 soon = min(deadline, time.monotonic() + LONG_POLL_SECONDS)
-                with contextlib.suppress(DemoError):
+                try:
                     return await self.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "a decision", soon)
+                except DemoError:
+                    if time.monotonic() < soon:
+                        raise  # the API refused a read: not a wait that ran out
                 etag = None
                 continue
             elif etag is None:  # an API that gives no ETag: read again after a pause

@@ -126,8 +126,10 @@ class KycPhase(AadhaarPhase):
         steps = list(inp.policy.kyc_steps)
         reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
         self.kyc_inputs_ahead = patched(KYC_INPUTS_AHEAD_PATCH)
-        # a first loan has no earlier results to reuse (its input says so): not looked for
-        reused = await self._reusable_kyc(key, steps) if reuse and not inp.first_loan else []
+        # a first loan has no earlier results to reuse (its input says so): not looked for, under KYC_INPUTS_AHEAD_PATCH
+        # (a loan the API started with first_loan whose first task ran on a worker before it looked, as it replays)
+        first_loan = self.kyc_inputs_ahead and inp.first_loan
+        reused = await self._reusable_kyc(key, steps) if reuse and not first_loan else []
         steps = [step for step in steps if step not in {r.step for r in reused}]
         passed: list[KycStepResult] = []
         # first attempts started beside the verified Aadhaar OTP's handoff (KYC_INPUTS_AHEAD_PATCH), by step

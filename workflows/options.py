@@ -94,6 +94,7 @@ KYC_REUSE_PATCH = "kyc-reuse-v1"
 #    the lookups run; before it, they started with the lookups and went out only once those had answered.
 # 3. A waiting step wakes only on an input given for it: a statement uploaded while the Aadhaar OTP is awaited does not
 #    restart that wait's timer, nor run a penny drop waiting for an account again; before it, any input woke any step.
+# 4. A first loan (LoanWorkflowInput.first_loan, the API's check) does not look for earlier KYC results to reuse.
 # Asked once, where the KYC phase starts.
 KYC_INPUTS_AHEAD_PATCH = "kyc-inputs-ahead-v1"
 # Database-only steps (a status move, a payment's allocation recorded) run as local activities: inside the workflow

@@ -28,7 +28,7 @@ from tests.workflows.stubs import (
 )
 from workflows.contracts import AadhaarInitiate, DecisionResult, KycStepResult, LoanWorkflowResult
 from workflows.loan import LoanWorkflow
-from workflows.options import KYC_RESULTS_BESIDE_BUREAU_PATCH
+from workflows.options import KYC_INPUTS_AHEAD_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH
 
 PREVIOUS = "11111111-2222-3333-4444-555555555555"
 REJECT = DecisionResult("REJECT", ["income below policy"])
@@ -114,6 +114,23 @@ async def test_a_first_loan_looks_for_no_earlier_results(env) -> None:  # noqa: 
     (record,) = stubs.reuse_calls
     _, passed, again = record.arg
     assert [(r.step, r.status) for r in passed] == [("PAN", "PASSED"), ("MOBILE", "PASSED")] and again == []
+
+
+async def test_a_first_loan_started_on_a_worker_before_the_patch_looks_and_replays(env) -> None:  # noqa: ANN001
+    """The API (newer than the worker) said ``first_loan``; the worker before kyc-inputs-ahead-v1 ignores it and looks
+    for earlier results, as that code does; the run's history replays on this code (which skips the look-up only under
+    that patch)."""
+    stubs = StubActivities(decision=REJECT)
+    inp = replace(loan_input(loan_policy=policy(kyc_steps=["PAN", "MOBILE"])), first_loan=True)
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
+        run = await start_loan(env, stubs, inp, queue)
+        await run.result()
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+    assert [call.name for call in stubs.reuse_calls] == ["kyc_reuse_lookup", "kyc_record_results"]
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None, replayed.replay_failure
 
 
 @pytest.mark.parametrize("code", ["this code", "before the patch"])

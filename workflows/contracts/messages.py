@@ -378,7 +378,8 @@ class LoanWorkflowInput:
     # storm the payments are credited first. None (loans started before it, tests): the loan's own task queue.
     followup_task_queue: str | None = None
     # The customer had no other loan when this one was applied for (the API's check): no earlier KYC result can be
-    # valid, so the KYC phase does not look for one (kyc_reuse_lookup). False for loans started before it.
+    # valid, so the KYC phase does not look for one (kyc_reuse_lookup), where it runs under kyc-inputs-ahead-v1 (a
+    # worker before it ignores the field and looks). False for loans started before it.
     first_loan: bool = False
 
 

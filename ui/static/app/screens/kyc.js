@@ -165,14 +165,16 @@ function progressRead(loan, last) {
   if (loan.kyc) return { kyc: loan.kyc, busy: false };
   if (!last || last.loanId !== loan.id || !last.kyc) return { kyc: null, busy: false };
   const current = [last.kyc.current, last.kyc.waitingFor].filter(Boolean).join(",");
-  // nothing offered ahead either: the last read's offer may have been taken up since
-  return { kyc: { ...last.kyc, current, waitingFor: null, acceptsAhead: [] }, busy: true };
+  // what the last read offered ahead stays offered (and its card, with the file chosen in it); one the borrower took up
+  // since is left out by the screen itself (``given`` in Kyc)
+  return { kyc: { ...last.kyc, current, waitingFor: null }, busy: true };
 }
 
 export default function Kyc({ loan, reload }) {
   const [done, setDone] = useState(null);
   const last = useRef(null);
   const answered = useRef(null);
+  const given = useRef(null); // a statement this screen uploaded, for this loan: not offered ahead again
   if (loan.kyc) last.current = { loanId: loan.id, kyc: loan.kyc };
   const { kyc, busy } = shownProgress(loan, last.current, answered.current);
   if (!kyc) return html`<p class="muted" role="status">Starting the checks…</p>`;
@@ -180,7 +182,8 @@ export default function Kyc({ loan, reload }) {
   // the statement's card, whether its step waits for it or the progress offers it ahead, keeps one place (and the
   // file chosen in it) when the step comes to wait; any other step waited for has the card above it
   const waitsForStatement = kyc.waitingFor === "BANK_STATEMENT";
-  const statement = waitsForStatement || (kyc.acceptsAhead || []).includes("BANK_STATEMENT");
+  const uploaded = given.current && given.current.loanId === loan.id && given.current.statement;
+  const statement = waitsForStatement || (!uploaded && (kyc.acceptsAhead || []).includes("BANK_STATEMENT"));
   const other = waitsForStatement ? null : kyc.waitingFor;
   const checking = "Checking your details…";
   // ``results``: what the borrower's own action was answered with (a verified OTP), shown until a read says otherwise
@@ -191,6 +194,10 @@ export default function Kyc({ loan, reload }) {
     }
     setDone(message);
     reload();
+  };
+  const onStatement = (message) => {
+    given.current = { loanId: loan.id, statement: true };
+    onDone(message);
   };
   return html`<section aria-labelledby="kyc-title">
     <h2 id="kyc-title">Verification</h2>
@@ -221,7 +228,7 @@ export default function Kyc({ loan, reload }) {
       <h3>${STEP_WORDS.BANK_STATEMENT}</h3>
       ${!waitsForStatement &&
       html`<p class="muted">You can upload it now, while the other checks run: it is read when its turn comes.</p>`}
-      <${Statement} kyc=${kyc} onDone=${onDone} />
+      <${Statement} kyc=${kyc} onDone=${onStatement} />
     </div>`}
   </section>`;
 }
