@@ -68,6 +68,22 @@ async def upload_while_the_first_attempt_runs(run: LoanRun) -> None:
     stubs.kyc_held["BANK_STATEMENT"].set()
 
 
+async def before_the_patch(env, stubs: StubActivities, inp, drive) -> tuple[LoanRun, WorkflowHistory]:  # noqa: ANN001
+    """The loan run by the code before kyc-inputs-ahead-v1 (the patch refused), ``drive(run)`` acting on it until it
+    is rejected; its history, which must replay on this code and records no marker of the patch."""
+    queue = f"stub-{uuid.uuid4().hex[:10]}"
+    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
+        run = await start_loan(env, stubs, inp, queue)
+        await drive(run)
+        assert await run.result() == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+    assert KYC_INPUTS_AHEAD_PATCH not in patch_markers(history)
+    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None, replayed.replay_failure
+    return run, history
+
+
 async def test_an_upload_that_races_the_statement_attempt_wakes_the_step_at_once(env) -> None:  # noqa: ANN001
     stubs = racing_stubs()
     async with running_loan(env, stubs, INP) as run:
@@ -91,21 +107,11 @@ async def test_on_code_before_the_patch_the_racing_upload_is_missed_until_the_ky
     """The code before kyc-inputs-ahead-v1 (the patch refused) waits for an input newer than the racing upload,
     so the brand's KYC timeout rejects the loan; that run's history replays on this code, with the same outcome."""
     stubs = racing_stubs()
-    queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
-        run = await start_loan(env, stubs, INP, queue)
-        await upload_while_the_first_attempt_runs(run)
-        result = await run.result()
-        history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
-    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    run, _ = await before_the_patch(env, stubs, INP, upload_while_the_first_attempt_runs)
     assert [r.step for r in stubs.kyc_requests()] == ["PAN", "BANK_STATEMENT"]
     assert stubs.of("record_status") == [
         change(run, 1, "APPLIED", "REJECTED", "KYC_BANK_STATEMENT: customer did not complete it in time")
     ]
-    assert KYC_INPUTS_AHEAD_PATCH not in patch_markers(history)
-    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
-    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert replayed.replay_failure is None, replayed.replay_failure
 
 
 def task_of(history: WorkflowHistory) -> dict[str, int]:
@@ -190,17 +196,9 @@ async def test_on_code_before_the_patch_the_statement_goes_out_after_the_lookups
     """The code before kyc-inputs-ahead-v1: the statement's first attempt is scheduled only with the lookups' results;
     that run's history replays on this code."""
     stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
-    queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
-        run = await start_loan(env, stubs, AHEAD_INP, queue)
-        result, history = await verify_aadhaar_then_decide(run)
-    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    _, history = await before_the_patch(env, stubs, AHEAD_INP, verify_aadhaar_then_decide)
     tasks = task_of(history)
     assert tasks["aadhaar_answered"] < tasks["kyc_mobile"] == tasks["kyc_bank_statement"]
-    assert KYC_INPUTS_AHEAD_PATCH not in patch_markers(history)
-    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
-    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert replayed.replay_failure is None, replayed.replay_failure
 
 
 def timers_started(history: WorkflowHistory) -> int:
@@ -236,12 +234,5 @@ async def test_a_statement_uploaded_while_the_otp_is_awaited_leaves_that_wait_al
 
 async def test_on_code_before_the_patch_any_input_restarts_the_aadhaar_wait(env) -> None:  # noqa: ANN001
     stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
-    queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
-        run = await start_loan(env, stubs, STATEMENT_AFTER_AADHAAR, queue)
-        result, history = await upload_while_aadhaar_is_awaited(run)
-    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    _, history = await before_the_patch(env, stubs, STATEMENT_AFTER_AADHAAR, upload_while_aadhaar_is_awaited)
     assert timers_started(history) == 2  # woken by the statement's input, the Aadhaar step waited again
-    replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
-    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert replayed.replay_failure is None, replayed.replay_failure
