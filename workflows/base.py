@@ -116,7 +116,6 @@ class LoanBase:
     kyc_inputs: dict[str, str | None]
     kyc_links: dict[str, str]
     kyc_notes: dict[str, str]
-    kyc_input_count: int
     kyc_seen: int
     kyc_step_inputs: dict[str, int]  # the customer's inputs by the step they were given for
     kyc_attempted_at: dict[str, int]  # the inputs (_inputs_for) each step's last attempt was started with
@@ -186,6 +185,11 @@ class LoanBase:
             patched(LOCAL_DB_PATCH), LoanActivities.record_status, change, summary=f"{self.status} → {to}"
         )
         self._moved(to, review_stage)
+
+    @property
+    def kyc_input_count(self) -> int:
+        """The customer's inputs to the KYC steps so far, every step's (``kyc_status``'s ``inputsReceived``)."""
+        return sum(self.kyc_step_inputs.values())
 
     def _status_change(
         self, to: LoanStatus, reason: str | None, actor: str = "system", *, review_stage: str | None = None

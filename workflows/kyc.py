@@ -368,7 +368,6 @@ class KycPhase(AadhaarPhase):
     )
     def kyc_input(self, event: KycInput) -> None:
         self.kyc_inputs[event.step] = event.ref_id
-        self.kyc_input_count += 1
         self.kyc_step_inputs[event.step] = self.kyc_step_inputs.get(event.step, 0) + 1
 
     def _inputs_for(self, step: str) -> int:

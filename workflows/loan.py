@@ -106,7 +106,6 @@ class LoanWorkflow(
         self.kyc_inputs: dict[str, str | None] = {}
         self.kyc_links: dict[str, str] = {}  # e.g. the DigiLocker authorisation URL the customer opens
         self.kyc_notes: dict[str, str] = {}  # why a step waits for the customer (e.g. a statement's password)
-        self.kyc_input_count = 0
         self.kyc_seen = 0
         self.kyc_step_inputs: dict[str, int] = {}
         self.kyc_attempted_at: dict[str, int] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -45,6 +46,21 @@ async def _applied(driver: Driver, phone: str, pan: str) -> tuple[dict, dict]:
 
     await eventually(waiting, timeout=60)
     return headers, loan
+
+
+async def _kyc_activities_on_an_applied_loan(app, kyc_brand, sandbox, db, storage_dir, n: int) -> tuple[dict, Any]:  # noqa: ANN001
+    """A loan of demo identity ``n``, APPLIED and waiting for its Aadhaar OTP, and the KYC activities as the worker
+    builds them (the app's database, HTTP client, storage and field key), to run one by one."""
+    from activities.kyc import KycActivities
+    from activities.storage import LocalStorage
+
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        _, loan = await _applied(driver, *demo_identity(n, "auto"))
+    finally:
+        await driver.close()
+    kyc = KycActivities(db, app.http, LocalStorage(storage_dir), app.settings.api_url, app.settings.field_key())
+    return loan, kyc
 
 
 async def _update_inputs(app, workflow_id: str, name: str) -> list[dict]:  # noqa: ANN001
@@ -204,17 +220,10 @@ async def test_the_otp_activity_reads_by_token_answers_retries_and_still_takes_s
     """The ``aadhaar_initiate`` activity itself: by token (a retry after the number was erased answers with the
     vendor's reference it kept; another loan's token reads nothing), and the sealed number of an update recorded
     before the vault (a loan in flight) still sends the OTP."""
-    from activities.kyc import KycActivities
-    from activities.storage import LocalStorage
     from workflows.contracts import KycStepRequest
 
-    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
-    try:
-        _, loan = await _applied(driver, *demo_identity(2, "auto"))
-    finally:
-        await driver.close()
+    loan, kyc = await _kyc_activities_on_an_applied_loan(app, kyc_brand, sandbox, db, storage_dir, 2)
     key = app.settings.field_key()
-    kyc = KycActivities(db, app.http, LocalStorage(storage_dir), app.settings.api_url, key)
     env = ActivityEnvironment()
     number = demo_aadhaar()
     with db.unit_of_work() as s:
@@ -249,18 +258,10 @@ async def test_the_otp_check_run_again_with_its_key_answers_from_its_record(
     """``aadhaar_submit`` runs as a local activity, which runs again when its workflow task is lost: with the same
     key it answers from the VERIFIED check it recorded, without asking the vendor (here the second request carries a
     wrong OTP, which the vendor would refuse); a new key asks the vendor."""
-    from activities.kyc import KycActivities
-    from activities.storage import LocalStorage
     from db.models import ProviderCall
     from workflows.contracts import KycStepRequest
 
-    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
-    try:
-        _, loan = await _applied(driver, *demo_identity(3, "auto"))
-    finally:
-        await driver.close()
-    key = app.settings.field_key()
-    kyc = KycActivities(db, app.http, LocalStorage(storage_dir), app.settings.api_url, key)
+    loan, kyc = await _kyc_activities_on_an_applied_loan(app, kyc_brand, sandbox, db, storage_dir, 3)
     env = ActivityEnvironment()
     brand_id = kyc_brand["brand_id"]
     sent = await env.run(
