@@ -101,8 +101,9 @@ class CustomerSteps(DriverBase):
         as last read once it is past APPLIED (decided). The KYC progress is read (``include=kyc``, which asks the
         workflow) only while the phase runs, each read after the first a long poll (``If-None-Match`` and ``Prefer:
         wait``) that the API answers when the progress moves, so the next step is answered the moment it is asked
-        for. The bank statement is uploaded as soon as the progress offers it ahead (``acceptsAhead``), before the
-        Aadhaar OTP the loan waits for, as the app shows both: the step reads it in its turn, with no wait then.
+        for. The bank statement offered ahead (``acceptsAhead``) is given beside the Aadhaar OTP the loan waits for, as
+        the app shows both: the OTP is asked for and, while its SMS is on the way, the statement uploaded (the two
+        requests overlap, as a borrower's do); with no Aadhaar step to wait for, it is uploaded at once.
         Once every step has its result, or the borrower has given everything theirs need (``ANSWERED``), the decision is
         waited for on the loan itself, as an app shows "deciding" and waits for the loan to change."""
         done: set[str] = set()
@@ -133,26 +134,16 @@ class CustomerSteps(DriverBase):
                 return await self.wait_for(headers, loan_id, lambda x: x["status"] != "APPLIED", "a decision", deadline)
             waiting = kyc.get("waitingFor")
             ahead = "BANK_STATEMENT" in kyc.get("acceptsAhead", []) and "BANK_STATEMENT" not in done
-            if ahead:  # offered ahead, as the app shows it beside what is awaited: given first, read in its turn
+            if waiting == "AADHAAR" and "AADHAAR" not in done:
+                # the OTP is asked for first; the statement offered ahead is uploaded while its SMS is on the way
+                await asyncio.gather(self.aadhaar_otp(headers), *([self.upload_statement(headers)] if ahead else []))
+                done.update({"AADHAAR", *(["BANK_STATEMENT"] if ahead else [])})
+            elif ahead:  # offered ahead, as the app shows it beside what is awaited: given now, read at once
                 await self.upload_statement(headers)
                 done.add("BANK_STATEMENT")
-            if waiting == "AADHAAR" and "AADHAAR" not in done:
-                await self._ok(
-                    await self.api.post(
-                        "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": demo_aadhaar()}
-                    )
-                )
-                await self._ok(
-                    await self.api.post(
-                        "/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": SANDBOX_AADHAAR_OTP}
-                    )
-                )
-                done.add("AADHAAR")
             elif waiting == "BANK_STATEMENT" and "BANK_STATEMENT" not in done:
                 await self.upload_statement(headers)
                 done.add("BANK_STATEMENT")
-            elif ahead:
-                pass  # the upload above was this read's answer
             elif waiting is None and ANSWERED.intersection(kyc.get("steps", [])) <= done:
                 # all the borrower has to give is given: the checks and the decision are the workflow's, so the loan
                 # itself is waited on (no workflow asked), one long poll at a time; the progress is read again after
@@ -171,6 +162,19 @@ class CustomerSteps(DriverBase):
                 continue
             pause = POLL_FIRST
         raise DemoError(f"loan {loan_id}: KYC not completed in time")
+
+    async def aadhaar_otp(self, headers: dict[str, str]) -> None:
+        """The borrower asks for the Aadhaar OTP on their number and enters it (the sandbox's fixed OTP)."""
+        await self._ok(
+            await self.api.post(
+                "/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json={"aadhaarNumber": demo_aadhaar()}
+            )
+        )
+        await self._ok(
+            await self.api.post(
+                "/api/v1/web/kyc/submit-aadhaar-otp", headers=headers, json={"otp": SANDBOX_AADHAAR_OTP}
+            )
+        )
 
     async def upload_statement(self, headers: dict[str, str]) -> dict[str, Any]:
         """The borrower uploads the demo bank statement (a PDF) for the statement step of their loan's KYC."""

@@ -2,8 +2,9 @@
 over the real API, Temporal, PostgreSQL and the sandbox's statement analysis.
 
 The KYC progress offers the statement upload while the steps before it run; the borrower uploads it while their loan
-still waits for the Aadhaar OTP; once the OTP is verified, the statement's first attempt reads that upload (it is never
-waited for), and the loan is decided. A brand that takes statements through an Account Aggregator offers nothing
+still waits for the Aadhaar OTP; the statement's first attempt reads that upload at once (kyc-read-on-upload-v1: its
+analysis is stored before the OTP is given, and the step is never waited for); once the OTP is verified the lookups
+run and the loan is decided. A brand that takes statements through an Account Aggregator offers nothing
 ahead: its step asks for the AA consent itself."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Brand, Loan
+from db.models import Brand, BsaReport, Loan
 from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_statement_pdf
 from los.seed import FULL_KYC, seed_brand
 from tests.conftest import eventually
@@ -51,6 +52,17 @@ async def test_the_statement_uploaded_ahead_is_read_when_its_turn_comes(app, kyc
         assert kyc["waitingFor"] == "AADHAAR" and kyc["acceptsAhead"] == []
         assert "BANK_STATEMENT" not in kyc["results"]
 
+        # read on its upload: the sandbox's analysis is stored while the OTP is still awaited
+        def analysed() -> tuple[str, str] | None:
+            with db.unit_of_work() as session:
+                row = session.execute(
+                    select(BsaReport.status, BsaReport.source).where(BsaReport.loan_id == loan_id)
+                ).first()
+                return (row.status, row.source) if row else None
+
+        assert await eventually(analysed, timeout=30) == ("COMPLETED", "UPLOAD")
+        assert (await driver.loan(headers, loan_id, kyc=True))["kyc"]["waitingFor"] == "AADHAAR"
+
         # the OTP: the steps after it run, the statement's first attempt reads the upload, the loan is decided
         aadhaar = {"aadhaarNumber": demo_aadhaar()}
         await driver._ok(await driver.api.post("/api/v1/web/kyc/initiate-aadhaar-otp", headers=headers, json=aadhaar))
@@ -75,6 +87,8 @@ async def test_the_statement_uploaded_ahead_is_read_when_its_turn_comes(app, kyc
         ]
         statement = [a for a in scheduled if a.activity_type.name == "kyc_bank_statement"]
         assert len(statement) == 1  # read at its first attempt: the step never waited for the borrower
+        names = [a.activity_type.name for a in scheduled]
+        assert names.index("kyc_bank_statement") < names.index("aadhaar_answered")  # before the OTP's handoff
         # the customer's first loan (the API said so in the workflow's input): no earlier KYC results looked for
         started = history.events[0].workflow_execution_started_event_attributes
         (inp,) = await app.client.data_converter.decode(started.input.payloads, [LoanWorkflowInput])

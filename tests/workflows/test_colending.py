@@ -35,7 +35,7 @@ from workflows.contracts.colending import (
     CoLentBook,
 )
 from workflows.contracts.partners import PartnerAnswer, PartnerRoute
-from workflows.options import FORECLOSURE_INTEREST_CREDIT_PATCH, KYC_INPUTS_AHEAD_PATCH
+from workflows.options import FORECLOSURE_INTEREST_CREDIT_PATCH, KYC_INPUTS_AHEAD_PATCH, KYC_READ_ON_UPLOAD_PATCH
 from workflows.patches import PATCH_EPOCH_2
 
 COLENDING = {"colending_book", "colending_of", "colending_partner_step", "colending_split"}
@@ -231,6 +231,7 @@ async def test_a_loan_not_routed_runs_no_co_lending_command(env) -> None:  # noq
     # no co-lending patch of its own asked either, nor any other (workflows.patches): one marker a run, the second
     # epoch's, which bundles the KYC patches the first epoch's runs still ask on their own, and the servicing run's
     # own (foreclosure-interest-credit-v1, asked at every servicing run's start), and the KYC phase's patch released
-    # after the epoch (kyc-inputs-ahead-v1)
-    servicing, origination = [PATCH_EPOCH_2, FORECLOSURE_INTEREST_CREDIT_PATCH], [PATCH_EPOCH_2, KYC_INPUTS_AHEAD_PATCH]
+    # after the epoch (kyc-inputs-ahead-v1, kyc-read-on-upload-v1)
+    servicing = [PATCH_EPOCH_2, FORECLOSURE_INTEREST_CREDIT_PATCH]
+    origination = [PATCH_EPOCH_2, KYC_INPUTS_AHEAD_PATCH, KYC_READ_ON_UPLOAD_PATCH]
     assert markers == [*servicing, *origination]  # the latest run first

@@ -258,12 +258,12 @@ async def test_a_local_kyc_lookup_timing_out_on_every_try_is_held_and_its_histor
     goes on to its decision."""
     from temporalio.common import RetryPolicy
 
-    import workflows.kyc as kyc_phase
+    import workflows.kyc_steps as kyc_steps
     from worker import workflow_runner
 
-    monkeypatch.setattr(kyc_phase, "KYC_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(kyc_steps, "KYC_TIMEOUT", timedelta(seconds=1))  # the steps' options (_provider_call)
     quick = RetryPolicy(maximum_attempts=2, initial_interval=timedelta(milliseconds=100))
-    monkeypatch.setattr(kyc_phase, "PROVIDER_RETRY", quick)
+    monkeypatch.setattr(kyc_steps, "PROVIDER_RETRY", quick)
     stubs = SlowCkyc()
     inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "CKYC"]))
     async with running_loan(env, stubs, inp, runner=workflow_runner(False)) as run:

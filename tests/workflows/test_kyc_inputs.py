@@ -35,7 +35,7 @@ from workflows.contracts import (
     LoanWorkflowResult,
 )
 from workflows.loan import LoanWorkflow
-from workflows.options import KYC_INPUTS_AHEAD_PATCH
+from workflows.options import KYC_INPUTS_AHEAD_PATCH, KYC_READ_ON_UPLOAD_PATCH
 
 WAITING = KycStepResult("BANK_STATEMENT", "WAITING", "upload the last 3 months' statement")
 ANALYSED = KycStepResult("BANK_STATEMENT", "PASSED", provider="stub", facts={"bsa.salary_months": 3})
@@ -68,16 +68,18 @@ async def upload_while_the_first_attempt_runs(run: LoanRun) -> None:
     stubs.kyc_held["BANK_STATEMENT"].set()
 
 
-async def before_the_patch(env, stubs: StubActivities, inp, drive) -> tuple[LoanRun, WorkflowHistory]:  # noqa: ANN001
-    """The loan run by the code before kyc-inputs-ahead-v1 (the patch refused), ``drive(run)`` acting on it until it
-    is rejected; its history, which must replay on this code and records no marker of the patch."""
+async def before_the_patch(  # noqa: ANN001
+    env, stubs: StubActivities, inp, drive, patch: str = KYC_INPUTS_AHEAD_PATCH
+) -> tuple[LoanRun, WorkflowHistory]:
+    """The loan run by the code before ``patch`` (kyc-inputs-ahead-v1 unless named; refused), ``drive(run)`` acting
+    on it until it is rejected; its history, which must replay on this code and records no marker of the patch."""
     queue = f"stub-{uuid.uuid4().hex[:10]}"
-    async with worker_before(env, stubs, queue, {KYC_INPUTS_AHEAD_PATCH}):
+    async with worker_before(env, stubs, queue, {patch}):
         run = await start_loan(env, stubs, inp, queue)
         await drive(run)
         assert await run.result() == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
         history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
-    assert KYC_INPUTS_AHEAD_PATCH not in patch_markers(history)
+    assert patch not in patch_markers(history)
     replayer = Replayer(workflows=[LoanWorkflow], data_converter=env.client.data_converter)
     replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert replayed.replay_failure is None, replayed.replay_failure
@@ -236,3 +238,110 @@ async def test_on_code_before_the_patch_any_input_restarts_the_aadhaar_wait(env)
     stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
     _, history = await before_the_patch(env, stubs, STATEMENT_AFTER_AADHAAR, upload_while_aadhaar_is_awaited)
     assert timers_started(history) == 2  # woken by the statement's input, the Aadhaar step waited again
+
+
+# kyc-read-on-upload-v1: a statement given while the Aadhaar OTP is awaited is read at once
+
+
+async def the_upload_is_read_while_the_otp_is_awaited(run: LoanRun) -> None:
+    """The statement's first attempt has run with the upload (doc-9) and the Aadhaar step still waits."""
+    stubs = run.stubs
+    await stubs.wait_for(
+        lambda: [r.ref_id for r in stubs.kyc_requests() if r.step == "BANK_STATEMENT"], "the statement read on upload"
+    )
+    assert [(r.step, r.ref_id) for r in stubs.kyc_requests()] == [("PAN", None), ("BANK_STATEMENT", "doc-9")]
+    assert (await run.kyc_status())["waitingFor"] == "AADHAAR"
+
+
+async def test_a_statement_uploaded_while_the_otp_is_awaited_is_read_before_the_otp_comes(env) -> None:  # noqa: ANN001
+    """The upload's signal starts the statement's first attempt (an activity task) while the Aadhaar step waits; once
+    the OTP is verified, the lookup runs and the decision follows with the statement's result already in."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+    async with running_loan(env, stubs, AHEAD_INP) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        await the_upload_is_read_while_the_otp_is_awaited(run)
+        result, history = await verify_aadhaar_then_decide(run)
+        await record_if_asked(env, run, "kyc_read_on_upload")
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    tasks = task_of(history)
+    assert tasks["kyc_bank_statement"] < tasks["aadhaar_answered"] < tasks["kyc_mobile"]
+    assert [(r.step, r.idempotency_key, r.ref_id) for r in stubs.kyc_requests()] == [
+        ("PAN", f"{run.key}:kyc:pan:1", None),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1", "doc-9"),
+        ("MOBILE", f"{run.key}:kyc:mobile:1", None),
+    ]
+    assert stubs.decision_facts() == {
+        "kyc.pan.ok": True,
+        "kyc.aadhaar.name_match": "100.00",
+        "kyc.mobile.ok": True,
+        "kyc.bsa.salary_months": 3,
+    }
+    assert {KYC_INPUTS_AHEAD_PATCH, KYC_READ_ON_UPLOAD_PATCH} <= set(patch_markers(history))
+
+
+ACCOUNT_WAITING = KycStepResult("BANK_ACCOUNT", "WAITING", "add a bank account")
+ACCOUNT_FIRST = loan_input(loan_policy=policy(kyc_steps=["PAN", "BANK_ACCOUNT", "AADHAAR", "BANK_STATEMENT"]))
+
+
+async def test_a_statement_uploaded_before_the_aadhaar_step_is_read_where_that_step_starts(env) -> None:  # noqa: ANN001
+    """Uploaded while an earlier step (the penny drop) waits for its own input, the statement neither wakes that step
+    nor is read yet; it is read as soon as the Aadhaar step starts waiting, before the OTP comes."""
+    stubs = StubActivities(kyc={"BANK_ACCOUNT": [ACCOUNT_WAITING], "BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+    async with running_loan(env, stubs, ACCOUNT_FIRST) as run:
+        await run.until_kyc_waiting("BANK_ACCOUNT")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        await asyncio.sleep(0.3)  # handled, and nothing started for it
+        assert [r.step for r in stubs.kyc_requests()] == ["PAN", "BANK_ACCOUNT"]
+        stubs.kyc["BANK_ACCOUNT"] = [ACCOUNT_WAITING, KycStepResult("BANK_ACCOUNT", "PASSED", provider="stub")]
+        await run.signal("kyc_input", KycInput("BANK_ACCOUNT", "acct-1"))
+        await run.until_kyc_waiting("AADHAAR")
+        await stubs.wait_for(
+            lambda: [r for r in stubs.kyc_requests() if r.step == "BANK_STATEMENT"], "the statement read on upload"
+        )
+        assert (await run.kyc_status())["waitingFor"] == "AADHAAR"
+        result, _ = await verify_aadhaar_then_decide(run)
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert [(r.step, r.ref_id) for r in stubs.kyc_requests()] == [
+        ("PAN", None),
+        ("BANK_ACCOUNT", None),
+        ("BANK_ACCOUNT", "acct-1"),
+        ("BANK_STATEMENT", "doc-9"),
+    ]
+
+
+async def test_a_statement_read_on_upload_is_cancelled_when_the_otp_never_comes(env) -> None:  # noqa: ANN001
+    """The statement's read, started on its upload, is still running when the Aadhaar wait times out: the loan is
+    rejected for the OTP, and the read is cancelled rather than left running under a rejected loan."""
+    held = asyncio.Event()
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, kyc_held={"BANK_STATEMENT": held}, decision=REJECTED)
+    inp = loan_input(loan_policy=policy(kyc_steps=["PAN", "AADHAAR", "BANK_STATEMENT"], kyc_timeout_seconds=2))
+    async with running_loan(env, stubs, inp) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        await the_upload_is_read_while_the_otp_is_awaited(run)
+        try:
+            result = await run.result()
+            history = await env.client.get_workflow_handle(run.handle.id).fetch_history()
+        finally:
+            held.set()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert stubs.of("record_status") == [
+        change(run, 1, "APPLIED", "REJECTED", "KYC_AADHAAR: customer did not complete it in time")
+    ]
+    assert any(e.HasField("activity_task_cancel_requested_event_attributes") for e in history.events)
+    assert stubs.decisions() == []  # nothing decided on the statement
+
+
+async def test_on_code_before_read_on_upload_the_statement_given_ahead_goes_out_with_the_handoff(env) -> None:  # noqa: ANN001
+    """The code before kyc-read-on-upload-v1 (that patch refused): an upload during the OTP wait is read only with the
+    verified OTP's handoff; that run's history replays on this code."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED]}, decision=REJECTED)
+
+    async def drive(run: LoanRun) -> None:
+        await upload_while_aadhaar_is_awaited(run)
+
+    _, history = await before_the_patch(env, stubs, AHEAD_INP, drive, KYC_READ_ON_UPLOAD_PATCH)
+    assert KYC_INPUTS_AHEAD_PATCH in patch_markers(history)
+    tasks = task_of(history)
+    assert tasks["kyc_bank_statement"] == tasks["aadhaar_answered"] < tasks["kyc_mobile"]

@@ -46,6 +46,7 @@ from workflows.options import (
     KYC_INPUTS_AHEAD_PATCH,
     KYC_LOCAL_PATCH,
     KYC_PHASE_PATCH,
+    KYC_READ_ON_UPLOAD_PATCH,
     KYC_RESULTS_BESIDE_BUREAU_PATCH,
     LOCAL_DB_PATCH,
     MONEY_IN_PATCH,
@@ -64,7 +65,7 @@ KEYS = ("LoanStatus", "NextDueAt", "DPD", "BrandId", "LoanAmount")
 AFTER_EPOCH = [KYC_LOCAL_PATCH, KYC_RESULTS_BESIDE_BUREAU_PATCH, PROVIDER_FAULT_HOLD_PATCH]
 # The loan workflow's patches released after the second epoch that every loan asks (on their own, a marker each, until a
 # later epoch bundles them).
-AFTER_EPOCH_2 = [KYC_INPUTS_AHEAD_PATCH]
+AFTER_EPOCH_2 = [KYC_INPUTS_AHEAD_PATCH, KYC_READ_ON_UPLOAD_PATCH]
 # Released after the second epoch and asked at each servicing run's start (a marker per servicing run, not per loan).
 ASKED_AT_SERVICING = [FORECLOSURE_INTEREST_CREDIT_PATCH]
 # Released after the second epoch and asked at the start of a servicing run of a calendar product only (a product timed

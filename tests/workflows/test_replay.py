@@ -244,6 +244,24 @@ def test_the_inputs_ahead_histories_took_their_paths() -> None:
     assert sum("timerStartedEventAttributes" in e for e in own) == 1
 
 
+def test_the_read_on_upload_history_took_its_path() -> None:
+    """kyc_read_on_upload_1 (kyc-read-on-upload-v1): the statement uploaded while the Aadhaar OTP was awaited was
+    scheduled in an earlier workflow task than the OTP's handoff (read on its upload, not with the handoff)."""
+    import json
+
+    path = HISTORIES[0].parent / "kyc_read_on_upload_1.json"
+    assert {"kyc-inputs-ahead-v1", "kyc-read-on-upload-v1"} <= _patches_and_local_steps(path)[0]
+    events = json.loads(path.read_text())["events"]
+    at = {
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]: sum(
+            "workflowTaskCompletedEventAttributes" in before for before in events[:n]
+        )
+        for n, e in enumerate(events)
+        if "activityTaskScheduledEventAttributes" in e
+    }
+    assert at["kyc_bank_statement"] < at["aadhaar_answered"]
+
+
 def _local_activities(path: Path) -> list[str]:
     """The activity types a saved history ran as local activities, in order (their markers)."""
     import base64
