@@ -235,7 +235,9 @@ async def my_loan(
                 raise NotFound("loan not found")
             detail = loan_detail(session, loan)
             in_kyc = wants_kyc and loan.status == LoanStatus.APPLIED.value
-            progress = call_async(kyc_status, request, loan) if in_kyc else None
+            # the progress the workflow answered the long poll with when it moved, else asked (a query)
+            answered = kyc_wait.take_answer() if kyc_wait is not None else None
+            progress = (answered or call_async(kyc_status, request, loan)) if in_kyc else None
             if kyc_wait is not None:
                 kyc_wait.saw(progress, loan.workflow_id)  # what a long poll waits on the workflow to move from
             detail["kyc"] = kyc_view(session, loan, progress) if progress is not None else None

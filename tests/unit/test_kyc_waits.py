@@ -108,3 +108,21 @@ async def test_a_server_timeout_or_an_unreachable_service_is_asked_again_after_a
     assert await timed(wait.moved()) >= 0.2
     assert await timed(wait.moved()) >= 0.2
     assert len(handle.ids) == 2  # neither was taken for an answer
+
+
+async def test_the_progress_the_update_answered_is_taken_once_by_the_read_after_the_wait() -> None:
+    """The workflow's answer (the progress it moved to) is handed to the next read, which then asks no query; once
+    taken it is gone, and a refused update or a pause leaves none (that read asks the workflow)."""
+    moved_to = {**PROGRESS, "waitingFor": None, "results": {"PAN": "PASSED", "AADHAAR": "PASSED"}}
+    handle = Handle([moved_to, refusal("Conflict")])
+    wait = waiting_on(handle)
+    assert wait.take_answer() is None  # nothing waited on yet: the first read asks the workflow
+    await wait.moved()
+    assert wait.take_answer() == moved_to
+    assert wait.take_answer() is None  # taken once
+    wait.saw(moved_to, "loan-L1")
+    await wait.moved()  # refused: the progress had moved again
+    assert wait.take_answer() is None
+    wait.saw(dict(PROGRESS), "loan-L1")
+    await wait.moved()  # the id already answered: a pause, no update, no answer
+    assert wait.take_answer() is None and len(handle.ids) == 2
