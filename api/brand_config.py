@@ -122,6 +122,7 @@ class BrandConfigIn(_Model):
     ckyc_match_threshold: int | None = Field(default=None, alias="ckycMatchThreshold", ge=0, le=100)
     mobile_pan_must_match: bool | None = Field(default=None, alias="mobilePanMustMatch")
     aa_enabled: bool | None = Field(default=None, alias="aaEnabled")
+    statement_max_age_days: int | None = Field(default=None, alias="statementMaxAgeDays", ge=1, le=365)
     bre: BreSettings | None = None
     evaluation_version: EngineVersion | None = Field(default=None, alias="evaluationVersion")
     auto_sanction_threshold: int | None = Field(default=None, alias="autoSanctionThreshold", ge=0, le=100)

@@ -91,6 +91,8 @@ class BrandConfig:
     ckyc_match_threshold: int = 0
     mobile_pan_must_match: bool = False
     aa_enabled: bool = False
+    # the bank statement step reads an upload no older than this many days (none that recent: it asks for one)
+    statement_max_age_days: int = 30
     # the BRE's hard rules (``domain.bre.BreConfig.from_dict``), as stored; see :meth:`bre_settings`
     bre: Mapping[str, Any] | None = None
     # evaluation engine

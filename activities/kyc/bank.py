@@ -19,7 +19,7 @@ from activities.providers import build
 from activities.providers.base import BusinessRefusal
 from activities.providers.failover import Attempt
 from activities.providers.matching import name_match_score
-from db.models import Brand, BsaReport, Customer, Loan
+from db.models import Brand, BsaReport, Customer, CustomerDocument, Loan
 from domain.brand_config import BrandConfig
 from domain.outcomes import KycStepStatus
 from los.crypto import unseal
@@ -128,15 +128,26 @@ class BankActivities(KycBase):
     # ------------------------------------------------------------------ bank statement
     @activity.defn
     async def kyc_bank_statement(self, req: KycStepRequest) -> KycStepResult:
-        """Bank-statement analysis of the customer's upload; with the brand's ``aa_enabled``, through an
-        Account Aggregator consent instead. Waits for the upload (or the consent)."""
+        """Bank-statement analysis of the customer's upload (the one the step's input names, else their latest), only
+        one uploaded within the brand's ``statement_max_age_days`` (30): an older statement is not read, and the step
+        waits for a new one. With the brand's ``aa_enabled``, through an Account Aggregator consent instead. Waits for
+        the upload (or the consent)."""
         return await self._run_step(req, self._bank_statement)
 
     async def _bank_statement(self, req: KycStepRequest, loan: Loan, customer: Customer, brand: Brand) -> KycStepResult:
         if BrandConfig.of(brand.config).aa_enabled:
             return await self._account_aggregator(req, loan, customer, brand)
-        doc = await self._tx(lambda session: queries.bank_statement_for(session, customer.id, req.ref_id))
+        max_age = BrandConfig.of(brand.config).statement_max_age_days
+
+        def find(session: Session) -> tuple[CustomerDocument | None, bool]:
+            doc = queries.bank_statement_for(session, customer.id, req.ref_id, max_age)
+            return doc, doc is None and queries.bank_statement_for(session, customer.id, req.ref_id) is not None
+
+        doc, too_old = await self._tx(find)
         if doc is None:
+            if too_old:  # its figures no longer tell today's income: not read
+                note = f"your statement was uploaded more than {max_age} days ago: upload a recent one"
+                return KycStepResult("BANK_STATEMENT", KycStepStatus.WAITING, note)
             return KycStepResult("BANK_STATEMENT", KycStepStatus.WAITING, "upload a bank statement")
         pdf = await asyncio.to_thread(self.storage.get, doc.storage_key)
         password = unseal(self.secret, STATEMENT_PASSWORD, doc.password_sealed) if doc.password_sealed else None

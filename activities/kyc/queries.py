@@ -6,7 +6,7 @@ carry an idempotency key do nothing when the key is already stored, so a retried
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -81,11 +81,16 @@ def declared_salary(session: Session, customer_id: str) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------------- documents
-def bank_statement_for(session: Session, customer_id: str, document_id: str | None) -> CustomerDocument | None:
-    """The statement the customer named, else the one they uploaded last."""
+def bank_statement_for(
+    session: Session, customer_id: str, document_id: str | None, max_age_days: int | None = None
+) -> CustomerDocument | None:
+    """The statement the customer named, else the one they uploaded last; with ``max_age_days``, only one uploaded
+    within that many days of now (the database's clock; the brand's ``statementMaxAgeDays``)."""
     q = select(CustomerDocument).where(
         CustomerDocument.customer_id == customer_id, CustomerDocument.doc_type == "BANK_STATEMENT"
     )
+    if max_age_days is not None:
+        q = q.where(CustomerDocument.created_at >= func.now() - timedelta(days=max_age_days))
     q = q.where(CustomerDocument.id == document_id) if document_id else q.order_by(CustomerDocument.created_at.desc())
     return session.scalars(q).first()
 

@@ -5,9 +5,10 @@ collect before their step waits for them (docs/app.md, "KYC while APPLIED")."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import AaConsent, Brand, CustomerDocument, Loan
@@ -26,8 +27,9 @@ def kyc_view(session: Session, loan: Loan, progress: dict) -> dict:
 def accepts_ahead(session: Session, loan: Loan, progress: dict) -> list[str]:
     """The KYC steps whose input the borrower may give now, before the step comes to wait for it: ``["BANK_STATEMENT"]``
     while the brand takes statements by upload (not through an Account Aggregator, whose consent the step itself asks
-    for), the step has no result, does not wait for the customer yet (then it is ``waitingFor``) and no statement was
-    uploaded since the loan was applied for. The upload goes to the loan's workflow as the step's input
+    for), the step has no result, does not wait for the customer yet (then it is ``waitingFor``) and no statement the
+    step would read was uploaded: none within the brand's ``statementMaxAgeDays`` (30; an older one is not read,
+    ``activities.kyc.queries.bank_statement_for``). The upload goes to the loan's workflow as the step's input
     (``kyc_input``), and the step reads it when it runs, while the checks before it (PAN, Aadhaar, the lookups) are
     still under way: the borrower does not wait for them. Reads only."""
     steps = progress.get("steps") or []
@@ -38,11 +40,12 @@ def accepts_ahead(session: Session, loan: Loan, progress: dict) -> list[str]:
     brand = session.get(Brand, loan.brand_id)
     if brand is None or BrandConfig.of(brand.config).aa_enabled:
         return []
+    max_age = timedelta(days=BrandConfig.of(brand.config).statement_max_age_days)
     uploaded = session.scalars(
         select(CustomerDocument.id).where(
             CustomerDocument.customer_id == loan.customer_id,
             CustomerDocument.doc_type == DocumentType.BANK_STATEMENT.value,
-            CustomerDocument.created_at >= loan.created_at,
+            CustomerDocument.created_at >= func.now() - max_age,
         )
     ).first()
     return [] if uploaded is not None else ["BANK_STATEMENT"]

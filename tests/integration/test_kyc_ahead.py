@@ -10,13 +10,15 @@ ahead: its step asks for the AA consent itself."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from db.models import Brand, BsaReport, Loan
-from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_statement_pdf
+from los.demo import SANDBOX_AADHAAR_OTP, Driver, demo_aadhaar, demo_identity, demo_statement_pdf
 from los.seed import FULL_KYC, seed_brand
 from tests.conftest import eventually
 from tests.integration.test_loan_long_poll import applied_loan
@@ -113,5 +115,58 @@ async def test_a_brand_on_the_account_aggregator_offers_no_statement_ahead(app, 
         headers, loan_id = await applied_loan(driver)
         kyc = (await driver.loan(headers, loan_id, kyc=True))["kyc"]
         assert kyc["waitingFor"] == "AADHAAR" and kyc["acceptsAhead"] == []
+    finally:
+        await driver.close()
+
+
+async def test_a_statement_older_than_the_brand_allows_is_not_read_and_a_new_one_is_asked_for(
+    app, kyc_brand, sandbox, db
+) -> None:  # noqa: ANN001
+    """A statement the borrower uploaded before applying (kept, no loan yet) but more than ``statementMaxAgeDays``
+    (30) ago: the progress offers a new one ahead, and the statement step, its turn come with no new upload, does not
+    analyse the old one but waits for a recent one, saying why; the new upload is the one analysed."""
+    driver = Driver(app.api.url, sandbox.url, kyc_brand["brand_code"])
+    try:
+        phone, pan = demo_identity(0, "auto")
+        headers = await driver.register(phone)
+        await driver._ok(await driver.api.post("/api/v1/web/kyc/verify-pan", json={"pan": pan}, headers=headers))
+        await driver.profile(headers)
+        old = await driver.upload_statement(headers)
+        assert old["status"] == "SAVED"  # no loan yet: kept for later
+        with db.unit_of_work() as session:
+            session.execute(
+                text("UPDATE customer_documents SET created_at = now() - interval '31 days' WHERE id = :id"),
+                {"id": old["id"]},
+            )
+        loan_id = (
+            await driver._ok(
+                await driver.api.post(
+                    "/api/v1/web/loans",
+                    json={"amount": "50000", "tenure": 3, "productCode": "DEMO-FAST"},
+                    headers=headers,
+                )
+            )
+        )["id"]
+
+        async def kyc_where(check: Any) -> dict | None:
+            kyc = (await driver.loan(headers, loan_id, kyc=True)).get("kyc") or {}
+            return kyc if check(kyc) else None
+
+        kyc = await eventually(lambda: kyc_where(lambda k: k.get("waitingFor") == "AADHAAR"), timeout=60)
+        assert kyc["acceptsAhead"] == ["BANK_STATEMENT"]  # the old one does not count
+        await driver.aadhaar_otp(headers)
+        kyc = await eventually(lambda: kyc_where(lambda k: k.get("waitingFor") == "BANK_STATEMENT"), timeout=60)
+        assert "more than 30 days ago" in kyc["notes"]["BANK_STATEMENT"], kyc["notes"]
+        with db.unit_of_work() as session:
+            assert session.scalars(select(BsaReport.id).where(BsaReport.loan_id == loan_id)).first() is None
+
+        new = await driver.upload_statement(headers)
+        loan = await driver.wait_for(
+            headers, loan_id, lambda x: x["status"] != "APPLIED", "a decision", time.monotonic() + 60
+        )
+        assert loan["status"] in {"SANCTIONED", "UNDER_REVIEW"}, loan["statusHistory"]
+        with db.unit_of_work() as session:
+            read = session.scalars(select(BsaReport.document_id).where(BsaReport.loan_id == loan_id)).all()
+        assert read == [new["id"]]
     finally:
         await driver.close()

@@ -40,6 +40,7 @@ READERS_DEFAULTS: dict[str, Any] = {
     "ckyc_match_threshold": 0,
     "mobile_pan_must_match": False,
     "aa_enabled": False,
+    "statement_max_age_days": 30,
     "bre": None,
     "evaluation_version": "V1",
     "auto_sanction_threshold": 100,
