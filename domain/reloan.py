@@ -80,4 +80,21 @@ def kyc_reusable(step_verified_at: datetime, now: datetime, validity_days: int) 
     return now - step_verified_at < timedelta(days=validity_days)
 
 
-__all__ = ["GOOD_CLOSURES", "ReloanOffer", "ineligibility", "kyc_reusable", "reloan_amount", "reloan_offer"]
+def kyc_validity_days(step: str, validity_days: int, statement_max_age_days: int) -> int:
+    """How many days a KYC step's result counts for a later loan: the brand's ``reloan.kycValidityDays``, and for the
+    bank statement's analysis no more than ``statementMaxAgeDays`` (the age past which the statement step would not
+    read the statement itself: its figures no longer tell today's income)."""
+    if step == "BANK_STATEMENT":
+        return min(validity_days, statement_max_age_days)
+    return validity_days
+
+
+__all__ = [
+    "GOOD_CLOSURES",
+    "ReloanOffer",
+    "ineligibility",
+    "kyc_reusable",
+    "kyc_validity_days",
+    "reloan_amount",
+    "reloan_offer",
+]

@@ -28,7 +28,7 @@ from activities.kyc.common import KycBase, jsonable
 from db.models import Loan, LoanDecision
 from domain.brand_config import BrandConfig
 from domain.outcomes import KycStepStatus
-from domain.reloan import kyc_reusable
+from domain.reloan import kyc_reusable, kyc_validity_days
 from workflows.contracts import KycStepRequest, KycStepResult
 
 STAGE = "KYC"
@@ -43,11 +43,13 @@ class ReuseActivities(KycBase):
 
     @activity.defn
     async def kyc_reuse_lookup(self, req: KycStepRequest) -> list[KycStepResult]:
-        """The KYC steps the loan's customer passed on an earlier loan within the brand's ``kycValidityDays``,
+        """The KYC steps the loan's customer passed on an earlier loan within the brand's ``kycValidityDays`` (the
+        bank statement's analysis within ``statementMaxAgeDays`` too, ``domain.reloan.kyc_validity_days``),
         under the PAN they have now: one PASSED result per step (the newest), ``reference`` the loan it was
         recorded on, ``facts`` as recorded, ``reason`` saying when it was verified. Empty when nothing is valid."""
         loan, customer, brand = await self._tx(self._context(req.loan_id))
-        validity = BrandConfig.of(brand.config).reloan_policy().kyc_validity_days
+        config = BrandConfig.of(brand.config)
+        validity = config.reloan_policy().kyc_validity_days
         if validity <= 0:
             return []
         now = datetime.now(UTC)
@@ -77,7 +79,8 @@ class ReuseActivities(KycBase):
                     verified_at = datetime.fromisoformat(str(entry.get("verifiedAt")))
                 except ValueError:
                     continue
-                if verified_at.tzinfo is None or not kyc_reusable(verified_at, now, validity):
+                days = kyc_validity_days(step, validity, config.statement_max_age_days)
+                if verified_at.tzinfo is None or not kyc_reusable(verified_at, now, days):
                     continue
                 found[step] = KycStepResult(
                     step,

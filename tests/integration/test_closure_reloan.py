@@ -8,7 +8,7 @@ closure is then written on the row as the servicing phase leaves it (status, ``c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select, update
@@ -227,5 +227,39 @@ async def test_reloans_by_staff_and_by_the_customer_reuse_kyc(app, brand, sandbo
             assert s.scalar(select(func.count()).where(Loan.customer_id == bad["customerId"])) == 1
         missing = await driver.api.post(f"{base}/{brand['brand_id']}/reloan", json={"tenure": 3}, headers=staff)
         assert missing.status_code == 404
+    finally:
+        await driver.close()
+
+
+async def test_a_statement_analysis_is_reused_no_longer_than_a_statement_is_read(app, brand, sandbox, db) -> None:  # noqa: ANN001
+    """An earlier loan's KYC results verified 40 days ago: within the brand's ``kycValidityDays`` (180) the PAN check
+    is reused, but not the bank statement's analysis, older than ``statementMaxAgeDays`` (30), whose upload the step
+    would no longer read either (``domain.reloan.kyc_validity_days``)."""
+    from activities.kyc import KycActivities
+    from workflows.contracts import KycStepRequest
+
+    driver = Driver(app.api.url, sandbox.url, brand["brand_code"])
+    try:
+        headers, loan = await _rejected(driver)
+        _close(db, loan["id"], "COMPLETED", "REPAID")
+        old = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+        with db.unit_of_work() as s:
+            row = s.scalars(
+                select(LoanDecision).where(LoanDecision.loan_id == loan["id"], LoanDecision.stage == "KYC")
+            ).one()
+            (pan,) = [dict(e) for e in row.details]
+            statement = {**pan, "step": "BANK_STATEMENT", "facts": {"bsa_avg_salary": 65_000_00}}
+            row.details = [{**e, "verifiedAt": old} for e in (pan, statement)]
+        new = await driver._ok(
+            await driver.api.post(
+                "/api/v1/web/loans", json={"amount": "30000", "tenure": 3, "productCode": "DEMO-FAST"}, headers=headers
+            )
+        )
+        async with httpx.AsyncClient(timeout=30) as http:
+            kyc = KycActivities(db, http, None, app.settings.api_url, app.settings.field_key())
+            found = await ActivityEnvironment().run(
+                kyc.kyc_reuse_lookup, KycStepRequest(new["id"], brand["brand_id"], "REUSE", f"t-{new['id']}:reuse")
+            )
+        assert [(r.step, r.reference) for r in found] == [("PAN", loan["id"])]
     finally:
         await driver.close()

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from domain.collection_policy import ReloanPolicy
-from domain.reloan import ReloanOffer, ineligibility, kyc_reusable, reloan_amount, reloan_offer
+from domain.reloan import ReloanOffer, ineligibility, kyc_reusable, kyc_validity_days, reloan_amount, reloan_offer
 
 CLOSED = date(2026, 3, 31)
 DEFAULT = ReloanPolicy()  # enabled, maxDpd 30, stepUp 20 %, no cap, 30 days, KYC valid 180 days
@@ -69,3 +69,9 @@ def test_kyc_is_reused_within_its_validity_only() -> None:
     assert not kyc_reusable(now - timedelta(days=180), now, 180)
     assert kyc_reusable(now + timedelta(minutes=1), now, 180)  # skew: counts as verified now
     assert not kyc_reusable(now, now, 0)  # validity 0: nothing is reused
+
+
+def test_a_statement_analysis_is_reused_no_longer_than_a_statement_is_read() -> None:
+    assert kyc_validity_days("BANK_STATEMENT", 180, 30) == 30  # statementMaxAgeDays bounds it
+    assert kyc_validity_days("BANK_STATEMENT", 10, 30) == 10  # and kycValidityDays still does
+    assert kyc_validity_days("CKYC", 180, 30) == 180  # other steps: kycValidityDays alone
