@@ -10,8 +10,10 @@ from pydantic import Field
 from sqlalchemy import select
 
 from api.partner.common import Db, Viewer, staff_router
+from api.partner.settings.status_reasons import REASON_STATUSES
 from api.responses import ApiModel
 from db.models import BrandStatusReason
+from domain.errors import ValidationError
 
 router = staff_router()
 
@@ -31,7 +33,11 @@ def status_reasons(
     session: Db,
     applies_to: Annotated[str | None, Query(alias="appliesTo", max_length=30)] = None,
 ) -> list[dict]:
-    """The reasons staff pick from (reject, send back...), for the decision dropdowns."""
+    """The reasons staff pick from (reject, send back...), for the decision dropdowns; ``appliesTo`` keeps those for
+    one decision (one of REJECTED, SEND_BACK, WRITTEN_OFF, SETTLED, COMPLETED, PAYMENT_REJECTED; any other is refused,
+    422 naming ``appliesTo``)."""
+    if applies_to is not None and applies_to.upper() not in REASON_STATUSES:
+        raise ValidationError(f"must be one of {', '.join(REASON_STATUSES)}", field="appliesTo")
     rows = session.scalars(
         select(BrandStatusReason)
         .where(BrandStatusReason.brand_id == brand_id, BrandStatusReason.is_active.is_(True))

@@ -349,6 +349,9 @@ async def test_status_reasons(app, brand, other_brand, sandbox, db) -> None:  # 
         # what sanction staff pick from when rejecting
         headers = await driver.staff_headers("SANCTION_HEAD")
         assert "INCOME_UNVERIFIED" in [r["code"] for r in (await driver.api.get(dropdown, headers=headers)).json()]
+        # a decision no reason is for: refused, naming the parameter (not an empty list that looks like "none set")
+        wrong = await driver.api.get(dropdown.replace("REJECTED", "APPROVED"), headers=headers)
+        assert wrong.status_code == 422 and [e["field"] for e in wrong.json()["errors"]] == ["appliesTo"], wrong.text
 
         changed = await api.ok(
             "PUT", f"/status-reasons/{created['id']}", json={**body, "statuses": ["REJECTED", "SEND_BACK"]}
