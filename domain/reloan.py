@@ -83,7 +83,8 @@ def kyc_reusable(step_verified_at: datetime, now: datetime, validity_days: int) 
 def kyc_validity_days(step: str, validity_days: int, statement_max_age_days: int) -> int:
     """How many days a KYC step's result counts for a later loan: the brand's ``reloan.kycValidityDays``, and for the
     bank statement's analysis no more than ``statementMaxAgeDays`` (the age past which the statement step would not
-    read the statement itself: its figures no longer tell today's income)."""
+    read the statement itself; the analysis's age is counted from when it was made, so the statement it read may be up
+    to twice that old)."""
     if step == "BANK_STATEMENT":
         return min(validity_days, statement_max_age_days)
     return validity_days

@@ -87,13 +87,13 @@ class KycPhase(KycStepsPhase):
         reuse = self.kyc_per_step and patched(KYC_REUSE_PATCH)
         self.kyc_inputs_ahead = patched(KYC_INPUTS_AHEAD_PATCH)
         # asked here, with the one before it, before any local activity's result (docs/architecture.md)
-        read_on_upload = self.kyc_inputs_ahead and patched(KYC_READ_ON_UPLOAD_PATCH)
+        self.kyc_read_on_upload = self.kyc_inputs_ahead and patched(KYC_READ_ON_UPLOAD_PATCH)
         # a first loan has no earlier results to reuse (its input says so): not looked for, under KYC_INPUTS_AHEAD_PATCH
         # (a loan the API started with first_loan whose first task ran on a worker before it looked, as it replays)
         first_loan = self.kyc_inputs_ahead and inp.first_loan
         reused = await self._reusable_kyc(key, steps) if reuse and not first_loan else []
         steps = [step for step in steps if step not in {r.step for r in reused}]
-        passed = await self._kyc_steps(key, steps, read_on_upload)
+        passed = await self._kyc_steps(key, steps)
         if passed is None:
             return None
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.kyc import KycActivities
@@ -72,17 +73,22 @@ class KycStepsPhase(AadhaarPhase):
     kyc_per_step: bool = False
     # Set with it: the KYC lookups (LOCAL_KYC_STEPS) and the bureau pull as local activities (KYC_LOCAL_PATCH).
     kyc_local: bool = False
+    # Set there too: a READ_ON_UPLOAD step read on the customer's input while the OTP is awaited, and every step's
+    # attempts numbered by the run (``kyc_attempts``, set in LoanWorkflow.__init__) (KYC_READ_ON_UPLOAD_PATCH).
+    kyc_read_on_upload: bool = False
+    kyc_attempts: dict[str, int]
 
-    async def _kyc_steps(self, key: str, steps: list[str], read_on_upload: bool) -> list[KycStepResult] | None:
+    async def _kyc_steps(self, key: str, steps: list[str]) -> list[KycStepResult] | None:
         """Run ``steps`` group by group (``kyc_group``); the results, all passed, or None when one failed or timed out
         (reason in self.rejection). Under KYC_INPUTS_AHEAD_PATCH the next group's activity-task steps start with the
-        verified Aadhaar OTP's handoff; with ``read_on_upload`` (KYC_READ_ON_UPLOAD_PATCH) a ``READ_ON_UPLOAD`` step
-        among them starts as soon as the customer gives its input while the OTP is awaited (or at once, when it came
-        before). A first attempt started ahead that the KYC phase does not reach (a step before it failed or timed
-        out) is cancelled, not left running under a rejected loan."""
+        verified Aadhaar OTP's handoff; under KYC_READ_ON_UPLOAD_PATCH (``kyc_read_on_upload``) a READ_ON_UPLOAD step
+        among them is read as soon as the customer gives its input while the OTP is awaited (or at once, when it came
+        before), again on each newer input meanwhile, without holding the loan (a read that failed runs again in its
+        turn, where a hold is awaited); under it, a read started ahead that the KYC phase does not reach (a step before
+        it failed or timed out, or the run ends) is cancelled, not left running under a rejected loan."""
         passed: list[KycStepResult] = []
         # first attempts started ahead of their group (KYC_INPUTS_AHEAD_PATCH), by step
-        ahead: dict[str, asyncio.Task[KycStepResult]] = {}
+        ahead: dict[str, asyncio.Task[Any]] = {}  # a read on input: KycStepResult | None (_read_ahead)
         watchers: list[asyncio.Task[None]] = []  # waiting for a READ_ON_UPLOAD step's input, while the OTP is awaited
 
         def stop_watching() -> None:
@@ -109,13 +115,16 @@ class KycStepsPhase(AadhaarPhase):
                 if len(group) > 1 or group[0] in ahead:
                     self.kyc_step = ",".join(group)
                     attempts = (
-                        ahead.pop(step) if step in ahead else self._kyc_activity(key, step, 1) for step in group
+                        self._started_ahead(key, step, ahead.pop(step))
+                        if step in ahead
+                        else self._kyc_activity(key, step, 1)
+                        for step in group
                     )
                     firsts = list(await asyncio.gather(*attempts))
                 for step, first in zip(group, firsts, strict=True):
                     self.kyc_step = step
                     handoff = start_ahead if self.kyc_inputs_ahead and step == "AADHAAR" else None
-                    if handoff is not None and read_on_upload:
+                    if handoff is not None and self.kyc_read_on_upload:
                         watchers.extend(
                             asyncio.create_task(self._read_on_input(key, later, ahead))
                             for later in following
@@ -137,17 +146,53 @@ class KycStepsPhase(AadhaarPhase):
             self.kyc_step = None
             return passed
         finally:
-            for task in ahead.values():  # only where a step failed or timed out: every other one was awaited
-                task.cancel()
+            # left only where a step failed or timed out, or the run ends: every other one was awaited
+            if self.kyc_read_on_upload:
+                for task in ahead.values():
+                    task.cancel()
 
-    async def _read_on_input(self, key: str, step: str, ahead: dict[str, asyncio.Task[KycStepResult]]) -> None:
-        """``step``'s first attempt, started into ``ahead`` once the customer has given an input for it (a statement
-        uploaded), unless something else started it first. Cancelled when the Aadhaar step it runs beside is over."""
-        await workflow.wait_condition(lambda: step in ahead or self._inputs_for(step) > 0)
-        if step not in ahead:
-            ahead[step] = asyncio.create_task(self._kyc_activity(key, step, 1))
+    async def _read_on_input(self, key: str, step: str, ahead: dict[str, asyncio.Task[KycStepResult | None]]) -> None:
+        """Read ``step`` (a statement) into ``ahead`` once the customer has given an input for it, and again on each
+        newer one (a statement uploaded again replaces the one read: a read still running is cancelled). Each read is
+        an attempt of its own (its key numbered on from the last, ``kyc_attempts``). Cancelled when the Aadhaar step
+        it runs beside is over (``start_ahead`` then starts a read only where none was)."""
+        read_with = [0]  # the inputs the last read started with
+        while True:
+            await workflow.wait_condition(lambda: self._inputs_for(step) > read_with[0])
+            read_with[0] = self._inputs_for(step)
+            previous = ahead.get(step)
+            if previous is not None and not previous.done():
+                previous.cancel()
+            ahead[step] = asyncio.create_task(self._read_ahead(key, step))
 
-    async def _kyc_activity(self, key: str, step: str, attempt: int) -> KycStepResult:
+    async def _read_ahead(self, key: str, step: str) -> KycStepResult | None:
+        """One attempt of ``step`` started ahead of its turn, without the hold: a failure (a vendor's refusal, its
+        retries spent) is None here, and the attempt runs again in its turn, where the loan may be held and ops'
+        decision is awaited (a hold taken here, while the Aadhaar OTP is awaited, would park the loan with no one
+        waiting for the decision)."""
+        try:
+            return await self._kyc_activity(key, step, 0, hold=False)
+        except FailureError:
+            return None
+
+    def _started_ahead(self, key: str, step: str, task: asyncio.Task[Any]) -> Awaitable[KycStepResult]:
+        """What the group awaits of ``step``'s attempt started ahead: the task itself (a first attempt started with
+        the OTP's handoff, KYC_INPUTS_AHEAD_PATCH), or under KYC_READ_ON_UPLOAD_PATCH :meth:`_read_ahead_result`."""
+        return self._read_ahead_result(key, step, task) if self.kyc_read_on_upload else task
+
+    async def _read_ahead_result(self, key: str, step: str, task: asyncio.Task[KycStepResult | None]) -> KycStepResult:
+        """The result of ``step``'s read started ahead; its attempt again, in its turn, where that read failed or a
+        newer input came after it started (the customer uploaded again)."""
+        result = await task
+        if result is None or self._inputs_for(step) > self.kyc_attempted_at.get(step, 0):
+            return await self._kyc_activity(key, step, 0)
+        return result
+
+    async def _kyc_activity(self, key: str, step: str, attempt: int, hold: bool = True) -> KycStepResult:
+        """One attempt of ``step`` (its key ``...:kyc:<step>:<attempt>``; under KYC_READ_ON_UPLOAD_PATCH numbered by
+        the run, ``kyc_attempts``, whoever starts it), through the hold unless ``hold`` is False."""
+        if self.kyc_read_on_upload:
+            attempt = self.kyc_attempts[step] = self.kyc_attempts.get(step, 0) + 1
         # the inputs this attempt can see: one arriving after this point wakes the step if the attempt answers WAITING
         self.kyc_attempted_at[step] = self._inputs_for(step)
         req = KycStepRequest(
@@ -169,12 +214,12 @@ class KycStepsPhase(AadhaarPhase):
         if step not in KYC_STEP_ACTIVITIES:
             return KycStepResult(step, KycStepStatus.SKIPPED, f"step {step} is not automated")
         method, summary = KYC_STEP_ACTIVITIES[step]
-        return await self._or_hold(
-            f"KYC {step}",
-            lambda: self._provider_call(
-                method, req, summary if attempt == 1 else f"{summary} (attempt {attempt})", step in LOCAL_KYC_STEPS
-            ),
-        )
+
+        def call() -> Awaitable[Any]:
+            shown = summary if attempt == 1 else f"{summary} (attempt {attempt})"
+            return self._provider_call(method, req, shown, step in LOCAL_KYC_STEPS)
+
+        return await (self._or_hold(f"KYC {step}", call) if hold else call())
 
     def _provider_call(self, method: Callable[..., Any], req: Any, summary: str, local: bool) -> Awaitable[Any]:
         """``method(req)``, a KYC step or the bureau pull, with KYC_TIMEOUT and PROVIDER_RETRY: a local activity when

@@ -109,6 +109,7 @@ class LoanWorkflow(
         self.kyc_seen = 0
         self.kyc_step_inputs: dict[str, int] = {}
         self.kyc_attempted_at: dict[str, int] = {}
+        self.kyc_attempts: dict[str, int] = {}  # KYC_READ_ON_UPLOAD_PATCH: each step's attempts so far
         self.kyc_inputs_ahead = False
         self.aadhaar_reference: str | None = None
         self.aadhaar_facts: dict = {}

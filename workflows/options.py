@@ -101,13 +101,11 @@ KYC_INPUTS_AHEAD_PATCH = "kyc-inputs-ahead-v1"
 # attempt, an activity task, starts on the upload's signal, or where the Aadhaar step starts when the upload came
 # before), not with the verified OTP's handoff: an analysis that takes its time (a BSA vendor answers in seconds to
 # minutes) runs while the customer types the OTP, and the decision follows the lookups with the statement's result in.
-# A first attempt so started that the KYC phase does not reach (the OTP failed or timed out) is cancelled. Asked once,
-# where the KYC phase starts, after KYC_INPUTS_AHEAD_PATCH (and only under it).
-KYC_READ_ON_UPLOAD_PATCH = "kyc-read-on-upload-v1"
-# A bank statement the customer uploads ahead is read as soon as it is given, while the Aadhaar OTP is awaited (its
-# first attempt, an activity task, starts with the upload's signal, or at the Aadhaar step when the upload came
-# before it), not at the verified OTP's handoff: the decision then follows the lookups with the statement's result
-# already in. Asked once, where the KYC phase starts (bundled by the third epoch).
+# A statement uploaded again meanwhile is read again (a read still running is cancelled). Such a read does not hold
+# the loan (nobody awaits ops' decision while the OTP is awaited): one that failed runs again in its turn, through the
+# hold. Each step's attempts are numbered by the run (their keys), whoever starts them. A read so started that the KYC
+# phase does not reach (the OTP failed or timed out) is cancelled. Asked once, where the KYC phase starts, after
+# KYC_INPUTS_AHEAD_PATCH (and only under it).
 KYC_READ_ON_UPLOAD_PATCH = "kyc-read-on-upload-v1"
 # Database-only steps (a status move, a payment's allocation recorded) run as local activities: inside the workflow
 # task that decided them, with no activity task through the server and no second workflow task for its result. Same

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.stubs import (
+    SUPER_ADMIN,
     LoanRun,
     StubActivities,
     change,
@@ -330,7 +331,6 @@ async def test_a_statement_read_on_upload_is_cancelled_when_the_otp_never_comes(
         change(run, 1, "APPLIED", "REJECTED", "KYC_AADHAAR: customer did not complete it in time")
     ]
     assert any(e.HasField("activity_task_cancel_requested_event_attributes") for e in history.events)
-    assert stubs.decisions() == []  # nothing decided on the statement
 
 
 async def test_on_code_before_read_on_upload_the_statement_given_ahead_goes_out_with_the_handoff(env) -> None:  # noqa: ANN001
@@ -345,3 +345,55 @@ async def test_on_code_before_read_on_upload_the_statement_given_ahead_goes_out_
     assert KYC_INPUTS_AHEAD_PATCH in patch_markers(history)
     tasks = task_of(history)
     assert tasks["kyc_bank_statement"] == tasks["aadhaar_answered"] < tasks["kyc_mobile"]
+
+
+async def test_a_statement_uploaded_again_while_the_otp_is_awaited_is_read_again(env) -> None:  # noqa: ANN001
+    """The first upload (doc-9) read and PASSED, the borrower uploads another (doc-10) before the OTP: that one is
+    read too, as its own attempt, and its analysis is the one the decision gets."""
+    again = KycStepResult("BANK_STATEMENT", "PASSED", provider="stub", facts={"bsa.salary_months": 6})
+    stubs = StubActivities(kyc={"BANK_STATEMENT": [ANALYSED, again]}, decision=REJECTED)
+    async with running_loan(env, stubs, AHEAD_INP) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        await the_upload_is_read_while_the_otp_is_awaited(run)
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-10"))
+        await stubs.wait_for(lambda: len(stubs.kyc_requests()) == 3, "the second upload read")
+        result, _ = await verify_aadhaar_then_decide(run)
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert [(r.step, r.idempotency_key, r.ref_id) for r in stubs.kyc_requests()] == [
+        ("PAN", f"{run.key}:kyc:pan:1", None),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1", "doc-9"),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:2", "doc-10"),
+        ("MOBILE", f"{run.key}:kyc:mobile:1", None),
+    ]
+    assert stubs.decision_facts()["kyc.bsa.salary_months"] == 6
+
+
+async def test_a_statement_read_on_upload_that_the_vendor_refuses_holds_the_loan_only_in_its_turn(env) -> None:  # noqa: ANN001
+    """The read started on the upload is refused while the OTP is awaited: the loan is not held then (the borrower
+    can still ask for the OTP); in its turn, after the OTP, the statement runs again and its refusal holds the loan
+    for ops, whose rejection ends it with their reason."""
+    stubs = StubActivities(kyc={"BANK_STATEMENT": ["the statement is not a bank statement"]}, decision=REJECTED)
+    async with running_loan(env, stubs, AHEAD_INP) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        await the_upload_is_read_while_the_otp_is_awaited(run)
+        await asyncio.sleep(0.3)  # its refusal handled
+        assert (await run.kyc_status())["waitingFor"] == "AADHAAR"
+        assert stubs.of("record_status") == []  # not held while the OTP is awaited
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        assert await run.update("aadhaar_initiate", sealed) == {"status": "OTP_SENT"}
+        assert await run.update("aadhaar_submit", AadhaarOtp("123456")) == {"status": "VERIFIED"}
+        await run.until_status("NEEDS_ATTENTION")
+        assert await run.update("reject_hold", SUPER_ADMIN.act(reason="not a bank statement")) == "REJECTED"
+        result = await run.result()
+    assert result == LoanWorkflowResult(run.loan_id, "REJECTED", 0, 0)
+    assert [(r.step, r.idempotency_key) for r in stubs.kyc_requests()] == [
+        ("PAN", f"{run.key}:kyc:pan:1"),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:1"),
+        ("MOBILE", f"{run.key}:kyc:mobile:1"),
+        ("BANK_STATEMENT", f"{run.key}:kyc:bank_statement:2"),
+    ]
+    moves = [(c.to_status, c.reason) for c in stubs.of("record_status")]
+    assert moves[0][0] == "NEEDS_ATTENTION" and "the statement is not a bank statement" in moves[0][1], moves
+    assert moves[-1] == ("REJECTED", "not a bank statement"), moves
