@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         PROVIDER_RETRY,
     )
 
+from workflows.hold import _cancelled
 from workflows.kyc_aadhaar import AadhaarPhase
 from workflows.patches import patched
 
@@ -120,7 +121,7 @@ class KycStepsPhase(AadhaarPhase):
                         else self._kyc_activity(key, step, 1)
                         for step in group
                     )
-                    firsts = list(await asyncio.gather(*attempts))
+                    firsts = await self._gather_attempts(list(attempts))
                 for step, first in zip(group, firsts, strict=True):
                     self.kyc_step = step
                     handoff = start_ahead if self.kyc_inputs_ahead and step == "AADHAAR" else None
@@ -151,6 +152,20 @@ class KycStepsPhase(AadhaarPhase):
                 for task in ahead.values():
                     task.cancel()
 
+    async def _gather_attempts(self, attempts: list[Awaitable[KycStepResult]]) -> list[KycStepResult | None]:
+        """The group's first attempts, awaited together. Under KYC_READ_ON_UPLOAD_PATCH, when one fails (ops rejected
+        a hold: ``LoanStopped``; the run cancelled) the others are cancelled too, a statement read started on its
+        upload among them, rather than left running under a loan that ends."""
+        if not self.kyc_read_on_upload:
+            return list(await asyncio.gather(*attempts))
+        running = [asyncio.ensure_future(attempt) for attempt in attempts]
+        try:
+            return list(await asyncio.gather(*running))
+        except BaseException:
+            for task in running:
+                task.cancel()
+            raise
+
     async def _read_on_input(self, key: str, step: str, ahead: dict[str, asyncio.Task[KycStepResult | None]]) -> None:
         """Read ``step`` (a statement) into ``ahead`` once the customer has given an input for it, and again on each
         newer one (a statement uploaded again replaces the one read: a read still running is cancelled). Each read is
@@ -172,7 +187,9 @@ class KycStepsPhase(AadhaarPhase):
         waiting for the decision)."""
         try:
             return await self._kyc_activity(key, step, 0, hold=False)
-        except FailureError:
+        except FailureError as err:
+            if _cancelled(err):  # the read was cancelled (the workflow's cancellation, a newer read): not a failure
+                raise
             return None
 
     def _started_ahead(self, key: str, step: str, task: asyncio.Task[Any]) -> Awaitable[KycStepResult]:

@@ -11,7 +11,8 @@ import asyncio
 import json
 import uuid
 
-from temporalio.client import WorkflowHistory
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.stubs import (
@@ -378,7 +379,7 @@ async def test_a_statement_read_on_upload_that_the_vendor_refuses_holds_the_loan
         await run.until_kyc_waiting("AADHAAR")
         await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
         await the_upload_is_read_while_the_otp_is_awaited(run)
-        await asyncio.sleep(0.3)  # its refusal handled
+        await until_in_history(run, "activity_task_failed_event_attributes")  # its refusal reached the workflow
         assert (await run.kyc_status())["waitingFor"] == "AADHAAR"
         assert stubs.of("record_status") == []  # not held while the OTP is awaited
         sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
@@ -397,3 +398,44 @@ async def test_a_statement_read_on_upload_that_the_vendor_refuses_holds_the_loan
     moves = [(c.to_status, c.reason) for c in stubs.of("record_status")]
     assert moves[0][0] == "NEEDS_ATTENTION" and "the statement is not a bank statement" in moves[0][1], moves
     assert moves[-1] == ("REJECTED", "not a bank statement"), moves
+
+
+async def until_in_history(run: LoanRun, attributes: str) -> None:
+    """Wait until the loan's history has an event with ``attributes`` (and a workflow task completed after it)."""
+    for _ in range(250):
+        events = (await run.env.client.get_workflow_handle(run.handle.id).fetch_history()).events
+        at = [n for n, e in enumerate(events) if e.HasField(attributes)]
+        if at and any(e.HasField("workflow_task_completed_event_attributes") for e in events[at[0] :]):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no {attributes} in the history")
+
+
+async def test_a_run_cancelled_while_its_group_awaits_the_read_on_upload_ends_cancelled(env) -> None:  # noqa: ANN001
+    """The OTP verified, the lookup running and the statement's read (started on its upload) still under way: the
+    run is cancelled. The read's cancellation is not taken for a failed read: nothing is read again, nothing held,
+    and the run ends CANCELED."""
+    held = asyncio.Event()
+    stubs = StubActivities(
+        kyc={"BANK_STATEMENT": [ANALYSED, "the vendor refuses"]}, kyc_held={"BANK_STATEMENT": held}, decision=REJECTED
+    )
+    async with running_loan(env, stubs, AHEAD_INP) as run:
+        await run.until_kyc_waiting("AADHAAR")
+        await run.signal("kyc_input", KycInput("BANK_STATEMENT", "doc-9"))
+        await the_upload_is_read_while_the_otp_is_awaited(run)
+        sealed = AadhaarInitiate(aadhaar_sealed="sealed-aadhaar", aadhaar_masked="XXXX-XXXX-1236")
+        await run.update("aadhaar_initiate", sealed)
+        await run.update("aadhaar_submit", AadhaarOtp("123456"))
+        await stubs.wait_for(lambda: any(r.step == "MOBILE" for r in stubs.kyc_requests()), "the mobile lookup")
+        await run.handle.cancel()
+        try:
+            with pytest.raises(WorkflowFailureError):
+                await asyncio.wait_for(run.handle.result(), 30)  # a run that swallowed the cancel would not end
+            status = (await run.handle.describe()).status
+        finally:
+            held.set()
+    assert status == WorkflowExecutionStatus.CANCELED
+    assert [r.idempotency_key for r in stubs.kyc_requests() if r.step == "BANK_STATEMENT"] == [
+        f"{run.key}:kyc:bank_statement:1"
+    ]
+    assert stubs.of("record_status") == []  # never held
