@@ -229,14 +229,7 @@ def test_the_inputs_ahead_histories_took_their_paths() -> None:
     assert "kyc-inputs-ahead-v1" in _patches_and_local_steps(ahead)[0]
     assert _scheduled_activities(race).count("kyc_bank_statement") == 2
     # scheduled by the same workflow task's completion (no task completed between the two events)
-    events = json.loads(ahead.read_text())["events"]
-    at = {
-        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]: sum(
-            "workflowTaskCompletedEventAttributes" in before for before in events[:n]
-        )
-        for n, e in enumerate(events)
-        if "activityTaskScheduledEventAttributes" in e
-    }
+    at = _scheduled_in_task(ahead)
     assert at["kyc_bank_statement"] == at["aadhaar_answered"]
     # kyc_input_own_step_1: the statement's input came while the Aadhaar OTP was awaited; that wait's timer ran on
     own = json.loads((folder / "kyc_input_own_step_1.json").read_text())["events"]
@@ -244,21 +237,26 @@ def test_the_inputs_ahead_histories_took_their_paths() -> None:
     assert sum("timerStartedEventAttributes" in e for e in own) == 1
 
 
+def _scheduled_in_task(path: Path) -> dict[str, int]:
+    """Each activity type a saved history scheduled → how many workflow tasks had completed before it was scheduled
+    (its last scheduling): two activities with the same number were scheduled by the same task's completion."""
+    import json
+
+    events = json.loads(path.read_text())["events"]
+    at: dict[str, int] = {}
+    for n, e in enumerate(events):
+        if "activityTaskScheduledEventAttributes" in e:
+            name = e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+            at[name] = sum("workflowTaskCompletedEventAttributes" in before for before in events[:n])
+    return at
+
+
 def test_the_read_on_upload_history_took_its_path() -> None:
     """kyc_read_on_upload_1 (kyc-read-on-upload-v1): the statement uploaded while the Aadhaar OTP was awaited was
     scheduled in an earlier workflow task than the OTP's handoff (read on its upload, not with the handoff)."""
-    import json
-
     path = HISTORIES[0].parent / "kyc_read_on_upload_1.json"
     assert {"kyc-inputs-ahead-v1", "kyc-read-on-upload-v1"} <= _patches_and_local_steps(path)[0]
-    events = json.loads(path.read_text())["events"]
-    at = {
-        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]: sum(
-            "workflowTaskCompletedEventAttributes" in before for before in events[:n]
-        )
-        for n, e in enumerate(events)
-        if "activityTaskScheduledEventAttributes" in e
-    }
+    at = _scheduled_in_task(path)
     assert at["kyc_bank_statement"] < at["aadhaar_answered"]
 
 
